@@ -1,0 +1,16 @@
+//! The schema of charity-relay: the only source of truth for tables, run by `serve`,
+//! `migrate` and every test. A landed migration is never edited; changes come as new files.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261129_000001_create_core_schema;
+
+/// Lists every migration in the order it runs.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261129_000001_create_core_schema::Migration)]
+    }
+}

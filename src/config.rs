@@ -1,0 +1,467 @@
+//! Typed configuration, read once at start-up from the environment (DESIGN.md's table).
+//!
+//! Every value is parsed here; a missing or malformed one becomes a [`ConfigError`] that
+//! names the variable and what it expects, and the CLI turns it into one line and exit 2.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use rand::RngCore;
+
+/// The whole configuration of one process.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// `DATABASE_URL`: SQLite or PostgreSQL.
+    pub database_url: Secret,
+    /// `RELAY_DATA_DIR`: SQLite file, `.eml` outbox, generated secret key.
+    pub data_dir: PathBuf,
+    /// `RELAY_BIND`: the listen address.
+    pub bind: SocketAddr,
+    /// `RELAY_PUBLIC_URL`: base of links in emails and bot messages, without a trailing slash.
+    pub public_url: String,
+    /// `RELAY_SECRET_KEY`, or the key generated into the data dir.
+    pub secret_key: Secret,
+    /// Where email goes.
+    pub email: EmailConfig,
+    /// The Telegram bot, when `RELAY_TELEGRAM_TOKEN` is set.
+    pub telegram: Option<TelegramConfig>,
+    /// `RELAY_LOG_FORMAT`: human text or JSON lines.
+    pub log_format: LogFormat,
+}
+
+/// Email settings.
+#[derive(Clone, Debug)]
+pub struct EmailConfig {
+    /// `RELAY_SMTP_URL`; `None` writes `.eml` files under the data dir.
+    pub smtp_url: Option<Secret>,
+    /// `RELAY_EMAIL_FROM`.
+    pub from: String,
+    /// `RELAY_EMAIL_HOURLY_LIMIT`; `0` means no limit.
+    pub hourly_limit: u32,
+}
+
+/// Telegram bot settings.
+#[derive(Clone, Debug)]
+pub struct TelegramConfig {
+    /// `RELAY_TELEGRAM_TOKEN`.
+    pub token: Secret,
+    /// `RELAY_TELEGRAM_API_URL`; `None` is Telegram's own.
+    pub api_url: Option<String>,
+    /// `RELAY_TELEGRAM_WEBHOOK_URL`; `None` is long polling.
+    pub webhook_url: Option<String>,
+    /// `RELAY_TELEGRAM_WEBHOOK_SECRET`, or one derived from the secret key.
+    pub webhook_secret: Secret,
+}
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object a line.
+    Json,
+}
+
+/// A value that must never reach a log line: `Debug` and `Display` print a placeholder.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The secret itself, for the one place that needs it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// A configuration value that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A variable holds something malformed.
+    #[error("{var} is invalid: expected {expected} (got {shown})")]
+    Invalid {
+        /// The variable's name.
+        var: &'static str,
+        /// What a good value looks like.
+        expected: &'static str,
+        /// The value as it may be shown (secrets masked).
+        shown: String,
+    },
+    /// The data dir or the key file cannot be created or read.
+    #[error("RELAY_DATA_DIR {path} is not usable: {source} (expected a writable directory)")]
+    DataDir {
+        /// The path at fault.
+        path: String,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+}
+
+const MIN_SECRET_LEN: usize = 32;
+const KEY_FILE: &str = "secret.key";
+
+impl Config {
+    /// Reads the process environment and prepares the data dir.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads configuration through `lookup` (the environment, or a map in tests), creating
+    /// the data dir and the secret key file when needed.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+
+        let data_dir = PathBuf::from(get("RELAY_DATA_DIR").unwrap_or_else(|| "./data".to_owned()));
+        let bind_text = get("RELAY_BIND").unwrap_or_else(|| "127.0.0.1:8080".to_owned());
+        let bind: SocketAddr = bind_text.parse().map_err(|_| ConfigError::Invalid {
+            var: "RELAY_BIND",
+            expected: "an address with a port, such as 127.0.0.1:8080",
+            shown: bind_text.clone(),
+        })?;
+
+        let public_url = match get("RELAY_PUBLIC_URL") {
+            Some(url) => parse_base_url(&url, "RELAY_PUBLIC_URL")?,
+            None => format!("http://{bind}"),
+        };
+
+        let database_url = match get("DATABASE_URL") {
+            Some(url) => {
+                validate_database_url(&url)?;
+                url
+            }
+            None => format!("sqlite://{}?mode=rwc", data_dir.join("charity-relay.db").display()),
+        };
+
+        let smtp_url = match get("RELAY_SMTP_URL") {
+            Some(url) => {
+                let scheme_ok = url.starts_with("smtp://") || url.starts_with("smtps://");
+                if !scheme_ok || url.len() <= "smtps://".len() {
+                    return Err(ConfigError::Invalid {
+                        var: "RELAY_SMTP_URL",
+                        expected: "smtp://[user:pass@]host[:port][?tls=required] or smtps://…",
+                        shown: mask_url(&url),
+                    });
+                }
+                Some(Secret::new(url))
+            }
+            None => None,
+        };
+
+        let from = get("RELAY_EMAIL_FROM").unwrap_or_else(|| "charity-relay <noreply@localhost>".to_owned());
+        if !looks_like_mailbox(&from) {
+            return Err(ConfigError::Invalid {
+                var: "RELAY_EMAIL_FROM",
+                expected: "a mailbox such as `charity-relay <noreply@example.org>`",
+                shown: from,
+            });
+        }
+
+        let hourly_limit = match get("RELAY_EMAIL_HOURLY_LIMIT") {
+            Some(text) => text.parse::<u32>().map_err(|_| ConfigError::Invalid {
+                var: "RELAY_EMAIL_HOURLY_LIMIT",
+                expected: "a whole number of emails an hour, 0 for no limit",
+                shown: text.clone(),
+            })?,
+            None => 4,
+        };
+
+        let log_format = match get("RELAY_LOG_FORMAT").as_deref() {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => {
+                return Err(ConfigError::Invalid {
+                    var: "RELAY_LOG_FORMAT",
+                    expected: "`text` or `json`",
+                    shown: other.to_owned(),
+                });
+            }
+        };
+
+        let secret_key = match get("RELAY_SECRET_KEY") {
+            Some(key) if key.len() >= MIN_SECRET_LEN => Secret::new(key),
+            Some(_) => {
+                return Err(ConfigError::Invalid {
+                    var: "RELAY_SECRET_KEY",
+                    expected: "at least 32 characters of random text",
+                    shown: "a shorter value".to_owned(),
+                });
+            }
+            None => load_or_create_secret_key(&data_dir)?,
+        };
+        // The data dir holds the SQLite file and the .eml outbox even with an explicit key.
+        ensure_dir(&data_dir)?;
+
+        let telegram = match get("RELAY_TELEGRAM_TOKEN") {
+            None => None,
+            Some(token) => {
+                let api_url = get("RELAY_TELEGRAM_API_URL")
+                    .map(|url| parse_base_url(&url, "RELAY_TELEGRAM_API_URL"))
+                    .transpose()?;
+                let webhook_url = get("RELAY_TELEGRAM_WEBHOOK_URL")
+                    .map(|url| parse_base_url(&url, "RELAY_TELEGRAM_WEBHOOK_URL"))
+                    .transpose()?;
+                let webhook_secret = match get("RELAY_TELEGRAM_WEBHOOK_SECRET") {
+                    Some(s) if valid_webhook_secret(&s) => Secret::new(s),
+                    Some(_) => {
+                        return Err(ConfigError::Invalid {
+                            var: "RELAY_TELEGRAM_WEBHOOK_SECRET",
+                            expected: "1 to 256 characters of A-Z, a-z, 0-9, _ and -",
+                            shown: "a value with other characters".to_owned(),
+                        });
+                    }
+                    None => Secret::new(crate::crypto::derive_hex(&secret_key, "telegram-webhook", 32)),
+                };
+                Some(TelegramConfig {
+                    token: Secret::new(token),
+                    api_url,
+                    webhook_url,
+                    webhook_secret,
+                })
+            }
+        };
+
+        Ok(Self {
+            database_url: Secret::new(database_url),
+            data_dir,
+            bind,
+            public_url,
+            secret_key,
+            email: EmailConfig {
+                smtp_url,
+                from,
+                hourly_limit,
+            },
+            telegram,
+            log_format,
+        })
+    }
+
+    /// True when the database is SQLite.
+    pub fn is_sqlite(&self) -> bool {
+        self.database_url.expose().starts_with("sqlite:")
+    }
+}
+
+fn parse_base_url(url: &str, var: &'static str) -> Result<String, ConfigError> {
+    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
+    match rest {
+        Some(host) if !host.is_empty() && !host.starts_with('/') && !url.contains(char::is_whitespace) => {
+            Ok(url.trim_end_matches('/').to_owned())
+        }
+        _ => Err(ConfigError::Invalid {
+            var,
+            expected: "an http:// or https:// URL such as https://relay.example.org",
+            shown: url.to_owned(),
+        }),
+    }
+}
+
+fn validate_database_url(url: &str) -> Result<(), ConfigError> {
+    let ok = url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://");
+    if ok {
+        Ok(())
+    } else {
+        Err(ConfigError::Invalid {
+            var: "DATABASE_URL",
+            expected: "sqlite://path/to/file.db?mode=rwc or postgres://user@host:5432/db",
+            shown: mask_url(url),
+        })
+    }
+}
+
+fn valid_webhook_secret(s: &str) -> bool {
+    (1..=256).contains(&s.len()) && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+fn looks_like_mailbox(from: &str) -> bool {
+    let addr = match (from.find('<'), from.rfind('>')) {
+        (Some(open), Some(close)) if open < close => &from[open + 1..close],
+        _ => from,
+    };
+    let mut parts = addr.split('@');
+    matches!((parts.next(), parts.next(), parts.next()), (Some(l), Some(d), None) if !l.is_empty() && !d.is_empty())
+}
+
+/// Hides the password of a URL such as `postgres://user:pass@host/db`.
+pub fn mask_url(url: &str) -> String {
+    let Some(scheme_end) = url.find("://") else {
+        return url.to_owned();
+    };
+    let rest = &url[scheme_end + 3..];
+    match (rest.find('@'), rest.find(':')) {
+        (Some(at), Some(colon)) if colon < at => {
+            format!("{}://{}:***{}", &url[..scheme_end], &rest[..colon], &rest[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+fn ensure_dir(dir: &Path) -> Result<(), ConfigError> {
+    let data_dir_error = |source| ConfigError::DataDir {
+        path: dir.display().to_string(),
+        source,
+    };
+    std::fs::create_dir_all(dir).map_err(data_dir_error)?;
+    // create_dir_all succeeds on an existing read-only dir; probe that we can write in it.
+    let probe = dir.join(".write-probe");
+    std::fs::write(&probe, b"").map_err(data_dir_error)?;
+    std::fs::remove_file(&probe).map_err(data_dir_error)
+}
+
+fn load_or_create_secret_key(dir: &Path) -> Result<Secret, ConfigError> {
+    ensure_dir(dir)?;
+    let path = dir.join(KEY_FILE);
+    let key_error = |source| ConfigError::DataDir {
+        path: path.display().to_string(),
+        source,
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(text) if text.trim().len() >= MIN_SECRET_LEN => return Ok(Secret::new(text.trim())),
+        Ok(_) => {
+            return Err(ConfigError::Invalid {
+                var: "RELAY_SECRET_KEY",
+                expected: "the key file in the data dir to hold at least 32 characters (delete it to make a new one)",
+                shown: path.display().to_string(),
+            });
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(key_error(e)),
+    }
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    let key = hex::encode(bytes);
+    write_private_file(&path, key.as_bytes()).map_err(key_error)?;
+    Ok(Secret::new(key))
+}
+
+#[cfg(unix)]
+fn write_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    // create_new: two processes starting at once must not overwrite each other's key.
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(contents)?;
+    file.sync_all()
+}
+
+#[cfg(not(unix))]
+fn write_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    std::fs::write(path, contents)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config_with(dir: &Path, vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let mut map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        map.insert("RELAY_DATA_DIR".into(), dir.display().to_string());
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_follow_the_design_table() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = config_with(dir.path(), &[]).expect("config");
+        assert_eq!(config.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(config.public_url, "http://127.0.0.1:8080");
+        assert!(config.is_sqlite());
+        assert!(config.database_url.expose().ends_with("charity-relay.db?mode=rwc"));
+        assert_eq!(config.email.hourly_limit, 4);
+        assert!(config.email.smtp_url.is_none());
+        assert!(config.telegram.is_none());
+        assert_eq!(config.log_format, LogFormat::Text);
+    }
+
+    #[test]
+    fn secret_key_is_generated_once_with_mode_0600_and_reused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let first = config_with(dir.path(), &[]).expect("config").secret_key;
+        let second = config_with(dir.path(), &[]).expect("config").secret_key;
+        assert_eq!(first, second);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join(KEY_FILE))
+                .expect("key file")
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+
+    #[test]
+    fn malformed_values_name_the_variable() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cases = [
+            ("RELAY_BIND", "localhost"),
+            ("DATABASE_URL", "mysql://x"),
+            ("RELAY_PUBLIC_URL", "relay.example.org"),
+            ("RELAY_EMAIL_HOURLY_LIMIT", "-1"),
+            ("RELAY_SMTP_URL", "mail.example.org"),
+            ("RELAY_EMAIL_FROM", "nobody"),
+            ("RELAY_LOG_FORMAT", "xml"),
+            ("RELAY_SECRET_KEY", "short"),
+        ];
+        for (var, value) in cases {
+            let err = config_with(dir.path(), &[(var, value)]).expect_err(var);
+            assert!(err.to_string().starts_with(var), "{var}: {err}");
+        }
+    }
+
+    #[test]
+    fn secrets_are_masked_in_debug_and_errors() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = config_with(
+            dir.path(),
+            &[
+                ("DATABASE_URL", "postgres://u:hunter22@db/x"),
+                ("RELAY_TELEGRAM_TOKEN", "123:abc"),
+            ],
+        )
+        .expect("config");
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("hunter22") && !shown.contains("123:abc"), "{shown}");
+        let err = config_with(dir.path(), &[("DATABASE_URL", "mongodb://u:hunter22@db/x")]).expect_err("bad");
+        assert!(!err.to_string().contains("hunter22"));
+    }
+
+    #[test]
+    fn webhook_secret_is_derived_from_the_key_when_unset() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let vars = [
+            ("RELAY_TELEGRAM_TOKEN", "1:x"),
+            ("RELAY_SECRET_KEY", "k".repeat(40).leak() as &str),
+        ];
+        let a = config_with(dir.path(), &vars).expect("config").telegram.expect("bot");
+        let b = config_with(dir.path(), &vars).expect("config").telegram.expect("bot");
+        assert_eq!(a.webhook_secret, b.webhook_secret);
+        assert!(valid_webhook_secret(a.webhook_secret.expose()));
+    }
+
+    #[test]
+    fn unusable_data_dir_is_a_clear_error() {
+        // A path below a regular file cannot be created, even by root.
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("a-file");
+        std::fs::write(&file, b"").expect("write");
+        let err = config_with(&file.join("data"), &[]).expect_err("unusable");
+        assert!(err.to_string().starts_with("RELAY_DATA_DIR"), "{err}");
+    }
+}

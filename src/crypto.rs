@@ -1,0 +1,154 @@
+//! Small, audited building blocks: random tokens, digests and keys derived from the secret.
+
+use hmac::{Hmac, Mac};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use crate::config::Secret;
+
+/// A fresh random token of `bytes` bytes, hex-encoded.
+pub fn random_token(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    rand::rng().fill_bytes(&mut buf);
+    hex::encode(buf)
+}
+
+/// The SHA-256 digest of `value`, hex-encoded. Tokens are stored this way: they are
+/// 256 random bits, so a fast hash is enough and a slow one would cost more than a claim.
+pub fn sha256_hex(value: &str) -> String {
+    hex::encode(Sha256::digest(value.as_bytes()))
+}
+
+/// A key-dependent value for `purpose`, hex-encoded and `len` characters long (≤ 64).
+pub fn derive_hex(secret: &Secret, purpose: &str, len: usize) -> String {
+    let mut full = hex::encode(derive_key(secret, purpose));
+    full.truncate(len.min(64));
+    full
+}
+
+/// A 32-byte key for `purpose`, so that each use of the secret has its own key.
+pub fn derive_key(secret: &Secret, purpose: &str) -> [u8; 32] {
+    keyed_digest(secret.expose().as_bytes(), purpose.as_bytes())
+}
+
+/// HMAC-SHA256 of `message` under `key`.
+pub fn keyed_digest(key: &[u8], message: &[u8]) -> [u8; 32] {
+    // HMAC accepts keys of any length, so this cannot fail.
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable!());
+    mac.update(message);
+    mac.finalize().into_bytes().into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_random_and_of_the_asked_size() {
+        let a = random_token(32);
+        assert_eq!(a.len(), 64);
+        assert_ne!(a, random_token(32));
+    }
+
+    #[test]
+    fn derived_keys_differ_by_purpose_and_by_secret() {
+        let s1 = Secret::new("a".repeat(40));
+        let s2 = Secret::new("b".repeat(40));
+        assert_ne!(derive_key(&s1, "x"), derive_key(&s1, "y"));
+        assert_ne!(derive_key(&s1, "x"), derive_key(&s2, "x"));
+        assert_eq!(derive_hex(&s1, "x", 10).len(), 10);
+    }
+
+    #[test]
+    fn sha256_matches_a_known_vector() {
+        assert_eq!(
+            sha256_hex("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+}
+
+/// Hashes a password with argon2id (19 MiB, t = 2: the library's recommended defaults).
+/// Slow on purpose: call it from a blocking task.
+pub fn hash_password(password: &str) -> Result<String, PasswordHashError> {
+    use argon2::password_hash::PasswordHasher;
+    argon2::Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|hash| hash.to_string())
+        .map_err(|e| PasswordHashError(e.to_string()))
+}
+
+/// True when `password` matches the stored argon2 `hash`.
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    use argon2::password_hash::PasswordVerifier;
+    argon2::Argon2::default()
+        .verify_password(password.as_bytes(), hash)
+        .is_ok()
+}
+
+/// Hashing a password failed (out of memory or no randomness).
+#[derive(Debug, thiserror::Error)]
+#[error("cannot hash the password: {0}")]
+pub struct PasswordHashError(String);
+
+#[cfg(test)]
+mod password_tests {
+    use super::*;
+
+    #[test]
+    fn argon2id_hashes_verify_and_differ_by_salt() {
+        let a = hash_password("correct horse").expect("hash");
+        let b = hash_password("correct horse").expect("hash");
+        assert!(a.starts_with("$argon2id$") && a.contains("m=19456,t=2"), "{a}");
+        assert_ne!(a, b);
+        assert!(verify_password("correct horse", &a));
+        assert!(!verify_password("wrong horse", &a));
+        assert!(!verify_password("correct horse", "not a hash"));
+    }
+}
+
+/// Encrypts `plaintext` with XChaCha20-Poly1305 under `key`; the output is nonce || ciphertext.
+/// The 24-byte random nonce makes nonce reuse negligible without a counter.
+pub fn seal(key: &[u8; 32], plaintext: &[u8]) -> Result<Vec<u8>, SealError> {
+    use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng};
+    let cipher = chacha20poly1305::XChaCha20Poly1305::new(key.into());
+    let nonce = chacha20poly1305::XChaCha20Poly1305::generate_nonce(&mut OsRng);
+    let mut out = nonce.to_vec();
+    out.extend(cipher.encrypt(&nonce, plaintext).map_err(|_| SealError)?);
+    Ok(out)
+}
+
+/// Decrypts what [`seal`] produced; fails on a wrong key or any tampering.
+pub fn open(key: &[u8; 32], sealed: &[u8]) -> Result<Vec<u8>, SealError> {
+    use chacha20poly1305::aead::{Aead, KeyInit};
+    if sealed.len() < 24 {
+        return Err(SealError);
+    }
+    let (nonce, ciphertext) = sealed.split_at(24);
+    let cipher = chacha20poly1305::XChaCha20Poly1305::new(key.into());
+    cipher.decrypt(nonce.into(), ciphertext).map_err(|_| SealError)
+}
+
+/// Sealed data could not be made or opened.
+#[derive(Debug, thiserror::Error)]
+#[error("sealed data cannot be processed (wrong key or tampered)")]
+pub struct SealError;
+
+#[cfg(test)]
+mod seal_tests {
+    use super::*;
+
+    #[test]
+    fn sealed_data_opens_only_with_its_key_and_untampered() {
+        let key = [7u8; 32];
+        let sealed = seal(&key, "张三 13800138000".as_bytes()).expect("seal");
+        assert!(!String::from_utf8_lossy(&sealed).contains("13800138000"));
+        assert_eq!(open(&key, &sealed).expect("open"), "张三 13800138000".as_bytes());
+        assert!(open(&[8u8; 32], &sealed).is_err());
+        let mut tampered = sealed.clone();
+        let last = tampered.len() - 1;
+        tampered[last] ^= 1;
+        assert!(open(&key, &tampered).is_err());
+        assert!(open(&key, &sealed[..10]).is_err());
+    }
+}

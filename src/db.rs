@@ -1,0 +1,87 @@
+//! Connecting to SQLite or PostgreSQL, migrating, and starting write transactions.
+
+use std::time::Duration;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
+};
+
+use crate::config::{Config, mask_url};
+
+/// The database could not be reached or prepared.
+#[derive(Debug, thiserror::Error)]
+pub enum DbSetupError {
+    /// Connecting failed.
+    #[error("cannot connect to the database at {url}: {cause}")]
+    Connect {
+        /// The URL with its password masked.
+        url: String,
+        /// Why, in the driver's words.
+        cause: String,
+    },
+    /// Applying migrations failed.
+    #[error("cannot apply database migrations: {0}")]
+    Migrate(DbErr),
+}
+
+/// Opens a pool. SQLite runs in WAL mode with foreign keys on and a 10 s busy timeout;
+/// PostgreSQL connections time out after 5 s so a dead server is reported, not waited on.
+pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbSetupError> {
+    let url = config.database_url.expose().to_owned();
+    let mut options = ConnectOptions::new(url.clone());
+    options
+        .sqlx_logging(false)
+        .connect_timeout(Duration::from_secs(5))
+        .acquire_timeout(Duration::from_secs(5))
+        .idle_timeout(Duration::from_secs(300));
+    if config.is_sqlite() {
+        // Readers run in parallel under WAL; writers queue on the busy timeout.
+        options.max_connections(8).min_connections(1).map_sqlx_sqlite_opts(|o| {
+            o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10))
+        });
+    } else {
+        options.max_connections(16).min_connections(1);
+    }
+    Database::connect(options).await.map_err(|e| DbSetupError::Connect {
+        url: mask_url(&url),
+        cause: short_cause(&e),
+    })
+}
+
+/// Applies every pending migration.
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbSetupError> {
+    Migrator::up(db, None).await.map_err(DbSetupError::Migrate)
+}
+
+/// Starts a transaction that will write. On SQLite it takes the write lock at BEGIN
+/// (`BEGIN IMMEDIATE`), so two transactions never deadlock upgrading a read lock.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
+}
+
+/// One round trip to the database, for `/readyz`.
+pub async fn ping(db: &DatabaseConnection) -> Result<(), DbErr> {
+    let backend = db.get_database_backend();
+    db.query_one_raw(Statement::from_string(backend, "SELECT 1"))
+        .await
+        .map(|_| ())
+}
+
+/// True on PostgreSQL, where `FOR UPDATE SKIP LOCKED` and several instances are possible.
+pub fn is_postgres(db: &DatabaseConnection) -> bool {
+    db.get_database_backend() == DbBackend::Postgres
+}
+
+fn short_cause(e: &DbErr) -> String {
+    let text = e.to_string();
+    text.lines().next().unwrap_or_default().to_owned()
+}

@@ -1,0 +1,44 @@
+//! The `contacts` table: email addresses that receive notices, with their double opt-in consent state.
+
+use sea_orm::entity::prelude::*;
+
+/// One row of `contacts`.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "contacts")]
+pub struct Model {
+    /// Surrogate key.
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    /// Email address, unique.
+    #[sea_orm(unique)]
+    pub email: String,
+    /// Locale of the mails, `zh-CN` or `en`.
+    pub locale: String,
+    /// One of `pending`, `confirmed`, `unsubscribed`.
+    pub consent_status: String,
+    /// When the confirmation mail was requested.
+    pub consent_requested_at: Option<DateTimeUtc>,
+    /// When consent was confirmed.
+    pub consent_at: Option<DateTimeUtc>,
+    /// Version of the consent wording the contact agreed to.
+    pub consent_wording_version: Option<String>,
+    /// Digest of the pending confirmation token (unique index `ux_contacts_confirm_token`).
+    pub confirm_token_digest: Option<String>,
+    /// When the confirmation token expires.
+    pub confirm_expires_at: Option<DateTimeUtc>,
+    /// Digest of the unsubscribe token, unique.
+    #[sea_orm(unique)]
+    pub unsubscribe_token_digest: String,
+    /// When mail to the address was found undeliverable.
+    pub undeliverable_at: Option<DateTimeUtc>,
+    /// When the row was created.
+    pub created_at: DateTimeUtc,
+    /// When the row was last changed.
+    pub updated_at: DateTimeUtc,
+}
+
+/// `contacts` has no foreign keys of its own.
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,57 @@
+//! The `merchants` table: caring merchants who publish offers and claim needs, usually through Telegram.
+
+use sea_orm::entity::prelude::*;
+
+/// One row of `merchants`.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "merchants")]
+pub struct Model {
+    /// Surrogate key.
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    /// Shop name.
+    pub name: String,
+    /// Line of trade as free text.
+    pub trade: String,
+    /// The community the shop lies in, if known.
+    pub community_id: Option<i64>,
+    /// Street address.
+    pub address: String,
+    /// Opening hours as free text, if given.
+    pub opening_hours: Option<String>,
+    /// One of `pending`, `approved`, `suspended`.
+    pub status: String,
+    /// The linked Telegram chat (unique index `ux_merchants_telegram_chat`), if linked.
+    pub telegram_chat_id: Option<i64>,
+    /// Locale of bot messages, `zh-CN` or `en`.
+    pub locale: String,
+    /// Whether the merchant appears on public pages.
+    pub show_publicly: bool,
+    /// Credit score from 0 to 100.
+    pub credit_score: i32,
+    /// When the row was created.
+    pub created_at: DateTimeUtc,
+    /// When the row was last changed.
+    pub updated_at: DateTimeUtc,
+}
+
+/// Foreign keys of `merchants`.
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    /// `community_id` → `communities.id`.
+    #[sea_orm(
+        belongs_to = "super::community::Entity",
+        from = "Column::CommunityId",
+        to = "super::community::Column::Id",
+        on_delete = "Restrict"
+    )]
+    Community,
+}
+
+impl Related<super::community::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Community.def()
+    }
+}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,165 @@
+//! charity-relay: caring merchants claim the real needs of people in difficulty; the
+//! office, merchants and social organizations work as one.
+//!
+//! Dependencies point one way: `web` and `cli` → `services` → `domain` + `entities`.
+
+pub mod config;
+pub mod crypto;
+pub mod db;
+pub mod domain;
+pub mod entities;
+pub mod metrics;
+pub mod services;
+pub mod telemetry;
+pub mod web;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use sea_orm::DatabaseConnection;
+use tokio::net::TcpListener;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+use crate::db::DbSetupError;
+use crate::metrics::Metrics;
+
+/// What every handler and worker shares; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    /// The connection pool.
+    pub db: DatabaseConnection,
+    /// The configuration read at start-up.
+    pub config: Arc<Config>,
+    /// Prometheus metrics.
+    pub metrics: Metrics,
+}
+
+/// The service could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    /// Configuration is missing or malformed.
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
+    /// The database cannot be reached or migrated.
+    #[error(transparent)]
+    Database(#[from] DbSetupError),
+    /// The listen address cannot be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address from `RELAY_BIND`.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The demo data could not be loaded.
+    #[error("cannot load the demo data: {0}")]
+    Demo(#[from] services::ServiceError),
+}
+
+impl StartupError {
+    /// The process exit code: 2 for configuration, 1 for everything else.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            StartupError::Config(_) => 2,
+            _ => 1,
+        }
+    }
+}
+
+/// A built application: database migrated, port bound, ready to run.
+pub struct App {
+    state: AppState,
+    listener: TcpListener,
+    router: Router,
+}
+
+impl App {
+    /// Connects, migrates and binds `config.bind` (port 0 picks a free port).
+    pub async fn build(config: Config) -> Result<Self, StartupError> {
+        let db = db::connect(&config).await?;
+        db::migrate(&db).await?;
+        let listener = TcpListener::bind(config.bind)
+            .await
+            .map_err(|source| StartupError::Bind {
+                addr: config.bind,
+                source,
+            })?;
+        let state = AppState {
+            db,
+            config: Arc::new(config),
+            metrics: Metrics::new(),
+        };
+        let router = web::router(state.clone());
+        Ok(Self {
+            state,
+            listener,
+            router,
+        })
+    }
+
+    /// The address actually bound.
+    pub fn local_addr(&self) -> SocketAddr {
+        // A bound listener always has an address; fall back to the configured one.
+        self.listener.local_addr().unwrap_or(self.state.config.bind)
+    }
+
+    /// The shared state, for tests and embedding.
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Adds routes next to the service's own (for embedding and tests).
+    pub fn merge_routes(mut self, extra: Router) -> Self {
+        self.router = self.router.merge(extra);
+        self
+    }
+
+    /// Serves until `shutdown` completes, then stops accepting, lets in-flight requests and
+    /// background work finish, and returns.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        let cancel = CancellationToken::new();
+        let workers: JoinSet<()> = JoinSet::new();
+        let server_cancel = cancel.clone();
+        tracing::info!(addr = %self.local_addr(), "listening");
+        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
+        let served = axum::serve(self.listener, service)
+            .with_graceful_shutdown(async move {
+                shutdown.await;
+                tracing::info!("shutting down: finishing in-flight requests and background work");
+                server_cancel.cancel();
+            })
+            .await;
+        cancel.cancel();
+        workers.join_all().await;
+        served
+    }
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut sig) => {
+                sig.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM; only Ctrl-C stops the server");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

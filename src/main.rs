@@ -1,0 +1,280 @@
+//! The `charity-relay` command: serve, migrate, demo data and the office's admin tasks.
+
+use std::io::Read;
+use std::process::ExitCode;
+
+use charity_relay::config::Config;
+use charity_relay::domain::Role;
+use charity_relay::services::api_tokens::TokenOwner;
+use charity_relay::services::audit::Actor;
+use charity_relay::services::{ServiceError, api_tokens, demo, merchants, organizations, staff};
+use charity_relay::{App, StartupError, db, shutdown_signal, telemetry};
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "charity-relay",
+    version,
+    about = "Caring merchants claim the real needs of people in difficulty."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the web server (and, when configured, the bot and the workers).
+    Serve {
+        /// Load the demo data first (idempotent).
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Load the demo data (idempotent) and print the demo logins.
+    Demo,
+    /// Office tasks: accounts, merchants, link codes, API tokens.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum AdminCommand {
+    /// Create a staff account; the password is read from standard input.
+    CreateUser {
+        /// Login email address.
+        #[arg(long)]
+        email: String,
+        /// `admin` (office) or `social_worker`.
+        #[arg(long)]
+        role: String,
+        /// The social worker's organization (created, approved, if it does not exist).
+        #[arg(long)]
+        org: Option<String>,
+    },
+    /// Create an approved merchant; prints its id as the last line.
+    CreateMerchant {
+        /// Public shop name.
+        #[arg(long)]
+        name: String,
+        /// Community (Chinese or English name) the shop is in.
+        #[arg(long)]
+        community: Option<String>,
+        /// Trade, e.g. pharmacy or barber.
+        #[arg(long, default_value = "")]
+        trade: String,
+        /// Public business address.
+        #[arg(long, default_value = "")]
+        address: String,
+    },
+    /// Add a community of a subdistrict.
+    CreateCommunity(CommunityArgs),
+    /// Issue a one-time code that links a Telegram chat to a merchant; prints it last.
+    MerchantLinkCode {
+        /// The merchant's id.
+        #[arg(long)]
+        merchant: i64,
+    },
+    /// Issue an API token for an organization or a merchant; prints it once, last.
+    ApiToken(ApiTokenArgs),
+}
+
+#[derive(Args, Debug)]
+struct CommunityArgs {
+    /// Chinese name, e.g. 田东社区.
+    #[arg(long)]
+    name: String,
+    /// English name, e.g. Tiandong.
+    #[arg(long)]
+    name_en: String,
+    /// Chinese name of the subdistrict.
+    #[arg(long)]
+    subdistrict: String,
+    /// English name of the subdistrict.
+    #[arg(long)]
+    subdistrict_en: String,
+}
+
+#[derive(Args, Debug)]
+#[group(required = true, multiple = false)]
+struct ApiTokenArgs {
+    /// The organization's name.
+    #[arg(long)]
+    org: Option<String>,
+    /// The merchant's id.
+    #[arg(long)]
+    merchant: Option<i64>,
+}
+
+/// Why a command failed, with its exit code.
+#[derive(Debug, thiserror::Error)]
+enum Failure {
+    #[error(transparent)]
+    Startup(#[from] StartupError),
+    #[error("{0}")]
+    Service(#[from] ServiceError),
+    #[error("{0}")]
+    Usage(String),
+    #[error("the server stopped with an error: {0}")]
+    Serve(std::io::Error),
+}
+
+impl Failure {
+    fn exit_code(&self) -> u8 {
+        match self {
+            Failure::Startup(e) => e.exit_code(),
+            Failure::Service(ServiceError::Invalid { .. }) | Failure::Usage(_) => 2,
+            _ => 1,
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("error: {failure}");
+            ExitCode::from(failure.exit_code())
+        }
+    }
+}
+
+async fn run(command: Command) -> Result<(), Failure> {
+    let config = Config::from_env().map_err(StartupError::from)?;
+    telemetry::init(config.log_format);
+    let now = chrono::Utc::now();
+    match command {
+        Command::Serve { demo: with_demo } => {
+            let app = App::build(config).await?;
+            if with_demo {
+                let summary = demo::load(&app.state().db, &app.state().config.secret_key, now)
+                    .await
+                    .map_err(StartupError::from)?;
+                print!("{}", summary.render());
+            }
+            println!("charity-relay listening on http://{}", app.local_addr());
+            app.run_until(shutdown_signal()).await.map_err(Failure::Serve)
+        }
+        Command::Migrate => {
+            let conn = db::connect(&config).await.map_err(StartupError::from)?;
+            db::migrate(&conn).await.map_err(StartupError::from)?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Demo => {
+            let conn = connect_migrated(&config).await?;
+            let summary = demo::load(&conn, &config.secret_key, now).await?;
+            print!("{}", summary.render());
+            Ok(())
+        }
+        Command::Admin(admin) => run_admin(&config, admin, now).await,
+    }
+}
+
+async fn connect_migrated(config: &Config) -> Result<sea_orm::DatabaseConnection, Failure> {
+    let conn = db::connect(config).await.map_err(StartupError::from)?;
+    db::migrate(&conn).await.map_err(StartupError::from)?;
+    Ok(conn)
+}
+
+async fn run_admin(config: &Config, command: AdminCommand, now: chrono::DateTime<chrono::Utc>) -> Result<(), Failure> {
+    // Parse every argument before touching the database, so bad input changes nothing.
+    match command {
+        AdminCommand::CreateUser { email, role, org } => {
+            let role: Role = role
+                .parse()
+                .map_err(|e: charity_relay::domain::UnknownVariant| Failure::Usage(format!("--role: {e}")))?;
+            let password = read_password()?;
+            let conn = connect_migrated(config).await?;
+            let id = staff::create_user(
+                &conn,
+                staff::NewUser {
+                    email,
+                    role,
+                    organization: org,
+                    password,
+                },
+                now,
+            )
+            .await?;
+            println!("created {role} account {id}");
+        }
+        AdminCommand::CreateMerchant {
+            name,
+            community,
+            trade,
+            address,
+        } => {
+            let conn = connect_migrated(config).await?;
+            let new = merchants::NewMerchant {
+                name,
+                trade,
+                community,
+                address,
+                ..Default::default()
+            };
+            let id = merchants::create_merchant(&conn, new, now).await?;
+            println!("{id}");
+        }
+        AdminCommand::CreateCommunity(c) => {
+            let conn = connect_migrated(config).await?;
+            let id =
+                organizations::create_community(&conn, &c.name, &c.name_en, &c.subdistrict, &c.subdistrict_en, now)
+                    .await?;
+            println!("{id}");
+        }
+        AdminCommand::MerchantLinkCode { merchant } => {
+            let conn = connect_migrated(config).await?;
+            let code = merchants::issue_link_code(&conn, merchant, Actor::System, now).await?;
+            eprintln!(
+                "valid for {} hours; send it to the bot as /start CODE",
+                merchants::LINK_CODE_TTL_HOURS
+            );
+            println!("{code}");
+        }
+        AdminCommand::ApiToken(args) => {
+            let owner = match (args.org, args.merchant) {
+                (Some(org), None) => TokenOwner::Organization(org),
+                (None, Some(id)) => TokenOwner::Merchant(id),
+                _ => return Err(Failure::Usage("give exactly one of --org NAME or --merchant ID".into())),
+            };
+            let conn = connect_migrated(config).await?;
+            let token = api_tokens::issue(&conn, owner, "cli", Actor::System, now).await?;
+            eprintln!("store this token now: it is shown only once");
+            println!("{token}");
+        }
+    }
+    Ok(())
+}
+
+fn read_password() -> Result<String, Failure> {
+    let mut input = String::new();
+    std::io::stdin()
+        .read_to_string(&mut input)
+        .map_err(|e| Failure::Usage(format!("cannot read the password from standard input: {e}")))?;
+    let password = input.trim_end_matches(['\r', '\n']).to_owned();
+    if password.is_empty() {
+        return Err(Failure::Usage("the password is empty: pipe it on standard input, e.g. `echo 'long secret' | charity-relay admin create-user …`".into()));
+    }
+    Ok(password)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

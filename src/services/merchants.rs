@@ -1,0 +1,113 @@
+//! Caring merchants: admission and the one-time codes that link a Telegram chat.
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, Set};
+
+use super::audit::{self, Actor, Entry};
+use super::{ServiceError, organizations};
+use crate::domain::codes::random_code;
+use crate::domain::{Locale, PartyStatus};
+use crate::entities::{merchant, merchant_link_code};
+use crate::{crypto, db};
+
+/// How long a link code may be used.
+pub const LINK_CODE_TTL_HOURS: i64 = 24;
+/// A new merchant's starting credit score (0–100).
+pub const INITIAL_CREDIT: i32 = 60;
+
+/// What `create_merchant` needs.
+#[derive(Debug, Clone, Default)]
+pub struct NewMerchant {
+    /// The public shop name.
+    pub name: String,
+    /// Trade, e.g. "pharmacy".
+    pub trade: String,
+    /// Community name (zh or en), if any.
+    pub community: Option<String>,
+    /// Public business address.
+    pub address: String,
+    /// Opening hours as shown to social workers.
+    pub opening_hours: Option<String>,
+    /// Admission state to start in.
+    pub status: Option<PartyStatus>,
+}
+
+/// Creates a merchant (approved unless told otherwise) and returns its id.
+pub async fn create_merchant(
+    db: &DatabaseConnection,
+    new: NewMerchant,
+    now: DateTime<Utc>,
+) -> Result<i64, ServiceError> {
+    let name = organizations::clean_name("name", &new.name)?;
+    let txn = db::begin_write(db).await?;
+    let community_id = match new.community.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+        Some(c) => Some(organizations::community_by_name(&txn, c).await?.id),
+        None => None,
+    };
+    let status = new.status.unwrap_or(PartyStatus::Approved);
+    let created = merchant::ActiveModel {
+        name: Set(name),
+        trade: Set(new.trade.trim().to_owned()),
+        community_id: Set(community_id),
+        address: Set(new.address.trim().to_owned()),
+        opening_hours: Set(new.opening_hours),
+        status: Set(status.as_str().to_owned()),
+        telegram_chat_id: Set(None),
+        locale: Set(Locale::ZhCn.as_str().to_owned()),
+        show_publicly: Set(false),
+        credit_score: Set(INITIAL_CREDIT),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        now,
+        Entry::ok(Actor::System, "merchant.create")
+            .subject("merchant", created.id)
+            .detail(serde_json::json!({ "status": status.as_str() })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(created.id)
+}
+
+/// Issues a one-time code that links a Telegram chat to merchant `merchant_id` within
+/// 24 hours. Only its digest is stored; the code is returned once.
+pub async fn issue_link_code(
+    db: &DatabaseConnection,
+    merchant_id: i64,
+    actor: Actor,
+    now: DateTime<Utc>,
+) -> Result<String, ServiceError> {
+    let txn = db::begin_write(db).await?;
+    if merchant::Entity::find_by_id(merchant_id).one(&txn).await?.is_none() {
+        return Err(ServiceError::NotFound("merchant"));
+    }
+    let code = new_link_code();
+    merchant_link_code::ActiveModel {
+        merchant_id: Set(merchant_id),
+        code_digest: Set(crypto::sha256_hex(&code)),
+        created_at: Set(now),
+        expires_at: Set(now + Duration::hours(LINK_CODE_TTL_HOURS)),
+        used_at: Set(None),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        now,
+        Entry::ok(actor, "merchant.link_code.issue").subject("merchant", merchant_id),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(code)
+}
+
+/// A code of 8 characters a shopkeeper can type: no look-alike letters or digits.
+fn new_link_code() -> String {
+    random_code(8)
+}
