@@ -1,0 +1,128 @@
+//! Someone tries the service: the demo data tells the article's story, once.
+
+use sea_orm::{ConnectionTrait, Statement};
+
+use crate::support::{TestApp, scalar_i64};
+
+const TABLES: &[&str] = &[
+    "communities",
+    "organizations",
+    "staff",
+    "merchants",
+    "offers",
+    "beneficiaries",
+    "beneficiary_private",
+    "needs",
+    "claims",
+    "volunteers",
+    "volunteer_hours",
+    "merchant_link_codes",
+    "audit_log",
+];
+
+async fn counts(app: &TestApp) -> Vec<i64> {
+    let mut out = Vec::new();
+    for table in TABLES {
+        out.push(app.count(table).await);
+    }
+    out
+}
+
+#[tokio::test]
+async fn demo_loads_once_and_a_second_run_adds_nothing() {
+    let app = TestApp::spawn().await;
+    let first = app.cli(&["demo"], "");
+    assert_eq!(first.code, Some(0), "{first:?}");
+    assert!(first.stdout.contains("office@demo.charity-relay.org") && first.stdout.contains("relay-demo-2026"));
+    let after_first = counts(&app).await;
+    assert!(app.count("merchants").await >= 30);
+
+    let second = app.cli(&["demo"], "");
+    assert_eq!(second.code, Some(0), "{second:?}");
+    assert!(second.stdout.contains("nothing added"), "{}", second.stdout);
+    assert_eq!(counts(&app).await, after_first);
+    assert_eq!(
+        first.last_line(),
+        second.last_line(),
+        "the same link code is printed each run"
+    );
+}
+
+#[tokio::test]
+async fn demo_has_needs_and_claims_in_every_status_with_consistent_counters() {
+    let app = TestApp::spawn().await;
+    assert_eq!(app.cli(&["demo"], "").code, Some(0));
+    for status in ["open", "fully_claimed", "fulfilled", "cancelled", "expired"] {
+        let n = scalar_i64(
+            &app.db,
+            &format!("SELECT COUNT(*) FROM needs WHERE status = '{status}'"),
+        )
+        .await;
+        assert!(n >= 1, "no demo need is {status}");
+    }
+    for status in ["active", "delivered", "confirmed", "disputed", "released", "lapsed"] {
+        let n = scalar_i64(
+            &app.db,
+            &format!("SELECT COUNT(*) FROM claims WHERE status = '{status}'"),
+        )
+        .await;
+        assert!(n >= 1, "no demo claim is {status}");
+    }
+    for group in [
+        "elderly_alone",
+        "child_in_hardship",
+        "disabled",
+        "low_income_family",
+        "migrant_child",
+    ] {
+        let n = scalar_i64(
+            &app.db,
+            &format!("SELECT COUNT(*) FROM beneficiaries WHERE beneficiary_group = '{group}'"),
+        )
+        .await;
+        assert!(n >= 1, "no demo beneficiary is {group}");
+    }
+    let inconsistent = scalar_i64(
+        &app.db,
+        "SELECT COUNT(*) FROM needs n WHERE n.claimed <> (SELECT COALESCE(SUM(c.quantity), 0) FROM claims c \
+         WHERE c.need_id = n.id AND c.status IN ('active','delivered','confirmed','disputed')) \
+         OR n.delivered <> (SELECT COALESCE(SUM(c.quantity), 0) FROM claims c WHERE c.need_id = n.id AND c.status = 'confirmed')",
+    )
+    .await;
+    assert_eq!(inconsistent, 0, "claimed and delivered equal the sums of the claims");
+    let pending = scalar_i64(&app.db, "SELECT COUNT(*) FROM merchants WHERE status <> 'approved'").await;
+    assert!(pending >= 2, "pending and suspended merchants are shown too");
+}
+
+#[tokio::test]
+async fn demo_private_details_are_sealed_not_stored_plain() {
+    let app = TestApp::spawn().await;
+    assert_eq!(app.cli(&["demo"], "").code, Some(0));
+    let rows = app.count("beneficiary_private").await;
+    assert!(rows >= 6);
+    let sealed = app
+        .db
+        .query_all_raw(Statement::from_string(
+            app.db.get_database_backend(),
+            "SELECT sealed FROM beneficiary_private",
+        ))
+        .await
+        .expect("sealed rows");
+    for row in sealed {
+        let bytes: Vec<u8> = row.try_get_by_index(0).expect("bytes");
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains("13800000"),
+            "a phone number is stored in clear"
+        );
+    }
+    let db_file = app.dir().join("test.db");
+    if db_file.exists() {
+        let raw = std::fs::read(&db_file).expect("db file");
+        let wal = std::fs::read(app.dir().join("test.db-wal")).unwrap_or_default();
+        for needle in ["陈阿婆", "13800000001"] {
+            let bytes = needle.as_bytes();
+            let found = raw.windows(bytes.len()).any(|w| w == bytes) || wal.windows(bytes.len()).any(|w| w == bytes);
+            assert!(!found, "{needle} appears in the raw database file");
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! Integration tests, organised by what a user does. Each test spins up the whole app on a
+//! random port with a fresh database (SQLite, or PostgreSQL with `TEST_DATABASE_URL`).
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod cli;
+mod demo;
+mod health;
+mod schema;
