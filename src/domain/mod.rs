@@ -6,16 +6,22 @@ mod text_enum;
 
 pub mod beneficiary;
 pub mod category;
+pub mod claim;
 pub mod codes;
+pub mod input;
 pub mod locale;
 pub mod need;
+pub mod need_input;
 pub mod party;
 pub mod password;
+pub mod record;
+pub mod time;
 
 pub use beneficiary::{BeneficiaryCode, BeneficiaryGroup};
 pub use category::Category;
 pub use locale::Locale;
-pub use need::{ClaimStatus, NeedStatus, Recurrence, Urgency};
+pub use claim::{ClaimEvent, ClaimStatus, Lease};
+pub use need::{ClaimRefusal, IllegalTransition, NeedCounters, NeedStatus, Recurrence, Urgency};
 pub use party::{OrgKind, PartyStatus, Role};
 
 /// A text value that names none of an enum's variants.

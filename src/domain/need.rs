@@ -12,28 +12,6 @@ text_enum! {
 }
 
 text_enum! {
-    /// Where a claim stands (DESIGN.md).
-    ClaimStatus, "claim status" {
-        Active => ("active", "进行中", "Active"),
-        Delivered => ("delivered", "已送达待确认", "Delivered"),
-        Confirmed => ("confirmed", "已确认", "Confirmed"),
-        Disputed => ("disputed", "有异议", "Disputed"),
-        Released => ("released", "已放弃", "Released"),
-        Lapsed => ("lapsed", "已逾期失效", "Lapsed"),
-    }
-}
-
-impl ClaimStatus {
-    /// A live claim still holds its quantity of the need.
-    pub fn is_live(self) -> bool {
-        matches!(
-            self,
-            ClaimStatus::Active | ClaimStatus::Delivered | ClaimStatus::Confirmed | ClaimStatus::Disputed
-        )
-    }
-}
-
-text_enum! {
     /// How soon help is needed.
     Urgency, "urgency" {
         Normal => ("normal", "一般", "Normal"),
@@ -50,14 +28,162 @@ text_enum! {
     }
 }
 
+/// A move the rules forbid, named so the caller can explain it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("a {kind} that is {from} cannot be {action}")]
+pub struct IllegalTransition {
+    /// "need" or "claim".
+    pub kind: &'static str,
+    /// The current status.
+    pub from: &'static str,
+    /// What was attempted, as a past participle ("claimed", "cancelled").
+    pub action: &'static str,
+}
+
+/// Why a claim of some quantity of a need is refused by the need itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ClaimRefusal {
+    /// Less is left than asked for.
+    #[error("only {left} left")]
+    NotEnoughLeft {
+        /// Quantity still unclaimed.
+        left: i32,
+    },
+    /// The need is not open.
+    #[error("the need is {0}")]
+    NeedNotOpen(NeedStatus),
+    /// Zero or a negative quantity.
+    #[error("the quantity must be at least 1")]
+    QuantityTooSmall,
+}
+
+/// The counters of a need and the status they imply. The services change the stored
+/// counters with conditional SQL that mirrors these functions exactly; property tests
+/// hold these functions to the invariants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NeedCounters {
+    /// Units asked for.
+    pub quantity: i32,
+    /// Units held by live claims.
+    pub claimed: i32,
+    /// Units confirmed delivered.
+    pub delivered: i32,
+    /// Where the need stands.
+    pub status: NeedStatus,
+}
+
+impl NeedCounters {
+    /// A newly posted need.
+    pub fn new(quantity: i32) -> Self {
+        Self { quantity, claimed: 0, delivered: 0, status: NeedStatus::Open }
+    }
+
+    /// Units not yet claimed.
+    pub fn left(&self) -> i32 {
+        self.quantity - self.claimed
+    }
+
+    /// A merchant claims `q` units: only of an open need, only what is left.
+    pub fn claim(self, q: i32) -> Result<Self, ClaimRefusal> {
+        if q < 1 {
+            return Err(ClaimRefusal::QuantityTooSmall);
+        }
+        if self.status != NeedStatus::Open {
+            return Err(ClaimRefusal::NeedNotOpen(self.status));
+        }
+        if self.left() < q {
+            return Err(ClaimRefusal::NotEnoughLeft { left: self.left() });
+        }
+        let claimed = self.claimed + q;
+        let status = if claimed == self.quantity { NeedStatus::FullyClaimed } else { NeedStatus::Open };
+        Ok(Self { claimed, status, ..self })
+    }
+
+    /// A live, unconfirmed claim of `q` units ends (released, lapsed, or ended by a
+    /// cancellation): the units return and a fully claimed need reopens.
+    pub fn give_back(self, q: i32) -> Self {
+        let claimed = (self.claimed - q).max(self.delivered);
+        let status = if self.status == NeedStatus::FullyClaimed { NeedStatus::Open } else { self.status };
+        Self { claimed, status, ..self }
+    }
+
+    /// A social worker confirms `q` delivered units; all of them confirmed fulfils the need.
+    pub fn confirm_delivery(self, q: i32) -> Self {
+        let delivered = (self.delivered + q).min(self.claimed);
+        let fulfilled = delivered == self.quantity && matches!(self.status, NeedStatus::Open | NeedStatus::FullyClaimed);
+        Self { delivered, status: if fulfilled { NeedStatus::Fulfilled } else { self.status }, ..self }
+    }
+
+    /// The social worker cancels the need (its active claims are then given back).
+    pub fn cancel(self) -> Result<Self, IllegalTransition> {
+        self.end(NeedStatus::Cancelled, "cancelled")
+    }
+
+    /// The deadline passed before the need was fully claimed.
+    pub fn expire(self) -> Result<Self, IllegalTransition> {
+        if self.status != NeedStatus::Open {
+            return Err(IllegalTransition { kind: "need", from: self.status.as_str(), action: "expired" });
+        }
+        self.end(NeedStatus::Expired, "expired")
+    }
+
+    fn end(self, to: NeedStatus, action: &'static str) -> Result<Self, IllegalTransition> {
+        match self.status {
+            NeedStatus::Open | NeedStatus::FullyClaimed => Ok(Self { status: to, ..self }),
+            from => Err(IllegalTransition { kind: "need", from: from.as_str(), action }),
+        }
+    }
+
+    /// True when the status agrees with the counters (the invariant every change keeps).
+    pub fn is_consistent(&self) -> bool {
+        let counters_ok = 0 <= self.delivered && self.delivered <= self.claimed && self.claimed <= self.quantity;
+        let status_ok = match self.status {
+            NeedStatus::Open => self.claimed < self.quantity,
+            NeedStatus::FullyClaimed => self.claimed == self.quantity && self.delivered < self.quantity,
+            NeedStatus::Fulfilled => self.delivered == self.quantity,
+            NeedStatus::Cancelled | NeedStatus::Expired => true,
+        };
+        counters_ok && status_ok
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn live_claims_are_those_holding_quantity() {
-        let live: Vec<_> = ClaimStatus::ALL.iter().filter(|s| s.is_live()).collect();
-        assert_eq!(live.len(), 4);
-        assert!(!ClaimStatus::Released.is_live() && !ClaimStatus::Lapsed.is_live());
+    fn claiming_everything_fully_claims_and_giving_back_reopens() {
+        let need = NeedCounters::new(10).claim(4).expect("claim 4");
+        assert_eq!((need.claimed, need.status), (4, NeedStatus::Open));
+        let full = need.claim(6).expect("claim the rest");
+        assert_eq!(full.status, NeedStatus::FullyClaimed);
+        assert_eq!(full.claim(1), Err(ClaimRefusal::NeedNotOpen(NeedStatus::FullyClaimed)));
+        let reopened = full.give_back(6);
+        assert_eq!((reopened.claimed, reopened.status), (4, NeedStatus::Open));
+    }
+
+    #[test]
+    fn claims_never_exceed_what_is_left() {
+        let need = NeedCounters::new(3).claim(2).expect("claim");
+        assert_eq!(need.claim(2), Err(ClaimRefusal::NotEnoughLeft { left: 1 }));
+        assert_eq!(need.claim(0), Err(ClaimRefusal::QuantityTooSmall));
+    }
+
+    #[test]
+    fn confirming_everything_fulfils() {
+        let need = NeedCounters::new(2).claim(2).expect("claim").confirm_delivery(1);
+        assert_eq!(need.status, NeedStatus::FullyClaimed);
+        assert_eq!(need.confirm_delivery(1).status, NeedStatus::Fulfilled);
+    }
+
+    #[test]
+    fn only_open_or_fully_claimed_needs_end_and_only_open_ones_expire() {
+        let fulfilled = NeedCounters::new(1).claim(1).expect("claim").confirm_delivery(1);
+        assert!(fulfilled.cancel().is_err());
+        assert!(NeedCounters::new(1).claim(1).expect("claim").expire().is_err());
+        assert_eq!(NeedCounters::new(1).expire().map(|n| n.status), Ok(NeedStatus::Expired));
+        let cancelled = NeedCounters::new(1).cancel().expect("cancel");
+        assert_eq!(cancelled.claim(1), Err(ClaimRefusal::NeedNotOpen(NeedStatus::Cancelled)));
+        assert!(cancelled.cancel().is_err());
     }
 }

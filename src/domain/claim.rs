@@ -1,0 +1,187 @@
+//! Claims: their states and moves, leases, and the handoff code.
+
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
+
+use super::codes::random_code;
+use super::need::IllegalTransition;
+use super::time::LOCAL_OFFSET;
+
+text_enum! {
+    /// Where a claim stands (DESIGN.md).
+    ClaimStatus, "claim status" {
+        Active => ("active", "进行中", "Active"),
+        Delivered => ("delivered", "已送达待确认", "Delivered"),
+        Confirmed => ("confirmed", "已确认", "Confirmed"),
+        Disputed => ("disputed", "有异议", "Disputed"),
+        Released => ("released", "已放弃", "Released"),
+        Lapsed => ("lapsed", "已逾期失效", "Lapsed"),
+    }
+}
+
+impl ClaimStatus {
+    /// A live claim still holds its quantity of the need.
+    pub fn is_live(self) -> bool {
+        matches!(
+            self,
+            ClaimStatus::Active | ClaimStatus::Delivered | ClaimStatus::Confirmed | ClaimStatus::Disputed
+        )
+    }
+}
+
+
+/// Something that happens to a claim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClaimEvent {
+    /// The merchant says it delivered.
+    MarkDelivered,
+    /// The social worker confirms the delivery.
+    Confirm,
+    /// The social worker says the delivery did not arrive or was not right.
+    Dispute,
+    /// The merchant takes a disputed claim up again.
+    Resume,
+    /// The merchant gives the claim up.
+    Release,
+    /// Not delivered by the due date plus grace.
+    Lapse,
+    /// The need was cancelled or expired while the claim was active.
+    EndWithNeed,
+}
+
+impl ClaimEvent {
+    fn action(self) -> &'static str {
+        match self {
+            ClaimEvent::MarkDelivered => "marked delivered",
+            ClaimEvent::Confirm => "confirmed",
+            ClaimEvent::Dispute => "disputed",
+            ClaimEvent::Resume => "resumed",
+            ClaimEvent::Release => "released",
+            ClaimEvent::Lapse => "lapsed",
+            ClaimEvent::EndWithNeed => "ended with its need",
+        }
+    }
+}
+
+impl ClaimStatus {
+    /// The status after `event`, or the typed refusal of an illegal move.
+    pub fn apply(self, event: ClaimEvent) -> Result<ClaimStatus, IllegalTransition> {
+        use ClaimEvent as E;
+        use ClaimStatus as S;
+        match (self, event) {
+            (S::Active, E::MarkDelivered) => Ok(S::Delivered),
+            (S::Delivered, E::Confirm) => Ok(S::Confirmed),
+            (S::Delivered, E::Dispute) => Ok(S::Disputed),
+            (S::Disputed, E::Resume) => Ok(S::Active),
+            (S::Active | S::Disputed, E::Release) => Ok(S::Released),
+            (S::Active, E::Lapse) => Ok(S::Lapsed),
+            (S::Active, E::EndWithNeed) => Ok(S::Released),
+            (from, event) => Err(IllegalTransition { kind: "claim", from: from.as_str(), action: event.action() }),
+        }
+    }
+
+    /// A live claim still holds its quantity of the need.
+    pub fn is_live(self) -> bool {
+        matches!(self, ClaimStatus::Active | ClaimStatus::Delivered | ClaimStatus::Confirmed | ClaimStatus::Disputed)
+    }
+}
+
+/// Days a claim is due after it is made, unless the need sets otherwise.
+pub const DEFAULT_LEASE_DAYS: i64 = 7;
+/// Days after the due date before an undelivered claim lapses.
+pub const GRACE_DAYS: i64 = 2;
+
+/// When a claim is due, when to remind, and when it lapses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lease {
+    /// Deliver by then.
+    pub due_at: DateTime<Utc>,
+    /// Half-time reminder.
+    pub remind_at: DateTime<Utc>,
+    /// After this the claim lapses.
+    pub lapse_at: DateTime<Utc>,
+}
+
+impl Lease {
+    /// The lease of a claim made at `now` on a need due within `lease_days` and useful
+    /// until the end of `deadline` (local time): whichever comes first.
+    pub fn new(now: DateTime<Utc>, lease_days: i64, deadline: NaiveDate) -> Self {
+        let deadline_end = end_of_local_day(deadline);
+        let due_at = (now + Duration::days(lease_days.max(1))).min(deadline_end).max(now);
+        Self::from_due(now, due_at)
+    }
+
+    /// The lease of a claim made at `made` and due at `due_at`.
+    pub fn from_due(made: DateTime<Utc>, due_at: DateTime<Utc>) -> Self {
+        let remind_at = made + (due_at - made) / 2;
+        Self { due_at, remind_at, lapse_at: due_at + Duration::days(GRACE_DAYS) }
+    }
+}
+
+/// The last second of `date` in the relay's local time (UTC+8, no daylight saving).
+pub fn end_of_local_day(date: NaiveDate) -> DateTime<Utc> {
+    let local = date.and_time(NaiveTime::from_hms_opt(23, 59, 59).unwrap_or(NaiveTime::MIN));
+    LOCAL_OFFSET.from_local_datetime(&local).single().map(|t| t.with_timezone(&Utc)).unwrap_or_else(|| local.and_utc())
+}
+
+/// A new handoff code: 6 characters without look-alikes, shown at the drop-off point.
+pub fn new_handoff_code() -> String {
+    random_code(6)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_claim_machine_allows_exactly_the_designed_moves() {
+        use ClaimEvent as E;
+        use ClaimStatus as S;
+        let allowed = [
+            (S::Active, E::MarkDelivered, S::Delivered),
+            (S::Delivered, E::Confirm, S::Confirmed),
+            (S::Delivered, E::Dispute, S::Disputed),
+            (S::Disputed, E::Resume, S::Active),
+            (S::Active, E::Release, S::Released),
+            (S::Disputed, E::Release, S::Released),
+            (S::Active, E::Lapse, S::Lapsed),
+            (S::Active, E::EndWithNeed, S::Released),
+        ];
+        let events = [E::MarkDelivered, E::Confirm, E::Dispute, E::Resume, E::Release, E::Lapse, E::EndWithNeed];
+        for from in S::ALL {
+            for event in events {
+                let expected = allowed.iter().find(|(f, e, _)| f == from && *e == event).map(|(_, _, to)| *to);
+                assert_eq!(from.apply(event).ok(), expected, "{from} + {event:?}");
+            }
+        }
+        let err = S::Confirmed.apply(E::Release).expect_err("final");
+        assert_eq!(err.to_string(), "a claim that is confirmed cannot be released");
+    }
+
+    #[test]
+    fn live_claims_are_those_holding_quantity() {
+        let live: Vec<_> = ClaimStatus::ALL.iter().filter(|s| s.is_live()).collect();
+        assert_eq!(live.len(), 4);
+    }
+
+    #[test]
+    fn a_lease_is_due_after_n_days_but_never_after_the_deadline() {
+        let now = Utc.with_ymd_and_hms(2026, 12, 1, 2, 0, 0).single().expect("time");
+        let far = NaiveDate::from_ymd_opt(2027, 1, 31).expect("date");
+        let lease = Lease::new(now, 7, far);
+        assert_eq!(lease.due_at, now + Duration::days(7));
+        assert_eq!(lease.remind_at, now + Duration::hours(84));
+        assert_eq!(lease.lapse_at, now + Duration::days(9));
+
+        let near = NaiveDate::from_ymd_opt(2026, 12, 3).expect("date");
+        let capped = Lease::new(now, 7, near);
+        // 23:59:59 on 3 December in Shenzhen is 15:59:59 UTC.
+        assert_eq!(capped.due_at, Utc.with_ymd_and_hms(2026, 12, 3, 15, 59, 59).single().expect("time"));
+    }
+
+    #[test]
+    fn handoff_codes_have_six_unambiguous_characters() {
+        let code = new_handoff_code();
+        assert_eq!(code.len(), 6);
+        assert!(crate::domain::codes::normalize_code(&code).is_some());
+    }
+}

@@ -1,0 +1,212 @@
+//! Field-level validation errors, shown next to their field in the user's language.
+
+use super::Locale;
+use super::pii::PiiKind;
+
+/// What is wrong with one field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FieldError {
+    /// Nothing was given.
+    Required,
+    /// Fewer than `min` characters.
+    TooShort {
+        /// Fewest characters.
+        min: usize,
+    },
+    /// More than `max` characters.
+    TooLong {
+        /// Most characters.
+        max: usize,
+    },
+    /// A whole number was expected.
+    NotANumber,
+    /// The number is outside `min..=max`.
+    OutOfRange {
+        /// Smallest accepted.
+        min: i64,
+        /// Largest accepted.
+        max: i64,
+    },
+    /// A date as YYYY-MM-DD was expected.
+    NotADate,
+    /// The date is before today.
+    DateInPast,
+    /// The value is not one of the offered choices.
+    UnknownChoice,
+    /// Public text holds personal data.
+    ContainsPii(PiiKind),
+}
+
+impl FieldError {
+    /// The message in `locale`.
+    pub fn message(&self, locale: Locale) -> String {
+        match (self, locale) {
+            (FieldError::Required, Locale::ZhCn) => "此项必填。".into(),
+            (FieldError::Required, Locale::En) => "This field is required.".into(),
+            (FieldError::TooShort { min }, Locale::ZhCn) => format!("至少需要 {min} 个字。"),
+            (FieldError::TooShort { min }, Locale::En) => format!("Use at least {min} characters."),
+            (FieldError::TooLong { max }, Locale::ZhCn) => format!("最多 {max} 个字。"),
+            (FieldError::TooLong { max }, Locale::En) => format!("Use at most {max} characters."),
+            (FieldError::NotANumber, Locale::ZhCn) => "请填写整数。".into(),
+            (FieldError::NotANumber, Locale::En) => "Enter a whole number.".into(),
+            (FieldError::OutOfRange { min, max }, Locale::ZhCn) => format!("请填写 {min} 到 {max} 之间的数。"),
+            (FieldError::OutOfRange { min, max }, Locale::En) => format!("Enter a number from {min} to {max}."),
+            (FieldError::NotADate, Locale::ZhCn) => "请按 年-月-日 填写日期，例如 2026-12-31。".into(),
+            (FieldError::NotADate, Locale::En) => "Enter a date as YYYY-MM-DD, e.g. 2026-12-31.".into(),
+            (FieldError::DateInPast, Locale::ZhCn) => "日期不能早于今天。".into(),
+            (FieldError::DateInPast, Locale::En) => "The date cannot be before today.".into(),
+            (FieldError::UnknownChoice, Locale::ZhCn) => "请从列表中选择。".into(),
+            (FieldError::UnknownChoice, Locale::En) => "Choose one of the options.".into(),
+            (FieldError::ContainsPii(kind), Locale::ZhCn) => format!(
+                "公开内容中似乎含有{}。请勿在标题或描述中填写个人信息，请填到受助人的保密信息中。",
+                match kind {
+                    PiiKind::Phone => "电话号码",
+                    PiiKind::IdNumber => "身份证号码",
+                    PiiKind::Email => "电子邮箱",
+                }
+            ),
+            (FieldError::ContainsPii(kind), Locale::En) => format!(
+                "This public text seems to contain {}. Keep personal details out of titles and descriptions; put them in the beneficiary's private fields.",
+                match kind {
+                    PiiKind::Phone => "a phone number",
+                    PiiKind::IdNumber => "an ID card number",
+                    PiiKind::Email => "an email address",
+                }
+            ),
+        }
+    }
+
+    /// A stable machine-readable code for the API.
+    pub fn code(&self) -> &'static str {
+        match self {
+            FieldError::Required => "required",
+            FieldError::TooShort { .. } => "too-short",
+            FieldError::TooLong { .. } => "too-long",
+            FieldError::NotANumber => "not-a-number",
+            FieldError::OutOfRange { .. } => "out-of-range",
+            FieldError::NotADate => "not-a-date",
+            FieldError::DateInPast => "date-in-past",
+            FieldError::UnknownChoice => "unknown-choice",
+            FieldError::ContainsPii(_) => "contains-personal-data",
+        }
+    }
+}
+
+/// The errors of a whole form, each tied to its field name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FieldErrors(pub Vec<(&'static str, FieldError)>);
+
+impl FieldErrors {
+    /// Adds an error for `field`.
+    pub fn push(&mut self, field: &'static str, error: FieldError) {
+        self.0.push((field, error));
+    }
+
+    /// True when no field is wrong.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The first error of `field`, if any.
+    pub fn get(&self, field: &str) -> Option<&FieldError> {
+        self.0.iter().find(|(f, _)| *f == field).map(|(_, e)| e)
+    }
+
+    /// Runs `parse`; on error records it under `field` and returns `None`.
+    pub fn check<T>(&mut self, field: &'static str, parse: Result<T, FieldError>) -> Option<T> {
+        match parse {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.push(field, e);
+                None
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for FieldErrors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let parts: Vec<String> = self.0.iter().map(|(field, e)| format!("{field}: {}", e.message(Locale::En))).collect();
+        f.write_str(&parts.join("; "))
+    }
+}
+
+/// Trimmed text of `min..=max` characters.
+pub fn text(raw: &str, min: usize, max: usize) -> Result<String, FieldError> {
+    let value = raw.trim();
+    let len = value.chars().count();
+    if len == 0 && min > 0 {
+        Err(FieldError::Required)
+    } else if len < min {
+        Err(FieldError::TooShort { min })
+    } else if len > max {
+        Err(FieldError::TooLong { max })
+    } else {
+        Ok(value.to_owned())
+    }
+}
+
+/// Public text: like [`text`], and free of phone numbers, ID numbers and emails.
+pub fn public_text(raw: &str, min: usize, max: usize) -> Result<String, FieldError> {
+    let value = text(raw, min, max)?;
+    match super::pii::find_pii(&value) {
+        Some(kind) => Err(FieldError::ContainsPii(kind)),
+        None => Ok(value),
+    }
+}
+
+/// A whole number in `min..=max`.
+pub fn number(raw: &str, min: i64, max: i64) -> Result<i64, FieldError> {
+    let value = raw.trim();
+    if value.is_empty() {
+        return Err(FieldError::Required);
+    }
+    let n: i64 = value.parse().map_err(|_| FieldError::NotANumber)?;
+    if (min..=max).contains(&n) { Ok(n) } else { Err(FieldError::OutOfRange { min, max }) }
+}
+
+/// One of an enum's text values.
+pub fn choice<T: std::str::FromStr>(raw: &str) -> Result<T, FieldError> {
+    let value = raw.trim();
+    if value.is_empty() {
+        return Err(FieldError::Required);
+    }
+    value.parse().map_err(|_| FieldError::UnknownChoice)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_error_has_a_message_in_both_languages() {
+        let all = [
+            FieldError::Required,
+            FieldError::TooShort { min: 2 },
+            FieldError::TooLong { max: 80 },
+            FieldError::NotANumber,
+            FieldError::OutOfRange { min: 1, max: 10 },
+            FieldError::NotADate,
+            FieldError::DateInPast,
+            FieldError::UnknownChoice,
+            FieldError::ContainsPii(PiiKind::Phone),
+        ];
+        for e in all {
+            let zh = e.message(Locale::ZhCn);
+            let en = e.message(Locale::En);
+            assert!(!zh.is_empty() && !en.is_empty() && zh != en, "{e:?}");
+            assert!(!e.code().is_empty());
+        }
+    }
+
+    #[test]
+    fn text_numbers_and_choices_parse_or_say_why() {
+        assert_eq!(text("  米  ", 1, 10), Ok("米".into()));
+        assert_eq!(text("", 2, 10), Err(FieldError::Required));
+        assert_eq!(text("a", 2, 10), Err(FieldError::TooShort { min: 2 }));
+        assert_eq!(number("12", 1, 10), Err(FieldError::OutOfRange { min: 1, max: 10 }));
+        assert_eq!(number("x", 1, 10), Err(FieldError::NotANumber));
+        assert_eq!(choice::<crate::domain::Urgency>("soon"), Err(FieldError::UnknownChoice));
+        assert!(matches!(public_text("call 13800138000", 1, 80), Err(FieldError::ContainsPii(PiiKind::Phone))));
+    }
+}

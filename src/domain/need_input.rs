@@ -1,0 +1,207 @@
+//! A new or edited need, parsed from a form or the API into valid values only.
+
+use chrono::NaiveDate;
+
+use super::input::{self, FieldError, FieldErrors};
+use super::{Category, Recurrence, Urgency};
+
+/// Raw fields as typed (web form and API both map into this).
+#[derive(Debug, Clone, Default)]
+pub struct NeedInput {
+    /// `beneficiary_id`.
+    pub beneficiary_id: String,
+    /// `category`.
+    pub category: String,
+    /// `title`.
+    pub title: String,
+    /// `description`.
+    pub description: String,
+    /// `quantity`.
+    pub quantity: String,
+    /// `unit`.
+    pub unit: String,
+    /// `deadline` as YYYY-MM-DD.
+    pub deadline: String,
+    /// `urgency`; empty means normal.
+    pub urgency: String,
+    /// `recurrence`; empty means one-off.
+    pub recurrence: String,
+    /// `claim_days`; empty means the default lease.
+    pub claim_days: String,
+    /// `estimated_value` in yuan; empty means unknown.
+    pub estimated_value: String,
+}
+
+/// A need that passed every rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NeedDraft {
+    /// The beneficiary it serves.
+    pub beneficiary_id: i64,
+    /// What kind of help.
+    pub category: Category,
+    /// Public title, 2–80 characters, no personal data.
+    pub title: String,
+    /// Public description, at most 1000 characters, no personal data.
+    pub description: String,
+    /// 1–10000 units.
+    pub quantity: i32,
+    /// The unit, 1–20 characters.
+    pub unit: String,
+    /// Last useful day, not before today.
+    pub deadline: NaiveDate,
+    /// How soon.
+    pub urgency: Urgency,
+    /// Whether it comes back.
+    pub recurrence: Recurrence,
+    /// Days a claimant has to deliver.
+    pub claim_days: i32,
+    /// Estimated value in cents, for reports.
+    pub estimated_value_cents: Option<i64>,
+}
+
+/// Most units a need may ask for.
+pub const MAX_QUANTITY: i64 = 10_000;
+
+impl NeedInput {
+    /// Checks every field against the rules, collecting all errors at once. `today` is the
+    /// local date.
+    pub fn parse(&self, today: NaiveDate) -> Result<NeedDraft, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let beneficiary_id = errors.check("beneficiary_id", input::number(&self.beneficiary_id, 1, i64::MAX));
+        let category = errors.check("category", input::choice::<Category>(&self.category));
+        let title = errors.check("title", input::public_text(&self.title, 2, 80));
+        let description = errors.check("description", input::public_text(&self.description, 0, 1000));
+        let quantity = errors.check("quantity", input::number(&self.quantity, 1, MAX_QUANTITY));
+        let unit = errors.check("unit", input::public_text(&self.unit, 1, 20));
+        let deadline = errors.check("deadline", parse_deadline(&self.deadline, today));
+        let urgency = errors.check("urgency", optional_choice(&self.urgency, Urgency::Normal));
+        let recurrence = errors.check("recurrence", optional_choice(&self.recurrence, Recurrence::Once));
+        let claim_days = errors.check("claim_days", optional_number(&self.claim_days, 1, 365, 7));
+        let value = errors.check("estimated_value", optional_number(&self.estimated_value, 0, 10_000_000, -1));
+        match (beneficiary_id, category, title, description, quantity, unit, deadline, urgency, recurrence, claim_days, value) {
+            (
+                Some(beneficiary_id),
+                Some(category),
+                Some(title),
+                Some(description),
+                Some(quantity),
+                Some(unit),
+                Some(deadline),
+                Some(urgency),
+                Some(recurrence),
+                Some(claim_days),
+                Some(value),
+            ) if errors.is_empty() => Ok(NeedDraft {
+                beneficiary_id,
+                category,
+                title,
+                description,
+                quantity: quantity as i32,
+                unit,
+                deadline,
+                urgency,
+                recurrence,
+                claim_days: claim_days as i32,
+                estimated_value_cents: (value >= 0).then_some(value * 100),
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+fn parse_deadline(raw: &str, today: NaiveDate) -> Result<NaiveDate, FieldError> {
+    let value = raw.trim();
+    if value.is_empty() {
+        return Err(FieldError::Required);
+    }
+    let date = NaiveDate::parse_from_str(value, "%Y-%m-%d").map_err(|_| FieldError::NotADate)?;
+    if date < today { Err(FieldError::DateInPast) } else { Ok(date) }
+}
+
+fn optional_choice<T: std::str::FromStr>(raw: &str, default: T) -> Result<T, FieldError> {
+    if raw.trim().is_empty() { Ok(default) } else { input::choice(raw) }
+}
+
+fn optional_number(raw: &str, min: i64, max: i64, default: i64) -> Result<i64, FieldError> {
+    if raw.trim().is_empty() { Ok(default) } else { input::number(raw, min, max) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::pii::PiiKind;
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 12, 1).expect("date")
+    }
+
+    fn good() -> NeedInput {
+        NeedInput {
+            beneficiary_id: "3".into(),
+            category: "food".into(),
+            title: "米和食用油".into(),
+            description: "低收入家庭本月需要大米和食用油。".into(),
+            quantity: "10".into(),
+            unit: "袋".into(),
+            deadline: "2026-12-15".into(),
+            urgency: "urgent".into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_good_need_parses_with_defaults() {
+        let draft = good().parse(today()).expect("valid");
+        assert_eq!(draft.quantity, 10);
+        assert_eq!(draft.urgency, Urgency::Urgent);
+        assert_eq!(draft.recurrence, Recurrence::Once);
+        assert_eq!(draft.claim_days, 7);
+        assert_eq!(draft.estimated_value_cents, None);
+    }
+
+    #[test]
+    fn every_bad_field_is_reported_at_once() {
+        let bad = NeedInput {
+            beneficiary_id: "".into(),
+            category: "toys".into(),
+            title: "米".into(),
+            description: "请联系 138 0013 8000".into(),
+            quantity: "10001".into(),
+            unit: "".into(),
+            deadline: "2026-11-30".into(),
+            urgency: "soon".into(),
+            ..Default::default()
+        };
+        let errors = bad.parse(today()).expect_err("invalid");
+        assert_eq!(errors.get("beneficiary_id"), Some(&FieldError::Required));
+        assert_eq!(errors.get("category"), Some(&FieldError::UnknownChoice));
+        assert_eq!(errors.get("title"), Some(&FieldError::TooShort { min: 2 }));
+        assert_eq!(errors.get("description"), Some(&FieldError::ContainsPii(PiiKind::Phone)));
+        assert_eq!(errors.get("quantity"), Some(&FieldError::OutOfRange { min: 1, max: 10_000 }));
+        assert_eq!(errors.get("unit"), Some(&FieldError::Required));
+        assert_eq!(errors.get("deadline"), Some(&FieldError::DateInPast));
+        assert_eq!(errors.get("urgency"), Some(&FieldError::UnknownChoice));
+    }
+
+    #[test]
+    fn personal_data_is_refused_in_every_public_field() {
+        for (field, value) in [("title", "张三 zhangsan@example.com"), ("description", "身份证 110105194912310025")] {
+            let mut input = good();
+            match field {
+                "title" => input.title = value.into(),
+                _ => input.description = value.into(),
+            }
+            let errors = input.parse(today()).expect_err("pii");
+            assert!(matches!(errors.get(field), Some(FieldError::ContainsPii(_))), "{field}");
+        }
+    }
+
+    #[test]
+    fn today_is_an_acceptable_deadline_and_long_text_is_refused() {
+        let mut input = good();
+        input.deadline = "2026-12-01".into();
+        assert!(input.parse(today()).is_ok());
+        input.description = "字".repeat(1001);
+        assert_eq!(input.parse(today()).expect_err("long").get("description"), Some(&FieldError::TooLong { max: 1000 }));
+    }
+}
