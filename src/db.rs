@@ -85,3 +85,40 @@ fn short_cause(e: &DbErr) -> String {
     let text = e.to_string();
     text.lines().next().unwrap_or_default().to_owned()
 }
+
+/// Serialises the claim-related transactions of one merchant on PostgreSQL (a transaction-
+/// scoped advisory lock), so its claim limit holds under concurrency. Lock order everywhere:
+/// merchant, then need, then claim. SQLite's write transactions are serial already.
+pub async fn lock_merchant<C: ConnectionTrait>(txn: &C, merchant_id: i64) -> Result<(), DbErr> {
+    if txn.get_database_backend() == DbBackend::Postgres {
+        txn.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_advisory_xact_lock($1)",
+            [merchant_id.into()],
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+/// A statement written with `?` placeholders, numbered `$1, $2, …` for PostgreSQL.
+pub fn statement<C: ConnectionTrait>(conn: &C, sql: &str, values: Vec<sea_orm::Value>) -> Statement {
+    let backend = conn.get_database_backend();
+    let sql = if backend == DbBackend::Postgres {
+        let mut out = String::with_capacity(sql.len() + 8);
+        let mut n = 0;
+        for ch in sql.chars() {
+            if ch == '?' {
+                n += 1;
+                out.push('$');
+                out.push_str(&n.to_string());
+            } else {
+                out.push(ch);
+            }
+        }
+        out
+    } else {
+        sql.to_owned()
+    };
+    Statement::from_sql_and_values(backend, sql, values)
+}

@@ -8,6 +8,7 @@ pub mod crypto;
 pub mod db;
 pub mod domain;
 pub mod entities;
+pub mod jobs;
 pub mod metrics;
 pub mod services;
 pub mod telemetry;
@@ -122,7 +123,8 @@ impl App {
     /// background work finish, and returns.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let cancel = CancellationToken::new();
-        let workers: JoinSet<()> = JoinSet::new();
+        let mut workers: JoinSet<()> = JoinSet::new();
+        workers.spawn(jobs::run_periodically(self.state.db.clone(), cancel.clone()));
         let server_cancel = cancel.clone();
         tracing::info!(addr = %self.local_addr(), "listening");
         let service = self.router.into_make_service_with_connect_info::<SocketAddr>();

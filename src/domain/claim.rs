@@ -18,15 +18,6 @@ text_enum! {
     }
 }
 
-impl ClaimStatus {
-    /// A live claim still holds its quantity of the need.
-    pub fn is_live(self) -> bool {
-        matches!(
-            self,
-            ClaimStatus::Active | ClaimStatus::Delivered | ClaimStatus::Confirmed | ClaimStatus::Disputed
-        )
-    }
-}
 
 
 /// Something that happens to a claim.

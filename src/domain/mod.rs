@@ -14,6 +14,7 @@ pub mod need;
 pub mod need_input;
 pub mod party;
 pub mod password;
+pub mod pii;
 pub mod record;
 pub mod time;
 

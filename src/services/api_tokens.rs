@@ -63,3 +63,40 @@ pub async fn issue(
     txn.commit().await?;
     Ok(token)
 }
+
+/// The caller a bearer token stands for, if the token is known and not revoked.
+pub async fn authenticate(db: &DatabaseConnection, token: &str) -> Result<Option<super::access::Caller>, ServiceError> {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    if !token.starts_with(TOKEN_PREFIX) || token.len() > 100 {
+        return Ok(None);
+    }
+    let found = api_token::Entity::find()
+        .filter(api_token::Column::TokenDigest.eq(crypto::sha256_hex(token)))
+        .filter(api_token::Column::RevokedAt.is_null())
+        .one(db)
+        .await?;
+    Ok(found.and_then(|t| match (t.organization_id, t.merchant_id) {
+        (Some(organization_id), None) => Some(super::access::Caller::Organization { token_id: t.id, organization_id }),
+        (None, Some(merchant_id)) => Some(super::access::Caller::Merchant { merchant_id, token_id: Some(t.id) }),
+        _ => None,
+    }))
+}
+
+/// Revokes token `token_id`; it stops working at once.
+pub async fn revoke(db: &DatabaseConnection, token_id: i64, actor: Actor, now: DateTime<Utc>) -> Result<(), ServiceError> {
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let txn = db::begin_write(db).await?;
+    let changed = api_token::Entity::update_many()
+        .col_expr(api_token::Column::RevokedAt, Expr::val(now))
+        .filter(api_token::Column::Id.eq(token_id))
+        .filter(api_token::Column::RevokedAt.is_null())
+        .exec(&txn)
+        .await?;
+    if changed.rows_affected == 0 {
+        return Err(ServiceError::NotFound("api token"));
+    }
+    audit::record(&txn, now, Entry::ok(actor, "api_token.revoke").subject("api_token", token_id)).await?;
+    txn.commit().await?;
+    Ok(())
+}

@@ -3,10 +3,14 @@
 
 use sea_orm::{DbErr, SqlErr};
 
-/// Why a use case did not happen. Nothing was written when one of these comes back.
+use crate::domain::input::FieldErrors;
+use crate::domain::{IllegalTransition, NeedStatus};
+
+/// Why a use case did not happen. Nothing was written when one of these comes back
+/// (except the audit row of a refusal).
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
-    /// The input is not acceptable; `field` names the form field or argument at fault.
+    /// One argument is not acceptable; `field` names it.
     #[error("{field}: {message}")]
     Invalid {
         /// The field or argument.
@@ -14,15 +18,48 @@ pub enum ServiceError {
         /// What is wrong and how to fix it.
         message: String,
     },
+    /// Several form fields are not acceptable, each with its reason.
+    #[error("invalid input: {0}")]
+    Validation(FieldErrors),
     /// The record does not exist, or the caller may not know that it does.
     #[error("{0} not found")]
     NotFound(&'static str),
-    /// The record exists but the change conflicts with its state or a unique value.
+    /// The record exists but the change conflicts with a unique value.
     #[error("{0}")]
     Conflict(String),
-    /// The caller may not do this.
+    /// The caller's role may not do this at all.
     #[error("not allowed")]
     Forbidden,
+    /// Less of the need is left than was asked for.
+    #[error("only {left} left")]
+    NotEnoughLeft {
+        /// Quantity still unclaimed.
+        left: i32,
+    },
+    /// The need is not open for claims.
+    #[error("the need is {0}")]
+    NeedNotOpen(NeedStatus),
+    /// The merchant holds as many active claims as its record allows.
+    #[error("claim limit of {limit} active claims reached")]
+    ClaimLimitReached {
+        /// The merchant's current limit.
+        limit: u32,
+    },
+    /// The merchant's last claims lapsed: it must deliver before claiming more.
+    #[error("deliver an active claim before claiming more")]
+    DeliverFirst,
+    /// The merchant is pending or suspended.
+    #[error("the merchant is not approved")]
+    MerchantNotApproved,
+    /// The record's state does not allow this move.
+    #[error(transparent)]
+    IllegalTransition(#[from] IllegalTransition),
+    /// The handoff code entered does not match the claim's.
+    #[error("the handoff code does not match")]
+    WrongHandoffCode,
+    /// An idempotency key was reused for a different request.
+    #[error("this idempotency key was used for a different request")]
+    IdempotencyKeyReused,
     /// The database failed; the details go to the log, not to the user.
     #[error("database error: {0}")]
     Db(#[from] DbErr),
@@ -34,17 +71,79 @@ pub enum ServiceError {
 impl ServiceError {
     /// A shorthand for [`ServiceError::Invalid`].
     pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
-        ServiceError::Invalid {
-            field,
-            message: message.into(),
-        }
+        ServiceError::Invalid { field, message: message.into() }
     }
 
     /// Turns a unique-constraint violation into a conflict with `message`; other errors pass.
     pub fn on_unique(e: DbErr, message: impl Into<String>) -> Self {
-        match e.sql_err() {
-            Some(SqlErr::UniqueConstraintViolation(_)) => ServiceError::Conflict(message.into()),
-            _ => ServiceError::Db(e),
+        if is_unique_violation(&e) { ServiceError::Conflict(message.into()) } else { ServiceError::Db(e) }
+    }
+
+    /// True for the refusals a retry with the same idempotency key must see again.
+    pub fn is_business_refusal(&self) -> bool {
+        matches!(
+            self,
+            ServiceError::NotEnoughLeft { .. }
+                | ServiceError::NeedNotOpen(_)
+                | ServiceError::ClaimLimitReached { .. }
+                | ServiceError::DeliverFirst
+                | ServiceError::MerchantNotApproved
+                | ServiceError::Validation(_)
+                | ServiceError::Invalid { .. }
+        )
+    }
+}
+
+/// True when `e` is a unique-key violation, on either database.
+pub fn is_unique_violation(e: &DbErr) -> bool {
+    matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
+}
+
+/// The stable JSON form of a business refusal, stored under an idempotency key.
+pub fn refusal_to_json(e: &ServiceError) -> Option<serde_json::Value> {
+    use serde_json::json;
+    Some(match e {
+        ServiceError::NotEnoughLeft { left } => json!({ "type": "not-enough-left", "left": left }),
+        ServiceError::NeedNotOpen(status) => json!({ "type": "need-not-open", "status": status.as_str() }),
+        ServiceError::ClaimLimitReached { limit } => json!({ "type": "claim-limit-reached", "limit": limit }),
+        ServiceError::DeliverFirst => json!({ "type": "deliver-first" }),
+        ServiceError::MerchantNotApproved => json!({ "type": "merchant-not-approved" }),
+        _ => return None,
+    })
+}
+
+/// Reads back what [`refusal_to_json`] wrote.
+pub fn refusal_from_json(v: &serde_json::Value) -> Option<ServiceError> {
+    let number = |k: &str| v.get(k).and_then(serde_json::Value::as_i64);
+    Some(match v.get("type")?.as_str()? {
+        "not-enough-left" => ServiceError::NotEnoughLeft { left: i32::try_from(number("left")?).ok()? },
+        "need-not-open" => ServiceError::NeedNotOpen(v.get("status")?.as_str()?.parse().ok()?),
+        "claim-limit-reached" => ServiceError::ClaimLimitReached { limit: u32::try_from(number("limit")?).ok()? },
+        "deliver-first" => ServiceError::DeliverFirst,
+        "merchant-not-approved" => ServiceError::MerchantNotApproved,
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_refusals_read_back_as_the_same_refusal() {
+        let all = [
+            ServiceError::NotEnoughLeft { left: 3 },
+            ServiceError::NeedNotOpen(NeedStatus::Cancelled),
+            ServiceError::ClaimLimitReached { limit: 5 },
+            ServiceError::DeliverFirst,
+            ServiceError::MerchantNotApproved,
+        ];
+        for e in all {
+            let json = refusal_to_json(&e).expect("storable");
+            let back = refusal_from_json(&json).expect("readable");
+            assert_eq!(back.to_string(), e.to_string());
         }
+        assert!(refusal_to_json(&ServiceError::Forbidden).is_none());
+        assert!(refusal_from_json(&serde_json::json!({ "type": "other" })).is_none());
     }
 }

@@ -1,5 +1,7 @@
 //! The HTTP adapter: router, middleware and the health, readiness and metrics endpoints.
 
+pub mod api;
+
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -24,7 +26,8 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
-        .with_state(state.clone());
+        .with_state(state.clone())
+        .merge(api::router(state.clone()));
     with_common_layers(routes, state)
 }
 

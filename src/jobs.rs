@@ -1,0 +1,52 @@
+//! Periodic work: half-time reminders, lapsing overdue claims, expiring needs. Every step
+//! is a conditional update per row, so several processes may run it at once.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sea_orm::DatabaseConnection;
+use tokio_util::sync::CancellationToken;
+
+use crate::services::{ServiceError, claims, needs};
+
+/// How often the jobs run.
+pub const INTERVAL: Duration = Duration::from_secs(60);
+
+/// What one run did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct JobReport {
+    /// Reminders queued.
+    pub reminded: u64,
+    /// Claims lapsed.
+    pub lapsed: u64,
+    /// Needs expired.
+    pub expired: u64,
+}
+
+/// Runs every job once as of `now`.
+pub async fn run_once(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<JobReport, ServiceError> {
+    Ok(JobReport {
+        reminded: claims::remind_due(db, now).await?,
+        lapsed: claims::lapse_overdue(db, now).await?,
+        expired: needs::expire_overdue(db, now).await?,
+    })
+}
+
+/// Runs the jobs every [`INTERVAL`] until `cancel`; a run in progress finishes first.
+pub async fn run_periodically(db: DatabaseConnection, cancel: CancellationToken) {
+    let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + INTERVAL, INTERVAL);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            () = cancel.cancelled() => break,
+            _ = ticker.tick() => {}
+        }
+        match run_once(&db, Utc::now()).await {
+            Ok(report) if report != JobReport::default() => {
+                tracing::info!(reminded = report.reminded, lapsed = report.lapsed, expired = report.expired, "jobs ran");
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "jobs failed; retrying at the next tick"),
+        }
+    }
+}

@@ -1,0 +1,785 @@
+//! Claims: a merchant claims part or all of a need, delivers, and the social worker
+//! confirms. Claiming is one conditional UPDATE of the need's counters and one INSERT, in
+//! one transaction: it can never oversell, on SQLite or PostgreSQL.
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::sea_query::{CaseStatement, Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
+
+use super::access::{Caller, OrgScope};
+use super::audit::{self, Actor, Entry};
+use super::error::is_unique_violation;
+use super::needs::{lock_need, parse_status};
+use super::outbox::enqueue;
+use super::{ServiceError, recipients};
+use crate::domain::claim::{GRACE_DAYS, new_handoff_code};
+use crate::domain::codes::normalize_code;
+use crate::domain::input::{self, FieldError, FieldErrors};
+use crate::domain::record::{ClaimAllowance, MerchantRecord};
+use crate::domain::time::local_date;
+use crate::domain::{ClaimEvent, ClaimStatus, Lease, NeedStatus, PartyStatus};
+use crate::entities::{claim, drop_off_point, idempotency_record, merchant, need};
+use crate::{crypto, db};
+
+/// A claim as its merchant, the owning organization or the office sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimRecord {
+    /// The claim's id.
+    pub id: i64,
+    /// The need claimed.
+    pub need_id: i64,
+    /// The need's public title.
+    pub need_title: String,
+    /// The merchant.
+    pub merchant_id: i64,
+    /// The merchant's public name.
+    pub merchant_name: String,
+    /// Units claimed.
+    pub quantity: i32,
+    /// The unit.
+    pub unit: String,
+    /// Where it stands.
+    pub status: ClaimStatus,
+    /// Code the merchant shows at the drop-off point; only the merchant sees it.
+    pub handoff_code: Option<String>,
+    /// Deliver by then.
+    pub due_at: DateTime<Utc>,
+    /// When the merchant said it delivered.
+    pub delivered_at: Option<DateTime<Utc>>,
+    /// When the social worker confirmed.
+    pub confirmed_at: Option<DateTime<Utc>>,
+    /// The social worker's rating, 1–5.
+    pub rating: Option<i16>,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+}
+
+/// The result of a claim request.
+#[derive(Debug, Clone)]
+pub struct ClaimOutcome {
+    /// The claim.
+    pub claim: ClaimRecord,
+    /// True when this answers a retry of an earlier request with the same key.
+    pub replayed: bool,
+}
+
+/// Active claims count against the limit; so do disputed ones, which still await delivery.
+const HOLDING: [&str; 2] = ["active", "disputed"];
+
+/// Claims `quantity` units of need `need_id` for the calling merchant. With `key`, a retry
+/// (even a concurrent one) returns the first result and never claims twice.
+pub async fn claim_need(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    need_id: i64,
+    quantity: i32,
+    key: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<ClaimOutcome, ServiceError> {
+    let Some(merchant_id) = caller.merchant_id() else { return Err(ServiceError::Forbidden) };
+    let key = key.map(str::trim).filter(|k| !k.is_empty());
+    if let Some(k) = key
+        && (k.len() > 200 || !k.chars().all(|c| c.is_ascii_graphic()))
+    {
+        return Err(ServiceError::invalid("idempotency_key", "use at most 200 visible ASCII characters"));
+    }
+    let request_digest = crypto::sha256_hex(&format!("{need_id}|{quantity}"));
+    let scope = format!("claim:merchant:{merchant_id}");
+
+    let txn = db::begin_write(db).await?;
+    db::lock_merchant(&txn, merchant_id).await?;
+    if let Some(k) = key
+        && let Some(done) = replay(&txn, merchant_id, &scope, k, need_id, quantity, &request_digest).await?
+    {
+        txn.commit().await?;
+        return done.map(|claim| ClaimOutcome { claim, replayed: true });
+    }
+    match claim_in(&txn, caller, merchant_id, need_id, quantity, key, now).await {
+        Ok(claim) => {
+            txn.commit().await?;
+            Ok(ClaimOutcome { claim, replayed: false })
+        }
+        Err(ServiceError::Db(e)) if key.is_some() && is_unique_violation(&e) => {
+            // A concurrent request with the same key won; answer with its claim.
+            txn.rollback().await?;
+            let k = key.unwrap_or_default();
+            let again = replay(db, merchant_id, &scope, k, need_id, quantity, &request_digest).await?;
+            match again {
+                Some(done) => done.map(|claim| ClaimOutcome { claim, replayed: true }),
+                None => Err(ServiceError::Db(e)),
+            }
+        }
+        Err(refusal) if refusal.is_business_refusal() => {
+            txn.rollback().await?;
+            remember_refusal(db, caller, &scope, key, need_id, &request_digest, &refusal, now).await?;
+            Err(refusal)
+        }
+        Err(other) => Err(other),
+    }
+}
+
+/// The claim itself, inside the caller's transaction.
+async fn claim_in<C: ConnectionTrait>(
+    txn: &C,
+    caller: &Caller,
+    merchant_id: i64,
+    need_id: i64,
+    quantity: i32,
+    key: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<ClaimRecord, ServiceError> {
+    if !(1..=10_000).contains(&quantity) {
+        let mut errors = FieldErrors::default();
+        errors.push("quantity", FieldError::OutOfRange { min: 1, max: 10_000 });
+        return Err(ServiceError::Validation(errors));
+    }
+    let merchant = merchant::Entity::find_by_id(merchant_id).one(txn).await?.ok_or(ServiceError::NotFound("merchant"))?;
+    if merchant.status != PartyStatus::Approved.as_str() {
+        // Audited by remember_refusal, after this transaction is rolled back.
+        return Err(ServiceError::MerchantNotApproved);
+    }
+    let (record, holding) = merchant_record(txn, merchant_id, now).await?;
+    match record.claim_allowance() {
+        ClaimAllowance::DeliverFirst => return Err(ServiceError::DeliverFirst),
+        ClaimAllowance::UpTo(limit) if holding >= u64::from(limit) => return Err(ServiceError::ClaimLimitReached { limit }),
+        ClaimAllowance::UpTo(_) => {}
+    }
+
+    // The one conditional update: it changes the row only if the need is open and enough
+    // is left, so concurrent claims can never take more than the quantity.
+    let became_full = Expr::col(need::Column::Claimed).add(quantity).eq(Expr::col(need::Column::Quantity));
+    let claimed = need::Entity::update_many()
+        .col_expr(need::Column::Claimed, Expr::col(need::Column::Claimed).add(quantity))
+        .col_expr(
+            need::Column::Status,
+            CaseStatement::new().case(became_full, Expr::val(NeedStatus::FullyClaimed.as_str())).finally(Expr::col(need::Column::Status)).into(),
+        )
+        .col_expr(need::Column::Version, Expr::col(need::Column::Version).add(1))
+        .col_expr(need::Column::UpdatedAt, Expr::val(now))
+        .filter(need::Column::Id.eq(need_id))
+        .filter(need::Column::Status.eq(NeedStatus::Open.as_str()))
+        .filter(Expr::col(need::Column::Quantity).sub(Expr::col(need::Column::Claimed)).gte(quantity))
+        .exec(txn)
+        .await?;
+    let need = need::Entity::find_by_id(need_id).one(txn).await?;
+    let Some(need) = need else { return Err(ServiceError::NotFound("need")) };
+    if claimed.rows_affected != 1 {
+        let status = parse_status(&need.status)?;
+        return Err(if status != NeedStatus::Open {
+            ServiceError::NeedNotOpen(status)
+        } else {
+            ServiceError::NotEnoughLeft { left: need.quantity - need.claimed }
+        });
+    }
+
+    let lease = Lease::new(now, i64::from(need.claim_days), need.deadline);
+    let row = claim::ActiveModel {
+        need_id: Set(need.id),
+        merchant_id: Set(merchant_id),
+        quantity: Set(quantity),
+        status: Set(ClaimStatus::Active.as_str().to_owned()),
+        handoff_code: Set(new_handoff_code()),
+        idempotency_key: Set(key.map(str::to_owned)),
+        due_at: Set(lease.due_at),
+        remind_at: Set(lease.remind_at),
+        reminded_at: Set(None),
+        delivered_at: Set(None),
+        confirmed_at: Set(None),
+        ended_at: Set(None),
+        rating: Set(None),
+        version: Set(0),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+
+    audit::record(
+        txn,
+        now,
+        Entry::ok(caller.actor(), "claim.create")
+            .subject("claim", row.id)
+            .organization(Some(need.organization_id))
+            .detail(serde_json::json!({ "need_id": need.id, "quantity": quantity })),
+    )
+    .await?;
+    let drop_off = match need.drop_off_point_id {
+        Some(id) => drop_off_point::Entity::find_by_id(id).one(txn).await?,
+        None => None,
+    };
+    let due_date = local_date(lease.due_at).to_string();
+    let merchant_payload = serde_json::json!({
+        "claim_id": row.id, "need_id": need.id, "title": need.title, "quantity": quantity, "unit": need.unit,
+        "due_date": due_date, "handoff_code": row.handoff_code,
+        "drop_off": drop_off.as_ref().map(|d| serde_json::json!({ "name": d.name, "address": d.address, "opening_hours": d.opening_hours })),
+    });
+    enqueue(txn, recipients::merchant(&merchant, "merchant-claim-confirmed", merchant_payload, format!("claim:{}:merchant-claimed", row.id)), now).await?;
+    let parties = recipients::of_need(txn, &need).await?;
+    let public = serde_json::json!({
+        "claim_id": row.id, "need_id": need.id, "title": need.title, "merchant_name": merchant.name,
+        "quantity": quantity, "unit": need.unit, "expected_date": due_date,
+    });
+    if let Some(m) = parties.resident("resident-need-claimed", public.clone(), format!("claim:{}:resident-claimed", row.id)) {
+        enqueue(txn, m, now).await?;
+    }
+    if let Some(m) = parties.worker("worker-need-claimed", public, format!("claim:{}:worker-claimed", row.id)) {
+        enqueue(txn, m, now).await?;
+    }
+    record_of(row, &need, &merchant, true)
+}
+
+/// The earlier answer to the same key, if there is one.
+async fn replay<C: ConnectionTrait>(
+    conn: &C,
+    merchant_id: i64,
+    scope: &str,
+    key: &str,
+    need_id: i64,
+    quantity: i32,
+    request_digest: &str,
+) -> Result<Option<Result<ClaimRecord, ServiceError>>, ServiceError> {
+    let earlier = claim::Entity::find()
+        .filter(claim::Column::MerchantId.eq(merchant_id))
+        .filter(claim::Column::IdempotencyKey.eq(key))
+        .one(conn)
+        .await?;
+    if let Some(c) = earlier {
+        if c.need_id != need_id || c.quantity != quantity {
+            return Ok(Some(Err(ServiceError::IdempotencyKeyReused)));
+        }
+        return Ok(Some(load_record(conn, c, true).await));
+    }
+    let refused = idempotency_record::Entity::find_by_id((scope.to_owned(), key.to_owned())).one(conn).await?;
+    Ok(refused.map(|r| {
+        if r.request_digest != request_digest {
+            return Err(ServiceError::IdempotencyKeyReused);
+        }
+        let body: serde_json::Value = serde_json::from_str(&r.response_body).unwrap_or_default();
+        Err(super::error::refusal_from_json(&body).unwrap_or(ServiceError::Internal("unreadable stored refusal".into())))
+    }))
+}
+
+/// Stores a refusal under its key so a retry gets the same answer.
+#[allow(clippy::too_many_arguments)]
+async fn remember_refusal(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    scope: &str,
+    key: Option<&str>,
+    need_id: i64,
+    request_digest: &str,
+    refusal: &ServiceError,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    let txn = db::begin_write(db).await?;
+    if matches!(refusal, ServiceError::MerchantNotApproved) {
+        audit::record(&txn, now, Entry::denied(caller.actor(), "claim.create").subject("need", need_id)).await?;
+    }
+    if let (Some(k), Some(body)) = (key, super::error::refusal_to_json(refusal)) {
+        let row = idempotency_record::ActiveModel {
+            scope: Set(scope.to_owned()),
+            idem_key: Set(k.to_owned()),
+            request_digest: Set(request_digest.to_owned()),
+            status_code: Set(0),
+            response_body: Set(body.to_string()),
+            created_at: Set(now),
+        };
+        if let Err(e) = row.insert(&txn).await
+            && !is_unique_violation(&e)
+        {
+            return Err(e.into());
+        }
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// The merchant gives a claim up; its units return to the need, which reopens.
+pub async fn release(db: &DatabaseConnection, caller: &Caller, claim_id: i64, now: DateTime<Utc>) -> Result<ClaimRecord, ServiceError> {
+    let txn = db::begin_write(db).await?;
+    let (c, need) = own_claim_locked(&txn, caller, claim_id, "claim.release", now).await?;
+    parse_claim_status(&c.status)?.apply(ClaimEvent::Release)?;
+    if !give_back(&txn, &c, ClaimStatus::Released, now).await? {
+        return Err(ServiceError::Conflict("the claim changed meanwhile; try again".into()));
+    }
+    audit::record(&txn, now, Entry::ok(caller.actor(), "claim.release").subject("claim", c.id).organization(Some(need.organization_id))).await?;
+    let parties = recipients::of_need(&txn, &need).await?;
+    let payload = serde_json::json!({ "claim_id": c.id, "need_id": need.id, "title": need.title, "quantity": c.quantity, "unit": need.unit });
+    if let Some(m) = parties.worker("worker-claim-released", payload, format!("claim:{}:worker-released", c.id)) {
+        enqueue(&txn, m, now).await?;
+    }
+    let record = reload(&txn, c.id, true).await?;
+    txn.commit().await?;
+    Ok(record)
+}
+
+/// The merchant says it delivered; the social worker is asked to confirm.
+pub async fn mark_delivered(db: &DatabaseConnection, caller: &Caller, claim_id: i64, now: DateTime<Utc>) -> Result<ClaimRecord, ServiceError> {
+    let txn = db::begin_write(db).await?;
+    let (c, need) = own_claim_locked(&txn, caller, claim_id, "claim.deliver", now).await?;
+    parse_claim_status(&c.status)?.apply(ClaimEvent::MarkDelivered)?;
+    move_claim(&txn, &c, ClaimStatus::Active, ClaimStatus::Delivered, |u| u.col_expr(claim::Column::DeliveredAt, Expr::val(now)), now).await?;
+    audit::record(&txn, now, Entry::ok(caller.actor(), "claim.deliver").subject("claim", c.id).organization(Some(need.organization_id))).await?;
+    let parties = recipients::of_need(&txn, &need).await?;
+    let merchant = merchant::Entity::find_by_id(c.merchant_id).one(&txn).await?.ok_or(ServiceError::NotFound("merchant"))?;
+    let payload = serde_json::json!({ "claim_id": c.id, "need_id": need.id, "title": need.title, "merchant_name": merchant.name, "quantity": c.quantity, "unit": need.unit });
+    if let Some(m) = parties.worker("worker-delivery-to-confirm", payload, format!("claim:{}:worker-delivered", c.id)) {
+        enqueue(&txn, m, now).await?;
+    }
+    let record = reload(&txn, c.id, true).await?;
+    txn.commit().await?;
+    Ok(record)
+}
+
+/// The merchant takes a disputed claim up again, with a fresh lease.
+pub async fn resume(db: &DatabaseConnection, caller: &Caller, claim_id: i64, now: DateTime<Utc>) -> Result<ClaimRecord, ServiceError> {
+    let txn = db::begin_write(db).await?;
+    let (c, need) = own_claim_locked(&txn, caller, claim_id, "claim.resume", now).await?;
+    parse_claim_status(&c.status)?.apply(ClaimEvent::Resume)?;
+    let lease = Lease::new(now, i64::from(need.claim_days), need.deadline);
+    move_claim(
+        &txn,
+        &c,
+        ClaimStatus::Disputed,
+        ClaimStatus::Active,
+        |u| {
+            u.col_expr(claim::Column::DueAt, Expr::val(lease.due_at))
+                .col_expr(claim::Column::RemindAt, Expr::val(lease.remind_at))
+                .col_expr(claim::Column::RemindedAt, Expr::val(Option::<DateTime<Utc>>::None))
+                .col_expr(claim::Column::DeliveredAt, Expr::val(Option::<DateTime<Utc>>::None))
+        },
+        now,
+    )
+    .await?;
+    audit::record(&txn, now, Entry::ok(caller.actor(), "claim.resume").subject("claim", c.id)).await?;
+    let record = reload(&txn, c.id, true).await?;
+    txn.commit().await?;
+    Ok(record)
+}
+
+/// What a social worker enters to confirm a delivery.
+#[derive(Debug, Clone, Default)]
+pub struct Confirmation {
+    /// 1–5, optional.
+    pub rating: Option<String>,
+    /// The merchant's handoff code, optional; with it an active claim is confirmed directly.
+    pub handoff_code: Option<String>,
+}
+
+/// The social worker confirms a delivery (and may rate the merchant). With the right
+/// handoff code, an active claim is confirmed without the merchant's "delivered" first.
+pub async fn confirm(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    claim_id: i64,
+    confirmation: Confirmation,
+    now: DateTime<Utc>,
+) -> Result<ClaimRecord, ServiceError> {
+    let rating = match confirmation.rating.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
+        Some(raw) => match input::number(raw, 1, 5) {
+            Ok(n) => Some(n as i16),
+            Err(e) => {
+                let mut errors = FieldErrors::default();
+                errors.push("rating", e);
+                return Err(ServiceError::Validation(errors));
+            }
+        },
+        None => None,
+    };
+    let code = confirmation.handoff_code.as_deref().map(str::trim).filter(|c| !c.is_empty());
+    let peek = claim::Entity::find_by_id(claim_id).one(db).await?.ok_or(ServiceError::NotFound("claim"))?;
+    let txn = db::begin_write(db).await?;
+    db::lock_merchant(&txn, peek.merchant_id).await?;
+    let (c, need) = org_claim_locked(&txn, caller, claim_id, "claim.confirm", now).await?;
+    let status = parse_claim_status(&c.status)?;
+    let from = match (status, code) {
+        (ClaimStatus::Active, Some(typed)) => {
+            if normalize_code(typed).as_deref() != Some(c.handoff_code.as_str()) {
+                return Err(ServiceError::WrongHandoffCode);
+            }
+            ClaimStatus::Active
+        }
+        (ClaimStatus::Delivered, Some(typed)) if normalize_code(typed).as_deref() != Some(c.handoff_code.as_str()) => {
+            return Err(ServiceError::WrongHandoffCode);
+        }
+        (s, _) => {
+            s.apply(ClaimEvent::Confirm)?;
+            s
+        }
+    };
+    move_claim(
+        &txn,
+        &c,
+        from,
+        ClaimStatus::Confirmed,
+        |u| {
+            u.col_expr(claim::Column::ConfirmedAt, Expr::val(now))
+                .col_expr(claim::Column::Rating, Expr::val(rating))
+                .col_expr(claim::Column::DeliveredAt, Expr::col(claim::Column::DeliveredAt).if_null(now))
+        },
+        now,
+    )
+    .await?;
+    let fulfils = Expr::col(need::Column::Delivered)
+        .add(c.quantity)
+        .eq(Expr::col(need::Column::Quantity))
+        .and(Expr::col(need::Column::Status).is_in([NeedStatus::Open.as_str(), NeedStatus::FullyClaimed.as_str()]));
+    need::Entity::update_many()
+        .col_expr(need::Column::Delivered, Expr::col(need::Column::Delivered).add(c.quantity))
+        .col_expr(
+            need::Column::Status,
+            CaseStatement::new().case(fulfils, Expr::val(NeedStatus::Fulfilled.as_str())).finally(Expr::col(need::Column::Status)).into(),
+        )
+        .col_expr(need::Column::Version, Expr::col(need::Column::Version).add(1))
+        .col_expr(need::Column::UpdatedAt, Expr::val(now))
+        .filter(need::Column::Id.eq(need.id))
+        .exec(&txn)
+        .await?;
+    refresh_credit(&txn, c.merchant_id, now).await?;
+    audit::record(
+        &txn,
+        now,
+        Entry::ok(caller.actor(), "claim.confirm")
+            .subject("claim", c.id)
+            .organization(Some(need.organization_id))
+            .detail(serde_json::json!({ "rating": rating, "with_handoff_code": code.is_some() })),
+    )
+    .await?;
+    let merchant = merchant::Entity::find_by_id(c.merchant_id).one(&txn).await?.ok_or(ServiceError::NotFound("merchant"))?;
+    let thanks = serde_json::json!({ "claim_id": c.id, "need_id": need.id, "title": need.title, "quantity": c.quantity, "unit": need.unit, "rating": rating });
+    enqueue(&txn, recipients::merchant(&merchant, "merchant-claim-thanks", thanks, format!("claim:{}:merchant-confirmed", c.id)), now).await?;
+    let parties = recipients::of_need(&txn, &need).await?;
+    let payload = serde_json::json!({ "claim_id": c.id, "need_id": need.id, "title": need.title, "merchant_name": merchant.name, "quantity": c.quantity, "unit": need.unit });
+    if let Some(m) = parties.resident("resident-need-delivered", payload, format!("claim:{}:resident-confirmed", c.id)) {
+        enqueue(&txn, m, now).await?;
+    }
+    let record = reload(&txn, c.id, false).await?;
+    txn.commit().await?;
+    Ok(record)
+}
+
+/// The social worker says a delivery did not arrive or was not right; the merchant is told
+/// why (public text only) and may take the claim up again or release it.
+pub async fn dispute(db: &DatabaseConnection, caller: &Caller, claim_id: i64, reason: &str, now: DateTime<Utc>) -> Result<ClaimRecord, ServiceError> {
+    let reason = match input::public_text(reason, 0, 500) {
+        Ok(r) => r,
+        Err(e) => {
+            let mut errors = FieldErrors::default();
+            errors.push("reason", e);
+            return Err(ServiceError::Validation(errors));
+        }
+    };
+    let txn = db::begin_write(db).await?;
+    let (c, need) = org_claim_locked(&txn, caller, claim_id, "claim.dispute", now).await?;
+    parse_claim_status(&c.status)?.apply(ClaimEvent::Dispute)?;
+    move_claim(&txn, &c, ClaimStatus::Delivered, ClaimStatus::Disputed, |u| u, now).await?;
+    audit::record(&txn, now, Entry::ok(caller.actor(), "claim.dispute").subject("claim", c.id).organization(Some(need.organization_id))).await?;
+    let merchant = merchant::Entity::find_by_id(c.merchant_id).one(&txn).await?.ok_or(ServiceError::NotFound("merchant"))?;
+    let payload = serde_json::json!({ "claim_id": c.id, "need_id": need.id, "title": need.title, "reason": reason });
+    enqueue(&txn, recipients::merchant(&merchant, "merchant-claim-disputed", payload, format!("claim:{}:merchant-disputed:{}", c.id, c.version + 1)), now).await?;
+    let record = reload(&txn, c.id, false).await?;
+    txn.commit().await?;
+    Ok(record)
+}
+
+/// Claims the caller may see, newest first (merchants: their own; organizations: those on
+/// their needs; the office: all).
+pub async fn list_claims(db: &DatabaseConnection, caller: &Caller, status: Option<ClaimStatus>, limit: u64) -> Result<Vec<ClaimRecord>, ServiceError> {
+    let mut query = claim::Entity::find();
+    if let Some(m) = caller.merchant_id() {
+        query = query.filter(claim::Column::MerchantId.eq(m));
+    } else if let OrgScope::Only(org) = caller.org_scope() {
+        let own_needs = need::Entity::find().select_only().column(need::Column::Id).filter(need::Column::OrganizationId.eq(org));
+        query = query.filter(claim::Column::NeedId.in_subquery(sea_orm::QueryTrait::into_query(own_needs)));
+    }
+    if let Some(s) = status {
+        query = query.filter(claim::Column::Status.eq(s.as_str()));
+    }
+    let rows = query.order_by_desc(claim::Column::Id).limit(limit.clamp(1, 500)).all(db).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    let show_code = caller.merchant_id().is_some();
+    for c in rows {
+        out.push(load_record(db, c, show_code).await?);
+    }
+    Ok(out)
+}
+
+/// One claim the caller may see.
+pub async fn get_claim(db: &DatabaseConnection, caller: &Caller, claim_id: i64, now: DateTime<Utc>) -> Result<ClaimRecord, ServiceError> {
+    let c = claim::Entity::find_by_id(claim_id).one(db).await?.ok_or(ServiceError::NotFound("claim"))?;
+    let need = need::Entity::find_by_id(c.need_id).one(db).await?.ok_or(ServiceError::NotFound("claim"))?;
+    let allowed = match caller.merchant_id() {
+        Some(m) => m == c.merchant_id,
+        None => caller.org_scope().allows(need.organization_id),
+    };
+    if !allowed {
+        audit::record(db, now, Entry::denied(caller.actor(), "claim.read").subject("claim", claim_id)).await?;
+        return Err(ServiceError::NotFound("claim"));
+    }
+    load_record(db, c, caller.merchant_id().is_some()).await
+}
+
+/// Lapses active claims past their due date plus grace; their units return to the need.
+/// Each claim is its own transaction; safe in several processes. Returns how many lapsed.
+pub async fn lapse_overdue(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u64, ServiceError> {
+    let cutoff = now - Duration::days(GRACE_DAYS);
+    let due: Vec<(i64, i64)> = claim::Entity::find()
+        .select_only()
+        .column(claim::Column::Id)
+        .column(claim::Column::MerchantId)
+        .filter(claim::Column::Status.eq(ClaimStatus::Active.as_str()))
+        .filter(claim::Column::DueAt.lte(cutoff))
+        .order_by_asc(claim::Column::Id)
+        .limit(500)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut lapsed = 0;
+    for (claim_id, merchant_id) in due {
+        let txn = db::begin_write(db).await?;
+        db::lock_merchant(&txn, merchant_id).await?;
+        let Some(c) = claim::Entity::find_by_id(claim_id).one(&txn).await? else { continue };
+        let Some(need) = lock_need(&txn, c.need_id).await? else { continue };
+        if c.status != ClaimStatus::Active.as_str() || c.due_at > cutoff || !give_back(&txn, &c, ClaimStatus::Lapsed, now).await? {
+            continue; // delivered, released or lapsed meanwhile
+        }
+        refresh_credit(&txn, merchant_id, now).await?;
+        audit::record(&txn, now, Entry::ok(Actor::System, "claim.lapse").subject("claim", c.id).organization(Some(need.organization_id))).await?;
+        if let Some(m) = merchant::Entity::find_by_id(merchant_id).one(&txn).await? {
+            let payload = serde_json::json!({ "claim_id": c.id, "need_id": need.id, "title": need.title, "quantity": c.quantity, "unit": need.unit });
+            enqueue(&txn, recipients::merchant(&m, "merchant-claim-lapsed", payload.clone(), format!("claim:{}:merchant-lapsed", c.id)), now).await?;
+            let parties = recipients::of_need(&txn, &need).await?;
+            let worker_payload = serde_json::json!({ "merchant_name": m.name, "claim": payload });
+            if let Some(msg) = parties.worker("worker-claim-lapsed", worker_payload, format!("claim:{}:worker-lapsed", c.id)) {
+                enqueue(&txn, msg, now).await?;
+            }
+        }
+        txn.commit().await?;
+        lapsed += 1;
+    }
+    Ok(lapsed)
+}
+
+/// Queues the half-time reminder of active claims once. Returns how many were queued.
+pub async fn remind_due(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u64, ServiceError> {
+    let due = claim::Entity::find()
+        .filter(claim::Column::Status.eq(ClaimStatus::Active.as_str()))
+        .filter(claim::Column::RemindAt.lte(now))
+        .filter(claim::Column::RemindedAt.is_null())
+        .order_by_asc(claim::Column::Id)
+        .limit(500)
+        .all(db)
+        .await?;
+    let mut reminded = 0;
+    for c in due {
+        let txn = db::begin_write(db).await?;
+        // Only the process whose update lands sends the reminder.
+        let marked = claim::Entity::update_many()
+            .col_expr(claim::Column::RemindedAt, Expr::val(now))
+            .filter(claim::Column::Id.eq(c.id))
+            .filter(claim::Column::Status.eq(ClaimStatus::Active.as_str()))
+            .filter(claim::Column::RemindedAt.is_null())
+            .exec(&txn)
+            .await?;
+        if marked.rows_affected == 1
+            && let (Some(m), Some(need)) =
+                (merchant::Entity::find_by_id(c.merchant_id).one(&txn).await?, need::Entity::find_by_id(c.need_id).one(&txn).await?)
+        {
+            let payload = serde_json::json!({ "claim_id": c.id, "need_id": need.id, "title": need.title, "quantity": c.quantity, "unit": need.unit, "due_date": local_date(c.due_at).to_string() });
+            enqueue(&txn, recipients::merchant(&m, "merchant-claim-reminder", payload, format!("claim:{}:reminder-half", c.id)), now).await?;
+            reminded += 1;
+        }
+        txn.commit().await?;
+    }
+    Ok(reminded)
+}
+
+/// Ends a live, unconfirmed claim as `to` (released or lapsed) and gives its units back to
+/// the need, reopening it if it was fully claimed. Returns false if the claim had already
+/// moved on. The caller holds the need's lock.
+pub(crate) async fn give_back<C: ConnectionTrait>(txn: &C, c: &claim::Model, to: ClaimStatus, now: DateTime<Utc>) -> Result<bool, ServiceError> {
+    let ended = claim::Entity::update_many()
+        .col_expr(claim::Column::Status, Expr::val(to.as_str()))
+        .col_expr(claim::Column::EndedAt, Expr::val(now))
+        .col_expr(claim::Column::Version, Expr::col(claim::Column::Version).add(1))
+        .col_expr(claim::Column::UpdatedAt, Expr::val(now))
+        .filter(claim::Column::Id.eq(c.id))
+        .filter(claim::Column::Status.is_in(HOLDING))
+        .exec(txn)
+        .await?;
+    if ended.rows_affected != 1 {
+        return Ok(false);
+    }
+    let was_full = Expr::col(need::Column::Status).eq(NeedStatus::FullyClaimed.as_str());
+    need::Entity::update_many()
+        .col_expr(need::Column::Claimed, Expr::col(need::Column::Claimed).sub(c.quantity))
+        .col_expr(
+            need::Column::Status,
+            CaseStatement::new().case(was_full.clone(), Expr::val(NeedStatus::Open.as_str())).finally(Expr::col(need::Column::Status)).into(),
+        )
+        .col_expr(
+            need::Column::ReopenedAt,
+            CaseStatement::new().case(was_full, Expr::val(now)).finally(Expr::col(need::Column::ReopenedAt)).into(),
+        )
+        .col_expr(need::Column::Version, Expr::col(need::Column::Version).add(1))
+        .col_expr(need::Column::UpdatedAt, Expr::val(now))
+        .filter(need::Column::Id.eq(c.need_id))
+        .exec(txn)
+        .await?;
+    Ok(true)
+}
+
+/// Moves a claim from `from` to `to` with a conditional update; `extra` sets more columns.
+async fn move_claim<C: ConnectionTrait>(
+    txn: &C,
+    c: &claim::Model,
+    from: ClaimStatus,
+    to: ClaimStatus,
+    extra: impl FnOnce(sea_orm::UpdateMany<claim::Entity>) -> sea_orm::UpdateMany<claim::Entity>,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    let update = claim::Entity::update_many()
+        .col_expr(claim::Column::Status, Expr::val(to.as_str()))
+        .col_expr(claim::Column::Version, Expr::col(claim::Column::Version).add(1))
+        .col_expr(claim::Column::UpdatedAt, Expr::val(now))
+        .filter(claim::Column::Id.eq(c.id))
+        .filter(claim::Column::Status.eq(from.as_str()));
+    let moved = extra(update).exec(txn).await?;
+    if moved.rows_affected != 1 {
+        return Err(ServiceError::Conflict("the claim changed meanwhile; try again".into()));
+    }
+    Ok(())
+}
+
+/// The caller's own claim (merchants only), with its need locked; others get "not found".
+async fn own_claim_locked<C: ConnectionTrait>(
+    txn: &C,
+    caller: &Caller,
+    claim_id: i64,
+    action: &str,
+    now: DateTime<Utc>,
+) -> Result<(claim::Model, need::Model), ServiceError> {
+    let found = claim::Entity::find_by_id(claim_id).one(txn).await?;
+    let Some(peek) = found else { return Err(ServiceError::NotFound("claim")) };
+    if caller.merchant_id() != Some(peek.merchant_id) {
+        audit::record(txn, now, Entry::denied(caller.actor(), action).subject("claim", claim_id)).await?;
+        return Err(ServiceError::NotFound("claim"));
+    }
+    let need = lock_need(txn, peek.need_id).await?.ok_or(ServiceError::NotFound("claim"))?;
+    // Re-read under the need's lock: every claim move takes that lock first.
+    let c = claim::Entity::find_by_id(claim_id).one(txn).await?.ok_or(ServiceError::NotFound("claim"))?;
+    Ok((c, need))
+}
+
+/// A claim on a need of the caller's organization (or any, for the office), with its need
+/// locked; others get "not found".
+async fn org_claim_locked<C: ConnectionTrait>(
+    txn: &C,
+    caller: &Caller,
+    claim_id: i64,
+    action: &str,
+    now: DateTime<Utc>,
+) -> Result<(claim::Model, need::Model), ServiceError> {
+    let peek = claim::Entity::find_by_id(claim_id).one(txn).await?.ok_or(ServiceError::NotFound("claim"))?;
+    let need = lock_need(txn, peek.need_id).await?.ok_or(ServiceError::NotFound("claim"))?;
+    if caller.merchant_id().is_some() || !caller.org_scope().allows(need.organization_id) {
+        audit::record(txn, now, Entry::denied(caller.actor(), action).subject("claim", claim_id).organization(caller.organization_id())).await?;
+        return Err(ServiceError::NotFound("claim"));
+    }
+    let c = claim::Entity::find_by_id(claim_id).one(txn).await?.ok_or(ServiceError::NotFound("claim"))?;
+    Ok((c, need))
+}
+
+/// A merchant's record and how many claims it holds now.
+pub async fn merchant_record<C: ConnectionTrait>(conn: &C, merchant_id: i64, now: DateTime<Utc>) -> Result<(MerchantRecord, u64), ServiceError> {
+    let sql = "SELECT \
+        COALESCE(SUM(CASE WHEN delivered_at IS NOT NULL AND status IN ('delivered','confirmed') AND delivered_at <= due_at THEN 1 ELSE 0 END), 0), \
+        COALESCE(SUM(CASE WHEN delivered_at IS NOT NULL AND status IN ('delivered','confirmed') AND delivered_at > due_at THEN 1 ELSE 0 END), 0), \
+        COALESCE(SUM(CASE WHEN status = 'lapsed' THEN 1 ELSE 0 END), 0), \
+        COALESCE(SUM(CASE WHEN status = 'lapsed' AND ended_at >= ? THEN 1 ELSE 0 END), 0), \
+        COALESCE(SUM(CASE WHEN rating IS NOT NULL THEN rating ELSE 0 END), 0), \
+        COALESCE(SUM(CASE WHEN rating IS NOT NULL THEN 1 ELSE 0 END), 0), \
+        COALESCE(SUM(CASE WHEN status IN ('active','disputed') THEN 1 ELSE 0 END), 0) \
+        FROM claims WHERE merchant_id = ?";
+    let stmt = db::statement(conn, sql, vec![(now - Duration::days(90)).into(), merchant_id.into()]);
+    let row = conn.query_one_raw(stmt).await?.ok_or(ServiceError::Internal("aggregate returned no row".into()))?;
+    let get = |i: usize| -> Result<u32, ServiceError> {
+        row.try_get_by_index::<i64>(i)
+            .map(|v| u32::try_from(v).unwrap_or(0))
+            .map_err(|e| ServiceError::Internal(e.to_string()))
+    };
+    let mut record = MerchantRecord {
+        on_time: get(0)?,
+        late: get(1)?,
+        lapsed: get(2)?,
+        recent_lapses: get(3)?,
+        lapse_streak: 0,
+        rating_sum: get(4)?,
+        ratings: get(5)?,
+    };
+    let holding = u64::from(get(6)?);
+    // The streak: how many of the most recently ended claims lapsed in a row.
+    let recent: Vec<String> = claim::Entity::find()
+        .select_only()
+        .column(claim::Column::Status)
+        .filter(claim::Column::MerchantId.eq(merchant_id))
+        .filter(claim::Column::Status.is_in(["lapsed", "delivered", "confirmed"]))
+        .order_by_desc(claim::Column::UpdatedAt)
+        .order_by_desc(claim::Column::Id)
+        .limit(u64::from(crate::domain::record::DELIVER_FIRST_STREAK))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    record.lapse_streak = recent.iter().take_while(|s| s.as_str() == "lapsed").count() as u32;
+    Ok((record, holding))
+}
+
+/// Recomputes and stores a merchant's credit score (the caller holds the merchant's lock).
+async fn refresh_credit<C: ConnectionTrait>(txn: &C, merchant_id: i64, now: DateTime<Utc>) -> Result<(), ServiceError> {
+    let (record, _) = merchant_record(txn, merchant_id, now).await?;
+    merchant::Entity::update_many()
+        .col_expr(merchant::Column::CreditScore, Expr::val(record.credit_score()))
+        .col_expr(merchant::Column::UpdatedAt, Expr::val(now))
+        .filter(merchant::Column::Id.eq(merchant_id))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+fn parse_claim_status(text: &str) -> Result<ClaimStatus, ServiceError> {
+    text.parse().map_err(|e: crate::domain::UnknownVariant| ServiceError::Internal(e.to_string()))
+}
+
+async fn reload<C: ConnectionTrait>(conn: &C, claim_id: i64, show_code: bool) -> Result<ClaimRecord, ServiceError> {
+    let c = claim::Entity::find_by_id(claim_id).one(conn).await?.ok_or(ServiceError::NotFound("claim"))?;
+    load_record(conn, c, show_code).await
+}
+
+async fn load_record<C: ConnectionTrait>(conn: &C, c: claim::Model, show_code: bool) -> Result<ClaimRecord, ServiceError> {
+    let need = need::Entity::find_by_id(c.need_id).one(conn).await?.ok_or(ServiceError::NotFound("need"))?;
+    let merchant = merchant::Entity::find_by_id(c.merchant_id).one(conn).await?.ok_or(ServiceError::NotFound("merchant"))?;
+    record_of(c, &need, &merchant, show_code)
+}
+
+fn record_of(c: claim::Model, need: &need::Model, merchant: &merchant::Model, show_code: bool) -> Result<ClaimRecord, ServiceError> {
+    Ok(ClaimRecord {
+        id: c.id,
+        need_id: c.need_id,
+        need_title: need.title.clone(),
+        merchant_id: c.merchant_id,
+        merchant_name: merchant.name.clone(),
+        quantity: c.quantity,
+        unit: need.unit.clone(),
+        status: parse_claim_status(&c.status)?,
+        handoff_code: show_code.then_some(c.handoff_code),
+        due_at: c.due_at,
+        delivered_at: c.delivered_at,
+        confirmed_at: c.confirmed_at,
+        rating: c.rating,
+        created_at: c.created_at,
+    })
+}

@@ -1,0 +1,557 @@
+//! Needs: post, edit while unclaimed, cancel, expire, read and list.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
+};
+
+use super::access::{Caller, OrgScope};
+use super::audit::{self, Entry};
+use super::outbox::enqueue;
+use super::{ServiceError, recipients};
+use crate::db;
+use crate::domain::input::{FieldError, FieldErrors};
+use crate::domain::need_input::NeedDraft;
+use crate::domain::time::local_date;
+use crate::domain::{BeneficiaryGroup, Category, ClaimEvent, ClaimStatus, NeedStatus, Urgency};
+use crate::entities::{beneficiary, claim, community, drop_off_point, merchant, need};
+
+/// A drop-off point as shown on a card: a public place, never a home.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DropOff {
+    /// Name of the point.
+    pub name: String,
+    /// Its public address.
+    pub address: String,
+    /// When it is open.
+    pub opening_hours: String,
+}
+
+/// A need as anyone allowed to see it sees it: public fields and counters only — no name,
+/// phone, address or beneficiary code of the person helped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NeedCard {
+    /// The need's id.
+    pub id: i64,
+    /// The organization that posted it.
+    pub organization_id: i64,
+    /// What kind of help.
+    pub category: Category,
+    /// Public title.
+    pub title: String,
+    /// Public description.
+    pub description: String,
+    /// Units asked for.
+    pub quantity: i32,
+    /// Units held by live claims.
+    pub claimed: i32,
+    /// Units confirmed delivered.
+    pub delivered: i32,
+    /// The unit.
+    pub unit: String,
+    /// Where it stands.
+    pub status: NeedStatus,
+    /// How soon.
+    pub urgency: Urgency,
+    /// Last useful day.
+    pub deadline: NaiveDate,
+    /// The community, in Chinese and English.
+    pub community: (String, String),
+    /// The beneficiary's group.
+    pub group: BeneficiaryGroup,
+    /// Where to hand goods over.
+    pub drop_off: Option<DropOff>,
+    /// Days a claimant has to deliver.
+    pub claim_days: i32,
+    /// When it was posted.
+    pub created_at: DateTime<Utc>,
+}
+
+impl NeedCard {
+    /// Units not yet claimed.
+    pub fn left(&self) -> i32 {
+        self.quantity - self.claimed
+    }
+}
+
+/// Filters of a need list; `None` means any.
+#[derive(Debug, Clone, Default)]
+pub struct NeedFilter {
+    /// Status (merchants always see open needs only).
+    pub status: Option<NeedStatus>,
+    /// Category.
+    pub category: Option<Category>,
+    /// Community id.
+    pub community_id: Option<i64>,
+    /// Urgency.
+    pub urgency: Option<Urgency>,
+}
+
+/// A page of needs and the cursor of the next one.
+#[derive(Debug, Clone)]
+pub struct NeedPage {
+    /// The needs, most urgent first, then oldest first.
+    pub items: Vec<NeedCard>,
+    /// Opaque cursor for the next page, if there is one.
+    pub next_cursor: Option<String>,
+}
+
+/// Most needs a page may hold.
+pub const MAX_PAGE: u64 = 100;
+
+/// Posts a need for a beneficiary of the caller's organization.
+pub async fn post_need(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    draft: NeedDraft,
+    now: DateTime<Utc>,
+) -> Result<NeedCard, ServiceError> {
+    if caller.merchant_id().is_some() {
+        return Err(ServiceError::Forbidden);
+    }
+    let txn = db::begin_write(db).await?;
+    let beneficiary = beneficiary::Entity::find_by_id(draft.beneficiary_id).one(&txn).await?;
+    let Some(beneficiary) = beneficiary.filter(|b| caller.org_scope().allows(b.organization_id)) else {
+        // Same answer for a missing beneficiary and another organization's.
+        audit::record(
+            &txn,
+            now,
+            Entry::denied(caller.actor(), "need.post")
+                .subject("beneficiary", draft.beneficiary_id)
+                .organization(caller.organization_id()),
+        )
+        .await?;
+        txn.commit().await?;
+        let mut errors = FieldErrors::default();
+        errors.push("beneficiary_id", FieldError::UnknownChoice);
+        return Err(ServiceError::Validation(errors));
+    };
+    let drop_off = drop_off_point::Entity::find()
+        .filter(drop_off_point::Column::OrganizationId.eq(beneficiary.organization_id))
+        .order_by_asc(drop_off_point::Column::Id)
+        .one(&txn)
+        .await?;
+    let row = need::ActiveModel {
+        organization_id: Set(beneficiary.organization_id),
+        beneficiary_id: Set(beneficiary.id),
+        community_id: Set(beneficiary.community_id),
+        drop_off_point_id: Set(drop_off.map(|d| d.id)),
+        posted_by: Set(caller.staff_id()),
+        category: Set(draft.category.as_str().to_owned()),
+        title: Set(draft.title),
+        description: Set(draft.description),
+        quantity: Set(draft.quantity),
+        unit: Set(draft.unit),
+        claimed: Set(0),
+        delivered: Set(0),
+        urgency: Set(draft.urgency.as_str().to_owned()),
+        deadline: Set(draft.deadline),
+        recurrence: Set(draft.recurrence.as_str().to_owned()),
+        estimated_value_cents: Set(draft.estimated_value_cents),
+        claim_days: Set(draft.claim_days),
+        status: Set(NeedStatus::Open.as_str().to_owned()),
+        version: Set(0),
+        created_at: Set(now),
+        updated_at: Set(now),
+        reopened_at: Set(None),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        now,
+        Entry::ok(caller.actor(), "need.post").subject("need", row.id).organization(Some(row.organization_id)),
+    )
+    .await?;
+    let parties = recipients::of_need(&txn, &row).await?;
+    let payload = serde_json::json!({ "need_id": row.id, "title": row.title, "quantity": row.quantity, "unit": row.unit });
+    if let Some(m) = parties.resident("resident-need-registered", payload, format!("need:{}:resident-registered", row.id)) {
+        enqueue(&txn, m, now).await?;
+    }
+    let card = cards(&txn, vec![row]).await?.pop().ok_or(ServiceError::NotFound("need"))?;
+    txn.commit().await?;
+    Ok(card)
+}
+
+/// Replaces the public fields of a need while nothing of it is claimed.
+pub async fn edit_need(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    need_id: i64,
+    draft: NeedDraft,
+    now: DateTime<Utc>,
+) -> Result<NeedCard, ServiceError> {
+    let txn = db::begin_write(db).await?;
+    let need = visible_need_for_change(&txn, caller, need_id, "need.edit", now).await?;
+    let Some(need) = need else {
+        txn.commit().await?;
+        return Err(ServiceError::NotFound("need"));
+    };
+    let changed = need::Entity::update_many()
+        .col_expr(need::Column::Category, Expr::value(draft.category.as_str()))
+        .col_expr(need::Column::Title, Expr::value(draft.title))
+        .col_expr(need::Column::Description, Expr::value(draft.description))
+        .col_expr(need::Column::Quantity, Expr::value(draft.quantity))
+        .col_expr(need::Column::Unit, Expr::value(draft.unit))
+        .col_expr(need::Column::Urgency, Expr::value(draft.urgency.as_str()))
+        .col_expr(need::Column::Deadline, Expr::value(draft.deadline))
+        .col_expr(need::Column::Recurrence, Expr::value(draft.recurrence.as_str()))
+        .col_expr(need::Column::ClaimDays, Expr::value(draft.claim_days))
+        .col_expr(need::Column::EstimatedValueCents, Expr::value(draft.estimated_value_cents))
+        .col_expr(need::Column::Version, Expr::col(need::Column::Version).add(1))
+        .col_expr(need::Column::UpdatedAt, Expr::value(now))
+        .filter(need::Column::Id.eq(need.id))
+        .filter(need::Column::Claimed.eq(0))
+        .filter(need::Column::Status.eq(NeedStatus::Open.as_str()))
+        .exec(&txn)
+        .await?;
+    if changed.rows_affected == 0 {
+        return Err(ServiceError::Conflict("a need can be edited only while it is open and nothing of it is claimed".into()));
+    }
+    audit::record(
+        &txn,
+        now,
+        Entry::ok(caller.actor(), "need.edit").subject("need", need.id).organization(Some(need.organization_id)),
+    )
+    .await?;
+    let fresh = need::Entity::find_by_id(need.id).one(&txn).await?.ok_or(ServiceError::NotFound("need"))?;
+    let card = cards(&txn, vec![fresh]).await?.pop().ok_or(ServiceError::NotFound("need"))?;
+    txn.commit().await?;
+    Ok(card)
+}
+
+/// Cancels a need: its active claims are released and each merchant is told.
+pub async fn cancel_need(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    need_id: i64,
+    now: DateTime<Utc>,
+) -> Result<NeedCard, ServiceError> {
+    let txn = db::begin_write(db).await?;
+    let Some(need) = visible_need_for_change(&txn, caller, need_id, "need.cancel", now).await? else {
+        txn.commit().await?;
+        return Err(ServiceError::NotFound("need"));
+    };
+    end_need(&txn, &need, NeedStatus::Cancelled, now).await?;
+    audit::record(
+        &txn,
+        now,
+        Entry::ok(caller.actor(), "need.cancel").subject("need", need.id).organization(Some(need.organization_id)),
+    )
+    .await?;
+    let fresh = need::Entity::find_by_id(need.id).one(&txn).await?.ok_or(ServiceError::NotFound("need"))?;
+    let card = cards(&txn, vec![fresh]).await?.pop().ok_or(ServiceError::NotFound("need"))?;
+    txn.commit().await?;
+    Ok(card)
+}
+
+/// Expires open needs whose deadline has passed (local date), releasing their active
+/// claims. Each need is its own transaction; safe to run in several processes at once.
+/// Returns how many needs expired.
+pub async fn expire_overdue(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u64, ServiceError> {
+    let today = local_date(now);
+    let due: Vec<i64> = need::Entity::find()
+        .select_only()
+        .column(need::Column::Id)
+        .filter(need::Column::Status.eq(NeedStatus::Open.as_str()))
+        .filter(need::Column::Deadline.lt(today))
+        .order_by_asc(need::Column::Id)
+        .limit(500)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut expired = 0;
+    for id in due {
+        let txn = db::begin_write(db).await?;
+        let Some(need) = lock_need(&txn, id).await? else { continue };
+        if need.status != NeedStatus::Open.as_str() || need.deadline >= today {
+            continue; // another process got there first, or it was edited
+        }
+        end_need(&txn, &need, NeedStatus::Expired, now).await?;
+        audit::record(&txn, now, Entry::ok(super::audit::Actor::System, "need.expire").subject("need", id)).await?;
+        txn.commit().await?;
+        expired += 1;
+    }
+    Ok(expired)
+}
+
+/// Moves `need` (locked) to `to` and gives back its active claims, telling everyone.
+async fn end_need<C: ConnectionTrait>(
+    txn: &C,
+    need: &need::Model,
+    to: NeedStatus,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    let status: NeedStatus = parse_status(&need.status)?;
+    let counters = crate::domain::NeedCounters { quantity: need.quantity, claimed: need.claimed, delivered: need.delivered, status };
+    match to {
+        NeedStatus::Expired => counters.expire()?,
+        _ => counters.cancel()?,
+    };
+    let ended = need::Entity::update_many()
+        .col_expr(need::Column::Status, Expr::value(to.as_str()))
+        .col_expr(need::Column::Version, Expr::col(need::Column::Version).add(1))
+        .col_expr(need::Column::UpdatedAt, Expr::value(now))
+        .filter(need::Column::Id.eq(need.id))
+        .filter(need::Column::Status.eq(need.status.clone()))
+        .exec(txn)
+        .await?;
+    if ended.rows_affected == 0 {
+        return Err(ServiceError::Conflict("the need changed meanwhile; try again".into()));
+    }
+    let active = claim::Entity::find()
+        .filter(claim::Column::NeedId.eq(need.id))
+        .filter(claim::Column::Status.eq(ClaimStatus::Active.as_str()))
+        .all(txn)
+        .await?;
+    for c in &active {
+        ClaimStatus::Active.apply(ClaimEvent::EndWithNeed)?;
+        super::claims::give_back(txn, c, ClaimStatus::Released, now).await?;
+        if let Some(m) = merchant::Entity::find_by_id(c.merchant_id).one(txn).await? {
+            let payload = serde_json::json!({ "claim_id": c.id, "need_id": need.id, "title": need.title, "reason": to.as_str() });
+            let kind = if to == NeedStatus::Expired { "merchant-need-expired" } else { "merchant-need-cancelled" };
+            enqueue(txn, recipients::merchant(&m, kind, payload, format!("claim:{}:merchant-need-ended", c.id)), now).await?;
+        }
+    }
+    let parties = recipients::of_need(txn, need).await?;
+    let payload = serde_json::json!({ "need_id": need.id, "title": need.title });
+    let (kind, key) = match to {
+        NeedStatus::Expired => ("resident-need-expired", format!("need:{}:resident-expired", need.id)),
+        _ => ("resident-need-cancelled", format!("need:{}:resident-cancelled", need.id)),
+    };
+    if let Some(m) = parties.resident(kind, payload, key) {
+        enqueue(txn, m, now).await?;
+    }
+    Ok(())
+}
+
+/// Reads one need the caller may see, as a card. Merchants see open needs and needs they
+/// hold a claim on; organizations their own; the office all.
+pub async fn get_need(db: &DatabaseConnection, caller: &Caller, need_id: i64, now: DateTime<Utc>) -> Result<NeedCard, ServiceError> {
+    let found = need::Entity::find_by_id(need_id).one(db).await?;
+    let visible = match (&found, caller.merchant_id()) {
+        (Some(n), Some(merchant_id)) => {
+            n.status == NeedStatus::Open.as_str()
+                || claim::Entity::find()
+                    .filter(claim::Column::NeedId.eq(n.id))
+                    .filter(claim::Column::MerchantId.eq(merchant_id))
+                    .one(db)
+                    .await?
+                    .is_some()
+        }
+        (Some(n), None) => caller.org_scope().allows(n.organization_id),
+        (None, _) => false,
+    };
+    match found {
+        Some(n) if visible => cards(db, vec![n]).await?.pop().ok_or(ServiceError::NotFound("need")),
+        _ => {
+            if found.is_some() {
+                audit::record(db, now, Entry::denied(caller.actor(), "need.read").subject("need", need_id)).await?;
+            }
+            Err(ServiceError::NotFound("need"))
+        }
+    }
+}
+
+/// Lists needs the caller may see, most urgent first, then oldest first.
+pub async fn list_needs(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    filter: &NeedFilter,
+    cursor: Option<&str>,
+    limit: u64,
+) -> Result<NeedPage, ServiceError> {
+    let limit = limit.clamp(1, MAX_PAGE);
+    let mut query = need::Entity::find();
+    match caller.org_scope() {
+        OrgScope::All => {}
+        OrgScope::Only(org) => query = query.filter(need::Column::OrganizationId.eq(org)),
+        OrgScope::NoneOf => query = query.filter(need::Column::Status.eq(NeedStatus::Open.as_str())),
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(need::Column::Status.eq(status.as_str()));
+    }
+    if let Some(category) = filter.category {
+        query = query.filter(need::Column::Category.eq(category.as_str()));
+    }
+    if let Some(community) = filter.community_id {
+        query = query.filter(need::Column::CommunityId.eq(community));
+    }
+    if let Some(urgency) = filter.urgency {
+        query = query.filter(need::Column::Urgency.eq(urgency.as_str()));
+    }
+    if let Some(raw) = cursor {
+        let c = Cursor::decode(raw).ok_or_else(|| ServiceError::invalid("cursor", "this cursor is not valid; start again without it"))?;
+        query = query.filter(
+            Condition::any()
+                .add(need::Column::Urgency.lt(c.urgency.clone()))
+                .add(Condition::all().add(need::Column::Urgency.eq(c.urgency.clone())).add(need::Column::CreatedAt.gt(c.created_at)))
+                .add(
+                    Condition::all()
+                        .add(need::Column::Urgency.eq(c.urgency))
+                        .add(need::Column::CreatedAt.eq(c.created_at))
+                        .add(need::Column::Id.gt(c.id)),
+                ),
+        );
+    }
+    let mut rows = query
+        .order_by_desc(need::Column::Urgency)
+        .order_by_asc(need::Column::CreatedAt)
+        .order_by_asc(need::Column::Id)
+        .limit(limit + 1)
+        .all(db)
+        .await?;
+    let more = rows.len() as u64 > limit;
+    rows.truncate(limit as usize);
+    let next_cursor = if more {
+        rows.last().map(|n| Cursor { urgency: n.urgency.clone(), created_at: n.created_at, id: n.id }.encode())
+    } else {
+        None
+    };
+    Ok(NeedPage { items: cards(db, rows).await?, next_cursor })
+}
+
+/// The position after the last need of a page.
+struct Cursor {
+    urgency: String,
+    created_at: DateTime<Utc>,
+    id: i64,
+}
+
+impl Cursor {
+    fn encode(&self) -> String {
+        hex::encode(format!("{}|{}|{}", self.urgency, self.created_at.timestamp_micros(), self.id))
+    }
+
+    fn decode(raw: &str) -> Option<Self> {
+        let text = String::from_utf8(hex::decode(raw).ok()?).ok()?;
+        let mut parts = text.split('|');
+        let urgency: Urgency = parts.next()?.parse().ok()?;
+        let created_at = DateTime::from_timestamp_micros(parts.next()?.parse().ok()?)?;
+        let id = parts.next()?.parse().ok()?;
+        parts.next().is_none().then(|| Cursor { urgency: urgency.as_str().to_owned(), created_at, id })
+    }
+}
+
+/// The need with `id`, locked for the rest of the transaction (row lock on PostgreSQL; the
+/// SQLite write transaction already holds the database lock).
+pub async fn lock_need<C: ConnectionTrait>(txn: &C, id: i64) -> Result<Option<need::Model>, sea_orm::DbErr> {
+    need::Entity::find_by_id(id).lock_exclusive().one(txn).await
+}
+
+/// Locks the need if the caller may change it; audits and hides it otherwise.
+async fn visible_need_for_change<C: ConnectionTrait>(
+    txn: &C,
+    caller: &Caller,
+    need_id: i64,
+    action: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<need::Model>, ServiceError> {
+    let found = lock_need(txn, need_id).await?;
+    match found {
+        Some(n) if caller.merchant_id().is_none() && caller.org_scope().allows(n.organization_id) => Ok(Some(n)),
+        Some(n) => {
+            audit::record(
+                txn,
+                now,
+                Entry::denied(caller.actor(), action).subject("need", n.id).organization(caller.organization_id()),
+            )
+            .await?;
+            Ok(None)
+        }
+        None => Ok(None),
+    }
+}
+
+/// Turns rows into cards, looking communities, groups and drop-off points up in batches.
+pub async fn cards<C: ConnectionTrait>(conn: &C, rows: Vec<need::Model>) -> Result<Vec<NeedCard>, ServiceError> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let community_ids: Vec<i64> = rows.iter().map(|n| n.community_id).collect();
+    let communities: HashMap<i64, community::Model> = community::Entity::find()
+        .filter(community::Column::Id.is_in(community_ids))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c))
+        .collect();
+    let beneficiary_ids: Vec<i64> = rows.iter().map(|n| n.beneficiary_id).collect();
+    let groups: HashMap<i64, String> = beneficiary::Entity::find()
+        .select_only()
+        .column(beneficiary::Column::Id)
+        .column(beneficiary::Column::BeneficiaryGroup)
+        .filter(beneficiary::Column::Id.is_in(beneficiary_ids))
+        .into_tuple::<(i64, String)>()
+        .all(conn)
+        .await?
+        .into_iter()
+        .collect();
+    let point_ids: Vec<i64> = rows.iter().filter_map(|n| n.drop_off_point_id).collect();
+    let points: HashMap<i64, drop_off_point::Model> = if point_ids.is_empty() {
+        HashMap::new()
+    } else {
+        drop_off_point::Entity::find()
+            .filter(drop_off_point::Column::Id.is_in(point_ids))
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|p| (p.id, p))
+            .collect()
+    };
+    rows.into_iter()
+        .map(|n| {
+            let community = communities.get(&n.community_id).map(|c| (c.name.clone(), c.name_en.clone())).unwrap_or_default();
+            let group = groups.get(&n.beneficiary_id).and_then(|g| g.parse().ok()).unwrap_or(BeneficiaryGroup::Other);
+            let drop_off = n.drop_off_point_id.and_then(|id| points.get(&id)).map(|p| DropOff {
+                name: p.name.clone(),
+                address: p.address.clone(),
+                opening_hours: p.opening_hours.clone(),
+            });
+            Ok(NeedCard {
+                id: n.id,
+                organization_id: n.organization_id,
+                category: n.category.parse().map_err(|e: crate::domain::UnknownVariant| ServiceError::Internal(e.to_string()))?,
+                title: n.title,
+                description: n.description,
+                quantity: n.quantity,
+                claimed: n.claimed,
+                delivered: n.delivered,
+                unit: n.unit,
+                status: parse_status(&n.status)?,
+                urgency: n.urgency.parse().map_err(|e: crate::domain::UnknownVariant| ServiceError::Internal(e.to_string()))?,
+                deadline: n.deadline,
+                community,
+                group,
+                drop_off,
+                claim_days: n.claim_days,
+                created_at: n.created_at,
+            })
+        })
+        .collect()
+}
+
+/// Parses a stored need status; the CHECK constraint makes failure a bug, not input.
+pub fn parse_status(text: &str) -> Result<NeedStatus, ServiceError> {
+    text.parse().map_err(|e: crate::domain::UnknownVariant| ServiceError::Internal(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_refuse_tampering() {
+        let c = Cursor { urgency: "urgent".into(), created_at: DateTime::from_timestamp_micros(1_700_000_000_123_456).expect("t"), id: 42 };
+        let decoded = Cursor::decode(&c.encode()).expect("decode");
+        assert_eq!((decoded.urgency.as_str(), decoded.created_at, decoded.id), ("urgent", c.created_at, 42));
+        assert!(Cursor::decode("zz").is_none());
+        assert!(Cursor::decode(&hex::encode("urgent|1|2|3")).is_none());
+        assert!(Cursor::decode(&hex::encode("soon|1|2")).is_none());
+    }
+}

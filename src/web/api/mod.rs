@@ -1,0 +1,115 @@
+//! The JSON API under `/api/v1`, for other systems: organizations post and confirm,
+//! merchants claim and deliver. Bearer tokens from `admin api-token`; errors are
+//! problem+json; the OpenAPI 3.1 document is generated from these handlers.
+
+mod auth;
+mod claims;
+pub mod dto;
+mod needs;
+pub mod problem;
+
+use std::convert::Infallible;
+
+use axum::extract::{FromRequest, FromRequestParts, Path, Query};
+use axum::http::header;
+use axum::http::request::Parts;
+use axum::middleware;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use self::problem::ApiError;
+use crate::AppState;
+use crate::domain::Locale;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "charity-relay API", description = "Needs of people in difficulty, claimed by caring merchants."),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
+    tags((name = "needs", description = "Needs posted by organizations"), (name = "claims", description = "Claims made by merchants"))
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+    }
+}
+
+/// The API routes and their OpenAPI document.
+pub fn router(state: AppState) -> Router {
+    let (routes, openapi) = api_routes().split_for_parts();
+    let openapi_json = serde_json::to_string(&openapi).unwrap_or_else(|_| "{}".to_owned());
+    routes
+        .route(
+            "/api/v1/openapi.json",
+            get(move || async move { ([(header::CONTENT_TYPE, "application/json")], openapi_json.clone()) }),
+        )
+        .layer(middleware::from_fn(problem::localize))
+        .with_state(state)
+}
+
+fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(needs::list_needs, needs::post_need))
+        .routes(routes!(needs::get_need))
+        .routes(routes!(needs::cancel_need))
+        .routes(routes!(claims::claim_need))
+        .routes(routes!(claims::list_claims))
+        .routes(routes!(claims::get_claim))
+        .routes(routes!(claims::release))
+        .routes(routes!(claims::mark_delivered))
+        .routes(routes!(claims::resume))
+        .routes(routes!(claims::confirm))
+        .routes(routes!(claims::dispute))
+}
+
+/// The OpenAPI document (for tests and tooling).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api_routes().split_for_parts().1
+}
+
+/// A JSON body whose rejection is a problem document.
+#[derive(FromRequest)]
+#[from_request(via(Json), rejection(ApiError))]
+pub struct ApiJson<T>(pub T);
+
+/// A query string whose rejection is a problem document.
+#[derive(FromRequestParts)]
+#[from_request(via(Query), rejection(ApiError))]
+pub struct ApiQuery<T>(pub T);
+
+/// A path parameter whose rejection is a 404 problem.
+#[derive(FromRequestParts)]
+#[from_request(via(Path), rejection(ApiError))]
+pub struct ApiPath<T>(pub T);
+
+/// The language of labels in answers, from Accept-Language.
+pub struct ApiLocale(pub Locale);
+
+impl<S: Send + Sync> FromRequestParts<S> for ApiLocale {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let locale = parts
+            .headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .map(Locale::negotiate)
+            .unwrap_or_default();
+        Ok(ApiLocale(locale))
+    }
+}
+
+/// Answers 201 Created with a JSON body.
+pub fn created<T: serde::Serialize>(body: T) -> Response {
+    (axum::http::StatusCode::CREATED, Json(body)).into_response()
+}
