@@ -43,7 +43,12 @@ pub async fn run_periodically(db: DatabaseConnection, cancel: CancellationToken)
         }
         match run_once(&db, Utc::now()).await {
             Ok(report) if report != JobReport::default() => {
-                tracing::info!(reminded = report.reminded, lapsed = report.lapsed, expired = report.expired, "jobs ran");
+                tracing::info!(
+                    reminded = report.reminded,
+                    lapsed = report.lapsed,
+                    expired = report.expired,
+                    "jobs ran"
+                );
             }
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "jobs failed; retrying at the next tick"),

@@ -18,8 +18,6 @@ text_enum! {
     }
 }
 
-
-
 /// Something that happens to a claim.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ClaimEvent {
@@ -66,13 +64,20 @@ impl ClaimStatus {
             (S::Active | S::Disputed, E::Release) => Ok(S::Released),
             (S::Active, E::Lapse) => Ok(S::Lapsed),
             (S::Active, E::EndWithNeed) => Ok(S::Released),
-            (from, event) => Err(IllegalTransition { kind: "claim", from: from.as_str(), action: event.action() }),
+            (from, event) => Err(IllegalTransition {
+                kind: "claim",
+                from: from.as_str(),
+                action: event.action(),
+            }),
         }
     }
 
     /// A live claim still holds its quantity of the need.
     pub fn is_live(self) -> bool {
-        matches!(self, ClaimStatus::Active | ClaimStatus::Delivered | ClaimStatus::Confirmed | ClaimStatus::Disputed)
+        matches!(
+            self,
+            ClaimStatus::Active | ClaimStatus::Delivered | ClaimStatus::Confirmed | ClaimStatus::Disputed
+        )
     }
 }
 
@@ -104,14 +109,22 @@ impl Lease {
     /// The lease of a claim made at `made` and due at `due_at`.
     pub fn from_due(made: DateTime<Utc>, due_at: DateTime<Utc>) -> Self {
         let remind_at = made + (due_at - made) / 2;
-        Self { due_at, remind_at, lapse_at: due_at + Duration::days(GRACE_DAYS) }
+        Self {
+            due_at,
+            remind_at,
+            lapse_at: due_at + Duration::days(GRACE_DAYS),
+        }
     }
 }
 
 /// The last second of `date` in the relay's local time (UTC+8, no daylight saving).
 pub fn end_of_local_day(date: NaiveDate) -> DateTime<Utc> {
     let local = date.and_time(NaiveTime::from_hms_opt(23, 59, 59).unwrap_or(NaiveTime::MIN));
-    LOCAL_OFFSET.from_local_datetime(&local).single().map(|t| t.with_timezone(&Utc)).unwrap_or_else(|| local.and_utc())
+    LOCAL_OFFSET
+        .from_local_datetime(&local)
+        .single()
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_else(|| local.and_utc())
 }
 
 /// A new handoff code: 6 characters without look-alikes, shown at the drop-off point.
@@ -137,10 +150,21 @@ mod tests {
             (S::Active, E::Lapse, S::Lapsed),
             (S::Active, E::EndWithNeed, S::Released),
         ];
-        let events = [E::MarkDelivered, E::Confirm, E::Dispute, E::Resume, E::Release, E::Lapse, E::EndWithNeed];
+        let events = [
+            E::MarkDelivered,
+            E::Confirm,
+            E::Dispute,
+            E::Resume,
+            E::Release,
+            E::Lapse,
+            E::EndWithNeed,
+        ];
         for from in S::ALL {
             for event in events {
-                let expected = allowed.iter().find(|(f, e, _)| f == from && *e == event).map(|(_, _, to)| *to);
+                let expected = allowed
+                    .iter()
+                    .find(|(f, e, _)| f == from && *e == event)
+                    .map(|(_, _, to)| *to);
                 assert_eq!(from.apply(event).ok(), expected, "{from} + {event:?}");
             }
         }
@@ -166,7 +190,10 @@ mod tests {
         let near = NaiveDate::from_ymd_opt(2026, 12, 3).expect("date");
         let capped = Lease::new(now, 7, near);
         // 23:59:59 on 3 December in Shenzhen is 15:59:59 UTC.
-        assert_eq!(capped.due_at, Utc.with_ymd_and_hms(2026, 12, 3, 15, 59, 59).single().expect("time"));
+        assert_eq!(
+            capped.due_at,
+            Utc.with_ymd_and_hms(2026, 12, 3, 15, 59, 59).single().expect("time")
+        );
     }
 
     #[test]

@@ -126,7 +126,11 @@ impl FieldErrors {
 
 impl std::fmt::Display for FieldErrors {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let parts: Vec<String> = self.0.iter().map(|(field, e)| format!("{field}: {}", e.message(Locale::En))).collect();
+        let parts: Vec<String> = self
+            .0
+            .iter()
+            .map(|(field, e)| format!("{field}: {}", e.message(Locale::En)))
+            .collect();
         f.write_str(&parts.join("; "))
     }
 }
@@ -162,7 +166,11 @@ pub fn number(raw: &str, min: i64, max: i64) -> Result<i64, FieldError> {
         return Err(FieldError::Required);
     }
     let n: i64 = value.parse().map_err(|_| FieldError::NotANumber)?;
-    if (min..=max).contains(&n) { Ok(n) } else { Err(FieldError::OutOfRange { min, max }) }
+    if (min..=max).contains(&n) {
+        Ok(n)
+    } else {
+        Err(FieldError::OutOfRange { min, max })
+    }
 }
 
 /// One of an enum's text values.
@@ -207,6 +215,9 @@ mod tests {
         assert_eq!(number("12", 1, 10), Err(FieldError::OutOfRange { min: 1, max: 10 }));
         assert_eq!(number("x", 1, 10), Err(FieldError::NotANumber));
         assert_eq!(choice::<crate::domain::Urgency>("soon"), Err(FieldError::UnknownChoice));
-        assert!(matches!(public_text("call 13800138000", 1, 80), Err(FieldError::ContainsPii(PiiKind::Phone))));
+        assert!(matches!(
+            public_text("call 13800138000", 1, 80),
+            Err(FieldError::ContainsPii(PiiKind::Phone))
+        ));
     }
 }

@@ -15,13 +15,15 @@ pub mod need_input;
 pub mod party;
 pub mod password;
 pub mod pii;
+#[cfg(test)]
+mod props;
 pub mod record;
 pub mod time;
 
 pub use beneficiary::{BeneficiaryCode, BeneficiaryGroup};
 pub use category::Category;
-pub use locale::Locale;
 pub use claim::{ClaimEvent, ClaimStatus, Lease};
+pub use locale::Locale;
 pub use need::{ClaimRefusal, IllegalTransition, NeedCounters, NeedStatus, Recurrence, Urgency};
 pub use party::{OrgKind, PartyStatus, Role};
 

@@ -75,7 +75,12 @@ pub struct NeedCounters {
 impl NeedCounters {
     /// A newly posted need.
     pub fn new(quantity: i32) -> Self {
-        Self { quantity, claimed: 0, delivered: 0, status: NeedStatus::Open }
+        Self {
+            quantity,
+            claimed: 0,
+            delivered: 0,
+            status: NeedStatus::Open,
+        }
     }
 
     /// Units not yet claimed.
@@ -95,23 +100,44 @@ impl NeedCounters {
             return Err(ClaimRefusal::NotEnoughLeft { left: self.left() });
         }
         let claimed = self.claimed + q;
-        let status = if claimed == self.quantity { NeedStatus::FullyClaimed } else { NeedStatus::Open };
-        Ok(Self { claimed, status, ..self })
+        let status = if claimed == self.quantity {
+            NeedStatus::FullyClaimed
+        } else {
+            NeedStatus::Open
+        };
+        Ok(Self {
+            claimed,
+            status,
+            ..self
+        })
     }
 
     /// A live, unconfirmed claim of `q` units ends (released, lapsed, or ended by a
     /// cancellation): the units return and a fully claimed need reopens.
     pub fn give_back(self, q: i32) -> Self {
-        let claimed = (self.claimed - q).max(self.delivered);
-        let status = if self.status == NeedStatus::FullyClaimed { NeedStatus::Open } else { self.status };
-        Self { claimed, status, ..self }
+        let claimed = self.claimed - q;
+        let status = if self.status == NeedStatus::FullyClaimed {
+            NeedStatus::Open
+        } else {
+            self.status
+        };
+        Self {
+            claimed,
+            status,
+            ..self
+        }
     }
 
     /// A social worker confirms `q` delivered units; all of them confirmed fulfils the need.
     pub fn confirm_delivery(self, q: i32) -> Self {
-        let delivered = (self.delivered + q).min(self.claimed);
-        let fulfilled = delivered == self.quantity && matches!(self.status, NeedStatus::Open | NeedStatus::FullyClaimed);
-        Self { delivered, status: if fulfilled { NeedStatus::Fulfilled } else { self.status }, ..self }
+        let delivered = self.delivered + q;
+        let fulfilled =
+            delivered == self.quantity && matches!(self.status, NeedStatus::Open | NeedStatus::FullyClaimed);
+        Self {
+            delivered,
+            status: if fulfilled { NeedStatus::Fulfilled } else { self.status },
+            ..self
+        }
     }
 
     /// The social worker cancels the need (its active claims are then given back).
@@ -122,7 +148,11 @@ impl NeedCounters {
     /// The deadline passed before the need was fully claimed.
     pub fn expire(self) -> Result<Self, IllegalTransition> {
         if self.status != NeedStatus::Open {
-            return Err(IllegalTransition { kind: "need", from: self.status.as_str(), action: "expired" });
+            return Err(IllegalTransition {
+                kind: "need",
+                from: self.status.as_str(),
+                action: "expired",
+            });
         }
         self.end(NeedStatus::Expired, "expired")
     }
@@ -130,7 +160,11 @@ impl NeedCounters {
     fn end(self, to: NeedStatus, action: &'static str) -> Result<Self, IllegalTransition> {
         match self.status {
             NeedStatus::Open | NeedStatus::FullyClaimed => Ok(Self { status: to, ..self }),
-            from => Err(IllegalTransition { kind: "need", from: from.as_str(), action }),
+            from => Err(IllegalTransition {
+                kind: "need",
+                from: from.as_str(),
+                action,
+            }),
         }
     }
 
@@ -183,7 +217,10 @@ mod tests {
         assert!(NeedCounters::new(1).claim(1).expect("claim").expire().is_err());
         assert_eq!(NeedCounters::new(1).expire().map(|n| n.status), Ok(NeedStatus::Expired));
         let cancelled = NeedCounters::new(1).cancel().expect("cancel");
-        assert_eq!(cancelled.claim(1), Err(ClaimRefusal::NeedNotOpen(NeedStatus::Cancelled)));
+        assert_eq!(
+            cancelled.claim(1),
+            Err(ClaimRefusal::NeedNotOpen(NeedStatus::Cancelled))
+        );
         assert!(cancelled.cancel().is_err());
     }
 }

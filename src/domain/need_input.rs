@@ -77,8 +77,23 @@ impl NeedInput {
         let urgency = errors.check("urgency", optional_choice(&self.urgency, Urgency::Normal));
         let recurrence = errors.check("recurrence", optional_choice(&self.recurrence, Recurrence::Once));
         let claim_days = errors.check("claim_days", optional_number(&self.claim_days, 1, 365, 7));
-        let value = errors.check("estimated_value", optional_number(&self.estimated_value, 0, 10_000_000, -1));
-        match (beneficiary_id, category, title, description, quantity, unit, deadline, urgency, recurrence, claim_days, value) {
+        let value = errors.check(
+            "estimated_value",
+            optional_number(&self.estimated_value, 0, 10_000_000, -1),
+        );
+        match (
+            beneficiary_id,
+            category,
+            title,
+            description,
+            quantity,
+            unit,
+            deadline,
+            urgency,
+            recurrence,
+            claim_days,
+            value,
+        ) {
             (
                 Some(beneficiary_id),
                 Some(category),
@@ -115,15 +130,27 @@ fn parse_deadline(raw: &str, today: NaiveDate) -> Result<NaiveDate, FieldError> 
         return Err(FieldError::Required);
     }
     let date = NaiveDate::parse_from_str(value, "%Y-%m-%d").map_err(|_| FieldError::NotADate)?;
-    if date < today { Err(FieldError::DateInPast) } else { Ok(date) }
+    if date < today {
+        Err(FieldError::DateInPast)
+    } else {
+        Ok(date)
+    }
 }
 
 fn optional_choice<T: std::str::FromStr>(raw: &str, default: T) -> Result<T, FieldError> {
-    if raw.trim().is_empty() { Ok(default) } else { input::choice(raw) }
+    if raw.trim().is_empty() {
+        Ok(default)
+    } else {
+        input::choice(raw)
+    }
 }
 
 fn optional_number(raw: &str, min: i64, max: i64, default: i64) -> Result<i64, FieldError> {
-    if raw.trim().is_empty() { Ok(default) } else { input::number(raw, min, max) }
+    if raw.trim().is_empty() {
+        Ok(default)
+    } else {
+        input::number(raw, min, max)
+    }
 }
 
 #[cfg(test)]
@@ -176,8 +203,14 @@ mod tests {
         assert_eq!(errors.get("beneficiary_id"), Some(&FieldError::Required));
         assert_eq!(errors.get("category"), Some(&FieldError::UnknownChoice));
         assert_eq!(errors.get("title"), Some(&FieldError::TooShort { min: 2 }));
-        assert_eq!(errors.get("description"), Some(&FieldError::ContainsPii(PiiKind::Phone)));
-        assert_eq!(errors.get("quantity"), Some(&FieldError::OutOfRange { min: 1, max: 10_000 }));
+        assert_eq!(
+            errors.get("description"),
+            Some(&FieldError::ContainsPii(PiiKind::Phone))
+        );
+        assert_eq!(
+            errors.get("quantity"),
+            Some(&FieldError::OutOfRange { min: 1, max: 10_000 })
+        );
         assert_eq!(errors.get("unit"), Some(&FieldError::Required));
         assert_eq!(errors.get("deadline"), Some(&FieldError::DateInPast));
         assert_eq!(errors.get("urgency"), Some(&FieldError::UnknownChoice));
@@ -185,7 +218,10 @@ mod tests {
 
     #[test]
     fn personal_data_is_refused_in_every_public_field() {
-        for (field, value) in [("title", "张三 zhangsan@example.com"), ("description", "身份证 110105194912310025")] {
+        for (field, value) in [
+            ("title", "张三 zhangsan@example.com"),
+            ("description", "身份证 110105194912310025"),
+        ] {
             let mut input = good();
             match field {
                 "title" => input.title = value.into(),
@@ -202,6 +238,9 @@ mod tests {
         input.deadline = "2026-12-01".into();
         assert!(input.parse(today()).is_ok());
         input.description = "字".repeat(1001);
-        assert_eq!(input.parse(today()).expect_err("long").get("description"), Some(&FieldError::TooLong { max: 1000 }));
+        assert_eq!(
+            input.parse(today()).expect_err("long").get("description"),
+            Some(&FieldError::TooLong { max: 1000 })
+        );
     }
 }

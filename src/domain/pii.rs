@@ -112,11 +112,12 @@ fn is_phone(groups: &[&str], plus: bool) -> bool {
     let Some((first, tail)) = groups.split_first() else {
         return false;
     };
-    // A bare "86" may just be a quantity, so only "+86" and "0086" let a landline drop its trunk 0.
+    // Only a marked country code lets a landline drop its trunk 0: "+86", "0086" or an "86" set apart. A bare
+    // "86" run into the digits ("862345678901") is as likely the start of some other long number.
     let (rest_of_first, international) = if let Some(rest) = first.strip_prefix("0086") {
         (rest, true)
     } else if let Some(rest) = first.strip_prefix("86") {
-        (rest, plus)
+        (rest, plus || rest.is_empty())
     } else {
         return false;
     };
@@ -285,6 +286,7 @@ mod tests {
             "+86 (0)755 2345 6789",
             "+86 0755 2345 6789",
             "0086 10 1234 5678",
+            "86-755-2345-6789",
             "+8675523456789",
             "请拨0755-2345 6789转客服",
             "（０７５５）２３４５６７８９",
@@ -381,6 +383,7 @@ mod tests {
             "12 000 元",
             "100,000 元",
             "共 86 人，每人 2 袋",
+            "编号 862345678901",
             "条码 6901234567892",
             "订单 202612051234567890",
             "请@社工小王 跟进",

@@ -44,7 +44,11 @@ impl MerchantRecord {
     /// The share of ended claims delivered on time (1.0 with no history).
     pub fn on_time_ratio(&self) -> f64 {
         let ended = self.deliveries() + self.lapsed;
-        if ended == 0 { 1.0 } else { f64::from(self.on_time) / f64::from(ended) }
+        if ended == 0 {
+            1.0
+        } else {
+            f64::from(self.on_time) / f64::from(ended)
+        }
     }
 
     /// The anti-hoarding limit:
@@ -57,7 +61,11 @@ impl MerchantRecord {
         if self.lapse_streak >= DELIVER_FIRST_STREAK {
             return ClaimAllowance::DeliverFirst;
         }
-        let growth = if self.on_time_ratio() >= 0.8 { self.on_time / 2 } else { self.on_time / 4 };
+        let growth = if self.on_time_ratio() >= 0.8 {
+            self.on_time / 2
+        } else {
+            self.on_time / 4
+        };
         let raw = i64::from(BASE_CLAIM_LIMIT) + i64::from(growth) - 2 * i64::from(self.recent_lapses);
         ClaimAllowance::UpTo(raw.clamp(1, i64::from(MAX_CLAIM_LIMIT)) as u32)
     }
@@ -69,9 +77,13 @@ impl MerchantRecord {
     /// score 60 by confidence `n / (n + 3)` where `n` is the number of ended claims, so a
     /// single delivery cannot make or break a merchant.
     pub fn credit_score(&self) -> i32 {
-        let mean_rating = if self.ratings == 0 { 3.5 } else { f64::from(self.rating_sum) / f64::from(self.ratings) };
-        let raw = 45.0 * self.on_time_ratio() + 40.0 * (mean_rating - 1.0) / 4.0 + 15.0
-            - 5.0 * f64::from(self.recent_lapses);
+        let mean_rating = if self.ratings == 0 {
+            3.5
+        } else {
+            f64::from(self.rating_sum) / f64::from(self.ratings)
+        };
+        let raw =
+            45.0 * self.on_time_ratio() + 40.0 * (mean_rating - 1.0) / 4.0 + 15.0 - 5.0 * f64::from(self.recent_lapses);
         let n = f64::from(self.deliveries() + self.lapsed);
         let confidence = n / (n + 3.0);
         let score = 60.0 * (1.0 - confidence) + raw.clamp(0.0, 100.0) * confidence;
@@ -84,7 +96,12 @@ mod tests {
     use super::*;
 
     fn record(on_time: u32, lapsed: u32, recent_lapses: u32) -> MerchantRecord {
-        MerchantRecord { on_time, lapsed, recent_lapses, ..Default::default() }
+        MerchantRecord {
+            on_time,
+            lapsed,
+            recent_lapses,
+            ..Default::default()
+        }
     }
 
     #[test]
@@ -98,7 +115,10 @@ mod tests {
     fn lapses_shrink_the_limit_and_a_streak_means_deliver_first() {
         assert_eq!(record(10, 1, 1).claim_allowance(), ClaimAllowance::UpTo(6));
         assert_eq!(record(0, 3, 3).claim_allowance(), ClaimAllowance::UpTo(1));
-        let streak = MerchantRecord { lapse_streak: 2, ..record(10, 2, 2) };
+        let streak = MerchantRecord {
+            lapse_streak: 2,
+            ..record(10, 2, 2)
+        };
         assert_eq!(streak.claim_allowance(), ClaimAllowance::DeliverFirst);
         // A poor on-time ratio slows growth.
         assert_eq!(record(8, 4, 0).claim_allowance(), ClaimAllowance::UpTo(5));
@@ -107,19 +127,48 @@ mod tests {
     #[test]
     fn credit_starts_at_60_rises_with_good_deliveries_and_falls_with_lapses() {
         assert_eq!(MerchantRecord::default().credit_score(), 60);
-        let good = MerchantRecord { on_time: 20, rating_sum: 100, ratings: 20, ..Default::default() };
-        let bad = MerchantRecord { on_time: 2, lapsed: 5, recent_lapses: 3, rating_sum: 4, ratings: 2, ..Default::default() };
+        let good = MerchantRecord {
+            on_time: 20,
+            rating_sum: 100,
+            ratings: 20,
+            ..Default::default()
+        };
+        let bad = MerchantRecord {
+            on_time: 2,
+            lapsed: 5,
+            recent_lapses: 3,
+            rating_sum: 4,
+            ratings: 2,
+            ..Default::default()
+        };
         assert!(good.credit_score() > 85, "{}", good.credit_score());
         assert!(bad.credit_score() < 40, "{}", bad.credit_score());
-        let one = MerchantRecord { on_time: 1, rating_sum: 5, ratings: 1, ..Default::default() };
-        assert!((60..=75).contains(&one.credit_score()), "one delivery moves the score a little");
+        let one = MerchantRecord {
+            on_time: 1,
+            rating_sum: 5,
+            ratings: 1,
+            ..Default::default()
+        };
+        assert!(
+            (60..=75).contains(&one.credit_score()),
+            "one delivery moves the score a little"
+        );
     }
 
     #[test]
     fn credit_is_monotonic_in_ratings_and_lapses() {
-        let base = MerchantRecord { on_time: 5, rating_sum: 15, ratings: 5, ..Default::default() };
+        let base = MerchantRecord {
+            on_time: 5,
+            rating_sum: 15,
+            ratings: 5,
+            ..Default::default()
+        };
         let better = MerchantRecord { rating_sum: 20, ..base };
-        let lapsed = MerchantRecord { lapsed: 1, recent_lapses: 1, ..base };
+        let lapsed = MerchantRecord {
+            lapsed: 1,
+            recent_lapses: 1,
+            ..base
+        };
         assert!(better.credit_score() > base.credit_score());
         assert!(lapsed.credit_score() < base.credit_score());
     }

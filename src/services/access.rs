@@ -52,8 +52,14 @@ impl Caller {
         match *self {
             Caller::Admin { staff_id } | Caller::SocialWorker { staff_id, .. } => Actor::Staff(staff_id),
             Caller::Organization { token_id, .. } => Actor::ApiToken(token_id),
-            Caller::Merchant { token_id: Some(token_id), .. } => Actor::ApiToken(token_id),
-            Caller::Merchant { merchant_id, token_id: None } => Actor::Merchant(merchant_id),
+            Caller::Merchant {
+                token_id: Some(token_id),
+                ..
+            } => Actor::ApiToken(token_id),
+            Caller::Merchant {
+                merchant_id,
+                token_id: None,
+            } => Actor::Merchant(merchant_id),
             Caller::System => Actor::System,
         }
     }

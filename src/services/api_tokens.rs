@@ -76,14 +76,25 @@ pub async fn authenticate(db: &DatabaseConnection, token: &str) -> Result<Option
         .one(db)
         .await?;
     Ok(found.and_then(|t| match (t.organization_id, t.merchant_id) {
-        (Some(organization_id), None) => Some(super::access::Caller::Organization { token_id: t.id, organization_id }),
-        (None, Some(merchant_id)) => Some(super::access::Caller::Merchant { merchant_id, token_id: Some(t.id) }),
+        (Some(organization_id), None) => Some(super::access::Caller::Organization {
+            token_id: t.id,
+            organization_id,
+        }),
+        (None, Some(merchant_id)) => Some(super::access::Caller::Merchant {
+            merchant_id,
+            token_id: Some(t.id),
+        }),
         _ => None,
     }))
 }
 
 /// Revokes token `token_id`; it stops working at once.
-pub async fn revoke(db: &DatabaseConnection, token_id: i64, actor: Actor, now: DateTime<Utc>) -> Result<(), ServiceError> {
+pub async fn revoke(
+    db: &DatabaseConnection,
+    token_id: i64,
+    actor: Actor,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
     use sea_orm::sea_query::Expr;
     use sea_orm::{ColumnTrait, QueryFilter};
     let txn = db::begin_write(db).await?;
@@ -96,7 +107,12 @@ pub async fn revoke(db: &DatabaseConnection, token_id: i64, actor: Actor, now: D
     if changed.rows_affected == 0 {
         return Err(ServiceError::NotFound("api token"));
     }
-    audit::record(&txn, now, Entry::ok(actor, "api_token.revoke").subject("api_token", token_id)).await?;
+    audit::record(
+        &txn,
+        now,
+        Entry::ok(actor, "api_token.revoke").subject("api_token", token_id),
+    )
+    .await?;
     txn.commit().await?;
     Ok(())
 }

@@ -1,13 +1,209 @@
 //! Beneficiaries: the public part (code, group, community) and the sealed private part.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
 
 use super::ServiceError;
+use super::access::Caller;
+use super::audit::{self, Entry};
 use crate::config::Secret;
-use crate::crypto;
-use crate::entities::beneficiary_private;
+use crate::domain::input::{self, FieldError, FieldErrors};
+use crate::domain::{BeneficiaryCode, BeneficiaryGroup, Locale};
+use crate::entities::{beneficiary, beneficiary_private, community, contact};
+use crate::{crypto, db};
+
+/// The fields of the beneficiary form, as typed.
+#[derive(Debug, Clone, Default)]
+pub struct BeneficiaryInput {
+    /// `community_id`.
+    pub community_id: String,
+    /// `group`.
+    pub group: String,
+    /// `full_name` (private).
+    pub full_name: String,
+    /// `phone` (private).
+    pub phone: String,
+    /// `address` (private).
+    pub address: String,
+    /// `notes` (private).
+    pub notes: String,
+    /// `notify_email`: where the resident wants news of their needs, if anywhere.
+    pub notify_email: String,
+    /// `notify_consent`: the resident agreed to be emailed.
+    pub notify_consent: bool,
+    /// `locale` of the emails.
+    pub locale: String,
+}
+
+/// A registered beneficiary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Registered {
+    /// The new record's id.
+    pub id: i64,
+    /// Its pseudonymous code.
+    pub code: String,
+    /// The same phone number belongs to a beneficiary of another organization.
+    pub possible_duplicate: bool,
+}
+
+/// Registers a beneficiary of the caller's organization; the private part is sealed.
+pub async fn register(
+    db: &DatabaseConnection,
+    secret: &Secret,
+    caller: &Caller,
+    form: &BeneficiaryInput,
+    now: DateTime<Utc>,
+) -> Result<Registered, ServiceError> {
+    let Some(organization_id) = caller.organization_id() else {
+        return Err(ServiceError::Forbidden);
+    };
+    let mut errors = FieldErrors::default();
+    let community_id = errors.check("community_id", input::number(&form.community_id, 1, i64::MAX));
+    let group = errors.check("group", input::choice::<BeneficiaryGroup>(&form.group));
+    let full_name = errors.check("full_name", input::text(&form.full_name, 1, 50));
+    let phone = errors.check("phone", input::text(&form.phone, 0, 30));
+    let address = errors.check("address", input::text(&form.address, 0, 200));
+    let notes = errors.check("notes", input::text(&form.notes, 0, 1000));
+    let locale = if form.locale.trim().is_empty() {
+        Some(Locale::ZhCn)
+    } else {
+        errors.check("locale", input::choice::<Locale>(&form.locale))
+    };
+    let email = match form.notify_email.trim() {
+        "" => None,
+        raw => match super::staff::normalize_email(raw) {
+            Ok(e) if form.notify_consent => Some(e),
+            Ok(_) => {
+                errors.push("notify_consent", FieldError::Required);
+                None
+            }
+            Err(_) => {
+                errors.push("notify_email", FieldError::UnknownChoice);
+                None
+            }
+        },
+    };
+    if let Some(p) = phone.as_deref().filter(|p| !p.is_empty())
+        && p.chars().filter(char::is_ascii_digit).count() < 7
+    {
+        errors.push("phone", FieldError::TooShort { min: 7 });
+    }
+    let txn = db::begin_write(db).await?;
+    if let Some(id) = community_id
+        && community::Entity::find_by_id(id).one(&txn).await?.is_none()
+    {
+        errors.push("community_id", FieldError::UnknownChoice);
+    }
+    let (Some(community_id), Some(group), Some(full_name), Some(phone), Some(address), Some(notes), Some(locale)) =
+        (community_id, group, full_name, phone, address, notes, locale)
+    else {
+        return Err(ServiceError::Validation(errors));
+    };
+    if !errors.is_empty() {
+        return Err(ServiceError::Validation(errors));
+    }
+    let contact_id = match email {
+        Some(email) => Some(find_or_create_contact(&txn, &email, locale, now).await?),
+        None => None,
+    };
+    let code = unique_code(&txn).await?;
+    let row = beneficiary::ActiveModel {
+        code: Set(code.clone()),
+        organization_id: Set(organization_id),
+        community_id: Set(community_id),
+        beneficiary_group: Set(group.as_str().to_owned()),
+        contact_id: Set(contact_id),
+        created_by: Set(caller.staff_id()),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let details = PrivateDetails {
+        full_name,
+        phone,
+        address,
+        notes,
+    };
+    let possible_duplicate = match phone_digest(secret, &details.phone) {
+        Some(digest) => beneficiary_private::Entity::find()
+            .filter(beneficiary_private::Column::PhoneDigest.eq(digest))
+            .find_also_related(beneficiary::Entity)
+            .all(&txn)
+            .await?
+            .iter()
+            .any(|(_, b)| b.as_ref().is_some_and(|b| b.organization_id != organization_id)),
+        None => false,
+    };
+    store_private(&txn, secret, row.id, &details, now).await?;
+    audit::record(
+        &txn,
+        now,
+        Entry::ok(caller.actor(), "beneficiary.register")
+            .subject("beneficiary", row.id)
+            .organization(Some(organization_id))
+            .detail(serde_json::json!({ "possible_duplicate": possible_duplicate })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(Registered {
+        id: row.id,
+        code,
+        possible_duplicate,
+    })
+}
+
+async fn unique_code<C: ConnectionTrait>(txn: &C) -> Result<String, ServiceError> {
+    for _ in 0..20 {
+        let code = BeneficiaryCode::generate(4).as_str().to_owned();
+        if beneficiary::Entity::find()
+            .filter(beneficiary::Column::Code.eq(&code))
+            .one(txn)
+            .await?
+            .is_none()
+        {
+            return Ok(code);
+        }
+    }
+    // 25^4 codes; twenty collisions in a row means the space is nearly full: use longer ones.
+    Ok(BeneficiaryCode::generate(8).as_str().to_owned())
+}
+
+/// The contact for `email`, created with consent pending (confirmed by double opt-in).
+pub async fn find_or_create_contact<C: ConnectionTrait>(
+    txn: &C,
+    email: &str,
+    locale: Locale,
+    now: DateTime<Utc>,
+) -> Result<i64, ServiceError> {
+    if let Some(found) = contact::Entity::find()
+        .filter(contact::Column::Email.eq(email))
+        .one(txn)
+        .await?
+    {
+        return Ok(found.id);
+    }
+    let row = contact::ActiveModel {
+        email: Set(email.to_owned()),
+        locale: Set(locale.as_str().to_owned()),
+        consent_status: Set("pending".to_owned()),
+        consent_requested_at: Set(Some(now)),
+        consent_at: Set(None),
+        consent_wording_version: Set(None),
+        confirm_token_digest: Set(None),
+        confirm_expires_at: Set(None),
+        unsubscribe_token_digest: Set(crypto::sha256_hex(&crypto::random_token(32))),
+        undeliverable_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    Ok(row.id)
+}
 
 /// The part of a beneficiary only the owning organization and admins may read.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -5,8 +5,8 @@
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::{CaseStatement, Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 
 use super::access::{Caller, OrgScope};
@@ -79,12 +79,17 @@ pub async fn claim_need(
     key: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<ClaimOutcome, ServiceError> {
-    let Some(merchant_id) = caller.merchant_id() else { return Err(ServiceError::Forbidden) };
+    let Some(merchant_id) = caller.merchant_id() else {
+        return Err(ServiceError::Forbidden);
+    };
     let key = key.map(str::trim).filter(|k| !k.is_empty());
     if let Some(k) = key
         && (k.len() > 200 || !k.chars().all(|c| c.is_ascii_graphic()))
     {
-        return Err(ServiceError::invalid("idempotency_key", "use at most 200 visible ASCII characters"));
+        return Err(ServiceError::invalid(
+            "idempotency_key",
+            "use at most 200 visible ASCII characters",
+        ));
     }
     let request_digest = crypto::sha256_hex(&format!("{need_id}|{quantity}"));
     let scope = format!("claim:merchant:{merchant_id}");
@@ -136,7 +141,10 @@ async fn claim_in<C: ConnectionTrait>(
         errors.push("quantity", FieldError::OutOfRange { min: 1, max: 10_000 });
         return Err(ServiceError::Validation(errors));
     }
-    let merchant = merchant::Entity::find_by_id(merchant_id).one(txn).await?.ok_or(ServiceError::NotFound("merchant"))?;
+    let merchant = merchant::Entity::find_by_id(merchant_id)
+        .one(txn)
+        .await?
+        .ok_or(ServiceError::NotFound("merchant"))?;
     if merchant.status != PartyStatus::Approved.as_str() {
         // Audited by remember_refusal, after this transaction is rolled back.
         return Err(ServiceError::MerchantNotApproved);
@@ -144,34 +152,49 @@ async fn claim_in<C: ConnectionTrait>(
     let (record, holding) = merchant_record(txn, merchant_id, now).await?;
     match record.claim_allowance() {
         ClaimAllowance::DeliverFirst => return Err(ServiceError::DeliverFirst),
-        ClaimAllowance::UpTo(limit) if holding >= u64::from(limit) => return Err(ServiceError::ClaimLimitReached { limit }),
+        ClaimAllowance::UpTo(limit) if holding >= u64::from(limit) => {
+            return Err(ServiceError::ClaimLimitReached { limit });
+        }
         ClaimAllowance::UpTo(_) => {}
     }
 
     // The one conditional update: it changes the row only if the need is open and enough
     // is left, so concurrent claims can never take more than the quantity.
-    let became_full = Expr::col(need::Column::Claimed).add(quantity).eq(Expr::col(need::Column::Quantity));
+    let became_full = Expr::col(need::Column::Claimed)
+        .add(quantity)
+        .eq(Expr::col(need::Column::Quantity));
     let claimed = need::Entity::update_many()
         .col_expr(need::Column::Claimed, Expr::col(need::Column::Claimed).add(quantity))
         .col_expr(
             need::Column::Status,
-            CaseStatement::new().case(became_full, Expr::val(NeedStatus::FullyClaimed.as_str())).finally(Expr::col(need::Column::Status)).into(),
+            CaseStatement::new()
+                .case(became_full, Expr::val(NeedStatus::FullyClaimed.as_str()))
+                .finally(Expr::col(need::Column::Status))
+                .into(),
         )
         .col_expr(need::Column::Version, Expr::col(need::Column::Version).add(1))
         .col_expr(need::Column::UpdatedAt, Expr::val(now))
         .filter(need::Column::Id.eq(need_id))
         .filter(need::Column::Status.eq(NeedStatus::Open.as_str()))
-        .filter(Expr::col(need::Column::Quantity).sub(Expr::col(need::Column::Claimed)).gte(quantity))
+        .filter(
+            Expr::col(need::Column::Quantity)
+                .sub(Expr::col(need::Column::Claimed))
+                .gte(quantity),
+        )
         .exec(txn)
         .await?;
     let need = need::Entity::find_by_id(need_id).one(txn).await?;
-    let Some(need) = need else { return Err(ServiceError::NotFound("need")) };
+    let Some(need) = need else {
+        return Err(ServiceError::NotFound("need"));
+    };
     if claimed.rows_affected != 1 {
+        // A fully claimed need has nothing left; closed needs are "not open".
         let status = parse_status(&need.status)?;
-        return Err(if status != NeedStatus::Open {
-            ServiceError::NeedNotOpen(status)
-        } else {
-            ServiceError::NotEnoughLeft { left: need.quantity - need.claimed }
+        return Err(match status {
+            NeedStatus::Open | NeedStatus::FullyClaimed => ServiceError::NotEnoughLeft {
+                left: need.quantity - need.claimed,
+            },
+            closed => ServiceError::NeedNotOpen(closed),
         });
     }
 
@@ -217,16 +240,34 @@ async fn claim_in<C: ConnectionTrait>(
         "due_date": due_date, "handoff_code": row.handoff_code,
         "drop_off": drop_off.as_ref().map(|d| serde_json::json!({ "name": d.name, "address": d.address, "opening_hours": d.opening_hours })),
     });
-    enqueue(txn, recipients::merchant(&merchant, "merchant-claim-confirmed", merchant_payload, format!("claim:{}:merchant-claimed", row.id)), now).await?;
+    enqueue(
+        txn,
+        recipients::merchant(
+            &merchant,
+            "merchant-claim-confirmed",
+            merchant_payload,
+            format!("claim:{}:merchant-claimed", row.id),
+        ),
+        now,
+    )
+    .await?;
     let parties = recipients::of_need(txn, &need).await?;
     let public = serde_json::json!({
         "claim_id": row.id, "need_id": need.id, "title": need.title, "merchant_name": merchant.name,
         "quantity": quantity, "unit": need.unit, "expected_date": due_date,
     });
-    if let Some(m) = parties.resident("resident-need-claimed", public.clone(), format!("claim:{}:resident-claimed", row.id)) {
+    if let Some(m) = parties.resident(
+        "resident-need-claimed",
+        public.clone(),
+        format!("claim:{}:resident-claimed", row.id),
+    ) {
         enqueue(txn, m, now).await?;
     }
-    if let Some(m) = parties.worker("worker-need-claimed", public, format!("claim:{}:worker-claimed", row.id)) {
+    if let Some(m) = parties.worker(
+        "worker-need-claimed",
+        public,
+        format!("claim:{}:worker-claimed", row.id),
+    ) {
         enqueue(txn, m, now).await?;
     }
     record_of(row, &need, &merchant, true)
@@ -253,13 +294,16 @@ async fn replay<C: ConnectionTrait>(
         }
         return Ok(Some(load_record(conn, c, true).await));
     }
-    let refused = idempotency_record::Entity::find_by_id((scope.to_owned(), key.to_owned())).one(conn).await?;
+    let refused = idempotency_record::Entity::find_by_id((scope.to_owned(), key.to_owned()))
+        .one(conn)
+        .await?;
     Ok(refused.map(|r| {
         if r.request_digest != request_digest {
             return Err(ServiceError::IdempotencyKeyReused);
         }
         let body: serde_json::Value = serde_json::from_str(&r.response_body).unwrap_or_default();
-        Err(super::error::refusal_from_json(&body).unwrap_or(ServiceError::Internal("unreadable stored refusal".into())))
+        Err(super::error::refusal_from_json(&body)
+            .unwrap_or(ServiceError::Internal("unreadable stored refusal".into())))
     }))
 }
 
@@ -277,7 +321,12 @@ async fn remember_refusal(
 ) -> Result<(), ServiceError> {
     let txn = db::begin_write(db).await?;
     if matches!(refusal, ServiceError::MerchantNotApproved) {
-        audit::record(&txn, now, Entry::denied(caller.actor(), "claim.create").subject("need", need_id)).await?;
+        audit::record(
+            &txn,
+            now,
+            Entry::denied(caller.actor(), "claim.create").subject("need", need_id),
+        )
+        .await?;
     }
     if let (Some(k), Some(body)) = (key, super::error::refusal_to_json(refusal)) {
         let row = idempotency_record::ActiveModel {
@@ -299,17 +348,33 @@ async fn remember_refusal(
 }
 
 /// The merchant gives a claim up; its units return to the need, which reopens.
-pub async fn release(db: &DatabaseConnection, caller: &Caller, claim_id: i64, now: DateTime<Utc>) -> Result<ClaimRecord, ServiceError> {
+pub async fn release(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    claim_id: i64,
+    now: DateTime<Utc>,
+) -> Result<ClaimRecord, ServiceError> {
     let txn = db::begin_write(db).await?;
-    let (c, need) = own_claim_locked(&txn, caller, claim_id, "claim.release", now).await?;
+    let (txn, c, need) = own_claim_locked(txn, caller, claim_id, "claim.release", now).await?;
     parse_claim_status(&c.status)?.apply(ClaimEvent::Release)?;
     if !give_back(&txn, &c, ClaimStatus::Released, now).await? {
         return Err(ServiceError::Conflict("the claim changed meanwhile; try again".into()));
     }
-    audit::record(&txn, now, Entry::ok(caller.actor(), "claim.release").subject("claim", c.id).organization(Some(need.organization_id))).await?;
+    audit::record(
+        &txn,
+        now,
+        Entry::ok(caller.actor(), "claim.release")
+            .subject("claim", c.id)
+            .organization(Some(need.organization_id)),
+    )
+    .await?;
     let parties = recipients::of_need(&txn, &need).await?;
     let payload = serde_json::json!({ "claim_id": c.id, "need_id": need.id, "title": need.title, "quantity": c.quantity, "unit": need.unit });
-    if let Some(m) = parties.worker("worker-claim-released", payload, format!("claim:{}:worker-released", c.id)) {
+    if let Some(m) = parties.worker(
+        "worker-claim-released",
+        payload,
+        format!("claim:{}:worker-released", c.id),
+    ) {
         enqueue(&txn, m, now).await?;
     }
     let record = reload(&txn, c.id, true).await?;
@@ -318,16 +383,43 @@ pub async fn release(db: &DatabaseConnection, caller: &Caller, claim_id: i64, no
 }
 
 /// The merchant says it delivered; the social worker is asked to confirm.
-pub async fn mark_delivered(db: &DatabaseConnection, caller: &Caller, claim_id: i64, now: DateTime<Utc>) -> Result<ClaimRecord, ServiceError> {
+pub async fn mark_delivered(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    claim_id: i64,
+    now: DateTime<Utc>,
+) -> Result<ClaimRecord, ServiceError> {
     let txn = db::begin_write(db).await?;
-    let (c, need) = own_claim_locked(&txn, caller, claim_id, "claim.deliver", now).await?;
+    let (txn, c, need) = own_claim_locked(txn, caller, claim_id, "claim.deliver", now).await?;
     parse_claim_status(&c.status)?.apply(ClaimEvent::MarkDelivered)?;
-    move_claim(&txn, &c, ClaimStatus::Active, ClaimStatus::Delivered, |u| u.col_expr(claim::Column::DeliveredAt, Expr::val(now)), now).await?;
-    audit::record(&txn, now, Entry::ok(caller.actor(), "claim.deliver").subject("claim", c.id).organization(Some(need.organization_id))).await?;
+    move_claim(
+        &txn,
+        &c,
+        ClaimStatus::Active,
+        ClaimStatus::Delivered,
+        |u| u.col_expr(claim::Column::DeliveredAt, Expr::val(now)),
+        now,
+    )
+    .await?;
+    audit::record(
+        &txn,
+        now,
+        Entry::ok(caller.actor(), "claim.deliver")
+            .subject("claim", c.id)
+            .organization(Some(need.organization_id)),
+    )
+    .await?;
     let parties = recipients::of_need(&txn, &need).await?;
-    let merchant = merchant::Entity::find_by_id(c.merchant_id).one(&txn).await?.ok_or(ServiceError::NotFound("merchant"))?;
+    let merchant = merchant::Entity::find_by_id(c.merchant_id)
+        .one(&txn)
+        .await?
+        .ok_or(ServiceError::NotFound("merchant"))?;
     let payload = serde_json::json!({ "claim_id": c.id, "need_id": need.id, "title": need.title, "merchant_name": merchant.name, "quantity": c.quantity, "unit": need.unit });
-    if let Some(m) = parties.worker("worker-delivery-to-confirm", payload, format!("claim:{}:worker-delivered", c.id)) {
+    if let Some(m) = parties.worker(
+        "worker-delivery-to-confirm",
+        payload,
+        format!("claim:{}:worker-delivered", c.id),
+    ) {
         enqueue(&txn, m, now).await?;
     }
     let record = reload(&txn, c.id, true).await?;
@@ -336,9 +428,14 @@ pub async fn mark_delivered(db: &DatabaseConnection, caller: &Caller, claim_id: 
 }
 
 /// The merchant takes a disputed claim up again, with a fresh lease.
-pub async fn resume(db: &DatabaseConnection, caller: &Caller, claim_id: i64, now: DateTime<Utc>) -> Result<ClaimRecord, ServiceError> {
+pub async fn resume(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    claim_id: i64,
+    now: DateTime<Utc>,
+) -> Result<ClaimRecord, ServiceError> {
     let txn = db::begin_write(db).await?;
-    let (c, need) = own_claim_locked(&txn, caller, claim_id, "claim.resume", now).await?;
+    let (txn, c, need) = own_claim_locked(txn, caller, claim_id, "claim.resume", now).await?;
     parse_claim_status(&c.status)?.apply(ClaimEvent::Resume)?;
     let lease = Lease::new(now, i64::from(need.claim_days), need.deadline);
     move_claim(
@@ -355,7 +452,12 @@ pub async fn resume(db: &DatabaseConnection, caller: &Caller, claim_id: i64, now
         now,
     )
     .await?;
-    audit::record(&txn, now, Entry::ok(caller.actor(), "claim.resume").subject("claim", c.id)).await?;
+    audit::record(
+        &txn,
+        now,
+        Entry::ok(caller.actor(), "claim.resume").subject("claim", c.id),
+    )
+    .await?;
     let record = reload(&txn, c.id, true).await?;
     txn.commit().await?;
     Ok(record)
@@ -390,11 +492,18 @@ pub async fn confirm(
         },
         None => None,
     };
-    let code = confirmation.handoff_code.as_deref().map(str::trim).filter(|c| !c.is_empty());
-    let peek = claim::Entity::find_by_id(claim_id).one(db).await?.ok_or(ServiceError::NotFound("claim"))?;
+    let code = confirmation
+        .handoff_code
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty());
+    let peek = claim::Entity::find_by_id(claim_id)
+        .one(db)
+        .await?
+        .ok_or(ServiceError::NotFound("claim"))?;
     let txn = db::begin_write(db).await?;
     db::lock_merchant(&txn, peek.merchant_id).await?;
-    let (c, need) = org_claim_locked(&txn, caller, claim_id, "claim.confirm", now).await?;
+    let (txn, c, need) = org_claim_locked(txn, caller, claim_id, "claim.confirm", now).await?;
     let status = parse_claim_status(&c.status)?;
     let from = match (status, code) {
         (ClaimStatus::Active, Some(typed)) => {
@@ -419,7 +528,10 @@ pub async fn confirm(
         |u| {
             u.col_expr(claim::Column::ConfirmedAt, Expr::val(now))
                 .col_expr(claim::Column::Rating, Expr::val(rating))
-                .col_expr(claim::Column::DeliveredAt, Expr::col(claim::Column::DeliveredAt).if_null(now))
+                .col_expr(
+                    claim::Column::DeliveredAt,
+                    Expr::col(claim::Column::DeliveredAt).if_null(now),
+                )
         },
         now,
     )
@@ -429,10 +541,16 @@ pub async fn confirm(
         .eq(Expr::col(need::Column::Quantity))
         .and(Expr::col(need::Column::Status).is_in([NeedStatus::Open.as_str(), NeedStatus::FullyClaimed.as_str()]));
     need::Entity::update_many()
-        .col_expr(need::Column::Delivered, Expr::col(need::Column::Delivered).add(c.quantity))
+        .col_expr(
+            need::Column::Delivered,
+            Expr::col(need::Column::Delivered).add(c.quantity),
+        )
         .col_expr(
             need::Column::Status,
-            CaseStatement::new().case(fulfils, Expr::val(NeedStatus::Fulfilled.as_str())).finally(Expr::col(need::Column::Status)).into(),
+            CaseStatement::new()
+                .case(fulfils, Expr::val(NeedStatus::Fulfilled.as_str()))
+                .finally(Expr::col(need::Column::Status))
+                .into(),
         )
         .col_expr(need::Column::Version, Expr::col(need::Column::Version).add(1))
         .col_expr(need::Column::UpdatedAt, Expr::val(now))
@@ -449,12 +567,29 @@ pub async fn confirm(
             .detail(serde_json::json!({ "rating": rating, "with_handoff_code": code.is_some() })),
     )
     .await?;
-    let merchant = merchant::Entity::find_by_id(c.merchant_id).one(&txn).await?.ok_or(ServiceError::NotFound("merchant"))?;
+    let merchant = merchant::Entity::find_by_id(c.merchant_id)
+        .one(&txn)
+        .await?
+        .ok_or(ServiceError::NotFound("merchant"))?;
     let thanks = serde_json::json!({ "claim_id": c.id, "need_id": need.id, "title": need.title, "quantity": c.quantity, "unit": need.unit, "rating": rating });
-    enqueue(&txn, recipients::merchant(&merchant, "merchant-claim-thanks", thanks, format!("claim:{}:merchant-confirmed", c.id)), now).await?;
+    enqueue(
+        &txn,
+        recipients::merchant(
+            &merchant,
+            "merchant-claim-thanks",
+            thanks,
+            format!("claim:{}:merchant-confirmed", c.id),
+        ),
+        now,
+    )
+    .await?;
     let parties = recipients::of_need(&txn, &need).await?;
     let payload = serde_json::json!({ "claim_id": c.id, "need_id": need.id, "title": need.title, "merchant_name": merchant.name, "quantity": c.quantity, "unit": need.unit });
-    if let Some(m) = parties.resident("resident-need-delivered", payload, format!("claim:{}:resident-confirmed", c.id)) {
+    if let Some(m) = parties.resident(
+        "resident-need-delivered",
+        payload,
+        format!("claim:{}:resident-confirmed", c.id),
+    ) {
         enqueue(&txn, m, now).await?;
     }
     let record = reload(&txn, c.id, false).await?;
@@ -464,7 +599,13 @@ pub async fn confirm(
 
 /// The social worker says a delivery did not arrive or was not right; the merchant is told
 /// why (public text only) and may take the claim up again or release it.
-pub async fn dispute(db: &DatabaseConnection, caller: &Caller, claim_id: i64, reason: &str, now: DateTime<Utc>) -> Result<ClaimRecord, ServiceError> {
+pub async fn dispute(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    claim_id: i64,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<ClaimRecord, ServiceError> {
     let reason = match input::public_text(reason, 0, 500) {
         Ok(r) => r,
         Err(e) => {
@@ -474,13 +615,33 @@ pub async fn dispute(db: &DatabaseConnection, caller: &Caller, claim_id: i64, re
         }
     };
     let txn = db::begin_write(db).await?;
-    let (c, need) = org_claim_locked(&txn, caller, claim_id, "claim.dispute", now).await?;
+    let (txn, c, need) = org_claim_locked(txn, caller, claim_id, "claim.dispute", now).await?;
     parse_claim_status(&c.status)?.apply(ClaimEvent::Dispute)?;
     move_claim(&txn, &c, ClaimStatus::Delivered, ClaimStatus::Disputed, |u| u, now).await?;
-    audit::record(&txn, now, Entry::ok(caller.actor(), "claim.dispute").subject("claim", c.id).organization(Some(need.organization_id))).await?;
-    let merchant = merchant::Entity::find_by_id(c.merchant_id).one(&txn).await?.ok_or(ServiceError::NotFound("merchant"))?;
+    audit::record(
+        &txn,
+        now,
+        Entry::ok(caller.actor(), "claim.dispute")
+            .subject("claim", c.id)
+            .organization(Some(need.organization_id)),
+    )
+    .await?;
+    let merchant = merchant::Entity::find_by_id(c.merchant_id)
+        .one(&txn)
+        .await?
+        .ok_or(ServiceError::NotFound("merchant"))?;
     let payload = serde_json::json!({ "claim_id": c.id, "need_id": need.id, "title": need.title, "reason": reason });
-    enqueue(&txn, recipients::merchant(&merchant, "merchant-claim-disputed", payload, format!("claim:{}:merchant-disputed:{}", c.id, c.version + 1)), now).await?;
+    enqueue(
+        &txn,
+        recipients::merchant(
+            &merchant,
+            "merchant-claim-disputed",
+            payload,
+            format!("claim:{}:merchant-disputed:{}", c.id, c.version + 1),
+        ),
+        now,
+    )
+    .await?;
     let record = reload(&txn, c.id, false).await?;
     txn.commit().await?;
     Ok(record)
@@ -488,18 +649,30 @@ pub async fn dispute(db: &DatabaseConnection, caller: &Caller, claim_id: i64, re
 
 /// Claims the caller may see, newest first (merchants: their own; organizations: those on
 /// their needs; the office: all).
-pub async fn list_claims(db: &DatabaseConnection, caller: &Caller, status: Option<ClaimStatus>, limit: u64) -> Result<Vec<ClaimRecord>, ServiceError> {
+pub async fn list_claims(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    status: Option<ClaimStatus>,
+    limit: u64,
+) -> Result<Vec<ClaimRecord>, ServiceError> {
     let mut query = claim::Entity::find();
     if let Some(m) = caller.merchant_id() {
         query = query.filter(claim::Column::MerchantId.eq(m));
     } else if let OrgScope::Only(org) = caller.org_scope() {
-        let own_needs = need::Entity::find().select_only().column(need::Column::Id).filter(need::Column::OrganizationId.eq(org));
+        let own_needs = need::Entity::find()
+            .select_only()
+            .column(need::Column::Id)
+            .filter(need::Column::OrganizationId.eq(org));
         query = query.filter(claim::Column::NeedId.in_subquery(sea_orm::QueryTrait::into_query(own_needs)));
     }
     if let Some(s) = status {
         query = query.filter(claim::Column::Status.eq(s.as_str()));
     }
-    let rows = query.order_by_desc(claim::Column::Id).limit(limit.clamp(1, 500)).all(db).await?;
+    let rows = query
+        .order_by_desc(claim::Column::Id)
+        .limit(limit.clamp(1, 500))
+        .all(db)
+        .await?;
     let mut out = Vec::with_capacity(rows.len());
     let show_code = caller.merchant_id().is_some();
     for c in rows {
@@ -509,15 +682,31 @@ pub async fn list_claims(db: &DatabaseConnection, caller: &Caller, status: Optio
 }
 
 /// One claim the caller may see.
-pub async fn get_claim(db: &DatabaseConnection, caller: &Caller, claim_id: i64, now: DateTime<Utc>) -> Result<ClaimRecord, ServiceError> {
-    let c = claim::Entity::find_by_id(claim_id).one(db).await?.ok_or(ServiceError::NotFound("claim"))?;
-    let need = need::Entity::find_by_id(c.need_id).one(db).await?.ok_or(ServiceError::NotFound("claim"))?;
+pub async fn get_claim(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    claim_id: i64,
+    now: DateTime<Utc>,
+) -> Result<ClaimRecord, ServiceError> {
+    let c = claim::Entity::find_by_id(claim_id)
+        .one(db)
+        .await?
+        .ok_or(ServiceError::NotFound("claim"))?;
+    let need = need::Entity::find_by_id(c.need_id)
+        .one(db)
+        .await?
+        .ok_or(ServiceError::NotFound("claim"))?;
     let allowed = match caller.merchant_id() {
         Some(m) => m == c.merchant_id,
         None => caller.org_scope().allows(need.organization_id),
     };
     if !allowed {
-        audit::record(db, now, Entry::denied(caller.actor(), "claim.read").subject("claim", claim_id)).await?;
+        audit::record(
+            db,
+            now,
+            Entry::denied(caller.actor(), "claim.read").subject("claim", claim_id),
+        )
+        .await?;
         return Err(ServiceError::NotFound("claim"));
     }
     load_record(db, c, caller.merchant_id().is_some()).await
@@ -542,19 +731,47 @@ pub async fn lapse_overdue(db: &DatabaseConnection, now: DateTime<Utc>) -> Resul
     for (claim_id, merchant_id) in due {
         let txn = db::begin_write(db).await?;
         db::lock_merchant(&txn, merchant_id).await?;
-        let Some(c) = claim::Entity::find_by_id(claim_id).one(&txn).await? else { continue };
-        let Some(need) = lock_need(&txn, c.need_id).await? else { continue };
-        if c.status != ClaimStatus::Active.as_str() || c.due_at > cutoff || !give_back(&txn, &c, ClaimStatus::Lapsed, now).await? {
+        let Some(c) = claim::Entity::find_by_id(claim_id).one(&txn).await? else {
+            continue;
+        };
+        let Some(need) = lock_need(&txn, c.need_id).await? else {
+            continue;
+        };
+        if c.status != ClaimStatus::Active.as_str()
+            || c.due_at > cutoff
+            || !give_back(&txn, &c, ClaimStatus::Lapsed, now).await?
+        {
             continue; // delivered, released or lapsed meanwhile
         }
         refresh_credit(&txn, merchant_id, now).await?;
-        audit::record(&txn, now, Entry::ok(Actor::System, "claim.lapse").subject("claim", c.id).organization(Some(need.organization_id))).await?;
+        audit::record(
+            &txn,
+            now,
+            Entry::ok(Actor::System, "claim.lapse")
+                .subject("claim", c.id)
+                .organization(Some(need.organization_id)),
+        )
+        .await?;
         if let Some(m) = merchant::Entity::find_by_id(merchant_id).one(&txn).await? {
             let payload = serde_json::json!({ "claim_id": c.id, "need_id": need.id, "title": need.title, "quantity": c.quantity, "unit": need.unit });
-            enqueue(&txn, recipients::merchant(&m, "merchant-claim-lapsed", payload.clone(), format!("claim:{}:merchant-lapsed", c.id)), now).await?;
+            enqueue(
+                &txn,
+                recipients::merchant(
+                    &m,
+                    "merchant-claim-lapsed",
+                    payload.clone(),
+                    format!("claim:{}:merchant-lapsed", c.id),
+                ),
+                now,
+            )
+            .await?;
             let parties = recipients::of_need(&txn, &need).await?;
             let worker_payload = serde_json::json!({ "merchant_name": m.name, "claim": payload });
-            if let Some(msg) = parties.worker("worker-claim-lapsed", worker_payload, format!("claim:{}:worker-lapsed", c.id)) {
+            if let Some(msg) = parties.worker(
+                "worker-claim-lapsed",
+                worker_payload,
+                format!("claim:{}:worker-lapsed", c.id),
+            ) {
                 enqueue(&txn, msg, now).await?;
             }
         }
@@ -586,11 +803,23 @@ pub async fn remind_due(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u
             .exec(&txn)
             .await?;
         if marked.rows_affected == 1
-            && let (Some(m), Some(need)) =
-                (merchant::Entity::find_by_id(c.merchant_id).one(&txn).await?, need::Entity::find_by_id(c.need_id).one(&txn).await?)
+            && let (Some(m), Some(need)) = (
+                merchant::Entity::find_by_id(c.merchant_id).one(&txn).await?,
+                need::Entity::find_by_id(c.need_id).one(&txn).await?,
+            )
         {
             let payload = serde_json::json!({ "claim_id": c.id, "need_id": need.id, "title": need.title, "quantity": c.quantity, "unit": need.unit, "due_date": local_date(c.due_at).to_string() });
-            enqueue(&txn, recipients::merchant(&m, "merchant-claim-reminder", payload, format!("claim:{}:reminder-half", c.id)), now).await?;
+            enqueue(
+                &txn,
+                recipients::merchant(
+                    &m,
+                    "merchant-claim-reminder",
+                    payload,
+                    format!("claim:{}:reminder-half", c.id),
+                ),
+                now,
+            )
+            .await?;
             reminded += 1;
         }
         txn.commit().await?;
@@ -601,7 +830,12 @@ pub async fn remind_due(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u
 /// Ends a live, unconfirmed claim as `to` (released or lapsed) and gives its units back to
 /// the need, reopening it if it was fully claimed. Returns false if the claim had already
 /// moved on. The caller holds the need's lock.
-pub(crate) async fn give_back<C: ConnectionTrait>(txn: &C, c: &claim::Model, to: ClaimStatus, now: DateTime<Utc>) -> Result<bool, ServiceError> {
+pub(crate) async fn give_back<C: ConnectionTrait>(
+    txn: &C,
+    c: &claim::Model,
+    to: ClaimStatus,
+    now: DateTime<Utc>,
+) -> Result<bool, ServiceError> {
     let ended = claim::Entity::update_many()
         .col_expr(claim::Column::Status, Expr::val(to.as_str()))
         .col_expr(claim::Column::EndedAt, Expr::val(now))
@@ -619,11 +853,17 @@ pub(crate) async fn give_back<C: ConnectionTrait>(txn: &C, c: &claim::Model, to:
         .col_expr(need::Column::Claimed, Expr::col(need::Column::Claimed).sub(c.quantity))
         .col_expr(
             need::Column::Status,
-            CaseStatement::new().case(was_full.clone(), Expr::val(NeedStatus::Open.as_str())).finally(Expr::col(need::Column::Status)).into(),
+            CaseStatement::new()
+                .case(was_full.clone(), Expr::val(NeedStatus::Open.as_str()))
+                .finally(Expr::col(need::Column::Status))
+                .into(),
         )
         .col_expr(
             need::Column::ReopenedAt,
-            CaseStatement::new().case(was_full, Expr::val(now)).finally(Expr::col(need::Column::ReopenedAt)).into(),
+            CaseStatement::new()
+                .case(was_full, Expr::val(now))
+                .finally(Expr::col(need::Column::ReopenedAt))
+                .into(),
         )
         .col_expr(need::Column::Version, Expr::col(need::Column::Version).add(1))
         .col_expr(need::Column::UpdatedAt, Expr::val(now))
@@ -656,46 +896,81 @@ async fn move_claim<C: ConnectionTrait>(
 }
 
 /// The caller's own claim (merchants only), with its need locked; others get "not found".
-async fn own_claim_locked<C: ConnectionTrait>(
-    txn: &C,
+async fn own_claim_locked(
+    txn: DatabaseTransaction,
     caller: &Caller,
     claim_id: i64,
     action: &str,
     now: DateTime<Utc>,
-) -> Result<(claim::Model, need::Model), ServiceError> {
-    let found = claim::Entity::find_by_id(claim_id).one(txn).await?;
-    let Some(peek) = found else { return Err(ServiceError::NotFound("claim")) };
+) -> Result<(DatabaseTransaction, claim::Model, need::Model), ServiceError> {
+    let found = claim::Entity::find_by_id(claim_id).one(&txn).await?;
+    let Some(peek) = found else {
+        return Err(ServiceError::NotFound("claim"));
+    };
     if caller.merchant_id() != Some(peek.merchant_id) {
-        audit::record(txn, now, Entry::denied(caller.actor(), action).subject("claim", claim_id)).await?;
+        // The refusal is audited and committed; the caller sees the same answer as for a
+        // claim that does not exist.
+        audit::record(
+            &txn,
+            now,
+            Entry::denied(caller.actor(), action).subject("claim", claim_id),
+        )
+        .await?;
+        txn.commit().await?;
         return Err(ServiceError::NotFound("claim"));
     }
-    let need = lock_need(txn, peek.need_id).await?.ok_or(ServiceError::NotFound("claim"))?;
+    let need = lock_need(&txn, peek.need_id)
+        .await?
+        .ok_or(ServiceError::NotFound("claim"))?;
     // Re-read under the need's lock: every claim move takes that lock first.
-    let c = claim::Entity::find_by_id(claim_id).one(txn).await?.ok_or(ServiceError::NotFound("claim"))?;
-    Ok((c, need))
+    let c = claim::Entity::find_by_id(claim_id)
+        .one(&txn)
+        .await?
+        .ok_or(ServiceError::NotFound("claim"))?;
+    Ok((txn, c, need))
 }
 
 /// A claim on a need of the caller's organization (or any, for the office), with its need
 /// locked; others get "not found".
-async fn org_claim_locked<C: ConnectionTrait>(
-    txn: &C,
+async fn org_claim_locked(
+    txn: DatabaseTransaction,
     caller: &Caller,
     claim_id: i64,
     action: &str,
     now: DateTime<Utc>,
-) -> Result<(claim::Model, need::Model), ServiceError> {
-    let peek = claim::Entity::find_by_id(claim_id).one(txn).await?.ok_or(ServiceError::NotFound("claim"))?;
-    let need = lock_need(txn, peek.need_id).await?.ok_or(ServiceError::NotFound("claim"))?;
+) -> Result<(DatabaseTransaction, claim::Model, need::Model), ServiceError> {
+    let peek = claim::Entity::find_by_id(claim_id)
+        .one(&txn)
+        .await?
+        .ok_or(ServiceError::NotFound("claim"))?;
+    let need = lock_need(&txn, peek.need_id)
+        .await?
+        .ok_or(ServiceError::NotFound("claim"))?;
     if caller.merchant_id().is_some() || !caller.org_scope().allows(need.organization_id) {
-        audit::record(txn, now, Entry::denied(caller.actor(), action).subject("claim", claim_id).organization(caller.organization_id())).await?;
+        audit::record(
+            &txn,
+            now,
+            Entry::denied(caller.actor(), action)
+                .subject("claim", claim_id)
+                .organization(caller.organization_id()),
+        )
+        .await?;
+        txn.commit().await?;
         return Err(ServiceError::NotFound("claim"));
     }
-    let c = claim::Entity::find_by_id(claim_id).one(txn).await?.ok_or(ServiceError::NotFound("claim"))?;
-    Ok((c, need))
+    let c = claim::Entity::find_by_id(claim_id)
+        .one(&txn)
+        .await?
+        .ok_or(ServiceError::NotFound("claim"))?;
+    Ok((txn, c, need))
 }
 
 /// A merchant's record and how many claims it holds now.
-pub async fn merchant_record<C: ConnectionTrait>(conn: &C, merchant_id: i64, now: DateTime<Utc>) -> Result<(MerchantRecord, u64), ServiceError> {
+pub async fn merchant_record<C: ConnectionTrait>(
+    conn: &C,
+    merchant_id: i64,
+    now: DateTime<Utc>,
+) -> Result<(MerchantRecord, u64), ServiceError> {
     let sql = "SELECT \
         COALESCE(SUM(CASE WHEN delivered_at IS NOT NULL AND status IN ('delivered','confirmed') AND delivered_at <= due_at THEN 1 ELSE 0 END), 0), \
         COALESCE(SUM(CASE WHEN delivered_at IS NOT NULL AND status IN ('delivered','confirmed') AND delivered_at > due_at THEN 1 ELSE 0 END), 0), \
@@ -706,7 +981,10 @@ pub async fn merchant_record<C: ConnectionTrait>(conn: &C, merchant_id: i64, now
         COALESCE(SUM(CASE WHEN status IN ('active','disputed') THEN 1 ELSE 0 END), 0) \
         FROM claims WHERE merchant_id = ?";
     let stmt = db::statement(conn, sql, vec![(now - Duration::days(90)).into(), merchant_id.into()]);
-    let row = conn.query_one_raw(stmt).await?.ok_or(ServiceError::Internal("aggregate returned no row".into()))?;
+    let row = conn
+        .query_one_raw(stmt)
+        .await?
+        .ok_or(ServiceError::Internal("aggregate returned no row".into()))?;
     let get = |i: usize| -> Result<u32, ServiceError> {
         row.try_get_by_index::<i64>(i)
             .map(|v| u32::try_from(v).unwrap_or(0))
@@ -751,21 +1029,40 @@ async fn refresh_credit<C: ConnectionTrait>(txn: &C, merchant_id: i64, now: Date
 }
 
 fn parse_claim_status(text: &str) -> Result<ClaimStatus, ServiceError> {
-    text.parse().map_err(|e: crate::domain::UnknownVariant| ServiceError::Internal(e.to_string()))
+    text.parse()
+        .map_err(|e: crate::domain::UnknownVariant| ServiceError::Internal(e.to_string()))
 }
 
 async fn reload<C: ConnectionTrait>(conn: &C, claim_id: i64, show_code: bool) -> Result<ClaimRecord, ServiceError> {
-    let c = claim::Entity::find_by_id(claim_id).one(conn).await?.ok_or(ServiceError::NotFound("claim"))?;
+    let c = claim::Entity::find_by_id(claim_id)
+        .one(conn)
+        .await?
+        .ok_or(ServiceError::NotFound("claim"))?;
     load_record(conn, c, show_code).await
 }
 
-async fn load_record<C: ConnectionTrait>(conn: &C, c: claim::Model, show_code: bool) -> Result<ClaimRecord, ServiceError> {
-    let need = need::Entity::find_by_id(c.need_id).one(conn).await?.ok_or(ServiceError::NotFound("need"))?;
-    let merchant = merchant::Entity::find_by_id(c.merchant_id).one(conn).await?.ok_or(ServiceError::NotFound("merchant"))?;
+async fn load_record<C: ConnectionTrait>(
+    conn: &C,
+    c: claim::Model,
+    show_code: bool,
+) -> Result<ClaimRecord, ServiceError> {
+    let need = need::Entity::find_by_id(c.need_id)
+        .one(conn)
+        .await?
+        .ok_or(ServiceError::NotFound("need"))?;
+    let merchant = merchant::Entity::find_by_id(c.merchant_id)
+        .one(conn)
+        .await?
+        .ok_or(ServiceError::NotFound("merchant"))?;
     record_of(c, &need, &merchant, show_code)
 }
 
-fn record_of(c: claim::Model, need: &need::Model, merchant: &merchant::Model, show_code: bool) -> Result<ClaimRecord, ServiceError> {
+fn record_of(
+    c: claim::Model,
+    need: &need::Model,
+    merchant: &merchant::Model,
+    show_code: bool,
+) -> Result<ClaimRecord, ServiceError> {
     Ok(ClaimRecord {
         id: c.id,
         need_id: c.need_id,

@@ -71,12 +71,19 @@ pub enum ServiceError {
 impl ServiceError {
     /// A shorthand for [`ServiceError::Invalid`].
     pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
-        ServiceError::Invalid { field, message: message.into() }
+        ServiceError::Invalid {
+            field,
+            message: message.into(),
+        }
     }
 
     /// Turns a unique-constraint violation into a conflict with `message`; other errors pass.
     pub fn on_unique(e: DbErr, message: impl Into<String>) -> Self {
-        if is_unique_violation(&e) { ServiceError::Conflict(message.into()) } else { ServiceError::Db(e) }
+        if is_unique_violation(&e) {
+            ServiceError::Conflict(message.into())
+        } else {
+            ServiceError::Db(e)
+        }
     }
 
     /// True for the refusals a retry with the same idempotency key must see again.
@@ -116,9 +123,13 @@ pub fn refusal_to_json(e: &ServiceError) -> Option<serde_json::Value> {
 pub fn refusal_from_json(v: &serde_json::Value) -> Option<ServiceError> {
     let number = |k: &str| v.get(k).and_then(serde_json::Value::as_i64);
     Some(match v.get("type")?.as_str()? {
-        "not-enough-left" => ServiceError::NotEnoughLeft { left: i32::try_from(number("left")?).ok()? },
+        "not-enough-left" => ServiceError::NotEnoughLeft {
+            left: i32::try_from(number("left")?).ok()?,
+        },
         "need-not-open" => ServiceError::NeedNotOpen(v.get("status")?.as_str()?.parse().ok()?),
-        "claim-limit-reached" => ServiceError::ClaimLimitReached { limit: u32::try_from(number("limit")?).ok()? },
+        "claim-limit-reached" => ServiceError::ClaimLimitReached {
+            limit: u32::try_from(number("limit")?).ok()?,
+        },
         "deliver-first" => ServiceError::DeliverFirst,
         "merchant-not-approved" => ServiceError::MerchantNotApproved,
         _ => return None,

@@ -165,15 +165,25 @@ pub async fn post_need(
     audit::record(
         &txn,
         now,
-        Entry::ok(caller.actor(), "need.post").subject("need", row.id).organization(Some(row.organization_id)),
+        Entry::ok(caller.actor(), "need.post")
+            .subject("need", row.id)
+            .organization(Some(row.organization_id)),
     )
     .await?;
     let parties = recipients::of_need(&txn, &row).await?;
-    let payload = serde_json::json!({ "need_id": row.id, "title": row.title, "quantity": row.quantity, "unit": row.unit });
-    if let Some(m) = parties.resident("resident-need-registered", payload, format!("need:{}:resident-registered", row.id)) {
+    let payload =
+        serde_json::json!({ "need_id": row.id, "title": row.title, "quantity": row.quantity, "unit": row.unit });
+    if let Some(m) = parties.resident(
+        "resident-need-registered",
+        payload,
+        format!("need:{}:resident-registered", row.id),
+    ) {
         enqueue(&txn, m, now).await?;
     }
-    let card = cards(&txn, vec![row]).await?.pop().ok_or(ServiceError::NotFound("need"))?;
+    let card = cards(&txn, vec![row])
+        .await?
+        .pop()
+        .ok_or(ServiceError::NotFound("need"))?;
     txn.commit().await?;
     Ok(card)
 }
@@ -202,7 +212,10 @@ pub async fn edit_need(
         .col_expr(need::Column::Deadline, Expr::value(draft.deadline))
         .col_expr(need::Column::Recurrence, Expr::value(draft.recurrence.as_str()))
         .col_expr(need::Column::ClaimDays, Expr::value(draft.claim_days))
-        .col_expr(need::Column::EstimatedValueCents, Expr::value(draft.estimated_value_cents))
+        .col_expr(
+            need::Column::EstimatedValueCents,
+            Expr::value(draft.estimated_value_cents),
+        )
         .col_expr(need::Column::Version, Expr::col(need::Column::Version).add(1))
         .col_expr(need::Column::UpdatedAt, Expr::value(now))
         .filter(need::Column::Id.eq(need.id))
@@ -211,16 +224,19 @@ pub async fn edit_need(
         .exec(&txn)
         .await?;
     if changed.rows_affected == 0 {
-        return Err(ServiceError::Conflict("a need can be edited only while it is open and nothing of it is claimed".into()));
+        return Err(ServiceError::Conflict(
+            "a need can be edited only while it is open and nothing of it is claimed".into(),
+        ));
     }
     audit::record(
         &txn,
         now,
-        Entry::ok(caller.actor(), "need.edit").subject("need", need.id).organization(Some(need.organization_id)),
+        Entry::ok(caller.actor(), "need.edit")
+            .subject("need", need.id)
+            .organization(Some(need.organization_id)),
     )
     .await?;
-    let fresh = need::Entity::find_by_id(need.id).one(&txn).await?.ok_or(ServiceError::NotFound("need"))?;
-    let card = cards(&txn, vec![fresh]).await?.pop().ok_or(ServiceError::NotFound("need"))?;
+    let card = card_by_id(&txn, need.id).await?;
     txn.commit().await?;
     Ok(card)
 }
@@ -241,11 +257,12 @@ pub async fn cancel_need(
     audit::record(
         &txn,
         now,
-        Entry::ok(caller.actor(), "need.cancel").subject("need", need.id).organization(Some(need.organization_id)),
+        Entry::ok(caller.actor(), "need.cancel")
+            .subject("need", need.id)
+            .organization(Some(need.organization_id)),
     )
     .await?;
-    let fresh = need::Entity::find_by_id(need.id).one(&txn).await?.ok_or(ServiceError::NotFound("need"))?;
-    let card = cards(&txn, vec![fresh]).await?.pop().ok_or(ServiceError::NotFound("need"))?;
+    let card = card_by_id(&txn, need.id).await?;
     txn.commit().await?;
     Ok(card)
 }
@@ -268,12 +285,19 @@ pub async fn expire_overdue(db: &DatabaseConnection, now: DateTime<Utc>) -> Resu
     let mut expired = 0;
     for id in due {
         let txn = db::begin_write(db).await?;
-        let Some(need) = lock_need(&txn, id).await? else { continue };
+        let Some(need) = lock_need(&txn, id).await? else {
+            continue;
+        };
         if need.status != NeedStatus::Open.as_str() || need.deadline >= today {
             continue; // another process got there first, or it was edited
         }
         end_need(&txn, &need, NeedStatus::Expired, now).await?;
-        audit::record(&txn, now, Entry::ok(super::audit::Actor::System, "need.expire").subject("need", id)).await?;
+        audit::record(
+            &txn,
+            now,
+            Entry::ok(super::audit::Actor::System, "need.expire").subject("need", id),
+        )
+        .await?;
         txn.commit().await?;
         expired += 1;
     }
@@ -288,7 +312,12 @@ async fn end_need<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
     let status: NeedStatus = parse_status(&need.status)?;
-    let counters = crate::domain::NeedCounters { quantity: need.quantity, claimed: need.claimed, delivered: need.delivered, status };
+    let counters = crate::domain::NeedCounters {
+        quantity: need.quantity,
+        claimed: need.claimed,
+        delivered: need.delivered,
+        status,
+    };
     match to {
         NeedStatus::Expired => counters.expire()?,
         _ => counters.cancel()?,
@@ -313,16 +342,29 @@ async fn end_need<C: ConnectionTrait>(
         ClaimStatus::Active.apply(ClaimEvent::EndWithNeed)?;
         super::claims::give_back(txn, c, ClaimStatus::Released, now).await?;
         if let Some(m) = merchant::Entity::find_by_id(c.merchant_id).one(txn).await? {
-            let payload = serde_json::json!({ "claim_id": c.id, "need_id": need.id, "title": need.title, "reason": to.as_str() });
-            let kind = if to == NeedStatus::Expired { "merchant-need-expired" } else { "merchant-need-cancelled" };
-            enqueue(txn, recipients::merchant(&m, kind, payload, format!("claim:{}:merchant-need-ended", c.id)), now).await?;
+            let payload =
+                serde_json::json!({ "claim_id": c.id, "need_id": need.id, "title": need.title, "reason": to.as_str() });
+            let kind = if to == NeedStatus::Expired {
+                "merchant-need-expired"
+            } else {
+                "merchant-need-cancelled"
+            };
+            enqueue(
+                txn,
+                recipients::merchant(&m, kind, payload, format!("claim:{}:merchant-need-ended", c.id)),
+                now,
+            )
+            .await?;
         }
     }
     let parties = recipients::of_need(txn, need).await?;
     let payload = serde_json::json!({ "need_id": need.id, "title": need.title });
     let (kind, key) = match to {
         NeedStatus::Expired => ("resident-need-expired", format!("need:{}:resident-expired", need.id)),
-        _ => ("resident-need-cancelled", format!("need:{}:resident-cancelled", need.id)),
+        _ => (
+            "resident-need-cancelled",
+            format!("need:{}:resident-cancelled", need.id),
+        ),
     };
     if let Some(m) = parties.resident(kind, payload, key) {
         enqueue(txn, m, now).await?;
@@ -332,7 +374,12 @@ async fn end_need<C: ConnectionTrait>(
 
 /// Reads one need the caller may see, as a card. Merchants see open needs and needs they
 /// hold a claim on; organizations their own; the office all.
-pub async fn get_need(db: &DatabaseConnection, caller: &Caller, need_id: i64, now: DateTime<Utc>) -> Result<NeedCard, ServiceError> {
+pub async fn get_need(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    need_id: i64,
+    now: DateTime<Utc>,
+) -> Result<NeedCard, ServiceError> {
     let found = need::Entity::find_by_id(need_id).one(db).await?;
     let visible = match (&found, caller.merchant_id()) {
         (Some(n), Some(merchant_id)) => {
@@ -351,7 +398,12 @@ pub async fn get_need(db: &DatabaseConnection, caller: &Caller, need_id: i64, no
         Some(n) if visible => cards(db, vec![n]).await?.pop().ok_or(ServiceError::NotFound("need")),
         _ => {
             if found.is_some() {
-                audit::record(db, now, Entry::denied(caller.actor(), "need.read").subject("need", need_id)).await?;
+                audit::record(
+                    db,
+                    now,
+                    Entry::denied(caller.actor(), "need.read").subject("need", need_id),
+                )
+                .await?;
             }
             Err(ServiceError::NotFound("need"))
         }
@@ -386,11 +438,16 @@ pub async fn list_needs(
         query = query.filter(need::Column::Urgency.eq(urgency.as_str()));
     }
     if let Some(raw) = cursor {
-        let c = Cursor::decode(raw).ok_or_else(|| ServiceError::invalid("cursor", "this cursor is not valid; start again without it"))?;
+        let c = Cursor::decode(raw)
+            .ok_or_else(|| ServiceError::invalid("cursor", "this cursor is not valid; start again without it"))?;
         query = query.filter(
             Condition::any()
                 .add(need::Column::Urgency.lt(c.urgency.clone()))
-                .add(Condition::all().add(need::Column::Urgency.eq(c.urgency.clone())).add(need::Column::CreatedAt.gt(c.created_at)))
+                .add(
+                    Condition::all()
+                        .add(need::Column::Urgency.eq(c.urgency.clone()))
+                        .add(need::Column::CreatedAt.gt(c.created_at)),
+                )
                 .add(
                     Condition::all()
                         .add(need::Column::Urgency.eq(c.urgency))
@@ -409,11 +466,21 @@ pub async fn list_needs(
     let more = rows.len() as u64 > limit;
     rows.truncate(limit as usize);
     let next_cursor = if more {
-        rows.last().map(|n| Cursor { urgency: n.urgency.clone(), created_at: n.created_at, id: n.id }.encode())
+        rows.last().map(|n| {
+            Cursor {
+                urgency: n.urgency.clone(),
+                created_at: n.created_at,
+                id: n.id,
+            }
+            .encode()
+        })
     } else {
         None
     };
-    Ok(NeedPage { items: cards(db, rows).await?, next_cursor })
+    Ok(NeedPage {
+        items: cards(db, rows).await?,
+        next_cursor,
+    })
 }
 
 /// The position after the last need of a page.
@@ -425,16 +492,22 @@ struct Cursor {
 
 impl Cursor {
     fn encode(&self) -> String {
-        hex::encode(format!("{}|{}|{}", self.urgency, self.created_at.timestamp_micros(), self.id))
+        // Nanoseconds: SQLite keeps every digit it was given, and the cursor must equal the row.
+        let nanos = self.created_at.timestamp_nanos_opt().unwrap_or(i64::MAX);
+        hex::encode(format!("{}|{}|{}", self.urgency, nanos, self.id))
     }
 
     fn decode(raw: &str) -> Option<Self> {
         let text = String::from_utf8(hex::decode(raw).ok()?).ok()?;
         let mut parts = text.split('|');
         let urgency: Urgency = parts.next()?.parse().ok()?;
-        let created_at = DateTime::from_timestamp_micros(parts.next()?.parse().ok()?)?;
+        let created_at = DateTime::from_timestamp_nanos(parts.next()?.parse().ok()?);
         let id = parts.next()?.parse().ok()?;
-        parts.next().is_none().then(|| Cursor { urgency: urgency.as_str().to_owned(), created_at, id })
+        parts.next().is_none().then(|| Cursor {
+            urgency: urgency.as_str().to_owned(),
+            created_at,
+            id,
+        })
     }
 }
 
@@ -459,13 +532,27 @@ async fn visible_need_for_change<C: ConnectionTrait>(
             audit::record(
                 txn,
                 now,
-                Entry::denied(caller.actor(), action).subject("need", n.id).organization(caller.organization_id()),
+                Entry::denied(caller.actor(), action)
+                    .subject("need", n.id)
+                    .organization(caller.organization_id()),
             )
             .await?;
             Ok(None)
         }
         None => Ok(None),
     }
+}
+
+/// The card of need `id`.
+async fn card_by_id<C: ConnectionTrait>(conn: &C, id: i64) -> Result<NeedCard, ServiceError> {
+    let row = need::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or(ServiceError::NotFound("need"))?;
+    cards(conn, vec![row])
+        .await?
+        .pop()
+        .ok_or(ServiceError::NotFound("need"))
 }
 
 /// Turns rows into cards, looking communities, groups and drop-off points up in batches.
@@ -506,8 +593,14 @@ pub async fn cards<C: ConnectionTrait>(conn: &C, rows: Vec<need::Model>) -> Resu
     };
     rows.into_iter()
         .map(|n| {
-            let community = communities.get(&n.community_id).map(|c| (c.name.clone(), c.name_en.clone())).unwrap_or_default();
-            let group = groups.get(&n.beneficiary_id).and_then(|g| g.parse().ok()).unwrap_or(BeneficiaryGroup::Other);
+            let community = communities
+                .get(&n.community_id)
+                .map(|c| (c.name.clone(), c.name_en.clone()))
+                .unwrap_or_default();
+            let group = groups
+                .get(&n.beneficiary_id)
+                .and_then(|g| g.parse().ok())
+                .unwrap_or(BeneficiaryGroup::Other);
             let drop_off = n.drop_off_point_id.and_then(|id| points.get(&id)).map(|p| DropOff {
                 name: p.name.clone(),
                 address: p.address.clone(),
@@ -516,7 +609,10 @@ pub async fn cards<C: ConnectionTrait>(conn: &C, rows: Vec<need::Model>) -> Resu
             Ok(NeedCard {
                 id: n.id,
                 organization_id: n.organization_id,
-                category: n.category.parse().map_err(|e: crate::domain::UnknownVariant| ServiceError::Internal(e.to_string()))?,
+                category: n
+                    .category
+                    .parse()
+                    .map_err(|e: crate::domain::UnknownVariant| ServiceError::Internal(e.to_string()))?,
                 title: n.title,
                 description: n.description,
                 quantity: n.quantity,
@@ -524,7 +620,10 @@ pub async fn cards<C: ConnectionTrait>(conn: &C, rows: Vec<need::Model>) -> Resu
                 delivered: n.delivered,
                 unit: n.unit,
                 status: parse_status(&n.status)?,
-                urgency: n.urgency.parse().map_err(|e: crate::domain::UnknownVariant| ServiceError::Internal(e.to_string()))?,
+                urgency: n
+                    .urgency
+                    .parse()
+                    .map_err(|e: crate::domain::UnknownVariant| ServiceError::Internal(e.to_string()))?,
                 deadline: n.deadline,
                 community,
                 group,
@@ -538,7 +637,8 @@ pub async fn cards<C: ConnectionTrait>(conn: &C, rows: Vec<need::Model>) -> Resu
 
 /// Parses a stored need status; the CHECK constraint makes failure a bug, not input.
 pub fn parse_status(text: &str) -> Result<NeedStatus, ServiceError> {
-    text.parse().map_err(|e: crate::domain::UnknownVariant| ServiceError::Internal(e.to_string()))
+    text.parse()
+        .map_err(|e: crate::domain::UnknownVariant| ServiceError::Internal(e.to_string()))
 }
 
 #[cfg(test)]
@@ -547,9 +647,16 @@ mod tests {
 
     #[test]
     fn cursors_round_trip_and_refuse_tampering() {
-        let c = Cursor { urgency: "urgent".into(), created_at: DateTime::from_timestamp_micros(1_700_000_000_123_456).expect("t"), id: 42 };
+        let c = Cursor {
+            urgency: "urgent".into(),
+            created_at: DateTime::from_timestamp_nanos(1_700_000_000_123_456_789),
+            id: 42,
+        };
         let decoded = Cursor::decode(&c.encode()).expect("decode");
-        assert_eq!((decoded.urgency.as_str(), decoded.created_at, decoded.id), ("urgent", c.created_at, 42));
+        assert_eq!(
+            (decoded.urgency.as_str(), decoded.created_at, decoded.id),
+            ("urgent", c.created_at, 42)
+        );
         assert!(Cursor::decode("zz").is_none());
         assert!(Cursor::decode(&hex::encode("urgent|1|2|3")).is_none());
         assert!(Cursor::decode(&hex::encode("soon|1|2")).is_none());

@@ -52,7 +52,11 @@ pub struct Message {
 /// Queues `message` unless one with the same dedupe key exists. Returns true if queued.
 pub async fn enqueue<C: ConnectionTrait>(conn: &C, message: Message, now: DateTime<Utc>) -> Result<bool, DbErr> {
     // Fixed here and reused on every retry, so a resend is recognisable as the same message.
-    let message_id = format!("<{}.{}@charity-relay>", now.timestamp_millis(), crypto::random_token(12));
+    let message_id = format!(
+        "<{}.{}@charity-relay>",
+        now.timestamp_millis(),
+        crypto::random_token(12)
+    );
     let row = outbox::ActiveModel {
         channel: Set(message.channel.as_str().to_owned()),
         recipient: Set(message.recipient),

@@ -4,6 +4,8 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod api;
+mod claims;
 mod cli;
 mod demo;
 mod health;

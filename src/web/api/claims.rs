@@ -34,7 +34,11 @@ pub async fn claim_need(
     let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok());
     let outcome = claims::claim_need(&state.db, &caller, need_id, quantity, key, chrono::Utc::now()).await?;
     let body = ClaimOut::from(outcome.claim);
-    Ok(if outcome.replayed { Json(body).into_response() } else { created(body) })
+    Ok(if outcome.replayed {
+        Json(body).into_response()
+    } else {
+        created(body)
+    })
 }
 
 /// Lists the caller's claims (merchants: own; organizations: those on their needs).
@@ -60,29 +64,59 @@ pub async fn list_claims(
 /// Reads one claim.
 #[utoipa::path(get, path = "/api/v1/claims/{id}", tag = "claims", params(("id" = i64, Path, description = "Claim id")),
     responses((status = 200, body = ClaimOut), (status = 401, body = Problem), (status = 404, body = Problem)))]
-pub async fn get_claim(State(state): State<AppState>, ApiCaller(caller): ApiCaller, ApiPath(id): ApiPath<i64>) -> Result<Json<ClaimOut>, ApiError> {
-    Ok(Json(claims::get_claim(&state.db, &caller, id, chrono::Utc::now()).await?.into()))
+pub async fn get_claim(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<ClaimOut>, ApiError> {
+    Ok(Json(
+        claims::get_claim(&state.db, &caller, id, chrono::Utc::now())
+            .await?
+            .into(),
+    ))
 }
 
 /// Gives a claim up (its merchant only); the units return to the need.
 #[utoipa::path(post, path = "/api/v1/claims/{id}/release", tag = "claims", params(("id" = i64, Path, description = "Claim id")),
     responses((status = 200, body = ClaimOut), (status = 401, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
-pub async fn release(State(state): State<AppState>, ApiCaller(caller): ApiCaller, ApiPath(id): ApiPath<i64>) -> Result<Json<ClaimOut>, ApiError> {
-    Ok(Json(claims::release(&state.db, &caller, id, chrono::Utc::now()).await?.into()))
+pub async fn release(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<ClaimOut>, ApiError> {
+    Ok(Json(
+        claims::release(&state.db, &caller, id, chrono::Utc::now())
+            .await?
+            .into(),
+    ))
 }
 
 /// Says the goods or service were delivered (its merchant only).
 #[utoipa::path(post, path = "/api/v1/claims/{id}/delivered", tag = "claims", params(("id" = i64, Path, description = "Claim id")),
     responses((status = 200, body = ClaimOut), (status = 401, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
-pub async fn mark_delivered(State(state): State<AppState>, ApiCaller(caller): ApiCaller, ApiPath(id): ApiPath<i64>) -> Result<Json<ClaimOut>, ApiError> {
-    Ok(Json(claims::mark_delivered(&state.db, &caller, id, chrono::Utc::now()).await?.into()))
+pub async fn mark_delivered(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<ClaimOut>, ApiError> {
+    Ok(Json(
+        claims::mark_delivered(&state.db, &caller, id, chrono::Utc::now())
+            .await?
+            .into(),
+    ))
 }
 
 /// Takes a disputed claim up again with a fresh due date (its merchant only).
 #[utoipa::path(post, path = "/api/v1/claims/{id}/resume", tag = "claims", params(("id" = i64, Path, description = "Claim id")),
     responses((status = 200, body = ClaimOut), (status = 401, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
-pub async fn resume(State(state): State<AppState>, ApiCaller(caller): ApiCaller, ApiPath(id): ApiPath<i64>) -> Result<Json<ClaimOut>, ApiError> {
-    Ok(Json(claims::resume(&state.db, &caller, id, chrono::Utc::now()).await?.into()))
+pub async fn resume(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<ClaimOut>, ApiError> {
+    Ok(Json(
+        claims::resume(&state.db, &caller, id, chrono::Utc::now()).await?.into(),
+    ))
 }
 
 /// Confirms a delivery, optionally rating the merchant 1–5 (the need's organization only).
@@ -94,8 +128,15 @@ pub async fn confirm(
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<ConfirmIn>,
 ) -> Result<Json<ClaimOut>, ApiError> {
-    let confirmation = Confirmation { rating: body.rating.map(|r| r.to_string()), handoff_code: body.handoff_code };
-    Ok(Json(claims::confirm(&state.db, &caller, id, confirmation, chrono::Utc::now()).await?.into()))
+    let confirmation = Confirmation {
+        rating: body.rating.map(|r| r.to_string()),
+        handoff_code: body.handoff_code,
+    };
+    Ok(Json(
+        claims::confirm(&state.db, &caller, id, confirmation, chrono::Utc::now())
+            .await?
+            .into(),
+    ))
 }
 
 /// Disputes a delivery (the need's organization only); the merchant is told why.
@@ -107,5 +148,9 @@ pub async fn dispute(
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<DisputeIn>,
 ) -> Result<Json<ClaimOut>, ApiError> {
-    Ok(Json(claims::dispute(&state.db, &caller, id, &body.reason, chrono::Utc::now()).await?.into()))
+    Ok(Json(
+        claims::dispute(&state.db, &caller, id, &body.reason, chrono::Utc::now())
+            .await?
+            .into(),
+    ))
 }

@@ -86,9 +86,16 @@ impl NeedOut {
             status: card.status.as_str().to_owned(),
             urgency: card.urgency.as_str().to_owned(),
             deadline: card.deadline,
-            community: CommunityOut { name: card.community.0, name_en: card.community.1 },
+            community: CommunityOut {
+                name: card.community.0,
+                name_en: card.community.1,
+            },
             beneficiary_group: card.group.as_str().to_owned(),
-            drop_off: card.drop_off.map(|d| DropOffOut { name: d.name, address: d.address, opening_hours: d.opening_hours }),
+            drop_off: card.drop_off.map(|d| DropOffOut {
+                name: d.name,
+                address: d.address,
+                opening_hours: d.opening_hours,
+            }),
             created_at: card.created_at,
         }
     }
@@ -106,7 +113,10 @@ pub struct NeedPageOut {
 impl NeedPageOut {
     /// The page as JSON in `locale`.
     pub fn from_page(page: NeedPage, locale: Locale) -> Self {
-        Self { items: page.items.into_iter().map(|c| NeedOut::from_card(c, locale)).collect(), next_cursor: page.next_cursor }
+        Self {
+            items: page.items.into_iter().map(|c| NeedOut::from_card(c, locale)).collect(),
+            next_cursor: page.next_cursor,
+        }
     }
 }
 

@@ -55,7 +55,9 @@ pub async fn post_need(
         return Err(ServiceError::Forbidden.into());
     }
     let now = chrono::Utc::now();
-    let draft = NeedInput::from(body).parse(local_date(now)).map_err(ServiceError::Validation)?;
+    let draft = NeedInput::from(body)
+        .parse(local_date(now))
+        .map_err(ServiceError::Validation)?;
     let card = needs::post_need(&state.db, &caller, draft, now).await?;
     Ok(created(NeedOut::from_card(card, locale)))
 }
@@ -88,7 +90,10 @@ pub async fn cancel_need(
 
 fn optional<T: std::str::FromStr>(raw: Option<&str>, field: &'static str) -> Result<Option<T>, ApiError> {
     match raw.map(str::trim).filter(|r| !r.is_empty()) {
-        Some(value) => value.parse().map(Some).map_err(|_| field_error(field, FieldError::UnknownChoice)),
+        Some(value) => value
+            .parse()
+            .map(Some)
+            .map_err(|_| field_error(field, FieldError::UnknownChoice)),
         None => Ok(None),
     }
 }

@@ -4,8 +4,8 @@
 //! Errors are mapped here once. A handler returns [`ApiError`]; its response carries the
 //! problem in both languages, and [`localize`] picks one per request.
 
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::Request;
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -62,13 +62,19 @@ impl From<ServiceError> for ApiError {
 
 impl From<JsonRejection> for ApiError {
     fn from(r: JsonRejection) -> Self {
-        ApiError(ServiceError::invalid("body", format!("the JSON body is not acceptable: {}", r.body_text())))
+        ApiError(ServiceError::invalid(
+            "body",
+            format!("the JSON body is not acceptable: {}", r.body_text()),
+        ))
     }
 }
 
 impl From<QueryRejection> for ApiError {
     fn from(r: QueryRejection) -> Self {
-        ApiError(ServiceError::invalid("query", format!("the query string is not acceptable: {}", r.body_text())))
+        ApiError(ServiceError::invalid(
+            "query",
+            format!("the query string is not acceptable: {}", r.body_text()),
+        ))
     }
 }
 
@@ -92,11 +98,16 @@ impl IntoResponse for ApiError {
             // Logged once, here at the boundary; the body stays generic.
             tracing::error!(error = %self.0, "API request failed");
         }
-        let both = Bilingual { zh: problem(&self.0, status, Locale::ZhCn), en: problem(&self.0, status, Locale::En) };
+        let both = Bilingual {
+            zh: problem(&self.0, status, Locale::ZhCn),
+            en: problem(&self.0, status, Locale::En),
+        };
         let mut response = render(&both.zh);
         response.extensions_mut().insert(both);
         if matches!(self.0, ServiceError::Db(_)) && status == StatusCode::SERVICE_UNAVAILABLE {
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("2"));
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("2"));
         }
         response
     }
@@ -128,18 +139,24 @@ fn render(p: &Problem) -> Response {
     let status = StatusCode::from_u16(p.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let body = serde_json::to_vec(p).unwrap_or_default();
     let mut response = (status, body).into_response();
-    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/problem+json"),
+    );
     if status == StatusCode::UNAUTHORIZED {
-        response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
     }
     response
 }
 
 fn status_of(e: &ServiceError) -> StatusCode {
     match e {
-        ServiceError::Invalid { .. } | ServiceError::Validation(_) | ServiceError::WrongHandoffCode | ServiceError::IdempotencyKeyReused => {
-            StatusCode::UNPROCESSABLE_ENTITY
-        }
+        ServiceError::Invalid { .. }
+        | ServiceError::Validation(_)
+        | ServiceError::WrongHandoffCode
+        | ServiceError::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
         ServiceError::NotFound(_) => StatusCode::NOT_FOUND,
         ServiceError::Forbidden | ServiceError::MerchantNotApproved => StatusCode::FORBIDDEN,
         ServiceError::Conflict(_)
@@ -155,8 +172,7 @@ fn status_of(e: &ServiceError) -> StatusCode {
 
 /// Connection loss and pool exhaustion are temporary: 503, try again.
 fn is_unavailable(e: &sea_orm::DbErr) -> bool {
-    matches!(e, sea_orm::DbErr::ConnectionAcquire(_) | sea_orm::DbErr::Conn(_))
-        || e.to_string().contains("connection")
+    matches!(e, sea_orm::DbErr::ConnectionAcquire(_) | sea_orm::DbErr::Conn(_)) || e.to_string().contains("connection")
 }
 
 /// The unauthenticated problem (no or unknown bearer token).
@@ -165,12 +181,19 @@ pub fn unauthorized() -> Response {
         kind: "unauthorized".into(),
         title: text(locale, "需要身份验证", "Authentication required"),
         status: 401,
-        detail: text(locale, "请在 Authorization 头中提供有效的 Bearer 令牌。", "Send a valid token as `Authorization: Bearer …`."),
+        detail: text(
+            locale,
+            "请在 Authorization 头中提供有效的 Bearer 令牌。",
+            "Send a valid token as `Authorization: Bearer …`.",
+        ),
         errors: Vec::new(),
         left: None,
         limit: None,
     };
-    let both = Bilingual { zh: make(Locale::ZhCn), en: make(Locale::En) };
+    let both = Bilingual {
+        zh: make(Locale::ZhCn),
+        en: make(Locale::En),
+    };
     let mut response = render(&both.zh);
     response.extensions_mut().insert(both);
     response
@@ -198,51 +221,102 @@ fn problem(e: &ServiceError, status: StatusCode, l: Locale) -> Problem {
             p.errors = errors
                 .0
                 .iter()
-                .map(|(field, fe)| FieldProblem { field: (*field).to_owned(), code: fe.code().to_owned(), message: fe.message(l) })
+                .map(|(field, fe)| FieldProblem {
+                    field: (*field).to_owned(),
+                    code: fe.code().to_owned(),
+                    message: fe.message(l),
+                })
                 .collect();
-            ("validation", text(l, "输入有误", "Invalid input"), text(l, "请按各字段的提示修改后重试。", "Fix the fields listed in `errors` and try again."))
+            (
+                "validation",
+                text(l, "输入有误", "Invalid input"),
+                text(
+                    l,
+                    "请按各字段的提示修改后重试。",
+                    "Fix the fields listed in `errors` and try again.",
+                ),
+            )
         }
         ServiceError::Invalid { field, message } => {
-            p.errors = vec![FieldProblem { field: (*field).to_owned(), code: "invalid".into(), message: message.clone() }];
+            p.errors = vec![FieldProblem {
+                field: (*field).to_owned(),
+                code: "invalid".into(),
+                message: message.clone(),
+            }];
             ("validation", text(l, "输入有误", "Invalid input"), message.clone())
         }
         ServiceError::NotFound(what) => (
             "not-found",
             text(l, "未找到", "Not found"),
-            text(l, &format!("没有这个记录（{what}），或您无权查看。"), &format!("No such {what}, or it is not yours to see.")),
+            text(
+                l,
+                &format!("没有这个记录（{what}），或您无权查看。"),
+                &format!("No such {what}, or it is not yours to see."),
+            ),
         ),
-        ServiceError::Forbidden => ("forbidden", text(l, "无权操作", "Not allowed"), text(l, "您的账户类型不能执行此操作。", "Your kind of account cannot do this.")),
+        ServiceError::Forbidden => (
+            "forbidden",
+            text(l, "无权操作", "Not allowed"),
+            text(
+                l,
+                "您的账户类型不能执行此操作。",
+                "Your kind of account cannot do this.",
+            ),
+        ),
         ServiceError::Conflict(message) => ("conflict", text(l, "状态冲突", "Conflict"), message.clone()),
         ServiceError::NotEnoughLeft { left } => {
             p.left = Some(*left);
             (
                 "not-enough-left",
                 text(l, "剩余数量不足", "Not enough left"),
-                text(l, &format!("这项需求只剩 {left} 可认领。"), &format!("Only {left} of this need is left to claim.")),
+                text(
+                    l,
+                    &format!("这项需求只剩 {left} 可认领。"),
+                    &format!("Only {left} of this need is left to claim."),
+                ),
             )
         }
         ServiceError::NeedNotOpen(status) => (
             "need-not-open",
             text(l, "需求不可认领", "Need not open"),
-            text(l, &format!("这项需求当前状态为“{}”，不能认领。", status.label(Locale::ZhCn)), &format!("This need is {} and cannot be claimed.", status.label(Locale::En).to_lowercase())),
+            text(
+                l,
+                &format!("这项需求当前状态为“{}”，不能认领。", status.label(Locale::ZhCn)),
+                &format!(
+                    "This need is {} and cannot be claimed.",
+                    status.label(Locale::En).to_lowercase()
+                ),
+            ),
         ),
         ServiceError::ClaimLimitReached { limit } => {
             p.limit = Some(*limit);
             (
                 "claim-limit-reached",
                 text(l, "认领数已达上限", "Claim limit reached"),
-                text(l, &format!("您同时最多可持有 {limit} 个进行中的认领，请先完成送达。"), &format!("You may hold at most {limit} active claims; deliver one first.")),
+                text(
+                    l,
+                    &format!("您同时最多可持有 {limit} 个进行中的认领，请先完成送达。"),
+                    &format!("You may hold at most {limit} active claims; deliver one first."),
+                ),
             )
         }
         ServiceError::DeliverFirst => (
             "deliver-first",
             text(l, "请先完成送达", "Deliver first"),
-            text(l, "您最近的认领连续逾期，请先完成一项送达再认领新的需求。", "Your last claims lapsed; deliver an active claim before claiming more."),
+            text(
+                l,
+                "您最近的认领连续逾期，请先完成一项送达再认领新的需求。",
+                "Your last claims lapsed; deliver an active claim before claiming more.",
+            ),
         ),
         ServiceError::MerchantNotApproved => (
             "merchant-not-approved",
             text(l, "商户未获准入", "Merchant not approved"),
-            text(l, "商户尚未通过街道办审核或已被暂停，暂不能认领。", "The merchant is pending or suspended and cannot claim now."),
+            text(
+                l,
+                "商户尚未通过街道办审核或已被暂停，暂不能认领。",
+                "The merchant is pending or suspended and cannot claim now.",
+            ),
         ),
         ServiceError::IllegalTransition(t) => (
             "illegal-transition",
@@ -252,22 +326,38 @@ fn problem(e: &ServiceError, status: StatusCode, l: Locale) -> Problem {
         ServiceError::WrongHandoffCode => (
             "wrong-handoff-code",
             text(l, "交接码不正确", "Wrong handoff code"),
-            text(l, "输入的交接码与商户的不一致，请核对后重试。", "The handoff code does not match the merchant's; check it and try again."),
+            text(
+                l,
+                "输入的交接码与商户的不一致，请核对后重试。",
+                "The handoff code does not match the merchant's; check it and try again.",
+            ),
         ),
         ServiceError::IdempotencyKeyReused => (
             "idempotency-key-reused",
             text(l, "幂等键被重复使用", "Idempotency key reused"),
-            text(l, "这个 Idempotency-Key 已用于另一个请求，请换一个新的键。", "This Idempotency-Key was used for a different request; use a new key."),
+            text(
+                l,
+                "这个 Idempotency-Key 已用于另一个请求，请换一个新的键。",
+                "This Idempotency-Key was used for a different request; use a new key.",
+            ),
         ),
         ServiceError::Db(_) | ServiceError::Internal(_) if status == StatusCode::SERVICE_UNAVAILABLE => (
             "service-unavailable",
             text(l, "暂时不可用", "Temporarily unavailable"),
-            text(l, "数据库暂时无法访问，什么都没有改变，请稍后重试。", "The database is unavailable; nothing was changed. Try again shortly."),
+            text(
+                l,
+                "数据库暂时无法访问，什么都没有改变，请稍后重试。",
+                "The database is unavailable; nothing was changed. Try again shortly.",
+            ),
         ),
         ServiceError::Db(_) | ServiceError::Internal(_) => (
             "internal",
             text(l, "内部错误", "Internal error"),
-            text(l, "出了点问题，什么都没有改变，请稍后重试。", "Something went wrong; nothing was changed. Try again later."),
+            text(
+                l,
+                "出了点问题，什么都没有改变，请稍后重试。",
+                "Something went wrong; nothing was changed. Try again later.",
+            ),
         ),
     };
     p.kind = kind.to_owned();
