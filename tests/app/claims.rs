@@ -608,3 +608,87 @@ async fn a_new_merchant_may_hold_three_active_claims() {
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn a_need_can_be_edited_only_while_nothing_of_it_is_claimed() {
+    use charity_relay::domain::need_input::NeedInput;
+    use charity_relay::services::{ServiceError, needs};
+    let app = TestApp::spawn().await;
+    let world = app.world(1).await;
+    let need = app.post_need(world.a(), 4).await;
+    let now = Utc::now();
+    let edit = |title: &str| {
+        NeedInput {
+            beneficiary_id: world.a().beneficiary_id.to_string(),
+            category: "food".into(),
+            title: title.into(),
+            quantity: "6".into(),
+            unit: "袋".into(),
+            deadline: (now + Duration::days(20)).date_naive().to_string(),
+            ..Default::default()
+        }
+        .parse(now.date_naive())
+        .expect("valid")
+    };
+
+    let edited = needs::edit_need(&app.db, &world.a().worker, need, edit("大米六袋"), now)
+        .await
+        .expect("edit");
+    assert_eq!((edited.title.as_str(), edited.quantity), ("大米六袋", 6));
+    let other = needs::edit_need(&app.db, &world.b().worker, need, edit("别人的"), now).await;
+    assert!(
+        matches!(other, Err(ServiceError::NotFound(_))),
+        "another organization cannot edit it"
+    );
+
+    let m = &world.merchants[0];
+    let (status, _) = app
+        .api(
+            "POST",
+            &format!("/api/v1/needs/{need}/claims"),
+            &m.token,
+            Some(serde_json::json!({ "quantity": 1 })),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let late = needs::edit_need(&app.db, &world.a().worker, need, edit("改不了"), now).await;
+    assert!(matches!(late, Err(ServiceError::Conflict(_))), "{late:?}");
+    assert_eq!(
+        scalar_i64(&app.db, &format!("SELECT quantity FROM needs WHERE id = {need}")).await,
+        6
+    );
+}
+
+#[tokio::test]
+async fn outbox_rows_live_and_die_with_the_transaction_that_wrote_them() {
+    use charity_relay::domain::Locale;
+    use charity_relay::services::outbox::{Channel, Message, enqueue};
+    let app = TestApp::spawn().await;
+    let message = |key: &str| Message {
+        channel: Channel::Email,
+        recipient: "someone@example.org".into(),
+        contact_id: None,
+        merchant_id: None,
+        kind: "resident-need-registered",
+        locale: Locale::En,
+        payload: serde_json::json!({}),
+        dedupe_key: key.into(),
+    };
+    let txn = charity_relay::db::begin_write(&app.db).await.expect("begin");
+    assert!(enqueue(&txn, message("k1"), Utc::now()).await.expect("enqueue"));
+    txn.rollback().await.expect("rollback");
+    assert_eq!(
+        app.count("outbox").await,
+        0,
+        "a rolled-back transaction leaves no outbox row"
+    );
+
+    let txn = charity_relay::db::begin_write(&app.db).await.expect("begin");
+    assert!(enqueue(&txn, message("k1"), Utc::now()).await.expect("enqueue"));
+    assert!(
+        !enqueue(&txn, message("k1"), Utc::now()).await.expect("enqueue"),
+        "the same dedupe key queues once"
+    );
+    txn.commit().await.expect("commit");
+    assert_eq!(app.count("outbox").await, 1);
+}
