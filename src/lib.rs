@@ -8,6 +8,7 @@ pub mod crypto;
 pub mod db;
 pub mod domain;
 pub mod entities;
+pub mod i18n;
 pub mod jobs;
 pub mod metrics;
 pub mod services;

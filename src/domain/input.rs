@@ -1,6 +1,7 @@
 //! Field-level validation errors, shown next to their field in the user's language.
 
 use super::Locale;
+use super::password::PasswordError;
 use super::pii::PiiKind;
 
 /// What is wrong with one field.
@@ -31,10 +32,16 @@ pub enum FieldError {
     NotADate,
     /// The date is before today.
     DateInPast,
+    /// The date is after today.
+    DateInFuture,
     /// The value is not one of the offered choices.
     UnknownChoice,
     /// Public text holds personal data.
     ContainsPii(PiiKind),
+    /// A new password breaks the policy.
+    WeakPassword(PasswordError),
+    /// The current password given is wrong.
+    WrongPassword,
 }
 
 impl FieldError {
@@ -55,8 +62,24 @@ impl FieldError {
             (FieldError::NotADate, Locale::En) => "Enter a date as YYYY-MM-DD, e.g. 2026-12-31.".into(),
             (FieldError::DateInPast, Locale::ZhCn) => "日期不能早于今天。".into(),
             (FieldError::DateInPast, Locale::En) => "The date cannot be before today.".into(),
+            (FieldError::DateInFuture, Locale::ZhCn) => "日期不能晚于今天。".into(),
+            (FieldError::DateInFuture, Locale::En) => "The date cannot be after today.".into(),
             (FieldError::UnknownChoice, Locale::ZhCn) => "请从列表中选择。".into(),
             (FieldError::UnknownChoice, Locale::En) => "Choose one of the options.".into(),
+            (FieldError::WeakPassword(e), Locale::ZhCn) => match e {
+                PasswordError::Empty => "请填写密码。".into(),
+                PasswordError::TooShort => "密码至少需要 8 个字符。".into(),
+                PasswordError::TooLong => "密码最多 128 个字符。".into(),
+                PasswordError::Common => "这个密码太常见，请换一个。".into(),
+            },
+            (FieldError::WeakPassword(e), Locale::En) => match e {
+                PasswordError::Empty => "Enter a password.".into(),
+                PasswordError::TooShort => "Use at least 8 characters.".into(),
+                PasswordError::TooLong => "Use at most 128 characters.".into(),
+                PasswordError::Common => "This password is too common; choose another.".into(),
+            },
+            (FieldError::WrongPassword, Locale::ZhCn) => "当前密码不正确。".into(),
+            (FieldError::WrongPassword, Locale::En) => "The current password is wrong.".into(),
             (FieldError::ContainsPii(kind), Locale::ZhCn) => format!(
                 "公开内容中似乎含有{}。请勿在标题或描述中填写个人信息，请填到受助人的保密信息中。",
                 match kind {
@@ -86,8 +109,11 @@ impl FieldError {
             FieldError::OutOfRange { .. } => "out-of-range",
             FieldError::NotADate => "not-a-date",
             FieldError::DateInPast => "date-in-past",
+            FieldError::DateInFuture => "date-in-future",
             FieldError::UnknownChoice => "unknown-choice",
             FieldError::ContainsPii(_) => "contains-personal-data",
+            FieldError::WeakPassword(_) => "weak-password",
+            FieldError::WrongPassword => "wrong-password",
         }
     }
 }
@@ -196,8 +222,11 @@ mod tests {
             FieldError::OutOfRange { min: 1, max: 10 },
             FieldError::NotADate,
             FieldError::DateInPast,
+            FieldError::DateInFuture,
             FieldError::UnknownChoice,
             FieldError::ContainsPii(PiiKind::Phone),
+            FieldError::WeakPassword(PasswordError::Common),
+            FieldError::WrongPassword,
         ];
         for e in all {
             let zh = e.message(Locale::ZhCn);

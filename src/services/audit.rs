@@ -113,3 +113,26 @@ pub async fn record<C: ConnectionTrait>(conn: &C, now: DateTime<Utc>, entry: Ent
     .await
     .map(|_| ())
 }
+
+/// The audit rows about any of `subjects` (kind, id), oldest first: a record's timeline.
+pub async fn history<C: ConnectionTrait>(conn: &C, subjects: &[(&str, i64)]) -> Result<Vec<audit_log::Model>, DbErr> {
+    use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+    if subjects.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut any = Condition::any();
+    for (kind, id) in subjects {
+        any = any.add(
+            Condition::all()
+                .add(audit_log::Column::SubjectKind.eq(*kind))
+                .add(audit_log::Column::SubjectId.eq(id.to_string())),
+        );
+    }
+    audit_log::Entity::find()
+        .filter(any)
+        .filter(audit_log::Column::Outcome.eq("ok"))
+        .order_by_asc(audit_log::Column::Id)
+        .limit(200)
+        .all(conn)
+        .await
+}

@@ -282,3 +282,107 @@ mod tests {
         assert_eq!(phone_digest(&s, ""), None);
     }
 }
+
+/// A beneficiary as lists show it: no private details.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BeneficiarySummary {
+    /// Id.
+    pub id: i64,
+    /// Pseudonymous code.
+    pub code: String,
+    /// Group.
+    pub group: BeneficiaryGroup,
+    /// Community (Chinese, English).
+    pub community: (String, String),
+    /// True when a resident contact gets email.
+    pub has_contact: bool,
+    /// When registered.
+    pub created_at: DateTime<Utc>,
+}
+
+/// The caller's organization's beneficiaries (all for the office), optionally those whose
+/// code contains `code`.
+pub async fn list(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    code: &str,
+) -> Result<Vec<BeneficiarySummary>, ServiceError> {
+    use sea_orm::QueryOrder;
+    let mut query = beneficiary::Entity::find().order_by_desc(beneficiary::Column::Id);
+    match caller.org_scope() {
+        super::access::OrgScope::All => {}
+        super::access::OrgScope::Only(org) => query = query.filter(beneficiary::Column::OrganizationId.eq(org)),
+        super::access::OrgScope::NoneOf => return Err(ServiceError::Forbidden),
+    }
+    let code = code.trim().to_uppercase();
+    if !code.is_empty() {
+        query = query.filter(beneficiary::Column::Code.contains(code));
+    }
+    let rows = sea_orm::QuerySelect::limit(query, 200).all(db).await?;
+    let communities: std::collections::HashMap<i64, community::Model> = community::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c))
+        .collect();
+    Ok(rows
+        .into_iter()
+        .map(|b| BeneficiarySummary {
+            id: b.id,
+            code: b.code,
+            group: b.beneficiary_group.parse().unwrap_or(BeneficiaryGroup::Other),
+            community: communities
+                .get(&b.community_id)
+                .map(|c| (c.name.clone(), c.name_en.clone()))
+                .unwrap_or_default(),
+            has_contact: b.contact_id.is_some(),
+            created_at: b.created_at,
+        })
+        .collect())
+}
+
+/// One beneficiary with the private part opened: only for the owning organization and the
+/// office, and every such read is written to the audit log.
+pub async fn view(
+    db: &DatabaseConnection,
+    secret: &Secret,
+    caller: &Caller,
+    id: i64,
+    now: DateTime<Utc>,
+) -> Result<(BeneficiarySummary, PrivateDetails), ServiceError> {
+    let found = beneficiary::Entity::find_by_id(id).one(db).await?;
+    let Some(b) = found.filter(|b| caller.org_scope().allows(b.organization_id)) else {
+        audit::record(
+            db,
+            now,
+            Entry::denied(caller.actor(), "beneficiary.private.read").subject("beneficiary", id),
+        )
+        .await?;
+        return Err(ServiceError::NotFound("beneficiary"));
+    };
+    let sealed = beneficiary_private::Entity::find_by_id(b.id)
+        .one(db)
+        .await?
+        .ok_or(ServiceError::NotFound("beneficiary"))?;
+    let details = open_private(secret, &sealed.sealed)?;
+    audit::record(
+        db,
+        now,
+        Entry::ok(caller.actor(), "beneficiary.private.read")
+            .subject("beneficiary", b.id)
+            .organization(Some(b.organization_id)),
+    )
+    .await?;
+    let community = community::Entity::find_by_id(b.community_id).one(db).await?;
+    Ok((
+        BeneficiarySummary {
+            id: b.id,
+            code: b.code,
+            group: b.beneficiary_group.parse().unwrap_or(BeneficiaryGroup::Other),
+            community: community.map(|c| (c.name, c.name_en)).unwrap_or_default(),
+            has_contact: b.contact_id.is_some(),
+            created_at: b.created_at,
+        },
+        details,
+    ))
+}

@@ -1080,3 +1080,26 @@ fn record_of(
         created_at: c.created_at,
     })
 }
+
+/// The claims of one need the caller may see (its organization or the office), oldest first.
+pub async fn of_need(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    need_id: i64,
+    now: DateTime<Utc>,
+) -> Result<Vec<ClaimRecord>, ServiceError> {
+    let card = super::needs::get_need(db, caller, need_id, now).await?;
+    if caller.merchant_id().is_some() {
+        return Err(ServiceError::Forbidden);
+    }
+    let rows = claim::Entity::find()
+        .filter(claim::Column::NeedId.eq(card.id))
+        .order_by_asc(claim::Column::Id)
+        .all(db)
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for c in rows {
+        out.push(load_record(db, c, false).await?);
+    }
+    Ok(out)
+}

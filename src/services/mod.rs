@@ -6,13 +6,17 @@ pub mod api_tokens;
 pub mod audit;
 pub mod beneficiaries;
 pub mod claims;
+pub mod dashboard;
 pub mod demo;
 pub mod error;
 pub mod merchants;
 pub mod needs;
+pub mod office;
 pub mod organizations;
 pub mod outbox;
 pub mod recipients;
+pub mod sessions;
 pub mod staff;
+pub mod volunteers;
 
 pub use error::ServiceError;

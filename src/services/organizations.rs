@@ -126,3 +126,11 @@ pub fn clean_name(field: &'static str, raw: &str) -> Result<String, ServiceError
         _ => Err(ServiceError::invalid(field, "must have at most 100 characters")),
     }
 }
+
+/// Every community, by id.
+pub async fn communities<C: ConnectionTrait>(conn: &C) -> Result<Vec<community::Model>, ServiceError> {
+    Ok(community::Entity::find()
+        .order_by_asc(community::Column::Id)
+        .all(conn)
+        .await?)
+}

@@ -1,6 +1,8 @@
 //! The HTTP adapter: router, middleware and the health, readiness and metrics endpoints.
 
 pub mod api;
+pub mod pages;
+pub mod session;
 
 use std::time::{Duration, Instant};
 
@@ -27,7 +29,8 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .with_state(state.clone())
-        .merge(api::router(state.clone()));
+        .merge(api::router(state.clone()))
+        .merge(pages::router(state.clone()));
     with_common_layers(routes, state)
 }
 
@@ -36,6 +39,8 @@ pub fn router(state: AppState) -> Router {
 /// why the metrics middleware sees the matched route template.
 fn with_common_layers(router: Router, state: AppState) -> Router {
     router
+        .layer(middleware::from_fn_with_state(state.clone(), session::csrf_guard))
+        .layer(middleware::from_fn_with_state(state.clone(), pages::security_headers))
         .layer(middleware::from_fn_with_state(state, track_metrics))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,

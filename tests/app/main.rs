@@ -10,3 +10,4 @@ mod cli;
 mod demo;
 mod health;
 mod schema;
+mod web;

@@ -1,0 +1,129 @@
+//! Every user-facing text of the web pages, in zh-CN and en, from `locales/*.json`.
+//!
+//! The catalogs are compiled in; a test checks both have the same keys and that every key a
+//! template uses exists, and another that templates hold no text of their own.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use crate::domain::Locale;
+
+static ZH: LazyLock<HashMap<String, String>> = LazyLock::new(|| parse(include_str!("../locales/zh-CN.json")));
+static EN: LazyLock<HashMap<String, String>> = LazyLock::new(|| parse(include_str!("../locales/en.json")));
+
+fn parse(text: &str) -> HashMap<String, String> {
+    // The catalogs are part of the build and tested; an unreadable one is a bug caught by tests.
+    serde_json::from_str(text).unwrap_or_default()
+}
+
+/// Translations for one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tr(pub Locale);
+
+impl Tr {
+    /// The text for `key`; the key itself if missing (tests make sure none is).
+    pub fn get<'a>(&self, key: &'a str) -> &'a str {
+        let catalog = match self.0 {
+            Locale::ZhCn => &*ZH,
+            Locale::En => &*EN,
+        };
+        match catalog.get(key) {
+            Some(text) => text.as_str(),
+            None => key,
+        }
+    }
+
+    /// The text for `key` with `{name}` placeholders filled in.
+    pub fn fill(&self, key: &str, args: &[(&str, &str)]) -> String {
+        let mut text = self.get(key).to_owned();
+        for (name, value) in args {
+            text = text.replace(&format!("{{{name}}}"), value);
+        }
+        text
+    }
+
+    /// The language tag, for `<html lang>`.
+    pub fn lang(&self) -> &'static str {
+        match self.0 {
+            Locale::ZhCn => "zh-CN",
+            Locale::En => "en",
+        }
+    }
+}
+
+/// Every key of a catalog (for tests).
+pub fn keys(locale: Locale) -> Vec<String> {
+    let catalog = match locale {
+        Locale::ZhCn => &*ZH,
+        Locale::En => &*EN,
+    };
+    let mut keys: Vec<String> = catalog.keys().cloned().collect();
+    keys.sort();
+    keys
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_catalogs_parse_and_have_the_same_keys() {
+        let zh = keys(Locale::ZhCn);
+        let en = keys(Locale::En);
+        assert!(zh.len() > 50, "the catalog is empty or unreadable");
+        assert_eq!(zh, en);
+        for key in &zh {
+            assert!(
+                !Tr(Locale::ZhCn).get(key).is_empty() && !Tr(Locale::En).get(key).is_empty(),
+                "{key}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_key_a_template_or_page_uses_exists() {
+        let re = regex::Regex::new(r#"t\.(?:get|fill)\(\s*"([a-z0-9_.\-]+)""#).expect("regex");
+        let mut used = Vec::new();
+        for dir in ["templates", "src/web/pages"] {
+            for entry in walk(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir)) {
+                let text = std::fs::read_to_string(&entry).unwrap_or_default();
+                used.extend(re.captures_iter(&text).map(|c| c[1].to_owned()));
+            }
+        }
+        assert!(used.len() > 50, "found too few keys: {}", used.len());
+        let zh = keys(Locale::ZhCn);
+        let missing: Vec<_> = used.iter().filter(|k| !zh.contains(k)).collect();
+        assert!(missing.is_empty(), "keys used but not in the catalogs: {missing:?}");
+    }
+
+    #[test]
+    fn templates_hold_no_text_of_their_own() {
+        // Strip tags, template code and entities; what is left must not be words.
+        let code = regex::Regex::new(r"(?s)\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}|<[^>]*>|&[a-z]+;").expect("regex");
+        let word = regex::Regex::new(r"[\p{L}]").expect("regex");
+        for path in walk(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates")) {
+            if path.extension().is_none_or(|e| e != "html") || path.to_string_lossy().contains("/email/") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            let rest = code.replace_all(&text, " ");
+            let words: Vec<&str> = rest.split_whitespace().filter(|w| word.is_match(w)).collect();
+            assert!(words.is_empty(), "{} holds hard-coded text: {words:?}", path.display());
+        }
+    }
+
+    fn walk(dir: std::path::PathBuf) -> Vec<std::path::PathBuf> {
+        let mut out = Vec::new();
+        if let Ok(entries) = std::fs::read_dir(&dir) {
+            for entry in entries.flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    out.extend(walk(path));
+                } else {
+                    out.push(path);
+                }
+            }
+        }
+        out
+    }
+}

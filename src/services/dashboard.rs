@@ -1,0 +1,84 @@
+//! What a social worker (or the office) should look at first.
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{
+    ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+};
+
+use super::ServiceError;
+use super::access::{Caller, OrgScope};
+use super::claims::{self, ClaimRecord};
+use super::needs::{self, NeedCard};
+use crate::domain::time::local_date;
+use crate::entities::{claim, need};
+
+/// The dashboard's four lists.
+#[derive(Debug, Clone, Default)]
+pub struct Dashboard {
+    /// Open needs, most urgent and oldest first.
+    pub open_needs: Vec<NeedCard>,
+    /// Claims the merchant says are delivered: confirm them.
+    pub to_confirm: Vec<ClaimRecord>,
+    /// Active claims past their due date.
+    pub overdue: Vec<ClaimRecord>,
+    /// Open needs with nothing claimed and a deadline within three days.
+    pub near_deadline: Vec<NeedCard>,
+}
+
+/// The dashboard of `caller`.
+pub async fn dashboard(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    now: DateTime<Utc>,
+) -> Result<Dashboard, ServiceError> {
+    let scope = match caller.org_scope() {
+        OrgScope::NoneOf => return Err(ServiceError::Forbidden),
+        scope => scope,
+    };
+    let in_scope = |q: sea_orm::Select<need::Entity>| match scope {
+        OrgScope::Only(org) => q.filter(need::Column::OrganizationId.eq(org)),
+        _ => q,
+    };
+    let open = in_scope(need::Entity::find())
+        .filter(need::Column::Status.eq("open"))
+        .order_by_desc(need::Column::Urgency)
+        .order_by_asc(need::Column::CreatedAt)
+        .limit(20)
+        .all(db)
+        .await?;
+    let soon = local_date(now) + Duration::days(3);
+    let near = in_scope(need::Entity::find())
+        .filter(need::Column::Status.eq("open"))
+        .filter(need::Column::Claimed.eq(0))
+        .filter(need::Column::Deadline.lte(soon))
+        .order_by_asc(need::Column::Deadline)
+        .limit(20)
+        .all(db)
+        .await?;
+    let scoped_needs = in_scope(need::Entity::find())
+        .select_only()
+        .column(need::Column::Id)
+        .into_query();
+    let delivered = claims::list_claims(db, caller, Some(crate::domain::ClaimStatus::Delivered), 50).await?;
+    let overdue_rows = claim::Entity::find()
+        .filter(
+            Condition::all()
+                .add(claim::Column::Status.eq("active"))
+                .add(claim::Column::DueAt.lt(now)),
+        )
+        .filter(claim::Column::NeedId.in_subquery(scoped_needs))
+        .order_by_asc(claim::Column::DueAt)
+        .limit(50)
+        .all(db)
+        .await?;
+    let mut overdue = Vec::new();
+    for c in overdue_rows {
+        overdue.push(claims::get_claim(db, caller, c.id, now).await?);
+    }
+    Ok(Dashboard {
+        open_needs: needs::cards(db, open).await?,
+        to_confirm: delivered,
+        overdue,
+        near_deadline: needs::cards(db, near).await?,
+    })
+}

@@ -1,0 +1,234 @@
+//! The subdistrict office's tasks: admission of organizations and merchants, API tokens,
+//! the audit log and the outbox. Only office staff may call these.
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+
+use super::ServiceError;
+use super::access::Caller;
+use super::audit::{self, Entry};
+use crate::db;
+use crate::domain::PartyStatus;
+use crate::entities::{api_token, audit_log, merchant, organization, outbox};
+
+/// Refuses (and audits) anyone but office staff.
+async fn require_admin(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    action: &str,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    if matches!(caller, Caller::Admin { .. } | Caller::System) {
+        return Ok(());
+    }
+    audit::record(
+        db,
+        now,
+        Entry::denied(caller.actor(), action).organization(caller.organization_id()),
+    )
+    .await?;
+    Err(ServiceError::Forbidden)
+}
+
+/// Every organization, by name.
+pub async fn organizations(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    now: DateTime<Utc>,
+) -> Result<Vec<organization::Model>, ServiceError> {
+    require_admin(db, caller, "office.organizations", now).await?;
+    Ok(organization::Entity::find()
+        .order_by_asc(organization::Column::Name)
+        .all(db)
+        .await?)
+}
+
+/// Every merchant, by name.
+pub async fn merchants(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    now: DateTime<Utc>,
+) -> Result<Vec<merchant::Model>, ServiceError> {
+    require_admin(db, caller, "office.merchants", now).await?;
+    Ok(merchant::Entity::find()
+        .order_by_asc(merchant::Column::Name)
+        .all(db)
+        .await?)
+}
+
+/// Admits, suspends or reinstates an organization.
+pub async fn set_organization_status(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    id: i64,
+    status: PartyStatus,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    require_admin(db, caller, "organization.status", now).await?;
+    let txn = db::begin_write(db).await?;
+    let changed = organization::Entity::update_many()
+        .col_expr(organization::Column::Status, Expr::val(status.as_str()))
+        .filter(organization::Column::Id.eq(id))
+        .exec(&txn)
+        .await?;
+    if changed.rows_affected == 0 {
+        return Err(ServiceError::NotFound("organization"));
+    }
+    audit::record(
+        &txn,
+        now,
+        Entry::ok(caller.actor(), "organization.status")
+            .subject("organization", id)
+            .organization(Some(id))
+            .detail(serde_json::json!({ "status": status.as_str() })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Admits, suspends or reinstates a merchant. A suspended merchant cannot claim.
+pub async fn set_merchant_status(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    id: i64,
+    status: PartyStatus,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    require_admin(db, caller, "merchant.status", now).await?;
+    let txn = db::begin_write(db).await?;
+    let changed = merchant::Entity::update_many()
+        .col_expr(merchant::Column::Status, Expr::val(status.as_str()))
+        .col_expr(merchant::Column::UpdatedAt, Expr::val(now))
+        .filter(merchant::Column::Id.eq(id))
+        .exec(&txn)
+        .await?;
+    if changed.rows_affected == 0 {
+        return Err(ServiceError::NotFound("merchant"));
+    }
+    audit::record(
+        &txn,
+        now,
+        Entry::ok(caller.actor(), "merchant.status")
+            .subject("merchant", id)
+            .detail(serde_json::json!({ "status": status.as_str() })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Every API token (never the token itself, which is not stored).
+pub async fn tokens(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    now: DateTime<Utc>,
+) -> Result<Vec<api_token::Model>, ServiceError> {
+    require_admin(db, caller, "office.tokens", now).await?;
+    Ok(api_token::Entity::find()
+        .order_by_desc(api_token::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// Filters of the audit log.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    /// Actions starting with this, e.g. `claim.`.
+    pub action: Option<String>,
+    /// `ok`, `denied` or `failed`.
+    pub outcome: Option<String>,
+    /// `need`, `claim`, `beneficiary`…
+    pub subject_kind: Option<String>,
+    /// Page number from 0.
+    pub page: u64,
+}
+
+/// A page of the audit log, newest first, and whether there are more.
+pub async fn audit_log(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    filter: &AuditFilter,
+    now: DateTime<Utc>,
+) -> Result<(Vec<audit_log::Model>, bool), ServiceError> {
+    require_admin(db, caller, "office.audit", now).await?;
+    let mut query = audit_log::Entity::find();
+    if let Some(action) = filter.action.as_deref().filter(|a| !a.is_empty()) {
+        query = query.filter(audit_log::Column::Action.starts_with(action));
+    }
+    if let Some(outcome) = filter.outcome.as_deref().filter(|a| !a.is_empty()) {
+        query = query.filter(audit_log::Column::Outcome.eq(outcome));
+    }
+    if let Some(kind) = filter.subject_kind.as_deref().filter(|a| !a.is_empty()) {
+        query = query.filter(audit_log::Column::SubjectKind.eq(kind));
+    }
+    const PAGE: u64 = 50;
+    let mut rows = query
+        .order_by_desc(audit_log::Column::Id)
+        .offset(filter.page * PAGE)
+        .limit(PAGE + 1)
+        .all(db)
+        .await?;
+    let more = rows.len() as u64 > PAGE;
+    rows.truncate(PAGE as usize);
+    Ok((rows, more))
+}
+
+/// Outbox rows in `status` (pending, failed, dead, sent, held), newest first, and counts by status.
+pub async fn outbox(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    status: &str,
+    now: DateTime<Utc>,
+) -> Result<(Vec<outbox::Model>, Vec<(String, u64)>), ServiceError> {
+    require_admin(db, caller, "office.outbox", now).await?;
+    let rows = outbox::Entity::find()
+        .filter(outbox::Column::Status.eq(status))
+        .order_by_desc(outbox::Column::Id)
+        .limit(100)
+        .all(db)
+        .await?;
+    let mut counts = Vec::new();
+    for s in ["pending", "failed", "dead", "held", "sent"] {
+        counts.push((
+            s.to_owned(),
+            outbox::Entity::find()
+                .filter(outbox::Column::Status.eq(s))
+                .count(db)
+                .await?,
+        ));
+    }
+    Ok((rows, counts))
+}
+
+/// Puts a dead message back in the queue for one more round of attempts.
+pub async fn retry_outbox(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    require_admin(db, caller, "outbox.retry", now).await?;
+    let txn = db::begin_write(db).await?;
+    let changed = outbox::Entity::update_many()
+        .col_expr(outbox::Column::Status, Expr::val("pending"))
+        .col_expr(outbox::Column::Attempts, Expr::val(0))
+        .col_expr(outbox::Column::NextAttemptAt, Expr::val(now))
+        .col_expr(outbox::Column::LockedUntil, Expr::val(Option::<DateTime<Utc>>::None))
+        .filter(outbox::Column::Id.eq(id))
+        .filter(outbox::Column::Status.eq("dead"))
+        .exec(&txn)
+        .await?;
+    if changed.rows_affected == 0 {
+        return Err(ServiceError::Conflict("only a dead message can be retried".into()));
+    }
+    audit::record(
+        &txn,
+        now,
+        Entry::ok(caller.actor(), "outbox.retry").subject("outbox", id),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}

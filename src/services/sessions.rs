@@ -1,0 +1,322 @@
+//! Staff sign-in: password check, login throttling and server-side sessions.
+//!
+//! The cookie holds a random 256-bit session id; the database holds only its digest, so
+//! any instance can check it and logout or a password change ends it everywhere.
+
+use chrono::{DateTime, Duration, Utc};
+use std::sync::LazyLock;
+
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+
+use super::ServiceError;
+use super::access::Caller;
+use super::audit::{self, Actor, Entry};
+use crate::domain::input::{FieldError, FieldErrors};
+use crate::domain::password::check_new_password;
+use crate::domain::{Locale, Role};
+use crate::entities::{login_throttle, staff, web_session};
+use crate::{crypto, db};
+
+/// A session ends after this long without a request.
+pub const IDLE_TIMEOUT: Duration = Duration::hours(2);
+/// A session ends this long after sign-in, whatever happens.
+pub const ABSOLUTE_TIMEOUT: Duration = Duration::hours(12);
+/// Failed sign-ins for one account within [`THROTTLE_WINDOW`] before it must wait.
+pub const ACCOUNT_FAILURES: i32 = 5;
+/// Failed sign-ins from one address within [`THROTTLE_WINDOW`] before it must wait.
+pub const ADDRESS_FAILURES: i32 = 20;
+/// The window failures are counted in, and how long a throttled sign-in waits.
+pub const THROTTLE_WINDOW: Duration = Duration::minutes(15);
+
+/// A signed-in staff member, as every page sees them.
+#[derive(Debug, Clone)]
+pub struct StaffSession {
+    /// The staff account.
+    pub staff_id: i64,
+    /// Login email.
+    pub email: String,
+    /// Shown in the header.
+    pub display_name: String,
+    /// Admin or social worker.
+    pub role: Role,
+    /// The social worker's organization.
+    pub organization_id: Option<i64>,
+    /// The chosen language, if any.
+    pub locale: Option<Locale>,
+    /// The token every form of this session carries.
+    pub csrf_token: String,
+}
+
+impl StaffSession {
+    /// The service caller this session stands for.
+    pub fn caller(&self) -> Caller {
+        match (self.role, self.organization_id) {
+            (Role::SocialWorker, Some(organization_id)) => Caller::SocialWorker {
+                staff_id: self.staff_id,
+                organization_id,
+            },
+            _ => Caller::Admin {
+                staff_id: self.staff_id,
+            },
+        }
+    }
+}
+
+/// Why a sign-in failed.
+#[derive(Debug, thiserror::Error)]
+pub enum LoginError {
+    /// Unknown email or wrong password: the same answer for both.
+    #[error("wrong email or password")]
+    WrongCredentials,
+    /// Too many failures; try again after this many minutes.
+    #[error("too many attempts; try again in {0} minutes")]
+    Throttled(i64),
+    /// The database or hashing failed.
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+}
+
+impl From<sea_orm::DbErr> for LoginError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        LoginError::Service(e.into())
+    }
+}
+
+/// Checks email and password; on success returns a new session id for the cookie.
+pub async fn login(
+    db: &DatabaseConnection,
+    email: &str,
+    password: &str,
+    address: &str,
+    now: DateTime<Utc>,
+) -> Result<String, LoginError> {
+    let email = email.trim().to_lowercase();
+    let keys = [
+        format!("account:{}", crypto::sha256_hex(&email)),
+        format!("address:{address}"),
+    ];
+    for key in &keys {
+        if let Some(wait) = throttled(db, key, now).await? {
+            return Err(LoginError::Throttled(wait));
+        }
+    }
+    let account = staff::Entity::find()
+        .filter(staff::Column::Email.eq(&email))
+        .one(db)
+        .await?
+        .filter(|s| s.active);
+    // Verify against a real hash even for an unknown email, so timing does not tell.
+    let hash = account
+        .as_ref()
+        .map(|a| a.password_hash.clone())
+        .unwrap_or_else(|| DUMMY_HASH.clone());
+    let typed = password.to_owned();
+    let matches = tokio::task::spawn_blocking(move || crypto::verify_password(&typed, &hash))
+        .await
+        .map_err(|e| ServiceError::Internal(e.to_string()))?;
+    let Some(account) = account.filter(|_| matches) else {
+        let txn = db::begin_write(db).await?;
+        record_failure(&txn, &keys[0], ACCOUNT_FAILURES, now).await?;
+        record_failure(&txn, &keys[1], ADDRESS_FAILURES, now).await?;
+        audit::record(&txn, now, Entry::denied(Actor::Anonymous, "staff.login")).await?;
+        txn.commit().await?;
+        return Err(LoginError::WrongCredentials);
+    };
+    let session_id = crypto::random_token(32);
+    let txn = db::begin_write(db).await?;
+    login_throttle::Entity::delete_by_id(keys[0].clone()).exec(&txn).await?;
+    web_session::ActiveModel {
+        id_digest: Set(crypto::sha256_hex(&session_id)),
+        staff_id: Set(account.id),
+        csrf_token: Set(crypto::random_token(32)),
+        created_at: Set(now),
+        last_seen_at: Set(now),
+        expires_at: Set(now + ABSOLUTE_TIMEOUT),
+        revoked_at: Set(None),
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        now,
+        Entry::ok(Actor::Staff(account.id), "staff.login").organization(account.organization_id),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(session_id)
+}
+
+/// An argon2id hash of a random password nobody knows, made once per process.
+static DUMMY_HASH: LazyLock<String> =
+    LazyLock::new(|| crypto::hash_password(&crypto::random_token(16)).unwrap_or_default());
+
+async fn throttled(db: &DatabaseConnection, key: &str, now: DateTime<Utc>) -> Result<Option<i64>, sea_orm::DbErr> {
+    let row = login_throttle::Entity::find_by_id(key.to_owned()).one(db).await?;
+    Ok(row
+        .and_then(|r| r.locked_until)
+        .filter(|until| *until > now)
+        .map(|until| ((until - now).num_seconds() + 59) / 60))
+}
+
+/// Counts a failure; the `limit`-th within the window locks the key for the window.
+/// Self-expiring: a new window starts once the old one has passed.
+async fn record_failure<C: sea_orm::ConnectionTrait>(
+    txn: &C,
+    key: &str,
+    limit: i32,
+    now: DateTime<Utc>,
+) -> Result<(), sea_orm::DbErr> {
+    let existing = login_throttle::Entity::find_by_id(key.to_owned()).one(txn).await?;
+    let (failures, window_started_at) = match existing {
+        Some(r) if r.window_started_at + THROTTLE_WINDOW > now => (r.failures + 1, r.window_started_at),
+        _ => (1, now),
+    };
+    let locked_until = (failures >= limit).then_some(now + THROTTLE_WINDOW);
+    let row = login_throttle::ActiveModel {
+        throttle_key: Set(key.to_owned()),
+        failures: Set(failures),
+        window_started_at: Set(window_started_at),
+        locked_until: Set(locked_until),
+    };
+    login_throttle::Entity::insert(row)
+        .on_conflict(
+            sea_orm::sea_query::OnConflict::column(login_throttle::Column::ThrottleKey)
+                .update_columns([
+                    login_throttle::Column::Failures,
+                    login_throttle::Column::WindowStartedAt,
+                    login_throttle::Column::LockedUntil,
+                ])
+                .to_owned(),
+        )
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+/// The session for a cookie's id, if it is live; refreshes its idle timer now and then.
+pub async fn authenticate(
+    db: &DatabaseConnection,
+    session_id: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<StaffSession>, ServiceError> {
+    if session_id.len() != 64 {
+        return Ok(None);
+    }
+    let digest = crypto::sha256_hex(session_id);
+    let Some(session) = web_session::Entity::find_by_id(digest.clone()).one(db).await? else {
+        return Ok(None);
+    };
+    if session.revoked_at.is_some() || session.expires_at <= now || session.last_seen_at + IDLE_TIMEOUT <= now {
+        return Ok(None);
+    }
+    let Some(account) = staff::Entity::find_by_id(session.staff_id)
+        .one(db)
+        .await?
+        .filter(|s| s.active)
+    else {
+        return Ok(None);
+    };
+    // One write a minute at most, so that reading pages stays cheap.
+    if now - session.last_seen_at > Duration::minutes(1) {
+        web_session::Entity::update_many()
+            .col_expr(web_session::Column::LastSeenAt, Expr::val(now))
+            .filter(web_session::Column::IdDigest.eq(digest))
+            .exec(db)
+            .await?;
+    }
+    Ok(Some(StaffSession {
+        staff_id: account.id,
+        email: account.email,
+        display_name: account.display_name,
+        role: account
+            .role
+            .parse()
+            .map_err(|e: crate::domain::UnknownVariant| ServiceError::Internal(e.to_string()))?,
+        organization_id: account.organization_id,
+        locale: account.locale.as_deref().and_then(|l| l.parse().ok()),
+        csrf_token: session.csrf_token,
+    }))
+}
+
+/// Ends the session with this cookie id.
+pub async fn logout(db: &DatabaseConnection, session_id: &str, now: DateTime<Utc>) -> Result<(), ServiceError> {
+    web_session::Entity::update_many()
+        .col_expr(web_session::Column::RevokedAt, Expr::val(now))
+        .filter(web_session::Column::IdDigest.eq(crypto::sha256_hex(session_id)))
+        .filter(web_session::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Changes a staff member's password and ends all their sessions; returns a fresh one.
+pub async fn change_password(
+    db: &DatabaseConnection,
+    staff_id: i64,
+    current: &str,
+    new: &str,
+    now: DateTime<Utc>,
+) -> Result<String, ServiceError> {
+    let account = staff::Entity::find_by_id(staff_id)
+        .one(db)
+        .await?
+        .ok_or(ServiceError::NotFound("staff"))?;
+    let (typed, hash) = (current.to_owned(), account.password_hash.clone());
+    let matches = tokio::task::spawn_blocking(move || crypto::verify_password(&typed, &hash))
+        .await
+        .map_err(|e| ServiceError::Internal(e.to_string()))?;
+    let mut errors = FieldErrors::default();
+    if !matches {
+        errors.push("current_password", FieldError::WrongPassword);
+    }
+    if let Err(e) = check_new_password(new) {
+        errors.push("new_password", FieldError::WeakPassword(e));
+    }
+    if !errors.is_empty() {
+        return Err(ServiceError::Validation(errors));
+    }
+    let new_owned = new.to_owned();
+    let new_hash = tokio::task::spawn_blocking(move || crypto::hash_password(&new_owned))
+        .await
+        .map_err(|e| ServiceError::Internal(e.to_string()))?
+        .map_err(|e| ServiceError::Internal(e.to_string()))?;
+    let session_id = crypto::random_token(32);
+    let txn = db::begin_write(db).await?;
+    staff::Entity::update_many()
+        .col_expr(staff::Column::PasswordHash, Expr::val(new_hash))
+        .col_expr(staff::Column::PasswordChangedAt, Expr::val(now))
+        .filter(staff::Column::Id.eq(staff_id))
+        .exec(&txn)
+        .await?;
+    web_session::Entity::update_many()
+        .col_expr(web_session::Column::RevokedAt, Expr::val(now))
+        .filter(web_session::Column::StaffId.eq(staff_id))
+        .filter(web_session::Column::RevokedAt.is_null())
+        .exec(&txn)
+        .await?;
+    web_session::ActiveModel {
+        id_digest: Set(crypto::sha256_hex(&session_id)),
+        staff_id: Set(staff_id),
+        csrf_token: Set(crypto::random_token(32)),
+        created_at: Set(now),
+        last_seen_at: Set(now),
+        expires_at: Set(now + ABSOLUTE_TIMEOUT),
+        revoked_at: Set(None),
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(&txn, now, Entry::ok(Actor::Staff(staff_id), "staff.password_change")).await?;
+    txn.commit().await?;
+    Ok(session_id)
+}
+
+/// Remembers a staff member's language.
+pub async fn set_locale(db: &DatabaseConnection, staff_id: i64, locale: Locale) -> Result<(), ServiceError> {
+    staff::Entity::update_many()
+        .col_expr(staff::Column::Locale, Expr::val(locale.as_str()))
+        .filter(staff::Column::Id.eq(staff_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}

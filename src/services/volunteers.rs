@@ -1,0 +1,301 @@
+//! Volunteers and their hours: logged by a social worker, confirmed, and counted — including
+//! the hours given by people who were once helped (受助者助人).
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set};
+
+use super::ServiceError;
+use super::access::{Caller, OrgScope};
+use super::audit::{self, Entry};
+use crate::db;
+use crate::domain::input::{self, FieldError, FieldErrors};
+use crate::entities::{beneficiary, volunteer, volunteer_hour};
+
+/// A volunteer with their confirmed balance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VolunteerRow {
+    /// Id.
+    pub id: i64,
+    /// The name they go by.
+    pub display_name: String,
+    /// The beneficiary code they once had, if they were helped before.
+    pub former_beneficiary_code: Option<String>,
+    /// Confirmed hours, in tenths.
+    pub confirmed_tenths: i64,
+    /// Logged hours awaiting confirmation, in tenths.
+    pub pending_tenths: i64,
+}
+
+/// Hours waiting for confirmation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingHours {
+    /// The hours row.
+    pub id: i64,
+    /// Who.
+    pub volunteer_name: String,
+    /// What they did.
+    pub activity: String,
+    /// When.
+    pub served_on: NaiveDate,
+    /// How long, in tenths of an hour.
+    pub tenths: i32,
+}
+
+/// The volunteers of the caller's organization (all for the office) and hours to confirm.
+pub async fn overview(
+    db: &DatabaseConnection,
+    caller: &Caller,
+) -> Result<(Vec<VolunteerRow>, Vec<PendingHours>), ServiceError> {
+    let mut query = volunteer::Entity::find().order_by_asc(volunteer::Column::DisplayName);
+    match caller.org_scope() {
+        OrgScope::All => {}
+        OrgScope::Only(org) => query = query.filter(volunteer::Column::OrganizationId.eq(org)),
+        OrgScope::NoneOf => return Err(ServiceError::Forbidden),
+    }
+    let volunteers = query.all(db).await?;
+    let ids: Vec<i64> = volunteers.iter().map(|v| v.id).collect();
+    let hours = volunteer_hour::Entity::find()
+        .filter(volunteer_hour::Column::VolunteerId.is_in(ids))
+        .all(db)
+        .await?;
+    let mut rows = Vec::new();
+    let mut pending = Vec::new();
+    for v in &volunteers {
+        let mine = hours.iter().filter(|h| h.volunteer_id == v.id);
+        let sum = |status: &str| {
+            mine.clone()
+                .filter(|h| h.status == status)
+                .map(|h| i64::from(h.tenths))
+                .sum()
+        };
+        let code = match v.former_beneficiary_id {
+            Some(id) => beneficiary::Entity::find_by_id(id).one(db).await?.map(|b| b.code),
+            None => None,
+        };
+        rows.push(VolunteerRow {
+            id: v.id,
+            display_name: v.display_name.clone(),
+            former_beneficiary_code: code,
+            confirmed_tenths: sum("confirmed"),
+            pending_tenths: sum("logged"),
+        });
+        pending.extend(
+            hours
+                .iter()
+                .filter(|h| h.volunteer_id == v.id && h.status == "logged")
+                .map(|h| PendingHours {
+                    id: h.id,
+                    volunteer_name: v.display_name.clone(),
+                    activity: h.activity.clone(),
+                    served_on: h.served_on,
+                    tenths: h.tenths,
+                }),
+        );
+    }
+    Ok((rows, pending))
+}
+
+/// Adds a volunteer to the caller's organization, optionally linked to the beneficiary
+/// record (by code) they came from.
+pub async fn add_volunteer(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    display_name: &str,
+    former_code: &str,
+    now: DateTime<Utc>,
+) -> Result<i64, ServiceError> {
+    let Some(organization_id) = caller.organization_id() else {
+        return Err(ServiceError::Forbidden);
+    };
+    let mut errors = FieldErrors::default();
+    let name = errors.check("display_name", input::text(display_name, 1, 50));
+    let txn = db::begin_write(db).await?;
+    let former = match former_code.trim() {
+        "" => None,
+        code => {
+            let found = beneficiary::Entity::find()
+                .filter(beneficiary::Column::Code.eq(code.to_uppercase()))
+                .filter(beneficiary::Column::OrganizationId.eq(organization_id))
+                .one(&txn)
+                .await?;
+            if found.is_none() {
+                errors.push("former_code", FieldError::UnknownChoice);
+            }
+            found.map(|b| b.id)
+        }
+    };
+    let Some(name) = name.filter(|_| errors.is_empty()) else {
+        return Err(ServiceError::Validation(errors));
+    };
+    let row = volunteer::ActiveModel {
+        organization_id: Set(organization_id),
+        display_name: Set(name),
+        contact_id: Set(None),
+        former_beneficiary_id: Set(former),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        now,
+        Entry::ok(caller.actor(), "volunteer.add")
+            .subject("volunteer", row.id)
+            .organization(Some(organization_id)),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(row.id)
+}
+
+/// Logs hours for a volunteer of the caller's organization; they await confirmation.
+pub async fn log_hours(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    volunteer_id: i64,
+    activity: &str,
+    hours: &str,
+    served_on: &str,
+    now: DateTime<Utc>,
+) -> Result<i64, ServiceError> {
+    let Some(staff_id) = caller.staff_id() else {
+        return Err(ServiceError::Forbidden);
+    };
+    let mut errors = FieldErrors::default();
+    let activity = errors.check("activity", input::public_text(activity, 2, 200));
+    let tenths = errors.check("hours", parse_tenths(hours));
+    let served_on = errors.check("served_on", parse_past_date(served_on, now));
+    let (Some(activity), Some(tenths), Some(served_on)) = (activity, tenths, served_on) else {
+        return Err(ServiceError::Validation(errors));
+    };
+    let txn = db::begin_write(db).await?;
+    let found = volunteer::Entity::find_by_id(volunteer_id).one(&txn).await?;
+    let Some(v) = found.filter(|v| caller.org_scope().allows(v.organization_id)) else {
+        audit::record(
+            &txn,
+            now,
+            Entry::denied(caller.actor(), "hours.log").subject("volunteer", volunteer_id),
+        )
+        .await?;
+        txn.commit().await?;
+        return Err(ServiceError::NotFound("volunteer"));
+    };
+    let row = volunteer_hour::ActiveModel {
+        volunteer_id: Set(v.id),
+        need_id: Set(None),
+        activity: Set(activity),
+        tenths: Set(tenths),
+        served_on: Set(served_on),
+        status: Set("logged".into()),
+        logged_by: Set(staff_id),
+        confirmed_by: Set(None),
+        confirmed_at: Set(None),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        now,
+        Entry::ok(caller.actor(), "hours.log")
+            .subject("volunteer_hours", row.id)
+            .organization(Some(v.organization_id)),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(row.id)
+}
+
+/// Confirms logged hours of a volunteer of the caller's organization.
+pub async fn confirm_hours(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    hours_id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    let Some(staff_id) = caller.staff_id() else {
+        return Err(ServiceError::Forbidden);
+    };
+    let txn = db::begin_write(db).await?;
+    let row = volunteer_hour::Entity::find_by_id(hours_id).one(&txn).await?;
+    let owner = match &row {
+        Some(h) => volunteer::Entity::find_by_id(h.volunteer_id).one(&txn).await?,
+        None => None,
+    };
+    let Some(v) = owner.filter(|v| caller.org_scope().allows(v.organization_id)) else {
+        audit::record(
+            &txn,
+            now,
+            Entry::denied(caller.actor(), "hours.confirm").subject("volunteer_hours", hours_id),
+        )
+        .await?;
+        txn.commit().await?;
+        return Err(ServiceError::NotFound("hours"));
+    };
+    let changed = volunteer_hour::Entity::update_many()
+        .col_expr(volunteer_hour::Column::Status, Expr::val("confirmed"))
+        .col_expr(volunteer_hour::Column::ConfirmedBy, Expr::val(staff_id))
+        .col_expr(volunteer_hour::Column::ConfirmedAt, Expr::val(now))
+        .filter(volunteer_hour::Column::Id.eq(hours_id))
+        .filter(volunteer_hour::Column::Status.eq("logged"))
+        .exec(&txn)
+        .await?;
+    if changed.rows_affected != 1 {
+        return Err(ServiceError::Conflict("these hours are confirmed already".into()));
+    }
+    audit::record(
+        &txn,
+        now,
+        Entry::ok(caller.actor(), "hours.confirm")
+            .subject("volunteer_hours", hours_id)
+            .organization(Some(v.organization_id)),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Hours as typed ("2", "1.5") into tenths, 0.1 to 24.
+fn parse_tenths(raw: &str) -> Result<i32, FieldError> {
+    let value = raw.trim();
+    if value.is_empty() {
+        return Err(FieldError::Required);
+    }
+    let hours: f64 = value.parse().map_err(|_| FieldError::NotANumber)?;
+    let tenths = (hours * 10.0).round();
+    if (1.0..=240.0).contains(&tenths) {
+        Ok(tenths as i32)
+    } else {
+        Err(FieldError::OutOfRange { min: 0, max: 24 })
+    }
+}
+
+fn parse_past_date(raw: &str, now: DateTime<Utc>) -> Result<NaiveDate, FieldError> {
+    let value = raw.trim();
+    if value.is_empty() {
+        return Ok(crate::domain::time::local_date(now));
+    }
+    let date = NaiveDate::parse_from_str(value, "%Y-%m-%d").map_err(|_| FieldError::NotADate)?;
+    if date > crate::domain::time::local_date(now) {
+        Err(FieldError::DateInFuture)
+    } else {
+        Ok(date)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hours_are_parsed_in_tenths() {
+        assert_eq!(parse_tenths("1.5"), Ok(15));
+        assert_eq!(parse_tenths("2"), Ok(20));
+        assert_eq!(parse_tenths("0"), Err(FieldError::OutOfRange { min: 0, max: 24 }));
+        assert_eq!(parse_tenths("25"), Err(FieldError::OutOfRange { min: 0, max: 24 }));
+        assert_eq!(parse_tenths("two"), Err(FieldError::NotANumber));
+    }
+}

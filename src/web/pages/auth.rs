@@ -1,0 +1,211 @@
+//! Sign in, sign out, language and password.
+
+use std::net::SocketAddr;
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use serde::Deserialize;
+
+use super::{Chrome, render, service_error_page};
+use crate::AppState;
+use crate::crypto;
+use crate::domain::Locale;
+use crate::i18n::Tr;
+use crate::services::ServiceError;
+use crate::services::sessions::{self, LoginError};
+use crate::web::session::{LOGIN_CSRF_COOKIE, PageLang, Staff, session_cookie, session_cookie_name};
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    c: Chrome,
+    email: String,
+    error: String,
+}
+
+fn login_page(t: Tr, csrf: String, email: String, error: String) -> LoginPage {
+    let c = Chrome {
+        t,
+        user: None,
+        is_admin: false,
+        csrf,
+        title: t.get("login.title").to_owned(),
+    };
+    LoginPage { c, email, error }
+}
+
+/// `GET /login`: the form, with a fresh double-submit CSRF cookie.
+pub async fn login_form(PageLang(t): PageLang, jar: CookieJar) -> Response {
+    let token = crypto::random_token(16);
+    let mut cookie = Cookie::new(LOGIN_CSRF_COOKIE, token.clone());
+    cookie.set_http_only(true);
+    cookie.set_same_site(SameSite::Strict);
+    cookie.set_path("/login");
+    (
+        jar.add(cookie),
+        render(StatusCode::OK, login_page(t, token, String::new(), String::new())),
+    )
+        .into_response()
+}
+
+/// The login form's fields.
+#[derive(Deserialize)]
+pub struct LoginForm {
+    email: String,
+    password: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+/// `POST /login`: 303 to the dashboard with a new session, or the form again.
+pub async fn login(
+    State(state): State<AppState>,
+    PageLang(t): PageLang,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    jar: CookieJar,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    match sessions::login(
+        &state.db,
+        &form.email,
+        &form.password,
+        &addr.ip().to_string(),
+        chrono::Utc::now(),
+    )
+    .await
+    {
+        Ok(session_id) => {
+            let jar = jar
+                .remove(Cookie::build(LOGIN_CSRF_COOKIE).path("/login"))
+                .add(session_cookie(&state, session_id));
+            (jar, Redirect::to("/")).into_response()
+        }
+        Err(LoginError::WrongCredentials) => {
+            let page = login_page(t, form.csrf, form.email, t.get("login.wrong").to_owned());
+            render(StatusCode::UNAUTHORIZED, page)
+        }
+        Err(LoginError::Throttled(minutes)) => {
+            let message = t.fill("login.throttled", &[("minutes", &minutes.to_string())]);
+            let mut response = render(
+                StatusCode::TOO_MANY_REQUESTS,
+                login_page(t, form.csrf, form.email, message),
+            );
+            if let Ok(v) = HeaderValue::from_str(&(minutes * 60).to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            response
+        }
+        Err(LoginError::Service(e)) => service_error_page(t, &e),
+    }
+}
+
+/// `POST /logout`: ends the session on the server and clears the cookie.
+pub async fn logout(State(state): State<AppState>, jar: CookieJar) -> Response {
+    if let Some(cookie) = jar.get(session_cookie_name(&state))
+        && let Err(e) = sessions::logout(&state.db, cookie.value(), chrono::Utc::now()).await
+    {
+        tracing::error!(error = %e, "logout failed");
+    }
+    let jar = jar.remove(Cookie::build(session_cookie_name(&state)).path("/"));
+    (jar, Redirect::to("/login")).into_response()
+}
+
+/// The language form.
+#[derive(Deserialize)]
+pub struct LanguageForm {
+    lang: String,
+}
+
+/// `POST /settings/language`: remembers the user's language.
+pub async fn set_language(State(state): State<AppState>, staff: Staff, Form(form): Form<LanguageForm>) -> Response {
+    let Ok(locale) = form.lang.parse::<Locale>() else {
+        return Redirect::to("/").into_response();
+    };
+    match sessions::set_locale(&state.db, staff.session.staff_id, locale).await {
+        Ok(()) => Redirect::to("/").into_response(),
+        Err(e) => service_error_page(staff.t, &e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "password.html")]
+struct PasswordPage {
+    c: Chrome,
+    error_current: String,
+    error_new: String,
+    done: bool,
+}
+
+/// `GET /settings/password`.
+pub async fn password_form(staff: Staff) -> Response {
+    let c = Chrome::new(staff.t, &staff.session, "password.title");
+    render(
+        StatusCode::OK,
+        PasswordPage {
+            c,
+            error_current: String::new(),
+            error_new: String::new(),
+            done: false,
+        },
+    )
+}
+
+/// The password form.
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    current_password: String,
+    new_password: String,
+}
+
+/// `POST /settings/password`: changes it and ends every other session.
+pub async fn change_password(
+    State(state): State<AppState>,
+    staff: Staff,
+    jar: CookieJar,
+    Form(form): Form<PasswordForm>,
+) -> Response {
+    let t = staff.t;
+    match sessions::change_password(
+        &state.db,
+        staff.session.staff_id,
+        &form.current_password,
+        &form.new_password,
+        chrono::Utc::now(),
+    )
+    .await
+    {
+        Ok(session_id) => {
+            let mut session = staff.session.clone();
+            // The new session has a new CSRF token; the page shows no form that needs it.
+            session.csrf_token = String::new();
+            let c = Chrome::new(t, &session, "password.title");
+            let page = PasswordPage {
+                c,
+                error_current: String::new(),
+                error_new: String::new(),
+                done: true,
+            };
+            (
+                jar.add(session_cookie(&state, session_id)),
+                render(StatusCode::OK, page),
+            )
+                .into_response()
+        }
+        Err(ServiceError::Validation(errors)) => {
+            let c = Chrome::new(t, &staff.session, "password.title");
+            let message = |f: &str| errors.get(f).map(|e| e.message(t.0)).unwrap_or_default();
+            let page = PasswordPage {
+                c,
+                error_current: message("current_password"),
+                error_new: message("new_password"),
+                done: false,
+            };
+            render(StatusCode::UNPROCESSABLE_ENTITY, page)
+        }
+        Err(e) => service_error_page(t, &e),
+    }
+}

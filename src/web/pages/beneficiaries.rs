@@ -1,0 +1,301 @@
+//! Beneficiaries: the list with search by code, registration, and the record page.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use super::views::local_time;
+use super::{Chrome, Field, Options, enum_options, field, render, service_error_page};
+use crate::AppState;
+use crate::domain::input::FieldErrors;
+use crate::domain::{BeneficiaryGroup, Locale};
+use crate::services::beneficiaries::{self, BeneficiaryInput};
+use crate::services::{ServiceError, organizations};
+use crate::web::session::Staff;
+
+#[derive(Template)]
+#[template(path = "beneficiaries.html")]
+struct ListPage {
+    c: Chrome,
+    q: String,
+    rows: Vec<(i64, String, String, String, String)>,
+}
+
+/// The search box.
+#[derive(Debug, Default, Deserialize)]
+pub struct Search {
+    #[serde(default)]
+    q: String,
+}
+
+/// `GET /beneficiaries`: the organization's beneficiaries by code.
+pub async fn list(State(state): State<AppState>, staff: Staff, Query(search): Query<Search>) -> Response {
+    let t = staff.t;
+    match beneficiaries::list(&state.db, &staff.session.caller(), &search.q).await {
+        Ok(list) => {
+            let rows = list
+                .iter()
+                .map(|b| {
+                    let community = if t.0 == Locale::En {
+                        b.community.1.clone()
+                    } else {
+                        b.community.0.clone()
+                    };
+                    (
+                        b.id,
+                        b.code.clone(),
+                        b.group.label(t.0).to_owned(),
+                        community,
+                        local_time(b.created_at),
+                    )
+                })
+                .collect();
+            render(
+                StatusCode::OK,
+                ListPage {
+                    c: Chrome::new(t, &staff.session, "beneficiaries.title"),
+                    q: search.q,
+                    rows,
+                },
+            )
+        }
+        Err(e) => service_error_page(t, &e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "beneficiary_form.html")]
+struct FormPage {
+    c: Chrome,
+    communities: Options,
+    groups: Options,
+    locales: Options,
+    community_error: String,
+    group_error: String,
+    full_name: Field,
+    phone: Field,
+    address: Field,
+    notes: Field,
+    notify_email: Field,
+    consent_checked: bool,
+    consent_error: String,
+}
+
+/// The registration form's fields (DESIGN.md names).
+#[derive(Debug, Default, Deserialize)]
+pub struct BeneficiaryForm {
+    #[serde(default)]
+    community_id: String,
+    #[serde(default)]
+    group: String,
+    #[serde(default)]
+    full_name: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    address: String,
+    #[serde(default)]
+    notes: String,
+    #[serde(default)]
+    notify_email: String,
+    #[serde(default)]
+    notify_consent: String,
+    #[serde(default)]
+    locale: String,
+}
+
+impl BeneficiaryForm {
+    fn consent(&self) -> bool {
+        matches!(self.notify_consent.as_str(), "on" | "yes" | "true" | "1")
+    }
+}
+
+async fn form_page(
+    state: &AppState,
+    staff: &Staff,
+    form: &BeneficiaryForm,
+    errors: &FieldErrors,
+    status: StatusCode,
+) -> Response {
+    let t = staff.t;
+    let communities = match organizations::communities(&state.db).await {
+        Ok(list) => list,
+        Err(e) => return service_error_page(t, &e),
+    };
+    let mut community_options: Options = communities
+        .iter()
+        .map(|c| {
+            let label = if t.0 == Locale::En {
+                format!("{} ({})", c.name_en, c.subdistrict_en)
+            } else {
+                format!("{}（{}）", c.name, c.subdistrict)
+            };
+            (c.id.to_string(), label, c.id.to_string() == form.community_id)
+        })
+        .collect();
+    community_options.insert(
+        0,
+        (
+            String::new(),
+            t.get("form.choose").to_owned(),
+            form.community_id.is_empty(),
+        ),
+    );
+    let mut groups = enum_options(
+        BeneficiaryGroup::ALL,
+        BeneficiaryGroup::as_str,
+        BeneficiaryGroup::label,
+        t,
+        &form.group,
+    );
+    groups.insert(
+        0,
+        (String::new(), t.get("form.choose").to_owned(), form.group.is_empty()),
+    );
+    let locale = if form.locale.is_empty() {
+        "zh-CN"
+    } else {
+        form.locale.as_str()
+    };
+    let locales = vec![
+        ("zh-CN".to_owned(), t.get("lang.zh").to_owned(), locale == "zh-CN"),
+        ("en".to_owned(), t.get("lang.en").to_owned(), locale == "en"),
+    ];
+    let message = |name: &str| errors.get(name).map(|e| e.message(t.0)).unwrap_or_default();
+    render(
+        status,
+        FormPage {
+            c: Chrome::new(t, &staff.session, "beneficiary.new"),
+            communities: community_options,
+            groups,
+            locales,
+            community_error: message("community_id"),
+            group_error: message("group"),
+            full_name: field(t, "full_name", &form.full_name, errors),
+            phone: field(t, "phone", &form.phone, errors),
+            address: field(t, "address", &form.address, errors),
+            notes: field(t, "notes", &form.notes, errors),
+            notify_email: field(t, "notify_email", &form.notify_email, errors),
+            consent_checked: form.consent(),
+            consent_error: message("notify_consent"),
+        },
+    )
+}
+
+/// `GET /beneficiaries/new`.
+pub async fn new_form(State(state): State<AppState>, staff: Staff) -> Response {
+    if staff.session.organization_id.is_none() {
+        return super::error_page(staff.t, StatusCode::FORBIDDEN, "beneficiary.workers_only");
+    }
+    form_page(
+        &state,
+        &staff,
+        &BeneficiaryForm::default(),
+        &FieldErrors::default(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// `POST /beneficiaries`: 303 to the new record, or the form again with values kept (422).
+pub async fn create(State(state): State<AppState>, staff: Staff, Form(form): Form<BeneficiaryForm>) -> Response {
+    let input = BeneficiaryInput {
+        community_id: form.community_id.clone(),
+        group: form.group.clone(),
+        full_name: form.full_name.clone(),
+        phone: form.phone.clone(),
+        address: form.address.clone(),
+        notes: form.notes.clone(),
+        notify_email: form.notify_email.clone(),
+        notify_consent: form.consent(),
+        locale: form.locale.clone(),
+    };
+    match beneficiaries::register(
+        &state.db,
+        &state.config.secret_key,
+        &staff.session.caller(),
+        &input,
+        chrono::Utc::now(),
+    )
+    .await
+    {
+        Ok(registered) => {
+            let warn = if registered.possible_duplicate {
+                "?duplicate=1"
+            } else {
+                ""
+            };
+            Redirect::to(&format!("/beneficiaries/{}{warn}", registered.id)).into_response()
+        }
+        Err(ServiceError::Validation(errors)) => {
+            form_page(&state, &staff, &form, &errors, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(ServiceError::Forbidden) => super::error_page(staff.t, StatusCode::FORBIDDEN, "beneficiary.workers_only"),
+        Err(e) => service_error_page(staff.t, &e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "beneficiary_show.html")]
+struct ShowPage {
+    c: Chrome,
+    code: String,
+    group: String,
+    community: String,
+    has_contact: bool,
+    duplicate: bool,
+    full_name: String,
+    phone: String,
+    address: String,
+    notes: String,
+}
+
+/// `?duplicate=1` after registering someone whose phone another organization has.
+#[derive(Debug, Default, Deserialize)]
+pub struct ShowQuery {
+    #[serde(default)]
+    duplicate: String,
+}
+
+/// `GET /beneficiaries/{id}`: the record with its private part (audited on every view).
+pub async fn show(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i64>,
+    Query(q): Query<ShowQuery>,
+) -> Response {
+    let t = staff.t;
+    match beneficiaries::view(
+        &state.db,
+        &state.config.secret_key,
+        &staff.session.caller(),
+        id,
+        chrono::Utc::now(),
+    )
+    .await
+    {
+        Ok((summary, private)) => render(
+            StatusCode::OK,
+            ShowPage {
+                c: Chrome::new(t, &staff.session, "beneficiary.title"),
+                code: summary.code,
+                group: summary.group.label(t.0).to_owned(),
+                community: if t.0 == Locale::En {
+                    summary.community.1
+                } else {
+                    summary.community.0
+                },
+                has_contact: summary.has_contact,
+                duplicate: q.duplicate == "1",
+                full_name: private.full_name,
+                phone: private.phone,
+                address: private.address,
+                notes: private.notes,
+            },
+        ),
+        Err(e) => service_error_page(t, &e),
+    }
+}

@@ -1,0 +1,40 @@
+//! The dashboard.
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+
+use super::views::{ClaimItem, NeedItem};
+use super::{Chrome, render, service_error_page};
+use crate::AppState;
+use crate::services::dashboard;
+use crate::web::session::Staff;
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct DashboardPage {
+    c: Chrome,
+    open_needs: Vec<NeedItem>,
+    to_confirm: Vec<ClaimItem>,
+    overdue: Vec<ClaimItem>,
+    near_deadline: Vec<NeedItem>,
+}
+
+/// `GET /`: what needs attention.
+pub async fn show(State(state): State<AppState>, staff: Staff) -> Response {
+    let t = staff.t;
+    match dashboard::dashboard(&state.db, &staff.session.caller(), chrono::Utc::now()).await {
+        Ok(d) => render(
+            StatusCode::OK,
+            DashboardPage {
+                c: Chrome::new(t, &staff.session, "dashboard.title"),
+                open_needs: d.open_needs.iter().map(|n| NeedItem::new(t, n)).collect(),
+                to_confirm: d.to_confirm.iter().map(|c| ClaimItem::new(t, c)).collect(),
+                overdue: d.overdue.iter().map(|c| ClaimItem::new(t, c)).collect(),
+                near_deadline: d.near_deadline.iter().map(|n| NeedItem::new(t, n)).collect(),
+            },
+        ),
+        Err(e) => service_error_page(t, &e),
+    }
+}

@@ -1,0 +1,210 @@
+//! Server-rendered pages for social workers and the office (askama; no JavaScript).
+//! A handler parses the form, calls one service, and renders a template.
+
+mod admin;
+mod auth;
+mod beneficiaries;
+mod dashboard;
+mod needs;
+mod views;
+mod volunteers;
+
+use askama::Template;
+use axum::Router;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+
+use crate::AppState;
+use crate::domain::input::FieldErrors;
+use crate::i18n::Tr;
+use crate::services::ServiceError;
+use crate::services::sessions::StaffSession;
+
+/// Every page route.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(dashboard::show))
+        .route("/login", get(auth::login_form).post(auth::login))
+        .route("/logout", post(auth::logout))
+        .route("/settings/language", post(auth::set_language))
+        .route(
+            "/settings/password",
+            get(auth::password_form).post(auth::change_password),
+        )
+        .route("/needs", get(needs::board).post(needs::create))
+        .route("/needs/new", get(needs::new_form))
+        .route("/needs/{id}", get(needs::show))
+        .route("/needs/{id}/cancel", post(needs::cancel))
+        .route("/needs/{id}/claims/{claim_id}/confirm", post(needs::confirm))
+        .route("/needs/{id}/claims/{claim_id}/dispute", post(needs::dispute))
+        .route("/beneficiaries", get(beneficiaries::list).post(beneficiaries::create))
+        .route("/beneficiaries/new", get(beneficiaries::new_form))
+        .route("/beneficiaries/{id}", get(beneficiaries::show))
+        .route("/volunteers", get(volunteers::list).post(volunteers::create))
+        .route("/volunteers/{id}/hours", post(volunteers::log_hours))
+        .route("/hours/{id}/confirm", post(volunteers::confirm_hours))
+        .route("/admin/organizations", get(admin::organizations))
+        .route("/admin/organizations/{id}/status", post(admin::organization_status))
+        .route("/admin/merchants", get(admin::merchants))
+        .route("/admin/merchants/{id}/status", post(admin::merchant_status))
+        .route("/admin/merchants/{id}/link-code", post(admin::link_code))
+        .route("/admin/tokens", get(admin::tokens).post(admin::issue_token))
+        .route("/admin/tokens/{id}/revoke", post(admin::revoke_token))
+        .route("/admin/audit", get(admin::audit))
+        .route("/admin/outbox", get(admin::outbox))
+        .route("/admin/outbox/{id}/retry", post(admin::retry_outbox))
+        .route("/static/app.css", get(stylesheet))
+        .with_state(state)
+}
+
+async fn stylesheet() -> Response {
+    let mut response = include_str!("../../../static/app.css").into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/css; charset=utf-8"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
+    response
+}
+
+/// What the layout needs on every page.
+pub struct Chrome {
+    /// Translations.
+    pub t: Tr,
+    /// The signed-in user's display name, if any.
+    pub user: Option<String>,
+    /// True for office staff (shows the office menu).
+    pub is_admin: bool,
+    /// The session's CSRF token for forms.
+    pub csrf: String,
+    /// The page title key.
+    pub title: String,
+}
+
+impl Chrome {
+    /// The chrome of a signed-in page.
+    pub fn new(t: Tr, session: &StaffSession, title_key: &str) -> Self {
+        Chrome {
+            t,
+            user: Some(session.display_name.clone()),
+            is_admin: session.role == crate::domain::Role::Admin,
+            csrf: session.csrf_token.clone(),
+            title: t.get(title_key).to_owned(),
+        }
+    }
+}
+
+/// Renders a template with a status code.
+pub fn render(status: StatusCode, page: impl Template) -> Response {
+    match page.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed to render");
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    c: Chrome,
+    message: String,
+}
+
+/// A plain error page with the message of `key`.
+pub fn error_page(t: Tr, status: StatusCode, key: &str) -> Response {
+    let c = Chrome {
+        t,
+        user: None,
+        is_admin: false,
+        csrf: String::new(),
+        title: t.get("error.title").to_owned(),
+    };
+    render(
+        status,
+        ErrorPage {
+            c,
+            message: t.get(key).to_owned(),
+        },
+    )
+}
+
+/// Maps a service error to a page: 404 for not found, 403, 409 conflicts, or a generic 500.
+pub fn service_error_page(t: Tr, e: &ServiceError) -> Response {
+    match e {
+        ServiceError::NotFound(_) => error_page(t, StatusCode::NOT_FOUND, "error.not_found"),
+        ServiceError::Forbidden => error_page(t, StatusCode::FORBIDDEN, "error.forbidden"),
+        ServiceError::Db(_) | ServiceError::Internal(_) => {
+            tracing::error!(error = %e, "page request failed");
+            error_page(t, StatusCode::INTERNAL_SERVER_ERROR, "error.internal")
+        }
+        _ => error_page(t, StatusCode::CONFLICT, "error.conflict"),
+    }
+}
+
+/// A form field's value and its error message, for re-showing a form.
+#[derive(Debug, Clone, Default)]
+pub struct Field {
+    /// What the user typed.
+    pub value: String,
+    /// The error next to it, in the user's language; empty when fine.
+    pub error: String,
+}
+
+/// Builds the [`Field`] of `name` from what was typed and the form's errors.
+pub fn field(t: Tr, name: &str, value: &str, errors: &FieldErrors) -> Field {
+    Field {
+        value: value.to_owned(),
+        error: errors.get(name).map(|e| e.message(t.0)).unwrap_or_default(),
+    }
+}
+
+/// Options of a `<select>`: (value, label, selected).
+pub type Options = Vec<(String, String, bool)>;
+
+/// The options of an enum stored as text, labelled in `t`'s language.
+pub fn enum_options<E: Copy>(
+    all: &[E],
+    as_str: fn(E) -> &'static str,
+    label: fn(E, crate::domain::Locale) -> &'static str,
+    t: Tr,
+    selected: &str,
+) -> Options {
+    all.iter()
+        .map(|e| (as_str(*e).to_owned(), label(*e, t.0).to_owned(), as_str(*e) == selected))
+        .collect()
+}
+
+/// Adds the security headers every page carries (and `no-store` for signed-in pages).
+pub async fn security_headers(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let is_static = req.uri().path().starts_with("/static/");
+    let https = crate::web::session::is_https(&state);
+    let mut response = next.run(req).await;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; script-src 'none'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+        ),
+    );
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    if !is_static {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if https {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
+    response
+}

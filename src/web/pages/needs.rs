@@ -1,0 +1,395 @@
+//! The needs board, posting a need, and a need's page with its claims.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use super::views::{ClaimItem, NeedItem, local_time};
+use super::{Chrome, Field, Options, enum_options, field, render, service_error_page};
+use crate::AppState;
+use crate::domain::input::FieldErrors;
+use crate::domain::need_input::NeedInput;
+use crate::domain::time::local_date;
+use crate::domain::{Category, Locale, NeedStatus, Urgency};
+use crate::i18n::Tr;
+use crate::services::claims::{self, Confirmation};
+use crate::services::needs::{self, NeedFilter};
+use crate::services::{ServiceError, audit, beneficiaries, organizations};
+use crate::web::session::Staff;
+
+#[derive(Template)]
+#[template(path = "needs_board.html")]
+struct BoardPage {
+    c: Chrome,
+    needs: Vec<NeedItem>,
+    statuses: Options,
+    categories: Options,
+    communities: Options,
+    urgencies: Options,
+    next: String,
+}
+
+/// Filters of the board, as in the query string.
+#[derive(Debug, Default, Deserialize)]
+pub struct BoardQuery {
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    category: String,
+    #[serde(default)]
+    community: String,
+    #[serde(default)]
+    urgency: String,
+    #[serde(default)]
+    cursor: String,
+}
+
+/// `GET /needs`: the board with filters and paging.
+pub async fn board(State(state): State<AppState>, staff: Staff, Query(q): Query<BoardQuery>) -> Response {
+    let t = staff.t;
+    let filter = NeedFilter {
+        status: q.status.parse().ok(),
+        category: q.category.parse().ok(),
+        community_id: q.community.parse().ok(),
+        urgency: q.urgency.parse().ok(),
+    };
+    let cursor = Some(q.cursor.as_str()).filter(|c| !c.is_empty());
+    let page = match needs::list_needs(&state.db, &staff.session.caller(), &filter, cursor, 20).await {
+        Ok(page) => page,
+        Err(ServiceError::Invalid { .. }) => return Redirect::to("/needs").into_response(),
+        Err(e) => return service_error_page(t, &e),
+    };
+    let communities = match organizations::communities(&state.db).await {
+        Ok(list) => list,
+        Err(e) => return service_error_page(t, &e),
+    };
+    let next = page
+        .next_cursor
+        .map(|cursor| {
+            let query = [
+                ("status", &q.status),
+                ("category", &q.category),
+                ("community", &q.community),
+                ("urgency", &q.urgency),
+                ("cursor", &cursor),
+            ];
+            let encoded: Vec<String> = query.iter().map(|(k, v)| format!("{k}={}", urlencode(v))).collect();
+            format!("/needs?{}", encoded.join("&"))
+        })
+        .unwrap_or_default();
+    render(
+        StatusCode::OK,
+        BoardPage {
+            c: Chrome::new(t, &staff.session, "needs.title"),
+            needs: page.items.iter().map(|n| NeedItem::new(t, n)).collect(),
+            statuses: with_any(
+                t,
+                enum_options(NeedStatus::ALL, NeedStatus::as_str, NeedStatus::label, t, &q.status),
+            ),
+            categories: with_any(
+                t,
+                enum_options(Category::ALL, Category::as_str, Category::label, t, &q.category),
+            ),
+            communities: with_any(t, community_options(t, &communities, &q.community)),
+            urgencies: with_any(
+                t,
+                enum_options(Urgency::ALL, Urgency::as_str, Urgency::label, t, &q.urgency),
+            ),
+            next,
+        },
+    )
+}
+
+fn urlencode(value: &str) -> String {
+    form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
+
+fn with_any(t: Tr, mut options: Options) -> Options {
+    let any_selected = !options.iter().any(|o| o.2);
+    options.insert(0, (String::new(), t.get("filter.any").to_owned(), any_selected));
+    options
+}
+
+fn community_options(t: Tr, communities: &[crate::entities::community::Model], selected: &str) -> Options {
+    communities
+        .iter()
+        .map(|c| {
+            let label = if t.0 == Locale::En {
+                c.name_en.clone()
+            } else {
+                c.name.clone()
+            };
+            (c.id.to_string(), label, c.id.to_string() == selected)
+        })
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "need_form.html")]
+struct NeedFormPage {
+    c: Chrome,
+    beneficiaries: Options,
+    categories: Options,
+    urgencies: Options,
+    beneficiary_error: String,
+    category_error: String,
+    title: Field,
+    description: Field,
+    quantity: Field,
+    unit: Field,
+    deadline: Field,
+    urgency_error: String,
+}
+
+/// The need form's fields (DESIGN.md names).
+#[derive(Debug, Default, Deserialize)]
+pub struct NeedForm {
+    #[serde(default)]
+    beneficiary_id: String,
+    #[serde(default)]
+    category: String,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    quantity: String,
+    #[serde(default)]
+    unit: String,
+    #[serde(default)]
+    deadline: String,
+    #[serde(default)]
+    urgency: String,
+}
+
+async fn need_form(
+    state: &AppState,
+    staff: &Staff,
+    form: &NeedForm,
+    errors: &FieldErrors,
+    status: StatusCode,
+) -> Response {
+    let t = staff.t;
+    let list = match beneficiaries::list(&state.db, &staff.session.caller(), "").await {
+        Ok(list) => list,
+        Err(e) => return service_error_page(t, &e),
+    };
+    let mut beneficiary_options: Options = list
+        .iter()
+        .map(|b| {
+            (
+                b.id.to_string(),
+                format!("{} · {}", b.code, b.group.label(t.0)),
+                b.id.to_string() == form.beneficiary_id,
+            )
+        })
+        .collect();
+    beneficiary_options.insert(
+        0,
+        (
+            String::new(),
+            t.get("form.choose").to_owned(),
+            form.beneficiary_id.is_empty(),
+        ),
+    );
+    let mut categories = enum_options(Category::ALL, Category::as_str, Category::label, t, &form.category);
+    categories.insert(
+        0,
+        (String::new(), t.get("form.choose").to_owned(), form.category.is_empty()),
+    );
+    let urgency = if form.urgency.is_empty() {
+        "normal"
+    } else {
+        form.urgency.as_str()
+    };
+    let message = |name: &str| errors.get(name).map(|e| e.message(t.0)).unwrap_or_default();
+    render(
+        status,
+        NeedFormPage {
+            c: Chrome::new(t, &staff.session, "need.new"),
+            beneficiaries: beneficiary_options,
+            categories,
+            urgencies: enum_options(Urgency::ALL, Urgency::as_str, Urgency::label, t, urgency),
+            beneficiary_error: message("beneficiary_id"),
+            category_error: message("category"),
+            title: field(t, "title", &form.title, errors),
+            description: field(t, "description", &form.description, errors),
+            quantity: field(t, "quantity", &form.quantity, errors),
+            unit: field(t, "unit", &form.unit, errors),
+            deadline: field(t, "deadline", &form.deadline, errors),
+            urgency_error: message("urgency"),
+        },
+    )
+}
+
+/// `GET /needs/new`.
+pub async fn new_form(State(state): State<AppState>, staff: Staff) -> Response {
+    need_form(
+        &state,
+        &staff,
+        &NeedForm::default(),
+        &FieldErrors::default(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// `POST /needs`: 303 to the new need, or the form again with every value kept (422).
+pub async fn create(State(state): State<AppState>, staff: Staff, Form(form): Form<NeedForm>) -> Response {
+    let now = chrono::Utc::now();
+    let input = NeedInput {
+        beneficiary_id: form.beneficiary_id.clone(),
+        category: form.category.clone(),
+        title: form.title.clone(),
+        description: form.description.clone(),
+        quantity: form.quantity.clone(),
+        unit: form.unit.clone(),
+        deadline: form.deadline.clone(),
+        urgency: form.urgency.clone(),
+        ..Default::default()
+    };
+    let draft = match input.parse(local_date(now)) {
+        Ok(draft) => draft,
+        Err(errors) => return need_form(&state, &staff, &form, &errors, StatusCode::UNPROCESSABLE_ENTITY).await,
+    };
+    match needs::post_need(&state.db, &staff.session.caller(), draft, now).await {
+        Ok(card) => Redirect::to(&format!("/needs/{}", card.id)).into_response(),
+        Err(ServiceError::Validation(errors)) => {
+            need_form(&state, &staff, &form, &errors, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(e) => service_error_page(staff.t, &e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "need_show.html")]
+struct NeedPage {
+    c: Chrome,
+    n: NeedItem,
+    claims: Vec<ClaimItem>,
+    timeline: Vec<(String, String)>,
+    can_cancel: bool,
+}
+
+/// `GET /needs/{id}`: the need, its claims and its timeline, with the forms that apply.
+pub async fn show(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> Response {
+    let t = staff.t;
+    let caller = staff.session.caller();
+    let now = chrono::Utc::now();
+    let card = match needs::get_need(&state.db, &caller, id, now).await {
+        Ok(card) => card,
+        Err(e) => return service_error_page(t, &e),
+    };
+    let claim_list = match claims::of_need(&state.db, &caller, id, now).await {
+        Ok(list) => list,
+        Err(e) => return service_error_page(t, &e),
+    };
+    let mut subjects: Vec<(&str, i64)> = vec![("need", id)];
+    subjects.extend(claim_list.iter().map(|c| ("claim", c.id)));
+    let timeline = match audit::history(&state.db, &subjects).await {
+        Ok(rows) => rows
+            .into_iter()
+            .map(|r| (local_time(r.at), action_label(t, &r.action)))
+            .collect(),
+        Err(e) => return service_error_page(t, &e.into()),
+    };
+    render(
+        StatusCode::OK,
+        NeedPage {
+            c: Chrome::new(t, &staff.session, "need.title"),
+            can_cancel: matches!(card.status, NeedStatus::Open | NeedStatus::FullyClaimed),
+            n: NeedItem::new(t, &card),
+            claims: claim_list.iter().map(|c| ClaimItem::new(t, c)).collect(),
+            timeline,
+        },
+    )
+}
+
+fn action_label(t: Tr, action: &str) -> String {
+    let key = format!("action.{action}");
+    let label = t.get(&key);
+    if label == key {
+        action.to_owned()
+    } else {
+        label.to_owned()
+    }
+}
+
+/// `POST /needs/{id}/cancel`.
+pub async fn cancel(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> Response {
+    match needs::cancel_need(&state.db, &staff.session.caller(), id, chrono::Utc::now()).await {
+        Ok(_) => Redirect::to(&format!("/needs/{id}")).into_response(),
+        Err(e) => service_error_page(staff.t, &e),
+    }
+}
+
+/// The confirmation form: an optional rating and the merchant's handoff code.
+#[derive(Debug, Default, Deserialize)]
+pub struct ConfirmForm {
+    #[serde(default)]
+    rating: String,
+    #[serde(default)]
+    handoff_code: String,
+}
+
+/// `POST /needs/{id}/claims/{claim_id}/confirm`: confirms (and rates) a delivery.
+pub async fn confirm(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path((id, claim_id)): Path<(i64, i64)>,
+    Form(form): Form<ConfirmForm>,
+) -> Response {
+    let confirmation = Confirmation {
+        rating: Some(form.rating),
+        handoff_code: Some(form.handoff_code),
+    };
+    match claims::confirm(
+        &state.db,
+        &staff.session.caller(),
+        claim_id,
+        confirmation,
+        chrono::Utc::now(),
+    )
+    .await
+    {
+        Ok(_) => Redirect::to(&format!("/needs/{id}")).into_response(),
+        Err(ServiceError::WrongHandoffCode) => {
+            super::error_page(staff.t, StatusCode::UNPROCESSABLE_ENTITY, "claim.wrong_code")
+        }
+        Err(e) => service_error_page(staff.t, &e),
+    }
+}
+
+/// The dispute form.
+#[derive(Debug, Default, Deserialize)]
+pub struct DisputeForm {
+    #[serde(default)]
+    reason: String,
+}
+
+/// `POST /needs/{id}/claims/{claim_id}/dispute`.
+pub async fn dispute(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path((id, claim_id)): Path<(i64, i64)>,
+    Form(form): Form<DisputeForm>,
+) -> Response {
+    match claims::dispute(
+        &state.db,
+        &staff.session.caller(),
+        claim_id,
+        &form.reason,
+        chrono::Utc::now(),
+    )
+    .await
+    {
+        Ok(_) => Redirect::to(&format!("/needs/{id}")).into_response(),
+        Err(ServiceError::Validation(_)) => {
+            super::error_page(staff.t, StatusCode::UNPROCESSABLE_ENTITY, "claim.reason_private")
+        }
+        Err(e) => service_error_page(staff.t, &e),
+    }
+}

@@ -1,0 +1,115 @@
+//! What templates show of needs and claims, already labelled in the page's language.
+
+use crate::domain::time::LOCAL_OFFSET;
+use crate::i18n::Tr;
+use crate::services::claims::ClaimRecord;
+use crate::services::needs::NeedCard;
+
+/// A need as a card on a page.
+pub struct NeedItem {
+    /// Id.
+    pub id: i64,
+    /// Public title.
+    pub title: String,
+    /// Public description.
+    pub description: String,
+    /// True when urgent.
+    pub urgent: bool,
+    /// Status label.
+    pub status: String,
+    /// Category label.
+    pub category: String,
+    /// "3 of 10 bags left".
+    pub left_text: String,
+    /// Community name.
+    pub community: String,
+    /// Beneficiary group label.
+    pub group: String,
+    /// Deadline.
+    pub deadline: String,
+    /// Drop-off point with opening hours.
+    pub drop_off: String,
+}
+
+impl NeedItem {
+    /// The card of `n` in `t`'s language.
+    pub fn new(t: Tr, n: &NeedCard) -> Self {
+        let left = n.left().to_string();
+        let quantity = n.quantity.to_string();
+        NeedItem {
+            id: n.id,
+            title: n.title.clone(),
+            description: n.description.clone(),
+            urgent: n.urgency == crate::domain::Urgency::Urgent,
+            status: n.status.label(t.0).to_owned(),
+            category: n.category.label(t.0).to_owned(),
+            left_text: t.fill(
+                "need.left",
+                &[("left", &left), ("quantity", &quantity), ("unit", &n.unit)],
+            ),
+            community: match t.0 {
+                crate::domain::Locale::ZhCn => n.community.0.clone(),
+                crate::domain::Locale::En => n.community.1.clone(),
+            },
+            group: n.group.label(t.0).to_owned(),
+            deadline: n.deadline.to_string(),
+            drop_off: n
+                .drop_off
+                .as_ref()
+                .map(|d| format!("{} · {} · {}", d.name, d.address, d.opening_hours))
+                .unwrap_or_default(),
+        }
+    }
+}
+
+/// A claim on a page.
+pub struct ClaimItem {
+    /// Id.
+    pub id: i64,
+    /// The need.
+    pub need_id: i64,
+    /// The need's title.
+    pub need_title: String,
+    /// The merchant's public name.
+    pub merchant: String,
+    /// "3 bags".
+    pub quantity: String,
+    /// Status label.
+    pub status: String,
+    /// Status code.
+    pub status_code: String,
+    /// Due date (local).
+    pub due: String,
+    /// When delivered, if so.
+    pub delivered: String,
+    /// When confirmed, if so.
+    pub confirmed: String,
+    /// Rating, if any.
+    pub rating: String,
+}
+
+impl ClaimItem {
+    /// The claim `c` in `t`'s language.
+    pub fn new(t: Tr, c: &ClaimRecord) -> Self {
+        let local =
+            |d: chrono::DateTime<chrono::Utc>| d.with_timezone(&LOCAL_OFFSET).format("%Y-%m-%d %H:%M").to_string();
+        ClaimItem {
+            id: c.id,
+            need_id: c.need_id,
+            need_title: c.need_title.clone(),
+            merchant: c.merchant_name.clone(),
+            quantity: format!("{} {}", c.quantity, c.unit),
+            status: c.status.label(t.0).to_owned(),
+            status_code: c.status.as_str().to_owned(),
+            due: local(c.due_at),
+            delivered: c.delivered_at.map(local).unwrap_or_default(),
+            confirmed: c.confirmed_at.map(local).unwrap_or_default(),
+            rating: c.rating.map(|r| "★".repeat(r.max(0) as usize)).unwrap_or_default(),
+        }
+    }
+}
+
+/// A local date and time of an instant.
+pub fn local_time(d: chrono::DateTime<chrono::Utc>) -> String {
+    d.with_timezone(&LOCAL_OFFSET).format("%Y-%m-%d %H:%M").to_string()
+}

@@ -1,0 +1,144 @@
+//! Volunteer hours: volunteers and their balances, logging and confirming hours.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use super::{Chrome, render, service_error_page};
+use crate::AppState;
+use crate::domain::input::FieldErrors;
+use crate::services::ServiceError;
+use crate::services::volunteers::{self, PendingHours, VolunteerRow};
+use crate::web::session::Staff;
+
+#[derive(Template)]
+#[template(path = "volunteers.html")]
+struct VolunteersPage {
+    c: Chrome,
+    rows: Vec<(i64, String, String, String, String)>,
+    pending: Vec<(i64, String, String, String, String)>,
+    errors: Vec<String>,
+}
+
+fn hours(tenths: i64) -> String {
+    format!("{}.{}", tenths / 10, tenths % 10)
+}
+
+async fn page(state: &AppState, staff: &Staff, errors: &FieldErrors, status: StatusCode) -> Response {
+    let t = staff.t;
+    match volunteers::overview(&state.db, &staff.session.caller()).await {
+        Ok((rows, pending)) => render(
+            status,
+            VolunteersPage {
+                c: Chrome::new(t, &staff.session, "volunteers.title"),
+                rows: rows
+                    .iter()
+                    .map(|v: &VolunteerRow| {
+                        (
+                            v.id,
+                            v.display_name.clone(),
+                            v.former_beneficiary_code.clone().unwrap_or_default(),
+                            hours(v.confirmed_tenths),
+                            hours(v.pending_tenths),
+                        )
+                    })
+                    .collect(),
+                pending: pending
+                    .iter()
+                    .map(|p: &PendingHours| {
+                        (
+                            p.id,
+                            p.volunteer_name.clone(),
+                            p.activity.clone(),
+                            p.served_on.to_string(),
+                            hours(i64::from(p.tenths)),
+                        )
+                    })
+                    .collect(),
+                errors: errors
+                    .0
+                    .iter()
+                    .map(|(field, e)| format!("{}: {}", t.get(&format!("volunteers.field.{field}")), e.message(t.0)))
+                    .collect(),
+            },
+        ),
+        Err(e) => service_error_page(t, &e),
+    }
+}
+
+/// `GET /volunteers`.
+pub async fn list(State(state): State<AppState>, staff: Staff) -> Response {
+    page(&state, &staff, &FieldErrors::default(), StatusCode::OK).await
+}
+
+/// The new-volunteer form.
+#[derive(Debug, Default, Deserialize)]
+pub struct NewVolunteer {
+    #[serde(default)]
+    display_name: String,
+    #[serde(default)]
+    former_code: String,
+}
+
+/// `POST /volunteers`.
+pub async fn create(State(state): State<AppState>, staff: Staff, Form(form): Form<NewVolunteer>) -> Response {
+    match volunteers::add_volunteer(
+        &state.db,
+        &staff.session.caller(),
+        &form.display_name,
+        &form.former_code,
+        chrono::Utc::now(),
+    )
+    .await
+    {
+        Ok(_) => Redirect::to("/volunteers").into_response(),
+        Err(ServiceError::Validation(errors)) => page(&state, &staff, &errors, StatusCode::UNPROCESSABLE_ENTITY).await,
+        Err(e) => service_error_page(staff.t, &e),
+    }
+}
+
+/// The hours form.
+#[derive(Debug, Default, Deserialize)]
+pub struct HoursForm {
+    #[serde(default)]
+    activity: String,
+    #[serde(default)]
+    hours: String,
+    #[serde(default)]
+    served_on: String,
+}
+
+/// `POST /volunteers/{id}/hours`.
+pub async fn log_hours(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i64>,
+    Form(form): Form<HoursForm>,
+) -> Response {
+    let result = volunteers::log_hours(
+        &state.db,
+        &staff.session.caller(),
+        id,
+        &form.activity,
+        &form.hours,
+        &form.served_on,
+        chrono::Utc::now(),
+    )
+    .await;
+    match result {
+        Ok(_) => Redirect::to("/volunteers").into_response(),
+        Err(ServiceError::Validation(errors)) => page(&state, &staff, &errors, StatusCode::UNPROCESSABLE_ENTITY).await,
+        Err(e) => service_error_page(staff.t, &e),
+    }
+}
+
+/// `POST /hours/{id}/confirm`.
+pub async fn confirm_hours(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> Response {
+    match volunteers::confirm_hours(&state.db, &staff.session.caller(), id, chrono::Utc::now()).await {
+        Ok(()) => Redirect::to("/volunteers").into_response(),
+        Err(e) => service_error_page(staff.t, &e),
+    }
+}
