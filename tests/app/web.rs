@@ -546,3 +546,55 @@ async fn changing_the_password_ends_the_other_sessions() {
         303
     );
 }
+
+#[tokio::test]
+async fn over_https_the_cookie_is_host_prefixed_and_secure_and_hsts_is_sent() {
+    let app = TestApp::spawn_with(|env| {
+        env.insert("RELAY_PUBLIC_URL".into(), "https://relay.example.org".into());
+    })
+    .await;
+    app.world(0).await;
+    let mut browser = app.browser();
+    let response = browser.sign_in("worker0@example.org", STAFF_PASSWORD).await;
+    assert_eq!(response.status(), 303);
+    let cookie = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("__Host-relay_session="))
+        .expect("a __Host- session cookie")
+        .to_owned();
+    assert!(
+        cookie.contains("Secure") && cookie.contains("Path=/") && !cookie.contains("Domain"),
+        "{cookie}"
+    );
+    let page = app.get("/login").await;
+    assert!(
+        page.headers()["strict-transport-security"]
+            .to_str()
+            .expect("ascii")
+            .contains("max-age=")
+    );
+}
+
+#[tokio::test]
+async fn an_idle_session_ends_and_so_does_an_old_one() {
+    use sea_orm::ConnectionTrait;
+    let app = TestApp::spawn().await;
+    app.world(0).await;
+    let mut browser = app.login("worker0@example.org").await;
+    assert_eq!(browser.get("/needs").await.0, 200);
+    app.db
+        .execute_unprepared("UPDATE web_sessions SET last_seen_at = '2000-01-01 00:00:00+00:00'")
+        .await
+        .expect("age the session");
+    assert_eq!(browser.get("/needs").await.0, 303, "idle for too long");
+
+    let mut again = app.login("worker0@example.org").await;
+    app.db
+        .execute_unprepared("UPDATE web_sessions SET expires_at = '2000-01-01 00:00:00+00:00'")
+        .await
+        .expect("expire the session");
+    assert_eq!(again.get("/needs").await.0, 303, "past the absolute timeout");
+}
