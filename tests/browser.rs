@@ -28,7 +28,7 @@ async fn chromedriver() -> (Driver, String) {
         .local_addr()
         .expect("addr")
         .port();
-    let child = Command::new(std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into()))
+    let mut child = Command::new(std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into()))
         .arg(format!("--port={port}"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -41,6 +41,8 @@ async fn chromedriver() -> (Driver, String) {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("chromedriver did not start");
 }
 
