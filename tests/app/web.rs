@@ -598,3 +598,38 @@ async fn an_idle_session_ends_and_so_does_an_old_one() {
         .expect("expire the session");
     assert_eq!(again.get("/needs").await.0, 303, "past the absolute timeout");
 }
+
+#[tokio::test]
+async fn the_office_puts_a_dead_message_back_in_the_queue() {
+    use sea_orm::ConnectionTrait;
+    let app = TestApp::spawn().await;
+    let world = app.world(0).await;
+    app.post_need(world.a(), 1).await;
+    let id = scalar_i64(&app.db, "SELECT MIN(id) FROM outbox").await;
+    app.db
+        .execute_unprepared(&format!(
+            "UPDATE outbox SET status = 'dead', attempts = 8, last_error = '550 mailbox unavailable' WHERE id = {id}"
+        ))
+        .await
+        .expect("kill the message");
+    let email = app.office_account().await;
+    let mut office = app.login(&email).await;
+    let (_, page) = office.get("/admin/outbox?status=dead").await;
+    assert!(page.contains("550 mailbox unavailable") && page.contains(&format!("/admin/outbox/{id}/retry")));
+    assert!(!page.contains("resident0@example.org"), "recipients are masked");
+    assert_eq!(
+        office.post(&format!("/admin/outbox/{id}/retry"), &[]).await.status(),
+        303
+    );
+    let pending = scalar_i64(
+        &app.db,
+        &format!("SELECT COUNT(*) FROM outbox WHERE id = {id} AND status = 'pending' AND attempts = 0"),
+    )
+    .await;
+    assert_eq!(pending, 1);
+    assert_eq!(
+        office.post(&format!("/admin/outbox/{id}/retry"), &[]).await.status(),
+        409,
+        "only a dead message can be retried"
+    );
+}
