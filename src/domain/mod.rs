@@ -10,6 +10,7 @@ pub mod claim;
 pub mod codes;
 pub mod input;
 pub mod locale;
+pub mod matching;
 pub mod need;
 pub mod need_input;
 pub mod party;
