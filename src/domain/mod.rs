@@ -19,6 +19,7 @@ pub mod pii;
 #[cfg(test)]
 mod props;
 pub mod record;
+pub mod reports;
 pub mod time;
 
 pub use beneficiary::{BeneficiaryCode, BeneficiaryGroup};

@@ -1,0 +1,482 @@
+//! The office's figures, computed from plain rows so that a test can check them by hand:
+//! weekly counts, time to first claim and to delivery, value routed, volunteer hours,
+//! merchants' records, and the gaps where help is missing. Also the public figures, with
+//! small cells suppressed (k-anonymity).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use chrono::{DateTime, Datelike, Duration, Utc};
+
+use super::time::LOCAL_OFFSET;
+use super::{BeneficiaryGroup, Category, ClaimStatus, NeedStatus};
+
+/// A need, as reports see it.
+#[derive(Debug, Clone)]
+pub struct NeedRow {
+    /// Id.
+    pub id: i64,
+    /// Its beneficiary (counted as a person, never shown).
+    pub beneficiary_id: i64,
+    /// Community name.
+    pub community: String,
+    /// Category.
+    pub category: Category,
+    /// The beneficiary's group.
+    pub group: BeneficiaryGroup,
+    /// Posted.
+    pub created_at: DateTime<Utc>,
+    /// Where it stands.
+    pub status: NeedStatus,
+    /// Units asked for.
+    pub quantity: i32,
+    /// Units confirmed delivered.
+    pub delivered: i32,
+    /// Units held by live claims.
+    pub claimed: i32,
+    /// Estimated value of the whole need.
+    pub estimated_value_cents: Option<i64>,
+}
+
+/// A claim, as reports see it.
+#[derive(Debug, Clone)]
+pub struct ClaimRow {
+    /// The need.
+    pub need_id: i64,
+    /// The merchant.
+    pub merchant_id: i64,
+    /// Made.
+    pub created_at: DateTime<Utc>,
+    /// Due.
+    pub due_at: DateTime<Utc>,
+    /// Delivered, if so.
+    pub delivered_at: Option<DateTime<Utc>>,
+    /// Confirmed, if so.
+    pub confirmed_at: Option<DateTime<Utc>>,
+    /// Where it stands.
+    pub status: ClaimStatus,
+}
+
+/// Confirmed volunteer hours.
+#[derive(Debug, Clone)]
+pub struct HoursRow {
+    /// Tenths of an hour.
+    pub tenths: i32,
+    /// The volunteer was once a beneficiary (受助者助人).
+    pub by_former_beneficiary: bool,
+}
+
+/// Counts of one week and one community or category.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WeekCounts {
+    /// Needs posted.
+    pub posted: u32,
+    /// Needs with at least one claim.
+    pub claimed: u32,
+    /// Needs fulfilled.
+    pub fulfilled: u32,
+    /// Needs expired.
+    pub expired: u32,
+}
+
+/// Median and 90th percentile, in hours.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Spread {
+    /// Median.
+    pub median: Option<f64>,
+    /// 90th percentile.
+    pub p90: Option<f64>,
+    /// How many values.
+    pub n: usize,
+}
+
+/// A merchant's line in the report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MerchantLine {
+    /// The merchant.
+    pub merchant_id: i64,
+    /// Confirmed deliveries.
+    pub deliveries: u32,
+    /// Share of delivered claims delivered by the due date.
+    pub on_time_rate: Option<f64>,
+}
+
+/// The whole report.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    /// (ISO week "2026-W48", community) → counts.
+    pub by_week_community: BTreeMap<(String, String), WeekCounts>,
+    /// (ISO week, category) → counts.
+    pub by_week_category: BTreeMap<(String, Category), WeekCounts>,
+    /// Posting to first claim.
+    pub time_to_first_claim: Spread,
+    /// Claim to delivery.
+    pub time_to_delivery: Spread,
+    /// Estimated value of delivered units, by category.
+    pub value_by_category: BTreeMap<Category, i64>,
+    /// Confirmed volunteer hours, in tenths.
+    pub hours_tenths: i64,
+    /// Of which by people who were once helped.
+    pub hours_by_former_beneficiaries_tenths: i64,
+    /// Merchants by deliveries.
+    pub merchants: Vec<MerchantLine>,
+    /// Active claims past their due date.
+    pub overdue_claims: u32,
+    /// Groups by the longest wait of an open, unclaimed need (hours), longest first.
+    pub longest_unclaimed_by_group: Vec<(BeneficiaryGroup, f64)>,
+    /// Communities likewise.
+    pub longest_unclaimed_by_community: Vec<(String, f64)>,
+}
+
+/// The ISO week of an instant in local time, like `2026-W48`.
+pub fn iso_week(t: DateTime<Utc>) -> String {
+    let week = t.with_timezone(&LOCAL_OFFSET).iso_week();
+    format!("{}-W{:02}", week.year(), week.week())
+}
+
+fn spread(mut hours: Vec<f64>) -> Spread {
+    if hours.is_empty() {
+        return Spread::default();
+    }
+    hours.sort_by(f64::total_cmp);
+    // Nearest-rank percentiles: simple to compute by hand and to explain.
+    let rank = |p: f64| hours[((p * hours.len() as f64).ceil() as usize).clamp(1, hours.len()) - 1];
+    Spread {
+        median: Some(rank(0.5)),
+        p90: Some(rank(0.9)),
+        n: hours.len(),
+    }
+}
+
+fn hours_between(a: DateTime<Utc>, b: DateTime<Utc>) -> f64 {
+    (b - a).num_seconds() as f64 / 3600.0
+}
+
+/// Computes the report as of `now`.
+pub fn compute(needs: &[NeedRow], claims: &[ClaimRow], hours: &[HoursRow], now: DateTime<Utc>) -> Report {
+    let mut report = Report::default();
+    let mut first_claim: HashMap<i64, DateTime<Utc>> = HashMap::new();
+    for c in claims {
+        first_claim
+            .entry(c.need_id)
+            .and_modify(|t| *t = (*t).min(c.created_at))
+            .or_insert(c.created_at);
+    }
+    let mut waits = Vec::new();
+    for n in needs {
+        let week = iso_week(n.created_at);
+        let claimed = first_claim.contains_key(&n.id);
+        for counts in [
+            report
+                .by_week_community
+                .entry((week.clone(), n.community.clone()))
+                .or_default(),
+            report.by_week_category.entry((week.clone(), n.category)).or_default(),
+        ] {
+            counts.posted += 1;
+            counts.claimed += u32::from(claimed);
+            counts.fulfilled += u32::from(n.status == NeedStatus::Fulfilled);
+            counts.expired += u32::from(n.status == NeedStatus::Expired);
+        }
+        if let Some(t) = first_claim.get(&n.id) {
+            waits.push(hours_between(n.created_at, *t));
+        }
+        if let (Some(value), true) = (n.estimated_value_cents, n.quantity > 0) {
+            *report.value_by_category.entry(n.category).or_default() +=
+                value * i64::from(n.delivered) / i64::from(n.quantity);
+        }
+    }
+    report.time_to_first_claim = spread(waits);
+    report.time_to_delivery = spread(
+        claims
+            .iter()
+            .filter_map(|c| c.delivered_at.map(|d| hours_between(c.created_at, d)))
+            .collect(),
+    );
+
+    report.hours_tenths = hours.iter().map(|h| i64::from(h.tenths)).sum();
+    report.hours_by_former_beneficiaries_tenths = hours
+        .iter()
+        .filter(|h| h.by_former_beneficiary)
+        .map(|h| i64::from(h.tenths))
+        .sum();
+
+    let mut by_merchant: BTreeMap<i64, (u32, u32, u32)> = BTreeMap::new();
+    for c in claims {
+        let entry = by_merchant.entry(c.merchant_id).or_default();
+        if c.status == ClaimStatus::Confirmed {
+            entry.0 += 1;
+        }
+        if let Some(d) = c.delivered_at {
+            entry.1 += 1;
+            entry.2 += u32::from(d <= c.due_at);
+        }
+    }
+    report.merchants = by_merchant
+        .into_iter()
+        .map(|(merchant_id, (deliveries, delivered, on_time))| MerchantLine {
+            merchant_id,
+            deliveries,
+            on_time_rate: (delivered > 0).then(|| f64::from(on_time) / f64::from(delivered)),
+        })
+        .collect();
+    report
+        .merchants
+        .sort_by(|a, b| b.deliveries.cmp(&a.deliveries).then(a.merchant_id.cmp(&b.merchant_id)));
+    report.overdue_claims = claims
+        .iter()
+        .filter(|c| c.status == ClaimStatus::Active && c.due_at < now)
+        .count() as u32;
+
+    let mut by_group: HashMap<BeneficiaryGroup, f64> = HashMap::new();
+    let mut by_community: HashMap<String, f64> = HashMap::new();
+    for n in needs.iter().filter(|n| n.status == NeedStatus::Open && n.claimed == 0) {
+        let wait = hours_between(n.created_at, now);
+        let g = by_group.entry(n.group).or_default();
+        *g = g.max(wait);
+        let c = by_community.entry(n.community.clone()).or_default();
+        *c = c.max(wait);
+    }
+    report.longest_unclaimed_by_group = by_group.into_iter().collect();
+    report.longest_unclaimed_by_group.sort_by(|a, b| b.1.total_cmp(&a.1));
+    report.longest_unclaimed_by_community = by_community.into_iter().collect();
+    report
+        .longest_unclaimed_by_community
+        .sort_by(|a, b| b.1.total_cmp(&a.1));
+    report
+}
+
+/// Beneficiaries with no fulfilled need in the 90 days before `now` (较少服务或没有服务的重点人群).
+pub fn unserved(beneficiaries: &[i64], needs: &[NeedRow], claims: &[ClaimRow], now: DateTime<Utc>) -> Vec<i64> {
+    let since = now - Duration::days(90);
+    let need_of: HashMap<i64, i64> = needs.iter().map(|n| (n.id, n.beneficiary_id)).collect();
+    let served: BTreeSet<i64> = claims
+        .iter()
+        .filter(|c| c.confirmed_at.is_some_and(|t| t >= since))
+        .filter_map(|c| need_of.get(&c.need_id).copied())
+        .collect();
+    beneficiaries.iter().copied().filter(|b| !served.contains(b)).collect()
+}
+
+/// Fewer people than this in a public cell and the cell is suppressed.
+pub const K_ANONYMITY: usize = 5;
+
+/// A public figure: a count of something, or suppressed because it covers too few people.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PublicCell {
+    /// Shown.
+    Count(u64),
+    /// Fewer than [`K_ANONYMITY`] people behind it.
+    Suppressed,
+}
+
+/// `count` of something that concerns `people` distinct people: shown only when at least
+/// [`K_ANONYMITY`] people are behind it.
+pub fn public_cell(count: u64, people: usize) -> PublicCell {
+    if people < K_ANONYMITY {
+        PublicCell::Suppressed
+    } else {
+        PublicCell::Count(count)
+    }
+}
+
+/// Needs met (fulfilled) by group, counting distinct people for suppression.
+pub fn met_by_group(needs: &[NeedRow]) -> Vec<(BeneficiaryGroup, PublicCell)> {
+    let mut groups: BTreeMap<&str, (BeneficiaryGroup, u64, BTreeSet<i64>)> = BTreeMap::new();
+    for n in needs.iter().filter(|n| n.status == NeedStatus::Fulfilled) {
+        let entry = groups.entry(n.group.as_str()).or_insert((n.group, 0, BTreeSet::new()));
+        entry.1 += 1;
+        entry.2.insert(n.beneficiary_id);
+    }
+    groups
+        .into_values()
+        .map(|(g, count, people)| (g, public_cell(count, people.len())))
+        .collect()
+}
+
+/// Needs met by community, likewise.
+pub fn met_by_community(needs: &[NeedRow]) -> Vec<(String, PublicCell)> {
+    let mut communities: BTreeMap<String, (u64, BTreeSet<i64>)> = BTreeMap::new();
+    for n in needs.iter().filter(|n| n.status == NeedStatus::Fulfilled) {
+        let entry = communities.entry(n.community.clone()).or_default();
+        entry.0 += 1;
+        entry.1.insert(n.beneficiary_id);
+    }
+    communities
+        .into_iter()
+        .map(|(c, (count, people))| (c, public_cell(count, people.len())))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn at(day: u32, hour: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, day, hour, 0, 0).single().expect("time")
+    }
+
+    fn need(
+        id: i64,
+        beneficiary_id: i64,
+        community: &str,
+        category: Category,
+        created: DateTime<Utc>,
+        status: NeedStatus,
+    ) -> NeedRow {
+        NeedRow {
+            id,
+            beneficiary_id,
+            community: community.into(),
+            category,
+            group: BeneficiaryGroup::ElderlyAlone,
+            created_at: created,
+            status,
+            quantity: 4,
+            delivered: if status == NeedStatus::Fulfilled { 4 } else { 0 },
+            claimed: if status == NeedStatus::Open { 0 } else { 4 },
+            estimated_value_cents: Some(10_000),
+        }
+    }
+
+    fn claim(
+        need_id: i64,
+        merchant_id: i64,
+        created: DateTime<Utc>,
+        delivered: Option<DateTime<Utc>>,
+        status: ClaimStatus,
+    ) -> ClaimRow {
+        ClaimRow {
+            need_id,
+            merchant_id,
+            created_at: created,
+            due_at: created + Duration::days(7),
+            delivered_at: delivered,
+            confirmed_at: delivered,
+            status,
+        }
+    }
+
+    #[test]
+    fn weekly_counts_spreads_and_value_match_a_hand_computation() {
+        // Week 48 of 2026 runs Mon 23 – Sun 29 November (local time).
+        let needs = vec![
+            need(1, 10, "东和", Category::Food, at(23, 2), NeedStatus::Fulfilled),
+            need(2, 11, "东和", Category::Food, at(24, 2), NeedStatus::Expired),
+            need(3, 12, "桥东", Category::Medicine, at(25, 2), NeedStatus::Open),
+            need(4, 13, "东和", Category::Food, at(30, 2), NeedStatus::Open),
+        ];
+        let claims = vec![
+            claim(1, 100, at(23, 4), Some(at(24, 4)), ClaimStatus::Confirmed), // 2 h to claim, 24 h to deliver
+            claim(1, 101, at(23, 12), Some(at(23, 20)), ClaimStatus::Confirmed), // 8 h to deliver
+            claim(2, 101, at(24, 12), None, ClaimStatus::Lapsed),              // 10 h to first claim
+        ];
+        let hours = vec![
+            HoursRow {
+                tenths: 25,
+                by_former_beneficiary: true,
+            },
+            HoursRow {
+                tenths: 10,
+                by_former_beneficiary: false,
+            },
+        ];
+        let report = compute(&needs, &claims, &hours, at(30, 12));
+
+        let w48 = &report.by_week_community[&("2026-W48".to_owned(), "东和".to_owned())];
+        assert_eq!(
+            w48,
+            &WeekCounts {
+                posted: 2,
+                claimed: 2,
+                fulfilled: 1,
+                expired: 1
+            }
+        );
+        assert_eq!(
+            report.by_week_community[&("2026-W49".to_owned(), "东和".to_owned())].posted,
+            1
+        );
+        assert_eq!(
+            report.by_week_category[&("2026-W48".to_owned(), Category::Medicine)],
+            WeekCounts {
+                posted: 1,
+                ..Default::default()
+            }
+        );
+
+        assert_eq!(
+            report.time_to_first_claim,
+            Spread {
+                median: Some(2.0),
+                p90: Some(10.0),
+                n: 2
+            }
+        );
+        assert_eq!(
+            report.time_to_delivery,
+            Spread {
+                median: Some(8.0),
+                p90: Some(24.0),
+                n: 2
+            }
+        );
+        assert_eq!(report.value_by_category.get(&Category::Food), Some(&10_000));
+        assert_eq!(
+            (report.hours_tenths, report.hours_by_former_beneficiaries_tenths),
+            (35, 25)
+        );
+        assert_eq!(
+            report.merchants[0],
+            MerchantLine {
+                merchant_id: 100,
+                deliveries: 1,
+                on_time_rate: Some(1.0)
+            }
+        );
+        assert_eq!(
+            report.merchants[1],
+            MerchantLine {
+                merchant_id: 101,
+                deliveries: 1,
+                on_time_rate: Some(1.0)
+            }
+        );
+        assert_eq!(report.merchants.len(), 2);
+        // The open unclaimed needs: #3 waited 5 days 10 h, #4 10 h.
+        assert_eq!(report.longest_unclaimed_by_community[0], ("桥东".to_owned(), 130.0));
+        assert_eq!(report.longest_unclaimed_by_group[0].1, 130.0);
+        assert_eq!(unserved(&[10, 11, 12], &needs, &claims, at(30, 12)), vec![11, 12]);
+    }
+
+    #[test]
+    fn cells_about_fewer_than_five_people_are_suppressed() {
+        let mut needs = Vec::new();
+        for i in 0..6 {
+            // Six needs met in 东和 for five people; two needs met in 桥东 for one person.
+            needs.push(need(
+                i,
+                10 + i.min(4),
+                "东和",
+                Category::Food,
+                at(23, 2),
+                NeedStatus::Fulfilled,
+            ));
+        }
+        needs.push(need(20, 30, "桥东", Category::Food, at(23, 2), NeedStatus::Fulfilled));
+        needs.push(need(21, 30, "桥东", Category::Food, at(23, 3), NeedStatus::Fulfilled));
+        let by_community = met_by_community(&needs);
+        assert_eq!(
+            by_community,
+            vec![
+                ("东和".to_owned(), PublicCell::Count(6)),
+                ("桥东".to_owned(), PublicCell::Suppressed)
+            ]
+        );
+        assert_eq!(
+            met_by_group(&needs),
+            vec![(BeneficiaryGroup::ElderlyAlone, PublicCell::Count(8))]
+        );
+        assert_eq!(public_cell(100, 4), PublicCell::Suppressed);
+    }
+}
