@@ -38,6 +38,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Prometheus metrics.
     pub metrics: Metrics,
+    /// Rendered public pages, reused for a minute.
+    pub cache: Arc<web::cache::PageCache>,
 }
 
 /// The service could not start.
@@ -94,6 +96,7 @@ impl App {
             db,
             config: Arc::new(config),
             metrics: Metrics::new(),
+            cache: Arc::default(),
         };
         let router = web::router(state.clone());
         Ok(Self {

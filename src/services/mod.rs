@@ -15,6 +15,7 @@ pub mod office;
 pub mod organizations;
 pub mod outbox;
 pub mod recipients;
+pub mod reports;
 pub mod sessions;
 pub mod staff;
 pub mod volunteers;

@@ -1,6 +1,8 @@
 //! The HTTP adapter: router, middleware and the health, readiness and metrics endpoints.
 
 pub mod api;
+pub mod cache;
+pub mod charts;
 pub mod pages;
 pub mod session;
 

@@ -9,5 +9,6 @@ mod claims;
 mod cli;
 mod demo;
 mod health;
+mod reports;
 mod schema;
 mod web;

@@ -6,6 +6,7 @@ mod auth;
 mod beneficiaries;
 mod dashboard;
 mod needs;
+mod reports;
 mod views;
 mod volunteers;
 
@@ -54,6 +55,11 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/audit", get(admin::audit))
         .route("/admin/outbox", get(admin::outbox))
         .route("/admin/outbox/{id}/retry", post(admin::retry_outbox))
+        .route("/admin/reports", get(reports::page))
+        .route("/admin/reports/chart/{file}", get(reports::chart))
+        .route("/admin/reports/{file}", get(reports::csv))
+        .route("/transparency", get(reports::transparency))
+        .route("/transparency/met.svg", get(reports::transparency_chart))
         .route("/static/app.css", get(stylesheet))
         .with_state(state)
 }
@@ -198,7 +204,10 @@ pub async fn security_headers(
     headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     if !is_static {
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        // Pages are private unless a handler says otherwise (the public transparency page).
+        headers
+            .entry(header::CACHE_CONTROL)
+            .or_insert(HeaderValue::from_static("no-store"));
     }
     if https {
         headers.insert(

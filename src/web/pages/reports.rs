@@ -1,0 +1,384 @@
+//! The office's reports (tables, SVG charts, CSV downloads) and the public transparency page.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use super::{Chrome, render, service_error_page};
+use crate::AppState;
+use crate::domain::reports::{PublicCell, Report, Spread};
+use crate::i18n::Tr;
+use crate::services::ServiceError;
+use crate::services::reports::{self, Transparency};
+use crate::web::charts::bar_chart;
+use crate::web::session::{PageLang, Staff};
+
+/// The report's period.
+#[derive(Debug, Deserialize)]
+pub struct Period {
+    #[serde(default = "twelve")]
+    weeks: i64,
+}
+
+fn twelve() -> i64 {
+    12
+}
+
+#[derive(Template)]
+#[template(path = "reports.html")]
+struct ReportsPage {
+    c: Chrome,
+    weeks: i64,
+    weekly: Vec<Vec<String>>,
+    categories: Vec<Vec<String>>,
+    value: Vec<Vec<String>>,
+    merchants: Vec<Vec<String>>,
+    gaps_groups: Vec<Vec<String>>,
+    gaps_communities: Vec<Vec<String>>,
+    unserved: Vec<String>,
+    first_claim: String,
+    delivery: String,
+    hours: String,
+    hours_former: String,
+    overdue: u32,
+}
+
+fn spread_text(t: Tr, s: &Spread) -> String {
+    match (s.median, s.p90) {
+        (Some(m), Some(p)) => t.fill(
+            "reports.spread",
+            &[
+                ("median", &format!("{m:.1}")),
+                ("p90", &format!("{p:.1}")),
+                ("n", &s.n.to_string()),
+            ],
+        ),
+        _ => t.get("reports.no_data").to_owned(),
+    }
+}
+
+fn tenths(t: i64) -> String {
+    format!("{}.{}", t / 10, t % 10)
+}
+
+/// The report's tables, each a header row and data rows, by name (also the CSV names).
+fn tables(t: Tr, report: &Report, merchant_names: &[(String, i32)]) -> Vec<(&'static str, Vec<Vec<String>>)> {
+    let counts = |c: &crate::domain::reports::WeekCounts| {
+        vec![
+            c.posted.to_string(),
+            c.claimed.to_string(),
+            c.fulfilled.to_string(),
+            c.expired.to_string(),
+        ]
+    };
+    let head = |first: &str, second: &str| {
+        vec![
+            t.get(first).to_owned(),
+            t.get(second).to_owned(),
+            t.get("reports.posted").to_owned(),
+            t.get("reports.claimed").to_owned(),
+            t.get("reports.fulfilled").to_owned(),
+            t.get("reports.expired").to_owned(),
+        ]
+    };
+    let mut weekly = vec![head("reports.week", "reports.community")];
+    weekly.extend(
+        report
+            .by_week_community
+            .iter()
+            .map(|((w, c), n)| [vec![w.clone(), c.clone()], counts(n)].concat()),
+    );
+    let mut categories = vec![head("reports.week", "reports.category")];
+    categories.extend(
+        report
+            .by_week_category
+            .iter()
+            .map(|((w, c), n)| [vec![w.clone(), c.label(t.0).to_owned()], counts(n)].concat()),
+    );
+    let mut value = vec![vec![
+        t.get("reports.category").to_owned(),
+        t.get("reports.value").to_owned(),
+    ]];
+    value.extend(
+        report
+            .value_by_category
+            .iter()
+            .map(|(c, v)| vec![c.label(t.0).to_owned(), format!("{:.2}", *v as f64 / 100.0)]),
+    );
+    let mut merchants = vec![vec![
+        t.get("reports.merchant").to_owned(),
+        t.get("reports.deliveries").to_owned(),
+        t.get("reports.on_time").to_owned(),
+        t.get("reports.credit").to_owned(),
+    ]];
+    merchants.extend(report.merchants.iter().zip(merchant_names).map(|(l, (name, credit))| {
+        vec![
+            name.clone(),
+            l.deliveries.to_string(),
+            l.on_time_rate.map(|r| format!("{:.0}%", r * 100.0)).unwrap_or_default(),
+            credit.to_string(),
+        ]
+    }));
+    let mut groups = vec![vec![
+        t.get("reports.group").to_owned(),
+        t.get("reports.longest_wait").to_owned(),
+    ]];
+    groups.extend(
+        report
+            .longest_unclaimed_by_group
+            .iter()
+            .map(|(g, h)| vec![g.label(t.0).to_owned(), format!("{h:.0}")]),
+    );
+    let mut communities = vec![vec![
+        t.get("reports.community").to_owned(),
+        t.get("reports.longest_wait").to_owned(),
+    ]];
+    communities.extend(
+        report
+            .longest_unclaimed_by_community
+            .iter()
+            .map(|(c, h)| vec![c.clone(), format!("{h:.0}")]),
+    );
+    vec![
+        ("weekly-community", weekly),
+        ("weekly-category", categories),
+        ("value", value),
+        ("merchants", merchants),
+        ("gaps-groups", groups),
+        ("gaps-communities", communities),
+    ]
+}
+
+/// `GET /admin/reports?weeks=N`.
+pub async fn page(State(state): State<AppState>, staff: Staff, Query(period): Query<Period>) -> Response {
+    let t = staff.t;
+    match reports::office_report(
+        &state.db,
+        &staff.session.caller(),
+        period.weeks,
+        t.0,
+        chrono::Utc::now(),
+    )
+    .await
+    {
+        Ok((report, names, unserved)) => {
+            let mut all = tables(t, &report, &names).into_iter().map(|(_, rows)| rows);
+            let mut next = || all.next().unwrap_or_default();
+            render(
+                StatusCode::OK,
+                ReportsPage {
+                    c: Chrome::new(t, &staff.session, "reports.title"),
+                    weeks: period.weeks,
+                    weekly: next(),
+                    categories: next(),
+                    value: next(),
+                    merchants: next(),
+                    gaps_groups: next(),
+                    gaps_communities: next(),
+                    unserved,
+                    first_claim: spread_text(t, &report.time_to_first_claim),
+                    delivery: spread_text(t, &report.time_to_delivery),
+                    hours: tenths(report.hours_tenths),
+                    hours_former: tenths(report.hours_by_former_beneficiaries_tenths),
+                    overdue: report.overdue_claims,
+                },
+            )
+        }
+        Err(e) => service_error_page(t, &e),
+    }
+}
+
+/// `GET /admin/reports/{name}.csv`: one table as CSV (UTF-8 with BOM, for spreadsheets).
+pub async fn csv(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(file): Path<String>,
+    Query(period): Query<Period>,
+) -> Response {
+    let t = staff.t;
+    let Some(name) = file.strip_suffix(".csv") else {
+        return service_error_page(t, &ServiceError::NotFound("report"));
+    };
+    let (report, names, _) = match reports::office_report(
+        &state.db,
+        &staff.session.caller(),
+        period.weeks,
+        t.0,
+        chrono::Utc::now(),
+    )
+    .await
+    {
+        Ok(r) => r,
+        Err(e) => return service_error_page(t, &e),
+    };
+    let Some((_, rows)) = tables(t, &report, &names).into_iter().find(|(n, _)| *n == name) else {
+        return service_error_page(t, &ServiceError::NotFound("report"));
+    };
+    let mut writer = ::csv::Writer::from_writer(vec![0xEF, 0xBB, 0xBF]);
+    for row in rows {
+        if writer.write_record(&row).is_err() {
+            return service_error_page(t, &ServiceError::Internal("csv".into()));
+        }
+    }
+    let bytes = writer.into_inner().unwrap_or_default();
+    let mut response = bytes.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}.csv\"")) {
+        headers.insert(header::CONTENT_DISPOSITION, v);
+    }
+    response
+}
+
+/// `GET /admin/reports/chart/{name}.svg`: weekly posted needs, or value by category.
+pub async fn chart(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(file): Path<String>,
+    Query(period): Query<Period>,
+) -> Response {
+    let t = staff.t;
+    let (report, _, _) = match reports::office_report(
+        &state.db,
+        &staff.session.caller(),
+        period.weeks,
+        t.0,
+        chrono::Utc::now(),
+    )
+    .await
+    {
+        Ok(r) => r,
+        Err(e) => return service_error_page(t, &e),
+    };
+    let svg = match file.as_str() {
+        "weekly.svg" => {
+            let mut weeks: std::collections::BTreeMap<String, f64> = std::collections::BTreeMap::new();
+            for ((week, _), counts) in &report.by_week_community {
+                *weeks.entry(week.clone()).or_default() += f64::from(counts.posted);
+            }
+            bar_chart(t.get("reports.chart_weekly"), &weeks.into_iter().collect::<Vec<_>>())
+        }
+        "value.svg" => {
+            let bars: Vec<(String, f64)> = report
+                .value_by_category
+                .iter()
+                .map(|(c, v)| (c.label(t.0).to_owned(), *v as f64 / 100.0))
+                .collect();
+            bar_chart(t.get("reports.chart_value"), &bars)
+        }
+        _ => return service_error_page(t, &ServiceError::NotFound("chart")),
+    };
+    svg_response(svg)
+}
+
+fn svg_response(svg: String) -> Response {
+    let mut response = svg.into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("image/svg+xml"));
+    response
+}
+
+#[derive(Template)]
+#[template(path = "transparency.html")]
+struct TransparencyPage {
+    c: Chrome,
+    needs_met: String,
+    value: String,
+    hours: u64,
+    hours_former: u64,
+    merchants: u64,
+    shown: Vec<(String, u64)>,
+    by_group: Vec<(String, String)>,
+    by_community: Vec<(String, String)>,
+}
+
+fn cell(t: Tr, c: PublicCell) -> String {
+    match c {
+        PublicCell::Count(n) => n.to_string(),
+        PublicCell::Suppressed => t.get("transparency.suppressed").to_owned(),
+    }
+}
+
+async fn figures(state: &AppState, t: Tr) -> Result<Transparency, ServiceError> {
+    reports::transparency(&state.db, t.0).await
+}
+
+/// `GET /transparency`: the public page, aggregates only, cached for a minute.
+pub async fn transparency(State(state): State<AppState>, PageLang(t): PageLang) -> Response {
+    let key = format!("transparency:{}", t.lang());
+    let html = match state.cache.get(&key) {
+        Some(html) => html,
+        None => {
+            let f = match figures(&state, t).await {
+                Ok(f) => f,
+                Err(e) => return service_error_page(t, &e),
+            };
+            let c = Chrome {
+                t,
+                user: None,
+                is_admin: false,
+                csrf: String::new(),
+                title: t.get("transparency.title").to_owned(),
+            };
+            let page = TransparencyPage {
+                c,
+                needs_met: cell(t, f.needs_met),
+                value: cell(t, f.value_yuan),
+                hours: f.hours,
+                hours_former: f.hours_by_former_beneficiaries,
+                merchants: f.merchants,
+                shown: f.shown_merchants,
+                by_group: f
+                    .met_by_group
+                    .iter()
+                    .map(|(g, c)| (g.label(t.0).to_owned(), cell(t, *c)))
+                    .collect(),
+                by_community: f
+                    .met_by_community
+                    .iter()
+                    .map(|(name, c)| (name.clone(), cell(t, *c)))
+                    .collect(),
+            };
+            match page.render() {
+                Ok(html) => {
+                    state.cache.put(&key, html.clone());
+                    html
+                }
+                Err(e) => return service_error_page(t, &ServiceError::Internal(e.to_string())),
+            }
+        }
+    };
+    let mut response = axum::response::Html(html).into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
+    response
+}
+
+/// `GET /transparency/met.svg`: needs met by group, suppressed groups left out.
+pub async fn transparency_chart(State(state): State<AppState>, PageLang(t): PageLang) -> Response {
+    match figures(&state, t).await {
+        Ok(f) => {
+            let bars: Vec<(String, f64)> = f
+                .met_by_group
+                .iter()
+                .filter_map(|(g, c)| match c {
+                    PublicCell::Count(n) => Some((g.label(t.0).to_owned(), *n as f64)),
+                    PublicCell::Suppressed => None,
+                })
+                .collect();
+            let mut response = svg_response(bar_chart(t.get("transparency.chart"), &bars));
+            response
+                .headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
+            response
+        }
+        Err(e) => service_error_page(t, &e),
+    }
+}
