@@ -40,6 +40,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Rendered public pages, reused for a minute.
     pub cache: Arc<web::cache::PageCache>,
+    /// Requests per API token (a keyed GCRA limiter).
+    pub api_limiter: Arc<web::api::RateLimiter>,
 }
 
 /// The service could not start.
@@ -97,6 +99,7 @@ impl App {
             config: Arc::new(config),
             metrics: Metrics::new(),
             cache: Arc::default(),
+            api_limiter: Arc::new(web::api::rate_limiter()),
         };
         let router = web::router(state.clone());
         Ok(Self {

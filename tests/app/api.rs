@@ -402,3 +402,47 @@ async fn needs_are_listed_urgent_first_then_oldest_with_filters_and_cursor_pagin
     let (status, _) = app.api("GET", "/api/v1/needs?cursor=zzzz", &m.token, None).await;
     assert_eq!(status, 422);
 }
+
+#[tokio::test]
+async fn a_token_that_floods_the_api_is_told_to_wait_and_others_are_not() {
+    let app = TestApp::spawn().await;
+    let world = app.world(2).await;
+    let (flooder, other) = (&world.merchants[0], &world.merchants[1]);
+    let responses = futures::future::join_all(
+        (0..160).map(|_| app.api_request("GET", "/api/v1/claims", &flooder.token, None).send()),
+    )
+    .await;
+    let responses: Vec<reqwest::Response> = responses.into_iter().map(|r| r.expect("request")).collect();
+    let served = responses.iter().filter(|r| r.status() == 200).count();
+    let limited: Vec<&reqwest::Response> = responses.iter().filter(|r| r.status() == 429).collect();
+    assert!(!limited.is_empty(), "a burst beyond the quota is limited");
+    assert!(served >= 100, "the burst allowance is served ({served})");
+    let wait: u64 = limited[0].headers()["retry-after"]
+        .to_str()
+        .expect("ascii")
+        .parse()
+        .expect("seconds");
+    assert!(wait >= 1);
+    assert_eq!(limited[0].headers()["content-type"], "application/problem+json");
+    let (status, _) = app.api("GET", "/api/v1/claims", &other.token, None).await;
+    assert_eq!(status, 200, "the limit is per token");
+}
+
+#[tokio::test]
+async fn an_oversized_body_is_refused() {
+    let app = TestApp::spawn().await;
+    let world = app.world(0).await;
+    let big = "字".repeat(400_000);
+    let response = app
+        .api_request(
+            "POST",
+            "/api/v1/needs",
+            &world.a().token,
+            Some(serde_json::json!({ "title": big })),
+        )
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 413);
+    assert_eq!(app.count("needs").await, 0);
+}

@@ -5,7 +5,7 @@ use axum::http::header;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 
-use super::problem::{ApiError, unauthorized};
+use super::problem::{ApiError, too_many_requests, unauthorized};
 use crate::AppState;
 use crate::services::access::Caller;
 use crate::services::api_tokens;
@@ -25,7 +25,24 @@ impl FromRequestParts<AppState> for ApiCaller {
             .map(str::trim);
         let Some(token) = token else { return Err(unauthorized()) };
         match api_tokens::authenticate(&state.db, token).await {
-            Ok(Some(caller)) => Ok(ApiCaller(caller)),
+            Ok(Some(caller)) => {
+                let token_id = match caller {
+                    Caller::Organization { token_id, .. }
+                    | Caller::Merchant {
+                        token_id: Some(token_id),
+                        ..
+                    } => token_id,
+                    _ => 0,
+                };
+                match state.api_limiter.check_key(&token_id) {
+                    Ok(()) => Ok(ApiCaller(caller)),
+                    Err(not_until) => {
+                        use governor::clock::Clock;
+                        let wait = not_until.wait_time_from(governor::clock::DefaultClock::default().now());
+                        Err(too_many_requests(wait.as_secs().max(1)))
+                    }
+                }
+            }
             Ok(None) => Err(unauthorized()),
             Err(e) => Err(ApiError(e).into_response()),
         }

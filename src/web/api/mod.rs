@@ -47,6 +47,21 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
+/// Requests a token may make: a sustained rate and a burst.
+pub const TOKEN_RATE_PER_SECOND: u32 = 50;
+/// See [`TOKEN_RATE_PER_SECOND`].
+pub const TOKEN_BURST: u32 = 100;
+
+/// The per-token limiter type.
+pub type RateLimiter = governor::DefaultKeyedRateLimiter<i64>;
+
+/// A limiter allowing each token [`TOKEN_RATE_PER_SECOND`] with bursts of [`TOKEN_BURST`].
+pub fn rate_limiter() -> RateLimiter {
+    let rate = std::num::NonZeroU32::new(TOKEN_RATE_PER_SECOND).unwrap_or(std::num::NonZeroU32::MIN);
+    let burst = std::num::NonZeroU32::new(TOKEN_BURST).unwrap_or(std::num::NonZeroU32::MIN);
+    governor::RateLimiter::keyed(governor::Quota::per_second(rate).allow_burst(burst))
+}
+
 /// The API routes and their OpenAPI document.
 pub fn router(state: AppState) -> Router {
     let (routes, openapi) = api_routes().split_for_parts();

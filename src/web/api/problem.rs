@@ -199,6 +199,33 @@ pub fn unauthorized() -> Response {
     response
 }
 
+/// The rate-limit problem: 429 with `Retry-After`.
+pub fn too_many_requests(retry_after_secs: u64) -> Response {
+    let make = |locale| Problem {
+        kind: "rate-limited".into(),
+        title: text(locale, "请求过于频繁", "Too many requests"),
+        status: 429,
+        detail: text(
+            locale,
+            &format!("请 {retry_after_secs} 秒后再试。"),
+            &format!("Try again in {retry_after_secs} seconds."),
+        ),
+        errors: Vec::new(),
+        left: None,
+        limit: None,
+    };
+    let both = Bilingual {
+        zh: make(Locale::ZhCn),
+        en: make(Locale::En),
+    };
+    let mut response = render(&both.zh);
+    response.extensions_mut().insert(both);
+    if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
+        response.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    response
+}
+
 fn text(locale: Locale, zh: &str, en: &str) -> String {
     match locale {
         Locale::ZhCn => zh.to_owned(),
