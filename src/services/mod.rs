@@ -2,6 +2,7 @@
 //! the relay core on, its outbox rows) in that same transaction and returns domain values.
 
 pub mod access;
+pub mod alerts;
 pub mod api_tokens;
 pub mod audit;
 pub mod beneficiaries;
@@ -10,9 +11,11 @@ pub mod demo;
 pub mod error;
 pub mod merchants;
 pub mod needs;
+pub mod offers;
 pub mod organizations;
 pub mod outbox;
 pub mod recipients;
 pub mod staff;
+pub mod telegram;
 
 pub use error::ServiceError;

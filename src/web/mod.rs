@@ -27,7 +27,8 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .with_state(state.clone())
-        .merge(api::router(state.clone()));
+        .merge(api::router(state.clone()))
+        .merge(crate::bot::webhook_router(&state));
     with_common_layers(routes, state)
 }
 
