@@ -222,8 +222,12 @@ impl Talk<'_> {
             Command::Start(Some(code)) => match self.chat_id {
                 None => self.say(text::console_bound(lang)),
                 Some(chat) => {
-                    let m = self.desk.link_chat(chat, &code).await?;
-                    self.lang = m.lang;
+                    let mut m = self.desk.link_chat(chat, &code).await?;
+                    // The person who links reads this chat's language; keep it.
+                    if m.lang != lang {
+                        self.desk.set_lang(m.id, lang).await?;
+                        m.lang = lang;
+                    }
                     self.say(text::linked(m.lang, &m.name));
                     self.status_note(&m);
                     self.merchant = Some(m);
