@@ -196,6 +196,24 @@ impl ServiceDesk {
         Ok(held.is_some())
     }
 
+    /// Why a need cannot be claimed when the merchant may not see it or nothing is left:
+    /// the merchant's own claim (a double tap), someone else's, or no such need.
+    async fn unavailable_need(&self, merchant_id: i64, need_id: i64) -> Result<DeskError, DeskError> {
+        let exists = crate::entities::need::Entity::find_by_id(need_id)
+            .one(&self.db)
+            .await
+            .map_err(db_error)?
+            .is_some();
+        if !exists {
+            return Ok(DeskError::NotFound);
+        }
+        Ok(if self.holds_claim_on(merchant_id, need_id).await? {
+            DeskError::AlreadyYours
+        } else {
+            DeskError::Gone
+        })
+    }
+
     /// Marks the claim's queued confirmation as shown, so the notification sender does not
     /// repeat it. False when the sender already took it.
     async fn absorb_confirmation(&self, claim_id: i64) -> Result<bool, DeskError> {
@@ -316,15 +334,13 @@ impl MerchantDesk for ServiceDesk {
     }
 
     async fn need(&self, merchant_id: i64, need_id: i64, lang: Lang) -> Result<NeedCard, DeskError> {
-        let card = needs::get_need(&self.db, &caller(merchant_id), need_id, Utc::now())
-            .await
-            .map_err(desk_error)?;
+        let card = match needs::get_need(&self.db, &caller(merchant_id), need_id, Utc::now()).await {
+            Ok(card) => card,
+            Err(ServiceError::NotFound(_)) => return Err(self.unavailable_need(merchant_id, need_id).await?),
+            Err(e) => return Err(desk_error(e)),
+        };
         if card.status != NeedStatus::Open || card.left() < 1 {
-            return Err(if self.holds_claim_on(merchant_id, need_id).await? {
-                DeskError::AlreadyYours
-            } else {
-                DeskError::Gone
-            });
+            return Err(self.unavailable_need(merchant_id, need_id).await?);
         }
         Ok(card_view(card, lang))
     }
@@ -369,12 +385,11 @@ impl MerchantDesk for ServiceDesk {
                     .map_err(db_error)?;
                 match earlier {
                     Some(c) if c.need_id == need_id => c.quantity,
-                    _ => {
-                        let card = needs::get_need(&self.db, &who, need_id, now)
-                            .await
-                            .map_err(desk_error)?;
-                        card.left()
-                    }
+                    _ => match needs::get_need(&self.db, &who, need_id, now).await {
+                        Ok(card) if card.status == NeedStatus::Open => card.left(),
+                        Ok(_) | Err(ServiceError::NotFound(_)) => 0,
+                        Err(e) => return Err(desk_error(e)),
+                    },
                 }
             }
         };
@@ -396,11 +411,7 @@ impl MerchantDesk for ServiceDesk {
                 ServiceError::NotEnoughLeft { left: 0 }
                 | ServiceError::NeedNotOpen(_)
                 | ServiceError::IdempotencyKeyReused,
-            ) => Err(if self.holds_claim_on(merchant_id, need_id).await? {
-                DeskError::AlreadyYours
-            } else {
-                DeskError::Gone
-            }),
+            ) => Err(self.unavailable_need(merchant_id, need_id).await?),
             Err(e) => Err(desk_error(e)),
         }
     }

@@ -95,7 +95,13 @@ pub fn spawn(workers: &mut JoinSet<()>, db: DatabaseConnection, handle: BotHandl
             }
         }
     }
-    let throttled = Throttle::new_spawn(bot.clone(), Limits::default());
+    // About one message a second in a chat (Telegram's advice for private chats) and 30 a
+    // second overall. teloxide's default of 20 a minute per chat is meant for groups.
+    let limits = Limits {
+        messages_per_min_chat: 60,
+        ..Limits::default()
+    };
+    let throttled = Throttle::new_spawn(bot.clone(), limits);
     let webhook = handle
         .config
         .webhook_url

@@ -106,20 +106,38 @@ pub async fn send_due(
         .order_by_asc(outbox::Column::Id)
         .all(db)
         .await?;
+    // Rows of one chat go in order; chats go side by side, so a chat that must wait for
+    // its rate limit does not hold the others up.
+    let mut by_chat: Vec<(i64, Vec<Ready<'_>>)> = Vec::new();
     for row in &rows {
-        let outcome = match prepare(db, row).await {
-            Ok(Prepared::Send { chat_id, text, buttons }) => match send(bot, chat_id, &text, &buttons).await {
+        match prepare(db, row).await {
+            Ok(Prepared::Send { chat_id, text, buttons }) => match by_chat.iter_mut().find(|(c, _)| *c == chat_id) {
+                Some((_, queue)) => queue.push((row, text, buttons)),
+                None => by_chat.push((chat_id, vec![(row, text, buttons)])),
+            },
+            Ok(Prepared::Hold) => finish(db, row, Outcome::Hold, Utc::now()).await?,
+            Ok(Prepared::Drop(reason)) => finish(db, row, Outcome::Dead(reason.to_owned()), Utc::now()).await?,
+            Err(e) => {
+                let outcome = Outcome::Retry {
+                    after: None,
+                    error: format!("database: {e}"),
+                };
+                finish(db, row, outcome, Utc::now()).await?;
+            }
+        }
+    }
+    let chats = by_chat.into_iter().map(|(chat_id, queue)| async move {
+        for (row, text, buttons) in queue {
+            let outcome = match send(bot, chat_id, &text, &buttons).await {
                 Ok(()) => Outcome::Sent,
                 Err(e) => failure(&e),
-            },
-            Ok(Prepared::Hold) => Outcome::Hold,
-            Ok(Prepared::Drop(reason)) => Outcome::Dead(reason.to_owned()),
-            Err(e) => Outcome::Retry {
-                after: None,
-                error: format!("database: {e}"),
-            },
-        };
-        finish(db, row, outcome, Utc::now()).await?;
+            };
+            finish(db, row, outcome, Utc::now()).await?;
+        }
+        Ok::<(), sea_orm::DbErr>(())
+    });
+    for done in futures::future::join_all(chats).await {
+        done?;
     }
     Ok(ids.len())
 }
@@ -186,12 +204,18 @@ async fn take_due(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<Vec<i64
     Ok(taken)
 }
 
+/// Rows of inline buttons: label and callback data.
+type Buttons = Vec<Vec<(String, String)>>;
+
+/// A row ready to send: the row, its text and its buttons.
+type Ready<'a> = (&'a outbox::Model, String, Buttons);
+
 /// What to do with a row.
 enum Prepared {
     Send {
         chat_id: i64,
         text: String,
-        buttons: Vec<Vec<(String, String)>>,
+        buttons: Buttons,
     },
     /// The merchant has no linked chat yet; linking releases the row.
     Hold,

@@ -236,7 +236,7 @@ async fn ensure_chat<C: ConnectionTrait>(conn: &C, chat_id: i64, now: DateTime<U
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LinkOutcome {
     /// The chat now belongs to this merchant.
-    Linked(merchant::Model),
+    Linked(Box<merchant::Model>),
     /// No such code, or it was used.
     Wrong,
     /// The code is past its 24 hours.
@@ -293,7 +293,7 @@ pub async fn redeem_link_code(
             if used.rows_affected == 1 {
                 let linked = link(&txn, chat_id, c.merchant_id, now).await?;
                 txn.commit().await?;
-                return Ok(LinkOutcome::Linked(linked));
+                return Ok(LinkOutcome::Linked(Box::new(linked)));
             }
             LinkOutcome::Wrong
         }

@@ -401,14 +401,15 @@ async fn standing_offers_are_added_paused_resumed_and_fitting_needs_are_pushed()
         "SELECT COUNT(*) FROM outbox WHERE kind = 'merchant-need-alert'",
     )
     .await;
-    assert_eq!(alerts, 2);
+    // 热饭0 went to the first merchant; 热饭1 to both, each with a food offer by then.
+    assert_eq!(alerts, 3);
 }
 
 #[tokio::test]
 async fn volunteer_hours_are_pledged_like_any_claim() {
     let app = TestApp::spawn_with_bot().await;
     let world = app.world(2).await;
-    app.post_need_of(world.a(), "food", "米", 2, "袋").await;
+    app.post_need_of(world.a(), "food", "大米", 2, "袋").await;
     for (i, lang) in Lang::ALL.into_iter().enumerate() {
         let need = app
             .post_need_of(world.a(), "volunteer_hours", &format!("陪伴老人{i}"), 6, "小时")
@@ -421,11 +422,12 @@ async fn volunteer_hours_are_pledged_like_any_claim() {
             list.text
         );
         assert!(
-            list.text.contains(&format!("陪伴老人{i}")) && !list.text.contains("米\n"),
+            list.text.contains(&format!("陪伴老人{i}")) && !list.text.contains("大米"),
             "{}",
             list.text
         );
-        let ask = chat.tap(&list.button(&text::claim_part_button(lang, 1, true))).await;
+        assert_eq!(list.buttons[0][1].0, text::claim_part_button(lang, 1, true));
+        let ask = chat.tap(&Action::ClaimPart(need).encode()).await;
         assert!(ask.text.contains("小时"), "{}", ask.text);
         let pledged = chat.send("3").await;
         assert!(pledged.text.contains("3 小时"), "{}", pledged.text);

@@ -220,7 +220,7 @@ async fn call(
     Path((_token, method)): Path<(String, String)>,
     body: Bytes,
 ) -> Response {
-    let body: Value = serde_json::from_slice(&body).unwrap_or(json!({}));
+    let body: Value = serde_json::from_slice(&body).unwrap_or_else(|_| multipart_fields(&body));
     // Bot API method names are case-insensitive (teloxide writes `SendMessage`).
     let method = [
         "getMe",
@@ -307,6 +307,23 @@ async fn call(
         ok: accepted,
     });
     response
+}
+
+/// The text fields of a multipart body (teloxide sends setWebhook that way), as JSON.
+fn multipart_fields(body: &[u8]) -> Value {
+    let text = String::from_utf8_lossy(body);
+    let mut fields = serde_json::Map::new();
+    for part in text.split("Content-Disposition: form-data; name=\"").skip(1) {
+        let Some((name, rest)) = part.split_once('"') else {
+            continue;
+        };
+        let Some((_, value)) = rest.split_once("\r\n\r\n") else {
+            continue;
+        };
+        let value = value.split("\r\n--").next().unwrap_or_default();
+        fields.insert(name.to_owned(), json!(value));
+    }
+    Value::Object(fields)
 }
 
 /// A private message from `chat_id` (the user has the same id) with `text`.
