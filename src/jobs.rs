@@ -1,4 +1,4 @@
-//! Periodic work: half-time reminders, lapsing overdue claims, expiring needs. Every step
+//! Periodic work: half-time and day-before reminders, lapsing overdue claims, expiring needs. Every step
 //! is a conditional update per row, so several processes may run it at once.
 
 use std::time::Duration;
@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
 use tokio_util::sync::CancellationToken;
 
-use crate::services::{ServiceError, claims, needs};
+use crate::services::{ServiceError, alerts, claims, needs};
 
 /// How often the jobs run.
 pub const INTERVAL: Duration = Duration::from_secs(60);
@@ -15,8 +15,10 @@ pub const INTERVAL: Duration = Duration::from_secs(60);
 /// What one run did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct JobReport {
-    /// Reminders queued.
+    /// Half-time reminders queued.
     pub reminded: u64,
+    /// Day-before reminders queued.
+    pub due_tomorrow: u64,
     /// Claims lapsed.
     pub lapsed: u64,
     /// Needs expired.
@@ -27,6 +29,7 @@ pub struct JobReport {
 pub async fn run_once(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<JobReport, ServiceError> {
     Ok(JobReport {
         reminded: claims::remind_due(db, now).await?,
+        due_tomorrow: alerts::queue_due_tomorrow(db, now).await?,
         lapsed: claims::lapse_overdue(db, now).await?,
         expired: needs::expire_overdue(db, now).await?,
     })
@@ -45,6 +48,7 @@ pub async fn run_periodically(db: DatabaseConnection, cancel: CancellationToken)
             Ok(report) if report != JobReport::default() => {
                 tracing::info!(
                     reminded = report.reminded,
+                    due_tomorrow = report.due_tomorrow,
                     lapsed = report.lapsed,
                     expired = report.expired,
                     "jobs ran"

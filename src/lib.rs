@@ -1,8 +1,9 @@
 //! charity-relay: caring merchants claim the real needs of people in difficulty; the
 //! office, merchants and social organizations work as one.
 //!
-//! Dependencies point one way: `web` and `cli` → `services` → `domain` + `entities`.
+//! Dependencies point one way: `web`, `bot` and `cli` → `services` → `domain` + `entities`.
 
+pub mod bot;
 pub mod config;
 pub mod crypto;
 pub mod db;
@@ -42,6 +43,8 @@ pub struct AppState {
     pub cache: Arc<web::cache::PageCache>,
     /// Requests per API token (a keyed GCRA limiter).
     pub api_limiter: Arc<web::api::RateLimiter>,
+    /// The Telegram bot, when `RELAY_TELEGRAM_TOKEN` is set.
+    pub bot: Option<bot::BotHandle>,
 }
 
 /// The service could not start.
@@ -96,6 +99,7 @@ impl App {
             })?;
         let state = AppState {
             db,
+            bot: config.telegram.clone().map(bot::BotHandle::new),
             config: Arc::new(config),
             metrics: Metrics::new(),
             cache: Arc::default(),
@@ -132,6 +136,9 @@ impl App {
         let cancel = CancellationToken::new();
         let mut workers: JoinSet<()> = JoinSet::new();
         workers.spawn(jobs::run_periodically(self.state.db.clone(), cancel.clone()));
+        if let Some(handle) = self.state.bot.clone() {
+            bot::spawn(&mut workers, self.state.db.clone(), handle, cancel.clone());
+        }
         let server_cancel = cancel.clone();
         tracing::info!(addr = %self.local_addr(), "listening");
         let service = self.router.into_make_service_with_connect_info::<SocketAddr>();

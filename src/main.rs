@@ -37,6 +37,13 @@ enum Command {
     /// Office tasks: accounts, merchants, link codes, API tokens.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// The merchants' bot dialogue in this terminal: type commands such as /needs, and a
+    /// button's number to press it. Reads standard input until it ends.
+    BotConsole {
+        /// The merchant to act as.
+        #[arg(long)]
+        merchant: i64,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -118,6 +125,8 @@ enum Failure {
     Usage(String),
     #[error("the server stopped with an error: {0}")]
     Serve(std::io::Error),
+    #[error("{0}")]
+    Console(String),
 }
 
 impl Failure {
@@ -177,6 +186,21 @@ async fn run(command: Command) -> Result<(), Failure> {
             Ok(())
         }
         Command::Admin(admin) => run_admin(&config, admin, now).await,
+        Command::BotConsole { merchant } => {
+            let conn = connect_migrated(&config).await?;
+            let desk = charity_relay::bot::desk::ServiceDesk::new(conn);
+            let input = tokio::io::BufReader::new(tokio::io::stdin());
+            let session = charity_relay::crypto::random_token(6);
+            let mut output = std::io::stdout();
+            bots::console::run(&desk, merchant, &session, input, &mut output)
+                .await
+                .map_err(|e| match e {
+                    bots::console::ConsoleError::Desk(bots::DeskError::NotFound) => {
+                        Failure::Usage(format!("--merchant: there is no merchant {merchant}"))
+                    }
+                    other => Failure::Console(other.to_string()),
+                })
+        }
     }
 }
 

@@ -1,15 +1,85 @@
-//! The trait of what a merchant can do, and the views it returns.
+//! The trait of what a merchant can do, and the views it returns. The main crate implements
+//! it over its services; nothing here knows a database or a transport.
 
 use chrono::NaiveDate;
 
 /// The language a merchant reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
 pub enum Lang {
-    /// Simplified Chinese.
+    /// Simplified Chinese, the default.
     #[default]
+    #[serde(rename = "zh-CN")]
     ZhCn,
     /// English.
+    #[serde(rename = "en")]
     En,
+}
+
+impl Lang {
+    /// Both languages.
+    pub const ALL: [Lang; 2] = [Lang::ZhCn, Lang::En];
+
+    /// The tag stored in the database (`zh-CN` or `en`).
+    pub fn tag(self) -> &'static str {
+        match self {
+            Lang::ZhCn => "zh-CN",
+            Lang::En => "en",
+        }
+    }
+
+    /// Reads a stored tag or a typed choice (`zh`, `中文`, `en`, `English`…).
+    pub fn parse(text: &str) -> Option<Lang> {
+        match text.trim().to_lowercase().as_str() {
+            "zh-cn" | "zh" | "zh-hans" | "cn" | "中文" | "简体中文" => Some(Lang::ZhCn),
+            "en" | "en-us" | "en-gb" | "english" | "英文" => Some(Lang::En),
+            _ => None,
+        }
+    }
+
+    /// The best language for a Telegram user's `language_code`: Chinese for `zh*` or none,
+    /// English for any other language (an English reply helps more than a Chinese one).
+    pub fn from_client(code: Option<&str>) -> Lang {
+        match code {
+            None => Lang::ZhCn,
+            Some(c) if c.to_ascii_lowercase().starts_with("zh") => Lang::ZhCn,
+            Some(_) => Lang::En,
+        }
+    }
+}
+
+/// Where a merchant stands with the office.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MerchantStatus {
+    /// May claim.
+    Approved,
+    /// Waiting for the office's approval.
+    Pending,
+    /// Suspended by the office.
+    Suspended,
+}
+
+/// The merchant behind a chat.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MerchantInfo {
+    /// Its id.
+    pub id: i64,
+    /// Its public shop name.
+    pub name: String,
+    /// Admission state.
+    pub status: MerchantStatus,
+    /// The language it chose.
+    pub lang: Lang,
+}
+
+/// A public drop-off point: a place, never a home.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DropOffView {
+    /// Name of the point.
+    pub name: String,
+    /// Its public address.
+    pub address: String,
+    /// When it is open.
+    pub opening_hours: String,
 }
 
 /// A need as a merchant may see it: no name, phone, address or beneficiary code, by
@@ -20,6 +90,8 @@ pub struct NeedCard {
     pub id: i64,
     /// Category label in the merchant's language.
     pub category: String,
+    /// True for a volunteer-hours need (pledged in hours).
+    pub hours: bool,
     /// Public title.
     pub title: String,
     /// Public description.
@@ -34,10 +106,58 @@ pub struct NeedCard {
     pub group: String,
     /// Last useful day.
     pub deadline: NaiveDate,
-    /// Drop-off point name and public address.
-    pub drop_off: String,
+    /// Where to hand things over, if the organization has a point.
+    pub drop_off: Option<DropOffView>,
     /// True for urgent needs.
     pub urgent: bool,
+}
+
+/// Which open needs to show.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NeedQuery {
+    /// A category code (`food`, `volunteer_hours`…), or any.
+    pub category: Option<String>,
+    /// A community id, or any.
+    pub community_id: Option<i64>,
+    /// Page number, from 0.
+    pub page: u32,
+    /// Cards a page.
+    pub per_page: u32,
+}
+
+/// One page of needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NeedsPage {
+    /// The cards, best fit first.
+    pub cards: Vec<NeedCard>,
+    /// True when another page follows.
+    pub more: bool,
+}
+
+/// How much to claim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Amount {
+    /// Everything still unclaimed.
+    All,
+    /// This many units.
+    Exactly(i32),
+}
+
+/// Where a claim stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClaimState {
+    /// To deliver.
+    Active,
+    /// Delivered, waiting for the social worker's confirmation.
+    Delivered,
+    /// Confirmed.
+    Confirmed,
+    /// The social worker disputed the delivery.
+    Disputed,
+    /// Given up.
+    Released,
+    /// Not delivered in time.
+    Lapsed,
 }
 
 /// One of the merchant's own claims.
@@ -45,45 +165,132 @@ pub struct NeedCard {
 pub struct ClaimView {
     /// The claim's id, for buttons.
     pub id: i64,
+    /// The need claimed.
+    pub need_id: i64,
     /// The need's public title.
     pub need_title: String,
-    /// Quantity claimed, with unit.
+    /// Quantity claimed.
     pub quantity: i32,
     /// Unit of the quantity.
     pub unit: String,
-    /// Due date.
+    /// True for volunteer hours.
+    pub hours: bool,
+    /// Where it stands.
+    pub state: ClaimState,
+    /// Deliver by this day.
     pub due: NaiveDate,
     /// Code to show at the drop-off point.
     pub handoff_code: String,
-    /// Drop-off point and opening hours.
-    pub drop_off: String,
+    /// Where to deliver.
+    pub drop_off: Option<DropOffView>,
 }
 
-/// Why a merchant's request was refused, in terms the dialogue can explain.
+/// A claim just made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claimed {
+    /// The claim.
+    pub claim: ClaimView,
+    /// False when the full confirmation already went out another way (the notification
+    /// sender took it first); the dialogue then answers briefly instead of repeating it.
+    pub show_confirmation: bool,
+}
+
+/// A standing offer of the merchant (the resource library).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfferView {
+    /// Its id, for buttons.
+    pub id: i64,
+    /// Category label in the merchant's language.
+    pub category: String,
+    /// What is offered.
+    pub description: String,
+    /// Units a month.
+    pub monthly_capacity: i32,
+    /// Communities served, in the merchant's language.
+    pub communities: Vec<String>,
+    /// False when paused.
+    pub active: bool,
+}
+
+/// A new standing offer.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct NewOffer {
+    /// Category code.
+    pub category: String,
+    /// What is offered.
+    pub description: String,
+    /// Units a month.
+    pub monthly_capacity: i32,
+    /// Community ids served.
+    pub community_ids: Vec<i64>,
+}
+
+/// A choice offered as a button: a category code or a community id, and its label.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Choice {
+    /// What goes into the callback data.
+    pub code: String,
+    /// What the merchant reads.
+    pub label: String,
+}
+
+/// Why a merchant's request was refused, in terms the dialogue can explain. Each maps to
+/// one reply in [`crate::text::refusal`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DeskError {
     /// The chat is linked to no merchant.
     #[error("this chat is not linked to a merchant")]
     NotLinked,
-    /// The merchant is pending or suspended.
-    #[error("the merchant may not claim now")]
-    NotApproved,
+    /// The merchant waits for approval.
+    #[error("the merchant is pending approval")]
+    Pending,
+    /// The merchant is suspended.
+    #[error("the merchant is suspended")]
+    Suspended,
     /// Less is left than asked for.
     #[error("only {left} left")]
     NotEnoughLeft {
         /// What is left.
         left: i32,
     },
-    /// The need is no longer open.
+    /// Nothing is left or the need is closed: someone else was faster.
     #[error("the need is no longer open")]
-    NeedNotOpen,
+    Gone,
+    /// The merchant already holds a claim on this need (a double tap, say).
+    #[error("already claimed by this merchant")]
+    AlreadyYours,
     /// The merchant holds as many active claims as it may.
     #[error("claim limit of {limit} reached")]
     ClaimLimitReached {
         /// The merchant's current limit.
         limit: u32,
     },
-    /// Something unexpected; the dialogue apologises.
+    /// The merchant's last claims lapsed: deliver first.
+    #[error("deliver an active claim first")]
+    DeliverFirst,
+    /// The need, claim or offer does not exist or is not the merchant's.
+    #[error("not found")]
+    NotFound,
+    /// The claim is not in a state that allows this.
+    #[error("the claim cannot do this now")]
+    WrongState,
+    /// A link code that does not exist or was used.
+    #[error("wrong link code")]
+    WrongCode,
+    /// A link code past its 24 hours.
+    #[error("expired link code")]
+    CodeExpired,
+    /// Too many wrong codes from this chat.
+    #[error("chat locked out for {minutes} minutes")]
+    LockedOut {
+        /// Minutes to wait.
+        minutes: i64,
+    },
+    /// Input the service refused (a field and what is wrong).
+    #[error("invalid input")]
+    Invalid,
+    /// Something unexpected (the database is down, say). The adapter retries the update;
+    /// the merchant hears an apology only when retries run out.
     #[error("temporarily unavailable")]
     Unavailable,
 }
@@ -91,10 +298,51 @@ pub enum DeskError {
 /// What a merchant can do, implemented by the main crate over its services.
 #[async_trait::async_trait]
 pub trait MerchantDesk: Send + Sync {
-    /// Open needs for this merchant, best fit first, `page` of `per_page`.
-    async fn open_needs(&self, merchant_id: i64, page: u32, per_page: u32) -> Result<Vec<NeedCard>, DeskError>;
-    /// Claims `quantity` of need `need_id`; `key` makes a retried request return the first result.
-    async fn claim(&self, merchant_id: i64, need_id: i64, quantity: i32, key: &str) -> Result<ClaimView, DeskError>;
-    /// The merchant's active claims.
-    async fn my_claims(&self, merchant_id: i64) -> Result<Vec<ClaimView>, DeskError>;
+    /// The merchant with this id.
+    async fn merchant(&self, merchant_id: i64) -> Result<MerchantInfo, DeskError>;
+    /// Links `chat_id` to the merchant of a one-time `code`.
+    async fn link_chat(&self, chat_id: i64, code: &str) -> Result<MerchantInfo, DeskError>;
+    /// Remembers the merchant's language.
+    async fn set_lang(&self, merchant_id: i64, lang: Lang) -> Result<(), DeskError>;
+    /// The categories a need or offer may have, labelled in `lang`.
+    fn categories(&self, lang: Lang) -> Vec<Choice>;
+    /// The communities, labelled in `lang`.
+    async fn communities(&self, lang: Lang) -> Result<Vec<Choice>, DeskError>;
+    /// Open needs, best fit for the merchant first.
+    async fn open_needs(&self, merchant_id: i64, query: &NeedQuery, lang: Lang) -> Result<NeedsPage, DeskError>;
+    /// One open need.
+    async fn need(&self, merchant_id: i64, need_id: i64, lang: Lang) -> Result<NeedCard, DeskError>;
+    /// `Ok` when the merchant may make another claim now (its claim limit is not reached).
+    async fn may_claim(&self, merchant_id: i64) -> Result<(), DeskError>;
+    /// Claims `amount` of need `need_id`; `key` makes a retried request return the first result.
+    async fn claim(
+        &self,
+        merchant_id: i64,
+        need_id: i64,
+        amount: Amount,
+        key: &str,
+        lang: Lang,
+    ) -> Result<Claimed, DeskError>;
+    /// The merchant's claims that still need something from it.
+    async fn my_claims(&self, merchant_id: i64, lang: Lang) -> Result<Vec<ClaimView>, DeskError>;
+    /// One of the merchant's claims.
+    async fn my_claim(&self, merchant_id: i64, claim_id: i64, lang: Lang) -> Result<ClaimView, DeskError>;
+    /// The merchant says it delivered.
+    async fn mark_delivered(&self, merchant_id: i64, claim_id: i64, lang: Lang) -> Result<ClaimView, DeskError>;
+    /// The merchant gives a claim up.
+    async fn release(&self, merchant_id: i64, claim_id: i64, lang: Lang) -> Result<ClaimView, DeskError>;
+    /// The merchant takes a disputed claim up again.
+    async fn resume(&self, merchant_id: i64, claim_id: i64, lang: Lang) -> Result<ClaimView, DeskError>;
+    /// The merchant's standing offers.
+    async fn offers(&self, merchant_id: i64, lang: Lang) -> Result<Vec<OfferView>, DeskError>;
+    /// Adds a standing offer.
+    async fn add_offer(&self, merchant_id: i64, offer: &NewOffer, lang: Lang) -> Result<OfferView, DeskError>;
+    /// Pauses (`active = false`) or resumes an offer.
+    async fn set_offer_active(
+        &self,
+        merchant_id: i64,
+        offer_id: i64,
+        active: bool,
+        lang: Lang,
+    ) -> Result<OfferView, DeskError>;
 }

@@ -1,9 +1,20 @@
 //! The merchant dialogue, free of any transport: what a merchant can do ([`MerchantDesk`]),
-//! the small view types it shows, and the rendering of need cards. The main crate
-//! implements the trait over its services; teloxide and console adapters drive it.
+//! the small views it shows, the commands and button data it understands, every text it
+//! says in zh-CN and en, and the conversation itself ([`dialogue::respond`]). The main
+//! crate implements the desk over its services and drives the dialogue from Telegram; the
+//! [`console`] adapter drives it from a terminal.
 
-pub mod card;
+pub mod callback;
+pub mod command;
+pub mod console;
 pub mod desk;
+pub mod dialogue;
+pub mod text;
 
-pub use card::render_need_card;
-pub use desk::{ClaimView, DeskError, Lang, MerchantDesk, NeedCard};
+pub use callback::Action;
+pub use command::Command;
+pub use desk::{
+    Amount, Choice, ClaimState, ClaimView, Claimed, DeskError, DropOffView, Lang, MerchantDesk, MerchantInfo,
+    MerchantStatus, NeedCard, NeedQuery, NeedsPage, NewOffer, OfferView,
+};
+pub use dialogue::{Button, Input, Reply, Session, State, Turn, respond};

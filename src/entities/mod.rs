@@ -1,9 +1,10 @@
-//! sea-orm entities, one module per table of the core schema migration.
+//! sea-orm entities, one module per table.
 
 pub mod api_token;
 pub mod audit_log;
 pub mod beneficiary;
 pub mod beneficiary_private;
+pub mod bot_chat;
 pub mod claim;
 pub mod community;
 pub mod contact;
@@ -29,6 +30,7 @@ pub mod prelude {
     pub use super::audit_log::Entity as AuditLog;
     pub use super::beneficiary::Entity as Beneficiary;
     pub use super::beneficiary_private::Entity as BeneficiaryPrivate;
+    pub use super::bot_chat::Entity as BotChat;
     pub use super::claim::Entity as Claim;
     pub use super::community::Entity as Community;
     pub use super::contact::Entity as Contact;

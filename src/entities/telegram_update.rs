@@ -23,6 +23,8 @@ pub struct Model {
     /// Error of the last failed attempt.
     #[sea_orm(column_type = "Text", nullable)]
     pub last_error: Option<String>,
+    /// Until when an instance holds the update to handle it, if one does.
+    pub locked_until: Option<DateTimeUtc>,
 }
 
 /// `telegram_updates` has no foreign keys.

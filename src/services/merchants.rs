@@ -111,3 +111,24 @@ pub async fn issue_link_code(
 fn new_link_code() -> String {
     random_code(8)
 }
+
+/// Remembers the language a merchant reads (bot messages and notifications).
+pub async fn set_locale(
+    db: &DatabaseConnection,
+    merchant_id: i64,
+    locale: Locale,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let changed = merchant::Entity::update_many()
+        .col_expr(merchant::Column::Locale, Expr::val(locale.as_str()))
+        .col_expr(merchant::Column::UpdatedAt, Expr::val(now))
+        .filter(merchant::Column::Id.eq(merchant_id))
+        .exec(db)
+        .await?;
+    if changed.rows_affected != 1 {
+        return Err(ServiceError::NotFound("merchant"));
+    }
+    Ok(())
+}

@@ -2,6 +2,7 @@
 //! the relay core on, its outbox rows) in that same transaction and returns domain values.
 
 pub mod access;
+pub mod alerts;
 pub mod api_tokens;
 pub mod audit;
 pub mod beneficiaries;
@@ -11,6 +12,7 @@ pub mod demo;
 pub mod error;
 pub mod merchants;
 pub mod needs;
+pub mod offers;
 pub mod office;
 pub mod organizations;
 pub mod outbox;
@@ -18,6 +20,7 @@ pub mod recipients;
 pub mod reports;
 pub mod sessions;
 pub mod staff;
+pub mod telegram;
 pub mod volunteers;
 
 pub use error::ServiceError;

@@ -59,6 +59,8 @@ pub struct NeedCard {
     pub urgency: Urgency,
     /// Last useful day.
     pub deadline: NaiveDate,
+    /// The community's id.
+    pub community_id: i64,
     /// The community, in Chinese and English.
     pub community: (String, String),
     /// The beneficiary's group.
@@ -180,6 +182,7 @@ pub async fn post_need(
     ) {
         enqueue(&txn, m, now).await?;
     }
+    super::alerts::queue_for_need(&txn, &row, now).await?;
     let card = cards(&txn, vec![row])
         .await?
         .pop()
@@ -625,6 +628,7 @@ pub async fn cards<C: ConnectionTrait>(conn: &C, rows: Vec<need::Model>) -> Resu
                     .parse()
                     .map_err(|e: crate::domain::UnknownVariant| ServiceError::Internal(e.to_string()))?,
                 deadline: n.deadline,
+                community_id: n.community_id,
                 community,
                 group,
                 drop_off,

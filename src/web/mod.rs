@@ -35,7 +35,8 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics))
         .with_state(state.clone())
         .merge(api::router(state.clone()))
-        .merge(pages::router(state.clone()));
+        .merge(pages::router(state.clone()))
+        .merge(crate::bot::webhook_router(&state));
     with_common_layers(routes, state)
 }
 

@@ -5,6 +5,11 @@
 mod support;
 
 mod api;
+mod bot_console;
+mod bot_flows;
+mod bot_notices;
+mod bot_privacy;
+mod bot_reliability;
 mod claims;
 mod cli;
 mod demo;

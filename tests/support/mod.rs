@@ -4,7 +4,9 @@
 
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
+pub mod bot;
 pub mod browser;
+pub mod fake_telegram;
 pub mod world;
 
 use std::collections::HashMap;
@@ -132,6 +134,8 @@ pub struct TestApp {
     pub env: HashMap<String, String>,
     /// The app's own shared state (its pool, config and metrics).
     pub state: AppState,
+    /// The fake Telegram Bot API the app talks to, in bot tests.
+    pub telegram: Option<fake_telegram::FakeTelegram>,
     stop: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     test_db: TestDb,
@@ -146,19 +150,36 @@ impl TestApp {
 
     /// Starts the app after `adjust` has changed its environment.
     pub async fn spawn_with(adjust: impl FnOnce(&mut HashMap<String, String>)) -> Self {
+        Self::spawn_inner(None, adjust).await
+    }
+
+    /// Starts the app with its Telegram bot on, against a fresh fake Bot API (long polling).
+    pub async fn spawn_with_bot() -> Self {
+        Self::spawn_with_bot_and(|_| {}).await
+    }
+
+    /// Starts the app with its bot on, after `adjust` has changed its environment (for
+    /// webhook mode, say).
+    pub async fn spawn_with_bot_and(adjust: impl FnOnce(&mut HashMap<String, String>)) -> Self {
+        let fake = fake_telegram::FakeTelegram::start().await;
+        Self::spawn_inner(Some(fake), adjust).await
+    }
+
+    async fn spawn_inner(
+        telegram: Option<fake_telegram::FakeTelegram>,
+        adjust: impl FnOnce(&mut HashMap<String, String>),
+    ) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let test_db = TestDb::fresh(dir.path()).await;
         let mut env = test_env(dir.path(), &test_db.url);
+        if let Some(fake) = &telegram {
+            env.insert("RELAY_TELEGRAM_TOKEN".into(), fake_telegram::TOKEN.into());
+            env.insert("RELAY_TELEGRAM_API_URL".into(), fake.url.clone());
+        }
         adjust(&mut env);
         let config = Config::from_lookup(|k| env.get(k).cloned()).expect("test config");
-        let app = App::build(config.clone()).await.expect("build app");
-        let addr = app.local_addr();
-        let state = app.state().clone();
+        let (addr, state, stop, server) = start_server(config.clone()).await;
         let db = Database::connect(test_db.url.as_str()).await.expect("test connection");
-        let (stop, stopped) = oneshot::channel::<()>();
-        let server = tokio::spawn(app.run_until(async move {
-            let _ = stopped.await;
-        }));
         let client = reqwest::Client::builder()
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
@@ -171,11 +192,34 @@ impl TestApp {
             config,
             env,
             state,
+            telegram,
             stop: Some(stop),
             server: Some(server),
             test_db,
             dir,
         }
+    }
+
+    /// Stops the server and its workers (as a killed process would stop), keeping the
+    /// database, so that a test can change rows before [`TestApp::resume`].
+    pub async fn halt(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.expect("server task").expect("server result");
+        }
+    }
+
+    /// Starts the app again on the same database (a new process, as after a restart).
+    pub async fn resume(&mut self) {
+        let mut config = self.config.clone();
+        config.bind = "127.0.0.1:0".parse().expect("addr");
+        let (addr, state, stop, server) = start_server(config).await;
+        self.addr = addr;
+        self.state = state;
+        self.stop = Some(stop);
+        self.server = Some(server);
     }
 
     /// The full URL of `path`.
@@ -227,6 +271,24 @@ impl TestApp {
             server.await.expect("server task").expect("server result");
         }
     }
+}
+
+type Running = (
+    SocketAddr,
+    AppState,
+    oneshot::Sender<()>,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+);
+
+async fn start_server(config: Config) -> Running {
+    let app = App::build(config).await.expect("build app");
+    let addr = app.local_addr();
+    let state = app.state().clone();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until(async move {
+        let _ = stopped.await;
+    }));
+    (addr, state, stop, server)
 }
 
 /// One integer from the first column of the first row of `sql`.

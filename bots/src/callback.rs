@@ -1,0 +1,236 @@
+//! Callback data of inline buttons: versioned (`v1:`), at most 64 bytes (Telegram's
+//! limit), and parsed strictly. Anything that does not parse back to exactly the same
+//! action — an old version, a typo, a tampered id — is refused, and the dialogue answers
+//! that the button has expired.
+
+use std::fmt::Write as _;
+
+const VERSION: &str = "v1";
+/// Telegram refuses callback data longer than this.
+pub const MAX_LEN: usize = 64;
+
+/// What a button asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Claim everything left of a need.
+    ClaimAll(i64),
+    /// Claim part of a need (the bot asks how much).
+    ClaimPart(i64),
+    /// Another page of needs, with the same filter.
+    Needs {
+        /// Page, from 0.
+        page: u32,
+        /// Category code filter.
+        category: Option<String>,
+        /// Community filter.
+        community: Option<i64>,
+    },
+    /// Show the category filter.
+    FilterCategories,
+    /// Show the community filter.
+    FilterCommunities,
+    /// The merchant delivered a claim.
+    Deliver(i64),
+    /// Asks to confirm a release.
+    ReleaseAsk(i64),
+    /// Confirms a release.
+    ReleaseYes(i64),
+    /// Keeps the claim after all.
+    ReleaseNo(i64),
+    /// Takes a disputed claim up again.
+    Resume(i64),
+    /// Starts adding an offer.
+    OfferAdd,
+    /// Picks the category of the offer being added.
+    OfferCategory(String),
+    /// Toggles a community of the offer being added.
+    OfferCommunity(i64),
+    /// Finishes the offer being added.
+    OfferDone,
+    /// Pauses an offer.
+    OfferPause(i64),
+    /// Resumes an offer.
+    OfferResume(i64),
+    /// Switches language.
+    Lang(crate::Lang),
+}
+
+impl Action {
+    /// The callback data.
+    pub fn encode(&self) -> String {
+        let mut s = String::from(VERSION);
+        // Writing to a String cannot fail.
+        let _ = match self {
+            Action::ClaimAll(id) => write!(s, ":claim:all:{id}"),
+            Action::ClaimPart(id) => write!(s, ":claim:part:{id}"),
+            Action::Needs {
+                page,
+                category,
+                community,
+            } => write!(
+                s,
+                ":needs:{page}:{}:{}",
+                category.as_deref().unwrap_or("-"),
+                community.map(|c| c.to_string()).unwrap_or_else(|| "-".into())
+            ),
+            Action::FilterCategories => write!(s, ":filter:cat"),
+            Action::FilterCommunities => write!(s, ":filter:comm"),
+            Action::Deliver(id) => write!(s, ":deliver:{id}"),
+            Action::ReleaseAsk(id) => write!(s, ":release:ask:{id}"),
+            Action::ReleaseYes(id) => write!(s, ":release:yes:{id}"),
+            Action::ReleaseNo(id) => write!(s, ":release:no:{id}"),
+            Action::Resume(id) => write!(s, ":resume:{id}"),
+            Action::OfferAdd => write!(s, ":offer:add"),
+            Action::OfferCategory(code) => write!(s, ":offer:cat:{code}"),
+            Action::OfferCommunity(id) => write!(s, ":offer:comm:{id}"),
+            Action::OfferDone => write!(s, ":offer:done"),
+            Action::OfferPause(id) => write!(s, ":offer:pause:{id}"),
+            Action::OfferResume(id) => write!(s, ":offer:resume:{id}"),
+            Action::Lang(lang) => write!(s, ":lang:{}", lang.tag()),
+        };
+        s
+    }
+
+    /// Parses callback data; `None` for anything this version did not write.
+    pub fn parse(data: &str) -> Option<Action> {
+        if data.len() > MAX_LEN || !data.is_ascii() {
+            return None;
+        }
+        let parts: Vec<&str> = data.split(':').collect();
+        let (&version, rest) = parts.split_first()?;
+        if version != VERSION {
+            return None;
+        }
+        let action = match rest {
+            ["claim", "all", id] => Action::ClaimAll(id_of(id)?),
+            ["claim", "part", id] => Action::ClaimPart(id_of(id)?),
+            ["needs", page, category, community] => Action::Needs {
+                page: page_of(page)?,
+                category: match *category {
+                    "-" => None,
+                    c => Some(code_of(c)?),
+                },
+                community: match *community {
+                    "-" => None,
+                    c => Some(id_of(c)?),
+                },
+            },
+            ["filter", "cat"] => Action::FilterCategories,
+            ["filter", "comm"] => Action::FilterCommunities,
+            ["deliver", id] => Action::Deliver(id_of(id)?),
+            ["release", "ask", id] => Action::ReleaseAsk(id_of(id)?),
+            ["release", "yes", id] => Action::ReleaseYes(id_of(id)?),
+            ["release", "no", id] => Action::ReleaseNo(id_of(id)?),
+            ["resume", id] => Action::Resume(id_of(id)?),
+            ["offer", "add"] => Action::OfferAdd,
+            ["offer", "cat", code] => Action::OfferCategory(code_of(code)?),
+            ["offer", "comm", id] => Action::OfferCommunity(id_of(id)?),
+            ["offer", "done"] => Action::OfferDone,
+            ["offer", "pause", id] => Action::OfferPause(id_of(id)?),
+            ["offer", "resume", id] => Action::OfferResume(id_of(id)?),
+            ["lang", tag] => Action::Lang(match *tag {
+                "zh-CN" => crate::Lang::ZhCn,
+                "en" => crate::Lang::En,
+                _ => return None,
+            }),
+            _ => return None,
+        };
+        // Only the canonical spelling is accepted, so "007" or "+7" never parse.
+        (action.encode() == data).then_some(action)
+    }
+}
+
+fn id_of(text: &str) -> Option<i64> {
+    if text.is_empty() || text.len() > 18 || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok().filter(|id| *id > 0)
+}
+
+fn page_of(text: &str) -> Option<u32> {
+    if text.is_empty() || text.len() > 4 || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok()
+}
+
+fn code_of(text: &str) -> Option<String> {
+    let ok = (1..=24).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+    ok.then(|| text.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Lang;
+
+    fn every_action() -> Vec<Action> {
+        vec![
+            Action::ClaimAll(7),
+            Action::ClaimPart(123_456_789_012),
+            Action::Needs {
+                page: 3,
+                category: Some("volunteer_hours".into()),
+                community: Some(99),
+            },
+            Action::Needs {
+                page: 0,
+                category: None,
+                community: None,
+            },
+            Action::FilterCategories,
+            Action::FilterCommunities,
+            Action::Deliver(1),
+            Action::ReleaseAsk(2),
+            Action::ReleaseYes(2),
+            Action::ReleaseNo(2),
+            Action::Resume(5),
+            Action::OfferAdd,
+            Action::OfferCategory("daily_goods".into()),
+            Action::OfferCommunity(4),
+            Action::OfferDone,
+            Action::OfferPause(8),
+            Action::OfferResume(8),
+            Action::Lang(Lang::En),
+            Action::Lang(Lang::ZhCn),
+        ]
+    }
+
+    #[test]
+    fn every_action_round_trips_within_telegrams_limit() {
+        for action in every_action() {
+            let data = action.encode();
+            assert!(data.len() <= MAX_LEN, "{data}");
+            assert_eq!(Action::parse(&data), Some(action), "{data}");
+        }
+    }
+
+    #[test]
+    fn tampered_or_unknown_data_is_refused() {
+        for data in [
+            "",
+            "v1",
+            "v2:claim:all:7",
+            "claim:all:7",
+            "v1:claim:all:",
+            "v1:claim:all:abc",
+            "v1:claim:all:-7",
+            "v1:claim:all:+7",
+            "v1:claim:all:007",
+            "v1:claim:all:0",
+            "v1:claim:all:7:extra",
+            "v1:claim:everything:7",
+            "v1:claim:all:99999999999999999999",
+            "v1:needs:1:FOOD:-",
+            "v1:needs:x:-:-",
+            "v1:lang:fr",
+            "v1:offer:cat:food;drop",
+            "V1:claim:all:7",
+            "v1:claim:all:７",
+        ] {
+            assert_eq!(Action::parse(data), None, "{data}");
+        }
+        let long = format!("v1:offer:cat:{}", "a".repeat(60));
+        assert_eq!(Action::parse(&long), None);
+    }
+}

@@ -1,0 +1,87 @@
+//! The bot's commands, parsed from a message's text. Parsed by hand rather than with
+//! teloxide's `BotCommands` derive so that the console can use them too and so that the
+//! descriptions exist in both languages (see [`crate::text::command_list`]).
+
+/// A command a merchant typed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// `/start [CODE]`: link this chat, or greet.
+    Start(Option<String>),
+    /// `/needs [filter…]`: open needs.
+    Needs(String),
+    /// `/mine`: my active claims.
+    Mine,
+    /// `/offers`: my standing offers.
+    Offers,
+    /// `/hours`: volunteer-hours needs to pledge to.
+    Hours,
+    /// `/lang [zh|en]`: language.
+    Lang(Option<String>),
+    /// `/help`.
+    Help,
+    /// `/cancel`: leave the current question.
+    Cancel,
+    /// Any other `/word`.
+    Unknown,
+}
+
+/// Every command name, in the order of the menu.
+pub const NAMES: [&str; 7] = ["needs", "mine", "offers", "hours", "lang", "help", "start"];
+
+impl Command {
+    /// Parses `text` if it is a command. `bot_username` lets `/needs@OurBot` through and
+    /// makes `/needs@OtherBot` (meant for another bot in a group) not a command at all.
+    pub fn parse(text: &str, bot_username: Option<&str>) -> Option<Command> {
+        let text = text.trim();
+        let rest = text.strip_prefix('/')?;
+        let (head, args) = match rest.split_once(char::is_whitespace) {
+            Some((h, a)) => (h, a.trim()),
+            None => (rest, ""),
+        };
+        let name = match head.split_once('@') {
+            Some((name, addressee)) => {
+                let ours = bot_username.is_some_and(|u| u.eq_ignore_ascii_case(addressee));
+                if !ours {
+                    return None;
+                }
+                name
+            }
+            None => head,
+        };
+        let arg = || (!args.is_empty()).then(|| args.to_owned());
+        Some(match name.to_ascii_lowercase().as_str() {
+            "start" => Command::Start(arg()),
+            "needs" => Command::Needs(args.to_owned()),
+            "mine" => Command::Mine,
+            "offers" => Command::Offers,
+            "hours" => Command::Hours,
+            "lang" | "language" => Command::Lang(arg()),
+            "help" => Command::Help,
+            "cancel" => Command::Cancel,
+            _ => Command::Unknown,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_parse_with_arguments_and_our_bot_name() {
+        assert_eq!(
+            Command::parse("/start K7M4XQAC", None),
+            Some(Command::Start(Some("K7M4XQAC".into())))
+        );
+        assert_eq!(Command::parse("/start", None), Some(Command::Start(None)));
+        assert_eq!(
+            Command::parse("/needs@relay_bot food", Some("Relay_Bot")),
+            Some(Command::Needs("food".into()))
+        );
+        assert_eq!(Command::parse("/needs@other_bot", Some("relay_bot")), None);
+        assert_eq!(Command::parse("/LANG en", None), Some(Command::Lang(Some("en".into()))));
+        assert_eq!(Command::parse("/whatever", None), Some(Command::Unknown));
+        assert_eq!(Command::parse("3", None), None);
+        assert_eq!(Command::parse("  /mine  ", None), Some(Command::Mine));
+    }
+}

@@ -1,0 +1,826 @@
+//! Every text the bot shows, in zh-CN and en, in one place. Tests build their expectations
+//! from these functions, so a wording change never breaks a test.
+
+use crate::desk::{ClaimState, ClaimView, DeskError, DropOffView, Lang, NeedCard, OfferView};
+
+fn pick(lang: Lang, zh: &str, en: &str) -> String {
+    match lang {
+        Lang::ZhCn => zh.to_owned(),
+        Lang::En => en.to_owned(),
+    }
+}
+
+/// The command menu: name and description, in `lang` (for `/help` and `setMyCommands`).
+pub fn command_list(lang: Lang) -> Vec<(&'static str, String)> {
+    crate::command::NAMES
+        .iter()
+        .map(|name| {
+            let (zh, en) = match *name {
+                "needs" => ("浏览待认领的需求", "Browse open needs"),
+                "mine" => ("我的认领：送达或放弃", "My claims: deliver or release"),
+                "offers" => ("我的长期供给（资源库）", "My standing offers"),
+                "hours" => ("认领志愿服务时长", "Pledge volunteer hours"),
+                "lang" => ("切换语言 中文/English", "Language: 中文/English"),
+                "help" => ("帮助", "Help"),
+                _ => ("用一次性代码绑定本聊天", "Link this chat with a one-time code"),
+            };
+            (*name, pick(lang, zh, en))
+        })
+        .collect()
+}
+
+/// `/help`.
+pub fn help(lang: Lang) -> String {
+    let mut text = pick(
+        lang,
+        "爱心接力商户助手。可用命令：",
+        "Charity relay, the merchants' assistant. Commands:",
+    );
+    for (name, description) in command_list(lang) {
+        text.push_str(&format!("\n/{name} — {description}"));
+    }
+    text
+}
+
+/// An unlinked chat: how to link it.
+pub fn how_to_link(lang: Lang) -> String {
+    pick(
+        lang,
+        "本聊天尚未绑定爱心商户。请向街道办索取一次性绑定代码，然后发送：/start 代码",
+        "This chat is not linked to a caring merchant yet. Ask the subdistrict office for a one-time code, then send: /start CODE",
+    )
+}
+
+/// Linked just now.
+pub fn linked(lang: Lang, shop: &str) -> String {
+    match lang {
+        Lang::ZhCn => format!("绑定成功！本聊天现属于「{shop}」。发送 /needs 查看待认领的需求。"),
+        Lang::En => format!("Linked! This chat now belongs to “{shop}”. Send /needs to see open needs."),
+    }
+}
+
+/// `/start` in a linked chat.
+pub fn welcome(lang: Lang, shop: &str) -> String {
+    match lang {
+        Lang::ZhCn => format!("欢迎回来，「{shop}」。发送 /needs 查看待认领的需求，/help 查看全部命令。"),
+        Lang::En => format!("Welcome back, “{shop}”. Send /needs to see open needs, /help for every command."),
+    }
+}
+
+/// A pending merchant.
+pub fn pending(lang: Lang) -> String {
+    pick(
+        lang,
+        "您的商户正在等待街道办审核准入。审核通过后即可浏览和认领需求。",
+        "Your shop is waiting for the subdistrict office's approval. Once approved you can browse and claim needs.",
+    )
+}
+
+/// A suspended merchant.
+pub fn suspended(lang: Lang) -> String {
+    pick(
+        lang,
+        "您的商户已被街道办暂停，暂时不能浏览或认领需求。如有疑问请联系街道办。",
+        "Your shop has been suspended by the subdistrict office and cannot browse or claim needs for now. Please contact the office.",
+    )
+}
+
+/// `/start CODE` in the console, which is already bound to a merchant.
+pub fn console_bound(lang: Lang) -> String {
+    pick(
+        lang,
+        "控制台已绑定商户，无需代码。",
+        "The console is already bound to a merchant; no code is needed.",
+    )
+}
+
+/// A button whose data is unknown, tampered or out of date.
+pub fn button_expired(lang: Lang) -> String {
+    pick(
+        lang,
+        "抱歉，这个按钮已过期。请重新发送 /needs 或 /mine。",
+        "Sorry, this button has expired. Please send /needs or /mine again.",
+    )
+}
+
+/// A command the bot does not know.
+pub fn unknown_command(lang: Lang) -> String {
+    pick(
+        lang,
+        "没有这个命令。发送 /help 查看可用命令。",
+        "There is no such command. Send /help to see what I can do.",
+    )
+}
+
+/// Text the bot did not expect.
+pub fn not_understood(lang: Lang) -> String {
+    pick(
+        lang,
+        "我没有看懂。发送 /help 查看可用命令。",
+        "I did not understand that. Send /help to see what I can do.",
+    )
+}
+
+/// `/cancel`.
+pub fn cancelled(lang: Lang) -> String {
+    pick(lang, "好的，已取消。", "OK, cancelled.")
+}
+
+/// `/lang` without a choice.
+pub fn lang_prompt(lang: Lang) -> String {
+    pick(lang, "请选择语言：", "Choose a language:")
+}
+
+/// The language was switched (said in the new language).
+pub fn lang_set(lang: Lang) -> String {
+    pick(lang, "已切换为中文。", "Switched to English.")
+}
+
+/// The bot could not do it now; said when retries ran out.
+pub fn unavailable(lang: Lang) -> String {
+    pick(
+        lang,
+        "抱歉，系统暂时无法处理，请稍后再试。",
+        "Sorry, I cannot do that right now. Please try again in a while.",
+    )
+}
+
+/// A refusal, explained.
+pub fn refusal(lang: Lang, error: &DeskError) -> String {
+    match error {
+        DeskError::NotLinked => how_to_link(lang),
+        DeskError::Pending => pending(lang),
+        DeskError::Suspended => suspended(lang),
+        DeskError::NotEnoughLeft { left } => only_left(lang, *left),
+        DeskError::Gone => pick(
+            lang,
+            "抱歉，这项需求刚刚已被其他爱心商户认领完，或已关闭。发送 /needs 看看其他需求。",
+            "Sorry, this need has just been claimed in full by another merchant, or it has closed. Send /needs for other needs.",
+        ),
+        DeskError::AlreadyYours => pick(
+            lang,
+            "您已认领了这项需求，无需重复认领。发送 /mine 查看。",
+            "You have already claimed this need. Send /mine to see your claims.",
+        ),
+        DeskError::ClaimLimitReached { limit } => match lang {
+            Lang::ZhCn => format!("您已有 {limit} 项进行中的认领，达到当前上限。送达后即可认领更多。"),
+            Lang::En => {
+                format!("You hold {limit} active claims, your current limit. Deliver one and you can claim more.")
+            }
+        },
+        DeskError::DeliverFirst => pick(
+            lang,
+            "您最近的认领连续逾期，请先送达一项进行中的认领，再认领新的需求。",
+            "Your last claims lapsed in a row. Please deliver an active claim before claiming new needs.",
+        ),
+        DeskError::NotFound => button_expired(lang),
+        DeskError::WrongState => pick(
+            lang,
+            "这项认领的状态已经变化，无法执行该操作。发送 /mine 查看最新情况。",
+            "This claim has changed and cannot do that now. Send /mine to see where it stands.",
+        ),
+        DeskError::WrongCode => pick(
+            lang,
+            "代码不正确或已被使用。请核对后重新发送：/start 代码",
+            "That code is wrong or was already used. Please check it and send: /start CODE",
+        ),
+        DeskError::CodeExpired => pick(
+            lang,
+            "代码已过期（有效期 24 小时）。请向街道办索取新的代码。",
+            "That code has expired (codes last 24 hours). Please ask the office for a new one.",
+        ),
+        DeskError::LockedOut { minutes } => match lang {
+            Lang::ZhCn => format!("错误的代码次数过多。请 {minutes} 分钟后再试。"),
+            Lang::En => format!("Too many wrong codes. Please try again in {minutes} minutes."),
+        },
+        DeskError::Invalid => pick(
+            lang,
+            "输入的内容无法接受，请检查后重试。",
+            "That input cannot be accepted; please check it and try again.",
+        ),
+        DeskError::Unavailable => unavailable(lang),
+    }
+}
+
+fn drop_off_line(lang: Lang, point: Option<&DropOffView>) -> String {
+    match (point, lang) {
+        (Some(p), Lang::ZhCn) => format!("送达点：{}，{}（开放时间 {}）", p.name, p.address, p.opening_hours),
+        (Some(p), Lang::En) => format!("Drop-off: {}, {} (open {})", p.name, p.address, p.opening_hours),
+        (None, Lang::ZhCn) => "送达点：请与社工联系确认".to_owned(),
+        (None, Lang::En) => "Drop-off: to be agreed with the social worker".to_owned(),
+    }
+}
+
+/// One need card, numbered `number` in its list.
+pub fn need_card(lang: Lang, number: usize, card: &NeedCard) -> String {
+    let urgent = match (card.urgent, lang) {
+        (true, Lang::ZhCn) => "【紧急】",
+        (true, Lang::En) => "[URGENT] ",
+        (false, _) => "",
+    };
+    let description = if card.description.trim().is_empty() {
+        String::new()
+    } else {
+        format!("\n{}", card.description.trim())
+    };
+    let drop_off = drop_off_line(lang, card.drop_off.as_ref());
+    match lang {
+        Lang::ZhCn => format!(
+            "{number}. {urgent}{title}\n类别：{category}{description}\n尚缺：{left} {unit}\n社区：{community}（{group}）\n截止：{deadline}\n{drop_off}",
+            title = card.title,
+            category = card.category,
+            left = card.quantity_left,
+            unit = card.unit,
+            community = card.community,
+            group = card.group,
+            deadline = card.deadline,
+        ),
+        Lang::En => format!(
+            "{number}. {urgent}{title}\nCategory: {category}{description}\nStill needed: {left} {unit}\nCommunity: {community} ({group})\nDeadline: {deadline}\n{drop_off}",
+            title = card.title,
+            category = card.category,
+            left = card.quantity_left,
+            unit = card.unit,
+            community = card.community,
+            group = card.group,
+            deadline = card.deadline,
+        ),
+    }
+}
+
+/// The head of a page of needs.
+pub fn needs_header(lang: Lang, page: u32, hours: bool, filter: Option<&str>) -> String {
+    let what = match (hours, lang) {
+        (true, Lang::ZhCn) => "需要志愿服务时长的需求",
+        (true, Lang::En) => "Needs for volunteer hours",
+        (false, Lang::ZhCn) => "待认领的需求",
+        (false, Lang::En) => "Open needs",
+    };
+    let filter = match (filter, lang) {
+        (Some(f), Lang::ZhCn) => format!("（筛选：{f}）"),
+        (Some(f), Lang::En) => format!(" (filter: {f})"),
+        (None, _) => String::new(),
+    };
+    match lang {
+        Lang::ZhCn => format!("{what}{filter} · 第 {} 页", page + 1),
+        Lang::En => format!("{what}{filter} · page {}", page + 1),
+    }
+}
+
+/// No open needs.
+pub fn needs_empty(lang: Lang, hours: bool) -> String {
+    match hours {
+        true => pick(
+            lang,
+            "目前没有需要志愿服务时长的需求。",
+            "No need asks for volunteer hours right now.",
+        ),
+        false => pick(
+            lang,
+            "目前没有符合条件的待认领需求。",
+            "No open need matches right now.",
+        ),
+    }
+}
+
+/// "Claim all" on card `number`.
+pub fn claim_all_button(lang: Lang, number: usize, hours: bool) -> String {
+    match (lang, hours) {
+        (Lang::ZhCn, false) => format!("全部认领 #{number}"),
+        (Lang::ZhCn, true) => format!("认领全部时长 #{number}"),
+        (Lang::En, false) => format!("Claim all #{number}"),
+        (Lang::En, true) => format!("Pledge all hours #{number}"),
+    }
+}
+
+/// "Claim part" on card `number`.
+pub fn claim_part_button(lang: Lang, number: usize, hours: bool) -> String {
+    match (lang, hours) {
+        (Lang::ZhCn, false) => format!("部分认领 #{number}"),
+        (Lang::ZhCn, true) => format!("认领部分时长 #{number}"),
+        (Lang::En, false) => format!("Claim part #{number}"),
+        (Lang::En, true) => format!("Pledge some hours #{number}"),
+    }
+}
+
+/// The next page.
+pub fn more_button(lang: Lang) -> String {
+    pick(lang, "更多 ▶", "More ▶")
+}
+
+/// Filter by category.
+pub fn filter_category_button(lang: Lang) -> String {
+    pick(lang, "按类别筛选", "By category")
+}
+
+/// Filter by community.
+pub fn filter_community_button(lang: Lang) -> String {
+    pick(lang, "按社区筛选", "By community")
+}
+
+/// Clear the filter.
+pub fn clear_filter_button(lang: Lang) -> String {
+    pick(lang, "全部需求", "All needs")
+}
+
+/// Pick a category to filter by.
+pub fn choose_category(lang: Lang) -> String {
+    pick(lang, "请选择类别：", "Choose a category:")
+}
+
+/// Pick a community to filter by.
+pub fn choose_community(lang: Lang) -> String {
+    pick(lang, "请选择社区：", "Choose a community:")
+}
+
+/// Ask how much of a need to claim.
+pub fn ask_quantity(lang: Lang, card: &NeedCard) -> String {
+    match (lang, card.hours) {
+        (Lang::ZhCn, false) => format!(
+            "您要认领「{}」多少{}？请回复 1 到 {} 之间的数字（发送 /cancel 取消）。",
+            card.title, card.unit, card.quantity_left
+        ),
+        (Lang::ZhCn, true) => format!(
+            "您要为「{}」认领多少{}？请回复 1 到 {} 之间的数字（发送 /cancel 取消）。",
+            card.title, card.unit, card.quantity_left
+        ),
+        (Lang::En, false) => format!(
+            "How many {} of “{}” will you give? Reply with a number from 1 to {} (or /cancel).",
+            card.unit, card.title, card.quantity_left
+        ),
+        (Lang::En, true) => format!(
+            "How many {} will you pledge to “{}”? Reply with a number from 1 to {} (or /cancel).",
+            card.unit, card.title, card.quantity_left
+        ),
+    }
+}
+
+/// The typed quantity is not a whole number.
+pub fn not_a_number(lang: Lang, left: i32) -> String {
+    match lang {
+        Lang::ZhCn => format!("请回复 1 到 {left} 之间的整数（发送 /cancel 取消）。"),
+        Lang::En => format!("Please reply with a whole number from 1 to {left} (or /cancel)."),
+    }
+}
+
+/// Less is left than typed.
+pub fn only_left(lang: Lang, left: i32) -> String {
+    match lang {
+        Lang::ZhCn => format!("只剩 {left} 可认领了。请回复 1 到 {left} 之间的数字（发送 /cancel 取消）。"),
+        Lang::En => format!("Only {left} left. Please reply with a number from 1 to {left} (or /cancel)."),
+    }
+}
+
+/// The full confirmation of a claim, with the handoff code.
+pub fn confirmation(lang: Lang, claim: &ClaimView) -> String {
+    let drop_off = drop_off_line(lang, claim.drop_off.as_ref());
+    match lang {
+        Lang::ZhCn => format!(
+            "感谢认领！您认领了「{title}」{q} {unit}。\n请于 {due} 前送达。\n{drop_off}\n交接码：{code}（送达时出示）",
+            title = claim.need_title,
+            q = claim.quantity,
+            unit = claim.unit,
+            due = claim.due,
+            code = claim.handoff_code,
+        ),
+        Lang::En => format!(
+            "Thank you! You claimed {q} {unit} of “{title}”.\nPlease deliver by {due}.\n{drop_off}\nHandoff code: {code} (show it at drop-off)",
+            title = claim.need_title,
+            q = claim.quantity,
+            unit = claim.unit,
+            due = claim.due,
+            code = claim.handoff_code,
+        ),
+    }
+}
+
+/// A short acknowledgement when the confirmation went out as a notification.
+pub fn claimed_brief(lang: Lang, claim: &ClaimView) -> String {
+    match lang {
+        Lang::ZhCn => format!(
+            "已认领「{}」{} {}。确认信息（含交接码）已单独发送。",
+            claim.need_title, claim.quantity, claim.unit
+        ),
+        Lang::En => format!(
+            "Claimed {} {} of “{}”. The confirmation with your handoff code was sent separately.",
+            claim.quantity, claim.unit, claim.need_title
+        ),
+    }
+}
+
+fn state_label(lang: Lang, state: ClaimState) -> &'static str {
+    match (state, lang) {
+        (ClaimState::Active, Lang::ZhCn) => "待送达",
+        (ClaimState::Active, Lang::En) => "to deliver",
+        (ClaimState::Delivered, Lang::ZhCn) => "已送达，待社工确认",
+        (ClaimState::Delivered, Lang::En) => "delivered, awaiting confirmation",
+        (ClaimState::Confirmed, Lang::ZhCn) => "已确认",
+        (ClaimState::Confirmed, Lang::En) => "confirmed",
+        (ClaimState::Disputed, Lang::ZhCn) => "社工提出异议",
+        (ClaimState::Disputed, Lang::En) => "disputed by the social worker",
+        (ClaimState::Released, Lang::ZhCn) => "已放弃",
+        (ClaimState::Released, Lang::En) => "released",
+        (ClaimState::Lapsed, Lang::ZhCn) => "已逾期失效",
+        (ClaimState::Lapsed, Lang::En) => "lapsed",
+    }
+}
+
+/// `/mine` with no claim to act on.
+pub fn mine_empty(lang: Lang) -> String {
+    pick(
+        lang,
+        "您目前没有进行中的认领。发送 /needs 看看谁需要帮助。",
+        "You have no claim in progress. Send /needs to see who needs help.",
+    )
+}
+
+/// The head of `/mine`.
+pub fn mine_header(lang: Lang) -> String {
+    pick(lang, "我的认领：", "My claims:")
+}
+
+/// One claim in `/mine`.
+pub fn claim_line(lang: Lang, number: usize, claim: &ClaimView) -> String {
+    match lang {
+        Lang::ZhCn => format!(
+            "{number}. 「{}」{} {} · {} 前送达 · 交接码 {} · {}",
+            claim.need_title,
+            claim.quantity,
+            claim.unit,
+            claim.due,
+            claim.handoff_code,
+            state_label(lang, claim.state)
+        ),
+        Lang::En => format!(
+            "{number}. “{}” {} {} · due {} · handoff code {} · {}",
+            claim.need_title,
+            claim.quantity,
+            claim.unit,
+            claim.due,
+            claim.handoff_code,
+            state_label(lang, claim.state)
+        ),
+    }
+}
+
+/// "Delivered" on claim `number`.
+pub fn deliver_button(lang: Lang, number: usize) -> String {
+    match lang {
+        Lang::ZhCn => format!("已送达 #{number}"),
+        Lang::En => format!("Delivered #{number}"),
+    }
+}
+
+/// "Release" on claim `number`.
+pub fn release_button(lang: Lang, number: usize) -> String {
+    match lang {
+        Lang::ZhCn => format!("放弃 #{number}"),
+        Lang::En => format!("Release #{number}"),
+    }
+}
+
+/// "Resume" on disputed claim `number`.
+pub fn resume_button(lang: Lang, number: usize) -> String {
+    match lang {
+        Lang::ZhCn => format!("重新送达 #{number}"),
+        Lang::En => format!("Deliver again #{number}"),
+    }
+}
+
+/// Marked delivered.
+pub fn delivered_done(lang: Lang, claim: &ClaimView) -> String {
+    match lang {
+        Lang::ZhCn => format!("已记录送达：「{}」。社工确认后会通知您，谢谢！", claim.need_title),
+        Lang::En => format!(
+            "Marked as delivered: “{}”. You will hear when the social worker confirms. Thank you!",
+            claim.need_title
+        ),
+    }
+}
+
+/// Asks to confirm a release.
+pub fn release_question(lang: Lang, claim: &ClaimView) -> String {
+    match lang {
+        Lang::ZhCn => format!(
+            "确定放弃「{}」{} {} 的认领吗？这些数量将重新开放给其他商户。",
+            claim.need_title, claim.quantity, claim.unit
+        ),
+        Lang::En => format!(
+            "Release your claim on {} {} of “{}”? It goes back to other merchants.",
+            claim.quantity, claim.unit, claim.need_title
+        ),
+    }
+}
+
+/// Confirms the release.
+pub fn release_yes_button(lang: Lang) -> String {
+    pick(lang, "确定放弃", "Yes, release")
+}
+
+/// Keeps the claim.
+pub fn release_no_button(lang: Lang) -> String {
+    pick(lang, "保留认领", "No, keep it")
+}
+
+/// Released.
+pub fn released(lang: Lang, claim: &ClaimView) -> String {
+    match lang {
+        Lang::ZhCn => format!("已放弃「{}」的认领。", claim.need_title),
+        Lang::En => format!("Your claim on “{}” is released.", claim.need_title),
+    }
+}
+
+/// Kept after all.
+pub fn kept(lang: Lang) -> String {
+    pick(lang, "好的，认领保留。", "OK, you keep the claim.")
+}
+
+/// Resumed after a dispute.
+pub fn resumed(lang: Lang, claim: &ClaimView) -> String {
+    match lang {
+        Lang::ZhCn => format!("「{}」已重新开始，请于 {} 前送达。", claim.need_title, claim.due),
+        Lang::En => format!(
+            "“{}” is active again; please deliver by {}.",
+            claim.need_title, claim.due
+        ),
+    }
+}
+
+/// The head of `/offers`.
+pub fn offers_header(lang: Lang) -> String {
+    pick(lang, "我的长期供给：", "My standing offers:")
+}
+
+/// No offer yet.
+pub fn offers_empty(lang: Lang) -> String {
+    pick(
+        lang,
+        "您还没有长期供给。添加后，符合的新需求会第一时间推送给您。",
+        "You have no standing offer yet. Add one and new needs that fit it are sent to you first.",
+    )
+}
+
+/// One offer.
+pub fn offer_line(lang: Lang, number: usize, offer: &OfferView) -> String {
+    let communities = offer.communities.join(match lang {
+        Lang::ZhCn => "、",
+        Lang::En => ", ",
+    });
+    match lang {
+        Lang::ZhCn => format!(
+            "{number}. {}：{} · 每月 {} · 服务社区：{} · {}",
+            offer.category,
+            offer.description,
+            offer.monthly_capacity,
+            communities,
+            if offer.active { "生效中" } else { "已暂停" }
+        ),
+        Lang::En => format!(
+            "{number}. {}: {} · {} a month · serves {} · {}",
+            offer.category,
+            offer.description,
+            offer.monthly_capacity,
+            communities,
+            if offer.active { "active" } else { "paused" }
+        ),
+    }
+}
+
+/// Pause offer `number`.
+pub fn pause_button(lang: Lang, number: usize) -> String {
+    match lang {
+        Lang::ZhCn => format!("暂停 #{number}"),
+        Lang::En => format!("Pause #{number}"),
+    }
+}
+
+/// Resume offer `number`.
+pub fn resume_offer_button(lang: Lang, number: usize) -> String {
+    match lang {
+        Lang::ZhCn => format!("恢复 #{number}"),
+        Lang::En => format!("Resume #{number}"),
+    }
+}
+
+/// Add an offer.
+pub fn add_offer_button(lang: Lang) -> String {
+    pick(lang, "添加供给", "Add an offer")
+}
+
+/// Step 1 of adding an offer.
+pub fn offer_pick_category(lang: Lang) -> String {
+    pick(
+        lang,
+        "您能长期提供哪一类帮助？",
+        "What kind of help can you offer regularly?",
+    )
+}
+
+/// Step 2.
+pub fn offer_ask_description(lang: Lang, category: &str) -> String {
+    match lang {
+        Lang::ZhCn => format!("类别：{category}。请简单描述您提供的内容（不超过 200 字）。"),
+        Lang::En => format!("Category: {category}. Describe briefly what you offer (up to 200 characters)."),
+    }
+}
+
+/// A description that is empty or too long.
+pub fn offer_description_invalid(lang: Lang) -> String {
+    pick(
+        lang,
+        "描述不能为空，且不超过 200 字。请重新输入。",
+        "The description must be 1 to 200 characters. Please type it again.",
+    )
+}
+
+/// Step 3.
+pub fn offer_ask_capacity(lang: Lang) -> String {
+    pick(
+        lang,
+        "每月大约能提供多少份（次）？请回复 1 到 10000 之间的数字。",
+        "About how many units a month can you give? Reply with a number from 1 to 10000.",
+    )
+}
+
+/// A capacity that is not a number in range.
+pub fn offer_capacity_invalid(lang: Lang) -> String {
+    pick(
+        lang,
+        "请回复 1 到 10000 之间的整数。",
+        "Please reply with a whole number from 1 to 10000.",
+    )
+}
+
+/// Step 4, with what is picked so far.
+pub fn offer_pick_communities(lang: Lang, picked: &[String]) -> String {
+    match (lang, picked.is_empty()) {
+        (Lang::ZhCn, true) => "您服务哪些社区？请点选，选好后点「完成」。".to_owned(),
+        (Lang::En, true) => "Which communities do you serve? Tap them, then “Done”.".to_owned(),
+        (Lang::ZhCn, false) => format!("已选：{}。继续点选，或点「完成」。", picked.join("、")),
+        (Lang::En, false) => format!("Picked: {}. Tap more, or “Done”.", picked.join(", ")),
+    }
+}
+
+/// Finish picking communities.
+pub fn offer_done_button(lang: Lang) -> String {
+    pick(lang, "完成", "Done")
+}
+
+/// "Done" with no community.
+pub fn offer_need_community(lang: Lang) -> String {
+    pick(lang, "请至少选择一个社区。", "Please pick at least one community.")
+}
+
+/// Offer added.
+pub fn offer_added(lang: Lang, offer: &OfferView) -> String {
+    match lang {
+        Lang::ZhCn => format!(
+            "已添加供给：{}：{}。符合的新需求会推送给您。",
+            offer.category, offer.description
+        ),
+        Lang::En => format!(
+            "Offer added: {}: {}. New needs that fit it will be sent to you.",
+            offer.category, offer.description
+        ),
+    }
+}
+
+/// Offer paused.
+pub fn offer_paused(lang: Lang, offer: &OfferView) -> String {
+    match lang {
+        Lang::ZhCn => format!("已暂停：{}：{}。", offer.category, offer.description),
+        Lang::En => format!("Paused: {}: {}.", offer.category, offer.description),
+    }
+}
+
+/// Offer resumed.
+pub fn offer_resumed(lang: Lang, offer: &OfferView) -> String {
+    match lang {
+        Lang::ZhCn => format!("已恢复：{}：{}。", offer.category, offer.description),
+        Lang::En => format!("Resumed: {}: {}.", offer.category, offer.description),
+    }
+}
+
+/// Claim buttons on a pushed need.
+pub fn alert_intro(lang: Lang) -> String {
+    pick(
+        lang,
+        "有一项新需求符合您的长期供给：",
+        "A new need fits one of your standing offers:",
+    )
+}
+
+/// A notification the relay sends a merchant (from the outbox), rendered as text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Notice {
+    /// A claim was made (through the API, say) — the confirmation.
+    ClaimConfirmed(ClaimView),
+    /// The social worker confirmed a delivery.
+    Thanks {
+        /// Need title.
+        title: String,
+        /// Quantity delivered.
+        quantity: i32,
+        /// Unit.
+        unit: String,
+        /// Rating 1–5, if given.
+        rating: Option<i64>,
+    },
+    /// The social worker disputed a delivery.
+    Disputed {
+        /// Need title.
+        title: String,
+        /// Why, in the worker's public words.
+        reason: String,
+    },
+    /// A claim lapsed.
+    Lapsed {
+        /// Need title.
+        title: String,
+        /// Quantity.
+        quantity: i32,
+        /// Unit.
+        unit: String,
+    },
+    /// A claim is due soon.
+    Reminder {
+        /// Need title.
+        title: String,
+        /// Quantity.
+        quantity: i32,
+        /// Unit.
+        unit: String,
+        /// Due date.
+        due: String,
+        /// True the day before it is due; false at half-time.
+        tomorrow: bool,
+    },
+    /// The need of a claim was cancelled or expired; the claim ended with it.
+    NeedEnded {
+        /// Need title.
+        title: String,
+        /// True when expired, false when cancelled.
+        expired: bool,
+    },
+}
+
+/// The text of a notification.
+pub fn notice(lang: Lang, notice: &Notice) -> String {
+    match notice {
+        Notice::ClaimConfirmed(claim) => confirmation(lang, claim),
+        Notice::Thanks {
+            title,
+            quantity,
+            unit,
+            rating,
+        } => {
+            let stars = rating.map(|r| "★".repeat(r.clamp(0, 5) as usize));
+            match (lang, stars) {
+                (Lang::ZhCn, Some(s)) => {
+                    format!("社工已确认收到您送达的「{title}」{quantity} {unit}，评价：{s}。衷心感谢您的爱心！")
+                }
+                (Lang::ZhCn, None) => format!("社工已确认收到您送达的「{title}」{quantity} {unit}。衷心感谢您的爱心！"),
+                (Lang::En, Some(s)) => format!(
+                    "The social worker confirmed your delivery of {quantity} {unit} of “{title}” and rated it {s}. Thank you for your kindness!"
+                ),
+                (Lang::En, None) => format!(
+                    "The social worker confirmed your delivery of {quantity} {unit} of “{title}”. Thank you for your kindness!"
+                ),
+            }
+        }
+        Notice::Disputed { title, reason } => match lang {
+            Lang::ZhCn => format!("社工对「{title}」的送达有疑问：{reason}\n发送 /mine 可重新送达或放弃。"),
+            Lang::En => format!(
+                "The social worker has a question about your delivery of “{title}”: {reason}\nSend /mine to deliver again or release it."
+            ),
+        },
+        Notice::Lapsed { title, quantity, unit } => match lang {
+            Lang::ZhCn => format!("您对「{title}」{quantity} {unit} 的认领已逾期失效，已重新开放给其他商户。"),
+            Lang::En => {
+                format!("Your claim on {quantity} {unit} of “{title}” lapsed and is open to other merchants again.")
+            }
+        },
+        Notice::Reminder {
+            title,
+            quantity,
+            unit,
+            due,
+            tomorrow,
+        } => match (lang, tomorrow) {
+            (Lang::ZhCn, true) => format!("提醒：「{title}」{quantity} {unit} 明天（{due}）到期，请及时送达。"),
+            (Lang::ZhCn, false) => format!("提醒：「{title}」{quantity} {unit} 请于 {due} 前送达。"),
+            (Lang::En, true) => format!("Reminder: {quantity} {unit} of “{title}” are due tomorrow ({due})."),
+            (Lang::En, false) => format!("Reminder: {quantity} {unit} of “{title}” are due by {due}."),
+        },
+        Notice::NeedEnded { title, expired } => match (lang, expired) {
+            (Lang::ZhCn, true) => format!("「{title}」已过截止日期，您的认领随之结束，无需再送达。"),
+            (Lang::ZhCn, false) => format!("社工已取消「{title}」，您的认领随之结束，无需再送达。"),
+            (Lang::En, true) => {
+                format!("“{title}” passed its deadline; your claim ended with it and nothing needs delivering.")
+            }
+            (Lang::En, false) => {
+                format!("The social worker cancelled “{title}”; your claim ended with it and nothing needs delivering.")
+            }
+        },
+    }
+}

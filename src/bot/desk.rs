@@ -1,0 +1,512 @@
+//! What a merchant can do, over the services: the main crate's implementation of the bots
+//! crate's [`MerchantDesk`]. Service errors are mapped to desk errors once, here.
+
+use std::collections::HashSet;
+
+use bots::{
+    Amount, Choice, ClaimState, ClaimView, Claimed, DeskError, DropOffView, Lang, MerchantDesk, MerchantInfo,
+    MerchantStatus, NeedCard, NeedQuery, NeedsPage, NewOffer, OfferView,
+};
+use chrono::Utc;
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+
+use crate::domain::record::ClaimAllowance;
+use crate::domain::time::local_date;
+use crate::domain::{Category, ClaimStatus, Locale, NeedStatus, PartyStatus, Urgency};
+use crate::entities::{claim, community, merchant, offer, offer_community, outbox};
+use crate::services::access::Caller;
+use crate::services::claims::{self, ClaimRecord};
+use crate::services::needs::{self, DropOff, NeedFilter};
+use crate::services::telegram::{self, LinkOutcome};
+use crate::services::{ServiceError, merchants, offers};
+
+/// Needs looked at to order a list by fit; beyond that, the services' order holds.
+const SCAN_LIMIT: usize = 200;
+
+/// The desk over the services, for the Telegram bot and the console.
+#[derive(Clone)]
+pub struct ServiceDesk {
+    db: DatabaseConnection,
+}
+
+impl ServiceDesk {
+    /// A desk over `db`.
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+}
+
+/// The locale of a bot language.
+pub fn locale_of(lang: Lang) -> Locale {
+    match lang {
+        Lang::ZhCn => Locale::ZhCn,
+        Lang::En => Locale::En,
+    }
+}
+
+/// The bot language of a locale.
+pub fn lang_of(locale: Locale) -> Lang {
+    match locale {
+        Locale::ZhCn => Lang::ZhCn,
+        Locale::En => Lang::En,
+    }
+}
+
+fn caller(merchant_id: i64) -> Caller {
+    Caller::Merchant {
+        merchant_id,
+        token_id: None,
+    }
+}
+
+/// Maps a service error to what the dialogue can explain; unexpected failures are logged
+/// here, once, and become `Unavailable`.
+fn desk_error(e: ServiceError) -> DeskError {
+    match e {
+        ServiceError::NotEnoughLeft { left } if left > 0 => DeskError::NotEnoughLeft { left },
+        ServiceError::NotEnoughLeft { .. } | ServiceError::NeedNotOpen(_) => DeskError::Gone,
+        ServiceError::ClaimLimitReached { limit } => DeskError::ClaimLimitReached { limit },
+        ServiceError::DeliverFirst => DeskError::DeliverFirst,
+        ServiceError::MerchantNotApproved => DeskError::Suspended,
+        ServiceError::NotFound(_) | ServiceError::Forbidden => DeskError::NotFound,
+        ServiceError::IllegalTransition(_) | ServiceError::Conflict(_) => DeskError::WrongState,
+        ServiceError::Invalid { .. }
+        | ServiceError::Validation(_)
+        | ServiceError::WrongHandoffCode
+        | ServiceError::IdempotencyKeyReused => DeskError::Invalid,
+        ServiceError::Db(e) => {
+            tracing::warn!(error = %e, "bot: database error");
+            DeskError::Unavailable
+        }
+        ServiceError::Internal(e) => {
+            tracing::warn!(error = %e, "bot: internal error");
+            DeskError::Unavailable
+        }
+    }
+}
+
+fn db_error(e: sea_orm::DbErr) -> DeskError {
+    desk_error(ServiceError::Db(e))
+}
+
+fn info_of(m: &merchant::Model) -> MerchantInfo {
+    let status = match m.status.parse::<PartyStatus>() {
+        Ok(PartyStatus::Approved) => MerchantStatus::Approved,
+        Ok(PartyStatus::Pending) => MerchantStatus::Pending,
+        _ => MerchantStatus::Suspended,
+    };
+    MerchantInfo {
+        id: m.id,
+        name: m.name.clone(),
+        status,
+        lang: lang_of(m.locale.parse().unwrap_or_default()),
+    }
+}
+
+fn drop_off_view(d: Option<DropOff>) -> Option<DropOffView> {
+    d.map(|d| DropOffView {
+        name: d.name,
+        address: d.address,
+        opening_hours: d.opening_hours,
+    })
+}
+
+/// A service need card as the bot shows it, in `lang`. Only public fields cross over.
+pub fn card_view(card: needs::NeedCard, lang: Lang) -> NeedCard {
+    let locale = locale_of(lang);
+    NeedCard {
+        id: card.id,
+        category: card.category.label(locale).to_owned(),
+        hours: card.category == Category::VolunteerHours,
+        quantity_left: card.left(),
+        title: card.title,
+        description: card.description,
+        unit: card.unit,
+        community: match lang {
+            Lang::ZhCn => card.community.0,
+            Lang::En => card.community.1,
+        },
+        group: card.group.label(locale).to_owned(),
+        deadline: card.deadline,
+        drop_off: drop_off_view(card.drop_off),
+        urgent: card.urgency == Urgency::Urgent,
+    }
+}
+
+fn state_of(status: ClaimStatus) -> ClaimState {
+    match status {
+        ClaimStatus::Active => ClaimState::Active,
+        ClaimStatus::Delivered => ClaimState::Delivered,
+        ClaimStatus::Confirmed => ClaimState::Confirmed,
+        ClaimStatus::Disputed => ClaimState::Disputed,
+        ClaimStatus::Released => ClaimState::Released,
+        ClaimStatus::Lapsed => ClaimState::Lapsed,
+    }
+}
+
+impl ServiceDesk {
+    async fn claim_view(&self, merchant_id: i64, record: ClaimRecord) -> Result<ClaimView, DeskError> {
+        let card = needs::get_need(&self.db, &caller(merchant_id), record.need_id, Utc::now())
+            .await
+            .map_err(desk_error)?;
+        Ok(ClaimView {
+            id: record.id,
+            need_id: record.need_id,
+            need_title: record.need_title,
+            quantity: record.quantity,
+            unit: record.unit,
+            hours: card.category == Category::VolunteerHours,
+            state: state_of(record.status),
+            due: local_date(record.due_at),
+            handoff_code: record.handoff_code.unwrap_or_default(),
+            drop_off: drop_off_view(card.drop_off),
+        })
+    }
+
+    /// The merchant's categories and communities of active offers, to order needs by fit.
+    async fn offer_fit(&self, merchant_id: i64) -> Result<HashSet<(String, i64)>, DeskError> {
+        let active = offer::Entity::find()
+            .filter(offer::Column::MerchantId.eq(merchant_id))
+            .filter(offer::Column::Status.eq("active"))
+            .all(&self.db)
+            .await
+            .map_err(db_error)?;
+        let mut fit = HashSet::new();
+        for o in active {
+            let served = offer_community::Entity::find()
+                .filter(offer_community::Column::OfferId.eq(o.id))
+                .all(&self.db)
+                .await
+                .map_err(db_error)?;
+            fit.extend(served.into_iter().map(|oc| (o.category.clone(), oc.community_id)));
+        }
+        Ok(fit)
+    }
+
+    /// The merchant's claim on a need, if it holds one (to tell a double tap from a loss).
+    async fn holds_claim_on(&self, merchant_id: i64, need_id: i64) -> Result<bool, DeskError> {
+        let held = claim::Entity::find()
+            .filter(claim::Column::MerchantId.eq(merchant_id))
+            .filter(claim::Column::NeedId.eq(need_id))
+            .filter(claim::Column::Status.eq(ClaimStatus::Active.as_str()))
+            .one(&self.db)
+            .await
+            .map_err(db_error)?;
+        Ok(held.is_some())
+    }
+
+    /// Why a need cannot be claimed when the merchant may not see it or nothing is left:
+    /// the merchant's own claim (a double tap), someone else's, or no such need.
+    async fn unavailable_need(&self, merchant_id: i64, need_id: i64) -> Result<DeskError, DeskError> {
+        let exists = crate::entities::need::Entity::find_by_id(need_id)
+            .one(&self.db)
+            .await
+            .map_err(db_error)?
+            .is_some();
+        if !exists {
+            return Ok(DeskError::NotFound);
+        }
+        Ok(if self.holds_claim_on(merchant_id, need_id).await? {
+            DeskError::AlreadyYours
+        } else {
+            DeskError::Gone
+        })
+    }
+
+    /// Marks the claim's queued confirmation as shown, so the notification sender does not
+    /// repeat it. False when the sender already took it.
+    async fn absorb_confirmation(&self, claim_id: i64) -> Result<bool, DeskError> {
+        let now = Utc::now();
+        let absorbed = outbox::Entity::update_many()
+            .col_expr(outbox::Column::Status, Expr::val("sent"))
+            .col_expr(outbox::Column::SentAt, Expr::val(now))
+            .col_expr(outbox::Column::LastError, Expr::val("shown in the bot's reply"))
+            .filter(outbox::Column::DedupeKey.eq(format!("claim:{claim_id}:merchant-claimed")))
+            .filter(outbox::Column::Status.is_in(["pending", "held"]))
+            .filter(
+                outbox::Column::LockedUntil
+                    .is_null()
+                    .or(outbox::Column::LockedUntil.lt(now)),
+            )
+            .exec(&self.db)
+            .await
+            .map_err(db_error)?;
+        Ok(absorbed.rows_affected == 1)
+    }
+}
+
+#[async_trait::async_trait]
+impl MerchantDesk for ServiceDesk {
+    async fn merchant(&self, merchant_id: i64) -> Result<MerchantInfo, DeskError> {
+        merchant::Entity::find_by_id(merchant_id)
+            .one(&self.db)
+            .await
+            .map_err(db_error)?
+            .map(|m| info_of(&m))
+            .ok_or(DeskError::NotFound)
+    }
+
+    async fn link_chat(&self, chat_id: i64, code: &str) -> Result<MerchantInfo, DeskError> {
+        match telegram::redeem_link_code(&self.db, chat_id, code, Utc::now())
+            .await
+            .map_err(desk_error)?
+        {
+            LinkOutcome::Linked(m) => Ok(info_of(&m)),
+            LinkOutcome::Wrong => Err(DeskError::WrongCode),
+            LinkOutcome::Expired => Err(DeskError::CodeExpired),
+            LinkOutcome::LockedOut { minutes } => Err(DeskError::LockedOut { minutes }),
+        }
+    }
+
+    async fn set_lang(&self, merchant_id: i64, lang: Lang) -> Result<(), DeskError> {
+        merchants::set_locale(&self.db, merchant_id, locale_of(lang), Utc::now())
+            .await
+            .map_err(desk_error)
+    }
+
+    fn categories(&self, lang: Lang) -> Vec<Choice> {
+        Category::ALL
+            .iter()
+            .map(|c| Choice {
+                code: c.as_str().to_owned(),
+                label: c.label(locale_of(lang)).to_owned(),
+            })
+            .collect()
+    }
+
+    async fn communities(&self, lang: Lang) -> Result<Vec<Choice>, DeskError> {
+        let all = community::Entity::find()
+            .order_by_asc(community::Column::Id)
+            .all(&self.db)
+            .await
+            .map_err(db_error)?;
+        Ok(all
+            .into_iter()
+            .map(|c| Choice {
+                code: c.id.to_string(),
+                label: match lang {
+                    Lang::ZhCn => c.name,
+                    Lang::En => c.name_en,
+                },
+            })
+            .collect())
+    }
+
+    async fn open_needs(&self, merchant_id: i64, query: &NeedQuery, lang: Lang) -> Result<NeedsPage, DeskError> {
+        let category = match query.category.as_deref() {
+            Some(code) => Some(code.parse::<Category>().map_err(|_| DeskError::NotFound)?),
+            None => None,
+        };
+        let filter = NeedFilter {
+            status: Some(NeedStatus::Open),
+            category,
+            community_id: query.community_id,
+            urgency: None,
+        };
+        let who = caller(merchant_id);
+        let mut all = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let page = needs::list_needs(&self.db, &who, &filter, cursor.as_deref(), needs::MAX_PAGE)
+                .await
+                .map_err(desk_error)?;
+            all.extend(page.items);
+            cursor = page.next_cursor;
+            if cursor.is_none() || all.len() >= SCAN_LIMIT {
+                break;
+            }
+        }
+        // Needs that fit the merchant's offers first; a stable sort keeps the services'
+        // order (urgent first, then oldest) within each group.
+        let fit = self.offer_fit(merchant_id).await?;
+        all.sort_by_key(|n| !fit.contains(&(n.category.as_str().to_owned(), n.community_id)));
+        let per_page = std::cmp::max(query.per_page, 1) as usize;
+        let start = query.page as usize * per_page;
+        let more = all.len() > start + per_page;
+        let cards = all
+            .into_iter()
+            .skip(start)
+            .take(per_page)
+            .map(|n| card_view(n, lang))
+            .collect();
+        Ok(NeedsPage { cards, more })
+    }
+
+    async fn need(&self, merchant_id: i64, need_id: i64, lang: Lang) -> Result<NeedCard, DeskError> {
+        let card = match needs::get_need(&self.db, &caller(merchant_id), need_id, Utc::now()).await {
+            Ok(card) => card,
+            Err(ServiceError::NotFound(_)) => return Err(self.unavailable_need(merchant_id, need_id).await?),
+            Err(e) => return Err(desk_error(e)),
+        };
+        if card.status != NeedStatus::Open || card.left() < 1 {
+            return Err(self.unavailable_need(merchant_id, need_id).await?);
+        }
+        Ok(card_view(card, lang))
+    }
+
+    async fn may_claim(&self, merchant_id: i64) -> Result<(), DeskError> {
+        let m = self.merchant(merchant_id).await?;
+        match m.status {
+            MerchantStatus::Approved => {}
+            MerchantStatus::Pending => return Err(DeskError::Pending),
+            MerchantStatus::Suspended => return Err(DeskError::Suspended),
+        }
+        let (record, holding) = claims::merchant_record(&self.db, merchant_id, Utc::now())
+            .await
+            .map_err(desk_error)?;
+        match record.claim_allowance() {
+            ClaimAllowance::DeliverFirst => Err(DeskError::DeliverFirst),
+            ClaimAllowance::UpTo(limit) if holding >= u64::from(limit) => Err(DeskError::ClaimLimitReached { limit }),
+            ClaimAllowance::UpTo(_) => Ok(()),
+        }
+    }
+
+    async fn claim(
+        &self,
+        merchant_id: i64,
+        need_id: i64,
+        amount: Amount,
+        key: &str,
+        _lang: Lang,
+    ) -> Result<Claimed, DeskError> {
+        let who = caller(merchant_id);
+        let now = Utc::now();
+        let quantity = match amount {
+            Amount::Exactly(q) => q,
+            Amount::All => {
+                // "All" means what is left when the button is handled; a retry of the same
+                // update finds its own earlier claim by key instead of claiming the rest.
+                let earlier = claim::Entity::find()
+                    .filter(claim::Column::MerchantId.eq(merchant_id))
+                    .filter(claim::Column::IdempotencyKey.eq(key))
+                    .one(&self.db)
+                    .await
+                    .map_err(db_error)?;
+                match earlier {
+                    Some(c) if c.need_id == need_id => c.quantity,
+                    _ => match needs::get_need(&self.db, &who, need_id, now).await {
+                        Ok(card) if card.status == NeedStatus::Open => card.left(),
+                        Ok(_) | Err(ServiceError::NotFound(_)) => 0,
+                        Err(e) => return Err(desk_error(e)),
+                    },
+                }
+            }
+        };
+        let outcome = if quantity < 1 {
+            Err(ServiceError::NotEnoughLeft { left: 0 })
+        } else {
+            claims::claim_need(&self.db, &who, need_id, quantity, Some(key), now).await
+        };
+        match outcome {
+            Ok(done) => {
+                let absorbed = self.absorb_confirmation(done.claim.id).await?;
+                let claim = self.claim_view(merchant_id, done.claim).await?;
+                Ok(Claimed {
+                    claim,
+                    show_confirmation: absorbed || done.replayed,
+                })
+            }
+            Err(
+                ServiceError::NotEnoughLeft { left: 0 }
+                | ServiceError::NeedNotOpen(_)
+                | ServiceError::IdempotencyKeyReused,
+            ) => Err(self.unavailable_need(merchant_id, need_id).await?),
+            Err(e) => Err(desk_error(e)),
+        }
+    }
+
+    async fn my_claims(&self, merchant_id: i64, _lang: Lang) -> Result<Vec<ClaimView>, DeskError> {
+        let records = claims::list_claims(&self.db, &caller(merchant_id), None, 100)
+            .await
+            .map_err(desk_error)?;
+        let mut out = Vec::new();
+        for record in records.into_iter().rev() {
+            if matches!(
+                record.status,
+                ClaimStatus::Active | ClaimStatus::Delivered | ClaimStatus::Disputed
+            ) {
+                out.push(self.claim_view(merchant_id, record).await?);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn my_claim(&self, merchant_id: i64, claim_id: i64, _lang: Lang) -> Result<ClaimView, DeskError> {
+        let record = claims::get_claim(&self.db, &caller(merchant_id), claim_id, Utc::now())
+            .await
+            .map_err(desk_error)?;
+        self.claim_view(merchant_id, record).await
+    }
+
+    async fn mark_delivered(&self, merchant_id: i64, claim_id: i64, _lang: Lang) -> Result<ClaimView, DeskError> {
+        let record = claims::mark_delivered(&self.db, &caller(merchant_id), claim_id, Utc::now())
+            .await
+            .map_err(desk_error)?;
+        self.claim_view(merchant_id, record).await
+    }
+
+    async fn release(&self, merchant_id: i64, claim_id: i64, _lang: Lang) -> Result<ClaimView, DeskError> {
+        let record = claims::release(&self.db, &caller(merchant_id), claim_id, Utc::now())
+            .await
+            .map_err(desk_error)?;
+        self.claim_view(merchant_id, record).await
+    }
+
+    async fn resume(&self, merchant_id: i64, claim_id: i64, _lang: Lang) -> Result<ClaimView, DeskError> {
+        let record = claims::resume(&self.db, &caller(merchant_id), claim_id, Utc::now())
+            .await
+            .map_err(desk_error)?;
+        self.claim_view(merchant_id, record).await
+    }
+
+    async fn offers(&self, merchant_id: i64, lang: Lang) -> Result<Vec<OfferView>, DeskError> {
+        let all = offers::list(&self.db, merchant_id).await.map_err(desk_error)?;
+        Ok(all.into_iter().map(|o| offer_view(o, lang)).collect())
+    }
+
+    async fn add_offer(&self, merchant_id: i64, offer: &NewOffer, lang: Lang) -> Result<OfferView, DeskError> {
+        let category = offer.category.parse::<Category>().map_err(|_| DeskError::Invalid)?;
+        let new = offers::NewOffer {
+            category,
+            description: offer.description.clone(),
+            monthly_capacity: offer.monthly_capacity,
+            community_ids: offer.community_ids.clone(),
+        };
+        let added = offers::add(&self.db, merchant_id, new, Utc::now())
+            .await
+            .map_err(desk_error)?;
+        Ok(offer_view(added, lang))
+    }
+
+    async fn set_offer_active(
+        &self,
+        merchant_id: i64,
+        offer_id: i64,
+        active: bool,
+        lang: Lang,
+    ) -> Result<OfferView, DeskError> {
+        let changed = offers::set_active(&self.db, merchant_id, offer_id, active, Utc::now())
+            .await
+            .map_err(desk_error)?;
+        Ok(offer_view(changed, lang))
+    }
+}
+
+fn offer_view(o: offers::Offer, lang: Lang) -> OfferView {
+    OfferView {
+        id: o.id,
+        category: o.category.label(locale_of(lang)).to_owned(),
+        description: o.description,
+        monthly_capacity: o.monthly_capacity,
+        communities: o
+            .communities
+            .into_iter()
+            .map(|c| match lang {
+                Lang::ZhCn => c.name,
+                Lang::En => c.name_en,
+            })
+            .collect(),
+        active: o.active,
+    }
+}

@@ -1,0 +1,142 @@
+//! The merchants' Telegram bot, wired into the app: the desk over the services
+//! ([`desk`]), the teloxide adapter that receives and handles updates exactly once
+//! ([`telegram`]), and the sender of Telegram outbox rows ([`outbox`]).
+
+pub mod desk;
+pub mod outbox;
+pub mod telegram;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::post;
+use sea_orm::DatabaseConnection;
+use teloxide::Bot;
+use teloxide::adaptors::Throttle;
+use teloxide::adaptors::throttle::Limits;
+use tokio::sync::Notify;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::AppState;
+use crate::config::TelegramConfig;
+
+/// Where the webhook route listens when the configured URL has no path of its own.
+pub const DEFAULT_WEBHOOK_PATH: &str = "/telegram/webhook";
+
+/// The bot's shared parts: its configuration and the signals that wake its workers.
+#[derive(Clone, Debug)]
+pub struct BotHandle {
+    config: TelegramConfig,
+    updates: Arc<Notify>,
+    outbox: Arc<Notify>,
+}
+
+impl BotHandle {
+    /// A handle for a bot configured by `config`.
+    pub fn new(config: TelegramConfig) -> Self {
+        Self {
+            config,
+            updates: Arc::new(Notify::new()),
+            outbox: Arc::new(Notify::new()),
+        }
+    }
+
+    /// Makes the sender look for due rows now.
+    pub fn wake_sender(&self) {
+        self.outbox.notify_one();
+    }
+}
+
+/// The webhook's full URL and the path of the route, from `RELAY_TELEGRAM_WEBHOOK_URL`.
+pub fn webhook_target(url: &str) -> (String, String) {
+    let after_scheme = url.find("://").map(|i| i + 3).unwrap_or(0);
+    let path = url[after_scheme..]
+        .find('/')
+        .map(|i| &url[after_scheme + i..])
+        .unwrap_or("");
+    let path = path.split(['?', '#']).next().unwrap_or("");
+    if path.is_empty() || path == "/" {
+        let base = url.trim_end_matches('/');
+        (format!("{base}{DEFAULT_WEBHOOK_PATH}"), DEFAULT_WEBHOOK_PATH.to_owned())
+    } else {
+        (url.to_owned(), path.to_owned())
+    }
+}
+
+/// The webhook route, when the bot runs in webhook mode; an empty router otherwise.
+pub fn webhook_router(state: &AppState) -> Router {
+    let Some(handle) = &state.bot else {
+        return Router::new();
+    };
+    let Some(url) = &handle.config.webhook_url else {
+        return Router::new();
+    };
+    let (_, path) = webhook_target(url);
+    Router::new()
+        .route(&path, post(telegram::webhook))
+        .with_state(telegram::WebhookState {
+            db: state.db.clone(),
+            secret: handle.config.webhook_secret.clone(),
+            wake: handle.updates.clone(),
+        })
+}
+
+/// Starts the bot's workers: the receiver (long polling, or webhook registration), the
+/// update handler and the Telegram sender. They stop on `cancel`.
+pub fn spawn(workers: &mut JoinSet<()>, db: DatabaseConnection, handle: BotHandle, cancel: CancellationToken) {
+    let mut bot = Bot::new(handle.config.token.expose());
+    if let Some(api) = &handle.config.api_url {
+        match api.parse::<url::Url>() {
+            Ok(url) => bot = bot.set_api_url(url),
+            Err(_) => {
+                tracing::error!("RELAY_TELEGRAM_API_URL cannot be parsed as a URL; the bot stays off");
+                return;
+            }
+        }
+    }
+    // About one message a second in a chat (Telegram's advice for private chats) and 30 a
+    // second overall. teloxide's default of 20 a minute per chat is meant for groups.
+    let limits = Limits {
+        messages_per_min_chat: 60,
+        ..Limits::default()
+    };
+    let throttled = Throttle::new_spawn(bot.clone(), limits);
+    let webhook = handle
+        .config
+        .webhook_url
+        .as_deref()
+        .map(|url| (webhook_target(url).0, handle.config.webhook_secret.clone()));
+    workers.spawn(telegram::run_receiver(
+        db.clone(),
+        bot.clone(),
+        webhook,
+        handle.updates.clone(),
+        cancel.clone(),
+    ));
+    workers.spawn(telegram::run_handler(
+        db.clone(),
+        bot,
+        handle.updates.clone(),
+        handle.outbox.clone(),
+        cancel.clone(),
+    ));
+    workers.spawn(outbox::run(db, throttled, handle.outbox.clone(), cancel));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_webhook_path_comes_from_the_url_or_defaults() {
+        assert_eq!(webhook_target("https://relay.example.org/tg/hook?x=1").1, "/tg/hook");
+        assert_eq!(
+            webhook_target("https://relay.example.org"),
+            (
+                "https://relay.example.org/telegram/webhook".to_owned(),
+                "/telegram/webhook".to_owned()
+            )
+        );
+    }
+}

@@ -1,0 +1,465 @@
+//! The Telegram sender: takes `channel = 'telegram'` outbox rows (email rows belong to the
+//! email dispatcher), resolves the merchant's chat when sending (so a chat linked later
+//! still gets what waited for it), renders the text in the merchant's current language and
+//! sends through teloxide's `Throttle`, which keeps ≈1 message/s per chat and ≈30/s
+//! overall and waits out a 429's `retry_after` before retrying.
+//!
+//! A row is taken with a conditional UPDATE that sets a lease (`FOR UPDATE SKIP LOCKED`
+//! on PostgreSQL, so several instances share the work) and is marked sent right after
+//! Telegram accepted it; other failures retry with exponential backoff, and a row is
+//! dead after [`MAX_ATTEMPTS`] or on a permanent refusal (the merchant blocked the bot).
+
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+
+use bots::text::{self, Notice};
+use bots::{Action, Button, ClaimState, ClaimView, DropOffView, Lang};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ColumnTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use serde::Deserialize;
+use teloxide::adaptors::Throttle;
+use teloxide::payloads::SendMessageSetters;
+use teloxide::prelude::Requester;
+use teloxide::types::{ChatId, InlineKeyboardButton, InlineKeyboardMarkup};
+use teloxide::{Bot, RequestError};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use super::desk::{card_view, lang_of};
+use crate::db;
+use crate::entities::{merchant, outbox};
+use crate::services::access::Caller;
+use crate::services::needs;
+
+/// Kind of the rows that carry the bot's replies to a chat.
+pub const BOT_REPLY: &str = "bot-reply";
+/// Attempts before a row is dead.
+pub const MAX_ATTEMPTS: i32 = 8;
+/// Rows taken at once.
+const BATCH: u64 = 20;
+/// How long a sender holds a row; longer than the Throttle may make a message wait.
+const LEASE_SECONDS: i64 = 120;
+/// How often the sender looks for due rows when nothing wakes it.
+const IDLE_POLL: StdDuration = StdDuration::from_secs(1);
+
+/// The payload of a [`BOT_REPLY`] row.
+#[derive(Debug, Clone, serde::Serialize, Deserialize)]
+pub struct ReplyPayload {
+    /// The chat to answer.
+    pub chat_id: i64,
+    /// The text.
+    pub text: String,
+    /// Rows of buttons: label and callback data.
+    pub buttons: Vec<Vec<(String, String)>>,
+}
+
+impl ReplyPayload {
+    /// The payload of one dialogue reply to `chat_id`.
+    pub fn of(chat_id: i64, reply: &bots::Reply) -> Self {
+        Self {
+            chat_id,
+            text: reply.text.clone(),
+            buttons: reply
+                .buttons
+                .iter()
+                .map(|row| row.iter().map(|b| (b.label.clone(), b.data.clone())).collect())
+                .collect(),
+        }
+    }
+}
+
+/// Sends due Telegram rows until `cancel`; `wake` makes it look at once.
+pub async fn run(db: DatabaseConnection, bot: Throttle<Bot>, wake: Arc<Notify>, cancel: CancellationToken) {
+    loop {
+        loop {
+            match send_due(&db, &bot, Utc::now()).await {
+                Ok(0) => break,
+                Ok(_) => {
+                    if cancel.is_cancelled() {
+                        return;
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "telegram sender: cannot read the outbox; retrying");
+                    break;
+                }
+            }
+        }
+        tokio::select! {
+            () = cancel.cancelled() => break,
+            () = wake.notified() => {}
+            () = tokio::time::sleep(IDLE_POLL) => {}
+        }
+    }
+}
+
+/// Takes and sends one batch of due rows; returns how many were taken.
+pub async fn send_due(
+    db: &DatabaseConnection,
+    bot: &Throttle<Bot>,
+    now: DateTime<Utc>,
+) -> Result<usize, sea_orm::DbErr> {
+    let ids = take_due(db, now).await?;
+    let rows = outbox::Entity::find()
+        .filter(outbox::Column::Id.is_in(ids.clone()))
+        .order_by_asc(outbox::Column::Id)
+        .all(db)
+        .await?;
+    // Rows of one chat go in order; chats go side by side, so a chat that must wait for
+    // its rate limit does not hold the others up.
+    let mut by_chat: Vec<(i64, Vec<Ready<'_>>)> = Vec::new();
+    for row in &rows {
+        match prepare(db, row).await {
+            Ok(Prepared::Send { chat_id, text, buttons }) => match by_chat.iter_mut().find(|(c, _)| *c == chat_id) {
+                Some((_, queue)) => queue.push((row, text, buttons)),
+                None => by_chat.push((chat_id, vec![(row, text, buttons)])),
+            },
+            Ok(Prepared::Hold) => finish(db, row, Outcome::Hold, Utc::now()).await?,
+            Ok(Prepared::Drop(reason)) => finish(db, row, Outcome::Dead(reason.to_owned()), Utc::now()).await?,
+            Err(e) => {
+                let outcome = Outcome::Retry {
+                    after: None,
+                    error: format!("database: {e}"),
+                };
+                finish(db, row, outcome, Utc::now()).await?;
+            }
+        }
+    }
+    let chats = by_chat.into_iter().map(|(chat_id, queue)| async move {
+        for (row, text, buttons) in queue {
+            let outcome = match send(bot, chat_id, &text, &buttons).await {
+                Ok(()) => Outcome::Sent,
+                Err(e) => failure(&e),
+            };
+            finish(db, row, outcome, Utc::now()).await?;
+        }
+        Ok::<(), sea_orm::DbErr>(())
+    });
+    for done in futures::future::join_all(chats).await {
+        done?;
+    }
+    Ok(ids.len())
+}
+
+/// Leases due rows to this sender.
+async fn take_due(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<Vec<i64>, sea_orm::DbErr> {
+    let until = now + Duration::seconds(LEASE_SECONDS);
+    if db.get_database_backend() == DbBackend::Postgres {
+        let sql = "UPDATE outbox SET locked_until = ? WHERE id IN (\
+            SELECT id FROM outbox WHERE channel = 'telegram' AND status IN ('pending','failed') \
+            AND next_attempt_at <= ? AND (locked_until IS NULL OR locked_until < ?) \
+            ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED) RETURNING id";
+        let stmt = db::statement(
+            db,
+            sql,
+            vec![until.into(), now.into(), now.into(), (BATCH as i64).into()],
+        );
+        let rows = sea_orm::ConnectionTrait::query_all_raw(db, stmt).await?;
+        let mut ids = rows
+            .iter()
+            .map(|r| r.try_get_by_index::<i64>(0))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?;
+        ids.sort_unstable();
+        return Ok(ids);
+    }
+    // SQLite: one writer at a time; each conditional UPDATE takes one row or nothing.
+    let due = |q: sea_orm::Select<outbox::Entity>| {
+        q.filter(outbox::Column::Channel.eq("telegram"))
+            .filter(outbox::Column::Status.is_in(["pending", "failed"]))
+            .filter(outbox::Column::NextAttemptAt.lte(now))
+            .filter(
+                outbox::Column::LockedUntil
+                    .is_null()
+                    .or(outbox::Column::LockedUntil.lt(now)),
+            )
+    };
+    let candidates: Vec<i64> = due(outbox::Entity::find())
+        .select_only()
+        .column(outbox::Column::Id)
+        .order_by_asc(outbox::Column::Id)
+        .limit(BATCH)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut taken = Vec::new();
+    for id in candidates {
+        let leased = outbox::Entity::update_many()
+            .col_expr(outbox::Column::LockedUntil, Expr::val(until))
+            .filter(outbox::Column::Id.eq(id))
+            .filter(outbox::Column::Channel.eq("telegram"))
+            .filter(outbox::Column::Status.is_in(["pending", "failed"]))
+            .filter(
+                outbox::Column::LockedUntil
+                    .is_null()
+                    .or(outbox::Column::LockedUntil.lt(now)),
+            )
+            .exec(db)
+            .await?;
+        if leased.rows_affected == 1 {
+            taken.push(id);
+        }
+    }
+    Ok(taken)
+}
+
+/// Rows of inline buttons: label and callback data.
+type Buttons = Vec<Vec<(String, String)>>;
+
+/// A row ready to send: the row, its text and its buttons.
+type Ready<'a> = (&'a outbox::Model, String, Buttons);
+
+/// What to do with a row.
+enum Prepared {
+    Send {
+        chat_id: i64,
+        text: String,
+        buttons: Buttons,
+    },
+    /// The merchant has no linked chat yet; linking releases the row.
+    Hold,
+    /// Never to be sent.
+    Drop(&'static str),
+}
+
+async fn prepare(db: &DatabaseConnection, row: &outbox::Model) -> Result<Prepared, sea_orm::DbErr> {
+    if row.kind == BOT_REPLY {
+        return Ok(match serde_json::from_str::<ReplyPayload>(&row.payload) {
+            Ok(p) => Prepared::Send {
+                chat_id: p.chat_id,
+                text: p.text,
+                buttons: p.buttons,
+            },
+            Err(_) => Prepared::Drop("unreadable reply payload"),
+        });
+    }
+    let Some(merchant_id) = row.merchant_id.or_else(|| row.recipient.parse().ok()) else {
+        return Ok(Prepared::Drop("no merchant"));
+    };
+    let Some(m) = merchant::Entity::find_by_id(merchant_id).one(db).await? else {
+        return Ok(Prepared::Drop("no such merchant"));
+    };
+    let Some(chat_id) = m.telegram_chat_id else {
+        return Ok(Prepared::Hold);
+    };
+    let lang = lang_of(m.locale.parse().unwrap_or_default());
+    match render(db, &row.kind, &row.payload, merchant_id, lang).await? {
+        Some((text, buttons)) => Ok(Prepared::Send { chat_id, text, buttons }),
+        None => Ok(Prepared::Drop("unknown kind, unreadable payload or closed need")),
+    }
+}
+
+#[derive(Deserialize)]
+struct ClaimPayload {
+    claim_id: i64,
+    need_id: i64,
+    title: String,
+    #[serde(default)]
+    quantity: i32,
+    #[serde(default)]
+    unit: String,
+    due_date: Option<String>,
+    handoff_code: Option<String>,
+    drop_off: Option<DropOffPayload>,
+    rating: Option<i64>,
+    reason: Option<String>,
+    stage: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct DropOffPayload {
+    name: String,
+    address: String,
+    opening_hours: String,
+}
+
+/// The text (and buttons) of a merchant notification of `kind`, in `lang`; `None` when it
+/// must not be sent. Public so that tests can render every kind.
+pub async fn render(
+    db: &DatabaseConnection,
+    kind: &str,
+    payload: &str,
+    merchant_id: i64,
+    lang: Lang,
+) -> Result<Option<(String, Vec<Vec<(String, String)>>)>, sea_orm::DbErr> {
+    if kind == "merchant-need-alert" {
+        return render_alert(db, payload, merchant_id, lang).await;
+    }
+    let Ok(p) = serde_json::from_str::<ClaimPayload>(payload) else {
+        return Ok(None);
+    };
+    let due = p.due_date.clone().unwrap_or_default();
+    let notice = match kind {
+        "merchant-claim-confirmed" => Notice::ClaimConfirmed(ClaimView {
+            id: p.claim_id,
+            need_id: p.need_id,
+            need_title: p.title,
+            quantity: p.quantity,
+            unit: p.unit,
+            hours: false,
+            state: ClaimState::Active,
+            due: NaiveDate::parse_from_str(&due, "%Y-%m-%d").unwrap_or_default(),
+            handoff_code: p.handoff_code.unwrap_or_default(),
+            drop_off: p.drop_off.map(|d| DropOffView {
+                name: d.name,
+                address: d.address,
+                opening_hours: d.opening_hours,
+            }),
+        }),
+        "merchant-claim-thanks" => Notice::Thanks {
+            title: p.title,
+            quantity: p.quantity,
+            unit: p.unit,
+            rating: p.rating,
+        },
+        "merchant-claim-disputed" => Notice::Disputed {
+            title: p.title,
+            reason: p.reason.unwrap_or_default(),
+        },
+        "merchant-claim-lapsed" => Notice::Lapsed {
+            title: p.title,
+            quantity: p.quantity,
+            unit: p.unit,
+        },
+        "merchant-claim-reminder" => Notice::Reminder {
+            title: p.title,
+            quantity: p.quantity,
+            unit: p.unit,
+            due,
+            tomorrow: p.stage.as_deref() == Some("day_before"),
+        },
+        "merchant-need-cancelled" => Notice::NeedEnded {
+            title: p.title,
+            expired: false,
+        },
+        "merchant-need-expired" => Notice::NeedEnded {
+            title: p.title,
+            expired: true,
+        },
+        _ => return Ok(None),
+    };
+    Ok(Some((text::notice(lang, &notice), Vec::new())))
+}
+
+/// A need alert, rendered from the need as it is now: a closed need is not pushed.
+async fn render_alert(
+    db: &DatabaseConnection,
+    payload: &str,
+    merchant_id: i64,
+    lang: Lang,
+) -> Result<Option<(String, Vec<Vec<(String, String)>>)>, sea_orm::DbErr> {
+    let Some(need_id) = serde_json::from_str::<serde_json::Value>(payload)
+        .ok()
+        .and_then(|v| v.get("need_id").and_then(serde_json::Value::as_i64))
+    else {
+        return Ok(None);
+    };
+    let caller = Caller::Merchant {
+        merchant_id,
+        token_id: None,
+    };
+    let card = match needs::get_need(db, &caller, need_id, Utc::now()).await {
+        Ok(c) if c.status == crate::domain::NeedStatus::Open && c.left() > 0 => card_view(c, lang),
+        Ok(_) | Err(crate::services::ServiceError::NotFound(_)) => return Ok(None),
+        Err(crate::services::ServiceError::Db(e)) => return Err(e),
+        Err(e) => return Err(sea_orm::DbErr::Custom(e.to_string())),
+    };
+    let text = format!("{}\n\n{}", text::alert_intro(lang), text::need_card(lang, 1, &card));
+    let buttons = vec![vec![
+        button(text::claim_all_button(lang, 1, card.hours), Action::ClaimAll(card.id)),
+        button(text::claim_part_button(lang, 1, card.hours), Action::ClaimPart(card.id)),
+    ]];
+    Ok(Some((text, buttons)))
+}
+
+fn button(label: String, action: Action) -> (String, String) {
+    let b = Button {
+        label,
+        data: action.encode(),
+    };
+    (b.label, b.data)
+}
+
+async fn send(
+    bot: &Throttle<Bot>,
+    chat_id: i64,
+    text: &str,
+    buttons: &[Vec<(String, String)>],
+) -> Result<(), RequestError> {
+    let mut request = bot.send_message(ChatId(chat_id), text.to_owned());
+    if !buttons.is_empty() {
+        let keyboard = InlineKeyboardMarkup::new(buttons.iter().map(|row| {
+            row.iter()
+                .map(|(label, data)| InlineKeyboardButton::callback(label.clone(), data.clone()))
+                .collect::<Vec<_>>()
+        }));
+        request = request.reply_markup(keyboard);
+    }
+    request.await.map(|_| ())
+}
+
+/// How a send ended.
+enum Outcome {
+    Sent,
+    Hold,
+    Dead(String),
+    Retry { after: Option<Duration>, error: String },
+}
+
+fn failure(e: &RequestError) -> Outcome {
+    match e {
+        // Telegram refused the message itself (blocked bot, unknown chat, bad text):
+        // sending it again cannot help.
+        RequestError::Api(api) => Outcome::Dead(format!("telegram refused: {api}")),
+        RequestError::RetryAfter(seconds) => Outcome::Retry {
+            after: Some(Duration::seconds(i64::from(seconds.seconds()))),
+            error: "rate limited".into(),
+        },
+        // The error text of teloxide hides the token.
+        other => Outcome::Retry {
+            after: None,
+            error: other.to_string(),
+        },
+    }
+}
+
+async fn finish(
+    db: &DatabaseConnection,
+    row: &outbox::Model,
+    outcome: Outcome,
+    now: DateTime<Utc>,
+) -> Result<(), sea_orm::DbErr> {
+    let update = outbox::Entity::update_many()
+        .col_expr(outbox::Column::LockedUntil, Expr::val(Option::<DateTime<Utc>>::None))
+        .filter(outbox::Column::Id.eq(row.id));
+    let update = match outcome {
+        Outcome::Sent => update
+            .col_expr(outbox::Column::Status, Expr::val("sent"))
+            .col_expr(outbox::Column::SentAt, Expr::val(now))
+            .col_expr(outbox::Column::Attempts, Expr::val(row.attempts + 1))
+            .col_expr(outbox::Column::LastError, Expr::val(Option::<String>::None)),
+        Outcome::Hold => update
+            .col_expr(outbox::Column::Status, Expr::val("held"))
+            .col_expr(outbox::Column::LastError, Expr::val("no linked chat yet")),
+        Outcome::Dead(reason) => {
+            tracing::warn!(outbox.id = row.id, kind = %row.kind, reason = %reason, "telegram message dropped");
+            update
+                .col_expr(outbox::Column::Status, Expr::val("dead"))
+                .col_expr(outbox::Column::Attempts, Expr::val(row.attempts + 1))
+                .col_expr(outbox::Column::LastError, Expr::val(reason))
+        }
+        Outcome::Retry { after, error } => {
+            let attempts = row.attempts + 1;
+            let dead = attempts >= MAX_ATTEMPTS;
+            let pause = after.unwrap_or_else(|| Duration::seconds(1 << attempts.clamp(1, 9)));
+            tracing::warn!(outbox.id = row.id, attempts, error = %error, dead, "telegram send failed");
+            update
+                .col_expr(outbox::Column::Status, Expr::val(if dead { "dead" } else { "failed" }))
+                .col_expr(outbox::Column::Attempts, Expr::val(attempts))
+                .col_expr(outbox::Column::NextAttemptAt, Expr::val(now + pause))
+                .col_expr(outbox::Column::LastError, Expr::val(error))
+        }
+    };
+    update.exec(db).await.map(|_| ())
+}

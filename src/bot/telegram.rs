@@ -1,0 +1,442 @@
+//! The teloxide adapter: receives updates (long polling, or the webhook route), stores each
+//! before it is acknowledged, and handles stored updates exactly once through the
+//! transport-free dialogue. Replies are queued in the outbox in the transaction that marks
+//! the update handled; the sender delivers them.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use bots::{Command, Input, Lang, Session};
+use chrono::Utc;
+use sea_orm::DatabaseConnection;
+use subtle::ConstantTimeEq;
+use teloxide::Bot;
+use teloxide::payloads::{GetUpdatesSetters, SetMyCommandsSetters, SetWebhookSetters};
+use teloxide::prelude::Requester;
+use teloxide::types::{AllowedUpdate, BotCommand, CallbackQueryId, Update, UpdateKind};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use super::desk::{ServiceDesk, lang_of, locale_of};
+use super::outbox::{BOT_REPLY, ReplyPayload};
+use crate::config::Secret;
+use crate::entities::telegram_update;
+use crate::services::outbox::{Channel, Message};
+use crate::services::telegram::{self as store, ChatChange};
+
+/// Seconds a `getUpdates` long poll waits for news (below the HTTP client's 17 s timeout).
+const POLL_SECONDS: u32 = 10;
+/// How often the handler looks for stored updates when nothing wakes it (another
+/// instance may have stored them through the webhook).
+const IDLE_POLL: Duration = Duration::from_secs(2);
+/// The header Telegram sends the webhook secret in.
+pub const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
+
+/// Registers the command menu, in Chinese for `zh` clients and English for everyone else.
+pub async fn register_commands(bot: &Bot) {
+    for (lang, code) in [(Lang::ZhCn, Some("zh")), (Lang::En, None)] {
+        let commands: Vec<BotCommand> = bots::text::command_list(lang)
+            .into_iter()
+            .map(|(name, description)| BotCommand::new(name, description))
+            .collect();
+        let mut request = bot.set_my_commands(commands);
+        if let Some(code) = code {
+            request = request.language_code(code);
+        }
+        if let Err(e) = request.await {
+            tracing::warn!(error = %e, lang = lang.tag(), "cannot register the bot's commands");
+        }
+    }
+}
+
+/// Receives updates by long polling until `cancel`, or, in webhook mode, registers the
+/// webhook and leaves receiving to the route.
+pub async fn run_receiver(
+    db: DatabaseConnection,
+    bot: Bot,
+    webhook: Option<(String, Secret)>,
+    wake: Arc<Notify>,
+    cancel: CancellationToken,
+) {
+    register_commands(&bot).await;
+    if let Some((url, secret)) = webhook {
+        let Ok(parsed) = url.parse::<url::Url>() else {
+            tracing::error!("RELAY_TELEGRAM_WEBHOOK_URL cannot be parsed as a URL; the bot receives nothing");
+            return;
+        };
+        let mut pause = Duration::from_secs(1);
+        loop {
+            let request = bot
+                .set_webhook(parsed.clone())
+                .secret_token(secret.expose().to_owned())
+                .allowed_updates(vec![AllowedUpdate::Message, AllowedUpdate::CallbackQuery]);
+            match request.await {
+                Ok(_) => {
+                    tracing::info!("telegram webhook registered");
+                    return;
+                }
+                Err(e) => tracing::warn!(error = %e, "cannot register the telegram webhook; retrying"),
+            }
+            tokio::select! {
+                () = cancel.cancelled() => return,
+                () = tokio::time::sleep(pause) => {}
+            }
+            pause = (pause * 2).min(Duration::from_secs(60));
+        }
+    }
+    // getUpdates answers 409 while a webhook is set.
+    if let Err(e) = bot.delete_webhook().await {
+        tracing::warn!(error = %e, "cannot delete the telegram webhook");
+    }
+    poll(db, bot, wake, cancel).await;
+}
+
+/// Long polling. Each update is stored before the next `getUpdates` acknowledges it (its
+/// offset moves past an update only once the update is in the database).
+async fn poll(db: DatabaseConnection, bot: Bot, wake: Arc<Notify>, cancel: CancellationToken) {
+    let mut offset: i32 = 0;
+    let mut pause = Duration::from_millis(500);
+    tracing::info!("telegram long polling started");
+    loop {
+        let request = bot
+            .get_updates()
+            .offset(offset)
+            .timeout(POLL_SECONDS)
+            .allowed_updates(vec![AllowedUpdate::Message, AllowedUpdate::CallbackQuery]);
+        let received = tokio::select! {
+            () = cancel.cancelled() => return,
+            r = request => r,
+        };
+        let updates = match received {
+            Ok(u) => u,
+            Err(e) => {
+                tracing::warn!(error = %e, "telegram getUpdates failed; retrying");
+                tokio::select! {
+                    () = cancel.cancelled() => return,
+                    () = tokio::time::sleep(pause) => {}
+                }
+                pause = (pause * 2).min(Duration::from_secs(30));
+                continue;
+            }
+        };
+        pause = Duration::from_millis(500);
+        for update in &updates {
+            let stored = match serde_json::to_string(update) {
+                Ok(payload) => store::store_update(&db, i64::from(update.id.0), &payload, Utc::now())
+                    .await
+                    .map_err(|e| e.to_string()),
+                Err(e) => Err(e.to_string()),
+            };
+            if let Err(e) = stored {
+                // Not acknowledged: Telegram sends it again with the next poll.
+                tracing::warn!(error = %e, update.id = update.id.0, "cannot store a telegram update");
+                break;
+            }
+            offset = i32::try_from(update.id.0).unwrap_or(i32::MAX).saturating_add(1);
+        }
+        if !updates.is_empty() {
+            wake.notify_one();
+        }
+    }
+}
+
+/// What the webhook route needs.
+#[derive(Clone)]
+pub struct WebhookState {
+    /// The pool.
+    pub db: DatabaseConnection,
+    /// The expected secret token.
+    pub secret: Secret,
+    /// Wakes the handler.
+    pub wake: Arc<Notify>,
+}
+
+/// `POST` of an update by Telegram. The secret token is compared in constant time; a wrong
+/// or missing one gets 401 with nothing written. The update is stored before the 200 that
+/// acknowledges it; handling happens in the handler task.
+pub async fn webhook(State(hook): State<WebhookState>, headers: HeaderMap, body: Bytes) -> StatusCode {
+    let given = headers.get(SECRET_HEADER).map(|v| v.as_bytes()).unwrap_or_default();
+    if !bool::from(given.ct_eq(hook.secret.expose().as_bytes())) {
+        tracing::warn!(target: "security", "telegram webhook called with a wrong or missing secret token");
+        return StatusCode::UNAUTHORIZED;
+    }
+    let Ok(text) = std::str::from_utf8(&body) else {
+        return StatusCode::BAD_REQUEST;
+    };
+    let Some(update_id) = serde_json::from_str::<serde_json::Value>(text)
+        .ok()
+        .and_then(|v| v.get("update_id").and_then(serde_json::Value::as_i64))
+    else {
+        return StatusCode::BAD_REQUEST;
+    };
+    match store::store_update(&hook.db, update_id, text, Utc::now()).await {
+        Ok(_) => {
+            hook.wake.notify_one();
+            StatusCode::OK
+        }
+        Err(e) => {
+            // Telegram retries a failed delivery.
+            tracing::warn!(error = %e, "cannot store a telegram update from the webhook");
+            StatusCode::SERVICE_UNAVAILABLE
+        }
+    }
+}
+
+/// Handles stored updates until `cancel`, starting with any left pending by an earlier
+/// process (killed between storing and handling).
+pub async fn run_handler(
+    db: DatabaseConnection,
+    bot: Bot,
+    wake: Arc<Notify>,
+    outbox_wake: Arc<Notify>,
+    cancel: CancellationToken,
+) {
+    let username = loop {
+        match bot.get_me().await {
+            Ok(me) => break me.user.username.clone(),
+            Err(e) => tracing::warn!(error = %e, "telegram getMe failed; retrying"),
+        }
+        tokio::select! {
+            () = cancel.cancelled() => return,
+            () = tokio::time::sleep(Duration::from_secs(2)) => {}
+        }
+    };
+    let handler = Handler {
+        desk: ServiceDesk::new(db.clone()),
+        db,
+        bot,
+        username,
+        outbox_wake,
+    };
+    loop {
+        loop {
+            let ids = match store::pending_updates(&handler.db, Utc::now(), 50).await {
+                Ok(ids) => ids,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot read pending telegram updates");
+                    break;
+                }
+            };
+            if ids.is_empty() {
+                break;
+            }
+            for id in ids {
+                if cancel.is_cancelled() {
+                    return;
+                }
+                handler.handle(id).await;
+            }
+        }
+        tokio::select! {
+            () = cancel.cancelled() => break,
+            () = wake.notified() => {}
+            () = tokio::time::sleep(IDLE_POLL) => {}
+        }
+    }
+}
+
+struct Handler {
+    db: DatabaseConnection,
+    bot: Bot,
+    desk: ServiceDesk,
+    username: Option<String>,
+    outbox_wake: Arc<Notify>,
+}
+
+/// What an update asks of the dialogue.
+struct Event {
+    chat_id: i64,
+    client_lang: Option<String>,
+    input: Input,
+    callback: Option<CallbackQueryId>,
+}
+
+impl Handler {
+    async fn handle(&self, update_id: i64) {
+        let leased = match store::lease_update(&self.db, update_id, Utc::now()).await {
+            Ok(Some(row)) => row,
+            Ok(None) => return, // handled, or another instance holds it
+            Err(e) => {
+                tracing::warn!(error = %e, update.id = update_id, "cannot lease a telegram update");
+                return;
+            }
+        };
+        let event = serde_json::from_str::<Update>(&leased.payload)
+            .ok()
+            .and_then(|u| self.event_of(u));
+        let Some(event) = event else {
+            // Not for the bot (a group message, an edit, another bot's command): done.
+            self.finish(&leased, ChatChange::default(), None).await;
+            return;
+        };
+        match self.respond(update_id, &event).await {
+            Ok(change) => self.finish(&leased, change, event.callback).await,
+            Err(e) => {
+                let gave_up = store::fail_update(&self.db, &leased, &e, Utc::now()).await;
+                if let Ok(true) = gave_up {
+                    tracing::warn!(
+                        update.id = update_id,
+                        "telegram update given up after repeated failures"
+                    );
+                    self.apologise(update_id, event.chat_id, event.client_lang.as_deref())
+                        .await;
+                }
+            }
+        }
+    }
+
+    fn event_of(&self, update: Update) -> Option<Event> {
+        match update.kind {
+            UpdateKind::Message(message) => {
+                if !message.chat.is_private() {
+                    return None;
+                }
+                let text = message.text().unwrap_or_default().to_owned();
+                let input = if text.trim_start().starts_with('/') {
+                    Input::Command(Command::parse(&text, self.username.as_deref())?)
+                } else {
+                    Input::Text(text)
+                };
+                Some(Event {
+                    chat_id: message.chat.id.0,
+                    client_lang: message.from.and_then(|u| u.language_code),
+                    input,
+                    callback: None,
+                })
+            }
+            UpdateKind::CallbackQuery(query) => {
+                let chat = query.message.as_ref()?.chat();
+                if !chat.is_private() {
+                    return None;
+                }
+                Some(Event {
+                    chat_id: chat.id.0,
+                    client_lang: query.from.language_code.clone(),
+                    input: Input::Button(query.data.clone().unwrap_or_default()),
+                    callback: Some(query.id),
+                })
+            }
+            _ => None,
+        }
+    }
+
+    /// Runs the dialogue; `Err` when the desk was unavailable (the update is retried).
+    async fn respond(&self, update_id: i64, event: &Event) -> Result<ChatChange, String> {
+        let merchant = store::merchant_of_chat(&self.db, event.chat_id)
+            .await
+            .map_err(|e| e.to_string())?;
+        let chat = store::chat(&self.db, event.chat_id).await.map_err(|e| e.to_string())?;
+        let chat_lang = chat
+            .as_ref()
+            .and_then(|c| c.locale.as_deref())
+            .and_then(|l| l.parse().ok())
+            .map(lang_of);
+        let merchant_info = match &merchant {
+            Some(m) => Some(
+                bots::MerchantDesk::merchant(&self.desk, m.id)
+                    .await
+                    .map_err(|e| e.to_string())?,
+            ),
+            None => None,
+        };
+        let lang = merchant_info
+            .as_ref()
+            .map(|m| m.lang)
+            .or(chat_lang)
+            .unwrap_or_else(|| Lang::from_client(event.client_lang.as_deref()));
+        let state = chat
+            .as_ref()
+            .and_then(|c| c.state.as_deref())
+            .and_then(|s| serde_json::from_str(s).ok())
+            .unwrap_or_default();
+        let session = Session {
+            chat_id: Some(event.chat_id),
+            merchant: merchant_info,
+            lang,
+            state,
+        };
+        let key = format!("tg:{update_id}");
+        let turn = bots::respond(&self.desk, session, event.input.clone(), &key)
+            .await
+            .map_err(|e| e.to_string())?;
+        let merchant_id = turn.merchant.as_ref().map(|m| m.id);
+        let replies = turn
+            .replies
+            .iter()
+            .enumerate()
+            .map(|(n, reply)| {
+                reply_message(
+                    event.chat_id,
+                    merchant_id,
+                    turn.lang,
+                    reply,
+                    format!("tg-update:{update_id}:reply:{n}"),
+                )
+            })
+            .collect();
+        Ok(ChatChange {
+            chat_id: Some(event.chat_id),
+            state: (turn.state != bots::State::Idle)
+                .then(|| serde_json::to_string(&turn.state).ok())
+                .flatten(),
+            locale: Some(locale_of(turn.lang)),
+            replies,
+        })
+    }
+
+    async fn finish(&self, leased: &telegram_update::Model, change: ChatChange, callback: Option<CallbackQueryId>) {
+        let had_replies = !change.replies.is_empty();
+        match store::finish_update(&self.db, leased.update_id, change, Utc::now()).await {
+            Ok(true) => {
+                if had_replies {
+                    self.outbox_wake.notify_one();
+                }
+                if let Some(id) = callback {
+                    // Stops the button's spinner; the answer itself comes as a message.
+                    if let Err(e) = self.bot.answer_callback_query(id).await {
+                        tracing::debug!(error = %e, "cannot answer a callback query");
+                    }
+                }
+            }
+            Ok(false) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, update.id = leased.update_id, "cannot finish a telegram update; it will be retried");
+                let _ = store::fail_update(&self.db, leased, &e.to_string(), Utc::now()).await;
+            }
+        }
+    }
+
+    async fn apologise(&self, update_id: i64, chat_id: i64, client_lang: Option<&str>) {
+        let lang = Lang::from_client(client_lang);
+        let reply = bots::Reply::text(bots::text::unavailable(lang));
+        let message = reply_message(chat_id, None, lang, &reply, format!("tg-update:{update_id}:apology"));
+        if let Ok(txn) = crate::db::begin_write(&self.db).await {
+            let queued = crate::services::outbox::enqueue(&txn, message, Utc::now()).await;
+            if queued.is_ok() && txn.commit().await.is_ok() {
+                self.outbox_wake.notify_one();
+            }
+        }
+    }
+}
+
+fn reply_message(
+    chat_id: i64,
+    merchant_id: Option<i64>,
+    lang: Lang,
+    reply: &bots::Reply,
+    dedupe_key: String,
+) -> Message {
+    Message {
+        channel: Channel::Telegram,
+        recipient: format!("chat:{chat_id}"),
+        contact_id: None,
+        merchant_id,
+        kind: BOT_REPLY,
+        locale: locale_of(lang),
+        payload: serde_json::to_value(ReplyPayload::of(chat_id, reply)).unwrap_or_default(),
+        dedupe_key,
+    }
+}

@@ -1,0 +1,181 @@
+//! Merchants' standing offers (the resource library): what a merchant can give each month,
+//! in which communities. New needs that fit an active offer are pushed to its merchant.
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set};
+
+use super::ServiceError;
+use super::audit::{self, Actor, Entry};
+use crate::db;
+use crate::domain::Category;
+use crate::domain::input::{self, FieldError, FieldErrors};
+use crate::entities::{community, offer, offer_community};
+
+/// An offer with the communities it serves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Offer {
+    /// Its id.
+    pub id: i64,
+    /// What kind of help.
+    pub category: Category,
+    /// What is offered.
+    pub description: String,
+    /// Units a month.
+    pub monthly_capacity: i32,
+    /// True unless paused.
+    pub active: bool,
+    /// Communities served.
+    pub communities: Vec<community::Model>,
+}
+
+/// What a merchant enters for a new offer.
+#[derive(Debug, Clone)]
+pub struct NewOffer {
+    /// What kind of help.
+    pub category: Category,
+    /// What is offered (public text).
+    pub description: String,
+    /// Units a month, 1–10000.
+    pub monthly_capacity: i32,
+    /// Communities served, at least one.
+    pub community_ids: Vec<i64>,
+}
+
+/// The merchant's offers, oldest first.
+pub async fn list(db: &DatabaseConnection, merchant_id: i64) -> Result<Vec<Offer>, ServiceError> {
+    let rows = offer::Entity::find()
+        .filter(offer::Column::MerchantId.eq(merchant_id))
+        .order_by_asc(offer::Column::Id)
+        .all(db)
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        out.push(load(db, row).await?);
+    }
+    Ok(out)
+}
+
+async fn load<C: sea_orm::ConnectionTrait>(conn: &C, row: offer::Model) -> Result<Offer, ServiceError> {
+    let ids: Vec<i64> = offer_community::Entity::find()
+        .filter(offer_community::Column::OfferId.eq(row.id))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|oc| oc.community_id)
+        .collect();
+    let communities = community::Entity::find()
+        .filter(community::Column::Id.is_in(ids))
+        .order_by_asc(community::Column::Id)
+        .all(conn)
+        .await?;
+    Ok(Offer {
+        id: row.id,
+        category: row
+            .category
+            .parse()
+            .map_err(|e: crate::domain::UnknownVariant| ServiceError::Internal(e.to_string()))?,
+        description: row.description,
+        monthly_capacity: row.monthly_capacity,
+        active: row.status == "active",
+        communities,
+    })
+}
+
+/// Adds an active offer for the merchant.
+pub async fn add(
+    db: &DatabaseConnection,
+    merchant_id: i64,
+    new: NewOffer,
+    now: DateTime<Utc>,
+) -> Result<Offer, ServiceError> {
+    let mut errors = FieldErrors::default();
+    let description = errors.check("description", input::public_text(&new.description, 1, 200));
+    if !(1..=10_000).contains(&new.monthly_capacity) {
+        errors.push("monthly_capacity", FieldError::OutOfRange { min: 1, max: 10_000 });
+    }
+    if new.community_ids.is_empty() {
+        errors.push("community_ids", FieldError::Required);
+    }
+    let Some(description) = description.filter(|_| errors.is_empty()) else {
+        return Err(ServiceError::Validation(errors));
+    };
+    let txn = db::begin_write(db).await?;
+    let known = community::Entity::find()
+        .filter(community::Column::Id.is_in(new.community_ids.clone()))
+        .all(&txn)
+        .await?;
+    if known.len() != new.community_ids.len() {
+        let mut errors = FieldErrors::default();
+        errors.push("community_ids", FieldError::UnknownChoice);
+        return Err(ServiceError::Validation(errors));
+    }
+    let row = offer::ActiveModel {
+        merchant_id: Set(merchant_id),
+        category: Set(new.category.as_str().to_owned()),
+        description: Set(description),
+        monthly_capacity: Set(new.monthly_capacity),
+        status: Set("active".to_owned()),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    for community_id in &new.community_ids {
+        offer_community::ActiveModel {
+            offer_id: Set(row.id),
+            community_id: Set(*community_id),
+        }
+        .insert(&txn)
+        .await?;
+    }
+    audit::record(
+        &txn,
+        now,
+        Entry::ok(Actor::Merchant(merchant_id), "offer.add").subject("offer", row.id),
+    )
+    .await?;
+    let offer = load(&txn, row).await?;
+    txn.commit().await?;
+    Ok(offer)
+}
+
+/// Pauses (`active = false`) or resumes one of the merchant's offers.
+pub async fn set_active(
+    db: &DatabaseConnection,
+    merchant_id: i64,
+    offer_id: i64,
+    active: bool,
+    now: DateTime<Utc>,
+) -> Result<Offer, ServiceError> {
+    let txn = db::begin_write(db).await?;
+    let status = if active { "active" } else { "paused" };
+    let changed = offer::Entity::update_many()
+        .col_expr(offer::Column::Status, Expr::val(status))
+        .col_expr(offer::Column::UpdatedAt, Expr::val(now))
+        .filter(offer::Column::Id.eq(offer_id))
+        .filter(offer::Column::MerchantId.eq(merchant_id))
+        .exec(&txn)
+        .await?;
+    if changed.rows_affected != 1 {
+        return Err(ServiceError::NotFound("offer"));
+    }
+    audit::record(
+        &txn,
+        now,
+        Entry::ok(
+            Actor::Merchant(merchant_id),
+            if active { "offer.resume" } else { "offer.pause" },
+        )
+        .subject("offer", offer_id),
+    )
+    .await?;
+    let row = offer::Entity::find_by_id(offer_id)
+        .one(&txn)
+        .await?
+        .ok_or(ServiceError::NotFound("offer"))?;
+    let offer = load(&txn, row).await?;
+    txn.commit().await?;
+    Ok(offer)
+}

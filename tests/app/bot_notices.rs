@@ -1,0 +1,296 @@
+//! What the relay tells a merchant through the bot: the confirmation of a claim made
+//! elsewhere, reminders at half-time and the day before, a lapse, thanks with the rating,
+//! a dispute, a need that ended — in the merchant's language, once each; and what waited
+//! for a chat arrives when the chat is linked.
+
+use std::time::Duration;
+
+use bots::Lang;
+use bots::text::{self, Notice};
+use charity_relay::entities::claim;
+use charity_relay::jobs;
+use charity_relay::services::access::Caller;
+use charity_relay::services::{claims, needs};
+use chrono::Utc;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+use crate::support::bot::{Chat, REPLY_WITHIN};
+use crate::support::{TestApp, scalar_i64};
+
+/// The message after the first `before` ones.
+async fn after(app: &TestApp, chat: &Chat<'_>, before: usize) -> String {
+    app.tg().wait_for(chat.id, before + 1, REPLY_WITHIN).await[before]
+        .text
+        .clone()
+}
+
+async fn set_claim(app: &TestApp, claim_id: i64, column: claim::Column, value: chrono::DateTime<Utc>) {
+    claim::Entity::update_many()
+        .col_expr(column, Expr::value(value))
+        .filter(claim::Column::Id.eq(claim_id))
+        .exec(&app.db)
+        .await
+        .expect("update claim");
+}
+
+#[tokio::test]
+async fn each_notification_reaches_the_merchant_once_in_its_language() {
+    let app = TestApp::spawn_with_bot().await;
+    let world = app.world(2).await;
+    for (i, lang) in Lang::ALL.into_iter().enumerate() {
+        let merchant = &world.merchants[i];
+        let me = Caller::Merchant {
+            merchant_id: merchant.id,
+            token_id: None,
+        };
+        let worker = world.a().worker;
+        let chat = app.linked_chat(merchant.id, 3000 + i as i64, lang).await;
+        let now = Utc::now();
+
+        // A claim made through the API: the confirmation comes by bot.
+        let need = app
+            .post_need_of(world.a(), "food", &format!("食用油{i}"), 2, "桶")
+            .await;
+        let waiting = chat.received().len();
+        let (status, body) = app
+            .api(
+                "POST",
+                &format!("/api/v1/needs/{need}/claims"),
+                &merchant.token,
+                Some(serde_json::json!({ "quantity": 2 })),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        let confirmation = after(&app, &chat, waiting).await;
+        let code = body["handoff_code"].as_str().expect("code");
+        assert!(
+            confirmation.contains(code) && confirmation.contains("2 桶"),
+            "{confirmation}"
+        );
+        let claim_id = body["id"].as_i64().expect("id");
+
+        // Half-time reminder.
+        set_claim(
+            &app,
+            claim_id,
+            claim::Column::RemindAt,
+            now - chrono::Duration::minutes(1),
+        )
+        .await;
+        let waiting = chat.received().len();
+        jobs::run_once(&app.db, now).await.expect("jobs");
+        let reminder = after(&app, &chat, waiting).await;
+        assert!(
+            reminder.contains(&format!("食用油{i}")) && reminder.contains("2 桶"),
+            "{reminder}"
+        );
+
+        // The day before it is due.
+        set_claim(
+            &app,
+            claim_id,
+            claim::Column::CreatedAt,
+            now - chrono::Duration::days(6),
+        )
+        .await;
+        set_claim(&app, claim_id, claim::Column::DueAt, now + chrono::Duration::hours(20)).await;
+        let waiting = chat.received().len();
+        jobs::run_once(&app.db, now).await.expect("jobs");
+        let tomorrow = after(&app, &chat, waiting).await;
+        assert!(tomorrow.contains(&format!("食用油{i}")), "{tomorrow}");
+        assert_ne!(tomorrow, reminder);
+
+        // Delivered, then confirmed with a rating: thanks.
+        claims::mark_delivered(&app.db, &me, claim_id, now)
+            .await
+            .expect("deliver");
+        let waiting = chat.received().len();
+        let confirm = claims::Confirmation {
+            rating: Some("5".into()),
+            handoff_code: None,
+        };
+        claims::confirm(&app.db, &worker, claim_id, confirm, now)
+            .await
+            .expect("confirm");
+        let thanks = after(&app, &chat, waiting).await;
+        assert_eq!(
+            thanks,
+            text::notice(
+                lang,
+                &Notice::Thanks {
+                    title: format!("食用油{i}"),
+                    quantity: 2,
+                    unit: "桶".into(),
+                    rating: Some(5),
+                }
+            )
+        );
+
+        // A dispute, in the worker's words.
+        let need = app
+            .post_need_of(world.a(), "clothing", &format!("棉被{i}"), 1, "床")
+            .await;
+        let waiting = chat.received().len();
+        let claimed = claims::claim_need(&app.db, &me, need, 1, None, now)
+            .await
+            .expect("claim");
+        after(&app, &chat, waiting).await;
+        claims::mark_delivered(&app.db, &me, claimed.claim.id, now)
+            .await
+            .expect("deliver");
+        let waiting = chat.received().len();
+        claims::dispute(&app.db, &worker, claimed.claim.id, "尺寸不合适", now)
+            .await
+            .expect("dispute");
+        let disputed = after(&app, &chat, waiting).await;
+        assert_eq!(
+            disputed,
+            text::notice(
+                lang,
+                &Notice::Disputed {
+                    title: format!("棉被{i}"),
+                    reason: "尺寸不合适".into(),
+                }
+            )
+        );
+        claims::release(&app.db, &me, claimed.claim.id, now)
+            .await
+            .expect("release");
+
+        // A lapse.
+        let need = app
+            .post_need_of(world.b(), "medicine", &format!("感冒药{i}"), 1, "盒")
+            .await;
+        let waiting = chat.received().len();
+        let claimed = claims::claim_need(&app.db, &me, need, 1, None, now)
+            .await
+            .expect("claim");
+        after(&app, &chat, waiting).await;
+        set_claim(
+            &app,
+            claimed.claim.id,
+            claim::Column::DueAt,
+            now - chrono::Duration::days(3),
+        )
+        .await;
+        set_claim(&app, claimed.claim.id, claim::Column::RemindedAt, now).await;
+        let waiting = chat.received().len();
+        jobs::run_once(&app.db, now).await.expect("jobs");
+        assert_eq!(
+            after(&app, &chat, waiting).await,
+            text::notice(
+                lang,
+                &Notice::Lapsed {
+                    title: format!("感冒药{i}"),
+                    quantity: 1,
+                    unit: "盒".into(),
+                }
+            )
+        );
+
+        // The need of an active claim is cancelled.
+        let need = app
+            .post_need_of(world.a(), "service", &format!("理发{i}"), 1, "次")
+            .await;
+        let waiting = chat.received().len();
+        claims::claim_need(&app.db, &me, need, 1, None, now)
+            .await
+            .expect("claim");
+        after(&app, &chat, waiting).await;
+        let waiting = chat.received().len();
+        needs::cancel_need(&app.db, &worker, need, now).await.expect("cancel");
+        assert_eq!(
+            after(&app, &chat, waiting).await,
+            text::notice(
+                lang,
+                &Notice::NeedEnded {
+                    title: format!("理发{i}"),
+                    expired: false,
+                }
+            )
+        );
+    }
+    let dup = scalar_i64(
+        &app.db,
+        "SELECT COUNT(*) FROM outbox WHERE channel = 'telegram' AND status = 'sent' AND kind <> 'bot-reply'",
+    )
+    .await;
+    assert_eq!(
+        dup as usize,
+        app.tg().calls_of("sendMessage").iter().filter(|c| c.ok).count()
+    );
+}
+
+#[tokio::test]
+async fn an_expired_need_ends_its_claim_with_a_notice() {
+    let app = TestApp::spawn_with_bot().await;
+    let world = app.world(2).await;
+    for (i, lang) in Lang::ALL.into_iter().enumerate() {
+        let merchant = &world.merchants[i];
+        let me = Caller::Merchant {
+            merchant_id: merchant.id,
+            token_id: None,
+        };
+        let chat = app.linked_chat(merchant.id, 3100 + i as i64, lang).await;
+        let need = app
+            .post_need_of(world.a(), "tutoring", &format!("数学辅导{i}"), 2, "次")
+            .await;
+        let waiting = chat.received().len();
+        claims::claim_need(&app.db, &me, need, 1, None, Utc::now())
+            .await
+            .expect("claim");
+        after(&app, &chat, waiting).await;
+        let past = (Utc::now() - chrono::Duration::days(2)).date_naive();
+        charity_relay::entities::need::Entity::update_many()
+            .col_expr(charity_relay::entities::need::Column::Deadline, Expr::value(past))
+            .filter(charity_relay::entities::need::Column::Id.eq(need))
+            .exec(&app.db)
+            .await
+            .expect("deadline");
+        let waiting = chat.received().len();
+        jobs::run_once(&app.db, Utc::now()).await.expect("jobs");
+        assert_eq!(
+            after(&app, &chat, waiting).await,
+            text::notice(
+                lang,
+                &Notice::NeedEnded {
+                    title: format!("数学辅导{i}"),
+                    expired: true,
+                }
+            )
+        );
+    }
+}
+
+#[tokio::test]
+async fn notifications_wait_for_a_chat_and_arrive_once_it_is_linked() {
+    let app = TestApp::spawn_with_bot().await;
+    let world = app.world(1).await;
+    let merchant = &world.merchants[0];
+    let need = app.post_need(world.a(), 2).await;
+    let (status, _) = app
+        .api(
+            "POST",
+            &format!("/api/v1/needs/{need}/claims"),
+            &merchant.token,
+            Some(serde_json::json!({ "quantity": 1 })),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let deadline = std::time::Instant::now() + REPLY_WITHIN;
+    while scalar_i64(&app.db, "SELECT COUNT(*) FROM outbox WHERE status = 'held'").await == 0 {
+        assert!(std::time::Instant::now() < deadline, "the confirmation is held");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let chat = app.chat(3200, Lang::En);
+    let code = app.link_code(merchant.id).await;
+    let replies = chat.send_n(&format!("/start {code}"), 2).await;
+    assert!(replies.iter().any(|r| r.text == text::linked(Lang::En, "爱心商户0")));
+    assert!(
+        replies
+            .iter()
+            .any(|r| r.text.contains("1 袋") && r.text.contains("Handoff code")),
+        "{replies:#?}"
+    );
+}
