@@ -14,6 +14,7 @@ mod claims;
 mod cli;
 mod demo;
 mod health;
+mod instances;
 mod reports;
 mod schema;
 mod web;

@@ -280,6 +280,43 @@ type Running = (
     tokio::task::JoinHandle<std::io::Result<()>>,
 );
 
+/// A second instance of the service on the same database, with nothing else shared.
+pub struct Instance {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+impl Instance {
+    /// The full URL of `path` on this instance.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// Stops it gracefully.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.expect("server task").expect("server result");
+        }
+    }
+}
+
+impl TestApp {
+    /// Starts another instance of the service against this app's database and secret key.
+    pub async fn another_instance(&self) -> Instance {
+        let (addr, _, stop, server) = start_server(self.config.clone()).await;
+        Instance {
+            addr,
+            stop: Some(stop),
+            server: Some(server),
+        }
+    }
+}
+
 async fn start_server(config: Config) -> Running {
     let app = App::build(config).await.expect("build app");
     let addr = app.local_addr();
