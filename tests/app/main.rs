@@ -15,6 +15,7 @@ mod cli;
 mod demo;
 mod health;
 mod instances;
+mod privacy;
 mod reports;
 mod schema;
 mod web;
