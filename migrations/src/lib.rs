@@ -4,6 +4,7 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261129_000001_create_core_schema;
+mod m20261129_100000_email_delivery;
 
 /// Lists every migration in the order it runs.
 pub struct Migrator;
@@ -11,6 +12,9 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261129_000001_create_core_schema::Migration)]
+        vec![
+            Box::new(m20261129_000001_create_core_schema::Migration),
+            Box::new(m20261129_100000_email_delivery::Migration),
+        ]
     }
 }

@@ -6,6 +6,7 @@ pub mod api_tokens;
 pub mod audit;
 pub mod beneficiaries;
 pub mod claims;
+pub mod contacts;
 pub mod demo;
 pub mod error;
 pub mod merchants;

@@ -1,6 +1,7 @@
 //! The HTTP adapter: router, middleware and the health, readiness and metrics endpoints.
 
 pub mod api;
+pub mod resident;
 
 use std::time::{Duration, Instant};
 
@@ -27,7 +28,8 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .with_state(state.clone())
-        .merge(api::router(state.clone()));
+        .merge(api::router(state.clone()))
+        .merge(resident::router(state.clone()));
     with_common_layers(routes, state)
 }
 
@@ -45,13 +47,29 @@ fn with_common_layers(router: Router, state: AppState) -> Router {
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &Request| {
-                    let request_id = req.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
-                    // The path only, never the query string: tokens may travel there.
-                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request.id = %request_id)
+                    let request_id = req
+                        .headers()
+                        .get(&REQUEST_ID)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("-");
+                    // The path only, never the query string; token paths lose their token.
+                    let path = loggable_path(req.uri().path());
+                    tracing::info_span!("request", method = %req.method(), path = %path, request.id = %request_id)
                 })
                 .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
         )
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+/// `path` as it may appear in a log line: the resident pages carry a token in the path,
+/// which is cut off.
+fn loggable_path(path: &str) -> &str {
+    for prefix in ["/consent/", "/unsubscribe/"] {
+        if path.starts_with(prefix) {
+            return &prefix[..prefix.len() - 1];
+        }
+    }
+    path
 }
 
 async fn healthz() -> &'static str {
