@@ -4,6 +4,7 @@
 
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
+pub mod smtp;
 pub mod world;
 
 use std::collections::HashMap;
@@ -12,10 +13,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use charity_relay::config::Config;
+use charity_relay::notify::Dispatcher;
 use charity_relay::{App, AppState};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
 use tempfile::TempDir;
 use tokio::sync::oneshot;
+
+pub use smtp::SmtpSink;
 
 /// A database of its own for one test.
 pub struct TestDb {
@@ -145,12 +149,39 @@ impl TestApp {
 
     /// Starts the app after `adjust` has changed its environment.
     pub async fn spawn_with(adjust: impl FnOnce(&mut HashMap<String, String>)) -> Self {
+        Self::spawn_inner(adjust, true).await
+    }
+
+    /// Starts the app mailing an SMTP server of its own on loopback, with the outbox
+    /// dispatcher running inside the app as in `serve`.
+    pub async fn spawn_with_smtp() -> (Self, SmtpSink) {
+        let sink = SmtpSink::start();
+        let url = sink.url();
+        let app = Self::spawn_inner(|env| set(env, "RELAY_SMTP_URL", &url), true).await;
+        (app, sink)
+    }
+
+    /// Starts the app without its background dispatcher, after `adjust`: the test drives
+    /// [`TestApp::dispatcher`] with a clock of its own.
+    pub async fn spawn_without_dispatcher(adjust: impl FnOnce(&mut HashMap<String, String>)) -> Self {
+        Self::spawn_inner(adjust, false).await
+    }
+
+    /// A dispatcher as `serve` builds it from this app's configuration.
+    pub fn dispatcher(&self) -> Dispatcher {
+        Dispatcher::from_config(self.db.clone(), &self.config).expect("dispatcher")
+    }
+
+    async fn spawn_inner(adjust: impl FnOnce(&mut HashMap<String, String>), background_dispatch: bool) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let test_db = TestDb::fresh(dir.path()).await;
         let mut env = test_env(dir.path(), &test_db.url);
         adjust(&mut env);
         let config = Config::from_lookup(|k| env.get(k).cloned()).expect("test config");
-        let app = App::build(config.clone()).await.expect("build app");
+        let mut app = App::build(config.clone()).await.expect("build app");
+        if !background_dispatch {
+            app = app.without_dispatcher();
+        }
         let addr = app.local_addr();
         let state = app.state().clone();
         let db = Database::connect(test_db.url.as_str()).await.expect("test connection");
@@ -219,6 +250,11 @@ impl TestApp {
 
     /// Stops the server gracefully and waits for it.
     pub async fn stop(mut self) {
+        self.shut_down().await;
+    }
+
+    /// Stops the server gracefully and waits for it, keeping the database to look at.
+    pub async fn shut_down(&mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -226,6 +262,11 @@ impl TestApp {
             server.await.expect("server task").expect("server result");
         }
     }
+}
+
+/// Sets an environment variable of a test app.
+pub fn set(env: &mut HashMap<String, String>, name: &str, value: &str) {
+    env.insert(name.to_owned(), value.to_owned());
 }
 
 /// One integer from the first column of the first row of `sql`.
