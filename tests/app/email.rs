@@ -262,3 +262,28 @@ async fn without_smtp_the_messages_are_written_as_parseable_eml_files() {
             .contains("Good news!")
     );
 }
+
+#[tokio::test]
+async fn a_social_worker_hears_once_of_a_need_near_its_deadline_still_unclaimed() {
+    let sink = SmtpSink::start();
+    let url = sink.url();
+    let app = TestApp::spawn_without_dispatcher(|env| set(env, "RELAY_SMTP_URL", &url)).await;
+    let world = app.world(0).await;
+    let need = app.post_need(world.a(), 4).await;
+    let soon = Utc::now() + chrono::Duration::days(29);
+
+    let first = charity_relay::jobs::run_once(&app.db, soon).await.expect("jobs");
+    let again = charity_relay::jobs::run_once(&app.db, soon).await.expect("jobs");
+    assert_eq!((first.warned, again.warned), (1, 0), "once per need");
+    app.dispatcher().drain(soon).await.expect("drain");
+
+    let to_worker: Vec<_> = sink
+        .received()
+        .into_iter()
+        .filter(|m| m.to == ["worker0@example.org"])
+        .collect();
+    assert_eq!(to_worker.len(), 1);
+    let text = to_worker[0].parsed().body_text(0).unwrap_or_default().into_owned();
+    assert!(text.contains("仍有 4 袋 无人认领"), "{text}");
+    assert!(text.contains(&format!("/needs/{need}")), "{text}");
+}
