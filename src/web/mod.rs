@@ -117,3 +117,18 @@ async fn track_metrics(State(state): State<AppState>, req: Request, next: Next) 
         .observe(started.elapsed().as_secs_f64());
     response
 }
+
+#[cfg(test)]
+mod tests {
+    use super::loggable_path;
+
+    #[test]
+    fn token_paths_lose_their_token_in_logs() {
+        assert_eq!(
+            loggable_path(&format!("/unsubscribe/{}", "a".repeat(64))),
+            "/unsubscribe"
+        );
+        assert_eq!(loggable_path("/consent/abc"), "/consent");
+        assert_eq!(loggable_path("/api/v1/needs/7"), "/api/v1/needs/7");
+    }
+}
