@@ -205,7 +205,7 @@ impl Dispatcher {
         self.round(now, &CancellationToken::new()).await
     }
 
-    /// Rounds as of `now` until nothing is due (for tests and the CLI).
+    /// Rounds as of `now` until nothing more is due (for tests and tools).
     pub async fn drain(&self, now: DateTime<Utc>) -> Result<Report, DbErr> {
         let mut total = Report::default();
         loop {
@@ -535,6 +535,7 @@ impl Dispatcher {
                     id: row.id,
                     recipient: row.recipient,
                     contact_id: row.contact_id,
+                    merchant_id: row.merchant_id,
                     kind: row.kind,
                     locale: row.locale.parse().unwrap_or_default(),
                     payload,

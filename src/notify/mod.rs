@@ -39,6 +39,8 @@ pub struct Outgoing {
     pub recipient: String,
     /// The resident contact, if any.
     pub contact_id: Option<i64>,
+    /// The merchant, for Telegram rows (its chat is looked up when sent).
+    pub merchant_id: Option<i64>,
     /// The template.
     pub kind: String,
     /// The recipient's language.

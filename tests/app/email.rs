@@ -287,3 +287,20 @@ async fn a_social_worker_hears_once_of_a_need_near_its_deadline_still_unclaimed(
     assert!(text.contains("仍有 4 袋 无人认领"), "{text}");
     assert!(text.contains(&format!("/needs/{need}")), "{text}");
 }
+
+#[tokio::test]
+async fn an_unusable_smtp_url_stops_serve_with_one_line_and_exit_2() {
+    let app = TestApp::spawn().await;
+    let mut env = app.env.clone();
+    set(
+        &mut env,
+        "RELAY_SMTP_URL",
+        "smtp://relay:hunter22@mail.example.org:587?tls=sometimes",
+    );
+    let run = crate::support::run_cli(&env, &["serve"], "");
+    assert_eq!(run.code, Some(2), "{run:?}");
+    let lines = run.error_lines();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].contains("RELAY_SMTP_URL"), "{lines:?}");
+    assert!(!run.stderr.contains("hunter22"), "the password is masked");
+}
