@@ -1,4 +1,5 @@
-//! Periodic work: half-time and day-before reminders, lapsing overdue claims, expiring needs. Every step
+//! Periodic work: half-time and day-before reminders, lapsing overdue claims, expiring needs,
+//! telling social workers of needs near their deadline. Every step
 //! is a conditional update per row, so several processes may run it at once.
 
 use std::time::Duration;
@@ -23,6 +24,8 @@ pub struct JobReport {
     pub lapsed: u64,
     /// Needs expired.
     pub expired: u64,
+    /// Social workers told of a need near its deadline.
+    pub warned: u64,
 }
 
 /// Runs every job once as of `now`.
@@ -32,6 +35,7 @@ pub async fn run_once(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<Job
         due_tomorrow: alerts::queue_due_tomorrow(db, now).await?,
         lapsed: claims::lapse_overdue(db, now).await?,
         expired: needs::expire_overdue(db, now).await?,
+        warned: needs::warn_near_deadline(db, now).await?,
     })
 }
 
@@ -51,6 +55,7 @@ pub async fn run_periodically(db: DatabaseConnection, cancel: CancellationToken)
                     due_tomorrow = report.due_tomorrow,
                     lapsed = report.lapsed,
                     expired = report.expired,
+                    warned = report.warned,
                     "jobs ran"
                 );
             }

@@ -12,6 +12,7 @@ pub mod entities;
 pub mod i18n;
 pub mod jobs;
 pub mod metrics;
+pub mod notify;
 pub mod services;
 pub mod telemetry;
 pub mod web;
@@ -64,6 +65,9 @@ pub enum StartupError {
         /// Why.
         source: std::io::Error,
     },
+    /// The email settings cannot be used.
+    #[error(transparent)]
+    Notify(#[from] notify::NotifyError),
     /// The demo data could not be loaded.
     #[error("cannot load the demo data: {0}")]
     Demo(#[from] services::ServiceError),
@@ -73,7 +77,7 @@ impl StartupError {
     /// The process exit code: 2 for configuration, 1 for everything else.
     pub fn exit_code(&self) -> u8 {
         match self {
-            StartupError::Config(_) => 2,
+            StartupError::Config(_) | StartupError::Notify(_) => 2,
             _ => 1,
         }
     }
@@ -84,6 +88,7 @@ pub struct App {
     state: AppState,
     listener: TcpListener,
     router: Router,
+    dispatcher: Option<notify::Dispatcher>,
 }
 
 impl App {
@@ -106,10 +111,12 @@ impl App {
             api_limiter: Arc::new(web::api::rate_limiter()),
         };
         let router = web::router(state.clone());
+        let dispatcher = notify::Dispatcher::from_config(state.db.clone(), &state.config)?.with_metrics(&state.metrics);
         Ok(Self {
             state,
             listener,
             router,
+            dispatcher: Some(dispatcher),
         })
     }
 
@@ -130,14 +137,25 @@ impl App {
         self
     }
 
+    /// Runs without the outbox dispatcher (tests that drive it with their own clock, or an
+    /// instance that only serves requests while others send).
+    pub fn without_dispatcher(mut self) -> Self {
+        self.dispatcher = None;
+        self
+    }
+
     /// Serves until `shutdown` completes, then stops accepting, lets in-flight requests and
     /// background work finish, and returns.
-    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    pub async fn run_until(mut self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let cancel = CancellationToken::new();
         let mut workers: JoinSet<()> = JoinSet::new();
         workers.spawn(jobs::run_periodically(self.state.db.clone(), cancel.clone()));
         if let Some(handle) = self.state.bot.clone() {
             bot::spawn(&mut workers, self.state.db.clone(), handle, cancel.clone());
+        }
+        if let Some(dispatcher) = self.dispatcher.take() {
+            // On cancel it finishes the sends in flight and hands back the rest.
+            workers.spawn(dispatcher.run(cancel.clone()));
         }
         let server_cancel = cancel.clone();
         tracing::info!(addr = %self.local_addr(), "listening");

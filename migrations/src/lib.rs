@@ -4,6 +4,7 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261129_000001_create_core_schema;
+mod m20261129_100000_email_delivery;
 mod m20261129_200000_bot_chats;
 
 /// Lists every migration in the order it runs.
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         vec![
             Box::new(m20261129_000001_create_core_schema::Migration),
+            Box::new(m20261129_100000_email_delivery::Migration),
             Box::new(m20261129_200000_bot_chats::Migration),
         ]
     }

@@ -44,6 +44,12 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// When the message was sent.
     pub sent_at: Option<DateTimeUtc>,
+    /// Why a `held` row waits: `consent`, `rate` or `digest`.
+    pub hold_reason: Option<String>,
+    /// The digest row that carries this one, once gathered.
+    pub digest_id: Option<i64>,
+    /// When the row was admitted against its contact's hourly limit.
+    pub counted_at: Option<DateTimeUtc>,
 }
 
 /// Foreign keys of `outbox`.

@@ -10,7 +10,7 @@ use super::audit::{self, Entry};
 use crate::config::Secret;
 use crate::domain::input::{self, FieldError, FieldErrors};
 use crate::domain::{BeneficiaryCode, BeneficiaryGroup, Locale};
-use crate::entities::{beneficiary, beneficiary_private, community, contact};
+use crate::entities::{beneficiary, beneficiary_private, community};
 use crate::{crypto, db};
 
 /// The fields of the beneficiary form, as typed.
@@ -104,7 +104,7 @@ pub async fn register(
         return Err(ServiceError::Validation(errors));
     }
     let contact_id = match email {
-        Some(email) => Some(find_or_create_contact(&txn, &email, locale, now).await?),
+        Some(email) => Some(super::contacts::find_or_create(&txn, secret, &email, locale, now).await?),
         None => None,
     };
     let code = unique_code(&txn).await?;
@@ -169,40 +169,6 @@ async fn unique_code<C: ConnectionTrait>(txn: &C) -> Result<String, ServiceError
     }
     // 25^4 codes; twenty collisions in a row means the space is nearly full: use longer ones.
     Ok(BeneficiaryCode::generate(8).as_str().to_owned())
-}
-
-/// The contact for `email`, created with consent pending (confirmed by double opt-in).
-pub async fn find_or_create_contact<C: ConnectionTrait>(
-    txn: &C,
-    email: &str,
-    locale: Locale,
-    now: DateTime<Utc>,
-) -> Result<i64, ServiceError> {
-    if let Some(found) = contact::Entity::find()
-        .filter(contact::Column::Email.eq(email))
-        .one(txn)
-        .await?
-    {
-        return Ok(found.id);
-    }
-    let row = contact::ActiveModel {
-        email: Set(email.to_owned()),
-        locale: Set(locale.as_str().to_owned()),
-        consent_status: Set("pending".to_owned()),
-        consent_requested_at: Set(Some(now)),
-        consent_at: Set(None),
-        consent_wording_version: Set(None),
-        confirm_token_digest: Set(None),
-        confirm_expires_at: Set(None),
-        unsubscribe_token_digest: Set(crypto::sha256_hex(&crypto::random_token(32))),
-        undeliverable_at: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(txn)
-    .await?;
-    Ok(row.id)
 }
 
 /// The part of a beneficiary only the owning organization and admins may read.

@@ -7,6 +7,7 @@ pub mod api_tokens;
 pub mod audit;
 pub mod beneficiaries;
 pub mod claims;
+pub mod contacts;
 pub mod dashboard;
 pub mod demo;
 pub mod error;

@@ -270,6 +270,57 @@ pub async fn cancel_need(
     Ok(card)
 }
 
+/// How many days before its deadline the posting social worker hears that a need is still
+/// not fully claimed.
+pub const NEAR_DEADLINE_DAYS: u64 = 2;
+
+/// Tells the posting social worker, once per need, that an open need's deadline is within
+/// [`NEAR_DEADLINE_DAYS`] and part of it is still unclaimed. The dedupe key makes it once;
+/// needs already told are skipped with a read, so the job writes nothing on a quiet run.
+/// Returns how many messages were queued.
+pub async fn warn_near_deadline(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u64, ServiceError> {
+    use crate::entities::outbox;
+    let today = local_date(now);
+    let soon = today
+        .checked_add_days(chrono::Days::new(NEAR_DEADLINE_DAYS))
+        .unwrap_or(today);
+    let near = need::Entity::find()
+        .filter(need::Column::Status.eq(NeedStatus::Open.as_str()))
+        .filter(need::Column::Deadline.gte(today))
+        .filter(need::Column::Deadline.lte(soon))
+        .filter(need::Column::PostedBy.is_not_null())
+        .order_by_asc(need::Column::Id)
+        .limit(500)
+        .all(db)
+        .await?;
+    let key = |id: i64| format!("need:{id}:worker-near-deadline");
+    let told: std::collections::HashSet<String> = outbox::Entity::find()
+        .select_only()
+        .column(outbox::Column::DedupeKey)
+        .filter(outbox::Column::DedupeKey.is_in(near.iter().map(|n| key(n.id))))
+        .into_tuple::<String>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    let mut queued = 0;
+    for n in near.into_iter().filter(|n| !told.contains(&key(n.id))) {
+        let txn = db::begin_write(db).await?;
+        let parties = recipients::of_need(&txn, &n).await?;
+        let payload = serde_json::json!({
+            "need_id": n.id, "title": n.title, "left": n.quantity - n.claimed, "unit": n.unit,
+            "deadline": n.deadline.to_string(),
+        });
+        if let Some(m) = parties.worker("worker-need-near-deadline", payload, key(n.id))
+            && enqueue(&txn, m, now).await?
+        {
+            queued += 1;
+        }
+        txn.commit().await?;
+    }
+    Ok(queued)
+}
+
 /// Expires open needs whose deadline has passed (local date), releasing their active
 /// claims. Each need is its own transaction; safe to run in several processes at once.
 /// Returns how many needs expired.

@@ -4,6 +4,7 @@ pub mod api;
 pub mod cache;
 pub mod charts;
 pub mod pages;
+pub mod resident;
 pub mod session;
 
 use std::time::{Duration, Instant};
@@ -36,7 +37,8 @@ pub fn router(state: AppState) -> Router {
         .with_state(state.clone())
         .merge(api::router(state.clone()))
         .merge(pages::router(state.clone()))
-        .merge(crate::bot::webhook_router(&state));
+        .merge(crate::bot::webhook_router(&state))
+        .merge(resident::router(state.clone()));
     with_common_layers(routes, state)
 }
 
@@ -48,19 +50,38 @@ fn with_common_layers(router: Router, state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), session::csrf_guard))
         .layer(middleware::from_fn_with_state(state.clone(), pages::security_headers))
         .layer(middleware::from_fn_with_state(state, track_metrics))
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
         .layer(RequestBodyLimitLayer::new(MAX_BODY))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &Request| {
-                    let request_id = req.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
-                    // The path only, never the query string: tokens may travel there.
-                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request.id = %request_id)
+                    let request_id = req
+                        .headers()
+                        .get(&REQUEST_ID)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("-");
+                    // The path only, never the query string; token paths lose their token.
+                    let path = loggable_path(req.uri().path());
+                    tracing::info_span!("request", method = %req.method(), path = %path, request.id = %request_id)
                 })
                 .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
         )
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+/// `path` as it may appear in a log line: the resident pages carry a token in the path,
+/// which is cut off.
+fn loggable_path(path: &str) -> &str {
+    for prefix in ["/consent/", "/unsubscribe/"] {
+        if path.starts_with(prefix) {
+            return &prefix[..prefix.len() - 1];
+        }
+    }
+    path
 }
 
 async fn healthz() -> &'static str {
@@ -107,4 +128,19 @@ async fn track_metrics(State(state): State<AppState>, req: Request, next: Next) 
         .with_label_values(&[route.as_str(), method.as_str()])
         .observe(started.elapsed().as_secs_f64());
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::loggable_path;
+
+    #[test]
+    fn token_paths_lose_their_token_in_logs() {
+        assert_eq!(
+            loggable_path(&format!("/unsubscribe/{}", "a".repeat(64))),
+            "/unsubscribe"
+        );
+        assert_eq!(loggable_path("/consent/abc"), "/consent");
+        assert_eq!(loggable_path("/api/v1/needs/7"), "/api/v1/needs/7");
+    }
 }

@@ -7,6 +7,7 @@
 pub mod bot;
 pub mod browser;
 pub mod fake_telegram;
+pub mod smtp;
 pub mod world;
 
 use std::collections::HashMap;
@@ -15,10 +16,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use charity_relay::config::Config;
+use charity_relay::notify::Dispatcher;
 use charity_relay::{App, AppState};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
 use tempfile::TempDir;
 use tokio::sync::oneshot;
+
+pub use smtp::SmtpSink;
 
 /// A database of its own for one test.
 pub struct TestDb {
@@ -150,7 +154,7 @@ impl TestApp {
 
     /// Starts the app after `adjust` has changed its environment.
     pub async fn spawn_with(adjust: impl FnOnce(&mut HashMap<String, String>)) -> Self {
-        Self::spawn_inner(None, adjust).await
+        Self::spawn_inner(None, adjust, true).await
     }
 
     /// Starts the app with its Telegram bot on, against a fresh fake Bot API (long polling).
@@ -162,12 +166,33 @@ impl TestApp {
     /// webhook mode, say).
     pub async fn spawn_with_bot_and(adjust: impl FnOnce(&mut HashMap<String, String>)) -> Self {
         let fake = fake_telegram::FakeTelegram::start().await;
-        Self::spawn_inner(Some(fake), adjust).await
+        Self::spawn_inner(Some(fake), adjust, true).await
+    }
+
+    /// Starts the app mailing an SMTP server of its own on loopback, with the outbox
+    /// dispatcher running inside the app as in `serve`.
+    pub async fn spawn_with_smtp() -> (Self, SmtpSink) {
+        let sink = SmtpSink::start();
+        let url = sink.url();
+        let app = Self::spawn_inner(None, |env| set(env, "RELAY_SMTP_URL", &url), true).await;
+        (app, sink)
+    }
+
+    /// Starts the app without its background dispatcher, after `adjust`: the test drives
+    /// [`TestApp::dispatcher`] with a clock of its own.
+    pub async fn spawn_without_dispatcher(adjust: impl FnOnce(&mut HashMap<String, String>)) -> Self {
+        Self::spawn_inner(None, adjust, false).await
+    }
+
+    /// A dispatcher as `serve` builds it from this app's configuration.
+    pub fn dispatcher(&self) -> Dispatcher {
+        Dispatcher::from_config(self.db.clone(), &self.config).expect("dispatcher")
     }
 
     async fn spawn_inner(
         telegram: Option<fake_telegram::FakeTelegram>,
         adjust: impl FnOnce(&mut HashMap<String, String>),
+        background_dispatch: bool,
     ) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let test_db = TestDb::fresh(dir.path()).await;
@@ -178,7 +203,7 @@ impl TestApp {
         }
         adjust(&mut env);
         let config = Config::from_lookup(|k| env.get(k).cloned()).expect("test config");
-        let (addr, state, stop, server) = start_server(config.clone()).await;
+        let (addr, state, stop, server) = start_server(config.clone(), background_dispatch).await;
         let db = Database::connect(test_db.url.as_str()).await.expect("test connection");
         let client = reqwest::Client::builder()
             .cookie_store(true)
@@ -215,7 +240,7 @@ impl TestApp {
     pub async fn resume(&mut self) {
         let mut config = self.config.clone();
         config.bind = "127.0.0.1:0".parse().expect("addr");
-        let (addr, state, stop, server) = start_server(config).await;
+        let (addr, state, stop, server) = start_server(config, true).await;
         self.addr = addr;
         self.state = state;
         self.stop = Some(stop);
@@ -264,6 +289,11 @@ impl TestApp {
 
     /// Stops the server gracefully and waits for it.
     pub async fn stop(mut self) {
+        self.shut_down().await;
+    }
+
+    /// Stops the server gracefully and waits for it, keeping the database to look at.
+    pub async fn shut_down(&mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -308,7 +338,7 @@ impl Instance {
 impl TestApp {
     /// Starts another instance of the service against this app's database and secret key.
     pub async fn another_instance(&self) -> Instance {
-        let (addr, _, stop, server) = start_server(self.config.clone()).await;
+        let (addr, _, stop, server) = start_server(self.config.clone(), true).await;
         Instance {
             addr,
             stop: Some(stop),
@@ -317,8 +347,11 @@ impl TestApp {
     }
 }
 
-async fn start_server(config: Config) -> Running {
-    let app = App::build(config).await.expect("build app");
+async fn start_server(config: Config, background_dispatch: bool) -> Running {
+    let mut app = App::build(config).await.expect("build app");
+    if !background_dispatch {
+        app = app.without_dispatcher();
+    }
     let addr = app.local_addr();
     let state = app.state().clone();
     let (stop, stopped) = oneshot::channel::<()>();
@@ -326,6 +359,11 @@ async fn start_server(config: Config) -> Running {
         let _ = stopped.await;
     }));
     (addr, state, stop, server)
+}
+
+/// Sets an environment variable of a test app.
+pub fn set(env: &mut HashMap<String, String>, name: &str, value: &str) {
+    env.insert(name.to_owned(), value.to_owned());
 }
 
 /// One integer from the first column of the first row of `sql`.

@@ -1,0 +1,694 @@
+//! The dispatcher's rounds: gather digests, claim due rows, send, settle (see the module
+//! documentation of [`crate::notify`]).
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Instant;
+
+use chrono::{DateTime, Duration, Utc};
+use futures::StreamExt;
+use rand::Rng;
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
+};
+use tokio_util::sync::CancellationToken;
+
+use super::admission::{Admission, MAX_ATTEMPTS, admit, retry_delay};
+use super::templates::{DIGEST_KIND, DigestItem};
+use super::{NotifyError, Outgoing, SendError, Sender, email, mask_email};
+use crate::config::Config;
+use crate::db;
+use crate::entities::{contact, outbox};
+use crate::metrics::Metrics;
+use crate::services::contacts::{self, CONSENT_KIND};
+use crate::services::outbox::{Channel, Message, enqueue};
+
+/// Longest one send may take, whatever its channel; well inside the lease.
+const SEND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// How a dispatcher paces itself.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Rows claimed per round.
+    pub batch_size: u64,
+    /// Sends in flight at once (and SMTP connections in the pool).
+    pub concurrency: usize,
+    /// How long a claimed row stays leased; longer than any send can take.
+    pub lease: Duration,
+    /// Tries before a temporarily failing message is given up.
+    pub max_attempts: i32,
+    /// Notifications a contact gets per rolling hour; 0: no limit.
+    pub hourly_limit: u32,
+    /// Pause between rounds when there was nothing to do.
+    pub idle_wait: std::time::Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            batch_size: 50,
+            // lettre sends a message's end in a second small write, which waits on the
+            // server's delayed ACK (~40 ms): parallel connections keep the rate up.
+            concurrency: 8,
+            lease: Duration::minutes(5),
+            max_attempts: MAX_ATTEMPTS,
+            hourly_limit: 4,
+            idle_wait: std::time::Duration::from_secs(1),
+        }
+    }
+}
+
+/// What one round did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Report {
+    /// Rows claimed.
+    pub claimed: u64,
+    /// Messages delivered.
+    pub sent: u64,
+    /// Messages to be tried again.
+    pub retried: u64,
+    /// Messages given up (including those for unsubscribed or undeliverable contacts).
+    pub dead: u64,
+    /// Messages held for consent or for the hourly limit.
+    pub held: u64,
+    /// Digest rows made.
+    pub digests: u64,
+}
+
+impl Report {
+    fn add(&mut self, other: Report) {
+        self.claimed += other.claimed;
+        self.sent += other.sent;
+        self.retried += other.retried;
+        self.dead += other.dead;
+        self.held += other.held;
+        self.digests += other.digests;
+    }
+}
+
+/// Prometheus metrics of the dispatcher.
+#[derive(Clone)]
+struct NotifyMetrics {
+    messages: prometheus::IntCounterVec,
+    depth: prometheus::IntGaugeVec,
+}
+
+impl NotifyMetrics {
+    /// Registers the metrics; `None` when they are registered already (a second
+    /// dispatcher on the same registry, as in tests), which then goes unmeasured.
+    fn register(metrics: &Metrics) -> Option<Self> {
+        let messages = prometheus::IntCounterVec::new(
+            prometheus::Opts::new(
+                "relay_outbox_messages_total",
+                "Outbox messages handled, by channel and outcome",
+            ),
+            &["channel", "outcome"],
+        )
+        .ok()?;
+        let depth = prometheus::IntGaugeVec::new(
+            prometheus::Opts::new("relay_outbox_depth", "Outbox rows waiting, by status"),
+            &["status"],
+        )
+        .ok()?;
+        metrics.register(Box::new(messages.clone())).ok()?;
+        metrics.register(Box::new(depth.clone())).ok()?;
+        Some(Self { messages, depth })
+    }
+}
+
+/// The outbox dispatcher.
+pub struct Dispatcher {
+    db: DatabaseConnection,
+    senders: HashMap<&'static str, Arc<dyn Sender>>,
+    settings: Settings,
+    metrics: Option<NotifyMetrics>,
+}
+
+/// The contact advisory-lock key on PostgreSQL: negative, so that it never meets a
+/// merchant's (positive) key of [`db::lock_merchant`].
+fn contact_lock_key(contact_id: i64) -> i64 {
+    -contact_id.abs() - 1
+}
+
+async fn lock_contact<C: ConnectionTrait>(txn: &C, contact_id: i64) -> Result<(), DbErr> {
+    if txn.get_database_backend() == DbBackend::Postgres {
+        txn.execute_raw(db::statement(
+            txn,
+            "SELECT pg_advisory_xact_lock(?)",
+            vec![contact_lock_key(contact_id).into()],
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+async fn sent_in_window<C: ConnectionTrait>(conn: &C, contact_id: i64, now: DateTime<Utc>) -> Result<u64, DbErr> {
+    outbox::Entity::find()
+        .filter(outbox::Column::ContactId.eq(contact_id))
+        .filter(outbox::Column::CountedAt.gt(now - Duration::hours(1)))
+        .count(conn)
+        .await
+}
+
+async fn rate_held<C: ConnectionTrait>(conn: &C, contact_id: i64) -> Result<Vec<outbox::Model>, DbErr> {
+    outbox::Entity::find()
+        .filter(outbox::Column::ContactId.eq(contact_id))
+        .filter(outbox::Column::Status.eq("held"))
+        .filter(outbox::Column::HoldReason.eq("rate"))
+        .order_by_asc(outbox::Column::Id)
+        .all(conn)
+        .await
+}
+
+fn placeholders(n: usize) -> String {
+    vec!["?"; n].join(",")
+}
+
+/// Rows leased in one claim, ready to send.
+struct Claimed {
+    items: Vec<(Outgoing, &'static str)>,
+    report: Report,
+}
+
+impl Dispatcher {
+    /// A dispatcher over `senders` (one per channel).
+    pub fn new(db: DatabaseConnection, senders: Vec<Arc<dyn Sender>>, settings: Settings) -> Self {
+        Self {
+            db,
+            senders: senders.into_iter().map(|s| (s.channel(), s)).collect(),
+            settings,
+            metrics: None,
+        }
+    }
+
+    /// The dispatcher `serve` runs: email by SMTP or `.eml` files as configured.
+    pub fn from_config(db: DatabaseConnection, config: &Config) -> Result<Self, NotifyError> {
+        let settings = Settings {
+            hourly_limit: config.email.hourly_limit,
+            ..Settings::default()
+        };
+        let pool = u32::try_from(settings.concurrency).unwrap_or(4);
+        let email: Arc<dyn Sender> = Arc::new(email::EmailSender::from_config(config, pool)?);
+        Ok(Self::new(db, vec![email], settings))
+    }
+
+    /// Exports the dispatcher's counters and the outbox depth through `metrics`.
+    pub fn with_metrics(mut self, metrics: &Metrics) -> Self {
+        self.metrics = NotifyMetrics::register(metrics);
+        self
+    }
+
+    /// One round as of `now`: gather digests, claim a batch, send it, settle it.
+    pub async fn run_once(&self, now: DateTime<Utc>) -> Result<Report, DbErr> {
+        self.round(now, &CancellationToken::new()).await
+    }
+
+    /// Rounds as of `now` until nothing more is due (for tests and tools).
+    pub async fn drain(&self, now: DateTime<Utc>) -> Result<Report, DbErr> {
+        let mut total = Report::default();
+        loop {
+            let report = self.run_once(now).await?;
+            total.add(report);
+            if report.claimed == 0 && report.digests == 0 {
+                return Ok(total);
+            }
+        }
+    }
+
+    /// Runs rounds until `cancel`; a round in progress finishes its sends in flight and
+    /// hands back the rows it had not started, so a shutdown loses nothing.
+    pub async fn run(self, cancel: CancellationToken) {
+        let mut depth_updated: Option<Instant> = None;
+        while !cancel.is_cancelled() {
+            let busy = match self.round(Utc::now(), &cancel).await {
+                Ok(report) => {
+                    if report != Report::default() {
+                        tracing::info!(
+                            claimed = report.claimed,
+                            sent = report.sent,
+                            retried = report.retried,
+                            dead = report.dead,
+                            held = report.held,
+                            digests = report.digests,
+                            "outbox dispatched"
+                        );
+                    }
+                    report.claimed >= self.settings.batch_size
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "outbox round failed; trying again shortly");
+                    false
+                }
+            };
+            if depth_updated.is_none_or(|at| at.elapsed() > std::time::Duration::from_secs(15)) {
+                self.update_depth().await;
+                depth_updated = Some(Instant::now());
+            }
+            if !busy {
+                tokio::select! {
+                    () = cancel.cancelled() => break,
+                    () = tokio::time::sleep(self.settings.idle_wait) => {}
+                }
+            }
+        }
+    }
+
+    async fn update_depth(&self) {
+        let Some(m) = &self.metrics else { return };
+        for status in ["pending", "failed", "held"] {
+            match outbox::Entity::find()
+                .filter(outbox::Column::Status.eq(status))
+                .count(&self.db)
+                .await
+            {
+                Ok(n) => m
+                    .depth
+                    .with_label_values(&[status])
+                    .set(i64::try_from(n).unwrap_or(i64::MAX)),
+                Err(e) => tracing::debug!(error = %e, "cannot count the outbox"),
+            }
+        }
+    }
+
+    fn count(&self, channel: &str, outcome: &str, n: u64) {
+        if let Some(m) = &self.metrics
+            && n > 0
+        {
+            m.messages.with_label_values(&[channel, outcome]).inc_by(n);
+        }
+    }
+
+    async fn round(&self, now: DateTime<Utc>, cancel: &CancellationToken) -> Result<Report, DbErr> {
+        let digests = self.gather_digests(now).await?;
+        let claimed = self.claim(now).await?;
+        let mut report = claimed.report;
+        report.digests = digests;
+        let items = self.prepare(claimed.items, now).await?;
+        let concurrency = self.settings.concurrency.max(1);
+        let work: Vec<(Outgoing, Option<Arc<dyn Sender>>)> = items
+            .into_iter()
+            .map(|(item, channel)| {
+                let sender = self.senders.get(channel).cloned();
+                (item, sender)
+            })
+            .collect();
+        // The stream runs over indices: a closure taking a borrowed or `dyn` argument makes
+        // the spawned future fail the compiler's higher-ranked `Send` check.
+        let work = &work;
+        let mut results: Vec<(usize, Option<Result<(), SendError>>)> = futures::stream::iter(0..work.len())
+            .map(|i| async move {
+                if cancel.is_cancelled() {
+                    return (i, None); // shutting down: not started, handed back
+                }
+                let (item, sender) = &work[i];
+                let result = match sender {
+                    // A server that accepts the connection and then says nothing must not
+                    // hold the round (and the shutdown) forever.
+                    Some(sender) => match tokio::time::timeout(SEND_TIMEOUT, sender.send(item, now)).await {
+                        Ok(result) => result,
+                        Err(_) => Err(SendError::Temporary("timed out".into())),
+                    },
+                    None => Err(SendError::Temporary("no sender for this channel".into())),
+                };
+                (i, Some(result))
+            })
+            .buffer_unordered(concurrency)
+            .collect()
+            .await;
+        results.sort_by_key(|(i, _)| *i);
+        let mut delivered = Vec::new();
+        for (i, result) in results {
+            let (item, sender) = &work[i];
+            let channel = sender.as_ref().map_or("unknown", |s| s.channel());
+            if matches!(result, Some(Ok(()))) {
+                delivered.push(item);
+                self.count(channel, "sent", 1);
+            } else {
+                self.settle(item, channel, result, now, &mut report).await?;
+            }
+        }
+        report.sent = delivered.len() as u64;
+        self.mark_sent(&delivered, now).await?;
+        Ok(report)
+    }
+
+    /// Makes the digest rows of contacts whose rolling hour has room again.
+    async fn gather_digests(&self, now: DateTime<Utc>) -> Result<u64, DbErr> {
+        let waiting: Vec<i64> = outbox::Entity::find()
+            .select_only()
+            .column(outbox::Column::ContactId)
+            .distinct()
+            .filter(outbox::Column::Status.eq("held"))
+            .filter(outbox::Column::HoldReason.eq("rate"))
+            .filter(outbox::Column::ContactId.is_not_null())
+            .limit(100)
+            .into_tuple::<Option<i64>>()
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .flatten()
+            .collect();
+        let mut made = 0;
+        for contact_id in waiting {
+            let txn = db::begin_write(&self.db).await?;
+            lock_contact(&txn, contact_id).await?;
+            let limit = u64::from(self.settings.hourly_limit);
+            if limit > 0 && sent_in_window(&txn, contact_id, now).await? >= limit {
+                continue; // the hour is not up yet
+            }
+            let rows = rate_held(&txn, contact_id).await?;
+            let (Some(first), Some(c)) = (rows.first(), contact::Entity::find_by_id(contact_id).one(&txn).await?)
+            else {
+                continue;
+            };
+            let items: Vec<DigestItem> = rows
+                .iter()
+                .map(|r| DigestItem {
+                    kind: r.kind.clone(),
+                    payload: serde_json::from_str(&r.payload).unwrap_or(serde_json::Value::Null),
+                })
+                .collect();
+            let dedupe_key = format!("contact:{contact_id}:digest:{}", first.id);
+            let message = Message {
+                channel: Channel::Email,
+                recipient: c.email.clone(),
+                contact_id: Some(contact_id),
+                merchant_id: None,
+                kind: DIGEST_KIND,
+                locale: c.locale.parse().unwrap_or_default(),
+                payload: serde_json::json!({ "items": items }),
+                dedupe_key: dedupe_key.clone(),
+            };
+            if !enqueue(&txn, message, now).await? {
+                continue; // another dispatcher made it
+            }
+            let Some(digest) = outbox::Entity::find()
+                .filter(outbox::Column::DedupeKey.eq(dedupe_key))
+                .one(&txn)
+                .await?
+            else {
+                continue;
+            };
+            // The digest takes its slot in the hour now, so nothing overtakes it.
+            outbox::Entity::update_many()
+                .col_expr(outbox::Column::CountedAt, Expr::val(now))
+                .filter(outbox::Column::Id.eq(digest.id))
+                .exec(&txn)
+                .await?;
+            outbox::Entity::update_many()
+                .col_expr(outbox::Column::HoldReason, Expr::val("digest"))
+                .col_expr(outbox::Column::DigestId, Expr::val(digest.id))
+                .filter(outbox::Column::Id.is_in(rows.iter().map(|r| r.id)))
+                .exec(&txn)
+                .await?;
+            txn.commit().await?;
+            made += 1;
+        }
+        Ok(made)
+    }
+
+    /// Takes a batch of due rows in one transaction and decides each.
+    async fn claim(&self, now: DateTime<Utc>) -> Result<Claimed, DbErr> {
+        let mut report = Report::default();
+        let channels: Vec<&'static str> = self.senders.keys().copied().collect();
+        // A read first: an idle dispatcher must not take SQLite's write lock every second.
+        let due = outbox::Entity::find()
+            .select_only()
+            .column(outbox::Column::Id)
+            .filter(outbox::Column::Status.is_in(["pending", "failed"]))
+            .filter(outbox::Column::Channel.is_in(channels.iter().copied()))
+            .filter(outbox::Column::NextAttemptAt.lte(now))
+            .filter(
+                outbox::Column::LockedUntil
+                    .is_null()
+                    .or(outbox::Column::LockedUntil.lte(now)),
+            )
+            .into_tuple::<i64>()
+            .one(&self.db)
+            .await?;
+        if due.is_none() {
+            return Ok(Claimed { items: vec![], report });
+        }
+        let txn = db::begin_write(&self.db).await?;
+        let skip_locked = if db::is_postgres(&self.db) {
+            " FOR UPDATE SKIP LOCKED"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "SELECT * FROM outbox WHERE status IN ('pending','failed') AND channel IN ({}) \
+             AND next_attempt_at <= ? AND (locked_until IS NULL OR locked_until <= ?) \
+             ORDER BY next_attempt_at, id LIMIT {}{skip_locked}",
+            placeholders(channels.len()),
+            self.settings.batch_size
+        );
+        let mut values: Vec<sea_orm::Value> = channels.iter().map(|c| (*c).into()).collect();
+        values.push(now.into());
+        values.push(now.into());
+        let rows = outbox::Entity::find()
+            .from_raw_sql(db::statement(&txn, &sql, values))
+            .all(&txn)
+            .await?;
+        report.claimed = rows.len() as u64;
+
+        // Contacts in ascending order, so that two dispatchers never wait on each other.
+        let mut contact_ids: Vec<i64> = rows.iter().filter_map(|r| r.contact_id).collect();
+        contact_ids.sort_unstable();
+        contact_ids.dedup();
+        let mut contacts = HashMap::new();
+        let mut windows = HashMap::new();
+        let mut waiting = HashSet::new();
+        for &id in &contact_ids {
+            lock_contact(&txn, id).await?;
+            if let Some(c) = contact::Entity::find_by_id(id).one(&txn).await? {
+                contacts.insert(id, c);
+            }
+            windows.insert(id, sent_in_window(&txn, id, now).await?);
+            if !rate_held(&txn, id).await?.is_empty() {
+                waiting.insert(id);
+            }
+        }
+
+        let mut send = Vec::new();
+        let mut counted = Vec::new();
+        for row in rows {
+            let contact = row.contact_id.and_then(|id| contacts.get(&id));
+            let window = row.contact_id.and_then(|id| windows.get(&id).copied()).unwrap_or(0);
+            let is_waiting = row.contact_id.is_some_and(|id| waiting.contains(&id));
+            let Some(channel) = channels.iter().copied().find(|c| *c == row.channel) else {
+                continue;
+            };
+            match admit(&row, contact, window, is_waiting, self.settings.hourly_limit) {
+                Admission::Send { count } => {
+                    if count && let Some(id) = row.contact_id {
+                        counted.push(row.id);
+                        *windows.entry(id).or_insert(0) += 1;
+                    }
+                    send.push((row, channel));
+                }
+                Admission::Hold(reason) => {
+                    if reason == "rate"
+                        && let Some(id) = row.contact_id
+                    {
+                        waiting.insert(id); // later rows of the contact join the digest
+                    }
+                    outbox::Entity::update_many()
+                        .col_expr(outbox::Column::Status, Expr::val("held"))
+                        .col_expr(outbox::Column::HoldReason, Expr::val(reason))
+                        .filter(outbox::Column::Id.eq(row.id))
+                        .exec(&txn)
+                        .await?;
+                    report.held += 1;
+                }
+                Admission::Dead(reason) => {
+                    self.bury(&txn, &[row.id], reason).await?;
+                    tracing::info!(outbox.id = row.id, kind = %row.kind, reason, "outbox message dropped");
+                    report.dead += 1;
+                }
+            }
+        }
+        if !send.is_empty() {
+            let ids: Vec<i64> = send.iter().map(|(r, _)| r.id).collect();
+            outbox::Entity::update_many()
+                .col_expr(outbox::Column::LockedUntil, Expr::val(now + self.settings.lease))
+                .col_expr(outbox::Column::Attempts, Expr::col(outbox::Column::Attempts).add(1))
+                .filter(outbox::Column::Id.is_in(ids))
+                .exec(&txn)
+                .await?;
+        }
+        if !counted.is_empty() {
+            outbox::Entity::update_many()
+                .col_expr(outbox::Column::CountedAt, Expr::val(now))
+                .filter(outbox::Column::Id.is_in(counted))
+                .exec(&txn)
+                .await?;
+        }
+        txn.commit().await?;
+
+        let items = send
+            .into_iter()
+            .map(|(row, channel)| {
+                let payload = serde_json::from_str(&row.payload).unwrap_or(serde_json::Value::Null);
+                let item = Outgoing {
+                    id: row.id,
+                    recipient: row.recipient,
+                    contact_id: row.contact_id,
+                    merchant_id: row.merchant_id,
+                    kind: row.kind,
+                    locale: row.locale.parse().unwrap_or_default(),
+                    payload,
+                    message_id: row.message_id,
+                    confirm_token: None,
+                };
+                (item, channel)
+            })
+            .collect();
+        Ok(Claimed { items, report })
+    }
+
+    /// Work done after the claim commits, outside its locks: a fresh confirmation token
+    /// for each consent email (made at send time, so that no usable token rests in the
+    /// outbox; a retry makes a new one and the old link stops working).
+    async fn prepare(
+        &self,
+        items: Vec<(Outgoing, &'static str)>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(Outgoing, &'static str)>, DbErr> {
+        let mut out = Vec::with_capacity(items.len());
+        for (mut item, channel) in items {
+            if item.kind == CONSENT_KIND
+                && let Some(contact_id) = item.contact_id
+            {
+                item.confirm_token = Some(contacts::issue_confirm_token(&self.db, contact_id, now).await?);
+            }
+            out.push((item, channel));
+        }
+        Ok(out)
+    }
+
+    async fn bury<C: ConnectionTrait>(&self, conn: &C, ids: &[i64], reason: &str) -> Result<(), DbErr> {
+        outbox::Entity::update_many()
+            .col_expr(outbox::Column::Status, Expr::val("dead"))
+            .col_expr(outbox::Column::LastError, Expr::val(reason))
+            .col_expr(outbox::Column::LockedUntil, Expr::val(Option::<DateTime<Utc>>::None))
+            .filter(outbox::Column::Id.is_in(ids.iter().copied()))
+            .exec(conn)
+            .await?;
+        // The rows a dead digest carried die with it.
+        outbox::Entity::update_many()
+            .col_expr(outbox::Column::Status, Expr::val("dead"))
+            .col_expr(outbox::Column::LastError, Expr::val(reason))
+            .filter(outbox::Column::DigestId.is_in(ids.iter().copied()))
+            .filter(outbox::Column::Status.eq("held"))
+            .exec(conn)
+            .await?;
+        Ok(())
+    }
+
+    /// Records the delivered messages in one transaction (and the rows their digests carried).
+    async fn mark_sent(&self, delivered: &[&Outgoing], now: DateTime<Utc>) -> Result<(), DbErr> {
+        if delivered.is_empty() {
+            return Ok(());
+        }
+        let txn = db::begin_write(&self.db).await?;
+        outbox::Entity::update_many()
+            .col_expr(outbox::Column::Status, Expr::val("sent"))
+            .col_expr(outbox::Column::SentAt, Expr::val(now))
+            .col_expr(outbox::Column::LockedUntil, Expr::val(Option::<DateTime<Utc>>::None))
+            .col_expr(outbox::Column::LastError, Expr::val(Option::<String>::None))
+            .filter(outbox::Column::Id.is_in(delivered.iter().map(|i| i.id)))
+            .exec(&txn)
+            .await?;
+        let digests: Vec<i64> = delivered
+            .iter()
+            .filter(|i| i.kind == DIGEST_KIND)
+            .map(|i| i.id)
+            .collect();
+        if !digests.is_empty() {
+            outbox::Entity::update_many()
+                .col_expr(outbox::Column::Status, Expr::val("sent"))
+                .col_expr(outbox::Column::SentAt, Expr::val(now))
+                .filter(outbox::Column::DigestId.is_in(digests))
+                .filter(outbox::Column::Status.eq("held"))
+                .exec(&txn)
+                .await?;
+        }
+        txn.commit().await
+    }
+
+    async fn settle(
+        &self,
+        item: &Outgoing,
+        channel: &'static str,
+        result: Option<Result<(), SendError>>,
+        now: DateTime<Utc>,
+        report: &mut Report,
+    ) -> Result<(), DbErr> {
+        let to = mask_email(&item.recipient);
+        let no_lock = Option::<DateTime<Utc>>::None;
+        match result {
+            Some(Ok(())) => {} // settled together by `mark_sent`
+            None => {
+                // Not started because of shutdown: give the lease and the try back.
+                outbox::Entity::update_many()
+                    .col_expr(outbox::Column::LockedUntil, Expr::val(no_lock))
+                    .col_expr(outbox::Column::Attempts, Expr::col(outbox::Column::Attempts).sub(1))
+                    .filter(outbox::Column::Id.eq(item.id))
+                    .exec(&self.db)
+                    .await?;
+            }
+            Some(Err(SendError::Temporary(why))) => {
+                let attempts = outbox::Entity::find_by_id(item.id)
+                    .one(&self.db)
+                    .await?
+                    .map_or(self.settings.max_attempts, |r| r.attempts);
+                if attempts >= self.settings.max_attempts {
+                    tracing::warn!(outbox.id = item.id, kind = %item.kind, to = %to, attempts, error = %why, "message given up after its last try");
+                    self.bury(&self.db, &[item.id], &format!("gave up after {attempts} tries: {why}"))
+                        .await?;
+                    report.dead += 1;
+                    self.count(channel, "dead", 1);
+                } else {
+                    let delay = retry_delay(attempts, rand::rng().random::<f64>());
+                    tracing::info!(outbox.id = item.id, kind = %item.kind, to = %to, attempts, retry_in_s = delay.num_seconds(), error = %why, "send failed; will retry");
+                    outbox::Entity::update_many()
+                        .col_expr(outbox::Column::Status, Expr::val("failed"))
+                        .col_expr(outbox::Column::NextAttemptAt, Expr::val(now + delay))
+                        .col_expr(outbox::Column::LockedUntil, Expr::val(no_lock))
+                        .col_expr(outbox::Column::LastError, Expr::val(why))
+                        .filter(outbox::Column::Id.eq(item.id))
+                        .exec(&self.db)
+                        .await?;
+                    report.retried += 1;
+                    self.count(channel, "retry", 1);
+                }
+            }
+            Some(Err(SendError::Rejected(why))) => {
+                tracing::warn!(outbox.id = item.id, kind = %item.kind, to = %to, error = %why, "recipient refused for good");
+                match item.contact_id {
+                    Some(contact_id) => {
+                        // The digest's rows are held rows of the contact: they are dropped too.
+                        contacts::mark_undeliverable(&self.db, contact_id, item.id, &why, now)
+                            .await
+                            .map_err(|e| match e {
+                                crate::services::ServiceError::Db(e) => e,
+                                other => DbErr::Custom(other.to_string()),
+                            })?;
+                    }
+                    None => self.bury(&self.db, &[item.id], &why).await?,
+                }
+                report.dead += 1;
+                self.count(channel, "dead", 1);
+            }
+            Some(Err(SendError::Failed(why))) => {
+                tracing::warn!(outbox.id = item.id, kind = %item.kind, to = %to, error = %why, "message cannot be sent");
+                self.bury(&self.db, &[item.id], &why).await?;
+                report.dead += 1;
+                self.count(channel, "dead", 1);
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,183 @@
+//! Email through lettre: a pooled async SMTP transport when `RELAY_SMTP_URL` is set
+//! (`smtp://` plain, `?tls=required` STARTTLS, `smtps://` TLS, credentials in the URL),
+//! otherwise one `.eml` file per message under `<data dir>/outbox/`.
+//!
+//! Every message is multipart/alternative (plain text + HTML) in the recipient's language,
+//! with the outbox row's fixed `Message-ID`, `Date` and `Auto-Submitted: auto-generated`.
+//! Residents' messages also carry `List-Unsubscribe` and `List-Unsubscribe-Post`
+//! (RFC 8058). Staff messages do not: they are operational mail about needs the worker
+//! posted, with no subscription to leave, and a header promising one would not work.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use lettre::message::header::{ContentType, HeaderName, HeaderValue};
+use lettre::message::{Mailbox, MultiPart, SinglePart};
+use lettre::transport::smtp::PoolConfig;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+
+use super::templates::{self, Links};
+use super::{NotifyError, Outgoing, SendError, Sender, mask_email};
+use crate::config::{Config, Secret, mask_url};
+use crate::services::contacts;
+
+/// How long one SMTP exchange may take before it counts as a temporary failure.
+const SMTP_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Where messages go.
+#[derive(Clone)]
+pub enum Transport {
+    /// An SMTP server, through a connection pool.
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    /// `.eml` files in this folder (the default without `RELAY_SMTP_URL`).
+    Files(PathBuf),
+}
+
+/// Sends the email channel of the outbox.
+#[derive(Clone)]
+pub struct EmailSender {
+    transport: Transport,
+    from: Mailbox,
+    public_url: String,
+    secret: Secret,
+}
+
+impl EmailSender {
+    /// The sender the configuration asks for; `pool_size` bounds SMTP connections.
+    pub fn from_config(config: &Config, pool_size: u32) -> Result<Self, NotifyError> {
+        let transport = match &config.email.smtp_url {
+            Some(url) => Transport::Smtp(smtp_transport(url, pool_size)?),
+            None => Transport::Files(config.data_dir.join("outbox")),
+        };
+        Self::new(
+            transport,
+            &config.email.from,
+            &config.public_url,
+            config.secret_key.clone(),
+        )
+    }
+
+    /// A sender over `transport`, mailing as `from`, linking to `public_url`.
+    pub fn new(transport: Transport, from: &str, public_url: &str, secret: Secret) -> Result<Self, NotifyError> {
+        let from = from.parse::<Mailbox>().map_err(|e| NotifyError::From(e.to_string()))?;
+        Ok(Self {
+            transport,
+            from,
+            public_url: public_url.trim_end_matches('/').to_owned(),
+            secret,
+        })
+    }
+
+    /// Builds the MIME message of `item`, dated `now`.
+    pub fn build(&self, item: &Outgoing, now: DateTime<Utc>) -> Result<Message, SendError> {
+        let unsubscribe_url = item.contact_id.map(|id| {
+            format!(
+                "{}/unsubscribe/{}",
+                self.public_url,
+                contacts::unsubscribe_token(&self.secret, id)
+            )
+        });
+        let links = Links {
+            public_url: self.public_url.clone(),
+            unsubscribe_url: unsubscribe_url.clone(),
+            confirm_url: item
+                .confirm_token
+                .as_ref()
+                .map(|t| format!("{}/consent/{t}", self.public_url)),
+        };
+        let rendered = templates::render(&item.kind, item.locale, &item.payload, &links)
+            .map_err(|e| SendError::Failed(e.to_string()))?;
+        let to = item
+            .recipient
+            .parse::<Mailbox>()
+            // An address that does not even parse will never be delivered.
+            .map_err(|_| SendError::Rejected("the address is malformed".into()))?;
+        let mut builder = Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(rendered.subject)
+            .date(SystemTime::from(now))
+            .message_id(Some(item.message_id.clone()))
+            .raw_header(raw("Auto-Submitted", "auto-generated"))
+            .raw_header(raw("Content-Language", item.locale.as_str()));
+        if let Some(url) = unsubscribe_url {
+            builder = builder
+                .raw_header(raw("List-Unsubscribe", &format!("<{url}>")))
+                .raw_header(raw("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"));
+        }
+        builder
+            .multipart(
+                MultiPart::alternative()
+                    .singlepart(
+                        SinglePart::builder()
+                            .header(ContentType::TEXT_PLAIN)
+                            .body(rendered.text),
+                    )
+                    .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(rendered.html)),
+            )
+            .map_err(|e| SendError::Failed(format!("cannot build the message: {e}")))
+    }
+}
+
+fn raw(name: &'static str, value: &str) -> HeaderValue {
+    HeaderValue::new(HeaderName::new_from_ascii_str(name), value.to_owned())
+}
+
+fn smtp_transport(url: &Secret, pool_size: u32) -> Result<AsyncSmtpTransport<Tokio1Executor>, NotifyError> {
+    let builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose())
+        .map_err(|e| NotifyError::SmtpUrl(format!("{} ({e})", mask_url(url.expose()))))?;
+    Ok(builder
+        .timeout(Some(SMTP_TIMEOUT))
+        .pool_config(
+            PoolConfig::new()
+                .max_size(pool_size.max(1))
+                .idle_timeout(Duration::from_secs(60)),
+        )
+        .build())
+}
+
+#[async_trait]
+impl Sender for EmailSender {
+    fn channel(&self) -> &'static str {
+        "email"
+    }
+
+    async fn send(&self, item: &Outgoing, now: DateTime<Utc>) -> Result<(), SendError> {
+        let message = self.build(item, now)?;
+        match &self.transport {
+            Transport::Smtp(smtp) => smtp.send(message).await.map(|_| ()).map_err(classify),
+            Transport::Files(dir) => write_eml(dir, item.id, &message.formatted())
+                .await
+                .map_err(|e| SendError::Temporary(format!("cannot write the .eml file: {e}"))),
+        }?;
+        tracing::debug!(outbox.id = item.id, kind = %item.kind, to = %mask_email(&item.recipient), "email sent");
+        Ok(())
+    }
+}
+
+/// Sorts an SMTP failure: 4xx and anything without a reply (refused, timed out, TLS) may
+/// pass on a later try; 550/551/553 refuse the recipient for good; other 5xx refuse this
+/// message. Authentication failures are retried: they are the operator's to fix, and
+/// killing every queued message over a wrong password would lose them all.
+fn classify(e: lettre::transport::smtp::Error) -> SendError {
+    let code = e.status().map(u16::from);
+    let text = super::mask_emails_in(&e.to_string());
+    match code {
+        Some(530 | 534 | 535 | 538) => SendError::Temporary(text),
+        Some(550 | 551 | 553) => SendError::Rejected(text),
+        Some(c) if (500..600).contains(&c) => SendError::Failed(text),
+        _ => SendError::Temporary(text),
+    }
+}
+
+/// Writes `bytes` to `<dir>/<id>.eml` through a temporary file, so that a reader never sees
+/// half a message and a retry of the same row replaces its file instead of adding one.
+async fn write_eml(dir: &Path, id: i64, bytes: &[u8]) -> std::io::Result<()> {
+    tokio::fs::create_dir_all(dir).await?;
+    let path = dir.join(format!("{id:010}.eml"));
+    let tmp = dir.join(format!(".{id:010}.eml.tmp"));
+    tokio::fs::write(&tmp, bytes).await?;
+    tokio::fs::rename(&tmp, &path).await
+}

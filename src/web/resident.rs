@@ -1,0 +1,166 @@
+//! The pages a resident reaches from an email, without an account or a session: confirm
+//! consent (double opt-in) and unsubscribe (RFC 8058 one-click).
+//!
+//! GET only shows a page with a button; POST acts. The POSTs need no cookie and no CSRF
+//! token: the unguessable token in the path is the authority, and a mail provider's
+//! one-click POST carries nothing else. A token that is not ours changes nothing and gets
+//! a friendly 404. The pages are in the contact's language (Accept-Language when the
+//! token tells us nothing), and carry no script or style.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use chrono::Utc;
+
+use crate::AppState;
+use crate::domain::Locale;
+use crate::services::ServiceError;
+use crate::services::contacts::{self, ConsentLink, ConsentOutcome};
+
+/// The routes of the resident pages.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/consent/{token}", get(consent_page).post(consent_confirm))
+        .route("/unsubscribe/{token}", get(unsubscribe_page).post(unsubscribe_now))
+        .with_state(state)
+}
+
+/// What the consent page says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ConsentState {
+    Ask,
+    Expired,
+    Confirmed,
+    Resent,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "resident/consent.html")]
+struct ConsentPage {
+    t: crate::i18n::Tr,
+    lang: &'static str,
+    state: ConsentState,
+    action: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "resident/unsubscribe.html")]
+struct UnsubscribePage {
+    t: crate::i18n::Tr,
+    lang: &'static str,
+    done: bool,
+    action: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "resident/not_found.html")]
+struct NotFoundPage {
+    t: crate::i18n::Tr,
+    lang: &'static str,
+}
+
+fn header_locale(headers: &HeaderMap) -> Locale {
+    headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .map(Locale::negotiate)
+        .unwrap_or_default()
+}
+
+/// Adds what every resident page needs: no caching (the URL holds a token), no referrer
+/// (so the token never leaks to another site), and a policy that allows no script, style
+/// or frame at all.
+fn page(status: StatusCode, body: impl IntoResponse) -> Response {
+    let mut response = (status, body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; form-action 'self'; frame-ancestors 'none'"),
+    );
+    response
+}
+
+fn not_found(locale: Locale) -> Response {
+    page(
+        StatusCode::NOT_FOUND,
+        NotFoundPage {
+            t: crate::i18n::Tr(locale),
+            lang: locale.as_str(),
+        },
+    )
+}
+
+fn failure(e: ServiceError) -> Response {
+    // Logged without the token: the path is not part of the message.
+    tracing::error!(error = %e, "resident page failed");
+    page(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "出错了，请稍后再试。 Something went wrong; please try again later.",
+    )
+}
+
+fn consent(locale: Locale, state: ConsentState, token: &str) -> Response {
+    page(
+        StatusCode::OK,
+        ConsentPage {
+            t: crate::i18n::Tr(locale),
+            lang: locale.as_str(),
+            state,
+            action: format!("/consent/{token}"),
+        },
+    )
+}
+
+async fn consent_page(State(state): State<AppState>, Path(token): Path<String>, headers: HeaderMap) -> Response {
+    match contacts::consent_link(&state.db, &token, Utc::now()).await {
+        Ok(ConsentLink::Open(locale)) => consent(locale, ConsentState::Ask, &token),
+        Ok(ConsentLink::Expired(locale)) => consent(locale, ConsentState::Expired, &token),
+        Ok(ConsentLink::Unknown) => not_found(header_locale(&headers)),
+        Err(e) => failure(e),
+    }
+}
+
+async fn consent_confirm(State(state): State<AppState>, Path(token): Path<String>, headers: HeaderMap) -> Response {
+    match contacts::confirm_consent(&state.db, &token, Utc::now()).await {
+        Ok(ConsentOutcome::Confirmed(locale)) => consent(locale, ConsentState::Confirmed, &token),
+        Ok(ConsentOutcome::NewLinkSent(locale)) => consent(locale, ConsentState::Resent, &token),
+        Ok(ConsentOutcome::Unknown) => not_found(header_locale(&headers)),
+        Err(e) => failure(e),
+    }
+}
+
+fn unsubscribe(locale: Locale, done: bool, token: &str) -> Response {
+    page(
+        StatusCode::OK,
+        UnsubscribePage {
+            t: crate::i18n::Tr(locale),
+            lang: locale.as_str(),
+            done,
+            action: format!("/unsubscribe/{token}"),
+        },
+    )
+}
+
+async fn unsubscribe_page(State(state): State<AppState>, Path(token): Path<String>, headers: HeaderMap) -> Response {
+    match contacts::unsubscribe_link(&state.db, &state.config.secret_key, &token).await {
+        Ok(Some((locale, already))) => unsubscribe(locale, already, &token),
+        Ok(None) => not_found(header_locale(&headers)),
+        Err(e) => failure(e),
+    }
+}
+
+/// The RFC 8058 one-click endpoint as well as the page's button: the body
+/// (`List-Unsubscribe=One-Click`) is not needed, and no cookie is looked at.
+async fn unsubscribe_now(State(state): State<AppState>, Path(token): Path<String>, headers: HeaderMap) -> Response {
+    match contacts::unsubscribe(&state.db, &state.config.secret_key, &token, Utc::now()).await {
+        Ok(Some(locale)) => unsubscribe(locale, true, &token),
+        Ok(None) => not_found(header_locale(&headers)),
+        Err(e) => failure(e),
+    }
+}
