@@ -171,7 +171,8 @@ pub struct Transparency {
 /// The figures of the public page, over all time.
 pub async fn transparency(db: &DatabaseConnection, locale: Locale) -> Result<Transparency, ServiceError> {
     use std::collections::BTreeSet;
-    let all = rows(db, DateTime::<Utc>::MIN_UTC, locale).await?;
+    // All time, from an instant every database can store.
+    let all = rows(db, DateTime::<Utc>::UNIX_EPOCH, locale).await?;
     let met: Vec<&NeedRow> = all
         .needs
         .iter()

@@ -18,7 +18,7 @@ use crate::services::claims::{self, Confirmation};
 #[utoipa::path(post, path = "/api/v1/needs/{id}/claims", tag = "claims", request_body = ClaimIn,
     params(("id" = i64, Path, description = "Need id"), ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     responses((status = 201, body = ClaimOut, description = "Claimed"), (status = 200, body = ClaimOut, description = "A retry: the first claim"),
-        (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json", description = "Too many requests for this token"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json", description = "not-enough-left, need-not-open, claim-limit-reached, deliver-first"), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn claim_need(
     State(state): State<AppState>,
@@ -43,7 +43,7 @@ pub async fn claim_need(
 
 /// Lists the caller's claims (merchants: own; organizations: those on their needs).
 #[utoipa::path(get, path = "/api/v1/claims", tag = "claims", params(ClaimQuery),
-    responses((status = 200, body = Vec<ClaimOut>), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = Vec<ClaimOut>), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json", description = "Too many requests for this token"), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn list_claims(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,
@@ -63,7 +63,7 @@ pub async fn list_claims(
 
 /// Reads one claim.
 #[utoipa::path(get, path = "/api/v1/claims/{id}", tag = "claims", params(("id" = i64, Path, description = "Claim id")),
-    responses((status = 200, body = ClaimOut), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = ClaimOut), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json", description = "Too many requests for this token"), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn get_claim(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,
@@ -78,7 +78,7 @@ pub async fn get_claim(
 
 /// Gives a claim up (its merchant only); the units return to the need.
 #[utoipa::path(post, path = "/api/v1/claims/{id}/release", tag = "claims", params(("id" = i64, Path, description = "Claim id")),
-    responses((status = 200, body = ClaimOut), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = ClaimOut), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json", description = "Too many requests for this token"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json")))]
 pub async fn release(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,
@@ -93,7 +93,7 @@ pub async fn release(
 
 /// Says the goods or service were delivered (its merchant only).
 #[utoipa::path(post, path = "/api/v1/claims/{id}/delivered", tag = "claims", params(("id" = i64, Path, description = "Claim id")),
-    responses((status = 200, body = ClaimOut), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = ClaimOut), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json", description = "Too many requests for this token"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json")))]
 pub async fn mark_delivered(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,
@@ -108,7 +108,7 @@ pub async fn mark_delivered(
 
 /// Takes a disputed claim up again with a fresh due date (its merchant only).
 #[utoipa::path(post, path = "/api/v1/claims/{id}/resume", tag = "claims", params(("id" = i64, Path, description = "Claim id")),
-    responses((status = 200, body = ClaimOut), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = ClaimOut), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json", description = "Too many requests for this token"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json")))]
 pub async fn resume(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,
@@ -121,7 +121,7 @@ pub async fn resume(
 
 /// Confirms a delivery, optionally rating the merchant 1–5 (the need's organization only).
 #[utoipa::path(post, path = "/api/v1/claims/{id}/confirm", tag = "claims", request_body = ConfirmIn, params(("id" = i64, Path, description = "Claim id")),
-    responses((status = 200, body = ClaimOut), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = ClaimOut), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json", description = "Too many requests for this token"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn confirm(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,
@@ -141,7 +141,7 @@ pub async fn confirm(
 
 /// Disputes a delivery (the need's organization only); the merchant is told why.
 #[utoipa::path(post, path = "/api/v1/claims/{id}/dispute", tag = "claims", request_body = DisputeIn, params(("id" = i64, Path, description = "Claim id")),
-    responses((status = 200, body = ClaimOut), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = ClaimOut), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json", description = "Too many requests for this token"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn dispute(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,

@@ -18,7 +18,7 @@ use crate::services::needs::{self, NeedFilter};
 /// Lists needs: merchants see open needs (most urgent, then oldest first); organizations
 /// their own.
 #[utoipa::path(get, path = "/api/v1/needs", tag = "needs", params(NeedQuery),
-    responses((status = 200, body = NeedPageOut), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = NeedPageOut), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json", description = "Too many requests for this token"), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn list_needs(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,
@@ -44,7 +44,7 @@ pub async fn list_needs(
 
 /// Posts a need for a beneficiary of the calling organization.
 #[utoipa::path(post, path = "/api/v1/needs", tag = "needs", request_body = NewNeedIn,
-    responses((status = 201, body = NeedOut), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 201, body = NeedOut), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json", description = "Too many requests for this token"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn post_need(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,
@@ -64,7 +64,7 @@ pub async fn post_need(
 
 /// Reads one need.
 #[utoipa::path(get, path = "/api/v1/needs/{id}", tag = "needs", params(("id" = i64, Path, description = "Need id")),
-    responses((status = 200, body = NeedOut), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = NeedOut), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json", description = "Too many requests for this token"), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn get_need(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,
@@ -77,7 +77,7 @@ pub async fn get_need(
 
 /// Cancels a need of the calling organization; its active claims are released.
 #[utoipa::path(post, path = "/api/v1/needs/{id}/cancel", tag = "needs", params(("id" = i64, Path, description = "Need id")),
-    responses((status = 200, body = NeedOut), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = NeedOut), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json", description = "Too many requests for this token"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json")))]
 pub async fn cancel_need(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,
