@@ -20,7 +20,7 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
 fi
 
 echo "== tests on SQLite"
-cargo test --locked
+env -u TEST_DATABASE_URL cargo test --locked
 
 PG_URL="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 if command -v pg_isready >/dev/null && pg_isready -q -h 127.0.0.1 -p 5432; then
@@ -32,7 +32,7 @@ fi
 
 if command -v chromedriver >/dev/null; then
   echo "== real-browser tests (headless Chromium)"
-  cargo test --locked --test browser -- --ignored
+  env -u TEST_DATABASE_URL cargo test --locked --test browser -- --ignored
 else
   echo "== chromedriver missing: install Debian's chromium and chromium-driver to run the browser tests"
   exit 1
