@@ -78,6 +78,14 @@ async fn no_secret_or_personal_detail_reaches_a_log_line_at_trace_level() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("serve");
+    // Drain the logs while the test runs: at trace level they would fill the pipe and stall
+    // the server.
+    let mut stderr = child.stderr.take().expect("stderr");
+    let logs_reader = std::thread::spawn(move || {
+        let mut all = Vec::new();
+        let _ = stderr.read_to_end(&mut all);
+        String::from_utf8_lossy(&all).into_owned()
+    });
     let mut stdout = child.stdout.take().expect("stdout");
     let url = tokio::task::spawn_blocking(move || {
         let mut seen = String::new();
@@ -222,11 +230,12 @@ async fn no_secret_or_personal_detail_reaches_a_log_line_at_trace_level() {
         .status()
         .expect("kill");
     assert!(killed.success());
-    let output = tokio::task::spawn_blocking(move || child.wait_with_output())
+    let status = tokio::task::spawn_blocking(move || child.wait())
         .await
         .expect("join")
         .expect("wait");
-    let logs = String::from_utf8_lossy(&output.stderr);
+    assert!(status.success(), "serve stops cleanly");
+    let logs = logs_reader.join().expect("log reader");
     assert!(logs.lines().count() > 20, "trace logging produced lines");
     for secret in [NAME, PHONE, ADDRESS, PASSWORD, WRONG, RESIDENT, WORKER, token.as_str()] {
         let leaked: Vec<&str> = logs.lines().filter(|l| l.contains(secret)).take(2).collect();
