@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261129_000001_create_core_schema;
 mod m20261129_200000_bot_chats;
+mod m20261129_300000_alert_ladder;
 
 /// Lists every migration in the order it runs.
 pub struct Migrator;
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261129_000001_create_core_schema::Migration),
             Box::new(m20261129_200000_bot_chats::Migration),
+            Box::new(m20261129_300000_alert_ladder::Migration),
         ]
     }
 }
