@@ -6,8 +6,10 @@
 //! [`super::matching::score`] among approved merchants with a linked chat that are relevant
 //! to it (score ≥ [`RELEVANCE_FLOOR`]) and whose settings admit it. If it is still not fully
 //! claimed [`LadderPolicy::rung_hours`] later, the next ones hear of it, and so on. A rung
-//! that finds nobody left ends the ladder and flags the need; so does a deadline within
-//! [`LadderPolicy::near_deadline_hours`].
+//! that finds nobody left ends the ladder and flags the need to the office as unclaimed
+//! and aging; a deadline within [`LadderPolicy::near_deadline_hours`] flags it too (and
+//! the ladder goes on). A fully claimed need waits a rung and climbs again if a released
+//! or lapsed claim reopens it; a closed need's ladder ends.
 //!
 //! An alert counts against the merchant's daily cap on the local day it is delivered;
 //! a merchant at its cap is passed over for that rung (the next rung may reach it). Quiet
@@ -347,10 +349,11 @@ pub fn next_rung_at(policy: &LadderPolicy, now: DateTime<Utc>) -> DateTime<Utc> 
     now + Duration::hours(policy.rung_hours)
 }
 
-/// The flag a rung that alerted `picked` merchants raises: none left means the ladder is
-/// exhausted.
-pub fn flag_after_rung(picked: usize) -> Option<FlagReason> {
-    (picked == 0).then_some(FlagReason::LadderExhausted)
+/// The flag a rung raises when `eligible` merchants could still hear of the need: none
+/// left means the ladder is exhausted. (Merchants passed over for their cap still count:
+/// a later rung may reach them.)
+pub fn flag_after_rung(eligible: usize) -> Option<FlagReason> {
+    (eligible == 0).then_some(FlagReason::LadderExhausted)
 }
 
 /// True when a need whose last useful local day is `deadline` ends within the policy's

@@ -41,4 +41,11 @@ impl Related<super::need::Entity> for Entity {
     }
 }
 
+/// A need has at most one ladder.
+impl Related<Entity> for super::need::Entity {
+    fn to() -> RelationDef {
+        Relation::Need.def().rev()
+    }
+}
+
 impl ActiveModelBehavior for ActiveModel {}
