@@ -1,6 +1,7 @@
 //! Periodic work: half-time and day-before reminders, lapsing overdue claims, expiring needs,
-//! telling social workers of needs near their deadline. Every step
-//! is a conditional update per row, so several processes may run it at once.
+//! telling social workers of needs near their deadline, and the alert ladder (next rungs,
+//! flags to the office, daily digests). Every step is a conditional update per row, so
+//! several processes may run it at once.
 
 use std::time::Duration;
 
@@ -8,6 +9,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
 use tokio_util::sync::CancellationToken;
 
+use crate::domain::alerts::LadderPolicy;
 use crate::services::{ServiceError, alerts, claims, needs};
 
 /// How often the jobs run.
@@ -26,16 +28,32 @@ pub struct JobReport {
     pub expired: u64,
     /// Social workers told of a need near its deadline.
     pub warned: u64,
+    /// Rungs of alert ladders climbed.
+    pub rungs: u64,
+    /// Needs flagged to the office as unclaimed and aging.
+    pub flagged: u64,
+    /// Daily digests queued.
+    pub digests: u64,
 }
 
 /// Runs every job once as of `now`.
 pub async fn run_once(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<JobReport, ServiceError> {
+    let reminded = claims::remind_due(db, now).await?;
+    let due_tomorrow = alerts::queue_due_tomorrow(db, now).await?;
+    let lapsed = claims::lapse_overdue(db, now).await?;
+    let expired = needs::expire_overdue(db, now).await?;
+    // After lapses and expiries: a reopened need climbs, an expired one does not.
+    let ladder = alerts::run_ladder(db, &LadderPolicy::default(), now).await?;
+    let warned = needs::warn_near_deadline(db, now).await?;
     Ok(JobReport {
-        reminded: claims::remind_due(db, now).await?,
-        due_tomorrow: alerts::queue_due_tomorrow(db, now).await?,
-        lapsed: claims::lapse_overdue(db, now).await?,
-        expired: needs::expire_overdue(db, now).await?,
-        warned: needs::warn_near_deadline(db, now).await?,
+        reminded,
+        due_tomorrow,
+        lapsed,
+        expired,
+        rungs: ladder.rungs,
+        flagged: ladder.flagged,
+        digests: ladder.digests,
+        warned,
     })
 }
 
@@ -56,6 +74,9 @@ pub async fn run_periodically(db: DatabaseConnection, cancel: CancellationToken)
                     lapsed = report.lapsed,
                     expired = report.expired,
                     warned = report.warned,
+                    rungs = report.rungs,
+                    flagged = report.flagged,
+                    digests = report.digests,
                     "jobs ran"
                 );
             }

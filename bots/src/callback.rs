@@ -53,6 +53,28 @@ pub enum Action {
     OfferResume(i64),
     /// Switches language.
     Lang(crate::Lang),
+    /// Shows the alert settings.
+    AlertsShow,
+    /// Shows the categories of interest.
+    AlertsCategories,
+    /// Toggles a category of interest.
+    AlertCategory(String),
+    /// Every category again.
+    AlertCategoriesAll,
+    /// Shows the communities of interest.
+    AlertsCommunities,
+    /// Toggles a community of interest.
+    AlertCommunity(i64),
+    /// Every community again.
+    AlertCommunitiesAll,
+    /// Asks for a new daily cap.
+    AlertCap,
+    /// Asks for new quiet hours.
+    AlertQuiet,
+    /// Digest (true) or instant (false).
+    AlertDigest(bool),
+    /// "Urgent needs always" on (true) or off.
+    AlertUrgent(bool),
 }
 
 impl Action {
@@ -87,6 +109,17 @@ impl Action {
             Action::OfferPause(id) => write!(s, ":offer:pause:{id}"),
             Action::OfferResume(id) => write!(s, ":offer:resume:{id}"),
             Action::Lang(lang) => write!(s, ":lang:{}", lang.tag()),
+            Action::AlertsShow => write!(s, ":alerts"),
+            Action::AlertsCategories => write!(s, ":alerts:cats"),
+            Action::AlertCategory(code) => write!(s, ":alerts:cat:{code}"),
+            Action::AlertCategoriesAll => write!(s, ":alerts:cats:all"),
+            Action::AlertsCommunities => write!(s, ":alerts:comms"),
+            Action::AlertCommunity(id) => write!(s, ":alerts:comm:{id}"),
+            Action::AlertCommunitiesAll => write!(s, ":alerts:comms:all"),
+            Action::AlertCap => write!(s, ":alerts:cap"),
+            Action::AlertQuiet => write!(s, ":alerts:quiet"),
+            Action::AlertDigest(on) => write!(s, ":alerts:digest:{}", on_off(*on)),
+            Action::AlertUrgent(on) => write!(s, ":alerts:urgent:{}", on_off(*on)),
         };
         s
     }
@@ -133,10 +166,33 @@ impl Action {
                 "en" => crate::Lang::En,
                 _ => return None,
             }),
+            ["alerts"] => Action::AlertsShow,
+            ["alerts", "cats"] => Action::AlertsCategories,
+            ["alerts", "cat", code] => Action::AlertCategory(code_of(code)?),
+            ["alerts", "cats", "all"] => Action::AlertCategoriesAll,
+            ["alerts", "comms"] => Action::AlertsCommunities,
+            ["alerts", "comm", id] => Action::AlertCommunity(id_of(id)?),
+            ["alerts", "comms", "all"] => Action::AlertCommunitiesAll,
+            ["alerts", "cap"] => Action::AlertCap,
+            ["alerts", "quiet"] => Action::AlertQuiet,
+            ["alerts", "digest", on] => Action::AlertDigest(switch_of(on)?),
+            ["alerts", "urgent", on] => Action::AlertUrgent(switch_of(on)?),
             _ => return None,
         };
         // Only the canonical spelling is accepted, so "007" or "+7" never parse.
         (action.encode() == data).then_some(action)
+    }
+}
+
+fn on_off(on: bool) -> &'static str {
+    if on { "on" } else { "off" }
+}
+
+fn switch_of(text: &str) -> Option<bool> {
+    match text {
+        "on" => Some(true),
+        "off" => Some(false),
+        _ => None,
     }
 }
 
@@ -193,6 +249,19 @@ mod tests {
             Action::OfferResume(8),
             Action::Lang(Lang::En),
             Action::Lang(Lang::ZhCn),
+            Action::AlertsShow,
+            Action::AlertsCategories,
+            Action::AlertCategory("volunteer_hours".into()),
+            Action::AlertCategoriesAll,
+            Action::AlertsCommunities,
+            Action::AlertCommunity(12),
+            Action::AlertCommunitiesAll,
+            Action::AlertCap,
+            Action::AlertQuiet,
+            Action::AlertDigest(true),
+            Action::AlertDigest(false),
+            Action::AlertUrgent(true),
+            Action::AlertUrgent(false),
         ]
     }
 
@@ -227,6 +296,11 @@ mod tests {
             "v1:offer:cat:food;drop",
             "V1:claim:all:7",
             "v1:claim:all:７",
+            "v1:alerts:digest:yes",
+            "v1:alerts:cat:Food",
+            "v1:alerts:comm:0",
+            "v1:alerts:cats:none",
+            "v1:alerts:",
         ] {
             assert_eq!(Action::parse(data), None, "{data}");
         }

@@ -13,6 +13,8 @@ pub enum Command {
     Mine,
     /// `/offers`: my standing offers.
     Offers,
+    /// `/alerts`: how I hear of needs.
+    Alerts,
     /// `/hours`: volunteer-hours needs to pledge to.
     Hours,
     /// `/lang [zh|en]`: language.
@@ -26,7 +28,7 @@ pub enum Command {
 }
 
 /// Every command name, in the order of the menu.
-pub const NAMES: [&str; 7] = ["needs", "mine", "offers", "hours", "lang", "help", "start"];
+pub const NAMES: [&str; 8] = ["needs", "mine", "offers", "alerts", "hours", "lang", "help", "start"];
 
 impl Command {
     /// Parses `text` if it is a command. `bot_username` lets `/needs@OurBot` through and
@@ -54,6 +56,7 @@ impl Command {
             "needs" => Command::Needs(args.to_owned()),
             "mine" => Command::Mine,
             "offers" => Command::Offers,
+            "alerts" => Command::Alerts,
             "hours" => Command::Hours,
             "lang" | "language" => Command::Lang(arg()),
             "help" => Command::Help,
@@ -83,5 +86,6 @@ mod tests {
         assert_eq!(Command::parse("/whatever", None), Some(Command::Unknown));
         assert_eq!(Command::parse("3", None), None);
         assert_eq!(Command::parse("  /mine  ", None), Some(Command::Mine));
+        assert_eq!(Command::parse("/alerts", None), Some(Command::Alerts));
     }
 }

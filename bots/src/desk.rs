@@ -234,6 +234,49 @@ pub struct Choice {
     pub label: String,
 }
 
+/// How a merchant hears of needs (`/alerts`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlertSettingsView {
+    /// Categories of interest, labelled in the merchant's language; empty means all.
+    pub categories: Vec<Choice>,
+    /// Communities of interest, labelled; empty means all.
+    pub communities: Vec<Choice>,
+    /// Most alerts a day.
+    pub daily_cap: u32,
+    /// Quiet hours, local minutes after midnight (start, end); `None` for none.
+    pub quiet_hours: Option<(u16, u16)>,
+    /// True for one digest a day instead of each alert as it comes.
+    pub digest: bool,
+    /// When the digest goes out, local minutes after midnight.
+    pub digest_minute: u16,
+    /// True when urgent needs pass the cap, the quiet hours and the digest.
+    pub urgent_always: bool,
+}
+
+/// One change to a merchant's alert settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AlertChange {
+    /// Adds or removes a category (by code).
+    ToggleCategory(String),
+    /// Every category again.
+    AllCategories,
+    /// Adds or removes a community (by id).
+    ToggleCommunity(i64),
+    /// Every community again.
+    AllCommunities,
+    /// A new daily cap, 1 to [`MAX_DAILY_CAP`].
+    DailyCap(u32),
+    /// New quiet hours (start, end in local minutes), or none.
+    QuietHours(Option<(u16, u16)>),
+    /// Digest (true) or instant (false).
+    Digest(bool),
+    /// "Urgent needs always" on or off.
+    UrgentAlways(bool),
+}
+
+/// The highest daily cap a merchant may type.
+pub const MAX_DAILY_CAP: u32 = 50;
+
 /// Why a merchant's request was refused, in terms the dialogue can explain. Each maps to
 /// one reply in [`crate::text::refusal`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -345,4 +388,13 @@ pub trait MerchantDesk: Send + Sync {
         active: bool,
         lang: Lang,
     ) -> Result<OfferView, DeskError>;
+    /// The merchant's alert settings.
+    async fn alert_settings(&self, merchant_id: i64, lang: Lang) -> Result<AlertSettingsView, DeskError>;
+    /// Changes one alert setting; returns the settings as they are now.
+    async fn change_alert_settings(
+        &self,
+        merchant_id: i64,
+        change: &AlertChange,
+        lang: Lang,
+    ) -> Result<AlertSettingsView, DeskError>;
 }

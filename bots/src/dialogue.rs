@@ -2,6 +2,10 @@
 //! button) and the conversation's small state in, replies and the next state out.
 //! Adapters (Telegram, console) turn their events into [`Input`]s and show [`Reply`]s.
 
+mod alerts;
+
+pub use alerts::parse_quiet_hours;
+
 use crate::callback::Action;
 use crate::command::Command;
 use crate::desk::{
@@ -51,6 +55,10 @@ pub enum State {
         /// Community ids picked so far.
         picked: Vec<i64>,
     },
+    /// A typed daily cap of alerts.
+    AlertCap,
+    /// Typed quiet hours.
+    AlertQuiet,
 }
 
 impl State {
@@ -58,7 +66,11 @@ impl State {
     pub fn expects_text(&self) -> bool {
         matches!(
             self,
-            State::Quantity { .. } | State::OfferDescription { .. } | State::OfferCapacity { .. }
+            State::Quantity { .. }
+                | State::OfferDescription { .. }
+                | State::OfferCapacity { .. }
+                | State::AlertCap
+                | State::AlertQuiet
         )
     }
 }
@@ -262,6 +274,10 @@ impl Talk<'_> {
                 let merchant = self.approved()?;
                 self.show_offers(merchant).await?;
             }
+            Command::Alerts => {
+                let merchant = self.approved()?;
+                self.show_alerts(merchant).await?;
+            }
         }
         Ok(())
     }
@@ -301,6 +317,20 @@ impl Talk<'_> {
             Action::OfferCategory(_) | Action::OfferCommunity(_) | Action::OfferDone => {
                 let merchant = self.approved()?;
                 return self.offer_step(merchant, state, action).await;
+            }
+            Action::AlertsShow
+            | Action::AlertsCategories
+            | Action::AlertCategory(_)
+            | Action::AlertCategoriesAll
+            | Action::AlertsCommunities
+            | Action::AlertCommunity(_)
+            | Action::AlertCommunitiesAll
+            | Action::AlertCap
+            | Action::AlertQuiet
+            | Action::AlertDigest(_)
+            | Action::AlertUrgent(_) => {
+                let merchant = self.approved()?;
+                return self.alerts_action(merchant, action).await;
             }
             _ => {}
         }
@@ -413,7 +443,21 @@ impl Talk<'_> {
                 let offer = self.desk.set_offer_active(merchant, offer_id, true, lang).await?;
                 self.say(text::offer_resumed(lang, &offer));
             }
-            Action::Lang(_) | Action::OfferCategory(_) | Action::OfferCommunity(_) | Action::OfferDone => {}
+            Action::Lang(_)
+            | Action::OfferCategory(_)
+            | Action::OfferCommunity(_)
+            | Action::OfferDone
+            | Action::AlertsShow
+            | Action::AlertsCategories
+            | Action::AlertCategory(_)
+            | Action::AlertCategoriesAll
+            | Action::AlertsCommunities
+            | Action::AlertCommunity(_)
+            | Action::AlertCommunitiesAll
+            | Action::AlertCap
+            | Action::AlertQuiet
+            | Action::AlertDigest(_)
+            | Action::AlertUrgent(_) => {}
         }
         Ok(())
     }
@@ -506,6 +550,10 @@ impl Talk<'_> {
                     }
                 }
                 Ok(())
+            }
+            State::AlertCap | State::AlertQuiet => {
+                let merchant = self.approved()?;
+                self.alerts_typed(merchant, state, line).await
             }
             State::OfferCommunities { .. } => {
                 // Buttons are expected; show them again.

@@ -14,7 +14,7 @@ pub mod text;
 pub use callback::Action;
 pub use command::Command;
 pub use desk::{
-    Amount, Choice, ClaimState, ClaimView, Claimed, DeskError, DropOffView, Lang, MerchantDesk, MerchantInfo,
-    MerchantStatus, NeedCard, NeedQuery, NeedsPage, NewOffer, OfferView,
+    AlertChange, AlertSettingsView, Amount, Choice, ClaimState, ClaimView, Claimed, DeskError, DropOffView, Lang,
+    MerchantDesk, MerchantInfo, MerchantStatus, NeedCard, NeedQuery, NeedsPage, NewOffer, OfferView,
 };
 pub use dialogue::{Button, Input, Reply, Session, State, Turn, respond};

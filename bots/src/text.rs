@@ -1,6 +1,8 @@
 //! Every text the bot shows, in zh-CN and en, in one place. Tests build their expectations
 //! from these functions, so a wording change never breaks a test.
 
+pub mod alerts;
+
 use crate::desk::{ClaimState, ClaimView, DeskError, DropOffView, Lang, NeedCard, OfferView};
 
 fn pick(lang: Lang, zh: &str, en: &str) -> String {
@@ -19,6 +21,10 @@ pub fn command_list(lang: Lang) -> Vec<(&'static str, String)> {
                 "needs" => ("浏览待认领的需求", "Browse open needs"),
                 "mine" => ("我的认领：送达或放弃", "My claims: deliver or release"),
                 "offers" => ("我的长期供给（资源库）", "My standing offers"),
+                "alerts" => (
+                    "提醒设置：类别、社区、上限、免打扰",
+                    "Alerts: interests, daily cap, quiet hours",
+                ),
                 "hours" => ("认领志愿服务时长", "Pledge volunteer hours"),
                 "lang" => ("切换语言 中文/English", "Language: 中文/English"),
                 "help" => ("帮助", "Help"),
@@ -701,12 +707,12 @@ pub fn offer_resumed(lang: Lang, offer: &OfferView) -> String {
     }
 }
 
-/// Claim buttons on a pushed need.
+/// The head of a pushed need (its card and claim buttons follow).
 pub fn alert_intro(lang: Lang) -> String {
     pick(
         lang,
-        "有一项新需求符合您的长期供给：",
-        "A new need fits one of your standing offers:",
+        "有一项需求可能适合您，正在等待认领（/alerts 可调整提醒）：",
+        "A need you may be able to help with is waiting (/alerts to adjust alerts):",
     )
 }
 

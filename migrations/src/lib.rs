@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261129_000001_create_core_schema;
 mod m20261129_100000_email_delivery;
 mod m20261129_200000_bot_chats;
+mod m20261129_300000_alert_ladder;
 
 /// Lists every migration in the order it runs.
 pub struct Migrator;
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000001_create_core_schema::Migration),
             Box::new(m20261129_100000_email_delivery::Migration),
             Box::new(m20261129_200000_bot_chats::Migration),
+            Box::new(m20261129_300000_alert_ladder::Migration),
         ]
     }
 }

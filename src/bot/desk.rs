@@ -1,28 +1,24 @@
 //! What a merchant can do, over the services: the main crate's implementation of the bots
 //! crate's [`MerchantDesk`]. Service errors are mapped to desk errors once, here.
 
-use std::collections::HashSet;
-
 use bots::{
-    Amount, Choice, ClaimState, ClaimView, Claimed, DeskError, DropOffView, Lang, MerchantDesk, MerchantInfo,
-    MerchantStatus, NeedCard, NeedQuery, NeedsPage, NewOffer, OfferView,
+    AlertChange, AlertSettingsView, Amount, Choice, ClaimState, ClaimView, Claimed, DeskError, DropOffView, Lang,
+    MerchantDesk, MerchantInfo, MerchantStatus, NeedCard, NeedQuery, NeedsPage, NewOffer, OfferView,
 };
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 
+use crate::domain::alerts::{self as rules, AlertMode, AlertSettings, QuietHours, SettingsChange};
 use crate::domain::record::ClaimAllowance;
 use crate::domain::time::local_date;
 use crate::domain::{Category, ClaimStatus, Locale, NeedStatus, PartyStatus, Urgency};
-use crate::entities::{claim, community, merchant, offer, offer_community, outbox};
+use crate::entities::{claim, community, merchant, outbox};
 use crate::services::access::Caller;
 use crate::services::claims::{self, ClaimRecord};
-use crate::services::needs::{self, DropOff, NeedFilter};
+use crate::services::needs::{self, DropOff};
 use crate::services::telegram::{self, LinkOutcome};
-use crate::services::{ServiceError, merchants, offers};
-
-/// Needs looked at to order a list by fit; beyond that, the services' order holds.
-const SCAN_LIMIT: usize = 200;
+use crate::services::{ServiceError, alert_settings, matching, merchants, offers};
 
 /// The desk over the services, for the Telegram bot and the console.
 #[derive(Clone)]
@@ -164,24 +160,28 @@ impl ServiceDesk {
         })
     }
 
-    /// The merchant's categories and communities of active offers, to order needs by fit.
-    async fn offer_fit(&self, merchant_id: i64) -> Result<HashSet<(String, i64)>, DeskError> {
-        let active = offer::Entity::find()
-            .filter(offer::Column::MerchantId.eq(merchant_id))
-            .filter(offer::Column::Status.eq("active"))
-            .all(&self.db)
-            .await
-            .map_err(db_error)?;
-        let mut fit = HashSet::new();
-        for o in active {
-            let served = offer_community::Entity::find()
-                .filter(offer_community::Column::OfferId.eq(o.id))
-                .all(&self.db)
-                .await
-                .map_err(db_error)?;
-            fit.extend(served.into_iter().map(|oc| (o.category.clone(), oc.community_id)));
-        }
-        Ok(fit)
+    /// Settings as the bot shows them, labelled in `lang`.
+    async fn settings_view(&self, s: &AlertSettings, lang: Lang) -> Result<AlertSettingsView, DeskError> {
+        let communities = self.communities(lang).await?;
+        Ok(AlertSettingsView {
+            categories: s
+                .categories
+                .iter()
+                .map(|c| Choice {
+                    code: c.as_str().to_owned(),
+                    label: c.label(locale_of(lang)).to_owned(),
+                })
+                .collect(),
+            communities: communities
+                .into_iter()
+                .filter(|c| s.communities.iter().any(|id| id.to_string() == c.code))
+                .collect(),
+            daily_cap: s.daily_cap,
+            quiet_hours: s.quiet_hours.map(|q| (q.start(), q.end())),
+            digest: s.mode == AlertMode::Digest,
+            digest_minute: rules::DIGEST_MINUTE,
+            urgent_always: s.urgent_always,
+        })
     }
 
     /// The merchant's claim on a need, if it holds one (to tell a double tap from a loss).
@@ -298,39 +298,18 @@ impl MerchantDesk for ServiceDesk {
             Some(code) => Some(code.parse::<Category>().map_err(|_| DeskError::NotFound)?),
             None => None,
         };
-        let filter = NeedFilter {
-            status: Some(NeedStatus::Open),
+        let filter = matching::Filter {
             category,
             community_id: query.community_id,
-            urgency: None,
         };
-        let who = caller(merchant_id);
-        let mut all = Vec::new();
-        let mut cursor: Option<String> = None;
-        loop {
-            let page = needs::list_needs(&self.db, &who, &filter, cursor.as_deref(), needs::MAX_PAGE)
+        let (cards, more) =
+            matching::ordered_needs(&self.db, merchant_id, filter, query.page, query.per_page, Utc::now())
                 .await
                 .map_err(desk_error)?;
-            all.extend(page.items);
-            cursor = page.next_cursor;
-            if cursor.is_none() || all.len() >= SCAN_LIMIT {
-                break;
-            }
-        }
-        // Needs that fit the merchant's offers first; a stable sort keeps the services'
-        // order (urgent first, then oldest) within each group.
-        let fit = self.offer_fit(merchant_id).await?;
-        all.sort_by_key(|n| !fit.contains(&(n.category.as_str().to_owned(), n.community_id)));
-        let per_page = std::cmp::max(query.per_page, 1) as usize;
-        let start = query.page as usize * per_page;
-        let more = all.len() > start + per_page;
-        let cards = all
-            .into_iter()
-            .skip(start)
-            .take(per_page)
-            .map(|n| card_view(n, lang))
-            .collect();
-        Ok(NeedsPage { cards, more })
+        Ok(NeedsPage {
+            cards: cards.into_iter().map(|n| card_view(n, lang)).collect(),
+            more,
+        })
     }
 
     async fn need(&self, merchant_id: i64, need_id: i64, lang: Lang) -> Result<NeedCard, DeskError> {
@@ -490,6 +469,38 @@ impl MerchantDesk for ServiceDesk {
             .await
             .map_err(desk_error)?;
         Ok(offer_view(changed, lang))
+    }
+
+    async fn alert_settings(&self, merchant_id: i64, lang: Lang) -> Result<AlertSettingsView, DeskError> {
+        let settings = alert_settings::get(&self.db, merchant_id).await.map_err(desk_error)?;
+        self.settings_view(&settings, lang).await
+    }
+
+    async fn change_alert_settings(
+        &self,
+        merchant_id: i64,
+        change: &AlertChange,
+        lang: Lang,
+    ) -> Result<AlertSettingsView, DeskError> {
+        let change = match change {
+            AlertChange::ToggleCategory(code) => {
+                SettingsChange::ToggleCategory(code.parse::<Category>().map_err(|_| DeskError::NotFound)?)
+            }
+            AlertChange::AllCategories => SettingsChange::AllCategories,
+            AlertChange::ToggleCommunity(id) => SettingsChange::ToggleCommunity(*id),
+            AlertChange::AllCommunities => SettingsChange::AllCommunities,
+            AlertChange::DailyCap(cap) => SettingsChange::DailyCap(*cap),
+            AlertChange::QuietHours(None) => SettingsChange::QuietHours(None),
+            AlertChange::QuietHours(Some((start, end))) => {
+                SettingsChange::QuietHours(Some(QuietHours::new(*start, *end).map_err(|_| DeskError::Invalid)?))
+            }
+            AlertChange::Digest(on) => SettingsChange::Mode(if *on { AlertMode::Digest } else { AlertMode::Instant }),
+            AlertChange::UrgentAlways(on) => SettingsChange::UrgentAlways(*on),
+        };
+        let settings = alert_settings::change(&self.db, merchant_id, change, Utc::now())
+            .await
+            .map_err(desk_error)?;
+        self.settings_view(&settings, lang).await
     }
 }
 

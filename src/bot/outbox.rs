@@ -30,7 +30,7 @@ use super::desk::{card_view, lang_of};
 use crate::db;
 use crate::entities::{merchant, outbox};
 use crate::services::access::Caller;
-use crate::services::needs;
+use crate::services::{alerts, needs};
 
 /// Kind of the rows that carry the bot's replies to a chat.
 pub const BOT_REPLY: &str = "bot-reply";
@@ -283,8 +283,11 @@ pub async fn render(
     merchant_id: i64,
     lang: Lang,
 ) -> Result<Option<(String, Vec<Vec<(String, String)>>)>, sea_orm::DbErr> {
-    if kind == "merchant-need-alert" {
+    if kind == alerts::ALERT {
         return render_alert(db, payload, merchant_id, lang).await;
+    }
+    if kind == alerts::DIGEST {
+        return render_digest(db, payload, merchant_id, lang).await;
     }
     let Ok(p) = serde_json::from_str::<ClaimPayload>(payload) else {
         return Ok(None);
@@ -342,6 +345,70 @@ pub async fn render(
     Ok(Some((text::notice(lang, &notice), Vec::new())))
 }
 
+/// The card of need `need_id` as `merchant_id` sees it now, if it is still open with
+/// something left to claim.
+async fn open_card(
+    db: &DatabaseConnection,
+    need_id: i64,
+    merchant_id: i64,
+    lang: Lang,
+) -> Result<Option<bots::NeedCard>, sea_orm::DbErr> {
+    let caller = Caller::Merchant {
+        merchant_id,
+        token_id: None,
+    };
+    match needs::get_need(db, &caller, need_id, Utc::now()).await {
+        Ok(c) if c.status == crate::domain::NeedStatus::Open && c.left() > 0 => Ok(Some(card_view(c, lang))),
+        Ok(_) | Err(crate::services::ServiceError::NotFound(_)) => Ok(None),
+        Err(crate::services::ServiceError::Db(e)) => Err(e),
+        Err(e) => Err(sea_orm::DbErr::Custom(e.to_string())),
+    }
+}
+
+/// A daily digest: one line a need still open, with claim buttons; nothing when every
+/// need of it closed meanwhile.
+async fn render_digest(
+    db: &DatabaseConnection,
+    payload: &str,
+    merchant_id: i64,
+    lang: Lang,
+) -> Result<Option<(String, Vec<Vec<(String, String)>>)>, sea_orm::DbErr> {
+    let Some(ids) = serde_json::from_str::<serde_json::Value>(payload).ok().and_then(|v| {
+        v.get("need_ids")
+            .and_then(serde_json::Value::as_array)
+            .map(|a| a.iter().filter_map(serde_json::Value::as_i64).collect::<Vec<i64>>())
+    }) else {
+        return Ok(None);
+    };
+    let mut cards = Vec::new();
+    for id in ids {
+        if let Some(card) = open_card(db, id, merchant_id, lang).await? {
+            cards.push(card);
+        }
+    }
+    if cards.is_empty() {
+        return Ok(None);
+    }
+    let mut body = text::alerts::digest_intro(lang, cards.len());
+    let mut buttons = Vec::with_capacity(cards.len());
+    for (i, card) in cards.iter().enumerate() {
+        let number = i + 1;
+        body.push('\n');
+        body.push_str(&text::alerts::digest_line(lang, number, card));
+        buttons.push(vec![
+            button(
+                text::claim_all_button(lang, number, card.hours),
+                Action::ClaimAll(card.id),
+            ),
+            button(
+                text::claim_part_button(lang, number, card.hours),
+                Action::ClaimPart(card.id),
+            ),
+        ]);
+    }
+    Ok(Some((body, buttons)))
+}
+
 /// A need alert, rendered from the need as it is now: a closed need is not pushed.
 async fn render_alert(
     db: &DatabaseConnection,
@@ -355,15 +422,8 @@ async fn render_alert(
     else {
         return Ok(None);
     };
-    let caller = Caller::Merchant {
-        merchant_id,
-        token_id: None,
-    };
-    let card = match needs::get_need(db, &caller, need_id, Utc::now()).await {
-        Ok(c) if c.status == crate::domain::NeedStatus::Open && c.left() > 0 => card_view(c, lang),
-        Ok(_) | Err(crate::services::ServiceError::NotFound(_)) => return Ok(None),
-        Err(crate::services::ServiceError::Db(e)) => return Err(e),
-        Err(e) => return Err(sea_orm::DbErr::Custom(e.to_string())),
+    let Some(card) = open_card(db, need_id, merchant_id, lang).await? else {
+        return Ok(None);
     };
     let text = format!("{}\n\n{}", text::alert_intro(lang), text::need_card(lang, 1, &card));
     let buttons = vec![vec![

@@ -4,6 +4,7 @@
 #[macro_use]
 mod text_enum;
 
+pub mod alerts;
 pub mod beneficiary;
 pub mod category;
 pub mod claim;

@@ -9,10 +9,11 @@ use super::ServiceError;
 use super::access::{Caller, OrgScope};
 use super::claims::{self, ClaimRecord};
 use super::needs::{self, NeedCard};
+use crate::domain::alerts::FlagReason;
 use crate::domain::time::local_date;
 use crate::entities::{claim, need};
 
-/// The dashboard's four lists.
+/// The dashboard's five lists.
 #[derive(Debug, Clone, Default)]
 pub struct Dashboard {
     /// Open needs, most urgent and oldest first.
@@ -23,6 +24,9 @@ pub struct Dashboard {
     pub overdue: Vec<ClaimRecord>,
     /// Open needs with nothing claimed and a deadline within three days.
     pub near_deadline: Vec<NeedCard>,
+    /// Needs the alert ladder flagged as unclaimed and aging (every fitting merchant heard
+    /// of them, or the deadline is near), still not fully claimed, and why.
+    pub aging: Vec<(NeedCard, FlagReason)>,
 }
 
 /// The dashboard of `caller`.
@@ -71,6 +75,13 @@ pub async fn dashboard(
         .limit(50)
         .all(db)
         .await?;
+    let org = match scope {
+        OrgScope::Only(org) => Some(org),
+        _ => None,
+    };
+    let (aging_rows, reasons): (Vec<need::Model>, Vec<FlagReason>) =
+        super::alerts::aging_needs(db, org, 20).await?.into_iter().unzip();
+    let aging = needs::cards(db, aging_rows).await?.into_iter().zip(reasons).collect();
     let mut overdue = Vec::new();
     for c in overdue_rows {
         overdue.push(claims::get_claim(db, caller, c.id, now).await?);
@@ -80,5 +91,6 @@ pub async fn dashboard(
         to_confirm: delivered,
         overdue,
         near_deadline: needs::cards(db, near).await?,
+        aging,
     })
 }

@@ -2,6 +2,7 @@
 //! the relay core on, its outbox rows) in that same transaction and returns domain values.
 
 pub mod access;
+pub mod alert_settings;
 pub mod alerts;
 pub mod api_tokens;
 pub mod audit;
@@ -11,6 +12,7 @@ pub mod contacts;
 pub mod dashboard;
 pub mod demo;
 pub mod error;
+pub mod matching;
 pub mod merchants;
 pub mod needs;
 pub mod offers;

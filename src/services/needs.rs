@@ -14,6 +14,7 @@ use super::audit::{self, Entry};
 use super::outbox::enqueue;
 use super::{ServiceError, recipients};
 use crate::db;
+use crate::domain::alerts::LadderPolicy;
 use crate::domain::input::{FieldError, FieldErrors};
 use crate::domain::need_input::NeedDraft;
 use crate::domain::time::local_date;
@@ -182,7 +183,8 @@ pub async fn post_need(
     ) {
         enqueue(&txn, m, now).await?;
     }
-    super::alerts::queue_for_need(&txn, &row, now).await?;
+    // The first rung of the alert ladder goes out with the need (or not at all).
+    super::alerts::start_ladder(&txn, &row, &LadderPolicy::default(), now).await?;
     let card = cards(&txn, vec![row])
         .await?
         .pop()

@@ -51,6 +51,18 @@ pub struct Message {
 
 /// Queues `message` unless one with the same dedupe key exists. Returns true if queued.
 pub async fn enqueue<C: ConnectionTrait>(conn: &C, message: Message, now: DateTime<Utc>) -> Result<bool, DbErr> {
+    enqueue_at(conn, message, now, now).await
+}
+
+/// Queues `message` to be sent no earlier than `not_before` (senders take only rows whose
+/// `next_attempt_at` has come), unless one with the same dedupe key exists. Returns true
+/// if queued.
+pub async fn enqueue_at<C: ConnectionTrait>(
+    conn: &C,
+    message: Message,
+    now: DateTime<Utc>,
+    not_before: DateTime<Utc>,
+) -> Result<bool, DbErr> {
     // Fixed here and reused on every retry, so a resend is recognisable as the same message.
     let message_id = format!(
         "<{}.{}@charity-relay>",
@@ -69,7 +81,7 @@ pub async fn enqueue<C: ConnectionTrait>(conn: &C, message: Message, now: DateTi
         message_id: Set(message_id),
         status: Set("pending".to_owned()),
         attempts: Set(0),
-        next_attempt_at: Set(now),
+        next_attempt_at: Set(not_before.max(now)),
         locked_until: Set(None),
         last_error: Set(None),
         created_at: Set(now),

@@ -356,10 +356,10 @@ async fn link<C: ConnectionTrait>(
         .filter(bot_chat::Column::ChatId.eq(chat_id))
         .exec(txn)
         .await?;
-    // Notifications that waited for a chat go out now.
+    // Notifications that waited for a chat go out now; their time is kept, so an alert
+    // meant for the end of quiet hours still waits for it.
     outbox::Entity::update_many()
         .col_expr(outbox::Column::Status, Expr::val("pending"))
-        .col_expr(outbox::Column::NextAttemptAt, Expr::val(now))
         .filter(outbox::Column::Channel.eq("telegram"))
         .filter(outbox::Column::MerchantId.eq(merchant_id))
         .filter(outbox::Column::Status.eq("held"))

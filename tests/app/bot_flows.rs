@@ -332,6 +332,7 @@ async fn standing_offers_are_added_paused_resumed_and_fitting_needs_are_pushed()
     for (i, lang) in Lang::ALL.into_iter().enumerate() {
         let merchant = world.merchants[i].id;
         let chat = app.linked_chat(merchant, 900 + i as i64, lang).await;
+        app.alerts_at_any_hour(merchant).await;
         let empty = chat.send("/offers").await;
         assert_eq!(empty.text, text::offers_empty(lang));
         let categories = chat.tap(&empty.button(&text::add_offer_button(lang))).await;
@@ -393,7 +394,13 @@ async fn standing_offers_are_added_paused_resumed_and_fitting_needs_are_pushed()
         .await;
         assert_eq!(claims, 1);
     }
-    // A clothing need fits nobody's offer: no alert.
+    // A clothing need fits nobody's offer, but both shops serve its community, so it is
+    // pushed to them — unless a shop wants to hear of food only.
+    let en_chat = app.chat(901, Lang::En);
+    en_chat.send("/alerts").await;
+    let picker = en_chat.tap(&Action::AlertsCategories.encode()).await;
+    let food_only = en_chat.tap(&picker.button("Food")).await;
+    assert!(food_only.text.contains("Food"), "{}", food_only.text);
     app.post_need_of(world.a(), "clothing", "冬衣", 1, "件").await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let alerts = scalar_i64(
@@ -401,8 +408,18 @@ async fn standing_offers_are_added_paused_resumed_and_fitting_needs_are_pushed()
         "SELECT COUNT(*) FROM outbox WHERE kind = 'merchant-need-alert'",
     )
     .await;
-    // 热饭0 went to the first merchant; 热饭1 to both, each with a food offer by then.
-    assert_eq!(alerts, 3);
+    // 热饭0 went to the first merchant; 热饭1 to both, each with a food offer by then;
+    // 冬衣 to the first only.
+    assert_eq!(alerts, 4);
+    let clothing_to_second = scalar_i64(
+        &app.db,
+        &format!(
+            "SELECT COUNT(*) FROM need_alerts a JOIN needs n ON n.id = a.need_id WHERE n.title = '冬衣' AND a.merchant_id = {}",
+            world.merchants[1].id
+        ),
+    )
+    .await;
+    assert_eq!(clothing_to_second, 0);
 }
 
 #[tokio::test]
@@ -472,7 +489,13 @@ async fn the_language_is_switched_and_remembered_and_commands_are_registered_in_
         text::command_list(Lang::ZhCn)[0].1
     );
     assert_eq!(en.body["commands"][0]["description"], text::command_list(Lang::En)[0].1);
-    assert_eq!(zh.body["commands"].as_array().map(Vec::len), Some(7));
+    assert_eq!(zh.body["commands"].as_array().map(Vec::len), Some(8));
+    assert!(
+        registered.iter().all(|c| c.body["commands"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|c| c["command"] == "alerts"))),
+        "{registered:?}"
+    );
 }
 
 #[tokio::test]

@@ -49,12 +49,19 @@ async fn no_message_of_the_bot_shows_a_name_phone_address_or_beneficiary_code() 
         let picked = chat.tap(&picker.buttons[0][0].1).await;
         chat.tap(&picked.buttons.last().expect("done")[0].1).await;
 
+        // Alerts at any hour (set in the bot), so that the test does not depend on the time of day.
+        chat.send("/alerts").await;
+        chat.tap(&Action::AlertQuiet.encode()).await;
+        chat.send("无").await;
+
         let before = chat.received().len();
         let need = app.post_need(world.a(), 4).await;
         app.tg().wait_for(chat.id, before + 1, REPLY_WITHIN).await;
         let hours = app
             .post_need_of(world.a(), "volunteer_hours", "陪老人聊天", 4, "小时")
             .await;
+        // In the shop's community, so it is pushed too.
+        app.tg().wait_for(chat.id, before + 2, REPLY_WITHIN).await;
 
         let page = chat.send("/needs").await;
         let filters = chat.tap(&Action::FilterCategories.encode()).await;
@@ -98,6 +105,13 @@ async fn no_message_of_the_bot_shows_a_name_phone_address_or_beneficiary_code() 
                 .unwrap_or_else(|| panic!("{kind} renders"));
             assert_private(&rendered.0, &code);
         }
+        // A digest of both needs.
+        let digest = serde_json::json!({ "need_ids": [need, hours], "date": "2026-12-01" });
+        let rendered = render(&app.db, "merchant-need-digest", &digest.to_string(), merchant.id, lang)
+            .await
+            .expect("render")
+            .expect("the digest renders");
+        assert_private(&rendered.0, &code);
     }
     let texts = app.tg().all_texts();
     assert!(texts.len() > 30, "{}", texts.len());

@@ -4,7 +4,9 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod alerts;
 mod api;
+mod bot_alerts;
 mod bot_console;
 mod bot_flows;
 mod bot_notices;

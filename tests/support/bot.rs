@@ -91,6 +91,19 @@ impl TestApp {
         Chat { app: self, id, lang }
     }
 
+    /// Lets alerts reach `merchant_id` at any hour (no quiet hours), so that a test that
+    /// waits for an alert does not depend on the time of day it runs at.
+    pub async fn alerts_at_any_hour(&self, merchant_id: i64) {
+        charity_relay::services::alert_settings::change(
+            &self.db,
+            merchant_id,
+            charity_relay::domain::alerts::SettingsChange::QuietHours(None),
+            Utc::now(),
+        )
+        .await
+        .expect("alert settings");
+    }
+
     /// A one-time link code for `merchant_id`, as the office issues it.
     pub async fn link_code(&self, merchant_id: i64) -> String {
         merchants::issue_link_code(&self.db, merchant_id, Actor::System, Utc::now())

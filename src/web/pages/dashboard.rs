@@ -19,6 +19,7 @@ struct DashboardPage {
     to_confirm: Vec<ClaimItem>,
     overdue: Vec<ClaimItem>,
     near_deadline: Vec<NeedItem>,
+    aging: Vec<(NeedItem, &'static str)>,
 }
 
 /// `GET /`: what needs attention.
@@ -33,6 +34,11 @@ pub async fn show(State(state): State<AppState>, staff: Staff) -> Response {
                 to_confirm: d.to_confirm.iter().map(|c| ClaimItem::new(t, c)).collect(),
                 overdue: d.overdue.iter().map(|c| ClaimItem::new(t, c)).collect(),
                 near_deadline: d.near_deadline.iter().map(|n| NeedItem::new(t, n)).collect(),
+                aging: d
+                    .aging
+                    .iter()
+                    .map(|(n, reason)| (NeedItem::new(t, n), reason.label(t.0)))
+                    .collect(),
             },
         ),
         Err(e) => service_error_page(t, &e),

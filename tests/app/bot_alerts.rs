@@ -1,0 +1,196 @@
+//! A shopkeeper decides how it hears of needs — categories and communities of interest,
+//! a daily cap, quiet hours, instant or a daily digest, urgent needs always — with
+//! `/alerts`, buttons and typed answers, in Chinese and in English, and in the console;
+//! and its `/needs` list shows the need that fits it best first.
+
+use bots::text::{self, alerts};
+use bots::{Action, AlertSettingsView, Choice, DeskError, Lang};
+use charity_relay::services::offers;
+
+use crate::support::{TestApp, scalar_i64};
+
+fn defaults() -> AlertSettingsView {
+    AlertSettingsView {
+        categories: vec![],
+        communities: vec![],
+        daily_cap: 5,
+        quiet_hours: Some((22 * 60, 8 * 60)),
+        digest: false,
+        digest_minute: 18 * 60,
+        urgent_always: false,
+    }
+}
+
+fn choice(code: &str, label: &str) -> Choice {
+    Choice {
+        code: code.into(),
+        label: label.into(),
+    }
+}
+
+fn saved(lang: Lang, view: &AlertSettingsView) -> String {
+    format!("{}\n\n{}", alerts::saved(lang), alerts::summary(lang, view))
+}
+
+#[tokio::test]
+async fn a_shopkeeper_sets_how_it_hears_of_needs_in_either_language() {
+    let app = TestApp::spawn_with_bot().await;
+    let world = app.world(2).await;
+    let community = world.community_id.to_string();
+    for (i, lang) in Lang::ALL.into_iter().enumerate() {
+        let merchant = world.merchants[i].id;
+        let chat = app.linked_chat(merchant, 1300 + i as i64, lang).await;
+        let (food, medicine, donghe) = match lang {
+            Lang::ZhCn => ("食品", "药品", "东和社区"),
+            Lang::En => ("Food", "Medicine", "Donghe"),
+        };
+
+        let shown = chat.send("/alerts").await;
+        assert_eq!(shown.text, alerts::summary(lang, &defaults()));
+
+        // Categories: tap two, each marked as chosen, then back to the settings.
+        let picker = chat.tap(&shown.button(&alerts::categories_button(lang))).await;
+        assert_eq!(picker.text, alerts::pick_categories(lang, &[]));
+        let picked = chat.tap(&picker.button(medicine)).await;
+        assert_eq!(
+            picked.text,
+            alerts::pick_categories(lang, &[choice("medicine", medicine)])
+        );
+        let picked = chat.tap(&picked.button(food)).await;
+        picked.button(&format!("✓ {food}"));
+        let back = chat.tap(&picked.button(&alerts::done_button(lang))).await;
+        let mut expected = AlertSettingsView {
+            categories: vec![choice("food", food), choice("medicine", medicine)],
+            ..defaults()
+        };
+        assert_eq!(back.text, alerts::summary(lang, &expected));
+
+        // Communities.
+        let picker = chat.tap(&back.button(&alerts::communities_button(lang))).await;
+        let picked = chat.tap(&picker.button(donghe)).await;
+        expected.communities = vec![choice(&community, donghe)];
+        assert_eq!(picked.text, alerts::pick_communities(lang, &expected.communities));
+
+        // The daily cap, typed; a wrong answer is asked again.
+        let ask = chat.tap(&back.button(&alerts::cap_button(lang))).await;
+        assert_eq!(ask.text, alerts::ask_cap(lang, 50));
+        assert_eq!(chat.send("many").await.text, alerts::cap_invalid(lang, 50));
+        assert_eq!(chat.send("60").await.text, alerts::cap_invalid(lang, 50));
+        expected.daily_cap = 3;
+        assert_eq!(chat.send("３").await.text, saved(lang, &expected));
+
+        // Quiet hours, typed the way people write them.
+        let ask = chat.tap(&back.button(&alerts::quiet_button(lang))).await;
+        assert_eq!(ask.text, alerts::ask_quiet(lang));
+        assert_eq!(chat.send("25-8").await.text, alerts::quiet_invalid(lang));
+        expected.quiet_hours = Some((21 * 60 + 30, 7 * 60));
+        let after_quiet = chat.send("21:30-7").await;
+        assert_eq!(after_quiet.text, saved(lang, &expected));
+
+        // A daily digest, and urgent needs always.
+        let digest = chat.tap(&after_quiet.button(&alerts::mode_button(lang, false))).await;
+        expected.digest = true;
+        assert_eq!(digest.text, saved(lang, &expected));
+        let urgent = chat.tap(&digest.button(&alerts::urgent_button(lang, false))).await;
+        expected.urgent_always = true;
+        assert_eq!(urgent.text, saved(lang, &expected));
+
+        // Stored as shown.
+        let stored = scalar_i64(
+            &app.db,
+            &format!(
+                "SELECT COUNT(*) FROM merchant_alert_settings WHERE merchant_id = {merchant} \
+                 AND categories = 'food,medicine' AND communities = '{community}' AND daily_cap = 3 \
+                 AND quiet_start = 1290 AND quiet_end = 420 AND mode = 'digest' AND urgent_always = {}",
+                if app.is_postgres() { "true" } else { "1" }
+            ),
+        )
+        .await;
+        assert_eq!(stored, 1);
+
+        // Every category again; no quiet hours; a tampered button is refused politely.
+        let picker = chat.tap(&Action::AlertsCategories.encode()).await;
+        let all = chat.tap(&picker.button(&alerts::all_categories_button(lang))).await;
+        expected.categories.clear();
+        assert_eq!(all.text, saved(lang, &expected));
+        chat.tap(&Action::AlertQuiet.encode()).await;
+        expected.quiet_hours = None;
+        let none = match lang {
+            Lang::ZhCn => "无",
+            Lang::En => "none",
+        };
+        assert_eq!(chat.send(none).await.text, saved(lang, &expected));
+        assert_eq!(
+            chat.tap("v1:alerts:comm:999999").await.text,
+            text::refusal(lang, &DeskError::NotFound)
+        );
+        assert_eq!(chat.tap("v1:alerts:cat:toys").await.text, text::button_expired(lang));
+    }
+    let audited = scalar_i64(
+        &app.db,
+        "SELECT COUNT(*) FROM audit_log WHERE action = 'merchant.alert_settings'",
+    )
+    .await;
+    // Nine changes in each language; the refused one changed nothing.
+    assert_eq!(audited, 2 * 9);
+
+    // A suspended shop is told why, as for every other command.
+    let chat = app.linked_chat(world.suspended.id, 1310, Lang::En).await;
+    assert_eq!(chat.send("/alerts").await.text, text::suspended(Lang::En));
+}
+
+#[tokio::test]
+async fn the_needs_list_shows_the_need_that_fits_the_shop_first() {
+    let app = TestApp::spawn_with_bot().await;
+    let world = app.world(1).await;
+    let merchant = world.merchants[0].id;
+    app.post_need_of(world.a(), "clothing", "旧冬衣", 1, "件").await;
+    app.post_need_of(world.a(), "tutoring", "数学辅导", 2, "次").await;
+    let offer = offers::NewOffer {
+        category: charity_relay::domain::Category::Tutoring,
+        description: "周末辅导".into(),
+        monthly_capacity: 4,
+        community_ids: vec![world.community_id],
+    };
+    offers::add(&app.db, merchant, offer, chrono::Utc::now())
+        .await
+        .expect("offer");
+    for lang in Lang::ALL {
+        let chat = app.linked_chat(merchant, 1400, lang).await;
+        let page = chat.send("/needs").await;
+        let first = page.text.find("1. ").expect("a first card");
+        let second = page.text.find("2. ").expect("a second card");
+        let tutoring = page.text.find("数学辅导").expect("listed");
+        assert!(first < tutoring && tutoring < second, "{}", page.text);
+    }
+}
+
+#[tokio::test]
+async fn the_console_sets_alerts_by_numbered_choices() {
+    let app = TestApp::spawn().await;
+    let world = app.world(1).await;
+    let merchant = world.merchants[0].id;
+    // /alerts → [1] categories [2] communities [3] cap [4] quiet [5] digest [6] urgent;
+    // "3" asks for the cap, and "4" is then the typed answer.
+    let run = app.cli(
+        &["bot-console", "--merchant", &merchant.to_string()],
+        "/alerts\n3\n4\n/alerts\n5\n",
+    );
+    assert_eq!(run.code, Some(0), "{run:?}");
+    let expected = AlertSettingsView {
+        daily_cap: 4,
+        ..defaults()
+    };
+    assert!(run.stdout.contains(&saved(Lang::ZhCn, &expected)), "{}", run.stdout);
+    let digest = AlertSettingsView {
+        digest: true,
+        ..expected
+    };
+    assert!(run.stdout.contains(&saved(Lang::ZhCn, &digest)), "{}", run.stdout);
+    let stored = scalar_i64(
+        &app.db,
+        &format!("SELECT daily_cap FROM merchant_alert_settings WHERE merchant_id = {merchant}"),
+    )
+    .await;
+    assert_eq!(stored, 4);
+}
