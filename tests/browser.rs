@@ -108,11 +108,31 @@ async fn submit(client: &Client, form_action: &str) {
     button.click().await.expect("click");
 }
 
+/// The path once the browser has navigated to one starting with `prefix` (a click returns
+/// before the next page has loaded).
+async fn path_after_navigation(client: &Client, prefix: &str) -> String {
+    let mut path = String::new();
+    for _ in 0..100 {
+        path = client.current_url().await.expect("url").path().to_owned();
+        if path.starts_with(prefix) && path != "/needs" && path != "/beneficiaries" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    path
+}
+
 async fn sign_in(client: &Client, app: &TestApp) {
     client.goto(&app.url("/login")).await.expect("login page");
     fill(client, "email", "worker0@example.org").await;
     fill(client, "password", STAFF_PASSWORD).await;
     submit(client, "/login").await;
+    for _ in 0..100 {
+        if client.current_url().await.expect("url").path() == "/" {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 #[tokio::test]
@@ -135,7 +155,7 @@ async fn a_social_worker_registers_someone_and_posts_a_need_in_a_real_browser() 
     fill(&client, "address", "东和社区某栋").await;
     shot(&client, "beneficiary-form").await;
     submit(&client, "/beneficiaries").await;
-    let path = client.current_url().await.expect("url").path().to_owned();
+    let path = path_after_navigation(&client, "/beneficiaries/").await;
     assert!(path.starts_with("/beneficiaries/"), "registered: {path}");
     let beneficiary_id = path.trim_start_matches("/beneficiaries/").to_owned();
 
@@ -157,7 +177,9 @@ async fn a_social_worker_registers_someone_and_posts_a_need_in_a_real_browser() 
     submit(&client, "/needs").await;
 
     let error = client
-        .find(Locator::Id("description-error"))
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Id("description-error"))
         .await
         .expect("the error is beside the description");
     assert!(!error.text().await.expect("text").is_empty());
@@ -173,7 +195,7 @@ async fn a_social_worker_registers_someone_and_posts_a_need_in_a_real_browser() 
 
     fill(&client, "description", "老人需要一个月的降压药，社工陪同取药。").await;
     submit(&client, "/needs").await;
-    let path = client.current_url().await.expect("url").path().to_owned();
+    let path = path_after_navigation(&client, "/needs/").await;
     shot(&client, "need-page").await;
     assert!(path.starts_with("/needs/"), "posted: {path}");
     client.goto(&app.url("/needs")).await.expect("board");
