@@ -79,6 +79,7 @@ pub fn webhook_router(state: &AppState) -> Router {
             db: state.db.clone(),
             secret: handle.config.webhook_secret.clone(),
             wake: handle.updates.clone(),
+            limiter: std::sync::Arc::new(telegram::webhook_limiter()),
         })
 }
 

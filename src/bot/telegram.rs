@@ -8,9 +8,11 @@ use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use bots::{Command, Input, Lang, Session};
 use chrono::Utc;
+use futures::StreamExt;
 use sea_orm::DatabaseConnection;
 use subtle::ConstantTimeEq;
 use teloxide::Bot;
@@ -152,12 +154,40 @@ pub struct WebhookState {
     pub secret: Secret,
     /// Wakes the handler.
     pub wake: Arc<Notify>,
+    /// Caps calls to the route, whoever makes them.
+    pub limiter: Arc<governor::DefaultDirectRateLimiter>,
+}
+
+/// Webhook calls a second, well above what one bot is sent, below what would crowd out
+/// the web; a burst of twice that.
+pub const WEBHOOK_RATE_PER_SECOND: u32 = 300;
+
+/// The webhook's limiter: [`WEBHOOK_RATE_PER_SECOND`], bursts of twice that.
+pub fn webhook_limiter() -> governor::DefaultDirectRateLimiter {
+    let rate = std::num::NonZeroU32::new(WEBHOOK_RATE_PER_SECOND).unwrap_or(std::num::NonZeroU32::MIN);
+    let burst = rate.saturating_mul(std::num::NonZeroU32::MIN.saturating_add(1));
+    governor::RateLimiter::direct(governor::Quota::per_second(rate).allow_burst(burst))
 }
 
 /// `POST` of an update by Telegram. The secret token is compared in constant time; a wrong
 /// or missing one gets 401 with nothing written. The update is stored before the 200 that
-/// acknowledges it; handling happens in the handler task.
-pub async fn webhook(State(hook): State<WebhookState>, headers: HeaderMap, body: Bytes) -> StatusCode {
+/// acknowledges it; handling happens in the handler task. Beyond the rate limit it answers
+/// 429 with `Retry-After` before looking at anything (Telegram delivers again later).
+pub async fn webhook(State(hook): State<WebhookState>, headers: HeaderMap, body: Bytes) -> Response {
+    if let Err(not_until) = hook.limiter.check() {
+        let wait = not_until.wait_time_from(governor::clock::Clock::now(&governor::clock::DefaultClock::default()));
+        let seconds = wait.as_secs() + 1;
+        tracing::warn!(target: "security", "telegram webhook rate limit reached");
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            [(header::RETRY_AFTER, seconds.to_string())],
+        )
+            .into_response();
+    }
+    stored(hook, headers, body).await.into_response()
+}
+
+async fn stored(hook: WebhookState, headers: HeaderMap, body: Bytes) -> StatusCode {
     let given = headers.get(SECRET_HEADER).map(|v| v.as_bytes()).unwrap_or_default();
     if !bool::from(given.ct_eq(hook.secret.expose().as_bytes())) {
         tracing::warn!(target: "security", "telegram webhook called with a wrong or missing secret token");
@@ -213,21 +243,32 @@ pub async fn run_handler(
     };
     loop {
         loop {
-            let ids = match store::pending_updates(&handler.db, Utc::now(), 50).await {
-                Ok(ids) => ids,
+            let pending = match store::pending_updates(&handler.db, Utc::now(), BATCH).await {
+                Ok(pending) => pending,
                 Err(e) => {
                     tracing::warn!(error = %e, "cannot read pending telegram updates");
                     break;
                 }
             };
-            if ids.is_empty() {
+            if pending.is_empty() {
                 break;
             }
-            for id in ids {
-                if cancel.is_cancelled() {
-                    return;
-                }
-                handler.handle(id).await;
+            // Chats are handled side by side; each chat's updates one after another, in order.
+            futures::stream::iter(by_chat(pending))
+                .for_each_concurrent(HANDLERS, |ids| {
+                    let (handler, cancel) = (&handler, &cancel);
+                    async move {
+                        for id in ids {
+                            if cancel.is_cancelled() {
+                                return;
+                            }
+                            handler.handle(id).await;
+                        }
+                    }
+                })
+                .await;
+            if cancel.is_cancelled() {
+                return;
             }
         }
         tokio::select! {
@@ -236,6 +277,44 @@ pub async fn run_handler(
             () = tokio::time::sleep(IDLE_POLL) => {}
         }
     }
+}
+
+/// Updates read at a time.
+const BATCH: u64 = 200;
+/// Chats handled at once: enough to overlap database round trips, few enough to leave
+/// the pool to the web.
+const HANDLERS: usize = 8;
+
+/// Update ids grouped by chat, each group in update order, groups in order of their first
+/// update. An update whose chat cannot be read forms a group of its own.
+fn by_chat(pending: Vec<(i64, String)>) -> Vec<Vec<i64>> {
+    let mut groups: Vec<Vec<i64>> = Vec::new();
+    let mut at: std::collections::HashMap<i64, usize> = std::collections::HashMap::new();
+    for (id, payload) in pending {
+        match chat_of(&payload) {
+            Some(chat) => match at.get(&chat) {
+                Some(&i) => groups[i].push(id),
+                None => {
+                    at.insert(chat, groups.len());
+                    groups.push(vec![id]);
+                }
+            },
+            None => groups.push(vec![id]),
+        }
+    }
+    groups
+}
+
+/// The chat an update comes from, read from its stored JSON.
+fn chat_of(payload: &str) -> Option<i64> {
+    let v: serde_json::Value = serde_json::from_str(payload).ok()?;
+    ["message", "edited_message", "callback_query"].iter().find_map(|kind| {
+        let part = v.get(kind)?;
+        part.pointer("/chat/id")
+            .or_else(|| part.pointer("/message/chat/id"))
+            .or_else(|| part.pointer("/from/id"))
+            .and_then(serde_json::Value::as_i64)
+    })
 }
 
 struct Handler {
@@ -438,5 +517,42 @@ fn reply_message(
         locale: locale_of(lang),
         payload: serde_json::to_value(ReplyPayload::of(chat_id, reply)).unwrap_or_default(),
         dedupe_key,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(id: i64, chat: i64) -> (i64, String) {
+        let v = serde_json::json!({ "update_id": id, "message": { "message_id": id, "date": 0,
+            "chat": { "id": chat, "type": "private" }, "text": "/help" } });
+        (id, v.to_string())
+    }
+
+    fn tap(id: i64, chat: i64) -> (i64, String) {
+        let v = serde_json::json!({ "update_id": id, "callback_query": { "id": "x",
+            "from": { "id": chat, "is_bot": false, "first_name": "a" },
+            "message": { "message_id": 1, "date": 0, "chat": { "id": chat, "type": "private" } } } });
+        (id, v.to_string())
+    }
+
+    #[test]
+    fn each_chat_keeps_its_updates_in_order_and_chats_are_apart() {
+        let pending = vec![
+            message(1, 7),
+            tap(2, 8),
+            message(3, 7),
+            (4, "not json".to_owned()),
+            tap(5, 8),
+        ];
+        assert_eq!(by_chat(pending), vec![vec![1, 3], vec![2, 5], vec![4]]);
+    }
+
+    #[test]
+    fn the_chat_is_read_from_messages_and_from_taps() {
+        assert_eq!(chat_of(&message(1, -42).1), Some(-42));
+        assert_eq!(chat_of(&tap(1, 99).1), Some(99));
+        assert_eq!(chat_of(r#"{"update_id":1,"poll":{}}"#), None);
     }
 }

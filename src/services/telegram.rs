@@ -61,15 +61,16 @@ pub async fn store_update(
     Ok(matches!(result, sea_orm::TryInsertResult::Inserted(_)))
 }
 
-/// Ids of stored updates waiting to be handled and held by nobody, oldest first.
+/// Stored updates waiting to be handled and held by nobody, oldest first: (id, payload).
 pub async fn pending_updates(
     db: &DatabaseConnection,
     now: DateTime<Utc>,
     limit: u64,
-) -> Result<Vec<i64>, sea_orm::DbErr> {
+) -> Result<Vec<(i64, String)>, sea_orm::DbErr> {
     telegram_update::Entity::find()
         .select_only()
         .column(telegram_update::Column::UpdateId)
+        .column(telegram_update::Column::Payload)
         .filter(telegram_update::Column::Status.eq("pending"))
         .filter(
             telegram_update::Column::LockedUntil

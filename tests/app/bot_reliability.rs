@@ -76,16 +76,21 @@ async fn the_same_update_delivered_five_times_in_sequence_claims_once_and_replie
     assert_eq!(app.tg().calls_of("answerCallbackQuery").len(), 2);
 }
 
-#[tokio::test]
-async fn the_same_update_posted_five_times_at_once_to_the_webhook_claims_once_and_replies_once() {
-    let app = TestApp::spawn_with_bot_and(|env| {
+/// The app with the bot in webhook mode, its secret token `s3cret-token_for-tests`.
+async fn webhook_app() -> TestApp {
+    TestApp::spawn_with_bot_and(|env| {
         env.insert(
             "RELAY_TELEGRAM_WEBHOOK_URL".into(),
             "https://relay.example.org/telegram/webhook".into(),
         );
         env.insert("RELAY_TELEGRAM_WEBHOOK_SECRET".into(), "s3cret-token_for-tests".into());
     })
-    .await;
+    .await
+}
+
+#[tokio::test]
+async fn the_same_update_posted_five_times_at_once_to_the_webhook_claims_once_and_replies_once() {
+    let app = webhook_app().await;
     let world = app.world(2).await;
     let registered = app.tg().wait_for_call("setWebhook", REPLY_WITHIN).await;
     assert_eq!(registered.body["url"], "https://relay.example.org/telegram/webhook");
@@ -132,6 +137,69 @@ async fn the_same_update_posted_five_times_at_once_to_the_webhook_claims_once_an
         assert_eq!(request.send().await.expect("post").status(), 401);
     }
     assert_eq!(app.count("telegram_updates").await, stored);
+}
+
+#[tokio::test]
+async fn a_flood_on_the_webhook_is_cut_with_429_and_retry_after_and_stores_nothing_extra() {
+    let app = webhook_app().await;
+    app.tg().wait_for_call("setWebhook", REPLY_WITHIN).await;
+    let stored = app.count("telegram_updates").await;
+
+    // Waves of posts with a forged secret: refused for the secret (401) until the limiter
+    // cuts in (429), after about the burst plus what refilled meanwhile.
+    let rate = charity_relay::bot::telegram::WEBHOOK_RATE_PER_SECOND as f64;
+    let forged = fake_telegram::message(9998, 2300, "/needs", "en");
+    let started = std::time::Instant::now();
+    let (mut refused, mut limited) = (0usize, 0usize);
+    for _ in 0..20 {
+        let posts = (0..200).map(|_| {
+            app.client
+                .post(app.url("/telegram/webhook"))
+                .header("X-Telegram-Bot-Api-Secret-Token", "forged")
+                .json(&forged)
+                .send()
+        });
+        for response in join_all(posts).await {
+            let response = response.expect("post");
+            match response.status().as_u16() {
+                401 => refused += 1,
+                429 => {
+                    limited += 1;
+                    let wait: u64 = response.headers()["retry-after"]
+                        .to_str()
+                        .expect("ascii")
+                        .parse()
+                        .expect("seconds");
+                    assert!((1..=2).contains(&wait), "Retry-After {wait}");
+                }
+                other => panic!("unexpected status {other}"),
+            }
+        }
+        if limited > 0 {
+            break;
+        }
+    }
+    assert!(limited > 0, "4,000 posts and never a 429");
+    let allowed = 2.0 * rate + rate * started.elapsed().as_secs_f64() + 200.0;
+    assert!(
+        (refused as f64) <= allowed,
+        "{refused} posts got through the limiter (at most {allowed})"
+    );
+    assert_eq!(app.count("telegram_updates").await, stored);
+
+    // A second later the route answers again.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let update = fake_telegram::message(app.tg().next_update_id(), 2300, "/help", "en");
+    let response = app
+        .client
+        .post(app.url("/telegram/webhook"))
+        .header("X-Telegram-Bot-Api-Secret-Token", "s3cret-token_for-tests")
+        .json(&update)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(response.status(), 200);
+    assert_eq!(app.count("telegram_updates").await, stored + 1);
 }
 
 #[tokio::test]

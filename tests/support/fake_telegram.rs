@@ -77,6 +77,11 @@ pub struct FakeTelegram {
 impl FakeTelegram {
     /// Starts the fake on a random loopback port.
     pub async fn start() -> Self {
+        Self::start_on(0).await
+    }
+
+    /// Starts the fake on loopback `port` (0: any free one).
+    pub async fn start_on(port: u16) -> Self {
         let inner = Arc::new(Inner {
             next_message_id: AtomicI64::new(1000),
             next_update_id: AtomicI64::new(1),
@@ -85,7 +90,9 @@ impl FakeTelegram {
         let app = Router::new()
             .route("/{token}/{method}", post(call))
             .with_state(inner.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind fake");
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+            .await
+            .expect("bind fake");
         let addr = listener.local_addr().expect("addr");
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -254,10 +261,16 @@ async fn call(
         "getUpdates" => {
             let wait = body["timeout"].as_u64().unwrap_or(0).min(10);
             let deadline = tokio::time::Instant::now() + Duration::from_secs(wait);
+            // Like Telegram, up to `limit` (default 100) queued updates at a time.
+            let limit = body["limit"].as_u64().unwrap_or(100).clamp(1, 100) as usize;
             loop {
-                let next = inner.updates.lock().expect("lock").pop_front();
-                if let Some(update) = next {
-                    break ok(json!([update]));
+                let batch: Vec<Value> = {
+                    let mut queue = inner.updates.lock().expect("lock");
+                    let n = queue.len().min(limit);
+                    queue.drain(..n).collect()
+                };
+                if !batch.is_empty() {
+                    break ok(json!(batch));
                 }
                 let notified = inner.queued.notified();
                 if tokio::time::timeout_at(deadline, notified).await.is_err() {
