@@ -35,9 +35,13 @@ pub struct FaultyProxy {
 }
 
 impl FaultyProxy {
-    /// Starts a proxy to `upstream` on a free loopback port, passing traffic.
-    pub async fn start(upstream: SocketAddr) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind the proxy");
+    /// Starts a proxy to `upstream` on a free loopback port, passing traffic. Not async, so
+    /// that it can be set up while a test app's environment is being written; it must be
+    /// called inside the test's runtime.
+    pub fn start(upstream: SocketAddr) -> Self {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind the proxy");
+        listener.set_nonblocking(true).expect("non-blocking");
+        let listener = TcpListener::from_std(listener).expect("a tokio listener");
         let addr = listener.local_addr().expect("proxy address");
         let (mode, _) = watch::channel(Mode::Pass);
         let mode = Arc::new(mode);

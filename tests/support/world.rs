@@ -257,6 +257,13 @@ impl TestApp {
         )
     }
 
+    /// Claims `quantity` units of need `need` over the API as the merchant of `token`.
+    pub async fn claim(&self, token: &str, need: i64, quantity: i64) -> (u16, serde_json::Value) {
+        let path = format!("/api/v1/needs/{need}/claims");
+        self.api("POST", &path, token, Some(serde_json::json!({ "quantity": quantity })))
+            .await
+    }
+
     /// A request to the API with a bearer token, to add headers before sending.
     pub fn api_request(
         &self,
