@@ -3,8 +3,11 @@
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx::error::{DatabaseError, Error as SqlxError};
+use sea_orm::sqlx::postgres::PgDatabaseError;
+use sea_orm::sqlx::sqlite::SqliteError;
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, RuntimeErr,
     SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
 };
 
@@ -76,6 +79,47 @@ pub async fn ping(db: &DatabaseConnection) -> Result<(), DbErr> {
         .map(|_| ())
 }
 
+/// True when `e` means the database cannot be reached or cannot take work right now rather
+/// than that the request was wrong: the connection was lost, reset or refused, none could
+/// be had from the pool, the server is shutting down or starting up, or SQLite stayed busy
+/// past its timeout. The same request may well succeed a moment later.
+pub fn is_unavailable(e: &DbErr) -> bool {
+    let runtime = match e {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => return true,
+        DbErr::Exec(runtime) | DbErr::Query(runtime) => runtime,
+        _ => return false,
+    };
+    let RuntimeErr::SqlxError(error) = runtime else {
+        return false;
+    };
+    match error.as_ref() {
+        // A statement that lost its connection half-way fails with the socket's error.
+        SqlxError::Io(_)
+        | SqlxError::Tls(_)
+        | SqlxError::Protocol(_)
+        | SqlxError::PoolTimedOut
+        | SqlxError::PoolClosed
+        | SqlxError::WorkerCrashed => true,
+        SqlxError::Database(db) => server_unavailable(db.as_ref()),
+        _ => false,
+    }
+}
+
+/// PostgreSQL: connection exceptions (class 08), the server shutting down or not yet
+/// accepting (57P01–57P03), too many connections (53300). SQLite: busy or locked (primary
+/// codes 5 and 6; the extended codes carry them in their low byte).
+fn server_unavailable(db: &dyn DatabaseError) -> bool {
+    if let Some(pg) = db.try_downcast_ref::<PgDatabaseError>() {
+        let code = pg.code();
+        return code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03" | "53300");
+    }
+    if let Some(sqlite) = db.try_downcast_ref::<SqliteError>() {
+        let code = sqlite.code().and_then(|c| c.parse::<i32>().ok()).unwrap_or(0);
+        return matches!(code & 0xff, 5 | 6);
+    }
+    false
+}
+
 /// True on PostgreSQL, where `FOR UPDATE SKIP LOCKED` and several instances are possible.
 pub fn is_postgres(db: &DatabaseConnection) -> bool {
     db.get_database_backend() == DbBackend::Postgres
@@ -121,4 +165,68 @@ pub fn statement<C: ConnectionTrait>(conn: &C, sql: &str, values: Vec<sea_orm::V
         sql.to_owned()
     };
     Statement::from_sql_and_values(backend, sql, values)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+
+    fn query_failed(e: SqlxError) -> DbErr {
+        DbErr::Query(RuntimeErr::SqlxError(Arc::new(e)))
+    }
+
+    #[test]
+    fn a_lost_connection_is_unavailable_however_it_surfaces() {
+        let reset = std::io::Error::from(std::io::ErrorKind::ConnectionReset);
+        let broken = std::io::Error::from(std::io::ErrorKind::BrokenPipe);
+        assert!(is_unavailable(&query_failed(SqlxError::Io(reset))));
+        assert!(is_unavailable(&DbErr::Exec(RuntimeErr::SqlxError(Arc::new(
+            SqlxError::Io(broken)
+        )))));
+        assert!(is_unavailable(&query_failed(SqlxError::Protocol(
+            "unexpected end".into()
+        ))));
+        assert!(is_unavailable(&DbErr::ConnectionAcquire(
+            sea_orm::ConnAcquireErr::Timeout
+        )));
+    }
+
+    #[test]
+    fn a_wrong_request_is_not_unavailable() {
+        assert!(!is_unavailable(&query_failed(SqlxError::RowNotFound)));
+        assert!(!is_unavailable(&query_failed(SqlxError::ColumnNotFound("x".into()))));
+        assert!(!is_unavailable(&DbErr::RecordNotFound("need".into())));
+        assert!(!is_unavailable(&DbErr::Custom("connection".into())));
+    }
+
+    #[tokio::test]
+    async fn sqlite_busy_past_its_timeout_is_unavailable() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("busy.db").display());
+        let first = Database::connect(url.as_str()).await.expect("connect");
+        let mut impatient = ConnectOptions::new(url.clone());
+        impatient
+            .max_connections(1)
+            .map_sqlx_sqlite_opts(|o| o.busy_timeout(Duration::from_millis(1)));
+        let second = Database::connect(impatient).await.expect("connect");
+        let run = |sql: &str| Statement::from_string(DbBackend::Sqlite, sql.to_owned());
+        first
+            .execute_raw(run("CREATE TABLE t (x INTEGER)"))
+            .await
+            .expect("table");
+        let holder = begin_write(&first).await.expect("first writer");
+        holder
+            .execute_raw(run("INSERT INTO t VALUES (1)"))
+            .await
+            .expect("insert");
+
+        let busy = second
+            .execute_raw(run("INSERT INTO t VALUES (2)"))
+            .await
+            .expect_err("the second writer gives up after its timeout");
+        assert!(is_unavailable(&busy), "{busy}");
+        holder.rollback().await.expect("rollback");
+    }
 }

@@ -297,10 +297,11 @@ impl Dispatcher {
         // The stream runs over indices: a closure taking a borrowed or `dyn` argument makes
         // the spawned future fail the compiler's higher-ranked `Send` check.
         let work = &work;
-        let mut results: Vec<(usize, Option<Result<(), SendError>>)> = futures::stream::iter(0..work.len())
+        type Done = (usize, Option<Result<(), SendError>>, Result<(), DbErr>);
+        let mut results: Vec<Done> = futures::stream::iter(0..work.len())
             .map(|i| async move {
                 if cancel.is_cancelled() {
-                    return (i, None); // shutting down: not started, handed back
+                    return (i, None, Ok(())); // shutting down: not started, handed back
                 }
                 let (item, sender) = &work[i];
                 let result = match sender {
@@ -312,26 +313,37 @@ impl Dispatcher {
                     },
                     None => Err(SendError::Temporary("no sender for this channel".into())),
                 };
-                (i, Some(result))
+                // Recorded as soon as the server took it, not with the rest of the round: a
+                // crash then leaves only the sends in flight unrecorded, to go again after
+                // their lease.
+                let recorded = match result {
+                    Ok(()) => self.mark_sent(item, now).await,
+                    Err(_) => Ok(()),
+                };
+                (i, Some(result), recorded)
             })
             .buffer_unordered(concurrency)
             .collect()
             .await;
-        results.sort_by_key(|(i, _)| *i);
-        let mut delivered = Vec::new();
-        for (i, result) in results {
+        results.sort_by_key(|(i, _, _)| *i);
+        let mut unrecorded = None;
+        for (i, result, recorded) in results {
             let (item, sender) = &work[i];
             let channel = sender.as_ref().map_or("unknown", |s| s.channel());
+            if let Err(e) = recorded {
+                unrecorded.get_or_insert(e);
+            }
             if matches!(result, Some(Ok(()))) {
-                delivered.push(item);
+                report.sent += 1;
                 self.count(channel, "sent", 1);
             } else {
                 self.settle(item, channel, result, now, &mut report).await?;
             }
         }
-        report.sent = delivered.len() as u64;
-        self.mark_sent(&delivered, now).await?;
-        Ok(report)
+        match unrecorded {
+            Some(e) => Err(e),
+            None => Ok(report),
+        }
     }
 
     /// Makes the digest rows of contacts whose rolling hour has room again.
@@ -587,30 +599,22 @@ impl Dispatcher {
         Ok(())
     }
 
-    /// Records the delivered messages in one transaction (and the rows their digests carried).
-    async fn mark_sent(&self, delivered: &[&Outgoing], now: DateTime<Utc>) -> Result<(), DbErr> {
-        if delivered.is_empty() {
-            return Ok(());
-        }
+    /// Records one delivered message, and the rows a digest carried, in one transaction.
+    async fn mark_sent(&self, item: &Outgoing, now: DateTime<Utc>) -> Result<(), DbErr> {
         let txn = db::begin_write(&self.db).await?;
         outbox::Entity::update_many()
             .col_expr(outbox::Column::Status, Expr::val("sent"))
             .col_expr(outbox::Column::SentAt, Expr::val(now))
             .col_expr(outbox::Column::LockedUntil, Expr::val(Option::<DateTime<Utc>>::None))
             .col_expr(outbox::Column::LastError, Expr::val(Option::<String>::None))
-            .filter(outbox::Column::Id.is_in(delivered.iter().map(|i| i.id)))
+            .filter(outbox::Column::Id.eq(item.id))
             .exec(&txn)
             .await?;
-        let digests: Vec<i64> = delivered
-            .iter()
-            .filter(|i| i.kind == DIGEST_KIND)
-            .map(|i| i.id)
-            .collect();
-        if !digests.is_empty() {
+        if item.kind == DIGEST_KIND {
             outbox::Entity::update_many()
                 .col_expr(outbox::Column::Status, Expr::val("sent"))
                 .col_expr(outbox::Column::SentAt, Expr::val(now))
-                .filter(outbox::Column::DigestId.is_in(digests))
+                .filter(outbox::Column::DigestId.eq(item.id))
                 .filter(outbox::Column::Status.eq("held"))
                 .exec(&txn)
                 .await?;
@@ -629,7 +633,7 @@ impl Dispatcher {
         let to = mask_email(&item.recipient);
         let no_lock = Option::<DateTime<Utc>>::None;
         match result {
-            Some(Ok(())) => {} // settled together by `mark_sent`
+            Some(Ok(())) => {} // recorded by `mark_sent` right after the send
             None => {
                 // Not started because of shutdown: give the lease and the try back.
                 outbox::Entity::update_many()

@@ -10,11 +10,13 @@
 //!    limit allow, and lease the ones to send by setting `locked_until`.
 //! 3. **Send** outside any transaction, a few at a time; one slow or failing message
 //!    never holds up the others.
-//! 4. **Settle**: sent, retried later with backoff and jitter, or dead.
+//! 4. **Settle**: sent (recorded the moment the server accepts it), retried later with
+//!    backoff and jitter, or dead.
 //!
 //! A process that dies mid-send leaves a leased row behind; once the lease runs out it
 //! is sent again with the same `Message-ID`, the one case where SMTP itself could not
-//! tell us whether the first try arrived. Rows of channels without a sender here (the
+//! tell us whether the first try arrived. Only the sends in flight at the moment of death
+//! can be in that state. Rows of channels without a sender here (the
 //! Telegram bot's, until its sender plugs in) are never touched.
 
 mod admission;

@@ -86,6 +86,12 @@ impl ServiceError {
         }
     }
 
+    /// True when the database could not be reached or could not take the work just now (see
+    /// [`crate::db::is_unavailable`]): the caller may try again shortly.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, ServiceError::Db(e) if crate::db::is_unavailable(e))
+    }
+
     /// True for the refusals a retry with the same idempotency key must see again.
     pub fn is_business_refusal(&self) -> bool {
         matches!(

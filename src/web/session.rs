@@ -93,10 +93,7 @@ async fn current_session(headers: &HeaderMap, state: &AppState) -> Result<Option
     };
     sessions::authenticate(&state.db, cookie.value(), chrono::Utc::now())
         .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "session lookup failed");
-            StatusCode::SERVICE_UNAVAILABLE.into_response()
-        })
+        .map_err(|e| super::pages::service_error_page(Tr(page_locale(headers, None)), &e))
 }
 
 /// Paths whose POSTs come from email links without a session (RFC 8058 one-click).

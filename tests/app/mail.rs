@@ -1,31 +1,11 @@
 //! Helpers of the email tests: checking a received message, snapshotting its texts, and
 //! arranging contacts.
 
-use charity_relay::db::statement;
-use chrono::Utc;
 use mail_parser::MimeHeaders;
-use sea_orm::ConnectionTrait;
 
 use crate::support::smtp::Received;
+pub use crate::support::world::{confirm_contact, contact_id};
 use crate::support::{TestApp, scalar_i64};
-
-/// Marks the contact of `email` confirmed, as its confirmation link would, and returns its id.
-pub async fn confirm_contact(app: &TestApp, email: &str) -> i64 {
-    app.db
-        .execute_raw(statement(
-            &app.db,
-            "UPDATE contacts SET consent_status = 'confirmed', consent_at = ?, consent_wording_version = 'test' WHERE email = ?",
-            vec![Utc::now().into(), email.into()],
-        ))
-        .await
-        .expect("confirm contact");
-    contact_id(app, email).await
-}
-
-/// The id of the contact of `email`.
-pub async fn contact_id(app: &TestApp, email: &str) -> i64 {
-    scalar_i64(&app.db, &format!("SELECT id FROM contacts WHERE email = '{email}'")).await
-}
 
 /// Waits until the app's own dispatcher has nothing left to send (held rows may stay).
 pub async fn wait_until_sent(app: &TestApp) {

@@ -1,7 +1,9 @@
 //! A fake Telegram Bot API on loopback: enough of getMe, getUpdates (long poll over a queue
 //! of updates the test pushes), sendMessage, editMessageText, answerCallbackQuery,
 //! setMyCommands, setWebhook and deleteWebhook for the real teloxide adapter to run
-//! against. It records every call, and can answer one sendMessage with 429 retry_after.
+//! against. It records every call, can answer one sendMessage with 429 retry_after, and can
+//! be slow: it then takes every call at once but answers it only after a delay, as an
+//! overloaded Bot API would.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -62,6 +64,7 @@ struct Inner {
     updates: Mutex<VecDeque<Value>>,
     queued: Notify,
     retry_after_once: Mutex<Option<u32>>,
+    answer_delay: Mutex<Duration>,
     next_message_id: AtomicI64,
     next_update_id: AtomicI64,
 }
@@ -117,6 +120,13 @@ impl FakeTelegram {
     /// The next sendMessage gets 429 with `retry_after` seconds.
     pub fn answer_429_once(&self, retry_after: u32) {
         *self.inner.retry_after_once.lock().expect("lock") = Some(retry_after);
+    }
+
+    /// Answers every call (but `getUpdates`, which waits anyway) only after `delay`; the
+    /// call counts as made when it arrives, so a client that gives up and asks again is seen
+    /// asking twice.
+    pub fn slow_down(&self, delay: Duration) {
+        *self.inner.answer_delay.lock().expect("lock") = delay;
     }
 
     /// Every call so far.
@@ -313,12 +323,18 @@ async fn call(
         }
         _ => ok(json!(true)),
     };
+    let delay = if method == "getUpdates" {
+        Duration::ZERO
+    } else {
+        *inner.answer_delay.lock().expect("lock")
+    };
     inner.calls.lock().expect("lock").push(Call {
         method,
         body,
         at: Instant::now(),
         ok: accepted,
     });
+    tokio::time::sleep(delay).await;
     response
 }
 

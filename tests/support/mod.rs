@@ -7,6 +7,9 @@
 pub mod bot;
 pub mod browser;
 pub mod fake_telegram;
+pub mod pg_cluster;
+pub mod proxy;
+pub mod serve;
 pub mod smtp;
 pub mod world;
 
@@ -44,25 +47,30 @@ impl TestDb {
                 url: format!("sqlite://{}?mode=rwc", dir.join("test.db").display()),
                 pg: None,
             },
-            Some(admin_url) => {
-                let name = format!("relay_test_{}", charity_relay::crypto::random_token(8));
-                let admin = Database::connect(admin_url.as_str())
-                    .await
-                    .expect("connect to TEST_DATABASE_URL");
-                admin
-                    .execute_raw(Statement::from_string(
-                        admin.get_database_backend(),
-                        format!("CREATE DATABASE {name}"),
-                    ))
-                    .await
-                    .expect("create test database");
-                let _ = admin.close().await;
-                let url = replace_db_name(&admin_url, &name);
-                Self {
-                    url,
-                    pg: Some(PgDatabase { admin_url, name }),
-                }
-            }
+            Some(admin_url) => Self::on_server(&admin_url).await,
+        }
+    }
+
+    /// A fresh, empty database on the PostgreSQL server of `admin_url` (dropped afterwards).
+    pub async fn on_server(admin_url: &str) -> Self {
+        let name = format!("relay_test_{}", charity_relay::crypto::random_token(8));
+        let admin = Database::connect(admin_url)
+            .await
+            .expect("connect to the PostgreSQL server");
+        admin
+            .execute_raw(Statement::from_string(
+                admin.get_database_backend(),
+                format!("CREATE DATABASE {name}"),
+            ))
+            .await
+            .expect("create test database");
+        let _ = admin.close().await;
+        Self {
+            url: replace_db_name(admin_url, &name),
+            pg: Some(PgDatabase {
+                admin_url: admin_url.to_owned(),
+                name,
+            }),
         }
     }
 
@@ -189,6 +197,14 @@ impl TestApp {
         Dispatcher::from_config(self.db.clone(), &self.config).expect("dispatcher")
     }
 
+    /// Starts the app after `adjust`, against a fresh database on the PostgreSQL server of
+    /// `admin_url` (a private one that the test stops and starts, say).
+    pub async fn spawn_on_server(admin_url: &str, adjust: impl FnOnce(&mut HashMap<String, String>)) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let test_db = TestDb::on_server(admin_url).await;
+        Self::spawn_in(dir, test_db, None, adjust, true).await
+    }
+
     async fn spawn_inner(
         telegram: Option<fake_telegram::FakeTelegram>,
         adjust: impl FnOnce(&mut HashMap<String, String>),
@@ -196,6 +212,16 @@ impl TestApp {
     ) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let test_db = TestDb::fresh(dir.path()).await;
+        Self::spawn_in(dir, test_db, telegram, adjust, background_dispatch).await
+    }
+
+    async fn spawn_in(
+        dir: TempDir,
+        test_db: TestDb,
+        telegram: Option<fake_telegram::FakeTelegram>,
+        adjust: impl FnOnce(&mut HashMap<String, String>),
+        background_dispatch: bool,
+    ) -> Self {
         let mut env = test_env(dir.path(), &test_db.url);
         if let Some(fake) = &telegram {
             env.insert("RELAY_TELEGRAM_TOKEN".into(), fake_telegram::TOKEN.into());

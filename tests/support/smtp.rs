@@ -176,6 +176,11 @@ impl SmtpSink {
         listener.local_addr().expect("address").port()
     }
 
+    /// Where it listens.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
     /// The `RELAY_SMTP_URL` of this server.
     pub fn url(&self) -> String {
         format!("smtp://{}", self.addr)

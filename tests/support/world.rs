@@ -10,9 +10,9 @@ use charity_relay::services::audit::Actor;
 use charity_relay::services::beneficiaries::{self, BeneficiaryInput};
 use charity_relay::services::{merchants, needs, organizations, staff};
 use chrono::{Duration, Utc};
-use sea_orm::{ActiveModelTrait, Set};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
 
-use super::TestApp;
+use super::{TestApp, scalar_i64};
 
 /// The private details planted on every test beneficiary; no answer to a merchant, no
 /// email to anyone else and no log line may contain them.
@@ -257,6 +257,13 @@ impl TestApp {
         )
     }
 
+    /// Claims `quantity` units of need `need` over the API as the merchant of `token`.
+    pub async fn claim(&self, token: &str, need: i64, quantity: i64) -> (u16, serde_json::Value) {
+        let path = format!("/api/v1/needs/{need}/claims");
+        self.api("POST", &path, token, Some(serde_json::json!({ "quantity": quantity })))
+            .await
+    }
+
     /// A request to the API with a bearer token, to add headers before sending.
     pub fn api_request(
         &self,
@@ -272,4 +279,22 @@ impl TestApp {
         }
         request
     }
+}
+
+/// Marks the contact of `email` confirmed, as its confirmation link would, and returns its id.
+pub async fn confirm_contact(app: &TestApp, email: &str) -> i64 {
+    app.db
+        .execute_raw(charity_relay::db::statement(
+            &app.db,
+            "UPDATE contacts SET consent_status = 'confirmed', consent_at = ?, consent_wording_version = 'test' WHERE email = ?",
+            vec![Utc::now().into(), email.into()],
+        ))
+        .await
+        .expect("confirm contact");
+    contact_id(app, email).await
+}
+
+/// The id of the contact of `email`.
+pub async fn contact_id(app: &TestApp, email: &str) -> i64 {
+    scalar_i64(&app.db, &format!("SELECT id FROM contacts WHERE email = '{email}'")).await
 }

@@ -104,7 +104,7 @@ impl IntoResponse for ApiError {
         };
         let mut response = render(&both.zh);
         response.extensions_mut().insert(both);
-        if matches!(self.0, ServiceError::Db(_)) && status == StatusCode::SERVICE_UNAVAILABLE {
+        if status == StatusCode::SERVICE_UNAVAILABLE {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("2"));
@@ -152,6 +152,9 @@ fn render(p: &Problem) -> Response {
 }
 
 fn status_of(e: &ServiceError) -> StatusCode {
+    if e.is_unavailable() {
+        return StatusCode::SERVICE_UNAVAILABLE;
+    }
     match e {
         ServiceError::Invalid { .. }
         | ServiceError::Validation(_)
@@ -165,14 +168,8 @@ fn status_of(e: &ServiceError) -> StatusCode {
         | ServiceError::ClaimLimitReached { .. }
         | ServiceError::DeliverFirst
         | ServiceError::IllegalTransition(_) => StatusCode::CONFLICT,
-        ServiceError::Db(e) if is_unavailable(e) => StatusCode::SERVICE_UNAVAILABLE,
         ServiceError::Db(_) | ServiceError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
-}
-
-/// Connection loss and pool exhaustion are temporary: 503, try again.
-fn is_unavailable(e: &sea_orm::DbErr) -> bool {
-    matches!(e, sea_orm::DbErr::ConnectionAcquire(_) | sea_orm::DbErr::Conn(_)) || e.to_string().contains("connection")
 }
 
 /// The unauthenticated problem (no or unknown bearer token).
@@ -368,13 +365,14 @@ fn problem(e: &ServiceError, status: StatusCode, l: Locale) -> Problem {
                 "This Idempotency-Key was used for a different request; use a new key.",
             ),
         ),
+        // Not "nothing was changed": a commit whose answer was lost may have happened.
         ServiceError::Db(_) | ServiceError::Internal(_) if status == StatusCode::SERVICE_UNAVAILABLE => (
             "service-unavailable",
             text(l, "暂时不可用", "Temporarily unavailable"),
             text(
                 l,
-                "数据库暂时无法访问，什么都没有改变，请稍后重试。",
-                "The database is unavailable; nothing was changed. Try again shortly.",
+                "数据库暂时无法访问，请稍后重试；带同一 Idempotency-Key 的认领重试不会重复认领。",
+                "The database cannot be reached right now; try again shortly. A claim retried with the same Idempotency-Key is never made twice.",
             ),
         ),
         ServiceError::Db(_) | ServiceError::Internal(_) => (

@@ -138,9 +138,14 @@ pub fn error_page(t: Tr, status: StatusCode, key: &str) -> Response {
     )
 }
 
-/// Maps a service error to a page: 404 for not found, 403, 409 conflicts, or a generic 500.
+/// Maps a service error to a page: 404 for not found, 403, 409 conflicts, 503 while the
+/// database cannot be reached, or a generic 500.
 pub fn service_error_page(t: Tr, e: &ServiceError) -> Response {
     match e {
+        e if e.is_unavailable() => {
+            tracing::warn!(error = %e, "page request failed: the database cannot be reached");
+            error_page(t, StatusCode::SERVICE_UNAVAILABLE, "error.unavailable")
+        }
         ServiceError::NotFound(_) => error_page(t, StatusCode::NOT_FOUND, "error.not_found"),
         ServiceError::Forbidden => error_page(t, StatusCode::FORBIDDEN, "error.forbidden"),
         ServiceError::Db(_) | ServiceError::Internal(_) => {
