@@ -396,17 +396,13 @@ impl MerchantDesk for ServiceDesk {
     }
 
     async fn my_claims(&self, merchant_id: i64, _lang: Lang) -> Result<Vec<ClaimView>, DeskError> {
-        let records = claims::list_claims(&self.db, &caller(merchant_id), None, 100)
+        let live = [ClaimStatus::Active, ClaimStatus::Delivered, ClaimStatus::Disputed];
+        let records = claims::list_claims(&self.db, &caller(merchant_id), &live, 100)
             .await
             .map_err(desk_error)?;
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(records.len());
         for record in records.into_iter().rev() {
-            if matches!(
-                record.status,
-                ClaimStatus::Active | ClaimStatus::Delivered | ClaimStatus::Disputed
-            ) {
-                out.push(self.claim_view(merchant_id, record).await?);
-            }
+            out.push(self.claim_view(merchant_id, record).await?);
         }
         Ok(out)
     }

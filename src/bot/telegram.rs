@@ -125,19 +125,33 @@ async fn poll(db: DatabaseConnection, bot: Bot, wake: Arc<Notify>, cancel: Cance
             }
         };
         pause = Duration::from_millis(500);
-        for update in &updates {
-            let stored = match serde_json::to_string(update) {
-                Ok(payload) => store::store_update(&db, i64::from(update.id.0), &payload, Utc::now())
-                    .await
-                    .map_err(|e| e.to_string()),
-                Err(e) => Err(e.to_string()),
-            };
-            if let Err(e) = stored {
-                // Not acknowledged: Telegram sends it again with the next poll.
-                tracing::warn!(error = %e, update.id = update.id.0, "cannot store a telegram update");
-                break;
+        // The whole answer is stored in one transaction before the next poll acknowledges it.
+        let rows: Result<Vec<(i64, String)>, String> = updates
+            .iter()
+            .map(|u| {
+                serde_json::to_string(u)
+                    .map(|json| (i64::from(u.id.0), json))
+                    .map_err(|e| e.to_string())
+            })
+            .collect();
+        let stored = match rows {
+            Ok(rows) => store::store_updates(&db, &rows, Utc::now())
+                .await
+                .map_err(|e| e.to_string()),
+            Err(e) => Err(e),
+        };
+        match (stored, updates.last()) {
+            (Ok(()), Some(last)) => offset = i32::try_from(last.id.0).unwrap_or(i32::MAX).saturating_add(1),
+            (Ok(()), None) => {}
+            (Err(e), _) => {
+                // Not acknowledged: Telegram sends them again with the next poll.
+                tracing::warn!(error = %e, "cannot store telegram updates");
+                tokio::select! {
+                    () = cancel.cancelled() => return,
+                    () = tokio::time::sleep(pause) => {}
+                }
+                continue;
             }
-            offset = i32::try_from(update.id.0).unwrap_or(i32::MAX).saturating_add(1);
         }
         if !updates.is_empty() {
             wake.notify_one();

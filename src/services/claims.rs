@@ -2,6 +2,8 @@
 //! confirms. Claiming is one conditional UPDATE of the need's counters and one INSERT, in
 //! one transaction: it can never oversell, on SQLite or PostgreSQL.
 
+use std::collections::{HashMap, HashSet};
+
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::{CaseStatement, Expr, ExprTrait};
 use sea_orm::{
@@ -652,7 +654,7 @@ pub async fn dispute(
 pub async fn list_claims(
     db: &DatabaseConnection,
     caller: &Caller,
-    status: Option<ClaimStatus>,
+    statuses: &[ClaimStatus],
     limit: u64,
 ) -> Result<Vec<ClaimRecord>, ServiceError> {
     let mut query = claim::Entity::find();
@@ -665,20 +667,41 @@ pub async fn list_claims(
             .filter(need::Column::OrganizationId.eq(org));
         query = query.filter(claim::Column::NeedId.in_subquery(sea_orm::QueryTrait::into_query(own_needs)));
     }
-    if let Some(s) = status {
-        query = query.filter(claim::Column::Status.eq(s.as_str()));
+    if !statuses.is_empty() {
+        query = query.filter(claim::Column::Status.is_in(statuses.iter().map(|s| s.as_str())));
     }
     let rows = query
         .order_by_desc(claim::Column::Id)
         .limit(limit.clamp(1, 500))
         .all(db)
         .await?;
-    let mut out = Vec::with_capacity(rows.len());
+    // Needs and merchants in two queries, however many claims.
+    let need_ids: HashSet<i64> = rows.iter().map(|c| c.need_id).collect();
+    let merchant_ids: HashSet<i64> = rows.iter().map(|c| c.merchant_id).collect();
+    let needs: HashMap<i64, need::Model> = need::Entity::find()
+        .filter(need::Column::Id.is_in(need_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|n| (n.id, n))
+        .collect();
+    let merchants: HashMap<i64, merchant::Model> = merchant::Entity::find()
+        .filter(merchant::Column::Id.is_in(merchant_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| (m.id, m))
+        .collect();
     let show_code = caller.merchant_id().is_some();
-    for c in rows {
-        out.push(load_record(db, c, show_code).await?);
-    }
-    Ok(out)
+    rows.into_iter()
+        .map(|c| {
+            let need = needs.get(&c.need_id).ok_or(ServiceError::NotFound("need"))?;
+            let merchant = merchants
+                .get(&c.merchant_id)
+                .ok_or(ServiceError::NotFound("merchant"))?;
+            record_of(c, need, merchant, show_code)
+        })
+        .collect()
 }
 
 /// One claim the caller may see.

@@ -63,7 +63,7 @@ pub async fn dashboard(
         .select_only()
         .column(need::Column::Id)
         .into_query();
-    let delivered = claims::list_claims(db, caller, Some(crate::domain::ClaimStatus::Delivered), 50).await?;
+    let delivered = claims::list_claims(db, caller, &[crate::domain::ClaimStatus::Delivered], 50).await?;
     let overdue_rows = claim::Entity::find()
         .filter(
             Condition::all()

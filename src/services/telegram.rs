@@ -61,6 +61,37 @@ pub async fn store_update(
     Ok(matches!(result, sea_orm::TryInsertResult::Inserted(_)))
 }
 
+/// Stores the updates of one `getUpdates` answer, (id, JSON) each, in one transaction;
+/// ones stored already are left as they are.
+pub async fn store_updates(
+    db: &DatabaseConnection,
+    updates: &[(i64, String)],
+    now: DateTime<Utc>,
+) -> Result<(), sea_orm::DbErr> {
+    if updates.is_empty() {
+        return Ok(());
+    }
+    let rows = updates.iter().map(|(id, payload)| telegram_update::ActiveModel {
+        update_id: Set(*id),
+        payload: Set(payload.clone()),
+        status: Set("pending".to_owned()),
+        attempts: Set(0),
+        received_at: Set(now),
+        handled_at: Set(None),
+        last_error: Set(None),
+        locked_until: Set(None),
+    });
+    telegram_update::Entity::insert_many(rows)
+        .on_conflict(
+            OnConflict::column(telegram_update::Column::UpdateId)
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
 /// Stored updates waiting to be handled and held by nobody, oldest first: (id, payload).
 pub async fn pending_updates(
     db: &DatabaseConnection,

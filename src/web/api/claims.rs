@@ -57,7 +57,7 @@ pub async fn list_claims(
         Some(raw) => input::number(raw, 1, 500).map_err(|e| field_error("limit", e))? as u64,
         None => 100,
     };
-    let list = claims::list_claims(&state.db, &caller, status, limit).await?;
+    let list = claims::list_claims(&state.db, &caller, status.as_slice(), limit).await?;
     Ok(Json(list.into_iter().map(ClaimOut::from).collect()))
 }
 
