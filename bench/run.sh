@@ -116,7 +116,7 @@ start_serve() { # <name> <database url> [extra env...]
   local t0
   t0=$(date +%s%N)
   env DATABASE_URL="$url" RELAY_DATA_DIR="$WORK/$name" RELAY_BIND="127.0.0.1:$PORT" RELAY_LOG_FORMAT=json \
-    RUST_LOG=warn "$@" "$RELAY" serve >> "$WORK/$name/serve.log" 2>&1 &
+    "$@" "$RELAY" serve >> "$WORK/$name/serve.log" 2>&1 &
   SERVE_PID=$!
   for _ in $(seq 1 600); do
     if curl -sf "http://127.0.0.1:$PORT/readyz" > /dev/null; then
@@ -134,7 +134,7 @@ stop_serve() {
 }
 rss_mb() { awk -v f="$1" '$1 == f":" { printf "%.1f", $2 / 1024 }' "/proc/$SERVE_PID/status"; }
 wrk_run() { # <out dir> <mode> <needs file> <clients> [delay ms]
-  wrk -t2 -c"$4" -d"${SECS}s" --timeout 10s -s "$ROOT/bench/wrk.lua" "http://127.0.0.1:$PORT" -- \
+  wrk -t"$(( $4 < 2 ? $4 : 2 ))" -c"$4" -d"${SECS}s" --timeout 10s -s "$ROOT/bench/wrk.lua" "http://127.0.0.1:$PORT" -- \
     "$1" "$2" "$3" "${5:-0}" | sed -n 's/^RESULT\t//p'
 }
 

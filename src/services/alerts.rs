@@ -102,9 +102,20 @@ pub async fn climb<C: ConnectionTrait>(
         let counted = |m: i64, day: NaiveDate| counts.get(&(m, day)).copied().unwrap_or(0);
         chosen.extend(rules::fill_rung(chunk, room, counted));
     }
+    // The chosen merchants in one query, not one each.
+    let merchants: HashMap<i64, merchant::Model> = merchant::Entity::find()
+        .filter(merchant::Column::Id.is_in(chosen.iter().map(|c| c.merchant_id)))
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|m| (m.id, m))
+        .collect();
     let mut picked = Vec::with_capacity(chosen.len());
     for c in &chosen {
-        if queue_alert(txn, need, c, rung, now).await? {
+        let Some(m) = merchants.get(&c.merchant_id) else {
+            continue;
+        };
+        if queue_alert(txn, need, c, m, rung, now).await? {
             picked.push(c.merchant_id);
         }
     }
@@ -121,7 +132,7 @@ pub async fn rank_recipients<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> Result<Vec<Candidate>, ServiceError> {
     let communities = matching::communities(conn).await?;
-    let merchants = matching::merchants(conn, &communities, None).await?;
+    let merchants = matching::alertable(conn, &communities).await?;
     let settings = alert_settings::all(conn).await?;
     let alerted: HashSet<i64> = need_alert::Entity::find()
         .select_only()
@@ -198,6 +209,7 @@ async fn queue_alert<C: ConnectionTrait>(
     txn: &C,
     need: &need::Model,
     c: &Candidate,
+    m: &merchant::Model,
     rung: i32,
     now: DateTime<Utc>,
 ) -> Result<bool, ServiceError> {
@@ -225,13 +237,10 @@ async fn queue_alert<C: ConnectionTrait>(
         return Ok(false);
     }
     if c.plan.mode == AlertMode::Instant {
-        let Some(m) = merchant::Entity::find_by_id(c.merchant_id).one(txn).await? else {
-            return Ok(false);
-        };
         // Only the need's id and public title: the card is rendered when sent, from the
         // need as it is then (and not sent if it closed meanwhile).
         let payload = serde_json::json!({ "need_id": need.id, "title": need.title });
-        let message = recipients::merchant(&m, ALERT, payload, format!("need:{}:alert:merchant:{}", need.id, m.id));
+        let message = recipients::merchant(m, ALERT, payload, format!("need:{}:alert:merchant:{}", need.id, m.id));
         enqueue_at(txn, message, now, c.plan.deliver_at).await?;
     }
     Ok(true)

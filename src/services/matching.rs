@@ -9,6 +9,7 @@
 //! fit or on age and urgency, so the first pages are exact; deep pages are approximate.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, LazyLock, Mutex};
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryResult};
@@ -231,6 +232,65 @@ pub async fn merchants<C: ConnectionTrait>(
         }
     }
     Ok(out)
+}
+
+/// Every alertable merchant (see [`merchants`]), reused while the tables it is read from
+/// are unchanged: a one-row fingerprint (counts and checksums of merchants, offers, the
+/// communities they serve) is read each time instead of some thousands of rows, so every
+/// instance sees a change made by any other at its next call.
+pub async fn alertable<C: ConnectionTrait>(
+    conn: &C,
+    communities: &HashMap<i64, community::Model>,
+) -> Result<Arc<Vec<MerchantBase>>, ServiceError> {
+    let identity = if conn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        "current_database()"
+    } else {
+        "(SELECT file FROM pragma_database_list WHERE name = 'main')"
+    };
+    let sql = format!("SELECT {identity}, {FINGERPRINT}");
+    let row = conn
+        .query_one_raw(db::statement(conn, &sql, Vec::new()))
+        .await?
+        .ok_or(ServiceError::Internal("the fingerprint query returned no row".into()))?;
+    let (database, fingerprint) = (text(&row, 0)?, text(&row, 1)?);
+    if let Some((seen, list)) = lock_directory().get(&database)
+        && *seen == fingerprint
+    {
+        return Ok(list.clone());
+    }
+    let list = Arc::new(merchants(conn, communities, None).await?);
+    let mut cache = lock_directory();
+    // A process talks to one database (tests: a few); keep the map from growing anyway.
+    if cache.len() >= 64 {
+        cache.clear();
+    }
+    cache.insert(database, (fingerprint, list.clone()));
+    Ok(list)
+}
+
+/// What [`alertable`] reads depends on, as one text: any admission, link, credit, community,
+/// offer or served-community change alters it (`updated_at` alone would miss a change
+/// stamped with an earlier clock, so checksums of the columns read come with it).
+const FINGERPRINT: &str = "\
+    CAST((SELECT COUNT(*) FROM merchants) AS TEXT) || '|' || \
+    CAST((SELECT COALESCE(SUM(credit_score), 0) FROM merchants) AS TEXT) || '|' || \
+    CAST((SELECT COALESCE(SUM(CASE WHEN status = 'approved' AND telegram_chat_id IS NOT NULL THEN id * id + id ELSE 0 END), 0) FROM merchants) AS TEXT) || '|' || \
+    CAST((SELECT COALESCE(SUM(COALESCE(community_id, 0) * (id + 7)), 0) FROM merchants) AS TEXT) || '|' || \
+    COALESCE(CAST((SELECT MAX(updated_at) FROM merchants) AS TEXT), '') || '|' || \
+    CAST((SELECT COUNT(*) FROM offers) AS TEXT) || '|' || \
+    CAST((SELECT COALESCE(SUM(CASE WHEN status = 'active' THEN id * id + id ELSE 0 END), 0) FROM offers) AS TEXT) || '|' || \
+    CAST((SELECT COALESCE(SUM(monthly_capacity * (id + 7)), 0) FROM offers) AS TEXT) || '|' || \
+    COALESCE(CAST((SELECT MAX(updated_at) FROM offers) AS TEXT), '') || '|' || \
+    CAST((SELECT COUNT(*) FROM offer_communities) AS TEXT) || '|' || \
+    CAST((SELECT COALESCE(SUM(offer_id * 1000003 + community_id), 0) FROM offer_communities) AS TEXT) || '|' || \
+    CAST((SELECT COUNT(*) FROM communities) AS TEXT)";
+
+type Directory = HashMap<String, (String, Arc<Vec<MerchantBase>>)>;
+
+fn lock_directory() -> std::sync::MutexGuard<'static, Directory> {
+    static DIRECTORY: LazyLock<Mutex<Directory>> = LazyLock::new(Mutex::default);
+    // A panic while holding it cannot leave a half-written entry: recover the map.
+    DIRECTORY.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// The load and monthly use of `merchant_ids` at `now` (two grouped queries on the claims

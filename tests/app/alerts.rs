@@ -584,3 +584,48 @@ async fn beneficiary_in(app: &TestApp, world: &World, community: i64) -> i64 {
     .expect("beneficiary")
     .id
 }
+
+#[tokio::test]
+async fn the_ladder_sees_every_change_to_the_shops_at_once_even_one_stamped_with_an_old_clock() {
+    let app = TestApp::spawn().await;
+    let world = app.world(8).await;
+    let shops = shops(&app, &world).await;
+    let t0 = at(0, 9, 0);
+    let ask = |title| {
+        Ask(
+            Category::Food,
+            title,
+            10,
+            Urgency::Normal,
+            local_date(t0) + Duration::days(20),
+        )
+    };
+
+    // The first need: the five with the highest credit.
+    let first = post(&app, world.a(), ask("盒饭十份"), t0).await;
+    assert_eq!(
+        alerted(&app, first).await,
+        shops.iter().rev().take(5).copied().collect::<Vec<_>>()
+    );
+
+    // The shop with the lowest credit earns the best, written without touching `updated_at`
+    // (the cached list of shops must notice all the same), and the best one is suspended.
+    let (lowest, best) = (shops[0], shops[shops.len() - 1]);
+    merchant::Entity::update_many()
+        .col_expr(merchant::Column::CreditScore, Expr::value(100))
+        .filter(merchant::Column::Id.eq(lowest))
+        .exec(&app.db)
+        .await
+        .expect("credit");
+    merchant::Entity::update_many()
+        .col_expr(merchant::Column::Status, Expr::value("suspended"))
+        .filter(merchant::Column::Id.eq(best))
+        .exec(&app.db)
+        .await
+        .expect("suspend");
+
+    let second = post(&app, world.a(), ask("盒饭再十份"), t0).await;
+    let chosen = alerted(&app, second).await;
+    assert_eq!(chosen.first(), Some(&lowest), "{chosen:?}");
+    assert!(!chosen.contains(&best), "a suspended shop is not alerted: {chosen:?}");
+}
