@@ -156,7 +156,7 @@ pub async fn rank_recipients<C: ConnectionTrait>(
         })
         .collect();
     let ids: Vec<i64> = eligible.iter().map(|m| m.id).collect();
-    let usage = matching::usage(conn, &ids, now).await?;
+    let usage = matching::usage_for(conn, &ids, row.category, now).await?;
     let mut ranked: Vec<Candidate> = eligible
         .into_iter()
         .map(|m| {

@@ -336,6 +336,47 @@ pub async fn usage<C: ConnectionTrait>(
     Ok(out)
 }
 
+/// The load of `merchant_ids` and their use of `category` this month, at `now`: what the
+/// score of a need of that category reads, in one grouped query (the alert ladder scores
+/// one need against every shop).
+pub async fn usage_for<C: ConnectionTrait>(
+    conn: &C,
+    merchant_ids: &[i64],
+    category: Category,
+    now: DateTime<Utc>,
+) -> Result<HashMap<i64, Usage>, ServiceError> {
+    let mut out: HashMap<i64, Usage> = HashMap::new();
+    if merchant_ids.is_empty() {
+        return Ok(out);
+    }
+    let since = now - Duration::days(LOAD_DAYS);
+    let month = local_month_start(now);
+    let sql = format!(
+        "SELECT c.merchant_id, \
+         SUM(CASE WHEN c.created_at >= ? THEN 1 ELSE 0 END), \
+         SUM(CASE WHEN c.created_at >= ? AND n.category = ? AND c.status NOT IN ('released','lapsed') \
+             THEN c.quantity ELSE 0 END) \
+         FROM claims c JOIN needs n ON n.id = c.need_id \
+         WHERE c.merchant_id IN ({}) AND c.created_at >= ? GROUP BY c.merchant_id",
+        id_list(merchant_ids)
+    );
+    let values = vec![
+        since.into(),
+        month.into(),
+        category.as_str().into(),
+        since.min(month).into(),
+    ];
+    for row in conn.query_all_raw(db::statement(conn, &sql, values)).await? {
+        let entry = out.entry(int(&row, 0)?).or_default();
+        entry.recent_claims = u32::try_from(int(&row, 1)?).unwrap_or(u32::MAX);
+        let used = i32::try_from(int(&row, 2)?).unwrap_or(i32::MAX);
+        if used > 0 {
+            entry.used_this_month.insert(category, used);
+        }
+    }
+    Ok(out)
+}
+
 /// Filters of a merchant's list of open needs.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Filter {

@@ -629,3 +629,56 @@ async fn the_ladder_sees_every_change_to_the_shops_at_once_even_one_stamped_with
     assert_eq!(chosen.first(), Some(&lowest), "{chosen:?}");
     assert!(!chosen.contains(&best), "a suspended shop is not alerted: {chosen:?}");
 }
+
+#[tokio::test]
+async fn the_ladders_one_query_of_a_shops_load_agrees_with_the_full_one() {
+    let app = TestApp::spawn().await;
+    let world = app.world(4).await;
+    let shops = shops(&app, &world).await;
+    let now = at(0, 10, 0);
+    let deadline = local_date(now) + Duration::days(20);
+    let food = post(
+        &app,
+        world.a(),
+        Ask(Category::Food, "盒饭", 10, Urgency::Normal, deadline),
+        now,
+    )
+    .await;
+    let clothes = post(
+        &app,
+        world.a(),
+        Ask(Category::Clothing, "冬衣", 10, Urgency::Normal, deadline),
+        now,
+    )
+    .await;
+    for (i, shop) in shops.iter().enumerate().take(3) {
+        let caller = Caller::Merchant {
+            merchant_id: *shop,
+            token_id: None,
+        };
+        claims::claim_need(&app.db, &caller, food, 1 + i as i32, None, now)
+            .await
+            .expect("food");
+        claims::claim_need(&app.db, &caller, clothes, 2, None, now)
+            .await
+            .expect("clothes");
+    }
+    let full = matching::usage(&app.db, &shops, now).await.expect("usage");
+    let food_only = matching::usage_for(&app.db, &shops, Category::Food, now)
+        .await
+        .expect("usage");
+    for shop in &shops {
+        let (a, b) = (
+            full.get(shop).cloned().unwrap_or_default(),
+            food_only.get(shop).cloned().unwrap_or_default(),
+        );
+        assert_eq!(a.recent_claims, b.recent_claims, "shop {shop}");
+        assert_eq!(
+            a.used_this_month.get(&Category::Food),
+            b.used_this_month.get(&Category::Food),
+            "shop {shop}"
+        );
+    }
+    assert_eq!(food_only[&shops[2]].used_this_month[&Category::Food], 3);
+    assert_eq!(food_only[&shops[2]].recent_claims, 2);
+}
