@@ -163,13 +163,8 @@ pub async fn log_hours(
     let Some(staff_id) = caller.staff_id() else {
         return Err(ServiceError::Forbidden);
     };
-    let mut errors = FieldErrors::default();
-    let activity = errors.check("activity", input::public_text(activity, 2, 200));
-    let tenths = errors.check("hours", parse_tenths(hours));
-    let served_on = errors.check("served_on", parse_past_date(served_on, now));
-    let (Some(activity), Some(tenths), Some(served_on)) = (activity, tenths, served_on) else {
-        return Err(ServiceError::Validation(errors));
-    };
+    let (activity, tenths, served_on) =
+        check_hours(activity, hours, served_on, now).map_err(ServiceError::Validation)?;
     let txn = db::begin_write(db).await?;
     let found = volunteer::Entity::find_by_id(volunteer_id).one(&txn).await?;
     let Some(v) = found.filter(|v| caller.org_scope().allows(v.organization_id)) else {
@@ -256,6 +251,23 @@ pub async fn confirm_hours(
     .await?;
     txn.commit().await?;
     Ok(())
+}
+
+/// The hours form checked: its public activity text, the hours in tenths and the day they were given.
+pub fn check_hours(
+    activity: &str,
+    hours: &str,
+    served_on: &str,
+    now: DateTime<Utc>,
+) -> Result<(String, i32, NaiveDate), FieldErrors> {
+    let mut errors = FieldErrors::default();
+    let activity = errors.check("activity", input::public_text(activity, 2, 200));
+    let tenths = errors.check("hours", parse_tenths(hours));
+    let served_on = errors.check("served_on", parse_past_date(served_on, now));
+    match (activity, tenths, served_on) {
+        (Some(activity), Some(tenths), Some(served_on)) => Ok((activity, tenths, served_on)),
+        _ => Err(errors),
+    }
 }
 
 /// Hours as typed ("2", "1.5") into tenths, 0.1 to 24.
