@@ -286,11 +286,10 @@ fn parse_tenths(raw: &str) -> Result<i32, FieldError> {
 }
 
 fn parse_past_date(raw: &str, now: DateTime<Utc>) -> Result<NaiveDate, FieldError> {
-    let value = raw.trim();
-    if value.is_empty() {
+    if raw.trim().is_empty() {
         return Ok(crate::domain::time::local_date(now));
     }
-    let date = NaiveDate::parse_from_str(value, "%Y-%m-%d").map_err(|_| FieldError::NotADate)?;
+    let date = input::date(raw)?;
     if date > crate::domain::time::local_date(now) {
         Err(FieldError::DateInFuture)
     } else {
@@ -309,5 +308,24 @@ mod tests {
         assert_eq!(parse_tenths("0"), Err(FieldError::OutOfRange { min: 0, max: 24 }));
         assert_eq!(parse_tenths("25"), Err(FieldError::OutOfRange { min: 0, max: 24 }));
         assert_eq!(parse_tenths("two"), Err(FieldError::NotANumber));
+    }
+
+    #[test]
+    fn the_day_served_is_read_only_as_yyyy_mm_dd() {
+        // The fuzzer found "9-12-3" logged as hours given on 3 December of the year 9.
+        let now = DateTime::parse_from_rfc3339("2026-12-01T02:00:00Z")
+            .expect("time")
+            .to_utc();
+        for typed in ["9-12-3", "2026-11-5", "+2026-11-05", "-0001-01-01"] {
+            assert_eq!(parse_past_date(typed, now), Err(FieldError::NotADate), "{typed}");
+        }
+        assert_eq!(
+            parse_past_date("2026-11-05", now).map(|d| d.to_string()).as_deref(),
+            Ok("2026-11-05")
+        );
+        assert_eq!(
+            parse_past_date("", now).map(|d| d.to_string()).as_deref(),
+            Ok("2026-12-01")
+        );
     }
 }
