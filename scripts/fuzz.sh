@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # Fuzzes the parsers of untrusted input (the targets in fuzz/fuzz_targets/) with cargo-fuzz: builds them all, runs
 # each for FUZZ_SECONDS (default 60), prints what each did, and fails if any target crashed. A crashing input is
-# kept in fuzz/artifacts/<target>/; `cargo fuzz run <target> <that file>` replays it. Pass target names to run only
-# those.
+# kept in fuzz/artifacts/<target>/, and the command that replays it is printed. Pass target names to run only those.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,8 +18,8 @@ export CARGO_TARGET_DIR="${FUZZ_TARGET_DIR:-$HOME/.cache/charity-relay/fuzz-targ
 export RUSTC_BOOTSTRAP=1
 mkdir -p "$CARGO_TARGET_DIR"
 
-# No sanitizer: the workspace forbids unsafe code, so AddressSanitizer would find nothing that a panic does not
-# already show, and it halves the executions. Debug assertions and overflow checks stay on (cargo-fuzz's default).
+# No sanitizer: the code under test is safe Rust (the workspace forbids unsafe code), where AddressSanitizer finds
+# nothing a panic would not, and it slows every execution. Debug assertions and overflow checks stay on.
 flags=(--sanitizer none)
 
 if [ $# -gt 0 ]; then
@@ -53,6 +52,9 @@ for target in "${targets[@]}"; do
     # The panic and its message, or libFuzzer's reason (a timeout, memory), and where the input was saved.
     grep -E -A3 "panicked at|^==[0-9]+== ERROR" "$logs/$target" | head -n 12 || true
     grep -E "Test unit written to|^Base64" "$logs/$target" || true
+    for input in $(sed -n 's/.*Test unit written to //p' "$logs/$target"); do
+      echo "replay: RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR=$CARGO_TARGET_DIR cargo fuzz run ${flags[*]} $target $input"
+    done
   fi
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$logs/$target" | tail -n1)
   cov=$(grep -oE 'cov: [0-9]+' "$logs/$target" | tail -n1 | cut -d' ' -f2)
