@@ -359,7 +359,11 @@ pub fn flag_after_rung(eligible: usize) -> Option<FlagReason> {
 /// True when a need whose last useful local day is `deadline` ends within the policy's
 /// hours of `now`.
 pub fn deadline_near(policy: &LadderPolicy, deadline: NaiveDate, now: DateTime<Utc>) -> bool {
-    local_midnight(deadline + Duration::days(1)) - now <= Duration::hours(policy.near_deadline_hours)
+    // The last day chrono knows has no next one; such a deadline (only ever stored before dates were read strictly)
+    // is as far off as can be.
+    deadline
+        .succ_opt()
+        .is_some_and(|next| local_midnight(next) - now <= Duration::hours(policy.near_deadline_hours))
 }
 
 /// The latest deadline that is near at `now`: a need with this deadline or an earlier one
@@ -558,5 +562,13 @@ mod tests {
             assert!(deadline_near(&policy, cutoff, now), "{now}");
             assert!(!deadline_near(&policy, cutoff + Duration::days(1), now), "{now}");
         }
+    }
+
+    #[test]
+    fn the_last_day_chrono_knows_is_a_deadline_far_off_not_an_overflow() {
+        // A need posted with the deadline "+262142-12-31" once stopped the job that flags needs near their deadline:
+        // SQLite's text comparison put that date before today, and the day after it overflowed.
+        let policy = LadderPolicy::default();
+        assert!(!deadline_near(&policy, NaiveDate::MAX, local(10, 0)));
     }
 }

@@ -1,5 +1,7 @@
 //! Field-level validation errors, shown next to their field in the user's language.
 
+use chrono::NaiveDate;
+
 use super::Locale;
 use super::password::PasswordError;
 use super::pii::PiiKind;
@@ -197,6 +199,29 @@ pub fn number(raw: &str, min: i64, max: i64) -> Result<i64, FieldError> {
     } else {
         Err(FieldError::OutOfRange { min, max })
     }
+}
+
+/// A date written exactly as YYYY-MM-DD, as a browser's date field sends it.
+pub fn date(raw: &str) -> Result<NaiveDate, FieldError> {
+    let value = raw.trim();
+    if value.is_empty() {
+        return Err(FieldError::Required);
+    }
+    // chrono also reads "2026-1-5", "2026- 12-05" and signed years of up to six digits ("+262142-12-31"). SQLite
+    // stores and compares dates as text, where only four-digit years sort as dates, and date arithmetic overflows
+    // at the end of chrono's range; so only the canonical spelling passes.
+    let shaped = value.len() == 10
+        && value.bytes().enumerate().all(|(i, b)| {
+            if i == 4 || i == 7 {
+                b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }
+        });
+    if !shaped {
+        return Err(FieldError::NotADate);
+    }
+    NaiveDate::parse_from_str(value, "%Y-%m-%d").map_err(|_| FieldError::NotADate)
 }
 
 /// One of an enum's text values.

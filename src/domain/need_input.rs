@@ -125,11 +125,7 @@ impl NeedInput {
 }
 
 fn parse_deadline(raw: &str, today: NaiveDate) -> Result<NaiveDate, FieldError> {
-    let value = raw.trim();
-    if value.is_empty() {
-        return Err(FieldError::Required);
-    }
-    let date = NaiveDate::parse_from_str(value, "%Y-%m-%d").map_err(|_| FieldError::NotADate)?;
+    let date = input::date(raw)?;
     if date < today {
         Err(FieldError::DateInPast)
     } else {
@@ -230,6 +226,35 @@ mod tests {
             let errors = input.parse(today()).expect_err("pii");
             assert!(matches!(errors.get(field), Some(FieldError::ContainsPii(_))), "{field}");
         }
+    }
+
+    #[test]
+    fn a_deadline_is_taken_only_as_the_browser_writes_it() {
+        // The fuzzer found "2026-12-1" accepted as 1 December; chrono is as lenient with signs, spaces and long
+        // years, and "+262142-12-31" went on to overflow the near-deadline check of the alert ladder.
+        for typed in [
+            "2026-12-1",
+            "2026-1-15",
+            "2026- 12-15",
+            "+2026-12-15",
+            "+262142-12-31",
+            "+10000-01-01",
+            "15/12/2026",
+        ] {
+            let mut input = good();
+            input.deadline = typed.into();
+            assert_eq!(
+                input.parse(today()).expect_err("not YYYY-MM-DD").get("deadline"),
+                Some(&FieldError::NotADate),
+                "{typed}"
+            );
+        }
+        let mut input = good();
+        input.deadline = " 2026-12-15 ".into();
+        assert_eq!(
+            input.parse(today()).map(|d| d.deadline.to_string()).as_deref(),
+            Ok("2026-12-15")
+        );
     }
 
     #[test]

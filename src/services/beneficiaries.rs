@@ -58,6 +58,92 @@ pub async fn register(
     let Some(organization_id) = caller.organization_id() else {
         return Err(ServiceError::Forbidden);
     };
+    let (community_id, checked) = check_input(form);
+    let txn = db::begin_write(db).await?;
+    let community_missing = match community_id {
+        Some(id) => community::Entity::find_by_id(id).one(&txn).await?.is_none(),
+        None => false,
+    };
+    let draft = match checked {
+        Ok(draft) if !community_missing => draft,
+        checked => {
+            let mut errors = checked.err().unwrap_or_default();
+            if community_missing {
+                errors.push("community_id", FieldError::UnknownChoice);
+            }
+            return Err(ServiceError::Validation(errors));
+        }
+    };
+    let BeneficiaryDraft {
+        community_id,
+        group,
+        details,
+        locale,
+        email,
+    } = draft;
+    let contact_id = match email {
+        Some(email) => Some(super::contacts::find_or_create(&txn, secret, &email, locale, now).await?),
+        None => None,
+    };
+    let code = unique_code(&txn).await?;
+    let row = beneficiary::ActiveModel {
+        code: Set(code.clone()),
+        organization_id: Set(organization_id),
+        community_id: Set(community_id),
+        beneficiary_group: Set(group.as_str().to_owned()),
+        contact_id: Set(contact_id),
+        created_by: Set(caller.staff_id()),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let possible_duplicate = match phone_digest(secret, &details.phone) {
+        Some(digest) => beneficiary_private::Entity::find()
+            .filter(beneficiary_private::Column::PhoneDigest.eq(digest))
+            .find_also_related(beneficiary::Entity)
+            .all(&txn)
+            .await?
+            .iter()
+            .any(|(_, b)| b.as_ref().is_some_and(|b| b.organization_id != organization_id)),
+        None => false,
+    };
+    store_private(&txn, secret, row.id, &details, now).await?;
+    audit::record(
+        &txn,
+        now,
+        Entry::ok(caller.actor(), "beneficiary.register")
+            .subject("beneficiary", row.id)
+            .organization(Some(organization_id))
+            .detail(serde_json::json!({ "possible_duplicate": possible_duplicate })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(Registered {
+        id: row.id,
+        code,
+        possible_duplicate,
+    })
+}
+
+/// A beneficiary form that passed every check needing no database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BeneficiaryDraft {
+    /// A community id; whether it exists is checked in the transaction.
+    pub community_id: i64,
+    /// The group.
+    pub group: BeneficiaryGroup,
+    /// The private part, trimmed.
+    pub details: PrivateDetails,
+    /// The language of the emails.
+    pub locale: Locale,
+    /// The normalized address to notify, given with consent.
+    pub email: Option<String>,
+}
+
+/// Checks what needs no database; a numeric community id comes back even then, to report a missing one too.
+pub fn check_input(form: &BeneficiaryInput) -> (Option<i64>, Result<BeneficiaryDraft, FieldErrors>) {
     let mut errors = FieldErrors::default();
     let community_id = errors.check("community_id", input::number(&form.community_id, 1, i64::MAX));
     let group = errors.check("group", input::choice::<BeneficiaryGroup>(&form.group));
@@ -89,70 +175,26 @@ pub async fn register(
     {
         errors.push("phone", FieldError::TooShort { min: 7 });
     }
-    let txn = db::begin_write(db).await?;
-    if let Some(id) = community_id
-        && community::Entity::find_by_id(id).one(&txn).await?.is_none()
-    {
-        errors.push("community_id", FieldError::UnknownChoice);
-    }
-    let (Some(community_id), Some(group), Some(full_name), Some(phone), Some(address), Some(notes), Some(locale)) =
-        (community_id, group, full_name, phone, address, notes, locale)
-    else {
-        return Err(ServiceError::Validation(errors));
+    let checked = match (community_id, group, full_name, phone, address, notes, locale) {
+        (Some(community_id), Some(group), Some(full_name), Some(phone), Some(address), Some(notes), Some(locale))
+            if errors.is_empty() =>
+        {
+            Ok(BeneficiaryDraft {
+                community_id,
+                group,
+                details: PrivateDetails {
+                    full_name,
+                    phone,
+                    address,
+                    notes,
+                },
+                locale,
+                email,
+            })
+        }
+        _ => Err(errors),
     };
-    if !errors.is_empty() {
-        return Err(ServiceError::Validation(errors));
-    }
-    let contact_id = match email {
-        Some(email) => Some(super::contacts::find_or_create(&txn, secret, &email, locale, now).await?),
-        None => None,
-    };
-    let code = unique_code(&txn).await?;
-    let row = beneficiary::ActiveModel {
-        code: Set(code.clone()),
-        organization_id: Set(organization_id),
-        community_id: Set(community_id),
-        beneficiary_group: Set(group.as_str().to_owned()),
-        contact_id: Set(contact_id),
-        created_by: Set(caller.staff_id()),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
-    let details = PrivateDetails {
-        full_name,
-        phone,
-        address,
-        notes,
-    };
-    let possible_duplicate = match phone_digest(secret, &details.phone) {
-        Some(digest) => beneficiary_private::Entity::find()
-            .filter(beneficiary_private::Column::PhoneDigest.eq(digest))
-            .find_also_related(beneficiary::Entity)
-            .all(&txn)
-            .await?
-            .iter()
-            .any(|(_, b)| b.as_ref().is_some_and(|b| b.organization_id != organization_id)),
-        None => false,
-    };
-    store_private(&txn, secret, row.id, &details, now).await?;
-    audit::record(
-        &txn,
-        now,
-        Entry::ok(caller.actor(), "beneficiary.register")
-            .subject("beneficiary", row.id)
-            .organization(Some(organization_id))
-            .detail(serde_json::json!({ "possible_duplicate": possible_duplicate })),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(Registered {
-        id: row.id,
-        code,
-        possible_duplicate,
-    })
+    (community_id, checked)
 }
 
 async fn unique_code<C: ConnectionTrait>(txn: &C) -> Result<String, ServiceError> {

@@ -163,16 +163,27 @@ pub async fn audit_log(
     if let Some(kind) = filter.subject_kind.as_deref().filter(|a| !a.is_empty()) {
         query = query.filter(audit_log::Column::SubjectKind.eq(kind));
     }
-    const PAGE: u64 = 50;
+    let Some(offset) = page_offset(filter.page) else {
+        return Ok((Vec::new(), false));
+    };
     let mut rows = query
         .order_by_desc(audit_log::Column::Id)
-        .offset(filter.page * PAGE)
-        .limit(PAGE + 1)
+        .offset(offset)
+        .limit(AUDIT_PAGE + 1)
         .all(db)
         .await?;
-    let more = rows.len() as u64 > PAGE;
-    rows.truncate(PAGE as usize);
+    let more = rows.len() as u64 > AUDIT_PAGE;
+    rows.truncate(AUDIT_PAGE as usize);
     Ok((rows, more))
+}
+
+const AUDIT_PAGE: u64 = 50;
+
+// The page number comes from the URL and may be anything up to u64::MAX; a page further than the database can
+// skip (an i64 offset) is past the end, not an overflow.
+fn page_offset(page: u64) -> Option<u64> {
+    page.checked_mul(AUDIT_PAGE)
+        .filter(|offset| i64::try_from(*offset).is_ok())
 }
 
 /// Outbox rows in `status` (pending, failed, dead, sent, held), newest first, and counts by status.
@@ -231,4 +242,22 @@ pub async fn retry_outbox(
     .await?;
     txn.commit().await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_audit_page_past_what_the_database_can_skip_is_empty_rather_than_an_overflow() {
+        // `/admin/audit?page=18446744073709551615` multiplied the page by its size and overflowed.
+        assert_eq!(page_offset(0), Some(0));
+        assert_eq!(page_offset(3), Some(150));
+        assert_eq!(page_offset(u64::MAX), None);
+        assert_eq!(page_offset(u64::MAX / AUDIT_PAGE), None);
+        assert_eq!(
+            page_offset(i64::MAX as u64 / AUDIT_PAGE),
+            Some(i64::MAX as u64 / AUDIT_PAGE * AUDIT_PAGE)
+        );
+    }
 }

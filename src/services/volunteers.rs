@@ -163,13 +163,8 @@ pub async fn log_hours(
     let Some(staff_id) = caller.staff_id() else {
         return Err(ServiceError::Forbidden);
     };
-    let mut errors = FieldErrors::default();
-    let activity = errors.check("activity", input::public_text(activity, 2, 200));
-    let tenths = errors.check("hours", parse_tenths(hours));
-    let served_on = errors.check("served_on", parse_past_date(served_on, now));
-    let (Some(activity), Some(tenths), Some(served_on)) = (activity, tenths, served_on) else {
-        return Err(ServiceError::Validation(errors));
-    };
+    let (activity, tenths, served_on) =
+        check_hours(activity, hours, served_on, now).map_err(ServiceError::Validation)?;
     let txn = db::begin_write(db).await?;
     let found = volunteer::Entity::find_by_id(volunteer_id).one(&txn).await?;
     let Some(v) = found.filter(|v| caller.org_scope().allows(v.organization_id)) else {
@@ -258,6 +253,23 @@ pub async fn confirm_hours(
     Ok(())
 }
 
+/// The hours form checked: its public activity text, the hours in tenths and the day they were given.
+pub fn check_hours(
+    activity: &str,
+    hours: &str,
+    served_on: &str,
+    now: DateTime<Utc>,
+) -> Result<(String, i32, NaiveDate), FieldErrors> {
+    let mut errors = FieldErrors::default();
+    let activity = errors.check("activity", input::public_text(activity, 2, 200));
+    let tenths = errors.check("hours", parse_tenths(hours));
+    let served_on = errors.check("served_on", parse_past_date(served_on, now));
+    match (activity, tenths, served_on) {
+        (Some(activity), Some(tenths), Some(served_on)) => Ok((activity, tenths, served_on)),
+        _ => Err(errors),
+    }
+}
+
 /// Hours as typed ("2", "1.5") into tenths, 0.1 to 24.
 fn parse_tenths(raw: &str) -> Result<i32, FieldError> {
     let value = raw.trim();
@@ -274,11 +286,10 @@ fn parse_tenths(raw: &str) -> Result<i32, FieldError> {
 }
 
 fn parse_past_date(raw: &str, now: DateTime<Utc>) -> Result<NaiveDate, FieldError> {
-    let value = raw.trim();
-    if value.is_empty() {
+    if raw.trim().is_empty() {
         return Ok(crate::domain::time::local_date(now));
     }
-    let date = NaiveDate::parse_from_str(value, "%Y-%m-%d").map_err(|_| FieldError::NotADate)?;
+    let date = input::date(raw)?;
     if date > crate::domain::time::local_date(now) {
         Err(FieldError::DateInFuture)
     } else {
@@ -297,5 +308,24 @@ mod tests {
         assert_eq!(parse_tenths("0"), Err(FieldError::OutOfRange { min: 0, max: 24 }));
         assert_eq!(parse_tenths("25"), Err(FieldError::OutOfRange { min: 0, max: 24 }));
         assert_eq!(parse_tenths("two"), Err(FieldError::NotANumber));
+    }
+
+    #[test]
+    fn the_day_served_is_read_only_as_yyyy_mm_dd() {
+        // The fuzzer found "9-12-3" logged as hours given on 3 December of the year 9.
+        let now = DateTime::parse_from_rfc3339("2026-12-01T02:00:00Z")
+            .expect("time")
+            .to_utc();
+        for typed in ["9-12-3", "2026-11-5", "+2026-11-05", "-0001-01-01"] {
+            assert_eq!(parse_past_date(typed, now), Err(FieldError::NotADate), "{typed}");
+        }
+        assert_eq!(
+            parse_past_date("2026-11-05", now).map(|d| d.to_string()).as_deref(),
+            Ok("2026-11-05")
+        );
+        assert_eq!(
+            parse_past_date("", now).map(|d| d.to_string()).as_deref(),
+            Ok("2026-12-01")
+        );
     }
 }

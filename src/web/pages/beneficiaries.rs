@@ -111,6 +111,21 @@ impl BeneficiaryForm {
     fn consent(&self) -> bool {
         matches!(self.notify_consent.as_str(), "on" | "yes" | "true" | "1")
     }
+
+    /// The fields as the service reads them.
+    pub fn input(&self) -> BeneficiaryInput {
+        BeneficiaryInput {
+            community_id: self.community_id.clone(),
+            group: self.group.clone(),
+            full_name: self.full_name.clone(),
+            phone: self.phone.clone(),
+            address: self.address.clone(),
+            notes: self.notes.clone(),
+            notify_email: self.notify_email.clone(),
+            notify_consent: self.consent(),
+            locale: self.locale.clone(),
+        }
+    }
 }
 
 async fn form_page(
@@ -202,17 +217,7 @@ pub async fn new_form(State(state): State<AppState>, staff: Staff) -> Response {
 
 /// `POST /beneficiaries`: 303 to the new record, or the form again with values kept (422).
 pub async fn create(State(state): State<AppState>, staff: Staff, Form(form): Form<BeneficiaryForm>) -> Response {
-    let input = BeneficiaryInput {
-        community_id: form.community_id.clone(),
-        group: form.group.clone(),
-        full_name: form.full_name.clone(),
-        phone: form.phone.clone(),
-        address: form.address.clone(),
-        notes: form.notes.clone(),
-        notify_email: form.notify_email.clone(),
-        notify_consent: form.consent(),
-        locale: form.locale.clone(),
-    };
+    let input = form.input();
     match beneficiaries::register(
         &state.db,
         &state.config.secret_key,

@@ -10,6 +10,10 @@ mod reports;
 mod views;
 mod volunteers;
 
+// Public so that the fuzz targets (fuzz/) decode bodies into the very types the handlers use.
+pub use beneficiaries::BeneficiaryForm;
+pub use needs::NeedForm;
+
 use askama::Template;
 use axum::Router;
 use axum::http::{HeaderValue, StatusCode, header};

@@ -165,6 +165,23 @@ pub struct NeedForm {
     urgency: String,
 }
 
+impl NeedForm {
+    /// The fields as the domain reads them; recurrence, lease and value, not on the form, take their defaults.
+    pub fn input(&self) -> NeedInput {
+        NeedInput {
+            beneficiary_id: self.beneficiary_id.clone(),
+            category: self.category.clone(),
+            title: self.title.clone(),
+            description: self.description.clone(),
+            quantity: self.quantity.clone(),
+            unit: self.unit.clone(),
+            deadline: self.deadline.clone(),
+            urgency: self.urgency.clone(),
+            ..Default::default()
+        }
+    }
+}
+
 async fn need_form(
     state: &AppState,
     staff: &Staff,
@@ -240,18 +257,7 @@ pub async fn new_form(State(state): State<AppState>, staff: Staff) -> Response {
 /// `POST /needs`: 303 to the new need, or the form again with every value kept (422).
 pub async fn create(State(state): State<AppState>, staff: Staff, Form(form): Form<NeedForm>) -> Response {
     let now = chrono::Utc::now();
-    let input = NeedInput {
-        beneficiary_id: form.beneficiary_id.clone(),
-        category: form.category.clone(),
-        title: form.title.clone(),
-        description: form.description.clone(),
-        quantity: form.quantity.clone(),
-        unit: form.unit.clone(),
-        deadline: form.deadline.clone(),
-        urgency: form.urgency.clone(),
-        ..Default::default()
-    };
-    let draft = match input.parse(local_date(now)) {
+    let draft = match form.input().parse(local_date(now)) {
         Ok(draft) => draft,
         Err(errors) => return need_form(&state, &staff, &form, &errors, StatusCode::UNPROCESSABLE_ENTITY).await,
     };
