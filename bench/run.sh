@@ -57,7 +57,7 @@ seed() { # <name> <database url>
   DATABASE_URL="$2" RELAY_DATA_DIR="$dir" "$RELAY" demo > /dev/null
   DATABASE_URL="$2" "$BENCH" seed --needs "$NEEDS" --merchants "$MERCHANTS" --out "$dir/out"
 }
-psql_admin -c "DROP DATABASE IF EXISTS $PG_DB" -c "CREATE DATABASE $PG_DB"
+psql_admin -c "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)" -c "CREATE DATABASE $PG_DB"
 seed pg "$PG_URL"
 seed sqlite "$SQLITE_URL"
 q "VACUUM ANALYZE"
@@ -129,9 +129,13 @@ start_serve() { # <name> <database url> [extra env...]
   exit 1
 }
 stop_serve() {
+  [ -n "$SERVE_PID" ] || return 0
   kill -TERM "$SERVE_PID" 2>/dev/null || true
   wait "$SERVE_PID" 2>/dev/null || true
+  SERVE_PID=""
 }
+# Whatever fails, no server or load helper is left running.
+trap 'stop_serve; kill $(jobs -p) 2>/dev/null || true' EXIT
 rss_mb() { awk -v f="$1" '$1 == f":" { printf "%.1f", $2 / 1024 }' "/proc/$SERVE_PID/status"; }
 wrk_run() { # <out dir> <mode> <needs file> <clients> [delay ms]
   wrk -t"$(( $4 < 2 ? $4 : 2 ))" -c"$4" -d"${SECS}s" --timeout 10s -s "$ROOT/bench/wrk.lua" "http://127.0.0.1:$PORT" -- \

@@ -490,35 +490,50 @@ pub async fn list_needs(
     if let Some(community) = filter.community_id {
         query = query.filter(need::Column::CommunityId.eq(community));
     }
-    if let Some(urgency) = filter.urgency {
-        query = query.filter(need::Column::Urgency.eq(urgency.as_str()));
+    let cursor = match cursor {
+        Some(raw) => Some(
+            Cursor::decode(raw)
+                .ok_or_else(|| ServiceError::invalid("cursor", "this cursor is not valid; start again without it"))?,
+        ),
+        None => None,
+    };
+    // Urgent needs first, then normal ones, each oldest first: one query per urgency, so
+    // that each walks the board index in order instead of sorting every open need.
+    let mut groups: Vec<&str> = [Urgency::Urgent, Urgency::Normal]
+        .into_iter()
+        .filter(|u| filter.urgency.is_none_or(|only| only == *u))
+        .map(Urgency::as_str)
+        .collect();
+    if let Some(c) = &cursor {
+        // Groups before the cursor's are done; an unknown urgency leaves nothing to show.
+        let at = groups.iter().position(|u| *u == c.urgency).unwrap_or(groups.len());
+        groups.drain(..at);
     }
-    if let Some(raw) = cursor {
-        let c = Cursor::decode(raw)
-            .ok_or_else(|| ServiceError::invalid("cursor", "this cursor is not valid; start again without it"))?;
-        query = query.filter(
-            Condition::any()
-                .add(need::Column::Urgency.lt(c.urgency.clone()))
-                .add(
+    let mut rows: Vec<need::Model> = Vec::new();
+    for urgency in groups {
+        let want = (limit + 1).saturating_sub(rows.len() as u64);
+        if want == 0 {
+            break;
+        }
+        let mut group = query.clone().filter(need::Column::Urgency.eq(urgency));
+        if let Some(c) = cursor.as_ref().filter(|c| c.urgency == urgency) {
+            group = group.filter(
+                Condition::any().add(need::Column::CreatedAt.gt(c.created_at)).add(
                     Condition::all()
-                        .add(need::Column::Urgency.eq(c.urgency.clone()))
-                        .add(need::Column::CreatedAt.gt(c.created_at)),
-                )
-                .add(
-                    Condition::all()
-                        .add(need::Column::Urgency.eq(c.urgency))
                         .add(need::Column::CreatedAt.eq(c.created_at))
                         .add(need::Column::Id.gt(c.id)),
                 ),
+            );
+        }
+        rows.extend(
+            group
+                .order_by_asc(need::Column::CreatedAt)
+                .order_by_asc(need::Column::Id)
+                .limit(want)
+                .all(db)
+                .await?,
         );
     }
-    let mut rows = query
-        .order_by_desc(need::Column::Urgency)
-        .order_by_asc(need::Column::CreatedAt)
-        .order_by_asc(need::Column::Id)
-        .limit(limit + 1)
-        .all(db)
-        .await?;
     let more = rows.len() as u64 > limit;
     rows.truncate(limit as usize);
     let next_cursor = if more {
