@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use mailin_embedded::{Handler, Response, Server, SslConfig, response};
 
-/// Sessions a sink serves at once: well above a dispatcher's 8 sends in flight.
-const SESSIONS: u32 = 24;
+/// Sessions a sink serves at once: well above a dispatcher's 48 sends in flight.
+const SESSIONS: u32 = 80;
 
 /// One message as the server received it.
 #[derive(Debug, Clone)]
