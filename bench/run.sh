@@ -169,6 +169,10 @@ for db in pg sqlite; do
   log "HTTP first page of needs on $label, 16 clients"
   IFS=$'\t' read -r rps p50 p99 ok refused limited failed sock < <(wrk_run "$out" list needs.txt 16)
   record list "$label" "-" 16 "$rps" "$p50" "$p99" "$((refused + limited + failed + sock))"
+  delay=$(( 16 * 1000 * 2 / (rps > 0 ? rps : 1) ))
+  log "HTTP first page of needs on $label at about half its peak (${delay} ms apart)"
+  IFS=$'\t' read -r rps p50 p99 ok refused limited failed sock < <(wrk_run "$out" list needs.txt 16 "$delay")
+  record list_half "$label" "-" 16 "$rps" "$p50" "$p99" "$((refused + limited + failed + sock))"
   record rss_peak "$label" "$(rss_mb VmHWM)"
   stop_serve
 done
