@@ -245,7 +245,7 @@ pub async fn alertable<C: ConnectionTrait>(
     let identity = if conn.get_database_backend() == sea_orm::DbBackend::Postgres {
         "current_database()"
     } else {
-        "(SELECT file FROM pragma_database_list WHERE name = 'main')"
+        "COALESCE((SELECT file FROM pragma_database_list WHERE name = 'main'), '')"
     };
     let sql = format!("SELECT {identity}, {FINGERPRINT}");
     let row = conn
@@ -253,6 +253,10 @@ pub async fn alertable<C: ConnectionTrait>(
         .await?
         .ok_or(ServiceError::Internal("the fingerprint query returned no row".into()))?;
     let (database, fingerprint) = (text(&row, 0)?, text(&row, 1)?);
+    if database.is_empty() {
+        // An in-memory SQLite database has no name to keep its list under.
+        return Ok(Arc::new(merchants(conn, communities, None).await?));
+    }
     if let Some((seen, list)) = lock_directory().get(&database)
         && *seen == fingerprint
     {
