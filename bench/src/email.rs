@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use sea_orm::{DatabaseConnection, EntityTrait, Set};
+use sea_orm::{DatabaseConnection, Set};
 
 use charity_relay::entities::outbox;
 
@@ -44,12 +44,7 @@ pub async fn queue(db: &DatabaseConnection, count: usize) -> anyhow::Result<()> 
             ..Default::default()
         })
         .collect();
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
-        let batch: Vec<_> = rows.by_ref().take(1_000).collect();
-        outbox::Entity::insert_many(batch).exec_without_returning(db).await?;
-    }
-    Ok(())
+    crate::seed::insert_batches(db, rows).await
 }
 
 /// Serves SMTP on `port` until `expect` messages arrived (or `timeout`); returns messages

@@ -357,7 +357,8 @@ async fn with_contacts(db: &DatabaseConnection, now: chrono::DateTime<Utc>) -> a
     Ok(out)
 }
 
-async fn insert_batches<A>(db: &DatabaseConnection, rows: Vec<A>) -> anyhow::Result<()>
+/// Inserts `rows` a batch of [`BATCH`] at a time.
+pub async fn insert_batches<A>(db: &DatabaseConnection, rows: Vec<A>) -> anyhow::Result<()>
 where
     A: sea_orm::ActiveModelTrait + Send,
 {

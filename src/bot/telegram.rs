@@ -179,7 +179,7 @@ pub const WEBHOOK_RATE_PER_SECOND: u32 = 300;
 /// The webhook's limiter: [`WEBHOOK_RATE_PER_SECOND`], bursts of twice that.
 pub fn webhook_limiter() -> governor::DefaultDirectRateLimiter {
     let rate = std::num::NonZeroU32::new(WEBHOOK_RATE_PER_SECOND).unwrap_or(std::num::NonZeroU32::MIN);
-    let burst = rate.saturating_mul(std::num::NonZeroU32::MIN.saturating_add(1));
+    let burst = std::num::NonZeroU32::new(2 * WEBHOOK_RATE_PER_SECOND).unwrap_or(rate);
     governor::RateLimiter::direct(governor::Quota::per_second(rate).allow_burst(burst))
 }
 
