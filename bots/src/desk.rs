@@ -190,9 +190,6 @@ pub struct ClaimView {
 pub struct Claimed {
     /// The claim.
     pub claim: ClaimView,
-    /// False when the full confirmation already went out another way (the notification
-    /// sender took it first); the dialogue then answers briefly instead of repeating it.
-    pub show_confirmation: bool,
 }
 
 /// A standing offer of the merchant (the resource library).

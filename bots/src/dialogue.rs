@@ -471,12 +471,7 @@ impl Talk<'_> {
     }
 
     fn confirm(&mut self, claimed: &crate::desk::Claimed) {
-        let text = if claimed.show_confirmation {
-            text::confirmation(self.lang, &claimed.claim)
-        } else {
-            text::claimed_brief(self.lang, &claimed.claim)
-        };
-        self.say(text);
+        self.say(text::confirmation(self.lang, &claimed.claim));
     }
 
     async fn typed(&mut self, state: State, line: &str, key: &str) -> Result<(), DeskError> {

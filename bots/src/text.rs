@@ -400,20 +400,6 @@ pub fn confirmation(lang: Lang, claim: &ClaimView) -> String {
     }
 }
 
-/// A short acknowledgement when the confirmation went out as a notification.
-pub fn claimed_brief(lang: Lang, claim: &ClaimView) -> String {
-    match lang {
-        Lang::ZhCn => format!(
-            "已认领「{}」{} {}。确认信息（含交接码）已单独发送。",
-            claim.need_title, claim.quantity, claim.unit
-        ),
-        Lang::En => format!(
-            "Claimed {} {} of “{}”. The confirmation with your handoff code was sent separately.",
-            claim.quantity, claim.unit, claim.need_title
-        ),
-    }
-}
-
 fn state_label(lang: Lang, state: ClaimState) -> &'static str {
     match (state, lang) {
         (ClaimState::Active, Lang::ZhCn) => "待送达",

@@ -6,14 +6,13 @@ use bots::{
     MerchantDesk, MerchantInfo, MerchantStatus, NeedCard, NeedQuery, NeedsPage, NewOffer, OfferView,
 };
 use chrono::Utc;
-use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 
 use crate::domain::alerts::{self as rules, AlertMode, AlertSettings, QuietHours, SettingsChange};
 use crate::domain::record::ClaimAllowance;
 use crate::domain::time::local_date;
 use crate::domain::{Category, ClaimStatus, Locale, NeedStatus, PartyStatus, Urgency};
-use crate::entities::{claim, community, merchant, outbox};
+use crate::entities::{claim, community, merchant};
 use crate::services::access::Caller;
 use crate::services::claims::{self, ClaimRecord};
 use crate::services::needs::{self, DropOff};
@@ -213,27 +212,6 @@ impl ServiceDesk {
             DeskError::Gone
         })
     }
-
-    /// Marks the claim's queued confirmation as shown, so the notification sender does not
-    /// repeat it. False when the sender already took it.
-    async fn absorb_confirmation(&self, claim_id: i64) -> Result<bool, DeskError> {
-        let now = Utc::now();
-        let absorbed = outbox::Entity::update_many()
-            .col_expr(outbox::Column::Status, Expr::val("sent"))
-            .col_expr(outbox::Column::SentAt, Expr::val(now))
-            .col_expr(outbox::Column::LastError, Expr::val("shown in the bot's reply"))
-            .filter(outbox::Column::DedupeKey.eq(format!("claim:{claim_id}:merchant-claimed")))
-            .filter(outbox::Column::Status.is_in(["pending", "held"]))
-            .filter(
-                outbox::Column::LockedUntil
-                    .is_null()
-                    .or(outbox::Column::LockedUntil.lt(now)),
-            )
-            .exec(&self.db)
-            .await
-            .map_err(db_error)?;
-        Ok(absorbed.rows_affected == 1)
-    }
 }
 
 #[async_trait::async_trait]
@@ -375,16 +353,12 @@ impl MerchantDesk for ServiceDesk {
         let outcome = if quantity < 1 {
             Err(ServiceError::NotEnoughLeft { left: 0 })
         } else {
-            claims::claim_need(&self.db, &who, need_id, quantity, Some(key), now).await
+            claims::claim_need_in_chat(&self.db, &who, need_id, quantity, key, now).await
         };
         match outcome {
             Ok(done) => {
-                let absorbed = self.absorb_confirmation(done.claim.id).await?;
                 let claim = self.claim_view(merchant_id, done.claim).await?;
-                Ok(Claimed {
-                    claim,
-                    show_confirmation: absorbed || done.replayed,
-                })
+                Ok(Claimed { claim })
             }
             Err(
                 ServiceError::NotEnoughLeft { left: 0 }

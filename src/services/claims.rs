@@ -15,7 +15,7 @@ use super::access::{Caller, OrgScope};
 use super::audit::{self, Actor, Entry};
 use super::error::is_unique_violation;
 use super::needs::{lock_need, parse_status};
-use super::outbox::enqueue;
+use super::outbox::{Delivery, enqueue, enqueue_all};
 use super::{ServiceError, recipients};
 use crate::domain::claim::{GRACE_DAYS, new_handoff_code};
 use crate::domain::codes::normalize_code;
@@ -81,6 +81,32 @@ pub async fn claim_need(
     key: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<ClaimOutcome, ServiceError> {
+    claim_with(db, caller, need_id, quantity, key, now, Delivery::Send).await
+}
+
+/// [`claim_need`] for the bot, whose reply carries the merchant's confirmation: it is kept
+/// as shown rather than queued, so the merchant never gets it twice.
+pub async fn claim_need_in_chat(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    need_id: i64,
+    quantity: i32,
+    key: &str,
+    now: DateTime<Utc>,
+) -> Result<ClaimOutcome, ServiceError> {
+    claim_with(db, caller, need_id, quantity, Some(key), now, Delivery::ShownInReply).await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn claim_with(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    need_id: i64,
+    quantity: i32,
+    key: Option<&str>,
+    now: DateTime<Utc>,
+    confirmation: Delivery,
+) -> Result<ClaimOutcome, ServiceError> {
     let Some(merchant_id) = caller.merchant_id() else {
         return Err(ServiceError::Forbidden);
     };
@@ -104,7 +130,7 @@ pub async fn claim_need(
         txn.commit().await?;
         return done.map(|claim| ClaimOutcome { claim, replayed: true });
     }
-    match claim_in(&txn, caller, merchant_id, need_id, quantity, key, now).await {
+    match claim_in(&txn, caller, merchant_id, need_id, quantity, key, now, confirmation).await {
         Ok(claim) => {
             txn.commit().await?;
             Ok(ClaimOutcome { claim, replayed: false })
@@ -129,6 +155,7 @@ pub async fn claim_need(
 }
 
 /// The claim itself, inside the caller's transaction.
+#[allow(clippy::too_many_arguments)]
 async fn claim_in<C: ConnectionTrait>(
     txn: &C,
     caller: &Caller,
@@ -137,6 +164,7 @@ async fn claim_in<C: ConnectionTrait>(
     quantity: i32,
     key: Option<&str>,
     now: DateTime<Utc>,
+    confirmation: Delivery,
 ) -> Result<ClaimRecord, ServiceError> {
     if !(1..=10_000).contains(&quantity) {
         let mut errors = FieldErrors::default();
@@ -242,36 +270,38 @@ async fn claim_in<C: ConnectionTrait>(
         "due_date": due_date, "handoff_code": row.handoff_code,
         "drop_off": drop_off.as_ref().map(|d| serde_json::json!({ "name": d.name, "address": d.address, "opening_hours": d.opening_hours })),
     });
-    enqueue(
-        txn,
+    let mut messages = vec![(
         recipients::merchant(
             &merchant,
             "merchant-claim-confirmed",
             merchant_payload,
             format!("claim:{}:merchant-claimed", row.id),
         ),
-        now,
-    )
-    .await?;
+        confirmation,
+    )];
     let parties = recipients::of_need(txn, &need).await?;
     let public = serde_json::json!({
         "claim_id": row.id, "need_id": need.id, "title": need.title, "merchant_name": merchant.name,
         "quantity": quantity, "unit": need.unit, "expected_date": due_date,
     });
-    if let Some(m) = parties.resident(
-        "resident-need-claimed",
-        public.clone(),
-        format!("claim:{}:resident-claimed", row.id),
-    ) {
-        enqueue(txn, m, now).await?;
-    }
-    if let Some(m) = parties.worker(
-        "worker-need-claimed",
-        public,
-        format!("claim:{}:worker-claimed", row.id),
-    ) {
-        enqueue(txn, m, now).await?;
-    }
+    messages.extend(
+        [
+            parties.resident(
+                "resident-need-claimed",
+                public.clone(),
+                format!("claim:{}:resident-claimed", row.id),
+            ),
+            parties.worker(
+                "worker-need-claimed",
+                public,
+                format!("claim:{}:worker-claimed", row.id),
+            ),
+        ]
+        .into_iter()
+        .flatten()
+        .map(|m| (m, Delivery::Send)),
+    );
+    enqueue_all(txn, messages, now).await?;
     record_of(row, &need, &merchant, true)
 }
 

@@ -63,13 +63,59 @@ pub async fn enqueue_at<C: ConnectionTrait>(
     now: DateTime<Utc>,
     not_before: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
+    let result = outbox::Entity::insert(row(message, now, not_before, None))
+        .on_conflict(skip_duplicates())
+        .try_insert()
+        .exec(conn)
+        .await?;
+    Ok(matches!(result, sea_orm::TryInsertResult::Inserted(_)))
+}
+
+/// How a message written by [`enqueue_all`] reaches its recipient.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// The senders deliver it.
+    Send,
+    /// The caller shows it itself (the bot's reply to the tap that caused it); it is kept
+    /// as sent so the record is complete and no sender delivers it a second time.
+    ShownInReply,
+}
+
+/// Writes several messages in one statement, each unless one with its dedupe key exists.
+pub async fn enqueue_all<C: ConnectionTrait>(
+    conn: &C,
+    messages: Vec<(Message, Delivery)>,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    if messages.is_empty() {
+        return Ok(());
+    }
+    let rows = messages.into_iter().map(|(message, delivery)| {
+        let shown = (delivery == Delivery::ShownInReply).then_some(now);
+        row(message, now, now, shown)
+    });
+    outbox::Entity::insert_many(rows)
+        .on_conflict(skip_duplicates())
+        .try_insert()
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// A queued row; `shown_at` records a message the caller delivered itself.
+fn row(
+    message: Message,
+    now: DateTime<Utc>,
+    not_before: DateTime<Utc>,
+    shown_at: Option<DateTime<Utc>>,
+) -> outbox::ActiveModel {
     // Fixed here and reused on every retry, so a resend is recognisable as the same message.
     let message_id = format!(
         "<{}.{}@charity-relay>",
         now.timestamp_millis(),
         crypto::random_token(12)
     );
-    let row = outbox::ActiveModel {
+    outbox::ActiveModel {
         channel: Set(message.channel.as_str().to_owned()),
         recipient: Set(message.recipient),
         contact_id: Set(message.contact_id),
@@ -79,19 +125,20 @@ pub async fn enqueue_at<C: ConnectionTrait>(
         payload: Set(message.payload.to_string()),
         dedupe_key: Set(message.dedupe_key),
         message_id: Set(message_id),
-        status: Set("pending".to_owned()),
+        status: Set(if shown_at.is_some() { "sent" } else { "pending" }.to_owned()),
         attempts: Set(0),
         next_attempt_at: Set(not_before.max(now)),
         locked_until: Set(None),
-        last_error: Set(None),
+        last_error: Set(shown_at.map(|_| SHOWN_IN_REPLY.to_owned())),
         created_at: Set(now),
-        sent_at: Set(None),
+        sent_at: Set(shown_at),
         ..Default::default()
-    };
-    let result = outbox::Entity::insert(row)
-        .on_conflict(OnConflict::column(outbox::Column::DedupeKey).do_nothing().to_owned())
-        .try_insert()
-        .exec(conn)
-        .await?;
-    Ok(matches!(result, sea_orm::TryInsertResult::Inserted(_)))
+    }
+}
+
+/// The note kept on a message the bot showed in its reply instead of sending it.
+pub const SHOWN_IN_REPLY: &str = "shown in the bot's reply";
+
+fn skip_duplicates() -> OnConflict {
+    OnConflict::column(outbox::Column::DedupeKey).do_nothing().to_owned()
 }

@@ -275,7 +275,7 @@ async fn claim_all_and_claim_part_confirm_with_due_date_drop_off_and_handoff_cod
     // The bot's reply was the confirmation: the queued notification is not sent again.
     let confirmations = scalar_i64(
         &app.db,
-        "SELECT COUNT(*) FROM outbox WHERE kind = 'merchant-claim-confirmed' AND last_error = 'shown in the bot''s reply'",
+        "SELECT COUNT(*) FROM outbox WHERE kind = 'merchant-claim-confirmed' AND last_error = 'shown in the bot''s reply' AND status = 'sent'",
     )
     .await;
     assert_eq!(confirmations, 6);
