@@ -7,8 +7,8 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::{CaseStatement, Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    FromQueryResult, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 use super::access::{Caller, OrgScope};
@@ -171,15 +171,11 @@ async fn claim_in<C: ConnectionTrait>(
         errors.push("quantity", FieldError::OutOfRange { min: 1, max: 10_000 });
         return Err(ServiceError::Validation(errors));
     }
-    let merchant = merchant::Entity::find_by_id(merchant_id)
-        .one(txn)
-        .await?
-        .ok_or(ServiceError::NotFound("merchant"))?;
+    let (merchant, record, holding) = merchant_with_record(txn, merchant_id, now).await?;
     if merchant.status != PartyStatus::Approved.as_str() {
         // Audited by remember_refusal, after this transaction is rolled back.
         return Err(ServiceError::MerchantNotApproved);
     }
-    let (record, holding) = merchant_record(txn, merchant_id, now).await?;
     match record.claim_allowance() {
         ClaimAllowance::DeliverFirst => return Err(ServiceError::DeliverFirst),
         ClaimAllowance::UpTo(limit) if holding >= u64::from(limit) => {
@@ -193,7 +189,7 @@ async fn claim_in<C: ConnectionTrait>(
     let became_full = Expr::col(need::Column::Claimed)
         .add(quantity)
         .eq(Expr::col(need::Column::Quantity));
-    let claimed = need::Entity::update_many()
+    let updated = need::Entity::update_many()
         .col_expr(need::Column::Claimed, Expr::col(need::Column::Claimed).add(quantity))
         .col_expr(
             need::Column::Status,
@@ -211,22 +207,21 @@ async fn claim_in<C: ConnectionTrait>(
                 .sub(Expr::col(need::Column::Claimed))
                 .gte(quantity),
         )
-        .exec(txn)
+        .exec_with_returning(txn)
         .await?;
-    let need = need::Entity::find_by_id(need_id).one(txn).await?;
-    let Some(need) = need else {
-        return Err(ServiceError::NotFound("need"));
-    };
-    if claimed.rows_affected != 1 {
-        // A fully claimed need has nothing left; closed needs are "not open".
-        let status = parse_status(&need.status)?;
-        return Err(match status {
+    let Some(need) = updated.into_iter().next() else {
+        // Why not: a fully claimed need has nothing left; closed needs are "not open".
+        let need = need::Entity::find_by_id(need_id)
+            .one(txn)
+            .await?
+            .ok_or(ServiceError::NotFound("need"))?;
+        return Err(match parse_status(&need.status)? {
             NeedStatus::Open | NeedStatus::FullyClaimed => ServiceError::NotEnoughLeft {
                 left: need.quantity - need.claimed,
             },
             closed => ServiceError::NeedNotOpen(closed),
         });
-    }
+    };
 
     let lease = Lease::new(now, i64::from(need.claim_days), need.deadline);
     let row = claim::ActiveModel {
@@ -1024,49 +1019,77 @@ pub async fn merchant_record<C: ConnectionTrait>(
     merchant_id: i64,
     now: DateTime<Utc>,
 ) -> Result<(MerchantRecord, u64), ServiceError> {
-    let sql = "SELECT \
-        COALESCE(SUM(CASE WHEN delivered_at IS NOT NULL AND status IN ('delivered','confirmed') AND delivered_at <= due_at THEN 1 ELSE 0 END), 0), \
-        COALESCE(SUM(CASE WHEN delivered_at IS NOT NULL AND status IN ('delivered','confirmed') AND delivered_at > due_at THEN 1 ELSE 0 END), 0), \
-        COALESCE(SUM(CASE WHEN status = 'lapsed' THEN 1 ELSE 0 END), 0), \
-        COALESCE(SUM(CASE WHEN status = 'lapsed' AND ended_at >= ? THEN 1 ELSE 0 END), 0), \
-        COALESCE(SUM(CASE WHEN rating IS NOT NULL THEN rating ELSE 0 END), 0), \
-        COALESCE(SUM(CASE WHEN rating IS NOT NULL THEN 1 ELSE 0 END), 0), \
-        COALESCE(SUM(CASE WHEN status IN ('active','disputed') THEN 1 ELSE 0 END), 0) \
-        FROM claims WHERE merchant_id = ?";
-    let stmt = db::statement(conn, sql, vec![(now - Duration::days(90)).into(), merchant_id.into()]);
+    let sql = format!("SELECT {RECORD_COLUMNS} FROM claims WHERE merchant_id = ?");
     let row = conn
-        .query_one_raw(stmt)
+        .query_one_raw(db::statement(conn, &sql, record_values(merchant_id, now)))
         .await?
         .ok_or(ServiceError::Internal("aggregate returned no row".into()))?;
-    let get = |i: usize| -> Result<u32, ServiceError> {
-        row.try_get_by_index::<i64>(i)
+    record_from(&row)
+}
+
+/// The merchant with its record and holding, in one query (a claim's hot path).
+async fn merchant_with_record<C: ConnectionTrait>(
+    conn: &C,
+    merchant_id: i64,
+    now: DateTime<Utc>,
+) -> Result<(merchant::Model, MerchantRecord, u64), ServiceError> {
+    let sql = format!(
+        "SELECT m.*, r.* FROM merchants m \
+         CROSS JOIN (SELECT {RECORD_COLUMNS} FROM claims WHERE merchant_id = ?) r WHERE m.id = ?"
+    );
+    let mut values = record_values(merchant_id, now);
+    values.push(merchant_id.into());
+    let row = conn
+        .query_one_raw(db::statement(conn, &sql, values))
+        .await?
+        .ok_or(ServiceError::NotFound("merchant"))?;
+    let merchant = merchant::Model::from_query_result(&row, "")?;
+    let (record, holding) = record_from(&row)?;
+    Ok((merchant, record, holding))
+}
+
+/// The record's aggregates over one merchant's claims. The streak (how many of the most
+/// recently ended claims lapsed in a row, up to the deliver-first threshold) counts the
+/// lapsed claims that no delivered or confirmed claim follows.
+const RECORD_COLUMNS: &str = "\
+    COALESCE(SUM(CASE WHEN delivered_at IS NOT NULL AND status IN ('delivered','confirmed') AND delivered_at <= due_at THEN 1 ELSE 0 END), 0) AS rec_on_time, \
+    COALESCE(SUM(CASE WHEN delivered_at IS NOT NULL AND status IN ('delivered','confirmed') AND delivered_at > due_at THEN 1 ELSE 0 END), 0) AS rec_late, \
+    COALESCE(SUM(CASE WHEN status = 'lapsed' THEN 1 ELSE 0 END), 0) AS rec_lapsed, \
+    COALESCE(SUM(CASE WHEN status = 'lapsed' AND ended_at >= ? THEN 1 ELSE 0 END), 0) AS rec_recent_lapses, \
+    COALESCE(SUM(CASE WHEN rating IS NOT NULL THEN rating ELSE 0 END), 0) AS rec_rating_sum, \
+    COALESCE(SUM(CASE WHEN rating IS NOT NULL THEN 1 ELSE 0 END), 0) AS rec_ratings, \
+    COALESCE(SUM(CASE WHEN status IN ('active','disputed') THEN 1 ELSE 0 END), 0) AS rec_holding, \
+    (SELECT COUNT(*) FROM (SELECT 1 FROM claims l WHERE l.merchant_id = ? AND l.status = 'lapsed' \
+        AND NOT EXISTS (SELECT 1 FROM claims d WHERE d.merchant_id = l.merchant_id \
+            AND d.status IN ('delivered','confirmed') \
+            AND (d.updated_at > l.updated_at OR (d.updated_at = l.updated_at AND d.id > l.id))) \
+        LIMIT ?) s) AS rec_streak";
+
+fn record_values(merchant_id: i64, now: DateTime<Utc>) -> Vec<sea_orm::Value> {
+    vec![
+        (now - Duration::days(90)).into(),
+        merchant_id.into(),
+        i64::from(crate::domain::record::DELIVER_FIRST_STREAK).into(),
+        merchant_id.into(),
+    ]
+}
+
+fn record_from(row: &sea_orm::QueryResult) -> Result<(MerchantRecord, u64), ServiceError> {
+    let get = |name: &str| -> Result<u32, ServiceError> {
+        row.try_get::<i64>("", name)
             .map(|v| u32::try_from(v).unwrap_or(0))
             .map_err(|e| ServiceError::Internal(e.to_string()))
     };
-    let mut record = MerchantRecord {
-        on_time: get(0)?,
-        late: get(1)?,
-        lapsed: get(2)?,
-        recent_lapses: get(3)?,
-        lapse_streak: 0,
-        rating_sum: get(4)?,
-        ratings: get(5)?,
+    let record = MerchantRecord {
+        on_time: get("rec_on_time")?,
+        late: get("rec_late")?,
+        lapsed: get("rec_lapsed")?,
+        recent_lapses: get("rec_recent_lapses")?,
+        lapse_streak: get("rec_streak")?,
+        rating_sum: get("rec_rating_sum")?,
+        ratings: get("rec_ratings")?,
     };
-    let holding = u64::from(get(6)?);
-    // The streak: how many of the most recently ended claims lapsed in a row.
-    let recent: Vec<String> = claim::Entity::find()
-        .select_only()
-        .column(claim::Column::Status)
-        .filter(claim::Column::MerchantId.eq(merchant_id))
-        .filter(claim::Column::Status.is_in(["lapsed", "delivered", "confirmed"]))
-        .order_by_desc(claim::Column::UpdatedAt)
-        .order_by_desc(claim::Column::Id)
-        .limit(u64::from(crate::domain::record::DELIVER_FIRST_STREAK))
-        .into_tuple()
-        .all(conn)
-        .await?;
-    record.lapse_streak = recent.iter().take_while(|s| s.as_str() == "lapsed").count() as u32;
-    Ok((record, holding))
+    Ok((record, u64::from(get("rec_holding")?)))
 }
 
 /// Recomputes and stores a merchant's credit score (the caller holds the merchant's lock).

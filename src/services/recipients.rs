@@ -1,7 +1,8 @@
 //! Who hears of a change to a need, and in which language. Only public facts go into
 //! payloads; a resident is mailed only while their contact can receive mail.
 
-use sea_orm::{ConnectionTrait, EntityTrait};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{ConnectionTrait, FromQueryResult, IdenStatic, Iterable};
 
 use super::outbox::{Channel, Message};
 use crate::domain::Locale;
@@ -16,20 +17,34 @@ pub struct NeedParties {
     pub worker: Option<staff::Model>,
 }
 
-/// Loads the parties of `need`.
+/// Loads the parties of `need`, in one query.
 pub async fn of_need<C: ConnectionTrait>(conn: &C, need: &need::Model) -> Result<NeedParties, sea_orm::DbErr> {
-    let contact = match beneficiary::Entity::find_by_id(need.beneficiary_id).one(conn).await? {
-        Some(b) => match b.contact_id {
-            Some(id) => contact::Entity::find_by_id(id).one(conn).await?,
-            None => None,
-        },
-        None => None,
+    // A claim tells both parties inside its transaction, so the three lookups are one join.
+    let mut query = Query::select();
+    query
+        .from(beneficiary::Entity)
+        .left_join(
+            contact::Entity,
+            Expr::col((contact::Entity, contact::Column::Id))
+                .equals((beneficiary::Entity, beneficiary::Column::ContactId)),
+        )
+        .left_join(
+            staff::Entity,
+            Expr::col((staff::Entity, staff::Column::Id)).eq(need.posted_by),
+        )
+        .and_where(Expr::col((beneficiary::Entity, beneficiary::Column::Id)).eq(need.beneficiary_id));
+    for column in contact::Column::iter() {
+        query.expr_as(Expr::col((contact::Entity, column)), format!("c_{}", column.as_str()));
+    }
+    for column in staff::Column::iter() {
+        query.expr_as(Expr::col((staff::Entity, column)), format!("s_{}", column.as_str()));
+    }
+    let Some(row) = conn.query_one(&query).await? else {
+        return Ok(NeedParties::default());
     };
-    let contact = contact.filter(|c| c.consent_status != "unsubscribed" && c.undeliverable_at.is_none());
-    let worker = match need.posted_by {
-        Some(id) => staff::Entity::find_by_id(id).one(conn).await?.filter(|s| s.active),
-        None => None,
-    };
+    let contact = contact::Model::from_query_result_optional(&row, "c_")?
+        .filter(|c| c.consent_status != "unsubscribed" && c.undeliverable_at.is_none());
+    let worker = staff::Model::from_query_result_optional(&row, "s_")?.filter(|s| s.active);
     Ok(NeedParties { contact, worker })
 }
 

@@ -2,9 +2,12 @@
 
 use std::collections::HashSet;
 
+use charity_relay::entities::claim;
 use charity_relay::jobs;
 use chrono::{Duration, Utc};
 use futures::future::join_all;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use crate::support::{TestApp, scalar_i64};
 
@@ -607,6 +610,59 @@ async fn a_new_merchant_may_hold_three_active_claims() {
         (409, Some("claim-limit-reached"), Some(3)),
         "{body}"
     );
+}
+
+#[tokio::test]
+async fn two_lapses_in_a_row_mean_deliver_first_until_a_delivery_ends_the_streak() {
+    let app = TestApp::spawn().await;
+    let world = app.world(1).await;
+    let m = &world.merchants[0];
+    let mut needs = Vec::new();
+    for _ in 0..4 {
+        needs.push(app.post_need(world.a(), 1).await);
+    }
+    let claim = async |need: i64| {
+        app.api(
+            "POST",
+            &format!("/api/v1/needs/{need}/claims"),
+            &m.token,
+            Some(serde_json::json!({ "quantity": 1 })),
+        )
+        .await
+    };
+    let mut claims = Vec::new();
+    for need in &needs[..3] {
+        let (status, body) = claim(*need).await;
+        assert_eq!(status, 201, "{body}");
+        claims.push(body["id"].as_i64().expect("id"));
+    }
+    // The two older claims lapsed, one after the other; the third is still to deliver.
+    for (claim_id, hours_ago) in [(claims[0], 2), (claims[1], 1)] {
+        let at = Utc::now() - Duration::hours(hours_ago);
+        claim::Entity::update_many()
+            .col_expr(claim::Column::Status, Expr::val("lapsed"))
+            .col_expr(claim::Column::EndedAt, Expr::val(at))
+            .col_expr(claim::Column::UpdatedAt, Expr::val(at))
+            .filter(claim::Column::Id.eq(claim_id))
+            .exec(&app.db)
+            .await
+            .expect("lapse");
+    }
+    let (status, body) = claim(needs[3]).await;
+    assert_eq!((status, body["type"].as_str()), (409, Some("deliver-first")), "{body}");
+
+    // Delivering the third claim ends the streak; with two recent lapses it may hold one.
+    let (status, body) = app
+        .api(
+            "POST",
+            &format!("/api/v1/claims/{}/delivered", claims[2]),
+            &m.token,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = claim(needs[3]).await;
+    assert_eq!(status, 201, "{body}");
 }
 
 #[tokio::test]
