@@ -130,35 +130,32 @@ fn claim(conn: &mut Connection, m: i64, n: i64) -> anyhow::Result<()> {
         &[&m],
     )?;
     let txn = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    rows(&txn, "SELECT * FROM merchants WHERE id = ? LIMIT 1", &[&m])?;
     rows(
         &txn,
-        "SELECT COALESCE(SUM(CASE WHEN delivered_at IS NOT NULL AND status IN ('delivered','confirmed') AND delivered_at <= due_at THEN 1 ELSE 0 END), 0), \
-         COALESCE(SUM(CASE WHEN delivered_at IS NOT NULL AND status IN ('delivered','confirmed') AND delivered_at > due_at THEN 1 ELSE 0 END), 0), \
-         COALESCE(SUM(CASE WHEN status = 'lapsed' THEN 1 ELSE 0 END), 0), \
-         COALESCE(SUM(CASE WHEN status = 'lapsed' AND ended_at >= ? THEN 1 ELSE 0 END), 0), \
-         COALESCE(SUM(CASE WHEN rating IS NOT NULL THEN rating ELSE 0 END), 0), \
-         COALESCE(SUM(CASE WHEN rating IS NOT NULL THEN 1 ELSE 0 END), 0), \
-         COALESCE(SUM(CASE WHEN status IN ('active','disputed') THEN 1 ELSE 0 END), 0) FROM claims WHERE merchant_id = ?",
-        &[&since, &m],
+        "SELECT m.*, r.* FROM merchants m CROSS JOIN (SELECT \
+         COALESCE(SUM(CASE WHEN delivered_at IS NOT NULL AND status IN ('delivered','confirmed') AND delivered_at <= due_at THEN 1 ELSE 0 END), 0) AS rec_on_time, \
+         COALESCE(SUM(CASE WHEN delivered_at IS NOT NULL AND status IN ('delivered','confirmed') AND delivered_at > due_at THEN 1 ELSE 0 END), 0) AS rec_late, \
+         COALESCE(SUM(CASE WHEN status = 'lapsed' THEN 1 ELSE 0 END), 0) AS rec_lapsed, \
+         COALESCE(SUM(CASE WHEN status = 'lapsed' AND ended_at >= ? THEN 1 ELSE 0 END), 0) AS rec_recent_lapses, \
+         COALESCE(SUM(CASE WHEN rating IS NOT NULL THEN rating ELSE 0 END), 0) AS rec_rating_sum, \
+         COALESCE(SUM(CASE WHEN rating IS NOT NULL THEN 1 ELSE 0 END), 0) AS rec_ratings, \
+         COALESCE(SUM(CASE WHEN status IN ('active','disputed') THEN 1 ELSE 0 END), 0) AS rec_holding, \
+         (SELECT COUNT(*) FROM (SELECT 1 FROM claims l WHERE l.merchant_id = ? AND l.status = 'lapsed' \
+         AND NOT EXISTS (SELECT 1 FROM claims d WHERE d.merchant_id = l.merchant_id AND d.status IN ('delivered','confirmed') \
+         AND (d.updated_at > l.updated_at OR (d.updated_at = l.updated_at AND d.id > l.id))) LIMIT 2) s) AS rec_streak \
+         FROM claims WHERE merchant_id = ?) r WHERE m.id = ?",
+        &[&since, &m, &m, &m],
     )?;
-    rows(
-        &txn,
-        "SELECT status FROM claims WHERE merchant_id = ? AND status IN ('lapsed','delivered','confirmed') \
-         ORDER BY updated_at DESC, id DESC LIMIT 2",
-        &[&m],
-    )?;
-    let changed = txn.prepare_cached(
-        "UPDATE needs SET claimed = claimed + 1, status = (CASE WHEN (claimed + 1 = quantity) THEN 'fully_claimed' ELSE status END), \
-         version = version + 1, updated_at = ? WHERE id = ? AND status = 'open' AND quantity - claimed >= 1",
-    )?
-    .execute(params![now_s, n])?;
-    if changed != 1 {
+    let returned: Option<(i64, Option<i64>)> = txn
+        .prepare_cached(
+            "UPDATE needs SET claimed = claimed + 1, status = (CASE WHEN (claimed + 1 = quantity) THEN 'fully_claimed' ELSE status END), \
+             version = version + 1, updated_at = ? WHERE id = ? AND status = 'open' AND quantity - claimed >= 1 RETURNING *",
+        )?
+        .query_row(params![now_s, n], |r| Ok((r.get("beneficiary_id")?, r.get("posted_by")?)))
+        .optional()?;
+    let Some((beneficiary, poster)) = returned else {
         anyhow::bail!("need {n} has nothing left");
-    }
-    let (beneficiary, poster): (i64, Option<i64>) = txn
-        .prepare_cached("SELECT *, beneficiary_id, posted_by FROM needs WHERE id = ? LIMIT 1")?
-        .query_row([n], |r| Ok((r.get("beneficiary_id")?, r.get("posted_by")?)))?;
+    };
     let code: String = (0..6).map(|i| char::from(b'A' + ((n + m + i) % 26) as u8)).collect();
     let claim_id: i64 = txn
         .prepare_cached(
@@ -173,73 +170,62 @@ fn claim(conn: &mut Connection, m: i64, n: i64) -> anyhow::Result<()> {
          VALUES (?, 'api_token', ?, 1, 'claim.create', 'claim', ?, 'ok', ?, NULL) RETURNING *",
         &[&now_s, &m, &claim_id, &format!("{{\"need_id\":{n},\"quantity\":1}}")],
     )?;
-    let outbox = |txn: &Connection,
-                  channel: &str,
-                  recipient: String,
-                  contact: Option<i64>,
-                  merchant: Option<i64>,
-                  kind: &str| {
-        let payload = format!(
-            "{{\"claim_id\":{claim_id},\"need_id\":{n},\"quantity\":1,\"title\":\"food for a family\",\"unit\":\"unit\"}}"
-        );
-        rows(
-            txn,
-            "INSERT INTO outbox (channel, recipient, contact_id, merchant_id, kind, locale, payload, dedupe_key, message_id, status, \
-             attempts, next_attempt_at, locked_until, last_error, created_at, sent_at) \
-             VALUES (?, ?, ?, ?, ?, 'zh-CN', ?, ?, ?, 'pending', 0, ?, NULL, NULL, ?, NULL) ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
-            &[
-                &channel,
-                &recipient,
-                &contact,
-                &merchant,
-                &kind,
-                &payload,
-                &format!("claim:{claim_id}:{kind}"),
-                &format!("<{claim_id}.{kind}@charity-relay>"),
-                &now_s,
-                &now_s,
-            ],
-        )
-    };
-    outbox(
-        &txn,
-        "telegram",
-        m.to_string(),
-        None,
-        Some(m),
-        "merchant-claim-confirmed",
-    )?;
     let contact: Option<i64> = txn
-        .prepare_cached("SELECT * FROM beneficiaries WHERE id = ? LIMIT 1")?
-        .query_row([beneficiary], |r| r.get("contact_id"))
+        .prepare_cached(
+            "SELECT contacts.*, staff.* FROM beneficiaries LEFT JOIN contacts ON contacts.id = beneficiaries.contact_id \
+             LEFT JOIN staff ON staff.id = ? WHERE beneficiaries.id = ?",
+        )?
+        .query_row(params![poster, beneficiary], |r| r.get(0))
         .optional()?
         .flatten();
+    // The three messages in one INSERT, as the service writes them.
+    let payload = format!(
+        "{{\"claim_id\":{claim_id},\"need_id\":{n},\"quantity\":1,\"title\":\"food for a family\",\"unit\":\"unit\"}}"
+    );
+    let mut messages: Vec<(&str, String, Option<i64>, Option<i64>, &str)> =
+        vec![("telegram", m.to_string(), None, Some(m), "merchant-claim-confirmed")];
     if let Some(c) = contact {
-        rows(&txn, "SELECT * FROM contacts WHERE id = ? LIMIT 1", &[&c])?;
-    }
-    if let Some(p) = poster {
-        rows(&txn, "SELECT * FROM staff WHERE id = ? LIMIT 1", &[&p])?;
-    }
-    if let Some(c) = contact {
-        outbox(
-            &txn,
+        messages.push((
             "email",
             format!("resident-{c}@bench.invalid"),
             Some(c),
             None,
             "resident-need-claimed",
-        )?;
+        ));
     }
     if poster.is_some() {
-        outbox(
-            &txn,
+        messages.push((
             "email",
             "worker@bench.invalid".into(),
             None,
             None,
             "worker-need-claimed",
-        )?;
+        ));
     }
+    let mut sql = String::from(
+        "INSERT INTO outbox (channel, recipient, contact_id, merchant_id, kind, locale, payload, dedupe_key, message_id, status, \
+         attempts, next_attempt_at, locked_until, last_error, created_at, sent_at) VALUES ",
+    );
+    let mut values: Vec<Box<dyn rusqlite::ToSql>> = Vec::new();
+    for (i, (channel, recipient, contact, merchant, kind)) in messages.into_iter().enumerate() {
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str("(?, ?, ?, ?, ?, 'zh-CN', ?, ?, ?, 'pending', 0, ?, NULL, NULL, ?, NULL)");
+        values.push(Box::new(channel.to_owned()));
+        values.push(Box::new(recipient));
+        values.push(Box::new(contact));
+        values.push(Box::new(merchant));
+        values.push(Box::new(kind.to_owned()));
+        values.push(Box::new(payload.clone()));
+        values.push(Box::new(format!("claim:{claim_id}:{kind}")));
+        values.push(Box::new(format!("<{claim_id}.{kind}@charity-relay>")));
+        values.push(Box::new(now_s.clone()));
+        values.push(Box::new(now_s.clone()));
+    }
+    sql.push_str(" ON CONFLICT (dedupe_key) DO NOTHING RETURNING id");
+    let refs: Vec<&dyn rusqlite::ToSql> = values.iter().map(|v| v.as_ref()).collect();
+    rows(&txn, &sql, &refs)?;
     txn.commit()?;
     Ok(())
 }
