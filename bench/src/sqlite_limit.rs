@@ -182,8 +182,9 @@ fn claim(conn: &mut Connection, m: i64, n: i64) -> anyhow::Result<()> {
     let payload = format!(
         "{{\"claim_id\":{claim_id},\"need_id\":{n},\"quantity\":1,\"title\":\"food for a family\",\"unit\":\"unit\"}}"
     );
-    let mut messages: Vec<(&str, String, Option<i64>, Option<i64>, &str)> =
-        vec![("telegram", m.to_string(), None, Some(m), "merchant-claim-confirmed")];
+    // (channel, recipient, contact, merchant, kind)
+    type Row<'a> = (&'a str, String, Option<i64>, Option<i64>, &'a str);
+    let mut messages: Vec<Row> = vec![("telegram", m.to_string(), None, Some(m), "merchant-claim-confirmed")];
     if let Some(c) = contact {
         messages.push((
             "email",
