@@ -6,12 +6,13 @@ use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::error::{DatabaseError, Error as SqlxError};
 use sea_orm::sqlx::postgres::PgDatabaseError;
 use sea_orm::sqlx::sqlite::SqliteError;
-use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, RuntimeErr,
-    SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
-};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, RuntimeErr, Statement};
 
 use crate::config::{Config, mask_url};
+
+mod write;
+
+pub use write::{WriteTxn, begin_write};
 
 /// The database could not be reached or prepared.
 #[derive(Debug, thiserror::Error)]
@@ -59,16 +60,6 @@ pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbSetupError
 /// Applies every pending migration.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbSetupError> {
     Migrator::up(db, None).await.map_err(DbSetupError::Migrate)
-}
-
-/// Starts a transaction that will write. On SQLite it takes the write lock at BEGIN
-/// (`BEGIN IMMEDIATE`), so two transactions never deadlock upgrading a read lock.
-pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
-    db.begin_with_options(TransactionOptions {
-        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-        ..Default::default()
-    })
-    .await
 }
 
 /// One round trip to the database, for `/readyz`.

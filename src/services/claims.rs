@@ -7,8 +7,8 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::{CaseStatement, Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
-    FromQueryResult, QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 
 use super::access::{Caller, OrgScope};
@@ -945,12 +945,12 @@ async fn move_claim<C: ConnectionTrait>(
 
 /// The caller's own claim (merchants only), with its need locked; others get "not found".
 async fn own_claim_locked(
-    txn: DatabaseTransaction,
+    txn: db::WriteTxn,
     caller: &Caller,
     claim_id: i64,
     action: &str,
     now: DateTime<Utc>,
-) -> Result<(DatabaseTransaction, claim::Model, need::Model), ServiceError> {
+) -> Result<(db::WriteTxn, claim::Model, need::Model), ServiceError> {
     let found = claim::Entity::find_by_id(claim_id).one(&txn).await?;
     let Some(peek) = found else {
         return Err(ServiceError::NotFound("claim"));
@@ -981,12 +981,12 @@ async fn own_claim_locked(
 /// A claim on a need of the caller's organization (or any, for the office), with its need
 /// locked; others get "not found".
 async fn org_claim_locked(
-    txn: DatabaseTransaction,
+    txn: db::WriteTxn,
     caller: &Caller,
     claim_id: i64,
     action: &str,
     now: DateTime<Utc>,
-) -> Result<(DatabaseTransaction, claim::Model, need::Model), ServiceError> {
+) -> Result<(db::WriteTxn, claim::Model, need::Model), ServiceError> {
     let peek = claim::Entity::find_by_id(claim_id)
         .one(&txn)
         .await?
