@@ -9,7 +9,7 @@
 #   - email dispatch and bot updates a second; memory (RSS) idle and at peak; start-up time.
 # Settings (environment): BENCH_SECONDS (per run, default 10), BENCH_NEEDS (100000),
 # BENCH_MERCHANTS (1000), BENCH_PG (admin URL, default the local server), BENCH_DIR (work
-# directory, default a fresh temporary one), BENCH_ONLY (e.g. "matching" to stop after it).
+# directory, default a fresh temporary one), BENCH_ONLY ("matching" to stop after it, "claims" for the claims and listing only).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -63,14 +63,18 @@ seed sqlite "$SQLITE_URL"
 q "VACUUM ANALYZE"
 
 # --- issue 7: matching --------------------------------------------------------------
-log "matching: choosing alert recipients and first pages"
 MATCHING="$WORK/matching.md"
-{
-  echo "| operation | database | samples | p50 ms | p99 ms | max ms |"
-  echo "|---|---|---:|---:|---:|---:|"
-  "$BENCH" matching --database-url "$PG_URL" --out "$WORK/pg/out" --label PostgreSQL
-  "$BENCH" matching --database-url "$SQLITE_URL" --out "$WORK/sqlite/out" --label SQLite
-} > "$MATCHING"
+if [ "${BENCH_ONLY:-}" = claims ]; then
+  echo "(skipped: BENCH_ONLY=claims)" > "$MATCHING"
+else
+  log "matching: choosing alert recipients and first pages"
+  {
+    echo "| operation | database | samples | p50 ms | p99 ms | max ms |"
+    echo "|---|---|---:|---:|---:|---:|"
+    "$BENCH" matching --database-url "$PG_URL" --out "$WORK/pg/out" --label PostgreSQL
+    "$BENCH" matching --database-url "$SQLITE_URL" --out "$WORK/sqlite/out" --label SQLite
+  } > "$MATCHING"
+fi
 if [ "${BENCH_ONLY:-}" = matching ]; then cat "$MATCHING"; exit 0; fi
 
 # --- the limit ----------------------------------------------------------------------
@@ -177,26 +181,28 @@ for db in pg sqlite; do
   stop_serve
 done
 
-# Email: 5,000 messages queued, then the service started with an SMTP server on loopback.
-"$BENCH" reset --database-url "$PG_URL" --out "$OUT_PG"
-"$BENCH" queue-emails --database-url "$PG_URL" --count 5000
-"$BENCH" smtp-sink --port 18425 --expect 5000 > "$WORK/email.rate" &
-SINK=$!
-start_serve pg "$PG_URL" RELAY_SMTP_URL=smtp://127.0.0.1:18425
-log "email dispatch into a local SMTP server"
-wait "$SINK"
-record email PostgreSQL "$(cat "$WORK/email.rate")"
-stop_serve
+if [ "${BENCH_ONLY:-}" != claims ]; then
+  # Email: 5,000 messages queued, then the service started with an SMTP server on loopback.
+  "$BENCH" reset --database-url "$PG_URL" --out "$OUT_PG"
+  "$BENCH" queue-emails --database-url "$PG_URL" --count 5000
+  "$BENCH" smtp-sink --port 18425 --expect 5000 > "$WORK/email.rate" &
+  SINK=$!
+  start_serve pg "$PG_URL" RELAY_SMTP_URL=smtp://127.0.0.1:18425
+  log "email dispatch into a local SMTP server"
+  wait "$SINK"
+  record email PostgreSQL "$(cat "$WORK/email.rate")"
+  stop_serve
 
-# Bot: 3,000 updates from the merchants' chats, served by the fake Bot API.
-"$BENCH" bot --database-url "$PG_URL" --port 18490 --merchants "$MERCHANTS" --updates 3000 > "$WORK/bot.rate" &
-FAKE=$!
-sleep 0.5
-start_serve pg "$PG_URL" RELAY_TELEGRAM_TOKEN=123456:TEST-token-for-the-fake RELAY_TELEGRAM_API_URL=http://127.0.0.1:18490
-log "bot updates from the fake Bot API"
-wait "$FAKE"
-record bot PostgreSQL "$(cat "$WORK/bot.rate")"
-stop_serve
+  # Bot: 3,000 updates from the merchants' chats, served by the fake Bot API.
+  "$BENCH" bot --database-url "$PG_URL" --port 18490 --merchants "$MERCHANTS" --updates 3000 > "$WORK/bot.rate" &
+  FAKE=$!
+  sleep 0.5
+  start_serve pg "$PG_URL" RELAY_TELEGRAM_TOKEN=123456:TEST-token-for-the-fake RELAY_TELEGRAM_API_URL=http://127.0.0.1:18490
+  log "bot updates from the fake Bot API"
+  wait "$FAKE"
+  record bot PostgreSQL "$(cat "$WORK/bot.rate")"
+  stop_serve
+fi
 
 # --- the tables -----------------------------------------------------------------------
 echo "## Matching (100,000 open needs, 1,000 merchants)"

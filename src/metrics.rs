@@ -1,6 +1,6 @@
 //! Prometheus metrics, rendered in the text exposition format at `/metrics`.
 
-use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder};
+use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
 
 /// The process's metrics; cheap to clone.
 #[derive(Clone)]
@@ -10,6 +10,8 @@ pub struct Metrics {
     pub http_requests: IntCounterVec,
     /// Request latency by route template and method.
     pub http_latency: HistogramVec,
+    /// Requests being answered now; background work gives way while it is above zero.
+    pub http_in_flight: IntGauge,
 }
 
 impl Metrics {
@@ -35,9 +37,12 @@ impl Metrics {
             &["route", "method"],
         )
         .unwrap_or_else(|e| unreachable!("static metric definition: {e}"));
+        let http_in_flight = IntGauge::new("relay_http_requests_in_flight", "HTTP requests being answered now")
+            .unwrap_or_else(|e| unreachable!("static metric definition: {e}"));
         for collector in [
             Box::new(http_requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(http_latency.clone()),
+            Box::new(http_in_flight.clone()),
         ] {
             registry
                 .register(collector)
@@ -47,6 +52,7 @@ impl Metrics {
             registry,
             http_requests,
             http_latency,
+            http_in_flight,
         }
     }
 

@@ -126,6 +126,8 @@ pub struct Dispatcher {
     senders: HashMap<&'static str, Arc<dyn Sender>>,
     settings: Settings,
     metrics: Option<NotifyMetrics>,
+    /// The web's requests in flight: while there are any, rounds are small and paced.
+    web_in_flight: Option<prometheus::IntGauge>,
 }
 
 /// The contact advisory-lock key on PostgreSQL: negative, so that it never meets a
@@ -168,6 +170,21 @@ fn placeholders(n: usize) -> String {
     vec!["?"; n].join(",")
 }
 
+/// How much of the machine a round takes.
+#[derive(Debug, Clone, Copy)]
+struct Share {
+    batch_size: u64,
+    concurrency: usize,
+}
+
+/// A round's share while the web is answering requests: about 200 messages a second at
+/// most, with [`YIELDING_PAUSE`] between rounds.
+const YIELDING_SHARE: Share = Share {
+    batch_size: 40,
+    concurrency: 4,
+};
+const YIELDING_PAUSE: std::time::Duration = std::time::Duration::from_millis(200);
+
 /// Rows leased in one claim, ready to send.
 struct Claimed {
     items: Vec<(Outgoing, &'static str)>,
@@ -182,6 +199,7 @@ impl Dispatcher {
             senders: senders.into_iter().map(|s| (s.channel(), s)).collect(),
             settings,
             metrics: None,
+            web_in_flight: None,
         }
     }
 
@@ -199,12 +217,13 @@ impl Dispatcher {
     /// Exports the dispatcher's counters and the outbox depth through `metrics`.
     pub fn with_metrics(mut self, metrics: &Metrics) -> Self {
         self.metrics = NotifyMetrics::register(metrics);
+        self.web_in_flight = Some(metrics.http_in_flight.clone());
         self
     }
 
     /// One round as of `now`: gather digests, claim a batch, send it, settle it.
     pub async fn run_once(&self, now: DateTime<Utc>) -> Result<Report, DbErr> {
-        self.round(now, &CancellationToken::new()).await
+        self.round(now, &CancellationToken::new(), self.full_share()).await
     }
 
     /// Rounds as of `now` until nothing more is due (for tests and tools).
@@ -224,7 +243,12 @@ impl Dispatcher {
     pub async fn run(self, cancel: CancellationToken) {
         let mut depth_updated: Option<Instant> = None;
         while !cancel.is_cancelled() {
-            let busy = match self.round(Utc::now(), &cancel).await {
+            // Messages can wait a little; a merchant's claim or a worker's page should not.
+            // While requests are being answered, rounds take a small share and pause
+            // between them; the backlog drains at full speed once the web is quiet.
+            let yielding = self.web_in_flight.as_ref().is_some_and(|g| g.get() > 0);
+            let share = if yielding { YIELDING_SHARE } else { self.full_share() };
+            let busy = match self.round(Utc::now(), &cancel, share).await {
                 Ok(report) => {
                     if report != Report::default() {
                         tracing::info!(
@@ -237,7 +261,7 @@ impl Dispatcher {
                             "outbox dispatched"
                         );
                     }
-                    report.claimed >= self.settings.batch_size
+                    report.claimed >= share.batch_size
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "outbox round failed; trying again shortly");
@@ -248,10 +272,15 @@ impl Dispatcher {
                 self.update_depth().await;
                 depth_updated = Some(Instant::now());
             }
-            if !busy {
+            let pause = match (busy, yielding) {
+                (false, _) => Some(self.settings.idle_wait),
+                (true, true) => Some(YIELDING_PAUSE.min(self.settings.idle_wait)),
+                (true, false) => None,
+            };
+            if let Some(pause) = pause {
                 tokio::select! {
                     () = cancel.cancelled() => break,
-                    () = tokio::time::sleep(self.settings.idle_wait) => {}
+                    () = tokio::time::sleep(pause) => {}
                 }
             }
         }
@@ -282,13 +311,20 @@ impl Dispatcher {
         }
     }
 
-    async fn round(&self, now: DateTime<Utc>, cancel: &CancellationToken) -> Result<Report, DbErr> {
+    fn full_share(&self) -> Share {
+        Share {
+            batch_size: self.settings.batch_size,
+            concurrency: self.settings.concurrency,
+        }
+    }
+
+    async fn round(&self, now: DateTime<Utc>, cancel: &CancellationToken, share: Share) -> Result<Report, DbErr> {
         let digests = self.gather_digests(now).await?;
-        let claimed = self.claim(now).await?;
+        let claimed = self.claim(now, share.batch_size).await?;
         let mut report = claimed.report;
         report.digests = digests;
         let items = self.prepare(claimed.items, now).await?;
-        let concurrency = self.settings.concurrency.max(1);
+        let concurrency = share.concurrency.max(1);
         let work: Vec<(Outgoing, Option<Arc<dyn Sender>>)> = items
             .into_iter()
             .map(|(item, channel)| {
@@ -424,7 +460,7 @@ impl Dispatcher {
     }
 
     /// Takes a batch of due rows in one transaction and decides each.
-    async fn claim(&self, now: DateTime<Utc>) -> Result<Claimed, DbErr> {
+    async fn claim(&self, now: DateTime<Utc>, batch_size: u64) -> Result<Claimed, DbErr> {
         let mut report = Report::default();
         let channels: Vec<&'static str> = self.senders.keys().copied().collect();
         // A read first: an idle dispatcher must not take SQLite's write lock every second.
@@ -456,7 +492,7 @@ impl Dispatcher {
              AND next_attempt_at <= ? AND (locked_until IS NULL OR locked_until <= ?) \
              ORDER BY next_attempt_at, id LIMIT {}{skip_locked}",
             placeholders(channels.len()),
-            self.settings.batch_size
+            batch_size
         );
         let mut values: Vec<sea_orm::Value> = channels.iter().map(|c| (*c).into()).collect();
         values.push(now.into());

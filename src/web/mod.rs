@@ -119,6 +119,8 @@ async fn track_metrics(State(state): State<AppState>, req: Request, next: Next) 
         .unwrap_or_else(|| "unmatched".to_owned());
     let method = req.method().as_str().to_owned();
     let started = Instant::now();
+    // A guard, so that a request dropped mid-way (client gone, timeout) is not counted on.
+    let _in_flight = InFlight::enter(&state.metrics.http_in_flight);
     let response = next.run(req).await;
     let status = response.status().as_u16().to_string();
     state
@@ -132,6 +134,22 @@ async fn track_metrics(State(state): State<AppState>, req: Request, next: Next) 
         .with_label_values(&[route.as_str(), method.as_str()])
         .observe(started.elapsed().as_secs_f64());
     response
+}
+
+/// One request counted in the in-flight gauge while it lives.
+struct InFlight<'a>(&'a prometheus::IntGauge);
+
+impl<'a> InFlight<'a> {
+    fn enter(gauge: &'a prometheus::IntGauge) -> Self {
+        gauge.inc();
+        Self(gauge)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
 }
 
 #[cfg(test)]

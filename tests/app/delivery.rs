@@ -384,3 +384,39 @@ async fn postgres_only_ten_thousand_rows_drained_by_four_dispatchers_are_each_se
 async fn one_dispatcher_drains_a_thousand_rows_each_sent_once() {
     drain_with(1, 1_000).await;
 }
+
+/// While the web answers requests the dispatcher takes small, paced rounds; once it is
+/// quiet the backlog drains at full speed, each message once.
+#[tokio::test]
+async fn mail_gives_way_while_requests_are_being_answered_then_catches_up() {
+    let sink = SmtpSink::start();
+    let app = app_mailing(&sink.url()).await;
+    let now = Utc::now();
+    queue_many(&app, 300, now).await;
+    let metrics = charity_relay::metrics::Metrics::new();
+    let sender = EmailSender::from_config(&app.config, 8).expect("sender");
+    let dispatcher =
+        Dispatcher::new(app.db.clone(), vec![std::sync::Arc::new(sender)], Settings::default()).with_metrics(&metrics);
+    // A request is being answered, and stays so for the first second.
+    metrics.http_in_flight.inc();
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let running = tokio::spawn(dispatcher.run(cancel.clone()));
+    tokio::time::sleep(StdDuration::from_millis(1000)).await;
+    let while_busy = sink.count();
+    // Rounds of at most 40, at least 200 ms apart: five rounds and the one under way.
+    assert!(while_busy <= 6 * 40, "{while_busy} sent while the web was busy");
+
+    metrics.http_in_flight.dec();
+    let deadline = tokio::time::Instant::now() + StdDuration::from_secs(20);
+    while sink.count() < 300 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the backlog drains once the web is quiet"
+        );
+        tokio::time::sleep(StdDuration::from_millis(50)).await;
+    }
+    cancel.cancel();
+    running.await.expect("dispatcher");
+    let ids: HashSet<String> = sink.received().iter().map(|m| m.message_id()).collect();
+    assert_eq!(ids.len(), 300, "each message once");
+}
