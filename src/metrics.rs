@@ -1,5 +1,9 @@
 //! Prometheus metrics, rendered in the text exposition format at `/metrics`.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
 use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
 
 /// The process's metrics; cheap to clone.
@@ -10,8 +14,9 @@ pub struct Metrics {
     pub http_requests: IntCounterVec,
     /// Request latency by route template and method.
     pub http_latency: HistogramVec,
-    /// Requests being answered now; background work gives way while it is above zero.
-    pub http_in_flight: IntGauge,
+    /// Requests being answered now, and when the last one came: background work gives
+    /// way while the web is busy.
+    pub web: WebActivity,
 }
 
 impl Metrics {
@@ -52,7 +57,11 @@ impl Metrics {
             registry,
             http_requests,
             http_latency,
-            http_in_flight,
+            web: WebActivity {
+                in_flight: http_in_flight,
+                epoch: Instant::now(),
+                last_start_ms: Arc::default(),
+            },
         }
     }
 
@@ -74,5 +83,67 @@ impl Metrics {
 impl Default for Metrics {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+/// How busy the web is: requests in flight (exported as `relay_http_requests_in_flight`)
+/// and when the last one started. Cheap to clone; clones share the counts.
+#[derive(Clone)]
+pub struct WebActivity {
+    in_flight: IntGauge,
+    epoch: Instant,
+    last_start_ms: Arc<AtomicU64>,
+}
+
+impl WebActivity {
+    /// Counts a request as in flight until the guard is dropped (also when the request is
+    /// abandoned mid-way).
+    pub fn enter(&self) -> InFlight<'_> {
+        self.in_flight.inc();
+        self.last_start_ms.fetch_max(self.now_ms(), Ordering::Relaxed);
+        InFlight(&self.in_flight)
+    }
+
+    /// True while a request is being answered or one started within `window`: between the
+    /// requests of steady traffic the web is not idle.
+    pub fn busy_within(&self, window: Duration) -> bool {
+        if self.in_flight.get() > 0 {
+            return true;
+        }
+        let last = self.last_start_ms.load(Ordering::Relaxed);
+        last > 0 && self.now_ms().saturating_sub(last) < u64::try_from(window.as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// Milliseconds since the epoch, from 1: 0 stands for "no request yet".
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_millis())
+            .unwrap_or(u64::MAX)
+            .saturating_add(1)
+    }
+}
+
+/// A request counted in flight while it lives.
+pub struct InFlight<'a>(&'a IntGauge);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
+}
+
+#[cfg(test)]
+mod activity_tests {
+    use super::*;
+
+    #[test]
+    fn the_web_is_busy_during_a_request_and_for_a_while_after_it() {
+        let web = Metrics::new().web;
+        assert!(!web.busy_within(Duration::from_millis(300)), "nothing has come yet");
+        let request = web.enter();
+        assert!(web.busy_within(Duration::ZERO));
+        drop(request);
+        assert!(web.busy_within(Duration::from_secs(60)), "one just ended");
+        std::thread::sleep(Duration::from_millis(30));
+        assert!(!web.busy_within(Duration::from_millis(10)), "quiet since");
     }
 }

@@ -126,8 +126,8 @@ pub struct Dispatcher {
     senders: HashMap<&'static str, Arc<dyn Sender>>,
     settings: Settings,
     metrics: Option<NotifyMetrics>,
-    /// The web's requests in flight: while there are any, rounds are small and paced.
-    web_in_flight: Option<prometheus::IntGauge>,
+    /// The web's activity: while it is busy, rounds are small and paced.
+    web: Option<crate::metrics::WebActivity>,
 }
 
 /// The contact advisory-lock key on PostgreSQL: negative, so that it never meets a
@@ -184,6 +184,8 @@ const YIELDING_SHARE: Share = Share {
     concurrency: 4,
 };
 const YIELDING_PAUSE: std::time::Duration = std::time::Duration::from_millis(200);
+/// The web counts as quiet once no request has come for this long.
+const QUIET_AFTER: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// Rows leased in one claim, ready to send.
 struct Claimed {
@@ -199,7 +201,7 @@ impl Dispatcher {
             senders: senders.into_iter().map(|s| (s.channel(), s)).collect(),
             settings,
             metrics: None,
-            web_in_flight: None,
+            web: None,
         }
     }
 
@@ -217,7 +219,7 @@ impl Dispatcher {
     /// Exports the dispatcher's counters and the outbox depth through `metrics`.
     pub fn with_metrics(mut self, metrics: &Metrics) -> Self {
         self.metrics = NotifyMetrics::register(metrics);
-        self.web_in_flight = Some(metrics.http_in_flight.clone());
+        self.web = Some(metrics.web.clone());
         self
     }
 
@@ -246,7 +248,7 @@ impl Dispatcher {
             // Messages can wait a little; a merchant's claim or a worker's page should not.
             // While requests are being answered, rounds take a small share and pause
             // between them; the backlog drains at full speed once the web is quiet.
-            let yielding = self.web_in_flight.as_ref().is_some_and(|g| g.get() > 0);
+            let yielding = self.web.as_ref().is_some_and(|w| w.busy_within(QUIET_AFTER));
             let share = if yielding { YIELDING_SHARE } else { self.full_share() };
             let busy = match self.round(Utc::now(), &cancel, share).await {
                 Ok(report) => {

@@ -120,7 +120,7 @@ async fn track_metrics(State(state): State<AppState>, req: Request, next: Next) 
     let method = req.method().as_str().to_owned();
     let started = Instant::now();
     // A guard, so that a request dropped mid-way (client gone, timeout) is not counted on.
-    let _in_flight = InFlight::enter(&state.metrics.http_in_flight);
+    let _in_flight = state.metrics.web.enter();
     let response = next.run(req).await;
     let status = response.status().as_u16().to_string();
     state
@@ -134,22 +134,6 @@ async fn track_metrics(State(state): State<AppState>, req: Request, next: Next) 
         .with_label_values(&[route.as_str(), method.as_str()])
         .observe(started.elapsed().as_secs_f64());
     response
-}
-
-/// One request counted in the in-flight gauge while it lives.
-struct InFlight<'a>(&'a prometheus::IntGauge);
-
-impl<'a> InFlight<'a> {
-    fn enter(gauge: &'a prometheus::IntGauge) -> Self {
-        gauge.inc();
-        Self(gauge)
-    }
-}
-
-impl Drop for InFlight<'_> {
-    fn drop(&mut self) {
-        self.0.dec();
-    }
 }
 
 #[cfg(test)]
