@@ -184,6 +184,8 @@ const YIELDING_SHARE: Share = Share {
     concurrency: 4,
 };
 const YIELDING_PAUSE: std::time::Duration = std::time::Duration::from_millis(200);
+/// How often `run` looks for residents whose held messages are due as a digest.
+const DIGESTS_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 /// The web counts as quiet once no request has come for this long.
 const QUIET_AFTER: std::time::Duration = std::time::Duration::from_millis(500);
 
@@ -225,7 +227,8 @@ impl Dispatcher {
 
     /// One round as of `now`: gather digests, claim a batch, send it, settle it.
     pub async fn run_once(&self, now: DateTime<Utc>) -> Result<Report, DbErr> {
-        self.round(now, &CancellationToken::new(), self.full_share()).await
+        self.round(now, &CancellationToken::new(), self.full_share(), true)
+            .await
     }
 
     /// Rounds as of `now` until nothing more is due (for tests and tools).
@@ -244,13 +247,20 @@ impl Dispatcher {
     /// hands back the rows it had not started, so a shutdown loses nothing.
     pub async fn run(self, cancel: CancellationToken) {
         let mut depth_updated: Option<Instant> = None;
+        let mut digests_gathered: Option<Instant> = None;
         while !cancel.is_cancelled() {
             // Messages can wait a little; a merchant's claim or a worker's page should not.
             // While requests are being answered, rounds take a small share and pause
             // between them; the backlog drains at full speed once the web is quiet.
             let yielding = self.web.as_ref().is_some_and(|w| w.busy_within(QUIET_AFTER));
             let share = if yielding { YIELDING_SHARE } else { self.full_share() };
-            let busy = match self.round(Utc::now(), &cancel, share).await {
+            // Digests wait for an hour to pass: looking for them every few seconds is
+            // plenty, and spares a scan of the held rows each round.
+            let gather = digests_gathered.is_none_or(|at: Instant| at.elapsed() >= DIGESTS_EVERY);
+            if gather {
+                digests_gathered = Some(Instant::now());
+            }
+            let busy = match self.round(Utc::now(), &cancel, share, gather).await {
                 Ok(report) => {
                     if report != Report::default() {
                         tracing::info!(
@@ -320,8 +330,18 @@ impl Dispatcher {
         }
     }
 
-    async fn round(&self, now: DateTime<Utc>, cancel: &CancellationToken, share: Share) -> Result<Report, DbErr> {
-        let digests = self.gather_digests(now).await?;
+    async fn round(
+        &self,
+        now: DateTime<Utc>,
+        cancel: &CancellationToken,
+        share: Share,
+        gather_digests: bool,
+    ) -> Result<Report, DbErr> {
+        let digests = if gather_digests {
+            self.gather_digests(now).await?
+        } else {
+            0
+        };
         let claimed = self.claim(now, share.batch_size).await?;
         let mut report = claimed.report;
         report.digests = digests;
@@ -408,11 +428,14 @@ impl Dispatcher {
             lock_contact(&txn, contact_id).await?;
             let limit = u64::from(self.settings.hourly_limit);
             if limit > 0 && sent_in_window(&txn, contact_id, now).await? >= limit {
+                // Rolled back here, not on drop: on SQLite the next writer waits for it.
+                txn.rollback().await?;
                 continue; // the hour is not up yet
             }
             let rows = rate_held(&txn, contact_id).await?;
             let (Some(first), Some(c)) = (rows.first(), contact::Entity::find_by_id(contact_id).one(&txn).await?)
             else {
+                txn.rollback().await?;
                 continue;
             };
             let items: Vec<DigestItem> = rows
@@ -434,6 +457,7 @@ impl Dispatcher {
                 dedupe_key: dedupe_key.clone(),
             };
             if !enqueue(&txn, message, now).await? {
+                txn.rollback().await?;
                 continue; // another dispatcher made it
             }
             let Some(digest) = outbox::Entity::find()
@@ -441,6 +465,7 @@ impl Dispatcher {
                 .one(&txn)
                 .await?
             else {
+                txn.rollback().await?;
                 continue;
             };
             // The digest takes its slot in the hour now, so nothing overtakes it.
