@@ -12,7 +12,10 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, LazyLock, Mutex};
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryResult};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter, QueryResult,
+    TransactionTrait,
+};
 
 use super::ServiceError;
 use super::needs::{self, NeedCard};
@@ -493,7 +496,20 @@ async fn preselect(
         }
     }
     let union = arms.join(" UNION ALL ");
-    let rows = db.query_all_raw(db::statement(db, &union, values)).await?;
+    let rows = if db.get_database_backend() == DbBackend::Postgres {
+        // PostgreSQL plans each of the first five runs of a prepared statement anew (a few
+        // milliseconds for these dozens of arms) before it settles on a generic plan; every
+        // arm walks an index whatever the values, so the generic plan is the right one from
+        // the start.
+        let txn = db.begin().await?;
+        txn.execute_unprepared("SET LOCAL plan_cache_mode = force_generic_plan")
+            .await?;
+        let rows = txn.query_all_raw(db::statement(&txn, &union, values)).await?;
+        txn.commit().await?;
+        rows
+    } else {
+        db.query_all_raw(db::statement(db, &union, values)).await?
+    };
     let mut out: Vec<NeedRow> = Vec::with_capacity(rows.len());
     let mut seen = HashSet::with_capacity(rows.len());
     for row in &rows {
