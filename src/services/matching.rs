@@ -358,21 +358,28 @@ pub async fn usage_for<C: ConnectionTrait>(
     }
     let since = now - Duration::days(LOAD_DAYS);
     let month = local_month_start(now);
+    let mut values: Vec<sea_orm::Value> = vec![
+        since.into(),
+        month.into(),
+        category.as_str().into(),
+        since.min(month).into(),
+    ];
+    // On PostgreSQL the ids travel as one value, so the statement's text is the same for
+    // any list: it is prepared and planned once per connection, not on every call.
+    let merchants = if conn.get_database_backend() == DbBackend::Postgres {
+        values.push(id_list(merchant_ids).into());
+        "c.merchant_id = ANY(string_to_array(?, ',')::bigint[])".to_owned()
+    } else {
+        format!("c.merchant_id IN ({})", id_list(merchant_ids))
+    };
     let sql = format!(
         "SELECT c.merchant_id, \
          SUM(CASE WHEN c.created_at >= ? THEN 1 ELSE 0 END), \
          SUM(CASE WHEN c.created_at >= ? AND n.category = ? AND c.status NOT IN ('released','lapsed') \
              THEN c.quantity ELSE 0 END) \
          FROM claims c JOIN needs n ON n.id = c.need_id \
-         WHERE c.merchant_id IN ({}) AND c.created_at >= ? GROUP BY c.merchant_id",
-        id_list(merchant_ids)
+         WHERE c.created_at >= ? AND {merchants} GROUP BY c.merchant_id"
     );
-    let values = vec![
-        since.into(),
-        month.into(),
-        category.as_str().into(),
-        since.min(month).into(),
-    ];
     for row in conn.query_all_raw(db::statement(conn, &sql, values)).await? {
         let entry = out.entry(int(&row, 0)?).or_default();
         entry.recent_claims = u32::try_from(int(&row, 1)?).unwrap_or(u32::MAX);
