@@ -176,6 +176,18 @@ fn id_list(ids: &[i64]) -> String {
     ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
 }
 
+/// `column` is one of `ids`, as SQL to put last among a statement's placeholders. On
+/// PostgreSQL the ids travel as one value, so the statement's text is the same for any
+/// list: it is prepared and planned once per connection, not on every call.
+fn merchant_in<C: ConnectionTrait>(conn: &C, column: &str, ids: &[i64], values: &mut Vec<sea_orm::Value>) -> String {
+    if conn.get_database_backend() == DbBackend::Postgres {
+        values.push(id_list(ids).into());
+        format!("{column} = ANY(string_to_array(?, ',')::bigint[])")
+    } else {
+        format!("{column} IN ({})", id_list(ids))
+    }
+}
+
 /// Approved merchants with a linked chat (the ones an alert can reach), or just `only`,
 /// with their active offers: two queries whatever their number.
 pub async fn merchants<C: ConnectionTrait>(
@@ -311,27 +323,23 @@ pub async fn usage<C: ConnectionTrait>(
     if merchant_ids.is_empty() {
         return Ok(out);
     }
-    let ids = id_list(merchant_ids);
-    let sql = format!(
-        "SELECT merchant_id, COUNT(*) FROM claims WHERE merchant_id IN ({ids}) AND created_at >= ? GROUP BY merchant_id"
-    );
     let since = now - Duration::days(LOAD_DAYS);
-    for row in conn
-        .query_all_raw(db::statement(conn, &sql, vec![since.into()]))
-        .await?
-    {
+    let mut values = vec![since.into()];
+    let merchants = merchant_in(conn, "merchant_id", merchant_ids, &mut values);
+    let sql =
+        format!("SELECT merchant_id, COUNT(*) FROM claims WHERE created_at >= ? AND {merchants} GROUP BY merchant_id");
+    for row in conn.query_all_raw(db::statement(conn, &sql, values)).await? {
         out.entry(int(&row, 0)?).or_default().recent_claims = u32::try_from(int(&row, 1)?).unwrap_or(u32::MAX);
     }
+    let month = local_month_start(now);
+    let mut values = vec![month.into()];
+    let merchants = merchant_in(conn, "c.merchant_id", merchant_ids, &mut values);
     let sql = format!(
         "SELECT c.merchant_id, n.category, SUM(c.quantity) FROM claims c JOIN needs n ON n.id = c.need_id \
-         WHERE c.merchant_id IN ({ids}) AND c.created_at >= ? AND c.status NOT IN ('released','lapsed') \
+         WHERE c.created_at >= ? AND {merchants} AND c.status NOT IN ('released','lapsed') \
          GROUP BY c.merchant_id, n.category"
     );
-    let month = local_month_start(now);
-    for row in conn
-        .query_all_raw(db::statement(conn, &sql, vec![month.into()]))
-        .await?
-    {
+    for row in conn.query_all_raw(db::statement(conn, &sql, values)).await? {
         if let Ok(category) = text(&row, 1)?.parse::<Category>() {
             let used = i32::try_from(int(&row, 2)?).unwrap_or(i32::MAX);
             out.entry(int(&row, 0)?)
@@ -364,14 +372,7 @@ pub async fn usage_for<C: ConnectionTrait>(
         category.as_str().into(),
         since.min(month).into(),
     ];
-    // On PostgreSQL the ids travel as one value, so the statement's text is the same for
-    // any list: it is prepared and planned once per connection, not on every call.
-    let merchants = if conn.get_database_backend() == DbBackend::Postgres {
-        values.push(id_list(merchant_ids).into());
-        "c.merchant_id = ANY(string_to_array(?, ',')::bigint[])".to_owned()
-    } else {
-        format!("c.merchant_id IN ({})", id_list(merchant_ids))
-    };
+    let merchants = merchant_in(conn, "c.merchant_id", merchant_ids, &mut values);
     let sql = format!(
         "SELECT c.merchant_id, \
          SUM(CASE WHEN c.created_at >= ? THEN 1 ELSE 0 END), \
