@@ -4,7 +4,6 @@
 //! to 100 ms and lets a late writer overtake one that has waited for seconds.
 
 use std::collections::HashMap;
-use std::ops::Deref;
 use std::path::PathBuf;
 use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 use std::time::Duration;
@@ -78,14 +77,6 @@ impl WriteTxn {
     /// Rolls back, then lets the next writer go.
     pub async fn rollback(self) -> Result<(), DbErr> {
         self.txn.rollback().await
-    }
-}
-
-impl Deref for WriteTxn {
-    type Target = DatabaseTransaction;
-
-    fn deref(&self) -> &DatabaseTransaction {
-        &self.txn
     }
 }
 
