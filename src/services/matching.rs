@@ -483,7 +483,26 @@ async fn preselect(
     lists.extend(categories.iter().map(|c| (Some(*c), filter.community_id)));
     lists.push((filter.category, filter.community_id));
     let per_list = (CANDIDATE_BUDGET / (lists.len() * 2)).max(MIN_PER_LIST);
+    let rows = if db.get_database_backend() == DbBackend::Postgres {
+        preselect_postgres(db, &lists, per_list).await?
+    } else {
+        let (union, values) = union_of_lists(&lists, per_list);
+        db.query_all_raw(db::statement(db, &union, values)).await?
+    };
+    let mut out: Vec<NeedRow> = Vec::with_capacity(rows.len());
+    let mut seen = HashSet::with_capacity(rows.len());
+    for row in &rows {
+        let n = need_row(row)?;
+        if seen.insert(n.id) {
+            out.push(n);
+        }
+    }
+    Ok(out)
+}
 
+/// The lists as one UNION ALL with an arm for each list and urgency (SQLite: each arm is a
+/// short walk of an index, and a statement SQLite has not seen costs it little).
+fn union_of_lists(lists: &[(Option<Category>, Option<i64>)], per_list: usize) -> (String, Vec<sea_orm::Value>) {
     let mut arms = Vec::with_capacity(lists.len() * 2);
     let mut values: Vec<sea_orm::Value> = Vec::new();
     for (i, (category, community)) in lists.iter().enumerate() {
@@ -503,30 +522,91 @@ async fn preselect(
             arms.push(format!("SELECT * FROM ({sql}) AS l{i}{}", urgency.as_str()));
         }
     }
-    let union = arms.join(" UNION ALL ");
-    let rows = if db.get_database_backend() == DbBackend::Postgres {
-        // PostgreSQL plans each of the first five runs of a prepared statement anew (a few
-        // milliseconds for these dozens of arms) before it settles on a generic plan; every
-        // arm walks an index whatever the values, so the generic plan is the right one from
-        // the start.
-        let txn = db.begin().await?;
-        txn.execute_unprepared("SET LOCAL plan_cache_mode = force_generic_plan")
-            .await?;
-        let rows = txn.query_all_raw(db::statement(&txn, &union, values)).await?;
-        txn.commit().await?;
-        rows
-    } else {
-        db.query_all_raw(db::statement(db, &union, values)).await?
-    };
-    let mut out: Vec<NeedRow> = Vec::with_capacity(rows.len());
-    let mut seen = HashSet::with_capacity(rows.len());
-    for row in &rows {
-        let n = need_row(row)?;
-        if seen.insert(n.id) {
-            out.push(n);
+    (arms.join(" UNION ALL "), values)
+}
+
+/// One lateral walk of the needs for each row of `lists`, by urgency; `filter` names the
+/// list's columns `l.category` and `l.community_id`.
+fn lateral_walk(lists: &str, filter: &str) -> String {
+    format!(
+        "SELECT n.* FROM {lists} CROSS JOIN (VALUES ('{urgent}'), ('{normal}')) AS u(urgency) \
+         CROSS JOIN LATERAL (SELECT {NEED_ROW} FROM needs WHERE status = ? AND urgency = u.urgency{filter} \
+         ORDER BY created_at, id LIMIT ?) AS n",
+        urgent = Urgency::Urgent.as_str(),
+        normal = Urgency::Normal.as_str(),
+    )
+}
+
+/// The statement [`preselect_postgres`] runs: its text is the same for every merchant and
+/// filter, so each pooled connection prepares and plans it once.
+static LATERAL_LISTS: LazyLock<String> = LazyLock::new(|| {
+    [
+        lateral_walk(
+            "unnest(string_to_array(?, ','), string_to_array(?, ',')::bigint[]) AS l(category, community_id)",
+            " AND category = l.category AND community_id = l.community_id",
+        ),
+        lateral_walk(
+            "unnest(string_to_array(?, ',')::bigint[]) AS l(community_id)",
+            " AND community_id = l.community_id",
+        ),
+        lateral_walk(
+            "unnest(string_to_array(?, ',')) AS l(category)",
+            " AND category = l.category",
+        ),
+        lateral_walk("generate_series(1, ?) AS l(k)", ""),
+    ]
+    .join(" UNION ALL ")
+});
+
+/// PostgreSQL: the lists travel as four array values, one for each kind of list (category
+/// and community, community, category, neither), so the statement never changes shape. A
+/// union with an arm per list had dozens of shapes, and a pooled connection meeting one for
+/// the first time paid for preparing and planning it: that was the first page's p99.
+async fn preselect_postgres(
+    db: &DatabaseConnection,
+    lists: &[(Option<Category>, Option<i64>)],
+    per_list: usize,
+) -> Result<Vec<QueryResult>, ServiceError> {
+    let mut pairs = (Vec::new(), Vec::new());
+    let mut places = Vec::new();
+    let mut kinds = Vec::new();
+    let mut everything = 0_i32;
+    for (category, community) in lists {
+        match (category, community) {
+            (Some(cat), Some(comm)) => {
+                pairs.0.push(cat.as_str().to_owned());
+                pairs.1.push(*comm);
+            }
+            (None, Some(comm)) => places.push(*comm),
+            (Some(cat), None) => kinds.push(cat.as_str().to_owned()),
+            (None, None) => everything = 1,
         }
     }
-    Ok(out)
+    let open: sea_orm::Value = NeedStatus::Open.as_str().into();
+    let limit: sea_orm::Value = i64::try_from(per_list).unwrap_or(i64::MAX).into();
+    let values: Vec<sea_orm::Value> = vec![
+        pairs.0.join(",").into(),
+        id_list(&pairs.1).into(),
+        open.clone(),
+        limit.clone(),
+        id_list(&places).into(),
+        open.clone(),
+        limit.clone(),
+        kinds.join(",").into(),
+        open.clone(),
+        limit.clone(),
+        everything.into(),
+        open,
+        limit,
+    ];
+    // A generic plan from the first run: every walk is an index scan whatever the values,
+    // and the first five runs of a prepared statement would otherwise be planned anew.
+    let txn = db.begin().await?;
+    txn.execute_unprepared("SET LOCAL plan_cache_mode = force_generic_plan")
+        .await?;
+    let rows = txn.query_all_raw(db::statement(&txn, &LATERAL_LISTS, values)).await?;
+    txn.commit().await?;
+    Ok(rows)
 }
 
 /// The columns [`need_row`] reads, in order.

@@ -5,6 +5,7 @@
 //! puts the one that fits it best first.
 
 use charity_relay::domain::alerts::{AlertMode, SettingsChange};
+use charity_relay::domain::matching::score;
 use charity_relay::domain::need_input::NeedDraft;
 use charity_relay::domain::time::{local_at, local_date};
 use charity_relay::domain::{Category, Recurrence, Urgency};
@@ -681,4 +682,123 @@ async fn the_ladders_one_query_of_a_shops_load_agrees_with_the_full_one() {
     }
     assert_eq!(food_only[&shops[2]].used_this_month[&Category::Food], 3);
     assert_eq!(food_only[&shops[2]].recent_claims, 2);
+}
+
+/// The promise of the pre-selection: a shop's first pages are the best of every open need,
+/// as if each had been scored, however many lists the shop's offers make.
+#[tokio::test]
+async fn a_shops_first_pages_are_the_best_of_every_open_need_scored_one_by_one() {
+    let app = TestApp::spawn().await;
+    let world = app.world(1).await;
+    let shop = world.merchants[0].id;
+    let now = Utc::now();
+    let mut places = vec![world.community_id];
+    for (name, en, sub, sub_en) in [
+        ("海山社区", "Haishan", "海山街道", "Haishan"),
+        ("沙头角社区", "Shatoujiao", "沙头角街道", "Shatoujiao"),
+    ] {
+        let id = charity_relay::services::organizations::create_community(&app.db, name, en, sub, sub_en, now)
+            .await
+            .expect("community");
+        places.push(id);
+    }
+    // Six lists of (kind, place), three places, two kinds, the board: ten lists in all.
+    for (category, served) in [
+        (Category::Food, vec![places[0], places[1]]),
+        (Category::Medicine, vec![places[0], places[2]]),
+    ] {
+        let offer = offers::NewOffer {
+            category,
+            description: "长期供应".into(),
+            monthly_capacity: 30,
+            community_ids: served,
+        };
+        offers::add(&app.db, shop, offer, now).await.expect("offer");
+    }
+    let mut orgs = Vec::new();
+    for place in &places {
+        orgs.push(Org {
+            id: world.a().id,
+            token: world.a().token.clone(),
+            worker: world.a().worker,
+            beneficiary_id: beneficiary_in(&app, &world, *place).await,
+        });
+    }
+    // More needs than any one list holds, of every kind, place, urgency and age.
+    let kinds = [
+        Category::Food,
+        Category::Medicine,
+        Category::Clothing,
+        Category::Tutoring,
+    ];
+    let deadline = local_date(now) + Duration::days(20);
+    for i in 0..96_i64 {
+        let urgency = if i % 5 == 0 { Urgency::Urgent } else { Urgency::Normal };
+        let ask = Ask(kinds[(i % 4) as usize], "需要", 1 + (i % 3) as i32, urgency, deadline);
+        post(
+            &app,
+            &orgs[(i / 4 % 3) as usize],
+            ask,
+            now - Duration::hours(i * 7 % 97),
+        )
+        .await;
+    }
+
+    let everything = |filter: matching::Filter| {
+        let db = app.db.clone();
+        async move {
+            let communities = matching::communities(&db).await.expect("communities");
+            let merchant = matching::merchants(&db, &communities, Some(shop))
+                .await
+                .expect("shop")
+                .pop()
+                .expect("the shop");
+            let usage = matching::usage(&db, &[shop], now).await.expect("usage");
+            let facts = merchant.facts(&usage.get(&shop).cloned().unwrap_or_default());
+            let open = charity_relay::entities::need::Entity::find()
+                .filter(charity_relay::entities::need::Column::Status.eq("open"))
+                .all(&db)
+                .await
+                .expect("needs");
+            let mut scored: Vec<(f64, matching::NeedRow)> = open
+                .iter()
+                .map(matching::NeedRow::from)
+                .filter(|n| filter.category.is_none_or(|c| c == n.category))
+                .filter(|n| filter.community_id.is_none_or(|c| c == n.community_id))
+                .map(|n| (score(&matching::need_facts(&n, &communities, now), &facts), n))
+                .collect();
+            scored.sort_by(|(sa, a), (sb, b)| {
+                sb.total_cmp(sa)
+                    .then(a.created_at.cmp(&b.created_at))
+                    .then(a.id.cmp(&b.id))
+            });
+            scored.into_iter().map(|(_, n)| n.id).collect::<Vec<i64>>()
+        }
+    };
+    for filter in [
+        matching::Filter::default(),
+        matching::Filter {
+            category: Some(Category::Medicine),
+            community_id: None,
+        },
+        matching::Filter {
+            category: None,
+            community_id: Some(places[2]),
+        },
+        matching::Filter {
+            category: Some(Category::Clothing),
+            community_id: Some(places[1]),
+        },
+    ] {
+        let best = everything(filter).await;
+        assert!(best.len() >= 8, "{filter:?} has needs to rank: {}", best.len());
+        for page in 0..2_u32 {
+            let (cards, _) = matching::ordered_needs(&app.db, shop, filter, page, 4, now)
+                .await
+                .expect("list");
+            let listed: Vec<i64> = cards.iter().map(|c| c.id).collect();
+            let want: Vec<i64> = best.iter().skip(page as usize * 4).take(4).copied().collect();
+            assert_eq!(listed, want, "{filter:?}, page {page}");
+        }
+    }
 }
