@@ -553,7 +553,9 @@ static LATERAL_LISTS: LazyLock<String> = LazyLock::new(|| {
             "unnest(string_to_array(?, ',')) AS l(category)",
             " AND category = l.category",
         ),
-        lateral_walk("generate_series(1, ?) AS l(k)", ""),
+        // The board is one list or none: a flag, not a list, so the planner does not
+        // count on many.
+        lateral_walk("(SELECT ?::boolean AS wanted) AS l", " AND l.wanted"),
     ]
     .join(" UNION ALL ")
 });
@@ -570,7 +572,7 @@ async fn preselect_postgres(
     let mut pairs = (Vec::new(), Vec::new());
     let mut places = Vec::new();
     let mut kinds = Vec::new();
-    let mut everything = 0_i32;
+    let mut everything = false;
     for (category, community) in lists {
         match (category, community) {
             (Some(cat), Some(comm)) => {
@@ -579,7 +581,7 @@ async fn preselect_postgres(
             }
             (None, Some(comm)) => places.push(*comm),
             (Some(cat), None) => kinds.push(cat.as_str().to_owned()),
-            (None, None) => everything = 1,
+            (None, None) => everything = true,
         }
     }
     let open: sea_orm::Value = NeedStatus::Open.as_str().into();
@@ -600,10 +602,14 @@ async fn preselect_postgres(
         limit,
     ];
     // A generic plan from the first run: every walk is an index scan whatever the values,
-    // and the first five runs of a prepared statement would otherwise be planned anew.
+    // and the first five runs of a prepared statement would otherwise be planned anew. No
+    // JIT: a generic plan's guess at the rows can pass its threshold, and compiling costs
+    // tens of milliseconds for a statement that reads a few hundred rows by index.
     let txn = db.begin().await?;
-    txn.execute_unprepared("SET LOCAL plan_cache_mode = force_generic_plan")
-        .await?;
+    txn.execute_unprepared(
+        "SELECT set_config('plan_cache_mode', 'force_generic_plan', true), set_config('jit', 'off', true)",
+    )
+    .await?;
     let rows = txn.query_all_raw(db::statement(&txn, &LATERAL_LISTS, values)).await?;
     txn.commit().await?;
     Ok(rows)
