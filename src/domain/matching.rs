@@ -5,7 +5,7 @@
 //!
 //! | part | points |
 //! |---|---|
-//! | relevance floor: an active offer of the need's category, or the merchant serves the need's community or subdistrict | 30 |
+//! | relevance floor: an active offer of the need's category, or the merchant serves the need's community | 35 |
 //! | offer fit: an active offer of the category with capacity left this month (scaled by how much of what is left it covers) | up to 20 |
 //! | place: serves the need's community / the same subdistrict | 20 / 8 |
 //! | credit (0–100) | up to 15 |
@@ -15,13 +15,13 @@
 //!
 //! Promises (property-tested): an urgent need never ranks below an otherwise identical normal
 //! one; an older unclaimed need never below an otherwise identical newer one; a merchant with
-//! no matching offer and outside the community ranks below every merchant that has either
-//! (irrelevant merchants can reach 15 + 10 = 25 < 30).
+//! no matching offer and outside the community ranks below every merchant that has either,
+//! even one in the same subdistrict (irrelevant merchants can reach 8 + 15 + 10 = 33 < 35).
 
 use super::Category;
 
 /// Points for being relevant at all.
-pub const RELEVANCE_FLOOR: f64 = 30.0;
+pub const RELEVANCE_FLOOR: f64 = 35.0;
 /// Most points for an offer with capacity.
 pub const OFFER_FIT: f64 = 20.0;
 /// Points for serving the need's community.
@@ -91,7 +91,9 @@ pub fn score(need: &NeedFacts, merchant: &MerchantFacts) -> f64 {
             .iter()
             .any(|o| o.communities.contains(&need.community_id));
     let same_subdistrict = merchant.subdistrict.as_deref() == Some(need.subdistrict.as_str());
-    let relevant = !offers.is_empty() || serves_community || same_subdistrict;
+    // The subdistrict alone is not relevance: a shop next door with nothing of the kind is
+    // still the wrong shop to ask.
+    let relevant = !offers.is_empty() || serves_community;
 
     let capacity = offers.iter().map(|o| o.capacity_left.max(0)).max().unwrap_or(0);
     let fit = if need.left > 0 {
@@ -158,17 +160,16 @@ mod tests {
 
         #[test]
         fn a_merchant_without_a_matching_offer_outside_the_area_ranks_last(n in need(), relevant in merchant(), other in merchant()) {
-            // Make `other` irrelevant: no offer of the category, not in the community or subdistrict.
+            // Make `other` irrelevant: no offer of the category, not in the community; it may
+            // still be in the need's subdistrict.
             let other = MerchantFacts {
                 offers: other.offers.into_iter().filter(|o| o.category != n.category).map(|o| OfferFacts { communities: vec![], ..o }).collect(),
                 community_id: Some(99),
-                subdistrict: Some("elsewhere".into()),
                 ..other
             };
             let is_relevant = relevant.offers.iter().any(|o| o.category == n.category)
                 || relevant.community_id == Some(n.community_id)
-                || relevant.offers.iter().any(|o| o.communities.contains(&n.community_id))
-                || relevant.subdistrict.as_deref() == Some(n.subdistrict.as_str());
+                || relevant.offers.iter().any(|o| o.communities.contains(&n.community_id));
             prop_assume!(is_relevant);
             prop_assert!(score(&n, &relevant) > score(&n, &other));
         }
@@ -203,5 +204,36 @@ mod tests {
             recent_claims: 0,
         };
         assert!(score(&need, &near) > score(&need, &far) + 30.0);
+    }
+
+    #[test]
+    fn a_shop_next_door_with_nothing_of_the_kind_ranks_below_a_far_one_that_offers_it_even_when_spent() {
+        let need = NeedFacts {
+            category: Category::Clothing,
+            community_id: 1,
+            subdistrict: "沙头角".into(),
+            urgent: false,
+            age_hours: 1.0,
+            left: 1,
+        };
+        let next_door = MerchantFacts {
+            offers: vec![],
+            community_id: Some(2),
+            subdistrict: Some("沙头角".into()),
+            credit: 100,
+            recent_claims: 0,
+        };
+        let spent = MerchantFacts {
+            offers: vec![OfferFacts {
+                category: Category::Clothing,
+                communities: vec![9],
+                capacity_left: 0,
+            }],
+            community_id: Some(9),
+            subdistrict: Some("海山".into()),
+            credit: 0,
+            recent_claims: 40,
+        };
+        assert!(score(&need, &spent) > score(&need, &next_door));
     }
 }
