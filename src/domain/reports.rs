@@ -59,6 +59,8 @@ pub struct ClaimRow {
 /// Confirmed volunteer hours.
 #[derive(Debug, Clone)]
 pub struct HoursRow {
+    /// Who gave them.
+    pub volunteer_id: i64,
     /// Tenths of an hour.
     pub tenths: i32,
     /// The volunteer was once a beneficiary (受助者助人).
@@ -307,6 +309,39 @@ pub fn met_by_community(needs: &[NeedRow]) -> Vec<(String, PublicCell)> {
         .collect()
 }
 
+/// Confirmed volunteer hours, all and those of former beneficiaries, each suppressed when
+/// fewer than [`K_ANONYMITY`] volunteers gave them (a small count would point at people,
+/// and "once helped" is itself private).
+pub fn public_hours(hours: &[HoursRow]) -> (PublicCell, PublicCell) {
+    let cell = |rows: Vec<&HoursRow>| {
+        let tenths: i64 = rows.iter().map(|h| i64::from(h.tenths)).sum();
+        let people: BTreeSet<i64> = rows.iter().map(|h| h.volunteer_id).collect();
+        public_cell(u64::try_from(tenths / 10).unwrap_or(0), people.len())
+    };
+    (
+        cell(hours.iter().collect()),
+        cell(hours.iter().filter(|h| h.by_former_beneficiary).collect()),
+    )
+}
+
+/// Each merchant's confirmed deliveries, suppressed when they reached fewer than
+/// [`K_ANONYMITY`] people.
+pub fn deliveries_by_merchant(needs: &[NeedRow], claims: &[ClaimRow]) -> BTreeMap<i64, PublicCell> {
+    let person: HashMap<i64, i64> = needs.iter().map(|n| (n.id, n.beneficiary_id)).collect();
+    let mut merchants: BTreeMap<i64, (u64, BTreeSet<i64>)> = BTreeMap::new();
+    for c in claims.iter().filter(|c| c.status == ClaimStatus::Confirmed) {
+        let entry = merchants.entry(c.merchant_id).or_default();
+        entry.0 += 1;
+        if let Some(p) = person.get(&c.need_id) {
+            entry.1.insert(*p);
+        }
+    }
+    merchants
+        .into_iter()
+        .map(|(m, (count, people))| (m, public_cell(count, people.len())))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -373,10 +408,12 @@ mod tests {
         ];
         let hours = vec![
             HoursRow {
+                volunteer_id: 1,
                 tenths: 25,
                 by_former_beneficiary: true,
             },
             HoursRow {
+                volunteer_id: 2,
                 tenths: 10,
                 by_former_beneficiary: false,
             },
@@ -478,5 +515,46 @@ mod tests {
             vec![(BeneficiaryGroup::ElderlyAlone, PublicCell::Count(8))]
         );
         assert_eq!(public_cell(100, 4), PublicCell::Suppressed);
+    }
+
+    #[test]
+    fn hours_show_only_when_five_volunteers_gave_them_and_former_beneficiaries_count_apart() {
+        let row = |volunteer_id, tenths, by_former_beneficiary| HoursRow {
+            volunteer_id,
+            tenths,
+            by_former_beneficiary,
+        };
+        // Five volunteers, 12.5 hours; two of them were once helped.
+        let mut hours: Vec<HoursRow> = (1..=5).map(|v| row(v, 20, v <= 2)).collect();
+        hours.push(row(1, 25, true));
+        assert_eq!(public_hours(&hours), (PublicCell::Count(12), PublicCell::Suppressed));
+        // Four volunteers, however many hours: suppressed.
+        let few: Vec<HoursRow> = (1..=4).map(|v| row(v, 1000, false)).collect();
+        assert_eq!(public_hours(&few).0, PublicCell::Suppressed);
+    }
+
+    #[test]
+    fn a_merchants_deliveries_show_only_when_they_reached_five_people() {
+        let needs: Vec<NeedRow> = (0..7)
+            .map(|i| {
+                need(
+                    i,
+                    10 + i.min(4),
+                    "东和",
+                    Category::Food,
+                    at(23, 2),
+                    NeedStatus::Fulfilled,
+                )
+            })
+            .collect();
+        let mut claims: Vec<ClaimRow> = (0..7)
+            .map(|i| claim(i, 100, at(23, 4), Some(at(23, 8)), ClaimStatus::Confirmed))
+            .collect();
+        // Merchant 101 delivered six times to one person, and once more unconfirmed.
+        claims.extend((0..6).map(|_| claim(6, 101, at(23, 4), Some(at(23, 8)), ClaimStatus::Confirmed)));
+        claims.push(claim(5, 101, at(23, 4), None, ClaimStatus::Active));
+        let cells = deliveries_by_merchant(&needs, &claims);
+        assert_eq!(cells[&100], PublicCell::Count(7), "seven deliveries to five people");
+        assert_eq!(cells[&101], PublicCell::Suppressed);
     }
 }

@@ -1,7 +1,10 @@
 //! Loading the rows behind the office's reports and the public transparency page.
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::sea_query::IntoCondition;
+use sea_orm::{
+    ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+};
 
 use super::ServiceError;
 use super::access::Caller;
@@ -27,6 +30,17 @@ fn parse<T: std::str::FromStr>(text: &str) -> Result<T, ServiceError> {
 
 /// The rows of needs posted since `since` (community names in `locale`).
 pub async fn rows(db: &DatabaseConnection, since: DateTime<Utc>, locale: Locale) -> Result<Rows, ServiceError> {
+    rows_of(db, need::Column::CreatedAt.gte(since).into_condition(), since, locale).await
+}
+
+/// The rows of the needs `which` selects, with all their claims, and the hours served since
+/// `hours_since`.
+async fn rows_of(
+    db: &DatabaseConnection,
+    which: Condition,
+    hours_since: DateTime<Utc>,
+    locale: Locale,
+) -> Result<Rows, ServiceError> {
     let communities: std::collections::HashMap<i64, String> = community::Entity::find()
         .all(db)
         .await?
@@ -40,7 +54,7 @@ pub async fn rows(db: &DatabaseConnection, since: DateTime<Utc>, locale: Locale)
         .map(|b| (b.id, b.beneficiary_group))
         .collect();
     let need_models = need::Entity::find()
-        .filter(need::Column::CreatedAt.gte(since))
+        .filter(which)
         .order_by_asc(need::Column::Id)
         .all(db)
         .await?;
@@ -90,11 +104,12 @@ pub async fn rows(db: &DatabaseConnection, since: DateTime<Utc>, locale: Locale)
         .collect();
     let hours = volunteer_hour::Entity::find()
         .filter(volunteer_hour::Column::Status.eq("confirmed"))
-        .filter(volunteer_hour::Column::ServedOn.gte(since.date_naive()))
+        .filter(volunteer_hour::Column::ServedOn.gte(hours_since.date_naive()))
         .all(db)
         .await?
         .into_iter()
         .map(|h| HoursRow {
+            volunteer_id: h.volunteer_id,
             tenths: h.tenths,
             by_former_beneficiary: former.get(&h.volunteer_id).copied().unwrap_or(false),
         })
@@ -129,8 +144,21 @@ pub async fn office_report(
         .iter()
         .map(|l| merchants.get(&l.merchant_id).cloned().unwrap_or_default())
         .collect();
-    // The 90-day gap looks at every need of the last 90 days, whatever the report's period.
-    let recent = self::rows(db, now - Duration::days(90), locale).await?;
+    // The 90-day gap looks at every delivery confirmed in the last 90 days, whatever the
+    // report's period and however long ago the need was posted.
+    let window = now - Duration::days(90);
+    let confirmed = claim::Entity::find()
+        .select_only()
+        .column(claim::Column::NeedId)
+        .filter(claim::Column::ConfirmedAt.gte(window))
+        .into_query();
+    let recent = rows_of(
+        db,
+        need::Column::Id.in_subquery(confirmed).into_condition(),
+        window,
+        locale,
+    )
+    .await?;
     let all: Vec<beneficiary::Model> = beneficiary::Entity::find()
         .order_by_asc(beneficiary::Column::Code)
         .all(db)
@@ -155,13 +183,13 @@ pub struct Transparency {
     /// Estimated value of delivered goods and services, in yuan.
     pub value_yuan: reports::PublicCell,
     /// Confirmed volunteer hours.
-    pub hours: u64,
+    pub hours: reports::PublicCell,
     /// Of which by people who were once helped.
-    pub hours_by_former_beneficiaries: u64,
+    pub hours_by_former_beneficiaries: reports::PublicCell,
     /// Approved caring merchants.
     pub merchants: u64,
     /// Merchants who chose to be shown, with their confirmed deliveries.
-    pub shown_merchants: Vec<(String, u64)>,
+    pub shown_merchants: Vec<(String, reports::PublicCell)>,
     /// Needs met by beneficiary group.
     pub met_by_group: Vec<(BeneficiaryGroup, reports::PublicCell)>,
     /// Needs met by community.
@@ -194,32 +222,34 @@ pub async fn transparency(db: &DatabaseConnection, locale: Locale) -> Result<Tra
                 .map(|v| v * i64::from(n.delivered) / i64::from(n.quantity))
         })
         .sum();
-    let hours_tenths: i64 = all.hours.iter().map(|h| i64::from(h.tenths)).sum();
-    let former_tenths: i64 = all
-        .hours
-        .iter()
-        .filter(|h| h.by_former_beneficiary)
-        .map(|h| i64::from(h.tenths))
-        .sum();
+    let (hours, hours_by_former_beneficiaries) = reports::public_hours(&all.hours);
     let merchants = merchant::Entity::find()
         .filter(merchant::Column::Status.eq("approved"))
         .all(db)
         .await?;
-    let mut shown = Vec::new();
-    for m in merchants.iter().filter(|m| m.show_publicly) {
-        let deliveries = all
-            .claims
-            .iter()
-            .filter(|c| c.merchant_id == m.id && c.status == crate::domain::ClaimStatus::Confirmed)
-            .count();
-        shown.push((m.name.clone(), deliveries as u64));
-    }
-    shown.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let deliveries = reports::deliveries_by_merchant(&all.needs, &all.claims);
+    let mut shown: Vec<(String, reports::PublicCell)> = merchants
+        .iter()
+        .filter(|m| m.show_publicly)
+        .map(|m| {
+            let cell = deliveries
+                .get(&m.id)
+                .copied()
+                .unwrap_or(reports::PublicCell::Suppressed);
+            (m.name.clone(), cell)
+        })
+        .collect();
+    // Most deliveries first; the suppressed after every count, by name.
+    let count = |c: &reports::PublicCell| match c {
+        reports::PublicCell::Count(n) => Some(*n),
+        reports::PublicCell::Suppressed => None,
+    };
+    shown.sort_by(|a, b| count(&b.1).cmp(&count(&a.1)).then(a.0.cmp(&b.0)));
     Ok(Transparency {
         needs_met: reports::public_cell(met.len() as u64, people.len()),
         value_yuan: reports::public_cell((value / 100).max(0) as u64, helped.len()),
-        hours: (hours_tenths / 10).max(0) as u64,
-        hours_by_former_beneficiaries: (former_tenths / 10).max(0) as u64,
+        hours,
+        hours_by_former_beneficiaries,
         merchants: merchants.len() as u64,
         shown_merchants: shown,
         met_by_group: reports::met_by_group(&all.needs),

@@ -218,7 +218,10 @@ pub async fn csv(
     };
     let mut writer = ::csv::Writer::from_writer(vec![0xEF, 0xBB, 0xBF]);
     for row in rows {
-        if writer.write_record(&row).is_err() {
+        if writer
+            .write_record(row.iter().map(|cell| formula_safe(cell).into_owned()))
+            .is_err()
+        {
             return service_error_page(t, &ServiceError::Internal("csv".into()));
         }
     }
@@ -276,6 +279,18 @@ pub async fn chart(
     svg_response(svg)
 }
 
+/// A cell a spreadsheet will not run: text that starts like a formula (`=`, `+`, `-`, `@`,
+/// a tab or a carriage return) gets a leading apostrophe, as OWASP advises for CSV
+/// downloads; numbers, negative ones too, stay numbers.
+fn formula_safe(cell: &str) -> std::borrow::Cow<'_, str> {
+    let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if risky && cell.parse::<f64>().is_err() {
+        std::borrow::Cow::Owned(format!("'{cell}"))
+    } else {
+        std::borrow::Cow::Borrowed(cell)
+    }
+}
+
 fn svg_response(svg: String) -> Response {
     let mut response = svg.into_response();
     response
@@ -290,10 +305,10 @@ struct TransparencyPage {
     c: Chrome,
     needs_met: String,
     value: String,
-    hours: u64,
-    hours_former: u64,
+    hours: String,
+    hours_former: String,
     merchants: u64,
-    shown: Vec<(String, u64)>,
+    shown: Vec<(String, String)>,
     by_group: Vec<(String, String)>,
     by_community: Vec<(String, String)>,
 }
@@ -305,80 +320,112 @@ fn cell(t: Tr, c: PublicCell) -> String {
     }
 }
 
-async fn figures(state: &AppState, t: Tr) -> Result<Transparency, ServiceError> {
-    reports::transparency(&state.db, t.0).await
+/// What `draw` makes of the public figures, kept under `name` and the language while the
+/// cache holds it: the figures read every need and claim ever, and anyone may ask.
+async fn public_cached(
+    state: &AppState,
+    t: Tr,
+    name: &str,
+    draw: impl FnOnce(Transparency) -> Result<String, ServiceError>,
+) -> Result<String, Response> {
+    let key = format!("{name}:{}", t.lang());
+    if let Some(hit) = state.cache.get(&key) {
+        return Ok(hit);
+    }
+    let drawn = reports::transparency(&state.db, t.0)
+        .await
+        .and_then(draw)
+        .map_err(|e| service_error_page(t, &e))?;
+    state.cache.put(&key, drawn.clone());
+    Ok(drawn)
+}
+
+/// Browsers and proxies may keep the public page and chart as long as the server does.
+const PUBLIC_CACHE: &str = "public, max-age=60";
+
+fn publicly_cached(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static(PUBLIC_CACHE));
+    response
 }
 
 /// `GET /transparency`: the public page, aggregates only, cached for a minute.
 pub async fn transparency(State(state): State<AppState>, PageLang(t): PageLang) -> Response {
-    let key = format!("transparency:{}", t.lang());
-    let html = match state.cache.get(&key) {
-        Some(html) => html,
-        None => {
-            let f = match figures(&state, t).await {
-                Ok(f) => f,
-                Err(e) => return service_error_page(t, &e),
-            };
-            let c = Chrome {
-                t,
-                user: None,
-                is_admin: false,
-                csrf: String::new(),
-                title: t.get("transparency.title").to_owned(),
-            };
-            let page = TransparencyPage {
-                c,
-                needs_met: cell(t, f.needs_met),
-                value: cell(t, f.value_yuan),
-                hours: f.hours,
-                hours_former: f.hours_by_former_beneficiaries,
-                merchants: f.merchants,
-                shown: f.shown_merchants,
-                by_group: f
-                    .met_by_group
-                    .iter()
-                    .map(|(g, c)| (g.label(t.0).to_owned(), cell(t, *c)))
-                    .collect(),
-                by_community: f
-                    .met_by_community
-                    .iter()
-                    .map(|(name, c)| (name.clone(), cell(t, *c)))
-                    .collect(),
-            };
-            match page.render() {
-                Ok(html) => {
-                    state.cache.put(&key, html.clone());
-                    html
-                }
-                Err(e) => return service_error_page(t, &ServiceError::Internal(e.to_string())),
-            }
+    let page = public_cached(&state, t, "transparency", |f| {
+        let c = Chrome {
+            t,
+            user: None,
+            is_admin: false,
+            csrf: String::new(),
+            title: t.get("transparency.title").to_owned(),
+        };
+        TransparencyPage {
+            c,
+            needs_met: cell(t, f.needs_met),
+            value: cell(t, f.value_yuan),
+            hours: cell(t, f.hours),
+            hours_former: cell(t, f.hours_by_former_beneficiaries),
+            merchants: f.merchants,
+            shown: f
+                .shown_merchants
+                .into_iter()
+                .map(|(name, c)| (name, cell(t, c)))
+                .collect(),
+            by_group: f
+                .met_by_group
+                .iter()
+                .map(|(g, c)| (g.label(t.0).to_owned(), cell(t, *c)))
+                .collect(),
+            by_community: f
+                .met_by_community
+                .iter()
+                .map(|(name, c)| (name.clone(), cell(t, *c)))
+                .collect(),
         }
-    };
-    let mut response = axum::response::Html(html).into_response();
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
-    response
+        .render()
+        .map_err(|e| ServiceError::Internal(e.to_string()))
+    })
+    .await;
+    match page {
+        Ok(html) => publicly_cached(axum::response::Html(html).into_response()),
+        Err(response) => response,
+    }
 }
 
 /// `GET /transparency/met.svg`: needs met by group, suppressed groups left out.
 pub async fn transparency_chart(State(state): State<AppState>, PageLang(t): PageLang) -> Response {
-    match figures(&state, t).await {
-        Ok(f) => {
-            let bars: Vec<(String, f64)> = f
-                .met_by_group
-                .iter()
-                .filter_map(|(g, c)| match c {
-                    PublicCell::Count(n) => Some((g.label(t.0).to_owned(), *n as f64)),
-                    PublicCell::Suppressed => None,
-                })
-                .collect();
-            let mut response = svg_response(bar_chart(t.get("transparency.chart"), &bars));
-            response
-                .headers_mut()
-                .insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
-            response
-        }
-        Err(e) => service_error_page(t, &e),
+    let svg = public_cached(&state, t, "transparency-chart", |f| {
+        let bars: Vec<(String, f64)> = f
+            .met_by_group
+            .iter()
+            .filter_map(|(g, c)| match c {
+                PublicCell::Count(n) => Some((g.label(t.0).to_owned(), *n as f64)),
+                PublicCell::Suppressed => None,
+            })
+            .collect();
+        Ok(bar_chart(t.get("transparency.chart"), &bars))
+    })
+    .await;
+    match svg {
+        Ok(svg) => publicly_cached(svg_response(svg)),
+        Err(response) => response,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::formula_safe;
+
+    #[test]
+    fn names_that_start_like_formulas_are_quoted_and_numbers_are_not() {
+        assert_eq!(formula_safe("=HYPERLINK(\"http://x\")"), "'=HYPERLINK(\"http://x\")");
+        assert_eq!(formula_safe("+1 商户"), "'+1 商户");
+        assert_eq!(formula_safe("-出错"), "'-出错");
+        assert_eq!(formula_safe("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(formula_safe("\t=1"), "'\t=1");
+        assert_eq!(formula_safe("-3.5"), "-3.5");
+        assert_eq!(formula_safe("爱心商户"), "爱心商户");
+        assert_eq!(formula_safe("100%"), "100%");
     }
 }
