@@ -523,6 +523,22 @@ mod tests {
     }
 
     #[test]
+    fn an_alert_held_overnight_counts_on_the_day_it_is_delivered() {
+        let today = local_date(local(10, 0));
+        let mut held = candidate(1, 80.0, true);
+        held.plan.deliver_at = local(8, 0) + Duration::days(1);
+        let mut now = candidate(2, 70.0, true);
+        now.plan.deliver_at = local(23, 0);
+        // Both shops are at their cap today and have nothing tomorrow.
+        let counted = |_: i64, day: NaiveDate| if day == today { 5 } else { 0 };
+        let picked: Vec<i64> = fill_rung(&[held, now], 5, counted)
+            .iter()
+            .map(|c| c.merchant_id)
+            .collect();
+        assert_eq!(picked, vec![1], "tomorrow morning's alert fits tomorrow's cap");
+    }
+
+    #[test]
     fn only_relevant_interested_merchants_not_yet_alerted_are_eligible() {
         let s = AlertSettings::default();
         assert!(eligible(RELEVANCE_FLOOR, &s, Category::Food, 1, false));
