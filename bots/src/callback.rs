@@ -75,6 +75,9 @@ pub enum Action {
     AlertDigest(bool),
     /// "Urgent needs always" on (true) or off.
     AlertUrgent(bool),
+    /// Shows the shop on the public transparency page (true) or stops showing it. The
+    /// wanted state, not a toggle, so a second tap on an old button changes nothing.
+    Public(bool),
 }
 
 impl Action {
@@ -120,6 +123,7 @@ impl Action {
             Action::AlertQuiet => write!(s, ":alerts:quiet"),
             Action::AlertDigest(on) => write!(s, ":alerts:digest:{}", on_off(*on)),
             Action::AlertUrgent(on) => write!(s, ":alerts:urgent:{}", on_off(*on)),
+            Action::Public(on) => write!(s, ":public:{}", on_off(*on)),
         };
         s
     }
@@ -177,6 +181,7 @@ impl Action {
             ["alerts", "quiet"] => Action::AlertQuiet,
             ["alerts", "digest", on] => Action::AlertDigest(switch_of(on)?),
             ["alerts", "urgent", on] => Action::AlertUrgent(switch_of(on)?),
+            ["public", on] => Action::Public(switch_of(on)?),
             _ => return None,
         };
         // Only the canonical spelling is accepted, so "007" or "+7" never parse.
@@ -262,6 +267,8 @@ mod tests {
             Action::AlertDigest(false),
             Action::AlertUrgent(true),
             Action::AlertUrgent(false),
+            Action::Public(true),
+            Action::Public(false),
         ]
     }
 
@@ -301,10 +308,24 @@ mod tests {
             "v1:alerts:comm:0",
             "v1:alerts:cats:none",
             "v1:alerts:",
+            "v1:public",
+            "v1:public:",
+            "v1:public:yes",
+            "v1:public:ON",
+            "v1:public:on:extra",
+            "v1:public:toggle",
         ] {
             assert_eq!(Action::parse(data), None, "{data}");
         }
         let long = format!("v1:offer:cat:{}", "a".repeat(60));
         assert_eq!(Action::parse(&long), None);
+    }
+
+    #[test]
+    fn the_public_listing_buttons_carry_the_wanted_state() {
+        assert_eq!(Action::Public(true).encode(), "v1:public:on");
+        assert_eq!(Action::Public(false).encode(), "v1:public:off");
+        assert_eq!(Action::parse("v1:public:on"), Some(Action::Public(true)));
+        assert_eq!(Action::parse("v1:public:off"), Some(Action::Public(false)));
     }
 }

@@ -15,6 +15,8 @@ pub enum Command {
     Offers,
     /// `/alerts`: how I hear of needs.
     Alerts,
+    /// `/public`: whether my shop is listed on the public transparency page.
+    Public,
     /// `/hours`: volunteer-hours needs to pledge to.
     Hours,
     /// `/lang [zh|en]`: language.
@@ -28,7 +30,9 @@ pub enum Command {
 }
 
 /// Every command name, in the order of the menu.
-pub const NAMES: [&str; 8] = ["needs", "mine", "offers", "alerts", "hours", "lang", "help", "start"];
+pub const NAMES: [&str; 9] = [
+    "needs", "mine", "offers", "alerts", "public", "hours", "lang", "help", "start",
+];
 
 impl Command {
     /// Parses `text` if it is a command. `bot_username` lets `/needs@OurBot` through and
@@ -57,6 +61,7 @@ impl Command {
             "mine" => Command::Mine,
             "offers" => Command::Offers,
             "alerts" => Command::Alerts,
+            "public" => Command::Public,
             "hours" => Command::Hours,
             "lang" | "language" => Command::Lang(arg()),
             "help" => Command::Help,
@@ -87,5 +92,9 @@ mod tests {
         assert_eq!(Command::parse("3", None), None);
         assert_eq!(Command::parse("  /mine  ", None), Some(Command::Mine));
         assert_eq!(Command::parse("/alerts", None), Some(Command::Alerts));
+        assert_eq!(
+            Command::parse("/public@relay_bot", Some("relay_bot")),
+            Some(Command::Public)
+        );
     }
 }

@@ -271,6 +271,15 @@ pub enum AlertChange {
     UrgentAlways(bool),
 }
 
+/// The merchant's listing on the public transparency page (`/public`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicListingView {
+    /// The shop's name, as the page would list it.
+    pub name: String,
+    /// True when the merchant chose to be shown.
+    pub shown: bool,
+}
+
 /// The highest daily cap a merchant may type.
 pub const MAX_DAILY_CAP: u32 = 50;
 
@@ -394,4 +403,9 @@ pub trait MerchantDesk: Send + Sync {
         change: &AlertChange,
         lang: Lang,
     ) -> Result<AlertSettingsView, DeskError>;
+    /// The merchant's listing on the public transparency page.
+    async fn public_listing(&self, merchant_id: i64) -> Result<PublicListingView, DeskError>;
+    /// Shows the merchant on the public page (`true`) or stops showing it; only an approved
+    /// merchant may be shown ([`DeskError::Pending`] or [`DeskError::Suspended`] otherwise).
+    async fn set_shown_publicly(&self, merchant_id: i64, shown: bool) -> Result<PublicListingView, DeskError>;
 }

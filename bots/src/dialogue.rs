@@ -3,6 +3,7 @@
 //! Adapters (Telegram, console) turn their events into [`Input`]s and show [`Reply`]s.
 
 mod alerts;
+mod public;
 
 pub use alerts::parse_quiet_hours;
 
@@ -194,6 +195,11 @@ impl Talk<'_> {
         self.replies.push(Reply::text(text));
     }
 
+    /// The merchant linked to this chat, whatever its standing with the office.
+    fn linked(&self) -> Result<i64, DeskError> {
+        self.merchant.as_ref().map(|m| m.id).ok_or(DeskError::NotLinked)
+    }
+
     /// The merchant, if it may see needs; a refusal that explains why not otherwise.
     fn approved(&self) -> Result<i64, DeskError> {
         match &self.merchant {
@@ -278,6 +284,10 @@ impl Talk<'_> {
                 let merchant = self.approved()?;
                 self.show_alerts(merchant).await?;
             }
+            Command::Public => {
+                let merchant = self.linked()?;
+                self.show_public(merchant).await?;
+            }
         }
         Ok(())
     }
@@ -331,6 +341,10 @@ impl Talk<'_> {
             | Action::AlertUrgent(_) => {
                 let merchant = self.approved()?;
                 return self.alerts_action(merchant, action).await;
+            }
+            Action::Public(shown) => {
+                let merchant = self.linked()?;
+                return self.public_action(merchant, shown).await;
             }
             _ => {}
         }
@@ -457,7 +471,8 @@ impl Talk<'_> {
             | Action::AlertCap
             | Action::AlertQuiet
             | Action::AlertDigest(_)
-            | Action::AlertUrgent(_) => {}
+            | Action::AlertUrgent(_)
+            | Action::Public(_) => {}
         }
         Ok(())
     }

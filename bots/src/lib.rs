@@ -15,6 +15,6 @@ pub use callback::Action;
 pub use command::Command;
 pub use desk::{
     AlertChange, AlertSettingsView, Amount, Choice, ClaimState, ClaimView, Claimed, DeskError, DropOffView, Lang,
-    MerchantDesk, MerchantInfo, MerchantStatus, NeedCard, NeedQuery, NeedsPage, NewOffer, OfferView,
+    MerchantDesk, MerchantInfo, MerchantStatus, NeedCard, NeedQuery, NeedsPage, NewOffer, OfferView, PublicListingView,
 };
 pub use dialogue::{Button, Input, Reply, Session, State, Turn, respond};

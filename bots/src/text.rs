@@ -2,6 +2,7 @@
 //! from these functions, so a wording change never breaks a test.
 
 pub mod alerts;
+pub mod public;
 
 use crate::desk::{ClaimState, ClaimView, DeskError, DropOffView, Lang, NeedCard, OfferView};
 
@@ -24,6 +25,10 @@ pub fn command_list(lang: Lang) -> Vec<(&'static str, String)> {
                 "alerts" => (
                     "提醒设置：类别、社区、上限、免打扰",
                     "Alerts: interests, daily cap, quiet hours",
+                ),
+                "public" => (
+                    "公开展示：是否在公示页面列出本店",
+                    "Public listing: show my shop on the transparency page",
                 ),
                 "hours" => ("认领志愿服务时长", "Pledge volunteer hours"),
                 "lang" => ("切换语言 中文/English", "Language: 中文/English"),

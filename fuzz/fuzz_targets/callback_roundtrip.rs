@@ -44,6 +44,7 @@ enum Shape {
     AlertQuiet,
     AlertDigest(bool),
     AlertUrgent(bool),
+    Public(bool),
 }
 
 impl Shape {
@@ -101,6 +102,7 @@ impl Shape {
             Shape::AlertQuiet => (Action::AlertQuiet, true),
             Shape::AlertDigest(on) => (Action::AlertDigest(on), true),
             Shape::AlertUrgent(on) => (Action::AlertUrgent(on), true),
+            Shape::Public(on) => (Action::Public(on), true),
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use bots::{
     AlertChange, AlertSettingsView, Amount, Choice, ClaimState, ClaimView, Claimed, DeskError, DropOffView, Lang,
-    MerchantDesk, MerchantInfo, MerchantStatus, NeedCard, NeedQuery, NeedsPage, NewOffer, OfferView,
+    MerchantDesk, MerchantInfo, MerchantStatus, NeedCard, NeedQuery, NeedsPage, NewOffer, OfferView, PublicListingView,
 };
 use chrono::Utc;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
@@ -471,6 +471,28 @@ impl MerchantDesk for ServiceDesk {
             .await
             .map_err(desk_error)?;
         self.settings_view(&settings, lang).await
+    }
+
+    async fn public_listing(&self, merchant_id: i64) -> Result<PublicListingView, DeskError> {
+        let listing = merchants::public_listing(&self.db, merchant_id)
+            .await
+            .map_err(desk_error)?;
+        Ok(PublicListingView {
+            name: listing.name,
+            shown: listing.shown,
+        })
+    }
+
+    async fn set_shown_publicly(&self, merchant_id: i64, shown: bool) -> Result<PublicListingView, DeskError> {
+        match merchants::set_shown_publicly(&self.db, merchant_id, shown, Utc::now()).await {
+            Ok(_) => self.public_listing(merchant_id).await,
+            // Tell waiting from suspended, which the service's one refusal does not.
+            Err(ServiceError::MerchantNotApproved) => match self.merchant(merchant_id).await?.status {
+                MerchantStatus::Pending => Err(DeskError::Pending),
+                _ => Err(DeskError::Suspended),
+            },
+            Err(e) => Err(desk_error(e)),
+        }
     }
 }
 

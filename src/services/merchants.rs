@@ -1,7 +1,9 @@
-//! Caring merchants: admission and the one-time codes that link a Telegram chat.
+//! Caring merchants: admission, the one-time codes that link a Telegram chat, and their
+//! choice to be listed on the public transparency page.
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, Set};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 
 use super::audit::{self, Actor, Entry};
 use super::{ServiceError, organizations};
@@ -119,8 +121,6 @@ pub async fn set_locale(
     locale: Locale,
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
-    use sea_orm::sea_query::Expr;
-    use sea_orm::{ColumnTrait, QueryFilter};
     let changed = merchant::Entity::update_many()
         .col_expr(merchant::Column::Locale, Expr::val(locale.as_str()))
         .col_expr(merchant::Column::UpdatedAt, Expr::val(now))
@@ -131,4 +131,67 @@ pub async fn set_locale(
         return Err(ServiceError::NotFound("merchant"));
     }
     Ok(())
+}
+
+/// A merchant as the public transparency page would list it, and whether it chose to be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicListing {
+    /// The shop name, the one thing the page says about the shop besides its deliveries.
+    pub name: String,
+    /// True when the merchant chose to be shown (`merchants.show_publicly`).
+    pub shown: bool,
+}
+
+/// Merchant `merchant_id`'s listing on the public page.
+pub async fn public_listing(db: &DatabaseConnection, merchant_id: i64) -> Result<PublicListing, ServiceError> {
+    let m = merchant::Entity::find_by_id(merchant_id)
+        .one(db)
+        .await?
+        .ok_or(ServiceError::NotFound("merchant"))?;
+    Ok(PublicListing {
+        name: m.name,
+        shown: m.show_publicly,
+    })
+}
+
+/// Shows merchant `merchant_id` on the public transparency page (`shown`) or stops showing
+/// it, audited as `merchant.public`. Only an approved merchant may be shown; any merchant
+/// may withdraw. Returns whether the choice changed: asking for the current one writes
+/// nothing.
+pub async fn set_shown_publicly(
+    db: &DatabaseConnection,
+    merchant_id: i64,
+    shown: bool,
+    now: DateTime<Utc>,
+) -> Result<bool, ServiceError> {
+    let txn = db::begin_write(db).await?;
+    // The approval is a condition of the update itself, so an office suspending the shop
+    // at the same moment cannot slip between a check and the write.
+    let mut update = merchant::Entity::update_many()
+        .col_expr(merchant::Column::ShowPublicly, Expr::val(shown))
+        .col_expr(merchant::Column::UpdatedAt, Expr::val(now))
+        .filter(merchant::Column::Id.eq(merchant_id))
+        .filter(merchant::Column::ShowPublicly.ne(shown));
+    if shown {
+        update = update.filter(merchant::Column::Status.eq(PartyStatus::Approved.as_str()));
+    }
+    if update.exec(&txn).await?.rows_affected != 1 {
+        let Some(m) = merchant::Entity::find_by_id(merchant_id).one(&txn).await? else {
+            return Err(ServiceError::NotFound("merchant"));
+        };
+        if m.show_publicly == shown {
+            return Ok(false);
+        }
+        return Err(ServiceError::MerchantNotApproved);
+    }
+    audit::record(
+        &txn,
+        now,
+        Entry::ok(Actor::Merchant(merchant_id), "merchant.public")
+            .subject("merchant", merchant_id)
+            .detail(serde_json::json!({ "shown": shown })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(true)
 }

@@ -11,6 +11,7 @@ mod bot_console;
 mod bot_flows;
 mod bot_notices;
 mod bot_privacy;
+mod bot_public;
 mod bot_reliability;
 mod claims;
 mod cli;
