@@ -4,7 +4,8 @@
 //!
 //! The ladder: a new need goes to the top [`LadderPolicy::rung_size`] merchants by
 //! [`super::matching::score`] among approved merchants with a linked chat that are relevant
-//! to it (score ≥ [`RELEVANCE_FLOOR`]) and whose settings admit it. If it is still not fully
+//! to it ([`super::matching::relevant`]: an offer of its kind or its community served,
+//! however urgent or old the need) and whose settings admit it. If it is still not fully
 //! claimed [`LadderPolicy::rung_hours`] later, the next ones hear of it, and so on. A rung
 //! that finds nobody left ends the ladder and flags the need to the office as unclaimed
 //! and aging; a deadline within [`LadderPolicy::near_deadline_hours`] flags it too (and
@@ -19,7 +20,6 @@
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
-use super::matching::RELEVANCE_FLOOR;
 use super::time::{MINUTES_A_DAY, local_at, local_date, local_midnight, local_minute};
 use super::{Category, NeedStatus};
 
@@ -299,10 +299,16 @@ pub struct Candidate {
     pub daily_cap: u32,
 }
 
-/// True when a merchant may be a candidate at all: relevant to the need by the score,
-/// interested by its settings, and not alerted of it before.
-pub fn eligible(score: f64, settings: &AlertSettings, category: Category, community_id: i64, alerted: bool) -> bool {
-    !alerted && score >= RELEVANCE_FLOOR && settings.admits(category, community_id)
+/// True when a merchant may be a candidate at all: `relevant` to the need, interested by
+/// its settings, and not alerted of it before.
+pub fn eligible(
+    relevant: bool,
+    settings: &AlertSettings,
+    category: Category,
+    community_id: i64,
+    alerted: bool,
+) -> bool {
+    !alerted && relevant && settings.admits(category, community_id)
 }
 
 /// Best fit first; equal scores go to the merchant that joined first (lower id), so that
@@ -541,13 +547,13 @@ mod tests {
     #[test]
     fn only_relevant_interested_merchants_not_yet_alerted_are_eligible() {
         let s = AlertSettings::default();
-        assert!(eligible(RELEVANCE_FLOOR, &s, Category::Food, 1, false));
-        assert!(!eligible(RELEVANCE_FLOOR - 0.1, &s, Category::Food, 1, false));
-        assert!(!eligible(80.0, &s, Category::Food, 1, true));
+        assert!(eligible(true, &s, Category::Food, 1, false));
+        assert!(!eligible(false, &s, Category::Food, 1, false));
+        assert!(!eligible(true, &s, Category::Food, 1, true));
         let picky = s
             .apply(SettingsChange::ToggleCategory(Category::Medicine))
             .expect("valid");
-        assert!(!eligible(80.0, &picky, Category::Food, 1, false));
+        assert!(!eligible(true, &picky, Category::Food, 1, false));
     }
 
     #[test]

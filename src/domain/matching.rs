@@ -82,18 +82,27 @@ pub struct MerchantFacts {
     pub recent_claims: u32,
 }
 
-/// The score of `need` for `merchant`; higher is a better fit.
-pub fn score(need: &NeedFacts, merchant: &MerchantFacts) -> f64 {
-    let offers: Vec<&OfferFacts> = merchant.offers.iter().filter(|o| o.category == need.category).collect();
-    let serves_community = merchant.community_id == Some(need.community_id)
+/// True when the merchant serves the need's community or has an active offer of its
+/// category. The subdistrict alone is not relevance: a shop next door with nothing of the
+/// kind is still the wrong shop to ask.
+pub fn relevant(need: &NeedFacts, merchant: &MerchantFacts) -> bool {
+    merchant.offers.iter().any(|o| o.category == need.category) || serves_community(need, merchant)
+}
+
+fn serves_community(need: &NeedFacts, merchant: &MerchantFacts) -> bool {
+    merchant.community_id == Some(need.community_id)
         || merchant
             .offers
             .iter()
-            .any(|o| o.communities.contains(&need.community_id));
+            .any(|o| o.communities.contains(&need.community_id))
+}
+
+/// The score of `need` for `merchant`; higher is a better fit.
+pub fn score(need: &NeedFacts, merchant: &MerchantFacts) -> f64 {
+    let offers: Vec<&OfferFacts> = merchant.offers.iter().filter(|o| o.category == need.category).collect();
+    let serves_community = serves_community(need, merchant);
     let same_subdistrict = merchant.subdistrict.as_deref() == Some(need.subdistrict.as_str());
-    // The subdistrict alone is not relevance: a shop next door with nothing of the kind is
-    // still the wrong shop to ask.
-    let relevant = !offers.is_empty() || serves_community;
+    let relevant = relevant(need, merchant);
 
     let capacity = offers.iter().map(|o| o.capacity_left.max(0)).max().unwrap_or(0);
     let fit = if need.left > 0 {
@@ -171,6 +180,7 @@ mod tests {
                 || relevant.community_id == Some(n.community_id)
                 || relevant.offers.iter().any(|o| o.communities.contains(&n.community_id));
             prop_assume!(is_relevant);
+            prop_assert!(super::relevant(&n, &relevant) && !super::relevant(&n, &other));
             prop_assert!(score(&n, &relevant) > score(&n, &other));
         }
     }

@@ -22,7 +22,7 @@ use super::outbox::{enqueue, enqueue_at};
 use super::{ServiceError, alert_settings, matching, recipients};
 use crate::db;
 use crate::domain::alerts::{self as rules, AlertMode, Candidate, FlagReason, LadderPolicy, LadderStep, ladder_step};
-use crate::domain::matching::score;
+use crate::domain::matching::{relevant, score};
 use crate::domain::time::{local_date, local_midnight};
 use crate::domain::{ClaimStatus, NeedStatus};
 use crate::entities::{claim, merchant, need, need_alert, need_ladder};
@@ -151,8 +151,8 @@ pub async fn rank_recipients<C: ConnectionTrait>(
         .iter()
         .filter(|m| {
             let s = settings.get(&m.id).unwrap_or(&defaults);
-            let plain = score(&facts, &m.facts(&matching::Usage::default()));
-            rules::eligible(plain, s, row.category, row.community_id, alerted.contains(&m.id))
+            let fits = relevant(&facts, &m.facts(&matching::Usage::default()));
+            rules::eligible(fits, s, row.category, row.community_id, alerted.contains(&m.id))
         })
         .collect();
     let ids: Vec<i64> = eligible.iter().map(|m| m.id).collect();

@@ -179,7 +179,10 @@ pub async fn set_shown_publicly(
         let Some(m) = merchant::Entity::find_by_id(merchant_id).one(&txn).await? else {
             return Err(ServiceError::NotFound("merchant"));
         };
-        if m.show_publicly == shown {
+        // Asking again for what holds changes nothing, but a shop that is not approved is
+        // never told it is shown, even one listed before its suspension.
+        let approved = m.status == PartyStatus::Approved.as_str();
+        if m.show_publicly == shown && (approved || !shown) {
             return Ok(false);
         }
         return Err(ServiceError::MerchantNotApproved);

@@ -802,3 +802,63 @@ async fn a_shops_first_pages_are_the_best_of_every_open_need_scored_one_by_one()
         }
     }
 }
+
+/// However urgent the need and however good the shop, a shop that neither offers its kind
+/// nor serves its community is not asked — not even one in the same subdistrict.
+#[tokio::test]
+async fn an_urgent_need_reaches_no_shop_that_neither_offers_its_kind_nor_serves_its_community() {
+    let app = TestApp::spawn().await;
+    let world = app.world(2).await;
+    let shops = shops(&app, &world).await;
+    merchant::Entity::update_many()
+        .col_expr(merchant::Column::CreditScore, Expr::value(100))
+        .exec(&app.db)
+        .await
+        .expect("best credit");
+    let now = Utc::now();
+    // Next door: another community of the shops' own subdistrict.
+    let next_door = charity_relay::services::organizations::create_community(
+        &app.db,
+        "海港社区",
+        "Haigang",
+        "沙头角街道",
+        "Shatoujiao",
+        now,
+    )
+    .await
+    .expect("community");
+    let org = Org {
+        id: world.a().id,
+        token: world.a().token.clone(),
+        worker: world.a().worker,
+        beneficiary_id: beneficiary_in(&app, &world, next_door).await,
+    };
+    let deadline = local_date(now) + Duration::days(20);
+    let coats = post(
+        &app,
+        &org,
+        Ask(Category::Clothing, "冬衣", 1, Urgency::Urgent, deadline),
+        now,
+    )
+    .await;
+    assert_eq!(
+        alerted(&app, coats).await,
+        Vec::<i64>::new(),
+        "nobody sells coats or serves 海港"
+    );
+    // Twelve hours on, the next rung finds nobody either, and the office hears of it.
+    jobs::run_once(&app.db, now + Duration::hours(12)).await.expect("jobs");
+    assert_eq!(alerted(&app, coats).await, Vec::<i64>::new());
+    assert_eq!(flags(&app, coats).await, 1);
+    // The same shops are asked for what they offer there.
+    let meals = post(
+        &app,
+        &org,
+        Ask(Category::Food, "盒饭", 1, Urgency::Urgent, deadline),
+        now,
+    )
+    .await;
+    let mut asked = alerted(&app, meals).await;
+    asked.sort_unstable();
+    assert_eq!(asked, shops);
+}

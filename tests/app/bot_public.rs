@@ -195,6 +195,14 @@ async fn a_suspended_shop_cannot_be_listed_but_may_always_withdraw() {
         .expect("suspend");
     let now = chat.send("/public").await;
     assert_eq!(now.text, public::summary(Lang::ZhCn, &listing(SHOP, true), false));
+    let page = app.get("/transparency").await.text().await.expect("page");
+    assert!(!page.contains(SHOP), "a suspended shop is not listed");
+    let again = chat.tap(&Action::Public(true).encode()).await;
+    assert_eq!(
+        again.text,
+        public::cannot_show(Lang::ZhCn, false),
+        "never told it is shown"
+    );
     let off = chat.tap(&now.button(&public::hide_button(Lang::ZhCn))).await;
     assert_eq!(
         off.text,

@@ -254,6 +254,11 @@ async fn the_transparency_page_suppresses_cells_about_fewer_than_five_people() {
         "public, max-age=60",
         "as long as the server keeps it"
     );
+    assert_eq!(
+        page.headers()["vary"],
+        "Accept-Language",
+        "a shared cache keeps each language apart"
+    );
     let html = page.text().await.expect("html");
     assert!(html.contains("少于 5 人"), "four people: suppressed");
     let chart = app.get("/transparency/met.svg").await;

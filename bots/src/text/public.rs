@@ -61,13 +61,13 @@ pub fn switched(lang: Lang, shown: bool) -> String {
     match shown {
         true => pick(
             lang,
-            "已开启公开展示（公示页面一分钟内更新）。",
-            "Your shop is now shown (the page updates within a minute).",
+            "已开启公开展示（公示页面两分钟内更新）。",
+            "Your shop is now shown (the page updates within two minutes).",
         ),
         false => pick(
             lang,
-            "已关闭公开展示（公示页面一分钟内更新）。",
-            "Your shop is no longer shown (the page updates within a minute).",
+            "已关闭公开展示（公示页面两分钟内更新）。",
+            "Your shop is no longer shown (the page updates within two minutes).",
         ),
     }
 }

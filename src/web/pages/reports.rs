@@ -280,10 +280,10 @@ pub async fn chart(
 }
 
 /// A cell a spreadsheet will not run: text that starts like a formula (`=`, `+`, `-`, `@`,
-/// a tab or a carriage return) gets a leading apostrophe, as OWASP advises for CSV
-/// downloads; numbers, negative ones too, stay numbers.
+/// a tab, a carriage return, a line feed or NUL) gets a leading apostrophe, as OWASP
+/// advises for CSV downloads; numbers, negative ones too, stay numbers.
 fn formula_safe(cell: &str) -> std::borrow::Cow<'_, str> {
-    let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r', '\n', '\0']);
     if risky && cell.parse::<f64>().is_err() {
         std::borrow::Cow::Owned(format!("'{cell}"))
     } else {
@@ -340,13 +340,16 @@ async fn public_cached(
     Ok(drawn)
 }
 
-/// Browsers and proxies may keep the public page and chart as long as the server does.
+/// Browsers and proxies may keep the public page and chart as long as the server does, so
+/// a change shows within two minutes.
 const PUBLIC_CACHE: &str = "public, max-age=60";
 
+/// Marks a public response cacheable, per language: the language comes from
+/// `Accept-Language`, so a shared cache must not hand one language to everyone.
 fn publicly_cached(mut response: Response) -> Response {
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static(PUBLIC_CACHE));
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(PUBLIC_CACHE));
+    headers.insert(header::VARY, HeaderValue::from_static("Accept-Language"));
     response
 }
 
@@ -424,6 +427,8 @@ mod tests {
         assert_eq!(formula_safe("-出错"), "'-出错");
         assert_eq!(formula_safe("@SUM(A1)"), "'@SUM(A1)");
         assert_eq!(formula_safe("\t=1"), "'\t=1");
+        assert_eq!(formula_safe("\n=1"), "'\n=1");
+        assert_eq!(formula_safe("\0=1"), "'\0=1");
         assert_eq!(formula_safe("-3.5"), "-3.5");
         assert_eq!(formula_safe("爱心商户"), "爱心商户");
         assert_eq!(formula_safe("100%"), "100%");
