@@ -10,6 +10,7 @@ use charity_relay::services::{claims, needs, reports};
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::ConnectionTrait;
 
+use crate::support::browser::Browser;
 use crate::support::world::{PLANTED_NAME, World};
 use crate::support::{TestApp, scalar_i64};
 
@@ -113,6 +114,16 @@ async fn set_shop(app: &TestApp, world: &World, assignment: &str) {
     app.db.execute_unprepared(&sql).await.expect("update the shop");
 }
 
+/// Report table `name` as the office downloads it.
+async fn download(office: &Browser, name: &str) -> Vec<u8> {
+    let response = office
+        .raw_get(&format!("/admin/reports/{name}.csv"))
+        .send()
+        .await
+        .expect("csv");
+    response.bytes().await.expect("bytes").to_vec()
+}
+
 fn admin() -> Caller {
     Caller::Admin { staff_id: 1 }
 }
@@ -207,14 +218,7 @@ async fn the_office_reads_the_report_and_downloads_its_tables_as_csv() {
         ("3", "2", "2", "0")
     );
 
-    let merchants = office
-        .raw_get("/admin/reports/merchants.csv")
-        .send()
-        .await
-        .expect("csv")
-        .bytes()
-        .await
-        .expect("bytes");
+    let merchants = download(&office, "merchants").await;
     let mut reader = csv::Reader::from_reader(&merchants[3..]);
     let first = reader.records().next().expect("a merchant").expect("row");
     assert_eq!((&first[0], &first[1], &first[2]), ("爱心商户0", "2", "100%"));
@@ -467,14 +471,7 @@ async fn every_report_table_downloads_as_csv_that_parses_back_and_runs_no_formul
         ("gaps-groups", 2),
         ("gaps-communities", 2),
     ] {
-        let bytes = office
-            .raw_get(&format!("/admin/reports/{name}.csv"))
-            .send()
-            .await
-            .expect("csv")
-            .bytes()
-            .await
-            .expect("bytes");
+        let bytes = download(&office, name).await;
         assert_eq!(&bytes[..3], &[0xEF, 0xBB, 0xBF], "{name}: UTF-8 with BOM");
         let mut reader = csv::Reader::from_reader(&bytes[3..]);
         assert_eq!(reader.headers().expect("header").len(), columns, "{name}");
