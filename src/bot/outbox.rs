@@ -115,7 +115,7 @@ pub async fn send_due(
                 Some((_, queue)) => queue.push((row, text, buttons)),
                 None => by_chat.push((chat_id, vec![(row, text, buttons)])),
             },
-            Ok(Prepared::Hold) => finish(db, row, Outcome::Hold, Utc::now()).await?,
+            Ok(Prepared::Hold) => hold(db, row).await?,
             Ok(Prepared::Drop(reason)) => finish(db, row, Outcome::Dead(reason.to_owned()), Utc::now()).await?,
             Err(e) => {
                 let outcome = Outcome::Retry {
@@ -462,7 +462,6 @@ async fn send(
 /// How a send ended.
 enum Outcome {
     Sent,
-    Hold,
     Dead(String),
     Retry { after: Option<Duration>, error: String },
 }
@@ -484,6 +483,35 @@ fn failure(e: &RequestError) -> Outcome {
     }
 }
 
+/// Holds `row` until its merchant links a chat. Linking releases the held rows, so a row
+/// held just after a link would wait for the next one: the merchant's row is locked and
+/// read again in the writing transaction, and a merchant linked meanwhile gets the row
+/// back at the next poll instead.
+pub async fn hold(db: &DatabaseConnection, row: &outbox::Model) -> Result<(), sea_orm::DbErr> {
+    let txn = db::begin_write(db).await?;
+    let merchant_id = row.merchant_id.or_else(|| row.recipient.parse().ok());
+    let linked = match merchant_id {
+        Some(id) => merchant::Entity::find_by_id(id)
+            .lock_exclusive()
+            .one(&txn)
+            .await?
+            .is_some_and(|m| m.telegram_chat_id.is_some()),
+        None => false,
+    };
+    let update = outbox::Entity::update_many()
+        .col_expr(outbox::Column::LockedUntil, Expr::val(Option::<DateTime<Utc>>::None))
+        .filter(outbox::Column::Id.eq(row.id));
+    let update = if linked {
+        update
+    } else {
+        update
+            .col_expr(outbox::Column::Status, Expr::val("held"))
+            .col_expr(outbox::Column::LastError, Expr::val("no linked chat yet"))
+    };
+    update.exec(&txn).await?;
+    txn.commit().await
+}
+
 async fn finish(
     db: &DatabaseConnection,
     row: &outbox::Model,
@@ -499,9 +527,6 @@ async fn finish(
             .col_expr(outbox::Column::SentAt, Expr::val(now))
             .col_expr(outbox::Column::Attempts, Expr::val(row.attempts + 1))
             .col_expr(outbox::Column::LastError, Expr::val(Option::<String>::None)),
-        Outcome::Hold => update
-            .col_expr(outbox::Column::Status, Expr::val("held"))
-            .col_expr(outbox::Column::LastError, Expr::val("no linked chat yet")),
         Outcome::Dead(reason) => {
             tracing::warn!(outbox.id = row.id, kind = %row.kind, reason = %reason, "telegram message dropped");
             update

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use bots::Lang;
 use bots::text::{self, Notice};
-use charity_relay::entities::claim;
+use charity_relay::entities::{claim, outbox};
 use charity_relay::jobs;
 use charity_relay::services::access::Caller;
 use charity_relay::services::{claims, needs};
@@ -279,7 +279,8 @@ async fn notifications_wait_for_a_chat_and_arrive_once_it_is_linked() {
         .await;
     assert_eq!(status, 201);
     let deadline = std::time::Instant::now() + REPLY_WITHIN;
-    while scalar_i64(&app.db, "SELECT COUNT(*) FROM outbox WHERE status = 'held'").await == 0 {
+    let held = "SELECT COUNT(*) FROM outbox WHERE status = 'held' AND channel = 'telegram'";
+    while scalar_i64(&app.db, held).await == 0 {
         assert!(std::time::Instant::now() < deadline, "the confirmation is held");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -293,4 +294,33 @@ async fn notifications_wait_for_a_chat_and_arrive_once_it_is_linked() {
             .any(|r| r.text.contains("1 袋") && r.text.contains("Handoff code")),
         "{replies:#?}"
     );
+
+    // The race linking must not lose: the sender leased the row and found no chat, then the
+    // shop linked before the sender wrote "held". Replayed: the row leased again, and the
+    // sender's late hold. The row is not held for a link that already happened; it goes out.
+    let row = outbox::Entity::find()
+        .filter(outbox::Column::Kind.eq("merchant-claim-confirmed"))
+        .filter(outbox::Column::MerchantId.eq(merchant.id))
+        .one(&app.db)
+        .await
+        .expect("outbox")
+        .expect("the confirmation");
+    outbox::Entity::update_many()
+        .col_expr(outbox::Column::Status, Expr::val("pending"))
+        .col_expr(
+            outbox::Column::LockedUntil,
+            Expr::val(Utc::now() + chrono::Duration::minutes(5)),
+        )
+        .filter(outbox::Column::Id.eq(row.id))
+        .exec(&app.db)
+        .await
+        .expect("lease");
+    charity_relay::bot::outbox::hold(&app.db, &row).await.expect("hold");
+    let again = app
+        .telegram
+        .as_ref()
+        .expect("fake telegram")
+        .wait_for(3200, 3, REPLY_WITHIN)
+        .await;
+    assert!(again[2].text.contains("1 袋"), "{again:#?}");
 }
