@@ -503,22 +503,8 @@ async fn a_shops_list_puts_a_fitting_nearby_need_first_and_an_unrelated_one_last
     let world = app.world(1).await;
     let shop = shops(&app, &world).await[0];
     let now = Utc::now();
-    let far = charity_relay::services::organizations::create_community(
-        &app.db,
-        "海山社区",
-        "Haishan",
-        "海山街道",
-        "Haishan",
-        now,
-    )
-    .await
-    .expect("community");
-    let far_org = Org {
-        id: world.a().id,
-        token: world.a().token.clone(),
-        worker: world.a().worker,
-        beneficiary_id: beneficiary_in(&app, &world, far).await,
-    };
+    let far = community(&app, ["海山社区", "Haishan", "海山街道", "Haishan"]).await;
+    let far_org = org_a_in(&app, &world, far).await;
     let deadline = local_date(now) + Duration::days(20);
     // Oldest first: an urgent need elsewhere of a kind the shop does not offer, a need
     // nearby of another kind, then — newest — food nearby, which the shop offers.
@@ -564,6 +550,23 @@ async fn a_shops_list_puts_a_fitting_nearby_need_first_and_an_unrelated_one_last
     .await
     .expect("filtered");
     assert_eq!(page.iter().map(|c| c.id).collect::<Vec<_>>(), vec![unrelated]);
+}
+
+/// A new community: its name and its subdistrict's, each in Chinese and English.
+async fn community(app: &TestApp, [name, en, sub, sub_en]: [&str; 4]) -> i64 {
+    charity_relay::services::organizations::create_community(&app.db, name, en, sub, sub_en, Utc::now())
+        .await
+        .expect("community")
+}
+
+/// Organization A, posting for a new beneficiary living in `community`.
+async fn org_a_in(app: &TestApp, world: &World, community: i64) -> Org {
+    Org {
+        id: world.a().id,
+        token: world.a().token.clone(),
+        worker: world.a().worker,
+        beneficiary_id: beneficiary_in(app, world, community).await,
+    }
 }
 
 /// A beneficiary of organization A living in `community`.
@@ -692,16 +695,11 @@ async fn a_shops_first_pages_are_the_best_of_every_open_need_scored_one_by_one()
     let world = app.world(1).await;
     let shop = world.merchants[0].id;
     let now = Utc::now();
-    let mut places = vec![world.community_id];
-    for (name, en, sub, sub_en) in [
-        ("海山社区", "Haishan", "海山街道", "Haishan"),
-        ("沙头角社区", "Shatoujiao", "沙头角街道", "Shatoujiao"),
-    ] {
-        let id = charity_relay::services::organizations::create_community(&app.db, name, en, sub, sub_en, now)
-            .await
-            .expect("community");
-        places.push(id);
-    }
+    let places = [
+        world.community_id,
+        community(&app, ["海山社区", "Haishan", "海山街道", "Haishan"]).await,
+        community(&app, ["沙头角社区", "Shatoujiao", "沙头角街道", "Shatoujiao"]).await,
+    ];
     // Six lists of (kind, place), three places, two kinds, the board: ten lists in all.
     for (category, served) in [
         (Category::Food, vec![places[0], places[1]]),
@@ -716,13 +714,8 @@ async fn a_shops_first_pages_are_the_best_of_every_open_need_scored_one_by_one()
         offers::add(&app.db, shop, offer, now).await.expect("offer");
     }
     let mut orgs = Vec::new();
-    for place in &places {
-        orgs.push(Org {
-            id: world.a().id,
-            token: world.a().token.clone(),
-            worker: world.a().worker,
-            beneficiary_id: beneficiary_in(&app, &world, *place).await,
-        });
+    for place in places {
+        orgs.push(org_a_in(&app, &world, place).await);
     }
     // More needs than any one list holds, of every kind, place, urgency and age.
     let kinds = [
@@ -817,22 +810,8 @@ async fn an_urgent_need_reaches_no_shop_that_neither_offers_its_kind_nor_serves_
         .expect("best credit");
     let now = Utc::now();
     // Next door: another community of the shops' own subdistrict.
-    let next_door = charity_relay::services::organizations::create_community(
-        &app.db,
-        "海港社区",
-        "Haigang",
-        "沙头角街道",
-        "Shatoujiao",
-        now,
-    )
-    .await
-    .expect("community");
-    let org = Org {
-        id: world.a().id,
-        token: world.a().token.clone(),
-        worker: world.a().worker,
-        beneficiary_id: beneficiary_in(&app, &world, next_door).await,
-    };
+    let next_door = community(&app, ["海港社区", "Haigang", "沙头角街道", "Shatoujiao"]).await;
+    let org = org_a_in(&app, &world, next_door).await;
     let deadline = local_date(now) + Duration::days(20);
     let coats = post(
         &app,
