@@ -75,7 +75,7 @@ pub fn hash_password(password: &str) -> Result<String, PasswordHashError> {
     argon2::Argon2::default()
         .hash_password(password.as_bytes())
         .map(|hash| hash.to_string())
-        .map_err(|e| PasswordHashError(e.to_string()))
+        .map_err(|e| PasswordHashError::Failed(e.to_string()))
 }
 
 /// True when `password` matches the stored argon2 `hash`.
@@ -86,10 +86,75 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
         .is_ok()
 }
 
-/// Hashing a password failed (out of memory or no randomness).
+/// Hashing a password failed or could not start.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot hash the password: {0}")]
-pub struct PasswordHashError(String);
+pub enum PasswordHashError {
+    /// Every hashing slot stayed taken for [`HASH_WAIT`]: the caller should come back later.
+    #[error("the server is busy checking passwords")]
+    Busy,
+    /// Out of memory or no randomness.
+    #[error("cannot hash the password: {0}")]
+    Failed(String),
+}
+
+/// How long a password check waits for a free hashing slot before it gives up with
+/// [`PasswordHashError::Busy`] (the web answers 503 with `Retry-After`).
+pub const HASH_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The hashing slots of the whole process, one per core: each argon2 run holds 19 MiB and a
+/// core, so a flood of sign-ins waits here instead of taking the machine's memory.
+static HASH_SLOTS: std::sync::LazyLock<tokio::sync::Semaphore> = std::sync::LazyLock::new(|| {
+    tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get))
+});
+
+/// Runs argon2 off the async threads, at most one run per core in the whole process, and
+/// counts every run. Cheap to clone.
+#[derive(Clone, Default)]
+pub struct PasswordHasher {
+    runs: Option<prometheus::IntCounter>,
+}
+
+impl PasswordHasher {
+    /// A hasher that counts its runs in `runs` (`relay_password_hashes_total`).
+    pub fn counted(runs: prometheus::IntCounter) -> Self {
+        Self { runs: Some(runs) }
+    }
+
+    /// [`hash_password`] in a hashing slot.
+    pub async fn hash(&self, password: &str) -> Result<String, PasswordHashError> {
+        let password = password.to_owned();
+        self.run(move || hash_password(&password)).await?
+    }
+
+    /// [`verify_password`] in a hashing slot; `hash` is computed in the slot too when it is
+    /// made lazily (the unknown-account dummy).
+    pub async fn verify(
+        &self,
+        password: &str,
+        hash: impl FnOnce() -> String + Send + 'static,
+    ) -> Result<bool, PasswordHashError> {
+        let password = password.to_owned();
+        self.run(move || verify_password(&password, &hash())).await
+    }
+
+    async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T, PasswordHashError> {
+        let permit = tokio::time::timeout(HASH_WAIT, HASH_SLOTS.acquire())
+            .await
+            .map_err(|_| PasswordHashError::Busy)?
+            .map_err(|_| PasswordHashError::Busy)?;
+        if let Some(runs) = &self.runs {
+            runs.inc();
+        }
+        // The permit moves into the blocking task: a request dropped meanwhile (client gone)
+        // still holds its slot until argon2 has finished and freed its memory.
+        tokio::task::spawn_blocking(move || {
+            let _slot = permit;
+            work()
+        })
+        .await
+        .map_err(|e| PasswordHashError::Failed(e.to_string()))
+    }
+}
 
 #[cfg(test)]
 mod password_tests {

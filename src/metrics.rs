@@ -1,10 +1,13 @@
 //! Prometheus metrics, rendered in the text exposition format at `/metrics`.
 
-use std::sync::Arc;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
+};
 
 /// The process's metrics; cheap to clone.
 #[derive(Clone)]
@@ -17,6 +20,10 @@ pub struct Metrics {
     /// Requests being answered now, and when the last one came: background work gives
     /// way while the web is busy.
     pub web: WebActivity,
+    /// Password hashes computed or verified (argon2), each 19 MiB and a core for a while.
+    pub password_hashes: IntCounter,
+    /// Refused requests of callers nobody knows, by reason.
+    pub anonymous_refusals: AnonymousRefusals,
 }
 
 impl Metrics {
@@ -44,10 +51,25 @@ impl Metrics {
         .unwrap_or_else(|e| unreachable!("static metric definition: {e}"));
         let http_in_flight = IntGauge::new("relay_http_requests_in_flight", "HTTP requests being answered now")
             .unwrap_or_else(|e| unreachable!("static metric definition: {e}"));
+        let password_hashes = IntCounter::new(
+            "relay_password_hashes_total",
+            "Password hashes computed or verified (argon2)",
+        )
+        .unwrap_or_else(|e| unreachable!("static metric definition: {e}"));
+        let anonymous_refusals = IntCounterVec::new(
+            Opts::new(
+                "relay_anonymous_refusals_total",
+                "Refused requests of callers nobody knows (not written to the audit log), by reason",
+            ),
+            &["reason"],
+        )
+        .unwrap_or_else(|e| unreachable!("static metric definition: {e}"));
         for collector in [
             Box::new(http_requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(http_latency.clone()),
             Box::new(http_in_flight.clone()),
+            Box::new(password_hashes.clone()),
+            Box::new(anonymous_refusals.clone()),
         ] {
             registry
                 .register(collector)
@@ -61,6 +83,11 @@ impl Metrics {
                 in_flight: http_in_flight,
                 epoch: Instant::now(),
                 last_start_ms: Arc::default(),
+            },
+            password_hashes,
+            anonymous_refusals: AnonymousRefusals {
+                counts: anonymous_refusals,
+                last_logged: Arc::default(),
             },
         }
     }
@@ -83,6 +110,52 @@ impl Metrics {
 impl Default for Metrics {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+/// Refusals of anonymous callers (a foreign origin, an unknown account): a flood of them
+/// must not write the audit log or the log file row by row, so each is counted under a
+/// reason from the code (a bounded label) and logged at most once per reason per
+/// [`REFUSAL_LOG_EVERY`]. Cheap to clone; clones share the counts.
+#[derive(Clone)]
+pub struct AnonymousRefusals {
+    counts: IntCounterVec,
+    last_logged: Arc<Mutex<HashMap<&'static str, Instant>>>,
+}
+
+/// The least time between two log lines about anonymous refusals of one reason.
+pub const REFUSAL_LOG_EVERY: Duration = Duration::from_secs(60);
+
+impl AnonymousRefusals {
+    /// Counts one refusal for `reason`, and logs it when none of that reason was logged
+    /// within [`REFUSAL_LOG_EVERY`].
+    pub fn refuse(&self, reason: &'static str) {
+        let counter = self.counts.with_label_values(&[reason]);
+        counter.inc();
+        let now = Instant::now();
+        let due = {
+            let mut last = self.last_logged.lock().unwrap_or_else(|p| p.into_inner());
+            match last.get(reason) {
+                Some(at) if now.duration_since(*at) < REFUSAL_LOG_EVERY => false,
+                _ => {
+                    last.insert(reason, now);
+                    true
+                }
+            }
+        };
+        if due {
+            tracing::warn!(
+                target: "security",
+                reason,
+                total = counter.get(),
+                "refused an anonymous request (logged at most once a minute per reason; relay_anonymous_refusals_total counts all)"
+            );
+        }
+    }
+
+    /// Refusals counted for `reason` so far.
+    pub fn count(&self, reason: &str) -> u64 {
+        self.counts.with_label_values(&[reason]).get()
     }
 }
 

@@ -78,6 +78,7 @@ fn desk_error(e: ServiceError) -> DeskError {
             tracing::warn!(error = %e, "bot: internal error");
             DeskError::Unavailable
         }
+        ServiceError::Busy => DeskError::Unavailable,
     }
 }
 

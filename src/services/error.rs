@@ -60,6 +60,10 @@ pub enum ServiceError {
     /// An idempotency key was reused for a different request.
     #[error("this idempotency key was used for a different request")]
     IdempotencyKeyReused,
+    /// Every password-hashing slot stayed busy: nothing was done; try again in a few
+    /// seconds (503 with `Retry-After`).
+    #[error("the server is busy; try again shortly")]
+    Busy,
     /// The database failed; the details go to the log, not to the user.
     #[error("database error: {0}")]
     Db(#[from] DbErr),
@@ -110,6 +114,15 @@ impl ServiceError {
 /// True when `e` is a unique-key violation, on either database.
 pub fn is_unique_violation(e: &DbErr) -> bool {
     matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
+}
+
+impl From<crate::crypto::PasswordHashError> for ServiceError {
+    fn from(e: crate::crypto::PasswordHashError) -> Self {
+        match e {
+            crate::crypto::PasswordHashError::Busy => ServiceError::Busy,
+            crate::crypto::PasswordHashError::Failed(e) => ServiceError::Internal(e),
+        }
+    }
 }
 
 /// The stable JSON form of a business refusal, stored under an idempotency key.

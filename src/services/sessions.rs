@@ -6,7 +6,7 @@
 use chrono::{DateTime, Duration, Utc};
 use std::sync::LazyLock;
 
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 
 use super::ServiceError;
@@ -69,9 +69,12 @@ pub enum LoginError {
     /// Unknown email or wrong password: the same answer for both.
     #[error("wrong email or password")]
     WrongCredentials,
-    /// Too many failures; try again after this many minutes.
+    /// Too many attempts; try again after this many minutes.
     #[error("too many attempts; try again in {0} minutes")]
     Throttled(i64),
+    /// Every password-hashing slot stayed busy; try again in a few seconds.
+    #[error("the server is busy; try again shortly")]
+    Busy,
     /// The database or hashing failed.
     #[error(transparent)]
     Service(#[from] ServiceError),
@@ -84,22 +87,33 @@ impl From<sea_orm::DbErr> for LoginError {
 }
 
 /// Checks email and password; on success returns a new session id for the cookie.
+///
+/// The attempt is reserved before the password is hashed: one conditional increment per
+/// throttle key (the address, then the account), refused past the limit, so a flood of
+/// parallel attempts at one account hashes at most [`ACCOUNT_FAILURES`] passwords a window.
+/// A success clears the account's count and gives the address its attempt back. A wrong
+/// password for an existing account is audited, as an act about that account (bounded by
+/// the throttle); one for an unknown email, like a throttled attempt, writes no audit row
+/// (the web counts every refused sign-in in `relay_anonymous_refusals_total`).
 pub async fn login(
     db: &DatabaseConnection,
+    hasher: &crypto::PasswordHasher,
     email: &str,
     password: &str,
     address: &str,
     now: DateTime<Utc>,
 ) -> Result<String, LoginError> {
     let email = email.trim().to_lowercase();
-    let keys = [
-        format!("account:{}", crypto::sha256_hex(&email)),
-        format!("address:{address}"),
-    ];
-    for key in &keys {
-        if let Some(wait) = throttled(db, key, now).await? {
-            return Err(LoginError::Throttled(wait));
-        }
+    let account_key = format!("account:{}", crypto::sha256_hex(&email));
+    let address_key = format!("address:{address}");
+    let txn = db::begin_write(db).await?;
+    let mut refused = reserve_attempt(&txn, &address_key, ADDRESS_FAILURES, now).await?;
+    if refused.is_none() {
+        refused = reserve_attempt(&txn, &account_key, ACCOUNT_FAILURES, now).await?;
+    }
+    txn.commit().await?;
+    if let Some(minutes) = refused {
+        return Err(LoginError::Throttled(minutes));
     }
     let account = staff::Entity::find()
         .filter(staff::Column::Email.eq(&email))
@@ -107,25 +121,42 @@ pub async fn login(
         .await?
         .filter(|s| s.active);
     // Verify against a real hash even for an unknown email, so timing does not tell.
-    let hash = account
-        .as_ref()
-        .map(|a| a.password_hash.clone())
-        .unwrap_or_else(|| DUMMY_HASH.clone());
-    let typed = password.to_owned();
-    let matches = tokio::task::spawn_blocking(move || crypto::verify_password(&typed, &hash))
+    let hash = account.as_ref().map(|a| a.password_hash.clone());
+    let matches = match hasher
+        .verify(password, move || hash.unwrap_or_else(|| DUMMY_HASH.clone()))
         .await
-        .map_err(|e| ServiceError::Internal(e.to_string()))?;
-    let Some(account) = account.filter(|_| matches) else {
-        let txn = db::begin_write(db).await?;
-        record_failure(&txn, &keys[0], ACCOUNT_FAILURES, now).await?;
-        record_failure(&txn, &keys[1], ADDRESS_FAILURES, now).await?;
-        audit::record(&txn, now, Entry::denied(Actor::Anonymous, "staff.login")).await?;
-        txn.commit().await?;
+    {
+        Ok(matches) => matches,
+        Err(crypto::PasswordHashError::Busy) => {
+            // Nothing was checked: the attempt is given back to both keys.
+            let txn = db::begin_write(db).await?;
+            for key in [&address_key, &account_key] {
+                give_back_attempt(&txn, key).await?;
+            }
+            txn.commit().await?;
+            return Err(LoginError::Busy);
+        }
+        Err(e) => return Err(ServiceError::Internal(e.to_string()).into()),
+    };
+    let Some(account) = account.clone().filter(|_| matches) else {
+        if let Some(account) = &account {
+            let txn = db::begin_write(db).await?;
+            audit::record(
+                &txn,
+                now,
+                Entry::denied(Actor::Anonymous, "staff.login")
+                    .subject("staff", account.id)
+                    .organization(account.organization_id),
+            )
+            .await?;
+            txn.commit().await?;
+        }
         return Err(LoginError::WrongCredentials);
     };
     let session_id = crypto::random_token(32);
     let txn = db::begin_write(db).await?;
-    login_throttle::Entity::delete_by_id(keys[0].clone()).exec(&txn).await?;
+    login_throttle::Entity::delete_by_id(account_key).exec(&txn).await?;
+    give_back_attempt(&txn, &address_key).await?;
     web_session::ActiveModel {
         id_digest: Set(crypto::sha256_hex(&session_id)),
         staff_id: Set(account.id),
@@ -147,48 +178,76 @@ pub async fn login(
     Ok(session_id)
 }
 
-/// An argon2id hash of a random password nobody knows, made once per process.
+/// An argon2id hash of a random password nobody knows, made once per process (in a
+/// hashing slot, on first use).
 static DUMMY_HASH: LazyLock<String> =
     LazyLock::new(|| crypto::hash_password(&crypto::random_token(16)).unwrap_or_default());
 
-async fn throttled(db: &DatabaseConnection, key: &str, now: DateTime<Utc>) -> Result<Option<i64>, sea_orm::DbErr> {
-    let row = login_throttle::Entity::find_by_id(key.to_owned()).one(db).await?;
-    Ok(row
-        .and_then(|r| r.locked_until)
-        .filter(|until| *until > now)
-        .map(|until| ((until - now).num_seconds() + 59) / 60))
-}
-
-/// Counts a failure; the `limit`-th within the window locks the key for the window.
-/// Self-expiring: a new window starts once the old one has passed.
-async fn record_failure<C: sea_orm::ConnectionTrait>(
-    txn: &C,
+/// Counts an attempt under `key` in one statement, before any hashing; `Some(minutes left)`
+/// when it is past the `limit`-th of the window. A window starts with the
+/// first attempt and lasts [`THROTTLE_WINDOW`]; `locked_until` holds its end (a row is
+/// void after it). Concurrent attempts each get their own count from the database, so none
+/// is lost and no more than `limit` pass.
+async fn reserve_attempt<C: sea_orm::ConnectionTrait>(
+    db: &C,
     key: &str,
     limit: i32,
     now: DateTime<Utc>,
-) -> Result<(), sea_orm::DbErr> {
-    let existing = login_throttle::Entity::find_by_id(key.to_owned()).one(txn).await?;
-    let (failures, window_started_at) = match existing {
-        Some(r) if r.window_started_at + THROTTLE_WINDOW > now => (r.failures + 1, r.window_started_at),
-        _ => (1, now),
-    };
-    let locked_until = (failures >= limit).then_some(now + THROTTLE_WINDOW);
+) -> Result<Option<i64>, sea_orm::DbErr> {
+    use login_throttle::Column;
+    let window_end = now + THROTTLE_WINDOW;
+    let expired = Expr::col((login_throttle::Entity, Column::LockedUntil))
+        .is_null()
+        .or(Expr::col((login_throttle::Entity, Column::LockedUntil)).lte(now));
     let row = login_throttle::ActiveModel {
         throttle_key: Set(key.to_owned()),
-        failures: Set(failures),
-        window_started_at: Set(window_started_at),
-        locked_until: Set(locked_until),
+        failures: Set(1),
+        window_started_at: Set(now),
+        locked_until: Set(Some(window_end)),
     };
-    login_throttle::Entity::insert(row)
+    let counted = login_throttle::Entity::insert(row)
         .on_conflict(
-            sea_orm::sea_query::OnConflict::column(login_throttle::Column::ThrottleKey)
-                .update_columns([
-                    login_throttle::Column::Failures,
-                    login_throttle::Column::WindowStartedAt,
-                    login_throttle::Column::LockedUntil,
+            OnConflict::column(Column::ThrottleKey)
+                .values([
+                    (
+                        Column::Failures,
+                        Expr::case(expired.clone(), 1)
+                            .finally(Expr::col((login_throttle::Entity, Column::Failures)).add(1))
+                            .into(),
+                    ),
+                    (
+                        Column::WindowStartedAt,
+                        Expr::case(expired.clone(), now)
+                            .finally(Expr::col((login_throttle::Entity, Column::WindowStartedAt)))
+                            .into(),
+                    ),
+                    (
+                        Column::LockedUntil,
+                        Expr::case(expired, window_end)
+                            .finally(Expr::col((login_throttle::Entity, Column::LockedUntil)))
+                            .into(),
+                    ),
                 ])
                 .to_owned(),
         )
+        .exec_with_returning(db)
+        .await?;
+    if counted.failures <= limit {
+        return Ok(None);
+    }
+    let until = counted.locked_until.unwrap_or(window_end);
+    Ok(Some(std::cmp::max((until - now).num_seconds() + 59, 60) / 60))
+}
+
+/// Gives back an attempt reserved under `key` that ended without a wrong password.
+async fn give_back_attempt<C: sea_orm::ConnectionTrait>(txn: &C, key: &str) -> Result<(), sea_orm::DbErr> {
+    login_throttle::Entity::update_many()
+        .col_expr(
+            login_throttle::Column::Failures,
+            Expr::col(login_throttle::Column::Failures).sub(1),
+        )
+        .filter(login_throttle::Column::ThrottleKey.eq(key))
+        .filter(login_throttle::Column::Failures.gt(0))
         .exec(txn)
         .await?;
     Ok(())
@@ -253,6 +312,7 @@ pub async fn logout(db: &DatabaseConnection, session_id: &str, now: DateTime<Utc
 /// Changes a staff member's password and ends all their sessions; returns a fresh one.
 pub async fn change_password(
     db: &DatabaseConnection,
+    hasher: &crypto::PasswordHasher,
     staff_id: i64,
     current: &str,
     new: &str,
@@ -262,10 +322,8 @@ pub async fn change_password(
         .one(db)
         .await?
         .ok_or(ServiceError::NotFound("staff"))?;
-    let (typed, hash) = (current.to_owned(), account.password_hash.clone());
-    let matches = tokio::task::spawn_blocking(move || crypto::verify_password(&typed, &hash))
-        .await
-        .map_err(|e| ServiceError::Internal(e.to_string()))?;
+    let hash = account.password_hash.clone();
+    let matches = hasher.verify(current, move || hash).await?;
     let mut errors = FieldErrors::default();
     if !matches {
         errors.push("current_password", FieldError::WrongPassword);
@@ -276,11 +334,7 @@ pub async fn change_password(
     if !errors.is_empty() {
         return Err(ServiceError::Validation(errors));
     }
-    let new_owned = new.to_owned();
-    let new_hash = tokio::task::spawn_blocking(move || crypto::hash_password(&new_owned))
-        .await
-        .map_err(|e| ServiceError::Internal(e.to_string()))?
-        .map_err(|e| ServiceError::Internal(e.to_string()))?;
+    let new_hash = hasher.hash(new).await?;
     let session_id = crypto::random_token(32);
     let txn = db::begin_write(db).await?;
     staff::Entity::update_many()

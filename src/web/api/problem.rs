@@ -168,6 +168,7 @@ fn status_of(e: &ServiceError) -> StatusCode {
         | ServiceError::ClaimLimitReached { .. }
         | ServiceError::DeliverFirst
         | ServiceError::IllegalTransition(_) => StatusCode::CONFLICT,
+        ServiceError::Busy => StatusCode::SERVICE_UNAVAILABLE,
         ServiceError::Db(_) | ServiceError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -363,6 +364,15 @@ fn problem(e: &ServiceError, status: StatusCode, l: Locale) -> Problem {
                 l,
                 "这个 Idempotency-Key 已用于另一个请求，请换一个新的键。",
                 "This Idempotency-Key was used for a different request; use a new key.",
+            ),
+        ),
+        ServiceError::Busy => (
+            "server-busy",
+            text(l, "服务器繁忙", "Server busy"),
+            text(
+                l,
+                "服务器正忙，什么都没有改变，请几秒后重试。",
+                "The server is busy; nothing was changed. Try again in a few seconds.",
             ),
         ),
         // Not "nothing was changed": a commit whose answer was lost may have happened.

@@ -5,12 +5,12 @@ use std::net::SocketAddr;
 use askama::Template;
 use axum::Form;
 use axum::extract::{ConnectInfo, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use serde::Deserialize;
 
-use super::{Chrome, render, service_error_page};
+use super::{BUSY_RETRY_AFTER_SECS, Chrome, render, service_error_page, with_retry_after};
 use crate::AppState;
 use crate::crypto;
 use crate::domain::Locale;
@@ -69,8 +69,11 @@ pub async fn login(
     jar: CookieJar,
     Form(form): Form<LoginForm>,
 ) -> Response {
+    let hasher = crypto::PasswordHasher::counted(state.metrics.password_hashes.clone());
+    let refusals = &state.metrics.anonymous_refusals;
     match sessions::login(
         &state.db,
+        &hasher,
         &form.email,
         &form.password,
         &addr.ip().to_string(),
@@ -85,19 +88,31 @@ pub async fn login(
             (jar, Redirect::to("/")).into_response()
         }
         Err(LoginError::WrongCredentials) => {
+            refusals.refuse("login.wrong_credentials");
             let page = login_page(t, form.csrf, form.email, t.get("login.wrong").to_owned());
             render(StatusCode::UNAUTHORIZED, page)
         }
         Err(LoginError::Throttled(minutes)) => {
+            refusals.refuse("login.throttled");
             let message = t.fill("login.throttled", &[("minutes", &minutes.to_string())]);
-            let mut response = render(
-                StatusCode::TOO_MANY_REQUESTS,
-                login_page(t, form.csrf, form.email, message),
-            );
-            if let Ok(v) = HeaderValue::from_str(&(minutes * 60).to_string()) {
-                response.headers_mut().insert(header::RETRY_AFTER, v);
-            }
-            response
+            with_retry_after(
+                render(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    login_page(t, form.csrf, form.email, message),
+                ),
+                u64::try_from(minutes * 60).unwrap_or(0),
+            )
+        }
+        Err(LoginError::Busy) => {
+            refusals.refuse("login.busy");
+            let message = t.get("login.busy").to_owned();
+            with_retry_after(
+                render(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    login_page(t, form.csrf, form.email, message),
+                ),
+                BUSY_RETRY_AFTER_SECS,
+            )
         }
         Err(LoginError::Service(e)) => service_error_page(t, &e),
     }
@@ -169,8 +184,10 @@ pub async fn change_password(
     Form(form): Form<PasswordForm>,
 ) -> Response {
     let t = staff.t;
+    let hasher = crypto::PasswordHasher::counted(state.metrics.password_hashes.clone());
     match sessions::change_password(
         &state.db,
+        &hasher,
         staff.session.staff_id,
         &form.current_password,
         &form.new_password,

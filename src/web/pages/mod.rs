@@ -152,12 +152,27 @@ pub fn service_error_page(t: Tr, e: &ServiceError) -> Response {
         }
         ServiceError::NotFound(_) => error_page(t, StatusCode::NOT_FOUND, "error.not_found"),
         ServiceError::Forbidden => error_page(t, StatusCode::FORBIDDEN, "error.forbidden"),
+        ServiceError::Busy => with_retry_after(
+            error_page(t, StatusCode::SERVICE_UNAVAILABLE, "error.busy"),
+            BUSY_RETRY_AFTER_SECS,
+        ),
         ServiceError::Db(_) | ServiceError::Internal(_) => {
             tracing::error!(error = %e, "page request failed");
             error_page(t, StatusCode::INTERNAL_SERVER_ERROR, "error.internal")
         }
         _ => error_page(t, StatusCode::CONFLICT, "error.conflict"),
     }
+}
+
+/// When a page refused for busy password hashing tells the browser to come back.
+pub const BUSY_RETRY_AFTER_SECS: u64 = 5;
+
+/// `response` with a `Retry-After` of `seconds`.
+pub fn with_retry_after(mut response: Response, seconds: u64) -> Response {
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, axum::http::HeaderValue::from(seconds));
+    response
 }
 
 /// A form field's value and its error message, for re-showing a form.
