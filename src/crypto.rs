@@ -1,5 +1,7 @@
 //! Small, audited building blocks: random tokens, digests and keys derived from the secret.
 
+use std::sync::Arc;
+
 use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -101,23 +103,36 @@ pub enum PasswordHashError {
 /// [`PasswordHashError::Busy`] (the web answers 503 with `Retry-After`).
 pub const HASH_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// The hashing slots of the whole process, one per core: each argon2 run holds 19 MiB and a
-/// core, so a flood of sign-ins waits here instead of taking the machine's memory.
-static HASH_SLOTS: std::sync::LazyLock<tokio::sync::Semaphore> = std::sync::LazyLock::new(|| {
-    tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get))
-});
-
-/// Runs argon2 off the async threads, at most one run per core in the whole process, and
-/// counts every run. Cheap to clone.
-#[derive(Clone, Default)]
+/// Runs argon2 off the async threads in one of a fixed number of slots, one per core, and
+/// counts every run. Each run holds 19 MiB and a core for a while, so a flood of sign-ins
+/// waits for a slot (at most [`HASH_WAIT`]) instead of taking the machine's memory. The app
+/// makes one for its whole process; clones share the slots and the count.
+#[derive(Clone)]
 pub struct PasswordHasher {
+    slots: Arc<tokio::sync::Semaphore>,
     runs: Option<prometheus::IntCounter>,
 }
 
+impl Default for PasswordHasher {
+    fn default() -> Self {
+        Self::new(None)
+    }
+}
+
 impl PasswordHasher {
-    /// A hasher that counts its runs in `runs` (`relay_password_hashes_total`).
-    pub fn counted(runs: prometheus::IntCounter) -> Self {
-        Self { runs: Some(runs) }
+    /// A hasher with one slot per core, counting its runs in `runs`
+    /// (`relay_password_hashes_total`) when given.
+    pub fn new(runs: Option<prometheus::IntCounter>) -> Self {
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+        Self {
+            slots: Arc::new(tokio::sync::Semaphore::new(cores)),
+            runs,
+        }
+    }
+
+    /// The slots: a test fills them to see what a waiting caller is told.
+    pub fn slots(&self) -> &tokio::sync::Semaphore {
+        &self.slots
     }
 
     /// [`hash_password`] in a hashing slot.
@@ -138,7 +153,7 @@ impl PasswordHasher {
     }
 
     async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T, PasswordHashError> {
-        let permit = tokio::time::timeout(HASH_WAIT, HASH_SLOTS.acquire())
+        let permit = tokio::time::timeout(HASH_WAIT, Arc::clone(&self.slots).acquire_owned())
             .await
             .map_err(|_| PasswordHashError::Busy)?
             .map_err(|_| PasswordHashError::Busy)?;
@@ -159,6 +174,27 @@ impl PasswordHasher {
 #[cfg(test)]
 mod password_tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_check_that_finds_every_slot_taken_past_the_wait_is_busy_and_not_counted() {
+        let runs = prometheus::IntCounter::new("runs", "runs").expect("counter");
+        let hasher = PasswordHasher::new(Some(runs.clone()));
+        let hash = hash_password("correct horse").expect("hash");
+        let all = u32::try_from(hasher.slots().available_permits()).expect("few cores");
+        let held = hasher.slots().acquire_many(all).await.expect("open");
+        let started = std::time::Instant::now();
+        let h = hash.clone();
+        let busy = hasher.verify("correct horse", move || h).await;
+        assert!(matches!(busy, Err(PasswordHashError::Busy)), "{busy:?}");
+        assert!(started.elapsed() >= HASH_WAIT);
+        assert!(matches!(hasher.hash("x").await, Err(PasswordHashError::Busy)));
+        assert_eq!(runs.get(), 0, "nothing was hashed");
+        drop(held);
+        assert!(hasher.verify("correct horse", move || hash).await.expect("a slot"));
+        assert!(hasher.hash("y").await.expect("a slot").starts_with("$argon2id$"));
+        assert_eq!(runs.get(), 2);
+        assert_eq!(hasher.slots().available_permits(), all as usize, "slots come back");
+    }
 
     #[test]
     fn argon2id_hashes_verify_and_differ_by_salt() {

@@ -46,6 +46,8 @@ pub struct AppState {
     pub api_limiter: Arc<web::api::RateLimiter>,
     /// The Telegram bot, when `RELAY_TELEGRAM_TOKEN` is set.
     pub bot: Option<bot::BotHandle>,
+    /// The process's password-hashing slots, one per core (sign-in, password change).
+    pub passwords: crypto::PasswordHasher,
 }
 
 /// The service could not start.
@@ -102,11 +104,13 @@ impl App {
                 addr: config.bind,
                 source,
             })?;
+        let metrics = Metrics::new();
         let state = AppState {
             db,
             bot: config.telegram.clone().map(bot::BotHandle::new),
             config: Arc::new(config),
-            metrics: Metrics::new(),
+            passwords: crypto::PasswordHasher::new(Some(metrics.password_hashes.clone())),
+            metrics,
             cache: Arc::default(),
             api_limiter: Arc::new(web::api::rate_limiter()),
         };

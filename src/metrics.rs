@@ -132,24 +132,26 @@ impl AnonymousRefusals {
     pub fn refuse(&self, reason: &'static str) {
         let counter = self.counts.with_label_values(&[reason]);
         counter.inc();
-        let now = Instant::now();
-        let due = {
-            let mut last = self.last_logged.lock().unwrap_or_else(|p| p.into_inner());
-            match last.get(reason) {
-                Some(at) if now.duration_since(*at) < REFUSAL_LOG_EVERY => false,
-                _ => {
-                    last.insert(reason, now);
-                    true
-                }
-            }
-        };
-        if due {
+        if self.log_due(reason, Instant::now()) {
             tracing::warn!(
                 target: "security",
                 reason,
                 total = counter.get(),
                 "refused an anonymous request (logged at most once a minute per reason; relay_anonymous_refusals_total counts all)"
             );
+        }
+    }
+
+    /// True when no line about `reason` was logged within [`REFUSAL_LOG_EVERY`] before
+    /// `now`; then `now` is remembered as the last.
+    fn log_due(&self, reason: &'static str, now: Instant) -> bool {
+        let mut last = self.last_logged.lock().unwrap_or_else(|p| p.into_inner());
+        match last.get(reason) {
+            Some(at) if now.saturating_duration_since(*at) < REFUSAL_LOG_EVERY => false,
+            _ => {
+                last.insert(reason, now);
+                true
+            }
         }
     }
 
@@ -207,6 +209,22 @@ impl Drop for InFlight<'_> {
 #[cfg(test)]
 mod activity_tests {
     use super::*;
+
+    #[test]
+    fn anonymous_refusals_are_all_counted_but_logged_once_a_minute_per_reason() {
+        let refusals = Metrics::new().anonymous_refusals;
+        for _ in 0..1000 {
+            refusals.refuse("csrf.foreign_origin");
+        }
+        refusals.refuse("login.throttled");
+        assert_eq!(refusals.count("csrf.foreign_origin"), 1000);
+        assert_eq!(refusals.count("login.throttled"), 1);
+        let start = Instant::now() + Duration::from_secs(1);
+        assert!(!refusals.log_due("csrf.foreign_origin", start), "logged just now");
+        assert!(refusals.log_due("csrf.foreign_origin", start + REFUSAL_LOG_EVERY));
+        assert!(!refusals.log_due("csrf.foreign_origin", start + REFUSAL_LOG_EVERY));
+        assert!(refusals.log_due("telegram.wrong_secret", start), "a reason of its own");
+    }
 
     #[test]
     fn the_web_is_busy_during_a_request_and_for_a_while_after_it() {

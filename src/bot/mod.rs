@@ -64,6 +64,12 @@ pub fn webhook_target(url: &str) -> (String, String) {
     }
 }
 
+/// The path of the webhook route, when the bot runs in webhook mode.
+pub fn webhook_path(config: &crate::config::Config) -> Option<String> {
+    let url = config.telegram.as_ref()?.webhook_url.as_deref()?;
+    Some(webhook_target(url).1)
+}
+
 /// The webhook route, when the bot runs in webhook mode; an empty router otherwise.
 pub fn webhook_router(state: &AppState) -> Router {
     let Some(handle) = &state.bot else {
@@ -80,6 +86,7 @@ pub fn webhook_router(state: &AppState) -> Router {
             secret: handle.config.webhook_secret.clone(),
             wake: handle.updates.clone(),
             limiter: std::sync::Arc::new(telegram::webhook_limiter()),
+            refusals: state.metrics.anonymous_refusals.clone(),
         })
 }
 

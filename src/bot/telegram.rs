@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bots::{Command, Input, Lang, Session};
@@ -168,27 +168,44 @@ pub struct WebhookState {
     pub secret: Secret,
     /// Wakes the handler.
     pub wake: Arc<Notify>,
-    /// Caps calls to the route, whoever makes them.
-    pub limiter: Arc<governor::DefaultDirectRateLimiter>,
+    /// Caps the calls of each source address that knows the secret.
+    pub limiter: Arc<WebhookLimiter>,
+    /// Counts calls with a wrong or missing secret (logged sampled, never one line each).
+    pub refusals: crate::metrics::AnonymousRefusals,
 }
 
-/// Webhook calls a second, well above what one bot is sent, below what would crowd out
-/// the web; a burst of twice that.
+/// Webhook calls a second from one address, well above what one bot is sent, below what
+/// would crowd out the web; a burst of twice that.
 pub const WEBHOOK_RATE_PER_SECOND: u32 = 300;
 
-/// The webhook's limiter: [`WEBHOOK_RATE_PER_SECOND`], bursts of twice that.
-pub fn webhook_limiter() -> governor::DefaultDirectRateLimiter {
+/// The webhook's limiter, keyed by source address.
+pub type WebhookLimiter = governor::DefaultKeyedRateLimiter<std::net::IpAddr>;
+
+/// The webhook's limiter: [`WEBHOOK_RATE_PER_SECOND`] per source, bursts of twice that.
+pub fn webhook_limiter() -> WebhookLimiter {
     let rate = std::num::NonZeroU32::new(WEBHOOK_RATE_PER_SECOND).unwrap_or(std::num::NonZeroU32::MIN);
     let burst = std::num::NonZeroU32::new(2 * WEBHOOK_RATE_PER_SECOND).unwrap_or(rate);
-    governor::RateLimiter::direct(governor::Quota::per_second(rate).allow_burst(burst))
+    governor::RateLimiter::keyed(governor::Quota::per_second(rate).allow_burst(burst))
 }
 
-/// `POST` of an update by Telegram. The secret token is compared in constant time; a wrong
-/// or missing one gets 401 with nothing written. The update is stored before the 200 that
-/// acknowledges it; handling happens in the handler task. Beyond the rate limit it answers
-/// 429 with `Retry-After` before looking at anything (Telegram delivers again later).
-pub async fn webhook(State(hook): State<WebhookState>, headers: HeaderMap, body: Bytes) -> Response {
-    if let Err(not_until) = hook.limiter.check() {
+/// `POST` of an update by Telegram. The secret token is checked first, in constant time: a
+/// wrong or missing one gets 401 with nothing written and nothing spent of the limit, so a
+/// flood of forged calls cannot crowd out Telegram's. Calls with the secret are then
+/// limited per source address, beyond which they get 429 with `Retry-After` (Telegram
+/// delivers again later). The update is stored before the 200 that acknowledges it;
+/// handling happens in the handler task.
+pub async fn webhook(
+    State(hook): State<WebhookState>,
+    ConnectInfo(source): ConnectInfo<std::net::SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let given = headers.get(SECRET_HEADER).map(|v| v.as_bytes()).unwrap_or_default();
+    if !bool::from(given.ct_eq(hook.secret.expose().as_bytes())) {
+        hook.refusals.refuse("telegram.wrong_secret");
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    if let Err(not_until) = hook.limiter.check_key(&source.ip()) {
         let wait = not_until.wait_time_from(governor::clock::Clock::now(&governor::clock::DefaultClock::default()));
         let seconds = wait.as_secs() + 1;
         tracing::warn!(target: "security", "telegram webhook rate limit reached");
@@ -198,15 +215,10 @@ pub async fn webhook(State(hook): State<WebhookState>, headers: HeaderMap, body:
         )
             .into_response();
     }
-    stored(hook, headers, body).await.into_response()
+    stored(hook, body).await.into_response()
 }
 
-async fn stored(hook: WebhookState, headers: HeaderMap, body: Bytes) -> StatusCode {
-    let given = headers.get(SECRET_HEADER).map(|v| v.as_bytes()).unwrap_or_default();
-    if !bool::from(given.ct_eq(hook.secret.expose().as_bytes())) {
-        tracing::warn!(target: "security", "telegram webhook called with a wrong or missing secret token");
-        return StatusCode::UNAUTHORIZED;
-    }
+async fn stored(hook: WebhookState, body: Bytes) -> StatusCode {
     let Ok(text) = std::str::from_utf8(&body) else {
         return StatusCode::BAD_REQUEST;
     };

@@ -41,7 +41,7 @@ pub async fn create_user(db: &DatabaseConnection, new: NewUser, now: DateTime<Ut
     {
         return Err(ServiceError::Conflict(format!("an account for {email} exists already")));
     }
-    // Not counted: accounts are made by the CLI, a process without /metrics.
+    // Accounts are made by the CLI: a process of its own, without /metrics.
     let hash = crypto::PasswordHasher::default().hash(&new.password).await?;
 
     let display_name = email.split('@').next().unwrap_or_default().to_owned();

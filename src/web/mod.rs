@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -111,13 +111,31 @@ async fn metrics(State(state): State<AppState>) -> Response {
     response
 }
 
+/// The route label of every request no route matched, whatever its path.
+const UNMATCHED_ROUTE: &str = "unmatched";
+
+/// The method label: the methods the service knows, and `other` for the rest, so that a
+/// client inventing methods cannot grow the number of series.
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
+}
+
 async fn track_metrics(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let route = req
         .extensions()
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| "unmatched".to_owned());
-    let method = req.method().as_str().to_owned();
+        .unwrap_or_else(|| UNMATCHED_ROUTE.to_owned());
+    let method = method_label(req.method());
     let started = Instant::now();
     // A guard, so that a request dropped mid-way (client gone, timeout) is not counted on.
     let _in_flight = state.metrics.web.enter();
@@ -126,19 +144,29 @@ async fn track_metrics(State(state): State<AppState>, req: Request, next: Next) 
     state
         .metrics
         .http_requests
-        .with_label_values(&[route.as_str(), method.as_str(), status.as_str()])
+        .with_label_values(&[route.as_str(), method, status.as_str()])
         .inc();
     state
         .metrics
         .http_latency
-        .with_label_values(&[route.as_str(), method.as_str()])
+        .with_label_values(&[route.as_str(), method])
         .observe(started.elapsed().as_secs_f64());
     response
 }
 
 #[cfg(test)]
 mod tests {
-    use super::loggable_path;
+    use super::{Method, loggable_path, method_label};
+
+    #[test]
+    fn invented_methods_share_one_label() {
+        assert_eq!(method_label(&Method::POST), "POST");
+        assert_eq!(method_label(&Method::OPTIONS), "OPTIONS");
+        for invented in ["BREW", "get", "PROPFIND", "CONNECT", "TRACE"] {
+            let method = Method::from_bytes(invented.as_bytes()).expect("a token");
+            assert_eq!(method_label(&method), "other", "{invented}");
+        }
+    }
 
     #[test]
     fn token_paths_lose_their_token_in_logs() {

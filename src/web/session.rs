@@ -96,8 +96,10 @@ async fn current_session(headers: &HeaderMap, state: &AppState) -> Result<Option
         .map_err(|e| super::pages::service_error_page(Tr(page_locale(headers, None)), &e))
 }
 
-/// Paths whose POSTs come from email links without a session (RFC 8058 one-click).
-const CSRF_EXEMPT: &[&str] = &["/unsubscribe/", "/consent/", "/telegram/"];
+/// Paths whose POSTs come from email links without a session (RFC 8058 one-click). The
+/// Telegram webhook, which proves itself with its secret header, is exempt at exactly its
+/// configured path.
+const CSRF_EXEMPT: &[&str] = &["/unsubscribe/", "/consent/"];
 /// Largest form body the guard reads.
 const MAX_FORM: usize = 256 * 1024;
 
@@ -105,7 +107,11 @@ const MAX_FORM: usize = 256 * 1024;
 /// (or, on the login form, the cookie's) CSRF token. The API uses bearer tokens instead.
 pub async fn csrf_guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_owned();
-    if req.method() != Method::POST || path.starts_with("/api/") || CSRF_EXEMPT.iter().any(|p| path.starts_with(p)) {
+    if req.method() != Method::POST
+        || path.starts_with("/api/")
+        || CSRF_EXEMPT.iter().any(|p| path.starts_with(p))
+        || crate::bot::webhook_path(&state.config).is_some_and(|hook| hook == path)
+    {
         return next.run(req).await;
     }
     let headers = req.headers().clone();
@@ -161,14 +167,19 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-async fn refuse(state: &AppState, headers: &HeaderMap, action: &str) -> Response {
-    tracing::warn!(action, "refused a state-changing request");
-    let actor = match current_session(headers, state).await {
-        Ok(Some(s)) => Actor::Staff(s.staff_id),
-        _ => Actor::Anonymous,
-    };
-    if let Err(e) = audit::record(&state.db, chrono::Utc::now(), Entry::denied(actor, action)).await {
-        tracing::error!(error = %e, "cannot audit a CSRF refusal");
+/// Refuses a forged or stale form. A signed-in staff member's refusal is audited (someone
+/// may be attacking their session); an anonymous one is only counted and logged sampled,
+/// so that a flood of them writes nothing (see [`crate::metrics::AnonymousRefusals`]).
+async fn refuse(state: &AppState, headers: &HeaderMap, action: &'static str) -> Response {
+    match current_session(headers, state).await {
+        Ok(Some(s)) => {
+            tracing::warn!(action, "refused a state-changing request");
+            let entry = Entry::denied(Actor::Staff(s.staff_id), action).organization(s.organization_id);
+            if let Err(e) = audit::record(&state.db, chrono::Utc::now(), entry).await {
+                tracing::error!(error = %e, "cannot audit a CSRF refusal");
+            }
+        }
+        _ => state.metrics.anonymous_refusals.refuse(action),
     }
     let t = Tr(page_locale(headers, None));
     super::pages::error_page(t, StatusCode::FORBIDDEN, "error.csrf")

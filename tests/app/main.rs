@@ -20,6 +20,7 @@ mod delivery;
 mod demo;
 mod email;
 mod health;
+mod hostile;
 mod instances;
 mod mail;
 mod privacy;

@@ -69,11 +69,10 @@ pub async fn login(
     jar: CookieJar,
     Form(form): Form<LoginForm>,
 ) -> Response {
-    let hasher = crypto::PasswordHasher::counted(state.metrics.password_hashes.clone());
     let refusals = &state.metrics.anonymous_refusals;
     match sessions::login(
         &state.db,
-        &hasher,
+        &state.passwords,
         &form.email,
         &form.password,
         &addr.ip().to_string(),
@@ -184,10 +183,9 @@ pub async fn change_password(
     Form(form): Form<PasswordForm>,
 ) -> Response {
     let t = staff.t;
-    let hasher = crypto::PasswordHasher::counted(state.metrics.password_hashes.clone());
     match sessions::change_password(
         &state.db,
-        &hasher,
+        &state.passwords,
         staff.session.staff_id,
         &form.current_password,
         &form.new_password,
