@@ -18,12 +18,17 @@ impl ServeProcess {
     /// Starts `serve` with exactly `env` (plus PATH), its logs appended to `log`, and waits
     /// until it says where it listens.
     pub async fn start(env: &HashMap<String, String>, log: &Path) -> Self {
+        Self::start_binary(Path::new(env!("CARGO_BIN_EXE_charity-relay")), env, log).await
+    }
+
+    /// [`ServeProcess::start`] with another build of the binary (the release one, say).
+    pub async fn start_binary(binary: &Path, env: &HashMap<String, String>, log: &Path) -> Self {
         let log_file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(log)
             .expect("open the server log");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_charity-relay"))
+        let mut child = Command::new(binary)
             .arg("serve")
             .env_clear()
             .envs(env)
@@ -61,6 +66,11 @@ impl ServeProcess {
             url,
             child: Some(child),
         }
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map_or(0, Child::id)
     }
 
     /// `path` on this server.
