@@ -12,8 +12,8 @@ mod support;
 use std::path::PathBuf;
 
 use futures::future::join_all;
-use support::serve::ServeProcess;
 use support::TestApp;
+use support::serve::ServeProcess;
 
 const FLOOD: usize = 200;
 const WORKER: &str = "worker0@example.org";

@@ -49,11 +49,7 @@ async fn fifty_parallel_wrong_passwords_for_one_account_hash_five_and_the_rest_w
         "only the reserved attempts were hashed"
     );
     assert_eq!(
-        metric(
-            &app,
-            r#"relay_anonymous_refusals_total{reason="login.throttled"}"#
-        )
-        .await,
+        metric(&app, r#"relay_anonymous_refusals_total{reason="login.throttled"}"#).await,
         45
     );
     // The five wrong passwords are about an existing account: audited, with the account.
@@ -83,7 +79,10 @@ async fn a_sign_in_that_finds_every_hashing_slot_busy_gets_503_and_the_form_back
         .expect("open");
     for (language, message) in [
         ("zh-CN", "服务器正忙于核对登录，请稍等几秒后再登录。"),
-        ("en", "The server is busy checking sign-ins. Wait a few seconds and sign in again."),
+        (
+            "en",
+            "The server is busy checking sign-ins. Wait a few seconds and sign in again.",
+        ),
     ] {
         let mut browser = app.browser();
         browser.get("/login").await;
@@ -123,11 +122,7 @@ async fn three_hundred_requests_with_invented_methods_and_paths_leave_a_bounded_
             .map(|_| format!("/{:x}", rng.random::<u32>()))
             .collect();
         let method = reqwest::Method::from_bytes(method.as_bytes()).expect("a token");
-        client
-            .request(method, app.url(&path))
-            .send()
-            .await
-            .expect("answered");
+        client.request(method, app.url(&path)).send().await.expect("answered");
     }
     let body = app.get("/metrics").await.text().await.expect("metrics");
     let series = |name: &str| body.lines().filter(|l| l.starts_with(name)).count();
@@ -158,13 +153,13 @@ async fn two_thousand_foreign_origin_posts_write_no_audit_row_and_are_counted() 
             assert_eq!(response.expect("answered").status(), 403);
         }
     }
-    assert_eq!(app.count("audit_log").await, before, "nobody's refusals are not audited");
     assert_eq!(
-        metric(
-            &app,
-            r#"relay_anonymous_refusals_total{reason="csrf.foreign_origin"}"#
-        )
-        .await,
+        app.count("audit_log").await,
+        before,
+        "nobody's refusals are not audited"
+    );
+    assert_eq!(
+        metric(&app, r#"relay_anonymous_refusals_total{reason="csrf.foreign_origin"}"#).await,
         2000
     );
 
@@ -247,17 +242,17 @@ async fn the_webhook_on_a_custom_path_takes_telegrams_updates_and_only_that_path
 #[tokio::test]
 async fn a_flood_of_forged_webhook_calls_does_not_crowd_out_telegrams_own() {
     let app = webhook_app("https://relay.example.org/telegram/webhook").await;
-    app.tg().wait_for_call("setWebhook", crate::support::bot::REPLY_WITHIN).await;
+    app.tg()
+        .wait_for_call("setWebhook", crate::support::bot::REPLY_WITHIN)
+        .await;
     let stored = app.count("telegram_updates").await;
     let forged = fake_telegram::message(9997, 2500, "/needs", "en");
     let mut real = 0;
     for _ in 0..15 {
         let update = fake_telegram::message(app.tg().next_update_id(), 2500, "/help", "en");
         let posts = (0..200).map(|_| post_update(&app, "/telegram/webhook", "forged", &forged));
-        let (forged_statuses, real_status) = tokio::join!(
-            join_all(posts),
-            post_update(&app, "/telegram/webhook", SECRET, &update)
-        );
+        let (forged_statuses, real_status) =
+            tokio::join!(join_all(posts), post_update(&app, "/telegram/webhook", SECRET, &update));
         assert!(forged_statuses.iter().all(|s| *s == 401), "{forged_statuses:?}");
         assert_eq!(real_status, 200, "Telegram's call got through the flood");
         real += 1;
