@@ -1,4 +1,5 @@
-//! The `login_throttles` table: failed sign-in counts per key, and lock-outs.
+//! The `login_throttles` table: sign-in attempts per key (an account or an address) in a
+//! fixed window, reserved before any password is hashed.
 
 use sea_orm::entity::prelude::*;
 
@@ -9,11 +10,12 @@ pub struct Model {
     /// What is throttled (for example an account or an address); the primary key.
     #[sea_orm(primary_key, auto_increment = false)]
     pub throttle_key: String,
-    /// Failures in the current window.
+    /// Attempts reserved in the current window (a success gives its own back).
     pub failures: i32,
     /// When the current window began.
     pub window_started_at: DateTimeUtc,
-    /// Until when sign-in is refused, if locked.
+    /// When the current window ends: past the limit, sign-in is refused until then, and the
+    /// row is void afterwards (the next attempt starts a new window).
     pub locked_until: Option<DateTimeUtc>,
 }
 

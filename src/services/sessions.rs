@@ -22,11 +22,13 @@ use crate::{crypto, db};
 pub const IDLE_TIMEOUT: Duration = Duration::hours(2);
 /// A session ends this long after sign-in, whatever happens.
 pub const ABSOLUTE_TIMEOUT: Duration = Duration::hours(12);
-/// Failed sign-ins for one account within [`THROTTLE_WINDOW`] before it must wait.
+/// Sign-in attempts for one account within [`THROTTLE_WINDOW`] before it must wait (a
+/// success clears them).
 pub const ACCOUNT_FAILURES: i32 = 5;
-/// Failed sign-ins from one address within [`THROTTLE_WINDOW`] before it must wait.
+/// Sign-in attempts from one address within [`THROTTLE_WINDOW`] before it must wait (a
+/// success does not count).
 pub const ADDRESS_FAILURES: i32 = 20;
-/// The window failures are counted in, and how long a throttled sign-in waits.
+/// The window attempts are counted in; a throttled sign-in waits until it ends.
 pub const THROTTLE_WINDOW: Duration = Duration::minutes(15);
 
 /// A signed-in staff member, as every page sees them.
@@ -138,20 +140,23 @@ pub async fn login(
         }
         Err(e) => return Err(ServiceError::Internal(e.to_string()).into()),
     };
-    let Some(account) = account.clone().filter(|_| matches) else {
-        if let Some(account) = &account {
-            let txn = db::begin_write(db).await?;
-            audit::record(
-                &txn,
-                now,
-                Entry::denied(Actor::Anonymous, "staff.login")
-                    .subject("staff", account.id)
-                    .organization(account.organization_id),
-            )
-            .await?;
-            txn.commit().await?;
+    let account = match account {
+        Some(account) if matches => account,
+        unmatched => {
+            if let Some(account) = unmatched {
+                let txn = db::begin_write(db).await?;
+                audit::record(
+                    &txn,
+                    now,
+                    Entry::denied(Actor::Anonymous, "staff.login")
+                        .subject("staff", account.id)
+                        .organization(account.organization_id),
+                )
+                .await?;
+                txn.commit().await?;
+            }
+            return Err(LoginError::WrongCredentials);
         }
-        return Err(LoginError::WrongCredentials);
     };
     let session_id = crypto::random_token(32);
     let txn = db::begin_write(db).await?;
