@@ -156,7 +156,7 @@ pub async fn page(State(state): State<AppState>, staff: Staff, Query(period): Qu
     let t = staff.t;
     match reports::office_report(
         &state.db,
-        &staff.session.caller(),
+        &staff.caller,
         period.weeks,
         t.0,
         chrono::Utc::now(),
@@ -203,7 +203,7 @@ pub async fn csv(
     };
     let (report, names, _) = match reports::office_report(
         &state.db,
-        &staff.session.caller(),
+        &staff.caller,
         period.weeks,
         t.0,
         chrono::Utc::now(),
@@ -248,7 +248,7 @@ pub async fn chart(
     let t = staff.t;
     let (report, _, _) = match reports::office_report(
         &state.db,
-        &staff.session.caller(),
+        &staff.caller,
         period.weeks,
         t.0,
         chrono::Utc::now(),
