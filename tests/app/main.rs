@@ -21,6 +21,7 @@ mod demo;
 mod email;
 mod health;
 mod instances;
+mod lockout;
 mod mail;
 mod privacy;
 mod reports;
