@@ -299,3 +299,23 @@ async fn the_page_after_a_password_change_signs_out_with_its_own_form() {
     assert_eq!(live_sessions(&app, WORKER).await, 0, "the session is ended");
     assert_eq!(answer(&worker, "/").await, (303, "/login".to_owned()));
 }
+
+#[tokio::test]
+async fn every_operation_of_the_openapi_document_says_a_locked_out_token_gets_403() {
+    let app = TestApp::spawn().await;
+    let doc: serde_json::Value = app.get("/api/v1/openapi.json").await.json().await.expect("json");
+    let mut operations = 0;
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().expect("item") {
+            let forbidden = &operation["responses"]["403"];
+            let description = forbidden["description"].as_str().unwrap_or_default();
+            assert!(
+                description.contains("organization-suspended") && description.contains("merchant-not-approved"),
+                "{method} {path}: {forbidden}"
+            );
+            assert!(forbidden["content"]["application/problem+json"].is_object(), "{method} {path}");
+            operations += 1;
+        }
+    }
+    assert!(operations >= 10, "{operations}");
+}
