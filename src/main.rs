@@ -302,7 +302,10 @@ async fn run_admin(config: &Config, command: AdminCommand, now: chrono::DateTime
         AdminCommand::ReactivateUser(args) => {
             let conn = connect_migrated(config).await?;
             let done = set_active(&conn, args, true, now).await?;
-            println!("reactivated staff account {} ({}); it may sign in again", done.id, done.email);
+            println!(
+                "reactivated staff account {} ({}); it may sign in again",
+                done.id, done.email
+            );
         }
     }
     Ok(())

@@ -107,7 +107,11 @@ pub struct Account {
 }
 
 /// Every staff account, by email; for the office only.
-pub async fn accounts(db: &DatabaseConnection, caller: &Caller, now: DateTime<Utc>) -> Result<Vec<Account>, ServiceError> {
+pub async fn accounts(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    now: DateTime<Utc>,
+) -> Result<Vec<Account>, ServiceError> {
     office::require_admin(db, caller, "office.staff", now).await?;
     let rows = staff::Entity::find()
         .find_also_related(organization::Entity)
@@ -164,7 +168,10 @@ pub async fn set_active(
     office::require_admin(db, caller, action, now).await?;
     let reason = reason.trim();
     if reason.chars().count() > REASON_MAX {
-        return Err(ServiceError::invalid("reason", format!("must have at most {REASON_MAX} characters")));
+        return Err(ServiceError::invalid(
+            "reason",
+            format!("must have at most {REASON_MAX} characters"),
+        ));
     }
     let txn = db::begin_write(db).await?;
     let found = match &account {
@@ -179,9 +186,10 @@ pub async fn set_active(
     let Some(target) = found else {
         return Err(match account {
             AccountRef::Id(_) => ServiceError::NotFound("staff account"),
-            AccountRef::Email(email) => {
-                ServiceError::invalid("email", format!("there is no staff account with the email {}", email.trim()))
-            }
+            AccountRef::Email(email) => ServiceError::invalid(
+                "email",
+                format!("there is no staff account with the email {}", email.trim()),
+            ),
         });
     };
     if !active && caller.staff_id() == Some(target.id) {

@@ -61,7 +61,10 @@ async fn a_suspended_organization_is_locked_out_at_once_and_reinstating_lets_it_
     assert_eq!(status, 200);
 
     let response = office
-        .post(&format!("/admin/organizations/{}/status", org.id), &[("status", "suspended")])
+        .post(
+            &format!("/admin/organizations/{}/status", org.id),
+            &[("status", "suspended")],
+        )
         .await;
     assert_eq!(response.status(), 303);
 
@@ -89,7 +92,13 @@ async fn a_suspended_organization_is_locked_out_at_once_and_reinstating_lets_it_
     let mut again = app.browser();
     let refused = again.sign_in(WORKER, STAFF_PASSWORD).await;
     assert_eq!(refused.status(), 403);
-    assert!(refused.text().await.expect("body").contains("您所在的机构已被暂停，请联系街道办"));
+    assert!(
+        refused
+            .text()
+            .await
+            .expect("body")
+            .contains("您所在的机构已被暂停，请联系街道办")
+    );
     again.get("/login").await;
     let refused_en = again
         .raw_post("/login")
@@ -99,11 +108,13 @@ async fn a_suspended_organization_is_locked_out_at_once_and_reinstating_lets_it_
         .await
         .expect("POST");
     assert_eq!(refused_en.status(), 403);
-    assert!(refused_en
-        .text()
-        .await
-        .expect("body")
-        .contains("Your organization is suspended; contact the subdistrict office."));
+    assert!(
+        refused_en
+            .text()
+            .await
+            .expect("body")
+            .contains("Your organization is suspended; contact the subdistrict office.")
+    );
     assert_eq!(answer(&again, &private_page).await, (303, "/login".to_owned()));
     assert_eq!(live_sessions(&app, WORKER).await, 0, "no session was opened");
     let audited = scalar_i64(
@@ -132,7 +143,10 @@ async fn a_suspended_organization_is_locked_out_at_once_and_reinstating_lets_it_
 
     // Reinstated: sign-in and the token work again.
     let response = office
-        .post(&format!("/admin/organizations/{}/status", org.id), &[("status", "approved")])
+        .post(
+            &format!("/admin/organizations/{}/status", org.id),
+            &[("status", "approved")],
+        )
         .await;
     assert_eq!(response.status(), 303);
     let mut back = app.login(WORKER).await;
@@ -151,7 +165,11 @@ async fn a_suspended_merchants_token_cannot_read_needs_either() {
     let single = format!("/api/v1/needs/{need}");
     for path in ["/api/v1/needs", single.as_str()] {
         let (status, json) = app.api("GET", path, &world.suspended.token, None).await;
-        assert_eq!((status, json["type"].as_str()), (403, Some("merchant-not-approved")), "{path}");
+        assert_eq!(
+            (status, json["type"].as_str()),
+            (403, Some("merchant-not-approved")),
+            "{path}"
+        );
         let (status, _) = app.api("GET", path, &world.merchants[0].token, None).await;
         assert_eq!(status, 200, "an approved merchant reads {path}");
     }
@@ -161,12 +179,18 @@ async fn a_suspended_merchants_token_cannot_read_needs_either() {
     let office = app.login(&office_email).await;
     let merchant = &world.merchants[0];
     office
-        .post(&format!("/admin/merchants/{}/status", merchant.id), &[("status", "suspended")])
+        .post(
+            &format!("/admin/merchants/{}/status", merchant.id),
+            &[("status", "suspended")],
+        )
         .await;
     let (status, json) = app.api("GET", "/api/v1/needs", &merchant.token, None).await;
     assert_eq!((status, json["type"].as_str()), (403, Some("merchant-not-approved")));
     office
-        .post(&format!("/admin/merchants/{}/status", merchant.id), &[("status", "approved")])
+        .post(
+            &format!("/admin/merchants/{}/status", merchant.id),
+            &[("status", "approved")],
+        )
         .await;
     let (status, _) = app.api("GET", "/api/v1/needs", &merchant.token, None).await;
     assert_eq!(status, 200);
@@ -185,7 +209,10 @@ async fn the_office_deactivates_an_account_after_asking_why_and_its_sessions_end
     assert_eq!(status, 200);
     assert!(list.contains(WORKER));
     let form = format!("/admin/staff/{staff_id}/deactivate");
-    assert!(list.contains(&form), "the list links to the confirmation, not straight to the action");
+    assert!(
+        list.contains(&form),
+        "the list links to the confirmation, not straight to the action"
+    );
 
     // The confirmation asks for a reason; without one nothing happens.
     let (status, page) = office.get(&form).await;
@@ -201,7 +228,11 @@ async fn the_office_deactivates_an_account_after_asking_why_and_its_sessions_end
     assert_eq!(live_sessions(&app, WORKER).await, 0);
     assert_eq!(answer(&worker, "/").await, (303, "/login".to_owned()));
     let refused = app.browser().sign_in(WORKER, STAFF_PASSWORD).await;
-    assert_eq!(refused.status(), 401, "a deactivated account signs in like an unknown one");
+    assert_eq!(
+        refused.status(),
+        401,
+        "a deactivated account signs in like an unknown one"
+    );
     let reason = scalar_i64(
         &app.db,
         &format!(
@@ -264,13 +295,28 @@ async fn an_office_account_tied_to_an_organization_is_refused_not_taken_for_the_
     )
     .await
     .expect("update");
-    assert_eq!(answer(&office, "/admin/organizations").await, (303, "/login".to_owned()));
+    assert_eq!(
+        answer(&office, "/admin/organizations").await,
+        (303, "/login".to_owned())
+    );
     let refused = office.sign_in(&office_email, STAFF_PASSWORD).await;
     assert_eq!(refused.status(), 403);
-    assert_eq!(answer(&office, "/admin/organizations").await, (303, "/login".to_owned()));
+    assert_eq!(
+        answer(&office, "/admin/organizations").await,
+        (303, "/login".to_owned())
+    );
 
     let run = app.cli(
-        &["admin", "create-user", "--email", "boss@example.org", "--role", "admin", "--org", "某机构"],
+        &[
+            "admin",
+            "create-user",
+            "--email",
+            "boss@example.org",
+            "--role",
+            "admin",
+            "--org",
+            "某机构",
+        ],
         STAFF_PASSWORD,
     );
     assert_eq!(run.code, Some(2), "{run:?}");
@@ -285,7 +331,10 @@ async fn the_page_after_a_password_change_signs_out_with_its_own_form() {
     let changed = worker
         .post(
             "/settings/password",
-            &[("current_password", STAFF_PASSWORD), ("new_password", "another long secret 42")],
+            &[
+                ("current_password", STAFF_PASSWORD),
+                ("new_password", "another long secret 42"),
+            ],
         )
         .await;
     assert_eq!(changed.status(), 200);
@@ -313,9 +362,31 @@ async fn every_operation_of_the_openapi_document_says_a_locked_out_token_gets_40
                 description.contains("organization-suspended") && description.contains("merchant-not-approved"),
                 "{method} {path}: {forbidden}"
             );
-            assert!(forbidden["content"]["application/problem+json"].is_object(), "{method} {path}");
+            assert!(
+                forbidden["content"]["application/problem+json"].is_object(),
+                "{method} {path}"
+            );
             operations += 1;
         }
     }
     assert!(operations >= 10, "{operations}");
+}
+
+#[tokio::test]
+async fn a_session_is_refused_even_when_the_suspension_did_not_end_it() {
+    let app = TestApp::spawn().await;
+    let world = app.world(0).await;
+    let worker = app.login(WORKER).await;
+    // Written behind the service's back: no session is revoked, yet the next request is refused.
+    sea_orm::ConnectionTrait::execute_unprepared(
+        &app.db,
+        &format!(
+            "UPDATE organizations SET status = 'suspended' WHERE id = {}",
+            world.a().id
+        ),
+    )
+    .await
+    .expect("update");
+    assert_eq!(live_sessions(&app, WORKER).await, 1);
+    assert_eq!(answer(&worker, "/").await, (303, "/login".to_owned()));
 }

@@ -110,7 +110,13 @@ const LOCKED_OUT: &str = "The token's organization is suspended (`organization-s
 fn document_lockout(openapi: &mut utoipa::openapi::OpenApi) {
     use utoipa::openapi::{Content, Ref, RefOr, Response as ApiResponse};
     for item in openapi.paths.paths.values_mut() {
-        let operations = [&mut item.get, &mut item.post, &mut item.put, &mut item.delete, &mut item.patch];
+        let operations = [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.delete,
+            &mut item.patch,
+        ];
         for operation in operations.into_iter().flatten() {
             let forbidden = operation
                 .responses

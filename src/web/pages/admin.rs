@@ -272,7 +272,15 @@ pub async fn deactivate(
         return deactivate_page(&state, &staff, id, form.reason, error).await;
     }
     let account = staff_accounts::AccountRef::Id(id);
-    match staff_accounts::set_active(&state.db, &staff.caller, account, false, &form.reason, chrono::Utc::now()).await
+    match staff_accounts::set_active(
+        &state.db,
+        &staff.caller,
+        account,
+        false,
+        &form.reason,
+        chrono::Utc::now(),
+    )
+    .await
     {
         Ok(_) => Redirect::to("/admin/staff").into_response(),
         Err(ServiceError::Invalid { message, .. }) => deactivate_page(&state, &staff, id, form.reason, message).await,
@@ -351,15 +359,7 @@ pub async fn issue_token(State(state): State<AppState>, staff: Staff, Form(form)
         (_, Ok(id)) => TokenOwner::Merchant(id),
         _ => return tokens_page(&state, &staff, staff.t.get("admin.token_owner_missing").to_owned()).await,
     };
-    match api_tokens::issue(
-        &state.db,
-        owner,
-        &form.label,
-        staff.caller.actor(),
-        chrono::Utc::now(),
-    )
-    .await
-    {
+    match api_tokens::issue(&state.db, owner, &form.label, staff.caller.actor(), chrono::Utc::now()).await {
         Ok(token) => tokens_page(&state, &staff, staff.t.fill("admin.token_shown", &[("token", &token)])).await,
         Err(ServiceError::NotFound(_)) => {
             tokens_page(&state, &staff, staff.t.get("admin.token_owner_unknown").to_owned()).await

@@ -352,15 +352,7 @@ pub async fn confirm(
         rating: Some(form.rating),
         handoff_code: Some(form.handoff_code),
     };
-    match claims::confirm(
-        &state.db,
-        &staff.caller,
-        claim_id,
-        confirmation,
-        chrono::Utc::now(),
-    )
-    .await
-    {
+    match claims::confirm(&state.db, &staff.caller, claim_id, confirmation, chrono::Utc::now()).await {
         Ok(_) => Redirect::to(&format!("/needs/{id}")).into_response(),
         Err(ServiceError::WrongHandoffCode) => {
             super::error_page(staff.t, StatusCode::UNPROCESSABLE_ENTITY, "claim.wrong_code")
@@ -383,15 +375,7 @@ pub async fn dispute(
     Path((id, claim_id)): Path<(i64, i64)>,
     Form(form): Form<DisputeForm>,
 ) -> Response {
-    match claims::dispute(
-        &state.db,
-        &staff.caller,
-        claim_id,
-        &form.reason,
-        chrono::Utc::now(),
-    )
-    .await
-    {
+    match claims::dispute(&state.db, &staff.caller, claim_id, &form.reason, chrono::Utc::now()).await {
         Ok(_) => Redirect::to(&format!("/needs/{id}")).into_response(),
         Err(ServiceError::Validation(_)) => {
             super::error_page(staff.t, StatusCode::UNPROCESSABLE_ENTITY, "claim.reason_private")
