@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use charity_relay::config::Config;
 use charity_relay::domain::Role;
+use charity_relay::services::access::Caller;
 use charity_relay::services::api_tokens::TokenOwner;
 use charity_relay::services::audit::Actor;
 use charity_relay::services::{ServiceError, api_tokens, demo, merchants, organizations, staff};
@@ -85,6 +86,20 @@ enum AdminCommand {
     },
     /// Issue an API token for an organization or a merchant; prints it once, last.
     ApiToken(ApiTokenArgs),
+    /// Deactivate a staff account: it cannot sign in, and its sessions end at once.
+    DeactivateUser(AccountArgs),
+    /// Let a deactivated staff account sign in again.
+    ReactivateUser(AccountArgs),
+}
+
+#[derive(Args, Debug)]
+struct AccountArgs {
+    /// The account's login email address.
+    #[arg(long)]
+    email: String,
+    /// Why, for the audit log.
+    #[arg(long, default_value = "")]
+    reason: String,
 }
 
 #[derive(Args, Debug)]
@@ -276,8 +291,34 @@ async fn run_admin(config: &Config, command: AdminCommand, now: chrono::DateTime
             eprintln!("store this token now: it is shown only once");
             println!("{token}");
         }
+        AdminCommand::DeactivateUser(args) => {
+            let conn = connect_migrated(config).await?;
+            let done = set_active(&conn, args, false, now).await?;
+            println!(
+                "deactivated staff account {} ({}); {} session(s) ended",
+                done.id, done.email, done.sessions_ended
+            );
+        }
+        AdminCommand::ReactivateUser(args) => {
+            let conn = connect_migrated(config).await?;
+            let done = set_active(&conn, args, true, now).await?;
+            println!(
+                "reactivated staff account {} ({}); it may sign in again",
+                done.id, done.email
+            );
+        }
     }
     Ok(())
+}
+
+async fn set_active(
+    conn: &sea_orm::DatabaseConnection,
+    args: AccountArgs,
+    active: bool,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<staff::ActiveChange, Failure> {
+    let account = staff::AccountRef::Email(args.email);
+    Ok(staff::set_active(conn, &Caller::System, account, active, &args.reason, now).await?)
 }
 
 fn read_password() -> Result<String, Failure> {

@@ -64,7 +64,9 @@ fn desk_error(e: ServiceError) -> DeskError {
         ServiceError::ClaimLimitReached { limit } => DeskError::ClaimLimitReached { limit },
         ServiceError::DeliverFirst => DeskError::DeliverFirst,
         ServiceError::MerchantNotApproved => DeskError::Suspended,
-        ServiceError::NotFound(_) | ServiceError::Forbidden => DeskError::NotFound,
+        ServiceError::NotFound(_) | ServiceError::Forbidden | ServiceError::OrganizationSuspended => {
+            DeskError::NotFound
+        }
         ServiceError::IllegalTransition(_) | ServiceError::Conflict(_) => DeskError::WrongState,
         ServiceError::Invalid { .. }
         | ServiceError::Validation(_)

@@ -51,6 +51,10 @@ pub enum ServiceError {
     /// The merchant is pending or suspended.
     #[error("the merchant is not approved")]
     MerchantNotApproved,
+    /// The caller's organization is suspended (or not admitted) by the office: its staff and
+    /// tokens are locked out until it is reinstated.
+    #[error("the organization is suspended")]
+    OrganizationSuspended,
     /// The record's state does not allow this move.
     #[error(transparent)]
     IllegalTransition(#[from] IllegalTransition),

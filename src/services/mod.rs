@@ -12,6 +12,7 @@ pub mod contacts;
 pub mod dashboard;
 pub mod demo;
 pub mod error;
+pub mod lockout;
 pub mod matching;
 pub mod merchants;
 pub mod needs;

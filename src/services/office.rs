@@ -8,12 +8,13 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, Quer
 use super::ServiceError;
 use super::access::Caller;
 use super::audit::{self, Entry};
+use super::lockout;
 use crate::db;
 use crate::domain::PartyStatus;
 use crate::entities::{api_token, audit_log, merchant, organization, outbox};
 
 /// Refuses (and audits) anyone but office staff.
-async fn require_admin(
+pub(crate) async fn require_admin(
     db: &DatabaseConnection,
     caller: &Caller,
     action: &str,
@@ -57,7 +58,9 @@ pub async fn merchants(
         .await?)
 }
 
-/// Admits, suspends or reinstates an organization.
+/// Admits, suspends or reinstates an organization. Any status but approved ends every
+/// session of its staff in the same transaction (and sign-in and its tokens are refused
+/// while it lasts: see [`super::lockout`]).
 pub async fn set_organization_status(
     db: &DatabaseConnection,
     caller: &Caller,
@@ -75,13 +78,18 @@ pub async fn set_organization_status(
     if changed.rows_affected == 0 {
         return Err(ServiceError::NotFound("organization"));
     }
+    let sessions_ended = if status == PartyStatus::Approved {
+        0
+    } else {
+        lockout::end_sessions_of_organization(&txn, id, now).await?
+    };
     audit::record(
         &txn,
         now,
         Entry::ok(caller.actor(), "organization.status")
             .subject("organization", id)
             .organization(Some(id))
-            .detail(serde_json::json!({ "status": status.as_str() })),
+            .detail(serde_json::json!({ "status": status.as_str(), "sessions_ended": sessions_ended })),
     )
     .await?;
     txn.commit().await?;

@@ -12,6 +12,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, Qu
 use super::ServiceError;
 use super::access::Caller;
 use super::audit::{self, Actor, Entry};
+use super::lockout;
 use crate::domain::input::{FieldError, FieldErrors};
 use crate::domain::password::check_new_password;
 use crate::domain::{Locale, Role};
@@ -51,18 +52,93 @@ pub struct StaffSession {
 }
 
 impl StaffSession {
-    /// The service caller this session stands for.
-    pub fn caller(&self) -> Caller {
-        match (self.role, self.organization_id) {
-            (Role::SocialWorker, Some(organization_id)) => Caller::SocialWorker {
-                staff_id: self.staff_id,
-                organization_id,
-            },
-            _ => Caller::Admin {
-                staff_id: self.staff_id,
-            },
-        }
+    /// The service caller this session stands for. Fails closed: only an office administrator
+    /// without an organization and a social worker with one are callers; any other shape is
+    /// refused, never taken for the office.
+    pub fn caller(&self) -> Result<Caller, UnexpectedAccount> {
+        caller_of(self.staff_id, self.role, self.organization_id)
     }
+}
+
+/// A staff account whose role and organization do not make a caller this service knows.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("staff account {staff_id} is a {role} with organization {organization_id:?}, which no caller is")]
+pub struct UnexpectedAccount {
+    /// The account.
+    pub staff_id: i64,
+    /// Its role.
+    pub role: Role,
+    /// Its organization, if any.
+    pub organization_id: Option<i64>,
+}
+
+fn caller_of(staff_id: i64, role: Role, organization_id: Option<i64>) -> Result<Caller, UnexpectedAccount> {
+    match (role, organization_id) {
+        (Role::Admin, None) => Ok(Caller::Admin { staff_id }),
+        (Role::SocialWorker, Some(organization_id)) => Ok(Caller::SocialWorker {
+            staff_id,
+            organization_id,
+        }),
+        (role, organization_id) => Err(UnexpectedAccount {
+            staff_id,
+            role,
+            organization_id,
+        }),
+    }
+}
+
+/// Why an account may not use the console although its password is right.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lockout {
+    /// Its organization is suspended or not admitted.
+    OrganizationSuspended,
+    /// Its role is unknown or does not fit its organization.
+    UnexpectedAccount,
+}
+
+/// Whether `account` is locked out now: an unknown role, a role and organization that make no
+/// caller, or an organization the office has not approved.
+async fn lockout_of<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    account: &staff::Model,
+) -> Result<Option<Lockout>, sea_orm::DbErr> {
+    let Ok(role) = account.role.parse::<Role>() else {
+        return Ok(Some(Lockout::UnexpectedAccount));
+    };
+    let Ok(caller) = caller_of(account.id, role, account.organization_id) else {
+        return Ok(Some(Lockout::UnexpectedAccount));
+    };
+    match caller.organization_id() {
+        Some(organization_id) if !lockout::organization_approved(conn, organization_id).await? => {
+            Ok(Some(Lockout::OrganizationSuspended))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// Refuses (and audits) the sign-in of an account whose password matched but which is locked
+/// out. Called only after the password check, so it tells nothing about unknown accounts.
+async fn refuse_if_locked_out(
+    db: &DatabaseConnection,
+    account: &staff::Model,
+    now: DateTime<Utc>,
+) -> Result<(), LoginError> {
+    let Some(lockout) = lockout_of(db, account).await? else {
+        return Ok(());
+    };
+    let (reason, error) = match lockout {
+        Lockout::OrganizationSuspended => ("organization_suspended", LoginError::OrganizationSuspended),
+        Lockout::UnexpectedAccount => ("unexpected_account", LoginError::UnexpectedAccount),
+    };
+    audit::record(
+        db,
+        now,
+        Entry::denied(Actor::Staff(account.id), "staff.login")
+            .organization(account.organization_id)
+            .detail(serde_json::json!({ "reason": reason })),
+    )
+    .await?;
+    Err(error)
 }
 
 /// Why a sign-in failed.
@@ -77,6 +153,12 @@ pub enum LoginError {
     /// Every password-hashing slot stayed busy; try again in a few seconds.
     #[error("the server is busy; try again shortly")]
     Busy,
+    /// The password matched, but the account's organization is suspended.
+    #[error("the organization is suspended")]
+    OrganizationSuspended,
+    /// The password matched, but the account's role and organization make no known caller.
+    #[error("the account is not set up as the office or a social worker")]
+    UnexpectedAccount,
     /// The database or hashing failed.
     #[error(transparent)]
     Service(#[from] ServiceError),
@@ -158,6 +240,7 @@ pub async fn login(
             return Err(LoginError::WrongCredentials);
         }
     };
+    refuse_if_locked_out(db, &account, now).await?;
     let session_id = crypto::random_token(32);
     let txn = db::begin_write(db).await?;
     login_throttle::Entity::delete_by_id(account_key).exec(&txn).await?;
@@ -281,6 +364,10 @@ pub async fn authenticate(
     else {
         return Ok(None);
     };
+    // Checked on every request, whether or not the suspension ended the session.
+    if lockout_of(db, &account).await?.is_some() {
+        return Ok(None);
+    }
     // One write a minute at most, so that reading pages stays cheap.
     if now - session.last_seen_at > Duration::minutes(1) {
         web_session::Entity::update_many()
@@ -314,6 +401,15 @@ pub async fn logout(db: &DatabaseConnection, session_id: &str, now: DateTime<Utc
     Ok(())
 }
 
+/// The session a password change opens in place of the ones it ended.
+#[derive(Debug, Clone)]
+pub struct FreshSession {
+    /// The new session id, for the cookie.
+    pub session_id: String,
+    /// The new session's CSRF token, for the forms of the page that answers the change.
+    pub csrf_token: String,
+}
+
 /// Changes a staff member's password and ends all their sessions; returns a fresh one.
 pub async fn change_password(
     db: &DatabaseConnection,
@@ -322,7 +418,7 @@ pub async fn change_password(
     current: &str,
     new: &str,
     now: DateTime<Utc>,
-) -> Result<String, ServiceError> {
+) -> Result<FreshSession, ServiceError> {
     let account = staff::Entity::find_by_id(staff_id)
         .one(db)
         .await?
@@ -340,7 +436,10 @@ pub async fn change_password(
         return Err(ServiceError::Validation(errors));
     }
     let new_hash = hasher.hash(new).await?;
-    let session_id = crypto::random_token(32);
+    let fresh = FreshSession {
+        session_id: crypto::random_token(32),
+        csrf_token: crypto::random_token(32),
+    };
     let txn = db::begin_write(db).await?;
     staff::Entity::update_many()
         .col_expr(staff::Column::PasswordHash, Expr::val(new_hash))
@@ -348,16 +447,11 @@ pub async fn change_password(
         .filter(staff::Column::Id.eq(staff_id))
         .exec(&txn)
         .await?;
-    web_session::Entity::update_many()
-        .col_expr(web_session::Column::RevokedAt, Expr::val(now))
-        .filter(web_session::Column::StaffId.eq(staff_id))
-        .filter(web_session::Column::RevokedAt.is_null())
-        .exec(&txn)
-        .await?;
+    lockout::end_sessions_of_staff(&txn, staff_id, now).await?;
     web_session::ActiveModel {
-        id_digest: Set(crypto::sha256_hex(&session_id)),
+        id_digest: Set(crypto::sha256_hex(&fresh.session_id)),
         staff_id: Set(staff_id),
-        csrf_token: Set(crypto::random_token(32)),
+        csrf_token: Set(fresh.csrf_token.clone()),
         created_at: Set(now),
         last_seen_at: Set(now),
         expires_at: Set(now + ABSOLUTE_TIMEOUT),
@@ -367,7 +461,7 @@ pub async fn change_password(
     .await?;
     audit::record(&txn, now, Entry::ok(Actor::Staff(staff_id), "staff.password_change")).await?;
     txn.commit().await?;
-    Ok(session_id)
+    Ok(fresh)
 }
 
 /// Remembers a staff member's language.
@@ -378,4 +472,37 @@ pub async fn set_locale(db: &DatabaseConnection, staff_id: i64, locale: Locale) 
         .exec(db)
         .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session(role: Role, organization_id: Option<i64>) -> StaffSession {
+        StaffSession {
+            staff_id: 7,
+            email: "someone@example.org".into(),
+            display_name: "someone".into(),
+            role,
+            organization_id,
+            locale: None,
+            csrf_token: String::new(),
+        }
+    }
+
+    #[test]
+    fn only_the_two_expected_shapes_of_account_are_callers_and_nothing_else_becomes_the_office() {
+        assert_eq!(session(Role::Admin, None).caller(), Ok(Caller::Admin { staff_id: 7 }));
+        assert_eq!(
+            session(Role::SocialWorker, Some(3)).caller(),
+            Ok(Caller::SocialWorker {
+                staff_id: 7,
+                organization_id: 3
+            })
+        );
+        // A social worker who lost their organization used to be taken for the office.
+        assert!(session(Role::SocialWorker, None).caller().is_err());
+        // An administrator tied to an organization is not a shape the service knows either.
+        assert!(session(Role::Admin, Some(3)).caller().is_err());
+    }
 }

@@ -1,13 +1,15 @@
 //! Staff accounts: office administrators and social workers.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set};
 
+use super::access::Caller;
 use super::audit::{self, Actor, Entry};
-use super::{ServiceError, organizations};
+use super::{ServiceError, lockout, office, organizations};
 use crate::domain::password::check_new_password;
 use crate::domain::{OrgKind, Role};
-use crate::entities::staff;
+use crate::entities::{organization, staff};
 use crate::{crypto, db};
 
 /// What `create_user` needs.
@@ -27,10 +29,18 @@ pub struct NewUser {
 pub async fn create_user(db: &DatabaseConnection, new: NewUser, now: DateTime<Utc>) -> Result<i64, ServiceError> {
     let email = normalize_email(&new.email)?;
     check_new_password(&new.password).map_err(|e| ServiceError::invalid("password", e.to_string()))?;
-    if new.role == Role::SocialWorker && new.organization.as_deref().is_none_or(|o| o.trim().is_empty()) {
+    let has_org = new.organization.as_deref().is_some_and(|o| !o.trim().is_empty());
+    if new.role == Role::SocialWorker && !has_org {
         return Err(ServiceError::invalid(
             "org",
             "a social worker belongs to an organization: give --org NAME",
+        ));
+    }
+    // An administrator with an organization is a shape no caller has (see StaffSession::caller).
+    if new.role == Role::Admin && has_org {
+        return Err(ServiceError::invalid(
+            "org",
+            "an office administrator belongs to no organization: leave out --org",
         ));
     }
     if staff::Entity::find()
@@ -76,6 +86,137 @@ pub async fn create_user(db: &DatabaseConnection, new: NewUser, now: DateTime<Ut
     .await?;
     txn.commit().await?;
     Ok(created.id)
+}
+
+/// One staff account as the office's list shows it.
+#[derive(Debug, Clone)]
+pub struct Account {
+    /// The account.
+    pub id: i64,
+    /// Its login email.
+    pub email: String,
+    /// Its role.
+    pub role: String,
+    /// Its organization's name, if it has one.
+    pub organization: Option<String>,
+    /// Whether it may sign in.
+    pub active: bool,
+}
+
+/// Every staff account, by email; for the office only.
+pub async fn accounts(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    now: DateTime<Utc>,
+) -> Result<Vec<Account>, ServiceError> {
+    office::require_admin(db, caller, "office.staff", now).await?;
+    let rows = staff::Entity::find()
+        .find_also_related(organization::Entity)
+        .order_by_asc(staff::Column::Email)
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(s, org)| Account {
+            id: s.id,
+            email: s.email,
+            role: s.role,
+            organization: org.map(|o| o.name),
+            active: s.active,
+        })
+        .collect())
+}
+
+/// Which staff account an office action is about.
+#[derive(Debug, Clone)]
+pub enum AccountRef {
+    /// By id (the office's page).
+    Id(i64),
+    /// By login email (the command line).
+    Email(String),
+}
+
+/// What [`set_active`] did.
+#[derive(Debug, Clone)]
+pub struct ActiveChange {
+    /// The account.
+    pub id: i64,
+    /// Its login email.
+    pub email: String,
+    /// How many live sessions were ended.
+    pub sessions_ended: u64,
+}
+
+/// Longest reason kept in the audit log.
+pub const REASON_MAX: usize = 500;
+
+/// Deactivates (`active = false`) or reactivates one staff account; for the office only. Deactivation
+/// ends every session of the account in the same transaction; the reason goes to the audit log.
+/// Office staff cannot deactivate their own account.
+pub async fn set_active(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    account: AccountRef,
+    active: bool,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<ActiveChange, ServiceError> {
+    let action = if active { "staff.reactivate" } else { "staff.deactivate" };
+    office::require_admin(db, caller, action, now).await?;
+    let reason = reason.trim();
+    if reason.chars().count() > REASON_MAX {
+        return Err(ServiceError::invalid(
+            "reason",
+            format!("must have at most {REASON_MAX} characters"),
+        ));
+    }
+    let txn = db::begin_write(db).await?;
+    let found = match &account {
+        AccountRef::Id(id) => staff::Entity::find_by_id(*id).one(&txn).await?,
+        AccountRef::Email(email) => {
+            staff::Entity::find()
+                .filter(staff::Column::Email.eq(email.trim().to_lowercase()))
+                .one(&txn)
+                .await?
+        }
+    };
+    let Some(target) = found else {
+        return Err(match account {
+            AccountRef::Id(_) => ServiceError::NotFound("staff account"),
+            AccountRef::Email(email) => ServiceError::invalid(
+                "email",
+                format!("there is no staff account with the email {}", email.trim()),
+            ),
+        });
+    };
+    if !active && caller.staff_id() == Some(target.id) {
+        return Err(ServiceError::Conflict("you cannot deactivate your own account".into()));
+    }
+    staff::Entity::update_many()
+        .col_expr(staff::Column::Active, Expr::val(active))
+        .filter(staff::Column::Id.eq(target.id))
+        .exec(&txn)
+        .await?;
+    let sessions_ended = if active {
+        0
+    } else {
+        lockout::end_sessions_of_staff(&txn, target.id, now).await?
+    };
+    audit::record(
+        &txn,
+        now,
+        Entry::ok(caller.actor(), action)
+            .subject("staff", target.id)
+            .organization(target.organization_id)
+            .detail(serde_json::json!({ "reason": reason, "sessions_ended": sessions_ended })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(ActiveChange {
+        id: target.id,
+        email: target.email,
+        sessions_ended,
+    })
 }
 
 /// Lower-cases and checks an email address: one `@`, something on each side, no spaces.

@@ -10,6 +10,7 @@ use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use crate::AppState;
 use crate::domain::Locale;
 use crate::i18n::Tr;
+use crate::services::access::Caller;
 use crate::services::audit::{self, Actor, Entry};
 use crate::services::sessions::{self, StaffSession};
 
@@ -52,10 +53,13 @@ pub fn page_locale(headers: &HeaderMap, staff: Option<&StaffSession>) -> Locale 
         .unwrap_or_default()
 }
 
-/// A signed-in staff member; pages that need one redirect to `/login` without it.
+/// A signed-in staff member; pages that need one redirect to `/login` without it, and an
+/// account that makes no known caller gets a 403 page.
 pub struct Staff {
     /// The session.
     pub session: StaffSession,
+    /// The service caller the session stands for.
+    pub caller: Caller,
     /// The page language.
     pub t: Tr,
 }
@@ -67,7 +71,17 @@ impl FromRequestParts<AppState> for Staff {
         match current_session(&parts.headers, state).await {
             Ok(Some(session)) => {
                 let t = Tr(page_locale(&parts.headers, Some(&session)));
-                Ok(Staff { session, t })
+                match session.caller() {
+                    Ok(caller) => Ok(Staff { session, caller, t }),
+                    Err(unexpected) => {
+                        tracing::warn!(error = %unexpected, "refused a session whose account makes no known caller");
+                        Err(super::pages::error_page(
+                            t,
+                            StatusCode::FORBIDDEN,
+                            "error.unexpected_account",
+                        ))
+                    }
+                }
             }
             Ok(None) => Err(Redirect::to("/login").into_response()),
             Err(response) => Err(response),

@@ -146,9 +146,10 @@ async fn cross_access_is_refused_without_leaking_existence_and_audited() {
         )
         .await;
     assert_eq!((status, body["type"].as_str()), (403, Some("merchant-not-approved")));
+    // Refused at the door (the token of a suspended merchant does nothing), and audited there.
     let audited = crate::support::scalar_i64(
         &app.db,
-        "SELECT COUNT(*) FROM audit_log WHERE action = 'claim.create' AND outcome = 'denied'",
+        "SELECT COUNT(*) FROM audit_log WHERE action = 'api.locked_out' AND outcome = 'denied'",
     )
     .await;
     assert_eq!(audited, 1);

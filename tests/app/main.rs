@@ -22,6 +22,7 @@ mod email;
 mod health;
 mod hostile;
 mod instances;
+mod lockout;
 mod mail;
 mod privacy;
 mod reports;

@@ -8,7 +8,8 @@ use axum::response::{IntoResponse, Response};
 use super::problem::{ApiError, too_many_requests, unauthorized};
 use crate::AppState;
 use crate::services::access::Caller;
-use crate::services::api_tokens;
+use crate::services::audit::{self, Entry};
+use crate::services::{ServiceError, api_tokens, lockout};
 
 /// The organization or merchant a valid bearer token stands for.
 pub struct ApiCaller(pub Caller);
@@ -35,7 +36,10 @@ impl FromRequestParts<AppState> for ApiCaller {
                     _ => 0,
                 };
                 match state.api_limiter.check_key(&token_id) {
-                    Ok(()) => Ok(ApiCaller(caller)),
+                    Ok(()) => match lockout::standing(&state.db, &caller).await {
+                        Ok(()) => Ok(ApiCaller(caller)),
+                        Err(refusal) => Err(refuse(state, &caller, refusal).await),
+                    },
                     Err(not_until) => {
                         use governor::clock::Clock;
                         let wait = not_until.wait_time_from(governor::clock::DefaultClock::default().now());
@@ -47,4 +51,20 @@ impl FromRequestParts<AppState> for ApiCaller {
             Err(e) => Err(ApiError(e).into_response()),
         }
     }
+}
+
+/// The answer to a token whose organization or merchant is suspended: 403 problem+json
+/// (`organization-suspended` or `merchant-not-approved`), audited. Runs after the rate limit,
+/// so a suspended caller cannot write audit rows faster than it may call.
+async fn refuse(state: &AppState, caller: &Caller, refusal: ServiceError) -> Response {
+    let mut entry = Entry::denied(caller.actor(), "api.locked_out")
+        .organization(caller.organization_id())
+        .detail(serde_json::json!({ "reason": refusal.to_string() }));
+    if let Some(merchant_id) = caller.merchant_id() {
+        entry = entry.subject("merchant", merchant_id);
+    }
+    if let Err(e) = audit::record(&state.db, chrono::Utc::now(), entry).await {
+        tracing::error!(error = %e, "cannot audit a locked-out token");
+    }
+    ApiError(refusal).into_response()
 }

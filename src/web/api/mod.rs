@@ -64,7 +64,7 @@ pub fn rate_limiter() -> RateLimiter {
 
 /// The API routes and their OpenAPI document.
 pub fn router(state: AppState) -> Router {
-    let (routes, openapi) = api_routes().split_for_parts();
+    let (routes, openapi) = api_routes_documented();
     let openapi_json = serde_json::to_string(&openapi).unwrap_or_else(|_| "{}".to_owned());
     routes
         .route(
@@ -92,7 +92,53 @@ fn api_routes() -> OpenApiRouter<AppState> {
 
 /// The OpenAPI document (for tests and tooling).
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api_routes().split_for_parts().1
+    api_routes_documented().1
+}
+
+fn api_routes_documented() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
+    let (routes, mut openapi) = api_routes().split_for_parts();
+    document_lockout(&mut openapi);
+    (routes, openapi)
+}
+
+/// What every operation answers when the token's organization is suspended or its merchant
+/// is not approved (see `auth::ApiCaller`).
+const LOCKED_OUT: &str = "The token's organization is suspended (`organization-suspended`) or its merchant is not approved (`merchant-not-approved`).";
+
+/// Every operation takes a token, and every token is refused while its owner is locked out:
+/// each operation documents that 403.
+fn document_lockout(openapi: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{Content, Ref, RefOr, Response as ApiResponse};
+    for item in openapi.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for operation in operations.into_iter().flatten() {
+            let forbidden = operation
+                .responses
+                .responses
+                .entry("403".to_owned())
+                .or_insert_with(|| {
+                    let mut response = ApiResponse::new("");
+                    response.content.insert(
+                        "application/problem+json".to_owned(),
+                        RefOr::T(Content::new(Some(Ref::from_schema_name("Problem")))),
+                    );
+                    RefOr::T(response)
+                });
+            if let RefOr::T(response) = forbidden {
+                response.description = if response.description.is_empty() {
+                    LOCKED_OUT.to_owned()
+                } else {
+                    format!("{} {LOCKED_OUT}", response.description)
+                };
+            }
+        }
+    }
 }
 
 /// A JSON body whose rejection is a problem document.

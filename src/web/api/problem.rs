@@ -161,7 +161,9 @@ fn status_of(e: &ServiceError) -> StatusCode {
         | ServiceError::WrongHandoffCode
         | ServiceError::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
         ServiceError::NotFound(_) => StatusCode::NOT_FOUND,
-        ServiceError::Forbidden | ServiceError::MerchantNotApproved => StatusCode::FORBIDDEN,
+        ServiceError::Forbidden | ServiceError::MerchantNotApproved | ServiceError::OrganizationSuspended => {
+            StatusCode::FORBIDDEN
+        }
         ServiceError::Conflict(_)
         | ServiceError::NotEnoughLeft { .. }
         | ServiceError::NeedNotOpen(_)
@@ -341,6 +343,15 @@ fn problem(e: &ServiceError, status: StatusCode, l: Locale) -> Problem {
                 l,
                 "商户尚未通过街道办审核或已被暂停，暂不能认领。",
                 "The merchant is pending or suspended and cannot claim now.",
+            ),
+        ),
+        ServiceError::OrganizationSuspended => (
+            "organization-suspended",
+            text(l, "机构已被暂停", "Organization suspended"),
+            text(
+                l,
+                "您所在的机构已被街道办暂停或尚未准入，其令牌暂不能使用，请联系街道办。",
+                "Your organization is suspended or not admitted by the subdistrict office; its tokens do not work until it is reinstated. Contact the office.",
             ),
         ),
         ServiceError::IllegalTransition(t) => (

@@ -11,11 +11,11 @@ use serde::Deserialize;
 use super::views::local_time;
 use super::{Chrome, render, service_error_page};
 use crate::AppState;
-use crate::domain::PartyStatus;
+use crate::domain::{PartyStatus, Role};
 use crate::i18n::Tr;
 use crate::services::api_tokens::{self, TokenOwner};
 use crate::services::office::{self, AuditFilter};
-use crate::services::{ServiceError, merchants};
+use crate::services::{ServiceError, merchants, staff as staff_accounts};
 use crate::web::session::Staff;
 
 /// One row of a party list: id, name, detail, status label, status code.
@@ -40,7 +40,7 @@ fn status_label(t: Tr, status: &str) -> String {
 /// `GET /admin/organizations`.
 pub async fn organizations(State(state): State<AppState>, staff: Staff) -> Response {
     let t = staff.t;
-    match office::organizations(&state.db, &staff.session.caller(), chrono::Utc::now()).await {
+    match office::organizations(&state.db, &staff.caller, chrono::Utc::now()).await {
         Ok(list) => {
             let rows = list
                 .into_iter()
@@ -67,7 +67,7 @@ pub async fn merchants(State(state): State<AppState>, staff: Staff) -> Response 
 
 async fn merchants_page(state: &AppState, staff: &Staff, code: String) -> Response {
     let t = staff.t;
-    match office::merchants(&state.db, &staff.session.caller(), chrono::Utc::now()).await {
+    match office::merchants(&state.db, &staff.caller, chrono::Utc::now()).await {
         Ok(list) => {
             let rows = list
                 .into_iter()
@@ -111,7 +111,7 @@ pub async fn organization_status(
     let Ok(status) = form.status.parse::<PartyStatus>() else {
         return Redirect::to("/admin/organizations").into_response();
     };
-    match office::set_organization_status(&state.db, &staff.session.caller(), id, status, chrono::Utc::now()).await {
+    match office::set_organization_status(&state.db, &staff.caller, id, status, chrono::Utc::now()).await {
         Ok(()) => Redirect::to("/admin/organizations").into_response(),
         Err(e) => service_error_page(staff.t, &e),
     }
@@ -127,7 +127,7 @@ pub async fn merchant_status(
     let Ok(status) = form.status.parse::<PartyStatus>() else {
         return Redirect::to("/admin/merchants").into_response();
     };
-    match office::set_merchant_status(&state.db, &staff.session.caller(), id, status, chrono::Utc::now()).await {
+    match office::set_merchant_status(&state.db, &staff.caller, id, status, chrono::Utc::now()).await {
         Ok(()) => Redirect::to("/admin/merchants").into_response(),
         Err(e) => service_error_page(staff.t, &e),
     }
@@ -138,7 +138,7 @@ pub async fn link_code(State(state): State<AppState>, staff: Staff, Path(id): Pa
     if staff.session.role != crate::domain::Role::Admin {
         return service_error_page(staff.t, &ServiceError::Forbidden);
     }
-    match merchants::issue_link_code(&state.db, id, staff.session.caller().actor(), chrono::Utc::now()).await {
+    match merchants::issue_link_code(&state.db, id, staff.caller.actor(), chrono::Utc::now()).await {
         Ok(code) => {
             merchants_page(
                 &state,
@@ -153,6 +153,150 @@ pub async fn link_code(State(state): State<AppState>, staff: Staff, Path(id): Pa
     }
 }
 
+/// One row of the staff list.
+struct StaffRow {
+    id: i64,
+    email: String,
+    role: String,
+    organization: String,
+    active: bool,
+    is_self: bool,
+}
+
+#[derive(Template)]
+#[template(path = "admin_staff.html")]
+struct StaffPage {
+    c: Chrome,
+    rows: Vec<StaffRow>,
+}
+
+fn role_label(t: Tr, role: &str) -> String {
+    role.parse::<Role>()
+        .map(|r| r.label(t.0).to_owned())
+        .unwrap_or_else(|_| role.to_owned())
+}
+
+/// `GET /admin/staff`: every staff account, with deactivate and reactivate.
+pub async fn staff_list(State(state): State<AppState>, staff: Staff) -> Response {
+    let t = staff.t;
+    match staff_accounts::accounts(&state.db, &staff.caller, chrono::Utc::now()).await {
+        Ok(list) => {
+            let rows = list
+                .into_iter()
+                .map(|a| StaffRow {
+                    id: a.id,
+                    is_self: a.id == staff.session.staff_id,
+                    role: role_label(t, &a.role),
+                    organization: a
+                        .organization
+                        .unwrap_or_else(|| t.get("admin.staff_no_organization").to_owned()),
+                    email: a.email,
+                    active: a.active,
+                })
+                .collect();
+            render(
+                StatusCode::OK,
+                StaffPage {
+                    c: Chrome::new(t, &staff.session, "admin.staff"),
+                    rows,
+                },
+            )
+        }
+        Err(e) => service_error_page(t, &e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin_staff_deactivate.html")]
+struct DeactivatePage {
+    c: Chrome,
+    id: i64,
+    email: String,
+    organization: String,
+    reason: String,
+    error: String,
+}
+
+async fn deactivate_page(state: &AppState, staff: &Staff, id: i64, reason: String, error: String) -> Response {
+    let t = staff.t;
+    let account = match staff_accounts::accounts(&state.db, &staff.caller, chrono::Utc::now()).await {
+        Ok(list) => list.into_iter().find(|a| a.id == id && a.active),
+        Err(e) => return service_error_page(t, &e),
+    };
+    let Some(account) = account else {
+        return service_error_page(t, &ServiceError::NotFound("staff account"));
+    };
+    let status = if error.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let mut c = Chrome::new(t, &staff.session, "admin.staff_deactivate_title");
+    c.title = t.fill("admin.staff_deactivate_title", &[("email", &account.email)]);
+    render(
+        status,
+        DeactivatePage {
+            c,
+            id,
+            email: account.email,
+            organization: account
+                .organization
+                .unwrap_or_else(|| t.get("admin.staff_no_organization").to_owned()),
+            reason,
+            error,
+        },
+    )
+}
+
+/// `GET /admin/staff/{id}/deactivate`: asks first, and for a reason.
+pub async fn deactivate_form(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> Response {
+    deactivate_page(&state, &staff, id, String::new(), String::new()).await
+}
+
+/// The deactivation form.
+#[derive(Debug, Deserialize)]
+pub struct ReasonForm {
+    #[serde(default)]
+    reason: String,
+}
+
+/// `POST /admin/staff/{id}/deactivate`: the account cannot sign in and its sessions end now.
+pub async fn deactivate(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i64>,
+    Form(form): Form<ReasonForm>,
+) -> Response {
+    if form.reason.trim().is_empty() {
+        let error = staff.t.get("admin.staff_reason_missing").to_owned();
+        return deactivate_page(&state, &staff, id, form.reason, error).await;
+    }
+    let account = staff_accounts::AccountRef::Id(id);
+    match staff_accounts::set_active(
+        &state.db,
+        &staff.caller,
+        account,
+        false,
+        &form.reason,
+        chrono::Utc::now(),
+    )
+    .await
+    {
+        Ok(_) => Redirect::to("/admin/staff").into_response(),
+        Err(ServiceError::Invalid { message, .. }) => deactivate_page(&state, &staff, id, form.reason, message).await,
+        Err(e) => service_error_page(staff.t, &e),
+    }
+}
+
+/// `POST /admin/staff/{id}/reactivate`: the account may sign in again.
+pub async fn reactivate(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> Response {
+    let account = staff_accounts::AccountRef::Id(id);
+    match staff_accounts::set_active(&state.db, &staff.caller, account, true, "", chrono::Utc::now()).await {
+        Ok(_) => Redirect::to("/admin/staff").into_response(),
+        Err(e) => service_error_page(staff.t, &e),
+    }
+}
+
 #[derive(Template)]
 #[template(path = "admin_tokens.html")]
 struct TokensPage {
@@ -163,7 +307,7 @@ struct TokensPage {
 
 async fn tokens_page(state: &AppState, staff: &Staff, shown: String) -> Response {
     let t = staff.t;
-    match office::tokens(&state.db, &staff.session.caller(), chrono::Utc::now()).await {
+    match office::tokens(&state.db, &staff.caller, chrono::Utc::now()).await {
         Ok(list) => {
             let rows = list
                 .into_iter()
@@ -215,15 +359,7 @@ pub async fn issue_token(State(state): State<AppState>, staff: Staff, Form(form)
         (_, Ok(id)) => TokenOwner::Merchant(id),
         _ => return tokens_page(&state, &staff, staff.t.get("admin.token_owner_missing").to_owned()).await,
     };
-    match api_tokens::issue(
-        &state.db,
-        owner,
-        &form.label,
-        staff.session.caller().actor(),
-        chrono::Utc::now(),
-    )
-    .await
-    {
+    match api_tokens::issue(&state.db, owner, &form.label, staff.caller.actor(), chrono::Utc::now()).await {
         Ok(token) => tokens_page(&state, &staff, staff.t.fill("admin.token_shown", &[("token", &token)])).await,
         Err(ServiceError::NotFound(_)) => {
             tokens_page(&state, &staff, staff.t.get("admin.token_owner_unknown").to_owned()).await
@@ -237,7 +373,7 @@ pub async fn revoke_token(State(state): State<AppState>, staff: Staff, Path(id):
     if staff.session.role != crate::domain::Role::Admin {
         return service_error_page(staff.t, &ServiceError::Forbidden);
     }
-    match api_tokens::revoke(&state.db, id, staff.session.caller().actor(), chrono::Utc::now()).await {
+    match api_tokens::revoke(&state.db, id, staff.caller.actor(), chrono::Utc::now()).await {
         Ok(()) => Redirect::to("/admin/tokens").into_response(),
         Err(e) => service_error_page(staff.t, &e),
     }
@@ -276,7 +412,7 @@ pub async fn audit(State(state): State<AppState>, staff: Staff, Query(q): Query<
         subject_kind: Some(q.subject_kind.clone()),
         page: q.page,
     };
-    match office::audit_log(&state.db, &staff.session.caller(), &filter, chrono::Utc::now()).await {
+    match office::audit_log(&state.db, &staff.caller, &filter, chrono::Utc::now()).await {
         Ok((rows, more)) => {
             let rows = rows
                 .into_iter()
@@ -342,7 +478,7 @@ pub async fn outbox(State(state): State<AppState>, staff: Staff, Query(q): Query
     } else {
         q.status
     };
-    match office::outbox(&state.db, &staff.session.caller(), &status, chrono::Utc::now()).await {
+    match office::outbox(&state.db, &staff.caller, &status, chrono::Utc::now()).await {
         Ok((rows, counts)) => {
             // Only a masked recipient is shown: the office needs to see that mail is stuck,
             // not whom it is for.
@@ -383,7 +519,7 @@ fn mask(recipient: &str) -> String {
 
 /// `POST /admin/outbox/{id}/retry`: a dead message gets another round.
 pub async fn retry_outbox(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> Response {
-    match office::retry_outbox(&state.db, &staff.session.caller(), id, chrono::Utc::now()).await {
+    match office::retry_outbox(&state.db, &staff.caller, id, chrono::Utc::now()).await {
         Ok(()) => Redirect::to("/admin/outbox?status=pending").into_response(),
         Err(e) => service_error_page(staff.t, &e),
     }

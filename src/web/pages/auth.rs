@@ -113,6 +113,14 @@ pub async fn login(
                 BUSY_RETRY_AFTER_SECS,
             )
         }
+        Err(LoginError::OrganizationSuspended) => {
+            let message = t.get("login.organization_suspended").to_owned();
+            render(StatusCode::FORBIDDEN, login_page(t, form.csrf, form.email, message))
+        }
+        Err(LoginError::UnexpectedAccount) => {
+            let message = t.get("error.unexpected_account").to_owned();
+            render(StatusCode::FORBIDDEN, login_page(t, form.csrf, form.email, message))
+        }
         Err(LoginError::Service(e)) => service_error_page(t, &e),
     }
 }
@@ -193,10 +201,11 @@ pub async fn change_password(
     )
     .await
     {
-        Ok(session_id) => {
+        Ok(fresh) => {
+            // The old session has ended: the page's forms (language, sign out) carry the new
+            // session's token.
             let mut session = staff.session.clone();
-            // The new session has a new CSRF token; the page shows no form that needs it.
-            session.csrf_token = String::new();
+            session.csrf_token = fresh.csrf_token;
             let c = Chrome::new(t, &session, "password.title");
             let page = PasswordPage {
                 c,
@@ -205,7 +214,7 @@ pub async fn change_password(
                 done: true,
             };
             (
-                jar.add(session_cookie(&state, session_id)),
+                jar.add(session_cookie(&state, fresh.session_id)),
                 render(StatusCode::OK, page),
             )
                 .into_response()

@@ -34,7 +34,7 @@ pub struct Search {
 /// `GET /beneficiaries`: the organization's beneficiaries by code.
 pub async fn list(State(state): State<AppState>, staff: Staff, Query(search): Query<Search>) -> Response {
     let t = staff.t;
-    match beneficiaries::list(&state.db, &staff.session.caller(), &search.q).await {
+    match beneficiaries::list(&state.db, &staff.caller, &search.q).await {
         Ok(list) => {
             let rows = list
                 .iter()
@@ -221,7 +221,7 @@ pub async fn create(State(state): State<AppState>, staff: Staff, Form(form): For
     match beneficiaries::register(
         &state.db,
         &state.config.secret_key,
-        &staff.session.caller(),
+        &staff.caller,
         &input,
         chrono::Utc::now(),
     )
@@ -276,7 +276,7 @@ pub async fn show(
     match beneficiaries::view(
         &state.db,
         &state.config.secret_key,
-        &staff.session.caller(),
+        &staff.caller,
         id,
         chrono::Utc::now(),
     )

@@ -25,7 +25,7 @@ struct DashboardPage {
 /// `GET /`: what needs attention.
 pub async fn show(State(state): State<AppState>, staff: Staff) -> Response {
     let t = staff.t;
-    match dashboard::dashboard(&state.db, &staff.session.caller(), chrono::Utc::now()).await {
+    match dashboard::dashboard(&state.db, &staff.caller, chrono::Utc::now()).await {
         Ok(d) => render(
             StatusCode::OK,
             DashboardPage {

@@ -54,6 +54,12 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/merchants", get(admin::merchants))
         .route("/admin/merchants/{id}/status", post(admin::merchant_status))
         .route("/admin/merchants/{id}/link-code", post(admin::link_code))
+        .route("/admin/staff", get(admin::staff_list))
+        .route(
+            "/admin/staff/{id}/deactivate",
+            get(admin::deactivate_form).post(admin::deactivate),
+        )
+        .route("/admin/staff/{id}/reactivate", post(admin::reactivate))
         .route("/admin/tokens", get(admin::tokens).post(admin::issue_token))
         .route("/admin/tokens/{id}/revoke", post(admin::revoke_token))
         .route("/admin/audit", get(admin::audit))
@@ -156,6 +162,7 @@ pub fn service_error_page(t: Tr, e: &ServiceError) -> Response {
             error_page(t, StatusCode::SERVICE_UNAVAILABLE, "error.busy"),
             BUSY_RETRY_AFTER_SECS,
         ),
+        ServiceError::OrganizationSuspended => error_page(t, StatusCode::FORBIDDEN, "error.organization_suspended"),
         ServiceError::Db(_) | ServiceError::Internal(_) => {
             tracing::error!(error = %e, "page request failed");
             error_page(t, StatusCode::INTERNAL_SERVER_ERROR, "error.internal")

@@ -57,7 +57,7 @@ pub async fn board(State(state): State<AppState>, staff: Staff, Query(q): Query<
         urgency: q.urgency.parse().ok(),
     };
     let cursor = Some(q.cursor.as_str()).filter(|c| !c.is_empty());
-    let page = match needs::list_needs(&state.db, &staff.session.caller(), &filter, cursor, 20).await {
+    let page = match needs::list_needs(&state.db, &staff.caller, &filter, cursor, 20).await {
         Ok(page) => page,
         Err(ServiceError::Invalid { .. }) => return Redirect::to("/needs").into_response(),
         Err(e) => return service_error_page(t, &e),
@@ -190,7 +190,7 @@ async fn need_form(
     status: StatusCode,
 ) -> Response {
     let t = staff.t;
-    let list = match beneficiaries::list(&state.db, &staff.session.caller(), "").await {
+    let list = match beneficiaries::list(&state.db, &staff.caller, "").await {
         Ok(list) => list,
         Err(e) => return service_error_page(t, &e),
     };
@@ -261,7 +261,7 @@ pub async fn create(State(state): State<AppState>, staff: Staff, Form(form): For
         Ok(draft) => draft,
         Err(errors) => return need_form(&state, &staff, &form, &errors, StatusCode::UNPROCESSABLE_ENTITY).await,
     };
-    match needs::post_need(&state.db, &staff.session.caller(), draft, now).await {
+    match needs::post_need(&state.db, &staff.caller, draft, now).await {
         Ok(card) => Redirect::to(&format!("/needs/{}", card.id)).into_response(),
         Err(ServiceError::Validation(errors)) => {
             need_form(&state, &staff, &form, &errors, StatusCode::UNPROCESSABLE_ENTITY).await
@@ -283,7 +283,7 @@ struct NeedPage {
 /// `GET /needs/{id}`: the need, its claims and its timeline, with the forms that apply.
 pub async fn show(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> Response {
     let t = staff.t;
-    let caller = staff.session.caller();
+    let caller = staff.caller;
     let now = chrono::Utc::now();
     let card = match needs::get_need(&state.db, &caller, id, now).await {
         Ok(card) => card,
@@ -326,7 +326,7 @@ fn action_label(t: Tr, action: &str) -> String {
 
 /// `POST /needs/{id}/cancel`.
 pub async fn cancel(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> Response {
-    match needs::cancel_need(&state.db, &staff.session.caller(), id, chrono::Utc::now()).await {
+    match needs::cancel_need(&state.db, &staff.caller, id, chrono::Utc::now()).await {
         Ok(_) => Redirect::to(&format!("/needs/{id}")).into_response(),
         Err(e) => service_error_page(staff.t, &e),
     }
@@ -352,15 +352,7 @@ pub async fn confirm(
         rating: Some(form.rating),
         handoff_code: Some(form.handoff_code),
     };
-    match claims::confirm(
-        &state.db,
-        &staff.session.caller(),
-        claim_id,
-        confirmation,
-        chrono::Utc::now(),
-    )
-    .await
-    {
+    match claims::confirm(&state.db, &staff.caller, claim_id, confirmation, chrono::Utc::now()).await {
         Ok(_) => Redirect::to(&format!("/needs/{id}")).into_response(),
         Err(ServiceError::WrongHandoffCode) => {
             super::error_page(staff.t, StatusCode::UNPROCESSABLE_ENTITY, "claim.wrong_code")
@@ -383,15 +375,7 @@ pub async fn dispute(
     Path((id, claim_id)): Path<(i64, i64)>,
     Form(form): Form<DisputeForm>,
 ) -> Response {
-    match claims::dispute(
-        &state.db,
-        &staff.session.caller(),
-        claim_id,
-        &form.reason,
-        chrono::Utc::now(),
-    )
-    .await
-    {
+    match claims::dispute(&state.db, &staff.caller, claim_id, &form.reason, chrono::Utc::now()).await {
         Ok(_) => Redirect::to(&format!("/needs/{id}")).into_response(),
         Err(ServiceError::Validation(_)) => {
             super::error_page(staff.t, StatusCode::UNPROCESSABLE_ENTITY, "claim.reason_private")

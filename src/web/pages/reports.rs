@@ -154,15 +154,7 @@ fn tables(t: Tr, report: &Report, merchant_names: &[(String, i32)]) -> Vec<(&'st
 /// `GET /admin/reports?weeks=N`.
 pub async fn page(State(state): State<AppState>, staff: Staff, Query(period): Query<Period>) -> Response {
     let t = staff.t;
-    match reports::office_report(
-        &state.db,
-        &staff.session.caller(),
-        period.weeks,
-        t.0,
-        chrono::Utc::now(),
-    )
-    .await
-    {
+    match reports::office_report(&state.db, &staff.caller, period.weeks, t.0, chrono::Utc::now()).await {
         Ok((report, names, unserved)) => {
             let mut all = tables(t, &report, &names).into_iter().map(|(_, rows)| rows);
             let mut next = || all.next().unwrap_or_default();
@@ -201,18 +193,11 @@ pub async fn csv(
     let Some(name) = file.strip_suffix(".csv") else {
         return service_error_page(t, &ServiceError::NotFound("report"));
     };
-    let (report, names, _) = match reports::office_report(
-        &state.db,
-        &staff.session.caller(),
-        period.weeks,
-        t.0,
-        chrono::Utc::now(),
-    )
-    .await
-    {
-        Ok(r) => r,
-        Err(e) => return service_error_page(t, &e),
-    };
+    let (report, names, _) =
+        match reports::office_report(&state.db, &staff.caller, period.weeks, t.0, chrono::Utc::now()).await {
+            Ok(r) => r,
+            Err(e) => return service_error_page(t, &e),
+        };
     let Some((_, rows)) = tables(t, &report, &names).into_iter().find(|(n, _)| *n == name) else {
         return service_error_page(t, &ServiceError::NotFound("report"));
     };
@@ -246,18 +231,11 @@ pub async fn chart(
     Query(period): Query<Period>,
 ) -> Response {
     let t = staff.t;
-    let (report, _, _) = match reports::office_report(
-        &state.db,
-        &staff.session.caller(),
-        period.weeks,
-        t.0,
-        chrono::Utc::now(),
-    )
-    .await
-    {
-        Ok(r) => r,
-        Err(e) => return service_error_page(t, &e),
-    };
+    let (report, _, _) =
+        match reports::office_report(&state.db, &staff.caller, period.weeks, t.0, chrono::Utc::now()).await {
+            Ok(r) => r,
+            Err(e) => return service_error_page(t, &e),
+        };
     let svg = match file.as_str() {
         "weekly.svg" => {
             let mut weeks: std::collections::BTreeMap<String, f64> = std::collections::BTreeMap::new();

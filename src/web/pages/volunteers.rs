@@ -29,7 +29,7 @@ fn hours(tenths: i64) -> String {
 
 async fn page(state: &AppState, staff: &Staff, errors: &FieldErrors, status: StatusCode) -> Response {
     let t = staff.t;
-    match volunteers::overview(&state.db, &staff.session.caller()).await {
+    match volunteers::overview(&state.db, &staff.caller).await {
         Ok((rows, pending)) => render(
             status,
             VolunteersPage {
@@ -87,7 +87,7 @@ pub struct NewVolunteer {
 pub async fn create(State(state): State<AppState>, staff: Staff, Form(form): Form<NewVolunteer>) -> Response {
     match volunteers::add_volunteer(
         &state.db,
-        &staff.session.caller(),
+        &staff.caller,
         &form.display_name,
         &form.former_code,
         chrono::Utc::now(),
@@ -120,7 +120,7 @@ pub async fn log_hours(
 ) -> Response {
     let result = volunteers::log_hours(
         &state.db,
-        &staff.session.caller(),
+        &staff.caller,
         id,
         &form.activity,
         &form.hours,
@@ -137,7 +137,7 @@ pub async fn log_hours(
 
 /// `POST /hours/{id}/confirm`.
 pub async fn confirm_hours(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> Response {
-    match volunteers::confirm_hours(&state.db, &staff.session.caller(), id, chrono::Utc::now()).await {
+    match volunteers::confirm_hours(&state.db, &staff.caller, id, chrono::Utc::now()).await {
         Ok(()) => Redirect::to("/volunteers").into_response(),
         Err(e) => service_error_page(staff.t, &e),
     }
