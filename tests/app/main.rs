@@ -22,6 +22,7 @@ mod email;
 mod health;
 mod instances;
 mod mail;
+mod pii_guard;
 mod privacy;
 mod reports;
 mod schema;
