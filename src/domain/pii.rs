@@ -468,7 +468,9 @@ fn is_id15(id: &str) -> bool {
     id.len() == 15
         && is_digits(id)
         && is_province(id)
-        && id.get(6..12).is_some_and(|yymmdd| is_birth_date(&format!("19{yymmdd}")))
+        && id
+            .get(6..12)
+            .is_some_and(|yymmdd| is_birth_date(&format!("19{yymmdd}")))
 }
 
 // ISO 7064 MOD 11-2, which GB 11643 uses for the 18th character.
@@ -537,7 +539,9 @@ fn find_chat_id(text: &str) -> Option<(usize, PiiKind)> {
         let found = match (c.get(4), c.get(5)) {
             (Some(id), _) => marked || !id.as_str().bytes().all(|b| b.is_ascii_alphabetic()),
             // A WeChat id never is a bare number; QQ numbers are.
-            (None, Some(_)) => ["qq", "扣扣", "企鹅"].iter().any(|q| name.as_str().to_lowercase().starts_with(q)),
+            (None, Some(_)) => ["qq", "扣扣", "企鹅"]
+                .iter()
+                .any(|q| name.as_str().to_lowercase().starts_with(q)),
             (None, None) => false,
         };
         found.then_some((name.start(), PiiKind::ChatId))
@@ -585,10 +589,64 @@ pub enum PersonField {
 
 // Forms of address written after a surname.
 const AFTER_SURNAME: &[&str] = &[
-    "阿姨", "姨", "姨妈", "伯", "伯伯", "阿伯", "老伯", "大伯", "伯父", "伯母", "叔", "叔叔", "阿叔", "大叔", "婶",
-    "婶婶", "大婶", "爷", "爷爷", "大爷", "老爷子", "奶奶", "老奶奶", "婆", "婆婆", "阿婆", "老太", "老太太", "公",
-    "公公", "阿公", "嫂", "大嫂", "阿嫂", "姐", "姐姐", "大姐", "阿姐", "哥", "大哥", "阿哥", "妹", "弟", "姑",
-    "姑姑", "舅", "舅舅", "大妈", "大娘", "先生", "女士", "小姐", "太太", "师傅", "老师", "同学", "小朋友", "老人",
+    "阿姨",
+    "姨",
+    "姨妈",
+    "伯",
+    "伯伯",
+    "阿伯",
+    "老伯",
+    "大伯",
+    "伯父",
+    "伯母",
+    "叔",
+    "叔叔",
+    "阿叔",
+    "大叔",
+    "婶",
+    "婶婶",
+    "大婶",
+    "爷",
+    "爷爷",
+    "大爷",
+    "老爷子",
+    "奶奶",
+    "老奶奶",
+    "婆",
+    "婆婆",
+    "阿婆",
+    "老太",
+    "老太太",
+    "公",
+    "公公",
+    "阿公",
+    "嫂",
+    "大嫂",
+    "阿嫂",
+    "姐",
+    "姐姐",
+    "大姐",
+    "阿姐",
+    "哥",
+    "大哥",
+    "阿哥",
+    "妹",
+    "弟",
+    "姑",
+    "姑姑",
+    "舅",
+    "舅舅",
+    "大妈",
+    "大娘",
+    "先生",
+    "女士",
+    "小姐",
+    "太太",
+    "师傅",
+    "老师",
+    "同学",
+    "小朋友",
+    "老人",
     "老人家",
 ];
 
@@ -679,7 +737,11 @@ impl PersonMarks {
         if latin || self.names.iter().any(|n| folded.contains(n.as_str())) {
             return Some(PersonField::Name);
         }
-        if self.phone_tail.as_ref().is_some_and(|tail| folded.contains(tail.as_str())) {
+        if self
+            .phone_tail
+            .as_ref()
+            .is_some_and(|tail| folded.contains(tail.as_str()))
+        {
             return Some(PersonField::Phone);
         }
         if self.address_parts.iter().any(|part| folded.contains(part.as_str())) {
@@ -716,7 +778,19 @@ fn words(text: &str) -> String {
 // need card shows its community), what follows them is the home. Only the part before the first digit is searched.
 fn below_community(address: &str) -> &str {
     const DIVISIONS: &[&str] = &[
-        "特别行政区", "自治区", "居委会", "村委会", "街道", "社区", "省", "市", "县", "旗", "镇", "乡", "区",
+        "特别行政区",
+        "自治区",
+        "居委会",
+        "村委会",
+        "街道",
+        "社区",
+        "省",
+        "市",
+        "县",
+        "旗",
+        "镇",
+        "乡",
+        "区",
     ];
     // 小区, 园区, 校区 … are estates, not districts.
     const NOT_DISTRICTS: &str = "小园校厂景库片营军山湾";
@@ -1079,7 +1153,11 @@ mod tests {
 
     #[test]
     fn real_need_descriptions_are_not_refused() {
-        let marks = PersonMarks::new("王秀英", "13912345678", "广东省深圳市盐田区沙头角街道东和社区海山路1号3栋502");
+        let marks = PersonMarks::new(
+            "王秀英",
+            "13912345678",
+            "广东省深圳市盐田区沙头角街道东和社区海山路1号3栋502",
+        );
         assert!(corpus().count() >= 50);
         for text in corpus() {
             assert_eq!(find_pii(text), None, "{text}");
@@ -1104,10 +1182,23 @@ mod tests {
 
     #[test]
     fn the_beneficiarys_own_details_are_recognised() {
-        let marks = PersonMarks::new("王秀英", "0755-2345 6789", "广东省深圳市盐田区沙头角街道东和社区幸福路12号3栋501室");
+        let marks = PersonMarks::new(
+            "王秀英",
+            "0755-2345 6789",
+            "广东省深圳市盐田区沙头角街道东和社区幸福路12号3栋501室",
+        );
         let name = Some(PersonField::Name);
         let address = Some(PersonField::Address);
-        for text in ["王秀英需要大米", "王 秀 英", "王，秀英", "王阿姨需要大米", "王奶奶", "王伯", "老王的药", "给王姨送去"] {
+        for text in [
+            "王秀英需要大米",
+            "王 秀 英",
+            "王，秀英",
+            "王阿姨需要大米",
+            "王奶奶",
+            "王伯",
+            "老王的药",
+            "给王姨送去",
+        ] {
             assert_eq!(marks.find_in(text), name, "{text}");
         }
         for text in ["幸福路12号", "幸福路 十二号 旁边的 12号3栋", "福路１２号", "3栋501室"] {
@@ -1151,7 +1242,8 @@ mod tests {
             "[A-Za-z]{1,8}",
             // Not a room, a building or a house number: "501室" is an address.
             ("[0-9]{1,5}", "[\u{4e00}-\u{9fa5}A-Za-z]")
-                .prop_filter("not an address unit", |(_, unit)| !"室房栋棟幢座楼号單单".contains(unit.as_str()))
+                .prop_filter("not an address unit", |(_, unit)| !"室房栋棟幢座楼号單单"
+                    .contains(unit.as_str()))
                 .prop_map(|(number, unit)| format!("{number}{unit}")),
         ];
         prop::collection::vec(token, 0..12).prop_map(|tokens| tokens.join(" "))
@@ -1186,11 +1278,7 @@ mod tests {
             "[0-9]{9}",
         )
             .prop_map(|(prefix, second, rest)| (prefix.to_owned(), format!("1{second}{rest}")));
-        let area = prop_oneof![
-            Just("10".to_owned()),
-            "2[0-9]",
-            "[3-9][0-9]{2}",
-        ];
+        let area = prop_oneof![Just("10".to_owned()), "2[0-9]", "[3-9][0-9]{2}",];
         let landline = (area, "[2-8][0-9]{6,7}").prop_map(|(area, local)| (String::new(), format!("0{area}{local}")));
         let hong_kong = (
             prop::sample::select(vec!["+852 ", "+853 ", "00852 ", "(852) ", "+852"]),

@@ -277,7 +277,10 @@ pub async fn private_details<C: ConnectionTrait>(
     secret: &Secret,
     beneficiary_id: i64,
 ) -> Result<Option<PrivateDetails>, ServiceError> {
-    match beneficiary_private::Entity::find_by_id(beneficiary_id).one(conn).await? {
+    match beneficiary_private::Entity::find_by_id(beneficiary_id)
+        .one(conn)
+        .await?
+    {
         Some(row) => open_private(secret, &row.sealed).map(Some),
         None => Ok(None),
     }

@@ -6,8 +6,8 @@ use serde_json::json;
 
 use charity_relay::domain::need_input::NeedInput;
 use charity_relay::entities::need;
-use sea_orm::EntityTrait;
 use charity_relay::services::{ServiceError, needs};
+use sea_orm::EntityTrait;
 
 use crate::support::TestApp;
 use crate::support::world::{PLANTED_NAME, PLANTED_PHONE};
@@ -97,6 +97,10 @@ async fn an_edit_cannot_bring_the_beneficiarys_name_in() {
         panic!("the edit went through: {refused:?}");
     };
     assert!(errors.get("title").is_some(), "{errors:?}");
-    let stored = need::Entity::find_by_id(need).one(&app.db).await.expect("read").expect("the need");
+    let stored = need::Entity::find_by_id(need)
+        .one(&app.db)
+        .await
+        .expect("read")
+        .expect("the need");
     assert_eq!(stored.title, "米和食用油", "the need is unchanged");
 }
