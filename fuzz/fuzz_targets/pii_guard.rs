@@ -1,20 +1,21 @@
-//! The PII guard on any text: it must not panic, must give the same answer twice, and its answer must follow from
-//! the text line by line, whatever invisible or full-width characters are mixed in.
+//! The PII guard on any text: it must not panic, must give the same answer twice, and must see on the whole text
+//! what it sees on any line, whatever invisible or full-width characters are mixed in.
 
 #![no_main]
 
 use charity_relay::domain::input::{self, FieldError};
-use charity_relay::domain::pii::{PiiKind, find_pii};
+use charity_relay::domain::pii::{PiiKind, find_pii, normalize};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|text: &str| {
     let found = find_pii(text);
     assert_eq!(find_pii(text), found, "a second run disagrees on {text:?}");
 
-    // Neither an e-mail address nor a digit run crosses a line break, so the answer is the first line's that has
-    // one. A number split over lines must never be read as one, and nothing on a later line may mask an earlier one.
-    let by_line = text.split('\n').find_map(find_pii);
-    assert_eq!(found, by_line, "the whole text and its lines disagree on {text:?}");
+    // A number split over lines is still one number (a card shows the lines side by side), so whatever a line
+    // holds on its own the whole text holds too.
+    if text.split('\n').any(|line| find_pii(line).is_some()) {
+        assert!(found.is_some(), "a line has personal data the whole text hides: {text:?}");
+    }
 
     // Zero-width characters are how a number is slipped past a filter; they change nothing.
     let hidden: String = text.chars().flat_map(|c| [c, '\u{200B}']).collect();
@@ -32,16 +33,12 @@ fuzz_target!(|text: &str| {
         "the full-width form of {text:?} is read differently"
     );
 
-    // A finding is backed by what it needs: the digits of a number, the @ of an address.
-    let digits = text
-        .chars()
-        .filter(|c| c.is_ascii_digit() || ('０'..='９').contains(c))
-        .count();
+    // A finding is backed by what it needs: the digits of a number, read in any script.
+    let digits = normalize(text).chars().filter(char::is_ascii_digit).count();
     match found {
-        Some(PiiKind::Phone) => assert!(digits >= 10, "a phone in {digits} digits: {text:?}"),
-        Some(PiiKind::IdNumber) => assert!(digits >= 17, "an ID in {digits} digits: {text:?}"),
-        Some(PiiKind::Email) => assert!(text.contains(['@', '＠']), "an e-mail without @: {text:?}"),
-        None => {}
+        Some(PiiKind::Phone) => assert!(digits >= 7, "a phone in {digits} digits: {text:?}"),
+        Some(PiiKind::IdNumber) => assert!(digits >= 14, "an ID in {digits} digits: {text:?}"),
+        Some(PiiKind::Email | PiiKind::ChatId | PiiKind::Address) | None => {}
     }
 
     // The form check trims its value first; the spaces around a number must not hide it.

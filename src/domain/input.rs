@@ -4,7 +4,7 @@ use chrono::NaiveDate;
 
 use super::Locale;
 use super::password::PasswordError;
-use super::pii::PiiKind;
+use super::pii::{PersonField, PiiKind};
 
 /// What is wrong with one field.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,6 +40,9 @@ pub enum FieldError {
     UnknownChoice,
     /// Public text holds personal data.
     ContainsPii(PiiKind),
+    /// Public text repeats the registered name, phone or address of the person the need is for. The value itself
+    /// is never echoed.
+    MentionsBeneficiary(PersonField),
     /// A new password breaks the policy.
     WeakPassword(PasswordError),
     /// The current password given is wrong.
@@ -88,6 +91,24 @@ impl FieldError {
                     PiiKind::Phone => "电话号码",
                     PiiKind::IdNumber => "身份证号码",
                     PiiKind::Email => "电子邮箱",
+                    PiiKind::ChatId => "微信号或 QQ 号",
+                    PiiKind::Address => "详细住址（门牌、楼栋或房号）",
+                }
+            ),
+            (FieldError::MentionsBeneficiary(field), Locale::ZhCn) => format!(
+                "这里写到了受助人登记的{}。公开内容只写需要什么，不写是谁、住在哪里；请删去后再提交。",
+                match field {
+                    PersonField::Name => "姓名或称呼（如“张阿姨”“老李”）",
+                    PersonField::Phone => "电话号码",
+                    PersonField::Address => "住址的一部分",
+                }
+            ),
+            (FieldError::MentionsBeneficiary(field), Locale::En) => format!(
+                "This repeats the beneficiary's registered {}. Public text says what is needed, not who needs it or where they live; remove it and submit again.",
+                match field {
+                    PersonField::Name => "name or a form of it (such as \"Auntie Zhang\")",
+                    PersonField::Phone => "phone number",
+                    PersonField::Address => "address, or part of it",
                 }
             ),
             (FieldError::ContainsPii(kind), Locale::En) => format!(
@@ -96,6 +117,8 @@ impl FieldError {
                     PiiKind::Phone => "a phone number",
                     PiiKind::IdNumber => "an ID card number",
                     PiiKind::Email => "an email address",
+                    PiiKind::ChatId => "a WeChat or QQ id",
+                    PiiKind::Address => "a street address (house, building or room number)",
                 }
             ),
         }
@@ -114,6 +137,7 @@ impl FieldError {
             FieldError::DateInFuture => "date-in-future",
             FieldError::UnknownChoice => "unknown-choice",
             FieldError::ContainsPii(_) => "contains-personal-data",
+            FieldError::MentionsBeneficiary(_) => "mentions-beneficiary",
             FieldError::WeakPassword(_) => "weak-password",
             FieldError::WrongPassword => "wrong-password",
         }
@@ -178,7 +202,8 @@ pub fn text(raw: &str, min: usize, max: usize) -> Result<String, FieldError> {
     }
 }
 
-/// Public text: like [`text`], and free of phone numbers, ID numbers and emails.
+/// Public text: like [`text`], and free of phone numbers, ID numbers, e-mail addresses, chat ids and street
+/// addresses (see [`super::pii`]).
 pub fn public_text(raw: &str, min: usize, max: usize) -> Result<String, FieldError> {
     let value = text(raw, min, max)?;
     match super::pii::find_pii(&value) {
@@ -250,6 +275,11 @@ mod tests {
             FieldError::DateInFuture,
             FieldError::UnknownChoice,
             FieldError::ContainsPii(PiiKind::Phone),
+            FieldError::ContainsPii(PiiKind::ChatId),
+            FieldError::ContainsPii(PiiKind::Address),
+            FieldError::MentionsBeneficiary(PersonField::Name),
+            FieldError::MentionsBeneficiary(PersonField::Phone),
+            FieldError::MentionsBeneficiary(PersonField::Address),
             FieldError::WeakPassword(PasswordError::Common),
             FieldError::WrongPassword,
         ];

@@ -270,6 +270,22 @@ pub async fn store_private<C: ConnectionTrait>(
     Ok(())
 }
 
+/// The opened private part of beneficiary `beneficiary_id`, for a check inside a service (the PII guard's
+/// comparison with a need's public text); not shown to anyone, so not an audited read. `None` when none is stored.
+pub async fn private_details<C: ConnectionTrait>(
+    conn: &C,
+    secret: &Secret,
+    beneficiary_id: i64,
+) -> Result<Option<PrivateDetails>, ServiceError> {
+    match beneficiary_private::Entity::find_by_id(beneficiary_id)
+        .one(conn)
+        .await?
+    {
+        Some(row) => open_private(secret, &row.sealed).map(Some),
+        None => Ok(None),
+    }
+}
+
 /// Opens a sealed private part.
 pub fn open_private(secret: &Secret, sealed: &[u8]) -> Result<PrivateDetails, ServiceError> {
     let json = crypto::open(&private_key(secret), sealed).map_err(|e| ServiceError::Internal(e.to_string()))?;

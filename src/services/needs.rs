@@ -13,10 +13,12 @@ use super::access::{Caller, OrgScope};
 use super::audit::{self, Entry};
 use super::outbox::enqueue;
 use super::{ServiceError, recipients};
+use crate::config::Secret;
 use crate::db;
 use crate::domain::alerts::LadderPolicy;
 use crate::domain::input::{FieldError, FieldErrors};
 use crate::domain::need_input::NeedDraft;
+use crate::domain::pii::PersonMarks;
 use crate::domain::time::local_date;
 use crate::domain::{BeneficiaryGroup, Category, ClaimEvent, ClaimStatus, NeedStatus, Urgency};
 use crate::entities::{beneficiary, claim, community, drop_off_point, merchant, need};
@@ -109,6 +111,7 @@ pub const MAX_PAGE: u64 = 100;
 /// Posts a need for a beneficiary of the caller's organization.
 pub async fn post_need(
     db: &DatabaseConnection,
+    secret: &Secret,
     caller: &Caller,
     draft: NeedDraft,
     now: DateTime<Utc>,
@@ -133,6 +136,7 @@ pub async fn post_need(
         errors.push("beneficiary_id", FieldError::UnknownChoice);
         return Err(ServiceError::Validation(errors));
     };
+    refuse_beneficiary_details(&txn, secret, beneficiary.id, &draft).await?;
     let drop_off = drop_off_point::Entity::find()
         .filter(drop_off_point::Column::OrganizationId.eq(beneficiary.organization_id))
         .order_by_asc(drop_off_point::Column::Id)
@@ -196,6 +200,7 @@ pub async fn post_need(
 /// Replaces the public fields of a need while nothing of it is claimed.
 pub async fn edit_need(
     db: &DatabaseConnection,
+    secret: &Secret,
     caller: &Caller,
     need_id: i64,
     draft: NeedDraft,
@@ -207,6 +212,7 @@ pub async fn edit_need(
         txn.commit().await?;
         return Err(ServiceError::NotFound("need"));
     };
+    refuse_beneficiary_details(&txn, secret, need.beneficiary_id, &draft).await?;
     let changed = need::Entity::update_many()
         .col_expr(need::Column::Category, Expr::value(draft.category.as_str()))
         .col_expr(need::Column::Title, Expr::value(draft.title))
@@ -244,6 +250,36 @@ pub async fn edit_need(
     let card = card_by_id(&txn, need.id).await?;
     txn.commit().await?;
     Ok(card)
+}
+
+/// Refuses a need whose public text repeats its own beneficiary's registered name (or surname with a form of
+/// address), phone or address. The sealed details are opened here for this comparison only: they are never logged,
+/// returned or echoed, and the error names the field to fix, not the value.
+async fn refuse_beneficiary_details<C: ConnectionTrait>(
+    conn: &C,
+    secret: &Secret,
+    beneficiary_id: i64,
+    draft: &NeedDraft,
+) -> Result<(), ServiceError> {
+    let Some(details) = super::beneficiaries::private_details(conn, secret, beneficiary_id).await? else {
+        return Ok(());
+    };
+    let marks = PersonMarks::new(&details.full_name, &details.phone, &details.address);
+    let mut errors = FieldErrors::default();
+    for (field, text) in [
+        ("title", &draft.title),
+        ("description", &draft.description),
+        ("unit", &draft.unit),
+    ] {
+        if let Some(found) = marks.find_in(text) {
+            errors.push(field, FieldError::MentionsBeneficiary(found));
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ServiceError::Validation(errors))
+    }
 }
 
 /// Cancels a need: its active claims are released and each merchant is told.

@@ -70,7 +70,7 @@ async fn post(app: &TestApp, org: &Org, ask: Ask<'_>, now: DateTime<Utc>) -> i64
         claim_days: 7,
         estimated_value_cents: None,
     };
-    needs::post_need(&app.db, &org.worker, draft, now)
+    needs::post_need(&app.db, &app.config.secret_key, &org.worker, draft, now)
         .await
         .expect("post need")
         .id

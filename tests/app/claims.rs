@@ -687,11 +687,26 @@ async fn a_need_can_be_edited_only_while_nothing_of_it_is_claimed() {
         .expect("valid")
     };
 
-    let edited = needs::edit_need(&app.db, &world.a().worker, need, edit("大米六袋"), now)
-        .await
-        .expect("edit");
+    let edited = needs::edit_need(
+        &app.db,
+        &app.config.secret_key,
+        &world.a().worker,
+        need,
+        edit("大米六袋"),
+        now,
+    )
+    .await
+    .expect("edit");
     assert_eq!((edited.title.as_str(), edited.quantity), ("大米六袋", 6));
-    let other = needs::edit_need(&app.db, &world.b().worker, need, edit("别人的"), now).await;
+    let other = needs::edit_need(
+        &app.db,
+        &app.config.secret_key,
+        &world.b().worker,
+        need,
+        edit("别人的"),
+        now,
+    )
+    .await;
     assert!(
         matches!(other, Err(ServiceError::NotFound(_))),
         "another organization cannot edit it"
@@ -707,7 +722,15 @@ async fn a_need_can_be_edited_only_while_nothing_of_it_is_claimed() {
         )
         .await;
     assert_eq!(status, 201);
-    let late = needs::edit_need(&app.db, &world.a().worker, need, edit("改不了"), now).await;
+    let late = needs::edit_need(
+        &app.db,
+        &app.config.secret_key,
+        &world.a().worker,
+        need,
+        edit("改不了"),
+        now,
+    )
+    .await;
     assert!(matches!(late, Err(ServiceError::Conflict(_))), "{late:?}");
     assert_eq!(
         scalar_i64(&app.db, &format!("SELECT quantity FROM needs WHERE id = {need}")).await,

@@ -24,6 +24,7 @@ mod hostile;
 mod instances;
 mod lockout;
 mod mail;
+mod pii_guard;
 mod privacy;
 mod reports;
 mod schema;

@@ -52,7 +52,7 @@ async fn post(app: &TestApp, world: &World, ask: Ask) -> i64 {
         claim_days: ask.claim_days,
         estimated_value_cents: ask.value_cents,
     };
-    needs::post_need(&app.db, &world.a().worker, draft, ask.at)
+    needs::post_need(&app.db, &app.config.secret_key, &world.a().worker, draft, ask.at)
         .await
         .expect("post need")
         .id

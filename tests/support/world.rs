@@ -233,7 +233,7 @@ impl TestApp {
             ..Default::default()
         };
         let draft = input.parse(now.date_naive()).expect("valid need");
-        needs::post_need(&self.db, &org.worker, draft, now)
+        needs::post_need(&self.db, &self.config.secret_key, &org.worker, draft, now)
             .await
             .expect("post need")
             .id

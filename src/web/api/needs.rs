@@ -58,7 +58,7 @@ pub async fn post_need(
     let draft = NeedInput::from(body)
         .parse(local_date(now))
         .map_err(ServiceError::Validation)?;
-    let card = needs::post_need(&state.db, &caller, draft, now).await?;
+    let card = needs::post_need(&state.db, &state.config.secret_key, &caller, draft, now).await?;
     Ok(created(NeedOut::from_card(card, locale)))
 }
 

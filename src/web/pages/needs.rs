@@ -261,7 +261,7 @@ pub async fn create(State(state): State<AppState>, staff: Staff, Form(form): For
         Ok(draft) => draft,
         Err(errors) => return need_form(&state, &staff, &form, &errors, StatusCode::UNPROCESSABLE_ENTITY).await,
     };
-    match needs::post_need(&state.db, &staff.caller, draft, now).await {
+    match needs::post_need(&state.db, &state.config.secret_key, &staff.caller, draft, now).await {
         Ok(card) => Redirect::to(&format!("/needs/{}", card.id)).into_response(),
         Err(ServiceError::Validation(errors)) => {
             need_form(&state, &staff, &form, &errors, StatusCode::UNPROCESSABLE_ENTITY).await
