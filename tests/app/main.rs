@@ -19,6 +19,7 @@ mod consent;
 mod delivery;
 mod demo;
 mod email;
+mod file_modes;
 mod health;
 mod instances;
 mod mail;

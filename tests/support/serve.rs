@@ -18,13 +18,31 @@ impl ServeProcess {
     /// Starts `serve` with exactly `env` (plus PATH), its logs appended to `log`, and waits
     /// until it says where it listens.
     pub async fn start(env: &HashMap<String, String>, log: &Path) -> Self {
+        Self::start_with_umask(env, log, None).await
+    }
+
+    /// [`ServeProcess::start`], under `umask` (octal, as the shell takes it) when given.
+    pub async fn start_with_umask(env: &HashMap<String, String>, log: &Path, umask: Option<&str>) -> Self {
         let log_file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(log)
             .expect("open the server log");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_charity-relay"))
-            .arg("serve")
+        let binary = env!("CARGO_BIN_EXE_charity-relay");
+        let mut command = match umask {
+            // The shell sets the mask, then becomes the server (same pid, so kill works).
+            Some(mask) => {
+                let mut sh = Command::new("sh");
+                sh.args(["-c", &format!("umask {mask} && exec \"$0\" serve"), binary]);
+                sh
+            }
+            None => {
+                let mut serve = Command::new(binary);
+                serve.arg("serve");
+                serve
+            }
+        };
+        let mut child = command
             .env_clear()
             .envs(env)
             .env("PATH", std::env::var("PATH").unwrap_or_default())
