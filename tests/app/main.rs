@@ -25,5 +25,6 @@ mod instances;
 mod mail;
 mod privacy;
 mod reports;
+mod retention;
 mod schema;
 mod web;
