@@ -503,7 +503,7 @@ async fn the_transparency_page_withholds_a_second_cell_so_a_small_one_cannot_be_
     let html = app.get("/transparency").await.text().await.expect("html");
     assert!(html.contains("已完成的需求: <strong>6</strong>"), "six people: the total is shown");
     let by_group = html
-        .split("按人群")
+        .split("<h2>按人群</h2>")
         .nth(1)
         .and_then(|rest| rest.split("</table>").next())
         .expect("the by-group table");
