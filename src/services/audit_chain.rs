@@ -68,6 +68,17 @@ pub async fn seal(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u64, Db
 }
 
 async fn seal_batch(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u64, DbErr> {
+    // Most ticks find nothing settled to seal: ask without taking the write lock. Both
+    // queries walk the primary key from the newest row down to the last sealed one.
+    let sealed_up_to = last_sealed(db).await?.map_or(0, |row| row.id);
+    let due = audit_log::Entity::find()
+        .filter(audit_log::Column::Id.gt(sealed_up_to))
+        .filter(audit_log::Column::At.lte(now - SETTLE))
+        .one(db)
+        .await?;
+    if due.is_none() {
+        return Ok(0);
+    }
     let txn = begin_write(db).await?;
     if txn.get_database_backend() == DbBackend::Postgres {
         let got = txn
@@ -86,11 +97,7 @@ async fn seal_batch(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u64, 
             return Ok(0);
         }
     }
-    let last = audit_log::Entity::find()
-        .filter(audit_log::Column::ChainHash.is_not_null())
-        .order_by_desc(audit_log::Column::Id)
-        .one(&txn)
-        .await?;
+    let last = last_sealed(&txn).await?;
     let (mut prev, mut expected) = match &last {
         Some(row) => (row.chain_hash.clone().unwrap_or_default(), Some(row.id + 1)),
         None => (GENESIS.to_owned(), None),
@@ -123,6 +130,14 @@ async fn seal_batch(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u64, 
     }
     txn.commit().await?;
     Ok(sealed)
+}
+
+async fn last_sealed<C: ConnectionTrait>(conn: &C) -> Result<Option<audit_log::Model>, DbErr> {
+    audit_log::Entity::find()
+        .filter(audit_log::Column::ChainHash.is_not_null())
+        .order_by_desc(audit_log::Column::Id)
+        .one(conn)
+        .await
 }
 
 /// What [`verify`] found.
