@@ -279,7 +279,9 @@ async fn run_admin(config: &Config, command: AdminCommand, now: chrono::DateTime
                 }
                 Verification::Broken { id, verified, reason } => {
                     let why = match reason {
-                        Broken::Mismatch => "its seal does not match: the row was altered, or a row before it was removed",
+                        Broken::Mismatch => {
+                            "its seal does not match: the row was altered, or a row before it was removed"
+                        }
                         Broken::Unsealed => "it is not sealed though it should be (altered, or committed into a gap)",
                     };
                     return Err(Failure::AuditBroken(format!(

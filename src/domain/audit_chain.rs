@@ -103,14 +103,40 @@ mod tests {
         assert_ne!(base, link(GENESIS, &row("{\"a\":1}")));
         assert_ne!(base, link(&base, &row("{}")));
         assert_ne!(base, link(GENESIS, &RowFields { id: 8, ..row("{}") }));
-        assert_ne!(base, link(GENESIS, &RowFields { organization_id: Some(1), ..row("{}") }));
-        assert_ne!(base, link(GENESIS, &RowFields { request_id: Some(""), ..row("{}") }));
+        assert_ne!(
+            base,
+            link(
+                GENESIS,
+                &RowFields {
+                    organization_id: Some(1),
+                    ..row("{}")
+                }
+            )
+        );
+        assert_ne!(
+            base,
+            link(
+                GENESIS,
+                &RowFields {
+                    request_id: Some(""),
+                    ..row("{}")
+                }
+            )
+        );
     }
 
     #[test]
     fn moving_text_between_fields_changes_the_encoding() {
-        let a = RowFields { actor_id: Some("3n"), action: "eed.post", ..row("{}") };
-        let b = RowFields { actor_id: Some("3"), action: "need.post", ..row("{}") };
+        let a = RowFields {
+            actor_id: Some("3n"),
+            action: "eed.post",
+            ..row("{}")
+        };
+        let b = RowFields {
+            actor_id: Some("3"),
+            action: "need.post",
+            ..row("{}")
+        };
         assert_ne!(encode(&a), encode(&b));
     }
 }

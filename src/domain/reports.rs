@@ -393,7 +393,11 @@ pub fn protect_margins(total: &mut PublicCell, tables: &mut [&mut Vec<PublicCell
         for table in tables.iter_mut() {
             let hidden = table.iter().filter(|c| !c.is_shown()).count();
             let total_shown = total.is_shown();
-            let gives_away = if total_shown { hidden == 1 } else { hidden == 0 && !table.is_empty() };
+            let gives_away = if total_shown {
+                hidden == 1
+            } else {
+                hidden == 0 && !table.is_empty()
+            };
             if !gives_away {
                 continue;
             }
@@ -637,7 +641,14 @@ mod tests {
         let mut needs = Vec::new();
         // Five people in 东和 and one in 桥东: 6 shown minus 5 shown would be 桥东's 1.
         for i in 0..5 {
-            needs.push(need(i, 10 + i, "东和", Category::Food, at(23, 2), NeedStatus::Fulfilled));
+            needs.push(need(
+                i,
+                10 + i,
+                "东和",
+                Category::Food,
+                at(23, 2),
+                NeedStatus::Fulfilled,
+            ));
         }
         needs.push(need(9, 30, "桥东", Category::Food, at(23, 2), NeedStatus::Fulfilled));
         let met = public_met(&needs);
@@ -649,7 +660,10 @@ mod tests {
                 ("桥东".to_owned(), PublicCell::Suppressed)
             ]
         );
-        assert_eq!(met.by_group, vec![(BeneficiaryGroup::ElderlyAlone, PublicCell::Count(6))]);
+        assert_eq!(
+            met.by_group,
+            vec![(BeneficiaryGroup::ElderlyAlone, PublicCell::Count(6))]
+        );
     }
 
     #[test]

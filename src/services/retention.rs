@@ -101,7 +101,11 @@ async fn in_batches(db: &DatabaseConnection, sql: &str, values: Vec<Value>) -> R
     loop {
         let txn = begin_write(db).await?;
         let changed = txn
-            .execute_raw(statement(&txn, sql, values.iter().cloned().chain([Value::from(BATCH as i64)]).collect()))
+            .execute_raw(statement(
+                &txn,
+                sql,
+                values.iter().cloned().chain([Value::from(BATCH as i64)]).collect(),
+            ))
             .await?
             .rows_affected();
         txn.commit().await?;

@@ -68,7 +68,11 @@ async fn under_umask_022_the_data_dir_is_0700_and_every_file_in_it_0600() {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     loop {
         let written = std::fs::read_dir(&outbox)
-            .map(|entries| entries.flatten().any(|e| e.path().extension().is_some_and(|x| x == "eml")))
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .any(|e| e.path().extension().is_some_and(|x| x == "eml"))
+            })
             .unwrap_or(false);
         if written {
             break;

@@ -501,7 +501,10 @@ async fn the_transparency_page_withholds_a_second_cell_so_a_small_one_cannot_be_
     fulfil_for_new_people_in(&app, &world, 5, "disabled").await;
     fulfil_for_new_people_in(&app, &world, 1, "elderly_alone").await;
     let html = app.get("/transparency").await.text().await.expect("html");
-    assert!(html.contains("已完成的需求: <strong>6</strong>"), "six people: the total is shown");
+    assert!(
+        html.contains("已完成的需求: <strong>6</strong>"),
+        "six people: the total is shown"
+    );
     let by_group = html
         .split("<h2>按人群</h2>")
         .nth(1)
@@ -512,6 +515,9 @@ async fn the_transparency_page_withholds_a_second_cell_so_a_small_one_cannot_be_
         by_group.contains("<td>不予公布</td>"),
         "the group of five is withheld too: {by_group}"
     );
-    assert!(!by_group.contains("<td>5</td>") && !by_group.contains("<td>1</td>"), "{by_group}");
+    assert!(
+        !by_group.contains("<td>5</td>") && !by_group.contains("<td>1</td>"),
+        "{by_group}"
+    );
     assert!(html.contains("若其余数字可推算出被隐去的数字"), "the note says why");
 }

@@ -92,16 +92,23 @@ async fn each_kind_is_pruned_at_its_period_and_not_before() {
     assert_eq!(text(db, handled).await, payload);
 
     // Just short of seven days: kept.
-    retention::prune(db, t0 + Duration::days(7) - Duration::minutes(1)).await.expect("prune");
+    retention::prune(db, t0 + Duration::days(7) - Duration::minutes(1))
+        .await
+        .expect("prune");
     assert_eq!(count(&app, idempotency).await, 1);
     assert_eq!(text(db, handled).await, payload);
 
     // Seven days: the handled update keeps only its id; one not yet handled keeps all.
-    retention::prune(db, t0 + Duration::days(7) + Duration::minutes(1)).await.expect("prune");
+    retention::prune(db, t0 + Duration::days(7) + Duration::minutes(1))
+        .await
+        .expect("prune");
     assert_eq!(count(&app, idempotency).await, 0);
     assert_eq!(text(db, handled).await, r#"{"update_id":900001}"#);
     assert_eq!(text(db, pending).await, payload);
-    assert!(text(db, dead).await.contains("resident@example.org"), "dead mail kept 90 days");
+    assert!(
+        text(db, dead).await.contains("resident@example.org"),
+        "dead mail kept 90 days"
+    );
 
     // Ninety days: the dead message's row stays, its address and body do not.
     let report = retention::prune(db, t0 + Duration::days(90) + Duration::minutes(1))
@@ -110,7 +117,11 @@ async fn each_kind_is_pruned_at_its_period_and_not_before() {
     assert!(report.outbox_bodies >= 1, "{report:?}");
     assert_eq!(text(db, dead).await, "{}");
     assert_eq!(
-        count(&app, "SELECT COUNT(*) FROM outbox WHERE dedupe_key = 'test:dead' AND last_error IS NULL").await,
+        count(
+            &app,
+            "SELECT COUNT(*) FROM outbox WHERE dedupe_key = 'test:dead' AND last_error IS NULL"
+        )
+        .await,
         1
     );
     // A second run finds nothing more to do.
@@ -142,10 +153,16 @@ async fn fifty_concurrent_claims_all_commit_and_then_every_audit_row_is_sealed()
         .flat_map(|m| (0..5).map(move |_| m))
         .map(|m| app.api("POST", &path, &m.token, Some(serde_json::json!({ "quantity": 1 }))));
     let answers = join_all(requests).await;
-    assert!(answers.iter().all(|(s, _)| *s == 201), "every claim commits: {answers:?}");
+    assert!(
+        answers.iter().all(|(s, _)| *s == 201),
+        "every claim commits: {answers:?}"
+    );
 
     seal_all(&app).await;
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM audit_log WHERE chain_hash IS NULL").await, 0);
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM audit_log WHERE chain_hash IS NULL").await,
+        0
+    );
     let rows = count(&app, "SELECT COUNT(*) FROM audit_log").await;
     assert!(rows >= 50, "{rows}");
     let run = app.cli(&["admin", "verify-audit"], "");
@@ -178,7 +195,12 @@ async fn an_edited_or_deleted_audit_row_is_named_by_verify_audit() {
     assert!(run.stderr.contains(&format!("broken at row {middle}:")), "{run:?}");
 
     // Put back, the chain holds again; removed, the row after it is named.
-    exec(&app.db, "UPDATE audit_log SET detail = ? WHERE id = ?", vec![original.into(), middle.into()]).await;
+    exec(
+        &app.db,
+        "UPDATE audit_log SET detail = ? WHERE id = ?",
+        vec![original.into(), middle.into()],
+    )
+    .await;
     assert_eq!(app.cli(&["admin", "verify-audit"], "").code, Some(0));
     exec(&app.db, "DELETE FROM audit_log WHERE id = ?", vec![middle.into()]).await;
     let run = app.cli(&["admin", "verify-audit"], "");
