@@ -312,7 +312,7 @@ fn ensure_dir(dir: &Path) -> Result<(), ConfigError> {
         path: dir.display().to_string(),
         source,
     };
-    std::fs::create_dir_all(dir).map_err(data_dir_error)?;
+    create_private_dir(dir).map_err(data_dir_error)?;
     // create_dir_all succeeds on an existing read-only dir; probe that we can write in it.
     let probe = dir.join(".write-probe");
     std::fs::write(&probe, b"").map_err(data_dir_error)?;
@@ -327,7 +327,10 @@ fn load_or_create_secret_key(dir: &Path) -> Result<Secret, ConfigError> {
         source,
     };
     match std::fs::read_to_string(&path) {
-        Ok(text) if text.trim().len() >= MIN_SECRET_LEN => return Ok(Secret::new(text.trim())),
+        Ok(text) if text.trim().len() >= MIN_SECRET_LEN => {
+            narrow_to_owner(&path);
+            return Ok(Secret::new(text.trim()));
+        }
         Ok(_) => {
             return Err(ConfigError::Invalid {
                 var: "RELAY_SECRET_KEY",
@@ -343,6 +346,44 @@ fn load_or_create_secret_key(dir: &Path) -> Result<Secret, ConfigError> {
     let key = hex::encode(bytes);
     write_private_file(&path, key.as_bytes()).map_err(key_error)?;
     Ok(Secret::new(key))
+}
+
+/// Creates `dir` (and its missing parents) readable by this account only (0700), whatever
+/// the umask, and narrows an existing one to 0700: it holds the database, the secret key and
+/// mail with people's addresses. Narrowing is best effort (a folder owned by someone else
+/// stays as its owner set it).
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+        let mode = std::fs::metadata(dir)?.permissions().mode();
+        if mode & 0o077 != 0 {
+            let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
+        }
+        Ok(())
+    }
+    #[cfg(not(unix))]
+    {
+        std::fs::create_dir_all(dir)
+    }
+}
+
+/// Narrows an existing file to 0600 (an install older than this rule, or a file another tool
+/// made); a missing file is fine. Best effort, like [`create_private_dir`].
+pub fn narrow_to_owner(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = std::fs::metadata(path)
+            && meta.is_file()
+            && meta.permissions().mode() & 0o077 != 0
+        {
+            let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
 }
 
 #[cfg(unix)]

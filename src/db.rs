@@ -41,6 +41,7 @@ pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbSetupError
         .acquire_timeout(Duration::from_secs(5))
         .idle_timeout(Duration::from_secs(300));
     if config.is_sqlite() {
+        prepare_sqlite_file(&url);
         // Readers run in parallel under WAL; writers queue on the busy timeout.
         options.max_connections(8).min_connections(1).map_sqlx_sqlite_opts(|o| {
             o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
@@ -55,6 +56,37 @@ pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbSetupError
         url: mask_url(&url),
         cause: short_cause(&e),
     })
+}
+
+/// Creates the SQLite file readable by this account only (0600) before SQLite does, whatever
+/// the umask: SQLite creates its `-wal`, `-shm` and `-journal` files with the main file's
+/// permissions, so they are 0600 too. Files of an older install are narrowed to 0600. Best
+/// effort: a path that cannot be prepared is left for the connection to report.
+fn prepare_sqlite_file(url: &str) {
+    use std::str::FromStr;
+    let Ok(options) = sea_orm::sqlx::sqlite::SqliteConnectOptions::from_str(url) else {
+        return;
+    };
+    let file = options.get_filename();
+    let name = file.to_string_lossy();
+    if name.is_empty() || name.starts_with(':') || url.contains("mode=memory") {
+        return;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        let _ = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(file);
+    }
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut path = file.as_os_str().to_owned();
+        path.push(suffix);
+        crate::config::narrow_to_owner(std::path::Path::new(&path));
+    }
 }
 
 /// Applies every pending migration.

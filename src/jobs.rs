@@ -1,6 +1,6 @@
 //! Periodic work: half-time and day-before reminders, lapsing overdue claims, expiring needs,
 //! telling social workers of needs near their deadline, and the alert ladder (next rungs,
-//! flags to the office, daily digests). Every step is a conditional update per row, so
+//! flags to the office, daily digests), and retention (`services::retention`). Every step is a conditional update per row, so
 //! several processes may run it at once.
 
 use std::time::Duration;
@@ -10,7 +10,7 @@ use sea_orm::DatabaseConnection;
 use tokio_util::sync::CancellationToken;
 
 use crate::domain::alerts::LadderPolicy;
-use crate::services::{ServiceError, alerts, claims, needs};
+use crate::services::{ServiceError, alerts, claims, needs, retention};
 
 /// How often the jobs run.
 pub const INTERVAL: Duration = Duration::from_secs(60);
@@ -82,6 +82,19 @@ pub async fn run_periodically(db: DatabaseConnection, cancel: CancellationToken)
             }
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "jobs failed; retrying at the next tick"),
+        }
+        // Apart from run_once: tests drive that with clocks far ahead of the real one.
+        match retention::prune(&db, Utc::now()).await {
+            Ok(report) if !report.is_empty() => tracing::info!(
+                telegram_updates = report.telegram_updates,
+                login_throttles = report.login_throttles,
+                idempotency_records = report.idempotency_records,
+                sessions = report.sessions,
+                outbox_bodies = report.outbox_bodies,
+                "retention pruned"
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "retention failed; retrying at the next tick"),
         }
     }
 }

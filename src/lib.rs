@@ -154,6 +154,7 @@ impl App {
         let cancel = CancellationToken::new();
         let mut workers: JoinSet<()> = JoinSet::new();
         workers.spawn(jobs::run_periodically(self.state.db.clone(), cancel.clone()));
+        workers.spawn(services::audit_chain::run_sealer(self.state.db.clone(), cancel.clone()));
         if let Some(handle) = self.state.bot.clone() {
             bot::spawn(&mut workers, self.state.db.clone(), handle, cancel.clone());
         }

@@ -78,6 +78,9 @@ enum AdminCommand {
     },
     /// Add a community of a subdistrict.
     CreateCommunity(CommunityArgs),
+    /// Walk the audit log's hash chain; exit 0 and print how many rows were verified when
+    /// it is intact, exit 1 naming the first altered, removed-before or unsealed row.
+    VerifyAudit,
     /// Issue a one-time code that links a Telegram chat to a merchant; prints it last.
     MerchantLinkCode {
         /// The merchant's id.
@@ -142,6 +145,8 @@ enum Failure {
     Serve(std::io::Error),
     #[error("{0}")]
     Console(String),
+    #[error("{0}")]
+    AuditBroken(String),
 }
 
 impl Failure {
@@ -279,6 +284,26 @@ async fn run_admin(config: &Config, command: AdminCommand, now: chrono::DateTime
                 merchants::LINK_CODE_TTL_HOURS
             );
             println!("{code}");
+        }
+        AdminCommand::VerifyAudit => {
+            use charity_relay::services::audit_chain::{self, Broken, Verification};
+            let conn = connect_migrated(config).await?;
+            match audit_chain::verify(&conn, now).await.map_err(ServiceError::from)? {
+                Verification::Intact { verified, pending } => {
+                    println!("audit log intact: {verified} rows verified, {pending} recent rows waiting to be sealed");
+                }
+                Verification::Broken { id, verified, reason } => {
+                    let why = match reason {
+                        Broken::Mismatch => {
+                            "its seal does not match: the row was altered, or a row before it was removed"
+                        }
+                        Broken::Unsealed => "it is not sealed though it should be (altered, or committed into a gap)",
+                    };
+                    return Err(Failure::AuditBroken(format!(
+                        "audit log broken at row {id}: {why} ({verified} rows before it verified)"
+                    )));
+                }
+            }
         }
         AdminCommand::ApiToken(args) => {
             let owner = match (args.org, args.merchant) {

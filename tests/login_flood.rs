@@ -61,7 +61,7 @@ async fn two_hundred_parallel_logins_hash_at_most_five_passwords_and_stay_under_
     let app = TestApp::spawn().await;
     app.world(0).await;
     let log = app.dir().join("serve.log");
-    let server = ServeProcess::start_binary(&binary, &app.env, &log).await;
+    let server = ServeProcess::start_binary(&binary, &app.env, &log, None).await;
 
     // Each attacker has a browser of its own with the login form's CSRF cookie.
     let mut attackers = Vec::new();

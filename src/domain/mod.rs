@@ -5,6 +5,7 @@
 mod text_enum;
 
 pub mod alerts;
+pub mod audit_chain;
 pub mod beneficiary;
 pub mod category;
 pub mod claim;

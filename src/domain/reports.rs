@@ -269,6 +269,16 @@ pub enum PublicCell {
     Count(u64),
     /// Fewer than [`K_ANONYMITY`] people behind it.
     Suppressed,
+    /// Enough people behind it, but withheld so that a suppressed figure cannot be worked
+    /// out by subtraction (complementary suppression).
+    Withheld,
+}
+
+impl PublicCell {
+    /// True when the figure is shown.
+    pub fn is_shown(&self) -> bool {
+        matches!(self, PublicCell::Count(_))
+    }
 }
 
 /// `count` of something that concerns `people` distinct people: shown only when at least
@@ -340,6 +350,75 @@ pub fn deliveries_by_merchant(needs: &[NeedRow], claims: &[ClaimRow]) -> BTreeMa
         .into_iter()
         .map(|(m, (count, people))| (m, public_cell(count, people.len())))
         .collect()
+}
+
+/// The public figures about needs met: the total and its two breakdowns, each protected
+/// against recomputation by subtraction (see [`protect_margins`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicMet {
+    /// Needs fulfilled, all together.
+    pub total: PublicCell,
+    /// By beneficiary group; they add up to `total`.
+    pub by_group: Vec<(BeneficiaryGroup, PublicCell)>,
+    /// By community; they add up to `total` too.
+    pub by_community: Vec<(String, PublicCell)>,
+}
+
+/// Needs met in all, by group and by community, small cells suppressed and their
+/// complements withheld so that no hidden figure is the difference of shown ones.
+pub fn public_met(needs: &[NeedRow]) -> PublicMet {
+    let met: Vec<&NeedRow> = needs.iter().filter(|n| n.status == NeedStatus::Fulfilled).collect();
+    let people: BTreeSet<i64> = met.iter().map(|n| n.beneficiary_id).collect();
+    let mut total = public_cell(met.len() as u64, people.len());
+    let (groups, mut group_cells): (Vec<BeneficiaryGroup>, Vec<PublicCell>) = met_by_group(needs).into_iter().unzip();
+    let (communities, mut community_cells): (Vec<String>, Vec<PublicCell>) =
+        met_by_community(needs).into_iter().unzip();
+    protect_margins(&mut total, &mut [&mut group_cells, &mut community_cells]);
+    PublicMet {
+        total,
+        by_group: groups.into_iter().zip(group_cells).collect(),
+        by_community: communities.into_iter().zip(community_cells).collect(),
+    }
+}
+
+/// Complementary suppression over tables whose cells add up to `total`. With the total
+/// shown, a table with exactly one hidden cell would give it away (total minus the shown
+/// cells), so its smallest shown cell is withheld too, or the total when none is left. With
+/// the total hidden, a table showing every cell would give the total away, so its smallest
+/// cell is withheld. Repeats until nothing changes: afterwards every table has 0 or at
+/// least 2 hidden cells under a shown total, and at least 1 under a hidden one.
+pub fn protect_margins(total: &mut PublicCell, tables: &mut [&mut Vec<PublicCell>]) {
+    loop {
+        let mut changed = false;
+        for table in tables.iter_mut() {
+            let hidden = table.iter().filter(|c| !c.is_shown()).count();
+            let total_shown = total.is_shown();
+            let gives_away = if total_shown {
+                hidden == 1
+            } else {
+                hidden == 0 && !table.is_empty()
+            };
+            if !gives_away {
+                continue;
+            }
+            let smallest = table
+                .iter()
+                .enumerate()
+                .filter_map(|(i, c)| match c {
+                    PublicCell::Count(n) => Some((*n, i)),
+                    _ => None,
+                })
+                .min();
+            match smallest {
+                Some((_, i)) => table[i] = PublicCell::Withheld,
+                None => *total = PublicCell::Withheld,
+            }
+            changed = true;
+        }
+        if !changed {
+            break;
+        }
+    }
 }
 
 #[cfg(test)]
@@ -556,5 +635,81 @@ mod tests {
         let cells = deliveries_by_merchant(&needs, &claims);
         assert_eq!(cells[&100], PublicCell::Count(7), "seven deliveries to five people");
         assert_eq!(cells[&101], PublicCell::Suppressed);
+    }
+    #[test]
+    fn one_small_group_under_a_shown_total_withholds_the_next_smallest_too() {
+        let mut needs = Vec::new();
+        // Five people in 东和 and one in 桥东: 6 shown minus 5 shown would be 桥东's 1.
+        for i in 0..5 {
+            needs.push(need(
+                i,
+                10 + i,
+                "东和",
+                Category::Food,
+                at(23, 2),
+                NeedStatus::Fulfilled,
+            ));
+        }
+        needs.push(need(9, 30, "桥东", Category::Food, at(23, 2), NeedStatus::Fulfilled));
+        let met = public_met(&needs);
+        assert_eq!(met.total, PublicCell::Count(6));
+        assert_eq!(
+            met.by_community,
+            vec![
+                ("东和".to_owned(), PublicCell::Withheld),
+                ("桥东".to_owned(), PublicCell::Suppressed)
+            ]
+        );
+        assert_eq!(
+            met.by_group,
+            vec![(BeneficiaryGroup::ElderlyAlone, PublicCell::Count(6))]
+        );
+    }
+
+    #[test]
+    fn a_lone_hidden_cell_with_nothing_left_to_withhold_hides_the_total() {
+        let mut total = PublicCell::Count(3);
+        let mut table = vec![PublicCell::Suppressed];
+        protect_margins(&mut total, &mut [&mut table]);
+        assert_eq!(total, PublicCell::Withheld);
+    }
+
+    fn arbitrary_cell() -> impl proptest::strategy::Strategy<Value = PublicCell> {
+        use proptest::prelude::*;
+        prop_oneof![(0u64..50).prop_map(PublicCell::Count), Just(PublicCell::Suppressed)]
+    }
+
+    proptest::proptest! {
+        /// Whatever the tables: no hidden cell is the shown total minus shown cells, the
+        /// hidden total is not the sum of a fully shown table, and shown values never change.
+        #[test]
+        fn no_hidden_figure_can_be_derived_from_the_shown_ones(
+            total_shown in proptest::bool::ANY,
+            total_value in 0u64..500,
+            tables in proptest::collection::vec(proptest::collection::vec(arbitrary_cell(), 0..8), 1..4),
+        ) {
+            let before = tables.clone();
+            let mut total = if total_shown { PublicCell::Count(total_value) } else { PublicCell::Suppressed };
+            let mut tables = tables;
+            {
+                let mut refs: Vec<&mut Vec<PublicCell>> = tables.iter_mut().collect();
+                protect_margins(&mut total, &mut refs);
+            }
+            for (after, before) in tables.iter().zip(&before) {
+                let hidden = after.iter().filter(|c| !c.is_shown()).count();
+                if total.is_shown() {
+                    proptest::prop_assert!(hidden == 0 || hidden >= 2, "{after:?} under {total:?}");
+                } else {
+                    proptest::prop_assert!(after.is_empty() || hidden >= 1, "{after:?} under a hidden total");
+                }
+                for (a, b) in after.iter().zip(before) {
+                    // A cell is only ever hidden, never changed or revealed.
+                    proptest::prop_assert!(a == b || (!a.is_shown()), "{b:?} became {a:?}");
+                }
+            }
+            if total_shown && total.is_shown() {
+                proptest::prop_assert_eq!(total, PublicCell::Count(total_value));
+            }
+        }
     }
 }

@@ -30,6 +30,11 @@ pub struct Model {
     pub detail: String,
     /// Id of the HTTP request or update that caused the action, if any.
     pub request_id: Option<String>,
+    /// The row's link in the hash chain, written by the sealer after the row committed
+    /// (see `services::audit_chain`); `None` until then.
+    pub chain_hash: Option<String>,
+    /// When the sealer sealed it.
+    pub sealed_at: Option<DateTimeUtc>,
 }
 
 /// `audit_log` has no foreign keys, so entries outlive what they describe.

@@ -174,10 +174,26 @@ fn classify(e: lettre::transport::smtp::Error) -> SendError {
 
 /// Writes `bytes` to `<dir>/<id>.eml` through a temporary file, so that a reader never sees
 /// half a message and a retry of the same row replaces its file instead of adding one.
+/// The folder is 0700 and the file 0600 whatever the umask: a message holds an address.
 async fn write_eml(dir: &Path, id: i64, bytes: &[u8]) -> std::io::Result<()> {
-    tokio::fs::create_dir_all(dir).await?;
-    let path = dir.join(format!("{id:010}.eml"));
-    let tmp = dir.join(format!(".{id:010}.eml.tmp"));
-    tokio::fs::write(&tmp, bytes).await?;
-    tokio::fs::rename(&tmp, &path).await
+    let dir = dir.to_owned();
+    let bytes = bytes.to_owned();
+    tokio::task::spawn_blocking(move || {
+        use std::io::Write;
+        crate::config::create_private_dir(&dir)?;
+        let path = dir.join(format!("{id:010}.eml"));
+        let tmp = dir.join(format!(".{id:010}.eml.tmp"));
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(&tmp)?;
+        file.write_all(&bytes)?;
+        drop(file);
+        // A tmp file left by an older version keeps its mode through open(); narrow it.
+        crate::config::narrow_to_owner(&tmp);
+        std::fs::rename(&tmp, &path)
+    })
+    .await
+    .map_err(std::io::Error::other)?
 }

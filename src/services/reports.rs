@@ -201,12 +201,6 @@ pub async fn transparency(db: &DatabaseConnection, locale: Locale) -> Result<Tra
     use std::collections::BTreeSet;
     // All time, from an instant every database can store.
     let all = rows(db, DateTime::<Utc>::UNIX_EPOCH, locale).await?;
-    let met: Vec<&NeedRow> = all
-        .needs
-        .iter()
-        .filter(|n| n.status == crate::domain::NeedStatus::Fulfilled)
-        .collect();
-    let people: BTreeSet<i64> = met.iter().map(|n| n.beneficiary_id).collect();
     let helped: BTreeSet<i64> = all
         .needs
         .iter()
@@ -222,6 +216,8 @@ pub async fn transparency(db: &DatabaseConnection, locale: Locale) -> Result<Tra
                 .map(|v| v * i64::from(n.delivered) / i64::from(n.quantity))
         })
         .sum();
+    // The total and both breakdowns together, so none can be had by subtraction.
+    let met_public = reports::public_met(&all.needs);
     let (hours, hours_by_former_beneficiaries) = reports::public_hours(&all.hours);
     let merchants = merchant::Entity::find()
         .filter(merchant::Column::Status.eq("approved"))
@@ -242,17 +238,17 @@ pub async fn transparency(db: &DatabaseConnection, locale: Locale) -> Result<Tra
     // Most deliveries first; the suppressed after every count, by name.
     let count = |c: &reports::PublicCell| match c {
         reports::PublicCell::Count(n) => Some(*n),
-        reports::PublicCell::Suppressed => None,
+        reports::PublicCell::Suppressed | reports::PublicCell::Withheld => None,
     };
     shown.sort_by(|a, b| count(&b.1).cmp(&count(&a.1)).then(a.0.cmp(&b.0)));
     Ok(Transparency {
-        needs_met: reports::public_cell(met.len() as u64, people.len()),
+        needs_met: met_public.total,
         value_yuan: reports::public_cell((value / 100).max(0) as u64, helped.len()),
         hours,
         hours_by_former_beneficiaries,
         merchants: merchants.len() as u64,
         shown_merchants: shown,
-        met_by_group: reports::met_by_group(&all.needs),
-        met_by_community: reports::met_by_community(&all.needs),
+        met_by_group: met_public.by_group,
+        met_by_community: met_public.by_community,
     })
 }

@@ -130,12 +130,17 @@ fn admin() -> Caller {
 
 /// Fulfils one need of `quantity` for each of `people` new beneficiaries of organization A.
 async fn fulfil_for_new_people(app: &TestApp, world: &World, people: usize) -> Vec<i64> {
+    fulfil_for_new_people_in(app, world, people, "disabled").await
+}
+
+/// [`fulfil_for_new_people`] for people of beneficiary group `group`.
+async fn fulfil_for_new_people_in(app: &TestApp, world: &World, people: usize, group: &str) -> Vec<i64> {
     let m = &world.merchants[0];
     let mut ids = Vec::new();
     for i in 0..people {
         let form = BeneficiaryInput {
             community_id: world.community_id.to_string(),
-            group: "disabled".into(),
+            group: group.into(),
             full_name: format!("{PLANTED_NAME}{i}"),
             ..Default::default()
         };
@@ -485,4 +490,34 @@ async fn every_report_table_downloads_as_csv_that_parses_back_and_runs_no_formul
             assert_eq!(rows.len(), 0, "no value was estimated");
         }
     }
+}
+
+#[tokio::test]
+async fn the_transparency_page_withholds_a_second_cell_so_a_small_one_cannot_be_subtracted() {
+    let app = TestApp::spawn().await;
+    let world = app.world(1).await;
+    // Five disabled people and one elderly person living alone: 6 needs met in all. Showing
+    // the total and the group of five would give away the one person's group by subtraction.
+    fulfil_for_new_people_in(&app, &world, 5, "disabled").await;
+    fulfil_for_new_people_in(&app, &world, 1, "elderly_alone").await;
+    let html = app.get("/transparency").await.text().await.expect("html");
+    assert!(
+        html.contains("已完成的需求: <strong>6</strong>"),
+        "six people: the total is shown"
+    );
+    let by_group = html
+        .split("<h2>按人群</h2>")
+        .nth(1)
+        .and_then(|rest| rest.split("</table>").next())
+        .expect("the by-group table");
+    assert!(by_group.contains("<td>少于 5 人</td>"), "{by_group}");
+    assert!(
+        by_group.contains("<td>不予公布</td>"),
+        "the group of five is withheld too: {by_group}"
+    );
+    assert!(
+        !by_group.contains("<td>5</td>") && !by_group.contains("<td>1</td>"),
+        "{by_group}"
+    );
+    assert!(html.contains("若其余数字可推算出被隐去的数字"), "the note says why");
 }

@@ -18,18 +18,37 @@ impl ServeProcess {
     /// Starts `serve` with exactly `env` (plus PATH), its logs appended to `log`, and waits
     /// until it says where it listens.
     pub async fn start(env: &HashMap<String, String>, log: &Path) -> Self {
-        Self::start_binary(Path::new(env!("CARGO_BIN_EXE_charity-relay")), env, log).await
+        Self::start_binary(Path::new(env!("CARGO_BIN_EXE_charity-relay")), env, log, None).await
+    }
+
+    /// [`ServeProcess::start`], under `umask` (octal, as the shell takes it) when given.
+    pub async fn start_with_umask(env: &HashMap<String, String>, log: &Path, umask: Option<&str>) -> Self {
+        Self::start_binary(Path::new(env!("CARGO_BIN_EXE_charity-relay")), env, log, umask).await
     }
 
     /// [`ServeProcess::start`] with another build of the binary (the release one, say).
-    pub async fn start_binary(binary: &Path, env: &HashMap<String, String>, log: &Path) -> Self {
+    pub async fn start_binary(binary: &Path, env: &HashMap<String, String>, log: &Path, umask: Option<&str>) -> Self {
         let log_file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(log)
             .expect("open the server log");
-        let mut child = Command::new(binary)
-            .arg("serve")
+        let mut command = match umask {
+            // The shell sets the mask, then becomes the server (same pid, so kill works).
+            Some(mask) => {
+                let mut sh = Command::new("sh");
+                sh.arg("-c")
+                    .arg(format!("umask {mask} && exec \"$0\" serve"))
+                    .arg(binary);
+                sh
+            }
+            None => {
+                let mut serve = Command::new(binary);
+                serve.arg("serve");
+                serve
+            }
+        };
+        let mut child = command
             .env_clear()
             .envs(env)
             .env("PATH", std::env::var("PATH").unwrap_or_default())

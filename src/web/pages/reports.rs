@@ -295,6 +295,7 @@ fn cell(t: Tr, c: PublicCell) -> String {
     match c {
         PublicCell::Count(n) => n.to_string(),
         PublicCell::Suppressed => t.get("transparency.suppressed").to_owned(),
+        PublicCell::Withheld => t.get("transparency.withheld").to_owned(),
     }
 }
 
@@ -382,7 +383,7 @@ pub async fn transparency_chart(State(state): State<AppState>, PageLang(t): Page
             .iter()
             .filter_map(|(g, c)| match c {
                 PublicCell::Count(n) => Some((g.label(t.0).to_owned(), *n as f64)),
-                PublicCell::Suppressed => None,
+                PublicCell::Suppressed | PublicCell::Withheld => None,
             })
             .collect();
         Ok(bar_chart(t.get("transparency.chart"), &bars))
