@@ -24,5 +24,6 @@ mod instances;
 mod mail;
 mod privacy;
 mod reports;
+mod resident_mail;
 mod schema;
 mod web;
