@@ -123,11 +123,11 @@ async fn rebuild_sqlite_contacts(m: &SchemaManager<'_>) -> Result<(), DbErr> {
 
 /// One row of a query, by column index, as i64 / String.
 fn int(row: &sea_orm_migration::sea_orm::QueryResult, i: usize) -> Result<i64, DbErr> {
-    row.try_get_by_index::<i64>(i).map_err(DbErr::from)
+    row.try_get_by_index::<i64>(i)
 }
 
 fn text_at(row: &sea_orm_migration::sea_orm::QueryResult, i: usize) -> Result<String, DbErr> {
-    row.try_get_by_index::<String>(i).map_err(DbErr::from)
+    row.try_get_by_index::<String>(i)
 }
 
 /// Gives every contact to the organization whose beneficiary registered it first, and
