@@ -98,6 +98,11 @@ impl App {
     pub async fn build(config: Config) -> Result<Self, StartupError> {
         let db = db::connect(&config).await?;
         db::migrate(&db).await?;
+        // Contacts split off by the per-organization consent migration get their
+        // unsubscribe digest (it needs the secret key) before anything is sent.
+        services::contacts::complete_split_contacts(&db, &config.secret_key)
+            .await
+            .map_err(db::DbSetupError::Migrate)?;
         let listener = TcpListener::bind(config.bind)
             .await
             .map_err(|source| StartupError::Bind {

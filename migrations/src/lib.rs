@@ -7,6 +7,7 @@ mod m20261129_000001_create_core_schema;
 mod m20261129_100000_email_delivery;
 mod m20261129_200000_bot_chats;
 mod m20261129_300000_alert_ladder;
+mod m20261205_400000_resident_mail;
 mod m20261205_600000_audit_chain;
 
 /// Lists every migration in the order it runs.
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_100000_email_delivery::Migration),
             Box::new(m20261129_200000_bot_chats::Migration),
             Box::new(m20261129_300000_alert_ladder::Migration),
+            Box::new(m20261205_400000_resident_mail::Migration),
             Box::new(m20261205_600000_audit_chain::Migration),
         ]
     }

@@ -10,6 +10,7 @@ pub mod beneficiary;
 pub mod category;
 pub mod claim;
 pub mod codes;
+pub mod consent;
 pub mod input;
 pub mod locale;
 pub mod matching;

@@ -1,4 +1,6 @@
-//! The `contacts` table: email addresses that receive notices, with their double opt-in consent state.
+//! The `contacts` table: email addresses that receive an organization's notices, with
+//! their double opt-in consent to that organization. The same address registered by two
+//! organizations is two rows: consent is given to one organization, never shared.
 
 use sea_orm::entity::prelude::*;
 
@@ -9,8 +11,7 @@ pub struct Model {
     /// Surrogate key.
     #[sea_orm(primary_key)]
     pub id: i64,
-    /// Email address, unique.
-    #[sea_orm(unique)]
+    /// Email address, unique with `organization_id` (index `ux_contacts_org_email`).
     pub email: String,
     /// Locale of the mails, `zh-CN` or `en`.
     pub locale: String,
@@ -35,6 +36,16 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// When the row was last changed.
     pub updated_at: DateTimeUtc,
+    /// The organization whose beneficiary registered the address, and which the consent is
+    /// for. `NULL` only for a contact from before consent was per organization that no
+    /// beneficiary used.
+    pub organization_id: Option<i64>,
+    /// When the expired-link page last queued a new confirmation.
+    pub consent_resent_at: Option<DateTimeUtc>,
+    /// Start of the day in which `consent_resends` are counted.
+    pub consent_resends_since: Option<DateTimeUtc>,
+    /// New confirmations queued from the page since `consent_resends_since`.
+    pub consent_resends: i32,
 }
 
 /// `contacts` has no foreign keys of its own.

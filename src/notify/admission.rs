@@ -123,6 +123,7 @@ mod tests {
             hold_reason: None,
             digest_id: None,
             counted_at: None,
+            send_started_at: None,
         }
     }
 
@@ -142,6 +143,10 @@ mod tests {
             undeliverable_at: None,
             created_at: now,
             updated_at: now,
+            organization_id: Some(1),
+            consent_resent_at: None,
+            consent_resends_since: None,
+            consent_resends: 0,
         }
     }
 

@@ -10,8 +10,8 @@ use futures::StreamExt;
 use rand::Rng;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 use tokio_util::sync::CancellationToken;
 
@@ -22,7 +22,7 @@ use crate::config::Config;
 use crate::db;
 use crate::entities::{contact, outbox};
 use crate::metrics::Metrics;
-use crate::services::contacts::{self, CONSENT_KIND};
+use crate::services::contacts::{self, CONSENT_KIND, lock_contact};
 use crate::services::outbox::{Channel, Message, enqueue};
 
 /// Longest one send may take, whatever its channel; well inside the lease.
@@ -128,24 +128,6 @@ pub struct Dispatcher {
     metrics: Option<NotifyMetrics>,
     /// The web's activity: while it is busy, rounds are small and paced.
     web: Option<crate::metrics::WebActivity>,
-}
-
-/// The contact advisory-lock key on PostgreSQL: negative, so that it never meets a
-/// merchant's (positive) key of [`db::lock_merchant`].
-fn contact_lock_key(contact_id: i64) -> i64 {
-    -contact_id.abs() - 1
-}
-
-async fn lock_contact<C: ConnectionTrait>(txn: &C, contact_id: i64) -> Result<(), DbErr> {
-    if txn.get_database_backend() == DbBackend::Postgres {
-        txn.execute_raw(db::statement(
-            txn,
-            "SELECT pg_advisory_xact_lock(?)",
-            vec![contact_lock_key(contact_id).into()],
-        ))
-        .await?;
-    }
-    Ok(())
 }
 
 async fn sent_in_window<C: ConnectionTrait>(conn: &C, contact_id: i64, now: DateTime<Utc>) -> Result<u64, DbErr> {
@@ -364,6 +346,15 @@ impl Dispatcher {
                     return (i, None, Ok(())); // shutting down: not started, handed back
                 }
                 let (item, sender) = &work[i];
+                // A resident's message goes only if the send-time claim finds it still
+                // queued and its contact still able to receive it.
+                if item.contact_id.is_some() {
+                    match self.start_send(item, now).await {
+                        Ok(true) => {}
+                        Ok(false) => return (i, Some(Err(SendError::Suppressed)), Ok(())),
+                        Err(e) => return (i, None, Err(e)),
+                    }
+                }
                 let result = match sender {
                     // A server that accepts the connection and then says nothing must not
                     // hold the round (and the shutdown) forever.
@@ -590,6 +581,7 @@ impl Dispatcher {
             let ids: Vec<i64> = send.iter().map(|(r, _)| r.id).collect();
             outbox::Entity::update_many()
                 .col_expr(outbox::Column::LockedUntil, Expr::val(now + self.settings.lease))
+                .col_expr(outbox::Column::SendStartedAt, Expr::val(Option::<DateTime<Utc>>::None))
                 .col_expr(outbox::Column::Attempts, Expr::col(outbox::Column::Attempts).add(1))
                 .filter(outbox::Column::Id.is_in(ids))
                 .exec(&txn)
@@ -604,6 +596,8 @@ impl Dispatcher {
         }
         txn.commit().await?;
 
+        let with_contact: Vec<i64> = send.iter().filter_map(|(r, _)| r.contact_id).collect();
+        let organizations = contacts::organization_names(&self.db, &with_contact).await?;
         let items = send
             .into_iter()
             .map(|(row, channel)| {
@@ -618,6 +612,7 @@ impl Dispatcher {
                     payload,
                     message_id: row.message_id,
                     confirm_token: None,
+                    organization: row.contact_id.and_then(|id| organizations.get(&id).cloned()),
                 };
                 (item, channel)
             })
@@ -645,11 +640,65 @@ impl Dispatcher {
         Ok(out)
     }
 
+    /// The send-time claim of a resident's message, right before it is handed to its
+    /// sender: one conditional update that marks the row started only if it is still
+    /// queued and its contact can still receive it (not unsubscribed, not undeliverable,
+    /// consent given — or pending, for the confirmation email itself), under the contact's
+    /// lock that an unsubscribe takes too. A row that fails the claim is dead, never
+    /// retried (an unsubscribe has normally killed it already). False: do not send.
+    async fn start_send(&self, item: &Outgoing, now: DateTime<Utc>) -> Result<bool, DbErr> {
+        let Some(contact_id) = item.contact_id else {
+            return Ok(true);
+        };
+        let txn = db::begin_write(&self.db).await?;
+        lock_contact(&txn, contact_id).await?;
+        let claimed = txn
+            .execute_raw(db::statement(
+                &txn,
+                "UPDATE outbox SET send_started_at = ? WHERE id = ? AND status IN ('pending','failed') \
+                 AND send_started_at IS NULL AND EXISTS (SELECT 1 FROM contacts c WHERE c.id = outbox.contact_id \
+                 AND c.undeliverable_at IS NULL AND (c.consent_status = 'confirmed' \
+                 OR (c.consent_status = 'pending' AND outbox.kind = ?)))",
+                vec![now.into(), item.id.into(), CONSENT_KIND.into()],
+            ))
+            .await?
+            .rows_affected()
+            == 1;
+        if !claimed {
+            outbox::Entity::update_many()
+                .col_expr(outbox::Column::Status, Expr::val("dead"))
+                .col_expr(
+                    outbox::Column::LastError,
+                    Expr::val("contact can no longer receive mail"),
+                )
+                .col_expr(outbox::Column::LockedUntil, Expr::val(Option::<DateTime<Utc>>::None))
+                .filter(outbox::Column::Id.eq(item.id))
+                .filter(outbox::Column::Status.is_in(["pending", "failed"]))
+                .filter(outbox::Column::SendStartedAt.is_null())
+                .exec(&txn)
+                .await?;
+            // The rows a digest carried die with it.
+            outbox::Entity::update_many()
+                .col_expr(outbox::Column::Status, Expr::val("dead"))
+                .col_expr(
+                    outbox::Column::LastError,
+                    Expr::val("contact can no longer receive mail"),
+                )
+                .filter(outbox::Column::DigestId.eq(item.id))
+                .filter(outbox::Column::Status.eq("held"))
+                .exec(&txn)
+                .await?;
+        }
+        txn.commit().await?;
+        Ok(claimed)
+    }
+
     async fn bury<C: ConnectionTrait>(&self, conn: &C, ids: &[i64], reason: &str) -> Result<(), DbErr> {
         outbox::Entity::update_many()
             .col_expr(outbox::Column::Status, Expr::val("dead"))
             .col_expr(outbox::Column::LastError, Expr::val(reason))
             .col_expr(outbox::Column::LockedUntil, Expr::val(Option::<DateTime<Utc>>::None))
+            .col_expr(outbox::Column::SendStartedAt, Expr::val(Option::<DateTime<Utc>>::None))
             .filter(outbox::Column::Id.is_in(ids.iter().copied()))
             .exec(conn)
             .await?;
@@ -671,6 +720,7 @@ impl Dispatcher {
             .col_expr(outbox::Column::Status, Expr::val("sent"))
             .col_expr(outbox::Column::SentAt, Expr::val(now))
             .col_expr(outbox::Column::LockedUntil, Expr::val(Option::<DateTime<Utc>>::None))
+            .col_expr(outbox::Column::SendStartedAt, Expr::val(Option::<DateTime<Utc>>::None))
             .col_expr(outbox::Column::LastError, Expr::val(Option::<String>::None))
             .filter(outbox::Column::Id.eq(item.id))
             .exec(&txn)
@@ -726,6 +776,7 @@ impl Dispatcher {
                         .col_expr(outbox::Column::Status, Expr::val("failed"))
                         .col_expr(outbox::Column::NextAttemptAt, Expr::val(now + delay))
                         .col_expr(outbox::Column::LockedUntil, Expr::val(no_lock))
+                        .col_expr(outbox::Column::SendStartedAt, Expr::val(no_lock))
                         .col_expr(outbox::Column::LastError, Expr::val(why))
                         .filter(outbox::Column::Id.eq(item.id))
                         .exec(&self.db)
@@ -750,6 +801,11 @@ impl Dispatcher {
                 }
                 report.dead += 1;
                 self.count(channel, "dead", 1);
+            }
+            Some(Err(SendError::Suppressed)) => {
+                tracing::info!(outbox.id = item.id, kind = %item.kind, "message dropped: the contact can no longer receive it");
+                report.dead += 1;
+                self.count(channel, "suppressed", 1);
             }
             Some(Err(SendError::Failed(why))) => {
                 tracing::warn!(outbox.id = item.id, kind = %item.kind, to = %to, error = %why, "message cannot be sent");

@@ -86,6 +86,7 @@ impl EmailSender {
                 .confirm_token
                 .as_ref()
                 .map(|t| format!("{}/consent/{t}", self.public_url)),
+            organization: item.organization.clone(),
         };
         let rendered = templates::render(&item.kind, item.locale, &item.payload, &links)
             .map_err(|e| SendError::Failed(e.to_string()))?;

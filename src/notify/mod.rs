@@ -53,6 +53,8 @@ pub struct Outgoing {
     pub message_id: String,
     /// The confirmation token, for the consent email only.
     pub confirm_token: Option<String>,
+    /// The organization a resident's mail comes from (and their consent is for).
+    pub organization: Option<String>,
 }
 
 /// Why a send did not happen.
@@ -65,6 +67,10 @@ pub enum SendError {
     /// is marked undeliverable.
     #[error("recipient refused: {0}")]
     Rejected(String),
+    /// The send-time claim found the message dropped or its contact unable to receive it
+    /// (unsubscribed meanwhile, say): not sent, dead, not retried.
+    #[error("suppressed: the contact can no longer receive it")]
+    Suppressed,
     /// This message cannot be sent (a bad payload, another 5xx): dead, not retried.
     #[error("permanent failure: {0}")]
     Failed(String),

@@ -44,6 +44,8 @@ pub struct Links {
     pub unsubscribe_url: Option<String>,
     /// The double opt-in confirmation URL (the consent email only).
     pub confirm_url: Option<String>,
+    /// The organization the consent is for (residents' mail).
+    pub organization: Option<String>,
 }
 
 /// A message ready to be put into MIME parts.
@@ -176,6 +178,8 @@ fn tenths(t: i64) -> String {
 struct Consent {
     confirm_url: String,
     days: i64,
+    /// The organization asking; empty for an old contact no beneficiary used.
+    organization: String,
 }
 
 /// One notification inside a digest, as stored in the digest row's payload.
@@ -326,6 +330,7 @@ pub fn render(kind: &str, locale: Locale, payload: &serde_json::Value, links: &L
             let p = &Consent {
                 confirm_url: links.confirm_url.clone().ok_or(RenderError::MissingConfirmLink)?,
                 days: crate::services::contacts::CONFIRM_VALIDITY.num_days(),
+                organization: links.organization.clone().unwrap_or_default(),
             };
             (ConsentText { f, p }.render()?, ConsentHtml { f, p }.render()?)
         }

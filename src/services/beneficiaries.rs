@@ -82,7 +82,7 @@ pub async fn register(
         email,
     } = draft;
     let contact_id = match email {
-        Some(email) => Some(super::contacts::find_or_create(&txn, secret, &email, locale, now).await?),
+        Some(email) => Some(super::contacts::find_or_create(&txn, secret, organization_id, &email, locale, now).await?),
         None => None,
     };
     let code = unique_code(&txn).await?;

@@ -18,8 +18,9 @@ use chrono::Utc;
 
 use crate::AppState;
 use crate::domain::Locale;
+use crate::domain::consent::{Wait, wait};
 use crate::services::ServiceError;
-use crate::services::contacts::{self, ConsentLink, ConsentOutcome};
+use crate::services::contacts::{self, Addressee, ConsentLink, ConsentOutcome};
 
 /// The routes of the resident pages.
 pub fn router(state: AppState) -> Router {
@@ -30,12 +31,14 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// What the consent page says.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum ConsentState {
     Ask,
     Expired,
     Confirmed,
     Resent,
+    /// A new link was sent too recently; the text says when to try again.
+    TooSoon(String),
 }
 
 #[derive(Template, WebTemplate)]
@@ -45,6 +48,8 @@ struct ConsentPage {
     lang: &'static str,
     state: ConsentState,
     action: String,
+    /// "This consent is for … only", or empty.
+    for_org: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -54,6 +59,8 @@ struct UnsubscribePage {
     lang: &'static str,
     done: bool,
     action: String,
+    /// "This stops the emails of … only", or empty.
+    for_org: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -105,22 +112,53 @@ fn failure(e: ServiceError) -> Response {
     )
 }
 
-fn consent(locale: Locale, state: ConsentState, token: &str) -> Response {
+fn for_org(to: &Addressee, key: &str) -> String {
+    to.organization
+        .as_deref()
+        .map(|org| crate::i18n::Tr(to.locale).fill(key, &[("org", org)]))
+        .unwrap_or_default()
+}
+
+fn consent(to: &Addressee, state: ConsentState, token: &str) -> Response {
+    let status = if matches!(state, ConsentState::TooSoon(_)) {
+        StatusCode::TOO_MANY_REQUESTS
+    } else {
+        StatusCode::OK
+    };
     page(
-        StatusCode::OK,
+        status,
         ConsentPage {
-            t: crate::i18n::Tr(locale),
-            lang: locale.as_str(),
+            t: crate::i18n::Tr(to.locale),
+            lang: to.locale.as_str(),
             state,
             action: format!("/consent/{token}"),
+            for_org: for_org(to, "resident.consent.for_org"),
         },
     )
 }
 
+/// "Try again in 8 minutes", in the resident's language, and the seconds for `Retry-After`.
+fn too_soon(to: &Addressee, token: &str, retry_at: chrono::DateTime<Utc>) -> Response {
+    let now = Utc::now();
+    let t = crate::i18n::Tr(to.locale);
+    let when = match wait(now, retry_at) {
+        Wait::Minutes(n) => t.fill("resident.consent.wait_minutes", &[("n", &n.to_string())]),
+        Wait::Hours(n) => t.fill("resident.consent.wait_hours", &[("n", &n.to_string())]),
+        Wait::Tomorrow => t.get("resident.consent.wait_tomorrow").to_owned(),
+    };
+    let text = t.fill("resident.consent.too_soon", &[("when", &when)]);
+    let mut response = consent(to, ConsentState::TooSoon(text), token);
+    let seconds = (retry_at - now).num_seconds().max(1);
+    if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    response
+}
+
 async fn consent_page(State(state): State<AppState>, Path(token): Path<String>, headers: HeaderMap) -> Response {
     match contacts::consent_link(&state.db, &token, Utc::now()).await {
-        Ok(ConsentLink::Open(locale)) => consent(locale, ConsentState::Ask, &token),
-        Ok(ConsentLink::Expired(locale)) => consent(locale, ConsentState::Expired, &token),
+        Ok(ConsentLink::Open(to)) => consent(&to, ConsentState::Ask, &token),
+        Ok(ConsentLink::Expired(to)) => consent(&to, ConsentState::Expired, &token),
         Ok(ConsentLink::Unknown) => not_found(header_locale(&headers)),
         Err(e) => failure(e),
     }
@@ -128,28 +166,30 @@ async fn consent_page(State(state): State<AppState>, Path(token): Path<String>, 
 
 async fn consent_confirm(State(state): State<AppState>, Path(token): Path<String>, headers: HeaderMap) -> Response {
     match contacts::confirm_consent(&state.db, &token, Utc::now()).await {
-        Ok(ConsentOutcome::Confirmed(locale)) => consent(locale, ConsentState::Confirmed, &token),
-        Ok(ConsentOutcome::NewLinkSent(locale)) => consent(locale, ConsentState::Resent, &token),
+        Ok(ConsentOutcome::Confirmed(to)) => consent(&to, ConsentState::Confirmed, &token),
+        Ok(ConsentOutcome::NewLinkSent(to)) => consent(&to, ConsentState::Resent, &token),
+        Ok(ConsentOutcome::TooSoon { to, retry_at }) => too_soon(&to, &token, retry_at),
         Ok(ConsentOutcome::Unknown) => not_found(header_locale(&headers)),
         Err(e) => failure(e),
     }
 }
 
-fn unsubscribe(locale: Locale, done: bool, token: &str) -> Response {
+fn unsubscribe(to: &Addressee, done: bool, token: &str) -> Response {
     page(
         StatusCode::OK,
         UnsubscribePage {
-            t: crate::i18n::Tr(locale),
-            lang: locale.as_str(),
+            t: crate::i18n::Tr(to.locale),
+            lang: to.locale.as_str(),
             done,
             action: format!("/unsubscribe/{token}"),
+            for_org: for_org(to, "resident.unsubscribe.for_org"),
         },
     )
 }
 
 async fn unsubscribe_page(State(state): State<AppState>, Path(token): Path<String>, headers: HeaderMap) -> Response {
     match contacts::unsubscribe_link(&state.db, &state.config.secret_key, &token).await {
-        Ok(Some((locale, already))) => unsubscribe(locale, already, &token),
+        Ok(Some((to, already))) => unsubscribe(&to, already, &token),
         Ok(None) => not_found(header_locale(&headers)),
         Err(e) => failure(e),
     }
@@ -159,7 +199,7 @@ async fn unsubscribe_page(State(state): State<AppState>, Path(token): Path<Strin
 /// (`List-Unsubscribe=One-Click`) is not needed, and no cookie is looked at.
 async fn unsubscribe_now(State(state): State<AppState>, Path(token): Path<String>, headers: HeaderMap) -> Response {
     match contacts::unsubscribe(&state.db, &state.config.secret_key, &token, Utc::now()).await {
-        Ok(Some(locale)) => unsubscribe(locale, true, &token),
+        Ok(Some(to)) => unsubscribe(&to, true, &token),
         Ok(None) => not_found(header_locale(&headers)),
         Err(e) => failure(e),
     }

@@ -52,7 +52,7 @@ async fn every_kind_arrives_multipart_with_its_headers_in_the_recipients_languag
         set(env, "RELAY_EMAIL_HOURLY_LIMIT", "0");
     })
     .await;
-    let _world = app.world(0).await;
+    let world = app.world(0).await;
     let resident = confirm_contact(&app, "resident0@example.org").await;
     let now = Utc::now();
     for locale in Locale::ALL {
@@ -79,6 +79,7 @@ async fn every_kind_arrives_multipart_with_its_headers_in_the_recipients_languag
         contacts::find_or_create(
             &app.db,
             &app.config.secret_key,
+            world.a().id,
             &format!("newcomer-{locale}@example.org"),
             *locale,
             now,

@@ -28,6 +28,7 @@ mod mail;
 mod pii_guard;
 mod privacy;
 mod reports;
+mod resident_mail;
 mod retention;
 mod schema;
 mod web;

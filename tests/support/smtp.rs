@@ -63,6 +63,8 @@ struct State {
     data_end_delay: Duration,
     /// Messages whose DATA has started but not yet been answered.
     in_flight: usize,
+    /// When each of `received` was accepted (the end of DATA answered, after any delay).
+    accepted_at: Vec<std::time::Instant>,
 }
 
 #[derive(Clone)]
@@ -120,6 +122,7 @@ impl Handler for Session {
             to: self.to.clone(),
             data: std::mem::take(&mut self.data),
         });
+        state.accepted_at.push(std::time::Instant::now());
         response::OK
     }
 }
@@ -204,6 +207,17 @@ impl SmtpSink {
     /// Everything received so far.
     pub fn received(&self) -> Vec<Received> {
         lock(&self.state).received.clone()
+    }
+
+    /// Everything received so far, each with the moment the server accepted it.
+    pub fn received_at(&self) -> Vec<(Received, std::time::Instant)> {
+        let state = lock(&self.state);
+        state
+            .received
+            .iter()
+            .cloned()
+            .zip(state.accepted_at.iter().copied())
+            .collect()
     }
 
     /// Messages received so far.
