@@ -7,6 +7,9 @@ mod m20261129_000001_create_core_schema;
 mod m20261129_100000_email_delivery;
 mod m20261129_200000_bot_chats;
 mod m20261129_300000_alert_ladder;
+mod m20261205_500000_bound_seals;
+mod m20261205_500001_possible_duplicates;
+mod m20261205_500002_handoff_guesses;
 
 /// Lists every migration in the order it runs.
 pub struct Migrator;
@@ -19,6 +22,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_100000_email_delivery::Migration),
             Box::new(m20261129_200000_bot_chats::Migration),
             Box::new(m20261129_300000_alert_ladder::Migration),
+            Box::new(m20261205_500000_bound_seals::Migration),
+            Box::new(m20261205_500001_possible_duplicates::Migration),
+            Box::new(m20261205_500002_handoff_guesses::Migration),
         ]
     }
 }

@@ -233,6 +233,7 @@ async fn stored(hook: WebhookState, headers: HeaderMap, body: Bytes) -> StatusCo
 /// process (killed between storing and handling).
 pub async fn run_handler(
     db: DatabaseConnection,
+    secret: Secret,
     bot: Bot,
     wake: Arc<Notify>,
     outbox_wake: Arc<Notify>,
@@ -249,7 +250,7 @@ pub async fn run_handler(
         }
     };
     let handler = Handler {
-        desk: ServiceDesk::new(db.clone()),
+        desk: ServiceDesk::new(db.clone(), secret),
         db,
         bot,
         username,

@@ -11,6 +11,7 @@ pub mod claims;
 pub mod contacts;
 pub mod dashboard;
 pub mod demo;
+pub mod duplicates;
 pub mod error;
 pub mod matching;
 pub mod merchants;
