@@ -33,6 +33,13 @@ pub fn derive_key(secret: &Secret, purpose: &str) -> [u8; 32] {
     keyed_digest(secret.expose().as_bytes(), purpose.as_bytes())
 }
 
+/// HMAC-SHA256 of `message` under the key derived from `secret` for `purpose`, hex-encoded:
+/// a digest that a copy of the database alone cannot recompute (nor brute-force over a
+/// small space such as phone numbers or 8-character codes).
+pub fn keyed_hex(secret: &Secret, purpose: &str, message: &[u8]) -> String {
+    hex::encode(keyed_digest(&derive_key(secret, purpose), message))
+}
+
 /// HMAC-SHA256 of `message` under `key`.
 pub fn keyed_digest(key: &[u8], message: &[u8]) -> [u8; 32] {
     // HMAC accepts keys of any length, so this cannot fail.
@@ -209,25 +216,36 @@ mod password_tests {
 }
 
 /// Encrypts `plaintext` with XChaCha20-Poly1305 under `key`; the output is nonce || ciphertext.
-/// The 24-byte random nonce makes nonce reuse negligible without a counter.
-pub fn seal(key: &[u8; 32], plaintext: &[u8]) -> Result<Vec<u8>, SealError> {
-    use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng};
+/// The 24-byte random nonce makes nonce reuse negligible without a counter. `bound_to` is
+/// associated data: not stored, but [`open`] must be given the same bytes, so a sealed
+/// value copied to another row (whose binding differs) does not open there.
+pub fn seal(key: &[u8; 32], plaintext: &[u8], bound_to: &[u8]) -> Result<Vec<u8>, SealError> {
+    use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
     let cipher = chacha20poly1305::XChaCha20Poly1305::new(key.into());
     let nonce = chacha20poly1305::XChaCha20Poly1305::generate_nonce(&mut OsRng);
     let mut out = nonce.to_vec();
-    out.extend(cipher.encrypt(&nonce, plaintext).map_err(|_| SealError)?);
+    let payload = Payload {
+        msg: plaintext,
+        aad: bound_to,
+    };
+    out.extend(cipher.encrypt(&nonce, payload).map_err(|_| SealError)?);
     Ok(out)
 }
 
-/// Decrypts what [`seal`] produced; fails on a wrong key or any tampering.
-pub fn open(key: &[u8; 32], sealed: &[u8]) -> Result<Vec<u8>, SealError> {
-    use chacha20poly1305::aead::{Aead, KeyInit};
+/// Decrypts what [`seal`] produced with the same `bound_to`; fails on a wrong key, another
+/// binding or any tampering.
+pub fn open(key: &[u8; 32], sealed: &[u8], bound_to: &[u8]) -> Result<Vec<u8>, SealError> {
+    use chacha20poly1305::aead::{Aead, KeyInit, Payload};
     if sealed.len() < 24 {
         return Err(SealError);
     }
     let (nonce, ciphertext) = sealed.split_at(24);
     let cipher = chacha20poly1305::XChaCha20Poly1305::new(key.into());
-    cipher.decrypt(nonce.into(), ciphertext).map_err(|_| SealError)
+    let payload = Payload {
+        msg: ciphertext,
+        aad: bound_to,
+    };
+    cipher.decrypt(nonce.into(), payload).map_err(|_| SealError)
 }
 
 /// Sealed data could not be made or opened.
@@ -242,14 +260,29 @@ mod seal_tests {
     #[test]
     fn sealed_data_opens_only_with_its_key_and_untampered() {
         let key = [7u8; 32];
-        let sealed = seal(&key, "张三 13800138000".as_bytes()).expect("seal");
+        let sealed = seal(&key, "张三 13800138000".as_bytes(), b"row-1").expect("seal");
         assert!(!String::from_utf8_lossy(&sealed).contains("13800138000"));
-        assert_eq!(open(&key, &sealed).expect("open"), "张三 13800138000".as_bytes());
-        assert!(open(&[8u8; 32], &sealed).is_err());
+        assert_eq!(
+            open(&key, &sealed, b"row-1").expect("open"),
+            "张三 13800138000".as_bytes()
+        );
+        assert!(open(&[8u8; 32], &sealed, b"row-1").is_err());
         let mut tampered = sealed.clone();
         let last = tampered.len() - 1;
         tampered[last] ^= 1;
-        assert!(open(&key, &tampered).is_err());
-        assert!(open(&key, &sealed[..10]).is_err());
+        assert!(open(&key, &tampered, b"row-1").is_err());
+        assert!(open(&key, &sealed[..10], b"row-1").is_err());
+    }
+
+    #[test]
+    fn sealed_data_opens_only_under_its_binding() {
+        let key = [7u8; 32];
+        let sealed = seal(&key, b"secret", b"row-1").expect("seal");
+        assert!(open(&key, &sealed, b"row-2").is_err());
+        assert!(open(&key, &sealed, b"").is_err());
+        // Without a binding (the legacy format) it opens only without one.
+        let unbound = seal(&key, b"secret", b"").expect("seal");
+        assert_eq!(open(&key, &unbound, b"").expect("open"), b"secret");
+        assert!(open(&key, &unbound, b"row-1").is_err());
     }
 }

@@ -73,6 +73,9 @@ pub enum StartupError {
     /// The demo data could not be loaded.
     #[error("cannot load the demo data: {0}")]
     Demo(#[from] services::ServiceError),
+    /// Private details sealed in an older format could not be re-sealed.
+    #[error("cannot re-seal private details: {0}")]
+    Reseal(services::ServiceError),
 }
 
 impl StartupError {
@@ -83,6 +86,21 @@ impl StartupError {
             _ => 1,
         }
     }
+}
+
+/// Applies pending migrations, then the data upgrades that need the secret key (private
+/// details sealed before they were bound to their rows are re-sealed; contacts split off by
+/// the per-organization consent migration get their unsubscribe digest), which the migration
+/// crate cannot do because it never sees the key. Every step is idempotent.
+pub async fn migrate(db: &sea_orm::DatabaseConnection, config: &Config) -> Result<(), StartupError> {
+    db::migrate(db).await?;
+    services::contacts::complete_split_contacts(db, &config.secret_key)
+        .await
+        .map_err(db::DbSetupError::Migrate)?;
+    services::beneficiaries::reseal_unbound(db, &config.secret_key)
+        .await
+        .map_err(StartupError::Reseal)?;
+    Ok(())
 }
 
 /// A built application: database migrated, port bound, ready to run.
@@ -97,12 +115,7 @@ impl App {
     /// Connects, migrates and binds `config.bind` (port 0 picks a free port).
     pub async fn build(config: Config) -> Result<Self, StartupError> {
         let db = db::connect(&config).await?;
-        db::migrate(&db).await?;
-        // Contacts split off by the per-organization consent migration get their
-        // unsubscribe digest (it needs the secret key) before anything is sent.
-        services::contacts::complete_split_contacts(&db, &config.secret_key)
-            .await
-            .map_err(db::DbSetupError::Migrate)?;
+        migrate(&db, &config).await?;
         let listener = TcpListener::bind(config.bind)
             .await
             .map_err(|source| StartupError::Bind {
@@ -161,7 +174,13 @@ impl App {
         workers.spawn(jobs::run_periodically(self.state.db.clone(), cancel.clone()));
         workers.spawn(services::audit_chain::run_sealer(self.state.db.clone(), cancel.clone()));
         if let Some(handle) = self.state.bot.clone() {
-            bot::spawn(&mut workers, self.state.db.clone(), handle, cancel.clone());
+            bot::spawn(
+                &mut workers,
+                self.state.db.clone(),
+                self.state.config.secret_key.clone(),
+                handle,
+                cancel.clone(),
+            );
         }
         if let Some(dispatcher) = self.dispatcher.take() {
             // On cancel it finishes the sends in flight and hands back the rest.

@@ -195,7 +195,7 @@ async fn run(command: Command) -> Result<(), Failure> {
         }
         Command::Migrate => {
             let conn = db::connect(&config).await.map_err(StartupError::from)?;
-            db::migrate(&conn).await.map_err(StartupError::from)?;
+            charity_relay::migrate(&conn, &config).await?;
             println!("migrations applied");
             Ok(())
         }
@@ -208,7 +208,7 @@ async fn run(command: Command) -> Result<(), Failure> {
         Command::Admin(admin) => run_admin(&config, admin, now).await,
         Command::BotConsole { merchant } => {
             let conn = connect_migrated(&config).await?;
-            let desk = charity_relay::bot::desk::ServiceDesk::new(conn);
+            let desk = charity_relay::bot::desk::ServiceDesk::new(conn, config.secret_key.clone());
             let input = tokio::io::BufReader::new(tokio::io::stdin());
             let session = charity_relay::crypto::random_token(6);
             let mut output = std::io::stdout();
@@ -226,7 +226,7 @@ async fn run(command: Command) -> Result<(), Failure> {
 
 async fn connect_migrated(config: &Config) -> Result<sea_orm::DatabaseConnection, Failure> {
     let conn = db::connect(config).await.map_err(StartupError::from)?;
-    db::migrate(&conn).await.map_err(StartupError::from)?;
+    charity_relay::migrate(&conn, config).await?;
     Ok(conn)
 }
 
@@ -278,7 +278,7 @@ async fn run_admin(config: &Config, command: AdminCommand, now: chrono::DateTime
         }
         AdminCommand::MerchantLinkCode { merchant } => {
             let conn = connect_migrated(config).await?;
-            let code = merchants::issue_link_code(&conn, merchant, Actor::System, now).await?;
+            let code = merchants::issue_link_code(&conn, &config.secret_key, merchant, Actor::System, now).await?;
             eprintln!(
                 "valid for {} hours; send it to the bot as /start CODE",
                 merchants::LINK_CODE_TTL_HOURS

@@ -8,6 +8,9 @@ mod m20261129_100000_email_delivery;
 mod m20261129_200000_bot_chats;
 mod m20261129_300000_alert_ladder;
 mod m20261205_400000_resident_mail;
+mod m20261205_500000_bound_seals;
+mod m20261205_500001_possible_duplicates;
+mod m20261205_500002_handoff_guesses;
 mod m20261205_600000_audit_chain;
 
 /// Lists every migration in the order it runs.
@@ -22,6 +25,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_200000_bot_chats::Migration),
             Box::new(m20261129_300000_alert_ladder::Migration),
             Box::new(m20261205_400000_resident_mail::Migration),
+            Box::new(m20261205_500000_bound_seals::Migration),
+            Box::new(m20261205_500001_possible_duplicates::Migration),
+            Box::new(m20261205_500002_handoff_guesses::Migration),
             Box::new(m20261205_600000_audit_chain::Migration),
         ]
     }

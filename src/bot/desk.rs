@@ -8,6 +8,7 @@ use bots::{
 use chrono::Utc;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 
+use crate::config::Secret;
 use crate::domain::alerts::{self as rules, AlertMode, AlertSettings, QuietHours, SettingsChange};
 use crate::domain::record::ClaimAllowance;
 use crate::domain::time::local_date;
@@ -23,12 +24,14 @@ use crate::services::{ServiceError, alert_settings, matching, merchants, offers}
 #[derive(Clone)]
 pub struct ServiceDesk {
     db: DatabaseConnection,
+    /// The secret key: link codes are checked by their keyed digest.
+    secret: Secret,
 }
 
 impl ServiceDesk {
-    /// A desk over `db`.
-    pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+    /// A desk over `db`, checking link codes under `secret`.
+    pub fn new(db: DatabaseConnection, secret: Secret) -> Self {
+        Self { db, secret }
     }
 }
 
@@ -71,6 +74,7 @@ fn desk_error(e: ServiceError) -> DeskError {
         ServiceError::Invalid { .. }
         | ServiceError::Validation(_)
         | ServiceError::WrongHandoffCode
+        | ServiceError::HandoffLocked
         | ServiceError::IdempotencyKeyReused => DeskError::Invalid,
         ServiceError::Db(e) => {
             tracing::warn!(error = %e, "bot: database error");
@@ -229,7 +233,7 @@ impl MerchantDesk for ServiceDesk {
     }
 
     async fn link_chat(&self, chat_id: i64, code: &str) -> Result<MerchantInfo, DeskError> {
-        match telegram::redeem_link_code(&self.db, chat_id, code, Utc::now())
+        match telegram::redeem_link_code(&self.db, &self.secret, chat_id, code, Utc::now())
             .await
             .map_err(desk_error)?
         {

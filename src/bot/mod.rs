@@ -19,7 +19,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::AppState;
-use crate::config::TelegramConfig;
+use crate::config::{Secret, TelegramConfig};
 
 /// Where the webhook route listens when the configured URL has no path of its own.
 pub const DEFAULT_WEBHOOK_PATH: &str = "/telegram/webhook";
@@ -92,7 +92,13 @@ pub fn webhook_router(state: &AppState) -> Router {
 
 /// Starts the bot's workers: the receiver (long polling, or webhook registration), the
 /// update handler and the Telegram sender. They stop on `cancel`.
-pub fn spawn(workers: &mut JoinSet<()>, db: DatabaseConnection, handle: BotHandle, cancel: CancellationToken) {
+pub fn spawn(
+    workers: &mut JoinSet<()>,
+    db: DatabaseConnection,
+    secret: Secret,
+    handle: BotHandle,
+    cancel: CancellationToken,
+) {
     let mut bot = Bot::new(handle.config.token.expose());
     if let Some(api) = &handle.config.api_url {
         match api.parse::<url::Url>() {
@@ -124,6 +130,7 @@ pub fn spawn(workers: &mut JoinSet<()>, db: DatabaseConnection, handle: BotHandl
     ));
     workers.spawn(telegram::run_handler(
         db.clone(),
+        secret,
         bot,
         handle.updates.clone(),
         handle.outbox.clone(),

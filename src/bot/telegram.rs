@@ -245,6 +245,7 @@ async fn stored(hook: WebhookState, body: Bytes) -> StatusCode {
 /// process (killed between storing and handling).
 pub async fn run_handler(
     db: DatabaseConnection,
+    secret: Secret,
     bot: Bot,
     wake: Arc<Notify>,
     outbox_wake: Arc<Notify>,
@@ -261,7 +262,7 @@ pub async fn run_handler(
         }
     };
     let handler = Handler {
-        desk: ServiceDesk::new(db.clone()),
+        desk: ServiceDesk::new(db.clone(), secret),
         db,
         bot,
         username,

@@ -38,6 +38,8 @@ pub enum FieldError {
     DateInFuture,
     /// The value is not one of the offered choices.
     UnknownChoice,
+    /// Not a resident ID number: 18 characters with a matching check character, or 15 digits.
+    NotAnIdNumber,
     /// Public text holds personal data.
     ContainsPii(PiiKind),
     /// Public text repeats the registered name, phone or address of the person the need is for. The value itself
@@ -71,6 +73,13 @@ impl FieldError {
             (FieldError::DateInFuture, Locale::En) => "The date cannot be after today.".into(),
             (FieldError::UnknownChoice, Locale::ZhCn) => "请从列表中选择。".into(),
             (FieldError::UnknownChoice, Locale::En) => "Choose one of the options.".into(),
+            (FieldError::NotAnIdNumber, Locale::ZhCn) => {
+                "请填写 18 位居民身份证号码（最后一位校验码须正确），或 15 位旧号码。".into()
+            }
+            (FieldError::NotAnIdNumber, Locale::En) => {
+                "Enter an 18-character resident ID number (its last character is a check) or an old 15-digit one."
+                    .into()
+            }
             (FieldError::WeakPassword(e), Locale::ZhCn) => match e {
                 PasswordError::Empty => "请填写密码。".into(),
                 PasswordError::TooShort => "密码至少需要 8 个字符。".into(),
@@ -136,6 +145,7 @@ impl FieldError {
             FieldError::DateInPast => "date-in-past",
             FieldError::DateInFuture => "date-in-future",
             FieldError::UnknownChoice => "unknown-choice",
+            FieldError::NotAnIdNumber => "not-an-id-number",
             FieldError::ContainsPii(_) => "contains-personal-data",
             FieldError::MentionsBeneficiary(_) => "mentions-beneficiary",
             FieldError::WeakPassword(_) => "weak-password",
@@ -274,6 +284,7 @@ mod tests {
             FieldError::DateInPast,
             FieldError::DateInFuture,
             FieldError::UnknownChoice,
+            FieldError::NotAnIdNumber,
             FieldError::ContainsPii(PiiKind::Phone),
             FieldError::ContainsPii(PiiKind::ChatId),
             FieldError::ContainsPii(PiiKind::Address),

@@ -25,7 +25,7 @@ pub mod record;
 pub mod reports;
 pub mod time;
 
-pub use beneficiary::{BeneficiaryCode, BeneficiaryGroup};
+pub use beneficiary::{BeneficiaryCode, BeneficiaryGroup, DuplicateMatch, DuplicateStatus};
 pub use category::Category;
 pub use claim::{ClaimEvent, ClaimStatus, Lease};
 pub use locale::Locale;

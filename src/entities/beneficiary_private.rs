@@ -16,6 +16,9 @@ pub struct Model {
     pub phone_digest: Option<String>,
     /// Keyed hash of the ID number, if given.
     pub id_number_digest: Option<String>,
+    /// 1: sealed without associated data (re-sealed at start-up); 2: bound to this row's
+    /// beneficiary id and the field set's version.
+    pub seal_version: i32,
     /// When the row was last changed.
     pub updated_at: DateTimeUtc,
 }

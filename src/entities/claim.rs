@@ -37,6 +37,8 @@ pub struct Model {
     pub rating: Option<i16>,
     /// Optimistic-lock version.
     pub version: i32,
+    /// Wrong handoff codes entered on the confirm form; at five only the office confirms.
+    pub handoff_failures: i32,
     /// When the row was created.
     pub created_at: DateTimeUtc,
     /// When the row was last changed.

@@ -21,6 +21,7 @@ pub mod offer;
 pub mod offer_community;
 pub mod organization;
 pub mod outbox;
+pub mod possible_duplicate;
 pub mod staff;
 pub mod telegram_update;
 pub mod volunteer;
@@ -50,6 +51,7 @@ pub mod prelude {
     pub use super::offer_community::Entity as OfferCommunity;
     pub use super::organization::Entity as Organization;
     pub use super::outbox::Entity as Outbox;
+    pub use super::possible_duplicate::Entity as PossibleDuplicate;
     pub use super::staff::Entity as Staff;
     pub use super::telegram_update::Entity as TelegramUpdate;
     pub use super::volunteer::Entity as Volunteer;

@@ -33,6 +33,7 @@ pub const KINDS: &[&str] = &[
     "worker-claim-released",
     "worker-claim-lapsed",
     "worker-need-near-deadline",
+    crate::services::duplicates::COORDINATE_KIND,
 ];
 
 /// The links a message may carry.
@@ -151,6 +152,15 @@ struct NearDeadline {
     deadline: String,
 }
 
+/// `worker-duplicate-coordinate`: codes and an organization's name, no private values.
+#[derive(Debug, Deserialize)]
+struct Coordinate {
+    beneficiary_id: i64,
+    own_code: String,
+    other_code: String,
+    other_organization: String,
+}
+
 /// `resident-hours-confirmed`: hours in tenths, as stored.
 #[derive(Debug, Deserialize)]
 struct HoursConfirmed {
@@ -234,6 +244,7 @@ email_templates! {
     ReleasedText, ReleasedHtml, ClaimFacts, "email/worker-claim-released.txt", "email/worker-claim-released.html";
     LapsedText, LapsedHtml, ClaimLapsed, "email/worker-claim-lapsed.txt", "email/worker-claim-lapsed.html";
     NearDeadlineText, NearDeadlineHtml, NearDeadline, "email/worker-need-near-deadline.txt", "email/worker-need-near-deadline.html";
+    CoordinateText, CoordinateHtml, Coordinate, "email/worker-duplicate-coordinate.txt", "email/worker-duplicate-coordinate.html";
 }
 
 fn parse<P: DeserializeOwned>(kind: &str, payload: &serde_json::Value) -> Result<P, RenderError> {
@@ -308,6 +319,13 @@ pub fn subject(kind: &str, locale: Locale, payload: &serde_json::Value) -> Resul
             pick(
                 format!("需求即将截止，仍未认领完：{t}"),
                 format!("Deadline near, not fully claimed: {t}"),
+            )
+        }
+        "worker-duplicate-coordinate" => {
+            let code = parse::<Coordinate>(kind, payload)?.own_code;
+            pick(
+                format!("请协调：受助人 {code} 也在另一家机构登记"),
+                format!("Please coordinate: beneficiary {code} is also registered by another organization"),
             )
         }
         other => return Err(RenderError::UnknownKind(other.to_owned())),
@@ -393,6 +411,10 @@ pub fn render(kind: &str, locale: Locale, payload: &serde_json::Value, links: &L
         "worker-need-near-deadline" => {
             let p = &parse(kind, payload)?;
             (NearDeadlineText { f, p }.render()?, NearDeadlineHtml { f, p }.render()?)
+        }
+        "worker-duplicate-coordinate" => {
+            let p = &parse(kind, payload)?;
+            (CoordinateText { f, p }.render()?, CoordinateHtml { f, p }.render()?)
         }
         other => return Err(RenderError::UnknownKind(other.to_owned())),
     };

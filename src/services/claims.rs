@@ -55,6 +55,8 @@ pub struct ClaimRecord {
     pub confirmed_at: Option<DateTime<Utc>>,
     /// The social worker's rating, 1–5.
     pub rating: Option<i16>,
+    /// Wrong handoff codes were entered [`HANDOFF_TRIES`] times: only the office confirms it.
+    pub handoff_locked: bool,
     /// When it was made.
     pub created_at: DateTime<Utc>,
 }
@@ -497,10 +499,21 @@ pub struct Confirmation {
     pub rating: Option<String>,
     /// The merchant's handoff code, optional; with it an active claim is confirmed directly.
     pub handoff_code: Option<String>,
+    /// The office confirms a claim locked by wrong handoff codes, after checking the delivery
+    /// with the merchant and the organization (office staff only).
+    pub by_office: bool,
 }
+
+/// Wrong handoff codes a claim takes; after them only the office confirms it.
+pub const HANDOFF_TRIES: i32 = 5;
 
 /// The social worker confirms a delivery (and may rate the merchant). With the right
 /// handoff code, an active claim is confirmed without the merchant's "delivered" first.
+///
+/// Wrong codes are counted per claim by one conditional increment; after
+/// [`HANDOFF_TRIES`] of them every confirmation is refused, the right code included
+/// ([`ServiceError::HandoffLocked`]), until the office confirms (`by_office`) or allows new
+/// tries ([`reset_handoff_tries`]). Both the page and the API come through here.
 pub async fn confirm(
     db: &DatabaseConnection,
     caller: &Caller,
@@ -532,16 +545,38 @@ pub async fn confirm(
     db::lock_merchant(&txn, peek.merchant_id).await?;
     let (txn, c, need) = org_claim_locked(txn, caller, claim_id, "claim.confirm", now).await?;
     let status = parse_claim_status(&c.status)?;
+    let office = confirmation.by_office && matches!(caller, Caller::Admin { .. });
+    if confirmation.by_office && !office {
+        return Err(ServiceError::Forbidden);
+    }
+    let locked = c.handoff_failures >= HANDOFF_TRIES;
+    if locked && !office {
+        audit::record(
+            &txn,
+            now,
+            Entry::denied(caller.actor(), "claim.confirm")
+                .subject("claim", c.id)
+                .organization(Some(need.organization_id))
+                .detail(serde_json::json!({ "handoff_locked": true })),
+        )
+        .await?;
+        txn.commit().await?;
+        return Err(ServiceError::HandoffLocked);
+    }
+    let wrong = |typed: &str| normalize_code(typed).as_deref() != Some(c.handoff_code.as_str());
     let from = match (status, code) {
-        (ClaimStatus::Active, Some(typed)) => {
-            if normalize_code(typed).as_deref() != Some(c.handoff_code.as_str()) {
-                return Err(ServiceError::WrongHandoffCode);
-            }
-            ClaimStatus::Active
+        // The office confirms what it checked itself, active or delivered, without a code.
+        (ClaimStatus::Active | ClaimStatus::Delivered, _) if office => status,
+        (ClaimStatus::Active | ClaimStatus::Delivered, Some(typed)) if wrong(typed) => {
+            let locked_now = count_wrong_code(&txn, caller, &c, need.organization_id, now).await?;
+            txn.commit().await?;
+            return Err(if locked_now {
+                ServiceError::HandoffLocked
+            } else {
+                ServiceError::WrongHandoffCode
+            });
         }
-        (ClaimStatus::Delivered, Some(typed)) if normalize_code(typed).as_deref() != Some(c.handoff_code.as_str()) => {
-            return Err(ServiceError::WrongHandoffCode);
-        }
+        (ClaimStatus::Active, Some(_)) => ClaimStatus::Active,
         (s, _) => {
             s.apply(ClaimEvent::Confirm)?;
             s
@@ -553,12 +588,19 @@ pub async fn confirm(
         from,
         ClaimStatus::Confirmed,
         |u| {
-            u.col_expr(claim::Column::ConfirmedAt, Expr::val(now))
+            let u = u
+                .col_expr(claim::Column::ConfirmedAt, Expr::val(now))
                 .col_expr(claim::Column::Rating, Expr::val(rating))
                 .col_expr(
                     claim::Column::DeliveredAt,
                     Expr::col(claim::Column::DeliveredAt).if_null(now),
-                )
+                );
+            // A lock that came in meanwhile holds: the move happens only below the limit.
+            if office {
+                u
+            } else {
+                u.filter(claim::Column::HandoffFailures.lt(HANDOFF_TRIES))
+            }
         },
         now,
     )
@@ -591,7 +633,7 @@ pub async fn confirm(
         Entry::ok(caller.actor(), "claim.confirm")
             .subject("claim", c.id)
             .organization(Some(need.organization_id))
-            .detail(serde_json::json!({ "rating": rating, "with_handoff_code": code.is_some() })),
+            .detail(serde_json::json!({ "rating": rating, "with_handoff_code": code.is_some() && !office, "by_office": office })),
     )
     .await?;
     let merchant = merchant::Entity::find_by_id(c.merchant_id)
@@ -980,6 +1022,87 @@ async fn own_claim_locked(
 
 /// A claim on a need of the caller's organization (or any, for the office), with its need
 /// locked; others get "not found".
+/// Counts one wrong handoff code on claim `c` with a single conditional increment (never
+/// read-then-write, so parallel guesses are each counted and none goes past the limit), and
+/// audits it. True when the claim is locked now.
+async fn count_wrong_code<C: ConnectionTrait>(
+    txn: &C,
+    caller: &Caller,
+    c: &claim::Model,
+    organization_id: i64,
+    now: DateTime<Utc>,
+) -> Result<bool, ServiceError> {
+    let counted = claim::Entity::update_many()
+        .col_expr(
+            claim::Column::HandoffFailures,
+            Expr::col(claim::Column::HandoffFailures).add(1),
+        )
+        .col_expr(claim::Column::UpdatedAt, Expr::val(now))
+        .filter(claim::Column::Id.eq(c.id))
+        .filter(claim::Column::HandoffFailures.lt(HANDOFF_TRIES))
+        .exec(txn)
+        .await?;
+    // Read back in the same transaction, after the write: this is the count just made.
+    let failures = claim::Entity::find_by_id(c.id)
+        .one(txn)
+        .await?
+        .map_or(HANDOFF_TRIES, |row| row.handoff_failures);
+    let locked = counted.rows_affected == 0 || failures >= HANDOFF_TRIES;
+    audit::record(
+        txn,
+        now,
+        Entry::denied(caller.actor(), "claim.handoff_code")
+            .subject("claim", c.id)
+            .organization(Some(organization_id))
+            .detail(serde_json::json!({ "failures": failures, "locked": locked })),
+    )
+    .await?;
+    Ok(locked)
+}
+
+/// The office allows new handoff-code tries on a claim locked by wrong ones (audited).
+pub async fn reset_handoff_tries(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    claim_id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    let txn = db::begin_write(db).await?;
+    if !matches!(caller, Caller::Admin { .. }) {
+        audit::record(
+            &txn,
+            now,
+            Entry::denied(caller.actor(), "claim.handoff_reset")
+                .subject("claim", claim_id)
+                .organization(caller.organization_id()),
+        )
+        .await?;
+        txn.commit().await?;
+        return Err(ServiceError::Forbidden);
+    }
+    let reset = claim::Entity::update_many()
+        .col_expr(claim::Column::HandoffFailures, Expr::val(0))
+        .col_expr(claim::Column::UpdatedAt, Expr::val(now))
+        .filter(claim::Column::Id.eq(claim_id))
+        .filter(claim::Column::HandoffFailures.gt(0))
+        .exec(&txn)
+        .await?;
+    if reset.rows_affected == 0 {
+        return match claim::Entity::find_by_id(claim_id).one(&txn).await? {
+            Some(_) => Ok(()),
+            None => Err(ServiceError::NotFound("claim")),
+        };
+    }
+    audit::record(
+        &txn,
+        now,
+        Entry::ok(caller.actor(), "claim.handoff_reset").subject("claim", claim_id),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
 async fn org_claim_locked(
     txn: db::WriteTxn,
     caller: &Caller,
@@ -1153,6 +1276,7 @@ fn record_of(
         delivered_at: c.delivered_at,
         confirmed_at: c.confirmed_at,
         rating: c.rating,
+        handoff_locked: c.handoff_failures >= HANDOFF_TRIES,
         created_at: c.created_at,
     })
 }

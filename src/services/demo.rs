@@ -747,6 +747,7 @@ async fn seed<C: ConnectionTrait>(txn: &C, secret: &Secret, now: DateTime<Utc>) 
             phone: (*phone).into(),
             address: (*address).into(),
             notes: "演示数据 / demo data".into(),
+            id_number: String::new(),
         };
         beneficiaries::store_private(txn, secret, row.id, &details, now).await?;
         beneficiary_ids.push((row.id, *org, *home));
@@ -928,7 +929,7 @@ async fn ensure_demo_link_code<C: ConnectionTrait>(
         .take(8)
         .map(|b| char::from(UNAMBIGUOUS_ALPHABET[*b as usize % UNAMBIGUOUS_ALPHABET.len()]))
         .collect();
-    let digest = crypto::sha256_hex(&code);
+    let digest = super::merchants::link_code_digest(secret, &code);
     let expires_at = now + Duration::hours(super::merchants::LINK_CODE_TTL_HOURS);
     match merchant_link_code::Entity::find()
         .filter(merchant_link_code::Column::CodeDigest.eq(&digest))

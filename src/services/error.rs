@@ -61,6 +61,9 @@ pub enum ServiceError {
     /// The handoff code entered does not match the claim's.
     #[error("the handoff code does not match")]
     WrongHandoffCode,
+    /// Too many wrong handoff codes: the claim is confirmed only by the office now.
+    #[error("too many wrong handoff codes; the office must confirm this claim")]
+    HandoffLocked,
     /// An idempotency key was reused for a different request.
     #[error("this idempotency key was used for a different request")]
     IdempotencyKeyReused,

@@ -7,6 +7,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, Qu
 
 use super::audit::{self, Actor, Entry};
 use super::{ServiceError, organizations};
+use crate::config::Secret;
 use crate::domain::codes::random_code;
 use crate::domain::{Locale, PartyStatus};
 use crate::entities::{merchant, merchant_link_code};
@@ -76,10 +77,18 @@ pub async fn create_merchant(
     Ok(created.id)
 }
 
+/// The stored digest of link code `code`: HMAC-SHA256 under a key derived from the secret
+/// key for link codes only. A plain hash of an 8-character code could be brute-forced from a
+/// copy of the database in seconds; this one cannot without the secret key.
+pub fn link_code_digest(secret: &Secret, code: &str) -> String {
+    crypto::keyed_hex(secret, "link-code-v1", code.as_bytes())
+}
+
 /// Issues a one-time code that links a Telegram chat to merchant `merchant_id` within
-/// 24 hours. Only its digest is stored; the code is returned once.
+/// 24 hours. Only its keyed digest ([`link_code_digest`]) is stored; the code is returned once.
 pub async fn issue_link_code(
     db: &DatabaseConnection,
+    secret: &Secret,
     merchant_id: i64,
     actor: Actor,
     now: DateTime<Utc>,
@@ -91,7 +100,7 @@ pub async fn issue_link_code(
     let code = new_link_code();
     merchant_link_code::ActiveModel {
         merchant_id: Set(merchant_id),
-        code_digest: Set(crypto::sha256_hex(&code)),
+        code_digest: Set(link_code_digest(secret, &code)),
         created_at: Set(now),
         expires_at: Set(now + Duration::hours(LINK_CODE_TTL_HOURS)),
         used_at: Set(None),

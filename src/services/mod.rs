@@ -12,6 +12,7 @@ pub mod claims;
 pub mod contacts;
 pub mod dashboard;
 pub mod demo;
+pub mod duplicates;
 pub mod error;
 pub mod lockout;
 pub mod matching;

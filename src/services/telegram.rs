@@ -17,10 +17,11 @@ use sea_orm::{
 use super::ServiceError;
 use super::audit::{self, Actor, Entry};
 use super::outbox::{Message, enqueue};
+use crate::config::Secret;
+use crate::db;
 use crate::domain::Locale;
 use crate::domain::codes::normalize_code;
 use crate::entities::{bot_chat, merchant, merchant_link_code, outbox, telegram_update};
-use crate::{crypto, db};
 
 /// How long an instance holds an update it handles.
 pub const LEASE_SECONDS: i64 = 30;
@@ -285,6 +286,7 @@ pub enum LinkOutcome {
 /// cannot be used again. Five wrong codes in a row lock the chat out for an hour.
 pub async fn redeem_link_code(
     db: &DatabaseConnection,
+    secret: &Secret,
     chat_id: i64,
     typed: &str,
     now: DateTime<Utc>,
@@ -305,7 +307,7 @@ pub async fn redeem_link_code(
     let code = match normalize_code(typed) {
         Some(c) => {
             merchant_link_code::Entity::find()
-                .filter(merchant_link_code::Column::CodeDigest.eq(crypto::sha256_hex(&c)))
+                .filter(merchant_link_code::Column::CodeDigest.eq(super::merchants::link_code_digest(secret, &c)))
                 .one(&txn)
                 .await?
         }

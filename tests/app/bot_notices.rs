@@ -109,6 +109,7 @@ async fn each_notification_reaches_the_merchant_once_in_its_language() {
         let confirm = claims::Confirmation {
             rating: Some("5".into()),
             handoff_code: None,
+            by_office: false,
         };
         claims::confirm(&app.db, &worker, claim_id, confirm, now)
             .await

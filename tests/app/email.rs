@@ -35,6 +35,9 @@ fn sample(kind: &str) -> serde_json::Value {
         "worker-need-near-deadline" => json!({
             "need_id": 42, "title": "米和食用油", "left": 3, "unit": "袋", "deadline": "2026-12-01"
         }),
+        "worker-duplicate-coordinate" => json!({
+            "beneficiary_id": 3, "own_code": "B-7F3K", "other_code": "B-Q9WD", "other_organization": "盐田区妇女互助会"
+        }),
         "digest" => json!({ "items": [
             { "kind": "resident-need-claimed", "payload": sample("resident-need-claimed") },
             { "kind": "resident-need-delivered", "payload": sample("resident-need-delivered") },

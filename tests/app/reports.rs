@@ -82,6 +82,7 @@ async fn deliver(app: &TestApp, world: &World, merchant: usize, claim: i64, rati
     let confirmation = claims::Confirmation {
         rating: Some(rating.into()),
         handoff_code: None,
+        by_office: false,
     };
     claims::confirm(&app.db, &world.a().worker, claim, confirmation, at)
         .await

@@ -286,6 +286,7 @@ async fn consent_is_given_to_the_organization_that_asked_and_to_no_other() {
         notify_email: "resident0@example.org".into(),
         notify_consent: true,
         locale: "en".into(),
+        id_number: String::new(),
     };
     let registered = beneficiaries::register(&app.db, &app.config.secret_key, &world.b().worker, &form, now)
         .await

@@ -106,9 +106,15 @@ impl TestApp {
 
     /// A one-time link code for `merchant_id`, as the office issues it.
     pub async fn link_code(&self, merchant_id: i64) -> String {
-        merchants::issue_link_code(&self.db, merchant_id, Actor::System, Utc::now())
-            .await
-            .expect("link code")
+        merchants::issue_link_code(
+            &self.db,
+            &self.config.secret_key,
+            merchant_id,
+            Actor::System,
+            Utc::now(),
+        )
+        .await
+        .expect("link code")
     }
 }
 

@@ -108,6 +108,7 @@ impl TestApp {
                 phone: PLANTED_PHONE.into(),
                 address: PLANTED_ADDRESS.into(),
                 notes: "行动不便".into(),
+                id_number: String::new(),
                 notify_email: format!("resident{i}@example.org"),
                 notify_consent: true,
                 locale: "zh-CN".into(),

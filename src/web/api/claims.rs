@@ -131,6 +131,7 @@ pub async fn confirm(
     let confirmation = Confirmation {
         rating: body.rating.map(|r| r.to_string()),
         handoff_code: body.handoff_code,
+        by_office: false,
     };
     Ok(Json(
         claims::confirm(&state.db, &caller, id, confirmation, chrono::Utc::now())

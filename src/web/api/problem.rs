@@ -165,6 +165,7 @@ fn status_of(e: &ServiceError) -> StatusCode {
             StatusCode::FORBIDDEN
         }
         ServiceError::Conflict(_)
+        | ServiceError::HandoffLocked
         | ServiceError::NotEnoughLeft { .. }
         | ServiceError::NeedNotOpen(_)
         | ServiceError::ClaimLimitReached { .. }
@@ -366,6 +367,15 @@ fn problem(e: &ServiceError, status: StatusCode, l: Locale) -> Problem {
                 l,
                 "输入的交接码与商户的不一致，请核对后重试。",
                 "The handoff code does not match the merchant's; check it and try again.",
+            ),
+        ),
+        ServiceError::HandoffLocked => (
+            "handoff-code-locked",
+            text(l, "交接码输错次数过多", "Too many wrong handoff codes"),
+            text(
+                l,
+                "此认领已输错 5 次交接码，不能再凭交接码确认。请联系街道办核实送达情况：街道办可以代为确认，或允许重新输入。",
+                "Five wrong handoff codes were entered for this claim, so it can no longer be confirmed with a code. Ask the subdistrict office to check the delivery: the office can confirm it or allow new tries.",
             ),
         ),
         ServiceError::IdempotencyKeyReused => (

@@ -138,7 +138,15 @@ pub async fn link_code(State(state): State<AppState>, staff: Staff, Path(id): Pa
     if staff.session.role != crate::domain::Role::Admin {
         return service_error_page(staff.t, &ServiceError::Forbidden);
     }
-    match merchants::issue_link_code(&state.db, id, staff.caller.actor(), chrono::Utc::now()).await {
+    match merchants::issue_link_code(
+        &state.db,
+        &state.config.secret_key,
+        id,
+        staff.caller.actor(),
+        chrono::Utc::now(),
+    )
+    .await
+    {
         Ok(code) => {
             merchants_page(
                 &state,

@@ -13,7 +13,7 @@ use crate::AppState;
 use crate::domain::input::FieldErrors;
 use crate::domain::{BeneficiaryGroup, Locale};
 use crate::services::beneficiaries::{self, BeneficiaryInput};
-use crate::services::{ServiceError, organizations};
+use crate::services::{ServiceError, duplicates, organizations};
 use crate::web::session::Staff;
 
 #[derive(Template)]
@@ -79,6 +79,7 @@ struct FormPage {
     phone: Field,
     address: Field,
     notes: Field,
+    id_number: Field,
     notify_email: Field,
     consent_checked: bool,
     consent_error: String,
@@ -99,6 +100,8 @@ pub struct BeneficiaryForm {
     address: String,
     #[serde(default)]
     notes: String,
+    #[serde(default)]
+    id_number: String,
     #[serde(default)]
     notify_email: String,
     #[serde(default)]
@@ -121,6 +124,7 @@ impl BeneficiaryForm {
             phone: self.phone.clone(),
             address: self.address.clone(),
             notes: self.notes.clone(),
+            id_number: self.id_number.clone(),
             notify_email: self.notify_email.clone(),
             notify_consent: self.consent(),
             locale: self.locale.clone(),
@@ -193,6 +197,7 @@ async fn form_page(
             phone: field(t, "phone", &form.phone, errors),
             address: field(t, "address", &form.address, errors),
             notes: field(t, "notes", &form.notes, errors),
+            id_number: field(t, "id_number", &form.id_number, errors),
             notify_email: field(t, "notify_email", &form.notify_email, errors),
             consent_checked: form.consent(),
             consent_error: message("notify_consent"),
@@ -227,14 +232,7 @@ pub async fn create(State(state): State<AppState>, staff: Staff, Form(form): For
     )
     .await
     {
-        Ok(registered) => {
-            let warn = if registered.possible_duplicate {
-                "?duplicate=1"
-            } else {
-                ""
-            };
-            Redirect::to(&format!("/beneficiaries/{}{warn}", registered.id)).into_response()
-        }
+        Ok(registered) => Redirect::to(&format!("/beneficiaries/{}", registered.id)).into_response(),
         Err(ServiceError::Validation(errors)) => {
             form_page(&state, &staff, &form, &errors, StatusCode::UNPROCESSABLE_ENTITY).await
         }
@@ -251,38 +249,31 @@ struct ShowPage {
     group: String,
     community: String,
     has_contact: bool,
-    duplicate: bool,
+    /// Records of the same organization with the same phone or ID number: (code, what matched).
+    same_org: Vec<(String, String)>,
     full_name: String,
     phone: String,
     address: String,
+    id_number: String,
     notes: String,
 }
 
-/// `?duplicate=1` after registering someone whose phone another organization has.
-#[derive(Debug, Default, Deserialize)]
-pub struct ShowQuery {
-    #[serde(default)]
-    duplicate: String,
-}
-
-/// `GET /beneficiaries/{id}`: the record with its private part (audited on every view).
-pub async fn show(
-    State(state): State<AppState>,
-    staff: Staff,
-    Path(id): Path<i64>,
-    Query(q): Query<ShowQuery>,
-) -> Response {
+/// `GET /beneficiaries/{id}`: the record with its private part (audited on every view), and
+/// the records of the same organization that may be the same person. Matches in other
+/// organizations are never shown here: they go to the office's queue.
+pub async fn show(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> Response {
     let t = staff.t;
-    match beneficiaries::view(
-        &state.db,
-        &state.config.secret_key,
-        &staff.caller,
-        id,
-        chrono::Utc::now(),
-    )
-    .await
-    {
-        Ok((summary, private)) => render(
+    let caller = &staff.caller;
+    let secret = &state.config.secret_key;
+    let viewed = beneficiaries::view(&state.db, secret, caller, id, chrono::Utc::now()).await;
+    let viewed = match viewed {
+        Ok(v) => duplicates::same_organization(&state.db, secret, caller, id)
+            .await
+            .map(|same| (v, same)),
+        Err(e) => Err(e),
+    };
+    match viewed {
+        Ok(((summary, private), same_org)) => render(
             StatusCode::OK,
             ShowPage {
                 c: Chrome::new(t, &staff.session, "beneficiary.title"),
@@ -294,10 +285,14 @@ pub async fn show(
                     summary.community.0
                 },
                 has_contact: summary.has_contact,
-                duplicate: q.duplicate == "1",
+                same_org: same_org
+                    .into_iter()
+                    .map(|(code, found)| (code, found.label(t.0).to_owned()))
+                    .collect(),
                 full_name: private.full_name,
                 phone: private.phone,
                 address: private.address,
+                id_number: private.id_number,
                 notes: private.notes,
             },
         ),

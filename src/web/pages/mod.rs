@@ -5,6 +5,7 @@ mod admin;
 mod auth;
 mod beneficiaries;
 mod dashboard;
+mod duplicates;
 mod needs;
 mod reports;
 mod views;
@@ -43,6 +44,7 @@ pub fn router(state: AppState) -> Router {
         .route("/needs/{id}/cancel", post(needs::cancel))
         .route("/needs/{id}/claims/{claim_id}/confirm", post(needs::confirm))
         .route("/needs/{id}/claims/{claim_id}/dispute", post(needs::dispute))
+        .route("/needs/{id}/claims/{claim_id}/reset-code", post(needs::reset_code))
         .route("/beneficiaries", get(beneficiaries::list).post(beneficiaries::create))
         .route("/beneficiaries/new", get(beneficiaries::new_form))
         .route("/beneficiaries/{id}", get(beneficiaries::show))
@@ -65,6 +67,9 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/audit", get(admin::audit))
         .route("/admin/outbox", get(admin::outbox))
         .route("/admin/outbox/{id}/retry", post(admin::retry_outbox))
+        .route("/admin/duplicates", get(duplicates::queue))
+        .route("/admin/duplicates/{id}", get(duplicates::ask))
+        .route("/admin/duplicates/{id}/resolve", post(duplicates::resolve))
         .route("/admin/reports", get(reports::page))
         .route("/admin/reports/chart/{file}", get(reports::chart))
         .route("/admin/reports/{file}", get(reports::csv))

@@ -339,6 +339,9 @@ pub struct ConfirmForm {
     rating: String,
     #[serde(default)]
     handoff_code: String,
+    /// `yes` when the office confirms a claim locked by wrong codes, after checking.
+    #[serde(default)]
+    office_checked: String,
 }
 
 /// `POST /needs/{id}/claims/{claim_id}/confirm`: confirms (and rates) a delivery.
@@ -351,12 +354,26 @@ pub async fn confirm(
     let confirmation = Confirmation {
         rating: Some(form.rating),
         handoff_code: Some(form.handoff_code),
+        by_office: form.office_checked == "yes",
     };
     match claims::confirm(&state.db, &staff.caller, claim_id, confirmation, chrono::Utc::now()).await {
         Ok(_) => Redirect::to(&format!("/needs/{id}")).into_response(),
         Err(ServiceError::WrongHandoffCode) => {
             super::error_page(staff.t, StatusCode::UNPROCESSABLE_ENTITY, "claim.wrong_code")
         }
+        Err(ServiceError::HandoffLocked) => super::error_page(staff.t, StatusCode::CONFLICT, "claim.handoff_locked"),
+        Err(e) => service_error_page(staff.t, &e),
+    }
+}
+
+/// `POST /needs/{id}/claims/{claim_id}/reset-code`: the office allows new handoff-code tries.
+pub async fn reset_code(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path((id, claim_id)): Path<(i64, i64)>,
+) -> Response {
+    match claims::reset_handoff_tries(&state.db, &staff.caller, claim_id, chrono::Utc::now()).await {
+        Ok(()) => Redirect::to(&format!("/needs/{id}")).into_response(),
         Err(e) => service_error_page(staff.t, &e),
     }
 }

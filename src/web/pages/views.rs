@@ -86,6 +86,8 @@ pub struct ClaimItem {
     pub confirmed: String,
     /// Rating, if any.
     pub rating: String,
+    /// Too many wrong handoff codes: only the office confirms it.
+    pub handoff_locked: bool,
 }
 
 impl ClaimItem {
@@ -105,6 +107,7 @@ impl ClaimItem {
             delivered: c.delivered_at.map(local).unwrap_or_default(),
             confirmed: c.confirmed_at.map(local).unwrap_or_default(),
             rating: c.rating.map(|r| "★".repeat(r.max(0) as usize)).unwrap_or_default(),
+            handoff_locked: c.handoff_locked,
         }
     }
 }
