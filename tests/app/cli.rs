@@ -211,11 +211,11 @@ async fn merchants_get_link_codes_and_api_tokens_printed_last_and_stored_hashed(
         &app.db,
         &format!(
             "SELECT COUNT(*) FROM merchant_link_codes WHERE code_digest = '{}'",
-            sha256_hex(code)
+            charity_relay::services::merchants::link_code_digest(&app.config.secret_key, code)
         ),
     )
     .await;
-    assert_eq!(stored, 1, "only the digest of the code is stored");
+    assert_eq!(stored, 1, "only the keyed digest of the code is stored");
 
     let token_run = app.cli(&["admin", "api-token", "--merchant", &merchant_id.to_string()], "");
     assert_eq!(token_run.code, Some(0), "{token_run:?}");
