@@ -183,7 +183,8 @@ async fn no_secret_or_personal_detail_reaches_a_log_line_at_trace_level() {
         .next()
         .unwrap_or_default()
         .to_owned();
-    let posted = client
+    // The guard refuses an address in public text; the refused text must not reach a log either.
+    let refused = client
         .post(format!("{url}/needs"))
         .form(&[
             ("beneficiary_id", beneficiary_id.as_str()),
@@ -199,11 +200,24 @@ async fn no_secret_or_personal_detail_reaches_a_log_line_at_trace_level() {
         .send()
         .await
         .expect("need");
-    assert_eq!(
-        posted.status(),
-        303,
-        "an address in public text is not PII-guarded, so this posts"
-    );
+    assert_eq!(refused.status(), 422, "an address in public text is refused");
+    let posted = client
+        .post(format!("{url}/needs"))
+        .form(&[
+            ("beneficiary_id", beneficiary_id.as_str()),
+            ("category", "food"),
+            ("title", "大米两袋"),
+            ("description", "每月一次，送到社区服务站"),
+            ("quantity", "2"),
+            ("unit", "袋"),
+            ("deadline", "2099-01-01"),
+            ("urgency", "normal"),
+            ("csrf", &csrf),
+        ])
+        .send()
+        .await
+        .expect("need");
+    assert_eq!(posted.status(), 303);
     let need = posted.headers()["location"]
         .to_str()
         .expect("ascii")
