@@ -42,6 +42,19 @@ impl Tr {
         text
     }
 
+    /// A day without its year, as people write it: "11月16日", "16 Nov".
+    pub fn short_date(&self, date: chrono::NaiveDate) -> String {
+        use chrono::Datelike;
+        self.fill(
+            "date.short",
+            &[
+                ("month", &date.month().to_string()),
+                ("mon", &date.format("%b").to_string()),
+                ("day", &date.day().to_string()),
+            ],
+        )
+    }
+
     /// The language tag, for `<html lang>`.
     pub fn lang(&self) -> &'static str {
         match self.0 {

@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use chrono::{DateTime, Datelike, Duration, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc, Weekday};
 
 use super::time::LOCAL_OFFSET;
 use super::{BeneficiaryGroup, Category, ClaimStatus, NeedStatus};
@@ -98,7 +98,8 @@ pub struct MerchantLine {
     pub merchant_id: i64,
     /// Confirmed deliveries.
     pub deliveries: u32,
-    /// Share of delivered claims delivered by the due date.
+    /// Share of the confirmed deliveries made by the due date; none without a confirmed
+    /// delivery, so that "0 deliveries" never reads "100% on time".
     pub on_time_rate: Option<f64>,
 }
 
@@ -133,6 +134,12 @@ pub struct Report {
 pub fn iso_week(t: DateTime<Utc>) -> String {
     let week = t.with_timezone(&LOCAL_OFFSET).iso_week();
     format!("{}-W{:02}", week.year(), week.week())
+}
+
+/// The Monday an ISO week like `2026-W48` starts on: people read weeks as dates.
+pub fn week_start(iso_week: &str) -> Option<NaiveDate> {
+    let (year, week) = iso_week.split_once("-W")?;
+    NaiveDate::from_isoywd_opt(year.parse().ok()?, week.parse().ok()?, Weekday::Mon)
 }
 
 fn spread(mut hours: Vec<f64>) -> Spread {
@@ -202,23 +209,20 @@ pub fn compute(needs: &[NeedRow], claims: &[ClaimRow], hours: &[HoursRow], now: 
         .map(|h| i64::from(h.tenths))
         .sum();
 
-    let mut by_merchant: BTreeMap<i64, (u32, u32, u32)> = BTreeMap::new();
+    let mut by_merchant: BTreeMap<i64, (u32, u32)> = BTreeMap::new();
     for c in claims {
         let entry = by_merchant.entry(c.merchant_id).or_default();
         if c.status == ClaimStatus::Confirmed {
             entry.0 += 1;
-        }
-        if let Some(d) = c.delivered_at {
-            entry.1 += 1;
-            entry.2 += u32::from(d <= c.due_at);
+            entry.1 += u32::from(c.delivered_at.is_some_and(|d| d <= c.due_at));
         }
     }
     report.merchants = by_merchant
         .into_iter()
-        .map(|(merchant_id, (deliveries, delivered, on_time))| MerchantLine {
+        .map(|(merchant_id, (deliveries, on_time))| MerchantLine {
             merchant_id,
             deliveries,
-            on_time_rate: (delivered > 0).then(|| f64::from(on_time) / f64::from(delivered)),
+            on_time_rate: (deliveries > 0).then(|| f64::from(on_time) / f64::from(deliveries)),
         })
         .collect();
     report
@@ -469,6 +473,36 @@ mod tests {
             confirmed_at: delivered,
             status,
         }
+    }
+
+    #[test]
+    fn a_week_reads_as_the_monday_it_starts_on() {
+        assert_eq!(week_start("2026-W47"), NaiveDate::from_ymd_opt(2026, 11, 16));
+        assert_eq!(week_start("2026-W01"), NaiveDate::from_ymd_opt(2025, 12, 29));
+        assert_eq!(week_start(&iso_week(at(18, 3))), NaiveDate::from_ymd_opt(2026, 11, 16));
+        assert_eq!(week_start("2026-W54"), None);
+        assert_eq!(week_start("week"), None);
+    }
+
+    #[test]
+    fn on_time_counts_confirmed_deliveries_only() {
+        let delivered = Some(at(3, 9));
+        let claims = [
+            claim(1, 7, at(2, 9), delivered, ClaimStatus::Delivered),
+            claim(2, 7, at(2, 9), delivered, ClaimStatus::Disputed),
+            claim(3, 8, at(2, 9), delivered, ClaimStatus::Confirmed),
+            claim(4, 8, at(2, 9), Some(at(20, 9)), ClaimStatus::Confirmed),
+        ];
+        let report = compute(&[], &claims, &[], at(25, 0));
+        let line = |m| report.merchants.iter().find(|l| l.merchant_id == m).cloned();
+        let waiting = line(7).expect("merchant 7");
+        assert_eq!(
+            (waiting.deliveries, waiting.on_time_rate),
+            (0, None),
+            "nothing confirmed yet"
+        );
+        let done = line(8).expect("merchant 8");
+        assert_eq!((done.deliveries, done.on_time_rate), (2, Some(0.5)));
     }
 
     #[test]

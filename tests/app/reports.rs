@@ -125,6 +125,14 @@ async fn download(office: &Browser, name: &str) -> Vec<u8> {
     response.bytes().await.expect("bytes").to_vec()
 }
 
+/// The first table after `heading` in `html`.
+fn table_after<'a>(html: &'a str, heading: &str) -> &'a str {
+    html.split(heading)
+        .nth(1)
+        .and_then(|rest| rest.split("</table>").next())
+        .unwrap_or_else(|| panic!("a table after {heading}"))
+}
+
 fn admin() -> Caller {
     Caller::Admin { staff_id: 1 }
 }
@@ -218,6 +226,9 @@ async fn the_office_reads_the_report_and_downloads_its_tables_as_csv() {
     let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
     assert_eq!(rows.len(), 1, "one week, one community");
     // Three needs this week in 东和: two posted for new people and fulfilled, one by B open.
+    let monday = charity_relay::domain::reports::week_start(&charity_relay::domain::reports::iso_week(Utc::now()))
+        .expect("this week");
+    assert_eq!(&rows[0][0], monday.to_string(), "a spreadsheet sorts ISO dates");
     assert_eq!(&rows[0][1], "东和社区");
     assert_eq!(
         (&rows[0][2], &rows[0][3], &rows[0][4], &rows[0][5]),
@@ -270,19 +281,26 @@ async fn the_transparency_page_suppresses_cells_about_fewer_than_five_people() {
         "a shared cache keeps each language apart"
     );
     let html = page.text().await.expect("html");
-    assert!(html.contains("少于 5 人"), "four people: suppressed");
+    assert!(
+        html.contains("数据积累中"),
+        "four people: suppressed, in words that fit any unit"
+    );
+    assert!(
+        !html.contains("/transparency/met.svg"),
+        "no group is shown yet: no empty chart either"
+    );
     let chart = app.get("/transparency/met.svg").await;
     assert_eq!(chart.headers()["cache-control"], "public, max-age=60");
     let chart = chart.text().await.expect("svg");
     assert!(chart.starts_with("<svg"));
     assert!(!html.contains("<strong>4</strong>"));
     assert!(
-        html.contains("<td>爱心商户0</td><td>少于 5 人</td>"),
+        html.contains("<td>爱心商户0</td><td>数据积累中</td>"),
         "the shop is named, its four deliveries are not counted"
     );
     assert!(!html.contains("<td>4</td>"));
     assert!(
-        html.contains("志愿服务时长（小时）: <strong>少于 5 人</strong>"),
+        html.contains("志愿服务时长：<strong>数据积累中</strong>"),
         "no volunteer gave hours: suppressed"
     );
 
@@ -299,6 +317,7 @@ async fn the_transparency_page_suppresses_cells_about_fewer_than_five_people() {
         .await
         .expect("html");
     assert!(html.contains("Needs met: <strong>5</strong>"), "five people: shown");
+    assert!(html.contains("/transparency/met.svg"), "and now charted");
     assert!(
         html.contains("<td>爱心商户0</td><td>5</td>"),
         "five deliveries to five people"
@@ -314,6 +333,101 @@ async fn the_transparency_page_suppresses_cells_about_fewer_than_five_people() {
     }
     let fulfilled = scalar_i64(&app.db, "SELECT COUNT(*) FROM needs WHERE status = 'fulfilled'").await;
     assert_eq!(fulfilled, 5);
+}
+
+#[tokio::test]
+async fn the_office_report_reads_in_dates_days_and_whole_numbers() {
+    let app = TestApp::spawn().await;
+    let world = app.world(2).await;
+    let email = app.office_account().await;
+    let mut office = app.login(&email).await;
+    let (_, empty) = office.get("/admin/reports").await;
+    assert!(
+        !empty.contains("chart/weekly.svg") && !empty.contains("chart/value.svg"),
+        "nothing posted: no empty grids"
+    );
+
+    // Shop 0 delivers and is confirmed; shop 1 has delivered, the worker has not confirmed.
+    let now = Utc::now();
+    let first = post(
+        &app,
+        &world,
+        Ask {
+            person: world.a().beneficiary_id,
+            category: Category::Food,
+            quantity: 3,
+            claim_days: 7,
+            value_cents: Some(1_234_500),
+            at: now,
+        },
+    )
+    .await;
+    let done = claim(&app, &world, 0, first, 3, now).await;
+    deliver(&app, &world, 0, done, "5", now + Duration::hours(36)).await;
+    let second = post(
+        &app,
+        &world,
+        Ask {
+            person: world.a().beneficiary_id,
+            category: Category::Medicine,
+            quantity: 1,
+            claim_days: 7,
+            value_cents: None,
+            at: now,
+        },
+    )
+    .await;
+    let waiting = claim(&app, &world, 1, second, 1, now).await;
+    claims::mark_delivered(&app.db, &shop(&world, 1), waiting, now + Duration::hours(2))
+        .await
+        .expect("delivered");
+
+    let (status, page) = office.get("/admin/reports").await;
+    assert_eq!(status, 200);
+    let monday =
+        charity_relay::domain::reports::week_start(&charity_relay::domain::reports::iso_week(now)).expect("this week");
+    let week = format!(
+        "{}月{}日起",
+        chrono::Datelike::month(&monday),
+        chrono::Datelike::day(&monday)
+    );
+    assert!(page.contains(&week), "weeks read as dates: {week}");
+    assert!(!page.contains("-W"), "no ISO week codes");
+    assert!(
+        page.contains("认领到送达：中位数 0.1 天，P90 1.5 天（2 项）"),
+        "waits of 2 and 36 hours, in days, after a full-width colon"
+    );
+    let merchants = table_after(&page, "<h2>爱心商户");
+    assert!(
+        merchants.contains("<td>0</td><td>—</td>"),
+        "no confirmed delivery: no on-time rate either: {merchants}"
+    );
+    assert!(page.contains("chart/weekly.svg") && page.contains("chart/value.svg"));
+
+    let chart = office
+        .raw_get("/admin/reports/chart/weekly.svg")
+        .send()
+        .await
+        .expect("svg")
+        .text()
+        .await
+        .expect("svg");
+    let labels: Vec<&str> = chart
+        .split("</text>")
+        .filter_map(|t| t.rsplit_once('>').map(|(_, label)| label.trim()))
+        .filter(|label| !label.is_empty())
+        .collect();
+    assert!(labels.contains(&&*format!(
+        "{}月{}日",
+        chrono::Datelike::month(&monday),
+        chrono::Datelike::day(&monday)
+    )));
+    let ticks: Vec<&&str> = labels.iter().filter(|l| l.parse::<f64>().is_ok()).collect();
+    assert!(ticks.len() >= 2, "{labels:?}");
+    assert!(
+        ticks.iter().all(|l| l.parse::<u64>().is_ok()),
+        "two needs: whole ticks {ticks:?}"
+    );
 }
 
 /// A small week, every figure counted by hand. Everything happens from now on, so the jobs
@@ -503,21 +617,17 @@ async fn the_transparency_page_withholds_a_second_cell_so_a_small_one_cannot_be_
     fulfil_for_new_people_in(&app, &world, 1, "elderly_alone").await;
     let html = app.get("/transparency").await.text().await.expect("html");
     assert!(
-        html.contains("已完成的需求: <strong>6</strong>"),
+        html.contains("已完成的需求：<strong>6 项</strong>"),
         "six people: the total is shown"
     );
-    let by_group = html
-        .split("<h2>按人群</h2>")
-        .nth(1)
-        .and_then(|rest| rest.split("</table>").next())
-        .expect("the by-group table");
-    assert!(by_group.contains("<td>少于 5 人</td>"), "{by_group}");
+    let by_group = table_after(&html, "<h2>按人群</h2>");
+    assert!(by_group.contains("<td>数据积累中</td>"), "{by_group}");
     assert!(
-        by_group.contains("<td>不予公布</td>"),
+        by_group.contains("<td>暂不公布</td>"),
         "the group of five is withheld too: {by_group}"
     );
     assert!(
-        !by_group.contains("<td>5</td>") && !by_group.contains("<td>1</td>"),
+        !by_group.contains("<td>5 项</td>") && !by_group.contains("<td>1 项</td>"),
         "{by_group}"
     );
     assert!(html.contains("若其余数字可推算出被隐去的数字"), "the note says why");

@@ -8,11 +8,11 @@ use serde::Deserialize;
 
 use super::{Chrome, render, service_error_page};
 use crate::AppState;
-use crate::domain::reports::{PublicCell, Report, Spread};
+use crate::domain::reports::{PublicCell, Report, Spread, week_start};
 use crate::i18n::Tr;
 use crate::services::ServiceError;
 use crate::services::reports::{self, Transparency};
-use crate::web::charts::bar_chart;
+use crate::web::charts::{bar_chart, worth_drawing};
 use crate::web::session::{PageLang, Staff};
 
 /// The report's period.
@@ -43,28 +43,80 @@ struct ReportsPage {
     hours: String,
     hours_former: String,
     overdue: u32,
+    /// Draw the weekly chart: some need was posted in the period.
+    weekly_chart: bool,
+    /// Draw the value chart: some delivered need had an estimated value.
+    value_chart: bool,
+}
+
+/// Hours as days with one decimal: waits of a week read better as "2.5 days" than "60".
+fn days(hours: f64) -> String {
+    format!("{:.1}", hours / 24.0)
 }
 
 fn spread_text(t: Tr, s: &Spread) -> String {
     match (s.median, s.p90) {
         (Some(m), Some(p)) => t.fill(
             "reports.spread",
-            &[
-                ("median", &format!("{m:.1}")),
-                ("p90", &format!("{p:.1}")),
-                ("n", &s.n.to_string()),
-            ],
+            &[("median", &days(m)), ("p90", &days(p)), ("n", &s.n.to_string())],
         ),
         _ => t.get("reports.no_data").to_owned(),
     }
+}
+
+/// How a week is named in a table: a date on the page, an ISO date in a CSV (sortable).
+#[derive(Clone, Copy)]
+enum WeekAs {
+    Words,
+    IsoDate,
+}
+
+fn week_text(t: Tr, iso_week: &str, as_: WeekAs) -> String {
+    match (week_start(iso_week), as_) {
+        (Some(monday), WeekAs::Words) => t.fill("reports.week_of", &[("date", &t.short_date(monday))]),
+        (Some(monday), WeekAs::IsoDate) => monday.to_string(),
+        (None, _) => iso_week.to_owned(),
+    }
+}
+
+/// Posted needs a week, oldest first, labelled by the week's Monday.
+fn weekly_bars(t: Tr, report: &Report) -> Vec<(String, u64)> {
+    let mut weeks: std::collections::BTreeMap<&str, u64> = std::collections::BTreeMap::new();
+    for ((week, _), counts) in &report.by_week_community {
+        *weeks.entry(week).or_default() += u64::from(counts.posted);
+    }
+    weeks
+        .into_iter()
+        .map(|(week, n)| {
+            let label = week_start(week).map_or_else(|| week.to_owned(), |d| t.short_date(d));
+            (label, n)
+        })
+        .collect()
+}
+
+/// Value delivered by category, in whole yuan.
+fn value_bars(t: Tr, report: &Report) -> Vec<(String, u64)> {
+    report
+        .value_by_category
+        .iter()
+        .map(|(c, cents)| (c.label(t.0).to_owned(), u64::try_from(cents / 100).unwrap_or(0)))
+        .collect()
 }
 
 fn tenths(t: i64) -> String {
     format!("{}.{}", t / 10, t % 10)
 }
 
+/// A rate with nothing to be a rate of (no confirmed delivery yet).
+const NOT_APPLICABLE: &str = "—";
+
 /// The report's tables, each a header row and data rows, by name (also the CSV names).
-fn tables(t: Tr, report: &Report, merchant_names: &[(String, i32)]) -> Vec<(&'static str, Vec<Vec<String>>)> {
+fn tables(
+    t: Tr,
+    report: &Report,
+    merchant_names: &[(String, i32)],
+    weeks_as: WeekAs,
+) -> Vec<(&'static str, Vec<Vec<String>>)> {
     let counts = |c: &crate::domain::reports::WeekCounts| {
         vec![
             c.posted.to_string(),
@@ -88,14 +140,14 @@ fn tables(t: Tr, report: &Report, merchant_names: &[(String, i32)]) -> Vec<(&'st
         report
             .by_week_community
             .iter()
-            .map(|((w, c), n)| [vec![w.clone(), c.clone()], counts(n)].concat()),
+            .map(|((w, c), n)| [vec![week_text(t, w, weeks_as), c.clone()], counts(n)].concat()),
     );
     let mut categories = vec![head("reports.week", "reports.category")];
     categories.extend(
         report
             .by_week_category
             .iter()
-            .map(|((w, c), n)| [vec![w.clone(), c.label(t.0).to_owned()], counts(n)].concat()),
+            .map(|((w, c), n)| [vec![week_text(t, w, weeks_as), c.label(t.0).to_owned()], counts(n)].concat()),
     );
     let mut value = vec![vec![
         t.get("reports.category").to_owned(),
@@ -117,7 +169,8 @@ fn tables(t: Tr, report: &Report, merchant_names: &[(String, i32)]) -> Vec<(&'st
         vec![
             name.clone(),
             l.deliveries.to_string(),
-            l.on_time_rate.map(|r| format!("{:.0}%", r * 100.0)).unwrap_or_default(),
+            l.on_time_rate
+                .map_or_else(|| NOT_APPLICABLE.to_owned(), |r| format!("{:.0}%", r * 100.0)),
             credit.to_string(),
         ]
     }));
@@ -129,7 +182,7 @@ fn tables(t: Tr, report: &Report, merchant_names: &[(String, i32)]) -> Vec<(&'st
         report
             .longest_unclaimed_by_group
             .iter()
-            .map(|(g, h)| vec![g.label(t.0).to_owned(), format!("{h:.0}")]),
+            .map(|(g, h)| vec![g.label(t.0).to_owned(), days(*h)]),
     );
     let mut communities = vec![vec![
         t.get("reports.community").to_owned(),
@@ -139,7 +192,7 @@ fn tables(t: Tr, report: &Report, merchant_names: &[(String, i32)]) -> Vec<(&'st
         report
             .longest_unclaimed_by_community
             .iter()
-            .map(|(c, h)| vec![c.clone(), format!("{h:.0}")]),
+            .map(|(c, h)| vec![c.clone(), days(*h)]),
     );
     vec![
         ("weekly-community", weekly),
@@ -156,7 +209,11 @@ pub async fn page(State(state): State<AppState>, staff: Staff, Query(period): Qu
     let t = staff.t;
     match reports::office_report(&state.db, &staff.caller, period.weeks, t.0, chrono::Utc::now()).await {
         Ok((report, names, unserved)) => {
-            let mut all = tables(t, &report, &names).into_iter().map(|(_, rows)| rows);
+            let weekly_chart = worth_drawing(&weekly_bars(t, &report));
+            let value_chart = worth_drawing(&value_bars(t, &report));
+            let mut all = tables(t, &report, &names, WeekAs::Words)
+                .into_iter()
+                .map(|(_, rows)| rows);
             let mut next = || all.next().unwrap_or_default();
             render(
                 StatusCode::OK,
@@ -175,6 +232,8 @@ pub async fn page(State(state): State<AppState>, staff: Staff, Query(period): Qu
                     hours: tenths(report.hours_tenths),
                     hours_former: tenths(report.hours_by_former_beneficiaries_tenths),
                     overdue: report.overdue_claims,
+                    weekly_chart,
+                    value_chart,
                 },
             )
         }
@@ -198,7 +257,10 @@ pub async fn csv(
             Ok(r) => r,
             Err(e) => return service_error_page(t, &e),
         };
-    let Some((_, rows)) = tables(t, &report, &names).into_iter().find(|(n, _)| *n == name) else {
+    let Some((_, rows)) = tables(t, &report, &names, WeekAs::IsoDate)
+        .into_iter()
+        .find(|(n, _)| *n == name)
+    else {
         return service_error_page(t, &ServiceError::NotFound("report"));
     };
     let mut writer = ::csv::Writer::from_writer(vec![0xEF, 0xBB, 0xBF]);
@@ -237,21 +299,8 @@ pub async fn chart(
             Err(e) => return service_error_page(t, &e),
         };
     let svg = match file.as_str() {
-        "weekly.svg" => {
-            let mut weeks: std::collections::BTreeMap<String, f64> = std::collections::BTreeMap::new();
-            for ((week, _), counts) in &report.by_week_community {
-                *weeks.entry(week.clone()).or_default() += f64::from(counts.posted);
-            }
-            bar_chart(t.get("reports.chart_weekly"), &weeks.into_iter().collect::<Vec<_>>())
-        }
-        "value.svg" => {
-            let bars: Vec<(String, f64)> = report
-                .value_by_category
-                .iter()
-                .map(|(c, v)| (c.label(t.0).to_owned(), *v as f64 / 100.0))
-                .collect();
-            bar_chart(t.get("reports.chart_value"), &bars)
-        }
+        "weekly.svg" => bar_chart(t.get("reports.chart_weekly"), &weekly_bars(t, &report)),
+        "value.svg" => bar_chart(t.get("reports.chart_value"), &value_bars(t, &report)),
         _ => return service_error_page(t, &ServiceError::NotFound("chart")),
     };
     svg_response(svg)
@@ -285,18 +334,66 @@ struct TransparencyPage {
     value: String,
     hours: String,
     hours_former: String,
-    merchants: u64,
+    merchants: String,
     shown: Vec<(String, String)>,
     by_group: Vec<(String, String)>,
     by_community: Vec<(String, String)>,
+    /// Draw the chart: some group's count is shown and above zero.
+    chart: bool,
 }
 
-fn cell(t: Tr, c: PublicCell) -> String {
+/// What a public figure counts, for its unit ("12 项", "3,450 元").
+#[derive(Clone, Copy)]
+enum Unit {
+    Needs,
+    Deliveries,
+    Yuan,
+    Hours,
+    Shops,
+}
+
+impl Unit {
+    fn key(self) -> &'static str {
+        match self {
+            Unit::Needs => "unit.needs",
+            Unit::Deliveries => "unit.deliveries",
+            Unit::Yuan => "unit.yuan",
+            Unit::Hours => "unit.hours",
+            Unit::Shops => "unit.shops",
+        }
+    }
+}
+
+/// `n` with its unit, digits grouped by thousands as both languages write money.
+fn with_unit(t: Tr, n: u64, unit: Unit) -> String {
+    let digits = n.to_string();
+    let mut grouped = String::new();
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(d);
+    }
+    t.fill(unit.key(), &[("n", &grouped)])
+}
+
+fn cell(t: Tr, c: PublicCell, unit: Unit) -> String {
     match c {
-        PublicCell::Count(n) => n.to_string(),
+        PublicCell::Count(n) => with_unit(t, n, unit),
         PublicCell::Suppressed => t.get("transparency.suppressed").to_owned(),
         PublicCell::Withheld => t.get("transparency.withheld").to_owned(),
     }
+}
+
+/// The groups whose count is shown, as chart bars.
+fn met_bars(t: Tr, met_by_group: &[(crate::domain::BeneficiaryGroup, PublicCell)]) -> Vec<(String, u64)> {
+    met_by_group
+        .iter()
+        .filter_map(|(g, c)| match c {
+            PublicCell::Count(n) => Some((g.label(t.0).to_owned(), *n)),
+            PublicCell::Suppressed | PublicCell::Withheld => None,
+        })
+        .collect()
 }
 
 /// What `draw` makes of the public figures, kept under `name` and the language while the
@@ -344,25 +441,26 @@ pub async fn transparency(State(state): State<AppState>, PageLang(t): PageLang) 
         };
         TransparencyPage {
             c,
-            needs_met: cell(t, f.needs_met),
-            value: cell(t, f.value_yuan),
-            hours: cell(t, f.hours),
-            hours_former: cell(t, f.hours_by_former_beneficiaries),
-            merchants: f.merchants,
+            needs_met: cell(t, f.needs_met, Unit::Needs),
+            value: cell(t, f.value_yuan, Unit::Yuan),
+            hours: cell(t, f.hours, Unit::Hours),
+            hours_former: cell(t, f.hours_by_former_beneficiaries, Unit::Hours),
+            merchants: with_unit(t, f.merchants, Unit::Shops),
+            chart: worth_drawing(&met_bars(t, &f.met_by_group)),
             shown: f
                 .shown_merchants
                 .into_iter()
-                .map(|(name, c)| (name, cell(t, c)))
+                .map(|(name, c)| (name, cell(t, c, Unit::Deliveries)))
                 .collect(),
             by_group: f
                 .met_by_group
                 .iter()
-                .map(|(g, c)| (g.label(t.0).to_owned(), cell(t, *c)))
+                .map(|(g, c)| (g.label(t.0).to_owned(), cell(t, *c, Unit::Needs)))
                 .collect(),
             by_community: f
                 .met_by_community
                 .iter()
-                .map(|(name, c)| (name.clone(), cell(t, *c)))
+                .map(|(name, c)| (name.clone(), cell(t, *c, Unit::Needs)))
                 .collect(),
         }
         .render()
@@ -378,15 +476,7 @@ pub async fn transparency(State(state): State<AppState>, PageLang(t): PageLang) 
 /// `GET /transparency/met.svg`: needs met by group, suppressed groups left out.
 pub async fn transparency_chart(State(state): State<AppState>, PageLang(t): PageLang) -> Response {
     let svg = public_cached(&state, t, "transparency-chart", |f| {
-        let bars: Vec<(String, f64)> = f
-            .met_by_group
-            .iter()
-            .filter_map(|(g, c)| match c {
-                PublicCell::Count(n) => Some((g.label(t.0).to_owned(), *n as f64)),
-                PublicCell::Suppressed | PublicCell::Withheld => None,
-            })
-            .collect();
-        Ok(bar_chart(t.get("transparency.chart"), &bars))
+        Ok(bar_chart(t.get("transparency.chart"), &met_bars(t, &f.met_by_group)))
     })
     .await;
     match svg {
@@ -397,7 +487,18 @@ pub async fn transparency_chart(State(state): State<AppState>, PageLang(t): Page
 
 #[cfg(test)]
 mod tests {
-    use super::formula_safe;
+    use super::{Tr, Unit, formula_safe, with_unit};
+    use crate::domain::Locale;
+
+    #[test]
+    fn figures_carry_their_unit_and_grouped_digits() {
+        let zh = Tr(Locale::ZhCn);
+        assert_eq!(with_unit(zh, 3450, Unit::Yuan), "3,450 元");
+        assert_eq!(with_unit(zh, 12, Unit::Needs), "12 项");
+        assert_eq!(with_unit(zh, 1_234_567, Unit::Hours), "1,234,567 小时");
+        assert_eq!(with_unit(Tr(Locale::En), 999, Unit::Yuan), "¥999");
+        assert_eq!(with_unit(Tr(Locale::En), 0, Unit::Shops), "0");
+    }
 
     #[test]
     fn names_that_start_like_formulas_are_quoted_and_numbers_are_not() {
