@@ -336,6 +336,8 @@ struct TransparencyPage {
     hours_former: String,
     merchants: String,
     shown: Vec<(String, String)>,
+    /// Shops taking part whose deliveries are too few to show yet: named together, once.
+    growing: String,
     by_group: Vec<(String, String)>,
     by_community: Vec<(String, String)>,
     /// Draw the chart: some group's count is shown and above zero.
@@ -447,9 +449,17 @@ pub async fn transparency(State(state): State<AppState>, PageLang(t): PageLang) 
             hours_former: cell(t, f.hours_by_former_beneficiaries, Unit::Hours),
             merchants: with_unit(t, f.merchants, Unit::Shops),
             chart: worth_drawing(&met_bars(t, &f.met_by_group)),
+            growing: f
+                .shown_merchants
+                .iter()
+                .filter(|(_, c)| *c == PublicCell::Suppressed)
+                .map(|(name, _)| name.as_str())
+                .collect::<Vec<_>>()
+                .join(t.get("punct.list")),
             shown: f
                 .shown_merchants
                 .into_iter()
+                .filter(|(_, c)| *c != PublicCell::Suppressed)
                 .map(|(name, c)| (name, cell(t, c, Unit::Deliveries)))
                 .collect(),
             by_group: f
