@@ -508,6 +508,113 @@ pub async fn list(
         .collect())
 }
 
+/// A beneficiary as the need form offers it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BeneficiaryChoice {
+    /// Id.
+    pub id: i64,
+    /// Pseudonymous code.
+    pub code: String,
+    /// Group.
+    pub group: BeneficiaryGroup,
+    /// The registered name: only for a social worker of the owning organization, never for the office.
+    pub name: Option<String>,
+}
+
+/// Most records a search opens; an organization with more narrows by code first.
+const CHOICES_OPENED: u64 = 2_000;
+/// Most choices a form lists.
+const CHOICES_SHOWN: usize = 200;
+
+/// The beneficiaries the caller may post a need for, newest first, matching `q` in the code or (for a social
+/// worker, whose own organization's people they are) in the name. The names are opened here for the worker's
+/// choice only, and one audit row records how many were shown. The office sees codes only.
+pub async fn choices(
+    db: &DatabaseConnection,
+    secret: &Secret,
+    caller: &Caller,
+    q: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<BeneficiaryChoice>, ServiceError> {
+    use sea_orm::{QueryOrder, QuerySelect};
+    let q = q.trim();
+    let (query, own_org) = match (caller.org_scope(), caller) {
+        (super::access::OrgScope::Only(org), Caller::SocialWorker { .. }) => (
+            beneficiary::Entity::find().filter(beneficiary::Column::OrganizationId.eq(org)),
+            Some(org),
+        ),
+        (super::access::OrgScope::All, _) => {
+            let mut query = beneficiary::Entity::find();
+            if !q.is_empty() {
+                query = query.filter(beneficiary::Column::Code.contains(q.to_uppercase()));
+            }
+            (query, None)
+        }
+        _ => return Err(ServiceError::Forbidden),
+    };
+    let limit = if own_org.is_some() {
+        CHOICES_OPENED
+    } else {
+        CHOICES_SHOWN as u64
+    };
+    let rows = query
+        .order_by_desc(beneficiary::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?;
+    let group = |b: &beneficiary::Model| b.beneficiary_group.parse().unwrap_or(BeneficiaryGroup::Other);
+    let Some(org) = own_org else {
+        return Ok(rows
+            .iter()
+            .map(|b| BeneficiaryChoice {
+                id: b.id,
+                code: b.code.clone(),
+                group: group(b),
+                name: None,
+            })
+            .collect());
+    };
+    let sealed: std::collections::HashMap<i64, beneficiary_private::Model> = beneficiary_private::Entity::find()
+        .filter(beneficiary_private::Column::BeneficiaryId.is_in(rows.iter().map(|b| b.id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.beneficiary_id, p))
+        .collect();
+    let needle = q.to_lowercase();
+    let mut out = Vec::new();
+    for b in &rows {
+        // A row that does not open is listed by its code; the failure is the re-seal job's to report.
+        let name = sealed
+            .get(&b.id)
+            .and_then(|p| open_private(secret, p).ok())
+            .map(|d| d.full_name);
+        let matches = needle.is_empty()
+            || b.code.to_lowercase().contains(&needle)
+            || name.as_ref().is_some_and(|n| n.to_lowercase().contains(&needle));
+        if matches {
+            out.push(BeneficiaryChoice {
+                id: b.id,
+                code: b.code.clone(),
+                group: group(b),
+                name,
+            });
+            if out.len() == CHOICES_SHOWN {
+                break;
+            }
+        }
+    }
+    audit::record(
+        db,
+        now,
+        Entry::ok(caller.actor(), "beneficiary.names.read")
+            .organization(Some(org))
+            .detail(serde_json::json!({ "shown": out.len() })),
+    )
+    .await?;
+    Ok(out)
+}
+
 /// One beneficiary with the private part opened: only for the owning organization and the
 /// office, and every such read is written to the audit log.
 pub async fn view(

@@ -27,6 +27,7 @@ mod hostile;
 mod instances;
 mod lockout;
 mod mail;
+mod need_form;
 mod pii_guard;
 mod privacy;
 mod reports;

@@ -41,6 +41,7 @@ pub fn router(state: AppState) -> Router {
         .route("/needs", get(needs::board).post(needs::create))
         .route("/needs/new", get(needs::new_form))
         .route("/needs/{id}", get(needs::show))
+        .route("/needs/{id}/edit", get(needs::edit_form).post(needs::edit))
         .route("/needs/{id}/cancel", post(needs::cancel))
         .route("/needs/{id}/claims/{claim_id}/confirm", post(needs::confirm))
         .route("/needs/{id}/claims/{claim_id}/dispute", post(needs::dispute))
@@ -149,6 +150,37 @@ pub fn error_page(t: Tr, status: StatusCode, key: &str) -> Response {
         ErrorPage {
             c,
             message: t.get(key).to_owned(),
+        },
+    )
+}
+
+#[derive(Template)]
+#[template(path = "notice.html")]
+struct NoticePage {
+    c: Chrome,
+    message: String,
+    back: String,
+    back_label: String,
+}
+
+/// A page for a signed-in user that explains why an action cannot go on, with the menu and a link back to where it
+/// makes sense to continue (unlike [`error_page`], which knows no session).
+pub fn notice_page(
+    t: Tr,
+    session: &StaffSession,
+    status: StatusCode,
+    title_key: &str,
+    message_key: &str,
+    back: &str,
+    back_key: &str,
+) -> Response {
+    render(
+        status,
+        NoticePage {
+            c: Chrome::new(t, session, title_key),
+            message: t.get(message_key).to_owned(),
+            back: back.to_owned(),
+            back_label: t.get(back_key).to_owned(),
         },
     )
 }
