@@ -71,7 +71,7 @@ impl NeedInput {
     /// local date.
     pub fn parse(&self, today: NaiveDate) -> Result<NeedDraft, FieldErrors> {
         let mut errors = FieldErrors::default();
-        let beneficiary_id = errors.check("beneficiary_id", input::number(&self.beneficiary_id, 1, i64::MAX));
+        let beneficiary_id = errors.check("beneficiary_id", input::chosen_id(&self.beneficiary_id));
         let category = errors.check("category", input::choice::<Category>(&self.category));
         let title = errors.check("title", input::public_text(&self.title, 2, 80));
         let description = errors.check("description", input::public_text(&self.description, 0, 1000));
@@ -219,7 +219,7 @@ mod tests {
             ..Default::default()
         };
         let errors = bad.parse(today()).expect_err("invalid");
-        assert_eq!(errors.get("beneficiary_id"), Some(&FieldError::Required));
+        assert_eq!(errors.get("beneficiary_id"), Some(&FieldError::NotChosen));
         assert_eq!(errors.get("category"), Some(&FieldError::UnknownChoice));
         assert_eq!(errors.get("title"), Some(&FieldError::TooShort { min: 2 }));
         assert_eq!(

@@ -135,10 +135,10 @@ pub struct BeneficiaryDraft {
 /// Checks what needs no database; a numeric community id comes back even then, to report a missing one too.
 pub fn check_input(form: &BeneficiaryInput) -> (Option<i64>, Result<BeneficiaryDraft, FieldErrors>) {
     let mut errors = FieldErrors::default();
-    let community_id = errors.check("community_id", input::number(&form.community_id, 1, i64::MAX));
+    let community_id = errors.check("community_id", input::chosen_id(&form.community_id));
     let group = errors.check("group", input::choice::<BeneficiaryGroup>(&form.group));
     let full_name = errors.check("full_name", input::text(&form.full_name, 1, 50));
-    let phone = errors.check("phone", input::text(&form.phone, 0, 30));
+    let phone = errors.check("phone", input::text(&form.phone, 0, 30).and_then(|p| input::phone(&p)));
     let address = errors.check("address", input::text(&form.address, 0, 200));
     let notes = errors.check("notes", input::text(&form.notes, 0, 1000));
     let id_number = match form.id_number.trim() {
@@ -161,20 +161,15 @@ pub fn check_input(form: &BeneficiaryInput) -> (Option<i64>, Result<BeneficiaryD
         raw => match super::staff::normalize_email(raw) {
             Ok(e) if form.notify_consent => Some(e),
             Ok(_) => {
-                errors.push("notify_consent", FieldError::Required);
+                errors.push("notify_consent", FieldError::ConsentNeeded);
                 None
             }
             Err(_) => {
-                errors.push("notify_email", FieldError::UnknownChoice);
+                errors.push("notify_email", FieldError::NotAnEmail);
                 None
             }
         },
     };
-    if let Some(p) = phone.as_deref().filter(|p| !p.is_empty())
-        && p.chars().filter(char::is_ascii_digit).count() < 7
-    {
-        errors.push("phone", FieldError::TooShort { min: 7 });
-    }
     let checked = match (community_id, group, full_name, phone, address, notes, id_number, locale) {
         (
             Some(community_id),

@@ -21,6 +21,7 @@ mod demo;
 mod duplicates;
 mod email;
 mod file_modes;
+mod first_day;
 mod handoff;
 mod health;
 mod hostile;

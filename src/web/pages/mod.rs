@@ -77,6 +77,7 @@ pub fn router(state: AppState) -> Router {
         .route("/transparency", get(reports::transparency))
         .route("/transparency/met.svg", get(reports::transparency_chart))
         .route("/static/app.css", get(stylesheet))
+        .route("/static/favicon.svg", get(favicon))
         .with_state(state)
 }
 
@@ -88,6 +89,14 @@ async fn stylesheet() -> Response {
         HeaderValue::from_static("text/css; charset=utf-8"),
     );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
+    response
+}
+
+async fn favicon() -> Response {
+    let mut response = include_str!("../../../static/favicon.svg").into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("image/svg+xml"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=86400"));
     response
 }
 
