@@ -214,9 +214,19 @@ pub fn refusal(lang: Lang, error: &DeskError) -> String {
 }
 
 fn drop_off_line(lang: Lang, point: Option<&DropOffView>) -> String {
+    // A point may have no address or hours on record: leave them out rather than print "（开放时间 ）".
+    let place = |p: &DropOffView, comma: &str| {
+        [p.name.trim(), p.address.trim()]
+            .into_iter()
+            .filter(|part| !part.is_empty())
+            .collect::<Vec<_>>()
+            .join(comma)
+    };
     match (point, lang) {
-        (Some(p), Lang::ZhCn) => format!("送达点：{}，{}（开放时间 {}）", p.name, p.address, p.opening_hours),
-        (Some(p), Lang::En) => format!("Drop-off: {}, {} (open {})", p.name, p.address, p.opening_hours),
+        (Some(p), Lang::ZhCn) if p.opening_hours.trim().is_empty() => format!("送达点：{}", place(p, "，")),
+        (Some(p), Lang::En) if p.opening_hours.trim().is_empty() => format!("Drop-off: {}", place(p, ", ")),
+        (Some(p), Lang::ZhCn) => format!("送达点：{}（开放时间 {}）", place(p, "，"), p.opening_hours.trim()),
+        (Some(p), Lang::En) => format!("Drop-off: {} (open {})", place(p, ", "), p.opening_hours.trim()),
         (None, Lang::ZhCn) => "送达点：请与社工联系确认".to_owned(),
         (None, Lang::En) => "Drop-off: to be agreed with the social worker".to_owned(),
     }
@@ -819,5 +829,36 @@ pub fn notice(lang: Lang, notice: &Notice) -> String {
                 format!("The social worker cancelled “{title}”; your claim ended with it and nothing needs delivering.")
             }
         },
+    }
+}
+
+#[cfg(test)]
+mod drop_off_tests {
+    use super::*;
+
+    #[test]
+    fn a_drop_off_point_without_hours_shows_no_empty_brackets() {
+        let point = DropOffView {
+            name: "东和社区爱心驿站".into(),
+            address: "东和路8号".into(),
+            opening_hours: " ".into(),
+        };
+        assert_eq!(
+            drop_off_line(Lang::ZhCn, Some(&point)),
+            "送达点：东和社区爱心驿站，东和路8号"
+        );
+        assert_eq!(
+            drop_off_line(Lang::En, Some(&point)),
+            "Drop-off: 东和社区爱心驿站, 东和路8号"
+        );
+        let open = DropOffView {
+            opening_hours: "9:00–18:00".into(),
+            address: String::new(),
+            ..point
+        };
+        assert_eq!(
+            drop_off_line(Lang::ZhCn, Some(&open)),
+            "送达点：东和社区爱心驿站（开放时间 9:00–18:00）"
+        );
     }
 }

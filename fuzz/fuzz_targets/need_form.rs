@@ -65,6 +65,7 @@ fn arbitrary_input(u: &mut Unstructured) -> arbitrary::Result<NeedInput> {
         recurrence: String::arbitrary(u)?,
         claim_days: String::arbitrary(u)?,
         estimated_value: String::arbitrary(u)?,
+        drop_off_point_id: String::arbitrary(u)?,
     })
 }
 

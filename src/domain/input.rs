@@ -38,6 +38,16 @@ pub enum FieldError {
     DateInFuture,
     /// The value is not one of the offered choices.
     UnknownChoice,
+    /// Nothing was chosen from a list.
+    NotChosen,
+    /// Not an email address.
+    NotAnEmail,
+    /// Not a phone number: too few digits, or letters in it.
+    NotAPhone,
+    /// An email address to notify was given without ticking the person's consent.
+    ConsentNeeded,
+    /// No record of the caller's organization has the code typed.
+    UnknownCode,
     /// Not a resident ID number: 18 characters with a matching check character, or 15 digits.
     NotAnIdNumber,
     /// Public text holds personal data.
@@ -55,8 +65,32 @@ impl FieldError {
     /// The message in `locale`.
     pub fn message(&self, locale: Locale) -> String {
         match (self, locale) {
-            (FieldError::Required, Locale::ZhCn) => "此项必填。".into(),
-            (FieldError::Required, Locale::En) => "This field is required.".into(),
+            (FieldError::Required, Locale::ZhCn) => "此项不能空着，请填写。".into(),
+            (FieldError::Required, Locale::En) => "This cannot be left empty; please fill it in.".into(),
+            (FieldError::NotChosen, Locale::ZhCn) => "还没有选择，请从列表中选一项。".into(),
+            (FieldError::NotChosen, Locale::En) => "Nothing is chosen yet; choose one from the list.".into(),
+            (FieldError::NotAnEmail, Locale::ZhCn) => {
+                "这不是有效的电子邮箱地址，请按 name@example.com 的格式填写（含 @ 和域名）。".into()
+            }
+            (FieldError::NotAnEmail, Locale::En) => {
+                "This is not a valid email address; write it like name@example.com (with an @ and a domain).".into()
+            }
+            (FieldError::NotAPhone, Locale::ZhCn) => {
+                "这不像电话号码：请填写至少 7 位数字，可用空格、“-”或“+”分隔，例如 139 1234 5678 或 0755-2345 6789。".into()
+            }
+            (FieldError::NotAPhone, Locale::En) => {
+                "This does not look like a phone number: use at least 7 digits, with spaces, \"-\" or \"+\" if you like, e.g. 139 1234 5678 or 0755-2345 6789.".into()
+            }
+            (FieldError::ConsentNeeded, Locale::ZhCn) => {
+                "填写了通知邮箱，就要勾选下面的“同意接收邮件”以记录本人同意；如本人不需要邮件通知，请清空邮箱。".into()
+            }
+            (FieldError::ConsentNeeded, Locale::En) => {
+                "An email address is given: tick the box below to record that the person agreed to emails, or clear the address if they do not want them.".into()
+            }
+            (FieldError::UnknownCode, Locale::ZhCn) => "本机构没有这个编号的受助人，请在“受助人”列表中核对编号。".into(),
+            (FieldError::UnknownCode, Locale::En) => {
+                "No beneficiary of your organization has this code; check it on the Beneficiaries list.".into()
+            }
             (FieldError::TooShort { min }, Locale::ZhCn) => format!("至少需要 {min} 个字。"),
             (FieldError::TooShort { min }, Locale::En) => format!("Use at least {min} characters."),
             (FieldError::TooLong { max }, Locale::ZhCn) => format!("最多 {max} 个字。"),
@@ -71,8 +105,8 @@ impl FieldError {
             (FieldError::DateInPast, Locale::En) => "The date cannot be before today.".into(),
             (FieldError::DateInFuture, Locale::ZhCn) => "日期不能晚于今天。".into(),
             (FieldError::DateInFuture, Locale::En) => "The date cannot be after today.".into(),
-            (FieldError::UnknownChoice, Locale::ZhCn) => "请从列表中选择。".into(),
-            (FieldError::UnknownChoice, Locale::En) => "Choose one of the options.".into(),
+            (FieldError::UnknownChoice, Locale::ZhCn) => "所选的一项不在列表中，请重新从列表中选择。".into(),
+            (FieldError::UnknownChoice, Locale::En) => "That is not one of the options; choose again from the list.".into(),
             (FieldError::NotAnIdNumber, Locale::ZhCn) => {
                 "请填写 18 位居民身份证号码（最后一位校验码须正确），或 15 位旧号码。".into()
             }
@@ -145,6 +179,11 @@ impl FieldError {
             FieldError::DateInPast => "date-in-past",
             FieldError::DateInFuture => "date-in-future",
             FieldError::UnknownChoice => "unknown-choice",
+            FieldError::NotChosen => "not-chosen",
+            FieldError::NotAnEmail => "not-an-email",
+            FieldError::NotAPhone => "not-a-phone",
+            FieldError::ConsentNeeded => "consent-needed",
+            FieldError::UnknownCode => "unknown-code",
             FieldError::NotAnIdNumber => "not-an-id-number",
             FieldError::ContainsPii(_) => "contains-personal-data",
             FieldError::MentionsBeneficiary(_) => "mentions-beneficiary",
@@ -259,11 +298,42 @@ pub fn date(raw: &str) -> Result<NaiveDate, FieldError> {
     NaiveDate::parse_from_str(value, "%Y-%m-%d").map_err(|_| FieldError::NotADate)
 }
 
-/// One of an enum's text values.
+/// A phone number as typed: at least 7 and at most 20 digits, with only spaces, `-`, `+`, brackets or dots
+/// between them (full-width forms too); trimmed, or empty when nothing was typed.
+pub fn phone(raw: &str) -> Result<String, FieldError> {
+    let value = raw.trim();
+    if value.is_empty() {
+        return Ok(String::new());
+    }
+    let digits = value.chars().filter(char::is_ascii_digit).count();
+    let tidy = value
+        .chars()
+        .all(|c| c.is_ascii_digit() || " -+().（）－＋　".contains(c));
+    if tidy && (7..=20).contains(&digits) {
+        Ok(value.to_owned())
+    } else {
+        Err(FieldError::NotAPhone)
+    }
+}
+
+/// An id chosen from a `<select>`: nothing chosen is [`FieldError::NotChosen`], not a number is
+/// [`FieldError::UnknownChoice`].
+pub fn chosen_id(raw: &str) -> Result<i64, FieldError> {
+    let value = raw.trim();
+    if value.is_empty() {
+        return Err(FieldError::NotChosen);
+    }
+    match value.parse::<i64>() {
+        Ok(id) if id >= 1 => Ok(id),
+        _ => Err(FieldError::UnknownChoice),
+    }
+}
+
+/// One of an enum's text values, as chosen from a `<select>`.
 pub fn choice<T: std::str::FromStr>(raw: &str) -> Result<T, FieldError> {
     let value = raw.trim();
     if value.is_empty() {
-        return Err(FieldError::Required);
+        return Err(FieldError::NotChosen);
     }
     value.parse().map_err(|_| FieldError::UnknownChoice)
 }
@@ -271,6 +341,27 @@ pub fn choice<T: std::str::FromStr>(raw: &str) -> Result<T, FieldError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_phone_has_seven_digits_or_more_and_no_letters() {
+        assert_eq!(phone("  "), Ok(String::new()));
+        assert_eq!(phone(" 0755-2345 6789 "), Ok("0755-2345 6789".into()));
+        assert_eq!(phone("+86 139 1234 5678"), Ok("+86 139 1234 5678".into()));
+        assert_eq!(phone("（0755）23456789"), Ok("（0755）23456789".into()));
+        for bad in ["abc", "123", "139abc45678", "1".repeat(21).as_str()] {
+            assert_eq!(phone(bad), Err(FieldError::NotAPhone), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_messages_say_what_is_wrong_and_how_to_fix_it() {
+        // The three that misled people (issue 14): each names the problem, not a neighbouring one.
+        assert!(FieldError::NotAnEmail.message(Locale::En).contains("name@example.com"));
+        assert!(FieldError::NotAPhone.message(Locale::ZhCn).contains("7 位数字"));
+        assert!(FieldError::ConsentNeeded.message(Locale::ZhCn).contains("勾选"));
+        assert!(FieldError::UnknownCode.message(Locale::En).contains("code"));
+        assert!(!FieldError::Required.message(Locale::En).contains("required"));
+    }
 
     #[test]
     fn every_error_has_a_message_in_both_languages() {
@@ -284,6 +375,11 @@ mod tests {
             FieldError::DateInPast,
             FieldError::DateInFuture,
             FieldError::UnknownChoice,
+            FieldError::NotChosen,
+            FieldError::NotAnEmail,
+            FieldError::NotAPhone,
+            FieldError::ConsentNeeded,
+            FieldError::UnknownCode,
             FieldError::NotAnIdNumber,
             FieldError::ContainsPii(PiiKind::Phone),
             FieldError::ContainsPii(PiiKind::ChatId),
@@ -310,6 +406,10 @@ mod tests {
         assert_eq!(number("12", 1, 10), Err(FieldError::OutOfRange { min: 1, max: 10 }));
         assert_eq!(number("x", 1, 10), Err(FieldError::NotANumber));
         assert_eq!(choice::<crate::domain::Urgency>("soon"), Err(FieldError::UnknownChoice));
+        assert_eq!(choice::<crate::domain::Urgency>(" "), Err(FieldError::NotChosen));
+        assert_eq!(chosen_id(""), Err(FieldError::NotChosen));
+        assert_eq!(chosen_id("x"), Err(FieldError::UnknownChoice));
+        assert_eq!(chosen_id("7"), Ok(7));
         assert!(matches!(
             public_text("call 13800138000", 1, 80),
             Err(FieldError::ContainsPii(PiiKind::Phone))

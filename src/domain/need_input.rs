@@ -30,6 +30,8 @@ pub struct NeedInput {
     pub claim_days: String,
     /// `estimated_value` in yuan; empty means unknown.
     pub estimated_value: String,
+    /// `drop_off_point_id`; empty means the organization's first point.
+    pub drop_off_point_id: String,
 }
 
 /// A need that passed every rule.
@@ -57,6 +59,8 @@ pub struct NeedDraft {
     pub claim_days: i32,
     /// Estimated value in cents, for reports.
     pub estimated_value_cents: Option<i64>,
+    /// The chosen drop-off point; whether it is the organization's is checked in the service.
+    pub drop_off_point_id: Option<i64>,
 }
 
 /// Most units a need may ask for.
@@ -67,7 +71,7 @@ impl NeedInput {
     /// local date.
     pub fn parse(&self, today: NaiveDate) -> Result<NeedDraft, FieldErrors> {
         let mut errors = FieldErrors::default();
-        let beneficiary_id = errors.check("beneficiary_id", input::number(&self.beneficiary_id, 1, i64::MAX));
+        let beneficiary_id = errors.check("beneficiary_id", input::chosen_id(&self.beneficiary_id));
         let category = errors.check("category", input::choice::<Category>(&self.category));
         let title = errors.check("title", input::public_text(&self.title, 2, 80));
         let description = errors.check("description", input::public_text(&self.description, 0, 1000));
@@ -81,6 +85,10 @@ impl NeedInput {
             "estimated_value",
             optional_number(&self.estimated_value, 0, 10_000_000, -1),
         );
+        let drop_off = errors.check(
+            "drop_off_point_id",
+            optional_number(&self.drop_off_point_id, 1, i64::MAX, 0),
+        );
         match (
             beneficiary_id,
             category,
@@ -93,6 +101,7 @@ impl NeedInput {
             recurrence,
             claim_days,
             value,
+            drop_off,
         ) {
             (
                 Some(beneficiary_id),
@@ -106,6 +115,7 @@ impl NeedInput {
                 Some(recurrence),
                 Some(claim_days),
                 Some(value),
+                Some(drop_off),
             ) if errors.is_empty() => Ok(NeedDraft {
                 beneficiary_id,
                 category,
@@ -118,9 +128,22 @@ impl NeedInput {
                 recurrence,
                 claim_days: claim_days as i32,
                 estimated_value_cents: (value >= 0).then_some(value * 100),
+                drop_off_point_id: (drop_off > 0).then_some(drop_off),
             }),
             _ => Err(errors),
         }
+    }
+}
+
+impl NeedInput {
+    /// Checks the fields of an edit. An edit keeps the need's beneficiary, so the form has no such field and
+    /// the draft's is a placeholder that `edit_need` never reads.
+    pub fn parse_edit(&self, today: NaiveDate) -> Result<NeedDraft, FieldErrors> {
+        let input = NeedInput {
+            beneficiary_id: "1".into(),
+            ..self.clone()
+        };
+        input.parse(today)
     }
 }
 
@@ -196,7 +219,7 @@ mod tests {
             ..Default::default()
         };
         let errors = bad.parse(today()).expect_err("invalid");
-        assert_eq!(errors.get("beneficiary_id"), Some(&FieldError::Required));
+        assert_eq!(errors.get("beneficiary_id"), Some(&FieldError::NotChosen));
         assert_eq!(errors.get("category"), Some(&FieldError::UnknownChoice));
         assert_eq!(errors.get("title"), Some(&FieldError::TooShort { min: 2 }));
         assert_eq!(
@@ -254,6 +277,34 @@ mod tests {
         assert_eq!(
             input.parse(today()).map(|d| d.deadline.to_string()).as_deref(),
             Ok("2026-12-15")
+        );
+    }
+
+    #[test]
+    fn the_value_is_taken_in_whole_yuan_and_the_drop_off_point_is_optional() {
+        let mut input = good();
+        input.estimated_value = "120".into();
+        input.drop_off_point_id = "4".into();
+        let draft = input.parse(today()).expect("valid");
+        assert_eq!(draft.estimated_value_cents, Some(12_000));
+        assert_eq!(draft.drop_off_point_id, Some(4));
+        input.estimated_value = "12.5".into();
+        input.drop_off_point_id = "x".into();
+        let errors = input.parse(today()).expect_err("invalid");
+        assert_eq!(errors.get("estimated_value"), Some(&FieldError::NotANumber));
+        assert_eq!(errors.get("drop_off_point_id"), Some(&FieldError::NotANumber));
+        assert_eq!(good().parse(today()).map(|d| d.drop_off_point_id), Ok(None));
+    }
+
+    #[test]
+    fn an_edit_needs_no_beneficiary_but_every_other_rule_holds() {
+        let mut input = good();
+        input.beneficiary_id = String::new();
+        assert!(input.parse_edit(today()).is_ok());
+        input.quantity = "0".into();
+        assert_eq!(
+            input.parse_edit(today()).expect_err("bad").get("quantity"),
+            Some(&FieldError::OutOfRange { min: 1, max: 10_000 })
         );
     }
 

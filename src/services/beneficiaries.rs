@@ -135,10 +135,10 @@ pub struct BeneficiaryDraft {
 /// Checks what needs no database; a numeric community id comes back even then, to report a missing one too.
 pub fn check_input(form: &BeneficiaryInput) -> (Option<i64>, Result<BeneficiaryDraft, FieldErrors>) {
     let mut errors = FieldErrors::default();
-    let community_id = errors.check("community_id", input::number(&form.community_id, 1, i64::MAX));
+    let community_id = errors.check("community_id", input::chosen_id(&form.community_id));
     let group = errors.check("group", input::choice::<BeneficiaryGroup>(&form.group));
     let full_name = errors.check("full_name", input::text(&form.full_name, 1, 50));
-    let phone = errors.check("phone", input::text(&form.phone, 0, 30));
+    let phone = errors.check("phone", input::text(&form.phone, 0, 30).and_then(|p| input::phone(&p)));
     let address = errors.check("address", input::text(&form.address, 0, 200));
     let notes = errors.check("notes", input::text(&form.notes, 0, 1000));
     let id_number = match form.id_number.trim() {
@@ -161,20 +161,15 @@ pub fn check_input(form: &BeneficiaryInput) -> (Option<i64>, Result<BeneficiaryD
         raw => match super::staff::normalize_email(raw) {
             Ok(e) if form.notify_consent => Some(e),
             Ok(_) => {
-                errors.push("notify_consent", FieldError::Required);
+                errors.push("notify_consent", FieldError::ConsentNeeded);
                 None
             }
             Err(_) => {
-                errors.push("notify_email", FieldError::UnknownChoice);
+                errors.push("notify_email", FieldError::NotAnEmail);
                 None
             }
         },
     };
-    if let Some(p) = phone.as_deref().filter(|p| !p.is_empty())
-        && p.chars().filter(char::is_ascii_digit).count() < 7
-    {
-        errors.push("phone", FieldError::TooShort { min: 7 });
-    }
     let checked = match (community_id, group, full_name, phone, address, notes, id_number, locale) {
         (
             Some(community_id),
@@ -506,6 +501,113 @@ pub async fn list(
             created_at: b.created_at,
         })
         .collect())
+}
+
+/// A beneficiary as the need form offers it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BeneficiaryChoice {
+    /// Id.
+    pub id: i64,
+    /// Pseudonymous code.
+    pub code: String,
+    /// Group.
+    pub group: BeneficiaryGroup,
+    /// The registered name: only for a social worker of the owning organization, never for the office.
+    pub name: Option<String>,
+}
+
+/// Most records a search opens; an organization with more narrows by code first.
+const CHOICES_OPENED: u64 = 2_000;
+/// Most choices a form lists.
+const CHOICES_SHOWN: usize = 200;
+
+/// The beneficiaries the caller may post a need for, newest first, matching `q` in the code or (for a social
+/// worker, whose own organization's people they are) in the name. The names are opened here for the worker's
+/// choice only, and one audit row records how many were shown. The office sees codes only.
+pub async fn choices(
+    db: &DatabaseConnection,
+    secret: &Secret,
+    caller: &Caller,
+    q: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<BeneficiaryChoice>, ServiceError> {
+    use sea_orm::{QueryOrder, QuerySelect};
+    let q = q.trim();
+    let (query, own_org) = match (caller.org_scope(), caller) {
+        (super::access::OrgScope::Only(org), Caller::SocialWorker { .. }) => (
+            beneficiary::Entity::find().filter(beneficiary::Column::OrganizationId.eq(org)),
+            Some(org),
+        ),
+        (super::access::OrgScope::All, _) => {
+            let mut query = beneficiary::Entity::find();
+            if !q.is_empty() {
+                query = query.filter(beneficiary::Column::Code.contains(q.to_uppercase()));
+            }
+            (query, None)
+        }
+        _ => return Err(ServiceError::Forbidden),
+    };
+    let limit = if own_org.is_some() {
+        CHOICES_OPENED
+    } else {
+        CHOICES_SHOWN as u64
+    };
+    let rows = query
+        .order_by_desc(beneficiary::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?;
+    let group = |b: &beneficiary::Model| b.beneficiary_group.parse().unwrap_or(BeneficiaryGroup::Other);
+    let Some(org) = own_org else {
+        return Ok(rows
+            .iter()
+            .map(|b| BeneficiaryChoice {
+                id: b.id,
+                code: b.code.clone(),
+                group: group(b),
+                name: None,
+            })
+            .collect());
+    };
+    let sealed: std::collections::HashMap<i64, beneficiary_private::Model> = beneficiary_private::Entity::find()
+        .filter(beneficiary_private::Column::BeneficiaryId.is_in(rows.iter().map(|b| b.id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.beneficiary_id, p))
+        .collect();
+    let needle = q.to_lowercase();
+    let mut out = Vec::new();
+    for b in &rows {
+        // A row that does not open is listed by its code; the failure is the re-seal job's to report.
+        let name = sealed
+            .get(&b.id)
+            .and_then(|p| open_private(secret, p).ok())
+            .map(|d| d.full_name);
+        let matches = needle.is_empty()
+            || b.code.to_lowercase().contains(&needle)
+            || name.as_ref().is_some_and(|n| n.to_lowercase().contains(&needle));
+        if matches {
+            out.push(BeneficiaryChoice {
+                id: b.id,
+                code: b.code.clone(),
+                group: group(b),
+                name,
+            });
+            if out.len() == CHOICES_SHOWN {
+                break;
+            }
+        }
+    }
+    audit::record(
+        db,
+        now,
+        Entry::ok(caller.actor(), "beneficiary.names.read")
+            .organization(Some(org))
+            .detail(serde_json::json!({ "shown": out.len() })),
+    )
+    .await?;
+    Ok(out)
 }
 
 /// One beneficiary with the private part opened: only for the owning organization and the

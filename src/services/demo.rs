@@ -665,7 +665,7 @@ async fn seed<C: ConnectionTrait>(txn: &C, secret: &Secret, now: DateTime<Utc>) 
             community_id: Set(Some(community_ids[*home])),
             name: Set(format!("{name}服务点")),
             address: Set((*address).into()),
-            opening_hours: Set("周一至周六 9:00–18:00 / Mon–Sat 9:00–18:00".into()),
+            opening_hours: Set("周一至周六 9:00–18:00".into()),
             ..Default::default()
         }
         .insert(txn)
@@ -746,7 +746,7 @@ async fn seed<C: ConnectionTrait>(txn: &C, secret: &Secret, now: DateTime<Utc>) 
             full_name: (*name).into(),
             phone: (*phone).into(),
             address: (*address).into(),
-            notes: "演示数据 / demo data".into(),
+            notes: "演示数据".into(),
             id_number: String::new(),
         };
         beneficiaries::store_private(txn, secret, row.id, &details, now).await?;
@@ -851,7 +851,7 @@ async fn seed<C: ConnectionTrait>(txn: &C, secret: &Secret, now: DateTime<Utc>) 
         volunteer_hour::ActiveModel {
             volunteer_id: Set(helper.id),
             need_id: Set(None),
-            activity: Set("社区长者探访 / visiting elders".into()),
+            activity: Set("社区长者探访".into()),
             tenths: Set(tenths),
             served_on: Set(today - Duration::days(days_ago)),
             status: Set(status.into()),

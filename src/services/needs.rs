@@ -70,6 +70,10 @@ pub struct NeedCard {
     pub group: BeneficiaryGroup,
     /// Where to hand goods over.
     pub drop_off: Option<DropOff>,
+    /// The drop-off point's id.
+    pub drop_off_point_id: Option<i64>,
+    /// Estimated value in cents, for reports; `None` when unknown.
+    pub estimated_value_cents: Option<i64>,
     /// Days a claimant has to deliver.
     pub claim_days: i32,
     /// When it was posted.
@@ -137,16 +141,20 @@ pub async fn post_need(
         return Err(ServiceError::Validation(errors));
     };
     refuse_beneficiary_details(&txn, secret, beneficiary.id, &draft).await?;
-    let drop_off = drop_off_point::Entity::find()
-        .filter(drop_off_point::Column::OrganizationId.eq(beneficiary.organization_id))
-        .order_by_asc(drop_off_point::Column::Id)
-        .one(&txn)
-        .await?;
+    let drop_off = match draft.drop_off_point_id {
+        Some(chosen) => Some(own_drop_off(&txn, beneficiary.organization_id, chosen).await?),
+        None => drop_off_point::Entity::find()
+            .filter(drop_off_point::Column::OrganizationId.eq(beneficiary.organization_id))
+            .order_by_asc(drop_off_point::Column::Id)
+            .one(&txn)
+            .await?
+            .map(|d| d.id),
+    };
     let row = need::ActiveModel {
         organization_id: Set(beneficiary.organization_id),
         beneficiary_id: Set(beneficiary.id),
         community_id: Set(beneficiary.community_id),
-        drop_off_point_id: Set(drop_off.map(|d| d.id)),
+        drop_off_point_id: Set(drop_off),
         posted_by: Set(caller.staff_id()),
         category: Set(draft.category.as_str().to_owned()),
         title: Set(draft.title),
@@ -213,6 +221,11 @@ pub async fn edit_need(
         return Err(ServiceError::NotFound("need"));
     };
     refuse_beneficiary_details(&txn, secret, need.beneficiary_id, &draft).await?;
+    // No point chosen keeps the one the need has.
+    let drop_off = match draft.drop_off_point_id {
+        Some(chosen) => Some(own_drop_off(&txn, need.organization_id, chosen).await?),
+        None => need.drop_off_point_id,
+    };
     let changed = need::Entity::update_many()
         .col_expr(need::Column::Category, Expr::value(draft.category.as_str()))
         .col_expr(need::Column::Title, Expr::value(draft.title))
@@ -227,6 +240,7 @@ pub async fn edit_need(
             need::Column::EstimatedValueCents,
             Expr::value(draft.estimated_value_cents),
         )
+        .col_expr(need::Column::DropOffPointId, Expr::value(drop_off))
         .col_expr(need::Column::Version, Expr::col(need::Column::Version).add(1))
         .col_expr(need::Column::UpdatedAt, Expr::value(now))
         .filter(need::Column::Id.eq(need.id))
@@ -250,6 +264,58 @@ pub async fn edit_need(
     let card = card_by_id(&txn, need.id).await?;
     txn.commit().await?;
     Ok(card)
+}
+
+/// The id of drop-off point `chosen` if organization `organization_id` runs it; another organization's point or a
+/// missing one is the same field error, so the form cannot be used to probe other organizations' points.
+async fn own_drop_off<C: ConnectionTrait>(conn: &C, organization_id: i64, chosen: i64) -> Result<i64, ServiceError> {
+    let found = drop_off_point::Entity::find_by_id(chosen)
+        .filter(drop_off_point::Column::OrganizationId.eq(organization_id))
+        .one(conn)
+        .await?;
+    match found {
+        Some(point) => Ok(point.id),
+        None => {
+            let mut errors = FieldErrors::default();
+            errors.push("drop_off_point_id", FieldError::UnknownChoice);
+            Err(ServiceError::Validation(errors))
+        }
+    }
+}
+
+/// The drop-off points a caller may choose for a need: its organization's (every point for the office, whose
+/// choice is checked against the beneficiary's organization when the need is saved). Merchants choose none.
+pub async fn drop_off_points(
+    db: &DatabaseConnection,
+    caller: &Caller,
+) -> Result<Vec<drop_off_point::Model>, ServiceError> {
+    let query = drop_off_point::Entity::find().order_by_asc(drop_off_point::Column::Id);
+    let query = match caller.org_scope() {
+        OrgScope::All => query,
+        OrgScope::Only(org) => query.filter(drop_off_point::Column::OrganizationId.eq(org)),
+        OrgScope::NoneOf => return Err(ServiceError::Forbidden),
+    };
+    Ok(query.limit(500).all(db).await?)
+}
+
+/// The needs posted for beneficiary `beneficiary_id`, newest first, if the caller may see that beneficiary; the
+/// same `NotFound` otherwise.
+pub async fn of_beneficiary(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    beneficiary_id: i64,
+) -> Result<Vec<NeedCard>, ServiceError> {
+    let owner = beneficiary::Entity::find_by_id(beneficiary_id).one(db).await?;
+    if !owner.is_some_and(|b| caller.merchant_id().is_none() && caller.org_scope().allows(b.organization_id)) {
+        return Err(ServiceError::NotFound("beneficiary"));
+    }
+    let rows = need::Entity::find()
+        .filter(need::Column::BeneficiaryId.eq(beneficiary_id))
+        .order_by_desc(need::Column::Id)
+        .limit(200)
+        .all(db)
+        .await?;
+    cards(db, rows).await
 }
 
 /// Refuses a need whose public text repeats its own beneficiary's registered name (or surname with a form of
@@ -736,6 +802,8 @@ pub async fn cards<C: ConnectionTrait>(conn: &C, rows: Vec<need::Model>) -> Resu
                 community,
                 group,
                 drop_off,
+                drop_off_point_id: n.drop_off_point_id,
+                estimated_value_cents: n.estimated_value_cents,
                 claim_days: n.claim_days,
                 created_at: n.created_at,
             })

@@ -120,7 +120,7 @@ pub async fn add_volunteer(
                 .one(&txn)
                 .await?;
             if found.is_none() {
-                errors.push("former_code", FieldError::UnknownChoice);
+                errors.push("former_code", FieldError::UnknownCode);
             }
             found.map(|b| b.id)
         }

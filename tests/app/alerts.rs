@@ -69,6 +69,7 @@ async fn post(app: &TestApp, org: &Org, ask: Ask<'_>, now: DateTime<Utc>) -> i64
         recurrence: Recurrence::Once,
         claim_days: 7,
         estimated_value_cents: None,
+        drop_off_point_id: None,
     };
     needs::post_need(&app.db, &app.config.secret_key, &org.worker, draft, now)
         .await

@@ -51,6 +51,7 @@ async fn post(app: &TestApp, world: &World, ask: Ask) -> i64 {
         recurrence: Recurrence::Once,
         claim_days: ask.claim_days,
         estimated_value_cents: ask.value_cents,
+        drop_off_point_id: None,
     };
     needs::post_need(&app.db, &app.config.secret_key, &world.a().worker, draft, ask.at)
         .await

@@ -21,6 +21,8 @@ pub struct CommunityOut {
 /// A public drop-off point.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DropOffOut {
+    /// Id, to choose the point when posting a need.
+    pub id: Option<i64>,
     /// Name of the point.
     pub name: String,
     /// Its public address.
@@ -62,6 +64,8 @@ pub struct NeedOut {
     pub community: CommunityOut,
     /// The beneficiary's group, e.g. `elderly_alone`.
     pub beneficiary_group: String,
+    /// Estimated value in whole yuan, when the organization gave one.
+    pub estimated_value: Option<i64>,
     /// Where to hand goods over.
     pub drop_off: Option<DropOffOut>,
     /// When it was posted.
@@ -91,7 +95,9 @@ impl NeedOut {
                 name_en: card.community.1,
             },
             beneficiary_group: card.group.as_str().to_owned(),
+            estimated_value: card.estimated_value_cents.map(|c| c / 100),
             drop_off: card.drop_off.map(|d| DropOffOut {
+                id: card.drop_off_point_id,
                 name: d.name,
                 address: d.address,
                 opening_hours: d.opening_hours,
@@ -167,6 +173,9 @@ pub struct NewNeedIn {
     /// Estimated value in yuan, for reports.
     #[serde(default)]
     pub estimated_value: Option<i64>,
+    /// One of the organization's drop-off points (`drop_off.id` of its needs); its first point when absent.
+    #[serde(default)]
+    pub drop_off_point_id: Option<i64>,
 }
 
 impl From<NewNeedIn> for NeedInput {
@@ -183,6 +192,7 @@ impl From<NewNeedIn> for NeedInput {
             recurrence: n.recurrence.unwrap_or_default(),
             claim_days: n.claim_days.map(|d| d.to_string()).unwrap_or_default(),
             estimated_value: n.estimated_value.map(|v| v.to_string()).unwrap_or_default(),
+            drop_off_point_id: n.drop_off_point_id.map(|v| v.to_string()).unwrap_or_default(),
         }
     }
 }

@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::{ConnectInfo, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
@@ -25,6 +25,8 @@ struct LoginPage {
     c: Chrome,
     email: String,
     error: String,
+    /// `?lang=…` of the form's action when a language was chosen on the page, so a retry keeps it.
+    lang_query: String,
 }
 
 fn login_page(t: Tr, csrf: String, email: String, error: String) -> LoginPage {
@@ -35,27 +37,52 @@ fn login_page(t: Tr, csrf: String, email: String, error: String) -> LoginPage {
         csrf,
         title: t.get("login.title").to_owned(),
     };
-    LoginPage { c, email, error }
+    LoginPage {
+        c,
+        email,
+        error,
+        lang_query: String::new(),
+    }
+}
+
+/// The language chosen on the login page (`?lang=zh-CN` or `?lang=en`); anything else is ignored.
+#[derive(Debug, Default, Deserialize)]
+pub struct LangQuery {
+    #[serde(default)]
+    lang: String,
+}
+
+impl LangQuery {
+    /// The chosen language, or the browser's.
+    fn pick(&self, browser: Tr) -> (Tr, String) {
+        match self.lang.parse::<Locale>() {
+            Ok(locale) => (Tr(locale), format!("?lang={}", Tr(locale).lang())),
+            Err(_) => (browser, String::new()),
+        }
+    }
 }
 
 /// `GET /login`: the form, with a fresh double-submit CSRF cookie.
-pub async fn login_form(PageLang(t): PageLang, jar: CookieJar) -> Response {
+pub async fn login_form(PageLang(browser): PageLang, Query(lang): Query<LangQuery>, jar: CookieJar) -> Response {
+    let (t, lang_query) = lang.pick(browser);
     let token = crypto::random_token(16);
     let mut cookie = Cookie::new(LOGIN_CSRF_COOKIE, token.clone());
     cookie.set_http_only(true);
     cookie.set_same_site(SameSite::Strict);
     cookie.set_path("/login");
-    (
-        jar.add(cookie),
-        render(StatusCode::OK, login_page(t, token, String::new(), String::new())),
-    )
-        .into_response()
+    let page = LoginPage {
+        lang_query,
+        ..login_page(t, token, String::new(), String::new())
+    };
+    (jar.add(cookie), render(StatusCode::OK, page)).into_response()
 }
 
 /// The login form's fields.
 #[derive(Deserialize)]
 pub struct LoginForm {
+    #[serde(default)]
     email: String,
+    #[serde(default)]
     password: String,
     #[serde(default)]
     csrf: String,
@@ -64,12 +91,23 @@ pub struct LoginForm {
 /// `POST /login`: 303 to the dashboard with a new session, or the form again.
 pub async fn login(
     State(state): State<AppState>,
-    PageLang(t): PageLang,
+    PageLang(browser): PageLang,
+    Query(lang): Query<LangQuery>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     jar: CookieJar,
     Form(form): Form<LoginForm>,
 ) -> Response {
+    let (t, lang_query) = lang.pick(browser);
+    let login_page = |t: Tr, csrf: String, email: String, error: String| LoginPage {
+        lang_query: lang_query.clone(),
+        ..login_page(t, csrf, email, error)
+    };
     let refusals = &state.metrics.anonymous_refusals;
+    if form.email.trim().is_empty() || form.password.is_empty() {
+        // Say which is missing rather than "wrong email or password"; nothing is checked, so nothing is counted.
+        let page = login_page(t, form.csrf, form.email, t.get("login.missing").to_owned());
+        return render(StatusCode::UNPROCESSABLE_ENTITY, page);
+    }
     match sessions::login(
         &state.db,
         &state.passwords,

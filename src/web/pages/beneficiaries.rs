@@ -13,7 +13,7 @@ use crate::AppState;
 use crate::domain::input::FieldErrors;
 use crate::domain::{BeneficiaryGroup, Locale};
 use crate::services::beneficiaries::{self, BeneficiaryInput};
-use crate::services::{ServiceError, duplicates, organizations};
+use crate::services::{ServiceError, duplicates, needs, organizations};
 use crate::web::session::Staff;
 
 #[derive(Template)]
@@ -256,6 +256,8 @@ struct ShowPage {
     address: String,
     id_number: String,
     notes: String,
+    /// The person's needs: (id, title, status label, deadline, "3 of 10 bags left").
+    needs: Vec<(i64, String, String, String, String)>,
 }
 
 /// `GET /beneficiaries/{id}`: the record with its private part (audited on every view), and
@@ -272,8 +274,12 @@ pub async fn show(State(state): State<AppState>, staff: Staff, Path(id): Path<i6
             .map(|same| (v, same)),
         Err(e) => Err(e),
     };
+    let viewed = match viewed {
+        Ok(v) => needs::of_beneficiary(&state.db, caller, id).await.map(|list| (v, list)),
+        Err(e) => Err(e),
+    };
     match viewed {
-        Ok(((summary, private), same_org)) => render(
+        Ok((((summary, private), same_org), need_list)) => render(
             StatusCode::OK,
             ShowPage {
                 c: Chrome::new(t, &staff.session, "beneficiary.title"),
@@ -294,6 +300,13 @@ pub async fn show(State(state): State<AppState>, staff: Staff, Path(id): Path<i6
                 address: private.address,
                 id_number: private.id_number,
                 notes: private.notes,
+                needs: need_list
+                    .iter()
+                    .map(|n| {
+                        let item = super::views::NeedItem::new(t, n);
+                        (item.id, item.title, item.status, item.deadline, item.left_text)
+                    })
+                    .collect(),
             },
         ),
         Err(e) => service_error_page(t, &e),

@@ -41,6 +41,7 @@ pub fn router(state: AppState) -> Router {
         .route("/needs", get(needs::board).post(needs::create))
         .route("/needs/new", get(needs::new_form))
         .route("/needs/{id}", get(needs::show))
+        .route("/needs/{id}/edit", get(needs::edit_form).post(needs::edit))
         .route("/needs/{id}/cancel", post(needs::cancel))
         .route("/needs/{id}/claims/{claim_id}/confirm", post(needs::confirm))
         .route("/needs/{id}/claims/{claim_id}/dispute", post(needs::dispute))
@@ -76,6 +77,7 @@ pub fn router(state: AppState) -> Router {
         .route("/transparency", get(reports::transparency))
         .route("/transparency/met.svg", get(reports::transparency_chart))
         .route("/static/app.css", get(stylesheet))
+        .route("/static/favicon.svg", get(favicon))
         .with_state(state)
 }
 
@@ -87,6 +89,14 @@ async fn stylesheet() -> Response {
         HeaderValue::from_static("text/css; charset=utf-8"),
     );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
+    response
+}
+
+async fn favicon() -> Response {
+    let mut response = include_str!("../../../static/favicon.svg").into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("image/svg+xml"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=86400"));
     response
 }
 
@@ -149,6 +159,37 @@ pub fn error_page(t: Tr, status: StatusCode, key: &str) -> Response {
         ErrorPage {
             c,
             message: t.get(key).to_owned(),
+        },
+    )
+}
+
+#[derive(Template)]
+#[template(path = "notice.html")]
+struct NoticePage {
+    c: Chrome,
+    message: String,
+    back: String,
+    back_label: String,
+}
+
+/// A page for a signed-in user that explains why an action cannot go on, with the menu and a link back to where it
+/// makes sense to continue (unlike [`error_page`], which knows no session).
+pub fn notice_page(
+    t: Tr,
+    session: &StaffSession,
+    status: StatusCode,
+    title_key: &str,
+    message_key: &str,
+    back: &str,
+    back_key: &str,
+) -> Response {
+    render(
+        status,
+        NoticePage {
+            c: Chrome::new(t, session, title_key),
+            message: t.get(message_key).to_owned(),
+            back: back.to_owned(),
+            back_label: t.get(back_key).to_owned(),
         },
     )
 }

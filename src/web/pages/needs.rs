@@ -16,7 +16,7 @@ use crate::domain::time::local_date;
 use crate::domain::{Category, Locale, NeedStatus, Urgency};
 use crate::i18n::Tr;
 use crate::services::claims::{self, Confirmation};
-use crate::services::needs::{self, NeedFilter};
+use crate::services::needs::{self, NeedCard, NeedFilter};
 use crate::services::{ServiceError, audit, beneficiaries, organizations};
 use crate::web::session::Staff;
 
@@ -131,16 +131,25 @@ fn community_options(t: Tr, communities: &[crate::entities::community::Model], s
 #[template(path = "need_form.html")]
 struct NeedFormPage {
     c: Chrome,
+    /// `None` for a new need; the need's id when editing (the beneficiary is then fixed).
+    editing: Option<i64>,
+    /// The beneficiary search as typed.
+    q: String,
+    /// True when a search found nobody.
+    no_match: bool,
     beneficiaries: Options,
     categories: Options,
     urgencies: Options,
+    drop_offs: Options,
     beneficiary_error: String,
     category_error: String,
+    drop_off_error: String,
     title: Field,
     description: Field,
     quantity: Field,
     unit: Field,
     deadline: Field,
+    estimated_value: Field,
     urgency_error: String,
 }
 
@@ -163,10 +172,14 @@ pub struct NeedForm {
     deadline: String,
     #[serde(default)]
     urgency: String,
+    #[serde(default)]
+    estimated_value: String,
+    #[serde(default)]
+    drop_off_point_id: String,
 }
 
 impl NeedForm {
-    /// The fields as the domain reads them; recurrence, lease and value, not on the form, take their defaults.
+    /// The fields as the domain reads them; recurrence and lease, not on the form, take their defaults.
     pub fn input(&self) -> NeedInput {
         NeedInput {
             beneficiary_id: self.beneficiary_id.clone(),
@@ -177,41 +190,118 @@ impl NeedForm {
             unit: self.unit.clone(),
             deadline: self.deadline.clone(),
             urgency: self.urgency.clone(),
+            estimated_value: self.estimated_value.clone(),
+            drop_off_point_id: self.drop_off_point_id.clone(),
             ..Default::default()
+        }
+    }
+
+    /// The form filled from a need, for its edit page.
+    fn from_card(card: &NeedCard) -> Self {
+        NeedForm {
+            beneficiary_id: String::new(),
+            category: card.category.as_str().to_owned(),
+            title: card.title.clone(),
+            description: card.description.clone(),
+            quantity: card.quantity.to_string(),
+            unit: card.unit.clone(),
+            deadline: card.deadline.to_string(),
+            urgency: card.urgency.as_str().to_owned(),
+            // The form takes whole yuan; cents from the API are rounded down for display.
+            estimated_value: card
+                .estimated_value_cents
+                .map(|c| (c / 100).to_string())
+                .unwrap_or_default(),
+            drop_off_point_id: card.drop_off_point_id.map(|id| id.to_string()).unwrap_or_default(),
         }
     }
 }
 
+/// The new-need page's query: a beneficiary search and a beneficiary to pre-select by code.
+#[derive(Debug, Default, Deserialize)]
+pub struct NewNeedQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    beneficiary: String,
+}
+
+/// Renders the need form: a new one (`editing` is `None`) or the edit of a need.
 async fn need_form(
     state: &AppState,
     staff: &Staff,
     form: &NeedForm,
     errors: &FieldErrors,
     status: StatusCode,
+    editing: Option<i64>,
+    search: &NewNeedQuery,
 ) -> Response {
     let t = staff.t;
-    let list = match beneficiaries::list(&state.db, &staff.caller, "").await {
-        Ok(list) => list,
+    let now = chrono::Utc::now();
+    let mut beneficiary_options: Options = Vec::new();
+    let mut no_match = false;
+    let mut form_beneficiary = form.beneficiary_id.clone();
+    if editing.is_none() {
+        let list =
+            match beneficiaries::choices(&state.db, &state.config.secret_key, &staff.caller, &search.q, now).await {
+                Ok(list) => list,
+                Err(e) => return service_error_page(t, &e),
+            };
+        no_match = list.is_empty() && !search.q.trim().is_empty();
+        let wanted = search.beneficiary.trim();
+        if form_beneficiary.is_empty() {
+            // A single match of a search, or the person the worker came from, is chosen for them.
+            let chosen = list
+                .iter()
+                .find(|b| !wanted.is_empty() && b.code.eq_ignore_ascii_case(wanted))
+                .or(if list.len() == 1 && !search.q.trim().is_empty() {
+                    list.first()
+                } else {
+                    None
+                });
+            if let Some(b) = chosen {
+                form_beneficiary = b.id.to_string();
+            }
+        }
+        beneficiary_options = list
+            .iter()
+            .map(|b| {
+                let label = match &b.name {
+                    Some(name) => format!("{} · {} · {}", b.code, name, b.group.label(t.0)),
+                    None => format!("{} · {}", b.code, b.group.label(t.0)),
+                };
+                (b.id.to_string(), label, b.id.to_string() == form_beneficiary)
+            })
+            .collect();
+        beneficiary_options.insert(
+            0,
+            (
+                String::new(),
+                t.get("form.choose").to_owned(),
+                form_beneficiary.is_empty(),
+            ),
+        );
+    }
+    let points = match needs::drop_off_points(&state.db, &staff.caller).await {
+        Ok(points) => points,
         Err(e) => return service_error_page(t, &e),
     };
-    let mut beneficiary_options: Options = list
+    let drop_offs: Options = points
         .iter()
-        .map(|b| {
+        .enumerate()
+        .map(|(i, p)| {
+            let selected = if form.drop_off_point_id.is_empty() {
+                i == 0
+            } else {
+                p.id.to_string() == form.drop_off_point_id
+            };
             (
-                b.id.to_string(),
-                format!("{} · {}", b.code, b.group.label(t.0)),
-                b.id.to_string() == form.beneficiary_id,
+                p.id.to_string(),
+                drop_off_label(t, &p.name, &p.address, &p.opening_hours),
+                selected,
             )
         })
         .collect();
-    beneficiary_options.insert(
-        0,
-        (
-            String::new(),
-            t.get("form.choose").to_owned(),
-            form.beneficiary_id.is_empty(),
-        ),
-    );
     let mut categories = enum_options(Category::ALL, Category::as_str, Category::label, t, &form.category);
     categories.insert(
         0,
@@ -226,30 +316,58 @@ async fn need_form(
     render(
         status,
         NeedFormPage {
-            c: Chrome::new(t, &staff.session, "need.new"),
+            c: Chrome::new(
+                t,
+                &staff.session,
+                if editing.is_some() { "need.edit" } else { "need.new" },
+            ),
+            editing,
+            q: search.q.clone(),
+            no_match,
             beneficiaries: beneficiary_options,
             categories,
             urgencies: enum_options(Urgency::ALL, Urgency::as_str, Urgency::label, t, urgency),
+            drop_offs,
             beneficiary_error: message("beneficiary_id"),
             category_error: message("category"),
+            drop_off_error: message("drop_off_point_id"),
             title: field(t, "title", &form.title, errors),
             description: field(t, "description", &form.description, errors),
             quantity: field(t, "quantity", &form.quantity, errors),
             unit: field(t, "unit", &form.unit, errors),
             deadline: field(t, "deadline", &form.deadline, errors),
+            estimated_value: field(t, "estimated_value", &form.estimated_value, errors),
             urgency_error: message("urgency"),
         },
     )
 }
 
-/// `GET /needs/new`.
-pub async fn new_form(State(state): State<AppState>, staff: Staff) -> Response {
+/// A drop-off point in one line: name, address and, when known, the hours (never an empty pair of brackets).
+pub fn drop_off_label(t: Tr, name: &str, address: &str, hours: &str) -> String {
+    let mut parts: Vec<&str> = [name, address]
+        .into_iter()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect();
+    let hours = hours.trim();
+    let with_hours;
+    if !hours.is_empty() {
+        with_hours = t.fill("need.drop_off_hours", &[("hours", hours)]);
+        parts.push(&with_hours);
+    }
+    parts.join(" · ")
+}
+
+/// `GET /needs/new`: the form; `?q=` narrows the people listed, `?beneficiary=<code>` chooses one.
+pub async fn new_form(State(state): State<AppState>, staff: Staff, Query(search): Query<NewNeedQuery>) -> Response {
     need_form(
         &state,
         &staff,
         &NeedForm::default(),
         &FieldErrors::default(),
         StatusCode::OK,
+        None,
+        &search,
     )
     .await
 }
@@ -257,15 +375,102 @@ pub async fn new_form(State(state): State<AppState>, staff: Staff) -> Response {
 /// `POST /needs`: 303 to the new need, or the form again with every value kept (422).
 pub async fn create(State(state): State<AppState>, staff: Staff, Form(form): Form<NeedForm>) -> Response {
     let now = chrono::Utc::now();
+    let search = NewNeedQuery::default();
     let draft = match form.input().parse(local_date(now)) {
         Ok(draft) => draft,
-        Err(errors) => return need_form(&state, &staff, &form, &errors, StatusCode::UNPROCESSABLE_ENTITY).await,
+        Err(errors) => {
+            return need_form(
+                &state,
+                &staff,
+                &form,
+                &errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                &search,
+            )
+            .await;
+        }
     };
     match needs::post_need(&state.db, &state.config.secret_key, &staff.caller, draft, now).await {
         Ok(card) => Redirect::to(&format!("/needs/{}", card.id)).into_response(),
         Err(ServiceError::Validation(errors)) => {
-            need_form(&state, &staff, &form, &errors, StatusCode::UNPROCESSABLE_ENTITY).await
+            need_form(
+                &state,
+                &staff,
+                &form,
+                &errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                &search,
+            )
+            .await
         }
+        Err(e) => service_error_page(staff.t, &e),
+    }
+}
+
+/// True while a need may still be edited: open, and nothing of it claimed.
+fn editable(card: &NeedCard) -> bool {
+    card.status == NeedStatus::Open && card.claimed == 0
+}
+
+/// The 409 page of a need that can no longer be edited, with the way back to it.
+fn edit_locked(staff: &Staff, id: i64) -> Response {
+    super::notice_page(
+        staff.t,
+        &staff.session,
+        StatusCode::CONFLICT,
+        "need.edit",
+        "need.edit_locked",
+        &format!("/needs/{id}"),
+        "need.back_to_need",
+    )
+}
+
+/// `GET /needs/{id}/edit`: the form filled from the need, while nothing of it is claimed.
+pub async fn edit_form(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> Response {
+    let card = match needs::get_need(&state.db, &staff.caller, id, chrono::Utc::now()).await {
+        Ok(card) if staff.caller.merchant_id().is_none() => card,
+        Ok(_) => return service_error_page(staff.t, &ServiceError::NotFound("need")),
+        Err(e) => return service_error_page(staff.t, &e),
+    };
+    if !editable(&card) {
+        return edit_locked(&staff, id);
+    }
+    let form = NeedForm::from_card(&card);
+    let search = NewNeedQuery::default();
+    need_form(
+        &state,
+        &staff,
+        &form,
+        &FieldErrors::default(),
+        StatusCode::OK,
+        Some(id),
+        &search,
+    )
+    .await
+}
+
+/// `POST /needs/{id}/edit`: 303 to the need, the form again with the values kept (422), or 409 once claimed.
+pub async fn edit(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i64>,
+    Form(form): Form<NeedForm>,
+) -> Response {
+    let now = chrono::Utc::now();
+    let search = NewNeedQuery::default();
+    let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
+    let draft = match form.input().parse_edit(local_date(now)) {
+        Ok(draft) => draft,
+        Err(errors) => return need_form(&state, &staff, &form, &errors, unprocessable, Some(id), &search).await,
+    };
+    match needs::edit_need(&state.db, &state.config.secret_key, &staff.caller, id, draft, now).await {
+        Ok(card) => Redirect::to(&format!("/needs/{}", card.id)).into_response(),
+        Err(ServiceError::Validation(errors)) => {
+            need_form(&state, &staff, &form, &errors, unprocessable, Some(id), &search).await
+        }
+        Err(ServiceError::Conflict(_)) => edit_locked(&staff, id),
         Err(e) => service_error_page(staff.t, &e),
     }
 }
@@ -278,6 +483,7 @@ struct NeedPage {
     claims: Vec<ClaimItem>,
     timeline: Vec<(String, String)>,
     can_cancel: bool,
+    can_edit: bool,
 }
 
 /// `GET /needs/{id}`: the need, its claims and its timeline, with the forms that apply.
@@ -307,6 +513,7 @@ pub async fn show(State(state): State<AppState>, staff: Staff, Path(id): Path<i6
         NeedPage {
             c: Chrome::new(t, &staff.session, "need.title"),
             can_cancel: matches!(card.status, NeedStatus::Open | NeedStatus::FullyClaimed),
+            can_edit: editable(&card),
             n: NeedItem::new(t, &card),
             claims: claim_list.iter().map(|c| ClaimItem::new(t, c)).collect(),
             timeline,

@@ -56,7 +56,7 @@ impl NeedItem {
             drop_off: n
                 .drop_off
                 .as_ref()
-                .map(|d| format!("{} · {} · {}", d.name, d.address, d.opening_hours))
+                .map(|d| super::needs::drop_off_label(t, &d.name, &d.address, &d.opening_hours))
                 .unwrap_or_default(),
         }
     }

@@ -1,0 +1,160 @@
+//! The first day of a new user (issue 14): form errors that say what is wrong and how to fix it, a login page
+//! in the reader's language, titles that name the service once, a favicon, and demo data in one language.
+
+use sea_orm::{ConnectionTrait, Statement};
+
+use crate::support::TestApp;
+
+fn error_of(page: &str, field: &str) -> String {
+    let marker = format!(r#"id="{field}-error">"#);
+    let start = page.find(&marker).map(|i| i + marker.len()).unwrap_or(page.len());
+    let end = page[start..].find("</span>").map_or(start, |e| start + e);
+    page[start..end].to_owned()
+}
+
+#[tokio::test]
+async fn each_form_error_says_what_is_wrong_and_how_to_fix_it() {
+    let app = TestApp::spawn().await;
+    let world = app.world(0).await;
+    let mut worker = app.login("worker0@example.org").await;
+    worker.get("/beneficiaries/new").await;
+    let community = world.community_id.to_string();
+    let mut fields = vec![
+        ("community_id", community.as_str()),
+        ("group", "elderly_alone"),
+        ("full_name", "周玉珍"),
+        ("phone", "abc"),
+        ("notify_email", "zhou at example"),
+    ];
+    let response = worker.post("/beneficiaries", &fields).await;
+    assert_eq!(response.status(), 422);
+    let page = response.text().await.expect("body");
+    let email = error_of(&page, "notify_email");
+    assert!(email.contains("name@example.com") && !email.contains("列表"), "{email}");
+    let phone = error_of(&page, "phone");
+    assert!(phone.contains("电话号码") && phone.contains("7 位数字"), "{phone}");
+
+    fields[3] = ("phone", "0755-2345 6789");
+    fields[4] = ("notify_email", "zhou@example.org");
+    let response = worker.post("/beneficiaries", &fields).await;
+    assert_eq!(response.status(), 422);
+    let page = response.text().await.expect("body");
+    let consent = error_of(&page, "notify_consent");
+    assert!(consent.contains("勾选") && consent.contains("清空邮箱"), "{consent}");
+    assert!(
+        page.contains(r#"<span class="check"><input type="checkbox" name="notify_consent""#),
+        "the box sits in a row with its words"
+    );
+
+    // Nothing chosen in a list says so, rather than "required".
+    worker.get("/needs/new").await;
+    let response = worker.post("/needs", &[("title", "冬衣")]).await;
+    assert_eq!(response.status(), 422);
+    let page = response.text().await.expect("body");
+    assert!(error_of(&page, "beneficiary_id").contains("请从列表中选一项"), "{page}");
+
+    // A volunteer's former beneficiary code that matches nobody names the code, not "the options".
+    worker.get("/volunteers").await;
+    let response = worker
+        .post("/volunteers", &[("display_name", "小陈"), ("former_code", "B-ZZZZ")])
+        .await;
+    assert_eq!(response.status(), 422);
+    let page = response.text().await.expect("body");
+    assert!(page.contains("没有这个编号的受助人"), "{page}");
+
+    // Signing in with an empty field says what to fill in.
+    let mut visitor = app.browser();
+    visitor.get("/login").await;
+    let response = visitor
+        .post("/login", &[("email", "worker0@example.org"), ("password", "")])
+        .await;
+    assert_eq!(response.status(), 422);
+    assert!(response.text().await.expect("body").contains("请填写电子邮箱和密码"));
+}
+
+#[tokio::test]
+async fn typed_text_is_not_bold_and_a_checkbox_is_not_stretched() {
+    let app = TestApp::spawn().await;
+    let css = app.get("/static/app.css").await.text().await.expect("css");
+    let inputs = css
+        .lines()
+        .find(|l| l.starts_with("input, select, textarea {"))
+        .expect("the input rule");
+    assert!(
+        inputs.contains("font-weight: 400"),
+        "labels are bold, what is typed is not"
+    );
+    assert!(css.contains(r#"input[type="checkbox"], input[type="radio"] { width: auto;"#));
+}
+
+#[tokio::test]
+async fn the_login_page_switches_language_and_titles_name_the_service_once() {
+    let app = TestApp::spawn().await;
+    app.world(0).await;
+    let mut visitor = app.browser();
+    let (_, page) = visitor.get("/login").await;
+    assert!(page.contains(r#"href="/login?lang=en""#) && page.contains(r#"href="/login?lang=zh-CN""#));
+    assert!(page.contains("<title>登录 · 爱心接力</title>"), "{page}");
+    assert!(page.contains(r#"<link rel="icon" href="/static/favicon.svg""#));
+    let (_, english) = visitor.get("/login?lang=en").await;
+    assert!(
+        english.contains(r#"<html lang="en">"#) && english.contains("<title>Sign in · Charity Relay</title>"),
+        "{english}"
+    );
+    assert!(
+        english.contains(r#"action="/login?lang=en""#),
+        "a retry stays in English"
+    );
+    let response = visitor
+        .post(
+            "/login?lang=en",
+            &[("email", "worker0@example.org"), ("password", "not it")],
+        )
+        .await;
+    assert_eq!(response.status(), 401);
+    assert!(response.text().await.expect("body").contains("Wrong email or password"));
+
+    let icon = app.get("/static/favicon.svg").await;
+    assert_eq!(icon.status(), 200);
+    assert_eq!(icon.headers()["content-type"], "image/svg+xml");
+    assert!(icon.text().await.expect("svg").starts_with("<svg"));
+
+    // A page whose own title carries the service's name does not get it twice.
+    let (_, public) = visitor.get("/transparency").await;
+    let title = &public[public.find("<title>").expect("title")..public.find("</title>").expect("end")];
+    assert_eq!(title.matches("爱心接力").count(), 1, "{title}");
+}
+
+#[tokio::test]
+async fn the_demo_speaks_one_language_per_field() {
+    let app = TestApp::spawn().await;
+    let run = app.cli(&["demo"], "");
+    assert_eq!(run.code, Some(0), "{run:?}");
+    // The demo is a Chinese subdistrict: its free text is Chinese only, not "周一至周六 / Mon–Sat".
+    for (table, column) in [
+        ("drop_off_points", "name"),
+        ("drop_off_points", "address"),
+        ("drop_off_points", "opening_hours"),
+        ("volunteer_hours", "activity"),
+        ("needs", "title"),
+        ("needs", "description"),
+        ("needs", "unit"),
+    ] {
+        let rows = app
+            .db
+            .query_all_raw(Statement::from_string(
+                app.db.get_database_backend(),
+                format!("SELECT {column} FROM {table}"),
+            ))
+            .await
+            .expect("query");
+        assert!(!rows.is_empty(), "{table}");
+        for row in rows {
+            let text: String = row.try_get_by_index(0).expect("text");
+            assert!(
+                !text.contains(" / ") && !text.chars().any(|c| c.is_ascii_alphabetic()),
+                "{table}.{column}: {text}"
+            );
+        }
+    }
+}
