@@ -27,6 +27,7 @@ mod hostile;
 mod instances;
 mod lockout;
 mod mail;
+mod office_pages;
 mod pii_guard;
 mod privacy;
 mod reports;
