@@ -26,6 +26,10 @@ pub struct Config {
     pub email: EmailConfig,
     /// The Telegram bot, when `RELAY_TELEGRAM_TOKEN` is set.
     pub telegram: Option<TelegramConfig>,
+    /// `RELAY_TELEGRAM_BOT_USERNAME` (without the `@`): the office's link-code page shows a
+    /// `https://t.me/<username>?start=<code>` link and its QR code; unset, it shows the code
+    /// and the instruction to send `/start <code>` to the bot.
+    pub telegram_bot_username: Option<String>,
     /// `RELAY_LOG_FORMAT`: human text or JSON lines.
     pub log_format: LogFormat,
 }
@@ -231,6 +235,10 @@ impl Config {
             }
         };
 
+        let telegram_bot_username = get("RELAY_TELEGRAM_BOT_USERNAME")
+            .map(|raw| bot_username(&raw))
+            .transpose()?;
+
         Ok(Self {
             database_url: Secret::new(database_url),
             data_dir,
@@ -243,6 +251,7 @@ impl Config {
                 hourly_limit,
             },
             telegram,
+            telegram_bot_username,
             log_format,
         })
     }
@@ -276,6 +285,22 @@ fn validate_database_url(url: &str) -> Result<(), ConfigError> {
             var: "DATABASE_URL",
             expected: "sqlite://path/to/file.db?mode=rwc or postgres://user@host:5432/db",
             shown: mask_url(url),
+        })
+    }
+}
+
+/// A bot's username as Telegram allows it (5–32 of A-Z, a-z, 0-9 and `_`), with an `@` in
+/// front tolerated: it ends up in a link, so anything else is refused at start-up.
+fn bot_username(raw: &str) -> Result<String, ConfigError> {
+    let name = raw.trim().trim_start_matches('@');
+    let valid = (5..=32).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    if valid {
+        Ok(name.to_owned())
+    } else {
+        Err(ConfigError::Invalid {
+            var: "RELAY_TELEGRAM_BOT_USERNAME",
+            expected: "the bot's username: 5 to 32 characters of A-Z, a-z, 0-9 and _",
+            shown: raw.chars().take(40).collect(),
         })
     }
 }
@@ -414,6 +439,23 @@ mod tests {
         let mut map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         map.insert("RELAY_DATA_DIR".into(), dir.display().to_string());
         Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn a_bot_username_is_kept_without_its_at_and_a_malformed_one_is_refused() {
+        let dir = tempfile::tempdir().expect("dir");
+        let config = config_with(dir.path(), &[("RELAY_TELEGRAM_BOT_USERNAME", "@relay_demo_bot")]).expect("config");
+        assert_eq!(config.telegram_bot_username.as_deref(), Some("relay_demo_bot"));
+        assert!(
+            config_with(dir.path(), &[])
+                .expect("config")
+                .telegram_bot_username
+                .is_none()
+        );
+        for bad in ["bot", "relay bot?x=1", "a/b/c/d/e"] {
+            let e = config_with(dir.path(), &[("RELAY_TELEGRAM_BOT_USERNAME", bad)]).expect_err(bad);
+            assert!(e.to_string().contains("RELAY_TELEGRAM_BOT_USERNAME"), "{e}");
+        }
     }
 
     #[test]

@@ -768,6 +768,8 @@ pub enum Notice {
         title: String,
         /// True when expired, false when cancelled.
         expired: bool,
+        /// Why the social worker cancelled it (public text); empty when expired.
+        reason: String,
     },
 }
 
@@ -819,16 +821,25 @@ pub fn notice(lang: Lang, notice: &Notice) -> String {
             (Lang::En, true) => format!("Reminder: {quantity} {unit} of “{title}” are due tomorrow ({due})."),
             (Lang::En, false) => format!("Reminder: {quantity} {unit} of “{title}” are due by {due}."),
         },
-        Notice::NeedEnded { title, expired } => match (lang, expired) {
-            (Lang::ZhCn, true) => format!("「{title}」已过截止日期，您的认领随之结束，无需再送达。"),
-            (Lang::ZhCn, false) => format!("社工已取消「{title}」，您的认领随之结束，无需再送达。"),
-            (Lang::En, true) => {
-                format!("“{title}” passed its deadline; your claim ended with it and nothing needs delivering.")
+        Notice::NeedEnded { title, expired, reason } => {
+            let ended = match (lang, expired) {
+                (Lang::ZhCn, true) => format!("「{title}」已过截止日期，您的认领随之结束，无需再送达。"),
+                (Lang::ZhCn, false) => format!("社工已取消「{title}」，您的认领随之结束，无需再送达。"),
+                (Lang::En, true) => {
+                    format!("“{title}” passed its deadline; your claim ended with it and nothing needs delivering.")
+                }
+                (Lang::En, false) => {
+                    format!(
+                        "The social worker cancelled “{title}”; your claim ended with it and nothing needs delivering."
+                    )
+                }
+            };
+            match (lang, reason.trim()) {
+                (_, "") => ended,
+                (Lang::ZhCn, why) => format!("{ended}\n取消原因：{why}"),
+                (Lang::En, why) => format!("{ended}\nReason: {why}"),
             }
-            (Lang::En, false) => {
-                format!("The social worker cancelled “{title}”; your claim ended with it and nothing needs delivering.")
-            }
-        },
+        }
     }
 }
 

@@ -335,10 +335,13 @@ pub async fn render(
         "merchant-need-cancelled" => Notice::NeedEnded {
             title: p.title,
             expired: false,
+            // Rows queued before cancels had reasons carry the status code here instead.
+            reason: p.reason.filter(|r| r != "cancelled").unwrap_or_default(),
         },
         "merchant-need-expired" => Notice::NeedEnded {
             title: p.title,
             expired: true,
+            reason: String::new(),
         },
         _ => return Ok(None),
     };

@@ -88,15 +88,17 @@ pub async fn authenticate(db: &DatabaseConnection, token: &str) -> Result<Option
     }))
 }
 
-/// Revokes token `token_id`; it stops working at once.
+/// Revokes token `token_id` for `reason` (required; audited); it stops working at once.
 pub async fn revoke(
     db: &DatabaseConnection,
     token_id: i64,
+    reason: &str,
     actor: Actor,
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
     use sea_orm::sea_query::Expr;
     use sea_orm::{ColumnTrait, QueryFilter};
+    let reason = super::office::required_reason(reason, 1)?;
     let txn = db::begin_write(db).await?;
     let changed = api_token::Entity::update_many()
         .col_expr(api_token::Column::RevokedAt, Expr::val(now))
@@ -110,7 +112,9 @@ pub async fn revoke(
     audit::record(
         &txn,
         now,
-        Entry::ok(actor, "api_token.revoke").subject("api_token", token_id),
+        Entry::ok(actor, "api_token.revoke")
+            .subject("api_token", token_id)
+            .detail(serde_json::json!({ "reason": reason })),
     )
     .await?;
     txn.commit().await?;

@@ -16,7 +16,7 @@ use super::{ServiceError, recipients};
 use crate::config::Secret;
 use crate::db;
 use crate::domain::alerts::LadderPolicy;
-use crate::domain::input::{FieldError, FieldErrors};
+use crate::domain::input::{self, FieldError, FieldErrors};
 use crate::domain::need_input::NeedDraft;
 use crate::domain::pii::PersonMarks;
 use crate::domain::time::local_date;
@@ -348,11 +348,17 @@ async fn refuse_beneficiary_details<C: ConnectionTrait>(
     }
 }
 
-/// Cancels a need: its active claims are released and each merchant is told.
+/// The longest cancel reason a social worker may give.
+pub const CANCEL_REASON_MAX: usize = 500;
+
+/// Cancels a need with a reason (told to the merchants whose claims end with it, and
+/// written to the audit log).
 pub async fn cancel_need(
     db: &DatabaseConnection,
+    secret: &Secret,
     caller: &Caller,
     need_id: i64,
+    reason: &str,
     now: DateTime<Utc>,
 ) -> Result<NeedCard, ServiceError> {
     let txn = db::begin_write(db).await?;
@@ -360,13 +366,31 @@ pub async fn cancel_need(
         txn.commit().await?;
         return Err(ServiceError::NotFound("need"));
     };
-    end_need(&txn, &need, NeedStatus::Cancelled, now).await?;
+    // Checked after the access check, so that a stranger learns nothing from a 422; the
+    // reason reaches the merchants, so it is public text.
+    let reason = match input::public_text(reason, 1, CANCEL_REASON_MAX) {
+        Ok(r) => r,
+        Err(e) => {
+            let mut errors = FieldErrors::default();
+            errors.push("reason", e);
+            return Err(ServiceError::Validation(errors));
+        }
+    };
+    if let Some(details) = super::beneficiaries::private_details(&txn, secret, need.beneficiary_id).await?
+        && let Some(found) = PersonMarks::new(&details.full_name, &details.phone, &details.address).find_in(&reason)
+    {
+        let mut errors = FieldErrors::default();
+        errors.push("reason", FieldError::MentionsBeneficiary(found));
+        return Err(ServiceError::Validation(errors));
+    }
+    end_need(&txn, &need, NeedStatus::Cancelled, &reason, now).await?;
     audit::record(
         &txn,
         now,
         Entry::ok(caller.actor(), "need.cancel")
             .subject("need", need.id)
-            .organization(Some(need.organization_id)),
+            .organization(Some(need.organization_id))
+            .detail(serde_json::json!({ "reason": reason })),
     )
     .await?;
     let card = card_by_id(&txn, need.id).await?;
@@ -449,7 +473,7 @@ pub async fn expire_overdue(db: &DatabaseConnection, now: DateTime<Utc>) -> Resu
         if need.status != NeedStatus::Open.as_str() || need.deadline >= today {
             continue; // another process got there first, or it was edited
         }
-        end_need(&txn, &need, NeedStatus::Expired, now).await?;
+        end_need(&txn, &need, NeedStatus::Expired, "", now).await?;
         audit::record(
             &txn,
             now,
@@ -467,6 +491,7 @@ async fn end_need<C: ConnectionTrait>(
     txn: &C,
     need: &need::Model,
     to: NeedStatus,
+    reason: &str,
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
     let status: NeedStatus = parse_status(&need.status)?;
@@ -500,8 +525,7 @@ async fn end_need<C: ConnectionTrait>(
         ClaimStatus::Active.apply(ClaimEvent::EndWithNeed)?;
         super::claims::give_back(txn, c, ClaimStatus::Released, now).await?;
         if let Some(m) = merchant::Entity::find_by_id(c.merchant_id).one(txn).await? {
-            let payload =
-                serde_json::json!({ "claim_id": c.id, "need_id": need.id, "title": need.title, "reason": to.as_str() });
+            let payload = serde_json::json!({ "claim_id": c.id, "need_id": need.id, "title": need.title, "ended": to.as_str(), "reason": reason });
             let kind = if to == NeedStatus::Expired {
                 "merchant-need-expired"
             } else {

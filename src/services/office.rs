@@ -66,9 +66,11 @@ pub async fn set_organization_status(
     caller: &Caller,
     id: i64,
     status: PartyStatus,
+    reason: &str,
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
     require_admin(db, caller, "organization.status", now).await?;
+    let reason = status_reason(status, reason)?;
     let txn = db::begin_write(db).await?;
     let changed = organization::Entity::update_many()
         .col_expr(organization::Column::Status, Expr::val(status.as_str()))
@@ -89,7 +91,9 @@ pub async fn set_organization_status(
         Entry::ok(caller.actor(), "organization.status")
             .subject("organization", id)
             .organization(Some(id))
-            .detail(serde_json::json!({ "status": status.as_str(), "sessions_ended": sessions_ended })),
+            .detail(
+                serde_json::json!({ "status": status.as_str(), "reason": reason, "sessions_ended": sessions_ended }),
+            ),
     )
     .await?;
     txn.commit().await?;
@@ -102,9 +106,11 @@ pub async fn set_merchant_status(
     caller: &Caller,
     id: i64,
     status: PartyStatus,
+    reason: &str,
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
     require_admin(db, caller, "merchant.status", now).await?;
+    let reason = status_reason(status, reason)?;
     let txn = db::begin_write(db).await?;
     let changed = merchant::Entity::update_many()
         .col_expr(merchant::Column::Status, Expr::val(status.as_str()))
@@ -120,11 +126,30 @@ pub async fn set_merchant_status(
         now,
         Entry::ok(caller.actor(), "merchant.status")
             .subject("merchant", id)
-            .detail(serde_json::json!({ "status": status.as_str() })),
+            .detail(serde_json::json!({ "status": status.as_str(), "reason": reason })),
     )
     .await?;
     txn.commit().await?;
     Ok(())
+}
+
+/// The longest reason the office may give for a suspension or a revocation.
+pub const REASON_MAX: usize = 500;
+
+/// The reason for a status change: required to take admission away (suspending locks a
+/// party out and is written to the audit log with why), optional to admit or reinstate.
+fn status_reason(status: PartyStatus, raw: &str) -> Result<String, ServiceError> {
+    let min = usize::from(status != PartyStatus::Approved);
+    required_reason(raw, min)
+}
+
+/// `raw` as a reason of at least `min` characters, or a field error on `reason`.
+pub(crate) fn required_reason(raw: &str, min: usize) -> Result<String, ServiceError> {
+    crate::domain::input::text(raw, min, REASON_MAX).map_err(|e| {
+        let mut errors = crate::domain::input::FieldErrors::default();
+        errors.push("reason", e);
+        ServiceError::Validation(errors)
+    })
 }
 
 /// Every API token (never the token itself, which is not stored).

@@ -75,6 +75,7 @@ async fn unknown_or_revoked_tokens_are_refused() {
     charity_relay::services::api_tokens::revoke(
         &app.db,
         token_id,
+        "the ERP was retired",
         charity_relay::services::audit::Actor::System,
         chrono::Utc::now(),
     )

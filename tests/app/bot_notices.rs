@@ -200,7 +200,9 @@ async fn each_notification_reaches_the_merchant_once_in_its_language() {
             .expect("claim");
         after(&app, &chat, waiting).await;
         let waiting = chat.received().len();
-        needs::cancel_need(&app.db, &worker, need, now).await.expect("cancel");
+        needs::cancel_need(&app.db, &app.config.secret_key, &worker, need, "已由家人解决", now)
+            .await
+            .expect("cancel");
         assert_eq!(
             after(&app, &chat, waiting).await,
             text::notice(
@@ -208,6 +210,7 @@ async fn each_notification_reaches_the_merchant_once_in_its_language() {
                 &Notice::NeedEnded {
                     title: format!("理发{i}"),
                     expired: false,
+                    reason: "已由家人解决".to_owned(),
                 }
             )
         );
@@ -258,6 +261,7 @@ async fn an_expired_need_ends_its_claim_with_a_notice() {
                 &Notice::NeedEnded {
                     title: format!("数学辅导{i}"),
                     expired: true,
+                    reason: String::new(),
                 }
             )
         );

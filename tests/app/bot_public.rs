@@ -190,9 +190,16 @@ async fn a_suspended_shop_cannot_be_listed_but_may_always_withdraw() {
     let chat = app.linked_chat(merchant, 1532, Lang::ZhCn).await;
     let shown = chat.send("/public").await;
     chat.tap(&shown.button(&public::show_button(Lang::ZhCn))).await;
-    office::set_merchant_status(&app.db, &Caller::System, merchant, PartyStatus::Suspended, Utc::now())
-        .await
-        .expect("suspend");
+    office::set_merchant_status(
+        &app.db,
+        &Caller::System,
+        merchant,
+        PartyStatus::Suspended,
+        "许可证过期",
+        Utc::now(),
+    )
+    .await
+    .expect("suspend");
     let now = chat.send("/public").await;
     assert_eq!(now.text, public::summary(Lang::ZhCn, &listing(SHOP, true), false));
     let page = app.get("/transparency").await.text().await.expect("page");

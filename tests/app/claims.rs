@@ -504,7 +504,12 @@ async fn cancelling_a_need_releases_its_claims_and_tells_each_merchant() {
         claim_ids.push(c["id"].as_i64().expect("id"));
     }
     let (status, body) = app
-        .api("POST", &format!("/api/v1/needs/{need}/cancel"), &world.a().token, None)
+        .api(
+            "POST",
+            &format!("/api/v1/needs/{need}/cancel"),
+            &world.a().token,
+            Some(serde_json::json!({ "reason": "已由家人解决" })),
+        )
         .await;
     assert_eq!(
         (status, body["status"].as_str(), body["claimed"].as_i64()),
@@ -535,7 +540,12 @@ async fn cancelling_a_need_releases_its_claims_and_tells_each_merchant() {
         .await;
     assert_eq!((status, body["type"].as_str()), (409, Some("need-not-open")));
     let (status, _) = app
-        .api("POST", &format!("/api/v1/needs/{need}/cancel"), &world.a().token, None)
+        .api(
+            "POST",
+            &format!("/api/v1/needs/{need}/cancel"),
+            &world.a().token,
+            Some(serde_json::json!({ "reason": "已由家人解决" })),
+        )
         .await;
     assert_eq!(status, 409, "a cancelled need cannot be cancelled again");
 }

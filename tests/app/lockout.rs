@@ -63,7 +63,7 @@ async fn a_suspended_organization_is_locked_out_at_once_and_reinstating_lets_it_
     let response = office
         .post(
             &format!("/admin/organizations/{}/status", org.id),
-            &[("status", "suspended")],
+            &[("status", "suspended"), ("reason", "资质到期")],
         )
         .await;
     assert_eq!(response.status(), 303);
@@ -181,7 +181,7 @@ async fn a_suspended_merchants_token_cannot_read_needs_either() {
     office
         .post(
             &format!("/admin/merchants/{}/status", merchant.id),
-            &[("status", "suspended")],
+            &[("status", "suspended"), ("reason", "资质到期")],
         )
         .await;
     let (status, json) = app.api("GET", "/api/v1/needs", &merchant.token, None).await;

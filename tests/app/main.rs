@@ -29,6 +29,7 @@ mod instances;
 mod lockout;
 mod mail;
 mod need_form;
+mod office_pages;
 mod pii_guard;
 mod privacy;
 mod reports;

@@ -326,7 +326,10 @@ async fn the_office_admits_and_suspends_merchants_and_issues_codes_and_tokens() 
     assert!(page.contains("爱心商户0"));
 
     let response = office
-        .post(&format!("/admin/merchants/{}/status", m.id), &[("status", "suspended")])
+        .post(
+            &format!("/admin/merchants/{}/status", m.id),
+            &[("status", "suspended"), ("reason", "食品许可证过期")],
+        )
         .await;
     assert_eq!(response.status(), 303);
     let need = app.post_need(world.a(), 1).await;
@@ -359,7 +362,10 @@ async fn the_office_admits_and_suspends_merchants_and_issues_codes_and_tokens() 
         .await
         .expect("body");
     assert_eq!(app.count("merchant_link_codes").await, 1);
-    assert!(code_page.contains("24"), "the code is shown once with its validity");
+    assert!(
+        code_page.contains("有效期至"),
+        "the code is shown once with its validity"
+    );
 
     let issued = office
         .post(
@@ -381,7 +387,7 @@ async fn the_office_admits_and_suspends_merchants_and_issues_codes_and_tokens() 
     office.get("/admin/tokens").await;
     assert_eq!(
         office
-            .post(&format!("/admin/tokens/{token_id}/revoke"), &[])
+            .post(&format!("/admin/tokens/{token_id}/revoke"), &[("reason", "ERP 已停用")])
             .await
             .status(),
         303
@@ -391,7 +397,7 @@ async fn the_office_admits_and_suspends_merchants_and_issues_codes_and_tokens() 
 
     let (status, audit) = office.get("/admin/audit?action=merchant.status").await;
     assert_eq!(status, 200);
-    assert!(audit.contains("merchant.status"));
+    assert!(audit.contains("修改商户准入状态"), "the action is named in words");
     let (status, _) = office.get("/admin/outbox?status=pending").await;
     assert_eq!(status, 200);
 }

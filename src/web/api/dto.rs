@@ -279,6 +279,15 @@ pub struct ConfirmIn {
     pub handoff_code: Option<String>,
 }
 
+/// Why a need is cancelled.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct CancelIn {
+    /// Told to the merchants whose claims end and written to the audit log (required; no
+    /// personal data).
+    #[serde(default)]
+    pub reason: String,
+}
+
 /// A dispute of a delivery.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct DisputeIn {

@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::response::Response;
 
 use super::auth::ApiCaller;
-use super::dto::{NeedOut, NeedPageOut, NeedQuery, NewNeedIn};
+use super::dto::{CancelIn, NeedOut, NeedPageOut, NeedQuery, NewNeedIn};
 use super::problem::{ApiError, Problem, field_error};
 use super::{ApiJson, ApiLocale, ApiPath, ApiQuery, created};
 use crate::AppState;
@@ -75,16 +75,26 @@ pub async fn get_need(
     Ok(Json(NeedOut::from_card(card, locale)))
 }
 
-/// Cancels a need of the calling organization; its active claims are released.
-#[utoipa::path(post, path = "/api/v1/needs/{id}/cancel", tag = "needs", params(("id" = i64, Path, description = "Need id")),
-    responses((status = 200, body = NeedOut), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json", description = "Too many requests for this token"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json")))]
+/// Cancels a need of the calling organization with a reason; its active claims are released
+/// and their merchants are told why.
+#[utoipa::path(post, path = "/api/v1/needs/{id}/cancel", tag = "needs", request_body = CancelIn, params(("id" = i64, Path, description = "Need id")),
+    responses((status = 200, body = NeedOut), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json", description = "Too many requests for this token"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json", description = "The reason is missing or holds personal data")))]
 pub async fn cancel_need(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,
     ApiLocale(locale): ApiLocale,
     ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<CancelIn>,
 ) -> Result<Json<NeedOut>, ApiError> {
-    let card = needs::cancel_need(&state.db, &caller, id, chrono::Utc::now()).await?;
+    let card = needs::cancel_need(
+        &state.db,
+        &state.config.secret_key,
+        &caller,
+        id,
+        &body.reason,
+        chrono::Utc::now(),
+    )
+    .await?;
     Ok(Json(NeedOut::from_card(card, locale)))
 }
 

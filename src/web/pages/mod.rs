@@ -4,8 +4,10 @@
 mod admin;
 mod auth;
 mod beneficiaries;
+mod confirm;
 mod dashboard;
 mod duplicates;
+mod need_cancel;
 mod needs;
 mod reports;
 mod views;
@@ -42,7 +44,7 @@ pub fn router(state: AppState) -> Router {
         .route("/needs/new", get(needs::new_form))
         .route("/needs/{id}", get(needs::show))
         .route("/needs/{id}/edit", get(needs::edit_form).post(needs::edit))
-        .route("/needs/{id}/cancel", post(needs::cancel))
+        .route("/needs/{id}/cancel", get(need_cancel::ask).post(need_cancel::cancel))
         .route("/needs/{id}/claims/{claim_id}/confirm", post(needs::confirm))
         .route("/needs/{id}/claims/{claim_id}/dispute", post(needs::dispute))
         .route("/needs/{id}/claims/{claim_id}/reset-code", post(needs::reset_code))
@@ -54,8 +56,13 @@ pub fn router(state: AppState) -> Router {
         .route("/hours/{id}/confirm", post(volunteers::confirm_hours))
         .route("/admin/organizations", get(admin::organizations))
         .route("/admin/organizations/{id}/status", post(admin::organization_status))
+        .route(
+            "/admin/organizations/{id}/suspend",
+            get(admin::suspend_organization_form),
+        )
         .route("/admin/merchants", get(admin::merchants))
         .route("/admin/merchants/{id}/status", post(admin::merchant_status))
+        .route("/admin/merchants/{id}/suspend", get(admin::suspend_merchant_form))
         .route("/admin/merchants/{id}/link-code", post(admin::link_code))
         .route("/admin/staff", get(admin::staff_list))
         .route(
@@ -64,7 +71,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/admin/staff/{id}/reactivate", post(admin::reactivate))
         .route("/admin/tokens", get(admin::tokens).post(admin::issue_token))
-        .route("/admin/tokens/{id}/revoke", post(admin::revoke_token))
+        .route(
+            "/admin/tokens/{id}/revoke",
+            get(admin::revoke_token_form).post(admin::revoke_token),
+        )
         .route("/admin/audit", get(admin::audit))
         .route("/admin/outbox", get(admin::outbox))
         .route("/admin/outbox/{id}/retry", post(admin::retry_outbox))

@@ -531,14 +531,6 @@ fn action_label(t: Tr, action: &str) -> String {
     }
 }
 
-/// `POST /needs/{id}/cancel`.
-pub async fn cancel(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> Response {
-    match needs::cancel_need(&state.db, &staff.caller, id, chrono::Utc::now()).await {
-        Ok(_) => Redirect::to(&format!("/needs/{id}")).into_response(),
-        Err(e) => service_error_page(staff.t, &e),
-    }
-}
-
 /// The confirmation form: an optional rating and the merchant's handoff code.
 #[derive(Debug, Default, Deserialize)]
 pub struct ConfirmForm {

@@ -1,0 +1,385 @@
+//! The audit log and the outbox, in words a clerk reads: every action, actor, subject,
+//! outcome, message kind, channel and status is labelled in the page's language; filters
+//! are selects of those labels, never typed codes.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use super::super::views::local_time;
+use super::super::{Chrome, Options, render, service_error_page};
+use super::sorting::by_name;
+use crate::AppState;
+use crate::i18n::Tr;
+use crate::services::office::{self, AuditFilter};
+use crate::web::session::Staff;
+
+/// Every action the services write to the audit log (each has an `action.<code>` label in
+/// both languages: a unit test below holds it so).
+pub const ACTIONS: &[&str] = &[
+    "api.locked_out",
+    "api_token.issue",
+    "api_token.revoke",
+    "beneficiary.private.read",
+    "beneficiary.register",
+    "claim.confirm",
+    "claim.create",
+    "claim.deliver",
+    "claim.dispute",
+    "claim.handoff_code",
+    "claim.handoff_reset",
+    "claim.lapse",
+    "claim.read",
+    "claim.release",
+    "claim.resume",
+    "community.create",
+    "contact.consent",
+    "contact.consent_renew",
+    "contact.undeliverable",
+    "contact.unsubscribe",
+    "csrf.foreign_origin",
+    "csrf.missing_or_wrong_token",
+    "demo.load",
+    "duplicate.queue",
+    "duplicate.resolve",
+    "hours.confirm",
+    "hours.log",
+    "merchant.alert_settings",
+    "merchant.create",
+    "merchant.link_code.issue",
+    "merchant.public",
+    "merchant.status",
+    "merchant.telegram_link",
+    "need.cancel",
+    "need.edit",
+    "need.expire",
+    "need.flag_aging",
+    "need.post",
+    "need.read",
+    "offer.add",
+    "offer.pause",
+    "offer.resume",
+    "office.audit",
+    "office.merchants",
+    "office.organizations",
+    "office.outbox",
+    "office.reports",
+    "office.staff",
+    "office.tokens",
+    "organization.create",
+    "organization.status",
+    "outbox.retry",
+    "staff.create",
+    "staff.deactivate",
+    "staff.login",
+    "staff.password_change",
+    "staff.reactivate",
+    "volunteer.add",
+];
+
+/// Kinds of actor in the audit log.
+#[cfg(test)]
+const ACTORS: &[&str] = &["staff", "merchant", "api_token", "system", "anonymous"];
+
+/// Kinds of subject in the audit log.
+pub const SUBJECTS: &[&str] = &[
+    "api_token",
+    "beneficiary",
+    "claim",
+    "community",
+    "contact",
+    "merchant",
+    "need",
+    "offer",
+    "organization",
+    "outbox",
+    "possible_duplicate",
+    "staff",
+    "volunteer",
+    "volunteer_hours",
+];
+
+/// Outcomes of an audited action.
+pub const OUTCOMES: &[&str] = &["ok", "denied", "failed"];
+
+/// States of an outbox message.
+pub const OUTBOX_STATUSES: &[&str] = &["pending", "failed", "dead", "held", "sent"];
+
+/// Kinds of message the outbox carries (labels are looked up by code; this list keeps
+/// them complete).
+#[cfg(test)]
+const MESSAGE_KINDS: &[&str] = &[
+    "bot-reply",
+    "contact-consent",
+    "demo-link-code",
+    "merchant-claim-confirmed",
+    "merchant-claim-disputed",
+    "merchant-claim-lapsed",
+    "merchant-claim-reminder",
+    "merchant-claim-thanks",
+    "merchant-need-alert",
+    "merchant-need-cancelled",
+    "merchant-need-digest",
+    "merchant-need-expired",
+    "resident-hours-confirmed",
+    "resident-need-cancelled",
+    "resident-need-claimed",
+    "resident-need-delivered",
+    "resident-need-expired",
+    "resident-need-registered",
+    "worker-claim-lapsed",
+    "worker-claim-released",
+    "worker-delivery-to-confirm",
+    "worker-duplicate-coordinate",
+    "worker-need-claimed",
+    "worker-need-near-deadline",
+];
+
+/// The label of `code` under `prefix` (e.g. `action.` + `claim.lapse`), or the label of
+/// `fallback` for a code this build does not know (never the raw code).
+pub fn label(t: Tr, prefix: &str, code: &str, fallback: &str) -> String {
+    let key = format!("{prefix}{code}");
+    let text = t.get(&key);
+    if text == key {
+        t.get(fallback).to_owned()
+    } else {
+        text.to_owned()
+    }
+}
+
+/// Options of a select over `codes`, labelled and sorted by label (pinyin order in Chinese),
+/// with "any" first.
+fn options(t: Tr, prefix: &str, codes: &[&str], selected: &str) -> Options {
+    let mut list: Options = codes
+        .iter()
+        .map(|c| ((*c).to_owned(), label(t, prefix, c, "audit.unknown"), *c == selected))
+        .collect();
+    list.sort_by(|a, b| by_name(&a.1, &b.1));
+    list.insert(0, (String::new(), t.get("filter.any").to_owned(), selected.is_empty()));
+    list
+}
+
+/// One row of the audit log.
+struct AuditRow {
+    at: String,
+    actor: String,
+    action: String,
+    action_code: String,
+    subject: String,
+    outcome: String,
+    denied: bool,
+}
+
+#[derive(Template)]
+#[template(path = "admin_audit.html")]
+struct AuditPage {
+    c: Chrome,
+    actions: Options,
+    outcomes: Options,
+    subjects: Options,
+    rows: Vec<AuditRow>,
+    prev: String,
+    next: String,
+}
+
+/// Filters of the audit log page.
+#[derive(Debug, Default, Deserialize)]
+pub struct AuditQuery {
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    outcome: String,
+    #[serde(default)]
+    subject_kind: String,
+    #[serde(default)]
+    page: u64,
+}
+
+impl AuditQuery {
+    fn link(&self, page: u64) -> String {
+        let enc = |v: &str| form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>();
+        format!(
+            "/admin/audit?action={}&outcome={}&subject_kind={}&page={page}",
+            enc(&self.action),
+            enc(&self.outcome),
+            enc(&self.subject_kind),
+        )
+    }
+}
+
+fn with_id(kind: String, id: Option<String>) -> String {
+    match id {
+        Some(id) if !id.is_empty() => format!("{kind} #{id}"),
+        _ => kind,
+    }
+}
+
+/// `GET /admin/audit`.
+pub async fn audit(State(state): State<AppState>, staff: Staff, Query(q): Query<AuditQuery>) -> Response {
+    let t = staff.t;
+    let filter = AuditFilter {
+        action: Some(q.action.clone()),
+        outcome: Some(q.outcome.clone()),
+        subject_kind: Some(q.subject_kind.clone()),
+        page: q.page,
+    };
+    match office::audit_log(&state.db, &staff.caller, &filter, chrono::Utc::now()).await {
+        Ok((rows, more)) => {
+            let rows = rows
+                .into_iter()
+                .map(|r| AuditRow {
+                    at: local_time(r.at),
+                    actor: with_id(
+                        label(t, "actor.", &r.actor_kind, "audit.unknown"),
+                        r.actor_id.map(|i| i.to_string()),
+                    ),
+                    action: label(t, "action.", &r.action, "audit.unknown"),
+                    subject: match r.subject_kind {
+                        Some(kind) => with_id(
+                            label(t, "subject.", &kind, "audit.unknown"),
+                            r.subject_id.map(|i| i.to_string()),
+                        ),
+                        None => String::new(),
+                    },
+                    outcome: label(t, "outcome.", &r.outcome, "audit.unknown"),
+                    denied: r.outcome != "ok",
+                    action_code: r.action,
+                })
+                .collect();
+            let next = if more { q.link(q.page + 1) } else { String::new() };
+            let prev = if q.page > 0 { q.link(q.page - 1) } else { String::new() };
+            render(
+                StatusCode::OK,
+                AuditPage {
+                    c: Chrome::new(t, &staff.session, "admin.audit"),
+                    actions: options(t, "action.", ACTIONS, &q.action),
+                    outcomes: options(t, "outcome.", OUTCOMES, &q.outcome),
+                    subjects: options(t, "subject.", SUBJECTS, &q.subject_kind),
+                    rows,
+                    prev,
+                    next,
+                },
+            )
+        }
+        Err(e) => service_error_page(t, &e),
+    }
+}
+
+/// One message in the outbox list.
+struct OutboxRow {
+    id: i64,
+    channel: String,
+    kind: String,
+    recipient: String,
+    attempts: i32,
+    last_error: String,
+    next_attempt: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin_outbox.html")]
+struct OutboxPage {
+    c: Chrome,
+    status: String,
+    status_label: String,
+    /// (code, label, count, current).
+    counts: Vec<(String, String, u64, bool)>,
+    rows: Vec<OutboxRow>,
+}
+
+/// The outbox filter.
+#[derive(Debug, Default, Deserialize)]
+pub struct OutboxQuery {
+    #[serde(default)]
+    status: String,
+}
+
+/// `GET /admin/outbox`: pending, failed and dead messages.
+pub async fn outbox(State(state): State<AppState>, staff: Staff, Query(q): Query<OutboxQuery>) -> Response {
+    let t = staff.t;
+    let status = if OUTBOX_STATUSES.contains(&q.status.as_str()) {
+        q.status
+    } else {
+        "dead".to_owned()
+    };
+    match office::outbox(&state.db, &staff.caller, &status, chrono::Utc::now()).await {
+        Ok((rows, counts)) => {
+            // Only a masked recipient is shown: the office needs to see that mail is stuck,
+            // not whom it is for.
+            let rows = rows
+                .into_iter()
+                .map(|r| OutboxRow {
+                    id: r.id,
+                    channel: label(t, "outbox.channel.", &r.channel, "audit.unknown"),
+                    kind: label(t, "outbox.kind.", &r.kind, "outbox.kind_other"),
+                    recipient: mask(&r.recipient),
+                    attempts: r.attempts,
+                    last_error: r.last_error.unwrap_or_default(),
+                    next_attempt: local_time(r.next_attempt_at),
+                })
+                .collect();
+            let counts = counts
+                .into_iter()
+                .map(|(s, n)| {
+                    let current = s == status;
+                    (s.clone(), label(t, "outbox.status.", &s, "audit.unknown"), n, current)
+                })
+                .collect();
+            render(
+                StatusCode::OK,
+                OutboxPage {
+                    c: Chrome::new(t, &staff.session, "admin.outbox"),
+                    status_label: label(t, "outbox.status.", &status, "audit.unknown"),
+                    status,
+                    counts,
+                    rows,
+                },
+            )
+        }
+        Err(e) => service_error_page(t, &e),
+    }
+}
+
+fn mask(recipient: &str) -> String {
+    match recipient.split_once('@') {
+        Some((local, domain)) => format!("{}***@{domain}", local.chars().next().unwrap_or('*')),
+        None => recipient.to_owned(),
+    }
+}
+
+/// `POST /admin/outbox/{id}/retry`: a dead message gets another round.
+pub async fn retry_outbox(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> Response {
+    match office::retry_outbox(&state.db, &staff.caller, id, chrono::Utc::now()).await {
+        Ok(()) => Redirect::to("/admin/outbox?status=pending").into_response(),
+        Err(e) => service_error_page(staff.t, &e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Locale;
+
+    #[test]
+    fn every_code_the_office_sees_has_a_label_in_both_languages() {
+        for locale in [Locale::ZhCn, Locale::En] {
+            let t = Tr(locale);
+            for (prefix, codes) in [
+                ("action.", ACTIONS),
+                ("actor.", ACTORS),
+                ("subject.", SUBJECTS),
+                ("outcome.", OUTCOMES),
+                ("outbox.status.", OUTBOX_STATUSES),
+                ("outbox.kind.", MESSAGE_KINDS),
+                ("outbox.channel.", &["email", "telegram"][..]),
+            ] {
+                for code in codes {
+                    let key = format!("{prefix}{code}");
+                    assert_ne!(t.get(&key), key, "{key} has no {locale:?} label");
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,248 @@
+//! The lists of organizations and merchants the office admits: headers, ids, labelled
+//! kinds and credit, a status filter (pending first by default), sorting by name in pinyin
+//! order, and pages.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::Deserialize;
+
+use super::super::{Chrome, Options, render, service_error_page};
+use super::sorting::by_name;
+use crate::AppState;
+use crate::domain::{OrgKind, PartyStatus};
+use crate::i18n::Tr;
+use crate::services::office;
+use crate::web::session::Staff;
+
+/// Rows on one page of a party list.
+pub const PAGE_SIZE: usize = 20;
+
+/// One organization or merchant in a list.
+pub struct PartyRow {
+    /// Id (asked for by the CLI and the bot console).
+    pub id: i64,
+    /// Name.
+    pub name: String,
+    /// Organization kind, or the merchant's trade (labelled).
+    pub detail: String,
+    /// The merchant's credit score, labelled; empty for organizations.
+    pub credit: String,
+    /// Status label.
+    pub status: String,
+    /// Status code (decides the buttons; never shown).
+    pub status_code: String,
+}
+
+/// Filter, order and page of a party list.
+#[derive(Debug, Default, Deserialize)]
+pub struct PartyQuery {
+    /// `pending`, `approved`, `suspended`, or empty for all.
+    #[serde(default)]
+    pub status: String,
+    /// `name` (pinyin order), `id`, or empty: pending first, then by name.
+    #[serde(default)]
+    pub sort: String,
+    /// Page number from 0.
+    #[serde(default)]
+    pub page: usize,
+}
+
+#[derive(Template)]
+#[template(path = "admin_parties.html")]
+pub struct PartiesPage {
+    c: Chrome,
+    kind: &'static str,
+    rows: Vec<PartyRow>,
+    statuses: Options,
+    sorts: Options,
+    total: String,
+    prev: String,
+    next: String,
+    /// A notice above the list (empty for none).
+    code: String,
+}
+
+/// Orders, filters and pages `rows` as `q` asks.
+fn arrange(mut rows: Vec<PartyRow>, q: &PartyQuery) -> (Vec<PartyRow>, usize) {
+    if !q.status.is_empty() {
+        rows.retain(|r| r.status_code == q.status);
+    }
+    match q.sort.as_str() {
+        "id" => rows.sort_by_key(|r| r.id),
+        "name" => rows.sort_by(|a, b| by_name(&a.name, &b.name)),
+        // Whoever waits for admission comes first: the one pending shop was row 22 of 30.
+        _ => rows.sort_by(|a, b| {
+            let waiting = |r: &PartyRow| r.status_code != PartyStatus::Pending.as_str();
+            waiting(a).cmp(&waiting(b)).then_with(|| by_name(&a.name, &b.name))
+        }),
+    }
+    let total = rows.len();
+    let page = rows.into_iter().skip(q.page * PAGE_SIZE).take(PAGE_SIZE).collect();
+    (page, total)
+}
+
+fn link(kind: &str, q: &PartyQuery, page: usize) -> String {
+    let enc = |v: &str| form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>();
+    format!(
+        "/admin/{kind}?status={}&sort={}&page={page}",
+        enc(&q.status),
+        enc(&q.sort)
+    )
+}
+
+/// The page of `kind` (`organizations` or `merchants`) for `rows`.
+pub fn page(t: Tr, c: Chrome, kind: &'static str, rows: Vec<PartyRow>, q: &PartyQuery, code: String) -> Response {
+    let (rows, total) = arrange(rows, q);
+    let mut statuses = vec![(String::new(), t.get("filter.any").to_owned(), q.status.is_empty())];
+    statuses.extend(
+        PartyStatus::ALL
+            .iter()
+            .map(|s| (s.as_str().to_owned(), s.label(t.0).to_owned(), s.as_str() == q.status)),
+    );
+    let sorts = [
+        ("", "admin.sort_pending_first"),
+        ("name", "admin.sort_name"),
+        ("id", "admin.sort_id"),
+    ]
+    .iter()
+    .map(|(v, k)| ((*v).to_owned(), t.get(k).to_owned(), *v == q.sort))
+    .collect();
+    let prev = if q.page > 0 {
+        link(kind, q, q.page - 1)
+    } else {
+        String::new()
+    };
+    let next = if (q.page + 1) * PAGE_SIZE < total {
+        link(kind, q, q.page + 1)
+    } else {
+        String::new()
+    };
+    render(
+        StatusCode::OK,
+        PartiesPage {
+            c,
+            kind,
+            rows,
+            statuses,
+            sorts,
+            total: t.fill("admin.total", &[("count", &total.to_string())]),
+            prev,
+            next,
+            code,
+        },
+    )
+}
+
+fn status_label(t: Tr, status: &str) -> String {
+    status
+        .parse::<PartyStatus>()
+        .map(|s| s.label(t.0).to_owned())
+        .unwrap_or_else(|_| t.get("admin.status_unknown").to_owned())
+}
+
+/// `GET /admin/organizations`.
+pub async fn organizations(State(state): State<AppState>, staff: Staff, Query(q): Query<PartyQuery>) -> Response {
+    let t = staff.t;
+    match office::organizations(&state.db, &staff.caller, chrono::Utc::now()).await {
+        Ok(list) => {
+            let rows = list
+                .into_iter()
+                .map(|o| PartyRow {
+                    id: o.id,
+                    name: o.name,
+                    detail: o
+                        .kind
+                        .parse::<OrgKind>()
+                        .map(|k| k.label(t.0).to_owned())
+                        .unwrap_or_else(|_| t.get("admin.kind_other").to_owned()),
+                    credit: String::new(),
+                    status: status_label(t, &o.status),
+                    status_code: o.status,
+                })
+                .collect();
+            let c = Chrome::new(t, &staff.session, "admin.organizations");
+            page(t, c, "organizations", rows, &q, String::new())
+        }
+        Err(e) => service_error_page(t, &e),
+    }
+}
+
+/// `GET /admin/merchants`.
+pub async fn merchants(State(state): State<AppState>, staff: Staff, Query(q): Query<PartyQuery>) -> Response {
+    merchants_page(&state, &staff, &q, String::new()).await
+}
+
+/// The merchants list with `code` (a notice) above it.
+pub async fn merchants_page(state: &AppState, staff: &Staff, q: &PartyQuery, code: String) -> Response {
+    let t = staff.t;
+    match office::merchants(&state.db, &staff.caller, chrono::Utc::now()).await {
+        Ok(list) => {
+            let rows = list
+                .into_iter()
+                .map(|m| PartyRow {
+                    id: m.id,
+                    name: m.name,
+                    detail: m.trade,
+                    credit: t.fill("admin.credit_value", &[("score", &m.credit_score.to_string())]),
+                    status: status_label(t, &m.status),
+                    status_code: m.status,
+                })
+                .collect();
+            let c = Chrome::new(t, &staff.session, "admin.merchants");
+            page(t, c, "merchants", rows, q, code)
+        }
+        Err(e) => service_error_page(t, &e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(id: i64, name: &str, status: &str) -> PartyRow {
+        PartyRow {
+            id,
+            name: name.into(),
+            detail: String::new(),
+            credit: String::new(),
+            status: String::new(),
+            status_code: status.into(),
+        }
+    }
+
+    #[test]
+    fn pending_parties_come_first_then_names_in_pinyin_order() {
+        let rows = vec![
+            row(1, "沙头角便利店", "approved"),
+            row(2, "爱心面包", "approved"),
+            row(3, "中英街药房", "pending"),
+        ];
+        let (rows, total) = arrange(rows, &PartyQuery::default());
+        assert_eq!(total, 3);
+        assert_eq!(rows.iter().map(|r| r.id).collect::<Vec<_>>(), [3, 2, 1]);
+    }
+
+    #[test]
+    fn the_status_filter_and_pages_cut_the_list() {
+        let rows = (1..=45)
+            .map(|i| {
+                row(
+                    i,
+                    &format!("店{i:02}"),
+                    if i % 2 == 0 { "approved" } else { "suspended" },
+                )
+            })
+            .collect();
+        let q = PartyQuery {
+            status: "approved".into(),
+            sort: "id".into(),
+            page: 1,
+        };
+        let (rows, total) = arrange(rows, &q);
+        assert_eq!(total, 22);
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].id, 42);
+    }
+}

@@ -1,0 +1,208 @@
+//! API tokens: the list (whose token, label, issued, state) and the issue form, which picks
+//! an organization or a merchant from a list rather than by a typed id.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::Deserialize;
+
+use super::super::views::local_time;
+use super::super::{Chrome, render, service_error_page};
+use super::sorting::by_name;
+use crate::AppState;
+use crate::domain::Role;
+use crate::entities::api_token;
+use crate::services::api_tokens::{self, TokenOwner};
+use crate::services::{ServiceError, office};
+use crate::web::session::Staff;
+
+/// One token in the list.
+struct TokenRow {
+    id: i64,
+    owner: String,
+    label: String,
+    created: String,
+    active: bool,
+}
+
+/// A choice of the owner select: value (`organization:3`, `merchant:5`) and label.
+type OwnerChoice = (String, String);
+
+#[derive(Template)]
+#[template(path = "admin_tokens.html")]
+struct TokensPage {
+    c: Chrome,
+    rows: Vec<TokenRow>,
+    organizations: Vec<OwnerChoice>,
+    merchants: Vec<OwnerChoice>,
+    shown: String,
+    error: String,
+}
+
+/// Names of organizations and merchants by id, for labelling tokens.
+struct Owners {
+    organizations: Vec<(i64, String)>,
+    merchants: Vec<(i64, String)>,
+}
+
+impl Owners {
+    async fn load(state: &AppState, staff: &Staff) -> Result<Self, ServiceError> {
+        let now = chrono::Utc::now();
+        let mut organizations: Vec<(i64, String)> = office::organizations(&state.db, &staff.caller, now)
+            .await?
+            .into_iter()
+            .map(|o| (o.id, o.name))
+            .collect();
+        let mut merchants: Vec<(i64, String)> = office::merchants(&state.db, &staff.caller, now)
+            .await?
+            .into_iter()
+            .map(|m| (m.id, m.name))
+            .collect();
+        organizations.sort_by(|a, b| by_name(&a.1, &b.1));
+        merchants.sort_by(|a, b| by_name(&a.1, &b.1));
+        Ok(Owners {
+            organizations,
+            merchants,
+        })
+    }
+
+    fn name(&self, staff: &Staff, k: &api_token::Model) -> String {
+        let t = staff.t;
+        let find = |list: &[(i64, String)], id: i64| {
+            list.iter()
+                .find(|(i, _)| *i == id)
+                .map(|(_, n)| n.clone())
+                .unwrap_or_default()
+        };
+        match (k.organization_id, k.merchant_id) {
+            (Some(o), _) => t.fill(
+                "admin.token_org",
+                &[("id", &o.to_string()), ("name", &find(&self.organizations, o))],
+            ),
+            (_, Some(m)) => t.fill(
+                "admin.token_merchant",
+                &[("id", &m.to_string()), ("name", &find(&self.merchants, m))],
+            ),
+            _ => String::new(),
+        }
+    }
+}
+
+/// The owner of token `k`, labelled ("组织：… #3").
+pub(super) async fn owner_name(state: &AppState, staff: &Staff, k: &api_token::Model) -> String {
+    match Owners::load(state, staff).await {
+        Ok(owners) => owners.name(staff, k),
+        Err(_) => String::new(),
+    }
+}
+
+async fn tokens_page(state: &AppState, staff: &Staff, shown: String, error: String) -> Response {
+    let t = staff.t;
+    let list = match office::tokens(&state.db, &staff.caller, chrono::Utc::now()).await {
+        Ok(list) => list,
+        Err(e) => return service_error_page(t, &e),
+    };
+    let owners = match Owners::load(state, staff).await {
+        Ok(o) => o,
+        Err(e) => return service_error_page(t, &e),
+    };
+    let rows = list
+        .iter()
+        .map(|k| TokenRow {
+            id: k.id,
+            owner: owners.name(staff, k),
+            label: k.label.clone(),
+            created: local_time(k.created_at),
+            active: k.revoked_at.is_none(),
+        })
+        .collect();
+    let choices = |kind: &str, list: &[(i64, String)]| -> Vec<OwnerChoice> {
+        list.iter()
+            .map(|(id, name)| (format!("{kind}:{id}"), format!("{name} · #{id}")))
+            .collect()
+    };
+    let status = if error.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    render(
+        status,
+        TokensPage {
+            c: Chrome::new(t, &staff.session, "admin.tokens"),
+            rows,
+            organizations: choices("organization", &owners.organizations),
+            merchants: choices("merchant", &owners.merchants),
+            shown,
+            error,
+        },
+    )
+}
+
+/// `GET /admin/tokens`.
+pub async fn tokens(State(state): State<AppState>, staff: Staff) -> Response {
+    tokens_page(&state, &staff, String::new(), String::new()).await
+}
+
+/// The token form: the owner picked from the select, or (for scripts written against the
+/// earlier form) an organization name or a merchant id.
+#[derive(Debug, Deserialize)]
+pub struct TokenForm {
+    #[serde(default)]
+    owner: String,
+    #[serde(default)]
+    organization: String,
+    #[serde(default)]
+    merchant: String,
+    #[serde(default)]
+    label: String,
+}
+
+impl TokenForm {
+    fn owner(&self, owners: &Owners) -> Option<TokenOwner> {
+        match self.owner.split_once(':') {
+            Some(("organization", id)) => {
+                let id: i64 = id.parse().ok()?;
+                owners
+                    .organizations
+                    .iter()
+                    .find(|(i, _)| *i == id)
+                    .map(|(_, name)| TokenOwner::Organization(name.clone()))
+            }
+            Some(("merchant", id)) => id.parse().ok().map(TokenOwner::Merchant),
+            _ if !self.organization.trim().is_empty() => {
+                Some(TokenOwner::Organization(self.organization.trim().to_owned()))
+            }
+            _ => self.merchant.trim().parse().ok().map(TokenOwner::Merchant),
+        }
+    }
+}
+
+/// `POST /admin/tokens`: issues a token and shows it once.
+pub async fn issue_token(State(state): State<AppState>, staff: Staff, Form(form): Form<TokenForm>) -> Response {
+    let t = staff.t;
+    if staff.session.role != Role::Admin {
+        return service_error_page(t, &ServiceError::Forbidden);
+    }
+    let owners = match Owners::load(&state, &staff).await {
+        Ok(o) => o,
+        Err(e) => return service_error_page(t, &e),
+    };
+    let Some(owner) = form.owner(&owners) else {
+        let error = t.get("admin.token_owner_missing").to_owned();
+        return tokens_page(&state, &staff, String::new(), error).await;
+    };
+    match api_tokens::issue(&state.db, owner, &form.label, staff.caller.actor(), chrono::Utc::now()).await {
+        Ok(token) => {
+            let shown = t.fill("admin.token_shown", &[("token", &token)]);
+            tokens_page(&state, &staff, shown, String::new()).await
+        }
+        Err(ServiceError::NotFound(_)) => {
+            let error = t.get("admin.token_owner_unknown").to_owned();
+            tokens_page(&state, &staff, String::new(), error).await
+        }
+        Err(e) => service_error_page(t, &e),
+    }
+}

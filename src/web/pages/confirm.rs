@@ -1,0 +1,71 @@
+//! The page that asks before an action that notifies people or cannot be undone: what
+//! will happen, who will be told, and a required reason for the audit log.
+
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::Response;
+
+use super::{Chrome, Field, render};
+use crate::domain::input::FieldError;
+use crate::i18n::Tr;
+use crate::services::ServiceError;
+
+/// What a confirmation page says and where it posts.
+pub struct Confirm {
+    /// The record the action is about ("爱心商户0 · #3").
+    pub subject: String,
+    /// What will happen, one line each.
+    pub effects: Vec<String>,
+    /// Who will be told, one line each.
+    pub told: Vec<String>,
+    /// Where the form posts.
+    pub action: String,
+    /// Hidden fields besides the CSRF token (e.g. the new status).
+    pub hidden: Vec<(String, String)>,
+    /// The reason field's label.
+    pub reason_label: String,
+    /// The reason typed so far and its error.
+    pub reason: Field,
+    /// The confirm button.
+    pub button: String,
+    /// Where "go back" leads.
+    pub back: String,
+}
+
+#[derive(Template)]
+#[template(path = "confirm.html")]
+struct ConfirmPage {
+    c: Chrome,
+    p: Confirm,
+}
+
+/// Renders `p` under `title`: 200 when asking, 422 when the reason needs fixing.
+pub fn page(mut c: Chrome, title: String, p: Confirm) -> Response {
+    c.title = title;
+    let status = if p.reason.error.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    render(status, ConfirmPage { c, p })
+}
+
+/// The message to show beside the reason field for `e`, if `e` is about the reason.
+pub fn reason_error(t: Tr, e: &ServiceError) -> Option<String> {
+    match e {
+        ServiceError::Validation(errors) => errors.get("reason").map(|e| reason_message(t, e)),
+        ServiceError::Invalid {
+            field: "reason",
+            message,
+        } => Some(message.clone()),
+        _ => None,
+    }
+}
+
+fn reason_message(t: Tr, e: &FieldError) -> String {
+    match e {
+        // "Required" alone does not say what to write.
+        FieldError::Required => t.get("confirm.reason_missing").to_owned(),
+        other => other.message(t.0),
+    }
+}
