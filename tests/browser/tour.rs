@@ -966,6 +966,16 @@ pub async fn run(driver: &str) -> (Vec<String>, usize) {
     for (short, locale) in LANGS {
         for width in WIDTHS {
             let s = Session::start(driver, width, locale).await;
+            // The overflow check must see a page that is too wide, or its silence means nothing.
+            s.client
+                .goto("data:text/html,<body><p>fits</p><div id=wide style='width:2000px'>wide</div></body>")
+                .await
+                .expect("a test page");
+            let wide = s.run(OVERFLOW).await;
+            assert!(
+                wide["culprits"][0].as_str().is_some_and(|c| c.starts_with("div#wide")),
+                "the overflow check finds a 2000 px element at {width} px: {wide}"
+            );
             for tour in tours.iter_mut() {
                 let mut pages = tour.pages.clone();
                 if tour.role == "public" {
