@@ -2,7 +2,7 @@
 """Set translation keys in both locale files, keeping them sorted.
 
 Usage: scripts/locale-set.py KEY 'zh-CN text' 'en text' [KEY zh en ...]
-       scripts/locale-set.py --merge-conflicts   # after a git merge: union both sides of locales/*.json
+       scripts/locale-set.py --merge-conflicts   # after a git merge: merge locales/*.json key by key (three-way)
 """
 import json
 import subprocess
@@ -21,18 +21,25 @@ def merge_conflicts():
     for path in FILES.values():
         rel = path.relative_to(ROOT).as_posix()
         sides = []
-        for stage in (2, 3):
+        for stage in (1, 2, 3):
             shown = subprocess.run(["git", "show", f":{stage}:{rel}"], cwd=ROOT, capture_output=True, text=True)
             if shown.returncode != 0:
                 break
             sides.append(json.loads(shown.stdout))
-        if len(sides) != 2:
+        if len(sides) != 3:
             continue
-        ours, theirs = sides
+        base, ours, theirs = sides
+        # Three-way, key by key: a side that left a key as it was takes the other's change.
         merged = {**theirs, **ours}
         for key in sorted(set(ours) & set(theirs)):
-            if ours[key] != theirs[key]:
-                print(f"{rel}: {key} differs; kept ours: {ours[key]!r} (theirs {theirs[key]!r})")
+            if ours[key] == theirs[key]:
+                continue
+            if ours[key] == base.get(key):
+                merged[key] = theirs[key]
+            elif theirs[key] != base.get(key):
+                print(f"{rel}: {key} changed on both sides; kept ours: {ours[key]!r} (theirs {theirs[key]!r})")
+        for key in set(base) - set(ours) - set(theirs):
+            merged.pop(key, None)
         write(path, merged)
         subprocess.run(["git", "add", rel], cwd=ROOT, check=True)
 

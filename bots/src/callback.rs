@@ -12,8 +12,12 @@ pub const MAX_LEN: usize = 64;
 /// What a button asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
-    /// Claim everything left of a need.
+    /// Claim everything left of a need: asks first (an old button too).
     ClaimAll(i64),
+    /// "Yes" to claiming all: this many units of the need, as the question said.
+    ClaimAllYes(i64, i32),
+    /// "No" to claiming all.
+    ClaimAllNo(i64),
     /// Claim part of a need (the bot asks how much).
     ClaimPart(i64),
     /// Another page of needs, with the same filter.
@@ -39,6 +43,8 @@ pub enum Action {
     ReleaseNo(i64),
     /// Takes a disputed claim up again.
     Resume(i64),
+    /// Answers a dispute: delivered again (the bot asks for a note).
+    Redeliver(i64),
     /// Starts adding an offer.
     OfferAdd,
     /// Picks the category of the offer being added.
@@ -87,6 +93,8 @@ impl Action {
         // Writing to a String cannot fail.
         let _ = match self {
             Action::ClaimAll(id) => write!(s, ":claim:all:{id}"),
+            Action::ClaimAllYes(id, quantity) => write!(s, ":claim:yes:{id}:{quantity}"),
+            Action::ClaimAllNo(id) => write!(s, ":claim:no:{id}"),
             Action::ClaimPart(id) => write!(s, ":claim:part:{id}"),
             Action::Needs {
                 page,
@@ -105,6 +113,7 @@ impl Action {
             Action::ReleaseYes(id) => write!(s, ":release:yes:{id}"),
             Action::ReleaseNo(id) => write!(s, ":release:no:{id}"),
             Action::Resume(id) => write!(s, ":resume:{id}"),
+            Action::Redeliver(id) => write!(s, ":redeliver:{id}"),
             Action::OfferAdd => write!(s, ":offer:add"),
             Action::OfferCategory(code) => write!(s, ":offer:cat:{code}"),
             Action::OfferCommunity(id) => write!(s, ":offer:comm:{id}"),
@@ -140,6 +149,8 @@ impl Action {
         }
         let action = match rest {
             ["claim", "all", id] => Action::ClaimAll(id_of(id)?),
+            ["claim", "yes", id, quantity] => Action::ClaimAllYes(id_of(id)?, i32::try_from(id_of(quantity)?).ok()?),
+            ["claim", "no", id] => Action::ClaimAllNo(id_of(id)?),
             ["claim", "part", id] => Action::ClaimPart(id_of(id)?),
             ["needs", page, category, community] => Action::Needs {
                 page: page_of(page)?,
@@ -159,6 +170,7 @@ impl Action {
             ["release", "yes", id] => Action::ReleaseYes(id_of(id)?),
             ["release", "no", id] => Action::ReleaseNo(id_of(id)?),
             ["resume", id] => Action::Resume(id_of(id)?),
+            ["redeliver", id] => Action::Redeliver(id_of(id)?),
             ["offer", "add"] => Action::OfferAdd,
             ["offer", "cat", code] => Action::OfferCategory(code_of(code)?),
             ["offer", "comm", id] => Action::OfferCommunity(id_of(id)?),
@@ -228,6 +240,9 @@ mod tests {
     fn every_action() -> Vec<Action> {
         vec![
             Action::ClaimAll(7),
+            Action::ClaimAllYes(123_456_789_012, 2_000_000_000),
+            Action::ClaimAllNo(7),
+            Action::Redeliver(9),
             Action::ClaimPart(123_456_789_012),
             Action::Needs {
                 page: 3,
@@ -314,6 +329,10 @@ mod tests {
             "v1:public:ON",
             "v1:public:on:extra",
             "v1:public:toggle",
+            "v1:claim:yes:7",
+            "v1:claim:yes:7:0",
+            "v1:claim:yes:7:3000000000",
+            "v1:redeliver:",
         ] {
             assert_eq!(Action::parse(data), None, "{data}");
         }

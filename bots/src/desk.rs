@@ -183,6 +183,10 @@ pub struct ClaimView {
     pub handoff_code: String,
     /// Where to deliver.
     pub drop_off: Option<DropOffView>,
+    /// Why the social worker disputed the delivery, while it is disputed.
+    pub dispute_reason: Option<String>,
+    /// Still to deliver and past its due date.
+    pub overdue: bool,
 }
 
 /// A claim just made.
@@ -382,6 +386,8 @@ pub trait MerchantDesk: Send + Sync {
     async fn release(&self, merchant_id: i64, claim_id: i64, lang: Lang) -> Result<ClaimView, DeskError>;
     /// The merchant takes a disputed claim up again.
     async fn resume(&self, merchant_id: i64, claim_id: i64, lang: Lang) -> Result<ClaimView, DeskError>;
+    /// Answers a dispute: delivered again, with a note for the social worker.
+    async fn redeliver(&self, merchant_id: i64, claim_id: i64, note: &str, lang: Lang) -> Result<ClaimView, DeskError>;
     /// The merchant's standing offers.
     async fn offers(&self, merchant_id: i64, lang: Lang) -> Result<Vec<OfferView>, DeskError>;
     /// Adds a standing offer.

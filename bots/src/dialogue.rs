@@ -56,6 +56,11 @@ pub enum State {
         /// Community ids picked so far.
         picked: Vec<i64>,
     },
+    /// The note of a merchant who delivered again after a dispute.
+    RedeliverNote {
+        /// The disputed claim.
+        claim_id: i64,
+    },
     /// A typed daily cap of alerts.
     AlertCap,
     /// Typed quiet hours.
@@ -68,6 +73,7 @@ impl State {
         matches!(
             self,
             State::Quantity { .. }
+                | State::RedeliverNote { .. }
                 | State::OfferDescription { .. }
                 | State::OfferCapacity { .. }
                 | State::AlertCap
@@ -232,7 +238,12 @@ impl Talk<'_> {
         match command {
             Command::Start(None) => match self.merchant.clone() {
                 Some(m) => {
-                    self.say(text::welcome(lang, &m.name));
+                    if m.status == MerchantStatus::Approved {
+                        self.say(text::welcome(lang, &m.name));
+                    } else {
+                        // Not "send /needs": a shop that may not claim yet is told why instead.
+                        self.say(text::greeting(lang, &m.name));
+                    }
                     self.status_note(&m);
                 }
                 None => self.say(text::how_to_link(lang)),
@@ -246,7 +257,11 @@ impl Talk<'_> {
                         self.desk.set_lang(m.id, lang).await?;
                         m.lang = lang;
                     }
-                    self.say(text::linked(m.lang, &m.name));
+                    if m.status == MerchantStatus::Approved {
+                        self.say(text::linked(m.lang, &m.name));
+                    } else {
+                        self.say(text::linked_waiting(m.lang, &m.name));
+                    }
                     self.status_note(&m);
                     self.merchant = Some(m);
                 }
@@ -351,9 +366,41 @@ impl Talk<'_> {
         let merchant = self.approved()?;
         match action {
             Action::ClaimAll(need_id) => {
-                let claimed = self.desk.claim(merchant, need_id, Amount::All, key, lang).await?;
-                self.confirm(&claimed);
+                // Ask first, an old button too: "all" may be more than the merchant thinks.
+                self.desk.may_claim(merchant).await?;
+                let card = self.desk.need(merchant, need_id, lang).await?;
+                if card.quantity_left < 1 {
+                    return Err(DeskError::Gone);
+                }
+                self.replies.push(Reply {
+                    text: text::claim_all_question(lang, &card),
+                    buttons: vec![vec![
+                        Button::new(
+                            text::claim_all_yes_button(lang),
+                            Action::ClaimAllYes(need_id, card.quantity_left),
+                        ),
+                        Button::new(text::claim_all_no_button(lang), Action::ClaimAllNo(need_id)),
+                    ]],
+                });
             }
+            Action::ClaimAllYes(need_id, quantity) => {
+                // Exactly what the question named; if some went meanwhile, the merchant hears how much is left.
+                match self
+                    .desk
+                    .claim(merchant, need_id, Amount::Exactly(quantity), key, lang)
+                    .await
+                {
+                    Ok(claimed) => self.confirm(&claimed),
+                    Err(DeskError::NotEnoughLeft { left }) if left > 0 => {
+                        let card = self.desk.need(merchant, need_id, lang).await?;
+                        self.say(text::only_left(lang, left, &card.unit));
+                        self.state = State::Quantity { need_id };
+                    }
+                    Err(DeskError::NotEnoughLeft { .. }) => return Err(DeskError::Gone),
+                    Err(other) => return Err(other),
+                }
+            }
+            Action::ClaimAllNo(_) => self.say(text::claim_all_kept(lang)),
             Action::ClaimPart(need_id) => {
                 self.desk.may_claim(merchant).await?;
                 let card = self.desk.need(merchant, need_id, lang).await?;
@@ -440,6 +487,14 @@ impl Talk<'_> {
                 let claim = self.desk.resume(merchant, claim_id, lang).await?;
                 self.say(text::resumed(lang, &claim));
             }
+            Action::Redeliver(claim_id) => {
+                let claim = self.desk.my_claim(merchant, claim_id, lang).await?;
+                if claim.state != ClaimState::Disputed {
+                    return Err(DeskError::WrongState);
+                }
+                self.say(text::ask_redeliver_note(lang, &claim));
+                self.state = State::RedeliverNote { claim_id };
+            }
             Action::OfferAdd => {
                 let rows = self
                     .desk
@@ -513,7 +568,7 @@ impl Talk<'_> {
                     return Ok(());
                 };
                 if quantity > i64::from(left) {
-                    self.say(text::only_left(lang, left));
+                    self.say(text::only_left(lang, left, &card.unit));
                     self.state = State::Quantity { need_id };
                     return Ok(());
                 }
@@ -522,10 +577,23 @@ impl Talk<'_> {
                     Ok(claimed) => self.confirm(&claimed),
                     Err(DeskError::NotEnoughLeft { left }) if left > 0 => {
                         // Someone took some meanwhile; the merchant may still take the rest.
-                        self.say(text::only_left(lang, left));
+                        self.say(text::only_left(lang, left, &card.unit));
                         self.state = State::Quantity { need_id };
                     }
                     Err(DeskError::NotEnoughLeft { .. }) => return Err(DeskError::Gone),
+                    Err(other) => return Err(other),
+                }
+                Ok(())
+            }
+            State::RedeliverNote { claim_id } => {
+                let merchant = self.approved()?;
+                match self.desk.redeliver(merchant, claim_id, line, lang).await {
+                    Ok(claim) => self.say(text::redelivered(lang, &claim)),
+                    Err(DeskError::Invalid) => {
+                        // Empty, too long or with a phone number: ask again, keep waiting.
+                        self.say(text::redeliver_note_invalid(lang));
+                        self.state = State::RedeliverNote { claim_id };
+                    }
                     Err(other) => return Err(other),
                 }
                 Ok(())
@@ -812,10 +880,17 @@ impl Talk<'_> {
             reply.text.push_str(&text::claim_line(lang, number, claim));
             match claim.state {
                 ClaimState::Active => reply.buttons.push(vec![
-                    Button::new(text::deliver_button(lang, number), Action::Deliver(claim.id)),
+                    Button::new(
+                        text::deliver_button(lang, number, claim.hours),
+                        Action::Deliver(claim.id),
+                    ),
                     Button::new(text::release_button(lang, number), Action::ReleaseAsk(claim.id)),
                 ]),
                 ClaimState::Disputed => reply.buttons.push(vec![
+                    Button::new(
+                        text::redeliver_button(lang, number, claim.hours),
+                        Action::Redeliver(claim.id),
+                    ),
                     Button::new(text::resume_button(lang, number), Action::Resume(claim.id)),
                     Button::new(text::release_button(lang, number), Action::ReleaseAsk(claim.id)),
                 ]),

@@ -78,6 +78,22 @@ pub fn welcome(lang: Lang, shop: &str) -> String {
     }
 }
 
+/// `/start` in a chat of a shop that may not claim (yet): no "/needs", the status note follows.
+pub fn greeting(lang: Lang, shop: &str) -> String {
+    match lang {
+        Lang::ZhCn => format!("您好，「{shop}」。"),
+        Lang::En => format!("Hello, “{shop}”."),
+    }
+}
+
+/// Linked just now, but the shop may not claim yet: the status note follows.
+pub fn linked_waiting(lang: Lang, shop: &str) -> String {
+    match lang {
+        Lang::ZhCn => format!("绑定成功！本聊天现属于「{shop}」。"),
+        Lang::En => format!("Linked! This chat now belongs to “{shop}”."),
+    }
+}
+
 /// A pending merchant.
 pub fn pending(lang: Lang) -> String {
     pick(
@@ -162,7 +178,15 @@ pub fn refusal(lang: Lang, error: &DeskError) -> String {
         DeskError::NotLinked => how_to_link(lang),
         DeskError::Pending => pending(lang),
         DeskError::Suspended => suspended(lang),
-        DeskError::NotEnoughLeft { left } => only_left(lang, *left),
+        // The refusal does not know the need's unit: "份" (portions) reads right for any.
+        DeskError::NotEnoughLeft { left } => only_left(
+            lang,
+            *left,
+            match lang {
+                Lang::ZhCn => "份",
+                Lang::En => "",
+            },
+        ),
         DeskError::Gone => pick(
             lang,
             "抱歉，这项需求刚刚已被其他爱心商户认领完，或已关闭。发送 /needs 看看其他需求。",
@@ -314,6 +338,41 @@ pub fn claim_all_button(lang: Lang, number: usize, hours: bool) -> String {
     }
 }
 
+/// Asks before claiming everything left of a need.
+pub fn claim_all_question(lang: Lang, card: &NeedCard) -> String {
+    match (lang, card.hours) {
+        (Lang::ZhCn, false) => format!("全部认领「{}」的 {} {}？", card.title, card.quantity_left, card.unit),
+        (Lang::ZhCn, true) => format!(
+            "为「{}」认领全部 {} {}志愿服务？",
+            card.title, card.quantity_left, card.unit
+        ),
+        (Lang::En, false) => format!("Claim all {} {} of “{}”?", card.quantity_left, card.unit, card.title),
+        (Lang::En, true) => format!(
+            "Pledge all {} {} of service to “{}”?",
+            card.quantity_left, card.unit, card.title
+        ),
+    }
+}
+
+/// "Yes" to claiming all.
+pub fn claim_all_yes_button(lang: Lang) -> String {
+    pick(lang, "是，全部认领", "Yes")
+}
+
+/// "No" to claiming all.
+pub fn claim_all_no_button(lang: Lang) -> String {
+    pick(lang, "否", "No")
+}
+
+/// Did not claim after all.
+pub fn claim_all_kept(lang: Lang) -> String {
+    pick(
+        lang,
+        "好的，没有认领。也可以点「部分认领」只认领一部分。",
+        "OK, nothing was claimed. “Claim part” takes only some of it.",
+    )
+}
+
 /// "Claim part" on card `number`.
 pub fn claim_part_button(lang: Lang, number: usize, hours: bool) -> String {
     match (lang, hours) {
@@ -385,16 +444,42 @@ pub fn not_a_number(lang: Lang, left: i32) -> String {
 }
 
 /// Less is left than typed.
-pub fn only_left(lang: Lang, left: i32) -> String {
+pub fn only_left(lang: Lang, left: i32, unit: &str) -> String {
     match lang {
-        Lang::ZhCn => format!("只剩 {left} 可认领了。请回复 1 到 {left} 之间的数字（发送 /cancel 取消）。"),
-        Lang::En => format!("Only {left} left. Please reply with a number from 1 to {left} (or /cancel)."),
+        Lang::ZhCn => format!("只剩 {left} {unit}可认领了。请回复 1 到 {left} 之间的数字（发送 /cancel 取消）。"),
+        Lang::En => {
+            let unit = if unit.is_empty() {
+                String::new()
+            } else {
+                format!(" {unit}")
+            };
+            format!("Only {left}{unit} left. Please reply with a number from 1 to {left} (or /cancel).")
+        }
     }
 }
 
 /// The full confirmation of a claim, with the handoff code.
 pub fn confirmation(lang: Lang, claim: &ClaimView) -> String {
     let drop_off = drop_off_line(lang, claim.drop_off.as_ref());
+    if claim.hours {
+        // Hours are served, not handed over: no drop-off point, no handoff code.
+        return match lang {
+            Lang::ZhCn => format!(
+                "感谢承诺！您为「{title}」认领了 {q} {unit}志愿服务。\n服务时间：{due} 前完成，具体时间和地点请与社工约定。",
+                title = claim.need_title,
+                q = claim.quantity,
+                unit = claim.unit,
+                due = claim.due,
+            ),
+            Lang::En => format!(
+                "Thank you! You pledged {q} {unit} of service to “{title}”.\nServe by {due}; agree the time and place with the social worker.",
+                title = claim.need_title,
+                q = claim.quantity,
+                unit = claim.unit,
+                due = claim.due,
+            ),
+        };
+    }
     match lang {
         Lang::ZhCn => format!(
             "感谢认领！您认领了「{title}」{q} {unit}。\n请于 {due} 前送达。\n{drop_off}\n交接码：{code}（送达时出示）",
@@ -415,8 +500,12 @@ pub fn confirmation(lang: Lang, claim: &ClaimView) -> String {
     }
 }
 
-fn state_label(lang: Lang, state: ClaimState) -> &'static str {
+fn state_label(lang: Lang, state: ClaimState, hours: bool) -> &'static str {
     match (state, lang) {
+        (ClaimState::Active, Lang::ZhCn) if hours => "待服务",
+        (ClaimState::Active, Lang::En) if hours => "to serve",
+        (ClaimState::Delivered, Lang::ZhCn) if hours => "已完成服务，待社工确认",
+        (ClaimState::Delivered, Lang::En) if hours => "served, awaiting confirmation",
         (ClaimState::Active, Lang::ZhCn) => "待送达",
         (ClaimState::Active, Lang::En) => "to deliver",
         (ClaimState::Delivered, Lang::ZhCn) => "已送达，待社工确认",
@@ -446,35 +535,101 @@ pub fn mine_header(lang: Lang) -> String {
     pick(lang, "我的认领：", "My claims:")
 }
 
-/// One claim in `/mine`.
+/// One claim in `/mine`: what, by when (marked when overdue), the handoff code for goods,
+/// where it stands, and why it was disputed.
 pub fn claim_line(lang: Lang, number: usize, claim: &ClaimView) -> String {
+    let state = state_label(lang, claim.state, claim.hours);
+    let overdue = match (claim.overdue, lang) {
+        (true, Lang::ZhCn) => "【已逾期】",
+        (true, Lang::En) => "[OVERDUE] ",
+        (false, _) => "",
+    };
+    let mut line = match (lang, claim.hours) {
+        (Lang::ZhCn, false) => format!(
+            "{number}. {overdue}「{}」{} {} · {} 前送达 · 交接码 {} · {state}",
+            claim.need_title, claim.quantity, claim.unit, claim.due, claim.handoff_code,
+        ),
+        (Lang::ZhCn, true) => format!(
+            "{number}. {overdue}「{}」{} {}志愿服务 · 服务时间：{} 前 · {state}",
+            claim.need_title, claim.quantity, claim.unit, claim.due,
+        ),
+        (Lang::En, false) => format!(
+            "{number}. {overdue}“{}” {} {} · due {} · handoff code {} · {state}",
+            claim.need_title, claim.quantity, claim.unit, claim.due, claim.handoff_code,
+        ),
+        (Lang::En, true) => format!(
+            "{number}. {overdue}“{}” {} {} of service · serve by {} · {state}",
+            claim.need_title, claim.quantity, claim.unit, claim.due,
+        ),
+    };
+    if let Some(reason) = claim
+        .dispute_reason
+        .as_deref()
+        .filter(|_| claim.state == ClaimState::Disputed)
+    {
+        line.push_str(&match lang {
+            Lang::ZhCn => format!("\n   社工的说明：{reason}"),
+            Lang::En => format!("\n   The social worker says: {reason}"),
+        });
+    }
+    line
+}
+
+/// "Delivered" (or, for hours, "Served") on claim `number`.
+pub fn deliver_button(lang: Lang, number: usize, hours: bool) -> String {
+    match (lang, hours) {
+        (Lang::ZhCn, false) => format!("已送达 #{number}"),
+        (Lang::ZhCn, true) => format!("已完成服务 #{number}"),
+        (Lang::En, false) => format!("Delivered #{number}"),
+        (Lang::En, true) => format!("Served #{number}"),
+    }
+}
+
+/// "Delivered again" on disputed claim `number`: the merchant answers with a note.
+pub fn redeliver_button(lang: Lang, number: usize, hours: bool) -> String {
+    match (lang, hours) {
+        (Lang::ZhCn, false) => format!("已补送，回复社工 #{number}"),
+        (Lang::ZhCn, true) => format!("已补上服务，回复社工 #{number}"),
+        (Lang::En, false) => format!("Delivered again: answer #{number}"),
+        (Lang::En, true) => format!("Served again: answer #{number}"),
+    }
+}
+
+/// Asks for the note of a merchant who delivered again after a dispute.
+pub fn ask_redeliver_note(lang: Lang, claim: &ClaimView) -> String {
+    let reason = claim.dispute_reason.clone().unwrap_or_default();
     match lang {
         Lang::ZhCn => format!(
-            "{number}. 「{}」{} {} · {} 前送达 · 交接码 {} · {}",
-            claim.need_title,
-            claim.quantity,
-            claim.unit,
-            claim.due,
-            claim.handoff_code,
-            state_label(lang, claim.state)
+            "社工对「{}」的说明：{reason}\n请用一句话告诉社工您是怎么处理的（例如补送了什么、放在哪里），不要包含电话、身份证号或邮箱（发送 /cancel 取消）。",
+            claim.need_title
         ),
         Lang::En => format!(
-            "{number}. “{}” {} {} · due {} · handoff code {} · {}",
-            claim.need_title,
-            claim.quantity,
-            claim.unit,
-            claim.due,
-            claim.handoff_code,
-            state_label(lang, claim.state)
+            "The social worker said about “{}”: {reason}\nIn one line, tell the social worker what you did (what you brought again, where you left it), without phone numbers, ID numbers or emails (or /cancel).",
+            claim.need_title
         ),
     }
 }
 
-/// "Delivered" on claim `number`.
-pub fn deliver_button(lang: Lang, number: usize) -> String {
+/// The note was empty, too long or named a person's details.
+pub fn redeliver_note_invalid(lang: Lang) -> String {
+    pick(
+        lang,
+        "请写一句 500 字以内的说明，不要包含电话、身份证号或邮箱（发送 /cancel 取消）。",
+        "Please write one line of at most 500 characters, without phone numbers, ID numbers or emails (or /cancel).",
+    )
+}
+
+/// Answered the dispute: the worker is asked to confirm again.
+pub fn redelivered(lang: Lang, claim: &ClaimView) -> String {
     match lang {
-        Lang::ZhCn => format!("已送达 #{number}"),
-        Lang::En => format!("Delivered #{number}"),
+        Lang::ZhCn => format!(
+            "已告诉社工：「{}」已重新处理。社工确认后会通知您，谢谢！",
+            claim.need_title
+        ),
+        Lang::En => format!(
+            "The social worker now knows you dealt with “{}” again. You will hear when it is confirmed. Thank you!",
+            claim.need_title
+        ),
     }
 }
 
@@ -496,6 +651,15 @@ pub fn resume_button(lang: Lang, number: usize) -> String {
 
 /// Marked delivered.
 pub fn delivered_done(lang: Lang, claim: &ClaimView) -> String {
+    if claim.hours {
+        return match lang {
+            Lang::ZhCn => format!("已记录完成服务：「{}」。社工确认后会通知您，谢谢！", claim.need_title),
+            Lang::En => format!(
+                "Marked as served: “{}”. You will hear when the social worker confirms. Thank you!",
+                claim.need_title
+            ),
+        };
+    }
     match lang {
         Lang::ZhCn => format!("已记录送达：「{}」。社工确认后会通知您，谢谢！", claim.need_title),
         Lang::En => format!(
@@ -762,6 +926,24 @@ pub enum Notice {
         /// True the day before it is due; false at half-time.
         tomorrow: bool,
     },
+    /// After a dispute the social worker asks the merchant to deliver again.
+    DeliverAgain {
+        /// Need title.
+        title: String,
+        /// The dispute's reason.
+        reason: String,
+        /// Due date of the renewed claim.
+        due: String,
+    },
+    /// After a dispute the social worker ended the claim.
+    EndedByWorker {
+        /// Need title.
+        title: String,
+        /// Quantity.
+        quantity: i32,
+        /// Unit.
+        unit: String,
+    },
     /// The need of a claim was cancelled or expired; the claim ended with it.
     NeedEnded {
         /// Need title.
@@ -798,9 +980,25 @@ pub fn notice(lang: Lang, notice: &Notice) -> String {
             }
         }
         Notice::Disputed { title, reason } => match lang {
-            Lang::ZhCn => format!("社工对「{title}」的送达有疑问：{reason}\n发送 /mine 可重新送达或放弃。"),
+            Lang::ZhCn => format!("社工对「{title}」的送达有疑问：{reason}\n发送 /mine 可回复已补送、重新送达或放弃。"),
             Lang::En => format!(
-                "The social worker has a question about your delivery of “{title}”: {reason}\nSend /mine to deliver again or release it."
+                "The social worker has a question about your delivery of “{title}”: {reason}\nSend /mine to answer that you delivered again, deliver again or release it."
+            ),
+        },
+        Notice::DeliverAgain { title, reason, due } => match lang {
+            Lang::ZhCn => {
+                format!("社工请您重新送达「{title}」（说明：{reason}），请于 {due} 前送达。发送 /mine 查看。")
+            }
+            Lang::En => format!(
+                "The social worker asks you to deliver “{title}” again ({reason}), by {due}. Send /mine to see it."
+            ),
+        },
+        Notice::EndedByWorker { title, quantity, unit } => match lang {
+            Lang::ZhCn => format!(
+                "社工处理异议后结束了您对「{title}」{quantity} {unit} 的认领，这些数量已重新开放。感谢您的付出！"
+            ),
+            Lang::En => format!(
+                "After the dispute the social worker ended your claim on {quantity} {unit} of “{title}”; it is open again. Thank you for your effort!"
             ),
         },
         Notice::Lapsed { title, quantity, unit } => match lang {

@@ -12,6 +12,7 @@ mod m20261205_500000_bound_seals;
 mod m20261205_500001_possible_duplicates;
 mod m20261205_500002_handoff_guesses;
 mod m20261205_600000_audit_chain;
+mod m20261206_100000_dispute_reasons;
 
 /// Lists every migration in the order it runs.
 pub struct Migrator;
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_500001_possible_duplicates::Migration),
             Box::new(m20261205_500002_handoff_guesses::Migration),
             Box::new(m20261205_600000_audit_chain::Migration),
+            Box::new(m20261206_100000_dispute_reasons::Migration),
         ]
     }
 }

@@ -163,6 +163,8 @@ impl ServiceDesk {
             due: local_date(record.due_at),
             handoff_code: record.handoff_code.unwrap_or_default(),
             drop_off: drop_off_view(card.drop_off),
+            dispute_reason: record.dispute_reason.filter(|_| record.status == ClaimStatus::Disputed),
+            overdue: record.status == ClaimStatus::Active && record.due_at < Utc::now(),
         })
     }
 
@@ -411,6 +413,19 @@ impl MerchantDesk for ServiceDesk {
 
     async fn resume(&self, merchant_id: i64, claim_id: i64, _lang: Lang) -> Result<ClaimView, DeskError> {
         let record = claims::resume(&self.db, &caller(merchant_id), claim_id, Utc::now())
+            .await
+            .map_err(desk_error)?;
+        self.claim_view(merchant_id, record).await
+    }
+
+    async fn redeliver(
+        &self,
+        merchant_id: i64,
+        claim_id: i64,
+        note: &str,
+        _lang: Lang,
+    ) -> Result<ClaimView, DeskError> {
+        let record = claims::redeliver(&self.db, &caller(merchant_id), claim_id, note, Utc::now())
             .await
             .map_err(desk_error)?;
         self.claim_view(merchant_id, record).await

@@ -309,6 +309,8 @@ pub async fn render(
                 address: d.address,
                 opening_hours: d.opening_hours,
             }),
+            dispute_reason: None,
+            overdue: false,
         }),
         "merchant-claim-thanks" => Notice::Thanks {
             title: p.title,
@@ -319,6 +321,16 @@ pub async fn render(
         "merchant-claim-disputed" => Notice::Disputed {
             title: p.title,
             reason: p.reason.unwrap_or_default(),
+        },
+        "merchant-claim-redeliver" => Notice::DeliverAgain {
+            title: p.title,
+            reason: p.reason.unwrap_or_default(),
+            due,
+        },
+        "merchant-claim-released-by-worker" => Notice::EndedByWorker {
+            title: p.title,
+            quantity: p.quantity,
+            unit: p.unit,
         },
         "merchant-claim-lapsed" => Notice::Lapsed {
             title: p.title,

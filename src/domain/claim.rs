@@ -27,8 +27,11 @@ pub enum ClaimEvent {
     Confirm,
     /// The social worker says the delivery did not arrive or was not right.
     Dispute,
-    /// The merchant takes a disputed claim up again.
+    /// The merchant takes a disputed claim up again, or the social worker asks it to
+    /// deliver again.
     Resume,
+    /// The merchant says it delivered again after a dispute, with a note.
+    Redeliver,
     /// The merchant gives the claim up.
     Release,
     /// Not delivered by the due date plus grace.
@@ -44,6 +47,7 @@ impl ClaimEvent {
             ClaimEvent::Confirm => "confirmed",
             ClaimEvent::Dispute => "disputed",
             ClaimEvent::Resume => "resumed",
+            ClaimEvent::Redeliver => "redelivered",
             ClaimEvent::Release => "released",
             ClaimEvent::Lapse => "lapsed",
             ClaimEvent::EndWithNeed => "ended with its need",
@@ -58,9 +62,11 @@ impl ClaimStatus {
         use ClaimStatus as S;
         match (self, event) {
             (S::Active, E::MarkDelivered) => Ok(S::Delivered),
-            (S::Delivered, E::Confirm) => Ok(S::Confirmed),
+            // A disputed delivery may be confirmed after all, once the worker checked it.
+            (S::Delivered | S::Disputed, E::Confirm) => Ok(S::Confirmed),
             (S::Delivered, E::Dispute) => Ok(S::Disputed),
             (S::Disputed, E::Resume) => Ok(S::Active),
+            (S::Disputed, E::Redeliver) => Ok(S::Delivered),
             (S::Active | S::Disputed, E::Release) => Ok(S::Released),
             (S::Active, E::Lapse) => Ok(S::Lapsed),
             (S::Active, E::EndWithNeed) => Ok(S::Released),
@@ -78,6 +84,49 @@ impl ClaimStatus {
             self,
             ClaimStatus::Active | ClaimStatus::Delivered | ClaimStatus::Confirmed | ClaimStatus::Disputed
         )
+    }
+}
+
+/// How a social worker settles a disputed delivery (`POST …/resolve`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DisputeResolution {
+    /// It arrived after all (or was made good): confirm it.
+    Confirm,
+    /// Ask the merchant to deliver again: the claim is active with a fresh due date.
+    Redeliver,
+    /// End the claim; its quantity goes back to the need for another merchant.
+    Release,
+}
+
+impl DisputeResolution {
+    /// Every resolution, in the order the page offers them.
+    pub const ALL: [DisputeResolution; 3] = [
+        DisputeResolution::Confirm,
+        DisputeResolution::Redeliver,
+        DisputeResolution::Release,
+    ];
+
+    /// The form value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DisputeResolution::Confirm => "confirm",
+            DisputeResolution::Redeliver => "redeliver",
+            DisputeResolution::Release => "release",
+        }
+    }
+
+    /// The resolution a form value names, if any.
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == value.trim())
+    }
+
+    /// The claim event this resolution applies.
+    pub fn event(self) -> ClaimEvent {
+        match self {
+            DisputeResolution::Confirm => ClaimEvent::Confirm,
+            DisputeResolution::Redeliver => ClaimEvent::Resume,
+            DisputeResolution::Release => ClaimEvent::Release,
+        }
     }
 }
 
@@ -143,8 +192,10 @@ mod tests {
         let allowed = [
             (S::Active, E::MarkDelivered, S::Delivered),
             (S::Delivered, E::Confirm, S::Confirmed),
+            (S::Disputed, E::Confirm, S::Confirmed),
             (S::Delivered, E::Dispute, S::Disputed),
             (S::Disputed, E::Resume, S::Active),
+            (S::Disputed, E::Redeliver, S::Delivered),
             (S::Active, E::Release, S::Released),
             (S::Disputed, E::Release, S::Released),
             (S::Active, E::Lapse, S::Lapsed),
@@ -155,6 +206,7 @@ mod tests {
             E::Confirm,
             E::Dispute,
             E::Resume,
+            E::Redeliver,
             E::Release,
             E::Lapse,
             E::EndWithNeed,
@@ -170,6 +222,23 @@ mod tests {
         }
         let err = S::Confirmed.apply(E::Release).expect_err("final");
         assert_eq!(err.to_string(), "a claim that is confirmed cannot be released");
+    }
+
+    #[test]
+    fn every_resolution_of_a_dispute_leaves_the_disputed_state_and_only_that_one() {
+        for r in DisputeResolution::ALL {
+            assert_eq!(DisputeResolution::parse(r.as_str()), Some(r));
+            let to = ClaimStatus::Disputed
+                .apply(r.event())
+                .expect("a disputed claim can be resolved");
+            assert_ne!(to, ClaimStatus::Disputed);
+        }
+        assert_eq!(
+            ClaimStatus::Disputed.apply(DisputeResolution::Release.event()),
+            Ok(ClaimStatus::Released)
+        );
+        assert_eq!(DisputeResolution::parse("delete"), None);
+        assert_eq!(DisputeResolution::parse(""), None);
     }
 
     #[test]

@@ -39,6 +39,10 @@ pub struct Model {
     pub version: i32,
     /// Wrong handoff codes entered on the confirm form; at five only the office confirms.
     pub handoff_failures: i32,
+    /// Why the social worker disputed the delivery (public text), kept after it is resolved.
+    pub dispute_reason: Option<String>,
+    /// The merchant's note when it says it delivered again after a dispute (public text).
+    pub dispute_answer: Option<String>,
     /// When the row was created.
     pub created_at: DateTimeUtc,
     /// When the row was last changed.

@@ -17,6 +17,7 @@ use super::error::is_unique_violation;
 use super::needs::{lock_need, parse_status};
 use super::outbox::{Delivery, enqueue, enqueue_all};
 use super::{ServiceError, recipients};
+use crate::domain::claim::DisputeResolution;
 use crate::domain::claim::{GRACE_DAYS, new_handoff_code};
 use crate::domain::codes::normalize_code;
 use crate::domain::input::{self, FieldError, FieldErrors};
@@ -59,6 +60,12 @@ pub struct ClaimRecord {
     pub handoff_locked: bool,
     /// When it was made.
     pub created_at: DateTime<Utc>,
+    /// True for volunteer hours: served, not delivered.
+    pub hours: bool,
+    /// Why the social worker disputed the delivery, if it ever did (public text).
+    pub dispute_reason: Option<String>,
+    /// The merchant's note when it said it delivered again after the dispute.
+    pub dispute_answer: Option<String>,
 }
 
 /// The result of a claim request.
@@ -521,6 +528,19 @@ pub async fn confirm(
     confirmation: Confirmation,
     now: DateTime<Utc>,
 ) -> Result<ClaimRecord, ServiceError> {
+    confirm_claim(db, caller, claim_id, confirmation, false, now).await
+}
+
+/// [`confirm`]; with `after_dispute` only a disputed claim is confirmed (a page older than
+/// the claim's last move is refused rather than confirming something else).
+async fn confirm_claim(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    claim_id: i64,
+    confirmation: Confirmation,
+    after_dispute: bool,
+    now: DateTime<Utc>,
+) -> Result<ClaimRecord, ServiceError> {
     let rating = match confirmation.rating.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
         Some(raw) => match input::number(raw, 1, 5) {
             Ok(n) => Some(n as i16),
@@ -564,10 +584,13 @@ pub async fn confirm(
         return Err(ServiceError::HandoffLocked);
     }
     let wrong = |typed: &str| normalize_code(typed).as_deref() != Some(c.handoff_code.as_str());
+    if after_dispute && status != ClaimStatus::Disputed {
+        return Err(ServiceError::Conflict("the claim is no longer disputed".into()));
+    }
     let from = match (status, code) {
         // The office confirms what it checked itself, active or delivered, without a code.
         (ClaimStatus::Active | ClaimStatus::Delivered, _) if office => status,
-        (ClaimStatus::Active | ClaimStatus::Delivered, Some(typed)) if wrong(typed) => {
+        (ClaimStatus::Active | ClaimStatus::Delivered | ClaimStatus::Disputed, Some(typed)) if wrong(typed) => {
             let locked_now = count_wrong_code(&txn, caller, &c, need.organization_id, now).await?;
             txn.commit().await?;
             return Err(if locked_now {
@@ -633,7 +656,7 @@ pub async fn confirm(
         Entry::ok(caller.actor(), "claim.confirm")
             .subject("claim", c.id)
             .organization(Some(need.organization_id))
-            .detail(serde_json::json!({ "rating": rating, "with_handoff_code": code.is_some() && !office, "by_office": office })),
+            .detail(serde_json::json!({ "rating": rating, "with_handoff_code": code.is_some() && !office, "by_office": office, "after_dispute": from == ClaimStatus::Disputed })),
     )
     .await?;
     let merchant = merchant::Entity::find_by_id(c.merchant_id)
@@ -686,7 +709,19 @@ pub async fn dispute(
     let txn = db::begin_write(db).await?;
     let (txn, c, need) = org_claim_locked(txn, caller, claim_id, "claim.dispute", now).await?;
     parse_claim_status(&c.status)?.apply(ClaimEvent::Dispute)?;
-    move_claim(&txn, &c, ClaimStatus::Delivered, ClaimStatus::Disputed, |u| u, now).await?;
+    let kept = reason.clone();
+    move_claim(
+        &txn,
+        &c,
+        ClaimStatus::Delivered,
+        ClaimStatus::Disputed,
+        |u| {
+            u.col_expr(claim::Column::DisputeReason, Expr::val(Some(kept)))
+                .col_expr(claim::Column::DisputeAnswer, Expr::val(Option::<String>::None))
+        },
+        now,
+    )
+    .await?;
     audit::record(
         &txn,
         now,
@@ -712,6 +747,148 @@ pub async fn dispute(
     )
     .await?;
     let record = reload(&txn, c.id, false).await?;
+    txn.commit().await?;
+    Ok(record)
+}
+
+/// The social worker settles a disputed delivery (own organization or the office; others
+/// get "not found"): confirms it after all, asks the merchant to deliver again (the claim
+/// is active with a fresh due date), or releases the claim so its quantity is claimable
+/// again. The merchant is told in each case.
+pub async fn resolve_dispute(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    claim_id: i64,
+    resolution: DisputeResolution,
+    now: DateTime<Utc>,
+) -> Result<ClaimRecord, ServiceError> {
+    if resolution == DisputeResolution::Confirm {
+        return confirm_claim(db, caller, claim_id, Confirmation::default(), true, now).await;
+    }
+    let peek = claim::Entity::find_by_id(claim_id)
+        .one(db)
+        .await?
+        .ok_or(ServiceError::NotFound("claim"))?;
+    let txn = db::begin_write(db).await?;
+    db::lock_merchant(&txn, peek.merchant_id).await?;
+    let (txn, c, need) = org_claim_locked(txn, caller, claim_id, "claim.resolve", now).await?;
+    let status = parse_claim_status(&c.status)?;
+    if status != ClaimStatus::Disputed {
+        return Err(ServiceError::Conflict("the claim is no longer disputed".into()));
+    }
+    status.apply(resolution.event())?;
+    let template = match resolution {
+        DisputeResolution::Redeliver => {
+            let lease = Lease::new(now, i64::from(need.claim_days), need.deadline);
+            move_claim(
+                &txn,
+                &c,
+                ClaimStatus::Disputed,
+                ClaimStatus::Active,
+                |u| {
+                    u.col_expr(claim::Column::DueAt, Expr::val(lease.due_at))
+                        .col_expr(claim::Column::RemindAt, Expr::val(lease.remind_at))
+                        .col_expr(claim::Column::RemindedAt, Expr::val(Option::<DateTime<Utc>>::None))
+                        .col_expr(claim::Column::DeliveredAt, Expr::val(Option::<DateTime<Utc>>::None))
+                },
+                now,
+            )
+            .await?;
+            ("merchant-claim-redeliver", Some(local_date(lease.due_at).to_string()))
+        }
+        _ => {
+            if !give_back(&txn, &c, ClaimStatus::Released, now).await? {
+                return Err(ServiceError::Conflict("the claim changed meanwhile; try again".into()));
+            }
+            ("merchant-claim-released-by-worker", None)
+        }
+    };
+    let (template, due_date) = template;
+    audit::record(
+        &txn,
+        now,
+        Entry::ok(caller.actor(), "claim.resolve")
+            .subject("claim", c.id)
+            .organization(Some(need.organization_id))
+            .detail(serde_json::json!({ "resolution": resolution.as_str() })),
+    )
+    .await?;
+    let merchant = merchant::Entity::find_by_id(c.merchant_id)
+        .one(&txn)
+        .await?
+        .ok_or(ServiceError::NotFound("merchant"))?;
+    let payload = serde_json::json!({ "claim_id": c.id, "need_id": need.id, "title": need.title, "quantity": c.quantity, "unit": need.unit, "reason": c.dispute_reason, "due_date": due_date });
+    enqueue(
+        &txn,
+        recipients::merchant(
+            &merchant,
+            template,
+            payload,
+            format!("claim:{}:{template}:{}", c.id, c.version + 1),
+        ),
+        now,
+    )
+    .await?;
+    let record = reload(&txn, c.id, false).await?;
+    txn.commit().await?;
+    Ok(record)
+}
+
+/// The merchant answers a dispute: it delivered again (or made it good), with a note the
+/// social worker reads. The claim waits for confirmation again.
+pub async fn redeliver(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    claim_id: i64,
+    note: &str,
+    now: DateTime<Utc>,
+) -> Result<ClaimRecord, ServiceError> {
+    let note = match input::public_text(note, 1, 500) {
+        Ok(n) => n,
+        Err(e) => {
+            let mut errors = FieldErrors::default();
+            errors.push("note", e);
+            return Err(ServiceError::Validation(errors));
+        }
+    };
+    let txn = db::begin_write(db).await?;
+    let (txn, c, need) = own_claim_locked(txn, caller, claim_id, "claim.redeliver", now).await?;
+    parse_claim_status(&c.status)?.apply(ClaimEvent::Redeliver)?;
+    let kept = note.clone();
+    move_claim(
+        &txn,
+        &c,
+        ClaimStatus::Disputed,
+        ClaimStatus::Delivered,
+        |u| {
+            u.col_expr(claim::Column::DeliveredAt, Expr::val(now))
+                .col_expr(claim::Column::DisputeAnswer, Expr::val(Some(kept)))
+        },
+        now,
+    )
+    .await?;
+    audit::record(
+        &txn,
+        now,
+        Entry::ok(caller.actor(), "claim.redeliver")
+            .subject("claim", c.id)
+            .organization(Some(need.organization_id)),
+    )
+    .await?;
+    let parties = recipients::of_need(&txn, &need).await?;
+    let merchant = merchant::Entity::find_by_id(c.merchant_id)
+        .one(&txn)
+        .await?
+        .ok_or(ServiceError::NotFound("merchant"))?;
+    let payload = serde_json::json!({ "claim_id": c.id, "need_id": need.id, "title": need.title, "merchant_name": merchant.name, "quantity": c.quantity, "unit": need.unit });
+    if let Some(m) = parties.worker(
+        "worker-delivery-to-confirm",
+        payload,
+        format!("claim:{}:worker-redelivered:{}", c.id, c.version + 1),
+    ) {
+        enqueue(&txn, m, now).await?;
+    }
+    let record = reload(&txn, c.id, true).await?;
     txn.commit().await?;
     Ok(record)
 }
@@ -1278,6 +1455,9 @@ fn record_of(
         rating: c.rating,
         handoff_locked: c.handoff_failures >= HANDOFF_TRIES,
         created_at: c.created_at,
+        hours: need.category == crate::domain::Category::VolunteerHours.as_str(),
+        dispute_reason: c.dispute_reason,
+        dispute_answer: c.dispute_answer,
     })
 }
 

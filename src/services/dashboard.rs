@@ -22,6 +22,8 @@ pub struct Dashboard {
     pub to_confirm: Vec<ClaimRecord>,
     /// Active claims past their due date.
     pub overdue: Vec<ClaimRecord>,
+    /// Disputed deliveries: the worker settles them (or the merchant answers).
+    pub disputed: Vec<ClaimRecord>,
     /// Open needs with nothing claimed and a deadline within three days.
     pub near_deadline: Vec<NeedCard>,
     /// Needs the alert ladder flagged as unclaimed and aging (every fitting merchant heard
@@ -64,6 +66,7 @@ pub async fn dashboard(
         .column(need::Column::Id)
         .into_query();
     let delivered = claims::list_claims(db, caller, &[crate::domain::ClaimStatus::Delivered], 50).await?;
+    let disputed = claims::list_claims(db, caller, &[crate::domain::ClaimStatus::Disputed], 50).await?;
     let overdue_rows = claim::Entity::find()
         .filter(
             Condition::all()
@@ -81,15 +84,26 @@ pub async fn dashboard(
     };
     let (aging_rows, reasons): (Vec<need::Model>, Vec<FlagReason>) =
         super::alerts::aging_needs(db, org, 20).await?.into_iter().unzip();
-    let aging = needs::cards(db, aging_rows).await?.into_iter().zip(reasons).collect();
+    let aging: Vec<(NeedCard, FlagReason)> = needs::cards(db, aging_rows).await?.into_iter().zip(reasons).collect();
     let mut overdue = Vec::new();
     for c in overdue_rows {
         overdue.push(claims::get_claim(db, caller, c.id, now).await?);
     }
+    // A need shows in one section only: aging first, then near the deadline, then open.
+    let (aging_ids, near_ids) = (
+        aging.iter().map(|(n, _)| n.id).collect::<Vec<_>>(),
+        near.iter().map(|n| n.id).collect::<Vec<_>>(),
+    );
+    let near: Vec<need::Model> = near.into_iter().filter(|n| !aging_ids.contains(&n.id)).collect();
+    let open: Vec<need::Model> = open
+        .into_iter()
+        .filter(|n| !aging_ids.contains(&n.id) && !near_ids.contains(&n.id))
+        .collect();
     Ok(Dashboard {
         open_needs: needs::cards(db, open).await?,
         to_confirm: delivered,
         overdue,
+        disputed,
         near_deadline: needs::cards(db, near).await?,
         aging,
     })

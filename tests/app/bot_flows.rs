@@ -208,7 +208,7 @@ async fn claim_all_and_claim_part_confirm_with_due_date_drop_off_and_handoff_cod
             .await;
         let chat = app.linked_chat(merchant, 700 + i as i64, lang).await;
 
-        let confirmed = chat.tap(&Action::ClaimAll(whole).encode()).await;
+        let confirmed = chat.tap(&Action::ClaimAllYes(whole, 4).encode()).await;
         let code: String = {
             let row = app
                 .db
@@ -241,7 +241,7 @@ async fn claim_all_and_claim_part_confirm_with_due_date_drop_off_and_handoff_cod
         let not_number = chat.send("two").await;
         assert_eq!(not_number.text, text::not_a_number(lang, 6));
         let too_many = chat.send("9").await;
-        assert_eq!(too_many.text, text::only_left(lang, 6));
+        assert_eq!(too_many.text, text::only_left(lang, 6, "瓶"));
         let done = chat.send("２").await;
         assert!(
             done.text.starts_with(thanks) && done.text.contains("2 瓶"),
@@ -259,7 +259,7 @@ async fn claim_all_and_claim_part_confirm_with_due_date_drop_off_and_handoff_cod
 
         // A new merchant may hold three active claims.
         let third = app.post_need_of(world.a(), "food", &format!("面条{i}"), 2, "包").await;
-        chat.tap(&Action::ClaimAll(third).encode()).await;
+        chat.tap(&Action::ClaimAllYes(third, 2).encode()).await;
         let fourth = app.post_need_of(world.a(), "food", &format!("牛奶{i}"), 2, "箱").await;
         let limited = chat.tap(&Action::ClaimPart(fourth).encode()).await;
         assert_eq!(
@@ -293,13 +293,13 @@ async fn mine_lists_active_claims_to_deliver_or_release_after_confirming() {
         let second = app
             .post_need_of(world.a(), "clothing", &format!("棉衣{i}"), 1, "件")
             .await;
-        chat.tap(&Action::ClaimAll(first).encode()).await;
-        chat.tap(&Action::ClaimAll(second).encode()).await;
+        chat.tap(&Action::ClaimAllYes(first, 2).encode()).await;
+        chat.tap(&Action::ClaimAllYes(second, 1).encode()).await;
 
         let mine = chat.send("/mine").await;
         assert!(mine.text.starts_with(&text::mine_header(lang)), "{}", mine.text);
         assert!(mine.text.contains(&format!("鸡蛋{i}")) && mine.text.contains(&format!("棉衣{i}")));
-        let delivered = chat.tap(&mine.button(&text::deliver_button(lang, 1))).await;
+        let delivered = chat.tap(&mine.button(&text::deliver_button(lang, 1, false))).await;
         assert!(delivered.text.contains(&format!("鸡蛋{i}")), "{}", delivered.text);
         let status = scalar_i64(
             &app.db,
@@ -385,7 +385,9 @@ async fn standing_offers_are_added_paused_resumed_and_fitting_needs_are_pushed()
             .clone();
         assert!(alert.text.starts_with(&text::alert_intro(lang)), "{}", alert.text);
         assert!(alert.text.contains(&format!("热饭{i}")));
-        let claimed = chat.tap(&alert.button(&text::claim_all_button(lang, 1, false))).await;
+        let asked = chat.tap(&alert.button(&text::claim_all_button(lang, 1, false))).await;
+        assert!(asked.text.contains("3 份"), "{}", asked.text);
+        let claimed = chat.tap(&asked.button(&text::claim_all_yes_button(lang))).await;
         assert!(claimed.text.contains("3 份"), "{}", claimed.text);
         let claims = scalar_i64(
             &app.db,

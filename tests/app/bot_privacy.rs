@@ -69,7 +69,7 @@ async fn no_message_of_the_bot_shows_a_name_phone_address_or_beneficiary_code() 
         chat.tap(&page.buttons[0][1].1).await;
         chat.send("1").await;
         chat.send("/hours").await;
-        chat.tap(&Action::ClaimAll(hours).encode()).await;
+        chat.tap(&Action::ClaimAllYes(hours, 4).encode()).await;
         let mine = chat.send("/mine").await;
         chat.tap(&mine.buttons[0][1].1).await;
         chat.tap(&mine.buttons[0][0].1).await;

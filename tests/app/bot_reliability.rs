@@ -58,7 +58,7 @@ async fn the_same_update_delivered_five_times_in_sequence_claims_once_and_replie
         let update = fake_telegram::tap(
             app.tg().next_update_id(),
             chat.id,
-            &Action::ClaimAll(need).encode(),
+            &Action::ClaimAllYes(need, 5).encode(),
             code(lang),
         );
         for _ in 0..5 {
@@ -103,7 +103,7 @@ async fn the_same_update_posted_five_times_at_once_to_the_webhook_claims_once_an
         let update = fake_telegram::tap(
             app.tg().next_update_id(),
             chat.id,
-            &Action::ClaimAll(need).encode(),
+            &Action::ClaimAllYes(need, 5).encode(),
             code(lang),
         );
         let posts = (0..5).map(|_| {
@@ -219,7 +219,7 @@ async fn an_update_stored_before_a_kill_is_handled_once_after_restart() {
         let update = fake_telegram::tap(
             app.tg().next_update_id(),
             *chat_id,
-            &Action::ClaimAll(*need).encode(),
+            &Action::ClaimAllYes(*need, 4).encode(),
             code(*lang),
         );
         let id = update["update_id"].as_i64().expect("id");
@@ -256,7 +256,7 @@ async fn a_double_tap_on_claim_all_makes_one_claim() {
     for (i, lang) in Lang::ALL.into_iter().enumerate() {
         let need = app.post_need(world.a(), 3).await;
         let chat = app.linked_chat(world.merchants[i].id, 2300 + i as i64, lang).await;
-        let data = Action::ClaimAll(need).encode();
+        let data = Action::ClaimAllYes(need, 3).encode();
         for _ in 0..2 {
             let id = app.tg().next_update_id();
             app.tg().push(fake_telegram::tap(id, chat.id, &data, code(lang)));
@@ -282,7 +282,7 @@ async fn two_merchants_tapping_the_last_unit_at_once_one_wins_and_the_other_is_t
         let base = 2400 + 10 * lang as i64;
         let a = app.linked_chat(world.merchants[0].id, base, lang).await;
         let b = app.linked_chat(world.merchants[1].id, base + 1, lang).await;
-        let data = Action::ClaimAll(need).encode();
+        let data = Action::ClaimAllYes(need, 1).encode();
         let before = (a.received().len(), b.received().len());
         let (id_a, id_b) = (app.tg().next_update_id(), app.tg().next_update_id());
         app.tg().push(fake_telegram::tap(id_a, a.id, &data, code(lang)));

@@ -849,7 +849,7 @@ async fn seed(app: &TestApp, sink: &SmtpSink) -> Seeded {
         .await
         .and_then(|s| s.parse().ok())
         .expect("token id");
-    api_tokens::revoke(db, token_id, Actor::System, now)
+    api_tokens::revoke(db, token_id, "演示：店铺换了收银系统", Actor::System, now)
         .await
         .expect("revoke");
 

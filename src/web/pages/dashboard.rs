@@ -18,6 +18,7 @@ struct DashboardPage {
     open_needs: Vec<NeedItem>,
     to_confirm: Vec<ClaimItem>,
     overdue: Vec<ClaimItem>,
+    disputed: Vec<ClaimItem>,
     near_deadline: Vec<NeedItem>,
     aging: Vec<(NeedItem, &'static str)>,
 }
@@ -33,6 +34,7 @@ pub async fn show(State(state): State<AppState>, staff: Staff) -> Response {
                 open_needs: d.open_needs.iter().map(|n| NeedItem::new(t, n)).collect(),
                 to_confirm: d.to_confirm.iter().map(|c| ClaimItem::new(t, c)).collect(),
                 overdue: d.overdue.iter().map(|c| ClaimItem::new(t, c)).collect(),
+                disputed: d.disputed.iter().map(|c| ClaimItem::new(t, c)).collect(),
                 near_deadline: d.near_deadline.iter().map(|n| NeedItem::new(t, n)).collect(),
                 aging: d
                     .aging

@@ -47,6 +47,7 @@ pub fn router(state: AppState) -> Router {
         .route("/needs/{id}/cancel", get(need_cancel::ask).post(need_cancel::cancel))
         .route("/needs/{id}/claims/{claim_id}/confirm", post(needs::confirm))
         .route("/needs/{id}/claims/{claim_id}/dispute", post(needs::dispute))
+        .route("/needs/{id}/claims/{claim_id}/resolve", post(needs::resolve))
         .route("/needs/{id}/claims/{claim_id}/reset-code", post(needs::reset_code))
         .route("/beneficiaries", get(beneficiaries::list).post(beneficiaries::create))
         .route("/beneficiaries/new", get(beneficiaries::new_form))

@@ -10,7 +10,8 @@ use serde::Deserialize;
 use super::views::{ClaimItem, NeedItem, local_time};
 use super::{Chrome, Field, Options, enum_options, field, render, service_error_page};
 use crate::AppState;
-use crate::domain::input::FieldErrors;
+use crate::domain::claim::DisputeResolution;
+use crate::domain::input::{FieldError, FieldErrors};
 use crate::domain::need_input::NeedInput;
 use crate::domain::time::local_date;
 use crate::domain::{Category, Locale, NeedStatus, Urgency};
@@ -480,22 +481,45 @@ pub async fn edit(
 struct NeedPage {
     c: Chrome,
     n: NeedItem,
-    claims: Vec<ClaimItem>,
+    claims: Vec<(ClaimItem, ClaimFormState)>,
     timeline: Vec<(String, String)>,
     can_cancel: bool,
     can_edit: bool,
+    /// Dispute resolutions: (form value, button label, the main action).
+    resolutions: Vec<(&'static str, String, bool)>,
+}
+
+/// What was typed into one claim's forms, and what was wrong with it, for re-showing the
+/// need page after a refused form (422) instead of a bare error page.
+#[derive(Debug, Clone, Default)]
+pub struct ClaimFormState {
+    /// The claim the forms belong to; 0 for none.
+    claim_id: i64,
+    /// The rating chosen.
+    rating: Field,
+    /// The handoff code typed.
+    handoff_code: Field,
+    /// The dispute reason typed.
+    reason: Field,
+    /// A message about the claim as a whole (it moved on meanwhile, say).
+    notice: String,
 }
 
 /// `GET /needs/{id}`: the need, its claims and its timeline, with the forms that apply.
 pub async fn show(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> Response {
+    need_page(&state, &staff, id, ClaimFormState::default(), StatusCode::OK).await
+}
+
+/// The need page, with `form` (what was typed into one claim's form and its errors).
+async fn need_page(state: &AppState, staff: &Staff, id: i64, form: ClaimFormState, status: StatusCode) -> Response {
     let t = staff.t;
-    let caller = staff.caller;
+    let caller = &staff.caller;
     let now = chrono::Utc::now();
-    let card = match needs::get_need(&state.db, &caller, id, now).await {
+    let card = match needs::get_need(&state.db, caller, id, now).await {
         Ok(card) => card,
         Err(e) => return service_error_page(t, &e),
     };
-    let claim_list = match claims::of_need(&state.db, &caller, id, now).await {
+    let claim_list = match claims::of_need(&state.db, caller, id, now).await {
         Ok(list) => list,
         Err(e) => return service_error_page(t, &e),
     };
@@ -504,21 +528,77 @@ pub async fn show(State(state): State<AppState>, staff: Staff, Path(id): Path<i6
     let timeline = match audit::history(&state.db, &subjects).await {
         Ok(rows) => rows
             .into_iter()
-            .map(|r| (local_time(r.at), action_label(t, &r.action)))
+            .map(|r| (local_time(r.at), timeline_entry(t, &r, &claim_list)))
             .collect(),
         Err(e) => return service_error_page(t, &e.into()),
     };
+    let claims = claim_list
+        .iter()
+        .map(|c| {
+            let typed = if c.id == form.claim_id {
+                form.clone()
+            } else {
+                ClaimFormState::default()
+            };
+            (ClaimItem::new(t, c), typed)
+        })
+        .collect();
     render(
-        StatusCode::OK,
+        status,
         NeedPage {
             c: Chrome::new(t, &staff.session, "need.title"),
             can_cancel: matches!(card.status, NeedStatus::Open | NeedStatus::FullyClaimed),
             can_edit: editable(&card),
             n: NeedItem::new(t, &card),
-            claims: claim_list.iter().map(|c| ClaimItem::new(t, c)).collect(),
+            claims,
             timeline,
+            resolutions: DisputeResolution::ALL
+                .iter()
+                .map(|r| {
+                    (
+                        r.as_str(),
+                        t.get(&format!("dispute.resolve.{}", r.as_str())).to_owned(),
+                        *r == DisputeResolution::Confirm,
+                    )
+                })
+                .collect(),
         },
     )
+}
+
+/// One line of the timeline: what happened, and for a claim which shop and how much (and
+/// why, for a dispute, or how it was settled).
+fn timeline_entry(t: Tr, row: &crate::entities::audit_log::Model, claims: &[claims::ClaimRecord]) -> String {
+    let label = action_label(t, &row.action);
+    let claim = (row.subject_kind.as_deref() == Some("claim"))
+        .then(|| row.subject_id.as_deref().and_then(|id| id.parse::<i64>().ok()))
+        .flatten()
+        .and_then(|id| claims.iter().find(|c| c.id == id));
+    let Some(c) = claim else {
+        return label;
+    };
+    let mut line = format!("{label} · {} · {} {}", c.merchant_name, c.quantity, c.unit);
+    match row.action.as_str() {
+        "claim.dispute" => {
+            if let Some(reason) = c.dispute_reason.as_deref().filter(|r| !r.is_empty()) {
+                line.push_str(&t.fill("timeline.reason", &[("reason", reason)]));
+            }
+        }
+        "claim.redeliver" => {
+            if let Some(note) = c.dispute_answer.as_deref().filter(|r| !r.is_empty()) {
+                line.push_str(&t.fill("timeline.answer", &[("note", note)]));
+            }
+        }
+        "claim.resolve" => {
+            let detail: serde_json::Value = serde_json::from_str(&row.detail).unwrap_or_default();
+            if let Some(r) = detail["resolution"].as_str().and_then(DisputeResolution::parse) {
+                line.push_str(" · ");
+                line.push_str(t.get(&format!("dispute.resolved.{}", r.as_str())));
+            }
+        }
+        _ => {}
+    }
+    line
 }
 
 fn action_label(t: Tr, action: &str) -> String {
@@ -543,7 +623,8 @@ pub struct ConfirmForm {
     office_checked: String,
 }
 
-/// `POST /needs/{id}/claims/{claim_id}/confirm`: confirms (and rates) a delivery.
+/// `POST /needs/{id}/claims/{claim_id}/confirm`: confirms (and rates) a delivery; a wrong
+/// code or rating shows the page again with the message beside the field (422).
 pub async fn confirm(
     State(state): State<AppState>,
     staff: Staff,
@@ -551,17 +632,56 @@ pub async fn confirm(
     Form(form): Form<ConfirmForm>,
 ) -> Response {
     let confirmation = Confirmation {
-        rating: Some(form.rating),
-        handoff_code: Some(form.handoff_code),
+        rating: Some(form.rating.clone()),
+        handoff_code: Some(form.handoff_code.clone()),
         by_office: form.office_checked == "yes",
     };
-    match claims::confirm(&state.db, &staff.caller, claim_id, confirmation, chrono::Utc::now()).await {
-        Ok(_) => Redirect::to(&format!("/needs/{id}")).into_response(),
-        Err(ServiceError::WrongHandoffCode) => {
-            super::error_page(staff.t, StatusCode::UNPROCESSABLE_ENTITY, "claim.wrong_code")
+    let result = claims::confirm(&state.db, &staff.caller, claim_id, confirmation, chrono::Utc::now()).await;
+    let t = staff.t;
+    let mut typed = ClaimFormState {
+        claim_id,
+        rating: Field {
+            value: form.rating,
+            error: String::new(),
+        },
+        handoff_code: Field {
+            value: form.handoff_code,
+            error: String::new(),
+        },
+        ..ClaimFormState::default()
+    };
+    match result {
+        Ok(_) => return Redirect::to(&format!("/needs/{id}")).into_response(),
+        Err(ServiceError::WrongHandoffCode) => typed.handoff_code.error = t.get("claim.wrong_code").to_owned(),
+        Err(ServiceError::HandoffLocked) => {
+            typed.handoff_code.value.clear();
+            typed.notice = t.get("claim.handoff_locked").to_owned();
+            return need_page(&state, &staff, id, typed, StatusCode::CONFLICT).await;
         }
-        Err(ServiceError::HandoffLocked) => super::error_page(staff.t, StatusCode::CONFLICT, "claim.handoff_locked"),
-        Err(e) => service_error_page(staff.t, &e),
+        Err(ServiceError::Validation(errors)) => {
+            typed.rating.error = errors.get("rating").map(|e| e.message(t.0)).unwrap_or_default();
+        }
+        Err(e) => return claim_form_refused(&state, &staff, id, typed, &e).await,
+    }
+    need_page(&state, &staff, id, typed, StatusCode::UNPROCESSABLE_ENTITY).await
+}
+
+/// A claim form refused for a reason other than what was typed: a missing or foreign
+/// record is the plain 404; a claim that moved on meanwhile shows the page again with a
+/// notice on that claim (409).
+async fn claim_form_refused(
+    state: &AppState,
+    staff: &Staff,
+    id: i64,
+    mut typed: ClaimFormState,
+    e: &ServiceError,
+) -> Response {
+    match e {
+        ServiceError::Conflict(_) | ServiceError::IllegalTransition(_) => {
+            typed.notice = staff.t.get("claim.moved_on").to_owned();
+            need_page(state, staff, id, typed, StatusCode::CONFLICT).await
+        }
+        e => service_error_page(staff.t, e),
     }
 }
 
@@ -584,18 +704,73 @@ pub struct DisputeForm {
     reason: String,
 }
 
-/// `POST /needs/{id}/claims/{claim_id}/dispute`.
+/// `POST /needs/{id}/claims/{claim_id}/dispute`: a reason the merchant may not read (a
+/// phone number, say) shows the page again with the message beside it and the text kept.
 pub async fn dispute(
     State(state): State<AppState>,
     staff: Staff,
     Path((id, claim_id)): Path<(i64, i64)>,
     Form(form): Form<DisputeForm>,
 ) -> Response {
-    match claims::dispute(&state.db, &staff.caller, claim_id, &form.reason, chrono::Utc::now()).await {
+    let result = claims::dispute(&state.db, &staff.caller, claim_id, &form.reason, chrono::Utc::now()).await;
+    let t = staff.t;
+    let mut typed = ClaimFormState {
+        claim_id,
+        reason: Field {
+            value: form.reason,
+            error: String::new(),
+        },
+        ..ClaimFormState::default()
+    };
+    match result {
         Ok(_) => Redirect::to(&format!("/needs/{id}")).into_response(),
-        Err(ServiceError::Validation(_)) => {
-            super::error_page(staff.t, StatusCode::UNPROCESSABLE_ENTITY, "claim.reason_private")
+        Err(ServiceError::Validation(errors)) => {
+            typed.reason.error = match errors.get("reason") {
+                Some(FieldError::ContainsPii(_)) => t.get("claim.reason_private").to_owned(),
+                Some(e) => e.message(t.0),
+                None => String::new(),
+            };
+            need_page(&state, &staff, id, typed, StatusCode::UNPROCESSABLE_ENTITY).await
         }
-        Err(e) => service_error_page(staff.t, &e),
+        Err(e) => claim_form_refused(&state, &staff, id, typed, &e).await,
+    }
+}
+
+/// The resolve form: which way the dispute is settled.
+#[derive(Debug, Default, Deserialize)]
+pub struct ResolveForm {
+    #[serde(default)]
+    resolution: String,
+}
+
+/// `POST /needs/{id}/claims/{claim_id}/resolve`: the worker settles a disputed delivery
+/// (confirm after all, ask to deliver again, or release the claim).
+pub async fn resolve(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path((id, claim_id)): Path<(i64, i64)>,
+    Form(form): Form<ResolveForm>,
+) -> Response {
+    let typed = ClaimFormState {
+        claim_id,
+        ..ClaimFormState::default()
+    };
+    let Some(resolution) = DisputeResolution::parse(&form.resolution) else {
+        let typed = ClaimFormState {
+            notice: staff.t.get("dispute.choose").to_owned(),
+            ..typed
+        };
+        return need_page(&state, &staff, id, typed, StatusCode::UNPROCESSABLE_ENTITY).await;
+    };
+    match claims::resolve_dispute(&state.db, &staff.caller, claim_id, resolution, chrono::Utc::now()).await {
+        Ok(_) => Redirect::to(&format!("/needs/{id}")).into_response(),
+        Err(ServiceError::HandoffLocked) => {
+            let typed = ClaimFormState {
+                notice: staff.t.get("claim.handoff_locked").to_owned(),
+                ..typed
+            };
+            need_page(&state, &staff, id, typed, StatusCode::CONFLICT).await
+        }
+        Err(e) => claim_form_refused(&state, &staff, id, typed, &e).await,
     }
 }

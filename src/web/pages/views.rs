@@ -88,6 +88,20 @@ pub struct ClaimItem {
     pub rating: String,
     /// Too many wrong handoff codes: only the office confirms it.
     pub handoff_locked: bool,
+    /// True for volunteer hours, which are served rather than delivered.
+    pub hours: bool,
+    /// "Due" or, for hours, "Serve by".
+    pub due_label: String,
+    /// "Delivered" or, for hours, "Served".
+    pub delivered_label: String,
+    /// The confirm button: "Confirm delivery" or "Confirm the service".
+    pub confirm_label: String,
+    /// The office's confirm button.
+    pub office_confirm_label: String,
+    /// Why the worker disputed it; empty if never.
+    pub dispute_reason: String,
+    /// The merchant's answer to the dispute; empty if none.
+    pub dispute_answer: String,
 }
 
 impl ClaimItem {
@@ -108,6 +122,31 @@ impl ClaimItem {
             confirmed: c.confirmed_at.map(local).unwrap_or_default(),
             rating: c.rating.map(|r| "★".repeat(r.max(0) as usize)).unwrap_or_default(),
             handoff_locked: c.handoff_locked,
+            hours: c.hours,
+            due_label: t.get(if c.hours { "claim.serve_by" } else { "claim.due" }).to_owned(),
+            delivered_label: t
+                .get(if c.hours {
+                    "claim.served_at"
+                } else {
+                    "claim.delivered_at"
+                })
+                .to_owned(),
+            confirm_label: t
+                .get(if c.hours {
+                    "claim.confirm_served"
+                } else {
+                    "claim.confirm"
+                })
+                .to_owned(),
+            office_confirm_label: t
+                .get(if c.hours {
+                    "claim.office_confirm_served"
+                } else {
+                    "claim.office_confirm"
+                })
+                .to_owned(),
+            dispute_reason: c.dispute_reason.clone().unwrap_or_default(),
+            dispute_answer: c.dispute_answer.clone().unwrap_or_default(),
         }
     }
 }

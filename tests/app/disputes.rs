@@ -1,0 +1,262 @@
+//! Disputes that do not vanish: the worker's reason stays on the need page, the timeline and
+//! the dashboard; the worker settles the dispute (confirm after all, ask to deliver again,
+//! release the claim) and the merchant answers in the bot. A refused claim form shows the
+//! same page again with the message beside the field and what was typed (422).
+
+use bots::Lang;
+use bots::callback::Action;
+
+use crate::support::{TestApp, scalar_i64};
+
+/// A claim of `quantity` units by merchant 0 of a new need of organization A, marked delivered.
+async fn delivered_claim(app: &TestApp, world: &crate::support::world::World, quantity: i64) -> (i64, i64) {
+    let need = app.post_need(world.a(), 3).await;
+    let (status, made) = app.claim(&world.merchants[0].token, need, quantity).await;
+    assert_eq!(status, 201, "{made}");
+    let claim = made["id"].as_i64().expect("id");
+    let (status, body) = app
+        .api(
+            "POST",
+            &format!("/api/v1/claims/{claim}/delivered"),
+            &world.merchants[0].token,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    (need, claim)
+}
+
+async fn status_of(app: &TestApp, claim: i64) -> i64 {
+    scalar_i64(
+        &app.db,
+        &format!(
+            "SELECT CASE status WHEN 'active' THEN 1 WHEN 'delivered' THEN 2 WHEN 'confirmed' THEN 3 \
+             WHEN 'disputed' THEN 4 WHEN 'released' THEN 5 ELSE 0 END FROM claims WHERE id = {claim}"
+        ),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_dispute_keeps_its_reason_and_the_worker_asks_for_a_new_delivery_or_releases() {
+    let app = TestApp::spawn().await;
+    let world = app.world(1).await;
+    let (need, claim) = delivered_claim(&app, &world, 2).await;
+    let page = format!("/needs/{need}");
+    let dispute = format!("/needs/{need}/claims/{claim}/dispute");
+    let resolve = format!("/needs/{need}/claims/{claim}/resolve");
+
+    let mut worker = app.login("worker0@example.org").await;
+    worker.get(&page).await;
+    // A phone number in the reason: the same page, the message beside the field, the text kept.
+    let refused = worker.post(&dispute, &[("reason", "请致电 13800138000")]).await;
+    assert_eq!(refused.status(), 422);
+    let body = refused.text().await.expect("body");
+    assert!(body.contains("说明会告知商户，请勿包含电话"), "{body}");
+    assert!(
+        body.contains("value=\"请致电 13800138000\""),
+        "the typed reason is kept"
+    );
+    assert!(body.contains("action=\"/logout\""), "the page keeps its menu");
+    assert!(body.contains("米和食用油"), "it is the need page again");
+    assert_eq!(status_of(&app, claim).await, 2, "nothing was disputed");
+
+    let done = worker.post(&dispute, &[("reason", "米的数量不对")]).await;
+    assert_eq!(done.status(), 303);
+    let (_, shown) = worker.get(&page).await;
+    assert!(shown.contains("异议原因：米的数量不对"), "{shown}");
+    assert!(shown.contains(&resolve), "the worker is offered the next steps");
+    assert!(
+        shown.contains("社工提出异议 · 爱心商户0 · 2 袋（原因：米的数量不对）"),
+        "the timeline names the shop, the quantity and why: {shown}"
+    );
+    let (_, dashboard) = worker.get("/").await;
+    assert!(
+        dashboard.contains("有异议、待处理的认领") && dashboard.contains("异议原因：米的数量不对"),
+        "{dashboard}"
+    );
+    assert!(dashboard.contains(&format!("/needs/{need}#claim-{claim}")));
+
+    // Another organization's worker gets the 404 of a missing record, and it is audited.
+    let mut other = app.login("worker1@example.org").await;
+    other.get("/").await;
+    let foreign = other.post(&resolve, &[("resolution", "release")]).await;
+    assert_eq!(foreign.status(), 404);
+    let missing = other
+        .post(
+            &format!("/needs/{need}/claims/999999/resolve"),
+            &[("resolution", "release")],
+        )
+        .await;
+    assert_eq!(missing.status(), 404);
+    let denied = scalar_i64(
+        &app.db,
+        &format!("SELECT COUNT(*) FROM audit_log WHERE action = 'claim.resolve' AND outcome = 'denied' AND subject_id = '{claim}'"),
+    )
+    .await;
+    assert_eq!(denied, 1);
+    // Without the session's CSRF token nothing happens.
+    let forged = worker
+        .raw_post(&resolve)
+        .form(&[("resolution", "release")])
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(forged.status(), 403);
+    // An unknown resolution: the page again, asking to choose.
+    let unknown = worker.post(&resolve, &[("resolution", "delete")]).await;
+    assert_eq!(unknown.status(), 422);
+    assert!(unknown.text().await.expect("body").contains("请选择如何处理这条异议"));
+    assert_eq!(status_of(&app, claim).await, 4);
+
+    // Ask to deliver again: active with a fresh due date, and the merchant hears it.
+    let again = worker.post(&resolve, &[("resolution", "redeliver")]).await;
+    assert_eq!(again.status(), 303);
+    assert_eq!(status_of(&app, claim).await, 1);
+    let told = scalar_i64(
+        &app.db,
+        "SELECT COUNT(*) FROM outbox WHERE kind = 'merchant-claim-redeliver'",
+    )
+    .await;
+    assert_eq!(told, 1);
+    // A stale page pressing "ask again" on a claim that is no longer disputed: 409, same page.
+    let stale = worker.post(&resolve, &[("resolution", "redeliver")]).await;
+    assert_eq!(stale.status(), 409);
+    assert!(stale.text().await.expect("body").contains("这条认领刚刚有了变化"));
+
+    // Delivered and disputed again; this time the worker ends the claim: 2 bags are open again.
+    app.api(
+        "POST",
+        &format!("/api/v1/claims/{claim}/delivered"),
+        &world.merchants[0].token,
+        None,
+    )
+    .await;
+    worker.get(&page).await;
+    assert_eq!(worker.post(&dispute, &[("reason", "还是没收到")]).await.status(), 303);
+    let released = worker.post(&resolve, &[("resolution", "release")]).await;
+    assert_eq!(released.status(), 303);
+    assert_eq!(status_of(&app, claim).await, 5);
+    let claimed = scalar_i64(&app.db, &format!("SELECT claimed FROM needs WHERE id = {need}")).await;
+    assert_eq!(claimed, 0, "the quantity went back to the need");
+    let settled = scalar_i64(
+        &app.db,
+        &format!("SELECT COUNT(*) FROM audit_log WHERE action = 'claim.resolve' AND outcome = 'ok' AND subject_id = '{claim}'"),
+    )
+    .await;
+    assert_eq!(settled, 2);
+    let (_, dashboard) = worker.get("/").await;
+    assert!(
+        !dashboard.contains("还是没收到"),
+        "a settled dispute leaves the dashboard"
+    );
+    let (_, shown) = worker.get(&page).await;
+    assert!(shown.contains("认领已取消，数量退回"), "{shown}");
+
+    // In English, the next steps are English too.
+    worker.post("/settings/language", &[("lang", "en")]).await;
+    let (_, shown) = worker.get(&page).await;
+    assert!(shown.contains("claim ended, quantity returned"), "{shown}");
+}
+
+#[tokio::test]
+async fn a_disputed_delivery_may_be_confirmed_after_all() {
+    let app = TestApp::spawn().await;
+    let world = app.world(1).await;
+    let (need, claim) = delivered_claim(&app, &world, 3).await;
+    let mut worker = app.login("worker0@example.org").await;
+    worker.get(&format!("/needs/{need}")).await;
+    worker
+        .post(
+            &format!("/needs/{need}/claims/{claim}/dispute"),
+            &[("reason", "只收到两袋")],
+        )
+        .await;
+    let confirmed = worker
+        .post(
+            &format!("/needs/{need}/claims/{claim}/resolve"),
+            &[("resolution", "confirm")],
+        )
+        .await;
+    assert_eq!(confirmed.status(), 303);
+    assert_eq!(status_of(&app, claim).await, 3);
+    let fulfilled = scalar_i64(
+        &app.db,
+        &format!("SELECT COUNT(*) FROM needs WHERE id = {need} AND status = 'fulfilled' AND delivered = 3"),
+    )
+    .await;
+    assert_eq!(fulfilled, 1);
+}
+
+#[tokio::test]
+async fn a_wrong_handoff_code_shows_the_page_again_with_the_code_kept() {
+    let app = TestApp::spawn().await;
+    let world = app.world(1).await;
+    let need = app.post_need(world.a(), 3).await;
+    let (_, made) = app.claim(&world.merchants[0].token, need, 1).await;
+    let claim = made["id"].as_i64().expect("id");
+    let mut worker = app.login("worker0@example.org").await;
+    worker.get(&format!("/needs/{need}")).await;
+    let refused = worker
+        .post(
+            &format!("/needs/{need}/claims/{claim}/confirm"),
+            &[("rating", "4"), ("handoff_code", "ZZZZZZ")],
+        )
+        .await;
+    assert_eq!(refused.status(), 422);
+    let body = refused.text().await.expect("body");
+    assert!(body.contains("交接码与商户的不一致"), "{body}");
+    assert!(body.contains("value=\"ZZZZZZ\""), "the typed code is kept");
+    assert!(body.contains("<option value=\"4\" selected>"), "the rating is kept");
+    assert!(body.contains("action=\"/logout\""), "the page keeps its menu");
+    let bad_rating = worker
+        .post(
+            &format!("/needs/{need}/claims/{claim}/confirm"),
+            &[("rating", "9"), ("handoff_code", "")],
+        )
+        .await;
+    assert_eq!(bad_rating.status(), 422);
+    assert!(
+        bad_rating
+            .text()
+            .await
+            .expect("body")
+            .contains("请填写 1 到 5 之间的数")
+    );
+}
+
+#[tokio::test]
+async fn the_merchant_reads_why_in_the_bot_and_answers_that_it_delivered_again() {
+    let app = TestApp::spawn_with_bot().await;
+    let world = app.world(1).await;
+    let (need, claim) = delivered_claim(&app, &world, 2).await;
+    let chat = app.linked_chat(world.merchants[0].id, 4100, Lang::ZhCn).await;
+    charity_relay::services::claims::dispute(&app.db, &world.a().worker, claim, "少了一袋", chrono::Utc::now())
+        .await
+        .expect("dispute");
+    // The claim's confirmation, then the dispute's notice, which says why.
+    let notices = app.tg().wait_for(chat.id, 2, crate::support::bot::REPLY_WITHIN).await;
+    assert!(notices[1].text.contains("少了一袋"), "{notices:?}");
+
+    let mine = chat.send("/mine").await;
+    assert!(mine.text.contains("少了一袋"), "/mine says why: {}", mine.text);
+    let answer = Action::Redeliver(claim).encode();
+    assert!(
+        mine.buttons.iter().flatten().any(|b| b.1 == answer),
+        "the merchant may answer: {mine:?}"
+    );
+    let asked = chat.tap(&answer).await;
+    assert!(asked.text.contains("说明"), "{}", asked.text);
+    // A phone number is refused; the question stays.
+    let refused = chat.send("请打 13800138000").await;
+    assert!(refused.text.contains("电话"), "{}", refused.text);
+    let done = chat.send("已补送一袋，放在服务站").await;
+    assert!(done.text.contains("社工"), "{}", done.text);
+    assert_eq!(status_of(&app, claim).await, 2, "delivered again, to confirm");
+
+    let mut worker = app.login("worker0@example.org").await;
+    let (_, page) = worker.get(&format!("/needs/{need}")).await;
+    assert!(page.contains("商户回复：已补送一袋，放在服务站"), "{page}");
+    assert!(page.contains("异议原因：少了一袋"));
+    assert!(page.contains("商户回复已重新送达 · 爱心商户0 · 2 袋"), "{page}");
+}
