@@ -13,38 +13,7 @@ use crate::support::world::{PLANTED_ADDRESS, PLANTED_NAME, PLANTED_PHONE};
 use crate::support::{SmtpSink, TestApp, set};
 use charity_relay::entities::outbox;
 
-/// A payload of the shape each kind's writer uses (see `enqueue(` in src/services).
-fn sample(kind: &str) -> serde_json::Value {
-    use serde_json::json;
-    let claim = json!({ "claim_id": 7, "need_id": 42, "title": "米和食用油", "quantity": 2, "unit": "袋" });
-    match kind {
-        "resident-need-registered" => json!({ "need_id": 42, "title": "米和食用油", "quantity": 5, "unit": "袋" }),
-        "resident-need-claimed" | "worker-need-claimed" => json!({
-            "claim_id": 7, "need_id": 42, "title": "米和食用油", "merchant_name": "海景粮油店",
-            "quantity": 2, "unit": "袋", "expected_date": "2026-12-08"
-        }),
-        "resident-need-delivered" | "worker-delivery-to-confirm" => json!({
-            "claim_id": 7, "need_id": 42, "title": "米和食用油", "merchant_name": "海景粮油店", "quantity": 2, "unit": "袋"
-        }),
-        "resident-need-cancelled" | "resident-need-expired" => json!({ "need_id": 42, "title": "米和食用油" }),
-        "resident-hours-confirmed" => json!({
-            "activity": "社区敬老探访", "tenths": 25, "served_on": "2026-11-28", "balance_tenths": 130
-        }),
-        "worker-claim-released" => claim,
-        "worker-claim-lapsed" => json!({ "merchant_name": "海景粮油店", "claim": claim }),
-        "worker-need-near-deadline" => json!({
-            "need_id": 42, "title": "米和食用油", "left": 3, "unit": "袋", "deadline": "2026-12-01"
-        }),
-        "worker-duplicate-coordinate" => json!({
-            "beneficiary_id": 3, "own_code": "B-7F3K", "other_code": "B-Q9WD", "other_organization": "盐田区妇女互助会"
-        }),
-        "digest" => json!({ "items": [
-            { "kind": "resident-need-claimed", "payload": sample("resident-need-claimed") },
-            { "kind": "resident-need-delivered", "payload": sample("resident-need-delivered") },
-        ]}),
-        other => panic!("no sample for {other}"),
-    }
-}
+use crate::support::mail_samples::sample;
 
 #[tokio::test]
 async fn every_kind_arrives_multipart_with_its_headers_in_the_recipients_language() {
@@ -118,8 +87,8 @@ async fn every_kind_arrives_multipart_with_its_headers_in_the_recipients_languag
     let received = sink.received();
     let mut seen = 0;
     for row in rows.iter().chain(&consent_rows).filter(|r| r.channel == "email") {
-        let wanted = row.message_id.trim_matches(|c| c == '<' || c == '>');
-        let found: Vec<_> = received.iter().filter(|m| m.message_id() == wanted).collect();
+        let wanted = crate::support::smtp::unique_part(&row.message_id);
+        let found: Vec<_> = received.iter().filter(|m| m.unique_id() == wanted).collect();
         assert_eq!(found.len(), 1, "{} {} arrives once", row.kind, row.locale);
         let got = found[0];
         assert_eq!(got.to, vec![row.recipient.clone()]);
@@ -253,10 +222,7 @@ async fn without_smtp_the_messages_are_written_as_parseable_eml_files() {
         to: vec![],
         data: std::fs::read(&file).expect("the message's file"),
     };
-    assert_eq!(
-        received.message_id(),
-        row.message_id.trim_matches(|c| c == '<' || c == '>')
-    );
+    assert_eq!(received.unique_id(), crate::support::smtp::unique_part(&row.message_id));
     mail::assert_well_formed(&received, "en", true);
     assert!(
         received

@@ -18,6 +18,7 @@ mod cli;
 mod consent;
 mod delivery;
 mod demo;
+mod dkim;
 mod duplicates;
 mod email;
 mod file_modes;
