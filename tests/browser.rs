@@ -330,35 +330,47 @@ async fn every_email_and_the_resident_pages_fit_a_360_px_wide_phone() {
         .await
         .expect("a confirmation token");
     let unsubscribe = contacts::unsubscribe_token(&app.config.secret_key, contact);
-    for (path, name) in [
-        (format!("/consent/{confirm}"), "page-consent"),
-        (format!("/unsubscribe/{unsubscribe}"), "page-unsubscribe"),
-    ] {
-        client.goto(&app.url(&path)).await.expect("page");
-        let styled = client
-            .execute(
-                "return getComputedStyle(document.querySelector('.head')).backgroundColor",
-                vec![],
-            )
+    for locale in Locale::ALL {
+        // The pages speak the contact's language.
+        use sea_orm::ConnectionTrait;
+        app.db
+            .execute_raw(charity_relay::db::statement(
+                &app.db,
+                "UPDATE contacts SET locale = ? WHERE id = ?",
+                vec![locale.as_str().into(), contact.into()],
+            ))
             .await
-            .expect("style");
-        let fits = client
-            .execute(
-                "return document.documentElement.scrollWidth <= window.innerWidth",
-                vec![],
-            )
-            .await
-            .expect("script");
-        let png = client.screenshot().await.expect("screenshot");
-        std::fs::write(out.join(format!("{name}.zh-CN.png")), png).expect("write screenshot");
-        assert_eq!(
-            styled.as_str(),
-            Some("rgb(11, 110, 79)"),
-            "{path}: the stylesheet loads under the page's policy"
-        );
-        assert_eq!(fits, serde_json::Value::Bool(true), "{path} overflows at 360 px");
-        let text = client.source().await.expect("source");
-        assert!(text.contains("沙头角街道社工站"), "{path} names the organization");
+            .expect("set the language");
+        for (path, name) in [
+            (format!("/consent/{confirm}"), "page-consent"),
+            (format!("/unsubscribe/{unsubscribe}"), "page-unsubscribe"),
+        ] {
+            client.goto(&app.url(&path)).await.expect("page");
+            let styled = client
+                .execute(
+                    "return getComputedStyle(document.querySelector('.head')).backgroundColor",
+                    vec![],
+                )
+                .await
+                .expect("style");
+            let fits = client
+                .execute(
+                    "return document.documentElement.scrollWidth <= window.innerWidth",
+                    vec![],
+                )
+                .await
+                .expect("script");
+            let png = client.screenshot().await.expect("screenshot");
+            std::fs::write(out.join(format!("{name}.{locale}.png")), png).expect("write screenshot");
+            assert_eq!(
+                styled.as_str(),
+                Some("rgb(11, 110, 79)"),
+                "{path}: the stylesheet loads under the page's policy"
+            );
+            assert_eq!(fits, serde_json::Value::Bool(true), "{path} overflows at 360 px");
+            let text = client.source().await.expect("source");
+            assert!(text.contains("沙头角街道社工站"), "{path} names the organization");
+        }
     }
     client.close().await.expect("close");
 }

@@ -26,6 +26,8 @@ pub fn sample(kind: &str) -> serde_json::Value {
         "worker-duplicate-coordinate" => json!({
             "beneficiary_id": 3, "own_code": "B-7F3K", "other_code": "B-Q9WD", "other_organization": "盐田区妇女互助会"
         }),
+        // The consent email takes its values from the links, not from a payload.
+        "contact-consent" => json!({}),
         "digest" => json!({ "items": [
             { "kind": "resident-need-claimed", "payload": sample("resident-need-claimed") },
             { "kind": "resident-need-delivered", "payload": sample("resident-need-delivered") },
