@@ -2,6 +2,11 @@
 //!
 //! Every value is parsed here; a missing or malformed one becomes a [`ConfigError`] that
 //! names the variable and what it expects, and the CLI turns it into one line and exit 2.
+//!
+//! Email: `RELAY_SMTP_URL`, `RELAY_EMAIL_FROM` (by default `noreply@` the host of
+//! `RELAY_PUBLIC_URL`), `RELAY_EMAIL_HOURLY_LIMIT`, and `RELAY_DKIM_SELECTOR` with
+//! `RELAY_DKIM_KEY_FILE` (both or neither) to DKIM-sign every message; the key itself is read
+//! and checked by [`crate::notify::dkim`] when the sender is built, and never logged.
 
 use std::fmt;
 use std::net::SocketAddr;

@@ -268,6 +268,27 @@ mod tests {
         assert_eq!(zone_txt("v=DKIM1"), "\"v=DKIM1\"");
     }
 
+    fn fixture(name: &str) -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/dkim")
+            .join(name)
+    }
+
+    #[test]
+    fn rsa_keys_read_from_pkcs8_and_pkcs1_alike_and_short_ones_are_refused() {
+        let pkcs8 = DkimKey::load(&fixture("rsa2048.pem")).expect("PKCS#8");
+        let pkcs1 = DkimKey::load(&fixture("rsa2048-pkcs1.pem")).expect("PKCS#1");
+        assert_eq!(pkcs8.algorithm(), Algorithm::Rsa(2048));
+        assert_eq!(pkcs8.dns_value(), pkcs1.dns_value(), "the same key");
+        assert!(pkcs8.dns_value().starts_with("v=DKIM1; k=rsa; p=MIIB"));
+        let ed = DkimKey::load(&fixture("ed25519.pem")).expect("Ed25519");
+        assert_eq!(ed.algorithm(), Algorithm::Ed25519);
+        assert!(ed.signer("s", "example.org").is_ok() && pkcs1.signer("s", "example.org").is_ok());
+        let err = DkimKey::load(&fixture("rsa1024.pem")).expect_err("too short");
+        assert!(err.to_string().contains("1024 bits"), "{err}");
+        assert!(!format!("{ed:?}").contains(&ed.lettre_form), "Debug hides the key");
+    }
+
     #[test]
     fn what_is_not_a_private_key_is_refused_in_words() {
         for (text, why) in [

@@ -274,3 +274,73 @@ async fn an_unusable_smtp_url_stops_serve_with_one_line_and_exit_2() {
     assert!(lines[0].contains("RELAY_SMTP_URL"), "{lines:?}");
     assert!(!run.stderr.contains("hunter22"), "the password is masked");
 }
+
+#[tokio::test]
+async fn a_claim_of_volunteer_hours_is_told_as_service_not_as_a_delivery() {
+    let (app, sink) = TestApp::spawn_with_smtp().await;
+    let world = app.world(1).await;
+    confirm_contact(&app, "resident0@example.org").await;
+    let need = app
+        .post_need_of(world.a(), "volunteer_hours", "陪同长者复诊", 2, "小时")
+        .await;
+    let m = &world.merchants[0];
+    let (status, claim) = app
+        .api(
+            "POST",
+            &format!("/api/v1/needs/{need}/claims"),
+            &m.token,
+            Some(serde_json::json!({ "quantity": 2 })),
+        )
+        .await;
+    assert_eq!(status, 201, "{claim}");
+    let id = claim["id"].as_i64().expect("claim id");
+    let (status, _) = app
+        .api("POST", &format!("/api/v1/claims/{id}/delivered"), &m.token, None)
+        .await;
+    assert_eq!(status, 200);
+    let (status, _) = app
+        .api(
+            "POST",
+            &format!("/api/v1/claims/{id}/confirm"),
+            &world.a().token,
+            Some(serde_json::json!({ "rating": 5 })),
+        )
+        .await;
+    assert_eq!(status, 200);
+    mail::wait_until_sent(&app).await;
+
+    let received = sink.received();
+    let told: Vec<(String, String)> = received
+        .iter()
+        .filter(|m| m.to == ["resident0@example.org"] || m.to == ["worker0@example.org"])
+        .map(|m| {
+            let parsed = m.parsed();
+            (
+                parsed.subject().unwrap_or_default().to_owned(),
+                format!(
+                    "{}\n{}",
+                    parsed.body_text(0).unwrap_or_default(),
+                    parsed.body_html(0).unwrap_or_default()
+                ),
+            )
+        })
+        .filter(|(subject, _)| !subject.starts_with("请确认：接收") && !subject.contains("已登记"))
+        .collect();
+    // resident: claimed, done; worker: claimed, to confirm.
+    assert_eq!(told.len(), 4, "{told:?}");
+    for (subject, body) in &told {
+        assert!(
+            !subject.contains("送达") && !body.contains("送达") && !body.contains("交接"),
+            "hours are not delivered: {subject}\n{body}"
+        );
+        assert!(body.contains("服务"), "{subject}\n{body}");
+    }
+    assert!(
+        told.iter()
+            .any(|(s, b)| s.starts_with("已完成服务并确认") && b.contains("服务已完成")),
+        "{told:?}"
+    );
+    assert!(told.iter().any(|(s, _)| s.starts_with("请确认已完成服务")), "{told:?}");
+    assert!(told.iter().any(|(_, b)| b.contains("服务时间")), "{told:?}");
+    app.stop().await;
+}
