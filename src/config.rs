@@ -2,6 +2,11 @@
 //!
 //! Every value is parsed here; a missing or malformed one becomes a [`ConfigError`] that
 //! names the variable and what it expects, and the CLI turns it into one line and exit 2.
+//!
+//! Email: `RELAY_SMTP_URL`, `RELAY_EMAIL_FROM` (by default `noreply@` the host of
+//! `RELAY_PUBLIC_URL`), `RELAY_EMAIL_HOURLY_LIMIT`, and `RELAY_DKIM_SELECTOR` with
+//! `RELAY_DKIM_KEY_FILE` (both or neither) to DKIM-sign every message; the key itself is read
+//! and checked by [`crate::notify::dkim`] when the sender is built, and never logged.
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -39,10 +44,23 @@ pub struct Config {
 pub struct EmailConfig {
     /// `RELAY_SMTP_URL`; `None` writes `.eml` files under the data dir.
     pub smtp_url: Option<Secret>,
-    /// `RELAY_EMAIL_FROM`.
+    /// `RELAY_EMAIL_FROM`; by default `爱心接力 Charity Relay <noreply@HOST>`, HOST being
+    /// `RELAY_PUBLIC_URL`'s host, so that replies, bounces and DKIM name a real domain.
     pub from: String,
     /// `RELAY_EMAIL_HOURLY_LIMIT`; `0` means no limit.
     pub hourly_limit: u32,
+    /// `RELAY_DKIM_SELECTOR` and `RELAY_DKIM_KEY_FILE`: sign every message with DKIM for
+    /// the sender's domain. Both or neither; the key is read (and checked) at start-up.
+    pub dkim: Option<DkimSettings>,
+}
+
+/// Where the DKIM key is and the name it is published under.
+#[derive(Clone, Debug)]
+pub struct DkimSettings {
+    /// `RELAY_DKIM_SELECTOR`: the DNS label, e.g. `relay2026` for `relay2026._domainkey.example.org`.
+    pub selector: String,
+    /// `RELAY_DKIM_KEY_FILE`: an Ed25519 or RSA (≥ 2048 bits) private key in PEM.
+    pub key_file: PathBuf,
 }
 
 /// Telegram bot settings.
@@ -162,7 +180,7 @@ impl Config {
             None => None,
         };
 
-        let from = get("RELAY_EMAIL_FROM").unwrap_or_else(|| "charity-relay <noreply@localhost>".to_owned());
+        let from = get("RELAY_EMAIL_FROM").unwrap_or_else(|| default_from(&public_url));
         if !looks_like_mailbox(&from) {
             return Err(ConfigError::Invalid {
                 var: "RELAY_EMAIL_FROM",
@@ -170,6 +188,37 @@ impl Config {
                 shown: from,
             });
         }
+
+        let dkim = match (get("RELAY_DKIM_SELECTOR"), get("RELAY_DKIM_KEY_FILE")) {
+            (None, None) => None,
+            (Some(selector), Some(key_file)) => {
+                if !valid_selector(&selector) {
+                    return Err(ConfigError::Invalid {
+                        var: "RELAY_DKIM_SELECTOR",
+                        expected: "a DNS label such as `relay2026` (letters, digits, `-`, dots between labels)",
+                        shown: selector,
+                    });
+                }
+                Some(DkimSettings {
+                    selector,
+                    key_file: PathBuf::from(key_file),
+                })
+            }
+            (Some(_), None) => {
+                return Err(ConfigError::Invalid {
+                    var: "RELAY_DKIM_KEY_FILE",
+                    expected: "the private key's path, set together with RELAY_DKIM_SELECTOR",
+                    shown: "nothing".to_owned(),
+                });
+            }
+            (None, Some(_)) => {
+                return Err(ConfigError::Invalid {
+                    var: "RELAY_DKIM_SELECTOR",
+                    expected: "the DNS selector, set together with RELAY_DKIM_KEY_FILE",
+                    shown: "nothing".to_owned(),
+                });
+            }
+        };
 
         let hourly_limit = match get("RELAY_EMAIL_HOURLY_LIMIT") {
             Some(text) => text.parse::<u32>().map_err(|_| ConfigError::Invalid {
@@ -249,6 +298,7 @@ impl Config {
                 smtp_url,
                 from,
                 hourly_limit,
+                dkim,
             },
             telegram,
             telegram_bot_username,
@@ -307,6 +357,39 @@ fn bot_username(raw: &str) -> Result<String, ConfigError> {
 
 fn valid_webhook_secret(s: &str) -> bool {
     (1..=256).contains(&s.len()) && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+/// `爱心接力 Charity Relay <noreply@HOST>` for the public URL's host (its port dropped): a
+/// sender under the service's own domain instead of `localhost`, which providers distrust.
+fn default_from(public_url: &str) -> String {
+    let host = url::Url::parse(public_url)
+        .ok()
+        .and_then(|u| u.host_str().map(|h| h.trim_matches(['[', ']']).to_owned()))
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".to_owned());
+    format!("爱心接力 Charity Relay <noreply@{host}>")
+}
+
+/// The domain of a mailbox such as `Name <user@example.org>`, lower-cased.
+pub fn mailbox_domain(from: &str) -> Option<String> {
+    let addr = match (from.find('<'), from.rfind('>')) {
+        (Some(open), Some(close)) if open < close => &from[open + 1..close],
+        _ => from,
+    };
+    addr.rsplit_once('@')
+        .map(|(_, d)| d.trim().to_ascii_lowercase())
+        .filter(|d| !d.is_empty())
+}
+
+fn valid_selector(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 63
+        && s.split('.').all(|label| {
+            !label.is_empty()
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
 }
 
 fn looks_like_mailbox(from: &str) -> bool {
@@ -470,6 +553,40 @@ mod tests {
         assert!(config.email.smtp_url.is_none());
         assert!(config.telegram.is_none());
         assert_eq!(config.log_format, LogFormat::Text);
+        assert_eq!(config.email.from, "爱心接力 Charity Relay <noreply@127.0.0.1>");
+        assert!(config.email.dkim.is_none());
+    }
+
+    #[test]
+    fn the_default_sender_is_under_the_public_host() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config =
+            config_with(dir.path(), &[("RELAY_PUBLIC_URL", "https://Relay.Example.org:8443/")]).expect("config");
+        assert_eq!(config.email.from, "爱心接力 Charity Relay <noreply@relay.example.org>");
+        assert_eq!(mailbox_domain(&config.email.from).as_deref(), Some("relay.example.org"));
+        let explicit = config_with(dir.path(), &[("RELAY_EMAIL_FROM", "Relay <hi@mail.example.net>")]).expect("config");
+        assert_eq!(explicit.email.from, "Relay <hi@mail.example.net>");
+    }
+
+    #[test]
+    fn dkim_needs_both_a_selector_and_a_key_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let err = config_with(dir.path(), &[("RELAY_DKIM_SELECTOR", "relay")]).expect_err("no key file");
+        assert!(err.to_string().starts_with("RELAY_DKIM_KEY_FILE"), "{err}");
+        let err = config_with(dir.path(), &[("RELAY_DKIM_KEY_FILE", "/k.pem")]).expect_err("no selector");
+        assert!(err.to_string().starts_with("RELAY_DKIM_SELECTOR"), "{err}");
+        let err = config_with(
+            dir.path(),
+            &[("RELAY_DKIM_SELECTOR", "a b"), ("RELAY_DKIM_KEY_FILE", "/k.pem")],
+        )
+        .expect_err("bad selector");
+        assert!(err.to_string().starts_with("RELAY_DKIM_SELECTOR"), "{err}");
+        let ok = config_with(
+            dir.path(),
+            &[("RELAY_DKIM_SELECTOR", "relay2026"), ("RELAY_DKIM_KEY_FILE", "/k.pem")],
+        )
+        .expect("config");
+        assert_eq!(ok.email.dkim.expect("dkim").selector, "relay2026");
     }
 
     #[test]

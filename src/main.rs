@@ -93,6 +93,9 @@ enum AdminCommand {
     DeactivateUser(AccountArgs),
     /// Let a deactivated staff account sign in again.
     ReactivateUser(AccountArgs),
+    /// Print the DNS records to publish for the configured sender (RELAY_EMAIL_FROM): the
+    /// DKIM public key (RELAY_DKIM_SELECTOR, RELAY_DKIM_KEY_FILE) and SPF and DMARC suggestions.
+    MailDns,
 }
 
 #[derive(Args, Debug)]
@@ -315,6 +318,20 @@ async fn run_admin(config: &Config, command: AdminCommand, now: chrono::DateTime
             let token = api_tokens::issue(&conn, owner, "cli", Actor::System, now).await?;
             eprintln!("store this token now: it is shown only once");
             println!("{token}");
+        }
+        AdminCommand::MailDns => {
+            use charity_relay::notify::{NotifyError, dkim};
+            let domain = charity_relay::config::mailbox_domain(&config.email.from)
+                .ok_or_else(|| Failure::Usage("RELAY_EMAIL_FROM has no domain".into()))?;
+            let key = match &config.email.dkim {
+                Some(d) => {
+                    Some(dkim::DkimKey::load(&d.key_file).map_err(|e| StartupError::from(NotifyError::from(e)))?)
+                }
+                None => None,
+            };
+            let selector = config.email.dkim.as_ref().map(|d| d.selector.as_str());
+            println!("; DNS records for mail from {} (domain {domain})", config.email.from);
+            print!("{}", dkim::dns_records(&domain, selector, key.as_ref()));
         }
         AdminCommand::DeactivateUser(args) => {
             let conn = connect_migrated(config).await?;

@@ -267,3 +267,131 @@ async fn the_screenshot_tour_finds_no_error_no_overflow_and_no_raw_code_on_any_p
         problems.join("\n")
     );
 }
+
+/// Every email's HTML part, in both languages, opened in the real browser at 360 px: it
+/// fits the phone, shows buttons instead of raw URLs, and its picture is saved under
+/// `docs/screenshots/email/`. Then the pages an email links to, in the same look.
+#[tokio::test]
+#[ignore = "needs chromium and chromium-driver; run by scripts/test.sh"]
+async fn every_email_and_the_resident_pages_fit_a_360_px_wide_phone() {
+    use charity_relay::domain::Locale;
+    use charity_relay::notify::templates::{KINDS, Links, render};
+    use charity_relay::services::contacts;
+
+    let app = TestApp::spawn().await;
+    let _world = app.world(0).await;
+    let out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/screenshots/email");
+    std::fs::create_dir_all(&out).expect("screenshot dir");
+    let pages = tempfile::tempdir().expect("tempdir");
+    let (_driver, url) = chromedriver().await;
+    let client = browser(&url, true).await;
+
+    // A long public URL and token, as in production: they must not widen anything.
+    let public_url = "https://relay.shatoujiao.example.org";
+    let token = "0123456789abcdef".repeat(4);
+    let mut hours = support::mail_samples::sample("resident-need-claimed");
+    hours["title"] = "陪同长者到社康中心复诊，并协助取药和预约下次检查".into();
+    hours["unit"] = "小时".into();
+    hours["category"] = "volunteer_hours".into();
+    let mut cases: Vec<(String, &str, serde_json::Value)> = KINDS
+        .iter()
+        .map(|k| (k.to_string(), *k, support::mail_samples::sample(k)))
+        .collect();
+    cases.push(("resident-need-claimed-hours".into(), "resident-need-claimed", hours));
+    for locale in Locale::ALL {
+        for (name, kind, payload) in &cases {
+            let resident = !kind.starts_with("worker-");
+            let links = Links {
+                public_url: public_url.into(),
+                unsubscribe_url: resident.then(|| format!("{public_url}/unsubscribe/{token}")),
+                confirm_url: Some(format!("{public_url}/consent/{token}")),
+                organization: resident.then(|| "沙头角街道社工站".to_owned()),
+            };
+            let rendered = render(kind, *locale, payload, &links).expect("render");
+            let file = pages.path().join(format!("{name}.{locale}.html"));
+            std::fs::write(&file, &rendered.html).expect("write the email");
+            client
+                .goto(&format!("file://{}", file.display()))
+                .await
+                .expect("open the email");
+            let width = client.execute("return window.innerWidth", vec![]).await.expect("width");
+            assert_eq!(width.as_i64(), Some(360), "the window is a phone's");
+            let fits = client
+                .execute(
+                    "return document.documentElement.scrollWidth <= window.innerWidth",
+                    vec![],
+                )
+                .await
+                .expect("script");
+            let visible = client
+                .execute("return document.body.innerText", vec![])
+                .await
+                .expect("text");
+            let png = client.screenshot().await.expect("screenshot");
+            std::fs::write(out.join(format!("{name}.{locale}.png")), png).expect("write screenshot");
+            assert_eq!(
+                fits,
+                serde_json::Value::Bool(true),
+                "{name} {locale} overflows at 360 px"
+            );
+            let visible = visible.as_str().unwrap_or_default();
+            assert!(!visible.contains("http"), "{name} {locale} shows a raw URL: {visible}");
+            if resident {
+                assert!(
+                    visible.contains("沙头角街道社工站"),
+                    "{name} {locale} names the organization"
+                );
+            }
+        }
+    }
+
+    // The pages behind the links, for a real contact of the test world.
+    let contact: i64 = support::world::contact_id(&app, "resident0@example.org").await;
+    let confirm = contacts::issue_confirm_token(&app.db, contact, chrono::Utc::now())
+        .await
+        .expect("a confirmation token");
+    let unsubscribe = contacts::unsubscribe_token(&app.config.secret_key, contact);
+    for locale in Locale::ALL {
+        // The pages speak the contact's language.
+        use sea_orm::ConnectionTrait;
+        app.db
+            .execute_raw(charity_relay::db::statement(
+                &app.db,
+                "UPDATE contacts SET locale = ? WHERE id = ?",
+                vec![locale.as_str().into(), contact.into()],
+            ))
+            .await
+            .expect("set the language");
+        for (path, name) in [
+            (format!("/consent/{confirm}"), "page-consent"),
+            (format!("/unsubscribe/{unsubscribe}"), "page-unsubscribe"),
+        ] {
+            client.goto(&app.url(&path)).await.expect("page");
+            let styled = client
+                .execute(
+                    "return getComputedStyle(document.querySelector('.head')).backgroundColor",
+                    vec![],
+                )
+                .await
+                .expect("style");
+            let fits = client
+                .execute(
+                    "return document.documentElement.scrollWidth <= window.innerWidth",
+                    vec![],
+                )
+                .await
+                .expect("script");
+            let png = client.screenshot().await.expect("screenshot");
+            std::fs::write(out.join(format!("{name}.{locale}.png")), png).expect("write screenshot");
+            assert_eq!(
+                styled.as_str(),
+                Some("rgb(11, 110, 79)"),
+                "{path}: the stylesheet loads under the page's policy"
+            );
+            assert_eq!(fits, serde_json::Value::Bool(true), "{path} overflows at 360 px");
+            let text = client.source().await.expect("source");
+            assert!(text.contains("沙头角街道社工站"), "{path} names the organization");
+        }
+    }
+    client.close().await.expect("close");
+}

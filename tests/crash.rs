@@ -197,14 +197,14 @@ async fn twenty_kill_9s_under_claim_load_lose_no_claim_and_send_each_email_once(
     let mut copies: HashMap<String, usize> = HashMap::new();
     for m in sink.received() {
         assert_eq!(m.to.len(), 1, "one recipient a message");
-        *copies.entry(m.message_id()).or_default() += 1;
+        *copies.entry(m.unique_id()).or_default() += 1;
     }
     let sent = query_strings(
         &app.db,
         "SELECT message_id FROM outbox WHERE channel = 'email' AND status = 'sent'",
     )
     .await;
-    let sent: HashSet<String> = sent.iter().map(|id| id.trim_matches(['<', '>']).to_owned()).collect();
+    let sent: HashSet<String> = sent.iter().map(|id| support::smtp::unique_part(id)).collect();
     assert!(
         copies.keys().all(|id| sent.contains(id)),
         "only messages recorded as sent arrived"
@@ -409,11 +409,11 @@ async fn received_but_not_recorded(db: &DatabaseConnection, sink: &SmtpSink) -> 
     )
     .await
     .into_iter()
-    .map(|id| id.trim_matches(['<', '>']).to_owned())
+    .map(|id| support::smtp::unique_part(&id))
     .collect();
     sink.received()
         .iter()
-        .map(|m| m.message_id())
+        .map(|m| m.unique_id())
         .filter(|id| !sent.contains(id))
         .collect()
 }

@@ -3,16 +3,20 @@
 //! otherwise one `.eml` file per message under `<data dir>/outbox/`.
 //!
 //! Every message is multipart/alternative (plain text + HTML) in the recipient's language,
-//! with the outbox row's fixed `Message-ID`, `Date` and `Auto-Submitted: auto-generated`.
+//! with the outbox row's fixed `Message-ID` (its unique part, under the sender's domain),
+//! `Date` and `Auto-Submitted: auto-generated`, and a DKIM signature when a key is
+//! configured (see [`super::dkim`]).
 //! Residents' messages also carry `List-Unsubscribe` and `List-Unsubscribe-Post`
 //! (RFC 8058). Staff messages do not: they are operational mail about needs the worker
 //! posted, with no subscription to leave, and a header promising one would not work.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use lettre::message::dkim::DkimConfig;
 use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::PoolConfig;
@@ -40,8 +44,12 @@ pub enum Transport {
 pub struct EmailSender {
     transport: Transport,
     from: Mailbox,
+    /// The sender's domain: Message-IDs and the DKIM signature are under it.
+    domain: String,
     public_url: String,
     secret: Secret,
+    /// Signs each message when a key is configured.
+    dkim: Option<Arc<DkimConfig>>,
 }
 
 impl EmailSender {
@@ -51,23 +59,50 @@ impl EmailSender {
             Some(url) => Transport::Smtp(smtp_transport(url, pool_size)?),
             None => Transport::Files(config.data_dir.join("outbox")),
         };
-        Self::new(
+        let sender = Self::new(
             transport,
             &config.email.from,
             &config.public_url,
             config.secret_key.clone(),
-        )
+        )?;
+        match &config.email.dkim {
+            Some(dkim) => {
+                let key = super::dkim::DkimKey::load(&dkim.key_file)?;
+                let signer = key.signer(&dkim.selector, &sender.domain)?;
+                tracing::info!(selector = %dkim.selector, domain = %sender.domain, algorithm = %key.algorithm(), "email is signed with DKIM");
+                Ok(sender.with_dkim(signer))
+            }
+            None => Ok(sender),
+        }
     }
 
     /// A sender over `transport`, mailing as `from`, linking to `public_url`.
     pub fn new(transport: Transport, from: &str, public_url: &str, secret: Secret) -> Result<Self, NotifyError> {
         let from = from.parse::<Mailbox>().map_err(|e| NotifyError::From(e.to_string()))?;
+        let domain = from.email.domain().to_ascii_lowercase();
         Ok(Self {
             transport,
             from,
+            domain,
             public_url: public_url.trim_end_matches('/').to_owned(),
             secret,
+            dkim: None,
         })
+    }
+
+    /// Signs every message with `signer` (a DKIM configuration for this sender's domain).
+    pub fn with_dkim(mut self, signer: DkimConfig) -> Self {
+        self.dkim = Some(Arc::new(signer));
+        self
+    }
+
+    /// The `Message-ID` sent for an outbox row's stored id: its unique part, under the
+    /// sender's domain. Receivers and spam filters expect the id's domain to be the
+    /// sender's; the stored id stays as written, so a retry still sends the same one.
+    pub fn wire_message_id(&self, stored: &str) -> String {
+        let unique = stored.trim_matches(['<', '>']);
+        let unique = unique.rsplit_once('@').map_or(unique, |(local, _)| local);
+        format!("<{unique}@{}>", self.domain)
     }
 
     /// Builds the MIME message of `item`, dated `now`.
@@ -100,7 +135,7 @@ impl EmailSender {
             .to(to)
             .subject(rendered.subject)
             .date(SystemTime::from(now))
-            .message_id(Some(item.message_id.clone()))
+            .message_id(Some(self.wire_message_id(&item.message_id)))
             .raw_header(raw("Auto-Submitted", "auto-generated"))
             .raw_header(raw("Content-Language", item.locale.as_str()));
         if let Some(url) = unsubscribe_url {
@@ -108,7 +143,7 @@ impl EmailSender {
                 .raw_header(raw("List-Unsubscribe", &format!("<{url}>")))
                 .raw_header(raw("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"));
         }
-        builder
+        let mut message = builder
             .multipart(
                 MultiPart::alternative()
                     .singlepart(
@@ -118,7 +153,11 @@ impl EmailSender {
                     )
                     .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(rendered.html)),
             )
-            .map_err(|e| SendError::Failed(format!("cannot build the message: {e}")))
+            .map_err(|e| SendError::Failed(format!("cannot build the message: {e}")))?;
+        if let Some(dkim) = &self.dkim {
+            message.sign(dkim);
+        }
+        Ok(message)
     }
 }
 

@@ -21,6 +21,7 @@
 
 mod admission;
 mod dispatch;
+pub mod dkim;
 pub mod email;
 pub mod templates;
 
@@ -94,6 +95,9 @@ pub enum NotifyError {
     /// `RELAY_EMAIL_FROM` is not a mailbox.
     #[error("RELAY_EMAIL_FROM is not a mailbox: {0}")]
     From(String),
+    /// The DKIM key cannot be used (the message never holds the key).
+    #[error(transparent)]
+    Dkim(#[from] dkim::DkimError),
 }
 
 /// `r***@example.org`: enough to tell messages apart in a log, not enough to mail anyone.

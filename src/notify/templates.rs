@@ -1,7 +1,11 @@
 //! The texts of every email: a subject, a plain-text part and an HTML part, in zh-CN or en.
 //!
 //! Each kind has `templates/email/<kind>.txt` and `.html`, both extending a base layout
-//! that carries the greeting and the footer (the unsubscribe link for residents). The
+//! that carries the greeting, a header naming the service and the resident's organization,
+//! and a footer saying why the recipient gets the message (with the unsubscribe link for
+//! residents). The HTML part is styled by `static/mail.css` (the same sheet the consent and
+//! unsubscribe pages use), inlined into `style` attributes because mail clients drop
+//! `<style>` blocks; links are buttons, never raw URLs that overflow a phone. The
 //! payload of an outbox row is parsed into the kind's typed struct first, so a row written
 //! with missing fields fails loudly instead of mailing a half-empty text.
 //!
@@ -80,7 +84,16 @@ pub enum RenderError {
     /// The template engine failed.
     #[error("template error: {0}")]
     Template(#[from] askama::Error),
+    /// The stylesheet could not be inlined.
+    #[error("cannot inline the email's CSS: {0}")]
+    Inline(String),
 }
+
+/// The residents' stylesheet, shared with the consent and unsubscribe pages.
+pub const MAIL_CSS: &str = include_str!("../../static/mail.css");
+
+/// The category value of volunteer-hour needs: their claims are served, not delivered.
+const VOLUNTEER_HOURS: &str = "volunteer_hours";
 
 /// What the base layouts need.
 struct Frame {
@@ -89,6 +102,10 @@ struct Frame {
     subject: String,
     public_url: String,
     unsubscribe_url: Option<String>,
+    /// The organization named in the header (residents' mail).
+    organization: Option<String>,
+    /// The footer's "you get this email because …".
+    why: String,
 }
 
 /// `resident-need-registered`.
@@ -108,6 +125,9 @@ struct NeedClaimed {
     quantity: i64,
     unit: String,
     expected_date: String,
+    /// The need's category; rows written before it was added read as goods.
+    #[serde(default)]
+    category: String,
 }
 
 /// `resident-need-delivered` and `worker-delivery-to-confirm`.
@@ -118,6 +138,31 @@ struct Delivered {
     merchant_name: String,
     quantity: i64,
     unit: String,
+    #[serde(default)]
+    category: String,
+}
+
+impl NeedClaimed {
+    fn is_hours(&self) -> bool {
+        self.category == VOLUNTEER_HOURS
+    }
+}
+
+impl Delivered {
+    fn is_hours(&self) -> bool {
+        self.category == VOLUNTEER_HOURS
+    }
+}
+
+impl ClaimFacts {
+    fn is_hours(&self) -> bool {
+        self.category == VOLUNTEER_HOURS
+    }
+}
+
+/// True when a payload is about volunteer hours (for the subject lines).
+fn is_hours(payload: &serde_json::Value) -> bool {
+    payload.get("category").and_then(|c| c.as_str()) == Some(VOLUNTEER_HOURS)
 }
 
 /// `resident-need-cancelled` and `resident-need-expired`.
@@ -133,6 +178,8 @@ struct ClaimFacts {
     title: String,
     quantity: i64,
     unit: String,
+    #[serde(default)]
+    category: String,
 }
 
 /// `worker-claim-lapsed`.
@@ -275,6 +322,13 @@ pub fn subject(kind: &str, locale: Locale, payload: &serde_json::Value) -> Resul
                 format!("Good news, your need was claimed: {t}"),
             )
         }
+        "resident-need-delivered" if is_hours(payload) => {
+            let t = title(payload)?;
+            pick(
+                format!("已完成服务并确认：{t}"),
+                format!("Service done and confirmed: {t}"),
+            )
+        }
         "resident-need-delivered" => {
             let t = title(payload)?;
             pick(format!("已送达并确认：{t}"), format!("Delivered and confirmed: {t}"))
@@ -301,6 +355,13 @@ pub fn subject(kind: &str, locale: Locale, payload: &serde_json::Value) -> Resul
         "worker-need-claimed" => {
             let t = title(payload)?;
             pick(format!("需求被认领：{t}"), format!("Need claimed: {t}"))
+        }
+        "worker-delivery-to-confirm" if is_hours(payload) => {
+            let t = title(payload)?;
+            pick(
+                format!("请确认已完成服务：{t}"),
+                format!("Please confirm a service was done: {t}"),
+            )
         }
         "worker-delivery-to-confirm" => {
             let t = title(payload)?;
@@ -335,12 +396,15 @@ pub fn subject(kind: &str, locale: Locale, payload: &serde_json::Value) -> Resul
 /// Renders message `kind` for a recipient speaking `locale`.
 pub fn render(kind: &str, locale: Locale, payload: &serde_json::Value, links: &Links) -> Result<Rendered, RenderError> {
     let zh = locale == Locale::ZhCn;
+    let organization = links.organization.clone().filter(|o| !o.is_empty());
     let f = Frame {
         zh,
         lang: locale.as_str(),
         subject: subject(kind, locale, payload)?,
         public_url: links.public_url.clone(),
         unsubscribe_url: links.unsubscribe_url.clone(),
+        why: why(kind, zh, organization.as_deref()),
+        organization,
     };
     let f = &f;
     let (text, html) = match kind {
@@ -421,8 +485,58 @@ pub fn render(kind: &str, locale: Locale, payload: &serde_json::Value, links: &L
     Ok(Rendered {
         subject: f.subject.clone(),
         text,
-        html,
+        html: inline_css(&html)?,
     })
+}
+
+/// The footer line that tells the recipient why this message reached them.
+fn why(kind: &str, zh: bool, organization: Option<&str>) -> String {
+    let org_zh = organization.map_or_else(|| "社工".to_owned(), |o| format!("「{o}」的社工"));
+    let org_en = organization.map_or_else(|| "a social worker".to_owned(), |o| format!("a social worker of “{o}”"));
+    match kind {
+        "contact-consent" => {
+            if zh {
+                format!("您收到这封邮件，是因为{org_zh}填写了这个邮箱，请您确认是否接收。")
+            } else {
+                format!(
+                    "You get this email because {org_en} entered this address and asks whether you want these emails."
+                )
+            }
+        }
+        crate::services::duplicates::COORDINATE_KIND => {
+            if zh {
+                "您收到这封邮件，是因为您是该机构的社工。".to_owned()
+            } else {
+                "You get this email because you are a social worker of that organization.".to_owned()
+            }
+        }
+        k if k.starts_with("worker-") => {
+            if zh {
+                "您收到这封邮件，是因为这条需求由您发布。".to_owned()
+            } else {
+                "You get this email because you posted this need.".to_owned()
+            }
+        }
+        _ => {
+            if zh {
+                format!("您收到这封邮件，是因为{org_zh}为您登记了需求，您也确认了接收进展邮件。")
+            } else {
+                format!("You get this email because {org_en} registered your needs and you agreed to hear how they go.")
+            }
+        }
+    }
+}
+
+/// Moves `static/mail.css` into `style` attributes. Nothing is fetched: the sheet is
+/// compiled in and remote stylesheets are off.
+fn inline_css(html: &str) -> Result<String, RenderError> {
+    static INLINER: std::sync::LazyLock<css_inline::CSSInliner<'static>> = std::sync::LazyLock::new(|| {
+        css_inline::CSSInliner::options()
+            .load_remote_stylesheets(false)
+            .extra_css(Some(std::borrow::Cow::Borrowed(MAIL_CSS)))
+            .build()
+    });
+    INLINER.inline(html).map_err(|e| RenderError::Inline(e.to_string()))
 }
 
 #[cfg(test)]
@@ -462,5 +576,46 @@ mod tests {
             out.html
         );
         assert!(out.text.contains("<b>rice</b>"), "plain text is not escaped");
+    }
+
+    #[test]
+    fn the_html_part_is_styled_inline_and_names_the_organization() {
+        let payload = serde_json::json!({ "need_id": 1, "title": "rice", "quantity": 1, "unit": "bag" });
+        let links = Links {
+            organization: Some("Tiandong Elderly Care".into()),
+            unsubscribe_url: Some("https://relay.example.org/unsubscribe/x".into()),
+            ..Links::default()
+        };
+        let out = render("resident-need-registered", Locale::En, &payload, &links).expect("render");
+        assert!(!out.html.contains("<style"), "{}", out.html);
+        assert!(out.html.contains("style=\""), "{}", out.html);
+        assert!(out.html.contains("Tiandong Elderly Care"), "{}", out.html);
+        assert!(
+            out.text.contains("Tiandong Elderly Care"),
+            "the reason names it: {}",
+            out.text
+        );
+    }
+
+    #[test]
+    fn volunteer_hours_are_served_not_delivered() {
+        let payload = serde_json::json!({ "need_id": 1, "title": "陪诊", "merchant_name": "义工队", "quantity": 2,
+            "unit": "小时", "expected_date": "2026-12-08", "category": "volunteer_hours" });
+        for kind in [
+            "resident-need-claimed",
+            "worker-need-claimed",
+            "resident-need-delivered",
+            "worker-delivery-to-confirm",
+        ] {
+            let zh = render(kind, Locale::ZhCn, &payload, &Links::default()).expect("render");
+            assert!(zh.text.contains("服务"), "{kind}: {}", zh.text);
+            assert!(
+                !zh.text.contains("送达") && !zh.subject.contains("送达"),
+                "{kind}: {}",
+                zh.text
+            );
+            let en = render(kind, Locale::En, &payload, &Links::default()).expect("render");
+            assert!(!en.text.to_lowercase().contains("deliver"), "{kind}: {}", en.text);
+        }
     }
 }

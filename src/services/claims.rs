@@ -286,7 +286,7 @@ async fn claim_in<C: ConnectionTrait>(
     let parties = recipients::of_need(txn, &need).await?;
     let public = serde_json::json!({
         "claim_id": row.id, "need_id": need.id, "title": need.title, "merchant_name": merchant.name,
-        "quantity": quantity, "unit": need.unit, "expected_date": due_date,
+        "quantity": quantity, "unit": need.unit, "expected_date": due_date, "category": need.category,
     });
     messages.extend(
         [
@@ -450,7 +450,7 @@ pub async fn mark_delivered(
         .one(&txn)
         .await?
         .ok_or(ServiceError::NotFound("merchant"))?;
-    let payload = serde_json::json!({ "claim_id": c.id, "need_id": need.id, "title": need.title, "merchant_name": merchant.name, "quantity": c.quantity, "unit": need.unit });
+    let payload = serde_json::json!({ "claim_id": c.id, "need_id": need.id, "title": need.title, "merchant_name": merchant.name, "quantity": c.quantity, "unit": need.unit, "category": need.category });
     if let Some(m) = parties.worker(
         "worker-delivery-to-confirm",
         payload,
@@ -676,7 +676,7 @@ async fn confirm_claim(
     )
     .await?;
     let parties = recipients::of_need(&txn, &need).await?;
-    let payload = serde_json::json!({ "claim_id": c.id, "need_id": need.id, "title": need.title, "merchant_name": merchant.name, "quantity": c.quantity, "unit": need.unit });
+    let payload = serde_json::json!({ "claim_id": c.id, "need_id": need.id, "title": need.title, "merchant_name": merchant.name, "quantity": c.quantity, "unit": need.unit, "category": need.category });
     if let Some(m) = parties.resident(
         "resident-need-delivered",
         payload,
@@ -1020,7 +1020,7 @@ pub async fn lapse_overdue(db: &DatabaseConnection, now: DateTime<Utc>) -> Resul
         )
         .await?;
         if let Some(m) = merchant::Entity::find_by_id(merchant_id).one(&txn).await? {
-            let payload = serde_json::json!({ "claim_id": c.id, "need_id": need.id, "title": need.title, "quantity": c.quantity, "unit": need.unit });
+            let payload = serde_json::json!({ "claim_id": c.id, "need_id": need.id, "title": need.title, "quantity": c.quantity, "unit": need.unit, "category": need.category });
             enqueue(
                 &txn,
                 recipients::merchant(

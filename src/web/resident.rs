@@ -5,7 +5,10 @@
 //! token: the unguessable token in the path is the authority, and a mail provider's
 //! one-click POST carries nothing else. A token that is not ours changes nothing and gets
 //! a friendly 404. The pages are in the contact's language (Accept-Language when the
-//! token tells us nothing), and carry no script or style.
+//! token tells us nothing). They carry no script; their one stylesheet, `/static/mail.css`,
+//! is the emails' own, so a page opened from an email looks like the email, and the strict
+//! policy allows it and nothing else. Each page names the organization that registered
+//! the person.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -27,7 +30,20 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/consent/{token}", get(consent_page).post(consent_confirm))
         .route("/unsubscribe/{token}", get(unsubscribe_page).post(unsubscribe_now))
+        .route("/static/mail.css", get(stylesheet))
         .with_state(state)
+}
+
+/// The residents' stylesheet (also inlined into every email).
+async fn stylesheet() -> Response {
+    let mut response = crate::notify::templates::MAIL_CSS.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/css; charset=utf-8"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
+    response
 }
 
 /// What the consent page says.
@@ -50,6 +66,11 @@ struct ConsentPage {
     action: String,
     /// "This consent is for … only", or empty.
     for_org: String,
+    /// "A social worker of … registered this address" (of "a social worker" when no
+    /// organization is known).
+    registered_by: String,
+    /// The organization, for the header.
+    org: Option<String>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -61,6 +82,8 @@ struct UnsubscribePage {
     action: String,
     /// "This stops the emails of … only", or empty.
     for_org: String,
+    /// The organization, for the header.
+    org: Option<String>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -68,6 +91,8 @@ struct UnsubscribePage {
 struct NotFoundPage {
     t: crate::i18n::Tr,
     lang: &'static str,
+    /// Always none: an unknown token tells us no organization.
+    org: Option<String>,
 }
 
 fn header_locale(headers: &HeaderMap) -> Locale {
@@ -79,8 +104,8 @@ fn header_locale(headers: &HeaderMap) -> Locale {
 }
 
 /// Adds what every resident page needs: no caching (the URL holds a token), no referrer
-/// (so the token never leaks to another site), and a policy that allows no script, style
-/// or frame at all.
+/// (so the token never leaks to another site), and a policy that allows no script or frame
+/// and no style but our own stylesheet.
 fn page(status: StatusCode, body: impl IntoResponse) -> Response {
     let mut response = (status, body).into_response();
     let headers = response.headers_mut();
@@ -88,7 +113,7 @@ fn page(status: StatusCode, body: impl IntoResponse) -> Response {
     headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; form-action 'self'; frame-ancestors 'none'"),
+        HeaderValue::from_static("default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'"),
     );
     response
 }
@@ -99,6 +124,7 @@ fn not_found(locale: Locale) -> Response {
         NotFoundPage {
             t: crate::i18n::Tr(locale),
             lang: locale.as_str(),
+            org: None,
         },
     )
 }
@@ -133,6 +159,13 @@ fn consent(to: &Addressee, state: ConsentState, token: &str) -> Response {
             state,
             action: format!("/consent/{token}"),
             for_org: for_org(to, "resident.consent.for_org"),
+            registered_by: match to.organization {
+                Some(_) => for_org(to, "resident.consent.registered_by"),
+                None => crate::i18n::Tr(to.locale)
+                    .get("resident.consent.registered_by_unknown")
+                    .to_owned(),
+            },
+            org: to.organization.clone(),
         },
     )
 }
@@ -183,6 +216,7 @@ fn unsubscribe(to: &Addressee, done: bool, token: &str) -> Response {
             done,
             action: format!("/unsubscribe/{token}"),
             for_org: for_org(to, "resident.unsubscribe.for_org"),
+            org: to.organization.clone(),
         },
     )
 }

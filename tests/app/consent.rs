@@ -32,6 +32,16 @@ async fn consent_of(app: &TestApp, email: &str) -> String {
     row.try_get_by_index::<String>(0).expect("status")
 }
 
+async fn page_policy(app: &TestApp, path: &str) -> String {
+    app.get(path)
+        .await
+        .headers()
+        .get("content-security-policy")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
 #[tokio::test]
 async fn an_unconfirmed_contact_gets_only_the_confirmation_until_it_confirms() {
     let (app, sink) = smtp_app().await;
@@ -76,8 +86,32 @@ async fn an_unconfirmed_contact_gets_only_the_confirmation_until_it_confirms() {
         "{html}"
     );
     assert!(
-        !html.contains("<script") && !html.contains("style"),
-        "no script, no style"
+        !html.contains("<script") && !html.contains("<style") && !html.contains("style="),
+        "no script, no inline style"
+    );
+    assert!(
+        html.contains("<link rel=\"stylesheet\" href=\"/static/mail.css\">"),
+        "the emails' look, from our own stylesheet: {html}"
+    );
+    let org = "沙头角街道社工站";
+    assert!(
+        html.contains(&format!("「{org}」的社工为您登记了这个邮箱")),
+        "the page names the organization that registered the person: {html}"
+    );
+    let policy = page_policy(&app, &path).await;
+    assert!(
+        policy.contains("default-src 'none'") && policy.contains("style-src 'self'") && !policy.contains("unsafe"),
+        "{policy}"
+    );
+    let sheet = app.get("/static/mail.css").await;
+    assert_eq!(sheet.status(), 200);
+    assert!(
+        sheet
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/css")),
+        "served as CSS"
     );
     assert_eq!(consent_of(&app, "resident0@example.org").await, "pending");
 

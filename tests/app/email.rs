@@ -13,38 +13,7 @@ use crate::support::world::{PLANTED_ADDRESS, PLANTED_NAME, PLANTED_PHONE};
 use crate::support::{SmtpSink, TestApp, set};
 use charity_relay::entities::outbox;
 
-/// A payload of the shape each kind's writer uses (see `enqueue(` in src/services).
-fn sample(kind: &str) -> serde_json::Value {
-    use serde_json::json;
-    let claim = json!({ "claim_id": 7, "need_id": 42, "title": "米和食用油", "quantity": 2, "unit": "袋" });
-    match kind {
-        "resident-need-registered" => json!({ "need_id": 42, "title": "米和食用油", "quantity": 5, "unit": "袋" }),
-        "resident-need-claimed" | "worker-need-claimed" => json!({
-            "claim_id": 7, "need_id": 42, "title": "米和食用油", "merchant_name": "海景粮油店",
-            "quantity": 2, "unit": "袋", "expected_date": "2026-12-08"
-        }),
-        "resident-need-delivered" | "worker-delivery-to-confirm" => json!({
-            "claim_id": 7, "need_id": 42, "title": "米和食用油", "merchant_name": "海景粮油店", "quantity": 2, "unit": "袋"
-        }),
-        "resident-need-cancelled" | "resident-need-expired" => json!({ "need_id": 42, "title": "米和食用油" }),
-        "resident-hours-confirmed" => json!({
-            "activity": "社区敬老探访", "tenths": 25, "served_on": "2026-11-28", "balance_tenths": 130
-        }),
-        "worker-claim-released" => claim,
-        "worker-claim-lapsed" => json!({ "merchant_name": "海景粮油店", "claim": claim }),
-        "worker-need-near-deadline" => json!({
-            "need_id": 42, "title": "米和食用油", "left": 3, "unit": "袋", "deadline": "2026-12-01"
-        }),
-        "worker-duplicate-coordinate" => json!({
-            "beneficiary_id": 3, "own_code": "B-7F3K", "other_code": "B-Q9WD", "other_organization": "盐田区妇女互助会"
-        }),
-        "digest" => json!({ "items": [
-            { "kind": "resident-need-claimed", "payload": sample("resident-need-claimed") },
-            { "kind": "resident-need-delivered", "payload": sample("resident-need-delivered") },
-        ]}),
-        other => panic!("no sample for {other}"),
-    }
-}
+use crate::support::mail_samples::sample;
 
 #[tokio::test]
 async fn every_kind_arrives_multipart_with_its_headers_in_the_recipients_language() {
@@ -118,8 +87,8 @@ async fn every_kind_arrives_multipart_with_its_headers_in_the_recipients_languag
     let received = sink.received();
     let mut seen = 0;
     for row in rows.iter().chain(&consent_rows).filter(|r| r.channel == "email") {
-        let wanted = row.message_id.trim_matches(|c| c == '<' || c == '>');
-        let found: Vec<_> = received.iter().filter(|m| m.message_id() == wanted).collect();
+        let wanted = crate::support::smtp::unique_part(&row.message_id);
+        let found: Vec<_> = received.iter().filter(|m| m.unique_id() == wanted).collect();
         assert_eq!(found.len(), 1, "{} {} arrives once", row.kind, row.locale);
         let got = found[0];
         assert_eq!(got.to, vec![row.recipient.clone()]);
@@ -253,10 +222,7 @@ async fn without_smtp_the_messages_are_written_as_parseable_eml_files() {
         to: vec![],
         data: std::fs::read(&file).expect("the message's file"),
     };
-    assert_eq!(
-        received.message_id(),
-        row.message_id.trim_matches(|c| c == '<' || c == '>')
-    );
+    assert_eq!(received.unique_id(), crate::support::smtp::unique_part(&row.message_id));
     mail::assert_well_formed(&received, "en", true);
     assert!(
         received
@@ -307,4 +273,74 @@ async fn an_unusable_smtp_url_stops_serve_with_one_line_and_exit_2() {
     assert_eq!(lines.len(), 1, "{lines:?}");
     assert!(lines[0].contains("RELAY_SMTP_URL"), "{lines:?}");
     assert!(!run.stderr.contains("hunter22"), "the password is masked");
+}
+
+#[tokio::test]
+async fn a_claim_of_volunteer_hours_is_told_as_service_not_as_a_delivery() {
+    let (app, sink) = TestApp::spawn_with_smtp().await;
+    let world = app.world(1).await;
+    confirm_contact(&app, "resident0@example.org").await;
+    let need = app
+        .post_need_of(world.a(), "volunteer_hours", "陪同长者复诊", 2, "小时")
+        .await;
+    let m = &world.merchants[0];
+    let (status, claim) = app
+        .api(
+            "POST",
+            &format!("/api/v1/needs/{need}/claims"),
+            &m.token,
+            Some(serde_json::json!({ "quantity": 2 })),
+        )
+        .await;
+    assert_eq!(status, 201, "{claim}");
+    let id = claim["id"].as_i64().expect("claim id");
+    let (status, _) = app
+        .api("POST", &format!("/api/v1/claims/{id}/delivered"), &m.token, None)
+        .await;
+    assert_eq!(status, 200);
+    let (status, _) = app
+        .api(
+            "POST",
+            &format!("/api/v1/claims/{id}/confirm"),
+            &world.a().token,
+            Some(serde_json::json!({ "rating": 5 })),
+        )
+        .await;
+    assert_eq!(status, 200);
+    mail::wait_until_sent(&app).await;
+
+    let received = sink.received();
+    let told: Vec<(String, String)> = received
+        .iter()
+        .filter(|m| m.to == ["resident0@example.org"] || m.to == ["worker0@example.org"])
+        .map(|m| {
+            let parsed = m.parsed();
+            (
+                parsed.subject().unwrap_or_default().to_owned(),
+                format!(
+                    "{}\n{}",
+                    parsed.body_text(0).unwrap_or_default(),
+                    parsed.body_html(0).unwrap_or_default()
+                ),
+            )
+        })
+        .filter(|(subject, _)| !subject.starts_with("请确认：接收") && !subject.contains("已登记"))
+        .collect();
+    // resident: claimed, done; worker: claimed, to confirm.
+    assert_eq!(told.len(), 4, "{told:?}");
+    for (subject, body) in &told {
+        assert!(
+            !subject.contains("送达") && !body.contains("送达") && !body.contains("交接"),
+            "hours are not delivered: {subject}\n{body}"
+        );
+        assert!(body.contains("服务"), "{subject}\n{body}");
+    }
+    assert!(
+        told.iter()
+            .any(|(s, b)| s.starts_with("已完成服务并确认") && b.contains("服务已完成")),
+        "{told:?}"
+    );
+    assert!(told.iter().any(|(s, _)| s.starts_with("请确认已完成服务")), "{told:?}");
+    assert!(told.iter().any(|(_, b)| b.contains("服务时间")), "{told:?}");
+    app.stop().await;
 }

@@ -19,6 +19,7 @@ mod consent;
 mod delivery;
 mod demo;
 mod disputes;
+mod dkim;
 mod duplicates;
 mod email;
 mod file_modes;

@@ -7,6 +7,7 @@
 pub mod bot;
 pub mod browser;
 pub mod fake_telegram;
+pub mod mail_samples;
 pub mod pg_cluster;
 pub mod proxy;
 pub mod serve;

@@ -50,6 +50,21 @@ impl Received {
     }
 }
 
+/// The unique part of a Message-ID (`<x@domain>` → `x`). The outbox stores the id under a
+/// placeholder domain; the sender puts it under its own domain on the wire, so a received
+/// message is matched to its row by this part.
+pub fn unique_part(id: &str) -> String {
+    let id = id.trim().trim_matches(['<', '>']);
+    id.rsplit_once('@').map_or(id, |(local, _)| local).to_owned()
+}
+
+impl Received {
+    /// The unique part of the `Message-ID` (see [`unique_part`]).
+    pub fn unique_id(&self) -> String {
+        unique_part(&self.message_id())
+    }
+}
+
 #[derive(Default)]
 struct State {
     received: Vec<Received>,

@@ -1,0 +1,37 @@
+//! A payload for each email kind, of the shape its writer in src/services uses: the email
+//! snapshot tests and the real-browser layout test render the same messages.
+
+/// A payload of the shape each kind's writer uses (see `enqueue(` in src/services).
+pub fn sample(kind: &str) -> serde_json::Value {
+    use serde_json::json;
+    let claim = json!({ "claim_id": 7, "need_id": 42, "title": "米和食用油", "quantity": 2, "unit": "袋" });
+    match kind {
+        "resident-need-registered" => json!({ "need_id": 42, "title": "米和食用油", "quantity": 5, "unit": "袋" }),
+        "resident-need-claimed" | "worker-need-claimed" => json!({
+            "claim_id": 7, "need_id": 42, "title": "米和食用油", "merchant_name": "海景粮油店",
+            "quantity": 2, "unit": "袋", "expected_date": "2026-12-08"
+        }),
+        "resident-need-delivered" | "worker-delivery-to-confirm" => json!({
+            "claim_id": 7, "need_id": 42, "title": "米和食用油", "merchant_name": "海景粮油店", "quantity": 2, "unit": "袋"
+        }),
+        "resident-need-cancelled" | "resident-need-expired" => json!({ "need_id": 42, "title": "米和食用油" }),
+        "resident-hours-confirmed" => json!({
+            "activity": "社区敬老探访", "tenths": 25, "served_on": "2026-11-28", "balance_tenths": 130
+        }),
+        "worker-claim-released" => claim,
+        "worker-claim-lapsed" => json!({ "merchant_name": "海景粮油店", "claim": claim }),
+        "worker-need-near-deadline" => json!({
+            "need_id": 42, "title": "米和食用油", "left": 3, "unit": "袋", "deadline": "2026-12-01"
+        }),
+        "worker-duplicate-coordinate" => json!({
+            "beneficiary_id": 3, "own_code": "B-7F3K", "other_code": "B-Q9WD", "other_organization": "盐田区妇女互助会"
+        }),
+        // The consent email takes its values from the links, not from a payload.
+        "contact-consent" => json!({}),
+        "digest" => json!({ "items": [
+            { "kind": "resident-need-claimed", "payload": sample("resident-need-claimed") },
+            { "kind": "resident-need-delivered", "payload": sample("resident-need-delivered") },
+        ]}),
+        other => panic!("no sample for {other}"),
+    }
+}
