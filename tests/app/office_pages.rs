@@ -128,6 +128,7 @@ async fn every_admin_page_reads_in_words_in_both_languages() {
         "/admin/outbox?status=held",
         "/admin/outbox?status=failed",
         "/admin/duplicates",
+        "/admin/reports",
     ]
     .iter()
     .map(|p| (*p).to_owned())
@@ -135,6 +136,8 @@ async fn every_admin_page_reads_in_words_in_both_languages() {
     paths.push(format!("/admin/organizations/{org}/suspend"));
     paths.push(format!("/admin/merchants/{shop}/suspend"));
     paths.push(format!("/admin/tokens/{token_id}/revoke"));
+    let worker_id = scalar_i64(&app.db, "SELECT id FROM staff WHERE email = 'worker0@example.org'").await;
+    paths.push(format!("/admin/staff/{worker_id}/deactivate"));
     for (lang, switch) in [("zh-CN", "zh-CN"), ("en", "en")] {
         office.get("/admin/staff").await;
         office.post("/settings/language", &[("lang", switch)]).await;
