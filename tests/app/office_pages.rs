@@ -428,3 +428,42 @@ async fn the_token_form_picks_its_owner_from_a_list() {
     let owner = format!("SELECT COUNT(*) FROM api_tokens WHERE merchant_id = {shop} AND label = 'POS'");
     assert_eq!(scalar_i64(&app.db, &owner).await, 1);
 }
+
+#[tokio::test]
+async fn the_outbox_labels_its_columns_and_pages_through_dead_messages() {
+    use charity_relay::entities::outbox;
+    use sea_orm::{ActiveModelTrait, Set};
+    let app = TestApp::spawn_without_dispatcher(|_| {}).await;
+    app.world(0).await;
+    let now = chrono::Utc::now();
+    for i in 0..55 {
+        outbox::ActiveModel {
+            channel: Set("email".into()),
+            recipient: Set(format!("resident{i}@example.org")),
+            kind: Set("resident-need-claimed".into()),
+            locale: Set("zh-CN".into()),
+            payload: Set("{}".into()),
+            dedupe_key: Set(format!("test:{i}")),
+            message_id: Set(format!("<{i}@example.org>")),
+            status: Set("dead".into()),
+            attempts: Set(8),
+            next_attempt_at: Set(now),
+            last_error: Set(Some("550 mailbox unavailable".into())),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&app.db)
+        .await
+        .expect("outbox row");
+    }
+    let email = app.office_account().await;
+    let mut office = app.login(&email).await;
+    let first = read_page(&mut office, "/admin/outbox", 200, "zh-CN").await;
+    assert!(first.contains("<th>消息类型</th>") && first.contains("告知居民：需求已被认领"));
+    assert!(first.contains("已放弃（需处理） · 55"));
+    assert!(first.contains("r***@example.org"), "the recipient stays masked");
+    assert_eq!(first.matches("/retry\"").count(), 50);
+    assert!(first.contains("page=1\""), "a link to the next page");
+    let second = read_page(&mut office, "/admin/outbox?status=dead&page=1", 200, "zh-CN").await;
+    assert_eq!(second.matches("/retry\"").count(), 5);
+}
