@@ -219,20 +219,30 @@ fn page_offset(page: u64) -> Option<u64> {
         .filter(|offset| i64::try_from(*offset).is_ok())
 }
 
-/// Outbox rows in `status` (pending, failed, dead, sent, held), newest first, and counts by status.
+/// Page `page` (from 0) of the outbox rows in `status` (pending, failed, dead, sent, held),
+/// newest first, whether there are more, and counts by status.
 pub async fn outbox(
     db: &DatabaseConnection,
     caller: &Caller,
     status: &str,
+    page: u64,
     now: DateTime<Utc>,
-) -> Result<(Vec<outbox::Model>, Vec<(String, u64)>), ServiceError> {
+) -> Result<(Vec<outbox::Model>, bool, Vec<(String, u64)>), ServiceError> {
     require_admin(db, caller, "office.outbox", now).await?;
-    let rows = outbox::Entity::find()
-        .filter(outbox::Column::Status.eq(status))
-        .order_by_desc(outbox::Column::Id)
-        .limit(100)
-        .all(db)
-        .await?;
+    let mut rows = match page.checked_mul(OUTBOX_PAGE).filter(|o| i64::try_from(*o).is_ok()) {
+        Some(offset) => {
+            outbox::Entity::find()
+                .filter(outbox::Column::Status.eq(status))
+                .order_by_desc(outbox::Column::Id)
+                .offset(offset)
+                .limit(OUTBOX_PAGE + 1)
+                .all(db)
+                .await?
+        }
+        None => Vec::new(),
+    };
+    let more = rows.len() as u64 > OUTBOX_PAGE;
+    rows.truncate(OUTBOX_PAGE as usize);
     let mut counts = Vec::new();
     for s in ["pending", "failed", "dead", "held", "sent"] {
         counts.push((
@@ -243,8 +253,11 @@ pub async fn outbox(
                 .await?,
         ));
     }
-    Ok((rows, counts))
+    Ok((rows, more, counts))
 }
+
+/// Outbox rows on one page of the office's list.
+pub const OUTBOX_PAGE: u64 = 50;
 
 /// Puts a dead message back in the queue for one more round of attempts.
 pub async fn retry_outbox(

@@ -128,6 +128,7 @@ async fn every_admin_page_reads_in_words_in_both_languages() {
         "/admin/outbox?status=held",
         "/admin/outbox?status=failed",
         "/admin/duplicates",
+        "/admin/reports",
     ]
     .iter()
     .map(|p| (*p).to_owned())
@@ -135,6 +136,8 @@ async fn every_admin_page_reads_in_words_in_both_languages() {
     paths.push(format!("/admin/organizations/{org}/suspend"));
     paths.push(format!("/admin/merchants/{shop}/suspend"));
     paths.push(format!("/admin/tokens/{token_id}/revoke"));
+    let worker_id = scalar_i64(&app.db, "SELECT id FROM staff WHERE email = 'worker0@example.org'").await;
+    paths.push(format!("/admin/staff/{worker_id}/deactivate"));
     for (lang, switch) in [("zh-CN", "zh-CN"), ("en", "en")] {
         office.get("/admin/staff").await;
         office.post("/settings/language", &[("lang", switch)]).await;
@@ -424,4 +427,43 @@ async fn the_token_form_picks_its_owner_from_a_list() {
     assert_eq!(app.api("GET", "/api/v1/needs", &token, None).await.0, 200);
     let owner = format!("SELECT COUNT(*) FROM api_tokens WHERE merchant_id = {shop} AND label = 'POS'");
     assert_eq!(scalar_i64(&app.db, &owner).await, 1);
+}
+
+#[tokio::test]
+async fn the_outbox_labels_its_columns_and_pages_through_dead_messages() {
+    use charity_relay::entities::outbox;
+    use sea_orm::{ActiveModelTrait, Set};
+    let app = TestApp::spawn_without_dispatcher(|_| {}).await;
+    app.world(0).await;
+    let now = chrono::Utc::now();
+    for i in 0..55 {
+        outbox::ActiveModel {
+            channel: Set("email".into()),
+            recipient: Set(format!("resident{i}@example.org")),
+            kind: Set("resident-need-claimed".into()),
+            locale: Set("zh-CN".into()),
+            payload: Set("{}".into()),
+            dedupe_key: Set(format!("test:{i}")),
+            message_id: Set(format!("<{i}@example.org>")),
+            status: Set("dead".into()),
+            attempts: Set(8),
+            next_attempt_at: Set(now),
+            last_error: Set(Some("550 mailbox unavailable".into())),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&app.db)
+        .await
+        .expect("outbox row");
+    }
+    let email = app.office_account().await;
+    let mut office = app.login(&email).await;
+    let first = read_page(&mut office, "/admin/outbox", 200, "zh-CN").await;
+    assert!(first.contains("<th>消息类型</th>") && first.contains("告知居民：需求已被认领"));
+    assert!(first.contains("已放弃（需处理） · 55"));
+    assert!(first.contains("r***@example.org"), "the recipient stays masked");
+    assert_eq!(first.matches("/retry\"").count(), 50);
+    assert!(first.contains("page=1\""), "a link to the next page");
+    let second = read_page(&mut office, "/admin/outbox?status=dead&page=1", 200, "zh-CN").await;
+    assert_eq!(second.matches("/retry\"").count(), 5);
 }

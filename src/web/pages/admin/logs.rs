@@ -287,6 +287,8 @@ struct OutboxPage {
     /// (code, label, count, current).
     counts: Vec<(String, String, u64, bool)>,
     rows: Vec<OutboxRow>,
+    prev: String,
+    next: String,
 }
 
 /// The outbox filter.
@@ -294,6 +296,8 @@ struct OutboxPage {
 pub struct OutboxQuery {
     #[serde(default)]
     status: String,
+    #[serde(default)]
+    page: u64,
 }
 
 /// `GET /admin/outbox`: pending, failed and dead messages.
@@ -304,8 +308,12 @@ pub async fn outbox(State(state): State<AppState>, staff: Staff, Query(q): Query
     } else {
         "dead".to_owned()
     };
-    match office::outbox(&state.db, &staff.caller, &status, chrono::Utc::now()).await {
-        Ok((rows, counts)) => {
+    let page = q.page;
+    let link = |p: u64| format!("/admin/outbox?status={status}&page={p}");
+    match office::outbox(&state.db, &staff.caller, &status, page, chrono::Utc::now()).await {
+        Ok((rows, more, counts)) => {
+            let next = if more { link(page + 1) } else { String::new() };
+            let prev = if page > 0 { link(page - 1) } else { String::new() };
             // Only a masked recipient is shown: the office needs to see that mail is stuck,
             // not whom it is for.
             let rows = rows
@@ -335,6 +343,8 @@ pub async fn outbox(State(state): State<AppState>, staff: Staff, Query(q): Query
                     status,
                     counts,
                     rows,
+                    prev,
+                    next,
                 },
             )
         }
