@@ -48,6 +48,8 @@ pub enum FieldError {
     ConsentNeeded,
     /// No record of the caller's organization has the code typed.
     UnknownCode,
+    /// Not a number of hours from 0.1 to 24.
+    NotHours,
     /// Not a resident ID number: 18 characters with a matching check character, or 15 digits.
     NotAnIdNumber,
     /// Public text holds personal data.
@@ -86,6 +88,10 @@ impl FieldError {
             }
             (FieldError::ConsentNeeded, Locale::En) => {
                 "An email address is given: tick the box below to record that the person agreed to emails, or clear the address if they do not want them.".into()
+            }
+            (FieldError::NotHours, Locale::ZhCn) => "请填写 0.1 到 24 之间的小时数，可带一位小数，例如 1.5。".into(),
+            (FieldError::NotHours, Locale::En) => {
+                "Enter the hours, from 0.1 to 24, with one decimal if needed, e.g. 1.5.".into()
             }
             (FieldError::UnknownCode, Locale::ZhCn) => "本机构没有这个编号的受助人，请在“受助人”列表中核对编号。".into(),
             (FieldError::UnknownCode, Locale::En) => {
@@ -126,8 +132,10 @@ impl FieldError {
                 PasswordError::TooLong => "Use at most 128 characters.".into(),
                 PasswordError::Common => "This password is too common; choose another.".into(),
             },
-            (FieldError::WrongPassword, Locale::ZhCn) => "当前密码不正确。".into(),
-            (FieldError::WrongPassword, Locale::En) => "The current password is wrong.".into(),
+            (FieldError::WrongPassword, Locale::ZhCn) => "当前密码不正确，请重新输入您现在登录用的密码。".into(),
+            (FieldError::WrongPassword, Locale::En) => {
+                "The current password is wrong; type the password you sign in with now.".into()
+            }
             (FieldError::ContainsPii(kind), Locale::ZhCn) => format!(
                 "公开内容中似乎含有{}。请勿在标题或描述中填写个人信息，请填到受助人的保密信息中。",
                 match kind {
@@ -184,6 +192,7 @@ impl FieldError {
             FieldError::NotAPhone => "not-a-phone",
             FieldError::ConsentNeeded => "consent-needed",
             FieldError::UnknownCode => "unknown-code",
+            FieldError::NotHours => "not-hours",
             FieldError::NotAnIdNumber => "not-an-id-number",
             FieldError::ContainsPii(_) => "contains-personal-data",
             FieldError::MentionsBeneficiary(_) => "mentions-beneficiary",
@@ -380,6 +389,7 @@ mod tests {
             FieldError::NotAPhone,
             FieldError::ConsentNeeded,
             FieldError::UnknownCode,
+            FieldError::NotHours,
             FieldError::NotAnIdNumber,
             FieldError::ContainsPii(PiiKind::Phone),
             FieldError::ContainsPii(PiiKind::ChatId),

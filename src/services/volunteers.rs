@@ -276,12 +276,13 @@ fn parse_tenths(raw: &str) -> Result<i32, FieldError> {
     if value.is_empty() {
         return Err(FieldError::Required);
     }
-    let hours: f64 = value.parse().map_err(|_| FieldError::NotANumber)?;
+    // Hours take a decimal, so "enter a whole number" or "from 0 to 24" (0 is refused) would mislead.
+    let hours: f64 = value.parse().map_err(|_| FieldError::NotHours)?;
     let tenths = (hours * 10.0).round();
     if (1.0..=240.0).contains(&tenths) {
         Ok(tenths as i32)
     } else {
-        Err(FieldError::OutOfRange { min: 0, max: 24 })
+        Err(FieldError::NotHours)
     }
 }
 
@@ -305,9 +306,9 @@ mod tests {
     fn hours_are_parsed_in_tenths() {
         assert_eq!(parse_tenths("1.5"), Ok(15));
         assert_eq!(parse_tenths("2"), Ok(20));
-        assert_eq!(parse_tenths("0"), Err(FieldError::OutOfRange { min: 0, max: 24 }));
-        assert_eq!(parse_tenths("25"), Err(FieldError::OutOfRange { min: 0, max: 24 }));
-        assert_eq!(parse_tenths("two"), Err(FieldError::NotANumber));
+        assert_eq!(parse_tenths("0"), Err(FieldError::NotHours));
+        assert_eq!(parse_tenths("25"), Err(FieldError::NotHours));
+        assert_eq!(parse_tenths("two"), Err(FieldError::NotHours));
     }
 
     #[test]

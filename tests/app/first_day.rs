@@ -3,7 +3,7 @@
 
 use sea_orm::{ConnectionTrait, Statement};
 
-use crate::support::TestApp;
+use crate::support::{TestApp, scalar_i64};
 
 fn error_of(page: &str, field: &str) -> String {
     let marker = format!(r#"id="{field}-error">"#);
@@ -61,6 +61,21 @@ async fn each_form_error_says_what_is_wrong_and_how_to_fix_it() {
     assert_eq!(response.status(), 422);
     let page = response.text().await.expect("body");
     assert!(page.contains("没有这个编号的受助人"), "{page}");
+    let response = worker.post("/volunteers", &[("display_name", "小陈")]).await;
+    assert_eq!(response.status(), 303);
+    let volunteer = scalar_i64(&app.db, "SELECT MAX(id) FROM volunteers").await;
+    let response = worker
+        .post(
+            &format!("/volunteers/{volunteer}/hours"),
+            &[("activity", "陪老人就医"), ("hours", "0")],
+        )
+        .await;
+    assert_eq!(response.status(), 422);
+    let page = response.text().await.expect("body");
+    assert!(
+        page.contains("0.1 到 24 之间的小时数") && !page.contains("整数"),
+        "hours take a decimal: {page}"
+    );
 
     // Signing in with an empty field says what to fill in.
     let mut visitor = app.browser();
