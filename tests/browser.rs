@@ -249,25 +249,6 @@ async fn every_page_fits_a_360_px_wide_phone() {
     client.close().await.expect("close");
 }
 
-#[tokio::test]
-#[ignore = "needs chromium and chromium-driver; run by scripts/test.sh"]
-async fn the_screenshot_tour_finds_no_error_no_overflow_and_no_raw_code_on_any_page() {
-    let started = std::time::Instant::now();
-    let (_driver, url) = chromedriver().await;
-    let (problems, shots) = tour::run(&url).await;
-    eprintln!(
-        "screenshot tour: {shots} pages in {:.0?}, saved under docs/screenshots/tour/",
-        started.elapsed()
-    );
-    // All of them at once, so that one run lists everything to fix.
-    assert!(
-        problems.is_empty(),
-        "{} problems on the tour:\n{}",
-        problems.len(),
-        problems.join("\n")
-    );
-}
-
 /// Every email's HTML part, in both languages, opened in the real browser at 360 px: it
 /// fits the phone, shows buttons instead of raw URLs, and its picture is saved under
 /// `docs/screenshots/email/`. Then the pages an email links to, in the same look.

@@ -939,8 +939,28 @@ async fn seed(app: &TestApp, sink: &SmtpSink) -> Seeded {
     }
 }
 
+// Here rather than at the end of tests/browser.rs, where other browser tests are added.
+#[tokio::test]
+#[ignore = "needs chromium and chromium-driver; run by scripts/test.sh"]
+async fn the_screenshot_tour_finds_no_error_no_overflow_and_no_raw_code_on_any_page() {
+    let started = Instant::now();
+    let (_driver, url) = super::chromedriver().await;
+    let (problems, shots) = run(&url).await;
+    eprintln!(
+        "screenshot tour: {shots} pages in {:.0?}, saved under docs/screenshots/tour/",
+        started.elapsed()
+    );
+    // All of them at once, so that one run lists everything to fix.
+    assert!(
+        problems.is_empty(),
+        "{} problems on the tour:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+}
+
 /// Runs the tour and returns every problem, as "file: problem" lines.
-pub async fn run(driver: &str) -> (Vec<String>, usize) {
+async fn run(driver: &str) -> (Vec<String>, usize) {
     let (app, sink) = TestApp::spawn_with_smtp().await;
     let seeded = seed(&app, &sink).await;
     let codes = raw_codes();
