@@ -43,6 +43,7 @@ struct ReportsPage {
     hours: String,
     hours_former: String,
     overdue: u32,
+    disputes: super::views::OpenDisputes,
 }
 
 fn spread_text(t: Tr, s: &Spread) -> String {
@@ -175,6 +176,7 @@ pub async fn page(State(state): State<AppState>, staff: Staff, Query(period): Qu
                     hours: tenths(report.hours_tenths),
                     hours_former: tenths(report.hours_by_former_beneficiaries_tenths),
                     overdue: report.overdue_claims,
+                    disputes: super::views::OpenDisputes::load(&state.db, &staff.caller, t).await,
                 },
             )
         }
