@@ -5,6 +5,7 @@
 
 use bots::Lang;
 use bots::callback::Action;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use crate::support::{TestApp, scalar_i64};
 
@@ -259,4 +260,134 @@ async fn the_merchant_reads_why_in_the_bot_and_answers_that_it_delivered_again()
     assert!(page.contains("商户回复：已补送一袋，放在服务站"), "{page}");
     assert!(page.contains("异议原因：少了一袋"));
     assert!(page.contains("商户回复已重新送达 · 爱心商户0 · 2 袋"), "{page}");
+}
+
+#[tokio::test]
+async fn the_office_reports_list_open_disputes() {
+    let app = TestApp::spawn().await;
+    let world = app.world(1).await;
+    let (need, claim) = delivered_claim(&app, &world, 1).await;
+    charity_relay::services::claims::dispute(&app.db, &world.a().worker, claim, "包装破损", chrono::Utc::now())
+        .await
+        .expect("dispute");
+    let office = app.office_account().await;
+    let mut office = app.login(&office).await;
+    let (status, page) = office.get("/admin/reports").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("未处理的异议 · 1"), "{page}");
+    assert!(page.contains("异议原因：包装破损") && page.contains(&format!("/needs/{need}#claim-{claim}")));
+}
+
+#[tokio::test]
+async fn claim_all_asks_first_and_hours_speak_of_serving() {
+    let app = TestApp::spawn_with_bot().await;
+    let world = app.world(1).await;
+    let rice = app.post_need_of(world.a(), "food", "大米", 7, "袋").await;
+    let visit = app
+        .post_need_of(world.a(), "volunteer_hours", "陪伴老人", 2, "小时")
+        .await;
+    let chat = app.linked_chat(world.merchants[0].id, 4200, Lang::ZhCn).await;
+
+    // An old "Claim all" button asks too; "No" claims nothing.
+    let asked = chat.tap(&Action::ClaimAll(rice).encode()).await;
+    assert_eq!(asked.text, "全部认领「大米」的 7 袋？");
+    assert_eq!(
+        asked.buttons,
+        vec![vec![
+            ("是，全部认领".to_owned(), Action::ClaimAllYes(rice, 7).encode()),
+            ("否".to_owned(), Action::ClaimAllNo(rice).encode()),
+        ]]
+    );
+    chat.tap(&Action::ClaimAllNo(rice).encode()).await;
+    assert_eq!(app.count("claims").await, 0, "nothing is claimed before Yes");
+    // Someone takes 2 meanwhile: Yes to 7 claims nothing and says how many bags are left.
+    let other = app
+        .merchant("另一家店", charity_relay::domain::PartyStatus::Approved)
+        .await;
+    let (status, _) = app.claim(&other.token, rice, 2).await;
+    assert_eq!(status, 201);
+    let short = chat.tap(&Action::ClaimAllYes(rice, 7).encode()).await;
+    assert!(short.text.starts_with("只剩 5 袋可认领了"), "{}", short.text);
+    chat.send("/cancel").await;
+
+    // Hours: served, not delivered — no drop-off point, no handoff code, no "Delivered".
+    let asked = chat.tap(&Action::ClaimAll(visit).encode()).await;
+    let pledged = chat.tap(&asked.buttons[0][0].1).await;
+    assert!(pledged.text.contains("服务时间"), "{}", pledged.text);
+    for goods in ["送达", "交接码"] {
+        assert!(!pledged.text.contains(goods), "{goods}: {}", pledged.text);
+    }
+    let mine = chat.send("/mine").await;
+    assert!(
+        mine.text.contains("服务时间") && !mine.text.contains("交接码"),
+        "{}",
+        mine.text
+    );
+    let labels: Vec<&str> = mine.buttons.iter().flatten().map(|b| b.0.as_str()).collect();
+    assert!(labels.contains(&"已完成服务 #1"), "{labels:?}");
+    assert!(!labels.iter().any(|l| l.starts_with("已送达")), "{labels:?}");
+    let served = chat.tap(&mine.button("已完成服务 #1")).await;
+    assert!(served.text.starts_with("已记录完成服务"), "{}", served.text);
+
+    // The web page speaks of serving too.
+    let mut worker = app.login("worker0@example.org").await;
+    let (_, page) = worker.get(&format!("/needs/{visit}")).await;
+    assert!(page.contains("确认已完成服务") && page.contains("已完成服务"), "{page}");
+    assert!(!page.contains("name=\"handoff_code\""), "no handoff code for hours");
+}
+
+#[tokio::test]
+async fn overdue_claims_are_marked_in_mine_and_a_pending_shop_is_not_sent_to_needs() {
+    let app = TestApp::spawn_with_bot().await;
+    let world = app.world(1).await;
+    let need = app.post_need(world.a(), 3).await;
+    let (_, made) = app.claim(&world.merchants[0].token, need, 1).await;
+    let claim = made["id"].as_i64().expect("id");
+    charity_relay::entities::claim::Entity::update_many()
+        .col_expr(
+            charity_relay::entities::claim::Column::DueAt,
+            sea_orm::sea_query::Expr::value(chrono::Utc::now() - chrono::Duration::hours(3)),
+        )
+        .filter(charity_relay::entities::claim::Column::Id.eq(claim))
+        .exec(&app.db)
+        .await
+        .expect("past due");
+    let chat = app.linked_chat(world.merchants[0].id, 4300, Lang::En).await;
+    app.tg().wait_for(chat.id, 1, crate::support::bot::REPLY_WITHIN).await;
+    let mine = chat.send("/mine").await;
+    assert!(mine.text.contains("[OVERDUE]"), "{}", mine.text);
+
+    let pending = app.merchant("新店", charity_relay::domain::PartyStatus::Pending).await;
+    let fresh = app.chat(4301, Lang::ZhCn);
+    let code = app.link_code(pending.id).await;
+    let replies = fresh.send_n(&format!("/start {code}"), 2).await;
+    assert!(replies.iter().all(|r| !r.text.contains("/needs")), "{replies:?}");
+    assert!(replies[1].text.contains("等待街道办审核"), "{replies:?}");
+    let again = fresh.send_n("/start", 2).await;
+    assert!(again.iter().all(|r| !r.text.contains("/needs")), "{again:?}");
+}
+
+#[tokio::test]
+async fn a_need_appears_in_one_dashboard_section_at_a_time() {
+    let app = TestApp::spawn().await;
+    let world = app.world(1).await;
+    // Nothing claimed and due within three days: near the deadline, not also "open".
+    let now = chrono::Utc::now();
+    let input = charity_relay::domain::need_input::NeedInput {
+        beneficiary_id: world.a().beneficiary_id.to_string(),
+        category: "food".into(),
+        title: "快到期的面粉".into(),
+        description: "本周需要。".into(),
+        quantity: "2".into(),
+        unit: "袋".into(),
+        deadline: (now + chrono::Duration::days(1)).date_naive().to_string(),
+        ..Default::default()
+    };
+    let draft = input.parse(now.date_naive()).expect("valid");
+    charity_relay::services::needs::post_need(&app.db, &app.config.secret_key, &world.a().worker, draft, now)
+        .await
+        .expect("post");
+    let mut worker = app.login("worker0@example.org").await;
+    let (_, dashboard) = worker.get("/").await;
+    assert_eq!(dashboard.matches("快到期的面粉").count(), 1, "{dashboard}");
 }

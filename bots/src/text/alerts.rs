@@ -81,16 +81,33 @@ pub fn quiet_button(lang: Lang) -> String {
 /// Switch delivery; `digest` is the current mode.
 pub fn mode_button(lang: Lang, digest: bool) -> String {
     match digest {
-        true => pick(lang, "改为即时推送", "Switch to instant"),
-        false => pick(lang, "改为每日汇总", "Switch to a daily digest"),
+        true => pick(
+            lang,
+            "现为每日汇总：点此改为即时推送",
+            "Now a daily digest: switch to instant",
+        ),
+        false => pick(
+            lang,
+            "现为即时推送：点此改为每日汇总",
+            "Now instant: switch to a daily digest",
+        ),
     }
 }
 
 /// Switch "urgent needs always"; `on` is the current state.
 pub fn urgent_button(lang: Lang, on: bool) -> String {
     match on {
-        true => pick(lang, "紧急需求始终推送：关闭", "Urgent needs always: turn off"),
-        false => pick(lang, "紧急需求始终推送：开启", "Urgent needs always: turn on"),
+        // Says what it is now and what a tap does: "开启/关闭" alone reads as either.
+        true => pick(
+            lang,
+            "紧急需求始终推送（现为开启）：点此关闭",
+            "Urgent needs always (now on): turn off",
+        ),
+        false => pick(
+            lang,
+            "紧急需求始终推送（现为关闭）：点此开启",
+            "Urgent needs always (now off): turn on",
+        ),
     }
 }
 
@@ -189,5 +206,28 @@ pub fn digest_line(lang: Lang, number: usize, card: &NeedCard) -> String {
             "{number}. {urgent}{} · {} · {} {} still needed · {} · by {}",
             card.title, card.category, card.quantity_left, card.unit, card.community, card.deadline
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_toggle_says_what_it_is_now_and_what_a_tap_does() {
+        for lang in Lang::ALL {
+            for on in [true, false] {
+                for label in [mode_button(lang, on), urgent_button(lang, on)] {
+                    let (now, does) = match lang {
+                        Lang::ZhCn => ("现为", "点此"),
+                        Lang::En => ("Now", ": "),
+                    };
+                    assert!(
+                        label.to_lowercase().contains(&now.to_lowercase()) && label.contains(does),
+                        "{label}"
+                    );
+                }
+            }
+        }
     }
 }

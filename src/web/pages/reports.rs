@@ -47,6 +47,7 @@ struct ReportsPage {
     weekly_chart: bool,
     /// Draw the value chart: some delivered need had an estimated value.
     value_chart: bool,
+    disputes: super::views::OpenDisputes,
 }
 
 /// Hours as days with one decimal: waits of a week read better as "2.5 days" than "60".
@@ -234,6 +235,7 @@ pub async fn page(State(state): State<AppState>, staff: Staff, Query(period): Qu
                     overdue: report.overdue_claims,
                     weekly_chart,
                     value_chart,
+                    disputes: super::views::OpenDisputes::load(&state.db, &staff.caller, t).await,
                 },
             )
         }

@@ -151,6 +151,29 @@ impl ClaimItem {
     }
 }
 
+/// The open disputes the caller may see, for the office's reports (templates/reports_disputes.html).
+pub struct OpenDisputes {
+    /// Up to 50 disputed claims, newest first.
+    pub items: Vec<ClaimItem>,
+}
+
+impl OpenDisputes {
+    /// The disputed claims `caller` may see. A failure leaves the section empty (and is
+    /// logged) rather than failing the whole report.
+    pub async fn load(db: &sea_orm::DatabaseConnection, caller: &crate::services::access::Caller, t: Tr) -> Self {
+        use crate::domain::ClaimStatus;
+        match crate::services::claims::list_claims(db, caller, &[ClaimStatus::Disputed], 50).await {
+            Ok(list) => OpenDisputes {
+                items: list.iter().map(|c| ClaimItem::new(t, c)).collect(),
+            },
+            Err(e) => {
+                tracing::warn!(error = %e, "reports: open disputes could not be listed");
+                OpenDisputes { items: Vec::new() }
+            }
+        }
+    }
+}
+
 /// A local date and time of an instant.
 pub fn local_time(d: chrono::DateTime<chrono::Utc>) -> String {
     d.with_timezone(&LOCAL_OFFSET).format("%Y-%m-%d %H:%M").to_string()
