@@ -232,8 +232,10 @@ pub fn dns_records(domain: &str, selector: Option<&str>, key: Option<&DkimKey>) 
             "; DKIM: no key configured (set RELAY_DKIM_SELECTOR and RELAY_DKIM_KEY_FILE); messages go unsigned\n",
         ),
     }
-    out.push_str("; SPF suggestion: list the servers that send for this domain (here: its MX hosts); adjust to your SMTP relay\n");
-    out.push_str(&format!("{domain}. IN TXT \"v=spf1 mx -all\"\n"));
+    // `~all` (soft fail) first: a hard `-all` that forgets the operator's SMTP relay would
+    // bounce every notice; tighten it once the relay is listed.
+    out.push_str("; SPF suggestion: list the servers that send for this domain (here: its MX hosts; add your SMTP relay, e.g. include:…), then tighten ~all to -all\n");
+    out.push_str(&format!("{domain}. IN TXT \"v=spf1 mx ~all\"\n"));
     out.push_str("; DMARC suggestion: start with p=none and reports, tighten to quarantine once reports are clean\n");
     out.push_str(&format!(
         "_dmarc.{domain}. IN TXT \"v=DMARC1; p=none; adkim=s; aspf=r; rua=mailto:postmaster@{domain}\"\n"

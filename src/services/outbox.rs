@@ -110,6 +110,8 @@ fn row(
     shown_at: Option<DateTime<Utc>>,
 ) -> outbox::ActiveModel {
     // Fixed here and reused on every retry, so a resend is recognisable as the same message.
+    // `@charity-relay` is a placeholder: the email sender sends the unique part under the
+    // sender's own domain (see `EmailSender::wire_message_id`).
     let message_id = format!(
         "<{}.{}@charity-relay>",
         now.timestamp_millis(),
