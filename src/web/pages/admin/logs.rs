@@ -137,6 +137,29 @@ const MESSAGE_KINDS: &[&str] = &[
     "worker-need-near-deadline",
 ];
 
+/// Why a message stopped, as the dispatcher records it, and the key of its label.
+const OUTBOX_REASONS: &[(&str, &str)] = &[
+    ("contact no longer exists", "outbox.reason.contact_gone"),
+    ("address undeliverable", "outbox.reason.undeliverable"),
+    ("contact unsubscribed", "outbox.reason.unsubscribed"),
+    ("consent already given", "outbox.reason.consent_given"),
+    (crate::services::outbox::SHOWN_IN_REPLY, "outbox.reason.shown_in_reply"),
+    ("timed out", "outbox.reason.timed_out"),
+    ("no sender for this channel", "outbox.reason.no_sender"),
+];
+
+/// A message's last error in words: a known reason by its label; a mail or Bot API server's
+/// own text (English, technical) as "sending failed", the text kept for a tooltip.
+fn outbox_reason(t: Tr, raw: &str) -> (String, String) {
+    if raw.is_empty() {
+        return (String::new(), String::new());
+    }
+    match OUTBOX_REASONS.iter().find(|(reason, _)| *reason == raw) {
+        Some((_, key)) => (t.get(key).to_owned(), String::new()),
+        None => (t.get("outbox.reason.failed").to_owned(), raw.to_owned()),
+    }
+}
+
 /// The label of `code` under `prefix` (e.g. `action.` + `claim.lapse`), or the label of
 /// `fallback` for a code this build does not know (never the raw code).
 pub fn label(t: Tr, prefix: &str, code: &str, fallback: &str) -> String {
@@ -275,6 +298,8 @@ struct OutboxRow {
     recipient: String,
     attempts: i32,
     last_error: String,
+    /// The server's own words behind "sending failed", for a tooltip.
+    error_detail: String,
     next_attempt: String,
 }
 
@@ -318,14 +343,18 @@ pub async fn outbox(State(state): State<AppState>, staff: Staff, Query(q): Query
             // not whom it is for.
             let rows = rows
                 .into_iter()
-                .map(|r| OutboxRow {
-                    id: r.id,
-                    channel: label(t, "outbox.channel.", &r.channel, "audit.unknown"),
-                    kind: label(t, "outbox.kind.", &r.kind, "outbox.kind_other"),
-                    recipient: mask(&r.recipient),
-                    attempts: r.attempts,
-                    last_error: r.last_error.unwrap_or_default(),
-                    next_attempt: local_time(r.next_attempt_at),
+                .map(|r| {
+                    let (last_error, error_detail) = outbox_reason(t, r.last_error.as_deref().unwrap_or_default());
+                    OutboxRow {
+                        id: r.id,
+                        channel: label(t, "outbox.channel.", &r.channel, "audit.unknown"),
+                        kind: label(t, "outbox.kind.", &r.kind, "outbox.kind_other"),
+                        recipient: mask(&r.recipient),
+                        attempts: r.attempts,
+                        last_error,
+                        error_detail,
+                        next_attempt: local_time(r.next_attempt_at),
+                    }
                 })
                 .collect();
             let counts = counts
@@ -373,6 +402,19 @@ mod tests {
     use crate::domain::Locale;
 
     #[test]
+    fn a_known_reason_reads_in_words_and_a_servers_own_text_waits_in_a_tooltip() {
+        let t = Tr(Locale::ZhCn);
+        let (shown, detail) = outbox_reason(t, "consent already given");
+        assert!(!shown.contains("consent") && detail.is_empty(), "{shown}");
+        let (shown, detail) = outbox_reason(t, "550 5.1.1 mailbox unavailable");
+        assert_eq!(
+            (shown.as_str(), detail.as_str()),
+            ("发送失败", "550 5.1.1 mailbox unavailable")
+        );
+        assert_eq!(outbox_reason(t, ""), (String::new(), String::new()));
+    }
+
+    #[test]
     fn every_code_the_office_sees_has_a_label_in_both_languages() {
         for locale in [Locale::ZhCn, Locale::En] {
             let t = Tr(locale);
@@ -384,6 +426,7 @@ mod tests {
                 ("outbox.status.", OUTBOX_STATUSES),
                 ("outbox.kind.", MESSAGE_KINDS),
                 ("outbox.channel.", &["email", "telegram"][..]),
+                ("", &OUTBOX_REASONS.iter().map(|(_, key)| *key).collect::<Vec<_>>()[..]),
             ] {
                 for code in codes {
                     let key = format!("{prefix}{code}");
