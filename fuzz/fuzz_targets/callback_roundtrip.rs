@@ -13,6 +13,8 @@ use libfuzzer_sys::fuzz_target;
 #[derive(Debug, Arbitrary)]
 enum Shape {
     ClaimAll(i64),
+    ClaimAllYes(i64, i32),
+    ClaimAllNo(i64),
     ClaimPart(i64),
     Needs {
         page: u32,
@@ -26,6 +28,7 @@ enum Shape {
     ReleaseYes(i64),
     ReleaseNo(i64),
     Resume(i64),
+    Redeliver(i64),
     OfferAdd,
     OfferCategory(String),
     OfferCommunity(i64),
@@ -55,6 +58,8 @@ impl Shape {
         let code = |c: &str| (1..=24).contains(&c.len()) && c.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
         match self {
             Shape::ClaimAll(i) => (Action::ClaimAll(i), id(i)),
+            Shape::ClaimAllYes(i, q) => (Action::ClaimAllYes(i, q), id(i) && id(i64::from(q))),
+            Shape::ClaimAllNo(i) => (Action::ClaimAllNo(i), id(i)),
             Shape::ClaimPart(i) => (Action::ClaimPart(i), id(i)),
             Shape::Needs {
                 page,
@@ -78,6 +83,7 @@ impl Shape {
             Shape::ReleaseYes(i) => (Action::ReleaseYes(i), id(i)),
             Shape::ReleaseNo(i) => (Action::ReleaseNo(i), id(i)),
             Shape::Resume(i) => (Action::Resume(i), id(i)),
+            Shape::Redeliver(i) => (Action::Redeliver(i), id(i)),
             Shape::OfferAdd => (Action::OfferAdd, true),
             Shape::OfferCategory(c) => {
                 let valid = code(&c);

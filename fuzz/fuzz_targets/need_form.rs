@@ -16,7 +16,7 @@ use charity_relay::web::pages::NeedForm;
 use chrono::{Duration, NaiveDate};
 use libfuzzer_sys::fuzz_target;
 
-const FIELDS: [&str; 11] = [
+const FIELDS: [&str; 12] = [
     "beneficiary_id",
     "category",
     "title",
@@ -28,6 +28,7 @@ const FIELDS: [&str; 11] = [
     "recurrence",
     "claim_days",
     "estimated_value",
+    "drop_off_point_id",
 ];
 
 fuzz_target!(|data: &[u8]| {

@@ -14,7 +14,10 @@ fuzz_target!(|text: &str| {
     // A number split over lines is still one number (a card shows the lines side by side), so whatever a line
     // holds on its own the whole text holds too.
     if text.split('\n').any(|line| find_pii(line).is_some()) {
-        assert!(found.is_some(), "a line has personal data the whole text hides: {text:?}");
+        assert!(
+            found.is_some(),
+            "a line has personal data the whole text hides: {text:?}"
+        );
     }
 
     // Zero-width characters are how a number is slipped past a filter; they change nothing.

@@ -533,7 +533,11 @@ fn find_chat_id(text: &str) -> Option<(usize, PiiKind)> {
         )
         .expect("static chat-id pattern")
     });
-    CHAT_ID.captures_iter(text).find_map(|c| {
+    // Matches may overlap: a harmless word ("QQQQQQQ" then a line break) must not swallow the separator that the
+    // next, real id needs before it, so each new search starts just after the name of the last match, not after
+    // its end.
+    let mut from = 0;
+    while let Some(c) = CHAT_ID.captures_at(text, from) {
         let name = c.get(1)?;
         let marked = c.get(2).is_some() || c.get(3).is_some() || name.as_str().ends_with('号');
         let found = match (c.get(4), c.get(5)) {
@@ -544,8 +548,12 @@ fn find_chat_id(text: &str) -> Option<(usize, PiiKind)> {
                 .any(|q| name.as_str().to_lowercase().starts_with(q)),
             (None, None) => false,
         };
-        found.then_some((name.start(), PiiKind::ChatId))
-    })
+        if found {
+            return Some((name.start(), PiiKind::ChatId));
+        }
+        from = name.start() + name.as_str().chars().next().map_or(1, char::len_utf8);
+    }
+    None
 }
 
 // A street address: road + number + 号, a building with its room (3栋501, 3栋2单元501), a unit with its room, a room
@@ -849,6 +857,12 @@ mod tests {
         assert_eq!(find_pii("440308900101123"), Some(PiiKind::IdNumber));
         assert_eq!(find_pii("wangli at 163 dot com"), Some(PiiKind::Email));
         assert_eq!(find_pii("微信 zhangsan_1980"), Some(PiiKind::ChatId));
+        // Found by the fuzzer: the second line's harmless "QQ…" took the line break the third line's id needs.
+        assert_eq!(find_pii("QQQQQQQQQQ7\0"), Some(PiiKind::ChatId));
+        assert_eq!(
+            find_pii("mn\0n\0\0\0\0\0QQQQQQ\nQQQQQQQQQ\nQQQQQQQQQQ7\0"),
+            Some(PiiKind::ChatId)
+        );
         assert_eq!(find_pii("张三，东和社区幸福路12号3栋501室"), Some(PiiKind::Address));
         assert_eq!(find_pii("+852 9123 4567"), Some(PiiKind::Phone));
     }
