@@ -12,6 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
 use support::TestApp;
 use support::browser::STAFF_PASSWORD;
 
@@ -60,12 +61,11 @@ async fn browser(driver: &str, mobile: bool) -> Client {
         options["mobileEmulation"] =
             serde_json::json!({ "deviceMetrics": { "width": 360, "height": 740, "pixelRatio": 2 } });
     }
-    // Both rustls crypto backends are in the dependency graph; pick one for this process.
-    let _ = rustls::crypto::ring::default_provider().install_default();
     let mut caps = serde_json::Map::new();
     caps.insert("goog:chromeOptions".into(), options);
-    ClientBuilder::rustls()
-        .expect("tls")
+    // chromedriver listens on loopback over plain HTTP: no TLS stack (and no second
+    // rustls crypto provider) is needed to drive it.
+    ClientBuilder::new(HttpConnector::new())
         .capabilities(caps)
         .connect(driver)
         .await

@@ -1,5 +1,5 @@
 //! Email throughput: queues messages in the outbox for the service to dispatch, and counts
-//! them arriving at the tests' real SMTP server (mailin-embedded) on loopback.
+//! them arriving at the tests' real SMTP server (mailin) on loopback.
 
 use std::time::{Duration, Instant};
 

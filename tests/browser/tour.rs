@@ -27,6 +27,7 @@ use charity_relay::services::beneficiaries::{self, BeneficiaryInput};
 use charity_relay::services::{demo, needs};
 use chrono::Utc;
 use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 use serde_json::{Value, json};
 
@@ -376,11 +377,9 @@ impl Session {
         if let Ok(binary) = std::env::var("CHROMIUM") {
             options["binary"] = binary.into();
         }
-        let _ = rustls::crypto::ring::default_provider().install_default();
         let mut caps = serde_json::Map::new();
         caps.insert("goog:chromeOptions".into(), options);
-        let client = ClientBuilder::rustls()
-            .expect("tls")
+        let client = ClientBuilder::new(HttpConnector::new())
             .capabilities(caps)
             .connect(driver)
             .await

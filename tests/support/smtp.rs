@@ -1,16 +1,20 @@
-//! A real SMTP server on loopback for the tests: mailin-embedded, a maintained SMTP server
-//! library, running on its own thread (its `serve()` blocks). Received messages are kept
-//! whole; a script can answer 4xx to the next recipients, refuse an address with 550, or
-//! hold the end of DATA for a while (to catch a send in the middle).
+//! A real SMTP server on loopback for the tests: the protocol is `mailin`'s (a maintained
+//! SMTP server state machine); this file only accepts connections and feeds it lines, one
+//! thread a session. (mailin-embedded wraps the same machine but always builds rustls with
+//! its default aws-lc-rs provider, a long C build beside the ring provider the service
+//! uses; plain SMTP on loopback needs no TLS.) Received messages are kept whole; a script
+//! can answer 4xx to the next recipients, refuse an address with 550, or hold the end of
+//! DATA for a while (to catch a send in the middle).
 //!
-//! The server cannot be stopped: its thread ends with the test binary.
+//! The server cannot be stopped: its threads end with the test binary.
 
 use std::collections::{HashSet, VecDeque};
-use std::net::{SocketAddr, TcpListener};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
-use mailin_embedded::{Handler, Response, Server, SslConfig, response};
+use mailin::{Action, Handler, Response, SessionBuilder, response};
 
 /// Sessions a sink serves at once: well above a dispatcher's 48 sends in flight.
 const SESSIONS: u32 = 80;
@@ -142,6 +146,63 @@ impl Handler for Session {
     }
 }
 
+/// Sessions served at once; a connection beyond them waits, unanswered, in the listen
+/// queue until one ends.
+struct Slots {
+    free: Mutex<u32>,
+    freed: Condvar,
+}
+
+impl Slots {
+    fn new(n: u32) -> Self {
+        Self {
+            free: Mutex::new(n),
+            freed: Condvar::new(),
+        }
+    }
+
+    fn take(&self) {
+        let mut free = self.free.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        while *free == 0 {
+            free = self.freed.wait(free).unwrap_or_else(|poisoned| poisoned.into_inner());
+        }
+        *free -= 1;
+    }
+
+    fn give_back(&self) {
+        *self.free.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) += 1;
+        self.freed.notify_one();
+    }
+}
+
+/// One SMTP conversation: the greeting, then each line through mailin's state machine
+/// until it says to close or the client hangs up.
+fn serve_session(stream: TcpStream, builder: &SessionBuilder, handler: Session) -> std::io::Result<()> {
+    let remote = stream.peer_addr()?.ip();
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut writer = BufWriter::new(stream);
+    let mut session = builder.build(remote, handler);
+    let reply = |writer: &mut BufWriter<TcpStream>, res: &Response| -> std::io::Result<()> {
+        res.write_to(writer)?;
+        writer.flush()
+    };
+    reply(&mut writer, &session.greeting())?;
+    let mut line = Vec::with_capacity(80);
+    loop {
+        line.clear();
+        if reader.read_until(b'\n', &mut line)? == 0 {
+            return Ok(());
+        }
+        let res = session.process(&line);
+        match res.action {
+            Action::NoReply => {}
+            Action::Reply => reply(&mut writer, &res)?,
+            // No STARTTLS is offered, so an upgrade is never asked for; close either way.
+            Action::Close | Action::UpgradeTls => return reply(&mut writer, &res),
+        }
+    }
+}
+
 /// A running SMTP server and what it received.
 #[derive(Clone)]
 pub struct SmtpSink {
@@ -176,14 +237,21 @@ impl SmtpSink {
             to: Vec::new(),
             data: Vec::new(),
         };
-        let mut server = Server::new(session);
-        server
-            .with_name("sink.test")
-            .with_num_threads(sessions)
-            .with_tcp_listener(listener);
-        server.with_ssl(SslConfig::None).expect("a plain SMTP server");
+        let slots = Arc::new(Slots::new(sessions));
         std::thread::spawn(move || {
-            let _ = server.serve();
+            let builder = SessionBuilder::new("sink.test");
+            loop {
+                slots.take();
+                let Ok((stream, _)) = listener.accept() else {
+                    slots.give_back();
+                    continue;
+                };
+                let (builder, handler, slots) = (builder.clone(), session.clone(), slots.clone());
+                std::thread::spawn(move || {
+                    let _ = serve_session(stream, &builder, handler);
+                    slots.give_back();
+                });
+            }
         });
         Self { addr, state }
     }
