@@ -2,7 +2,7 @@
 //! a temp-dir SQLite file by default, or a freshly created, uniquely named PostgreSQL
 //! database (dropped afterwards) when `TEST_DATABASE_URL` is set.
 
-#![allow(dead_code)] // each test binary uses a different part of the harness
+#![allow(dead_code, reason = "each test binary uses a different part of the harness")]
 
 pub mod bot;
 pub mod browser;
