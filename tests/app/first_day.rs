@@ -221,6 +221,8 @@ async fn the_demo_speaks_one_language_per_field() {
         ("needs", "title"),
         ("needs", "description"),
         ("needs", "unit"),
+        ("merchants", "trade"),
+        ("volunteers", "display_name"),
     ] {
         let rows = app
             .db
