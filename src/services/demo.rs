@@ -1,6 +1,8 @@
 //! Demo data modelled on the seed article (爱心接力, Shatoujiao subdistrict, Yantian):
 //! communities, a social work station and social organizations, ~30 caring merchants,
-//! beneficiaries of each group, offers, and needs and claims in every status.
+//! beneficiaries of each group, offers, needs and claims in every status, and the weeks
+//! before: needs met for enough people, by shops that show themselves, and volunteers' hours,
+//! that the public page shows figures and the charts have bars.
 //!
 //! Idempotent: the whole set is written in one transaction, and only when the demo office
 //! account does not exist yet. The demo link code is derived from the secret key, so every
@@ -209,7 +211,7 @@ const MERCHANTS: &[(&str, &str, usize, &[Category], PartyStatus)] = &[
     ),
     (
         "小太阳托管中心",
-        "after-school care",
+        "课后托管",
         3,
         &[Category::Tutoring],
         PartyStatus::Approved,
@@ -222,13 +224,7 @@ const MERCHANTS: &[(&str, &str, usize, &[Category], PartyStatus)] = &[
         &[Category::Service, Category::Clothing],
         PartyStatus::Approved,
     ),
-    (
-        "快乐童装店",
-        "children's clothing",
-        7,
-        &[Category::Clothing],
-        PartyStatus::Approved,
-    ),
+    ("快乐童装店", "童装", 7, &[Category::Clothing], PartyStatus::Approved),
     ("平安电器行", "电器", 9, &[Category::DailyGoods], PartyStatus::Approved),
     ("金海湾粮油店", "粮油", 1, &[Category::Food], PartyStatus::Approved),
     ("大鹏书店", "书店", 2, &[Category::Tutoring], PartyStatus::Approved),
@@ -272,7 +268,7 @@ const MERCHANTS: &[(&str, &str, usize, &[Category], PartyStatus)] = &[
     ),
     (
         "东和旧货回收站",
-        "second-hand goods",
+        "旧货回收",
         5,
         &[Category::Clothing],
         PartyStatus::Suspended,
@@ -338,6 +334,319 @@ const BENEFICIARIES: &[(usize, usize, BeneficiaryGroup, &str, &str, &str)] = &[
         "盐田社区某栋",
     ),
     (3, 6, BeneficiaryGroup::Other, "赵先生", "13800000008", "桥东社区某栋"),
+    (
+        0,
+        5,
+        BeneficiaryGroup::ElderlyAlone,
+        "刘阿婆",
+        "13800000009",
+        "东和社区某栋",
+    ),
+    (
+        0,
+        5,
+        BeneficiaryGroup::ElderlyAlone,
+        "吴伯",
+        "13800000010",
+        "东和社区某栋",
+    ),
+    (
+        0,
+        5,
+        BeneficiaryGroup::ElderlyAlone,
+        "郑奶奶",
+        "13800000011",
+        "东和社区某栋",
+    ),
+    (
+        0,
+        5,
+        BeneficiaryGroup::ElderlyAlone,
+        "孙爷爷",
+        "13800000012",
+        "东和社区某栋",
+    ),
+    (
+        1,
+        4,
+        BeneficiaryGroup::LowIncomeFamily,
+        "何阿姨",
+        "13800000013",
+        "中英街社区某栋",
+    ),
+    (
+        1,
+        4,
+        BeneficiaryGroup::LowIncomeFamily,
+        "罗先生",
+        "13800000014",
+        "中英街社区某栋",
+    ),
+    (
+        1,
+        4,
+        BeneficiaryGroup::LowIncomeFamily,
+        "马女士",
+        "13800000015",
+        "中英街社区某栋",
+    ),
+    (
+        1,
+        4,
+        BeneficiaryGroup::LowIncomeFamily,
+        "邓女士",
+        "13800000016",
+        "中英街社区某栋",
+    ),
+];
+
+/// A need of the past weeks that one shop met in full and the social worker confirmed.
+struct MetSpec {
+    beneficiary: usize,
+    category: Category,
+    title: &'static str,
+    description: &'static str,
+    quantity: i32,
+    unit: &'static str,
+    value_cents: i64,
+    /// When it was posted.
+    weeks_ago: i64,
+    /// The shop (index into [`MERCHANTS`]) that delivered it.
+    merchant: usize,
+}
+
+/// The weeks before today: enough needs met, for enough people, by shops that show themselves,
+/// that the public page has figures above its threshold and the weekly charts have bars.
+const MET: &[MetSpec] = &[
+    MetSpec {
+        beneficiary: 2,
+        category: Category::Food,
+        title: "大米和食用油",
+        description: "低收入家庭一个月的大米和食用油。",
+        quantity: 2,
+        unit: "袋",
+        value_cents: 16000,
+        weeks_ago: 10,
+        merchant: 19,
+    },
+    MetSpec {
+        beneficiary: 12,
+        category: Category::Food,
+        title: "大米和食用油",
+        description: "一家三口一个月的大米和食用油。",
+        quantity: 2,
+        unit: "袋",
+        value_cents: 16000,
+        weeks_ago: 9,
+        merchant: 19,
+    },
+    MetSpec {
+        beneficiary: 13,
+        category: Category::Food,
+        title: "大米",
+        description: "一家四口一个月的大米。",
+        quantity: 3,
+        unit: "袋",
+        value_cents: 18000,
+        weeks_ago: 8,
+        merchant: 19,
+    },
+    MetSpec {
+        beneficiary: 14,
+        category: Category::Food,
+        title: "食用油",
+        description: "家中食用油用完了，需要两桶。",
+        quantity: 2,
+        unit: "桶",
+        value_cents: 12000,
+        weeks_ago: 6,
+        merchant: 19,
+    },
+    MetSpec {
+        beneficiary: 15,
+        category: Category::Food,
+        title: "大米和食用油",
+        description: "单亲家庭一个月的大米和食用油。",
+        quantity: 2,
+        unit: "袋",
+        value_cents: 16000,
+        weeks_ago: 4,
+        merchant: 19,
+    },
+    MetSpec {
+        beneficiary: 8,
+        category: Category::Food,
+        title: "面条和鸡蛋",
+        description: "独居老人一周的面条和鸡蛋。",
+        quantity: 1,
+        unit: "份",
+        value_cents: 6000,
+        weeks_ago: 2,
+        merchant: 19,
+    },
+    MetSpec {
+        beneficiary: 0,
+        category: Category::DailyGoods,
+        title: "洗衣液和纸巾",
+        description: "独居老人的日常用品。",
+        quantity: 1,
+        unit: "套",
+        value_cents: 8000,
+        weeks_ago: 10,
+        merchant: 9,
+    },
+    MetSpec {
+        beneficiary: 8,
+        category: Category::DailyGoods,
+        title: "保温水壶",
+        description: "老人需要一个保温水壶。",
+        quantity: 1,
+        unit: "个",
+        value_cents: 9000,
+        weeks_ago: 7,
+        merchant: 9,
+    },
+    MetSpec {
+        beneficiary: 9,
+        category: Category::DailyGoods,
+        title: "防滑棉拖鞋",
+        description: "老人在家怕滑倒，需要一双防滑棉拖鞋。",
+        quantity: 1,
+        unit: "双",
+        value_cents: 5000,
+        weeks_ago: 5,
+        merchant: 9,
+    },
+    MetSpec {
+        beneficiary: 10,
+        category: Category::DailyGoods,
+        title: "电暖器",
+        description: "冬季取暖需要一台电暖器。",
+        quantity: 1,
+        unit: "台",
+        value_cents: 30000,
+        weeks_ago: 3,
+        merchant: 9,
+    },
+    MetSpec {
+        beneficiary: 11,
+        category: Category::DailyGoods,
+        title: "毛巾和香皂",
+        description: "老人的洗漱用品。",
+        quantity: 1,
+        unit: "套",
+        value_cents: 5000,
+        weeks_ago: 1,
+        merchant: 9,
+    },
+    MetSpec {
+        beneficiary: 0,
+        category: Category::Medicine,
+        title: "感冒药",
+        description: "老人感冒，需要常用感冒药。",
+        quantity: 1,
+        unit: "盒",
+        value_cents: 4000,
+        weeks_ago: 9,
+        merchant: 0,
+    },
+    MetSpec {
+        beneficiary: 9,
+        category: Category::Medicine,
+        title: "降压药",
+        description: "长期服用的降压药，一个月的用量。",
+        quantity: 1,
+        unit: "份",
+        value_cents: 12000,
+        weeks_ago: 8,
+        merchant: 0,
+    },
+    MetSpec {
+        beneficiary: 10,
+        category: Category::Medicine,
+        title: "膏药",
+        description: "腰腿疼痛，需要两盒膏药。",
+        quantity: 2,
+        unit: "盒",
+        value_cents: 6000,
+        weeks_ago: 6,
+        merchant: 0,
+    },
+    MetSpec {
+        beneficiary: 11,
+        category: Category::Medicine,
+        title: "降糖药",
+        description: "糖尿病老人一个月的降糖药。",
+        quantity: 1,
+        unit: "份",
+        value_cents: 15000,
+        weeks_ago: 4,
+        merchant: 0,
+    },
+    MetSpec {
+        beneficiary: 12,
+        category: Category::Medicine,
+        title: "儿童退烧药",
+        description: "孩子发烧，需要一盒退烧药。",
+        quantity: 1,
+        unit: "盒",
+        value_cents: 3000,
+        weeks_ago: 2,
+        merchant: 0,
+    },
+    MetSpec {
+        beneficiary: 4,
+        category: Category::Food,
+        title: "营养午餐",
+        description: "独居长者五天的午餐，送到服务中心。",
+        quantity: 5,
+        unit: "份",
+        value_cents: 12500,
+        weeks_ago: 7,
+        merchant: 3,
+    },
+    MetSpec {
+        beneficiary: 5,
+        category: Category::Food,
+        title: "营养早餐",
+        description: "老人五天的早餐。",
+        quantity: 5,
+        unit: "份",
+        value_cents: 7500,
+        weeks_ago: 5,
+        merchant: 3,
+    },
+    MetSpec {
+        beneficiary: 1,
+        category: Category::Service,
+        title: "家居清洁",
+        description: "行动不便，需要一次家居清洁。",
+        quantity: 1,
+        unit: "次",
+        value_cents: 15000,
+        weeks_ago: 6,
+        merchant: 6,
+    },
+    MetSpec {
+        beneficiary: 3,
+        category: Category::Tutoring,
+        title: "英语课业辅导",
+        description: "期末考试前的英语辅导，在社区活动室进行。",
+        quantity: 4,
+        unit: "课时",
+        value_cents: 40000,
+        weeks_ago: 3,
+        merchant: 4,
+    },
+];
+
+/// Volunteers who served and whose hours were confirmed: (name, activity, hours in tenths, days ago).
+const VOLUNTEERS: &[(&str, &str, i32, i64)] = &[
+    ("陈姐（义工）", "助老送餐", 40, 30),
+    ("刘老师（义工）", "课业辅导", 60, 24),
+    ("林同学（义工）", "社区清洁", 30, 17),
+    ("黄阿姨（义工）", "陪同就医", 45, 12),
+    ("周师傅（义工）", "上门维修", 20, 6),
 ];
 
 /// How a demo need ends up: its final status and its claims (merchant index, quantity, status).
@@ -811,6 +1120,90 @@ async fn seed<C: ConnectionTrait>(txn: &C, secret: &Secret, now: DateTime<Utc>) 
             confirmed_by: Set((status == "confirmed").then_some(worker_id)),
             confirmed_at: Set((status == "confirmed").then(|| now - Duration::days(days_ago - 1))),
             created_at: Set(now - Duration::days(days_ago)),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+    }
+
+    for spec in MET {
+        let (beneficiary_id, org, home) = beneficiary_ids[spec.beneficiary];
+        let (org_id, point_id, worker_id) = orgs[org];
+        let posted = now - Duration::days(spec.weeks_ago * 7 + 2);
+        let row = need::ActiveModel {
+            organization_id: Set(org_id),
+            beneficiary_id: Set(beneficiary_id),
+            community_id: Set(community_ids[home]),
+            drop_off_point_id: Set(Some(point_id)),
+            posted_by: Set(Some(worker_id)),
+            category: Set(spec.category.as_str().into()),
+            title: Set(spec.title.into()),
+            description: Set(spec.description.into()),
+            quantity: Set(spec.quantity),
+            unit: Set(spec.unit.into()),
+            claimed: Set(spec.quantity),
+            delivered: Set(spec.quantity),
+            urgency: Set(Urgency::Normal.as_str().into()),
+            deadline: Set(posted.date_naive() + Duration::days(14)),
+            recurrence: Set("none".into()),
+            estimated_value_cents: Set(Some(spec.value_cents)),
+            claim_days: Set(7),
+            status: Set(NeedStatus::Fulfilled.as_str().into()),
+            version: Set(1),
+            created_at: Set(posted),
+            updated_at: Set(posted + Duration::days(3)),
+            reopened_at: Set(None),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+        let made = posted + Duration::hours(5);
+        claim::ActiveModel {
+            need_id: Set(row.id),
+            merchant_id: Set(merchant_ids[spec.merchant]),
+            quantity: Set(spec.quantity),
+            status: Set(ClaimStatus::Confirmed.as_str().into()),
+            handoff_code: Set(random_code(6)),
+            idempotency_key: Set(None),
+            due_at: Set(made + Duration::days(7)),
+            remind_at: Set(made + Duration::days(3)),
+            reminded_at: Set(None),
+            delivered_at: Set(Some(made + Duration::days(2))),
+            confirmed_at: Set(Some(made + Duration::days(3))),
+            ended_at: Set(None),
+            rating: Set(Some(5)),
+            version: Set(0),
+            created_at: Set(made),
+            updated_at: Set(made + Duration::days(3)),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+    }
+
+    for (k, (name, activity, tenths, days_ago)) in VOLUNTEERS.iter().enumerate() {
+        let (org_id, _, worker_id) = orgs[k % orgs.len()];
+        let row = volunteer::ActiveModel {
+            organization_id: Set(org_id),
+            display_name: Set((*name).into()),
+            contact_id: Set(None),
+            former_beneficiary_id: Set(None),
+            created_at: Set(now - Duration::days(days_ago + 7)),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+        volunteer_hour::ActiveModel {
+            volunteer_id: Set(row.id),
+            need_id: Set(None),
+            activity: Set((*activity).into()),
+            tenths: Set(*tenths),
+            served_on: Set(today - Duration::days(*days_ago)),
+            status: Set("confirmed".into()),
+            logged_by: Set(worker_id),
+            confirmed_by: Set(Some(worker_id)),
+            confirmed_at: Set(Some(now - Duration::days(days_ago - 1))),
+            created_at: Set(now - Duration::days(*days_ago)),
             ..Default::default()
         }
         .insert(txn)

@@ -179,12 +179,16 @@ impl From<sea_orm::DbErr> for LoginError {
 /// password for an existing account is audited, as an act about that account (bounded by
 /// the throttle); one for an unknown email, like a throttled attempt, writes no audit row
 /// (the web counts every refused sign-in in `relay_anonymous_refusals_total`).
+///
+/// A `locale` chosen on the sign-in page becomes the account's language, with the session,
+/// so the pages after it, the next sign-in and the account's emails speak it.
 pub async fn login(
     db: &DatabaseConnection,
     hasher: &crypto::PasswordHasher,
     email: &str,
     password: &str,
     address: &str,
+    locale: Option<Locale>,
     now: DateTime<Utc>,
 ) -> Result<String, LoginError> {
     let email = email.trim().to_lowercase();
@@ -256,6 +260,13 @@ pub async fn login(
     }
     .insert(&txn)
     .await?;
+    if let Some(locale) = locale.filter(|l| account.locale.as_deref() != Some(l.as_str())) {
+        staff::Entity::update_many()
+            .col_expr(staff::Column::Locale, Expr::val(locale.as_str()))
+            .filter(staff::Column::Id.eq(account.id))
+            .exec(&txn)
+            .await?;
+    }
     audit::record(
         &txn,
         now,

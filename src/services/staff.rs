@@ -93,6 +93,8 @@ pub async fn create_user(db: &DatabaseConnection, new: NewUser, now: DateTime<Ut
 pub struct Account {
     /// The account.
     pub id: i64,
+    /// The name it goes by (in the console and the audit log).
+    pub display_name: String,
     /// Its login email.
     pub email: String,
     /// Its role.
@@ -103,7 +105,7 @@ pub struct Account {
     pub active: bool,
 }
 
-/// Every staff account, by email; for the office only.
+/// Every staff account, by email (pages order them as they list them); for the office only.
 pub async fn accounts(
     db: &DatabaseConnection,
     caller: &Caller,
@@ -119,6 +121,7 @@ pub async fn accounts(
         .into_iter()
         .map(|(s, org)| Account {
             id: s.id,
+            display_name: s.display_name,
             email: s.email,
             role: s.role,
             organization: org.map(|o| o.name),

@@ -126,3 +126,45 @@ async fn demo_private_details_are_sealed_not_stored_plain() {
         }
     }
 }
+
+/// The bars of an SVG chart (rectangles in the bars' colour).
+fn bars_in(svg: &str) -> usize {
+    svg.to_uppercase().matches(r##"FILL="#0B6E4F""##).count()
+}
+
+#[tokio::test]
+async fn after_the_demo_the_public_page_shows_figures_and_the_charts_have_bars() {
+    let app = TestApp::spawn().await;
+    assert_eq!(app.cli(&["demo"], "").code, Some(0));
+    let page = app.get("/transparency").await.text().await.expect("page");
+    // Figures with their units, not only "数据积累中".
+    for unit in ["项", "元", "小时"] {
+        let shown = regex::Regex::new(&format!(r"<strong>\d[\d,]* {unit}</strong>")).expect("re");
+        assert!(shown.is_match(&page), "no figure in {unit}: {page}");
+    }
+    let by_group = regex::Regex::new(r"<tr><td>[^<]+</td><td>\d+ 项</td></tr>").expect("re");
+    assert!(
+        by_group.find_iter(&page).count() >= 2,
+        "needs met by group and community: {page}"
+    );
+    let shops = regex::Regex::new(r"<tr><td>[^<]+</td><td>\d+ 次</td></tr>").expect("re");
+    assert!(shops.is_match(&page), "a shop's deliveries: {page}");
+    assert!(page.contains(r#"<img src="/transparency/met.svg""#), "{page}");
+    let chart = app.get("/transparency/met.svg").await.text().await.expect("svg");
+    assert!(chart.starts_with("<svg") && bars_in(&chart) >= 2, "{chart}");
+
+    // The office's weekly chart has bars over the weeks too.
+    let mut office = app.browser();
+    let signed_in = office
+        .sign_in(
+            "office@demo.charity-relay.org",
+            charity_relay::services::demo::DEMO_PASSWORD,
+        )
+        .await;
+    assert_eq!(signed_in.status(), 303);
+    let (_, report) = office.get("/admin/reports").await;
+    assert!(report.contains("/admin/reports/chart/weekly.svg"), "{report}");
+    let (status, weekly) = office.get("/admin/reports/chart/weekly.svg?weeks=12").await;
+    assert_eq!(status, 200);
+    assert!(bars_in(&weekly) >= 8, "needs posted over the weeks: {weekly}");
+}

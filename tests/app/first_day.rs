@@ -140,6 +140,73 @@ async fn the_login_page_switches_language_and_titles_name_the_service_once() {
     assert_eq!(title.matches("爱心接力").count(), 1, "{title}");
 }
 
+/// How many staff accounts with `email` have `locale` stored.
+async fn stored_locale_is(app: &TestApp, email: &str, locale: &str) -> bool {
+    scalar_i64(
+        &app.db,
+        &format!("SELECT COUNT(*) FROM staff WHERE email = '{email}' AND locale = '{locale}'"),
+    )
+    .await
+        == 1
+}
+
+/// Opens `/login?lang=…` (or `/login`), signs in from it as worker0 and returns the page after.
+async fn sign_in_from(app: &TestApp, login: &str, password: &str) -> (u16, String) {
+    let mut visitor = app.browser();
+    visitor.get(login).await;
+    let response = visitor
+        .post(login, &[("email", "worker0@example.org"), ("password", password)])
+        .await;
+    if response.status() != 303 {
+        return (response.status().as_u16(), response.text().await.expect("body"));
+    }
+    visitor.get("/").await
+}
+
+#[tokio::test]
+async fn the_language_chosen_at_sign_in_carries_into_the_session_and_stays_with_the_account() {
+    let app = TestApp::spawn().await;
+    app.world(0).await;
+    let email = "worker0@example.org";
+    let password = crate::support::browser::STAFF_PASSWORD;
+    // A social worker whose account reads Chinese.
+    let worker = app.login(email).await;
+    worker.post("/settings/language", &[("lang", "zh-CN")]).await;
+    assert!(stored_locale_is(&app, email, "zh-CN").await);
+
+    // A wrong password from the English page is answered in English and changes nothing.
+    let (status, refused) = sign_in_from(&app, "/login?lang=en", "not it").await;
+    assert_eq!(status, 401);
+    assert!(refused.contains("Wrong email or password"), "{refused}");
+    assert!(stored_locale_is(&app, email, "zh-CN").await);
+
+    // Signing in from the English page: the dashboard is in English, and so is the account.
+    let (status, dashboard) = sign_in_from(&app, "/login?lang=en", password).await;
+    assert_eq!(status, 200);
+    assert!(
+        dashboard.contains(r#"<html lang="en">"#) && dashboard.contains("Sign out"),
+        "{dashboard}"
+    );
+    assert!(stored_locale_is(&app, email, "en").await);
+    // The next sign-in, from the plain page, stays in English.
+    let (_, next) = sign_in_from(&app, "/login", password).await;
+    assert!(next.contains(r#"<html lang="en">"#), "{next}");
+
+    // A language the page does not offer is ignored.
+    let (_, unknown) = sign_in_from(&app, "/login?lang=fr", password).await;
+    assert!(unknown.contains(r#"<html lang="en">"#), "{unknown}");
+    assert!(stored_locale_is(&app, email, "en").await);
+
+    // And back: from the Chinese page, Chinese pages and a Chinese account.
+    let (status, chinese) = sign_in_from(&app, "/login?lang=zh-CN", password).await;
+    assert_eq!(status, 200);
+    assert!(
+        chinese.contains(r#"<html lang="zh-CN">"#) && chinese.contains("退出"),
+        "{chinese}"
+    );
+    assert!(stored_locale_is(&app, email, "zh-CN").await);
+}
+
 #[tokio::test]
 async fn the_demo_speaks_one_language_per_field() {
     let app = TestApp::spawn().await;
@@ -154,6 +221,8 @@ async fn the_demo_speaks_one_language_per_field() {
         ("needs", "title"),
         ("needs", "description"),
         ("needs", "unit"),
+        ("merchants", "trade"),
+        ("volunteers", "display_name"),
     ] {
         let rows = app
             .db

@@ -201,6 +201,120 @@ async fn the_pending_shop_comes_first_and_lists_filter_sort_and_page() {
 }
 
 #[tokio::test]
+async fn the_staff_list_has_ids_filters_in_words_pinyin_order_and_pages() {
+    use charity_relay::domain::Role;
+    use charity_relay::services::{demo, staff};
+    let app = TestApp::spawn().await;
+    // The demo's accounts go by Chinese names.
+    assert_eq!(app.cli(&["demo"], "").code, Some(0));
+    // Twenty more social workers make a second page; their names (from their emails) sort after the
+    // Chinese ones.
+    for i in 0..20 {
+        let new = staff::NewUser {
+            email: format!("zhang{i:02}@example.org"),
+            role: Role::SocialWorker,
+            organization: Some("沙头角街道社工站".into()),
+            password: crate::support::browser::STAFF_PASSWORD.into(),
+        };
+        staff::create_user(&app.db, new, chrono::Utc::now())
+            .await
+            .expect("worker");
+    }
+    let office_email = "office@demo.charity-relay.org";
+    let office_id = scalar_i64(&app.db, &format!("SELECT id FROM staff WHERE email = '{office_email}'")).await;
+    let mut office = app.browser();
+    assert_eq!(office.sign_in(office_email, demo::DEMO_PASSWORD).await.status(), 303);
+
+    let first = read_page(&mut office, "/admin/staff", 200, "zh-CN").await;
+    assert!(first.contains("<th>编号</th><th>姓名</th>"), "{first}");
+    assert!(
+        first.contains(&format!("<td>#{office_id}</td><td>街道办 王主任</td>")),
+        "{first}"
+    );
+    for (select, label) in [
+        ("state", "可登录"),
+        ("state", "已停用"),
+        ("role", "社工"),
+        ("role", "街道办管理员"),
+    ] {
+        assert!(
+            first.contains(&format!(r#"<select name="{select}">"#)),
+            "{select} is a select"
+        );
+        assert!(first.contains(&format!(">{label}</option>")), "{select} offers {label}");
+    }
+    // By name in pinyin order: hai, jie, sha(tou jiao ai), sha(tou jiao jie), yan, then zhang.
+    let order = [
+        "海山长者关爱协会 社工",
+        "街道办 王主任",
+        "沙头角爱心义工队 社工",
+        "沙头角街道社工站 社工",
+        "盐田区妇女互助会 社工",
+        "zhang00",
+    ];
+    let at: Vec<usize> = order
+        .iter()
+        .map(|name| first.find(&format!("<td>{name}</td>")).expect(name))
+        .collect();
+    assert!(at.windows(2).all(|w| w[0] < w[1]), "pinyin order: {order:?} at {at:?}");
+    assert!(first.contains("共 25 条") && first.contains("<td>zhang14</td>") && !first.contains("zhang15"));
+    let (_, second) = office.get("/admin/staff?state=&role=&sort=&page=1").await;
+    assert!(first.contains(r#"page=1">下一页</a>"#), "{first}");
+    assert_eq!(second.matches("@example.org</td>").count(), 5, "{second}");
+
+    // One leaves: the state filter finds just that one, the role filter just the office.
+    let leaver = scalar_i64(&app.db, "SELECT id FROM staff WHERE email = 'zhang03@example.org'").await;
+    office.get(&format!("/admin/staff/{leaver}/deactivate")).await;
+    let left = office
+        .post(&format!("/admin/staff/{leaver}/deactivate"), &[("reason", "离职")])
+        .await;
+    assert_eq!(left.status(), 303);
+    let inactive = read_page(&mut office, "/admin/staff?state=inactive", 200, "zh-CN").await;
+    assert!(
+        inactive.contains("共 1 条") && inactive.contains("<td>zhang03</td>"),
+        "{inactive}"
+    );
+    assert!(inactive.contains(r#"<option value="inactive" selected>已停用</option>"#));
+    let admins = read_page(&mut office, "/admin/staff?role=admin", 200, "zh-CN").await;
+    assert!(
+        admins.contains("共 1 条") && admins.contains("<td>街道办 王主任</td>"),
+        "{admins}"
+    );
+    let workers = read_page(
+        &mut office,
+        "/admin/staff?state=active&role=social_worker",
+        200,
+        "zh-CN",
+    )
+    .await;
+    assert!(
+        workers.contains("共 23 条") && !workers.contains("zhang03"),
+        "{workers}"
+    );
+
+    // An edited link shows the whole list rather than an error or an empty page.
+    let edited = read_page(
+        &mut office,
+        "/admin/staff?state=gone&role=root&sort=x&page=abc",
+        200,
+        "zh-CN",
+    )
+    .await;
+    assert!(
+        edited.contains("共 25 条") && edited.contains("<td>街道办 王主任</td>"),
+        "{edited}"
+    );
+
+    // In English, the same in English words.
+    office.post("/settings/language", &[("lang", "en")]).await;
+    let english = read_page(&mut office, "/admin/staff?role=social_worker", 200, "en").await;
+    for label in ["Social worker", "Office administrator", "May sign in"] {
+        assert!(english.contains(&format!(">{label}</option>")), "{label}: {english}");
+    }
+    assert!(english.contains(r#"<option value="social_worker" selected>Social worker</option>"#));
+}
+
+#[tokio::test]
 async fn cancelling_a_need_asks_first_names_the_shops_and_tells_them_why() {
     let app = TestApp::spawn().await;
     let world = app.world(2).await;

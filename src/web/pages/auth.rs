@@ -53,11 +53,16 @@ pub struct LangQuery {
 }
 
 impl LangQuery {
+    /// The language chosen on the page, if one was.
+    fn chosen(&self) -> Option<Locale> {
+        self.lang.parse::<Locale>().ok()
+    }
+
     /// The chosen language, or the browser's.
     fn pick(&self, browser: Tr) -> (Tr, String) {
-        match self.lang.parse::<Locale>() {
-            Ok(locale) => (Tr(locale), format!("?lang={}", Tr(locale).lang())),
-            Err(_) => (browser, String::new()),
+        match self.chosen() {
+            Some(locale) => (Tr(locale), format!("?lang={}", Tr(locale).lang())),
+            None => (browser, String::new()),
         }
     }
 }
@@ -114,6 +119,7 @@ pub async fn login(
         &form.email,
         &form.password,
         &addr.ip().to_string(),
+        lang.chosen(),
         chrono::Utc::now(),
     )
     .await
