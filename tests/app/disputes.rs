@@ -572,3 +572,145 @@ async fn the_api_settles_a_dispute_with_the_choices_of_the_need_page() {
     .await;
     assert_eq!(fulfilled, 1);
 }
+
+#[tokio::test]
+async fn the_worker_reads_the_merchants_note_and_the_dispute_it_answers_by_email() {
+    let (app, sink) = TestApp::spawn_with_smtp().await;
+    let world = app.world(1).await;
+    let org = &world.a().token;
+    let shop = &world.merchants[0].token;
+    let need = app.post_need(world.a(), 3).await;
+    let (_, made) = app.claim(shop, need, 2).await;
+    let claim = made["id"].as_i64().expect("id");
+    let delivered = format!("/api/v1/claims/{claim}/delivered");
+    let mails_to_worker = || {
+        sink.received()
+            .into_iter()
+            .filter(|m| m.to == ["worker0@example.org"])
+            .collect::<Vec<_>>()
+    };
+
+    // A note the worker may not read (a phone number), or a body that is not JSON: refused.
+    let (status, body) = app
+        .api(
+            "POST",
+            &delivered,
+            shop,
+            Some(serde_json::json!({ "note": "到了打 13800138000" })),
+        )
+        .await;
+    assert_eq!(
+        (status, body["errors"][0]["field"].as_str()),
+        (422, Some("note")),
+        "{body}"
+    );
+    let response = app
+        .api_request("POST", &delivered, shop, None)
+        .header("Content-Type", "application/json")
+        .body("{note")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 422);
+    assert_eq!(status_of(&app, claim).await, 1, "still to deliver");
+
+    // Delivered with a note: the worker's email shows it, and names the organization.
+    let (status, _) = app
+        .api(
+            "POST",
+            &delivered,
+            shop,
+            Some(serde_json::json!({ "note": "放在服务站前台" })),
+        )
+        .await;
+    assert_eq!(status, 200);
+    crate::mail::wait_until_sent(&app).await;
+    let first = mails_to_worker();
+    let to_confirm = first
+        .iter()
+        .find(|m| m.parsed().subject() == Some("请确认送达：米和食用油"))
+        .unwrap_or_else(|| panic!("the email to confirm: {first:?}"));
+    let parsed = to_confirm.parsed();
+    let text = parsed.body_text(0).unwrap_or_default().into_owned();
+    assert!(text.contains("商户的说明：放在服务站前台"), "{text}");
+    assert!(!text.contains("异议"), "no dispute yet: {text}");
+    assert!(text.contains("您是「沙头角街道社工站」的社工"), "{text}");
+    let html = parsed.body_html(0).unwrap_or_default().into_owned();
+    assert!(
+        html.contains("商户的说明：放在服务站前台") && html.contains("沙头角街道社工站"),
+        "{html}"
+    );
+
+    // Disputed, asked to deliver again, delivered again with a note: a redelivery email that
+    // names the reason it answers; the note is the merchant's answer on the need page.
+    app.api(
+        "POST",
+        &format!("/api/v1/claims/{claim}/dispute"),
+        org,
+        Some(serde_json::json!({ "reason": "少了一袋米" })),
+    )
+    .await;
+    let (status, _) = app
+        .api(
+            "POST",
+            &format!("/api/v1/claims/{claim}/resolve"),
+            org,
+            Some(serde_json::json!({ "resolution": "redeliver" })),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (status, _) = app
+        .api(
+            "POST",
+            &delivered,
+            shop,
+            Some(serde_json::json!({ "note": "已补送一袋" })),
+        )
+        .await;
+    assert_eq!(status, 200);
+    crate::mail::wait_until_sent(&app).await;
+    let again: Vec<_> = mails_to_worker()
+        .into_iter()
+        .filter(|m| m.parsed().subject() == Some("异议后重新送达，请确认：米和食用油"))
+        .collect();
+    assert_eq!(again.len(), 1, "one redelivery email");
+    let text = again[0].parsed().body_text(0).unwrap_or_default().into_owned();
+    assert!(text.contains("已重新送达需求「米和食用油」的 2 袋"), "{text}");
+    assert!(
+        text.contains("您提出的异议：少了一袋米") && text.contains("商户的说明：已补送一袋"),
+        "{text}"
+    );
+    let mut worker = app.login("worker0@example.org").await;
+    let (_, page) = worker.get(&format!("/needs/{need}")).await;
+    assert!(page.contains("商户回复：已补送一袋"), "{page}");
+
+    // Disputed again and answered in the bot ("delivered again" with a note): the same email.
+    app.api(
+        "POST",
+        &format!("/api/v1/claims/{claim}/dispute"),
+        org,
+        Some(serde_json::json!({ "reason": "有一袋破了" })),
+    )
+    .await;
+    let merchant = charity_relay::services::access::Caller::Merchant {
+        merchant_id: world.merchants[0].id,
+        token_id: None,
+    };
+    charity_relay::services::claims::redeliver(&app.db, &merchant, claim, "已换成新的一袋", chrono::Utc::now())
+        .await
+        .expect("redeliver");
+    crate::mail::wait_until_sent(&app).await;
+    let answered: Vec<String> = mails_to_worker()
+        .iter()
+        .filter(|m| m.parsed().subject() == Some("异议后重新送达，请确认：米和食用油"))
+        .map(|m| m.parsed().body_text(0).unwrap_or_default().into_owned())
+        .collect();
+    assert_eq!(answered.len(), 2, "{answered:?}");
+    assert!(
+        answered
+            .iter()
+            .any(|t| t.contains("您提出的异议：有一袋破了") && t.contains("商户的说明：已换成新的一袋")),
+        "{answered:?}"
+    );
+    app.stop().await;
+}
