@@ -74,6 +74,7 @@ fn desk_error(e: ServiceError) -> DeskError {
         ServiceError::Invalid { .. }
         | ServiceError::Validation(_)
         | ServiceError::WrongHandoffCode
+        | ServiceError::ReasonRequired
         | ServiceError::HandoffLocked
         | ServiceError::IdempotencyKeyReused => DeskError::Invalid,
         ServiceError::Db(e) => {

@@ -24,6 +24,7 @@ use crate::entities::{contact, outbox};
 use crate::metrics::Metrics;
 use crate::services::contacts::{self, CONSENT_KIND, lock_contact};
 use crate::services::outbox::{Channel, Message, enqueue};
+use crate::services::recipients;
 
 /// Longest one send may take, whatever its channel; well inside the lease.
 const SEND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
@@ -598,10 +599,20 @@ impl Dispatcher {
 
         let with_contact: Vec<i64> = send.iter().filter_map(|(r, _)| r.contact_id).collect();
         let organizations = contacts::organization_names(&self.db, &with_contact).await?;
+        let workers: Vec<String> = send
+            .iter()
+            .filter(|(r, channel)| r.contact_id.is_none() && *channel == "email")
+            .map(|(r, _)| r.recipient.clone())
+            .collect();
+        let employers = recipients::worker_organizations(&self.db, &workers).await?;
         let items = send
             .into_iter()
             .map(|(row, channel)| {
                 let payload = serde_json::from_str(&row.payload).unwrap_or(serde_json::Value::Null);
+                let organization = match row.contact_id {
+                    Some(id) => organizations.get(&id).cloned(),
+                    None => employers.get(&row.recipient).cloned(),
+                };
                 let item = Outgoing {
                     id: row.id,
                     recipient: row.recipient,
@@ -612,7 +623,7 @@ impl Dispatcher {
                     payload,
                     message_id: row.message_id,
                     confirm_token: None,
-                    organization: row.contact_id.and_then(|id| organizations.get(&id).cloned()),
+                    organization,
                 };
                 (item, channel)
             })

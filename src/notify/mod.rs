@@ -54,7 +54,8 @@ pub struct Outgoing {
     pub message_id: String,
     /// The confirmation token, for the consent email only.
     pub confirm_token: Option<String>,
-    /// The organization a resident's mail comes from (and their consent is for).
+    /// The organization the mail names: the one a resident's mail comes from (and their
+    /// consent is for), or the one a social worker works for.
     pub organization: Option<String>,
 }
 

@@ -1,9 +1,9 @@
 //! The texts of every email: a subject, a plain-text part and an HTML part, in zh-CN or en.
 //!
 //! Each kind has `templates/email/<kind>.txt` and `.html`, both extending a base layout
-//! that carries the greeting, a header naming the service and the resident's organization,
-//! and a footer saying why the recipient gets the message (with the unsubscribe link for
-//! residents). The HTML part is styled by `static/mail.css` (the same sheet the consent and
+//! that carries the greeting, a header naming the service and the organization (the
+//! resident's, or the one a social worker works for), and a footer saying why the recipient
+//! gets the message (with the unsubscribe link for residents). The HTML part is styled by `static/mail.css` (the same sheet the consent and
 //! unsubscribe pages use), inlined into `style` attributes because mail clients drop
 //! `<style>` blocks; links are buttons, never raw URLs that overflow a phone. The
 //! payload of an outbox row is parsed into the kind's typed struct first, so a row written
@@ -49,7 +49,8 @@ pub struct Links {
     pub unsubscribe_url: Option<String>,
     /// The double opt-in confirmation URL (the consent email only).
     pub confirm_url: Option<String>,
-    /// The organization the consent is for (residents' mail).
+    /// The organization the consent is for (residents' mail), or the one a social worker
+    /// works for (workers' mail).
     pub organization: Option<String>,
 }
 
@@ -102,7 +103,7 @@ struct Frame {
     subject: String,
     public_url: String,
     unsubscribe_url: Option<String>,
-    /// The organization named in the header (residents' mail).
+    /// The organization named in the header.
     organization: Option<String>,
     /// The footer's "you get this email because …".
     why: String,
@@ -140,6 +141,15 @@ struct Delivered {
     unit: String,
     #[serde(default)]
     category: String,
+    /// The merchant's note to the worker (worker's mail only).
+    #[serde(default)]
+    note: Option<String>,
+    /// The dispute this delivery answers (worker's mail only).
+    #[serde(default)]
+    reason: Option<String>,
+    /// Delivered again after a dispute.
+    #[serde(default)]
+    redelivery: bool,
 }
 
 impl NeedClaimed {
@@ -152,6 +162,33 @@ impl Delivered {
     fn is_hours(&self) -> bool {
         self.category == VOLUNTEER_HOURS
     }
+
+    /// "重新" for a delivery after a dispute, else nothing.
+    fn again_zh(&self) -> &'static str {
+        if self.redelivery { "重新" } else { "" }
+    }
+
+    /// " again" for a delivery after a dispute, else nothing.
+    fn again_en(&self) -> &'static str {
+        if self.redelivery { " again" } else { "" }
+    }
+
+    /// The dispute's reason a redelivery answers, when there was one.
+    fn answers(&self) -> Option<&str> {
+        self.reason
+            .as_deref()
+            .filter(|r| self.redelivery && !r.trim().is_empty())
+    }
+
+    /// The merchant's note, when it wrote one.
+    fn merchant_note(&self) -> Option<&str> {
+        self.note.as_deref().filter(|n| !n.trim().is_empty())
+    }
+}
+
+/// True when a payload is about a delivery after a dispute (for the subject lines).
+fn is_redelivery(payload: &serde_json::Value) -> bool {
+    payload.get("redelivery").and_then(|r| r.as_bool()) == Some(true)
 }
 
 impl ClaimFacts {
@@ -356,6 +393,20 @@ pub fn subject(kind: &str, locale: Locale, payload: &serde_json::Value) -> Resul
             let t = title(payload)?;
             pick(format!("需求被认领：{t}"), format!("Need claimed: {t}"))
         }
+        "worker-delivery-to-confirm" if is_redelivery(payload) && is_hours(payload) => {
+            let t = title(payload)?;
+            pick(
+                format!("异议后重新完成服务，请确认：{t}"),
+                format!("Served again after your dispute, please confirm: {t}"),
+            )
+        }
+        "worker-delivery-to-confirm" if is_redelivery(payload) => {
+            let t = title(payload)?;
+            pick(
+                format!("异议后重新送达，请确认：{t}"),
+                format!("Redelivered after your dispute, please confirm: {t}"),
+            )
+        }
         "worker-delivery-to-confirm" if is_hours(payload) => {
             let t = title(payload)?;
             pick(
@@ -503,20 +554,18 @@ fn why(kind: &str, zh: bool, organization: Option<&str>) -> String {
                 )
             }
         }
-        crate::services::duplicates::COORDINATE_KIND => {
-            if zh {
-                "您收到这封邮件，是因为您是该机构的社工。".to_owned()
-            } else {
-                "You get this email because you are a social worker of that organization.".to_owned()
-            }
-        }
-        k if k.starts_with("worker-") => {
-            if zh {
-                "您收到这封邮件，是因为这条需求由您发布。".to_owned()
-            } else {
-                "You get this email because you posted this need.".to_owned()
-            }
-        }
+        crate::services::duplicates::COORDINATE_KIND => match (organization, zh) {
+            (Some(o), true) => format!("您收到这封邮件，是因为您是「{o}」的社工。"),
+            (Some(o), false) => format!("You get this email because you work for “{o}” as a social worker."),
+            (None, true) => "您收到这封邮件，是因为您是该机构的社工。".to_owned(),
+            (None, false) => "You get this email because you are a social worker of that organization.".to_owned(),
+        },
+        k if k.starts_with("worker-") => match (organization, zh) {
+            (Some(o), true) => format!("您收到这封邮件，是因为您是「{o}」的社工，这条需求由您发布。"),
+            (Some(o), false) => format!("You get this email because you work for “{o}” and posted this need."),
+            (None, true) => "您收到这封邮件，是因为这条需求由您发布。".to_owned(),
+            (None, false) => "You get this email because you posted this need.".to_owned(),
+        },
         _ => {
             if zh {
                 format!("您收到这封邮件，是因为{org_zh}为您登记了需求，您也确认了接收进展邮件。")
@@ -593,6 +642,48 @@ mod tests {
         assert!(
             out.text.contains("Tiandong Elderly Care"),
             "the reason names it: {}",
+            out.text
+        );
+    }
+
+    #[test]
+    fn a_workers_email_names_the_organization_it_works_for() {
+        let payload = serde_json::json!({ "need_id": 1, "title": "rice", "quantity": 1, "unit": "bag" });
+        let links = Links {
+            organization: Some("Tiandong Elderly Care".into()),
+            ..Links::default()
+        };
+        let out = render("worker-claim-released", Locale::En, &payload, &links).expect("render");
+        assert!(
+            out.text.contains("because you work for “Tiandong Elderly Care”"),
+            "{}",
+            out.text
+        );
+        assert!(out.html.contains("class=\"org\""), "in the header: {}", out.html);
+        let plain = render("worker-claim-released", Locale::ZhCn, &payload, &Links::default()).expect("render");
+        assert!(plain.text.contains("这条需求由您发布"), "{}", plain.text);
+    }
+
+    #[test]
+    fn a_redelivery_says_so_and_shows_the_reason_it_answers() {
+        let payload = serde_json::json!({ "need_id": 1, "title": "rice", "merchant_name": "Shop", "quantity": 2,
+            "unit": "bags", "note": "left at the desk", "reason": "one bag short", "redelivery": true });
+        let out = render("worker-delivery-to-confirm", Locale::En, &payload, &Links::default()).expect("render");
+        assert_eq!(out.subject, "Redelivered after your dispute, please confirm: rice");
+        assert!(out.text.contains("delivered 2 bags again"), "{}", out.text);
+        assert!(out.text.contains("Your dispute said: one bag short"), "{}", out.text);
+        assert!(
+            out.text.contains("The merchant’s note: left at the desk"),
+            "{}",
+            out.text
+        );
+        let first = serde_json::json!({ "need_id": 1, "title": "rice", "merchant_name": "Shop", "quantity": 2,
+            "unit": "bags", "reason": "stale", "redelivery": false });
+        let out = render("worker-delivery-to-confirm", Locale::En, &first, &Links::default()).expect("render");
+        assert_eq!(out.subject, "Please confirm a delivery: rice");
+        assert!(
+            !out.text.contains("dispute") && !out.text.contains("note"),
+            "{}",
             out.text
         );
     }

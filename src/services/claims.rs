@@ -425,15 +425,45 @@ pub async fn mark_delivered(
     claim_id: i64,
     now: DateTime<Utc>,
 ) -> Result<ClaimRecord, ServiceError> {
+    mark_delivered_with_note(db, caller, claim_id, "", now).await
+}
+
+/// [`mark_delivered`] with the merchant's note for the social worker (public text; blank for
+/// none), shown in the email that asks the worker to confirm.
+pub async fn mark_delivered_with_note(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    claim_id: i64,
+    note: &str,
+    now: DateTime<Utc>,
+) -> Result<ClaimRecord, ServiceError> {
     let txn = db::begin_write(db).await?;
     let (txn, c, need) = own_claim_locked(txn, caller, claim_id, "claim.deliver", now).await?;
+    let note = match input::public_text(note, 0, DELIVERY_NOTE_MAX) {
+        Ok(n) => Some(n).filter(|n| !n.is_empty()),
+        Err(e) => {
+            let mut errors = FieldErrors::default();
+            errors.push("note", e);
+            return Err(ServiceError::Validation(errors));
+        }
+    };
     parse_claim_status(&c.status)?.apply(ClaimEvent::MarkDelivered)?;
+    // A claim that was disputed and taken up again: this delivery answers the dispute, and
+    // its note is the merchant's answer on the need page.
+    let redelivery = c.dispute_reason.is_some();
+    let answer = note.clone().filter(|_| redelivery);
     move_claim(
         &txn,
         &c,
         ClaimStatus::Active,
         ClaimStatus::Delivered,
-        |u| u.col_expr(claim::Column::DeliveredAt, Expr::val(now)),
+        |u| {
+            let u = u.col_expr(claim::Column::DeliveredAt, Expr::val(now));
+            match answer {
+                Some(a) => u.col_expr(claim::Column::DisputeAnswer, Expr::val(Some(a))),
+                None => u,
+            }
+        },
         now,
     )
     .await?;
@@ -450,12 +480,14 @@ pub async fn mark_delivered(
         .one(&txn)
         .await?
         .ok_or(ServiceError::NotFound("merchant"))?;
-    let payload = serde_json::json!({ "claim_id": c.id, "need_id": need.id, "title": need.title, "merchant_name": merchant.name, "quantity": c.quantity, "unit": need.unit, "category": need.category });
-    if let Some(m) = parties.worker(
-        "worker-delivery-to-confirm",
-        payload,
-        format!("claim:{}:worker-delivered", c.id),
-    ) {
+    let payload = serde_json::json!({ "claim_id": c.id, "need_id": need.id, "title": need.title, "merchant_name": merchant.name, "quantity": c.quantity, "unit": need.unit, "category": need.category, "note": note, "reason": c.dispute_reason, "redelivery": redelivery });
+    // Each delivery after a dispute is news of its own, not a repeat of the first.
+    let dedupe_key = if redelivery {
+        format!("claim:{}:worker-redelivered:{}", c.id, c.version + 1)
+    } else {
+        format!("claim:{}:worker-delivered", c.id)
+    };
+    if let Some(m) = parties.worker("worker-delivery-to-confirm", payload, dedupe_key) {
         enqueue(&txn, m, now).await?;
     }
     let record = reload(&txn, c.id, true).await?;
@@ -689,8 +721,15 @@ async fn confirm_claim(
     Ok(record)
 }
 
+/// The longest note a merchant may send with a delivery.
+pub const DELIVERY_NOTE_MAX: usize = 500;
+
+/// The longest dispute reason a social worker may give.
+pub const DISPUTE_REASON_MAX: usize = 500;
+
 /// The social worker says a delivery did not arrive or was not right; the merchant is told
-/// why (public text only) and may take the claim up again or release it.
+/// why (public text only, required: [`ServiceError::ReasonRequired`] when blank) and may
+/// take the claim up again or release it.
 pub async fn dispute(
     db: &DatabaseConnection,
     caller: &Caller,
@@ -698,16 +737,19 @@ pub async fn dispute(
     reason: &str,
     now: DateTime<Utc>,
 ) -> Result<ClaimRecord, ServiceError> {
-    let reason = match input::public_text(reason, 0, 500) {
+    let txn = db::begin_write(db).await?;
+    // Someone else's claim is "not found" (and audited) whatever the reason says.
+    let (txn, c, need) = org_claim_locked(txn, caller, claim_id, "claim.dispute", now).await?;
+    let reason = match input::public_text(reason, 1, DISPUTE_REASON_MAX) {
         Ok(r) => r,
+        // Blank: the merchant could not put anything right, so nothing is disputed.
+        Err(FieldError::Required) => return Err(ServiceError::ReasonRequired),
         Err(e) => {
             let mut errors = FieldErrors::default();
             errors.push("reason", e);
             return Err(ServiceError::Validation(errors));
         }
     };
-    let txn = db::begin_write(db).await?;
-    let (txn, c, need) = org_claim_locked(txn, caller, claim_id, "claim.dispute", now).await?;
     parse_claim_status(&c.status)?.apply(ClaimEvent::Dispute)?;
     let kept = reason.clone();
     move_claim(
@@ -843,7 +885,7 @@ pub async fn redeliver(
     note: &str,
     now: DateTime<Utc>,
 ) -> Result<ClaimRecord, ServiceError> {
-    let note = match input::public_text(note, 1, 500) {
+    let note = match input::public_text(note, 1, DELIVERY_NOTE_MAX) {
         Ok(n) => n,
         Err(e) => {
             let mut errors = FieldErrors::default();
@@ -880,7 +922,8 @@ pub async fn redeliver(
         .one(&txn)
         .await?
         .ok_or(ServiceError::NotFound("merchant"))?;
-    let payload = serde_json::json!({ "claim_id": c.id, "need_id": need.id, "title": need.title, "merchant_name": merchant.name, "quantity": c.quantity, "unit": need.unit });
+    // The worker reads the note beside the reason it answers.
+    let payload = serde_json::json!({ "claim_id": c.id, "need_id": need.id, "title": need.title, "merchant_name": merchant.name, "quantity": c.quantity, "unit": need.unit, "category": need.category, "note": note, "reason": c.dispute_reason, "redelivery": true });
     if let Some(m) = parties.worker(
         "worker-delivery-to-confirm",
         payload,

@@ -61,6 +61,10 @@ pub enum ServiceError {
     /// The handoff code entered does not match the claim's.
     #[error("the handoff code does not match")]
     WrongHandoffCode,
+    /// A dispute was sent without saying what was wrong (the merchant needs the reason to
+    /// put it right).
+    #[error("a dispute needs a reason")]
+    ReasonRequired,
     /// Too many wrong handoff codes: the claim is confirmed only by the office now.
     #[error("too many wrong handoff codes; the office must confirm this claim")]
     HandoffLocked,

@@ -6,7 +6,7 @@ use sea_orm::{ConnectionTrait, FromQueryResult, IdenStatic, Iterable};
 
 use super::outbox::{Channel, Message};
 use crate::domain::Locale;
-use crate::entities::{beneficiary, contact, merchant, need, staff};
+use crate::entities::{beneficiary, contact, merchant, need, organization, staff};
 
 /// The people to tell about a need: the beneficiary's contact and the posting worker.
 #[derive(Debug, Clone, Default)]
@@ -90,4 +90,35 @@ pub fn merchant(m: &merchant::Model, kind: &'static str, payload: serde_json::Va
         payload,
         dedupe_key,
     }
+}
+
+/// The organization each social worker among `emails` works for, by address: their emails
+/// name it in the header and say in the footer that they get it as its worker. Addresses of
+/// the office's staff (no organization) and of no one are left out.
+pub async fn worker_organizations<C: ConnectionTrait>(
+    conn: &C,
+    emails: &[String],
+) -> Result<std::collections::HashMap<String, String>, sea_orm::DbErr> {
+    if emails.is_empty() {
+        return Ok(std::collections::HashMap::new());
+    }
+    let mut query = Query::select();
+    query
+        .column((staff::Entity, staff::Column::Email))
+        .column((organization::Entity, organization::Column::Name))
+        .from(staff::Entity)
+        .inner_join(
+            organization::Entity,
+            Expr::col((organization::Entity, organization::Column::Id))
+                .equals((staff::Entity, staff::Column::OrganizationId)),
+        )
+        .and_where(Expr::col((staff::Entity, staff::Column::Email)).is_in(emails.iter().cloned()));
+    let rows = conn.query_all(&query).await?;
+    let mut names = std::collections::HashMap::with_capacity(rows.len());
+    for row in rows {
+        let email: String = row.try_get("", staff::Column::Email.as_str())?;
+        let name: String = row.try_get("", organization::Column::Name.as_str())?;
+        names.insert(email, name);
+    }
+    Ok(names)
 }

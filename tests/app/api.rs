@@ -19,6 +19,7 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("post", "/api/v1/claims/{id}/resume"),
     ("post", "/api/v1/claims/{id}/confirm"),
     ("post", "/api/v1/claims/{id}/dispute"),
+    ("post", "/api/v1/claims/{id}/resolve"),
 ];
 
 #[tokio::test]

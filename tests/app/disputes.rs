@@ -391,3 +391,326 @@ async fn a_need_appears_in_one_dashboard_section_at_a_time() {
     let (_, dashboard) = worker.get("/").await;
     assert_eq!(dashboard.matches("快到期的面粉").count(), 1, "{dashboard}");
 }
+
+#[tokio::test]
+async fn a_dispute_without_a_reason_is_refused_beside_the_field_on_the_page_and_in_the_api() {
+    let app = TestApp::spawn().await;
+    let world = app.world(1).await;
+    let (need, claim) = delivered_claim(&app, &world, 2).await;
+    let mut worker = app.login("worker0@example.org").await;
+    worker.get(&format!("/needs/{need}")).await;
+
+    // Blank: the same page, the message beside the field, nothing disputed.
+    let refused = worker
+        .post(&format!("/needs/{need}/claims/{claim}/dispute"), &[("reason", "   ")])
+        .await;
+    assert_eq!(refused.status(), 422);
+    let body = refused.text().await.expect("body");
+    assert!(
+        body.contains("请写明送达有什么问题") && body.contains("aria-invalid=\"true\""),
+        "{body}"
+    );
+    assert!(
+        body.contains("action=\"/logout\"") && body.contains("米和食用油"),
+        "the need page again"
+    );
+    assert_eq!(status_of(&app, claim).await, 2, "nothing was disputed");
+
+    // The API says the same with its own problem type, in the caller's language.
+    let path = format!("/api/v1/claims/{claim}/dispute");
+    for body in [
+        serde_json::json!({ "reason": "" }),
+        serde_json::json!({ "reason": " \n " }),
+        serde_json::json!({}),
+    ] {
+        let response = app
+            .api_request("POST", &path, &world.a().token, Some(body))
+            .header("Accept-Language", "en")
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), 422);
+        let problem: serde_json::Value = response.json().await.expect("problem");
+        assert_eq!(problem["type"], "reason-required", "{problem}");
+        assert_eq!(problem["errors"][0]["field"], "reason");
+        assert!(
+            problem["detail"].as_str().expect("detail").contains("what was wrong"),
+            "{problem}"
+        );
+    }
+    assert_eq!(status_of(&app, claim).await, 2);
+    let (status, disputed) = app
+        .api(
+            "POST",
+            &path,
+            &world.a().token,
+            Some(serde_json::json!({ "reason": "少了一袋" })),
+        )
+        .await;
+    assert_eq!(
+        (status, disputed["status"].as_str()),
+        (200, Some("disputed")),
+        "{disputed}"
+    );
+    assert_eq!(disputed["dispute_reason"], "少了一袋");
+}
+
+#[tokio::test]
+async fn the_api_settles_a_dispute_with_the_choices_of_the_need_page() {
+    let app = TestApp::spawn().await;
+    let world = app.world(1).await;
+    let org = &world.a().token;
+    let shop = &world.merchants[0].token;
+    let (need, claim) = delivered_claim(&app, &world, 2).await;
+    let resolve = format!("/api/v1/claims/{claim}/resolve");
+    let dispute = |reason: &'static str| {
+        let path = format!("/api/v1/claims/{claim}/dispute");
+        let app = &app;
+        async move {
+            let (status, body) = app
+                .api("POST", &path, org, Some(serde_json::json!({ "reason": reason })))
+                .await;
+            assert_eq!(status, 200, "{body}");
+        }
+    };
+
+    // Not disputed yet: a conflict, nothing changes.
+    let (status, body) = app
+        .api(
+            "POST",
+            &resolve,
+            org,
+            Some(serde_json::json!({ "resolution": "redeliver" })),
+        )
+        .await;
+    assert_eq!((status, body["type"].as_str()), (409, Some("conflict")), "{body}");
+    assert_eq!(status_of(&app, claim).await, 2);
+    dispute("米的数量不对").await;
+
+    // A choice the page does not offer, or none: 422 on the field.
+    for (sent, code) in [
+        (serde_json::json!({ "resolution": "delete" }), "unknown-choice"),
+        (serde_json::json!({ "resolution": "" }), "not-chosen"),
+        (serde_json::json!({}), "not-chosen"),
+    ] {
+        let (status, body) = app.api("POST", &resolve, org, Some(sent)).await;
+        assert_eq!(status, 422, "{body}");
+        assert_eq!(body["type"], "validation");
+        assert_eq!(
+            (body["errors"][0]["field"].as_str(), body["errors"][0]["code"].as_str()),
+            (Some("resolution"), Some(code))
+        );
+    }
+    // Another organization, the merchant itself and a missing claim: the same 404.
+    let release = serde_json::json!({ "resolution": "release" });
+    for token in [&world.b().token, shop] {
+        let (status, body) = app.api("POST", &resolve, token, Some(release.clone())).await;
+        assert_eq!((status, body["type"].as_str()), (404, Some("not-found")), "{body}");
+    }
+    let (status, _) = app
+        .api("POST", "/api/v1/claims/999999/resolve", org, Some(release.clone()))
+        .await;
+    assert_eq!(status, 404);
+    let denied = scalar_i64(
+        &app.db,
+        &format!("SELECT COUNT(*) FROM audit_log WHERE action = 'claim.resolve' AND outcome = 'denied' AND subject_id = '{claim}'"),
+    )
+    .await;
+    assert_eq!(denied, 2, "both refusals are audited");
+    assert_eq!(status_of(&app, claim).await, 4, "still disputed");
+
+    // Ask to deliver again: active, and the merchant hears it.
+    let (status, body) = app
+        .api(
+            "POST",
+            &resolve,
+            org,
+            Some(serde_json::json!({ "resolution": "redeliver" })),
+        )
+        .await;
+    assert_eq!((status, body["status"].as_str()), (200, Some("active")), "{body}");
+    let told = scalar_i64(
+        &app.db,
+        "SELECT COUNT(*) FROM outbox WHERE kind = 'merchant-claim-redeliver'",
+    )
+    .await;
+    assert_eq!(told, 1);
+
+    // Delivered and disputed again; this time the claim ends and its bags are open again.
+    app.api("POST", &format!("/api/v1/claims/{claim}/delivered"), shop, None)
+        .await;
+    dispute("还是没收到").await;
+    let (status, body) = app.api("POST", &resolve, org, Some(release)).await;
+    assert_eq!((status, body["status"].as_str()), (200, Some("released")), "{body}");
+    let claimed = scalar_i64(&app.db, &format!("SELECT claimed FROM needs WHERE id = {need}")).await;
+    assert_eq!(claimed, 0);
+
+    // Confirmed after all: the need is fulfilled.
+    let (need, claim) = delivered_claim(&app, &world, 3).await;
+    let (status, _) = app
+        .api(
+            "POST",
+            &format!("/api/v1/claims/{claim}/dispute"),
+            org,
+            Some(serde_json::json!({ "reason": "只收到两袋" })),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (status, body) = app
+        .api(
+            "POST",
+            &format!("/api/v1/claims/{claim}/resolve"),
+            org,
+            Some(serde_json::json!({ "resolution": "confirm" })),
+        )
+        .await;
+    assert_eq!((status, body["status"].as_str()), (200, Some("confirmed")), "{body}");
+    let fulfilled = scalar_i64(
+        &app.db,
+        &format!("SELECT COUNT(*) FROM needs WHERE id = {need} AND status = 'fulfilled'"),
+    )
+    .await;
+    assert_eq!(fulfilled, 1);
+}
+
+#[tokio::test]
+async fn the_worker_reads_the_merchants_note_and_the_dispute_it_answers_by_email() {
+    let (app, sink) = TestApp::spawn_with_smtp().await;
+    let world = app.world(1).await;
+    let org = &world.a().token;
+    let shop = &world.merchants[0].token;
+    let need = app.post_need(world.a(), 3).await;
+    let (_, made) = app.claim(shop, need, 2).await;
+    let claim = made["id"].as_i64().expect("id");
+    let delivered = format!("/api/v1/claims/{claim}/delivered");
+    let mails_to_worker = || {
+        sink.received()
+            .into_iter()
+            .filter(|m| m.to == ["worker0@example.org"])
+            .collect::<Vec<_>>()
+    };
+
+    // A note the worker may not read (a phone number), or a body that is not JSON: refused.
+    let (status, body) = app
+        .api(
+            "POST",
+            &delivered,
+            shop,
+            Some(serde_json::json!({ "note": "到了打 13800138000" })),
+        )
+        .await;
+    assert_eq!(
+        (status, body["errors"][0]["field"].as_str()),
+        (422, Some("note")),
+        "{body}"
+    );
+    let response = app
+        .api_request("POST", &delivered, shop, None)
+        .header("Content-Type", "application/json")
+        .body("{note")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 422);
+    assert_eq!(status_of(&app, claim).await, 1, "still to deliver");
+
+    // Delivered with a note: the worker's email shows it, and names the organization.
+    let (status, _) = app
+        .api(
+            "POST",
+            &delivered,
+            shop,
+            Some(serde_json::json!({ "note": "放在服务站前台" })),
+        )
+        .await;
+    assert_eq!(status, 200);
+    crate::mail::wait_until_sent(&app).await;
+    let first = mails_to_worker();
+    let to_confirm = first
+        .iter()
+        .find(|m| m.parsed().subject() == Some("请确认送达：米和食用油"))
+        .unwrap_or_else(|| panic!("the email to confirm: {first:?}"));
+    let parsed = to_confirm.parsed();
+    let text = parsed.body_text(0).unwrap_or_default().into_owned();
+    assert!(text.contains("商户的说明：放在服务站前台"), "{text}");
+    assert!(!text.contains("异议"), "no dispute yet: {text}");
+    assert!(text.contains("您是「沙头角街道社工站」的社工"), "{text}");
+    let html = parsed.body_html(0).unwrap_or_default().into_owned();
+    assert!(
+        html.contains("商户的说明：放在服务站前台") && html.contains("沙头角街道社工站"),
+        "{html}"
+    );
+
+    // Disputed, asked to deliver again, delivered again with a note: a redelivery email that
+    // names the reason it answers; the note is the merchant's answer on the need page.
+    app.api(
+        "POST",
+        &format!("/api/v1/claims/{claim}/dispute"),
+        org,
+        Some(serde_json::json!({ "reason": "少了一袋米" })),
+    )
+    .await;
+    let (status, _) = app
+        .api(
+            "POST",
+            &format!("/api/v1/claims/{claim}/resolve"),
+            org,
+            Some(serde_json::json!({ "resolution": "redeliver" })),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (status, _) = app
+        .api(
+            "POST",
+            &delivered,
+            shop,
+            Some(serde_json::json!({ "note": "已补送一袋" })),
+        )
+        .await;
+    assert_eq!(status, 200);
+    crate::mail::wait_until_sent(&app).await;
+    let again: Vec<_> = mails_to_worker()
+        .into_iter()
+        .filter(|m| m.parsed().subject() == Some("异议后重新送达，请确认：米和食用油"))
+        .collect();
+    assert_eq!(again.len(), 1, "one redelivery email");
+    let text = again[0].parsed().body_text(0).unwrap_or_default().into_owned();
+    assert!(text.contains("已重新送达需求「米和食用油」的 2 袋"), "{text}");
+    assert!(
+        text.contains("您提出的异议：少了一袋米") && text.contains("商户的说明：已补送一袋"),
+        "{text}"
+    );
+    let mut worker = app.login("worker0@example.org").await;
+    let (_, page) = worker.get(&format!("/needs/{need}")).await;
+    assert!(page.contains("商户回复：已补送一袋"), "{page}");
+
+    // Disputed again and answered in the bot ("delivered again" with a note): the same email.
+    app.api(
+        "POST",
+        &format!("/api/v1/claims/{claim}/dispute"),
+        org,
+        Some(serde_json::json!({ "reason": "有一袋破了" })),
+    )
+    .await;
+    let merchant = charity_relay::services::access::Caller::Merchant {
+        merchant_id: world.merchants[0].id,
+        token_id: None,
+    };
+    charity_relay::services::claims::redeliver(&app.db, &merchant, claim, "已换成新的一袋", chrono::Utc::now())
+        .await
+        .expect("redeliver");
+    crate::mail::wait_until_sent(&app).await;
+    let answered: Vec<String> = mails_to_worker()
+        .iter()
+        .filter(|m| m.parsed().subject() == Some("异议后重新送达，请确认：米和食用油"))
+        .map(|m| m.parsed().body_text(0).unwrap_or_default().into_owned())
+        .collect();
+    assert_eq!(answered.len(), 2, "{answered:?}");
+    assert!(
+        answered
+            .iter()
+            .any(|t| t.contains("您提出的异议：有一袋破了") && t.contains("商户的说明：已换成新的一袋")),
+        "{answered:?}"
+    );
+    app.stop().await;
+}

@@ -11,8 +11,12 @@ pub fn sample(kind: &str) -> serde_json::Value {
             "claim_id": 7, "need_id": 42, "title": "米和食用油", "merchant_name": "海景粮油店",
             "quantity": 2, "unit": "袋", "expected_date": "2026-12-08"
         }),
-        "resident-need-delivered" | "worker-delivery-to-confirm" => json!({
+        "resident-need-delivered" => json!({
             "claim_id": 7, "need_id": 42, "title": "米和食用油", "merchant_name": "海景粮油店", "quantity": 2, "unit": "袋"
+        }),
+        "worker-delivery-to-confirm" => json!({
+            "claim_id": 7, "need_id": 42, "title": "米和食用油", "merchant_name": "海景粮油店", "quantity": 2, "unit": "袋",
+            "category": "food", "note": "放在社区服务站前台，已交给值班社工", "reason": null, "redelivery": false
         }),
         "resident-need-cancelled" | "resident-need-expired" => json!({ "need_id": 42, "title": "米和食用油" }),
         "resident-hours-confirmed" => json!({

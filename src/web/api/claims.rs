@@ -1,16 +1,19 @@
-//! `/api/v1/needs/{id}/claims` and `/api/v1/claims`: claim, deliver, confirm, dispute.
+//! `/api/v1/needs/{id}/claims` and `/api/v1/claims`: claim, deliver, confirm, dispute, resolve.
 
 use axum::Json;
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 
 use super::auth::ApiCaller;
-use super::dto::{ClaimIn, ClaimOut, ClaimQuery, ConfirmIn, DisputeIn};
+use super::dto::{ClaimIn, ClaimOut, ClaimQuery, ConfirmIn, DeliveredIn, DisputeIn, ResolveIn};
 use super::problem::{ApiError, Problem, field_error};
 use super::{ApiJson, ApiPath, ApiQuery, created};
 use crate::AppState;
+use crate::domain::claim::DisputeResolution;
 use crate::domain::input::{self, FieldError};
+use crate::services::ServiceError;
 use crate::services::claims::{self, Confirmation};
 
 /// Claims part or all of a need (merchants). Send an `Idempotency-Key` header to make
@@ -91,16 +94,25 @@ pub async fn release(
     ))
 }
 
-/// Says the goods or service were delivered (its merchant only).
-#[utoipa::path(post, path = "/api/v1/claims/{id}/delivered", tag = "claims", params(("id" = i64, Path, description = "Claim id")),
-    responses((status = 200, body = ClaimOut), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json", description = "Too many requests for this token"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json")))]
+/// Says the goods or service were delivered (its merchant only), optionally with a note the
+/// social worker reads in the email asking to confirm.
+#[utoipa::path(post, path = "/api/v1/claims/{id}/delivered", tag = "claims", request_body(content = Option<DeliveredIn>, description = "Optional: a note for the social worker"), params(("id" = i64, Path, description = "Claim id")),
+    responses((status = 200, body = ClaimOut), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json", description = "Too many requests for this token"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn mark_delivered(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,
     ApiPath(id): ApiPath<i64>,
+    body: Bytes,
 ) -> Result<Json<ClaimOut>, ApiError> {
+    // No body at all is the plain "delivered" older clients send.
+    let body: DeliveredIn = if body.iter().all(u8::is_ascii_whitespace) {
+        DeliveredIn::default()
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|e| ServiceError::invalid("body", format!("the JSON body is not acceptable: {e}")))?
+    };
     Ok(Json(
-        claims::mark_delivered(&state.db, &caller, id, chrono::Utc::now())
+        claims::mark_delivered_with_note(&state.db, &caller, id, &body.note, chrono::Utc::now())
             .await?
             .into(),
     ))
@@ -140,9 +152,10 @@ pub async fn confirm(
     ))
 }
 
-/// Disputes a delivery (the need's organization only); the merchant is told why.
+/// Disputes a delivery (the need's organization only); the merchant is told why. A blank
+/// reason is refused (`reason-required`, 422).
 #[utoipa::path(post, path = "/api/v1/claims/{id}/dispute", tag = "claims", request_body = DisputeIn, params(("id" = i64, Path, description = "Claim id")),
-    responses((status = 200, body = ClaimOut), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json", description = "Too many requests for this token"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = ClaimOut), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json", description = "Too many requests for this token"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json", description = "reason-required, validation")))]
 pub async fn dispute(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,
@@ -151,6 +164,29 @@ pub async fn dispute(
 ) -> Result<Json<ClaimOut>, ApiError> {
     Ok(Json(
         claims::dispute(&state.db, &caller, id, &body.reason, chrono::Utc::now())
+            .await?
+            .into(),
+    ))
+}
+
+/// Settles a disputed delivery (the need's organization only, as on the need page):
+/// `confirm` it after all, ask the merchant to `redeliver`, or `release` the claim. The
+/// merchant is told in each case.
+#[utoipa::path(post, path = "/api/v1/claims/{id}/resolve", tag = "claims", request_body = ResolveIn, params(("id" = i64, Path, description = "Claim id")),
+    responses((status = 200, body = ClaimOut), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json", description = "Too many requests for this token"), (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "conflict: the claim is not disputed; handoff-code-locked"), (status = 422, body = Problem, content_type = "application/problem+json", description = "validation: `resolution` is not one of the choices")))]
+pub async fn resolve(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<ResolveIn>,
+) -> Result<Json<ClaimOut>, ApiError> {
+    let resolution = match body.resolution.trim() {
+        "" => return Err(field_error("resolution", FieldError::NotChosen)),
+        raw => DisputeResolution::parse(raw).ok_or_else(|| field_error("resolution", FieldError::UnknownChoice))?,
+    };
+    Ok(Json(
+        claims::resolve_dispute(&state.db, &caller, id, resolution, chrono::Utc::now())
             .await?
             .into(),
     ))

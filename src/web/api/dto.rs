@@ -234,6 +234,10 @@ pub struct ClaimOut {
     pub confirmed_at: Option<DateTime<Utc>>,
     /// Rating 1–5 given at confirmation.
     pub rating: Option<i16>,
+    /// Why the organization disputed the delivery, if it did.
+    pub dispute_reason: Option<String>,
+    /// The merchant's note when it delivered again after the dispute.
+    pub dispute_answer: Option<String>,
     /// When it was made.
     pub created_at: DateTime<Utc>,
 }
@@ -254,6 +258,8 @@ impl From<ClaimRecord> for ClaimOut {
             delivered_at: c.delivered_at,
             confirmed_at: c.confirmed_at,
             rating: c.rating,
+            dispute_reason: c.dispute_reason,
+            dispute_answer: c.dispute_answer,
             created_at: c.created_at,
         }
     }
@@ -294,4 +300,23 @@ pub struct DisputeIn {
     /// What was wrong (shown to the merchant; no personal data).
     #[serde(default)]
     pub reason: String,
+}
+
+/// How a disputed delivery is settled.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct ResolveIn {
+    /// `confirm` (it arrived after all), `redeliver` (the merchant delivers again, with a
+    /// fresh due date) or `release` (the claim ends; its quantity is claimable again).
+    #[serde(default)]
+    #[schema(example = "redeliver")]
+    pub resolution: String,
+}
+
+/// What a merchant may add when it says it delivered (the body is optional).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct DeliveredIn {
+    /// A note for the social worker, e.g. where the goods were left (no personal data). After
+    /// a dispute it is the merchant's answer to it.
+    #[serde(default)]
+    pub note: String,
 }

@@ -88,6 +88,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(claims::resume))
         .routes(routes!(claims::confirm))
         .routes(routes!(claims::dispute))
+        .routes(routes!(claims::resolve))
 }
 
 /// The OpenAPI document (for tests and tooling).

@@ -159,6 +159,7 @@ fn status_of(e: &ServiceError) -> StatusCode {
         ServiceError::Invalid { .. }
         | ServiceError::Validation(_)
         | ServiceError::WrongHandoffCode
+        | ServiceError::ReasonRequired
         | ServiceError::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
         ServiceError::NotFound(_) => StatusCode::NOT_FOUND,
         ServiceError::Forbidden | ServiceError::MerchantNotApproved | ServiceError::OrganizationSuspended => {
@@ -369,6 +370,23 @@ fn problem(e: &ServiceError, status: StatusCode, l: Locale) -> Problem {
                 "The handoff code does not match the merchant's; check it and try again.",
             ),
         ),
+        ServiceError::ReasonRequired => {
+            let message = text(
+                l,
+                "请写明送达有什么问题（例如少了什么、哪里不对），商户会看到这段说明，据此补救。",
+                "Say what was wrong with the delivery (what was missing or not right); the merchant reads it to put things right.",
+            );
+            p.errors = vec![FieldProblem {
+                field: "reason".into(),
+                code: "reason-required".into(),
+                message: message.clone(),
+            }];
+            (
+                "reason-required",
+                text(l, "需要填写异议原因", "A reason is required"),
+                message,
+            )
+        }
         ServiceError::HandoffLocked => (
             "handoff-code-locked",
             text(l, "交接码输错次数过多", "Too many wrong handoff codes"),

@@ -704,8 +704,9 @@ pub struct DisputeForm {
     reason: String,
 }
 
-/// `POST /needs/{id}/claims/{claim_id}/dispute`: a reason the merchant may not read (a
-/// phone number, say) shows the page again with the message beside it and the text kept.
+/// `POST /needs/{id}/claims/{claim_id}/dispute`: a blank reason, or one the merchant may not
+/// read (a phone number, say), shows the page again with the message beside it and the text
+/// kept (422).
 pub async fn dispute(
     State(state): State<AppState>,
     staff: Staff,
@@ -730,6 +731,10 @@ pub async fn dispute(
                 Some(e) => e.message(t.0),
                 None => String::new(),
             };
+            need_page(&state, &staff, id, typed, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(ServiceError::ReasonRequired) => {
+            typed.reason.error = t.get("claim.reason_required").to_owned();
             need_page(&state, &staff, id, typed, StatusCode::UNPROCESSABLE_ENTITY).await
         }
         Err(e) => claim_form_refused(&state, &staff, id, typed, &e).await,
