@@ -7,6 +7,10 @@
 //! `RELAY_PUBLIC_URL`), `RELAY_EMAIL_HOURLY_LIMIT`, and `RELAY_DKIM_SELECTOR` with
 //! `RELAY_DKIM_KEY_FILE` (both or neither) to DKIM-sign every message; the key itself is read
 //! and checked by [`crate::notify::dkim`] when the sender is built, and never logged.
+//!
+//! Telegram: `RELAY_TELEGRAM_TOKEN` turns the bot on; `RELAY_TELEGRAM_API_URL`,
+//! `RELAY_TELEGRAM_WEBHOOK_URL`, `RELAY_TELEGRAM_WEBHOOK_SECRET`, `RELAY_TELEGRAM_THROTTLE`
+//! (messages a second into one chat, 1 to 1000, default 1) and `RELAY_TELEGRAM_BOT_USERNAME`.
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -74,7 +78,13 @@ pub struct TelegramConfig {
     pub webhook_url: Option<String>,
     /// `RELAY_TELEGRAM_WEBHOOK_SECRET`, or one derived from the secret key.
     pub webhook_secret: Secret,
+    /// `RELAY_TELEGRAM_THROTTLE`: messages a second the sender sends into one chat, 1 by
+    /// default (Telegram's advice for private chats; tests raise it).
+    pub throttle_per_second: u32,
 }
+
+/// The highest `RELAY_TELEGRAM_THROTTLE`.
+pub const MAX_TELEGRAM_THROTTLE: u32 = 1000;
 
 /// How log lines are written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -255,6 +265,20 @@ impl Config {
         // The data dir holds the SQLite file and the .eml outbox even with an explicit key.
         ensure_dir(&data_dir)?;
 
+        // Checked even with the bot off, so that a typo is reported when it is made.
+        let throttle_per_second = match get("RELAY_TELEGRAM_THROTTLE") {
+            Some(text) => text
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=MAX_TELEGRAM_THROTTLE).contains(n))
+                .ok_or_else(|| ConfigError::Invalid {
+                    var: "RELAY_TELEGRAM_THROTTLE",
+                    expected: "a whole number of messages a second per chat, from 1 to 1000",
+                    shown: text.chars().take(40).collect(),
+                })?,
+            None => 1,
+        };
+
         let telegram = match get("RELAY_TELEGRAM_TOKEN") {
             None => None,
             Some(token) => {
@@ -280,6 +304,7 @@ impl Config {
                     api_url,
                     webhook_url,
                     webhook_secret,
+                    throttle_per_second,
                 })
             }
         };
@@ -539,6 +564,28 @@ mod tests {
             let e = config_with(dir.path(), &[("RELAY_TELEGRAM_BOT_USERNAME", bad)]).expect_err(bad);
             assert!(e.to_string().contains("RELAY_TELEGRAM_BOT_USERNAME"), "{e}");
         }
+    }
+
+    #[test]
+    fn the_telegram_throttle_is_one_message_a_second_by_default_and_a_bad_value_is_refused() {
+        let dir = tempfile::tempdir().expect("dir");
+        let bot = |extra: &[(&str, &str)]| {
+            let mut vars = vec![("RELAY_TELEGRAM_TOKEN", "1:x")];
+            vars.extend_from_slice(extra);
+            config_with(dir.path(), &vars)
+        };
+        let default = bot(&[]).expect("config").telegram.expect("bot");
+        assert_eq!(default.throttle_per_second, 1);
+        let fast = bot(&[("RELAY_TELEGRAM_THROTTLE", " 100 ")]).expect("config");
+        assert_eq!(fast.telegram.expect("bot").throttle_per_second, 100);
+        for bad in ["0", "-1", "1.5", "fast", "1001", "99999999999"] {
+            let e = bot(&[("RELAY_TELEGRAM_THROTTLE", bad)]).expect_err(bad).to_string();
+            assert!(e.contains("RELAY_TELEGRAM_THROTTLE"), "{e}");
+            assert!(e.contains("messages a second per chat, from 1 to 1000"), "{e}");
+            assert!(e.contains(bad), "{e}");
+        }
+        // A typo is reported even while the bot is off.
+        assert!(config_with(dir.path(), &[("RELAY_TELEGRAM_THROTTLE", "fast")]).is_err());
     }
 
     #[test]

@@ -14,7 +14,7 @@ use crate::desk::{
 };
 use crate::text;
 
-/// Needs shown a page: few enough to read on a phone in one message.
+/// Needs shown a page (one message each): few enough to read on a phone at a glance.
 pub const PER_PAGE: u32 = 3;
 /// The category code of volunteer-hours needs, used by `/hours`.
 pub const HOURS_CATEGORY: &str = "volunteer_hours";
@@ -809,31 +809,11 @@ impl Talk<'_> {
         let filter = (!filter_parts.is_empty()).then(|| filter_parts.join(" · "));
         let filtered = filter.is_some();
 
-        let mut reply = Reply::default();
-        if page.cards.is_empty() {
-            reply.text = text::needs_empty(lang, hours);
-        } else {
-            let mut body = text::needs_header(lang, query.page, hours, filter.as_deref());
-            let first = (query.page * PER_PAGE) as usize + 1;
-            for (i, card) in page.cards.iter().enumerate() {
-                let number = first + i;
-                body.push_str("\n\n");
-                body.push_str(&text::need_card(lang, number, card));
-                reply.buttons.push(vec![
-                    Button::new(
-                        text::claim_all_button(lang, number, card.hours),
-                        Action::ClaimAll(card.id),
-                    ),
-                    Button::new(
-                        text::claim_part_button(lang, number, card.hours),
-                        Action::ClaimPart(card.id),
-                    ),
-                ]);
-            }
-            reply.text = body;
-        }
+        // One message a card, its buttons under it; the page's head opens the first card
+        // and paging and filters follow in a footer of their own.
+        let mut footer_buttons = Vec::new();
         if page.more {
-            reply.buttons.push(vec![Button::new(
+            footer_buttons.push(vec![Button::new(
                 text::more_button(lang),
                 Action::Needs {
                     page: query.page + 1,
@@ -857,9 +837,44 @@ impl Talk<'_> {
                     },
                 ));
             }
-            reply.buttons.push(row);
+            footer_buttons.push(row);
         }
-        self.replies.push(reply);
+        if page.cards.is_empty() {
+            self.replies.push(Reply {
+                text: text::needs_empty(lang, hours),
+                buttons: footer_buttons,
+            });
+            return Ok(());
+        }
+        let first = (query.page * PER_PAGE) as usize + 1;
+        for (i, card) in page.cards.iter().enumerate() {
+            let number = first + i;
+            let mut body = String::new();
+            if i == 0 {
+                body.push_str(&text::needs_header(lang, query.page, hours, filter.as_deref()));
+                body.push_str("\n\n");
+            }
+            body.push_str(&text::need_card(lang, number, card));
+            self.replies.push(Reply {
+                text: body,
+                buttons: vec![vec![
+                    Button::new(
+                        text::claim_all_button(lang, number, card.hours),
+                        Action::ClaimAll(card.id),
+                    ),
+                    Button::new(
+                        text::claim_part_button(lang, number, card.hours),
+                        Action::ClaimPart(card.id),
+                    ),
+                ]],
+            });
+        }
+        if !footer_buttons.is_empty() {
+            self.replies.push(Reply {
+                text: text::needs_footer(lang, hours, page.more),
+                buttons: footer_buttons,
+            });
+        }
         Ok(())
     }
 
@@ -870,34 +885,35 @@ impl Talk<'_> {
             self.say(text::mine_empty(lang));
             return Ok(());
         }
-        let mut reply = Reply {
-            text: text::mine_header(lang),
-            buttons: Vec::new(),
-        };
+        // One message a claim, its buttons under it; the head opens the first.
         for (i, claim) in claims.iter().enumerate() {
             let number = i + 1;
-            reply.text.push('\n');
-            reply.text.push_str(&text::claim_line(lang, number, claim));
-            match claim.state {
-                ClaimState::Active => reply.buttons.push(vec![
+            let mut body = String::new();
+            if i == 0 {
+                body.push_str(&text::mine_header(lang));
+                body.push('\n');
+            }
+            body.push_str(&text::claim_line(lang, number, claim));
+            let buttons = match claim.state {
+                ClaimState::Active => vec![vec![
                     Button::new(
                         text::deliver_button(lang, number, claim.hours),
                         Action::Deliver(claim.id),
                     ),
                     Button::new(text::release_button(lang, number), Action::ReleaseAsk(claim.id)),
-                ]),
-                ClaimState::Disputed => reply.buttons.push(vec![
+                ]],
+                ClaimState::Disputed => vec![vec![
                     Button::new(
                         text::redeliver_button(lang, number, claim.hours),
                         Action::Redeliver(claim.id),
                     ),
-                    Button::new(text::resume_button(lang, number), Action::Resume(claim.id)),
+                    Button::new(text::resume_button(lang, number, claim.hours), Action::Resume(claim.id)),
                     Button::new(text::release_button(lang, number), Action::ReleaseAsk(claim.id)),
-                ]),
-                _ => {}
-            }
+                ]],
+                _ => Vec::new(),
+            };
+            self.replies.push(Reply { text: body, buttons });
         }
-        self.replies.push(reply);
         Ok(())
     }
 

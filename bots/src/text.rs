@@ -268,10 +268,15 @@ pub fn need_card(lang: Lang, number: usize, card: &NeedCard) -> String {
     } else {
         format!("\n{}", card.description.trim())
     };
-    let drop_off = drop_off_line(lang, card.drop_off.as_ref());
+    // Hours are served where the social worker arranges, not dropped off anywhere.
+    let drop_off = if card.hours {
+        String::new()
+    } else {
+        format!("\n{}", drop_off_line(lang, card.drop_off.as_ref()))
+    };
     match lang {
         Lang::ZhCn => format!(
-            "{number}. {urgent}{title}\n类别：{category}{description}\n尚缺：{left} {unit}\n社区：{community}（{group}）\n截止：{deadline}\n{drop_off}",
+            "{number}. {urgent}{title}\n类别：{category}{description}\n尚缺：{left} {unit}\n社区：{community}（{group}）\n截止：{deadline}{drop_off}",
             title = card.title,
             category = card.category,
             left = card.quantity_left,
@@ -281,7 +286,7 @@ pub fn need_card(lang: Lang, number: usize, card: &NeedCard) -> String {
             deadline = card.deadline,
         ),
         Lang::En => format!(
-            "{number}. {urgent}{title}\nCategory: {category}{description}\nStill needed: {left} {unit}\nCommunity: {community} ({group})\nDeadline: {deadline}\n{drop_off}",
+            "{number}. {urgent}{title}\nCategory: {category}{description}\nStill needed: {left} {unit}\nCommunity: {community} ({group})\nDeadline: {deadline}{drop_off}",
             title = card.title,
             category = card.category,
             left = card.quantity_left,
@@ -309,6 +314,27 @@ pub fn needs_header(lang: Lang, page: u32, hours: bool, filter: Option<&str>) ->
     match lang {
         Lang::ZhCn => format!("{what}{filter} · 第 {} 页", page + 1),
         Lang::En => format!("{what}{filter} · page {}", page + 1),
+    }
+}
+
+/// The footer under a page of needs, above its paging and filter buttons.
+pub fn needs_footer(lang: Lang, hours: bool, more: bool) -> String {
+    match (hours, more) {
+        (false, true) => pick(
+            lang,
+            "还有更多待认领的需求，点「更多」查看下一页；也可以按类别或社区筛选。",
+            "More needs are waiting: tap “More ▶” for the next page, or filter by category or community.",
+        ),
+        (false, false) => pick(
+            lang,
+            "以上是全部符合条件的需求。也可以按类别或社区筛选。",
+            "That is every need that matches. You can also filter by category or community.",
+        ),
+        (true, _) => pick(
+            lang,
+            "还有更多需要志愿服务时长的需求，点「更多」查看下一页。",
+            "More needs ask for volunteer hours: tap “More ▶” for the next page.",
+        ),
     }
 }
 
@@ -472,7 +498,7 @@ pub fn confirmation(lang: Lang, claim: &ClaimView) -> String {
                 due = claim.due,
             ),
             Lang::En => format!(
-                "Thank you! You pledged {q} {unit} of service to “{title}”.\nServe by {due}; agree the time and place with the social worker.",
+                "Thank you! You pledged {q} {unit} of service to “{title}”.\nService time: by {due}; agree the time and place with the social worker.",
                 title = claim.need_title,
                 q = claim.quantity,
                 unit = claim.unit,
@@ -558,7 +584,7 @@ pub fn claim_line(lang: Lang, number: usize, claim: &ClaimView) -> String {
             claim.need_title, claim.quantity, claim.unit, claim.due, claim.handoff_code,
         ),
         (Lang::En, true) => format!(
-            "{number}. {overdue}“{}” {} {} of service · serve by {} · {state}",
+            "{number}. {overdue}“{}” {} {} of service · service time: by {} · {state}",
             claim.need_title, claim.quantity, claim.unit, claim.due,
         ),
     };
@@ -598,6 +624,18 @@ pub fn redeliver_button(lang: Lang, number: usize, hours: bool) -> String {
 /// Asks for the note of a merchant who delivered again after a dispute.
 pub fn ask_redeliver_note(lang: Lang, claim: &ClaimView) -> String {
     let reason = claim.dispute_reason.clone().unwrap_or_default();
+    if claim.hours {
+        return match lang {
+            Lang::ZhCn => format!(
+                "社工对「{}」的说明：{reason}\n请用一句话告诉社工您是怎么处理的（例如补上了哪些服务），不要包含电话、身份证号或邮箱（发送 /cancel 取消）。",
+                claim.need_title
+            ),
+            Lang::En => format!(
+                "The social worker said about “{}”: {reason}\nIn one line, tell the social worker what you did (what service you made up for), without phone numbers, ID numbers or emails (or /cancel).",
+                claim.need_title
+            ),
+        };
+    }
     match lang {
         Lang::ZhCn => format!(
             "社工对「{}」的说明：{reason}\n请用一句话告诉社工您是怎么处理的（例如补送了什么、放在哪里），不要包含电话、身份证号或邮箱（发送 /cancel 取消）。",
@@ -641,11 +679,13 @@ pub fn release_button(lang: Lang, number: usize) -> String {
     }
 }
 
-/// "Resume" on disputed claim `number`.
-pub fn resume_button(lang: Lang, number: usize) -> String {
-    match lang {
-        Lang::ZhCn => format!("重新送达 #{number}"),
-        Lang::En => format!("Deliver again #{number}"),
+/// "Resume" on disputed claim `number` (for hours: serve again).
+pub fn resume_button(lang: Lang, number: usize, hours: bool) -> String {
+    match (lang, hours) {
+        (Lang::ZhCn, false) => format!("重新送达 #{number}"),
+        (Lang::ZhCn, true) => format!("重新服务 #{number}"),
+        (Lang::En, false) => format!("Deliver again #{number}"),
+        (Lang::En, true) => format!("Serve again #{number}"),
     }
 }
 
@@ -708,10 +748,15 @@ pub fn kept(lang: Lang) -> String {
 
 /// Resumed after a dispute.
 pub fn resumed(lang: Lang, claim: &ClaimView) -> String {
-    match lang {
-        Lang::ZhCn => format!("「{}」已重新开始，请于 {} 前送达。", claim.need_title, claim.due),
-        Lang::En => format!(
+    match (lang, claim.hours) {
+        (Lang::ZhCn, false) => format!("「{}」已重新开始，请于 {} 前送达。", claim.need_title, claim.due),
+        (Lang::ZhCn, true) => format!("「{}」已重新开始，服务时间：{} 前。", claim.need_title, claim.due),
+        (Lang::En, false) => format!(
             "“{}” is active again; please deliver by {}.",
+            claim.need_title, claim.due
+        ),
+        (Lang::En, true) => format!(
+            "“{}” is active again; service time: by {}.",
             claim.need_title, claim.due
         ),
     }
@@ -881,12 +926,14 @@ pub fn alert_intro(lang: Lang) -> String {
     )
 }
 
-/// A notification the relay sends a merchant (from the outbox), rendered as text.
+/// A notification the relay sends a merchant (from the outbox), rendered as text. Each
+/// about a claim knows whether the claim is of volunteer hours (`hours`): hours are served,
+/// goods are delivered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Notice {
     /// A claim was made (through the API, say) — the confirmation.
     ClaimConfirmed(ClaimView),
-    /// The social worker confirmed a delivery.
+    /// The social worker confirmed a delivery (or a service).
     Thanks {
         /// Need title.
         title: String,
@@ -896,6 +943,8 @@ pub enum Notice {
         unit: String,
         /// Rating 1–5, if given.
         rating: Option<i64>,
+        /// Volunteer hours, served.
+        hours: bool,
     },
     /// The social worker disputed a delivery.
     Disputed {
@@ -903,6 +952,8 @@ pub enum Notice {
         title: String,
         /// Why, in the worker's public words.
         reason: String,
+        /// Volunteer hours, served.
+        hours: bool,
     },
     /// A claim lapsed.
     Lapsed {
@@ -912,6 +963,8 @@ pub enum Notice {
         quantity: i32,
         /// Unit.
         unit: String,
+        /// Volunteer hours, served.
+        hours: bool,
     },
     /// A claim is due soon.
     Reminder {
@@ -925,6 +978,8 @@ pub enum Notice {
         due: String,
         /// True the day before it is due; false at half-time.
         tomorrow: bool,
+        /// Volunteer hours, served.
+        hours: bool,
     },
     /// After a dispute the social worker asks the merchant to deliver again.
     DeliverAgain {
@@ -934,6 +989,8 @@ pub enum Notice {
         reason: String,
         /// Due date of the renewed claim.
         due: String,
+        /// Volunteer hours, served.
+        hours: bool,
     },
     /// After a dispute the social worker ended the claim.
     EndedByWorker {
@@ -943,6 +1000,8 @@ pub enum Notice {
         quantity: i32,
         /// Unit.
         unit: String,
+        /// Volunteer hours, served.
+        hours: bool,
     },
     /// The need of a claim was cancelled or expired; the claim ended with it.
     NeedEnded {
@@ -952,6 +1011,8 @@ pub enum Notice {
         expired: bool,
         /// Why the social worker cancelled it (public text); empty when expired.
         reason: String,
+        /// Volunteer hours, served.
+        hours: bool,
     },
 }
 
@@ -964,48 +1025,104 @@ pub fn notice(lang: Lang, notice: &Notice) -> String {
             quantity,
             unit,
             rating,
+            hours,
         } => {
             let stars = rating.map(|r| "★".repeat(r.clamp(0, 5) as usize));
-            match (lang, stars) {
-                (Lang::ZhCn, Some(s)) => {
+            match (lang, hours, stars) {
+                (Lang::ZhCn, false, Some(s)) => {
                     format!("社工已确认收到您送达的「{title}」{quantity} {unit}，评价：{s}。衷心感谢您的爱心！")
                 }
-                (Lang::ZhCn, None) => format!("社工已确认收到您送达的「{title}」{quantity} {unit}。衷心感谢您的爱心！"),
-                (Lang::En, Some(s)) => format!(
+                (Lang::ZhCn, false, None) => {
+                    format!("社工已确认收到您送达的「{title}」{quantity} {unit}。衷心感谢您的爱心！")
+                }
+                (Lang::ZhCn, true, Some(s)) => format!(
+                    "社工已确认：您为「{title}」提供的 {quantity} {unit}志愿服务已完成服务，评价：{s}。衷心感谢您的爱心！"
+                ),
+                (Lang::ZhCn, true, None) => {
+                    format!("社工已确认：您为「{title}」提供的 {quantity} {unit}志愿服务已完成服务。衷心感谢您的爱心！")
+                }
+                (Lang::En, false, Some(s)) => format!(
                     "The social worker confirmed your delivery of {quantity} {unit} of “{title}” and rated it {s}. Thank you for your kindness!"
                 ),
-                (Lang::En, None) => format!(
+                (Lang::En, false, None) => format!(
                     "The social worker confirmed your delivery of {quantity} {unit} of “{title}”. Thank you for your kindness!"
+                ),
+                (Lang::En, true, Some(s)) => format!(
+                    "The social worker confirmed your {quantity} {unit} of service to “{title}”: service done, rated {s}. Thank you for your kindness!"
+                ),
+                (Lang::En, true, None) => format!(
+                    "The social worker confirmed your {quantity} {unit} of service to “{title}”: service done. Thank you for your kindness!"
                 ),
             }
         }
-        Notice::Disputed { title, reason } => match lang {
-            Lang::ZhCn => format!("社工对「{title}」的送达有疑问：{reason}\n发送 /mine 可回复已补送、重新送达或放弃。"),
-            Lang::En => format!(
+        Notice::Disputed { title, reason, hours } => match (lang, hours) {
+            (Lang::ZhCn, false) => {
+                format!("社工对「{title}」的送达有疑问：{reason}\n发送 /mine 可回复已补送、重新送达或放弃。")
+            }
+            (Lang::ZhCn, true) => {
+                format!("社工对「{title}」的志愿服务有疑问：{reason}\n发送 /mine 可回复已补上服务、重新服务或放弃。")
+            }
+            (Lang::En, false) => format!(
                 "The social worker has a question about your delivery of “{title}”: {reason}\nSend /mine to answer that you delivered again, deliver again or release it."
             ),
+            (Lang::En, true) => format!(
+                "The social worker has a question about your service to “{title}”: {reason}\nSend /mine to answer that you served again, serve again or release it."
+            ),
         },
-        Notice::DeliverAgain { title, reason, due } => match lang {
-            Lang::ZhCn => {
+        Notice::DeliverAgain {
+            title,
+            reason,
+            due,
+            hours,
+        } => match (lang, hours) {
+            (Lang::ZhCn, false) => {
                 format!("社工请您重新送达「{title}」（说明：{reason}），请于 {due} 前送达。发送 /mine 查看。")
             }
-            Lang::En => format!(
+            (Lang::ZhCn, true) => {
+                format!("社工请您为「{title}」重新服务（说明：{reason}），服务时间：{due} 前。发送 /mine 查看。")
+            }
+            (Lang::En, false) => format!(
                 "The social worker asks you to deliver “{title}” again ({reason}), by {due}. Send /mine to see it."
             ),
+            (Lang::En, true) => format!(
+                "The social worker asks you to serve “{title}” again ({reason}); service time: by {due}. Send /mine to see it."
+            ),
         },
-        Notice::EndedByWorker { title, quantity, unit } => match lang {
-            Lang::ZhCn => format!(
+        Notice::EndedByWorker {
+            title,
+            quantity,
+            unit,
+            hours,
+        } => match (lang, hours) {
+            (Lang::ZhCn, false) => format!(
                 "社工处理异议后结束了您对「{title}」{quantity} {unit} 的认领，这些数量已重新开放。感谢您的付出！"
             ),
-            Lang::En => format!(
+            (Lang::ZhCn, true) => format!(
+                "社工处理异议后结束了您为「{title}」认领的 {quantity} {unit}志愿服务，这些时长已重新开放。感谢您的付出！"
+            ),
+            (Lang::En, false) => format!(
                 "After the dispute the social worker ended your claim on {quantity} {unit} of “{title}”; it is open again. Thank you for your effort!"
             ),
+            (Lang::En, true) => format!(
+                "After the dispute the social worker ended your pledge of {quantity} {unit} of service to “{title}”; the hours are open again. Thank you for your effort!"
+            ),
         },
-        Notice::Lapsed { title, quantity, unit } => match lang {
-            Lang::ZhCn => format!("您对「{title}」{quantity} {unit} 的认领已逾期失效，已重新开放给其他商户。"),
-            Lang::En => {
+        Notice::Lapsed {
+            title,
+            quantity,
+            unit,
+            hours,
+        } => match (lang, hours) {
+            (Lang::ZhCn, false) => format!("您对「{title}」{quantity} {unit} 的认领已逾期失效，已重新开放给其他商户。"),
+            (Lang::ZhCn, true) => {
+                format!("您为「{title}」认领的 {quantity} {unit}志愿服务已过服务时间，认领失效，已重新开放给其他商户。")
+            }
+            (Lang::En, false) => {
                 format!("Your claim on {quantity} {unit} of “{title}” lapsed and is open to other merchants again.")
             }
+            (Lang::En, true) => format!(
+                "Your pledge of {quantity} {unit} of service to “{title}” lapsed (its service time passed) and is open to other merchants again."
+            ),
         },
         Notice::Reminder {
             title,
@@ -1013,22 +1130,48 @@ pub fn notice(lang: Lang, notice: &Notice) -> String {
             unit,
             due,
             tomorrow,
-        } => match (lang, tomorrow) {
-            (Lang::ZhCn, true) => format!("提醒：「{title}」{quantity} {unit} 明天（{due}）到期，请及时送达。"),
-            (Lang::ZhCn, false) => format!("提醒：「{title}」{quantity} {unit} 请于 {due} 前送达。"),
-            (Lang::En, true) => format!("Reminder: {quantity} {unit} of “{title}” are due tomorrow ({due})."),
-            (Lang::En, false) => format!("Reminder: {quantity} {unit} of “{title}” are due by {due}."),
+            hours,
+        } => match (lang, hours, tomorrow) {
+            (Lang::ZhCn, false, true) => format!("提醒：「{title}」{quantity} {unit} 明天（{due}）到期，请及时送达。"),
+            (Lang::ZhCn, false, false) => format!("提醒：「{title}」{quantity} {unit} 请于 {due} 前送达。"),
+            (Lang::ZhCn, true, true) => format!(
+                "提醒：您为「{title}」认领的 {quantity} {unit}志愿服务，服务时间明天（{due}）截止，请及时完成服务。"
+            ),
+            (Lang::ZhCn, true, false) => {
+                format!("提醒：您为「{title}」认领的 {quantity} {unit}志愿服务，服务时间：{due} 前。")
+            }
+            (Lang::En, false, true) => format!("Reminder: {quantity} {unit} of “{title}” are due tomorrow ({due})."),
+            (Lang::En, false, false) => format!("Reminder: {quantity} {unit} of “{title}” are due by {due}."),
+            (Lang::En, true, true) => format!(
+                "Reminder: the service time of your {quantity} {unit} of service to “{title}” ends tomorrow ({due})."
+            ),
+            (Lang::En, true, false) => {
+                format!("Reminder: please serve your {quantity} {unit} for “{title}” by {due} (service time).")
+            }
         },
-        Notice::NeedEnded { title, expired, reason } => {
-            let ended = match (lang, expired) {
-                (Lang::ZhCn, true) => format!("「{title}」已过截止日期，您的认领随之结束，无需再送达。"),
-                (Lang::ZhCn, false) => format!("社工已取消「{title}」，您的认领随之结束，无需再送达。"),
-                (Lang::En, true) => {
+        Notice::NeedEnded {
+            title,
+            expired,
+            reason,
+            hours,
+        } => {
+            let ended = match (lang, expired, hours) {
+                (Lang::ZhCn, true, false) => format!("「{title}」已过截止日期，您的认领随之结束，无需再送达。"),
+                (Lang::ZhCn, false, false) => format!("社工已取消「{title}」，您的认领随之结束，无需再送达。"),
+                (Lang::ZhCn, true, true) => format!("「{title}」已过截止日期，您的认领随之结束，无需再提供服务。"),
+                (Lang::ZhCn, false, true) => format!("社工已取消「{title}」，您的认领随之结束，无需再提供服务。"),
+                (Lang::En, true, false) => {
                     format!("“{title}” passed its deadline; your claim ended with it and nothing needs delivering.")
                 }
-                (Lang::En, false) => {
+                (Lang::En, false, false) => format!(
+                    "The social worker cancelled “{title}”; your claim ended with it and nothing needs delivering."
+                ),
+                (Lang::En, true, true) => {
+                    format!("“{title}” passed its deadline; your pledge ended with it and no service is needed.")
+                }
+                (Lang::En, false, true) => {
                     format!(
-                        "The social worker cancelled “{title}”; your claim ended with it and nothing needs delivering."
+                        "The social worker cancelled “{title}”; your pledge ended with it and no service is needed."
                     )
                 }
             };

@@ -109,13 +109,7 @@ pub fn spawn(
             }
         }
     }
-    // About one message a second in a chat (Telegram's advice for private chats) and 30 a
-    // second overall. teloxide's default of 20 a minute per chat is meant for groups.
-    let limits = Limits {
-        messages_per_min_chat: 60,
-        ..Limits::default()
-    };
-    let throttled = Throttle::new_spawn(bot.clone(), limits);
+    let throttled = Throttle::new_spawn(bot.clone(), limits(handle.config.throttle_per_second));
     let webhook = handle
         .config
         .webhook_url
@@ -139,9 +133,33 @@ pub fn spawn(
     workers.spawn(outbox::run(db, throttled, handle.outbox.clone(), cancel));
 }
 
+/// The sender's limits for `per_chat` messages a second in a chat (`RELAY_TELEGRAM_THROTTLE`,
+/// 1 by default: Telegram's advice for private chats) and 30 a second overall, or `per_chat`
+/// if that is more. teloxide's default of 20 a minute per chat is meant for groups.
+pub fn limits(per_chat: u32) -> Limits {
+    let per_chat = per_chat.max(1);
+    let defaults = Limits::default();
+    Limits {
+        messages_per_sec_chat: per_chat,
+        messages_per_min_chat: per_chat.saturating_mul(60),
+        messages_per_sec_overall: defaults.messages_per_sec_overall.max(per_chat),
+        ..defaults
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_throttle_follows_the_configured_rate_per_chat() {
+        let one = limits(1);
+        assert_eq!((one.messages_per_sec_chat, one.messages_per_min_chat), (1, 60));
+        assert_eq!(one.messages_per_sec_overall, 30);
+        let fast = limits(100);
+        assert_eq!((fast.messages_per_sec_chat, fast.messages_per_min_chat), (100, 6000));
+        assert_eq!(fast.messages_per_sec_overall, 100);
+    }
 
     #[test]
     fn the_webhook_path_comes_from_the_url_or_defaults() {

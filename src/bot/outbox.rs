@@ -1,8 +1,9 @@
 //! The Telegram sender: takes `channel = 'telegram'` outbox rows (email rows belong to the
 //! email dispatcher), resolves the merchant's chat when sending (so a chat linked later
 //! still gets what waited for it), renders the text in the merchant's current language and
-//! sends through teloxide's `Throttle`, which keeps ≈1 message/s per chat and ≈30/s
-//! overall and waits out a 429's `retry_after` before retrying.
+//! sends through teloxide's `Throttle`, which keeps to `RELAY_TELEGRAM_THROTTLE` messages a
+//! second per chat (1 by default) and ≈30/s overall and waits out a 429's `retry_after`
+//! before retrying.
 //!
 //! A row is taken with a conditional UPDATE that sets a lease (`FOR UPDATE SKIP LOCKED`
 //! on PostgreSQL, so several instances share the work) and is marked sent right after
@@ -28,6 +29,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::desk::{card_view, lang_of};
 use crate::db;
+use crate::domain::Category;
 use crate::entities::{merchant, outbox};
 use crate::services::access::Caller;
 use crate::services::{alerts, needs};
@@ -265,6 +267,16 @@ struct ClaimPayload {
     rating: Option<i64>,
     reason: Option<String>,
     stage: Option<String>,
+    /// The need's category code; rows queued before it was written have none and read as
+    /// goods.
+    category: Option<String>,
+}
+
+impl ClaimPayload {
+    /// True for a claim of volunteer hours: it is served, not delivered.
+    fn hours(&self) -> bool {
+        self.category.as_deref() == Some(Category::VolunteerHours.as_str())
+    }
 }
 
 #[derive(Deserialize)]
@@ -289,10 +301,15 @@ pub async fn render(
     if kind == alerts::DIGEST {
         return render_digest(db, payload, merchant_id, lang).await;
     }
-    let Ok(p) = serde_json::from_str::<ClaimPayload>(payload) else {
-        return Ok(None);
-    };
+    Ok(claim_notice(kind, payload, lang).map(|text| (text, Vec::new())))
+}
+
+/// The text of a notification about a claim (every kind but alerts and digests), from its
+/// payload alone; `None` for another kind or an unreadable payload.
+pub fn claim_notice(kind: &str, payload: &str, lang: Lang) -> Option<String> {
+    let p = serde_json::from_str::<ClaimPayload>(payload).ok()?;
     let due = p.due_date.clone().unwrap_or_default();
+    let hours = p.hours();
     let notice = match kind {
         "merchant-claim-confirmed" => Notice::ClaimConfirmed(ClaimView {
             id: p.claim_id,
@@ -300,7 +317,7 @@ pub async fn render(
             need_title: p.title,
             quantity: p.quantity,
             unit: p.unit,
-            hours: false,
+            hours,
             state: ClaimState::Active,
             due: NaiveDate::parse_from_str(&due, "%Y-%m-%d").unwrap_or_default(),
             handoff_code: p.handoff_code.unwrap_or_default(),
@@ -317,25 +334,30 @@ pub async fn render(
             quantity: p.quantity,
             unit: p.unit,
             rating: p.rating,
+            hours,
         },
         "merchant-claim-disputed" => Notice::Disputed {
             title: p.title,
             reason: p.reason.unwrap_or_default(),
+            hours,
         },
         "merchant-claim-redeliver" => Notice::DeliverAgain {
             title: p.title,
             reason: p.reason.unwrap_or_default(),
             due,
+            hours,
         },
         "merchant-claim-released-by-worker" => Notice::EndedByWorker {
             title: p.title,
             quantity: p.quantity,
             unit: p.unit,
+            hours,
         },
         "merchant-claim-lapsed" => Notice::Lapsed {
             title: p.title,
             quantity: p.quantity,
             unit: p.unit,
+            hours,
         },
         "merchant-claim-reminder" => Notice::Reminder {
             title: p.title,
@@ -343,21 +365,24 @@ pub async fn render(
             unit: p.unit,
             due,
             tomorrow: p.stage.as_deref() == Some("day_before"),
+            hours,
         },
         "merchant-need-cancelled" => Notice::NeedEnded {
             title: p.title,
             expired: false,
             // Rows queued before cancels had reasons carry the status code here instead.
             reason: p.reason.filter(|r| r != "cancelled").unwrap_or_default(),
+            hours,
         },
         "merchant-need-expired" => Notice::NeedEnded {
             title: p.title,
             expired: true,
             reason: String::new(),
+            hours,
         },
-        _ => return Ok(None),
+        _ => return None,
     };
-    Ok(Some((text::notice(lang, &notice), Vec::new())))
+    Some(text::notice(lang, &notice))
 }
 
 /// The card of need `need_id` as `merchant_id` sees it now, if it is still open with
@@ -562,4 +587,91 @@ async fn finish(
         }
     };
     update.exec(db).await.map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn payload(category: Option<&str>) -> String {
+        let mut p = serde_json::json!({
+            "claim_id": 7, "need_id": 3, "title": "陪伴老人", "quantity": 2, "unit": "小时",
+            "due_date": "2026-12-31", "handoff_code": "ACDEFG", "rating": 5, "reason": "没有来",
+            "stage": "day_before",
+            "drop_off": { "name": "服务点", "address": "东和路8号", "opening_hours": "9:00–18:00" },
+        });
+        if let Some(c) = category {
+            p["category"] = serde_json::json!(c);
+        }
+        p.to_string()
+    }
+
+    const KINDS: [&str; 8] = [
+        "merchant-claim-confirmed",
+        "merchant-claim-thanks",
+        "merchant-claim-disputed",
+        "merchant-claim-redeliver",
+        "merchant-claim-released-by-worker",
+        "merchant-claim-lapsed",
+        "merchant-claim-reminder",
+        "merchant-need-cancelled",
+    ];
+
+    #[test]
+    fn a_row_queued_before_the_category_was_written_still_renders_as_goods() {
+        for lang in Lang::ALL {
+            for kind in KINDS.into_iter().chain(["merchant-need-expired"]) {
+                let old = claim_notice(kind, &payload(None), lang).unwrap_or_else(|| panic!("{kind} renders"));
+                let goods = claim_notice(kind, &payload(Some("food")), lang).expect("renders");
+                assert_eq!(old, goods, "{kind} without a category reads as goods");
+            }
+            let confirmed = claim_notice("merchant-claim-confirmed", &payload(None), lang).expect("renders");
+            assert!(
+                confirmed.contains("ACDEFG") && confirmed.contains("服务点"),
+                "{confirmed}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_volunteer_hours_notice_speaks_of_serving_not_delivering() {
+        for lang in Lang::ALL {
+            let hours = payload(Some("volunteer_hours"));
+            for kind in KINDS.into_iter().chain(["merchant-need-expired"]) {
+                let text = claim_notice(kind, &hours, lang).unwrap_or_else(|| panic!("{kind} renders"));
+                let goods = claim_notice(kind, &payload(None), lang).expect("renders");
+                assert_ne!(text, goods, "{kind} says something else for hours");
+                for word in [
+                    "送达",
+                    "交接码",
+                    "deliver",
+                    "Deliver",
+                    "Drop-off",
+                    "Handoff",
+                    "ACDEFG",
+                    "服务点",
+                ] {
+                    assert!(!text.contains(word), "{kind} in {lang:?} says {word:?}: {text}");
+                }
+            }
+            let confirmed = claim_notice("merchant-claim-confirmed", &hours, lang).expect("renders");
+            let thanks = claim_notice("merchant-claim-thanks", &hours, lang).expect("renders");
+            match lang {
+                Lang::ZhCn => {
+                    assert!(confirmed.contains("服务时间"), "{confirmed}");
+                    assert!(thanks.contains("已完成服务"), "{thanks}");
+                }
+                Lang::En => {
+                    assert!(confirmed.contains("Service time"), "{confirmed}");
+                    assert!(thanks.contains("service done"), "{thanks}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn an_unknown_kind_or_an_unreadable_payload_is_not_sent() {
+        assert_eq!(claim_notice("merchant-claim-unknown", &payload(None), Lang::ZhCn), None);
+        assert_eq!(claim_notice("merchant-claim-thanks", "not json", Lang::En), None);
+    }
 }

@@ -485,7 +485,7 @@ pub async fn queue_due_tomorrow(db: &DatabaseConnection, now: DateTime<Utc>) -> 
         ) else {
             continue;
         };
-        let payload = serde_json::json!({ "claim_id": c.id, "need_id": n.id, "title": n.title, "quantity": c.quantity, "unit": n.unit, "due_date": local_date(c.due_at).to_string(), "stage": "day_before" });
+        let payload = serde_json::json!({ "claim_id": c.id, "need_id": n.id, "title": n.title, "quantity": c.quantity, "unit": n.unit, "due_date": local_date(c.due_at).to_string(), "stage": "day_before", "category": n.category });
         let message = recipients::merchant(
             &m,
             "merchant-claim-reminder",

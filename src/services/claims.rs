@@ -271,7 +271,7 @@ async fn claim_in<C: ConnectionTrait>(
     let due_date = local_date(lease.due_at).to_string();
     let merchant_payload = serde_json::json!({
         "claim_id": row.id, "need_id": need.id, "title": need.title, "quantity": quantity, "unit": need.unit,
-        "due_date": due_date, "handoff_code": row.handoff_code,
+        "due_date": due_date, "handoff_code": row.handoff_code, "category": need.category,
         "drop_off": drop_off.as_ref().map(|d| serde_json::json!({ "name": d.name, "address": d.address, "opening_hours": d.opening_hours })),
     });
     let mut messages = vec![(
@@ -695,7 +695,7 @@ async fn confirm_claim(
         .one(&txn)
         .await?
         .ok_or(ServiceError::NotFound("merchant"))?;
-    let thanks = serde_json::json!({ "claim_id": c.id, "need_id": need.id, "title": need.title, "quantity": c.quantity, "unit": need.unit, "rating": rating });
+    let thanks = serde_json::json!({ "claim_id": c.id, "need_id": need.id, "title": need.title, "quantity": c.quantity, "unit": need.unit, "rating": rating, "category": need.category });
     enqueue(
         &txn,
         recipients::merchant(
@@ -776,7 +776,7 @@ pub async fn dispute(
         .one(&txn)
         .await?
         .ok_or(ServiceError::NotFound("merchant"))?;
-    let payload = serde_json::json!({ "claim_id": c.id, "need_id": need.id, "title": need.title, "reason": reason });
+    let payload = serde_json::json!({ "claim_id": c.id, "need_id": need.id, "title": need.title, "reason": reason, "category": need.category });
     enqueue(
         &txn,
         recipients::merchant(
@@ -859,7 +859,7 @@ pub async fn resolve_dispute(
         .one(&txn)
         .await?
         .ok_or(ServiceError::NotFound("merchant"))?;
-    let payload = serde_json::json!({ "claim_id": c.id, "need_id": need.id, "title": need.title, "quantity": c.quantity, "unit": need.unit, "reason": c.dispute_reason, "due_date": due_date });
+    let payload = serde_json::json!({ "claim_id": c.id, "need_id": need.id, "title": need.title, "quantity": c.quantity, "unit": need.unit, "reason": c.dispute_reason, "due_date": due_date, "category": need.category });
     enqueue(
         &txn,
         recipients::merchant(
@@ -1118,7 +1118,7 @@ pub async fn remind_due(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u
                 need::Entity::find_by_id(c.need_id).one(&txn).await?,
             )
         {
-            let payload = serde_json::json!({ "claim_id": c.id, "need_id": need.id, "title": need.title, "quantity": c.quantity, "unit": need.unit, "due_date": local_date(c.due_at).to_string() });
+            let payload = serde_json::json!({ "claim_id": c.id, "need_id": need.id, "title": need.title, "quantity": c.quantity, "unit": need.unit, "due_date": local_date(c.due_at).to_string(), "category": need.category });
             enqueue(
                 &txn,
                 recipients::merchant(

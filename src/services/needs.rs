@@ -525,7 +525,7 @@ async fn end_need<C: ConnectionTrait>(
         ClaimStatus::Active.apply(ClaimEvent::EndWithNeed)?;
         super::claims::give_back(txn, c, ClaimStatus::Released, now).await?;
         if let Some(m) = merchant::Entity::find_by_id(c.merchant_id).one(txn).await? {
-            let payload = serde_json::json!({ "claim_id": c.id, "need_id": need.id, "title": need.title, "ended": to.as_str(), "reason": reason });
+            let payload = serde_json::json!({ "claim_id": c.id, "need_id": need.id, "title": need.title, "ended": to.as_str(), "reason": reason, "category": need.category });
             let kind = if to == NeedStatus::Expired {
                 "merchant-need-expired"
             } else {

@@ -41,8 +41,8 @@ async fn a_shopkeeper_links_the_chat_with_a_one_time_code() {
         )
         .await;
         assert_eq!(chat_of, chat.id);
-        let needs = chat.send("/needs").await;
-        assert!(needs.text.contains("米和食用油"), "{}", needs.text);
+        let needs = chat.send_all("/needs").await;
+        assert!(needs.text().contains("米和食用油"), "{}", needs.text());
 
         // The code is one-time: another chat cannot use it again.
         let other = app.chat(client_chat(200, lang), lang);
@@ -130,66 +130,96 @@ async fn needs_come_as_cards_a_few_at_a_time_with_paging_and_filters() {
     app.post_need_of(world.b(), "medicine", "降压药", 2, "盒").await;
     for (i, lang) in Lang::ALL.into_iter().enumerate() {
         let chat = app.linked_chat(world.merchants[i].id, 600 + i as i64, lang).await;
-        let page = chat.send("/needs").await;
+        // One message a card, each with its own buttons, the page's head on the first;
+        // then a footer with paging and filters.
+        let page = chat.send_all("/needs").await;
+        assert_eq!(page.len(), 4, "three cards and a footer: {page:#?}");
         assert!(
-            page.text.starts_with(&text::needs_header(lang, 0, false, None)),
+            page[0].text.starts_with(&text::needs_header(lang, 0, false, None)),
             "{}",
-            page.text
+            page[0].text
         );
         let deadline = (Utc::now() + chrono::Duration::days(30)).date_naive().to_string();
-        for part in [
-            "大米0",
-            "大米1",
-            "大米2",
-            "5 袋",
-            "9:00–18:00",
-            "服务点",
-            deadline.as_str(),
-        ] {
-            assert!(page.text.contains(part), "{part} missing: {}", page.text);
-        }
         let (community, group) = match lang {
             Lang::ZhCn => ("东和社区", "独居老人"),
             Lang::En => ("Donghe", "Elderly living alone"),
         };
-        assert!(
-            page.text.contains(community) && page.text.contains(group),
-            "{}",
-            page.text
-        );
-        assert!(!page.text.contains("降压药"), "three a page");
-        assert_eq!(page.buttons[0][0].0, text::claim_all_button(lang, 1, false));
-        assert_eq!(page.buttons[0][1].0, text::claim_part_button(lang, 1, false));
+        let mut titles = Vec::new();
+        for number in 1..=3 {
+            let card = page.card(number);
+            for part in ["5 袋", "9:00–18:00", "服务点", deadline.as_str(), community, group] {
+                assert!(card.text.contains(part), "{part} missing: {}", card.text);
+            }
+            let title = ["大米0", "大米1", "大米2"]
+                .into_iter()
+                .filter(|t| card.text.contains(t))
+                .collect::<Vec<_>>();
+            assert_eq!(title.len(), 1, "one need a card: {}", card.text);
+            titles.push(title[0]);
+            assert_eq!(
+                card.buttons,
+                vec![vec![
+                    (
+                        text::claim_all_button(lang, number, false),
+                        card.buttons[0][0].1.clone()
+                    ),
+                    (
+                        text::claim_part_button(lang, number, false),
+                        card.buttons[0][1].1.clone()
+                    ),
+                ]],
+                "card {number} has its own buttons"
+            );
+        }
+        titles.sort_unstable();
+        assert_eq!(titles, ["大米0", "大米1", "大米2"]);
+        assert!(!page.text().contains("降压药"), "three a page");
+        let footer = page.footer();
+        assert_eq!(footer.text, text::needs_footer(lang, false, true));
+        assert!(footer.buttons.iter().flatten().all(|(label, _)| !label.contains('#')));
 
-        let next = chat.tap(&page.button(&text::more_button(lang))).await;
+        // A button under the second card claims the second card's need.
+        let second = ["大米0", "大米1", "大米2"]
+            .into_iter()
+            .find(|t| page.card(2).text.contains(t))
+            .expect("a title");
+        let asked = chat.press(page.card(2), &text::claim_all_button(lang, 2, false)).await;
+        assert_eq!(asked.len(), 1);
+        assert!(asked[0].text.contains(second), "{}", asked[0].text);
+        chat.tap(&asked.button(&text::claim_all_no_button(lang))).await;
+
+        let next = chat.tap_all(&page.button(&text::more_button(lang))).await;
         assert!(
-            next.text.contains("降压药") && next.text.contains("4."),
+            next[0].text.starts_with(&text::needs_header(lang, 1, false, None)),
             "{}",
-            next.text
+            next[0].text
         );
+        assert!(next.card(4).text.contains("降压药"), "{next:#?}");
+        assert_eq!(next.footer().text, text::needs_footer(lang, false, false));
 
         let categories = chat.tap(&page.button(&text::filter_category_button(lang))).await;
         let medicine = match lang {
             Lang::ZhCn => "药品",
             Lang::En => "Medicine",
         };
-        let filtered = chat.tap(&categories.button(medicine)).await;
+        let filtered = chat.tap_all(&categories.button(medicine)).await;
         assert!(
-            filtered.text.contains("降压药") && !filtered.text.contains("大米"),
+            filtered.text().contains("降压药") && !filtered.text().contains("大米"),
             "{}",
-            filtered.text
+            filtered.text()
         );
-        assert!(filtered.text.contains(medicine));
+        assert!(filtered[0].text.contains(medicine));
+        filtered.footer().button(&text::clear_filter_button(lang));
 
         let communities = chat.tap(&page.button(&text::filter_community_button(lang))).await;
-        let by_community = chat.tap(&communities.button(community)).await;
-        assert!(by_community.text.contains("大米0"), "{}", by_community.text);
+        let by_community = chat.tap_all(&communities.button(community)).await;
+        assert!(by_community.text().contains("大米0"), "{}", by_community.text());
 
-        let typed = chat.send("/needs medicine").await;
+        let typed = chat.send_all("/needs medicine").await;
         assert!(
-            typed.text.contains("降压药") && !typed.text.contains("大米"),
+            typed.text().contains("降压药") && !typed.text().contains("大米"),
             "{}",
-            typed.text
+            typed.text()
         );
     }
 }
@@ -296,10 +326,31 @@ async fn mine_lists_active_claims_to_deliver_or_release_after_confirming() {
         chat.tap(&Action::ClaimAllYes(first, 2).encode()).await;
         chat.tap(&Action::ClaimAllYes(second, 1).encode()).await;
 
-        let mine = chat.send("/mine").await;
-        assert!(mine.text.starts_with(&text::mine_header(lang)), "{}", mine.text);
-        assert!(mine.text.contains(&format!("鸡蛋{i}")) && mine.text.contains(&format!("棉衣{i}")));
-        let delivered = chat.tap(&mine.button(&text::deliver_button(lang, 1, false))).await;
+        // One message a claim, each with its own buttons.
+        let mine = chat.send_all("/mine").await;
+        assert_eq!(mine.len(), 2, "{mine:#?}");
+        assert!(mine[0].text.starts_with(&text::mine_header(lang)), "{}", mine[0].text);
+        assert!(mine.card(1).text.contains(&format!("鸡蛋{i}")), "{mine:#?}");
+        assert!(mine.card(2).text.contains(&format!("棉衣{i}")), "{mine:#?}");
+        for number in [1, 2] {
+            let labels: Vec<&str> = mine
+                .card(number)
+                .buttons
+                .iter()
+                .flatten()
+                .map(|b| b.0.as_str())
+                .collect();
+            assert_eq!(
+                labels,
+                [
+                    text::deliver_button(lang, number, false),
+                    text::release_button(lang, number)
+                ]
+            );
+        }
+        let delivered = chat
+            .tap(&mine.card(1).button(&text::deliver_button(lang, 1, false)))
+            .await;
         assert!(delivered.text.contains(&format!("鸡蛋{i}")), "{}", delivered.text);
         let status = scalar_i64(
             &app.db,
@@ -308,7 +359,7 @@ async fn mine_lists_active_claims_to_deliver_or_release_after_confirming() {
         .await;
         assert_eq!(status, 1);
 
-        let ask = chat.tap(&mine.button(&text::release_button(lang, 2))).await;
+        let ask = chat.tap(&mine.card(2).button(&text::release_button(lang, 2))).await;
         assert!(ask.text.contains(&format!("棉衣{i}")), "{}", ask.text);
         let kept = chat.tap(&ask.button(&text::release_no_button(lang))).await;
         assert_eq!(kept.text, text::kept(lang));
@@ -434,18 +485,23 @@ async fn volunteer_hours_are_pledged_like_any_claim() {
             .post_need_of(world.a(), "volunteer_hours", &format!("陪伴老人{i}"), 6, "小时")
             .await;
         let chat = app.linked_chat(world.merchants[i].id, 1000 + i as i64, lang).await;
-        let list = chat.send("/hours").await;
+        let list = chat.send_all("/hours").await;
         assert!(
-            list.text.starts_with(&text::needs_header(lang, 0, true, None)),
+            list[0].text.starts_with(&text::needs_header(lang, 0, true, None)),
             "{}",
-            list.text
+            list[0].text
         );
         assert!(
-            list.text.contains(&format!("陪伴老人{i}")) && !list.text.contains("大米"),
+            list.text().contains(&format!("陪伴老人{i}")) && !list.text().contains("大米"),
             "{}",
-            list.text
+            list.text()
         );
-        assert_eq!(list.buttons[0][1].0, text::claim_part_button(lang, 1, true));
+        assert_eq!(list.len(), i + 1, "a card a need, no footer without more: {list:#?}");
+        assert_eq!(list.card(1).buttons[0][1].0, text::claim_part_button(lang, 1, true));
+        // Hours are served where the social worker arranges: no drop-off point on the card.
+        for goods in ["送达点", "Drop-off", "服务点"] {
+            assert!(!list.text().contains(goods), "{goods}: {}", list.text());
+        }
         let ask = chat.tap(&Action::ClaimPart(need).encode()).await;
         assert!(ask.text.contains("小时"), "{}", ask.text);
         let pledged = chat.send("3").await;

@@ -124,6 +124,7 @@ async fn each_notification_reaches_the_merchant_once_in_its_language() {
                     quantity: 2,
                     unit: "桶".into(),
                     rating: Some(5),
+                    hours: false,
                 }
             )
         );
@@ -152,6 +153,7 @@ async fn each_notification_reaches_the_merchant_once_in_its_language() {
                 &Notice::Disputed {
                     title: format!("棉被{i}"),
                     reason: "尺寸不合适".into(),
+                    hours: false,
                 }
             )
         );
@@ -186,6 +188,7 @@ async fn each_notification_reaches_the_merchant_once_in_its_language() {
                     title: format!("感冒药{i}"),
                     quantity: 1,
                     unit: "盒".into(),
+                    hours: false,
                 }
             )
         );
@@ -211,6 +214,7 @@ async fn each_notification_reaches_the_merchant_once_in_its_language() {
                     title: format!("理发{i}"),
                     expired: false,
                     reason: "已由家人解决".to_owned(),
+                    hours: false,
                 }
             )
         );
@@ -224,6 +228,199 @@ async fn each_notification_reaches_the_merchant_once_in_its_language() {
         dup as usize,
         app.tg().calls_of("sendMessage").iter().filter(|c| c.ok).count()
     );
+}
+
+/// Words of goods that a notice about volunteer hours must not use.
+const GOODS_WORDS: [&str; 7] = [
+    "送达",
+    "交接码",
+    "deliver",
+    "Deliver",
+    "Drop-off",
+    "drop-off",
+    "Handoff",
+];
+
+#[tokio::test]
+async fn a_pledge_of_hours_is_told_of_in_words_of_serving() {
+    let app = TestApp::spawn_with_bot().await;
+    let world = app.world(2).await;
+    for (i, lang) in Lang::ALL.into_iter().enumerate() {
+        let merchant = &world.merchants[i];
+        let me = Caller::Merchant {
+            merchant_id: merchant.id,
+            token_id: None,
+        };
+        let worker = world.a().worker;
+        let chat = app.linked_chat(merchant.id, 3300 + i as i64, lang).await;
+        let now = Utc::now();
+        let speaks_of_serving = |notice: &str| {
+            for word in GOODS_WORDS {
+                assert!(!notice.contains(word), "{word:?} in {notice}");
+            }
+        };
+
+        // Pledged through the API: the confirmation names the service time, no drop-off
+        // point and no handoff code.
+        let title = format!("陪伴老人{i}");
+        let need = app.post_need_of(world.a(), "volunteer_hours", &title, 4, "小时").await;
+        let waiting = chat.received().len();
+        let (status, body) = app.claim(&merchant.token, need, 2).await;
+        assert_eq!(status, 201, "{body}");
+        let claim_id = body["id"].as_i64().expect("id");
+        let confirmation = after(&app, &chat, waiting).await;
+        let service_time = match lang {
+            Lang::ZhCn => "服务时间",
+            Lang::En => "Service time",
+        };
+        assert!(
+            confirmation.contains(service_time) && confirmation.contains("2 小时"),
+            "{confirmation}"
+        );
+        speaks_of_serving(&confirmation);
+        let code = body["handoff_code"].as_str().unwrap_or_default();
+        assert!(code.is_empty() || !confirmation.contains(code), "{confirmation}");
+
+        // Both reminders.
+        set_claim(
+            &app,
+            claim_id,
+            claim::Column::RemindAt,
+            now - chrono::Duration::minutes(1),
+        )
+        .await;
+        let waiting = chat.received().len();
+        jobs::run_once(&app.db, now).await.expect("jobs");
+        let reminder = after(&app, &chat, waiting).await;
+        speaks_of_serving(&reminder);
+        set_claim(
+            &app,
+            claim_id,
+            claim::Column::CreatedAt,
+            now - chrono::Duration::days(6),
+        )
+        .await;
+        set_claim(&app, claim_id, claim::Column::DueAt, now + chrono::Duration::hours(20)).await;
+        let waiting = chat.received().len();
+        jobs::run_once(&app.db, now).await.expect("jobs");
+        let tomorrow = after(&app, &chat, waiting).await;
+        assert_eq!(
+            tomorrow,
+            text::notice(
+                lang,
+                &Notice::Reminder {
+                    title: title.clone(),
+                    quantity: 2,
+                    unit: "小时".into(),
+                    due: tomorrow_due(&app, claim_id).await,
+                    tomorrow: true,
+                    hours: true,
+                }
+            )
+        );
+        speaks_of_serving(&tomorrow);
+
+        // Served, disputed, asked to serve again, served again and confirmed: thanks.
+        claims::mark_delivered(&app.db, &me, claim_id, now)
+            .await
+            .expect("served");
+        let waiting = chat.received().len();
+        claims::dispute(&app.db, &worker, claim_id, "老人说没有来", now)
+            .await
+            .expect("dispute");
+        let disputed = after(&app, &chat, waiting).await;
+        assert_eq!(
+            disputed,
+            text::notice(
+                lang,
+                &Notice::Disputed {
+                    title: title.clone(),
+                    reason: "老人说没有来".into(),
+                    hours: true,
+                }
+            )
+        );
+        speaks_of_serving(&disputed);
+        let waiting = chat.received().len();
+        claims::resolve_dispute(
+            &app.db,
+            &worker,
+            claim_id,
+            charity_relay::domain::claim::DisputeResolution::Redeliver,
+            now,
+        )
+        .await
+        .expect("serve again");
+        let again = after(&app, &chat, waiting).await;
+        speaks_of_serving(&again);
+        assert!(again.contains("老人说没有来"), "{again}");
+        claims::mark_delivered(&app.db, &me, claim_id, now)
+            .await
+            .expect("served");
+        let waiting = chat.received().len();
+        let confirm = claims::Confirmation {
+            rating: Some("4".into()),
+            handoff_code: None,
+            by_office: false,
+        };
+        claims::confirm(&app.db, &worker, claim_id, confirm, now)
+            .await
+            .expect("confirm");
+        let thanks = after(&app, &chat, waiting).await;
+        let done = match lang {
+            Lang::ZhCn => "已完成服务",
+            Lang::En => "service done",
+        };
+        assert!(thanks.contains(done) && thanks.contains("★★★★"), "{thanks}");
+        speaks_of_serving(&thanks);
+
+        // A lapsed pledge, and one whose need is cancelled.
+        let lapsing = app
+            .post_need_of(world.a(), "volunteer_hours", &format!("打扫{i}"), 1, "小时")
+            .await;
+        let waiting = chat.received().len();
+        let claimed = claims::claim_need(&app.db, &me, lapsing, 1, None, now)
+            .await
+            .expect("claim");
+        after(&app, &chat, waiting).await;
+        set_claim(
+            &app,
+            claimed.claim.id,
+            claim::Column::DueAt,
+            now - chrono::Duration::days(3),
+        )
+        .await;
+        set_claim(&app, claimed.claim.id, claim::Column::RemindedAt, now).await;
+        let waiting = chat.received().len();
+        jobs::run_once(&app.db, now).await.expect("jobs");
+        let lapsed = after(&app, &chat, waiting).await;
+        speaks_of_serving(&lapsed);
+        let cancelled = app
+            .post_need_of(world.a(), "volunteer_hours", &format!("读报{i}"), 1, "小时")
+            .await;
+        let waiting = chat.received().len();
+        claims::claim_need(&app.db, &me, cancelled, 1, None, now)
+            .await
+            .expect("claim");
+        after(&app, &chat, waiting).await;
+        let waiting = chat.received().len();
+        needs::cancel_need(&app.db, &app.config.secret_key, &worker, cancelled, "已有志愿者", now)
+            .await
+            .expect("cancel");
+        let ended = after(&app, &chat, waiting).await;
+        assert!(ended.contains("已有志愿者"), "{ended}");
+        speaks_of_serving(&ended);
+    }
+}
+
+/// The due date of a claim as notices show it (the local day).
+async fn tomorrow_due(app: &TestApp, claim_id: i64) -> String {
+    let c = claim::Entity::find_by_id(claim_id)
+        .one(&app.db)
+        .await
+        .expect("query")
+        .expect("claim");
+    charity_relay::domain::time::local_date(c.due_at).to_string()
 }
 
 #[tokio::test]
@@ -262,6 +459,7 @@ async fn an_expired_need_ends_its_claim_with_a_notice() {
                     title: format!("数学辅导{i}"),
                     expired: true,
                     reason: String::new(),
+                    hours: false,
                 }
             )
         );
@@ -291,8 +489,10 @@ async fn notifications_wait_for_a_chat_and_arrive_once_it_is_linked() {
     }
     let chat = app.chat(3200, Lang::En);
     let code = app.link_code(merchant.id).await;
-    let replies = chat.send_n(&format!("/start {code}"), 2).await;
-    assert!(replies.iter().any(|r| r.text == text::linked(Lang::En, "爱心商户0")));
+    let linked = chat.send(&format!("/start {code}")).await;
+    assert_eq!(linked.text, text::linked(Lang::En, "爱心商户0"));
+    // What waited goes out once the chat is linked (it is not a reply to the update).
+    let replies = app.tg().wait_for(chat.id, 2, REPLY_WITHIN).await;
     assert!(
         replies
             .iter()

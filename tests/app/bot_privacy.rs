@@ -63,16 +63,16 @@ async fn no_message_of_the_bot_shows_a_name_phone_address_or_beneficiary_code() 
         // In the shop's community, so it is pushed too.
         app.tg().wait_for(chat.id, before + 2, REPLY_WITHIN).await;
 
-        let page = chat.send("/needs").await;
+        let page = chat.send_all("/needs").await;
         let filters = chat.tap(&Action::FilterCategories.encode()).await;
-        chat.tap(&filters.buttons[0][0].1).await;
-        chat.tap(&page.buttons[0][1].1).await;
+        chat.tap_all(&filters.buttons[0][0].1).await;
+        chat.tap(&page.card(1).buttons[0][1].1).await;
         chat.send("1").await;
-        chat.send("/hours").await;
+        chat.send_all("/hours").await;
         chat.tap(&Action::ClaimAllYes(hours, 4).encode()).await;
-        let mine = chat.send("/mine").await;
-        chat.tap(&mine.buttons[0][1].1).await;
-        chat.tap(&mine.buttons[0][0].1).await;
+        let mine = chat.send_all("/mine").await;
+        chat.tap(&mine.card(1).buttons[0][1].1).await;
+        chat.tap(&mine.card(1).buttons[0][0].1).await;
         chat.send("/help").await;
 
         // Every notification kind, rendered for this need as the sender would.

@@ -334,3 +334,27 @@ async fn a_429_with_retry_after_3_delays_the_next_send_and_the_message_goes_once
         assert_eq!(chat.received().len(), 1, "sent once");
     }
 }
+
+#[tokio::test]
+async fn the_sender_keeps_to_the_configured_messages_a_second_in_a_chat() {
+    // Two a second: a page of three cards and its footer takes more than a second to send…
+    let app = TestApp::spawn_with_bot_and(|env| crate::support::set(env, "RELAY_TELEGRAM_THROTTLE", "2")).await;
+    let world = app.world(1).await;
+    for n in 0..3 {
+        app.post_need_of(world.a(), "food", &format!("大米{n}"), 5, "袋").await;
+    }
+    let chat = app.linked_chat(world.merchants[0].id, 2600, Lang::ZhCn).await;
+    let page = chat.send_all("/needs").await;
+    assert_eq!(page.len(), 4, "{page:#?}");
+    let sends: Vec<Instant> = app
+        .tg()
+        .calls_of("sendMessage")
+        .into_iter()
+        .filter(|c| c.ok && c.body["chat_id"].as_i64() == Some(chat.id))
+        .map(|c| c.at)
+        .collect();
+    let spread = sends[3].duration_since(sends[0]);
+    assert!(spread >= Duration::from_millis(900), "four messages in {spread:?}");
+    // …and less than the three seconds one a second would take.
+    assert!(spread < Duration::from_millis(2500), "four messages in {spread:?}");
+}

@@ -1,21 +1,67 @@
 //! Talking to the bot as a shopkeeper would: messages and button taps go through the fake
 //! Bot API, the real teloxide adapter handles them, and replies are read back from the fake.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bots::Lang;
-use charity_relay::entities::merchant;
+use charity_relay::bot::outbox::ReplyPayload;
+use charity_relay::entities::{merchant, outbox};
 use charity_relay::services::audit::Actor;
 use charity_relay::services::merchants;
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
-use super::TestApp;
 use super::fake_telegram::{self, FakeTelegram, Sent};
+use super::{TestApp, scalar_i64};
 
-/// How long a reply may take (the Throttle allows about one message a second per chat).
+/// How long a reply may take (bot tests let the sender's throttle send 100 messages a
+/// second into a chat; a 429's wait and a slow fake take longer).
 pub const REPLY_WITHIN: Duration = Duration::from_secs(20);
+
+/// Every message the bot sent in answer to one update, in order: a page of needs is one
+/// message a card (the page's head opens the first) and a footer with paging and filters.
+#[derive(Debug, Clone)]
+pub struct Replies(pub Vec<Sent>);
+
+impl std::ops::Deref for Replies {
+    type Target = [Sent];
+
+    fn deref(&self) -> &[Sent] {
+        &self.0
+    }
+}
+
+impl Replies {
+    /// Every text, one message after another, as the shopkeeper reads them.
+    pub fn text(&self) -> String {
+        self.0.iter().map(|s| s.text.as_str()).collect::<Vec<_>>().join("\n\n")
+    }
+
+    /// The message of card (or claim) `number`: the one with a line starting `<number>. `.
+    pub fn card(&self, number: usize) -> &Sent {
+        let start = format!("{number}. ");
+        self.0
+            .iter()
+            .find(|s| s.text.lines().any(|l| l.starts_with(&start)))
+            .unwrap_or_else(|| panic!("no card {number} in {:#?}", self.0))
+    }
+
+    /// The last message (the footer of a page of needs).
+    pub fn footer(&self) -> &Sent {
+        self.0.last().expect("at least one reply")
+    }
+
+    /// The callback data of the button labelled `label`, under whichever message it is.
+    pub fn button(&self, label: &str) -> String {
+        self.0
+            .iter()
+            .flat_map(|s| s.buttons.iter().flatten())
+            .find(|(l, _)| l == label)
+            .map(|(_, d)| d.clone())
+            .unwrap_or_else(|| panic!("no button {label:?} in {:#?}", self.0))
+    }
+}
 
 /// A Telegram chat with the bot.
 pub struct Chat<'a> {
@@ -39,27 +85,102 @@ impl Chat<'_> {
         }
     }
 
-    /// Sends `text` and waits for exactly one reply.
+    /// Sends `text` and waits for its one reply (fails if it gets more or none).
     pub async fn send(&self, text: &str) -> Sent {
         self.send_n(text, 1).await.remove(0)
     }
 
-    /// Sends `text` and waits for `n` replies.
+    /// Sends `text` and waits for its replies, which must be `n`.
     pub async fn send_n(&self, text: &str, n: usize) -> Vec<Sent> {
-        let before = self.fake().sent_to(self.id).len();
-        let id = self.fake().next_update_id();
-        self.fake()
-            .push(fake_telegram::message(id, self.id, text, self.client_code()));
-        self.fake().wait_for(self.id, before + n, REPLY_WITHIN).await[before..].to_vec()
+        let replies = self.send_all(text).await;
+        assert_eq!(replies.len(), n, "{text:?} got {} replies: {replies:#?}", replies.len());
+        replies.0
     }
 
-    /// Taps a button with callback `data` and waits for exactly one reply.
-    pub async fn tap(&self, data: &str) -> Sent {
-        let before = self.fake().sent_to(self.id).len();
+    /// Sends `text` and collects every reply to it (the bot has handled the message and
+    /// every message it queued in answer arrived), in order.
+    pub async fn send_all(&self, text: &str) -> Replies {
         let id = self.fake().next_update_id();
-        self.fake()
-            .push(fake_telegram::tap(id, self.id, data, self.client_code()));
-        self.fake().wait_for(self.id, before + 1, REPLY_WITHIN).await[before].clone()
+        self.answer_to(id, fake_telegram::message(id, self.id, text, self.client_code()))
+            .await
+    }
+
+    /// Taps a button with callback `data` and waits for its one reply.
+    pub async fn tap(&self, data: &str) -> Sent {
+        let replies = self.tap_all(data).await;
+        assert_eq!(replies.len(), 1, "{data:?} got {} replies: {replies:#?}", replies.len());
+        replies.0[0].clone()
+    }
+
+    /// Taps a button with callback `data` and collects every reply to the tap, in order.
+    pub async fn tap_all(&self, data: &str) -> Replies {
+        let id = self.fake().next_update_id();
+        self.answer_to(id, fake_telegram::tap(id, self.id, data, self.client_code()))
+            .await
+    }
+
+    /// Taps the button labelled `label` under the message `on` (one card, say), and
+    /// collects every reply.
+    pub async fn press(&self, on: &Sent, label: &str) -> Replies {
+        self.tap_all(&on.button(label)).await
+    }
+
+    /// Pushes update `id` and waits until the bot handled it and every reply it queued for
+    /// it (rows keyed `tg-update:<id>:…`) reached the fake; other messages that reach the
+    /// chat meanwhile (a notice released by linking, say) are not among them.
+    async fn answer_to(&self, id: i64, update: serde_json::Value) -> Replies {
+        let before = self.fake().sent_to(self.id).len();
+        self.fake().push(update);
+        let deadline = Instant::now() + REPLY_WITHIN;
+        let expected: Vec<String> = loop {
+            let handled = scalar_i64(
+                &self.app.db,
+                &format!("SELECT COUNT(*) FROM telegram_updates WHERE update_id = {id} AND status <> 'pending'"),
+            )
+            .await
+                == 1;
+            let queued: Vec<String> = outbox::Entity::find()
+                .filter(outbox::Column::DedupeKey.starts_with(format!("tg-update:{id}:")))
+                .order_by_asc(outbox::Column::Id)
+                .all(&self.app.db)
+                .await
+                .expect("outbox")
+                .into_iter()
+                .map(|row| {
+                    let payload: ReplyPayload = serde_json::from_str(&row.payload).expect("reply payload");
+                    payload.text
+                })
+                .collect();
+            // A given-up update's apology is queued just after it is marked failed.
+            if handled && !queued.is_empty() {
+                break queued;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "update {id} got no reply within {REPLY_WITHIN:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        };
+        loop {
+            let sent = self.fake().sent_to(self.id);
+            let mut wanted = expected.iter().peekable();
+            let mut got = Vec::new();
+            for message in &sent[before..] {
+                if wanted.peek().is_some_and(|text| **text == message.text) {
+                    wanted.next();
+                    got.push(message.clone());
+                }
+            }
+            if wanted.peek().is_none() {
+                return Replies(got);
+            }
+            assert!(
+                Instant::now() < deadline,
+                "update {id}: expected {expected:#?}, the chat got {:#?}",
+                &sent[before..]
+            );
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
     }
 
     /// Every message this chat got.

@@ -227,6 +227,8 @@ impl TestApp {
         if let Some(fake) = &telegram {
             env.insert("RELAY_TELEGRAM_TOKEN".into(), fake_telegram::TOKEN.into());
             env.insert("RELAY_TELEGRAM_API_URL".into(), fake.url.clone());
+            // A hundred messages a second into a chat: bot tests do not wait on real time.
+            env.insert("RELAY_TELEGRAM_THROTTLE".into(), "100".into());
         }
         adjust(&mut env);
         let config = Config::from_lookup(|k| env.get(k).cloned()).expect("test config");
