@@ -6,7 +6,10 @@ use std::time::{Duration, Instant};
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 
-#[allow(dead_code, reason = "the bench drives only the fake's update queue, not its assertions")]
+#[allow(
+    dead_code,
+    reason = "the bench drives only the fake's update queue, not its assertions"
+)]
 #[path = "../../tests/support/fake_telegram.rs"]
 mod fake_telegram;
 

@@ -8,7 +8,10 @@ use sea_orm::{DatabaseConnection, Set};
 
 use charity_relay::entities::outbox;
 
-#[allow(dead_code, reason = "the bench counts messages; the sink's test-only readers stay unused")]
+#[allow(
+    dead_code,
+    reason = "the bench counts messages; the sink's test-only readers stay unused"
+)]
 #[path = "../../tests/support/smtp.rs"]
 mod smtp;
 

@@ -1258,8 +1258,7 @@ mod tests {
             // six digits read out, and the guard reads it so.
             ("[0-9]{1,5}", "[\u{4e00}-\u{9fa5}A-Za-z]")
                 .prop_filter("not an address unit or a numeral", |(_, unit)| {
-                    !"室房栋棟幢座楼号單单".contains(unit.as_str())
-                        && !unit.chars().any(|c| chinese_digit(c).is_some())
+                    !"室房栋棟幢座楼号單单".contains(unit.as_str()) && !unit.chars().any(|c| chinese_digit(c).is_some())
                 })
                 .prop_map(|(number, unit)| format!("{number}{unit}")),
         ];
