@@ -21,6 +21,7 @@ pub mod password;
 pub mod pii;
 #[cfg(test)]
 mod props;
+pub mod quantity;
 pub mod record;
 pub mod reports;
 pub mod time;
@@ -31,6 +32,7 @@ pub use claim::{ClaimEvent, ClaimStatus, Lease};
 pub use locale::Locale;
 pub use need::{ClaimRefusal, IllegalTransition, NeedCounters, NeedStatus, Recurrence, Urgency};
 pub use party::{OrgKind, PartyStatus, Role};
+pub use quantity::Quantity;
 
 /// A text value that names none of an enum's variants.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

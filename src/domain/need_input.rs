@@ -3,7 +3,7 @@
 use chrono::NaiveDate;
 
 use super::input::{self, FieldError, FieldErrors};
-use super::{Category, Recurrence, Urgency};
+use super::{Category, Quantity, Recurrence, Urgency};
 
 /// Raw fields as typed (web form and API both map into this).
 #[derive(Debug, Clone, Default)]
@@ -63,9 +63,6 @@ pub struct NeedDraft {
     pub drop_off_point_id: Option<i64>,
 }
 
-/// Most units a need may ask for.
-pub const MAX_QUANTITY: i64 = 10_000;
-
 impl NeedInput {
     /// Checks every field against the rules, collecting all errors at once. `today` is the
     /// local date.
@@ -75,7 +72,10 @@ impl NeedInput {
         let category = errors.check("category", input::choice::<Category>(&self.category));
         let title = errors.check("title", input::public_text(&self.title, 2, 80));
         let description = errors.check("description", input::public_text(&self.description, 0, 1000));
-        let quantity = errors.check("quantity", input::number(&self.quantity, 1, MAX_QUANTITY));
+        let quantity = errors.check(
+            "quantity",
+            input::number(&self.quantity, Quantity::MIN.into(), Quantity::MAX.into()),
+        );
         let unit = errors.check("unit", input::public_text(&self.unit, 1, 20));
         let deadline = errors.check("deadline", parse_deadline(&self.deadline, today));
         let urgency = errors.check("urgency", optional_choice(&self.urgency, Urgency::Normal));

@@ -23,7 +23,7 @@ use crate::domain::codes::normalize_code;
 use crate::domain::input::{self, FieldError, FieldErrors};
 use crate::domain::record::{ClaimAllowance, MerchantRecord};
 use crate::domain::time::local_date;
-use crate::domain::{ClaimEvent, ClaimStatus, Lease, NeedStatus, PartyStatus};
+use crate::domain::{ClaimEvent, ClaimStatus, Lease, NeedStatus, PartyStatus, Quantity};
 use crate::entities::{claim, drop_off_point, idempotency_record, merchant, need};
 use crate::{crypto, db};
 
@@ -175,9 +175,9 @@ async fn claim_in<C: ConnectionTrait>(
     now: DateTime<Utc>,
     confirmation: Delivery,
 ) -> Result<ClaimRecord, ServiceError> {
-    if !(1..=10_000).contains(&quantity) {
+    if let Err(error) = Quantity::new(quantity.into()) {
         let mut errors = FieldErrors::default();
-        errors.push("quantity", FieldError::OutOfRange { min: 1, max: 10_000 });
+        errors.push("quantity", error);
         return Err(ServiceError::Validation(errors));
     }
     let (merchant, record, holding) = merchant_with_record(txn, merchant_id, now).await?;

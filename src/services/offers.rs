@@ -8,8 +8,8 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, Qu
 use super::ServiceError;
 use super::audit::{self, Actor, Entry};
 use crate::db;
-use crate::domain::Category;
 use crate::domain::input::{self, FieldError, FieldErrors};
+use crate::domain::{Category, Quantity};
 use crate::entities::{community, offer, offer_community};
 
 /// An offer with the communities it serves.
@@ -91,8 +91,8 @@ pub async fn add(
 ) -> Result<Offer, ServiceError> {
     let mut errors = FieldErrors::default();
     let description = errors.check("description", input::public_text(&new.description, 1, 200));
-    if !(1..=10_000).contains(&new.monthly_capacity) {
-        errors.push("monthly_capacity", FieldError::OutOfRange { min: 1, max: 10_000 });
+    if let Err(error) = Quantity::new(new.monthly_capacity.into()) {
+        errors.push("monthly_capacity", error);
     }
     if new.community_ids.is_empty() {
         errors.push("community_ids", FieldError::Required);

@@ -449,3 +449,29 @@ async fn an_oversized_body_is_refused() {
     assert_eq!(response.status(), 413);
     assert_eq!(app.count("needs").await, 0);
 }
+
+#[tokio::test]
+async fn a_claim_outside_one_to_ten_thousand_units_is_refused_by_field_and_takes_nothing() {
+    let app = TestApp::spawn().await;
+    let world = app.world(1).await;
+    let need = app.post_need(world.a(), 3).await;
+    let shop = &world.merchants[0].token;
+
+    for quantity in [0, -2, 10_001, 5_000_000_000] {
+        let (status, body) = app.claim(shop, need, quantity).await;
+        assert_eq!(
+            (status, body["errors"][0]["field"].as_str()),
+            (422, Some("quantity")),
+            "{quantity}: {body}"
+        );
+        let message = body["errors"][0]["message"].as_str().unwrap_or_default();
+        assert!(message.contains("10000"), "the message names the bounds: {message}");
+    }
+    let (_, card) = app
+        .api("GET", &format!("/api/v1/needs/{need}"), &world.a().token, None)
+        .await;
+    assert_eq!(card["claimed"], 0, "nothing was taken: {card}");
+
+    let (status, body) = app.claim(shop, need, 3).await;
+    assert_eq!(status, 201, "the whole need is within the bounds: {body}");
+}

@@ -11,6 +11,7 @@ use super::dto::{ClaimIn, ClaimOut, ClaimQuery, ConfirmIn, DeliveredIn, DisputeI
 use super::problem::{ApiError, Problem, field_error};
 use super::{ApiJson, ApiPath, ApiQuery, created};
 use crate::AppState;
+use crate::domain::Quantity;
 use crate::domain::claim::DisputeResolution;
 use crate::domain::input::{self, FieldError};
 use crate::services::ServiceError;
@@ -30,10 +31,9 @@ pub async fn claim_need(
     headers: HeaderMap,
     ApiJson(body): ApiJson<ClaimIn>,
 ) -> Result<Response, ApiError> {
-    let quantity = i32::try_from(body.quantity)
-        .ok()
-        .filter(|q| (1..=10_000).contains(q))
-        .ok_or_else(|| field_error("quantity", FieldError::OutOfRange { min: 1, max: 10_000 }))?;
+    let quantity = Quantity::new(body.quantity)
+        .map_err(|error| field_error("quantity", error))?
+        .get();
     let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok());
     let outcome = claims::claim_need(&state.db, &caller, need_id, quantity, key, chrono::Utc::now()).await?;
     let body = ClaimOut::from(outcome.claim);
