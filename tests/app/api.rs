@@ -92,14 +92,7 @@ async fn cross_access_is_refused_without_leaking_existence_and_audited() {
     let world = app.world(2).await;
     let need_b = app.post_need(world.b(), 2).await;
     let (m1, m2) = (&world.merchants[0], &world.merchants[1]);
-    let (_, claim_b) = app
-        .api(
-            "POST",
-            &format!("/api/v1/needs/{need_b}/claims"),
-            &m2.token,
-            Some(serde_json::json!({ "quantity": 1 })),
-        )
-        .await;
+    let (_, claim_b) = app.claim(&m2.token, need_b, 1).await;
     let claim_b = claim_b["id"].as_i64().expect("id");
     let denied_before =
         crate::support::scalar_i64(&app.db, "SELECT COUNT(*) FROM audit_log WHERE outcome = 'denied'").await;
@@ -139,14 +132,7 @@ async fn cross_access_is_refused_without_leaking_existence_and_audited() {
         .await;
     assert_eq!(claim["status"], "active", "nothing changed");
 
-    let (status, body) = app
-        .api(
-            "POST",
-            &format!("/api/v1/needs/{need_b}/claims"),
-            &world.suspended.token,
-            Some(serde_json::json!({ "quantity": 1 })),
-        )
-        .await;
+    let (status, body) = app.claim(&world.suspended.token, need_b, 1).await;
     assert_eq!((status, body["type"].as_str()), (403, Some("merchant-not-approved")));
     // Refused at the door (the token of a suspended merchant does nothing), and audited there.
     let audited = crate::support::scalar_i64(
@@ -168,14 +154,7 @@ async fn cross_access_is_refused_without_leaking_existence_and_audited() {
         status == 403 || status == 422,
         "a merchant cannot post needs ({status})"
     );
-    let (status, body) = app
-        .api(
-            "POST",
-            &format!("/api/v1/needs/{need_b}/claims"),
-            org_a,
-            Some(serde_json::json!({ "quantity": 1 })),
-        )
-        .await;
+    let (status, body) = app.claim(org_a, need_b, 1).await;
     assert_eq!(
         (status, body["type"].as_str()),
         (403, Some("forbidden")),

@@ -53,14 +53,7 @@ async fn each_notification_reaches_the_merchant_once_in_its_language() {
             .post_need_of(world.a(), "food", &format!("食用油{i}"), 2, "桶")
             .await;
         let waiting = chat.received().len();
-        let (status, body) = app
-            .api(
-                "POST",
-                &format!("/api/v1/needs/{need}/claims"),
-                &merchant.token,
-                Some(serde_json::json!({ "quantity": 2 })),
-            )
-            .await;
+        let (status, body) = app.claim(&merchant.token, need, 2).await;
         assert_eq!(status, 201, "{body}");
         let confirmation = after(&app, &chat, waiting).await;
         let code = body["handoff_code"].as_str().expect("code");
@@ -472,14 +465,7 @@ async fn notifications_wait_for_a_chat_and_arrive_once_it_is_linked() {
     let world = app.world(1).await;
     let merchant = &world.merchants[0];
     let need = app.post_need(world.a(), 2).await;
-    let (status, _) = app
-        .api(
-            "POST",
-            &format!("/api/v1/needs/{need}/claims"),
-            &merchant.token,
-            Some(serde_json::json!({ "quantity": 1 })),
-        )
-        .await;
+    let (status, _) = app.claim(&merchant.token, need, 1).await;
     assert_eq!(status, 201);
     let deadline = std::time::Instant::now() + REPLY_WITHIN;
     let held = "SELECT COUNT(*) FROM outbox WHERE status = 'held' AND channel = 'telegram'";

@@ -29,12 +29,11 @@ async fn two_hundred_concurrent_one_unit_claims_never_oversell() {
     }
     let need = app.post_need(world.a(), 10).await;
 
-    let path = format!("/api/v1/needs/{need}/claims");
     let requests = world
         .merchants
         .iter()
         .flat_map(|m| (0..10).map(move |_| m))
-        .map(|m| app.api("POST", &path, &m.token, Some(serde_json::json!({ "quantity": 1 }))));
+        .map(|m| app.claim(&m.token, need, 1));
     let answers = join_all(requests).await;
 
     let created = answers.iter().filter(|(s, _)| *s == 201).count();
@@ -71,10 +70,9 @@ async fn two_hundred_concurrent_claims_of_random_size_fill_at_most_the_quantity(
     let need = app.post_need(world.a(), 50).await;
 
     let sizes: Vec<i64> = (0..200).map(|i| 1 + (i * 7 + i / 3) % 5).collect();
-    let path = format!("/api/v1/needs/{need}/claims");
     let requests = sizes.iter().enumerate().map(|(i, q)| {
         let m = &world.merchants[i % 20];
-        app.api("POST", &path, &m.token, Some(serde_json::json!({ "quantity": q })))
+        app.claim(&m.token, need, *q)
     });
     let answers = join_all(requests).await;
 
@@ -159,14 +157,7 @@ async fn a_refusal_is_replayed_for_the_same_key_even_after_units_return() {
     let world = app.world(2).await;
     let need = app.post_need(world.a(), 1).await;
     let (first, second) = (&world.merchants[0], &world.merchants[1]);
-    let (status, claim) = app
-        .api(
-            "POST",
-            &format!("/api/v1/needs/{need}/claims"),
-            &first.token,
-            Some(serde_json::json!({ "quantity": 1 })),
-        )
-        .await;
+    let (status, claim) = app.claim(&first.token, need, 1).await;
     assert_eq!(status, 201);
 
     let attempt = || {
@@ -204,14 +195,7 @@ async fn a_claim_is_delivered_confirmed_and_rated_and_the_need_is_fulfilled() {
     let need = app.post_need(world.a(), 3).await;
     let m = &world.merchants[0];
 
-    let (status, claim) = app
-        .api(
-            "POST",
-            &format!("/api/v1/needs/{need}/claims"),
-            &m.token,
-            Some(serde_json::json!({ "quantity": 3 })),
-        )
-        .await;
+    let (status, claim) = app.claim(&m.token, need, 3).await;
     assert_eq!(status, 201, "{claim}");
     let id = claim["id"].as_i64().expect("id");
     let code = claim["handoff_code"]
@@ -306,14 +290,7 @@ async fn the_handoff_code_confirms_an_active_claim_directly() {
     let world = app.world(1).await;
     let need = app.post_need(world.a(), 2).await;
     let m = &world.merchants[0];
-    let (_, claim) = app
-        .api(
-            "POST",
-            &format!("/api/v1/needs/{need}/claims"),
-            &m.token,
-            Some(serde_json::json!({ "quantity": 1 })),
-        )
-        .await;
+    let (_, claim) = app.claim(&m.token, need, 1).await;
     let code = claim["handoff_code"].as_str().expect("code").to_lowercase();
     let (status, body) = app
         .api(
@@ -339,14 +316,7 @@ async fn a_disputed_delivery_goes_back_to_the_merchant_who_may_deliver_again() {
     let world = app.world(1).await;
     let need = app.post_need(world.a(), 1).await;
     let m = &world.merchants[0];
-    let (_, claim) = app
-        .api(
-            "POST",
-            &format!("/api/v1/needs/{need}/claims"),
-            &m.token,
-            Some(serde_json::json!({ "quantity": 1 })),
-        )
-        .await;
+    let (_, claim) = app.claim(&m.token, need, 1).await;
     let id = claim["id"].as_i64().expect("id");
     app.api("POST", &format!("/api/v1/claims/{id}/delivered"), &m.token, None)
         .await;
@@ -396,22 +366,8 @@ async fn releasing_and_lapsing_give_units_back_and_reopen_the_need() {
     let world = app.world(2).await;
     let need = app.post_need(world.a(), 4).await;
     let (a, b) = (&world.merchants[0], &world.merchants[1]);
-    let (_, first) = app
-        .api(
-            "POST",
-            &format!("/api/v1/needs/{need}/claims"),
-            &a.token,
-            Some(serde_json::json!({ "quantity": 3 })),
-        )
-        .await;
-    let (_, second) = app
-        .api(
-            "POST",
-            &format!("/api/v1/needs/{need}/claims"),
-            &b.token,
-            Some(serde_json::json!({ "quantity": 1 })),
-        )
-        .await;
+    let (_, first) = app.claim(&a.token, need, 3).await;
+    let (_, second) = app.claim(&b.token, need, 1).await;
     assert_eq!(
         scalar_i64(
             &app.db,
@@ -493,14 +449,7 @@ async fn cancelling_a_need_releases_its_claims_and_tells_each_merchant() {
     let need = app.post_need(world.a(), 5).await;
     let mut claim_ids = Vec::new();
     for m in &world.merchants {
-        let (_, c) = app
-            .api(
-                "POST",
-                &format!("/api/v1/needs/{need}/claims"),
-                &m.token,
-                Some(serde_json::json!({ "quantity": 2 })),
-            )
-            .await;
+        let (_, c) = app.claim(&m.token, need, 2).await;
         claim_ids.push(c["id"].as_i64().expect("id"));
     }
     let (status, body) = app
@@ -530,14 +479,7 @@ async fn cancelling_a_need_releases_its_claims_and_tells_each_merchant() {
         .await;
         assert_eq!(told, 1);
     }
-    let (status, body) = app
-        .api(
-            "POST",
-            &format!("/api/v1/needs/{need}/claims"),
-            &world.merchants[0].token,
-            Some(serde_json::json!({ "quantity": 1 })),
-        )
-        .await;
+    let (status, body) = app.claim(&world.merchants[0].token, need, 1).await;
     assert_eq!((status, body["type"].as_str()), (409, Some("need-not-open")));
     let (status, _) = app
         .api(
@@ -557,14 +499,7 @@ async fn overdue_open_needs_expire_and_refusals_write_no_messages() {
     let need = app.post_need(world.a(), 2).await;
     let m = &world.merchants[0];
     let outbox_before = app.count("outbox").await;
-    let (status, _) = app
-        .api(
-            "POST",
-            &format!("/api/v1/needs/{need}/claims"),
-            &m.token,
-            Some(serde_json::json!({ "quantity": 3 })),
-        )
-        .await;
+    let (status, _) = app.claim(&m.token, need, 3).await;
     assert_eq!(status, 409);
     assert_eq!(
         app.count("outbox").await,
@@ -597,24 +532,10 @@ async fn a_new_merchant_may_hold_three_active_claims() {
         needs.push(app.post_need(world.a(), 1).await);
     }
     for need in &needs[..3] {
-        let (status, _) = app
-            .api(
-                "POST",
-                &format!("/api/v1/needs/{need}/claims"),
-                &m.token,
-                Some(serde_json::json!({ "quantity": 1 })),
-            )
-            .await;
+        let (status, _) = app.claim(&m.token, *need, 1).await;
         assert_eq!(status, 201);
     }
-    let (status, body) = app
-        .api(
-            "POST",
-            &format!("/api/v1/needs/{}/claims", needs[3]),
-            &m.token,
-            Some(serde_json::json!({ "quantity": 1 })),
-        )
-        .await;
+    let (status, body) = app.claim(&m.token, needs[3], 1).await;
     assert_eq!(
         (status, body["type"].as_str(), body["limit"].as_i64()),
         (409, Some("claim-limit-reached"), Some(3)),
@@ -631,15 +552,7 @@ async fn two_lapses_in_a_row_mean_deliver_first_until_a_delivery_ends_the_streak
     for _ in 0..4 {
         needs.push(app.post_need(world.a(), 1).await);
     }
-    let claim = async |need: i64| {
-        app.api(
-            "POST",
-            &format!("/api/v1/needs/{need}/claims"),
-            &m.token,
-            Some(serde_json::json!({ "quantity": 1 })),
-        )
-        .await
-    };
+    let claim = async |need: i64| app.claim(&m.token, need, 1).await;
     let mut claims = Vec::new();
     for need in &needs[..3] {
         let (status, body) = claim(*need).await;
@@ -723,14 +636,7 @@ async fn a_need_can_be_edited_only_while_nothing_of_it_is_claimed() {
     );
 
     let m = &world.merchants[0];
-    let (status, _) = app
-        .api(
-            "POST",
-            &format!("/api/v1/needs/{need}/claims"),
-            &m.token,
-            Some(serde_json::json!({ "quantity": 1 })),
-        )
-        .await;
+    let (status, _) = app.claim(&m.token, need, 1).await;
     assert_eq!(status, 201);
     let late = needs::edit_need(
         &app.db,

@@ -114,14 +114,7 @@ async fn a_need_told_end_to_end_by_the_running_app_never_mentions_private_detail
     confirm_contact(&app, "resident0@example.org").await;
     let need = app.post_need(world.a(), 2).await;
     let m = &world.merchants[0];
-    let (status, claim) = app
-        .api(
-            "POST",
-            &format!("/api/v1/needs/{need}/claims"),
-            &m.token,
-            Some(serde_json::json!({ "quantity": 2 })),
-        )
-        .await;
+    let (status, claim) = app.claim(&m.token, need, 2).await;
     assert_eq!(status, 201, "{claim}");
     let id = claim["id"].as_i64().expect("claim id");
     let (status, _) = app
@@ -284,14 +277,7 @@ async fn a_claim_of_volunteer_hours_is_told_as_service_not_as_a_delivery() {
         .post_need_of(world.a(), "volunteer_hours", "陪同长者复诊", 2, "小时")
         .await;
     let m = &world.merchants[0];
-    let (status, claim) = app
-        .api(
-            "POST",
-            &format!("/api/v1/needs/{need}/claims"),
-            &m.token,
-            Some(serde_json::json!({ "quantity": 2 })),
-        )
-        .await;
+    let (status, claim) = app.claim(&m.token, need, 2).await;
     assert_eq!(status, 201, "{claim}");
     let id = claim["id"].as_i64().expect("claim id");
     let (status, _) = app

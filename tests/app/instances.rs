@@ -85,13 +85,7 @@ async fn jobs_in_two_processes_lapse_each_claim_once() {
     let world = app.world(3).await;
     let need = app.post_need(world.a(), 6).await;
     for m in &world.merchants {
-        app.api(
-            "POST",
-            &format!("/api/v1/needs/{need}/claims"),
-            &m.token,
-            Some(serde_json::json!({ "quantity": 2 })),
-        )
-        .await;
+        app.claim(&m.token, need, 2).await;
     }
     // A second process with its own pool, as another instance would have.
     let second = sea_orm::Database::connect(app.env["DATABASE_URL"].as_str())

@@ -170,14 +170,7 @@ async fn fulfil_for_new_people_in(app: &TestApp, world: &World, people: usize, g
             beneficiary_id: b.id,
         };
         let need = app.post_need(&org, 2).await;
-        let (_, claim) = app
-            .api(
-                "POST",
-                &format!("/api/v1/needs/{need}/claims"),
-                &m.token,
-                Some(serde_json::json!({ "quantity": 2 })),
-            )
-            .await;
+        let (_, claim) = app.claim(&m.token, need, 2).await;
         let claim = claim["id"].as_i64().expect("claim");
         app.api("POST", &format!("/api/v1/claims/{claim}/delivered"), &m.token, None)
             .await;

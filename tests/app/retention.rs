@@ -146,12 +146,11 @@ async fn fifty_concurrent_claims_all_commit_and_then_every_audit_row_is_sealed()
         app.give_good_record(&world, m.id, 14).await;
     }
     let need = app.post_need(world.a(), 50).await;
-    let path = format!("/api/v1/needs/{need}/claims");
     let requests = world
         .merchants
         .iter()
         .flat_map(|m| (0..5).map(move |_| m))
-        .map(|m| app.api("POST", &path, &m.token, Some(serde_json::json!({ "quantity": 1 }))));
+        .map(|m| app.claim(&m.token, need, 1));
     let answers = join_all(requests).await;
     assert!(
         answers.iter().all(|(s, _)| *s == 201),

@@ -192,14 +192,7 @@ async fn confirming_a_delivery_from_the_need_page_is_audited_and_on_the_timeline
     let world = app.world(1).await;
     let need = app.post_need(world.a(), 2).await;
     let m = &world.merchants[0];
-    let (_, claim) = app
-        .api(
-            "POST",
-            &format!("/api/v1/needs/{need}/claims"),
-            &m.token,
-            Some(serde_json::json!({ "quantity": 2 })),
-        )
-        .await;
+    let (_, claim) = app.claim(&m.token, need, 2).await;
     let claim_id = claim["id"].as_i64().expect("id");
     app.api("POST", &format!("/api/v1/claims/{claim_id}/delivered"), &m.token, None)
         .await;
@@ -333,26 +326,12 @@ async fn the_office_admits_and_suspends_merchants_and_issues_codes_and_tokens() 
         .await;
     assert_eq!(response.status(), 303);
     let need = app.post_need(world.a(), 1).await;
-    let (status, body) = app
-        .api(
-            "POST",
-            &format!("/api/v1/needs/{need}/claims"),
-            &m.token,
-            Some(serde_json::json!({ "quantity": 1 })),
-        )
-        .await;
+    let (status, body) = app.claim(&m.token, need, 1).await;
     assert_eq!((status, body["type"].as_str()), (403, Some("merchant-not-approved")));
     office
         .post(&format!("/admin/merchants/{}/status", m.id), &[("status", "approved")])
         .await;
-    let (status, _) = app
-        .api(
-            "POST",
-            &format!("/api/v1/needs/{need}/claims"),
-            &m.token,
-            Some(serde_json::json!({ "quantity": 1 })),
-        )
-        .await;
+    let (status, _) = app.claim(&m.token, need, 1).await;
     assert_eq!(status, 201, "reinstated, it can claim again");
 
     let code_page = office
