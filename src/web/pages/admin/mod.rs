@@ -173,7 +173,7 @@ pub async fn staff_list(State(state): State<AppState>, staff: Staff, Query(q): Q
         .collect();
     let page = q.page();
     let prev = if page > 0 { q.link(page - 1) } else { String::new() };
-    let next = if (page + 1) * parties::PAGE_SIZE < total {
+    let next = if parties::has_next(page, total) {
         q.link(page + 1)
     } else {
         String::new()
