@@ -565,3 +565,47 @@ async fn a_bad_telegram_throttle_stops_the_start_with_a_clear_message() {
         );
     }
 }
+
+#[tokio::test]
+async fn after_the_demo_the_public_page_shows_figures_but_no_one_behind_them() {
+    let app = TestApp::spawn().await;
+    assert_eq!(app.cli(&["demo"], "").code, Some(0));
+    let page = app.get("/transparency").await.text().await.expect("page");
+    let chart = app.get("/transparency/met.svg").await.text().await.expect("svg");
+    for shown in [&page, &chart] {
+        for private in [
+            "陈阿婆",
+            "李先生",
+            "王女士",
+            "黄奶奶",
+            "1380000000",
+            "某栋",
+            "陈姐",
+            "刘老师",
+            "赵先生",
+            "义工）",
+            "@demo.charity-relay.org",
+            "一个月的大米",
+            "一家三口",
+        ] {
+            assert!(!shown.contains(private), "{private} on the public page: {shown}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_staff_list_link_with_a_filter_twice_still_shows_the_list() {
+    let app = TestApp::spawn().await;
+    let _world = app.world(1).await;
+    let office = app.office_account().await;
+    let mut office = app.login(&office).await;
+    for query in [
+        "state=active&state=inactive",
+        "page=1&page=2",
+        "role=admin&role=social_worker&sort=id&sort=",
+    ] {
+        let (status, page) = office.get(&format!("/admin/staff?{query}")).await;
+        assert_eq!(status, 200, "{query}: {page}");
+        assert!(page.contains("action=\"/logout\""), "{query}: the office page: {page}");
+    }
+}
