@@ -6,6 +6,7 @@ mod support;
 
 mod alerts;
 mod api;
+mod attack_i14;
 mod bot_alerts;
 mod bot_console;
 mod bot_flows;

@@ -20,6 +20,7 @@ pub use tokens::{issue_token, tokens};
 
 use askama::Template;
 use axum::Form;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -135,9 +136,14 @@ fn role_label(t: Tr, role: &str) -> String {
 
 /// `GET /admin/staff`: every staff account, filtered by state and role, by name in pinyin
 /// order, a page at a time, with deactivate and reactivate.
-pub async fn staff_list(State(state): State<AppState>, staff: Staff, Query(q): Query<StaffQuery>) -> Response {
+pub async fn staff_list(
+    State(state): State<AppState>,
+    staff: Staff,
+    q: Result<Query<StaffQuery>, QueryRejection>,
+) -> Response {
     let t = staff.t;
-    let q = q.known();
+    // A query serde cannot read (a filter given twice, say) reads as no filter at all.
+    let q = q.map(|Query(q)| q).unwrap_or_default().known();
     let list = match staff_accounts::accounts(&state.db, &staff.caller, chrono::Utc::now()).await {
         Ok(list) => list,
         Err(e) => return service_error_page(t, &e),
@@ -173,7 +179,7 @@ pub async fn staff_list(State(state): State<AppState>, staff: Staff, Query(q): Q
         .collect();
     let page = q.page();
     let prev = if page > 0 { q.link(page - 1) } else { String::new() };
-    let next = if (page + 1) * parties::PAGE_SIZE < total {
+    let next = if parties::has_next(page, total) {
         q.link(page + 1)
     } else {
         String::new()

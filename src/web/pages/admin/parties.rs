@@ -19,6 +19,12 @@ use crate::web::session::Staff;
 /// Rows on one page of a party list.
 pub const PAGE_SIZE: usize = 20;
 
+/// True when a page follows page `page` (from 0) of a list of `total` rows. The page number
+/// comes from the URL and may be anything up to `usize::MAX`.
+pub fn has_next(page: usize, total: usize) -> bool {
+    page.saturating_add(1).saturating_mul(PAGE_SIZE) < total
+}
+
 /// One organization or merchant in a list.
 pub struct PartyRow {
     /// Id (asked for by the CLI and the bot console).
@@ -79,7 +85,11 @@ fn arrange(mut rows: Vec<PartyRow>, q: &PartyQuery) -> (Vec<PartyRow>, usize) {
         }),
     }
     let total = rows.len();
-    let page = rows.into_iter().skip(q.page * PAGE_SIZE).take(PAGE_SIZE).collect();
+    let page = rows
+        .into_iter()
+        .skip(q.page.saturating_mul(PAGE_SIZE))
+        .take(PAGE_SIZE)
+        .collect();
     (page, total)
 }
 
@@ -114,7 +124,7 @@ pub fn page(t: Tr, c: Chrome, kind: &'static str, rows: Vec<PartyRow>, q: &Party
     } else {
         String::new()
     };
-    let next = if (q.page + 1) * PAGE_SIZE < total {
+    let next = if has_next(q.page, total) {
         link(kind, q, q.page + 1)
     } else {
         String::new()
