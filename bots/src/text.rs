@@ -627,22 +627,22 @@ pub fn ask_redeliver_note(lang: Lang, claim: &ClaimView) -> String {
     if claim.hours {
         return match lang {
             Lang::ZhCn => format!(
-                "社工对「{}」的说明：{reason}\n请用一句话告诉社工您是怎么处理的（例如补上了哪些服务），不要包含电话、身份证号或邮箱（发送 /cancel 取消）。",
+                "社工对「{}」的说明：{reason}\n请用一句话告诉社工您是怎么处理的（例如补上了哪些服务），不要包含电话、身份证号、邮箱或网址（发送 /cancel 取消）。",
                 claim.need_title
             ),
             Lang::En => format!(
-                "The social worker said about “{}”: {reason}\nIn one line, tell the social worker what you did (what service you made up for), without phone numbers, ID numbers or emails (or /cancel).",
+                "The social worker said about “{}”: {reason}\nIn one line, tell the social worker what you did (what service you made up for), without phone numbers, ID numbers, emails or web links (or /cancel).",
                 claim.need_title
             ),
         };
     }
     match lang {
         Lang::ZhCn => format!(
-            "社工对「{}」的说明：{reason}\n请用一句话告诉社工您是怎么处理的（例如补送了什么、放在哪里），不要包含电话、身份证号或邮箱（发送 /cancel 取消）。",
+            "社工对「{}」的说明：{reason}\n请用一句话告诉社工您是怎么处理的（例如补送了什么、放在哪里），不要包含电话、身份证号、邮箱或网址（发送 /cancel 取消）。",
             claim.need_title
         ),
         Lang::En => format!(
-            "The social worker said about “{}”: {reason}\nIn one line, tell the social worker what you did (what you brought again, where you left it), without phone numbers, ID numbers or emails (or /cancel).",
+            "The social worker said about “{}”: {reason}\nIn one line, tell the social worker what you did (what you brought again, where you left it), without phone numbers, ID numbers, emails or web links (or /cancel).",
             claim.need_title
         ),
     }
@@ -652,8 +652,8 @@ pub fn ask_redeliver_note(lang: Lang, claim: &ClaimView) -> String {
 pub fn redeliver_note_invalid(lang: Lang) -> String {
     pick(
         lang,
-        "请写一句 500 字以内的说明，不要包含电话、身份证号或邮箱（发送 /cancel 取消）。",
-        "Please write one line of at most 500 characters, without phone numbers, ID numbers or emails (or /cancel).",
+        "请写一句 500 字以内的说明，不要包含电话、身份证号、邮箱或网址（发送 /cancel 取消）。",
+        "Please write one line of at most 500 characters, without phone numbers, ID numbers, emails or web links (or /cancel).",
     )
 }
 

@@ -57,6 +57,9 @@ pub enum FieldError {
     /// Public text repeats the registered name, phone or address of the person the need is for. The value itself
     /// is never echoed.
     MentionsBeneficiary(PersonField),
+    /// A note a shop writes to a social worker holds a web link, which mail programs make clickable: a route for
+    /// phishing the people who can read residents' details.
+    ContainsLink,
     /// A new password breaks the policy.
     WeakPassword(PasswordError),
     /// The current password given is wrong.
@@ -132,6 +135,10 @@ impl FieldError {
                 PasswordError::TooLong => "Use at most 128 characters.".into(),
                 PasswordError::Common => "This password is too common; choose another.".into(),
             },
+            (FieldError::ContainsLink, Locale::ZhCn) => "这里不能放网址或链接；请用文字说明送了什么、放在哪里。".into(),
+            (FieldError::ContainsLink, Locale::En) => {
+                "Links are not accepted here; say in words what you brought and where you left it.".into()
+            }
             (FieldError::WrongPassword, Locale::ZhCn) => "当前密码不正确，请重新输入您现在登录用的密码。".into(),
             (FieldError::WrongPassword, Locale::En) => {
                 "The current password is wrong; type the password you sign in with now.".into()
@@ -196,6 +203,7 @@ impl FieldError {
             FieldError::NotAnIdNumber => "not-an-id-number",
             FieldError::ContainsPii(_) => "contains-personal-data",
             FieldError::MentionsBeneficiary(_) => "mentions-beneficiary",
+            FieldError::ContainsLink => "contains-link",
             FieldError::WeakPassword(_) => "weak-password",
             FieldError::WrongPassword => "wrong-password",
         }
@@ -268,6 +276,33 @@ pub fn public_text(raw: &str, min: usize, max: usize) -> Result<String, FieldErr
         Some(kind) => Err(FieldError::ContainsPii(kind)),
         None => Ok(value),
     }
+}
+
+/// What a shop tells a social worker about a delivery: public text without web links, since it reaches the worker
+/// in mail sent from the relay's own signed address.
+pub fn note_to_worker(raw: &str, min: usize, max: usize) -> Result<String, FieldError> {
+    let value = public_text(raw, min, max)?;
+    if contains_link(&value) {
+        Err(FieldError::ContainsLink)
+    } else {
+        Ok(value)
+    }
+}
+
+/// Whether text holds something a mail program would turn into a link: a scheme (`https://`, `mailto:` is caught as
+/// an e-mail already), `www.`, or a host name under a common top-level domain, in any width of characters.
+pub fn contains_link(text: &str) -> bool {
+    static LINK: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(
+            // ASCII word boundaries: to Unicode a Chinese character is a word character, and "请看evil.com吧" must match.
+            r"(?i)[a-z][a-z0-9+.-]*://|www\.|(?-u:\b)[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|cn|net|org|info|top|xyz|io|cc|me|co|link|site|online|vip|shop|app|club|ly|gl)(?-u:\b)",
+        )
+        .expect("the link pattern is valid")
+    });
+    use unicode_normalization::UnicodeNormalization;
+    // Full-width letters and the ideographic full stop ("ｅｘａｍｐｌｅ。ｃｏｍ") read as the ASCII a browser would open.
+    let folded: String = text.nfkc().map(|c| if c == '。' { '.' } else { c }).collect();
+    LINK.is_match(&folded)
 }
 
 /// A whole number in `min..=max`.
@@ -350,6 +385,35 @@ pub fn choice<T: std::str::FromStr>(raw: &str) -> Result<T, FieldError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn links_are_found_in_any_script_around_them_and_words_with_dots_are_not() {
+        for linked in [
+            "https://evil.example/login",
+            "请看evil.com吧",
+            "登录 www.example 核对",
+            "ｅｖｉｌ。ｃｏｍ/ｌｏｇｉｎ",
+            "hxxp://x",
+            "mail.qq.com",
+            "bit.ly/abc",
+        ] {
+            assert!(contains_link(linked), "{linked}");
+            assert_eq!(
+                note_to_worker(linked, 0, 500),
+                Err(FieldError::ContainsLink),
+                "{linked}"
+            );
+        }
+        for plain in [
+            "已放在门口，共 2.5 公斤",
+            "Left 3 bags at the door. Come by at 5.30.",
+            "e.g. rice",
+            "No.3 窗口",
+            "",
+        ] {
+            assert!(!contains_link(plain), "{plain}");
+        }
+    }
 
     #[test]
     fn a_phone_has_seven_digits_or_more_and_no_letters() {

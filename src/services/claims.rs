@@ -439,7 +439,7 @@ pub async fn mark_delivered_with_note(
 ) -> Result<ClaimRecord, ServiceError> {
     let txn = db::begin_write(db).await?;
     let (txn, c, need) = own_claim_locked(txn, caller, claim_id, "claim.deliver", now).await?;
-    let note = match input::public_text(note, 0, DELIVERY_NOTE_MAX) {
+    let note = match input::note_to_worker(note, 0, DELIVERY_NOTE_MAX) {
         Ok(n) => Some(n).filter(|n| !n.is_empty()),
         Err(e) => {
             let mut errors = FieldErrors::default();
@@ -885,7 +885,7 @@ pub async fn redeliver(
     note: &str,
     now: DateTime<Utc>,
 ) -> Result<ClaimRecord, ServiceError> {
-    let note = match input::public_text(note, 1, DELIVERY_NOTE_MAX) {
+    let note = match input::note_to_worker(note, 1, DELIVERY_NOTE_MAX) {
         Ok(n) => n,
         Err(e) => {
             let mut errors = FieldErrors::default();

@@ -251,6 +251,9 @@ async fn the_merchant_reads_why_in_the_bot_and_answers_that_it_delivered_again()
     // A phone number is refused; the question stays.
     let refused = chat.send("请打 13800138000").await;
     assert!(refused.text.contains("电话"), "{}", refused.text);
+    // So is a link, which the worker's mail would make clickable.
+    let refused = chat.send("核对请看 evil.example.com").await;
+    assert!(refused.text.contains("网址"), "{}", refused.text);
     let done = chat.send("已补送一袋，放在服务站").await;
     assert!(done.text.contains("社工"), "{}", done.text);
     assert_eq!(status_of(&app, claim).await, 2, "delivered again, to confirm");
