@@ -902,14 +902,21 @@ impl Talk<'_> {
                     ),
                     Button::new(text::release_button(lang, number), Action::ReleaseAsk(claim.id)),
                 ]],
-                ClaimState::Disputed => vec![vec![
-                    Button::new(
+                // Three long choices: one a row, so that a phone shows each label whole.
+                ClaimState::Disputed => vec![
+                    vec![Button::new(
                         text::redeliver_button(lang, number, claim.hours),
                         Action::Redeliver(claim.id),
-                    ),
-                    Button::new(text::resume_button(lang, number, claim.hours), Action::Resume(claim.id)),
-                    Button::new(text::release_button(lang, number), Action::ReleaseAsk(claim.id)),
-                ]],
+                    )],
+                    vec![Button::new(
+                        text::resume_button(lang, number, claim.hours),
+                        Action::Resume(claim.id),
+                    )],
+                    vec![Button::new(
+                        text::release_button(lang, number),
+                        Action::ReleaseAsk(claim.id),
+                    )],
+                ],
                 _ => Vec::new(),
             };
             self.replies.push(Reply { text: body, buttons });

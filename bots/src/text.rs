@@ -679,13 +679,14 @@ pub fn release_button(lang: Lang, number: usize) -> String {
     }
 }
 
-/// "Resume" on disputed claim `number` (for hours: serve again).
+/// "Resume" on disputed claim `number` (for hours: serve again): not done yet, to be done by
+/// the due date — unlike "delivered again", which says it is done.
 pub fn resume_button(lang: Lang, number: usize, hours: bool) -> String {
     match (lang, hours) {
-        (Lang::ZhCn, false) => format!("重新送达 #{number}"),
-        (Lang::ZhCn, true) => format!("重新服务 #{number}"),
-        (Lang::En, false) => format!("Deliver again #{number}"),
-        (Lang::En, true) => format!("Serve again #{number}"),
+        (Lang::ZhCn, false) => format!("稍后重新送达 #{number}"),
+        (Lang::ZhCn, true) => format!("稍后重新服务 #{number}"),
+        (Lang::En, false) => format!("Deliver again later #{number}"),
+        (Lang::En, true) => format!("Serve again later #{number}"),
     }
 }
 
@@ -1057,16 +1058,20 @@ pub fn notice(lang: Lang, notice: &Notice) -> String {
         }
         Notice::Disputed { title, reason, hours } => match (lang, hours) {
             (Lang::ZhCn, false) => {
-                format!("社工对「{title}」的送达有疑问：{reason}\n发送 /mine 可回复已补送、重新送达或放弃。")
+                format!(
+                    "社工对「{title}」的送达有疑问：{reason}\n发送 /mine：已补送的可回复社工；也可以稍后重新送达，或放弃认领。"
+                )
             }
             (Lang::ZhCn, true) => {
-                format!("社工对「{title}」的志愿服务有疑问：{reason}\n发送 /mine 可回复已补上服务、重新服务或放弃。")
+                format!(
+                    "社工对「{title}」的志愿服务有疑问：{reason}\n发送 /mine：已补上服务的可回复社工；也可以稍后重新服务，或放弃认领。"
+                )
             }
             (Lang::En, false) => format!(
-                "The social worker has a question about your delivery of “{title}”: {reason}\nSend /mine to answer that you delivered again, deliver again or release it."
+                "The social worker has a question about your delivery of “{title}”: {reason}\nSend /mine to tell the social worker you have delivered again, to deliver again later, or to release the claim."
             ),
             (Lang::En, true) => format!(
-                "The social worker has a question about your service to “{title}”: {reason}\nSend /mine to answer that you served again, serve again or release it."
+                "The social worker has a question about your service to “{title}”: {reason}\nSend /mine to tell the social worker you have served again, to serve again later, or to release the claim."
             ),
         },
         Notice::DeliverAgain {

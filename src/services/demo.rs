@@ -28,6 +28,8 @@ use crate::{crypto, db};
 /// The password of every demo account; printed by `demo` so people can log in.
 pub const DEMO_PASSWORD: &str = "relay-demo-2026";
 const OFFICE_EMAIL: &str = "office@demo.charity-relay.org";
+/// Why the social worker disputed the demo's one disputed delivery.
+pub const DEMO_DISPUTE_REASON: &str = "送来的是薄被，老人需要的是厚棉被，请更换。";
 
 /// What the demo loader did and what to tell the person running it.
 #[derive(Debug, Clone)]
@@ -1085,6 +1087,9 @@ async fn seed<C: ConnectionTrait>(txn: &C, secret: &Secret, now: DateTime<Utc>) 
                 confirmed_at: Set((*claim_status == ClaimStatus::Confirmed).then(|| made + Duration::days(3))),
                 ended_at: Set(ended),
                 rating: Set((*claim_status == ClaimStatus::Confirmed).then_some(5)),
+                // A dispute always comes with the worker's reason (the need page, the bot
+                // and the dashboard show it); the demo's one too.
+                dispute_reason: Set((*claim_status == ClaimStatus::Disputed).then(|| DEMO_DISPUTE_REASON.to_owned())),
                 version: Set(0),
                 created_at: Set(made),
                 updated_at: Set(now),

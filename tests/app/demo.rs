@@ -168,3 +168,34 @@ async fn after_the_demo_the_public_page_shows_figures_and_the_charts_have_bars()
     assert_eq!(status, 200);
     assert!(bars_in(&weekly) >= 8, "needs posted over the weeks: {weekly}");
 }
+
+#[tokio::test]
+async fn the_demos_disputed_delivery_says_why_and_every_need_page_has_a_timeline_or_says_it_is_empty() {
+    let app = TestApp::spawn().await;
+    assert_eq!(app.cli(&["demo"], "").code, Some(0));
+    let mut office = app.browser();
+    let signed_in = office
+        .sign_in(
+            "office@demo.charity-relay.org",
+            charity_relay::services::demo::DEMO_PASSWORD,
+        )
+        .await;
+    assert_eq!(signed_in.status(), 303);
+    let disputed =
+        crate::support::scalar_i64(&app.db, "SELECT MIN(need_id) FROM claims WHERE status = 'disputed'").await;
+    let (status, page) = office.get(&format!("/needs/{disputed}")).await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains(charity_relay::services::demo::DEMO_DISPUTE_REASON),
+        "the dispute's reason is on the need page: {page}"
+    );
+    // The demo writes no history for its needs: the timeline says so rather than end in a
+    // bare heading.
+    let timeline = page.split("时间线").nth(1).expect("the timeline");
+    assert!(
+        timeline.contains(r#"<ol class="timeline"><li>"#) || timeline.contains("暂无记录"),
+        "{timeline}"
+    );
+    // The drop-off point follows its label without a gap after the full-width colon.
+    assert!(page.contains("送达点：") && !page.contains("送达点： "), "{page}");
+}

@@ -246,6 +246,11 @@ async fn the_merchant_reads_why_in_the_bot_and_answers_that_it_delivered_again()
         mine.buttons.iter().flatten().any(|b| b.1 == answer),
         "the merchant may answer: {mine:?}"
     );
+    // Three long choices, one a row so a phone shows each label whole; "later" tells the
+    // promise to deliver again from the answer that it was delivered again.
+    assert_eq!(mine.buttons.len(), 3, "{mine:?}");
+    assert!(mine.buttons.iter().all(|row| row.len() == 1), "{mine:?}");
+    assert!(mine.buttons[1][0].0.contains("稍后重新送达"), "{mine:?}");
     let asked = chat.tap(&answer).await;
     assert!(asked.text.contains("说明"), "{}", asked.text);
     // A phone number is refused; the question stays.

@@ -242,3 +242,42 @@ async fn the_demo_speaks_one_language_per_field() {
         }
     }
 }
+
+#[tokio::test]
+async fn an_overdue_pledge_of_hours_on_the_dashboard_speaks_of_service_time_not_delivery() {
+    let app = TestApp::spawn().await;
+    let world = app.world(1).await;
+    let need = app
+        .post_need_of(world.a(), "volunteer_hours", "陪伴老人散步", 4, "小时")
+        .await;
+    let (status, body) = app.claim(&world.merchants[0].token, need, 2).await;
+    assert_eq!(status, 201, "{body}");
+    let claim_id = body["id"].as_i64().expect("id");
+    {
+        use charity_relay::entities::claim;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+        claim::Entity::update_many()
+            .col_expr(
+                claim::Column::DueAt,
+                Expr::value(chrono::Utc::now() - chrono::Duration::hours(2)),
+            )
+            .filter(claim::Column::Id.eq(claim_id))
+            .exec(&app.db)
+            .await
+            .expect("past due");
+    }
+
+    let mut worker = app.login("worker0@example.org").await;
+    let (status, page) = worker.get("/").await;
+    assert_eq!(status, 200);
+    let overdue = page
+        .split("已逾期的认领")
+        .nth(1)
+        .and_then(|rest| rest.split("<h2>").next())
+        .expect("the overdue section");
+    assert!(overdue.contains("陪伴老人散步"), "the pledge is overdue: {overdue}");
+    assert!(
+        overdue.contains("服务时间") && !overdue.contains("送达"),
+        "hours are served by a time, not delivered: {overdue}"
+    );
+}

@@ -162,6 +162,29 @@ async fn every_admin_page_reads_in_words_in_both_languages() {
 }
 
 #[tokio::test]
+async fn the_clerk_reads_in_words_that_a_worker_saw_the_names_on_the_need_form() {
+    let app = TestApp::spawn().await;
+    app.world(0).await;
+    let mut worker = app.login("worker0@example.org").await;
+    assert_eq!(worker.get("/needs/new").await.0, 200, "the form lists people by name");
+    let email = app.office_account().await;
+    let mut office = app.login(&email).await;
+
+    let audit = read_page(&mut office, "/admin/audit", 200, "zh-CN").await;
+    let rows = audit.split("<tbody>").nth(1).expect("the log's rows");
+    assert!(
+        rows.contains("查看受助人姓名"),
+        "the names read on the need form are named in the log"
+    );
+    assert!(!rows.contains("其他"), "no row of the log reads “other”");
+    let (_, only) = office.get("/admin/audit?action=beneficiary.names.read").await;
+    assert!(
+        only.contains("<option value=\"beneficiary.names.read\" selected>"),
+        "the filter offers it"
+    );
+}
+
+#[tokio::test]
 async fn the_pending_shop_comes_first_and_lists_filter_sort_and_page() {
     let app = TestApp::spawn().await;
     app.world(0).await;

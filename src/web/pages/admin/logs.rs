@@ -22,6 +22,7 @@ pub const ACTIONS: &[&str] = &[
     "api.locked_out",
     "api_token.issue",
     "api_token.revoke",
+    "beneficiary.names.read",
     "beneficiary.private.read",
     "beneficiary.register",
     "claim.confirm",
