@@ -247,7 +247,7 @@ async fn a_social_worker_hears_once_of_a_need_near_its_deadline_still_unclaimed(
         .collect();
     assert_eq!(to_worker.len(), 1);
     let text = to_worker[0].parsed().body_text(0).unwrap_or_default().into_owned();
-    assert!(text.contains("仍有 4 袋 无人认领"), "{text}");
+    assert!(text.contains("仍有 4 袋无人认领"), "{text}");
     assert!(text.contains(&format!("/needs/{need}")), "{text}");
 }
 
