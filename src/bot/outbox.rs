@@ -405,21 +405,26 @@ async fn open_card(
     }
 }
 
-/// A daily digest: one line a need still open, with claim buttons; nothing when every
-/// need of it closed meanwhile.
+/// A daily digest's heading, counting the needs still open (their cards follow as messages of
+/// their own); nothing when every need of it closed meanwhile. Rows queued before the cards
+/// were separate list one line a need here, with numbered claim buttons.
 async fn render_digest(
     db: &DatabaseConnection,
     payload: &str,
     merchant_id: i64,
     lang: Lang,
 ) -> Result<Option<(String, Vec<Vec<(String, String)>>)>, sea_orm::DbErr> {
-    let Some(ids) = serde_json::from_str::<serde_json::Value>(payload).ok().and_then(|v| {
-        v.get("need_ids")
-            .and_then(serde_json::Value::as_array)
-            .map(|a| a.iter().filter_map(serde_json::Value::as_i64).collect::<Vec<i64>>())
-    }) else {
+    let Ok(payload) = serde_json::from_str::<serde_json::Value>(payload) else {
         return Ok(None);
     };
+    let Some(ids) = payload
+        .get("need_ids")
+        .and_then(serde_json::Value::as_array)
+        .map(|a| a.iter().filter_map(serde_json::Value::as_i64).collect::<Vec<i64>>())
+    else {
+        return Ok(None);
+    };
+    let cards_follow = payload.get("cards_follow").and_then(serde_json::Value::as_bool) == Some(true);
     let mut cards = Vec::new();
     for id in ids {
         if let Some(card) = open_card(db, id, merchant_id, lang).await? {
@@ -428,6 +433,9 @@ async fn render_digest(
     }
     if cards.is_empty() {
         return Ok(None);
+    }
+    if cards_follow {
+        return Ok(Some((text::alerts::digest_intro(lang, cards.len()), Vec::new())));
     }
     let mut body = text::alerts::digest_intro(lang, cards.len());
     let mut buttons = Vec::with_capacity(cards.len());
@@ -456,19 +464,34 @@ async fn render_alert(
     merchant_id: i64,
     lang: Lang,
 ) -> Result<Option<(String, Vec<Vec<(String, String)>>)>, sea_orm::DbErr> {
-    let Some(need_id) = serde_json::from_str::<serde_json::Value>(payload)
-        .ok()
-        .and_then(|v| v.get("need_id").and_then(serde_json::Value::as_i64))
-    else {
+    let Ok(payload) = serde_json::from_str::<serde_json::Value>(payload) else {
         return Ok(None);
     };
+    let Some(need_id) = payload.get("need_id").and_then(serde_json::Value::as_i64) else {
+        return Ok(None);
+    };
+    // A card of a daily digest follows the digest's heading and keeps its number there.
+    let digest_number = payload
+        .get("digest_number")
+        .and_then(serde_json::Value::as_u64)
+        .and_then(|n| usize::try_from(n).ok());
     let Some(card) = open_card(db, need_id, merchant_id, lang).await? else {
         return Ok(None);
     };
-    let text = format!("{}\n\n{}", text::alert_intro(lang), text::need_card(lang, 1, &card));
+    let number = digest_number.unwrap_or(1);
+    let text = match digest_number {
+        Some(n) => text::need_card(lang, n, &card),
+        None => format!("{}\n\n{}", text::alert_intro(lang), text::need_card(lang, 1, &card)),
+    };
     let buttons = vec![vec![
-        button(text::claim_all_button(lang, 1, card.hours), Action::ClaimAll(card.id)),
-        button(text::claim_part_button(lang, 1, card.hours), Action::ClaimPart(card.id)),
+        button(
+            text::claim_all_button(lang, number, card.hours),
+            Action::ClaimAll(card.id),
+        ),
+        button(
+            text::claim_part_button(lang, number, card.hours),
+            Action::ClaimPart(card.id),
+        ),
     ]];
     Ok(Some((text, buttons)))
 }

@@ -422,7 +422,8 @@ async fn queue_digests(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u6
 }
 
 /// One merchant's digest: marks its due digest alerts with a key made from the first of
-/// them and queues one message under that key. Under the merchant's lock, so two
+/// them and queues, under that key, a heading and then one card a need, each with its own
+/// buttons (rows of one chat are sent in the order queued). Under the merchant's lock, so two
 /// processes never gather the same alerts; a key already queued means another process
 /// won, and nothing is written.
 async fn queue_digest(db: &DatabaseConnection, merchant_id: i64, now: DateTime<Utc>) -> Result<bool, ServiceError> {
@@ -458,9 +459,19 @@ async fn queue_digest(db: &DatabaseConnection, merchant_id: i64, now: DateTime<U
     let Some(m) = merchant::Entity::find_by_id(merchant_id).one(&txn).await? else {
         return Ok(false);
     };
-    let payload = serde_json::json!({ "need_ids": need_ids, "date": local_date(first.deliver_at).to_string() });
-    if !enqueue(&txn, recipients::merchant(&m, DIGEST, payload, key), now).await? {
+    // `cards_follow`: rows queued before the cards were messages of their own list the needs in the heading.
+    let payload = serde_json::json!({
+        "need_ids": need_ids, "date": local_date(first.deliver_at).to_string(), "cards_follow": true,
+    });
+    if !enqueue(&txn, recipients::merchant(&m, DIGEST, payload, key.clone()), now).await? {
         return Ok(false); // dropped: the transaction rolls back
+    }
+    for (i, need_id) in need_ids.iter().enumerate() {
+        let card = serde_json::json!({ "need_id": need_id, "digest_number": i + 1 });
+        let message = recipients::merchant(&m, ALERT, card, format!("{key}:need:{need_id}"));
+        if !enqueue(&txn, message, now).await? {
+            return Ok(false);
+        }
     }
     txn.commit().await?;
     Ok(true)

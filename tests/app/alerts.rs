@@ -460,15 +460,42 @@ async fn a_digest_gathers_the_days_alerts_into_one_message_once() {
     assert_eq!(payload["need_ids"], serde_json::json!([rice, oil]));
     assert_eq!(rows[0].next_attempt_at, six);
 
-    let (text, buttons) =
-        charity_relay::bot::outbox::render(&app.db, &rows[0].kind, &rows[0].payload, shop, bots::Lang::En)
-            .await
-            .expect("render")
-            .expect("open needs");
-    assert!(
-        text.starts_with(&bots::text::alerts::digest_intro(bots::Lang::En, 2)),
-        "{text}"
-    );
+    let render = |kind: String, payload: String| {
+        let db = app.db.clone();
+        async move {
+            charity_relay::bot::outbox::render(&db, &kind, &payload, shop, bots::Lang::En)
+                .await
+                .expect("render")
+                .expect("open needs")
+        }
+    };
+    let (text, buttons) = render(rows[0].kind.clone(), rows[0].payload.clone()).await;
+    assert_eq!(text, bots::text::alerts::digest_intro(bots::Lang::En, 2));
+    assert!(buttons.is_empty(), "the heading has no buttons; each card has its own");
+    let cards: Vec<outbox::Model> = outbox::Entity::find()
+        .filter(outbox::Column::Kind.eq("merchant-need-alert"))
+        .filter(outbox::Column::DedupeKey.starts_with(format!("{}:need:", rows[0].dedupe_key)))
+        .order_by_asc(outbox::Column::Id)
+        .all(&app.db)
+        .await
+        .expect("cards");
+    assert_eq!(cards.len(), 2, "one card a need, queued after the heading");
+    assert!(cards.iter().all(|c| c.id > rows[0].id && c.next_attempt_at == six));
+    for (card, need, title) in [(&cards[0], rice, "大米"), (&cards[1], oil, "食用油")] {
+        let (text, buttons) = render(card.kind.clone(), card.payload.clone()).await;
+        assert!(text.contains(title), "{text}");
+        let own: Vec<String> = buttons.iter().flatten().map(|b| b.1.clone()).collect();
+        assert_eq!(
+            own,
+            [
+                bots::Action::ClaimAll(need).encode(),
+                bots::Action::ClaimPart(need).encode()
+            ]
+        );
+    }
+    // A digest queued before the cards were messages of their own still lists them, with buttons.
+    let legacy = serde_json::json!({ "need_ids": [rice, oil], "date": "2026-12-01" }).to_string();
+    let (text, buttons) = render(rows[0].kind.clone(), legacy).await;
     assert!(text.contains("大米") && text.contains("食用油"), "{text}");
     assert_eq!(buttons[1][0].1, bots::Action::ClaimAll(oil).encode());
 

@@ -192,3 +192,81 @@ async fn the_console_sets_alerts_by_numbered_choices() {
     .await;
     assert_eq!(stored, 4);
 }
+
+#[tokio::test]
+async fn a_daily_digest_comes_as_a_heading_then_one_card_a_need_each_with_its_own_buttons() {
+    use charity_relay::domain::alerts::{AlertMode, SettingsChange};
+    use charity_relay::entities::need_alert;
+    use sea_orm::sea_query::Expr;
+    use sea_orm::EntityTrait;
+
+    let app = TestApp::spawn_with_bot().await;
+    let world = app.world(2).await;
+    let now = chrono::Utc::now();
+    let mut chats = Vec::new();
+    for (i, lang) in Lang::ALL.into_iter().enumerate() {
+        let merchant = world.merchants[i].id;
+        let food = offers::NewOffer {
+            category: charity_relay::domain::Category::Food,
+            description: "米面粮油".into(),
+            monthly_capacity: 10,
+            community_ids: vec![world.community_id],
+        };
+        offers::add(&app.db, merchant, food, now).await.expect("offer");
+        app.alerts_at_any_hour(merchant).await;
+        charity_relay::services::alert_settings::change(
+            &app.db,
+            merchant,
+            SettingsChange::Mode(AlertMode::Digest),
+            now,
+        )
+        .await
+        .expect("digest mode");
+        chats.push(app.linked_chat(merchant, 5100 + i as i64, lang).await);
+    }
+    let rice = app.post_need_of(world.a(), "food", "大米", 4, "袋").await;
+    let oil = app.post_need_of(world.a(), "food", "食用油", 3, "桶").await;
+    // The evening's digest time has come.
+    need_alert::Entity::update_many()
+        .col_expr(
+            need_alert::Column::DeliverAt,
+            Expr::value(now - chrono::Duration::minutes(1)),
+        )
+        .exec(&app.db)
+        .await
+        .expect("due");
+    let before: Vec<usize> = chats.iter().map(|c| c.received().len()).collect();
+    charity_relay::jobs::run_once(&app.db, chrono::Utc::now())
+        .await
+        .expect("jobs");
+
+    for (chat, before) in chats.iter().zip(before) {
+        let lang = chat.lang;
+        let got = app
+            .tg()
+            .wait_for(chat.id, before + 3, crate::support::bot::REPLY_WITHIN)
+            .await;
+        let [heading, first, second] = [&got[before], &got[before + 1], &got[before + 2]];
+        assert_eq!(heading.text, alerts::digest_intro(lang, 2));
+        assert!(
+            heading.buttons.is_empty(),
+            "the heading carries no buttons: {heading:?}"
+        );
+        for (card, need, title, number) in [(first, rice, "大米", 1), (second, oil, "食用油", 2)] {
+            assert!(card.text.contains(title), "{}", card.text);
+            let own: Vec<String> = card.buttons.iter().flatten().map(|b| b.1.clone()).collect();
+            assert_eq!(
+                own,
+                vec![Action::ClaimAll(need).encode(), Action::ClaimPart(need).encode()],
+                "a card's buttons are its own need's"
+            );
+            assert_eq!(
+                card.button(&text::claim_all_button(lang, number, false)),
+                Action::ClaimAll(need).encode()
+            );
+        }
+        assert_eq!(got.len(), before + 3, "nothing else came: {:?}", &got[before..]);
+        let asked = chat.tap(&second.button(&text::claim_all_button(lang, 2, false))).await;
+        assert!(asked.text.contains("3 桶"), "{}", asked.text);
+    }
+}
