@@ -20,7 +20,7 @@ pub fn command_list(lang: Lang) -> Vec<(&'static str, String)> {
         .map(|name| {
             let (zh, en) = match *name {
                 "needs" => ("浏览待认领的需求", "Browse open needs"),
-                "mine" => ("我的认领：送达或放弃", "My claims: deliver or release"),
+                "mine" => ("我的认领：送达、服务或放弃", "My claims: deliver, serve or release"),
                 "offers" => ("我的长期供给（资源库）", "My standing offers"),
                 "alerts" => (
                     "提醒设置：类别、社区、上限、免打扰",
@@ -198,15 +198,19 @@ pub fn refusal(lang: Lang, error: &DeskError) -> String {
             "You have already claimed this need. Send /mine to see your claims.",
         ),
         DeskError::ClaimLimitReached { limit } => match lang {
-            Lang::ZhCn => format!("您已有 {limit} 项进行中的认领，达到当前上限。送达后即可认领更多。"),
+            Lang::ZhCn => {
+                format!("您已有 {limit} 项进行中的认领，达到当前上限。完成其中一项（送达或服务）后即可认领更多。")
+            }
             Lang::En => {
-                format!("You hold {limit} active claims, your current limit. Deliver one and you can claim more.")
+                format!(
+                    "You hold {limit} active claims, your current limit. Finish one (deliver or serve) and you can claim more."
+                )
             }
         },
         DeskError::DeliverFirst => pick(
             lang,
-            "您最近的认领连续逾期，请先送达一项进行中的认领，再认领新的需求。",
-            "Your last claims lapsed in a row. Please deliver an active claim before claiming new needs.",
+            "您最近的认领连续逾期，请先完成一项进行中的认领（送达或服务），再认领新的需求。",
+            "Your last claims lapsed in a row. Please finish an active claim (deliver or serve) before claiming new needs.",
         ),
         DeskError::NotFound => button_expired(lang),
         DeskError::WrongState => pick(
@@ -1217,5 +1221,20 @@ mod drop_off_tests {
             drop_off_line(Lang::ZhCn, Some(&open)),
             "送达点：东和社区爱心驿站（开放时间 9:00–18:00）"
         );
+    }
+}
+
+#[cfg(test)]
+mod hours_words_tests {
+    use super::*;
+
+    #[test]
+    fn refusals_that_know_no_category_speak_of_delivering_or_serving() {
+        for error in [DeskError::ClaimLimitReached { limit: 3 }, DeskError::DeliverFirst] {
+            assert!(refusal(Lang::ZhCn, &error).contains("送达或服务"), "{error:?}");
+            assert!(refusal(Lang::En, &error).contains("deliver or serve"), "{error:?}");
+        }
+        let mine = command_list(Lang::En).into_iter().find(|(name, _)| *name == "mine");
+        assert!(mine.is_some_and(|(_, about)| about.contains("serve")));
     }
 }

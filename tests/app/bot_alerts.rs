@@ -197,8 +197,8 @@ async fn the_console_sets_alerts_by_numbered_choices() {
 async fn a_daily_digest_comes_as_a_heading_then_one_card_a_need_each_with_its_own_buttons() {
     use charity_relay::domain::alerts::{AlertMode, SettingsChange};
     use charity_relay::entities::need_alert;
-    use sea_orm::sea_query::Expr;
     use sea_orm::EntityTrait;
+    use sea_orm::sea_query::Expr;
 
     let app = TestApp::spawn_with_bot().await;
     let world = app.world(2).await;
