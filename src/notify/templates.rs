@@ -566,6 +566,15 @@ fn why(kind: &str, zh: bool, organization: Option<&str>) -> String {
             (None, true) => "您收到这封邮件，是因为这条需求由您发布。".to_owned(),
             (None, false) => "You get this email because you posted this need.".to_owned(),
         },
+        "resident-hours-confirmed" => {
+            if zh {
+                format!("您收到这封邮件，是因为{org_zh}为您记录志愿服务时长，您也确认了接收相关邮件。")
+            } else {
+                format!(
+                    "You get this email because {org_en} records your volunteer hours and you agreed to hear about them."
+                )
+            }
+        }
         _ => {
             if zh {
                 format!("您收到这封邮件，是因为{org_zh}为您登记了需求，您也确认了接收进展邮件。")
