@@ -85,6 +85,11 @@ impl ClaimStatus {
             ClaimStatus::Active | ClaimStatus::Delivered | ClaimStatus::Confirmed | ClaimStatus::Disputed
         )
     }
+
+    /// Past its due time and still not delivered (the lapse job ends it after the grace days).
+    pub fn is_overdue(self, due_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+        self == ClaimStatus::Active && due_at < now
+    }
 }
 
 /// How a social worker settles a disputed delivery (`POST …/resolve`).
@@ -184,6 +189,16 @@ pub fn new_handoff_code() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_an_active_claim_past_its_due_time_is_overdue() {
+        let due = chrono::Utc::now();
+        let later = due + chrono::Duration::minutes(1);
+        assert!(ClaimStatus::Active.is_overdue(due, later));
+        assert!(!ClaimStatus::Active.is_overdue(due, due));
+        assert!(!ClaimStatus::Delivered.is_overdue(due, later));
+        assert!(!ClaimStatus::Disputed.is_overdue(due, later));
+    }
 
     #[test]
     fn the_claim_machine_allows_exactly_the_designed_moves() {

@@ -281,3 +281,42 @@ async fn an_overdue_pledge_of_hours_on_the_dashboard_speaks_of_service_time_not_
         "hours are served by a time, not delivered: {overdue}"
     );
 }
+
+#[tokio::test]
+async fn the_need_page_marks_a_claim_past_its_due_time_as_overdue_and_no_other() {
+    let app = TestApp::spawn().await;
+    let world = app.world(2).await;
+    let need = app.post_need_of(world.a(), "food", "冬季大米", 4, "袋").await;
+    let (_, late) = app.claim(&world.merchants[0].token, need, 2).await;
+    let (_, on_time) = app.claim(&world.merchants[1].token, need, 2).await;
+    let late = late["id"].as_i64().expect("id");
+    {
+        use charity_relay::entities::claim;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+        claim::Entity::update_many()
+            .col_expr(
+                claim::Column::DueAt,
+                Expr::value(chrono::Utc::now() - chrono::Duration::hours(2)),
+            )
+            .filter(claim::Column::Id.eq(late))
+            .exec(&app.db)
+            .await
+            .expect("past due");
+    }
+
+    let mut worker = app.login("worker0@example.org").await;
+    for (lang, word) in [("zh-CN", "已逾期"), ("en", "Overdue")] {
+        worker.post("/settings/language", &[("lang", lang)]).await;
+        let (status, page) = worker.get(&format!("/needs/{need}")).await;
+        assert_eq!(status, 200);
+        let card = |id: &serde_json::Value| {
+            page.split(&format!("id=\"claim-{id}\""))
+                .nth(1)
+                .and_then(|rest| rest.split("</article>").next())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        assert!(card(&late.into()).contains(word), "{lang}: {}", card(&late.into()));
+        assert!(!card(&on_time["id"]).contains(word), "{lang}: {}", card(&on_time["id"]));
+    }
+}

@@ -26,15 +26,16 @@ struct DashboardPage {
 /// `GET /`: what needs attention.
 pub async fn show(State(state): State<AppState>, staff: Staff) -> Response {
     let t = staff.t;
-    match dashboard::dashboard(&state.db, &staff.caller, chrono::Utc::now()).await {
+    let now = chrono::Utc::now();
+    match dashboard::dashboard(&state.db, &staff.caller, now).await {
         Ok(d) => render(
             StatusCode::OK,
             DashboardPage {
                 c: Chrome::new(t, &staff.session, "dashboard.title"),
                 open_needs: d.open_needs.iter().map(|n| NeedItem::new(t, n)).collect(),
-                to_confirm: d.to_confirm.iter().map(|c| ClaimItem::new(t, c)).collect(),
-                overdue: d.overdue.iter().map(|c| ClaimItem::new(t, c)).collect(),
-                disputed: d.disputed.iter().map(|c| ClaimItem::new(t, c)).collect(),
+                to_confirm: d.to_confirm.iter().map(|c| ClaimItem::new(t, c, now)).collect(),
+                overdue: d.overdue.iter().map(|c| ClaimItem::new(t, c, now)).collect(),
+                disputed: d.disputed.iter().map(|c| ClaimItem::new(t, c, now)).collect(),
                 near_deadline: d.near_deadline.iter().map(|n| NeedItem::new(t, n)).collect(),
                 aging: d
                     .aging

@@ -540,7 +540,7 @@ async fn need_page(state: &AppState, staff: &Staff, id: i64, form: ClaimFormStat
             } else {
                 ClaimFormState::default()
             };
-            (ClaimItem::new(t, c), typed)
+            (ClaimItem::new(t, c, now), typed)
         })
         .collect();
     render(

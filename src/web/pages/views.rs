@@ -102,11 +102,13 @@ pub struct ClaimItem {
     pub dispute_reason: String,
     /// The merchant's answer to the dispute; empty if none.
     pub dispute_answer: String,
+    /// Past its due time and not delivered.
+    pub overdue: bool,
 }
 
 impl ClaimItem {
-    /// The claim `c` in `t`'s language.
-    pub fn new(t: Tr, c: &ClaimRecord) -> Self {
+    /// The claim `c` in `t`'s language, as it stands at `now`.
+    pub fn new(t: Tr, c: &ClaimRecord, now: chrono::DateTime<chrono::Utc>) -> Self {
         let local =
             |d: chrono::DateTime<chrono::Utc>| d.with_timezone(&LOCAL_OFFSET).format("%Y-%m-%d %H:%M").to_string();
         ClaimItem {
@@ -147,6 +149,7 @@ impl ClaimItem {
                 .to_owned(),
             dispute_reason: c.dispute_reason.clone().unwrap_or_default(),
             dispute_answer: c.dispute_answer.clone().unwrap_or_default(),
+            overdue: c.status.is_overdue(c.due_at, now),
         }
     }
 }
@@ -164,7 +167,7 @@ impl OpenDisputes {
         use crate::domain::ClaimStatus;
         match crate::services::claims::list_claims(db, caller, &[ClaimStatus::Disputed], 50).await {
             Ok(list) => OpenDisputes {
-                items: list.iter().map(|c| ClaimItem::new(t, c)).collect(),
+                items: list.iter().map(|c| ClaimItem::new(t, c, chrono::Utc::now())).collect(),
             },
             Err(e) => {
                 tracing::warn!(error = %e, "reports: open disputes could not be listed");
