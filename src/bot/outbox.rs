@@ -443,16 +443,7 @@ async fn render_digest(
         let number = i + 1;
         body.push('\n');
         body.push_str(&text::alerts::digest_line(lang, number, card));
-        buttons.push(vec![
-            button(
-                text::claim_all_button(lang, number, card.hours),
-                Action::ClaimAll(card.id),
-            ),
-            button(
-                text::claim_part_button(lang, number, card.hours),
-                Action::ClaimPart(card.id),
-            ),
-        ]);
+        buttons.push(claim_buttons(lang, number, card));
     }
     Ok(Some((body, buttons)))
 }
@@ -483,7 +474,12 @@ async fn render_alert(
         Some(n) => text::need_card(lang, n, &card),
         None => format!("{}\n\n{}", text::alert_intro(lang), text::need_card(lang, 1, &card)),
     };
-    let buttons = vec![vec![
+    Ok(Some((text, vec![claim_buttons(lang, number, &card)])))
+}
+
+/// The row under need card `number`: claim all of it, or part.
+fn claim_buttons(lang: Lang, number: usize, card: &bots::NeedCard) -> Vec<(String, String)> {
+    vec![
         button(
             text::claim_all_button(lang, number, card.hours),
             Action::ClaimAll(card.id),
@@ -492,8 +488,7 @@ async fn render_alert(
             text::claim_part_button(lang, number, card.hours),
             Action::ClaimPart(card.id),
         ),
-    ]];
-    Ok(Some((text, buttons)))
+    ]
 }
 
 fn button(label: String, action: Action) -> (String, String) {

@@ -253,19 +253,7 @@ async fn an_overdue_pledge_of_hours_on_the_dashboard_speaks_of_service_time_not_
     let (status, body) = app.claim(&world.merchants[0].token, need, 2).await;
     assert_eq!(status, 201, "{body}");
     let claim_id = body["id"].as_i64().expect("id");
-    {
-        use charity_relay::entities::claim;
-        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
-        claim::Entity::update_many()
-            .col_expr(
-                claim::Column::DueAt,
-                Expr::value(chrono::Utc::now() - chrono::Duration::hours(2)),
-            )
-            .filter(claim::Column::Id.eq(claim_id))
-            .exec(&app.db)
-            .await
-            .expect("past due");
-    }
+    two_hours_past_due(&app, claim_id).await;
 
     let mut worker = app.login("worker0@example.org").await;
     let (status, page) = worker.get("/").await;
@@ -290,19 +278,7 @@ async fn the_need_page_marks_a_claim_past_its_due_time_as_overdue_and_no_other()
     let (_, late) = app.claim(&world.merchants[0].token, need, 2).await;
     let (_, on_time) = app.claim(&world.merchants[1].token, need, 2).await;
     let late = late["id"].as_i64().expect("id");
-    {
-        use charity_relay::entities::claim;
-        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
-        claim::Entity::update_many()
-            .col_expr(
-                claim::Column::DueAt,
-                Expr::value(chrono::Utc::now() - chrono::Duration::hours(2)),
-            )
-            .filter(claim::Column::Id.eq(late))
-            .exec(&app.db)
-            .await
-            .expect("past due");
-    }
+    two_hours_past_due(&app, late).await;
 
     let mut worker = app.login("worker0@example.org").await;
     for (lang, word) in [("zh-CN", "已逾期"), ("en", "Overdue")] {
@@ -319,4 +295,19 @@ async fn the_need_page_marks_a_claim_past_its_due_time_as_overdue_and_no_other()
         assert!(card(&late.into()).contains(word), "{lang}: {}", card(&late.into()));
         assert!(!card(&on_time["id"]).contains(word), "{lang}: {}", card(&on_time["id"]));
     }
+}
+
+/// Moves a claim's due time two hours into the past.
+async fn two_hours_past_due(app: &TestApp, claim_id: i64) {
+    use charity_relay::entities::claim;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+    claim::Entity::update_many()
+        .col_expr(
+            claim::Column::DueAt,
+            Expr::value(chrono::Utc::now() - chrono::Duration::hours(2)),
+        )
+        .filter(claim::Column::Id.eq(claim_id))
+        .exec(&app.db)
+        .await
+        .expect("past due");
 }
