@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use serde::Deserialize;
 
-use super::{BUSY_RETRY_AFTER_SECS, Chrome, render, service_error_page, with_retry_after};
+use super::{BUSY_RETRY_AFTER_SECS, Chrome, OrPage, PageError, PageResult, render, with_retry_after};
 use crate::AppState;
 use crate::crypto;
 use crate::domain::Locale;
@@ -165,7 +165,7 @@ pub async fn login(
             let message = t.get("error.unexpected_account").to_owned();
             render(StatusCode::FORBIDDEN, login_page(t, form.csrf, form.email, message))
         }
-        Err(LoginError::Service(e)) => service_error_page(t, &e),
+        Err(LoginError::Service(e)) => PageError::new(t, e).into_response(),
     }
 }
 
@@ -187,14 +187,14 @@ pub struct LanguageForm {
 }
 
 /// `POST /settings/language`: remembers the user's language.
-pub async fn set_language(State(state): State<AppState>, staff: Staff, Form(form): Form<LanguageForm>) -> Response {
+pub async fn set_language(State(state): State<AppState>, staff: Staff, Form(form): Form<LanguageForm>) -> PageResult {
     let Ok(locale) = form.lang.parse::<Locale>() else {
-        return Redirect::to("/").into_response();
+        return Ok(Redirect::to("/").into_response());
     };
-    match sessions::set_locale(&state.db, staff.session.staff_id, locale).await {
-        Ok(()) => Redirect::to("/").into_response(),
-        Err(e) => service_error_page(staff.t, &e),
-    }
+    sessions::set_locale(&state.db, staff.session.staff_id, locale)
+        .await
+        .or_page(staff.t)?;
+    Ok(Redirect::to("/").into_response())
 }
 
 #[derive(Template)]
@@ -274,6 +274,6 @@ pub async fn change_password(
             };
             render(StatusCode::UNPROCESSABLE_ENTITY, page)
         }
-        Err(e) => service_error_page(t, &e),
+        Err(e) => PageError::new(t, e).into_response(),
     }
 }

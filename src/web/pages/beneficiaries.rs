@@ -4,11 +4,11 @@ use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 
 use super::views::local_time;
-use super::{Chrome, Field, Options, enum_options, field, render, service_error_page};
+use super::{Chrome, Field, Options, OrPage, PageError, PageResult, enum_options, field, render};
 use crate::AppState;
 use crate::domain::input::FieldErrors;
 use crate::domain::{BeneficiaryGroup, Locale};
@@ -32,38 +32,36 @@ pub struct Search {
 }
 
 /// `GET /beneficiaries`: the organization's beneficiaries by code.
-pub async fn list(State(state): State<AppState>, staff: Staff, Query(search): Query<Search>) -> Response {
+pub async fn list(State(state): State<AppState>, staff: Staff, Query(search): Query<Search>) -> PageResult {
     let t = staff.t;
-    match beneficiaries::list(&state.db, &staff.caller, &search.q).await {
-        Ok(list) => {
-            let rows = list
-                .iter()
-                .map(|b| {
-                    let community = if t.0 == Locale::En {
-                        b.community.1.clone()
-                    } else {
-                        b.community.0.clone()
-                    };
-                    (
-                        b.id,
-                        b.code.clone(),
-                        b.group.label(t.0).to_owned(),
-                        community,
-                        local_time(b.created_at),
-                    )
-                })
-                .collect();
-            render(
-                StatusCode::OK,
-                ListPage {
-                    c: Chrome::new(t, &staff.session, "beneficiaries.title"),
-                    q: search.q,
-                    rows,
-                },
+    let list = beneficiaries::list(&state.db, &staff.caller, &search.q)
+        .await
+        .or_page(t)?;
+    let rows = list
+        .iter()
+        .map(|b| {
+            let community = if t.0 == Locale::En {
+                b.community.1.clone()
+            } else {
+                b.community.0.clone()
+            };
+            (
+                b.id,
+                b.code.clone(),
+                b.group.label(t.0).to_owned(),
+                community,
+                local_time(b.created_at),
             )
-        }
-        Err(e) => service_error_page(t, &e),
-    }
+        })
+        .collect();
+    Ok(render(
+        StatusCode::OK,
+        ListPage {
+            c: Chrome::new(t, &staff.session, "beneficiaries.title"),
+            q: search.q,
+            rows,
+        },
+    ))
 }
 
 #[derive(Template)]
@@ -138,12 +136,9 @@ async fn form_page(
     form: &BeneficiaryForm,
     errors: &FieldErrors,
     status: StatusCode,
-) -> Response {
+) -> PageResult {
     let t = staff.t;
-    let communities = match organizations::communities(&state.db).await {
-        Ok(list) => list,
-        Err(e) => return service_error_page(t, &e),
-    };
+    let communities = organizations::communities(&state.db).await.or_page(t)?;
     let mut community_options: Options = communities
         .iter()
         .map(|c| {
@@ -184,7 +179,7 @@ async fn form_page(
         ("en".to_owned(), t.get("lang.en").to_owned(), locale == "en"),
     ];
     let message = |name: &str| errors.get(name).map(|e| e.message(t.0)).unwrap_or_default();
-    render(
+    Ok(render(
         status,
         FormPage {
             c: Chrome::new(t, &staff.session, "beneficiary.new"),
@@ -202,13 +197,17 @@ async fn form_page(
             consent_checked: form.consent(),
             consent_error: message("notify_consent"),
         },
-    )
+    ))
 }
 
 /// `GET /beneficiaries/new`.
-pub async fn new_form(State(state): State<AppState>, staff: Staff) -> Response {
+pub async fn new_form(State(state): State<AppState>, staff: Staff) -> PageResult {
     if staff.session.organization_id.is_none() {
-        return super::error_page(staff.t, StatusCode::FORBIDDEN, "beneficiary.workers_only");
+        return Ok(super::error_page(
+            staff.t,
+            StatusCode::FORBIDDEN,
+            "beneficiary.workers_only",
+        ));
     }
     form_page(
         &state,
@@ -221,7 +220,7 @@ pub async fn new_form(State(state): State<AppState>, staff: Staff) -> Response {
 }
 
 /// `POST /beneficiaries`: 303 to the new record, or the form again with values kept (422).
-pub async fn create(State(state): State<AppState>, staff: Staff, Form(form): Form<BeneficiaryForm>) -> Response {
+pub async fn create(State(state): State<AppState>, staff: Staff, Form(form): Form<BeneficiaryForm>) -> PageResult {
     let input = form.input();
     match beneficiaries::register(
         &state.db,
@@ -232,12 +231,16 @@ pub async fn create(State(state): State<AppState>, staff: Staff, Form(form): For
     )
     .await
     {
-        Ok(registered) => Redirect::to(&format!("/beneficiaries/{}", registered.id)).into_response(),
+        Ok(registered) => Ok(Redirect::to(&format!("/beneficiaries/{}", registered.id)).into_response()),
         Err(ServiceError::Validation(errors)) => {
             form_page(&state, &staff, &form, &errors, StatusCode::UNPROCESSABLE_ENTITY).await
         }
-        Err(ServiceError::Forbidden) => super::error_page(staff.t, StatusCode::FORBIDDEN, "beneficiary.workers_only"),
-        Err(e) => service_error_page(staff.t, &e),
+        Err(ServiceError::Forbidden) => Ok(super::error_page(
+            staff.t,
+            StatusCode::FORBIDDEN,
+            "beneficiary.workers_only",
+        )),
+        Err(e) => Err(PageError::new(staff.t, e)),
     }
 }
 
@@ -263,52 +266,45 @@ struct ShowPage {
 /// `GET /beneficiaries/{id}`: the record with its private part (audited on every view), and
 /// the records of the same organization that may be the same person. Matches in other
 /// organizations are never shown here: they go to the office's queue.
-pub async fn show(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> Response {
+pub async fn show(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> PageResult {
     let t = staff.t;
     let caller = &staff.caller;
     let secret = &state.config.secret_key;
-    let viewed = beneficiaries::view(&state.db, secret, caller, id, chrono::Utc::now()).await;
-    let viewed = match viewed {
-        Ok(v) => duplicates::same_organization(&state.db, secret, caller, id)
-            .await
-            .map(|same| (v, same)),
-        Err(e) => Err(e),
-    };
-    let viewed = match viewed {
-        Ok(v) => needs::of_beneficiary(&state.db, caller, id).await.map(|list| (v, list)),
-        Err(e) => Err(e),
-    };
-    match viewed {
-        Ok((((summary, private), same_org), need_list)) => render(
-            StatusCode::OK,
-            ShowPage {
-                c: Chrome::new(t, &staff.session, "beneficiary.title"),
-                code: summary.code,
-                group: summary.group.label(t.0).to_owned(),
-                community: if t.0 == Locale::En {
-                    summary.community.1
-                } else {
-                    summary.community.0
-                },
-                has_contact: summary.has_contact,
-                same_org: same_org
-                    .into_iter()
-                    .map(|(code, found)| (code, found.label(t.0).to_owned()))
-                    .collect(),
-                full_name: private.full_name,
-                phone: private.phone,
-                address: private.address,
-                id_number: private.id_number,
-                notes: private.notes,
-                needs: need_list
-                    .iter()
-                    .map(|n| {
-                        let item = super::views::NeedItem::new(t, n);
-                        (item.id, item.title, item.status, item.deadline, item.left_text)
-                    })
-                    .collect(),
+    let (summary, private) = beneficiaries::view(&state.db, secret, caller, id, chrono::Utc::now())
+        .await
+        .or_page(t)?;
+    let same_org = duplicates::same_organization(&state.db, secret, caller, id)
+        .await
+        .or_page(t)?;
+    let need_list = needs::of_beneficiary(&state.db, caller, id).await.or_page(t)?;
+    Ok(render(
+        StatusCode::OK,
+        ShowPage {
+            c: Chrome::new(t, &staff.session, "beneficiary.title"),
+            code: summary.code,
+            group: summary.group.label(t.0).to_owned(),
+            community: if t.0 == Locale::En {
+                summary.community.1
+            } else {
+                summary.community.0
             },
-        ),
-        Err(e) => service_error_page(t, &e),
-    }
+            has_contact: summary.has_contact,
+            same_org: same_org
+                .into_iter()
+                .map(|(code, found)| (code, found.label(t.0).to_owned()))
+                .collect(),
+            full_name: private.full_name,
+            phone: private.phone,
+            address: private.address,
+            id_number: private.id_number,
+            notes: private.notes,
+            needs: need_list
+                .iter()
+                .map(|n| {
+                    let item = super::views::NeedItem::new(t, n);
+                    (item.id, item.title, item.status, item.deadline, item.left_text)
+                })
+                .collect(),
+        },
+    ))
 }

@@ -5,11 +5,11 @@ use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 
 use super::views::local_time;
-use super::{Chrome, render, service_error_page};
+use super::{Chrome, OrPage, PageResult, render};
 use crate::AppState;
 use crate::domain::DuplicateStatus;
 use crate::services::duplicates::{self, DuplicatePair};
@@ -60,40 +60,38 @@ pub struct DecisionQuery {
 }
 
 /// `GET /admin/duplicates`: the queue, open pairs first.
-pub async fn queue(State(state): State<AppState>, staff: Staff) -> Response {
+pub async fn queue(State(state): State<AppState>, staff: Staff) -> PageResult {
     queue_page(&state, &staff, None).await
 }
 
-async fn queue_page(state: &AppState, staff: &Staff, confirm: Option<(i64, DuplicateStatus)>) -> Response {
+async fn queue_page(state: &AppState, staff: &Staff, confirm: Option<(i64, DuplicateStatus)>) -> PageResult {
     let t = staff.t;
-    match duplicates::queue(&state.db, &staff.caller, chrono::Utc::now()).await {
-        Ok(pairs) => {
-            let mut rows: Vec<Row> = pairs.into_iter().map(|p| row(t, p)).collect();
-            let confirm = match confirm {
-                Some((id, decision)) => match rows.iter().position(|r| r.id == id && r.open) {
-                    Some(at) => {
-                        let asked = rows.remove(at);
-                        let question = match decision {
-                            DuplicateStatus::SamePerson => "duplicates.confirm_same",
-                            _ => "duplicates.confirm_different",
-                        };
-                        Some((asked, question, decision.as_str().to_owned()))
-                    }
-                    None => return Redirect::to("/admin/duplicates").into_response(),
-                },
-                None => None,
-            };
-            render(
-                StatusCode::OK,
-                QueuePage {
-                    c: Chrome::new(t, &staff.session, "duplicates.title"),
-                    rows,
-                    confirm,
-                },
-            )
-        }
-        Err(e) => service_error_page(t, &e),
-    }
+    let pairs = duplicates::queue(&state.db, &staff.caller, chrono::Utc::now())
+        .await
+        .or_page(t)?;
+    let mut rows: Vec<Row> = pairs.into_iter().map(|p| row(t, p)).collect();
+    let confirm = match confirm {
+        Some((id, decision)) => match rows.iter().position(|r| r.id == id && r.open) {
+            Some(at) => {
+                let asked = rows.remove(at);
+                let question = match decision {
+                    DuplicateStatus::SamePerson => "duplicates.confirm_same",
+                    _ => "duplicates.confirm_different",
+                };
+                Some((asked, question, decision.as_str().to_owned()))
+            }
+            None => return Ok(Redirect::to("/admin/duplicates").into_response()),
+        },
+        None => None,
+    };
+    Ok(render(
+        StatusCode::OK,
+        QueuePage {
+            c: Chrome::new(t, &staff.session, "duplicates.title"),
+            rows,
+            confirm,
+        },
+    ))
 }
 
 fn decision(raw: &str) -> Option<DuplicateStatus> {
@@ -106,7 +104,7 @@ pub async fn ask(
     staff: Staff,
     Path(id): Path<i64>,
     Query(q): Query<DecisionQuery>,
-) -> Response {
+) -> PageResult {
     match decision(&q.decision) {
         Some(d) => queue_page(&state, &staff, Some((id, d))).await,
         None => queue_page(&state, &staff, None).await,
@@ -129,15 +127,15 @@ pub async fn resolve(
     staff: Staff,
     Path(id): Path<i64>,
     Form(form): Form<ResolveForm>,
-) -> Response {
+) -> PageResult {
     let Some(d) = decision(&form.decision) else {
-        return Redirect::to("/admin/duplicates").into_response();
+        return Ok(Redirect::to("/admin/duplicates").into_response());
     };
     if form.confirmed != "yes" {
-        return Redirect::to(&format!("/admin/duplicates/{id}?decision={}", d.as_str())).into_response();
+        return Ok(Redirect::to(&format!("/admin/duplicates/{id}?decision={}", d.as_str())).into_response());
     }
-    match duplicates::resolve(&state.db, &staff.caller, id, d, chrono::Utc::now()).await {
-        Ok(()) => Redirect::to("/admin/duplicates").into_response(),
-        Err(e) => service_error_page(staff.t, &e),
-    }
+    duplicates::resolve(&state.db, &staff.caller, id, d, chrono::Utc::now())
+        .await
+        .or_page(staff.t)?;
+    Ok(Redirect::to("/admin/duplicates").into_response())
 }

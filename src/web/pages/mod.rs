@@ -228,6 +228,43 @@ pub fn service_error_page(t: Tr, e: &ServiceError) -> Response {
     }
 }
 
+/// A page request a service refused or failed: renders [`service_error_page`] in the page's language, so that a
+/// handler returning `Result<Response, PageError>` writes `service(..).await.or_page(t)?` (as `ApiError` does for
+/// the API).
+#[derive(Debug)]
+pub struct PageError {
+    t: Tr,
+    error: ServiceError,
+}
+
+impl PageError {
+    /// The error page of `error`, in `t`'s language.
+    pub fn new(t: Tr, error: impl Into<ServiceError>) -> Self {
+        PageError { t, error: error.into() }
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        service_error_page(self.t, &self.error)
+    }
+}
+
+/// Turns a service's error into a [`PageError`] in the page's language.
+pub trait OrPage<T> {
+    /// `self`, or the error page of its error in `t`'s language.
+    fn or_page(self, t: Tr) -> Result<T, PageError>;
+}
+
+impl<T, E: Into<ServiceError>> OrPage<T> for Result<T, E> {
+    fn or_page(self, t: Tr) -> Result<T, PageError> {
+        self.map_err(|e| PageError::new(t, e))
+    }
+}
+
+/// What a page handler returns: the page, or the error page.
+pub type PageResult = Result<Response, PageError>;
+
 /// When a page refused for busy password hashing tells the browser to come back.
 pub const BUSY_RETRY_AFTER_SECS: u64 = 5;
 

@@ -3,11 +3,11 @@
 
 use axum::Form;
 use axum::extract::{Path, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 
 use super::confirm::{self, Confirm};
-use super::{Chrome, Field, service_error_page};
+use super::{Chrome, Field, OrPage, PageError, PageResult};
 use crate::AppState;
 use crate::domain::{ClaimStatus, NeedStatus};
 use crate::services::{claims, needs};
@@ -21,7 +21,7 @@ pub struct CancelForm {
 }
 
 /// `GET /needs/{id}/cancel`: what cancelling does, and a reason.
-pub async fn ask(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> Response {
+pub async fn ask(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> PageResult {
     cancel_page(&state, &staff, id, Field::default()).await
 }
 
@@ -31,7 +31,7 @@ pub async fn cancel(
     staff: Staff,
     Path(id): Path<i64>,
     Form(form): Form<CancelForm>,
-) -> Response {
+) -> PageResult {
     let result = needs::cancel_need(
         &state.db,
         &state.config.secret_key,
@@ -42,7 +42,7 @@ pub async fn cancel(
     )
     .await;
     match result {
-        Ok(_) => Redirect::to(&format!("/needs/{id}")).into_response(),
+        Ok(_) => Ok(Redirect::to(&format!("/needs/{id}")).into_response()),
         Err(e) => match confirm::reason_error(staff.t, &e) {
             Some(error) => {
                 let reason = Field {
@@ -51,25 +51,24 @@ pub async fn cancel(
                 };
                 cancel_page(&state, &staff, id, reason).await
             }
-            None => service_error_page(staff.t, &e),
+            None => Err(PageError::new(staff.t, e)),
         },
     }
 }
 
-async fn cancel_page(state: &AppState, staff: &Staff, id: i64, reason: Field) -> Response {
+async fn cancel_page(state: &AppState, staff: &Staff, id: i64, reason: Field) -> PageResult {
     let t = staff.t;
     let now = chrono::Utc::now();
-    let card = match needs::get_need(&state.db, &staff.caller, id, now).await {
-        Ok(card) => card,
-        Err(e) => return service_error_page(t, &e),
-    };
+    let card = needs::get_need(&state.db, &staff.caller, id, now).await.or_page(t)?;
     if !matches!(card.status, NeedStatus::Open | NeedStatus::FullyClaimed) {
-        return Redirect::to(&format!("/needs/{id}")).into_response();
+        return Ok(Redirect::to(&format!("/needs/{id}")).into_response());
     }
-    let active: Vec<_> = match claims::of_need(&state.db, &staff.caller, id, now).await {
-        Ok(list) => list.into_iter().filter(|c| c.status == ClaimStatus::Active).collect(),
-        Err(e) => return service_error_page(t, &e),
-    };
+    let active: Vec<_> = claims::of_need(&state.db, &staff.caller, id, now)
+        .await
+        .or_page(t)?
+        .into_iter()
+        .filter(|c| c.status == ClaimStatus::Active)
+        .collect();
     let mut effects = vec![t.get("cancel.effect_closed").to_owned()];
     let mut told = Vec::new();
     if active.is_empty() {
@@ -89,7 +88,7 @@ async fn cancel_page(state: &AppState, staff: &Staff, id: i64, reason: Field) ->
     }
     told.push(t.get("cancel.told_resident").to_owned());
     let title = t.fill("cancel.title", &[("title", &card.title)]);
-    confirm::page(
+    Ok(confirm::page(
         Chrome::new(t, &staff.session, "need.title"),
         title,
         Confirm {
@@ -103,5 +102,5 @@ async fn cancel_page(state: &AppState, staff: &Staff, id: i64, reason: Field) ->
             button: t.get("cancel.confirm").to_owned(),
             back: format!("/needs/{id}"),
         },
-    )
+    ))
 }

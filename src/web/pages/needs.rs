@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::views::{ClaimItem, NeedItem, local_time};
-use super::{Chrome, Field, Options, enum_options, field, render, service_error_page};
+use super::{Chrome, Field, Options, OrPage, PageError, PageResult, enum_options, field, render};
 use crate::AppState;
 use crate::domain::claim::DisputeResolution;
 use crate::domain::input::{FieldError, FieldErrors};
@@ -49,7 +49,7 @@ pub struct BoardQuery {
 }
 
 /// `GET /needs`: the board with filters and paging.
-pub async fn board(State(state): State<AppState>, staff: Staff, Query(q): Query<BoardQuery>) -> Response {
+pub async fn board(State(state): State<AppState>, staff: Staff, Query(q): Query<BoardQuery>) -> PageResult {
     let t = staff.t;
     let filter = NeedFilter {
         status: q.status.parse().ok(),
@@ -60,13 +60,10 @@ pub async fn board(State(state): State<AppState>, staff: Staff, Query(q): Query<
     let cursor = Some(q.cursor.as_str()).filter(|c| !c.is_empty());
     let page = match needs::list_needs(&state.db, &staff.caller, &filter, cursor, 20).await {
         Ok(page) => page,
-        Err(ServiceError::Invalid { .. }) => return Redirect::to("/needs").into_response(),
-        Err(e) => return service_error_page(t, &e),
+        Err(ServiceError::Invalid { .. }) => return Ok(Redirect::to("/needs").into_response()),
+        Err(e) => return Err(PageError::new(t, e)),
     };
-    let communities = match organizations::communities(&state.db).await {
-        Ok(list) => list,
-        Err(e) => return service_error_page(t, &e),
-    };
+    let communities = organizations::communities(&state.db).await.or_page(t)?;
     let next = page
         .next_cursor
         .map(|cursor| {
@@ -81,7 +78,7 @@ pub async fn board(State(state): State<AppState>, staff: Staff, Query(q): Query<
             format!("/needs?{}", encoded.join("&"))
         })
         .unwrap_or_default();
-    render(
+    Ok(render(
         StatusCode::OK,
         BoardPage {
             c: Chrome::new(t, &staff.session, "needs.title"),
@@ -101,7 +98,7 @@ pub async fn board(State(state): State<AppState>, staff: Staff, Query(q): Query<
             ),
             next,
         },
-    )
+    ))
 }
 
 fn urlencode(value: &str) -> String {
@@ -236,18 +233,16 @@ async fn need_form(
     status: StatusCode,
     editing: Option<i64>,
     search: &NewNeedQuery,
-) -> Response {
+) -> PageResult {
     let t = staff.t;
     let now = chrono::Utc::now();
     let mut beneficiary_options: Options = Vec::new();
     let mut no_match = false;
     let mut form_beneficiary = form.beneficiary_id.clone();
     if editing.is_none() {
-        let list =
-            match beneficiaries::choices(&state.db, &state.config.secret_key, &staff.caller, &search.q, now).await {
-                Ok(list) => list,
-                Err(e) => return service_error_page(t, &e),
-            };
+        let list = beneficiaries::choices(&state.db, &state.config.secret_key, &staff.caller, &search.q, now)
+            .await
+            .or_page(t)?;
         no_match = list.is_empty() && !search.q.trim().is_empty();
         let wanted = search.beneficiary.trim();
         if form_beneficiary.is_empty() {
@@ -283,10 +278,7 @@ async fn need_form(
             ),
         );
     }
-    let points = match needs::drop_off_points(&state.db, &staff.caller).await {
-        Ok(points) => points,
-        Err(e) => return service_error_page(t, &e),
-    };
+    let points = needs::drop_off_points(&state.db, &staff.caller).await.or_page(t)?;
     let drop_offs: Options = points
         .iter()
         .enumerate()
@@ -314,7 +306,7 @@ async fn need_form(
         form.urgency.as_str()
     };
     let message = |name: &str| errors.get(name).map(|e| e.message(t.0)).unwrap_or_default();
-    render(
+    Ok(render(
         status,
         NeedFormPage {
             c: Chrome::new(
@@ -340,7 +332,7 @@ async fn need_form(
             estimated_value: field(t, "estimated_value", &form.estimated_value, errors),
             urgency_error: message("urgency"),
         },
-    )
+    ))
 }
 
 /// A drop-off point in one line: name, address and, when known, the hours (never an empty pair of brackets).
@@ -360,7 +352,7 @@ pub fn drop_off_label(t: Tr, name: &str, address: &str, hours: &str) -> String {
 }
 
 /// `GET /needs/new`: the form; `?q=` narrows the people listed, `?beneficiary=<code>` chooses one.
-pub async fn new_form(State(state): State<AppState>, staff: Staff, Query(search): Query<NewNeedQuery>) -> Response {
+pub async fn new_form(State(state): State<AppState>, staff: Staff, Query(search): Query<NewNeedQuery>) -> PageResult {
     need_form(
         &state,
         &staff,
@@ -374,7 +366,7 @@ pub async fn new_form(State(state): State<AppState>, staff: Staff, Query(search)
 }
 
 /// `POST /needs`: 303 to the new need, or the form again with every value kept (422).
-pub async fn create(State(state): State<AppState>, staff: Staff, Form(form): Form<NeedForm>) -> Response {
+pub async fn create(State(state): State<AppState>, staff: Staff, Form(form): Form<NeedForm>) -> PageResult {
     let now = chrono::Utc::now();
     let search = NewNeedQuery::default();
     let draft = match form.input().parse(local_date(now)) {
@@ -393,7 +385,7 @@ pub async fn create(State(state): State<AppState>, staff: Staff, Form(form): For
         }
     };
     match needs::post_need(&state.db, &state.config.secret_key, &staff.caller, draft, now).await {
-        Ok(card) => Redirect::to(&format!("/needs/{}", card.id)).into_response(),
+        Ok(card) => Ok(Redirect::to(&format!("/needs/{}", card.id)).into_response()),
         Err(ServiceError::Validation(errors)) => {
             need_form(
                 &state,
@@ -406,7 +398,7 @@ pub async fn create(State(state): State<AppState>, staff: Staff, Form(form): For
             )
             .await
         }
-        Err(e) => service_error_page(staff.t, &e),
+        Err(e) => Err(PageError::new(staff.t, e)),
     }
 }
 
@@ -429,14 +421,15 @@ fn edit_locked(staff: &Staff, id: i64) -> Response {
 }
 
 /// `GET /needs/{id}/edit`: the form filled from the need, while nothing of it is claimed.
-pub async fn edit_form(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> Response {
-    let card = match needs::get_need(&state.db, &staff.caller, id, chrono::Utc::now()).await {
-        Ok(card) if staff.caller.merchant_id().is_none() => card,
-        Ok(_) => return service_error_page(staff.t, &ServiceError::NotFound("need")),
-        Err(e) => return service_error_page(staff.t, &e),
-    };
+pub async fn edit_form(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> PageResult {
+    let card = needs::get_need(&state.db, &staff.caller, id, chrono::Utc::now())
+        .await
+        .or_page(staff.t)?;
+    if staff.caller.merchant_id().is_some() {
+        return Err(PageError::new(staff.t, ServiceError::NotFound("need")));
+    }
     if !editable(&card) {
-        return edit_locked(&staff, id);
+        return Ok(edit_locked(&staff, id));
     }
     let form = NeedForm::from_card(&card);
     let search = NewNeedQuery::default();
@@ -458,7 +451,7 @@ pub async fn edit(
     staff: Staff,
     Path(id): Path<i64>,
     Form(form): Form<NeedForm>,
-) -> Response {
+) -> PageResult {
     let now = chrono::Utc::now();
     let search = NewNeedQuery::default();
     let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
@@ -467,12 +460,12 @@ pub async fn edit(
         Err(errors) => return need_form(&state, &staff, &form, &errors, unprocessable, Some(id), &search).await,
     };
     match needs::edit_need(&state.db, &state.config.secret_key, &staff.caller, id, draft, now).await {
-        Ok(card) => Redirect::to(&format!("/needs/{}", card.id)).into_response(),
+        Ok(card) => Ok(Redirect::to(&format!("/needs/{}", card.id)).into_response()),
         Err(ServiceError::Validation(errors)) => {
             need_form(&state, &staff, &form, &errors, unprocessable, Some(id), &search).await
         }
-        Err(ServiceError::Conflict(_)) => edit_locked(&staff, id),
-        Err(e) => service_error_page(staff.t, &e),
+        Err(ServiceError::Conflict(_)) => Ok(edit_locked(&staff, id)),
+        Err(e) => Err(PageError::new(staff.t, e)),
     }
 }
 
@@ -506,32 +499,25 @@ pub struct ClaimFormState {
 }
 
 /// `GET /needs/{id}`: the need, its claims and its timeline, with the forms that apply.
-pub async fn show(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> Response {
+pub async fn show(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> PageResult {
     need_page(&state, &staff, id, ClaimFormState::default(), StatusCode::OK).await
 }
 
 /// The need page, with `form` (what was typed into one claim's form and its errors).
-async fn need_page(state: &AppState, staff: &Staff, id: i64, form: ClaimFormState, status: StatusCode) -> Response {
+async fn need_page(state: &AppState, staff: &Staff, id: i64, form: ClaimFormState, status: StatusCode) -> PageResult {
     let t = staff.t;
     let caller = &staff.caller;
     let now = chrono::Utc::now();
-    let card = match needs::get_need(&state.db, caller, id, now).await {
-        Ok(card) => card,
-        Err(e) => return service_error_page(t, &e),
-    };
-    let claim_list = match claims::of_need(&state.db, caller, id, now).await {
-        Ok(list) => list,
-        Err(e) => return service_error_page(t, &e),
-    };
+    let card = needs::get_need(&state.db, caller, id, now).await.or_page(t)?;
+    let claim_list = claims::of_need(&state.db, caller, id, now).await.or_page(t)?;
     let mut subjects: Vec<(&str, i64)> = vec![("need", id)];
     subjects.extend(claim_list.iter().map(|c| ("claim", c.id)));
-    let timeline = match audit::history(&state.db, &subjects).await {
-        Ok(rows) => rows
-            .into_iter()
-            .map(|r| (local_time(r.at), timeline_entry(t, &r, &claim_list)))
-            .collect(),
-        Err(e) => return service_error_page(t, &e.into()),
-    };
+    let timeline = audit::history(&state.db, &subjects)
+        .await
+        .or_page(t)?
+        .into_iter()
+        .map(|r| (local_time(r.at), timeline_entry(t, &r, &claim_list)))
+        .collect();
     let claims = claim_list
         .iter()
         .map(|c| {
@@ -543,7 +529,7 @@ async fn need_page(state: &AppState, staff: &Staff, id: i64, form: ClaimFormStat
             (ClaimItem::new(t, c, now), typed)
         })
         .collect();
-    render(
+    Ok(render(
         status,
         NeedPage {
             c: Chrome::new(t, &staff.session, "need.title"),
@@ -563,7 +549,7 @@ async fn need_page(state: &AppState, staff: &Staff, id: i64, form: ClaimFormStat
                 })
                 .collect(),
         },
-    )
+    ))
 }
 
 /// One line of the timeline: what happened, and for a claim which shop and how much (and
@@ -630,7 +616,7 @@ pub async fn confirm(
     staff: Staff,
     Path((id, claim_id)): Path<(i64, i64)>,
     Form(form): Form<ConfirmForm>,
-) -> Response {
+) -> PageResult {
     let confirmation = Confirmation {
         rating: Some(form.rating.clone()),
         handoff_code: Some(form.handoff_code.clone()),
@@ -651,7 +637,7 @@ pub async fn confirm(
         ..ClaimFormState::default()
     };
     match result {
-        Ok(_) => return Redirect::to(&format!("/needs/{id}")).into_response(),
+        Ok(_) => return Ok(Redirect::to(&format!("/needs/{id}")).into_response()),
         Err(ServiceError::WrongHandoffCode) => typed.handoff_code.error = t.get("claim.wrong_code").to_owned(),
         Err(ServiceError::HandoffLocked) => {
             typed.handoff_code.value.clear();
@@ -661,7 +647,7 @@ pub async fn confirm(
         Err(ServiceError::Validation(errors)) => {
             typed.rating.error = errors.get("rating").map(|e| e.message(t.0)).unwrap_or_default();
         }
-        Err(e) => return claim_form_refused(&state, &staff, id, typed, &e).await,
+        Err(e) => return claim_form_refused(&state, &staff, id, typed, e).await,
     }
     need_page(&state, &staff, id, typed, StatusCode::UNPROCESSABLE_ENTITY).await
 }
@@ -674,14 +660,14 @@ async fn claim_form_refused(
     staff: &Staff,
     id: i64,
     mut typed: ClaimFormState,
-    e: &ServiceError,
-) -> Response {
+    e: ServiceError,
+) -> PageResult {
     match e {
         ServiceError::Conflict(_) | ServiceError::IllegalTransition(_) => {
             typed.notice = staff.t.get("claim.moved_on").to_owned();
             need_page(state, staff, id, typed, StatusCode::CONFLICT).await
         }
-        e => service_error_page(staff.t, e),
+        e => Err(PageError::new(staff.t, e)),
     }
 }
 
@@ -690,11 +676,11 @@ pub async fn reset_code(
     State(state): State<AppState>,
     staff: Staff,
     Path((id, claim_id)): Path<(i64, i64)>,
-) -> Response {
-    match claims::reset_handoff_tries(&state.db, &staff.caller, claim_id, chrono::Utc::now()).await {
-        Ok(()) => Redirect::to(&format!("/needs/{id}")).into_response(),
-        Err(e) => service_error_page(staff.t, &e),
-    }
+) -> PageResult {
+    claims::reset_handoff_tries(&state.db, &staff.caller, claim_id, chrono::Utc::now())
+        .await
+        .or_page(staff.t)?;
+    Ok(Redirect::to(&format!("/needs/{id}")).into_response())
 }
 
 /// The dispute form.
@@ -712,7 +698,7 @@ pub async fn dispute(
     staff: Staff,
     Path((id, claim_id)): Path<(i64, i64)>,
     Form(form): Form<DisputeForm>,
-) -> Response {
+) -> PageResult {
     let result = claims::dispute(&state.db, &staff.caller, claim_id, &form.reason, chrono::Utc::now()).await;
     let t = staff.t;
     let mut typed = ClaimFormState {
@@ -724,7 +710,7 @@ pub async fn dispute(
         ..ClaimFormState::default()
     };
     match result {
-        Ok(_) => Redirect::to(&format!("/needs/{id}")).into_response(),
+        Ok(_) => Ok(Redirect::to(&format!("/needs/{id}")).into_response()),
         Err(ServiceError::Validation(errors)) => {
             typed.reason.error = match errors.get("reason") {
                 Some(FieldError::ContainsPii(_)) => t.get("claim.reason_private").to_owned(),
@@ -737,7 +723,7 @@ pub async fn dispute(
             typed.reason.error = t.get("claim.reason_required").to_owned();
             need_page(&state, &staff, id, typed, StatusCode::UNPROCESSABLE_ENTITY).await
         }
-        Err(e) => claim_form_refused(&state, &staff, id, typed, &e).await,
+        Err(e) => claim_form_refused(&state, &staff, id, typed, e).await,
     }
 }
 
@@ -755,7 +741,7 @@ pub async fn resolve(
     staff: Staff,
     Path((id, claim_id)): Path<(i64, i64)>,
     Form(form): Form<ResolveForm>,
-) -> Response {
+) -> PageResult {
     let typed = ClaimFormState {
         claim_id,
         ..ClaimFormState::default()
@@ -768,7 +754,7 @@ pub async fn resolve(
         return need_page(&state, &staff, id, typed, StatusCode::UNPROCESSABLE_ENTITY).await;
     };
     match claims::resolve_dispute(&state.db, &staff.caller, claim_id, resolution, chrono::Utc::now()).await {
-        Ok(_) => Redirect::to(&format!("/needs/{id}")).into_response(),
+        Ok(_) => Ok(Redirect::to(&format!("/needs/{id}")).into_response()),
         Err(ServiceError::HandoffLocked) => {
             let typed = ClaimFormState {
                 notice: staff.t.get("claim.handoff_locked").to_owned(),
@@ -776,6 +762,6 @@ pub async fn resolve(
             };
             need_page(&state, &staff, id, typed, StatusCode::CONFLICT).await
         }
-        Err(e) => claim_form_refused(&state, &staff, id, typed, &e).await,
+        Err(e) => claim_form_refused(&state, &staff, id, typed, e).await,
     }
 }

@@ -6,7 +6,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::{Chrome, render, service_error_page};
+use super::{Chrome, OrPage, PageError, PageResult, render};
 use crate::AppState;
 use crate::domain::reports::{PublicCell, Report, Spread, week_start};
 use crate::i18n::Tr;
@@ -206,41 +206,40 @@ fn tables(
 }
 
 /// `GET /admin/reports?weeks=N`.
-pub async fn page(State(state): State<AppState>, staff: Staff, Query(period): Query<Period>) -> Response {
+pub async fn page(State(state): State<AppState>, staff: Staff, Query(period): Query<Period>) -> PageResult {
     let t = staff.t;
-    match reports::office_report(&state.db, &staff.caller, period.weeks, t.0, chrono::Utc::now()).await {
-        Ok((report, names, unserved)) => {
-            let weekly_chart = worth_drawing(&weekly_bars(t, &report));
-            let value_chart = worth_drawing(&value_bars(t, &report));
-            let mut all = tables(t, &report, &names, WeekAs::Words)
-                .into_iter()
-                .map(|(_, rows)| rows);
-            let mut next = || all.next().unwrap_or_default();
-            render(
-                StatusCode::OK,
-                ReportsPage {
-                    c: Chrome::new(t, &staff.session, "reports.title"),
-                    weeks: period.weeks,
-                    weekly: next(),
-                    categories: next(),
-                    value: next(),
-                    merchants: next(),
-                    gaps_groups: next(),
-                    gaps_communities: next(),
-                    unserved,
-                    first_claim: spread_text(t, &report.time_to_first_claim),
-                    delivery: spread_text(t, &report.time_to_delivery),
-                    hours: tenths(report.hours_tenths),
-                    hours_former: tenths(report.hours_by_former_beneficiaries_tenths),
-                    overdue: report.overdue_claims,
-                    weekly_chart,
-                    value_chart,
-                    disputes: super::views::OpenDisputes::load(&state.db, &staff.caller, t).await,
-                },
-            )
-        }
-        Err(e) => service_error_page(t, &e),
-    }
+    let (report, names, unserved) =
+        reports::office_report(&state.db, &staff.caller, period.weeks, t.0, chrono::Utc::now())
+            .await
+            .or_page(t)?;
+    let weekly_chart = worth_drawing(&weekly_bars(t, &report));
+    let value_chart = worth_drawing(&value_bars(t, &report));
+    let mut all = tables(t, &report, &names, WeekAs::Words)
+        .into_iter()
+        .map(|(_, rows)| rows);
+    let mut next = || all.next().unwrap_or_default();
+    Ok(render(
+        StatusCode::OK,
+        ReportsPage {
+            c: Chrome::new(t, &staff.session, "reports.title"),
+            weeks: period.weeks,
+            weekly: next(),
+            categories: next(),
+            value: next(),
+            merchants: next(),
+            gaps_groups: next(),
+            gaps_communities: next(),
+            unserved,
+            first_claim: spread_text(t, &report.time_to_first_claim),
+            delivery: spread_text(t, &report.time_to_delivery),
+            hours: tenths(report.hours_tenths),
+            hours_former: tenths(report.hours_by_former_beneficiaries_tenths),
+            overdue: report.overdue_claims,
+            weekly_chart,
+            value_chart,
+            disputes: super::views::OpenDisputes::load(&state.db, &staff.caller, t).await,
+        },
+    ))
 }
 
 /// `GET /admin/reports/{name}.csv`: one table as CSV (UTF-8 with BOM, for spreadsheets).
@@ -249,21 +248,19 @@ pub async fn csv(
     staff: Staff,
     Path(file): Path<String>,
     Query(period): Query<Period>,
-) -> Response {
+) -> PageResult {
     let t = staff.t;
     let Some(name) = file.strip_suffix(".csv") else {
-        return service_error_page(t, &ServiceError::NotFound("report"));
+        return Err(PageError::new(t, ServiceError::NotFound("report")));
     };
-    let (report, names, _) =
-        match reports::office_report(&state.db, &staff.caller, period.weeks, t.0, chrono::Utc::now()).await {
-            Ok(r) => r,
-            Err(e) => return service_error_page(t, &e),
-        };
+    let (report, names, _) = reports::office_report(&state.db, &staff.caller, period.weeks, t.0, chrono::Utc::now())
+        .await
+        .or_page(t)?;
     let Some((_, rows)) = tables(t, &report, &names, WeekAs::IsoDate)
         .into_iter()
         .find(|(n, _)| *n == name)
     else {
-        return service_error_page(t, &ServiceError::NotFound("report"));
+        return Err(PageError::new(t, ServiceError::NotFound("report")));
     };
     let mut writer = ::csv::Writer::from_writer(vec![0xEF, 0xBB, 0xBF]);
     for row in rows {
@@ -271,7 +268,7 @@ pub async fn csv(
             .write_record(row.iter().map(|cell| formula_safe(cell).into_owned()))
             .is_err()
         {
-            return service_error_page(t, &ServiceError::Internal("csv".into()));
+            return Err(PageError::new(t, ServiceError::Internal("csv".into())));
         }
     }
     let bytes = writer.into_inner().unwrap_or_default();
@@ -284,7 +281,7 @@ pub async fn csv(
     if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}.csv\"")) {
         headers.insert(header::CONTENT_DISPOSITION, v);
     }
-    response
+    Ok(response)
 }
 
 /// `GET /admin/reports/chart/{name}.svg`: weekly posted needs, or value by category.
@@ -293,19 +290,17 @@ pub async fn chart(
     staff: Staff,
     Path(file): Path<String>,
     Query(period): Query<Period>,
-) -> Response {
+) -> PageResult {
     let t = staff.t;
-    let (report, _, _) =
-        match reports::office_report(&state.db, &staff.caller, period.weeks, t.0, chrono::Utc::now()).await {
-            Ok(r) => r,
-            Err(e) => return service_error_page(t, &e),
-        };
+    let (report, _, _) = reports::office_report(&state.db, &staff.caller, period.weeks, t.0, chrono::Utc::now())
+        .await
+        .or_page(t)?;
     let svg = match file.as_str() {
         "weekly.svg" => bar_chart(t.get("reports.chart_weekly"), &weekly_bars(t, &report)),
         "value.svg" => bar_chart(t.get("reports.chart_value"), &value_bars(t, &report)),
-        _ => return service_error_page(t, &ServiceError::NotFound("chart")),
+        _ => return Err(PageError::new(t, ServiceError::NotFound("chart"))),
     };
-    svg_response(svg)
+    Ok(svg_response(svg))
 }
 
 /// A cell a spreadsheet will not run: text that starts like a formula (`=`, `+`, `-`, `@`,
@@ -407,15 +402,12 @@ async fn public_cached(
     t: Tr,
     name: &str,
     draw: impl FnOnce(Transparency) -> Result<String, ServiceError>,
-) -> Result<String, Response> {
+) -> Result<String, PageError> {
     let key = format!("{name}:{}", t.lang());
     if let Some(hit) = state.cache.get(&key) {
         return Ok(hit);
     }
-    let drawn = reports::transparency(&state.db, t.0)
-        .await
-        .and_then(draw)
-        .map_err(|e| service_error_page(t, &e))?;
+    let drawn = reports::transparency(&state.db, t.0).await.and_then(draw).or_page(t)?;
     state.cache.put(&key, drawn.clone());
     Ok(drawn)
 }
@@ -434,7 +426,7 @@ fn publicly_cached(mut response: Response) -> Response {
 }
 
 /// `GET /transparency`: the public page, aggregates only, cached for a minute.
-pub async fn transparency(State(state): State<AppState>, PageLang(t): PageLang) -> Response {
+pub async fn transparency(State(state): State<AppState>, PageLang(t): PageLang) -> PageResult {
     let page = public_cached(&state, t, "transparency", |f| {
         let c = Chrome {
             t,
@@ -478,23 +470,17 @@ pub async fn transparency(State(state): State<AppState>, PageLang(t): PageLang) 
         .render()
         .map_err(|e| ServiceError::Internal(e.to_string()))
     })
-    .await;
-    match page {
-        Ok(html) => publicly_cached(axum::response::Html(html).into_response()),
-        Err(response) => response,
-    }
+    .await?;
+    Ok(publicly_cached(axum::response::Html(page).into_response()))
 }
 
 /// `GET /transparency/met.svg`: needs met by group, suppressed groups left out.
-pub async fn transparency_chart(State(state): State<AppState>, PageLang(t): PageLang) -> Response {
+pub async fn transparency_chart(State(state): State<AppState>, PageLang(t): PageLang) -> PageResult {
     let svg = public_cached(&state, t, "transparency-chart", |f| {
         Ok(bar_chart(t.get("transparency.chart"), &met_bars(t, &f.met_by_group)))
     })
-    .await;
-    match svg {
-        Ok(svg) => publicly_cached(svg_response(svg)),
-        Err(response) => response,
-    }
+    .await?;
+    Ok(publicly_cached(svg_response(svg)))
 }
 
 #[cfg(test)]

@@ -4,10 +4,10 @@ use askama::Template;
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 
-use super::{Chrome, render, service_error_page};
+use super::{Chrome, OrPage, PageError, PageResult, render};
 use crate::AppState;
 use crate::domain::input::FieldErrors;
 use crate::services::ServiceError;
@@ -27,50 +27,48 @@ fn hours(tenths: i64) -> String {
     format!("{}.{}", tenths / 10, tenths % 10)
 }
 
-async fn page(state: &AppState, staff: &Staff, errors: &FieldErrors, status: StatusCode) -> Response {
+async fn page(state: &AppState, staff: &Staff, errors: &FieldErrors, status: StatusCode) -> PageResult {
     let t = staff.t;
-    match volunteers::overview(&state.db, &staff.caller).await {
-        Ok((rows, pending)) => render(
-            status,
-            VolunteersPage {
-                c: Chrome::new(t, &staff.session, "volunteers.title"),
-                rows: rows
-                    .iter()
-                    .map(|v: &VolunteerRow| {
-                        (
-                            v.id,
-                            v.display_name.clone(),
-                            v.former_beneficiary_code.clone().unwrap_or_default(),
-                            hours(v.confirmed_tenths),
-                            hours(v.pending_tenths),
-                        )
-                    })
-                    .collect(),
-                pending: pending
-                    .iter()
-                    .map(|p: &PendingHours| {
-                        (
-                            p.id,
-                            p.volunteer_name.clone(),
-                            p.activity.clone(),
-                            p.served_on.to_string(),
-                            hours(i64::from(p.tenths)),
-                        )
-                    })
-                    .collect(),
-                errors: errors
-                    .0
-                    .iter()
-                    .map(|(field, e)| format!("{}: {}", t.get(&format!("volunteers.field.{field}")), e.message(t.0)))
-                    .collect(),
-            },
-        ),
-        Err(e) => service_error_page(t, &e),
-    }
+    let (rows, pending) = volunteers::overview(&state.db, &staff.caller).await.or_page(t)?;
+    Ok(render(
+        status,
+        VolunteersPage {
+            c: Chrome::new(t, &staff.session, "volunteers.title"),
+            rows: rows
+                .iter()
+                .map(|v: &VolunteerRow| {
+                    (
+                        v.id,
+                        v.display_name.clone(),
+                        v.former_beneficiary_code.clone().unwrap_or_default(),
+                        hours(v.confirmed_tenths),
+                        hours(v.pending_tenths),
+                    )
+                })
+                .collect(),
+            pending: pending
+                .iter()
+                .map(|p: &PendingHours| {
+                    (
+                        p.id,
+                        p.volunteer_name.clone(),
+                        p.activity.clone(),
+                        p.served_on.to_string(),
+                        hours(i64::from(p.tenths)),
+                    )
+                })
+                .collect(),
+            errors: errors
+                .0
+                .iter()
+                .map(|(field, e)| format!("{}: {}", t.get(&format!("volunteers.field.{field}")), e.message(t.0)))
+                .collect(),
+        },
+    ))
 }
 
 /// `GET /volunteers`.
-pub async fn list(State(state): State<AppState>, staff: Staff) -> Response {
+pub async fn list(State(state): State<AppState>, staff: Staff) -> PageResult {
     page(&state, &staff, &FieldErrors::default(), StatusCode::OK).await
 }
 
@@ -84,7 +82,7 @@ pub struct NewVolunteer {
 }
 
 /// `POST /volunteers`.
-pub async fn create(State(state): State<AppState>, staff: Staff, Form(form): Form<NewVolunteer>) -> Response {
+pub async fn create(State(state): State<AppState>, staff: Staff, Form(form): Form<NewVolunteer>) -> PageResult {
     match volunteers::add_volunteer(
         &state.db,
         &staff.caller,
@@ -94,9 +92,9 @@ pub async fn create(State(state): State<AppState>, staff: Staff, Form(form): For
     )
     .await
     {
-        Ok(_) => Redirect::to("/volunteers").into_response(),
+        Ok(_) => Ok(Redirect::to("/volunteers").into_response()),
         Err(ServiceError::Validation(errors)) => page(&state, &staff, &errors, StatusCode::UNPROCESSABLE_ENTITY).await,
-        Err(e) => service_error_page(staff.t, &e),
+        Err(e) => Err(PageError::new(staff.t, e)),
     }
 }
 
@@ -117,7 +115,7 @@ pub async fn log_hours(
     staff: Staff,
     Path(id): Path<i64>,
     Form(form): Form<HoursForm>,
-) -> Response {
+) -> PageResult {
     let result = volunteers::log_hours(
         &state.db,
         &staff.caller,
@@ -129,16 +127,16 @@ pub async fn log_hours(
     )
     .await;
     match result {
-        Ok(_) => Redirect::to("/volunteers").into_response(),
+        Ok(_) => Ok(Redirect::to("/volunteers").into_response()),
         Err(ServiceError::Validation(errors)) => page(&state, &staff, &errors, StatusCode::UNPROCESSABLE_ENTITY).await,
-        Err(e) => service_error_page(staff.t, &e),
+        Err(e) => Err(PageError::new(staff.t, e)),
     }
 }
 
 /// `POST /hours/{id}/confirm`.
-pub async fn confirm_hours(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> Response {
-    match volunteers::confirm_hours(&state.db, &staff.caller, id, chrono::Utc::now()).await {
-        Ok(()) => Redirect::to("/volunteers").into_response(),
-        Err(e) => service_error_page(staff.t, &e),
-    }
+pub async fn confirm_hours(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> PageResult {
+    volunteers::confirm_hours(&state.db, &staff.caller, id, chrono::Utc::now())
+        .await
+        .or_page(staff.t)?;
+    Ok(Redirect::to("/volunteers").into_response())
 }

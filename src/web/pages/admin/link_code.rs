@@ -4,12 +4,11 @@
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::Response;
 use qrcode::QrCode;
 use qrcode::render::svg;
 
 use super::super::views::local_time;
-use super::super::{Chrome, render, service_error_page};
+use super::super::{Chrome, OrPage, PageError, PageResult, render};
 use crate::AppState;
 use crate::domain::Role;
 use crate::services::{ServiceError, merchants, office};
@@ -48,24 +47,23 @@ pub fn qr_svg(link: &str) -> Option<String> {
 }
 
 /// `POST /admin/merchants/{id}/link-code`: issues a new one-time code and shows it once.
-pub async fn link_code(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> Response {
+pub async fn link_code(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> PageResult {
     let t = staff.t;
     if staff.session.role != Role::Admin {
-        return service_error_page(t, &ServiceError::Forbidden);
+        return Err(PageError::new(t, ServiceError::Forbidden));
     }
     let now = chrono::Utc::now();
-    let merchant = match office::merchants(&state.db, &staff.caller, now).await {
-        Ok(list) => list.into_iter().find(|m| m.id == id),
-        Err(e) => return service_error_page(t, &e),
-    };
+    let merchant = office::merchants(&state.db, &staff.caller, now)
+        .await
+        .or_page(t)?
+        .into_iter()
+        .find(|m| m.id == id);
     let Some(merchant) = merchant else {
-        return service_error_page(t, &ServiceError::NotFound("merchant"));
+        return Err(PageError::new(t, ServiceError::NotFound("merchant")));
     };
-    let code =
-        match merchants::issue_link_code(&state.db, &state.config.secret_key, id, staff.caller.actor(), now).await {
-            Ok(code) => code,
-            Err(e) => return service_error_page(t, &e),
-        };
+    let code = merchants::issue_link_code(&state.db, &state.config.secret_key, id, staff.caller.actor(), now)
+        .await
+        .or_page(t)?;
     let expires = local_time(now + chrono::Duration::hours(merchants::LINK_CODE_TTL_HOURS));
     let (link, qr, instruction) = match state.config.telegram_bot_username.as_deref() {
         Some(bot) => {
@@ -81,7 +79,7 @@ pub async fn link_code(State(state): State<AppState>, staff: Staff, Path(id): Pa
     };
     let mut c = Chrome::new(t, &staff.session, "link_code.title");
     c.title = t.fill("link_code.title", &[("name", &merchant.name)]);
-    render(
+    Ok(render(
         StatusCode::OK,
         LinkCodePage {
             c,
@@ -92,7 +90,7 @@ pub async fn link_code(State(state): State<AppState>, staff: Staff, Path(id): Pa
             instruction,
             expires: t.fill("link_code.expires", &[("at", &expires)]),
         },
-    )
+    ))
 }
 
 #[cfg(test)]

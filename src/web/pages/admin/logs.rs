@@ -5,11 +5,11 @@
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 
 use super::super::views::local_time;
-use super::super::{Chrome, Options, render, service_error_page};
+use super::super::{Chrome, Options, OrPage, PageResult, render};
 use super::sorting::by_name;
 use crate::AppState;
 use crate::i18n::Tr;
@@ -241,7 +241,7 @@ fn with_id(kind: String, id: Option<String>) -> String {
 }
 
 /// `GET /admin/audit`.
-pub async fn audit(State(state): State<AppState>, staff: Staff, Query(q): Query<AuditQuery>) -> Response {
+pub async fn audit(State(state): State<AppState>, staff: Staff, Query(q): Query<AuditQuery>) -> PageResult {
     let t = staff.t;
     let filter = AuditFilter {
         action: Some(q.action.clone()),
@@ -249,46 +249,44 @@ pub async fn audit(State(state): State<AppState>, staff: Staff, Query(q): Query<
         subject_kind: Some(q.subject_kind.clone()),
         page: q.page,
     };
-    match office::audit_log(&state.db, &staff.caller, &filter, chrono::Utc::now()).await {
-        Ok((rows, more)) => {
-            let rows = rows
-                .into_iter()
-                .map(|r| AuditRow {
-                    at: local_time(r.at),
-                    actor: with_id(
-                        label(t, "actor.", &r.actor_kind, "audit.unknown"),
-                        r.actor_id.map(|i| i.to_string()),
-                    ),
-                    action: label(t, "action.", &r.action, "audit.unknown"),
-                    subject: match r.subject_kind {
-                        Some(kind) => with_id(
-                            label(t, "subject.", &kind, "audit.unknown"),
-                            r.subject_id.map(|i| i.to_string()),
-                        ),
-                        None => String::new(),
-                    },
-                    outcome: label(t, "outcome.", &r.outcome, "audit.unknown"),
-                    denied: r.outcome != "ok",
-                    action_code: r.action,
-                })
-                .collect();
-            let next = if more { q.link(q.page + 1) } else { String::new() };
-            let prev = if q.page > 0 { q.link(q.page - 1) } else { String::new() };
-            render(
-                StatusCode::OK,
-                AuditPage {
-                    c: Chrome::new(t, &staff.session, "admin.audit"),
-                    actions: options(t, "action.", ACTIONS, &q.action),
-                    outcomes: options(t, "outcome.", OUTCOMES, &q.outcome),
-                    subjects: options(t, "subject.", SUBJECTS, &q.subject_kind),
-                    rows,
-                    prev,
-                    next,
-                },
-            )
-        }
-        Err(e) => service_error_page(t, &e),
-    }
+    let (rows, more) = office::audit_log(&state.db, &staff.caller, &filter, chrono::Utc::now())
+        .await
+        .or_page(t)?;
+    let rows = rows
+        .into_iter()
+        .map(|r| AuditRow {
+            at: local_time(r.at),
+            actor: with_id(
+                label(t, "actor.", &r.actor_kind, "audit.unknown"),
+                r.actor_id.map(|i| i.to_string()),
+            ),
+            action: label(t, "action.", &r.action, "audit.unknown"),
+            subject: match r.subject_kind {
+                Some(kind) => with_id(
+                    label(t, "subject.", &kind, "audit.unknown"),
+                    r.subject_id.map(|i| i.to_string()),
+                ),
+                None => String::new(),
+            },
+            outcome: label(t, "outcome.", &r.outcome, "audit.unknown"),
+            denied: r.outcome != "ok",
+            action_code: r.action,
+        })
+        .collect();
+    let next = if more { q.link(q.page + 1) } else { String::new() };
+    let prev = if q.page > 0 { q.link(q.page - 1) } else { String::new() };
+    Ok(render(
+        StatusCode::OK,
+        AuditPage {
+            c: Chrome::new(t, &staff.session, "admin.audit"),
+            actions: options(t, "action.", ACTIONS, &q.action),
+            outcomes: options(t, "outcome.", OUTCOMES, &q.outcome),
+            subjects: options(t, "subject.", SUBJECTS, &q.subject_kind),
+            rows,
+            prev,
+            next,
+        },
+    ))
 }
 
 /// One message in the outbox list.
@@ -327,7 +325,7 @@ pub struct OutboxQuery {
 }
 
 /// `GET /admin/outbox`: pending, failed and dead messages.
-pub async fn outbox(State(state): State<AppState>, staff: Staff, Query(q): Query<OutboxQuery>) -> Response {
+pub async fn outbox(State(state): State<AppState>, staff: Staff, Query(q): Query<OutboxQuery>) -> PageResult {
     let t = staff.t;
     let status = if OUTBOX_STATUSES.contains(&q.status.as_str()) {
         q.status
@@ -336,50 +334,48 @@ pub async fn outbox(State(state): State<AppState>, staff: Staff, Query(q): Query
     };
     let page = q.page;
     let link = |p: u64| format!("/admin/outbox?status={status}&page={p}");
-    match office::outbox(&state.db, &staff.caller, &status, page, chrono::Utc::now()).await {
-        Ok((rows, more, counts)) => {
-            let next = if more { link(page + 1) } else { String::new() };
-            let prev = if page > 0 { link(page - 1) } else { String::new() };
-            // Only a masked recipient is shown: the office needs to see that mail is stuck,
-            // not whom it is for.
-            let rows = rows
-                .into_iter()
-                .map(|r| {
-                    let (last_error, error_detail) = outbox_reason(t, r.last_error.as_deref().unwrap_or_default());
-                    OutboxRow {
-                        id: r.id,
-                        channel: label(t, "outbox.channel.", &r.channel, "audit.unknown"),
-                        kind: label(t, "outbox.kind.", &r.kind, "outbox.kind_other"),
-                        recipient: mask(&r.recipient),
-                        attempts: r.attempts,
-                        last_error,
-                        error_detail,
-                        next_attempt: local_time(r.next_attempt_at),
-                    }
-                })
-                .collect();
-            let counts = counts
-                .into_iter()
-                .map(|(s, n)| {
-                    let current = s == status;
-                    (s.clone(), label(t, "outbox.status.", &s, "audit.unknown"), n, current)
-                })
-                .collect();
-            render(
-                StatusCode::OK,
-                OutboxPage {
-                    c: Chrome::new(t, &staff.session, "admin.outbox"),
-                    status_label: label(t, "outbox.status.", &status, "audit.unknown"),
-                    status,
-                    counts,
-                    rows,
-                    prev,
-                    next,
-                },
-            )
-        }
-        Err(e) => service_error_page(t, &e),
-    }
+    let (rows, more, counts) = office::outbox(&state.db, &staff.caller, &status, page, chrono::Utc::now())
+        .await
+        .or_page(t)?;
+    let next = if more { link(page + 1) } else { String::new() };
+    let prev = if page > 0 { link(page - 1) } else { String::new() };
+    // Only a masked recipient is shown: the office needs to see that mail is stuck,
+    // not whom it is for.
+    let rows = rows
+        .into_iter()
+        .map(|r| {
+            let (last_error, error_detail) = outbox_reason(t, r.last_error.as_deref().unwrap_or_default());
+            OutboxRow {
+                id: r.id,
+                channel: label(t, "outbox.channel.", &r.channel, "audit.unknown"),
+                kind: label(t, "outbox.kind.", &r.kind, "outbox.kind_other"),
+                recipient: mask(&r.recipient),
+                attempts: r.attempts,
+                last_error,
+                error_detail,
+                next_attempt: local_time(r.next_attempt_at),
+            }
+        })
+        .collect();
+    let counts = counts
+        .into_iter()
+        .map(|(s, n)| {
+            let current = s == status;
+            (s.clone(), label(t, "outbox.status.", &s, "audit.unknown"), n, current)
+        })
+        .collect();
+    Ok(render(
+        StatusCode::OK,
+        OutboxPage {
+            c: Chrome::new(t, &staff.session, "admin.outbox"),
+            status_label: label(t, "outbox.status.", &status, "audit.unknown"),
+            status,
+            counts,
+            rows,
+            prev,
+            next,
+        },
+    ))
 }
 
 fn mask(recipient: &str) -> String {
@@ -390,11 +386,11 @@ fn mask(recipient: &str) -> String {
 }
 
 /// `POST /admin/outbox/{id}/retry`: a dead message gets another round.
-pub async fn retry_outbox(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> Response {
-    match office::retry_outbox(&state.db, &staff.caller, id, chrono::Utc::now()).await {
-        Ok(()) => Redirect::to("/admin/outbox?status=pending").into_response(),
-        Err(e) => service_error_page(staff.t, &e),
-    }
+pub async fn retry_outbox(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> PageResult {
+    office::retry_outbox(&state.db, &staff.caller, id, chrono::Utc::now())
+        .await
+        .or_page(staff.t)?;
+    Ok(Redirect::to("/admin/outbox?status=pending").into_response())
 }
 
 #[cfg(test)]

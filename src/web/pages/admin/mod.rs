@@ -23,10 +23,10 @@ use axum::Form;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 
-use super::{Chrome, Options, enum_options, render, service_error_page};
+use super::{Chrome, Options, OrPage, PageError, PageResult, enum_options, render};
 use crate::AppState;
 use crate::domain::Role;
 use crate::i18n::Tr;
@@ -140,14 +140,13 @@ pub async fn staff_list(
     State(state): State<AppState>,
     staff: Staff,
     q: Result<Query<StaffQuery>, QueryRejection>,
-) -> Response {
+) -> PageResult {
     let t = staff.t;
     // A query serde cannot read (a filter given twice, say) reads as no filter at all.
     let q = q.map(|Query(q)| q).unwrap_or_default().known();
-    let list = match staff_accounts::accounts(&state.db, &staff.caller, chrono::Utc::now()).await {
-        Ok(list) => list,
-        Err(e) => return service_error_page(t, &e),
-    };
+    let list = staff_accounts::accounts(&state.db, &staff.caller, chrono::Utc::now())
+        .await
+        .or_page(t)?;
     let rows = list
         .into_iter()
         .map(|a| StaffRow {
@@ -184,7 +183,7 @@ pub async fn staff_list(
     } else {
         String::new()
     };
-    render(
+    Ok(render(
         StatusCode::OK,
         StaffPage {
             c: Chrome::new(t, &staff.session, "admin.staff"),
@@ -196,7 +195,7 @@ pub async fn staff_list(
             prev,
             next,
         },
-    )
+    ))
 }
 
 #[derive(Template)]
@@ -210,14 +209,15 @@ struct DeactivatePage {
     error: String,
 }
 
-async fn deactivate_page(state: &AppState, staff: &Staff, id: i64, reason: String, error: String) -> Response {
+async fn deactivate_page(state: &AppState, staff: &Staff, id: i64, reason: String, error: String) -> PageResult {
     let t = staff.t;
-    let account = match staff_accounts::accounts(&state.db, &staff.caller, chrono::Utc::now()).await {
-        Ok(list) => list.into_iter().find(|a| a.id == id && a.active),
-        Err(e) => return service_error_page(t, &e),
-    };
+    let account = staff_accounts::accounts(&state.db, &staff.caller, chrono::Utc::now())
+        .await
+        .or_page(t)?
+        .into_iter()
+        .find(|a| a.id == id && a.active);
     let Some(account) = account else {
-        return service_error_page(t, &ServiceError::NotFound("staff account"));
+        return Err(PageError::new(t, ServiceError::NotFound("staff account")));
     };
     let status = if error.is_empty() {
         StatusCode::OK
@@ -226,7 +226,7 @@ async fn deactivate_page(state: &AppState, staff: &Staff, id: i64, reason: Strin
     };
     let mut c = Chrome::new(t, &staff.session, "admin.staff_deactivate_title");
     c.title = t.fill("admin.staff_deactivate_title", &[("email", &account.email)]);
-    render(
+    Ok(render(
         status,
         DeactivatePage {
             c,
@@ -238,11 +238,11 @@ async fn deactivate_page(state: &AppState, staff: &Staff, id: i64, reason: Strin
             reason,
             error,
         },
-    )
+    ))
 }
 
 /// `GET /admin/staff/{id}/deactivate`: asks first, and for a reason.
-pub async fn deactivate_form(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> Response {
+pub async fn deactivate_form(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> PageResult {
     deactivate_page(&state, &staff, id, String::new(), String::new()).await
 }
 
@@ -259,7 +259,7 @@ pub async fn deactivate(
     staff: Staff,
     Path(id): Path<i64>,
     Form(form): Form<ReasonForm>,
-) -> Response {
+) -> PageResult {
     if form.reason.trim().is_empty() {
         let error = staff.t.get("admin.staff_reason_missing").to_owned();
         return deactivate_page(&state, &staff, id, form.reason, error).await;
@@ -275,19 +275,19 @@ pub async fn deactivate(
     )
     .await
     {
-        Ok(_) => Redirect::to("/admin/staff").into_response(),
+        Ok(_) => Ok(Redirect::to("/admin/staff").into_response()),
         Err(ServiceError::Invalid { message, .. }) => deactivate_page(&state, &staff, id, form.reason, message).await,
-        Err(e) => service_error_page(staff.t, &e),
+        Err(e) => Err(PageError::new(staff.t, e)),
     }
 }
 
 /// `POST /admin/staff/{id}/reactivate`: the account may sign in again.
-pub async fn reactivate(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> Response {
+pub async fn reactivate(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> PageResult {
     let account = staff_accounts::AccountRef::Id(id);
-    match staff_accounts::set_active(&state.db, &staff.caller, account, true, "", chrono::Utc::now()).await {
-        Ok(_) => Redirect::to("/admin/staff").into_response(),
-        Err(e) => service_error_page(staff.t, &e),
-    }
+    staff_accounts::set_active(&state.db, &staff.caller, account, true, "", chrono::Utc::now())
+        .await
+        .or_page(staff.t)?;
+    Ok(Redirect::to("/admin/staff").into_response())
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::super::{Chrome, Options, render, service_error_page};
+use super::super::{Chrome, Options, OrPage, PageResult, render};
 use super::sorting::by_name;
 use crate::AppState;
 use crate::domain::{OrgKind, PartyStatus};
@@ -153,58 +153,54 @@ fn status_label(t: Tr, status: &str) -> String {
 }
 
 /// `GET /admin/organizations`.
-pub async fn organizations(State(state): State<AppState>, staff: Staff, Query(q): Query<PartyQuery>) -> Response {
+pub async fn organizations(State(state): State<AppState>, staff: Staff, Query(q): Query<PartyQuery>) -> PageResult {
     let t = staff.t;
-    match office::organizations(&state.db, &staff.caller, chrono::Utc::now()).await {
-        Ok(list) => {
-            let rows = list
-                .into_iter()
-                .map(|o| PartyRow {
-                    id: o.id,
-                    name: o.name,
-                    detail: o
-                        .kind
-                        .parse::<OrgKind>()
-                        .map(|k| k.label(t.0).to_owned())
-                        .unwrap_or_else(|_| t.get("admin.kind_other").to_owned()),
-                    credit: String::new(),
-                    status: status_label(t, &o.status),
-                    status_code: o.status,
-                })
-                .collect();
-            let c = Chrome::new(t, &staff.session, "admin.organizations");
-            page(t, c, "organizations", rows, &q, String::new())
-        }
-        Err(e) => service_error_page(t, &e),
-    }
+    let list = office::organizations(&state.db, &staff.caller, chrono::Utc::now())
+        .await
+        .or_page(t)?;
+    let rows = list
+        .into_iter()
+        .map(|o| PartyRow {
+            id: o.id,
+            name: o.name,
+            detail: o
+                .kind
+                .parse::<OrgKind>()
+                .map(|k| k.label(t.0).to_owned())
+                .unwrap_or_else(|_| t.get("admin.kind_other").to_owned()),
+            credit: String::new(),
+            status: status_label(t, &o.status),
+            status_code: o.status,
+        })
+        .collect();
+    let c = Chrome::new(t, &staff.session, "admin.organizations");
+    Ok(page(t, c, "organizations", rows, &q, String::new()))
 }
 
 /// `GET /admin/merchants`.
-pub async fn merchants(State(state): State<AppState>, staff: Staff, Query(q): Query<PartyQuery>) -> Response {
+pub async fn merchants(State(state): State<AppState>, staff: Staff, Query(q): Query<PartyQuery>) -> PageResult {
     merchants_page(&state, &staff, &q, String::new()).await
 }
 
 /// The merchants list with `code` (a notice) above it.
-pub async fn merchants_page(state: &AppState, staff: &Staff, q: &PartyQuery, code: String) -> Response {
+pub async fn merchants_page(state: &AppState, staff: &Staff, q: &PartyQuery, code: String) -> PageResult {
     let t = staff.t;
-    match office::merchants(&state.db, &staff.caller, chrono::Utc::now()).await {
-        Ok(list) => {
-            let rows = list
-                .into_iter()
-                .map(|m| PartyRow {
-                    id: m.id,
-                    name: m.name,
-                    detail: m.trade,
-                    credit: t.fill("admin.credit_value", &[("score", &m.credit_score.to_string())]),
-                    status: status_label(t, &m.status),
-                    status_code: m.status,
-                })
-                .collect();
-            let c = Chrome::new(t, &staff.session, "admin.merchants");
-            page(t, c, "merchants", rows, q, code)
-        }
-        Err(e) => service_error_page(t, &e),
-    }
+    let list = office::merchants(&state.db, &staff.caller, chrono::Utc::now())
+        .await
+        .or_page(t)?;
+    let rows = list
+        .into_iter()
+        .map(|m| PartyRow {
+            id: m.id,
+            name: m.name,
+            detail: m.trade,
+            credit: t.fill("admin.credit_value", &[("score", &m.credit_score.to_string())]),
+            status: status_label(t, &m.status),
+            status_code: m.status,
+        })
+        .collect();
+    let c = Chrome::new(t, &staff.session, "admin.merchants");
+    Ok(page(t, c, "merchants", rows, q, code))
 }
 
 #[cfg(test)]

@@ -3,11 +3,11 @@
 
 use axum::Form;
 use axum::extract::{Path, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 
 use super::super::confirm::{self, Confirm};
-use super::super::{Chrome, Field, service_error_page};
+use super::super::{Chrome, Field, OrPage, PageError, PageResult};
 use crate::AppState;
 use crate::domain::{PartyStatus, Role};
 use crate::services::ServiceError;
@@ -40,12 +40,12 @@ pub struct StatusForm {
 }
 
 /// `GET /admin/organizations/{id}/suspend`.
-pub async fn suspend_organization_form(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> Response {
+pub async fn suspend_organization_form(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> PageResult {
     suspend_page(&state, &staff, Party::Organization, id, Field::default()).await
 }
 
 /// `GET /admin/merchants/{id}/suspend`.
-pub async fn suspend_merchant_form(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> Response {
+pub async fn suspend_merchant_form(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> PageResult {
     suspend_page(&state, &staff, Party::Merchant, id, Field::default()).await
 }
 
@@ -55,7 +55,7 @@ pub async fn organization_status(
     staff: Staff,
     Path(id): Path<i64>,
     Form(form): Form<StatusForm>,
-) -> Response {
+) -> PageResult {
     set_status(&state, &staff, Party::Organization, id, form).await
 }
 
@@ -65,14 +65,14 @@ pub async fn merchant_status(
     staff: Staff,
     Path(id): Path<i64>,
     Form(form): Form<StatusForm>,
-) -> Response {
+) -> PageResult {
     set_status(&state, &staff, Party::Merchant, id, form).await
 }
 
-async fn set_status(state: &AppState, staff: &Staff, party: Party, id: i64, form: StatusForm) -> Response {
+async fn set_status(state: &AppState, staff: &Staff, party: Party, id: i64, form: StatusForm) -> PageResult {
     let back = format!("/admin/{}", party.path());
     let Ok(status) = form.status.parse::<PartyStatus>() else {
-        return Redirect::to(&back).into_response();
+        return Ok(Redirect::to(&back).into_response());
     };
     let now = chrono::Utc::now();
     let result = match party {
@@ -82,7 +82,7 @@ async fn set_status(state: &AppState, staff: &Staff, party: Party, id: i64, form
         Party::Merchant => office::set_merchant_status(&state.db, &staff.caller, id, status, &form.reason, now).await,
     };
     match result {
-        Ok(()) => Redirect::to(&back).into_response(),
+        Ok(()) => Ok(Redirect::to(&back).into_response()),
         Err(e) => match confirm::reason_error(staff.t, &e) {
             Some(error) => {
                 let reason = Field {
@@ -91,12 +91,12 @@ async fn set_status(state: &AppState, staff: &Staff, party: Party, id: i64, form
                 };
                 suspend_page(state, staff, party, id, reason).await
             }
-            None => service_error_page(staff.t, &e),
+            None => Err(PageError::new(staff.t, e)),
         },
     }
 }
 
-async fn suspend_page(state: &AppState, staff: &Staff, party: Party, id: i64, reason: Field) -> Response {
+async fn suspend_page(state: &AppState, staff: &Staff, party: Party, id: i64, reason: Field) -> PageResult {
     let t = staff.t;
     let now = chrono::Utc::now();
     let name = match party {
@@ -107,10 +107,8 @@ async fn suspend_page(state: &AppState, staff: &Staff, party: Party, id: i64, re
             .await
             .map(|list| list.into_iter().find(|m| m.id == id).map(|m| m.name)),
     };
-    let name = match name {
-        Ok(Some(name)) => name,
-        Ok(None) => return service_error_page(t, &ServiceError::NotFound("party")),
-        Err(e) => return service_error_page(t, &e),
+    let Some(name) = name.or_page(t)? else {
+        return Err(PageError::new(t, ServiceError::NotFound("party")));
     };
     let (effects, title_key) = match party {
         Party::Organization => (
@@ -130,7 +128,7 @@ async fn suspend_page(state: &AppState, staff: &Staff, party: Party, id: i64, re
             "suspend.merchant_title",
         ),
     };
-    confirm::page(
+    Ok(confirm::page(
         Chrome::new(t, &staff.session, "admin.suspend"),
         t.fill(title_key, &[("name", &name)]),
         Confirm {
@@ -144,7 +142,7 @@ async fn suspend_page(state: &AppState, staff: &Staff, party: Party, id: i64, re
             button: t.get("suspend.confirm").to_owned(),
             back: format!("/admin/{}", party.path()),
         },
-    )
+    ))
 }
 
 /// The revoke form.
@@ -155,7 +153,7 @@ pub struct RevokeForm {
 }
 
 /// `GET /admin/tokens/{id}/revoke`: what revoking does, and a reason.
-pub async fn revoke_token_form(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> Response {
+pub async fn revoke_token_form(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> PageResult {
     revoke_page(&state, &staff, id, Field::default()).await
 }
 
@@ -165,12 +163,12 @@ pub async fn revoke_token(
     staff: Staff,
     Path(id): Path<i64>,
     Form(form): Form<RevokeForm>,
-) -> Response {
+) -> PageResult {
     if staff.session.role != Role::Admin {
-        return service_error_page(staff.t, &ServiceError::Forbidden);
+        return Err(PageError::new(staff.t, ServiceError::Forbidden));
     }
     match api_tokens::revoke(&state.db, id, &form.reason, staff.caller.actor(), chrono::Utc::now()).await {
-        Ok(()) => Redirect::to("/admin/tokens").into_response(),
+        Ok(()) => Ok(Redirect::to("/admin/tokens").into_response()),
         Err(e) => match confirm::reason_error(staff.t, &e) {
             Some(error) => {
                 let reason = Field {
@@ -179,19 +177,20 @@ pub async fn revoke_token(
                 };
                 revoke_page(&state, &staff, id, reason).await
             }
-            None => service_error_page(staff.t, &e),
+            None => Err(PageError::new(staff.t, e)),
         },
     }
 }
 
-async fn revoke_page(state: &AppState, staff: &Staff, id: i64, reason: Field) -> Response {
+async fn revoke_page(state: &AppState, staff: &Staff, id: i64, reason: Field) -> PageResult {
     let t = staff.t;
-    let token = match office::tokens(&state.db, &staff.caller, chrono::Utc::now()).await {
-        Ok(list) => list.into_iter().find(|k| k.id == id && k.revoked_at.is_none()),
-        Err(e) => return service_error_page(t, &e),
-    };
+    let token = office::tokens(&state.db, &staff.caller, chrono::Utc::now())
+        .await
+        .or_page(t)?
+        .into_iter()
+        .find(|k| k.id == id && k.revoked_at.is_none());
     let Some(token) = token else {
-        return service_error_page(t, &ServiceError::NotFound("api token"));
+        return Err(PageError::new(t, ServiceError::NotFound("api token")));
     };
     let owner = super::tokens::owner_name(state, staff, &token).await;
     let label = if token.label.is_empty() {
@@ -199,7 +198,7 @@ async fn revoke_page(state: &AppState, staff: &Staff, id: i64, reason: Field) ->
     } else {
         format!("{} · #{}", token.label, token.id)
     };
-    confirm::page(
+    Ok(confirm::page(
         Chrome::new(t, &staff.session, "admin.tokens"),
         t.fill("revoke.title", &[("label", &label)]),
         Confirm {
@@ -216,5 +215,5 @@ async fn revoke_page(state: &AppState, staff: &Staff, id: i64, reason: Field) ->
             button: t.get("revoke.confirm").to_owned(),
             back: "/admin/tokens".to_owned(),
         },
-    )
+    ))
 }

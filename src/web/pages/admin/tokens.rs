@@ -5,11 +5,10 @@ use askama::Template;
 use axum::Form;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::Response;
 use serde::Deserialize;
 
 use super::super::views::local_time;
-use super::super::{Chrome, render, service_error_page};
+use super::super::{Chrome, OrPage, PageError, PageResult, render};
 use super::sorting::by_name;
 use crate::AppState;
 use crate::domain::Role;
@@ -98,16 +97,12 @@ pub(super) async fn owner_name(state: &AppState, staff: &Staff, k: &api_token::M
     }
 }
 
-async fn tokens_page(state: &AppState, staff: &Staff, shown: String, error: String) -> Response {
+async fn tokens_page(state: &AppState, staff: &Staff, shown: String, error: String) -> PageResult {
     let t = staff.t;
-    let list = match office::tokens(&state.db, &staff.caller, chrono::Utc::now()).await {
-        Ok(list) => list,
-        Err(e) => return service_error_page(t, &e),
-    };
-    let owners = match Owners::load(state, staff).await {
-        Ok(o) => o,
-        Err(e) => return service_error_page(t, &e),
-    };
+    let list = office::tokens(&state.db, &staff.caller, chrono::Utc::now())
+        .await
+        .or_page(t)?;
+    let owners = Owners::load(state, staff).await.or_page(t)?;
     let rows = list
         .iter()
         .map(|k| TokenRow {
@@ -128,7 +123,7 @@ async fn tokens_page(state: &AppState, staff: &Staff, shown: String, error: Stri
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
-    render(
+    Ok(render(
         status,
         TokensPage {
             c: Chrome::new(t, &staff.session, "admin.tokens"),
@@ -138,11 +133,11 @@ async fn tokens_page(state: &AppState, staff: &Staff, shown: String, error: Stri
             shown,
             error,
         },
-    )
+    ))
 }
 
 /// `GET /admin/tokens`.
-pub async fn tokens(State(state): State<AppState>, staff: Staff) -> Response {
+pub async fn tokens(State(state): State<AppState>, staff: Staff) -> PageResult {
     tokens_page(&state, &staff, String::new(), String::new()).await
 }
 
@@ -181,15 +176,12 @@ impl TokenForm {
 }
 
 /// `POST /admin/tokens`: issues a token and shows it once.
-pub async fn issue_token(State(state): State<AppState>, staff: Staff, Form(form): Form<TokenForm>) -> Response {
+pub async fn issue_token(State(state): State<AppState>, staff: Staff, Form(form): Form<TokenForm>) -> PageResult {
     let t = staff.t;
     if staff.session.role != Role::Admin {
-        return service_error_page(t, &ServiceError::Forbidden);
+        return Err(PageError::new(t, ServiceError::Forbidden));
     }
-    let owners = match Owners::load(&state, &staff).await {
-        Ok(o) => o,
-        Err(e) => return service_error_page(t, &e),
-    };
+    let owners = Owners::load(&state, &staff).await.or_page(t)?;
     let Some(owner) = form.owner(&owners) else {
         let error = t.get("admin.token_owner_missing").to_owned();
         return tokens_page(&state, &staff, String::new(), error).await;
@@ -203,6 +195,6 @@ pub async fn issue_token(State(state): State<AppState>, staff: Staff, Form(form)
             let error = t.get("admin.token_owner_unknown").to_owned();
             tokens_page(&state, &staff, String::new(), error).await
         }
-        Err(e) => service_error_page(t, &e),
+        Err(e) => Err(PageError::new(t, e)),
     }
 }
