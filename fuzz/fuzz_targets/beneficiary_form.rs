@@ -11,13 +11,14 @@ use charity_relay::services::staff::normalize_email;
 use charity_relay::web::pages::BeneficiaryForm;
 use libfuzzer_sys::fuzz_target;
 
-const FIELDS: [&str; 9] = [
+const FIELDS: [&str; 10] = [
     "community_id",
     "group",
     "full_name",
     "phone",
     "address",
     "notes",
+    "id_number",
     "notify_email",
     "notify_consent",
     "locale",

@@ -5,9 +5,10 @@
 #![no_main]
 
 use arbitrary::{Arbitrary, Unstructured};
+use charity_relay::domain::Quantity;
 use charity_relay::domain::alerts::{LadderPolicy, deadline_near};
 use charity_relay::domain::claim::Lease;
-use charity_relay::domain::need_input::{MAX_QUANTITY, NeedDraft, NeedInput};
+use charity_relay::domain::need_input::{NeedDraft, NeedInput};
 use charity_relay::domain::pii::find_pii;
 use charity_relay::domain::time::local_midnight;
 use charity_relay::domain::{Locale, NeedCounters};
@@ -104,7 +105,7 @@ fn accepted(input: &NeedInput, draft: &NeedDraft, today: NaiveDate) {
         assert_eq!(find_pii(public), None, "personal data got through in {public:?}");
     }
     assert!(draft.beneficiary_id >= 1);
-    assert!((1..=MAX_QUANTITY).contains(&i64::from(draft.quantity)), "{draft:?}");
+    assert!((Quantity::MIN..=Quantity::MAX).contains(&draft.quantity), "{draft:?}");
     assert!((1..=365).contains(&draft.claim_days), "{draft:?}");
     assert!(
         draft
