@@ -50,7 +50,7 @@ pub struct Model {
     pub digest_id: Option<i64>,
     /// When the row was admitted against its contact's hourly limit.
     pub counted_at: Option<DateTimeUtc>,
-    /// When a dispatcher's send-time claim handed the message to its sender; cleared when
+    /// When a dispatcher's send-time check handed the message to its sender; cleared when
     /// the outcome is recorded. A resident's message is sent only after this claim, which
     /// re-checks the contact in the same statement.
     pub send_started_at: Option<DateTimeUtc>,

@@ -1,4 +1,4 @@
-//! The dispatcher's rounds: gather digests, claim due rows, send, settle (see the module
+//! The dispatcher's rounds: gather digests, lease due rows, send, settle (see the module
 //! documentation of [`crate::notify`]).
 
 use std::collections::{HashMap, HashSet};
@@ -32,11 +32,11 @@ const SEND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 /// How a dispatcher paces itself.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// Rows claimed per round.
+    /// Rows leased per round.
     pub batch_size: u64,
     /// Sends in flight at once (and SMTP connections in the pool).
     pub concurrency: usize,
-    /// How long a claimed row stays leased; longer than any send can take.
+    /// How long a leased row stays with this dispatcher; longer than any send can take.
     pub lease: Duration,
     /// Tries before a temporarily failing message is given up.
     pub max_attempts: i32,
@@ -66,8 +66,8 @@ impl Default for Settings {
 /// What one round did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Report {
-    /// Rows claimed.
-    pub claimed: u64,
+    /// Rows leased.
+    pub leased: u64,
     /// Messages delivered.
     pub sent: u64,
     /// Messages to be tried again.
@@ -82,7 +82,7 @@ pub struct Report {
 
 impl Report {
     fn add(&mut self, other: Report) {
-        self.claimed += other.claimed;
+        self.leased += other.leased;
         self.sent += other.sent;
         self.retried += other.retried;
         self.dead += other.dead;
@@ -172,8 +172,8 @@ const DIGESTS_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 /// The web counts as quiet once no request has come for this long.
 const QUIET_AFTER: std::time::Duration = std::time::Duration::from_millis(500);
 
-/// Rows leased in one claim, ready to send.
-struct Claimed {
+/// Rows leased in one round, ready to send.
+struct Leased {
     items: Vec<(Outgoing, &'static str)>,
     report: Report,
 }
@@ -208,7 +208,7 @@ impl Dispatcher {
         self
     }
 
-    /// One round as of `now`: gather digests, claim a batch, send it, settle it.
+    /// One round as of `now`: gather digests, lease a batch, send it, settle it.
     pub async fn run_once(&self, now: DateTime<Utc>) -> Result<Report, DbErr> {
         self.round(now, &CancellationToken::new(), self.full_share(), true)
             .await
@@ -220,7 +220,7 @@ impl Dispatcher {
         loop {
             let report = self.run_once(now).await?;
             total.add(report);
-            if report.claimed == 0 && report.digests == 0 {
+            if report.leased == 0 && report.digests == 0 {
                 return Ok(total);
             }
         }
@@ -247,7 +247,7 @@ impl Dispatcher {
                 Ok(report) => {
                     if report != Report::default() {
                         tracing::info!(
-                            claimed = report.claimed,
+                            leased = report.leased,
                             sent = report.sent,
                             retried = report.retried,
                             dead = report.dead,
@@ -256,7 +256,7 @@ impl Dispatcher {
                             "outbox dispatched"
                         );
                     }
-                    report.claimed >= share.batch_size
+                    report.leased >= share.batch_size
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "outbox round failed; trying again shortly");
@@ -325,10 +325,10 @@ impl Dispatcher {
         } else {
             0
         };
-        let claimed = self.claim(now, share.batch_size).await?;
-        let mut report = claimed.report;
+        let leased = self.lease(now, share.batch_size).await?;
+        let mut report = leased.report;
         report.digests = digests;
-        let items = self.prepare(claimed.items, now).await?;
+        let items = self.prepare(leased.items, now).await?;
         let concurrency = share.concurrency.max(1);
         let work: Vec<(Outgoing, Option<Arc<dyn Sender>>)> = items
             .into_iter()
@@ -347,7 +347,7 @@ impl Dispatcher {
                     return (i, None, Ok(())); // shutting down: not started, handed back
                 }
                 let (item, sender) = &work[i];
-                // A resident's message goes only if the send-time claim finds it still
+                // A resident's message goes only if the send-time check finds it still
                 // queued and its contact still able to receive it.
                 if item.contact_id.is_some() {
                     match self.start_send(item, now).await {
@@ -479,7 +479,7 @@ impl Dispatcher {
     }
 
     /// Takes a batch of due rows in one transaction and decides each.
-    async fn claim(&self, now: DateTime<Utc>, batch_size: u64) -> Result<Claimed, DbErr> {
+    async fn lease(&self, now: DateTime<Utc>, batch_size: u64) -> Result<Leased, DbErr> {
         let mut report = Report::default();
         let channels: Vec<&'static str> = self.senders.keys().copied().collect();
         // A read first: an idle dispatcher must not take SQLite's write lock every second.
@@ -498,7 +498,7 @@ impl Dispatcher {
             .one(&self.db)
             .await?;
         if due.is_none() {
-            return Ok(Claimed { items: vec![], report });
+            return Ok(Leased { items: vec![], report });
         }
         let txn = db::begin_write(&self.db).await?;
         let skip_locked = if db::is_postgres(&self.db) {
@@ -520,7 +520,7 @@ impl Dispatcher {
             .from_raw_sql(db::statement(&txn, &sql, values))
             .all(&txn)
             .await?;
-        report.claimed = rows.len() as u64;
+        report.leased = rows.len() as u64;
 
         // Contacts in ascending order, so that two dispatchers never wait on each other.
         let mut contact_ids: Vec<i64> = rows.iter().filter_map(|r| r.contact_id).collect();
@@ -628,10 +628,10 @@ impl Dispatcher {
                 (item, channel)
             })
             .collect();
-        Ok(Claimed { items, report })
+        Ok(Leased { items, report })
     }
 
-    /// Work done after the claim commits, outside its locks: a fresh confirmation token
+    /// Work done after the lease commits, outside its locks: a fresh confirmation token
     /// for each consent email (made at send time, so that no usable token rests in the
     /// outbox; a retry makes a new one and the old link stops working).
     async fn prepare(
@@ -651,11 +651,11 @@ impl Dispatcher {
         Ok(out)
     }
 
-    /// The send-time claim of a resident's message, right before it is handed to its
+    /// The send-time check of a resident's message, right before it is handed to its
     /// sender: one conditional update that marks the row started only if it is still
     /// queued and its contact can still receive it (not unsubscribed, not undeliverable,
     /// consent given — or pending, for the confirmation email itself), under the contact's
-    /// lock that an unsubscribe takes too. A row that fails the claim is dead, never
+    /// lock that an unsubscribe takes too. A row that fails the check is dead, never
     /// retried (an unsubscribe has normally killed it already). False: do not send.
     async fn start_send(&self, item: &Outgoing, now: DateTime<Utc>) -> Result<bool, DbErr> {
         let Some(contact_id) = item.contact_id else {
@@ -663,7 +663,7 @@ impl Dispatcher {
         };
         let txn = db::begin_write(&self.db).await?;
         lock_contact(&txn, contact_id).await?;
-        let claimed = txn
+        let started = txn
             .execute_raw(db::statement(
                 &txn,
                 "UPDATE outbox SET send_started_at = ? WHERE id = ? AND status IN ('pending','failed') \
@@ -675,7 +675,7 @@ impl Dispatcher {
             .await?
             .rows_affected()
             == 1;
-        if !claimed {
+        if !started {
             outbox::Entity::update_many()
                 .col_expr(outbox::Column::Status, Expr::val("dead"))
                 .col_expr(
@@ -701,7 +701,7 @@ impl Dispatcher {
                 .await?;
         }
         txn.commit().await?;
-        Ok(claimed)
+        Ok(started)
     }
 
     async fn bury<C: ConnectionTrait>(&self, conn: &C, ids: &[i64], reason: &str) -> Result<(), DbErr> {

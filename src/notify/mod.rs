@@ -16,8 +16,8 @@
 //! A process that dies mid-send leaves a leased row behind; once the lease runs out it
 //! is sent again with the same `Message-ID`, the one case where SMTP itself could not
 //! tell us whether the first try arrived. Only the sends in flight at the moment of death
-//! can be in that state. Rows of channels without a sender here (the
-//! Telegram bot's, until its sender plugs in) are never touched.
+//! can be in that state. Rows of channels without a sender here are never touched:
+//! Telegram's are sent by `bot::outbox` for now, with its own lease and retries.
 
 mod admission;
 mod dispatch;
@@ -69,7 +69,7 @@ pub enum SendError {
     /// is marked undeliverable.
     #[error("recipient refused: {0}")]
     Rejected(String),
-    /// The send-time claim found the message dropped or its contact unable to receive it
+    /// The send-time check found the message dropped or its contact unable to receive it
     /// (unsubscribed meanwhile, say): not sent, dead, not retried.
     #[error("suppressed: the contact can no longer receive it")]
     Suppressed,
@@ -78,7 +78,7 @@ pub enum SendError {
     Failed(String),
 }
 
-/// One channel's way of delivering a message (email here; Telegram plugs in the same way).
+/// One channel's way of delivering a message (email, today).
 #[async_trait]
 pub trait Sender: Send + Sync {
     /// The `outbox.channel` value this sender serves.

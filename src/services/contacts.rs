@@ -405,7 +405,7 @@ pub async fn unsubscribe_link(
 }
 
 /// Serializes the writers of one contact's sending state on PostgreSQL (the dispatcher's
-/// claims and send-time claims, an unsubscribe): a transaction-scoped advisory lock, with
+/// leases and send-time checks, an unsubscribe): a transaction-scoped advisory lock, with
 /// a negative key so that it never meets a merchant's (positive) key of
 /// [`db::lock_merchant`]. SQLite's single writer does this already.
 pub async fn lock_contact<C: ConnectionTrait>(txn: &C, contact_id: i64) -> Result<(), DbErr> {
@@ -441,7 +441,7 @@ async fn in_flight<C: ConnectionTrait>(conn: &C, contact_id: i64, now: DateTime<
 /// `None` for a token not ours.
 ///
 /// Nothing is accepted by the mail server after this commits: every message not yet
-/// handed to a sender is dropped first (the dispatcher's send-time claim re-checks the
+/// handed to a sender is dropped first (the dispatcher's send-time check re-checks the
 /// row and the contact, under the same lock), and the unsubscribe commits once the few
 /// already on the wire have been answered (bounded by [`IN_FLIGHT_WAIT`]).
 pub async fn unsubscribe(

@@ -77,7 +77,7 @@ async fn smtp_down_for_a_while_then_back_the_message_arrives_once() {
         "first retry within 30 s: {wait}"
     );
     assert_eq!(
-        dispatcher.run_once(t0).await.expect("round").claimed,
+        dispatcher.run_once(t0).await.expect("round").leased,
         0,
         "not before it is due"
     );
@@ -270,11 +270,7 @@ async fn a_send_cut_short_by_a_crash_is_retried_after_its_lease_with_the_same_me
         .expect("lease");
     let dispatcher = app.dispatcher();
     assert_eq!(
-        dispatcher
-            .drain(t0 + Duration::minutes(4))
-            .await
-            .expect("drain")
-            .claimed,
+        dispatcher.drain(t0 + Duration::minutes(4)).await.expect("drain").leased,
         0,
         "leased"
     );
