@@ -85,7 +85,7 @@ pub struct DropOffView {
 /// A need as a merchant may see it: no name, phone, address or beneficiary code, by
 /// construction (the type has no field for them).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NeedCard {
+pub struct NeedCardView {
     /// The need's id, for buttons.
     pub id: i64,
     /// Category label in the merchant's language.
@@ -129,7 +129,7 @@ pub struct NeedQuery {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NeedsPage {
     /// The cards, best fit first.
-    pub cards: Vec<NeedCard>,
+    pub cards: Vec<NeedCardView>,
     /// True when another page follows.
     pub more: bool,
 }
@@ -215,7 +215,7 @@ pub struct OfferView {
 
 /// A new standing offer.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct NewOffer {
+pub struct OfferDraft {
     /// Category code.
     pub category: String,
     /// What is offered.
@@ -364,7 +364,7 @@ pub trait MerchantDesk: Send + Sync {
     /// Open needs, best fit for the merchant first.
     async fn open_needs(&self, merchant_id: i64, query: &NeedQuery, lang: Lang) -> Result<NeedsPage, DeskError>;
     /// One open need.
-    async fn need(&self, merchant_id: i64, need_id: i64, lang: Lang) -> Result<NeedCard, DeskError>;
+    async fn need(&self, merchant_id: i64, need_id: i64, lang: Lang) -> Result<NeedCardView, DeskError>;
     /// `Ok` when the merchant may make another claim now (its claim limit is not reached).
     async fn may_claim(&self, merchant_id: i64) -> Result<(), DeskError>;
     /// Claims `amount` of need `need_id`; `key` makes a retried request return the first result.
@@ -391,7 +391,7 @@ pub trait MerchantDesk: Send + Sync {
     /// The merchant's standing offers.
     async fn offers(&self, merchant_id: i64, lang: Lang) -> Result<Vec<OfferView>, DeskError>;
     /// Adds a standing offer.
-    async fn add_offer(&self, merchant_id: i64, offer: &NewOffer, lang: Lang) -> Result<OfferView, DeskError>;
+    async fn add_offer(&self, merchant_id: i64, offer: &OfferDraft, lang: Lang) -> Result<OfferView, DeskError>;
     /// Pauses (`active = false`) or resumes an offer.
     async fn set_offer_active(
         &self,

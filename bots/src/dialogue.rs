@@ -10,7 +10,7 @@ pub use alerts::parse_quiet_hours;
 use crate::callback::Action;
 use crate::command::Command;
 use crate::desk::{
-    Amount, Choice, ClaimState, DeskError, Lang, MerchantDesk, MerchantInfo, MerchantStatus, NeedQuery, NewOffer,
+    Amount, Choice, ClaimState, DeskError, Lang, MerchantDesk, MerchantInfo, MerchantStatus, NeedQuery, OfferDraft,
 };
 use crate::text;
 
@@ -738,7 +738,7 @@ impl Talk<'_> {
                     };
                     return Ok(());
                 }
-                let offer = NewOffer {
+                let offer = OfferDraft {
                     category,
                     description,
                     monthly_capacity: capacity,

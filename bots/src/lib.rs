@@ -15,6 +15,7 @@ pub use callback::Action;
 pub use command::Command;
 pub use desk::{
     AlertChange, AlertSettingsView, Amount, Choice, ClaimState, ClaimView, Claimed, DeskError, DropOffView, Lang,
-    MerchantDesk, MerchantInfo, MerchantStatus, NeedCard, NeedQuery, NeedsPage, NewOffer, OfferView, PublicListingView,
+    MerchantDesk, MerchantInfo, MerchantStatus, NeedCardView, NeedQuery, NeedsPage, OfferDraft, OfferView,
+    PublicListingView,
 };
 pub use dialogue::{Button, Input, Reply, Session, State, Turn, respond};

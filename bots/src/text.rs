@@ -4,7 +4,7 @@
 pub mod alerts;
 pub mod public;
 
-use crate::desk::{ClaimState, ClaimView, DeskError, DropOffView, Lang, NeedCard, OfferView};
+use crate::desk::{ClaimState, ClaimView, DeskError, DropOffView, Lang, NeedCardView, OfferView};
 
 fn pick(lang: Lang, zh: &str, en: &str) -> String {
     match lang {
@@ -261,7 +261,7 @@ fn drop_off_line(lang: Lang, point: Option<&DropOffView>) -> String {
 }
 
 /// One need card, numbered `number` in its list.
-pub fn need_card(lang: Lang, number: usize, card: &NeedCard) -> String {
+pub fn need_card(lang: Lang, number: usize, card: &NeedCardView) -> String {
     let urgent = match (card.urgent, lang) {
         (true, Lang::ZhCn) => "【紧急】",
         (true, Lang::En) => "[URGENT] ",
@@ -369,7 +369,7 @@ pub fn claim_all_button(lang: Lang, number: usize, hours: bool) -> String {
 }
 
 /// Asks before claiming everything left of a need.
-pub fn claim_all_question(lang: Lang, card: &NeedCard) -> String {
+pub fn claim_all_question(lang: Lang, card: &NeedCardView) -> String {
     match (lang, card.hours) {
         (Lang::ZhCn, false) => format!("全部认领「{}」的 {} {}？", card.title, card.quantity_left, card.unit),
         (Lang::ZhCn, true) => format!(
@@ -444,7 +444,7 @@ pub fn choose_community(lang: Lang) -> String {
 }
 
 /// Ask how much of a need to claim.
-pub fn ask_quantity(lang: Lang, card: &NeedCard) -> String {
+pub fn ask_quantity(lang: Lang, card: &NeedCardView) -> String {
     match (lang, card.hours) {
         (Lang::ZhCn, false) => format!(
             "您要认领「{}」多少{}？请回复 1 到 {} 之间的数字（发送 /cancel 取消）。",

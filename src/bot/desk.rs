@@ -3,7 +3,8 @@
 
 use bots::{
     AlertChange, AlertSettingsView, Amount, Choice, ClaimState, ClaimView, Claimed, DeskError, DropOffView, Lang,
-    MerchantDesk, MerchantInfo, MerchantStatus, NeedCard, NeedQuery, NeedsPage, NewOffer, OfferView, PublicListingView,
+    MerchantDesk, MerchantInfo, MerchantStatus, NeedCardView, NeedQuery, NeedsPage, OfferDraft, OfferView,
+    PublicListingView,
 };
 use chrono::Utc;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
@@ -116,9 +117,9 @@ fn drop_off_view(d: Option<DropOff>) -> Option<DropOffView> {
 }
 
 /// A service need card as the bot shows it, in `lang`. Only public fields cross over.
-pub fn card_view(card: needs::NeedCard, lang: Lang) -> NeedCard {
+pub fn card_view(card: needs::NeedCard, lang: Lang) -> NeedCardView {
     let locale = locale_of(lang);
-    NeedCard {
+    NeedCardView {
         id: card.id,
         category: card.category.label(locale).to_owned(),
         hours: card.category == Category::VolunteerHours,
@@ -300,7 +301,7 @@ impl MerchantDesk for ServiceDesk {
         })
     }
 
-    async fn need(&self, merchant_id: i64, need_id: i64, lang: Lang) -> Result<NeedCard, DeskError> {
+    async fn need(&self, merchant_id: i64, need_id: i64, lang: Lang) -> Result<NeedCardView, DeskError> {
         let card = match needs::get_need(&self.db, &caller(merchant_id), need_id, Utc::now()).await {
             Ok(card) => card,
             Err(ServiceError::NotFound(_)) => return Err(self.unavailable_need(merchant_id, need_id).await?),
@@ -437,7 +438,7 @@ impl MerchantDesk for ServiceDesk {
         Ok(all.into_iter().map(|o| offer_view(o, lang)).collect())
     }
 
-    async fn add_offer(&self, merchant_id: i64, offer: &NewOffer, lang: Lang) -> Result<OfferView, DeskError> {
+    async fn add_offer(&self, merchant_id: i64, offer: &OfferDraft, lang: Lang) -> Result<OfferView, DeskError> {
         let category = offer.category.parse::<Category>().map_err(|_| DeskError::Invalid)?;
         let new = offers::NewOffer {
             category,

@@ -392,7 +392,7 @@ async fn open_card(
     need_id: i64,
     merchant_id: i64,
     lang: Lang,
-) -> Result<Option<bots::NeedCard>, sea_orm::DbErr> {
+) -> Result<Option<bots::NeedCardView>, sea_orm::DbErr> {
     let caller = Caller::Merchant {
         merchant_id,
         token_id: None,
@@ -478,7 +478,7 @@ async fn render_alert(
 }
 
 /// The row under need card `number`: claim all of it, or part.
-fn claim_buttons(lang: Lang, number: usize, card: &bots::NeedCard) -> Vec<(String, String)> {
+fn claim_buttons(lang: Lang, number: usize, card: &bots::NeedCardView) -> Vec<(String, String)> {
     vec![
         button(
             text::claim_all_button(lang, number, card.hours),

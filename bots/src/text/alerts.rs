@@ -1,7 +1,7 @@
 //! The texts of `/alerts` and of the daily digest, in zh-CN and en.
 
 use super::pick;
-use crate::desk::{AlertSettingsView, Lang, NeedCard};
+use crate::desk::{AlertSettingsView, Lang, NeedCardView};
 
 /// `hh:mm` of local minutes after midnight.
 pub fn clock(minute: u16) -> String {
@@ -191,7 +191,7 @@ pub fn digest_intro(lang: Lang, count: usize) -> String {
 }
 
 /// One need of a digest, on one line.
-pub fn digest_line(lang: Lang, number: usize, card: &NeedCard) -> String {
+pub fn digest_line(lang: Lang, number: usize, card: &NeedCardView) -> String {
     let urgent = match (card.urgent, lang) {
         (true, Lang::ZhCn) => "【紧急】",
         (true, Lang::En) => "[URGENT] ",
