@@ -178,6 +178,16 @@ pub async fn lock_need<C: ConnectionTrait>(txn: &C, id: i64) -> Result<Option<cr
         .await
 }
 
+/// `'a','b'` for an SQL `IN (…)` list of stored enum texts (fixed strings from the
+/// domain's enums, never input).
+pub fn sql_list(texts: impl IntoIterator<Item = &'static str>) -> String {
+    texts
+        .into_iter()
+        .map(|t| format!("'{t}'"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 /// A statement written with `?` placeholders, numbered `$1, $2, …` for PostgreSQL.
 pub fn statement<C: ConnectionTrait>(conn: &C, sql: &str, values: Vec<sea_orm::Value>) -> Statement {
     let backend = conn.get_database_backend();

@@ -11,6 +11,7 @@ use super::claims::{self, ClaimRecord};
 use super::need_cards::{self, NeedCard};
 use crate::domain::alerts::FlagReason;
 use crate::domain::time::local_date;
+use crate::domain::{ClaimStatus, NeedStatus};
 use crate::entities::{claim, need};
 
 /// The dashboard's five lists.
@@ -46,7 +47,7 @@ pub async fn dashboard(
         _ => q,
     };
     let open = in_scope(need::Entity::find())
-        .filter(need::Column::Status.eq("open"))
+        .filter(need::Column::Status.eq(NeedStatus::Open))
         .order_by_desc(need::Column::Urgency)
         .order_by_asc(need::Column::CreatedAt)
         .limit(20)
@@ -54,7 +55,7 @@ pub async fn dashboard(
         .await?;
     let soon = local_date(now) + Duration::days(3);
     let near = in_scope(need::Entity::find())
-        .filter(need::Column::Status.eq("open"))
+        .filter(need::Column::Status.eq(NeedStatus::Open))
         .filter(need::Column::Claimed.eq(0))
         .filter(need::Column::Deadline.lte(soon))
         .order_by_asc(need::Column::Deadline)
@@ -70,7 +71,7 @@ pub async fn dashboard(
     let overdue_rows = claim::Entity::find()
         .filter(
             Condition::all()
-                .add(claim::Column::Status.eq("active"))
+                .add(claim::Column::Status.eq(ClaimStatus::Active))
                 .add(claim::Column::DueAt.lt(now)),
         )
         .filter(claim::Column::NeedId.in_subquery(scoped_needs))

@@ -10,7 +10,6 @@ use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Que
 use super::ServiceError;
 use super::access::Caller;
 use super::audit::{self, Entry};
-use super::error::parse_stored;
 use crate::domain::{BeneficiaryGroup, Category, NeedStatus, Urgency};
 use crate::entities::{beneficiary, claim, community, drop_off_point, need};
 
@@ -89,7 +88,7 @@ pub async fn get_need(
     let found = need::Entity::find_by_id(need_id).one(db).await?;
     let visible = match (&found, caller.merchant_id()) {
         (Some(n), Some(merchant_id)) => {
-            n.status == NeedStatus::Open.as_str()
+            n.status == NeedStatus::Open
                 || claim::Entity::find()
                     .filter(claim::Column::NeedId.eq(n.id))
                     .filter(claim::Column::MerchantId.eq(merchant_id))
@@ -192,7 +191,7 @@ pub async fn cards<C: ConnectionTrait>(conn: &C, rows: Vec<need::Model>) -> Resu
                 claimed: n.claimed,
                 delivered: n.delivered,
                 unit: n.unit,
-                status: parse_stored(&n.status)?,
+                status: n.status,
                 urgency: n
                     .urgency
                     .parse()

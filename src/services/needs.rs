@@ -9,7 +9,6 @@ use sea_orm::{
 
 use super::access::{Caller, OrgScope};
 use super::audit::{self, Entry};
-use super::error::parse_stored;
 pub use super::need_cards::{DropOff, NeedCard, get_need};
 use super::need_cards::{card_by_id, cards};
 use super::outbox::enqueue;
@@ -105,7 +104,7 @@ pub async fn post_need(
         recurrence: Set(draft.recurrence.as_str().to_owned()),
         estimated_value_cents: Set(draft.estimated_value_cents),
         claim_days: Set(draft.claim_days),
-        status: Set(NeedStatus::Open.as_str().to_owned()),
+        status: Set(NeedStatus::Open),
         version: Set(0),
         created_at: Set(now),
         updated_at: Set(now),
@@ -182,7 +181,7 @@ pub async fn edit_need(
         .col_expr(need::Column::UpdatedAt, Expr::value(now))
         .filter(need::Column::Id.eq(need.id))
         .filter(need::Column::Claimed.eq(0))
-        .filter(need::Column::Status.eq(NeedStatus::Open.as_str()))
+        .filter(need::Column::Status.eq(NeedStatus::Open))
         .exec(&txn)
         .await?;
     if changed.rows_affected == 0 {
@@ -350,7 +349,7 @@ pub async fn warn_near_deadline(db: &DatabaseConnection, now: DateTime<Utc>) -> 
         .checked_add_days(chrono::Days::new(NEAR_DEADLINE_DAYS))
         .unwrap_or(today);
     let near = need::Entity::find()
-        .filter(need::Column::Status.eq(NeedStatus::Open.as_str()))
+        .filter(need::Column::Status.eq(NeedStatus::Open))
         .filter(need::Column::Deadline.gte(today))
         .filter(need::Column::Deadline.lte(soon))
         .filter(need::Column::PostedBy.is_not_null())
@@ -394,7 +393,7 @@ pub async fn expire_overdue(db: &DatabaseConnection, now: DateTime<Utc>) -> Resu
     let due: Vec<i64> = need::Entity::find()
         .select_only()
         .column(need::Column::Id)
-        .filter(need::Column::Status.eq(NeedStatus::Open.as_str()))
+        .filter(need::Column::Status.eq(NeedStatus::Open))
         .filter(need::Column::Deadline.lt(today))
         .order_by_asc(need::Column::Id)
         .limit(500)
@@ -407,7 +406,7 @@ pub async fn expire_overdue(db: &DatabaseConnection, now: DateTime<Utc>) -> Resu
         let Some(need) = db::lock_need(&txn, id).await? else {
             continue;
         };
-        if need.status != NeedStatus::Open.as_str() || need.deadline >= today {
+        if need.status != NeedStatus::Open || need.deadline >= today {
             continue; // another process got there first, or it was edited
         }
         end_need(&txn, &need, NeedStatus::Expired, "", now).await?;
@@ -431,7 +430,7 @@ async fn end_need<C: ConnectionTrait>(
     reason: &str,
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
-    let status: NeedStatus = parse_stored(&need.status)?;
+    let status = need.status;
     let counters = crate::domain::NeedCounters {
         quantity: need.quantity,
         claimed: need.claimed,
@@ -447,7 +446,7 @@ async fn end_need<C: ConnectionTrait>(
         .col_expr(need::Column::Version, Expr::col(need::Column::Version).add(1))
         .col_expr(need::Column::UpdatedAt, Expr::value(now))
         .filter(need::Column::Id.eq(need.id))
-        .filter(need::Column::Status.eq(need.status.clone()))
+        .filter(need::Column::Status.eq(need.status))
         .exec(txn)
         .await?;
     if ended.rows_affected == 0 {
@@ -455,7 +454,7 @@ async fn end_need<C: ConnectionTrait>(
     }
     let active = claim::Entity::find()
         .filter(claim::Column::NeedId.eq(need.id))
-        .filter(claim::Column::Status.eq(ClaimStatus::Active.as_str()))
+        .filter(claim::Column::Status.eq(ClaimStatus::Active))
         .all(txn)
         .await?;
     for c in &active {
@@ -504,10 +503,10 @@ pub async fn list_needs(
     match caller.org_scope() {
         OrgScope::All => {}
         OrgScope::Only(org) => query = query.filter(need::Column::OrganizationId.eq(org)),
-        OrgScope::NoneOf => query = query.filter(need::Column::Status.eq(NeedStatus::Open.as_str())),
+        OrgScope::NoneOf => query = query.filter(need::Column::Status.eq(NeedStatus::Open)),
     }
     if let Some(status) = filter.status {
-        query = query.filter(need::Column::Status.eq(status.as_str()));
+        query = query.filter(need::Column::Status.eq(status));
     }
     if let Some(category) = filter.category {
         query = query.filter(need::Column::Category.eq(category.as_str()));

@@ -157,7 +157,7 @@ async fn confirm_claim(
         .col_expr(
             need::Column::Status,
             CaseStatement::new()
-                .case(fulfils, Expr::val(NeedStatus::Fulfilled.as_str()))
+                .case(fulfils, Expr::val(NeedStatus::Fulfilled))
                 .finally(Expr::col(need::Column::Status))
                 .into(),
         )

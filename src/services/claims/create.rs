@@ -16,7 +16,7 @@ use crate::domain::{ClaimStatus, Lease, NeedStatus, PartyStatus, Quantity};
 use crate::entities::{claim, drop_off_point, idempotency_record, need};
 use crate::services::access::Caller;
 use crate::services::audit::{self, Entry};
-use crate::services::error::{is_unique_violation, parse_stored, refusal_from_json, refusal_to_json};
+use crate::services::error::{is_unique_violation, refusal_from_json, refusal_to_json};
 use crate::services::merchants::merchant_with_record;
 use crate::services::outbox::{Delivery, enqueue_all};
 use crate::services::{ServiceError, recipients};
@@ -122,7 +122,7 @@ async fn claim_in<C: ConnectionTrait>(
         return Err(ServiceError::Validation(errors));
     }
     let (merchant, record, holding) = merchant_with_record(txn, merchant_id, now).await?;
-    if merchant.status != PartyStatus::Approved.as_str() {
+    if merchant.status != PartyStatus::Approved {
         // Audited by remember_refusal, after this transaction is rolled back.
         return Err(ServiceError::MerchantNotApproved);
     }
@@ -144,14 +144,14 @@ async fn claim_in<C: ConnectionTrait>(
         .col_expr(
             need::Column::Status,
             CaseStatement::new()
-                .case(became_full, Expr::val(NeedStatus::FullyClaimed.as_str()))
+                .case(became_full, Expr::val(NeedStatus::FullyClaimed))
                 .finally(Expr::col(need::Column::Status))
                 .into(),
         )
         .col_expr(need::Column::Version, Expr::col(need::Column::Version).add(1))
         .col_expr(need::Column::UpdatedAt, Expr::val(now))
         .filter(need::Column::Id.eq(need_id))
-        .filter(need::Column::Status.eq(NeedStatus::Open.as_str()))
+        .filter(need::Column::Status.eq(NeedStatus::Open))
         .filter(
             Expr::col(need::Column::Quantity)
                 .sub(Expr::col(need::Column::Claimed))
@@ -165,7 +165,7 @@ async fn claim_in<C: ConnectionTrait>(
             .one(txn)
             .await?
             .ok_or(ServiceError::NotFound("need"))?;
-        return Err(match parse_stored::<NeedStatus>(&need.status)? {
+        return Err(match need.status {
             NeedStatus::Open | NeedStatus::FullyClaimed => ServiceError::NotEnoughLeft {
                 left: need.quantity - need.claimed,
             },
@@ -178,7 +178,7 @@ async fn claim_in<C: ConnectionTrait>(
         need_id: Set(need.id),
         merchant_id: Set(merchant_id),
         quantity: Set(quantity),
-        status: Set(ClaimStatus::Active.as_str().to_owned()),
+        status: Set(ClaimStatus::Active),
         handoff_code: Set(new_handoff_code()),
         idempotency_key: Set(key.map(str::to_owned)),
         due_at: Set(lease.due_at),

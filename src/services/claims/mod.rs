@@ -80,6 +80,3 @@ pub struct ClaimOutcome {
     /// True when this answers a retry of an earlier request with the same key.
     pub replayed: bool,
 }
-
-/// Active claims count against the limit; so do disputed ones, which still await delivery.
-const HOLDING: [&str; 2] = ["active", "disputed"];

@@ -12,7 +12,6 @@ use crate::entities::{claim, merchant, need};
 use crate::services::ServiceError;
 use crate::services::access::{Caller, OrgScope};
 use crate::services::audit::{self, Entry};
-use crate::services::error::parse_stored;
 
 /// Claims the caller may see, newest first (merchants: their own; organizations: those on
 /// their needs; the office: all).
@@ -33,7 +32,7 @@ pub async fn list_claims(
         query = query.filter(claim::Column::NeedId.in_subquery(sea_orm::QueryTrait::into_query(own_needs)));
     }
     if !statuses.is_empty() {
-        query = query.filter(claim::Column::Status.is_in(statuses.iter().map(|s| s.as_str())));
+        query = query.filter(claim::Column::Status.is_in(statuses.iter().copied()));
     }
     let rows = query
         .order_by_desc(claim::Column::Id)
@@ -142,7 +141,7 @@ pub(super) fn record_of(
         merchant_name: merchant.name.clone(),
         quantity: c.quantity,
         unit: need.unit.clone(),
-        status: parse_stored(&c.status)?,
+        status: c.status,
         handoff_code: show_code.then_some(c.handoff_code),
         due_at: c.due_at,
         delivered_at: c.delivered_at,

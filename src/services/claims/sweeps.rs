@@ -24,7 +24,7 @@ pub async fn lapse_overdue(db: &DatabaseConnection, now: DateTime<Utc>) -> Resul
         .select_only()
         .column(claim::Column::Id)
         .column(claim::Column::MerchantId)
-        .filter(claim::Column::Status.eq(ClaimStatus::Active.as_str()))
+        .filter(claim::Column::Status.eq(ClaimStatus::Active))
         .filter(claim::Column::DueAt.lte(cutoff))
         .order_by_asc(claim::Column::Id)
         .limit(500)
@@ -41,7 +41,7 @@ pub async fn lapse_overdue(db: &DatabaseConnection, now: DateTime<Utc>) -> Resul
         let Some(need) = db::lock_need(&txn, c.need_id).await? else {
             continue;
         };
-        if c.status != ClaimStatus::Active.as_str()
+        if c.status != ClaimStatus::Active
             || c.due_at > cutoff
             || !give_back(&txn, &c, ClaimStatus::Lapsed, now).await?
         {
@@ -88,7 +88,7 @@ pub async fn lapse_overdue(db: &DatabaseConnection, now: DateTime<Utc>) -> Resul
 /// Queues the half-time reminder of active claims once. Returns how many were queued.
 pub async fn remind_due(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u64, ServiceError> {
     let due = claim::Entity::find()
-        .filter(claim::Column::Status.eq(ClaimStatus::Active.as_str()))
+        .filter(claim::Column::Status.eq(ClaimStatus::Active))
         .filter(claim::Column::RemindAt.lte(now))
         .filter(claim::Column::RemindedAt.is_null())
         .order_by_asc(claim::Column::Id)
@@ -102,7 +102,7 @@ pub async fn remind_due(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u
         let marked = claim::Entity::update_many()
             .col_expr(claim::Column::RemindedAt, Expr::val(now))
             .filter(claim::Column::Id.eq(c.id))
-            .filter(claim::Column::Status.eq(ClaimStatus::Active.as_str()))
+            .filter(claim::Column::Status.eq(ClaimStatus::Active))
             .filter(claim::Column::RemindedAt.is_null())
             .exec(&txn)
             .await?;

@@ -6,14 +6,13 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{CaseStatement, Expr, ExprTrait};
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
+use super::ClaimRecord;
 use super::queries::reload;
-use super::{ClaimRecord, HOLDING};
 use crate::db;
 use crate::domain::{ClaimEvent, ClaimStatus, Lease, NeedStatus};
 use crate::entities::{claim, merchant, need};
 use crate::services::access::Caller;
 use crate::services::audit::{self, Entry};
-use crate::services::error::parse_stored;
 use crate::services::outbox::{Delivery, Message, enqueue_all};
 use crate::services::{ServiceError, recipients};
 
@@ -85,7 +84,7 @@ impl Transition {
 
     /// Where the claim stands.
     pub fn status(&self) -> Result<ClaimStatus, ServiceError> {
-        parse_stored(&self.claim.status)
+        Ok(self.claim.status)
     }
 
     /// Refuses `event` unless the state machine allows it from where the claim stands.
@@ -161,24 +160,24 @@ pub(crate) async fn give_back<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> Result<bool, ServiceError> {
     let ended = claim::Entity::update_many()
-        .col_expr(claim::Column::Status, Expr::val(to.as_str()))
+        .col_expr(claim::Column::Status, Expr::val(to))
         .col_expr(claim::Column::EndedAt, Expr::val(now))
         .col_expr(claim::Column::Version, Expr::col(claim::Column::Version).add(1))
         .col_expr(claim::Column::UpdatedAt, Expr::val(now))
         .filter(claim::Column::Id.eq(c.id))
-        .filter(claim::Column::Status.is_in(HOLDING))
+        .filter(claim::Column::Status.is_in(ClaimStatus::HOLDING))
         .exec(txn)
         .await?;
     if ended.rows_affected != 1 {
         return Ok(false);
     }
-    let was_full = Expr::col(need::Column::Status).eq(NeedStatus::FullyClaimed.as_str());
+    let was_full = Expr::col(need::Column::Status).eq(NeedStatus::FullyClaimed);
     need::Entity::update_many()
         .col_expr(need::Column::Claimed, Expr::col(need::Column::Claimed).sub(c.quantity))
         .col_expr(
             need::Column::Status,
             CaseStatement::new()
-                .case(was_full.clone(), Expr::val(NeedStatus::Open.as_str()))
+                .case(was_full.clone(), Expr::val(NeedStatus::Open))
                 .finally(Expr::col(need::Column::Status))
                 .into(),
         )
@@ -207,11 +206,11 @@ async fn move_claim<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
     let update = claim::Entity::update_many()
-        .col_expr(claim::Column::Status, Expr::val(to.as_str()))
+        .col_expr(claim::Column::Status, Expr::val(to))
         .col_expr(claim::Column::Version, Expr::col(claim::Column::Version).add(1))
         .col_expr(claim::Column::UpdatedAt, Expr::val(now))
         .filter(claim::Column::Id.eq(c.id))
-        .filter(claim::Column::Status.eq(from.as_str()));
+        .filter(claim::Column::Status.eq(from));
     let moved = extra(update).exec(txn).await?;
     if moved.rows_affected != 1 {
         return Err(ServiceError::Conflict("the claim changed meanwhile; try again".into()));
