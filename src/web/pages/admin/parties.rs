@@ -11,7 +11,7 @@ use serde::Deserialize;
 use super::super::{Chrome, Options, OrPage, PageResult, render};
 use super::sorting::by_name;
 use crate::AppState;
-use crate::domain::{OrgKind, PartyStatus};
+use crate::domain::PartyStatus;
 use crate::i18n::Tr;
 use crate::services::office;
 use crate::web::session::Staff;
@@ -145,13 +145,6 @@ pub fn page(t: Tr, c: Chrome, kind: &'static str, rows: Vec<PartyRow>, q: &Party
     )
 }
 
-fn status_label(t: Tr, status: &str) -> String {
-    status
-        .parse::<PartyStatus>()
-        .map(|s| s.label(t.0).to_owned())
-        .unwrap_or_else(|_| t.get("admin.status_unknown").to_owned())
-}
-
 /// `GET /admin/organizations`.
 pub async fn organizations(State(state): State<AppState>, staff: Staff, Query(q): Query<PartyQuery>) -> PageResult {
     let t = staff.t;
@@ -163,14 +156,10 @@ pub async fn organizations(State(state): State<AppState>, staff: Staff, Query(q)
         .map(|o| PartyRow {
             id: o.id,
             name: o.name,
-            detail: o
-                .kind
-                .parse::<OrgKind>()
-                .map(|k| k.label(t.0).to_owned())
-                .unwrap_or_else(|_| t.get("admin.kind_other").to_owned()),
+            detail: o.kind.label(t.0).to_owned(),
             credit: String::new(),
-            status: status_label(t, &o.status),
-            status_code: o.status,
+            status: o.status.label(t.0).to_owned(),
+            status_code: o.status.as_str().to_owned(),
         })
         .collect();
     let c = Chrome::new(t, &staff.session, "admin.organizations");
@@ -195,8 +184,8 @@ pub async fn merchants_page(state: &AppState, staff: &Staff, q: &PartyQuery, cod
             name: m.name,
             detail: m.trade,
             credit: t.fill("admin.credit_value", &[("score", &m.credit_score.to_string())]),
-            status: status_label(t, &m.status),
-            status_code: m.status,
+            status: m.status.label(t.0).to_owned(),
+            status_code: m.status.as_str().to_owned(),
         })
         .collect();
     let c = Chrome::new(t, &staff.session, "admin.merchants");
