@@ -7,19 +7,20 @@ use bots::{
     PublicListingView,
 };
 use chrono::Utc;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
 use crate::config::Secret;
 use crate::domain::alerts::{self as rules, AlertMode, AlertSettings, QuietHours, SettingsChange};
 use crate::domain::record::ClaimAllowance;
 use crate::domain::time::local_date;
 use crate::domain::{Category, ClaimStatus, Locale, NeedStatus, PartyStatus, Urgency};
-use crate::entities::{claim, community, merchant};
+use crate::entities::claim;
 use crate::services::access::Caller;
 use crate::services::claims::{self, ClaimRecord};
+use crate::services::merchants::MerchantSummary;
 use crate::services::needs::{self, DropOff};
 use crate::services::telegram::{self, LinkOutcome};
-use crate::services::{ServiceError, alert_settings, matching, merchants, offers};
+use crate::services::{ServiceError, alert_settings, matching, merchants, offers, organizations};
 
 /// The desk over the services, for the Telegram bot and the console.
 #[derive(Clone)]
@@ -94,7 +95,7 @@ fn db_error(e: sea_orm::DbErr) -> DeskError {
     desk_error(ServiceError::Db(e))
 }
 
-fn info_of(m: &merchant::Model) -> MerchantInfo {
+fn info_of(m: MerchantSummary) -> MerchantInfo {
     let status = match m.status {
         PartyStatus::Approved => MerchantStatus::Approved,
         PartyStatus::Pending => MerchantStatus::Pending,
@@ -102,9 +103,9 @@ fn info_of(m: &merchant::Model) -> MerchantInfo {
     };
     MerchantInfo {
         id: m.id,
-        name: m.name.clone(),
+        name: m.name,
         status,
-        lang: lang_of(m.locale.parse().unwrap_or_default()),
+        lang: lang_of(m.locale),
     }
 }
 
@@ -228,12 +229,10 @@ impl ServiceDesk {
 #[async_trait::async_trait]
 impl MerchantDesk for ServiceDesk {
     async fn merchant(&self, merchant_id: i64) -> Result<MerchantInfo, DeskError> {
-        merchant::Entity::find_by_id(merchant_id)
-            .one(&self.db)
+        merchants::get(&self.db, merchant_id)
             .await
-            .map_err(db_error)?
-            .map(|m| info_of(&m))
-            .ok_or(DeskError::NotFound)
+            .map(info_of)
+            .map_err(desk_error)
     }
 
     async fn link_chat(&self, chat_id: i64, code: &str) -> Result<MerchantInfo, DeskError> {
@@ -241,7 +240,7 @@ impl MerchantDesk for ServiceDesk {
             .await
             .map_err(desk_error)?
         {
-            LinkOutcome::Linked(m) => Ok(info_of(&m)),
+            LinkOutcome::Linked(m) => Ok(info_of(*m)),
             LinkOutcome::Wrong => Err(DeskError::WrongCode),
             LinkOutcome::Expired => Err(DeskError::CodeExpired),
             LinkOutcome::LockedOut { minutes } => Err(DeskError::LockedOut { minutes }),
@@ -265,19 +264,12 @@ impl MerchantDesk for ServiceDesk {
     }
 
     async fn communities(&self, lang: Lang) -> Result<Vec<Choice>, DeskError> {
-        let all = community::Entity::find()
-            .order_by_asc(community::Column::Id)
-            .all(&self.db)
-            .await
-            .map_err(db_error)?;
+        let all = organizations::communities(&self.db).await.map_err(desk_error)?;
         Ok(all
             .into_iter()
             .map(|c| Choice {
                 code: c.id.to_string(),
-                label: match lang {
-                    Lang::ZhCn => c.name,
-                    Lang::En => c.name_en,
-                },
+                label: c.name_in(locale_of(lang)).to_owned(),
             })
             .collect())
     }
@@ -529,10 +521,7 @@ fn offer_view(o: offers::Offer, lang: Lang) -> OfferView {
         communities: o
             .communities
             .into_iter()
-            .map(|c| match lang {
-                Lang::ZhCn => c.name,
-                Lang::En => c.name_en,
-            })
+            .map(|c| c.name_in(locale_of(lang)).to_owned())
             .collect(),
         active: o.active,
     }

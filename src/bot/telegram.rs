@@ -25,9 +25,8 @@ use tokio_util::sync::CancellationToken;
 use super::desk::{ServiceDesk, lang_of, locale_of};
 use super::outbox::{BOT_REPLY, ReplyPayload};
 use crate::config::Secret;
-use crate::entities::telegram_update;
 use crate::services::outbox::{Channel, Message};
-use crate::services::telegram::{self as store, ChatChange};
+use crate::services::telegram::{self as store, ChatChange, LeasedUpdate};
 
 /// Seconds a `getUpdates` long poll waits for news (below the HTTP client's 17 s timeout).
 const POLL_SECONDS: u32 = 10;
@@ -435,14 +434,10 @@ impl Handler {
             .await
             .map_err(|e| e.to_string())?;
         let chat = store::chat(&self.db, event.chat_id).await.map_err(|e| e.to_string())?;
-        let chat_lang = chat
-            .as_ref()
-            .and_then(|c| c.locale.as_deref())
-            .and_then(|l| l.parse().ok())
-            .map(lang_of);
-        let merchant_info = match &merchant {
-            Some(m) => Some(
-                bots::MerchantDesk::merchant(&self.desk, m.id)
+        let chat_lang = chat.locale.map(lang_of);
+        let merchant_info = match merchant {
+            Some(id) => Some(
+                bots::MerchantDesk::merchant(&self.desk, id)
                     .await
                     .map_err(|e| e.to_string())?,
             ),
@@ -454,8 +449,8 @@ impl Handler {
             .or(chat_lang)
             .unwrap_or_else(|| Lang::from_client(event.client_lang.as_deref()));
         let state = chat
-            .as_ref()
-            .and_then(|c| c.state.as_deref())
+            .state
+            .as_deref()
             .and_then(|s| serde_json::from_str(s).ok())
             .unwrap_or_default();
         let session = Session {
@@ -493,7 +488,7 @@ impl Handler {
         })
     }
 
-    async fn finish(&self, leased: &telegram_update::Model, change: ChatChange, callback: Option<CallbackQueryId>) {
+    async fn finish(&self, leased: &LeasedUpdate, change: ChatChange, callback: Option<CallbackQueryId>) {
         let had_replies = !change.replies.is_empty();
         match store::finish_update(&self.db, leased.update_id, change, Utc::now()).await {
             Ok(true) => {

@@ -89,6 +89,51 @@ impl<'a> Entry<'a> {
     }
 }
 
+/// One written audit row, as the office's log and a record's timeline show it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditRecord {
+    /// When the act happened.
+    pub at: DateTime<Utc>,
+    /// Who acted: `staff`, `merchant`, `api_token`, `system` or `anonymous`.
+    pub actor_kind: String,
+    /// The actor's id within its kind, if it has one.
+    pub actor_id: Option<String>,
+    /// A dotted verb such as `merchant.create`.
+    pub action: String,
+    /// The kind of record acted on, if any.
+    pub subject_kind: Option<String>,
+    /// The id of the record acted on, if any.
+    pub subject_id: Option<String>,
+    /// `ok`, `denied` or `failed`.
+    pub outcome: String,
+    /// Extra facts (an empty object when the stored text is not JSON).
+    pub detail: serde_json::Value,
+}
+
+impl AuditRecord {
+    /// The id of the record acted on, when it is a `kind` with a numeric id.
+    pub fn subject_of_kind(&self, kind: &str) -> Option<i64> {
+        (self.subject_kind.as_deref() == Some(kind))
+            .then(|| self.subject_id.as_deref().and_then(|id| id.parse().ok()))
+            .flatten()
+    }
+}
+
+impl From<audit_log::Model> for AuditRecord {
+    fn from(r: audit_log::Model) -> Self {
+        Self {
+            at: r.at,
+            actor_kind: r.actor_kind,
+            actor_id: r.actor_id,
+            action: r.action,
+            subject_kind: r.subject_kind,
+            subject_id: r.subject_id,
+            outcome: r.outcome,
+            detail: serde_json::from_str(&r.detail).unwrap_or_default(),
+        }
+    }
+}
+
 /// Writes `entry` through `conn`, which is the caller's transaction when there is one.
 pub async fn record<C: ConnectionTrait>(conn: &C, now: DateTime<Utc>, entry: Entry<'_>) -> Result<(), DbErr> {
     let (actor_kind, actor_id) = entry.actor.parts();
@@ -115,7 +160,7 @@ pub async fn record<C: ConnectionTrait>(conn: &C, now: DateTime<Utc>, entry: Ent
 }
 
 /// The audit rows about any of `subjects` (kind, id), oldest first: a record's timeline.
-pub async fn history<C: ConnectionTrait>(conn: &C, subjects: &[(&str, i64)]) -> Result<Vec<audit_log::Model>, DbErr> {
+pub async fn history<C: ConnectionTrait>(conn: &C, subjects: &[(&str, i64)]) -> Result<Vec<AuditRecord>, DbErr> {
     use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
     if subjects.is_empty() {
         return Ok(Vec::new());
@@ -135,4 +180,5 @@ pub async fn history<C: ConnectionTrait>(conn: &C, subjects: &[(&str, i64)]) -> 
         .limit(200)
         .all(conn)
         .await
+        .map(|rows| rows.into_iter().map(AuditRecord::from).collect())
 }

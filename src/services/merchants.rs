@@ -11,6 +11,7 @@ use sea_orm::{
 };
 
 use super::audit::{self, Actor, Entry};
+use super::error::stored;
 use super::{ServiceError, organizations};
 use crate::config::Secret;
 use crate::domain::codes::random_code;
@@ -23,6 +24,47 @@ use crate::{crypto, db};
 pub const LINK_CODE_TTL_HOURS: i64 = 24;
 /// A new merchant's starting credit score (0–100).
 pub const INITIAL_CREDIT: i32 = 60;
+
+/// A merchant as the office's list and the bot know it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MerchantSummary {
+    /// Its id.
+    pub id: i64,
+    /// Its public shop name.
+    pub name: String,
+    /// Its trade, as typed.
+    pub trade: String,
+    /// Its credit score, 0 to 100.
+    pub credit_score: i32,
+    /// Its admission.
+    pub status: PartyStatus,
+    /// The language it reads.
+    pub locale: Locale,
+}
+
+impl TryFrom<merchant::Model> for MerchantSummary {
+    type Error = ServiceError;
+
+    fn try_from(m: merchant::Model) -> Result<Self, ServiceError> {
+        Ok(Self {
+            status: m.status,
+            locale: stored(&m.locale)?,
+            id: m.id,
+            name: m.name,
+            trade: m.trade,
+            credit_score: m.credit_score,
+        })
+    }
+}
+
+/// Merchant `merchant_id`.
+pub async fn get(db: &DatabaseConnection, merchant_id: i64) -> Result<MerchantSummary, ServiceError> {
+    merchant::Entity::find_by_id(merchant_id)
+        .one(db)
+        .await?
+        .ok_or(ServiceError::NotFound("merchant"))?
+        .try_into()
+}
 
 /// What `create_merchant` needs.
 #[derive(Debug, Clone, Default)]

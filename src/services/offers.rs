@@ -7,6 +7,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, Qu
 
 use super::ServiceError;
 use super::audit::{self, Actor, Entry};
+use super::organizations::Community;
 use crate::db;
 use crate::domain::input::{self, FieldError, FieldErrors};
 use crate::domain::{Category, Quantity};
@@ -26,7 +27,7 @@ pub struct Offer {
     /// True unless paused.
     pub active: bool,
     /// Communities served.
-    pub communities: Vec<community::Model>,
+    pub communities: Vec<Community>,
 }
 
 /// What a merchant enters for a new offer.
@@ -68,7 +69,10 @@ async fn load<C: sea_orm::ConnectionTrait>(conn: &C, row: offer::Model) -> Resul
         .filter(community::Column::Id.is_in(ids))
         .order_by_asc(community::Column::Id)
         .all(conn)
-        .await?;
+        .await?
+        .into_iter()
+        .map(Community::from)
+        .collect();
     Ok(Offer {
         id: row.id,
         category: row

@@ -7,10 +7,12 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, Quer
 
 use super::ServiceError;
 use super::access::Caller;
-use super::audit::{self, Entry};
+use super::audit::{self, AuditRecord, Entry};
+use super::error::stored;
 use super::lockout;
+use super::merchants::MerchantSummary;
 use crate::db;
-use crate::domain::PartyStatus;
+use crate::domain::{OrgKind, PartyStatus};
 use crate::entities::{api_token, audit_log, merchant, organization, outbox};
 
 /// Refuses (and audits) anyone but office staff.
@@ -32,17 +34,64 @@ pub(crate) async fn require_admin(
     Err(ServiceError::Forbidden)
 }
 
+/// An organization as the office's list shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrganizationSummary {
+    /// Its id.
+    pub id: i64,
+    /// Its name.
+    pub name: String,
+    /// What kind of organization it is.
+    pub kind: OrgKind,
+    /// Its admission.
+    pub status: PartyStatus,
+}
+
+/// An API token as the office's list shows it (never the token, which is not stored).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenSummary {
+    /// Its row id.
+    pub id: i64,
+    /// The office's label for it.
+    pub label: String,
+    /// Whom it acts for.
+    pub holder: TokenHolder,
+    /// When it was issued.
+    pub created_at: DateTime<Utc>,
+    /// False once revoked.
+    pub active: bool,
+}
+
+/// Whom an API token acts for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenHolder {
+    /// An organization, by id.
+    Organization(i64),
+    /// A merchant, by id.
+    Merchant(i64),
+}
+
 /// Every organization, by name.
 pub async fn organizations(
     db: &DatabaseConnection,
     caller: &Caller,
     now: DateTime<Utc>,
-) -> Result<Vec<organization::Model>, ServiceError> {
+) -> Result<Vec<OrganizationSummary>, ServiceError> {
     require_admin(db, caller, "office.organizations", now).await?;
-    Ok(organization::Entity::find()
+    organization::Entity::find()
         .order_by_asc(organization::Column::Name)
         .all(db)
-        .await?)
+        .await?
+        .into_iter()
+        .map(|o| {
+            Ok(OrganizationSummary {
+                id: o.id,
+                name: o.name,
+                kind: stored(&o.kind)?,
+                status: o.status,
+            })
+        })
+        .collect()
 }
 
 /// Every merchant, by name.
@@ -50,12 +99,15 @@ pub async fn merchants(
     db: &DatabaseConnection,
     caller: &Caller,
     now: DateTime<Utc>,
-) -> Result<Vec<merchant::Model>, ServiceError> {
+) -> Result<Vec<MerchantSummary>, ServiceError> {
     require_admin(db, caller, "office.merchants", now).await?;
-    Ok(merchant::Entity::find()
+    merchant::Entity::find()
         .order_by_asc(merchant::Column::Name)
         .all(db)
-        .await?)
+        .await?
+        .into_iter()
+        .map(MerchantSummary::try_from)
+        .collect()
 }
 
 /// Admits, suspends or reinstates an organization. Any status but approved ends every
@@ -152,17 +204,33 @@ pub(crate) fn required_reason(raw: &str, min: usize) -> Result<String, ServiceEr
     })
 }
 
-/// Every API token (never the token itself, which is not stored).
+/// Every API token, newest first.
 pub async fn tokens(
     db: &DatabaseConnection,
     caller: &Caller,
     now: DateTime<Utc>,
-) -> Result<Vec<api_token::Model>, ServiceError> {
+) -> Result<Vec<TokenSummary>, ServiceError> {
     require_admin(db, caller, "office.tokens", now).await?;
-    Ok(api_token::Entity::find()
+    api_token::Entity::find()
         .order_by_desc(api_token::Column::Id)
         .all(db)
-        .await?)
+        .await?
+        .into_iter()
+        .map(|k| {
+            let holder = match (k.organization_id, k.merchant_id) {
+                (Some(o), _) => TokenHolder::Organization(o),
+                (None, Some(m)) => TokenHolder::Merchant(m),
+                (None, None) => return Err(ServiceError::Internal(format!("api token {} has no holder", k.id))),
+            };
+            Ok(TokenSummary {
+                id: k.id,
+                label: k.label,
+                holder,
+                created_at: k.created_at,
+                active: k.revoked_at.is_none(),
+            })
+        })
+        .collect()
 }
 
 /// Filters of the audit log.
@@ -184,7 +252,7 @@ pub async fn audit_log(
     caller: &Caller,
     filter: &AuditFilter,
     now: DateTime<Utc>,
-) -> Result<(Vec<audit_log::Model>, bool), ServiceError> {
+) -> Result<(Vec<AuditRecord>, bool), ServiceError> {
     require_admin(db, caller, "office.audit", now).await?;
     let mut query = audit_log::Entity::find();
     if let Some(action) = filter.action.as_deref().filter(|a| !a.is_empty()) {
@@ -207,7 +275,7 @@ pub async fn audit_log(
         .await?;
     let more = rows.len() as u64 > AUDIT_PAGE;
     rows.truncate(AUDIT_PAGE as usize);
-    Ok((rows, more))
+    Ok((rows.into_iter().map(AuditRecord::from).collect(), more))
 }
 
 const AUDIT_PAGE: u64 = 50;

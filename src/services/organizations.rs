@@ -6,8 +6,45 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Query
 use super::ServiceError;
 use super::audit::{self, Actor, Entry};
 use crate::db;
-use crate::domain::{OrgKind, PartyStatus};
+use crate::domain::{Locale, OrgKind, PartyStatus};
 use crate::entities::{community, organization};
+
+/// A community, named in both languages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Community {
+    /// Its id.
+    pub id: i64,
+    /// Its Chinese name.
+    pub name: String,
+    /// Its English name.
+    pub name_en: String,
+    /// Its subdistrict's Chinese name.
+    pub subdistrict: String,
+    /// Its subdistrict's English name.
+    pub subdistrict_en: String,
+}
+
+impl Community {
+    /// Its name in `locale`.
+    pub fn name_in(&self, locale: Locale) -> &str {
+        match locale {
+            Locale::ZhCn => &self.name,
+            Locale::En => &self.name_en,
+        }
+    }
+}
+
+impl From<community::Model> for Community {
+    fn from(c: community::Model) -> Self {
+        Self {
+            id: c.id,
+            name: c.name,
+            name_en: c.name_en,
+            subdistrict: c.subdistrict,
+            subdistrict_en: c.subdistrict_en,
+        }
+    }
+}
 
 /// Finds the organization called `name`, or creates it approved (the office's own CLI
 /// vouches for it), inside the caller's transaction. Returns its id.
@@ -54,7 +91,7 @@ pub async fn find_by_name<C: ConnectionTrait>(
 }
 
 /// The community called `name` (in Chinese or English), or an error listing the known ones.
-pub async fn community_by_name<C: ConnectionTrait>(conn: &C, name: &str) -> Result<community::Model, ServiceError> {
+pub async fn community_by_name<C: ConnectionTrait>(conn: &C, name: &str) -> Result<Community, ServiceError> {
     let wanted = name.trim();
     let all = community::Entity::find()
         .order_by_asc(community::Column::Id)
@@ -64,7 +101,7 @@ pub async fn community_by_name<C: ConnectionTrait>(conn: &C, name: &str) -> Resu
         .iter()
         .find(|c| c.name == wanted || c.name_en.eq_ignore_ascii_case(wanted))
     {
-        return Ok(found.clone());
+        return Ok(Community::from(found.clone()));
     }
     let known: Vec<String> = all.iter().map(|c| format!("{} ({})", c.name, c.name_en)).collect();
     let message = if known.is_empty() {
@@ -128,9 +165,12 @@ pub fn clean_name(field: &'static str, raw: &str) -> Result<String, ServiceError
 }
 
 /// Every community, by id.
-pub async fn communities<C: ConnectionTrait>(conn: &C) -> Result<Vec<community::Model>, ServiceError> {
+pub async fn communities<C: ConnectionTrait>(conn: &C) -> Result<Vec<Community>, ServiceError> {
     Ok(community::Entity::find()
         .order_by_asc(community::Column::Id)
         .all(conn)
-        .await?)
+        .await?
+        .into_iter()
+        .map(Community::from)
+        .collect())
 }

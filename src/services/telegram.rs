@@ -16,6 +16,7 @@ use sea_orm::{
 
 use super::ServiceError;
 use super::audit::{self, Actor, Entry};
+use super::merchants::MerchantSummary;
 use super::outbox::{Message, enqueue};
 use crate::config::Secret;
 use crate::db;
@@ -116,13 +117,24 @@ pub async fn pending_updates(
         .await
 }
 
+/// An update this instance holds the lease on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeasedUpdate {
+    /// Telegram's id of the update.
+    pub update_id: i64,
+    /// The update as received (JSON).
+    pub payload: String,
+    /// Attempts so far, this one included.
+    pub attempts: i32,
+}
+
 /// Takes the lease on a pending update. Returns the update when this caller holds it now;
 /// `None` when it is handled or another instance holds it.
 pub async fn lease_update(
     db: &DatabaseConnection,
     update_id: i64,
     now: DateTime<Utc>,
-) -> Result<Option<telegram_update::Model>, sea_orm::DbErr> {
+) -> Result<Option<LeasedUpdate>, sea_orm::DbErr> {
     let leased = telegram_update::Entity::update_many()
         .col_expr(
             telegram_update::Column::LockedUntil,
@@ -144,7 +156,14 @@ pub async fn lease_update(
     if leased.rows_affected != 1 {
         return Ok(None);
     }
-    telegram_update::Entity::find_by_id(update_id).one(db).await
+    Ok(telegram_update::Entity::find_by_id(update_id)
+        .one(db)
+        .await?
+        .map(|u| LeasedUpdate {
+            update_id: u.update_id,
+            payload: u.payload,
+            attempts: u.attempts,
+        }))
 }
 
 /// What handling an update changes in its chat.
@@ -208,7 +227,7 @@ pub async fn finish_update(
 /// up as `failed` after [`MAX_ATTEMPTS`]; returns true when it was given up.
 pub async fn fail_update(
     db: &DatabaseConnection,
-    update: &telegram_update::Model,
+    update: &LeasedUpdate,
     error: &str,
     now: DateTime<Utc>,
 ) -> Result<bool, sea_orm::DbErr> {
@@ -232,20 +251,34 @@ pub async fn fail_update(
     Ok(give_up)
 }
 
-/// The stored state of a chat, if it has one.
-pub async fn chat(db: &DatabaseConnection, chat_id: i64) -> Result<Option<bot_chat::Model>, sea_orm::DbErr> {
-    bot_chat::Entity::find_by_id(chat_id).one(db).await
+/// What a chat remembers between updates.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChatMemory {
+    /// The language it chose before a merchant was linked, if it did.
+    pub locale: Option<Locale>,
+    /// The dialogue state it waits in (JSON), `None` for idle.
+    pub state: Option<String>,
 }
 
-/// The merchant linked to a chat, if any.
-pub async fn merchant_of_chat(
-    db: &DatabaseConnection,
-    chat_id: i64,
-) -> Result<Option<merchant::Model>, sea_orm::DbErr> {
-    merchant::Entity::find()
+/// What chat `chat_id` remembers; nothing for a chat never seen.
+pub async fn chat(db: &DatabaseConnection, chat_id: i64) -> Result<ChatMemory, sea_orm::DbErr> {
+    Ok(bot_chat::Entity::find_by_id(chat_id)
+        .one(db)
+        .await?
+        .map(|c| ChatMemory {
+            locale: c.locale.as_deref().and_then(|l| l.parse().ok()),
+            state: c.state,
+        })
+        .unwrap_or_default())
+}
+
+/// The id of the merchant linked to a chat, if any.
+pub async fn merchant_of_chat(db: &DatabaseConnection, chat_id: i64) -> Result<Option<i64>, sea_orm::DbErr> {
+    Ok(merchant::Entity::find()
         .filter(merchant::Column::TelegramChatId.eq(chat_id))
         .one(db)
-        .await
+        .await?
+        .map(|m| m.id))
 }
 
 async fn ensure_chat<C: ConnectionTrait>(conn: &C, chat_id: i64, now: DateTime<Utc>) -> Result<(), sea_orm::DbErr> {
@@ -269,7 +302,7 @@ async fn ensure_chat<C: ConnectionTrait>(conn: &C, chat_id: i64, now: DateTime<U
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LinkOutcome {
     /// The chat now belongs to this merchant.
-    Linked(Box<merchant::Model>),
+    Linked(Box<MerchantSummary>),
     /// No such code, or it was used.
     Wrong,
     /// The code is past its 24 hours.
@@ -327,7 +360,7 @@ pub async fn redeem_link_code(
             if used.rows_affected == 1 {
                 let linked = link(&txn, chat_id, c.merchant_id, now).await?;
                 txn.commit().await?;
-                return Ok(LinkOutcome::Linked(Box::new(linked)));
+                return Ok(LinkOutcome::Linked(Box::new(linked.try_into()?)));
             }
             LinkOutcome::Wrong
         }

@@ -14,11 +14,13 @@ use crate::domain::claim::DisputeResolution;
 use crate::domain::input::{FieldError, FieldErrors};
 use crate::domain::need_input::NeedInput;
 use crate::domain::time::local_date;
-use crate::domain::{Category, Locale, NeedStatus, Urgency};
+use crate::domain::{Category, NeedStatus, Urgency};
 use crate::i18n::Tr;
+use crate::services::audit::{self, AuditRecord};
 use crate::services::claims::{self, Confirmation};
 use crate::services::needs::{self, NeedCard, NeedFilter};
-use crate::services::{ServiceError, audit, beneficiaries, organizations};
+use crate::services::organizations::Community;
+use crate::services::{ServiceError, beneficiaries, organizations};
 use crate::web::session::Staff;
 
 #[derive(Template)]
@@ -111,16 +113,15 @@ fn with_any(t: Tr, mut options: Options) -> Options {
     options
 }
 
-fn community_options(t: Tr, communities: &[crate::entities::community::Model], selected: &str) -> Options {
+fn community_options(t: Tr, communities: &[Community], selected: &str) -> Options {
     communities
         .iter()
         .map(|c| {
-            let label = if t.0 == Locale::En {
-                c.name_en.clone()
-            } else {
-                c.name.clone()
-            };
-            (c.id.to_string(), label, c.id.to_string() == selected)
+            (
+                c.id.to_string(),
+                c.name_in(t.0).to_owned(),
+                c.id.to_string() == selected,
+            )
         })
         .collect()
 }
@@ -554,11 +555,10 @@ async fn need_page(state: &AppState, staff: &Staff, id: i64, form: ClaimFormStat
 
 /// One line of the timeline: what happened, and for a claim which shop and how much (and
 /// why, for a dispute, or how it was settled).
-fn timeline_entry(t: Tr, row: &crate::entities::audit_log::Model, claims: &[claims::ClaimRecord]) -> String {
+fn timeline_entry(t: Tr, row: &AuditRecord, claims: &[claims::ClaimRecord]) -> String {
     let label = action_label(t, &row.action);
-    let claim = (row.subject_kind.as_deref() == Some("claim"))
-        .then(|| row.subject_id.as_deref().and_then(|id| id.parse::<i64>().ok()))
-        .flatten()
+    let claim = row
+        .subject_of_kind("claim")
         .and_then(|id| claims.iter().find(|c| c.id == id));
     let Some(c) = claim else {
         return label;
@@ -576,8 +576,7 @@ fn timeline_entry(t: Tr, row: &crate::entities::audit_log::Model, claims: &[clai
             }
         }
         "claim.resolve" => {
-            let detail: serde_json::Value = serde_json::from_str(&row.detail).unwrap_or_default();
-            if let Some(r) = detail["resolution"].as_str().and_then(DisputeResolution::parse) {
+            if let Some(r) = row.detail["resolution"].as_str().and_then(DisputeResolution::parse) {
                 line.push_str(" · ");
                 line.push_str(t.get(&format!("dispute.resolved.{}", r.as_str())));
             }

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use super::super::{Chrome, Options, OrPage, PageResult, render};
 use super::sorting::by_name;
 use crate::AppState;
-use crate::domain::{OrgKind, PartyStatus};
+use crate::domain::PartyStatus;
 use crate::i18n::Tr;
 use crate::services::office;
 use crate::web::session::Staff;
@@ -156,11 +156,7 @@ pub async fn organizations(State(state): State<AppState>, staff: Staff, Query(q)
         .map(|o| PartyRow {
             id: o.id,
             name: o.name,
-            detail: o
-                .kind
-                .parse::<OrgKind>()
-                .map(|k| k.label(t.0).to_owned())
-                .unwrap_or_else(|_| t.get("admin.kind_other").to_owned()),
+            detail: o.kind.label(t.0).to_owned(),
             credit: String::new(),
             status: o.status.label(t.0).to_owned(),
             status_code: o.status.as_str().to_owned(),

@@ -188,7 +188,7 @@ async fn revoke_page(state: &AppState, staff: &Staff, id: i64, reason: Field) ->
         .await
         .or_page(t)?
         .into_iter()
-        .find(|k| k.id == id && k.revoked_at.is_none());
+        .find(|k| k.id == id && k.active);
     let Some(token) = token else {
         return Err(PageError::new(t, ServiceError::NotFound("api token")));
     };

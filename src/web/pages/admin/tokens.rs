@@ -12,9 +12,9 @@ use super::super::{Chrome, OrPage, PageError, PageResult, render};
 use super::sorting::by_name;
 use crate::AppState;
 use crate::domain::Role;
-use crate::entities::api_token;
+use crate::services::ServiceError;
 use crate::services::api_tokens::{self, TokenOwner};
-use crate::services::{ServiceError, office};
+use crate::services::office::{self, TokenHolder, TokenSummary};
 use crate::web::session::Staff;
 
 /// One token in the list.
@@ -67,7 +67,7 @@ impl Owners {
         })
     }
 
-    fn name(&self, staff: &Staff, k: &api_token::Model) -> String {
+    fn name(&self, staff: &Staff, k: &TokenSummary) -> String {
         let t = staff.t;
         let find = |list: &[(i64, String)], id: i64| {
             list.iter()
@@ -75,22 +75,21 @@ impl Owners {
                 .map(|(_, n)| n.clone())
                 .unwrap_or_default()
         };
-        match (k.organization_id, k.merchant_id) {
-            (Some(o), _) => t.fill(
+        match k.holder {
+            TokenHolder::Organization(o) => t.fill(
                 "admin.token_org",
                 &[("id", &o.to_string()), ("name", &find(&self.organizations, o))],
             ),
-            (_, Some(m)) => t.fill(
+            TokenHolder::Merchant(m) => t.fill(
                 "admin.token_merchant",
                 &[("id", &m.to_string()), ("name", &find(&self.merchants, m))],
             ),
-            _ => String::new(),
         }
     }
 }
 
 /// The owner of token `k`, labelled ("组织：… #3").
-pub(super) async fn owner_name(state: &AppState, staff: &Staff, k: &api_token::Model) -> String {
+pub(super) async fn owner_name(state: &AppState, staff: &Staff, k: &TokenSummary) -> String {
     match Owners::load(state, staff).await {
         Ok(owners) => owners.name(staff, k),
         Err(_) => String::new(),
@@ -110,7 +109,7 @@ async fn tokens_page(state: &AppState, staff: &Staff, shown: String, error: Stri
             owner: owners.name(staff, k),
             label: k.label.clone(),
             created: local_time(k.created_at),
-            active: k.revoked_at.is_none(),
+            active: k.active,
         })
         .collect();
     let choices = |kind: &str, list: &[(i64, String)]| -> Vec<OwnerChoice> {

@@ -1,0 +1,534 @@
+//! A `MerchantDesk` in memory: a few merchants, needs, claims and offers, with the rules the
+//! real desk applies that the dialogue depends on (idempotent claims, "already yours" against
+//! "gone", the claim transitions), so the dialogue can be driven without a transport or a
+//! database.
+
+use std::sync::{Mutex, MutexGuard};
+
+use bots::{
+    AlertChange, AlertSettingsView, Amount, Choice, ClaimState, ClaimView, Claimed, DeskError, Lang, MerchantDesk,
+    MerchantInfo, MerchantStatus, NeedCardView, NeedQuery, NeedsPage, OfferDraft, OfferView, PublicListingView,
+};
+use chrono::NaiveDate;
+
+/// The approved shop most tests talk as.
+pub const SHOP: i64 = 1;
+/// A second approved shop, to take a need from under the first.
+pub const OTHER_SHOP: i64 = 2;
+/// A shop waiting for the office's approval.
+pub const PENDING_SHOP: i64 = 3;
+/// A suspended shop.
+pub const SUSPENDED_SHOP: i64 = 4;
+/// The link code that links a chat to [`SHOP`].
+pub const GOOD_CODE: &str = "K7M4XQAC";
+/// A need of 5 bags of rice.
+pub const RICE: i64 = 10;
+/// A volunteer-hours need of 4 hours.
+pub const VISITS: i64 = 11;
+/// A need nobody may see any more.
+pub const MISSING: i64 = 99;
+
+/// The world behind the desk, open to tests for arranging and checking.
+#[derive(Debug)]
+pub struct World {
+    /// Every merchant.
+    pub merchants: Vec<MerchantInfo>,
+    /// Every need, with what is left of it.
+    pub needs: Vec<NeedCardView>,
+    /// Every claim, with its merchant.
+    pub claims: Vec<(i64, ClaimView)>,
+    /// Idempotency keys of the claims made: merchant, key, claim id.
+    pub keys: Vec<(i64, String, i64)>,
+    /// Every offer, with its merchant.
+    pub offers: Vec<(i64, OfferView)>,
+    /// The alert settings (one set, for [`SHOP`]).
+    pub alerts: AlertSettingsView,
+    /// Whether [`SHOP`] is shown on the public page.
+    pub shown: bool,
+    /// A refusal `may_claim` answers with, if set.
+    pub claim_refusal: Option<DeskError>,
+    /// True while the database is "down": every call is unavailable.
+    pub down: bool,
+    /// The queries `open_needs` was asked.
+    pub queries: Vec<NeedQuery>,
+}
+
+/// The fake desk.
+pub struct FakeDesk(Mutex<World>);
+
+fn merchant(id: i64, name: &str, status: MerchantStatus) -> MerchantInfo {
+    MerchantInfo {
+        id,
+        name: name.to_owned(),
+        status,
+        lang: Lang::ZhCn,
+    }
+}
+
+fn need(id: i64, title: &str, left: i32, unit: &str, hours: bool) -> NeedCardView {
+    NeedCardView {
+        id,
+        category: if hours { "志愿服务时长" } else { "食品" }.to_owned(),
+        hours,
+        title: title.to_owned(),
+        description: "每周一次".to_owned(),
+        quantity_left: left,
+        unit: unit.to_owned(),
+        community: "东和社区".to_owned(),
+        group: "独居老人".to_owned(),
+        deadline: day(),
+        drop_off: None,
+        urgent: false,
+    }
+}
+
+fn day() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 12, 20).unwrap_or_default()
+}
+
+fn label(lang: Lang, zh: &str, en: &str) -> String {
+    match lang {
+        Lang::ZhCn => zh.to_owned(),
+        Lang::En => en.to_owned(),
+    }
+}
+
+impl FakeDesk {
+    /// Four merchants, a rice need and a volunteer-hours need, nothing claimed.
+    pub fn new() -> Self {
+        Self(Mutex::new(World {
+            merchants: vec![
+                merchant(SHOP, "爱心面包", MerchantStatus::Approved),
+                merchant(OTHER_SHOP, "沙头角便利店", MerchantStatus::Approved),
+                merchant(PENDING_SHOP, "中英街药房", MerchantStatus::Pending),
+                merchant(SUSPENDED_SHOP, "关门小店", MerchantStatus::Suspended),
+            ],
+            needs: vec![
+                need(RICE, "大米", 5, "袋", false),
+                need(VISITS, "陪伴探访", 4, "小时", true),
+            ],
+            claims: Vec::new(),
+            keys: Vec::new(),
+            offers: Vec::new(),
+            alerts: AlertSettingsView {
+                categories: Vec::new(),
+                communities: Vec::new(),
+                daily_cap: 10,
+                quiet_hours: None,
+                digest: false,
+                digest_minute: 18 * 60,
+                urgent_always: true,
+            },
+            shown: false,
+            claim_refusal: None,
+            down: false,
+            queries: Vec::new(),
+        }))
+    }
+
+    /// The world, to arrange or check.
+    pub fn world(&self) -> MutexGuard<'_, World> {
+        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The merchant `id` as a session would hold it.
+    pub fn info(&self, id: i64) -> MerchantInfo {
+        self.world()
+            .merchants
+            .iter()
+            .find(|m| m.id == id)
+            .cloned()
+            .expect("a merchant of the fake world")
+    }
+
+    /// Adds `count` more food needs of 3 bags each, ids from 20.
+    pub fn add_needs(&self, count: i64) {
+        let mut w = self.world();
+        for i in 0..count {
+            w.needs.push(need(20 + i, &format!("面粉 {i}"), 3, "袋", false));
+        }
+    }
+
+    /// Gives `merchant` a claim in `state` on the rice need; returns its id.
+    pub fn give_claim(&self, merchant: i64, state: ClaimState) -> i64 {
+        let mut w = self.world();
+        let id = 100 + w.claims.len() as i64;
+        w.claims
+            .push((merchant, claim_view(id, &need(RICE, "大米", 0, "袋", false), 2, state)));
+        id
+    }
+
+    fn open(&self) -> Result<MutexGuard<'_, World>, DeskError> {
+        let w = self.world();
+        if w.down { Err(DeskError::Unavailable) } else { Ok(w) }
+    }
+}
+
+fn claim_view(id: i64, card: &NeedCardView, quantity: i32, state: ClaimState) -> ClaimView {
+    ClaimView {
+        id,
+        need_id: card.id,
+        need_title: card.title.clone(),
+        quantity,
+        unit: card.unit.clone(),
+        hours: card.hours,
+        state,
+        due: day(),
+        handoff_code: "4821".to_owned(),
+        drop_off: None,
+        dispute_reason: (state == ClaimState::Disputed).then(|| "只收到一袋".to_owned()),
+        overdue: false,
+    }
+}
+
+impl World {
+    /// Why a need cannot be claimed: the merchant's own claim, someone else's, or no need.
+    fn unavailable(&self, merchant: i64, need_id: i64) -> DeskError {
+        if !self.needs.iter().any(|n| n.id == need_id) {
+            DeskError::NotFound
+        } else if self
+            .claims
+            .iter()
+            .any(|(m, c)| *m == merchant && c.need_id == need_id && c.state == ClaimState::Active)
+        {
+            DeskError::AlreadyYours
+        } else {
+            DeskError::Gone
+        }
+    }
+
+    fn claim_mut(&mut self, merchant: i64, claim_id: i64) -> Result<&mut ClaimView, DeskError> {
+        self.claims
+            .iter_mut()
+            .find(|(m, c)| *m == merchant && c.id == claim_id)
+            .map(|(_, c)| c)
+            .ok_or(DeskError::NotFound)
+    }
+
+    /// Moves a claim from one of `from` to `to`, or refuses as the service would.
+    fn transition(
+        &mut self,
+        merchant: i64,
+        claim_id: i64,
+        from: &[ClaimState],
+        to: ClaimState,
+    ) -> Result<ClaimView, DeskError> {
+        let claim = self.claim_mut(merchant, claim_id)?;
+        if !from.contains(&claim.state) {
+            return Err(DeskError::WrongState);
+        }
+        claim.state = to;
+        Ok(claim.clone())
+    }
+}
+
+#[async_trait::async_trait]
+impl MerchantDesk for FakeDesk {
+    async fn merchant(&self, merchant_id: i64) -> Result<MerchantInfo, DeskError> {
+        let w = self.open()?;
+        w.merchants
+            .iter()
+            .find(|m| m.id == merchant_id)
+            .cloned()
+            .ok_or(DeskError::NotFound)
+    }
+
+    async fn link_chat(&self, _chat_id: i64, code: &str) -> Result<MerchantInfo, DeskError> {
+        if code == GOOD_CODE {
+            self.merchant(SHOP).await
+        } else if code == "EXPIRED1" {
+            Err(DeskError::CodeExpired)
+        } else if code == "LOCKED01" {
+            Err(DeskError::LockedOut { minutes: 42 })
+        } else {
+            Err(DeskError::WrongCode)
+        }
+    }
+
+    async fn set_lang(&self, merchant_id: i64, lang: Lang) -> Result<(), DeskError> {
+        let mut w = self.open()?;
+        let m = w
+            .merchants
+            .iter_mut()
+            .find(|m| m.id == merchant_id)
+            .ok_or(DeskError::NotFound)?;
+        m.lang = lang;
+        Ok(())
+    }
+
+    fn categories(&self, lang: Lang) -> Vec<Choice> {
+        vec![
+            Choice {
+                code: "food".to_owned(),
+                label: label(lang, "食品", "Food"),
+            },
+            Choice {
+                code: "volunteer_hours".to_owned(),
+                label: label(lang, "志愿服务时长", "Volunteer hours"),
+            },
+        ]
+    }
+
+    async fn communities(&self, lang: Lang) -> Result<Vec<Choice>, DeskError> {
+        drop(self.open()?);
+        Ok(vec![
+            Choice {
+                code: "1".to_owned(),
+                label: label(lang, "东和社区", "Donghe"),
+            },
+            Choice {
+                code: "2".to_owned(),
+                label: label(lang, "沙头角社区", "Shatoujiao"),
+            },
+        ])
+    }
+
+    async fn open_needs(&self, _merchant_id: i64, query: &NeedQuery, _lang: Lang) -> Result<NeedsPage, DeskError> {
+        let mut w = self.open()?;
+        w.queries.push(query.clone());
+        let hours = query.category.as_deref() == Some("volunteer_hours");
+        let fitting: Vec<NeedCardView> = w
+            .needs
+            .iter()
+            .filter(|n| n.quantity_left > 0 && (query.category.is_none() || n.hours == hours))
+            .cloned()
+            .collect();
+        let skip = (query.page * query.per_page) as usize;
+        let cards: Vec<NeedCardView> = fitting
+            .iter()
+            .skip(skip)
+            .take(query.per_page as usize)
+            .cloned()
+            .collect();
+        Ok(NeedsPage {
+            more: fitting.len() > skip + cards.len(),
+            cards,
+        })
+    }
+
+    async fn need(&self, merchant_id: i64, need_id: i64, _lang: Lang) -> Result<NeedCardView, DeskError> {
+        let w = self.open()?;
+        match w.needs.iter().find(|n| n.id == need_id) {
+            Some(n) if n.quantity_left > 0 => Ok(n.clone()),
+            _ => Err(w.unavailable(merchant_id, need_id)),
+        }
+    }
+
+    async fn may_claim(&self, _merchant_id: i64) -> Result<(), DeskError> {
+        match self.open()?.claim_refusal.clone() {
+            Some(refusal) => Err(refusal),
+            None => Ok(()),
+        }
+    }
+
+    async fn claim(
+        &self,
+        merchant_id: i64,
+        need_id: i64,
+        amount: Amount,
+        key: &str,
+        _lang: Lang,
+    ) -> Result<Claimed, DeskError> {
+        let mut w = self.open()?;
+        let earlier = w
+            .keys
+            .iter()
+            .find(|(m, k, _)| *m == merchant_id && k == key)
+            .map(|(_, _, id)| *id);
+        if let Some(id) = earlier {
+            let claim = w.claim_mut(merchant_id, id)?.clone();
+            return Ok(Claimed { claim });
+        }
+        let Some(card) = w.needs.iter_mut().find(|n| n.id == need_id) else {
+            return Err(DeskError::NotFound);
+        };
+        let left = card.quantity_left;
+        let quantity = match amount {
+            Amount::All => left,
+            Amount::Exactly(q) => q,
+        };
+        if left < 1 {
+            return Err(w.unavailable(merchant_id, need_id));
+        }
+        if quantity > left {
+            return Err(DeskError::NotEnoughLeft { left });
+        }
+        card.quantity_left -= quantity;
+        let card = card.clone();
+        let id = 100 + w.claims.len() as i64;
+        let claim = claim_view(id, &card, quantity, ClaimState::Active);
+        w.claims.push((merchant_id, claim.clone()));
+        w.keys.push((merchant_id, key.to_owned(), id));
+        Ok(Claimed { claim })
+    }
+
+    async fn my_claims(&self, merchant_id: i64, _lang: Lang) -> Result<Vec<ClaimView>, DeskError> {
+        let w = self.open()?;
+        Ok(w.claims
+            .iter()
+            .filter(|(m, c)| {
+                *m == merchant_id
+                    && matches!(
+                        c.state,
+                        ClaimState::Active | ClaimState::Delivered | ClaimState::Disputed
+                    )
+            })
+            .map(|(_, c)| c.clone())
+            .collect())
+    }
+
+    async fn my_claim(&self, merchant_id: i64, claim_id: i64, _lang: Lang) -> Result<ClaimView, DeskError> {
+        Ok(self.open()?.claim_mut(merchant_id, claim_id)?.clone())
+    }
+
+    async fn mark_delivered(&self, merchant_id: i64, claim_id: i64, _lang: Lang) -> Result<ClaimView, DeskError> {
+        self.open()?
+            .transition(merchant_id, claim_id, &[ClaimState::Active], ClaimState::Delivered)
+    }
+
+    async fn release(&self, merchant_id: i64, claim_id: i64, _lang: Lang) -> Result<ClaimView, DeskError> {
+        self.open()?.transition(
+            merchant_id,
+            claim_id,
+            &[ClaimState::Active, ClaimState::Disputed],
+            ClaimState::Released,
+        )
+    }
+
+    async fn resume(&self, merchant_id: i64, claim_id: i64, _lang: Lang) -> Result<ClaimView, DeskError> {
+        self.open()?
+            .transition(merchant_id, claim_id, &[ClaimState::Disputed], ClaimState::Active)
+    }
+
+    async fn redeliver(
+        &self,
+        merchant_id: i64,
+        claim_id: i64,
+        note: &str,
+        _lang: Lang,
+    ) -> Result<ClaimView, DeskError> {
+        if note.trim().is_empty() || note.chars().count() > 200 {
+            return Err(DeskError::Invalid);
+        }
+        self.open()?
+            .transition(merchant_id, claim_id, &[ClaimState::Disputed], ClaimState::Delivered)
+    }
+
+    async fn offers(&self, merchant_id: i64, _lang: Lang) -> Result<Vec<OfferView>, DeskError> {
+        let w = self.open()?;
+        Ok(w.offers
+            .iter()
+            .filter(|(m, _)| *m == merchant_id)
+            .map(|(_, o)| o.clone())
+            .collect())
+    }
+
+    async fn add_offer(&self, merchant_id: i64, offer: &OfferDraft, lang: Lang) -> Result<OfferView, DeskError> {
+        let category = self
+            .categories(lang)
+            .into_iter()
+            .find(|c| c.code == offer.category)
+            .ok_or(DeskError::Invalid)?;
+        let communities = self.communities(lang).await?;
+        let mut w = self.open()?;
+        let view = OfferView {
+            id: 500 + w.offers.len() as i64,
+            category: category.label,
+            description: offer.description.clone(),
+            monthly_capacity: offer.monthly_capacity,
+            communities: communities
+                .into_iter()
+                .filter(|c| offer.community_ids.iter().any(|id| id.to_string() == c.code))
+                .map(|c| c.label)
+                .collect(),
+            active: true,
+        };
+        w.offers.push((merchant_id, view.clone()));
+        Ok(view)
+    }
+
+    async fn set_offer_active(
+        &self,
+        merchant_id: i64,
+        offer_id: i64,
+        active: bool,
+        _lang: Lang,
+    ) -> Result<OfferView, DeskError> {
+        let mut w = self.open()?;
+        let (_, offer) = w
+            .offers
+            .iter_mut()
+            .find(|(m, o)| *m == merchant_id && o.id == offer_id)
+            .ok_or(DeskError::NotFound)?;
+        offer.active = active;
+        Ok(offer.clone())
+    }
+
+    async fn alert_settings(&self, _merchant_id: i64, _lang: Lang) -> Result<AlertSettingsView, DeskError> {
+        Ok(self.open()?.alerts.clone())
+    }
+
+    async fn change_alert_settings(
+        &self,
+        _merchant_id: i64,
+        change: &AlertChange,
+        lang: Lang,
+    ) -> Result<AlertSettingsView, DeskError> {
+        let categories = self.categories(lang);
+        let communities = self.communities(lang).await?;
+        let mut w = self.open()?;
+        let toggle = |list: &mut Vec<Choice>, choice: Option<Choice>| {
+            if let Some(choice) = choice {
+                match list.iter().position(|c| c.code == choice.code) {
+                    Some(at) => {
+                        list.remove(at);
+                    }
+                    None => list.push(choice),
+                }
+            }
+        };
+        let a = &mut w.alerts;
+        match change {
+            AlertChange::ToggleCategory(code) => {
+                toggle(&mut a.categories, categories.into_iter().find(|c| c.code == *code));
+            }
+            AlertChange::AllCategories => a.categories.clear(),
+            AlertChange::ToggleCommunity(id) => {
+                let found = communities.into_iter().find(|c| c.code == id.to_string());
+                if found.is_none() {
+                    return Err(DeskError::NotFound);
+                }
+                toggle(&mut a.communities, found);
+            }
+            AlertChange::AllCommunities => a.communities.clear(),
+            AlertChange::DailyCap(cap) => a.daily_cap = *cap,
+            AlertChange::QuietHours(quiet) => a.quiet_hours = *quiet,
+            AlertChange::Digest(on) => a.digest = *on,
+            AlertChange::UrgentAlways(on) => a.urgent_always = *on,
+        }
+        Ok(a.clone())
+    }
+
+    async fn public_listing(&self, merchant_id: i64) -> Result<PublicListingView, DeskError> {
+        let w = self.open()?;
+        let m = w
+            .merchants
+            .iter()
+            .find(|m| m.id == merchant_id)
+            .ok_or(DeskError::NotFound)?;
+        Ok(PublicListingView {
+            name: m.name.clone(),
+            shown: w.shown,
+        })
+    }
+
+    async fn set_shown_publicly(&self, merchant_id: i64, shown: bool) -> Result<PublicListingView, DeskError> {
+        let status = self.merchant(merchant_id).await?.status;
+        match (shown, status) {
+            (true, MerchantStatus::Pending) => return Err(DeskError::Pending),
+            (true, MerchantStatus::Suspended) => return Err(DeskError::Suspended),
+            _ => self.open()?.shown = shown,
+        }
+        self.public_listing(merchant_id).await
+    }
+}
