@@ -7,16 +7,15 @@ use bots::{
     PublicListingView,
 };
 use chrono::Utc;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::DatabaseConnection;
 
 use crate::config::Secret;
 use crate::domain::alerts::{self as rules, AlertMode, AlertSettings, QuietHours, SettingsChange};
 use crate::domain::record::ClaimAllowance;
 use crate::domain::time::local_date;
 use crate::domain::{Category, ClaimStatus, Locale, NeedStatus, PartyStatus, Urgency};
-use crate::entities::claim;
 use crate::services::access::Caller;
-use crate::services::claims::{self, ClaimRecord};
+use crate::services::claims::{self, ClaimRecord, Unclaimable};
 use crate::services::merchants::MerchantSummary;
 use crate::services::needs::{self, DropOff};
 use crate::services::telegram::{self, LinkOutcome};
@@ -91,10 +90,6 @@ fn desk_error(e: ServiceError) -> DeskError {
     }
 }
 
-fn db_error(e: sea_orm::DbErr) -> DeskError {
-    desk_error(ServiceError::Db(e))
-}
-
 fn info_of(m: MerchantSummary) -> MerchantInfo {
     let status = match m.status {
         PartyStatus::Approved => MerchantStatus::Approved,
@@ -139,6 +134,39 @@ pub fn card_view(card: needs::NeedCard, lang: Lang) -> NeedCardView {
     }
 }
 
+/// A claim as the bot shows it to its merchant.
+fn claim_view(record: ClaimRecord) -> ClaimView {
+    ClaimView {
+        id: record.id,
+        need_id: record.need_id,
+        need_title: record.need_title,
+        quantity: record.quantity,
+        unit: record.unit,
+        hours: record.hours,
+        state: state_of(record.status),
+        due: local_date(record.due_at),
+        handoff_code: record.handoff_code.unwrap_or_default(),
+        drop_off: drop_off_view(record.drop_off),
+        dispute_reason: record.dispute_reason.filter(|_| record.status == ClaimStatus::Disputed),
+        overdue: record.status.is_overdue(record.due_at, Utc::now()),
+    }
+}
+
+/// Why a need cannot be claimed when the merchant may not see it or nothing is left:
+/// the merchant's own claim (a double tap), someone else's, or no such need.
+async fn unavailable_need(db: &DatabaseConnection, merchant_id: i64, need_id: i64) -> Result<DeskError, DeskError> {
+    Ok(
+        match claims::unclaimable(db, merchant_id, need_id)
+            .await
+            .map_err(desk_error)?
+        {
+            Unclaimable::NoSuchNeed => DeskError::NotFound,
+            Unclaimable::AlreadyYours => DeskError::AlreadyYours,
+            Unclaimable::Gone => DeskError::Gone,
+        },
+    )
+}
+
 fn state_of(status: ClaimStatus) -> ClaimState {
     match status {
         ClaimStatus::Active => ClaimState::Active,
@@ -151,26 +179,6 @@ fn state_of(status: ClaimStatus) -> ClaimState {
 }
 
 impl ServiceDesk {
-    async fn claim_view(&self, merchant_id: i64, record: ClaimRecord) -> Result<ClaimView, DeskError> {
-        let card = needs::get_need(&self.db, &caller(merchant_id), record.need_id, Utc::now())
-            .await
-            .map_err(desk_error)?;
-        Ok(ClaimView {
-            id: record.id,
-            need_id: record.need_id,
-            need_title: record.need_title,
-            quantity: record.quantity,
-            unit: record.unit,
-            hours: card.category == Category::VolunteerHours,
-            state: state_of(record.status),
-            due: local_date(record.due_at),
-            handoff_code: record.handoff_code.unwrap_or_default(),
-            drop_off: drop_off_view(card.drop_off),
-            dispute_reason: record.dispute_reason.filter(|_| record.status == ClaimStatus::Disputed),
-            overdue: record.status == ClaimStatus::Active && record.due_at < Utc::now(),
-        })
-    }
-
     /// Settings as the bot shows them, labelled in `lang`.
     async fn settings_view(&self, s: &AlertSettings, lang: Lang) -> Result<AlertSettingsView, DeskError> {
         let communities = self.communities(lang).await?;
@@ -192,36 +200,6 @@ impl ServiceDesk {
             digest: s.mode == AlertMode::Digest,
             digest_minute: rules::DIGEST_MINUTE,
             urgent_always: s.urgent_always,
-        })
-    }
-
-    /// The merchant's claim on a need, if it holds one (to tell a double tap from a loss).
-    async fn holds_claim_on(&self, merchant_id: i64, need_id: i64) -> Result<bool, DeskError> {
-        let held = claim::Entity::find()
-            .filter(claim::Column::MerchantId.eq(merchant_id))
-            .filter(claim::Column::NeedId.eq(need_id))
-            .filter(claim::Column::Status.eq(ClaimStatus::Active))
-            .one(&self.db)
-            .await
-            .map_err(db_error)?;
-        Ok(held.is_some())
-    }
-
-    /// Why a need cannot be claimed when the merchant may not see it or nothing is left:
-    /// the merchant's own claim (a double tap), someone else's, or no such need.
-    async fn unavailable_need(&self, merchant_id: i64, need_id: i64) -> Result<DeskError, DeskError> {
-        let exists = crate::entities::need::Entity::find_by_id(need_id)
-            .one(&self.db)
-            .await
-            .map_err(db_error)?
-            .is_some();
-        if !exists {
-            return Ok(DeskError::NotFound);
-        }
-        Ok(if self.holds_claim_on(merchant_id, need_id).await? {
-            DeskError::AlreadyYours
-        } else {
-            DeskError::Gone
         })
     }
 }
@@ -296,11 +274,11 @@ impl MerchantDesk for ServiceDesk {
     async fn need(&self, merchant_id: i64, need_id: i64, lang: Lang) -> Result<NeedCardView, DeskError> {
         let card = match needs::get_need(&self.db, &caller(merchant_id), need_id, Utc::now()).await {
             Ok(card) => card,
-            Err(ServiceError::NotFound(_)) => return Err(self.unavailable_need(merchant_id, need_id).await?),
+            Err(ServiceError::NotFound(_)) => return Err(unavailable_need(&self.db, merchant_id, need_id).await?),
             Err(e) => return Err(desk_error(e)),
         };
         if card.status != NeedStatus::Open || card.left() < 1 {
-            return Err(self.unavailable_need(merchant_id, need_id).await?);
+            return Err(unavailable_need(&self.db, merchant_id, need_id).await?);
         }
         Ok(card_view(card, lang))
     }
@@ -337,20 +315,9 @@ impl MerchantDesk for ServiceDesk {
             Amount::All => {
                 // "All" means what is left when the button is handled; a retry of the same
                 // update finds its own earlier claim by key instead of claiming the rest.
-                let earlier = claim::Entity::find()
-                    .filter(claim::Column::MerchantId.eq(merchant_id))
-                    .filter(claim::Column::IdempotencyKey.eq(key))
-                    .one(&self.db)
+                claims::all_left(&self.db, &who, need_id, key, now)
                     .await
-                    .map_err(db_error)?;
-                match earlier {
-                    Some(c) if c.need_id == need_id => c.quantity,
-                    _ => match needs::get_need(&self.db, &who, need_id, now).await {
-                        Ok(card) if card.status == NeedStatus::Open => card.left(),
-                        Ok(_) | Err(ServiceError::NotFound(_)) => 0,
-                        Err(e) => return Err(desk_error(e)),
-                    },
-                }
+                    .map_err(desk_error)?
             }
         };
         let outcome = if quantity < 1 {
@@ -360,14 +327,14 @@ impl MerchantDesk for ServiceDesk {
         };
         match outcome {
             Ok(done) => {
-                let claim = self.claim_view(merchant_id, done.claim).await?;
+                let claim = claim_view(done.claim);
                 Ok(Claimed { claim })
             }
             Err(
                 ServiceError::NotEnoughLeft { left: 0 }
                 | ServiceError::NeedNotOpen(_)
                 | ServiceError::IdempotencyKeyReused,
-            ) => Err(self.unavailable_need(merchant_id, need_id).await?),
+            ) => Err(unavailable_need(&self.db, merchant_id, need_id).await?),
             Err(e) => Err(desk_error(e)),
         }
     }
@@ -377,39 +344,35 @@ impl MerchantDesk for ServiceDesk {
         let records = claims::list_claims(&self.db, &caller(merchant_id), &live, 100)
             .await
             .map_err(desk_error)?;
-        let mut out = Vec::with_capacity(records.len());
-        for record in records.into_iter().rev() {
-            out.push(self.claim_view(merchant_id, record).await?);
-        }
-        Ok(out)
+        Ok(records.into_iter().rev().map(claim_view).collect())
     }
 
     async fn my_claim(&self, merchant_id: i64, claim_id: i64, _lang: Lang) -> Result<ClaimView, DeskError> {
         let record = claims::get_claim(&self.db, &caller(merchant_id), claim_id, Utc::now())
             .await
             .map_err(desk_error)?;
-        self.claim_view(merchant_id, record).await
+        Ok(claim_view(record))
     }
 
     async fn mark_delivered(&self, merchant_id: i64, claim_id: i64, _lang: Lang) -> Result<ClaimView, DeskError> {
         let record = claims::mark_delivered(&self.db, &caller(merchant_id), claim_id, Utc::now())
             .await
             .map_err(desk_error)?;
-        self.claim_view(merchant_id, record).await
+        Ok(claim_view(record))
     }
 
     async fn release(&self, merchant_id: i64, claim_id: i64, _lang: Lang) -> Result<ClaimView, DeskError> {
         let record = claims::release(&self.db, &caller(merchant_id), claim_id, Utc::now())
             .await
             .map_err(desk_error)?;
-        self.claim_view(merchant_id, record).await
+        Ok(claim_view(record))
     }
 
     async fn resume(&self, merchant_id: i64, claim_id: i64, _lang: Lang) -> Result<ClaimView, DeskError> {
         let record = claims::resume(&self.db, &caller(merchant_id), claim_id, Utc::now())
             .await
             .map_err(desk_error)?;
-        self.claim_view(merchant_id, record).await
+        Ok(claim_view(record))
     }
 
     async fn redeliver(
@@ -422,7 +385,7 @@ impl MerchantDesk for ServiceDesk {
         let record = claims::redeliver(&self.db, &caller(merchant_id), claim_id, note, Utc::now())
             .await
             .map_err(desk_error)?;
-        self.claim_view(merchant_id, record).await
+        Ok(claim_view(record))
     }
 
     async fn offers(&self, merchant_id: i64, lang: Lang) -> Result<Vec<OfferView>, DeskError> {

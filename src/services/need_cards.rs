@@ -24,6 +24,16 @@ pub struct DropOff {
     pub opening_hours: String,
 }
 
+impl From<&drop_off_point::Model> for DropOff {
+    fn from(p: &drop_off_point::Model) -> Self {
+        DropOff {
+            name: p.name.clone(),
+            address: p.address.clone(),
+            opening_hours: p.opening_hours.clone(),
+        }
+    }
+}
+
 /// A need as anyone allowed to see it sees it: public fields and counters only — no name,
 /// phone, address or beneficiary code of the person helped.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -173,11 +183,7 @@ pub async fn cards<C: ConnectionTrait>(conn: &C, rows: Vec<need::Model>) -> Resu
                 .get(&n.beneficiary_id)
                 .and_then(|g| g.parse().ok())
                 .unwrap_or(BeneficiaryGroup::Other);
-            let drop_off = n.drop_off_point_id.and_then(|id| points.get(&id)).map(|p| DropOff {
-                name: p.name.clone(),
-                address: p.address.clone(),
-                opening_hours: p.opening_hours.clone(),
-            });
+            let drop_off = n.drop_off_point_id.and_then(|id| points.get(&id)).map(DropOff::from);
             Ok(NeedCard {
                 id: n.id,
                 organization_id: n.organization_id,

@@ -18,6 +18,7 @@ use crate::services::access::Caller;
 use crate::services::audit::{self, Entry};
 use crate::services::error::{is_unique_violation, refusal_from_json, refusal_to_json};
 use crate::services::merchants::merchant_with_record;
+use crate::services::need_cards::{self, DropOff};
 use crate::services::outbox::{Delivery, enqueue_all};
 use crate::services::{ServiceError, recipients};
 use crate::{crypto, db};
@@ -101,6 +102,35 @@ async fn claim_with(
             Err(refusal)
         }
         Err(other) => Err(other),
+    }
+}
+
+/// How much "all of it" means for the calling merchant's claim button: what is left of
+/// the need now, or, when the same key already made a claim on it (a retry of the same
+/// tap), that claim's quantity, so a retry never claims the rest too. Zero when nothing
+/// is left or the need is not the merchant's to see.
+pub async fn all_left(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    need_id: i64,
+    key: &str,
+    now: DateTime<Utc>,
+) -> Result<i32, ServiceError> {
+    let Some(merchant_id) = caller.merchant_id() else {
+        return Err(ServiceError::Forbidden);
+    };
+    let earlier = claim::Entity::find()
+        .filter(claim::Column::MerchantId.eq(merchant_id))
+        .filter(claim::Column::IdempotencyKey.eq(key))
+        .one(db)
+        .await?;
+    if let Some(c) = earlier.filter(|c| c.need_id == need_id) {
+        return Ok(c.quantity);
+    }
+    match need_cards::get_need(db, caller, need_id, now).await {
+        Ok(card) if card.status == NeedStatus::Open => Ok(card.left()),
+        Ok(_) | Err(ServiceError::NotFound(_)) => Ok(0),
+        Err(e) => Err(e),
     }
 }
 
@@ -247,7 +277,7 @@ async fn claim_in<C: ConnectionTrait>(
         .map(|m| (m, Delivery::Send)),
     );
     enqueue_all(txn, messages, now).await?;
-    record_of(row, &need, &merchant, true)
+    record_of(row, &need, &merchant, drop_off.as_ref().map(DropOff::from), true)
 }
 
 /// The earlier answer to the same key, if there is one.

@@ -21,13 +21,14 @@ mod transition;
 use chrono::{DateTime, Utc};
 
 use crate::domain::ClaimStatus;
+use crate::services::need_cards::DropOff;
 
 pub use confirmation::{
     Confirmation, DISPUTE_REASON_MAX, HANDOFF_TRIES, confirm, dispute, reset_handoff_tries, resolve_dispute,
 };
-pub use create::{claim_need, claim_need_in_chat};
+pub use create::{all_left, claim_need, claim_need_in_chat};
 pub use delivery::{DELIVERY_NOTE_MAX, mark_delivered, mark_delivered_with_note, redeliver, release, resume};
-pub use queries::{get_claim, list_claims, of_need};
+pub use queries::{Unclaimable, get_claim, list_claims, of_need, unclaimable};
 pub use sweeps::{lapse_overdue, remind_due};
 pub(crate) use transition::give_back;
 
@@ -70,6 +71,8 @@ pub struct ClaimRecord {
     pub dispute_reason: Option<String>,
     /// The merchant's note when it said it delivered again after the dispute.
     pub dispute_answer: Option<String>,
+    /// Where the goods go: the need's drop-off point (public), if it has one.
+    pub drop_off: Option<DropOff>,
 }
 
 /// The result of a claim request.

@@ -8,10 +8,11 @@ use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Que
 
 use super::{ClaimRecord, HANDOFF_TRIES};
 use crate::domain::ClaimStatus;
-use crate::entities::{claim, merchant, need};
+use crate::entities::{claim, drop_off_point, merchant, need};
 use crate::services::ServiceError;
 use crate::services::access::{Caller, OrgScope};
 use crate::services::audit::{self, Entry};
+use crate::services::need_cards::DropOff;
 
 /// Claims the caller may see, newest first (merchants: their own; organizations: those on
 /// their needs; the office: all).
@@ -56,6 +57,14 @@ pub async fn list_claims(
         .into_iter()
         .map(|m| (m.id, m))
         .collect();
+    let point_ids: HashSet<i64> = needs.values().filter_map(|n| n.drop_off_point_id).collect();
+    let points: HashMap<i64, drop_off_point::Model> = drop_off_point::Entity::find()
+        .filter(drop_off_point::Column::Id.is_in(point_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect();
     let show_code = caller.merchant_id().is_some();
     rows.into_iter()
         .map(|c| {
@@ -63,7 +72,8 @@ pub async fn list_claims(
             let merchant = merchants
                 .get(&c.merchant_id)
                 .ok_or(ServiceError::NotFound("merchant"))?;
-            record_of(c, need, merchant, show_code)
+            let drop_off = need.drop_off_point_id.and_then(|id| points.get(&id)).map(DropOff::from);
+            record_of(c, need, merchant, drop_off, show_code)
         })
         .collect()
 }
@@ -124,13 +134,22 @@ pub(super) async fn load_record<C: ConnectionTrait>(
         .one(conn)
         .await?
         .ok_or(ServiceError::NotFound("merchant"))?;
-    record_of(c, &need, &merchant, show_code)
+    let drop_off = match need.drop_off_point_id {
+        Some(id) => drop_off_point::Entity::find_by_id(id)
+            .one(conn)
+            .await?
+            .as_ref()
+            .map(DropOff::from),
+        None => None,
+    };
+    record_of(c, &need, &merchant, drop_off, show_code)
 }
 
 pub(super) fn record_of(
     c: claim::Model,
     need: &need::Model,
     merchant: &merchant::Model,
+    drop_off: Option<DropOff>,
     show_code: bool,
 ) -> Result<ClaimRecord, ServiceError> {
     Ok(ClaimRecord {
@@ -152,6 +171,7 @@ pub(super) fn record_of(
         hours: need.category == crate::domain::Category::VolunteerHours.as_str(),
         dispute_reason: c.dispute_reason,
         dispute_answer: c.dispute_answer,
+        drop_off,
     })
 }
 
@@ -176,4 +196,33 @@ pub async fn of_need(
         out.push(load_record(db, c, false).await?);
     }
     Ok(out)
+}
+
+/// Why a merchant could not claim a need it asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unclaimable {
+    /// No such need.
+    NoSuchNeed,
+    /// The merchant holds an active claim on it already (a double tap).
+    AlreadyYours,
+    /// Someone else took what was left, or it closed.
+    Gone,
+}
+
+/// Tells a double tap from a loss when a claim on `need_id` was refused for want of units.
+pub async fn unclaimable(db: &DatabaseConnection, merchant_id: i64, need_id: i64) -> Result<Unclaimable, ServiceError> {
+    if need::Entity::find_by_id(need_id).one(db).await?.is_none() {
+        return Ok(Unclaimable::NoSuchNeed);
+    }
+    let held = claim::Entity::find()
+        .filter(claim::Column::MerchantId.eq(merchant_id))
+        .filter(claim::Column::NeedId.eq(need_id))
+        .filter(claim::Column::Status.eq(ClaimStatus::Active))
+        .one(db)
+        .await?;
+    Ok(if held.is_some() {
+        Unclaimable::AlreadyYours
+    } else {
+        Unclaimable::Gone
+    })
 }
