@@ -120,7 +120,7 @@ impl Action {
             Action::OfferDone => write!(s, ":offer:done"),
             Action::OfferPause(id) => write!(s, ":offer:pause:{id}"),
             Action::OfferResume(id) => write!(s, ":offer:resume:{id}"),
-            Action::Lang(lang) => write!(s, ":lang:{}", lang.tag()),
+            Action::Lang(lang) => write!(s, ":lang:{}", lang.as_str()),
             Action::AlertsShow => write!(s, ":alerts"),
             Action::AlertsCategories => write!(s, ":alerts:cats"),
             Action::AlertCategory(code) => write!(s, ":alerts:cat:{code}"),

@@ -3,49 +3,8 @@
 
 use chrono::NaiveDate;
 
-/// The language a merchant reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
-pub enum Lang {
-    /// Simplified Chinese, the default.
-    #[default]
-    #[serde(rename = "zh-CN")]
-    ZhCn,
-    /// English.
-    #[serde(rename = "en")]
-    En,
-}
-
-impl Lang {
-    /// Both languages.
-    pub const ALL: [Lang; 2] = [Lang::ZhCn, Lang::En];
-
-    /// The tag stored in the database (`zh-CN` or `en`).
-    pub fn tag(self) -> &'static str {
-        match self {
-            Lang::ZhCn => "zh-CN",
-            Lang::En => "en",
-        }
-    }
-
-    /// Reads a stored tag or a typed choice (`zh`, `中文`, `en`, `English`…).
-    pub fn parse(text: &str) -> Option<Lang> {
-        match text.trim().to_lowercase().as_str() {
-            "zh-cn" | "zh" | "zh-hans" | "cn" | "中文" | "简体中文" => Some(Lang::ZhCn),
-            "en" | "en-us" | "en-gb" | "english" | "英文" => Some(Lang::En),
-            _ => None,
-        }
-    }
-
-    /// The best language for a Telegram user's `language_code`: Chinese for `zh*` or none,
-    /// English for any other language (an English reply helps more than a Chinese one).
-    pub fn from_client(code: Option<&str>) -> Lang {
-        match code {
-            None => Lang::ZhCn,
-            Some(c) if c.to_ascii_lowercase().starts_with("zh") => Lang::ZhCn,
-            Some(_) => Lang::En,
-        }
-    }
-}
+/// The language a merchant reads (the old name of [`crate::Locale`], gone with the rename).
+pub type Lang = crate::Locale;
 
 /// Where a merchant stands with the office.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

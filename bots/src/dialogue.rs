@@ -269,7 +269,7 @@ impl Talk<'_> {
             Command::Help => self.say(text::help(lang)),
             Command::Cancel => self.say(text::cancelled(lang)),
             Command::Unknown => self.say(text::unknown_command(lang)),
-            Command::Lang(Some(choice)) => match Lang::parse(&choice) {
+            Command::Lang(Some(choice)) => match Lang::from_choice(&choice) {
                 Some(new) => self.set_lang(new).await?,
                 None => self.lang_prompt(),
             },

@@ -9,6 +9,7 @@ pub mod command;
 pub mod console;
 pub mod desk;
 pub mod dialogue;
+pub mod locale;
 pub mod text;
 
 pub use callback::Action;
@@ -19,3 +20,4 @@ pub use desk::{
     PublicListingView,
 };
 pub use dialogue::{Button, Input, Reply, Session, State, Turn, respond};
+pub use locale::{Locale, UnknownVariant};

@@ -49,7 +49,7 @@ pub async fn register_commands(bot: &Bot) {
             request = request.language_code(code);
         }
         if let Err(e) = request.await {
-            tracing::warn!(error = %e, lang = lang.tag(), "cannot register the bot's commands");
+            tracing::warn!(error = %e, lang = lang.as_str(), "cannot register the bot's commands");
         }
     }
 }

@@ -15,7 +15,7 @@ async fn the_console_browses_claims_and_releases_by_numbered_choices() {
         app.db
             .execute_unprepared(&format!(
                 "UPDATE merchants SET locale = '{}' WHERE id = {merchant}",
-                lang.tag()
+                lang.as_str()
             ))
             .await
             .expect("locale");

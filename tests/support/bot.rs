@@ -204,7 +204,7 @@ impl TestApp {
     pub async fn linked_chat(&self, merchant_id: i64, id: i64, lang: Lang) -> Chat<'_> {
         merchant::Entity::update_many()
             .col_expr(merchant::Column::TelegramChatId, Expr::value(id))
-            .col_expr(merchant::Column::Locale, Expr::value(lang.tag()))
+            .col_expr(merchant::Column::Locale, Expr::value(lang.as_str()))
             .filter(merchant::Column::Id.eq(merchant_id))
             .exec(&self.db)
             .await
