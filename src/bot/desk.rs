@@ -320,7 +320,7 @@ impl MerchantDesk for ServiceDesk {
             MerchantStatus::Pending => return Err(DeskError::Pending),
             MerchantStatus::Suspended => return Err(DeskError::Suspended),
         }
-        let (record, holding) = claims::merchant_record(&self.db, merchant_id, Utc::now())
+        let (record, holding) = crate::services::merchants::merchant_record(&self.db, merchant_id, Utc::now())
             .await
             .map_err(desk_error)?;
         match record.claim_allowance() {

@@ -287,7 +287,7 @@ async fn climb_due(
         let Some(n) = need::Entity::find_by_id(need_id).one(&txn).await? else {
             continue;
         };
-        let status = super::needs::parse_status(&n.status)?;
+        let status = super::error::parse_stored::<crate::domain::NeedStatus>(&n.status)?;
         let next = match ladder_step(status) {
             LadderStep::End => None,
             LadderStep::Wait | LadderStep::Climb => Some(rules::next_rung_at(policy, now)),

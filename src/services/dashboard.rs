@@ -8,7 +8,7 @@ use sea_orm::{
 use super::ServiceError;
 use super::access::{Caller, OrgScope};
 use super::claims::{self, ClaimRecord};
-use super::needs::{self, NeedCard};
+use super::need_cards::{self, NeedCard};
 use crate::domain::alerts::FlagReason;
 use crate::domain::time::local_date;
 use crate::entities::{claim, need};
@@ -84,7 +84,11 @@ pub async fn dashboard(
     };
     let (aging_rows, reasons): (Vec<need::Model>, Vec<FlagReason>) =
         super::alerts::aging_needs(db, org, 20).await?.into_iter().unzip();
-    let aging: Vec<(NeedCard, FlagReason)> = needs::cards(db, aging_rows).await?.into_iter().zip(reasons).collect();
+    let aging: Vec<(NeedCard, FlagReason)> = need_cards::cards(db, aging_rows)
+        .await?
+        .into_iter()
+        .zip(reasons)
+        .collect();
     let mut overdue = Vec::new();
     for c in overdue_rows {
         overdue.push(claims::get_claim(db, caller, c.id, now).await?);
@@ -100,11 +104,11 @@ pub async fn dashboard(
         .filter(|n| !aging_ids.contains(&n.id) && !near_ids.contains(&n.id))
         .collect();
     Ok(Dashboard {
-        open_needs: needs::cards(db, open).await?,
+        open_needs: need_cards::cards(db, open).await?,
         to_confirm: delivered,
         overdue,
         disputed,
-        near_deadline: needs::cards(db, near).await?,
+        near_deadline: need_cards::cards(db, near).await?,
         aging,
     })
 }

@@ -122,6 +122,12 @@ impl ServiceError {
     }
 }
 
+/// Reads an enum stored as text; a value no variant knows is a damaged row, not bad input.
+pub fn parse_stored<T: std::str::FromStr<Err = crate::domain::UnknownVariant>>(text: &str) -> Result<T, ServiceError> {
+    text.parse()
+        .map_err(|e: crate::domain::UnknownVariant| ServiceError::Internal(e.to_string()))
+}
+
 /// True when `e` is a unique-key violation, on either database.
 pub fn is_unique_violation(e: &DbErr) -> bool {
     matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))

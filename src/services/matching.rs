@@ -18,7 +18,7 @@ use sea_orm::{
 };
 
 use super::ServiceError;
-use super::needs::{self, NeedCard};
+use super::need_cards::{self, NeedCard};
 use crate::db;
 use crate::domain::matching::{MerchantFacts, NeedFacts, OfferFacts, score};
 use crate::domain::time::local_month_start;
@@ -441,7 +441,7 @@ pub async fn ordered_needs(
         .all(db)
         .await?;
     rows.sort_by_key(|n| ids.iter().position(|id| *id == n.id));
-    Ok((needs::cards(db, rows).await?, more))
+    Ok((need_cards::cards(db, rows).await?, more))
 }
 
 /// The candidate needs of one merchant's list: the oldest urgent and normal open needs of
