@@ -15,7 +15,7 @@ pub mod text;
 pub use callback::Action;
 pub use command::Command;
 pub use desk::{
-    AlertChange, AlertSettingsView, Amount, Choice, ClaimState, ClaimView, Claimed, DeskError, DropOffView, Lang,
+    AlertChange, AlertSettingsView, Amount, Choice, ClaimState, ClaimView, Claimed, DeskError, DropOffView,
     MerchantDesk, MerchantInfo, MerchantStatus, NeedCardView, NeedQuery, NeedsPage, OfferDraft, OfferView,
     PublicListingView,
 };

@@ -2,7 +2,7 @@
 //! crate's [`MerchantDesk`]. Service errors are mapped to desk errors once, here.
 
 use bots::{
-    AlertChange, AlertSettingsView, Amount, Choice, ClaimState, ClaimView, Claimed, DeskError, DropOffView, Lang,
+    AlertChange, AlertSettingsView, Amount, Choice, ClaimState, ClaimView, Claimed, DeskError, DropOffView,
     MerchantDesk, MerchantInfo, MerchantStatus, NeedCardView, NeedQuery, NeedsPage, OfferDraft, OfferView,
     PublicListingView,
 };
@@ -33,22 +33,6 @@ impl ServiceDesk {
     /// A desk over `db`, checking link codes under `secret`.
     pub fn new(db: DatabaseConnection, secret: Secret) -> Self {
         Self { db, secret }
-    }
-}
-
-/// The locale of a bot language.
-pub fn locale_of(lang: Lang) -> Locale {
-    match lang {
-        Lang::ZhCn => Locale::ZhCn,
-        Lang::En => Locale::En,
-    }
-}
-
-/// The bot language of a locale.
-pub fn lang_of(locale: Locale) -> Lang {
-    match locale {
-        Locale::ZhCn => Lang::ZhCn,
-        Locale::En => Lang::En,
     }
 }
 
@@ -104,7 +88,7 @@ fn info_of(m: &merchant::Model) -> MerchantInfo {
         id: m.id,
         name: m.name.clone(),
         status,
-        lang: lang_of(m.locale.parse().unwrap_or_default()),
+        lang: m.locale.parse().unwrap_or_default(),
     }
 }
 
@@ -117,21 +101,20 @@ fn drop_off_view(d: Option<DropOff>) -> Option<DropOffView> {
 }
 
 /// A service need card as the bot shows it, in `lang`. Only public fields cross over.
-pub fn card_view(card: needs::NeedCard, lang: Lang) -> NeedCardView {
-    let locale = locale_of(lang);
+pub fn card_view(card: needs::NeedCard, lang: Locale) -> NeedCardView {
     NeedCardView {
         id: card.id,
-        category: card.category.label(locale).to_owned(),
+        category: card.category.label(lang).to_owned(),
         hours: card.category == Category::VolunteerHours,
         quantity_left: card.left(),
         title: card.title,
         description: card.description,
         unit: card.unit,
         community: match lang {
-            Lang::ZhCn => card.community.0,
-            Lang::En => card.community.1,
+            Locale::ZhCn => card.community.0,
+            Locale::En => card.community.1,
         },
-        group: card.group.label(locale).to_owned(),
+        group: card.group.label(lang).to_owned(),
         deadline: card.deadline,
         drop_off: drop_off_view(card.drop_off),
         urgent: card.urgency == Urgency::Urgent,
@@ -171,7 +154,7 @@ impl ServiceDesk {
     }
 
     /// Settings as the bot shows them, labelled in `lang`.
-    async fn settings_view(&self, s: &AlertSettings, lang: Lang) -> Result<AlertSettingsView, DeskError> {
+    async fn settings_view(&self, s: &AlertSettings, lang: Locale) -> Result<AlertSettingsView, DeskError> {
         let communities = self.communities(lang).await?;
         Ok(AlertSettingsView {
             categories: s
@@ -179,7 +162,7 @@ impl ServiceDesk {
                 .iter()
                 .map(|c| Choice {
                     code: c.as_str().to_owned(),
-                    label: c.label(locale_of(lang)).to_owned(),
+                    label: c.label(lang).to_owned(),
                 })
                 .collect(),
             communities: communities
@@ -248,23 +231,23 @@ impl MerchantDesk for ServiceDesk {
         }
     }
 
-    async fn set_lang(&self, merchant_id: i64, lang: Lang) -> Result<(), DeskError> {
-        merchants::set_locale(&self.db, merchant_id, locale_of(lang), Utc::now())
+    async fn set_lang(&self, merchant_id: i64, lang: Locale) -> Result<(), DeskError> {
+        merchants::set_locale(&self.db, merchant_id, lang, Utc::now())
             .await
             .map_err(desk_error)
     }
 
-    fn categories(&self, lang: Lang) -> Vec<Choice> {
+    fn categories(&self, lang: Locale) -> Vec<Choice> {
         Category::ALL
             .iter()
             .map(|c| Choice {
                 code: c.as_str().to_owned(),
-                label: c.label(locale_of(lang)).to_owned(),
+                label: c.label(lang).to_owned(),
             })
             .collect()
     }
 
-    async fn communities(&self, lang: Lang) -> Result<Vec<Choice>, DeskError> {
+    async fn communities(&self, lang: Locale) -> Result<Vec<Choice>, DeskError> {
         let all = community::Entity::find()
             .order_by_asc(community::Column::Id)
             .all(&self.db)
@@ -275,14 +258,14 @@ impl MerchantDesk for ServiceDesk {
             .map(|c| Choice {
                 code: c.id.to_string(),
                 label: match lang {
-                    Lang::ZhCn => c.name,
-                    Lang::En => c.name_en,
+                    Locale::ZhCn => c.name,
+                    Locale::En => c.name_en,
                 },
             })
             .collect())
     }
 
-    async fn open_needs(&self, merchant_id: i64, query: &NeedQuery, lang: Lang) -> Result<NeedsPage, DeskError> {
+    async fn open_needs(&self, merchant_id: i64, query: &NeedQuery, lang: Locale) -> Result<NeedsPage, DeskError> {
         let category = match query.category.as_deref() {
             Some(code) => Some(code.parse::<Category>().map_err(|_| DeskError::NotFound)?),
             None => None,
@@ -301,7 +284,7 @@ impl MerchantDesk for ServiceDesk {
         })
     }
 
-    async fn need(&self, merchant_id: i64, need_id: i64, lang: Lang) -> Result<NeedCardView, DeskError> {
+    async fn need(&self, merchant_id: i64, need_id: i64, lang: Locale) -> Result<NeedCardView, DeskError> {
         let card = match needs::get_need(&self.db, &caller(merchant_id), need_id, Utc::now()).await {
             Ok(card) => card,
             Err(ServiceError::NotFound(_)) => return Err(self.unavailable_need(merchant_id, need_id).await?),
@@ -336,7 +319,7 @@ impl MerchantDesk for ServiceDesk {
         need_id: i64,
         amount: Amount,
         key: &str,
-        _lang: Lang,
+        _lang: Locale,
     ) -> Result<Claimed, DeskError> {
         let who = caller(merchant_id);
         let now = Utc::now();
@@ -380,7 +363,7 @@ impl MerchantDesk for ServiceDesk {
         }
     }
 
-    async fn my_claims(&self, merchant_id: i64, _lang: Lang) -> Result<Vec<ClaimView>, DeskError> {
+    async fn my_claims(&self, merchant_id: i64, _lang: Locale) -> Result<Vec<ClaimView>, DeskError> {
         let live = [ClaimStatus::Active, ClaimStatus::Delivered, ClaimStatus::Disputed];
         let records = claims::list_claims(&self.db, &caller(merchant_id), &live, 100)
             .await
@@ -392,28 +375,28 @@ impl MerchantDesk for ServiceDesk {
         Ok(out)
     }
 
-    async fn my_claim(&self, merchant_id: i64, claim_id: i64, _lang: Lang) -> Result<ClaimView, DeskError> {
+    async fn my_claim(&self, merchant_id: i64, claim_id: i64, _lang: Locale) -> Result<ClaimView, DeskError> {
         let record = claims::get_claim(&self.db, &caller(merchant_id), claim_id, Utc::now())
             .await
             .map_err(desk_error)?;
         self.claim_view(merchant_id, record).await
     }
 
-    async fn mark_delivered(&self, merchant_id: i64, claim_id: i64, _lang: Lang) -> Result<ClaimView, DeskError> {
+    async fn mark_delivered(&self, merchant_id: i64, claim_id: i64, _lang: Locale) -> Result<ClaimView, DeskError> {
         let record = claims::mark_delivered(&self.db, &caller(merchant_id), claim_id, Utc::now())
             .await
             .map_err(desk_error)?;
         self.claim_view(merchant_id, record).await
     }
 
-    async fn release(&self, merchant_id: i64, claim_id: i64, _lang: Lang) -> Result<ClaimView, DeskError> {
+    async fn release(&self, merchant_id: i64, claim_id: i64, _lang: Locale) -> Result<ClaimView, DeskError> {
         let record = claims::release(&self.db, &caller(merchant_id), claim_id, Utc::now())
             .await
             .map_err(desk_error)?;
         self.claim_view(merchant_id, record).await
     }
 
-    async fn resume(&self, merchant_id: i64, claim_id: i64, _lang: Lang) -> Result<ClaimView, DeskError> {
+    async fn resume(&self, merchant_id: i64, claim_id: i64, _lang: Locale) -> Result<ClaimView, DeskError> {
         let record = claims::resume(&self.db, &caller(merchant_id), claim_id, Utc::now())
             .await
             .map_err(desk_error)?;
@@ -425,7 +408,7 @@ impl MerchantDesk for ServiceDesk {
         merchant_id: i64,
         claim_id: i64,
         note: &str,
-        _lang: Lang,
+        _lang: Locale,
     ) -> Result<ClaimView, DeskError> {
         let record = claims::redeliver(&self.db, &caller(merchant_id), claim_id, note, Utc::now())
             .await
@@ -433,12 +416,12 @@ impl MerchantDesk for ServiceDesk {
         self.claim_view(merchant_id, record).await
     }
 
-    async fn offers(&self, merchant_id: i64, lang: Lang) -> Result<Vec<OfferView>, DeskError> {
+    async fn offers(&self, merchant_id: i64, lang: Locale) -> Result<Vec<OfferView>, DeskError> {
         let all = offers::list(&self.db, merchant_id).await.map_err(desk_error)?;
         Ok(all.into_iter().map(|o| offer_view(o, lang)).collect())
     }
 
-    async fn add_offer(&self, merchant_id: i64, offer: &OfferDraft, lang: Lang) -> Result<OfferView, DeskError> {
+    async fn add_offer(&self, merchant_id: i64, offer: &OfferDraft, lang: Locale) -> Result<OfferView, DeskError> {
         let category = offer.category.parse::<Category>().map_err(|_| DeskError::Invalid)?;
         let new = offers::NewOffer {
             category,
@@ -457,7 +440,7 @@ impl MerchantDesk for ServiceDesk {
         merchant_id: i64,
         offer_id: i64,
         active: bool,
-        lang: Lang,
+        lang: Locale,
     ) -> Result<OfferView, DeskError> {
         let changed = offers::set_active(&self.db, merchant_id, offer_id, active, Utc::now())
             .await
@@ -465,7 +448,7 @@ impl MerchantDesk for ServiceDesk {
         Ok(offer_view(changed, lang))
     }
 
-    async fn alert_settings(&self, merchant_id: i64, lang: Lang) -> Result<AlertSettingsView, DeskError> {
+    async fn alert_settings(&self, merchant_id: i64, lang: Locale) -> Result<AlertSettingsView, DeskError> {
         let settings = alert_settings::get(&self.db, merchant_id).await.map_err(desk_error)?;
         self.settings_view(&settings, lang).await
     }
@@ -474,7 +457,7 @@ impl MerchantDesk for ServiceDesk {
         &self,
         merchant_id: i64,
         change: &AlertChange,
-        lang: Lang,
+        lang: Locale,
     ) -> Result<AlertSettingsView, DeskError> {
         let change = match change {
             AlertChange::ToggleCategory(code) => {
@@ -520,18 +503,18 @@ impl MerchantDesk for ServiceDesk {
     }
 }
 
-fn offer_view(o: offers::Offer, lang: Lang) -> OfferView {
+fn offer_view(o: offers::Offer, lang: Locale) -> OfferView {
     OfferView {
         id: o.id,
-        category: o.category.label(locale_of(lang)).to_owned(),
+        category: o.category.label(lang).to_owned(),
         description: o.description,
         monthly_capacity: o.monthly_capacity,
         communities: o
             .communities
             .into_iter()
             .map(|c| match lang {
-                Lang::ZhCn => c.name,
-                Lang::En => c.name_en,
+                Locale::ZhCn => c.name,
+                Locale::En => c.name_en,
             })
             .collect(),
         active: o.active,
