@@ -7,6 +7,7 @@ pub mod bot;
 pub mod config;
 pub mod crypto;
 pub mod db;
+pub mod demo;
 pub mod domain;
 pub mod entities;
 pub mod i18n;

@@ -4,11 +4,12 @@ use std::io::Read;
 use std::process::ExitCode;
 
 use charity_relay::config::Config;
+use charity_relay::demo;
 use charity_relay::domain::Role;
 use charity_relay::services::access::Caller;
 use charity_relay::services::api_tokens::TokenOwner;
 use charity_relay::services::audit::Actor;
-use charity_relay::services::{ServiceError, api_tokens, demo, merchants, organizations, staff};
+use charity_relay::services::{ServiceError, api_tokens, merchants, organizations, staff};
 use charity_relay::{App, StartupError, db, shutdown_signal, telemetry};
 use clap::{Args, Parser, Subcommand};
 

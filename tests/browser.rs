@@ -279,7 +279,7 @@ async fn every_email_and_the_resident_pages_fit_a_360_px_wide_phone() {
         .map(|k| (k.to_string(), *k, support::mail_samples::sample(k)))
         .collect();
     cases.push(("resident-need-claimed-hours".into(), "resident-need-claimed", hours));
-    for locale in Locale::ALL {
+    for locale in &Locale::ALL {
         for (name, kind, payload) in &cases {
             let resident = !kind.starts_with("worker-");
             let links = Links {
@@ -332,7 +332,7 @@ async fn every_email_and_the_resident_pages_fit_a_360_px_wide_phone() {
         .await
         .expect("a confirmation token");
     let unsubscribe = contacts::unsubscribe_token(&app.config.secret_key, contact);
-    for locale in Locale::ALL {
+    for locale in &Locale::ALL {
         // The pages speak the contact's language.
         use sea_orm::ConnectionTrait;
         app.db

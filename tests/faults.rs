@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use bots::Lang;
+use bots::Locale;
 use support::pg_cluster::PgCluster;
 use support::proxy::FaultyProxy;
 use support::world::{World, confirm_contact};
@@ -340,7 +340,7 @@ impl Neighbours {
             confirm_contact(&app, resident).await;
         }
         for (i, m) in world.merchants.iter().enumerate() {
-            app.linked_chat(m.id, 7000 + i as i64, Lang::ZhCn).await;
+            app.linked_chat(m.id, 7000 + i as i64, Locale::ZhCn).await;
         }
         let mut needs = Vec::new();
         for org in [world.a(), world.b(), world.a()] {

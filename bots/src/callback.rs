@@ -58,7 +58,7 @@ pub enum Action {
     /// Resumes an offer.
     OfferResume(i64),
     /// Switches language.
-    Lang(crate::Lang),
+    Lang(crate::Locale),
     /// Shows the alert settings.
     AlertsShow,
     /// Shows the categories of interest.
@@ -120,7 +120,7 @@ impl Action {
             Action::OfferDone => write!(s, ":offer:done"),
             Action::OfferPause(id) => write!(s, ":offer:pause:{id}"),
             Action::OfferResume(id) => write!(s, ":offer:resume:{id}"),
-            Action::Lang(lang) => write!(s, ":lang:{}", lang.tag()),
+            Action::Lang(lang) => write!(s, ":lang:{}", lang.as_str()),
             Action::AlertsShow => write!(s, ":alerts"),
             Action::AlertsCategories => write!(s, ":alerts:cats"),
             Action::AlertCategory(code) => write!(s, ":alerts:cat:{code}"),
@@ -178,8 +178,8 @@ impl Action {
             ["offer", "pause", id] => Action::OfferPause(id_of(id)?),
             ["offer", "resume", id] => Action::OfferResume(id_of(id)?),
             ["lang", tag] => Action::Lang(match *tag {
-                "zh-CN" => crate::Lang::ZhCn,
-                "en" => crate::Lang::En,
+                "zh-CN" => crate::Locale::ZhCn,
+                "en" => crate::Locale::En,
                 _ => return None,
             }),
             ["alerts"] => Action::AlertsShow,
@@ -235,7 +235,7 @@ fn code_of(text: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Lang;
+    use crate::Locale;
 
     fn every_action() -> Vec<Action> {
         vec![
@@ -267,8 +267,8 @@ mod tests {
             Action::OfferDone,
             Action::OfferPause(8),
             Action::OfferResume(8),
-            Action::Lang(Lang::En),
-            Action::Lang(Lang::ZhCn),
+            Action::Lang(Locale::En),
+            Action::Lang(Locale::ZhCn),
             Action::AlertsShow,
             Action::AlertsCategories,
             Action::AlertCategory("volunteer_hours".into()),

@@ -3,49 +3,7 @@
 
 use chrono::NaiveDate;
 
-/// The language a merchant reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
-pub enum Lang {
-    /// Simplified Chinese, the default.
-    #[default]
-    #[serde(rename = "zh-CN")]
-    ZhCn,
-    /// English.
-    #[serde(rename = "en")]
-    En,
-}
-
-impl Lang {
-    /// Both languages.
-    pub const ALL: [Lang; 2] = [Lang::ZhCn, Lang::En];
-
-    /// The tag stored in the database (`zh-CN` or `en`).
-    pub fn tag(self) -> &'static str {
-        match self {
-            Lang::ZhCn => "zh-CN",
-            Lang::En => "en",
-        }
-    }
-
-    /// Reads a stored tag or a typed choice (`zh`, `中文`, `en`, `English`…).
-    pub fn parse(text: &str) -> Option<Lang> {
-        match text.trim().to_lowercase().as_str() {
-            "zh-cn" | "zh" | "zh-hans" | "cn" | "中文" | "简体中文" => Some(Lang::ZhCn),
-            "en" | "en-us" | "en-gb" | "english" | "英文" => Some(Lang::En),
-            _ => None,
-        }
-    }
-
-    /// The best language for a Telegram user's `language_code`: Chinese for `zh*` or none,
-    /// English for any other language (an English reply helps more than a Chinese one).
-    pub fn from_client(code: Option<&str>) -> Lang {
-        match code {
-            None => Lang::ZhCn,
-            Some(c) if c.to_ascii_lowercase().starts_with("zh") => Lang::ZhCn,
-            Some(_) => Lang::En,
-        }
-    }
-}
+use crate::Locale;
 
 /// Where a merchant stands with the office.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,7 +26,7 @@ pub struct MerchantInfo {
     /// Admission state.
     pub status: MerchantStatus,
     /// The language it chose.
-    pub lang: Lang,
+    pub lang: Locale,
 }
 
 /// A public drop-off point: a place, never a home.
@@ -356,15 +314,15 @@ pub trait MerchantDesk: Send + Sync {
     /// Links `chat_id` to the merchant of a one-time `code`.
     async fn link_chat(&self, chat_id: i64, code: &str) -> Result<MerchantInfo, DeskError>;
     /// Remembers the merchant's language.
-    async fn set_lang(&self, merchant_id: i64, lang: Lang) -> Result<(), DeskError>;
+    async fn set_lang(&self, merchant_id: i64, lang: Locale) -> Result<(), DeskError>;
     /// The categories a need or offer may have, labelled in `lang`.
-    fn categories(&self, lang: Lang) -> Vec<Choice>;
+    fn categories(&self, lang: Locale) -> Vec<Choice>;
     /// The communities, labelled in `lang`.
-    async fn communities(&self, lang: Lang) -> Result<Vec<Choice>, DeskError>;
+    async fn communities(&self, lang: Locale) -> Result<Vec<Choice>, DeskError>;
     /// Open needs, best fit for the merchant first.
-    async fn open_needs(&self, merchant_id: i64, query: &NeedQuery, lang: Lang) -> Result<NeedsPage, DeskError>;
+    async fn open_needs(&self, merchant_id: i64, query: &NeedQuery, lang: Locale) -> Result<NeedsPage, DeskError>;
     /// One open need.
-    async fn need(&self, merchant_id: i64, need_id: i64, lang: Lang) -> Result<NeedCardView, DeskError>;
+    async fn need(&self, merchant_id: i64, need_id: i64, lang: Locale) -> Result<NeedCardView, DeskError>;
     /// `Ok` when the merchant may make another claim now (its claim limit is not reached).
     async fn may_claim(&self, merchant_id: i64) -> Result<(), DeskError>;
     /// Claims `amount` of need `need_id`; `key` makes a retried request return the first result.
@@ -374,40 +332,46 @@ pub trait MerchantDesk: Send + Sync {
         need_id: i64,
         amount: Amount,
         key: &str,
-        lang: Lang,
+        lang: Locale,
     ) -> Result<Claimed, DeskError>;
     /// The merchant's claims that still need something from it.
-    async fn my_claims(&self, merchant_id: i64, lang: Lang) -> Result<Vec<ClaimView>, DeskError>;
+    async fn my_claims(&self, merchant_id: i64, lang: Locale) -> Result<Vec<ClaimView>, DeskError>;
     /// One of the merchant's claims.
-    async fn my_claim(&self, merchant_id: i64, claim_id: i64, lang: Lang) -> Result<ClaimView, DeskError>;
+    async fn my_claim(&self, merchant_id: i64, claim_id: i64, lang: Locale) -> Result<ClaimView, DeskError>;
     /// The merchant says it delivered.
-    async fn mark_delivered(&self, merchant_id: i64, claim_id: i64, lang: Lang) -> Result<ClaimView, DeskError>;
+    async fn mark_delivered(&self, merchant_id: i64, claim_id: i64, lang: Locale) -> Result<ClaimView, DeskError>;
     /// The merchant gives a claim up.
-    async fn release(&self, merchant_id: i64, claim_id: i64, lang: Lang) -> Result<ClaimView, DeskError>;
+    async fn release(&self, merchant_id: i64, claim_id: i64, lang: Locale) -> Result<ClaimView, DeskError>;
     /// The merchant takes a disputed claim up again.
-    async fn resume(&self, merchant_id: i64, claim_id: i64, lang: Lang) -> Result<ClaimView, DeskError>;
+    async fn resume(&self, merchant_id: i64, claim_id: i64, lang: Locale) -> Result<ClaimView, DeskError>;
     /// Answers a dispute: delivered again, with a note for the social worker.
-    async fn redeliver(&self, merchant_id: i64, claim_id: i64, note: &str, lang: Lang) -> Result<ClaimView, DeskError>;
+    async fn redeliver(
+        &self,
+        merchant_id: i64,
+        claim_id: i64,
+        note: &str,
+        lang: Locale,
+    ) -> Result<ClaimView, DeskError>;
     /// The merchant's standing offers.
-    async fn offers(&self, merchant_id: i64, lang: Lang) -> Result<Vec<OfferView>, DeskError>;
+    async fn offers(&self, merchant_id: i64, lang: Locale) -> Result<Vec<OfferView>, DeskError>;
     /// Adds a standing offer.
-    async fn add_offer(&self, merchant_id: i64, offer: &OfferDraft, lang: Lang) -> Result<OfferView, DeskError>;
+    async fn add_offer(&self, merchant_id: i64, offer: &OfferDraft, lang: Locale) -> Result<OfferView, DeskError>;
     /// Pauses (`active = false`) or resumes an offer.
     async fn set_offer_active(
         &self,
         merchant_id: i64,
         offer_id: i64,
         active: bool,
-        lang: Lang,
+        lang: Locale,
     ) -> Result<OfferView, DeskError>;
     /// The merchant's alert settings.
-    async fn alert_settings(&self, merchant_id: i64, lang: Lang) -> Result<AlertSettingsView, DeskError>;
+    async fn alert_settings(&self, merchant_id: i64, lang: Locale) -> Result<AlertSettingsView, DeskError>;
     /// Changes one alert setting; returns the settings as they are now.
     async fn change_alert_settings(
         &self,
         merchant_id: i64,
         change: &AlertChange,
-        lang: Lang,
+        lang: Locale,
     ) -> Result<AlertSettingsView, DeskError>;
     /// The merchant's listing on the public transparency page.
     async fn public_listing(&self, merchant_id: i64) -> Result<PublicListingView, DeskError>;

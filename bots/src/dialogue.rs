@@ -7,10 +7,11 @@ mod public;
 
 pub use alerts::parse_quiet_hours;
 
+use crate::Locale;
 use crate::callback::Action;
 use crate::command::Command;
 use crate::desk::{
-    Amount, Choice, ClaimState, DeskError, Lang, MerchantDesk, MerchantInfo, MerchantStatus, NeedQuery, OfferDraft,
+    Amount, Choice, ClaimState, DeskError, MerchantDesk, MerchantInfo, MerchantStatus, NeedQuery, OfferDraft,
 };
 use crate::text;
 
@@ -138,7 +139,7 @@ pub struct Session {
     /// The merchant linked to it, if any.
     pub merchant: Option<MerchantInfo>,
     /// The language to answer in.
-    pub lang: Lang,
+    pub lang: Locale,
     /// What the conversation waits for.
     pub state: State,
 }
@@ -151,7 +152,7 @@ pub struct Turn {
     /// The conversation's next state.
     pub state: State,
     /// The language from now on.
-    pub lang: Lang,
+    pub lang: Locale,
     /// The merchant from now on (changes when `/start CODE` links the chat).
     pub merchant: Option<MerchantInfo>,
 }
@@ -188,7 +189,7 @@ pub async fn respond(desk: &dyn MerchantDesk, session: Session, input: Input, ke
 
 struct Talk<'a> {
     desk: &'a dyn MerchantDesk,
-    lang: Lang,
+    lang: Locale,
     merchant: Option<MerchantInfo>,
     chat_id: Option<i64>,
     /// The state after this input; `Idle` unless a step sets it.
@@ -269,7 +270,7 @@ impl Talk<'_> {
             Command::Help => self.say(text::help(lang)),
             Command::Cancel => self.say(text::cancelled(lang)),
             Command::Unknown => self.say(text::unknown_command(lang)),
-            Command::Lang(Some(choice)) => match Lang::parse(&choice) {
+            Command::Lang(Some(choice)) => match Locale::from_choice(&choice) {
                 Some(new) => self.set_lang(new).await?,
                 None => self.lang_prompt(),
             },
@@ -319,13 +320,13 @@ impl Talk<'_> {
         self.replies.push(Reply {
             text: text::lang_prompt(self.lang),
             buttons: vec![vec![
-                Button::new("中文".into(), Action::Lang(Lang::ZhCn)),
-                Button::new("English".into(), Action::Lang(Lang::En)),
+                Button::new("中文".into(), Action::Lang(Locale::ZhCn)),
+                Button::new("English".into(), Action::Lang(Locale::En)),
             ]],
         });
     }
 
-    async fn set_lang(&mut self, new: Lang) -> Result<(), DeskError> {
+    async fn set_lang(&mut self, new: Locale) -> Result<(), DeskError> {
         if let Some(m) = &mut self.merchant {
             self.desk.set_lang(m.id, new).await?;
             m.lang = new;
@@ -762,10 +763,10 @@ impl Talk<'_> {
         if words.trim().is_empty() {
             return Ok(query);
         }
-        let categories: Vec<Choice> = Lang::ALL.iter().flat_map(|l| self.desk.categories(*l)).collect();
+        let categories: Vec<Choice> = Locale::ALL.iter().flat_map(|l| self.desk.categories(*l)).collect();
         let communities: Vec<Choice> = {
             let mut all = Vec::new();
-            for l in Lang::ALL {
+            for l in Locale::ALL {
                 all.extend(self.desk.communities(l).await?);
             }
             all

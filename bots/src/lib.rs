@@ -9,13 +9,15 @@ pub mod command;
 pub mod console;
 pub mod desk;
 pub mod dialogue;
+pub mod locale;
 pub mod text;
 
 pub use callback::Action;
 pub use command::Command;
 pub use desk::{
-    AlertChange, AlertSettingsView, Amount, Choice, ClaimState, ClaimView, Claimed, DeskError, DropOffView, Lang,
+    AlertChange, AlertSettingsView, Amount, Choice, ClaimState, ClaimView, Claimed, DeskError, DropOffView,
     MerchantDesk, MerchantInfo, MerchantStatus, NeedCardView, NeedQuery, NeedsPage, OfferDraft, OfferView,
     PublicListingView,
 };
 pub use dialogue::{Button, Input, Reply, Session, State, Turn, respond};
+pub use locale::{Locale, UnknownVariant};

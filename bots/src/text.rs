@@ -4,17 +4,18 @@
 pub mod alerts;
 pub mod public;
 
-use crate::desk::{ClaimState, ClaimView, DeskError, DropOffView, Lang, NeedCardView, OfferView};
+use crate::Locale;
+use crate::desk::{ClaimState, ClaimView, DeskError, DropOffView, NeedCardView, OfferView};
 
-fn pick(lang: Lang, zh: &str, en: &str) -> String {
+fn pick(lang: Locale, zh: &str, en: &str) -> String {
     match lang {
-        Lang::ZhCn => zh.to_owned(),
-        Lang::En => en.to_owned(),
+        Locale::ZhCn => zh.to_owned(),
+        Locale::En => en.to_owned(),
     }
 }
 
 /// The command menu: name and description, in `lang` (for `/help` and `setMyCommands`).
-pub fn command_list(lang: Lang) -> Vec<(&'static str, String)> {
+pub fn command_list(lang: Locale) -> Vec<(&'static str, String)> {
     crate::command::NAMES
         .iter()
         .map(|name| {
@@ -41,7 +42,7 @@ pub fn command_list(lang: Lang) -> Vec<(&'static str, String)> {
 }
 
 /// `/help`.
-pub fn help(lang: Lang) -> String {
+pub fn help(lang: Locale) -> String {
     let mut text = pick(
         lang,
         "爱心接力商户助手。可用命令：",
@@ -54,7 +55,7 @@ pub fn help(lang: Lang) -> String {
 }
 
 /// An unlinked chat: how to link it.
-pub fn how_to_link(lang: Lang) -> String {
+pub fn how_to_link(lang: Locale) -> String {
     pick(
         lang,
         "本聊天尚未绑定爱心商户。请向街道办索取一次性绑定代码，然后发送：/start 代码",
@@ -63,39 +64,39 @@ pub fn how_to_link(lang: Lang) -> String {
 }
 
 /// Linked just now.
-pub fn linked(lang: Lang, shop: &str) -> String {
+pub fn linked(lang: Locale, shop: &str) -> String {
     match lang {
-        Lang::ZhCn => format!("绑定成功！本聊天现属于「{shop}」。发送 /needs 查看待认领的需求。"),
-        Lang::En => format!("Linked! This chat now belongs to “{shop}”. Send /needs to see open needs."),
+        Locale::ZhCn => format!("绑定成功！本聊天现属于「{shop}」。发送 /needs 查看待认领的需求。"),
+        Locale::En => format!("Linked! This chat now belongs to “{shop}”. Send /needs to see open needs."),
     }
 }
 
 /// `/start` in a linked chat.
-pub fn welcome(lang: Lang, shop: &str) -> String {
+pub fn welcome(lang: Locale, shop: &str) -> String {
     match lang {
-        Lang::ZhCn => format!("欢迎回来，「{shop}」。发送 /needs 查看待认领的需求，/help 查看全部命令。"),
-        Lang::En => format!("Welcome back, “{shop}”. Send /needs to see open needs, /help for every command."),
+        Locale::ZhCn => format!("欢迎回来，「{shop}」。发送 /needs 查看待认领的需求，/help 查看全部命令。"),
+        Locale::En => format!("Welcome back, “{shop}”. Send /needs to see open needs, /help for every command."),
     }
 }
 
 /// `/start` in a chat of a shop that may not claim (yet): no "/needs", the status note follows.
-pub fn greeting(lang: Lang, shop: &str) -> String {
+pub fn greeting(lang: Locale, shop: &str) -> String {
     match lang {
-        Lang::ZhCn => format!("您好，「{shop}」。"),
-        Lang::En => format!("Hello, “{shop}”."),
+        Locale::ZhCn => format!("您好，「{shop}」。"),
+        Locale::En => format!("Hello, “{shop}”."),
     }
 }
 
 /// Linked just now, but the shop may not claim yet: the status note follows.
-pub fn linked_waiting(lang: Lang, shop: &str) -> String {
+pub fn linked_waiting(lang: Locale, shop: &str) -> String {
     match lang {
-        Lang::ZhCn => format!("绑定成功！本聊天现属于「{shop}」。"),
-        Lang::En => format!("Linked! This chat now belongs to “{shop}”."),
+        Locale::ZhCn => format!("绑定成功！本聊天现属于「{shop}」。"),
+        Locale::En => format!("Linked! This chat now belongs to “{shop}”."),
     }
 }
 
 /// A pending merchant.
-pub fn pending(lang: Lang) -> String {
+pub fn pending(lang: Locale) -> String {
     pick(
         lang,
         "您的商户正在等待街道办审核准入。审核通过后即可浏览和认领需求。",
@@ -104,7 +105,7 @@ pub fn pending(lang: Lang) -> String {
 }
 
 /// A suspended merchant.
-pub fn suspended(lang: Lang) -> String {
+pub fn suspended(lang: Locale) -> String {
     pick(
         lang,
         "您的商户已被街道办暂停，暂时不能浏览或认领需求。如有疑问请联系街道办。",
@@ -113,7 +114,7 @@ pub fn suspended(lang: Lang) -> String {
 }
 
 /// `/start CODE` in the console, which is already bound to a merchant.
-pub fn console_bound(lang: Lang) -> String {
+pub fn console_bound(lang: Locale) -> String {
     pick(
         lang,
         "控制台已绑定商户，无需代码。",
@@ -122,7 +123,7 @@ pub fn console_bound(lang: Lang) -> String {
 }
 
 /// A button whose data is unknown, tampered or out of date.
-pub fn button_expired(lang: Lang) -> String {
+pub fn button_expired(lang: Locale) -> String {
     pick(
         lang,
         "抱歉，这个按钮已过期。请重新发送 /needs 或 /mine。",
@@ -131,7 +132,7 @@ pub fn button_expired(lang: Lang) -> String {
 }
 
 /// A command the bot does not know.
-pub fn unknown_command(lang: Lang) -> String {
+pub fn unknown_command(lang: Locale) -> String {
     pick(
         lang,
         "没有这个命令。发送 /help 查看可用命令。",
@@ -140,7 +141,7 @@ pub fn unknown_command(lang: Lang) -> String {
 }
 
 /// Text the bot did not expect.
-pub fn not_understood(lang: Lang) -> String {
+pub fn not_understood(lang: Locale) -> String {
     pick(
         lang,
         "我没有看懂。发送 /help 查看可用命令。",
@@ -149,22 +150,22 @@ pub fn not_understood(lang: Lang) -> String {
 }
 
 /// `/cancel`.
-pub fn cancelled(lang: Lang) -> String {
+pub fn cancelled(lang: Locale) -> String {
     pick(lang, "好的，已取消。", "OK, cancelled.")
 }
 
 /// `/lang` without a choice.
-pub fn lang_prompt(lang: Lang) -> String {
+pub fn lang_prompt(lang: Locale) -> String {
     pick(lang, "请选择语言：", "Choose a language:")
 }
 
 /// The language was switched (said in the new language).
-pub fn lang_set(lang: Lang) -> String {
+pub fn lang_set(lang: Locale) -> String {
     pick(lang, "已切换为中文。", "Switched to English.")
 }
 
 /// The bot could not do it now; said when retries ran out.
-pub fn unavailable(lang: Lang) -> String {
+pub fn unavailable(lang: Locale) -> String {
     pick(
         lang,
         "抱歉，系统暂时无法处理，请稍后再试。",
@@ -173,7 +174,7 @@ pub fn unavailable(lang: Lang) -> String {
 }
 
 /// A refusal, explained.
-pub fn refusal(lang: Lang, error: &DeskError) -> String {
+pub fn refusal(lang: Locale, error: &DeskError) -> String {
     match error {
         DeskError::NotLinked => how_to_link(lang),
         DeskError::Pending => pending(lang),
@@ -183,8 +184,8 @@ pub fn refusal(lang: Lang, error: &DeskError) -> String {
             lang,
             *left,
             match lang {
-                Lang::ZhCn => "份",
-                Lang::En => "",
+                Locale::ZhCn => "份",
+                Locale::En => "",
             },
         ),
         DeskError::Gone => pick(
@@ -198,10 +199,10 @@ pub fn refusal(lang: Lang, error: &DeskError) -> String {
             "You have already claimed this need. Send /mine to see your claims.",
         ),
         DeskError::ClaimLimitReached { limit } => match lang {
-            Lang::ZhCn => {
+            Locale::ZhCn => {
                 format!("您已有 {limit} 项进行中的认领，达到当前上限。完成其中一项（送达或服务）后即可认领更多。")
             }
-            Lang::En => {
+            Locale::En => {
                 format!(
                     "You hold {limit} active claims, your current limit. Finish one (deliver or serve) and you can claim more."
                 )
@@ -229,8 +230,8 @@ pub fn refusal(lang: Lang, error: &DeskError) -> String {
             "That code has expired (codes last 24 hours). Please ask the office for a new one.",
         ),
         DeskError::LockedOut { minutes } => match lang {
-            Lang::ZhCn => format!("错误的代码次数过多。请 {minutes} 分钟后再试。"),
-            Lang::En => format!("Too many wrong codes. Please try again in {minutes} minutes."),
+            Locale::ZhCn => format!("错误的代码次数过多。请 {minutes} 分钟后再试。"),
+            Locale::En => format!("Too many wrong codes. Please try again in {minutes} minutes."),
         },
         DeskError::Invalid => pick(
             lang,
@@ -241,7 +242,7 @@ pub fn refusal(lang: Lang, error: &DeskError) -> String {
     }
 }
 
-fn drop_off_line(lang: Lang, point: Option<&DropOffView>) -> String {
+fn drop_off_line(lang: Locale, point: Option<&DropOffView>) -> String {
     // A point may have no address or hours on record: leave them out rather than print "（开放时间 ）".
     let place = |p: &DropOffView, comma: &str| {
         [p.name.trim(), p.address.trim()]
@@ -251,20 +252,20 @@ fn drop_off_line(lang: Lang, point: Option<&DropOffView>) -> String {
             .join(comma)
     };
     match (point, lang) {
-        (Some(p), Lang::ZhCn) if p.opening_hours.trim().is_empty() => format!("送达点：{}", place(p, "，")),
-        (Some(p), Lang::En) if p.opening_hours.trim().is_empty() => format!("Drop-off: {}", place(p, ", ")),
-        (Some(p), Lang::ZhCn) => format!("送达点：{}（开放时间 {}）", place(p, "，"), p.opening_hours.trim()),
-        (Some(p), Lang::En) => format!("Drop-off: {} (open {})", place(p, ", "), p.opening_hours.trim()),
-        (None, Lang::ZhCn) => "送达点：请与社工联系确认".to_owned(),
-        (None, Lang::En) => "Drop-off: to be agreed with the social worker".to_owned(),
+        (Some(p), Locale::ZhCn) if p.opening_hours.trim().is_empty() => format!("送达点：{}", place(p, "，")),
+        (Some(p), Locale::En) if p.opening_hours.trim().is_empty() => format!("Drop-off: {}", place(p, ", ")),
+        (Some(p), Locale::ZhCn) => format!("送达点：{}（开放时间 {}）", place(p, "，"), p.opening_hours.trim()),
+        (Some(p), Locale::En) => format!("Drop-off: {} (open {})", place(p, ", "), p.opening_hours.trim()),
+        (None, Locale::ZhCn) => "送达点：请与社工联系确认".to_owned(),
+        (None, Locale::En) => "Drop-off: to be agreed with the social worker".to_owned(),
     }
 }
 
 /// One need card, numbered `number` in its list.
-pub fn need_card(lang: Lang, number: usize, card: &NeedCardView) -> String {
+pub fn need_card(lang: Locale, number: usize, card: &NeedCardView) -> String {
     let urgent = match (card.urgent, lang) {
-        (true, Lang::ZhCn) => "【紧急】",
-        (true, Lang::En) => "[URGENT] ",
+        (true, Locale::ZhCn) => "【紧急】",
+        (true, Locale::En) => "[URGENT] ",
         (false, _) => "",
     };
     let description = if card.description.trim().is_empty() {
@@ -279,7 +280,7 @@ pub fn need_card(lang: Lang, number: usize, card: &NeedCardView) -> String {
         format!("\n{}", drop_off_line(lang, card.drop_off.as_ref()))
     };
     match lang {
-        Lang::ZhCn => format!(
+        Locale::ZhCn => format!(
             "{number}. {urgent}{title}\n类别：{category}{description}\n尚缺：{left} {unit}\n社区：{community}（{group}）\n截止：{deadline}{drop_off}",
             title = card.title,
             category = card.category,
@@ -289,7 +290,7 @@ pub fn need_card(lang: Lang, number: usize, card: &NeedCardView) -> String {
             group = card.group,
             deadline = card.deadline,
         ),
-        Lang::En => format!(
+        Locale::En => format!(
             "{number}. {urgent}{title}\nCategory: {category}{description}\nStill needed: {left} {unit}\nCommunity: {community} ({group})\nDeadline: {deadline}{drop_off}",
             title = card.title,
             category = card.category,
@@ -303,26 +304,26 @@ pub fn need_card(lang: Lang, number: usize, card: &NeedCardView) -> String {
 }
 
 /// The head of a page of needs.
-pub fn needs_header(lang: Lang, page: u32, hours: bool, filter: Option<&str>) -> String {
+pub fn needs_header(lang: Locale, page: u32, hours: bool, filter: Option<&str>) -> String {
     let what = match (hours, lang) {
-        (true, Lang::ZhCn) => "需要志愿服务时长的需求",
-        (true, Lang::En) => "Needs for volunteer hours",
-        (false, Lang::ZhCn) => "待认领的需求",
-        (false, Lang::En) => "Open needs",
+        (true, Locale::ZhCn) => "需要志愿服务时长的需求",
+        (true, Locale::En) => "Needs for volunteer hours",
+        (false, Locale::ZhCn) => "待认领的需求",
+        (false, Locale::En) => "Open needs",
     };
     let filter = match (filter, lang) {
-        (Some(f), Lang::ZhCn) => format!("（筛选：{f}）"),
-        (Some(f), Lang::En) => format!(" (filter: {f})"),
+        (Some(f), Locale::ZhCn) => format!("（筛选：{f}）"),
+        (Some(f), Locale::En) => format!(" (filter: {f})"),
         (None, _) => String::new(),
     };
     match lang {
-        Lang::ZhCn => format!("{what}{filter} · 第 {} 页", page + 1),
-        Lang::En => format!("{what}{filter} · page {}", page + 1),
+        Locale::ZhCn => format!("{what}{filter} · 第 {} 页", page + 1),
+        Locale::En => format!("{what}{filter} · page {}", page + 1),
     }
 }
 
 /// The footer under a page of needs, above its paging and filter buttons.
-pub fn needs_footer(lang: Lang, hours: bool, more: bool) -> String {
+pub fn needs_footer(lang: Locale, hours: bool, more: bool) -> String {
     match (hours, more) {
         (false, true) => pick(
             lang,
@@ -343,7 +344,7 @@ pub fn needs_footer(lang: Lang, hours: bool, more: bool) -> String {
 }
 
 /// No open needs.
-pub fn needs_empty(lang: Lang, hours: bool) -> String {
+pub fn needs_empty(lang: Locale, hours: bool) -> String {
     match hours {
         true => pick(
             lang,
@@ -359,25 +360,25 @@ pub fn needs_empty(lang: Lang, hours: bool) -> String {
 }
 
 /// "Claim all" on card `number`.
-pub fn claim_all_button(lang: Lang, number: usize, hours: bool) -> String {
+pub fn claim_all_button(lang: Locale, number: usize, hours: bool) -> String {
     match (lang, hours) {
-        (Lang::ZhCn, false) => format!("全部认领 #{number}"),
-        (Lang::ZhCn, true) => format!("认领全部时长 #{number}"),
-        (Lang::En, false) => format!("Claim all #{number}"),
-        (Lang::En, true) => format!("Pledge all hours #{number}"),
+        (Locale::ZhCn, false) => format!("全部认领 #{number}"),
+        (Locale::ZhCn, true) => format!("认领全部时长 #{number}"),
+        (Locale::En, false) => format!("Claim all #{number}"),
+        (Locale::En, true) => format!("Pledge all hours #{number}"),
     }
 }
 
 /// Asks before claiming everything left of a need.
-pub fn claim_all_question(lang: Lang, card: &NeedCardView) -> String {
+pub fn claim_all_question(lang: Locale, card: &NeedCardView) -> String {
     match (lang, card.hours) {
-        (Lang::ZhCn, false) => format!("全部认领「{}」的 {} {}？", card.title, card.quantity_left, card.unit),
-        (Lang::ZhCn, true) => format!(
+        (Locale::ZhCn, false) => format!("全部认领「{}」的 {} {}？", card.title, card.quantity_left, card.unit),
+        (Locale::ZhCn, true) => format!(
             "为「{}」认领全部 {} {}志愿服务？",
             card.title, card.quantity_left, card.unit
         ),
-        (Lang::En, false) => format!("Claim all {} {} of “{}”?", card.quantity_left, card.unit, card.title),
-        (Lang::En, true) => format!(
+        (Locale::En, false) => format!("Claim all {} {} of “{}”?", card.quantity_left, card.unit, card.title),
+        (Locale::En, true) => format!(
             "Pledge all {} {} of service to “{}”?",
             card.quantity_left, card.unit, card.title
         ),
@@ -385,17 +386,17 @@ pub fn claim_all_question(lang: Lang, card: &NeedCardView) -> String {
 }
 
 /// "Yes" to claiming all.
-pub fn claim_all_yes_button(lang: Lang) -> String {
+pub fn claim_all_yes_button(lang: Locale) -> String {
     pick(lang, "是，全部认领", "Yes")
 }
 
 /// "No" to claiming all.
-pub fn claim_all_no_button(lang: Lang) -> String {
+pub fn claim_all_no_button(lang: Locale) -> String {
     pick(lang, "否", "No")
 }
 
 /// Did not claim after all.
-pub fn claim_all_kept(lang: Lang) -> String {
+pub fn claim_all_kept(lang: Locale) -> String {
     pick(
         lang,
         "好的，没有认领。也可以点「部分认领」只认领一部分。",
@@ -404,61 +405,61 @@ pub fn claim_all_kept(lang: Lang) -> String {
 }
 
 /// "Claim part" on card `number`.
-pub fn claim_part_button(lang: Lang, number: usize, hours: bool) -> String {
+pub fn claim_part_button(lang: Locale, number: usize, hours: bool) -> String {
     match (lang, hours) {
-        (Lang::ZhCn, false) => format!("部分认领 #{number}"),
-        (Lang::ZhCn, true) => format!("认领部分时长 #{number}"),
-        (Lang::En, false) => format!("Claim part #{number}"),
-        (Lang::En, true) => format!("Pledge some hours #{number}"),
+        (Locale::ZhCn, false) => format!("部分认领 #{number}"),
+        (Locale::ZhCn, true) => format!("认领部分时长 #{number}"),
+        (Locale::En, false) => format!("Claim part #{number}"),
+        (Locale::En, true) => format!("Pledge some hours #{number}"),
     }
 }
 
 /// The next page.
-pub fn more_button(lang: Lang) -> String {
+pub fn more_button(lang: Locale) -> String {
     pick(lang, "更多 ▶", "More ▶")
 }
 
 /// Filter by category.
-pub fn filter_category_button(lang: Lang) -> String {
+pub fn filter_category_button(lang: Locale) -> String {
     pick(lang, "按类别筛选", "By category")
 }
 
 /// Filter by community.
-pub fn filter_community_button(lang: Lang) -> String {
+pub fn filter_community_button(lang: Locale) -> String {
     pick(lang, "按社区筛选", "By community")
 }
 
 /// Clear the filter.
-pub fn clear_filter_button(lang: Lang) -> String {
+pub fn clear_filter_button(lang: Locale) -> String {
     pick(lang, "全部需求", "All needs")
 }
 
 /// Pick a category to filter by.
-pub fn choose_category(lang: Lang) -> String {
+pub fn choose_category(lang: Locale) -> String {
     pick(lang, "请选择类别：", "Choose a category:")
 }
 
 /// Pick a community to filter by.
-pub fn choose_community(lang: Lang) -> String {
+pub fn choose_community(lang: Locale) -> String {
     pick(lang, "请选择社区：", "Choose a community:")
 }
 
 /// Ask how much of a need to claim.
-pub fn ask_quantity(lang: Lang, card: &NeedCardView) -> String {
+pub fn ask_quantity(lang: Locale, card: &NeedCardView) -> String {
     match (lang, card.hours) {
-        (Lang::ZhCn, false) => format!(
+        (Locale::ZhCn, false) => format!(
             "您要认领「{}」多少{}？请回复 1 到 {} 之间的数字（发送 /cancel 取消）。",
             card.title, card.unit, card.quantity_left
         ),
-        (Lang::ZhCn, true) => format!(
+        (Locale::ZhCn, true) => format!(
             "您要为「{}」认领多少{}？请回复 1 到 {} 之间的数字（发送 /cancel 取消）。",
             card.title, card.unit, card.quantity_left
         ),
-        (Lang::En, false) => format!(
+        (Locale::En, false) => format!(
             "How many {} of “{}” will you give? Reply with a number from 1 to {} (or /cancel).",
             card.unit, card.title, card.quantity_left
         ),
-        (Lang::En, true) => format!(
+        (Locale::En, true) => format!(
             "How many {} will you pledge to “{}”? Reply with a number from 1 to {} (or /cancel).",
             card.unit, card.title, card.quantity_left
         ),
@@ -466,18 +467,18 @@ pub fn ask_quantity(lang: Lang, card: &NeedCardView) -> String {
 }
 
 /// The typed quantity is not a whole number.
-pub fn not_a_number(lang: Lang, left: i32) -> String {
+pub fn not_a_number(lang: Locale, left: i32) -> String {
     match lang {
-        Lang::ZhCn => format!("请回复 1 到 {left} 之间的整数（发送 /cancel 取消）。"),
-        Lang::En => format!("Please reply with a whole number from 1 to {left} (or /cancel)."),
+        Locale::ZhCn => format!("请回复 1 到 {left} 之间的整数（发送 /cancel 取消）。"),
+        Locale::En => format!("Please reply with a whole number from 1 to {left} (or /cancel)."),
     }
 }
 
 /// Less is left than typed.
-pub fn only_left(lang: Lang, left: i32, unit: &str) -> String {
+pub fn only_left(lang: Locale, left: i32, unit: &str) -> String {
     match lang {
-        Lang::ZhCn => format!("只剩 {left} {unit}可认领了。请回复 1 到 {left} 之间的数字（发送 /cancel 取消）。"),
-        Lang::En => {
+        Locale::ZhCn => format!("只剩 {left} {unit}可认领了。请回复 1 到 {left} 之间的数字（发送 /cancel 取消）。"),
+        Locale::En => {
             let unit = if unit.is_empty() {
                 String::new()
             } else {
@@ -489,19 +490,19 @@ pub fn only_left(lang: Lang, left: i32, unit: &str) -> String {
 }
 
 /// The full confirmation of a claim, with the handoff code.
-pub fn confirmation(lang: Lang, claim: &ClaimView) -> String {
+pub fn confirmation(lang: Locale, claim: &ClaimView) -> String {
     let drop_off = drop_off_line(lang, claim.drop_off.as_ref());
     if claim.hours {
         // Hours are served, not handed over: no drop-off point, no handoff code.
         return match lang {
-            Lang::ZhCn => format!(
+            Locale::ZhCn => format!(
                 "感谢承诺！您为「{title}」认领了 {q} {unit}志愿服务。\n服务时间：{due} 前完成，具体时间和地点请与社工约定。",
                 title = claim.need_title,
                 q = claim.quantity,
                 unit = claim.unit,
                 due = claim.due,
             ),
-            Lang::En => format!(
+            Locale::En => format!(
                 "Thank you! You pledged {q} {unit} of service to “{title}”.\nService time: by {due}; agree the time and place with the social worker.",
                 title = claim.need_title,
                 q = claim.quantity,
@@ -511,7 +512,7 @@ pub fn confirmation(lang: Lang, claim: &ClaimView) -> String {
         };
     }
     match lang {
-        Lang::ZhCn => format!(
+        Locale::ZhCn => format!(
             "感谢认领！您认领了「{title}」{q} {unit}。\n请于 {due} 前送达。\n{drop_off}\n交接码：{code}（送达时出示）",
             title = claim.need_title,
             q = claim.quantity,
@@ -519,7 +520,7 @@ pub fn confirmation(lang: Lang, claim: &ClaimView) -> String {
             due = claim.due,
             code = claim.handoff_code,
         ),
-        Lang::En => format!(
+        Locale::En => format!(
             "Thank you! You claimed {q} {unit} of “{title}”.\nPlease deliver by {due}.\n{drop_off}\nHandoff code: {code} (show it at drop-off)",
             title = claim.need_title,
             q = claim.quantity,
@@ -530,29 +531,29 @@ pub fn confirmation(lang: Lang, claim: &ClaimView) -> String {
     }
 }
 
-fn state_label(lang: Lang, state: ClaimState, hours: bool) -> &'static str {
+fn state_label(lang: Locale, state: ClaimState, hours: bool) -> &'static str {
     match (state, lang) {
-        (ClaimState::Active, Lang::ZhCn) if hours => "待服务",
-        (ClaimState::Active, Lang::En) if hours => "to serve",
-        (ClaimState::Delivered, Lang::ZhCn) if hours => "已完成服务，待社工确认",
-        (ClaimState::Delivered, Lang::En) if hours => "served, awaiting confirmation",
-        (ClaimState::Active, Lang::ZhCn) => "待送达",
-        (ClaimState::Active, Lang::En) => "to deliver",
-        (ClaimState::Delivered, Lang::ZhCn) => "已送达，待社工确认",
-        (ClaimState::Delivered, Lang::En) => "delivered, awaiting confirmation",
-        (ClaimState::Confirmed, Lang::ZhCn) => "已确认",
-        (ClaimState::Confirmed, Lang::En) => "confirmed",
-        (ClaimState::Disputed, Lang::ZhCn) => "社工提出异议",
-        (ClaimState::Disputed, Lang::En) => "disputed by the social worker",
-        (ClaimState::Released, Lang::ZhCn) => "已放弃",
-        (ClaimState::Released, Lang::En) => "released",
-        (ClaimState::Lapsed, Lang::ZhCn) => "已逾期失效",
-        (ClaimState::Lapsed, Lang::En) => "lapsed",
+        (ClaimState::Active, Locale::ZhCn) if hours => "待服务",
+        (ClaimState::Active, Locale::En) if hours => "to serve",
+        (ClaimState::Delivered, Locale::ZhCn) if hours => "已完成服务，待社工确认",
+        (ClaimState::Delivered, Locale::En) if hours => "served, awaiting confirmation",
+        (ClaimState::Active, Locale::ZhCn) => "待送达",
+        (ClaimState::Active, Locale::En) => "to deliver",
+        (ClaimState::Delivered, Locale::ZhCn) => "已送达，待社工确认",
+        (ClaimState::Delivered, Locale::En) => "delivered, awaiting confirmation",
+        (ClaimState::Confirmed, Locale::ZhCn) => "已确认",
+        (ClaimState::Confirmed, Locale::En) => "confirmed",
+        (ClaimState::Disputed, Locale::ZhCn) => "社工提出异议",
+        (ClaimState::Disputed, Locale::En) => "disputed by the social worker",
+        (ClaimState::Released, Locale::ZhCn) => "已放弃",
+        (ClaimState::Released, Locale::En) => "released",
+        (ClaimState::Lapsed, Locale::ZhCn) => "已逾期失效",
+        (ClaimState::Lapsed, Locale::En) => "lapsed",
     }
 }
 
 /// `/mine` with no claim to act on.
-pub fn mine_empty(lang: Lang) -> String {
+pub fn mine_empty(lang: Locale) -> String {
     pick(
         lang,
         "您目前没有进行中的认领。发送 /needs 看看谁需要帮助。",
@@ -561,33 +562,33 @@ pub fn mine_empty(lang: Lang) -> String {
 }
 
 /// The head of `/mine`.
-pub fn mine_header(lang: Lang) -> String {
+pub fn mine_header(lang: Locale) -> String {
     pick(lang, "我的认领：", "My claims:")
 }
 
 /// One claim in `/mine`: what, by when (marked when overdue), the handoff code for goods,
 /// where it stands, and why it was disputed.
-pub fn claim_line(lang: Lang, number: usize, claim: &ClaimView) -> String {
+pub fn claim_line(lang: Locale, number: usize, claim: &ClaimView) -> String {
     let state = state_label(lang, claim.state, claim.hours);
     let overdue = match (claim.overdue, lang) {
-        (true, Lang::ZhCn) => "【已逾期】",
-        (true, Lang::En) => "[OVERDUE] ",
+        (true, Locale::ZhCn) => "【已逾期】",
+        (true, Locale::En) => "[OVERDUE] ",
         (false, _) => "",
     };
     let mut line = match (lang, claim.hours) {
-        (Lang::ZhCn, false) => format!(
+        (Locale::ZhCn, false) => format!(
             "{number}. {overdue}「{}」{} {} · {} 前送达 · 交接码 {} · {state}",
             claim.need_title, claim.quantity, claim.unit, claim.due, claim.handoff_code,
         ),
-        (Lang::ZhCn, true) => format!(
+        (Locale::ZhCn, true) => format!(
             "{number}. {overdue}「{}」{} {}志愿服务 · 服务时间：{} 前 · {state}",
             claim.need_title, claim.quantity, claim.unit, claim.due,
         ),
-        (Lang::En, false) => format!(
+        (Locale::En, false) => format!(
             "{number}. {overdue}“{}” {} {} · due {} · handoff code {} · {state}",
             claim.need_title, claim.quantity, claim.unit, claim.due, claim.handoff_code,
         ),
-        (Lang::En, true) => format!(
+        (Locale::En, true) => format!(
             "{number}. {overdue}“{}” {} {} of service · service time: by {} · {state}",
             claim.need_title, claim.quantity, claim.unit, claim.due,
         ),
@@ -598,54 +599,54 @@ pub fn claim_line(lang: Lang, number: usize, claim: &ClaimView) -> String {
         .filter(|_| claim.state == ClaimState::Disputed)
     {
         line.push_str(&match lang {
-            Lang::ZhCn => format!("\n   社工的说明：{reason}"),
-            Lang::En => format!("\n   The social worker says: {reason}"),
+            Locale::ZhCn => format!("\n   社工的说明：{reason}"),
+            Locale::En => format!("\n   The social worker says: {reason}"),
         });
     }
     line
 }
 
 /// "Delivered" (or, for hours, "Served") on claim `number`.
-pub fn deliver_button(lang: Lang, number: usize, hours: bool) -> String {
+pub fn deliver_button(lang: Locale, number: usize, hours: bool) -> String {
     match (lang, hours) {
-        (Lang::ZhCn, false) => format!("已送达 #{number}"),
-        (Lang::ZhCn, true) => format!("已完成服务 #{number}"),
-        (Lang::En, false) => format!("Delivered #{number}"),
-        (Lang::En, true) => format!("Served #{number}"),
+        (Locale::ZhCn, false) => format!("已送达 #{number}"),
+        (Locale::ZhCn, true) => format!("已完成服务 #{number}"),
+        (Locale::En, false) => format!("Delivered #{number}"),
+        (Locale::En, true) => format!("Served #{number}"),
     }
 }
 
 /// "Delivered again" on disputed claim `number`: the merchant answers with a note.
-pub fn redeliver_button(lang: Lang, number: usize, hours: bool) -> String {
+pub fn redeliver_button(lang: Locale, number: usize, hours: bool) -> String {
     match (lang, hours) {
-        (Lang::ZhCn, false) => format!("已补送，回复社工 #{number}"),
-        (Lang::ZhCn, true) => format!("已补上服务，回复社工 #{number}"),
-        (Lang::En, false) => format!("Delivered again: answer #{number}"),
-        (Lang::En, true) => format!("Served again: answer #{number}"),
+        (Locale::ZhCn, false) => format!("已补送，回复社工 #{number}"),
+        (Locale::ZhCn, true) => format!("已补上服务，回复社工 #{number}"),
+        (Locale::En, false) => format!("Delivered again: answer #{number}"),
+        (Locale::En, true) => format!("Served again: answer #{number}"),
     }
 }
 
 /// Asks for the note of a merchant who delivered again after a dispute.
-pub fn ask_redeliver_note(lang: Lang, claim: &ClaimView) -> String {
+pub fn ask_redeliver_note(lang: Locale, claim: &ClaimView) -> String {
     let reason = claim.dispute_reason.clone().unwrap_or_default();
     if claim.hours {
         return match lang {
-            Lang::ZhCn => format!(
+            Locale::ZhCn => format!(
                 "社工对「{}」的说明：{reason}\n请用一句话告诉社工您是怎么处理的（例如补上了哪些服务），不要包含电话、身份证号、邮箱或网址（发送 /cancel 取消）。",
                 claim.need_title
             ),
-            Lang::En => format!(
+            Locale::En => format!(
                 "The social worker said about “{}”: {reason}\nIn one line, tell the social worker what you did (what service you made up for), without phone numbers, ID numbers, emails or web links (or /cancel).",
                 claim.need_title
             ),
         };
     }
     match lang {
-        Lang::ZhCn => format!(
+        Locale::ZhCn => format!(
             "社工对「{}」的说明：{reason}\n请用一句话告诉社工您是怎么处理的（例如补送了什么、放在哪里），不要包含电话、身份证号、邮箱或网址（发送 /cancel 取消）。",
             claim.need_title
         ),
-        Lang::En => format!(
+        Locale::En => format!(
             "The social worker said about “{}”: {reason}\nIn one line, tell the social worker what you did (what you brought again, where you left it), without phone numbers, ID numbers, emails or web links (or /cancel).",
             claim.need_title
         ),
@@ -653,7 +654,7 @@ pub fn ask_redeliver_note(lang: Lang, claim: &ClaimView) -> String {
 }
 
 /// The note was empty, too long or named a person's details.
-pub fn redeliver_note_invalid(lang: Lang) -> String {
+pub fn redeliver_note_invalid(lang: Locale) -> String {
     pick(
         lang,
         "请写一句 500 字以内的说明，不要包含电话、身份证号、邮箱或网址（发送 /cancel 取消）。",
@@ -662,13 +663,13 @@ pub fn redeliver_note_invalid(lang: Lang) -> String {
 }
 
 /// Answered the dispute: the worker is asked to confirm again.
-pub fn redelivered(lang: Lang, claim: &ClaimView) -> String {
+pub fn redelivered(lang: Locale, claim: &ClaimView) -> String {
     match lang {
-        Lang::ZhCn => format!(
+        Locale::ZhCn => format!(
             "已告诉社工：「{}」已重新处理。社工确认后会通知您，谢谢！",
             claim.need_title
         ),
-        Lang::En => format!(
+        Locale::En => format!(
             "The social worker now knows you dealt with “{}” again. You will hear when it is confirmed. Thank you!",
             claim.need_title
         ),
@@ -676,38 +677,38 @@ pub fn redelivered(lang: Lang, claim: &ClaimView) -> String {
 }
 
 /// "Release" on claim `number`.
-pub fn release_button(lang: Lang, number: usize) -> String {
+pub fn release_button(lang: Locale, number: usize) -> String {
     match lang {
-        Lang::ZhCn => format!("放弃 #{number}"),
-        Lang::En => format!("Release #{number}"),
+        Locale::ZhCn => format!("放弃 #{number}"),
+        Locale::En => format!("Release #{number}"),
     }
 }
 
 /// "Resume" on disputed claim `number` (for hours: serve again): not done yet, to be done by
 /// the due date — unlike "delivered again", which says it is done.
-pub fn resume_button(lang: Lang, number: usize, hours: bool) -> String {
+pub fn resume_button(lang: Locale, number: usize, hours: bool) -> String {
     match (lang, hours) {
-        (Lang::ZhCn, false) => format!("稍后重新送达 #{number}"),
-        (Lang::ZhCn, true) => format!("稍后重新服务 #{number}"),
-        (Lang::En, false) => format!("Deliver again later #{number}"),
-        (Lang::En, true) => format!("Serve again later #{number}"),
+        (Locale::ZhCn, false) => format!("稍后重新送达 #{number}"),
+        (Locale::ZhCn, true) => format!("稍后重新服务 #{number}"),
+        (Locale::En, false) => format!("Deliver again later #{number}"),
+        (Locale::En, true) => format!("Serve again later #{number}"),
     }
 }
 
 /// Marked delivered.
-pub fn delivered_done(lang: Lang, claim: &ClaimView) -> String {
+pub fn delivered_done(lang: Locale, claim: &ClaimView) -> String {
     if claim.hours {
         return match lang {
-            Lang::ZhCn => format!("已记录完成服务：「{}」。社工确认后会通知您，谢谢！", claim.need_title),
-            Lang::En => format!(
+            Locale::ZhCn => format!("已记录完成服务：「{}」。社工确认后会通知您，谢谢！", claim.need_title),
+            Locale::En => format!(
                 "Marked as served: “{}”. You will hear when the social worker confirms. Thank you!",
                 claim.need_title
             ),
         };
     }
     match lang {
-        Lang::ZhCn => format!("已记录送达：「{}」。社工确认后会通知您，谢谢！", claim.need_title),
-        Lang::En => format!(
+        Locale::ZhCn => format!("已记录送达：「{}」。社工确认后会通知您，谢谢！", claim.need_title),
+        Locale::En => format!(
             "Marked as delivered: “{}”. You will hear when the social worker confirms. Thank you!",
             claim.need_title
         ),
@@ -715,13 +716,13 @@ pub fn delivered_done(lang: Lang, claim: &ClaimView) -> String {
 }
 
 /// Asks to confirm a release.
-pub fn release_question(lang: Lang, claim: &ClaimView) -> String {
+pub fn release_question(lang: Locale, claim: &ClaimView) -> String {
     match lang {
-        Lang::ZhCn => format!(
+        Locale::ZhCn => format!(
             "确定放弃「{}」{} {} 的认领吗？这些数量将重新开放给其他商户。",
             claim.need_title, claim.quantity, claim.unit
         ),
-        Lang::En => format!(
+        Locale::En => format!(
             "Release your claim on {} {} of “{}”? It goes back to other merchants.",
             claim.quantity, claim.unit, claim.need_title
         ),
@@ -729,38 +730,38 @@ pub fn release_question(lang: Lang, claim: &ClaimView) -> String {
 }
 
 /// Confirms the release.
-pub fn release_yes_button(lang: Lang) -> String {
+pub fn release_yes_button(lang: Locale) -> String {
     pick(lang, "确定放弃", "Yes, release")
 }
 
 /// Keeps the claim.
-pub fn release_no_button(lang: Lang) -> String {
+pub fn release_no_button(lang: Locale) -> String {
     pick(lang, "保留认领", "No, keep it")
 }
 
 /// Released.
-pub fn released(lang: Lang, claim: &ClaimView) -> String {
+pub fn released(lang: Locale, claim: &ClaimView) -> String {
     match lang {
-        Lang::ZhCn => format!("已放弃「{}」的认领。", claim.need_title),
-        Lang::En => format!("Your claim on “{}” is released.", claim.need_title),
+        Locale::ZhCn => format!("已放弃「{}」的认领。", claim.need_title),
+        Locale::En => format!("Your claim on “{}” is released.", claim.need_title),
     }
 }
 
 /// Kept after all.
-pub fn kept(lang: Lang) -> String {
+pub fn kept(lang: Locale) -> String {
     pick(lang, "好的，认领保留。", "OK, you keep the claim.")
 }
 
 /// Resumed after a dispute.
-pub fn resumed(lang: Lang, claim: &ClaimView) -> String {
+pub fn resumed(lang: Locale, claim: &ClaimView) -> String {
     match (lang, claim.hours) {
-        (Lang::ZhCn, false) => format!("「{}」已重新开始，请于 {} 前送达。", claim.need_title, claim.due),
-        (Lang::ZhCn, true) => format!("「{}」已重新开始，服务时间：{} 前。", claim.need_title, claim.due),
-        (Lang::En, false) => format!(
+        (Locale::ZhCn, false) => format!("「{}」已重新开始，请于 {} 前送达。", claim.need_title, claim.due),
+        (Locale::ZhCn, true) => format!("「{}」已重新开始，服务时间：{} 前。", claim.need_title, claim.due),
+        (Locale::En, false) => format!(
             "“{}” is active again; please deliver by {}.",
             claim.need_title, claim.due
         ),
-        (Lang::En, true) => format!(
+        (Locale::En, true) => format!(
             "“{}” is active again; service time: by {}.",
             claim.need_title, claim.due
         ),
@@ -768,12 +769,12 @@ pub fn resumed(lang: Lang, claim: &ClaimView) -> String {
 }
 
 /// The head of `/offers`.
-pub fn offers_header(lang: Lang) -> String {
+pub fn offers_header(lang: Locale) -> String {
     pick(lang, "我的长期供给：", "My standing offers:")
 }
 
 /// No offer yet.
-pub fn offers_empty(lang: Lang) -> String {
+pub fn offers_empty(lang: Locale) -> String {
     pick(
         lang,
         "您还没有长期供给。添加后，符合的新需求会第一时间推送给您。",
@@ -782,13 +783,13 @@ pub fn offers_empty(lang: Lang) -> String {
 }
 
 /// One offer.
-pub fn offer_line(lang: Lang, number: usize, offer: &OfferView) -> String {
+pub fn offer_line(lang: Locale, number: usize, offer: &OfferView) -> String {
     let communities = offer.communities.join(match lang {
-        Lang::ZhCn => "、",
-        Lang::En => ", ",
+        Locale::ZhCn => "、",
+        Locale::En => ", ",
     });
     match lang {
-        Lang::ZhCn => format!(
+        Locale::ZhCn => format!(
             "{number}. {}：{} · 每月 {} · 服务社区：{} · {}",
             offer.category,
             offer.description,
@@ -796,7 +797,7 @@ pub fn offer_line(lang: Lang, number: usize, offer: &OfferView) -> String {
             communities,
             if offer.active { "生效中" } else { "已暂停" }
         ),
-        Lang::En => format!(
+        Locale::En => format!(
             "{number}. {}: {} · {} a month · serves {} · {}",
             offer.category,
             offer.description,
@@ -808,28 +809,28 @@ pub fn offer_line(lang: Lang, number: usize, offer: &OfferView) -> String {
 }
 
 /// Pause offer `number`.
-pub fn pause_button(lang: Lang, number: usize) -> String {
+pub fn pause_button(lang: Locale, number: usize) -> String {
     match lang {
-        Lang::ZhCn => format!("暂停 #{number}"),
-        Lang::En => format!("Pause #{number}"),
+        Locale::ZhCn => format!("暂停 #{number}"),
+        Locale::En => format!("Pause #{number}"),
     }
 }
 
 /// Resume offer `number`.
-pub fn resume_offer_button(lang: Lang, number: usize) -> String {
+pub fn resume_offer_button(lang: Locale, number: usize) -> String {
     match lang {
-        Lang::ZhCn => format!("恢复 #{number}"),
-        Lang::En => format!("Resume #{number}"),
+        Locale::ZhCn => format!("恢复 #{number}"),
+        Locale::En => format!("Resume #{number}"),
     }
 }
 
 /// Add an offer.
-pub fn add_offer_button(lang: Lang) -> String {
+pub fn add_offer_button(lang: Locale) -> String {
     pick(lang, "添加供给", "Add an offer")
 }
 
 /// Step 1 of adding an offer.
-pub fn offer_pick_category(lang: Lang) -> String {
+pub fn offer_pick_category(lang: Locale) -> String {
     pick(
         lang,
         "您能长期提供哪一类帮助？",
@@ -838,15 +839,15 @@ pub fn offer_pick_category(lang: Lang) -> String {
 }
 
 /// Step 2.
-pub fn offer_ask_description(lang: Lang, category: &str) -> String {
+pub fn offer_ask_description(lang: Locale, category: &str) -> String {
     match lang {
-        Lang::ZhCn => format!("类别：{category}。请简单描述您提供的内容（不超过 200 字）。"),
-        Lang::En => format!("Category: {category}. Describe briefly what you offer (up to 200 characters)."),
+        Locale::ZhCn => format!("类别：{category}。请简单描述您提供的内容（不超过 200 字）。"),
+        Locale::En => format!("Category: {category}. Describe briefly what you offer (up to 200 characters)."),
     }
 }
 
 /// A description that is empty or too long.
-pub fn offer_description_invalid(lang: Lang) -> String {
+pub fn offer_description_invalid(lang: Locale) -> String {
     pick(
         lang,
         "描述不能为空，且不超过 200 字。请重新输入。",
@@ -855,7 +856,7 @@ pub fn offer_description_invalid(lang: Lang) -> String {
 }
 
 /// Step 3.
-pub fn offer_ask_capacity(lang: Lang) -> String {
+pub fn offer_ask_capacity(lang: Locale) -> String {
     pick(
         lang,
         "每月大约能提供多少份（次）？请回复 1 到 10000 之间的数字。",
@@ -864,7 +865,7 @@ pub fn offer_ask_capacity(lang: Lang) -> String {
 }
 
 /// A capacity that is not a number in range.
-pub fn offer_capacity_invalid(lang: Lang) -> String {
+pub fn offer_capacity_invalid(lang: Locale) -> String {
     pick(
         lang,
         "请回复 1 到 10000 之间的整数。",
@@ -873,33 +874,33 @@ pub fn offer_capacity_invalid(lang: Lang) -> String {
 }
 
 /// Step 4, with what is picked so far.
-pub fn offer_pick_communities(lang: Lang, picked: &[String]) -> String {
+pub fn offer_pick_communities(lang: Locale, picked: &[String]) -> String {
     match (lang, picked.is_empty()) {
-        (Lang::ZhCn, true) => "您服务哪些社区？请点选，选好后点「完成」。".to_owned(),
-        (Lang::En, true) => "Which communities do you serve? Tap them, then “Done”.".to_owned(),
-        (Lang::ZhCn, false) => format!("已选：{}。继续点选，或点「完成」。", picked.join("、")),
-        (Lang::En, false) => format!("Picked: {}. Tap more, or “Done”.", picked.join(", ")),
+        (Locale::ZhCn, true) => "您服务哪些社区？请点选，选好后点「完成」。".to_owned(),
+        (Locale::En, true) => "Which communities do you serve? Tap them, then “Done”.".to_owned(),
+        (Locale::ZhCn, false) => format!("已选：{}。继续点选，或点「完成」。", picked.join("、")),
+        (Locale::En, false) => format!("Picked: {}. Tap more, or “Done”.", picked.join(", ")),
     }
 }
 
 /// Finish picking communities.
-pub fn offer_done_button(lang: Lang) -> String {
+pub fn offer_done_button(lang: Locale) -> String {
     pick(lang, "完成", "Done")
 }
 
 /// "Done" with no community.
-pub fn offer_need_community(lang: Lang) -> String {
+pub fn offer_need_community(lang: Locale) -> String {
     pick(lang, "请至少选择一个社区。", "Please pick at least one community.")
 }
 
 /// Offer added.
-pub fn offer_added(lang: Lang, offer: &OfferView) -> String {
+pub fn offer_added(lang: Locale, offer: &OfferView) -> String {
     match lang {
-        Lang::ZhCn => format!(
+        Locale::ZhCn => format!(
             "已添加供给：{}：{}。符合的新需求会推送给您。",
             offer.category, offer.description
         ),
-        Lang::En => format!(
+        Locale::En => format!(
             "Offer added: {}: {}. New needs that fit it will be sent to you.",
             offer.category, offer.description
         ),
@@ -907,23 +908,23 @@ pub fn offer_added(lang: Lang, offer: &OfferView) -> String {
 }
 
 /// Offer paused.
-pub fn offer_paused(lang: Lang, offer: &OfferView) -> String {
+pub fn offer_paused(lang: Locale, offer: &OfferView) -> String {
     match lang {
-        Lang::ZhCn => format!("已暂停：{}：{}。", offer.category, offer.description),
-        Lang::En => format!("Paused: {}: {}.", offer.category, offer.description),
+        Locale::ZhCn => format!("已暂停：{}：{}。", offer.category, offer.description),
+        Locale::En => format!("Paused: {}: {}.", offer.category, offer.description),
     }
 }
 
 /// Offer resumed.
-pub fn offer_resumed(lang: Lang, offer: &OfferView) -> String {
+pub fn offer_resumed(lang: Locale, offer: &OfferView) -> String {
     match lang {
-        Lang::ZhCn => format!("已恢复：{}：{}。", offer.category, offer.description),
-        Lang::En => format!("Resumed: {}: {}.", offer.category, offer.description),
+        Locale::ZhCn => format!("已恢复：{}：{}。", offer.category, offer.description),
+        Locale::En => format!("Resumed: {}: {}.", offer.category, offer.description),
     }
 }
 
 /// The head of a pushed need (its card and claim buttons follow).
-pub fn alert_intro(lang: Lang) -> String {
+pub fn alert_intro(lang: Locale) -> String {
     pick(
         lang,
         "有一项需求可能适合您，正在等待认领（/alerts 可调整提醒）：",
@@ -1022,7 +1023,7 @@ pub enum Notice {
 }
 
 /// The text of a notification.
-pub fn notice(lang: Lang, notice: &Notice) -> String {
+pub fn notice(lang: Locale, notice: &Notice) -> String {
     match notice {
         Notice::ClaimConfirmed(claim) => confirmation(lang, claim),
         Notice::Thanks {
@@ -1034,47 +1035,47 @@ pub fn notice(lang: Lang, notice: &Notice) -> String {
         } => {
             let stars = rating.map(|r| "★".repeat(r.clamp(0, 5) as usize));
             match (lang, hours, stars) {
-                (Lang::ZhCn, false, Some(s)) => {
+                (Locale::ZhCn, false, Some(s)) => {
                     format!("社工已确认收到您送达的「{title}」{quantity} {unit}，评价：{s}。衷心感谢您的爱心！")
                 }
-                (Lang::ZhCn, false, None) => {
+                (Locale::ZhCn, false, None) => {
                     format!("社工已确认收到您送达的「{title}」{quantity} {unit}。衷心感谢您的爱心！")
                 }
-                (Lang::ZhCn, true, Some(s)) => format!(
+                (Locale::ZhCn, true, Some(s)) => format!(
                     "社工已确认：您为「{title}」提供的 {quantity} {unit}志愿服务已完成服务，评价：{s}。衷心感谢您的爱心！"
                 ),
-                (Lang::ZhCn, true, None) => {
+                (Locale::ZhCn, true, None) => {
                     format!("社工已确认：您为「{title}」提供的 {quantity} {unit}志愿服务已完成服务。衷心感谢您的爱心！")
                 }
-                (Lang::En, false, Some(s)) => format!(
+                (Locale::En, false, Some(s)) => format!(
                     "The social worker confirmed your delivery of {quantity} {unit} of “{title}” and rated it {s}. Thank you for your kindness!"
                 ),
-                (Lang::En, false, None) => format!(
+                (Locale::En, false, None) => format!(
                     "The social worker confirmed your delivery of {quantity} {unit} of “{title}”. Thank you for your kindness!"
                 ),
-                (Lang::En, true, Some(s)) => format!(
+                (Locale::En, true, Some(s)) => format!(
                     "The social worker confirmed your {quantity} {unit} of service to “{title}”: service done, rated {s}. Thank you for your kindness!"
                 ),
-                (Lang::En, true, None) => format!(
+                (Locale::En, true, None) => format!(
                     "The social worker confirmed your {quantity} {unit} of service to “{title}”: service done. Thank you for your kindness!"
                 ),
             }
         }
         Notice::Disputed { title, reason, hours } => match (lang, hours) {
-            (Lang::ZhCn, false) => {
+            (Locale::ZhCn, false) => {
                 format!(
                     "社工对「{title}」的送达有疑问：{reason}\n发送 /mine：已补送的可回复社工；也可以稍后重新送达，或放弃认领。"
                 )
             }
-            (Lang::ZhCn, true) => {
+            (Locale::ZhCn, true) => {
                 format!(
                     "社工对「{title}」的志愿服务有疑问：{reason}\n发送 /mine：已补上服务的可回复社工；也可以稍后重新服务，或放弃认领。"
                 )
             }
-            (Lang::En, false) => format!(
+            (Locale::En, false) => format!(
                 "The social worker has a question about your delivery of “{title}”: {reason}\nSend /mine to tell the social worker you have delivered again, to deliver again later, or to release the claim."
             ),
-            (Lang::En, true) => format!(
+            (Locale::En, true) => format!(
                 "The social worker has a question about your service to “{title}”: {reason}\nSend /mine to tell the social worker you have served again, to serve again later, or to release the claim."
             ),
         },
@@ -1084,16 +1085,16 @@ pub fn notice(lang: Lang, notice: &Notice) -> String {
             due,
             hours,
         } => match (lang, hours) {
-            (Lang::ZhCn, false) => {
+            (Locale::ZhCn, false) => {
                 format!("社工请您重新送达「{title}」（说明：{reason}），请于 {due} 前送达。发送 /mine 查看。")
             }
-            (Lang::ZhCn, true) => {
+            (Locale::ZhCn, true) => {
                 format!("社工请您为「{title}」重新服务（说明：{reason}），服务时间：{due} 前。发送 /mine 查看。")
             }
-            (Lang::En, false) => format!(
+            (Locale::En, false) => format!(
                 "The social worker asks you to deliver “{title}” again ({reason}), by {due}. Send /mine to see it."
             ),
-            (Lang::En, true) => format!(
+            (Locale::En, true) => format!(
                 "The social worker asks you to serve “{title}” again ({reason}); service time: by {due}. Send /mine to see it."
             ),
         },
@@ -1103,16 +1104,16 @@ pub fn notice(lang: Lang, notice: &Notice) -> String {
             unit,
             hours,
         } => match (lang, hours) {
-            (Lang::ZhCn, false) => format!(
+            (Locale::ZhCn, false) => format!(
                 "社工处理异议后结束了您对「{title}」{quantity} {unit} 的认领，这些数量已重新开放。感谢您的付出！"
             ),
-            (Lang::ZhCn, true) => format!(
+            (Locale::ZhCn, true) => format!(
                 "社工处理异议后结束了您为「{title}」认领的 {quantity} {unit}志愿服务，这些时长已重新开放。感谢您的付出！"
             ),
-            (Lang::En, false) => format!(
+            (Locale::En, false) => format!(
                 "After the dispute the social worker ended your claim on {quantity} {unit} of “{title}”; it is open again. Thank you for your effort!"
             ),
-            (Lang::En, true) => format!(
+            (Locale::En, true) => format!(
                 "After the dispute the social worker ended your pledge of {quantity} {unit} of service to “{title}”; the hours are open again. Thank you for your effort!"
             ),
         },
@@ -1122,14 +1123,16 @@ pub fn notice(lang: Lang, notice: &Notice) -> String {
             unit,
             hours,
         } => match (lang, hours) {
-            (Lang::ZhCn, false) => format!("您对「{title}」{quantity} {unit} 的认领已逾期失效，已重新开放给其他商户。"),
-            (Lang::ZhCn, true) => {
+            (Locale::ZhCn, false) => {
+                format!("您对「{title}」{quantity} {unit} 的认领已逾期失效，已重新开放给其他商户。")
+            }
+            (Locale::ZhCn, true) => {
                 format!("您为「{title}」认领的 {quantity} {unit}志愿服务已过服务时间，认领失效，已重新开放给其他商户。")
             }
-            (Lang::En, false) => {
+            (Locale::En, false) => {
                 format!("Your claim on {quantity} {unit} of “{title}” lapsed and is open to other merchants again.")
             }
-            (Lang::En, true) => format!(
+            (Locale::En, true) => format!(
                 "Your pledge of {quantity} {unit} of service to “{title}” lapsed (its service time passed) and is open to other merchants again."
             ),
         },
@@ -1141,20 +1144,22 @@ pub fn notice(lang: Lang, notice: &Notice) -> String {
             tomorrow,
             hours,
         } => match (lang, hours, tomorrow) {
-            (Lang::ZhCn, false, true) => format!("提醒：「{title}」{quantity} {unit} 明天（{due}）到期，请及时送达。"),
-            (Lang::ZhCn, false, false) => format!("提醒：「{title}」{quantity} {unit} 请于 {due} 前送达。"),
-            (Lang::ZhCn, true, true) => format!(
+            (Locale::ZhCn, false, true) => {
+                format!("提醒：「{title}」{quantity} {unit} 明天（{due}）到期，请及时送达。")
+            }
+            (Locale::ZhCn, false, false) => format!("提醒：「{title}」{quantity} {unit} 请于 {due} 前送达。"),
+            (Locale::ZhCn, true, true) => format!(
                 "提醒：您为「{title}」认领的 {quantity} {unit}志愿服务，服务时间明天（{due}）截止，请及时完成服务。"
             ),
-            (Lang::ZhCn, true, false) => {
+            (Locale::ZhCn, true, false) => {
                 format!("提醒：您为「{title}」认领的 {quantity} {unit}志愿服务，服务时间：{due} 前。")
             }
-            (Lang::En, false, true) => format!("Reminder: {quantity} {unit} of “{title}” are due tomorrow ({due})."),
-            (Lang::En, false, false) => format!("Reminder: {quantity} {unit} of “{title}” are due by {due}."),
-            (Lang::En, true, true) => format!(
+            (Locale::En, false, true) => format!("Reminder: {quantity} {unit} of “{title}” are due tomorrow ({due})."),
+            (Locale::En, false, false) => format!("Reminder: {quantity} {unit} of “{title}” are due by {due}."),
+            (Locale::En, true, true) => format!(
                 "Reminder: the service time of your {quantity} {unit} of service to “{title}” ends tomorrow ({due})."
             ),
-            (Lang::En, true, false) => {
+            (Locale::En, true, false) => {
                 format!("Reminder: please serve your {quantity} {unit} for “{title}” by {due} (service time).")
             }
         },
@@ -1165,20 +1170,20 @@ pub fn notice(lang: Lang, notice: &Notice) -> String {
             hours,
         } => {
             let ended = match (lang, expired, hours) {
-                (Lang::ZhCn, true, false) => format!("「{title}」已过截止日期，您的认领随之结束，无需再送达。"),
-                (Lang::ZhCn, false, false) => format!("社工已取消「{title}」，您的认领随之结束，无需再送达。"),
-                (Lang::ZhCn, true, true) => format!("「{title}」已过截止日期，您的认领随之结束，无需再提供服务。"),
-                (Lang::ZhCn, false, true) => format!("社工已取消「{title}」，您的认领随之结束，无需再提供服务。"),
-                (Lang::En, true, false) => {
+                (Locale::ZhCn, true, false) => format!("「{title}」已过截止日期，您的认领随之结束，无需再送达。"),
+                (Locale::ZhCn, false, false) => format!("社工已取消「{title}」，您的认领随之结束，无需再送达。"),
+                (Locale::ZhCn, true, true) => format!("「{title}」已过截止日期，您的认领随之结束，无需再提供服务。"),
+                (Locale::ZhCn, false, true) => format!("社工已取消「{title}」，您的认领随之结束，无需再提供服务。"),
+                (Locale::En, true, false) => {
                     format!("“{title}” passed its deadline; your claim ended with it and nothing needs delivering.")
                 }
-                (Lang::En, false, false) => format!(
+                (Locale::En, false, false) => format!(
                     "The social worker cancelled “{title}”; your claim ended with it and nothing needs delivering."
                 ),
-                (Lang::En, true, true) => {
+                (Locale::En, true, true) => {
                     format!("“{title}” passed its deadline; your pledge ended with it and no service is needed.")
                 }
-                (Lang::En, false, true) => {
+                (Locale::En, false, true) => {
                     format!(
                         "The social worker cancelled “{title}”; your pledge ended with it and no service is needed."
                     )
@@ -1186,8 +1191,8 @@ pub fn notice(lang: Lang, notice: &Notice) -> String {
             };
             match (lang, reason.trim()) {
                 (_, "") => ended,
-                (Lang::ZhCn, why) => format!("{ended}\n取消原因：{why}"),
-                (Lang::En, why) => format!("{ended}\nReason: {why}"),
+                (Locale::ZhCn, why) => format!("{ended}\n取消原因：{why}"),
+                (Locale::En, why) => format!("{ended}\nReason: {why}"),
             }
         }
     }
@@ -1205,11 +1210,11 @@ mod drop_off_tests {
             opening_hours: " ".into(),
         };
         assert_eq!(
-            drop_off_line(Lang::ZhCn, Some(&point)),
+            drop_off_line(Locale::ZhCn, Some(&point)),
             "送达点：东和社区爱心驿站，东和路8号"
         );
         assert_eq!(
-            drop_off_line(Lang::En, Some(&point)),
+            drop_off_line(Locale::En, Some(&point)),
             "Drop-off: 东和社区爱心驿站, 东和路8号"
         );
         let open = DropOffView {
@@ -1218,7 +1223,7 @@ mod drop_off_tests {
             ..point
         };
         assert_eq!(
-            drop_off_line(Lang::ZhCn, Some(&open)),
+            drop_off_line(Locale::ZhCn, Some(&open)),
             "送达点：东和社区爱心驿站（开放时间 9:00–18:00）"
         );
     }
@@ -1231,10 +1236,10 @@ mod hours_words_tests {
     #[test]
     fn refusals_that_know_no_category_speak_of_delivering_or_serving() {
         for error in [DeskError::ClaimLimitReached { limit: 3 }, DeskError::DeliverFirst] {
-            assert!(refusal(Lang::ZhCn, &error).contains("送达或服务"), "{error:?}");
-            assert!(refusal(Lang::En, &error).contains("deliver or serve"), "{error:?}");
+            assert!(refusal(Locale::ZhCn, &error).contains("送达或服务"), "{error:?}");
+            assert!(refusal(Locale::En, &error).contains("deliver or serve"), "{error:?}");
         }
-        let mine = command_list(Lang::En).into_iter().find(|(name, _)| *name == "mine");
+        let mine = command_list(Locale::En).into_iter().find(|(name, _)| *name == "mine");
         assert!(mine.is_some_and(|(_, about)| about.contains("serve")));
     }
 }

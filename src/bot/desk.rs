@@ -2,7 +2,7 @@
 //! crate's [`MerchantDesk`]. Service errors are mapped to desk errors once, here.
 
 use bots::{
-    AlertChange, AlertSettingsView, Amount, Choice, ClaimState, ClaimView, Claimed, DeskError, DropOffView, Lang,
+    AlertChange, AlertSettingsView, Amount, Choice, ClaimState, ClaimView, Claimed, DeskError, DropOffView,
     MerchantDesk, MerchantInfo, MerchantStatus, NeedCardView, NeedQuery, NeedsPage, OfferDraft, OfferView,
     PublicListingView,
 };
@@ -33,22 +33,6 @@ impl ServiceDesk {
     /// A desk over `db`, checking link codes under `secret`.
     pub fn new(db: DatabaseConnection, secret: Secret) -> Self {
         Self { db, secret }
-    }
-}
-
-/// The locale of a bot language.
-pub fn locale_of(lang: Lang) -> Locale {
-    match lang {
-        Lang::ZhCn => Locale::ZhCn,
-        Lang::En => Locale::En,
-    }
-}
-
-/// The bot language of a locale.
-pub fn lang_of(locale: Locale) -> Lang {
-    match locale {
-        Locale::ZhCn => Lang::ZhCn,
-        Locale::En => Lang::En,
     }
 }
 
@@ -100,7 +84,7 @@ fn info_of(m: MerchantSummary) -> MerchantInfo {
         id: m.id,
         name: m.name,
         status,
-        lang: lang_of(m.locale),
+        lang: m.locale,
     }
 }
 
@@ -113,21 +97,20 @@ fn drop_off_view(d: Option<DropOff>) -> Option<DropOffView> {
 }
 
 /// A service need card as the bot shows it, in `lang`. Only public fields cross over.
-pub fn card_view(card: needs::NeedCard, lang: Lang) -> NeedCardView {
-    let locale = locale_of(lang);
+pub fn card_view(card: needs::NeedCard, lang: Locale) -> NeedCardView {
     NeedCardView {
         id: card.id,
-        category: card.category.label(locale).to_owned(),
+        category: card.category.label(lang).to_owned(),
         hours: card.category == Category::VolunteerHours,
         quantity_left: card.left(),
         title: card.title,
         description: card.description,
         unit: card.unit,
         community: match lang {
-            Lang::ZhCn => card.community.0,
-            Lang::En => card.community.1,
+            Locale::ZhCn => card.community.0,
+            Locale::En => card.community.1,
         },
-        group: card.group.label(locale).to_owned(),
+        group: card.group.label(lang).to_owned(),
         deadline: card.deadline,
         drop_off: drop_off_view(card.drop_off),
         urgent: card.urgency == Urgency::Urgent,
@@ -180,7 +163,7 @@ fn state_of(status: ClaimStatus) -> ClaimState {
 
 impl ServiceDesk {
     /// Settings as the bot shows them, labelled in `lang`.
-    async fn settings_view(&self, s: &AlertSettings, lang: Lang) -> Result<AlertSettingsView, DeskError> {
+    async fn settings_view(&self, s: &AlertSettings, lang: Locale) -> Result<AlertSettingsView, DeskError> {
         let communities = self.communities(lang).await?;
         Ok(AlertSettingsView {
             categories: s
@@ -188,7 +171,7 @@ impl ServiceDesk {
                 .iter()
                 .map(|c| Choice {
                     code: c.as_str().to_owned(),
-                    label: c.label(locale_of(lang)).to_owned(),
+                    label: c.label(lang).to_owned(),
                 })
                 .collect(),
             communities: communities
@@ -225,34 +208,34 @@ impl MerchantDesk for ServiceDesk {
         }
     }
 
-    async fn set_lang(&self, merchant_id: i64, lang: Lang) -> Result<(), DeskError> {
-        merchants::set_locale(&self.db, merchant_id, locale_of(lang), Utc::now())
+    async fn set_lang(&self, merchant_id: i64, lang: Locale) -> Result<(), DeskError> {
+        merchants::set_locale(&self.db, merchant_id, lang, Utc::now())
             .await
             .map_err(desk_error)
     }
 
-    fn categories(&self, lang: Lang) -> Vec<Choice> {
+    fn categories(&self, lang: Locale) -> Vec<Choice> {
         Category::ALL
             .iter()
             .map(|c| Choice {
                 code: c.as_str().to_owned(),
-                label: c.label(locale_of(lang)).to_owned(),
+                label: c.label(lang).to_owned(),
             })
             .collect()
     }
 
-    async fn communities(&self, lang: Lang) -> Result<Vec<Choice>, DeskError> {
+    async fn communities(&self, lang: Locale) -> Result<Vec<Choice>, DeskError> {
         let all = organizations::communities(&self.db).await.map_err(desk_error)?;
         Ok(all
             .into_iter()
             .map(|c| Choice {
                 code: c.id.to_string(),
-                label: c.name_in(locale_of(lang)).to_owned(),
+                label: c.name_in(lang).to_owned(),
             })
             .collect())
     }
 
-    async fn open_needs(&self, merchant_id: i64, query: &NeedQuery, lang: Lang) -> Result<NeedsPage, DeskError> {
+    async fn open_needs(&self, merchant_id: i64, query: &NeedQuery, lang: Locale) -> Result<NeedsPage, DeskError> {
         let category = match query.category.as_deref() {
             Some(code) => Some(code.parse::<Category>().map_err(|_| DeskError::NotFound)?),
             None => None,
@@ -271,7 +254,7 @@ impl MerchantDesk for ServiceDesk {
         })
     }
 
-    async fn need(&self, merchant_id: i64, need_id: i64, lang: Lang) -> Result<NeedCardView, DeskError> {
+    async fn need(&self, merchant_id: i64, need_id: i64, lang: Locale) -> Result<NeedCardView, DeskError> {
         let card = match needs::get_need(&self.db, &caller(merchant_id), need_id, Utc::now()).await {
             Ok(card) => card,
             Err(ServiceError::NotFound(_)) => return Err(unavailable_need(&self.db, merchant_id, need_id).await?),
@@ -306,7 +289,7 @@ impl MerchantDesk for ServiceDesk {
         need_id: i64,
         amount: Amount,
         key: &str,
-        _lang: Lang,
+        _lang: Locale,
     ) -> Result<Claimed, DeskError> {
         let who = caller(merchant_id);
         let now = Utc::now();
@@ -339,7 +322,7 @@ impl MerchantDesk for ServiceDesk {
         }
     }
 
-    async fn my_claims(&self, merchant_id: i64, _lang: Lang) -> Result<Vec<ClaimView>, DeskError> {
+    async fn my_claims(&self, merchant_id: i64, _lang: Locale) -> Result<Vec<ClaimView>, DeskError> {
         let live = [ClaimStatus::Active, ClaimStatus::Delivered, ClaimStatus::Disputed];
         let records = claims::list_claims(&self.db, &caller(merchant_id), &live, 100)
             .await
@@ -347,28 +330,28 @@ impl MerchantDesk for ServiceDesk {
         Ok(records.into_iter().rev().map(claim_view).collect())
     }
 
-    async fn my_claim(&self, merchant_id: i64, claim_id: i64, _lang: Lang) -> Result<ClaimView, DeskError> {
+    async fn my_claim(&self, merchant_id: i64, claim_id: i64, _lang: Locale) -> Result<ClaimView, DeskError> {
         let record = claims::get_claim(&self.db, &caller(merchant_id), claim_id, Utc::now())
             .await
             .map_err(desk_error)?;
         Ok(claim_view(record))
     }
 
-    async fn mark_delivered(&self, merchant_id: i64, claim_id: i64, _lang: Lang) -> Result<ClaimView, DeskError> {
+    async fn mark_delivered(&self, merchant_id: i64, claim_id: i64, _lang: Locale) -> Result<ClaimView, DeskError> {
         let record = claims::mark_delivered(&self.db, &caller(merchant_id), claim_id, Utc::now())
             .await
             .map_err(desk_error)?;
         Ok(claim_view(record))
     }
 
-    async fn release(&self, merchant_id: i64, claim_id: i64, _lang: Lang) -> Result<ClaimView, DeskError> {
+    async fn release(&self, merchant_id: i64, claim_id: i64, _lang: Locale) -> Result<ClaimView, DeskError> {
         let record = claims::release(&self.db, &caller(merchant_id), claim_id, Utc::now())
             .await
             .map_err(desk_error)?;
         Ok(claim_view(record))
     }
 
-    async fn resume(&self, merchant_id: i64, claim_id: i64, _lang: Lang) -> Result<ClaimView, DeskError> {
+    async fn resume(&self, merchant_id: i64, claim_id: i64, _lang: Locale) -> Result<ClaimView, DeskError> {
         let record = claims::resume(&self.db, &caller(merchant_id), claim_id, Utc::now())
             .await
             .map_err(desk_error)?;
@@ -380,7 +363,7 @@ impl MerchantDesk for ServiceDesk {
         merchant_id: i64,
         claim_id: i64,
         note: &str,
-        _lang: Lang,
+        _lang: Locale,
     ) -> Result<ClaimView, DeskError> {
         let record = claims::redeliver(&self.db, &caller(merchant_id), claim_id, note, Utc::now())
             .await
@@ -388,12 +371,12 @@ impl MerchantDesk for ServiceDesk {
         Ok(claim_view(record))
     }
 
-    async fn offers(&self, merchant_id: i64, lang: Lang) -> Result<Vec<OfferView>, DeskError> {
+    async fn offers(&self, merchant_id: i64, lang: Locale) -> Result<Vec<OfferView>, DeskError> {
         let all = offers::list(&self.db, merchant_id).await.map_err(desk_error)?;
         Ok(all.into_iter().map(|o| offer_view(o, lang)).collect())
     }
 
-    async fn add_offer(&self, merchant_id: i64, offer: &OfferDraft, lang: Lang) -> Result<OfferView, DeskError> {
+    async fn add_offer(&self, merchant_id: i64, offer: &OfferDraft, lang: Locale) -> Result<OfferView, DeskError> {
         let category = offer.category.parse::<Category>().map_err(|_| DeskError::Invalid)?;
         let new = offers::NewOffer {
             category,
@@ -412,7 +395,7 @@ impl MerchantDesk for ServiceDesk {
         merchant_id: i64,
         offer_id: i64,
         active: bool,
-        lang: Lang,
+        lang: Locale,
     ) -> Result<OfferView, DeskError> {
         let changed = offers::set_active(&self.db, merchant_id, offer_id, active, Utc::now())
             .await
@@ -420,7 +403,7 @@ impl MerchantDesk for ServiceDesk {
         Ok(offer_view(changed, lang))
     }
 
-    async fn alert_settings(&self, merchant_id: i64, lang: Lang) -> Result<AlertSettingsView, DeskError> {
+    async fn alert_settings(&self, merchant_id: i64, lang: Locale) -> Result<AlertSettingsView, DeskError> {
         let settings = alert_settings::get(&self.db, merchant_id).await.map_err(desk_error)?;
         self.settings_view(&settings, lang).await
     }
@@ -429,7 +412,7 @@ impl MerchantDesk for ServiceDesk {
         &self,
         merchant_id: i64,
         change: &AlertChange,
-        lang: Lang,
+        lang: Locale,
     ) -> Result<AlertSettingsView, DeskError> {
         let change = match change {
             AlertChange::ToggleCategory(code) => {
@@ -475,17 +458,13 @@ impl MerchantDesk for ServiceDesk {
     }
 }
 
-fn offer_view(o: offers::Offer, lang: Lang) -> OfferView {
+fn offer_view(o: offers::Offer, lang: Locale) -> OfferView {
     OfferView {
         id: o.id,
-        category: o.category.label(locale_of(lang)).to_owned(),
+        category: o.category.label(lang).to_owned(),
         description: o.description,
         monthly_capacity: o.monthly_capacity,
-        communities: o
-            .communities
-            .into_iter()
-            .map(|c| c.name_in(locale_of(lang)).to_owned())
-            .collect(),
+        communities: o.communities.into_iter().map(|c| c.name_in(lang).to_owned()).collect(),
         active: o.active,
     }
 }

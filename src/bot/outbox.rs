@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use bots::text::{self, Notice};
-use bots::{Action, Button, ClaimState, ClaimView, DropOffView, Lang};
+use bots::{Action, Button, ClaimState, ClaimView, DropOffView, Locale};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
@@ -27,7 +27,7 @@ use teloxide::{Bot, RequestError};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use super::desk::{card_view, lang_of};
+use super::desk::card_view;
 use crate::db;
 use crate::domain::Category;
 use crate::entities::{merchant, outbox};
@@ -245,7 +245,7 @@ async fn prepare(db: &DatabaseConnection, row: &outbox::Model) -> Result<Prepare
     let Some(chat_id) = m.telegram_chat_id else {
         return Ok(Prepared::Hold);
     };
-    let lang = lang_of(m.locale.parse().unwrap_or_default());
+    let lang = m.locale.parse().unwrap_or_default();
     match render(db, &row.kind, &row.payload, merchant_id, lang).await? {
         Some((text, buttons)) => Ok(Prepared::Send { chat_id, text, buttons }),
         None => Ok(Prepared::Drop("unknown kind, unreadable payload or closed need")),
@@ -293,7 +293,7 @@ pub async fn render(
     kind: &str,
     payload: &str,
     merchant_id: i64,
-    lang: Lang,
+    lang: Locale,
 ) -> Result<Option<(String, Vec<Vec<(String, String)>>)>, sea_orm::DbErr> {
     if kind == alerts::ALERT {
         return render_alert(db, payload, merchant_id, lang).await;
@@ -306,7 +306,7 @@ pub async fn render(
 
 /// The text of a notification about a claim (every kind but alerts and digests), from its
 /// payload alone; `None` for another kind or an unreadable payload.
-pub fn claim_notice(kind: &str, payload: &str, lang: Lang) -> Option<String> {
+pub fn claim_notice(kind: &str, payload: &str, lang: Locale) -> Option<String> {
     let p = serde_json::from_str::<ClaimPayload>(payload).ok()?;
     let due = p.due_date.clone().unwrap_or_default();
     let hours = p.hours();
@@ -391,7 +391,7 @@ async fn open_card(
     db: &DatabaseConnection,
     need_id: i64,
     merchant_id: i64,
-    lang: Lang,
+    lang: Locale,
 ) -> Result<Option<bots::NeedCardView>, sea_orm::DbErr> {
     let caller = Caller::Merchant {
         merchant_id,
@@ -412,7 +412,7 @@ async fn render_digest(
     db: &DatabaseConnection,
     payload: &str,
     merchant_id: i64,
-    lang: Lang,
+    lang: Locale,
 ) -> Result<Option<(String, Vec<Vec<(String, String)>>)>, sea_orm::DbErr> {
     let Ok(payload) = serde_json::from_str::<serde_json::Value>(payload) else {
         return Ok(None);
@@ -453,7 +453,7 @@ async fn render_alert(
     db: &DatabaseConnection,
     payload: &str,
     merchant_id: i64,
-    lang: Lang,
+    lang: Locale,
 ) -> Result<Option<(String, Vec<Vec<(String, String)>>)>, sea_orm::DbErr> {
     let Ok(payload) = serde_json::from_str::<serde_json::Value>(payload) else {
         return Ok(None);
@@ -478,7 +478,7 @@ async fn render_alert(
 }
 
 /// The row under need card `number`: claim all of it, or part.
-fn claim_buttons(lang: Lang, number: usize, card: &bots::NeedCardView) -> Vec<(String, String)> {
+fn claim_buttons(lang: Locale, number: usize, card: &bots::NeedCardView) -> Vec<(String, String)> {
     vec![
         button(
             text::claim_all_button(lang, number, card.hours),
@@ -637,7 +637,7 @@ mod tests {
 
     #[test]
     fn a_row_queued_before_the_category_was_written_still_renders_as_goods() {
-        for lang in Lang::ALL {
+        for lang in Locale::ALL {
             for kind in KINDS.into_iter().chain(["merchant-need-expired"]) {
                 let old = claim_notice(kind, &payload(None), lang).unwrap_or_else(|| panic!("{kind} renders"));
                 let goods = claim_notice(kind, &payload(Some("food")), lang).expect("renders");
@@ -653,7 +653,7 @@ mod tests {
 
     #[test]
     fn a_volunteer_hours_notice_speaks_of_serving_not_delivering() {
-        for lang in Lang::ALL {
+        for lang in Locale::ALL {
             let hours = payload(Some("volunteer_hours"));
             for kind in KINDS.into_iter().chain(["merchant-need-expired"]) {
                 let text = claim_notice(kind, &hours, lang).unwrap_or_else(|| panic!("{kind} renders"));
@@ -675,11 +675,11 @@ mod tests {
             let confirmed = claim_notice("merchant-claim-confirmed", &hours, lang).expect("renders");
             let thanks = claim_notice("merchant-claim-thanks", &hours, lang).expect("renders");
             match lang {
-                Lang::ZhCn => {
+                Locale::ZhCn => {
                     assert!(confirmed.contains("服务时间"), "{confirmed}");
                     assert!(thanks.contains("已完成服务"), "{thanks}");
                 }
-                Lang::En => {
+                Locale::En => {
                     assert!(confirmed.contains("Service time"), "{confirmed}");
                     assert!(thanks.contains("service done"), "{thanks}");
                 }
@@ -689,7 +689,10 @@ mod tests {
 
     #[test]
     fn an_unknown_kind_or_an_unreadable_payload_is_not_sent() {
-        assert_eq!(claim_notice("merchant-claim-unknown", &payload(None), Lang::ZhCn), None);
-        assert_eq!(claim_notice("merchant-claim-thanks", "not json", Lang::En), None);
+        assert_eq!(
+            claim_notice("merchant-claim-unknown", &payload(None), Locale::ZhCn),
+            None
+        );
+        assert_eq!(claim_notice("merchant-claim-thanks", "not json", Locale::En), None);
     }
 }

@@ -10,7 +10,7 @@ use axum::body::Bytes;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use bots::{Command, Input, Lang, Session};
+use bots::{Command, Input, Locale, Session};
 use chrono::Utc;
 use futures::StreamExt;
 use sea_orm::DatabaseConnection;
@@ -22,7 +22,7 @@ use teloxide::types::{AllowedUpdate, BotCommand, CallbackQueryId, Update, Update
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use super::desk::{ServiceDesk, lang_of, locale_of};
+use super::desk::ServiceDesk;
 use super::outbox::{BOT_REPLY, ReplyPayload};
 use crate::config::Secret;
 use crate::services::outbox::{Channel, Message};
@@ -38,7 +38,7 @@ pub const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
 
 /// Registers the command menu, in Chinese for `zh` clients and English for everyone else.
 pub async fn register_commands(bot: &Bot) {
-    for (lang, code) in [(Lang::ZhCn, Some("zh")), (Lang::En, None)] {
+    for (lang, code) in [(Locale::ZhCn, Some("zh")), (Locale::En, None)] {
         let commands: Vec<BotCommand> = bots::text::command_list(lang)
             .into_iter()
             .map(|(name, description)| BotCommand::new(name, description))
@@ -48,7 +48,7 @@ pub async fn register_commands(bot: &Bot) {
             request = request.language_code(code);
         }
         if let Err(e) = request.await {
-            tracing::warn!(error = %e, lang = lang.tag(), "cannot register the bot's commands");
+            tracing::warn!(error = %e, lang = lang.as_str(), "cannot register the bot's commands");
         }
     }
 }
@@ -434,7 +434,7 @@ impl Handler {
             .await
             .map_err(|e| e.to_string())?;
         let chat = store::chat(&self.db, event.chat_id).await.map_err(|e| e.to_string())?;
-        let chat_lang = chat.locale.map(lang_of);
+        let chat_lang = chat.locale;
         let merchant_info = match merchant {
             Some(id) => Some(
                 bots::MerchantDesk::merchant(&self.desk, id)
@@ -447,7 +447,7 @@ impl Handler {
             .as_ref()
             .map(|m| m.lang)
             .or(chat_lang)
-            .unwrap_or_else(|| Lang::from_client(event.client_lang.as_deref()));
+            .unwrap_or_else(|| Locale::from_client(event.client_lang.as_deref()));
         let state = chat
             .state
             .as_deref()
@@ -483,7 +483,7 @@ impl Handler {
             state: (turn.state != bots::State::Idle)
                 .then(|| serde_json::to_string(&turn.state).ok())
                 .flatten(),
-            locale: Some(locale_of(turn.lang)),
+            locale: Some(turn.lang),
             replies,
         })
     }
@@ -511,7 +511,7 @@ impl Handler {
     }
 
     async fn apologise(&self, update_id: i64, chat_id: i64, client_lang: Option<&str>) {
-        let lang = Lang::from_client(client_lang);
+        let lang = Locale::from_client(client_lang);
         let reply = bots::Reply::text(bots::text::unavailable(lang));
         let message = reply_message(chat_id, None, lang, &reply, format!("tg-update:{update_id}:apology"));
         if let Ok(txn) = crate::db::begin_write(&self.db).await {
@@ -526,7 +526,7 @@ impl Handler {
 fn reply_message(
     chat_id: i64,
     merchant_id: Option<i64>,
-    lang: Lang,
+    lang: Locale,
     reply: &bots::Reply,
     dedupe_key: String,
 ) -> Message {
@@ -536,7 +536,7 @@ fn reply_message(
         contact_id: None,
         merchant_id,
         kind: BOT_REPLY,
-        locale: locale_of(lang),
+        locale: lang,
         payload: serde_json::to_value(ReplyPayload::of(chat_id, reply)).unwrap_or_default(),
         dedupe_key,
     }

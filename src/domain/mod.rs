@@ -34,14 +34,6 @@ pub use need::{ClaimRefusal, IllegalTransition, NeedCounters, NeedStatus, Recurr
 pub use party::{OrgKind, PartyStatus, Role};
 pub use quantity::Quantity;
 
-/// A text value that names none of an enum's variants.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown {kind} `{value}`; expected one of: {expected}")]
-pub struct UnknownVariant {
-    /// What was being parsed, e.g. "category".
-    pub kind: &'static str,
-    /// The text that did not match.
-    pub value: String,
-    /// The accepted values, comma-separated.
-    pub expected: String,
-}
+/// A text value that names none of an enum's variants (defined beside `Locale` in the bots
+/// crate, whose `FromStr` returns it).
+pub use bots::UnknownVariant;

@@ -11,7 +11,6 @@ pub mod beneficiaries;
 pub mod claims;
 pub mod contacts;
 pub mod dashboard;
-pub mod demo;
 pub mod duplicates;
 pub mod error;
 pub mod lockout;

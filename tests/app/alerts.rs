@@ -463,14 +463,14 @@ async fn a_digest_gathers_the_days_alerts_into_one_message_once() {
     let render = |kind: String, payload: String| {
         let db = app.db.clone();
         async move {
-            charity_relay::bot::outbox::render(&db, &kind, &payload, shop, bots::Lang::En)
+            charity_relay::bot::outbox::render(&db, &kind, &payload, shop, bots::Locale::En)
                 .await
                 .expect("render")
                 .expect("open needs")
         }
     };
     let (text, buttons) = render(rows[0].kind.clone(), rows[0].payload.clone()).await;
-    assert_eq!(text, bots::text::alerts::digest_intro(bots::Lang::En, 2));
+    assert_eq!(text, bots::text::alerts::digest_intro(bots::Locale::En, 2));
     assert!(buttons.is_empty(), "the heading has no buttons; each card has its own");
     let cards: Vec<outbox::Model> = outbox::Entity::find()
         .filter(outbox::Column::Kind.eq("merchant-need-alert"))

@@ -4,7 +4,7 @@
 //! buttons under one message a card, and the throttle setting. What holds stays here as a
 //! guard.
 
-use bots::Lang;
+use bots::Locale;
 use bots::callback::Action;
 use charity_relay::services::access::Caller;
 use charity_relay::services::{claims, needs};
@@ -504,7 +504,7 @@ async fn forged_card_buttons_never_touch_another_merchants_claim_or_a_cancelled_
     let app = TestApp::spawn_with_bot().await;
     let world = app.world(2).await;
     let (_, theirs) = disputed(&app, &world, "少了一袋").await;
-    let chat = app.linked_chat(world.merchants[1].id, 5100, Lang::ZhCn).await;
+    let chat = app.linked_chat(world.merchants[1].id, 5100, Locale::ZhCn).await;
 
     // Buttons of merchant 0's claim, typed by merchant 1.
     for action in [

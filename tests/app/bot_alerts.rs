@@ -4,7 +4,7 @@
 //! and its `/needs` list shows the need that fits it best first.
 
 use bots::text::{self, alerts};
-use bots::{Action, AlertSettingsView, Choice, DeskError, Lang};
+use bots::{Action, AlertSettingsView, Choice, DeskError, Locale};
 use charity_relay::services::offers;
 
 use crate::support::{TestApp, scalar_i64};
@@ -28,7 +28,7 @@ fn choice(code: &str, label: &str) -> Choice {
     }
 }
 
-fn saved(lang: Lang, view: &AlertSettingsView) -> String {
+fn saved(lang: Locale, view: &AlertSettingsView) -> String {
     format!("{}\n\n{}", alerts::saved(lang), alerts::summary(lang, view))
 }
 
@@ -37,12 +37,12 @@ async fn a_shopkeeper_sets_how_it_hears_of_needs_in_either_language() {
     let app = TestApp::spawn_with_bot().await;
     let world = app.world(2).await;
     let community = world.community_id.to_string();
-    for (i, lang) in Lang::ALL.into_iter().enumerate() {
+    for (i, lang) in Locale::ALL.into_iter().enumerate() {
         let merchant = world.merchants[i].id;
         let chat = app.linked_chat(merchant, 1300 + i as i64, lang).await;
         let (food, medicine, donghe) = match lang {
-            Lang::ZhCn => ("食品", "药品", "东和社区"),
-            Lang::En => ("Food", "Medicine", "Donghe"),
+            Locale::ZhCn => ("食品", "药品", "东和社区"),
+            Locale::En => ("Food", "Medicine", "Donghe"),
         };
 
         let shown = chat.send("/alerts").await;
@@ -116,8 +116,8 @@ async fn a_shopkeeper_sets_how_it_hears_of_needs_in_either_language() {
         chat.tap(&Action::AlertQuiet.encode()).await;
         expected.quiet_hours = None;
         let none = match lang {
-            Lang::ZhCn => "无",
-            Lang::En => "none",
+            Locale::ZhCn => "无",
+            Locale::En => "none",
         };
         assert_eq!(chat.send(none).await.text, saved(lang, &expected));
         assert_eq!(
@@ -135,8 +135,8 @@ async fn a_shopkeeper_sets_how_it_hears_of_needs_in_either_language() {
     assert_eq!(audited, 2 * 9);
 
     // A suspended shop is told why, as for every other command.
-    let chat = app.linked_chat(world.suspended.id, 1310, Lang::En).await;
-    assert_eq!(chat.send("/alerts").await.text, text::suspended(Lang::En));
+    let chat = app.linked_chat(world.suspended.id, 1310, Locale::En).await;
+    assert_eq!(chat.send("/alerts").await.text, text::suspended(Locale::En));
 }
 
 #[tokio::test]
@@ -155,7 +155,7 @@ async fn the_needs_list_shows_the_need_that_fits_the_shop_first() {
     offers::add(&app.db, merchant, offer, chrono::Utc::now())
         .await
         .expect("offer");
-    for lang in Lang::ALL {
+    for lang in Locale::ALL {
         let chat = app.linked_chat(merchant, 1400, lang).await;
         let page = chat.send_all("/needs").await;
         assert!(page.card(1).text.contains("数学辅导"), "{page:#?}");
@@ -179,12 +179,12 @@ async fn the_console_sets_alerts_by_numbered_choices() {
         daily_cap: 4,
         ..defaults()
     };
-    assert!(run.stdout.contains(&saved(Lang::ZhCn, &expected)), "{}", run.stdout);
+    assert!(run.stdout.contains(&saved(Locale::ZhCn, &expected)), "{}", run.stdout);
     let digest = AlertSettingsView {
         digest: true,
         ..expected
     };
-    assert!(run.stdout.contains(&saved(Lang::ZhCn, &digest)), "{}", run.stdout);
+    assert!(run.stdout.contains(&saved(Locale::ZhCn, &digest)), "{}", run.stdout);
     let stored = scalar_i64(
         &app.db,
         &format!("SELECT daily_cap FROM merchant_alert_settings WHERE merchant_id = {merchant}"),
@@ -204,7 +204,7 @@ async fn a_daily_digest_comes_as_a_heading_then_one_card_a_need_each_with_its_ow
     let world = app.world(2).await;
     let now = chrono::Utc::now();
     let mut chats = Vec::new();
-    for (i, lang) in Lang::ALL.into_iter().enumerate() {
+    for (i, lang) in Locale::ALL.into_iter().enumerate() {
         let merchant = world.merchants[i].id;
         let food = offers::NewOffer {
             category: charity_relay::domain::Category::Food,

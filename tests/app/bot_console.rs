@@ -1,6 +1,6 @@
 //! The console adapter: the same dialogue in a terminal, fed lines on standard input.
 
-use bots::Lang;
+use bots::Locale;
 use bots::text;
 use sea_orm::ConnectionTrait;
 
@@ -10,12 +10,12 @@ use crate::support::{TestApp, scalar_i64};
 async fn the_console_browses_claims_and_releases_by_numbered_choices() {
     let app = TestApp::spawn().await;
     let world = app.world(2).await;
-    for (i, lang) in Lang::ALL.into_iter().enumerate() {
+    for (i, lang) in Locale::ALL.into_iter().enumerate() {
         let merchant = world.merchants[i].id;
         app.db
             .execute_unprepared(&format!(
                 "UPDATE merchants SET locale = '{}' WHERE id = {merchant}",
-                lang.tag()
+                lang.as_str()
             ))
             .await
             .expect("locale");

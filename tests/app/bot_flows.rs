@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use bots::text;
-use bots::{Action, DeskError, Lang};
+use bots::{Action, DeskError, Locale};
 use charity_relay::domain::PartyStatus;
 use charity_relay::entities::merchant_link_code;
 use chrono::Utc;
@@ -14,8 +14,8 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use crate::support::{TestApp, scalar_i64};
 
-fn client_chat(base: i64, lang: Lang) -> i64 {
-    base + if lang == Lang::En { 1 } else { 0 }
+fn client_chat(base: i64, lang: Locale) -> i64 {
+    base + if lang == Locale::En { 1 } else { 0 }
 }
 
 #[tokio::test]
@@ -23,7 +23,7 @@ async fn a_shopkeeper_links_the_chat_with_a_one_time_code() {
     let app = TestApp::spawn_with_bot().await;
     let world = app.world(2).await;
     app.post_need(world.a(), 3).await;
-    for (i, lang) in Lang::ALL.into_iter().enumerate() {
+    for (i, lang) in Locale::ALL.into_iter().enumerate() {
         let merchant = &world.merchants[i];
         let chat = app.chat(client_chat(100, lang), lang);
 
@@ -51,7 +51,7 @@ async fn a_shopkeeper_links_the_chat_with_a_one_time_code() {
     }
 
     // A code expires after 24 hours.
-    let late = app.chat(300, Lang::En);
+    let late = app.chat(300, Locale::En);
     let code = app.link_code(world.merchants[0].id).await;
     merchant_link_code::Entity::update_many()
         .col_expr(
@@ -63,14 +63,14 @@ async fn a_shopkeeper_links_the_chat_with_a_one_time_code() {
         .await
         .expect("expire");
     let expired = late.send(&format!("/start {code}")).await;
-    assert_eq!(expired.text, text::refusal(Lang::En, &DeskError::CodeExpired));
+    assert_eq!(expired.text, text::refusal(Locale::En, &DeskError::CodeExpired));
 }
 
 #[tokio::test]
 async fn five_wrong_codes_in_a_row_lock_a_chat_out_for_an_hour() {
     let app = TestApp::spawn_with_bot().await;
     let world = app.world(1).await;
-    for lang in Lang::ALL {
+    for lang in Locale::ALL {
         let chat = app.chat(client_chat(400, lang), lang);
         for attempt in 1..=5 {
             let reply = chat.send("/start WRONG777").await;
@@ -103,7 +103,7 @@ async fn pending_and_suspended_merchants_are_told_why_and_see_no_need() {
     let world = app.world(0).await;
     app.post_need(world.a(), 3).await;
     let pending = app.merchant("待审核商户", PartyStatus::Pending).await;
-    for lang in Lang::ALL {
+    for lang in Locale::ALL {
         for (who, explanation) in [
             (pending.id, text::pending(lang)),
             (world.suspended.id, text::suspended(lang)),
@@ -128,7 +128,7 @@ async fn needs_come_as_cards_a_few_at_a_time_with_paging_and_filters() {
         app.post_need_of(world.a(), "food", &format!("大米{n}"), 5, "袋").await;
     }
     app.post_need_of(world.b(), "medicine", "降压药", 2, "盒").await;
-    for (i, lang) in Lang::ALL.into_iter().enumerate() {
+    for (i, lang) in Locale::ALL.into_iter().enumerate() {
         let chat = app.linked_chat(world.merchants[i].id, 600 + i as i64, lang).await;
         // One message a card, each with its own buttons, the page's head on the first;
         // then a footer with paging and filters.
@@ -141,8 +141,8 @@ async fn needs_come_as_cards_a_few_at_a_time_with_paging_and_filters() {
         );
         let deadline = (Utc::now() + chrono::Duration::days(30)).date_naive().to_string();
         let (community, group) = match lang {
-            Lang::ZhCn => ("东和社区", "独居老人"),
-            Lang::En => ("Donghe", "Elderly living alone"),
+            Locale::ZhCn => ("东和社区", "独居老人"),
+            Locale::En => ("Donghe", "Elderly living alone"),
         };
         let mut titles = Vec::new();
         for number in 1..=3 {
@@ -199,8 +199,8 @@ async fn needs_come_as_cards_a_few_at_a_time_with_paging_and_filters() {
 
         let categories = chat.tap(&page.button(&text::filter_category_button(lang))).await;
         let medicine = match lang {
-            Lang::ZhCn => "药品",
-            Lang::En => "Medicine",
+            Locale::ZhCn => "药品",
+            Locale::En => "Medicine",
         };
         let filtered = chat.tap_all(&categories.button(medicine)).await;
         assert!(
@@ -228,7 +228,7 @@ async fn needs_come_as_cards_a_few_at_a_time_with_paging_and_filters() {
 async fn claim_all_and_claim_part_confirm_with_due_date_drop_off_and_handoff_code() {
     let app = TestApp::spawn_with_bot().await;
     let world = app.world(2).await;
-    for (i, lang) in Lang::ALL.into_iter().enumerate() {
+    for (i, lang) in Locale::ALL.into_iter().enumerate() {
         let merchant = world.merchants[i].id;
         let whole = app
             .post_need_of(world.a(), "food", &format!("整袋大米{i}"), 4, "袋")
@@ -261,8 +261,8 @@ async fn claim_all_and_claim_part_confirm_with_due_date_drop_off_and_handoff_cod
             assert!(confirmed.text.contains(part), "{part} missing: {}", confirmed.text);
         }
         let thanks = match lang {
-            Lang::ZhCn => "感谢认领",
-            Lang::En => "Thank you!",
+            Locale::ZhCn => "感谢认领",
+            Locale::En => "Thank you!",
         };
         assert!(confirmed.text.starts_with(thanks), "{}", confirmed.text);
 
@@ -315,7 +315,7 @@ async fn claim_all_and_claim_part_confirm_with_due_date_drop_off_and_handoff_cod
 async fn mine_lists_active_claims_to_deliver_or_release_after_confirming() {
     let app = TestApp::spawn_with_bot().await;
     let world = app.world(2).await;
-    for (i, lang) in Lang::ALL.into_iter().enumerate() {
+    for (i, lang) in Locale::ALL.into_iter().enumerate() {
         let merchant = world.merchants[i].id;
         let chat = app.linked_chat(merchant, 800 + i as i64, lang).await;
         assert_eq!(chat.send("/mine").await.text, text::mine_empty(lang));
@@ -380,7 +380,7 @@ async fn mine_lists_active_claims_to_deliver_or_release_after_confirming() {
 async fn standing_offers_are_added_paused_resumed_and_fitting_needs_are_pushed() {
     let app = TestApp::spawn_with_bot().await;
     let world = app.world(2).await;
-    for (i, lang) in Lang::ALL.into_iter().enumerate() {
+    for (i, lang) in Locale::ALL.into_iter().enumerate() {
         let merchant = world.merchants[i].id;
         let chat = app.linked_chat(merchant, 900 + i as i64, lang).await;
         app.alerts_at_any_hour(merchant).await;
@@ -388,8 +388,8 @@ async fn standing_offers_are_added_paused_resumed_and_fitting_needs_are_pushed()
         assert_eq!(empty.text, text::offers_empty(lang));
         let categories = chat.tap(&empty.button(&text::add_offer_button(lang))).await;
         let food = match lang {
-            Lang::ZhCn => "食品",
-            Lang::En => "Food",
+            Locale::ZhCn => "食品",
+            Locale::En => "Food",
         };
         let ask = chat.tap(&categories.button(food)).await;
         assert_eq!(ask.text, text::offer_ask_description(lang, food));
@@ -401,8 +401,8 @@ async fn standing_offers_are_added_paused_resumed_and_fitting_needs_are_pushed()
         let early = chat.tap(&picker.button(&done_label)).await;
         assert_eq!(early.text, text::offer_need_community(lang));
         let community = match lang {
-            Lang::ZhCn => "东和社区",
-            Lang::En => "Donghe",
+            Locale::ZhCn => "东和社区",
+            Locale::En => "Donghe",
         };
         let picked = chat.tap(&picker.button(community)).await;
         assert_eq!(picked.text, text::offer_pick_communities(lang, &[community.to_owned()]));
@@ -449,7 +449,7 @@ async fn standing_offers_are_added_paused_resumed_and_fitting_needs_are_pushed()
     }
     // A clothing need fits nobody's offer, but both shops serve its community, so it is
     // pushed to them — unless a shop wants to hear of food only.
-    let en_chat = app.chat(901, Lang::En);
+    let en_chat = app.chat(901, Locale::En);
     en_chat.send("/alerts").await;
     let picker = en_chat.tap(&Action::AlertsCategories.encode()).await;
     let food_only = en_chat.tap(&picker.button("Food")).await;
@@ -480,7 +480,7 @@ async fn volunteer_hours_are_pledged_like_any_claim() {
     let app = TestApp::spawn_with_bot().await;
     let world = app.world(2).await;
     app.post_need_of(world.a(), "food", "大米", 2, "袋").await;
-    for (i, lang) in Lang::ALL.into_iter().enumerate() {
+    for (i, lang) in Locale::ALL.into_iter().enumerate() {
         let need = app
             .post_need_of(world.a(), "volunteer_hours", &format!("陪伴老人{i}"), 6, "小时")
             .await;
@@ -515,12 +515,12 @@ async fn volunteer_hours_are_pledged_like_any_claim() {
 async fn the_language_is_switched_and_remembered_and_commands_are_registered_in_both() {
     let app = TestApp::spawn_with_bot().await;
     let world = app.world(1).await;
-    let chat = app.linked_chat(world.merchants[0].id, 1100, Lang::ZhCn).await;
-    assert_eq!(chat.send("/help").await.text, text::help(Lang::ZhCn));
+    let chat = app.linked_chat(world.merchants[0].id, 1100, Locale::ZhCn).await;
+    assert_eq!(chat.send("/help").await.text, text::help(Locale::ZhCn));
     let prompt = chat.send("/lang").await;
     let switched = chat.tap(&prompt.button("English")).await;
-    assert_eq!(switched.text, text::lang_set(Lang::En));
-    assert_eq!(chat.send("/help").await.text, text::help(Lang::En));
+    assert_eq!(switched.text, text::lang_set(Locale::En));
+    assert_eq!(chat.send("/help").await.text, text::help(Locale::En));
     let locale = scalar_i64(
         &app.db,
         &format!(
@@ -530,7 +530,7 @@ async fn the_language_is_switched_and_remembered_and_commands_are_registered_in_
     )
     .await;
     assert_eq!(locale, 1, "remembered");
-    assert_eq!(chat.send("/lang zh").await.text, text::lang_set(Lang::ZhCn));
+    assert_eq!(chat.send("/lang zh").await.text, text::lang_set(Locale::ZhCn));
 
     let registered = app.tg().calls_of("setMyCommands");
     assert_eq!(registered.len(), 2, "{registered:?}");
@@ -544,9 +544,12 @@ async fn the_language_is_switched_and_remembered_and_commands_are_registered_in_
         .expect("default menu");
     assert_eq!(
         zh.body["commands"][0]["description"],
-        text::command_list(Lang::ZhCn)[0].1
+        text::command_list(Locale::ZhCn)[0].1
     );
-    assert_eq!(en.body["commands"][0]["description"], text::command_list(Lang::En)[0].1);
+    assert_eq!(
+        en.body["commands"][0]["description"],
+        text::command_list(Locale::En)[0].1
+    );
     assert_eq!(zh.body["commands"].as_array().map(Vec::len), Some(9));
     for name in ["alerts", "public"] {
         let everywhere = registered.iter().all(|call| {
@@ -563,7 +566,7 @@ async fn tampered_or_unknown_buttons_and_commands_get_a_polite_answer() {
     let app = TestApp::spawn_with_bot().await;
     let world = app.world(2).await;
     let need = app.post_need(world.a(), 2).await;
-    for (i, lang) in Lang::ALL.into_iter().enumerate() {
+    for (i, lang) in Locale::ALL.into_iter().enumerate() {
         let chat = app.linked_chat(world.merchants[i].id, 1200 + i as i64, lang).await;
         for data in [
             format!("v1:claim:all:{need}x"),

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use bots::Lang;
+use bots::Locale;
 use bots::text::{self, Notice};
 use charity_relay::entities::{claim, outbox};
 use charity_relay::jobs;
@@ -38,7 +38,7 @@ async fn set_claim(app: &TestApp, claim_id: i64, column: claim::Column, value: c
 async fn each_notification_reaches_the_merchant_once_in_its_language() {
     let app = TestApp::spawn_with_bot().await;
     let world = app.world(2).await;
-    for (i, lang) in Lang::ALL.into_iter().enumerate() {
+    for (i, lang) in Locale::ALL.into_iter().enumerate() {
         let merchant = &world.merchants[i];
         let me = Caller::Merchant {
             merchant_id: merchant.id,
@@ -238,7 +238,7 @@ const GOODS_WORDS: [&str; 7] = [
 async fn a_pledge_of_hours_is_told_of_in_words_of_serving() {
     let app = TestApp::spawn_with_bot().await;
     let world = app.world(2).await;
-    for (i, lang) in Lang::ALL.into_iter().enumerate() {
+    for (i, lang) in Locale::ALL.into_iter().enumerate() {
         let merchant = &world.merchants[i];
         let me = Caller::Merchant {
             merchant_id: merchant.id,
@@ -263,8 +263,8 @@ async fn a_pledge_of_hours_is_told_of_in_words_of_serving() {
         let claim_id = body["id"].as_i64().expect("id");
         let confirmation = after(&app, &chat, waiting).await;
         let service_time = match lang {
-            Lang::ZhCn => "服务时间",
-            Lang::En => "Service time",
+            Locale::ZhCn => "服务时间",
+            Locale::En => "Service time",
         };
         assert!(
             confirmation.contains(service_time) && confirmation.contains("2 小时"),
@@ -361,8 +361,8 @@ async fn a_pledge_of_hours_is_told_of_in_words_of_serving() {
             .expect("confirm");
         let thanks = after(&app, &chat, waiting).await;
         let done = match lang {
-            Lang::ZhCn => "已完成服务",
-            Lang::En => "service done",
+            Locale::ZhCn => "已完成服务",
+            Locale::En => "service done",
         };
         assert!(thanks.contains(done) && thanks.contains("★★★★"), "{thanks}");
         speaks_of_serving(&thanks);
@@ -420,7 +420,7 @@ async fn tomorrow_due(app: &TestApp, claim_id: i64) -> String {
 async fn an_expired_need_ends_its_claim_with_a_notice() {
     let app = TestApp::spawn_with_bot().await;
     let world = app.world(2).await;
-    for (i, lang) in Lang::ALL.into_iter().enumerate() {
+    for (i, lang) in Locale::ALL.into_iter().enumerate() {
         let merchant = &world.merchants[i];
         let me = Caller::Merchant {
             merchant_id: merchant.id,
@@ -473,10 +473,10 @@ async fn notifications_wait_for_a_chat_and_arrive_once_it_is_linked() {
         assert!(std::time::Instant::now() < deadline, "the confirmation is held");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let chat = app.chat(3200, Lang::En);
+    let chat = app.chat(3200, Locale::En);
     let code = app.link_code(merchant.id).await;
     let linked = chat.send(&format!("/start {code}")).await;
-    assert_eq!(linked.text, text::linked(Lang::En, "爱心商户0"));
+    assert_eq!(linked.text, text::linked(Locale::En, "爱心商户0"));
     // What waited goes out once the chat is linked (it is not a reply to the update).
     let replies = app.tg().wait_for(chat.id, 2, REPLY_WITHIN).await;
     assert!(

@@ -2,7 +2,7 @@
 //! need whose beneficiary has a name, phone and address, in both languages, holds none of
 //! them, nor the beneficiary's code.
 
-use bots::{Action, Lang};
+use bots::{Action, Locale};
 use charity_relay::bot::outbox::render;
 use charity_relay::services::access::Caller;
 use charity_relay::services::{claims, needs};
@@ -35,7 +35,7 @@ async fn no_message_of_the_bot_shows_a_name_phone_address_or_beneficiary_code() 
             .expect("row");
         row.try_get_by_index(0).expect("code")
     };
-    for (i, lang) in Lang::ALL.into_iter().enumerate() {
+    for (i, lang) in Locale::ALL.into_iter().enumerate() {
         let merchant = &world.merchants[i];
         let chat = app.chat(4000 + i as i64, lang);
         let link = app.link_code(merchant.id).await;

@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use bots::text;
-use bots::{Action, DeskError, Lang};
+use bots::{Action, DeskError, Locale};
 use charity_relay::services::telegram as store;
 use chrono::Utc;
 use futures::future::join_all;
@@ -13,10 +13,10 @@ use crate::support::bot::REPLY_WITHIN;
 use crate::support::fake_telegram;
 use crate::support::{TestApp, scalar_i64};
 
-fn code(lang: Lang) -> &'static str {
+fn code(lang: Locale) -> &'static str {
     match lang {
-        Lang::ZhCn => "zh-hans",
-        Lang::En => "en",
+        Locale::ZhCn => "zh-hans",
+        Locale::En => "en",
     }
 }
 
@@ -52,7 +52,7 @@ async fn settle(app: &TestApp) {
 async fn the_same_update_delivered_five_times_in_sequence_claims_once_and_replies_once() {
     let app = TestApp::spawn_with_bot().await;
     let world = app.world(2).await;
-    for (i, lang) in Lang::ALL.into_iter().enumerate() {
+    for (i, lang) in Locale::ALL.into_iter().enumerate() {
         let need = app.post_need(world.a(), 5).await;
         let chat = app.linked_chat(world.merchants[i].id, 2000 + i as i64, lang).await;
         let update = fake_telegram::tap(
@@ -97,7 +97,7 @@ async fn the_same_update_posted_five_times_at_once_to_the_webhook_claims_once_an
     assert_eq!(registered.body["secret_token"], "s3cret-token_for-tests");
     assert!(app.tg().calls_of("getUpdates").is_empty(), "no polling in webhook mode");
 
-    for (i, lang) in Lang::ALL.into_iter().enumerate() {
+    for (i, lang) in Locale::ALL.into_iter().enumerate() {
         let need = app.post_need(world.a(), 5).await;
         let chat = app.linked_chat(world.merchants[i].id, 2100 + i as i64, lang).await;
         let update = fake_telegram::tap(
@@ -207,7 +207,7 @@ async fn an_update_stored_before_a_kill_is_handled_once_after_restart() {
     let mut app = TestApp::spawn_with_bot().await;
     let world = app.world(2).await;
     let mut chats = Vec::new();
-    for (i, lang) in Lang::ALL.into_iter().enumerate() {
+    for (i, lang) in Locale::ALL.into_iter().enumerate() {
         let need = app.post_need(world.a(), 4).await;
         let chat_id = 2200 + i as i64;
         app.linked_chat(world.merchants[i].id, chat_id, lang).await;
@@ -253,7 +253,7 @@ async fn an_update_stored_before_a_kill_is_handled_once_after_restart() {
 async fn a_double_tap_on_claim_all_makes_one_claim() {
     let app = TestApp::spawn_with_bot().await;
     let world = app.world(2).await;
-    for (i, lang) in Lang::ALL.into_iter().enumerate() {
+    for (i, lang) in Locale::ALL.into_iter().enumerate() {
         let need = app.post_need(world.a(), 3).await;
         let chat = app.linked_chat(world.merchants[i].id, 2300 + i as i64, lang).await;
         let data = Action::ClaimAllYes(need, 3).encode();
@@ -277,7 +277,7 @@ async fn a_double_tap_on_claim_all_makes_one_claim() {
 async fn two_merchants_tapping_the_last_unit_at_once_one_wins_and_the_other_is_told_it_is_gone() {
     let app = TestApp::spawn_with_bot().await;
     let world = app.world(2).await;
-    for lang in Lang::ALL {
+    for lang in Locale::ALL {
         let need = app.post_need(world.a(), 1).await;
         let base = 2400 + 10 * lang as i64;
         let a = app.linked_chat(world.merchants[0].id, base, lang).await;
@@ -315,7 +315,7 @@ async fn two_merchants_tapping_the_last_unit_at_once_one_wins_and_the_other_is_t
 async fn a_429_with_retry_after_3_delays_the_next_send_and_the_message_goes_once() {
     let app = TestApp::spawn_with_bot().await;
     let world = app.world(2).await;
-    for (i, lang) in Lang::ALL.into_iter().enumerate() {
+    for (i, lang) in Locale::ALL.into_iter().enumerate() {
         let chat = app.linked_chat(world.merchants[i].id, 2500 + i as i64, lang).await;
         app.tg().answer_429_once(3);
         let reply = chat.send("/help").await;
@@ -343,7 +343,7 @@ async fn the_sender_keeps_to_the_configured_messages_a_second_in_a_chat() {
     for n in 0..3 {
         app.post_need_of(world.a(), "food", &format!("大米{n}"), 5, "袋").await;
     }
-    let chat = app.linked_chat(world.merchants[0].id, 2600, Lang::ZhCn).await;
+    let chat = app.linked_chat(world.merchants[0].id, 2600, Locale::ZhCn).await;
     let page = chat.send_all("/needs").await;
     assert_eq!(page.len(), 4, "{page:#?}");
     let sends: Vec<Instant> = app

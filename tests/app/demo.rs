@@ -156,10 +156,7 @@ async fn after_the_demo_the_public_page_shows_figures_and_the_charts_have_bars()
     // The office's weekly chart has bars over the weeks too.
     let mut office = app.browser();
     let signed_in = office
-        .sign_in(
-            "office@demo.charity-relay.org",
-            charity_relay::services::demo::DEMO_PASSWORD,
-        )
+        .sign_in("office@demo.charity-relay.org", charity_relay::demo::DEMO_PASSWORD)
         .await;
     assert_eq!(signed_in.status(), 303);
     let (_, report) = office.get("/admin/reports").await;
@@ -175,10 +172,7 @@ async fn the_demos_disputed_delivery_says_why_and_every_need_page_has_a_timeline
     assert_eq!(app.cli(&["demo"], "").code, Some(0));
     let mut office = app.browser();
     let signed_in = office
-        .sign_in(
-            "office@demo.charity-relay.org",
-            charity_relay::services::demo::DEMO_PASSWORD,
-        )
+        .sign_in("office@demo.charity-relay.org", charity_relay::demo::DEMO_PASSWORD)
         .await;
     assert_eq!(signed_in.status(), 303);
     let disputed =
@@ -186,7 +180,7 @@ async fn the_demos_disputed_delivery_says_why_and_every_need_page_has_a_timeline
     let (status, page) = office.get(&format!("/needs/{disputed}")).await;
     assert_eq!(status, 200);
     assert!(
-        page.contains(charity_relay::services::demo::DEMO_DISPUTE_REASON),
+        page.contains(charity_relay::demo::DEMO_DISPUTE_REASON),
         "the dispute's reason is on the need page: {page}"
     );
     // The demo writes no history for its needs: the timeline says so rather than end in a

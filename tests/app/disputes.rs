@@ -3,7 +3,7 @@
 //! release the claim) and the merchant answers in the bot. A refused claim form shows the
 //! same page again with the message beside the field and what was typed (422).
 
-use bots::Lang;
+use bots::Locale;
 use bots::callback::Action;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
@@ -231,7 +231,7 @@ async fn the_merchant_reads_why_in_the_bot_and_answers_that_it_delivered_again()
     let app = TestApp::spawn_with_bot().await;
     let world = app.world(1).await;
     let (need, claim) = delivered_claim(&app, &world, 2).await;
-    let chat = app.linked_chat(world.merchants[0].id, 4100, Lang::ZhCn).await;
+    let chat = app.linked_chat(world.merchants[0].id, 4100, Locale::ZhCn).await;
     charity_relay::services::claims::dispute(&app.db, &world.a().worker, claim, "少了一袋", chrono::Utc::now())
         .await
         .expect("dispute");
@@ -294,7 +294,7 @@ async fn claim_all_asks_first_and_hours_speak_of_serving() {
     let visit = app
         .post_need_of(world.a(), "volunteer_hours", "陪伴老人", 2, "小时")
         .await;
-    let chat = app.linked_chat(world.merchants[0].id, 4200, Lang::ZhCn).await;
+    let chat = app.linked_chat(world.merchants[0].id, 4200, Locale::ZhCn).await;
 
     // An old "Claim all" button asks too; "No" claims nothing.
     let asked = chat.tap(&Action::ClaimAll(rice).encode()).await;
@@ -360,13 +360,13 @@ async fn overdue_claims_are_marked_in_mine_and_a_pending_shop_is_not_sent_to_nee
         .exec(&app.db)
         .await
         .expect("past due");
-    let chat = app.linked_chat(world.merchants[0].id, 4300, Lang::En).await;
+    let chat = app.linked_chat(world.merchants[0].id, 4300, Locale::En).await;
     app.tg().wait_for(chat.id, 1, crate::support::bot::REPLY_WITHIN).await;
     let mine = chat.send("/mine").await;
     assert!(mine.text.contains("[OVERDUE]"), "{}", mine.text);
 
     let pending = app.merchant("新店", charity_relay::domain::PartyStatus::Pending).await;
-    let fresh = app.chat(4301, Lang::ZhCn);
+    let fresh = app.chat(4301, Locale::ZhCn);
     let code = app.link_code(pending.id).await;
     let replies = fresh.send_n(&format!("/start {code}"), 2).await;
     assert!(replies.iter().all(|r| !r.text.contains("/needs")), "{replies:?}");

@@ -27,7 +27,7 @@ async fn every_kind_arrives_multipart_with_its_headers_in_the_recipients_languag
     let world = app.world(0).await;
     let resident = confirm_contact(&app, "resident0@example.org").await;
     let now = Utc::now();
-    for locale in Locale::ALL {
+    for locale in &Locale::ALL {
         for kind in KINDS.iter().copied().filter(|k| *k != contacts::CONSENT_KIND) {
             let staff = kind.starts_with("worker-");
             let message = Message {

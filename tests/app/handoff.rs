@@ -2,7 +2,7 @@
 //! stored as a keyed digest (HMAC under a key derived from the secret key), and a claim takes
 //! five wrong handoff codes before only the office can confirm it.
 
-use bots::Lang;
+use bots::Locale;
 use bots::text;
 use charity_relay::entities::{claim, merchant_link_code};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -34,9 +34,9 @@ async fn a_link_code_is_stored_as_a_keyed_digest_and_still_links_the_chat() {
     );
     assert_eq!(stored.code_digest.len(), 64);
 
-    let chat = app.chat(700, Lang::ZhCn);
+    let chat = app.chat(700, Locale::ZhCn);
     let linked = chat.send(&format!("/start {code}")).await;
-    assert_eq!(linked.text, text::linked(Lang::ZhCn, "爱心商户0"));
+    assert_eq!(linked.text, text::linked(Locale::ZhCn, "爱心商户0"));
     let chat_of = scalar_i64(
         &app.db,
         &format!("SELECT telegram_chat_id FROM merchants WHERE id = {}", merchant.id),

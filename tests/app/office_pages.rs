@@ -225,8 +225,9 @@ async fn the_pending_shop_comes_first_and_lists_filter_sort_and_page() {
 
 #[tokio::test]
 async fn the_staff_list_has_ids_filters_in_words_pinyin_order_and_pages() {
+    use charity_relay::demo;
     use charity_relay::domain::Role;
-    use charity_relay::services::{demo, staff};
+    use charity_relay::services::staff;
     let app = TestApp::spawn().await;
     // The demo's accounts go by Chinese names.
     assert_eq!(app.cli(&["demo"], "").code, Some(0));

@@ -1,6 +1,6 @@
 //! The schema holds its own invariants, the same on SQLite and PostgreSQL.
 
-use charity_relay::services::demo;
+use charity_relay::demo;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 

@@ -16,6 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use charity_relay::demo;
 use charity_relay::domain::{
     BeneficiaryGroup, Category, ClaimStatus, DuplicateMatch, DuplicateStatus, NeedStatus, OrgKind, PartyStatus,
     Recurrence, Role, Urgency,
@@ -24,7 +25,7 @@ use charity_relay::services::access::Caller;
 use charity_relay::services::api_tokens::{self, TokenOwner};
 use charity_relay::services::audit::Actor;
 use charity_relay::services::beneficiaries::{self, BeneficiaryInput};
-use charity_relay::services::{demo, needs};
+use charity_relay::services::needs;
 use chrono::Utc;
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;

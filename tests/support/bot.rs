@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use bots::Lang;
+use bots::Locale;
 use charity_relay::bot::outbox::ReplyPayload;
 use charity_relay::entities::{merchant, outbox};
 use charity_relay::services::audit::Actor;
@@ -70,7 +70,7 @@ pub struct Chat<'a> {
     /// The chat's (and its user's) id.
     pub id: i64,
     /// The language the user's Telegram client reports.
-    pub lang: Lang,
+    pub lang: Locale,
 }
 
 impl Chat<'_> {
@@ -80,8 +80,8 @@ impl Chat<'_> {
 
     fn client_code(&self) -> &'static str {
         match self.lang {
-            Lang::ZhCn => "zh-hans",
-            Lang::En => "en",
+            Locale::ZhCn => "zh-hans",
+            Locale::En => "en",
         }
     }
 
@@ -196,15 +196,15 @@ impl TestApp {
     }
 
     /// A chat not linked to any merchant, whose client speaks `lang`.
-    pub fn chat(&self, id: i64, lang: Lang) -> Chat<'_> {
+    pub fn chat(&self, id: i64, lang: Locale) -> Chat<'_> {
         Chat { app: self, id, lang }
     }
 
     /// A chat linked to `merchant_id` (directly in the database), the merchant reading `lang`.
-    pub async fn linked_chat(&self, merchant_id: i64, id: i64, lang: Lang) -> Chat<'_> {
+    pub async fn linked_chat(&self, merchant_id: i64, id: i64, lang: Locale) -> Chat<'_> {
         merchant::Entity::update_many()
             .col_expr(merchant::Column::TelegramChatId, Expr::value(id))
-            .col_expr(merchant::Column::Locale, Expr::value(lang.tag()))
+            .col_expr(merchant::Column::Locale, Expr::value(lang.as_str()))
             .filter(merchant::Column::Id.eq(merchant_id))
             .exec(&self.db)
             .await

@@ -1,50 +1,51 @@
 //! The texts of `/alerts` and of the daily digest, in zh-CN and en.
 
 use super::pick;
-use crate::desk::{AlertSettingsView, Lang, NeedCardView};
+use crate::Locale;
+use crate::desk::{AlertSettingsView, NeedCardView};
 
 /// `hh:mm` of local minutes after midnight.
 pub fn clock(minute: u16) -> String {
     format!("{:02}:{:02}", minute / 60, minute % 60)
 }
 
-fn list(lang: Lang, chosen: &[crate::desk::Choice]) -> String {
+fn list(lang: Locale, chosen: &[crate::desk::Choice]) -> String {
     if chosen.is_empty() {
         return pick(lang, "全部", "all");
     }
     let labels: Vec<&str> = chosen.iter().map(|c| c.label.as_str()).collect();
     labels.join(match lang {
-        Lang::ZhCn => "、",
-        Lang::En => ", ",
+        Locale::ZhCn => "、",
+        Locale::En => ", ",
     })
 }
 
 /// The settings, one line each.
-pub fn summary(lang: Lang, view: &AlertSettingsView) -> String {
+pub fn summary(lang: Locale, view: &AlertSettingsView) -> String {
     let quiet = match (view.quiet_hours, lang) {
-        (Some((start, end)), Lang::ZhCn) => format!("{}–{}（期间的提醒在结束后送达）", clock(start), clock(end)),
-        (Some((start, end)), Lang::En) => format!("{}–{} (alerts wait until they end)", clock(start), clock(end)),
+        (Some((start, end)), Locale::ZhCn) => format!("{}–{}（期间的提醒在结束后送达）", clock(start), clock(end)),
+        (Some((start, end)), Locale::En) => format!("{}–{} (alerts wait until they end)", clock(start), clock(end)),
         (None, _) => pick(lang, "无", "none"),
     };
     let delivery = match (view.digest, lang) {
-        (true, Lang::ZhCn) => format!("每日汇总（{}）", clock(view.digest_minute)),
-        (true, Lang::En) => format!("a daily digest at {}", clock(view.digest_minute)),
+        (true, Locale::ZhCn) => format!("每日汇总（{}）", clock(view.digest_minute)),
+        (true, Locale::En) => format!("a daily digest at {}", clock(view.digest_minute)),
         (false, _) => pick(lang, "即时推送", "instant"),
     };
     let urgent = match (view.urgent_always, lang) {
-        (true, Lang::ZhCn) => "开启（紧急需求不受上限、免打扰和汇总限制）",
-        (false, Lang::ZhCn) => "关闭",
-        (true, Lang::En) => "on (urgent needs pass the cap, quiet hours and digest)",
-        (false, Lang::En) => "off",
+        (true, Locale::ZhCn) => "开启（紧急需求不受上限、免打扰和汇总限制）",
+        (false, Locale::ZhCn) => "关闭",
+        (true, Locale::En) => "on (urgent needs pass the cap, quiet hours and digest)",
+        (false, Locale::En) => "off",
     };
     match lang {
-        Lang::ZhCn => format!(
+        Locale::ZhCn => format!(
             "提醒设置（时间均为北京时间）\n关注类别：{}\n关注社区：{}\n每日提醒上限：{} 条\n免打扰时段：{quiet}\n推送方式：{delivery}\n紧急需求始终推送：{urgent}",
             list(lang, &view.categories),
             list(lang, &view.communities),
             view.daily_cap,
         ),
-        Lang::En => format!(
+        Locale::En => format!(
             "Alert settings (Beijing time)\nCategories: {}\nCommunities: {}\nDaily cap: {} alerts\nQuiet hours: {quiet}\nDelivery: {delivery}\nUrgent needs always: {urgent}",
             list(lang, &view.categories),
             list(lang, &view.communities),
@@ -54,32 +55,32 @@ pub fn summary(lang: Lang, view: &AlertSettingsView) -> String {
 }
 
 /// A change was saved (above the settings).
-pub fn saved(lang: Lang) -> String {
+pub fn saved(lang: Locale) -> String {
     pick(lang, "已保存。", "Saved.")
 }
 
 /// Pick categories.
-pub fn categories_button(lang: Lang) -> String {
+pub fn categories_button(lang: Locale) -> String {
     pick(lang, "关注类别", "Categories")
 }
 
 /// Pick communities.
-pub fn communities_button(lang: Lang) -> String {
+pub fn communities_button(lang: Locale) -> String {
     pick(lang, "关注社区", "Communities")
 }
 
 /// Type a cap.
-pub fn cap_button(lang: Lang) -> String {
+pub fn cap_button(lang: Locale) -> String {
     pick(lang, "每日上限", "Daily cap")
 }
 
 /// Type quiet hours.
-pub fn quiet_button(lang: Lang) -> String {
+pub fn quiet_button(lang: Locale) -> String {
     pick(lang, "免打扰时段", "Quiet hours")
 }
 
 /// Switch delivery; `digest` is the current mode.
-pub fn mode_button(lang: Lang, digest: bool) -> String {
+pub fn mode_button(lang: Locale, digest: bool) -> String {
     match digest {
         true => pick(
             lang,
@@ -95,7 +96,7 @@ pub fn mode_button(lang: Lang, digest: bool) -> String {
 }
 
 /// Switch "urgent needs always"; `on` is the current state.
-pub fn urgent_button(lang: Lang, on: bool) -> String {
+pub fn urgent_button(lang: Locale, on: bool) -> String {
     match on {
         // Says what it is now and what a tap does: "开启/关闭" alone reads as either.
         true => pick(
@@ -112,10 +113,10 @@ pub fn urgent_button(lang: Lang, on: bool) -> String {
 }
 
 /// The category picker, with what is chosen.
-pub fn pick_categories(lang: Lang, chosen: &[crate::desk::Choice]) -> String {
+pub fn pick_categories(lang: Locale, chosen: &[crate::desk::Choice]) -> String {
     match lang {
-        Lang::ZhCn => format!("点选您关注的类别（当前：{}）。不选即为全部。", list(lang, chosen)),
-        Lang::En => format!(
+        Locale::ZhCn => format!("点选您关注的类别（当前：{}）。不选即为全部。", list(lang, chosen)),
+        Locale::En => format!(
             "Tap the categories you want to hear of (now: {}). None chosen means all.",
             list(lang, chosen)
         ),
@@ -123,10 +124,10 @@ pub fn pick_categories(lang: Lang, chosen: &[crate::desk::Choice]) -> String {
 }
 
 /// The community picker, with what is chosen.
-pub fn pick_communities(lang: Lang, chosen: &[crate::desk::Choice]) -> String {
+pub fn pick_communities(lang: Locale, chosen: &[crate::desk::Choice]) -> String {
     match lang {
-        Lang::ZhCn => format!("点选您关注的社区（当前：{}）。不选即为全部。", list(lang, chosen)),
-        Lang::En => format!(
+        Locale::ZhCn => format!("点选您关注的社区（当前：{}）。不选即为全部。", list(lang, chosen)),
+        Locale::En => format!(
             "Tap the communities you want to hear of (now: {}). None chosen means all.",
             list(lang, chosen)
         ),
@@ -134,38 +135,38 @@ pub fn pick_communities(lang: Lang, chosen: &[crate::desk::Choice]) -> String {
 }
 
 /// Every category again.
-pub fn all_categories_button(lang: Lang) -> String {
+pub fn all_categories_button(lang: Locale) -> String {
     pick(lang, "全部类别", "All categories")
 }
 
 /// Every community again.
-pub fn all_communities_button(lang: Lang) -> String {
+pub fn all_communities_button(lang: Locale) -> String {
     pick(lang, "全部社区", "All communities")
 }
 
 /// Back to the settings.
-pub fn done_button(lang: Lang) -> String {
+pub fn done_button(lang: Locale) -> String {
     pick(lang, "完成", "Done")
 }
 
 /// Asks for a cap.
-pub fn ask_cap(lang: Lang, max: u32) -> String {
+pub fn ask_cap(lang: Locale, max: u32) -> String {
     match lang {
-        Lang::ZhCn => format!("每天最多收到几条需求提醒？请回复 1 到 {max} 之间的数字（发送 /cancel 取消）。"),
-        Lang::En => format!("How many need alerts a day at most? Reply with a number from 1 to {max} (or /cancel)."),
+        Locale::ZhCn => format!("每天最多收到几条需求提醒？请回复 1 到 {max} 之间的数字（发送 /cancel 取消）。"),
+        Locale::En => format!("How many need alerts a day at most? Reply with a number from 1 to {max} (or /cancel)."),
     }
 }
 
 /// The typed cap is not a number in range.
-pub fn cap_invalid(lang: Lang, max: u32) -> String {
+pub fn cap_invalid(lang: Locale, max: u32) -> String {
     match lang {
-        Lang::ZhCn => format!("请回复 1 到 {max} 之间的整数（发送 /cancel 取消）。"),
-        Lang::En => format!("Please reply with a whole number from 1 to {max} (or /cancel)."),
+        Locale::ZhCn => format!("请回复 1 到 {max} 之间的整数（发送 /cancel 取消）。"),
+        Locale::En => format!("Please reply with a whole number from 1 to {max} (or /cancel)."),
     }
 }
 
 /// Asks for quiet hours.
-pub fn ask_quiet(lang: Lang) -> String {
+pub fn ask_quiet(lang: Locale) -> String {
     pick(
         lang,
         "请回复免打扰时段（北京时间），例如 22:00-08:00 或 22-8；回复「无」表示不设免打扰（发送 /cancel 取消）。",
@@ -174,7 +175,7 @@ pub fn ask_quiet(lang: Lang) -> String {
 }
 
 /// The typed quiet hours cannot be read.
-pub fn quiet_invalid(lang: Lang) -> String {
+pub fn quiet_invalid(lang: Locale) -> String {
     pick(
         lang,
         "没有看懂这个时段。请按 22:00-08:00 的格式回复，开始和结束不能相同；或回复「无」。",
@@ -183,26 +184,26 @@ pub fn quiet_invalid(lang: Lang) -> String {
 }
 
 /// The head of a digest of `count` needs.
-pub fn digest_intro(lang: Lang, count: usize) -> String {
+pub fn digest_intro(lang: Locale, count: usize) -> String {
     match lang {
-        Lang::ZhCn => format!("今日汇总：{count} 项可能适合您的需求仍在等待认领："),
-        Lang::En => format!("Your daily digest: {count} needs you may be able to help with are still waiting:"),
+        Locale::ZhCn => format!("今日汇总：{count} 项可能适合您的需求仍在等待认领："),
+        Locale::En => format!("Your daily digest: {count} needs you may be able to help with are still waiting:"),
     }
 }
 
 /// One need of a digest, on one line.
-pub fn digest_line(lang: Lang, number: usize, card: &NeedCardView) -> String {
+pub fn digest_line(lang: Locale, number: usize, card: &NeedCardView) -> String {
     let urgent = match (card.urgent, lang) {
-        (true, Lang::ZhCn) => "【紧急】",
-        (true, Lang::En) => "[URGENT] ",
+        (true, Locale::ZhCn) => "【紧急】",
+        (true, Locale::En) => "[URGENT] ",
         (false, _) => "",
     };
     match lang {
-        Lang::ZhCn => format!(
+        Locale::ZhCn => format!(
             "{number}. {urgent}{} · {} · 尚缺 {} {} · {} · 截止 {}",
             card.title, card.category, card.quantity_left, card.unit, card.community, card.deadline
         ),
-        Lang::En => format!(
+        Locale::En => format!(
             "{number}. {urgent}{} · {} · {} {} still needed · {} · by {}",
             card.title, card.category, card.quantity_left, card.unit, card.community, card.deadline
         ),
@@ -215,12 +216,12 @@ mod tests {
 
     #[test]
     fn each_toggle_says_what_it_is_now_and_what_a_tap_does() {
-        for lang in Lang::ALL {
+        for lang in Locale::ALL {
             for on in [true, false] {
                 for label in [mode_button(lang, on), urgent_button(lang, on)] {
                     let (now, does) = match lang {
-                        Lang::ZhCn => ("现为", "点此"),
-                        Lang::En => ("Now", ": "),
+                        Locale::ZhCn => ("现为", "点此"),
+                        Locale::En => ("Now", ": "),
                     };
                     assert!(
                         label.to_lowercase().contains(&now.to_lowercase()) && label.contains(does),

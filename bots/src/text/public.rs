@@ -2,11 +2,12 @@
 //! and en. They say exactly what the page shows, so a shopkeeper decides knowingly.
 
 use super::pick;
-use crate::desk::{Lang, PublicListingView};
+use crate::Locale;
+use crate::desk::PublicListingView;
 
 /// Where the listing stands and exactly what it shows. `approved` is false for a pending or
 /// suspended shop, which the page never lists whatever it chose.
-pub fn summary(lang: Lang, view: &PublicListingView, approved: bool) -> String {
+pub fn summary(lang: Locale, view: &PublicListingView, approved: bool) -> String {
     let state = match (view.shown, approved) {
         (true, true) => pick(
             lang,
@@ -25,11 +26,11 @@ pub fn summary(lang: Lang, view: &PublicListingView, approved: bool) -> String {
         ),
     };
     let shown = match lang {
-        Lang::ZhCn => format!(
+        Locale::ZhCn => format!(
             "开启后，公示页面只显示：\n· 店名「{}」\n· 本店已确认的送达次数（送达对象不足 5 人时显示为「少于 5 人」）\n不显示其他任何内容，也绝不显示受助者的任何信息。",
             view.name
         ),
-        Lang::En => format!(
+        Locale::En => format!(
             "When it is on, the page shows only:\n· your shop's name, “{}”\n· its number of confirmed deliveries (“fewer than 5” until they have reached 5 people)\nNothing else, and never anything about the people helped.",
             view.name
         ),
@@ -47,17 +48,17 @@ pub fn summary(lang: Lang, view: &PublicListingView, approved: bool) -> String {
 }
 
 /// Switch the listing on.
-pub fn show_button(lang: Lang) -> String {
+pub fn show_button(lang: Locale) -> String {
     pick(lang, "公开展示本店", "Show my shop")
 }
 
 /// Switch the listing off.
-pub fn hide_button(lang: Lang) -> String {
+pub fn hide_button(lang: Locale) -> String {
     pick(lang, "不再公开展示", "Stop showing my shop")
 }
 
 /// The switch was saved (above the listing); `shown` is the new state.
-pub fn switched(lang: Lang, shown: bool) -> String {
+pub fn switched(lang: Locale, shown: bool) -> String {
     match shown {
         true => pick(
             lang,
@@ -73,7 +74,7 @@ pub fn switched(lang: Lang, shown: bool) -> String {
 }
 
 /// A shop that is not approved asked to be shown; `pending` tells waiting from suspended.
-pub fn cannot_show(lang: Lang, pending: bool) -> String {
+pub fn cannot_show(lang: Locale, pending: bool) -> String {
     match pending {
         true => pick(
             lang,
@@ -94,7 +95,7 @@ mod tests {
 
     #[test]
     fn every_state_names_the_shop_and_reads_differently_in_both_languages() {
-        for lang in Lang::ALL {
+        for lang in Locale::ALL {
             let mut seen = Vec::new();
             for (shown, approved) in [(true, true), (true, false), (false, true), (false, false)] {
                 let view = PublicListingView {

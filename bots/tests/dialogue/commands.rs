@@ -1,7 +1,7 @@
 //! Linking a chat, greeting, help, the language switch, `/cancel`, `/public`, and buttons
 //! whose data is unknown, garbled or out of date.
 
-use bots::{Action, Command, DeskError, Input, Lang, State, Turn, respond, text};
+use bots::{Action, Command, DeskError, Input, Locale, State, Turn, respond, text};
 
 use crate::fake_desk::{FakeDesk, GOOD_CODE, PENDING_SHOP, RICE, SHOP};
 use crate::{Chat, actions, only, texts};
@@ -9,7 +9,7 @@ use crate::{Chat, actions, only, texts};
 #[tokio::test]
 async fn a_stranger_learns_how_to_link_and_a_code_links_the_chat() {
     let desk = FakeDesk::new();
-    for lang in Lang::ALL {
+    for lang in Locale::ALL {
         let mut chat = Chat::stranger(&desk, lang);
         assert_eq!(only(&chat.send("/start").await), text::how_to_link(lang));
         assert_eq!(only(&chat.send("hello").await), text::how_to_link(lang));
@@ -37,18 +37,18 @@ async fn the_console_needs_no_code() {
     let session = bots::Session {
         chat_id: None,
         merchant: Some(desk.info(SHOP)),
-        lang: Lang::En,
+        lang: Locale::En,
         state: State::Idle,
     };
     let input = Input::Command(Command::Start(Some(GOOD_CODE.into())));
     let turn = respond(&desk, session, input, "console:1").await.expect("answered");
-    assert_eq!(only(&turn.replies), text::console_bound(Lang::En));
+    assert_eq!(only(&turn.replies), text::console_bound(Locale::En));
 }
 
 #[tokio::test]
 async fn a_linked_shop_is_greeted_and_a_waiting_one_told_why_it_cannot_claim() {
     let desk = FakeDesk::new();
-    for lang in Lang::ALL {
+    for lang in Locale::ALL {
         let mut chat = Chat::of(&desk, SHOP, lang);
         assert_eq!(only(&chat.send("/start").await), text::welcome(lang, "爱心面包"));
         let mut waiting = Chat::of(&desk, PENDING_SHOP, lang);
@@ -62,7 +62,7 @@ async fn a_linked_shop_is_greeted_and_a_waiting_one_told_why_it_cannot_claim() {
 #[tokio::test]
 async fn help_cancel_and_unknown_commands_and_text() {
     let desk = FakeDesk::new();
-    for lang in Lang::ALL {
+    for lang in Locale::ALL {
         let mut chat = Chat::of(&desk, SHOP, lang);
         assert_eq!(only(&chat.send("/help").await), text::help(lang));
         assert_eq!(only(&chat.send("/frobnicate").await), text::unknown_command(lang));
@@ -79,33 +79,33 @@ async fn help_cancel_and_unknown_commands_and_text() {
 #[tokio::test]
 async fn the_language_switches_by_command_by_button_and_is_remembered() {
     let desk = FakeDesk::new();
-    let mut chat = Chat::of(&desk, SHOP, Lang::ZhCn);
+    let mut chat = Chat::of(&desk, SHOP, Locale::ZhCn);
     let prompt = chat.send("/lang").await;
-    assert_eq!(only(&prompt), text::lang_prompt(Lang::ZhCn));
-    assert_eq!(actions(&prompt), [Action::Lang(Lang::ZhCn), Action::Lang(Lang::En)]);
+    assert_eq!(only(&prompt), text::lang_prompt(Locale::ZhCn));
+    assert_eq!(actions(&prompt), [Action::Lang(Locale::ZhCn), Action::Lang(Locale::En)]);
 
-    let switched = chat.tap(Action::Lang(Lang::En)).await;
-    assert_eq!(only(&switched), text::lang_set(Lang::En));
-    assert_eq!(chat.session.lang, Lang::En);
-    assert_eq!(desk.info(SHOP).lang, Lang::En);
+    let switched = chat.tap(Action::Lang(Locale::En)).await;
+    assert_eq!(only(&switched), text::lang_set(Locale::En));
+    assert_eq!(chat.session.lang, Locale::En);
+    assert_eq!(desk.info(SHOP).lang, Locale::En);
     // From now on the bot answers in English.
-    assert_eq!(only(&chat.send("/help").await), text::help(Lang::En));
+    assert_eq!(only(&chat.send("/help").await), text::help(Locale::En));
 
-    assert_eq!(only(&chat.send("/lang 中文").await), text::lang_set(Lang::ZhCn));
-    assert_eq!(desk.info(SHOP).lang, Lang::ZhCn);
+    assert_eq!(only(&chat.send("/lang 中文").await), text::lang_set(Locale::ZhCn));
+    assert_eq!(desk.info(SHOP).lang, Locale::ZhCn);
     // A choice it cannot read asks again.
-    assert_eq!(only(&chat.send("/lang klingon").await), text::lang_prompt(Lang::ZhCn));
+    assert_eq!(only(&chat.send("/lang klingon").await), text::lang_prompt(Locale::ZhCn));
 
     // A chat with no merchant switches too, with nothing to remember it by but the session.
-    let mut stranger = Chat::stranger(&desk, Lang::ZhCn);
-    assert_eq!(only(&stranger.send("/lang en").await), text::lang_set(Lang::En));
-    assert_eq!(stranger.session.lang, Lang::En);
+    let mut stranger = Chat::stranger(&desk, Locale::ZhCn);
+    assert_eq!(only(&stranger.send("/lang en").await), text::lang_set(Locale::En));
+    assert_eq!(stranger.session.lang, Locale::En);
 }
 
 #[tokio::test]
 async fn unknown_garbled_or_tampered_button_data_is_an_expired_button_and_keeps_the_question() {
     let desk = FakeDesk::new();
-    for lang in Lang::ALL {
+    for lang in Locale::ALL {
         let mut chat = Chat::of(&desk, SHOP, lang);
         chat.tap(Action::ClaimPart(RICE)).await;
         let waiting = State::Quantity { need_id: RICE };
@@ -136,16 +136,16 @@ async fn unknown_garbled_or_tampered_button_data_is_an_expired_button_and_keeps_
 #[tokio::test]
 async fn public_shows_the_listing_and_only_an_approved_shop_may_switch_it_on() {
     let desk = FakeDesk::new();
-    let mut chat = Chat::of(&desk, SHOP, Lang::En);
+    let mut chat = Chat::of(&desk, SHOP, Locale::En);
     let listing = chat.send("/public").await;
     assert_eq!(actions(&listing), [Action::Public(true)]);
     let shown = chat.tap(Action::Public(true)).await;
-    assert!(only(&shown).starts_with(&text::public::switched(Lang::En, true)));
+    assert!(only(&shown).starts_with(&text::public::switched(Locale::En, true)));
     assert!(desk.world().shown);
     assert_eq!(actions(&shown), [Action::Public(false)]);
 
     desk.world().shown = false;
-    for lang in Lang::ALL {
+    for lang in Locale::ALL {
         let mut waiting = Chat::of(&desk, PENDING_SHOP, lang);
         let listing = waiting.send("/public").await;
         assert!(
@@ -163,7 +163,7 @@ async fn public_shows_the_listing_and_only_an_approved_shop_may_switch_it_on() {
 async fn an_unavailable_desk_comes_back_as_an_error_for_the_adapter_to_retry() {
     let desk = FakeDesk::new();
     desk.world().down = true;
-    let mut chat = Chat::of(&desk, SHOP, Lang::ZhCn);
+    let mut chat = Chat::of(&desk, SHOP, Locale::ZhCn);
     let before = chat.session.clone();
     let outcome: Result<Turn, DeskError> = chat.input(Input::Command(Command::Mine)).await;
     assert_eq!(outcome, Err(DeskError::Unavailable));

@@ -6,7 +6,7 @@
 use std::sync::{Mutex, MutexGuard};
 
 use bots::{
-    AlertChange, AlertSettingsView, Amount, Choice, ClaimState, ClaimView, Claimed, DeskError, Lang, MerchantDesk,
+    AlertChange, AlertSettingsView, Amount, Choice, ClaimState, ClaimView, Claimed, DeskError, Locale, MerchantDesk,
     MerchantInfo, MerchantStatus, NeedCardView, NeedQuery, NeedsPage, OfferDraft, OfferView, PublicListingView,
 };
 use chrono::NaiveDate;
@@ -61,7 +61,7 @@ fn merchant(id: i64, name: &str, status: MerchantStatus) -> MerchantInfo {
         id,
         name: name.to_owned(),
         status,
-        lang: Lang::ZhCn,
+        lang: Locale::ZhCn,
     }
 }
 
@@ -86,10 +86,10 @@ fn day() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 12, 20).unwrap_or_default()
 }
 
-fn label(lang: Lang, zh: &str, en: &str) -> String {
+fn label(lang: Locale, zh: &str, en: &str) -> String {
     match lang {
-        Lang::ZhCn => zh.to_owned(),
-        Lang::En => en.to_owned(),
+        Locale::ZhCn => zh.to_owned(),
+        Locale::En => en.to_owned(),
     }
 }
 
@@ -245,7 +245,7 @@ impl MerchantDesk for FakeDesk {
         }
     }
 
-    async fn set_lang(&self, merchant_id: i64, lang: Lang) -> Result<(), DeskError> {
+    async fn set_lang(&self, merchant_id: i64, lang: Locale) -> Result<(), DeskError> {
         let mut w = self.open()?;
         let m = w
             .merchants
@@ -256,7 +256,7 @@ impl MerchantDesk for FakeDesk {
         Ok(())
     }
 
-    fn categories(&self, lang: Lang) -> Vec<Choice> {
+    fn categories(&self, lang: Locale) -> Vec<Choice> {
         vec![
             Choice {
                 code: "food".to_owned(),
@@ -269,7 +269,7 @@ impl MerchantDesk for FakeDesk {
         ]
     }
 
-    async fn communities(&self, lang: Lang) -> Result<Vec<Choice>, DeskError> {
+    async fn communities(&self, lang: Locale) -> Result<Vec<Choice>, DeskError> {
         drop(self.open()?);
         Ok(vec![
             Choice {
@@ -283,7 +283,7 @@ impl MerchantDesk for FakeDesk {
         ])
     }
 
-    async fn open_needs(&self, _merchant_id: i64, query: &NeedQuery, _lang: Lang) -> Result<NeedsPage, DeskError> {
+    async fn open_needs(&self, _merchant_id: i64, query: &NeedQuery, _lang: Locale) -> Result<NeedsPage, DeskError> {
         let mut w = self.open()?;
         w.queries.push(query.clone());
         let hours = query.category.as_deref() == Some("volunteer_hours");
@@ -306,7 +306,7 @@ impl MerchantDesk for FakeDesk {
         })
     }
 
-    async fn need(&self, merchant_id: i64, need_id: i64, _lang: Lang) -> Result<NeedCardView, DeskError> {
+    async fn need(&self, merchant_id: i64, need_id: i64, _lang: Locale) -> Result<NeedCardView, DeskError> {
         let w = self.open()?;
         match w.needs.iter().find(|n| n.id == need_id) {
             Some(n) if n.quantity_left > 0 => Ok(n.clone()),
@@ -327,7 +327,7 @@ impl MerchantDesk for FakeDesk {
         need_id: i64,
         amount: Amount,
         key: &str,
-        _lang: Lang,
+        _lang: Locale,
     ) -> Result<Claimed, DeskError> {
         let mut w = self.open()?;
         let earlier = w
@@ -362,7 +362,7 @@ impl MerchantDesk for FakeDesk {
         Ok(Claimed { claim })
     }
 
-    async fn my_claims(&self, merchant_id: i64, _lang: Lang) -> Result<Vec<ClaimView>, DeskError> {
+    async fn my_claims(&self, merchant_id: i64, _lang: Locale) -> Result<Vec<ClaimView>, DeskError> {
         let w = self.open()?;
         Ok(w.claims
             .iter()
@@ -377,16 +377,16 @@ impl MerchantDesk for FakeDesk {
             .collect())
     }
 
-    async fn my_claim(&self, merchant_id: i64, claim_id: i64, _lang: Lang) -> Result<ClaimView, DeskError> {
+    async fn my_claim(&self, merchant_id: i64, claim_id: i64, _lang: Locale) -> Result<ClaimView, DeskError> {
         Ok(self.open()?.claim_mut(merchant_id, claim_id)?.clone())
     }
 
-    async fn mark_delivered(&self, merchant_id: i64, claim_id: i64, _lang: Lang) -> Result<ClaimView, DeskError> {
+    async fn mark_delivered(&self, merchant_id: i64, claim_id: i64, _lang: Locale) -> Result<ClaimView, DeskError> {
         self.open()?
             .transition(merchant_id, claim_id, &[ClaimState::Active], ClaimState::Delivered)
     }
 
-    async fn release(&self, merchant_id: i64, claim_id: i64, _lang: Lang) -> Result<ClaimView, DeskError> {
+    async fn release(&self, merchant_id: i64, claim_id: i64, _lang: Locale) -> Result<ClaimView, DeskError> {
         self.open()?.transition(
             merchant_id,
             claim_id,
@@ -395,7 +395,7 @@ impl MerchantDesk for FakeDesk {
         )
     }
 
-    async fn resume(&self, merchant_id: i64, claim_id: i64, _lang: Lang) -> Result<ClaimView, DeskError> {
+    async fn resume(&self, merchant_id: i64, claim_id: i64, _lang: Locale) -> Result<ClaimView, DeskError> {
         self.open()?
             .transition(merchant_id, claim_id, &[ClaimState::Disputed], ClaimState::Active)
     }
@@ -405,7 +405,7 @@ impl MerchantDesk for FakeDesk {
         merchant_id: i64,
         claim_id: i64,
         note: &str,
-        _lang: Lang,
+        _lang: Locale,
     ) -> Result<ClaimView, DeskError> {
         if note.trim().is_empty() || note.chars().count() > 200 {
             return Err(DeskError::Invalid);
@@ -414,7 +414,7 @@ impl MerchantDesk for FakeDesk {
             .transition(merchant_id, claim_id, &[ClaimState::Disputed], ClaimState::Delivered)
     }
 
-    async fn offers(&self, merchant_id: i64, _lang: Lang) -> Result<Vec<OfferView>, DeskError> {
+    async fn offers(&self, merchant_id: i64, _lang: Locale) -> Result<Vec<OfferView>, DeskError> {
         let w = self.open()?;
         Ok(w.offers
             .iter()
@@ -423,7 +423,7 @@ impl MerchantDesk for FakeDesk {
             .collect())
     }
 
-    async fn add_offer(&self, merchant_id: i64, offer: &OfferDraft, lang: Lang) -> Result<OfferView, DeskError> {
+    async fn add_offer(&self, merchant_id: i64, offer: &OfferDraft, lang: Locale) -> Result<OfferView, DeskError> {
         let category = self
             .categories(lang)
             .into_iter()
@@ -452,7 +452,7 @@ impl MerchantDesk for FakeDesk {
         merchant_id: i64,
         offer_id: i64,
         active: bool,
-        _lang: Lang,
+        _lang: Locale,
     ) -> Result<OfferView, DeskError> {
         let mut w = self.open()?;
         let (_, offer) = w
@@ -464,7 +464,7 @@ impl MerchantDesk for FakeDesk {
         Ok(offer.clone())
     }
 
-    async fn alert_settings(&self, _merchant_id: i64, _lang: Lang) -> Result<AlertSettingsView, DeskError> {
+    async fn alert_settings(&self, _merchant_id: i64, _lang: Locale) -> Result<AlertSettingsView, DeskError> {
         Ok(self.open()?.alerts.clone())
     }
 
@@ -472,7 +472,7 @@ impl MerchantDesk for FakeDesk {
         &self,
         _merchant_id: i64,
         change: &AlertChange,
-        lang: Lang,
+        lang: Locale,
     ) -> Result<AlertSettingsView, DeskError> {
         let categories = self.categories(lang);
         let communities = self.communities(lang).await?;

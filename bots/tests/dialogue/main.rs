@@ -7,7 +7,7 @@ mod fake_desk;
 mod offers_and_alerts;
 mod refusals;
 
-use bots::{Action, Command, DeskError, Input, Lang, Reply, Session, State, Turn, respond};
+use bots::{Action, Command, DeskError, Input, Locale, Reply, Session, State, Turn, respond};
 
 use fake_desk::FakeDesk;
 
@@ -21,18 +21,18 @@ pub struct Chat<'a> {
 
 impl<'a> Chat<'a> {
     /// A Telegram chat linked to merchant `id`, reading `lang`.
-    pub fn of(desk: &'a FakeDesk, id: i64, lang: Lang) -> Self {
+    pub fn of(desk: &'a FakeDesk, id: i64, lang: Locale) -> Self {
         let mut merchant = desk.info(id);
         merchant.lang = lang;
         Self::with(desk, Some(merchant), lang)
     }
 
     /// A Telegram chat linked to no merchant yet.
-    pub fn stranger(desk: &'a FakeDesk, lang: Lang) -> Self {
+    pub fn stranger(desk: &'a FakeDesk, lang: Locale) -> Self {
         Self::with(desk, None, lang)
     }
 
-    fn with(desk: &'a FakeDesk, merchant: Option<bots::MerchantInfo>, lang: Lang) -> Self {
+    fn with(desk: &'a FakeDesk, merchant: Option<bots::MerchantInfo>, lang: Locale) -> Self {
         Self {
             desk,
             session: Session {

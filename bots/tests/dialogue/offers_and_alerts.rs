@@ -2,7 +2,7 @@
 //! answers).
 
 use bots::desk::MAX_DAILY_CAP;
-use bots::{Action, Lang, State, text};
+use bots::{Action, Locale, State, text};
 
 use crate::fake_desk::{FakeDesk, SHOP};
 use crate::{Chat, actions, only};
@@ -10,13 +10,13 @@ use crate::{Chat, actions, only};
 #[tokio::test]
 async fn an_offer_is_added_step_by_step_and_each_step_asks_again_when_the_answer_is_wrong() {
     let desk = FakeDesk::new();
-    let mut chat = Chat::of(&desk, SHOP, Lang::ZhCn);
+    let mut chat = Chat::of(&desk, SHOP, Locale::ZhCn);
     let empty = chat.send("/offers").await;
-    assert_eq!(only(&empty), text::offers_empty(Lang::ZhCn));
+    assert_eq!(only(&empty), text::offers_empty(Locale::ZhCn));
     assert_eq!(actions(&empty), [Action::OfferAdd]);
 
     let pick = chat.tap(Action::OfferAdd).await;
-    assert_eq!(only(&pick), text::offer_pick_category(Lang::ZhCn));
+    assert_eq!(only(&pick), text::offer_pick_category(Locale::ZhCn));
     assert_eq!(
         actions(&pick),
         [
@@ -27,11 +27,11 @@ async fn an_offer_is_added_step_by_step_and_each_step_asks_again_when_the_answer
     // A category code the desk does not know is an old button.
     assert_eq!(
         only(&chat.tap(Action::OfferCategory("cars".into())).await),
-        text::button_expired(Lang::ZhCn)
+        text::button_expired(Locale::ZhCn)
     );
 
     let ask = chat.tap(Action::OfferCategory("food".into())).await;
-    assert_eq!(only(&ask), text::offer_ask_description(Lang::ZhCn, "食品"));
+    assert_eq!(only(&ask), text::offer_ask_description(Locale::ZhCn, "食品"));
     assert_eq!(
         chat.session.state,
         State::OfferDescription {
@@ -41,18 +41,21 @@ async fn an_offer_is_added_step_by_step_and_each_step_asks_again_when_the_answer
     let too_long = "饭".repeat(201);
     assert_eq!(
         only(&chat.send(&too_long).await),
-        text::offer_description_invalid(Lang::ZhCn)
+        text::offer_description_invalid(Locale::ZhCn)
     );
 
     assert_eq!(
         only(&chat.send("每周两份盒饭").await),
-        text::offer_ask_capacity(Lang::ZhCn)
+        text::offer_ask_capacity(Locale::ZhCn)
     );
     for wrong in ["0", "十", "10001"] {
-        assert_eq!(only(&chat.send(wrong).await), text::offer_capacity_invalid(Lang::ZhCn));
+        assert_eq!(
+            only(&chat.send(wrong).await),
+            text::offer_capacity_invalid(Locale::ZhCn)
+        );
     }
     let picker = chat.send("8").await;
-    assert_eq!(only(&picker), text::offer_pick_communities(Lang::ZhCn, &[]));
+    assert_eq!(only(&picker), text::offer_pick_communities(Locale::ZhCn, &[]));
     assert_eq!(
         actions(&picker),
         [Action::OfferCommunity(1), Action::OfferCommunity(2), Action::OfferDone]
@@ -60,23 +63,23 @@ async fn an_offer_is_added_step_by_step_and_each_step_asks_again_when_the_answer
 
     assert_eq!(
         only(&chat.tap(Action::OfferDone).await),
-        text::offer_need_community(Lang::ZhCn)
+        text::offer_need_community(Locale::ZhCn)
     );
     // Typing while the picker waits shows it again.
     assert_eq!(
         only(&chat.send("东和").await),
-        text::offer_pick_communities(Lang::ZhCn, &[])
+        text::offer_pick_communities(Locale::ZhCn, &[])
     );
     let picked = chat.tap(Action::OfferCommunity(1)).await;
     assert_eq!(
         only(&picked),
-        text::offer_pick_communities(Lang::ZhCn, &["东和社区".into()])
+        text::offer_pick_communities(Locale::ZhCn, &["东和社区".into()])
     );
     assert!(picked[0].buttons[0][0].label.starts_with('✓'));
     // An unknown community is an old button; the pick so far stays.
     assert_eq!(
         only(&chat.tap(Action::OfferCommunity(77)).await),
-        text::button_expired(Lang::ZhCn)
+        text::button_expired(Locale::ZhCn)
     );
 
     let added = chat.tap(Action::OfferDone).await;
@@ -84,14 +87,14 @@ async fn an_offer_is_added_step_by_step_and_each_step_asks_again_when_the_answer
     assert_eq!(offer.description, "每周两份盒饭");
     assert_eq!(offer.monthly_capacity, 8);
     assert_eq!(offer.communities, ["东和社区"]);
-    assert_eq!(only(&added), text::offer_added(Lang::ZhCn, &offer));
+    assert_eq!(only(&added), text::offer_added(Locale::ZhCn, &offer));
     assert_eq!(chat.session.state, State::Idle);
 }
 
 #[tokio::test]
 async fn offers_are_listed_paused_and_resumed() {
     let desk = FakeDesk::new();
-    let mut chat = Chat::of(&desk, SHOP, Lang::En);
+    let mut chat = Chat::of(&desk, SHOP, Locale::En);
     chat.tap(Action::OfferAdd).await;
     chat.tap(Action::OfferCategory("volunteer_hours".into())).await;
     chat.send("Two hours of visits a week").await;
@@ -106,8 +109,8 @@ async fn offers_are_listed_paused_and_resumed() {
         only(&list),
         format!(
             "{}\n{}",
-            text::offers_header(Lang::En),
-            text::offer_line(Lang::En, 1, &offer)
+            text::offers_header(Locale::En),
+            text::offer_line(Locale::En, 1, &offer)
         )
     );
     assert_eq!(actions(&list), [Action::OfferPause(id), Action::OfferAdd]);
@@ -115,20 +118,23 @@ async fn offers_are_listed_paused_and_resumed() {
     let paused = chat.tap(Action::OfferPause(id)).await;
     let offer = desk.world().offers[0].1.clone();
     assert!(!offer.active);
-    assert_eq!(only(&paused), text::offer_paused(Lang::En, &offer));
+    assert_eq!(only(&paused), text::offer_paused(Locale::En, &offer));
     assert_eq!(
         actions(&chat.send("/offers").await),
         [Action::OfferResume(id), Action::OfferAdd]
     );
     let resumed = chat.tap(Action::OfferResume(id)).await;
     assert!(desk.world().offers[0].1.active);
-    assert_eq!(only(&resumed), text::offer_resumed(Lang::En, &desk.world().offers[0].1));
+    assert_eq!(
+        only(&resumed),
+        text::offer_resumed(Locale::En, &desk.world().offers[0].1)
+    );
 }
 
 #[tokio::test]
 async fn alerts_change_by_buttons_and_typed_answers() {
     let desk = FakeDesk::new();
-    for lang in Lang::ALL {
+    for lang in Locale::ALL {
         let mut chat = Chat::of(&desk, SHOP, lang);
         let shown = chat.send("/alerts").await;
         let view = desk.world().alerts.clone();

@@ -2,7 +2,7 @@
 //! `text::refusal`; the question being asked ends; and the words themselves are pinned
 //! here in both languages for the refusals a shop meets most.
 
-use bots::{Action, DeskError, Lang, State, text};
+use bots::{Action, DeskError, Locale, State, text};
 
 use crate::fake_desk::{FakeDesk, PENDING_SHOP, RICE, SHOP, SUSPENDED_SHOP};
 use crate::{Chat, only};
@@ -28,7 +28,7 @@ async fn a_pending_or_suspended_shop_is_told_why_for_every_gated_command_and_but
         (PENDING_SHOP, DeskError::Pending),
         (SUSPENDED_SHOP, DeskError::Suspended),
     ] {
-        for lang in Lang::ALL {
+        for lang in Locale::ALL {
             let mut chat = Chat::of(&desk, shop, lang);
             let said = text::refusal(lang, &refusal);
             for line in GATED_LINES {
@@ -48,7 +48,7 @@ async fn limits_on_claiming_are_explained_before_any_question_is_asked() {
     let desk = FakeDesk::new();
     for refusal in [DeskError::ClaimLimitReached { limit: 3 }, DeskError::DeliverFirst] {
         desk.world().claim_refusal = Some(refusal.clone());
-        for lang in Lang::ALL {
+        for lang in Locale::ALL {
             let mut chat = Chat::of(&desk, SHOP, lang);
             for action in [Action::ClaimAll(RICE), Action::ClaimPart(RICE)] {
                 assert_eq!(only(&chat.tap(action).await), text::refusal(lang, &refusal));
@@ -61,7 +61,7 @@ async fn limits_on_claiming_are_explained_before_any_question_is_asked() {
 #[tokio::test]
 async fn link_codes_are_refused_with_the_reason() {
     let desk = FakeDesk::new();
-    for lang in Lang::ALL {
+    for lang in Locale::ALL {
         let mut chat = Chat::stranger(&desk, lang);
         let locked = chat.send("/start LOCKED01").await;
         assert_eq!(
@@ -75,13 +75,13 @@ async fn link_codes_are_refused_with_the_reason() {
 #[tokio::test]
 async fn a_refusal_ends_the_question_being_asked() {
     let desk = FakeDesk::new();
-    let mut chat = Chat::of(&desk, SHOP, Lang::ZhCn);
+    let mut chat = Chat::of(&desk, SHOP, Locale::ZhCn);
     chat.tap(Action::ClaimPart(RICE)).await;
     assert_eq!(chat.session.state, State::Quantity { need_id: RICE });
     // The office suspends the shop meanwhile: the session still holds it approved, the desk refuses.
     desk.world().claim_refusal = Some(DeskError::Suspended);
     let refused = chat.tap(Action::ClaimPart(RICE)).await;
-    assert_eq!(only(&refused), text::refusal(Lang::ZhCn, &DeskError::Suspended));
+    assert_eq!(only(&refused), text::refusal(Locale::ZhCn, &DeskError::Suspended));
     assert_eq!(chat.session.state, State::Idle);
 }
 
@@ -122,8 +122,8 @@ async fn the_words_of_the_common_refusals_in_both_languages() {
         (DeskError::NotFound, "这个按钮已过期", "this button has expired"),
     ];
     for (refusal, zh, en) in pinned {
-        let zh_text = text::refusal(Lang::ZhCn, &refusal);
-        let en_text = text::refusal(Lang::En, &refusal);
+        let zh_text = text::refusal(Locale::ZhCn, &refusal);
+        let en_text = text::refusal(Locale::En, &refusal);
         assert!(zh_text.contains(zh), "{refusal:?} in Chinese: {zh_text}");
         assert!(en_text.contains(en), "{refusal:?} in English: {en_text}");
         assert_ne!(zh_text, en_text);

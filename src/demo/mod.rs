@@ -1,0 +1,642 @@
+//! Seeds `serve --demo` and `demo`: the data of [`data`] written through the same service
+//! functions people go through (posting needs, claiming, delivering, confirming, disputing,
+//! releasing, cancelling; the expiry and lapse jobs), with a back-dated `now` where the story
+//! needs history, so the counters and statuses follow the real rules and cannot drift from
+//! them. Only what no use case creates is written directly: the organizations with their kind,
+//! home community and drop-off point, and the demo's staff accounts (one password hash for all).
+//!
+//! Idempotent: nothing is added once the demo office account exists, and that account is
+//! written last, so a run cut short is refused on the next try ("exists already") rather than
+//! taken for a complete demo. The demo link code is derived from the secret key, so every run
+//! prints the same code and adds no row once it exists.
+
+mod data;
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
+    TransactionTrait,
+};
+
+use crate::config::Secret;
+use crate::domain::claim::GRACE_DAYS;
+use crate::domain::codes::UNAMBIGUOUS_ALPHABET;
+use crate::domain::need_input::NeedDraft;
+use crate::domain::time::local_date;
+use crate::domain::{Category, ClaimStatus, Locale, NeedStatus, PartyStatus, Recurrence, Role, Urgency};
+use crate::entities::{drop_off_point, merchant, merchant_link_code, organization, outbox, staff};
+use crate::services::access::Caller;
+use crate::services::audit::{self, Actor, Entry};
+use crate::services::beneficiaries::{self, BeneficiaryInput};
+use crate::services::claims::{self, Confirmation};
+use crate::services::merchants::{self, NewMerchant};
+use crate::services::offers::{self, NewOffer};
+use crate::services::{ServiceError, needs, organizations, volunteers};
+use crate::{crypto, db};
+use data::{BENEFICIARIES, COMMUNITIES, MERCHANTS, MET, NEEDS, ORGANIZATIONS, VOLUNTEERS};
+
+/// The password of every demo account; printed by `demo` so people can log in.
+pub const DEMO_PASSWORD: &str = "relay-demo-2026";
+const OFFICE_EMAIL: &str = "office@demo.charity-relay.org";
+/// Why the social worker disputed the demo's one disputed delivery.
+pub const DEMO_DISPUTE_REASON: &str = "送来的是薄被，老人需要的是厚棉被，请更换。";
+
+/// What the demo loader did and what to tell the person running it.
+#[derive(Debug, Clone)]
+pub struct DemoSummary {
+    /// False when the data was there already.
+    pub created: bool,
+    /// (email, role) of each demo login.
+    pub logins: Vec<(String, String)>,
+    /// The merchant the link code is for, and the code.
+    pub link: (i64, String, String),
+}
+
+impl DemoSummary {
+    /// The text printed by `demo` and `serve --demo`.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        out.push_str(if self.created {
+            "demo data loaded\n"
+        } else {
+            "demo data already present; nothing added\n"
+        });
+        out.push_str(&format!("demo logins (password: {DEMO_PASSWORD}):\n"));
+        for (email, role) in &self.logins {
+            out.push_str(&format!("  {email}  ({role})\n"));
+        }
+        let (id, name, code) = &self.link;
+        out.push_str(&format!(
+            "merchant link code for #{id} {name} (send `/start {code}` to the bot):\n{code}\n"
+        ));
+        out
+    }
+}
+/// Loads the demo data unless it is there already, and says what to print.
+pub async fn load(db: &DatabaseConnection, secret: &Secret, now: DateTime<Utc>) -> Result<DemoSummary, ServiceError> {
+    let exists = staff::Entity::find()
+        .filter(staff::Column::Email.eq(OFFICE_EMAIL))
+        .one(db)
+        .await?
+        .is_some();
+    if !exists {
+        seed(db, secret, now).await?;
+    }
+    let txn = db::begin_write(db).await?;
+    let link_merchant = merchant::Entity::find()
+        .filter(merchant::Column::Name.eq(MERCHANTS[0].0))
+        .one(&txn)
+        .await?
+        .ok_or(ServiceError::NotFound("demo merchant"))?;
+    let code = ensure_demo_link_code(&txn, secret, link_merchant.id, now).await?;
+    txn.commit().await?;
+
+    let mut logins = vec![(OFFICE_EMAIL.to_owned(), Role::Admin.as_str().to_owned())];
+    logins.extend(
+        ORGANIZATIONS
+            .iter()
+            .map(|o| (o.4.to_owned(), format!("{} — {}", Role::SocialWorker.as_str(), o.0))),
+    );
+    Ok(DemoSummary {
+        created: !exists,
+        logins,
+        link: (link_merchant.id, link_merchant.name, code),
+    })
+}
+
+/// An organization of the demo: its id, drop-off point and social worker.
+#[derive(Clone, Copy)]
+struct Org {
+    point_id: i64,
+    worker: Caller,
+}
+
+/// A beneficiary of the demo: its id and pseudonymous code, and its organization's index.
+struct Registered {
+    id: i64,
+    code: String,
+    org: usize,
+}
+
+/// What the steps share: the database, the secret and the ids made so far.
+struct Demo<'a> {
+    db: &'a DatabaseConnection,
+    secret: &'a Secret,
+    now: DateTime<Utc>,
+    orgs: Vec<Org>,
+    merchants: Vec<i64>,
+    beneficiaries: Vec<Registered>,
+}
+
+async fn seed(db: &DatabaseConnection, secret: &Secret, now: DateTime<Utc>) -> Result<(), ServiceError> {
+    // The demo's history happened in the past: nobody is to be told of it now.
+    let outbox_before = last_outbox_id(db).await?;
+    // One hash for every demo account: argon2 is slow on purpose.
+    let password_hash = crypto::hash_password(DEMO_PASSWORD).map_err(|e| ServiceError::Internal(e.to_string()))?;
+    let communities = communities(db, now).await?;
+    let orgs = organizations_with_workers(db, &communities, &password_hash, now).await?;
+    let mut demo = Demo {
+        db,
+        secret,
+        now,
+        orgs,
+        merchants: Vec::new(),
+        beneficiaries: Vec::new(),
+    };
+    demo.merchants = merchants_with_offers(db, &communities, now).await?;
+    demo.beneficiaries = register_beneficiaries(&demo, &communities).await?;
+    for spec in MET {
+        let posted = now - Duration::days(spec.weeks_ago * 7 + 2);
+        let need = demo
+            .post(
+                spec.beneficiary,
+                Posting {
+                    category: spec.category,
+                    title: spec.title,
+                    description: spec.description,
+                    quantity: spec.quantity,
+                    unit: spec.unit,
+                    urgency: Urgency::Normal,
+                    deadline: local_date(posted) + Duration::days(14),
+                    value_cents: Some(spec.value_cents),
+                },
+                posted,
+            )
+            .await?;
+        let org = demo.beneficiaries[spec.beneficiary].org;
+        demo.play_claim(
+            need,
+            org,
+            spec.merchant,
+            spec.quantity,
+            ClaimStatus::Confirmed,
+            posted + Duration::hours(5),
+        )
+        .await?;
+    }
+    current_needs(&demo).await?;
+    volunteer_hours(&demo).await?;
+    discard_outbox_after(db, outbox_before).await?;
+
+    let txn = db::begin_write(db).await?;
+    insert_staff(
+        &txn,
+        OFFICE_EMAIL,
+        "街道办 王主任",
+        Role::Admin,
+        None,
+        &password_hash,
+        now,
+    )
+    .await?;
+    audit::record(&txn, now, Entry::ok(Actor::System, "demo.load")).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// The communities by index into [`COMMUNITIES`]; an office may have added some by hand.
+async fn communities(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<Vec<i64>, ServiceError> {
+    let existing = organizations::communities(db).await?;
+    let mut ids = Vec::new();
+    for place in COMMUNITIES {
+        let id = match existing.iter().find(|c| c.name == place.name) {
+            Some(found) => found.id,
+            None => {
+                organizations::create_community(
+                    db,
+                    place.name,
+                    place.name_en,
+                    place.subdistrict,
+                    place.subdistrict_en,
+                    now,
+                )
+                .await?
+            }
+        };
+        ids.push(id);
+    }
+    Ok(ids)
+}
+
+/// The organizations, each with its drop-off point and social worker, in one transaction:
+/// no use case creates an organization of a kind with a home community.
+async fn organizations_with_workers(
+    db: &DatabaseConnection,
+    communities: &[i64],
+    password_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<Org>, ServiceError> {
+    let txn = db::begin_write(db).await?;
+    let mut orgs = Vec::new();
+    for (name, kind, home, address, worker_email) in ORGANIZATIONS {
+        let org = organization::ActiveModel {
+            name: Set((*name).into()),
+            kind: Set(kind.as_str().into()),
+            status: Set(PartyStatus::Approved),
+            community_id: Set(Some(communities[*home])),
+            created_at: Set(now - Duration::days(90)),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        let point = drop_off_point::ActiveModel {
+            organization_id: Set(org.id),
+            community_id: Set(Some(communities[*home])),
+            name: Set(format!("{name}服务点")),
+            address: Set((*address).into()),
+            opening_hours: Set("周一至周六 9:00–18:00".into()),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        let worker = insert_staff(
+            &txn,
+            worker_email,
+            &format!("{name} 社工"),
+            Role::SocialWorker,
+            Some(org.id),
+            password_hash,
+            now,
+        )
+        .await?;
+        orgs.push(Org {
+            point_id: point.id,
+            worker: Caller::SocialWorker {
+                staff_id: worker,
+                organization_id: org.id,
+            },
+        });
+    }
+    txn.commit().await?;
+    Ok(orgs)
+}
+
+/// The merchants by index into [`MERCHANTS`], with their offers, languages and public listing.
+async fn merchants_with_offers(
+    db: &DatabaseConnection,
+    communities: &[i64],
+    now: DateTime<Utc>,
+) -> Result<Vec<i64>, ServiceError> {
+    let mut ids = Vec::new();
+    for (i, (name, trade, home, categories, status)) in MERCHANTS.iter().enumerate() {
+        let joined = now - Duration::days(60 - i as i64);
+        let id = merchants::create_merchant(
+            db,
+            NewMerchant {
+                name: (*name).into(),
+                trade: (*trade).into(),
+                community: Some(COMMUNITIES[*home].name.into()),
+                address: format!("{}商业街{}号", COMMUNITIES[*home].name, 10 + i),
+                opening_hours: Some("9:00–21:00".into()),
+                status: Some(*status),
+            },
+            joined,
+        )
+        .await?;
+        if i % 5 == 4 {
+            merchants::set_locale(db, id, Locale::En, joined).await?;
+        }
+        // Only an admitted shop may show itself; most do.
+        if *status == PartyStatus::Approved && i % 3 != 2 {
+            merchants::set_shown_publicly(db, id, true, joined).await?;
+        }
+        for category in categories.iter() {
+            let offer = offers::add(
+                db,
+                id,
+                NewOffer {
+                    category: *category,
+                    description: format!("{name}：{}", category.label(Locale::ZhCn)),
+                    monthly_capacity: 4 + (i as i32 % 6),
+                    community_ids: vec![communities[*home], communities[(*home + 1) % COMMUNITIES.len()]],
+                },
+                now - Duration::days(30),
+            )
+            .await?;
+            if i % 11 == 10 {
+                offers::set_active(db, id, offer.id, false, now - Duration::days(20)).await?;
+            }
+        }
+        ids.push(id);
+    }
+    Ok(ids)
+}
+
+/// The beneficiaries by index into [`BENEFICIARIES`], registered by their organization's worker.
+async fn register_beneficiaries(demo: &Demo<'_>, communities: &[i64]) -> Result<Vec<Registered>, ServiceError> {
+    let mut out = Vec::new();
+    for (org, home, group, name, phone, address) in BENEFICIARIES {
+        let form = BeneficiaryInput {
+            community_id: communities[*home].to_string(),
+            group: group.as_str().into(),
+            full_name: (*name).into(),
+            phone: (*phone).into(),
+            address: (*address).into(),
+            notes: "演示数据".into(),
+            id_number: String::new(),
+            notify_email: String::new(),
+            notify_consent: false,
+            locale: String::new(),
+        };
+        let registered = beneficiaries::register(
+            demo.db,
+            demo.secret,
+            &demo.orgs[*org].worker,
+            &form,
+            demo.now - Duration::days(45),
+        )
+        .await?;
+        out.push(Registered {
+            id: registered.id,
+            code: registered.code,
+            org: *org,
+        });
+    }
+    Ok(out)
+}
+
+/// Today's needs: open, fully claimed, fulfilled, cancelled and expired, with claims in
+/// every status (overdue ones among the active).
+async fn current_needs(demo: &Demo<'_>) -> Result<(), ServiceError> {
+    let today = local_date(demo.now);
+    for spec in NEEDS {
+        let posted = demo.now - Duration::days(spec.days_ago);
+        let deadline = today + Duration::days(spec.deadline_days);
+        let need = demo
+            .post(
+                spec.beneficiary,
+                Posting {
+                    category: spec.category,
+                    title: spec.title,
+                    description: spec.description,
+                    quantity: spec.quantity,
+                    unit: spec.unit,
+                    urgency: spec.urgency,
+                    deadline,
+                    value_cents: spec.value_cents,
+                },
+                posted,
+            )
+            .await?;
+        let org = demo.beneficiaries[spec.beneficiary].org;
+        let mut last = posted;
+        for (k, (merchant, quantity, status)) in spec.claims.iter().enumerate() {
+            let made = posted + Duration::hours(6 + k as i64);
+            last = demo.play_claim(need, org, *merchant, *quantity, *status, made).await?;
+        }
+        match spec.ended {
+            Some(NeedStatus::Cancelled) => {
+                needs::cancel_need(
+                    demo.db,
+                    demo.secret,
+                    &demo.orgs[org].worker,
+                    need,
+                    "受助者已从其他渠道获得。",
+                    last + Duration::hours(1),
+                )
+                .await?;
+            }
+            // The expiry job, on the day after the deadline.
+            Some(NeedStatus::Expired) => {
+                needs::expire_overdue(demo.db, demo.now.min(local_midnight_after(deadline))).await?;
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// The first instant of the day after `date`, in UTC (a day later than needed is harmless).
+fn local_midnight_after(date: chrono::NaiveDate) -> DateTime<Utc> {
+    (date + Duration::days(2)).and_time(chrono::NaiveTime::MIN).and_utc()
+}
+
+/// Volunteers who served, with their hours confirmed; 受助者助人: one was helped once.
+async fn volunteer_hours(demo: &Demo<'_>) -> Result<(), ServiceError> {
+    let former = &demo.beneficiaries[7];
+    let worker = demo.orgs[former.org].worker;
+    let helper = volunteers::add_volunteer(
+        demo.db,
+        &worker,
+        "赵先生（义工）",
+        &former.code,
+        demo.now - Duration::days(20),
+    )
+    .await?;
+    for (days_ago, tenths, confirmed) in [(10, 25, true), (3, 30, false)] {
+        demo.serve(worker, helper, "社区长者探访", tenths, days_ago, confirmed)
+            .await?;
+    }
+    for (k, (name, activity, tenths, days_ago)) in VOLUNTEERS.iter().enumerate() {
+        let worker = demo.orgs[k % demo.orgs.len()].worker;
+        let volunteer =
+            volunteers::add_volunteer(demo.db, &worker, name, "", demo.now - Duration::days(days_ago + 7)).await?;
+        demo.serve(worker, volunteer, activity, *tenths, *days_ago, true)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The public fields of a need to post.
+struct Posting {
+    category: Category,
+    title: &'static str,
+    description: &'static str,
+    quantity: i32,
+    unit: &'static str,
+    urgency: Urgency,
+    deadline: chrono::NaiveDate,
+    value_cents: Option<i64>,
+}
+
+impl Demo<'_> {
+    /// Posts a need for beneficiary `beneficiary` (an index) as its organization's worker.
+    async fn post(&self, beneficiary: usize, posting: Posting, at: DateTime<Utc>) -> Result<i64, ServiceError> {
+        let b = &self.beneficiaries[beneficiary];
+        let org = self.orgs[b.org];
+        let draft = NeedDraft {
+            beneficiary_id: b.id,
+            category: posting.category,
+            title: posting.title.into(),
+            description: posting.description.into(),
+            quantity: posting.quantity,
+            unit: posting.unit.into(),
+            deadline: posting.deadline,
+            urgency: posting.urgency,
+            recurrence: Recurrence::Once,
+            claim_days: 7,
+            estimated_value_cents: posting.value_cents,
+            drop_off_point_id: Some(org.point_id),
+        };
+        Ok(needs::post_need(self.db, self.secret, &org.worker, draft, at).await?.id)
+    }
+
+    /// Merchant `merchant` (an index) claims `quantity` of `need` at `made`, and the claim is
+    /// taken to `status` the way people do it: delivered two days later, confirmed (five
+    /// stars) or disputed by the organization's worker a day after that, released after a
+    /// day, or lapsed by the job once its due date and grace are past. Returns when it last moved.
+    async fn play_claim(
+        &self,
+        need: i64,
+        org: usize,
+        merchant: usize,
+        quantity: i32,
+        status: ClaimStatus,
+        made: DateTime<Utc>,
+    ) -> Result<DateTime<Utc>, ServiceError> {
+        let shop = Caller::Merchant {
+            merchant_id: self.merchants[merchant],
+            token_id: None,
+        };
+        let worker = self.orgs[org].worker;
+        let claim = claims::claim_need(self.db, &shop, need, quantity, None, made)
+            .await?
+            .claim;
+        let delivered = made + Duration::days(2);
+        let answered = made + Duration::days(3);
+        match status {
+            ClaimStatus::Active => Ok(made),
+            ClaimStatus::Released => {
+                claims::release(self.db, &shop, claim.id, made + Duration::days(1)).await?;
+                Ok(made + Duration::days(1))
+            }
+            ClaimStatus::Lapsed => {
+                let lapsed_at = claim.due_at + Duration::days(GRACE_DAYS) + Duration::hours(1);
+                claims::lapse_overdue(self.db, lapsed_at).await?;
+                Ok(lapsed_at)
+            }
+            ClaimStatus::Delivered | ClaimStatus::Confirmed | ClaimStatus::Disputed => {
+                claims::mark_delivered(self.db, &shop, claim.id, delivered).await?;
+                match status {
+                    ClaimStatus::Confirmed => {
+                        let stars = Confirmation {
+                            rating: Some("5".into()),
+                            handoff_code: None,
+                            by_office: false,
+                        };
+                        claims::confirm(self.db, &worker, claim.id, stars, answered).await?;
+                    }
+                    // A dispute always comes with the worker's reason (the need page, the
+                    // bot and the dashboard show it).
+                    ClaimStatus::Disputed => {
+                        claims::dispute(self.db, &worker, claim.id, DEMO_DISPUTE_REASON, answered).await?;
+                    }
+                    _ => return Ok(delivered),
+                }
+                Ok(answered)
+            }
+        }
+    }
+
+    /// Logs `tenths` of an hour served `days_ago`, confirmed the next day if `confirmed`.
+    async fn serve(
+        &self,
+        worker: Caller,
+        volunteer: i64,
+        activity: &str,
+        tenths: i32,
+        days_ago: i64,
+        confirmed: bool,
+    ) -> Result<(), ServiceError> {
+        let served = self.now - Duration::days(days_ago);
+        let hours = format!("{}.{}", tenths / 10, tenths % 10);
+        let day = local_date(served).to_string();
+        let logged = volunteers::log_hours(self.db, &worker, volunteer, activity, &hours, &day, served).await?;
+        if confirmed {
+            volunteers::confirm_hours(self.db, &worker, logged, served + Duration::days(1)).await?;
+        }
+        Ok(())
+    }
+}
+
+/// The newest outbox row's id (0 when there is none).
+async fn last_outbox_id(db: &DatabaseConnection) -> Result<i64, ServiceError> {
+    let last = outbox::Entity::find().order_by_desc(outbox::Column::Id).one(db).await?;
+    Ok(last.map_or(0, |row| row.id))
+}
+
+/// Deletes the messages the demo's back-dated history queued (emails to demo workers about
+/// claims weeks old, alerts to shops without a chat); nothing else writes while it loads.
+async fn discard_outbox_after(db: &DatabaseConnection, last: i64) -> Result<(), ServiceError> {
+    let txn = db.begin().await?;
+    outbox::Entity::delete_many()
+        .filter(outbox::Column::Id.gt(last))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+async fn insert_staff<C: ConnectionTrait>(
+    txn: &C,
+    email: &str,
+    display_name: &str,
+    role: Role,
+    organization_id: Option<i64>,
+    password_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<i64, ServiceError> {
+    let row = staff::ActiveModel {
+        email: Set(email.into()),
+        password_hash: Set(password_hash.into()),
+        role: Set(role.as_str().into()),
+        organization_id: Set(organization_id),
+        display_name: Set(display_name.into()),
+        locale: Set(None),
+        active: Set(true),
+        password_changed_at: Set(now),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await
+    .map_err(|e| {
+        ServiceError::on_unique(
+            e,
+            format!("a staff account {email} exists already; the demo cannot be loaded over it"),
+        )
+    })?;
+    Ok(row.id)
+}
+
+/// The same code on every run (derived from the secret), stored once and kept valid.
+async fn ensure_demo_link_code<C: ConnectionTrait>(
+    txn: &C,
+    secret: &Secret,
+    merchant_id: i64,
+    now: DateTime<Utc>,
+) -> Result<String, ServiceError> {
+    let code: String = crypto::derive_key(secret, "demo-link-code")
+        .iter()
+        .take(8)
+        .map(|b| char::from(UNAMBIGUOUS_ALPHABET[*b as usize % UNAMBIGUOUS_ALPHABET.len()]))
+        .collect();
+    let digest = merchants::link_code_digest(secret, &code);
+    let expires_at = now + Duration::hours(merchants::LINK_CODE_TTL_HOURS);
+    match merchant_link_code::Entity::find()
+        .filter(merchant_link_code::Column::CodeDigest.eq(&digest))
+        .one(txn)
+        .await?
+    {
+        Some(found) if found.used_at.is_none() && found.expires_at < expires_at - Duration::hours(1) => {
+            // Keep the printed code usable for another day without adding a row.
+            let mut active: merchant_link_code::ActiveModel = found.into();
+            active.expires_at = Set(expires_at);
+            active.update(txn).await?;
+        }
+        Some(_) => {}
+        None => {
+            merchant_link_code::ActiveModel {
+                merchant_id: Set(merchant_id),
+                code_digest: Set(digest),
+                created_at: Set(now),
+                expires_at: Set(expires_at),
+                used_at: Set(None),
+                ..Default::default()
+            }
+            .insert(txn)
+            .await?;
+        }
+    }
+    Ok(code)
+}
