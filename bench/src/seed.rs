@@ -85,7 +85,7 @@ pub async fn run(
             opening_hours: Set(None),
             status: Set(PartyStatus::Approved),
             telegram_chat_id: Set(Some(900_000_000 + i as i64)),
-            locale: Set("zh-CN".into()),
+            locale: Set(charity_relay::domain::Locale::ZhCn.into()),
             show_publicly: Set(false),
             credit_score: Set(rng.random_range(40..=95)),
             created_at: Set(now - Duration::days(200)),
@@ -335,7 +335,7 @@ async fn with_contacts(db: &DatabaseConnection, now: chrono::DateTime<Utc>) -> a
         }
         let c = contact::ActiveModel {
             email: Set(format!("resident-{}@bench.invalid", b.id)),
-            locale: Set("zh-CN".into()),
+            locale: Set(charity_relay::domain::Locale::ZhCn.into()),
             consent_status: Set("confirmed".into()),
             consent_requested_at: Set(Some(now)),
             consent_at: Set(Some(now)),

@@ -245,7 +245,7 @@ async fn prepare(db: &DatabaseConnection, row: &outbox::Model) -> Result<Prepare
     let Some(chat_id) = m.telegram_chat_id else {
         return Ok(Prepared::Hold);
     };
-    let lang = m.locale.parse().unwrap_or_default();
+    let lang = m.locale.0;
     match render(db, &row.kind, &row.payload, merchant_id, lang).await? {
         Some((text, buttons)) => Ok(Prepared::Send { chat_id, text, buttons }),
         None => Ok(Prepared::Drop("unknown kind, unreadable payload or closed need")),

@@ -10,7 +10,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub chat_id: i64,
     /// The language chosen in this chat before a merchant was linked, `zh-CN` or `en`.
-    pub locale: Option<String>,
+    pub locale: Option<super::values::StoredLocale>,
     /// The dialogue state as JSON, if the conversation waits for something.
     #[sea_orm(column_type = "Text", nullable)]
     pub state: Option<String>,

@@ -14,7 +14,7 @@ pub struct Model {
     /// Email address, unique with `organization_id` (index `ux_contacts_org_email`).
     pub email: String,
     /// Locale of the mails, `zh-CN` or `en`.
-    pub locale: String,
+    pub locale: super::values::StoredLocale,
     /// One of `pending`, `confirmed`, `unsubscribed`.
     pub consent_status: String,
     /// When the confirmation mail was requested.

@@ -24,7 +24,7 @@ pub struct Model {
     /// The linked Telegram chat (unique index `ux_merchants_telegram_chat`), if linked.
     pub telegram_chat_id: Option<i64>,
     /// Locale of bot messages, `zh-CN` or `en`.
-    pub locale: String,
+    pub locale: super::values::StoredLocale,
     /// Whether the merchant appears on public pages.
     pub show_publicly: bool,
     /// Credit score from 0 to 100.

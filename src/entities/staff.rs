@@ -21,7 +21,7 @@ pub struct Model {
     /// Name shown in the console and the audit log.
     pub display_name: String,
     /// Preferred UI locale, `zh-CN` or `en`, if chosen.
-    pub locale: Option<String>,
+    pub locale: Option<super::values::StoredLocale>,
     /// Whether the account may sign in.
     pub active: bool,
     /// When the password was last set.

@@ -62,3 +62,38 @@ stored_as_text!(
     crate::domain::NeedStatus,
     crate::domain::PartyStatus,
 );
+
+/// A language column. The one `Locale` enum lives in the dialogue crate, which knows no
+/// sea-orm, and Rust lets this crate implement sea-orm's traits only for its own types:
+/// so the column holds the locale in this thin wrapper.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct StoredLocale(pub crate::domain::Locale);
+
+impl StoredLocale {
+    /// The tag stored.
+    pub fn as_str(self) -> &'static str {
+        self.0.as_str()
+    }
+}
+
+impl std::str::FromStr for StoredLocale {
+    type Err = crate::domain::UnknownVariant;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        text.parse().map(StoredLocale)
+    }
+}
+
+impl From<crate::domain::Locale> for StoredLocale {
+    fn from(locale: crate::domain::Locale) -> Self {
+        StoredLocale(locale)
+    }
+}
+
+impl From<StoredLocale> for crate::domain::Locale {
+    fn from(stored: StoredLocale) -> Self {
+        stored.0
+    }
+}
+
+stored_as_text!(StoredLocale);

@@ -132,7 +132,7 @@ mod tests {
         contact::Model {
             id: 9,
             email: "r@example.org".into(),
-            locale: "en".into(),
+            locale: crate::domain::Locale::En.into(),
             consent_status: status.into(),
             consent_requested_at: Some(now),
             consent_at: None,

@@ -444,7 +444,7 @@ impl Dispatcher {
                 contact_id: Some(contact_id),
                 merchant_id: None,
                 kind: DIGEST_KIND,
-                locale: c.locale.parse().unwrap_or_default(),
+                locale: c.locale.0,
                 payload: serde_json::json!({ "items": items }),
                 dedupe_key: dedupe_key.clone(),
             };

@@ -49,7 +49,7 @@ fn well_formed(token: &str) -> bool {
 }
 
 fn locale_of(c: &contact::Model) -> Locale {
-    c.locale.parse().unwrap_or_default()
+    c.locale.0
 }
 
 /// The contact for `email` at organization `organization_id`, created with consent
@@ -76,7 +76,7 @@ pub async fn find_or_create<C: ConnectionTrait>(
     // then store the derived digest once the id is known.
     let row = contact::ActiveModel {
         email: Set(email.to_owned()),
-        locale: Set(locale.as_str().to_owned()),
+        locale: Set(locale.into()),
         consent_status: Set("pending".to_owned()),
         consent_requested_at: Set(Some(now)),
         consent_at: Set(None),

@@ -329,7 +329,7 @@ async fn tell_to_coordinate<C: ConnectionTrait>(
                 contact_id: None,
                 merchant_id: None,
                 kind: COORDINATE_KIND,
-                locale: w.locale.as_deref().and_then(|l| l.parse().ok()).unwrap_or_default(),
+                locale: w.locale.map(crate::domain::Locale::from).unwrap_or_default(),
                 payload: serde_json::json!({
                     "beneficiary_id": own.id,
                     "own_code": own.code,

@@ -11,7 +11,6 @@ use sea_orm::{
 };
 
 use super::audit::{self, Actor, Entry};
-use super::error::stored;
 use super::{ServiceError, organizations};
 use crate::config::Secret;
 use crate::domain::codes::random_code;
@@ -48,7 +47,7 @@ impl TryFrom<merchant::Model> for MerchantSummary {
     fn try_from(m: merchant::Model) -> Result<Self, ServiceError> {
         Ok(Self {
             status: m.status,
-            locale: stored(&m.locale)?,
+            locale: m.locale.0,
             id: m.id,
             name: m.name,
             trade: m.trade,
@@ -104,7 +103,7 @@ pub async fn create_merchant(
         opening_hours: Set(new.opening_hours),
         status: Set(status),
         telegram_chat_id: Set(None),
-        locale: Set(Locale::ZhCn.as_str().to_owned()),
+        locale: Set(Locale::ZhCn.into()),
         show_publicly: Set(false),
         credit_score: Set(INITIAL_CREDIT),
         created_at: Set(now),

@@ -57,7 +57,7 @@ impl NeedParties {
             contact_id: Some(c.id),
             merchant_id: None,
             kind,
-            locale: c.locale.parse().unwrap_or_default(),
+            locale: c.locale.0,
             payload,
             dedupe_key,
         })
@@ -71,7 +71,7 @@ impl NeedParties {
             contact_id: None,
             merchant_id: None,
             kind,
-            locale: w.locale.as_deref().and_then(|l| l.parse().ok()).unwrap_or_default(),
+            locale: w.locale.map(Locale::from).unwrap_or_default(),
             payload,
             dedupe_key,
         })
@@ -86,7 +86,7 @@ pub fn merchant(m: &merchant::Model, kind: &'static str, payload: serde_json::Va
         contact_id: None,
         merchant_id: Some(m.id),
         kind,
-        locale: m.locale.parse::<Locale>().unwrap_or_default(),
+        locale: m.locale.0,
         payload,
         dedupe_key,
     }

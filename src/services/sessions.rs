@@ -260,7 +260,7 @@ pub async fn login(
     }
     .insert(&txn)
     .await?;
-    if let Some(locale) = locale.filter(|l| account.locale.as_deref() != Some(l.as_str())) {
+    if let Some(locale) = locale.filter(|l| account.locale.map(Locale::from) != Some(*l)) {
         staff::Entity::update_many()
             .col_expr(staff::Column::Locale, Expr::val(locale.as_str()))
             .filter(staff::Column::Id.eq(account.id))
@@ -396,7 +396,7 @@ pub async fn authenticate(
             .parse()
             .map_err(|e: crate::domain::UnknownVariant| ServiceError::Internal(e.to_string()))?,
         organization_id: account.organization_id,
-        locale: account.locale.as_deref().and_then(|l| l.parse().ok()),
+        locale: account.locale.map(Locale::from),
         csrf_token: session.csrf_token,
     }))
 }

@@ -266,7 +266,7 @@ pub async fn chat(db: &DatabaseConnection, chat_id: i64) -> Result<ChatMemory, s
         .one(db)
         .await?
         .map(|c| ChatMemory {
-            locale: c.locale.as_deref().and_then(|l| l.parse().ok()),
+            locale: c.locale.map(Locale::from),
             state: c.state,
         })
         .unwrap_or_default())
