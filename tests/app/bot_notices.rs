@@ -506,7 +506,7 @@ async fn notifications_wait_for_a_chat_and_arrive_once_it_is_linked() {
         .exec(&app.db)
         .await
         .expect("lease");
-    charity_relay::bot::outbox::hold(&app.db, &row).await.expect("hold");
+    app.hold_telegram_row(&row).await;
     let again = app
         .telegram
         .as_ref()

@@ -4,10 +4,10 @@
 use std::time::{Duration, Instant};
 
 use bots::Lang;
-use charity_relay::bot::outbox::ReplyPayload;
 use charity_relay::entities::{merchant, outbox};
 use charity_relay::services::audit::Actor;
 use charity_relay::services::merchants;
+use charity_relay::services::outbox::BotReply;
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
@@ -147,7 +147,7 @@ impl Chat<'_> {
                 .expect("outbox")
                 .into_iter()
                 .map(|row| {
-                    let payload: ReplyPayload = serde_json::from_str(&row.payload).expect("reply payload");
+                    let payload: BotReply = serde_json::from_str(&row.payload).expect("reply payload");
                     payload.text
                 })
                 .collect();
@@ -266,5 +266,36 @@ impl TestApp {
             .await
             .expect("post need")
             .id
+    }
+}
+
+impl TestApp {
+    /// One dispatcher with only the Telegram sender drains what is due at `now` (the
+    /// background one runs on the real clock).
+    pub async fn send_telegram_due(&self, now: chrono::DateTime<Utc>) {
+        let bot = teloxide::adaptors::Throttle::new_spawn(
+            teloxide::Bot::new(fake_telegram::TOKEN).set_api_url(self.tg().url.parse().expect("url")),
+            teloxide::adaptors::throttle::Limits::default(),
+        );
+        let sender = std::sync::Arc::new(charity_relay::bot::outbox::TelegramSender::new(self.db.clone(), bot));
+        charity_relay::notify::Dispatcher::new(
+            self.db.clone(),
+            vec![sender],
+            charity_relay::notify::Settings::default(),
+        )
+        .drain(now)
+        .await
+        .expect("send");
+    }
+
+    /// Parks outbox row `row` as the Telegram sender does when its merchant has no chat.
+    pub async fn hold_telegram_row(&self, row: &outbox::Model) {
+        charity_relay::services::telegram::hold_until_linked(
+            &self.db,
+            row.id,
+            row.merchant_id.or_else(|| row.recipient.parse().ok()),
+        )
+        .await
+        .expect("hold");
     }
 }
