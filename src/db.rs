@@ -168,6 +168,26 @@ pub async fn lock_merchant<C: ConnectionTrait>(txn: &C, merchant_id: i64) -> Res
     Ok(())
 }
 
+/// Reads need `id` with a row lock (`FOR UPDATE` on PostgreSQL; SQLite's write
+/// transaction is already exclusive). Every change to a need or its claims takes it first.
+pub async fn lock_need<C: ConnectionTrait>(txn: &C, id: i64) -> Result<Option<crate::entities::need::Model>, DbErr> {
+    use sea_orm::{EntityTrait, QuerySelect};
+    crate::entities::need::Entity::find_by_id(id)
+        .lock_exclusive()
+        .one(txn)
+        .await
+}
+
+/// `'a','b'` for an SQL `IN (…)` list of stored enum texts (fixed strings from the
+/// domain's enums, never input).
+pub fn sql_list(texts: impl IntoIterator<Item = &'static str>) -> String {
+    texts
+        .into_iter()
+        .map(|t| format!("'{t}'"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 /// A statement written with `?` placeholders, numbered `$1, $2, …` for PostgreSQL.
 pub fn statement<C: ConnectionTrait>(conn: &C, sql: &str, values: Vec<sea_orm::Value>) -> Statement {
     let backend = conn.get_database_backend();

@@ -17,7 +17,7 @@ use sea_orm::{
 };
 
 use charity_relay::crypto;
-use charity_relay::domain::Category;
+use charity_relay::domain::{Category, ClaimStatus, NeedStatus, PartyStatus};
 use charity_relay::entities::{api_token, beneficiary, claim, contact, merchant, need, offer, offer_community, staff};
 
 /// Rows per multi-row INSERT: well under PostgreSQL's 65,535 bind parameters.
@@ -83,7 +83,7 @@ pub async fn run(
             community_id: Set(Some(communities[rng.random_range(0..communities.len())])),
             address: Set(format!("{i} Bench Road")),
             opening_hours: Set(None),
-            status: Set("approved".into()),
+            status: Set(PartyStatus::Approved),
             telegram_chat_id: Set(Some(900_000_000 + i as i64)),
             locale: Set("zh-CN".into()),
             show_publicly: Set(false),
@@ -161,7 +161,7 @@ pub async fn run(
                 "food",
                 HISTORY as i32,
                 HISTORY as i32,
-                "fulfilled",
+                NeedStatus::Fulfilled,
                 "normal",
                 long_ago,
             )
@@ -185,7 +185,7 @@ pub async fn run(
                 need_id: Set(n),
                 merchant_id: Set(m),
                 quantity: Set(1),
-                status: Set("confirmed".into()),
+                status: Set(ClaimStatus::Confirmed),
                 handoff_code: Set("000000".into()),
                 idempotency_key: Set(None),
                 due_at: Set(long_ago + Duration::days(7)),
@@ -213,7 +213,7 @@ pub async fn run(
             let quantity = if i < hot { 10_000 } else { 100 };
             let age = Duration::seconds(rng.random_range(0..20 * 86_400));
             let poster = workers.get(&b.organization_id).copied();
-            need_row(b, poster, category, quantity, 0, "open", urgency, now - age)
+            need_row(b, poster, category, quantity, 0, NeedStatus::Open, urgency, now - age)
         })
         .collect();
     insert_batches(db, open).await?;
@@ -284,7 +284,7 @@ fn need_row(
     category: &str,
     quantity: i32,
     done: i32,
-    status: &str,
+    status: NeedStatus,
     urgency: &str,
     created: chrono::DateTime<Utc>,
 ) -> need::ActiveModel {
@@ -311,7 +311,7 @@ fn need_row(
         recurrence: Set("none".into()),
         estimated_value_cents: Set(Some(5_000)),
         claim_days: Set(7),
-        status: Set(status.into()),
+        status: Set(status),
         version: Set(0),
         created_at: Set(created),
         updated_at: Set(created),

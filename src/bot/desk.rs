@@ -95,10 +95,10 @@ fn db_error(e: sea_orm::DbErr) -> DeskError {
 }
 
 fn info_of(m: &merchant::Model) -> MerchantInfo {
-    let status = match m.status.parse::<PartyStatus>() {
-        Ok(PartyStatus::Approved) => MerchantStatus::Approved,
-        Ok(PartyStatus::Pending) => MerchantStatus::Pending,
-        _ => MerchantStatus::Suspended,
+    let status = match m.status {
+        PartyStatus::Approved => MerchantStatus::Approved,
+        PartyStatus::Pending => MerchantStatus::Pending,
+        PartyStatus::Suspended => MerchantStatus::Suspended,
     };
     MerchantInfo {
         id: m.id,
@@ -199,7 +199,7 @@ impl ServiceDesk {
         let held = claim::Entity::find()
             .filter(claim::Column::MerchantId.eq(merchant_id))
             .filter(claim::Column::NeedId.eq(need_id))
-            .filter(claim::Column::Status.eq(ClaimStatus::Active.as_str()))
+            .filter(claim::Column::Status.eq(ClaimStatus::Active))
             .one(&self.db)
             .await
             .map_err(db_error)?;
@@ -320,7 +320,7 @@ impl MerchantDesk for ServiceDesk {
             MerchantStatus::Pending => return Err(DeskError::Pending),
             MerchantStatus::Suspended => return Err(DeskError::Suspended),
         }
-        let (record, holding) = claims::merchant_record(&self.db, merchant_id, Utc::now())
+        let (record, holding) = crate::services::merchants::merchant_record(&self.db, merchant_id, Utc::now())
             .await
             .map_err(desk_error)?;
         match record.claim_allowance() {

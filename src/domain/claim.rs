@@ -78,6 +78,16 @@ impl ClaimStatus {
         }
     }
 
+    /// Claims that count against a merchant's limit: active ones, and disputed ones, which
+    /// still await delivery.
+    pub const HOLDING: [ClaimStatus; 2] = [ClaimStatus::Active, ClaimStatus::Disputed];
+
+    /// Claims whose goods arrived (said or confirmed): the record counts them on time or late.
+    pub const ARRIVED: [ClaimStatus; 2] = [ClaimStatus::Delivered, ClaimStatus::Confirmed];
+
+    /// Claims that ended without a delivery, their units given back to the need.
+    pub const GIVEN_BACK: [ClaimStatus; 2] = [ClaimStatus::Released, ClaimStatus::Lapsed];
+
     /// A live claim still holds its quantity of the need.
     pub fn is_live(self) -> bool {
         matches!(

@@ -16,7 +16,7 @@ pub struct Model {
     /// Units claimed, at least 1.
     pub quantity: i32,
     /// One of `active`, `delivered`, `confirmed`, `disputed`, `released`, `lapsed`.
-    pub status: String,
+    pub status: crate::domain::ClaimStatus,
     /// Code the recipient quotes at hand-over.
     pub handoff_code: String,
     /// Client idempotency key, unique per merchant, if the request carried one.

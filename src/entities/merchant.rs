@@ -20,7 +20,7 @@ pub struct Model {
     /// Opening hours as free text, if given.
     pub opening_hours: Option<String>,
     /// One of `pending`, `approved`, `suspended`.
-    pub status: String,
+    pub status: crate::domain::PartyStatus,
     /// The linked Telegram chat (unique index `ux_merchants_telegram_chat`), if linked.
     pub telegram_chat_id: Option<i64>,
     /// Locale of bot messages, `zh-CN` or `en`.

@@ -24,6 +24,7 @@ pub mod outbox;
 pub mod possible_duplicate;
 pub mod staff;
 pub mod telegram_update;
+pub mod values;
 pub mod volunteer;
 pub mod volunteer_hour;
 pub mod web_session;

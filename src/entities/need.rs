@@ -45,7 +45,7 @@ pub struct Model {
     /// Days a claimant has to deliver, 1 to 365.
     pub claim_days: i32,
     /// One of `open`, `fully_claimed`, `fulfilled`, `cancelled`, `expired`.
-    pub status: String,
+    pub status: crate::domain::NeedStatus,
     /// Optimistic-lock version.
     pub version: i32,
     /// When the row was created.

@@ -15,7 +15,7 @@ pub struct Model {
     /// One of `social_work_station`, `social_organization`, `volunteer_team`, `office`.
     pub kind: String,
     /// One of `pending`, `approved`, `suspended`.
-    pub status: String,
+    pub status: crate::domain::PartyStatus,
     /// The community the organization serves, if it is tied to one.
     pub community_id: Option<i64>,
     /// When the row was created.

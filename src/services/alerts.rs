@@ -287,7 +287,7 @@ async fn climb_due(
         let Some(n) = need::Entity::find_by_id(need_id).one(&txn).await? else {
             continue;
         };
-        let status = super::needs::parse_status(&n.status)?;
+        let status = n.status;
         let next = match ladder_step(status) {
             LadderStep::End => None,
             LadderStep::Wait | LadderStep::Climb => Some(rules::next_rung_at(policy, now)),
@@ -388,7 +388,7 @@ async fn flag_near_deadline(
         let Some(n) = need::Entity::find_by_id(id).one(&txn).await? else {
             continue;
         };
-        if n.status == NeedStatus::Open.as_str()
+        if n.status == NeedStatus::Open
             && rules::deadline_near(policy, n.deadline, now)
             && flag(&txn, &n, FlagReason::NearDeadline, now).await?
         {
@@ -481,7 +481,7 @@ async fn queue_digest(db: &DatabaseConnection, merchant_id: i64, now: DateTime<U
 /// whole lease is two days or less get only the half-time reminder.
 pub async fn queue_due_tomorrow(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u64, ServiceError> {
     let due = claim::Entity::find()
-        .filter(claim::Column::Status.eq(ClaimStatus::Active.as_str()))
+        .filter(claim::Column::Status.eq(ClaimStatus::Active))
         .filter(claim::Column::DueAt.gt(now))
         .filter(claim::Column::DueAt.lte(now + Duration::days(1)))
         .order_by_asc(claim::Column::Id)
@@ -520,7 +520,7 @@ pub async fn aging_needs<C: ConnectionTrait>(
     let mut query = need::Entity::find()
         .inner_join(need_ladder::Entity)
         .select_also(need_ladder::Entity)
-        .filter(need::Column::Status.eq(NeedStatus::Open.as_str()))
+        .filter(need::Column::Status.eq(NeedStatus::Open))
         .filter(need_ladder::Column::FlaggedAt.is_not_null());
     if let Some(org) = org {
         query = query.filter(need::Column::OrganizationId.eq(org));

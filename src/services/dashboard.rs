@@ -8,9 +8,10 @@ use sea_orm::{
 use super::ServiceError;
 use super::access::{Caller, OrgScope};
 use super::claims::{self, ClaimRecord};
-use super::needs::{self, NeedCard};
+use super::need_cards::{self, NeedCard};
 use crate::domain::alerts::FlagReason;
 use crate::domain::time::local_date;
+use crate::domain::{ClaimStatus, NeedStatus};
 use crate::entities::{claim, need};
 
 /// The dashboard's five lists.
@@ -46,7 +47,7 @@ pub async fn dashboard(
         _ => q,
     };
     let open = in_scope(need::Entity::find())
-        .filter(need::Column::Status.eq("open"))
+        .filter(need::Column::Status.eq(NeedStatus::Open))
         .order_by_desc(need::Column::Urgency)
         .order_by_asc(need::Column::CreatedAt)
         .limit(20)
@@ -54,7 +55,7 @@ pub async fn dashboard(
         .await?;
     let soon = local_date(now) + Duration::days(3);
     let near = in_scope(need::Entity::find())
-        .filter(need::Column::Status.eq("open"))
+        .filter(need::Column::Status.eq(NeedStatus::Open))
         .filter(need::Column::Claimed.eq(0))
         .filter(need::Column::Deadline.lte(soon))
         .order_by_asc(need::Column::Deadline)
@@ -70,7 +71,7 @@ pub async fn dashboard(
     let overdue_rows = claim::Entity::find()
         .filter(
             Condition::all()
-                .add(claim::Column::Status.eq("active"))
+                .add(claim::Column::Status.eq(ClaimStatus::Active))
                 .add(claim::Column::DueAt.lt(now)),
         )
         .filter(claim::Column::NeedId.in_subquery(scoped_needs))
@@ -84,7 +85,11 @@ pub async fn dashboard(
     };
     let (aging_rows, reasons): (Vec<need::Model>, Vec<FlagReason>) =
         super::alerts::aging_needs(db, org, 20).await?.into_iter().unzip();
-    let aging: Vec<(NeedCard, FlagReason)> = needs::cards(db, aging_rows).await?.into_iter().zip(reasons).collect();
+    let aging: Vec<(NeedCard, FlagReason)> = need_cards::cards(db, aging_rows)
+        .await?
+        .into_iter()
+        .zip(reasons)
+        .collect();
     let mut overdue = Vec::new();
     for c in overdue_rows {
         overdue.push(claims::get_claim(db, caller, c.id, now).await?);
@@ -100,11 +105,11 @@ pub async fn dashboard(
         .filter(|n| !aging_ids.contains(&n.id) && !near_ids.contains(&n.id))
         .collect();
     Ok(Dashboard {
-        open_needs: needs::cards(db, open).await?,
+        open_needs: need_cards::cards(db, open).await?,
         to_confirm: delivered,
         overdue,
         disputed,
-        near_deadline: needs::cards(db, near).await?,
+        near_deadline: need_cards::cards(db, near).await?,
         aging,
     })
 }

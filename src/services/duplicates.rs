@@ -19,8 +19,8 @@ use sea_orm::{
 use super::ServiceError;
 use super::access::Caller;
 use super::audit::{self, Entry};
-use super::beneficiaries::{PrivateDetails, id_number_digest, phone_digest};
 use super::outbox::{Channel, Coordinate, Message, Notification, enqueue};
+use super::private_details::{PrivateDetails, id_number_digest, phone_digest};
 use crate::config::Secret;
 use crate::db;
 use crate::domain::{DuplicateMatch, DuplicateStatus, Role};
@@ -111,7 +111,7 @@ pub async fn same_organization(
     let Some(b) = found.filter(|b| caller.org_scope().allows(b.organization_id)) else {
         return Err(ServiceError::NotFound("beneficiary"));
     };
-    let Some(details) = super::beneficiaries::load_private(db, secret, b.id).await? else {
+    let Some(details) = super::private_details::load_private(db, secret, b.id).await? else {
         return Ok(Vec::new());
     };
     Ok(matches(db, secret, b.id, &details)

@@ -29,7 +29,7 @@ pub async fn standing<C: ConnectionTrait>(conn: &C, caller: &Caller) -> Result<(
             let approved = merchant::Entity::find_by_id(merchant_id)
                 .one(conn)
                 .await?
-                .is_some_and(|m| m.status == PartyStatus::Approved.as_str());
+                .is_some_and(|m| m.status == PartyStatus::Approved);
             if approved {
                 Ok(())
             } else {
@@ -44,7 +44,7 @@ pub async fn organization_approved<C: ConnectionTrait>(conn: &C, organization_id
     Ok(organization::Entity::find_by_id(organization_id)
         .one(conn)
         .await?
-        .is_some_and(|o| o.status == PartyStatus::Approved.as_str()))
+        .is_some_and(|o| o.status == PartyStatus::Approved))
 }
 
 /// Ends every live session of one staff account; returns how many.

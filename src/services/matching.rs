@@ -18,11 +18,11 @@ use sea_orm::{
 };
 
 use super::ServiceError;
-use super::needs::{self, NeedCard};
+use super::need_cards::{self, NeedCard};
 use crate::db;
 use crate::domain::matching::{MerchantFacts, NeedFacts, OfferFacts, score};
 use crate::domain::time::local_month_start;
-use crate::domain::{Category, NeedStatus, PartyStatus, Urgency};
+use crate::domain::{Category, ClaimStatus, NeedStatus, PartyStatus, Urgency};
 use crate::entities::{community, need};
 
 /// Days of claims that count as a merchant's current load.
@@ -262,7 +262,8 @@ pub async fn alertable<C: ConnectionTrait>(
     } else {
         "COALESCE((SELECT file FROM pragma_database_list WHERE name = 'main'), '')"
     };
-    let sql = format!("SELECT {identity}, {FINGERPRINT}");
+    let fingerprint = &*FINGERPRINT;
+    let sql = format!("SELECT {identity}, {fingerprint}");
     let row = conn
         .query_one_raw(db::statement(conn, &sql, Vec::new()))
         .await?
@@ -290,10 +291,14 @@ pub async fn alertable<C: ConnectionTrait>(
 /// What [`alertable`] reads depends on, as one text: any admission, link, credit, community,
 /// offer or served-community change alters it (`updated_at` alone would miss a change
 /// stamped with an earlier clock, so checksums of the columns read come with it).
-const FINGERPRINT: &str = "\
+static FINGERPRINT: LazyLock<String> =
+    LazyLock::new(|| FINGERPRINT_SQL.replace("{approved}", &format!("'{}'", PartyStatus::Approved.as_str())));
+
+/// [`FINGERPRINT`] before the admission state is filled in from the enum.
+const FINGERPRINT_SQL: &str = "\
     CAST((SELECT COUNT(*) FROM merchants) AS TEXT) || '|' || \
     CAST((SELECT COALESCE(SUM(credit_score), 0) FROM merchants) AS TEXT) || '|' || \
-    CAST((SELECT COALESCE(SUM(CASE WHEN status = 'approved' AND telegram_chat_id IS NOT NULL THEN id * id + id ELSE 0 END), 0) FROM merchants) AS TEXT) || '|' || \
+    CAST((SELECT COALESCE(SUM(CASE WHEN status = {approved} AND telegram_chat_id IS NOT NULL THEN id * id + id ELSE 0 END), 0) FROM merchants) AS TEXT) || '|' || \
     CAST((SELECT COALESCE(SUM(COALESCE(community_id, 0) * (id + 7)), 0) FROM merchants) AS TEXT) || '|' || \
     COALESCE(CAST((SELECT MAX(updated_at) FROM merchants) AS TEXT), '') || '|' || \
     CAST((SELECT COUNT(*) FROM offers) AS TEXT) || '|' || \
@@ -334,9 +339,10 @@ pub async fn usage<C: ConnectionTrait>(
     let month = local_month_start(now);
     let mut values = vec![month.into()];
     let merchants = merchant_in(conn, "c.merchant_id", merchant_ids, &mut values);
+    let given_back = db::sql_list(ClaimStatus::GIVEN_BACK.map(ClaimStatus::as_str));
     let sql = format!(
         "SELECT c.merchant_id, n.category, SUM(c.quantity) FROM claims c JOIN needs n ON n.id = c.need_id \
-         WHERE c.created_at >= ? AND {merchants} AND c.status NOT IN ('released','lapsed') \
+         WHERE c.created_at >= ? AND {merchants} AND c.status NOT IN ({given_back}) \
          GROUP BY c.merchant_id, n.category"
     );
     for row in conn.query_all_raw(db::statement(conn, &sql, values)).await? {
@@ -373,10 +379,11 @@ pub async fn usage_for<C: ConnectionTrait>(
         since.min(month).into(),
     ];
     let merchants = merchant_in(conn, "c.merchant_id", merchant_ids, &mut values);
+    let given_back = db::sql_list(ClaimStatus::GIVEN_BACK.map(ClaimStatus::as_str));
     let sql = format!(
         "SELECT c.merchant_id, \
          SUM(CASE WHEN c.created_at >= ? THEN 1 ELSE 0 END), \
-         SUM(CASE WHEN c.created_at >= ? AND n.category = ? AND c.status NOT IN ('released','lapsed') \
+         SUM(CASE WHEN c.created_at >= ? AND n.category = ? AND c.status NOT IN ({given_back}) \
              THEN c.quantity ELSE 0 END) \
          FROM claims c JOIN needs n ON n.id = c.need_id \
          WHERE c.created_at >= ? AND {merchants} GROUP BY c.merchant_id"
@@ -441,7 +448,7 @@ pub async fn ordered_needs(
         .all(db)
         .await?;
     rows.sort_by_key(|n| ids.iter().position(|id| *id == n.id));
-    Ok((needs::cards(db, rows).await?, more))
+    Ok((need_cards::cards(db, rows).await?, more))
 }
 
 /// The candidate needs of one merchant's list: the oldest urgent and normal open needs of

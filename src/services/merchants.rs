@@ -1,15 +1,21 @@
-//! Caring merchants: admission, the one-time codes that link a Telegram chat, and their
-//! choice to be listed on the public transparency page.
+//! Caring merchants: admission, the one-time codes that link a Telegram chat, their
+//! choice to be listed on the public transparency page, and their record (on time, late,
+//! lapsed, ratings) that sets how much they may hold and their credit score.
+
+use std::sync::LazyLock;
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter, Set,
+};
 
 use super::audit::{self, Actor, Entry};
 use super::{ServiceError, organizations};
 use crate::config::Secret;
 use crate::domain::codes::random_code;
-use crate::domain::{Locale, PartyStatus};
+use crate::domain::record::MerchantRecord;
+use crate::domain::{ClaimStatus, Locale, PartyStatus};
 use crate::entities::{merchant, merchant_link_code};
 use crate::{crypto, db};
 
@@ -54,7 +60,7 @@ pub async fn create_merchant(
         community_id: Set(community_id),
         address: Set(new.address.trim().to_owned()),
         opening_hours: Set(new.opening_hours),
-        status: Set(status.as_str().to_owned()),
+        status: Set(status),
         telegram_chat_id: Set(None),
         locale: Set(Locale::ZhCn.as_str().to_owned()),
         show_publicly: Set(false),
@@ -182,7 +188,7 @@ pub async fn set_shown_publicly(
         .filter(merchant::Column::Id.eq(merchant_id))
         .filter(merchant::Column::ShowPublicly.ne(shown));
     if shown {
-        update = update.filter(merchant::Column::Status.eq(PartyStatus::Approved.as_str()));
+        update = update.filter(merchant::Column::Status.eq(PartyStatus::Approved));
     }
     if update.exec(&txn).await?.rows_affected != 1 {
         let Some(m) = merchant::Entity::find_by_id(merchant_id).one(&txn).await? else {
@@ -190,7 +196,7 @@ pub async fn set_shown_publicly(
         };
         // Asking again for what holds changes nothing, but a shop that is not approved is
         // never told it is shown, even one listed before its suspension.
-        let approved = m.status == PartyStatus::Approved.as_str();
+        let approved = m.status == PartyStatus::Approved;
         if m.show_publicly == shown && (approved || !shown) {
             return Ok(false);
         }
@@ -206,4 +212,110 @@ pub async fn set_shown_publicly(
     .await?;
     txn.commit().await?;
     Ok(true)
+}
+
+// The merchant's record: aggregates over its claims, read in the claim transaction (under
+// the merchant's lock) and stored as the credit score when a claim ends.
+
+/// A merchant's record and how many claims it holds now.
+pub async fn merchant_record<C: ConnectionTrait>(
+    conn: &C,
+    merchant_id: i64,
+    now: DateTime<Utc>,
+) -> Result<(MerchantRecord, u64), ServiceError> {
+    let columns = &*RECORD_COLUMNS;
+    let sql = format!("SELECT {columns} FROM claims WHERE merchant_id = ?");
+    let row = conn
+        .query_one_raw(db::statement(conn, &sql, record_values(merchant_id, now)))
+        .await?
+        .ok_or(ServiceError::Internal("aggregate returned no row".into()))?;
+    record_from(&row)
+}
+
+/// The merchant with its record and holding, in one query (a claim's hot path).
+pub(crate) async fn merchant_with_record<C: ConnectionTrait>(
+    conn: &C,
+    merchant_id: i64,
+    now: DateTime<Utc>,
+) -> Result<(merchant::Model, MerchantRecord, u64), ServiceError> {
+    let columns = &*RECORD_COLUMNS;
+    let sql = format!(
+        "SELECT m.*, r.* FROM merchants m \
+         CROSS JOIN (SELECT {columns} FROM claims WHERE merchant_id = ?) r WHERE m.id = ?"
+    );
+    let mut values = record_values(merchant_id, now);
+    values.push(merchant_id.into());
+    let row = conn
+        .query_one_raw(db::statement(conn, &sql, values))
+        .await?
+        .ok_or(ServiceError::NotFound("merchant"))?;
+    let merchant = merchant::Model::from_query_result(&row, "")?;
+    let (record, holding) = record_from(&row)?;
+    Ok((merchant, record, holding))
+}
+
+/// The record's aggregates over one merchant's claims. The streak (how many of the most
+/// recently ended claims lapsed in a row, up to the deliver-first threshold) counts the
+/// lapsed claims that no delivered or confirmed claim follows.
+static RECORD_COLUMNS: LazyLock<String> = LazyLock::new(|| {
+    let arrived = db::sql_list(ClaimStatus::ARRIVED.map(ClaimStatus::as_str));
+    let holding = db::sql_list(ClaimStatus::HOLDING.map(ClaimStatus::as_str));
+    let lapsed = ClaimStatus::Lapsed.as_str();
+    format!(
+        "COALESCE(SUM(CASE WHEN delivered_at IS NOT NULL AND status IN ({arrived}) AND delivered_at <= due_at THEN 1 ELSE 0 END), 0) AS rec_on_time, \
+         COALESCE(SUM(CASE WHEN delivered_at IS NOT NULL AND status IN ({arrived}) AND delivered_at > due_at THEN 1 ELSE 0 END), 0) AS rec_late, \
+         COALESCE(SUM(CASE WHEN status = '{lapsed}' THEN 1 ELSE 0 END), 0) AS rec_lapsed, \
+         COALESCE(SUM(CASE WHEN status = '{lapsed}' AND ended_at >= ? THEN 1 ELSE 0 END), 0) AS rec_recent_lapses, \
+         COALESCE(SUM(CASE WHEN rating IS NOT NULL THEN rating ELSE 0 END), 0) AS rec_rating_sum, \
+         COALESCE(SUM(CASE WHEN rating IS NOT NULL THEN 1 ELSE 0 END), 0) AS rec_ratings, \
+         COALESCE(SUM(CASE WHEN status IN ({holding}) THEN 1 ELSE 0 END), 0) AS rec_holding, \
+         (SELECT COUNT(*) FROM (SELECT 1 FROM claims l WHERE l.merchant_id = ? AND l.status = '{lapsed}' \
+             AND NOT EXISTS (SELECT 1 FROM claims d WHERE d.merchant_id = l.merchant_id \
+                 AND d.status IN ({arrived}) \
+                 AND (d.updated_at > l.updated_at OR (d.updated_at = l.updated_at AND d.id > l.id))) \
+             LIMIT ?) s) AS rec_streak"
+    )
+});
+
+fn record_values(merchant_id: i64, now: DateTime<Utc>) -> Vec<sea_orm::Value> {
+    vec![
+        (now - Duration::days(90)).into(),
+        merchant_id.into(),
+        i64::from(crate::domain::record::DELIVER_FIRST_STREAK).into(),
+        merchant_id.into(),
+    ]
+}
+
+fn record_from(row: &sea_orm::QueryResult) -> Result<(MerchantRecord, u64), ServiceError> {
+    let get = |name: &str| -> Result<u32, ServiceError> {
+        row.try_get::<i64>("", name)
+            .map(|v| u32::try_from(v).unwrap_or(0))
+            .map_err(|e| ServiceError::Internal(e.to_string()))
+    };
+    let record = MerchantRecord {
+        on_time: get("rec_on_time")?,
+        late: get("rec_late")?,
+        lapsed: get("rec_lapsed")?,
+        recent_lapses: get("rec_recent_lapses")?,
+        lapse_streak: get("rec_streak")?,
+        rating_sum: get("rec_rating_sum")?,
+        ratings: get("rec_ratings")?,
+    };
+    Ok((record, u64::from(get("rec_holding")?)))
+}
+
+/// Recomputes and stores a merchant's credit score (the caller holds the merchant's lock).
+pub(crate) async fn refresh_credit<C: ConnectionTrait>(
+    txn: &C,
+    merchant_id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    let (record, _) = merchant_record(txn, merchant_id, now).await?;
+    merchant::Entity::update_many()
+        .col_expr(merchant::Column::CreditScore, Expr::val(record.credit_score()))
+        .col_expr(merchant::Column::UpdatedAt, Expr::val(now))
+        .filter(merchant::Column::Id.eq(merchant_id))
+        .exec(txn)
+        .await?;
+    Ok(())
 }

@@ -1,8 +1,6 @@
 //! Needs: post, edit while unclaimed, cancel, expire, read and list.
 
-use std::collections::HashMap;
-
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
@@ -11,6 +9,8 @@ use sea_orm::{
 
 use super::access::{Caller, OrgScope};
 use super::audit::{self, Entry};
+pub use super::need_cards::{DropOff, NeedCard, get_need};
+use super::need_cards::{card_by_id, cards};
 use super::outbox::enqueue;
 use super::{ServiceError, recipients};
 use crate::config::Secret;
@@ -20,72 +20,8 @@ use crate::domain::input::{self, FieldError, FieldErrors};
 use crate::domain::need_input::NeedDraft;
 use crate::domain::pii::PersonMarks;
 use crate::domain::time::local_date;
-use crate::domain::{BeneficiaryGroup, Category, ClaimEvent, ClaimStatus, NeedStatus, Urgency};
-use crate::entities::{beneficiary, claim, community, drop_off_point, merchant, need};
-
-/// A drop-off point as shown on a card: a public place, never a home.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DropOff {
-    /// Name of the point.
-    pub name: String,
-    /// Its public address.
-    pub address: String,
-    /// When it is open.
-    pub opening_hours: String,
-}
-
-/// A need as anyone allowed to see it sees it: public fields and counters only — no name,
-/// phone, address or beneficiary code of the person helped.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NeedCard {
-    /// The need's id.
-    pub id: i64,
-    /// The organization that posted it.
-    pub organization_id: i64,
-    /// What kind of help.
-    pub category: Category,
-    /// Public title.
-    pub title: String,
-    /// Public description.
-    pub description: String,
-    /// Units asked for.
-    pub quantity: i32,
-    /// Units held by live claims.
-    pub claimed: i32,
-    /// Units confirmed delivered.
-    pub delivered: i32,
-    /// The unit.
-    pub unit: String,
-    /// Where it stands.
-    pub status: NeedStatus,
-    /// How soon.
-    pub urgency: Urgency,
-    /// Last useful day.
-    pub deadline: NaiveDate,
-    /// The community's id.
-    pub community_id: i64,
-    /// The community, in Chinese and English.
-    pub community: (String, String),
-    /// The beneficiary's group.
-    pub group: BeneficiaryGroup,
-    /// Where to hand goods over.
-    pub drop_off: Option<DropOff>,
-    /// The drop-off point's id.
-    pub drop_off_point_id: Option<i64>,
-    /// Estimated value in cents, for reports; `None` when unknown.
-    pub estimated_value_cents: Option<i64>,
-    /// Days a claimant has to deliver.
-    pub claim_days: i32,
-    /// When it was posted.
-    pub created_at: DateTime<Utc>,
-}
-
-impl NeedCard {
-    /// Units not yet claimed.
-    pub fn left(&self) -> i32 {
-        self.quantity - self.claimed
-    }
-}
+use crate::domain::{Category, ClaimEvent, ClaimStatus, NeedStatus, Urgency};
+use crate::entities::{beneficiary, claim, drop_off_point, merchant, need};
 
 /// Filters of a need list; `None` means any.
 #[derive(Debug, Clone, Default)]
@@ -168,7 +104,7 @@ pub async fn post_need(
         recurrence: Set(draft.recurrence.as_str().to_owned()),
         estimated_value_cents: Set(draft.estimated_value_cents),
         claim_days: Set(draft.claim_days),
-        status: Set(NeedStatus::Open.as_str().to_owned()),
+        status: Set(NeedStatus::Open),
         version: Set(0),
         created_at: Set(now),
         updated_at: Set(now),
@@ -245,7 +181,7 @@ pub async fn edit_need(
         .col_expr(need::Column::UpdatedAt, Expr::value(now))
         .filter(need::Column::Id.eq(need.id))
         .filter(need::Column::Claimed.eq(0))
-        .filter(need::Column::Status.eq(NeedStatus::Open.as_str()))
+        .filter(need::Column::Status.eq(NeedStatus::Open))
         .exec(&txn)
         .await?;
     if changed.rows_affected == 0 {
@@ -327,7 +263,7 @@ async fn refuse_beneficiary_details<C: ConnectionTrait>(
     beneficiary_id: i64,
     draft: &NeedDraft,
 ) -> Result<(), ServiceError> {
-    let Some(details) = super::beneficiaries::private_details(conn, secret, beneficiary_id).await? else {
+    let Some(details) = super::private_details::private_details(conn, secret, beneficiary_id).await? else {
         return Ok(());
     };
     let marks = PersonMarks::new(&details.full_name, &details.phone, &details.address);
@@ -376,7 +312,7 @@ pub async fn cancel_need(
             return Err(ServiceError::Validation(errors));
         }
     };
-    if let Some(details) = super::beneficiaries::private_details(&txn, secret, need.beneficiary_id).await?
+    if let Some(details) = super::private_details::private_details(&txn, secret, need.beneficiary_id).await?
         && let Some(found) = PersonMarks::new(&details.full_name, &details.phone, &details.address).find_in(&reason)
     {
         let mut errors = FieldErrors::default();
@@ -413,7 +349,7 @@ pub async fn warn_near_deadline(db: &DatabaseConnection, now: DateTime<Utc>) -> 
         .checked_add_days(chrono::Days::new(NEAR_DEADLINE_DAYS))
         .unwrap_or(today);
     let near = need::Entity::find()
-        .filter(need::Column::Status.eq(NeedStatus::Open.as_str()))
+        .filter(need::Column::Status.eq(NeedStatus::Open))
         .filter(need::Column::Deadline.gte(today))
         .filter(need::Column::Deadline.lte(soon))
         .filter(need::Column::PostedBy.is_not_null())
@@ -457,7 +393,7 @@ pub async fn expire_overdue(db: &DatabaseConnection, now: DateTime<Utc>) -> Resu
     let due: Vec<i64> = need::Entity::find()
         .select_only()
         .column(need::Column::Id)
-        .filter(need::Column::Status.eq(NeedStatus::Open.as_str()))
+        .filter(need::Column::Status.eq(NeedStatus::Open))
         .filter(need::Column::Deadline.lt(today))
         .order_by_asc(need::Column::Id)
         .limit(500)
@@ -467,10 +403,10 @@ pub async fn expire_overdue(db: &DatabaseConnection, now: DateTime<Utc>) -> Resu
     let mut expired = 0;
     for id in due {
         let txn = db::begin_write(db).await?;
-        let Some(need) = lock_need(&txn, id).await? else {
+        let Some(need) = db::lock_need(&txn, id).await? else {
             continue;
         };
-        if need.status != NeedStatus::Open.as_str() || need.deadline >= today {
+        if need.status != NeedStatus::Open || need.deadline >= today {
             continue; // another process got there first, or it was edited
         }
         end_need(&txn, &need, NeedStatus::Expired, "", now).await?;
@@ -494,7 +430,7 @@ async fn end_need<C: ConnectionTrait>(
     reason: &str,
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
-    let status: NeedStatus = parse_status(&need.status)?;
+    let status = need.status;
     let counters = crate::domain::NeedCounters {
         quantity: need.quantity,
         claimed: need.claimed,
@@ -510,7 +446,7 @@ async fn end_need<C: ConnectionTrait>(
         .col_expr(need::Column::Version, Expr::col(need::Column::Version).add(1))
         .col_expr(need::Column::UpdatedAt, Expr::value(now))
         .filter(need::Column::Id.eq(need.id))
-        .filter(need::Column::Status.eq(need.status.clone()))
+        .filter(need::Column::Status.eq(need.status))
         .exec(txn)
         .await?;
     if ended.rows_affected == 0 {
@@ -518,7 +454,7 @@ async fn end_need<C: ConnectionTrait>(
     }
     let active = claim::Entity::find()
         .filter(claim::Column::NeedId.eq(need.id))
-        .filter(claim::Column::Status.eq(ClaimStatus::Active.as_str()))
+        .filter(claim::Column::Status.eq(ClaimStatus::Active))
         .all(txn)
         .await?;
     for c in &active {
@@ -554,44 +490,6 @@ async fn end_need<C: ConnectionTrait>(
     Ok(())
 }
 
-/// Reads one need the caller may see, as a card. Merchants see open needs and needs they
-/// hold a claim on; organizations their own; the office all.
-pub async fn get_need(
-    db: &DatabaseConnection,
-    caller: &Caller,
-    need_id: i64,
-    now: DateTime<Utc>,
-) -> Result<NeedCard, ServiceError> {
-    let found = need::Entity::find_by_id(need_id).one(db).await?;
-    let visible = match (&found, caller.merchant_id()) {
-        (Some(n), Some(merchant_id)) => {
-            n.status == NeedStatus::Open.as_str()
-                || claim::Entity::find()
-                    .filter(claim::Column::NeedId.eq(n.id))
-                    .filter(claim::Column::MerchantId.eq(merchant_id))
-                    .one(db)
-                    .await?
-                    .is_some()
-        }
-        (Some(n), None) => caller.org_scope().allows(n.organization_id),
-        (None, _) => false,
-    };
-    match found {
-        Some(n) if visible => cards(db, vec![n]).await?.pop().ok_or(ServiceError::NotFound("need")),
-        _ => {
-            if found.is_some() {
-                audit::record(
-                    db,
-                    now,
-                    Entry::denied(caller.actor(), "need.read").subject("need", need_id),
-                )
-                .await?;
-            }
-            Err(ServiceError::NotFound("need"))
-        }
-    }
-}
-
 /// Lists needs the caller may see, most urgent first, then oldest first.
 pub async fn list_needs(
     db: &DatabaseConnection,
@@ -605,10 +503,10 @@ pub async fn list_needs(
     match caller.org_scope() {
         OrgScope::All => {}
         OrgScope::Only(org) => query = query.filter(need::Column::OrganizationId.eq(org)),
-        OrgScope::NoneOf => query = query.filter(need::Column::Status.eq(NeedStatus::Open.as_str())),
+        OrgScope::NoneOf => query = query.filter(need::Column::Status.eq(NeedStatus::Open)),
     }
     if let Some(status) = filter.status {
-        query = query.filter(need::Column::Status.eq(status.as_str()));
+        query = query.filter(need::Column::Status.eq(status));
     }
     if let Some(category) = filter.category {
         query = query.filter(need::Column::Category.eq(category.as_str()));
@@ -708,12 +606,6 @@ impl Cursor {
     }
 }
 
-/// The need with `id`, locked for the rest of the transaction (row lock on PostgreSQL; the
-/// SQLite write transaction already holds the database lock).
-pub async fn lock_need<C: ConnectionTrait>(txn: &C, id: i64) -> Result<Option<need::Model>, sea_orm::DbErr> {
-    need::Entity::find_by_id(id).lock_exclusive().one(txn).await
-}
-
 /// Locks the need if the caller may change it; audits and hides it otherwise.
 async fn visible_need_for_change<C: ConnectionTrait>(
     txn: &C,
@@ -722,7 +614,7 @@ async fn visible_need_for_change<C: ConnectionTrait>(
     action: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<need::Model>, ServiceError> {
-    let found = lock_need(txn, need_id).await?;
+    let found = db::lock_need(txn, need_id).await?;
     match found {
         Some(n) if caller.merchant_id().is_none() && caller.org_scope().allows(n.organization_id) => Ok(Some(n)),
         Some(n) => {
@@ -738,107 +630,6 @@ async fn visible_need_for_change<C: ConnectionTrait>(
         }
         None => Ok(None),
     }
-}
-
-/// The card of need `id`.
-async fn card_by_id<C: ConnectionTrait>(conn: &C, id: i64) -> Result<NeedCard, ServiceError> {
-    let row = need::Entity::find_by_id(id)
-        .one(conn)
-        .await?
-        .ok_or(ServiceError::NotFound("need"))?;
-    cards(conn, vec![row])
-        .await?
-        .pop()
-        .ok_or(ServiceError::NotFound("need"))
-}
-
-/// Turns rows into cards, looking communities, groups and drop-off points up in batches.
-pub async fn cards<C: ConnectionTrait>(conn: &C, rows: Vec<need::Model>) -> Result<Vec<NeedCard>, ServiceError> {
-    if rows.is_empty() {
-        return Ok(Vec::new());
-    }
-    let community_ids: Vec<i64> = rows.iter().map(|n| n.community_id).collect();
-    let communities: HashMap<i64, community::Model> = community::Entity::find()
-        .filter(community::Column::Id.is_in(community_ids))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|c| (c.id, c))
-        .collect();
-    let beneficiary_ids: Vec<i64> = rows.iter().map(|n| n.beneficiary_id).collect();
-    let groups: HashMap<i64, String> = beneficiary::Entity::find()
-        .select_only()
-        .column(beneficiary::Column::Id)
-        .column(beneficiary::Column::BeneficiaryGroup)
-        .filter(beneficiary::Column::Id.is_in(beneficiary_ids))
-        .into_tuple::<(i64, String)>()
-        .all(conn)
-        .await?
-        .into_iter()
-        .collect();
-    let point_ids: Vec<i64> = rows.iter().filter_map(|n| n.drop_off_point_id).collect();
-    let points: HashMap<i64, drop_off_point::Model> = if point_ids.is_empty() {
-        HashMap::new()
-    } else {
-        drop_off_point::Entity::find()
-            .filter(drop_off_point::Column::Id.is_in(point_ids))
-            .all(conn)
-            .await?
-            .into_iter()
-            .map(|p| (p.id, p))
-            .collect()
-    };
-    rows.into_iter()
-        .map(|n| {
-            let community = communities
-                .get(&n.community_id)
-                .map(|c| (c.name.clone(), c.name_en.clone()))
-                .unwrap_or_default();
-            let group = groups
-                .get(&n.beneficiary_id)
-                .and_then(|g| g.parse().ok())
-                .unwrap_or(BeneficiaryGroup::Other);
-            let drop_off = n.drop_off_point_id.and_then(|id| points.get(&id)).map(|p| DropOff {
-                name: p.name.clone(),
-                address: p.address.clone(),
-                opening_hours: p.opening_hours.clone(),
-            });
-            Ok(NeedCard {
-                id: n.id,
-                organization_id: n.organization_id,
-                category: n
-                    .category
-                    .parse()
-                    .map_err(|e: crate::domain::UnknownVariant| ServiceError::Internal(e.to_string()))?,
-                title: n.title,
-                description: n.description,
-                quantity: n.quantity,
-                claimed: n.claimed,
-                delivered: n.delivered,
-                unit: n.unit,
-                status: parse_status(&n.status)?,
-                urgency: n
-                    .urgency
-                    .parse()
-                    .map_err(|e: crate::domain::UnknownVariant| ServiceError::Internal(e.to_string()))?,
-                deadline: n.deadline,
-                community_id: n.community_id,
-                community,
-                group,
-                drop_off,
-                drop_off_point_id: n.drop_off_point_id,
-                estimated_value_cents: n.estimated_value_cents,
-                claim_days: n.claim_days,
-                created_at: n.created_at,
-            })
-        })
-        .collect()
-}
-
-/// Parses a stored need status; the CHECK constraint makes failure a bug, not input.
-pub fn parse_status(text: &str) -> Result<NeedStatus, ServiceError> {
-    text.parse()
-        .map_err(|e: crate::domain::UnknownVariant| ServiceError::Internal(e.to_string()))
 }
 
 #[cfg(test)]

@@ -24,7 +24,7 @@ pub async fn find_or_create_approved<C: ConnectionTrait>(
     let created = organization::ActiveModel {
         name: Set(name.clone()),
         kind: Set(kind.as_str().to_owned()),
-        status: Set(PartyStatus::Approved.as_str().to_owned()),
+        status: Set(PartyStatus::Approved),
         community_id: Set(None),
         created_at: Set(now),
         ..Default::default()

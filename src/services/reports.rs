@@ -9,7 +9,7 @@ use sea_orm::{
 use super::ServiceError;
 use super::access::Caller;
 use crate::domain::reports::{self, ClaimRow, HoursRow, NeedRow, Report};
-use crate::domain::{BeneficiaryGroup, Locale};
+use crate::domain::{BeneficiaryGroup, Locale, PartyStatus};
 use crate::entities::{beneficiary, claim, community, merchant, need, volunteer, volunteer_hour};
 
 /// The rows of a period, ready for the pure report functions.
@@ -70,7 +70,7 @@ async fn rows_of(
                 .and_then(|g| g.parse().ok())
                 .unwrap_or(BeneficiaryGroup::Other),
             created_at: n.created_at,
-            status: parse(&n.status)?,
+            status: n.status,
             quantity: n.quantity,
             delivered: n.delivered,
             claimed: n.claimed,
@@ -92,7 +92,7 @@ async fn rows_of(
                 due_at: c.due_at,
                 delivered_at: c.delivered_at,
                 confirmed_at: c.confirmed_at,
-                status: parse(&c.status)?,
+                status: c.status,
             });
         }
     }
@@ -220,7 +220,7 @@ pub async fn transparency(db: &DatabaseConnection, locale: Locale) -> Result<Tra
     let met_public = reports::public_met(&all.needs);
     let (hours, hours_by_former_beneficiaries) = reports::public_hours(&all.hours);
     let merchants = merchant::Entity::find()
-        .filter(merchant::Column::Status.eq("approved"))
+        .filter(merchant::Column::Status.eq(PartyStatus::Approved))
         .all(db)
         .await?;
     let deliveries = reports::deliveries_by_merchant(&all.needs, &all.claims);

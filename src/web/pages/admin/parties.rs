@@ -145,13 +145,6 @@ pub fn page(t: Tr, c: Chrome, kind: &'static str, rows: Vec<PartyRow>, q: &Party
     )
 }
 
-fn status_label(t: Tr, status: &str) -> String {
-    status
-        .parse::<PartyStatus>()
-        .map(|s| s.label(t.0).to_owned())
-        .unwrap_or_else(|_| t.get("admin.status_unknown").to_owned())
-}
-
 /// `GET /admin/organizations`.
 pub async fn organizations(State(state): State<AppState>, staff: Staff, Query(q): Query<PartyQuery>) -> PageResult {
     let t = staff.t;
@@ -169,8 +162,8 @@ pub async fn organizations(State(state): State<AppState>, staff: Staff, Query(q)
                 .map(|k| k.label(t.0).to_owned())
                 .unwrap_or_else(|_| t.get("admin.kind_other").to_owned()),
             credit: String::new(),
-            status: status_label(t, &o.status),
-            status_code: o.status,
+            status: o.status.label(t.0).to_owned(),
+            status_code: o.status.as_str().to_owned(),
         })
         .collect();
     let c = Chrome::new(t, &staff.session, "admin.organizations");
@@ -195,8 +188,8 @@ pub async fn merchants_page(state: &AppState, staff: &Staff, q: &PartyQuery, cod
             name: m.name,
             detail: m.trade,
             credit: t.fill("admin.credit_value", &[("score", &m.credit_score.to_string())]),
-            status: status_label(t, &m.status),
-            status_code: m.status,
+            status: m.status.label(t.0).to_owned(),
+            status_code: m.status.as_str().to_owned(),
         })
         .collect();
     let c = Chrome::new(t, &staff.session, "admin.merchants");
