@@ -20,7 +20,7 @@ use crate::support::{TestApp, scalar_i64};
 
 /// The message after the first `before` ones.
 async fn after(app: &TestApp, chat: &Chat<'_>, before: usize) -> String {
-    app.tg().wait_for(chat.id, before + 1, REPLY_WITHIN).await[before]
+    app.wait_for_telegram(chat.id, before + 1, REPLY_WITHIN).await[before]
         .text
         .clone()
 }

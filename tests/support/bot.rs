@@ -288,6 +288,32 @@ impl TestApp {
         .expect("send");
     }
 
+    /// Waits until `chat_id` got `count` messages and the dispatcher has recorded every
+    /// Telegram send it started: a row is marked sent only after the server answered, so
+    /// rows counted the moment the fake got a message may not show it yet. Panics after
+    /// `within`.
+    pub async fn wait_for_telegram(&self, chat_id: i64, count: usize, within: Duration) -> Vec<Sent> {
+        let deadline = Instant::now() + within;
+        let sent = self.tg().wait_for(chat_id, count, within).await;
+        loop {
+            // Leased and not yet settled: a send under way (a parked row is `held`, unleased).
+            let sending = scalar_i64(
+                &self.db,
+                "SELECT COUNT(*) FROM outbox WHERE channel = 'telegram' \
+                 AND status IN ('pending', 'failed') AND locked_until IS NOT NULL",
+            )
+            .await;
+            if sending == 0 {
+                return sent;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{sending} Telegram rows still being sent after {within:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
     /// Parks outbox row `row` as the Telegram sender does when its merchant has no chat.
     pub async fn hold_telegram_row(&self, row: &outbox::Model) {
         charity_relay::services::telegram::hold_until_linked(
