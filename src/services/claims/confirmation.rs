@@ -174,14 +174,8 @@ async fn confirm_claim(
         .detail(serde_json::json!({ "rating": rating, "with_handoff_code": code.is_some() && !office, "by_office": office, "after_dispute": from == ClaimStatus::Disputed }));
     let merchant = t.merchant().await?;
     let thanks = Notification::MerchantClaimThanks(ClaimNotice {
-        claim_id: c.id,
-        need_id: need.id,
-        title: need.title.clone(),
-        quantity: Some(i64::from(c.quantity)),
-        unit: Some(need.unit.clone()),
         rating: rating.map(i64::from),
-        category: Some(need.category.clone()),
-        ..ClaimNotice::default()
+        ..super::notice(c, need)
     });
     let thanks = recipients::merchant(&merchant, &thanks, format!("claim:{}:merchant-confirmed", c.id));
     let delivered = Notification::ResidentNeedDelivered(NeedDelivered {
@@ -293,15 +287,9 @@ pub async fn resolve_dispute(
         .organization(Some(need.organization_id))
         .detail(serde_json::json!({ "resolution": resolution.as_str() }));
     let resolved = ClaimNotice {
-        claim_id: c.id,
-        need_id: need.id,
-        title: need.title.clone(),
-        quantity: Some(i64::from(c.quantity)),
-        unit: Some(need.unit.clone()),
         reason: c.dispute_reason.clone(),
         due_date,
-        category: Some(need.category.clone()),
-        ..ClaimNotice::default()
+        ..super::notice(c, need)
     };
     let resolved = if redeliver {
         Notification::MerchantClaimRedeliver(resolved)

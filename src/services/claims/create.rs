@@ -211,11 +211,6 @@ async fn claim_in<C: ConnectionTrait>(
     };
     let due_date = local_date(lease.due_at).to_string();
     let confirmed = Notification::MerchantClaimConfirmed(ClaimNotice {
-        claim_id: row.id,
-        need_id: need.id,
-        title: need.title.clone(),
-        quantity: Some(i64::from(quantity)),
-        unit: Some(need.unit.clone()),
         due_date: Some(due_date.clone()),
         handoff_code: Some(row.handoff_code.clone()),
         drop_off: drop_off.map(|d| DropOff {
@@ -223,8 +218,7 @@ async fn claim_in<C: ConnectionTrait>(
             address: d.address,
             opening_hours: d.opening_hours,
         }),
-        category: Some(need.category.clone()),
-        ..ClaimNotice::default()
+        ..super::notice(&row, &need)
     });
     let mut messages = vec![(
         recipients::merchant(&merchant, &confirmed, format!("claim:{}:merchant-claimed", row.id)),

@@ -57,15 +57,7 @@ pub async fn lapse_overdue(db: &DatabaseConnection, now: DateTime<Utc>) -> Resul
         )
         .await?;
         if let Some(m) = merchant::Entity::find_by_id(merchant_id).one(&txn).await? {
-            let lapsed_notice = Notification::MerchantClaimLapsed(ClaimNotice {
-                claim_id: c.id,
-                need_id: need.id,
-                title: need.title.clone(),
-                quantity: Some(i64::from(c.quantity)),
-                unit: Some(need.unit.clone()),
-                category: Some(need.category.clone()),
-                ..ClaimNotice::default()
-            });
+            let lapsed_notice = Notification::MerchantClaimLapsed(super::notice(&c, &need));
             enqueue(
                 &txn,
                 recipients::merchant(&m, &lapsed_notice, format!("claim:{}:merchant-lapsed", c.id)),
@@ -122,14 +114,8 @@ pub async fn remind_due(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u
             )
         {
             let reminder = Notification::MerchantClaimReminder(ClaimNotice {
-                claim_id: c.id,
-                need_id: need.id,
-                title: need.title.clone(),
-                quantity: Some(i64::from(c.quantity)),
-                unit: Some(need.unit.clone()),
                 due_date: Some(local_date(c.due_at).to_string()),
-                category: Some(need.category.clone()),
-                ..ClaimNotice::default()
+                ..super::notice(&c, &need)
             });
             enqueue(
                 &txn,
