@@ -134,7 +134,13 @@ impl App {
             api_limiter: Arc::new(web::api::rate_limiter()),
         };
         let router = web::router(state.clone());
-        let dispatcher = notify::Dispatcher::from_config(state.db.clone(), &state.config)?.with_metrics(&state.metrics);
+        let mut dispatcher =
+            notify::Dispatcher::from_config(state.db.clone(), &state.config)?.with_metrics(&state.metrics);
+        if let Some(handle) = &state.bot
+            && let Some(telegram) = bot::sender(state.db.clone(), handle)
+        {
+            dispatcher = dispatcher.with_sender(telegram).with_wake(handle.sender_wake());
+        }
         Ok(Self {
             state,
             listener,

@@ -1,6 +1,6 @@
 //! The merchants' Telegram bot, wired into the app: the desk over the services
 //! ([`desk`]), the teloxide adapter that receives and handles updates exactly once
-//! ([`telegram`]), and the sender of Telegram outbox rows ([`outbox`]).
+//! ([`telegram`]), and the dispatcher's sender of Telegram outbox rows ([`outbox`]).
 
 pub mod desk;
 pub mod outbox;
@@ -46,6 +46,34 @@ impl BotHandle {
     pub fn wake_sender(&self) {
         self.outbox.notify_one();
     }
+
+    /// The signal that makes the dispatcher look for due rows now.
+    pub fn sender_wake(&self) -> Arc<Notify> {
+        self.outbox.clone()
+    }
+}
+
+/// The Bot API client `config` asks for; `None` (logged) when its API URL is unusable.
+fn client(config: &TelegramConfig) -> Option<Bot> {
+    let bot = Bot::new(config.token.expose());
+    match &config.api_url {
+        None => Some(bot),
+        Some(api) => match api.parse::<url::Url>() {
+            Ok(url) => Some(bot.set_api_url(url)),
+            Err(_) => {
+                tracing::error!("RELAY_TELEGRAM_API_URL cannot be parsed as a URL; the bot stays off");
+                None
+            }
+        },
+    }
+}
+
+/// The dispatcher's sender of Telegram rows, throttled per chat as configured; `None` when
+/// the bot cannot run.
+pub fn sender(db: DatabaseConnection, handle: &BotHandle) -> Option<Arc<outbox::TelegramSender>> {
+    let bot = client(&handle.config)?;
+    let throttled = Throttle::new_spawn(bot, limits(handle.config.throttle_per_second));
+    Some(Arc::new(outbox::TelegramSender::new(db, throttled)))
 }
 
 /// The webhook's full URL and the path of the route, from `RELAY_TELEGRAM_WEBHOOK_URL`.
@@ -90,8 +118,9 @@ pub fn webhook_router(state: &AppState) -> Router {
         })
 }
 
-/// Starts the bot's workers: the receiver (long polling, or webhook registration), the
-/// update handler and the Telegram sender. They stop on `cancel`.
+/// Starts the bot's workers: the receiver (long polling, or webhook registration) and the
+/// update handler (its replies are sent by the dispatcher, see [`sender`]). They stop on
+/// `cancel`.
 pub fn spawn(
     workers: &mut JoinSet<()>,
     db: DatabaseConnection,
@@ -99,17 +128,9 @@ pub fn spawn(
     handle: BotHandle,
     cancel: CancellationToken,
 ) {
-    let mut bot = Bot::new(handle.config.token.expose());
-    if let Some(api) = &handle.config.api_url {
-        match api.parse::<url::Url>() {
-            Ok(url) => bot = bot.set_api_url(url),
-            Err(_) => {
-                tracing::error!("RELAY_TELEGRAM_API_URL cannot be parsed as a URL; the bot stays off");
-                return;
-            }
-        }
-    }
-    let throttled = Throttle::new_spawn(bot.clone(), limits(handle.config.throttle_per_second));
+    let Some(bot) = client(&handle.config) else {
+        return;
+    };
     let webhook = handle
         .config
         .webhook_url
@@ -123,14 +144,13 @@ pub fn spawn(
         cancel.clone(),
     ));
     workers.spawn(telegram::run_handler(
-        db.clone(),
+        db,
         secret,
         bot,
         handle.updates.clone(),
         handle.outbox.clone(),
-        cancel.clone(),
+        cancel,
     ));
-    workers.spawn(outbox::run(db, throttled, handle.outbox.clone(), cancel));
 }
 
 /// The sender's limits for `per_chat` messages a second in a chat (`RELAY_TELEGRAM_THROTTLE`,

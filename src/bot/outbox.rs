@@ -1,388 +1,276 @@
-//! The Telegram sender: takes `channel = 'telegram'` outbox rows (email rows belong to the
-//! email dispatcher), resolves the merchant's chat when sending (so a chat linked later
-//! still gets what waited for it), renders the text in the merchant's current language and
-//! sends through teloxide's `Throttle`, which keeps to `RELAY_TELEGRAM_THROTTLE` messages a
-//! second per chat (1 by default) and ≈30/s overall and waits out a 429's `retry_after`
-//! before retrying.
-//!
-//! A row is taken with a conditional UPDATE that sets a lease (`FOR UPDATE SKIP LOCKED`
-//! on PostgreSQL, so several instances share the work) and is marked sent right after
-//! Telegram accepted it; other failures retry with exponential backoff, and a row is
-//! dead after [`MAX_ATTEMPTS`] or on a permanent refusal (the merchant blocked the bot).
+//! The Telegram sender: the [`notify::Sender`] of `channel = 'telegram'` outbox rows,
+//! driven by the one dispatcher ([`crate::notify`]) with its leasing, retries and dead
+//! state. It resolves the merchant's chat when sending (so a chat linked later still gets
+//! what waited for it), renders the text in the merchant's current language and sends
+//! through teloxide's `Throttle`, which keeps to `RELAY_TELEGRAM_THROTTLE` messages a second
+//! per chat (1 by default) and ≈30/s overall and waits out a 429's `retry_after` before
+//! retrying. Rows of one chat go in the order they were leased; chats go side by side.
 
-use std::sync::Arc;
-use std::time::Duration as StdDuration;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
+use async_trait::async_trait;
 use bots::text::{self, Notice};
 use bots::{Action, Button, ClaimState, ClaimView, DropOffView, Locale};
-use chrono::{DateTime, Duration, NaiveDate, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
-use serde::Deserialize;
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::DatabaseConnection;
 use teloxide::adaptors::Throttle;
 use teloxide::payloads::SendMessageSetters;
 use teloxide::prelude::Requester;
 use teloxide::types::{ChatId, InlineKeyboardButton, InlineKeyboardMarkup};
 use teloxide::{Bot, RequestError};
-use tokio::sync::Notify;
-use tokio_util::sync::CancellationToken;
 
 use super::desk::card_view;
-use crate::db;
 use crate::domain::Category;
-use crate::entities::{merchant, outbox};
+use crate::notify::{self, Outgoing, SendError};
 use crate::services::access::Caller;
-use crate::services::{alerts, needs};
+use crate::services::outbox::{ClaimNotice, NeedAlert, NeedDigest, Notification};
+use crate::services::{needs, telegram};
 
-/// Kind of the rows that carry the bot's replies to a chat.
-pub const BOT_REPLY: &str = "bot-reply";
-/// Attempts before a row is dead.
-pub const MAX_ATTEMPTS: i32 = 8;
-/// Rows taken at once.
-const BATCH: u64 = 20;
-/// How long a sender holds a row; longer than the Throttle may make a message wait.
-const LEASE_SECONDS: i64 = 120;
-/// How often the sender looks for due rows when nothing wakes it.
-const IDLE_POLL: StdDuration = StdDuration::from_secs(1);
-
-/// The payload of a [`BOT_REPLY`] row.
-#[derive(Debug, Clone, serde::Serialize, Deserialize)]
-pub struct ReplyPayload {
-    /// The chat to answer.
-    pub chat_id: i64,
-    /// The text.
-    pub text: String,
-    /// Rows of buttons: label and callback data.
-    pub buttons: Vec<Vec<(String, String)>>,
-}
-
-impl ReplyPayload {
-    /// The payload of one dialogue reply to `chat_id`.
-    pub fn of(chat_id: i64, reply: &bots::Reply) -> Self {
-        Self {
-            chat_id,
-            text: reply.text.clone(),
-            buttons: reply
-                .buttons
-                .iter()
-                .map(|row| row.iter().map(|b| (b.label.clone(), b.data.clone())).collect())
-                .collect(),
-        }
-    }
-}
-
-/// Sends due Telegram rows until `cancel`; `wake` makes it look at once.
-pub async fn run(db: DatabaseConnection, bot: Throttle<Bot>, wake: Arc<Notify>, cancel: CancellationToken) {
-    loop {
-        loop {
-            match send_due(&db, &bot, Utc::now()).await {
-                Ok(0) => break,
-                Ok(_) => {
-                    if cancel.is_cancelled() {
-                        return;
-                    }
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "telegram sender: cannot read the outbox; retrying");
-                    break;
-                }
-            }
-        }
-        tokio::select! {
-            () = cancel.cancelled() => break,
-            () = wake.notified() => {}
-            () = tokio::time::sleep(IDLE_POLL) => {}
-        }
-    }
-}
-
-/// Takes and sends one batch of due rows; returns how many were taken.
-pub async fn send_due(
-    db: &DatabaseConnection,
-    bot: &Throttle<Bot>,
-    now: DateTime<Utc>,
-) -> Result<usize, sea_orm::DbErr> {
-    let ids = take_due(db, now).await?;
-    let rows = outbox::Entity::find()
-        .filter(outbox::Column::Id.is_in(ids.clone()))
-        .order_by_asc(outbox::Column::Id)
-        .all(db)
-        .await?;
-    // Rows of one chat go in order; chats go side by side, so a chat that must wait for
-    // its rate limit does not hold the others up.
-    let mut by_chat: Vec<(i64, Vec<Ready<'_>>)> = Vec::new();
-    for row in &rows {
-        match prepare(db, row).await {
-            Ok(Prepared::Send { chat_id, text, buttons }) => match by_chat.iter_mut().find(|(c, _)| *c == chat_id) {
-                Some((_, queue)) => queue.push((row, text, buttons)),
-                None => by_chat.push((chat_id, vec![(row, text, buttons)])),
-            },
-            Ok(Prepared::Hold) => hold(db, row).await?,
-            Ok(Prepared::Drop(reason)) => finish(db, row, Outcome::Dead(reason.to_owned()), Utc::now()).await?,
-            Err(e) => {
-                let outcome = Outcome::Retry {
-                    after: None,
-                    error: format!("database: {e}"),
-                };
-                finish(db, row, outcome, Utc::now()).await?;
-            }
-        }
-    }
-    let chats = by_chat.into_iter().map(|(chat_id, queue)| async move {
-        for (row, text, buttons) in queue {
-            let outcome = match send(bot, chat_id, &text, &buttons).await {
-                Ok(()) => Outcome::Sent,
-                Err(e) => failure(&e),
-            };
-            finish(db, row, outcome, Utc::now()).await?;
-        }
-        Ok::<(), sea_orm::DbErr>(())
-    });
-    for done in futures::future::join_all(chats).await {
-        done?;
-    }
-    Ok(ids.len())
-}
-
-/// Leases due rows to this sender.
-async fn take_due(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<Vec<i64>, sea_orm::DbErr> {
-    let until = now + Duration::seconds(LEASE_SECONDS);
-    if db.get_database_backend() == DbBackend::Postgres {
-        let sql = "UPDATE outbox SET locked_until = ? WHERE id IN (\
-            SELECT id FROM outbox WHERE channel = 'telegram' AND status IN ('pending','failed') \
-            AND next_attempt_at <= ? AND (locked_until IS NULL OR locked_until < ?) \
-            ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED) RETURNING id";
-        let stmt = db::statement(
-            db,
-            sql,
-            vec![until.into(), now.into(), now.into(), (BATCH as i64).into()],
-        );
-        let rows = sea_orm::ConnectionTrait::query_all_raw(db, stmt).await?;
-        let mut ids = rows
-            .iter()
-            .map(|r| r.try_get_by_index::<i64>(0))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?;
-        ids.sort_unstable();
-        return Ok(ids);
-    }
-    // SQLite: one writer at a time; each conditional UPDATE takes one row or nothing.
-    let due = |q: sea_orm::Select<outbox::Entity>| {
-        q.filter(outbox::Column::Channel.eq("telegram"))
-            .filter(outbox::Column::Status.is_in(["pending", "failed"]))
-            .filter(outbox::Column::NextAttemptAt.lte(now))
-            .filter(
-                outbox::Column::LockedUntil
-                    .is_null()
-                    .or(outbox::Column::LockedUntil.lt(now)),
-            )
-    };
-    let candidates: Vec<i64> = due(outbox::Entity::find())
-        .select_only()
-        .column(outbox::Column::Id)
-        .order_by_asc(outbox::Column::Id)
-        .limit(BATCH)
-        .into_tuple()
-        .all(db)
-        .await?;
-    let mut taken = Vec::new();
-    for id in candidates {
-        let leased = outbox::Entity::update_many()
-            .col_expr(outbox::Column::LockedUntil, Expr::val(until))
-            .filter(outbox::Column::Id.eq(id))
-            .filter(outbox::Column::Channel.eq("telegram"))
-            .filter(outbox::Column::Status.is_in(["pending", "failed"]))
-            .filter(
-                outbox::Column::LockedUntil
-                    .is_null()
-                    .or(outbox::Column::LockedUntil.lt(now)),
-            )
-            .exec(db)
-            .await?;
-        if leased.rows_affected == 1 {
-            taken.push(id);
-        }
-    }
-    Ok(taken)
-}
+/// The payload of a `bot-reply` row.
+pub use crate::services::outbox::BotReply as ReplyPayload;
 
 /// Rows of inline buttons: label and callback data.
 type Buttons = Vec<Vec<(String, String)>>;
 
-/// A row ready to send: the row, its text and its buttons.
-type Ready<'a> = (&'a outbox::Model, String, Buttons);
-
-/// What to do with a row.
-enum Prepared {
-    Send {
-        chat_id: i64,
-        text: String,
-        buttons: Buttons,
-    },
-    /// The merchant has no linked chat yet; linking releases the row.
-    Hold,
-    /// Never to be sent.
-    Drop(&'static str),
+/// Sends Telegram rows for the dispatcher.
+pub struct TelegramSender {
+    db: DatabaseConnection,
+    bot: Throttle<Bot>,
+    /// One lock a chat (or a merchant whose chat is looked up when sending), taken before
+    /// anything else, so that a chat's rows reach Telegram in the order they were leased.
+    lanes: Mutex<HashMap<Lane, Arc<tokio::sync::Mutex<()>>>>,
 }
 
-async fn prepare(db: &DatabaseConnection, row: &outbox::Model) -> Result<Prepared, sea_orm::DbErr> {
-    if row.kind == BOT_REPLY {
-        return Ok(match serde_json::from_str::<ReplyPayload>(&row.payload) {
-            Ok(p) => Prepared::Send {
-                chat_id: p.chat_id,
-                text: p.text,
-                buttons: p.buttons,
-            },
-            Err(_) => Prepared::Drop("unreadable reply payload"),
-        });
+/// Whose turn a row waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Lane {
+    Chat(i64),
+    Merchant(i64),
+}
+
+impl TelegramSender {
+    /// A sender through `bot` (throttled per chat), reading merchants from `db`.
+    pub fn new(db: DatabaseConnection, bot: Throttle<Bot>) -> Self {
+        Self {
+            db,
+            bot,
+            lanes: Mutex::new(HashMap::new()),
+        }
     }
-    let Some(merchant_id) = row.merchant_id.or_else(|| row.recipient.parse().ok()) else {
-        return Ok(Prepared::Drop("no merchant"));
-    };
-    let Some(m) = merchant::Entity::find_by_id(merchant_id).one(db).await? else {
-        return Ok(Prepared::Drop("no such merchant"));
-    };
-    let Some(chat_id) = m.telegram_chat_id else {
-        return Ok(Prepared::Hold);
-    };
-    let lang = m.locale.0;
-    match render(db, &row.kind, &row.payload, merchant_id, lang).await? {
-        Some((text, buttons)) => Ok(Prepared::Send { chat_id, text, buttons }),
-        None => Ok(Prepared::Drop("unknown kind, unreadable payload or closed need")),
+
+    fn lane(&self, lane: Lane) -> Arc<tokio::sync::Mutex<()>> {
+        match self.lanes.lock() {
+            Ok(mut lanes) => {
+                // Lanes nobody holds or waits for are dropped, so the map stays small.
+                lanes.retain(|_, l| Arc::strong_count(l) > 1);
+                lanes.entry(lane).or_default().clone()
+            }
+            // A poisoned map only loses the ordering, never a message.
+            Err(_) => Arc::default(),
+        }
     }
-}
 
-#[derive(Deserialize)]
-struct ClaimPayload {
-    claim_id: i64,
-    need_id: i64,
-    title: String,
-    #[serde(default)]
-    quantity: i32,
-    #[serde(default)]
-    unit: String,
-    due_date: Option<String>,
-    handoff_code: Option<String>,
-    drop_off: Option<DropOffPayload>,
-    rating: Option<i64>,
-    reason: Option<String>,
-    stage: Option<String>,
-    /// The need's category code; rows queued before it was written have none and read as
-    /// goods.
-    category: Option<String>,
-}
-
-impl ClaimPayload {
-    /// True for a claim of volunteer hours: it is served, not delivered.
-    fn hours(&self) -> bool {
-        self.category.as_deref() == Some(Category::VolunteerHours.as_str())
+    async fn deliver(&self, item: &Outgoing, merchant_id: Option<i64>) -> Result<(), SendError> {
+        if let Notification::BotReply(reply) = &item.notification {
+            return send(&self.bot, reply.chat_id, &reply.text, &reply.buttons)
+                .await
+                .map_err(|e| failure(&e));
+        }
+        let merchant_id = merchant_id.ok_or_else(|| SendError::Failed("no merchant".into()))?;
+        let chat = telegram::merchant_chat(&self.db, merchant_id)
+            .await
+            .map_err(database)?
+            .ok_or_else(|| SendError::Failed("no such merchant".into()))?;
+        let Some(chat_id) = chat.chat_id else {
+            telegram::hold_until_linked(&self.db, item.id, Some(merchant_id))
+                .await
+                .map_err(database)?;
+            return Err(SendError::Held("no linked chat yet".into()));
+        };
+        let lang = chat.locale;
+        let Some((text, buttons)) = render_notification(&self.db, &item.notification, merchant_id, lang)
+            .await
+            .map_err(database)?
+        else {
+            return Err(SendError::Failed(
+                "unknown kind, unreadable payload or closed need".into(),
+            ));
+        };
+        send(&self.bot, chat_id, &text, &buttons).await.map_err(|e| failure(&e))
     }
 }
 
-#[derive(Deserialize)]
-struct DropOffPayload {
-    name: String,
-    address: String,
-    opening_hours: String,
+#[async_trait]
+impl notify::Sender for TelegramSender {
+    fn channel(&self) -> &'static str {
+        "telegram"
+    }
+
+    async fn send(&self, item: &Outgoing, _now: DateTime<Utc>) -> Result<(), SendError> {
+        let merchant_id = item.merchant_id.or_else(|| item.recipient.parse().ok());
+        let lane = match (&item.notification, merchant_id) {
+            (Notification::BotReply(reply), _) => Some(Lane::Chat(reply.chat_id)),
+            (_, Some(id)) => Some(Lane::Merchant(id)),
+            (_, None) => None,
+        };
+        let lane = lane.map(|l| self.lane(l));
+        let _turn = match &lane {
+            Some(lane) => Some(lane.lock().await),
+            None => None,
+        };
+        self.deliver(item, merchant_id).await
+    }
 }
 
-/// The text (and buttons) of a merchant notification of `kind`, in `lang`; `None` when it
-/// must not be sent. Public so that tests can render every kind.
+fn database(e: sea_orm::DbErr) -> SendError {
+    SendError::Temporary(format!("database: {e}"))
+}
+
+/// The text (and buttons) of a stored merchant notification of `kind`, in `lang`; `None`
+/// when it must not be sent. Public so that tests can render every kind.
 pub async fn render(
     db: &DatabaseConnection,
     kind: &str,
     payload: &str,
     merchant_id: i64,
     lang: Locale,
-) -> Result<Option<(String, Vec<Vec<(String, String)>>)>, sea_orm::DbErr> {
-    if kind == alerts::ALERT {
-        return render_alert(db, payload, merchant_id, lang).await;
+) -> Result<Option<(String, Buttons)>, sea_orm::DbErr> {
+    match Notification::from_row(kind, payload) {
+        Ok(notification) => render_notification(db, &notification, merchant_id, lang).await,
+        Err(_) => Ok(None),
     }
-    if kind == alerts::DIGEST {
-        return render_digest(db, payload, merchant_id, lang).await;
+}
+
+/// The text (and buttons) of `notification` to merchant `merchant_id` in `lang`; `None`
+/// when it must not be sent (a closed need, or no Telegram message at all).
+pub async fn render_notification(
+    db: &DatabaseConnection,
+    notification: &Notification,
+    merchant_id: i64,
+    lang: Locale,
+) -> Result<Option<(String, Buttons)>, sea_orm::DbErr> {
+    match notification {
+        Notification::MerchantNeedAlert(alert) => render_alert(db, alert, merchant_id, lang).await,
+        Notification::MerchantNeedDigest(digest) => render_digest(db, digest, merchant_id, lang).await,
+        Notification::BotReply(reply) => Ok(Some((reply.text.clone(), reply.buttons.clone()))),
+        other => Ok(notice_text(other, lang).map(|text| (text, Vec::new()))),
     }
-    Ok(claim_notice(kind, payload, lang).map(|text| (text, Vec::new())))
 }
 
 /// The text of a notification about a claim (every kind but alerts and digests), from its
 /// payload alone; `None` for another kind or an unreadable payload.
 pub fn claim_notice(kind: &str, payload: &str, lang: Locale) -> Option<String> {
-    let p = serde_json::from_str::<ClaimPayload>(payload).ok()?;
-    let due = p.due_date.clone().unwrap_or_default();
-    let hours = p.hours();
-    let notice = match kind {
-        "merchant-claim-confirmed" => Notice::ClaimConfirmed(ClaimView {
-            id: p.claim_id,
-            need_id: p.need_id,
-            need_title: p.title,
-            quantity: p.quantity,
-            unit: p.unit,
-            hours,
-            state: ClaimState::Active,
-            due: NaiveDate::parse_from_str(&due, "%Y-%m-%d").unwrap_or_default(),
-            handoff_code: p.handoff_code.unwrap_or_default(),
-            drop_off: p.drop_off.map(|d| DropOffView {
-                name: d.name,
-                address: d.address,
-                opening_hours: d.opening_hours,
-            }),
-            dispute_reason: None,
-            overdue: false,
-        }),
-        "merchant-claim-thanks" => Notice::Thanks {
-            title: p.title,
-            quantity: p.quantity,
-            unit: p.unit,
+    notice_text(&Notification::from_row(kind, payload).ok()?, lang)
+}
+
+/// True for a claim of volunteer hours: it is served, not delivered.
+fn hours(p: &ClaimNotice) -> bool {
+    p.category.as_deref() == Some(Category::VolunteerHours.as_str())
+}
+
+/// The text of a merchant's notice about one of its claims; `None` for a message that is
+/// no such notice.
+fn notice_text(notification: &Notification, lang: Locale) -> Option<String> {
+    use Notification as N;
+    let notice = match notification.clone() {
+        N::MerchantClaimConfirmed(p) => {
+            let hours = hours(&p);
+            Notice::ClaimConfirmed(ClaimView {
+                id: p.claim_id,
+                need_id: p.need_id,
+                need_title: p.title,
+                quantity: quantity(p.quantity),
+                unit: p.unit.unwrap_or_default(),
+                hours,
+                state: ClaimState::Active,
+                due: NaiveDate::parse_from_str(&p.due_date.unwrap_or_default(), "%Y-%m-%d").unwrap_or_default(),
+                handoff_code: p.handoff_code.unwrap_or_default(),
+                drop_off: p.drop_off.map(|d| DropOffView {
+                    name: d.name,
+                    address: d.address,
+                    opening_hours: d.opening_hours,
+                }),
+                dispute_reason: None,
+                overdue: false,
+            })
+        }
+        N::MerchantClaimThanks(p) => Notice::Thanks {
+            hours: hours(&p),
+            quantity: quantity(p.quantity),
+            unit: p.unit.unwrap_or_default(),
             rating: p.rating,
-            hours,
+            title: p.title,
         },
-        "merchant-claim-disputed" => Notice::Disputed {
+        N::MerchantClaimDisputed(p) => Notice::Disputed {
+            hours: hours(&p),
             title: p.title,
             reason: p.reason.unwrap_or_default(),
-            hours,
         },
-        "merchant-claim-redeliver" => Notice::DeliverAgain {
+        N::MerchantClaimRedeliver(p) => Notice::DeliverAgain {
+            hours: hours(&p),
             title: p.title,
             reason: p.reason.unwrap_or_default(),
-            due,
-            hours,
+            due: p.due_date.unwrap_or_default(),
         },
-        "merchant-claim-released-by-worker" => Notice::EndedByWorker {
+        N::MerchantClaimReleasedByWorker(p) => Notice::EndedByWorker {
+            hours: hours(&p),
+            quantity: quantity(p.quantity),
+            unit: p.unit.unwrap_or_default(),
             title: p.title,
-            quantity: p.quantity,
-            unit: p.unit,
-            hours,
         },
-        "merchant-claim-lapsed" => Notice::Lapsed {
+        N::MerchantClaimLapsed(p) => Notice::Lapsed {
+            hours: hours(&p),
+            quantity: quantity(p.quantity),
+            unit: p.unit.unwrap_or_default(),
             title: p.title,
-            quantity: p.quantity,
-            unit: p.unit,
-            hours,
         },
-        "merchant-claim-reminder" => Notice::Reminder {
-            title: p.title,
-            quantity: p.quantity,
-            unit: p.unit,
-            due,
+        N::MerchantClaimReminder(p) => Notice::Reminder {
+            hours: hours(&p),
+            quantity: quantity(p.quantity),
+            unit: p.unit.unwrap_or_default(),
+            due: p.due_date.unwrap_or_default(),
             tomorrow: p.stage.as_deref() == Some("day_before"),
-            hours,
-        },
-        "merchant-need-cancelled" => Notice::NeedEnded {
             title: p.title,
+        },
+        N::MerchantNeedCancelled(p) => Notice::NeedEnded {
+            hours: hours(&p),
             expired: false,
             // Rows queued before cancels had reasons carry the status code here instead.
             reason: p.reason.filter(|r| r != "cancelled").unwrap_or_default(),
-            hours,
-        },
-        "merchant-need-expired" => Notice::NeedEnded {
             title: p.title,
+        },
+        N::MerchantNeedExpired(p) => Notice::NeedEnded {
+            hours: hours(&p),
             expired: true,
             reason: String::new(),
-            hours,
+            title: p.title,
         },
-        _ => return None,
+        // Alerts, digests and replies are rendered elsewhere; the rest are emails.
+        N::MerchantNeedAlert(_)
+        | N::MerchantNeedDigest(_)
+        | N::BotReply(_)
+        | N::ContactConsent
+        | N::ResidentNeedRegistered(_)
+        | N::ResidentNeedClaimed(_)
+        | N::ResidentNeedDelivered(_)
+        | N::ResidentNeedCancelled(_)
+        | N::ResidentNeedExpired(_)
+        | N::ResidentHoursConfirmed(_)
+        | N::Digest(_)
+        | N::WorkerNeedClaimed(_)
+        | N::WorkerDeliveryToConfirm(_)
+        | N::WorkerClaimReleased(_)
+        | N::WorkerClaimLapsed(_)
+        | N::WorkerNeedNearDeadline(_)
+        | N::WorkerDuplicateCoordinate(_) => return None,
     };
     Some(text::notice(lang, &notice))
+}
+
+/// A stored quantity as the dialogue shows it; rows without one read as 0.
+fn quantity(q: Option<i64>) -> i32 {
+    q.and_then(|q| i32::try_from(q).ok()).unwrap_or_default()
 }
 
 /// The card of need `need_id` as `merchant_id` sees it now, if it is still open with
@@ -410,23 +298,12 @@ async fn open_card(
 /// were separate list one line a need here, with numbered claim buttons.
 async fn render_digest(
     db: &DatabaseConnection,
-    payload: &str,
+    digest: &NeedDigest,
     merchant_id: i64,
     lang: Locale,
-) -> Result<Option<(String, Vec<Vec<(String, String)>>)>, sea_orm::DbErr> {
-    let Ok(payload) = serde_json::from_str::<serde_json::Value>(payload) else {
-        return Ok(None);
-    };
-    let Some(ids) = payload
-        .get("need_ids")
-        .and_then(serde_json::Value::as_array)
-        .map(|a| a.iter().filter_map(serde_json::Value::as_i64).collect::<Vec<i64>>())
-    else {
-        return Ok(None);
-    };
-    let cards_follow = payload.get("cards_follow").and_then(serde_json::Value::as_bool) == Some(true);
+) -> Result<Option<(String, Buttons)>, sea_orm::DbErr> {
     let mut cards = Vec::new();
-    for id in ids {
+    for &id in &digest.need_ids {
         if let Some(card) = open_card(db, id, merchant_id, lang).await? {
             cards.push(card);
         }
@@ -434,7 +311,7 @@ async fn render_digest(
     if cards.is_empty() {
         return Ok(None);
     }
-    if cards_follow {
+    if digest.cards_follow {
         return Ok(Some((text::alerts::digest_intro(lang, cards.len()), Vec::new())));
     }
     let mut body = text::alerts::digest_intro(lang, cards.len());
@@ -451,22 +328,13 @@ async fn render_digest(
 /// A need alert, rendered from the need as it is now: a closed need is not pushed.
 async fn render_alert(
     db: &DatabaseConnection,
-    payload: &str,
+    alert: &NeedAlert,
     merchant_id: i64,
     lang: Locale,
-) -> Result<Option<(String, Vec<Vec<(String, String)>>)>, sea_orm::DbErr> {
-    let Ok(payload) = serde_json::from_str::<serde_json::Value>(payload) else {
-        return Ok(None);
-    };
-    let Some(need_id) = payload.get("need_id").and_then(serde_json::Value::as_i64) else {
-        return Ok(None);
-    };
+) -> Result<Option<(String, Buttons)>, sea_orm::DbErr> {
     // A card of a daily digest follows the digest's heading and keeps its number there.
-    let digest_number = payload
-        .get("digest_number")
-        .and_then(serde_json::Value::as_u64)
-        .and_then(|n| usize::try_from(n).ok());
-    let Some(card) = open_card(db, need_id, merchant_id, lang).await? else {
+    let digest_number = alert.digest_number.and_then(|n| usize::try_from(n).ok());
+    let Some(card) = open_card(db, alert.need_id, merchant_id, lang).await? else {
         return Ok(None);
     };
     let number = digest_number.unwrap_or(1);
@@ -517,94 +385,16 @@ async fn send(
     request.await.map(|_| ())
 }
 
-/// How a send ended.
-enum Outcome {
-    Sent,
-    Dead(String),
-    Retry { after: Option<Duration>, error: String },
-}
-
-fn failure(e: &RequestError) -> Outcome {
+/// Sorts a refused send: Telegram refusing the message itself (blocked bot, unknown chat,
+/// bad text) is for good; a 429 that outlasted the throttle's own wait and network
+/// trouble may pass.
+fn failure(e: &RequestError) -> SendError {
     match e {
-        // Telegram refused the message itself (blocked bot, unknown chat, bad text):
-        // sending it again cannot help.
-        RequestError::Api(api) => Outcome::Dead(format!("telegram refused: {api}")),
-        RequestError::RetryAfter(seconds) => Outcome::Retry {
-            after: Some(Duration::seconds(i64::from(seconds.seconds()))),
-            error: "rate limited".into(),
-        },
+        RequestError::Api(api) => SendError::Failed(format!("telegram refused: {api}")),
+        RequestError::RetryAfter(_) => SendError::Temporary("rate limited".into()),
         // The error text of teloxide hides the token.
-        other => Outcome::Retry {
-            after: None,
-            error: other.to_string(),
-        },
+        other => SendError::Temporary(other.to_string()),
     }
-}
-
-/// Holds `row` until its merchant links a chat. Linking releases the held rows, so a row
-/// held just after a link would wait for the next one: the merchant's row is locked and
-/// read again in the writing transaction, and a merchant linked meanwhile gets the row
-/// back at the next poll instead.
-pub async fn hold(db: &DatabaseConnection, row: &outbox::Model) -> Result<(), sea_orm::DbErr> {
-    let txn = db::begin_write(db).await?;
-    let merchant_id = row.merchant_id.or_else(|| row.recipient.parse().ok());
-    let linked = match merchant_id {
-        Some(id) => merchant::Entity::find_by_id(id)
-            .lock_exclusive()
-            .one(&txn)
-            .await?
-            .is_some_and(|m| m.telegram_chat_id.is_some()),
-        None => false,
-    };
-    let update = outbox::Entity::update_many()
-        .col_expr(outbox::Column::LockedUntil, Expr::val(Option::<DateTime<Utc>>::None))
-        .filter(outbox::Column::Id.eq(row.id));
-    let update = if linked {
-        update
-    } else {
-        update
-            .col_expr(outbox::Column::Status, Expr::val("held"))
-            .col_expr(outbox::Column::LastError, Expr::val("no linked chat yet"))
-    };
-    update.exec(&txn).await?;
-    txn.commit().await
-}
-
-async fn finish(
-    db: &DatabaseConnection,
-    row: &outbox::Model,
-    outcome: Outcome,
-    now: DateTime<Utc>,
-) -> Result<(), sea_orm::DbErr> {
-    let update = outbox::Entity::update_many()
-        .col_expr(outbox::Column::LockedUntil, Expr::val(Option::<DateTime<Utc>>::None))
-        .filter(outbox::Column::Id.eq(row.id));
-    let update = match outcome {
-        Outcome::Sent => update
-            .col_expr(outbox::Column::Status, Expr::val("sent"))
-            .col_expr(outbox::Column::SentAt, Expr::val(now))
-            .col_expr(outbox::Column::Attempts, Expr::val(row.attempts + 1))
-            .col_expr(outbox::Column::LastError, Expr::val(Option::<String>::None)),
-        Outcome::Dead(reason) => {
-            tracing::warn!(outbox.id = row.id, kind = %row.kind, reason = %reason, "telegram message dropped");
-            update
-                .col_expr(outbox::Column::Status, Expr::val("dead"))
-                .col_expr(outbox::Column::Attempts, Expr::val(row.attempts + 1))
-                .col_expr(outbox::Column::LastError, Expr::val(reason))
-        }
-        Outcome::Retry { after, error } => {
-            let attempts = row.attempts + 1;
-            let dead = attempts >= MAX_ATTEMPTS;
-            let pause = after.unwrap_or_else(|| Duration::seconds(1 << attempts.clamp(1, 9)));
-            tracing::warn!(outbox.id = row.id, attempts, error = %error, dead, "telegram send failed");
-            update
-                .col_expr(outbox::Column::Status, Expr::val(if dead { "dead" } else { "failed" }))
-                .col_expr(outbox::Column::Attempts, Expr::val(attempts))
-                .col_expr(outbox::Column::NextAttemptAt, Expr::val(now + pause))
-                .col_expr(outbox::Column::LastError, Expr::val(error))
-        }
-    };
-    update.exec(db).await.map(|_| ())
 }
 
 #[cfg(test)]

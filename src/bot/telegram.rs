@@ -23,9 +23,8 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use super::desk::ServiceDesk;
-use super::outbox::{BOT_REPLY, ReplyPayload};
 use crate::config::Secret;
-use crate::services::outbox::{Channel, Message};
+use crate::services::outbox::{BotReply, Channel, Message, Notification};
 use crate::services::telegram::{self as store, ChatChange, LeasedUpdate};
 
 /// Seconds a `getUpdates` long poll waits for news (below the HTTP client's 17 s timeout).
@@ -530,15 +529,18 @@ fn reply_message(
     reply: &bots::Reply,
     dedupe_key: String,
 ) -> Message {
+    let reply = Notification::BotReply(BotReply {
+        chat_id,
+        text: reply.text.clone(),
+        buttons: reply
+            .buttons
+            .iter()
+            .map(|row| row.iter().map(|b| (b.label.clone(), b.data.clone())).collect())
+            .collect(),
+    });
     Message {
-        channel: Channel::Telegram,
-        recipient: format!("chat:{chat_id}"),
-        contact_id: None,
         merchant_id,
-        kind: BOT_REPLY,
-        locale: lang,
-        payload: serde_json::to_value(ReplyPayload::of(chat_id, reply)).unwrap_or_default(),
-        dedupe_key,
+        ..Message::new(Channel::Telegram, format!("chat:{chat_id}"), lang, &reply, dedupe_key)
     }
 }
 

@@ -123,7 +123,7 @@ impl EmailSender {
                 .map(|t| format!("{}/consent/{t}", self.public_url)),
             organization: item.organization.clone(),
         };
-        let rendered = templates::render(&item.kind, item.locale, &item.payload, &links)
+        let rendered = templates::render_notification(&item.notification, item.locale, &links)
             .map_err(|e| SendError::Failed(e.to_string()))?;
         let to = item
             .recipient
@@ -192,7 +192,7 @@ impl Sender for EmailSender {
                 .await
                 .map_err(|e| SendError::Temporary(format!("cannot write the .eml file: {e}"))),
         }?;
-        tracing::debug!(outbox.id = item.id, kind = %item.kind, to = %mask_email(&item.recipient), "email sent");
+        tracing::debug!(outbox.id = item.id, kind = item.notification.kind(), to = %mask_email(&item.recipient), "email sent");
         Ok(())
     }
 }

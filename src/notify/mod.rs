@@ -16,8 +16,8 @@
 //! A process that dies mid-send leaves a leased row behind; once the lease runs out it
 //! is sent again with the same `Message-ID`, the one case where SMTP itself could not
 //! tell us whether the first try arrived. Only the sends in flight at the moment of death
-//! can be in that state. Rows of channels without a sender here are never touched:
-//! Telegram's are sent by `bot::outbox` for now, with its own lease and retries.
+//! can be in that state. Rows of channels without a sender here are never touched (a
+//! dispatcher built without the bot leaves Telegram rows alone).
 
 mod admission;
 mod dispatch;
@@ -29,6 +29,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::domain::Locale;
+use crate::services::outbox::Notification;
 
 pub use admission::{Admission, MAX_ATTEMPTS, admit, retry_delay};
 pub use dispatch::{Dispatcher, Report, Settings};
@@ -44,12 +45,10 @@ pub struct Outgoing {
     pub contact_id: Option<i64>,
     /// The merchant, for Telegram rows (its chat is looked up when sent).
     pub merchant_id: Option<i64>,
-    /// The template.
-    pub kind: String,
+    /// What to say.
+    pub notification: Notification,
     /// The recipient's language.
     pub locale: Locale,
-    /// The template's values.
-    pub payload: serde_json::Value,
     /// Fixed when the row was written; the same on every try.
     pub message_id: String,
     /// The confirmation token, for the consent email only.
@@ -73,12 +72,17 @@ pub enum SendError {
     /// (unsubscribed meanwhile, say): not sent, dead, not retried.
     #[error("suppressed: the contact can no longer receive it")]
     Suppressed,
+    /// The recipient cannot take it yet (a merchant without a linked chat): the sender has
+    /// parked the row until it can; not counted as a try.
+    #[error("held: {0}")]
+    Held(String),
     /// This message cannot be sent (a bad payload, another 5xx): dead, not retried.
     #[error("permanent failure: {0}")]
     Failed(String),
 }
 
-/// One channel's way of delivering a message (email, today).
+/// One channel's way of delivering a message: email ([`email::EmailSender`]) and Telegram
+/// (`bot::outbox::TelegramSender`).
 #[async_trait]
 pub trait Sender: Send + Sync {
     /// The `outbox.channel` value this sender serves.

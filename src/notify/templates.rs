@@ -13,31 +13,30 @@
 //! dates); no template adds anyone's name, phone or address.
 
 use askama::Template;
-use serde::Deserialize;
-use serde::de::DeserializeOwned;
 
 use crate::domain::Locale;
-
-/// The digest of notifications held back by the hourly limit.
-pub const DIGEST_KIND: &str = "digest";
+use crate::services::outbox::{
+    ClaimFacts, ClaimLapsed, Coordinate, DecodeError, DeliveryToConfirm, HoursConfirmed, NearDeadline, NeedClaimed,
+    NeedDelivered, NeedEnded, NeedRegistered, Notification,
+};
 
 /// Every kind that has a template (the consent email's kind is
 /// [`crate::services::contacts::CONSENT_KIND`]).
 pub const KINDS: &[&str] = &[
-    "contact-consent",
+    Notification::CONSENT,
     "resident-need-registered",
     "resident-need-claimed",
     "resident-need-delivered",
     "resident-need-cancelled",
     "resident-need-expired",
     "resident-hours-confirmed",
-    DIGEST_KIND,
+    Notification::DIGEST,
     "worker-need-claimed",
     "worker-delivery-to-confirm",
     "worker-claim-released",
     "worker-claim-lapsed",
     "worker-need-near-deadline",
-    crate::services::duplicates::COORDINATE_KIND,
+    "worker-duplicate-coordinate",
 ];
 
 /// The links a message may carry.
@@ -109,58 +108,26 @@ struct Frame {
     why: String,
 }
 
-/// `resident-need-registered`.
-#[derive(Debug, Deserialize)]
-struct NeedRegistered {
-    title: String,
-    quantity: i64,
-    unit: String,
-}
-
-/// `resident-need-claimed` and `worker-need-claimed`.
-#[derive(Debug, Deserialize)]
-struct NeedClaimed {
-    need_id: i64,
-    title: String,
-    merchant_name: String,
-    quantity: i64,
-    unit: String,
-    expected_date: String,
-    /// The need's category; rows written before it was added read as goods.
-    #[serde(default)]
-    category: String,
-}
-
-/// `resident-need-delivered` and `worker-delivery-to-confirm`.
-#[derive(Debug, Deserialize)]
-struct Delivered {
-    need_id: i64,
-    title: String,
-    merchant_name: String,
-    quantity: i64,
-    unit: String,
-    #[serde(default)]
-    category: String,
-    /// The merchant's note to the worker (worker's mail only).
-    #[serde(default)]
-    note: Option<String>,
-    /// The dispute this delivery answers (worker's mail only).
-    #[serde(default)]
-    reason: Option<String>,
-    /// Delivered again after a dispute.
-    #[serde(default)]
-    redelivery: bool,
+/// True for a need of volunteer hours: its claims are served, not delivered.
+fn hours(category: Option<&str>) -> bool {
+    category == Some(VOLUNTEER_HOURS)
 }
 
 impl NeedClaimed {
     fn is_hours(&self) -> bool {
-        self.category == VOLUNTEER_HOURS
+        hours(self.category.as_deref())
     }
 }
 
-impl Delivered {
+impl NeedDelivered {
     fn is_hours(&self) -> bool {
-        self.category == VOLUNTEER_HOURS
+        hours(self.category.as_deref())
+    }
+}
+
+impl DeliveryToConfirm {
+    fn is_hours(&self) -> bool {
+        hours(self.category.as_deref())
     }
 
     /// "重新" for a delivery after a dispute, else nothing.
@@ -186,72 +153,10 @@ impl Delivered {
     }
 }
 
-/// True when a payload is about a delivery after a dispute (for the subject lines).
-fn is_redelivery(payload: &serde_json::Value) -> bool {
-    payload.get("redelivery").and_then(|r| r.as_bool()) == Some(true)
-}
-
 impl ClaimFacts {
     fn is_hours(&self) -> bool {
-        self.category == VOLUNTEER_HOURS
+        hours(self.category.as_deref())
     }
-}
-
-/// True when a payload is about volunteer hours (for the subject lines).
-fn is_hours(payload: &serde_json::Value) -> bool {
-    payload.get("category").and_then(|c| c.as_str()) == Some(VOLUNTEER_HOURS)
-}
-
-/// `resident-need-cancelled` and `resident-need-expired`.
-#[derive(Debug, Deserialize)]
-struct NeedEnded {
-    title: String,
-}
-
-/// `worker-claim-released`, and the claim inside `worker-claim-lapsed`.
-#[derive(Debug, Deserialize)]
-struct ClaimFacts {
-    need_id: i64,
-    title: String,
-    quantity: i64,
-    unit: String,
-    #[serde(default)]
-    category: String,
-}
-
-/// `worker-claim-lapsed`.
-#[derive(Debug, Deserialize)]
-struct ClaimLapsed {
-    merchant_name: String,
-    claim: ClaimFacts,
-}
-
-/// `worker-need-near-deadline`.
-#[derive(Debug, Deserialize)]
-struct NearDeadline {
-    need_id: i64,
-    title: String,
-    left: i64,
-    unit: String,
-    deadline: String,
-}
-
-/// `worker-duplicate-coordinate`: codes and an organization's name, no private values.
-#[derive(Debug, Deserialize)]
-struct Coordinate {
-    beneficiary_id: i64,
-    own_code: String,
-    other_code: String,
-    other_organization: String,
-}
-
-/// `resident-hours-confirmed`: hours in tenths, as stored.
-#[derive(Debug, Deserialize)]
-struct HoursConfirmed {
-    activity: String,
-    tenths: i64,
-    served_on: String,
-    balance_tenths: i64,
 }
 
 impl HoursConfirmed {
@@ -276,22 +181,8 @@ struct Consent {
     organization: String,
 }
 
-/// One notification inside a digest, as stored in the digest row's payload.
-#[derive(Debug, Clone, serde::Serialize, Deserialize)]
-pub struct DigestItem {
-    /// The held row's kind.
-    pub kind: String,
-    /// The held row's payload.
-    pub payload: serde_json::Value,
-}
-
-/// `digest`.
-#[derive(Debug, Deserialize)]
-struct DigestPayload {
-    items: Vec<DigestItem>,
-}
-
-struct Digest {
+/// `digest`: one line a held notification.
+struct DigestLines {
     lines: Vec<String>,
 }
 
@@ -318,148 +209,149 @@ email_templates! {
     ConsentText, ConsentHtml, Consent, "email/contact-consent.txt", "email/contact-consent.html";
     RegisteredText, RegisteredHtml, NeedRegistered, "email/resident-need-registered.txt", "email/resident-need-registered.html";
     ClaimedText, ClaimedHtml, NeedClaimed, "email/resident-need-claimed.txt", "email/resident-need-claimed.html";
-    DeliveredText, DeliveredHtml, Delivered, "email/resident-need-delivered.txt", "email/resident-need-delivered.html";
+    DeliveredText, DeliveredHtml, NeedDelivered, "email/resident-need-delivered.txt", "email/resident-need-delivered.html";
     CancelledText, CancelledHtml, NeedEnded, "email/resident-need-cancelled.txt", "email/resident-need-cancelled.html";
     ExpiredText, ExpiredHtml, NeedEnded, "email/resident-need-expired.txt", "email/resident-need-expired.html";
     HoursText, HoursHtml, HoursConfirmed, "email/resident-hours-confirmed.txt", "email/resident-hours-confirmed.html";
-    DigestText, DigestHtml, Digest, "email/digest.txt", "email/digest.html";
+    DigestText, DigestHtml, DigestLines, "email/digest.txt", "email/digest.html";
     WorkerClaimedText, WorkerClaimedHtml, NeedClaimed, "email/worker-need-claimed.txt", "email/worker-need-claimed.html";
-    ToConfirmText, ToConfirmHtml, Delivered, "email/worker-delivery-to-confirm.txt", "email/worker-delivery-to-confirm.html";
+    ToConfirmText, ToConfirmHtml, DeliveryToConfirm, "email/worker-delivery-to-confirm.txt", "email/worker-delivery-to-confirm.html";
     ReleasedText, ReleasedHtml, ClaimFacts, "email/worker-claim-released.txt", "email/worker-claim-released.html";
     LapsedText, LapsedHtml, ClaimLapsed, "email/worker-claim-lapsed.txt", "email/worker-claim-lapsed.html";
     NearDeadlineText, NearDeadlineHtml, NearDeadline, "email/worker-need-near-deadline.txt", "email/worker-need-near-deadline.html";
     CoordinateText, CoordinateHtml, Coordinate, "email/worker-duplicate-coordinate.txt", "email/worker-duplicate-coordinate.html";
 }
 
-fn parse<P: DeserializeOwned>(kind: &str, payload: &serde_json::Value) -> Result<P, RenderError> {
-    P::deserialize(payload).map_err(|source| RenderError::Payload {
-        kind: kind.to_owned(),
-        source,
-    })
-}
-
-/// The subject line of `kind` in the chosen language.
-pub fn subject(kind: &str, locale: Locale, payload: &serde_json::Value) -> Result<String, RenderError> {
+/// The subject line of `notification` in the chosen language.
+pub fn subject(notification: &Notification, locale: Locale) -> Result<String, RenderError> {
     let zh = locale == Locale::ZhCn;
     let pick = |zh_text: String, en_text: String| if zh { zh_text } else { en_text };
-    let title = |p: &serde_json::Value| -> Result<String, RenderError> { Ok(parse::<NeedEnded>(kind, p)?.title) };
-    Ok(match kind {
-        "contact-consent" => pick(
+    Ok(match notification {
+        Notification::ContactConsent => pick(
             "请确认：接收爱心接力的需求进展邮件".into(),
             "Please confirm: news of your needs from the charity relay".into(),
         ),
-        "resident-need-registered" => {
-            let t = title(payload)?;
+        Notification::ResidentNeedRegistered(NeedRegistered { title: t, .. }) => {
             pick(format!("您的需求已登记：{t}"), format!("Your need is registered: {t}"))
         }
-        "resident-need-claimed" => {
-            let t = title(payload)?;
-            pick(
-                format!("好消息，您的需求已被认领：{t}"),
-                format!("Good news, your need was claimed: {t}"),
-            )
-        }
-        "resident-need-delivered" if is_hours(payload) => {
-            let t = title(payload)?;
+        Notification::ResidentNeedClaimed(NeedClaimed { title: t, .. }) => pick(
+            format!("好消息，您的需求已被认领：{t}"),
+            format!("Good news, your need was claimed: {t}"),
+        ),
+        Notification::ResidentNeedDelivered(p) if p.is_hours() => {
+            let t = &p.title;
             pick(
                 format!("已完成服务并确认：{t}"),
                 format!("Service done and confirmed: {t}"),
             )
         }
-        "resident-need-delivered" => {
-            let t = title(payload)?;
+        Notification::ResidentNeedDelivered(NeedDelivered { title: t, .. }) => {
             pick(format!("已送达并确认：{t}"), format!("Delivered and confirmed: {t}"))
         }
-        "resident-need-cancelled" => {
-            let t = title(payload)?;
+        Notification::ResidentNeedCancelled(NeedEnded { title: t, .. }) => {
             pick(format!("需求已取消：{t}"), format!("Need cancelled: {t}"))
         }
-        "resident-need-expired" => {
-            let t = title(payload)?;
+        Notification::ResidentNeedExpired(NeedEnded { title: t, .. }) => {
             pick(format!("需求已到期：{t}"), format!("Need expired: {t}"))
         }
-        "resident-hours-confirmed" => {
-            let h = parse::<HoursConfirmed>(kind, payload)?.hours();
+        Notification::ResidentHoursConfirmed(p) => {
+            let h = p.hours();
             pick(
                 format!("志愿时数已确认：{h} 小时"),
                 format!("Volunteer hours confirmed: {h} h"),
             )
         }
-        DIGEST_KIND => {
-            let n = parse::<DigestPayload>(kind, payload)?.items.len();
+        Notification::Digest(d) => {
+            let n = d.items.len();
             pick(format!("您的需求有 {n} 条新消息"), format!("{n} updates on your needs"))
         }
-        "worker-need-claimed" => {
-            let t = title(payload)?;
+        Notification::WorkerNeedClaimed(NeedClaimed { title: t, .. }) => {
             pick(format!("需求被认领：{t}"), format!("Need claimed: {t}"))
         }
-        "worker-delivery-to-confirm" if is_redelivery(payload) && is_hours(payload) => {
-            let t = title(payload)?;
-            pick(
-                format!("异议后重新完成服务，请确认：{t}"),
-                format!("Served again after your dispute, please confirm: {t}"),
-            )
+        Notification::WorkerDeliveryToConfirm(p) => {
+            let t = &p.title;
+            match (p.redelivery, p.is_hours()) {
+                (true, true) => pick(
+                    format!("异议后重新完成服务，请确认：{t}"),
+                    format!("Served again after your dispute, please confirm: {t}"),
+                ),
+                (true, false) => pick(
+                    format!("异议后重新送达，请确认：{t}"),
+                    format!("Redelivered after your dispute, please confirm: {t}"),
+                ),
+                (false, true) => pick(
+                    format!("请确认已完成服务：{t}"),
+                    format!("Please confirm a service was done: {t}"),
+                ),
+                (false, false) => pick(format!("请确认送达：{t}"), format!("Please confirm a delivery: {t}")),
+            }
         }
-        "worker-delivery-to-confirm" if is_redelivery(payload) => {
-            let t = title(payload)?;
-            pick(
-                format!("异议后重新送达，请确认：{t}"),
-                format!("Redelivered after your dispute, please confirm: {t}"),
-            )
-        }
-        "worker-delivery-to-confirm" if is_hours(payload) => {
-            let t = title(payload)?;
-            pick(
-                format!("请确认已完成服务：{t}"),
-                format!("Please confirm a service was done: {t}"),
-            )
-        }
-        "worker-delivery-to-confirm" => {
-            let t = title(payload)?;
-            pick(format!("请确认送达：{t}"), format!("Please confirm a delivery: {t}"))
-        }
-        "worker-claim-released" => {
-            let t = title(payload)?;
+        Notification::WorkerClaimReleased(ClaimFacts { title: t, .. }) => {
             pick(format!("认领已放弃：{t}"), format!("Claim released: {t}"))
         }
-        "worker-claim-lapsed" => {
-            let t = parse::<ClaimLapsed>(kind, payload)?.claim.title;
+        Notification::WorkerClaimLapsed(ClaimLapsed { claim, .. }) => {
+            let t = &claim.title;
             pick(format!("认领逾期失效：{t}"), format!("Claim lapsed: {t}"))
         }
-        "worker-need-near-deadline" => {
-            let t = title(payload)?;
-            pick(
-                format!("需求即将截止，仍未认领完：{t}"),
-                format!("Deadline near, not fully claimed: {t}"),
-            )
-        }
-        "worker-duplicate-coordinate" => {
-            let code = parse::<Coordinate>(kind, payload)?.own_code;
-            pick(
-                format!("请协调：受助人 {code} 也在另一家机构登记"),
-                format!("Please coordinate: beneficiary {code} is also registered by another organization"),
-            )
-        }
-        other => return Err(RenderError::UnknownKind(other.to_owned())),
+        Notification::WorkerNeedNearDeadline(NearDeadline { title: t, .. }) => pick(
+            format!("需求即将截止，仍未认领完：{t}"),
+            format!("Deadline near, not fully claimed: {t}"),
+        ),
+        Notification::WorkerDuplicateCoordinate(Coordinate { own_code: code, .. }) => pick(
+            format!("请协调：受助人 {code} 也在另一家机构登记"),
+            format!("Please coordinate: beneficiary {code} is also registered by another organization"),
+        ),
+        Notification::MerchantClaimConfirmed(_)
+        | Notification::MerchantClaimThanks(_)
+        | Notification::MerchantClaimDisputed(_)
+        | Notification::MerchantClaimRedeliver(_)
+        | Notification::MerchantClaimReleasedByWorker(_)
+        | Notification::MerchantClaimLapsed(_)
+        | Notification::MerchantClaimReminder(_)
+        | Notification::MerchantNeedCancelled(_)
+        | Notification::MerchantNeedExpired(_)
+        | Notification::MerchantNeedAlert(_)
+        | Notification::MerchantNeedDigest(_)
+        | Notification::BotReply(_) => return Err(RenderError::UnknownKind(notification.kind().to_owned())),
     })
 }
 
-/// Renders message `kind` for a recipient speaking `locale`.
+/// Renders a stored row's `kind` and `payload` for a recipient speaking `locale`.
 pub fn render(kind: &str, locale: Locale, payload: &serde_json::Value, links: &Links) -> Result<Rendered, RenderError> {
+    render_notification(&read(kind, payload)?, locale, links)
+}
+
+/// A stored row as a notification that has an email template.
+fn read(kind: &str, payload: &serde_json::Value) -> Result<Notification, RenderError> {
+    if !KINDS.contains(&kind) {
+        return Err(RenderError::UnknownKind(kind.to_owned()));
+    }
+    Notification::from_parts(kind, payload.clone()).map_err(|e| match e {
+        DecodeError::Unreadable { kind, source } => RenderError::Payload { kind, source },
+        DecodeError::NotAnObject { kind } => RenderError::UnknownKind(kind),
+    })
+}
+
+/// Renders `notification` for a recipient speaking `locale`.
+pub fn render_notification(
+    notification: &Notification,
+    locale: Locale,
+    links: &Links,
+) -> Result<Rendered, RenderError> {
     let zh = locale == Locale::ZhCn;
     let organization = links.organization.clone().filter(|o| !o.is_empty());
     let f = Frame {
         zh,
         lang: locale.as_str(),
-        subject: subject(kind, locale, payload)?,
+        subject: subject(notification, locale)?,
         public_url: links.public_url.clone(),
         unsubscribe_url: links.unsubscribe_url.clone(),
-        why: why(kind, zh, organization.as_deref()),
+        why: why(notification, zh, organization.as_deref()),
         organization,
     };
     let f = &f;
-    let (text, html) = match kind {
-        "contact-consent" => {
+    let (text, html) = match notification {
+        Notification::ContactConsent => {
             let p = &Consent {
                 confirm_url: links.confirm_url.clone().ok_or(RenderError::MissingConfirmLink)?,
                 days: crate::services::contacts::CONFIRM_VALIDITY.num_days(),
@@ -467,71 +359,56 @@ pub fn render(kind: &str, locale: Locale, payload: &serde_json::Value, links: &L
             };
             (ConsentText { f, p }.render()?, ConsentHtml { f, p }.render()?)
         }
-        "resident-need-registered" => {
-            let p = &parse(kind, payload)?;
+        Notification::ResidentNeedRegistered(p) => {
             (RegisteredText { f, p }.render()?, RegisteredHtml { f, p }.render()?)
         }
-        "resident-need-claimed" => {
-            let p = &parse(kind, payload)?;
-            (ClaimedText { f, p }.render()?, ClaimedHtml { f, p }.render()?)
-        }
-        "resident-need-delivered" => {
-            let p = &parse(kind, payload)?;
-            (DeliveredText { f, p }.render()?, DeliveredHtml { f, p }.render()?)
-        }
-        "resident-need-cancelled" => {
-            let p = &parse(kind, payload)?;
-            (CancelledText { f, p }.render()?, CancelledHtml { f, p }.render()?)
-        }
-        "resident-need-expired" => {
-            let p = &parse(kind, payload)?;
-            (ExpiredText { f, p }.render()?, ExpiredHtml { f, p }.render()?)
-        }
-        "resident-hours-confirmed" => {
-            let p = &parse(kind, payload)?;
-            (HoursText { f, p }.render()?, HoursHtml { f, p }.render()?)
-        }
-        DIGEST_KIND => {
-            let items = parse::<DigestPayload>(kind, payload)?.items;
+        Notification::ResidentNeedClaimed(p) => (ClaimedText { f, p }.render()?, ClaimedHtml { f, p }.render()?),
+        Notification::ResidentNeedDelivered(p) => (DeliveredText { f, p }.render()?, DeliveredHtml { f, p }.render()?),
+        Notification::ResidentNeedCancelled(p) => (CancelledText { f, p }.render()?, CancelledHtml { f, p }.render()?),
+        Notification::ResidentNeedExpired(p) => (ExpiredText { f, p }.render()?, ExpiredHtml { f, p }.render()?),
+        Notification::ResidentHoursConfirmed(p) => (HoursText { f, p }.render()?, HoursHtml { f, p }.render()?),
+        Notification::Digest(digest) => {
             // A held item that no longer renders still shows up as a line, not as a lost mail.
-            let lines = items
+            let lines = digest
+                .items
                 .iter()
                 .map(|i| {
-                    subject(&i.kind, locale, &i.payload)
-                        .unwrap_or_else(|_| if zh { "一条更新".into() } else { "An update".into() })
+                    i.notification()
+                        .ok()
+                        .and_then(|n| subject(&n, locale).ok())
+                        .unwrap_or_else(|| if zh { "一条更新".into() } else { "An update".into() })
                 })
                 .collect();
-            let p = &Digest { lines };
+            let p = &DigestLines { lines };
             (DigestText { f, p }.render()?, DigestHtml { f, p }.render()?)
         }
-        "worker-need-claimed" => {
-            let p = &parse(kind, payload)?;
-            (
-                WorkerClaimedText { f, p }.render()?,
-                WorkerClaimedHtml { f, p }.render()?,
-            )
-        }
-        "worker-delivery-to-confirm" => {
-            let p = &parse(kind, payload)?;
+        Notification::WorkerNeedClaimed(p) => (
+            WorkerClaimedText { f, p }.render()?,
+            WorkerClaimedHtml { f, p }.render()?,
+        ),
+        Notification::WorkerDeliveryToConfirm(p) => {
             (ToConfirmText { f, p }.render()?, ToConfirmHtml { f, p }.render()?)
         }
-        "worker-claim-released" => {
-            let p = &parse(kind, payload)?;
-            (ReleasedText { f, p }.render()?, ReleasedHtml { f, p }.render()?)
-        }
-        "worker-claim-lapsed" => {
-            let p = &parse(kind, payload)?;
-            (LapsedText { f, p }.render()?, LapsedHtml { f, p }.render()?)
-        }
-        "worker-need-near-deadline" => {
-            let p = &parse(kind, payload)?;
+        Notification::WorkerClaimReleased(p) => (ReleasedText { f, p }.render()?, ReleasedHtml { f, p }.render()?),
+        Notification::WorkerClaimLapsed(p) => (LapsedText { f, p }.render()?, LapsedHtml { f, p }.render()?),
+        Notification::WorkerNeedNearDeadline(p) => {
             (NearDeadlineText { f, p }.render()?, NearDeadlineHtml { f, p }.render()?)
         }
-        "worker-duplicate-coordinate" => {
-            let p = &parse(kind, payload)?;
+        Notification::WorkerDuplicateCoordinate(p) => {
             (CoordinateText { f, p }.render()?, CoordinateHtml { f, p }.render()?)
         }
-        other => return Err(RenderError::UnknownKind(other.to_owned())),
+        Notification::MerchantClaimConfirmed(_)
+        | Notification::MerchantClaimThanks(_)
+        | Notification::MerchantClaimDisputed(_)
+        | Notification::MerchantClaimRedeliver(_)
+        | Notification::MerchantClaimReleasedByWorker(_)
+        | Notification::MerchantClaimLapsed(_)
+        | Notification::MerchantClaimReminder(_)
+        | Notification::MerchantNeedCancelled(_)
+        | Notification::MerchantNeedExpired(_)
+        | Notification::MerchantNeedAlert(_)
+        | Notification::MerchantNeedDigest(_)
+        | Notification::BotReply(_) => return Err(RenderError::UnknownKind(notification.kind().to_owned())),
     };
     Ok(Rendered {
         subject: f.subject.clone(),
@@ -541,11 +418,12 @@ pub fn render(kind: &str, locale: Locale, payload: &serde_json::Value, links: &L
 }
 
 /// The footer line that tells the recipient why this message reached them.
-fn why(kind: &str, zh: bool, organization: Option<&str>) -> String {
+fn why(notification: &Notification, zh: bool, organization: Option<&str>) -> String {
     let org_zh = organization.map_or_else(|| "社工".to_owned(), |o| format!("「{o}」的社工"));
     let org_en = organization.map_or_else(|| "a social worker".to_owned(), |o| format!("a social worker of “{o}”"));
-    match kind {
-        "contact-consent" => {
+    use Notification as N;
+    match notification {
+        N::ContactConsent => {
             if zh {
                 format!("您收到这封邮件，是因为{org_zh}填写了这个邮箱，请您确认是否接收。")
             } else {
@@ -554,19 +432,23 @@ fn why(kind: &str, zh: bool, organization: Option<&str>) -> String {
                 )
             }
         }
-        crate::services::duplicates::COORDINATE_KIND => match (organization, zh) {
+        N::WorkerDuplicateCoordinate(_) => match (organization, zh) {
             (Some(o), true) => format!("您收到这封邮件，是因为您是「{o}」的社工。"),
             (Some(o), false) => format!("You get this email because you work for “{o}” as a social worker."),
             (None, true) => "您收到这封邮件，是因为您是该机构的社工。".to_owned(),
             (None, false) => "You get this email because you are a social worker of that organization.".to_owned(),
         },
-        k if k.starts_with("worker-") => match (organization, zh) {
+        N::WorkerNeedClaimed(_)
+        | N::WorkerDeliveryToConfirm(_)
+        | N::WorkerClaimReleased(_)
+        | N::WorkerClaimLapsed(_)
+        | N::WorkerNeedNearDeadline(_) => match (organization, zh) {
             (Some(o), true) => format!("您收到这封邮件，是因为您是「{o}」的社工，这条需求由您发布。"),
             (Some(o), false) => format!("You get this email because you work for “{o}” and posted this need."),
             (None, true) => "您收到这封邮件，是因为这条需求由您发布。".to_owned(),
             (None, false) => "You get this email because you posted this need.".to_owned(),
         },
-        "resident-hours-confirmed" => {
+        N::ResidentHoursConfirmed(_) => {
             if zh {
                 format!("您收到这封邮件，是因为{org_zh}为您记录志愿服务时长，您也确认了接收相关邮件。")
             } else {
@@ -575,7 +457,25 @@ fn why(kind: &str, zh: bool, organization: Option<&str>) -> String {
                 )
             }
         }
-        _ => {
+        // A resident's news of their needs; merchants' and the bot's messages are no email.
+        N::ResidentNeedRegistered(_)
+        | N::ResidentNeedClaimed(_)
+        | N::ResidentNeedDelivered(_)
+        | N::ResidentNeedCancelled(_)
+        | N::ResidentNeedExpired(_)
+        | N::Digest(_)
+        | N::MerchantClaimConfirmed(_)
+        | N::MerchantClaimThanks(_)
+        | N::MerchantClaimDisputed(_)
+        | N::MerchantClaimRedeliver(_)
+        | N::MerchantClaimReleasedByWorker(_)
+        | N::MerchantClaimLapsed(_)
+        | N::MerchantClaimReminder(_)
+        | N::MerchantNeedCancelled(_)
+        | N::MerchantNeedExpired(_)
+        | N::MerchantNeedAlert(_)
+        | N::MerchantNeedDigest(_)
+        | N::BotReply(_) => {
             if zh {
                 format!("您收到这封邮件，是因为{org_zh}为您登记了需求，您也确认了接收进展邮件。")
             } else {

@@ -18,7 +18,7 @@ use sea_orm::{
 };
 
 use super::audit::{self, Actor, Entry};
-use super::outbox::{enqueue, enqueue_at};
+use super::outbox::{ClaimNotice, NeedAlert, NeedDigest, Notification, enqueue, enqueue_at};
 use super::{ServiceError, alert_settings, matching, recipients};
 use crate::db;
 use crate::domain::alerts::{self as rules, AlertMode, Candidate, FlagReason, LadderPolicy, LadderStep, ladder_step};
@@ -27,10 +27,6 @@ use crate::domain::time::{local_date, local_midnight};
 use crate::domain::{ClaimStatus, NeedStatus};
 use crate::entities::{claim, merchant, need, need_alert, need_ladder};
 
-/// Kind of the outbox row of one alert.
-pub const ALERT: &str = "merchant-need-alert";
-/// Kind of the outbox row of a daily digest.
-pub const DIGEST: &str = "merchant-need-digest";
 /// Ranked candidates whose daily counts are read at once (several rungs' worth, so that
 /// one read almost always fills a rung even when some merchants are at their cap).
 const CAP_CHUNK: usize = 20;
@@ -239,8 +235,12 @@ async fn queue_alert<C: ConnectionTrait>(
     if c.plan.mode == AlertMode::Instant {
         // Only the need's id and public title: the card is rendered when sent, from the
         // need as it is then (and not sent if it closed meanwhile).
-        let payload = serde_json::json!({ "need_id": need.id, "title": need.title });
-        let message = recipients::merchant(m, ALERT, payload, format!("need:{}:alert:merchant:{}", need.id, m.id));
+        let alert = Notification::MerchantNeedAlert(NeedAlert {
+            need_id: need.id,
+            title: Some(need.title.clone()),
+            digest_number: None,
+        });
+        let message = recipients::merchant(m, &alert, format!("need:{}:alert:merchant:{}", need.id, m.id));
         enqueue_at(txn, message, now, c.plan.deliver_at).await?;
     }
     Ok(true)
@@ -460,15 +460,21 @@ async fn queue_digest(db: &DatabaseConnection, merchant_id: i64, now: DateTime<U
         return Ok(false);
     };
     // `cards_follow`: rows queued before the cards were messages of their own list the needs in the heading.
-    let payload = serde_json::json!({
-        "need_ids": need_ids, "date": local_date(first.deliver_at).to_string(), "cards_follow": true,
+    let digest = Notification::MerchantNeedDigest(NeedDigest {
+        need_ids: need_ids.clone(),
+        date: Some(local_date(first.deliver_at).to_string()),
+        cards_follow: true,
     });
-    if !enqueue(&txn, recipients::merchant(&m, DIGEST, payload, key.clone()), now).await? {
+    if !enqueue(&txn, recipients::merchant(&m, &digest, key.clone()), now).await? {
         return Ok(false); // dropped: the transaction rolls back
     }
     for (i, need_id) in need_ids.iter().enumerate() {
-        let card = serde_json::json!({ "need_id": need_id, "digest_number": i + 1 });
-        let message = recipients::merchant(&m, ALERT, card, format!("{key}:need:{need_id}"));
+        let card = Notification::MerchantNeedAlert(NeedAlert {
+            need_id: *need_id,
+            title: None,
+            digest_number: u64::try_from(i + 1).ok(),
+        });
+        let message = recipients::merchant(&m, &card, format!("{key}:need:{need_id}"));
         if !enqueue(&txn, message, now).await? {
             return Ok(false);
         }
@@ -496,13 +502,18 @@ pub async fn queue_due_tomorrow(db: &DatabaseConnection, now: DateTime<Utc>) -> 
         ) else {
             continue;
         };
-        let payload = serde_json::json!({ "claim_id": c.id, "need_id": n.id, "title": n.title, "quantity": c.quantity, "unit": n.unit, "due_date": local_date(c.due_at).to_string(), "stage": "day_before", "category": n.category });
-        let message = recipients::merchant(
-            &m,
-            "merchant-claim-reminder",
-            payload,
-            format!("claim:{}:reminder-day-before", c.id),
-        );
+        let reminder = Notification::MerchantClaimReminder(ClaimNotice {
+            claim_id: c.id,
+            need_id: n.id,
+            title: n.title,
+            quantity: Some(i64::from(c.quantity)),
+            unit: Some(n.unit),
+            due_date: Some(local_date(c.due_at).to_string()),
+            stage: Some("day_before".to_owned()),
+            category: Some(n.category),
+            ..ClaimNotice::default()
+        });
+        let message = recipients::merchant(&m, &reminder, format!("claim:{}:reminder-day-before", c.id));
         if enqueue(db, message, now).await? {
             queued += 1;
         }

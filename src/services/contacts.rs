@@ -20,7 +20,7 @@ use sea_orm::{
 
 use super::ServiceError;
 use super::audit::{self, Actor, Entry};
-use super::outbox::{Channel, Message, enqueue};
+use super::outbox::{Channel, Message, Notification, enqueue};
 use crate::config::Secret;
 use crate::domain::Locale;
 use crate::domain::consent::Resends;
@@ -28,7 +28,7 @@ use crate::entities::{contact, organization, outbox};
 use crate::{crypto, db};
 
 /// The kind of the double opt-in email.
-pub const CONSENT_KIND: &str = "contact-consent";
+pub const CONSENT_KIND: &str = Notification::CONSENT;
 /// The version of the consent wording shown in the confirmation email and page; stored
 /// with the consent so that we know what a resident agreed to.
 pub const CONSENT_WORDING_VERSION: &str = "2026-11-v1";
@@ -116,14 +116,14 @@ async fn request_consent<C: ConnectionTrait>(txn: &C, c: &contact::Model, now: D
         .count(txn)
         .await?;
     let message = Message {
-        channel: Channel::Email,
-        recipient: c.email.clone(),
         contact_id: Some(c.id),
-        merchant_id: None,
-        kind: CONSENT_KIND,
-        locale: locale_of(c),
-        payload: serde_json::json!({}),
-        dedupe_key: format!("contact:{}:consent:{}", c.id, sent_before + 1),
+        ..Message::new(
+            Channel::Email,
+            c.email.clone(),
+            locale_of(c),
+            &Notification::ContactConsent,
+            format!("contact:{}:consent:{}", c.id, sent_before + 1),
+        )
     };
     enqueue(txn, message, now).await
 }

@@ -19,7 +19,7 @@ use sea_orm::{
 use super::ServiceError;
 use super::access::Caller;
 use super::audit::{self, Entry};
-use super::outbox::{Channel, Message, enqueue};
+use super::outbox::{Channel, Coordinate, Message, Notification, enqueue};
 use super::private_details::{PrivateDetails, id_number_digest, phone_digest};
 use crate::config::Secret;
 use crate::db;
@@ -28,9 +28,6 @@ use crate::entities::{beneficiary, beneficiary_private, organization, possible_d
 
 /// At most this many earlier beneficiaries are flagged for one registration.
 const MAX_FLAGGED: u64 = 20;
-
-/// The email kind that asks both organizations to coordinate.
-pub const COORDINATE_KIND: &str = "worker-duplicate-coordinate";
 
 /// Earlier beneficiaries whose phone or ID number digest equals `details`', with what matched.
 async fn matches<C: ConnectionTrait>(
@@ -323,21 +320,19 @@ async fn tell_to_coordinate<C: ConnectionTrait>(
             .all(txn)
             .await?;
         for w in workers {
-            let message = Message {
-                channel: Channel::Email,
-                recipient: w.email.clone(),
-                contact_id: None,
-                merchant_id: None,
-                kind: COORDINATE_KIND,
-                locale: w.locale.map(crate::domain::Locale::from).unwrap_or_default(),
-                payload: serde_json::json!({
-                    "beneficiary_id": own.id,
-                    "own_code": own.code,
-                    "other_code": other.code,
-                    "other_organization": other_name,
-                }),
-                dedupe_key: format!("duplicate:{}:staff:{}", row.id, w.id),
-            };
+            let coordinate = Notification::WorkerDuplicateCoordinate(Coordinate {
+                beneficiary_id: own.id,
+                own_code: own.code.clone(),
+                other_code: other.code.clone(),
+                other_organization: other_name.clone(),
+            });
+            let message = Message::new(
+                Channel::Email,
+                w.email.clone(),
+                w.locale.map(crate::domain::Locale::from).unwrap_or_default(),
+                &coordinate,
+                format!("duplicate:{}:staff:{}", row.id, w.id),
+            );
             if enqueue(txn, message, now).await? {
                 told += 1;
             }

@@ -14,7 +14,7 @@ use crate::domain::{BeneficiaryGroup, Category, NeedStatus, Urgency};
 use crate::entities::{beneficiary, claim, community, drop_off_point, need};
 
 /// A drop-off point as shown on a card: a public place, never a home.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DropOff {
     /// Name of the point.
     pub name: String,

@@ -11,7 +11,7 @@ use super::access::{Caller, OrgScope};
 use super::audit::{self, Entry};
 pub use super::need_cards::{DropOff, NeedCard, get_need};
 use super::need_cards::{card_by_id, cards};
-use super::outbox::enqueue;
+use super::outbox::{ClaimNotice, NearDeadline, NeedEnded, NeedRegistered, Notification, enqueue};
 use super::{ServiceError, recipients};
 use crate::config::Secret;
 use crate::db;
@@ -122,13 +122,13 @@ pub async fn post_need(
     )
     .await?;
     let parties = recipients::of_need(&txn, &row).await?;
-    let payload =
-        serde_json::json!({ "need_id": row.id, "title": row.title, "quantity": row.quantity, "unit": row.unit });
-    if let Some(m) = parties.resident(
-        "resident-need-registered",
-        payload,
-        format!("need:{}:resident-registered", row.id),
-    ) {
+    let registered = Notification::ResidentNeedRegistered(NeedRegistered {
+        need_id: row.id,
+        title: row.title.clone(),
+        quantity: i64::from(row.quantity),
+        unit: row.unit.clone(),
+    });
+    if let Some(m) = parties.resident(&registered, format!("need:{}:resident-registered", row.id)) {
         enqueue(&txn, m, now).await?;
     }
     // The first rung of the alert ladder goes out with the need (or not at all).
@@ -371,11 +371,14 @@ pub async fn warn_near_deadline(db: &DatabaseConnection, now: DateTime<Utc>) -> 
     for n in near.into_iter().filter(|n| !told.contains(&key(n.id))) {
         let txn = db::begin_write(db).await?;
         let parties = recipients::of_need(&txn, &n).await?;
-        let payload = serde_json::json!({
-            "need_id": n.id, "title": n.title, "left": n.quantity - n.claimed, "unit": n.unit,
-            "deadline": n.deadline.to_string(),
+        let near = Notification::WorkerNeedNearDeadline(NearDeadline {
+            need_id: n.id,
+            title: n.title.clone(),
+            left: i64::from(n.quantity - n.claimed),
+            unit: n.unit.clone(),
+            deadline: n.deadline.to_string(),
         });
-        if let Some(m) = parties.worker("worker-need-near-deadline", payload, key(n.id))
+        if let Some(m) = parties.worker(&near, key(n.id))
             && enqueue(&txn, m, now).await?
         {
             queued += 1;
@@ -461,30 +464,44 @@ async fn end_need<C: ConnectionTrait>(
         ClaimStatus::Active.apply(ClaimEvent::EndWithNeed)?;
         super::claims::give_back(txn, c, ClaimStatus::Released, now).await?;
         if let Some(m) = merchant::Entity::find_by_id(c.merchant_id).one(txn).await? {
-            let payload = serde_json::json!({ "claim_id": c.id, "need_id": need.id, "title": need.title, "ended": to.as_str(), "reason": reason, "category": need.category });
-            let kind = if to == NeedStatus::Expired {
-                "merchant-need-expired"
+            let notice = ClaimNotice {
+                claim_id: c.id,
+                need_id: need.id,
+                title: need.title.clone(),
+                ended: Some(to.as_str().to_owned()),
+                reason: Some(reason.to_owned()),
+                category: Some(need.category.clone()),
+                ..ClaimNotice::default()
+            };
+            let ended = if to == NeedStatus::Expired {
+                Notification::MerchantNeedExpired(notice)
             } else {
-                "merchant-need-cancelled"
+                Notification::MerchantNeedCancelled(notice)
             };
             enqueue(
                 txn,
-                recipients::merchant(&m, kind, payload, format!("claim:{}:merchant-need-ended", c.id)),
+                recipients::merchant(&m, &ended, format!("claim:{}:merchant-need-ended", c.id)),
                 now,
             )
             .await?;
         }
     }
     let parties = recipients::of_need(txn, need).await?;
-    let payload = serde_json::json!({ "need_id": need.id, "title": need.title });
-    let (kind, key) = match to {
-        NeedStatus::Expired => ("resident-need-expired", format!("need:{}:resident-expired", need.id)),
+    let ended = NeedEnded {
+        need_id: need.id,
+        title: need.title.clone(),
+    };
+    let (notification, key) = match to {
+        NeedStatus::Expired => (
+            Notification::ResidentNeedExpired(ended),
+            format!("need:{}:resident-expired", need.id),
+        ),
         _ => (
-            "resident-need-cancelled",
+            Notification::ResidentNeedCancelled(ended),
             format!("need:{}:resident-cancelled", need.id),
         ),
     };
-    if let Some(m) = parties.resident(kind, payload, key) {
+    if let Some(m) = parties.resident(&notification, key) {
         enqueue(txn, m, now).await?;
     }
     Ok(())

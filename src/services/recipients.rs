@@ -1,10 +1,10 @@
 //! Who hears of a change to a need, and in which language. Only public facts go into
-//! payloads; a resident is mailed only while their contact can receive mail.
+//! notifications; a resident is mailed only while their contact can receive mail.
 
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ConnectionTrait, FromQueryResult, IdenStatic, Iterable};
 
-use super::outbox::{Channel, Message};
+use super::outbox::{Channel, Message, Notification};
 use crate::domain::Locale;
 use crate::entities::{beneficiary, contact, merchant, need, organization, staff};
 
@@ -49,46 +49,34 @@ pub async fn of_need<C: ConnectionTrait>(conn: &C, need: &need::Model) -> Result
 }
 
 impl NeedParties {
-    /// An email to the resident, if they have a contact.
-    pub fn resident(&self, kind: &'static str, payload: serde_json::Value, dedupe_key: String) -> Option<Message> {
+    /// An email of `notification` to the resident, if they have a contact.
+    pub fn resident(&self, notification: &Notification, dedupe_key: String) -> Option<Message> {
         self.contact.as_ref().map(|c| Message {
-            channel: Channel::Email,
-            recipient: c.email.clone(),
             contact_id: Some(c.id),
-            merchant_id: None,
-            kind,
-            locale: c.locale.0,
-            payload,
-            dedupe_key,
+            ..Message::new(Channel::Email, c.email.clone(), c.locale.0, notification, dedupe_key)
         })
     }
 
-    /// An email to the social worker who posted the need.
-    pub fn worker(&self, kind: &'static str, payload: serde_json::Value, dedupe_key: String) -> Option<Message> {
-        self.worker.as_ref().map(|w| Message {
-            channel: Channel::Email,
-            recipient: w.email.clone(),
-            contact_id: None,
-            merchant_id: None,
-            kind,
-            locale: w.locale.map(Locale::from).unwrap_or_default(),
-            payload,
-            dedupe_key,
+    /// An email of `notification` to the social worker who posted the need.
+    pub fn worker(&self, notification: &Notification, dedupe_key: String) -> Option<Message> {
+        self.worker.as_ref().map(|w| {
+            let locale = w.locale.map(Locale::from).unwrap_or_default();
+            Message::new(Channel::Email, w.email.clone(), locale, notification, dedupe_key)
         })
     }
 }
 
-/// A Telegram message to a merchant (its chat is resolved when sent).
-pub fn merchant(m: &merchant::Model, kind: &'static str, payload: serde_json::Value, dedupe_key: String) -> Message {
+/// A Telegram message of `notification` to a merchant (its chat is resolved when sent).
+pub fn merchant(m: &merchant::Model, notification: &Notification, dedupe_key: String) -> Message {
     Message {
-        channel: Channel::Telegram,
-        recipient: m.id.to_string(),
-        contact_id: None,
         merchant_id: Some(m.id),
-        kind,
-        locale: m.locale.0,
-        payload,
-        dedupe_key,
+        ..Message::new(
+            Channel::Telegram,
+            m.id.to_string(),
+            m.locale.0,
+            notification,
+            dedupe_key,
+        )
     }
 }
 

@@ -448,3 +448,56 @@ fn minutes_until(now: DateTime<Utc>, until: DateTime<Utc>) -> i64 {
     let seconds = std::cmp::max((until - now).num_seconds(), 0);
     (seconds + 59) / 60
 }
+
+/// Where a merchant's Telegram messages go: its linked chat (none yet: they wait) and its
+/// language now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MerchantChat {
+    /// The linked chat, if the merchant linked one.
+    pub chat_id: Option<i64>,
+    /// The merchant's language.
+    pub locale: Locale,
+}
+
+/// The chat and language of merchant `merchant_id`; `None` if there is no such merchant.
+pub async fn merchant_chat(db: &DatabaseConnection, merchant_id: i64) -> Result<Option<MerchantChat>, sea_orm::DbErr> {
+    Ok(merchant::Entity::find_by_id(merchant_id)
+        .one(db)
+        .await?
+        .map(|m| MerchantChat {
+            chat_id: m.telegram_chat_id,
+            locale: m.locale.0,
+        }))
+}
+
+/// Parks outbox row `outbox_id` until its merchant links a chat (linking releases it).
+/// Linking releases the held rows, so a row held just after a link would wait for the
+/// next one: the merchant's row is locked and read again in the writing transaction, and a
+/// merchant linked meanwhile gets the row back (unleased) at the next round instead.
+pub async fn hold_until_linked(
+    db: &DatabaseConnection,
+    outbox_id: i64,
+    merchant_id: Option<i64>,
+) -> Result<(), sea_orm::DbErr> {
+    let txn = db::begin_write(db).await?;
+    let linked = match merchant_id {
+        Some(id) => merchant::Entity::find_by_id(id)
+            .lock_exclusive()
+            .one(&txn)
+            .await?
+            .is_some_and(|m| m.telegram_chat_id.is_some()),
+        None => false,
+    };
+    let update = outbox::Entity::update_many()
+        .col_expr(outbox::Column::LockedUntil, Expr::val(Option::<DateTime<Utc>>::None))
+        .filter(outbox::Column::Id.eq(outbox_id));
+    let update = if linked {
+        update
+    } else {
+        update
+            .col_expr(outbox::Column::Status, Expr::val("held"))
+            .col_expr(outbox::Column::LastError, Expr::val("no linked chat yet"))
+    };
+    update.exec(&txn).await?;
+    txn.commit().await
+}

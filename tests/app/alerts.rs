@@ -296,13 +296,7 @@ async fn quiet_hours_hold_an_alert_until_morning_unless_urgent_needs_always_reac
     assert_eq!(passed_cap, 1);
 
     // The sender takes a row only when its time has come.
-    let bot = teloxide::adaptors::Throttle::new_spawn(
-        teloxide::Bot::new(crate::support::fake_telegram::TOKEN).set_api_url(app.tg().url.parse().expect("url")),
-        teloxide::adaptors::throttle::Limits::default(),
-    );
-    charity_relay::bot::outbox::send_due(&app.db, &bot, night)
-        .await
-        .expect("send");
+    app.send_telegram_due(night).await;
     assert_eq!(
         app.tg().sent_to(7001).len(),
         1,
@@ -310,9 +304,7 @@ async fn quiet_hours_hold_an_alert_until_morning_unless_urgent_needs_always_reac
     );
     assert!(app.tg().sent_to(7001)[0].text.contains("急需的奶粉"));
     assert!(app.tg().sent_to(7000).is_empty(), "the other shop sleeps");
-    charity_relay::bot::outbox::send_due(&app.db, &bot, morning)
-        .await
-        .expect("send");
+    app.send_telegram_due(morning).await;
     let woke = app.tg().wait_for(7000, 2, crate::support::bot::REPLY_WITHIN).await;
     assert!(woke.iter().any(|m| m.text.contains("夜里登记的米")), "{woke:?}");
     assert_eq!(

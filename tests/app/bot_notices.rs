@@ -20,7 +20,7 @@ use crate::support::{TestApp, scalar_i64};
 
 /// The message after the first `before` ones.
 async fn after(app: &TestApp, chat: &Chat<'_>, before: usize) -> String {
-    app.tg().wait_for(chat.id, before + 1, REPLY_WITHIN).await[before]
+    app.wait_for_telegram(chat.id, before + 1, REPLY_WITHIN).await[before]
         .text
         .clone()
 }
@@ -506,7 +506,7 @@ async fn notifications_wait_for_a_chat_and_arrive_once_it_is_linked() {
         .exec(&app.db)
         .await
         .expect("lease");
-    charity_relay::bot::outbox::hold(&app.db, &row).await.expect("hold");
+    app.hold_telegram_row(&row).await;
     let again = app
         .telegram
         .as_ref()

@@ -4,10 +4,10 @@
 use std::time::{Duration, Instant};
 
 use bots::Locale;
-use charity_relay::bot::outbox::ReplyPayload;
 use charity_relay::entities::{merchant, outbox};
 use charity_relay::services::audit::Actor;
 use charity_relay::services::merchants;
+use charity_relay::services::outbox::BotReply;
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
@@ -147,7 +147,7 @@ impl Chat<'_> {
                 .expect("outbox")
                 .into_iter()
                 .map(|row| {
-                    let payload: ReplyPayload = serde_json::from_str(&row.payload).expect("reply payload");
+                    let payload: BotReply = serde_json::from_str(&row.payload).expect("reply payload");
                     payload.text
                 })
                 .collect();
@@ -266,5 +266,62 @@ impl TestApp {
             .await
             .expect("post need")
             .id
+    }
+}
+
+impl TestApp {
+    /// One dispatcher with only the Telegram sender drains what is due at `now` (the
+    /// background one runs on the real clock).
+    pub async fn send_telegram_due(&self, now: chrono::DateTime<Utc>) {
+        let bot = teloxide::adaptors::Throttle::new_spawn(
+            teloxide::Bot::new(fake_telegram::TOKEN).set_api_url(self.tg().url.parse().expect("url")),
+            teloxide::adaptors::throttle::Limits::default(),
+        );
+        let sender = std::sync::Arc::new(charity_relay::bot::outbox::TelegramSender::new(self.db.clone(), bot));
+        charity_relay::notify::Dispatcher::new(
+            self.db.clone(),
+            vec![sender],
+            charity_relay::notify::Settings::default(),
+        )
+        .drain(now)
+        .await
+        .expect("send");
+    }
+
+    /// Waits until `chat_id` got `count` messages and the dispatcher has recorded every
+    /// Telegram send it started: a row is marked sent only after the server answered, so
+    /// rows counted the moment the fake got a message may not show it yet. Panics after
+    /// `within`.
+    pub async fn wait_for_telegram(&self, chat_id: i64, count: usize, within: Duration) -> Vec<Sent> {
+        let deadline = Instant::now() + within;
+        let sent = self.tg().wait_for(chat_id, count, within).await;
+        loop {
+            // Leased and not yet settled: a send under way (a parked row is `held`, unleased).
+            let sending = scalar_i64(
+                &self.db,
+                "SELECT COUNT(*) FROM outbox WHERE channel = 'telegram' \
+                 AND status IN ('pending', 'failed') AND locked_until IS NOT NULL",
+            )
+            .await;
+            if sending == 0 {
+                return sent;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{sending} Telegram rows still being sent after {within:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
+    /// Parks outbox row `row` as the Telegram sender does when its merchant has no chat.
+    pub async fn hold_telegram_row(&self, row: &outbox::Model) {
+        charity_relay::services::telegram::hold_until_linked(
+            &self.db,
+            row.id,
+            row.merchant_id.or_else(|| row.recipient.parse().ok()),
+        )
+        .await
+        .expect("hold");
     }
 }

@@ -18,6 +18,7 @@ use crate::entities::{claim, need};
 use crate::services::access::Caller;
 use crate::services::audit::{self, Entry};
 use crate::services::merchants::refresh_credit;
+use crate::services::outbox::{ClaimNotice, NeedDelivered, Notification};
 use crate::services::{ServiceError, recipients};
 
 /// The longest dispute reason a social worker may give.
@@ -172,19 +173,24 @@ async fn confirm_claim(
         .organization(Some(need.organization_id))
         .detail(serde_json::json!({ "rating": rating, "with_handoff_code": code.is_some() && !office, "by_office": office, "after_dispute": from == ClaimStatus::Disputed }));
     let merchant = t.merchant().await?;
-    let thanks = serde_json::json!({ "claim_id": c.id, "need_id": need.id, "title": need.title, "quantity": c.quantity, "unit": need.unit, "rating": rating, "category": need.category });
-    let thanks = recipients::merchant(
-        &merchant,
-        "merchant-claim-thanks",
-        thanks,
-        format!("claim:{}:merchant-confirmed", c.id),
-    );
-    let payload = serde_json::json!({ "claim_id": c.id, "need_id": need.id, "title": need.title, "merchant_name": merchant.name, "quantity": c.quantity, "unit": need.unit, "category": need.category });
-    let delivered = t.parties().await?.resident(
-        "resident-need-delivered",
-        payload,
-        format!("claim:{}:resident-confirmed", c.id),
-    );
+    let thanks = Notification::MerchantClaimThanks(ClaimNotice {
+        rating: rating.map(i64::from),
+        ..super::notice(c, need)
+    });
+    let thanks = recipients::merchant(&merchant, &thanks, format!("claim:{}:merchant-confirmed", c.id));
+    let delivered = Notification::ResidentNeedDelivered(NeedDelivered {
+        claim_id: Some(c.id),
+        need_id: need.id,
+        title: need.title.clone(),
+        merchant_name: merchant.name.clone(),
+        quantity: i64::from(c.quantity),
+        unit: need.unit.clone(),
+        category: Some(need.category.clone()),
+    });
+    let delivered = t
+        .parties()
+        .await?
+        .resident(&delivered, format!("claim:{}:resident-confirmed", c.id));
     t.finish(entry, std::iter::once(thanks).chain(delivered), false, now)
         .await
 }
@@ -227,11 +233,17 @@ pub async fn dispute(
     let entry = Entry::ok(caller.actor(), "claim.dispute")
         .subject("claim", c.id)
         .organization(Some(need.organization_id));
-    let payload = serde_json::json!({ "claim_id": c.id, "need_id": need.id, "title": need.title, "reason": reason, "category": need.category });
+    let disputed = Notification::MerchantClaimDisputed(ClaimNotice {
+        claim_id: c.id,
+        need_id: need.id,
+        title: need.title.clone(),
+        reason: Some(reason),
+        category: Some(need.category.clone()),
+        ..ClaimNotice::default()
+    });
     let notice = recipients::merchant(
         &t.merchant().await?,
-        "merchant-claim-disputed",
-        payload,
+        &disputed,
         format!("claim:{}:merchant-disputed:{}", c.id, c.version + 1),
     );
     t.finish(entry, Some(notice), false, now).await
@@ -257,16 +269,16 @@ pub async fn resolve_dispute(
         return Err(ServiceError::Conflict("the claim is no longer disputed".into()));
     }
     status.apply(resolution.event())?;
-    let (template, due_date) = match resolution {
+    let (redeliver, due_date) = match resolution {
         DisputeResolution::Redeliver => {
             let lease = Lease::new(now, i64::from(t.need.claim_days), t.need.deadline);
             t.move_to(ClaimStatus::Disputed, ClaimStatus::Active, |u| renew(u, &lease), now)
                 .await?;
-            ("merchant-claim-redeliver", Some(local_date(lease.due_at).to_string()))
+            (true, Some(local_date(lease.due_at).to_string()))
         }
         _ => {
             t.release(now).await?;
-            ("merchant-claim-released-by-worker", None)
+            (false, None)
         }
     };
     let (c, need) = (&t.claim, &t.need);
@@ -274,12 +286,20 @@ pub async fn resolve_dispute(
         .subject("claim", c.id)
         .organization(Some(need.organization_id))
         .detail(serde_json::json!({ "resolution": resolution.as_str() }));
-    let payload = serde_json::json!({ "claim_id": c.id, "need_id": need.id, "title": need.title, "quantity": c.quantity, "unit": need.unit, "reason": c.dispute_reason, "due_date": due_date, "category": need.category });
+    let resolved = ClaimNotice {
+        reason: c.dispute_reason.clone(),
+        due_date,
+        ..super::notice(c, need)
+    };
+    let resolved = if redeliver {
+        Notification::MerchantClaimRedeliver(resolved)
+    } else {
+        Notification::MerchantClaimReleasedByWorker(resolved)
+    };
     let notice = recipients::merchant(
         &t.merchant().await?,
-        template,
-        payload,
-        format!("claim:{}:{template}:{}", c.id, c.version + 1),
+        &resolved,
+        format!("claim:{}:{}:{}", c.id, resolved.kind(), c.version + 1),
     );
     t.finish(entry, Some(notice), false, now).await
 }

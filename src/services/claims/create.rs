@@ -18,8 +18,8 @@ use crate::services::access::Caller;
 use crate::services::audit::{self, Entry};
 use crate::services::error::{is_unique_violation, refusal_from_json, refusal_to_json};
 use crate::services::merchants::merchant_with_record;
-use crate::services::need_cards::{self, DropOff};
-use crate::services::outbox::{Delivery, enqueue_all};
+use crate::services::need_cards;
+use crate::services::outbox::{ClaimNotice, Delivery, DropOff, NeedClaimed, Notification, enqueue_all};
 use crate::services::{ServiceError, recipients};
 use crate::{crypto, db};
 
@@ -236,39 +236,43 @@ async fn claim_in<C: ConnectionTrait>(
     )
     .await?;
     let drop_off = match need.drop_off_point_id {
-        Some(id) => drop_off_point::Entity::find_by_id(id).one(txn).await?,
+        Some(id) => drop_off_point::Entity::find_by_id(id)
+            .one(txn)
+            .await?
+            .as_ref()
+            .map(DropOff::from),
         None => None,
     };
     let due_date = local_date(lease.due_at).to_string();
-    let merchant_payload = serde_json::json!({
-        "claim_id": row.id, "need_id": need.id, "title": need.title, "quantity": quantity, "unit": need.unit,
-        "due_date": due_date, "handoff_code": row.handoff_code, "category": need.category,
-        "drop_off": drop_off.as_ref().map(|d| serde_json::json!({ "name": d.name, "address": d.address, "opening_hours": d.opening_hours })),
+    let confirmed = Notification::MerchantClaimConfirmed(ClaimNotice {
+        due_date: Some(due_date.clone()),
+        handoff_code: Some(row.handoff_code.clone()),
+        drop_off: drop_off.clone(),
+        ..super::notice(&row, &need)
     });
     let mut messages = vec![(
-        recipients::merchant(
-            &merchant,
-            "merchant-claim-confirmed",
-            merchant_payload,
-            format!("claim:{}:merchant-claimed", row.id),
-        ),
+        recipients::merchant(&merchant, &confirmed, format!("claim:{}:merchant-claimed", row.id)),
         confirmation,
     )];
     let parties = recipients::of_need(txn, &need).await?;
-    let public = serde_json::json!({
-        "claim_id": row.id, "need_id": need.id, "title": need.title, "merchant_name": merchant.name,
-        "quantity": quantity, "unit": need.unit, "expected_date": due_date, "category": need.category,
-    });
+    let claimed = NeedClaimed {
+        claim_id: Some(row.id),
+        need_id: need.id,
+        title: need.title.clone(),
+        merchant_name: merchant.name.clone(),
+        quantity: i64::from(quantity),
+        unit: need.unit.clone(),
+        expected_date: due_date,
+        category: Some(need.category.clone()),
+    };
     messages.extend(
         [
             parties.resident(
-                "resident-need-claimed",
-                public.clone(),
+                &Notification::ResidentNeedClaimed(claimed.clone()),
                 format!("claim:{}:resident-claimed", row.id),
             ),
             parties.worker(
-                "worker-need-claimed",
-                public,
+                &Notification::WorkerNeedClaimed(claimed),
                 format!("claim:{}:worker-claimed", row.id),
             ),
         ]
@@ -277,7 +281,7 @@ async fn claim_in<C: ConnectionTrait>(
         .map(|m| (m, Delivery::Send)),
     );
     enqueue_all(txn, messages, now).await?;
-    record_of(row, &need, &merchant, drop_off.as_ref().map(DropOff::from), true)
+    record_of(row, &need, &merchant, drop_off, true)
 }
 
 /// The earlier answer to the same key, if there is one.

@@ -13,6 +13,7 @@ use crate::entities::claim;
 use crate::services::ServiceError;
 use crate::services::access::Caller;
 use crate::services::audit::Entry;
+use crate::services::outbox::{ClaimFacts, DeliveryToConfirm, Message, Notification};
 
 /// The longest note a merchant may send with a delivery.
 pub const DELIVERY_NOTE_MAX: usize = 500;
@@ -28,12 +29,18 @@ pub async fn release(
     t.check(ClaimEvent::Release)?;
     t.release(now).await?;
     let (c, need) = (&t.claim, &t.need);
-    let payload = serde_json::json!({ "claim_id": c.id, "need_id": need.id, "title": need.title, "quantity": c.quantity, "unit": need.unit });
-    let notice = t.parties().await?.worker(
-        "worker-claim-released",
-        payload,
-        format!("claim:{}:worker-released", c.id),
-    );
+    let released = Notification::WorkerClaimReleased(ClaimFacts {
+        claim_id: Some(c.id),
+        need_id: need.id,
+        title: need.title.clone(),
+        quantity: i64::from(c.quantity),
+        unit: need.unit.clone(),
+        category: None,
+    });
+    let notice = t
+        .parties()
+        .await?
+        .worker(&released, format!("claim:{}:worker-released", c.id));
     let entry = Entry::ok(caller.actor(), "claim.release")
         .subject("claim", c.id)
         .organization(Some(need.organization_id));
@@ -155,11 +162,20 @@ async fn delivery_to_confirm(
     note: Option<String>,
     redelivery: bool,
     dedupe_key: String,
-) -> Result<Option<crate::services::outbox::Message>, ServiceError> {
+) -> Result<Option<Message>, ServiceError> {
     let (c, need) = (&t.claim, &t.need);
     let merchant = t.merchant().await?;
-    let payload = serde_json::json!({ "claim_id": c.id, "need_id": need.id, "title": need.title, "merchant_name": merchant.name, "quantity": c.quantity, "unit": need.unit, "category": need.category, "note": note, "reason": c.dispute_reason, "redelivery": redelivery });
-    Ok(t.parties()
-        .await?
-        .worker("worker-delivery-to-confirm", payload, dedupe_key))
+    let to_confirm = Notification::WorkerDeliveryToConfirm(DeliveryToConfirm {
+        claim_id: Some(c.id),
+        need_id: need.id,
+        title: need.title.clone(),
+        merchant_name: merchant.name,
+        quantity: i64::from(c.quantity),
+        unit: need.unit.clone(),
+        category: Some(need.category.clone()),
+        note,
+        reason: c.dispute_reason.clone(),
+        redelivery,
+    });
+    Ok(t.parties().await?.worker(&to_confirm, dedupe_key))
 }

@@ -21,7 +21,9 @@ mod transition;
 use chrono::{DateTime, Utc};
 
 use crate::domain::ClaimStatus;
+use crate::entities::{claim, need};
 use crate::services::need_cards::DropOff;
+use crate::services::outbox::ClaimNotice;
 
 pub use confirmation::{
     Confirmation, DISPUTE_REASON_MAX, HANDOFF_TRIES, confirm, dispute, reset_handoff_tries, resolve_dispute,
@@ -31,6 +33,20 @@ pub use delivery::{DELIVERY_NOTE_MAX, mark_delivered, mark_delivered_with_note, 
 pub use queries::{Unclaimable, get_claim, list_claims, of_need, unclaimable};
 pub use sweeps::{lapse_overdue, remind_due};
 pub(crate) use transition::give_back;
+
+/// The facts of claim `c` of `need` that a merchant's notice about it carries; each kind
+/// adds what it tells.
+fn notice(c: &claim::Model, need: &need::Model) -> ClaimNotice {
+    ClaimNotice {
+        claim_id: c.id,
+        need_id: need.id,
+        title: need.title.clone(),
+        quantity: Some(i64::from(c.quantity)),
+        unit: Some(need.unit.clone()),
+        category: Some(need.category.clone()),
+        ..ClaimNotice::default()
+    }
+}
 
 /// A claim as its merchant, the owning organization or the office sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -13,7 +13,7 @@ use crate::domain::time::local_date;
 use crate::entities::{claim, merchant, need};
 use crate::services::audit::{self, Actor, Entry};
 use crate::services::merchants::refresh_credit;
-use crate::services::outbox::enqueue;
+use crate::services::outbox::{ClaimFacts, ClaimLapsed, ClaimNotice, Notification, enqueue};
 use crate::services::{ServiceError, recipients};
 
 /// Lapses active claims past their due date plus grace; their units return to the need.
@@ -57,25 +57,26 @@ pub async fn lapse_overdue(db: &DatabaseConnection, now: DateTime<Utc>) -> Resul
         )
         .await?;
         if let Some(m) = merchant::Entity::find_by_id(merchant_id).one(&txn).await? {
-            let payload = serde_json::json!({ "claim_id": c.id, "need_id": need.id, "title": need.title, "quantity": c.quantity, "unit": need.unit, "category": need.category });
+            let lapsed_notice = Notification::MerchantClaimLapsed(super::notice(&c, &need));
             enqueue(
                 &txn,
-                recipients::merchant(
-                    &m,
-                    "merchant-claim-lapsed",
-                    payload.clone(),
-                    format!("claim:{}:merchant-lapsed", c.id),
-                ),
+                recipients::merchant(&m, &lapsed_notice, format!("claim:{}:merchant-lapsed", c.id)),
                 now,
             )
             .await?;
             let parties = recipients::of_need(&txn, &need).await?;
-            let worker_payload = serde_json::json!({ "merchant_name": m.name, "claim": payload });
-            if let Some(msg) = parties.worker(
-                "worker-claim-lapsed",
-                worker_payload,
-                format!("claim:{}:worker-lapsed", c.id),
-            ) {
+            let to_worker = Notification::WorkerClaimLapsed(ClaimLapsed {
+                merchant_name: m.name.clone(),
+                claim: ClaimFacts {
+                    claim_id: Some(c.id),
+                    need_id: need.id,
+                    title: need.title.clone(),
+                    quantity: i64::from(c.quantity),
+                    unit: need.unit.clone(),
+                    category: Some(need.category.clone()),
+                },
+            });
+            if let Some(msg) = parties.worker(&to_worker, format!("claim:{}:worker-lapsed", c.id)) {
                 enqueue(&txn, msg, now).await?;
             }
         }
@@ -112,15 +113,13 @@ pub async fn remind_due(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u
                 need::Entity::find_by_id(c.need_id).one(&txn).await?,
             )
         {
-            let payload = serde_json::json!({ "claim_id": c.id, "need_id": need.id, "title": need.title, "quantity": c.quantity, "unit": need.unit, "due_date": local_date(c.due_at).to_string(), "category": need.category });
+            let reminder = Notification::MerchantClaimReminder(ClaimNotice {
+                due_date: Some(local_date(c.due_at).to_string()),
+                ..super::notice(&c, &need)
+            });
             enqueue(
                 &txn,
-                recipients::merchant(
-                    &m,
-                    "merchant-claim-reminder",
-                    payload,
-                    format!("claim:{}:reminder-half", c.id),
-                ),
+                recipients::merchant(&m, &reminder, format!("claim:{}:reminder-half", c.id)),
                 now,
             )
             .await?;

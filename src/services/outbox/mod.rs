@@ -9,6 +9,14 @@ use crate::crypto;
 use crate::domain::Locale;
 use crate::entities::outbox;
 
+mod notification;
+
+pub use notification::{
+    BotReply, ClaimFacts, ClaimLapsed, ClaimNotice, Coordinate, DecodeError, DeliveryToConfirm, Digest, DigestItem,
+    DropOff, HoursConfirmed, NearDeadline, NeedAlert, NeedClaimed, NeedDelivered, NeedDigest, NeedEnded,
+    NeedRegistered, Notification,
+};
+
 /// How a message travels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Channel {
@@ -27,7 +35,8 @@ impl Channel {
     }
 }
 
-/// One message to queue.
+/// One message to queue, in the form it is stored (services build it from a
+/// [`Notification`] through [`Message::new`]).
 #[derive(Debug, Clone)]
 pub struct Message {
     /// Email or Telegram.
@@ -47,6 +56,28 @@ pub struct Message {
     pub payload: serde_json::Value,
     /// Unique per message, e.g. `claim:42:resident-claimed`.
     pub dedupe_key: String,
+}
+
+impl Message {
+    /// `notification` to `recipient` over `channel`.
+    pub fn new(
+        channel: Channel,
+        recipient: String,
+        locale: Locale,
+        notification: &Notification,
+        dedupe_key: String,
+    ) -> Self {
+        Self {
+            channel,
+            recipient,
+            contact_id: None,
+            merchant_id: None,
+            kind: notification.kind(),
+            locale,
+            payload: notification.payload(),
+            dedupe_key,
+        }
+    }
 }
 
 /// Queues `message` unless one with the same dedupe key exists. Returns true if queued.

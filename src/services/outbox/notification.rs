@@ -1,0 +1,660 @@
+//! The vocabulary of the outbox: one variant a kind of message, written by the services and
+//! read by the email templates and the Telegram sender, so that a new kind is one variant
+//! and the compiler finds every place that must say it.
+//!
+//! A row stores the variant's tag in `outbox.kind` and the rest, as a JSON object, in
+//! `outbox.payload` (the tag is not repeated there). Fields that rows written before a
+//! field existed lack read as their default, so every stored row still reads back.
+
+use serde::{Deserialize, Serialize};
+
+/// One message in the outbox. Payloads hold only public facts (need title, quantities, a
+/// merchant's public name, dates), never a beneficiary's personal data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Notification {
+    /// The double opt-in email; its link is made when it is sent.
+    ContactConsent,
+    /// To a resident: their need was posted.
+    ResidentNeedRegistered(NeedRegistered),
+    /// To a resident: a merchant claimed their need.
+    ResidentNeedClaimed(NeedClaimed),
+    /// To a resident: the delivery was confirmed.
+    ResidentNeedDelivered(NeedDelivered),
+    /// To a resident: their need was cancelled.
+    ResidentNeedCancelled(NeedEnded),
+    /// To a resident: their need expired.
+    ResidentNeedExpired(NeedEnded),
+    /// To a volunteer: their hours were confirmed.
+    ResidentHoursConfirmed(HoursConfirmed),
+    /// To a resident: the notifications held back by the hourly limit, in one email.
+    Digest(Digest),
+    /// To the posting worker: a merchant claimed the need.
+    WorkerNeedClaimed(NeedClaimed),
+    /// To the posting worker: a delivery (or a delivery after a dispute) awaits confirmation.
+    WorkerDeliveryToConfirm(DeliveryToConfirm),
+    /// To the posting worker: a merchant released its claim.
+    WorkerClaimReleased(ClaimFacts),
+    /// To the posting worker: a claim lapsed undelivered.
+    WorkerClaimLapsed(ClaimLapsed),
+    /// To the posting worker: the deadline is near and the need is not fully claimed.
+    WorkerNeedNearDeadline(NearDeadline),
+    /// To both organizations' workers: a beneficiary may be registered twice.
+    WorkerDuplicateCoordinate(Coordinate),
+    /// To a merchant: its claim stands, with the handoff code.
+    MerchantClaimConfirmed(ClaimNotice),
+    /// To a merchant: the worker confirmed the delivery.
+    MerchantClaimThanks(ClaimNotice),
+    /// To a merchant: the worker disputed the delivery.
+    MerchantClaimDisputed(ClaimNotice),
+    /// To a merchant: the office asks it to deliver again.
+    MerchantClaimRedeliver(ClaimNotice),
+    /// To a merchant: the worker ended the disputed claim.
+    MerchantClaimReleasedByWorker(ClaimNotice),
+    /// To a merchant: its claim lapsed undelivered.
+    MerchantClaimLapsed(ClaimNotice),
+    /// To a merchant: its claim is due soon.
+    MerchantClaimReminder(ClaimNotice),
+    /// To a merchant: the claimed need was cancelled.
+    MerchantNeedCancelled(ClaimNotice),
+    /// To a merchant: the claimed need expired.
+    MerchantNeedExpired(ClaimNotice),
+    /// To a merchant: a need it may want to claim (alone, or as a card of a digest).
+    MerchantNeedAlert(NeedAlert),
+    /// To a merchant: the heading of a daily digest of needs.
+    MerchantNeedDigest(NeedDigest),
+    /// A reply of the bot's dialogue to a chat.
+    BotReply(BotReply),
+}
+
+/// Why a stored row does not read as a [`Notification`].
+#[derive(Debug, thiserror::Error)]
+pub enum DecodeError {
+    /// The payload is not a JSON object.
+    #[error("payload of `{kind}` is not a JSON object")]
+    NotAnObject {
+        /// The stored kind.
+        kind: String,
+    },
+    /// An unknown kind, or a payload that lacks what its kind needs.
+    #[error("unreadable `{kind}` row: {source}")]
+    Unreadable {
+        /// The stored kind.
+        kind: String,
+        /// What serde found.
+        source: serde_json::Error,
+    },
+}
+
+impl Notification {
+    /// The kind of a double opt-in email, as stored.
+    pub const CONSENT: &'static str = "contact-consent";
+    /// The kind of a resident's digest, as stored.
+    pub const DIGEST: &'static str = "digest";
+
+    /// Reads a stored row: its `kind` column and its `payload` text.
+    pub fn from_row(kind: &str, payload: &str) -> Result<Self, DecodeError> {
+        let value = serde_json::from_str(payload).map_err(|source| DecodeError::Unreadable {
+            kind: kind.to_owned(),
+            source,
+        })?;
+        Self::from_parts(kind, value)
+    }
+
+    /// Reads a kind and its payload as a JSON value.
+    pub fn from_parts(kind: &str, payload: serde_json::Value) -> Result<Self, DecodeError> {
+        let serde_json::Value::Object(mut fields) = payload else {
+            return Err(DecodeError::NotAnObject { kind: kind.to_owned() });
+        };
+        fields.insert("kind".to_owned(), serde_json::Value::String(kind.to_owned()));
+        serde_json::from_value(serde_json::Value::Object(fields)).map_err(|source| DecodeError::Unreadable {
+            kind: kind.to_owned(),
+            source,
+        })
+    }
+
+    /// The stored payload: the variant's fields, without the kind (stored in a column of
+    /// its own).
+    pub fn payload(&self) -> serde_json::Value {
+        let mut value = serde_json::to_value(self).unwrap_or(serde_json::Value::Null);
+        if let Some(fields) = value.as_object_mut() {
+            fields.remove("kind");
+            for key in self.written_as_null() {
+                fields.entry(*key).or_insert(serde_json::Value::Null);
+            }
+        }
+        value
+    }
+
+    /// The optional facts this kind has always stored as `null` when absent (the other
+    /// kinds sharing its struct leave them out), so that new rows keep the stored shape.
+    const fn written_as_null(&self) -> &'static [&'static str] {
+        match self {
+            Self::MerchantClaimConfirmed(_) => &["drop_off"],
+            Self::MerchantClaimThanks(_) => &["rating"],
+            Self::MerchantClaimRedeliver(_) | Self::MerchantClaimReleasedByWorker(_) => &["due_date", "reason"],
+            _ => &[],
+        }
+    }
+
+    /// The stored kind, e.g. `resident-need-claimed` (serde's tag; a test checks they agree).
+    pub const fn kind(&self) -> &'static str {
+        match self {
+            Self::ContactConsent => "contact-consent",
+            Self::ResidentNeedRegistered(_) => "resident-need-registered",
+            Self::ResidentNeedClaimed(_) => "resident-need-claimed",
+            Self::ResidentNeedDelivered(_) => "resident-need-delivered",
+            Self::ResidentNeedCancelled(_) => "resident-need-cancelled",
+            Self::ResidentNeedExpired(_) => "resident-need-expired",
+            Self::ResidentHoursConfirmed(_) => "resident-hours-confirmed",
+            Self::Digest(_) => "digest",
+            Self::WorkerNeedClaimed(_) => "worker-need-claimed",
+            Self::WorkerDeliveryToConfirm(_) => "worker-delivery-to-confirm",
+            Self::WorkerClaimReleased(_) => "worker-claim-released",
+            Self::WorkerClaimLapsed(_) => "worker-claim-lapsed",
+            Self::WorkerNeedNearDeadline(_) => "worker-need-near-deadline",
+            Self::WorkerDuplicateCoordinate(_) => "worker-duplicate-coordinate",
+            Self::MerchantClaimConfirmed(_) => "merchant-claim-confirmed",
+            Self::MerchantClaimThanks(_) => "merchant-claim-thanks",
+            Self::MerchantClaimDisputed(_) => "merchant-claim-disputed",
+            Self::MerchantClaimRedeliver(_) => "merchant-claim-redeliver",
+            Self::MerchantClaimReleasedByWorker(_) => "merchant-claim-released-by-worker",
+            Self::MerchantClaimLapsed(_) => "merchant-claim-lapsed",
+            Self::MerchantClaimReminder(_) => "merchant-claim-reminder",
+            Self::MerchantNeedCancelled(_) => "merchant-need-cancelled",
+            Self::MerchantNeedExpired(_) => "merchant-need-expired",
+            Self::MerchantNeedAlert(_) => "merchant-need-alert",
+            Self::MerchantNeedDigest(_) => "merchant-need-digest",
+            Self::BotReply(_) => "bot-reply",
+        }
+    }
+}
+
+/// `resident-need-registered`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NeedRegistered {
+    /// The need.
+    #[serde(default)]
+    pub need_id: i64,
+    /// Its public title.
+    pub title: String,
+    /// How much is asked for.
+    pub quantity: i64,
+    /// In what unit.
+    pub unit: String,
+}
+
+/// `resident-need-claimed` and `worker-need-claimed`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NeedClaimed {
+    /// The claim.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claim_id: Option<i64>,
+    /// The need.
+    pub need_id: i64,
+    /// Its public title.
+    pub title: String,
+    /// The claiming merchant's public name.
+    pub merchant_name: String,
+    /// How much was claimed.
+    pub quantity: i64,
+    /// In what unit.
+    pub unit: String,
+    /// When the delivery is expected, `YYYY-MM-DD`.
+    pub expected_date: String,
+    /// The need's category; rows written before it was added read as goods.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+}
+
+/// `resident-need-delivered`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NeedDelivered {
+    /// The claim.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claim_id: Option<i64>,
+    /// The need.
+    pub need_id: i64,
+    /// Its public title.
+    pub title: String,
+    /// The merchant's public name.
+    pub merchant_name: String,
+    /// How much was delivered.
+    pub quantity: i64,
+    /// In what unit.
+    pub unit: String,
+    /// The need's category; rows written before it was added read as goods.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+}
+
+/// `worker-delivery-to-confirm`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeliveryToConfirm {
+    /// The claim.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claim_id: Option<i64>,
+    /// The need.
+    pub need_id: i64,
+    /// Its public title.
+    pub title: String,
+    /// The merchant's public name.
+    pub merchant_name: String,
+    /// How much was delivered.
+    pub quantity: i64,
+    /// In what unit.
+    pub unit: String,
+    /// The need's category; rows written before it was added read as goods.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    /// The merchant's note to the worker.
+    #[serde(default)]
+    pub note: Option<String>,
+    /// The dispute this delivery answers.
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// Delivered again after a dispute.
+    #[serde(default)]
+    pub redelivery: bool,
+}
+
+/// `resident-need-cancelled` and `resident-need-expired`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NeedEnded {
+    /// The need.
+    #[serde(default)]
+    pub need_id: i64,
+    /// Its public title.
+    pub title: String,
+}
+
+/// `resident-hours-confirmed`: hours in tenths, as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HoursConfirmed {
+    /// What the volunteer did.
+    pub activity: String,
+    /// The confirmed hours, in tenths.
+    pub tenths: i64,
+    /// The day served, `YYYY-MM-DD`.
+    pub served_on: String,
+    /// The volunteer's confirmed total, in tenths.
+    pub balance_tenths: i64,
+}
+
+/// `digest`: the held rows it carries, each as it was stored (an item that no longer
+/// reads still counts as an update).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Digest {
+    /// The held notifications.
+    pub items: Vec<DigestItem>,
+}
+
+/// One notification inside a digest, as stored in the digest row's payload.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DigestItem {
+    /// The held row's kind.
+    pub kind: String,
+    /// The held row's payload.
+    pub payload: serde_json::Value,
+}
+
+impl DigestItem {
+    /// The held notification, if it still reads.
+    pub fn notification(&self) -> Result<Notification, DecodeError> {
+        Notification::from_parts(&self.kind, self.payload.clone())
+    }
+}
+
+/// `worker-claim-released`, and the claim inside `worker-claim-lapsed`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClaimFacts {
+    /// The claim.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claim_id: Option<i64>,
+    /// The need.
+    pub need_id: i64,
+    /// Its public title.
+    pub title: String,
+    /// How much was claimed.
+    pub quantity: i64,
+    /// In what unit.
+    pub unit: String,
+    /// The need's category, where the writer gives it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+}
+
+/// `worker-claim-lapsed`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClaimLapsed {
+    /// The merchant's public name.
+    pub merchant_name: String,
+    /// The claim that lapsed.
+    pub claim: ClaimFacts,
+}
+
+/// `worker-need-near-deadline`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NearDeadline {
+    /// The need.
+    pub need_id: i64,
+    /// Its public title.
+    pub title: String,
+    /// How much is still unclaimed.
+    pub left: i64,
+    /// In what unit.
+    pub unit: String,
+    /// The need's deadline, `YYYY-MM-DD`.
+    pub deadline: String,
+}
+
+/// `worker-duplicate-coordinate`: codes and an organization's name, no private values.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Coordinate {
+    /// The worker's own beneficiary.
+    pub beneficiary_id: i64,
+    /// Its code.
+    pub own_code: String,
+    /// The other organization's beneficiary's code.
+    pub other_code: String,
+    /// The other organization's name.
+    pub other_organization: String,
+}
+
+/// The facts of a merchant's notice about one of its claims (every `merchant-claim-*` and
+/// `merchant-need-cancelled`/`-expired`). Each kind's writer fills what it tells; rows
+/// queued before a field existed read without it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ClaimNotice {
+    /// The claim.
+    pub claim_id: i64,
+    /// The need.
+    pub need_id: i64,
+    /// Its public title.
+    pub title: String,
+    /// How much was claimed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantity: Option<i64>,
+    /// In what unit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+    /// When the claim is due, `YYYY-MM-DD`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due_date: Option<String>,
+    /// The code the merchant shows at the handoff.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handoff_code: Option<String>,
+    /// Where to deliver.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drop_off: Option<DropOff>,
+    /// The worker's rating of the delivery.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rating: Option<i64>,
+    /// A dispute's or a cancellation's reason. Rows queued before cancels had reasons
+    /// carry the need's status code here instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Which reminder: `day_before`, or none for the half-time one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stage: Option<String>,
+    /// How the need ended (`cancelled`, `expired`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended: Option<String>,
+    /// The need's category code; rows queued before it was written have none and read as
+    /// goods.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+}
+
+/// A drop-off point's public facts: the same view the need cards show.
+pub use crate::services::need_cards::DropOff;
+
+/// `merchant-need-alert`: the card is rendered when sent, from the need as it is then.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NeedAlert {
+    /// The need.
+    pub need_id: i64,
+    /// Its public title when queued (an instant alert's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// The card's number under a daily digest's heading.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest_number: Option<u64>,
+}
+
+/// `merchant-need-digest`: a daily digest's heading.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NeedDigest {
+    /// The needs it counts.
+    pub need_ids: Vec<i64>,
+    /// The day it is for, `YYYY-MM-DD`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
+    /// The cards follow as messages of their own; rows queued before that list the needs
+    /// in the heading.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub cards_follow: bool,
+}
+
+/// Leaves a legacy row's absent flag absent when written again.
+fn is_false(b: &bool) -> bool {
+    !b
+}
+
+/// `bot-reply`: one dialogue reply to a chat.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BotReply {
+    /// The chat to answer.
+    pub chat_id: i64,
+    /// The text.
+    pub text: String,
+    /// Rows of buttons: label and callback data.
+    pub buttons: Vec<Vec<(String, String)>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// (kind, payload) as today's writers in `services/` store them, one or more a kind,
+    /// with the legacy shapes older versions left behind.
+    const STORED: &[(&str, &str)] = &[
+        ("contact-consent", r#"{}"#),
+        (
+            "resident-need-registered",
+            r#"{"need_id":42,"quantity":5,"title":"米和食用油","unit":"袋"}"#,
+        ),
+        (
+            "resident-need-claimed",
+            r#"{"category":"food","claim_id":7,"expected_date":"2026-12-08","merchant_name":"海景粮油店","need_id":42,"quantity":2,"title":"米和食用油","unit":"袋"}"#,
+        ),
+        // Written before the category was.
+        (
+            "resident-need-claimed",
+            r#"{"claim_id":7,"expected_date":"2026-12-08","merchant_name":"海景粮油店","need_id":42,"quantity":2,"title":"米和食用油","unit":"袋"}"#,
+        ),
+        (
+            "worker-need-claimed",
+            r#"{"category":"volunteer_hours","claim_id":7,"expected_date":"2026-12-08","merchant_name":"义工队","need_id":42,"quantity":2,"title":"陪诊","unit":"小时"}"#,
+        ),
+        (
+            "resident-need-delivered",
+            r#"{"category":"food","claim_id":7,"merchant_name":"海景粮油店","need_id":42,"quantity":2,"title":"米和食用油","unit":"袋"}"#,
+        ),
+        ("resident-need-cancelled", r#"{"need_id":42,"title":"米和食用油"}"#),
+        ("resident-need-expired", r#"{"need_id":42,"title":"米和食用油"}"#),
+        (
+            "resident-hours-confirmed",
+            r#"{"activity":"社区敬老探访","balance_tenths":130,"served_on":"2026-11-28","tenths":25}"#,
+        ),
+        (
+            "digest",
+            r#"{"items":[{"kind":"resident-need-claimed","payload":{"category":"food","claim_id":7,"expected_date":"2026-12-08","merchant_name":"海景粮油店","need_id":42,"quantity":2,"title":"米和食用油","unit":"袋"}},{"kind":"resident-need-cancelled","payload":{"need_id":42,"title":"米和食用油"}}]}"#,
+        ),
+        (
+            "worker-delivery-to-confirm",
+            r#"{"category":"food","claim_id":7,"merchant_name":"海景粮油店","need_id":42,"note":null,"quantity":2,"reason":null,"redelivery":false,"title":"米和食用油","unit":"袋"}"#,
+        ),
+        (
+            "worker-delivery-to-confirm",
+            r#"{"category":"food","claim_id":7,"merchant_name":"海景粮油店","need_id":42,"note":"放在前台","quantity":2,"reason":"少了一袋","redelivery":true,"title":"米和食用油","unit":"袋"}"#,
+        ),
+        (
+            "worker-claim-released",
+            r#"{"claim_id":7,"need_id":42,"quantity":2,"title":"米和食用油","unit":"袋"}"#,
+        ),
+        (
+            "worker-claim-lapsed",
+            r#"{"claim":{"category":"food","claim_id":7,"need_id":42,"quantity":2,"title":"米和食用油","unit":"袋"},"merchant_name":"海景粮油店"}"#,
+        ),
+        (
+            "worker-need-near-deadline",
+            r#"{"deadline":"2026-12-01","left":3,"need_id":42,"title":"米和食用油","unit":"袋"}"#,
+        ),
+        (
+            "worker-duplicate-coordinate",
+            r#"{"beneficiary_id":3,"other_code":"B-Q9WD","other_organization":"盐田区妇女互助会","own_code":"B-7F3K"}"#,
+        ),
+        (
+            "merchant-claim-confirmed",
+            r#"{"category":"food","claim_id":7,"drop_off":{"address":"东和路8号","name":"服务点","opening_hours":"9:00–18:00"},"due_date":"2026-12-31","handoff_code":"ACDEFG","need_id":42,"quantity":2,"title":"米和食用油","unit":"袋"}"#,
+        ),
+        (
+            "merchant-claim-confirmed",
+            r#"{"category":"food","claim_id":7,"drop_off":null,"due_date":"2026-12-31","handoff_code":"ACDEFG","need_id":42,"quantity":2,"title":"米和食用油","unit":"袋"}"#,
+        ),
+        (
+            "merchant-claim-thanks",
+            r#"{"category":"food","claim_id":7,"need_id":42,"quantity":2,"rating":5,"title":"米和食用油","unit":"袋"}"#,
+        ),
+        (
+            "merchant-claim-thanks",
+            r#"{"category":"food","claim_id":7,"need_id":42,"quantity":2,"rating":null,"title":"米和食用油","unit":"袋"}"#,
+        ),
+        (
+            "merchant-claim-disputed",
+            r#"{"category":"food","claim_id":7,"need_id":42,"reason":"没有来","title":"米和食用油"}"#,
+        ),
+        (
+            "merchant-claim-redeliver",
+            r#"{"category":"food","claim_id":7,"due_date":"2026-12-20","need_id":42,"quantity":2,"reason":"没有来","title":"米和食用油","unit":"袋"}"#,
+        ),
+        (
+            "merchant-claim-released-by-worker",
+            r#"{"category":"food","claim_id":7,"due_date":null,"need_id":42,"quantity":2,"reason":"没有来","title":"米和食用油","unit":"袋"}"#,
+        ),
+        (
+            "merchant-claim-lapsed",
+            r#"{"category":"food","claim_id":7,"need_id":42,"quantity":2,"title":"米和食用油","unit":"袋"}"#,
+        ),
+        (
+            "merchant-claim-reminder",
+            r#"{"category":"food","claim_id":7,"due_date":"2026-12-31","need_id":42,"quantity":2,"title":"米和食用油","unit":"袋"}"#,
+        ),
+        (
+            "merchant-claim-reminder",
+            r#"{"category":"food","claim_id":7,"due_date":"2026-12-31","need_id":42,"quantity":2,"stage":"day_before","title":"米和食用油","unit":"袋"}"#,
+        ),
+        // Written before the category was.
+        (
+            "merchant-claim-reminder",
+            r#"{"claim_id":7,"due_date":"2026-12-31","need_id":42,"quantity":2,"title":"米和食用油","unit":"袋"}"#,
+        ),
+        (
+            "merchant-need-cancelled",
+            r#"{"category":"food","claim_id":7,"ended":"cancelled","need_id":42,"reason":"已由家属购买","title":"米和食用油"}"#,
+        ),
+        // Written before cancels had reasons: the status code stands in the reason.
+        (
+            "merchant-need-cancelled",
+            r#"{"claim_id":7,"need_id":42,"reason":"cancelled","title":"米和食用油"}"#,
+        ),
+        (
+            "merchant-need-expired",
+            r#"{"category":"food","claim_id":7,"ended":"expired","need_id":42,"reason":"","title":"米和食用油"}"#,
+        ),
+        ("merchant-need-alert", r#"{"need_id":42,"title":"米和食用油"}"#),
+        ("merchant-need-alert", r#"{"digest_number":2,"need_id":42}"#),
+        (
+            "merchant-need-digest",
+            r#"{"cards_follow":true,"date":"2026-12-01","need_ids":[42,43]}"#,
+        ),
+        // Written before the cards were messages of their own: listed in the heading.
+        ("merchant-need-digest", r#"{"date":"2026-12-01","need_ids":[42,43]}"#),
+        (
+            "bot-reply",
+            r#"{"buttons":[[["认领全部","c:42"],["认领部分","p:42"]]],"chat_id":3200,"text":"你好"}"#,
+        ),
+    ];
+
+    #[test]
+    fn every_row_written_by_the_string_typed_code_reads_back_as_its_kind() {
+        let mut kinds = std::collections::BTreeSet::new();
+        for (kind, payload) in STORED {
+            let n = Notification::from_row(kind, payload).unwrap_or_else(|e| panic!("{kind} {payload}: {e}"));
+            assert_eq!(n.kind(), *kind);
+            kinds.insert(*kind);
+            // Written again, it reads as the same message.
+            let again = Notification::from_parts(n.kind(), n.payload()).expect("round trip");
+            assert_eq!(again, n, "{kind}");
+        }
+        assert_eq!(kinds.len(), 26, "every kind has a stored example");
+    }
+
+    #[test]
+    fn a_row_as_todays_writers_store_it_is_written_the_same_way() {
+        for (kind, payload) in STORED {
+            let n = Notification::from_row(kind, payload).expect("reads");
+            let stored: serde_json::Value = serde_json::from_str(payload).expect("json");
+            assert_eq!(n.payload(), stored, "{kind}");
+            assert_eq!(n.payload().to_string(), *payload, "{kind}: the same bytes");
+        }
+    }
+
+    #[test]
+    fn legacy_shapes_read_with_their_defaults() {
+        let digest =
+            Notification::from_row("merchant-need-digest", r#"{"date":"2026-12-01","need_ids":[1]}"#).expect("reads");
+        assert!(matches!(
+            digest,
+            Notification::MerchantNeedDigest(NeedDigest {
+                cards_follow: false,
+                ..
+            })
+        ));
+        let old = Notification::from_row(
+            "merchant-claim-reminder",
+            r#"{"claim_id":7,"need_id":42,"title":"t","quantity":2,"unit":"袋"}"#,
+        )
+        .expect("reads");
+        assert!(matches!(
+            old,
+            Notification::MerchantClaimReminder(ClaimNotice { category: None, .. })
+        ));
+    }
+
+    #[test]
+    fn unknown_or_garbled_rows_are_errors_that_say_why() {
+        let unknown = Notification::from_row("merchant-claim-unknown", r#"{"claim_id":1}"#).expect_err("unknown");
+        assert!(unknown.to_string().contains("merchant-claim-unknown"), "{unknown}");
+        let garbled = Notification::from_row("resident-need-claimed", "not json").expect_err("garbled");
+        assert!(garbled.to_string().contains("resident-need-claimed"), "{garbled}");
+        let missing = Notification::from_row("resident-need-claimed", r#"{"title":"rice"}"#).expect_err("missing");
+        assert!(missing.to_string().contains("missing field"), "{missing}");
+        assert!(Notification::from_row("digest", "[]").is_err());
+    }
+
+    #[test]
+    fn the_stored_kind_is_the_serde_tag() {
+        for (kind, payload) in STORED {
+            let n = Notification::from_row(kind, payload).expect("reads");
+            let tagged = serde_json::to_value(&n).expect("json");
+            assert_eq!(tagged["kind"], *kind);
+        }
+        assert_eq!(Notification::ContactConsent.kind(), Notification::CONSENT);
+        assert_eq!(
+            Notification::Digest(Digest { items: vec![] }).kind(),
+            Notification::DIGEST
+        );
+    }
+}
