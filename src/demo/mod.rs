@@ -238,7 +238,8 @@ async fn organizations_with_workers(
             ..Default::default()
         }
         .insert(&txn)
-        .await?;
+        .await
+        .map_err(|e| refused_over(e, &format!("an organization {name}")))?;
         let point = drop_off_point::ActiveModel {
             organization_id: Set(org.id),
             community_id: Set(Some(communities[*home])),
@@ -590,13 +591,21 @@ async fn insert_staff<C: ConnectionTrait>(
     }
     .insert(txn)
     .await
-    .map_err(|e| {
-        ServiceError::on_unique(
-            e,
-            format!("a staff account {email} exists already; the demo cannot be loaded over it"),
-        )
-    })?;
+    .map_err(|e| refused_over(e, &format!("a staff account {email}")))?;
     Ok(row.id)
+}
+
+/// The refusal when a row of the demo is there already: an earlier run was cut short (the
+/// office account, written last, is missing) or the database holds data of its own. Said in
+/// words, not as the database's unique-constraint error.
+fn refused_over(e: sea_orm::DbErr, what: &str) -> ServiceError {
+    ServiceError::on_unique(
+        e,
+        format!(
+            "{what} exists already; the demo cannot be loaded over it (an earlier run cut short, or data of \
+             its own): load the demo into an empty database"
+        ),
+    )
 }
 
 /// The same code on every run (derived from the secret), stored once and kept valid.

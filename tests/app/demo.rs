@@ -193,3 +193,28 @@ async fn the_demos_disputed_delivery_says_why_and_every_need_page_has_a_timeline
     // The drop-off point follows its label without a gap after the full-width colon.
     assert!(page.contains("送达点：") && !page.contains("送达点： "), "{page}");
 }
+
+#[tokio::test]
+async fn a_demo_cut_short_is_refused_in_words_on_the_next_run() {
+    let app = TestApp::spawn().await;
+    assert_eq!(app.cli(&["demo"], "").code, Some(0));
+    // A run cut short before its last step: everything but the office account, written last.
+    app.db
+        .execute_raw(Statement::from_string(
+            app.db.get_database_backend(),
+            "DELETE FROM staff WHERE email = 'office@demo.charity-relay.org'",
+        ))
+        .await
+        .expect("remove the office account");
+    let organizations = app.count("organizations").await;
+
+    let again = app.cli(&["demo"], "");
+    assert_eq!(again.code, Some(1), "{again:?}");
+    assert!(
+        again.stderr.contains("exists already") && again.stderr.contains("empty database"),
+        "{}",
+        again.stderr
+    );
+    assert!(!again.stderr.to_lowercase().contains("unique"), "{}", again.stderr);
+    assert_eq!(app.count("organizations").await, organizations, "nothing is added");
+}
