@@ -176,7 +176,7 @@ async fn seed(db: &DatabaseConnection, secret: &Secret, now: DateTime<Utc>) -> R
     }
     current_needs(&demo).await?;
     volunteer_hours(&demo).await?;
-    discard_outbox_after(db, outbox_before).await?;
+    discard_outbox_after(db, outbox_before, now).await?;
 
     let txn = db::begin_write(db).await?;
     insert_staff(
@@ -558,11 +558,13 @@ async fn last_outbox_id(db: &DatabaseConnection) -> Result<i64, ServiceError> {
 }
 
 /// Deletes the messages the demo's back-dated history queued (emails to demo workers about
-/// claims weeks old, alerts to shops without a chat); nothing else writes while it loads.
-async fn discard_outbox_after(db: &DatabaseConnection, last: i64) -> Result<(), ServiceError> {
+/// claims weeks old, alerts to shops without a chat). Others may write while it loads (a
+/// server on the same database): their rows are dated after `now`, the demo's never are.
+async fn discard_outbox_after(db: &DatabaseConnection, last: i64, now: DateTime<Utc>) -> Result<(), ServiceError> {
     let txn = db.begin().await?;
     outbox::Entity::delete_many()
         .filter(outbox::Column::Id.gt(last))
+        .filter(outbox::Column::CreatedAt.lte(now))
         .exec(&txn)
         .await?;
     txn.commit().await?;
