@@ -1,8 +1,8 @@
 //! Seeds `serve --demo` and `demo`: the data of [`data`] written through the same service
 //! functions people go through (posting needs, claiming, delivering, confirming, disputing,
-//! releasing, cancelling; the expiry and lapse jobs), with a back-dated `now` where the story
-//! needs history, so the counters and statuses follow the real rules and cannot drift from
-//! them. Only what no use case creates is written directly: the organizations with their kind,
+//! releasing, cancelling; the expiry and lapse jobs' steps, for its own need and claim only),
+//! with a back-dated `now` where the story needs history, so the counters and statuses follow
+//! the real rules and cannot drift from them. Only what no use case creates is written directly: the organizations with their kind,
 //! home community and drop-off point, and the demo's staff accounts (one password hash for all).
 //!
 //! Idempotent: nothing is added once the demo office account exists, and that account is
@@ -176,7 +176,7 @@ async fn seed(db: &DatabaseConnection, secret: &Secret, now: DateTime<Utc>) -> R
     }
     current_needs(&demo).await?;
     volunteer_hours(&demo).await?;
-    discard_outbox_after(db, outbox_before).await?;
+    discard_outbox_after(db, outbox_before, now).await?;
 
     let txn = db::begin_write(db).await?;
     insert_staff(
@@ -397,9 +397,10 @@ async fn current_needs(demo: &Demo<'_>) -> Result<(), ServiceError> {
                 )
                 .await?;
             }
-            // The expiry job, on the day after the deadline.
+            // The expiry job's step for this need alone, on the day after the deadline: the
+            // job itself would end the needs of whoever else uses the database too.
             Some(NeedStatus::Expired) => {
-                needs::expire_overdue(demo.db, demo.now.min(local_midnight_after(deadline))).await?;
+                needs::expire_need(demo.db, need, demo.now.min(local_midnight_after(deadline))).await?;
             }
             _ => {}
         }
@@ -502,8 +503,9 @@ impl Demo<'_> {
                 Ok(made + Duration::days(1))
             }
             ClaimStatus::Lapsed => {
+                // The lapse job's step for this claim alone (see the expiry above).
                 let lapsed_at = claim.due_at + Duration::days(GRACE_DAYS) + Duration::hours(1);
-                claims::lapse_overdue(self.db, lapsed_at).await?;
+                claims::lapse_claim(self.db, claim.id, claim.merchant_id, lapsed_at).await?;
                 Ok(lapsed_at)
             }
             ClaimStatus::Delivered | ClaimStatus::Confirmed | ClaimStatus::Disputed => {
@@ -557,11 +559,13 @@ async fn last_outbox_id(db: &DatabaseConnection) -> Result<i64, ServiceError> {
 }
 
 /// Deletes the messages the demo's back-dated history queued (emails to demo workers about
-/// claims weeks old, alerts to shops without a chat); nothing else writes while it loads.
-async fn discard_outbox_after(db: &DatabaseConnection, last: i64) -> Result<(), ServiceError> {
+/// claims weeks old, alerts to shops without a chat). Others may write while it loads (a
+/// server on the same database): their rows are dated after `now`, the demo's never are.
+async fn discard_outbox_after(db: &DatabaseConnection, last: i64, now: DateTime<Utc>) -> Result<(), ServiceError> {
     let txn = db.begin().await?;
     outbox::Entity::delete_many()
         .filter(outbox::Column::Id.gt(last))
+        .filter(outbox::Column::CreatedAt.lte(now))
         .exec(&txn)
         .await?;
     txn.commit().await?;

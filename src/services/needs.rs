@@ -405,24 +405,34 @@ pub async fn expire_overdue(db: &DatabaseConnection, now: DateTime<Utc>) -> Resu
         .await?;
     let mut expired = 0;
     for id in due {
-        let txn = db::begin_write(db).await?;
-        let Some(need) = db::lock_need(&txn, id).await? else {
-            continue;
-        };
-        if need.status != NeedStatus::Open || need.deadline >= today {
-            continue; // another process got there first, or it was edited
+        if expire_need(db, id, now).await? {
+            expired += 1;
         }
-        end_need(&txn, &need, NeedStatus::Expired, "", now).await?;
-        audit::record(
-            &txn,
-            now,
-            Entry::ok(super::audit::Actor::System, "need.expire").subject("need", id),
-        )
-        .await?;
-        txn.commit().await?;
-        expired += 1;
     }
     Ok(expired)
+}
+
+/// Expires need `id` if it is still open and its deadline has passed at `now`, in its own
+/// transaction; false otherwise. The demo expires its own need with it, leaving everyone
+/// else's to the job.
+pub(crate) async fn expire_need(db: &DatabaseConnection, id: i64, now: DateTime<Utc>) -> Result<bool, ServiceError> {
+    let today = local_date(now);
+    let txn = db::begin_write(db).await?;
+    let Some(need) = db::lock_need(&txn, id).await? else {
+        return Ok(false);
+    };
+    if need.status != NeedStatus::Open || need.deadline >= today {
+        return Ok(false); // another process got there first, or it was edited
+    }
+    end_need(&txn, &need, NeedStatus::Expired, "", now).await?;
+    audit::record(
+        &txn,
+        now,
+        Entry::ok(super::audit::Actor::System, "need.expire").subject("need", id),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(true)
 }
 
 /// Moves `need` (locked) to `to` and gives back its active claims, telling everyone.

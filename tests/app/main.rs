@@ -7,6 +7,7 @@ mod support;
 mod alerts;
 mod api;
 mod attack_i14;
+mod attack_i15;
 mod bot_alerts;
 mod bot_console;
 mod bot_flows;

@@ -31,6 +31,7 @@ pub use confirmation::{
 pub use create::{all_left, claim_need, claim_need_in_chat};
 pub use delivery::{DELIVERY_NOTE_MAX, mark_delivered, mark_delivered_with_note, redeliver, release, resume};
 pub use queries::{Unclaimable, get_claim, list_claims, of_need, unclaimable};
+pub(crate) use sweeps::lapse_claim;
 pub use sweeps::{lapse_overdue, remind_due};
 pub(crate) use transition::give_back;
 

@@ -33,57 +33,73 @@ pub async fn lapse_overdue(db: &DatabaseConnection, now: DateTime<Utc>) -> Resul
         .await?;
     let mut lapsed = 0;
     for (claim_id, merchant_id) in due {
-        let txn = db::begin_write(db).await?;
-        db::lock_merchant(&txn, merchant_id).await?;
-        let Some(c) = claim::Entity::find_by_id(claim_id).one(&txn).await? else {
-            continue;
-        };
-        let Some(need) = db::lock_need(&txn, c.need_id).await? else {
-            continue;
-        };
-        if c.status != ClaimStatus::Active
-            || c.due_at > cutoff
-            || !give_back(&txn, &c, ClaimStatus::Lapsed, now).await?
-        {
-            continue; // delivered, released or lapsed meanwhile
+        if lapse_claim(db, claim_id, merchant_id, now).await? {
+            lapsed += 1;
         }
-        refresh_credit(&txn, merchant_id, now).await?;
-        audit::record(
-            &txn,
-            now,
-            Entry::ok(Actor::System, "claim.lapse")
-                .subject("claim", c.id)
-                .organization(Some(need.organization_id)),
-        )
-        .await?;
-        if let Some(m) = merchant::Entity::find_by_id(merchant_id).one(&txn).await? {
-            let lapsed_notice = Notification::MerchantClaimLapsed(super::notice(&c, &need));
-            enqueue(
-                &txn,
-                recipients::merchant(&m, &lapsed_notice, format!("claim:{}:merchant-lapsed", c.id)),
-                now,
-            )
-            .await?;
-            let parties = recipients::of_need(&txn, &need).await?;
-            let to_worker = Notification::WorkerClaimLapsed(ClaimLapsed {
-                merchant_name: m.name.clone(),
-                claim: ClaimFacts {
-                    claim_id: Some(c.id),
-                    need_id: need.id,
-                    title: need.title.clone(),
-                    quantity: i64::from(c.quantity),
-                    unit: need.unit.clone(),
-                    category: Some(need.category.clone()),
-                },
-            });
-            if let Some(msg) = parties.worker(&to_worker, format!("claim:{}:worker-lapsed", c.id)) {
-                enqueue(&txn, msg, now).await?;
-            }
-        }
-        txn.commit().await?;
-        lapsed += 1;
     }
     Ok(lapsed)
+}
+
+/// Lapses claim `claim_id` of merchant `merchant_id` if it is still active and past its
+/// due date plus grace at `now`, in its own transaction; false if it had moved on. The
+/// demo lapses its own claim with it, leaving everyone else's to the job.
+pub(crate) async fn lapse_claim(
+    db: &DatabaseConnection,
+    claim_id: i64,
+    merchant_id: i64,
+    now: DateTime<Utc>,
+) -> Result<bool, ServiceError> {
+    let cutoff = now - Duration::days(GRACE_DAYS);
+    let txn = db::begin_write(db).await?;
+    db::lock_merchant(&txn, merchant_id).await?;
+    let Some(c) = claim::Entity::find_by_id(claim_id).one(&txn).await? else {
+        return Ok(false);
+    };
+    let Some(need) = db::lock_need(&txn, c.need_id).await? else {
+        return Ok(false);
+    };
+    if c.merchant_id != merchant_id
+        || c.status != ClaimStatus::Active
+        || c.due_at > cutoff
+        || !give_back(&txn, &c, ClaimStatus::Lapsed, now).await?
+    {
+        return Ok(false); // delivered, released or lapsed meanwhile
+    }
+    refresh_credit(&txn, merchant_id, now).await?;
+    audit::record(
+        &txn,
+        now,
+        Entry::ok(Actor::System, "claim.lapse")
+            .subject("claim", c.id)
+            .organization(Some(need.organization_id)),
+    )
+    .await?;
+    if let Some(m) = merchant::Entity::find_by_id(merchant_id).one(&txn).await? {
+        let lapsed_notice = Notification::MerchantClaimLapsed(super::notice(&c, &need));
+        enqueue(
+            &txn,
+            recipients::merchant(&m, &lapsed_notice, format!("claim:{}:merchant-lapsed", c.id)),
+            now,
+        )
+        .await?;
+        let parties = recipients::of_need(&txn, &need).await?;
+        let to_worker = Notification::WorkerClaimLapsed(ClaimLapsed {
+            merchant_name: m.name.clone(),
+            claim: ClaimFacts {
+                claim_id: Some(c.id),
+                need_id: need.id,
+                title: need.title.clone(),
+                quantity: i64::from(c.quantity),
+                unit: need.unit.clone(),
+                category: Some(need.category.clone()),
+            },
+        });
+        if let Some(msg) = parties.worker(&to_worker, format!("claim:{}:worker-lapsed", c.id)) {
+            enqueue(&txn, msg, now).await?;
+        }
+    }
+    txn.commit().await?;
+    Ok(true)
 }
 
 /// Queues the half-time reminder of active claims once. Returns how many were queued.
