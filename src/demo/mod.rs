@@ -14,8 +14,8 @@ mod data;
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, TransactionTrait,
 };
 
 use crate::config::Secret;
@@ -24,7 +24,7 @@ use crate::domain::codes::UNAMBIGUOUS_ALPHABET;
 use crate::domain::need_input::NeedDraft;
 use crate::domain::time::local_date;
 use crate::domain::{Category, ClaimStatus, Locale, NeedStatus, PartyStatus, Recurrence, Role, Urgency};
-use crate::entities::{drop_off_point, merchant, merchant_link_code, organization, outbox, staff};
+use crate::entities::{drop_off_point, merchant, merchant_link_code, need, need_ladder, organization, outbox, staff};
 use crate::services::access::Caller;
 use crate::services::audit::{self, Actor, Entry};
 use crate::services::beneficiaries::{self, BeneficiaryInput};
@@ -80,16 +80,36 @@ pub async fn load(db: &DatabaseConnection, secret: &Secret, now: DateTime<Utc>) 
         .await?
         .is_some();
     if !exists {
+        // A load cut short left its organizations: refused before anything is written.
+        let names = ORGANIZATIONS.iter().map(|o| o.0);
+        if let Some(found) = organization::Entity::find()
+            .filter(organization::Column::Name.is_in(names))
+            .one(db)
+            .await?
+        {
+            return Err(ServiceError::Conflict(refusal(&format!(
+                "an organization {}",
+                found.name
+            ))));
+        }
         seed(db, secret, now).await?;
     }
-    let txn = db::begin_write(db).await?;
     let link_merchant = merchant::Entity::find()
         .filter(merchant::Column::Name.eq(MERCHANTS[0].0))
-        .one(&txn)
+        .one(db)
         .await?
         .ok_or(ServiceError::NotFound("demo merchant"))?;
-    let code = ensure_demo_link_code(&txn, secret, link_merchant.id, now).await?;
-    txn.commit().await?;
+    // A rerun finds the printed code still good and writes nothing, so it does not queue
+    // behind a running server's writes.
+    let code = match ensure_demo_link_code(db, secret, link_merchant.id, now, false).await? {
+        Some(code) => code,
+        None => {
+            let txn = db::begin_write(db).await?;
+            let code = ensure_demo_link_code(&txn, secret, link_merchant.id, now, true).await?;
+            txn.commit().await?;
+            code.ok_or(ServiceError::Internal("the demo link code was not written".into()))?
+        }
+    };
 
     let mut logins = vec![(OFFICE_EMAIL.to_owned(), Role::Admin.as_str().to_owned())];
     logins.extend(
@@ -177,6 +197,8 @@ async fn seed(db: &DatabaseConnection, secret: &Secret, now: DateTime<Utc>) -> R
     current_needs(&demo).await?;
     volunteer_hours(&demo).await?;
     discard_outbox_after(db, outbox_before, now).await?;
+    let org_ids: Vec<i64> = demo.orgs.iter().filter_map(|o| o.worker.organization_id()).collect();
+    end_ladders(db, &org_ids).await?;
 
     let txn = db::begin_write(db).await?;
     insert_staff(
@@ -561,6 +583,23 @@ async fn last_outbox_id(db: &DatabaseConnection) -> Result<i64, ServiceError> {
 /// Deletes the messages the demo's back-dated history queued (emails to demo workers about
 /// claims weeks old, alerts to shops without a chat). Others may write while it loads (a
 /// server on the same database): their rows are dated after `now`, the demo's never are.
+/// Ends the alert ladders of the demo's needs. They were posted weeks ago in the demo's
+/// story, so every ladder would climb at a server's first tick: shops alerted of made-up
+/// needs, and the database kept busy for seconds. The demo's needs wait on their pages.
+async fn end_ladders(db: &DatabaseConnection, org_ids: &[i64]) -> Result<(), ServiceError> {
+    let demo_needs = need::Entity::find()
+        .select_only()
+        .column(need::Column::Id)
+        .filter(need::Column::OrganizationId.is_in(org_ids.iter().copied()));
+    let txn = db::begin_write(db).await?;
+    need_ladder::Entity::delete_many()
+        .filter(need_ladder::Column::NeedId.in_subquery(sea_orm::QueryTrait::into_query(demo_needs)))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
 async fn discard_outbox_after(db: &DatabaseConnection, last: i64, now: DateTime<Utc>) -> Result<(), ServiceError> {
     let txn = db.begin().await?;
     outbox::Entity::delete_many()
@@ -603,22 +642,26 @@ async fn insert_staff<C: ConnectionTrait>(
 /// office account, written last, is missing) or the database holds data of its own. Said in
 /// words, not as the database's unique-constraint error.
 fn refused_over(e: sea_orm::DbErr, what: &str) -> ServiceError {
-    ServiceError::on_unique(
-        e,
-        format!(
-            "{what} exists already; the demo cannot be loaded over it (an earlier run cut short, or data of \
-             its own): load the demo into an empty database"
-        ),
+    ServiceError::on_unique(e, refusal(what))
+}
+
+/// Why the demo is not loaded over `what`.
+fn refusal(what: &str) -> String {
+    format!(
+        "{what} exists already; the demo cannot be loaded over it (an earlier run cut short, or data of \
+         its own): load the demo into an empty database"
     )
 }
 
-/// The same code on every run (derived from the secret), stored once and kept valid.
+/// The same code on every run (derived from the secret), stored once and kept valid. Without
+/// `write` it only reads: `None` when the row must be written or renewed.
 async fn ensure_demo_link_code<C: ConnectionTrait>(
     txn: &C,
     secret: &Secret,
     merchant_id: i64,
     now: DateTime<Utc>,
-) -> Result<String, ServiceError> {
+    write: bool,
+) -> Result<Option<String>, ServiceError> {
     let code: String = crypto::derive_key(secret, "demo-link-code")
         .iter()
         .take(8)
@@ -632,12 +675,16 @@ async fn ensure_demo_link_code<C: ConnectionTrait>(
         .await?
     {
         Some(found) if found.used_at.is_none() && found.expires_at < expires_at - Duration::hours(1) => {
+            if !write {
+                return Ok(None);
+            }
             // Keep the printed code usable for another day without adding a row.
             let mut active: merchant_link_code::ActiveModel = found.into();
             active.expires_at = Set(expires_at);
             active.update(txn).await?;
         }
         Some(_) => {}
+        None if !write => return Ok(None),
         None => {
             merchant_link_code::ActiveModel {
                 merchant_id: Set(merchant_id),
@@ -651,5 +698,5 @@ async fn ensure_demo_link_code<C: ConnectionTrait>(
             .await?;
         }
     }
-    Ok(code)
+    Ok(Some(code))
 }
