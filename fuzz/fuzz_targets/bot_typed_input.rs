@@ -4,7 +4,7 @@
 
 #![no_main]
 
-use bots::Lang;
+use bots::Locale;
 use bots::command::Command;
 use bots::dialogue::{parse_quiet_hours, whole_number};
 use charity_relay::domain::alerts::QuietHours;
@@ -50,7 +50,7 @@ fuzz_target!(|line: &str| {
         assert_eq!(normalize_code(&code).as_deref(), Some(code.as_str()));
     }
 
-    if let Some(lang) = Lang::parse(line) {
-        assert_eq!(Lang::parse(lang.tag()), Some(lang), "{line:?}");
+    if let Some(lang) = Locale::from_choice(line) {
+        assert_eq!(Locale::from_choice(lang.as_str()), Some(lang), "{line:?}");
     }
 });

@@ -5,7 +5,7 @@
 #![no_main]
 
 use arbitrary::Arbitrary;
-use bots::Lang;
+use bots::Locale;
 use bots::callback::{Action, MAX_LEN};
 use libfuzzer_sys::fuzz_target;
 
@@ -93,7 +93,7 @@ impl Shape {
             Shape::OfferDone => (Action::OfferDone, true),
             Shape::OfferPause(i) => (Action::OfferPause(i), id(i)),
             Shape::OfferResume(i) => (Action::OfferResume(i), id(i)),
-            Shape::Lang(en) => (Action::Lang(if en { Lang::En } else { Lang::ZhCn }), true),
+            Shape::Lang(en) => (Action::Lang(if en { Locale::En } else { Locale::ZhCn }), true),
             Shape::AlertsShow => (Action::AlertsShow, true),
             Shape::AlertsCategories => (Action::AlertsCategories, true),
             Shape::AlertCategory(c) => {
