@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use sea_orm::{DatabaseConnection, Set};
 
+use charity_relay::domain::{Channel, Locale, OutboxStatus};
 use charity_relay::entities::outbox;
 
 #[allow(
@@ -21,12 +22,12 @@ pub async fn queue(db: &DatabaseConnection, count: usize) -> anyhow::Result<()> 
     let now = Utc::now();
     let rows: Vec<outbox::ActiveModel> = (0..count)
         .map(|i| outbox::ActiveModel {
-            channel: Set("email".into()),
+            channel: Set(Channel::Email),
             recipient: Set(format!("worker-{i}@bench.invalid")),
             contact_id: Set(None),
             merchant_id: Set(None),
             kind: Set("worker-need-claimed".into()),
-            locale: Set(if i % 2 == 0 { "zh-CN" } else { "en" }.into()),
+            locale: Set(if i % 2 == 0 { Locale::ZhCn } else { Locale::En }.into()),
             payload: Set(serde_json::json!({
                 "claim_id": i, "need_id": i, "title": "大米 10 斤", "merchant_name": "Bench merchant",
                 "quantity": 1, "unit": "袋", "expected_date": "2026-12-06",
@@ -34,7 +35,7 @@ pub async fn queue(db: &DatabaseConnection, count: usize) -> anyhow::Result<()> 
             .to_string()),
             dedupe_key: Set(format!("bench:email:{i}")),
             message_id: Set(format!("<bench.{i}.{}@charity-relay>", now.timestamp())),
-            status: Set("pending".into()),
+            status: Set(OutboxStatus::Pending),
             attempts: Set(0),
             next_attempt_at: Set(now),
             locked_until: Set(None),

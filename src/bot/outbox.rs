@@ -21,7 +21,7 @@ use teloxide::types::{ChatId, InlineKeyboardButton, InlineKeyboardMarkup};
 use teloxide::{Bot, RequestError};
 
 use super::desk::card_view;
-use crate::domain::Category;
+use crate::domain::{Category, Channel};
 use crate::notify::{self, Outgoing, SendError};
 use crate::services::access::Caller;
 use crate::services::outbox::{ClaimNotice, NeedAlert, NeedDigest, Notification};
@@ -103,8 +103,8 @@ impl TelegramSender {
 
 #[async_trait]
 impl notify::Sender for TelegramSender {
-    fn channel(&self) -> &'static str {
-        "telegram"
+    fn channel(&self) -> Channel {
+        Channel::Telegram
     }
 
     async fn send(&self, item: &Outgoing, _now: DateTime<Utc>) -> Result<(), SendError> {

@@ -16,6 +16,7 @@ pub mod locale;
 pub mod matching;
 pub mod need;
 pub mod need_input;
+pub mod outbox;
 pub mod party;
 pub mod password;
 pub mod pii;
@@ -31,6 +32,7 @@ pub use category::Category;
 pub use claim::{ClaimEvent, ClaimStatus, Lease};
 pub use locale::Locale;
 pub use need::{ClaimRefusal, IllegalTransition, NeedCounters, NeedStatus, Recurrence, Urgency};
+pub use outbox::{Channel, HoldReason, OutboxStatus};
 pub use party::{OrgKind, PartyStatus, Role};
 pub use quantity::Quantity;
 

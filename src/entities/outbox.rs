@@ -2,6 +2,9 @@
 
 use sea_orm::entity::prelude::*;
 
+use super::values::StoredLocale;
+use crate::domain::{Channel, HoldReason, OutboxStatus};
+
 /// One row of `outbox`.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "outbox")]
@@ -9,8 +12,8 @@ pub struct Model {
     /// Surrogate key.
     #[sea_orm(primary_key)]
     pub id: i64,
-    /// One of `email`, `telegram`.
-    pub channel: String,
+    /// How the message travels.
+    pub channel: Channel,
     /// Email address or Telegram chat id the message goes to.
     pub recipient: String,
     /// The contact the message is for, if an email to a contact.
@@ -20,7 +23,7 @@ pub struct Model {
     /// Kind of message (template name).
     pub kind: String,
     /// Locale the message is rendered in.
-    pub locale: String,
+    pub locale: StoredLocale,
     /// Template data as JSON text.
     #[sea_orm(column_type = "Text")]
     pub payload: String,
@@ -29,8 +32,8 @@ pub struct Model {
     pub dedupe_key: String,
     /// Message id used for the sent message.
     pub message_id: String,
-    /// One of `pending`, `failed`, `sent`, `dead`, `held`.
-    pub status: String,
+    /// Where the message stands.
+    pub status: OutboxStatus,
     /// Send attempts so far.
     pub attempts: i32,
     /// When the next attempt is due.
@@ -44,8 +47,8 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// When the message was sent.
     pub sent_at: Option<DateTimeUtc>,
-    /// Why a `held` row waits: `consent`, `rate` or `digest`.
-    pub hold_reason: Option<String>,
+    /// Why a `held` row waits.
+    pub hold_reason: Option<HoldReason>,
     /// The digest row that carries this one, once gathered.
     pub digest_id: Option<i64>,
     /// When the row was admitted against its contact's hourly limit.

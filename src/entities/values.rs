@@ -61,6 +61,9 @@ stored_as_text!(
     crate::domain::ClaimStatus,
     crate::domain::NeedStatus,
     crate::domain::PartyStatus,
+    crate::domain::Channel,
+    crate::domain::OutboxStatus,
+    crate::domain::HoldReason,
 );
 
 /// A language column. The one `Locale` enum lives in the dialogue crate, which knows no

@@ -3,6 +3,7 @@
 
 use chrono::Duration;
 
+use crate::domain::HoldReason;
 use crate::entities::{contact, outbox};
 use crate::services::contacts::CONSENT_KIND;
 
@@ -28,8 +29,8 @@ pub enum Admission {
         /// Whether this send counts against the limit.
         count: bool,
     },
-    /// Keep it back: `consent` until the contact confirms, `rate` for the digest.
-    Hold(&'static str),
+    /// Keep it back: until the contact confirms, or for the digest.
+    Hold(HoldReason),
     /// Never send it, for this reason.
     Dead(&'static str),
 }
@@ -66,13 +67,13 @@ pub fn admit(
         };
     }
     if c.consent_status != "confirmed" {
-        return Admission::Hold("consent");
+        return Admission::Hold(HoldReason::Consent);
     }
     if row.counted_at.is_some() {
         return Admission::Send { count: false }; // a retry, or a digest that reserved its slot
     }
     if hourly_limit > 0 && (sent_in_window >= u64::from(hourly_limit) || waiting_for_digest) {
-        return Admission::Hold("rate");
+        return Admission::Hold(HoldReason::Rate);
     }
     Admission::Send { count: true }
 }
@@ -104,16 +105,16 @@ mod tests {
         let now = Utc::now();
         outbox::Model {
             id: 1,
-            channel: "email".into(),
+            channel: crate::domain::Channel::Email,
             recipient: "r@example.org".into(),
             contact_id,
             merchant_id: None,
             kind: kind.into(),
-            locale: "en".into(),
+            locale: crate::domain::Locale::En.into(),
             payload: "{}".into(),
             dedupe_key: "k".into(),
             message_id: "<m@x>".into(),
-            status: "pending".into(),
+            status: crate::domain::OutboxStatus::Pending,
             attempts: 0,
             next_attempt_at: now,
             locked_until: None,
@@ -168,7 +169,10 @@ mod tests {
             admit(&consent, Some(&pending), 99, true, 4),
             Admission::Send { count: false }
         );
-        assert_eq!(admit(&news, Some(&pending), 0, false, 4), Admission::Hold("consent"));
+        assert_eq!(
+            admit(&news, Some(&pending), 0, false, 4),
+            Admission::Hold(HoldReason::Consent)
+        );
         assert_eq!(
             admit(&news, Some(&gone), 0, false, 4),
             Admission::Dead("contact unsubscribed")
@@ -185,8 +189,14 @@ mod tests {
             admit(&news, Some(&confirmed), 3, false, 4),
             Admission::Send { count: true }
         );
-        assert_eq!(admit(&news, Some(&confirmed), 4, false, 4), Admission::Hold("rate"));
-        assert_eq!(admit(&news, Some(&confirmed), 0, true, 4), Admission::Hold("rate"));
+        assert_eq!(
+            admit(&news, Some(&confirmed), 4, false, 4),
+            Admission::Hold(HoldReason::Rate)
+        );
+        assert_eq!(
+            admit(&news, Some(&confirmed), 0, true, 4),
+            Admission::Hold(HoldReason::Rate)
+        );
         assert_eq!(
             admit(&news, Some(&confirmed), 400, true, 0),
             Admission::Send { count: true }

@@ -25,6 +25,7 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use super::templates::{self, Links};
 use super::{NotifyError, Outgoing, SendError, Sender, mask_email};
 use crate::config::{Config, Secret, mask_url};
+use crate::domain::Channel;
 use crate::services::contacts;
 
 /// How long one SMTP exchange may take before it counts as a temporary failure.
@@ -180,8 +181,8 @@ fn smtp_transport(url: &Secret, pool_size: u32) -> Result<AsyncSmtpTransport<Tok
 
 #[async_trait]
 impl Sender for EmailSender {
-    fn channel(&self) -> &'static str {
-        "email"
+    fn channel(&self) -> Channel {
+        Channel::Email
     }
 
     async fn send(&self, item: &Outgoing, now: DateTime<Utc>) -> Result<(), SendError> {

@@ -28,7 +28,7 @@ pub mod templates;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use crate::domain::Locale;
+use crate::domain::{Channel, Locale};
 use crate::services::outbox::Notification;
 
 pub use admission::{Admission, MAX_ATTEMPTS, admit, retry_delay};
@@ -85,8 +85,8 @@ pub enum SendError {
 /// (`bot::outbox::TelegramSender`).
 #[async_trait]
 pub trait Sender: Send + Sync {
-    /// The `outbox.channel` value this sender serves.
-    fn channel(&self) -> &'static str;
+    /// The channel this sender serves.
+    fn channel(&self) -> Channel;
     /// Delivers `item`; `now` dates the message.
     async fn send(&self, item: &Outgoing, now: DateTime<Utc>) -> Result<(), SendError>;
 }

@@ -11,6 +11,7 @@
 //! it is an HMAC of the contact id under a key derived from the secret key; its SHA-256 is
 //! stored for lookup and the token is verified by recomputing it.
 
+use crate::domain::{HoldReason, OutboxStatus};
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -354,12 +355,12 @@ pub async fn confirm_consent(
         return Ok(ConsentOutcome::Unknown); // confirmed or unsubscribed meanwhile
     }
     outbox::Entity::update_many()
-        .col_expr(outbox::Column::Status, Expr::val("pending"))
-        .col_expr(outbox::Column::HoldReason, Expr::val(Option::<String>::None))
+        .col_expr(outbox::Column::Status, Expr::val(OutboxStatus::Pending))
+        .col_expr(outbox::Column::HoldReason, Expr::val(Option::<HoldReason>::None))
         .col_expr(outbox::Column::NextAttemptAt, Expr::val(now))
         .filter(outbox::Column::ContactId.eq(c.id))
-        .filter(outbox::Column::Status.eq("held"))
-        .filter(outbox::Column::HoldReason.eq("consent"))
+        .filter(outbox::Column::Status.eq(OutboxStatus::Held))
+        .filter(outbox::Column::HoldReason.eq(HoldReason::Consent))
         .exec(&txn)
         .await?;
     audit::record(
@@ -430,7 +431,7 @@ async fn in_flight<C: ConnectionTrait>(conn: &C, contact_id: i64, now: DateTime<
     let stale = now - Duration::seconds(IN_FLIGHT_WAIT.as_secs().try_into().unwrap_or(70));
     outbox::Entity::find()
         .filter(outbox::Column::ContactId.eq(contact_id))
-        .filter(outbox::Column::Status.is_in(["pending", "failed"]))
+        .filter(outbox::Column::Status.is_in(OutboxStatus::DUE))
         .filter(outbox::Column::SendStartedAt.gt(stale))
         .count(conn)
         .await
@@ -503,11 +504,11 @@ pub async fn unsubscribe(
 /// really happened.
 async fn drop_queued<C: ConnectionTrait>(txn: &C, contact_id: i64, reason: &str) -> Result<u64, DbErr> {
     let result = outbox::Entity::update_many()
-        .col_expr(outbox::Column::Status, Expr::val("dead"))
+        .col_expr(outbox::Column::Status, Expr::val(OutboxStatus::Dead))
         .col_expr(outbox::Column::LastError, Expr::val(reason))
         .col_expr(outbox::Column::LockedUntil, Expr::val(Option::<DateTime<Utc>>::None))
         .filter(outbox::Column::ContactId.eq(contact_id))
-        .filter(outbox::Column::Status.is_in(["pending", "failed", "held"]))
+        .filter(outbox::Column::Status.is_in([OutboxStatus::Pending, OutboxStatus::Failed, OutboxStatus::Held]))
         .filter(outbox::Column::SendStartedAt.is_null())
         .exec(txn)
         .await?;
@@ -548,7 +549,7 @@ pub async fn mark_undeliverable(
 ) -> Result<(), ServiceError> {
     let txn = db::begin_write(db).await?;
     outbox::Entity::update_many()
-        .col_expr(outbox::Column::Status, Expr::val("dead"))
+        .col_expr(outbox::Column::Status, Expr::val(OutboxStatus::Dead))
         .col_expr(outbox::Column::LastError, Expr::val(reason))
         .col_expr(outbox::Column::LockedUntil, Expr::val(Option::<DateTime<Utc>>::None))
         .filter(outbox::Column::Id.eq(outbox_id))

@@ -1,6 +1,7 @@
 //! The subdistrict office's tasks: admission of organizations and merchants, API tokens,
 //! the audit log and the outbox. Only office staff may call these.
 
+use crate::domain::OutboxStatus;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
@@ -292,10 +293,10 @@ fn page_offset(page: u64) -> Option<u64> {
 pub async fn outbox(
     db: &DatabaseConnection,
     caller: &Caller,
-    status: &str,
+    status: OutboxStatus,
     page: u64,
     now: DateTime<Utc>,
-) -> Result<(Vec<outbox::Model>, bool, Vec<(String, u64)>), ServiceError> {
+) -> Result<(Vec<outbox::Model>, bool, Vec<(OutboxStatus, u64)>), ServiceError> {
     require_admin(db, caller, "office.outbox", now).await?;
     let mut rows = match page.checked_mul(OUTBOX_PAGE).filter(|o| i64::try_from(*o).is_ok()) {
         Some(offset) => {
@@ -312,9 +313,9 @@ pub async fn outbox(
     let more = rows.len() as u64 > OUTBOX_PAGE;
     rows.truncate(OUTBOX_PAGE as usize);
     let mut counts = Vec::new();
-    for s in ["pending", "failed", "dead", "held", "sent"] {
+    for &s in OutboxStatus::ALL {
         counts.push((
-            s.to_owned(),
+            s,
             outbox::Entity::find()
                 .filter(outbox::Column::Status.eq(s))
                 .count(db)
@@ -337,12 +338,12 @@ pub async fn retry_outbox(
     require_admin(db, caller, "outbox.retry", now).await?;
     let txn = db::begin_write(db).await?;
     let changed = outbox::Entity::update_many()
-        .col_expr(outbox::Column::Status, Expr::val("pending"))
+        .col_expr(outbox::Column::Status, Expr::val(OutboxStatus::Pending))
         .col_expr(outbox::Column::Attempts, Expr::val(0))
         .col_expr(outbox::Column::NextAttemptAt, Expr::val(now))
         .col_expr(outbox::Column::LockedUntil, Expr::val(Option::<DateTime<Utc>>::None))
         .filter(outbox::Column::Id.eq(id))
-        .filter(outbox::Column::Status.eq("dead"))
+        .filter(outbox::Column::Status.eq(OutboxStatus::Dead))
         .exec(&txn)
         .await?;
     if changed.rows_affected == 0 {

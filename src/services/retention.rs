@@ -14,6 +14,7 @@ use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, Value};
 
 use crate::db::{begin_write, statement};
+use crate::domain::OutboxStatus;
 use crate::services::sessions::THROTTLE_WINDOW;
 
 /// Telegram update payloads are reduced to their ids after this.
@@ -80,8 +81,11 @@ pub async fn prune(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<PruneR
     .await?;
     let outbox_bodies = in_batches(
         db,
-        "UPDATE outbox SET recipient = '', payload = '{}', last_error = NULL \
-         WHERE id IN (SELECT id FROM outbox WHERE status = 'dead' AND created_at < ? AND payload <> '{}' LIMIT ?)",
+        &format!(
+            "UPDATE outbox SET recipient = '', payload = '{{}}', last_error = NULL \
+             WHERE id IN (SELECT id FROM outbox WHERE status = '{}' AND created_at < ? AND payload <> '{{}}' LIMIT ?)",
+            OutboxStatus::Dead.as_str()
+        ),
         vec![(now - DEAD_OUTBOX_BODIES).into()],
     )
     .await?;

@@ -8,6 +8,7 @@
 //! replies in the outbox, so a crash anywhere before that commit leaves it pending, and a
 //! crash after it loses nothing.
 
+use crate::domain::{Channel, OutboxStatus};
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
@@ -426,10 +427,10 @@ async fn link<C: ConnectionTrait>(
     // Notifications that waited for a chat go out now; their time is kept, so an alert
     // meant for the end of quiet hours still waits for it.
     outbox::Entity::update_many()
-        .col_expr(outbox::Column::Status, Expr::val("pending"))
-        .filter(outbox::Column::Channel.eq("telegram"))
+        .col_expr(outbox::Column::Status, Expr::val(OutboxStatus::Pending))
+        .filter(outbox::Column::Channel.eq(Channel::Telegram))
         .filter(outbox::Column::MerchantId.eq(merchant_id))
-        .filter(outbox::Column::Status.eq("held"))
+        .filter(outbox::Column::Status.eq(OutboxStatus::Held))
         .exec(txn)
         .await?;
     audit::record(
@@ -495,7 +496,7 @@ pub async fn hold_until_linked(
         update
     } else {
         update
-            .col_expr(outbox::Column::Status, Expr::val("held"))
+            .col_expr(outbox::Column::Status, Expr::val(OutboxStatus::Held))
             .col_expr(outbox::Column::LastError, Expr::val("no linked chat yet"))
     };
     update.exec(&txn).await?;

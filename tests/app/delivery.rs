@@ -92,7 +92,7 @@ async fn smtp_down_for_a_while_then_back_the_message_arrives_once() {
     let received = sink.received();
     assert_eq!(received.len(), 1, "arrives once");
     let sent = row(&app, id).await;
-    assert_eq!(sent.status, "sent");
+    assert_eq!(sent.status.as_str(), "sent");
     assert_eq!(
         received[0].unique_id(),
         crate::support::smtp::unique_part(&sent.message_id)
@@ -152,7 +152,7 @@ async fn a_temporary_failure_that_never_ends_is_given_up_after_bounded_tries() {
         now += Duration::minutes(16);
     }
     let dead = row(&app, id).await;
-    assert_eq!(dead.status, "dead");
+    assert_eq!(dead.status.as_str(), "dead");
     assert_eq!(dead.attempts, charity_relay::notify::MAX_ATTEMPTS);
     assert_eq!(sink.count(), 0);
 }
@@ -183,7 +183,11 @@ async fn a_5xx_for_the_recipient_is_not_retried_and_the_address_is_marked() {
     )
     .await;
     assert_eq!(marked, 1, "the address is marked undeliverable");
-    assert_eq!(row(&app, other).await.status, "sent", "one bad message blocks nothing");
+    assert_eq!(
+        row(&app, other).await.status.as_str(),
+        "sent",
+        "one bad message blocks nothing"
+    );
     let audited = scalar_i64(
         &app.db,
         "SELECT COUNT(*) FROM audit_log WHERE action = 'contact.undeliverable'",

@@ -86,15 +86,19 @@ async fn every_kind_arrives_multipart_with_its_headers_in_the_recipients_languag
         .expect("rows");
     let received = sink.received();
     let mut seen = 0;
-    for row in rows.iter().chain(&consent_rows).filter(|r| r.channel == "email") {
+    for row in rows
+        .iter()
+        .chain(&consent_rows)
+        .filter(|r| r.channel.as_str() == "email")
+    {
         let wanted = crate::support::smtp::unique_part(&row.message_id);
         let found: Vec<_> = received.iter().filter(|m| m.unique_id() == wanted).collect();
-        assert_eq!(found.len(), 1, "{} {} arrives once", row.kind, row.locale);
+        assert_eq!(found.len(), 1, "{} {} arrives once", row.kind, row.locale.as_str());
         let got = found[0];
         assert_eq!(got.to, vec![row.recipient.clone()]);
         let resident = row.contact_id.is_some();
-        mail::assert_well_formed(got, &row.locale, resident);
-        snapshot_text(&format!("{}.{}", row.kind, row.locale), got);
+        mail::assert_well_formed(got, row.locale.as_str(), resident);
+        snapshot_text(&format!("{}.{}", row.kind, row.locale.as_str()), got);
         seen += 1;
     }
     assert_eq!(seen, 2 * KINDS.len(), "every kind in both languages");

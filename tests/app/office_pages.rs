@@ -576,14 +576,14 @@ async fn the_outbox_labels_its_columns_and_pages_through_dead_messages() {
     let now = chrono::Utc::now();
     for i in 0..55 {
         outbox::ActiveModel {
-            channel: Set("email".into()),
+            channel: Set("email".parse().expect("a channel")),
             recipient: Set(format!("resident{i}@example.org")),
             kind: Set("resident-need-claimed".into()),
-            locale: Set("zh-CN".into()),
+            locale: Set("zh-CN".parse().expect("a locale")),
             payload: Set("{}".into()),
             dedupe_key: Set(format!("test:{i}")),
             message_id: Set(format!("<{i}@example.org>")),
-            status: Set("dead".into()),
+            status: Set("dead".parse().expect("a status")),
             attempts: Set(8),
             next_attempt_at: Set(now),
             last_error: Set(Some("550 mailbox unavailable".into())),

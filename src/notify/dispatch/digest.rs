@@ -1,6 +1,7 @@
 //! Digests: a contact whose notifications were held by the hourly limit gets them in one
 //! email once its rolling hour has room again.
 
+use crate::domain::{HoldReason, OutboxStatus};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
@@ -19,8 +20,8 @@ impl Dispatcher {
             .select_only()
             .column(outbox::Column::ContactId)
             .distinct()
-            .filter(outbox::Column::Status.eq("held"))
-            .filter(outbox::Column::HoldReason.eq("rate"))
+            .filter(outbox::Column::Status.eq(OutboxStatus::Held))
+            .filter(outbox::Column::HoldReason.eq(HoldReason::Rate))
             .filter(outbox::Column::ContactId.is_not_null())
             .limit(100)
             .into_tuple::<Option<i64>>()
@@ -82,7 +83,7 @@ impl Dispatcher {
                 .exec(&txn)
                 .await?;
             outbox::Entity::update_many()
-                .col_expr(outbox::Column::HoldReason, Expr::val("digest"))
+                .col_expr(outbox::Column::HoldReason, Expr::val(HoldReason::Digest))
                 .col_expr(outbox::Column::DigestId, Expr::val(digest.id))
                 .filter(outbox::Column::Id.is_in(rows.iter().map(|r| r.id)))
                 .exec(&txn)

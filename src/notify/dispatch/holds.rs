@@ -2,6 +2,7 @@
 //! held back for a digest, and the send-time check that their contact can still receive
 //! mail.
 
+use crate::domain::{HoldReason, OutboxStatus};
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
@@ -28,8 +29,8 @@ pub(super) async fn sent_in_window<C: ConnectionTrait>(
 pub(super) async fn rate_held<C: ConnectionTrait>(conn: &C, contact_id: i64) -> Result<Vec<outbox::Model>, DbErr> {
     outbox::Entity::find()
         .filter(outbox::Column::ContactId.eq(contact_id))
-        .filter(outbox::Column::Status.eq("held"))
-        .filter(outbox::Column::HoldReason.eq("rate"))
+        .filter(outbox::Column::Status.eq(OutboxStatus::Held))
+        .filter(outbox::Column::HoldReason.eq(HoldReason::Rate))
         .order_by_asc(outbox::Column::Id)
         .all(conn)
         .await
@@ -51,10 +52,13 @@ impl Dispatcher {
         let started = txn
             .execute_raw(db::statement(
                 &txn,
-                "UPDATE outbox SET send_started_at = ? WHERE id = ? AND status IN ('pending','failed') \
-                 AND send_started_at IS NULL AND EXISTS (SELECT 1 FROM contacts c WHERE c.id = outbox.contact_id \
-                 AND c.undeliverable_at IS NULL AND (c.consent_status = 'confirmed' \
-                 OR (c.consent_status = 'pending' AND outbox.kind = ?)))",
+                &format!(
+                    "UPDATE outbox SET send_started_at = ? WHERE id = ? AND status IN ({}) \
+                     AND send_started_at IS NULL AND EXISTS (SELECT 1 FROM contacts c WHERE c.id = outbox.contact_id \
+                     AND c.undeliverable_at IS NULL AND (c.consent_status = 'confirmed' \
+                     OR (c.consent_status = 'pending' AND outbox.kind = ?)))",
+                    db::sql_list(OutboxStatus::DUE.map(OutboxStatus::as_str))
+                ),
                 vec![now.into(), item.id.into(), Notification::CONSENT.into()],
             ))
             .await?
@@ -62,26 +66,26 @@ impl Dispatcher {
             == 1;
         if !started {
             outbox::Entity::update_many()
-                .col_expr(outbox::Column::Status, Expr::val("dead"))
+                .col_expr(outbox::Column::Status, Expr::val(OutboxStatus::Dead))
                 .col_expr(
                     outbox::Column::LastError,
                     Expr::val("contact can no longer receive mail"),
                 )
                 .col_expr(outbox::Column::LockedUntil, Expr::val(Option::<DateTime<Utc>>::None))
                 .filter(outbox::Column::Id.eq(item.id))
-                .filter(outbox::Column::Status.is_in(["pending", "failed"]))
+                .filter(outbox::Column::Status.is_in(OutboxStatus::DUE))
                 .filter(outbox::Column::SendStartedAt.is_null())
                 .exec(&txn)
                 .await?;
             // The rows a digest carried die with it.
             outbox::Entity::update_many()
-                .col_expr(outbox::Column::Status, Expr::val("dead"))
+                .col_expr(outbox::Column::Status, Expr::val(OutboxStatus::Dead))
                 .col_expr(
                     outbox::Column::LastError,
                     Expr::val("contact can no longer receive mail"),
                 )
                 .filter(outbox::Column::DigestId.eq(item.id))
-                .filter(outbox::Column::Status.eq("held"))
+                .filter(outbox::Column::Status.eq(OutboxStatus::Held))
                 .exec(&txn)
                 .await?;
         }

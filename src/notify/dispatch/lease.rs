@@ -13,6 +13,7 @@ use super::super::admission::{Admission, admit};
 use super::holds::{rate_held, sent_in_window};
 use super::{Dispatcher, Report};
 use crate::db;
+use crate::domain::{Channel, HoldReason, OutboxStatus};
 use crate::entities::{contact, outbox};
 use crate::services::contacts::{self, lock_contact};
 use crate::services::outbox::Notification;
@@ -24,7 +25,7 @@ fn placeholders(n: usize) -> String {
 
 /// Rows leased in one round, ready to send.
 pub(super) struct Leased {
-    pub(super) items: Vec<(Outgoing, &'static str)>,
+    pub(super) items: Vec<(Outgoing, Channel)>,
     pub(super) report: Report,
 }
 
@@ -32,12 +33,12 @@ impl Dispatcher {
     /// Takes a batch of due rows in one transaction and decides each.
     pub(super) async fn lease(&self, now: DateTime<Utc>, batch_size: u64) -> Result<Leased, DbErr> {
         let mut report = Report::default();
-        let channels: Vec<&'static str> = self.senders.keys().copied().collect();
+        let channels: Vec<Channel> = self.senders.keys().copied().collect();
         // A read first: an idle dispatcher must not take SQLite's write lock every second.
         let due = outbox::Entity::find()
             .select_only()
             .column(outbox::Column::Id)
-            .filter(outbox::Column::Status.is_in(["pending", "failed"]))
+            .filter(outbox::Column::Status.is_in(OutboxStatus::DUE))
             .filter(outbox::Column::Channel.is_in(channels.iter().copied()))
             .filter(outbox::Column::NextAttemptAt.lte(now))
             .filter(
@@ -58,9 +59,10 @@ impl Dispatcher {
             ""
         };
         let sql = format!(
-            "SELECT * FROM outbox WHERE status IN ('pending','failed') AND channel IN ({}) \
+            "SELECT * FROM outbox WHERE status IN ({}) AND channel IN ({}) \
              AND next_attempt_at <= ? AND (locked_until IS NULL OR locked_until <= ?) \
              ORDER BY next_attempt_at, id LIMIT {}{skip_locked}",
+            db::sql_list(OutboxStatus::DUE.map(OutboxStatus::as_str)),
             placeholders(channels.len()),
             batch_size
         );
@@ -97,9 +99,7 @@ impl Dispatcher {
             let contact = row.contact_id.and_then(|id| contacts.get(&id));
             let window = row.contact_id.and_then(|id| windows.get(&id).copied()).unwrap_or(0);
             let is_waiting = row.contact_id.is_some_and(|id| waiting.contains(&id));
-            let Some(channel) = channels.iter().copied().find(|c| *c == row.channel) else {
-                continue;
-            };
+            let channel = row.channel;
             match admit(&row, contact, window, is_waiting, self.settings.hourly_limit) {
                 Admission::Send { count } => {
                     if count && let Some(id) = row.contact_id {
@@ -109,13 +109,13 @@ impl Dispatcher {
                     send.push((row, channel));
                 }
                 Admission::Hold(reason) => {
-                    if reason == "rate"
+                    if reason == HoldReason::Rate
                         && let Some(id) = row.contact_id
                     {
                         waiting.insert(id); // later rows of the contact join the digest
                     }
                     outbox::Entity::update_many()
-                        .col_expr(outbox::Column::Status, Expr::val("held"))
+                        .col_expr(outbox::Column::Status, Expr::val(OutboxStatus::Held))
                         .col_expr(outbox::Column::HoldReason, Expr::val(reason))
                         .filter(outbox::Column::Id.eq(row.id))
                         .exec(&txn)
@@ -152,7 +152,7 @@ impl Dispatcher {
         let organizations = contacts::organization_names(&self.db, &with_contact).await?;
         let workers: Vec<String> = send
             .iter()
-            .filter(|(r, channel)| r.contact_id.is_none() && *channel == "email")
+            .filter(|(r, channel)| r.contact_id.is_none() && *channel == Channel::Email)
             .map(|(r, _)| r.recipient.clone())
             .collect();
         let employers = recipients::worker_organizations(&self.db, &workers).await?;
@@ -180,7 +180,7 @@ impl Dispatcher {
                 contact_id: row.contact_id,
                 merchant_id: row.merchant_id,
                 notification,
-                locale: row.locale.parse().unwrap_or_default(),
+                locale: row.locale.0,
                 message_id: row.message_id,
                 confirm_token: None,
                 organization,
@@ -195,9 +195,9 @@ impl Dispatcher {
     /// outbox; a retry makes a new one and the old link stops working).
     pub(super) async fn prepare(
         &self,
-        items: Vec<(Outgoing, &'static str)>,
+        items: Vec<(Outgoing, Channel)>,
         now: DateTime<Utc>,
-    ) -> Result<Vec<(Outgoing, &'static str)>, DbErr> {
+    ) -> Result<Vec<(Outgoing, Channel)>, DbErr> {
         let mut out = Vec::with_capacity(items.len());
         for (mut item, channel) in items {
             if matches!(item.notification, Notification::ContactConsent)

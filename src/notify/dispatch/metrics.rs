@@ -4,6 +4,7 @@
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 use super::Dispatcher;
+use crate::domain::{Channel, OutboxStatus};
 use crate::entities::outbox;
 use crate::metrics::Metrics;
 
@@ -40,7 +41,7 @@ impl NotifyMetrics {
 impl Dispatcher {
     pub(super) async fn update_depth(&self) {
         let Some(m) = &self.metrics else { return };
-        for status in ["pending", "failed", "held"] {
+        for status in [OutboxStatus::Pending, OutboxStatus::Failed, OutboxStatus::Held] {
             match outbox::Entity::find()
                 .filter(outbox::Column::Status.eq(status))
                 .count(&self.db)
@@ -48,18 +49,18 @@ impl Dispatcher {
             {
                 Ok(n) => m
                     .depth
-                    .with_label_values(&[status])
+                    .with_label_values(&[status.as_str()])
                     .set(i64::try_from(n).unwrap_or(i64::MAX)),
                 Err(e) => tracing::debug!(error = %e, "cannot count the outbox"),
             }
         }
     }
 
-    pub(super) fn count(&self, channel: &str, outcome: &str, n: u64) {
+    pub(super) fn count(&self, channel: Channel, outcome: &str, n: u64) {
         if let Some(m) = &self.metrics
             && n > 0
         {
-            m.messages.with_label_values(&[channel, outcome]).inc_by(n);
+            m.messages.with_label_values(&[channel.as_str(), outcome]).inc_by(n);
         }
     }
 }

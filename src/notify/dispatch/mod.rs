@@ -23,7 +23,11 @@ use self::metrics::NotifyMetrics;
 use super::admission::MAX_ATTEMPTS;
 use super::{NotifyError, Outgoing, SendError, Sender, email};
 use crate::config::Config;
+use crate::domain::Channel;
 use crate::metrics::Metrics;
+
+/// A leased message with its channel and the sender of that channel, if one is configured.
+type Work = (Outgoing, Channel, Option<Arc<dyn Sender>>);
 
 /// Longest one send may take, whatever its channel; well inside the lease.
 const SEND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
@@ -93,7 +97,7 @@ impl Report {
 /// The outbox dispatcher.
 pub struct Dispatcher {
     db: DatabaseConnection,
-    senders: HashMap<&'static str, Arc<dyn Sender>>,
+    senders: HashMap<Channel, Arc<dyn Sender>>,
     settings: Settings,
     metrics: Option<NotifyMetrics>,
     /// The web's activity: while it is busy, rounds are small and paced.
@@ -268,11 +272,11 @@ impl Dispatcher {
         report.digests = digests;
         let items = self.prepare(leased.items, now).await?;
         let concurrency = share.concurrency.max(1);
-        let work: Vec<(Outgoing, Option<Arc<dyn Sender>>)> = items
+        let work: Vec<Work> = items
             .into_iter()
             .map(|(item, channel)| {
-                let sender = self.senders.get(channel).cloned();
-                (item, sender)
+                let sender = self.senders.get(&channel).cloned();
+                (item, channel, sender)
             })
             .collect();
         // The stream runs over indices: a closure taking a borrowed or `dyn` argument makes
@@ -284,7 +288,7 @@ impl Dispatcher {
                 if cancel.is_cancelled() {
                     return (i, None, Ok(())); // shutting down: not started, handed back
                 }
-                let (item, sender) = &work[i];
+                let (item, _, sender) = &work[i];
                 // A resident's message goes only if the send-time check finds it still
                 // queued and its contact still able to receive it.
                 if item.contact_id.is_some() {
@@ -318,8 +322,8 @@ impl Dispatcher {
         results.sort_by_key(|(i, _, _)| *i);
         let mut unrecorded = None;
         for (i, result, recorded) in results {
-            let (item, sender) = &work[i];
-            let channel = sender.as_ref().map_or("unknown", |s| s.channel());
+            let (item, channel, _) = &work[i];
+            let channel = *channel;
             if let Err(e) = recorded {
                 unrecorded.get_or_insert(e);
             }

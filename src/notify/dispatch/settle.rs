@@ -10,6 +10,7 @@ use super::super::admission::retry_delay;
 use super::super::{Outgoing, SendError, mask_email};
 use super::{Dispatcher, Report};
 use crate::db;
+use crate::domain::{Channel, OutboxStatus};
 use crate::entities::outbox;
 use crate::services::contacts;
 use crate::services::outbox::Notification;
@@ -17,7 +18,7 @@ use crate::services::outbox::Notification;
 impl Dispatcher {
     pub(super) async fn bury<C: ConnectionTrait>(&self, conn: &C, ids: &[i64], reason: &str) -> Result<(), DbErr> {
         outbox::Entity::update_many()
-            .col_expr(outbox::Column::Status, Expr::val("dead"))
+            .col_expr(outbox::Column::Status, Expr::val(OutboxStatus::Dead))
             .col_expr(outbox::Column::LastError, Expr::val(reason))
             .col_expr(outbox::Column::LockedUntil, Expr::val(Option::<DateTime<Utc>>::None))
             .col_expr(outbox::Column::SendStartedAt, Expr::val(Option::<DateTime<Utc>>::None))
@@ -26,10 +27,10 @@ impl Dispatcher {
             .await?;
         // The rows a dead digest carried die with it.
         outbox::Entity::update_many()
-            .col_expr(outbox::Column::Status, Expr::val("dead"))
+            .col_expr(outbox::Column::Status, Expr::val(OutboxStatus::Dead))
             .col_expr(outbox::Column::LastError, Expr::val(reason))
             .filter(outbox::Column::DigestId.is_in(ids.iter().copied()))
-            .filter(outbox::Column::Status.eq("held"))
+            .filter(outbox::Column::Status.eq(OutboxStatus::Held))
             .exec(conn)
             .await?;
         Ok(())
@@ -39,7 +40,7 @@ impl Dispatcher {
     pub(super) async fn mark_sent(&self, item: &Outgoing, now: DateTime<Utc>) -> Result<(), DbErr> {
         let txn = db::begin_write(&self.db).await?;
         outbox::Entity::update_many()
-            .col_expr(outbox::Column::Status, Expr::val("sent"))
+            .col_expr(outbox::Column::Status, Expr::val(OutboxStatus::Sent))
             .col_expr(outbox::Column::SentAt, Expr::val(now))
             .col_expr(outbox::Column::LockedUntil, Expr::val(Option::<DateTime<Utc>>::None))
             .col_expr(outbox::Column::SendStartedAt, Expr::val(Option::<DateTime<Utc>>::None))
@@ -49,10 +50,10 @@ impl Dispatcher {
             .await?;
         if matches!(item.notification, Notification::Digest(_)) {
             outbox::Entity::update_many()
-                .col_expr(outbox::Column::Status, Expr::val("sent"))
+                .col_expr(outbox::Column::Status, Expr::val(OutboxStatus::Sent))
                 .col_expr(outbox::Column::SentAt, Expr::val(now))
                 .filter(outbox::Column::DigestId.eq(item.id))
-                .filter(outbox::Column::Status.eq("held"))
+                .filter(outbox::Column::Status.eq(OutboxStatus::Held))
                 .exec(&txn)
                 .await?;
         }
@@ -62,7 +63,7 @@ impl Dispatcher {
     pub(super) async fn settle(
         &self,
         item: &Outgoing,
-        channel: &'static str,
+        channel: Channel,
         result: Option<Result<(), SendError>>,
         now: DateTime<Utc>,
         report: &mut Report,
@@ -95,7 +96,7 @@ impl Dispatcher {
                     let delay = retry_delay(attempts, rand::rng().random::<f64>());
                     tracing::info!(outbox.id = item.id, kind = item.notification.kind(), to = %to, attempts, retry_in_s = delay.num_seconds(), error = %why, "send failed; will retry");
                     outbox::Entity::update_many()
-                        .col_expr(outbox::Column::Status, Expr::val("failed"))
+                        .col_expr(outbox::Column::Status, Expr::val(OutboxStatus::Failed))
                         .col_expr(outbox::Column::NextAttemptAt, Expr::val(now + delay))
                         .col_expr(outbox::Column::LockedUntil, Expr::val(no_lock))
                         .col_expr(outbox::Column::SendStartedAt, Expr::val(no_lock))

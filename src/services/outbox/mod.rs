@@ -6,8 +6,10 @@ use sea_orm::sea_query::OnConflict;
 use sea_orm::{ConnectionTrait, DbErr, EntityTrait, Set};
 
 use crate::crypto;
-use crate::domain::Locale;
+pub use crate::domain::Channel;
+use crate::domain::{Locale, OutboxStatus};
 use crate::entities::outbox;
+use crate::entities::values::StoredLocale;
 
 mod notification;
 
@@ -16,24 +18,6 @@ pub use notification::{
     DropOff, HoursConfirmed, NearDeadline, NeedAlert, NeedClaimed, NeedDelivered, NeedDigest, NeedEnded,
     NeedRegistered, Notification,
 };
-
-/// How a message travels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Channel {
-    /// Email to a resident's contact or a staff member.
-    Email,
-    /// Telegram to a merchant's linked chat.
-    Telegram,
-}
-
-impl Channel {
-    fn as_str(self) -> &'static str {
-        match self {
-            Channel::Email => "email",
-            Channel::Telegram => "telegram",
-        }
-    }
-}
 
 /// One message to queue, in the form it is stored (services build it from a
 /// [`Notification`] through [`Message::new`]).
@@ -149,16 +133,20 @@ fn row(
         crypto::random_token(12)
     );
     outbox::ActiveModel {
-        channel: Set(message.channel.as_str().to_owned()),
+        channel: Set(message.channel),
         recipient: Set(message.recipient),
         contact_id: Set(message.contact_id),
         merchant_id: Set(message.merchant_id),
         kind: Set(message.kind.to_owned()),
-        locale: Set(message.locale.as_str().to_owned()),
+        locale: Set(StoredLocale(message.locale)),
         payload: Set(message.payload.to_string()),
         dedupe_key: Set(message.dedupe_key),
         message_id: Set(message_id),
-        status: Set(if shown_at.is_some() { "sent" } else { "pending" }.to_owned()),
+        status: Set(if shown_at.is_some() {
+            OutboxStatus::Sent
+        } else {
+            OutboxStatus::Pending
+        }),
         attempts: Set(0),
         next_attempt_at: Set(not_before.max(now)),
         locked_until: Set(None),

@@ -12,6 +12,7 @@ use super::super::views::local_time;
 use super::super::{Chrome, Options, OrPage, PageResult, render};
 use super::sorting::by_name;
 use crate::AppState;
+use crate::domain::OutboxStatus;
 use crate::i18n::Tr;
 use crate::services::office::{self, AuditFilter};
 use crate::web::session::Staff;
@@ -104,9 +105,6 @@ pub const SUBJECTS: &[&str] = &[
 
 /// Outcomes of an audited action.
 pub const OUTCOMES: &[&str] = &["ok", "denied", "failed"];
-
-/// States of an outbox message.
-pub const OUTBOX_STATUSES: &[&str] = &["pending", "failed", "dead", "held", "sent"];
 
 /// Kinds of message the outbox carries (labels are looked up by code; this list keeps
 /// them complete).
@@ -327,14 +325,10 @@ pub struct OutboxQuery {
 /// `GET /admin/outbox`: pending, failed and dead messages.
 pub async fn outbox(State(state): State<AppState>, staff: Staff, Query(q): Query<OutboxQuery>) -> PageResult {
     let t = staff.t;
-    let status = if OUTBOX_STATUSES.contains(&q.status.as_str()) {
-        q.status
-    } else {
-        "dead".to_owned()
-    };
+    let status = q.status.parse().unwrap_or(OutboxStatus::Dead);
     let page = q.page;
     let link = |p: u64| format!("/admin/outbox?status={status}&page={p}");
-    let (rows, more, counts) = office::outbox(&state.db, &staff.caller, &status, page, chrono::Utc::now())
+    let (rows, more, counts) = office::outbox(&state.db, &staff.caller, status, page, chrono::Utc::now())
         .await
         .or_page(t)?;
     let next = if more { link(page + 1) } else { String::new() };
@@ -347,7 +341,7 @@ pub async fn outbox(State(state): State<AppState>, staff: Staff, Query(q): Query
             let (last_error, error_detail) = outbox_reason(t, r.last_error.as_deref().unwrap_or_default());
             OutboxRow {
                 id: r.id,
-                channel: label(t, "outbox.channel.", &r.channel, "audit.unknown"),
+                channel: label(t, "outbox.channel.", r.channel.as_str(), "audit.unknown"),
                 kind: label(t, "outbox.kind.", &r.kind, "outbox.kind_other"),
                 recipient: mask(&r.recipient),
                 attempts: r.attempts,
@@ -361,15 +355,20 @@ pub async fn outbox(State(state): State<AppState>, staff: Staff, Query(q): Query
         .into_iter()
         .map(|(s, n)| {
             let current = s == status;
-            (s.clone(), label(t, "outbox.status.", &s, "audit.unknown"), n, current)
+            (
+                s.to_string(),
+                label(t, "outbox.status.", s.as_str(), "audit.unknown"),
+                n,
+                current,
+            )
         })
         .collect();
     Ok(render(
         StatusCode::OK,
         OutboxPage {
             c: Chrome::new(t, &staff.session, "admin.outbox"),
-            status_label: label(t, "outbox.status.", &status, "audit.unknown"),
-            status,
+            status_label: label(t, "outbox.status.", status.as_str(), "audit.unknown"),
+            status: status.to_string(),
             counts,
             rows,
             prev,
@@ -396,6 +395,7 @@ pub async fn retry_outbox(State(state): State<AppState>, staff: Staff, Path(id):
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::Channel;
     use crate::domain::Locale;
 
     #[test]
@@ -420,9 +420,15 @@ mod tests {
                 ("actor.", ACTORS),
                 ("subject.", SUBJECTS),
                 ("outcome.", OUTCOMES),
-                ("outbox.status.", OUTBOX_STATUSES),
+                (
+                    "outbox.status.",
+                    &OutboxStatus::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>()[..],
+                ),
                 ("outbox.kind.", MESSAGE_KINDS),
-                ("outbox.channel.", &["email", "telegram"][..]),
+                (
+                    "outbox.channel.",
+                    &Channel::ALL.iter().map(|c| c.as_str()).collect::<Vec<_>>()[..],
+                ),
                 ("", &OUTBOX_REASONS.iter().map(|(_, key)| *key).collect::<Vec<_>>()[..]),
             ] {
                 for code in codes {
