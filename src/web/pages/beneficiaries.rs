@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 
-use super::views::local_time;
+use super::views::{CaseTabs, local_time};
 use super::{Chrome, Field, Options, OrPage, PageError, PageResult, enum_options, field, render};
 use crate::AppState;
 use crate::domain::input::FieldErrors;
@@ -248,6 +248,7 @@ pub async fn create(State(state): State<AppState>, staff: Staff, Form(form): For
 #[template(path = "beneficiary_show.html")]
 struct ShowPage {
     c: Chrome,
+    tabs: CaseTabs,
     code: String,
     group: String,
     community: String,
@@ -281,6 +282,7 @@ pub async fn show(State(state): State<AppState>, staff: Staff, Path(id): Path<i6
         StatusCode::OK,
         ShowPage {
             c: Chrome::new(t, &staff.session, "beneficiary.title"),
+            tabs: CaseTabs::new(id, "details"),
             code: summary.code,
             group: summary.group.label(t.0).to_owned(),
             community: if t.0 == Locale::En {

@@ -181,3 +181,34 @@ impl OpenDisputes {
 pub fn local_time(d: chrono::DateTime<chrono::Utc>) -> String {
     d.with_timezone(&LOCAL_OFFSET).format("%Y-%m-%d %H:%M").to_string()
 }
+
+/// The tab bar over a case file's pages (`templates/case_tabs.html`); each page of the
+/// case file holds one in a field named `tabs`.
+pub struct CaseTabs {
+    /// The beneficiary's id, for the links.
+    pub id: i64,
+    /// The tab shown: one of [`CaseTabs::TABS`].
+    pub current: &'static str,
+}
+
+impl CaseTabs {
+    /// Tabs in order: (name, path after `/beneficiaries/{id}`, label key).
+    pub const TABS: [(&'static str, &'static str, &'static str); 3] = [
+        ("details", "", "case.tab.details"),
+        ("ledger", "/ledger", "case.tab.ledger"),
+        ("visits", "/visits", "case.tab.visits"),
+    ];
+
+    /// The tab bar of beneficiary `id`'s case file with `current` shown.
+    pub fn new(id: i64, current: &'static str) -> Self {
+        Self { id, current }
+    }
+
+    /// Each tab as (link, label key, shown now).
+    pub fn links(&self) -> Vec<(String, &'static str, bool)> {
+        Self::TABS
+            .iter()
+            .map(|(name, path, key)| (format!("/beneficiaries/{}{path}", self.id), *key, *name == self.current))
+            .collect()
+    }
+}
