@@ -24,6 +24,7 @@ pub mod pii;
 mod props;
 pub mod quantity;
 pub mod record;
+pub mod referral;
 pub mod reports;
 pub mod time;
 
