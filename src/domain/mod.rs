@@ -34,7 +34,7 @@ pub use claim::{ClaimEvent, ClaimStatus, Lease};
 pub use locale::Locale;
 pub use need::{ClaimRefusal, IllegalTransition, NeedCounters, NeedStatus, Recurrence, Urgency};
 pub use outbox::{Channel, HoldReason, OutboxStatus};
-pub use party::{OrgKind, PartyStatus, Role};
+pub use party::{OrgKind, PartyStatus, Role, ServiceArea};
 pub use quantity::Quantity;
 
 /// A text value that names none of an enum's variants (defined beside `Locale` in the bots

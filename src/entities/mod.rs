@@ -20,6 +20,7 @@ pub mod need_ladder;
 pub mod offer;
 pub mod offer_community;
 pub mod organization;
+pub mod organization_service;
 pub mod outbox;
 pub mod possible_duplicate;
 pub mod staff;
@@ -51,6 +52,7 @@ pub mod prelude {
     pub use super::offer::Entity as Offer;
     pub use super::offer_community::Entity as OfferCommunity;
     pub use super::organization::Entity as Organization;
+    pub use super::organization_service::Entity as OrganizationService;
     pub use super::outbox::Entity as Outbox;
     pub use super::possible_duplicate::Entity as PossibleDuplicate;
     pub use super::staff::Entity as Staff;

@@ -20,6 +20,7 @@ pub mod need_cards;
 pub mod needs;
 pub mod offers;
 pub mod office;
+pub mod organization_services;
 pub mod organizations;
 pub mod outbox;
 pub mod private_details;

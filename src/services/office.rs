@@ -12,8 +12,9 @@ use super::audit::{self, AuditRecord, Entry};
 use super::error::stored;
 use super::lockout;
 use super::merchants::MerchantSummary;
+use super::organization_services;
 use crate::db;
-use crate::domain::{OrgKind, PartyStatus};
+use crate::domain::{OrgKind, PartyStatus, ServiceArea};
 use crate::entities::{api_token, audit_log, merchant, organization, outbox};
 
 /// Refuses (and audits) anyone but office staff.
@@ -46,6 +47,8 @@ pub struct OrganizationSummary {
     pub kind: OrgKind,
     /// Its admission.
     pub status: PartyStatus,
+    /// The services it offers, for referrals.
+    pub areas: Vec<ServiceArea>,
 }
 
 /// An API token as the office's list shows it (never the token, which is not stored).
@@ -79,6 +82,7 @@ pub async fn organizations(
     now: DateTime<Utc>,
 ) -> Result<Vec<OrganizationSummary>, ServiceError> {
     require_admin(db, caller, "office.organizations", now).await?;
+    let mut areas = organization_services::areas_by_organization(db).await?;
     organization::Entity::find()
         .order_by_asc(organization::Column::Name)
         .all(db)
@@ -90,6 +94,7 @@ pub async fn organizations(
                 name: o.name,
                 kind: stored(&o.kind)?,
                 status: o.status,
+                areas: areas.remove(&o.id).unwrap_or_default(),
             })
         })
         .collect()

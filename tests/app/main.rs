@@ -34,6 +34,7 @@ mod lockout;
 mod mail;
 mod need_form;
 mod office_pages;
+mod org_services;
 mod pii_guard;
 mod privacy;
 mod reports;

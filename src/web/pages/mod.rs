@@ -61,6 +61,10 @@ pub fn router(state: AppState) -> Router {
             "/admin/organizations/{id}/suspend",
             get(admin::suspend_organization_form),
         )
+        .route(
+            "/admin/organizations/{id}/services",
+            get(admin::services_form).post(admin::set_services),
+        )
         .route("/admin/merchants", get(admin::merchants))
         .route("/admin/merchants/{id}/status", post(admin::merchant_status))
         .route("/admin/merchants/{id}/suspend", get(admin::suspend_merchant_form))
