@@ -51,6 +51,27 @@ pub enum ReferralRefusal {
     BeforeLastMove,
 }
 
+impl ReferralRefusal {
+    /// What to tell the person, in `locale`.
+    pub fn message(self, locale: super::Locale) -> &'static str {
+        let zh = locale == super::Locale::ZhCn;
+        match (self, zh) {
+            (Self::ToItself, true) => "个案已在这家机构，不能转介给它自己。",
+            (Self::ToItself, false) => "The case is already with this organization; choose another one.",
+            (Self::NotTheOwner, true) => "只有目前负责该个案的机构（或街道办）可以转介。",
+            (Self::NotTheOwner, false) => "Only the organization that has the case (or the office) can refer it.",
+            (Self::NotPending, true) => "这条转介已经答复或撤回，无需再处理。",
+            (Self::NotPending, false) => "This referral was already answered or withdrawn; nothing more to do.",
+            (Self::CaseMoved, true) => "发出这条转介后，个案已转到其他机构，这条转介不能再接收。",
+            (Self::CaseMoved, false) => {
+                "The case moved to another organization after this referral was sent; it can no longer be accepted."
+            }
+            (Self::BeforeLastMove, true) => "时间早于个案的上一次转移，无法记录。",
+            (Self::BeforeLastMove, false) => "This is dated before the case's last move and cannot be recorded.",
+        }
+    }
+}
+
 /// One organization's time with a case: from `from` until `until` (open while it has it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Segment {

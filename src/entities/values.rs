@@ -65,6 +65,8 @@ stored_as_text!(
     crate::domain::OutboxStatus,
     crate::domain::HoldReason,
     crate::domain::ServiceArea,
+    crate::domain::referral::ReferralStatus,
+    crate::domain::referral::DeclineReason,
 );
 
 /// A language column. The one `Locale` enum lives in the dialogue crate, which knows no

@@ -25,6 +25,7 @@ pub mod organizations;
 pub mod outbox;
 pub mod private_details;
 pub mod recipients;
+pub mod referrals;
 pub mod reports;
 pub mod retention;
 pub mod sessions;

@@ -17,24 +17,7 @@ use crate::db;
 use crate::domain::{OrgKind, PartyStatus, ServiceArea};
 use crate::entities::{api_token, audit_log, merchant, organization, outbox};
 
-/// Refuses (and audits) anyone but office staff.
-pub(crate) async fn require_admin(
-    db: &DatabaseConnection,
-    caller: &Caller,
-    action: &str,
-    now: DateTime<Utc>,
-) -> Result<(), ServiceError> {
-    if matches!(caller, Caller::Admin { .. } | Caller::System) {
-        return Ok(());
-    }
-    audit::record(
-        db,
-        now,
-        Entry::denied(caller.actor(), action).organization(caller.organization_id()),
-    )
-    .await?;
-    Err(ServiceError::Forbidden)
-}
+pub(crate) use super::access::require_admin;
 
 /// An organization as the office's list shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -8,8 +8,8 @@ use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Que
 
 use super::ServiceError;
 use super::access::Caller;
+use super::access::require_admin;
 use super::audit::{self, Entry};
-use super::office::require_admin;
 use crate::db;
 use crate::domain::{PartyStatus, ServiceArea};
 use crate::entities::{organization, organization_service};

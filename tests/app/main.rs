@@ -37,6 +37,7 @@ mod office_pages;
 mod org_services;
 mod pii_guard;
 mod privacy;
+mod referrals;
 mod reports;
 mod resident_mail;
 mod retention;

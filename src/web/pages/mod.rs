@@ -9,6 +9,7 @@ mod dashboard;
 mod duplicates;
 mod need_cancel;
 mod needs;
+mod referrals;
 mod reports;
 mod views;
 mod volunteers;
@@ -52,6 +53,15 @@ pub fn router(state: AppState) -> Router {
         .route("/beneficiaries", get(beneficiaries::list).post(beneficiaries::create))
         .route("/beneficiaries/new", get(beneficiaries::new_form))
         .route("/beneficiaries/{id}", get(beneficiaries::show))
+        .route(
+            "/beneficiaries/{id}/referrals",
+            get(referrals::case_tab).post(referrals::refer),
+        )
+        .route("/referrals", get(referrals::list))
+        .route("/referrals/{id}", get(referrals::show))
+        .route("/referrals/{id}/accept", post(referrals::accept))
+        .route("/referrals/{id}/decline", post(referrals::decline))
+        .route("/referrals/{id}/withdraw", post(referrals::withdraw))
         .route("/volunteers", get(volunteers::list).post(volunteers::create))
         .route("/volunteers/{id}/hours", post(volunteers::log_hours))
         .route("/hours/{id}/confirm", post(volunteers::confirm_hours))
