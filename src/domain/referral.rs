@@ -235,6 +235,96 @@ pub fn answer_due(sent: DateTime<Utc>, working_days: u32) -> DateTime<Utc> {
     local_midnight(day.succ_opt().unwrap_or(day))
 }
 
+/// One referral as the report counts it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReferralFact {
+    /// Sender.
+    pub from: i64,
+    /// Receiver.
+    pub to: i64,
+    /// Where it stands.
+    pub status: ReferralStatus,
+    /// Sent at.
+    pub sent: DateTime<Utc>,
+    /// Answered (or withdrawn) at.
+    pub answered: Option<DateTime<Utc>>,
+    /// Why it was declined.
+    pub declined: Option<DeclineReason>,
+}
+
+/// The figures of one pair of organizations.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PairFigures {
+    /// Referrals sent.
+    pub sent: u64,
+    /// Accepted.
+    pub accepted: u64,
+    /// Declined.
+    pub declined: u64,
+    /// Still waiting.
+    pub pending: u64,
+    /// Hours from sending to an accept or decline, sorted.
+    pub answer_hours: Vec<i64>,
+}
+
+impl PairFigures {
+    /// Accepted out of those answered, in percent; none before any answer.
+    pub fn acceptance_percent(&self) -> Option<u64> {
+        let answered = self.accepted + self.declined;
+        (answered > 0).then(|| (self.accepted * 100 + answered / 2) / answered)
+    }
+
+    /// The median hours to an answer, if any was answered.
+    pub fn median_answer_hours(&self) -> Option<i64> {
+        let n = self.answer_hours.len();
+        (n > 0).then(|| {
+            if n % 2 == 1 {
+                self.answer_hours[n / 2]
+            } else {
+                (self.answer_hours[n / 2 - 1] + self.answer_hours[n / 2]) / 2
+            }
+        })
+    }
+}
+
+/// The office's referral figures: by (sender, receiver), and the reasons for declining.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReferralFigures {
+    /// By (sender, receiver).
+    pub by_pair: std::collections::BTreeMap<(i64, i64), PairFigures>,
+    /// How often each reason was given.
+    pub declines: std::collections::BTreeMap<DeclineReason, u64>,
+}
+
+impl ReferralFigures {
+    /// Counts `facts`.
+    pub fn compute(facts: &[ReferralFact]) -> Self {
+        let mut out = Self::default();
+        for f in facts {
+            let pair = out.by_pair.entry((f.from, f.to)).or_default();
+            pair.sent += 1;
+            match f.status {
+                ReferralStatus::Accepted => pair.accepted += 1,
+                ReferralStatus::Declined => pair.declined += 1,
+                ReferralStatus::Pending => pair.pending += 1,
+                ReferralStatus::Withdrawn => {}
+            }
+            if matches!(f.status, ReferralStatus::Accepted | ReferralStatus::Declined)
+                && let Some(answered) = f.answered
+            {
+                pair.answer_hours.push((answered - f.sent).num_hours().max(0));
+            }
+            if let Some(why) = f.declined {
+                *out.declines.entry(why).or_default() += 1;
+            }
+        }
+        for pair in out.by_pair.values_mut() {
+            pair.answer_hours.sort_unstable();
+        }
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
@@ -346,6 +436,33 @@ mod tests {
         // Sent on a Saturday: Mon, Tue, Wed.
         assert_eq!(answer_due(utc("2026-12-05T02:00:00Z"), 3), utc("2026-12-09T16:00:00Z"));
         assert_eq!(answer_due(sent, 0), utc("2026-12-03T16:00:00Z"));
+    }
+
+    #[test]
+    fn the_report_counts_pairs_answers_and_reasons() {
+        let sent = utc("2026-12-01T02:00:00Z");
+        let fact = |to, status, hours: Option<i64>, declined| ReferralFact {
+            from: 1,
+            to,
+            status,
+            sent,
+            answered: hours.map(|h| sent + Duration::hours(h)),
+            declined,
+        };
+        let figures = ReferralFigures::compute(&[
+            fact(2, ReferralStatus::Accepted, Some(10), None),
+            fact(2, ReferralStatus::Declined, Some(30), Some(DeclineReason::NoCapacity)),
+            fact(2, ReferralStatus::Accepted, Some(20), None),
+            fact(2, ReferralStatus::Withdrawn, Some(1), None),
+            fact(3, ReferralStatus::Pending, None, None),
+        ]);
+        let to_2 = &figures.by_pair[&(1, 2)];
+        assert_eq!((to_2.sent, to_2.accepted, to_2.declined, to_2.pending), (4, 2, 1, 0));
+        assert_eq!(to_2.acceptance_percent(), Some(67));
+        assert_eq!(to_2.median_answer_hours(), Some(20), "a withdrawal is no answer");
+        let to_3 = &figures.by_pair[&(1, 3)];
+        assert_eq!((to_3.acceptance_percent(), to_3.median_answer_hours()), (None, None));
+        assert_eq!(figures.declines.get(&DeclineReason::NoCapacity), Some(&1));
     }
 
     /// What a test does to a case: refer it, answer a referral, or take one back.

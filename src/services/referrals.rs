@@ -1046,3 +1046,59 @@ pub async fn remind_late(
     }
     Ok((reminded, flagged))
 }
+
+/// The office's referral report: by pair of organizations (names), the decline reasons, and
+/// the people referred again and again.
+#[derive(Debug, Clone)]
+pub struct ReferralReport {
+    /// (sender, receiver, figures), by sender then receiver name.
+    pub pairs: Vec<(String, String, crate::domain::referral::PairFigures)>,
+    /// How often each reason was given.
+    pub declines: Vec<(DeclineReason, u64)>,
+    /// People referred more than twice in 180 days.
+    pub repeated: Vec<RepeatedlyReferred>,
+}
+
+/// The referral report over referrals sent since `since` (the office only).
+pub async fn report(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    since: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<ReferralReport, ServiceError> {
+    use crate::domain::referral::{ReferralFact, ReferralFigures};
+    super::access::require_admin(db, caller, "referral.report", now).await?;
+    let facts: Vec<ReferralFact> = referral::Entity::find()
+        .filter(referral::Column::CreatedAt.gte(since))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| ReferralFact {
+            from: r.from_organization_id,
+            to: r.to_organization_id,
+            status: r.status,
+            sent: r.created_at,
+            answered: r.answered_at,
+            declined: r.decline_reason,
+        })
+        .collect();
+    let figures = ReferralFigures::compute(&facts);
+    let names: std::collections::HashMap<i64, String> = organization::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o.name))
+        .collect();
+    let name = |id: i64| names.get(&id).cloned().unwrap_or_default();
+    let mut pairs: Vec<_> = figures
+        .by_pair
+        .into_iter()
+        .map(|((from, to), f)| (name(from), name(to), f))
+        .collect();
+    pairs.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+    Ok(ReferralReport {
+        pairs,
+        declines: figures.declines.into_iter().collect(),
+        repeated: repeatedly_referred_cases(db, caller, now).await?,
+    })
+}

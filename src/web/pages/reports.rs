@@ -11,6 +11,7 @@ use crate::AppState;
 use crate::domain::reports::{PublicCell, Report, Spread, week_start};
 use crate::i18n::Tr;
 use crate::services::ServiceError;
+use crate::services::referrals::{self, ReferralReport};
 use crate::services::reports::{self, Transparency};
 use crate::web::charts::{bar_chart, worth_drawing};
 use crate::web::session::{PageLang, Staff};
@@ -48,6 +49,72 @@ struct ReportsPage {
     /// Draw the value chart: some delivered need had an estimated value.
     value_chart: bool,
     disputes: super::views::OpenDisputes,
+    /// Referrals by pair: sender, receiver, sent, accepted, declined, waiting, acceptance, median answer.
+    referral_pairs: Vec<Vec<String>>,
+    /// Decline reasons: reason, times.
+    referral_declines: Vec<Vec<String>>,
+    /// People referred again and again: (case id, code, chain).
+    referral_repeated: Vec<(i64, String, String)>,
+}
+
+/// The referral tables of the reports page, headed, in `t`'s language.
+/// A table: a header row, then rows.
+type Table = Vec<Vec<String>>;
+
+fn referral_tables(t: Tr, r: &ReferralReport) -> (Table, Table, Vec<(i64, String, String)>) {
+    let mut pairs = vec![
+        [
+            "reports.referral_from",
+            "reports.referral_to",
+            "reports.referral_sent",
+            "reports.referral_accepted",
+            "reports.referral_declined",
+            "reports.referral_pending",
+            "reports.referral_rate",
+            "reports.referral_answer",
+        ]
+        .iter()
+        .map(|k| t.get(k).to_owned())
+        .collect::<Vec<_>>(),
+    ];
+    pairs.extend(r.pairs.iter().map(|(from, to, f)| {
+        vec![
+            from.clone(),
+            to.clone(),
+            f.sent.to_string(),
+            f.accepted.to_string(),
+            f.declined.to_string(),
+            f.pending.to_string(),
+            f.acceptance_percent()
+                .map(|p| format!("{p}%"))
+                .unwrap_or_else(|| "—".to_owned()),
+            f.median_answer_hours()
+                .map(|h| t.fill("reports.referral_days", &[("days", &days(h as f64))]))
+                .unwrap_or_else(|| "—".to_owned()),
+        ]
+    }));
+    let mut declines = vec![vec![
+        t.get("reports.referral_reason").to_owned(),
+        t.get("reports.referral_times").to_owned(),
+    ]];
+    declines.extend(
+        r.declines
+            .iter()
+            .map(|(why, n)| vec![why.label(t.0).to_owned(), n.to_string()]),
+    );
+    let repeated = r
+        .repeated
+        .iter()
+        .map(|x| {
+            let chain: Vec<String> = x
+                .chain
+                .iter()
+                .map(|(from, to, status)| format!("{from} → {to}（{}）", status.label(t.0)))
+                .collect();
+            (x.beneficiary_id, x.code.clone(), chain.join(t.get("list.separator")))
+        })
+        .collect();
+    (pairs, declines, repeated)
 }
 
 /// Hours as days with one decimal: waits of a week read better as "2.5 days" than "60".
@@ -212,6 +279,11 @@ pub async fn page(State(state): State<AppState>, staff: Staff, Query(period): Qu
         reports::office_report(&state.db, &staff.caller, period.weeks, t.0, chrono::Utc::now())
             .await
             .or_page(t)?;
+    let since = chrono::Utc::now() - chrono::Duration::weeks(period.weeks.clamp(1, 104));
+    let referral_report = referrals::report(&state.db, &staff.caller, since, chrono::Utc::now())
+        .await
+        .or_page(t)?;
+    let (referral_pairs, referral_declines, referral_repeated) = referral_tables(t, &referral_report);
     let weekly_chart = worth_drawing(&weekly_bars(t, &report));
     let value_chart = worth_drawing(&value_bars(t, &report));
     let mut all = tables(t, &report, &names, WeekAs::Words)
@@ -238,6 +310,9 @@ pub async fn page(State(state): State<AppState>, staff: Staff, Query(period): Qu
             weekly_chart,
             value_chart,
             disputes: super::views::OpenDisputes::load(&state.db, &staff.caller, t).await,
+            referral_pairs,
+            referral_declines,
+            referral_repeated,
         },
     ))
 }
