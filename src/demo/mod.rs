@@ -11,6 +11,7 @@
 //! prints the same code and adds no row once it exists.
 
 mod data;
+mod referrals;
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
@@ -196,6 +197,7 @@ async fn seed(db: &DatabaseConnection, secret: &Secret, now: DateTime<Utc>) -> R
     }
     current_needs(&demo).await?;
     volunteer_hours(&demo).await?;
+    referrals::seed(&demo).await?;
     discard_outbox_after(db, outbox_before, now).await?;
     let org_ids: Vec<i64> = demo.orgs.iter().filter_map(|o| o.worker.organization_id()).collect();
     end_ladders(db, &org_ids).await?;
