@@ -64,6 +64,10 @@ stored_as_text!(
     crate::domain::Channel,
     crate::domain::OutboxStatus,
     crate::domain::HoldReason,
+    crate::domain::ledger::ReliefKind,
+    crate::domain::ledger::Regularity,
+    crate::domain::ledger::ReliefForm,
+    crate::domain::visits::VisitMode,
 );
 
 /// A language column. The one `Locale` enum lives in the dialogue crate, which knows no

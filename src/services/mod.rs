@@ -13,6 +13,7 @@ pub mod contacts;
 pub mod dashboard;
 pub mod duplicates;
 pub mod error;
+pub mod ledger;
 pub mod lockout;
 pub mod matching;
 pub mod merchants;

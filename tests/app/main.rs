@@ -30,6 +30,7 @@ mod handoff;
 mod health;
 mod hostile;
 mod instances;
+mod ledger;
 mod lockout;
 mod mail;
 mod need_form;

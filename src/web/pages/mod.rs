@@ -7,6 +7,7 @@ mod beneficiaries;
 mod confirm;
 mod dashboard;
 mod duplicates;
+mod ledger;
 mod need_cancel;
 mod needs;
 mod reports;
@@ -52,6 +53,7 @@ pub fn router(state: AppState) -> Router {
         .route("/beneficiaries", get(beneficiaries::list).post(beneficiaries::create))
         .route("/beneficiaries/new", get(beneficiaries::new_form))
         .route("/beneficiaries/{id}", get(beneficiaries::show))
+        .route("/beneficiaries/{id}/ledger", get(ledger::show).post(ledger::add))
         .route("/volunteers", get(volunteers::list).post(volunteers::create))
         .route("/volunteers/{id}/hours", post(volunteers::log_hours))
         .route("/hours/{id}/confirm", post(volunteers::confirm_hours))
@@ -80,6 +82,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/outbox", get(admin::outbox))
         .route("/admin/outbox/{id}/retry", post(admin::retry_outbox))
         .route("/admin/duplicates", get(duplicates::queue))
+        .route("/admin/programmes", get(ledger::programmes).post(ledger::add_programme))
         .route("/admin/duplicates/{id}", get(duplicates::ask))
         .route("/admin/duplicates/{id}/resolve", post(duplicates::resolve))
         .route("/admin/reports", get(reports::page))
