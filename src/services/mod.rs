@@ -30,6 +30,7 @@ pub mod retention;
 pub mod sessions;
 pub mod staff;
 pub mod telegram;
+pub mod visits;
 pub mod volunteers;
 
 pub use error::ServiceError;

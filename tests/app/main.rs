@@ -42,4 +42,5 @@ mod resident_mail;
 mod retention;
 mod schema;
 mod seals;
+mod visits;
 mod web;

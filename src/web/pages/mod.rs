@@ -12,6 +12,7 @@ mod need_cancel;
 mod needs;
 mod reports;
 mod views;
+mod visits;
 mod volunteers;
 
 // Public so that the fuzz targets (fuzz/) decode bodies into the very types the handlers use.
@@ -54,6 +55,7 @@ pub fn router(state: AppState) -> Router {
         .route("/beneficiaries/new", get(beneficiaries::new_form))
         .route("/beneficiaries/{id}", get(beneficiaries::show))
         .route("/beneficiaries/{id}/ledger", get(ledger::show).post(ledger::add))
+        .route("/beneficiaries/{id}/visits", get(visits::show).post(visits::log))
         .route("/volunteers", get(volunteers::list).post(volunteers::create))
         .route("/volunteers/{id}/hours", post(volunteers::log_hours))
         .route("/hours/{id}/confirm", post(volunteers::confirm_hours))
