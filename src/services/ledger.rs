@@ -12,6 +12,7 @@ use sea_orm::{
 use super::ServiceError;
 use super::access::{Caller, OrgScope};
 use super::audit::{self, Entry};
+use super::case_access::readable;
 use super::error::is_unique_violation;
 use crate::domain::input::{self, FieldError, FieldErrors};
 use crate::domain::ledger::{self, EntryDraft, EntryInput, Figure, Regularity, ReliefForm, ReliefKind};
@@ -112,29 +113,6 @@ pub struct CaseSummary {
     pub registered_at: DateTime<Utc>,
 }
 
-/// The case `id` if `caller` may read it; otherwise the audited "not found" a missing id gets.
-async fn readable_case<C: ConnectionTrait>(
-    conn: &C,
-    caller: &Caller,
-    found: Option<beneficiary::Model>,
-    asked: &str,
-    action: &str,
-    now: DateTime<Utc>,
-) -> Result<beneficiary::Model, ServiceError> {
-    match found.filter(|b| caller.org_scope().allows(b.organization_id)) {
-        Some(b) => Ok(b),
-        None => {
-            audit::record(
-                conn,
-                now,
-                Entry::denied(caller.actor(), action).detail(serde_json::json!({ "case": asked })),
-            )
-            .await?;
-            Err(ServiceError::NotFound("beneficiary"))
-        }
-    }
-}
-
 /// Every programme, built-in first, then the office's in the order added.
 pub async fn programmes<C: ConnectionTrait>(conn: &C) -> Result<Vec<Programme>, ServiceError> {
     Ok(relief_programme::Entity::find()
@@ -200,7 +178,7 @@ pub async fn ledger(
     now: DateTime<Utc>,
 ) -> Result<Ledger, ServiceError> {
     let found = beneficiary::Entity::find_by_id(id).one(db).await?;
-    let case = readable_case(db, caller, found, &id.to_string(), "ledger.read", now).await?;
+    let case = readable(db, caller, found, &id.to_string(), "ledger.read", now).await?;
     build(db, case, now).await
 }
 
@@ -223,12 +201,11 @@ async fn case_by_code<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> Result<beneficiary::Model, ServiceError> {
     let code = code.trim().to_uppercase();
-    let asked: String = code.chars().take(20).collect();
     let found = beneficiary::Entity::find()
         .filter(beneficiary::Column::Code.eq(&code))
         .one(conn)
         .await?;
-    readable_case(conn, caller, found, &asked, action, now).await
+    readable(conn, caller, found, &code, action, now).await
 }
 
 async fn build(db: &DatabaseConnection, case: beneficiary::Model, now: DateTime<Utc>) -> Result<Ledger, ServiceError> {
@@ -350,7 +327,7 @@ pub async fn add_entry(
 ) -> Result<LedgerItem, ServiceError> {
     let txn = db::begin_write(db).await?;
     let found = beneficiary::Entity::find_by_id(id).one(&txn).await?;
-    let case = match readable_case(&txn, caller, found, &id.to_string(), "ledger.add", now).await {
+    let case = match readable(&txn, caller, found, &id.to_string(), "ledger.add", now).await {
         Ok(case) => case,
         Err(e) => {
             txn.commit().await?;

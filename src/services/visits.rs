@@ -103,18 +103,7 @@ async fn readable_case<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> Result<beneficiary::Model, ServiceError> {
     let found = beneficiary::Entity::find_by_id(id).one(conn).await?;
-    match found.filter(|b| caller.org_scope().allows(b.organization_id)) {
-        Some(b) => Ok(b),
-        None => {
-            audit::record(
-                conn,
-                now,
-                Entry::denied(caller.actor(), action).subject("beneficiary", id),
-            )
-            .await?;
-            Err(ServiceError::NotFound("beneficiary"))
-        }
-    }
+    super::case_access::readable(conn, caller, found, &id.to_string(), action, now).await
 }
 
 /// Days between visits for every group: the office's setting, else the default.
