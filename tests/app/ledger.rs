@@ -270,6 +270,9 @@ async fn a_government_system_posts_relief_once_per_idempotency_key() {
 
     let (status, bad) = post(Some("import-2026-11-0002"), json!({"kind": "government", "programme": "nope", "amount": "-1", "period_from": "2026-11-02", "period_to": "2026-11-01"})).await;
     assert_eq!(status, 422, "{bad}");
+    for field in ["programme", "amount", "period_to", "regularity", "form"] {
+        assert!(bad.to_string().contains(&format!("\"{field}\"")), "{field}: {bad}");
+    }
     assert_eq!(app.count("ledger_entries").await, 1);
 
     let (status, book) = app.api("GET", &path, &org.token, None).await;

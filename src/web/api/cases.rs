@@ -14,8 +14,9 @@ use super::problem::{ApiError, Problem, field_error};
 use super::{ApiJson, ApiLocale, ApiPath, ApiQuery, created};
 use crate::AppState;
 use crate::domain::Locale;
-use crate::domain::input::{self, FieldError};
+use crate::domain::input::{self, FieldError, FieldErrors};
 use crate::domain::ledger::EntryInput;
+use crate::services::ServiceError;
 use crate::services::ledger::{self, CaseSummary, Ledger, LedgerItem, Source};
 
 /// Most cases one page lists.
@@ -265,7 +266,18 @@ pub async fn post_ledger_entry(
         period_to: body.period_to.unwrap_or_default(),
         description: body.description.unwrap_or_default(),
     };
-    let posted = ledger::post_entry(&state.db, &caller, &code, &form, &key, now).await?;
+    let posted = ledger::post_entry(&state.db, &caller, &code, &form, &key, now)
+        .await
+        .map_err(|e| match e {
+            // The API names the programme by its code, in the field `programme`.
+            ServiceError::Validation(FieldErrors(errors)) => ServiceError::Validation(FieldErrors(
+                errors
+                    .into_iter()
+                    .map(|(f, e)| (if f == "programme_id" { "programme" } else { f }, e))
+                    .collect(),
+            )),
+            other => other,
+        })?;
     let out = item_out(posted.item, locale);
     Ok(if posted.replayed {
         Json(out).into_response()
