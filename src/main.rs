@@ -94,6 +94,16 @@ enum AdminCommand {
     DeactivateUser(AccountArgs),
     /// Let a deactivated staff account sign in again.
     ReactivateUser(AccountArgs),
+    /// Set the days between visits of a beneficiary group (1 to 365); the dashboard lists visits
+    /// due and overdue by it.
+    SetVisitInterval {
+        /// The group: elderly_alone, child_in_hardship, disabled, low_income_family, migrant_child or other.
+        #[arg(long)]
+        group: String,
+        /// Days between visits, 1 to 365.
+        #[arg(long)]
+        days: String,
+    },
     /// Print the DNS records to publish for the configured sender (RELAY_EMAIL_FROM): the
     /// DKIM public key (RELAY_DKIM_SELECTOR, RELAY_DKIM_KEY_FILE) and SPF and DMARC suggestions.
     MailDns,
@@ -334,6 +344,17 @@ async fn run_admin(config: &Config, command: AdminCommand, now: chrono::DateTime
             println!("; DNS records for mail from {} (domain {domain})", config.email.from);
             print!("{}", dkim::dns_records(&domain, selector, key.as_ref()));
         }
+        AdminCommand::SetVisitInterval { group, days } => {
+            let conn = connect_migrated(config).await?;
+            let (group, days) =
+                charity_relay::services::visits::set_interval(&conn, &Caller::System, &group, &days, now)
+                    .await
+                    .map_err(|e| match e {
+                        ServiceError::Validation(errors) => Failure::Usage(visit_interval_usage(&errors)),
+                        other => Failure::Service(other),
+                    })?;
+            println!("visit interval of {} set to {days} days", group.as_str());
+        }
         AdminCommand::DeactivateUser(args) => {
             let conn = connect_migrated(config).await?;
             let done = set_active(&conn, args, false, now).await?;
@@ -352,6 +373,22 @@ async fn run_admin(config: &Config, command: AdminCommand, now: chrono::DateTime
         }
     }
     Ok(())
+}
+
+/// The CLI's words for a refused visit interval: which flag, and what it accepts.
+fn visit_interval_usage(errors: &charity_relay::domain::input::FieldErrors) -> String {
+    let groups: Vec<&str> = charity_relay::domain::BeneficiaryGroup::ALL
+        .iter()
+        .map(|g| g.as_str())
+        .collect();
+    let mut lines = Vec::new();
+    if errors.get("group").is_some() {
+        lines.push(format!("--group: not a known group; use one of {}", groups.join(", ")));
+    }
+    if let Some(e) = errors.get("days") {
+        lines.push(format!("--days: {}", e.message(charity_relay::domain::Locale::En)));
+    }
+    lines.join("\n")
 }
 
 async fn set_active(

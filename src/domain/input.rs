@@ -66,6 +66,10 @@ pub enum FieldError {
     WeakPassword(PasswordError),
     /// The current password given is wrong.
     WrongPassword,
+    /// Not an amount of yuan with at most two decimals, within the accepted range.
+    NotAnAmount,
+    /// A period's last day is before its first.
+    EndsBeforeStart,
 }
 
 impl FieldError {
@@ -151,6 +155,15 @@ impl FieldError {
             (FieldError::WrongPassword, Locale::En) => {
                 "The current password is wrong; type the password you sign in with now.".into()
             }
+            (FieldError::NotAnAmount, Locale::ZhCn) => {
+                "请填写金额（元），最多两位小数，例如 500 或 1234.50；须大于 0、不超过 1000 万元。".into()
+            }
+            (FieldError::NotAnAmount, Locale::En) => {
+                "Enter an amount in yuan with at most two decimals, e.g. 500 or 1234.50; more than 0 and at most 10 million."
+                    .into()
+            }
+            (FieldError::EndsBeforeStart, Locale::ZhCn) => "结束日期不能早于开始日期。".into(),
+            (FieldError::EndsBeforeStart, Locale::En) => "The last day cannot be before the first day.".into(),
             (FieldError::ContainsPii(kind), Locale::ZhCn) => format!(
                 "公开内容中似乎含有{}。请勿在标题或描述中填写个人信息，请填到受助人的保密信息中。",
                 match kind {
@@ -215,6 +228,8 @@ impl FieldError {
             FieldError::ContainsLink => "contains-link",
             FieldError::WeakPassword(_) => "weak-password",
             FieldError::WrongPassword => "wrong-password",
+            FieldError::NotAnAmount => "not-an-amount",
+            FieldError::EndsBeforeStart => "ends-before-start",
         }
     }
 }

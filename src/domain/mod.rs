@@ -12,6 +12,7 @@ pub mod claim;
 pub mod codes;
 pub mod consent;
 pub mod input;
+pub mod ledger;
 pub mod locale;
 pub mod matching;
 pub mod need;
@@ -27,6 +28,7 @@ pub mod record;
 pub mod referral;
 pub mod reports;
 pub mod time;
+pub mod visits;
 
 pub use beneficiary::{BeneficiaryCode, BeneficiaryGroup, DuplicateMatch, DuplicateStatus};
 pub use category::Category;

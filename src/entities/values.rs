@@ -67,6 +67,10 @@ stored_as_text!(
     crate::domain::ServiceArea,
     crate::domain::referral::ReferralStatus,
     crate::domain::referral::DeclineReason,
+    crate::domain::ledger::ReliefKind,
+    crate::domain::ledger::Regularity,
+    crate::domain::ledger::ReliefForm,
+    crate::domain::visits::VisitMode,
 );
 
 /// A language column. The one `Locale` enum lives in the dialogue crate, which knows no

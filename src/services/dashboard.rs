@@ -30,6 +30,8 @@ pub struct Dashboard {
     /// Needs the alert ladder flagged as unclaimed and aging (every fitting merchant heard
     /// of them, or the deadline is near), still not fully claimed, and why.
     pub aging: Vec<(NeedCard, FlagReason)>,
+    /// Cases whose next visit is due within a week or overdue, the most overdue first.
+    pub visits_due: Vec<super::visits::DueVisit>,
 }
 
 /// The dashboard of `caller`.
@@ -111,5 +113,6 @@ pub async fn dashboard(
         disputed,
         near_deadline: need_cards::cards(db, near).await?,
         aging,
+        visits_due: super::visits::due_visits(db, caller, now).await?,
     })
 }

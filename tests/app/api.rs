@@ -20,6 +20,9 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("post", "/api/v1/claims/{id}/confirm"),
     ("post", "/api/v1/claims/{id}/dispute"),
     ("post", "/api/v1/claims/{id}/resolve"),
+    ("get", "/api/v1/cases"),
+    ("get", "/api/v1/cases/{code}/ledger"),
+    ("post", "/api/v1/cases/{code}/ledger"),
 ];
 
 #[tokio::test]

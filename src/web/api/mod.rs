@@ -3,6 +3,7 @@
 //! problem+json; the OpenAPI 3.1 document is generated from these handlers.
 
 mod auth;
+mod cases;
 mod claims;
 pub mod dto;
 mod needs;
@@ -31,7 +32,7 @@ use crate::domain::Locale;
     info(title = "charity-relay API", description = "Needs of people in difficulty, claimed by caring merchants."),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    tags((name = "needs", description = "Needs posted by organizations"), (name = "claims", description = "Claims made by merchants"))
+    tags((name = "needs", description = "Needs posted by organizations"), (name = "claims", description = "Claims made by merchants"), (name = "cases", description = "An organization's cases and their relief ledgers"))
 )]
 struct ApiDoc;
 
@@ -89,6 +90,8 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(claims::confirm))
         .routes(routes!(claims::dispute))
         .routes(routes!(claims::resolve))
+        .routes(routes!(cases::list_cases))
+        .routes(routes!(cases::get_ledger, cases::post_ledger_entry))
 }
 
 /// The OpenAPI document (for tests and tooling).

@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use super::views::{ClaimItem, NeedItem};
 use super::{Chrome, OrPage, PageResult, render};
 use crate::AppState;
+use crate::domain::visits::Due;
 use crate::services::dashboard;
 use crate::web::session::Staff;
 
@@ -20,6 +21,8 @@ struct DashboardPage {
     disputed: Vec<ClaimItem>,
     near_deadline: Vec<NeedItem>,
     aging: Vec<(NeedItem, &'static str)>,
+    /// Visits due and overdue: (beneficiary id, code, group, when due, last visit, overdue).
+    visits_due: Vec<(i64, String, String, String, String, bool)>,
 }
 
 /// `GET /`: what needs attention.
@@ -40,6 +43,35 @@ pub async fn show(State(state): State<AppState>, staff: Staff) -> PageResult {
                 .aging
                 .iter()
                 .map(|(n, reason)| (NeedItem::new(t, n), reason.label(t.0)))
+                .collect(),
+            visits_due: d
+                .visits_due
+                .iter()
+                .map(|v| {
+                    let (when, overdue) = match v.due {
+                        Due::Overdue { on, days } => (
+                            format!(
+                                "{} {on} ({days} {})",
+                                t.get("visits.overdue_since"),
+                                t.get("visits.days")
+                            ),
+                            true,
+                        ),
+                        Due::Soon { on } => (format!("{} {on}", t.get("visits.due_on")), false),
+                    };
+                    let last = match v.last_visit {
+                        Some(day) => format!("{} {day}", t.get("dashboard.visit_last")),
+                        None => t.get("dashboard.visit_never").to_owned(),
+                    };
+                    (
+                        v.beneficiary_id,
+                        v.code.clone(),
+                        v.group.label(t.0).to_owned(),
+                        when,
+                        last,
+                        overdue,
+                    )
+                })
                 .collect(),
         },
     ))

@@ -7,11 +7,13 @@ mod beneficiaries;
 mod confirm;
 mod dashboard;
 mod duplicates;
+mod ledger;
 mod need_cancel;
 mod needs;
 mod referrals;
 mod reports;
 mod views;
+mod visits;
 mod volunteers;
 
 // Public so that the fuzz targets (fuzz/) decode bodies into the very types the handlers use.
@@ -62,6 +64,8 @@ pub fn router(state: AppState) -> Router {
         .route("/referrals/{id}/accept", post(referrals::accept))
         .route("/referrals/{id}/decline", post(referrals::decline))
         .route("/referrals/{id}/withdraw", post(referrals::withdraw))
+        .route("/beneficiaries/{id}/ledger", get(ledger::show).post(ledger::add))
+        .route("/beneficiaries/{id}/visits", get(visits::show).post(visits::log))
         .route("/volunteers", get(volunteers::list).post(volunteers::create))
         .route("/volunteers/{id}/hours", post(volunteers::log_hours))
         .route("/hours/{id}/confirm", post(volunteers::confirm_hours))
@@ -94,6 +98,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/outbox", get(admin::outbox))
         .route("/admin/outbox/{id}/retry", post(admin::retry_outbox))
         .route("/admin/duplicates", get(duplicates::queue))
+        .route("/admin/programmes", get(ledger::programmes).post(ledger::add_programme))
         .route("/admin/duplicates/{id}", get(duplicates::ask))
         .route("/admin/duplicates/{id}/resolve", post(duplicates::resolve))
         .route("/admin/reports", get(reports::page))

@@ -1,0 +1,365 @@
+//! Visits (探访) of a case: logged by the owning organization's workers, the notes sealed with the
+//! private details' key and bound to their row; the office sets each group's interval; the dashboard
+//! lists the visits due and overdue. Another organization, a merchant or a missing id all get the same
+//! audited "not found".
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
+
+use super::ServiceError;
+use super::access::{Caller, OrgScope};
+use super::audit::{self, Entry};
+use super::private_details::private_key;
+use crate::config::Secret;
+use crate::domain::BeneficiaryGroup;
+use crate::domain::input::{self, FieldError, FieldErrors};
+use crate::domain::time::local_date;
+use crate::domain::visits::{self, Due, VisitMode};
+use crate::entities::{beneficiary, visit, visit_interval};
+use crate::{crypto, db};
+
+/// Most visits a case's page lists.
+pub const SHOWN: u64 = 100;
+/// Most cases the dashboard's due list shows.
+pub const DUE_SHOWN: usize = 50;
+/// Most cases of one organization the due list looks at.
+const DUE_SCANNED: u64 = 5_000;
+
+/// The fields of the visit form, as typed.
+#[derive(Debug, Clone, Default)]
+pub struct VisitInput {
+    /// `visited_on` (YYYY-MM-DD).
+    pub visited_on: String,
+    /// `mode`: home, phone or station.
+    pub mode: String,
+    /// `visitors`: who went.
+    pub visitors: String,
+    /// `notes`: sealed.
+    pub notes: String,
+    /// `needs_found`: short text.
+    pub needs_found: String,
+}
+
+/// A visit with its notes opened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VisitView {
+    /// Id.
+    pub id: i64,
+    /// The day.
+    pub visited_on: NaiveDate,
+    /// How.
+    pub mode: VisitMode,
+    /// Who went.
+    pub visitors: String,
+    /// The notes, opened for this reader.
+    pub notes: String,
+    /// Needs found.
+    pub needs_found: String,
+}
+
+/// A case's visits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Visits {
+    /// The beneficiary's id.
+    pub beneficiary_id: i64,
+    /// Its code.
+    pub code: String,
+    /// Newest first.
+    pub items: Vec<VisitView>,
+    /// Days between visits for its group.
+    pub interval_days: i64,
+    /// The next visit's standing, if due within a week or overdue.
+    pub due: Option<Due>,
+}
+
+/// A case on the dashboard's list of visits due.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DueVisit {
+    /// The beneficiary's id.
+    pub beneficiary_id: i64,
+    /// Its code.
+    pub code: String,
+    /// Its group.
+    pub group: BeneficiaryGroup,
+    /// The last visit, if any.
+    pub last_visit: Option<NaiveDate>,
+    /// Due soon or overdue.
+    pub due: Due,
+}
+
+fn binding(id: i64) -> Vec<u8> {
+    format!("visits/v1/{id}").into_bytes()
+}
+
+async fn readable_case<C: ConnectionTrait>(
+    conn: &C,
+    caller: &Caller,
+    id: i64,
+    action: &str,
+    now: DateTime<Utc>,
+) -> Result<beneficiary::Model, ServiceError> {
+    let found = beneficiary::Entity::find_by_id(id).one(conn).await?;
+    super::case_access::readable(conn, caller, found, &id.to_string(), action, now).await
+}
+
+/// Days between visits for every group: the office's setting, else the default.
+async fn intervals<C: ConnectionTrait>(conn: &C) -> Result<Vec<(BeneficiaryGroup, i64)>, ServiceError> {
+    let set: std::collections::HashMap<String, i32> = visit_interval::Entity::find()
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|r| (r.beneficiary_group, r.days))
+        .collect();
+    Ok(BeneficiaryGroup::ALL
+        .iter()
+        .map(|g| {
+            let days = set
+                .get(g.as_str())
+                .map(|d| i64::from(*d))
+                .unwrap_or_else(|| visits::default_interval(*g));
+            (*g, days)
+        })
+        .collect())
+}
+
+fn interval_of(all: &[(BeneficiaryGroup, i64)], group: BeneficiaryGroup) -> i64 {
+    all.iter()
+        .find(|(g, _)| *g == group)
+        .map(|(_, d)| *d)
+        .unwrap_or_else(|| visits::default_interval(group))
+}
+
+fn group_of(b: &beneficiary::Model) -> BeneficiaryGroup {
+    b.beneficiary_group.parse().unwrap_or(BeneficiaryGroup::Other)
+}
+
+/// The visits of beneficiary `id`, their notes opened (the opening is audited).
+pub async fn visits(
+    db: &DatabaseConnection,
+    secret: &Secret,
+    caller: &Caller,
+    id: i64,
+    now: DateTime<Utc>,
+) -> Result<Visits, ServiceError> {
+    let case = readable_case(db, caller, id, "visit.notes.read", now).await?;
+    let rows = visit::Entity::find()
+        .filter(visit::Column::BeneficiaryId.eq(id))
+        .order_by_desc(visit::Column::VisitedOn)
+        .order_by_desc(visit::Column::Id)
+        .limit(SHOWN)
+        .all(db)
+        .await?;
+    let key = private_key(secret);
+    let mut items = Vec::with_capacity(rows.len());
+    for r in rows {
+        let notes = crypto::open(&key, &r.notes_sealed, &binding(r.id))
+            .ok()
+            .and_then(|n| String::from_utf8(n).ok())
+            .ok_or_else(|| {
+                ServiceError::Internal(format!(
+                    "the notes of visit {} do not open: sealed for another row, altered, or under another key",
+                    r.id
+                ))
+            })?;
+        items.push(VisitView {
+            id: r.id,
+            visited_on: r.visited_on,
+            mode: r.mode,
+            visitors: r.visitors,
+            notes,
+            needs_found: r.needs_found,
+        });
+    }
+    audit::record(
+        db,
+        now,
+        Entry::ok(caller.actor(), "visit.notes.read")
+            .subject("beneficiary", id)
+            .organization(Some(case.organization_id))
+            .detail(serde_json::json!({ "visits": items.len() })),
+    )
+    .await?;
+    let interval_days = interval_of(&intervals(db).await?, group_of(&case));
+    let since = items
+        .first()
+        .map(|v| v.visited_on)
+        .unwrap_or_else(|| local_date(case.created_at));
+    Ok(Visits {
+        beneficiary_id: case.id,
+        code: case.code,
+        items,
+        interval_days,
+        due: visits::due(since, interval_days, local_date(now)),
+    })
+}
+
+/// Logs a visit to beneficiary `id` by a worker of its organization; returns the visit's id.
+pub async fn log_visit(
+    db: &DatabaseConnection,
+    secret: &Secret,
+    caller: &Caller,
+    id: i64,
+    form: &VisitInput,
+    now: DateTime<Utc>,
+) -> Result<i64, ServiceError> {
+    let txn = db::begin_write(db).await?;
+    let case = match readable_case(&txn, caller, id, "visit.log", now).await {
+        Ok(case) => case,
+        Err(e) => {
+            txn.commit().await?;
+            return Err(e);
+        }
+    };
+    let Caller::SocialWorker { staff_id, .. } = *caller else {
+        return Err(ServiceError::Forbidden);
+    };
+    let mut errors = FieldErrors::default();
+    let visited_on = errors.check("visited_on", visits::visit_date(&form.visited_on, local_date(now)));
+    let mode = errors.check(
+        "mode",
+        match form.mode.trim() {
+            "" => Err(FieldError::NotChosen),
+            m => input::choice::<VisitMode>(m),
+        },
+    );
+    let visitors = errors.check("visitors", input::text(&form.visitors, 1, 100));
+    let notes = errors.check("notes", input::text(&form.notes, 0, 2000));
+    // Kept in clear (the notes are sealed): what was found must not identify the person.
+    let needs_found = errors.check("needs_found", input::public_text(&form.needs_found, 0, 200));
+    let (Some(visited_on), Some(mode), Some(visitors), Some(notes), Some(needs_found)) =
+        (visited_on, mode, visitors, notes, needs_found)
+    else {
+        return Err(ServiceError::Validation(errors));
+    };
+    let row = visit::ActiveModel {
+        beneficiary_id: Set(case.id),
+        organization_id: Set(case.organization_id),
+        visited_on: Set(visited_on),
+        mode: Set(mode),
+        visitors: Set(visitors),
+        notes_sealed: Set(Vec::new()),
+        needs_found: Set(needs_found),
+        recorded_by: Set(staff_id),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    // Sealed once the row has its id, so the blob opens on this row only.
+    let sealed = crypto::seal(&private_key(secret), notes.as_bytes(), &binding(row.id))
+        .map_err(|e| ServiceError::Internal(format!("sealing visit notes failed: {e:?}")))?;
+    visit::Entity::update_many()
+        .col_expr(visit::Column::NotesSealed, Expr::value(sealed))
+        .filter(visit::Column::Id.eq(row.id))
+        .exec(&txn)
+        .await?;
+    audit::record(
+        &txn,
+        now,
+        Entry::ok(caller.actor(), "visit.log")
+            .subject("beneficiary", case.id)
+            .organization(Some(case.organization_id))
+            .detail(serde_json::json!({ "visit": row.id })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(row.id)
+}
+
+/// Sets the days between visits of group `group` (the office, or the CLI as the system).
+pub async fn set_interval(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    group: &str,
+    days: &str,
+    now: DateTime<Utc>,
+) -> Result<(BeneficiaryGroup, i64), ServiceError> {
+    if !matches!(caller, Caller::Admin { .. } | Caller::System) {
+        return Err(ServiceError::Forbidden);
+    }
+    let mut errors = FieldErrors::default();
+    let group = errors.check("group", input::choice::<BeneficiaryGroup>(group.trim()));
+    let days = errors.check("days", visits::interval_days(days));
+    let (Some(group), Some(days)) = (group, days) else {
+        return Err(ServiceError::Validation(errors));
+    };
+    let txn = db::begin_write(db).await?;
+    visit_interval::Entity::delete_by_id(group.as_str().to_owned())
+        .exec(&txn)
+        .await?;
+    visit_interval::ActiveModel {
+        beneficiary_group: Set(group.as_str().to_owned()),
+        days: Set(i32::try_from(days).unwrap_or(i32::MAX)),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        now,
+        Entry::ok(caller.actor(), "visit_interval.set")
+            .detail(serde_json::json!({ "group": group.as_str(), "days": days })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok((group, days))
+}
+
+/// The caller's organization's cases whose next visit is due within a week or overdue (never visited:
+/// counted from registration), the most overdue first.
+pub async fn due_visits(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    now: DateTime<Utc>,
+) -> Result<Vec<DueVisit>, ServiceError> {
+    let mut query = beneficiary::Entity::find();
+    match caller.org_scope() {
+        OrgScope::Only(org) => query = query.filter(beneficiary::Column::OrganizationId.eq(org)),
+        OrgScope::All => {}
+        OrgScope::NoneOf => return Err(ServiceError::Forbidden),
+    }
+    let cases = query
+        .order_by_asc(beneficiary::Column::Id)
+        .limit(DUE_SCANNED)
+        .all(db)
+        .await?;
+    let last: std::collections::HashMap<i64, NaiveDate> = visit::Entity::find()
+        .select_only()
+        .column(visit::Column::BeneficiaryId)
+        .column_as(visit::Column::VisitedOn.max(), "last")
+        .filter(visit::Column::BeneficiaryId.is_in(cases.iter().map(|b| b.id)))
+        .group_by(visit::Column::BeneficiaryId)
+        .into_tuple::<(i64, NaiveDate)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    let all = intervals(db).await?;
+    let today = local_date(now);
+    let mut due: Vec<DueVisit> = cases
+        .into_iter()
+        .filter_map(|b| {
+            let group = group_of(&b);
+            let last_visit = last.get(&b.id).copied();
+            let since = last_visit.unwrap_or_else(|| local_date(b.created_at));
+            let due = visits::due(since, interval_of(&all, group), today)?;
+            Some(DueVisit {
+                beneficiary_id: b.id,
+                code: b.code,
+                group,
+                last_visit,
+                due,
+            })
+        })
+        .collect();
+    let day = |d: &DueVisit| match d.due {
+        Due::Soon { on } | Due::Overdue { on, .. } => on,
+    };
+    due.sort_by_key(day);
+    due.truncate(DUE_SHOWN);
+    Ok(due)
+}
