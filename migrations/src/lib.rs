@@ -13,6 +13,7 @@ mod m20261205_500001_possible_duplicates;
 mod m20261205_500002_handoff_guesses;
 mod m20261205_600000_audit_chain;
 mod m20261206_100000_dispute_reasons;
+mod m20261207_100000_case_file;
 
 /// Lists every migration in the order it runs.
 pub struct Migrator;
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_500002_handoff_guesses::Migration),
             Box::new(m20261205_600000_audit_chain::Migration),
             Box::new(m20261206_100000_dispute_reasons::Migration),
+            Box::new(m20261207_100000_case_file::Migration),
         ]
     }
 }

@@ -64,6 +64,8 @@ stored_as_text!(
     crate::domain::Channel,
     crate::domain::OutboxStatus,
     crate::domain::HoldReason,
+    crate::domain::CaseStatus,
+    crate::domain::ClosedReason,
 );
 
 /// A language column. The one `Locale` enum lives in the dialogue crate, which knows no

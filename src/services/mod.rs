@@ -8,6 +8,7 @@ pub mod api_tokens;
 pub mod audit;
 pub mod audit_chain;
 pub mod beneficiaries;
+pub mod cases;
 pub mod claims;
 pub mod contacts;
 pub mod dashboard;

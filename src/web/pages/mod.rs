@@ -52,6 +52,16 @@ pub fn router(state: AppState) -> Router {
         .route("/beneficiaries", get(beneficiaries::list).post(beneficiaries::create))
         .route("/beneficiaries/new", get(beneficiaries::new_form))
         .route("/beneficiaries/{id}", get(beneficiaries::show))
+        .route(
+            "/beneficiaries/{id}/edit",
+            get(beneficiaries::edit_form).post(beneficiaries::edit),
+        )
+        .route("/beneficiaries/{id}/consent", post(beneficiaries::record_consent))
+        .route(
+            "/beneficiaries/{id}/close",
+            get(beneficiaries::close_form).post(beneficiaries::close),
+        )
+        .route("/beneficiaries/{id}/reopen", post(beneficiaries::reopen))
         .route("/volunteers", get(volunteers::list).post(volunteers::create))
         .route("/volunteers/{id}/hours", post(volunteers::log_hours))
         .route("/hours/{id}/confirm", post(volunteers::confirm_hours))
