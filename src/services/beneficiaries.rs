@@ -226,6 +226,8 @@ pub struct BeneficiarySummary {
     pub code: String,
     /// Group.
     pub group: BeneficiaryGroup,
+    /// Community id.
+    pub community_id: i64,
     /// Community (Chinese, English).
     pub community: (String, String),
     /// True when a resident contact gets email.
@@ -272,6 +274,7 @@ fn summary(b: beneficiary::Model, community: (String, String)) -> BeneficiarySum
     BeneficiarySummary {
         id: b.id,
         group: b.beneficiary_group.parse().unwrap_or(BeneficiaryGroup::Other),
+        community_id: b.community_id,
         community,
         has_contact: b.contact_id.is_some(),
         created_at: b.created_at,

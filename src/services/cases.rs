@@ -159,8 +159,9 @@ pub async fn edit(
     Ok(())
 }
 
-/// Runs registration's duplicate check for edited details, leaving out pairs the office
-/// already has (each pair is flagged once).
+/// Runs registration's duplicate check for edited details. A pair the office already has,
+/// in either direction, keeps its row and review; only new pairs are flagged. Returns how
+/// many were.
 async fn flag_new_matches<C: ConnectionTrait>(
     txn: &C,
     secret: &Secret,
@@ -168,35 +169,44 @@ async fn flag_new_matches<C: ConnectionTrait>(
     details: &PrivateDetails,
     now: DateTime<Utc>,
 ) -> Result<usize, ServiceError> {
-    use crate::entities::possible_duplicate;
-    // The pairs of this row go first, so the check inserts only the new ones.
+    use crate::entities::possible_duplicate::{self, Column};
     let known: Vec<possible_duplicate::Model> = possible_duplicate::Entity::find()
-        .filter(possible_duplicate::Column::BeneficiaryId.eq(b.id))
+        .filter(
+            sea_orm::Condition::any()
+                .add(Column::BeneficiaryId.eq(b.id))
+                .add(Column::OtherBeneficiaryId.eq(b.id)),
+        )
         .all(txn)
         .await?;
-    if known.is_empty() {
-        return super::duplicates::flag_matches(txn, secret, b, details, now).await;
-    }
-    let before = known.len();
+    let known_others: Vec<i64> = known
+        .iter()
+        .map(|k| {
+            if k.beneficiary_id == b.id {
+                k.other_beneficiary_id
+            } else {
+                k.beneficiary_id
+            }
+        })
+        .collect();
+    let mine: Vec<possible_duplicate::Model> = known.into_iter().filter(|k| k.beneficiary_id == b.id).collect();
+    // The check inserts a row per match; this row's own pairs make way and come back after.
     possible_duplicate::Entity::delete_many()
-        .filter(possible_duplicate::Column::BeneficiaryId.eq(b.id))
+        .filter(Column::BeneficiaryId.eq(b.id))
         .exec(txn)
         .await?;
-    super::duplicates::flag_matches(txn, secret, b, details, now).await?;
-    // Put back the office's earlier reviews over the fresh rows of the same pairs.
-    for k in known {
-        possible_duplicate::Entity::delete_many()
-            .filter(possible_duplicate::Column::BeneficiaryId.eq(k.beneficiary_id))
-            .filter(possible_duplicate::Column::OtherBeneficiaryId.eq(k.other_beneficiary_id))
-            .exec(txn)
-            .await?;
-        sea_orm::ActiveModelTrait::insert(sea_orm::IntoActiveModel::into_active_model(k), txn).await?;
+    let found = super::duplicates::flag_matches(txn, secret, b, details, now).await?;
+    let repeated = possible_duplicate::Entity::delete_many()
+        .filter(Column::BeneficiaryId.eq(b.id))
+        .filter(Column::OtherBeneficiaryId.is_in(known_others))
+        .exec(txn)
+        .await?
+        .rows_affected;
+    for row in mine {
+        // Every field set, so the insert writes the row back as it was, id included.
+        let row = sea_orm::ActiveModelTrait::reset_all(sea_orm::IntoActiveModel::into_active_model(row));
+        sea_orm::ActiveModelTrait::insert(row, txn).await?;
     }
-    let after = possible_duplicate::Entity::find()
-        .filter(possible_duplicate::Column::BeneficiaryId.eq(b.id))
-        .count(txn)
-        .await?;
-    Ok(usize::try_from(after).unwrap_or(0).saturating_sub(before))
+    Ok(found.saturating_sub(usize::try_from(repeated).unwrap_or(found)))
 }
 
 /// Records that the person of case `id` agreed to the current consent wording

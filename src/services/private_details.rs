@@ -100,6 +100,23 @@ fn seal_private(secret: &Secret, beneficiary_id: i64, details: &PrivateDetails) 
         .map_err(|e| ServiceError::Internal(e.to_string()))
 }
 
+/// The row of beneficiary `beneficiary_id`'s private part holding `details`, sealed, and their digests.
+fn sealed_row(
+    secret: &Secret,
+    beneficiary_id: i64,
+    details: &PrivateDetails,
+    now: DateTime<Utc>,
+) -> Result<beneficiary_private::ActiveModel, ServiceError> {
+    Ok(beneficiary_private::ActiveModel {
+        beneficiary_id: Set(beneficiary_id),
+        sealed: Set(seal_private(secret, beneficiary_id, details)?),
+        phone_digest: Set(phone_digest(secret, &details.phone)),
+        id_number_digest: Set(id_number_digest(secret, &details.id_number)),
+        seal_version: Set(SEAL_VERSION),
+        updated_at: Set(now),
+    })
+}
+
 /// Seals and stores the private part of beneficiary `beneficiary_id` in the caller's
 /// transaction; the beneficiary row is inserted first, in the same transaction.
 pub async fn store_private<C: ConnectionTrait>(
@@ -109,21 +126,13 @@ pub async fn store_private<C: ConnectionTrait>(
     details: &PrivateDetails,
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
-    beneficiary_private::ActiveModel {
-        beneficiary_id: Set(beneficiary_id),
-        sealed: Set(seal_private(secret, beneficiary_id, details)?),
-        phone_digest: Set(phone_digest(secret, &details.phone)),
-        id_number_digest: Set(id_number_digest(secret, &details.id_number)),
-        seal_version: Set(SEAL_VERSION),
-        updated_at: Set(now),
-    }
-    .insert(txn)
-    .await?;
+    sealed_row(secret, beneficiary_id, details, now)?.insert(txn).await?;
     Ok(())
 }
 
 /// Re-seals the private part of beneficiary `beneficiary_id` with `details` and refreshes
-/// its digests, in the caller's transaction; the old sealed blob is overwritten.
+/// its digests, in the caller's transaction; the old sealed blob is overwritten (a case
+/// with none stored gets one).
 pub async fn replace_private<C: ConnectionTrait>(
     txn: &C,
     secret: &Secret,
@@ -131,26 +140,15 @@ pub async fn replace_private<C: ConnectionTrait>(
     details: &PrivateDetails,
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
-    let changed = beneficiary_private::Entity::update_many()
-        .col_expr(
-            beneficiary_private::Column::Sealed,
-            Expr::val(seal_private(secret, beneficiary_id, details)?),
-        )
-        .col_expr(
-            beneficiary_private::Column::PhoneDigest,
-            Expr::val(phone_digest(secret, &details.phone)),
-        )
-        .col_expr(
-            beneficiary_private::Column::IdNumberDigest,
-            Expr::val(id_number_digest(secret, &details.id_number)),
-        )
-        .col_expr(beneficiary_private::Column::SealVersion, Expr::val(SEAL_VERSION))
-        .col_expr(beneficiary_private::Column::UpdatedAt, Expr::val(now))
-        .filter(beneficiary_private::Column::BeneficiaryId.eq(beneficiary_id))
-        .exec(txn)
-        .await?;
-    if changed.rows_affected == 0 {
-        store_private(txn, secret, beneficiary_id, details, now).await?;
+    let exists = beneficiary_private::Entity::find_by_id(beneficiary_id)
+        .one(txn)
+        .await?
+        .is_some();
+    let row = sealed_row(secret, beneficiary_id, details, now)?;
+    if exists {
+        row.update(txn).await?;
+    } else {
+        row.insert(txn).await?;
     }
     Ok(())
 }

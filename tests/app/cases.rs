@@ -118,8 +118,17 @@ async fn the_owner_edits_the_details_and_household_notes_and_the_audit_names_fie
 
     let (_, page) = worker.get(&format!("/beneficiaries/{id}")).await;
     assert!(page.contains(NEW_PHONE) && page.contains(HOUSEHOLD), "{page}");
+
+    // The duplicate check runs again; the pair the office already has (the other
+    // organization's person with the planted phone) is not flagged a second time.
+    let pairs = app.count("possible_duplicates").await;
+    assert_eq!(pairs, 1, "registration flagged the shared phone");
+    let back = edit_fields(&world, &community, &[("household_notes", HOUSEHOLD)]);
+    let (status, _) = post(&worker, &format!("/beneficiaries/{id}/edit"), &back).await;
+    assert_eq!(status, 303);
+    assert_eq!(app.count("possible_duplicates").await, pairs);
     let audit = audit_details(&app, "beneficiary.edit").await;
-    assert_eq!(audit.len(), 1);
+    assert_eq!(audit.len(), 2);
     assert!(
         audit[0].contains("phone") && audit[0].contains("household_notes"),
         "{}",

@@ -420,14 +420,8 @@ pub async fn edit_form(State(state): State<AppState>, staff: Staff, Path(id): Pa
         );
         return show_page(&state, &staff, id, &errors, StatusCode::CONFLICT).await;
     }
-    let communities = organizations::communities(&state.db).await.or_page(t)?;
-    let community_id = communities
-        .iter()
-        .find(|c| (c.name.as_str(), c.name_en.as_str()) == (summary.community.0.as_str(), summary.community.1.as_str()))
-        .map(|c| c.id.to_string())
-        .unwrap_or_default();
     let form = BeneficiaryForm {
-        community_id,
+        community_id: summary.community_id.to_string(),
         group: summary.group.as_str().to_owned(),
         full_name: private.full_name,
         phone: private.phone,
