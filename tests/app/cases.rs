@@ -189,6 +189,24 @@ async fn another_organization_finds_no_case_to_change_and_is_audited() {
     )
     .await;
     assert_eq!(status, 1, "nothing changed");
+
+    // The office reads the case file but changes nothing of it.
+    let office = app.office_account().await;
+    let mut office = app.login(&office).await;
+    let (status, _) = office.get(&format!("/beneficiaries/{theirs}")).await;
+    assert_eq!(status, 200);
+    let (status, _) = post(&office, &format!("/beneficiaries/{theirs}/reopen"), &[]).await;
+    assert_eq!(status, 403);
+    let (status, _) = post(
+        &office,
+        &format!("/beneficiaries/{theirs}/close"),
+        &[("reason", "moved_away".to_owned())],
+    )
+    .await;
+    assert_eq!(status, 403);
+    let (status, _) = office.get(&format!("/beneficiaries/{theirs}/edit")).await;
+    assert_eq!(status, 403);
+    assert_eq!(sealed(&app, theirs).await, before);
 }
 
 #[tokio::test]
