@@ -385,7 +385,8 @@ pub async fn reopen(db: &DatabaseConnection, caller: &Caller, id: i64, now: Date
 const ERASE_BATCH: u64 = 100;
 
 /// Erases the personal data of cases closed before `now - retention_days`: the sealed part
-/// and its digests, the contact (detached; its address blanked when no other case uses it)
+/// and its digests, the contact (detached; its address blanked, on the contact and on the
+/// messages sent to it, when no other case uses it)
 /// and the free text of the person's needs and claims. The beneficiary row (code, group,
 /// community, status, reason, dates) and its needs and claims stay, so reports' anonymous
 /// figures hold. Each case is one short transaction around a conditional update, so several
@@ -450,6 +451,12 @@ async fn erase_one(
             > 0;
         if !still_used {
             super::contacts::drop_queued(&txn, contact_id, "case erased").await?;
+            // The address also stands on every message that was sent to it.
+            crate::entities::outbox::Entity::update_many()
+                .col_expr(crate::entities::outbox::Column::Recipient, Expr::val(""))
+                .filter(crate::entities::outbox::Column::ContactId.eq(contact_id))
+                .exec(&txn)
+                .await?;
             contact::Entity::update_many()
                 .col_expr(
                     contact::Column::Email,

@@ -494,6 +494,15 @@ async fn a_closed_case_is_erased_after_the_retention_period_and_keeps_the_anonym
     assert_eq!(
         scalar_i64(
             &app.db,
+            "SELECT COUNT(*) FROM outbox WHERE recipient = 'resident0@example.org'"
+        )
+        .await,
+        0,
+        "from the messages too"
+    );
+    assert_eq!(
+        scalar_i64(
+            &app.db,
             &format!("SELECT COUNT(*) FROM needs WHERE beneficiary_id = {id} AND description <> ''")
         )
         .await,
