@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
 use super::ServiceError;
@@ -417,8 +417,6 @@ pub async fn erase_closed(
     }
     Ok(erased)
 }
-
-use sea_orm::QueryOrder;
 
 async fn erase_one(
     db: &DatabaseConnection,

@@ -12,21 +12,20 @@ use charity_relay::jobs;
 use chrono::{Duration, Utc};
 
 use crate::support::browser::Browser;
-use crate::support::world::{PLANTED_NAME, PLANTED_PHONE, World};
+use crate::support::world::{PLANTED_ADDRESS, PLANTED_NAME, PLANTED_PHONE};
 use crate::support::{TestApp, scalar_i64};
 
 const NEW_PHONE: &str = "13700001111";
 const HOUSEHOLD: &str = "与孙子同住，女儿每周探望一次";
 
 /// The edit form's fields with the planted details, `changes` applied.
-fn edit_fields<'a>(world: &World, community: &'a str, changes: &[(&'a str, &'a str)]) -> Vec<(&'a str, String)> {
-    let _ = world;
+fn edit_fields<'a>(community: &'a str, changes: &[(&'a str, &'a str)]) -> Vec<(&'a str, String)> {
     let mut fields: Vec<(&str, String)> = vec![
         ("community_id", community.to_owned()),
         ("group", "elderly_alone".into()),
         ("full_name", PLANTED_NAME.into()),
         ("phone", PLANTED_PHONE.into()),
-        ("address", crate::support::world::PLANTED_ADDRESS.into()),
+        ("address", PLANTED_ADDRESS.into()),
         ("notes", "行动不便".into()),
         ("id_number", String::new()),
         ("household_notes", String::new()),
@@ -90,7 +89,6 @@ async fn the_owner_edits_the_details_and_household_notes_and_the_audit_names_fie
 
     // Bad input: the form again, each message beside its field, every typed value kept, nothing stored.
     let bad = edit_fields(
-        &world,
         &community,
         &[("full_name", ""), ("phone", "abc"), ("household_notes", HOUSEHOLD)],
     );
@@ -100,11 +98,7 @@ async fn the_owner_edits_the_details_and_household_notes_and_the_audit_names_fie
     assert_eq!(sealed(&app, id).await, before, "nothing stored");
     assert!(audit_details(&app, "beneficiary.edit").await.is_empty());
 
-    let good = edit_fields(
-        &world,
-        &community,
-        &[("phone", NEW_PHONE), ("household_notes", HOUSEHOLD)],
-    );
+    let good = edit_fields(&community, &[("phone", NEW_PHONE), ("household_notes", HOUSEHOLD)]);
     let response = worker
         .post(
             &format!("/beneficiaries/{id}/edit"),
@@ -123,7 +117,7 @@ async fn the_owner_edits_the_details_and_household_notes_and_the_audit_names_fie
     // organization's person with the planted phone) is not flagged a second time.
     let pairs = app.count("possible_duplicates").await;
     assert_eq!(pairs, 1, "registration flagged the shared phone");
-    let back = edit_fields(&world, &community, &[("household_notes", HOUSEHOLD)]);
+    let back = edit_fields(&community, &[("household_notes", HOUSEHOLD)]);
     let (status, _) = post(&worker, &format!("/beneficiaries/{id}/edit"), &back).await;
     assert_eq!(status, 303);
     assert_eq!(app.count("possible_duplicates").await, pairs);
@@ -154,7 +148,7 @@ async fn another_organization_finds_no_case_to_change_and_is_audited() {
     assert_eq!(status, 404);
 
     let community = world.community_id.to_string();
-    let fields = edit_fields(&world, &community, &[("phone", NEW_PHONE)]);
+    let fields = edit_fields(&community, &[("phone", NEW_PHONE)]);
     let before = sealed(&app, theirs).await;
     for (path, fields) in [
         (format!("/beneficiaries/{theirs}/edit"), fields.clone()),
