@@ -263,7 +263,11 @@ fn notice_text(notification: &Notification, lang: Locale) -> Option<String> {
         | N::WorkerClaimReleased(_)
         | N::WorkerClaimLapsed(_)
         | N::WorkerNeedNearDeadline(_)
-        | N::WorkerDuplicateCoordinate(_) => return None,
+        | N::WorkerDuplicateCoordinate(_)
+        | N::WorkerReferralReceived(_)
+        | N::WorkerReferralReminder(_)
+        | N::WorkerReferralAccepted(_)
+        | N::WorkerReferralDeclined(_) => return None,
     };
     Some(text::notice(lang, &notice))
 }

@@ -46,6 +46,8 @@ pub enum FieldError {
     NotAPhone,
     /// An email address to notify was given without ticking the person's consent.
     ConsentNeeded,
+    /// A referral was sent without recording the person's consent to the transfer.
+    TransferConsentNeeded,
     /// No record of the caller's organization has the code typed.
     UnknownCode,
     /// Not a number of hours from 0.1 to 24.
@@ -93,6 +95,12 @@ impl FieldError {
             }
             (FieldError::ConsentNeeded, Locale::En) => {
                 "An email address is given: tick the box below to record that the person agreed to emails, or clear the address if they do not want them.".into()
+            }
+            (FieldError::TransferConsentNeeded, Locale::ZhCn) => {
+                "转介前须征得本人（或监护人）同意，把个案资料交给接收机构：征得同意后请勾选此项。".into()
+            }
+            (FieldError::TransferConsentNeeded, Locale::En) => {
+                "Before a referral, the person (or their guardian) must agree that the case goes to the receiving organization: tick this once they have.".into()
             }
             (FieldError::NotHours, Locale::ZhCn) => "请填写 0.1 到 24 之间的小时数，可带一位小数，例如 1.5。".into(),
             (FieldError::NotHours, Locale::En) => {
@@ -201,6 +209,7 @@ impl FieldError {
             FieldError::NotAnEmail => "not-an-email",
             FieldError::NotAPhone => "not-a-phone",
             FieldError::ConsentNeeded => "consent-needed",
+            FieldError::TransferConsentNeeded => "transfer-consent-needed",
             FieldError::UnknownCode => "unknown-code",
             FieldError::NotHours => "not-hours",
             FieldError::NotAnIdNumber => "not-an-id-number",
@@ -456,6 +465,7 @@ mod tests {
             FieldError::NotAnEmail,
             FieldError::NotAPhone,
             FieldError::ConsentNeeded,
+            FieldError::TransferConsentNeeded,
             FieldError::UnknownCode,
             FieldError::NotHours,
             FieldError::NotAnIdNumber,

@@ -25,6 +25,7 @@ pub mod pii;
 mod props;
 pub mod quantity;
 pub mod record;
+pub mod referral;
 pub mod reports;
 pub mod time;
 
@@ -35,7 +36,7 @@ pub use claim::{ClaimEvent, ClaimStatus, Lease};
 pub use locale::Locale;
 pub use need::{ClaimRefusal, IllegalTransition, NeedCounters, NeedStatus, Recurrence, Urgency};
 pub use outbox::{Channel, HoldReason, OutboxStatus};
-pub use party::{OrgKind, PartyStatus, Role};
+pub use party::{OrgKind, PartyStatus, Role, ServiceArea};
 pub use quantity::Quantity;
 
 /// A text value that names none of an enum's variants (defined beside `Locale` in the bots

@@ -66,6 +66,9 @@ stored_as_text!(
     crate::domain::HoldReason,
     crate::domain::CaseStatus,
     crate::domain::ClosedReason,
+    crate::domain::ServiceArea,
+    crate::domain::referral::ReferralStatus,
+    crate::domain::referral::DeclineReason,
 );
 
 /// A language column. The one `Locale` enum lives in the dialogue crate, which knows no
@@ -102,3 +105,11 @@ impl From<StoredLocale> for crate::domain::Locale {
 }
 
 stored_as_text!(StoredLocale);
+
+/// A service area is half of `organization_services`' key; sea-orm asks every key part to
+/// convert from an inserted row id, which a text value never is.
+impl sea_orm::TryFromU64 for crate::domain::ServiceArea {
+    fn try_from_u64(_: u64) -> Result<Self, sea_orm::DbErr> {
+        Err(sea_orm::DbErr::ConvertFromU64("ServiceArea"))
+    }
+}

@@ -17,7 +17,7 @@ use askama::Template;
 use crate::domain::Locale;
 use crate::services::outbox::{
     ClaimFacts, ClaimLapsed, Coordinate, DecodeError, DeliveryToConfirm, HoursConfirmed, NearDeadline, NeedClaimed,
-    NeedDelivered, NeedEnded, NeedRegistered, Notification,
+    NeedDelivered, NeedEnded, NeedRegistered, Notification, ReferralNotice,
 };
 
 /// Every kind that has a template (the consent email's kind is
@@ -37,6 +37,10 @@ pub const KINDS: &[&str] = &[
     "worker-claim-lapsed",
     "worker-need-near-deadline",
     "worker-duplicate-coordinate",
+    "worker-referral-received",
+    "worker-referral-reminder",
+    "worker-referral-accepted",
+    "worker-referral-declined",
 ];
 
 /// The links a message may carry.
@@ -220,6 +224,10 @@ email_templates! {
     LapsedText, LapsedHtml, ClaimLapsed, "email/worker-claim-lapsed.txt", "email/worker-claim-lapsed.html";
     NearDeadlineText, NearDeadlineHtml, NearDeadline, "email/worker-need-near-deadline.txt", "email/worker-need-near-deadline.html";
     CoordinateText, CoordinateHtml, Coordinate, "email/worker-duplicate-coordinate.txt", "email/worker-duplicate-coordinate.html";
+    ReferralReceivedText, ReferralReceivedHtml, ReferralNotice, "email/worker-referral-received.txt", "email/worker-referral-received.html";
+    ReferralReminderText, ReferralReminderHtml, ReferralNotice, "email/worker-referral-reminder.txt", "email/worker-referral-reminder.html";
+    ReferralAcceptedText, ReferralAcceptedHtml, ReferralNotice, "email/worker-referral-accepted.txt", "email/worker-referral-accepted.html";
+    ReferralDeclinedText, ReferralDeclinedHtml, ReferralNotice, "email/worker-referral-declined.txt", "email/worker-referral-declined.html";
 }
 
 /// The subject line of `notification` in the chosen language.
@@ -300,6 +308,22 @@ pub fn subject(notification: &Notification, locale: Locale) -> Result<String, Re
         Notification::WorkerDuplicateCoordinate(Coordinate { own_code: code, .. }) => pick(
             format!("请协调：受助人 {code} 也在另一家机构登记"),
             format!("Please coordinate: beneficiary {code} is also registered by another organization"),
+        ),
+        Notification::WorkerReferralReceived(ReferralNotice { code, .. }) => pick(
+            format!("转介待答复：个案 {code}"),
+            format!("A case is referred to you: {code}"),
+        ),
+        Notification::WorkerReferralReminder(ReferralNotice { code, due, .. }) => pick(
+            format!("提醒：个案 {code} 的转介请于 {due} 前答复"),
+            format!("Reminder: please answer the referral of case {code} by {due}"),
+        ),
+        Notification::WorkerReferralAccepted(ReferralNotice { code, .. }) => pick(
+            format!("转介已被接收：个案 {code}"),
+            format!("Referral accepted: case {code}"),
+        ),
+        Notification::WorkerReferralDeclined(ReferralNotice { code, .. }) => pick(
+            format!("转介被婉拒：个案 {code}"),
+            format!("Referral declined: case {code}"),
         ),
         Notification::MerchantClaimConfirmed(_)
         | Notification::MerchantClaimThanks(_)
@@ -397,6 +421,22 @@ pub fn render_notification(
         Notification::WorkerDuplicateCoordinate(p) => {
             (CoordinateText { f, p }.render()?, CoordinateHtml { f, p }.render()?)
         }
+        Notification::WorkerReferralReceived(p) => (
+            ReferralReceivedText { f, p }.render()?,
+            ReferralReceivedHtml { f, p }.render()?,
+        ),
+        Notification::WorkerReferralReminder(p) => (
+            ReferralReminderText { f, p }.render()?,
+            ReferralReminderHtml { f, p }.render()?,
+        ),
+        Notification::WorkerReferralAccepted(p) => (
+            ReferralAcceptedText { f, p }.render()?,
+            ReferralAcceptedHtml { f, p }.render()?,
+        ),
+        Notification::WorkerReferralDeclined(p) => (
+            ReferralDeclinedText { f, p }.render()?,
+            ReferralDeclinedHtml { f, p }.render()?,
+        ),
         Notification::MerchantClaimConfirmed(_)
         | Notification::MerchantClaimThanks(_)
         | Notification::MerchantClaimDisputed(_)
@@ -432,7 +472,11 @@ fn why(notification: &Notification, zh: bool, organization: Option<&str>) -> Str
                 )
             }
         }
-        N::WorkerDuplicateCoordinate(_) => match (organization, zh) {
+        N::WorkerDuplicateCoordinate(_)
+        | N::WorkerReferralReceived(_)
+        | N::WorkerReferralReminder(_)
+        | N::WorkerReferralAccepted(_)
+        | N::WorkerReferralDeclined(_) => match (organization, zh) {
             (Some(o), true) => format!("您收到这封邮件，是因为您是「{o}」的社工。"),
             (Some(o), false) => format!("You get this email because you work for “{o}” as a social worker."),
             (None, true) => "您收到这封邮件，是因为您是该机构的社工。".to_owned(),

@@ -112,3 +112,22 @@ impl OrgScope {
         }
     }
 }
+
+/// Refuses (and audits) anyone but office staff.
+pub(crate) async fn require_admin(
+    db: &sea_orm::DatabaseConnection,
+    caller: &Caller,
+    action: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), super::ServiceError> {
+    if matches!(caller, Caller::Admin { .. } | Caller::System) {
+        return Ok(());
+    }
+    super::audit::record(
+        db,
+        now,
+        super::audit::Entry::denied(caller.actor(), action).organization(caller.organization_id()),
+    )
+    .await?;
+    Err(super::ServiceError::Forbidden)
+}

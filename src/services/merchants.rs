@@ -16,6 +16,7 @@ use crate::config::Secret;
 use crate::domain::codes::random_code;
 use crate::domain::record::MerchantRecord;
 use crate::domain::{ClaimStatus, Locale, PartyStatus};
+use crate::entities::values::StoredLocale;
 use crate::entities::{merchant, merchant_link_code};
 use crate::{crypto, db};
 
@@ -178,7 +179,7 @@ pub async fn set_locale(
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
     let changed = merchant::Entity::update_many()
-        .col_expr(merchant::Column::Locale, Expr::val(locale.as_str()))
+        .col_expr(merchant::Column::Locale, Expr::val(StoredLocale(locale)))
         .col_expr(merchant::Column::UpdatedAt, Expr::val(now))
         .filter(merchant::Column::Id.eq(merchant_id))
         .exec(db)

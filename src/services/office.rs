@@ -12,28 +12,12 @@ use super::audit::{self, AuditRecord, Entry};
 use super::error::stored;
 use super::lockout;
 use super::merchants::MerchantSummary;
+use super::organization_services;
 use crate::db;
-use crate::domain::{OrgKind, PartyStatus};
+use crate::domain::{OrgKind, PartyStatus, ServiceArea};
 use crate::entities::{api_token, audit_log, merchant, organization, outbox};
 
-/// Refuses (and audits) anyone but office staff.
-pub(crate) async fn require_admin(
-    db: &DatabaseConnection,
-    caller: &Caller,
-    action: &str,
-    now: DateTime<Utc>,
-) -> Result<(), ServiceError> {
-    if matches!(caller, Caller::Admin { .. } | Caller::System) {
-        return Ok(());
-    }
-    audit::record(
-        db,
-        now,
-        Entry::denied(caller.actor(), action).organization(caller.organization_id()),
-    )
-    .await?;
-    Err(ServiceError::Forbidden)
-}
+pub(crate) use super::access::require_admin;
 
 /// An organization as the office's list shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,6 +30,8 @@ pub struct OrganizationSummary {
     pub kind: OrgKind,
     /// Its admission.
     pub status: PartyStatus,
+    /// The services it offers, for referrals.
+    pub areas: Vec<ServiceArea>,
 }
 
 /// An API token as the office's list shows it (never the token, which is not stored).
@@ -79,6 +65,7 @@ pub async fn organizations(
     now: DateTime<Utc>,
 ) -> Result<Vec<OrganizationSummary>, ServiceError> {
     require_admin(db, caller, "office.organizations", now).await?;
+    let mut areas = organization_services::areas_by_organization(db).await?;
     organization::Entity::find()
         .order_by_asc(organization::Column::Name)
         .all(db)
@@ -90,6 +77,7 @@ pub async fn organizations(
                 name: o.name,
                 kind: stored(&o.kind)?,
                 status: o.status,
+                areas: areas.remove(&o.id).unwrap_or_default(),
             })
         })
         .collect()

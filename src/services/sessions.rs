@@ -16,6 +16,7 @@ use super::lockout;
 use crate::domain::input::{FieldError, FieldErrors};
 use crate::domain::password::check_new_password;
 use crate::domain::{Locale, Role};
+use crate::entities::values::StoredLocale;
 use crate::entities::{login_throttle, staff, web_session};
 use crate::{crypto, db};
 
@@ -262,7 +263,7 @@ pub async fn login(
     .await?;
     if let Some(locale) = locale.filter(|l| account.locale.map(Locale::from) != Some(*l)) {
         staff::Entity::update_many()
-            .col_expr(staff::Column::Locale, Expr::val(locale.as_str()))
+            .col_expr(staff::Column::Locale, Expr::val(StoredLocale(locale)))
             .filter(staff::Column::Id.eq(account.id))
             .exec(&txn)
             .await?;
@@ -478,7 +479,7 @@ pub async fn change_password(
 /// Remembers a staff member's language.
 pub async fn set_locale(db: &DatabaseConnection, staff_id: i64, locale: Locale) -> Result<(), ServiceError> {
     staff::Entity::update_many()
-        .col_expr(staff::Column::Locale, Expr::val(locale.as_str()))
+        .col_expr(staff::Column::Locale, Expr::val(StoredLocale(locale)))
         .filter(staff::Column::Id.eq(staff_id))
         .exec(db)
         .await?;

@@ -23,6 +23,7 @@ use crate::config::Secret;
 use crate::db;
 use crate::domain::Locale;
 use crate::domain::codes::normalize_code;
+use crate::entities::values::StoredLocale;
 use crate::entities::{bot_chat, merchant, merchant_link_code, outbox, telegram_update};
 
 /// How long an instance holds an update it handles.
@@ -213,7 +214,7 @@ pub async fn finish_update(
             .col_expr(bot_chat::Column::UpdatedAt, Expr::val(now))
             .filter(bot_chat::Column::ChatId.eq(chat_id));
         if let Some(locale) = change.locale {
-            update = update.col_expr(bot_chat::Column::Locale, Expr::val(locale.as_str()));
+            update = update.col_expr(bot_chat::Column::Locale, Expr::val(StoredLocale(locale)));
         }
         update.exec(&txn).await?;
     }

@@ -134,6 +134,7 @@ async fn every_admin_page_reads_in_words_in_both_languages() {
     .map(|p| (*p).to_owned())
     .collect();
     paths.push(format!("/admin/organizations/{org}/suspend"));
+    paths.push(format!("/admin/organizations/{org}/services"));
     paths.push(format!("/admin/merchants/{shop}/suspend"));
     paths.push(format!("/admin/tokens/{token_id}/revoke"));
     let worker_id = scalar_i64(&app.db, "SELECT id FROM staff WHERE email = 'worker0@example.org'").await;

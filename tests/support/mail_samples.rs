@@ -30,6 +30,16 @@ pub fn sample(kind: &str) -> serde_json::Value {
         "worker-duplicate-coordinate" => json!({
             "beneficiary_id": 3, "own_code": "B-7F3K", "other_code": "B-Q9WD", "other_organization": "盐田区妇女互助会"
         }),
+        "worker-referral-received" | "worker-referral-reminder" | "worker-referral-accepted" => json!({
+            "referral_id": 5, "code": "B-7F3K", "group": "elderly_alone", "community": ["东和社区", "Donghe"],
+            "area": "elder_care", "other_organization": "盐田区妇女互助会",
+            "reason": "独居长者需要长期上门照护，本站人手不足", "due": "2026-12-10"
+        }),
+        "worker-referral-declined" => json!({
+            "referral_id": 5, "code": "B-7F3K", "group": "elderly_alone", "community": ["东和社区", "Donghe"],
+            "area": "elder_care", "other_organization": "盐田区妇女互助会",
+            "reason": "独居长者需要长期上门照护，本站人手不足", "due": "2026-12-10", "declined": "no_capacity"
+        }),
         // The consent email takes its values from the links, not from a payload.
         "contact-consent" => json!({}),
         "digest" => json!({ "items": [

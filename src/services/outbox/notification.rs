@@ -41,6 +41,14 @@ pub enum Notification {
     WorkerNeedNearDeadline(NearDeadline),
     /// To both organizations' workers: a beneficiary may be registered twice.
     WorkerDuplicateCoordinate(Coordinate),
+    /// To the receiving organization's workers: a case is referred to them.
+    WorkerReferralReceived(ReferralNotice),
+    /// To the receiving organization's workers: the answer to a referral is late.
+    WorkerReferralReminder(ReferralNotice),
+    /// To the sending organization's workers: the referral was accepted.
+    WorkerReferralAccepted(ReferralNotice),
+    /// To the sending organization's workers: the referral was declined.
+    WorkerReferralDeclined(ReferralNotice),
     /// To a merchant: its claim stands, with the handoff code.
     MerchantClaimConfirmed(ClaimNotice),
     /// To a merchant: the worker confirmed the delivery.
@@ -154,6 +162,10 @@ impl Notification {
             Self::WorkerClaimLapsed(_) => "worker-claim-lapsed",
             Self::WorkerNeedNearDeadline(_) => "worker-need-near-deadline",
             Self::WorkerDuplicateCoordinate(_) => "worker-duplicate-coordinate",
+            Self::WorkerReferralReceived(_) => "worker-referral-received",
+            Self::WorkerReferralReminder(_) => "worker-referral-reminder",
+            Self::WorkerReferralAccepted(_) => "worker-referral-accepted",
+            Self::WorkerReferralDeclined(_) => "worker-referral-declined",
             Self::MerchantClaimConfirmed(_) => "merchant-claim-confirmed",
             Self::MerchantClaimThanks(_) => "merchant-claim-thanks",
             Self::MerchantClaimDisputed(_) => "merchant-claim-disputed",
@@ -359,6 +371,62 @@ pub struct Coordinate {
     pub other_code: String,
     /// The other organization's name.
     pub other_organization: String,
+}
+
+/// `worker-referral-*`: what the receiving organization may know before it accepts (the
+/// case's code, group and community, the service sought and the sender's public reason),
+/// never a private detail.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReferralNotice {
+    /// The referral.
+    pub referral_id: i64,
+    /// The case's pseudonymous code.
+    pub code: String,
+    /// The person's group.
+    pub group: crate::domain::BeneficiaryGroup,
+    /// The community's name (Chinese, English).
+    pub community: (String, String),
+    /// The service sought.
+    pub area: crate::domain::ServiceArea,
+    /// The organization on the other side of the referral.
+    pub other_organization: String,
+    /// The sender's reason (public text).
+    pub reason: String,
+    /// When an answer is due, local `YYYY-MM-DD`.
+    pub due: String,
+    /// Why it was declined, for `worker-referral-declined`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub declined: Option<crate::domain::referral::DeclineReason>,
+}
+
+impl ReferralNotice {
+    /// The group's label.
+    pub fn group_label(&self, zh: bool) -> &'static str {
+        self.group.label(locale(zh))
+    }
+
+    /// The service's label.
+    pub fn area_label(&self, zh: bool) -> &'static str {
+        self.area.label(locale(zh))
+    }
+
+    /// The community's name.
+    pub fn community_name(&self, zh: bool) -> &str {
+        if zh { &self.community.0 } else { &self.community.1 }
+    }
+
+    /// The decline reason's label, or nothing.
+    pub fn declined_label(&self, zh: bool) -> &'static str {
+        self.declined.map_or("", |d| d.label(locale(zh)))
+    }
+}
+
+fn locale(zh: bool) -> crate::domain::Locale {
+    if zh {
+        crate::domain::Locale::ZhCn
+    } else {
+        crate::domain::Locale::En
+    }
 }
 
 /// The facts of a merchant's notice about one of its claims (every `merchant-claim-*` and

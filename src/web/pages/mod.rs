@@ -9,6 +9,7 @@ mod dashboard;
 mod duplicates;
 mod need_cancel;
 mod needs;
+mod referrals;
 mod reports;
 mod views;
 mod volunteers;
@@ -62,6 +63,15 @@ pub fn router(state: AppState) -> Router {
             get(beneficiaries::close_form).post(beneficiaries::close),
         )
         .route("/beneficiaries/{id}/reopen", post(beneficiaries::reopen))
+        .route(
+            "/beneficiaries/{id}/referrals",
+            get(referrals::case_tab).post(referrals::refer),
+        )
+        .route("/referrals", get(referrals::list))
+        .route("/referrals/{id}", get(referrals::show))
+        .route("/referrals/{id}/accept", post(referrals::accept))
+        .route("/referrals/{id}/decline", post(referrals::decline))
+        .route("/referrals/{id}/withdraw", post(referrals::withdraw))
         .route("/volunteers", get(volunteers::list).post(volunteers::create))
         .route("/volunteers/{id}/hours", post(volunteers::log_hours))
         .route("/hours/{id}/confirm", post(volunteers::confirm_hours))
@@ -70,6 +80,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/admin/organizations/{id}/suspend",
             get(admin::suspend_organization_form),
+        )
+        .route(
+            "/admin/organizations/{id}/services",
+            get(admin::services_form).post(admin::set_services),
         )
         .route("/admin/merchants", get(admin::merchants))
         .route("/admin/merchants/{id}/status", post(admin::merchant_status))

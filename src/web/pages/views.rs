@@ -193,10 +193,11 @@ pub struct CaseTabs {
 
 impl CaseTabs {
     /// Tabs in order: (name, path after `/beneficiaries/{id}`, label key).
-    pub const TABS: [(&'static str, &'static str, &'static str); 3] = [
+    pub const TABS: [(&'static str, &'static str, &'static str); 4] = [
         ("details", "", "case.tab.details"),
         ("ledger", "/ledger", "case.tab.ledger"),
         ("visits", "/visits", "case.tab.visits"),
+        ("referrals", "/referrals", "case.tab.referrals"),
     ];
 
     /// The tab bar of beneficiary `id`'s case file with `current` shown.

@@ -133,6 +133,10 @@ const MESSAGE_KINDS: &[&str] = &[
     "worker-delivery-to-confirm",
     "worker-duplicate-coordinate",
     "worker-need-claimed",
+    "worker-referral-accepted",
+    "worker-referral-declined",
+    "worker-referral-received",
+    "worker-referral-reminder",
     "worker-need-near-deadline",
 ];
 

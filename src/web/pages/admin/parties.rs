@@ -53,6 +53,9 @@ pub struct PartyQuery {
     /// Page number from 0.
     #[serde(default)]
     pub page: usize,
+    /// What was just saved, for a notice (`services`).
+    #[serde(default)]
+    pub saved: String,
 }
 
 #[derive(Template)]
@@ -155,15 +158,30 @@ pub async fn organizations(State(state): State<AppState>, staff: Staff, Query(q)
         .into_iter()
         .map(|o| PartyRow {
             id: o.id,
+            detail: organization_detail(t, &o),
             name: o.name,
-            detail: o.kind.label(t.0).to_owned(),
             credit: String::new(),
             status: o.status.label(t.0).to_owned(),
             status_code: o.status.as_str().to_owned(),
         })
         .collect();
     let c = Chrome::new(t, &staff.session, "admin.organizations");
-    Ok(page(t, c, "organizations", rows, &q, String::new()))
+    let notice = if q.saved == "services" {
+        t.get("admin.services_saved").to_owned()
+    } else {
+        String::new()
+    };
+    Ok(page(t, c, "organizations", rows, &q, notice))
+}
+
+/// "Social work station · Care for older people、Legal aid": its kind and what it offers.
+fn organization_detail(t: Tr, o: &office::OrganizationSummary) -> String {
+    let kind = o.kind.label(t.0);
+    if o.areas.is_empty() {
+        return format!("{kind} · {}", t.get("admin.services_none"));
+    }
+    let areas: Vec<&str> = o.areas.iter().map(|a| a.label(t.0)).collect();
+    format!("{kind} · {}", areas.join(t.get("list.separator")))
 }
 
 /// `GET /admin/merchants`.
@@ -234,6 +252,7 @@ mod tests {
             status: "approved".into(),
             sort: "id".into(),
             page: 1,
+            ..PartyQuery::default()
         };
         let (rows, total) = arrange(rows, &q);
         assert_eq!(total, 22);
