@@ -41,7 +41,13 @@ pub struct Config {
     pub telegram_bot_username: Option<String>,
     /// `RELAY_LOG_FORMAT`: human text or JSON lines.
     pub log_format: LogFormat,
+    /// `RELAY_CASE_RETENTION_DAYS`: how long a closed case keeps its personal data before
+    /// the erasure job removes it (1095 days, three years, by default).
+    pub case_retention_days: u32,
 }
+
+/// The default of `RELAY_CASE_RETENTION_DAYS`: three years.
+pub const DEFAULT_CASE_RETENTION_DAYS: u32 = 1095;
 
 /// Email settings.
 #[derive(Clone, Debug)]
@@ -239,6 +245,19 @@ impl Config {
             None => 4,
         };
 
+        let case_retention_days = match get("RELAY_CASE_RETENTION_DAYS") {
+            Some(text) => text
+                .parse::<u32>()
+                .ok()
+                .filter(|days| *days >= 1)
+                .ok_or_else(|| ConfigError::Invalid {
+                    var: "RELAY_CASE_RETENTION_DAYS",
+                    expected: "a whole number of days, at least 1",
+                    shown: text.clone(),
+                })?,
+            None => DEFAULT_CASE_RETENTION_DAYS,
+        };
+
         let log_format = match get("RELAY_LOG_FORMAT").as_deref() {
             None | Some("text") => LogFormat::Text,
             Some("json") => LogFormat::Json,
@@ -328,6 +347,7 @@ impl Config {
             telegram,
             telegram_bot_username,
             log_format,
+            case_retention_days,
         })
     }
 
@@ -597,6 +617,7 @@ mod tests {
         assert!(config.is_sqlite());
         assert!(config.database_url.expose().ends_with("charity-relay.db?mode=rwc"));
         assert_eq!(config.email.hourly_limit, 4);
+        assert_eq!(config.case_retention_days, DEFAULT_CASE_RETENTION_DAYS);
         assert!(config.email.smtp_url.is_none());
         assert!(config.telegram.is_none());
         assert_eq!(config.log_format, LogFormat::Text);
@@ -710,5 +731,20 @@ mod tests {
         std::fs::write(&file, b"").expect("write");
         let err = config_with(&file.join("data"), &[]).expect_err("unusable");
         assert!(err.to_string().starts_with("RELAY_DATA_DIR"), "{err}");
+    }
+
+    #[test]
+    fn the_case_retention_is_three_years_by_default_and_a_bad_value_is_refused() {
+        let dir = tempfile::tempdir().expect("dir");
+        let default = config_with(dir.path(), &[]).expect("config");
+        assert_eq!(default.case_retention_days, 1095);
+        let short = config_with(dir.path(), &[("RELAY_CASE_RETENTION_DAYS", "30")]).expect("config");
+        assert_eq!(short.case_retention_days, 30);
+        for bad in ["0", "-1", "three years"] {
+            let e = config_with(dir.path(), &[("RELAY_CASE_RETENTION_DAYS", bad)])
+                .expect_err(bad)
+                .to_string();
+            assert!(e.contains("RELAY_CASE_RETENTION_DAYS") && e.contains(bad), "{e}");
+        }
     }
 }

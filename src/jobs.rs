@@ -1,7 +1,8 @@
 //! Periodic work: half-time and day-before reminders, lapsing overdue claims, expiring needs,
 //! telling social workers of needs near their deadline, and the alert ladder (next rungs,
-//! flags to the office, daily digests), and retention (`services::retention`). Every step is a conditional update per row, so
-//! several processes may run it at once.
+//! flags to the office, daily digests), retention (`services::retention`), and the erasure
+//! of cases closed longer than `RELAY_CASE_RETENTION_DAYS` (`services::cases`). Every step is
+//! a conditional update per row, so several processes may run it at once.
 
 use std::time::Duration;
 
@@ -10,7 +11,7 @@ use sea_orm::DatabaseConnection;
 use tokio_util::sync::CancellationToken;
 
 use crate::domain::alerts::LadderPolicy;
-use crate::services::{ServiceError, alerts, claims, needs, retention};
+use crate::services::{ServiceError, alerts, cases, claims, needs, retention};
 
 /// How often the jobs run.
 pub const INTERVAL: Duration = Duration::from_secs(60);
@@ -57,8 +58,20 @@ pub async fn run_once(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<Job
     })
 }
 
+/// Erases the personal data of cases closed more than `retention_days` before `now`
+/// (a step of its own: it needs the configured period, which the other steps do not).
+/// Returns how many cases were erased.
+pub async fn erase_closed_cases(
+    db: &DatabaseConnection,
+    retention_days: u32,
+    now: DateTime<Utc>,
+) -> Result<u64, ServiceError> {
+    cases::erase_closed(db, retention_days, now).await
+}
+
 /// Runs the jobs every [`INTERVAL`] until `cancel`; a run in progress finishes first.
-pub async fn run_periodically(db: DatabaseConnection, cancel: CancellationToken) {
+/// Closed cases are erased after `case_retention_days`.
+pub async fn run_periodically(db: DatabaseConnection, case_retention_days: u32, cancel: CancellationToken) {
     let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + INTERVAL, INTERVAL);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -82,6 +95,11 @@ pub async fn run_periodically(db: DatabaseConnection, cancel: CancellationToken)
             }
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "jobs failed; retrying at the next tick"),
+        }
+        match erase_closed_cases(&db, case_retention_days, Utc::now()).await {
+            Ok(0) => {}
+            Ok(erased) => tracing::info!(cases = erased, "closed cases erased"),
+            Err(e) => tracing::warn!(error = %e, "erasing closed cases failed; retrying at the next tick"),
         }
         // Apart from run_once: tests drive that with clocks far ahead of the real one.
         match retention::prune(&db, Utc::now()).await {

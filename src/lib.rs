@@ -178,7 +178,11 @@ impl App {
     pub async fn run_until(mut self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let cancel = CancellationToken::new();
         let mut workers: JoinSet<()> = JoinSet::new();
-        workers.spawn(jobs::run_periodically(self.state.db.clone(), cancel.clone()));
+        workers.spawn(jobs::run_periodically(
+            self.state.db.clone(),
+            self.state.config.case_retention_days,
+            cancel.clone(),
+        ));
         workers.spawn(services::audit_chain::run_sealer(self.state.db.clone(), cancel.clone()));
         if let Some(handle) = self.state.bot.clone() {
             bot::spawn(

@@ -13,6 +13,7 @@ mod m20261205_500001_possible_duplicates;
 mod m20261205_500002_handoff_guesses;
 mod m20261205_600000_audit_chain;
 mod m20261206_100000_dispute_reasons;
+mod m20261207_100000_case_file;
 mod m20261207_200000_ledger_visits;
 mod m20261207_300000_organization_services;
 mod m20261207_400000_referrals;
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_500002_handoff_guesses::Migration),
             Box::new(m20261205_600000_audit_chain::Migration),
             Box::new(m20261206_100000_dispute_reasons::Migration),
+            Box::new(m20261207_100000_case_file::Migration),
             Box::new(m20261207_200000_ledger_visits::Migration),
             Box::new(m20261207_300000_organization_services::Migration),
             Box::new(m20261207_400000_referrals::Migration),

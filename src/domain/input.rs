@@ -70,6 +70,8 @@ pub enum FieldError {
     NotAnAmount,
     /// A period's last day is before its first.
     EndsBeforeStart,
+    /// The case's status does not allow this (closed, erased).
+    Case(super::CaseRefusal),
 }
 
 impl FieldError {
@@ -128,6 +130,7 @@ impl FieldError {
             (FieldError::DateInFuture, Locale::En) => "The date cannot be after today.".into(),
             (FieldError::UnknownChoice, Locale::ZhCn) => "所选的一项不在列表中，请重新从列表中选择。".into(),
             (FieldError::UnknownChoice, Locale::En) => "That is not one of the options; choose again from the list.".into(),
+            (FieldError::Case(refusal), locale) => refusal.message(locale).into(),
             (FieldError::NotAnIdNumber, Locale::ZhCn) => {
                 "请填写 18 位居民身份证号码（最后一位校验码须正确），或 15 位旧号码。".into()
             }
@@ -230,6 +233,7 @@ impl FieldError {
             FieldError::WrongPassword => "wrong-password",
             FieldError::NotAnAmount => "not-an-amount",
             FieldError::EndsBeforeStart => "ends-before-start",
+            FieldError::Case(refusal) => refusal.code(),
         }
     }
 }
@@ -488,6 +492,7 @@ mod tests {
             FieldError::MentionsBeneficiary(PersonField::Address),
             FieldError::WeakPassword(PasswordError::Common),
             FieldError::WrongPassword,
+            FieldError::Case(super::super::CaseRefusal::Closed),
         ];
         for e in all {
             let zh = e.message(Locale::ZhCn);

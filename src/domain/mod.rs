@@ -7,6 +7,7 @@ mod text_enum;
 pub mod alerts;
 pub mod audit_chain;
 pub mod beneficiary;
+pub mod case;
 pub mod category;
 pub mod claim;
 pub mod codes;
@@ -31,6 +32,7 @@ pub mod time;
 pub mod visits;
 
 pub use beneficiary::{BeneficiaryCode, BeneficiaryGroup, DuplicateMatch, DuplicateStatus};
+pub use case::{CaseRefusal, CaseStatus, ClosedReason};
 pub use category::Category;
 pub use claim::{ClaimEvent, ClaimStatus, Lease};
 pub use locale::Locale;

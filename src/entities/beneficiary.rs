@@ -26,6 +26,20 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// When the row was last changed.
     pub updated_at: DateTimeUtc,
+    /// `active`, or `closed` (with `closed_reason` and `closed_at`).
+    pub case_status: crate::domain::CaseStatus,
+    /// Why a closed case was closed.
+    pub closed_reason: Option<crate::domain::ClosedReason>,
+    /// When the case was last closed.
+    pub closed_at: Option<DateTimeUtc>,
+    /// When the erasure job removed the personal data of the closed case.
+    pub erased_at: Option<DateTimeUtc>,
+    /// When the person's consent to data processing was recorded.
+    pub consent_at: Option<DateTimeUtc>,
+    /// The version of the consent wording the person agreed to.
+    pub consent_version: Option<String>,
+    /// The staff member who recorded the consent.
+    pub consent_recorded_by: Option<i64>,
 }
 
 /// Foreign keys of `beneficiaries`.

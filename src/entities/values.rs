@@ -64,6 +64,8 @@ stored_as_text!(
     crate::domain::Channel,
     crate::domain::OutboxStatus,
     crate::domain::HoldReason,
+    crate::domain::CaseStatus,
+    crate::domain::ClosedReason,
     crate::domain::ServiceArea,
     crate::domain::referral::ReferralStatus,
     crate::domain::referral::DeclineReason,

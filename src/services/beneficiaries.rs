@@ -13,7 +13,7 @@ pub use super::private_details::{
 use crate::config::Secret;
 use crate::db;
 use crate::domain::input::{self, FieldError, FieldErrors};
-use crate::domain::{BeneficiaryCode, BeneficiaryGroup, Locale};
+use crate::domain::{BeneficiaryCode, BeneficiaryGroup, CaseStatus, ClosedReason, Locale};
 use crate::entities::{beneficiary, beneficiary_private, community};
 
 /// The fields of the beneficiary form, as typed.
@@ -191,6 +191,7 @@ pub fn check_input(form: &BeneficiaryInput) -> (Option<i64>, Result<BeneficiaryD
                 address,
                 notes,
                 id_number,
+                household_notes: String::new(),
             },
             locale,
             email,
@@ -225,20 +226,70 @@ pub struct BeneficiarySummary {
     pub code: String,
     /// Group.
     pub group: BeneficiaryGroup,
+    /// Community id.
+    pub community_id: i64,
     /// Community (Chinese, English).
     pub community: (String, String),
     /// True when a resident contact gets email.
     pub has_contact: bool,
     /// When registered.
     pub created_at: DateTime<Utc>,
+    /// The case's status, why and when it closed, and whether its data was erased.
+    pub case: CaseRecord,
 }
 
-/// The caller's organization's beneficiaries (all for the office), optionally those whose
-/// code contains `code`.
+/// The case file's state of a beneficiary: no personal data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseRecord {
+    /// Active or closed.
+    pub status: CaseStatus,
+    /// Why it closed.
+    pub closed_reason: Option<ClosedReason>,
+    /// When it closed.
+    pub closed_at: Option<DateTime<Utc>>,
+    /// When its personal data was erased.
+    pub erased_at: Option<DateTime<Utc>>,
+    /// When consent to data processing was recorded, and the wording's version.
+    pub consent: Option<(DateTime<Utc>, String)>,
+    /// The staff member who recorded the consent.
+    pub consent_recorded_by: Option<i64>,
+}
+
+impl CaseRecord {
+    /// The case part of row `b`.
+    pub fn of(b: &beneficiary::Model) -> Self {
+        Self {
+            status: b.case_status,
+            closed_reason: b.closed_reason,
+            closed_at: b.closed_at,
+            erased_at: b.erased_at,
+            consent: b.consent_at.zip(b.consent_version.clone()),
+            consent_recorded_by: b.consent_recorded_by,
+        }
+    }
+}
+
+/// The summary of row `b` in `community` (Chinese, English).
+fn summary(b: beneficiary::Model, community: (String, String)) -> BeneficiarySummary {
+    BeneficiarySummary {
+        id: b.id,
+        group: b.beneficiary_group.parse().unwrap_or(BeneficiaryGroup::Other),
+        community_id: b.community_id,
+        community,
+        has_contact: b.contact_id.is_some(),
+        created_at: b.created_at,
+        case: CaseRecord::of(&b),
+        code: b.code,
+    }
+}
+
+/// The caller's organization's beneficiaries (all for the office) whose case is in `status`
+/// (any when `None`), optionally those whose code contains `code`.
 pub async fn list(
     db: &DatabaseConnection,
     caller: &Caller,
     code: &str,
+    status: Option<CaseStatus>,
 ) -> Result<Vec<BeneficiarySummary>, ServiceError> {
     use sea_orm::QueryOrder;
     let mut query = beneficiary::Entity::find().order_by_desc(beneficiary::Column::Id);
@@ -251,6 +302,9 @@ pub async fn list(
     if !code.is_empty() {
         query = query.filter(beneficiary::Column::Code.contains(code));
     }
+    if let Some(status) = status {
+        query = query.filter(beneficiary::Column::CaseStatus.eq(status));
+    }
     let rows = sea_orm::QuerySelect::limit(query, 200).all(db).await?;
     let communities: std::collections::HashMap<i64, community::Model> = community::Entity::find()
         .all(db)
@@ -260,16 +314,12 @@ pub async fn list(
         .collect();
     Ok(rows
         .into_iter()
-        .map(|b| BeneficiarySummary {
-            id: b.id,
-            code: b.code,
-            group: b.beneficiary_group.parse().unwrap_or(BeneficiaryGroup::Other),
-            community: communities
+        .map(|b| {
+            let community = communities
                 .get(&b.community_id)
                 .map(|c| (c.name.clone(), c.name_en.clone()))
-                .unwrap_or_default(),
-            has_contact: b.contact_id.is_some(),
-            created_at: b.created_at,
+                .unwrap_or_default();
+            summary(b, community)
         })
         .collect())
 }
@@ -306,11 +356,14 @@ pub async fn choices(
     let q = q.trim();
     let (query, own_org) = match (caller.org_scope(), caller) {
         (super::access::OrgScope::Only(org), Caller::SocialWorker { .. }) => (
-            beneficiary::Entity::find().filter(beneficiary::Column::OrganizationId.eq(org)),
+            beneficiary::Entity::find()
+                .filter(beneficiary::Column::OrganizationId.eq(org))
+                .filter(beneficiary::Column::CaseStatus.eq(CaseStatus::Active)),
             Some(org),
         ),
         (super::access::OrgScope::All, _) => {
-            let mut query = beneficiary::Entity::find();
+            // A closed case takes no new need, so the form does not offer it.
+            let mut query = beneficiary::Entity::find().filter(beneficiary::Column::CaseStatus.eq(CaseStatus::Active));
             if !q.is_empty() {
                 query = query.filter(beneficiary::Column::Code.contains(q.to_uppercase()));
             }
@@ -382,7 +435,8 @@ pub async fn choices(
 }
 
 /// One beneficiary with the private part opened: only for the owning organization and the
-/// office, and every such read is written to the audit log.
+/// office, and every such read is written to the audit log. An erased case has no private
+/// part left: its details come back empty.
 pub async fn view(
     db: &DatabaseConnection,
     secret: &Secret,
@@ -400,9 +454,11 @@ pub async fn view(
         .await?;
         return Err(ServiceError::NotFound("beneficiary"));
     };
-    let details = load_private(db, secret, b.id)
-        .await?
-        .ok_or(ServiceError::NotFound("beneficiary"))?;
+    let details = match load_private(db, secret, b.id).await? {
+        Some(details) => details,
+        None if b.erased_at.is_some() => PrivateDetails::default(),
+        None => return Err(ServiceError::NotFound("beneficiary")),
+    };
     audit::record(
         db,
         now,
@@ -413,14 +469,7 @@ pub async fn view(
     .await?;
     let community = community::Entity::find_by_id(b.community_id).one(db).await?;
     Ok((
-        BeneficiarySummary {
-            id: b.id,
-            code: b.code,
-            group: b.beneficiary_group.parse().unwrap_or(BeneficiaryGroup::Other),
-            community: community.map(|c| (c.name, c.name_en)).unwrap_or_default(),
-            has_contact: b.contact_id.is_some(),
-            created_at: b.created_at,
-        },
+        summary(b, community.map(|c| (c.name, c.name_en)).unwrap_or_default()),
         details,
     ))
 }

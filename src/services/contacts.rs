@@ -502,7 +502,7 @@ pub async fn unsubscribe(
 /// a dispatcher that leased a row claims it again just before sending, and finds it dead.
 /// A row already handed to the mail server is left to its dispatcher, which records what
 /// really happened.
-async fn drop_queued<C: ConnectionTrait>(txn: &C, contact_id: i64, reason: &str) -> Result<u64, DbErr> {
+pub(crate) async fn drop_queued<C: ConnectionTrait>(txn: &C, contact_id: i64, reason: &str) -> Result<u64, DbErr> {
     let result = outbox::Entity::update_many()
         .col_expr(outbox::Column::Status, Expr::val(OutboxStatus::Dead))
         .col_expr(outbox::Column::LastError, Expr::val(reason))

@@ -9,6 +9,7 @@ pub mod audit;
 pub mod audit_chain;
 pub mod beneficiaries;
 pub mod case_access;
+pub mod cases;
 pub mod claims;
 pub mod contacts;
 pub mod dashboard;

@@ -76,6 +76,16 @@ pub async fn post_need(
         errors.push("beneficiary_id", FieldError::UnknownChoice);
         return Err(ServiceError::Validation(errors));
     };
+    if let Err(refusal) = (crate::domain::case::CaseState {
+        status: beneficiary.case_status,
+        erased_at: beneficiary.erased_at,
+    })
+    .post_need()
+    {
+        let mut errors = FieldErrors::default();
+        errors.push("beneficiary_id", FieldError::Case(refusal));
+        return Err(ServiceError::Validation(errors));
+    }
     refuse_beneficiary_details(&txn, secret, beneficiary.id, &draft).await?;
     let drop_off = match draft.drop_off_point_id {
         Some(chosen) => Some(own_drop_off(&txn, beneficiary.organization_id, chosen).await?),
@@ -436,7 +446,7 @@ pub(crate) async fn expire_need(db: &DatabaseConnection, id: i64, now: DateTime<
 }
 
 /// Moves `need` (locked) to `to` and gives back its active claims, telling everyone.
-async fn end_need<C: ConnectionTrait>(
+pub(crate) async fn end_need<C: ConnectionTrait>(
     txn: &C,
     need: &need::Model,
     to: NeedStatus,

@@ -28,6 +28,27 @@ pub struct PrivateDetails {
     /// before the field existed).
     #[serde(default)]
     pub id_number: String,
+    /// Household notes: who lives with the person, who cares for them; empty in rows sealed
+    /// before the field existed.
+    #[serde(default)]
+    pub household_notes: String,
+}
+
+impl PrivateDetails {
+    /// The names of the fields that differ between `self` and `new`, never their values.
+    pub fn changed_fields(&self, new: &PrivateDetails) -> Vec<&'static str> {
+        [
+            ("full_name", self.full_name != new.full_name),
+            ("phone", self.phone != new.phone),
+            ("address", self.address != new.address),
+            ("notes", self.notes != new.notes),
+            ("id_number", self.id_number != new.id_number),
+            ("household_notes", self.household_notes != new.household_notes),
+        ]
+        .into_iter()
+        .filter_map(|(name, changed)| changed.then_some(name))
+        .collect()
+    }
 }
 
 /// The key that seals private details, derived from the secret key.
@@ -79,6 +100,23 @@ fn seal_private(secret: &Secret, beneficiary_id: i64, details: &PrivateDetails) 
         .map_err(|e| ServiceError::Internal(e.to_string()))
 }
 
+/// The row of beneficiary `beneficiary_id`'s private part holding `details`, sealed, and their digests.
+fn sealed_row(
+    secret: &Secret,
+    beneficiary_id: i64,
+    details: &PrivateDetails,
+    now: DateTime<Utc>,
+) -> Result<beneficiary_private::ActiveModel, ServiceError> {
+    Ok(beneficiary_private::ActiveModel {
+        beneficiary_id: Set(beneficiary_id),
+        sealed: Set(seal_private(secret, beneficiary_id, details)?),
+        phone_digest: Set(phone_digest(secret, &details.phone)),
+        id_number_digest: Set(id_number_digest(secret, &details.id_number)),
+        seal_version: Set(SEAL_VERSION),
+        updated_at: Set(now),
+    })
+}
+
 /// Seals and stores the private part of beneficiary `beneficiary_id` in the caller's
 /// transaction; the beneficiary row is inserted first, in the same transaction.
 pub async fn store_private<C: ConnectionTrait>(
@@ -88,17 +126,40 @@ pub async fn store_private<C: ConnectionTrait>(
     details: &PrivateDetails,
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
-    beneficiary_private::ActiveModel {
-        beneficiary_id: Set(beneficiary_id),
-        sealed: Set(seal_private(secret, beneficiary_id, details)?),
-        phone_digest: Set(phone_digest(secret, &details.phone)),
-        id_number_digest: Set(id_number_digest(secret, &details.id_number)),
-        seal_version: Set(SEAL_VERSION),
-        updated_at: Set(now),
-    }
-    .insert(txn)
-    .await?;
+    sealed_row(secret, beneficiary_id, details, now)?.insert(txn).await?;
     Ok(())
+}
+
+/// Re-seals the private part of beneficiary `beneficiary_id` with `details` and refreshes
+/// its digests, in the caller's transaction; the old sealed blob is overwritten (a case
+/// with none stored gets one).
+pub async fn replace_private<C: ConnectionTrait>(
+    txn: &C,
+    secret: &Secret,
+    beneficiary_id: i64,
+    details: &PrivateDetails,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    let exists = beneficiary_private::Entity::find_by_id(beneficiary_id)
+        .one(txn)
+        .await?
+        .is_some();
+    let row = sealed_row(secret, beneficiary_id, details, now)?;
+    if exists {
+        row.update(txn).await?;
+    } else {
+        row.insert(txn).await?;
+    }
+    Ok(())
+}
+
+/// Deletes the sealed private part and digests of beneficiary `beneficiary_id` (erasure).
+pub async fn erase_private<C: ConnectionTrait>(txn: &C, beneficiary_id: i64) -> Result<u64, ServiceError> {
+    Ok(beneficiary_private::Entity::delete_many()
+        .filter(beneficiary_private::Column::BeneficiaryId.eq(beneficiary_id))
+        .exec(txn)
+        .await?
+        .rows_affected)
 }
 
 /// The opened private part of beneficiary `beneficiary_id`, for a check inside a service (the PII guard's
@@ -218,6 +279,17 @@ pub async fn reseal_unbound(db: &DatabaseConnection, secret: &Secret) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_blob_sealed_before_household_notes_opens_with_them_empty() {
+        let old = br#"{"full_name":"A","phone":"","address":"","notes":"","id_number":""}"#;
+        let details: PrivateDetails = serde_json::from_slice(old).expect("old blob");
+        assert_eq!(details.household_notes, "");
+        let mut new = details.clone();
+        new.household_notes = "lives with a grandson".into();
+        new.phone = "13800138000".into();
+        assert_eq!(details.changed_fields(&new), vec!["phone", "household_notes"]);
+    }
 
     #[test]
     fn phone_digests_ignore_formatting_and_country_code() {

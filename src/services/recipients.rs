@@ -5,7 +5,7 @@ use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ConnectionTrait, FromQueryResult, IdenStatic, Iterable};
 
 use super::outbox::{Channel, Message, Notification};
-use crate::domain::Locale;
+use crate::domain::{CaseStatus, Locale};
 use crate::entities::{beneficiary, contact, merchant, need, organization, staff};
 
 /// The people to tell about a need: the beneficiary's contact and the posting worker.
@@ -33,6 +33,10 @@ pub async fn of_need<C: ConnectionTrait>(conn: &C, need: &need::Model) -> Result
             Expr::col((staff::Entity, staff::Column::Id)).eq(need.posted_by),
         )
         .and_where(Expr::col((beneficiary::Entity, beneficiary::Column::Id)).eq(need.beneficiary_id));
+    query.expr_as(
+        Expr::col((beneficiary::Entity, beneficiary::Column::CaseStatus)),
+        "b_case_status",
+    );
     for column in contact::Column::iter() {
         query.expr_as(Expr::col((contact::Entity, column)), format!("c_{}", column.as_str()));
     }
@@ -42,8 +46,10 @@ pub async fn of_need<C: ConnectionTrait>(conn: &C, need: &need::Model) -> Result
     let Some(row) = conn.query_one(&query).await? else {
         return Ok(NeedParties::default());
     };
+    // A closed case's person hears nothing more until the case is reopened.
+    let case_open = row.try_get::<CaseStatus>("", "b_case_status")? == CaseStatus::Active;
     let contact = contact::Model::from_query_result_optional(&row, "c_")?
-        .filter(|c| c.consent_status != "unsubscribed" && c.undeliverable_at.is_none());
+        .filter(|c| case_open && c.consent_status != "unsubscribed" && c.undeliverable_at.is_none());
     let worker = staff::Model::from_query_result_optional(&row, "s_")?.filter(|s| s.active);
     Ok(NeedParties { contact, worker })
 }

@@ -15,6 +15,7 @@ mod bot_notices;
 mod bot_privacy;
 mod bot_public;
 mod bot_reliability;
+mod cases;
 mod claims;
 mod cli;
 mod consent;

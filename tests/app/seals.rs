@@ -74,6 +74,7 @@ async fn an_old_unbound_row_is_resealed_at_start_up_and_opens_afterwards() {
         address: "旧格式地址".into(),
         notes: String::new(),
         id_number: String::new(),
+        ..PrivateDetails::default()
     };
     let json = serde_json::to_vec(&details).expect("json");
     let key = beneficiaries::private_key(&app.config.secret_key);

@@ -56,6 +56,16 @@ pub fn router(state: AppState) -> Router {
         .route("/beneficiaries/new", get(beneficiaries::new_form))
         .route("/beneficiaries/{id}", get(beneficiaries::show))
         .route(
+            "/beneficiaries/{id}/edit",
+            get(beneficiaries::edit_form).post(beneficiaries::edit),
+        )
+        .route("/beneficiaries/{id}/consent", post(beneficiaries::record_consent))
+        .route(
+            "/beneficiaries/{id}/close",
+            get(beneficiaries::close_form).post(beneficiaries::close),
+        )
+        .route("/beneficiaries/{id}/reopen", post(beneficiaries::reopen))
+        .route(
             "/beneficiaries/{id}/referrals",
             get(referrals::case_tab).post(referrals::refer),
         )
