@@ -44,6 +44,9 @@ pub struct Config {
     /// `RELAY_CASE_RETENTION_DAYS`: how long a closed case keeps its personal data before
     /// the erasure job removes it (1095 days, three years, by default).
     pub case_retention_days: u32,
+    /// `RELAY_REFERRAL_ANSWER_DAYS`: working days a receiving organization has to answer a
+    /// referral before it is reminded (3 by default).
+    pub referral_answer_days: u32,
 }
 
 /// The default of `RELAY_CASE_RETENTION_DAYS`: three years.
@@ -258,6 +261,19 @@ impl Config {
             None => DEFAULT_CASE_RETENTION_DAYS,
         };
 
+        let referral_answer_days = match get("RELAY_REFERRAL_ANSWER_DAYS") {
+            Some(text) => text
+                .parse::<u32>()
+                .ok()
+                .filter(|days| (1..=30).contains(days))
+                .ok_or_else(|| ConfigError::Invalid {
+                    var: "RELAY_REFERRAL_ANSWER_DAYS",
+                    expected: "a whole number of working days from 1 to 30",
+                    shown: text.clone(),
+                })?,
+            None => crate::services::referrals::DEFAULT_ANSWER_DAYS,
+        };
+
         let log_format = match get("RELAY_LOG_FORMAT").as_deref() {
             None | Some("text") => LogFormat::Text,
             Some("json") => LogFormat::Json,
@@ -348,6 +364,7 @@ impl Config {
             telegram_bot_username,
             log_format,
             case_retention_days,
+            referral_answer_days,
         })
     }
 
@@ -731,6 +748,18 @@ mod tests {
         std::fs::write(&file, b"").expect("write");
         let err = config_with(&file.join("data"), &[]).expect_err("unusable");
         assert!(err.to_string().starts_with("RELAY_DATA_DIR"), "{err}");
+    }
+
+    #[test]
+    fn referrals_are_answered_in_three_working_days_by_default_and_a_bad_value_is_refused() {
+        let dir = tempfile::tempdir().expect("dir");
+        assert_eq!(config_with(dir.path(), &[]).expect("config").referral_answer_days, 3);
+        let five = config_with(dir.path(), &[("RELAY_REFERRAL_ANSWER_DAYS", "5")]).expect("config");
+        assert_eq!(five.referral_answer_days, 5);
+        for bad in ["0", "31", "three"] {
+            let e = config_with(dir.path(), &[("RELAY_REFERRAL_ANSWER_DAYS", bad)]).expect_err(bad);
+            assert!(e.to_string().contains("RELAY_REFERRAL_ANSWER_DAYS"), "{e}");
+        }
     }
 
     #[test]

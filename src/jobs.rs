@@ -69,6 +69,9 @@ pub async fn erase_closed_cases(
     cases::erase_closed(db, retention_days, now).await
 }
 
+/// How long after its reminder an unanswered referral is flagged to the office.
+pub const REFERRAL_FLAG_AFTER: chrono::Duration = chrono::Duration::days(2);
+
 /// Runs the jobs every [`INTERVAL`] until `cancel`; a run in progress finishes first.
 /// Closed cases are erased after `case_retention_days`.
 pub async fn run_periodically(db: DatabaseConnection, case_retention_days: u32, cancel: CancellationToken) {
@@ -100,6 +103,11 @@ pub async fn run_periodically(db: DatabaseConnection, case_retention_days: u32, 
             Ok(0) => {}
             Ok(erased) => tracing::info!(cases = erased, "closed cases erased"),
             Err(e) => tracing::warn!(error = %e, "erasing closed cases failed; retrying at the next tick"),
+        }
+        match crate::services::referrals::remind_late(&db, REFERRAL_FLAG_AFTER, Utc::now()).await {
+            Ok((0, 0)) => {}
+            Ok((reminded, flagged)) => tracing::info!(reminded, flagged, "late referrals reminded or flagged"),
+            Err(e) => tracing::warn!(error = %e, "reminding late referrals failed; retrying at the next tick"),
         }
         // Apart from run_once: tests drive that with clocks far ahead of the real one.
         match retention::prune(&db, Utc::now()).await {

@@ -49,6 +49,9 @@ pub enum ReferralRefusal {
     /// A move is dated before the last one (clocks never run back in the custody).
     #[error("a move cannot be dated before the case's last move")]
     BeforeLastMove,
+    /// The case is closed: it is neither referred nor taken over.
+    #[error("the case is closed")]
+    CaseClosed,
 }
 
 impl ReferralRefusal {
@@ -68,6 +71,10 @@ impl ReferralRefusal {
             }
             (Self::BeforeLastMove, true) => "时间早于个案的上一次转移，无法记录。",
             (Self::BeforeLastMove, false) => "This is dated before the case's last move and cannot be recorded.",
+            (Self::CaseClosed, true) => "个案已结案，不能转介或接收；如需继续帮扶，请先重新开案。",
+            (Self::CaseClosed, false) => {
+                "The case is closed: it cannot be referred or taken over. Reopen it first if the help goes on."
+            }
         }
     }
 }

@@ -19,7 +19,8 @@ use crate::db;
 use crate::domain::case::{CONSENT_VERSION, CaseState, erase_closed_before};
 use crate::domain::input::{self, FieldError, FieldErrors};
 use crate::domain::{CaseRefusal, CaseStatus, ClosedReason, NeedStatus};
-use crate::entities::{beneficiary, claim, community, contact, need};
+use crate::domain::referral::ReferralStatus;
+use crate::entities::{beneficiary, claim, community, contact, need, referral};
 
 /// The reason merchants read when a need ends with its case: public, so it says nothing of why.
 pub const CLOSED_CASE_NEED_REASON: &str = "受助人的个案已结案 / The person's case was closed";
@@ -305,6 +306,15 @@ pub async fn close(
     if closed.rows_affected == 0 {
         return Err(refused("case", CaseRefusal::AlreadyClosed));
     }
+    // A referral waiting for an answer goes with the case: nobody may take a closed case over.
+    referral::Entity::update_many()
+        .col_expr(referral::Column::Status, Expr::val(ReferralStatus::Withdrawn))
+        .col_expr(referral::Column::AnsweredBy, Expr::val(caller.staff_id()))
+        .col_expr(referral::Column::AnsweredAt, Expr::val(Some(now)))
+        .filter(referral::Column::BeneficiaryId.eq(b.id))
+        .filter(referral::Column::Status.eq(ReferralStatus::Pending))
+        .exec(&txn)
+        .await?;
     let open = open_needs(&txn, b.id).await?;
     for n in &open {
         super::needs::end_need(&txn, n, NeedStatus::Cancelled, CLOSED_CASE_NEED_REASON, now).await?;

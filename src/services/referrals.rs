@@ -27,7 +27,7 @@ use crate::domain::referral::{
     check_answer, check_referral, repeatedly_referred,
 };
 use crate::domain::time::local_date;
-use crate::domain::{BeneficiaryGroup, Locale, NeedStatus, Role, ServiceArea};
+use crate::domain::{BeneficiaryGroup, CaseStatus, Locale, NeedStatus, Role, ServiceArea};
 use crate::entities::{
     beneficiary, case_custody, community, contact, need, organization, referral, referral_need, staff,
 };
@@ -333,6 +333,9 @@ pub async fn refer(
     };
     if let Err(refusal) = check_referral(b.organization_id, b.organization_id, to) {
         return Err(ReferralError::Refused(refusal));
+    }
+    if b.case_status != CaseStatus::Active {
+        return Err(ReferralError::Refused(ReferralRefusal::CaseClosed));
     }
     let row = referral::ActiveModel {
         beneficiary_id: Set(b.id),
@@ -734,6 +737,9 @@ pub async fn answer(
     }
     let b = lock_case(&txn, r.beneficiary_id).await?;
     check_answer(r.status, r.from_organization_id, b.organization_id).map_err(ReferralError::Refused)?;
+    if matches!(answer, Answer::Accept) && b.case_status != CaseStatus::Active {
+        return Err(ReferralError::Refused(ReferralRefusal::CaseClosed));
+    }
     let receiver = organization_name(&txn, r.to_organization_id).await?;
     match answer {
         Answer::Accept => {

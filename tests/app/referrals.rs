@@ -511,3 +511,38 @@ async fn a_late_answer_brings_one_reminder_and_then_the_office_is_flagged() {
     let (_, page) = office.get("/referrals?status=pending").await;
     assert!(page.contains("已逾期") && page.contains("已提交街道办跟进"));
 }
+
+#[tokio::test]
+async fn closing_a_case_withdraws_its_waiting_referral_and_a_closed_case_is_not_referred() {
+    let app = TestApp::spawn().await;
+    let world = app.world(0).await;
+    b_offers_elder_care(&app, &world).await;
+    let case = world.a().beneficiary_id;
+    let mut station = app.login("worker0@example.org").await;
+    let mut association = app.login("worker1@example.org").await;
+    let referral = refer(&mut station, &world, &[]).await;
+
+    station.get(&format!("/beneficiaries/{case}/close")).await;
+    let closed = station
+        .post(&format!("/beneficiaries/{case}/close"), &[("reason", "moved_away")])
+        .await;
+    assert_eq!(closed.status(), 303);
+    assert_eq!(
+        count(&app, &format!("SELECT COUNT(*) FROM referrals WHERE id = {referral} AND status = 'withdrawn'")).await,
+        1,
+        "the waiting referral goes with the closed case"
+    );
+    let accept = association.post(&format!("/referrals/{referral}/accept"), &[]).await;
+    assert_eq!(accept.status(), 409);
+
+    let b = world.b().id.to_string();
+    let refused = station
+        .post(
+            &format!("/beneficiaries/{case}/referrals"),
+            &[("service_area", "elder_care"), ("to_organization", &b), ("reason", REASON), ("consent", "yes")],
+        )
+        .await;
+    assert_eq!(refused.status(), 409);
+    assert!(refused.text().await.expect("body").contains("个案已结案"));
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM referrals").await, 1, "nothing new stored");
+}

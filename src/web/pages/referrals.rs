@@ -168,7 +168,7 @@ pub async fn refer(
         &staff.caller,
         id,
         &input,
-        referrals::DEFAULT_ANSWER_DAYS,
+        state.config.referral_answer_days,
         Utc::now(),
     )
     .await;
