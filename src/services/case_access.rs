@@ -1,5 +1,7 @@
 //! The one gate of a case file's tabs (ledger, visits): the case if the caller's organization
-//! owns it or the caller is the office; otherwise the audited "not found" a missing id gets.
+//! owns it or the caller is the office; the history up to its hand-over, read-only, for an
+//! organization that had the case before a referral moved it; otherwise the audited "not
+//! found" a missing id gets.
 
 use chrono::{DateTime, Utc};
 use sea_orm::ConnectionTrait;
@@ -7,6 +9,7 @@ use sea_orm::ConnectionTrait;
 use super::ServiceError;
 use super::access::Caller;
 use super::audit::{self, Entry};
+use crate::domain::referral::HistoryAccess;
 use crate::entities::beneficiary;
 
 /// `found` if `caller` may read it; otherwise writes a denied `action` naming what was `asked`
@@ -32,4 +35,27 @@ pub async fn readable<C: ConnectionTrait>(
             Err(ServiceError::NotFound("beneficiary"))
         }
     }
+}
+
+/// Like [`readable`], for reading only: a social worker of an organization that had the case
+/// before a referral moved it gets it too, with what it may read ([`HistoryAccess::Until`]
+/// its hand-over); the owner and the office get [`HistoryAccess::All`].
+pub async fn readable_history<C: ConnectionTrait>(
+    conn: &C,
+    caller: &Caller,
+    found: Option<beneficiary::Model>,
+    asked: &str,
+    action: &str,
+    now: DateTime<Utc>,
+) -> Result<(beneficiary::Model, HistoryAccess), ServiceError> {
+    if let Some(b) = &found
+        && !caller.org_scope().allows(b.organization_id)
+        && matches!(caller, Caller::SocialWorker { .. })
+        && let access @ HistoryAccess::Until(_) = super::referrals::history_access(conn, caller, b).await?
+    {
+        return Ok((b.clone(), access));
+    }
+    readable(conn, caller, found, asked, action, now)
+        .await
+        .map(|b| (b, HistoryAccess::All))
 }

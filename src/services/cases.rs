@@ -18,8 +18,8 @@ use crate::config::Secret;
 use crate::db;
 use crate::domain::case::{CONSENT_VERSION, CaseState, erase_closed_before};
 use crate::domain::input::{self, FieldError, FieldErrors};
-use crate::domain::{CaseRefusal, CaseStatus, ClosedReason, NeedStatus};
 use crate::domain::referral::ReferralStatus;
+use crate::domain::{CaseRefusal, CaseStatus, ClosedReason, NeedStatus};
 use crate::entities::{beneficiary, claim, community, contact, need, referral};
 
 /// The reason merchants read when a need ends with its case: public, so it says nothing of why.

@@ -12,10 +12,11 @@ use sea_orm::{
 use super::ServiceError;
 use super::access::{Caller, OrgScope};
 use super::audit::{self, Entry};
-use super::case_access::readable;
+use super::case_access::{readable, readable_history};
 use super::error::is_unique_violation;
 use crate::domain::input::{self, FieldError, FieldErrors};
 use crate::domain::ledger::{self, EntryDraft, EntryInput, Figure, Regularity, ReliefForm, ReliefKind};
+use crate::domain::referral::HistoryAccess;
 use crate::domain::time::local_date;
 use crate::domain::{BeneficiaryGroup, Category, ClaimStatus};
 use crate::entities::{
@@ -98,6 +99,9 @@ pub struct Ledger {
     pub per_year: Vec<(i32, i64)>,
     /// The last twelve months: `[kind][form]` in the order of `ReliefKind::ALL` × `ReliefForm::ALL`.
     pub last_twelve_months: [[i64; 3]; 2],
+    /// For an organization that referred the case on: its hand-over, up to which it reads
+    /// (and records nothing).
+    pub read_only_until: Option<DateTime<Utc>>,
 }
 
 /// A case as the organization's list shows it (no personal data).
@@ -178,8 +182,8 @@ pub async fn ledger(
     now: DateTime<Utc>,
 ) -> Result<Ledger, ServiceError> {
     let found = beneficiary::Entity::find_by_id(id).one(db).await?;
-    let case = readable(db, caller, found, &id.to_string(), "ledger.read", now).await?;
-    build(db, case, now).await
+    let (case, access) = readable_history(db, caller, found, &id.to_string(), "ledger.read", now).await?;
+    build(db, case, access, now).await
 }
 
 /// The ledger of the case with code `code` (the API's address of a case).
@@ -190,7 +194,7 @@ pub async fn ledger_by_code(
     now: DateTime<Utc>,
 ) -> Result<Ledger, ServiceError> {
     let case = case_by_code(db, caller, code, "ledger.read", now).await?;
-    build(db, case, now).await
+    build(db, case, HistoryAccess::All, now).await
 }
 
 async fn case_by_code<C: ConnectionTrait>(
@@ -208,7 +212,12 @@ async fn case_by_code<C: ConnectionTrait>(
     readable(conn, caller, found, &code, action, now).await
 }
 
-async fn build(db: &DatabaseConnection, case: beneficiary::Model, now: DateTime<Utc>) -> Result<Ledger, ServiceError> {
+async fn build(
+    db: &DatabaseConnection,
+    case: beneficiary::Model,
+    access: HistoryAccess,
+    now: DateTime<Utc>,
+) -> Result<Ledger, ServiceError> {
     let mut items = deliveries(db, case.id).await?;
     let names: std::collections::HashMap<i64, (String, String)> =
         programmes(db).await?.into_iter().map(|p| (p.id, p.name)).collect();
@@ -217,6 +226,7 @@ async fn build(db: &DatabaseConnection, case: beneficiary::Model, now: DateTime<
         .all(db)
         .await?;
     items.extend(entries.into_iter().map(|e| item_of_entry(e, &names)));
+    items.retain(|i| access.allows(i.recorded_at));
     items.sort_by(|a, b| b.on.cmp(&a.on).then(b.recorded_at.cmp(&a.recorded_at)));
     let figures: Vec<Figure> = items
         .iter()
@@ -236,6 +246,10 @@ async fn build(db: &DatabaseConnection, case: beneficiary::Model, now: DateTime<
         total_items,
         per_year: ledger::totals_per_year(&figures),
         last_twelve_months: ledger::last_twelve_months(&figures, local_date(now)),
+        read_only_until: match access {
+            HistoryAccess::Until(t) => Some(t),
+            _ => None,
+        },
     })
 }
 

@@ -17,6 +17,7 @@ use super::private_details::private_key;
 use crate::config::Secret;
 use crate::domain::BeneficiaryGroup;
 use crate::domain::input::{self, FieldError, FieldErrors};
+use crate::domain::referral::HistoryAccess;
 use crate::domain::time::local_date;
 use crate::domain::visits::{self, Due, VisitMode};
 use crate::entities::{beneficiary, visit, visit_interval};
@@ -74,6 +75,9 @@ pub struct Visits {
     pub interval_days: i64,
     /// The next visit's standing, if due within a week or overdue.
     pub due: Option<Due>,
+    /// For an organization that referred the case on: its hand-over, up to which it reads
+    /// (and logs nothing).
+    pub read_only_until: Option<DateTime<Utc>>,
 }
 
 /// A case on the dashboard's list of visits due.
@@ -145,9 +149,18 @@ pub async fn visits(
     id: i64,
     now: DateTime<Utc>,
 ) -> Result<Visits, ServiceError> {
-    let case = readable_case(db, caller, id, "visit.notes.read", now).await?;
-    let rows = visit::Entity::find()
-        .filter(visit::Column::BeneficiaryId.eq(id))
+    let found = beneficiary::Entity::find_by_id(id).one(db).await?;
+    let (case, access) =
+        super::case_access::readable_history(db, caller, found, &id.to_string(), "visit.notes.read", now).await?;
+    let until = match access {
+        HistoryAccess::Until(t) => Some(t),
+        _ => None,
+    };
+    let mut query = visit::Entity::find().filter(visit::Column::BeneficiaryId.eq(id));
+    if let Some(t) = until {
+        query = query.filter(visit::Column::CreatedAt.lt(t));
+    }
+    let rows = query
         .order_by_desc(visit::Column::VisitedOn)
         .order_by_desc(visit::Column::Id)
         .limit(SHOWN)
@@ -193,7 +206,8 @@ pub async fn visits(
         code: case.code,
         items,
         interval_days,
-        due: visits::due(since, interval_days, local_date(now)),
+        due: until.map_or_else(|| visits::due(since, interval_days, local_date(now)), |_| None),
+        read_only_until: until,
     })
 }
 

@@ -519,7 +519,7 @@ async fn closing_a_case_withdraws_its_waiting_referral_and_a_closed_case_is_not_
     b_offers_elder_care(&app, &world).await;
     let case = world.a().beneficiary_id;
     let mut station = app.login("worker0@example.org").await;
-    let mut association = app.login("worker1@example.org").await;
+    let association = app.login("worker1@example.org").await;
     let referral = refer(&mut station, &world, &[]).await;
 
     station.get(&format!("/beneficiaries/{case}/close")).await;
@@ -528,7 +528,11 @@ async fn closing_a_case_withdraws_its_waiting_referral_and_a_closed_case_is_not_
         .await;
     assert_eq!(closed.status(), 303);
     assert_eq!(
-        count(&app, &format!("SELECT COUNT(*) FROM referrals WHERE id = {referral} AND status = 'withdrawn'")).await,
+        count(
+            &app,
+            &format!("SELECT COUNT(*) FROM referrals WHERE id = {referral} AND status = 'withdrawn'")
+        )
+        .await,
         1,
         "the waiting referral goes with the closed case"
     );
@@ -539,10 +543,87 @@ async fn closing_a_case_withdraws_its_waiting_referral_and_a_closed_case_is_not_
     let refused = station
         .post(
             &format!("/beneficiaries/{case}/referrals"),
-            &[("service_area", "elder_care"), ("to_organization", &b), ("reason", REASON), ("consent", "yes")],
+            &[
+                ("service_area", "elder_care"),
+                ("to_organization", &b),
+                ("reason", REASON),
+                ("consent", "yes"),
+            ],
         )
         .await;
     assert_eq!(refused.status(), 409);
     assert!(refused.text().await.expect("body").contains("个案已结案"));
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM referrals").await, 1, "nothing new stored");
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM referrals").await,
+        1,
+        "nothing new stored"
+    );
+}
+
+/// A hand entry of relief for `case`, described as `note`.
+async fn ledger_entry(app: &TestApp, worker: &Browser, case: i64, note: &str) -> u16 {
+    let dibao = count(app, "SELECT id FROM relief_programmes WHERE code = 'dibao'").await;
+    let today = (Utc::now() + Duration::hours(8)).date_naive().to_string();
+    worker
+        .post(
+            &format!("/beneficiaries/{case}/ledger"),
+            &[
+                ("kind", "government"),
+                ("regularity", "regular"),
+                ("form", "money"),
+                ("programme_id", &dibao.to_string()),
+                ("amount", "500"),
+                ("period_from", &today),
+                ("period_to", ""),
+                ("description", note),
+            ],
+        )
+        .await
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn the_organization_that_referred_a_case_on_reads_its_history_up_to_the_hand_over_only() {
+    let app = TestApp::spawn().await;
+    let world = app.world(0).await;
+    b_offers_elder_care(&app, &world).await;
+    let case = world.a().beneficiary_id;
+    let mut station = app.login("worker0@example.org").await;
+    let mut association = app.login("worker1@example.org").await;
+    station.get(&format!("/beneficiaries/{case}/ledger")).await;
+    assert_eq!(ledger_entry(&app, &station, case, "站里登记的低保金").await, 303);
+    let referral = refer(&mut station, &world, &[]).await;
+    association.get(&format!("/referrals/{referral}")).await;
+    assert_eq!(
+        association
+            .post(&format!("/referrals/{referral}/accept"), &[])
+            .await
+            .status(),
+        303
+    );
+    association.get(&format!("/beneficiaries/{case}/ledger")).await;
+    assert_eq!(ledger_entry(&app, &association, case, "互助会登记的低保金").await, 303);
+
+    // The new owner reads all of it and records.
+    let (_, page) = association.get(&format!("/beneficiaries/{case}/ledger")).await;
+    assert!(page.contains("站里登记的低保金") && page.contains("互助会登记的低保金"));
+    assert!(page.contains("name=\"amount\""));
+    // The station reads what it had, read-only, and nothing recorded after the hand-over.
+    let (status, page) = station.get(&format!("/beneficiaries/{case}/ledger")).await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("站里登记的低保金") && !page.contains("互助会登记的低保金"),
+        "{page}"
+    );
+    assert!(page.contains("这里只读") && !page.contains("name=\"amount\""));
+    assert_eq!(
+        ledger_entry(&app, &station, case, "转出后又登记").await,
+        404,
+        "it records nothing now"
+    );
+    let (status, page) = station.get(&format!("/beneficiaries/{case}/visits")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("这里只读") && !page.contains("name=\"visitors\""));
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM ledger_entries").await, 2);
 }

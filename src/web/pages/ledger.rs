@@ -43,6 +43,8 @@ struct LedgerPage {
     form_labels: Vec<String>,
     grid: Vec<(String, Vec<String>)>,
     can_record: bool,
+    /// For an organization that referred the case on: "read-only, up to …".
+    read_only: String,
     kinds: Options,
     regularities: Options,
     forms: Options,
@@ -193,7 +195,11 @@ fn page(
                     )
                 })
                 .collect(),
-            can_record: matches!(staff.caller, Caller::SocialWorker { .. }),
+            can_record: matches!(staff.caller, Caller::SocialWorker { .. }) && book.read_only_until.is_none(),
+            read_only: book
+                .read_only_until
+                .map(|t0| t.fill("case.read_only_until", &[("date", &super::views::local_time(t0))]))
+                .unwrap_or_default(),
             kinds: with_choose(
                 t,
                 enum_options(ReliefKind::ALL, ReliefKind::as_str, ReliefKind::label, t, &form.kind),

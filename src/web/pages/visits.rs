@@ -40,6 +40,8 @@ struct VisitsPage {
     due: String,
     saved: Option<i64>,
     can_log: bool,
+    /// For an organization that referred the case on: "read-only, up to …".
+    read_only: String,
     modes: Options,
     mode_error: String,
     visited_on: Field,
@@ -120,7 +122,11 @@ fn page(
             ),
             due,
             saved: saved.filter(|s| list.items.iter().any(|v| v.id == *s)),
-            can_log: matches!(staff.caller, Caller::SocialWorker { .. }),
+            can_log: matches!(staff.caller, Caller::SocialWorker { .. }) && list.read_only_until.is_none(),
+            read_only: list
+                .read_only_until
+                .map(|t0| t.fill("case.read_only_until", &[("date", &super::views::local_time(t0))]))
+                .unwrap_or_default(),
             modes,
             mode_error: errors.get("mode").map(|e| e.message(t.0)).unwrap_or_default(),
             visited_on: field(t, "visited_on", &form.visited_on, errors),
