@@ -78,7 +78,13 @@ impl ReferralItem {
             },
             area: r.area.label(t.0).to_owned(),
             reason: r.reason.clone(),
-            status: r.status.label(t.0).to_owned(),
+            // A waiting referral says whose answer it waits for: "the other side" is the
+            // reader's own organization when it was asked.
+            status: match (r.status, r.side) {
+                (ReferralStatus::Pending, Side::Received) => t.get("referral.waiting_for_you").to_owned(),
+                (ReferralStatus::Pending, Side::Office) => t.get("referral.waiting_for_receiver").to_owned(),
+                (status, _) => status.label(t.0).to_owned(),
+            },
             status_code: r.status.as_str(),
             late: r.late(now) || r.flagged,
             flagged: r.flagged,
