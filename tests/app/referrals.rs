@@ -645,6 +645,14 @@ async fn a_waiting_referral_tells_each_reader_whose_answer_it_waits_for() {
     assert_eq!(status, 200);
     assert!(page.contains("待本机构答复"), "so does the referral's page");
     assert!(!page.contains("待对方答复"), "not that the other side must");
+    assert!(
+        !page.contains(" 00:00"),
+        "the deadline is the last day to answer, as in the email, not the midnight after"
+    );
+    association.post("/settings/language", &[("lang", "en")]).await;
+    let (_, english) = association.get(&format!("/referrals/{referral}")).await;
+    assert!(english.contains("Waiting for your answer"));
+    assert!(!english.contains('：'), "no Chinese punctuation on the English page");
     let (_, sent) = station.get(&format!("/referrals/{referral}")).await;
     assert!(sent.contains("待对方答复"), "the sender waits for the other side");
     let (_, office_page) = office.get("/referrals").await;

@@ -90,7 +90,8 @@ impl ReferralItem {
             flagged: r.flagged,
             decline,
             sent: local_time(r.created_at),
-            due: local_time(r.due_at),
+            // The last day to answer, as the emails say it (the deadline is the midnight after).
+            due: crate::domain::time::local_date(r.due_at - chrono::Duration::seconds(1)).to_string(),
             answered: r.answered_at.map(local_time).unwrap_or_default(),
             needs: r.needs.clone(),
             can_answer: r.can_answer(),
