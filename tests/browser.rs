@@ -102,6 +102,27 @@ async fn choose(client: &Client, name: &str, value: &str) {
     select.select_by_value(value).await.expect("select");
 }
 
+/// A date input takes typed keys in the browser's own date format; set its value instead.
+async fn set_date(client: &Client, name: &str, value: &str) {
+    client
+        .execute(
+            "document.querySelector(`[name='${arguments[0]}']`).value = arguments[1]",
+            vec![serde_json::json!(name), serde_json::json!(value)],
+        )
+        .await
+        .expect("set the date");
+}
+
+/// Fills the need form but the beneficiary: one portion, due far ahead.
+async fn fill_need(client: &Client, category: &str, title: &str, description: &str) {
+    choose(client, "category", category).await;
+    fill(client, "title", title).await;
+    fill(client, "description", description).await;
+    fill(client, "quantity", "1").await;
+    fill(client, "unit", "份").await;
+    set_date(client, "deadline", "2099-01-01").await;
+}
+
 async fn submit(client: &Client, form_action: &str) {
     let button = client
         .find(Locator::Css(&format!("form[action='{form_action}'] button")))
@@ -168,19 +189,7 @@ async fn a_social_worker_registers_someone_and_posts_a_need_in_a_real_browser() 
 
     client.goto(&app.url("/needs/new")).await.expect("need form");
     choose(&client, "beneficiary_id", &beneficiary_id).await;
-    choose(&client, "category", "medicine").await;
-    fill(&client, "title", "降压药一个月用量").await;
-    fill(&client, "description", "请联系 138 0013 8000").await;
-    fill(&client, "quantity", "1").await;
-    fill(&client, "unit", "份").await;
-    // A date input takes typed keys in the browser's own date format; set its value instead.
-    client
-        .execute(
-            "document.querySelector(\"[name='deadline']\").value = '2099-01-01'",
-            vec![],
-        )
-        .await
-        .expect("set the date");
+    fill_need(&client, "medicine", "降压药一个月用量", "请联系 138 0013 8000").await;
     submit(&client, "/needs").await;
 
     let error = client
@@ -382,8 +391,19 @@ async fn every_email_and_the_resident_pages_fit_a_360_px_wide_phone() {
     client.close().await.expect("close");
 }
 
-/// The visible text of the page.
+/// The visible text of the page, once it has loaded (a click returns while the next page may
+/// still be loading).
 async fn visible_text(client: &Client) -> String {
+    for _ in 0..100 {
+        let ready = client
+            .execute("return document.readyState === 'complete'", vec![])
+            .await
+            .unwrap_or_default();
+        if ready == serde_json::Value::Bool(true) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     client
         .execute("return document.body.innerText", vec![])
         .await
@@ -449,13 +469,7 @@ async fn a_visit_becomes_a_need_and_a_referral_the_other_organization_accepts_in
     sign_in_as(&client, &app, "worker0@example.org").await;
     let visits = format!("/beneficiaries/{case}/visits");
     client.goto(&app.url(&visits)).await.expect("visits tab");
-    client
-        .execute(
-            "document.querySelector(\"[name='visited_on']\").value = arguments[0]",
-            vec![serde_json::json!(chrono::Utc::now().date_naive().to_string())],
-        )
-        .await
-        .expect("set the date");
+    set_date(&client, "visited_on", &chrono::Utc::now().date_naive().to_string()).await;
     choose(&client, "mode", "home").await;
     fill(&client, "visitors", "李社工").await;
     fill(&client, "notes", "老人腿脚不便，冰箱里没有蔬菜。").await;
@@ -492,18 +506,13 @@ async fn a_visit_becomes_a_need_and_a_referral_the_other_organization_accepts_in
         .await
         .expect("value");
     assert_eq!(chosen, Some(case.to_string()), "the visit's person is carried over");
-    choose(&client, "category", "food").await;
-    fill(&client, "title", "一个月的米和油").await;
-    fill(&client, "description", "探访时发现家里缺米和食用油，请送到社工站。").await;
-    fill(&client, "quantity", "1").await;
-    fill(&client, "unit", "份").await;
-    client
-        .execute(
-            "document.querySelector(\"[name='deadline']\").value = '2099-01-01'",
-            vec![],
-        )
-        .await
-        .expect("set the date");
+    fill_need(
+        &client,
+        "food",
+        "一个月的米和油",
+        "探访时发现家里缺米和食用油，请送到社工站。",
+    )
+    .await;
     submit(&client, "/needs").await;
     let need_path = path_after_navigation(&client, "/needs/").await;
     let need: i64 = need_path
