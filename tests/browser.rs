@@ -102,6 +102,27 @@ async fn choose(client: &Client, name: &str, value: &str) {
     select.select_by_value(value).await.expect("select");
 }
 
+/// A date input takes typed keys in the browser's own date format; set its value instead.
+async fn set_date(client: &Client, name: &str, value: &str) {
+    client
+        .execute(
+            "document.querySelector(`[name='${arguments[0]}']`).value = arguments[1]",
+            vec![serde_json::json!(name), serde_json::json!(value)],
+        )
+        .await
+        .expect("set the date");
+}
+
+/// Fills the need form but the beneficiary: one portion, due far ahead.
+async fn fill_need(client: &Client, category: &str, title: &str, description: &str) {
+    choose(client, "category", category).await;
+    fill(client, "title", title).await;
+    fill(client, "description", description).await;
+    fill(client, "quantity", "1").await;
+    fill(client, "unit", "份").await;
+    set_date(client, "deadline", "2099-01-01").await;
+}
+
 async fn submit(client: &Client, form_action: &str) {
     let button = client
         .find(Locator::Css(&format!("form[action='{form_action}'] button")))
@@ -125,8 +146,13 @@ async fn path_after_navigation(client: &Client, prefix: &str) -> String {
 }
 
 async fn sign_in(client: &Client, app: &TestApp) {
+    sign_in_as(client, app, "worker0@example.org").await;
+}
+
+async fn sign_in_as(client: &Client, app: &TestApp, email: &str) {
+    client.delete_all_cookies().await.expect("cookies");
     client.goto(&app.url("/login")).await.expect("login page");
-    fill(client, "email", "worker0@example.org").await;
+    fill(client, "email", email).await;
     fill(client, "password", STAFF_PASSWORD).await;
     submit(client, "/login").await;
     for _ in 0..100 {
@@ -163,19 +189,7 @@ async fn a_social_worker_registers_someone_and_posts_a_need_in_a_real_browser() 
 
     client.goto(&app.url("/needs/new")).await.expect("need form");
     choose(&client, "beneficiary_id", &beneficiary_id).await;
-    choose(&client, "category", "medicine").await;
-    fill(&client, "title", "降压药一个月用量").await;
-    fill(&client, "description", "请联系 138 0013 8000").await;
-    fill(&client, "quantity", "1").await;
-    fill(&client, "unit", "份").await;
-    // A date input takes typed keys in the browser's own date format; set its value instead.
-    client
-        .execute(
-            "document.querySelector(\"[name='deadline']\").value = '2099-01-01'",
-            vec![],
-        )
-        .await
-        .expect("set the date");
+    fill_need(&client, "medicine", "降压药一个月用量", "请联系 138 0013 8000").await;
     submit(&client, "/needs").await;
 
     let error = client
@@ -374,5 +388,196 @@ async fn every_email_and_the_resident_pages_fit_a_360_px_wide_phone() {
             assert!(text.contains("沙头角街道社工站"), "{path} names the organization");
         }
     }
+    client.close().await.expect("close");
+}
+
+/// The visible text of the page, once it has loaded (a click returns while the next page may
+/// still be loading).
+async fn visible_text(client: &Client) -> String {
+    for _ in 0..100 {
+        let ready = client
+            .execute("return document.readyState === 'complete'", vec![])
+            .await
+            .unwrap_or_default();
+        if ready == serde_json::Value::Bool(true) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    client
+        .execute("return document.body.innerText", vec![])
+        .await
+        .expect("text")
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// The path once the browser has left `from` (a click returns before the next page loads).
+async fn path_after_leaving(client: &Client, from: &str) -> String {
+    let mut path = String::new();
+    for _ in 0..100 {
+        path = client.current_url().await.expect("url").path().to_owned();
+        if path != from {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    path
+}
+
+/// Issue 16 end to end: a visit, a need posted from it, the case referred with that need,
+/// and the other organization's worker accepting it and opening the case file.
+#[tokio::test]
+#[ignore = "needs chromium and chromium-driver; run by scripts/test.sh"]
+async fn a_visit_becomes_a_need_and_a_referral_the_other_organization_accepts_in_a_real_browser() {
+    use support::world::PLANTED_NAME;
+
+    let app = TestApp::spawn().await;
+    let world = app.world(0).await;
+    let office = app.office_account().await;
+    let case = world.a().beneficiary_id;
+    let receiver = world.b().id;
+    let (_driver, url) = chromedriver().await;
+    let client = browser(&url, false).await;
+
+    // The office records what the receiving organization offers: without it, nobody may
+    // refer a case to it.
+    sign_in_as(&client, &app, &office).await;
+    let services = format!("/admin/organizations/{receiver}/services");
+    client.goto(&app.url(&services)).await.expect("services form");
+    client
+        .find(Locator::Css("input[name='areas'][value='elder_care']"))
+        .await
+        .expect("an elder care box")
+        .click()
+        .await
+        .expect("tick");
+    submit(&client, &services).await;
+    path_after_leaving(&client, &services).await;
+    client.goto(&app.url(&services)).await.expect("services form again");
+    let ticked = client
+        .find(Locator::Css("input[name='areas'][value='elder_care']"))
+        .await
+        .expect("box")
+        .prop("checked")
+        .await
+        .expect("checked");
+    assert_eq!(ticked.as_deref(), Some("true"), "the office's choice is kept");
+
+    // The social worker logs a home visit.
+    sign_in_as(&client, &app, "worker0@example.org").await;
+    let visits = format!("/beneficiaries/{case}/visits");
+    client.goto(&app.url(&visits)).await.expect("visits tab");
+    set_date(&client, "visited_on", &chrono::Utc::now().date_naive().to_string()).await;
+    choose(&client, "mode", "home").await;
+    fill(&client, "visitors", "李社工").await;
+    fill(&client, "notes", "老人腿脚不便，冰箱里没有蔬菜。").await;
+    fill(&client, "needs_found", "需要一个月的米和油").await;
+    submit(&client, &format!("{visits}#log")).await;
+    let saved = client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Id("saved"))
+        .await
+        .expect("the visit is saved and the page offers the next step");
+    let logged = visible_text(&client).await;
+    assert!(logged.contains("李社工"), "the visit is listed: {logged}");
+    assert!(
+        logged.contains("冰箱里没有蔬菜"),
+        "its notes are shown to the owner: {logged}"
+    );
+
+    // "Post a need from this visit" opens the need form with the person chosen.
+    saved
+        .find(Locator::Css("a.button"))
+        .await
+        .expect("post a need from this visit")
+        .click()
+        .await
+        .expect("click");
+    let chosen = client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("select[name='beneficiary_id']"))
+        .await
+        .expect("the need form")
+        .prop("value")
+        .await
+        .expect("value");
+    assert_eq!(chosen, Some(case.to_string()), "the visit's person is carried over");
+    fill_need(
+        &client,
+        "food",
+        "一个月的米和油",
+        "探访时发现家里缺米和食用油，请送到社工站。",
+    )
+    .await;
+    submit(&client, "/needs").await;
+    let need_path = path_after_navigation(&client, "/needs/").await;
+    let need: i64 = need_path
+        .trim_start_matches("/needs/")
+        .parse()
+        .unwrap_or_else(|_| panic!("the need is posted: {need_path}"));
+
+    // The case is referred to the other organization, with the need.
+    let referrals_tab = format!("/beneficiaries/{case}/referrals");
+    client.goto(&app.url(&referrals_tab)).await.expect("referrals tab");
+    choose(&client, "service_area", "elder_care").await;
+    choose(&client, "to_organization", &receiver.to_string()).await;
+    fill(&client, "reason", "老人需要长期上门照护，对方机构有固定的上门队伍。").await;
+    for css in [
+        format!("input[name='needs'][value='{need}']"),
+        "input[name='consent']".to_owned(),
+    ] {
+        client
+            .find(Locator::Css(&css))
+            .await
+            .expect(&css)
+            .click()
+            .await
+            .expect("tick");
+    }
+    submit(&client, &referrals_tab).await;
+    let referral_path = path_after_navigation(&client, "/referrals/").await;
+    assert!(referral_path.starts_with("/referrals/"), "referred: {referral_path}");
+    let sent = visible_text(&client).await;
+    assert!(sent.contains("一个月的米和油"), "the need goes with it: {sent}");
+
+    // The other organization's worker finds it waiting, without the person's name.
+    sign_in_as(&client, &app, "worker1@example.org").await;
+    client.goto(&app.url("/referrals")).await.expect("referrals");
+    client
+        .find(Locator::Css(&format!("a[href='{referral_path}']")))
+        .await
+        .expect("the referral is listed for the receiver")
+        .click()
+        .await
+        .expect("open it");
+    path_after_navigation(&client, &referral_path).await;
+    let before = visible_text(&client).await;
+    assert!(
+        !before.contains(PLANTED_NAME),
+        "private details stay sealed before acceptance: {before}"
+    );
+    assert!(before.contains("老人需要长期上门照护"), "the reason is shown: {before}");
+    submit(&client, &format!("{referral_path}/accept")).await;
+    let case_link = client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(&format!("a[href='/beneficiaries/{case}']")))
+        .await
+        .expect("after accepting, the case file is offered");
+    case_link.click().await.expect("open the case");
+    path_after_navigation(&client, &format!("/beneficiaries/{case}")).await;
+    let file = visible_text(&client).await;
+    assert!(
+        file.contains(PLANTED_NAME),
+        "the case file opens for the receiver: {file}"
+    );
+    shot(&client, "referral-accepted-case").await;
+    client.goto(&app.url(&need_path)).await.expect("the need");
+    let moved = client.source().await.expect("source");
+    assert!(moved.contains("一个月的米和油"), "the need moved with the case");
     client.close().await.expect("close");
 }

@@ -528,3 +528,19 @@ async fn a_closed_case_is_erased_after_the_retention_period_and_keeps_the_anonym
         1
     );
 }
+
+#[tokio::test]
+async fn the_edit_form_offers_a_way_back_to_the_case_without_saving() {
+    let app = TestApp::spawn().await;
+    let world = app.world(0).await;
+    let id = world.a().beneficiary_id;
+    let mut worker = app.login("worker0@example.org").await;
+    let (status, form) = worker.get(&format!("/beneficiaries/{id}/edit")).await;
+    assert_eq!(status, 200);
+    assert!(
+        form.contains(&format!("<a href=\"/beneficiaries/{id}\">不保存，返回个案</a>")),
+        "a person who opened the form by mistake leaves it without guessing"
+    );
+    let (_, new) = worker.get("/beneficiaries/new").await;
+    assert!(!new.contains("返回个案"), "registering has no case to go back to");
+}

@@ -627,3 +627,37 @@ async fn the_organization_that_referred_a_case_on_reads_its_history_up_to_the_ha
     assert!(page.contains("这里只读") && !page.contains("name=\"visitors\""));
     assert_eq!(count(&app, "SELECT COUNT(*) FROM ledger_entries").await, 2);
 }
+
+#[tokio::test]
+async fn a_waiting_referral_tells_each_reader_whose_answer_it_waits_for() {
+    let app = TestApp::spawn().await;
+    let world = app.world(0).await;
+    let mut office = b_offers_elder_care(&app, &world).await;
+    let mut station = app.login("worker0@example.org").await;
+    let mut association = app.login("worker1@example.org").await;
+    let referral = refer(&mut station, &world, &[]).await;
+
+    // The receiver is the one who must act: not "waiting for the other side".
+    let (status, list) = association.get("/referrals").await;
+    assert_eq!(status, 200);
+    assert!(list.contains("待本机构答复"), "the receiver's list says it must answer");
+    let (status, page) = association.get(&format!("/referrals/{referral}")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("待本机构答复"), "so does the referral's page");
+    assert!(!page.contains("待对方答复"), "not that the other side must");
+    assert!(
+        !page.contains(" 00:00"),
+        "the deadline is the last day to answer, as in the email, not the midnight after"
+    );
+    association.post("/settings/language", &[("lang", "en")]).await;
+    let (_, english) = association.get(&format!("/referrals/{referral}")).await;
+    assert!(english.contains("Waiting for your answer"));
+    assert!(!english.contains('：'), "no Chinese punctuation on the English page");
+    let (_, sent) = station.get(&format!("/referrals/{referral}")).await;
+    assert!(sent.contains("待对方答复"), "the sender waits for the other side");
+    let (_, office_page) = office.get("/referrals").await;
+    assert!(
+        office_page.contains("待接收机构答复"),
+        "the office reads which side must answer"
+    );
+}

@@ -26,6 +26,8 @@ use charity_relay::services::api_tokens::{self, TokenOwner};
 use charity_relay::services::audit::Actor;
 use charity_relay::services::beneficiaries::{self, BeneficiaryInput};
 use charity_relay::services::needs;
+use charity_relay::services::organization_services;
+use charity_relay::services::referrals::{self, DEFAULT_ANSWER_DAYS, ReferralInput};
 use chrono::Utc;
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -568,6 +570,14 @@ async fn tour_page(
             }
         ));
     }
+    // A table marked `fit` is a summary read at a glance: it must not hide columns behind a
+    // scroll (which the overflow check above cannot see).
+    let hidden = s
+        .run("return Array.from(document.querySelectorAll('table.fit')).filter(t => t.parentElement.scrollWidth > t.parentElement.clientWidth + 1).length")
+        .await;
+    if hidden.as_u64().unwrap_or(0) > 0 {
+        problems.push("a summary table (table.fit) needs scrolling to be read".to_owned());
+    }
     let texts = s.run(VISIBLE_TEXT).await;
     let mut seen = BTreeSet::new();
     for text in texts.as_array().into_iter().flatten().filter_map(Value::as_str) {
@@ -853,6 +863,47 @@ async fn seed(app: &TestApp, sink: &SmtpSink) -> Seeded {
         .await
         .expect("revoke");
 
+    // A case another organization refers to the worker's, waiting for an answer: the
+    // receiver's view of a referral (the demo's waiting one may go elsewhere).
+    let offered = organization_services::areas_by_organization(db)
+        .await
+        .expect("areas")
+        .get(&org_id)
+        .and_then(|a| a.first().copied())
+        .expect("the worker's organization offers a service");
+    let referred = beneficiaries::register(
+        db,
+        &app.config.secret_key,
+        &other_caller,
+        &BeneficiaryInput {
+            community_id: community_id.clone(),
+            group: BeneficiaryGroup::ElderlyAlone.as_str().into(),
+            full_name: "黄伯伯".into(),
+            phone: "13544447777".into(),
+            ..Default::default()
+        },
+        now,
+    )
+    .await
+    .expect("a case to refer");
+    let waiting_referral = referrals::refer(
+        db,
+        &app.config.secret_key,
+        &other_caller,
+        referred.id,
+        &ReferralInput {
+            service_area: offered.as_str().into(),
+            to_organization: org_id.to_string(),
+            reason: "长者独居，需要定期上门探访和生活照料，本机构人手不足。".into(),
+            consent: true,
+            need_ids: Vec::new(),
+        },
+        DEFAULT_ANSWER_DAYS,
+        now,
+    )
+    .await
+    .expect("a waiting referral");
+
     // The emails: a confirmation to each resident, news to the confirmed ones.
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut resident_links = BTreeMap::new();
@@ -896,6 +947,21 @@ async fn seed(app: &TestApp, sink: &SmtpSink) -> Seeded {
         Page::visit("beneficiary-form", "/beneficiaries/new"),
         Page::form_error("beneficiary-form-error", "/beneficiaries/new", "full_name"),
         Page::visit("beneficiary", format!("/beneficiaries/{beneficiary}")),
+        Page::visit("beneficiary-edit", format!("/beneficiaries/{beneficiary}/edit")),
+        Page::visit("beneficiary-close", format!("/beneficiaries/{beneficiary}/close")),
+        Page::visit("beneficiary-ledger", format!("/beneficiaries/{beneficiary}/ledger")),
+        Page::visit("beneficiary-visits", format!("/beneficiaries/{beneficiary}/visits")),
+        Page::visit(
+            "beneficiary-referrals",
+            format!("/beneficiaries/{beneficiary}/referrals"),
+        ),
+        Page::form_error(
+            "beneficiary-referrals-error",
+            &format!("/beneficiaries/{beneficiary}/referrals"),
+            "reason",
+        ),
+        Page::visit("referrals", "/referrals"),
+        Page::visit("referral-waiting", format!("/referrals/{waiting_referral}")),
         Page::visit("volunteers", "/volunteers"),
         Page::visit("password", "/settings/password"),
     ]);
@@ -913,6 +979,11 @@ async fn seed(app: &TestApp, sink: &SmtpSink) -> Seeded {
         Page::visit("beneficiaries", "/beneficiaries"),
         Page::visit("volunteers", "/volunteers"),
         Page::visit("organizations", "/admin/organizations"),
+        Page::visit(
+            "organization-services",
+            format!("/admin/organizations/{org_id}/services"),
+        ),
+        Page::visit("programmes", "/admin/programmes"),
         Page::visit("merchants", "/admin/merchants"),
         Page::visit("staff", "/admin/staff"),
         Page::visit("staff-deactivate", format!("/admin/staff/{staff_id}/deactivate")),

@@ -78,13 +78,20 @@ impl ReferralItem {
             },
             area: r.area.label(t.0).to_owned(),
             reason: r.reason.clone(),
-            status: r.status.label(t.0).to_owned(),
+            // A waiting referral says whose answer it waits for: "the other side" is the
+            // reader's own organization when it was asked.
+            status: match (r.status, r.side) {
+                (ReferralStatus::Pending, Side::Received) => t.get("referral.waiting_for_you").to_owned(),
+                (ReferralStatus::Pending, Side::Office) => t.get("referral.waiting_for_receiver").to_owned(),
+                (status, _) => status.label(t.0).to_owned(),
+            },
             status_code: r.status.as_str(),
             late: r.late(now) || r.flagged,
             flagged: r.flagged,
             decline,
             sent: local_time(r.created_at),
-            due: local_time(r.due_at),
+            // The last day to answer, as the emails say it (the deadline is the midnight after).
+            due: crate::domain::time::local_date(r.due_at - chrono::Duration::seconds(1)).to_string(),
             answered: r.answered_at.map(local_time).unwrap_or_default(),
             needs: r.needs.clone(),
             can_answer: r.can_answer(),
