@@ -233,6 +233,10 @@ pub async fn log_visit(
     let Caller::SocialWorker { staff_id, .. } = *caller else {
         return Err(ServiceError::Forbidden);
     };
+    // The erasure job passes an erased case by: notes written now would never be erased.
+    if case.erased_at.is_some() {
+        return Err(ServiceError::Conflict("the case's personal data was erased".into()));
+    }
     let mut errors = FieldErrors::default();
     let visited_on = errors.check("visited_on", visits::visit_date(&form.visited_on, local_date(now)));
     let mode = errors.check(

@@ -116,3 +116,40 @@ async fn erasure_removes_the_visit_notes_ledger_notes_and_referral_words_of_the_
     assert_eq!(status, 200, "{page}");
     assert!(!page.contains("他的情况"));
 }
+
+/// After the erasure job the case is passed by for good: a visit or a ledger note written
+/// about the person then would stay forever, so both are refused (the API's too).
+#[tokio::test]
+async fn nothing_new_is_written_about_an_erased_person() {
+    let app = TestApp::spawn().await;
+    let world = app.world(0).await;
+    let case = world.a().beneficiary_id;
+    let mut station = app.login("worker0@example.org").await;
+    station.get(&format!("/beneficiaries/{case}")).await;
+    let closed = station
+        .post(&format!("/beneficiaries/{case}/close"), &[("reason", "moved_away")])
+        .await;
+    assert_eq!(closed.status(), 303);
+    let later = Utc::now() + Duration::days(1096);
+    assert_eq!(jobs::erase_closed_cases(&app.db, 1095, later).await.expect("job"), 1);
+
+    station.get(&format!("/beneficiaries/{case}/visits")).await;
+    let today = (Utc::now() + Duration::hours(8)).date_naive().to_string();
+    let logged = station
+        .post(
+            &format!("/beneficiaries/{case}/visits"),
+            &[
+                ("visited_on", &today),
+                ("mode", "phone"),
+                ("visitors", "王社工"),
+                ("notes", VISIT_NOTES),
+                ("needs_found", ""),
+            ],
+        )
+        .await;
+    assert_eq!(logged.status(), 409);
+    station.get(&format!("/beneficiaries/{case}/ledger")).await;
+    assert_eq!(ledger_entry(&app, &station, case, LEDGER_NOTE).await, 409);
+    assert_eq!(app.count("visits").await, 0);
+    assert_eq!(app.count("ledger_entries").await, 0);
+}
