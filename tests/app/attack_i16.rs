@@ -90,7 +90,7 @@ async fn erasure_removes_the_visit_notes_ledger_notes_and_referral_words_of_the_
     );
     assert_eq!(
         left(format!(
-            "SELECT SUM(amount_fen) FROM ledger_entries WHERE beneficiary_id = {case}"
+            "SELECT CAST(SUM(amount_fen) AS BIGINT) FROM ledger_entries WHERE beneficiary_id = {case}"
         ))
         .await,
         50_000,
