@@ -5,11 +5,32 @@ use charity_relay::jobs;
 use chrono::{Duration, Utc};
 
 use crate::referrals::{b_offers_elder_care, ledger_entry, refer};
+use crate::support::browser::Browser;
 use crate::support::{TestApp, scalar_i64};
 
 const VISIT_NOTES: &str = "老人腿脚不便，女儿在外地，冰箱已空";
 const FOUND: &str = "需要米面油";
 const LEDGER_NOTE: &str = "站里登记的低保金";
+
+/// Worker `station` logs a visit of `case` in `mode` with the notes and `found`; the status.
+async fn log_visit(station: &mut Browser, case: i64, mode: &str, found: &str) -> u16 {
+    station.get(&format!("/beneficiaries/{case}/visits")).await;
+    let today = (Utc::now() + Duration::hours(8)).date_naive().to_string();
+    station
+        .post(
+            &format!("/beneficiaries/{case}/visits"),
+            &[
+                ("visited_on", &today),
+                ("mode", mode),
+                ("visitors", "王社工"),
+                ("notes", VISIT_NOTES),
+                ("needs_found", found),
+            ],
+        )
+        .await
+        .status()
+        .as_u16()
+}
 
 /// The station visits its elderly man, records his relief, refers him to the association
 /// (which declines with a note), and closes the case when he passes away. Three years on,
@@ -25,21 +46,7 @@ async fn erasure_removes_the_visit_notes_ledger_notes_and_referral_words_of_the_
     let mut station = app.login("worker0@example.org").await;
     let mut association = app.login("worker1@example.org").await;
 
-    station.get(&format!("/beneficiaries/{case}/visits")).await;
-    let today = (Utc::now() + Duration::hours(8)).date_naive().to_string();
-    let logged = station
-        .post(
-            &format!("/beneficiaries/{case}/visits"),
-            &[
-                ("visited_on", &today),
-                ("mode", "home"),
-                ("visitors", "王社工"),
-                ("notes", VISIT_NOTES),
-                ("needs_found", FOUND),
-            ],
-        )
-        .await;
-    assert_eq!(logged.status(), 303);
+    assert_eq!(log_visit(&mut station, case, "home", FOUND).await, 303);
     station.get(&format!("/beneficiaries/{case}/ledger")).await;
     assert_eq!(ledger_entry(&app, &station, case, LEDGER_NOTE).await, 303);
     let referral = refer(&mut station, &world, &[]).await;
@@ -133,21 +140,7 @@ async fn nothing_new_is_written_about_an_erased_person() {
     let later = Utc::now() + Duration::days(1096);
     assert_eq!(jobs::erase_closed_cases(&app.db, 1095, later).await.expect("job"), 1);
 
-    station.get(&format!("/beneficiaries/{case}/visits")).await;
-    let today = (Utc::now() + Duration::hours(8)).date_naive().to_string();
-    let logged = station
-        .post(
-            &format!("/beneficiaries/{case}/visits"),
-            &[
-                ("visited_on", &today),
-                ("mode", "phone"),
-                ("visitors", "王社工"),
-                ("notes", VISIT_NOTES),
-                ("needs_found", ""),
-            ],
-        )
-        .await;
-    assert_eq!(logged.status(), 409);
+    assert_eq!(log_visit(&mut station, case, "phone", "").await, 409);
     station.get(&format!("/beneficiaries/{case}/ledger")).await;
     assert_eq!(ledger_entry(&app, &station, case, LEDGER_NOTE).await, 409);
     assert_eq!(app.count("visits").await, 0);
