@@ -20,7 +20,7 @@ use crate::domain::case::{CONSENT_VERSION, CaseState, erase_closed_before};
 use crate::domain::input::{self, FieldError, FieldErrors};
 use crate::domain::referral::ReferralStatus;
 use crate::domain::{CaseRefusal, CaseStatus, ClosedReason, NeedStatus};
-use crate::entities::{beneficiary, claim, community, contact, need, referral};
+use crate::entities::{beneficiary, claim, community, contact, ledger_entry, need, referral, visit};
 
 /// The reason merchants read when a need ends with its case: public, so it says nothing of why.
 pub const CLOSED_CASE_NEED_REASON: &str = "受助人的个案已结案 / The person's case was closed";
@@ -396,8 +396,8 @@ const ERASE_BATCH: u64 = 100;
 
 /// Erases the personal data of cases closed before `now - retention_days`: the sealed part
 /// and its digests, the contact (detached; its address blanked, on the contact and on the
-/// messages sent to it, when no other case uses it)
-/// and the free text of the person's needs and claims. The beneficiary row (code, group,
+/// messages sent to it, when no other case uses it), the free text of the person's needs and
+/// claims, and the words of its visits, ledger and referrals. The beneficiary row (code, group,
 /// community, status, reason, dates) and its needs and claims stay, so reports' anonymous
 /// figures hold. Each case is one short transaction around a conditional update, so several
 /// processes may run this at once and a second run does nothing. Returns how many were erased.
@@ -494,6 +494,26 @@ async fn erase_one(
         .col_expr(claim::Column::DisputeReason, Expr::val(Option::<String>::None))
         .col_expr(claim::Column::DisputeAnswer, Expr::val(Option::<String>::None))
         .filter(claim::Column::NeedId.is_in(needs))
+        .exec(&txn)
+        .await?;
+    // The words written about the person beside the case: a visit's notes and findings, the
+    // ledger's notes, a referral's reason and its decline note. Dates, amounts and the
+    // referral's facts stay for the figures.
+    visit::Entity::update_many()
+        .col_expr(visit::Column::NotesSealed, Expr::val(Vec::<u8>::new()))
+        .col_expr(visit::Column::NeedsFound, Expr::val(""))
+        .filter(visit::Column::BeneficiaryId.eq(b.id))
+        .exec(&txn)
+        .await?;
+    ledger_entry::Entity::update_many()
+        .col_expr(ledger_entry::Column::Description, Expr::val(""))
+        .filter(ledger_entry::Column::BeneficiaryId.eq(b.id))
+        .exec(&txn)
+        .await?;
+    referral::Entity::update_many()
+        .col_expr(referral::Column::Reason, Expr::val(""))
+        .col_expr(referral::Column::DeclineNote, Expr::val(Option::<String>::None))
+        .filter(referral::Column::BeneficiaryId.eq(b.id))
         .exec(&txn)
         .await?;
     audit::record(

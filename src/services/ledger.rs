@@ -473,6 +473,10 @@ async fn insert_entry<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> Result<LedgerItem, ServiceError> {
     let (staff_id, token_id) = recorder(caller, case)?;
+    // The erasure job passes an erased case by: words written now would never be erased.
+    if case.erased_at.is_some() {
+        return Err(ServiceError::Conflict("the case's personal data was erased".into()));
+    }
     let programme_known = match input::chosen_id(&form.programme_id) {
         Ok(pid) => relief_programme::Entity::find_by_id(pid).one(txn).await?.is_some(),
         Err(_) => true,

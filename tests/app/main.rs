@@ -8,6 +8,7 @@ mod alerts;
 mod api;
 mod attack_i14;
 mod attack_i15;
+mod attack_i16;
 mod bot_alerts;
 mod bot_console;
 mod bot_flows;

@@ -17,7 +17,7 @@ const REASON: &str = "独居长者需要长期上门照护，本站人手不足"
 
 /// The office records that organization B offers care for older people; returns the
 /// office's signed-in browser.
-async fn b_offers_elder_care(app: &TestApp, world: &World) -> Browser {
+pub(crate) async fn b_offers_elder_care(app: &TestApp, world: &World) -> Browser {
     let email = app.office_account().await;
     let mut office = app.login(&email).await;
     office.get("/admin/organizations").await;
@@ -32,7 +32,7 @@ async fn b_offers_elder_care(app: &TestApp, world: &World) -> Browser {
 }
 
 /// Worker 0 refers A's beneficiary to B; returns the referral's id.
-async fn refer(worker: &mut Browser, world: &World, extra: &[(&str, &str)]) -> i64 {
+pub(crate) async fn refer(worker: &mut Browser, world: &World, extra: &[(&str, &str)]) -> i64 {
     let case = world.a().beneficiary_id;
     worker.get(&format!("/beneficiaries/{case}/referrals")).await;
     let b = world.b().id.to_string();
@@ -561,7 +561,7 @@ async fn closing_a_case_withdraws_its_waiting_referral_and_a_closed_case_is_not_
 }
 
 /// A hand entry of relief for `case`, described as `note`.
-async fn ledger_entry(app: &TestApp, worker: &Browser, case: i64, note: &str) -> u16 {
+pub(crate) async fn ledger_entry(app: &TestApp, worker: &Browser, case: i64, note: &str) -> u16 {
     let dibao = count(app, "SELECT id FROM relief_programmes WHERE code = 'dibao'").await;
     let today = (Utc::now() + Duration::hours(8)).date_naive().to_string();
     worker
