@@ -50,7 +50,13 @@ async fn owned_for_change<C: ConnectionTrait>(
     action: &str,
     now: DateTime<Utc>,
 ) -> Result<beneficiary::Model, ServiceError> {
-    let found = beneficiary::Entity::find_by_id(id).one(txn).await?;
+    // Locked (PostgreSQL; SQLite's write transaction holds the database already), so that a
+    // referral accepted at the same moment is seen: the case is then another organization's.
+    let mut query = beneficiary::Entity::find_by_id(id);
+    if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        query = query.lock_exclusive();
+    }
+    let found = query.one(txn).await?;
     match found {
         Some(b) if caller.organization_id() == Some(b.organization_id) => Ok(b),
         Some(b) if caller.org_scope().allows(b.organization_id) => Err(ServiceError::Forbidden),

@@ -661,3 +661,42 @@ async fn a_waiting_referral_tells_each_reader_whose_answer_it_waits_for() {
         "the office reads which side must answer"
     );
 }
+
+/// The sender closes the case while the receiver accepts its referral: one of them wins, and
+/// the case is never both moved and closed by the organization it left.
+#[tokio::test]
+async fn closing_and_accepting_at_once_never_closes_the_case_the_other_organization_took() {
+    let app = TestApp::spawn().await;
+    let world = app.world(0).await;
+    b_offers_elder_care(&app, &world).await;
+    let case = world.a().beneficiary_id;
+    let mut station = app.login("worker0@example.org").await;
+    let mut association = app.login("worker1@example.org").await;
+    let referral = refer(&mut station, &world, &[]).await;
+    association.get(&format!("/referrals/{referral}")).await;
+    station.get(&format!("/beneficiaries/{case}/close")).await;
+    let close_path = format!("/beneficiaries/{case}/close");
+    let accept_path = format!("/referrals/{referral}/accept");
+    let (closed, accepted) = tokio::join!(
+        station.post(&close_path, &[("reason", "moved_away")]),
+        association.post(&accept_path, &[]),
+    );
+    let (closed, accepted) = (closed.status().as_u16(), accepted.status().as_u16());
+    let owner = count(
+        &app,
+        &format!("SELECT organization_id FROM beneficiaries WHERE id = {case}"),
+    )
+    .await;
+    let is_closed = count(
+        &app,
+        &format!("SELECT COUNT(*) FROM beneficiaries WHERE id = {case} AND case_status = 'closed'"),
+    )
+    .await;
+    if owner == world.b().id {
+        assert_eq!(is_closed, 0, "the case B took was closed by A ({closed}, {accepted})");
+        assert_eq!((accepted, closed), (303, 404));
+    } else {
+        assert_eq!((closed, accepted), (303, 409));
+        assert_eq!(is_closed, 1);
+    }
+}
