@@ -95,8 +95,8 @@ pub(super) async fn views<C: ConnectionTrait>(
         .collect())
 }
 
-/// The referrals of case `b` the caller may see: every one for the office and the case's
-/// owner; an earlier owner sees those up to its hand-over.
+/// Every referral of case `b`, newest first. Only the case's owner and the office reach this
+/// (through `referable`): an earlier owner would need them cut at its hand-over first.
 pub(super) async fn of_case<C: ConnectionTrait>(
     conn: &C,
     caller: &Caller,
