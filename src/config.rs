@@ -18,6 +18,8 @@ use std::path::{Path, PathBuf};
 
 use rand::RngCore;
 
+use crate::domain::sponsorship::{DEFAULT_RENEWAL_HOURS, MAX_RENEWAL_HOURS};
+
 /// The whole configuration of one process.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -47,6 +49,9 @@ pub struct Config {
     /// `RELAY_REFERRAL_ANSWER_DAYS`: working days a receiving organization has to answer a
     /// referral before it is reminded (3 by default).
     pub referral_answer_days: u32,
+    /// `RELAY_SPONSOR_RENEWAL_HOURS`: hours a sponsor has to renew a new period before it goes
+    /// to the pool (72 by default).
+    pub sponsor_renewal_hours: u32,
 }
 
 /// The default of `RELAY_CASE_RETENTION_DAYS`: three years.
@@ -274,6 +279,19 @@ impl Config {
             None => crate::services::referrals::DEFAULT_ANSWER_DAYS,
         };
 
+        let sponsor_renewal_hours = match get("RELAY_SPONSOR_RENEWAL_HOURS") {
+            Some(text) => text
+                .parse::<u32>()
+                .ok()
+                .filter(|hours| (1..=MAX_RENEWAL_HOURS).contains(hours))
+                .ok_or_else(|| ConfigError::Invalid {
+                    var: "RELAY_SPONSOR_RENEWAL_HOURS",
+                    expected: "a whole number of hours from 1 to 336",
+                    shown: text.clone(),
+                })?,
+            None => DEFAULT_RENEWAL_HOURS,
+        };
+
         let log_format = match get("RELAY_LOG_FORMAT").as_deref() {
             None | Some("text") => LogFormat::Text,
             Some("json") => LogFormat::Json,
@@ -365,6 +383,7 @@ impl Config {
             log_format,
             case_retention_days,
             referral_answer_days,
+            sponsor_renewal_hours,
         })
     }
 
@@ -759,6 +778,18 @@ mod tests {
         for bad in ["0", "31", "three"] {
             let e = config_with(dir.path(), &[("RELAY_REFERRAL_ANSWER_DAYS", bad)]).expect_err(bad);
             assert!(e.to_string().contains("RELAY_REFERRAL_ANSWER_DAYS"), "{e}");
+        }
+    }
+
+    #[test]
+    fn a_sponsor_has_three_days_to_renew_by_default_and_a_bad_value_is_refused() {
+        let dir = tempfile::tempdir().expect("dir");
+        assert_eq!(config_with(dir.path(), &[]).expect("config").sponsor_renewal_hours, 72);
+        let day = config_with(dir.path(), &[("RELAY_SPONSOR_RENEWAL_HOURS", "24")]).expect("config");
+        assert_eq!(day.sponsor_renewal_hours, 24);
+        for bad in ["0", "337", "3d"] {
+            let e = config_with(dir.path(), &[("RELAY_SPONSOR_RENEWAL_HOURS", bad)]).expect_err(bad);
+            assert!(e.to_string().contains("RELAY_SPONSOR_RENEWAL_HOURS"), "{e}");
         }
     }
 

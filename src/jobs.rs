@@ -1,4 +1,6 @@
 //! Periodic work: half-time and day-before reminders, lapsing overdue claims, expiring needs,
+//! posting the next occurrence of recurring needs (`services::need_series`) and offering it
+//! to its sponsor first (`services::sponsorships`),
 //! telling social workers of needs near their deadline, and the alert ladder (next rungs,
 //! flags to the office, daily digests), retention (`services::retention`), and the erasure
 //! of cases closed longer than `RELAY_CASE_RETENTION_DAYS` (`services::cases`). Every step is
@@ -11,7 +13,8 @@ use sea_orm::DatabaseConnection;
 use tokio_util::sync::CancellationToken;
 
 use crate::domain::alerts::LadderPolicy;
-use crate::services::{ServiceError, alerts, cases, claims, needs, retention};
+use crate::domain::sponsorship::DEFAULT_RENEWAL_HOURS;
+use crate::services::{ServiceError, alerts, cases, claims, need_series, needs, retention, sponsorships};
 
 /// How often the jobs run.
 pub const INTERVAL: Duration = Duration::from_secs(60);
@@ -35,14 +38,31 @@ pub struct JobReport {
     pub flagged: u64,
     /// Daily digests queued.
     pub digests: u64,
+    /// Next occurrences of recurring needs posted.
+    pub recurred: u64,
+    /// Periods whose sponsor let the renewal window close, sent to the pool.
+    pub unrenewed: u64,
 }
 
-/// Runs every job once as of `now`.
+/// Runs every job once as of `now`, with the default renewal window of sponsors.
 pub async fn run_once(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<JobReport, ServiceError> {
+    run_once_with(db, DEFAULT_RENEWAL_HOURS, now).await
+}
+
+/// Runs every job once as of `now`; a sponsor has `renewal_hours` to renew a new period.
+pub async fn run_once_with(
+    db: &DatabaseConnection,
+    renewal_hours: u32,
+    now: DateTime<Utc>,
+) -> Result<JobReport, ServiceError> {
     let reminded = claims::remind_due(db, now).await?;
     let due_tomorrow = alerts::queue_due_tomorrow(db, now).await?;
     let lapsed = claims::lapse_overdue(db, now).await?;
     let expired = needs::expire_overdue(db, now).await?;
+    // Before the ladder: a new occurrence gets its first rung with the others.
+    let unrenewed = sponsorships::release_lapsed_offers(db, now).await?;
+    let recurred = need_series::post_next_occurrences(db, renewal_hours, now).await?;
+    sponsorships::complete_finished(db, now).await?;
     // After lapses and expiries: a reopened need climbs, an expired one does not.
     let ladder = alerts::run_ladder(db, &LadderPolicy::default(), now).await?;
     let warned = needs::warn_near_deadline(db, now).await?;
@@ -55,6 +75,8 @@ pub async fn run_once(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<Job
         flagged: ladder.flagged,
         digests: ladder.digests,
         warned,
+        recurred,
+        unrenewed,
     })
 }
 
@@ -74,7 +96,13 @@ pub const REFERRAL_FLAG_AFTER: chrono::Duration = chrono::Duration::days(2);
 
 /// Runs the jobs every [`INTERVAL`] until `cancel`; a run in progress finishes first.
 /// Closed cases are erased after `case_retention_days`.
-pub async fn run_periodically(db: DatabaseConnection, case_retention_days: u32, cancel: CancellationToken) {
+/// A sponsor has `renewal_hours` to renew each new period.
+pub async fn run_periodically(
+    db: DatabaseConnection,
+    case_retention_days: u32,
+    renewal_hours: u32,
+    cancel: CancellationToken,
+) {
     let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + INTERVAL, INTERVAL);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -82,7 +110,7 @@ pub async fn run_periodically(db: DatabaseConnection, case_retention_days: u32, 
             () = cancel.cancelled() => break,
             _ = ticker.tick() => {}
         }
-        match run_once(&db, Utc::now()).await {
+        match run_once_with(&db, renewal_hours, Utc::now()).await {
             Ok(report) if report != JobReport::default() => {
                 tracing::info!(
                     reminded = report.reminded,
@@ -93,6 +121,8 @@ pub async fn run_periodically(db: DatabaseConnection, case_retention_days: u32, 
                     rungs = report.rungs,
                     flagged = report.flagged,
                     digests = report.digests,
+                    recurred = report.recurred,
+                    unrenewed = report.unrenewed,
                     "jobs ran"
                 );
             }

@@ -181,17 +181,14 @@ impl App {
         workers.spawn(jobs::run_periodically(
             self.state.db.clone(),
             self.state.config.case_retention_days,
+            self.state.config.sponsor_renewal_hours,
             cancel.clone(),
         ));
         workers.spawn(services::audit_chain::run_sealer(self.state.db.clone(), cancel.clone()));
         if let Some(handle) = self.state.bot.clone() {
-            bot::spawn(
-                &mut workers,
-                self.state.db.clone(),
-                self.state.config.secret_key.clone(),
-                handle,
-                cancel.clone(),
-            );
+            let desk = bot::desk::ServiceDesk::new(self.state.db.clone(), self.state.config.secret_key.clone())
+                .with_renewal_hours(self.state.config.sponsor_renewal_hours);
+            bot::spawn(&mut workers, self.state.db.clone(), desk, handle, cancel.clone());
         }
         if let Some(dispatcher) = self.dispatcher.take() {
             // On cancel it finishes the sends in flight and hands back the rest.

@@ -222,7 +222,8 @@ async fn run(command: Command) -> Result<(), Failure> {
         Command::Admin(admin) => run_admin(&config, admin, now).await,
         Command::BotConsole { merchant } => {
             let conn = connect_migrated(&config).await?;
-            let desk = charity_relay::bot::desk::ServiceDesk::new(conn, config.secret_key.clone());
+            let desk = charity_relay::bot::desk::ServiceDesk::new(conn, config.secret_key.clone())
+                .with_renewal_hours(config.sponsor_renewal_hours);
             let input = tokio::io::BufReader::new(tokio::io::stdin());
             let session = charity_relay::crypto::random_token(6);
             let mut output = std::io::stdout();

@@ -81,6 +81,20 @@ pub enum Action {
     AlertDigest(bool),
     /// "Urgent needs always" on (true) or off.
     AlertUrgent(bool),
+    /// Asks before sponsoring every period of the recurring need of a claim (一对一).
+    SponsorAsk(i64),
+    /// "Yes" to sponsoring every period of the claim's need.
+    SponsorYes(i64),
+    /// "Not now" to sponsoring.
+    SponsorNo,
+    /// Renews a sponsorship for the period offered: claims the need of this id.
+    Renew(i64),
+    /// Asks before stopping a sponsorship.
+    SponsorStopAsk(i64),
+    /// Confirms stopping a sponsorship.
+    SponsorStopYes(i64),
+    /// Keeps the sponsorship after all.
+    SponsorStopNo,
     /// Shows the shop on the public transparency page (true) or stops showing it. The
     /// wanted state, not a toggle, so a second tap on an old button changes nothing.
     Public(bool),
@@ -133,6 +147,13 @@ impl Action {
             Action::AlertDigest(on) => write!(s, ":alerts:digest:{}", on_off(*on)),
             Action::AlertUrgent(on) => write!(s, ":alerts:urgent:{}", on_off(*on)),
             Action::Public(on) => write!(s, ":public:{}", on_off(*on)),
+            Action::SponsorAsk(id) => write!(s, ":sponsor:ask:{id}"),
+            Action::SponsorYes(id) => write!(s, ":sponsor:yes:{id}"),
+            Action::SponsorNo => write!(s, ":sponsor:no"),
+            Action::Renew(id) => write!(s, ":renew:{id}"),
+            Action::SponsorStopAsk(id) => write!(s, ":sponsor:stop:{id}"),
+            Action::SponsorStopYes(id) => write!(s, ":sponsor:stopyes:{id}"),
+            Action::SponsorStopNo => write!(s, ":sponsor:keep"),
         };
         s
     }
@@ -194,6 +215,13 @@ impl Action {
             ["alerts", "digest", on] => Action::AlertDigest(switch_of(on)?),
             ["alerts", "urgent", on] => Action::AlertUrgent(switch_of(on)?),
             ["public", on] => Action::Public(switch_of(on)?),
+            ["sponsor", "ask", id] => Action::SponsorAsk(id_of(id)?),
+            ["sponsor", "yes", id] => Action::SponsorYes(id_of(id)?),
+            ["sponsor", "no"] => Action::SponsorNo,
+            ["renew", id] => Action::Renew(id_of(id)?),
+            ["sponsor", "stop", id] => Action::SponsorStopAsk(id_of(id)?),
+            ["sponsor", "stopyes", id] => Action::SponsorStopYes(id_of(id)?),
+            ["sponsor", "keep"] => Action::SponsorStopNo,
             _ => return None,
         };
         // Only the canonical spelling is accepted, so "007" or "+7" never parse.
@@ -284,6 +312,13 @@ mod tests {
             Action::AlertUrgent(false),
             Action::Public(true),
             Action::Public(false),
+            Action::SponsorAsk(123_456_789_012),
+            Action::SponsorYes(7),
+            Action::SponsorNo,
+            Action::Renew(123_456_789_012),
+            Action::SponsorStopAsk(5),
+            Action::SponsorStopYes(5),
+            Action::SponsorStopNo,
         ]
     }
 
@@ -333,6 +368,11 @@ mod tests {
             "v1:claim:yes:7:0",
             "v1:claim:yes:7:3000000000",
             "v1:redeliver:",
+            "v1:renew:",
+            "v1:renew:0",
+            "v1:sponsor:yes",
+            "v1:sponsor:stop:-1",
+            "v1:sponsor:ask:7:8",
         ] {
             assert_eq!(Action::parse(data), None, "{data}");
         }

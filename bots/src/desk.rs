@@ -152,6 +152,41 @@ pub struct ClaimView {
 pub struct Claimed {
     /// The claim.
     pub claim: ClaimView,
+    /// True when the need recurs with periods to come and nobody sponsors it: the merchant
+    /// may sponsor every period (一对一).
+    pub sponsorable: bool,
+}
+
+/// A period offered to its sponsor first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenewalView {
+    /// The period's need, for the renew button.
+    pub need_id: i64,
+    /// The period, as people name it ("2027年1月", "January 2027").
+    pub period: String,
+    /// When the offer closes, local time.
+    pub until: String,
+}
+
+/// One of the merchant's sponsorships: the need's public facts, never the person's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SponsorshipCard {
+    /// Its id, for buttons.
+    pub id: i64,
+    /// The need's public title.
+    pub title: String,
+    /// How much each period.
+    pub quantity: i32,
+    /// In what unit.
+    pub unit: String,
+    /// Monthly (true) or weekly.
+    pub monthly: bool,
+    /// Periods given so far.
+    pub periods: u64,
+    /// False once it ended.
+    pub active: bool,
+    /// The period waiting for the merchant's answer, if one does.
+    pub offer: Option<RenewalView>,
 }
 
 /// A standing offer of the merchant (the resource library).
@@ -297,6 +332,13 @@ pub enum DeskError {
         /// Minutes to wait.
         minutes: i64,
     },
+    /// The need cannot be sponsored every period: it does not recur, has no periods to come,
+    /// or another merchant sponsors it already.
+    #[error("the need cannot be sponsored")]
+    NotSponsorable,
+    /// The renewal window closed; the period went to other merchants.
+    #[error("the renewal window closed")]
+    OfferClosed,
     /// Input the service refused (a field and what is wrong).
     #[error("invalid input")]
     Invalid,
@@ -352,6 +394,19 @@ pub trait MerchantDesk: Send + Sync {
         note: &str,
         lang: Locale,
     ) -> Result<ClaimView, DeskError>;
+    /// Sponsors every period of the recurring need of claim `claim_id` (一对一).
+    async fn sponsor(&self, merchant_id: i64, claim_id: i64, lang: Locale) -> Result<SponsorshipCard, DeskError>;
+    /// Renews a sponsorship: claims the period `need_id` offered to the merchant.
+    async fn renew(&self, merchant_id: i64, need_id: i64, lang: Locale) -> Result<Claimed, DeskError>;
+    /// Stops sponsoring; a period waiting for an answer goes to other merchants.
+    async fn stop_sponsoring(
+        &self,
+        merchant_id: i64,
+        sponsorship_id: i64,
+        lang: Locale,
+    ) -> Result<SponsorshipCard, DeskError>;
+    /// The merchant's active sponsorships.
+    async fn my_sponsorships(&self, merchant_id: i64, lang: Locale) -> Result<Vec<SponsorshipCard>, DeskError>;
     /// The merchant's standing offers.
     async fn offers(&self, merchant_id: i64, lang: Locale) -> Result<Vec<OfferView>, DeskError>;
     /// Adds a standing offer.

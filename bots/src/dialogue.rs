@@ -4,6 +4,7 @@
 
 mod alerts;
 mod public;
+mod sponsor;
 
 pub use alerts::parse_quiet_hours;
 
@@ -362,6 +363,13 @@ impl Talk<'_> {
                 let merchant = self.linked()?;
                 return self.public_action(merchant, shown).await;
             }
+            Action::SponsorAsk(_)
+            | Action::SponsorYes(_)
+            | Action::SponsorNo
+            | Action::Renew(_)
+            | Action::SponsorStopAsk(_)
+            | Action::SponsorStopYes(_)
+            | Action::SponsorStopNo => return self.sponsor_action(action).await,
             _ => {}
         }
         let merchant = self.approved()?;
@@ -528,7 +536,14 @@ impl Talk<'_> {
             | Action::AlertQuiet
             | Action::AlertDigest(_)
             | Action::AlertUrgent(_)
-            | Action::Public(_) => {}
+            | Action::Public(_)
+            | Action::SponsorAsk(_)
+            | Action::SponsorYes(_)
+            | Action::SponsorNo
+            | Action::Renew(_)
+            | Action::SponsorStopAsk(_)
+            | Action::SponsorStopYes(_)
+            | Action::SponsorStopNo => {}
         }
         Ok(())
     }
@@ -539,10 +554,6 @@ impl Talk<'_> {
             text: prompt,
             buttons: buttons.into_iter().map(|b| vec![b]).collect(),
         });
-    }
-
-    fn confirm(&mut self, claimed: &crate::desk::Claimed) {
-        self.say(text::confirmation(self.lang, &claimed.claim));
     }
 
     async fn typed(&mut self, state: State, line: &str, key: &str) -> Result<(), DeskError> {
@@ -883,7 +894,9 @@ impl Talk<'_> {
         let lang = self.lang;
         let claims = self.desk.my_claims(merchant, lang).await?;
         if claims.is_empty() {
-            self.say(text::mine_empty(lang));
+            if !self.show_sponsorships(merchant).await? {
+                self.say(text::mine_empty(lang));
+            }
             return Ok(());
         }
         // One message a claim, its buttons under it; the head opens the first.
@@ -922,6 +935,7 @@ impl Talk<'_> {
             };
             self.replies.push(Reply { text: body, buttons });
         }
+        self.show_sponsorships(merchant).await?;
         Ok(())
     }
 

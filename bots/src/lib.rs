@@ -17,7 +17,7 @@ pub use command::Command;
 pub use desk::{
     AlertChange, AlertSettingsView, Amount, Choice, ClaimState, ClaimView, Claimed, DeskError, DropOffView,
     MerchantDesk, MerchantInfo, MerchantStatus, NeedCardView, NeedQuery, NeedsPage, OfferDraft, OfferView,
-    PublicListingView,
+    PublicListingView, RenewalView, SponsorshipCard,
 };
 pub use dialogue::{Button, Input, Reply, Session, State, Turn, respond};
 pub use locale::{Locale, UnknownVariant};

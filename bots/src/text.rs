@@ -3,6 +3,7 @@
 
 pub mod alerts;
 pub mod public;
+pub mod sponsor;
 
 use crate::Locale;
 use crate::desk::{ClaimState, ClaimView, DeskError, DropOffView, NeedCardView, OfferView};
@@ -233,6 +234,8 @@ pub fn refusal(lang: Locale, error: &DeskError) -> String {
             Locale::ZhCn => format!("错误的代码次数过多。请 {minutes} 分钟后再试。"),
             Locale::En => format!("Too many wrong codes. Please try again in {minutes} minutes."),
         },
+        DeskError::NotSponsorable => sponsor::not_sponsorable(lang),
+        DeskError::OfferClosed => sponsor::offer_closed(lang),
         DeskError::Invalid => pick(
             lang,
             "输入的内容无法接受，请检查后重试。",
@@ -1009,6 +1012,13 @@ pub enum Notice {
         /// Volunteer hours, served.
         hours: bool,
     },
+    /// A sponsorship ended (not at the merchant's word).
+    SponsorshipEnded {
+        /// Need title.
+        title: String,
+        /// Why: the service's reason code.
+        reason: String,
+    },
     /// The need of a claim was cancelled or expired; the claim ended with it.
     NeedEnded {
         /// Need title.
@@ -1163,6 +1173,7 @@ pub fn notice(lang: Locale, notice: &Notice) -> String {
                 format!("Reminder: please serve your {quantity} {unit} for “{title}” by {due} (service time).")
             }
         },
+        Notice::SponsorshipEnded { title, reason } => sponsor::ended(lang, title, reason),
         Notice::NeedEnded {
             title,
             expired,

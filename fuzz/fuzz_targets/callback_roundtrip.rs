@@ -48,6 +48,13 @@ enum Shape {
     AlertDigest(bool),
     AlertUrgent(bool),
     Public(bool),
+    SponsorAsk(i64),
+    SponsorYes(i64),
+    SponsorNo,
+    Renew(i64),
+    SponsorStopAsk(i64),
+    SponsorStopYes(i64),
+    SponsorStopNo,
 }
 
 impl Shape {
@@ -109,6 +116,13 @@ impl Shape {
             Shape::AlertDigest(on) => (Action::AlertDigest(on), true),
             Shape::AlertUrgent(on) => (Action::AlertUrgent(on), true),
             Shape::Public(on) => (Action::Public(on), true),
+            Shape::SponsorAsk(i) => (Action::SponsorAsk(i), id(i)),
+            Shape::SponsorYes(i) => (Action::SponsorYes(i), id(i)),
+            Shape::SponsorNo => (Action::SponsorNo, true),
+            Shape::Renew(i) => (Action::Renew(i), id(i)),
+            Shape::SponsorStopAsk(i) => (Action::SponsorStopAsk(i), id(i)),
+            Shape::SponsorStopYes(i) => (Action::SponsorStopYes(i), id(i)),
+            Shape::SponsorStopNo => (Action::SponsorStopNo, true),
         }
     }
 }

@@ -17,7 +17,7 @@ use charity_relay::web::pages::NeedForm;
 use chrono::{Duration, NaiveDate};
 use libfuzzer_sys::fuzz_target;
 
-const FIELDS: [&str; 12] = [
+const FIELDS: [&str; 13] = [
     "beneficiary_id",
     "category",
     "title",
@@ -27,6 +27,7 @@ const FIELDS: [&str; 12] = [
     "deadline",
     "urgency",
     "recurrence",
+    "periods",
     "claim_days",
     "estimated_value",
     "drop_off_point_id",
@@ -65,6 +66,7 @@ fn arbitrary_input(u: &mut Unstructured) -> arbitrary::Result<NeedInput> {
         deadline: String::arbitrary(u)?,
         urgency: String::arbitrary(u)?,
         recurrence: String::arbitrary(u)?,
+        periods: String::arbitrary(u)?,
         claim_days: String::arbitrary(u)?,
         estimated_value: String::arbitrary(u)?,
         drop_off_point_id: String::arbitrary(u)?,

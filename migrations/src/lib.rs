@@ -17,6 +17,8 @@ mod m20261207_100000_case_file;
 mod m20261207_200000_ledger_visits;
 mod m20261207_300000_organization_services;
 mod m20261207_400000_referrals;
+mod m20261207_500000_recurrence;
+mod m20261207_600000_sponsorships;
 
 /// Lists every migration in the order it runs.
 pub struct Migrator;
@@ -39,6 +41,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_200000_ledger_visits::Migration),
             Box::new(m20261207_300000_organization_services::Migration),
             Box::new(m20261207_400000_referrals::Migration),
+            Box::new(m20261207_500000_recurrence::Migration),
+            Box::new(m20261207_600000_sponsorships::Migration),
         ]
     }
 }

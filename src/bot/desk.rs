@@ -4,7 +4,7 @@
 use bots::{
     AlertChange, AlertSettingsView, Amount, Choice, ClaimState, ClaimView, Claimed, DeskError, DropOffView,
     MerchantDesk, MerchantInfo, MerchantStatus, NeedCardView, NeedQuery, NeedsPage, OfferDraft, OfferView,
-    PublicListingView,
+    PublicListingView, RenewalView, SponsorshipCard,
 };
 use chrono::Utc;
 use sea_orm::DatabaseConnection;
@@ -12,12 +12,14 @@ use sea_orm::DatabaseConnection;
 use crate::config::Secret;
 use crate::domain::alerts::{self as rules, AlertMode, AlertSettings, QuietHours, SettingsChange};
 use crate::domain::record::ClaimAllowance;
+use crate::domain::sponsorship::{SponsorRefusal, period_label};
 use crate::domain::time::local_date;
 use crate::domain::{Category, ClaimStatus, Locale, NeedStatus, PartyStatus, Urgency};
 use crate::services::access::Caller;
 use crate::services::claims::{self, ClaimRecord, Unclaimable};
 use crate::services::merchants::MerchantSummary;
 use crate::services::needs::{self, DropOff};
+use crate::services::sponsorships::{self, SponsorshipView};
 use crate::services::telegram::{self, LinkOutcome};
 use crate::services::{ServiceError, alert_settings, matching, merchants, offers, organizations};
 
@@ -27,12 +29,24 @@ pub struct ServiceDesk {
     db: DatabaseConnection,
     /// The secret key: link codes are checked by their keyed digest.
     secret: Secret,
+    /// Hours a sponsor has to renew a period (`RELAY_SPONSOR_RENEWAL_HOURS`).
+    renewal_hours: u32,
 }
 
 impl ServiceDesk {
     /// A desk over `db`, checking link codes under `secret`.
     pub fn new(db: DatabaseConnection, secret: Secret) -> Self {
-        Self { db, secret }
+        Self {
+            db,
+            secret,
+            renewal_hours: crate::domain::sponsorship::DEFAULT_RENEWAL_HOURS,
+        }
+    }
+
+    /// The same desk, giving sponsors `hours` to renew a period offered when they begin.
+    pub fn with_renewal_hours(mut self, hours: u32) -> Self {
+        self.renewal_hours = hours;
+        self
     }
 }
 
@@ -56,6 +70,8 @@ fn desk_error(e: ServiceError) -> DeskError {
             DeskError::NotFound
         }
         ServiceError::IllegalTransition(_) | ServiceError::Conflict(_) => DeskError::WrongState,
+        ServiceError::Sponsorship(SponsorRefusal::OfferClosed) => DeskError::OfferClosed,
+        ServiceError::Sponsorship(_) => DeskError::NotSponsorable,
         ServiceError::Invalid { .. }
         | ServiceError::Validation(_)
         | ServiceError::WrongHandoffCode
@@ -132,6 +148,28 @@ fn claim_view(record: ClaimRecord) -> ClaimView {
         drop_off: drop_off_view(record.drop_off),
         dispute_reason: record.dispute_reason.filter(|_| record.status == ClaimStatus::Disputed),
         overdue: record.status.is_overdue(record.due_at, Utc::now()),
+    }
+}
+
+/// A sponsorship as its sponsor sees it: the need's public facts and the period waiting.
+fn sponsorship_card(view: SponsorshipView, lang: Locale) -> SponsorshipCard {
+    SponsorshipCard {
+        id: view.id,
+        title: view.title,
+        quantity: view.quantity,
+        unit: view.unit,
+        monthly: view.recurrence != crate::domain::Recurrence::Weekly,
+        periods: view.periods,
+        active: view.status == crate::domain::sponsorship::SponsorshipStatus::Active,
+        offer: view.offer.map(|o| RenewalView {
+            need_id: o.need_id,
+            period: period_label(view.recurrence, o.deadline, lang),
+            until: o
+                .until
+                .with_timezone(&crate::domain::time::LOCAL_OFFSET)
+                .format("%Y-%m-%d %H:%M")
+                .to_string(),
+        }),
     }
 }
 
@@ -310,8 +348,9 @@ impl MerchantDesk for ServiceDesk {
         };
         match outcome {
             Ok(done) => {
+                let sponsorable = sponsorships::sponsorable(&self.db, need_id).await.map_err(desk_error)?;
                 let claim = claim_view(done.claim);
-                Ok(Claimed { claim })
+                Ok(Claimed { claim, sponsorable })
             }
             Err(
                 ServiceError::NotEnoughLeft { left: 0 }
@@ -433,6 +472,42 @@ impl MerchantDesk for ServiceDesk {
             .await
             .map_err(desk_error)?;
         self.settings_view(&settings, lang).await
+    }
+
+    async fn sponsor(&self, merchant_id: i64, claim_id: i64, lang: Locale) -> Result<SponsorshipCard, DeskError> {
+        let view = sponsorships::sponsor(&self.db, &caller(merchant_id), claim_id, self.renewal_hours, Utc::now())
+            .await
+            .map_err(desk_error)?;
+        Ok(sponsorship_card(view, lang))
+    }
+
+    async fn renew(&self, merchant_id: i64, need_id: i64, _lang: Locale) -> Result<Claimed, DeskError> {
+        let done = sponsorships::renew(&self.db, &caller(merchant_id), need_id, Utc::now())
+            .await
+            .map_err(desk_error)?;
+        Ok(Claimed {
+            claim: claim_view(done.claim),
+            sponsorable: false,
+        })
+    }
+
+    async fn stop_sponsoring(
+        &self,
+        merchant_id: i64,
+        sponsorship_id: i64,
+        lang: Locale,
+    ) -> Result<SponsorshipCard, DeskError> {
+        let view = sponsorships::stop(&self.db, &caller(merchant_id), sponsorship_id, Utc::now())
+            .await
+            .map_err(desk_error)?;
+        Ok(sponsorship_card(view, lang))
+    }
+
+    async fn my_sponsorships(&self, merchant_id: i64, lang: Locale) -> Result<Vec<SponsorshipCard>, DeskError> {
+        let views = sponsorships::of_merchant(&self.db, &caller(merchant_id), Utc::now())
+            .await
+            .map_err(desk_error)?;
+        Ok(views.into_iter().map(|v| sponsorship_card(v, lang)).collect())
     }
 
     async fn public_listing(&self, merchant_id: i64) -> Result<PublicListingView, DeskError> {

@@ -19,7 +19,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::AppState;
-use crate::config::{Secret, TelegramConfig};
+use crate::config::TelegramConfig;
 
 /// Where the webhook route listens when the configured URL has no path of its own.
 pub const DEFAULT_WEBHOOK_PATH: &str = "/telegram/webhook";
@@ -124,7 +124,7 @@ pub fn webhook_router(state: &AppState) -> Router {
 pub fn spawn(
     workers: &mut JoinSet<()>,
     db: DatabaseConnection,
-    secret: Secret,
+    desk: desk::ServiceDesk,
     handle: BotHandle,
     cancel: CancellationToken,
 ) {
@@ -145,7 +145,7 @@ pub fn spawn(
     ));
     workers.spawn(telegram::run_handler(
         db,
-        secret,
+        desk,
         bot,
         handle.updates.clone(),
         handle.outbox.clone(),

@@ -24,8 +24,8 @@ use super::desk::card_view;
 use crate::domain::{Category, Channel};
 use crate::notify::{self, Outgoing, SendError};
 use crate::services::access::Caller;
-use crate::services::outbox::{ClaimNotice, NeedAlert, NeedDigest, Notification};
-use crate::services::{needs, telegram};
+use crate::services::outbox::{ClaimNotice, NeedAlert, NeedDigest, Notification, SponsorOffer};
+use crate::services::{needs, sponsorships, telegram};
 
 /// The payload of a `bot-reply` row.
 pub use crate::services::outbox::BotReply as ReplyPayload;
@@ -154,6 +154,7 @@ pub async fn render_notification(
         Notification::MerchantNeedAlert(alert) => render_alert(db, alert, merchant_id, lang).await,
         Notification::MerchantNeedDigest(digest) => render_digest(db, digest, merchant_id, lang).await,
         Notification::BotReply(reply) => Ok(Some((reply.text.clone(), reply.buttons.clone()))),
+        Notification::MerchantSponsorRenewal(offer) => render_renewal(db, offer, merchant_id, lang).await,
         other => Ok(notice_text(other, lang).map(|text| (text, Vec::new()))),
     }
 }
@@ -246,13 +247,19 @@ fn notice_text(notification: &Notification, lang: Locale) -> Option<String> {
             reason: String::new(),
             title: p.title,
         },
-        // Alerts, digests and replies are rendered elsewhere; the rest are emails.
-        N::MerchantNeedAlert(_)
+        N::MerchantSponsorshipEnded(p) => Notice::SponsorshipEnded {
+            title: p.title,
+            reason: p.reason,
+        },
+        // Alerts, digests, renewals and replies are rendered elsewhere; the rest are emails.
+        N::MerchantSponsorRenewal(_)
+        | N::MerchantNeedAlert(_)
         | N::MerchantNeedDigest(_)
         | N::BotReply(_)
         | N::ContactConsent
         | N::ResidentNeedRegistered(_)
         | N::ResidentNeedClaimed(_)
+        | N::ResidentNeedSponsored(_)
         | N::ResidentNeedDelivered(_)
         | N::ResidentNeedCancelled(_)
         | N::ResidentNeedExpired(_)
@@ -270,6 +277,36 @@ fn notice_text(notification: &Notification, lang: Locale) -> Option<String> {
         | N::WorkerReferralDeclined(_) => return None,
     };
     Some(text::notice(lang, &notice))
+}
+
+/// The renewal question of a period offered to its sponsor, with its two buttons; nothing
+/// once the offer no longer stands (renewed, stopped or past its window before it is sent).
+async fn render_renewal(
+    db: &DatabaseConnection,
+    offer: &SponsorOffer,
+    merchant_id: i64,
+    lang: Locale,
+) -> Result<Option<(String, Buttons)>, sea_orm::DbErr> {
+    if !sponsorships::offer_stands(db, offer.need_id, merchant_id, Utc::now()).await? {
+        return Ok(None);
+    }
+    let name = if lang == Locale::ZhCn {
+        &offer.period_zh
+    } else {
+        &offer.period_en
+    };
+    let text = text::sponsor::renewal(lang, &offer.title, offer.quantity, &offer.unit, name, &offer.until);
+    let buttons = vec![
+        vec![(
+            text::sponsor::renew_button(lang, name),
+            Action::Renew(offer.need_id).encode(),
+        )],
+        vec![(
+            text::sponsor::stop_button(lang),
+            Action::SponsorStopAsk(offer.sponsorship_id).encode(),
+        )],
+    ];
+    Ok(Some((text, buttons)))
 }
 
 /// A stored quantity as the dialogue shows it; rows without one read as 0.

@@ -243,7 +243,7 @@ async fn stored(hook: WebhookState, body: Bytes) -> StatusCode {
 /// process (killed between storing and handling).
 pub async fn run_handler(
     db: DatabaseConnection,
-    secret: Secret,
+    desk: ServiceDesk,
     bot: Bot,
     wake: Arc<Notify>,
     outbox_wake: Arc<Notify>,
@@ -260,7 +260,7 @@ pub async fn run_handler(
         }
     };
     let handler = Handler {
-        desk: ServiceDesk::new(db.clone(), secret),
+        desk,
         db,
         bot,
         username,

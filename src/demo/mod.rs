@@ -12,6 +12,7 @@
 
 mod data;
 mod referrals;
+mod sponsorships;
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
@@ -198,6 +199,7 @@ async fn seed(db: &DatabaseConnection, secret: &Secret, now: DateTime<Utc>) -> R
     current_needs(&demo).await?;
     volunteer_hours(&demo).await?;
     referrals::seed(&demo).await?;
+    sponsorships::seed(&demo).await?;
     discard_outbox_after(db, outbox_before, now).await?;
     let org_ids: Vec<i64> = demo.orgs.iter().filter_map(|o| o.worker.organization_id()).collect();
     end_ladders(db, &org_ids).await?;
@@ -490,6 +492,7 @@ impl Demo<'_> {
             deadline: posting.deadline,
             urgency: posting.urgency,
             recurrence: Recurrence::Once,
+            periods: None,
             claim_days: 7,
             estimated_value_cents: posting.value_cents,
             drop_off_point_id: Some(org.point_id),

@@ -28,6 +28,7 @@ pub mod quantity;
 pub mod record;
 pub mod referral;
 pub mod reports;
+pub mod sponsorship;
 pub mod time;
 pub mod visits;
 

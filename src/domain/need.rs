@@ -1,5 +1,7 @@
 //! Needs and claims: their states, urgency and recurrence.
 
+use chrono::{Days, Months, NaiveDate};
+
 text_enum! {
     /// Where a need stands (DESIGN.md).
     NeedStatus, "need status" {
@@ -25,6 +27,36 @@ text_enum! {
         Once => ("none", "一次性", "One-off"),
         Weekly => ("weekly", "每周", "Weekly"),
         Monthly => ("monthly", "每月", "Monthly"),
+    }
+}
+
+impl Recurrence {
+    /// The fewest and most periods a recurring need may be posted for.
+    pub const PERIODS: (i32, i32) = (1, 24);
+
+    /// Days before a period begins that its occurrence is posted. As long as the sponsor's
+    /// default renewal window (72 hours), so a declined or unanswered offer reaches the pool
+    /// as the period begins.
+    pub const POST_AHEAD_DAYS: i64 = 3;
+
+    /// The deadline of period `index` (from 1) of a series whose first period is due on `first`:
+    /// whole weeks or calendar months later, counted from the first so that 31 January gives
+    /// 28 February and then 31 March. `None` for a one-off need or past the calendar.
+    pub fn deadline_of(self, first: NaiveDate, index: i32) -> Option<NaiveDate> {
+        let after = u32::try_from(index.checked_sub(1)?).ok()?;
+        match self {
+            Recurrence::Once => None,
+            Recurrence::Weekly => first.checked_add_days(Days::new(7 * u64::from(after))),
+            Recurrence::Monthly => first.checked_add_months(Months::new(after)),
+        }
+    }
+
+    /// Whether the occurrence after period `index` (of `total`, `None`: until stopped), due on
+    /// `deadline`, is to be posted on `today`.
+    pub fn next_due(self, index: i32, total: Option<i32>, deadline: NaiveDate, today: NaiveDate) -> bool {
+        self != Recurrence::Once
+            && total.is_none_or(|total| index < total)
+            && today >= deadline - chrono::Duration::days(Self::POST_AHEAD_DAYS)
     }
 }
 
@@ -184,6 +216,32 @@ impl NeedCounters {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).expect("date")
+    }
+
+    #[test]
+    fn periods_are_counted_from_the_first_deadline() {
+        let first = day(2027, 1, 31);
+        assert_eq!(Recurrence::Monthly.deadline_of(first, 1), Some(first));
+        assert_eq!(Recurrence::Monthly.deadline_of(first, 2), Some(day(2027, 2, 28)));
+        assert_eq!(Recurrence::Monthly.deadline_of(first, 3), Some(day(2027, 3, 31)));
+        assert_eq!(Recurrence::Weekly.deadline_of(first, 3), Some(day(2027, 2, 14)));
+        assert_eq!(Recurrence::Once.deadline_of(first, 2), None);
+        assert_eq!(Recurrence::Monthly.deadline_of(first, 0), None);
+    }
+
+    #[test]
+    fn the_next_occurrence_is_due_three_days_before_its_period_begins_while_periods_remain() {
+        let deadline = day(2027, 1, 31);
+        let monthly = Recurrence::Monthly;
+        assert!(!monthly.next_due(1, None, deadline, day(2027, 1, 27)));
+        assert!(monthly.next_due(1, None, deadline, day(2027, 1, 28)));
+        assert!(monthly.next_due(1, Some(2), deadline, day(2027, 2, 10)));
+        assert!(!monthly.next_due(2, Some(2), deadline, day(2027, 2, 10)));
+        assert!(!Recurrence::Once.next_due(1, None, deadline, day(2027, 2, 10)));
+    }
 
     #[test]
     fn claiming_everything_fully_claims_and_giving_back_reopens() {

@@ -26,6 +26,8 @@ pub struct NeedInput {
     pub urgency: String,
     /// `recurrence`; empty means one-off.
     pub recurrence: String,
+    /// `periods`: how many periods a recurring need runs (1–24); empty means until stopped.
+    pub periods: String,
     /// `claim_days`; empty means the default lease.
     pub claim_days: String,
     /// `estimated_value` in yuan; empty means unknown.
@@ -55,6 +57,8 @@ pub struct NeedDraft {
     pub urgency: Urgency,
     /// Whether it comes back.
     pub recurrence: Recurrence,
+    /// How many periods a recurring need runs; `None` until stopped (and for a one-off need).
+    pub periods: Option<i32>,
     /// Days a claimant has to deliver.
     pub claim_days: i32,
     /// Estimated value in cents, for reports.
@@ -80,6 +84,7 @@ impl NeedInput {
         let deadline = errors.check("deadline", parse_deadline(&self.deadline, today));
         let urgency = errors.check("urgency", optional_choice(&self.urgency, Urgency::Normal));
         let recurrence = errors.check("recurrence", optional_choice(&self.recurrence, Recurrence::Once));
+        let periods = errors.check("periods", parse_periods(&self.periods));
         let claim_days = errors.check("claim_days", optional_number(&self.claim_days, 1, 365, 7));
         let value = errors.check(
             "estimated_value",
@@ -99,6 +104,7 @@ impl NeedInput {
             deadline,
             urgency,
             recurrence,
+            periods,
             claim_days,
             value,
             drop_off,
@@ -113,6 +119,7 @@ impl NeedInput {
                 Some(deadline),
                 Some(urgency),
                 Some(recurrence),
+                Some(periods),
                 Some(claim_days),
                 Some(value),
                 Some(drop_off),
@@ -126,6 +133,7 @@ impl NeedInput {
                 deadline,
                 urgency,
                 recurrence,
+                periods: (recurrence != Recurrence::Once).then_some(periods).flatten(),
                 claim_days: claim_days as i32,
                 estimated_value_cents: (value >= 0).then_some(value * 100),
                 drop_off_point_id: (drop_off > 0).then_some(drop_off),
@@ -153,6 +161,15 @@ fn parse_deadline(raw: &str, today: NaiveDate) -> Result<NaiveDate, FieldError> 
         Err(FieldError::DateInPast)
     } else {
         Ok(date)
+    }
+}
+
+fn parse_periods(raw: &str) -> Result<Option<i32>, FieldError> {
+    if raw.trim().is_empty() {
+        Ok(None)
+    } else {
+        let (min, max) = Recurrence::PERIODS;
+        input::number(raw, min.into(), max.into()).map(|n| Some(n as i32))
     }
 }
 
@@ -306,6 +323,33 @@ mod tests {
             input.parse_edit(today()).expect_err("bad").get("quantity"),
             Some(&FieldError::OutOfRange { min: 1, max: 10_000 })
         );
+    }
+
+    #[test]
+    fn a_recurring_need_runs_for_1_to_24_periods_or_until_stopped() {
+        let mut input = good();
+        input.recurrence = "monthly".into();
+        input.periods = "12".into();
+        let draft = input.parse(today()).expect("valid");
+        assert_eq!((draft.recurrence, draft.periods), (Recurrence::Monthly, Some(12)));
+        input.periods = String::new();
+        assert_eq!(input.parse(today()).map(|d| d.periods), Ok(None));
+        for bad in ["0", "25"] {
+            input.periods = bad.into();
+            assert_eq!(
+                input.parse(today()).expect_err("out of range").get("periods"),
+                Some(&FieldError::OutOfRange { min: 1, max: 24 })
+            );
+        }
+        input.recurrence = "daily".into();
+        input.periods = "3".into();
+        assert_eq!(
+            input.parse(today()).expect_err("unknown").get("recurrence"),
+            Some(&FieldError::UnknownChoice)
+        );
+        // A one-off need has no periods, whatever was typed.
+        input.recurrence = "none".into();
+        assert_eq!(input.parse(today()).map(|d| d.periods), Ok(None));
     }
 
     #[test]

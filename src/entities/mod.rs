@@ -28,6 +28,7 @@ pub mod possible_duplicate;
 pub mod referral;
 pub mod referral_need;
 pub mod relief_programme;
+pub mod sponsorship;
 pub mod staff;
 pub mod telegram_update;
 pub mod values;
@@ -67,6 +68,7 @@ pub mod prelude {
     pub use super::referral::Entity as Referral;
     pub use super::referral_need::Entity as ReferralNeed;
     pub use super::relief_programme::Entity as ReliefProgramme;
+    pub use super::sponsorship::Entity as Sponsorship;
     pub use super::staff::Entity as Staff;
     pub use super::telegram_update::Entity as TelegramUpdate;
     pub use super::visit::Entity as Visit;

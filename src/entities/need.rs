@@ -54,6 +54,16 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     /// When a lapsed or released claim last reopened the need.
     pub reopened_at: Option<DateTimeUtc>,
+    /// The first need of its series, if the need recurs.
+    pub series_id: Option<i64>,
+    /// Which period of its series, from 1.
+    pub period_index: Option<i32>,
+    /// How many periods the series runs; `None` until stopped.
+    pub periods_total: Option<i32>,
+    /// The sponsor this occurrence is offered to first, while `offer_until` has not passed.
+    pub offered_to: Option<i64>,
+    /// When the sponsor's renewal window closes.
+    pub offer_until: Option<DateTimeUtc>,
 }
 
 /// Foreign keys of `needs`.

@@ -73,6 +73,8 @@ stored_as_text!(
     crate::domain::ledger::Regularity,
     crate::domain::ledger::ReliefForm,
     crate::domain::visits::VisitMode,
+    crate::domain::sponsorship::SponsorshipStatus,
+    crate::domain::sponsorship::SponsorshipEnd,
 );
 
 /// A language column. The one `Locale` enum lives in the dialogue crate, which knows no

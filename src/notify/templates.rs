@@ -17,7 +17,7 @@ use askama::Template;
 use crate::domain::Locale;
 use crate::services::outbox::{
     ClaimFacts, ClaimLapsed, Coordinate, DecodeError, DeliveryToConfirm, HoursConfirmed, NearDeadline, NeedClaimed,
-    NeedDelivered, NeedEnded, NeedRegistered, Notification, ReferralNotice,
+    NeedDelivered, NeedEnded, NeedRegistered, NeedSponsored, Notification, ReferralNotice,
 };
 
 /// Every kind that has a template (the consent email's kind is
@@ -26,6 +26,7 @@ pub const KINDS: &[&str] = &[
     Notification::CONSENT,
     "resident-need-registered",
     "resident-need-claimed",
+    "resident-need-sponsored",
     "resident-need-delivered",
     "resident-need-cancelled",
     "resident-need-expired",
@@ -213,6 +214,7 @@ email_templates! {
     ConsentText, ConsentHtml, Consent, "email/contact-consent.txt", "email/contact-consent.html";
     RegisteredText, RegisteredHtml, NeedRegistered, "email/resident-need-registered.txt", "email/resident-need-registered.html";
     ClaimedText, ClaimedHtml, NeedClaimed, "email/resident-need-claimed.txt", "email/resident-need-claimed.html";
+    SponsoredText, SponsoredHtml, NeedSponsored, "email/resident-need-sponsored.txt", "email/resident-need-sponsored.html";
     DeliveredText, DeliveredHtml, NeedDelivered, "email/resident-need-delivered.txt", "email/resident-need-delivered.html";
     CancelledText, CancelledHtml, NeedEnded, "email/resident-need-cancelled.txt", "email/resident-need-cancelled.html";
     ExpiredText, ExpiredHtml, NeedEnded, "email/resident-need-expired.txt", "email/resident-need-expired.html";
@@ -245,6 +247,10 @@ pub fn subject(notification: &Notification, locale: Locale) -> Result<String, Re
         Notification::ResidentNeedClaimed(NeedClaimed { title: t, .. }) => pick(
             format!("好消息，您的需求已被认领：{t}"),
             format!("Good news, your need was claimed: {t}"),
+        ),
+        Notification::ResidentNeedSponsored(p) => pick(
+            format!("{}的「{}」有爱心商户一对一资助", p.period_zh, p.title),
+            format!("Your {} “{}” is sponsored", p.period_en, p.title),
         ),
         Notification::ResidentNeedDelivered(p) if p.is_hours() => {
             let t = &p.title;
@@ -334,6 +340,8 @@ pub fn subject(notification: &Notification, locale: Locale) -> Result<String, Re
         | Notification::MerchantClaimReminder(_)
         | Notification::MerchantNeedCancelled(_)
         | Notification::MerchantNeedExpired(_)
+        | Notification::MerchantSponsorRenewal(_)
+        | Notification::MerchantSponsorshipEnded(_)
         | Notification::MerchantNeedAlert(_)
         | Notification::MerchantNeedDigest(_)
         | Notification::BotReply(_) => return Err(RenderError::UnknownKind(notification.kind().to_owned())),
@@ -387,6 +395,7 @@ pub fn render_notification(
             (RegisteredText { f, p }.render()?, RegisteredHtml { f, p }.render()?)
         }
         Notification::ResidentNeedClaimed(p) => (ClaimedText { f, p }.render()?, ClaimedHtml { f, p }.render()?),
+        Notification::ResidentNeedSponsored(p) => (SponsoredText { f, p }.render()?, SponsoredHtml { f, p }.render()?),
         Notification::ResidentNeedDelivered(p) => (DeliveredText { f, p }.render()?, DeliveredHtml { f, p }.render()?),
         Notification::ResidentNeedCancelled(p) => (CancelledText { f, p }.render()?, CancelledHtml { f, p }.render()?),
         Notification::ResidentNeedExpired(p) => (ExpiredText { f, p }.render()?, ExpiredHtml { f, p }.render()?),
@@ -446,6 +455,8 @@ pub fn render_notification(
         | Notification::MerchantClaimReminder(_)
         | Notification::MerchantNeedCancelled(_)
         | Notification::MerchantNeedExpired(_)
+        | Notification::MerchantSponsorRenewal(_)
+        | Notification::MerchantSponsorshipEnded(_)
         | Notification::MerchantNeedAlert(_)
         | Notification::MerchantNeedDigest(_)
         | Notification::BotReply(_) => return Err(RenderError::UnknownKind(notification.kind().to_owned())),
@@ -504,6 +515,7 @@ fn why(notification: &Notification, zh: bool, organization: Option<&str>) -> Str
         // A resident's news of their needs; merchants' and the bot's messages are no email.
         N::ResidentNeedRegistered(_)
         | N::ResidentNeedClaimed(_)
+        | N::ResidentNeedSponsored(_)
         | N::ResidentNeedDelivered(_)
         | N::ResidentNeedCancelled(_)
         | N::ResidentNeedExpired(_)
@@ -517,6 +529,8 @@ fn why(notification: &Notification, zh: bool, organization: Option<&str>) -> Str
         | N::MerchantClaimReminder(_)
         | N::MerchantNeedCancelled(_)
         | N::MerchantNeedExpired(_)
+        | N::MerchantSponsorRenewal(_)
+        | N::MerchantSponsorshipEnded(_)
         | N::MerchantNeedAlert(_)
         | N::MerchantNeedDigest(_)
         | N::BotReply(_) => {

@@ -325,6 +325,8 @@ pub async fn close(
     for n in &open {
         super::needs::end_need(&txn, n, NeedStatus::Cancelled, CLOSED_CASE_NEED_REASON, now).await?;
     }
+    // After the needs: a period waiting for its sponsor is cancelled, not sent to the pool.
+    super::sponsorships::end_for_case(&txn, b.id, caller.actor(), now).await?;
     let dropped = match b.contact_id {
         Some(contact_id) if !shared_with_active_case(&txn, contact_id, b.id).await? => {
             super::contacts::drop_queued(&txn, contact_id, "case closed").await?

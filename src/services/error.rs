@@ -68,6 +68,10 @@ pub enum ServiceError {
     /// Too many wrong handoff codes: the claim is confirmed only by the office now.
     #[error("too many wrong handoff codes; the office must confirm this claim")]
     HandoffLocked,
+    /// A sponsorship (一对一) the rules refuse: not a recurring need, sponsored already, a
+    /// renewal after its window closed…
+    #[error("sponsorship refused: {0}")]
+    Sponsorship(#[from] crate::domain::sponsorship::SponsorRefusal),
     /// An idempotency key was reused for a different request.
     #[error("this idempotency key was used for a different request")]
     IdempotencyKeyReused,

@@ -13,7 +13,7 @@ use std::sync::{Arc, LazyLock, Mutex};
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter, QueryResult,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter, QueryResult, QuerySelect,
     TransactionTrait,
 };
 
@@ -429,8 +429,10 @@ pub async fn ordered_needs(
     let facts = merchant.facts(&usage);
 
     let candidates = preselect(db, &merchant, filter).await?;
+    let held = offered_to_others(db, merchant_id, now).await?;
     let mut scored: Vec<(f64, NeedRow)> = candidates
         .into_iter()
+        .filter(|n| !held.contains(&n.id))
         .map(|n| (score(&need_facts(&n, &communities, now), &facts), n))
         .collect();
     // Best score first; then the older need, then the lower id, so pages never shuffle.
@@ -449,6 +451,25 @@ pub async fn ordered_needs(
         .await?;
     rows.sort_by_key(|n| ids.iter().position(|id| *id == n.id));
     Ok((need_cards::cards(db, rows).await?, more))
+}
+
+/// The periods offered first to another merchant (its sponsor) whose window is still open:
+/// few at any time, and read by the partial index on `offer_until`.
+async fn offered_to_others(
+    db: &DatabaseConnection,
+    merchant_id: i64,
+    now: DateTime<Utc>,
+) -> Result<HashSet<i64>, ServiceError> {
+    let ids: Vec<i64> = need::Entity::find()
+        .select_only()
+        .column(need::Column::Id)
+        .filter(need::Column::OfferedTo.is_not_null())
+        .filter(need::Column::OfferedTo.ne(merchant_id))
+        .filter(need::Column::OfferUntil.gt(now))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(ids.into_iter().collect())
 }
 
 /// The candidate needs of one merchant's list: the oldest urgent and normal open needs of

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
 
 use super::ServiceError;
 use super::access::Caller;
@@ -87,6 +87,23 @@ impl NeedCard {
     }
 }
 
+/// The needs merchant `merchant_id` may find and claim as of `now`: any need but a period
+/// offered first to another merchant (its sponsor) whose renewal window is still open.
+pub fn in_pool_for(merchant_id: i64, now: DateTime<Utc>) -> Condition {
+    Condition::any()
+        .add(need::Column::OfferedTo.is_null())
+        .add(need::Column::OfferedTo.eq(merchant_id))
+        .add(need::Column::OfferUntil.lte(now))
+}
+
+/// [`in_pool_for`] for a need already read.
+pub fn pool_holds(n: &need::Model, merchant_id: i64, now: DateTime<Utc>) -> bool {
+    match (n.offered_to, n.offer_until) {
+        (Some(sponsor), Some(until)) => sponsor == merchant_id || until <= now,
+        _ => true,
+    }
+}
+
 /// Reads one need the caller may see, as a card. Merchants see open needs and needs they
 /// hold a claim on; organizations their own; the office all.
 pub async fn get_need(
@@ -98,7 +115,7 @@ pub async fn get_need(
     let found = need::Entity::find_by_id(need_id).one(db).await?;
     let visible = match (&found, caller.merchant_id()) {
         (Some(n), Some(merchant_id)) => {
-            n.status == NeedStatus::Open
+            (n.status == NeedStatus::Open && pool_holds(n, merchant_id, now))
                 || claim::Entity::find()
                     .filter(claim::Column::NeedId.eq(n.id))
                     .filter(claim::Column::MerchantId.eq(merchant_id))

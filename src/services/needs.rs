@@ -20,7 +20,7 @@ use crate::domain::input::{self, FieldError, FieldErrors};
 use crate::domain::need_input::NeedDraft;
 use crate::domain::pii::PersonMarks;
 use crate::domain::time::local_date;
-use crate::domain::{Category, ClaimEvent, ClaimStatus, NeedStatus, Urgency};
+use crate::domain::{Category, ClaimEvent, ClaimStatus, NeedStatus, Recurrence, Urgency};
 use crate::entities::{beneficiary, claim, drop_off_point, merchant, need};
 
 /// Filters of a need list; `None` means any.
@@ -123,6 +123,16 @@ pub async fn post_need(
     }
     .insert(&txn)
     .await?;
+    if draft.recurrence != Recurrence::Once {
+        // The first period of its own series (`services::need_series` posts the next ones).
+        need::Entity::update_many()
+            .col_expr(need::Column::SeriesId, Expr::value(row.id))
+            .col_expr(need::Column::PeriodIndex, Expr::value(1))
+            .col_expr(need::Column::PeriodsTotal, Expr::value(draft.periods))
+            .filter(need::Column::Id.eq(row.id))
+            .exec(&txn)
+            .await?;
+    }
     audit::record(
         &txn,
         now,
@@ -180,7 +190,6 @@ pub async fn edit_need(
         .col_expr(need::Column::Unit, Expr::value(draft.unit))
         .col_expr(need::Column::Urgency, Expr::value(draft.urgency.as_str()))
         .col_expr(need::Column::Deadline, Expr::value(draft.deadline))
-        .col_expr(need::Column::Recurrence, Expr::value(draft.recurrence.as_str()))
         .col_expr(need::Column::ClaimDays, Expr::value(draft.claim_days))
         .col_expr(
             need::Column::EstimatedValueCents,
@@ -540,7 +549,13 @@ pub async fn list_needs(
     match caller.org_scope() {
         OrgScope::All => {}
         OrgScope::Only(org) => query = query.filter(need::Column::OrganizationId.eq(org)),
-        OrgScope::NoneOf => query = query.filter(need::Column::Status.eq(NeedStatus::Open)),
+        OrgScope::NoneOf => {
+            query = query.filter(need::Column::Status.eq(NeedStatus::Open));
+            if let Some(merchant_id) = caller.merchant_id() {
+                // The board as of this request: a page is read now, not at an injected time.
+                query = query.filter(super::need_cards::in_pool_for(merchant_id, chrono::Utc::now()));
+            }
+        }
     }
     if let Some(status) = filter.status {
         query = query.filter(need::Column::Status.eq(status));
@@ -644,7 +659,7 @@ impl Cursor {
 }
 
 /// Locks the need if the caller may change it; audits and hides it otherwise.
-async fn visible_need_for_change<C: ConnectionTrait>(
+pub(super) async fn visible_need_for_change<C: ConnectionTrait>(
     txn: &C,
     caller: &Caller,
     need_id: i64,

@@ -67,6 +67,7 @@ async fn post(app: &TestApp, org: &Org, ask: Ask<'_>, now: DateTime<Utc>) -> i64
         deadline,
         urgency,
         recurrence: Recurrence::Once,
+        periods: None,
         claim_days: 7,
         estimated_value_cents: None,
         drop_off_point_id: None,

@@ -625,6 +625,13 @@ async fn the_organization_that_referred_a_case_on_reads_its_history_up_to_the_ha
     let (status, page) = station.get(&format!("/beneficiaries/{case}/visits")).await;
     assert_eq!(status, 200);
     assert!(page.contains("这里只读") && !page.contains("name=\"visitors\""));
+    // Its tab bar offers only what it may open: no dead end on the details or referrals.
+    assert!(
+        !page.contains(&format!("href=\"/beneficiaries/{case}\""))
+            && !page.contains(&format!("/beneficiaries/{case}/referrals")),
+        "{page}"
+    );
+    assert!(page.contains(&format!("/beneficiaries/{case}/ledger")));
     assert_eq!(count(&app, "SELECT COUNT(*) FROM ledger_entries").await, 2);
 }
 

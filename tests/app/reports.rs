@@ -49,6 +49,7 @@ async fn post(app: &TestApp, world: &World, ask: Ask) -> i64 {
         deadline: local_date(Utc::now()) + Duration::days(40),
         urgency: Urgency::Normal,
         recurrence: Recurrence::Once,
+        periods: None,
         claim_days: ask.claim_days,
         estimated_value_cents: ask.value_cents,
         drop_off_point_id: None,

@@ -965,6 +965,21 @@ async fn seed(app: &TestApp, sink: &SmtpSink) -> Seeded {
         Page::visit("volunteers", "/volunteers"),
         Page::visit("password", "/settings/password"),
     ]);
+    // The demo's one-on-one sponsorship, on its case file and the page that ends it.
+    let sponsored = strings(
+        db,
+        &format!(
+            "SELECT s.id, s.beneficiary_id FROM sponsorships s JOIN beneficiaries b ON b.id = s.beneficiary_id \
+             WHERE b.organization_id = {org_id} AND s.status = 'active' ORDER BY s.id LIMIT 1"
+        ),
+    )
+    .await;
+    if let Some(row) = sponsored.first() {
+        worker_pages.extend([
+            Page::visit("beneficiary-sponsored", format!("/beneficiaries/{}", row[1])),
+            Page::visit("sponsorship-end", format!("/sponsorships/{}/end", row[0])),
+        ]);
+    }
 
     let staff_id = first(
         db,

@@ -11,6 +11,10 @@ pub fn sample(kind: &str) -> serde_json::Value {
             "claim_id": 7, "need_id": 42, "title": "米和食用油", "merchant_name": "海景粮油店",
             "quantity": 2, "unit": "袋", "expected_date": "2026-12-08"
         }),
+        "resident-need-sponsored" => json!({
+            "need_id": 43, "title": "每月米面油", "merchant_name": "万家福超市", "quantity": 1, "unit": "份",
+            "period_zh": "2027年1月", "period_en": "January 2027", "expected_date": "2027-01-31"
+        }),
         "resident-need-delivered" => json!({
             "claim_id": 7, "need_id": 42, "title": "米和食用油", "merchant_name": "海景粮油店", "quantity": 2, "unit": "袋"
         }),

@@ -8,6 +8,7 @@ use std::sync::{Mutex, MutexGuard};
 use bots::{
     AlertChange, AlertSettingsView, Amount, Choice, ClaimState, ClaimView, Claimed, DeskError, Locale, MerchantDesk,
     MerchantInfo, MerchantStatus, NeedCardView, NeedQuery, NeedsPage, OfferDraft, OfferView, PublicListingView,
+    RenewalView, SponsorshipCard,
 };
 use chrono::NaiveDate;
 
@@ -27,6 +28,10 @@ pub const RICE: i64 = 10;
 pub const VISITS: i64 = 11;
 /// A need nobody may see any more.
 pub const MISSING: i64 = 99;
+/// A monthly need of 3 portions of groceries (after [`FakeDesk::add_groceries`]).
+pub const GROCERIES: i64 = 12;
+/// Its next period, offered to its sponsor by [`FakeDesk::offer_next_period`].
+pub const NEXT_GROCERIES: i64 = 13;
 
 /// The world behind the desk, open to tests for arranging and checking.
 #[derive(Debug)]
@@ -51,6 +56,12 @@ pub struct World {
     pub down: bool,
     /// The queries `open_needs` was asked.
     pub queries: Vec<NeedQuery>,
+    /// Needs that recur, so a claim of them may become a sponsorship.
+    pub recurring: Vec<i64>,
+    /// Every sponsorship, with its merchant.
+    pub sponsorships: Vec<(i64, SponsorshipCard)>,
+    /// Periods offered to their sponsor: merchant, need, and whether the window is open.
+    pub renewals: Vec<(i64, i64, bool)>,
 }
 
 /// The fake desk.
@@ -123,7 +134,34 @@ impl FakeDesk {
             claim_refusal: None,
             down: false,
             queries: Vec::new(),
+            recurring: Vec::new(),
+            sponsorships: Vec::new(),
+            renewals: Vec::new(),
         }))
+    }
+
+    /// Adds the monthly groceries need.
+    pub fn add_groceries(&self) {
+        let mut w = self.world();
+        w.needs.push(need(GROCERIES, "每月米面油", 3, "份", false));
+        w.recurring.push(GROCERIES);
+    }
+
+    /// Posts the groceries' next period and offers it to `merchant`, its window open or closed.
+    pub fn offer_next_period(&self, merchant: i64, open: bool) {
+        let mut w = self.world();
+        w.needs.push(need(NEXT_GROCERIES, "每月米面油", 3, "份", false));
+        w.recurring.push(NEXT_GROCERIES);
+        w.renewals.push((merchant, NEXT_GROCERIES, open));
+        for (m, card) in &mut w.sponsorships {
+            if *m == merchant && card.active && open {
+                card.offer = Some(RenewalView {
+                    need_id: NEXT_GROCERIES,
+                    period: "2027年1月".to_owned(),
+                    until: "2027-01-28 08:00".to_owned(),
+                });
+            }
+        }
     }
 
     /// The world, to arrange or check.
@@ -182,6 +220,11 @@ fn claim_view(id: i64, card: &NeedCardView, quantity: i32, state: ClaimState) ->
 }
 
 impl World {
+    /// A recurring need nobody sponsors yet.
+    fn sponsorable(&self, need_id: i64) -> bool {
+        self.recurring.contains(&need_id) && !self.sponsorships.iter().any(|(_, c)| c.active)
+    }
+
     /// Why a need cannot be claimed: the merchant's own claim, someone else's, or no need.
     fn unavailable(&self, merchant: i64, need_id: i64) -> DeskError {
         if !self.needs.iter().any(|n| n.id == need_id) {
@@ -337,7 +380,8 @@ impl MerchantDesk for FakeDesk {
             .map(|(_, _, id)| *id);
         if let Some(id) = earlier {
             let claim = w.claim_mut(merchant_id, id)?.clone();
-            return Ok(Claimed { claim });
+            let sponsorable = w.sponsorable(need_id);
+            return Ok(Claimed { claim, sponsorable });
         }
         let Some(card) = w.needs.iter_mut().find(|n| n.id == need_id) else {
             return Err(DeskError::NotFound);
@@ -359,7 +403,8 @@ impl MerchantDesk for FakeDesk {
         let claim = claim_view(id, &card, quantity, ClaimState::Active);
         w.claims.push((merchant_id, claim.clone()));
         w.keys.push((merchant_id, key.to_owned(), id));
-        Ok(Claimed { claim })
+        let sponsorable = w.sponsorable(need_id);
+        Ok(Claimed { claim, sponsorable })
     }
 
     async fn my_claims(&self, merchant_id: i64, _lang: Locale) -> Result<Vec<ClaimView>, DeskError> {
@@ -507,6 +552,86 @@ impl MerchantDesk for FakeDesk {
             AlertChange::UrgentAlways(on) => a.urgent_always = *on,
         }
         Ok(a.clone())
+    }
+
+    async fn sponsor(&self, merchant_id: i64, claim_id: i64, _lang: Locale) -> Result<SponsorshipCard, DeskError> {
+        let mut w = self.open()?;
+        let claim = w.claim_mut(merchant_id, claim_id)?.clone();
+        if let Some((_, mine)) = w.sponsorships.iter().find(|(m, c)| *m == merchant_id && c.active) {
+            return Ok(mine.clone());
+        }
+        if !w.sponsorable(claim.need_id) {
+            return Err(DeskError::NotSponsorable);
+        }
+        let card = SponsorshipCard {
+            id: 500 + w.sponsorships.len() as i64,
+            title: claim.need_title.clone(),
+            quantity: claim.quantity,
+            unit: claim.unit.clone(),
+            monthly: true,
+            periods: 1,
+            active: true,
+            offer: None,
+        };
+        w.sponsorships.push((merchant_id, card.clone()));
+        Ok(card)
+    }
+
+    async fn renew(&self, merchant_id: i64, need_id: i64, lang: Locale) -> Result<Claimed, DeskError> {
+        let open = self
+            .open()?
+            .renewals
+            .iter()
+            .any(|(m, n, open)| *m == merchant_id && *n == need_id && *open);
+        if !open {
+            return Err(DeskError::OfferClosed);
+        }
+        let quantity = {
+            let mut w = self.open()?;
+            w.renewals.retain(|(m, n, _)| !(*m == merchant_id && *n == need_id));
+            let (_, card) = w
+                .sponsorships
+                .iter_mut()
+                .find(|(m, c)| *m == merchant_id && c.active)
+                .ok_or(DeskError::OfferClosed)?;
+            card.offer = None;
+            card.periods += 1;
+            card.quantity
+        };
+        let key = format!("renew:{need_id}");
+        let mut claimed = self
+            .claim(merchant_id, need_id, Amount::Exactly(quantity), &key, lang)
+            .await?;
+        claimed.sponsorable = false;
+        Ok(claimed)
+    }
+
+    async fn stop_sponsoring(
+        &self,
+        merchant_id: i64,
+        sponsorship_id: i64,
+        _lang: Locale,
+    ) -> Result<SponsorshipCard, DeskError> {
+        let mut w = self.open()?;
+        let (_, card) = w
+            .sponsorships
+            .iter_mut()
+            .find(|(m, c)| *m == merchant_id && c.id == sponsorship_id)
+            .ok_or(DeskError::NotFound)?;
+        card.active = false;
+        card.offer = None;
+        let card = card.clone();
+        w.renewals.retain(|(m, _, _)| *m != merchant_id);
+        Ok(card)
+    }
+
+    async fn my_sponsorships(&self, merchant_id: i64, _lang: Locale) -> Result<Vec<SponsorshipCard>, DeskError> {
+        let w = self.open()?;
+        Ok(w.sponsorships
+            .iter()
+            .filter(|(m, c)| *m == merchant_id && c.active)
+            .map(|(_, c)| c.clone())
+            .collect())
     }
 
     async fn public_listing(&self, merchant_id: i64) -> Result<PublicListingView, DeskError> {

@@ -6,6 +6,7 @@ mod commands;
 mod fake_desk;
 mod offers_and_alerts;
 mod refusals;
+mod sponsorship;
 
 use bots::{Action, Command, DeskError, Input, Locale, Reply, Session, State, Turn, respond};
 

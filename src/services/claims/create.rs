@@ -81,7 +81,19 @@ async fn claim_with(
         txn.commit().await?;
         return done.map(|claim| ClaimOutcome { claim, replayed: true });
     }
-    match claim_in(&txn, caller, merchant_id, need_id, quantity, key, now, confirmation).await {
+    match claim_in(
+        &txn,
+        caller,
+        merchant_id,
+        need_id,
+        quantity,
+        key,
+        now,
+        confirmation,
+        true,
+    )
+    .await
+    {
         Ok(claim) => {
             txn.commit().await?;
             Ok(ClaimOutcome { claim, replayed: false })
@@ -134,6 +146,31 @@ pub async fn all_left(
     }
 }
 
+/// A sponsor's claim of the period offered to it, inside the caller's transaction (which
+/// holds the merchant's lock, then the need's): the confirmation is shown in the merchant's
+/// chat, and the resident hears of the sponsorship (once a period) instead of the claim.
+pub(crate) async fn claim_for_sponsor<C: ConnectionTrait>(
+    txn: &C,
+    caller: &Caller,
+    merchant_id: i64,
+    need_id: i64,
+    quantity: i32,
+    now: DateTime<Utc>,
+) -> Result<ClaimRecord, ServiceError> {
+    claim_in(
+        txn,
+        caller,
+        merchant_id,
+        need_id,
+        quantity,
+        None,
+        now,
+        Delivery::ShownInReply,
+        false,
+    )
+    .await
+}
+
 /// The claim itself, inside the caller's transaction.
 #[expect(clippy::too_many_arguments, reason = "inputs named at their few callers")]
 async fn claim_in<C: ConnectionTrait>(
@@ -145,6 +182,7 @@ async fn claim_in<C: ConnectionTrait>(
     key: Option<&str>,
     now: DateTime<Utc>,
     confirmation: Delivery,
+    tell_resident: bool,
 ) -> Result<ClaimRecord, ServiceError> {
     if let Err(error) = Quantity::new(quantity.into()) {
         let mut errors = FieldErrors::default();
@@ -187,13 +225,16 @@ async fn claim_in<C: ConnectionTrait>(
                 .sub(Expr::col(need::Column::Claimed))
                 .gte(quantity),
         )
+        .filter(need_cards::in_pool_for(merchant_id, now))
         .exec_with_returning(txn)
         .await?;
     let Some(need) = updated.into_iter().next() else {
-        // Why not: a fully claimed need has nothing left; closed needs are "not open".
+        // Why not: a fully claimed need has nothing left; closed needs are "not open"; a
+        // period offered to its sponsor is not in the pool yet, so others cannot see it.
         let need = need::Entity::find_by_id(need_id)
             .one(txn)
             .await?
+            .filter(|n| need_cards::pool_holds(n, merchant_id, now))
             .ok_or(ServiceError::NotFound("need"))?;
         return Err(match need.status {
             NeedStatus::Open | NeedStatus::FullyClaimed => ServiceError::NotEnoughLeft {
@@ -265,12 +306,15 @@ async fn claim_in<C: ConnectionTrait>(
         expected_date: due_date,
         category: Some(need.category.clone()),
     };
+    let resident = parties
+        .resident(
+            &Notification::ResidentNeedClaimed(claimed.clone()),
+            format!("claim:{}:resident-claimed", row.id),
+        )
+        .filter(|_| tell_resident);
     messages.extend(
         [
-            parties.resident(
-                &Notification::ResidentNeedClaimed(claimed.clone()),
-                format!("claim:{}:resident-claimed", row.id),
-            ),
+            resident,
             parties.worker(
                 &Notification::WorkerNeedClaimed(claimed),
                 format!("claim:{}:worker-claimed", row.id),

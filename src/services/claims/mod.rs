@@ -28,6 +28,7 @@ use crate::services::outbox::ClaimNotice;
 pub use confirmation::{
     Confirmation, DISPUTE_REASON_MAX, HANDOFF_TRIES, confirm, dispute, reset_handoff_tries, resolve_dispute,
 };
+pub(crate) use create::claim_for_sponsor;
 pub use create::{all_left, claim_need, claim_need_in_chat};
 pub use delivery::{DELIVERY_NOTE_MAX, mark_delivered, mark_delivered_with_note, redeliver, release, resume};
 pub use queries::{Unclaimable, get_claim, list_claims, of_need, unclaimable};
@@ -99,4 +100,12 @@ pub struct ClaimOutcome {
     pub claim: ClaimRecord,
     /// True when this answers a retry of an earlier request with the same key.
     pub replayed: bool,
+}
+
+/// The record of claim `c`, with its handoff code (for its own merchant).
+pub(crate) async fn record<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    c: crate::entities::claim::Model,
+) -> Result<ClaimRecord, crate::services::ServiceError> {
+    queries::load_record(conn, c, true).await
 }

@@ -16,7 +16,7 @@ mod notification;
 pub use notification::{
     BotReply, ClaimFacts, ClaimLapsed, ClaimNotice, Coordinate, DecodeError, DeliveryToConfirm, Digest, DigestItem,
     DropOff, HoursConfirmed, NearDeadline, NeedAlert, NeedClaimed, NeedDelivered, NeedDigest, NeedEnded,
-    NeedRegistered, Notification, ReferralNotice,
+    NeedRegistered, NeedSponsored, Notification, ReferralNotice, SponsorOffer, SponsorshipEnded,
 };
 
 /// One message to queue, in the form it is stored (services build it from a

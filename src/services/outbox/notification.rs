@@ -27,6 +27,8 @@ pub enum Notification {
     ResidentNeedExpired(NeedEnded),
     /// To a volunteer: their hours were confirmed.
     ResidentHoursConfirmed(HoursConfirmed),
+    /// To a resident: a merchant sponsors this period of their recurring need (once a period).
+    ResidentNeedSponsored(NeedSponsored),
     /// To a resident: the notifications held back by the hourly limit, in one email.
     Digest(Digest),
     /// To the posting worker: a merchant claimed the need.
@@ -67,6 +69,10 @@ pub enum Notification {
     MerchantNeedCancelled(ClaimNotice),
     /// To a merchant: the claimed need expired.
     MerchantNeedExpired(ClaimNotice),
+    /// To a sponsor: the next period is offered to it first, to renew or stop.
+    MerchantSponsorRenewal(SponsorOffer),
+    /// To a sponsor: the sponsorship ended (the social worker ended it, the case closed…).
+    MerchantSponsorshipEnded(SponsorshipEnded),
     /// To a merchant: a need it may want to claim (alone, or as a card of a digest).
     MerchantNeedAlert(NeedAlert),
     /// To a merchant: the heading of a daily digest of needs.
@@ -155,6 +161,7 @@ impl Notification {
             Self::ResidentNeedCancelled(_) => "resident-need-cancelled",
             Self::ResidentNeedExpired(_) => "resident-need-expired",
             Self::ResidentHoursConfirmed(_) => "resident-hours-confirmed",
+            Self::ResidentNeedSponsored(_) => "resident-need-sponsored",
             Self::Digest(_) => "digest",
             Self::WorkerNeedClaimed(_) => "worker-need-claimed",
             Self::WorkerDeliveryToConfirm(_) => "worker-delivery-to-confirm",
@@ -175,6 +182,8 @@ impl Notification {
             Self::MerchantClaimReminder(_) => "merchant-claim-reminder",
             Self::MerchantNeedCancelled(_) => "merchant-need-cancelled",
             Self::MerchantNeedExpired(_) => "merchant-need-expired",
+            Self::MerchantSponsorRenewal(_) => "merchant-sponsor-renewal",
+            Self::MerchantSponsorshipEnded(_) => "merchant-sponsorship-ended",
             Self::MerchantNeedAlert(_) => "merchant-need-alert",
             Self::MerchantNeedDigest(_) => "merchant-need-digest",
             Self::BotReply(_) => "bot-reply",
@@ -217,6 +226,67 @@ pub struct NeedClaimed {
     /// The need's category; rows written before it was added read as goods.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub category: Option<String>,
+}
+
+/// `resident-need-sponsored`: the period named in both languages, as the need's page and
+/// the bot name it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NeedSponsored {
+    /// The need (this period's occurrence).
+    pub need_id: i64,
+    /// Its public title.
+    pub title: String,
+    /// The sponsor's public name.
+    pub merchant_name: String,
+    /// How much the sponsor gives this period.
+    pub quantity: i64,
+    /// In what unit.
+    pub unit: String,
+    /// The period, in Chinese ("2027年1月").
+    pub period_zh: String,
+    /// The period, in English ("January 2027").
+    pub period_en: String,
+    /// When the delivery is expected, `YYYY-MM-DD`.
+    pub expected_date: String,
+}
+
+impl NeedSponsored {
+    /// The period in the reader's language.
+    pub fn period(&self, zh: bool) -> &str {
+        if zh { &self.period_zh } else { &self.period_en }
+    }
+}
+
+/// `merchant-sponsor-renewal`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SponsorOffer {
+    /// The sponsorship.
+    pub sponsorship_id: i64,
+    /// The new period's need.
+    pub need_id: i64,
+    /// Its public title.
+    pub title: String,
+    /// How much renewing claims.
+    pub quantity: i64,
+    /// In what unit.
+    pub unit: String,
+    /// The period, in Chinese.
+    pub period_zh: String,
+    /// The period, in English.
+    pub period_en: String,
+    /// When the offer closes, local time `YYYY-MM-DD HH:MM`.
+    pub until: String,
+}
+
+/// `merchant-sponsorship-ended`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SponsorshipEnded {
+    /// The sponsorship.
+    pub sponsorship_id: i64,
+    /// The need's public title.
+    pub title: String,
+    /// Why it ended (`SponsorshipEnd`'s code).
+    pub reason: String,
 }
 
 /// `resident-need-delivered`.
@@ -641,6 +711,18 @@ mod tests {
             "merchant-need-expired",
             r#"{"category":"food","claim_id":7,"ended":"expired","need_id":42,"reason":"","title":"米和食用油"}"#,
         ),
+        (
+            "resident-need-sponsored",
+            r#"{"expected_date":"2027-01-31","merchant_name":"海景粮油店","need_id":43,"period_en":"January 2027","period_zh":"2027年1月","quantity":2,"title":"米和食用油","unit":"袋"}"#,
+        ),
+        (
+            "merchant-sponsor-renewal",
+            r#"{"need_id":43,"period_en":"January 2027","period_zh":"2027年1月","quantity":2,"sponsorship_id":5,"title":"米和食用油","unit":"袋","until":"2027-01-31 08:00"}"#,
+        ),
+        (
+            "merchant-sponsorship-ended",
+            r#"{"reason":"worker_ended","sponsorship_id":5,"title":"米和食用油"}"#,
+        ),
         ("merchant-need-alert", r#"{"need_id":42,"title":"米和食用油"}"#),
         ("merchant-need-alert", r#"{"digest_number":2,"need_id":42}"#),
         (
@@ -666,7 +748,7 @@ mod tests {
             let again = Notification::from_parts(n.kind(), n.payload()).expect("round trip");
             assert_eq!(again, n, "{kind}");
         }
-        assert_eq!(kinds.len(), 26, "every kind has a stored example");
+        assert_eq!(kinds.len(), 29, "every kind has a stored example");
     }
 
     #[test]

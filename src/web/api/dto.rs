@@ -167,6 +167,9 @@ pub struct NewNeedIn {
     /// `none` (default), `weekly` or `monthly`.
     #[serde(default)]
     pub recurrence: Option<String>,
+    /// For a recurring need, how many periods it runs (1–24); until stopped when absent.
+    #[serde(default)]
+    pub periods: Option<i64>,
     /// Days a claimant has to deliver, 1–365 (default 7).
     #[serde(default)]
     pub claim_days: Option<i64>,
@@ -190,6 +193,7 @@ impl From<NewNeedIn> for NeedInput {
             deadline: n.deadline,
             urgency: n.urgency.unwrap_or_default(),
             recurrence: n.recurrence.unwrap_or_default(),
+            periods: n.periods.map(|p| p.to_string()).unwrap_or_default(),
             claim_days: n.claim_days.map(|d| d.to_string()).unwrap_or_default(),
             estimated_value: n.estimated_value.map(|v| v.to_string()).unwrap_or_default(),
             drop_off_point_id: n.drop_off_point_id.map(|v| v.to_string()).unwrap_or_default(),

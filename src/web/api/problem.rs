@@ -171,6 +171,7 @@ fn status_of(e: &ServiceError) -> StatusCode {
         | ServiceError::NeedNotOpen(_)
         | ServiceError::ClaimLimitReached { .. }
         | ServiceError::DeliverFirst
+        | ServiceError::Sponsorship(_)
         | ServiceError::IllegalTransition(_) => StatusCode::CONFLICT,
         ServiceError::Busy => StatusCode::SERVICE_UNAVAILABLE,
         ServiceError::Db(_) | ServiceError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -329,6 +330,11 @@ fn problem(e: &ServiceError, status: StatusCode, l: Locale) -> Problem {
                 ),
             )
         }
+        ServiceError::Sponsorship(refusal) => (
+            "sponsorship-refused",
+            text(l, "不能一对一资助", "Sponsorship refused"),
+            refusal.message(l).to_owned(),
+        ),
         ServiceError::DeliverFirst => (
             "deliver-first",
             text(l, "请先完成送达", "Deliver first"),

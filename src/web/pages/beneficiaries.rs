@@ -14,7 +14,7 @@ use crate::domain::case::{CONSENT_VERSION, consent_wording};
 use crate::domain::input::FieldErrors;
 use crate::domain::{BeneficiaryGroup, CaseStatus, ClosedReason, Locale};
 use crate::services::beneficiaries::{self, BeneficiaryInput};
-use crate::services::{ServiceError, cases, duplicates, needs, organizations};
+use crate::services::{ServiceError, cases, duplicates, needs, organizations, sponsorships};
 use crate::web::session::Staff;
 
 #[derive(Template)]
@@ -318,6 +318,8 @@ struct ShowPage {
     /// A refusal of the case's rules (close twice, reopen an erased case), shown on top.
     case_error: String,
     consent_error: String,
+    /// One-on-one sponsorships: (id, line, status label, active).
+    sponsorships: Vec<(i64, String, String, bool)>,
 }
 
 /// `GET /beneficiaries/{id}`: the case file's details tab: the record with its private part
@@ -339,6 +341,9 @@ async fn show_page(state: &AppState, staff: &Staff, id: i64, errors: &FieldError
         .await
         .or_page(t)?;
     let need_list = needs::of_beneficiary(&state.db, caller, id).await.or_page(t)?;
+    let sponsored = sponsorships::of_case(&state.db, caller, id, chrono::Utc::now())
+        .await
+        .or_page(t)?;
     let case = &summary.case;
     let closed_text = match (case.status, case.closed_reason, case.closed_at) {
         (CaseStatus::Closed, reason, at) => format!(
@@ -392,6 +397,17 @@ async fn show_page(state: &AppState, staff: &Staff, id: i64, errors: &FieldError
             consent_version: CONSENT_VERSION.to_owned(),
             case_error: message("case"),
             consent_error: message("consent"),
+            sponsorships: sponsored
+                .iter()
+                .map(|v| {
+                    let status = match v.end_reason {
+                        Some(why) => format!("{} · {}", v.status.label(t.0), why.label(t.0)),
+                        None => v.status.label(t.0).to_owned(),
+                    };
+                    let active = v.status == crate::domain::sponsorship::SponsorshipStatus::Active;
+                    (v.id, super::views::sponsorship_line(t, v), status, active)
+                })
+                .collect(),
         },
     ))
 }

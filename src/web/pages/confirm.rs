@@ -5,7 +5,7 @@ use askama::Template;
 use axum::http::StatusCode;
 use axum::response::Response;
 
-use super::{Chrome, Field, render};
+use super::{Chrome, Field, PageError, render};
 use crate::domain::input::FieldError;
 use crate::i18n::Tr;
 use crate::services::ServiceError;
@@ -48,6 +48,15 @@ pub fn page(mut c: Chrome, title: String, p: Confirm) -> Response {
         StatusCode::UNPROCESSABLE_ENTITY
     };
     render(status, ConfirmPage { c, p })
+}
+
+/// The reason field to show again, the typed value kept and the error beside it, when `e`
+/// is about the reason; the error page for anything else.
+pub fn ask_again(t: Tr, e: ServiceError, typed: String) -> Result<Field, PageError> {
+    match reason_error(t, &e) {
+        Some(error) => Ok(Field { value: typed, error }),
+        None => Err(PageError::new(t, e)),
+    }
 }
 
 /// The message to show beside the reason field for `e`, if `e` is about the reason.

@@ -174,7 +174,7 @@ fn page(
         status,
         LedgerPage {
             c: Chrome::new(t, &staff.session, "ledger.title"),
-            tabs: CaseTabs::new(book.beneficiary_id, "ledger"),
+            tabs: CaseTabs::of_history(book.beneficiary_id, "ledger", book.read_only_until.is_some()),
             id: book.beneficiary_id,
             code: book.code.clone(),
             rows: book.items.iter().map(|i| row(t, i)).collect(),

@@ -9,9 +9,11 @@ mod dashboard;
 mod duplicates;
 mod ledger;
 mod need_cancel;
+mod need_series;
 mod needs;
 mod referrals;
 mod reports;
+mod sponsorships;
 mod views;
 mod visits;
 mod volunteers;
@@ -48,6 +50,8 @@ pub fn router(state: AppState) -> Router {
         .route("/needs/{id}", get(needs::show))
         .route("/needs/{id}/edit", get(needs::edit_form).post(needs::edit))
         .route("/needs/{id}/cancel", get(need_cancel::ask).post(need_cancel::cancel))
+        .route("/needs/{id}/end-series", get(need_series::ask).post(need_series::end))
+        .route("/sponsorships/{id}/end", get(sponsorships::ask).post(sponsorships::end))
         .route("/needs/{id}/claims/{claim_id}/confirm", post(needs::confirm))
         .route("/needs/{id}/claims/{claim_id}/dispute", post(needs::dispute))
         .route("/needs/{id}/claims/{claim_id}/resolve", post(needs::resolve))

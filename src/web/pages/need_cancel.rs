@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 
 use super::confirm::{self, Confirm};
-use super::{Chrome, Field, OrPage, PageError, PageResult};
+use super::{Chrome, Field, OrPage, PageResult};
 use crate::AppState;
 use crate::domain::{ClaimStatus, NeedStatus};
 use crate::services::{claims, needs};
@@ -43,16 +43,10 @@ pub async fn cancel(
     .await;
     match result {
         Ok(_) => Ok(Redirect::to(&format!("/needs/{id}")).into_response()),
-        Err(e) => match confirm::reason_error(staff.t, &e) {
-            Some(error) => {
-                let reason = Field {
-                    value: form.reason,
-                    error,
-                };
-                cancel_page(&state, &staff, id, reason).await
-            }
-            None => Err(PageError::new(staff.t, e)),
-        },
+        Err(e) => {
+            let reason = confirm::ask_again(staff.t, e, form.reason)?;
+            cancel_page(&state, &staff, id, reason).await
+        }
     }
 }
 

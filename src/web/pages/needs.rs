@@ -14,13 +14,13 @@ use crate::domain::claim::DisputeResolution;
 use crate::domain::input::{FieldError, FieldErrors};
 use crate::domain::need_input::NeedInput;
 use crate::domain::time::local_date;
-use crate::domain::{Category, NeedStatus, Urgency};
+use crate::domain::{Category, NeedStatus, Recurrence, Urgency};
 use crate::i18n::Tr;
 use crate::services::audit::{self, AuditRecord};
 use crate::services::claims::{self, Confirmation};
 use crate::services::needs::{self, NeedCard, NeedFilter};
 use crate::services::organizations::Community;
-use crate::services::{ServiceError, beneficiaries, organizations};
+use crate::services::{ServiceError, beneficiaries, need_series, organizations, sponsorships};
 use crate::web::session::Staff;
 
 #[derive(Template)]
@@ -150,6 +150,9 @@ struct NeedFormPage {
     deadline: Field,
     estimated_value: Field,
     urgency_error: String,
+    recurrences: Options,
+    recurrence_error: String,
+    periods: Field,
 }
 
 /// The need form's fields (DESIGN.md names).
@@ -175,10 +178,14 @@ pub struct NeedForm {
     estimated_value: String,
     #[serde(default)]
     drop_off_point_id: String,
+    #[serde(default)]
+    recurrence: String,
+    #[serde(default)]
+    periods: String,
 }
 
 impl NeedForm {
-    /// The fields as the domain reads them; recurrence and lease, not on the form, take their defaults.
+    /// The fields as the domain reads them; the lease, not on the form, takes its default.
     pub fn input(&self) -> NeedInput {
         NeedInput {
             beneficiary_id: self.beneficiary_id.clone(),
@@ -191,6 +198,8 @@ impl NeedForm {
             urgency: self.urgency.clone(),
             estimated_value: self.estimated_value.clone(),
             drop_off_point_id: self.drop_off_point_id.clone(),
+            recurrence: self.recurrence.clone(),
+            periods: self.periods.clone(),
             ..Default::default()
         }
     }
@@ -212,6 +221,8 @@ impl NeedForm {
                 .map(|c| (c / 100).to_string())
                 .unwrap_or_default(),
             drop_off_point_id: card.drop_off_point_id.map(|id| id.to_string()).unwrap_or_default(),
+            // An edit keeps the need's place in its series.
+            ..Default::default()
         }
     }
 }
@@ -306,6 +317,11 @@ async fn need_form(
     } else {
         form.urgency.as_str()
     };
+    let recurrence = if form.recurrence.is_empty() {
+        Recurrence::Once.as_str()
+    } else {
+        form.recurrence.as_str()
+    };
     let message = |name: &str| errors.get(name).map(|e| e.message(t.0)).unwrap_or_default();
     Ok(render(
         status,
@@ -332,6 +348,9 @@ async fn need_form(
             deadline: field(t, "deadline", &form.deadline, errors),
             estimated_value: field(t, "estimated_value", &form.estimated_value, errors),
             urgency_error: message("urgency"),
+            recurrences: enum_options(Recurrence::ALL, Recurrence::as_str, Recurrence::label, t, recurrence),
+            recurrence_error: message("recurrence"),
+            periods: field(t, "periods", &form.periods, errors),
         },
     ))
 }
@@ -479,6 +498,12 @@ struct NeedPage {
     timeline: Vec<(String, String)>,
     can_cancel: bool,
     can_edit: bool,
+    /// The series a recurring need belongs to, in a line; empty for a one-off need.
+    series: String,
+    /// Whether the series still has periods to come.
+    can_end_series: bool,
+    /// Its one-on-one sponsor, in a line (and this period waiting for the sponsor); empty if none.
+    sponsor: String,
     /// Dispute resolutions: (form value, button label, the main action).
     resolutions: Vec<(&'static str, String, bool)>,
 }
@@ -511,6 +536,13 @@ async fn need_page(state: &AppState, staff: &Staff, id: i64, form: ClaimFormStat
     let now = chrono::Utc::now();
     let card = needs::get_need(&state.db, caller, id, now).await.or_page(t)?;
     let claim_list = claims::of_need(&state.db, caller, id, now).await.or_page(t)?;
+    let series = need_series::of_need(&state.db, id).await.or_page(t)?;
+    let sponsor = match &series {
+        Some(s) => sponsorships::active_of_need(&state.db, Some(s.series_id), now)
+            .await
+            .or_page(t)?,
+        None => None,
+    };
     let mut subjects: Vec<(&str, i64)> = vec![("need", id)];
     subjects.extend(claim_list.iter().map(|c| ("claim", c.id)));
     let timeline = audit::history(&state.db, &subjects)
@@ -536,6 +568,19 @@ async fn need_page(state: &AppState, staff: &Staff, id: i64, form: ClaimFormStat
             c: Chrome::new(t, &staff.session, "need.title"),
             can_cancel: matches!(card.status, NeedStatus::Open | NeedStatus::FullyClaimed),
             can_edit: editable(&card),
+            can_end_series: series.as_ref().is_some_and(need_series::SeriesView::running),
+            series: series.as_ref().map(|s| series_line(t, s)).unwrap_or_default(),
+            sponsor: sponsor
+                .map(|v| {
+                    let waiting = v.offer.as_ref().filter(|o| o.need_id == id);
+                    let mut line = t.fill("sponsorship.on_need", &[("merchant", &v.merchant_name)]);
+                    if let Some(o) = waiting {
+                        line.push_str(" · ");
+                        line.push_str(&t.fill("sponsorship.waiting", &[("until", &super::views::local_time(o.until))]));
+                    }
+                    line
+                })
+                .unwrap_or_default(),
             n: NeedItem::new(t, &card),
             claims,
             timeline,
@@ -551,6 +596,25 @@ async fn need_page(state: &AppState, staff: &Staff, id: i64, form: ClaimFormStat
                 .collect(),
         },
     ))
+}
+
+/// Where the need stands in its series: "Monthly · period 2 of 12" or "… · until stopped".
+fn series_line(t: Tr, s: &need_series::SeriesView) -> String {
+    let period = s.period_index.to_string();
+    match s.periods_total {
+        Some(total) => t.fill(
+            "series.period_of",
+            &[
+                ("recurrence", s.recurrence.label(t.0)),
+                ("period", &period),
+                ("total", &total.to_string()),
+            ],
+        ),
+        None => t.fill(
+            "series.period_open",
+            &[("recurrence", s.recurrence.label(t.0)), ("period", &period)],
+        ),
+    }
 }
 
 /// One line of the timeline: what happened, and for a claim which shop and how much (and

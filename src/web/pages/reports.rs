@@ -9,10 +9,12 @@ use serde::Deserialize;
 use super::{Chrome, OrPage, PageError, PageResult, render};
 use crate::AppState;
 use crate::domain::reports::{PublicCell, Report, Spread, week_start};
+use crate::domain::sponsorship::SponsorshipFigures;
 use crate::i18n::Tr;
 use crate::services::ServiceError;
 use crate::services::referrals::{self, ReferralReport};
 use crate::services::reports::{self, Transparency};
+use crate::services::sponsorships;
 use crate::web::charts::{bar_chart, worth_drawing};
 use crate::web::session::{PageLang, Staff};
 
@@ -55,6 +57,44 @@ struct ReportsPage {
     referral_declines: Vec<Vec<String>>,
     /// People referred again and again: (case id, code, chain).
     referral_repeated: Vec<(i64, String, String)>,
+    /// One-on-one sponsorship, in lines: people, periods on time, endings.
+    sponsorship: Vec<String>,
+}
+
+/// The sponsorship figures in three lines, in `t`'s language.
+fn sponsorship_lines(t: Tr, f: &SponsorshipFigures) -> Vec<String> {
+    let ended: Vec<String> = f
+        .ended
+        .iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(why, n)| format!("{} {n}", why.label(t.0)))
+        .collect();
+    vec![
+        t.fill(
+            "reports.sponsored_people",
+            &[("people", &f.people.to_string()), ("active", &f.active.to_string())],
+        ),
+        t.fill(
+            "reports.sponsored_periods",
+            &[
+                ("due", &f.periods_due.to_string()),
+                ("on_time", &f.on_time.to_string()),
+                (
+                    "percent",
+                    &f.on_time_percent()
+                        .map(|p| format!("{p}%"))
+                        .unwrap_or_else(|| "—".to_owned()),
+                ),
+            ],
+        ),
+        t.fill(
+            "reports.sponsorships_ended",
+            &[
+                ("ended", &f.ended_total().to_string()),
+                ("reasons", &ended.join(t.get("list.separator"))),
+            ],
+        ),
+    ]
 }
 
 /// The referral tables of the reports page, headed, in `t`'s language.
@@ -284,6 +324,9 @@ pub async fn page(State(state): State<AppState>, staff: Staff, Query(period): Qu
         .await
         .or_page(t)?;
     let (referral_pairs, referral_declines, referral_repeated) = referral_tables(t, &referral_report);
+    let sponsorship = sponsorships::report(&state.db, &staff.caller, since, chrono::Utc::now())
+        .await
+        .or_page(t)?;
     let weekly_chart = worth_drawing(&weekly_bars(t, &report));
     let value_chart = worth_drawing(&value_bars(t, &report));
     let mut all = tables(t, &report, &names, WeekAs::Words)
@@ -313,6 +356,7 @@ pub async fn page(State(state): State<AppState>, staff: Staff, Query(period): Qu
             referral_pairs,
             referral_declines,
             referral_repeated,
+            sponsorship: sponsorship_lines(t, &sponsorship),
         },
     ))
 }

@@ -189,6 +189,9 @@ pub struct CaseTabs {
     pub id: i64,
     /// The tab shown: one of [`CaseTabs::TABS`].
     pub current: &'static str,
+    /// True for an organization that had the case before a referral moved it: it reads the
+    /// ledger and visits up to the hand-over, and no other tab.
+    pub history_only: bool,
 }
 
 impl CaseTabs {
@@ -202,14 +205,70 @@ impl CaseTabs {
 
     /// The tab bar of beneficiary `id`'s case file with `current` shown.
     pub fn new(id: i64, current: &'static str) -> Self {
-        Self { id, current }
+        Self {
+            id,
+            current,
+            history_only: false,
+        }
+    }
+
+    /// The tab bar an earlier owner sees when `read_only` (only the tabs it may open), else [`CaseTabs::new`].
+    pub fn of_history(id: i64, current: &'static str, read_only: bool) -> Self {
+        Self {
+            history_only: read_only,
+            ..Self::new(id, current)
+        }
     }
 
     /// Each tab as (link, label key, shown now).
     pub fn links(&self) -> Vec<(String, &'static str, bool)> {
         Self::TABS
             .iter()
+            .filter(|(name, _, _)| !self.history_only || matches!(*name, "ledger" | "visits"))
             .map(|(name, path, key)| (format!("/beneficiaries/{}{path}", self.id), *key, *name == self.current))
             .collect()
+    }
+}
+
+/// A sponsorship in a line for staff: the need, the sponsor, the rhythm, the periods given,
+/// since when, and the period waiting for the sponsor's answer.
+pub fn sponsorship_line(t: Tr, v: &crate::services::sponsorships::SponsorshipView) -> String {
+    let every = t.get(if v.recurrence == crate::domain::Recurrence::Weekly {
+        "sponsorship.weekly"
+    } else {
+        "sponsorship.monthly"
+    });
+    let mut line = t.fill(
+        "sponsorship.line",
+        &[
+            ("title", &v.title),
+            ("merchant", &v.merchant_name),
+            ("every", every),
+            ("quantity", &v.quantity.to_string()),
+            ("unit", &v.unit),
+            ("periods", &v.periods.to_string()),
+            ("since", &local_time(v.started_at)),
+        ],
+    );
+    if let Some(offer) = &v.offer {
+        line.push_str(" · ");
+        line.push_str(&t.fill("sponsorship.waiting", &[("until", &local_time(offer.until))]));
+    }
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_earlier_owner_sees_only_the_tabs_it_may_open() {
+        let all = CaseTabs::new(7, "ledger").links();
+        assert_eq!(all.len(), 4);
+        let history = CaseTabs::of_history(7, "ledger", true).links();
+        let paths: Vec<&str> = history.iter().map(|(href, _, _)| href.as_str()).collect();
+        assert_eq!(paths, ["/beneficiaries/7/ledger", "/beneficiaries/7/visits"]);
+        assert!(history[0].2, "the ledger is the tab shown");
+        assert_eq!(CaseTabs::of_history(7, "visits", false).links().len(), 4);
     }
 }

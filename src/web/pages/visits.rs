@@ -99,7 +99,7 @@ fn page(
         status,
         VisitsPage {
             c: Chrome::new(t, &staff.session, "visits.title"),
-            tabs: CaseTabs::new(list.beneficiary_id, "visits"),
+            tabs: CaseTabs::of_history(list.beneficiary_id, "visits", list.read_only_until.is_some()),
             id: list.beneficiary_id,
             code: list.code.clone(),
             rows: list

@@ -83,16 +83,10 @@ async fn set_status(state: &AppState, staff: &Staff, party: Party, id: i64, form
     };
     match result {
         Ok(()) => Ok(Redirect::to(&back).into_response()),
-        Err(e) => match confirm::reason_error(staff.t, &e) {
-            Some(error) => {
-                let reason = Field {
-                    value: form.reason,
-                    error,
-                };
-                suspend_page(state, staff, party, id, reason).await
-            }
-            None => Err(PageError::new(staff.t, e)),
-        },
+        Err(e) => {
+            let reason = confirm::ask_again(staff.t, e, form.reason)?;
+            suspend_page(state, staff, party, id, reason).await
+        }
     }
 }
 
@@ -169,16 +163,10 @@ pub async fn revoke_token(
     }
     match api_tokens::revoke(&state.db, id, &form.reason, staff.caller.actor(), chrono::Utc::now()).await {
         Ok(()) => Ok(Redirect::to("/admin/tokens").into_response()),
-        Err(e) => match confirm::reason_error(staff.t, &e) {
-            Some(error) => {
-                let reason = Field {
-                    value: form.reason,
-                    error,
-                };
-                revoke_page(&state, &staff, id, reason).await
-            }
-            None => Err(PageError::new(staff.t, e)),
-        },
+        Err(e) => {
+            let reason = confirm::ask_again(staff.t, e, form.reason)?;
+            revoke_page(&state, &staff, id, reason).await
+        }
     }
 }
 
