@@ -28,7 +28,7 @@ use crate::domain::sponsorship::{
 };
 use crate::domain::time::{LOCAL_OFFSET, local_date};
 use crate::domain::{ClaimStatus, Locale, NeedStatus, PartyStatus, Recurrence};
-use crate::entities::{claim, merchant, need, sponsorship};
+use crate::entities::{claim, merchant, need, need_ladder, sponsorship};
 
 /// A sponsorship as the case file, the office and the sponsor see it: public facts only.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -332,7 +332,7 @@ pub async fn renew(
     let after = clear_offer(&txn, need_id).await?;
     if let Some(after) = after.filter(|n| n.status == NeedStatus::Open && n.quantity > n.claimed) {
         // The sponsor gives less than the period asks: the rest goes to the pool.
-        super::alerts::start_ladder(&txn, &after, &LadderPolicy::default(), now).await?;
+        to_the_pool(&txn, &after, now).await?;
     }
     audit::record(
         &txn,
@@ -601,9 +601,22 @@ async fn release<C: ConnectionTrait>(txn: &C, id: i64, now: DateTime<Utc>) -> Re
         return Ok(false);
     };
     if period.status == NeedStatus::Open && period.quantity > period.claimed {
-        super::alerts::start_ladder(txn, &period, &LadderPolicy::default(), now).await?;
+        to_the_pool(txn, &period, now).await?;
     }
     Ok(true)
+}
+
+/// Starts the alert ladder of `period`, unless it has one: a period posted before its series
+/// had a sponsor was alerted already, and was offered to the sponsor afterwards.
+async fn to_the_pool<C: ConnectionTrait>(
+    txn: &C,
+    period: &need::Model,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    if need_ladder::Entity::find_by_id(period.id).one(txn).await?.is_none() {
+        super::alerts::start_ladder(txn, period, &LadderPolicy::default(), now).await?;
+    }
+    Ok(())
 }
 
 /// Clears the offer on need `id`; the need as it is now when an offer was cleared.

@@ -292,6 +292,44 @@ async fn an_unanswered_period_goes_to_the_pool_and_a_late_renewal_is_refused() {
 }
 
 #[tokio::test]
+async fn a_period_posted_before_the_sponsor_chose_is_offered_at_once_and_lapses_back_to_its_ladder() {
+    let app = TestApp::spawn().await;
+    let world = app.world(2).await;
+    let (sponsor_id, other) = (world.merchants[0].id, world.merchants[1].id);
+    let first = post_monthly(&app, &world, "").await;
+    let claim = claims::claim_need(&app.db, &shop(sponsor_id), first, 3, None, Utc::now())
+        .await
+        .expect("claim");
+    // The next period is posted (and alerted) before the shop decides to sponsor.
+    jobs::run_once(&app.db, at(8)).await.expect("jobs");
+    let second = latest_need(&app).await;
+    let laddered = format!("SELECT COUNT(*) FROM need_ladders WHERE need_id = {second}");
+    assert_eq!(scalar_i64(&app.db, &laddered).await, 1);
+
+    sponsorships::sponsor(&app.db, &shop(sponsor_id), claim.claim.id, 72, at(8))
+        .await
+        .expect("sponsor");
+    assert_eq!(
+        scalar_i64(
+            &app.db,
+            &format!("SELECT COUNT(*) FROM needs WHERE id = {second} AND offered_to = {sponsor_id}")
+        )
+        .await,
+        1,
+        "offered to the new sponsor at once"
+    );
+    let hidden = claims::claim_need(&app.db, &shop(other), second, 1, None, at(9)).await;
+    assert!(matches!(hidden, Err(ServiceError::NotFound(_))), "{hidden:?}");
+
+    // Unanswered: back to the pool, its ladder kept (not started twice), the jobs unharmed.
+    let report = jobs::run_once(&app.db, at(12)).await.expect("jobs run");
+    assert_eq!(report.unrenewed, 1);
+    assert_eq!(scalar_i64(&app.db, &laddered).await, 1);
+    let claimed = claims::claim_need(&app.db, &shop(other), second, 1, None, at(12)).await;
+    assert!(claimed.is_ok(), "{claimed:?}");
+}
+
+#[tokio::test]
 async fn a_renewal_tapped_after_the_window_closed_is_refused_in_the_chat() {
     let app = TestApp::spawn_with_bot().await;
     let world = app.world(1).await;
