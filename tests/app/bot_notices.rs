@@ -496,6 +496,14 @@ async fn notifications_wait_for_a_chat_and_arrive_once_it_is_linked() {
         .await
         .expect("outbox")
         .expect("the confirmation");
+    // The sender marks the row sent just after the fake Bot API took it: wait for that, or
+    // its late "sent" would overwrite the lease replayed below.
+    let sent = format!("SELECT COUNT(*) FROM outbox WHERE id = {} AND status = 'sent'", row.id);
+    let deadline = std::time::Instant::now() + REPLY_WITHIN;
+    while scalar_i64(&app.db, &sent).await == 0 {
+        assert!(std::time::Instant::now() < deadline, "the confirmation is marked sent");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     outbox::Entity::update_many()
         .col_expr(outbox::Column::Status, Expr::val("pending"))
         .col_expr(
