@@ -75,6 +75,8 @@ pub struct Visits {
     pub interval_days: i64,
     /// The next visit's standing, if due within a week or overdue.
     pub due: Option<Due>,
+    /// The day the next visit falls due (none for an earlier owner, who visits no more).
+    pub next_on: Option<chrono::NaiveDate>,
     /// For an organization that referred the case on: its hand-over, up to which it reads
     /// (and logs nothing).
     pub read_only_until: Option<DateTime<Utc>>,
@@ -209,6 +211,7 @@ pub async fn visits(
         items,
         interval_days,
         due: until.map_or_else(|| visits::due(since, interval_days, local_date(now)), |_| None),
+        next_on: until.map_or_else(|| Some(since + chrono::Duration::days(interval_days)), |_| None),
         read_only_until: until,
     })
 }

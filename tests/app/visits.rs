@@ -43,6 +43,9 @@ async fn a_worker_logs_a_visit_with_sealed_notes_and_posts_a_need_from_it() {
     let (status, page) = worker.get(&back).await;
     assert_eq!(status, 200);
     assert!(page.contains(NOTES) && page.contains("需要米面油"), "{page}");
+    // Visited today, the next visit is weeks away: the page still says when.
+    let next = chrono::NaiveDate::parse_from_str(&today(), "%Y-%m-%d").expect("today") + chrono::Duration::days(30);
+    assert!(page.contains(&format!("下次探访：{next} 前")), "{page}");
     // One click to the need form with the person chosen.
     let link = page
         .split("href=\"")

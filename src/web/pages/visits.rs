@@ -93,7 +93,11 @@ fn page(
             t.get("visits.days")
         ),
         Some(Due::Soon { on }) => format!("{} {on}", t.get("visits.due_on")),
-        None => String::new(),
+        // Not due soon: the day still helps a worker plan.
+        None => list
+            .next_on
+            .map(|on| t.fill("visits.next_by", &[("on", &on.to_string())]))
+            .unwrap_or_default(),
     };
     Ok(render(
         status,
