@@ -561,7 +561,22 @@ async fn a_visit_becomes_a_need_and_a_referral_the_other_organization_accepts_in
         "private details stay sealed before acceptance: {before}"
     );
     assert!(before.contains("老人需要长期上门照护"), "the reason is shown: {before}");
-    submit(&client, &format!("{referral_path}/accept")).await;
+    // Taking the case over cannot be undone: the button asks first, on a page of its own.
+    let accept = format!("{referral_path}/accept");
+    client
+        .find(Locator::Css(&format!("a[href='{accept}']")))
+        .await
+        .expect("the accept button")
+        .click()
+        .await
+        .expect("click");
+    path_after_navigation(&client, &accept).await;
+    let asked = visible_text(&client).await;
+    assert!(
+        asked.contains("接收后不能撤销") && asked.contains("转出机构的社工会收到邮件"),
+        "{asked}"
+    );
+    submit(&client, &accept).await;
     let case_link = client
         .wait()
         .at_most(Duration::from_secs(10))

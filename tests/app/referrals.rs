@@ -105,6 +105,24 @@ async fn an_accepted_referral_moves_the_case_and_its_open_needs_and_tells_the_se
     let (_, inbox) = association.get("/referrals?side=received").await;
     assert!(inbox.contains("来自「沙头角街道社工站」的转介"));
 
+    // Accepting asks first, on a page of its own: what moves, who is told, no way back.
+    assert!(
+        page.contains(&format!("href=\"/referrals/{referral}/accept\"")),
+        "{page}"
+    );
+    let (status, ask) = association.get(&format!("/referrals/{referral}/accept")).await;
+    assert_eq!(status, 200);
+    assert!(
+        ask.contains("接收后不能撤销") && ask.contains("转出机构的社工会收到邮件") && !ask.contains("name=\"reason\""),
+        "{ask}"
+    );
+    // The sender's own worker is not asked (it cannot answer): back to the referral.
+    let (status, back) = station.get(&format!("/referrals/{referral}/accept")).await;
+    assert!(
+        matches!(status, 200 | 303) && !back.contains("接收后不能撤销"),
+        "{status} {back}"
+    );
+
     let accepted = association.post(&format!("/referrals/{referral}/accept"), &[]).await;
     assert_eq!(accepted.status(), 303);
     let b = world.b().id;

@@ -22,7 +22,7 @@ pub struct Confirm {
     pub action: String,
     /// Hidden fields besides the CSRF token (e.g. the new status).
     pub hidden: Vec<(String, String)>,
-    /// The reason field's label.
+    /// The reason field's label; empty for an action that asks no reason.
     pub reason_label: String,
     /// The reason typed so far and its error.
     pub reason: Field,

@@ -75,7 +75,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/referrals", get(referrals::list))
         .route("/referrals/{id}", get(referrals::show))
-        .route("/referrals/{id}/accept", post(referrals::accept))
+        .route(
+            "/referrals/{id}/accept",
+            get(referrals::ask_accept).post(referrals::accept),
+        )
         .route("/referrals/{id}/decline", post(referrals::decline))
         .route("/referrals/{id}/withdraw", post(referrals::withdraw))
         .route("/beneficiaries/{id}/ledger", get(ledger::show).post(ledger::add))

@@ -452,6 +452,37 @@ pub struct DeclineForm {
     decline_note: String,
 }
 
+/// `GET /referrals/{id}/accept`: what taking the case over does and who is told, asked before
+/// it is done (it cannot be undone); back to the referral once it can no longer be answered.
+pub async fn ask_accept(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> PageResult {
+    let t = staff.t;
+    let now = Utc::now();
+    let r = referrals::show(&state.db, &staff.caller, id, now).await.or_page(t)?;
+    let item = ReferralItem::new(t, &r, now);
+    if !item.can_answer {
+        return Ok(Redirect::to(&format!("/referrals/{id}")).into_response());
+    }
+    Ok(super::confirm::page(
+        Chrome::new(t, &staff.session, "referral.title"),
+        t.get("referral.accept_title").to_owned(),
+        super::confirm::Confirm {
+            subject: format!("{} · {}", item.code, item.area),
+            effects: vec![
+                t.get("referral.accept_effect_case").to_owned(),
+                t.get("referral.accept_effect_history").to_owned(),
+                t.get("referral.accept_effect_final").to_owned(),
+            ],
+            told: vec![t.get("referral.accept_told").to_owned()],
+            action: format!("/referrals/{id}/accept"),
+            hidden: Vec::new(),
+            reason_label: String::new(),
+            reason: Field::default(),
+            button: t.get("referral.accept").to_owned(),
+            back: format!("/referrals/{id}"),
+        },
+    ))
+}
+
 /// `POST /referrals/{id}/accept`: the receiver takes the case over.
 pub async fn accept(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> PageResult {
     let result = referrals::answer(&state.db, &staff.caller, id, Answer::Accept, Utc::now()).await;
