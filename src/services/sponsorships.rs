@@ -252,6 +252,8 @@ async fn offer<C: ConnectionTrait>(
     if marked.rows_affected == 0 {
         return Ok(Vec::new());
     }
+    // Posted before the sponsor chose, it may have been alerted: no more rungs while it waits.
+    super::alerts::pause_ladder(txn, period.id, now).await?;
     audit::record(
         txn,
         now,
@@ -332,7 +334,7 @@ pub async fn renew(
     let after = clear_offer(&txn, need_id).await?;
     if let Some(after) = after.filter(|n| n.status == NeedStatus::Open && n.quantity > n.claimed) {
         // The sponsor gives less than the period asks: the rest goes to the pool.
-        super::alerts::start_ladder(&txn, &after, &LadderPolicy::default(), now).await?;
+        super::alerts::resume_ladder(&txn, &after, &LadderPolicy::default(), now).await?;
     }
     audit::record(
         &txn,
@@ -601,7 +603,7 @@ async fn release<C: ConnectionTrait>(txn: &C, id: i64, now: DateTime<Utc>) -> Re
         return Ok(false);
     };
     if period.status == NeedStatus::Open && period.quantity > period.claimed {
-        super::alerts::start_ladder(txn, &period, &LadderPolicy::default(), now).await?;
+        super::alerts::resume_ladder(txn, &period, &LadderPolicy::default(), now).await?;
     }
     Ok(true)
 }
