@@ -571,6 +571,26 @@ async fn end_in<C: ConnectionTrait>(
     Ok(fresh)
 }
 
+/// Sends every period offered to merchant `merchant_id` to the pool now, inside the caller's
+/// transaction: the office suspended it, so it could not renew them.
+pub(crate) async fn release_offers_of<C: ConnectionTrait>(
+    txn: &C,
+    merchant_id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    let waiting: Vec<i64> = need::Entity::find()
+        .select_only()
+        .column(need::Column::Id)
+        .filter(need::Column::OfferedTo.eq(merchant_id))
+        .into_tuple()
+        .all(txn)
+        .await?;
+    for id in waiting {
+        release(txn, id, now).await?;
+    }
+    Ok(())
+}
+
 /// Sends, as of `now`, every period whose renewal window closed unanswered to the pool and
 /// the alert ladder. Each period is one conditional update, so two processes never start
 /// its ladder twice. Returns how many went.

@@ -234,3 +234,32 @@ async fn a_period_alerted_before_the_sponsorship_goes_back_to_the_pool_when_the_
     let claimed = claims::claim_need(&app.db, &shop(world.merchants[1].id), second, 1, None, at(12)).await;
     assert!(claimed.is_ok(), "in the pool again: {claimed:?}");
 }
+
+/// The office suspends a sponsor while a period waits for its answer: it may no longer renew
+/// (claims are refused), so the period must go to the pool at once, not stay hidden from every
+/// other merchant until the window closes three days later.
+#[tokio::test]
+async fn suspending_a_sponsor_sends_the_period_offered_to_it_to_the_pool() {
+    let app = TestApp::spawn().await;
+    let world = app.world(2).await;
+    let (sponsor_id, other) = (world.merchants[0].id, world.merchants[1].id);
+    let first = post_monthly(&app, &world, "3").await;
+    crate::sponsorship::sponsor(&app, sponsor_id, first).await;
+    let report = jobs::run_once(&app.db, at(8)).await.expect("jobs");
+    assert_eq!(report.recurred, 1);
+    let second = latest_need(&app).await;
+    let offered = format!("SELECT COUNT(*) FROM needs WHERE id = {second} AND offered_to = {sponsor_id}");
+    assert_eq!(scalar_i64(&app.db, &offered).await, 1);
+
+    let office = app.login(&app.office_account().await).await;
+    let suspended = office
+        .post(
+            &format!("/admin/merchants/{sponsor_id}/status"),
+            &[("status", "suspended"), ("reason", "资质到期")],
+        )
+        .await;
+    assert_eq!(suspended.status(), 303);
+    assert_eq!(scalar_i64(&app.db, &offered).await, 0, "no longer held for it");
+    let claimed = claims::claim_need(&app.db, &shop(other), second, 1, None, Utc::now()).await;
+    assert!(claimed.is_ok(), "in the pool at once: {claimed:?}");
+}
