@@ -154,6 +154,8 @@ pub async fn set_merchant_status(
     require_admin(db, caller, "merchant.status", now).await?;
     let reason = status_reason(status, reason)?;
     let txn = db::begin_write(db).await?;
+    // After a sponsor's renewal or an offer made to it, never in between.
+    db::lock_merchant(&txn, id).await?;
     let changed = merchant::Entity::update_many()
         .col_expr(merchant::Column::Status, Expr::val(status.as_str()))
         .col_expr(merchant::Column::UpdatedAt, Expr::val(now))

@@ -218,7 +218,18 @@ pub(crate) async fn offer_to_sponsor<C: ConnectionTrait>(
     let Some(series_id) = period.series_id else {
         return Ok(false);
     };
-    let Some(active) = active_of_series(txn, series_id).await? else {
+    let Some(seen) = active_of_series(txn, series_id).await? else {
+        return Ok(false);
+    };
+    // Read again under the sponsor's lock and the row's: a stop, a worker's end or a
+    // suspension committed meanwhile must not leave the period offered to a sponsor gone.
+    db::lock_merchant(txn, seen.merchant_id).await?;
+    let active = sponsorship::Entity::find_by_id(seen.id)
+        .filter(sponsorship::Column::Status.eq(SponsorshipStatus::Active))
+        .lock_exclusive()
+        .one(txn)
+        .await?;
+    let Some(active) = active else {
         return Ok(false);
     };
     let shop = merchant::Entity::find_by_id(active.merchant_id).one(txn).await?;
