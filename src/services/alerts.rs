@@ -77,6 +77,52 @@ pub async fn start_ladder<C: ConnectionTrait>(
     climb(txn, need, 1, policy, now).await
 }
 
+/// Holds the ladder of `need` (if it has one) where it is: a period offered first to its
+/// sponsor alerts nobody else until it comes back to the pool.
+pub async fn pause_ladder<C: ConnectionTrait>(txn: &C, need_id: i64, now: DateTime<Utc>) -> Result<(), ServiceError> {
+    need_ladder::Entity::update_many()
+        .col_expr(
+            need_ladder::Column::NextRungAt,
+            Expr::val(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(need_ladder::Column::UpdatedAt, Expr::val(now))
+        .filter(need_ladder::Column::NeedId.eq(need_id))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+/// Sends `need` (back) to the pool's alerts: starts its ladder, or, when it had one before it
+/// was held for its sponsor, climbs the next rung now (a need has one ladder row).
+pub async fn resume_ladder<C: ConnectionTrait>(
+    txn: &C,
+    need: &need::Model,
+    policy: &LadderPolicy,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    let Some(ladder) = need_ladder::Entity::find_by_id(need.id)
+        .lock_exclusive()
+        .one(txn)
+        .await?
+    else {
+        start_ladder(txn, need, policy, now).await?;
+        return Ok(());
+    };
+    let rung = ladder.rung + 1;
+    need_ladder::Entity::update_many()
+        .col_expr(need_ladder::Column::Rung, Expr::val(rung))
+        .col_expr(
+            need_ladder::Column::NextRungAt,
+            Expr::val(Some(rules::next_rung_at(policy, now))),
+        )
+        .col_expr(need_ladder::Column::UpdatedAt, Expr::val(now))
+        .filter(need_ladder::Column::NeedId.eq(need.id))
+        .exec(txn)
+        .await?;
+    climb(txn, need, rung, policy, now).await?;
+    Ok(())
+}
+
 /// Chooses the merchants of rung `rung` of `need` and queues their alerts: loads the
 /// merchants, their offers, settings and claims once, scores them in memory, and reads
 /// daily counts only for the best few.

@@ -141,7 +141,8 @@ pub async fn set_organization_status(
     Ok(())
 }
 
-/// Admits, suspends or reinstates a merchant. A suspended merchant cannot claim.
+/// Admits, suspends or reinstates a merchant. A suspended merchant cannot claim, and the
+/// periods offered to it as a sponsor go to the pool.
 pub async fn set_merchant_status(
     db: &DatabaseConnection,
     caller: &Caller,
@@ -153,6 +154,8 @@ pub async fn set_merchant_status(
     require_admin(db, caller, "merchant.status", now).await?;
     let reason = status_reason(status, reason)?;
     let txn = db::begin_write(db).await?;
+    // After a sponsor's renewal or an offer made to it, never in between.
+    db::lock_merchant(&txn, id).await?;
     let changed = merchant::Entity::update_many()
         .col_expr(merchant::Column::Status, Expr::val(status.as_str()))
         .col_expr(merchant::Column::UpdatedAt, Expr::val(now))
@@ -161,6 +164,10 @@ pub async fn set_merchant_status(
         .await?;
     if changed.rows_affected == 0 {
         return Err(ServiceError::NotFound("merchant"));
+    }
+    if status != PartyStatus::Approved {
+        // It can no longer renew: what waits for its answer goes to other merchants now.
+        super::sponsorships::release_offers_of(&txn, id, now).await?;
     }
     audit::record(
         &txn,

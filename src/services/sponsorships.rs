@@ -28,7 +28,7 @@ use crate::domain::sponsorship::{
 };
 use crate::domain::time::{LOCAL_OFFSET, local_date};
 use crate::domain::{ClaimStatus, Locale, NeedStatus, PartyStatus, Recurrence};
-use crate::entities::{claim, merchant, need, need_ladder, sponsorship};
+use crate::entities::{claim, merchant, need, sponsorship};
 
 /// A sponsorship as the case file, the office and the sponsor see it: public facts only.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -218,7 +218,18 @@ pub(crate) async fn offer_to_sponsor<C: ConnectionTrait>(
     let Some(series_id) = period.series_id else {
         return Ok(false);
     };
-    let Some(active) = active_of_series(txn, series_id).await? else {
+    let Some(seen) = active_of_series(txn, series_id).await? else {
+        return Ok(false);
+    };
+    // Read again under the sponsor's lock and the row's: a stop, a worker's end or a
+    // suspension committed meanwhile must not leave the period offered to a sponsor gone.
+    db::lock_merchant(txn, seen.merchant_id).await?;
+    let active = sponsorship::Entity::find_by_id(seen.id)
+        .filter(sponsorship::Column::Status.eq(SponsorshipStatus::Active))
+        .lock_exclusive()
+        .one(txn)
+        .await?;
+    let Some(active) = active else {
         return Ok(false);
     };
     let shop = merchant::Entity::find_by_id(active.merchant_id).one(txn).await?;
@@ -252,6 +263,8 @@ async fn offer<C: ConnectionTrait>(
     if marked.rows_affected == 0 {
         return Ok(Vec::new());
     }
+    // Posted before the sponsor chose, it may have been alerted: no more rungs while it waits.
+    super::alerts::pause_ladder(txn, period.id, now).await?;
     audit::record(
         txn,
         now,
@@ -332,7 +345,7 @@ pub async fn renew(
     let after = clear_offer(&txn, need_id).await?;
     if let Some(after) = after.filter(|n| n.status == NeedStatus::Open && n.quantity > n.claimed) {
         // The sponsor gives less than the period asks: the rest goes to the pool.
-        to_the_pool(&txn, &after, now).await?;
+        super::alerts::resume_ladder(&txn, &after, &LadderPolicy::default(), now).await?;
     }
     audit::record(
         &txn,
@@ -569,6 +582,26 @@ async fn end_in<C: ConnectionTrait>(
     Ok(fresh)
 }
 
+/// Sends every period offered to merchant `merchant_id` to the pool now, inside the caller's
+/// transaction: the office suspended it, so it could not renew them.
+pub(crate) async fn release_offers_of<C: ConnectionTrait>(
+    txn: &C,
+    merchant_id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    let waiting: Vec<i64> = need::Entity::find()
+        .select_only()
+        .column(need::Column::Id)
+        .filter(need::Column::OfferedTo.eq(merchant_id))
+        .into_tuple()
+        .all(txn)
+        .await?;
+    for id in waiting {
+        release(txn, id, now).await?;
+    }
+    Ok(())
+}
+
 /// Sends, as of `now`, every period whose renewal window closed unanswered to the pool and
 /// the alert ladder. Each period is one conditional update, so two processes never start
 /// its ladder twice. Returns how many went.
@@ -594,29 +627,16 @@ pub async fn release_lapsed_offers(db: &DatabaseConnection, now: DateTime<Utc>) 
     Ok(released)
 }
 
-/// Takes period `id` from its sponsor and starts its alert ladder if something is left to
+/// Takes period `id` from its sponsor and resumes its alert ladder if something is left to
 /// claim; false when it was not offered (another process released it first).
 async fn release<C: ConnectionTrait>(txn: &C, id: i64, now: DateTime<Utc>) -> Result<bool, ServiceError> {
     let Some(period) = clear_offer(txn, id).await? else {
         return Ok(false);
     };
     if period.status == NeedStatus::Open && period.quantity > period.claimed {
-        to_the_pool(txn, &period, now).await?;
+        super::alerts::resume_ladder(txn, &period, &LadderPolicy::default(), now).await?;
     }
     Ok(true)
-}
-
-/// Starts the alert ladder of `period`, unless it has one: a period posted before its series
-/// had a sponsor was alerted already, and was offered to the sponsor afterwards.
-async fn to_the_pool<C: ConnectionTrait>(
-    txn: &C,
-    period: &need::Model,
-    now: DateTime<Utc>,
-) -> Result<(), ServiceError> {
-    if need_ladder::Entity::find_by_id(period.id).one(txn).await?.is_none() {
-        super::alerts::start_ladder(txn, period, &LadderPolicy::default(), now).await?;
-    }
-    Ok(())
 }
 
 /// Clears the offer on need `id`; the need as it is now when an offer was cleared.

@@ -17,11 +17,11 @@ use crate::support::world::{PLANTED_ADDRESS, PLANTED_NAME, PLANTED_PHONE, World}
 use crate::support::{TestApp, scalar_i64};
 
 /// The clock `days` after now.
-fn at(days: i64) -> DateTime<Utc> {
+pub(crate) fn at(days: i64) -> DateTime<Utc> {
     Utc::now() + Duration::days(days)
 }
 
-fn shop(merchant_id: i64) -> Caller {
+pub(crate) fn shop(merchant_id: i64) -> Caller {
     Caller::Merchant {
         merchant_id,
         token_id: None,
@@ -30,7 +30,7 @@ fn shop(merchant_id: i64) -> Caller {
 
 /// Organization A's worker posts a monthly need of 3 portions for `periods` periods, due
 /// in 10 days; returns its id (the series' id).
-async fn post_monthly(app: &TestApp, world: &World, periods: &str) -> i64 {
+pub(crate) async fn post_monthly(app: &TestApp, world: &World, periods: &str) -> i64 {
     let worker = app.login("worker0@example.org").await;
     let deadline = at(10).date_naive().to_string();
     let beneficiary = world.a().beneficiary_id.to_string();
@@ -52,7 +52,7 @@ async fn post_monthly(app: &TestApp, world: &World, periods: &str) -> i64 {
 
 /// Merchant `merchant_id` claims all of `need` and sponsors its series, through the services;
 /// returns the sponsorship's id.
-async fn sponsor(app: &TestApp, merchant_id: i64, need: i64) -> i64 {
+pub(crate) async fn sponsor(app: &TestApp, merchant_id: i64, need: i64) -> i64 {
     let claim = claims::claim_need(&app.db, &shop(merchant_id), need, 3, None, Utc::now())
         .await
         .expect("claim");
@@ -63,7 +63,7 @@ async fn sponsor(app: &TestApp, merchant_id: i64, need: i64) -> i64 {
 }
 
 /// The latest need of the database (the period the jobs just posted).
-async fn latest_need(app: &TestApp) -> i64 {
+pub(crate) async fn latest_need(app: &TestApp) -> i64 {
     scalar_i64(&app.db, "SELECT MAX(id) FROM needs").await
 }
 
