@@ -1,4 +1,4 @@
-//! The demo's one-on-one sponsorship (一对一): a supermarket sponsors an elderly person's
+//! The demo's one-on-one sponsorship (一对一): a supermarket sponsors a low-income family's
 //! monthly groceries and is in its third month — two periods delivered and confirmed, the
 //! third renewed and on its way — all made through the services with a back-dated clock, as
 //! the jobs and the bot would have made them.
@@ -14,12 +14,14 @@ use crate::services::access::Caller;
 use crate::services::claims::{self, Confirmation};
 use crate::services::{ServiceError, need_series, needs, sponsorships};
 
-/// The person sponsored (an elderly person living alone) and the sponsor (the supermarket),
-/// by index into the demo's lists.
-const PERSON: usize = 0;
+/// The person sponsored (a low-income family of the organization the screenshot tour signs
+/// in to, so that the tour shows the sponsorship) and the sponsor (the supermarket), by index
+/// into the demo's lists.
+const PERSON: usize = 12;
 const SHOP: usize = 2;
-/// Days before today the first period was posted: its third period begins about now.
-const FIRST_POSTED_DAYS_AGO: i64 = 64;
+/// Days before today the first period was posted: the jobs posted (and the sponsor renewed)
+/// its third period a few days ago, and its fourth is not due for weeks, whatever the month.
+const FIRST_POSTED_DAYS_AGO: i64 = 34;
 
 /// Seeds the sponsorship.
 pub(super) async fn seed(demo: &Demo<'_>) -> Result<(), ServiceError> {
@@ -34,7 +36,7 @@ pub(super) async fn seed(demo: &Demo<'_>) -> Result<(), ServiceError> {
         beneficiary_id: person.id,
         category: Category::Food,
         title: "每月米面油".into(),
-        description: "独居长者每月需要的米、面和食用油各一份，送到社工站即可。".into(),
+        description: "低收入家庭每月需要的米、面和食用油各一份，送到服务点即可。".into(),
         quantity: 1,
         unit: "份".into(),
         deadline: local_date(posted) + Duration::days(5),
@@ -59,14 +61,15 @@ pub(super) async fn seed(demo: &Demo<'_>) -> Result<(), ServiceError> {
     .await?;
     deliver(demo, &shop, org.worker, claimed.id, posted + Duration::hours(3)).await?;
 
-    // Periods 2 and 3: posted by the job three days before each begins, renewed the same
-    // morning; the second delivered and confirmed, the third on its way.
+    // Periods 2 and 3: posted by the job when it would have (Recurrence::next_due: three
+    // days before the period before ends), renewed the same morning; the second delivered
+    // and confirmed, the third on its way.
     let mut deadline = first.deadline;
     for period in 2..=3 {
+        let posting_day = local_midnight(deadline - Duration::days(Recurrence::POST_AHEAD_DAYS)) + Duration::hours(1);
         deadline = Recurrence::Monthly
             .deadline_of(first.deadline, period)
             .unwrap_or(deadline);
-        let posting_day = local_midnight(deadline - Duration::days(3)) + Duration::hours(1);
         if posting_day > demo.now {
             break;
         }

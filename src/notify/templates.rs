@@ -250,7 +250,7 @@ pub fn subject(notification: &Notification, locale: Locale) -> Result<String, Re
         ),
         Notification::ResidentNeedSponsored(p) => pick(
             format!("{}的「{}」有爱心商户一对一资助", p.period_zh, p.title),
-            format!("Your {} “{}” is sponsored", p.period_en, p.title),
+            format!("Your “{}” for {} is sponsored", p.title, p.period_en),
         ),
         Notification::ResidentNeedDelivered(p) if p.is_hours() => {
             let t = &p.title;

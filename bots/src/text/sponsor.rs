@@ -52,7 +52,7 @@ pub fn not_now(lang: Locale) -> String {
 pub fn started(lang: Locale, card: &SponsorshipCard) -> String {
     match lang {
         Locale::ZhCn => format!(
-            "感谢您的一对一资助！「{}」{}{} {}由您资助。每一期开始前，我会先问您是否续期。发送 /mine 查看您的资助。",
+            "感谢您的一对一资助！「{}」{} {} {}由您资助。每一期开始前，我会先问您是否续期。发送 /mine 查看您的资助。",
             card.title,
             every(lang, card.monthly),
             card.quantity,
@@ -75,7 +75,7 @@ pub fn renewal(lang: Locale, title: &str, quantity: i64, unit: &str, period: &st
             "您一对一资助的「{title}」，{period}的一期快开始了：续期资助 {quantity} {unit}吗？请在 {until} 前答复；过时未答复，这一期会发布给其他商户。"
         ),
         Locale::En => format!(
-            "The {period} period of “{title}”, which you sponsor one-on-one, begins soon: renew with {quantity} {unit}? Please answer by {until}; after that, this period goes to other merchants."
+            "“{title}”, which you sponsor one-on-one: the period for {period} begins soon. Renew with {quantity} {unit}? Please answer by {until}; after that, this period goes to other merchants."
         ),
     }
 }
@@ -106,7 +106,7 @@ pub fn stop_ask(lang: Locale, card: &SponsorshipCard) -> String {
             card.title
         ),
         Locale::En => format!(
-            "Stop sponsoring “{}”? Later periods (and one waiting for your answer) go to other merchants; periods you claimed stay yours.",
+            "Stop sponsoring “{}”? Later periods (including one waiting for your answer) go to other merchants; periods you claimed stay yours.",
             card.title
         ),
     }
@@ -167,7 +167,10 @@ pub fn line(lang: Locale, number: usize, card: &SponsorshipCard) -> String {
         text.push('\n');
         text.push_str(&match lang {
             Locale::ZhCn => format!("待您答复：{}的一期，请在 {} 前续期", offer.period, offer.until),
-            Locale::En => format!("Waiting for you: the {} period; renew by {}", offer.period, offer.until),
+            Locale::En => format!(
+                "Waiting for you: the period for {}; renew by {}",
+                offer.period, offer.until
+            ),
         });
     }
     text
@@ -246,6 +249,20 @@ mod tests {
             en.contains("every month") && en.contains("renew by 2027-01-29 08:00"),
             "{en}"
         );
+    }
+
+    #[test]
+    fn a_weekly_period_reads_as_english_in_the_renewal_question() {
+        let en = renewal(
+            Locale::En,
+            "Bread",
+            2,
+            "loaves",
+            "the week of January 4",
+            "2027-01-01 08:00",
+        );
+        assert!(en.contains("the period for the week of January 4 begins soon"), "{en}");
+        assert!(!en.contains("The the"), "{en}");
     }
 
     #[test]

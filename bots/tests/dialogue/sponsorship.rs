@@ -37,7 +37,7 @@ async fn a_claim_of_a_recurring_need_offers_to_sponsor_and_asks_before_the_perso
     let yes = chat.tap(Action::SponsorYes(claim)).await;
     let card = desk.world().sponsorships[0].1.clone();
     assert_eq!(only(&yes), text::sponsor::started(Locale::ZhCn, &card));
-    assert!(yes[0].text.contains("每月3 份"), "{}", yes[0].text);
+    assert!(yes[0].text.contains("每月 3 份"), "{}", yes[0].text);
     // A second tap of the old button answers with the same sponsorship.
     chat.tap(Action::SponsorYes(claim)).await;
     assert_eq!(desk.world().sponsorships.len(), 1);

@@ -247,7 +247,7 @@ pub fn sponsorship_line(t: Tr, v: &crate::services::sponsorships::SponsorshipVie
             ("quantity", &v.quantity.to_string()),
             ("unit", &v.unit),
             ("periods", &v.periods.to_string()),
-            ("since", &local_time(v.started_at)),
+            ("since", &crate::domain::time::local_date(v.started_at).to_string()),
         ],
     );
     if let Some(offer) = &v.offer {
