@@ -10,6 +10,7 @@
 //! taken for a complete demo. The demo link code is derived from the secret key, so every run
 //! prints the same code and adds no row once it exists.
 
+mod case_file;
 mod data;
 mod referrals;
 mod sponsorships;
@@ -198,6 +199,7 @@ async fn seed(db: &DatabaseConnection, secret: &Secret, now: DateTime<Utc>) -> R
     }
     current_needs(&demo).await?;
     volunteer_hours(&demo).await?;
+    case_file::seed(&demo).await?;
     referrals::seed(&demo).await?;
     sponsorships::seed(&demo).await?;
     discard_outbox_after(db, outbox_before, now).await?;

@@ -17,6 +17,10 @@ const TABLES: &[&str] = &[
     "volunteers",
     "volunteer_hours",
     "merchant_link_codes",
+    "ledger_entries",
+    "visits",
+    "referrals",
+    "sponsorships",
     "audit_log",
 ];
 
@@ -217,4 +221,55 @@ async fn a_demo_cut_short_is_refused_in_words_on_the_next_run() {
     );
     assert!(!again.stderr.to_lowercase().contains("unique"), "{}", again.stderr);
     assert_eq!(app.count("organizations").await, organizations, "nothing is added");
+}
+
+#[tokio::test]
+async fn the_demos_case_files_have_relief_visits_a_referral_in_each_state_and_a_sponsorship_in_its_third_month() {
+    let app = TestApp::spawn().await;
+    assert_eq!(app.cli(&["demo"], "").code, Some(0));
+    let count = |sql: &'static str| scalar_i64(&app.db, sql);
+    assert!(count("SELECT COUNT(DISTINCT beneficiary_id) FROM ledger_entries").await >= 4);
+    assert!(count("SELECT COUNT(*) FROM ledger_entries WHERE regularity = 'temporary'").await >= 1);
+    assert!(count("SELECT COUNT(DISTINCT beneficiary_id) FROM visits").await >= 4);
+    // Every organization's dashboard lists a visit overdue.
+    let orgs = count("SELECT COUNT(DISTINCT organization_id) FROM beneficiaries").await;
+    for org in 1..=orgs {
+        let caller = charity_relay::services::access::Caller::SocialWorker {
+            staff_id: scalar_i64(
+                &app.db,
+                &format!("SELECT MIN(id) FROM staff WHERE organization_id = {org}"),
+            )
+            .await,
+            organization_id: org,
+        };
+        let due = charity_relay::services::visits::due_visits(&app.db, &caller, chrono::Utc::now())
+            .await
+            .expect("due visits");
+        assert!(
+            due.iter()
+                .any(|d| matches!(d.due, charity_relay::domain::visits::Due::Overdue { .. })),
+            "organization {org}: {due:?}"
+        );
+    }
+    for status in ["accepted", "declined", "withdrawn", "pending"] {
+        let n = scalar_i64(
+            &app.db,
+            &format!("SELECT COUNT(*) FROM referrals WHERE status = '{status}'"),
+        )
+        .await;
+        assert!(n >= 1, "a referral {status}");
+    }
+    // One sponsorship, active, with three periods posted and claimed by its sponsor.
+    assert_eq!(
+        count("SELECT COUNT(*) FROM sponsorships WHERE status = 'active'").await,
+        1
+    );
+    assert_eq!(
+        count(
+            "SELECT COUNT(*) FROM needs n JOIN sponsorships s ON n.series_id = s.series_id \
+             JOIN claims c ON c.need_id = n.id AND c.merchant_id = s.merchant_id"
+        )
+        .await,
+        3
+    );
 }

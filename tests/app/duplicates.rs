@@ -61,9 +61,11 @@ async fn register(browser: &mut Browser, world: &World, phone: &str, id_number: 
     (status, location, page)
 }
 
+/// The case code in the page's heading ("个案 B-7F3K").
 fn code_in(page: &str) -> String {
-    let start = page.find("<h1>B-").expect("code heading") + 4;
-    page[start..].split('<').next().expect("code").to_owned()
+    let heading = page.split("<h1>").nth(1).expect("a heading");
+    let start = heading.find("B-").expect("a code in the heading");
+    heading[start..].split('<').next().expect("code").to_owned()
 }
 
 #[tokio::test]
