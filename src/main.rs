@@ -55,12 +55,17 @@ enum AdminCommand {
         /// Login email address.
         #[arg(long)]
         email: String,
-        /// `admin` (office) or `social_worker`.
+        /// `admin` (a subdistrict office), `district` (the district bureau, read only) or
+        /// `social_worker`.
         #[arg(long)]
         role: String,
         /// The social worker's organization (created, approved, if it does not exist).
         #[arg(long)]
         org: Option<String>,
+        /// The office's subdistrict, or the new organization's (Chinese or English name);
+        /// may be left out while there is only one.
+        #[arg(long)]
+        subdistrict: Option<String>,
     },
     /// Create an approved merchant; prints its id as the last line.
     CreateMerchant {
@@ -76,6 +81,15 @@ enum AdminCommand {
         /// Public business address.
         #[arg(long, default_value = "")]
         address: String,
+    },
+    /// Name the district (e.g. 盐田区 / Yantian), shown on reports and the transparency page.
+    NameDistrict {
+        /// Chinese name.
+        #[arg(long)]
+        name: String,
+        /// English name.
+        #[arg(long)]
+        name_en: String,
     },
     /// Add a community of a subdistrict.
     CreateCommunity(CommunityArgs),
@@ -248,7 +262,12 @@ async fn connect_migrated(config: &Config) -> Result<sea_orm::DatabaseConnection
 async fn run_admin(config: &Config, command: AdminCommand, now: chrono::DateTime<chrono::Utc>) -> Result<(), Failure> {
     // Parse every argument before touching the database, so bad input changes nothing.
     match command {
-        AdminCommand::CreateUser { email, role, org } => {
+        AdminCommand::CreateUser {
+            email,
+            role,
+            org,
+            subdistrict,
+        } => {
             let role: Role = role
                 .parse()
                 .map_err(|e: charity_relay::domain::UnknownVariant| Failure::Usage(format!("--role: {e}")))?;
@@ -260,6 +279,7 @@ async fn run_admin(config: &Config, command: AdminCommand, now: chrono::DateTime
                     email,
                     role,
                     organization: org,
+                    subdistrict,
                     password,
                 },
                 now,
@@ -283,6 +303,11 @@ async fn run_admin(config: &Config, command: AdminCommand, now: chrono::DateTime
             };
             let id = merchants::create_merchant(&conn, new, now).await?;
             println!("{id}");
+        }
+        AdminCommand::NameDistrict { name, name_en } => {
+            let conn = connect_migrated(config).await?;
+            charity_relay::services::subdistricts::name_district(&conn, &name, &name_en, now).await?;
+            println!("the district is {name} ({name_en})");
         }
         AdminCommand::CreateCommunity(c) => {
             let conn = connect_migrated(config).await?;

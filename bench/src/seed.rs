@@ -53,13 +53,14 @@ pub async fn run(
     }
     let mut rng = StdRng::seed_from_u64(2026);
     let now = Utc::now();
-    let communities: Vec<i64> = charity_relay::entities::community::Entity::find()
+    let places: Vec<(i64, i64)> = charity_relay::entities::community::Entity::find()
         .order_by_asc(charity_relay::entities::community::Column::Id)
         .all(db)
         .await?
         .into_iter()
-        .map(|c| c.id)
+        .map(|c| (c.id, c.subdistrict_id))
         .collect();
+    let communities: Vec<i64> = places.iter().map(|p| p.0).collect();
     let beneficiaries = with_contacts(db, now).await?;
     if communities.is_empty() || beneficiaries.is_empty() {
         bail!("load the demo data first (`charity-relay demo`)");
@@ -77,20 +78,24 @@ pub async fn run(
 
     // Merchants, each linked to a (fake) chat so the alert ladder may choose it.
     let rows: Vec<merchant::ActiveModel> = (0..merchants)
-        .map(|i| merchant::ActiveModel {
-            name: Set(format!("{PREFIX} {i:04}")),
-            trade: Set("grocery".into()),
-            community_id: Set(Some(communities[rng.random_range(0..communities.len())])),
-            address: Set(format!("{i} Bench Road")),
-            opening_hours: Set(None),
-            status: Set(PartyStatus::Approved),
-            telegram_chat_id: Set(Some(900_000_000 + i as i64)),
-            locale: Set(charity_relay::domain::Locale::ZhCn.into()),
-            show_publicly: Set(false),
-            credit_score: Set(rng.random_range(40..=95)),
-            created_at: Set(now - Duration::days(200)),
-            updated_at: Set(now),
-            ..Default::default()
+        .map(|i| {
+            let (community, subdistrict) = places[rng.random_range(0..places.len())];
+            merchant::ActiveModel {
+                name: Set(format!("{PREFIX} {i:04}")),
+                trade: Set("grocery".into()),
+                community_id: Set(Some(community)),
+                subdistrict_id: Set(subdistrict),
+                address: Set(format!("{i} Bench Road")),
+                opening_hours: Set(None),
+                status: Set(PartyStatus::Approved),
+                telegram_chat_id: Set(Some(900_000_000 + i as i64)),
+                locale: Set(charity_relay::domain::Locale::ZhCn.into()),
+                show_publicly: Set(false),
+                credit_score: Set(rng.random_range(40..=95)),
+                created_at: Set(now - Duration::days(200)),
+                updated_at: Set(now),
+                ..Default::default()
+            }
         })
         .collect();
     insert_batches(db, rows).await?;

@@ -19,6 +19,7 @@ mod m20261207_300000_organization_services;
 mod m20261207_400000_referrals;
 mod m20261207_500000_recurrence;
 mod m20261207_600000_sponsorships;
+mod m20261208_100000_subdistricts;
 
 /// Lists every migration in the order it runs.
 pub struct Migrator;
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_400000_referrals::Migration),
             Box::new(m20261207_500000_recurrence::Migration),
             Box::new(m20261207_600000_sponsorships::Migration),
+            Box::new(m20261208_100000_subdistricts::Migration),
         ]
     }
 }

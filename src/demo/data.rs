@@ -73,6 +73,11 @@ pub(super) const COMMUNITIES: &[Place] = &[
     },
 ];
 
+/// A community of Shatoujiao subdistrict (东和社区), whose office is the demo's main one.
+pub(super) const SHATOUJIAO_HOME: usize = 5;
+/// A community of Haishan subdistrict (田东社区), which has an office of its own.
+pub(super) const HAISHAN_HOME: usize = 0;
+
 /// (name, kind, home community index, drop-off address, demo social worker email)
 pub(super) const ORGANIZATIONS: &[(&str, OrgKind, usize, &str, &str)] = &[
     (

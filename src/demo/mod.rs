@@ -34,13 +34,19 @@ use crate::services::beneficiaries::{self, BeneficiaryInput};
 use crate::services::claims::{self, Confirmation};
 use crate::services::merchants::{self, NewMerchant};
 use crate::services::offers::{self, NewOffer};
-use crate::services::{ServiceError, needs, organizations, volunteers};
+use crate::services::{ServiceError, needs, organizations, subdistricts, volunteers};
 use crate::{crypto, db};
-use data::{BENEFICIARIES, COMMUNITIES, MERCHANTS, MET, NEEDS, ORGANIZATIONS, VOLUNTEERS};
+use data::{
+    BENEFICIARIES, COMMUNITIES, HAISHAN_HOME, MERCHANTS, MET, NEEDS, ORGANIZATIONS, SHATOUJIAO_HOME, VOLUNTEERS,
+};
 
 /// The password of every demo account; printed by `demo` so people can log in.
 pub const DEMO_PASSWORD: &str = "relay-demo-2026";
 const OFFICE_EMAIL: &str = "office@demo.charity-relay.org";
+/// Haishan subdistrict's office (the demo's main office is Shatoujiao's).
+const HAISHAN_OFFICE_EMAIL: &str = "haishan-office@demo.charity-relay.org";
+/// The district bureau's reader.
+const DISTRICT_EMAIL: &str = "district@demo.charity-relay.org";
 /// Why the social worker disputed the demo's one disputed delivery.
 pub const DEMO_DISPUTE_REASON: &str = "送来的是薄被，老人需要的是厚棉被，请更换。";
 
@@ -114,7 +120,20 @@ pub async fn load(db: &DatabaseConnection, secret: &Secret, now: DateTime<Utc>) 
         }
     };
 
-    let mut logins = vec![(OFFICE_EMAIL.to_owned(), Role::Admin.as_str().to_owned())];
+    let mut logins = vec![
+        (
+            OFFICE_EMAIL.to_owned(),
+            format!("{} — 沙头角街道", Role::Admin.as_str()),
+        ),
+        (
+            HAISHAN_OFFICE_EMAIL.to_owned(),
+            format!("{} — 海山街道", Role::Admin.as_str()),
+        ),
+        (
+            DISTRICT_EMAIL.to_owned(),
+            format!("{} — 盐田区", Role::District.as_str()),
+        ),
+    ];
     logins.extend(
         ORGANIZATIONS
             .iter()
@@ -206,17 +225,18 @@ async fn seed(db: &DatabaseConnection, secret: &Secret, now: DateTime<Utc>) -> R
     let org_ids: Vec<i64> = demo.orgs.iter().filter_map(|o| o.worker.organization_id()).collect();
     end_ladders(db, &org_ids).await?;
 
+    subdistricts::name_district(db, "盐田区", "Yantian", now).await?;
     let txn = db::begin_write(db).await?;
-    insert_staff(
-        &txn,
-        OFFICE_EMAIL,
-        "街道办 王主任",
-        Role::Admin,
-        None,
-        &password_hash,
-        now,
-    )
-    .await?;
+    let shatoujiao = subdistricts::of_community(&txn, communities[SHATOUJIAO_HOME]).await?;
+    let haishan = subdistricts::of_community(&txn, communities[HAISHAN_HOME]).await?;
+    // Written last: its presence says the demo is complete.
+    for (email, name, role, subdistrict) in [
+        (DISTRICT_EMAIL, "盐田区民政局 陈科长", Role::District, None),
+        (HAISHAN_OFFICE_EMAIL, "海山街道办 李主任", Role::Admin, haishan),
+        (OFFICE_EMAIL, "街道办 王主任", Role::Admin, shatoujiao),
+    ] {
+        insert_staff(&txn, email, name, role, None, subdistrict, &password_hash, now).await?;
+    }
     audit::record(&txn, now, Entry::ok(Actor::System, "demo.load")).await?;
     txn.commit().await?;
     Ok(())
@@ -257,11 +277,15 @@ async fn organizations_with_workers(
     let txn = db::begin_write(db).await?;
     let mut orgs = Vec::new();
     for (name, kind, home, address, worker_email) in ORGANIZATIONS {
+        let subdistrict_id = subdistricts::of_community(&txn, communities[*home])
+            .await?
+            .ok_or(ServiceError::NotFound("demo community"))?;
         let org = organization::ActiveModel {
             name: Set((*name).into()),
             kind: Set(kind.as_str().into()),
             status: Set(PartyStatus::Approved),
             community_id: Set(Some(communities[*home])),
+            subdistrict_id: Set(subdistrict_id),
             created_at: Set(now - Duration::days(90)),
             ..Default::default()
         }
@@ -284,6 +308,7 @@ async fn organizations_with_workers(
             &format!("{name} 社工"),
             Role::SocialWorker,
             Some(org.id),
+            None,
             password_hash,
             now,
         )
@@ -618,12 +643,14 @@ async fn discard_outbox_after(db: &DatabaseConnection, last: i64, now: DateTime<
     Ok(())
 }
 
+#[expect(clippy::too_many_arguments, reason = "one row's columns, named at each call")]
 async fn insert_staff<C: ConnectionTrait>(
     txn: &C,
     email: &str,
     display_name: &str,
     role: Role,
     organization_id: Option<i64>,
+    subdistrict_id: Option<i64>,
     password_hash: &str,
     now: DateTime<Utc>,
 ) -> Result<i64, ServiceError> {
@@ -632,6 +659,7 @@ async fn insert_staff<C: ConnectionTrait>(
         password_hash: Set(password_hash.into()),
         role: Set(role.as_str().into()),
         organization_id: Set(organization_id),
+        subdistrict_id: Set(subdistrict_id),
         display_name: Set(display_name.into()),
         locale: Set(None),
         active: Set(true),

@@ -156,6 +156,9 @@ pub struct AlertSettings {
     pub mode: AlertMode,
     /// True when urgent needs pass the cap, the quiet hours and the digest.
     pub urgent_always: bool,
+    /// True to hear of needs of the district's other subdistricts too (own subdistrict only
+    /// by default).
+    pub other_subdistricts: bool,
 }
 
 impl Default for AlertSettings {
@@ -168,6 +171,7 @@ impl Default for AlertSettings {
             mode: AlertMode::Instant,
             // Off: a shopkeeper is not woken at night unless it asked to be.
             urgent_always: false,
+            other_subdistricts: false,
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod category;
 pub mod claim;
 pub mod codes;
 pub mod consent;
+pub mod credit_code;
 pub mod input;
 pub mod ledger;
 pub mod locale;
@@ -36,6 +37,7 @@ pub use beneficiary::{BeneficiaryCode, BeneficiaryGroup, DuplicateMatch, Duplica
 pub use case::{CaseRefusal, CaseStatus, ClosedReason};
 pub use category::Category;
 pub use claim::{ClaimEvent, ClaimStatus, Lease};
+pub use credit_code::{CreditCode, CreditCodeError, RegistrationKind};
 pub use locale::Locale;
 pub use need::{ClaimRefusal, IllegalTransition, NeedCounters, NeedStatus, Recurrence, Urgency};
 pub use outbox::{Channel, HoldReason, OutboxStatus};

@@ -12,8 +12,11 @@ text_enum! {
 text_enum! {
     /// What a staff account may do.
     Role, "role" {
-        /// Subdistrict office staff: sees everything.
+        /// Subdistrict office staff: admits and reads everything of its subdistrict.
         Admin => ("admin", "街道办管理员", "Office administrator"),
+        /// District civil-affairs bureau staff (区民政局): reads every subdistrict's reports,
+        /// admissions and credit; changes nothing day to day.
+        District => ("district", "区民政局", "District bureau"),
         /// A social worker of one organization.
         SocialWorker => ("social_worker", "社工", "Social worker"),
     }

@@ -18,6 +18,8 @@ pub struct Model {
     pub subdistrict: String,
     /// English name of the subdistrict.
     pub subdistrict_en: String,
+    /// The subdistrict it belongs to (its names are copied above for display).
+    pub subdistrict_id: i64,
 }
 
 /// `communities` has no foreign keys of its own.

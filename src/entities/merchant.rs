@@ -15,6 +15,8 @@ pub struct Model {
     pub trade: String,
     /// The community the shop lies in, if known.
     pub community_id: Option<i64>,
+    /// The subdistrict whose office admits it.
+    pub subdistrict_id: i64,
     /// Street address.
     pub address: String,
     /// Opening hours as free text, if given.

@@ -26,6 +26,8 @@ pub struct Model {
     pub mode: String,
     /// True when urgent needs pass the cap, the quiet hours and the digest.
     pub urgent_always: bool,
+    /// Also alert needs of the district's other subdistricts.
+    pub other_subdistricts: bool,
     /// When the row was last changed.
     pub updated_at: DateTimeUtc,
 }

@@ -18,6 +18,8 @@ pub struct Model {
     pub status: crate::domain::PartyStatus,
     /// The community the organization serves, if it is tied to one.
     pub community_id: Option<i64>,
+    /// The subdistrict whose office admits it.
+    pub subdistrict_id: i64,
     /// When the row was created.
     pub created_at: DateTimeUtc,
 }

@@ -14,10 +14,12 @@ pub struct Model {
     pub email: String,
     /// Password hash in PHC string format.
     pub password_hash: String,
-    /// One of `admin`, `social_worker`.
+    /// One of `admin` (a subdistrict office), `district`, `social_worker`.
     pub role: String,
     /// The organization a social worker belongs to; required unless `role` is `admin`.
     pub organization_id: Option<i64>,
+    /// The subdistrict an office account works for; required for `admin`, none otherwise.
+    pub subdistrict_id: Option<i64>,
     /// Name shown in the console and the audit log.
     pub display_name: String,
     /// Preferred UI locale, `zh-CN` or `en`, if chosen.

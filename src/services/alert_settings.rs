@@ -109,6 +109,7 @@ fn from_row(r: &row::Model) -> AlertSettings {
         quiet_hours,
         mode: r.mode.parse().unwrap_or(AlertMode::Instant),
         urgent_always: r.urgent_always,
+        other_subdistricts: r.other_subdistricts,
     }
 }
 
@@ -123,6 +124,7 @@ fn to_row(merchant_id: i64, s: &AlertSettings, now: DateTime<Utc>) -> row::Activ
         quiet_end: Set(s.quiet_hours.map(|q| i32::from(q.end()))),
         mode: Set(s.mode.as_str().to_owned()),
         urgent_always: Set(s.urgent_always),
+        other_subdistricts: Set(s.other_subdistricts),
         updated_at: Set(now),
     }
 }
@@ -140,6 +142,7 @@ mod tests {
             quiet_hours: Some(QuietHours::new(21 * 60 + 30, 7 * 60).expect("valid")),
             mode: AlertMode::Digest,
             urgent_always: true,
+            other_subdistricts: true,
         };
         let now = Utc::now();
         let active = to_row(9, &s, now);
@@ -152,6 +155,7 @@ mod tests {
             quiet_end: active.quiet_end.clone().unwrap(),
             mode: active.mode.clone().unwrap(),
             urgent_always: active.urgent_always.clone().unwrap(),
+            other_subdistricts: active.other_subdistricts.clone().unwrap(),
             updated_at: now,
         };
         assert_eq!(model.categories, "food,volunteer_hours");

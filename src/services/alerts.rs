@@ -568,10 +568,10 @@ pub async fn queue_due_tomorrow(db: &DatabaseConnection, now: DateTime<Utc>) -> 
 }
 
 /// Needs flagged as unclaimed and aging that are still open, oldest flag first, for the
-/// dashboard (`org` limits them to one organization).
+/// dashboard, within `scope`.
 pub async fn aging_needs<C: ConnectionTrait>(
     conn: &C,
-    org: Option<i64>,
+    scope: super::access::OrgScope,
     limit: u64,
 ) -> Result<Vec<(need::Model, FlagReason)>, ServiceError> {
     let mut query = need::Entity::find()
@@ -579,9 +579,7 @@ pub async fn aging_needs<C: ConnectionTrait>(
         .select_also(need_ladder::Entity)
         .filter(need::Column::Status.eq(NeedStatus::Open))
         .filter(need_ladder::Column::FlaggedAt.is_not_null());
-    if let Some(org) = org {
-        query = query.filter(need::Column::OrganizationId.eq(org));
-    }
+    query = query.filter(scope.condition(need::Column::OrganizationId));
     let rows = query
         .order_by_asc(need_ladder::Column::FlaggedAt)
         .order_by_asc(need::Column::Id)

@@ -294,9 +294,8 @@ pub async fn list(
     use sea_orm::QueryOrder;
     let mut query = beneficiary::Entity::find().order_by_desc(beneficiary::Column::Id);
     match caller.org_scope() {
-        super::access::OrgScope::All => {}
-        super::access::OrgScope::Only(org) => query = query.filter(beneficiary::Column::OrganizationId.eq(org)),
         super::access::OrgScope::NoneOf => return Err(ServiceError::Forbidden),
+        scope => query = query.filter(scope.condition(beneficiary::Column::OrganizationId)),
     }
     let code = code.trim().to_uppercase();
     if !code.is_empty() {
@@ -361,9 +360,11 @@ pub async fn choices(
                 .filter(beneficiary::Column::CaseStatus.eq(CaseStatus::Active)),
             Some(org),
         ),
-        (super::access::OrgScope::All, _) => {
+        (scope @ (super::access::OrgScope::All | super::access::OrgScope::Subdistrict(_)), _) => {
             // A closed case takes no new need, so the form does not offer it.
-            let mut query = beneficiary::Entity::find().filter(beneficiary::Column::CaseStatus.eq(CaseStatus::Active));
+            let mut query = beneficiary::Entity::find()
+                .filter(beneficiary::Column::CaseStatus.eq(CaseStatus::Active))
+                .filter(scope.condition(beneficiary::Column::OrganizationId));
             if !q.is_empty() {
                 query = query.filter(beneficiary::Column::Code.contains(q.to_uppercase()));
             }
@@ -445,7 +446,11 @@ pub async fn view(
     now: DateTime<Utc>,
 ) -> Result<(BeneficiarySummary, PrivateDetails), ServiceError> {
     let found = beneficiary::Entity::find_by_id(id).one(db).await?;
-    let Some(b) = found.filter(|b| caller.org_scope().allows(b.organization_id)) else {
+    let reaches = match &found {
+        Some(b) => caller.org_scope().permits(db, b.organization_id).await?,
+        None => false,
+    };
+    let Some(b) = found.filter(|_| reaches) else {
         audit::record(
             db,
             now,

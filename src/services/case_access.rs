@@ -22,7 +22,11 @@ pub async fn readable<C: ConnectionTrait>(
     action: &str,
     now: DateTime<Utc>,
 ) -> Result<beneficiary::Model, ServiceError> {
-    match found.filter(|b| caller.org_scope().allows(b.organization_id)) {
+    let reaches = match &found {
+        Some(b) => caller.org_scope().permits(conn, b.organization_id).await?,
+        None => false,
+    };
+    match found.filter(|_| reaches) {
         Some(b) => Ok(b),
         None => {
             let asked: String = asked.chars().take(20).collect();
@@ -49,8 +53,8 @@ pub async fn readable_history<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> Result<(beneficiary::Model, HistoryAccess), ServiceError> {
     if let Some(b) = &found
-        && !caller.org_scope().allows(b.organization_id)
         && matches!(caller, Caller::SocialWorker { .. })
+        && !caller.org_scope().permits(conn, b.organization_id).await?
         && let access @ HistoryAccess::Until(_) = super::referrals::history_access(conn, caller, b).await?
     {
         return Ok((b.clone(), access));

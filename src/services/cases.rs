@@ -59,7 +59,7 @@ async fn owned_for_change<C: ConnectionTrait>(
     let found = query.one(txn).await?;
     match found {
         Some(b) if caller.organization_id() == Some(b.organization_id) => Ok(b),
-        Some(b) if caller.org_scope().allows(b.organization_id) => Err(ServiceError::Forbidden),
+        Some(b) if caller.org_scope().permits(txn, b.organization_id).await? => Err(ServiceError::Forbidden),
         _ => {
             audit::record(
                 txn,

@@ -44,10 +44,7 @@ pub async fn dashboard(
         OrgScope::NoneOf => return Err(ServiceError::Forbidden),
         scope => scope,
     };
-    let in_scope = |q: sea_orm::Select<need::Entity>| match scope {
-        OrgScope::Only(org) => q.filter(need::Column::OrganizationId.eq(org)),
-        _ => q,
-    };
+    let in_scope = |q: sea_orm::Select<need::Entity>| q.filter(scope.condition(need::Column::OrganizationId));
     let open = in_scope(need::Entity::find())
         .filter(need::Column::Status.eq(NeedStatus::Open))
         .order_by_desc(need::Column::Urgency)
@@ -81,12 +78,8 @@ pub async fn dashboard(
         .limit(50)
         .all(db)
         .await?;
-    let org = match scope {
-        OrgScope::Only(org) => Some(org),
-        _ => None,
-    };
     let (aging_rows, reasons): (Vec<need::Model>, Vec<FlagReason>) =
-        super::alerts::aging_needs(db, org, 20).await?.into_iter().unzip();
+        super::alerts::aging_needs(db, scope, 20).await?.into_iter().unzip();
     let aging: Vec<(NeedCard, FlagReason)> = need_cards::cards(db, aging_rows)
         .await?
         .into_iter()

@@ -108,9 +108,12 @@ pub async fn same_organization(
     id: i64,
 ) -> Result<Vec<(String, DuplicateMatch)>, ServiceError> {
     let found = beneficiary::Entity::find_by_id(id).one(db).await?;
-    let Some(b) = found.filter(|b| caller.org_scope().allows(b.organization_id)) else {
+    let Some(b) = found else {
         return Err(ServiceError::NotFound("beneficiary"));
     };
+    if !caller.org_scope().permits(db, b.organization_id).await? {
+        return Err(ServiceError::NotFound("beneficiary"));
+    }
     let Some(details) = super::private_details::load_private(db, secret, b.id).await? else {
         return Ok(Vec::new());
     };

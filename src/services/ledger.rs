@@ -140,7 +140,7 @@ pub async fn add_programme(
     name_en: &str,
     now: DateTime<Utc>,
 ) -> Result<Programme, ServiceError> {
-    let Caller::Admin { staff_id } = *caller else {
+    let Caller::Admin { staff_id, .. } = *caller else {
         return Err(ServiceError::Forbidden);
     };
     let mut errors = FieldErrors::default();

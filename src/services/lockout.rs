@@ -17,7 +17,7 @@ use crate::entities::{merchant, organization, staff, web_session};
 /// that cannot be found is refused too.
 pub async fn standing<C: ConnectionTrait>(conn: &C, caller: &Caller) -> Result<(), ServiceError> {
     match *caller {
-        Caller::Admin { .. } | Caller::System => Ok(()),
+        Caller::Admin { .. } | Caller::District { .. } | Caller::System => Ok(()),
         Caller::SocialWorker { organization_id, .. } | Caller::Organization { organization_id, .. } => {
             if organization_approved(conn, organization_id).await? {
                 Ok(())

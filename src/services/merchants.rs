@@ -40,6 +40,8 @@ pub struct MerchantSummary {
     pub status: PartyStatus,
     /// The language it reads.
     pub locale: Locale,
+    /// The subdistrict whose office admits it.
+    pub subdistrict_id: i64,
 }
 
 impl TryFrom<merchant::Model> for MerchantSummary {
@@ -53,6 +55,7 @@ impl TryFrom<merchant::Model> for MerchantSummary {
             name: m.name,
             trade: m.trade,
             credit_score: m.credit_score,
+            subdistrict_id: m.subdistrict_id,
         })
     }
 }
@@ -95,11 +98,13 @@ pub async fn create_merchant(
         Some(c) => Some(organizations::community_by_name(&txn, c).await?.id),
         None => None,
     };
+    let subdistrict_id = super::subdistricts::for_new_party(&txn, community_id, "community").await?;
     let status = new.status.unwrap_or(PartyStatus::Approved);
     let created = merchant::ActiveModel {
         name: Set(name),
         trade: Set(new.trade.trim().to_owned()),
         community_id: Set(community_id),
+        subdistrict_id: Set(subdistrict_id),
         address: Set(new.address.trim().to_owned()),
         opening_hours: Set(new.opening_hours),
         status: Set(status),

@@ -35,6 +35,7 @@ pub mod retention;
 pub mod sessions;
 pub mod sponsorships;
 pub mod staff;
+pub mod subdistricts;
 pub mod telegram;
 pub mod visits;
 pub mod volunteers;

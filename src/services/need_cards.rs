@@ -123,7 +123,7 @@ pub async fn get_need(
                     .await?
                     .is_some()
         }
-        (Some(n), None) => caller.org_scope().allows(n.organization_id),
+        (Some(n), None) => caller.org_scope().permits(db, n.organization_id).await?,
         (None, _) => false,
     };
     match found {

@@ -61,7 +61,11 @@ pub async fn post_need(
     }
     let txn = db::begin_write(db).await?;
     let beneficiary = beneficiary::Entity::find_by_id(draft.beneficiary_id).one(&txn).await?;
-    let Some(beneficiary) = beneficiary.filter(|b| caller.org_scope().allows(b.organization_id)) else {
+    let reaches = match &beneficiary {
+        Some(b) => caller.org_scope().permits(&txn, b.organization_id).await?,
+        None => false,
+    };
+    let Some(beneficiary) = beneficiary.filter(|_| reaches) else {
         // Same answer for a missing beneficiary and another organization's.
         audit::record(
             &txn,
@@ -245,11 +249,11 @@ pub async fn drop_off_points(
     caller: &Caller,
 ) -> Result<Vec<drop_off_point::Model>, ServiceError> {
     let query = drop_off_point::Entity::find().order_by_asc(drop_off_point::Column::Id);
-    let query = match caller.org_scope() {
-        OrgScope::All => query,
-        OrgScope::Only(org) => query.filter(drop_off_point::Column::OrganizationId.eq(org)),
-        OrgScope::NoneOf => return Err(ServiceError::Forbidden),
-    };
+    let scope = caller.org_scope();
+    if scope == OrgScope::NoneOf {
+        return Err(ServiceError::Forbidden);
+    }
+    let query = query.filter(scope.condition(drop_off_point::Column::OrganizationId));
     Ok(query.limit(500).all(db).await?)
 }
 
@@ -261,7 +265,11 @@ pub async fn of_beneficiary(
     beneficiary_id: i64,
 ) -> Result<Vec<NeedCard>, ServiceError> {
     let owner = beneficiary::Entity::find_by_id(beneficiary_id).one(db).await?;
-    if !owner.is_some_and(|b| caller.merchant_id().is_none() && caller.org_scope().allows(b.organization_id)) {
+    let visible = match owner {
+        Some(b) if caller.merchant_id().is_none() => caller.org_scope().permits(db, b.organization_id).await?,
+        _ => false,
+    };
+    if !visible {
         return Err(ServiceError::NotFound("beneficiary"));
     }
     let rows = need::Entity::find()
@@ -548,7 +556,9 @@ pub async fn list_needs(
     let mut query = need::Entity::find();
     match caller.org_scope() {
         OrgScope::All => {}
-        OrgScope::Only(org) => query = query.filter(need::Column::OrganizationId.eq(org)),
+        scope @ (OrgScope::Only(_) | OrgScope::Subdistrict(_)) => {
+            query = query.filter(scope.condition(need::Column::OrganizationId));
+        }
         OrgScope::NoneOf => {
             query = query.filter(need::Column::Status.eq(NeedStatus::Open));
             if let Some(merchant_id) = caller.merchant_id() {
@@ -667,8 +677,12 @@ pub(super) async fn visible_need_for_change<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> Result<Option<need::Model>, ServiceError> {
     let found = db::lock_need(txn, need_id).await?;
+    let reaches = match &found {
+        Some(n) if caller.merchant_id().is_none() => caller.org_scope().permits(txn, n.organization_id).await?,
+        _ => false,
+    };
     match found {
-        Some(n) if caller.merchant_id().is_none() && caller.org_scope().allows(n.organization_id) => Ok(Some(n)),
+        Some(n) if reaches => Ok(Some(n)),
         Some(n) => {
             audit::record(
                 txn,

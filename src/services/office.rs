@@ -4,10 +4,13 @@
 use crate::domain::OutboxStatus;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
 
 use super::ServiceError;
-use super::access::Caller;
+use super::access::{Caller, require_office_reader};
 use super::audit::{self, AuditRecord, Entry};
 use super::error::stored;
 use super::lockout;
@@ -30,6 +33,8 @@ pub struct OrganizationSummary {
     pub kind: OrgKind,
     /// Its admission.
     pub status: PartyStatus,
+    /// The subdistrict whose office admits it.
+    pub subdistrict_id: i64,
     /// The services it offers, for referrals.
     pub areas: Vec<ServiceArea>,
 }
@@ -58,15 +63,16 @@ pub enum TokenHolder {
     Merchant(i64),
 }
 
-/// Every organization, by name.
+/// Every organization of the caller's subdistrict (of every one for the district bureau), by name.
 pub async fn organizations(
     db: &DatabaseConnection,
     caller: &Caller,
     now: DateTime<Utc>,
 ) -> Result<Vec<OrganizationSummary>, ServiceError> {
-    require_admin(db, caller, "office.organizations", now).await?;
+    let scope = require_office_reader(db, caller, "office.organizations", now).await?;
     let mut areas = organization_services::areas_by_organization(db).await?;
     organization::Entity::find()
+        .filter(scope.condition(organization::Column::SubdistrictId))
         .order_by_asc(organization::Column::Name)
         .all(db)
         .await?
@@ -77,20 +83,22 @@ pub async fn organizations(
                 name: o.name,
                 kind: stored(&o.kind)?,
                 status: o.status,
+                subdistrict_id: o.subdistrict_id,
                 areas: areas.remove(&o.id).unwrap_or_default(),
             })
         })
         .collect()
 }
 
-/// Every merchant, by name.
+/// Every merchant of the caller's subdistrict (of every one for the district bureau), by name.
 pub async fn merchants(
     db: &DatabaseConnection,
     caller: &Caller,
     now: DateTime<Utc>,
 ) -> Result<Vec<MerchantSummary>, ServiceError> {
-    require_admin(db, caller, "office.merchants", now).await?;
+    let scope = require_office_reader(db, caller, "office.merchants", now).await?;
     merchant::Entity::find()
+        .filter(scope.condition(merchant::Column::SubdistrictId))
         .order_by_asc(merchant::Column::Name)
         .all(db)
         .await?
@@ -116,10 +124,12 @@ pub async fn set_organization_status(
     let changed = organization::Entity::update_many()
         .col_expr(organization::Column::Status, Expr::val(status.as_str()))
         .filter(organization::Column::Id.eq(id))
+        .filter(own_subdistrict(caller, organization::Column::SubdistrictId))
         .exec(&txn)
         .await?;
     if changed.rows_affected == 0 {
-        return Err(ServiceError::NotFound("organization"));
+        drop(txn);
+        return not_found_audited(db, caller, "organization.status", "organization", id, now).await;
     }
     let sessions_ended = if status == PartyStatus::Approved {
         0
@@ -160,10 +170,12 @@ pub async fn set_merchant_status(
         .col_expr(merchant::Column::Status, Expr::val(status.as_str()))
         .col_expr(merchant::Column::UpdatedAt, Expr::val(now))
         .filter(merchant::Column::Id.eq(id))
+        .filter(own_subdistrict(caller, merchant::Column::SubdistrictId))
         .exec(&txn)
         .await?;
     if changed.rows_affected == 0 {
-        return Err(ServiceError::NotFound("merchant"));
+        drop(txn);
+        return not_found_audited(db, caller, "merchant.status", "merchant", id, now).await;
     }
     if status != PartyStatus::Approved {
         // It can no longer renew: what waits for its answer goes to other merchants now.
@@ -179,6 +191,31 @@ pub async fn set_merchant_status(
     .await?;
     txn.commit().await?;
     Ok(())
+}
+
+/// Keeps an office's change to the parties of its own subdistrict (the process itself may
+/// change any).
+fn own_subdistrict(caller: &Caller, column: impl ColumnTrait) -> Condition {
+    match caller.subdistrict_id() {
+        Some(id) => Condition::all().add(column.eq(id)),
+        None if matches!(caller, Caller::System) => Condition::all(),
+        None => Condition::any(),
+    }
+}
+
+/// The answer for a party or row outside the office's subdistrict: the same "not found" as a
+/// missing one, with a denied row in the audit log (written after the change's transaction
+/// was dropped, which changed nothing).
+async fn not_found_audited<C: ConnectionTrait>(
+    conn: &C,
+    caller: &Caller,
+    action: &str,
+    kind: &'static str,
+    id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    audit::record(conn, now, Entry::denied(caller.actor(), action).subject(kind, id)).await?;
+    Err(ServiceError::NotFound(kind))
 }
 
 /// The longest reason the office may give for a suspension or a revocation.
@@ -200,14 +237,22 @@ pub(crate) fn required_reason(raw: &str, min: usize) -> Result<String, ServiceEr
     })
 }
 
-/// Every API token, newest first.
+/// Every API token of the office's subdistrict's parties, newest first.
 pub async fn tokens(
     db: &DatabaseConnection,
     caller: &Caller,
     now: DateTime<Utc>,
 ) -> Result<Vec<TokenSummary>, ServiceError> {
     require_admin(db, caller, "office.tokens", now).await?;
-    api_token::Entity::find()
+    let mut query = api_token::Entity::find();
+    if let Some(s) = caller.subdistrict_id() {
+        query = query.filter(
+            Condition::any()
+                .add(Expr::cust(format!("organization_id IN ({})", organizations_of(s))))
+                .add(Expr::cust(format!("merchant_id IN ({})", merchants_of(s)))),
+        );
+    }
+    query
         .order_by_desc(api_token::Column::Id)
         .all(db)
         .await?
@@ -251,6 +296,9 @@ pub async fn audit_log(
 ) -> Result<(Vec<AuditRecord>, bool), ServiceError> {
     require_admin(db, caller, "office.audit", now).await?;
     let mut query = audit_log::Entity::find();
+    if let Some(s) = caller.subdistrict_id() {
+        query = query.filter(audit_rows_of(s));
+    }
     if let Some(action) = filter.action.as_deref().filter(|a| !a.is_empty()) {
         query = query.filter(audit_log::Column::Action.starts_with(action));
     }
@@ -293,9 +341,14 @@ pub async fn outbox(
     now: DateTime<Utc>,
 ) -> Result<(Vec<outbox::Model>, bool, Vec<(OutboxStatus, u64)>), ServiceError> {
     require_admin(db, caller, "office.outbox", now).await?;
+    let scope = match caller.subdistrict_id() {
+        Some(s) => outbox_rows_of(s),
+        None => Condition::all(),
+    };
     let mut rows = match page.checked_mul(OUTBOX_PAGE).filter(|o| i64::try_from(*o).is_ok()) {
         Some(offset) => {
             outbox::Entity::find()
+                .filter(scope.clone())
                 .filter(outbox::Column::Status.eq(status))
                 .order_by_desc(outbox::Column::Id)
                 .offset(offset)
@@ -312,6 +365,7 @@ pub async fn outbox(
         counts.push((
             s,
             outbox::Entity::find()
+                .filter(scope.clone())
                 .filter(outbox::Column::Status.eq(s))
                 .count(db)
                 .await?,
@@ -339,9 +393,27 @@ pub async fn retry_outbox(
         .col_expr(outbox::Column::LockedUntil, Expr::val(Option::<DateTime<Utc>>::None))
         .filter(outbox::Column::Id.eq(id))
         .filter(outbox::Column::Status.eq(OutboxStatus::Dead))
+        .filter(match caller.subdistrict_id() {
+            Some(s) => outbox_rows_of(s),
+            None => Condition::all(),
+        })
         .exec(&txn)
         .await?;
     if changed.rows_affected == 0 {
+        let visible = match caller.subdistrict_id() {
+            Some(s) => {
+                outbox::Entity::find_by_id(id)
+                    .filter(outbox_rows_of(s))
+                    .count(&txn)
+                    .await?
+                    > 0
+            }
+            None => true,
+        };
+        if !visible {
+            drop(txn);
+            return not_found_audited(db, caller, "outbox.retry", "outbox", id, now).await;
+        }
         return Err(ServiceError::Conflict("only a dead message can be retried".into()));
     }
     audit::record(
@@ -352,6 +424,80 @@ pub async fn retry_outbox(
     .await?;
     txn.commit().await?;
     Ok(())
+}
+
+// The sub-selects below name a subdistrict by its id, an integer of the caller's own account,
+// so formatting it into the SQL carries no outside text.
+
+/// `SELECT id FROM organizations` of subdistrict `s`.
+fn organizations_of(s: i64) -> String {
+    format!("SELECT id FROM organizations WHERE subdistrict_id = {s}")
+}
+
+/// `SELECT id FROM merchants` of subdistrict `s`.
+fn merchants_of(s: i64) -> String {
+    format!("SELECT id FROM merchants WHERE subdistrict_id = {s}")
+}
+
+/// Staff accounts of subdistrict `s`: its office and its organizations' social workers.
+fn staff_of(s: i64) -> String {
+    format!(
+        "SELECT id FROM staff WHERE subdistrict_id = {s} OR organization_id IN ({})",
+        organizations_of(s)
+    )
+}
+
+/// The audit rows an office of subdistrict `s` reads: about its organizations (by the row's
+/// organization or subject), its merchants (as actor or subject), and what its staff and its
+/// parties' API tokens did. Rows tied to no party (the process's own, an unknown sign-in)
+/// belong to no office.
+fn audit_rows_of(s: i64) -> Condition {
+    let as_text = |select: String| format!("SELECT CAST(id AS VARCHAR(20)) FROM ({select}) AS ids");
+    let tokens = format!(
+        "SELECT id FROM api_tokens WHERE organization_id IN ({}) OR merchant_id IN ({})",
+        organizations_of(s),
+        merchants_of(s)
+    );
+    Condition::any()
+        .add(Expr::cust(format!(
+            "audit_log.organization_id IN ({})",
+            organizations_of(s)
+        )))
+        .add(Expr::cust(format!(
+            "(audit_log.subject_kind = 'organization' AND audit_log.subject_id IN ({}))",
+            as_text(organizations_of(s))
+        )))
+        .add(Expr::cust(format!(
+            "(audit_log.subject_kind = 'merchant' AND audit_log.subject_id IN ({}))",
+            as_text(merchants_of(s))
+        )))
+        .add(Expr::cust(format!(
+            "(audit_log.actor_kind = 'merchant' AND audit_log.actor_id IN ({}))",
+            as_text(merchants_of(s))
+        )))
+        .add(Expr::cust(format!(
+            "(audit_log.actor_kind = 'staff' AND audit_log.actor_id IN ({}))",
+            as_text(staff_of(s))
+        )))
+        .add(Expr::cust(format!(
+            "(audit_log.actor_kind = 'api_token' AND audit_log.actor_id IN ({}))",
+            as_text(tokens)
+        )))
+}
+
+/// The outbox rows an office of subdistrict `s` reads: to its merchants, to residents whose
+/// consent its organizations hold, and to its staff.
+fn outbox_rows_of(s: i64) -> Condition {
+    Condition::any()
+        .add(Expr::cust(format!("outbox.merchant_id IN ({})", merchants_of(s))))
+        .add(Expr::cust(format!(
+            "outbox.contact_id IN (SELECT id FROM contacts WHERE organization_id IN ({}))",
+            organizations_of(s)
+        )))
+        .add(Expr::cust(format!(
+            "outbox.recipient IN (SELECT email FROM staff WHERE id IN ({}))",
+            staff_of(s)
+        )))
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Query
 
 use super::ServiceError;
 use super::audit::{self, Actor, Entry};
+use super::subdistricts;
 use crate::db;
 use crate::domain::{Locale, OrgKind, PartyStatus};
 use crate::entities::{community, organization};
@@ -22,6 +23,8 @@ pub struct Community {
     pub subdistrict: String,
     /// Its subdistrict's English name.
     pub subdistrict_en: String,
+    /// Its subdistrict.
+    pub subdistrict_id: i64,
 }
 
 impl Community {
@@ -42,27 +45,44 @@ impl From<community::Model> for Community {
             name_en: c.name_en,
             subdistrict: c.subdistrict,
             subdistrict_en: c.subdistrict_en,
+            subdistrict_id: c.subdistrict_id,
         }
     }
 }
 
 /// Finds the organization called `name`, or creates it approved (the office's own CLI
-/// vouches for it), inside the caller's transaction. Returns its id.
+/// vouches for it) in the only subdistrict, inside the caller's transaction. Returns its id.
 pub async fn find_or_create_approved<C: ConnectionTrait>(
     txn: &C,
     name: &str,
     kind: OrgKind,
     now: DateTime<Utc>,
 ) -> Result<i64, ServiceError> {
+    find_or_create_approved_in(txn, name, kind, None, now).await
+}
+
+/// [`find_or_create_approved`] in subdistrict `subdistrict_id` (or, when `None`, the only one).
+pub async fn find_or_create_approved_in<C: ConnectionTrait>(
+    txn: &C,
+    name: &str,
+    kind: OrgKind,
+    subdistrict_id: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<i64, ServiceError> {
     let name = clean_name("org", name)?;
     if let Some(found) = find_by_name(txn, &name).await? {
         return Ok(found.id);
     }
+    let subdistrict_id = match subdistrict_id {
+        Some(id) => id,
+        None => subdistricts::for_new_party(txn, None, "subdistrict").await?,
+    };
     let created = organization::ActiveModel {
         name: Set(name.clone()),
         kind: Set(kind.as_str().to_owned()),
         status: Set(PartyStatus::Approved),
         community_id: Set(None),
+        subdistrict_id: Set(subdistrict_id),
         created_at: Set(now),
         ..Default::default()
     }
@@ -134,11 +154,13 @@ pub async fn create_community(
         clean.push(clean_name(field, value)?);
     }
     let txn = db::begin_write(db).await?;
+    let subdistrict_id = subdistricts::for_new_community(&txn, &clean[2], &clean[3]).await?;
     let created = community::ActiveModel {
         name: Set(clean[0].clone()),
         name_en: Set(clean[1].clone()),
         subdistrict: Set(clean[2].clone()),
         subdistrict_en: Set(clean[3].clone()),
+        subdistrict_id: Set(subdistrict_id),
         ..Default::default()
     }
     .insert(&txn)

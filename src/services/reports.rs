@@ -7,10 +7,10 @@ use sea_orm::{
 };
 
 use super::ServiceError;
-use super::access::Caller;
+use super::access::{Caller, SubdistrictScope};
 use crate::domain::reports::{self, ClaimRow, HoursRow, NeedRow, Report};
 use crate::domain::{BeneficiaryGroup, Locale, PartyStatus};
-use crate::entities::{beneficiary, claim, community, merchant, need, volunteer, volunteer_hour};
+use crate::entities::{beneficiary, claim, community, merchant, need, organization, volunteer, volunteer_hour};
 
 /// The rows of a period, ready for the pure report functions.
 #[derive(Debug, Clone, Default)]
@@ -28,19 +28,50 @@ fn parse<T: std::str::FromStr>(text: &str) -> Result<T, ServiceError> {
         .map_err(|_| ServiceError::Internal(format!("unexpected stored value `{text}`")))
 }
 
-/// The rows of needs posted since `since` (community names in `locale`).
-pub async fn rows(db: &DatabaseConnection, since: DateTime<Utc>, locale: Locale) -> Result<Rows, ServiceError> {
-    rows_of(db, need::Column::CreatedAt.gte(since).into_condition(), since, locale).await
+/// The rows of needs posted since `since` (community names in `locale`), within `scope`.
+pub async fn rows(
+    db: &DatabaseConnection,
+    since: DateTime<Utc>,
+    locale: Locale,
+    scope: SubdistrictScope,
+) -> Result<Rows, ServiceError> {
+    rows_of(
+        db,
+        need::Column::CreatedAt.gte(since).into_condition(),
+        since,
+        locale,
+        scope,
+    )
+    .await
 }
 
-/// The rows of the needs `which` selects, with all their claims, and the hours served since
-/// `hours_since`.
+/// The organizations of `scope`, as a sub-select of their ids (`None` for the whole district).
+fn organizations_in(scope: SubdistrictScope) -> Option<sea_orm::sea_query::SelectStatement> {
+    match scope {
+        SubdistrictScope::District => None,
+        SubdistrictScope::One(s) => Some(
+            sea_orm::sea_query::Query::select()
+                .column(organization::Column::Id)
+                .from(organization::Entity)
+                .and_where(organization::Column::SubdistrictId.eq(s))
+                .to_owned(),
+        ),
+    }
+}
+
+/// The rows of the needs `which` selects within `scope`, with all their claims, and the
+/// hours served since `hours_since` for the scope's organizations.
 async fn rows_of(
     db: &DatabaseConnection,
     which: Condition,
     hours_since: DateTime<Utc>,
     locale: Locale,
+    scope: SubdistrictScope,
 ) -> Result<Rows, ServiceError> {
+    let which = match organizations_in(scope) {
+        Some(orgs) => which.add(need::Column::OrganizationId.in_subquery(orgs)),
+        None => which,
+    };
     let communities: std::collections::HashMap<i64, String> = community::Entity::find()
         .all(db)
         .await?
@@ -96,7 +127,11 @@ async fn rows_of(
             });
         }
     }
-    let former: std::collections::HashMap<i64, bool> = volunteer::Entity::find()
+    let mut volunteers = volunteer::Entity::find();
+    if let Some(orgs) = organizations_in(scope) {
+        volunteers = volunteers.filter(volunteer::Column::OrganizationId.in_subquery(orgs));
+    }
+    let former: std::collections::HashMap<i64, bool> = volunteers
         .all(db)
         .await?
         .into_iter()
@@ -108,6 +143,7 @@ async fn rows_of(
         .all(db)
         .await?
         .into_iter()
+        .filter(|h| former.contains_key(&h.volunteer_id))
         .map(|h| HoursRow {
             volunteer_id: h.volunteer_id,
             tenths: h.tenths,
@@ -122,16 +158,14 @@ async fn rows_of(
 pub async fn office_report(
     db: &DatabaseConnection,
     caller: &Caller,
+    subdistrict: Option<i64>,
     weeks: i64,
     locale: Locale,
     now: DateTime<Utc>,
 ) -> Result<(Report, Vec<(String, i32)>, Vec<String>), ServiceError> {
-    if !matches!(caller, Caller::Admin { .. }) {
-        super::audit::record(db, now, super::audit::Entry::denied(caller.actor(), "office.reports")).await?;
-        return Err(ServiceError::Forbidden);
-    }
+    let scope = super::access::report_scope(db, caller, subdistrict, "office.reports", now).await?;
     let since = now - Duration::weeks(weeks.clamp(1, 104));
-    let rows = rows(db, since, locale).await?;
+    let rows = rows(db, since, locale, scope).await?;
     let report = reports::compute(&rows.needs, &rows.claims, &rows.hours, now);
     let merchants: std::collections::HashMap<i64, (String, i32)> = merchant::Entity::find()
         .all(db)
@@ -157,12 +191,20 @@ pub async fn office_report(
         need::Column::Id.in_subquery(confirmed).into_condition(),
         window,
         locale,
+        scope,
     )
     .await?;
-    let all: Vec<beneficiary::Model> = beneficiary::Entity::find()
-        .order_by_asc(beneficiary::Column::Code)
-        .all(db)
-        .await?;
+    let mut people = beneficiary::Entity::find();
+    if let Some(orgs) = organizations_in(scope) {
+        people = people.filter(beneficiary::Column::OrganizationId.in_subquery(orgs));
+    }
+    // The district bureau reads figures, never a person's code.
+    let people = if matches!(caller, Caller::Admin { .. } | Caller::System) {
+        people
+    } else {
+        people.filter(Condition::any())
+    };
+    let all: Vec<beneficiary::Model> = people.order_by_asc(beneficiary::Column::Code).all(db).await?;
     let ids: Vec<i64> = all.iter().map(|b| b.id).collect();
     let unserved: std::collections::HashSet<i64> = reports::unserved(&ids, &recent.needs, &recent.claims, now)
         .into_iter()
@@ -196,11 +238,16 @@ pub struct Transparency {
     pub met_by_community: Vec<(String, reports::PublicCell)>,
 }
 
-/// The figures of the public page, over all time.
-pub async fn transparency(db: &DatabaseConnection, locale: Locale) -> Result<Transparency, ServiceError> {
+/// The figures of the public page, over all time, for one subdistrict or (`None`) the district.
+pub async fn transparency(
+    db: &DatabaseConnection,
+    locale: Locale,
+    subdistrict: Option<i64>,
+) -> Result<Transparency, ServiceError> {
     use std::collections::BTreeSet;
+    let scope = subdistrict.map_or(SubdistrictScope::District, SubdistrictScope::One);
     // All time, from an instant every database can store.
-    let all = rows(db, DateTime::<Utc>::UNIX_EPOCH, locale).await?;
+    let all = rows(db, DateTime::<Utc>::UNIX_EPOCH, locale, scope).await?;
     let helped: BTreeSet<i64> = all
         .needs
         .iter()
@@ -221,6 +268,7 @@ pub async fn transparency(db: &DatabaseConnection, locale: Locale) -> Result<Tra
     let (hours, hours_by_former_beneficiaries) = reports::public_hours(&all.hours);
     let merchants = merchant::Entity::find()
         .filter(merchant::Column::Status.eq(PartyStatus::Approved))
+        .filter(scope.condition(merchant::Column::SubdistrictId))
         .all(db)
         .await?;
     let deliveries = reports::deliveries_by_merchant(&all.needs, &all.claims);

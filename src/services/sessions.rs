@@ -46,6 +46,8 @@ pub struct StaffSession {
     pub role: Role,
     /// The social worker's organization.
     pub organization_id: Option<i64>,
+    /// The office account's subdistrict.
+    pub subdistrict_id: Option<i64>,
     /// The chosen language, if any.
     pub locale: Option<Locale>,
     /// The token every form of this session carries.
@@ -54,16 +56,19 @@ pub struct StaffSession {
 
 impl StaffSession {
     /// The service caller this session stands for. Fails closed: only an office administrator
-    /// without an organization and a social worker with one are callers; any other shape is
-    /// refused, never taken for the office.
+    /// with a subdistrict and no organization, a district account with neither, and a social
+    /// worker with an organization are callers; any other shape is refused, never taken for
+    /// the office.
     pub fn caller(&self) -> Result<Caller, UnexpectedAccount> {
-        caller_of(self.staff_id, self.role, self.organization_id)
+        caller_of(self.staff_id, self.role, self.organization_id, self.subdistrict_id)
     }
 }
 
 /// A staff account whose role and organization do not make a caller this service knows.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("staff account {staff_id} is a {role} with organization {organization_id:?}, which no caller is")]
+#[error(
+    "staff account {staff_id} is a {role} with organization {organization_id:?} and subdistrict {subdistrict_id:?}, which no caller is"
+)]
 pub struct UnexpectedAccount {
     /// The account.
     pub staff_id: i64,
@@ -71,19 +76,31 @@ pub struct UnexpectedAccount {
     pub role: Role,
     /// Its organization, if any.
     pub organization_id: Option<i64>,
+    /// Its subdistrict, if any.
+    pub subdistrict_id: Option<i64>,
 }
 
-fn caller_of(staff_id: i64, role: Role, organization_id: Option<i64>) -> Result<Caller, UnexpectedAccount> {
-    match (role, organization_id) {
-        (Role::Admin, None) => Ok(Caller::Admin { staff_id }),
-        (Role::SocialWorker, Some(organization_id)) => Ok(Caller::SocialWorker {
+fn caller_of(
+    staff_id: i64,
+    role: Role,
+    organization_id: Option<i64>,
+    subdistrict_id: Option<i64>,
+) -> Result<Caller, UnexpectedAccount> {
+    match (role, organization_id, subdistrict_id) {
+        (Role::Admin, None, Some(subdistrict_id)) => Ok(Caller::Admin {
+            staff_id,
+            subdistrict_id,
+        }),
+        (Role::District, None, None) => Ok(Caller::District { staff_id }),
+        (Role::SocialWorker, Some(organization_id), None) => Ok(Caller::SocialWorker {
             staff_id,
             organization_id,
         }),
-        (role, organization_id) => Err(UnexpectedAccount {
+        (role, organization_id, subdistrict_id) => Err(UnexpectedAccount {
             staff_id,
             role,
             organization_id,
+            subdistrict_id,
         }),
     }
 }
@@ -106,7 +123,7 @@ async fn lockout_of<C: sea_orm::ConnectionTrait>(
     let Ok(role) = account.role.parse::<Role>() else {
         return Ok(Some(Lockout::UnexpectedAccount));
     };
-    let Ok(caller) = caller_of(account.id, role, account.organization_id) else {
+    let Ok(caller) = caller_of(account.id, role, account.organization_id, account.subdistrict_id) else {
         return Ok(Some(Lockout::UnexpectedAccount));
     };
     match caller.organization_id() {
@@ -397,6 +414,7 @@ pub async fn authenticate(
             .parse()
             .map_err(|e: crate::domain::UnknownVariant| ServiceError::Internal(e.to_string()))?,
         organization_id: account.organization_id,
+        subdistrict_id: account.subdistrict_id,
         locale: account.locale.map(Locale::from),
         csrf_token: session.csrf_token,
     }))
@@ -490,31 +508,47 @@ pub async fn set_locale(db: &DatabaseConnection, staff_id: i64, locale: Locale) 
 mod tests {
     use super::*;
 
-    fn session(role: Role, organization_id: Option<i64>) -> StaffSession {
+    fn session(role: Role, organization_id: Option<i64>, subdistrict_id: Option<i64>) -> StaffSession {
         StaffSession {
             staff_id: 7,
             email: "someone@example.org".into(),
             display_name: "someone".into(),
             role,
             organization_id,
+            subdistrict_id,
             locale: None,
             csrf_token: String::new(),
         }
     }
 
     #[test]
-    fn only_the_two_expected_shapes_of_account_are_callers_and_nothing_else_becomes_the_office() {
-        assert_eq!(session(Role::Admin, None).caller(), Ok(Caller::Admin { staff_id: 7 }));
+    fn only_the_expected_shapes_of_account_are_callers_and_nothing_else_becomes_the_office() {
         assert_eq!(
-            session(Role::SocialWorker, Some(3)).caller(),
+            session(Role::Admin, None, Some(2)).caller(),
+            Ok(Caller::Admin {
+                staff_id: 7,
+                subdistrict_id: 2
+            })
+        );
+        assert_eq!(
+            session(Role::District, None, None).caller(),
+            Ok(Caller::District { staff_id: 7 })
+        );
+        assert_eq!(
+            session(Role::SocialWorker, Some(3), None).caller(),
             Ok(Caller::SocialWorker {
                 staff_id: 7,
                 organization_id: 3
             })
         );
         // A social worker who lost their organization used to be taken for the office.
-        assert!(session(Role::SocialWorker, None).caller().is_err());
+        assert!(session(Role::SocialWorker, None, None).caller().is_err());
         // An administrator tied to an organization is not a shape the service knows either.
-        assert!(session(Role::Admin, Some(3)).caller().is_err());
+        assert!(session(Role::Admin, Some(3), Some(2)).caller().is_err());
+        // Nor an office without its subdistrict, nor a district account tied to one.
+        assert!(session(Role::Admin, None, None).caller().is_err());
+        assert!(session(Role::District, None, Some(2)).caller().is_err());
+        assert!(session(Role::District, Some(3), None).caller().is_err());
+        assert!(session(Role::SocialWorker, Some(3), Some(2)).caller().is_err());
     }
 }

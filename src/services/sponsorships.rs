@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    QueryOrder, QuerySelect, QueryTrait, Set,
 };
 
 use super::ServiceError;
@@ -28,7 +28,7 @@ use crate::domain::sponsorship::{
 };
 use crate::domain::time::{LOCAL_OFFSET, local_date};
 use crate::domain::{ClaimStatus, Locale, NeedStatus, PartyStatus, Recurrence};
-use crate::entities::{claim, merchant, need, sponsorship};
+use crate::entities::{beneficiary, claim, merchant, need, sponsorship};
 
 /// A sponsorship as the case file, the office and the sponsor see it: public facts only.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -738,15 +738,27 @@ pub async fn active_of_need(
     }
 }
 
-/// The sponsorship figures of the period since `since`, for the office's reports.
+/// The sponsorship figures of the period since `since` in `subdistrict` (as
+/// [`super::access::report_scope`] allows), for the reports.
 pub async fn report(
     db: &DatabaseConnection,
     caller: &Caller,
+    subdistrict: Option<i64>,
     since: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<SponsorshipFigures, ServiceError> {
-    super::access::require_admin(db, caller, "sponsorship.report", now).await?;
+    use super::access::{OrgScope, SubdistrictScope};
+    let scope = match super::access::report_scope(db, caller, subdistrict, "sponsorship.report", now).await? {
+        SubdistrictScope::District => OrgScope::All,
+        SubdistrictScope::One(s) => OrgScope::Subdistrict(s),
+    };
+    let in_scope = beneficiary::Entity::find()
+        .select_only()
+        .column(beneficiary::Column::Id)
+        .filter(scope.condition(beneficiary::Column::OrganizationId))
+        .into_query();
     let rows = sponsorship::Entity::find()
+        .filter(sponsorship::Column::BeneficiaryId.in_subquery(in_scope))
         .filter(sponsorship::Column::StartedAt.lte(now))
         .filter(
             sea_orm::Condition::any()

@@ -6,7 +6,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, Qu
 
 use super::access::Caller;
 use super::audit::{self, Actor, Entry};
-use super::{ServiceError, lockout, office, organizations};
+use super::{ServiceError, lockout, office, organizations, subdistricts};
 use crate::domain::password::check_new_password;
 use crate::domain::{OrgKind, Role};
 use crate::entities::{organization, staff};
@@ -21,6 +21,9 @@ pub struct NewUser {
     pub role: Role,
     /// The organization of a social worker (created, approved, if missing).
     pub organization: Option<String>,
+    /// The subdistrict (Chinese or English name) of an office administrator, or of a social
+    /// worker's new organization; may be left out while there is only one.
+    pub subdistrict: Option<String>,
     /// The password in clear, hashed here.
     pub password: String,
 }
@@ -43,6 +46,24 @@ pub async fn create_user(db: &DatabaseConnection, new: NewUser, now: DateTime<Ut
             "an office administrator belongs to no organization: leave out --org",
         ));
     }
+    let named_subdistrict = new.subdistrict.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    if new.role == Role::District && (has_org || named_subdistrict.is_some()) {
+        return Err(ServiceError::invalid(
+            "role",
+            "a district account reads every subdistrict and belongs to none: leave out --org and --subdistrict",
+        ));
+    }
+    let named_subdistrict = match named_subdistrict {
+        Some(name) => Some(subdistricts::by_name(db, name).await?.ok_or_else(|| {
+            ServiceError::invalid(
+                "subdistrict",
+                format!(
+                    "no subdistrict is called `{name}`: communities name their subdistrict (admin create-community)"
+                ),
+            )
+        })?),
+        None => None,
+    };
     if staff::Entity::find()
         .filter(staff::Column::Email.eq(&email))
         .one(db)
@@ -57,14 +78,25 @@ pub async fn create_user(db: &DatabaseConnection, new: NewUser, now: DateTime<Ut
     let display_name = email.split('@').next().unwrap_or_default().to_owned();
     let txn = db::begin_write(db).await?;
     let organization_id = match new.organization.as_deref().map(str::trim).filter(|o| !o.is_empty()) {
-        Some(name) => Some(organizations::find_or_create_approved(&txn, name, OrgKind::SocialOrganization, now).await?),
+        Some(name) => Some(
+            organizations::find_or_create_approved_in(&txn, name, OrgKind::SocialOrganization, named_subdistrict, now)
+                .await?,
+        ),
         None => None,
+    };
+    let subdistrict_id = match new.role {
+        Role::Admin => Some(match named_subdistrict {
+            Some(id) => id,
+            None => subdistricts::for_new_party(&txn, None, "subdistrict").await?,
+        }),
+        Role::District | Role::SocialWorker => None,
     };
     let created = staff::ActiveModel {
         email: Set(email.clone()),
         password_hash: Set(hash),
         role: Set(new.role.as_str().to_owned()),
         organization_id: Set(organization_id),
+        subdistrict_id: Set(subdistrict_id),
         display_name: Set(display_name),
         locale: Set(None),
         active: Set(true),
@@ -112,11 +144,11 @@ pub async fn accounts(
     now: DateTime<Utc>,
 ) -> Result<Vec<Account>, ServiceError> {
     office::require_admin(db, caller, "office.staff", now).await?;
-    let rows = staff::Entity::find()
-        .find_also_related(organization::Entity)
-        .order_by_asc(staff::Column::Email)
-        .all(db)
-        .await?;
+    let mut query = staff::Entity::find().find_also_related(organization::Entity);
+    if let Some(s) = caller.subdistrict_id() {
+        query = query.filter(of_subdistrict(s));
+    }
+    let rows = query.order_by_asc(staff::Column::Email).all(db).await?;
     Ok(rows
         .into_iter()
         .map(|(s, org)| Account {
@@ -128,6 +160,30 @@ pub async fn accounts(
             active: s.active,
         })
         .collect())
+}
+
+/// Staff of subdistrict `s`: its office accounts and its organizations' social workers.
+fn of_subdistrict(s: i64) -> sea_orm::Condition {
+    sea_orm::Condition::any().add(staff::Column::SubdistrictId.eq(s)).add(
+        staff::Column::OrganizationId.in_subquery(
+            sea_orm::sea_query::Query::select()
+                .column(organization::Column::Id)
+                .from(organization::Entity)
+                .and_where(organization::Column::SubdistrictId.eq(s))
+                .to_owned(),
+        ),
+    )
+}
+
+/// True when account `t` is of subdistrict `s`.
+async fn in_subdistrict<C: sea_orm::ConnectionTrait>(conn: &C, t: &staff::Model, s: i64) -> Result<bool, ServiceError> {
+    if t.subdistrict_id == Some(s) {
+        return Ok(true);
+    }
+    Ok(match t.organization_id {
+        Some(org) => super::access::OrgScope::Subdistrict(s).permits(conn, org).await?,
+        None => false,
+    })
 }
 
 /// Which staff account an office action is about.
@@ -182,6 +238,11 @@ pub async fn set_active(
                 .one(&txn)
                 .await?
         }
+    };
+    // Another subdistrict's account is as unknown to this office as a missing one.
+    let found = match (found, caller.subdistrict_id()) {
+        (Some(t), Some(s)) if !in_subdistrict(&txn, &t, s).await? => None,
+        (found, _) => found,
     };
     let Some(target) = found else {
         return Err(match account {

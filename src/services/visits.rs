@@ -341,9 +341,8 @@ pub async fn due_visits(
 ) -> Result<Vec<DueVisit>, ServiceError> {
     let mut query = beneficiary::Entity::find();
     match caller.org_scope() {
-        OrgScope::Only(org) => query = query.filter(beneficiary::Column::OrganizationId.eq(org)),
-        OrgScope::All => {}
         OrgScope::NoneOf => return Err(ServiceError::Forbidden),
+        scope => query = query.filter(scope.condition(beneficiary::Column::OrganizationId)),
     }
     let cases = query
         .order_by_asc(beneficiary::Column::Id)

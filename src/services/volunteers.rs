@@ -49,9 +49,8 @@ pub async fn overview(
 ) -> Result<(Vec<VolunteerRow>, Vec<PendingHours>), ServiceError> {
     let mut query = volunteer::Entity::find().order_by_asc(volunteer::Column::DisplayName);
     match caller.org_scope() {
-        OrgScope::All => {}
-        OrgScope::Only(org) => query = query.filter(volunteer::Column::OrganizationId.eq(org)),
         OrgScope::NoneOf => return Err(ServiceError::Forbidden),
+        scope => query = query.filter(scope.condition(volunteer::Column::OrganizationId)),
     }
     let volunteers = query.all(db).await?;
     let ids: Vec<i64> = volunteers.iter().map(|v| v.id).collect();
@@ -167,7 +166,11 @@ pub async fn log_hours(
         check_hours(activity, hours, served_on, now).map_err(ServiceError::Validation)?;
     let txn = db::begin_write(db).await?;
     let found = volunteer::Entity::find_by_id(volunteer_id).one(&txn).await?;
-    let Some(v) = found.filter(|v| caller.org_scope().allows(v.organization_id)) else {
+    let reaches = match &found {
+        Some(v) => caller.org_scope().permits(&txn, v.organization_id).await?,
+        None => false,
+    };
+    let Some(v) = found.filter(|_| reaches) else {
         audit::record(
             &txn,
             now,
@@ -220,7 +223,11 @@ pub async fn confirm_hours(
         Some(h) => volunteer::Entity::find_by_id(h.volunteer_id).one(&txn).await?,
         None => None,
     };
-    let Some(v) = owner.filter(|v| caller.org_scope().allows(v.organization_id)) else {
+    let reaches = match &owner {
+        Some(v) => caller.org_scope().permits(&txn, v.organization_id).await?,
+        None => false,
+    };
+    let Some(v) = owner.filter(|_| reaches) else {
         audit::record(
             &txn,
             now,

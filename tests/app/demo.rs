@@ -174,9 +174,13 @@ async fn after_the_demo_the_public_page_shows_figures_and_the_charts_have_bars()
 async fn the_demos_disputed_delivery_says_why_and_every_need_page_has_a_timeline_or_says_it_is_empty() {
     let app = TestApp::spawn().await;
     assert_eq!(app.cli(&["demo"], "").code, Some(0));
+    // The disputed delivery is in Haishan, whose office reads it.
     let mut office = app.browser();
     let signed_in = office
-        .sign_in("office@demo.charity-relay.org", charity_relay::demo::DEMO_PASSWORD)
+        .sign_in(
+            "haishan-office@demo.charity-relay.org",
+            charity_relay::demo::DEMO_PASSWORD,
+        )
         .await;
     assert_eq!(signed_in.status(), 303);
     let disputed =

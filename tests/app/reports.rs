@@ -135,8 +135,20 @@ fn table_after<'a>(html: &'a str, heading: &str) -> &'a str {
         .unwrap_or_else(|| panic!("a table after {heading}"))
 }
 
-fn admin() -> Caller {
-    Caller::Admin { staff_id: 1 }
+/// The office of the world's subdistrict.
+async fn admin(app: &TestApp, world: &World) -> Caller {
+    let subdistrict_id = scalar_i64(
+        &app.db,
+        &format!(
+            "SELECT subdistrict_id FROM communities WHERE id = {}",
+            world.community_id
+        ),
+    )
+    .await;
+    Caller::Admin {
+        staff_id: 1,
+        subdistrict_id,
+    }
 }
 
 /// Fulfils one need of `quantity` for each of `people` new beneficiaries of organization A.
@@ -464,9 +476,10 @@ async fn the_reports_figures_on_a_seeded_week_match_a_count_by_hand() {
     post(&app, &world, ask(b3, Category::Clothing, 1, 7, None)).await;
 
     let now = t0 + Duration::days(10);
-    let (report, names, unserved) = reports::office_report(&app.db, &admin(), 4, Locale::ZhCn, now)
-        .await
-        .expect("report");
+    let (report, names, unserved) =
+        reports::office_report(&app.db, &admin(&app, &world).await, None, 4, Locale::ZhCn, now)
+            .await
+            .expect("report");
     // Only these four needs were posted (the world posts none).
     let counts: Vec<_> = report.by_week_community.values().cloned().collect();
     assert_eq!(counts.iter().map(|c| c.posted).sum::<u32>(), 4);
@@ -558,7 +571,7 @@ async fn a_person_served_this_month_on_a_need_posted_long_ago_is_not_a_gap() {
     let c = claim(&app, &world, 0, long_ago, 1, old + Duration::hours(1)).await;
     deliver(&app, &world, 0, c, "5", now - Duration::days(100)).await;
 
-    let (_, _, unserved) = reports::office_report(&app.db, &admin(), 4, Locale::En, now)
+    let (_, _, unserved) = reports::office_report(&app.db, &admin(&app, &world).await, None, 4, Locale::En, now)
         .await
         .expect("report");
     let code = codes(&app).await;

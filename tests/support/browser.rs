@@ -44,6 +44,7 @@ impl TestApp {
             email: email.clone(),
             role: charity_relay::domain::Role::Admin,
             organization: None,
+            subdistrict: None,
             password: STAFF_PASSWORD.into(),
         };
         charity_relay::services::staff::create_user(&self.db, new, chrono::Utc::now())

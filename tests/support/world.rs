@@ -94,6 +94,7 @@ impl TestApp {
                 email: format!("worker{i}@example.org"),
                 role: Role::SocialWorker,
                 organization: Some((*name).to_owned()),
+                subdistrict: None,
                 password: "a long enough secret".into(),
             };
             let staff_id = staff::create_user(db, new_user, now).await.expect("worker");

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{CaseStatement, Expr, ExprTrait};
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
 
 use super::ClaimRecord;
 use super::transition::{Transition, renew};
@@ -361,6 +361,28 @@ pub async fn reset_handoff_tries(
         .await?;
         txn.commit().await?;
         return Err(ServiceError::Forbidden);
+    }
+    // Only a claim on a need of the office's own subdistrict; another's is "not found".
+    let need_org = claim::Entity::find_by_id(claim_id)
+        .inner_join(need::Entity)
+        .select_only()
+        .column(need::Column::OrganizationId)
+        .into_tuple::<i64>()
+        .one(&txn)
+        .await?;
+    let reaches = match need_org {
+        Some(org) => caller.org_scope().permits(&txn, org).await?,
+        None => false,
+    };
+    if !reaches {
+        audit::record(
+            &txn,
+            now,
+            Entry::denied(caller.actor(), "claim.handoff_reset").subject("claim", claim_id),
+        )
+        .await?;
+        txn.commit().await?;
+        return Err(ServiceError::NotFound("claim"));
     }
     let reset = claim::Entity::update_many()
         .col_expr(claim::Column::HandoffFailures, Expr::val(0))

@@ -25,12 +25,18 @@ pub async fn list_claims(
     let mut query = claim::Entity::find();
     if let Some(m) = caller.merchant_id() {
         query = query.filter(claim::Column::MerchantId.eq(m));
-    } else if let OrgScope::Only(org) = caller.org_scope() {
-        let own_needs = need::Entity::find()
-            .select_only()
-            .column(need::Column::Id)
-            .filter(need::Column::OrganizationId.eq(org));
-        query = query.filter(claim::Column::NeedId.in_subquery(sea_orm::QueryTrait::into_query(own_needs)));
+    } else {
+        match caller.org_scope() {
+            OrgScope::All => {}
+            OrgScope::NoneOf => return Err(ServiceError::Forbidden),
+            scope @ (OrgScope::Only(_) | OrgScope::Subdistrict(_)) => {
+                let own_needs = need::Entity::find()
+                    .select_only()
+                    .column(need::Column::Id)
+                    .filter(scope.condition(need::Column::OrganizationId));
+                query = query.filter(claim::Column::NeedId.in_subquery(sea_orm::QueryTrait::into_query(own_needs)));
+            }
+        }
     }
     if !statuses.is_empty() {
         query = query.filter(claim::Column::Status.is_in(statuses.iter().copied()));
@@ -95,7 +101,7 @@ pub async fn get_claim(
         .ok_or(ServiceError::NotFound("claim"))?;
     let allowed = match caller.merchant_id() {
         Some(m) => m == c.merchant_id,
-        None => caller.org_scope().allows(need.organization_id),
+        None => caller.org_scope().permits(db, need.organization_id).await?,
     };
     if !allowed {
         audit::record(

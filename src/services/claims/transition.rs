@@ -269,7 +269,7 @@ async fn org_claim_locked(
     let need = db::lock_need(&txn, peek.need_id)
         .await?
         .ok_or(ServiceError::NotFound("claim"))?;
-    if caller.merchant_id().is_some() || !caller.org_scope().allows(need.organization_id) {
+    if caller.merchant_id().is_some() || !caller.org_scope().permits(&txn, need.organization_id).await? {
         audit::record(
             &txn,
             now,

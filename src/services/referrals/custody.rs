@@ -35,7 +35,13 @@ pub async fn history_access<C: ConnectionTrait>(
     b: &beneficiary::Model,
 ) -> Result<HistoryAccess, ServiceError> {
     match caller {
-        Caller::Admin { .. } | Caller::System => Ok(HistoryAccess::All),
+        Caller::System => Ok(HistoryAccess::All),
+        Caller::Admin { .. } => Ok(if caller.org_scope().permits(conn, b.organization_id).await? {
+            HistoryAccess::All
+        } else {
+            HistoryAccess::None
+        }),
+        Caller::District { .. } => Ok(HistoryAccess::None),
         Caller::SocialWorker { organization_id, .. } | Caller::Organization { organization_id, .. } => {
             if *organization_id == b.organization_id {
                 return Ok(HistoryAccess::All);

@@ -193,13 +193,17 @@ pub struct RepeatedlyReferred {
 }
 
 /// The organization that may refer beneficiary `b` for `caller`: its owner, if the caller
-/// works there or is the office.
-pub(super) fn may_refer(caller: &Caller, b: &beneficiary::Model) -> bool {
-    match caller {
-        Caller::Admin { .. } => true,
+/// works there or is the office of its subdistrict.
+pub(super) async fn may_refer<C: ConnectionTrait>(
+    conn: &C,
+    caller: &Caller,
+    b: &beneficiary::Model,
+) -> Result<bool, ServiceError> {
+    Ok(match caller {
+        Caller::Admin { .. } => caller.org_scope().permits(conn, b.organization_id).await?,
         Caller::SocialWorker { organization_id, .. } => *organization_id == b.organization_id,
         _ => false,
-    }
+    })
 }
 
 pub(super) async fn denied<C: ConnectionTrait>(
@@ -230,8 +234,13 @@ pub(super) async fn referable<C: ConnectionTrait>(
     action: &str,
     now: DateTime<Utc>,
 ) -> Result<beneficiary::Model, ServiceError> {
-    match beneficiary::Entity::find_by_id(id).one(conn).await? {
-        Some(b) if may_refer(caller, &b) => Ok(b),
+    let found = beneficiary::Entity::find_by_id(id).one(conn).await?;
+    let allowed = match &found {
+        Some(b) => may_refer(conn, caller, b).await?,
+        None => false,
+    };
+    match found {
+        Some(b) if allowed => Ok(b),
         _ => {
             denied(conn, caller, action, "beneficiary", id, now).await?;
             Err(ServiceError::NotFound("beneficiary"))
@@ -324,7 +333,14 @@ pub(super) async fn visible<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> Result<(referral::Model, Side), ServiceError> {
     let found = referral::Entity::find_by_id(id).one(conn).await?;
-    let side = found.as_ref().and_then(|r| side_of(caller, r));
+    let mut side = found.as_ref().and_then(|r| side_of(caller, r));
+    // The office is a side of the referrals that touch its subdistrict only.
+    if let (Some(r), Some(Side::Office)) = (&found, side) {
+        let scope = caller.org_scope();
+        if !scope.permits(conn, r.from_organization_id).await? && !scope.permits(conn, r.to_organization_id).await? {
+            side = None;
+        }
+    }
     match (found, side) {
         (Some(r), Some(side)) => Ok((r, side)),
         _ => {
@@ -334,6 +350,8 @@ pub(super) async fn visible<C: ConnectionTrait>(
     }
 }
 
+/// The caller's side of referral `r`, by role alone: the office's subdistrict is checked by
+/// the callers (the list filters by it, [`visible`] checks it).
 pub(super) fn side_of(caller: &Caller, r: &referral::Model) -> Option<Side> {
     match caller {
         Caller::Admin { .. } => Some(Side::Office),

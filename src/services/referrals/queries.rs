@@ -130,7 +130,14 @@ pub async fn list(
 ) -> Result<Vec<ReferralView>, ServiceError> {
     let mut query = referral::Entity::find().order_by_desc(referral::Column::Id);
     match (caller, filter.side) {
-        (Caller::Admin { .. }, _) => {}
+        (Caller::Admin { .. }, _) => {
+            let scope = caller.org_scope();
+            query = query.filter(
+                Condition::any()
+                    .add(scope.condition(referral::Column::ToOrganizationId))
+                    .add(scope.condition(referral::Column::FromOrganizationId)),
+            );
+        }
         (Caller::SocialWorker { organization_id, .. }, Some(Side::Received)) => {
             query = query.filter(referral::Column::ToOrganizationId.eq(*organization_id));
         }
@@ -168,7 +175,13 @@ pub async fn repeatedly_referred_cases(
 ) -> Result<Vec<RepeatedlyReferred>, ServiceError> {
     crate::services::access::require_admin(db, caller, "referral.repeated", now).await?;
     let since = now - Duration::days(REPEAT_WINDOW_DAYS);
+    let scope = caller.org_scope();
     let rows = referral::Entity::find()
+        .filter(
+            Condition::any()
+                .add(scope.condition(referral::Column::ToOrganizationId))
+                .add(scope.condition(referral::Column::FromOrganizationId)),
+        )
         .filter(referral::Column::CreatedAt.gt(since))
         .order_by_asc(referral::Column::BeneficiaryId)
         .order_by_asc(referral::Column::CreatedAt)
@@ -220,16 +233,27 @@ pub struct ReferralReport {
     pub repeated: Vec<RepeatedlyReferred>,
 }
 
-/// The referral report over referrals sent since `since` (the office only).
+/// The referral report over referrals sent since `since` that touch `subdistrict` (its own
+/// for an office; the chosen one or all for the district bureau, without people's codes).
 pub async fn report(
     db: &DatabaseConnection,
     caller: &Caller,
+    subdistrict: Option<i64>,
     since: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<ReferralReport, ServiceError> {
     use crate::domain::referral::{ReferralFact, ReferralFigures};
-    crate::services::access::require_admin(db, caller, "referral.report", now).await?;
+    use crate::services::access::{OrgScope, SubdistrictScope};
+    let scope = match crate::services::access::report_scope(db, caller, subdistrict, "referral.report", now).await? {
+        SubdistrictScope::District => OrgScope::All,
+        SubdistrictScope::One(s) => OrgScope::Subdistrict(s),
+    };
     let facts: Vec<ReferralFact> = referral::Entity::find()
+        .filter(
+            Condition::any()
+                .add(scope.condition(referral::Column::ToOrganizationId))
+                .add(scope.condition(referral::Column::FromOrganizationId)),
+        )
         .filter(referral::Column::CreatedAt.gte(since))
         .all(db)
         .await?
@@ -260,6 +284,10 @@ pub async fn report(
     Ok(ReferralReport {
         pairs,
         declines: figures.declines.into_iter().collect(),
-        repeated: repeatedly_referred_cases(db, caller, now).await?,
+        repeated: if caller.is_office() {
+            repeatedly_referred_cases(db, caller, now).await?
+        } else {
+            Vec::new()
+        },
     })
 }

@@ -34,6 +34,7 @@ fn login_page(t: Tr, csrf: String, email: String, error: String) -> LoginPage {
         t,
         user: None,
         is_admin: false,
+        is_district: false,
         csrf,
         title: t.get("login.title").to_owned(),
     };

@@ -3,6 +3,7 @@
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::IntoResponse;
 
 use super::views::{ClaimItem, NeedItem};
 use super::{Chrome, OrPage, PageResult, render};
@@ -28,6 +29,10 @@ struct DashboardPage {
 /// `GET /`: what needs attention.
 pub async fn show(State(state): State<AppState>, staff: Staff) -> PageResult {
     let t = staff.t;
+    // The district bureau reads reports; it has no day-to-day work.
+    if staff.session.role == crate::domain::Role::District {
+        return Ok(axum::response::Redirect::to("/admin/reports").into_response());
+    }
     let now = chrono::Utc::now();
     let d = dashboard::dashboard(&state.db, &staff.caller, now).await.or_page(t)?;
     Ok(render(

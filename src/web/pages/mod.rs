@@ -155,6 +155,8 @@ pub struct Chrome {
     pub user: Option<String>,
     /// True for office staff (shows the office menu).
     pub is_admin: bool,
+    /// True for the district bureau (shows its read-only menu).
+    pub is_district: bool,
     /// The session's CSRF token for forms.
     pub csrf: String,
     /// The page title key.
@@ -168,6 +170,7 @@ impl Chrome {
             t,
             user: Some(session.display_name.clone()),
             is_admin: session.role == crate::domain::Role::Admin,
+            is_district: session.role == crate::domain::Role::District,
             csrf: session.csrf_token.clone(),
             title: t.get(title_key).to_owned(),
         }
@@ -198,6 +201,7 @@ pub fn error_page(t: Tr, status: StatusCode, key: &str) -> Response {
         t,
         user: None,
         is_admin: false,
+        is_district: false,
         csrf: String::new(),
         title: t.get("error.title").to_owned(),
     };

@@ -14,15 +14,44 @@ use crate::i18n::Tr;
 use crate::services::ServiceError;
 use crate::services::referrals::{self, ReferralReport};
 use crate::services::reports::{self, Transparency};
-use crate::services::sponsorships;
+use crate::services::{sponsorships, subdistricts};
 use crate::web::charts::{bar_chart, worth_drawing};
 use crate::web::session::{PageLang, Staff};
 
-/// The report's period.
+/// The report's period, and the subdistrict it covers (empty: the caller's own, or for the
+/// district bureau the whole district).
 #[derive(Debug, Deserialize)]
 pub struct Period {
     #[serde(default = "twelve")]
     weeks: i64,
+    #[serde(default)]
+    subdistrict: String,
+}
+
+impl Period {
+    /// The chosen subdistrict, if one was: an id that is no number is "not found", as an id of
+    /// no subdistrict is.
+    fn subdistrict(&self, t: Tr) -> Result<Option<i64>, PageError> {
+        match self.subdistrict.trim() {
+            "" => Ok(None),
+            id => id
+                .parse()
+                .map(Some)
+                .map_err(|_| PageError::new(t, ServiceError::NotFound("subdistrict"))),
+        }
+    }
+
+    /// The query string of this period, for the page's links.
+    fn query(&self) -> String {
+        match self.subdistrict.trim() {
+            "" => format!("weeks={}", self.weeks),
+            id => format!(
+                "weeks={}&subdistrict={}",
+                self.weeks,
+                form_urlencoded::byte_serialize(id.as_bytes()).collect::<String>()
+            ),
+        }
+    }
 }
 
 fn twelve() -> i64 {
@@ -34,6 +63,12 @@ fn twelve() -> i64 {
 struct ReportsPage {
     c: Chrome,
     weeks: i64,
+    /// The period's query string for links (`weeks=12&subdistrict=2`).
+    q: String,
+    /// What the report covers: a subdistrict, or the whole district.
+    place: String,
+    /// The subdistricts the district bureau may choose from (empty for an office).
+    subdistricts: super::Options,
     weekly: Vec<Vec<String>>,
     categories: Vec<Vec<String>>,
     value: Vec<Vec<String>>,
@@ -315,18 +350,28 @@ fn tables(
 /// `GET /admin/reports?weeks=N`.
 pub async fn page(State(state): State<AppState>, staff: Staff, Query(period): Query<Period>) -> PageResult {
     let t = staff.t;
+    let chosen = period.subdistrict(t)?;
     let (report, names, unserved) =
-        reports::office_report(&state.db, &staff.caller, period.weeks, t.0, chrono::Utc::now())
+        reports::office_report(&state.db, &staff.caller, chosen, period.weeks, t.0, chrono::Utc::now())
             .await
             .or_page(t)?;
     let since = chrono::Utc::now() - chrono::Duration::weeks(period.weeks.clamp(1, 104));
-    let referral_report = referrals::report(&state.db, &staff.caller, since, chrono::Utc::now())
+    let referral_report = referrals::report(&state.db, &staff.caller, chosen, since, chrono::Utc::now())
         .await
         .or_page(t)?;
     let (referral_pairs, referral_declines, referral_repeated) = referral_tables(t, &referral_report);
-    let sponsorship = sponsorships::report(&state.db, &staff.caller, since, chrono::Utc::now())
+    let sponsorship = sponsorships::report(&state.db, &staff.caller, chosen, since, chrono::Utc::now())
         .await
         .or_page(t)?;
+    let district = subdistricts::district(&state.db).await.or_page(t)?;
+    // An office reads its own subdistrict; the bureau the one it chose, or all.
+    // An office reads its own subdistrict; the bureau the one it chose, or all.
+    let place = place_name(t, &district, chosen.or(staff.caller.subdistrict_id()));
+    let subdistricts = if staff.caller.is_office() {
+        Vec::new()
+    } else {
+        subdistrict_options(t, &district, chosen)
+    };
     let weekly_chart = worth_drawing(&weekly_bars(t, &report));
     let value_chart = worth_drawing(&value_bars(t, &report));
     let mut all = tables(t, &report, &names, WeekAs::Words)
@@ -338,6 +383,9 @@ pub async fn page(State(state): State<AppState>, staff: Staff, Query(period): Qu
         ReportsPage {
             c: Chrome::new(t, &staff.session, "reports.title"),
             weeks: period.weeks,
+            q: period.query(),
+            place,
+            subdistricts,
             weekly: next(),
             categories: next(),
             value: next(),
@@ -352,7 +400,11 @@ pub async fn page(State(state): State<AppState>, staff: Staff, Query(period): Qu
             overdue: report.overdue_claims,
             weekly_chart,
             value_chart,
-            disputes: super::views::OpenDisputes::load(&state.db, &staff.caller, t).await,
+            disputes: if staff.caller.is_office() {
+                super::views::OpenDisputes::load(&state.db, &staff.caller, t).await
+            } else {
+                super::views::OpenDisputes { items: Vec::new() }
+            },
             referral_pairs,
             referral_declines,
             referral_repeated,
@@ -372,9 +424,16 @@ pub async fn csv(
     let Some(name) = file.strip_suffix(".csv") else {
         return Err(PageError::new(t, ServiceError::NotFound("report")));
     };
-    let (report, names, _) = reports::office_report(&state.db, &staff.caller, period.weeks, t.0, chrono::Utc::now())
-        .await
-        .or_page(t)?;
+    let (report, names, _) = reports::office_report(
+        &state.db,
+        &staff.caller,
+        period.subdistrict(t)?,
+        period.weeks,
+        t.0,
+        chrono::Utc::now(),
+    )
+    .await
+    .or_page(t)?;
     let Some((_, rows)) = tables(t, &report, &names, WeekAs::IsoDate)
         .into_iter()
         .find(|(n, _)| *n == name)
@@ -411,9 +470,16 @@ pub async fn chart(
     Query(period): Query<Period>,
 ) -> PageResult {
     let t = staff.t;
-    let (report, _, _) = reports::office_report(&state.db, &staff.caller, period.weeks, t.0, chrono::Utc::now())
-        .await
-        .or_page(t)?;
+    let (report, _, _) = reports::office_report(
+        &state.db,
+        &staff.caller,
+        period.subdistrict(t)?,
+        period.weeks,
+        t.0,
+        chrono::Utc::now(),
+    )
+    .await
+    .or_page(t)?;
     let svg = match file.as_str() {
         "weekly.svg" => bar_chart(t.get("reports.chart_weekly"), &weekly_bars(t, &report)),
         "value.svg" => bar_chart(t.get("reports.chart_value"), &value_bars(t, &report)),
@@ -458,6 +524,12 @@ struct TransparencyPage {
     by_community: Vec<(String, String)>,
     /// Draw the chart: some group's count is shown and above zero.
     chart: bool,
+    /// What the figures cover: a subdistrict, or the whole district.
+    place: String,
+    /// The subdistricts to choose from, the chosen one selected (empty value: all).
+    subdistricts: super::Options,
+    /// `?subdistrict=N` for the chart, or nothing.
+    q: String,
 }
 
 /// What a public figure counts, for its unit ("12 项", "3,450 元").
@@ -514,19 +586,72 @@ fn met_bars(t: Tr, met_by_group: &[(crate::domain::BeneficiaryGroup, PublicCell)
         .collect()
 }
 
-/// What `draw` makes of the public figures, kept under `name` and the language while the
-/// cache holds it: the figures read every need and claim ever, and anyone may ask.
+/// What a report covers, named: subdistrict `chosen`, or the whole district.
+fn place_name(t: Tr, district: &subdistricts::DistrictView, chosen: Option<i64>) -> String {
+    match chosen.and_then(|id| district.subdistrict(id)) {
+        Some(s) => s.name_in(t.0).to_owned(),
+        None => t.fill("reports.whole_district", &[("district", district.name_in(t.0))]),
+    }
+}
+
+/// The district's subdistricts to choose from, "all" first, `chosen` selected.
+fn subdistrict_options(t: Tr, district: &subdistricts::DistrictView, chosen: Option<i64>) -> super::Options {
+    let mut options = vec![(
+        String::new(),
+        t.get("reports.all_subdistricts").to_owned(),
+        chosen.is_none(),
+    )];
+    options.extend(
+        district
+            .subdistricts
+            .iter()
+            .map(|s| (s.id.to_string(), s.name_in(t.0).to_owned(), chosen == Some(s.id))),
+    );
+    options
+}
+
+/// Which part of the district the public figures cover: `?subdistrict=N`, or all.
+#[derive(Debug, Default, Deserialize)]
+pub struct Place {
+    #[serde(default)]
+    subdistrict: String,
+}
+
+impl Place {
+    /// The subdistrict asked for, checked against the district's own (so that the cache below
+    /// holds one entry per real subdistrict and language, whatever is asked); anything else is
+    /// "not found".
+    fn chosen(&self, t: Tr, district: &subdistricts::DistrictView) -> Result<Option<i64>, PageError> {
+        let id = self.subdistrict.trim();
+        if id.is_empty() {
+            return Ok(None);
+        }
+        id.parse::<i64>()
+            .ok()
+            .filter(|id| district.subdistrict(*id).is_some())
+            .map(Some)
+            .ok_or_else(|| PageError::new(t, ServiceError::NotFound("subdistrict")))
+    }
+}
+
+/// What `draw` makes of the public figures of `subdistrict` (or the whole district), kept
+/// under `name`, the place and the language while the cache holds it: the figures read every
+/// need and claim ever, and anyone may ask.
 async fn public_cached(
     state: &AppState,
     t: Tr,
     name: &str,
+    subdistrict: Option<i64>,
     draw: impl FnOnce(Transparency) -> Result<String, ServiceError>,
 ) -> Result<String, PageError> {
-    let key = format!("{name}:{}", t.lang());
+    let key = format!("{name}:{}:{}", subdistrict.unwrap_or(0), t.lang());
     if let Some(hit) = state.cache.get(&key) {
         return Ok(hit);
     }
-    let drawn = reports::transparency(&state.db, t.0).await.and_then(draw).or_page(t)?;
+    let drawn = reports::transparency(&state.db, t.0, subdistrict)
+        .await
+        .and_then(draw)
+        .or_page(t)?;
     state.cache.put(&key, drawn.clone());
     Ok(drawn)
 }
@@ -544,18 +669,29 @@ fn publicly_cached(mut response: Response) -> Response {
     response
 }
 
-/// `GET /transparency`: the public page, aggregates only, cached for a minute.
-pub async fn transparency(State(state): State<AppState>, PageLang(t): PageLang) -> PageResult {
-    let page = public_cached(&state, t, "transparency", |f| {
+/// `GET /transparency?subdistrict=N`: the public page, aggregates only, for one subdistrict
+/// or the whole district, cached for a minute.
+pub async fn transparency(
+    State(state): State<AppState>,
+    PageLang(t): PageLang,
+    Query(place): Query<Place>,
+) -> PageResult {
+    let district = subdistricts::district(&state.db).await.or_page(t)?;
+    let chosen = place.chosen(t, &district)?;
+    let page = public_cached(&state, t, "transparency", chosen, |f| {
         let c = Chrome {
             t,
             user: None,
             is_admin: false,
+            is_district: false,
             csrf: String::new(),
             title: t.get("transparency.title").to_owned(),
         };
         TransparencyPage {
             c,
+            place: place_name(t, &district, chosen),
+            subdistricts: subdistrict_options(t, &district, chosen),
+            q: chosen.map(|id| format!("?subdistrict={id}")).unwrap_or_default(),
             needs_met: cell(t, f.needs_met, Unit::Needs),
             value: cell(t, f.value_yuan, Unit::Yuan),
             hours: cell(t, f.hours, Unit::Hours),
@@ -593,9 +729,15 @@ pub async fn transparency(State(state): State<AppState>, PageLang(t): PageLang) 
     Ok(publicly_cached(axum::response::Html(page).into_response()))
 }
 
-/// `GET /transparency/met.svg`: needs met by group, suppressed groups left out.
-pub async fn transparency_chart(State(state): State<AppState>, PageLang(t): PageLang) -> PageResult {
-    let svg = public_cached(&state, t, "transparency-chart", |f| {
+/// `GET /transparency/met.svg?subdistrict=N`: needs met by group, suppressed groups left out.
+pub async fn transparency_chart(
+    State(state): State<AppState>,
+    PageLang(t): PageLang,
+    Query(place): Query<Place>,
+) -> PageResult {
+    let district = subdistricts::district(&state.db).await.or_page(t)?;
+    let chosen = place.chosen(t, &district)?;
+    let svg = public_cached(&state, t, "transparency-chart", chosen, |f| {
         Ok(bar_chart(t.get("transparency.chart"), &met_bars(t, &f.met_by_group)))
     })
     .await?;

@@ -13,7 +13,7 @@ use super::sorting::by_name;
 use crate::AppState;
 use crate::domain::PartyStatus;
 use crate::i18n::Tr;
-use crate::services::office;
+use crate::services::{office, subdistricts};
 use crate::web::session::Staff;
 
 /// Rows on one page of a party list.
@@ -39,6 +39,8 @@ pub struct PartyRow {
     pub status: String,
     /// Status code (decides the buttons; never shown).
     pub status_code: String,
+    /// Its subdistrict's name (shown to the district bureau, which reads them all).
+    pub subdistrict: String,
 }
 
 /// Filter, order and page of a party list.
@@ -154,6 +156,7 @@ pub async fn organizations(State(state): State<AppState>, staff: Staff, Query(q)
     let list = office::organizations(&state.db, &staff.caller, chrono::Utc::now())
         .await
         .or_page(t)?;
+    let district = subdistricts::district(&state.db).await.or_page(t)?;
     let rows = list
         .into_iter()
         .map(|o| PartyRow {
@@ -163,6 +166,7 @@ pub async fn organizations(State(state): State<AppState>, staff: Staff, Query(q)
             credit: String::new(),
             status: o.status.label(t.0).to_owned(),
             status_code: o.status.as_str().to_owned(),
+            subdistrict: subdistrict_name(t, &district, o.subdistrict_id),
         })
         .collect();
     let c = Chrome::new(t, &staff.session, "admin.organizations");
@@ -184,6 +188,14 @@ fn organization_detail(t: Tr, o: &office::OrganizationSummary) -> String {
     format!("{kind} · {}", areas.join(t.get("list.separator")))
 }
 
+/// The name of subdistrict `id` in `t`'s language.
+fn subdistrict_name(t: Tr, district: &subdistricts::DistrictView, id: i64) -> String {
+    district
+        .subdistrict(id)
+        .map(|s| s.name_in(t.0).to_owned())
+        .unwrap_or_default()
+}
+
 /// `GET /admin/merchants`.
 pub async fn merchants(State(state): State<AppState>, staff: Staff, Query(q): Query<PartyQuery>) -> PageResult {
     merchants_page(&state, &staff, &q, String::new()).await
@@ -195,6 +207,7 @@ pub async fn merchants_page(state: &AppState, staff: &Staff, q: &PartyQuery, cod
     let list = office::merchants(&state.db, &staff.caller, chrono::Utc::now())
         .await
         .or_page(t)?;
+    let district = subdistricts::district(&state.db).await.or_page(t)?;
     let rows = list
         .into_iter()
         .map(|m| PartyRow {
@@ -204,6 +217,7 @@ pub async fn merchants_page(state: &AppState, staff: &Staff, q: &PartyQuery, cod
             credit: t.fill("admin.credit_value", &[("score", &m.credit_score.to_string())]),
             status: m.status.label(t.0).to_owned(),
             status_code: m.status.as_str().to_owned(),
+            subdistrict: subdistrict_name(t, &district, m.subdistrict_id),
         })
         .collect();
     let c = Chrome::new(t, &staff.session, "admin.merchants");
@@ -222,6 +236,7 @@ mod tests {
             credit: String::new(),
             status: String::new(),
             status_code: status.into(),
+            subdistrict: String::new(),
         }
     }
 
