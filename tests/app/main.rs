@@ -48,5 +48,6 @@ mod retention;
 mod schema;
 mod seals;
 mod sponsorship;
+mod subdistricts;
 mod visits;
 mod web;
