@@ -4,6 +4,7 @@
 #[macro_use]
 mod text_enum;
 
+pub mod admission;
 pub mod alerts;
 pub mod audit_chain;
 pub mod beneficiary;

@@ -2,6 +2,7 @@
 //! the relay core on, its outbox rows) in that same transaction and returns domain values.
 
 pub mod access;
+pub mod admissions;
 pub mod alert_settings;
 pub mod alerts;
 pub mod api_tokens;

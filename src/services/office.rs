@@ -121,8 +121,14 @@ pub async fn set_organization_status(
     require_admin(db, caller, "organization.status", now).await?;
     let reason = status_reason(status, reason)?;
     let txn = db::begin_write(db).await?;
-    let changed = organization::Entity::update_many()
-        .col_expr(organization::Column::Status, Expr::val(status.as_str()))
+    let mut update =
+        organization::Entity::update_many().col_expr(organization::Column::Status, Expr::val(status.as_str()));
+    if status == PartyStatus::Approved {
+        // Admitting (or reinstating) is a decision for a year.
+        let until = crate::domain::admission::first_term(crate::domain::time::local_date(now));
+        update = update.col_expr(organization::Column::AdmittedUntil, Expr::val(until));
+    }
+    let changed = update
         .filter(organization::Column::Id.eq(id))
         .filter(own_subdistrict(caller, organization::Column::SubdistrictId))
         .exec(&txn)
@@ -166,9 +172,14 @@ pub async fn set_merchant_status(
     let txn = db::begin_write(db).await?;
     // After a sponsor's renewal or an offer made to it, never in between.
     db::lock_merchant(&txn, id).await?;
-    let changed = merchant::Entity::update_many()
+    let mut update = merchant::Entity::update_many()
         .col_expr(merchant::Column::Status, Expr::val(status.as_str()))
-        .col_expr(merchant::Column::UpdatedAt, Expr::val(now))
+        .col_expr(merchant::Column::UpdatedAt, Expr::val(now));
+    if status == PartyStatus::Approved {
+        let until = crate::domain::admission::first_term(crate::domain::time::local_date(now));
+        update = update.col_expr(merchant::Column::AdmittedUntil, Expr::val(until));
+    }
+    let changed = update
         .filter(merchant::Column::Id.eq(id))
         .filter(own_subdistrict(caller, merchant::Column::SubdistrictId))
         .exec(&txn)

@@ -232,7 +232,8 @@ async fn each_office_sees_and_admits_only_its_own_subdistrict() {
     assert!(!rows.is_empty());
     // What was done to these records (Shatoujiao's office sees its own refused tries too).
     let about = |rows: &[charity_relay::services::audit::AuditRecord], kind: &str, id: i64| {
-        rows.iter().any(|r| r.outcome == "ok" && r.subject_of_kind(kind) == Some(id))
+        rows.iter()
+            .any(|r| r.outcome == "ok" && r.subject_of_kind(kind) == Some(id))
     };
     assert!(!about(&rows, "beneficiary", hai.beneficiary) && !about(&rows, "need", hai.need));
     assert!(about(&rows, "beneficiary", world.a().beneficiary_id));

@@ -100,6 +100,11 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/merchants/{id}/status", post(admin::merchant_status))
         .route("/admin/merchants/{id}/suspend", get(admin::suspend_merchant_form))
         .route("/admin/merchants/{id}/link-code", post(admin::link_code))
+        .route("/admin/renewals", get(admin::renewals))
+        .route(
+            "/admin/renewals/{kind}/{id}",
+            get(admin::ask_renewal).post(admin::renew),
+        )
         .route("/admin/staff", get(admin::staff_list))
         .route(
             "/admin/staff/{id}/deactivate",
