@@ -12,6 +12,7 @@ pub mod category;
 pub mod claim;
 pub mod codes;
 pub mod consent;
+pub mod credit;
 pub mod input;
 pub mod ledger;
 pub mod locale;

@@ -12,6 +12,7 @@ use super::audit::{self, AuditRecord, Entry};
 use super::error::stored;
 use super::lockout;
 use super::merchants::MerchantSummary;
+use super::organization_credit::{self, OrganizationCredit};
 use super::organization_services;
 use crate::db;
 use crate::domain::{OrgKind, PartyStatus, ServiceArea};
@@ -32,6 +33,8 @@ pub struct OrganizationSummary {
     pub status: PartyStatus,
     /// The services it offers, for referrals.
     pub areas: Vec<ServiceArea>,
+    /// Its credit over the last year (record, score, band).
+    pub credit: OrganizationCredit,
 }
 
 /// An API token as the office's list shows it (never the token, which is not stored).
@@ -66,6 +69,7 @@ pub async fn organizations(
 ) -> Result<Vec<OrganizationSummary>, ServiceError> {
     require_admin(db, caller, "office.organizations", now).await?;
     let mut areas = organization_services::areas_by_organization(db).await?;
+    let mut credit = organization_credit::records(db, now).await?;
     organization::Entity::find()
         .order_by_asc(organization::Column::Name)
         .all(db)
@@ -78,6 +82,7 @@ pub async fn organizations(
                 kind: stored(&o.kind)?,
                 status: o.status,
                 areas: areas.remove(&o.id).unwrap_or_default(),
+                credit: credit.remove(&o.id).unwrap_or_default().into(),
             })
         })
         .collect()

@@ -20,6 +20,7 @@ mod cases;
 mod claims;
 mod cli;
 mod consent;
+mod credit;
 mod delivery;
 mod demo;
 mod disputes;
