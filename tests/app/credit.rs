@@ -406,6 +406,18 @@ async fn an_organization_reads_its_band_explained_and_the_office_sees_every_band
     // The dashboard links to it.
     let (_, dashboard) = station.get("/").await;
     assert!(dashboard.contains("href=\"/credit\""));
+    // The same in English.
+    station.post("/settings/language", &[("lang", "en")]).await;
+    let (_, english) = station.get("/credit").await;
+    assert!(
+        english.contains("沙头角街道社工站: Band B · good (59 points)"),
+        "{english}"
+    );
+    assert!(
+        english.contains("At 85 points you reach Band A · excellent"),
+        "{english}"
+    );
+    assert!(!english.contains("信用"), "no Chinese left on the English page");
     // B's worker reads B's own: no other organization's.
     let mut association = app.login("worker1@example.org").await;
     let (status, theirs) = association.get("/credit").await;
