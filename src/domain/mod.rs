@@ -13,6 +13,7 @@ pub mod category;
 pub mod claim;
 pub mod codes;
 pub mod consent;
+pub mod credit;
 pub mod credit_code;
 pub mod input;
 pub mod ledger;

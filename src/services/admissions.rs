@@ -8,9 +8,11 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOr
 use super::ServiceError;
 use super::access::{Caller, require_admin, require_office_reader};
 use super::audit::{self, Entry};
+use super::organization_credit;
 use crate::db;
 use crate::domain::PartyStatus;
 use crate::domain::admission::{self, Standing};
+use crate::domain::credit::CreditBand;
 use crate::domain::time::local_date;
 use crate::entities::{merchant, organization};
 
@@ -57,8 +59,17 @@ pub struct Due {
     pub valid_until: NaiveDate,
     /// Due in so many days, or overdue.
     pub standing: Standing,
-    /// The merchant's credit score (organizations: none).
-    pub credit_score: Option<i32>,
+    /// Its credit score, 0 to 100.
+    pub credit_score: i32,
+    /// Its credit band; an organization in band D is flagged for review before renewing.
+    pub band: CreditBand,
+}
+
+impl Due {
+    /// True when the office should look closer before renewing: an organization in band D.
+    pub fn flagged(&self) -> bool {
+        self.kind == PartyKind::Organization && self.band == CreditBand::D
+    }
 }
 
 /// The approved parties of the caller's subdistrict (every one for the district bureau) whose
@@ -66,6 +77,7 @@ pub struct Due {
 pub async fn due(db: &DatabaseConnection, caller: &Caller, now: DateTime<Utc>) -> Result<Vec<Due>, ServiceError> {
     let scope = require_office_reader(db, caller, "admission.due", now).await?;
     let today = local_date(now);
+    let records = organization_credit::records(db, now).await?;
     let mut out = Vec::new();
     for o in organization::Entity::find()
         .filter(organization::Column::Status.eq(PartyStatus::Approved))
@@ -75,6 +87,7 @@ pub async fn due(db: &DatabaseConnection, caller: &Caller, now: DateTime<Utc>) -
         .await?
     {
         let until = admission::valid_until(o.admitted_until, local_date(o.created_at));
+        let record = records.get(&o.id).copied().unwrap_or_default();
         out.push(Due {
             kind: PartyKind::Organization,
             id: o.id,
@@ -82,7 +95,8 @@ pub async fn due(db: &DatabaseConnection, caller: &Caller, now: DateTime<Utc>) -
             subdistrict_id: o.subdistrict_id,
             valid_until: until,
             standing: admission::standing(until, today),
-            credit_score: None,
+            credit_score: record.score(),
+            band: record.band(),
         });
     }
     for m in merchant::Entity::find()
@@ -100,11 +114,13 @@ pub async fn due(db: &DatabaseConnection, caller: &Caller, now: DateTime<Utc>) -
             subdistrict_id: m.subdistrict_id,
             valid_until: until,
             standing: admission::standing(until, today),
-            credit_score: Some(m.credit_score),
+            credit_score: m.credit_score,
+            band: CreditBand::of_score(m.credit_score),
         });
     }
     out.retain(|d| d.standing != Standing::Current);
-    out.sort_by_key(|d| (d.valid_until, d.id));
+    // Flagged organizations first: they need a closer look, whatever their date.
+    out.sort_by_key(|d| (!d.flagged(), d.valid_until, d.id));
     Ok(out)
 }
 

@@ -25,6 +25,7 @@ pub mod need_series;
 pub mod needs;
 pub mod offers;
 pub mod office;
+pub mod organization_credit;
 pub mod organization_services;
 pub mod organizations;
 pub mod outbox;

@@ -15,6 +15,7 @@ use super::audit::{self, AuditRecord, Entry};
 use super::error::stored;
 use super::lockout;
 use super::merchants::MerchantSummary;
+use super::organization_credit::{self, OrganizationCredit};
 use super::organization_services;
 use crate::db;
 use crate::domain::{OrgKind, PartyStatus, ServiceArea};
@@ -37,6 +38,8 @@ pub struct OrganizationSummary {
     pub subdistrict_id: i64,
     /// The services it offers, for referrals.
     pub areas: Vec<ServiceArea>,
+    /// Its credit over the last year (record, score, band).
+    pub credit: OrganizationCredit,
 }
 
 /// An API token as the office's list shows it (never the token, which is not stored).
@@ -71,6 +74,7 @@ pub async fn organizations(
 ) -> Result<Vec<OrganizationSummary>, ServiceError> {
     let scope = require_office_reader(db, caller, "office.organizations", now).await?;
     let mut areas = organization_services::areas_by_organization(db).await?;
+    let mut credit = organization_credit::records(db, now).await?;
     organization::Entity::find()
         .filter(scope.condition(organization::Column::SubdistrictId))
         .order_by_asc(organization::Column::Name)
@@ -85,6 +89,7 @@ pub async fn organizations(
                 status: o.status,
                 subdistrict_id: o.subdistrict_id,
                 areas: areas.remove(&o.id).unwrap_or_default(),
+                credit: credit.remove(&o.id).unwrap_or_default().into(),
             })
         })
         .collect()

@@ -5,6 +5,7 @@ mod admin;
 mod auth;
 mod beneficiaries;
 mod confirm;
+mod credit;
 mod dashboard;
 mod duplicates;
 mod ledger;
@@ -45,6 +46,7 @@ pub fn router(state: AppState) -> Router {
             "/settings/password",
             get(auth::password_form).post(auth::change_password),
         )
+        .route("/credit", get(credit::show))
         .route("/needs", get(needs::board).post(needs::create))
         .route("/needs/new", get(needs::new_form))
         .route("/needs/{id}", get(needs::show))

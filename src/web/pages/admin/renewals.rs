@@ -26,6 +26,8 @@ struct Row {
     standing: String,
     overdue: bool,
     credit: String,
+    /// Why the office should look closer before renewing (empty for none).
+    flag: String,
 }
 
 #[derive(Template)]
@@ -36,6 +38,8 @@ struct RenewalsPage {
 }
 
 fn row(t: Tr, district: &subdistricts::DistrictView, d: Due) -> Row {
+    let flagged = d.flagged();
+
     let (standing, overdue) = match d.standing {
         Standing::Overdue(days) => (t.fill("renewal.overdue", &[("days", &days.to_string())]), true),
         Standing::DueIn(0) => (t.get("renewal.due_today").to_owned(), false),
@@ -59,10 +63,16 @@ fn row(t: Tr, district: &subdistricts::DistrictView, d: Due) -> Row {
         until: d.valid_until.to_string(),
         standing,
         overdue,
-        credit: d
-            .credit_score
-            .map(|score| t.fill("admin.credit_value", &[("score", &score.to_string())]))
-            .unwrap_or_default(),
+        credit: format!(
+            "{} · {}",
+            d.band.label(t.0),
+            t.fill("admin.credit_value", &[("score", &d.credit_score.to_string())])
+        ),
+        flag: if flagged {
+            t.get("renewal.flag_band_d").to_owned()
+        } else {
+            String::new()
+        },
     }
 }
 
