@@ -81,6 +81,8 @@ pub enum Action {
     AlertDigest(bool),
     /// "Urgent needs always" on (true) or off.
     AlertUrgent(bool),
+    /// Needs of the district's other subdistricts too (true) or not.
+    AlertOtherSubdistricts(bool),
     /// Asks before sponsoring every period of the recurring need of a claim (一对一).
     SponsorAsk(i64),
     /// "Yes" to sponsoring every period of the claim's need.
@@ -146,6 +148,7 @@ impl Action {
             Action::AlertQuiet => write!(s, ":alerts:quiet"),
             Action::AlertDigest(on) => write!(s, ":alerts:digest:{}", on_off(*on)),
             Action::AlertUrgent(on) => write!(s, ":alerts:urgent:{}", on_off(*on)),
+            Action::AlertOtherSubdistricts(on) => write!(s, ":alerts:wide:{}", on_off(*on)),
             Action::Public(on) => write!(s, ":public:{}", on_off(*on)),
             Action::SponsorAsk(id) => write!(s, ":sponsor:ask:{id}"),
             Action::SponsorYes(id) => write!(s, ":sponsor:yes:{id}"),
@@ -214,6 +217,7 @@ impl Action {
             ["alerts", "quiet"] => Action::AlertQuiet,
             ["alerts", "digest", on] => Action::AlertDigest(switch_of(on)?),
             ["alerts", "urgent", on] => Action::AlertUrgent(switch_of(on)?),
+            ["alerts", "wide", on] => Action::AlertOtherSubdistricts(switch_of(on)?),
             ["public", on] => Action::Public(switch_of(on)?),
             ["sponsor", "ask", id] => Action::SponsorAsk(id_of(id)?),
             ["sponsor", "yes", id] => Action::SponsorYes(id_of(id)?),
@@ -310,6 +314,8 @@ mod tests {
             Action::AlertDigest(false),
             Action::AlertUrgent(true),
             Action::AlertUrgent(false),
+            Action::AlertOtherSubdistricts(true),
+            Action::AlertOtherSubdistricts(false),
             Action::Public(true),
             Action::Public(false),
             Action::SponsorAsk(123_456_789_012),

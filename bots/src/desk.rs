@@ -245,6 +245,8 @@ pub struct AlertSettingsView {
     pub digest_minute: u16,
     /// True when urgent needs pass the cap, the quiet hours and the digest.
     pub urgent_always: bool,
+    /// True to hear of needs of the district's other subdistricts too.
+    pub other_subdistricts: bool,
 }
 
 /// One change to a merchant's alert settings.
@@ -266,6 +268,8 @@ pub enum AlertChange {
     Digest(bool),
     /// "Urgent needs always" on or off.
     UrgentAlways(bool),
+    /// Needs of the district's other subdistricts too, or only the shop's own.
+    OtherSubdistricts(bool),
 }
 
 /// The merchant's listing on the public transparency page (`/public`).

@@ -360,7 +360,8 @@ impl Talk<'_> {
             | Action::AlertCap
             | Action::AlertQuiet
             | Action::AlertDigest(_)
-            | Action::AlertUrgent(_) => {
+            | Action::AlertUrgent(_)
+            | Action::AlertOtherSubdistricts(_) => {
                 let merchant = self.approved()?;
                 return self.alerts_action(merchant, action).await;
             }
@@ -541,6 +542,7 @@ impl Talk<'_> {
             | Action::AlertQuiet
             | Action::AlertDigest(_)
             | Action::AlertUrgent(_)
+            | Action::AlertOtherSubdistricts(_)
             | Action::Public(_)
             | Action::SponsorAsk(_)
             | Action::SponsorYes(_)

@@ -222,6 +222,7 @@ impl ServiceDesk {
             digest: s.mode == AlertMode::Digest,
             digest_minute: rules::DIGEST_MINUTE,
             urgent_always: s.urgent_always,
+            other_subdistricts: s.other_subdistricts,
         })
     }
 }
@@ -467,6 +468,7 @@ impl MerchantDesk for ServiceDesk {
             }
             AlertChange::Digest(on) => SettingsChange::Mode(if *on { AlertMode::Digest } else { AlertMode::Instant }),
             AlertChange::UrgentAlways(on) => SettingsChange::UrgentAlways(*on),
+            AlertChange::OtherSubdistricts(on) => SettingsChange::OtherSubdistricts(*on),
         };
         let settings = alert_settings::change(&self.db, merchant_id, change, Utc::now())
             .await

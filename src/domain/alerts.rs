@@ -196,6 +196,8 @@ pub enum SettingsChange {
     Mode(AlertMode),
     /// "Urgent needs always" on or off.
     UrgentAlways(bool),
+    /// Needs of the district's other subdistricts too, or only the merchant's own.
+    OtherSubdistricts(bool),
 }
 
 impl AlertSettings {
@@ -233,6 +235,7 @@ impl AlertSettings {
             SettingsChange::QuietHours(quiet) => next.quiet_hours = quiet,
             SettingsChange::Mode(mode) => next.mode = mode,
             SettingsChange::UrgentAlways(on) => next.urgent_always = on,
+            SettingsChange::OtherSubdistricts(on) => next.other_subdistricts = on,
         }
         Ok(next)
     }
@@ -316,6 +319,12 @@ pub fn eligible(
     alerted: bool,
 ) -> bool {
     !alerted && relevant && settings.admits(category, community_id)
+}
+
+/// True when a merchant of `merchant_subdistrict` hears of a need of `need_subdistrict`: its
+/// own subdistrict's always, the district's others only when it asked for them.
+pub fn within_reach(settings: &AlertSettings, merchant_subdistrict: i64, need_subdistrict: i64) -> bool {
+    merchant_subdistrict == need_subdistrict || settings.other_subdistricts
 }
 
 /// True when a merchant of credit `band` is offered a need (`urgent` or not) before the
@@ -590,6 +599,15 @@ mod tests {
             .map(|c| c.merchant_id)
             .collect();
         assert_eq!(picked, vec![1], "tomorrow morning's alert fits tomorrow's cap");
+    }
+
+    #[test]
+    fn a_shop_hears_of_its_own_subdistrict_and_of_others_only_when_it_asked() {
+        let mut s = AlertSettings::default();
+        assert!(within_reach(&s, 1, 1));
+        assert!(!within_reach(&s, 1, 2));
+        s.other_subdistricts = true;
+        assert!(within_reach(&s, 1, 2));
     }
 
     #[test]

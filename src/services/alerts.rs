@@ -189,11 +189,15 @@ pub async fn rank_recipients<C: ConnectionTrait>(
     let row = matching::NeedRow::from(need);
     let facts = matching::need_facts(&row, &communities, now);
     let defaults = rules::AlertSettings::default();
+    let need_subdistrict = communities.get(&row.community_id).map(|c| c.subdistrict_id);
     // Relevance does not depend on claims: filter first, count claims for the rest only.
     let eligible: Vec<&matching::MerchantBase> = merchants
         .iter()
         .filter(|m| {
             let s = settings.get(&m.id).unwrap_or(&defaults);
+            if !need_subdistrict.is_some_and(|need| rules::within_reach(s, m.subdistrict_id, need)) {
+                return false;
+            }
             let fits = relevant(&facts, &m.facts(&matching::Usage::default()));
             rules::eligible(fits, s, row.category, row.community_id, alerted.contains(&m.id))
         })

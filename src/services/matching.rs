@@ -44,6 +44,8 @@ pub struct MerchantBase {
     pub community_id: Option<i64>,
     /// The subdistrict of that community.
     pub subdistrict: Option<String>,
+    /// The subdistrict whose office admitted it (it hears of that subdistrict's needs).
+    pub subdistrict_id: i64,
     /// Credit, 0–100.
     pub credit: i32,
     /// Active offers.
@@ -204,7 +206,9 @@ pub async fn merchants<C: ConnectionTrait>(
             vec![PartyStatus::Approved.as_str().into(), BAND_C_FROM.into()],
         ),
     };
-    let sql = format!("SELECT m.id, m.community_id, m.credit_score FROM merchants m WHERE {who} ORDER BY m.id");
+    let sql = format!(
+        "SELECT m.id, m.community_id, m.credit_score, m.subdistrict_id FROM merchants m WHERE {who} ORDER BY m.id"
+    );
     let rows = conn.query_all_raw(db::statement(conn, &sql, values.clone())).await?;
     let mut out: Vec<MerchantBase> = Vec::with_capacity(rows.len());
     let mut at: HashMap<i64, usize> = HashMap::with_capacity(rows.len());
@@ -219,6 +223,7 @@ pub async fn merchants<C: ConnectionTrait>(
                 .and_then(|c| communities.get(&c))
                 .map(|c| c.subdistrict.clone()),
             credit: i32::try_from(int(row, 2)?).unwrap_or(0),
+            subdistrict_id: int(row, 3)?,
             offers: Vec::new(),
         });
     }

@@ -234,8 +234,12 @@ pub async fn name_district(
     name_en: &str,
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
-    let name = super::organizations::clean_name("name", name)?;
-    let name_en = super::organizations::clean_name("name-en", name_en)?;
+    let mut errors = crate::domain::input::FieldErrors::default();
+    let name = errors.check("name", crate::domain::input::text(name, 1, 100));
+    let name_en = errors.check("name-en", crate::domain::input::text(name_en, 1, 100));
+    let (Some(name), Some(name_en)) = (name, name_en) else {
+        return Err(ServiceError::Validation(errors));
+    };
     let txn = db::begin_write(db).await?;
     let id = district_id(&txn).await?;
     district::Entity::update_many()

@@ -18,6 +18,7 @@ fn defaults() -> AlertSettingsView {
         digest: false,
         digest_minute: 18 * 60,
         urgent_always: false,
+        other_subdistricts: false,
     }
 }
 

@@ -551,3 +551,69 @@ async fn parties_made_before_any_community_wait_in_a_subdistrict_the_first_commu
         "a district account belongs to no subdistrict: {run:?}"
     );
 }
+
+/// The merchants alerted of `need`.
+async fn alerted(app: &TestApp, need: i64) -> Vec<i64> {
+    let rows = app
+        .db
+        .query_all_raw(sea_orm::Statement::from_string(
+            app.db.get_database_backend(),
+            format!("SELECT merchant_id FROM need_alerts WHERE need_id = {need} ORDER BY merchant_id"),
+        ))
+        .await
+        .expect("alerts");
+    rows.iter().map(|r| r.try_get_by_index::<i64>(0).expect("id")).collect()
+}
+
+#[tokio::test]
+async fn a_shop_hears_of_its_own_subdistrict_and_of_the_others_once_it_asks_in_the_bot() {
+    use bots::text::alerts as words;
+    use charity_relay::domain::{Category, Locale};
+    use charity_relay::services::offers;
+    let app = TestApp::spawn_with_bot().await;
+    let world = app.world(1).await;
+    let hai = haishan(&app).await;
+    let now = chrono::Utc::now();
+    // Both shops offer meals in Donghe (Shatoujiao): one is of Shatoujiao, one of Haishan.
+    let near = world.merchants[0].id;
+    let chat = app.linked_chat(hai.merchant, 7702, Locale::ZhCn).await;
+    app.linked_chat(near, 7701, Locale::ZhCn).await;
+    for shop in [near, hai.merchant] {
+        let offer = offers::NewOffer {
+            category: Category::Food,
+            description: "每周盒饭".into(),
+            monthly_capacity: 20,
+            community_ids: vec![world.community_id],
+        };
+        offers::add(&app.db, shop, offer, now).await.expect("offer");
+    }
+    let first = app.post_need(world.a(), 2).await;
+    assert_eq!(
+        alerted(&app, first).await,
+        vec![near],
+        "own subdistrict only by default"
+    );
+
+    // The Haishan shop widens its alerts in the bot; the next need reaches it too.
+    let shown = chat.send("/alerts").await;
+    assert!(shown.text.contains("需求范围：仅本街道"), "{}", shown.text);
+    let widened = chat
+        .tap(&shown.button(&words::other_subdistricts_button(Locale::ZhCn, false)))
+        .await;
+    assert!(widened.text.contains("需求范围：全区各街道"), "{}", widened.text);
+    assert_eq!(
+        scalar_i64(
+            &app.db,
+            &format!(
+                "SELECT COUNT(*) FROM merchant_alert_settings WHERE merchant_id = {} AND other_subdistricts = TRUE",
+                hai.merchant
+            )
+        )
+        .await,
+        1
+    );
+    let second = app.post_need(world.a(), 2).await;
+    let mut expected = vec![near, hai.merchant];
+    expected.sort_unstable();
+    assert_eq!(alerted(&app, second).await, expected);
+}

@@ -78,6 +78,10 @@ impl Talk<'_> {
                     text::alerts::urgent_button(lang, view.urgent_always),
                     Action::AlertUrgent(!view.urgent_always),
                 )],
+                vec![Button::new(
+                    text::alerts::other_subdistricts_button(lang, view.other_subdistricts),
+                    Action::AlertOtherSubdistricts(!view.other_subdistricts),
+                )],
             ],
         });
     }
@@ -196,6 +200,10 @@ impl Talk<'_> {
             }
             Action::AlertUrgent(on) => {
                 let view = self.change_alerts(merchant, AlertChange::UrgentAlways(on)).await?;
+                self.alerts_reply(&view, Some(text::alerts::saved(lang)));
+            }
+            Action::AlertOtherSubdistricts(on) => {
+                let view = self.change_alerts(merchant, AlertChange::OtherSubdistricts(on)).await?;
                 self.alerts_reply(&view, Some(text::alerts::saved(lang)));
             }
             _ => self.say(text::button_expired(lang)),

@@ -38,15 +38,21 @@ pub fn summary(lang: Locale, view: &AlertSettingsView) -> String {
         (true, Locale::En) => "on (urgent needs pass the cap, quiet hours and digest)",
         (false, Locale::En) => "off",
     };
+    let wide = match (view.other_subdistricts, lang) {
+        (true, Locale::ZhCn) => "全区各街道",
+        (false, Locale::ZhCn) => "仅本街道",
+        (true, Locale::En) => "every subdistrict of the district",
+        (false, Locale::En) => "own subdistrict only",
+    };
     match lang {
         Locale::ZhCn => format!(
-            "提醒设置（时间均为北京时间）\n关注类别：{}\n关注社区：{}\n每日提醒上限：{} 条\n免打扰时段：{quiet}\n推送方式：{delivery}\n紧急需求始终推送：{urgent}",
+            "提醒设置（时间均为北京时间）\n关注类别：{}\n关注社区：{}\n每日提醒上限：{} 条\n免打扰时段：{quiet}\n推送方式：{delivery}\n紧急需求始终推送：{urgent}\n需求范围：{wide}",
             list(lang, &view.categories),
             list(lang, &view.communities),
             view.daily_cap,
         ),
         Locale::En => format!(
-            "Alert settings (Beijing time)\nCategories: {}\nCommunities: {}\nDaily cap: {} alerts\nQuiet hours: {quiet}\nDelivery: {delivery}\nUrgent needs always: {urgent}",
+            "Alert settings (Beijing time)\nCategories: {}\nCommunities: {}\nDaily cap: {} alerts\nQuiet hours: {quiet}\nDelivery: {delivery}\nUrgent needs always: {urgent}\nNeeds from: {wide}",
             list(lang, &view.categories),
             list(lang, &view.communities),
             view.daily_cap,
@@ -91,6 +97,22 @@ pub fn mode_button(lang: Locale, digest: bool) -> String {
             lang,
             "现为即时推送：点此改为每日汇总",
             "Now instant: switch to a daily digest",
+        ),
+    }
+}
+
+/// The button that widens alerts to the district's other subdistricts, or narrows them back.
+pub fn other_subdistricts_button(lang: Locale, on: bool) -> String {
+    match on {
+        true => pick(
+            lang,
+            "需求范围：全区各街道（点此改为仅本街道）",
+            "Needs from every subdistrict (now): own subdistrict only",
+        ),
+        false => pick(
+            lang,
+            "需求范围：仅本街道（点此扩大到全区各街道）",
+            "Needs from own subdistrict only (now): every subdistrict",
         ),
     }
 }

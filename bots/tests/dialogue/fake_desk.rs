@@ -131,6 +131,7 @@ impl FakeDesk {
                 digest: false,
                 digest_minute: 18 * 60,
                 urgent_always: true,
+                other_subdistricts: false,
             },
             shown: false,
             claim_refusal: None,
@@ -565,6 +566,7 @@ impl MerchantDesk for FakeDesk {
             AlertChange::QuietHours(quiet) => a.quiet_hours = *quiet,
             AlertChange::Digest(on) => a.digest = *on,
             AlertChange::UrgentAlways(on) => a.urgent_always = *on,
+            AlertChange::OtherSubdistricts(on) => a.other_subdistricts = *on,
         }
         Ok(a.clone())
     }
