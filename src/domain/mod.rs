@@ -5,6 +5,7 @@
 mod text_enum;
 
 pub mod alerts;
+pub mod application;
 pub mod audit_chain;
 pub mod beneficiary;
 pub mod case;

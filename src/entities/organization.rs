@@ -20,6 +20,8 @@ pub struct Model {
     pub community_id: Option<i64>,
     /// The subdistrict whose office admits it.
     pub subdistrict_id: i64,
+    /// Its unified social credit code, when it was admitted by application (unique).
+    pub credit_code: Option<String>,
     /// When the row was created.
     pub created_at: DateTimeUtc,
 }
