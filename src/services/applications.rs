@@ -558,10 +558,11 @@ pub async fn list(
     rows.iter().map(row_of).collect()
 }
 
-/// Application `id` if `scope` may read it (verified and of its subdistrict); otherwise
-/// the refusal is audited and answered as "not found", as for a missing one.
-async fn in_scope<C: ConnectionTrait>(
-    conn: &C,
+/// Application `id`, if `scope` may read it (verified and of its subdistrict); otherwise
+/// the refusal is audited and answered as "not found", as for a missing one. Called before
+/// any write transaction, so that the audit row of a refusal stays.
+async fn in_scope(
+    db: &DatabaseConnection,
     caller: &Caller,
     scope: SubdistrictScope,
     id: i64,
@@ -569,14 +570,14 @@ async fn in_scope<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> Result<application::Model, ServiceError> {
     let found = application::Entity::find_by_id(id)
-        .one(conn)
+        .one(db)
         .await?
         .filter(|a| a.status != ApplicationStatus::Unverified);
     match found {
         Some(a) if scope.allows(a.subdistrict_id) => Ok(a),
         Some(_) => {
             audit::record(
-                conn,
+                db,
                 now,
                 Entry::denied(caller.actor(), action).subject("organization_application", id),
             )
@@ -647,8 +648,10 @@ pub async fn ask_for_more(
 ) -> Result<(), ServiceError> {
     let scope = office_scope(db, caller, "application.ask_more", now).await?;
     let message = office_text(message)?;
+    // Read (and a refusal audited) before the write transaction; the status moves by a
+    // conditional update, so a concurrent act makes this one a conflict.
+    let a = in_scope(db, caller, scope, id, "application.ask_more", now).await?;
     let txn = db::begin_write(db).await?;
-    let a = in_scope(&txn, caller, scope, id, "application.ask_more", now).await?;
     if !a.status.awaits_office() {
         return Err(not_now(a.status));
     }
@@ -726,8 +729,10 @@ pub async fn reject(
 ) -> Result<(), ServiceError> {
     let scope = office_scope(db, caller, "application.reject", now).await?;
     let reason = office_text(reason)?;
+    // Read (and a refusal audited) before the write transaction; the status moves by a
+    // conditional update, so a concurrent act makes this one a conflict.
+    let a = in_scope(db, caller, scope, id, "application.reject", now).await?;
     let txn = db::begin_write(db).await?;
-    let a = in_scope(&txn, caller, scope, id, "application.reject", now).await?;
     if !a.status.is_open() {
         return Err(not_now(a.status));
     }
@@ -777,8 +782,10 @@ pub async fn approve(
     now: DateTime<Utc>,
 ) -> Result<Approved, ServiceError> {
     let scope = office_scope(db, caller, "application.approve", now).await?;
+    // Read (and a refusal audited) before the write transaction; the status moves by a
+    // conditional update, so a concurrent act makes this one a conflict.
+    let a = in_scope(db, caller, scope, id, "application.approve", now).await?;
     let txn = db::begin_write(db).await?;
-    let a = in_scope(&txn, caller, scope, id, "application.approve", now).await?;
     if !a.status.awaits_office() {
         return Err(not_now(a.status));
     }
