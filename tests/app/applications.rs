@@ -6,7 +6,7 @@ use charity_relay::domain::Role;
 use charity_relay::services::{organizations, staff};
 use chrono::Utc;
 
-use super::mail::link_path;
+use super::mail::{assert_well_formed, link_path, snapshot_text};
 use crate::support::browser::{Browser, STAFF_PASSWORD};
 use crate::support::smtp::Received;
 use crate::support::{SmtpSink, TestApp, scalar_i64, set};
@@ -226,6 +226,8 @@ async fn only_a_verified_application_reaches_only_its_own_office_and_the_bureau_
     let mail = mail_to(&app, &sink, "chen@example.org").await;
     assert_eq!(mail.len(), 1);
     assert!(subject_of(&mail[0]).contains("请验证邮箱"), "{}", subject_of(&mail[0]));
+    assert_well_formed(&mail[0], "zh-CN", false);
+    snapshot_text("application-verify.zh-CN", &mail[0]);
     let (status, page) = verify(&app, &mail[0]).await;
     assert_eq!(status, 200);
     assert!(page.contains("已送到街道办审核"), "{page}");
@@ -278,6 +280,7 @@ async fn the_office_asks_for_more_the_applicant_edits_and_resubmits_and_is_rejec
     assert_eq!(status, 200);
     let mail = mail_to(&app, &sink, "chen@example.org").await;
     assert!(subject_of(&mail[0]).starts_with("Please verify your email"), "in the language applied in");
+    snapshot_text("application-verify.en", &mail[0]);
     verify(&app, &mail[0]).await;
     let id = application_id(&app).await;
 
@@ -299,6 +302,8 @@ async fn the_office_asks_for_more_the_applicant_edits_and_resubmits_and_is_rejec
     let more = mail.last().expect("the office's question");
     assert!(subject_of(more).starts_with("The office asks for more"), "{}", subject_of(more));
     assert!(text_of(more).contains("请补充登记证书照片"), "{}", text_of(more));
+    assert_well_formed(more, "en", false);
+    snapshot_text("application-more-info.en", more);
     let path = link_path(more, "/apply/edit?token=");
     let token = path.split("token=").nth(1).expect("token").to_owned();
     let mut applicant = app.browser();
@@ -381,6 +386,8 @@ async fn approval_makes_the_organization_and_its_first_login_is_set_by_a_one_tim
     let mail = mail_to(&app, &sink, "chen@example.org").await;
     let welcome = mail.last().expect("the approval");
     assert!(subject_of(welcome).contains("已获准入"), "{}", subject_of(welcome));
+    assert_well_formed(welcome, "zh-CN", false);
+    snapshot_text("application-approved.zh-CN", welcome);
     let path = link_path(welcome, "/welcome?token=");
     let token = path.split("token=").nth(1).expect("token").to_owned();
     let mut holder = app.browser();
