@@ -193,7 +193,16 @@ impl ApplicationForm {
             },
         );
         let description = errors.check("description", text(&self.description, 10, DESCRIPTION_MAX));
-        match (name, code, declared_kind, contact_name, contact_email, areas, communities, description) {
+        match (
+            name,
+            code,
+            declared_kind,
+            contact_name,
+            contact_email,
+            areas,
+            communities,
+            description,
+        ) {
             (
                 Some(name),
                 Some(code),
@@ -286,7 +295,10 @@ mod tests {
             ..ApplicationForm::default()
         };
         let errors = f.parse().expect_err("refused");
-        assert_eq!(errors.get("credit_code"), Some(&FieldError::CreditCode(CreditCodeError::Length(16))));
+        assert_eq!(
+            errors.get("credit_code"),
+            Some(&FieldError::CreditCode(CreditCodeError::Length(16)))
+        );
         assert_eq!(errors.get("contact_email"), Some(&FieldError::NotAnEmail));
         assert_eq!(errors.get("areas"), Some(&FieldError::UnknownChoice));
         assert_eq!(errors.get("communities"), Some(&FieldError::NotChosen));
@@ -309,9 +321,15 @@ mod tests {
         ));
         assert!(matches!(
             organization_code("5244030OMJL123456X"),
-            Err(FieldError::CreditCode(CreditCodeError::Character { position: 8, found: 'O' }))
+            Err(FieldError::CreditCode(CreditCodeError::Character {
+                position: 8,
+                found: 'O'
+            }))
         ));
-        assert_eq!(organization_code("440301000000005"), Err(FieldError::NotAnOrganizationCode));
+        assert_eq!(
+            organization_code("440301000000005"),
+            Err(FieldError::NotAnOrganizationCode)
+        );
         assert_eq!(organization_code("  "), Err(FieldError::Required));
     }
 

@@ -17,8 +17,8 @@ use askama::Template;
 use crate::domain::Locale;
 use crate::domain::application::{EDIT_VALIDITY, VERIFY_VALIDITY, WELCOME_VALIDITY};
 use crate::services::outbox::{
-    ApplicationNotice, ClaimFacts, ClaimLapsed, Coordinate, DecodeError, DeliveryToConfirm, HoursConfirmed, NearDeadline, NeedClaimed,
-    NeedDelivered, NeedEnded, NeedRegistered, NeedSponsored, Notification, ReferralNotice,
+    ApplicationNotice, ClaimFacts, ClaimLapsed, Coordinate, DecodeError, DeliveryToConfirm, HoursConfirmed,
+    NearDeadline, NeedClaimed, NeedDelivered, NeedEnded, NeedRegistered, NeedSponsored, Notification, ReferralNotice,
 };
 
 /// Every kind that has a template (the consent email's kind is
@@ -591,8 +591,7 @@ fn why(notification: &Notification, zh: bool, organization: Option<&str>) -> Str
             if zh {
                 "您收到这封邮件，是因为您以这个邮箱向街道办申请机构准入。".to_owned()
             } else {
-                "You get this email because you applied with this address for your organization's admission."
-                    .to_owned()
+                "You get this email because you applied with this address for your organization's admission.".to_owned()
             }
         }
         N::ResidentHoursConfirmed(_) => {

@@ -411,7 +411,10 @@ pub async fn edit_target(
             declared_kind: a.declared_kind,
             contact_name: a.contact_name,
             contact_email: a.contact_email,
-            areas: areas_of(&a.service_areas).iter().map(|s| s.as_str().to_owned()).collect(),
+            areas: areas_of(&a.service_areas)
+                .iter()
+                .map(|s| s.as_str().to_owned())
+                .collect(),
             communities: ids_of(&a.community_ids).iter().map(i64::to_string).collect(),
             description: a.description,
         },
@@ -440,11 +443,20 @@ pub async fn resubmit(
         .col_expr(application::Column::Name, Expr::val(draft.name.clone()))
         .col_expr(application::Column::CreditCode, Expr::val(draft.code.as_str()))
         .col_expr(application::Column::OpenCode, Expr::val(draft.code.as_str()))
-        .col_expr(application::Column::RegistrationKind, Expr::val(draft.code.kind().as_str()))
-        .col_expr(application::Column::DeclaredKind, Expr::val(draft.declared_kind.as_str()))
+        .col_expr(
+            application::Column::RegistrationKind,
+            Expr::val(draft.code.kind().as_str()),
+        )
+        .col_expr(
+            application::Column::DeclaredKind,
+            Expr::val(draft.declared_kind.as_str()),
+        )
         .col_expr(application::Column::ContactName, Expr::val(draft.contact_name.clone()))
         .col_expr(application::Column::ServiceAreas, Expr::val(areas_text(&draft.areas)))
-        .col_expr(application::Column::CommunityIds, Expr::val(ids_text(&draft.communities)))
+        .col_expr(
+            application::Column::CommunityIds,
+            Expr::val(ids_text(&draft.communities)),
+        )
         .col_expr(application::Column::Description, Expr::val(draft.description.clone()))
         .col_expr(application::Column::SubdistrictId, Expr::val(subdistrict_id))
         .col_expr(application::Column::Status, Expr::val(ApplicationStatus::Submitted))
@@ -736,7 +748,15 @@ pub async fn reject(
     if !a.status.is_open() {
         return Err(not_now(a.status));
     }
-    move_status(&txn, &a, ApplicationStatus::Rejected, Some(&reason), caller.staff_id(), now).await?;
+    move_status(
+        &txn,
+        &a,
+        ApplicationStatus::Rejected,
+        Some(&reason),
+        caller.staff_id(),
+        now,
+    )
+    .await?;
     let notice = ApplicationNotice {
         application_id: a.id,
         name: a.name.clone(),
@@ -937,7 +957,10 @@ pub async fn set_first_password(
     let txn = db::begin_write(db).await?;
     let used = password_link::Entity::update_many()
         .col_expr(password_link::Column::TokenDigest, Expr::val(Option::<String>::None))
-        .col_expr(password_link::Column::ExpiresAt, Expr::val(Option::<DateTime<Utc>>::None))
+        .col_expr(
+            password_link::Column::ExpiresAt,
+            Expr::val(Option::<DateTime<Utc>>::None),
+        )
         .filter(password_link::Column::StaffId.eq(link.staff_id))
         .filter(password_link::Column::TokenDigest.eq(link.token_digest.clone()))
         .exec(&txn)

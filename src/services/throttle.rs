@@ -79,4 +79,3 @@ pub(crate) async fn give_back<C: sea_orm::ConnectionTrait>(txn: &C, key: &str) -
         .await?;
     Ok(())
 }
-

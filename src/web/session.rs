@@ -120,7 +120,11 @@ const PUBLIC_FORMS: &[&str] = &["/apply/organization", "/apply/verify", "/apply/
 /// The public forms' CSRF token: the cookie's when the browser has one (so that two tabs
 /// both work), else a new one set on `jar`.
 pub fn public_csrf(state: &AppState, jar: CookieJar) -> (CookieJar, String) {
-    if let Some(token) = jar.get(PUBLIC_CSRF_COOKIE).map(|c| c.value().to_owned()).filter(|t| t.len() == 32) {
+    if let Some(token) = jar
+        .get(PUBLIC_CSRF_COOKIE)
+        .map(|c| c.value().to_owned())
+        .filter(|t| t.len() == 32)
+    {
         return (jar, token);
     }
     let token = crate::crypto::random_token(16);

@@ -81,7 +81,10 @@ fn fields(code: &str, community: i64, email: &str) -> Vec<(&'static str, String)
         ("areas", "elder_care".into()),
         ("areas", "medical".into()),
         ("communities", community.to_string()),
-        ("description", "为辖区独居长者提供探访、陪诊和助餐服务，有社工三名、志愿者四十名。".into()),
+        (
+            "description",
+            "为辖区独居长者提供探访、陪诊和助餐服务，有社工三名、志愿者四十名。".into(),
+        ),
         ("website", String::new()),
     ]
 }
@@ -153,7 +156,10 @@ async fn a_wrong_credit_code_is_refused_beside_its_field_with_what_is_wrong_and_
         assert!(page.contains(says), "{typed} in {lang}: {page}");
         assert!(page.contains(&format!("value=\"{typed}\"")), "the code typed is kept");
         assert!(page.contains("为辖区独居长者提供探访"), "the description typed is kept");
-        assert!(page.contains("value=\"elder_care\" checked"), "the areas ticked are kept");
+        assert!(
+            page.contains("value=\"elder_care\" checked"),
+            "the areas ticked are kept"
+        );
     }
     // Communities of two subdistricts: one office reviews each application.
     let mut both = fields(&good, p.haishan, "chen@example.org");
@@ -220,7 +226,10 @@ async fn only_a_verified_application_reaches_only_its_own_office_and_the_bureau_
     let id = application_id(&app).await;
     let mut haishan = app.login("office-hs@example.org").await;
     let (_, list) = haishan.get("/admin/applications").await;
-    assert!(!list.contains("海山长者关爱协会"), "unverified: the office does not see it");
+    assert!(
+        !list.contains("海山长者关爱协会"),
+        "unverified: the office does not see it"
+    );
     assert_eq!(haishan.get(&format!("/admin/applications/{id}")).await.0, 404);
 
     let mail = mail_to(&app, &sink, "chen@example.org").await;
@@ -239,7 +248,10 @@ async fn only_a_verified_application_reaches_only_its_own_office_and_the_bureau_
     assert!(list.contains("海山长者关爱协会") && list.contains("待审核"), "{list}");
     let (status, detail) = haishan.get(&format!("/admin/applications/{id}")).await;
     assert_eq!(status, 200);
-    assert!(detail.contains("社会团体") && detail.contains(&code(CARE)), "code and kind: {detail}");
+    assert!(
+        detail.contains("社会团体") && detail.contains(&code(CARE)),
+        "code and kind: {detail}"
+    );
     assert!(detail.contains("长者照顾") && detail.contains("田东社区"), "{detail}");
 
     // Shatoujiao's office: as if it did not exist, and the attempt is audited.
@@ -247,7 +259,10 @@ async fn only_a_verified_application_reaches_only_its_own_office_and_the_bureau_
     let (_, list) = shatoujiao.get("/admin/applications").await;
     assert!(!list.contains("海山长者关爱协会"));
     assert_eq!(shatoujiao.get(&format!("/admin/applications/{id}")).await.0, 404);
-    assert_eq!(shatoujiao.get(&format!("/admin/applications/{id}/approve")).await.0, 404);
+    assert_eq!(
+        shatoujiao.get(&format!("/admin/applications/{id}/approve")).await.0,
+        404
+    );
     let approve = shatoujiao.post(&format!("/admin/applications/{id}/approve"), &[]).await;
     assert_eq!(approve.status().as_u16(), 404);
     let missing = shatoujiao.get("/admin/applications/999999").await;
@@ -279,7 +294,10 @@ async fn the_office_asks_for_more_the_applicant_edits_and_resubmits_and_is_rejec
     let (_, status, _) = apply(&app, "en", &fields(&code(CARE), p.haishan, "chen@example.org")).await;
     assert_eq!(status, 200);
     let mail = mail_to(&app, &sink, "chen@example.org").await;
-    assert!(subject_of(&mail[0]).starts_with("Please verify your email"), "in the language applied in");
+    assert!(
+        subject_of(&mail[0]).starts_with("Please verify your email"),
+        "in the language applied in"
+    );
     snapshot_text("application-verify.en", &mail[0]);
     verify(&app, &mail[0]).await;
     let id = application_id(&app).await;
@@ -288,7 +306,9 @@ async fn the_office_asks_for_more_the_applicant_edits_and_resubmits_and_is_rejec
     let (status, ask) = office.get(&format!("/admin/applications/{id}/ask")).await;
     assert_eq!(status, 200);
     assert!(ask.contains("chen@example.org"), "says who is told: {ask}");
-    let empty = office.post(&format!("/admin/applications/{id}/ask"), &[("reason", "  ")]).await;
+    let empty = office
+        .post(&format!("/admin/applications/{id}/ask"), &[("reason", "  ")])
+        .await;
     assert_eq!(empty.status().as_u16(), 422, "a message is needed");
     let asked = office
         .post(
@@ -300,7 +320,11 @@ async fn the_office_asks_for_more_the_applicant_edits_and_resubmits_and_is_rejec
 
     let mail = mail_to(&app, &sink, "chen@example.org").await;
     let more = mail.last().expect("the office's question");
-    assert!(subject_of(more).starts_with("The office asks for more"), "{}", subject_of(more));
+    assert!(
+        subject_of(more).starts_with("The office asks for more"),
+        "{}",
+        subject_of(more)
+    );
     assert!(text_of(more).contains("请补充登记证书照片"), "{}", text_of(more));
     assert_well_formed(more, "en", false);
     snapshot_text("application-more-info.en", more);
@@ -309,7 +333,10 @@ async fn the_office_asks_for_more_the_applicant_edits_and_resubmits_and_is_rejec
     let mut applicant = app.browser();
     let (status, page) = applicant.get(&path).await;
     assert_eq!(status, 200);
-    assert!(page.contains("请补充登记证书照片") && page.contains("海山长者关爱协会"), "{page}");
+    assert!(
+        page.contains("请补充登记证书照片") && page.contains("海山长者关爱协会"),
+        "{page}"
+    );
     // A field error keeps what was typed; then the fixed form goes back to the office.
     let mut edited = fields(&code(CARE), p.haishan, "ignored@example.org");
     edited.retain(|(k, _)| *k != "description");
@@ -319,7 +346,10 @@ async fn the_office_asks_for_more_the_applicant_edits_and_resubmits_and_is_rejec
     let refused = applicant.post("/apply/edit", &sent).await;
     assert_eq!(refused.status().as_u16(), 422);
     edited.retain(|(k, _)| *k != "description");
-    edited.push(("description", "为独居长者提供探访、陪诊和助餐服务；附登记证书编号与年度服务记录。".into()));
+    edited.push((
+        "description",
+        "为独居长者提供探访、陪诊和助餐服务；附登记证书编号与年度服务记录。".into(),
+    ));
     let sent: Vec<(&str, &str)> = edited.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let resubmitted = applicant.post("/apply/edit", &sent).await;
     assert_eq!(resubmitted.status().as_u16(), 200);
@@ -342,7 +372,11 @@ async fn the_office_asks_for_more_the_applicant_edits_and_resubmits_and_is_rejec
     assert_eq!(rejected.status().as_u16(), 303);
     let mail = mail_to(&app, &sink, "chen@example.org").await;
     let outcome = mail.last().expect("the outcome");
-    assert!(subject_of(outcome).contains("was not approved"), "{}", subject_of(outcome));
+    assert!(
+        subject_of(outcome).contains("was not approved"),
+        "{}",
+        subject_of(outcome)
+    );
     assert!(text_of(outcome).contains("服务范围不在本街道。"));
     assert_eq!(app.count("organizations").await, 0);
     // Rejected: the code is free for a new application.
@@ -394,7 +428,9 @@ async fn approval_makes_the_organization_and_its_first_login_is_set_by_a_one_tim
     let (status, page) = holder.get(&path).await;
     assert_eq!(status, 200);
     assert!(page.contains("chen@example.org"), "{page}");
-    let weak = holder.post("/welcome", &[("token", &token), ("new_password", "12345678")]).await;
+    let weak = holder
+        .post("/welcome", &[("token", &token), ("new_password", "12345678")])
+        .await;
     assert_eq!(weak.status().as_u16(), 422);
     assert!(weak.text().await.expect("page").contains("new_password-error"));
     let set = holder
@@ -403,7 +439,10 @@ async fn approval_makes_the_organization_and_its_first_login_is_set_by_a_one_tim
     assert_eq!(set.status().as_u16(), 200);
     assert_eq!(holder.get(&path).await.0, 404, "the link works once");
     let reused = holder
-        .post("/welcome", &[("token", &token), ("new_password", "another good secret")])
+        .post(
+            "/welcome",
+            &[("token", &token), ("new_password", "another good secret")],
+        )
         .await;
     assert_eq!(reused.status().as_u16(), 404);
 
@@ -417,4 +456,42 @@ async fn approval_makes_the_organization_and_its_first_login_is_set_by_a_one_tim
     let (_, status, page) = apply(&app, "zh-CN", &fields(&code(CARE), p.haishan, "wang@example.org")).await;
     assert_eq!(status, 422);
     assert!(page.contains("已经准入"), "{page}");
+}
+
+#[tokio::test]
+async fn the_demo_has_an_application_in_every_state_in_shatoujiao_and_haishan() {
+    let app = TestApp::spawn().await;
+    assert_eq!(app.cli(&["demo"], "").code, Some(0));
+    for subdistrict in ["沙头角街道", "海山街道"] {
+        for status in ["unverified", "submitted", "more_info", "approved", "rejected"] {
+            let n = scalar_i64(
+                &app.db,
+                &format!(
+                    "SELECT COUNT(*) FROM organization_applications a JOIN subdistricts s ON s.id = a.subdistrict_id \
+                     WHERE s.name = '{subdistrict}' AND a.status = '{status}'"
+                ),
+            )
+            .await;
+            assert_eq!(n, 1, "{subdistrict} {status}");
+        }
+    }
+    // Haishan's office sees its four verified ones, not Shatoujiao's.
+    let mut office = app.browser();
+    assert_eq!(
+        office
+            .sign_in(
+                "haishan-office@demo.charity-relay.org",
+                charity_relay::demo::DEMO_PASSWORD
+            )
+            .await
+            .status()
+            .as_u16(),
+        303
+    );
+    let (_, list) = office.get("/admin/applications").await;
+    assert!(
+        list.contains("田东社区残障康复互助会") && !list.contains("东和社区青少年成长中心"),
+        "{list}"
+    );
+    assert!(!list.contains("海山心理关爱服务社"), "unverified: not shown");
 }

@@ -32,7 +32,11 @@ async fn every_kind_arrives_multipart_with_its_headers_in_the_recipients_languag
     let resident = confirm_contact(&app, "resident0@example.org").await;
     let now = Utc::now();
     for locale in &Locale::ALL {
-        for kind in KINDS.iter().copied().filter(|k| *k != contacts::CONSENT_KIND && !LIVE_LINKS.contains(k)) {
+        for kind in KINDS
+            .iter()
+            .copied()
+            .filter(|k| *k != contacts::CONSENT_KIND && !LIVE_LINKS.contains(k))
+        {
             let staff = kind.starts_with("worker-") || kind.starts_with("application-");
             let message = Message {
                 channel: Channel::Email,

@@ -762,12 +762,18 @@ mod tests {
         ),
         // Written before the cards were messages of their own: listed in the heading.
         ("merchant-need-digest", r#"{"date":"2026-12-01","need_ids":[42,43]}"#),
-        ("application-verify", r#"{"application_id":4,"name":"海山长者关爱协会"}"#),
+        (
+            "application-verify",
+            r#"{"application_id":4,"name":"海山长者关爱协会"}"#,
+        ),
         (
             "application-more-info",
             r#"{"application_id":4,"message":"请补充登记证书照片","name":"海山长者关爱协会"}"#,
         ),
-        ("application-approved", r#"{"application_id":4,"name":"海山长者关爱协会","staff_id":9}"#),
+        (
+            "application-approved",
+            r#"{"application_id":4,"name":"海山长者关爱协会","staff_id":9}"#,
+        ),
         (
             "application-rejected",
             r#"{"application_id":4,"message":"不在本街道服务","name":"海山长者关爱协会"}"#,

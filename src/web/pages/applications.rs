@@ -8,8 +8,8 @@ use askama::Template;
 use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum_extra::extract::cookie::CookieJar;
 use axum_extra::extract::Form;
+use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
 
 use super::confirm::{self, Confirm};
@@ -396,14 +396,7 @@ pub async fn edit_form(State(state): State<AppState>, Query(q): Query<TokenQuery
     let t = Tr(editable.locale);
     let (jar, csrf) = public_csrf(&state, jar);
     let c = public_chrome(t, csrf, "apply.edit_title");
-    let mut page = apply_page(
-        &state,
-        c,
-        "/apply/edit".into(),
-        &editable.form,
-        &FieldErrors::default(),
-    )
-    .await?;
+    let mut page = apply_page(&state, c, "/apply/edit".into(), &editable.form, &FieldErrors::default()).await?;
     page.langs = false;
     page.email_fixed = true;
     page.office_message = editable.office_message;
@@ -484,8 +477,7 @@ pub async fn welcome(
         Some((_, locale)) => Tr(locale.unwrap_or(browser.0)),
         None => return Ok(link_gone(browser)),
     };
-    match applications::set_first_password(&state.db, &state.passwords, &form.token, &form.new_password, now).await
-    {
+    match applications::set_first_password(&state.db, &state.passwords, &form.token, &form.new_password, now).await {
         Ok(_) => Ok(done(
             t,
             "welcome.done_title",
@@ -631,7 +623,9 @@ pub async fn show(State(state): State<AppState>, staff: Staff, Path(id): Path<i6
             .unwrap_or_default(),
         contact_name: d.contact_name,
         contact_email: d.contact_email,
-        language: t.get(if d.locale == Locale::ZhCn { "lang.zh" } else { "lang.en" }).to_owned(),
+        language: t
+            .get(if d.locale == Locale::ZhCn { "lang.zh" } else { "lang.en" })
+            .to_owned(),
         areas: d.areas.iter().map(|a| a.label(t.0).to_owned()).collect(),
         communities: d
             .communities

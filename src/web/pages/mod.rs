@@ -123,7 +123,10 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/reports/chart/{file}", get(reports::chart))
         .route("/admin/reports/{file}", get(reports::csv))
         .route("/apply/organization", get(applications::form).post(applications::apply))
-        .route("/apply/verify", get(applications::verify_form).post(applications::verify))
+        .route(
+            "/apply/verify",
+            get(applications::verify_form).post(applications::verify),
+        )
         .route("/apply/edit", get(applications::edit_form).post(applications::resubmit))
         .route("/welcome", get(applications::welcome_form).post(applications::welcome))
         .route("/admin/applications", get(applications::list))
