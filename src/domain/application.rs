@@ -327,7 +327,7 @@ mod tests {
             }))
         ));
         assert_eq!(
-            organization_code("440301000000005"),
+            organization_code("440301000000003"),
             Err(FieldError::NotAnOrganizationCode)
         );
         assert_eq!(organization_code("  "), Err(FieldError::Required));
