@@ -991,10 +991,3 @@ pub async fn set_first_password(
     txn.commit().await?;
     Ok(account.email)
 }
-
-/// The communities of every subdistrict, for the form's checkboxes (public: names only).
-pub async fn communities_by_subdistrict<C: ConnectionTrait>(
-    conn: &C,
-) -> Result<Vec<super::organizations::Community>, ServiceError> {
-    super::organizations::communities(conn).await
-}
