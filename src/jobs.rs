@@ -147,6 +147,7 @@ pub async fn run_periodically(
                 idempotency_records = report.idempotency_records,
                 sessions = report.sessions,
                 outbox_bodies = report.outbox_bodies,
+                unverified_applications = report.unverified_applications,
                 "retention pruned"
             ),
             Ok(_) => {}

@@ -596,3 +596,132 @@ async fn a_visit_becomes_a_need_and_a_referral_the_other_organization_accepts_in
     assert!(moved.contains("一个月的米和油"), "the need moved with the case");
     client.close().await.expect("close");
 }
+
+/// An organization applies on a phone (360 px) in both languages: the empty form, then a
+/// mistyped credit code refused beside its field with everything typed kept, then the form
+/// sent. Pictures go to `docs/screenshots/apply/`.
+#[tokio::test]
+#[ignore = "needs chromium and chromium-driver; run by scripts/test.sh"]
+async fn an_organization_applies_on_a_phone_in_both_languages() {
+    let app = TestApp::spawn().await;
+    let now = chrono::Utc::now();
+    let db = &app.db;
+    use charity_relay::services::organizations::create_community;
+    let haishan = create_community(db, "海山社区", "Haishan", "海山街道", "Haishan", now)
+        .await
+        .expect("community");
+    create_community(db, "田东社区", "Tiandong", "海山街道", "Haishan", now)
+        .await
+        .expect("community");
+    create_community(db, "东和社区", "Donghe", "沙头角街道", "Shatoujiao", now)
+        .await
+        .expect("community");
+    let out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/screenshots/apply");
+    std::fs::create_dir_all(&out).expect("screenshot dir");
+    let (_driver, url) = chromedriver().await;
+    let client = browser(&url, true).await;
+    let save = |name: String| {
+        let client = client.clone();
+        let out = out.clone();
+        async move {
+            let png = client.screenshot().await.expect("screenshot");
+            std::fs::write(out.join(format!("{name}.png")), png).expect("write screenshot");
+        }
+    };
+    for (lang, code, email) in [
+        ("zh-CN", "51440300MJL1234567", "chen@example.org"),
+        ("en", "52440300MJL1234567", "wong@example.org"),
+    ] {
+        client.delete_all_cookies().await.expect("cookies");
+        client
+            .goto(&app.url(&format!("/apply/organization?lang={lang}")))
+            .await
+            .expect("the form");
+        let fits = "return document.documentElement.scrollWidth <= window.innerWidth";
+        assert_eq!(
+            client.execute(fits, vec![]).await.expect("script"),
+            serde_json::Value::Bool(true),
+            "the form overflows at 360 px in {lang}"
+        );
+        save(format!("apply-form-{lang}")).await;
+        fill(&client, "name", "海山长者关爱协会").await;
+        fill(&client, "credit_code", code).await;
+        choose(&client, "declared_kind", "social_group").await;
+        fill(&client, "contact_name", "陈主任").await;
+        fill(&client, "contact_email", email).await;
+        for css in [
+            "input[name='areas'][value='elder_care']".to_owned(),
+            format!("input[name='communities'][value='{haishan}']"),
+        ] {
+            client
+                .find(Locator::Css(&css))
+                .await
+                .expect("checkbox")
+                .click()
+                .await
+                .expect("tick");
+        }
+        fill(&client, "description", "为辖区独居长者提供探访、陪诊和助餐服务。").await;
+        submit(&client, &format!("/apply/organization?lang={lang}")).await;
+        let error = client
+            .wait()
+            .for_element(Locator::Css("#credit_code-error"))
+            .await
+            .expect("the code is refused beside its field");
+        let said = error.text().await.expect("text");
+        assert!(!said.is_empty());
+        client
+            .execute(
+                "document.getElementById('credit_code-error').scrollIntoView({block: 'center'})",
+                vec![],
+            )
+            .await
+            .expect("scroll");
+        assert_eq!(
+            client.execute(fits, vec![]).await.expect("script"),
+            serde_json::Value::Bool(true),
+            "the refused form overflows at 360 px in {lang}"
+        );
+        save(format!("apply-code-refused-{lang}")).await;
+        let kept = client
+            .find(Locator::Css("[name='contact_email']"))
+            .await
+            .expect("email")
+            .prop("value")
+            .await
+            .expect("value");
+        assert_eq!(kept.as_deref(), Some(email), "what was typed is kept");
+        // The right code: its check character from the first 17.
+        let good = {
+            const A: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
+            const W: [usize; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+            let first = &code[..17];
+            let sum: usize = first
+                .bytes()
+                .zip(W)
+                .map(|(c, w)| A.iter().position(|&a| a == c).expect("code character") * w)
+                .sum();
+            format!("{first}{}", A[(31 - sum % 31) % 31] as char)
+        };
+        fill(&client, "credit_code", &good).await;
+        submit(&client, &format!("/apply/organization?lang={lang}")).await;
+        client
+            .wait()
+            .for_element(Locator::Css("main > p"))
+            .await
+            .expect("the answer");
+        for _ in 0..50 {
+            if client
+                .find(Locator::Css("form[action^='/apply/organization']"))
+                .await
+                .is_err()
+            {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        save(format!("apply-sent-{lang}")).await;
+    }
+    assert_eq!(app.count("organization_applications").await, 2);
+    client.close().await.expect("close");
+}

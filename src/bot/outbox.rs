@@ -257,6 +257,10 @@ fn notice_text(notification: &Notification, lang: Locale) -> Option<String> {
         | N::MerchantNeedDigest(_)
         | N::BotReply(_)
         | N::ContactConsent
+        | N::ApplicationVerify(_)
+        | N::ApplicationMoreInfo(_)
+        | N::ApplicationApproved(_)
+        | N::ApplicationRejected(_)
         | N::ResidentNeedRegistered(_)
         | N::ResidentNeedClaimed(_)
         | N::ResidentNeedSponsored(_)

@@ -10,6 +10,7 @@
 //! taken for a complete demo. The demo link code is derived from the secret key, so every run
 //! prints the same code and adds no row once it exists.
 
+mod applications;
 mod case_file;
 mod data;
 mod referrals;
@@ -221,6 +222,7 @@ async fn seed(db: &DatabaseConnection, secret: &Secret, now: DateTime<Utc>) -> R
     case_file::seed(&demo).await?;
     referrals::seed(&demo).await?;
     sponsorships::seed(&demo).await?;
+    applications::seed(&demo, communities[SHATOUJIAO_HOME], communities[HAISHAN_HOME]).await?;
     discard_outbox_after(db, outbox_before, now).await?;
     let org_ids: Vec<i64> = demo.orgs.iter().filter_map(|o| o.worker.organization_id()).collect();
     end_ladders(db, &org_ids).await?;

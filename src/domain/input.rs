@@ -72,6 +72,18 @@ pub enum FieldError {
     EndsBeforeStart,
     /// The case's status does not allow this (closed, erased).
     Case(super::CaseRefusal),
+    /// Not a unified social credit code: what is wrong with it.
+    CreditCode(super::CreditCodeError),
+    /// An old 15-digit registration number, which shops have and organizations do not.
+    NotAnOrganizationCode,
+    /// The communities ticked belong to more than one subdistrict.
+    SeveralSubdistricts,
+    /// An application with this code is already with the office.
+    CodeUnderReview,
+    /// An admitted organization holds this code already.
+    CodeAdmitted,
+    /// An organization of this name exists already.
+    NameTaken,
 }
 
 impl FieldError {
@@ -165,6 +177,64 @@ impl FieldError {
                 "Enter an amount in yuan with at most two decimals, e.g. 500 or 1234.50; more than 0 and at most 10 million."
                     .into()
             }
+            (FieldError::CreditCode(e), Locale::ZhCn) => match e {
+                super::CreditCodeError::Empty => "请填写统一社会信用代码。".into(),
+                super::CreditCodeError::Length(n) => {
+                    format!("统一社会信用代码是 18 位，这里是 {n} 位；请对照登记证书核对。")
+                }
+                super::CreditCodeError::Character { position, found } => format!(
+                    "第 {position} 位的“{found}”不会出现在统一社会信用代码中（代码不用字母 I、O、Z、S、V 和标点）；请核对。"
+                ),
+                super::CreditCodeError::Check { .. } => {
+                    "最后一位校验码与前 17 位对不上，可能有一位输错了；请对照登记证书逐位核对。".into()
+                }
+            },
+            (FieldError::CreditCode(e), Locale::En) => match e {
+                super::CreditCodeError::Empty => "Enter the unified social credit code.".into(),
+                super::CreditCodeError::Length(n) => format!(
+                    "A unified social credit code has 18 characters; this has {n}. Check it against the registration certificate."
+                ),
+                super::CreditCodeError::Character { position, found } => format!(
+                    "Character {position} (“{found}”) is never used in credit codes (no I, O, Z, S, V or punctuation); please check it."
+                ),
+                super::CreditCodeError::Check { .. } => {
+                    "The last (check) character does not match the first 17: a character was probably mistyped. Check it against the certificate."
+                        .into()
+                }
+            },
+            (FieldError::NotAnOrganizationCode, Locale::ZhCn) => {
+                "这是旧的 15 位注册号（个体工商户使用）；社会组织请填写 18 位统一社会信用代码。".into()
+            }
+            (FieldError::NotAnOrganizationCode, Locale::En) => {
+                "This is an old 15-digit registration number (used by individual businesses); an organization enters its 18-character unified social credit code."
+                    .into()
+            }
+            (FieldError::SeveralSubdistricts, Locale::ZhCn) => {
+                "所选社区分属不同街道；每份申请由一个街道办审核，请只选同一街道的社区。".into()
+            }
+            (FieldError::SeveralSubdistricts, Locale::En) => {
+                "These communities belong to different subdistricts; one subdistrict office reviews each application, so choose communities of one subdistrict."
+                    .into()
+            }
+            (FieldError::CodeUnderReview, Locale::ZhCn) => {
+                "使用这个代码的申请正在街道办审核中，请等候结果，不必重复申请。".into()
+            }
+            (FieldError::CodeUnderReview, Locale::En) => {
+                "An application with this code is already being reviewed by the office; please wait for its outcome rather than apply again."
+                    .into()
+            }
+            (FieldError::CodeAdmitted, Locale::ZhCn) => {
+                "使用这个代码的机构已经准入。如需新的登录账号，请联系所属街道办。".into()
+            }
+            (FieldError::CodeAdmitted, Locale::En) => {
+                "An organization with this code is already admitted. For another sign-in account, ask its subdistrict office."
+                    .into()
+            }
+            (FieldError::NameTaken, Locale::ZhCn) => "已有同名机构；请填写登记证书上的全称。".into(),
+            (FieldError::NameTaken, Locale::En) => {
+                "An organization of this name exists already; enter the full name on your registration certificate."
+                    .into()
+            }
             (FieldError::EndsBeforeStart, Locale::ZhCn) => "结束日期不能早于开始日期。".into(),
             (FieldError::EndsBeforeStart, Locale::En) => "The last day cannot be before the first day.".into(),
             (FieldError::ContainsPii(kind), Locale::ZhCn) => format!(
@@ -234,6 +304,12 @@ impl FieldError {
             FieldError::NotAnAmount => "not-an-amount",
             FieldError::EndsBeforeStart => "ends-before-start",
             FieldError::Case(refusal) => refusal.code(),
+            FieldError::CreditCode(_) => "not-a-credit-code",
+            FieldError::NotAnOrganizationCode => "not-an-organization-code",
+            FieldError::SeveralSubdistricts => "several-subdistricts",
+            FieldError::CodeUnderReview => "code-under-review",
+            FieldError::CodeAdmitted => "code-admitted",
+            FieldError::NameTaken => "name-taken",
         }
     }
 }

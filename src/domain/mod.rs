@@ -6,6 +6,7 @@ mod text_enum;
 
 pub mod admission;
 pub mod alerts;
+pub mod application;
 pub mod audit_chain;
 pub mod beneficiary;
 pub mod case;

@@ -22,6 +22,8 @@ pub struct Model {
     pub subdistrict_id: i64,
     /// The last day its admission holds; `None`: a year from `created_at`.
     pub admitted_until: Option<Date>,
+    /// Its unified social credit code, when it was admitted by application (unique).
+    pub credit_code: Option<String>,
     /// When the row was created.
     pub created_at: DateTimeUtc,
 }

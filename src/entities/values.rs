@@ -75,6 +75,7 @@ stored_as_text!(
     crate::domain::visits::VisitMode,
     crate::domain::sponsorship::SponsorshipStatus,
     crate::domain::sponsorship::SponsorshipEnd,
+    crate::domain::application::ApplicationStatus,
 );
 
 /// A language column. The one `Locale` enum lives in the dialogue crate, which knows no

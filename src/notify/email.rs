@@ -121,7 +121,7 @@ impl EmailSender {
             confirm_url: item
                 .confirm_token
                 .as_ref()
-                .map(|t| format!("{}/consent/{t}", self.public_url)),
+                .map(|t| format!("{}{}{t}", self.public_url, templates::link_prefix(&item.notification))),
             organization: item.organization.clone(),
         };
         let rendered = templates::render_notification(&item.notification, item.locale, &links)

@@ -51,7 +51,8 @@ pub struct Outgoing {
     pub locale: Locale,
     /// Fixed when the row was written; the same on every try.
     pub message_id: String,
-    /// The confirmation token, for the consent email only.
+    /// The one-time token of a message that carries a link (the consent email, an
+    /// applicant's verification, edit and set-password emails), made when it is sent.
     pub confirm_token: Option<String>,
     /// The organization the mail names: the one a resident's mail comes from (and their
     /// consent is for), or the one a social worker works for.

@@ -15,9 +15,10 @@
 use askama::Template;
 
 use crate::domain::Locale;
+use crate::domain::application::{EDIT_VALIDITY, VERIFY_VALIDITY, WELCOME_VALIDITY};
 use crate::services::outbox::{
-    ClaimFacts, ClaimLapsed, Coordinate, DecodeError, DeliveryToConfirm, HoursConfirmed, NearDeadline, NeedClaimed,
-    NeedDelivered, NeedEnded, NeedRegistered, NeedSponsored, Notification, ReferralNotice,
+    ApplicationNotice, ClaimFacts, ClaimLapsed, Coordinate, DecodeError, DeliveryToConfirm, HoursConfirmed,
+    NearDeadline, NeedClaimed, NeedDelivered, NeedEnded, NeedRegistered, NeedSponsored, Notification, ReferralNotice,
 };
 
 /// Every kind that has a template (the consent email's kind is
@@ -42,6 +43,10 @@ pub const KINDS: &[&str] = &[
     "worker-referral-reminder",
     "worker-referral-accepted",
     "worker-referral-declined",
+    "application-verify",
+    "application-more-info",
+    "application-approved",
+    "application-rejected",
 ];
 
 /// The links a message may carry.
@@ -51,11 +56,23 @@ pub struct Links {
     pub public_url: String,
     /// The recipient's one-click unsubscribe URL (residents only).
     pub unsubscribe_url: Option<String>,
-    /// The double opt-in confirmation URL (the consent email only).
+    /// The one-time link a message carries: the consent email's confirmation, or an
+    /// applicant's verification, edit or set-password link.
     pub confirm_url: Option<String>,
     /// The organization the consent is for (residents' mail), or the one a social worker
     /// works for (workers' mail).
     pub organization: Option<String>,
+}
+
+/// Where the one-time link of `notification` leads, before its token: each link is for one
+/// purpose and one page.
+pub fn link_prefix(notification: &Notification) -> &'static str {
+    match notification {
+        Notification::ApplicationVerify(_) => "/apply/verify?token=",
+        Notification::ApplicationMoreInfo(_) => "/apply/edit?token=",
+        Notification::ApplicationApproved(_) => "/welcome?token=",
+        _ => "/consent/",
+    }
 }
 
 /// A message ready to be put into MIME parts.
@@ -83,8 +100,8 @@ pub enum RenderError {
         /// What serde found.
         source: serde_json::Error,
     },
-    /// The consent email was asked for without its confirmation link.
-    #[error("the consent email needs a confirmation link")]
+    /// A message that carries a one-time link was asked for without it.
+    #[error("this email needs its one-time link")]
     MissingConfirmLink,
     /// The template engine failed.
     #[error("template error: {0}")]
@@ -186,6 +203,15 @@ struct Consent {
     organization: String,
 }
 
+/// The application emails: the notice and its one-time link (none for a rejection).
+struct Applicant<'a> {
+    n: &'a ApplicationNotice,
+    url: String,
+    /// How long the link works, in days (verification: hours).
+    days: i64,
+    hours: i64,
+}
+
 /// `digest`: one line a held notification.
 struct DigestLines {
     lines: Vec<String>,
@@ -230,6 +256,10 @@ email_templates! {
     ReferralReminderText, ReferralReminderHtml, ReferralNotice, "email/worker-referral-reminder.txt", "email/worker-referral-reminder.html";
     ReferralAcceptedText, ReferralAcceptedHtml, ReferralNotice, "email/worker-referral-accepted.txt", "email/worker-referral-accepted.html";
     ReferralDeclinedText, ReferralDeclinedHtml, ReferralNotice, "email/worker-referral-declined.txt", "email/worker-referral-declined.html";
+    VerifyText, VerifyHtml, Applicant<'a>, "email/application-verify.txt", "email/application-verify.html";
+    MoreInfoText, MoreInfoHtml, Applicant<'a>, "email/application-more-info.txt", "email/application-more-info.html";
+    ApprovedText, ApprovedHtml, Applicant<'a>, "email/application-approved.txt", "email/application-approved.html";
+    RejectedText, RejectedHtml, Applicant<'a>, "email/application-rejected.txt", "email/application-rejected.html";
 }
 
 /// The subject line of `notification` in the chosen language.
@@ -330,6 +360,22 @@ pub fn subject(notification: &Notification, locale: Locale) -> Result<String, Re
         Notification::WorkerReferralDeclined(ReferralNotice { code, .. }) => pick(
             format!("转介被婉拒：个案 {code}"),
             format!("Referral declined: case {code}"),
+        ),
+        Notification::ApplicationVerify(n) => pick(
+            format!("请验证邮箱，以提交「{}」的准入申请", n.name),
+            format!("Please verify your email to send the application of “{}”", n.name),
+        ),
+        Notification::ApplicationMoreInfo(n) => pick(
+            format!("街道办请您补充「{}」的申请材料", n.name),
+            format!("The office asks for more about the application of “{}”", n.name),
+        ),
+        Notification::ApplicationApproved(n) => pick(
+            format!("「{}」已获准入：请设置登录密码", n.name),
+            format!("“{}” is admitted: please set your password", n.name),
+        ),
+        Notification::ApplicationRejected(n) => pick(
+            format!("「{}」的准入申请未获通过", n.name),
+            format!("The application of “{}” was not approved", n.name),
         ),
         Notification::MerchantClaimConfirmed(_)
         | Notification::MerchantClaimThanks(_)
@@ -446,6 +492,35 @@ pub fn render_notification(
             ReferralDeclinedText { f, p }.render()?,
             ReferralDeclinedHtml { f, p }.render()?,
         ),
+        Notification::ApplicationVerify(n)
+        | Notification::ApplicationMoreInfo(n)
+        | Notification::ApplicationApproved(n)
+        | Notification::ApplicationRejected(n) => {
+            let url = match notification {
+                Notification::ApplicationRejected(_) => String::new(),
+                _ => links.confirm_url.clone().ok_or(RenderError::MissingConfirmLink)?,
+            };
+            let days = match notification {
+                Notification::ApplicationApproved(_) => WELCOME_VALIDITY.num_days(),
+                _ => EDIT_VALIDITY.num_days(),
+            };
+            let p = &Applicant {
+                n,
+                url,
+                days,
+                hours: VERIFY_VALIDITY.num_hours(),
+            };
+            match notification {
+                Notification::ApplicationVerify(_) => (VerifyText { f, p }.render()?, VerifyHtml { f, p }.render()?),
+                Notification::ApplicationMoreInfo(_) => {
+                    (MoreInfoText { f, p }.render()?, MoreInfoHtml { f, p }.render()?)
+                }
+                Notification::ApplicationApproved(_) => {
+                    (ApprovedText { f, p }.render()?, ApprovedHtml { f, p }.render()?)
+                }
+                _ => (RejectedText { f, p }.render()?, RejectedHtml { f, p }.render()?),
+            }
+        }
         Notification::MerchantClaimConfirmed(_)
         | Notification::MerchantClaimThanks(_)
         | Notification::MerchantClaimDisputed(_)
@@ -503,6 +578,22 @@ fn why(notification: &Notification, zh: bool, organization: Option<&str>) -> Str
             (None, true) => "您收到这封邮件，是因为这条需求由您发布。".to_owned(),
             (None, false) => "You get this email because you posted this need.".to_owned(),
         },
+        N::ApplicationVerify(_) => {
+            if zh {
+                "您收到这封邮件，是因为有人在爱心接力的准入申请页填写了这个邮箱。如果不是您，请忽略本邮件，申请会自动作废。"
+                    .to_owned()
+            } else {
+                "You get this email because someone entered this address on the charity relay's application page. If it was not you, ignore it: the application lapses by itself."
+                    .to_owned()
+            }
+        }
+        N::ApplicationMoreInfo(_) | N::ApplicationApproved(_) | N::ApplicationRejected(_) => {
+            if zh {
+                "您收到这封邮件，是因为您以这个邮箱向街道办申请机构准入。".to_owned()
+            } else {
+                "You get this email because you applied with this address for your organization's admission.".to_owned()
+            }
+        }
         N::ResidentHoursConfirmed(_) => {
             if zh {
                 format!("您收到这封邮件，是因为{org_zh}为您记录志愿服务时长，您也确认了接收相关邮件。")

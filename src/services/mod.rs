@@ -6,6 +6,7 @@ pub mod admissions;
 pub mod alert_settings;
 pub mod alerts;
 pub mod api_tokens;
+pub mod applications;
 pub mod audit;
 pub mod audit_chain;
 pub mod beneficiaries;
@@ -39,6 +40,7 @@ pub mod sponsorships;
 pub mod staff;
 pub mod subdistricts;
 pub mod telegram;
+pub mod throttle;
 pub mod visits;
 pub mod volunteers;
 

@@ -7,6 +7,7 @@
 //! | login-throttle rows | until their window and any lock-out have passed | deleted |
 //! | idempotency records (the first answer to an API request) | 7 days | deleted |
 //! | web sessions | until their absolute expiry (12 h), revoked or not | deleted |
+//! | unverified organization applications (a stranger's name and email) | until their verification link expires (48 h) | deleted |
 //! | dead outbox messages | 90 days after they were queued | row kept; recipient, payload and error blanked |
 //! | the audit log | for good | sealed into a hash chain (`services::audit_chain`) |
 
@@ -39,6 +40,8 @@ pub struct PruneReport {
     pub sessions: u64,
     /// Dead outbox messages blanked.
     pub outbox_bodies: u64,
+    /// Unverified organization applications deleted once their link expired.
+    pub unverified_applications: u64,
 }
 
 impl PruneReport {
@@ -89,7 +92,15 @@ pub async fn prune(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<PruneR
         vec![(now - DEAD_OUTBOX_BODIES).into()],
     )
     .await?;
+    let unverified_applications = in_batches(
+        db,
+        "DELETE FROM organization_applications WHERE id IN (SELECT id FROM organization_applications \
+           WHERE status = 'unverified' AND verify_expires_at < ? LIMIT ?)",
+        vec![now.into()],
+    )
+    .await?;
     Ok(PruneReport {
+        unverified_applications,
         telegram_updates,
         login_throttles,
         idempotency_records,

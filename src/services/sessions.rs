@@ -6,13 +6,13 @@
 use chrono::{DateTime, Duration, Utc};
 use std::sync::LazyLock;
 
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 
 use super::ServiceError;
 use super::access::Caller;
 use super::audit::{self, Actor, Entry};
-use super::lockout;
+use super::{lockout, throttle};
 use crate::domain::input::{FieldError, FieldErrors};
 use crate::domain::password::check_new_password;
 use crate::domain::{Locale, Role};
@@ -213,9 +213,9 @@ pub async fn login(
     let account_key = format!("account:{}", crypto::sha256_hex(&email));
     let address_key = format!("address:{address}");
     let txn = db::begin_write(db).await?;
-    let mut refused = reserve_attempt(&txn, &address_key, ADDRESS_FAILURES, now).await?;
+    let mut refused = throttle::reserve(&txn, &address_key, ADDRESS_FAILURES, THROTTLE_WINDOW, now).await?;
     if refused.is_none() {
-        refused = reserve_attempt(&txn, &account_key, ACCOUNT_FAILURES, now).await?;
+        refused = throttle::reserve(&txn, &account_key, ACCOUNT_FAILURES, THROTTLE_WINDOW, now).await?;
     }
     txn.commit().await?;
     if let Some(minutes) = refused {
@@ -237,7 +237,7 @@ pub async fn login(
             // Nothing was checked: the attempt is given back to both keys.
             let txn = db::begin_write(db).await?;
             for key in [&address_key, &account_key] {
-                give_back_attempt(&txn, key).await?;
+                throttle::give_back(&txn, key).await?;
             }
             txn.commit().await?;
             return Err(LoginError::Busy);
@@ -266,7 +266,7 @@ pub async fn login(
     let session_id = crypto::random_token(32);
     let txn = db::begin_write(db).await?;
     login_throttle::Entity::delete_by_id(account_key).exec(&txn).await?;
-    give_back_attempt(&txn, &address_key).await?;
+    throttle::give_back(&txn, &address_key).await?;
     web_session::ActiveModel {
         id_digest: Set(crypto::sha256_hex(&session_id)),
         staff_id: Set(account.id),
@@ -299,76 +299,6 @@ pub async fn login(
 /// hashing slot, on first use).
 static DUMMY_HASH: LazyLock<String> =
     LazyLock::new(|| crypto::hash_password(&crypto::random_token(16)).unwrap_or_default());
-
-/// Counts an attempt under `key` in one statement, before any hashing; `Some(minutes left)`
-/// when it is past the `limit`-th of the window. A window starts with the
-/// first attempt and lasts [`THROTTLE_WINDOW`]; `locked_until` holds its end (a row is
-/// void after it). Concurrent attempts each get their own count from the database, so none
-/// is lost and no more than `limit` pass.
-async fn reserve_attempt<C: sea_orm::ConnectionTrait>(
-    db: &C,
-    key: &str,
-    limit: i32,
-    now: DateTime<Utc>,
-) -> Result<Option<i64>, sea_orm::DbErr> {
-    use login_throttle::Column;
-    let window_end = now + THROTTLE_WINDOW;
-    let expired = Expr::col((login_throttle::Entity, Column::LockedUntil))
-        .is_null()
-        .or(Expr::col((login_throttle::Entity, Column::LockedUntil)).lte(now));
-    let row = login_throttle::ActiveModel {
-        throttle_key: Set(key.to_owned()),
-        failures: Set(1),
-        window_started_at: Set(now),
-        locked_until: Set(Some(window_end)),
-    };
-    let counted = login_throttle::Entity::insert(row)
-        .on_conflict(
-            OnConflict::column(Column::ThrottleKey)
-                .values([
-                    (
-                        Column::Failures,
-                        Expr::case(expired.clone(), 1)
-                            .finally(Expr::col((login_throttle::Entity, Column::Failures)).add(1))
-                            .into(),
-                    ),
-                    (
-                        Column::WindowStartedAt,
-                        Expr::case(expired.clone(), now)
-                            .finally(Expr::col((login_throttle::Entity, Column::WindowStartedAt)))
-                            .into(),
-                    ),
-                    (
-                        Column::LockedUntil,
-                        Expr::case(expired, window_end)
-                            .finally(Expr::col((login_throttle::Entity, Column::LockedUntil)))
-                            .into(),
-                    ),
-                ])
-                .to_owned(),
-        )
-        .exec_with_returning(db)
-        .await?;
-    if counted.failures <= limit {
-        return Ok(None);
-    }
-    let until = counted.locked_until.unwrap_or(window_end);
-    Ok(Some(std::cmp::max((until - now).num_seconds() + 59, 60) / 60))
-}
-
-/// Gives back an attempt reserved under `key` that ended without a wrong password.
-async fn give_back_attempt<C: sea_orm::ConnectionTrait>(txn: &C, key: &str) -> Result<(), sea_orm::DbErr> {
-    login_throttle::Entity::update_many()
-        .col_expr(
-            login_throttle::Column::Failures,
-            Expr::col(login_throttle::Column::Failures).sub(1),
-        )
-        .filter(login_throttle::Column::ThrottleKey.eq(key))
-        .filter(login_throttle::Column::Failures.gt(0))
-        .exec(txn)
-        .await?;
-    Ok(())
-}
 
 /// The session for a cookie's id, if it is live; refreshes its idle timer now and then.
 pub async fn authenticate(

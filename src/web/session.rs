@@ -110,6 +110,32 @@ async fn current_session(headers: &HeaderMap, state: &AppState) -> Result<Option
         .map_err(|e| super::pages::service_error_page(Tr(page_locale(headers, None)), &e))
 }
 
+/// Name of the CSRF cookie of the public forms (double submit, as on the login form): the
+/// application form and the pages its emails link to.
+pub const PUBLIC_CSRF_COOKIE: &str = "relay_public_csrf";
+
+/// The public forms, which nobody signed in fills: they check [`PUBLIC_CSRF_COOKIE`].
+const PUBLIC_FORMS: &[&str] = &["/apply/organization", "/apply/verify", "/apply/edit", "/welcome"];
+
+/// The public forms' CSRF token: the cookie's when the browser has one (so that two tabs
+/// both work), else a new one set on `jar`.
+pub fn public_csrf(state: &AppState, jar: CookieJar) -> (CookieJar, String) {
+    if let Some(token) = jar
+        .get(PUBLIC_CSRF_COOKIE)
+        .map(|c| c.value().to_owned())
+        .filter(|t| t.len() == 32)
+    {
+        return (jar, token);
+    }
+    let token = crate::crypto::random_token(16);
+    let mut cookie = Cookie::new(PUBLIC_CSRF_COOKIE, token.clone());
+    cookie.set_http_only(true);
+    cookie.set_same_site(SameSite::Strict);
+    cookie.set_path("/");
+    cookie.set_secure(is_https(state));
+    (jar.add(cookie), token)
+}
+
 /// Paths whose POSTs come from email links without a session (RFC 8058 one-click). The
 /// Telegram webhook, which proves itself with its secret header, is exempt at exactly its
 /// configured path.
@@ -137,6 +163,10 @@ pub async fn csrf_guard(State(state): State<AppState>, req: Request, next: Next)
     let expected = if path == "/login" {
         CookieJar::from_headers(&headers)
             .get(LOGIN_CSRF_COOKIE)
+            .map(|c| c.value().to_owned())
+    } else if PUBLIC_FORMS.contains(&path.as_str()) {
+        CookieJar::from_headers(&headers)
+            .get(PUBLIC_CSRF_COOKIE)
             .map(|c| c.value().to_owned())
     } else {
         match current_session(&headers, &state).await {

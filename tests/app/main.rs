@@ -6,6 +6,7 @@ mod support;
 
 mod alerts;
 mod api;
+mod applications;
 mod attack_i14;
 mod attack_i15;
 mod attack_i16;

@@ -44,6 +44,14 @@ pub fn sample(kind: &str) -> serde_json::Value {
             "area": "elder_care", "other_organization": "盐田区妇女互助会",
             "reason": "独居长者需要长期上门照护，本站人手不足", "due": "2026-12-10", "declined": "no_capacity"
         }),
+        "application-verify" => json!({ "application_id": 4, "name": "海山长者关爱协会" }),
+        "application-more-info" => json!({
+            "application_id": 4, "name": "海山长者关爱协会", "message": "请补充登记证书照片和近一年的服务记录。"
+        }),
+        "application-approved" => json!({ "application_id": 4, "name": "海山长者关爱协会", "staff_id": 9 }),
+        "application-rejected" => json!({
+            "application_id": 4, "name": "海山长者关爱协会", "message": "服务范围不在本街道，请向所在街道申请。"
+        }),
         // The consent email takes its values from the links, not from a payload.
         "contact-consent" => json!({}),
         "digest" => json!({ "items": [

@@ -15,6 +15,7 @@ use super::{Dispatcher, Report};
 use crate::db;
 use crate::domain::{Channel, HoldReason, OutboxStatus};
 use crate::entities::{contact, outbox};
+use crate::services::applications;
 use crate::services::contacts::{self, lock_contact};
 use crate::services::outbox::Notification;
 use crate::services::recipients;
@@ -204,6 +205,9 @@ impl Dispatcher {
                 && let Some(contact_id) = item.contact_id
             {
                 item.confirm_token = Some(contacts::issue_confirm_token(&self.db, contact_id, now).await?);
+            }
+            if let Some(token) = applications::issue_link(&self.db, &item.notification, now).await? {
+                item.confirm_token = Some(token);
             }
             out.push((item, channel));
         }

@@ -79,6 +79,17 @@ pub enum Notification {
     MerchantNeedDigest(NeedDigest),
     /// A reply of the bot's dialogue to a chat.
     BotReply(BotReply),
+    /// To an organization applying for admission: verify the contact email (the link is
+    /// made when it is sent).
+    ApplicationVerify(ApplicationNotice),
+    /// To the applicant: the office asks for more, with a link to edit and resubmit (made
+    /// when it is sent).
+    ApplicationMoreInfo(ApplicationNotice),
+    /// To the applicant: admitted, with the one-time link that sets the first account's
+    /// password (made when it is sent).
+    ApplicationApproved(ApplicationNotice),
+    /// To the applicant: not admitted, and why.
+    ApplicationRejected(ApplicationNotice),
 }
 
 /// Why a stored row does not read as a [`Notification`].
@@ -187,8 +198,28 @@ impl Notification {
             Self::MerchantNeedAlert(_) => "merchant-need-alert",
             Self::MerchantNeedDigest(_) => "merchant-need-digest",
             Self::BotReply(_) => "bot-reply",
+            Self::ApplicationVerify(_) => "application-verify",
+            Self::ApplicationMoreInfo(_) => "application-more-info",
+            Self::ApplicationApproved(_) => "application-approved",
+            Self::ApplicationRejected(_) => "application-rejected",
         }
     }
+}
+
+/// `application-verify`, `application-more-info`, `application-approved` and
+/// `application-rejected`: what an applicant hears of their organization's application.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApplicationNotice {
+    /// The application.
+    pub application_id: i64,
+    /// The organization's name as applied.
+    pub name: String,
+    /// What the office wrote: what more it needs, or why it rejected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// The first staff account approval made, whose password the link sets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub staff_id: Option<i64>,
 }
 
 /// `resident-need-registered`.
@@ -732,6 +763,22 @@ mod tests {
         // Written before the cards were messages of their own: listed in the heading.
         ("merchant-need-digest", r#"{"date":"2026-12-01","need_ids":[42,43]}"#),
         (
+            "application-verify",
+            r#"{"application_id":4,"name":"海山长者关爱协会"}"#,
+        ),
+        (
+            "application-more-info",
+            r#"{"application_id":4,"message":"请补充登记证书照片","name":"海山长者关爱协会"}"#,
+        ),
+        (
+            "application-approved",
+            r#"{"application_id":4,"name":"海山长者关爱协会","staff_id":9}"#,
+        ),
+        (
+            "application-rejected",
+            r#"{"application_id":4,"message":"不在本街道服务","name":"海山长者关爱协会"}"#,
+        ),
+        (
             "bot-reply",
             r#"{"buttons":[[["认领全部","c:42"],["认领部分","p:42"]]],"chat_id":3200,"text":"你好"}"#,
         ),
@@ -748,7 +795,7 @@ mod tests {
             let again = Notification::from_parts(n.kind(), n.payload()).expect("round trip");
             assert_eq!(again, n, "{kind}");
         }
-        assert_eq!(kinds.len(), 29, "every kind has a stored example");
+        assert_eq!(kinds.len(), 33, "every kind has a stored example");
     }
 
     #[test]

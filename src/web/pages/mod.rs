@@ -2,6 +2,7 @@
 //! A handler parses the form, calls one service, and renders a template.
 
 mod admin;
+mod applications;
 mod auth;
 mod beneficiaries;
 mod confirm;
@@ -128,6 +129,27 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/reports", get(reports::page))
         .route("/admin/reports/chart/{file}", get(reports::chart))
         .route("/admin/reports/{file}", get(reports::csv))
+        .route("/apply/organization", get(applications::form).post(applications::apply))
+        .route(
+            "/apply/verify",
+            get(applications::verify_form).post(applications::verify),
+        )
+        .route("/apply/edit", get(applications::edit_form).post(applications::resubmit))
+        .route("/welcome", get(applications::welcome_form).post(applications::welcome))
+        .route("/admin/applications", get(applications::list))
+        .route("/admin/applications/{id}", get(applications::show))
+        .route(
+            "/admin/applications/{id}/approve",
+            get(applications::ask_approve).post(applications::approve),
+        )
+        .route(
+            "/admin/applications/{id}/ask",
+            get(applications::ask_more_form).post(applications::ask_more),
+        )
+        .route(
+            "/admin/applications/{id}/reject",
+            get(applications::ask_reject).post(applications::reject),
+        )
         .route("/transparency", get(reports::transparency))
         .route("/transparency/met.svg", get(reports::transparency_chart))
         .route("/static/app.css", get(stylesheet))
