@@ -3,6 +3,7 @@
 
 mod claims;
 mod commands;
+mod join;
 mod fake_desk;
 mod offers_and_alerts;
 mod refusals;
