@@ -2,7 +2,8 @@
 //! crate's [`MerchantDesk`]. Service errors are mapped to desk errors once, here.
 
 use bots::{
-    AlertChange, AlertSettingsView, Amount, Choice, ClaimState, ClaimView, Claimed, DeskError, DropOffView,
+    AlertChange, AlertSettingsView, Amount, ApplicationState, ApplicationView, Choice, CodeProblem, JoinDraft,
+    PhoneProblem, ClaimState, ClaimView, Claimed, DeskError, DropOffView,
     MerchantDesk, MerchantInfo, MerchantStatus, NeedCardView, NeedQuery, NeedsPage, OfferDraft, OfferView,
     PublicListingView, RenewalView, SponsorshipCard,
 };
@@ -11,6 +12,8 @@ use sea_orm::DatabaseConnection;
 
 use crate::config::Secret;
 use crate::domain::alerts::{self as rules, AlertMode, AlertSettings, QuietHours, SettingsChange};
+use crate::domain::credit_code::{CreditCode, CreditCodeError};
+use crate::domain::merchant_application::{ApplicationStatus, PhoneError, business_phone};
 use crate::domain::record::ClaimAllowance;
 use crate::domain::sponsorship::{SponsorRefusal, period_label};
 use crate::domain::time::local_date;
@@ -21,6 +24,7 @@ use crate::services::merchants::MerchantSummary;
 use crate::services::needs::{self, DropOff};
 use crate::services::sponsorships::{self, SponsorshipView};
 use crate::services::telegram::{self, LinkOutcome};
+use crate::services::merchant_applications::{self, ApplicationDraft};
 use crate::services::{ServiceError, alert_settings, matching, merchants, offers, organizations};
 
 /// The desk over the services, for the Telegram bot and the console.
@@ -530,6 +534,71 @@ impl MerchantDesk for ServiceDesk {
             },
             Err(e) => Err(desk_error(e)),
         }
+    }
+
+    fn check_credit_code(&self, raw: &str) -> Result<String, CodeProblem> {
+        CreditCode::parse(raw).map(|c| c.as_str().to_owned()).map_err(|e| match e {
+            CreditCodeError::Empty => CodeProblem::Empty,
+            CreditCodeError::Length(n) => CodeProblem::Length(n),
+            CreditCodeError::Character { position, found } => CodeProblem::Character { position, found },
+            CreditCodeError::Check { .. } => CodeProblem::Check,
+        })
+    }
+
+    fn check_phone(&self, raw: &str) -> Result<String, PhoneProblem> {
+        business_phone(raw).map_err(|e| match e {
+            PhoneError::Empty => PhoneProblem::Empty,
+            PhoneError::Characters => PhoneProblem::Characters,
+            PhoneError::Shape => PhoneProblem::Shape,
+        })
+    }
+
+    async fn application(&self, chat_id: i64) -> Result<Option<ApplicationView>, DeskError> {
+        let latest = merchant_applications::latest_of_chat(&self.db, chat_id)
+            .await
+            .map_err(desk_error)?;
+        Ok(latest.map(application_view))
+    }
+
+    async fn submit_application(
+        &self,
+        chat_id: i64,
+        draft: &JoinDraft,
+        lang: Locale,
+    ) -> Result<ApplicationView, DeskError> {
+        let draft = ApplicationDraft {
+            shop_name: draft.name.clone(),
+            category: draft.category.clone(),
+            community_id: draft.community_id,
+            credit_code: draft.credit_code.clone(),
+            phone: draft.phone.clone(),
+            offer: draft.offer.clone(),
+        };
+        merchant_applications::submit(&self.db, chat_id, lang, &draft, Utc::now())
+            .await
+            .map(application_view)
+            .map_err(desk_error)
+    }
+}
+
+fn application_view(a: merchant_applications::Application) -> ApplicationView {
+    let state = match a.status {
+        ApplicationStatus::Submitted => ApplicationState::Submitted,
+        ApplicationStatus::MoreInfo => ApplicationState::MoreInfo,
+        ApplicationStatus::Approved => ApplicationState::Approved,
+        ApplicationStatus::Rejected => ApplicationState::Rejected,
+    };
+    ApplicationView {
+        state,
+        draft: JoinDraft {
+            name: a.shop_name,
+            category: a.category.as_str().to_owned(),
+            community_id: a.community_id,
+            credit_code: a.credit_code,
+            phone: a.phone,
+            offer: a.offer,
+        },
+        reason: a.reason,
     }
 }
 

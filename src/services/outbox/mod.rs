@@ -14,7 +14,7 @@ use crate::entities::values::StoredLocale;
 mod notification;
 
 pub use notification::{
-    BotReply, ClaimFacts, ClaimLapsed, ClaimNotice, Coordinate, DecodeError, DeliveryToConfirm, Digest, DigestItem,
+    ApplicationOutcome, BotReply, ClaimFacts, ClaimLapsed, ClaimNotice, Coordinate, DecodeError, DeliveryToConfirm, Digest, DigestItem,
     DropOff, HoursConfirmed, NearDeadline, NeedAlert, NeedClaimed, NeedDelivered, NeedDigest, NeedEnded,
     NeedRegistered, NeedSponsored, Notification, ReferralNotice, SponsorOffer, SponsorshipEnded,
 };
