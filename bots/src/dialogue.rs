@@ -13,8 +13,7 @@ use crate::Locale;
 use crate::callback::Action;
 use crate::command::Command;
 use crate::desk::{
-    Amount, Choice, ClaimState, DeskError, JoinDraft, MerchantDesk, MerchantInfo, MerchantStatus, NeedQuery,
-    OfferDraft,
+    Amount, Choice, ClaimState, DeskError, JoinDraft, MerchantDesk, MerchantInfo, MerchantStatus, NeedQuery, OfferDraft,
 };
 use crate::text;
 

@@ -79,6 +79,7 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.drop_table(Table::drop().table("merchant_applications").to_owned()).await
+        m.drop_table(Table::drop().table("merchant_applications").to_owned())
+            .await
     }
 }

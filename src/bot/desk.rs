@@ -2,10 +2,9 @@
 //! crate's [`MerchantDesk`]. Service errors are mapped to desk errors once, here.
 
 use bots::{
-    AlertChange, AlertSettingsView, Amount, ApplicationState, ApplicationView, Choice, CodeProblem, JoinDraft,
-    PhoneProblem, ClaimState, ClaimView, Claimed, DeskError, DropOffView,
-    MerchantDesk, MerchantInfo, MerchantStatus, NeedCardView, NeedQuery, NeedsPage, OfferDraft, OfferView,
-    PublicListingView, RenewalView, SponsorshipCard,
+    AlertChange, AlertSettingsView, Amount, ApplicationState, ApplicationView, Choice, ClaimState, ClaimView, Claimed,
+    CodeProblem, DeskError, DropOffView, JoinDraft, MerchantDesk, MerchantInfo, MerchantStatus, NeedCardView,
+    NeedQuery, NeedsPage, OfferDraft, OfferView, PhoneProblem, PublicListingView, RenewalView, SponsorshipCard,
 };
 use chrono::Utc;
 use sea_orm::DatabaseConnection;
@@ -20,11 +19,11 @@ use crate::domain::time::local_date;
 use crate::domain::{Category, ClaimStatus, Locale, NeedStatus, PartyStatus, Urgency};
 use crate::services::access::Caller;
 use crate::services::claims::{self, ClaimRecord, Unclaimable};
+use crate::services::merchant_applications::{self, ApplicationDraft};
 use crate::services::merchants::MerchantSummary;
 use crate::services::needs::{self, DropOff};
 use crate::services::sponsorships::{self, SponsorshipView};
 use crate::services::telegram::{self, LinkOutcome};
-use crate::services::merchant_applications::{self, ApplicationDraft};
 use crate::services::{ServiceError, alert_settings, matching, merchants, offers, organizations};
 
 /// The desk over the services, for the Telegram bot and the console.
@@ -537,12 +536,14 @@ impl MerchantDesk for ServiceDesk {
     }
 
     fn check_credit_code(&self, raw: &str) -> Result<String, CodeProblem> {
-        CreditCode::parse(raw).map(|c| c.as_str().to_owned()).map_err(|e| match e {
-            CreditCodeError::Empty => CodeProblem::Empty,
-            CreditCodeError::Length(n) => CodeProblem::Length(n),
-            CreditCodeError::Character { position, found } => CodeProblem::Character { position, found },
-            CreditCodeError::Check { .. } => CodeProblem::Check,
-        })
+        CreditCode::parse(raw)
+            .map(|c| c.as_str().to_owned())
+            .map_err(|e| match e {
+                CreditCodeError::Empty => CodeProblem::Empty,
+                CreditCodeError::Length(n) => CodeProblem::Length(n),
+                CreditCodeError::Character { position, found } => CodeProblem::Character { position, found },
+                CreditCodeError::Check { .. } => CodeProblem::Check,
+            })
     }
 
     fn check_phone(&self, raw: &str) -> Result<String, PhoneProblem> {

@@ -79,7 +79,9 @@ impl TelegramSender {
         }
         // A shop that applied has no merchant (yet, or at all): its chat is named.
         if let Some((chat_id, text)) = application_outcome(&item.notification, item.locale) {
-            return send(&self.bot, chat_id, &text, &Vec::new()).await.map_err(|e| failure(&e));
+            return send(&self.bot, chat_id, &text, &Vec::new())
+                .await
+                .map_err(|e| failure(&e));
         }
         let merchant_id = merchant_id.ok_or_else(|| SendError::Failed("no merchant".into()))?;
         let chat = telegram::merchant_chat(&self.db, merchant_id)

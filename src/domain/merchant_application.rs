@@ -77,7 +77,11 @@ pub fn business_phone(raw: &str) -> Result<String, PhoneError> {
     }
     // A landline: a local number never starts with 0 or 1. Three-digit area codes are
     // 010 and 02x; the rest have four digits.
-    let area_len = if local.starts_with("010") || local.starts_with("02") { 3 } else { 4 };
+    let area_len = if local.starts_with("010") || local.starts_with("02") {
+        3
+    } else {
+        4
+    };
     if local.starts_with('0') && local.len() > area_len {
         let (area, number) = local.split_at(area_len);
         if (7..=8).contains(&number.len()) && !number.starts_with(['0', '1']) {

@@ -8,7 +8,9 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
+};
 
 use super::access::{Caller, SubdistrictScope, require_admin, require_office_reader};
 use super::audit::{self, Actor, Entry};
@@ -108,7 +110,10 @@ async fn view<C: sea_orm::ConnectionTrait>(
         kind,
         phone: row.phone,
         offer: row.offer,
-        status: row.status.parse().map_err(|_| ServiceError::Internal("unknown application status".into()))?,
+        status: row
+            .status
+            .parse()
+            .map_err(|_| ServiceError::Internal("unknown application status".into()))?,
         reason: row.reason,
         merchant_id: row.merchant_id,
         created_at: row.created_at,
@@ -139,10 +144,9 @@ fn checked(draft: &ApplicationDraft) -> Result<ApplicationDraft, ServiceError> {
         .category
         .parse()
         .map_err(|_| ServiceError::invalid("category", "unknown category"))?;
-    let credit_code = CreditCode::parse(&draft.credit_code)
-        .map_err(|e| ServiceError::invalid("credit_code", e.to_string()))?;
-    let phone =
-        rules::business_phone(&draft.phone).map_err(|e| ServiceError::invalid("phone", e.to_string()))?;
+    let credit_code =
+        CreditCode::parse(&draft.credit_code).map_err(|e| ServiceError::invalid("credit_code", e.to_string()))?;
+    let phone = rules::business_phone(&draft.phone).map_err(|e| ServiceError::invalid("phone", e.to_string()))?;
     let offer = draft.offer.trim();
     if offer.is_empty() || offer.chars().count() > rules::MAX_OFFER {
         return Err(ServiceError::invalid("offer", "empty or too long"));
@@ -182,7 +186,9 @@ pub async fn submit(
         .await?;
     let mut row = match open {
         Some(row) if row.status == ApplicationStatus::Submitted.as_str() => {
-            return Err(ServiceError::Conflict("an application of this chat waits for review".into()));
+            return Err(ServiceError::Conflict(
+                "an application of this chat waits for review".into(),
+            ));
         }
         Some(row) => merchant_application::ActiveModel::from(row),
         None => merchant_application::ActiveModel {
@@ -219,7 +225,11 @@ pub async fn submit(
 
 /// The applications the caller may read: its subdistrict's (every one for the district
 /// bureau), open ones first, newest first.
-pub async fn list(db: &DatabaseConnection, caller: &Caller, now: DateTime<Utc>) -> Result<Vec<Application>, ServiceError> {
+pub async fn list(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    now: DateTime<Utc>,
+) -> Result<Vec<Application>, ServiceError> {
     let scope = require_office_reader(db, caller, "merchant_application.list", now).await?;
     let rows = merchant_application::Entity::find()
         .filter(scope.condition(merchant_application::Column::SubdistrictId))
@@ -269,7 +279,12 @@ async fn scoped_row(
 }
 
 /// Application `id`, for the office of its subdistrict or the district bureau.
-pub async fn get(db: &DatabaseConnection, caller: &Caller, id: i64, now: DateTime<Utc>) -> Result<Application, ServiceError> {
+pub async fn get(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    id: i64,
+    now: DateTime<Utc>,
+) -> Result<Application, ServiceError> {
     let scope = require_office_reader(db, caller, "merchant_application.read", now).await?;
     let row = scoped_row(db, scope, caller, id, "merchant_application.read", now).await?;
     view(db, row).await
@@ -354,12 +369,18 @@ pub async fn decide(
         message: reason.unwrap_or_default(),
     };
     let (notification, tag) = match status {
-        ApplicationStatus::Approved => (Notification::MerchantApplicationApproved(outcome), "approved".to_owned()),
+        ApplicationStatus::Approved => (
+            Notification::MerchantApplicationApproved(outcome),
+            "approved".to_owned(),
+        ),
         ApplicationStatus::MoreInfo => (
             Notification::MerchantApplicationMoreInfo(outcome),
             format!("more-info:{}", now.timestamp_micros()),
         ),
-        _ => (Notification::MerchantApplicationRejected(outcome), "rejected".to_owned()),
+        _ => (
+            Notification::MerchantApplicationRejected(outcome),
+            "rejected".to_owned(),
+        ),
     };
     let message = Message {
         merchant_id,
@@ -404,7 +425,7 @@ async fn admit<C: sea_orm::ConnectionTrait>(
         opening_hours: Set(None),
         status: Set(PartyStatus::Approved),
         telegram_chat_id: Set(Some(row.chat_id)),
-        locale: Set(row.locale.clone()),
+        locale: Set(row.locale),
         show_publicly: Set(false),
         credit_score: Set(merchants::INITIAL_CREDIT),
         created_at: Set(now),

@@ -473,7 +473,9 @@ fn audit_rows_of(s: i64) -> Condition {
         )))
         .add(Expr::cust(format!(
             "(audit_log.subject_kind = 'merchant_application' AND audit_log.subject_id IN ({}))",
-            as_text(format!("SELECT id FROM merchant_applications WHERE subdistrict_id = {s}"))
+            as_text(format!(
+                "SELECT id FROM merchant_applications WHERE subdistrict_id = {s}"
+            ))
         )))
         .add(Expr::cust(format!(
             "(audit_log.actor_kind = 'merchant' AND audit_log.actor_id IN ({}))",

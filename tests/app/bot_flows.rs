@@ -550,8 +550,8 @@ async fn the_language_is_switched_and_remembered_and_commands_are_registered_in_
         en.body["commands"][0]["description"],
         text::command_list(Locale::En)[0].1
     );
-    assert_eq!(zh.body["commands"].as_array().map(Vec::len), Some(9));
-    for name in ["alerts", "public"] {
+    assert_eq!(zh.body["commands"].as_array().map(Vec::len), Some(10));
+    for name in ["alerts", "public", "join"] {
         let everywhere = registered.iter().all(|call| {
             call.body["commands"]
                 .as_array()

@@ -69,11 +69,21 @@ async fn apply(chat: &Chat<'_>, name: &str, community: i64) {
     assert_eq!(wrong.text, text::join::code_invalid(lang, bots::CodeProblem::Check));
     assert_eq!(chat.send(CODE).await.text, text::join::ask_phone(lang));
     let bad_phone = chat.send("12345").await;
-    assert_eq!(bad_phone.text, text::join::phone_invalid(lang, bots::PhoneProblem::Shape));
+    assert_eq!(
+        bad_phone.text,
+        text::join::phone_invalid(lang, bots::PhoneProblem::Shape)
+    );
     assert_eq!(chat.send("0755 2555 1234").await.text, text::join::ask_offer(lang, 300));
     let confirm = chat.send("每周 10 袋大米").await;
-    assert!(confirm.text.contains(CODE) && confirm.text.contains("0755-25551234"), "{}", confirm.text);
-    assert_eq!(chat.tap(&Action::JoinSubmit.encode()).await.text, text::join::submitted(lang));
+    assert!(
+        confirm.text.contains(CODE) && confirm.text.contains("0755-25551234"),
+        "{}",
+        confirm.text
+    );
+    assert_eq!(
+        chat.tap(&Action::JoinSubmit.encode()).await.text,
+        text::join::submitted(lang)
+    );
 }
 
 async fn office(app: &TestApp, email: &str) -> Browser {
@@ -103,17 +113,28 @@ async fn a_shop_applies_the_office_approves_on_the_web_and_the_chat_is_told_and_
         let mut haishan_office = office(&app, "haishan@example.org").await;
         let (status, merchants) = haishan_office.get("/admin/merchants").await;
         assert_eq!(status, 200);
-        assert!(merchants.contains(r#"<a href="/admin/merchant-applications">"#), "{merchants}");
-        assert!(merchants.contains("待审核的商户申请：1 份") || merchants.contains("Applications waiting: 1"), "{merchants}");
+        assert!(
+            merchants.contains(r#"<a href="/admin/merchant-applications">"#),
+            "{merchants}"
+        );
+        assert!(
+            merchants.contains("待审核的商户申请：1 份") || merchants.contains("Applications waiting: 1"),
+            "{merchants}"
+        );
         let (_, list) = haishan_office.get("/admin/merchant-applications").await;
         assert!(list.contains(&name), "{list}");
         let (status, detail) = haishan_office.get(&format!("/admin/merchant-applications/{id}")).await;
         assert_eq!(status, 200);
-        assert!(detail.contains(CODE) && detail.contains("个体工商户"), "the code and its kind: {detail}");
+        assert!(
+            detail.contains(CODE) && detail.contains("个体工商户"),
+            "the code and its kind: {detail}"
+        );
         assert!(detail.contains("0755-25551234") && detail.contains("每周 10 袋大米"));
 
         // Approving asks first, then tells the shop and links its chat.
-        let (status, ask) = haishan_office.get(&format!("/admin/merchant-applications/{id}/approve")).await;
+        let (status, ask) = haishan_office
+            .get(&format!("/admin/merchant-applications/{id}/approve"))
+            .await;
         assert_eq!(status, 200);
         assert!(ask.contains("无需绑定代码") || ask.contains("no link code"), "{ask}");
         let before = app.tg().sent_to(chat.id).len();
@@ -141,10 +162,7 @@ async fn a_shop_applies_the_office_approves_on_the_web_and_the_chat_is_told_and_
         // The next message works as a linked merchant.
         let needs = chat.send("/needs").await;
         assert_ne!(needs.text, text::how_to_link(lang));
-        assert_eq!(
-            chat.send("/join").await.text,
-            text::join::already_merchant(lang, &name)
-        );
+        assert_eq!(chat.send("/join").await.text, text::join::already_merchant(lang, &name));
         let audited = scalar_i64(
             &app.db,
             &format!(
@@ -174,7 +192,9 @@ async fn the_office_asks_for_more_then_rejects_with_a_reason_and_the_shop_is_tol
     let mut haishan_office = office(&app, "haishan@example.org").await;
 
     // Asking for more needs a message, kept beside its field when missing.
-    haishan_office.get(&format!("/admin/merchant-applications/{id}/more")).await;
+    haishan_office
+        .get(&format!("/admin/merchant-applications/{id}/more"))
+        .await;
     let empty = haishan_office
         .post(&format!("/admin/merchant-applications/{id}/more"), &[("reason", " ")])
         .await;
@@ -202,12 +222,18 @@ async fn the_office_asks_for_more_then_rejects_with_a_reason_and_the_shop_is_tol
     chat.send("每周 10 袋大米").await;
     chat.tap(&Action::JoinSubmit.encode()).await;
     assert_eq!(
-        scalar_i64(&app.db, &format!("SELECT COUNT(*) FROM merchant_applications WHERE chat_id = {}", chat.id)).await,
+        scalar_i64(
+            &app.db,
+            &format!("SELECT COUNT(*) FROM merchant_applications WHERE chat_id = {}", chat.id)
+        )
+        .await,
         1
     );
 
     // Rejected, with why.
-    let (_, ask) = haishan_office.get(&format!("/admin/merchant-applications/{id}/reject")).await;
+    let (_, ask) = haishan_office
+        .get(&format!("/admin/merchant-applications/{id}/reject"))
+        .await;
     assert!(ask.contains("原因"), "{ask}");
     let before = app.tg().sent_to(chat.id).len();
     let rejected = haishan_office
@@ -222,7 +248,11 @@ async fn the_office_asks_for_more_then_rejects_with_a_reason_and_the_shop_is_tol
         text::join::rejected(Locale::ZhCn, "海山粮油店（海山路店）", "门店不在海山街道辖区")
     );
     assert_eq!(
-        scalar_i64(&app.db, &format!("SELECT COUNT(*) FROM merchants WHERE telegram_chat_id = {}", chat.id)).await,
+        scalar_i64(
+            &app.db,
+            &format!("SELECT COUNT(*) FROM merchants WHERE telegram_chat_id = {}", chat.id)
+        )
+        .await,
         0,
         "no merchant, no link"
     );
@@ -267,7 +297,11 @@ async fn another_subdistricts_office_finds_no_such_application_and_the_district_
     .await;
     assert!(denied >= 3, "each refusal is audited: {denied}");
     assert_eq!(
-        scalar_i64(&app.db, &format!("SELECT COUNT(*) FROM merchant_applications WHERE id = {id} AND status = 'submitted'")).await,
+        scalar_i64(
+            &app.db,
+            &format!("SELECT COUNT(*) FROM merchant_applications WHERE id = {id} AND status = 'submitted'")
+        )
+        .await,
         1
     );
 

@@ -116,7 +116,10 @@ impl Talk<'_> {
             text::join::cancel_button(self.lang),
             Action::JoinCancel,
         )]);
-        self.replies.push(Reply { text: prompt, buttons: rows });
+        self.replies.push(Reply {
+            text: prompt,
+            buttons: rows,
+        });
     }
 
     /// A typed answer to question `at`.

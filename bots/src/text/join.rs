@@ -17,7 +17,9 @@ pub fn ask_name(lang: Locale) -> String {
 pub fn name_invalid(lang: Locale, max: usize) -> String {
     match lang {
         Locale::ZhCn => format!("店名不能为空，且不超过 {max} 个字。请重新发送店名。"),
-        Locale::En => format!("The name must not be empty and at most {max} characters. Please send the shop's name again."),
+        Locale::En => {
+            format!("The name must not be empty and at most {max} characters. Please send the shop's name again.")
+        }
     }
 }
 
@@ -70,7 +72,11 @@ pub fn code_invalid(lang: Locale, problem: CodeProblem) -> String {
             "The last (check) character does not match the others: a character was probably mistyped.".to_owned()
         }
     };
-    let again = pick(lang, "请核对营业执照后重新发送。", "Please check the licence and send it again.");
+    let again = pick(
+        lang,
+        "请核对营业执照后重新发送。",
+        "Please check the licence and send it again.",
+    );
     format!("{what}\n{again}")
 }
 
@@ -106,7 +112,9 @@ pub fn phone_invalid(lang: Locale, problem: PhoneProblem) -> String {
 pub fn ask_offer(lang: Locale, max: usize) -> String {
     match lang {
         Locale::ZhCn => format!("第 6 步：本店能提供什么？例如「每周 10 份盒饭」（不超过 {max} 字）。"),
-        Locale::En => format!("Step 6: what can the shop offer? For example “10 boxed meals a week” (at most {max} characters)."),
+        Locale::En => {
+            format!("Step 6: what can the shop offer? For example “10 boxed meals a week” (at most {max} characters).")
+        }
     }
 }
 
@@ -135,7 +143,9 @@ pub fn summary(lang: Locale, draft: &JoinDraft, category: &str, community: &str)
 /// The question before submitting: who is told.
 pub fn confirm(lang: Locale, summary: &str) -> String {
     match lang {
-        Locale::ZhCn => format!("请核对您的申请：\n\n{summary}\n\n提交后，所在街道办会收到并审核，结果会在这里通知您。提交吗？"),
+        Locale::ZhCn => {
+            format!("请核对您的申请：\n\n{summary}\n\n提交后，所在街道办会收到并审核，结果会在这里通知您。提交吗？")
+        }
         Locale::En => format!(
             "Please check your application:\n\n{summary}\n\nOnce submitted, the subdistrict office of your community receives and reviews it; you will hear the outcome here. Submit?"
         ),
@@ -170,7 +180,9 @@ pub fn use_buttons(lang: Locale) -> String {
 pub fn already_merchant(lang: Locale, shop: &str) -> String {
     match lang {
         Locale::ZhCn => format!("本聊天已绑定爱心商户「{shop}」，无需申请。发送 /help 查看命令。"),
-        Locale::En => format!("This chat is already linked to the caring merchant “{shop}”; no need to apply. Send /help for the commands."),
+        Locale::En => format!(
+            "This chat is already linked to the caring merchant “{shop}”; no need to apply. Send /help for the commands."
+        ),
     }
 }
 
@@ -201,9 +213,9 @@ pub fn waiting(lang: Locale, view: &ApplicationView) -> String {
 pub fn editing(lang: Locale, view: &ApplicationView) -> String {
     let message = view.reason.as_deref().unwrap_or_default();
     match lang {
-        Locale::ZhCn => format!(
-            "街道办请您补充：{message}\n\n我们再逐项过一遍申请，之前填写的内容会在确认前一并显示。"
-        ),
+        Locale::ZhCn => {
+            format!("街道办请您补充：{message}\n\n我们再逐项过一遍申请，之前填写的内容会在确认前一并显示。")
+        }
         Locale::En => format!(
             "The office asks for more: {message}\n\nLet's go through the application again; you will see it all before you submit."
         ),
@@ -215,7 +227,9 @@ pub fn after_rejection(lang: Locale, view: &ApplicationView) -> String {
     let reason = view.reason.as_deref().unwrap_or_default();
     match lang {
         Locale::ZhCn => format!("您上次的申请未通过，原因：{reason}\n如情况有变，可以重新申请。"),
-        Locale::En => format!("Your last application was not approved: {reason}\nIf things have changed, you may apply again."),
+        Locale::En => {
+            format!("Your last application was not approved: {reason}\nIf things have changed, you may apply again.")
+        }
     }
 }
 

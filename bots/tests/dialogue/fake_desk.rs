@@ -6,10 +6,9 @@
 use std::sync::{Mutex, MutexGuard};
 
 use bots::{
-    AlertChange, AlertSettingsView, Amount, ApplicationState, ApplicationView, Choice, CodeProblem, JoinDraft,
-    PhoneProblem, ClaimState, ClaimView, Claimed, DeskError, Locale, MerchantDesk,
-    MerchantInfo, MerchantStatus, NeedCardView, NeedQuery, NeedsPage, OfferDraft, OfferView, PublicListingView,
-    RenewalView, SponsorshipCard,
+    AlertChange, AlertSettingsView, Amount, ApplicationState, ApplicationView, Choice, ClaimState, ClaimView, Claimed,
+    CodeProblem, DeskError, JoinDraft, Locale, MerchantDesk, MerchantInfo, MerchantStatus, NeedCardView, NeedQuery,
+    NeedsPage, OfferDraft, OfferView, PhoneProblem, PublicListingView, RenewalView, SponsorshipCard,
 };
 use chrono::NaiveDate;
 
@@ -664,7 +663,11 @@ impl MerchantDesk for FakeDesk {
     }
 
     fn check_credit_code(&self, raw: &str) -> Result<String, CodeProblem> {
-        let code: String = raw.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_uppercase();
+        let code: String = raw
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>()
+            .to_uppercase();
         if code.is_empty() {
             return Err(CodeProblem::Empty);
         }
@@ -675,7 +678,11 @@ impl MerchantDesk for FakeDesk {
         if let Some((i, found)) = code.chars().enumerate().find(|(_, c)| matches!(c, 'I' | 'O')) {
             return Err(CodeProblem::Character { position: i + 1, found });
         }
-        if code == GOOD_CREDIT_CODE { Ok(code) } else { Err(CodeProblem::Check) }
+        if code == GOOD_CREDIT_CODE {
+            Ok(code)
+        } else {
+            Err(CodeProblem::Check)
+        }
     }
 
     fn check_phone(&self, raw: &str) -> Result<String, PhoneProblem> {
@@ -686,7 +693,11 @@ impl MerchantDesk for FakeDesk {
         if !digits.bytes().all(|b| b.is_ascii_digit()) {
             return Err(PhoneProblem::Characters);
         }
-        if digits.len() == 11 && digits.starts_with('1') { Ok(digits) } else { Err(PhoneProblem::Shape) }
+        if digits.len() == 11 && digits.starts_with('1') {
+            Ok(digits)
+        } else {
+            Err(PhoneProblem::Shape)
+        }
     }
 
     async fn application(&self, chat_id: i64) -> Result<Option<ApplicationView>, DeskError> {

@@ -69,7 +69,11 @@ async fn a_shop_answers_each_question_sees_a_summary_and_submits() {
             text::join::ask_offer(lang, 300)
         );
         let confirm = chat.send("每周 10 袋大米").await;
-        let community_label = if lang == Locale::ZhCn { "沙头角社区" } else { "Shatoujiao" };
+        let community_label = if lang == Locale::ZhCn {
+            "沙头角社区"
+        } else {
+            "Shatoujiao"
+        };
         let category_label = if lang == Locale::ZhCn { "食品" } else { "Food" };
         let summary = text::join::summary(lang, &filled(), category_label, community_label);
         assert_eq!(only(&confirm), text::join::confirm(lang, &summary));
@@ -101,7 +105,13 @@ async fn a_wrong_credit_code_is_answered_with_what_is_wrong_and_asked_again() {
     let at_code = chat.session.state.clone();
     for (typed, problem) in [
         ("91440300MA5FXT4K3", CodeProblem::Length(17)),
-        ("91440300MA5FXT4KIR", CodeProblem::Character { position: 17, found: 'I' }),
+        (
+            "91440300MA5FXT4KIR",
+            CodeProblem::Character {
+                position: 17,
+                found: 'I',
+            },
+        ),
         ("91440300MA5FXT4K3X", CodeProblem::Check),
     ] {
         let said = only(&chat.send(typed).await).to_owned();
@@ -110,7 +120,10 @@ async fn a_wrong_credit_code_is_answered_with_what_is_wrong_and_asked_again() {
     }
     assert!(text::join::code_invalid(Locale::ZhCn, CodeProblem::Length(17)).contains("17 位"));
     assert!(text::join::code_invalid(Locale::En, CodeProblem::Check).contains("mistyped"));
-    assert_eq!(only(&chat.send(GOOD_CREDIT_CODE).await), text::join::ask_phone(Locale::ZhCn));
+    assert_eq!(
+        only(&chat.send(GOOD_CREDIT_CODE).await),
+        text::join::ask_phone(Locale::ZhCn)
+    );
 }
 
 #[tokio::test]
@@ -131,7 +144,10 @@ async fn a_wrong_phone_is_answered_with_what_is_wrong_and_asked_again() {
         );
         assert_eq!(chat.session.state, at_phone);
     }
-    assert_eq!(only(&chat.send("13800138000").await), text::join::ask_offer(Locale::En, 300));
+    assert_eq!(
+        only(&chat.send("13800138000").await),
+        text::join::ask_offer(Locale::En, 300)
+    );
     // The offer is length-limited too.
     assert_eq!(
         only(&chat.send(&"米".repeat(301)).await),
@@ -152,18 +168,30 @@ async fn a_name_too_long_typing_at_a_button_step_and_stale_buttons_keep_the_ques
     let typed = chat.send("食品").await;
     assert_eq!(
         texts(&typed),
-        [text::join::use_buttons(Locale::ZhCn), text::join::ask_category(Locale::ZhCn)]
+        [
+            text::join::use_buttons(Locale::ZhCn),
+            text::join::ask_category(Locale::ZhCn)
+        ]
     );
     // A community button before the category is picked: the category question stands.
     let early = chat.tap(Action::JoinCommunity(2)).await;
     assert_eq!(texts(&early)[0], text::button_expired(Locale::ZhCn));
-    assert!(matches!(chat.session.state, State::Join { at: JoinStep::Category, .. }));
+    assert!(matches!(
+        chat.session.state,
+        State::Join {
+            at: JoinStep::Category,
+            ..
+        }
+    ));
     // A category the desk does not know.
     let unknown = chat.tap(Action::JoinCategory("jewels".into())).await;
     assert_eq!(texts(&unknown)[0], text::button_expired(Locale::ZhCn));
     // Submit with no application being written.
     let mut other = Chat::stranger(&desk, Locale::ZhCn);
-    assert_eq!(only(&other.tap(Action::JoinSubmit).await), text::button_expired(Locale::ZhCn));
+    assert_eq!(
+        only(&other.tap(Action::JoinSubmit).await),
+        text::button_expired(Locale::ZhCn)
+    );
     assert!(desk.world().applications.is_empty());
 }
 
@@ -194,7 +222,10 @@ async fn join_again_says_where_the_application_stands() {
     fill(&mut chat).await;
     chat.tap(Action::JoinSubmit).await;
     let view = desk.world().applications[0].1.clone();
-    assert_eq!(only(&chat.send("/join").await), text::join::waiting(Locale::ZhCn, &view));
+    assert_eq!(
+        only(&chat.send("/join").await),
+        text::join::waiting(Locale::ZhCn, &view)
+    );
     assert_eq!(chat.session.state, State::Idle);
     // A second submission from an old "Submit?" is refused by the desk and said so.
     chat.session.state = State::Join {

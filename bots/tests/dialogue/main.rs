@@ -3,8 +3,8 @@
 
 mod claims;
 mod commands;
-mod join;
 mod fake_desk;
+mod join;
 mod offers_and_alerts;
 mod refusals;
 mod sponsorship;
