@@ -305,6 +305,13 @@ async fn another_subdistricts_office_finds_no_such_application_and_the_district_
         1
     );
 
+    // Haishan's audit log holds the application's rows; Shatoujiao's does not.
+    let submitted = r#"<span title="merchant_application.submit">"#;
+    let (_, own) = office(&app, "haishan@example.org").await.get("/admin/audit").await;
+    assert!(own.contains(submitted), "{own}");
+    let (_, other) = shatoujiao.get("/admin/audit").await;
+    assert!(!other.contains(submitted), "{other}");
+
     // The district bureau reads every subdistrict's applications, and decides none.
     let mut district = office(&app, "district@example.org").await;
     let (_, list) = district.get("/admin/merchant-applications").await;
