@@ -100,6 +100,14 @@ pub enum Action {
     /// Shows the shop on the public transparency page (true) or stops showing it. The
     /// wanted state, not a toggle, so a second tap on an old button changes nothing.
     Public(bool),
+    /// `/join`: picks the shop's category (a category code).
+    JoinCategory(String),
+    /// `/join`: picks the shop's community.
+    JoinCommunity(i64),
+    /// `/join`: submits the application shown.
+    JoinSubmit,
+    /// `/join`: drops the application being written.
+    JoinCancel,
 }
 
 impl Action {
@@ -157,6 +165,10 @@ impl Action {
             Action::SponsorStopAsk(id) => write!(s, ":sponsor:stop:{id}"),
             Action::SponsorStopYes(id) => write!(s, ":sponsor:stopyes:{id}"),
             Action::SponsorStopNo => write!(s, ":sponsor:keep"),
+            Action::JoinCategory(code) => write!(s, ":join:cat:{code}"),
+            Action::JoinCommunity(id) => write!(s, ":join:comm:{id}"),
+            Action::JoinSubmit => write!(s, ":join:submit"),
+            Action::JoinCancel => write!(s, ":join:cancel"),
         };
         s
     }
@@ -226,6 +238,10 @@ impl Action {
             ["sponsor", "stop", id] => Action::SponsorStopAsk(id_of(id)?),
             ["sponsor", "stopyes", id] => Action::SponsorStopYes(id_of(id)?),
             ["sponsor", "keep"] => Action::SponsorStopNo,
+            ["join", "cat", code] => Action::JoinCategory(code_of(code)?),
+            ["join", "comm", id] => Action::JoinCommunity(id_of(id)?),
+            ["join", "submit"] => Action::JoinSubmit,
+            ["join", "cancel"] => Action::JoinCancel,
             _ => return None,
         };
         // Only the canonical spelling is accepted, so "007" or "+7" never parse.
@@ -325,6 +341,10 @@ mod tests {
             Action::SponsorStopAsk(5),
             Action::SponsorStopYes(5),
             Action::SponsorStopNo,
+            Action::JoinCategory("daily_goods".into()),
+            Action::JoinCommunity(123_456_789_012),
+            Action::JoinSubmit,
+            Action::JoinCancel,
         ]
     }
 
@@ -379,6 +399,11 @@ mod tests {
             "v1:sponsor:yes",
             "v1:sponsor:stop:-1",
             "v1:sponsor:ask:7:8",
+            "v1:join:cat:Food",
+            "v1:join:comm:0",
+            "v1:join:comm:",
+            "v1:join:submit:1",
+            "v1:join",
         ] {
             assert_eq!(Action::parse(data), None, "{data}");
         }

@@ -21,6 +21,8 @@ pub enum Command {
     Credit,
     /// `/hours`: volunteer-hours needs to pledge to.
     Hours,
+    /// `/join`: a shop applies to join (or sees where its application stands).
+    Join,
     /// `/lang [zh|en]`: language.
     Lang(Option<String>),
     /// `/help`.
@@ -32,8 +34,8 @@ pub enum Command {
 }
 
 /// Every command name, in the order of the menu.
-pub const NAMES: [&str; 10] = [
-    "needs", "mine", "offers", "alerts", "public", "credit", "hours", "lang", "help", "start",
+pub const NAMES: [&str; 11] = [
+    "needs", "mine", "offers", "alerts", "public", "credit", "hours", "lang", "help", "start", "join",
 ];
 
 impl Command {
@@ -66,6 +68,7 @@ impl Command {
             "public" => Command::Public,
             "credit" => Command::Credit,
             "hours" => Command::Hours,
+            "join" => Command::Join,
             "lang" | "language" => Command::Lang(arg()),
             "help" => Command::Help,
             "cancel" => Command::Cancel,
@@ -95,6 +98,7 @@ mod tests {
         assert_eq!(Command::parse("3", None), None);
         assert_eq!(Command::parse("  /mine  ", None), Some(Command::Mine));
         assert_eq!(Command::parse("/alerts", None), Some(Command::Alerts));
+        assert_eq!(Command::parse("/join", None), Some(Command::Join));
         assert_eq!(
             Command::parse("/public@relay_bot", Some("relay_bot")),
             Some(Command::Public)

@@ -328,6 +328,76 @@ pub struct CreditView {
     pub claim_limit: u32,
 }
 
+/// What a shop typed in `/join`, step by step; complete once it reaches the summary.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct JoinDraft {
+    /// The public shop name.
+    pub name: String,
+    /// A category code.
+    pub category: String,
+    /// The community id.
+    pub community_id: i64,
+    /// The credit code or registration number, as the desk normalized it.
+    pub credit_code: String,
+    /// The shop's business phone, as the desk normalized it.
+    pub phone: String,
+    /// What the shop can offer.
+    pub offer: String,
+}
+
+/// Where a shop's application stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApplicationState {
+    /// Waiting for the office.
+    Submitted,
+    /// The office asked for more: `/join` edits and submits again.
+    MoreInfo,
+    /// The office admitted the shop.
+    Approved,
+    /// The office declined.
+    Rejected,
+}
+
+/// The latest application of a chat.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApplicationView {
+    /// Where it stands.
+    pub state: ApplicationState,
+    /// What was submitted.
+    pub draft: JoinDraft,
+    /// The office's message (more info) or reason (rejected).
+    pub reason: Option<String>,
+}
+
+/// Why a typed credit code is not one, said in words by [`crate::text::join`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeProblem {
+    /// Nothing typed.
+    Empty,
+    /// Neither 18 characters nor 15 digits: this many.
+    Length(usize),
+    /// A character credit codes never use, at this 1-based position.
+    Character {
+        /// 1-based position.
+        position: usize,
+        /// The character.
+        found: char,
+    },
+    /// The check character does not match: a character was probably mistyped.
+    Check,
+}
+
+/// Why a typed business phone is not one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PhoneProblem {
+    /// Nothing typed.
+    Empty,
+    /// Letters or other signs.
+    Characters,
+    /// Not a mainland mobile or landline.
+    Shape,
+}
+
 /// The highest daily cap a merchant may type.
 pub const MAX_DAILY_CAP: u32 = 50;
 
@@ -489,4 +559,18 @@ pub trait MerchantDesk: Send + Sync {
     async fn set_shown_publicly(&self, merchant_id: i64, shown: bool) -> Result<PublicListingView, DeskError>;
     /// The merchant's credit: band, score, what counts and the claims it may hold.
     async fn credit(&self, merchant_id: i64) -> Result<CreditView, DeskError>;
+    /// Checks a typed credit code or registration number; its normalized form if right.
+    fn check_credit_code(&self, raw: &str) -> Result<String, CodeProblem>;
+    /// Checks a typed business phone; its normalized form if right.
+    fn check_phone(&self, raw: &str) -> Result<String, PhoneProblem>;
+    /// The latest application of chat `chat_id`, if it ever applied.
+    async fn application(&self, chat_id: i64) -> Result<Option<ApplicationView>, DeskError>;
+    /// Submits (or, after the office asked for more, submits again) the application of
+    /// `chat_id`. [`DeskError::WrongState`] when one is already waiting for the office.
+    async fn submit_application(
+        &self,
+        chat_id: i64,
+        draft: &JoinDraft,
+        lang: Locale,
+    ) -> Result<ApplicationView, DeskError>;
 }

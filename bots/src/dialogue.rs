@@ -4,6 +4,7 @@
 
 mod alerts;
 mod credit;
+mod join;
 mod public;
 mod sponsor;
 
@@ -13,7 +14,7 @@ use crate::Locale;
 use crate::callback::Action;
 use crate::command::Command;
 use crate::desk::{
-    Amount, Choice, ClaimState, DeskError, MerchantDesk, MerchantInfo, MerchantStatus, NeedQuery, OfferDraft,
+    Amount, Choice, ClaimState, DeskError, JoinDraft, MerchantDesk, MerchantInfo, MerchantStatus, NeedQuery, OfferDraft,
 };
 use crate::text;
 
@@ -68,6 +69,33 @@ pub enum State {
     AlertCap,
     /// Typed quiet hours.
     AlertQuiet,
+    /// A shop applying to join (`/join`), at step `at` with what it gave so far.
+    Join {
+        /// The question asked.
+        at: JoinStep,
+        /// The answers so far.
+        draft: JoinDraft,
+    },
+}
+
+/// The questions of `/join`, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JoinStep {
+    /// The shop's name (typed).
+    Name,
+    /// Its category (buttons).
+    Category,
+    /// Its community (buttons).
+    Community,
+    /// Its credit code (typed).
+    Code,
+    /// Its business phone (typed).
+    Phone,
+    /// What it can offer (typed).
+    Offer,
+    /// "Submit?" (buttons).
+    Confirm,
 }
 
 impl State {
@@ -81,6 +109,10 @@ impl State {
                 | State::OfferCapacity { .. }
                 | State::AlertCap
                 | State::AlertQuiet
+                | State::Join {
+                    at: JoinStep::Name | JoinStep::Code | JoinStep::Phone | JoinStep::Offer,
+                    ..
+                }
         )
     }
 }
@@ -310,6 +342,7 @@ impl Talk<'_> {
                 let merchant = self.linked()?;
                 self.show_credit(merchant).await?;
             }
+            Command::Join => self.join_command().await?,
         }
         Ok(())
     }
@@ -368,6 +401,9 @@ impl Talk<'_> {
             Action::Public(shown) => {
                 let merchant = self.linked()?;
                 return self.public_action(merchant, shown).await;
+            }
+            Action::JoinCategory(_) | Action::JoinCommunity(_) | Action::JoinSubmit | Action::JoinCancel => {
+                return self.join_action(state, action).await;
             }
             Action::SponsorAsk(_)
             | Action::SponsorYes(_)
@@ -550,7 +586,11 @@ impl Talk<'_> {
             | Action::Renew(_)
             | Action::SponsorStopAsk(_)
             | Action::SponsorStopYes(_)
-            | Action::SponsorStopNo => {}
+            | Action::SponsorStopNo
+            | Action::JoinCategory(_)
+            | Action::JoinCommunity(_)
+            | Action::JoinSubmit
+            | Action::JoinCancel => {}
         }
         Ok(())
     }
@@ -652,6 +692,7 @@ impl Talk<'_> {
                 let merchant = self.approved()?;
                 self.alerts_typed(merchant, state, line).await
             }
+            State::Join { at, draft } => self.join_typed(at, draft, line).await,
             State::OfferCommunities { .. } => {
                 // Buttons are expected; show them again.
                 self.community_picker(&state).await?;

@@ -3,6 +3,7 @@
 
 pub mod alerts;
 pub mod credit;
+pub mod join;
 pub mod public;
 pub mod sponsor;
 
@@ -37,6 +38,7 @@ pub fn command_list(lang: Locale) -> Vec<(&'static str, String)> {
                 "hours" => ("认领志愿服务时长", "Pledge volunteer hours"),
                 "lang" => ("切换语言 中文/English", "Language: 中文/English"),
                 "help" => ("帮助", "Help"),
+                "join" => ("申请成为爱心商户", "Apply to join as a caring merchant"),
                 _ => ("用一次性代码绑定本聊天", "Link this chat with a one-time code"),
             };
             (*name, pick(lang, zh, en))
@@ -61,8 +63,8 @@ pub fn help(lang: Locale) -> String {
 pub fn how_to_link(lang: Locale) -> String {
     pick(
         lang,
-        "本聊天尚未绑定爱心商户。请向街道办索取一次性绑定代码，然后发送：/start 代码",
-        "This chat is not linked to a caring merchant yet. Ask the subdistrict office for a one-time code, then send: /start CODE",
+        "本聊天尚未绑定爱心商户。请向街道办索取一次性绑定代码，然后发送：/start 代码\n还不是爱心商户？发送 /join 在这里申请。",
+        "This chat is not linked to a caring merchant yet. Ask the subdistrict office for a one-time code, then send: /start CODE\nNot a caring merchant yet? Send /join to apply here.",
     )
 }
 

@@ -56,6 +56,10 @@ enum Shape {
     SponsorStopAsk(i64),
     SponsorStopYes(i64),
     SponsorStopNo,
+    JoinCategory(String),
+    JoinCommunity(i64),
+    JoinSubmit,
+    JoinCancel,
 }
 
 impl Shape {
@@ -125,6 +129,13 @@ impl Shape {
             Shape::SponsorStopAsk(i) => (Action::SponsorStopAsk(i), id(i)),
             Shape::SponsorStopYes(i) => (Action::SponsorStopYes(i), id(i)),
             Shape::SponsorStopNo => (Action::SponsorStopNo, true),
+            Shape::JoinCategory(c) => {
+                let valid = code(&c);
+                (Action::JoinCategory(c), valid)
+            }
+            Shape::JoinCommunity(i) => (Action::JoinCommunity(i), id(i)),
+            Shape::JoinSubmit => (Action::JoinSubmit, true),
+            Shape::JoinCancel => (Action::JoinCancel, true),
         }
     }
 }

@@ -21,6 +21,7 @@ mod m20261207_500000_recurrence;
 mod m20261207_600000_sponsorships;
 mod m20261208_100000_subdistricts;
 mod m20261208_200000_organization_applications;
+mod m20261208_400000_merchant_applications;
 mod m20261208_600000_admission_renewal;
 
 /// Lists every migration in the order it runs.
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_100000_subdistricts::Migration),
             Box::new(m20261208_200000_organization_applications::Migration),
             Box::new(m20261208_600000_admission_renewal::Migration),
+            Box::new(m20261208_400000_merchant_applications::Migration),
         ]
     }
 }

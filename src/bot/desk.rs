@@ -2,9 +2,10 @@
 //! crate's [`MerchantDesk`]. Service errors are mapped to desk errors once, here.
 
 use bots::{
-    AlertChange, AlertSettingsView, Amount, Choice, ClaimState, ClaimView, Claimed, CreditView, DeskError, DropOffView,
-    MerchantDesk, MerchantInfo, MerchantStatus, NeedCardView, NeedQuery, NeedsPage, OfferDraft, OfferView,
-    PublicListingView, RenewalView, SponsorshipCard,
+    AlertChange, AlertSettingsView, Amount, ApplicationState, ApplicationView, Choice, ClaimState, ClaimView, Claimed,
+    CodeProblem, CreditView, DeskError, DropOffView, JoinDraft, MerchantDesk, MerchantInfo, MerchantStatus,
+    NeedCardView, NeedQuery, NeedsPage, OfferDraft, OfferView, PhoneProblem, PublicListingView, RenewalView,
+    SponsorshipCard,
 };
 use chrono::Utc;
 use sea_orm::DatabaseConnection;
@@ -12,11 +13,14 @@ use sea_orm::DatabaseConnection;
 use crate::config::Secret;
 use crate::domain::alerts::{self as rules, AlertMode, AlertSettings, QuietHours, SettingsChange};
 use crate::domain::credit::CreditBand;
+use crate::domain::credit_code::{CreditCode, CreditCodeError};
+use crate::domain::merchant_application::{ApplicationStatus, PhoneError, business_phone};
 use crate::domain::sponsorship::{SponsorRefusal, period_label};
 use crate::domain::time::local_date;
 use crate::domain::{Category, ClaimStatus, Locale, NeedStatus, PartyStatus, Urgency};
 use crate::services::access::Caller;
 use crate::services::claims::{self, ClaimRecord, Unclaimable};
+use crate::services::merchant_applications::{self, ApplicationDraft};
 use crate::services::merchants::MerchantSummary;
 use crate::services::needs::{self, DropOff};
 use crate::services::sponsorships::{self, SponsorshipView};
@@ -539,6 +543,73 @@ impl MerchantDesk for ServiceDesk {
             .await
             .map_err(desk_error)?;
         Ok(credit_view(&credit))
+    }
+
+    fn check_credit_code(&self, raw: &str) -> Result<String, CodeProblem> {
+        CreditCode::parse(raw)
+            .map(|c| c.as_str().to_owned())
+            .map_err(|e| match e {
+                CreditCodeError::Empty => CodeProblem::Empty,
+                CreditCodeError::Length(n) => CodeProblem::Length(n),
+                CreditCodeError::Character { position, found } => CodeProblem::Character { position, found },
+                CreditCodeError::Check { .. } => CodeProblem::Check,
+            })
+    }
+
+    fn check_phone(&self, raw: &str) -> Result<String, PhoneProblem> {
+        business_phone(raw).map_err(|e| match e {
+            PhoneError::Empty => PhoneProblem::Empty,
+            PhoneError::Characters => PhoneProblem::Characters,
+            PhoneError::Shape => PhoneProblem::Shape,
+        })
+    }
+
+    async fn application(&self, chat_id: i64) -> Result<Option<ApplicationView>, DeskError> {
+        let latest = merchant_applications::latest_of_chat(&self.db, chat_id)
+            .await
+            .map_err(desk_error)?;
+        Ok(latest.map(application_view))
+    }
+
+    async fn submit_application(
+        &self,
+        chat_id: i64,
+        draft: &JoinDraft,
+        lang: Locale,
+    ) -> Result<ApplicationView, DeskError> {
+        let draft = ApplicationDraft {
+            shop_name: draft.name.clone(),
+            category: draft.category.clone(),
+            community_id: draft.community_id,
+            credit_code: draft.credit_code.clone(),
+            phone: draft.phone.clone(),
+            offer: draft.offer.clone(),
+        };
+        merchant_applications::submit(&self.db, chat_id, lang, &draft, Utc::now())
+            .await
+            .map(application_view)
+            .map_err(desk_error)
+    }
+}
+
+fn application_view(a: merchant_applications::Application) -> ApplicationView {
+    let state = match a.status {
+        ApplicationStatus::Submitted => ApplicationState::Submitted,
+        ApplicationStatus::MoreInfo => ApplicationState::MoreInfo,
+        ApplicationStatus::Approved => ApplicationState::Approved,
+        ApplicationStatus::Rejected => ApplicationState::Rejected,
+    };
+    ApplicationView {
+        state,
+        draft: JoinDraft {
+            name: a.shop_name,
+            category: a.category.as_str().to_owned(),
+            community_id: a.community_id,
+            credit_code: a.credit_code,
+            phone: a.phone,
+            offer: a.offer,
+        },
+        reason: a.reason,
     }
 }
 

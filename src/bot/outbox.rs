@@ -77,6 +77,12 @@ impl TelegramSender {
                 .await
                 .map_err(|e| failure(&e));
         }
+        // A shop that applied has no merchant (yet, or at all): its chat is named.
+        if let Some((chat_id, text)) = application_outcome(&item.notification, item.locale) {
+            return send(&self.bot, chat_id, &text, &Vec::new())
+                .await
+                .map_err(|e| failure(&e));
+        }
         let merchant_id = merchant_id.ok_or_else(|| SendError::Failed("no merchant".into()))?;
         let chat = telegram::merchant_chat(&self.db, merchant_id)
             .await
@@ -111,6 +117,12 @@ impl notify::Sender for TelegramSender {
         let merchant_id = item.merchant_id.or_else(|| item.recipient.parse().ok());
         let lane = match (&item.notification, merchant_id) {
             (Notification::BotReply(reply), _) => Some(Lane::Chat(reply.chat_id)),
+            (
+                Notification::MerchantApplicationApproved(o)
+                | Notification::MerchantApplicationMoreInfo(o)
+                | Notification::MerchantApplicationRejected(o),
+                _,
+            ) => Some(Lane::Chat(o.chat_id)),
             (_, Some(id)) => Some(Lane::Merchant(id)),
             (_, None) => None,
         };
@@ -154,6 +166,11 @@ pub async fn render_notification(
         Notification::MerchantNeedAlert(alert) => render_alert(db, alert, merchant_id, lang).await,
         Notification::MerchantNeedDigest(digest) => render_digest(db, digest, merchant_id, lang).await,
         Notification::BotReply(reply) => Ok(Some((reply.text.clone(), reply.buttons.clone()))),
+        Notification::MerchantApplicationApproved(_)
+        | Notification::MerchantApplicationMoreInfo(_)
+        | Notification::MerchantApplicationRejected(_) => {
+            Ok(application_outcome(notification, lang).map(|(_, text)| (text, Vec::new())))
+        }
         Notification::MerchantSponsorRenewal(offer) => render_renewal(db, offer, merchant_id, lang).await,
         other => Ok(notice_text(other, lang).map(|text| (text, Vec::new()))),
     }
@@ -163,6 +180,21 @@ pub async fn render_notification(
 /// payload alone; `None` for another kind or an unreadable payload.
 pub fn claim_notice(kind: &str, payload: &str, lang: Locale) -> Option<String> {
     notice_text(&Notification::from_row(kind, payload).ok()?, lang)
+}
+
+/// The chat and text of the office's decision on a shop's application, in `lang`; `None`
+/// for any other kind.
+pub fn application_outcome(notification: &Notification, lang: Locale) -> Option<(i64, String)> {
+    match notification {
+        Notification::MerchantApplicationApproved(o) => Some((o.chat_id, text::join::approved(lang, &o.shop_name))),
+        Notification::MerchantApplicationMoreInfo(o) => {
+            Some((o.chat_id, text::join::more_info(lang, &o.shop_name, &o.message)))
+        }
+        Notification::MerchantApplicationRejected(o) => {
+            Some((o.chat_id, text::join::rejected(lang, &o.shop_name, &o.message)))
+        }
+        _ => None,
+    }
 }
 
 /// True for a claim of volunteer hours: it is served, not delivered.
@@ -256,6 +288,9 @@ fn notice_text(notification: &Notification, lang: Locale) -> Option<String> {
         | N::MerchantNeedAlert(_)
         | N::MerchantNeedDigest(_)
         | N::BotReply(_)
+        | N::MerchantApplicationApproved(_)
+        | N::MerchantApplicationMoreInfo(_)
+        | N::MerchantApplicationRejected(_)
         | N::ContactConsent
         | N::ApplicationVerify(_)
         | N::ApplicationMoreInfo(_)

@@ -33,6 +33,7 @@ use crate::services::access::Caller;
 use crate::services::audit::{self, Actor, Entry};
 use crate::services::beneficiaries::{self, BeneficiaryInput};
 use crate::services::claims::{self, Confirmation};
+use crate::services::merchant_applications::{self, ApplicationDraft};
 use crate::services::merchants::{self, NewMerchant};
 use crate::services::offers::{self, NewOffer};
 use crate::services::{ServiceError, needs, organizations, subdistricts, volunteers};
@@ -223,6 +224,7 @@ async fn seed(db: &DatabaseConnection, secret: &Secret, now: DateTime<Utc>) -> R
     referrals::seed(&demo).await?;
     sponsorships::seed(&demo).await?;
     applications::seed(&demo, communities[SHATOUJIAO_HOME], communities[HAISHAN_HOME]).await?;
+    merchant_applications_waiting(db, &communities, now).await?;
     discard_outbox_after(db, outbox_before, now).await?;
     let org_ids: Vec<i64> = demo.orgs.iter().filter_map(|o| o.worker.organization_id()).collect();
     end_ladders(db, &org_ids).await?;
@@ -241,6 +243,46 @@ async fn seed(db: &DatabaseConnection, secret: &Secret, now: DateTime<Utc>) -> R
     }
     audit::record(&txn, now, Entry::ok(Actor::System, "demo.load")).await?;
     txn.commit().await?;
+    Ok(())
+}
+
+/// Two shops that applied in the bot (`/join`) and wait for their office: one in Shatoujiao
+/// (a unified credit code of an individual business), one in Haishan (an old 15-digit
+/// registration number). Their chats are made up: the demo has no real Telegram users.
+async fn merchant_applications_waiting(
+    db: &DatabaseConnection,
+    communities: &[i64],
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    let waiting = [
+        (
+            990_001,
+            Locale::ZhCn,
+            ApplicationDraft {
+                shop_name: "东和社区邻里菜店".into(),
+                category: Category::Food.as_str().into(),
+                community_id: communities[SHATOUJIAO_HOME],
+                credit_code: "92440308MA5G2QXH1G".into(),
+                phone: "0755-25551234".into(),
+                offer: "每周可提供 10 份新鲜蔬菜包".into(),
+            },
+        ),
+        (
+            990_002,
+            Locale::En,
+            ApplicationDraft {
+                shop_name: "田东便民理发店".into(),
+                category: Category::VolunteerHours.as_str().into(),
+                community_id: communities[HAISHAN_HOME],
+                credit_code: "440308600123452".into(),
+                phone: "13800138000".into(),
+                offer: "Free haircuts for older residents, two mornings a month".into(),
+            },
+        ),
+    ];
+    for (chat_id, locale, draft) in waiting {
+        merchant_applications::submit(db, chat_id, locale, &draft, now - Duration::hours(20)).await?;
+    }
     Ok(())
 }
 

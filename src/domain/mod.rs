@@ -20,6 +20,7 @@ pub mod input;
 pub mod ledger;
 pub mod locale;
 pub mod matching;
+pub mod merchant_application;
 pub mod need;
 pub mod need_input;
 pub mod outbox;

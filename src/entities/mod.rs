@@ -16,6 +16,7 @@ pub mod ledger_entry;
 pub mod login_throttle;
 pub mod merchant;
 pub mod merchant_alert_setting;
+pub mod merchant_application;
 pub mod merchant_link_code;
 pub mod need;
 pub mod need_alert;

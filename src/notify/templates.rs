@@ -390,7 +390,12 @@ pub fn subject(notification: &Notification, locale: Locale) -> Result<String, Re
         | Notification::MerchantSponsorshipEnded(_)
         | Notification::MerchantNeedAlert(_)
         | Notification::MerchantNeedDigest(_)
-        | Notification::BotReply(_) => return Err(RenderError::UnknownKind(notification.kind().to_owned())),
+        | Notification::BotReply(_)
+        | Notification::MerchantApplicationApproved(_)
+        | Notification::MerchantApplicationMoreInfo(_)
+        | Notification::MerchantApplicationRejected(_) => {
+            return Err(RenderError::UnknownKind(notification.kind().to_owned()));
+        }
     })
 }
 
@@ -534,7 +539,12 @@ pub fn render_notification(
         | Notification::MerchantSponsorshipEnded(_)
         | Notification::MerchantNeedAlert(_)
         | Notification::MerchantNeedDigest(_)
-        | Notification::BotReply(_) => return Err(RenderError::UnknownKind(notification.kind().to_owned())),
+        | Notification::BotReply(_)
+        | Notification::MerchantApplicationApproved(_)
+        | Notification::MerchantApplicationMoreInfo(_)
+        | Notification::MerchantApplicationRejected(_) => {
+            return Err(RenderError::UnknownKind(notification.kind().to_owned()));
+        }
     };
     Ok(Rendered {
         subject: f.subject.clone(),
@@ -624,7 +634,10 @@ fn why(notification: &Notification, zh: bool, organization: Option<&str>) -> Str
         | N::MerchantSponsorshipEnded(_)
         | N::MerchantNeedAlert(_)
         | N::MerchantNeedDigest(_)
-        | N::BotReply(_) => {
+        | N::BotReply(_)
+        | N::MerchantApplicationApproved(_)
+        | N::MerchantApplicationMoreInfo(_)
+        | N::MerchantApplicationRejected(_) => {
             if zh {
                 format!("您收到这封邮件，是因为{org_zh}为您登记了需求，您也确认了接收进展邮件。")
             } else {

@@ -20,6 +20,7 @@ pub mod error;
 pub mod ledger;
 pub mod lockout;
 pub mod matching;
+pub mod merchant_applications;
 pub mod merchants;
 pub mod need_cards;
 pub mod need_series;

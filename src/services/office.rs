@@ -488,6 +488,12 @@ fn audit_rows_of(s: i64) -> Condition {
             as_text(merchants_of(s))
         )))
         .add(Expr::cust(format!(
+            "(audit_log.subject_kind = 'merchant_application' AND audit_log.subject_id IN ({}))",
+            as_text(format!(
+                "SELECT id FROM merchant_applications WHERE subdistrict_id = {s}"
+            ))
+        )))
+        .add(Expr::cust(format!(
             "(audit_log.actor_kind = 'merchant' AND audit_log.actor_id IN ({}))",
             as_text(merchants_of(s))
         )))

@@ -554,7 +554,7 @@ async fn the_language_is_switched_and_remembered_and_commands_are_registered_in_
         zh.body["commands"].as_array().map(Vec::len),
         Some(bots::command::NAMES.len())
     );
-    for name in ["alerts", "public", "credit"] {
+    for name in ["alerts", "public", "credit", "join"] {
         let everywhere = registered.iter().all(|call| {
             call.body["commands"]
                 .as_array()

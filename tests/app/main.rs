@@ -37,6 +37,7 @@ mod instances;
 mod ledger;
 mod lockout;
 mod mail;
+mod merchant_join;
 mod need_form;
 mod office_pages;
 mod org_services;

@@ -6,9 +6,10 @@
 use std::sync::{Mutex, MutexGuard};
 
 use bots::{
-    AlertChange, AlertSettingsView, Amount, Choice, ClaimState, ClaimView, Claimed, CreditBand, CreditView, DeskError,
-    Locale, MerchantDesk, MerchantInfo, MerchantStatus, NeedCardView, NeedQuery, NeedsPage, OfferDraft, OfferView,
-    PublicListingView, RenewalView, SponsorshipCard,
+    AlertChange, AlertSettingsView, Amount, ApplicationState, ApplicationView, Choice, ClaimState, ClaimView, Claimed,
+    CodeProblem, CreditBand, CreditView, DeskError, JoinDraft, Locale, MerchantDesk, MerchantInfo, MerchantStatus,
+    NeedCardView, NeedQuery, NeedsPage, OfferDraft, OfferView, PhoneProblem, PublicListingView, RenewalView,
+    SponsorshipCard,
 };
 use chrono::NaiveDate;
 
@@ -22,6 +23,8 @@ pub const PENDING_SHOP: i64 = 3;
 pub const SUSPENDED_SHOP: i64 = 4;
 /// The link code that links a chat to [`SHOP`].
 pub const GOOD_CODE: &str = "K7M4XQAC";
+/// The one credit code the fake desk takes (its rules: 18 characters, no I or O).
+pub const GOOD_CREDIT_CODE: &str = "91440300MA5FXT4K3R";
 /// A need of 5 bags of rice.
 pub const RICE: i64 = 10;
 /// A volunteer-hours need of 4 hours.
@@ -64,6 +67,8 @@ pub struct World {
     pub renewals: Vec<(i64, i64, bool)>,
     /// The credit every shop reads with `/credit` (a new shop's until a test sets another).
     pub credit: CreditView,
+    /// Every application, with its chat, latest last.
+    pub applications: Vec<(i64, ApplicationView)>,
 }
 
 /// The fake desk.
@@ -153,6 +158,7 @@ impl FakeDesk {
                 holding: 0,
                 claim_limit: 3,
             },
+            applications: Vec::new(),
         }))
     }
 
@@ -680,5 +686,73 @@ impl MerchantDesk for FakeDesk {
             _ => self.open()?.shown = shown,
         }
         self.public_listing(merchant_id).await
+    }
+
+    fn check_credit_code(&self, raw: &str) -> Result<String, CodeProblem> {
+        let code: String = raw
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>()
+            .to_uppercase();
+        if code.is_empty() {
+            return Err(CodeProblem::Empty);
+        }
+        let length = code.chars().count();
+        if length != 18 {
+            return Err(CodeProblem::Length(length));
+        }
+        if let Some((i, found)) = code.chars().enumerate().find(|(_, c)| matches!(c, 'I' | 'O')) {
+            return Err(CodeProblem::Character { position: i + 1, found });
+        }
+        if code == GOOD_CREDIT_CODE {
+            Ok(code)
+        } else {
+            Err(CodeProblem::Check)
+        }
+    }
+
+    fn check_phone(&self, raw: &str) -> Result<String, PhoneProblem> {
+        let digits: String = raw.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+        if digits.is_empty() {
+            return Err(PhoneProblem::Empty);
+        }
+        if !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(PhoneProblem::Characters);
+        }
+        if digits.len() == 11 && digits.starts_with('1') {
+            Ok(digits)
+        } else {
+            Err(PhoneProblem::Shape)
+        }
+    }
+
+    async fn application(&self, chat_id: i64) -> Result<Option<ApplicationView>, DeskError> {
+        Ok(self
+            .open()?
+            .applications
+            .iter()
+            .rev()
+            .find(|(chat, _)| *chat == chat_id)
+            .map(|(_, view)| view.clone()))
+    }
+
+    async fn submit_application(
+        &self,
+        chat_id: i64,
+        draft: &JoinDraft,
+        _lang: Locale,
+    ) -> Result<ApplicationView, DeskError> {
+        let mut w = self.open()?;
+        let view = ApplicationView {
+            state: ApplicationState::Submitted,
+            draft: draft.clone(),
+            reason: None,
+        };
+        match w.applications.iter_mut().rev().find(|(chat, _)| *chat == chat_id) {
+            Some((_, open)) if open.state == ApplicationState::Submitted => return Err(DeskError::WrongState),
+            Some((_, open)) if open.state == ApplicationState::MoreInfo => *open = view.clone(),
+            _ => w.applications.push((chat_id, view.clone())),
+        }
+        Ok(view)
     }
 }

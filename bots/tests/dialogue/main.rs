@@ -4,6 +4,7 @@
 mod claims;
 mod commands;
 mod fake_desk;
+mod join;
 mod offers_and_alerts;
 mod refusals;
 mod sponsorship;

@@ -148,8 +148,23 @@ async fn alerts_change_by_buttons_and_typed_answers() {
                 Action::AlertQuiet,
                 Action::AlertDigest(!view.digest),
                 Action::AlertUrgent(!view.urgent_always),
+                Action::AlertOtherSubdistricts(!view.other_subdistricts),
             ]
         );
+
+        // Needs of the district's other subdistricts: on, then off again.
+        let wide = chat.tap(Action::AlertOtherSubdistricts(true)).await;
+        assert!(desk.world().alerts.other_subdistricts);
+        assert_eq!(
+            only(&wide),
+            format!(
+                "{}\n\n{}",
+                text::alerts::saved(lang),
+                text::alerts::summary(lang, &desk.world().alerts.clone())
+            )
+        );
+        chat.tap(Action::AlertOtherSubdistricts(false)).await;
+        assert!(!desk.world().alerts.other_subdistricts);
 
         let digest = chat.tap(Action::AlertDigest(!view.digest)).await;
         let changed = desk.world().alerts.clone();

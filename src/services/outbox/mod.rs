@@ -14,9 +14,10 @@ use crate::entities::values::StoredLocale;
 mod notification;
 
 pub use notification::{
-    ApplicationNotice, BotReply, ClaimFacts, ClaimLapsed, ClaimNotice, Coordinate, DecodeError, DeliveryToConfirm,
-    Digest, DigestItem, DropOff, HoursConfirmed, NearDeadline, NeedAlert, NeedClaimed, NeedDelivered, NeedDigest,
-    NeedEnded, NeedRegistered, NeedSponsored, Notification, ReferralNotice, SponsorOffer, SponsorshipEnded,
+    ApplicationNotice, ApplicationOutcome, BotReply, ClaimFacts, ClaimLapsed, ClaimNotice, Coordinate, DecodeError,
+    DeliveryToConfirm, Digest, DigestItem, DropOff, HoursConfirmed, NearDeadline, NeedAlert, NeedClaimed,
+    NeedDelivered, NeedDigest, NeedEnded, NeedRegistered, NeedSponsored, Notification, ReferralNotice, SponsorOffer,
+    SponsorshipEnded,
 };
 
 /// One message to queue, in the form it is stored (services build it from a

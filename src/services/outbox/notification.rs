@@ -90,6 +90,12 @@ pub enum Notification {
     ApplicationApproved(ApplicationNotice),
     /// To the applicant: not admitted, and why.
     ApplicationRejected(ApplicationNotice),
+    /// To a shop that applied in the bot: the office approved it and its chat is linked.
+    MerchantApplicationApproved(ApplicationOutcome),
+    /// To a shop that applied in the bot: the office asks for more (`/join` to edit).
+    MerchantApplicationMoreInfo(ApplicationOutcome),
+    /// To a shop that applied in the bot: the office declined, with why.
+    MerchantApplicationRejected(ApplicationOutcome),
 }
 
 /// Why a stored row does not read as a [`Notification`].
@@ -202,6 +208,9 @@ impl Notification {
             Self::ApplicationMoreInfo(_) => "application-more-info",
             Self::ApplicationApproved(_) => "application-approved",
             Self::ApplicationRejected(_) => "application-rejected",
+            Self::MerchantApplicationApproved(_) => "merchant-application-approved",
+            Self::MerchantApplicationMoreInfo(_) => "merchant-application-more-info",
+            Self::MerchantApplicationRejected(_) => "merchant-application-rejected",
         }
     }
 }
@@ -621,6 +630,19 @@ pub struct BotReply {
     pub buttons: Vec<Vec<(String, String)>>,
 }
 
+/// `merchant-application-*`: the office's decision on a shop's application, to the chat
+/// that applied (no merchant may exist yet, so the chat is named).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApplicationOutcome {
+    /// The chat that applied.
+    pub chat_id: i64,
+    /// The shop's name, as it applied.
+    pub shop_name: String,
+    /// The office's message (more info) or reason (rejection); empty on approval.
+    #[serde(default)]
+    pub message: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -782,6 +804,18 @@ mod tests {
             "bot-reply",
             r#"{"buttons":[[["认领全部","c:42"],["认领部分","p:42"]]],"chat_id":3200,"text":"你好"}"#,
         ),
+        (
+            "merchant-application-approved",
+            r#"{"chat_id":3200,"message":"","shop_name":"海山粮油店"}"#,
+        ),
+        (
+            "merchant-application-more-info",
+            r#"{"chat_id":3200,"message":"请补充营业执照照片","shop_name":"海山粮油店"}"#,
+        ),
+        (
+            "merchant-application-rejected",
+            r#"{"chat_id":3200,"message":"不在本街道辖区","shop_name":"海山粮油店"}"#,
+        ),
     ];
 
     #[test]
@@ -795,7 +829,7 @@ mod tests {
             let again = Notification::from_parts(n.kind(), n.payload()).expect("round trip");
             assert_eq!(again, n, "{kind}");
         }
-        assert_eq!(kinds.len(), 33, "every kind has a stored example");
+        assert_eq!(kinds.len(), 36, "every kind has a stored example");
     }
 
     #[test]

@@ -108,6 +108,20 @@ pub fn router(state: AppState) -> Router {
             "/admin/renewals/{kind}/{id}",
             get(admin::ask_renewal).post(admin::renew),
         )
+        .route("/admin/merchant-applications", get(admin::merchant_applications))
+        .route("/admin/merchant-applications/{id}", get(admin::merchant_application))
+        .route(
+            "/admin/merchant-applications/{id}/approve",
+            get(admin::approve_merchant_application_form).post(admin::approve_merchant_application),
+        )
+        .route(
+            "/admin/merchant-applications/{id}/more",
+            get(admin::ask_merchant_application_form).post(admin::ask_merchant_application),
+        )
+        .route(
+            "/admin/merchant-applications/{id}/reject",
+            get(admin::reject_merchant_application_form).post(admin::reject_merchant_application),
+        )
         .route("/admin/staff", get(admin::staff_list))
         .route(
             "/admin/staff/{id}/deactivate",

@@ -4,6 +4,7 @@
 
 mod link_code;
 mod logs;
+mod merchant_applications;
 mod parties;
 mod renewals;
 mod services;
@@ -13,6 +14,12 @@ mod tokens;
 
 pub use link_code::link_code;
 pub use logs::{audit, outbox, retry_outbox};
+pub use merchant_applications::{
+    approve as approve_merchant_application, approve_form as approve_merchant_application_form,
+    detail as merchant_application, list as merchant_applications, more as ask_merchant_application,
+    more_form as ask_merchant_application_form, reject as reject_merchant_application,
+    reject_form as reject_merchant_application_form,
+};
 pub use parties::{merchants, organizations};
 pub use renewals::{ask as ask_renewal, list as renewals, renew};
 pub use services::{services_form, set_services};

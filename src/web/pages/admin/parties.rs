@@ -15,7 +15,7 @@ use crate::AppState;
 use crate::domain::PartyStatus;
 use crate::domain::credit::OrganizationRecord;
 use crate::i18n::Tr;
-use crate::services::{office, subdistricts};
+use crate::services::{merchant_applications, office, subdistricts};
 use crate::web::session::Staff;
 
 /// Rows on one page of a party list.
@@ -79,6 +79,8 @@ pub struct PartiesPage {
     next: String,
     /// A notice above the list (empty for none).
     code: String,
+    /// "Applications waiting: N", linking to them (merchants only; empty for none).
+    applications: String,
 }
 
 /// Orders, filters and pages `rows` as `q` asks.
@@ -114,7 +116,15 @@ fn link(kind: &str, q: &PartyQuery, page: usize) -> String {
 }
 
 /// The page of `kind` (`organizations` or `merchants`) for `rows`.
-pub fn page(t: Tr, c: Chrome, kind: &'static str, rows: Vec<PartyRow>, q: &PartyQuery, code: String) -> Response {
+pub fn page(
+    t: Tr,
+    c: Chrome,
+    kind: &'static str,
+    rows: Vec<PartyRow>,
+    q: &PartyQuery,
+    code: String,
+    applications: String,
+) -> Response {
     let (rows, total) = arrange(rows, q);
     let mut statuses = vec![(String::new(), t.get("filter.any").to_owned(), q.status.is_empty())];
     statuses.extend(
@@ -152,6 +162,7 @@ pub fn page(t: Tr, c: Chrome, kind: &'static str, rows: Vec<PartyRow>, q: &Party
             prev,
             next,
             code,
+            applications,
         },
     )
 }
@@ -183,7 +194,7 @@ pub async fn organizations(State(state): State<AppState>, staff: Staff, Query(q)
     } else {
         String::new()
     };
-    Ok(page(t, c, "organizations", rows, &q, notice))
+    Ok(page(t, c, "organizations", rows, &q, notice, String::new()))
 }
 
 /// "Social work station · Care for older people、Legal aid": its kind and what it offers.
@@ -254,8 +265,12 @@ pub async fn merchants_page(state: &AppState, staff: &Staff, q: &PartyQuery, cod
             subdistrict: subdistrict_name(t, &district, m.subdistrict_id),
         })
         .collect();
+    let waiting = merchant_applications::waiting_count(&state.db, &staff.caller, chrono::Utc::now())
+        .await
+        .or_page(t)?;
+    let applications = t.fill("join.waiting_link", &[("count", &waiting.to_string())]);
     let c = Chrome::new(t, &staff.session, "admin.merchants");
-    Ok(page(t, c, "merchants", rows, q, code))
+    Ok(page(t, c, "merchants", rows, q, code, applications))
 }
 
 #[cfg(test)]

@@ -1,0 +1,231 @@
+//! Shops that applied in the bot (`/join`): the office of their subdistrict reviews them —
+//! approve, ask for more, or reject with a reason, each asked first on the confirmation
+//! page since the shop is told. The district bureau reads every subdistrict's, read-only.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect};
+use serde::Deserialize;
+
+use super::super::confirm::{self, Confirm};
+use super::super::views::local_time;
+use super::super::{Chrome, Field, OrPage, PageResult, render};
+use crate::AppState;
+use crate::domain::merchant_application::ApplicationStatus;
+use crate::services::merchant_applications::{self, Application, Decision};
+use crate::services::subdistricts;
+use crate::web::session::Staff;
+
+/// One application in the list.
+struct Row {
+    id: i64,
+    shop_name: String,
+    category: String,
+    community: String,
+    subdistrict: String,
+    status: String,
+    submitted: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin_merchant_applications.html")]
+struct ListPage {
+    c: Chrome,
+    rows: Vec<Row>,
+}
+
+#[derive(Template)]
+#[template(path = "admin_merchant_application.html")]
+struct DetailPage {
+    c: Chrome,
+    a: Application,
+    category: String,
+    community: String,
+    kind: String,
+    status: String,
+    /// True while the office may decide (submitted).
+    open: bool,
+    submitted: String,
+}
+
+/// `GET /admin/merchant-applications`.
+pub async fn list(State(state): State<AppState>, staff: Staff) -> PageResult {
+    let t = staff.t;
+    let all = merchant_applications::list(&state.db, &staff.caller, chrono::Utc::now())
+        .await
+        .or_page(t)?;
+    let district = subdistricts::district(&state.db).await.or_page(t)?;
+    let rows = all
+        .into_iter()
+        .map(|a| Row {
+            id: a.id,
+            category: a.category.label(t.0).to_owned(),
+            community: a.community_in(t.0).to_owned(),
+            subdistrict: district
+                .subdistrict(a.subdistrict_id)
+                .map(|s| s.name_in(t.0).to_owned())
+                .unwrap_or_default(),
+            status: a.status.label(t.0).to_owned(),
+            submitted: local_time(a.updated_at),
+            shop_name: a.shop_name,
+        })
+        .collect();
+    let c = Chrome::new(t, &staff.session, "join.title");
+    Ok(render(StatusCode::OK, ListPage { c, rows }))
+}
+
+/// `GET /admin/merchant-applications/{id}`: everything the shop gave, the code and its kind.
+pub async fn detail(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> PageResult {
+    let t = staff.t;
+    let a = merchant_applications::get(&state.db, &staff.caller, id, chrono::Utc::now())
+        .await
+        .or_page(t)?;
+    let mut c = Chrome::new(t, &staff.session, "join.title");
+    c.title = t.fill("join.detail_title", &[("name", &a.shop_name)]);
+    Ok(render(
+        StatusCode::OK,
+        DetailPage {
+            c,
+            category: a.category.label(t.0).to_owned(),
+            community: a.community_in(t.0).to_owned(),
+            kind: a.kind.label(t.0).to_owned(),
+            status: a.status.label(t.0).to_owned(),
+            open: a.status == ApplicationStatus::Submitted,
+            submitted: local_time(a.updated_at),
+            a,
+        },
+    ))
+}
+
+/// Which decision a confirmation page asks for.
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    Approve,
+    More,
+    Reject,
+}
+
+impl Kind {
+    fn path(self) -> &'static str {
+        match self {
+            Kind::Approve => "approve",
+            Kind::More => "more",
+            Kind::Reject => "reject",
+        }
+    }
+}
+
+/// The message or reason typed on the confirmation page.
+#[derive(Debug, Default, Deserialize)]
+pub struct DecisionForm {
+    #[serde(default)]
+    reason: String,
+}
+
+async fn confirm_page(state: &AppState, staff: &Staff, id: i64, kind: Kind, reason: Field) -> PageResult {
+    let t = staff.t;
+    let a = merchant_applications::get(&state.db, &staff.caller, id, chrono::Utc::now())
+        .await
+        .or_page(t)?;
+    let community = a.community_in(t.0).to_owned();
+    let (title, effects, reason_label, button) = match kind {
+        Kind::Approve => (
+            "join.approve_title",
+            vec![
+                t.fill("join.approve_effect_merchant", &[("community", &community)]),
+                t.get("join.approve_effect_linked").to_owned(),
+            ],
+            String::new(),
+            "join.approve",
+        ),
+        Kind::More => (
+            "join.more_title",
+            vec![t.get("join.more_effect").to_owned()],
+            t.get("join.more_label").to_owned(),
+            "join.more",
+        ),
+        Kind::Reject => (
+            "join.reject_title",
+            vec![t.get("join.reject_effect").to_owned()],
+            t.get("join.reject_label").to_owned(),
+            "join.reject",
+        ),
+    };
+    Ok(confirm::page(
+        Chrome::new(t, &staff.session, "join.title"),
+        t.fill(title, &[("name", &a.shop_name)]),
+        Confirm {
+            subject: format!("{} · #{}", a.shop_name, a.id),
+            effects,
+            told: vec![t.get("join.told_shop").to_owned()],
+            action: format!("/admin/merchant-applications/{id}/{}", kind.path()),
+            hidden: Vec::new(),
+            reason_label,
+            reason,
+            button: t.get(button).to_owned(),
+            back: format!("/admin/merchant-applications/{id}"),
+        },
+    ))
+}
+
+async fn decide(state: &AppState, staff: &Staff, id: i64, kind: Kind, form: DecisionForm) -> PageResult {
+    let decision = match kind {
+        Kind::Approve => Decision::Approve,
+        Kind::More => Decision::AskMore(form.reason.clone()),
+        Kind::Reject => Decision::Reject(form.reason.clone()),
+    };
+    match merchant_applications::decide(&state.db, &staff.caller, id, decision, chrono::Utc::now()).await {
+        Ok(_) => Ok(Redirect::to(&format!("/admin/merchant-applications/{id}")).into_response()),
+        Err(e) => {
+            let reason = confirm::ask_again(staff.t, e, form.reason)?;
+            confirm_page(state, staff, id, kind, reason).await
+        }
+    }
+}
+
+/// `GET /admin/merchant-applications/{id}/approve`: what approving does, and who is told.
+pub async fn approve_form(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> PageResult {
+    confirm_page(&state, &staff, id, Kind::Approve, Field::default()).await
+}
+
+/// `POST /admin/merchant-applications/{id}/approve`.
+pub async fn approve(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i64>,
+    Form(form): Form<DecisionForm>,
+) -> PageResult {
+    decide(&state, &staff, id, Kind::Approve, form).await
+}
+
+/// `GET /admin/merchant-applications/{id}/more`: the message to the shop.
+pub async fn more_form(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> PageResult {
+    confirm_page(&state, &staff, id, Kind::More, Field::default()).await
+}
+
+/// `POST /admin/merchant-applications/{id}/more`.
+pub async fn more(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i64>,
+    Form(form): Form<DecisionForm>,
+) -> PageResult {
+    decide(&state, &staff, id, Kind::More, form).await
+}
+
+/// `GET /admin/merchant-applications/{id}/reject`: the reason the shop reads.
+pub async fn reject_form(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> PageResult {
+    confirm_page(&state, &staff, id, Kind::Reject, Field::default()).await
+}
+
+/// `POST /admin/merchant-applications/{id}/reject`.
+pub async fn reject(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i64>,
+    Form(form): Form<DecisionForm>,
+) -> PageResult {
+    decide(&state, &staff, id, Kind::Reject, form).await
+}
