@@ -14,6 +14,7 @@ pub mod codes;
 pub mod consent;
 pub mod credit_code;
 pub mod input;
+pub mod library;
 pub mod ledger;
 pub mod locale;
 pub mod matching;

@@ -16,6 +16,7 @@ pub mod dashboard;
 pub mod duplicates;
 pub mod error;
 pub mod ledger;
+pub mod library;
 pub mod lockout;
 pub mod matching;
 pub mod merchants;

@@ -43,6 +43,7 @@ mod privacy;
 mod recurring_needs;
 mod referrals;
 mod reports;
+mod resources;
 mod resident_mail;
 mod retention;
 mod schema;

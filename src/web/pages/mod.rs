@@ -13,6 +13,7 @@ mod need_series;
 mod needs;
 mod referrals;
 mod reports;
+mod resources;
 mod sponsorships;
 mod views;
 mod visits;
@@ -73,6 +74,7 @@ pub fn router(state: AppState) -> Router {
             "/beneficiaries/{id}/referrals",
             get(referrals::case_tab).post(referrals::refer),
         )
+        .route("/resources", get(resources::list))
         .route("/referrals", get(referrals::list))
         .route("/referrals/{id}", get(referrals::show))
         .route(

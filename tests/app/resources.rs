@@ -1,0 +1,210 @@
+//! The resource library (爱心资源库): a social worker and the office browse the merchants'
+//! standing offers of their subdistrict (and of merchants elsewhere who opted in), with what
+//! is left this month; organizations' systems read the same over the API.
+
+use charity_relay::domain::alerts::SettingsChange;
+use charity_relay::domain::{Category, PartyStatus, Role};
+use charity_relay::entities::merchant_alert_setting;
+use charity_relay::services::{alert_settings, merchants, offers, organizations, staff};
+use chrono::Utc;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+use crate::support::browser::STAFF_PASSWORD;
+use crate::support::world::World;
+use crate::support::TestApp;
+
+/// Gives `merchant_id` an active offer of `category`, `capacity` a month, serving `communities`.
+async fn offer(app: &TestApp, merchant_id: i64, category: Category, what: &str, capacity: i32, communities: Vec<i64>) -> i64 {
+    let new = offers::NewOffer {
+        category,
+        description: what.into(),
+        monthly_capacity: capacity,
+        community_ids: communities,
+    };
+    offers::add(&app.db, merchant_id, new, Utc::now()).await.expect("offer").id
+}
+
+/// A shop of Haishan subdistrict (another subdistrict than the test world's).
+async fn haishan_shop(app: &TestApp) -> (i64, i64) {
+    let now = Utc::now();
+    let haishan = organizations::create_community(&app.db, "海山社区", "Haishan", "海山街道", "Haishan", now)
+        .await
+        .expect("community");
+    let new = merchants::NewMerchant {
+        name: "海山面包坊".into(),
+        community: Some("海山社区".into()),
+        status: Some(PartyStatus::Approved),
+        ..Default::default()
+    };
+    let shop = merchants::create_merchant(&app.db, new, now).await.expect("merchant");
+    (haishan, shop)
+}
+
+/// The shop says in `/alerts` that it helps the district's other subdistricts too.
+async fn opt_in_elsewhere(app: &TestApp, merchant_id: i64) {
+    alert_settings::change(&app.db, merchant_id, SettingsChange::DailyCap(5), Utc::now())
+        .await
+        .expect("settings");
+    merchant_alert_setting::Entity::update_many()
+        .col_expr(merchant_alert_setting::Column::OtherSubdistricts, Expr::value(true))
+        .filter(merchant_alert_setting::Column::MerchantId.eq(merchant_id))
+        .exec(&app.db)
+        .await
+        .expect("opt in");
+}
+
+/// The library of the test world: two shops of Shatoujiao with offers, one paused offer, a
+/// suspended shop's offer and a Haishan bakery.
+async fn stocked(app: &TestApp) -> (World, i64) {
+    let world = app.world(3).await;
+    let here = world.community_id;
+    offer(app, world.merchants[0].id, Category::Food, "每周盒饭", 10, vec![here]).await;
+    offer(app, world.merchants[1].id, Category::Medicine, "常用药品", 4, vec![here]).await;
+    let paused = offer(app, world.merchants[2].id, Category::Clothing, "冬衣", 8, vec![here]).await;
+    offers::set_active(&app.db, world.merchants[2].id, paused, false, Utc::now())
+        .await
+        .expect("pause");
+    offer(app, world.suspended.id, Category::Food, "停业前的存货", 9, vec![here]).await;
+    let (haishan, bakery) = haishan_shop(app).await;
+    offer(app, bakery, Category::Food, "隔夜面包", 30, vec![haishan, here]).await;
+    (world, bakery)
+}
+
+/// An office account of subdistrict `name`; returns its email.
+async fn office_of(app: &TestApp, name: &str) -> String {
+    let email = format!("office-{}@example.org", app.count("staff").await);
+    let new = staff::NewUser {
+        email: email.clone(),
+        role: Role::Admin,
+        organization: None,
+        subdistrict: Some(name.into()),
+        password: STAFF_PASSWORD.into(),
+    };
+    staff::create_user(&app.db, new, Utc::now()).await.expect("office");
+    email
+}
+
+async fn page_of(app: &TestApp, email: &str, path: &str) -> String {
+    let mut browser = app.browser();
+    assert_eq!(browser.sign_in(email, STAFF_PASSWORD).await.status(), 303);
+    let (status, html) = browser.get(path).await;
+    assert_eq!(status, 200, "{path}: {html}");
+    html
+}
+
+#[tokio::test]
+async fn a_social_worker_browses_the_library_of_their_subdistrict_with_what_is_left() {
+    let app = TestApp::spawn().await;
+    let (world, bakery) = stocked(&app).await;
+    // The first shop claims 4 of a food need this month: 6 of its 10 are left.
+    let need = app.post_need(world.a(), 4).await;
+    assert_eq!(app.claim(&world.merchants[0].token, need, 4).await.0, 201);
+
+    let html = page_of(&app, "worker0@example.org", "/resources").await;
+    assert!(html.contains("href=\"/resources\""), "the library is in the menu");
+    assert!(html.contains("爱心商户0") && html.contains("每周盒饭"));
+    assert!(html.contains("本月剩余 6") && html.contains("每月可供 10"), "{html}");
+    assert!(html.contains("常用药品") && html.contains("本月剩余 4"));
+    assert!(html.contains("东和社区"), "the communities served are named");
+    assert!(html.contains("信用分"), "a credit indication is shown");
+    assert!(!html.contains("冬衣"), "a paused offer is not in the library");
+    assert!(!html.contains("停业前的存货"), "a suspended shop is not in the library");
+    assert!(!html.contains("隔夜面包"), "a shop of another subdistrict that did not opt in is not shown");
+
+    // Once the bakery helps across the district, it is shown, with where it is.
+    opt_in_elsewhere(&app, bakery).await;
+    let html = page_of(&app, "worker0@example.org", "/resources").await;
+    assert!(html.contains("隔夜面包") && html.contains("海山街道"), "{html}");
+
+    // Filters: a category; offers with capacity left.
+    let html = page_of(&app, "worker0@example.org", "/resources?category=medicine").await;
+    assert!(html.contains("常用药品") && !html.contains("每周盒饭"));
+    // The medicine shop claims 4 units of a food need: that does not use its medicine offer.
+    let more_food = app.post_need(world.a(), 4).await;
+    assert_eq!(app.claim(&world.merchants[1].token, more_food, 4).await.0, 201);
+    let html = page_of(&app, "worker0@example.org", "/resources?left=1").await;
+    assert!(html.contains("常用药品"), "food claims do not use the medicine offer");
+    assert!(html.contains("每周盒饭"));
+}
+
+#[tokio::test]
+async fn capacity_left_counts_only_the_offers_category_and_the_filter_hides_spent_offers() {
+    let app = TestApp::spawn().await;
+    let (world, _) = stocked(&app).await;
+    // The first shop also offers medicine, 3 a month, and claims 3 units of food: its food
+    // offer has 7 left and its medicine offer all 3.
+    offer(&app, world.merchants[0].id, Category::Medicine, "感冒药", 3, vec![world.community_id]).await;
+    let need = app.post_need(world.a(), 3).await;
+    assert_eq!(app.claim(&world.merchants[0].token, need, 3).await.0, 201);
+    let (status, body) = app.api("GET", "/api/v1/offers?category=food", &world.a().token, None).await;
+    assert_eq!(status, 200, "{body}");
+    let food = &body["items"][0];
+    assert_eq!(food["merchant"]["name"], "爱心商户0");
+    assert_eq!(food["capacity_left"], 7);
+    let (_, body) = app.api("GET", "/api/v1/offers?category=medicine", &world.a().token, None).await;
+    let left: Vec<i64> = body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|o| o["capacity_left"].as_i64().expect("left"))
+        .collect();
+    assert_eq!(left, vec![3, 4]);
+
+    // Claiming the rest of the food offer (7 more) leaves nothing: "has capacity left" hides it.
+    let another = app.post_need(world.a(), 7).await;
+    assert_eq!(app.claim(&world.merchants[0].token, another, 7).await.0, 201);
+    let (_, body) = app
+        .api("GET", "/api/v1/offers?category=food&has_capacity=true", &world.a().token, None)
+        .await;
+    assert_eq!(body["total"], 0, "{body}");
+    let (_, body) = app.api("GET", "/api/v1/offers?category=food", &world.a().token, None).await;
+    assert_eq!(body["items"][0]["capacity_left"], 0);
+}
+
+#[tokio::test]
+async fn the_api_pages_filters_and_refuses_merchants() {
+    let app = TestApp::spawn().await;
+    let (world, bakery) = stocked(&app).await;
+    let token = &world.a().token;
+    let (status, body) = app.api("GET", "/api/v1/offers", token, None).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["total"], 2, "own subdistrict only: {body}");
+    assert_eq!(body["items"][0]["communities"][0]["name_en"], "Donghe");
+    assert!(body["items"][0]["merchant"]["credit_score"].is_number());
+
+    opt_in_elsewhere(&app, bakery).await;
+    let (_, body) = app.api("GET", "/api/v1/offers?limit=2", token, None).await;
+    assert_eq!(body["total"], 3);
+    assert_eq!(body["items"].as_array().map(Vec::len), Some(2));
+    assert_eq!(body["next_page"], 2);
+    let (_, body) = app.api("GET", "/api/v1/offers?limit=2&page=2", token, None).await;
+    assert_eq!(body["items"][0]["merchant"]["name"], "海山面包坊");
+    assert_eq!(body["items"][0]["merchant"]["same_subdistrict"], false);
+    assert!(body["next_page"].is_null());
+    let (_, body) = app
+        .api("GET", &format!("/api/v1/offers?community={}", world.community_id + 1000), token, None)
+        .await;
+    assert_eq!(body["total"], 0);
+
+    let (status, body) = app.api("GET", "/api/v1/offers?category=bread", token, None).await;
+    assert_eq!(status, 422, "{body}");
+    let (status, _) = app.api("GET", "/api/v1/offers", &world.merchants[0].token, None).await;
+    assert_eq!(status, 403, "a merchant does not read the givers' directory");
+    let openapi = app.client.get(app.url("/api/v1/openapi.json")).send().await.expect("openapi");
+    assert!(openapi.text().await.expect("body").contains("/api/v1/offers"));
+}
+
+#[tokio::test]
+async fn the_office_reads_its_own_subdistricts_library_in_english_too() {
+    let app = TestApp::spawn().await;
+    let (_world, _bakery) = stocked(&app).await;
+    let office = office_of(&app, "沙头角街道").await;
+    let mut browser = app.browser();
+    assert_eq!(browser.sign_in(&office, STAFF_PASSWORD).await.status(), 303);
+    browser.post("/settings/language", &[("lang", "en")]).await;
+    let (status, html) = browser.get("/resources").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Resource library") && html.contains("10 left this month"), "{html}");
+    assert!(!html.contains("隔夜面包"));
+}
