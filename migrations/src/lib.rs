@@ -20,6 +20,7 @@ mod m20261207_400000_referrals;
 mod m20261207_500000_recurrence;
 mod m20261207_600000_sponsorships;
 mod m20261208_100000_subdistricts;
+mod m20261208_500000_directed_requests;
 
 /// Lists every migration in the order it runs.
 pub struct Migrator;
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_500000_recurrence::Migration),
             Box::new(m20261207_600000_sponsorships::Migration),
             Box::new(m20261208_100000_subdistricts::Migration),
+            Box::new(m20261208_500000_directed_requests::Migration),
         ]
     }
 }

@@ -8,6 +8,8 @@
 //! counts for nothing. A merchant with two offers in one category has both measured against
 //! the same claims, since a claim does not say which offer it drew on.
 
+use crate::domain::Locale;
+
 /// Units left of an offer this month: its monthly capacity less what was claimed against its
 /// category, never below zero.
 pub fn capacity_left(monthly_capacity: i32, claimed_this_month: i64) -> i32 {
@@ -23,6 +25,60 @@ pub fn visible_to(reader_subdistrict: Option<i64>, merchant_subdistrict: i64, op
     match reader_subdistrict {
         None => true,
         Some(own) => own == merchant_subdistrict || opted_in_elsewhere,
+    }
+}
+
+/// Why a directed request ("ask this merchant") is not sent; said in words beside the offer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum AskRefusal {
+    /// The need is not open, or nothing of it is left to claim.
+    #[error("the need is not open for claims")]
+    NeedNotOpen,
+    /// The merchant is pending or suspended.
+    #[error("the merchant is not approved")]
+    MerchantNotApproved,
+    /// The merchant has no active offer of the need's kind serving the need's community (in
+    /// the asker's library).
+    #[error("the merchant does not offer this in the need's community")]
+    NotServing,
+    /// This merchant was asked about this need already.
+    #[error("the merchant was asked already")]
+    AlreadyAsked,
+    /// The merchant has no Telegram chat: the office records its claim when it phones in.
+    #[error("the merchant has no Telegram chat")]
+    NoTelegram,
+    /// The merchant had as many alerts today as it accepts a day.
+    #[error("the merchant's daily alert cap is reached")]
+    CapFull,
+}
+
+impl AskRefusal {
+    /// The refusal in `locale`, with what to do instead.
+    pub fn message(self, locale: Locale) -> &'static str {
+        match (self, locale) {
+            (Self::NeedNotOpen, Locale::ZhCn) => "这项需求已不再开放认领，无需再询问商户。",
+            (Self::NeedNotOpen, Locale::En) => "This need is no longer open for claims; there is nothing to ask.",
+            (Self::MerchantNotApproved, Locale::ZhCn) => "这家商户目前未准入（待审核或已暂停），不能向其发出询问。",
+            (Self::MerchantNotApproved, Locale::En) => {
+                "This merchant is not admitted just now (pending or suspended), so it cannot be asked."
+            }
+            (Self::NotServing, Locale::ZhCn) => "这家商户没有服务该社区的同类供给，请从下面合适的供给中选择。",
+            (Self::NotServing, Locale::En) => {
+                "This merchant has no offer of this kind for the need's community; pick one of the fitting offers below."
+            }
+            (Self::AlreadyAsked, Locale::ZhCn) => "已经就这项需求询问过这家商户，请等待回复。",
+            (Self::AlreadyAsked, Locale::En) => "This merchant was asked about this need already; wait for its answer.",
+            (Self::NoTelegram, Locale::ZhCn) => {
+                "这家商户没有绑定 Telegram，无法收到询问。请电话联系，由街道办代为登记认领。"
+            }
+            (Self::NoTelegram, Locale::En) => {
+                "This merchant has no Telegram chat and cannot get the request. Phone the shop; the office can record its claim."
+            }
+            (Self::CapFull, Locale::ZhCn) => "这家商户今天收到的提醒已达上限，请明天再问，或询问其他商户。",
+            (Self::CapFull, Locale::En) => {
+                "This merchant has had all the alerts it accepts today; ask again tomorrow or ask another merchant."
+            }
+        }
     }
 }
 
@@ -49,6 +105,14 @@ mod tests {
         assert_eq!(capacity_left(3, 7), 0);
         assert_eq!(capacity_left(3, i64::MAX), 0);
         assert_eq!(capacity_left(3, -2), 3);
+    }
+
+    #[test]
+    fn every_refusal_is_said_in_both_languages() {
+        use AskRefusal::*;
+        for r in [NeedNotOpen, MerchantNotApproved, NotServing, AlreadyAsked, NoTelegram, CapFull] {
+            assert!(!r.message(Locale::ZhCn).is_empty() && r.message(Locale::ZhCn) != r.message(Locale::En));
+        }
     }
 
     #[test]

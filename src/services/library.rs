@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Query;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::ServiceError;
 use super::access::Caller;
@@ -72,7 +72,7 @@ pub struct LibraryPage {
 
 /// The subdistrict whose library `caller` reads (`None`: the whole district); merchants are
 /// refused, as the library is the givers' directory for those who ask.
-pub async fn reader_subdistrict(db: &DatabaseConnection, caller: &Caller) -> Result<Option<i64>, ServiceError> {
+pub async fn reader_subdistrict<C: ConnectionTrait>(db: &C, caller: &Caller) -> Result<Option<i64>, ServiceError> {
     match *caller {
         Caller::Admin { subdistrict_id, .. } => Ok(Some(subdistrict_id)),
         Caller::SocialWorker { organization_id, .. } | Caller::Organization { organization_id, .. } => {
@@ -119,8 +119,8 @@ pub async fn browse(
 }
 
 /// Every offer of the library of `reader` (see [`browse`]) matching `filter`, sorted.
-pub async fn offers_for(
-    db: &DatabaseConnection,
+pub async fn offers_for<C: ConnectionTrait>(
+    db: &C,
     reader: Option<i64>,
     filter: LibraryFilter,
     now: DateTime<Utc>,
@@ -219,8 +219,8 @@ pub async fn offers_for(
 
 /// Units each merchant claimed this local month, by the claimed need's category, counting
 /// the claims that hold or delivered their units.
-async fn claimed_this_month(
-    db: &DatabaseConnection,
+async fn claimed_this_month<C: ConnectionTrait>(
+    db: &C,
     merchant_ids: &[i64],
     now: DateTime<Utc>,
 ) -> Result<HashMap<(i64, Category), i64>, ServiceError> {
@@ -261,7 +261,7 @@ async fn claimed_this_month(
 }
 
 /// The communities each offer serves, by offer id.
-async fn communities_of(db: &DatabaseConnection, offer_ids: Vec<i64>) -> Result<HashMap<i64, Vec<Community>>, ServiceError> {
+async fn communities_of<C: ConnectionTrait>(db: &C, offer_ids: Vec<i64>) -> Result<HashMap<i64, Vec<Community>>, ServiceError> {
     let links = offer_community::Entity::find()
         .filter(offer_community::Column::OfferId.is_in(offer_ids))
         .all(db)

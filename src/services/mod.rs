@@ -13,6 +13,7 @@ pub mod cases;
 pub mod claims;
 pub mod contacts;
 pub mod dashboard;
+pub mod directed_requests;
 pub mod duplicates;
 pub mod error;
 pub mod ledger;
