@@ -43,15 +43,18 @@ impl MigrationTrait for Migration {
         // One request a need and merchant, whoever asks twice at once.
         db.execute_unprepared("CREATE UNIQUE INDEX ux_directed_requests ON directed_requests (need_id, merchant_id)")
             .await?;
-        db.execute_unprepared("CREATE INDEX ix_directed_requests_merchant ON directed_requests (merchant_id, created_at)")
-            .await?;
+        db.execute_unprepared(
+            "CREATE INDEX ix_directed_requests_merchant ON directed_requests (merchant_id, created_at)",
+        )
+        .await?;
         db.execute_unprepared("ALTER TABLE claims ADD COLUMN recorded_by BIGINT REFERENCES staff (id)")
             .await?;
         Ok(())
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.drop_table(Table::drop().table("directed_requests").to_owned()).await?;
+        m.drop_table(Table::drop().table("directed_requests").to_owned())
+            .await?;
         m.alter_table(Table::alter().table("claims").drop_column("recorded_by").to_owned())
             .await
     }

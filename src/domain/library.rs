@@ -110,7 +110,14 @@ mod tests {
     #[test]
     fn every_refusal_is_said_in_both_languages() {
         use AskRefusal::*;
-        for r in [NeedNotOpen, MerchantNotApproved, NotServing, AlreadyAsked, NoTelegram, CapFull] {
+        for r in [
+            NeedNotOpen,
+            MerchantNotApproved,
+            NotServing,
+            AlreadyAsked,
+            NoTelegram,
+            CapFull,
+        ] {
             assert!(!r.message(Locale::ZhCn).is_empty() && r.message(Locale::ZhCn) != r.message(Locale::En));
         }
     }

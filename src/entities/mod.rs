@@ -52,8 +52,8 @@ pub mod prelude {
     pub use super::claim::Entity as Claim;
     pub use super::community::Entity as Community;
     pub use super::contact::Entity as Contact;
-    pub use super::district::Entity as District;
     pub use super::directed_request::Entity as DirectedRequest;
+    pub use super::district::Entity as District;
     pub use super::drop_off_point::Entity as DropOffPoint;
     pub use super::idempotency_record::Entity as IdempotencyRecord;
     pub use super::ledger_entry::Entity as LedgerEntry;

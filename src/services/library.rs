@@ -181,7 +181,9 @@ pub async fn offers_for<C: ConnectionTrait>(
 
     let mut out = Vec::with_capacity(offers.len());
     for row in offers {
-        let Some(m) = merchants.get(&row.merchant_id) else { continue };
+        let Some(m) = merchants.get(&row.merchant_id) else {
+            continue;
+        };
         let category: Category = row
             .category
             .parse()
@@ -224,10 +226,7 @@ async fn claimed_this_month<C: ConnectionTrait>(
     merchant_ids: &[i64],
     now: DateTime<Utc>,
 ) -> Result<HashMap<(i64, Category), i64>, ServiceError> {
-    let counted: Vec<ClaimStatus> = ClaimStatus::HOLDING
-        .into_iter()
-        .chain(ClaimStatus::ARRIVED)
-        .collect();
+    let counted: Vec<ClaimStatus> = ClaimStatus::HOLDING.into_iter().chain(ClaimStatus::ARRIVED).collect();
     let claims: Vec<(i64, i64, i32)> = claim::Entity::find()
         .select_only()
         .column(claim::Column::MerchantId)
@@ -261,7 +260,10 @@ async fn claimed_this_month<C: ConnectionTrait>(
 }
 
 /// The communities each offer serves, by offer id.
-async fn communities_of<C: ConnectionTrait>(db: &C, offer_ids: Vec<i64>) -> Result<HashMap<i64, Vec<Community>>, ServiceError> {
+async fn communities_of<C: ConnectionTrait>(
+    db: &C,
+    offer_ids: Vec<i64>,
+) -> Result<HashMap<i64, Vec<Community>>, ServiceError> {
     let links = offer_community::Entity::find()
         .filter(offer_community::Column::OfferId.is_in(offer_ids))
         .all(db)

@@ -101,7 +101,11 @@ impl OfferOut {
                 id: o.merchant_id,
                 name: o.merchant_name,
                 credit_score: o.credit_score,
-                subdistrict: if locale == Locale::En { o.subdistrict.1 } else { o.subdistrict.0 },
+                subdistrict: if locale == Locale::En {
+                    o.subdistrict.1
+                } else {
+                    o.subdistrict.0
+                },
                 same_subdistrict: o.home,
             },
         }

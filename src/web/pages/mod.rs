@@ -75,7 +75,10 @@ pub fn router(state: AppState) -> Router {
             get(referrals::case_tab).post(referrals::refer),
         )
         .route("/resources", get(resources::list))
-        .route("/needs/{id}/ask/{merchant_id}", get(resources::ask_form).post(resources::ask))
+        .route(
+            "/needs/{id}/ask/{merchant_id}",
+            get(resources::ask_form).post(resources::ask),
+        )
         .route(
             "/needs/{id}/record-claim",
             get(resources::record_form).post(resources::record),

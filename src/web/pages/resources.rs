@@ -118,7 +118,12 @@ pub async fn list(State(state): State<AppState>, staff: Staff, Query(q): Query<R
             ("page", &n.to_string()),
         ]
         .iter()
-        .map(|(k, v)| format!("{k}={}", form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>()))
+        .map(|(k, v)| {
+            format!(
+                "{k}={}",
+                form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>()
+            )
+        })
         .collect::<Vec<_>>()
         .join("&");
         format!("/resources?{query}")
@@ -138,8 +143,16 @@ pub async fn list(State(state): State<AppState>, staff: Staff, Query(q): Query<R
                 "library.summary",
                 &[("total", &page.total.to_string()), ("page", &page.page.to_string())],
             ),
-            prev: if page.page > 1 { link(page.page - 1) } else { String::new() },
-            next: if page.has_next { link(page.page + 1) } else { String::new() },
+            prev: if page.page > 1 {
+                link(page.page - 1)
+            } else {
+                String::new()
+            },
+            next: if page.has_next {
+                link(page.page + 1)
+            } else {
+                String::new()
+            },
         },
     ))
 }
@@ -153,7 +166,13 @@ fn with_any(t: Tr, mut options: Options) -> Options {
 fn community_options(t: Tr, communities: &[Community], selected: &str) -> Options {
     communities
         .iter()
-        .map(|c| (c.id.to_string(), c.name_in(t.0).to_owned(), c.id.to_string() == selected))
+        .map(|c| {
+            (
+                c.id.to_string(),
+                c.name_in(t.0).to_owned(),
+                c.id.to_string() == selected,
+            )
+        })
         .collect()
 }
 
@@ -245,20 +264,32 @@ pub async fn ask_form(
     staff: Staff,
     Path((id, merchant_id)): Path<(i64, i64)>,
 ) -> PageResult {
-    reach_page(&state, &staff, id, Reach::Ask(merchant_id), String::new(), StatusCode::OK).await
+    reach_page(
+        &state,
+        &staff,
+        id,
+        Reach::Ask(merchant_id),
+        String::new(),
+        StatusCode::OK,
+    )
+    .await
 }
 
 /// `POST /needs/{id}/ask/{merchant_id}`: sends the directed request.
-pub async fn ask(
-    State(state): State<AppState>,
-    staff: Staff,
-    Path((id, merchant_id)): Path<(i64, i64)>,
-) -> PageResult {
+pub async fn ask(State(state): State<AppState>, staff: Staff, Path((id, merchant_id)): Path<(i64, i64)>) -> PageResult {
     match directed_requests::ask(&state.db, &staff.caller, id, merchant_id, chrono::Utc::now()).await {
         Ok(()) => Ok(Redirect::to(&format!("/needs/{id}#asked")).into_response()),
         Err(AskError::Refused(why)) => {
             let message = why.message(staff.t.0).to_owned();
-            reach_page(&state, &staff, id, Reach::Ask(merchant_id), message, StatusCode::UNPROCESSABLE_ENTITY).await
+            reach_page(
+                &state,
+                &staff,
+                id,
+                Reach::Ask(merchant_id),
+                message,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
         Err(AskError::Service(e)) => Err(PageError::new(staff.t, e)),
     }
@@ -298,14 +329,30 @@ pub async fn record(
     let quantity = input::number(&form.quantity, 1, 10_000);
     let (Some(merchant_id), Ok(quantity)) = (merchant_id, quantity) else {
         let message = t.get("ask.record_invalid").to_owned();
-        return reach_page(&state, &staff, id, Reach::Record(form), message, StatusCode::UNPROCESSABLE_ENTITY).await;
+        return reach_page(
+            &state,
+            &staff,
+            id,
+            Reach::Record(form),
+            message,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
     };
     let quantity = i32::try_from(quantity).unwrap_or(i32::MAX);
     match claims::claim_on_behalf(&state.db, &staff.caller, merchant_id, id, quantity, chrono::Utc::now()).await {
         Ok(_) => Ok(Redirect::to(&format!("/needs/{id}#asked")).into_response()),
         Err(e) => match claim_refusal(t, &e) {
             Some(message) => {
-                reach_page(&state, &staff, id, Reach::Record(form), message, StatusCode::UNPROCESSABLE_ENTITY).await
+                reach_page(
+                    &state,
+                    &staff,
+                    id,
+                    Reach::Record(form),
+                    message,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                )
+                .await
             }
             None => Err(PageError::new(t, e)),
         },
