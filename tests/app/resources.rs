@@ -466,3 +466,57 @@ async fn the_office_records_a_phoned_in_claim_with_the_shops_limits_applied() {
         404
     );
 }
+
+#[tokio::test]
+async fn the_office_records_a_standing_offer_for_a_shop_without_telegram() {
+    let app = TestApp::spawn().await;
+    let (world, bakery) = stocked(&app).await;
+    let shop = world.merchants[2].id;
+    let mut office = app.login(&office_of(&app, "沙头角街道").await).await;
+    let (_, list) = office.get("/admin/merchants").await;
+    assert!(has_link(&list, &format!("/admin/merchants/{shop}/offers")), "{list}");
+    let path = format!("/admin/merchants/{shop}/offers");
+    let community = world.community_id.to_string();
+    // A wrong capacity is said beside its field, with what was typed kept.
+    let typed = [
+        ("category", "food"),
+        ("description", "老人午餐"),
+        ("monthly_capacity", "lots"),
+        ("community", community.as_str()),
+    ];
+    let response = office.post(&path, &typed).await;
+    assert_eq!(response.status(), 422);
+    let html = response.text().await.expect("body");
+    assert!(html.contains("老人午餐") && html.contains("aria-invalid"), "{html}");
+    let good = [
+        ("category", "food"),
+        ("description", "老人午餐"),
+        ("monthly_capacity", "12"),
+        ("community", community.as_str()),
+    ];
+    assert_eq!(office.post(&path, &good).await.status(), 303);
+    assert_eq!(
+        scalar_i64(
+            &app.db,
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'offer.add' AND actor_kind = 'staff'"
+        )
+        .await,
+        1
+    );
+    let html = page_of(&app, "worker0@example.org", "/resources?category=food").await;
+    assert!(html.contains("老人午餐") && html.contains("每月可供 12"), "{html}");
+
+    // Haishan's office cannot see or add Shatoujiao's shops' offers, nor a worker.
+    let haishan = app.login(&office_of(&app, "海山街道").await).await;
+    assert_eq!(haishan.post(&path, &good).await.status(), 404);
+    assert_eq!(
+        haishan
+            .post(&format!("/admin/merchants/{bakery}/offers"), &good)
+            .await
+            .status(),
+        303,
+        "its own shop"
+    );
+    let worker = app.login("worker0@example.org").await;
+    assert_eq!(worker.post(&path, &good).await.status(), 403);
+}

@@ -110,6 +110,10 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/merchants/{id}/status", post(admin::merchant_status))
         .route("/admin/merchants/{id}/suspend", get(admin::suspend_merchant_form))
         .route("/admin/merchants/{id}/link-code", post(admin::link_code))
+        .route(
+            "/admin/merchants/{id}/offers",
+            get(resources::merchant_offers).post(resources::record_offer),
+        )
         .route("/admin/staff", get(admin::staff_list))
         .route(
             "/admin/staff/{id}/deactivate",

@@ -9,17 +9,17 @@ use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 
 use super::views::local_time;
-use super::{Chrome, Options, OrPage, PageError, PageResult, enum_options, render};
+use super::{Chrome, Field, Options, OrPage, PageError, PageResult, enum_options, field, render};
 use crate::AppState;
 use crate::domain::Category;
-use crate::domain::input;
+use crate::domain::input::{self, FieldError, FieldErrors};
 use crate::domain::library::PAGE_SIZE;
 use crate::i18n::Tr;
 use crate::services::access::Caller;
 use crate::services::directed_requests::{self, Answer, AskError};
 use crate::services::library::{self, LibraryFilter, LibraryOffer};
 use crate::services::organizations::{self, Community};
-use crate::services::{ServiceError, claims, merchants, needs};
+use crate::services::{ServiceError, claims, merchants, needs, offers};
 use crate::web::session::Staff;
 
 /// An offer as a card of the library shows it, labelled.
@@ -424,4 +424,164 @@ async fn reach_page(
         }
     };
     Ok(render(status, page))
+}
+
+#[derive(Template)]
+#[template(path = "admin_merchant_offers.html")]
+struct MerchantOffersPage {
+    c: Chrome,
+    merchant_id: i64,
+    merchant: String,
+    /// (category, what, "10 a month", communities, paused).
+    offers: Vec<(String, String, String, String, bool)>,
+    categories: Options,
+    /// (id, name, ticked).
+    communities: Vec<(i64, String, bool)>,
+    description: Field,
+    capacity: Field,
+    communities_error: String,
+    saved: bool,
+}
+
+/// The offer the office types for a merchant.
+#[derive(Debug, Default, Deserialize)]
+pub struct OfferForm {
+    #[serde(default)]
+    category: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    monthly_capacity: String,
+    #[serde(default)]
+    community: Vec<String>,
+}
+
+/// `GET /admin/merchants/{id}/offers`: a merchant's offers and the form to record one.
+pub async fn merchant_offers(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(merchant_id): Path<i64>,
+    Query(q): Query<SavedQuery>,
+) -> PageResult {
+    let form = OfferForm::default();
+    merchant_offers_page(
+        &state,
+        &staff,
+        merchant_id,
+        &form,
+        &FieldErrors::default(),
+        q.saved == "1",
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// `?saved=1` after an offer was recorded.
+#[derive(Debug, Default, Deserialize)]
+pub struct SavedQuery {
+    #[serde(default)]
+    saved: String,
+}
+
+/// `POST /admin/merchants/{id}/offers`: records an offer for a merchant without Telegram.
+pub async fn record_offer(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(merchant_id): Path<i64>,
+    axum_extra::extract::Form(form): axum_extra::extract::Form<OfferForm>,
+) -> PageResult {
+    let t = staff.t;
+    let mut errors = FieldErrors::default();
+    let category = match form.category.parse::<Category>() {
+        Ok(c) => Some(c),
+        Err(_) => {
+            errors.push("category", FieldError::UnknownChoice);
+            None
+        }
+    };
+    let capacity = match input::number(&form.monthly_capacity, 1, 10_000) {
+        Ok(n) => i32::try_from(n).ok(),
+        Err(e) => {
+            errors.push("monthly_capacity", e);
+            None
+        }
+    };
+    let community_ids: Vec<i64> = form.community.iter().filter_map(|c| c.parse().ok()).collect();
+    if let (Some(category), Some(monthly_capacity), true) = (category, capacity, errors.is_empty()) {
+        let new = offers::NewOffer {
+            category,
+            description: form.description.clone(),
+            monthly_capacity,
+            community_ids,
+        };
+        match offers::add_for_merchant(&state.db, &staff.caller, merchant_id, new, chrono::Utc::now()).await {
+            Ok(_) => return Ok(Redirect::to(&format!("/admin/merchants/{merchant_id}/offers?saved=1")).into_response()),
+            Err(ServiceError::Validation(e)) => errors = e,
+            Err(e) => return Err(PageError::new(t, e)),
+        }
+    }
+    merchant_offers_page(
+        &state,
+        &staff,
+        merchant_id,
+        &form,
+        &errors,
+        false,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await
+}
+
+async fn merchant_offers_page(
+    state: &AppState,
+    staff: &Staff,
+    merchant_id: i64,
+    form: &OfferForm,
+    errors: &FieldErrors,
+    saved: bool,
+    status: StatusCode,
+) -> PageResult {
+    let t = staff.t;
+    let list = offers::list_for_office(&state.db, &staff.caller, merchant_id)
+        .await
+        .or_page(t)?;
+    let merchant = merchants::get(&state.db, merchant_id).await.or_page(t)?.name;
+    let communities = organizations::communities(&state.db).await.or_page(t)?;
+    let offers = list
+        .iter()
+        .map(|o| {
+            let names: Vec<&str> = o.communities.iter().map(|c| c.name_in(t.0)).collect();
+            (
+                o.category.label(t.0).to_owned(),
+                o.description.clone(),
+                t.fill("library.capacity", &[("n", &o.monthly_capacity.to_string())]),
+                names.join(t.get("list.separator")),
+                !o.active,
+            )
+        })
+        .collect();
+    Ok(render(
+        status,
+        MerchantOffersPage {
+            c: Chrome::new(t, &staff.session, "offers.office_title"),
+            merchant_id,
+            merchant,
+            offers,
+            categories: enum_options(Category::ALL, Category::as_str, Category::label, t, &form.category),
+            communities: communities
+                .iter()
+                .map(|c| {
+                    (
+                        c.id,
+                        c.name_in(t.0).to_owned(),
+                        form.community.contains(&c.id.to_string()),
+                    )
+                })
+                .collect(),
+            description: field(t, "description", &form.description, errors),
+            capacity: field(t, "monthly_capacity", &form.monthly_capacity, errors),
+            communities_error: errors.get("community_ids").map(|e| e.message(t.0)).unwrap_or_default(),
+            saved,
+        },
+    ))
 }
