@@ -638,7 +638,10 @@ async fn the_resource_library_fits_a_360_px_wide_phone_in_both_languages() {
         for (path, name) in [
             ("/resources".to_owned(), "resources"),
             (format!("/needs/{need}"), "need-ask"),
-            (format!("/needs/{need}/ask/{}", world.merchants[0].id), "need-ask-confirm"),
+            (
+                format!("/needs/{need}/ask/{}", world.merchants[0].id),
+                "need-ask-confirm",
+            ),
         ] {
             client.goto(&app.url(&path)).await.expect("page");
             let fits = client
@@ -649,7 +652,11 @@ async fn the_resource_library_fits_a_360_px_wide_phone_in_both_languages() {
                 .await
                 .expect("script");
             shot(&client, &format!("phone-{name}-{lang}")).await;
-            assert_eq!(fits, serde_json::Value::Bool(true), "{path} overflows at 360 px in {lang}");
+            assert_eq!(
+                fits,
+                serde_json::Value::Bool(true),
+                "{path} overflows at 360 px in {lang}"
+            );
         }
     }
     client.close().await.expect("close");

@@ -17,6 +17,8 @@ pub enum Command {
     Alerts,
     /// `/public`: whether my shop is listed on the public transparency page.
     Public,
+    /// `/credit`: my credit band, what counts and what would raise it.
+    Credit,
     /// `/hours`: volunteer-hours needs to pledge to.
     Hours,
     /// `/lang [zh|en]`: language.
@@ -30,8 +32,8 @@ pub enum Command {
 }
 
 /// Every command name, in the order of the menu.
-pub const NAMES: [&str; 9] = [
-    "needs", "mine", "offers", "alerts", "public", "hours", "lang", "help", "start",
+pub const NAMES: [&str; 10] = [
+    "needs", "mine", "offers", "alerts", "public", "credit", "hours", "lang", "help", "start",
 ];
 
 impl Command {
@@ -62,6 +64,7 @@ impl Command {
             "offers" => Command::Offers,
             "alerts" => Command::Alerts,
             "public" => Command::Public,
+            "credit" => Command::Credit,
             "hours" => Command::Hours,
             "lang" | "language" => Command::Lang(arg()),
             "help" => Command::Help,
@@ -96,5 +99,6 @@ mod tests {
             Command::parse("/public@relay_bot", Some("relay_bot")),
             Some(Command::Public)
         );
+        assert_eq!(Command::parse("/Credit", None), Some(Command::Credit));
     }
 }

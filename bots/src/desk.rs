@@ -277,6 +277,53 @@ pub struct PublicListingView {
     pub shown: bool,
 }
 
+/// A credit band (信用等级): A is the best, every new shop starts in B, and a shop in D holds
+/// one claim at a time and hears of no new needs until its record lifts it (the main crate's
+/// `domain::credit` holds the formula and the thresholds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum CreditBand {
+    /// 85 points and up: offered urgent needs first.
+    A,
+    /// 50 to 84 points: as usual.
+    B,
+    /// 40 to 49 points: as usual, with a word on what would raise it.
+    C,
+    /// Below 40 points: one claim at a time, no alerts.
+    D,
+}
+
+impl CreditBand {
+    /// Every band, best first.
+    pub const ALL: [CreditBand; 4] = [CreditBand::A, CreditBand::B, CreditBand::C, CreditBand::D];
+}
+
+/// The merchant's own credit (`/credit`): its band, what counts and where it stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreditView {
+    /// Its band now.
+    pub band: CreditBand,
+    /// Its credit score, 0 to 100.
+    pub score: i32,
+    /// The score at which the band above begins (`None` in band A).
+    pub next_band_at: Option<i32>,
+    /// Deliveries made by their due date.
+    pub on_time: u32,
+    /// Deliveries made after it.
+    pub late: u32,
+    /// Claims that lapsed undelivered, ever.
+    pub lapsed: u32,
+    /// Of those, the ones in the last 90 days (they weigh most).
+    pub recent_lapses: u32,
+    /// Ratings received from social workers.
+    pub ratings: u32,
+    /// Their mean in tenths of a star (45 is 4.5 stars), when there is one.
+    pub rating_tenths: Option<u32>,
+    /// Claims it holds now.
+    pub holding: u32,
+    /// Claims it may hold at once now; 0 while it must deliver one first.
+    pub claim_limit: u32,
+}
+
 /// The highest daily cap a merchant may type.
 pub const MAX_DAILY_CAP: u32 = 50;
 
@@ -314,6 +361,9 @@ pub enum DeskError {
     /// The merchant's last claims lapsed: deliver first.
     #[error("deliver an active claim first")]
     DeliverFirst,
+    /// The merchant's credit is in band D and it holds its one claim.
+    #[error("credit band D: one claim at a time")]
+    CreditBandLimit,
     /// The need, claim or offer does not exist or is not the merchant's.
     #[error("not found")]
     NotFound,
@@ -433,4 +483,6 @@ pub trait MerchantDesk: Send + Sync {
     /// Shows the merchant on the public page (`true`) or stops showing it; only an approved
     /// merchant may be shown ([`DeskError::Pending`] or [`DeskError::Suspended`] otherwise).
     async fn set_shown_publicly(&self, merchant_id: i64, shown: bool) -> Result<PublicListingView, DeskError>;
+    /// The merchant's credit: band, score, what counts and the claims it may hold.
+    async fn credit(&self, merchant_id: i64) -> Result<CreditView, DeskError>;
 }

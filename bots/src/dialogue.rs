@@ -3,6 +3,7 @@
 //! Adapters (Telegram, console) turn their events into [`Input`]s and show [`Reply`]s.
 
 mod alerts;
+mod credit;
 mod public;
 mod sponsor;
 
@@ -304,6 +305,10 @@ impl Talk<'_> {
             Command::Public => {
                 let merchant = self.linked()?;
                 self.show_public(merchant).await?;
+            }
+            Command::Credit => {
+                let merchant = self.linked()?;
+                self.show_credit(merchant).await?;
             }
         }
         Ok(())

@@ -15,8 +15,8 @@ pub mod text;
 pub use callback::Action;
 pub use command::Command;
 pub use desk::{
-    AlertChange, AlertSettingsView, Amount, Choice, ClaimState, ClaimView, Claimed, DeskError, DropOffView,
-    MerchantDesk, MerchantInfo, MerchantStatus, NeedCardView, NeedQuery, NeedsPage, OfferDraft, OfferView,
+    AlertChange, AlertSettingsView, Amount, Choice, ClaimState, ClaimView, Claimed, CreditBand, CreditView, DeskError,
+    DropOffView, MerchantDesk, MerchantInfo, MerchantStatus, NeedCardView, NeedQuery, NeedsPage, OfferDraft, OfferView,
     PublicListingView, RenewalView, SponsorshipCard,
 };
 pub use dialogue::{Button, Input, Reply, Session, State, Turn, respond};

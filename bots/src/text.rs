@@ -2,6 +2,7 @@
 //! from these functions, so a wording change never breaks a test.
 
 pub mod alerts;
+pub mod credit;
 pub mod public;
 pub mod sponsor;
 
@@ -32,6 +33,7 @@ pub fn command_list(lang: Locale) -> Vec<(&'static str, String)> {
                     "公开展示：是否在公示页面列出本店",
                     "Public listing: show my shop on the transparency page",
                 ),
+                "credit" => ("我的信用等级与提升方法", "My credit band and how to raise it"),
                 "hours" => ("认领志愿服务时长", "Pledge volunteer hours"),
                 "lang" => ("切换语言 中文/English", "Language: 中文/English"),
                 "help" => ("帮助", "Help"),
@@ -214,6 +216,7 @@ pub fn refusal(lang: Locale, error: &DeskError) -> String {
             "您最近的认领连续逾期，请先完成一项进行中的认领（送达或服务），再认领新的需求。",
             "Your last claims lapsed in a row. Please finish an active claim (deliver or serve) before claiming new needs.",
         ),
+        DeskError::CreditBandLimit => credit::one_at_a_time(lang),
         DeskError::NotFound => button_expired(lang),
         DeskError::WrongState => pick(
             lang,
@@ -1246,7 +1249,11 @@ mod hours_words_tests {
 
     #[test]
     fn refusals_that_know_no_category_speak_of_delivering_or_serving() {
-        for error in [DeskError::ClaimLimitReached { limit: 3 }, DeskError::DeliverFirst] {
+        for error in [
+            DeskError::ClaimLimitReached { limit: 3 },
+            DeskError::DeliverFirst,
+            DeskError::CreditBandLimit,
+        ] {
             assert!(refusal(Locale::ZhCn, &error).contains("送达或服务"), "{error:?}");
             assert!(refusal(Locale::En, &error).contains("deliver or serve"), "{error:?}");
         }

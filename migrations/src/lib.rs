@@ -21,6 +21,7 @@ mod m20261207_500000_recurrence;
 mod m20261207_600000_sponsorships;
 mod m20261208_100000_subdistricts;
 mod m20261208_500000_directed_requests;
+mod m20261208_600000_admission_renewal;
 
 /// Lists every migration in the order it runs.
 pub struct Migrator;
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_600000_sponsorships::Migration),
             Box::new(m20261208_100000_subdistricts::Migration),
             Box::new(m20261208_500000_directed_requests::Migration),
+            Box::new(m20261208_600000_admission_renewal::Migration),
         ]
     }
 }

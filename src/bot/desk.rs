@@ -2,7 +2,7 @@
 //! crate's [`MerchantDesk`]. Service errors are mapped to desk errors once, here.
 
 use bots::{
-    AlertChange, AlertSettingsView, Amount, Choice, ClaimState, ClaimView, Claimed, DeskError, DropOffView,
+    AlertChange, AlertSettingsView, Amount, Choice, ClaimState, ClaimView, Claimed, CreditView, DeskError, DropOffView,
     MerchantDesk, MerchantInfo, MerchantStatus, NeedCardView, NeedQuery, NeedsPage, OfferDraft, OfferView,
     PublicListingView, RenewalView, SponsorshipCard,
 };
@@ -11,7 +11,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::config::Secret;
 use crate::domain::alerts::{self as rules, AlertMode, AlertSettings, QuietHours, SettingsChange};
-use crate::domain::record::ClaimAllowance;
+use crate::domain::credit::CreditBand;
 use crate::domain::sponsorship::{SponsorRefusal, period_label};
 use crate::domain::time::local_date;
 use crate::domain::{Category, ClaimStatus, Locale, NeedStatus, PartyStatus, Urgency};
@@ -65,6 +65,7 @@ fn desk_error(e: ServiceError) -> DeskError {
         ServiceError::NotEnoughLeft { .. } | ServiceError::NeedNotOpen(_) => DeskError::Gone,
         ServiceError::ClaimLimitReached { limit } => DeskError::ClaimLimitReached { limit },
         ServiceError::DeliverFirst => DeskError::DeliverFirst,
+        ServiceError::CreditBandLimit => DeskError::CreditBandLimit,
         ServiceError::MerchantNotApproved => DeskError::Suspended,
         ServiceError::NotFound(_) | ServiceError::Forbidden | ServiceError::OrganizationSuspended => {
             DeskError::NotFound
@@ -314,10 +315,9 @@ impl MerchantDesk for ServiceDesk {
         let (record, holding) = crate::services::merchants::merchant_record(&self.db, merchant_id, Utc::now())
             .await
             .map_err(desk_error)?;
-        match record.claim_allowance() {
-            ClaimAllowance::DeliverFirst => Err(DeskError::DeliverFirst),
-            ClaimAllowance::UpTo(limit) if holding >= u64::from(limit) => Err(DeskError::ClaimLimitReached { limit }),
-            ClaimAllowance::UpTo(_) => Ok(()),
+        match claims::allowance_refusal(record.claim_allowance(), holding) {
+            Some(refusal) => Err(desk_error(refusal)),
+            None => Ok(()),
         }
     }
 
@@ -531,6 +531,43 @@ impl MerchantDesk for ServiceDesk {
             Err(e) => Err(desk_error(e)),
         }
     }
+
+    async fn credit(&self, merchant_id: i64) -> Result<CreditView, DeskError> {
+        let credit = merchants::credit(&self.db, merchant_id, Utc::now())
+            .await
+            .map_err(desk_error)?;
+        Ok(credit_view(&credit))
+    }
+}
+
+/// The dialogue's band for the domain's.
+fn band_view(band: CreditBand) -> bots::CreditBand {
+    match band {
+        CreditBand::A => bots::CreditBand::A,
+        CreditBand::B => bots::CreditBand::B,
+        CreditBand::C => bots::CreditBand::C,
+        CreditBand::D => bots::CreditBand::D,
+    }
+}
+
+/// A merchant's credit as `/credit` shows it.
+fn credit_view(c: &merchants::MerchantCredit) -> CreditView {
+    let r = &c.record;
+    // The mean rating in tenths of a star, rounded: 4.46 reads 4.5.
+    let rating_tenths = (r.ratings > 0).then(|| (r.rating_sum * 20 + r.ratings) / (2 * r.ratings));
+    CreditView {
+        band: band_view(c.band),
+        score: c.score,
+        next_band_at: c.band.next_floor(),
+        on_time: r.on_time,
+        late: r.late,
+        lapsed: r.lapsed,
+        recent_lapses: r.recent_lapses,
+        ratings: r.ratings,
+        rating_tenths,
+        holding: u32::try_from(c.holding).unwrap_or(u32::MAX),
+        claim_limit: c.allowance.limit(),
+    }
 }
 
 fn offer_view(o: offers::Offer, lang: Locale) -> OfferView {
@@ -541,5 +578,39 @@ fn offer_view(o: offers::Offer, lang: Locale) -> OfferView {
         monthly_capacity: o.monthly_capacity,
         communities: o.communities.into_iter().map(|c| c.name_in(lang).to_owned()).collect(),
         active: o.active,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bot_names_each_band_as_the_office_pages_do() {
+        for band in CreditBand::ALL {
+            for lang in Locale::ALL {
+                assert_eq!(bots::text::credit::band_label(lang, band_view(*band)), band.label(lang));
+            }
+        }
+    }
+
+    #[test]
+    fn the_mean_rating_is_shown_to_a_tenth_of_a_star() {
+        let credit = |rating_sum, ratings| merchants::MerchantCredit {
+            record: crate::domain::record::MerchantRecord {
+                rating_sum,
+                ratings,
+                ..Default::default()
+            },
+            score: 60,
+            band: CreditBand::B,
+            holding: 0,
+            allowance: crate::domain::record::ClaimAllowance::UpTo(3),
+        };
+        assert_eq!(credit_view(&credit(0, 0)).rating_tenths, None);
+        assert_eq!(credit_view(&credit(9, 2)).rating_tenths, Some(45));
+        assert_eq!(credit_view(&credit(13, 3)).rating_tenths, Some(43));
+        assert_eq!(credit_view(&credit(14, 3)).rating_tenths, Some(47));
+        assert_eq!(credit_view(&credit(5, 1)).rating_tenths, Some(50));
     }
 }

@@ -20,6 +20,7 @@
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
+use super::credit::CreditBand;
 use super::time::{MINUTES_A_DAY, local_at, local_date, local_midnight, local_minute};
 use super::{Category, NeedStatus};
 
@@ -297,6 +298,8 @@ pub struct Candidate {
     pub merchant_id: i64,
     /// Its [`super::matching::score`] for the need.
     pub score: f64,
+    /// True when it is offered the need before the others ([`offered_first`]).
+    pub first: bool,
     /// How its alert would reach it.
     pub plan: Plan,
     /// Its daily cap.
@@ -315,10 +318,22 @@ pub fn eligible(
     !alerted && relevant && settings.admits(category, community_id)
 }
 
-/// Best fit first; equal scores go to the merchant that joined first (lower id), so that
-/// the order never depends on how rows came back from the database.
+/// True when a merchant of credit `band` is offered a need (`urgent` or not) before the
+/// others: band A merchants hear of urgent needs first (信用结果运用), on the first rungs.
+pub fn offered_first(urgent: bool, band: CreditBand) -> bool {
+    urgent && band == CreditBand::A
+}
+
+/// Those offered the need first ([`Candidate::first`]), then best fit first; equal scores
+/// go to the merchant that joined first (lower id), so that the order never depends on how
+/// rows came back from the database.
 pub fn rank(candidates: &mut [Candidate]) {
-    candidates.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.merchant_id.cmp(&b.merchant_id)));
+    candidates.sort_by(|a, b| {
+        b.first
+            .cmp(&a.first)
+            .then(b.score.total_cmp(&a.score))
+            .then(a.merchant_id.cmp(&b.merchant_id))
+    });
 }
 
 /// The candidates of a rung, from ranked `candidates`: in order, those below their cap on
@@ -503,6 +518,7 @@ mod tests {
         Candidate {
             merchant_id,
             score,
+            first: false,
             plan: Plan {
                 mode: AlertMode::Instant,
                 deliver_at: local(10, 0),
@@ -530,6 +546,34 @@ mod tests {
         assert_eq!(picked, vec![1, 3, 4]);
         let picked: Vec<i64> = fill_rung(&all, 9, full).iter().map(|c| c.merchant_id).collect();
         assert_eq!(picked, vec![1, 3, 4, 5]);
+    }
+
+    #[test]
+    fn band_a_merchants_are_offered_urgent_needs_first_and_nothing_else_changes() {
+        assert!(offered_first(true, CreditBand::A));
+        for band in [CreditBand::B, CreditBand::C, CreditBand::D] {
+            assert!(!offered_first(true, band));
+        }
+        for band in CreditBand::ALL {
+            assert!(!offered_first(false, *band), "a normal need goes by fit alone");
+        }
+        let mut all = vec![
+            candidate(1, 90.0, true),
+            Candidate {
+                first: true,
+                ..candidate(2, 40.0, true)
+            },
+            candidate(3, 70.0, true),
+            Candidate {
+                first: true,
+                ..candidate(4, 60.0, true)
+            },
+        ];
+        rank(&mut all);
+        let order: Vec<i64> = all.iter().map(|c| c.merchant_id).collect();
+        assert_eq!(order, vec![4, 2, 1, 3], "band A first, each group by fit");
+        let first_rung: Vec<i64> = fill_rung(&all, 2, |_, _| 0).iter().map(|c| c.merchant_id).collect();
+        assert_eq!(first_rung, vec![4, 2]);
     }
 
     #[test]

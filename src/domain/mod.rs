@@ -4,6 +4,7 @@
 #[macro_use]
 mod text_enum;
 
+pub mod admission;
 pub mod alerts;
 pub mod audit_chain;
 pub mod beneficiary;
@@ -12,6 +13,7 @@ pub mod category;
 pub mod claim;
 pub mod codes;
 pub mod consent;
+pub mod credit;
 pub mod credit_code;
 pub mod input;
 pub mod ledger;

@@ -1,4 +1,7 @@
-//! A merchant's record: how many claims it may hold (anti-hoarding) and its credit score.
+//! A merchant's record: how many claims it may hold (anti-hoarding), its credit score and
+//! its credit band (see [`super::credit`]).
+
+use super::credit::{BAND_D_CLAIM_LIMIT, CreditBand};
 
 /// What a merchant has done, counted from its claims.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -31,8 +34,22 @@ pub const DELIVER_FIRST_STREAK: u32 = 2;
 pub enum ClaimAllowance {
     /// It may hold up to `limit` active claims.
     UpTo(u32),
+    /// Its credit is in band D: it may hold [`BAND_D_CLAIM_LIMIT`] active claim at a time,
+    /// whatever its other limit, until its record lifts it out of band D.
+    OneAtATime,
     /// Its last claims lapsed repeatedly: it must deliver an active claim first.
     DeliverFirst,
+}
+
+impl ClaimAllowance {
+    /// The most active claims this allows; none until a delivery for "deliver first".
+    pub fn limit(self) -> u32 {
+        match self {
+            ClaimAllowance::UpTo(limit) => limit,
+            ClaimAllowance::OneAtATime => BAND_D_CLAIM_LIMIT,
+            ClaimAllowance::DeliverFirst => 0,
+        }
+    }
 }
 
 impl MerchantRecord {
@@ -56,10 +73,14 @@ impl MerchantRecord {
     /// `limit = clamp(3 + growth − 2 × recent_lapses, 1, 20)`, where
     /// `growth = on_time / 2` while at least 80 % of ended claims were on time, and
     /// `on_time / 4` otherwise. Two lapses in a row mean "deliver first": no new claim
-    /// until one is delivered (a delivery ends the streak).
+    /// until one is delivered (a delivery ends the streak). A merchant in credit band D
+    /// holds one claim at a time ([`ClaimAllowance::OneAtATime`]).
     pub fn claim_allowance(&self) -> ClaimAllowance {
         if self.lapse_streak >= DELIVER_FIRST_STREAK {
             return ClaimAllowance::DeliverFirst;
+        }
+        if self.band() == CreditBand::D {
+            return ClaimAllowance::OneAtATime;
         }
         let growth = if self.on_time_ratio() >= 0.8 {
             self.on_time / 2
@@ -88,6 +109,11 @@ impl MerchantRecord {
         let confidence = n / (n + 3.0);
         let score = 60.0 * (1.0 - confidence) + raw.clamp(0.0, 100.0) * confidence;
         score.round().clamp(0.0, 100.0) as i32
+    }
+
+    /// The band of [`Self::credit_score`].
+    pub fn band(&self) -> CreditBand {
+        CreditBand::of_score(self.credit_score())
     }
 }
 
@@ -122,6 +148,36 @@ mod tests {
         assert_eq!(streak.claim_allowance(), ClaimAllowance::DeliverFirst);
         // A poor on-time ratio slows growth.
         assert_eq!(record(8, 4, 0).claim_allowance(), ClaimAllowance::UpTo(5));
+    }
+
+    #[test]
+    fn a_band_d_merchant_holds_one_claim_at_a_time_even_without_recent_lapses() {
+        // Ten lapses long ago and two poor ratings: its anti-hoarding limit alone would be 3.
+        let poor = MerchantRecord {
+            on_time: 2,
+            lapsed: 10,
+            rating_sum: 2,
+            ratings: 2,
+            ..Default::default()
+        };
+        assert_eq!(poor.band(), CreditBand::D);
+        assert_eq!(poor.claim_allowance(), ClaimAllowance::OneAtATime);
+        assert_eq!(poor.claim_allowance().limit(), 1);
+        // Deliver-first still comes first.
+        let streak = MerchantRecord {
+            lapse_streak: 2,
+            ..poor
+        };
+        assert_eq!(streak.claim_allowance(), ClaimAllowance::DeliverFirst);
+        // Good deliveries lift it out of band D, and the usual limit applies again.
+        let better = MerchantRecord {
+            on_time: 14,
+            rating_sum: 62,
+            ratings: 14,
+            ..poor
+        };
+        assert_ne!(better.band(), CreditBand::D, "{}", better.credit_score());
+        assert!(matches!(better.claim_allowance(), ClaimAllowance::UpTo(_)));
     }
 
     #[test]

@@ -17,6 +17,8 @@ pub struct Model {
     pub community_id: Option<i64>,
     /// The subdistrict whose office admits it.
     pub subdistrict_id: i64,
+    /// The last day its admission holds; `None`: a year from `created_at`.
+    pub admitted_until: Option<Date>,
     /// Street address.
     pub address: String,
     /// Opening hours as free text, if given.

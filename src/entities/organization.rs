@@ -20,6 +20,8 @@ pub struct Model {
     pub community_id: Option<i64>,
     /// The subdistrict whose office admits it.
     pub subdistrict_id: i64,
+    /// The last day its admission holds; `None`: a year from `created_at`.
+    pub admitted_until: Option<Date>,
     /// When the row was created.
     pub created_at: DateTimeUtc,
 }

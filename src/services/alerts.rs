@@ -22,6 +22,7 @@ use super::outbox::{ClaimNotice, NeedAlert, NeedDigest, Notification, enqueue, e
 use super::{ServiceError, alert_settings, matching, recipients};
 use crate::db;
 use crate::domain::alerts::{self as rules, AlertMode, Candidate, FlagReason, LadderPolicy, LadderStep, ladder_step};
+use crate::domain::credit::CreditBand;
 use crate::domain::matching::{relevant, score};
 use crate::domain::time::{local_date, local_midnight};
 use crate::domain::{ClaimStatus, NeedStatus};
@@ -207,6 +208,7 @@ pub async fn rank_recipients<C: ConnectionTrait>(
             Candidate {
                 merchant_id: m.id,
                 score: score(&facts, &m.facts(&used)),
+                first: rules::offered_first(row.urgent, CreditBand::of_score(m.credit)),
                 plan: rules::plan(s, row.urgent, now),
                 daily_cap: s.daily_cap,
             }

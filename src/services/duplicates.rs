@@ -172,6 +172,17 @@ async fn require_office(
     Err(ServiceError::Forbidden)
 }
 
+/// The pairs an office handles: those raised by a registration in its own subdistrict (the
+/// earlier side may be of another; each pair has one office).
+fn raised_in_scope(caller: &Caller) -> sea_orm::Condition {
+    let registered_here = beneficiary::Entity::find()
+        .select_only()
+        .column(beneficiary::Column::Id)
+        .filter(caller.org_scope().condition(beneficiary::Column::OrganizationId));
+    sea_orm::Condition::all()
+        .add(possible_duplicate::Column::BeneficiaryId.in_subquery(sea_orm::QueryTrait::into_query(registered_here)))
+}
+
 /// The office's queue: open pairs first, then the 100 last resolved. Office staff only.
 pub async fn queue(
     db: &DatabaseConnection,
@@ -180,12 +191,14 @@ pub async fn queue(
 ) -> Result<Vec<DuplicatePair>, ServiceError> {
     require_office(db, caller, "duplicate.queue", now).await?;
     let open = possible_duplicate::Entity::find()
+        .filter(raised_in_scope(caller))
         .filter(possible_duplicate::Column::Status.eq(DuplicateStatus::Open.as_str()))
         .order_by_asc(possible_duplicate::Column::Id)
         .limit(500)
         .all(db)
         .await?;
     let resolved = possible_duplicate::Entity::find()
+        .filter(raised_in_scope(caller))
         .filter(possible_duplicate::Column::Status.ne(DuplicateStatus::Open.as_str()))
         .order_by_desc(possible_duplicate::Column::ResolvedAt)
         .limit(100)
@@ -256,11 +269,13 @@ pub async fn resolve(
         .col_expr(possible_duplicate::Column::ResolvedBy, Expr::val(caller.staff_id()))
         .col_expr(possible_duplicate::Column::ResolvedAt, Expr::val(now))
         .filter(possible_duplicate::Column::Id.eq(id))
+        .filter(raised_in_scope(caller))
         .filter(possible_duplicate::Column::Status.eq(DuplicateStatus::Open.as_str()))
         .exec(&txn)
         .await?;
     if changed.rows_affected != 1 {
-        return match possible_duplicate::Entity::find_by_id(id).one(&txn).await? {
+        let own = possible_duplicate::Entity::find_by_id(id).filter(raised_in_scope(caller));
+        return match own.one(&txn).await? {
             Some(_) => Err(ServiceError::Conflict(
                 "this possible duplicate was resolved already".into(),
             )),

@@ -48,6 +48,10 @@ pub enum ServiceError {
     /// The merchant's last claims lapsed: it must deliver before claiming more.
     #[error("deliver an active claim before claiming more")]
     DeliverFirst,
+    /// The merchant's credit is in band D: it holds the one active claim it may hold now
+    /// (see [`crate::domain::credit`]).
+    #[error("credit band D: one active claim at a time")]
+    CreditBandLimit,
     /// The merchant is pending or suspended.
     #[error("the merchant is not approved")]
     MerchantNotApproved,
@@ -119,6 +123,7 @@ impl ServiceError {
                 | ServiceError::NeedNotOpen(_)
                 | ServiceError::ClaimLimitReached { .. }
                 | ServiceError::DeliverFirst
+                | ServiceError::CreditBandLimit
                 | ServiceError::MerchantNotApproved
                 | ServiceError::Validation(_)
                 | ServiceError::Invalid { .. }
@@ -154,6 +159,7 @@ pub fn refusal_to_json(e: &ServiceError) -> Option<serde_json::Value> {
         ServiceError::NeedNotOpen(status) => json!({ "type": "need-not-open", "status": status.as_str() }),
         ServiceError::ClaimLimitReached { limit } => json!({ "type": "claim-limit-reached", "limit": limit }),
         ServiceError::DeliverFirst => json!({ "type": "deliver-first" }),
+        ServiceError::CreditBandLimit => json!({ "type": "credit-band-limit" }),
         ServiceError::MerchantNotApproved => json!({ "type": "merchant-not-approved" }),
         _ => return None,
     })
@@ -171,6 +177,7 @@ pub fn refusal_from_json(v: &serde_json::Value) -> Option<ServiceError> {
             limit: u32::try_from(number("limit")?).ok()?,
         },
         "deliver-first" => ServiceError::DeliverFirst,
+        "credit-band-limit" => ServiceError::CreditBandLimit,
         "merchant-not-approved" => ServiceError::MerchantNotApproved,
         _ => return None,
     })
@@ -187,6 +194,7 @@ mod tests {
             ServiceError::NeedNotOpen(NeedStatus::Cancelled),
             ServiceError::ClaimLimitReached { limit: 5 },
             ServiceError::DeliverFirst,
+            ServiceError::CreditBandLimit,
             ServiceError::MerchantNotApproved,
         ];
         for e in all {

@@ -20,6 +20,7 @@ use sea_orm::{
 use super::ServiceError;
 use super::need_cards::{self, NeedCard};
 use crate::db;
+use crate::domain::credit::BAND_C_FROM;
 use crate::domain::matching::{MerchantFacts, NeedFacts, OfferFacts, score};
 use crate::domain::time::local_month_start;
 use crate::domain::{Category, ClaimStatus, NeedStatus, PartyStatus, Urgency};
@@ -188,8 +189,9 @@ fn merchant_in<C: ConnectionTrait>(conn: &C, column: &str, ids: &[i64], values: 
     }
 }
 
-/// Approved merchants with a linked chat (the ones an alert can reach), or just `only`,
-/// with their active offers: two queries whatever their number.
+/// Approved merchants with a linked chat and a credit above band D (the ones an alert can
+/// reach: a band D merchant hears of no new needs, see [`crate::domain::credit`]), or just
+/// `only`, with their active offers: two queries whatever their number.
 pub async fn merchants<C: ConnectionTrait>(
     conn: &C,
     communities: &HashMap<i64, community::Model>,
@@ -198,8 +200,8 @@ pub async fn merchants<C: ConnectionTrait>(
     let (who, values): (&str, Vec<sea_orm::Value>) = match only {
         Some(id) => ("m.id = ?", vec![id.into()]),
         None => (
-            "m.status = ? AND m.telegram_chat_id IS NOT NULL",
-            vec![PartyStatus::Approved.as_str().into()],
+            "m.status = ? AND m.telegram_chat_id IS NOT NULL AND m.credit_score >= ?",
+            vec![PartyStatus::Approved.as_str().into(), BAND_C_FROM.into()],
         ),
     };
     let sql = format!("SELECT m.id, m.community_id, m.credit_score FROM merchants m WHERE {who} ORDER BY m.id");

@@ -14,7 +14,8 @@ use super::audit::{self, Actor, Entry};
 use super::{ServiceError, organizations};
 use crate::config::Secret;
 use crate::domain::codes::random_code;
-use crate::domain::record::MerchantRecord;
+use crate::domain::credit::CreditBand;
+use crate::domain::record::{ClaimAllowance, MerchantRecord};
 use crate::domain::{ClaimStatus, Locale, PartyStatus};
 use crate::entities::values::StoredLocale;
 use crate::entities::{merchant, merchant_link_code};
@@ -42,6 +43,13 @@ pub struct MerchantSummary {
     pub locale: Locale,
     /// The subdistrict whose office admits it.
     pub subdistrict_id: i64,
+}
+
+impl MerchantSummary {
+    /// The band of its stored credit score (the one the alerts go by).
+    pub fn band(&self) -> CreditBand {
+        CreditBand::of_score(self.credit_score)
+    }
 }
 
 impl TryFrom<merchant::Model> for MerchantSummary {
@@ -358,11 +366,63 @@ pub(crate) async fn refresh_credit<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
     let (record, _) = merchant_record(txn, merchant_id, now).await?;
+    store_credit(txn, merchant_id, record.credit_score(), now).await
+}
+
+/// Stores `score` as merchant `merchant_id`'s credit score (the caller holds its lock). The
+/// alerts read the stored score: its band decides who hears of needs first, and who not.
+pub(crate) async fn store_credit<C: ConnectionTrait>(
+    txn: &C,
+    merchant_id: i64,
+    score: i32,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
     merchant::Entity::update_many()
-        .col_expr(merchant::Column::CreditScore, Expr::val(record.credit_score()))
+        .col_expr(merchant::Column::CreditScore, Expr::val(score))
         .col_expr(merchant::Column::UpdatedAt, Expr::val(now))
         .filter(merchant::Column::Id.eq(merchant_id))
         .exec(txn)
         .await?;
     Ok(())
+}
+
+/// A merchant's credit as the merchant reads it (`/credit` in the bot): its record, score
+/// and band, and the claims it holds now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MerchantCredit {
+    /// What it has done.
+    pub record: MerchantRecord,
+    /// Its credit score, 0 to 100.
+    pub score: i32,
+    /// Its band.
+    pub band: CreditBand,
+    /// Active (and disputed) claims it holds now.
+    pub holding: u64,
+    /// How many it may hold.
+    pub allowance: ClaimAllowance,
+}
+
+/// Merchant `merchant_id`'s credit as of `now`, for the merchant itself. The stored score
+/// catches up in the same transaction (lapses older than 90 days stop weighing without a
+/// claim ending), so that what the merchant reads is what its alerts go by.
+pub async fn credit(
+    db: &DatabaseConnection,
+    merchant_id: i64,
+    now: DateTime<Utc>,
+) -> Result<MerchantCredit, ServiceError> {
+    let txn = db::begin_write(db).await?;
+    db::lock_merchant(&txn, merchant_id).await?;
+    let (merchant, record, holding) = merchant_with_record(&txn, merchant_id, now).await?;
+    let score = record.credit_score();
+    if merchant.credit_score != score {
+        store_credit(&txn, merchant_id, score, now).await?;
+    }
+    txn.commit().await?;
+    Ok(MerchantCredit {
+        record,
+        score,
+        band: record.band(),
+        holding,
+        allowance: record.claim_allowance(),
+    })
 }

@@ -2,6 +2,7 @@
 //! the relay core on, its outbox rows) in that same transaction and returns domain values.
 
 pub mod access;
+pub mod admissions;
 pub mod alert_settings;
 pub mod alerts;
 pub mod api_tokens;
@@ -26,6 +27,7 @@ pub mod need_series;
 pub mod needs;
 pub mod offers;
 pub mod office;
+pub mod organization_credit;
 pub mod organization_services;
 pub mod organizations;
 pub mod outbox;

@@ -90,7 +90,21 @@ pub async fn post_need(
         errors.push("beneficiary_id", FieldError::Case(refusal));
         return Err(ServiceError::Validation(errors));
     }
-    refuse_beneficiary_details(&txn, secret, beneficiary.id, &draft).await?;
+    if let Some(errors) = beneficiary_mentioned(&txn, secret, beneficiary.id, &draft).await? {
+        let subject = ("beneficiary", beneficiary.id);
+        record_mention(
+            &txn,
+            caller,
+            "need.post",
+            subject,
+            beneficiary.organization_id,
+            &errors,
+            now,
+        )
+        .await?;
+        txn.commit().await?;
+        return Err(ServiceError::Validation(errors));
+    }
     let drop_off = match draft.drop_off_point_id {
         Some(chosen) => Some(own_drop_off(&txn, beneficiary.organization_id, chosen).await?),
         None => drop_off_point::Entity::find()
@@ -180,7 +194,20 @@ pub async fn edit_need(
         txn.commit().await?;
         return Err(ServiceError::NotFound("need"));
     };
-    refuse_beneficiary_details(&txn, secret, need.beneficiary_id, &draft).await?;
+    if let Some(errors) = beneficiary_mentioned(&txn, secret, need.beneficiary_id, &draft).await? {
+        record_mention(
+            &txn,
+            caller,
+            "need.edit",
+            ("need", need.id),
+            need.organization_id,
+            &errors,
+            now,
+        )
+        .await?;
+        txn.commit().await?;
+        return Err(ServiceError::Validation(errors));
+    }
     // No point chosen keeps the one the need has.
     let drop_off = match draft.drop_off_point_id {
         Some(chosen) => Some(own_drop_off(&txn, need.organization_id, chosen).await?),
@@ -281,17 +308,17 @@ pub async fn of_beneficiary(
     cards(db, rows).await
 }
 
-/// Refuses a need whose public text repeats its own beneficiary's registered name (or surname with a form of
-/// address), phone or address. The sealed details are opened here for this comparison only: they are never logged,
-/// returned or echoed, and the error names the field to fix, not the value.
-async fn refuse_beneficiary_details<C: ConnectionTrait>(
+/// The field errors of a need whose public text repeats its own beneficiary's registered name (or surname with a
+/// form of address), phone or address; `None` when it does not. The sealed details are opened here for this
+/// comparison only: they are never logged, returned or echoed, and the error names the field to fix, not the value.
+async fn beneficiary_mentioned<C: ConnectionTrait>(
     conn: &C,
     secret: &Secret,
     beneficiary_id: i64,
     draft: &NeedDraft,
-) -> Result<(), ServiceError> {
+) -> Result<Option<FieldErrors>, ServiceError> {
     let Some(details) = super::private_details::private_details(conn, secret, beneficiary_id).await? else {
-        return Ok(());
+        return Ok(None);
     };
     let marks = PersonMarks::new(&details.full_name, &details.phone, &details.address);
     let mut errors = FieldErrors::default();
@@ -304,11 +331,32 @@ async fn refuse_beneficiary_details<C: ConnectionTrait>(
             errors.push(field, FieldError::MentionsBeneficiary(found));
         }
     }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(ServiceError::Validation(errors))
-    }
+    Ok((!errors.is_empty()).then_some(errors))
+}
+
+/// Audits a need form refused for naming its person (a data-quality refusal that counts
+/// in the organization's credit record, see [`crate::domain::credit::OrganizationRecord`]):
+/// which fields, never what they said.
+async fn record_mention<C: ConnectionTrait>(
+    txn: &C,
+    caller: &Caller,
+    action: &str,
+    subject: (&str, i64),
+    organization_id: i64,
+    errors: &FieldErrors,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    let fields: Vec<&str> = errors.0.iter().map(|(field, _)| *field).collect();
+    audit::record(
+        txn,
+        now,
+        Entry::denied(caller.actor(), action)
+            .subject(subject.0, subject.1)
+            .organization(Some(organization_id))
+            .detail(serde_json::json!({ "data_quality": "mentions_beneficiary", "fields": fields })),
+    )
+    .await?;
+    Ok(())
 }
 
 /// The longest cancel reason a social worker may give.

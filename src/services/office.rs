@@ -15,6 +15,7 @@ use super::audit::{self, AuditRecord, Entry};
 use super::error::stored;
 use super::lockout;
 use super::merchants::MerchantSummary;
+use super::organization_credit::{self, OrganizationCredit};
 use super::organization_services;
 use crate::db;
 use crate::domain::{OrgKind, PartyStatus, ServiceArea};
@@ -37,6 +38,8 @@ pub struct OrganizationSummary {
     pub subdistrict_id: i64,
     /// The services it offers, for referrals.
     pub areas: Vec<ServiceArea>,
+    /// Its credit over the last year (record, score, band).
+    pub credit: OrganizationCredit,
 }
 
 /// An API token as the office's list shows it (never the token, which is not stored).
@@ -71,6 +74,7 @@ pub async fn organizations(
 ) -> Result<Vec<OrganizationSummary>, ServiceError> {
     let scope = require_office_reader(db, caller, "office.organizations", now).await?;
     let mut areas = organization_services::areas_by_organization(db).await?;
+    let mut credit = organization_credit::records(db, now).await?;
     organization::Entity::find()
         .filter(scope.condition(organization::Column::SubdistrictId))
         .order_by_asc(organization::Column::Name)
@@ -85,6 +89,7 @@ pub async fn organizations(
                 status: o.status,
                 subdistrict_id: o.subdistrict_id,
                 areas: areas.remove(&o.id).unwrap_or_default(),
+                credit: credit.remove(&o.id).unwrap_or_default().into(),
             })
         })
         .collect()
@@ -121,8 +126,14 @@ pub async fn set_organization_status(
     require_admin(db, caller, "organization.status", now).await?;
     let reason = status_reason(status, reason)?;
     let txn = db::begin_write(db).await?;
-    let changed = organization::Entity::update_many()
-        .col_expr(organization::Column::Status, Expr::val(status.as_str()))
+    let mut update =
+        organization::Entity::update_many().col_expr(organization::Column::Status, Expr::val(status.as_str()));
+    if status == PartyStatus::Approved {
+        // Admitting (or reinstating) is a decision for a year.
+        let until = crate::domain::admission::first_term(crate::domain::time::local_date(now));
+        update = update.col_expr(organization::Column::AdmittedUntil, Expr::val(until));
+    }
+    let changed = update
         .filter(organization::Column::Id.eq(id))
         .filter(own_subdistrict(caller, organization::Column::SubdistrictId))
         .exec(&txn)
@@ -166,9 +177,14 @@ pub async fn set_merchant_status(
     let txn = db::begin_write(db).await?;
     // After a sponsor's renewal or an offer made to it, never in between.
     db::lock_merchant(&txn, id).await?;
-    let changed = merchant::Entity::update_many()
+    let mut update = merchant::Entity::update_many()
         .col_expr(merchant::Column::Status, Expr::val(status.as_str()))
-        .col_expr(merchant::Column::UpdatedAt, Expr::val(now))
+        .col_expr(merchant::Column::UpdatedAt, Expr::val(now));
+    if status == PartyStatus::Approved {
+        let until = crate::domain::admission::first_term(crate::domain::time::local_date(now));
+        update = update.col_expr(merchant::Column::AdmittedUntil, Expr::val(until));
+    }
+    let changed = update
         .filter(merchant::Column::Id.eq(id))
         .filter(own_subdistrict(caller, merchant::Column::SubdistrictId))
         .exec(&txn)

@@ -50,6 +50,7 @@ pub async fn of_organization(
     let org = organization::Entity::find_by_id(id)
         .one(db)
         .await?
+        .filter(|o| caller.subdistrict_id().is_none_or(|s| s == o.subdistrict_id))
         .ok_or(ServiceError::NotFound("organization"))?;
     let mut areas: Vec<ServiceArea> = organization_service::Entity::find()
         .filter(organization_service::Column::OrganizationId.eq(id))
@@ -80,7 +81,11 @@ pub async fn set_areas(
     areas.sort();
     areas.dedup();
     let txn = db::begin_write(db).await?;
-    if organization::Entity::find_by_id(id).one(&txn).await?.is_none() {
+    let own = organization::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .is_some_and(|o| caller.subdistrict_id().is_none_or(|s| s == o.subdistrict_id));
+    if !own {
         return Err(ServiceError::NotFound("organization"));
     }
     let before: Vec<ServiceArea> = organization_service::Entity::find()

@@ -550,8 +550,11 @@ async fn the_language_is_switched_and_remembered_and_commands_are_registered_in_
         en.body["commands"][0]["description"],
         text::command_list(Locale::En)[0].1
     );
-    assert_eq!(zh.body["commands"].as_array().map(Vec::len), Some(9));
-    for name in ["alerts", "public"] {
+    assert_eq!(
+        zh.body["commands"].as_array().map(Vec::len),
+        Some(bots::command::NAMES.len())
+    );
+    for name in ["alerts", "public", "credit"] {
         let everywhere = registered.iter().all(|call| {
             call.body["commands"]
                 .as_array()

@@ -127,7 +127,10 @@ async fn a_social_worker_browses_the_library_of_their_subdistrict_with_what_is_l
     assert!(html.contains("本月剩余 6") && html.contains("每月可供 10"), "{html}");
     assert!(html.contains("常用药品") && html.contains("本月剩余 4"));
     assert!(html.contains("东和社区"), "the communities served are named");
-    assert!(html.contains("信用分"), "a credit indication is shown");
+    assert!(
+        html.contains("信用 B 级 · 60 分"),
+        "the credit band and score are shown: {html}"
+    );
     assert!(!html.contains("冬衣"), "a paused offer is not in the library");
     assert!(!html.contains("停业前的存货"), "a suspended shop is not in the library");
     assert!(
@@ -214,6 +217,7 @@ async fn the_api_pages_filters_and_refuses_merchants() {
     assert_eq!(body["total"], 2, "own subdistrict only: {body}");
     assert_eq!(body["items"][0]["communities"][0]["name_en"], "Donghe");
     assert!(body["items"][0]["merchant"]["credit_score"].is_number());
+    assert_eq!(body["items"][0]["merchant"]["credit_band"], "B");
 
     opt_in_elsewhere(&app, bakery).await;
     let (_, body) = app.api("GET", "/api/v1/offers?limit=2", token, None).await;

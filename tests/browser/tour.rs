@@ -966,6 +966,7 @@ async fn seed(app: &TestApp, sink: &SmtpSink) -> Seeded {
         Page::visit("resources", "/resources"),
         Page::visit("referral-waiting", format!("/referrals/{waiting_referral}")),
         Page::visit("volunteers", "/volunteers"),
+        Page::visit("credit", "/credit"),
         Page::visit("password", "/settings/password"),
     ]);
     // The demo's one-on-one sponsorship: its case file, the page that ends it and the

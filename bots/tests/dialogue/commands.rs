@@ -1,9 +1,9 @@
-//! Linking a chat, greeting, help, the language switch, `/cancel`, `/public`, and buttons
-//! whose data is unknown, garbled or out of date.
+//! Linking a chat, greeting, help, the language switch, `/cancel`, `/public`, `/credit`,
+//! and buttons whose data is unknown, garbled or out of date.
 
-use bots::{Action, Command, DeskError, Input, Locale, State, Turn, respond, text};
+use bots::{Action, Command, CreditBand, CreditView, DeskError, Input, Locale, State, Turn, respond, text};
 
-use crate::fake_desk::{FakeDesk, GOOD_CODE, PENDING_SHOP, RICE, SHOP};
+use crate::fake_desk::{FakeDesk, GOOD_CODE, PENDING_SHOP, RICE, SHOP, SUSPENDED_SHOP};
 use crate::{Chat, actions, only, texts};
 
 #[tokio::test]
@@ -157,6 +157,44 @@ async fn public_shows_the_listing_and_only_an_approved_shop_may_switch_it_on() {
         assert_eq!(only(&refused), text::public::cannot_show(lang, true));
         assert!(!desk.world().shown);
     }
+}
+
+#[tokio::test]
+async fn credit_explains_the_shops_own_band_in_its_language_and_help_lists_it() {
+    let desk = FakeDesk::new();
+    for lang in Locale::ALL {
+        let mut chat = Chat::of(&desk, SHOP, lang);
+        let new_shop = desk.world().credit.clone();
+        assert_eq!(
+            only(&chat.send("/credit").await),
+            text::credit::summary(lang, &new_shop)
+        );
+        assert!(only(&chat.send("/help").await).contains("/credit"));
+        assert_eq!(chat.session.state, State::Idle);
+    }
+    // A shop in band D reads what the band changes and the score that lifts it out.
+    let low = CreditView {
+        band: CreditBand::D,
+        score: 31,
+        next_band_at: Some(40),
+        lapsed: 6,
+        claim_limit: 1,
+        ..desk.world().credit.clone()
+    };
+    desk.world().credit = low.clone();
+    let mut chat = Chat::of(&desk, SHOP, Locale::En);
+    let said = chat.send("/credit").await;
+    assert_eq!(only(&said), text::credit::summary(Locale::En, &low));
+    assert!(only(&said).contains(&text::credit::band_effect(Locale::En, CreditBand::D)));
+    assert!(only(&said).contains("40 points"), "{}", only(&said));
+    // A suspended shop may still read its own record; a stranger is told to link first.
+    let mut suspended = Chat::of(&desk, SUSPENDED_SHOP, Locale::ZhCn);
+    assert_eq!(
+        only(&suspended.send("/credit").await),
+        text::credit::summary(Locale::ZhCn, &low)
+    );
+    let mut stranger = Chat::stranger(&desk, Locale::ZhCn);
+    assert_eq!(only(&stranger.send("/credit").await), text::how_to_link(Locale::ZhCn));
 }
 
 #[tokio::test]

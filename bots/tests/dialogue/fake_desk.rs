@@ -6,9 +6,9 @@
 use std::sync::{Mutex, MutexGuard};
 
 use bots::{
-    AlertChange, AlertSettingsView, Amount, Choice, ClaimState, ClaimView, Claimed, DeskError, Locale, MerchantDesk,
-    MerchantInfo, MerchantStatus, NeedCardView, NeedQuery, NeedsPage, OfferDraft, OfferView, PublicListingView,
-    RenewalView, SponsorshipCard,
+    AlertChange, AlertSettingsView, Amount, Choice, ClaimState, ClaimView, Claimed, CreditBand, CreditView, DeskError,
+    Locale, MerchantDesk, MerchantInfo, MerchantStatus, NeedCardView, NeedQuery, NeedsPage, OfferDraft, OfferView,
+    PublicListingView, RenewalView, SponsorshipCard,
 };
 use chrono::NaiveDate;
 
@@ -62,6 +62,8 @@ pub struct World {
     pub sponsorships: Vec<(i64, SponsorshipCard)>,
     /// Periods offered to their sponsor: merchant, need, and whether the window is open.
     pub renewals: Vec<(i64, i64, bool)>,
+    /// The credit every shop reads with `/credit` (a new shop's until a test sets another).
+    pub credit: CreditView,
 }
 
 /// The fake desk.
@@ -137,6 +139,19 @@ impl FakeDesk {
             recurring: Vec::new(),
             sponsorships: Vec::new(),
             renewals: Vec::new(),
+            credit: CreditView {
+                band: CreditBand::B,
+                score: 60,
+                next_band_at: Some(85),
+                on_time: 0,
+                late: 0,
+                lapsed: 0,
+                recent_lapses: 0,
+                ratings: 0,
+                rating_tenths: None,
+                holding: 0,
+                claim_limit: 3,
+            },
         }))
     }
 
@@ -645,6 +660,14 @@ impl MerchantDesk for FakeDesk {
             name: m.name.clone(),
             shown: w.shown,
         })
+    }
+
+    async fn credit(&self, merchant_id: i64) -> Result<CreditView, DeskError> {
+        let w = self.open()?;
+        if !w.merchants.iter().any(|m| m.id == merchant_id) {
+            return Err(DeskError::NotFound);
+        }
+        Ok(w.credit.clone())
     }
 
     async fn set_shown_publicly(&self, merchant_id: i64, shown: bool) -> Result<PublicListingView, DeskError> {

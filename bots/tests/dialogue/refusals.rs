@@ -46,7 +46,11 @@ async fn a_pending_or_suspended_shop_is_told_why_for_every_gated_command_and_but
 #[tokio::test]
 async fn limits_on_claiming_are_explained_before_any_question_is_asked() {
     let desk = FakeDesk::new();
-    for refusal in [DeskError::ClaimLimitReached { limit: 3 }, DeskError::DeliverFirst] {
+    for refusal in [
+        DeskError::ClaimLimitReached { limit: 3 },
+        DeskError::DeliverFirst,
+        DeskError::CreditBandLimit,
+    ] {
         desk.world().claim_refusal = Some(refusal.clone());
         for lang in Locale::ALL {
             let mut chat = Chat::of(&desk, SHOP, lang);
@@ -87,7 +91,7 @@ async fn a_refusal_ends_the_question_being_asked() {
 
 #[tokio::test]
 async fn the_words_of_the_common_refusals_in_both_languages() {
-    let pinned: [(DeskError, &str, &str); 8] = [
+    let pinned: [(DeskError, &str, &str); 9] = [
         (
             DeskError::Gone,
             "已被其他爱心商户认领完",
@@ -107,6 +111,11 @@ async fn the_words_of_the_common_refusals_in_both_languages() {
             DeskError::DeliverFirst,
             "请先完成一项进行中的认领",
             "finish an active claim",
+        ),
+        (
+            DeskError::CreditBandLimit,
+            "同一时间只能持有 1 项认领",
+            "one claim at a time",
         ),
         (
             DeskError::WrongState,

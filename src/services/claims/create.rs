@@ -17,7 +17,7 @@ use crate::entities::{claim, drop_off_point, idempotency_record, need};
 use crate::services::access::Caller;
 use crate::services::audit::{self, Entry};
 use crate::services::error::{is_unique_violation, refusal_from_json, refusal_to_json};
-use crate::services::merchants::merchant_with_record;
+use crate::services::merchants::{merchant_with_record, store_credit};
 use crate::services::need_cards;
 use crate::services::outbox::{ClaimNotice, Delivery, DropOff, NeedClaimed, Notification, enqueue_all};
 use crate::services::{ServiceError, recipients};
@@ -171,6 +171,17 @@ pub(crate) async fn claim_for_sponsor<C: ConnectionTrait>(
     .await
 }
 
+/// Why a merchant holding `holding` active claims may not make another under `allowance`,
+/// if it may not (the bot asks before it offers the claim buttons, too).
+pub fn allowance_refusal(allowance: ClaimAllowance, holding: u64) -> Option<ServiceError> {
+    match allowance {
+        ClaimAllowance::DeliverFirst => Some(ServiceError::DeliverFirst),
+        ClaimAllowance::OneAtATime if holding >= u64::from(allowance.limit()) => Some(ServiceError::CreditBandLimit),
+        ClaimAllowance::UpTo(limit) if holding >= u64::from(limit) => Some(ServiceError::ClaimLimitReached { limit }),
+        ClaimAllowance::OneAtATime | ClaimAllowance::UpTo(_) => None,
+    }
+}
+
 /// The claim itself, inside the caller's transaction.
 #[expect(clippy::too_many_arguments, reason = "inputs named at their few callers")]
 async fn claim_in<C: ConnectionTrait>(
@@ -194,12 +205,13 @@ async fn claim_in<C: ConnectionTrait>(
         // Audited by remember_refusal, after this transaction is rolled back.
         return Err(ServiceError::MerchantNotApproved);
     }
-    match record.claim_allowance() {
-        ClaimAllowance::DeliverFirst => return Err(ServiceError::DeliverFirst),
-        ClaimAllowance::UpTo(limit) if holding >= u64::from(limit) => {
-            return Err(ServiceError::ClaimLimitReached { limit });
-        }
-        ClaimAllowance::UpTo(_) => {}
+    if let Some(refusal) = allowance_refusal(record.claim_allowance(), holding) {
+        return Err(refusal);
+    }
+    if merchant.credit_score != record.credit_score() {
+        // Lapses older than 90 days stop weighing without any claim ending: the stored score
+        // (which alerts read) catches up here, under the merchant's lock.
+        store_credit(txn, merchant_id, record.credit_score(), now).await?;
     }
 
     // The one conditional update: it changes the row only if the need is open and enough

@@ -23,7 +23,7 @@ use crate::services::claims::{self, Confirmation};
     params(("id" = i64, Path, description = "Need id"), ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     responses((status = 201, body = ClaimOut, description = "Claimed"), (status = 200, body = ClaimOut, description = "A retry: the first claim"),
         (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json", description = "Too many requests for this token"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json", description = "not-enough-left, need-not-open, claim-limit-reached, deliver-first"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "not-enough-left, need-not-open, claim-limit-reached, deliver-first, credit-band-limit"), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn claim_need(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,

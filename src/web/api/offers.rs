@@ -61,6 +61,8 @@ pub struct OfferMerchantOut {
     pub name: String,
     /// Credit score, 0–100.
     pub credit_score: i32,
+    /// Credit band, `A` (best) to `D`, from the score.
+    pub credit_band: String,
     /// Its subdistrict's name in the caller's language.
     pub subdistrict: String,
     /// False for a merchant of another subdistrict who opted in to help across the district.
@@ -100,6 +102,9 @@ impl OfferOut {
             merchant: OfferMerchantOut {
                 id: o.merchant_id,
                 name: o.merchant_name,
+                credit_band: crate::domain::credit::CreditBand::of_score(o.credit_score)
+                    .letter()
+                    .to_owned(),
                 credit_score: o.credit_score,
                 subdistrict: if locale == Locale::En {
                     o.subdistrict.1

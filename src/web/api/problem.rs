@@ -171,6 +171,7 @@ fn status_of(e: &ServiceError) -> StatusCode {
         | ServiceError::NeedNotOpen(_)
         | ServiceError::ClaimLimitReached { .. }
         | ServiceError::DeliverFirst
+        | ServiceError::CreditBandLimit
         | ServiceError::Sponsorship(_)
         | ServiceError::IllegalTransition(_) => StatusCode::CONFLICT,
         ServiceError::Busy => StatusCode::SERVICE_UNAVAILABLE,
@@ -342,6 +343,15 @@ fn problem(e: &ServiceError, status: StatusCode, l: Locale) -> Problem {
                 l,
                 "您最近的认领连续逾期，请先完成一项送达再认领新的需求。",
                 "Your last claims lapsed; deliver an active claim before claiming more.",
+            ),
+        ),
+        ServiceError::CreditBandLimit => (
+            "credit-band-limit",
+            text(l, "信用等级 D：一次认领一项", "Credit band D: one claim at a time"),
+            text(
+                l,
+                "您的信用等级目前为 D 级（待提升），同一时间只能持有 1 项进行中的认领。完成这一项后即可认领下一项；按时送达、获得好评会提升等级，升到 C 级后恢复通常的认领上限。",
+                "Your credit is in band D for now, so you may hold one active claim at a time. Finish it and you can claim the next; delivering on time and good ratings raise your band, and from band C your usual claim limit applies again.",
             ),
         ),
         ServiceError::MerchantNotApproved => (

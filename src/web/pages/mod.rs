@@ -5,6 +5,7 @@ mod admin;
 mod auth;
 mod beneficiaries;
 mod confirm;
+mod credit;
 mod dashboard;
 mod duplicates;
 mod ledger;
@@ -46,6 +47,7 @@ pub fn router(state: AppState) -> Router {
             "/settings/password",
             get(auth::password_form).post(auth::change_password),
         )
+        .route("/credit", get(credit::show))
         .route("/needs", get(needs::board).post(needs::create))
         .route("/needs/new", get(needs::new_form))
         .route("/needs/{id}", get(needs::show))
@@ -113,6 +115,11 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/admin/merchants/{id}/offers",
             get(resources::merchant_offers).post(resources::record_offer),
+        )
+        .route("/admin/renewals", get(admin::renewals))
+        .route(
+            "/admin/renewals/{kind}/{id}",
+            get(admin::ask_renewal).post(admin::renew),
         )
         .route("/admin/staff", get(admin::staff_list))
         .route(

@@ -12,6 +12,7 @@ use super::views::local_time;
 use super::{Chrome, Field, Options, OrPage, PageError, PageResult, enum_options, field, render};
 use crate::AppState;
 use crate::domain::Category;
+use crate::domain::credit::CreditBand;
 use crate::domain::input::{self, FieldError, FieldErrors};
 use crate::domain::library::PAGE_SIZE;
 use crate::i18n::Tr;
@@ -61,7 +62,13 @@ impl OfferItem {
             left: t.fill("library.left", &[("n", &o.left.to_string())]),
             has_left: o.left > 0,
             communities: names.join(t.get("list.separator")),
-            credit: t.fill("library.credit", &[("score", &o.credit_score.to_string())]),
+            credit: t.fill(
+                "library.credit",
+                &[
+                    ("band", CreditBand::of_score(o.credit_score).letter()),
+                    ("score", &o.credit_score.to_string()),
+                ],
+            ),
             elsewhere: if o.home {
                 String::new()
             } else {

@@ -5,6 +5,7 @@
 mod link_code;
 mod logs;
 mod parties;
+mod renewals;
 mod services;
 mod sorting;
 mod suspend;
@@ -13,6 +14,7 @@ mod tokens;
 pub use link_code::link_code;
 pub use logs::{audit, outbox, retry_outbox};
 pub use parties::{merchants, organizations};
+pub use renewals::{ask as ask_renewal, list as renewals, renew};
 pub use services::{services_form, set_services};
 pub use suspend::{
     merchant_status, organization_status, revoke_token, revoke_token_form, suspend_merchant_form,

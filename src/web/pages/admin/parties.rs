@@ -1,5 +1,6 @@
 //! The lists of organizations and merchants the office admits: headers, ids, labelled
-//! kinds and credit, a status filter (pending first by default), sorting by name in pinyin
+//! kinds, credit bands with their scores (and, for an organization, what its band comes
+//! from), a status filter (pending first by default), sorting by name in pinyin
 //! order, and pages.
 
 use askama::Template;
@@ -12,6 +13,7 @@ use super::super::{Chrome, Options, OrPage, PageResult, render};
 use super::sorting::by_name;
 use crate::AppState;
 use crate::domain::PartyStatus;
+use crate::domain::credit::OrganizationRecord;
 use crate::i18n::Tr;
 use crate::services::{office, subdistricts};
 use crate::web::session::Staff;
@@ -33,8 +35,12 @@ pub struct PartyRow {
     pub name: String,
     /// Organization kind, or the merchant's trade (labelled).
     pub detail: String,
-    /// The merchant's credit score, labelled; empty for organizations.
+    /// The credit band's label.
+    pub band: String,
+    /// The credit score, labelled.
     pub credit: String,
+    /// For an organization, what its band comes from (empty for merchants).
+    pub credit_note: String,
     /// Status label.
     pub status: String,
     /// Status code (decides the buttons; never shown).
@@ -162,8 +168,10 @@ pub async fn organizations(State(state): State<AppState>, staff: Staff, Query(q)
         .map(|o| PartyRow {
             id: o.id,
             detail: organization_detail(t, &o),
+            band: o.credit.band.label(t.0).to_owned(),
+            credit: t.fill("admin.credit_value", &[("score", &o.credit.score.to_string())]),
+            credit_note: credit_note(t, &o.credit.record),
             name: o.name,
-            credit: String::new(),
             status: o.status.label(t.0).to_owned(),
             status_code: o.status.as_str().to_owned(),
             subdistrict: subdistrict_name(t, &district, o.subdistrict_id),
@@ -196,6 +204,30 @@ fn subdistrict_name(t: Tr, district: &subdistricts::DistrictView, id: i64) -> St
         .unwrap_or_default()
 }
 
+/// What an organization's band comes from, short: its counts that are not zero, or that it
+/// has no record yet.
+fn credit_note(t: Tr, r: &OrganizationRecord) -> String {
+    let items: Vec<String> = [
+        ("credit.item.needs_fulfilled", r.needs_fulfilled),
+        ("credit.item.needs_unfulfilled", r.needs_unfulfilled),
+        ("credit.item.confirmed_on_time", r.confirmed_on_time),
+        ("credit.item.confirmed_late", r.confirmed_late),
+        ("credit.item.referrals_on_time", r.referrals_on_time),
+        ("credit.item.referrals_late", r.referrals_late),
+        ("credit.item.data_quality", r.data_quality_refusals),
+        ("credit.item.disputes_lost", r.disputes_lost),
+    ]
+    .into_iter()
+    .filter(|(_, n)| *n > 0)
+    .map(|(key, n)| t.fill(key, &[("n", &n.to_string())]))
+    .collect();
+    if items.is_empty() {
+        t.get("credit.item.none").to_owned()
+    } else {
+        items.join(t.get("list.separator"))
+    }
+}
+
 /// `GET /admin/merchants`.
 pub async fn merchants(State(state): State<AppState>, staff: Staff, Query(q): Query<PartyQuery>) -> PageResult {
     merchants_page(&state, &staff, &q, String::new()).await
@@ -212,9 +244,11 @@ pub async fn merchants_page(state: &AppState, staff: &Staff, q: &PartyQuery, cod
         .into_iter()
         .map(|m| PartyRow {
             id: m.id,
+            band: m.band().label(t.0).to_owned(),
             name: m.name,
             detail: m.trade,
             credit: t.fill("admin.credit_value", &[("score", &m.credit_score.to_string())]),
+            credit_note: String::new(),
             status: m.status.label(t.0).to_owned(),
             status_code: m.status.as_str().to_owned(),
             subdistrict: subdistrict_name(t, &district, m.subdistrict_id),
@@ -233,7 +267,9 @@ mod tests {
             id,
             name: name.into(),
             detail: String::new(),
+            band: String::new(),
             credit: String::new(),
+            credit_note: String::new(),
             status: String::new(),
             status_code: status.into(),
             subdistrict: String::new(),

@@ -161,6 +161,15 @@ pub async fn revoke_token(
     if staff.session.role != Role::Admin {
         return Err(PageError::new(staff.t, ServiceError::Forbidden));
     }
+    // Only a token of the office's own subdistrict: another's is as unknown as a missing one.
+    let own = office::tokens(&state.db, &staff.caller, chrono::Utc::now())
+        .await
+        .or_page(staff.t)?
+        .iter()
+        .any(|k| k.id == id);
+    if !own {
+        return Err(PageError::new(staff.t, ServiceError::NotFound("api token")));
+    }
     match api_tokens::revoke(&state.db, id, &form.reason, staff.caller.actor(), chrono::Utc::now()).await {
         Ok(()) => Ok(Redirect::to("/admin/tokens").into_response()),
         Err(e) => {

@@ -67,6 +67,15 @@ impl Owners {
         })
     }
 
+    /// The merchant of id `id` if it is on the list.
+    fn merchant(&self, id: &str) -> Option<TokenOwner> {
+        let id: i64 = id.parse().ok()?;
+        self.merchants
+            .iter()
+            .any(|(i, _)| *i == id)
+            .then_some(TokenOwner::Merchant(id))
+    }
+
     fn name(&self, staff: &Staff, k: &TokenSummary) -> String {
         let t = staff.t;
         let find = |list: &[(i64, String)], id: i64| {
@@ -165,11 +174,17 @@ impl TokenForm {
                     .find(|(i, _)| *i == id)
                     .map(|(_, name)| TokenOwner::Organization(name.clone()))
             }
-            Some(("merchant", id)) => id.parse().ok().map(TokenOwner::Merchant),
+            // Only the office's own subdistrict's parties are on its lists.
+            Some(("merchant", id)) => owners.merchant(id),
             _ if !self.organization.trim().is_empty() => {
-                Some(TokenOwner::Organization(self.organization.trim().to_owned()))
+                let name = self.organization.trim();
+                owners
+                    .organizations
+                    .iter()
+                    .any(|(_, n)| n == name)
+                    .then(|| TokenOwner::Organization(name.to_owned()))
             }
-            _ => self.merchant.trim().parse().ok().map(TokenOwner::Merchant),
+            _ => owners.merchant(self.merchant.trim()),
         }
     }
 }

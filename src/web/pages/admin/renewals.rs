@@ -1,0 +1,132 @@
+//! The yearly renewal of admissions: who is due (with their credit), and renewing one after
+//! asking first. The district bureau reads the list; only an office renews.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect};
+
+use super::super::confirm::{self, Confirm};
+use super::super::{Chrome, Field, OrPage, PageError, PageResult, render};
+use crate::AppState;
+use crate::domain::admission::Standing;
+use crate::i18n::Tr;
+use crate::services::admissions::{self, Due, PartyKind};
+use crate::services::{ServiceError, subdistricts};
+use crate::web::session::Staff;
+
+/// One row of the list.
+struct Row {
+    kind: &'static str,
+    kind_label: String,
+    id: i64,
+    name: String,
+    subdistrict: String,
+    until: String,
+    standing: String,
+    overdue: bool,
+    credit: String,
+    /// Why the office should look closer before renewing (empty for none).
+    flag: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin_renewals.html")]
+struct RenewalsPage {
+    c: Chrome,
+    rows: Vec<Row>,
+}
+
+fn row(t: Tr, district: &subdistricts::DistrictView, d: Due) -> Row {
+    let flagged = d.flagged();
+
+    let (standing, overdue) = match d.standing {
+        Standing::Overdue(days) => (t.fill("renewal.overdue", &[("days", &days.to_string())]), true),
+        Standing::DueIn(0) => (t.get("renewal.due_today").to_owned(), false),
+        Standing::DueIn(days) => (t.fill("renewal.due_in", &[("days", &days.to_string())]), false),
+        Standing::Current => (String::new(), false),
+    };
+    Row {
+        kind: d.kind.as_str(),
+        kind_label: t
+            .get(match d.kind {
+                PartyKind::Organization => "renewal.organization",
+                PartyKind::Merchant => "renewal.merchant",
+            })
+            .to_owned(),
+        id: d.id,
+        name: d.name,
+        subdistrict: district
+            .subdistrict(d.subdistrict_id)
+            .map(|s| s.name_in(t.0).to_owned())
+            .unwrap_or_default(),
+        until: d.valid_until.to_string(),
+        standing,
+        overdue,
+        credit: format!(
+            "{} · {}",
+            d.band.label(t.0),
+            t.fill("admin.credit_value", &[("score", &d.credit_score.to_string())])
+        ),
+        flag: if flagged {
+            t.get("renewal.flag_band_d").to_owned()
+        } else {
+            String::new()
+        },
+    }
+}
+
+/// `GET /admin/renewals`: admissions ending within 30 days or ended, the most pressing first.
+pub async fn list(State(state): State<AppState>, staff: Staff) -> PageResult {
+    let t = staff.t;
+    let due = admissions::due(&state.db, &staff.caller, chrono::Utc::now())
+        .await
+        .or_page(t)?;
+    let district = subdistricts::district(&state.db).await.or_page(t)?;
+    let rows = due.into_iter().map(|d| row(t, &district, d)).collect();
+    Ok(render(
+        StatusCode::OK,
+        RenewalsPage {
+            c: Chrome::new(t, &staff.session, "renewal.title"),
+            rows,
+        },
+    ))
+}
+
+/// `GET /admin/renewals/{kind}/{id}`: what renewing does, asked first.
+pub async fn ask(State(state): State<AppState>, staff: Staff, Path((kind, id)): Path<(String, i64)>) -> PageResult {
+    let t = staff.t;
+    let kind = PartyKind::parse(&kind).ok_or_else(|| PageError::new(t, ServiceError::NotFound("party")))?;
+    let due = admissions::due(&state.db, &staff.caller, chrono::Utc::now())
+        .await
+        .or_page(t)?
+        .into_iter()
+        .find(|d| d.kind == kind && d.id == id)
+        .ok_or_else(|| PageError::new(t, ServiceError::NotFound("party")))?;
+    let title = t.fill("renewal.ask_title", &[("name", &due.name)]);
+    Ok(confirm::page(
+        Chrome::new(t, &staff.session, "renewal.title"),
+        title,
+        Confirm {
+            subject: format!("{} · #{id}", due.name),
+            effects: vec![t.fill("renewal.effect", &[("until", &due.valid_until.to_string())])],
+            told: vec![t.get("suspend.told_nobody").to_owned()],
+            action: format!("/admin/renewals/{}/{id}", kind.as_str()),
+            hidden: Vec::new(),
+            reason_label: String::new(),
+            reason: Field::default(),
+            button: t.get("renewal.confirm").to_owned(),
+            back: "/admin/renewals".to_owned(),
+        },
+    ))
+}
+
+/// `POST /admin/renewals/{kind}/{id}`: renews for a year.
+pub async fn renew(State(state): State<AppState>, staff: Staff, Path((kind, id)): Path<(String, i64)>) -> PageResult {
+    let t = staff.t;
+    let kind = PartyKind::parse(&kind).ok_or_else(|| PageError::new(t, ServiceError::NotFound("party")))?;
+    admissions::renew(&state.db, &staff.caller, kind, id, chrono::Utc::now())
+        .await
+        .or_page(t)?;
+    Ok(Redirect::to("/admin/renewals").into_response())
+}
