@@ -725,3 +725,68 @@ async fn an_organization_applies_on_a_phone_in_both_languages() {
     assert_eq!(app.count("organization_applications").await, 2);
     client.close().await.expect("close");
 }
+
+/// The resource library and a need's "ask a merchant" part at 360 px, in both languages:
+/// they fit the phone, and their pictures are saved for a person to look at.
+#[tokio::test]
+#[ignore = "needs chromium and chromium-driver; run by scripts/test.sh"]
+async fn the_resource_library_fits_a_360_px_wide_phone_in_both_languages() {
+    use charity_relay::domain::Category;
+    use charity_relay::services::offers;
+    let app = TestApp::spawn().await;
+    let world = app.world(2).await;
+    for (i, (category, what, capacity)) in [
+        (Category::Food, "每周两次热盒饭，可送到服务点", 20),
+        (Category::Medicine, "常用感冒药和血压计借用", 5),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let new = offers::NewOffer {
+            category,
+            description: what.into(),
+            monthly_capacity: capacity,
+            community_ids: vec![world.community_id],
+        };
+        offers::add(&app.db, world.merchants[i].id, new, chrono::Utc::now())
+            .await
+            .expect("offer");
+    }
+    let need = app.post_need(world.a(), 3).await;
+    let (_driver, url) = chromedriver().await;
+    let client = browser(&url, true).await;
+    sign_in(&client, &app).await;
+    for lang in ["zh-CN", "en"] {
+        client.goto(&app.url("/")).await.expect("home");
+        let button = client
+            .find(Locator::Css(&format!("button[name='lang'][value='{lang}']")))
+            .await
+            .expect("language button");
+        button.click().await.expect("switch language");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        for (path, name) in [
+            ("/resources".to_owned(), "resources"),
+            (format!("/needs/{need}"), "need-ask"),
+            (
+                format!("/needs/{need}/ask/{}", world.merchants[0].id),
+                "need-ask-confirm",
+            ),
+        ] {
+            client.goto(&app.url(&path)).await.expect("page");
+            let fits = client
+                .execute(
+                    "return document.documentElement.scrollWidth <= window.innerWidth",
+                    vec![],
+                )
+                .await
+                .expect("script");
+            shot(&client, &format!("phone-{name}-{lang}")).await;
+            assert_eq!(
+                fits,
+                serde_json::Value::Bool(true),
+                "{path} overflows at 360 px in {lang}"
+            );
+        }
+    }
+    client.close().await.expect("close");
+}

@@ -22,6 +22,7 @@ mod m20261207_600000_sponsorships;
 mod m20261208_100000_subdistricts;
 mod m20261208_200000_organization_applications;
 mod m20261208_400000_merchant_applications;
+mod m20261208_500000_directed_requests;
 mod m20261208_600000_admission_renewal;
 
 /// Lists every migration in the order it runs.
@@ -49,8 +50,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_600000_sponsorships::Migration),
             Box::new(m20261208_100000_subdistricts::Migration),
             Box::new(m20261208_200000_organization_applications::Migration),
-            Box::new(m20261208_600000_admission_renewal::Migration),
             Box::new(m20261208_400000_merchant_applications::Migration),
+            Box::new(m20261208_500000_directed_requests::Migration),
+            Box::new(m20261208_600000_admission_renewal::Migration),
         ]
     }
 }

@@ -18,6 +18,7 @@ pub mod credit;
 pub mod credit_code;
 pub mod input;
 pub mod ledger;
+pub mod library;
 pub mod locale;
 pub mod matching;
 pub mod merchant_application;

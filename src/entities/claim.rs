@@ -47,6 +47,9 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// When the row was last changed.
     pub updated_at: DateTimeUtc,
+    /// The office account that recorded the claim for a merchant who phoned in; `None` when
+    /// the merchant claimed itself.
+    pub recorded_by: Option<i64>,
 }
 
 /// Foreign keys of `claims`.

@@ -9,6 +9,7 @@ pub mod case_custody;
 pub mod claim;
 pub mod community;
 pub mod contact;
+pub mod directed_request;
 pub mod district;
 pub mod drop_off_point;
 pub mod idempotency_record;
@@ -54,6 +55,7 @@ pub mod prelude {
     pub use super::claim::Entity as Claim;
     pub use super::community::Entity as Community;
     pub use super::contact::Entity as Contact;
+    pub use super::directed_request::Entity as DirectedRequest;
     pub use super::district::Entity as District;
     pub use super::drop_off_point::Entity as DropOffPoint;
     pub use super::idempotency_record::Entity as IdempotencyRecord;

@@ -6,12 +6,13 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set};
 
 use super::ServiceError;
+use super::access::Caller;
 use super::audit::{self, Actor, Entry};
 use super::organizations::Community;
 use crate::db;
 use crate::domain::input::{self, FieldError, FieldErrors};
 use crate::domain::{Category, Quantity};
-use crate::entities::{community, offer, offer_community};
+use crate::entities::{community, merchant, offer, offer_community};
 
 /// An offer with the communities it serves.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,6 +94,56 @@ pub async fn add(
     new: NewOffer,
     now: DateTime<Utc>,
 ) -> Result<Offer, ServiceError> {
+    add_as(db, Actor::Merchant(merchant_id), merchant_id, new, now).await
+}
+
+/// The merchant's offers as its subdistrict's office reads them ("not found" for another
+/// subdistrict's merchant or any other caller but the process itself).
+pub async fn list_for_office(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    merchant_id: i64,
+) -> Result<Vec<Offer>, ServiceError> {
+    office_merchant(db, caller, merchant_id).await?;
+    list(db, merchant_id).await
+}
+
+/// Records an active offer for a merchant without Telegram, as its subdistrict's office took
+/// it down (by phone or at the shop); audited as the office's.
+pub async fn add_for_merchant(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    merchant_id: i64,
+    new: NewOffer,
+    now: DateTime<Utc>,
+) -> Result<Offer, ServiceError> {
+    office_merchant(db, caller, merchant_id).await?;
+    add_as(db, caller.actor(), merchant_id, new, now).await
+}
+
+/// The merchant `merchant_id` if `caller` is the office of its subdistrict.
+async fn office_merchant(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    merchant_id: i64,
+) -> Result<merchant::Model, ServiceError> {
+    let Caller::Admin { subdistrict_id, .. } = *caller else {
+        return Err(ServiceError::Forbidden);
+    };
+    merchant::Entity::find_by_id(merchant_id)
+        .one(db)
+        .await?
+        .filter(|m| m.subdistrict_id == subdistrict_id)
+        .ok_or(ServiceError::NotFound("merchant"))
+}
+
+async fn add_as(
+    db: &DatabaseConnection,
+    actor: Actor,
+    merchant_id: i64,
+    new: NewOffer,
+    now: DateTime<Utc>,
+) -> Result<Offer, ServiceError> {
     let mut errors = FieldErrors::default();
     let description = errors.check("description", input::public_text(&new.description, 1, 200));
     if let Err(error) = Quantity::new(new.monthly_capacity.into()) {
@@ -137,7 +188,9 @@ pub async fn add(
     audit::record(
         &txn,
         now,
-        Entry::ok(Actor::Merchant(merchant_id), "offer.add").subject("offer", row.id),
+        Entry::ok(actor, "offer.add")
+            .subject("offer", row.id)
+            .detail(serde_json::json!({ "merchant_id": merchant_id })),
     )
     .await?;
     let offer = load(&txn, row).await?;

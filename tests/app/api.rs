@@ -23,6 +23,7 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("get", "/api/v1/cases"),
     ("get", "/api/v1/cases/{code}/ledger"),
     ("post", "/api/v1/cases/{code}/ledger"),
+    ("get", "/api/v1/offers"),
 ];
 
 #[tokio::test]

@@ -48,6 +48,7 @@ mod referrals;
 mod renewals;
 mod reports;
 mod resident_mail;
+mod resources;
 mod retention;
 mod schema;
 mod seals;

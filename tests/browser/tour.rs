@@ -963,6 +963,7 @@ async fn seed(app: &TestApp, sink: &SmtpSink) -> Seeded {
             "reason",
         ),
         Page::visit("referrals", "/referrals"),
+        Page::visit("resources", "/resources"),
         Page::visit("referral-waiting", format!("/referrals/{waiting_referral}")),
         Page::visit("volunteers", "/volunteers"),
         Page::visit("credit", "/credit"),

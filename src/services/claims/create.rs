@@ -412,3 +412,85 @@ async fn remember_refusal(
     txn.commit().await?;
     Ok(())
 }
+
+/// Claims `quantity` units of need `need_id` for merchant `merchant_id`, recorded by the
+/// office (`caller`) for a shop that phoned in (no Telegram, or no wish to use it): the
+/// merchant's own limits apply as if it claimed itself, the claim keeps the office account in
+/// `recorded_by`, and an audit row says the office recorded it for the shop. Only the office
+/// of the merchant's subdistrict may, for a need of its subdistrict ("not found" otherwise).
+pub async fn claim_on_behalf(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    merchant_id: i64,
+    need_id: i64,
+    quantity: i32,
+    now: DateTime<Utc>,
+) -> Result<ClaimRecord, ServiceError> {
+    let Caller::Admin {
+        staff_id,
+        subdistrict_id,
+    } = *caller
+    else {
+        return Err(ServiceError::Forbidden);
+    };
+    let txn = db::begin_write(db).await?;
+    db::lock_merchant(&txn, merchant_id).await?;
+    let shop = crate::entities::merchant::Entity::find_by_id(merchant_id)
+        .one(&txn)
+        .await?
+        .filter(|m| m.subdistrict_id == subdistrict_id)
+        .ok_or(ServiceError::NotFound("merchant"))?;
+    let need = need::Entity::find_by_id(need_id)
+        .one(&txn)
+        .await?
+        .ok_or(ServiceError::NotFound("need"))?;
+    if !caller.org_scope().permits(&txn, need.organization_id).await? {
+        return Err(ServiceError::NotFound("need"));
+    }
+    let claimed = claim_in(
+        &txn,
+        caller,
+        merchant_id,
+        need_id,
+        quantity,
+        None,
+        now,
+        Delivery::Send,
+        true,
+    )
+    .await;
+    let record = match claimed {
+        Ok(record) => record,
+        Err(refusal) => {
+            txn.rollback().await?;
+            if refusal.is_business_refusal() {
+                audit::record(
+                    db,
+                    now,
+                    Entry::denied(caller.actor(), "claim.recorded_for_merchant")
+                        .subject("need", need_id)
+                        .organization(Some(need.organization_id))
+                        .detail(serde_json::json!({ "merchant_id": merchant_id, "reason": refusal.to_string() })),
+                )
+                .await?;
+            }
+            return Err(refusal);
+        }
+    };
+    claim::Entity::update_many()
+        .col_expr(claim::Column::RecordedBy, Expr::val(staff_id))
+        .filter(claim::Column::Id.eq(record.id))
+        .exec(&txn)
+        .await?;
+    audit::record(
+        &txn,
+        now,
+        Entry::ok(caller.actor(), "claim.recorded_for_merchant")
+            .subject("claim", record.id)
+            .organization(Some(need.organization_id))
+            .detail(serde_json::json!({ "need_id": need_id, "merchant_id": merchant_id, "merchant": shop.name })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(record)
+}

@@ -29,7 +29,7 @@ pub use confirmation::{
     Confirmation, DISPUTE_REASON_MAX, HANDOFF_TRIES, confirm, dispute, reset_handoff_tries, resolve_dispute,
 };
 pub(crate) use create::claim_for_sponsor;
-pub use create::{all_left, allowance_refusal, claim_need, claim_need_in_chat};
+pub use create::{all_left, allowance_refusal, claim_need, claim_need_in_chat, claim_on_behalf};
 pub use delivery::{DELIVERY_NOTE_MAX, mark_delivered, mark_delivered_with_note, redeliver, release, resume};
 pub use queries::{Unclaimable, get_claim, list_claims, of_need, unclaimable};
 pub(crate) use sweeps::lapse_claim;

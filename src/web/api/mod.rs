@@ -7,6 +7,7 @@ mod cases;
 mod claims;
 pub mod dto;
 mod needs;
+mod offers;
 pub mod problem;
 
 use std::convert::Infallible;
@@ -32,7 +33,7 @@ use crate::domain::Locale;
     info(title = "charity-relay API", description = "Needs of people in difficulty, claimed by caring merchants."),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    tags((name = "needs", description = "Needs posted by organizations"), (name = "claims", description = "Claims made by merchants"), (name = "cases", description = "An organization's cases and their relief ledgers"))
+    tags((name = "needs", description = "Needs posted by organizations"), (name = "claims", description = "Claims made by merchants"), (name = "cases", description = "An organization's cases and their relief ledgers"), (name = "offers", description = "The resource library: merchants' standing offers"))
 )]
 struct ApiDoc;
 
@@ -92,6 +93,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(claims::resolve))
         .routes(routes!(cases::list_cases))
         .routes(routes!(cases::get_ledger, cases::post_ledger_entry))
+        .routes(routes!(offers::list_offers))
 }
 
 /// The OpenAPI document (for tests and tooling).

@@ -15,6 +15,7 @@ mod need_series;
 mod needs;
 mod referrals;
 mod reports;
+mod resources;
 mod sponsorships;
 mod views;
 mod visits;
@@ -76,6 +77,15 @@ pub fn router(state: AppState) -> Router {
             "/beneficiaries/{id}/referrals",
             get(referrals::case_tab).post(referrals::refer),
         )
+        .route("/resources", get(resources::list))
+        .route(
+            "/needs/{id}/ask/{merchant_id}",
+            get(resources::ask_form).post(resources::ask),
+        )
+        .route(
+            "/needs/{id}/record-claim",
+            get(resources::record_form).post(resources::record),
+        )
         .route("/referrals", get(referrals::list))
         .route("/referrals/{id}", get(referrals::show))
         .route(
@@ -103,6 +113,10 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/merchants/{id}/status", post(admin::merchant_status))
         .route("/admin/merchants/{id}/suspend", get(admin::suspend_merchant_form))
         .route("/admin/merchants/{id}/link-code", post(admin::link_code))
+        .route(
+            "/admin/merchants/{id}/offers",
+            get(resources::merchant_offers).post(resources::record_offer),
+        )
         .route("/admin/renewals", get(admin::renewals))
         .route(
             "/admin/renewals/{kind}/{id}",

@@ -494,6 +494,8 @@ pub async fn edit(
 struct NeedPage {
     c: Chrome,
     n: NeedItem,
+    /// The resource library's part: merchants to ask, asked, claims recorded by the office.
+    library: super::resources::NeedLibrary,
     claims: Vec<(ClaimItem, ClaimFormState)>,
     timeline: Vec<(String, String)>,
     can_cancel: bool,
@@ -551,6 +553,7 @@ async fn need_page(state: &AppState, staff: &Staff, id: i64, form: ClaimFormStat
         .into_iter()
         .map(|r| (local_time(r.at), timeline_entry(t, &r, &claim_list)))
         .collect();
+    let library = super::resources::need_library(state, staff, id).await.or_page(t)?;
     let claims = claim_list
         .iter()
         .map(|c| {
@@ -582,6 +585,7 @@ async fn need_page(state: &AppState, staff: &Staff, id: i64, form: ClaimFormStat
                 })
                 .unwrap_or_default(),
             n: NeedItem::new(t, &card),
+            library,
             claims,
             timeline,
             resolutions: DisputeResolution::ALL
