@@ -137,7 +137,10 @@ async fn path_after_navigation(client: &Client, prefix: &str) -> String {
     let mut path = String::new();
     for _ in 0..100 {
         path = client.current_url().await.expect("url").path().to_owned();
-        if path.starts_with(prefix) && path != "/needs" && path != "/beneficiaries" {
+        // The forms themselves (`/needs/new`, `/beneficiaries/new`) are where we come from.
+        if path.starts_with(prefix)
+            && !["/needs", "/beneficiaries", "/needs/new", "/beneficiaries/new"].contains(&path.as_str())
+        {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;

@@ -230,6 +230,7 @@ async fn seed(db: &DatabaseConnection, secret: &Secret, now: DateTime<Utc>) -> R
     end_ladders(db, &org_ids).await?;
 
     subdistricts::name_district(db, "盐田区", "Yantian", now).await?;
+    renewals_due(db, now).await?;
     let txn = db::begin_write(db).await?;
     let shatoujiao = subdistricts::of_community(&txn, communities[SHATOUJIAO_HOME]).await?;
     let haishan = subdistricts::of_community(&txn, communities[HAISHAN_HOME]).await?;
@@ -688,6 +689,29 @@ async fn discard_outbox_after(db: &DatabaseConnection, last: i64, now: DateTime<
 }
 
 #[expect(clippy::too_many_arguments, reason = "one row's columns, named at each call")]
+/// Admissions the offices see coming up for renewal: a volunteer team whose year ends in 12
+/// days and a supermarket whose year ended 3 days ago (both Shatoujiao's).
+async fn renewals_due(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<(), ServiceError> {
+    use sea_orm::sea_query::Expr;
+    let today = local_date(now);
+    let txn = db::begin_write(db).await?;
+    organization::Entity::update_many()
+        .col_expr(
+            organization::Column::AdmittedUntil,
+            Expr::val(today + Duration::days(12)),
+        )
+        .filter(organization::Column::Name.eq(ORGANIZATIONS[3].0))
+        .exec(&txn)
+        .await?;
+    merchant::Entity::update_many()
+        .col_expr(merchant::Column::AdmittedUntil, Expr::val(today - Duration::days(3)))
+        .filter(merchant::Column::Name.eq(MERCHANTS[2].0))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
 async fn insert_staff<C: ConnectionTrait>(
     txn: &C,
     email: &str,

@@ -223,3 +223,20 @@ async fn admitting_a_party_starts_a_year_of_admission() {
     assert_eq!(until(&app, "merchants", pending.id).await, expected.to_string());
     let _ = world;
 }
+
+#[tokio::test]
+async fn the_demo_shows_shatoujiaos_office_a_renewal_coming_and_one_overdue() {
+    let app = TestApp::spawn().await;
+    assert_eq!(app.cli(&["demo"], "").code, Some(0));
+    let mut office = app.browser();
+    let signed_in = office
+        .sign_in("office@demo.charity-relay.org", charity_relay::demo::DEMO_PASSWORD)
+        .await;
+    assert_eq!(signed_in.status(), 303);
+    let (_, page) = office.get("/admin/renewals").await;
+    assert!(
+        page.contains("沙头角爱心义工队") && page.contains("12 天后到期"),
+        "{page}"
+    );
+    assert!(page.contains("万家福超市") && page.contains("已过期 3 天"), "{page}");
+}

@@ -711,7 +711,7 @@ async fn seed(app: &TestApp, sink: &SmtpSink) -> Seeded {
     let office_email = summary
         .logins
         .iter()
-        .find(|(_, role)| role == Role::Admin.as_str())
+        .find(|(_, role)| role.starts_with(Role::Admin.as_str()))
         .map(|(email, _)| email.clone())
         .expect("a demo office login");
 
@@ -990,9 +990,20 @@ async fn seed(app: &TestApp, sink: &SmtpSink) -> Seeded {
         Page::visit("need-sponsored", format!("/needs/{}", row[2])),
     ]);
 
+    // The office reads its own subdistrict only.
+    let subdistrict = first(
+        db,
+        &format!("SELECT subdistrict_id FROM staff WHERE email = '{office_email}'"),
+    )
+    .await
+    .expect("the office's subdistrict");
+    let own_orgs = format!("SELECT id FROM organizations WHERE subdistrict_id = {subdistrict}");
     let staff_id = first(
         db,
-        &format!("SELECT id FROM staff WHERE id <> {worker_id} AND role = 'social_worker' ORDER BY id DESC LIMIT 1"),
+        &format!(
+            "SELECT id FROM staff WHERE id <> {worker_id} AND role = 'social_worker' \
+             AND organization_id IN ({own_orgs}) ORDER BY id DESC LIMIT 1"
+        ),
     )
     .await
     .expect("a staff member");
@@ -1019,8 +1030,8 @@ async fn seed(app: &TestApp, sink: &SmtpSink) -> Seeded {
     if let Some(id) = duplicate {
         admin_pages.push(Page::visit("duplicate", format!("/admin/duplicates/{id}")));
     }
-    // The office sees every organization's needs: each state, wherever it is.
-    admin_pages.extend(need_pages(db, "1 = 1").await);
+    // The office sees the needs of its subdistrict's organizations: each state.
+    admin_pages.extend(need_pages(db, &format!("n.organization_id IN ({own_orgs})")).await);
     admin_pages.extend([
         Page::visit("reports", "/admin/reports"),
         // The full report is cut at the shot's height; one week's is short enough to show
