@@ -688,7 +688,6 @@ async fn discard_outbox_after(db: &DatabaseConnection, last: i64, now: DateTime<
     Ok(())
 }
 
-#[expect(clippy::too_many_arguments, reason = "one row's columns, named at each call")]
 /// Admissions the offices see coming up for renewal: a volunteer team whose year ends in 12
 /// days and a supermarket whose year ended 3 days ago (both Shatoujiao's).
 async fn renewals_due(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<(), ServiceError> {
@@ -712,6 +711,7 @@ async fn renewals_due(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<(),
     Ok(())
 }
 
+#[expect(clippy::too_many_arguments, reason = "one row's columns, named at each call")]
 async fn insert_staff<C: ConnectionTrait>(
     txn: &C,
     email: &str,
