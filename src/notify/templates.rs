@@ -422,13 +422,22 @@ pub fn render_notification(
     links: &Links,
 ) -> Result<Rendered, RenderError> {
     let zh = locale == Locale::ZhCn;
-    let organization = links.organization.clone().filter(|o| !o.is_empty());
+    // An applicant's mail is about its own application: no other organization's name in its
+    // header, and no unsubscribe link that would stop the mail carrying its password link.
+    let application = matches!(
+        notification,
+        Notification::ApplicationVerify(_)
+            | Notification::ApplicationMoreInfo(_)
+            | Notification::ApplicationApproved(_)
+            | Notification::ApplicationRejected(_)
+    );
+    let organization = links.organization.clone().filter(|o| !o.is_empty() && !application);
     let f = Frame {
         zh,
         lang: locale.as_str(),
         subject: subject(notification, locale)?,
         public_url: links.public_url.clone(),
-        unsubscribe_url: links.unsubscribe_url.clone(),
+        unsubscribe_url: links.unsubscribe_url.clone().filter(|_| !application),
         why: why(notification, zh, organization.as_deref()),
         organization,
     };

@@ -958,12 +958,9 @@ pub async fn set_first_password(
     }
     let hash = hasher.hash(password).await?;
     let txn = db::begin_write(db).await?;
-    let used = password_link::Entity::update_many()
-        .col_expr(password_link::Column::TokenDigest, Expr::val(Option::<String>::None))
-        .col_expr(
-            password_link::Column::ExpiresAt,
-            Expr::val(Option::<DateTime<Utc>>::None),
-        )
+    // Used up for good: the row goes, so no later sending of the approval mail can arm a
+    // new link that would reset the password the holder chose.
+    let used = password_link::Entity::delete_many()
         .filter(password_link::Column::StaffId.eq(link.staff_id))
         .filter(password_link::Column::TokenDigest.eq(link.token_digest.clone()))
         .exec(&txn)

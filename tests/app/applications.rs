@@ -445,6 +445,20 @@ async fn approval_makes_the_organization_and_its_first_login_is_set_by_a_one_tim
         )
         .await;
     assert_eq!(reused.status().as_u16(), 404);
+    // Sending the approval mail again (a retry) arms no new link: the password stays the holder's.
+    let staff_id = crate::support::scalar_i64(&app.db, "SELECT id FROM staff WHERE email = 'chen@example.org'").await;
+    let again = charity_relay::services::outbox::Notification::ApplicationApproved(
+        charity_relay::services::outbox::ApplicationNotice {
+            application_id: 0,
+            name: String::new(),
+            message: None,
+            staff_id: Some(staff_id),
+        },
+    );
+    let rearmed = charity_relay::services::applications::issue_link(&app.db, &again, chrono::Utc::now())
+        .await
+        .expect("issue");
+    assert_eq!(rearmed, None, "no second welcome link");
 
     let mut worker = app.browser();
     let signed_in = worker.sign_in("chen@example.org", "海山的长者们都很好").await;

@@ -106,13 +106,13 @@ pub fn other_subdistricts_button(lang: Locale, on: bool) -> String {
     match on {
         true => pick(
             lang,
-            "需求范围：全区各街道（点此改为仅本街道）",
-            "Needs from every subdistrict (now): own subdistrict only",
+            "范围：全区（点此改为本街道）",
+            "Now every subdistrict: switch to own only",
         ),
         false => pick(
             lang,
-            "需求范围：仅本街道（点此扩大到全区各街道）",
-            "Needs from own subdistrict only (now): every subdistrict",
+            "范围：本街道（点此扩大到全区）",
+            "Now own subdistrict: switch to every one",
         ),
     }
 }
