@@ -337,8 +337,12 @@ async fn asking_is_refused_in_words_for_a_full_cap_a_suspended_shop_and_a_shop_n
     let need = app.post_need(world.a(), 5).await;
     let shop = world.merchants[0].id;
     app.linked_chat(shop, 4200, Locale::En).await;
-    let browser = app.login("worker0@example.org").await;
+    let mut browser = app.login("worker0@example.org").await;
     let refusal = |html: String, words: &str| assert!(html.contains(words), "expected «{words}» in {html}");
+    // The ask page names only a shop the library offers for this need: no other id tells a name.
+    let (status, page) = browser.get(&format!("/needs/{need}/ask/{}", world.suspended.id)).await;
+    assert_eq!(status, 404);
+    assert!(!page.contains("已暂停商户"), "{page}");
 
     // A shop that offers only medicine does not serve a food need.
     let response = browser

@@ -398,7 +398,20 @@ async fn reach_page(
         .or_page(t)?;
     let page = match reach {
         Reach::Ask(merchant_id) => {
-            let name = merchants::get(&state.db, merchant_id).await.or_page(t)?.name;
+            // Only a shop the reader's library offers for this need: any other id is unknown
+            // here, whoever it is.
+            let name = directed_requests::fitting(&state.db, &staff.caller, id, chrono::Utc::now())
+                .await
+                .or_page(t)?
+                .into_iter()
+                .find(|o| o.merchant_id == merchant_id)
+                .map(|o| o.merchant_name);
+            // A refusal said again names the shop only by the id that was asked.
+            let name = match (name, error.is_empty()) {
+                (Some(name), _) => name,
+                (None, false) => format!("#{merchant_id}"),
+                (None, true) => return Err(PageError::new(t, ServiceError::NotFound("merchant"))),
+            };
             ReachPage {
                 c: Chrome::new(t, &staff.session, "ask.title"),
                 need_id: id,
@@ -414,8 +427,16 @@ async fn reach_page(
             if !staff.caller.is_office() {
                 return Err(PageError::new(t, ServiceError::Forbidden));
             }
+            // Only the office's own shops: any other id is unknown here.
+            let own = directed_requests::office_merchants(&state.db, &staff.caller)
+                .await
+                .or_page(t)?;
             let name = match form.merchant.trim().parse::<i64>() {
-                Ok(merchant_id) => merchants::get(&state.db, merchant_id).await.or_page(t)?.name,
+                Ok(merchant_id) => own
+                    .into_iter()
+                    .find(|(m, _)| *m == merchant_id)
+                    .map(|(_, name)| name)
+                    .ok_or_else(|| PageError::new(t, ServiceError::NotFound("merchant")))?,
                 Err(_) => String::new(),
             };
             ReachPage {
