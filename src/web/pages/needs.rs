@@ -107,13 +107,15 @@ fn urlencode(value: &str) -> String {
     form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }
 
-fn with_any(t: Tr, mut options: Options) -> Options {
+/// `options` with "any" first, chosen when nothing else is.
+pub(super) fn with_any(t: Tr, mut options: Options) -> Options {
     let any_selected = !options.iter().any(|o| o.2);
     options.insert(0, (String::new(), t.get("filter.any").to_owned(), any_selected));
     options
 }
 
-fn community_options(t: Tr, communities: &[Community], selected: &str) -> Options {
+/// The communities as options, `selected` (an id) chosen.
+pub(super) fn community_options(t: Tr, communities: &[Community], selected: &str) -> Options {
     communities
         .iter()
         .map(|c| {

@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 
+use super::needs::{community_options, with_any};
 use super::views::local_time;
 use super::{Chrome, Field, Options, OrPage, PageError, PageResult, enum_options, field, render};
 use crate::AppState;
@@ -19,7 +20,7 @@ use crate::i18n::Tr;
 use crate::services::access::Caller;
 use crate::services::directed_requests::{self, Answer, AskError};
 use crate::services::library::{self, LibraryFilter, LibraryOffer};
-use crate::services::organizations::{self, Community};
+use crate::services::organizations;
 use crate::services::{ServiceError, claims, merchants, needs, offers};
 use crate::web::session::Staff;
 
@@ -162,25 +163,6 @@ pub async fn list(State(state): State<AppState>, staff: Staff, Query(q): Query<R
             },
         },
     ))
-}
-
-fn with_any(t: Tr, mut options: Options) -> Options {
-    let any_selected = !options.iter().any(|o| o.2);
-    options.insert(0, (String::new(), t.get("filter.any").to_owned(), any_selected));
-    options
-}
-
-fn community_options(t: Tr, communities: &[Community], selected: &str) -> Options {
-    communities
-        .iter()
-        .map(|c| {
-            (
-                c.id.to_string(),
-                c.name_in(t.0).to_owned(),
-                c.id.to_string() == selected,
-            )
-        })
-        .collect()
 }
 
 /// The need page's part of the library: fitting offers to ask, who was asked and their
