@@ -463,6 +463,9 @@ pub enum DeskError {
     /// The renewal window closed; the period went to other merchants.
     #[error("the renewal window closed")]
     OfferClosed,
+    /// The credit code of a `/join` is held by an admitted (or suspended) shop already.
+    #[error("the credit code is registered to a shop already")]
+    CodeRegistered,
     /// Input the service refused (a field and what is wrong).
     #[error("invalid input")]
     Invalid,
@@ -566,7 +569,8 @@ pub trait MerchantDesk: Send + Sync {
     /// The latest application of chat `chat_id`, if it ever applied.
     async fn application(&self, chat_id: i64) -> Result<Option<ApplicationView>, DeskError>;
     /// Submits (or, after the office asked for more, submits again) the application of
-    /// `chat_id`. [`DeskError::WrongState`] when one is already waiting for the office.
+    /// `chat_id`. [`DeskError::WrongState`] when one is already waiting for the office,
+    /// [`DeskError::CodeRegistered`] when a shop holds its credit code.
     async fn submit_application(
         &self,
         chat_id: i64,

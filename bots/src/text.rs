@@ -241,6 +241,7 @@ pub fn refusal(lang: Locale, error: &DeskError) -> String {
         },
         DeskError::NotSponsorable => sponsor::not_sponsorable(lang),
         DeskError::OfferClosed => sponsor::offer_closed(lang),
+        DeskError::CodeRegistered => join::code_registered(lang),
         DeskError::Invalid => pick(
             lang,
             "输入的内容无法接受，请检查后重试。",

@@ -588,7 +588,12 @@ impl MerchantDesk for ServiceDesk {
         merchant_applications::submit(&self.db, chat_id, lang, &draft, Utc::now())
             .await
             .map(application_view)
-            .map_err(desk_error)
+            .map_err(|e| match e {
+                ServiceError::Validation(ref errors) if errors.get("credit_code").is_some() => {
+                    DeskError::CodeRegistered
+                }
+                other => desk_error(other),
+            })
     }
 }
 

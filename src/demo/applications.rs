@@ -150,7 +150,8 @@ pub(super) async fn seed(demo: &Demo<'_>, shatoujiao: i64, haishan: i64) -> Resu
     ] {
         for (i, spec) in specs.iter().enumerate() {
             let at = demo.now - Duration::days(10 - 2 * i as i64);
-            place(demo, spec, community, address, at).await?;
+            // As from different applicants' networks: one address may store only a few.
+            place(demo, spec, community, &format!("{address}-{i}"), at).await?;
         }
     }
     Ok(())

@@ -78,8 +78,6 @@ pub enum FieldError {
     NotAnOrganizationCode,
     /// The communities ticked belong to more than one subdistrict.
     SeveralSubdistricts,
-    /// An application with this code is already with the office.
-    CodeUnderReview,
     /// An admitted organization holds this code already.
     CodeAdmitted,
     /// An organization of this name exists already.
@@ -216,13 +214,6 @@ impl FieldError {
                 "These communities belong to different subdistricts; one subdistrict office reviews each application, so choose communities of one subdistrict."
                     .into()
             }
-            (FieldError::CodeUnderReview, Locale::ZhCn) => {
-                "使用这个代码的申请正在街道办审核中，请等候结果，不必重复申请。".into()
-            }
-            (FieldError::CodeUnderReview, Locale::En) => {
-                "An application with this code is already being reviewed by the office; please wait for its outcome rather than apply again."
-                    .into()
-            }
             (FieldError::CodeAdmitted, Locale::ZhCn) => {
                 "使用这个代码的机构已经准入。如需新的登录账号，请联系所属街道办。".into()
             }
@@ -307,7 +298,6 @@ impl FieldError {
             FieldError::CreditCode(_) => "not-a-credit-code",
             FieldError::NotAnOrganizationCode => "not-an-organization-code",
             FieldError::SeveralSubdistricts => "several-subdistricts",
-            FieldError::CodeUnderReview => "code-under-review",
             FieldError::CodeAdmitted => "code-admitted",
             FieldError::NameTaken => "name-taken",
         }

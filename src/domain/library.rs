@@ -34,11 +34,8 @@ pub enum AskRefusal {
     /// The need is not open, or nothing of it is left to claim.
     #[error("the need is not open for claims")]
     NeedNotOpen,
-    /// The merchant is pending or suspended.
-    #[error("the merchant is not approved")]
-    MerchantNotApproved,
-    /// The merchant has no active offer of the need's kind serving the need's community (in
-    /// the asker's library).
+    /// The merchant has no active offer of the need's kind serving the need's community in
+    /// the asker's library (which holds approved merchants only).
     #[error("the merchant does not offer this in the need's community")]
     NotServing,
     /// This merchant was asked about this need already.
@@ -61,10 +58,6 @@ impl AskRefusal {
         match (self, locale) {
             (Self::NeedNotOpen, Locale::ZhCn) => "这项需求已不再开放认领，无需再询问商户。",
             (Self::NeedNotOpen, Locale::En) => "This need is no longer open for claims; there is nothing to ask.",
-            (Self::MerchantNotApproved, Locale::ZhCn) => "这家商户目前未准入（待审核或已暂停），不能向其发出询问。",
-            (Self::MerchantNotApproved, Locale::En) => {
-                "This merchant is not admitted just now (pending or suspended), so it cannot be asked."
-            }
             (Self::NotServing, Locale::ZhCn) => "这家商户没有服务该社区的同类供给，请从下面合适的供给中选择。",
             (Self::NotServing, Locale::En) => {
                 "This merchant has no offer of this kind for the need's community; pick one of the fitting offers below."
@@ -117,14 +110,7 @@ mod tests {
     #[test]
     fn every_refusal_is_said_in_both_languages() {
         use AskRefusal::*;
-        for r in [
-            NeedNotOpen,
-            MerchantNotApproved,
-            NotServing,
-            AlreadyAsked,
-            NoTelegram,
-            CapFull,
-        ] {
+        for r in [NeedNotOpen, NotServing, AlreadyAsked, NoTelegram, CapFull, BandD] {
             assert!(!r.message(Locale::ZhCn).is_empty() && r.message(Locale::ZhCn) != r.message(Locale::En));
         }
     }

@@ -371,51 +371,60 @@ pub struct PublicMet {
 /// Needs met in all, by group and by community, small cells suppressed and their
 /// complements withheld so that no hidden figure is the difference of shown ones.
 pub fn public_met(needs: &[NeedRow]) -> PublicMet {
-    let met: Vec<&NeedRow> = needs.iter().filter(|n| n.status == NeedStatus::Fulfilled).collect();
-    let people: BTreeSet<i64> = met.iter().map(|n| n.beneficiary_id).collect();
-    let mut total = public_cell(met.len() as u64, people.len());
-    let (groups, mut group_cells): (Vec<BeneficiaryGroup>, Vec<PublicCell>) = met_by_group(needs).into_iter().unzip();
-    let (communities, mut community_cells): (Vec<String>, Vec<PublicCell>) =
-        met_by_community(needs).into_iter().unzip();
-    protect_margins(&mut total, &mut [&mut group_cells, &mut community_cells]);
-    PublicMet {
-        total,
-        by_group: groups.into_iter().zip(group_cells).collect(),
-        by_community: communities.into_iter().zip(community_cells).collect(),
+    public_figures(&[ScopeRows { needs, hours: &[] }]).0.met
+}
+
+/// Complementary suppression over tables whose cells add up to `total` (see
+/// [`protect_sums`], which it applies to one total and its tables).
+pub fn protect_margins(total: &mut PublicCell, tables: &mut [&mut Vec<PublicCell>]) {
+    let mut cells = vec![*total];
+    let mut sums = Vec::with_capacity(tables.len());
+    for table in tables.iter() {
+        let start = cells.len();
+        cells.extend(table.iter().copied());
+        sums.push((0, (start..cells.len()).collect()));
+    }
+    protect_sums(&mut cells, &sums);
+    *total = cells[0];
+    let mut next = 1;
+    for table in tables.iter_mut() {
+        for cell in table.iter_mut() {
+            *cell = cells[next];
+            next += 1;
+        }
     }
 }
 
-/// Complementary suppression over tables whose cells add up to `total`. With the total
-/// shown, a table with exactly one hidden cell would give it away (total minus the shown
-/// cells), so its smallest shown cell is withheld too, or the total when none is left. With
-/// the total hidden, a table showing every cell would give the total away, so its smallest
-/// cell is withheld. Repeats until nothing changes: afterwards every table has 0 or at
-/// least 2 hidden cells under a shown total, and at least 1 under a hidden one.
-pub fn protect_margins(total: &mut PublicCell, tables: &mut [&mut Vec<PublicCell>]) {
+/// Complementary suppression over cells some of which add up to others: each `(whole,
+/// parts)` in `sums` says the cells `parts` add up to the cell `whole`. With the whole
+/// shown, parts with exactly one hidden cell would give it away (the whole minus the shown
+/// parts), so the smallest shown part is withheld too, or the whole when none is left. With
+/// the whole hidden, parts all shown would give it away, so the smallest is withheld.
+/// Repeats over every sum until nothing changes, so that a cell hidden for one sum is not
+/// given away by another (a subdistrict's figure by the district's minus the others').
+pub fn protect_sums(cells: &mut [PublicCell], sums: &[(usize, Vec<usize>)]) {
     loop {
         let mut changed = false;
-        for table in tables.iter_mut() {
-            let hidden = table.iter().filter(|c| !c.is_shown()).count();
-            let total_shown = total.is_shown();
-            let gives_away = if total_shown {
+        for (whole, parts) in sums {
+            let hidden = parts.iter().filter(|&&i| !cells[i].is_shown()).count();
+            let gives_away = if cells[*whole].is_shown() {
                 hidden == 1
             } else {
-                hidden == 0 && !table.is_empty()
+                hidden == 0 && !parts.is_empty()
             };
             if !gives_away {
                 continue;
             }
-            let smallest = table
+            let smallest = parts
                 .iter()
-                .enumerate()
-                .filter_map(|(i, c)| match c {
-                    PublicCell::Count(n) => Some((*n, i)),
+                .filter_map(|&i| match cells[i] {
+                    PublicCell::Count(n) => Some((n, i)),
                     _ => None,
                 })
                 .min();
             match smallest {
-                Some((_, i)) => table[i] = PublicCell::Withheld,
-                None => *total = PublicCell::Withheld,
+                Some((_, i)) => cells[i] = PublicCell::Withheld,
+                None => cells[*whole] = PublicCell::Withheld,
             }
             changed = true;
         }
@@ -423,6 +432,144 @@ pub fn protect_margins(total: &mut PublicCell, tables: &mut [&mut Vec<PublicCell
             break;
         }
     }
+}
+
+/// The rows of one subdistrict, for the public page.
+#[derive(Debug, Clone, Copy)]
+pub struct ScopeRows<'a> {
+    /// Its organizations' needs.
+    pub needs: &'a [NeedRow],
+    /// Its organizations' confirmed volunteer hours.
+    pub hours: &'a [HoursRow],
+}
+
+/// The public figures of one scope (a subdistrict or the district).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicFigures {
+    /// Needs met: the total, by group and by community.
+    pub met: PublicMet,
+    /// Estimated value of delivered goods and services, in yuan.
+    pub value_yuan: PublicCell,
+    /// Confirmed volunteer hours.
+    pub hours: PublicCell,
+    /// Of which by people who were once helped.
+    pub hours_by_former_beneficiaries: PublicCell,
+}
+
+/// The estimated value delivered (in yuan, each need's value in proportion to what was
+/// delivered of it) and the distinct people it reached.
+pub fn value_delivered(needs: &[NeedRow]) -> (u64, usize) {
+    let helped: BTreeSet<i64> = needs
+        .iter()
+        .filter(|n| n.delivered > 0)
+        .map(|n| n.beneficiary_id)
+        .collect();
+    let cents: i64 = needs
+        .iter()
+        .filter(|n| n.quantity > 0)
+        .filter_map(|n| {
+            n.estimated_value_cents
+                .map(|v| v * i64::from(n.delivered) / i64::from(n.quantity))
+        })
+        .sum();
+    (u64::try_from(cents / 100).unwrap_or(0), helped.len())
+}
+
+/// Where one scope's cells sit among all cells.
+struct Placed {
+    total: usize,
+    value: usize,
+    hours: usize,
+    former: usize,
+    groups: Vec<(BeneficiaryGroup, usize)>,
+    communities: Vec<(String, usize)>,
+}
+
+/// Adds the unprotected cells of `needs` and `hours` to `cells`, and the sums within them.
+fn place(
+    cells: &mut Vec<PublicCell>,
+    sums: &mut Vec<(usize, Vec<usize>)>,
+    needs: &[NeedRow],
+    hours: &[HoursRow],
+) -> Placed {
+    let mut add = |cell: PublicCell| {
+        cells.push(cell);
+        cells.len() - 1
+    };
+    let met: Vec<&NeedRow> = needs.iter().filter(|n| n.status == NeedStatus::Fulfilled).collect();
+    let people: BTreeSet<i64> = met.iter().map(|n| n.beneficiary_id).collect();
+    let total = add(public_cell(met.len() as u64, people.len()));
+    let (yuan, helped) = value_delivered(needs);
+    let value = add(public_cell(yuan, helped));
+    let (all_hours, former_hours) = public_hours(hours);
+    let hours = add(all_hours);
+    let former = add(former_hours);
+    let groups: Vec<(BeneficiaryGroup, usize)> = met_by_group(needs).into_iter().map(|(g, c)| (g, add(c))).collect();
+    let communities: Vec<(String, usize)> = met_by_community(needs).into_iter().map(|(n, c)| (n, add(c))).collect();
+    sums.push((total, groups.iter().map(|g| g.1).collect()));
+    sums.push((total, communities.iter().map(|c| c.1).collect()));
+    Placed {
+        total,
+        value,
+        hours,
+        former,
+        groups,
+        communities,
+    }
+}
+
+fn figures(cells: &[PublicCell], p: &Placed) -> PublicFigures {
+    PublicFigures {
+        met: PublicMet {
+            total: cells[p.total],
+            by_group: p.groups.iter().map(|(g, i)| (*g, cells[*i])).collect(),
+            by_community: p.communities.iter().map(|(n, i)| (n.clone(), cells[*i])).collect(),
+        },
+        value_yuan: cells[p.value],
+        hours: cells[p.hours],
+        hours_by_former_beneficiaries: cells[p.former],
+    }
+}
+
+/// The public figures of the district and of each of its `subdistricts`, protected
+/// together: every figure is k-anonymous, and none hidden on one page can be worked out
+/// from the figures shown on the others (a subdistrict's total is the district's minus the
+/// other subdistricts'; a group's district count is the sum of its subdistrict counts).
+pub fn public_figures(subdistricts: &[ScopeRows<'_>]) -> (PublicFigures, Vec<PublicFigures>) {
+    let mut cells = Vec::new();
+    let mut sums = Vec::new();
+    let placed: Vec<Placed> = subdistricts
+        .iter()
+        .map(|s| place(&mut cells, &mut sums, s.needs, s.hours))
+        .collect();
+    let needs: Vec<NeedRow> = subdistricts.iter().flat_map(|s| s.needs.iter().cloned()).collect();
+    let hours: Vec<HoursRow> = subdistricts.iter().flat_map(|s| s.hours.iter().cloned()).collect();
+    let mut district = place(&mut cells, &mut sums, &needs, &hours);
+    if !placed.is_empty() {
+        // A community lies in one subdistrict: the district shows the very same cell.
+        let mut shared: Vec<(String, usize)> = placed.iter().flat_map(|p| p.communities.iter().cloned()).collect();
+        shared.sort();
+        district.communities = shared;
+        let last = sums.len() - 1;
+        sums[last] = (district.total, district.communities.iter().map(|c| c.1).collect());
+        let across = |pick: fn(&Placed) -> usize| placed.iter().map(pick).collect::<Vec<usize>>();
+        sums.push((district.total, across(|p| p.total)));
+        sums.push((district.value, across(|p| p.value)));
+        sums.push((district.hours, across(|p| p.hours)));
+        sums.push((district.former, across(|p| p.former)));
+        for (group, whole) in &district.groups {
+            let parts = placed
+                .iter()
+                .filter_map(|p| p.groups.iter().find(|(g, _)| g == group).map(|(_, i)| *i))
+                .collect();
+            sums.push((*whole, parts));
+        }
+    }
+    protect_sums(&mut cells, &sums);
+    (
+        figures(&cells, &district),
+        placed.iter().map(|p| figures(&cells, p)).collect(),
+    )
 }
 
 #[cfg(test)]
@@ -706,6 +853,114 @@ mod tests {
         let mut table = vec![PublicCell::Suppressed];
         protect_margins(&mut total, &mut [&mut table]);
         assert_eq!(total, PublicCell::Withheld);
+    }
+
+    #[test]
+    fn a_small_subdistrict_is_not_the_district_minus_the_others() {
+        // 东和 (Shatoujiao) met needs of six people, 海山 (Haishan) of two: the district's 8
+        // minus Shatoujiao's 6 would give Haishan's hidden 2.
+        let big: Vec<NeedRow> = (0..6)
+            .map(|i| need(i, 10 + i, "东和", Category::Food, at(23, 2), NeedStatus::Fulfilled))
+            .collect();
+        let small: Vec<NeedRow> = (0..2)
+            .map(|i| need(20 + i, 30 + i, "海山", Category::Food, at(23, 2), NeedStatus::Fulfilled))
+            .collect();
+        let scopes = [
+            ScopeRows {
+                needs: &big,
+                hours: &[],
+            },
+            ScopeRows {
+                needs: &small,
+                hours: &[],
+            },
+        ];
+        let (district, parts) = public_figures(&scopes);
+        assert_eq!(parts[1].met.total, PublicCell::Suppressed);
+        let totals = [district.met.total, parts[0].met.total, parts[1].met.total];
+        assert!(
+            totals.iter().filter(|c| !c.is_shown()).count() >= 2,
+            "one hidden total among shown ones gives it away: {totals:?}"
+        );
+        // The group's district count is the sum of its subdistrict counts: protected alike.
+        let groups = [
+            district.met.by_group[0].1,
+            parts[0].met.by_group[0].1,
+            parts[1].met.by_group[0].1,
+        ];
+        assert!(groups.iter().filter(|c| !c.is_shown()).count() != 1, "{groups:?}");
+        // A community shows the same figure on the district's page and its subdistrict's.
+        let on_district: Vec<_> = district.met.by_community.clone();
+        let on_pages: Vec<_> = parts.iter().flat_map(|p| p.met.by_community.clone()).collect();
+        assert_eq!(on_district, on_pages);
+        // Big enough everywhere, nothing is hidden.
+        let big2: Vec<NeedRow> = (0..6)
+            .map(|i| need(40 + i, 50 + i, "海山", Category::Food, at(23, 2), NeedStatus::Fulfilled))
+            .collect();
+        let (district, parts) = public_figures(&[
+            ScopeRows {
+                needs: &big,
+                hours: &[],
+            },
+            ScopeRows {
+                needs: &big2,
+                hours: &[],
+            },
+        ]);
+        assert_eq!(district.met.total, PublicCell::Count(12));
+        assert_eq!(parts[0].met.total, PublicCell::Count(6));
+        assert_eq!(parts[1].met.total, PublicCell::Count(6));
+    }
+
+    proptest::proptest! {
+        /// Whatever the subdistricts' needs: on every page and across pages, no sum has
+        /// exactly one hidden part under a shown whole, nor every part shown under a hidden one.
+        #[test]
+        fn no_figure_hidden_on_one_page_follows_from_the_pages_shown(
+            people in proptest::collection::vec(proptest::collection::vec((0i64..12, 0usize..3, 0usize..2), 0..20), 1..4),
+        ) {
+            let groups = [BeneficiaryGroup::ElderlyAlone, BeneficiaryGroup::Disabled, BeneficiaryGroup::Other];
+            let rows: Vec<Vec<NeedRow>> = people
+                .iter()
+                .enumerate()
+                .map(|(s, list)| {
+                    list.iter()
+                        .enumerate()
+                        .map(|(i, (person, group, community))| {
+                            let mut n = need(
+                                (s * 100 + i) as i64,
+                                s as i64 * 1000 + person,
+                                &format!("c{s}-{community}"),
+                                Category::Food,
+                                at(23, 2),
+                                NeedStatus::Fulfilled,
+                            );
+                            n.group = groups[*group];
+                            n
+                        })
+                        .collect()
+                })
+                .collect();
+            let scopes: Vec<ScopeRows<'_>> = rows.iter().map(|r| ScopeRows { needs: r, hours: &[] }).collect();
+            let (district, parts) = public_figures(&scopes);
+            let safe = |whole: PublicCell, cells: Vec<PublicCell>| {
+                let hidden = cells.iter().filter(|c| !c.is_shown()).count();
+                if whole.is_shown() { hidden != 1 } else { cells.is_empty() || hidden >= 1 }
+            };
+            let totals: Vec<PublicCell> = parts.iter().map(|p| p.met.total).collect();
+            proptest::prop_assert!(safe(district.met.total, totals.clone()), "{:?} over {totals:?}", district.met.total);
+            for page in parts.iter().chain([&district]) {
+                proptest::prop_assert!(safe(page.met.total, page.met.by_group.iter().map(|g| g.1).collect()));
+                proptest::prop_assert!(safe(page.met.total, page.met.by_community.iter().map(|c| c.1).collect()));
+            }
+            for (group, whole) in &district.met.by_group {
+                let cells: Vec<PublicCell> = parts
+                    .iter()
+                    .filter_map(|p| p.met.by_group.iter().find(|(g, _)| g == group).map(|(_, c)| *c))
+                    .collect();
+                proptest::prop_assert!(safe(*whole, cells.clone()), "{group:?}: {whole:?} over {cells:?}");
+            }
+        }
     }
 
     fn arbitrary_cell() -> impl proptest::strategy::Strategy<Value = PublicCell> {

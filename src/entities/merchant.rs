@@ -19,6 +19,9 @@ pub struct Model {
     pub subdistrict_id: i64,
     /// The last day its admission holds; `None`: a year from `created_at`.
     pub admitted_until: Option<Date>,
+    /// The credit code it was admitted under (unique index `ux_merchants_credit_code`), if
+    /// it applied; `None` for a merchant made on the command line.
+    pub credit_code: Option<String>,
     /// Street address.
     pub address: String,
     /// Opening hours as free text, if given.

@@ -40,6 +40,13 @@ pub const APPLY_PER_ADDRESS: i32 = 10;
 pub const APPLY_PER_EMAIL: i32 = 3;
 /// The window the application limits count in.
 pub const APPLY_WINDOW: Duration = Duration::hours(1);
+/// Well-formed applications one client address (an IPv6 /64) may store in [`STORED_WINDOW`]:
+/// an organization applies once, so a few cover a mistake, and a flood needs hundreds of
+/// networks to reach [`MAX_UNVERIFIED`].
+pub const STORED_PER_ADDRESS: i32 = 3;
+/// The window [`STORED_PER_ADDRESS`] counts in: the life of a verification link, so that
+/// what one address stored is gone from the cap by the time it may store again.
+pub const STORED_WINDOW: Duration = VERIFY_VALIDITY;
 /// Most unverified applications held at once: past it the form asks to come back later,
 /// so that a flood from many addresses still writes a bounded number of rows.
 pub const MAX_UNVERIFIED: u64 = 500;
@@ -71,7 +78,9 @@ fn well_formed(token: &str) -> bool {
 
 /// Takes an application from the public form: checks it, refuses a code already admitted
 /// or under review, stores it unverified and queues the verification email, in the
-/// applicant's language. The limits are reserved first, before anything is looked up.
+/// applicant's language. The limits are reserved first, before anything is looked up:
+/// attempts per address (`address` is [`throttle::client_key`]) and per email, then
+/// well-formed applications per address, then the cap on live unverified ones.
 pub async fn apply(
     db: &DatabaseConnection,
     form: &ApplicationForm,
@@ -93,15 +102,40 @@ pub async fn apply(
     if let Some(minutes) = refused {
         return Err(ApplyError::Throttled(minutes));
     }
+    let txn = db::begin_write(db).await?;
+    let refused = throttle::reserve(
+        &txn,
+        &format!("apply-stored:{address}"),
+        STORED_PER_ADDRESS,
+        STORED_WINDOW,
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    if let Some(minutes) = refused {
+        return Err(ApplyError::Throttled(minutes));
+    }
+    // Only live links hold a place: an expired one waits for retention but blocks nobody.
     let waiting = application::Entity::find()
         .filter(application::Column::Status.eq(ApplicationStatus::Unverified))
+        .filter(application::Column::VerifyExpiresAt.gt(now))
         .count(db)
         .await?;
     if waiting >= MAX_UNVERIFIED {
         return Err(ServiceError::Busy.into());
     }
     let txn = db::begin_write(db).await?;
-    let subdistrict_id = check_against_records(&txn, &draft, None).await?;
+    let subdistrict_id = match check_against_records(&txn, &draft).await {
+        Ok(id) => id,
+        Err(refused) => {
+            // Nothing was stored: the applicant may correct it without losing a place.
+            txn.rollback().await?;
+            let txn = db::begin_write(db).await?;
+            throttle::give_back(&txn, &format!("apply-stored:{address}")).await?;
+            txn.commit().await?;
+            return Err(refused.into());
+        }
+    };
     let created = application::ActiveModel {
         name: Set(draft.name.clone()),
         credit_code: Set(draft.code.as_str().to_owned()),
@@ -180,13 +214,8 @@ async fn mail<C: ConnectionTrait>(
 }
 
 /// Checks `draft` against what is stored: its communities exist and are of one subdistrict
-/// (returned); no organization holds its code or name; no other open application (than
-/// `own`) has its code. Each refusal names its field.
-async fn check_against_records<C: ConnectionTrait>(
-    conn: &C,
-    draft: &ApplicationDraft,
-    own: Option<i64>,
-) -> Result<i64, ServiceError> {
+/// (returned); no organization holds its code or name. Each refusal names its field.
+async fn check_against_records<C: ConnectionTrait>(conn: &C, draft: &ApplicationDraft) -> Result<i64, ServiceError> {
     let mut errors = FieldErrors::default();
     let found = community::Entity::find()
         .filter(community::Column::Id.is_in(draft.communities.iter().copied()))
@@ -200,18 +229,12 @@ async fn check_against_records<C: ConnectionTrait>(
     } else if subdistricts.len() != 1 {
         errors.push("communities", FieldError::SeveralSubdistricts);
     }
-    let admitted = organization::Entity::find()
-        .filter(organization::Column::CreditCode.eq(draft.code.as_str()))
-        .count(conn)
-        .await?;
-    let mut under_review = application::Entity::find().filter(application::Column::OpenCode.eq(draft.code.as_str()));
-    if let Some(own) = own {
-        under_review = under_review.filter(application::Column::Id.ne(own));
-    }
-    if admitted > 0 {
+    let admitted = code_admitted(conn, draft.code.as_str()).await?;
+    // Another application under review with the code is no refusal: whoever typed it first
+    // (rightly or not) must not block the organization itself, and the form must not tell
+    // a stranger that a code is being applied for. The office sees them side by side.
+    if admitted {
         errors.push("credit_code", FieldError::CodeAdmitted);
-    } else if under_review.count(conn).await? > 0 {
-        errors.push("credit_code", FieldError::CodeUnderReview);
     }
     if super::organizations::find_by_name(conn, &draft.name).await?.is_some() {
         errors.push("name", FieldError::NameTaken);
@@ -220,6 +243,26 @@ async fn check_against_records<C: ConnectionTrait>(
         [only] if errors.is_empty() => Ok(*only),
         _ => Err(ServiceError::Validation(errors)),
     }
+}
+
+/// True when an organization holds credit code `code`.
+async fn code_admitted<C: ConnectionTrait>(conn: &C, code: &str) -> Result<bool, DbErr> {
+    Ok(organization::Entity::find()
+        .filter(organization::Column::CreditCode.eq(code))
+        .count(conn)
+        .await?
+        > 0)
+}
+
+/// Refuses (field `credit_code`) a code an organization holds already.
+async fn refuse_admitted_code<C: ConnectionTrait>(conn: &C, code: &str) -> Result<(), ServiceError> {
+    if code_admitted(conn, code).await? {
+        return Err(ServiceError::Validation(FieldErrors(vec![(
+            "credit_code",
+            FieldError::CodeAdmitted,
+        )])));
+    }
+    Ok(())
 }
 
 /// Makes the one-time token of an application email that carries a link, right before it
@@ -282,20 +325,42 @@ pub struct LinkTarget {
     pub locale: Locale,
 }
 
-async fn by_verify_token<C: ConnectionTrait>(
+/// What an applicant's link is for: each purpose has its own digest, expiry and status.
+#[derive(Debug, Clone, Copy)]
+enum Purpose {
+    /// Verifying the contact email (an unverified application).
+    Verify,
+    /// Editing after the office asked for more.
+    Edit,
+}
+
+/// The application whose link for `purpose` is `token`, while the link works: well formed,
+/// known, the application still in the purpose's status, and not expired.
+async fn by_token<C: ConnectionTrait>(
     conn: &C,
+    purpose: Purpose,
     token: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<application::Model>, DbErr> {
     if !well_formed(token) {
         return Ok(None);
     }
+    let (digest, status) = match purpose {
+        Purpose::Verify => (application::Column::VerifyDigest, ApplicationStatus::Unverified),
+        Purpose::Edit => (application::Column::EditDigest, ApplicationStatus::MoreInfo),
+    };
     Ok(application::Entity::find()
-        .filter(application::Column::VerifyDigest.eq(crypto::sha256_hex(token)))
-        .filter(application::Column::Status.eq(ApplicationStatus::Unverified))
+        .filter(digest.eq(crypto::sha256_hex(token)))
+        .filter(application::Column::Status.eq(status))
         .one(conn)
         .await?
-        .filter(|a| a.verify_expires_at.is_some_and(|at| at > now)))
+        .filter(|a| {
+            let expires = match purpose {
+                Purpose::Verify => a.verify_expires_at,
+                Purpose::Edit => a.edit_expires_at,
+            };
+            expires.is_some_and(|at| at > now)
+        }))
 }
 
 /// The application a verification link is for, while it works.
@@ -304,7 +369,7 @@ pub async fn verify_target(
     token: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<LinkTarget>, ServiceError> {
-    Ok(by_verify_token(db, token, now).await?.map(|a| LinkTarget {
+    Ok(by_token(db, Purpose::Verify, token, now).await?.map(|a| LinkTarget {
         id: a.id,
         name: a.name,
         locale: a.locale.0,
@@ -312,23 +377,14 @@ pub async fn verify_target(
 }
 
 /// Verifies the contact email: the application reaches its office. Refused (field
-/// `credit_code`) when meanwhile another application with the code reached the office or
-/// an organization holds it. The link works once.
+/// `credit_code`) when meanwhile an organization was admitted with the code. The link
+/// works once.
 pub async fn verify(db: &DatabaseConnection, token: &str, now: DateTime<Utc>) -> Result<LinkTarget, ServiceError> {
     let txn = db::begin_write(db).await?;
-    let found = by_verify_token(&txn, token, now)
+    let found = by_token(&txn, Purpose::Verify, token, now)
         .await?
         .ok_or(ServiceError::NotFound("application"))?;
-    let admitted = organization::Entity::find()
-        .filter(organization::Column::CreditCode.eq(found.credit_code.as_str()))
-        .count(&txn)
-        .await?;
-    if admitted > 0 {
-        return Err(ServiceError::Validation(FieldErrors(vec![(
-            "credit_code",
-            FieldError::CodeAdmitted,
-        )])));
-    }
+    refuse_admitted_code(&txn, &found.credit_code).await?;
     let moved = application::Entity::update_many()
         .col_expr(application::Column::Status, Expr::val(ApplicationStatus::Submitted))
         .col_expr(application::Column::OpenCode, Expr::val(found.credit_code.clone()))
@@ -339,17 +395,7 @@ pub async fn verify(db: &DatabaseConnection, token: &str, now: DateTime<Utc>) ->
         .filter(application::Column::Status.eq(ApplicationStatus::Unverified))
         .exec(&txn)
         .await;
-    let moved = match moved {
-        Ok(result) => result.rows_affected,
-        Err(e) if super::error::is_unique_violation(&e) => {
-            return Err(ServiceError::Validation(FieldErrors(vec![(
-                "credit_code",
-                FieldError::CodeUnderReview,
-            )])));
-        }
-        Err(e) => return Err(e.into()),
-    };
-    if moved != 1 {
+    if moved?.rows_affected != 1 {
         return Err(ServiceError::NotFound("application"));
     }
     audit::record(
@@ -379,29 +425,13 @@ pub struct Editable {
     pub form: ApplicationForm,
 }
 
-async fn by_edit_token<C: ConnectionTrait>(
-    conn: &C,
-    token: &str,
-    now: DateTime<Utc>,
-) -> Result<Option<application::Model>, DbErr> {
-    if !well_formed(token) {
-        return Ok(None);
-    }
-    Ok(application::Entity::find()
-        .filter(application::Column::EditDigest.eq(crypto::sha256_hex(token)))
-        .filter(application::Column::Status.eq(ApplicationStatus::MoreInfo))
-        .one(conn)
-        .await?
-        .filter(|a| a.edit_expires_at.is_some_and(|at| at > now)))
-}
-
 /// The application an edit link is for, while it works.
 pub async fn edit_target(
     db: &DatabaseConnection,
     token: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<Editable>, ServiceError> {
-    Ok(by_edit_token(db, token, now).await?.map(|a| Editable {
+    Ok(by_token(db, Purpose::Edit, token, now).await?.map(|a| Editable {
         id: a.id,
         locale: a.locale.0,
         office_message: a.office_message.clone().unwrap_or_default(),
@@ -429,7 +459,7 @@ pub async fn resubmit(
     form: &ApplicationForm,
     now: DateTime<Utc>,
 ) -> Result<LinkTarget, ServiceError> {
-    let current = by_edit_token(db, token, now)
+    let current = by_token(db, Purpose::Edit, token, now)
         .await?
         .ok_or(ServiceError::NotFound("application"))?;
     let form = ApplicationForm {
@@ -438,7 +468,7 @@ pub async fn resubmit(
     };
     let draft = form.parse().map_err(ServiceError::Validation)?;
     let txn = db::begin_write(db).await?;
-    let subdistrict_id = check_against_records(&txn, &draft, Some(current.id)).await?;
+    let subdistrict_id = check_against_records(&txn, &draft).await?;
     let moved = application::Entity::update_many()
         .col_expr(application::Column::Name, Expr::val(draft.name.clone()))
         .col_expr(application::Column::CreditCode, Expr::val(draft.code.as_str()))
@@ -465,14 +495,7 @@ pub async fn resubmit(
         .filter(application::Column::Id.eq(current.id))
         .filter(application::Column::Status.eq(ApplicationStatus::MoreInfo))
         .exec(&txn)
-        .await
-        .map_err(|e| {
-            if super::error::is_unique_violation(&e) {
-                ServiceError::Validation(FieldErrors(vec![("credit_code", FieldError::CodeUnderReview)]))
-            } else {
-                e.into()
-            }
-        })?;
+        .await?;
     if moved.rows_affected != 1 {
         return Err(ServiceError::NotFound("application"));
     }
@@ -536,6 +559,12 @@ pub struct ApplicationDetail {
     pub office_message: Option<String>,
     /// The organization approval made.
     pub organization_id: Option<i64>,
+    /// An organization holds the code already: it cannot be approved.
+    pub code_admitted: bool,
+    /// Other applications under review with the same code that the reader may open.
+    pub same_code_here: Vec<i64>,
+    /// How many more are under review with it at other offices.
+    pub same_code_elsewhere: usize,
 }
 
 fn row_of(a: &application::Model) -> Result<ApplicationRow, ServiceError> {
@@ -609,7 +638,18 @@ pub async fn detail(
 ) -> Result<ApplicationDetail, ServiceError> {
     let scope = require_office_reader(db, caller, "application.read", now).await?;
     let a = in_scope(db, caller, scope, id, "application.read", now).await?;
+    let code_admitted = a.organization_id.is_none() && code_admitted(db, &a.credit_code).await?;
+    let others = application::Entity::find()
+        .filter(application::Column::OpenCode.eq(a.credit_code.as_str()))
+        .filter(application::Column::Id.ne(a.id))
+        .order_by_asc(application::Column::Id)
+        .all(db)
+        .await?;
+    let (here, elsewhere): (Vec<_>, Vec<_>) = others.iter().partition(|o| scope.allows(o.subdistrict_id));
     Ok(ApplicationDetail {
+        code_admitted,
+        same_code_here: here.iter().map(|o| o.id).collect(),
+        same_code_elsewhere: elsewhere.len(),
         row: row_of(&a)?,
         declared_kind: super::error::stored(&a.declared_kind)?,
         contact_name: a.contact_name,
@@ -811,6 +851,7 @@ pub async fn approve(
     }
     let kind: RegistrationKind = super::error::stored(&a.registration_kind)?;
     let communities = ids_of(&a.community_ids);
+    refuse_admitted_code(&txn, &a.credit_code).await?;
     let org = organization::ActiveModel {
         name: Set(a.name.clone()),
         kind: Set(org_kind(kind).as_str().to_owned()),

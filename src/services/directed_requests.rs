@@ -219,12 +219,9 @@ async fn check<C: ConnectionTrait>(
     if need.status != NeedStatus::Open || need.claimed >= need.quantity {
         return Ok(Some(AskRefusal::NeedNotOpen));
     }
-    let Some(m) = merchant::Entity::find_by_id(merchant_id).one(txn).await? else {
-        return Err(ServiceError::NotFound("merchant"));
-    };
-    if m.status != PartyStatus::Approved {
-        return Ok(Some(AskRefusal::MerchantNotApproved));
-    }
+    // The library answers first, and it holds approved merchants only: a shop out of the
+    // asker's reach, pending, suspended or missing is refused in the same words, so the
+    // refusal tells nothing of a merchant the asker cannot see.
     let reader = library::reader_subdistrict(txn, caller).await?;
     let filter = LibraryFilter {
         category: Some(category_of(need)?),
@@ -238,6 +235,9 @@ async fn check<C: ConnectionTrait>(
     if !serves {
         return Ok(Some(AskRefusal::NotServing));
     }
+    let Some(m) = merchant::Entity::find_by_id(merchant_id).one(txn).await? else {
+        return Ok(Some(AskRefusal::NotServing));
+    };
     let asked = directed_request::Entity::find()
         .filter(directed_request::Column::NeedId.eq(need.id))
         .filter(directed_request::Column::MerchantId.eq(merchant_id))

@@ -18,6 +18,7 @@ use super::outbox::{self, ApplicationOutcome, Channel, Message, Notification};
 use super::{ServiceError, merchants, organizations};
 use crate::db;
 use crate::domain::credit_code::{CreditCode, RegistrationKind};
+use crate::domain::input::{FieldError, FieldErrors};
 use crate::domain::merchant_application::{self as rules, ApplicationStatus};
 use crate::domain::{Category, Locale, PartyStatus};
 use crate::entities::{community, merchant, merchant_application};
@@ -72,6 +73,8 @@ pub struct Application {
     pub reason: Option<String>,
     /// The merchant made on approval.
     pub merchant_id: Option<i64>,
+    /// True when another merchant holds its credit code already: it cannot be approved.
+    pub code_registered: bool,
     /// When it was first submitted.
     pub created_at: DateTime<Utc>,
     /// When the shop last changed it.
@@ -93,6 +96,11 @@ async fn view<C: sea_orm::ConnectionTrait>(
     row: merchant_application::Model,
 ) -> Result<Application, ServiceError> {
     let community = community::Entity::find_by_id(row.community_id).one(conn).await?;
+    let mut holders = merchant::Entity::find().filter(merchant::Column::CreditCode.eq(row.credit_code.as_str()));
+    if let Some(own) = row.merchant_id {
+        holders = holders.filter(merchant::Column::Id.ne(own));
+    }
+    let code_registered = holders.count(conn).await? > 0;
     let (kind, credit_code) = match CreditCode::parse(&row.credit_code) {
         Ok(code) => (code.kind(), code.as_str().to_owned()),
         Err(_) => (RegistrationKind::Other, row.credit_code),
@@ -116,6 +124,7 @@ async fn view<C: sea_orm::ConnectionTrait>(
             .map_err(|_| ServiceError::Internal("unknown application status".into()))?,
         reason: row.reason,
         merchant_id: row.merchant_id,
+        code_registered,
         created_at: row.created_at,
         updated_at: row.updated_at,
     })
@@ -176,6 +185,7 @@ pub async fn submit(
         .one(&txn)
         .await?
         .ok_or_else(|| ServiceError::invalid("community_id", "unknown community"))?;
+    refuse_registered_code(&txn, &draft.credit_code).await?;
     let open = merchant_application::Entity::find()
         .filter(merchant_application::Column::ChatId.eq(chat_id))
         .filter(merchant_application::Column::Status.is_in([
@@ -221,6 +231,25 @@ pub async fn submit(
     let application = view(&txn, saved).await?;
     txn.commit().await?;
     Ok(application)
+}
+
+/// Refuses a credit code a merchant holds already, whatever its standing: a shop suspended
+/// or in credit band D does not start afresh by applying again from another chat. The
+/// office relinks a shop's new chat instead (a link code).
+async fn refuse_registered_code<C: sea_orm::ConnectionTrait>(conn: &C, code: &str) -> Result<(), ServiceError> {
+    let held = merchant::Entity::find()
+        .filter(merchant::Column::CreditCode.eq(code))
+        .count(conn)
+        .await?;
+    if held > 0 {
+        return Err(code_registered());
+    }
+    Ok(())
+}
+
+/// The refusal of a credit code a merchant holds already (field `credit_code`).
+fn code_registered() -> ServiceError {
+    ServiceError::Validation(FieldErrors(vec![("credit_code", FieldError::CodeAdmitted)]))
 }
 
 /// The applications the caller may read: its subdistrict's (every one for the district
@@ -327,6 +356,11 @@ pub async fn decide(
         None => SubdistrictScope::District,
     };
     let row = scoped_row(db, scope, caller, id, action, now).await?;
+    if decision == Decision::Approve {
+        // Two shops may have applied under one code before either was admitted: the
+        // second approval is refused, in words, and the office rejects it with a reason.
+        refuse_registered_code(db, &row.credit_code).await?;
+    }
     let reason = match &decision {
         Decision::Approve => None,
         // The shop reads it: required, and at most `office::REASON_MAX` characters.
@@ -428,12 +462,18 @@ async fn admit<C: sea_orm::ConnectionTrait>(
         locale: Set(row.locale),
         show_publicly: Set(false),
         credit_score: Set(merchants::INITIAL_CREDIT),
+        credit_code: Set(Some(row.credit_code.clone())),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
     }
     .insert(txn)
-    .await?;
+    .await
+    // The unique index settles two approvals of one code at once.
+    .map_err(|e| match ServiceError::on_unique(e, "credit code") {
+        ServiceError::Conflict(_) => code_registered(),
+        other => other,
+    })?;
     audit::record(
         txn,
         now,

@@ -239,39 +239,49 @@ pub struct Transparency {
 }
 
 /// The figures of the public page, over all time, for one subdistrict or (`None`) the district.
+/// Every subdistrict's figures are computed and protected together with the district's, so
+/// that no figure one page hides is the difference of figures the pages show.
 pub async fn transparency(
     db: &DatabaseConnection,
     locale: Locale,
     subdistrict: Option<i64>,
 ) -> Result<Transparency, ServiceError> {
-    use std::collections::BTreeSet;
     let scope = subdistrict.map_or(SubdistrictScope::District, SubdistrictScope::One);
+    let district = super::subdistricts::district(db).await?;
     // All time, from an instant every database can store.
-    let all = rows(db, DateTime::<Utc>::UNIX_EPOCH, locale, scope).await?;
-    let helped: BTreeSet<i64> = all
-        .needs
+    let mut each = Vec::with_capacity(district.subdistricts.len());
+    for s in &district.subdistricts {
+        each.push((
+            s.id,
+            rows(db, DateTime::<Utc>::UNIX_EPOCH, locale, SubdistrictScope::One(s.id)).await?,
+        ));
+    }
+    let scopes: Vec<reports::ScopeRows<'_>> = each
         .iter()
-        .filter(|n| n.delivered > 0)
-        .map(|n| n.beneficiary_id)
-        .collect();
-    let value: i64 = all
-        .needs
-        .iter()
-        .filter(|n| n.quantity > 0)
-        .filter_map(|n| {
-            n.estimated_value_cents
-                .map(|v| v * i64::from(n.delivered) / i64::from(n.quantity))
+        .map(|(_, r)| reports::ScopeRows {
+            needs: &r.needs,
+            hours: &r.hours,
         })
-        .sum();
-    // The total and both breakdowns together, so none can be had by subtraction.
-    let met_public = reports::public_met(&all.needs);
-    let (hours, hours_by_former_beneficiaries) = reports::public_hours(&all.hours);
+        .collect();
+    let (whole, parts) = reports::public_figures(&scopes);
+    let figures = match subdistrict {
+        None => whole,
+        Some(id) => each
+            .iter()
+            .position(|(s, _)| *s == id)
+            .and_then(|i| parts.get(i).cloned())
+            .ok_or(ServiceError::NotFound("subdistrict"))?,
+    };
     let merchants = merchant::Entity::find()
         .filter(merchant::Column::Status.eq(PartyStatus::Approved))
         .filter(scope.condition(merchant::Column::SubdistrictId))
         .all(db)
         .await?;
-    let deliveries = reports::deliveries_by_merchant(&all.needs, &all.claims);
+    // A merchant's deliveries over the whole district, on every page alike: one figure per
+    // shop, never a difference between pages.
+    let needs: Vec<reports::NeedRow> = each.iter().flat_map(|(_, r)| r.needs.iter().cloned()).collect();
+    let claims: Vec<reports::ClaimRow> = each.iter().flat_map(|(_, r)| r.claims.iter().cloned()).collect();
+    let deliveries = reports::deliveries_by_merchant(&needs, &claims);
     let mut shown: Vec<(String, reports::PublicCell)> = merchants
         .iter()
         .filter(|m| m.show_publicly)
@@ -290,13 +300,13 @@ pub async fn transparency(
     };
     shown.sort_by(|a, b| count(&b.1).cmp(&count(&a.1)).then(a.0.cmp(&b.0)));
     Ok(Transparency {
-        needs_met: met_public.total,
-        value_yuan: reports::public_cell((value / 100).max(0) as u64, helped.len()),
-        hours,
-        hours_by_former_beneficiaries,
+        needs_met: figures.met.total,
+        value_yuan: figures.value_yuan,
+        hours: figures.hours,
+        hours_by_former_beneficiaries: figures.hours_by_former_beneficiaries,
         merchants: merchants.len() as u64,
         shown_merchants: shown,
-        met_by_group: met_public.by_group,
-        met_by_community: met_public.by_community,
+        met_by_group: figures.met.by_group,
+        met_by_community: figures.met.by_community,
     })
 }

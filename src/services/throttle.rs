@@ -3,11 +3,29 @@
 //! password is hashed) and the public application form (before anything is looked up or
 //! mailed). The counts live in `login_throttles`, pruned by retention once their window ends.
 
+use std::net::IpAddr;
+
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
 
 use crate::entities::login_throttle;
+
+/// The key a client address is counted under: an IPv4 address itself, an IPv6 address by
+/// its /64 network. One IPv6 host commonly holds a whole /64 (2^64 addresses), so counting
+/// single IPv6 addresses would give one attacker endless fresh counts.
+pub fn client_key(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+    }
+}
 
 /// Counts an attempt under `key` in one statement, before any hashing; `Some(minutes left)`
 /// when it is past the `limit`-th of the window. A window starts with the
@@ -78,4 +96,21 @@ pub(crate) async fn give_back<C: sea_orm::ConnectionTrait>(txn: &C, key: &str) -
         .exec(txn)
         .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::client_key;
+
+    #[test]
+    fn an_ipv6_host_is_counted_by_its_slash_64_and_ipv4_by_its_address() {
+        let key = |s: &str| client_key(s.parse().expect("address"));
+        assert_eq!(key("2001:db8:1:2:aaaa::1"), key("2001:db8:1:2:ffff:ffff:ffff:ffff"));
+        assert_eq!(key("2001:db8:1:2::9"), "2001:db8:1:2::/64");
+        assert_ne!(key("2001:db8:1:2::1"), key("2001:db8:1:3::1"));
+        assert_eq!(key("203.0.113.7"), "203.0.113.7");
+        assert_ne!(key("203.0.113.7"), key("203.0.113.8"));
+        // A v4 client reaching a dual-stack socket is still counted as itself.
+        assert_eq!(key("::ffff:203.0.113.7"), "203.0.113.7");
+    }
 }

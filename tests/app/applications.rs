@@ -186,19 +186,50 @@ async fn a_filled_honeypot_is_told_it_worked_but_nothing_is_stored_or_sent() {
 }
 
 #[tokio::test]
-async fn one_address_is_limited_before_anything_is_looked_up_and_a_code_is_under_review_once() {
+async fn one_address_is_limited_before_anything_is_looked_up_and_a_squatted_code_blocks_nobody() {
     let (app, sink) = smtp_app().await;
     let p = places(&app).await;
     let good = code(CARE);
-    // A first application, verified: the code is with the office.
+    // Someone types the organization's code first and verifies: the code is with the office.
     let (_, status, _) = apply(&app, "zh-CN", &fields(&good, p.haishan, "chen@example.org")).await;
     assert_eq!(status, 200);
     let mail = mail_to(&app, &sink, "chen@example.org").await;
     assert_eq!(verify(&app, &mail[0]).await.0, 200);
-    // A second one for the same code is refused in words, beside the code.
+    // The organization itself applies with its code: taken like any other, and the form
+    // does not tell that the code is being applied for.
     let (_, status, page) = apply(&app, "zh-CN", &fields(&good, p.haishan, "li@example.org")).await;
-    assert_eq!(status, 422);
-    assert!(page.contains("正在街道办审核中"), "{page}");
+    assert_eq!(status, 200, "{page}");
+    let mail = mail_to(&app, &sink, "li@example.org").await;
+    assert_eq!(verify(&app, &mail[0]).await.0, 200);
+    let squatter = scalar_i64(&app.db, "SELECT MIN(id) FROM organization_applications").await;
+    let real = application_id(&app).await;
+    // The office sees them side by side, approves the real one, and the other can no
+    // longer be approved: its page says why.
+    let mut office = app.login("office-hs@example.org").await;
+    let (_, first) = office.get(&format!("/admin/applications/{squatter}")).await;
+    assert!(first.contains("另有使用同一代码的申请正在审核"), "{first}");
+    assert!(first.contains(&format!("/admin/applications/{real}")), "{first}");
+    office.get(&format!("/admin/applications/{real}/approve")).await;
+    let approved = office.post(&format!("/admin/applications/{real}/approve"), &[]).await;
+    assert_eq!(approved.status(), 303);
+    let (_, first) = office.get(&format!("/admin/applications/{squatter}")).await;
+    assert!(first.contains("已有机构以这个统一社会信用代码准入"), "{first}");
+    assert!(
+        !first.contains(&format!("/admin/applications/{squatter}/approve")),
+        "{first}"
+    );
+    let again = office
+        .post(&format!("/admin/applications/{squatter}/approve"), &[])
+        .await;
+    assert_eq!(again.status(), 303, "back to its page, which says why");
+    assert_eq!(
+        scalar_i64(
+            &app.db,
+            &format!("SELECT COUNT(*) FROM organizations WHERE credit_code = '{good}'")
+        )
+        .await,
+        1
+    );
     // Ten tries an hour from one address; the eleventh is refused before any work.
     for _ in 0..8 {
         let (_, status, _) = apply(&app, "zh-CN", &fields("bad", p.haishan, "li@example.org")).await;
@@ -214,7 +245,89 @@ async fn one_address_is_limited_before_anything_is_looked_up_and_a_code_is_under
     let page = refused.text().await.expect("page");
     assert!(page.contains("Too many applications were sent from here"), "{page}");
     assert!(page.contains("value=\"海山长者关爱协会\""), "what was typed is kept");
-    assert_eq!(app.count("organization_applications").await, 1);
+    assert_eq!(app.count("organization_applications").await, 2);
+}
+
+#[tokio::test]
+async fn one_address_stores_three_applications_and_only_live_links_count_against_the_cap() {
+    use charity_relay::entities::organization_application as application;
+    use sea_orm::{ActiveValue::NotSet, EntityTrait, Set};
+
+    let (app, _sink) = smtp_app().await;
+    let p = places(&app).await;
+    // A refusal stores nothing and costs no place: the applicant corrects and sends again.
+    let mut across = fields(&code("51440300MJL000009"), p.haishan, "a@example.org");
+    across.push(("communities", p.shatoujiao.to_string()));
+    assert_eq!(apply(&app, "zh-CN", &across).await.1, 422);
+    // Three well-formed applications from one address in two days; the fourth waits.
+    for i in 1..=3 {
+        let sent = fields(
+            &code(&format!("51440300MJL00000{i}")),
+            p.haishan,
+            &format!("{i}@example.org"),
+        );
+        assert_eq!(apply(&app, "zh-CN", &sent).await.1, 200);
+    }
+    let fourth = fields(&code("51440300MJL000004"), p.haishan, "4@example.org");
+    let (_, status, page) = apply(&app, "en", &fourth).await;
+    assert_eq!(status, 429);
+    assert!(page.contains("Too many applications were sent from here"), "{page}");
+    assert_eq!(app.count("organization_applications").await, 3);
+
+    // A flood from many networks: five hundred unverified applications whose links have
+    // expired hold no place, so an applicant from elsewhere is still taken ...
+    let now = Utc::now();
+    let first = application::Entity::find()
+        .one(&app.db)
+        .await
+        .expect("read")
+        .expect("one");
+    let flood = |expires: chrono::DateTime<Utc>| {
+        let first = first.clone();
+        (0..500).map(move |_| {
+            let mut row: application::ActiveModel = first.clone().into();
+            row.id = NotSet;
+            row.verify_digest = Set(None);
+            row.verify_expires_at = Set(Some(expires));
+            row
+        })
+    };
+    application::Entity::insert_many(flood(now - chrono::Duration::hours(1)))
+        .exec(&app.db)
+        .await
+        .expect("expired flood");
+    sqlx_free_throttles(&app).await;
+    assert_eq!(apply(&app, "zh-CN", &fourth).await.1, 200);
+    // ... while five hundred live ones fill the cap: the form asks to come back later,
+    // keeps what was typed, and nothing is stored or mailed.
+    application::Entity::insert_many(flood(now + chrono::Duration::hours(1)))
+        .exec(&app.db)
+        .await
+        .expect("live flood");
+    let stored = app.count("organization_applications").await;
+    let queued = app.count("outbox").await;
+    let fifth = fields(&code("51440300MJL000005"), p.haishan, "5@example.org");
+    let (_, status, page) = apply(&app, "en", &fifth).await;
+    assert_eq!(status, 503);
+    assert!(
+        page.contains("Too many applications are waiting to be verified"),
+        "{page}"
+    );
+    assert!(
+        page.contains("value=\"5@example.org\""),
+        "what was typed is kept: {page}"
+    );
+    assert_eq!(app.count("organization_applications").await, stored);
+    assert_eq!(app.count("outbox").await, queued);
+}
+
+/// Forgets every attempt counted so far (as the window's end would).
+async fn sqlx_free_throttles(app: &TestApp) {
+    use sea_orm::ConnectionTrait;
+    app.db
+        .execute_unprepared("DELETE FROM login_throttles")
+        .await
+        .expect("throttles cleared");
 }
 
 #[tokio::test]

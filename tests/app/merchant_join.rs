@@ -47,8 +47,9 @@ async fn after(app: &TestApp, chat: &Chat<'_>, before: usize) -> String {
         .clone()
 }
 
-/// Goes through `/join` in `chat` up to "Submit?" and submits, for a shop of `community`.
-async fn apply(chat: &Chat<'_>, name: &str, community: i64) {
+/// Goes through `/join` in `chat` up to "Submit?" and submits, for a shop of `community`
+/// under credit code `code`; the bot's answer to the submission.
+async fn submit(chat: &Chat<'_>, name: &str, community: i64, code: &str) -> String {
     let lang = chat.lang;
     assert_eq!(chat.send("/join").await.text, text::join::ask_name(lang));
     assert_eq!(chat.send(name).await.text, text::join::ask_category(lang));
@@ -67,7 +68,7 @@ async fn apply(chat: &Chat<'_>, name: &str, community: i64) {
     // A mistyped code is answered with what is wrong, and asked again.
     let wrong = chat.send("92440300MA5FXT4K3X").await;
     assert_eq!(wrong.text, text::join::code_invalid(lang, bots::CodeProblem::Check));
-    assert_eq!(chat.send(CODE).await.text, text::join::ask_phone(lang));
+    assert_eq!(chat.send(code).await.text, text::join::ask_phone(lang));
     let bad_phone = chat.send("12345").await;
     assert_eq!(
         bad_phone.text,
@@ -76,13 +77,18 @@ async fn apply(chat: &Chat<'_>, name: &str, community: i64) {
     assert_eq!(chat.send("0755 2555 1234").await.text, text::join::ask_offer(lang, 300));
     let confirm = chat.send("每周 10 袋大米").await;
     assert!(
-        confirm.text.contains(CODE) && confirm.text.contains("0755-25551234"),
+        confirm.text.contains(code) && confirm.text.contains("0755-25551234"),
         "{}",
         confirm.text
     );
+    chat.tap(&Action::JoinSubmit.encode()).await.text
+}
+
+/// [`submit`] under [`CODE`], taken.
+async fn apply(chat: &Chat<'_>, name: &str, community: i64) {
     assert_eq!(
-        chat.tap(&Action::JoinSubmit.encode()).await.text,
-        text::join::submitted(lang)
+        submit(chat, name, community, CODE).await,
+        text::join::submitted(chat.lang)
     );
 }
 
@@ -105,7 +111,8 @@ async fn a_shop_applies_the_office_approves_on_the_web_and_the_chat_is_told_and_
         assert_eq!(unlinked.text, text::how_to_link(lang));
         assert!(unlinked.text.contains("/join"));
         let name = format!("海山粮油店{i}");
-        apply(&chat, &name, haishan).await;
+        let code = [CODE, "92440300MA5FXT4K5A"][i];
+        assert_eq!(submit(&chat, &name, haishan, code).await, text::join::submitted(lang));
         // `/join` again says it waits.
         assert!(chat.send("/join").await.text.contains(&name));
         let id = scalar_i64(&app.db, &application_id(chat.id)).await;
@@ -126,7 +133,7 @@ async fn a_shop_applies_the_office_approves_on_the_web_and_the_chat_is_told_and_
         let (status, detail) = haishan_office.get(&format!("/admin/merchant-applications/{id}")).await;
         assert_eq!(status, 200);
         assert!(
-            detail.contains(CODE) && detail.contains("个体工商户"),
+            detail.contains(code) && detail.contains("个体工商户"),
             "the code and its kind: {detail}"
         );
         assert!(detail.contains("0755-25551234") && detail.contains("每周 10 袋大米"));
@@ -180,6 +187,68 @@ async fn a_shop_applies_the_office_approves_on_the_web_and_the_chat_is_told_and_
     )
     .await;
     assert_eq!(leaked, 0);
+}
+
+#[tokio::test]
+async fn a_code_is_admitted_once_and_a_suspended_shop_cannot_start_afresh_under_it() {
+    let app = TestApp::spawn_with_bot().await;
+    let haishan = two_offices(&app).await;
+    // Two chats apply under one code before either is admitted.
+    let first = app.chat(9400, Locale::ZhCn);
+    let second = app.chat(9401, Locale::En);
+    apply(&first, "海山粮油店", haishan).await;
+    apply(&second, "Haishan Grains", haishan).await;
+    let first_id = scalar_i64(&app.db, &application_id(first.id)).await;
+    let second_id = scalar_i64(&app.db, &application_id(second.id)).await;
+    let mut haishan_office = office(&app, "haishan@example.org").await;
+    let approved = haishan_office
+        .post(&format!("/admin/merchant-applications/{first_id}/approve"), &[])
+        .await;
+    assert_eq!(approved.status(), 303);
+
+    // The second one says why it cannot be admitted, and offers no approval.
+    let (_, detail) = haishan_office
+        .get(&format!("/admin/merchant-applications/{second_id}"))
+        .await;
+    assert!(detail.contains("这个执照号码已登记给一家商户"), "{detail}");
+    assert!(
+        !detail.contains(&format!("/admin/merchant-applications/{second_id}/approve")),
+        "{detail}"
+    );
+    // An approval posted anyway (a page open from before) makes no merchant and leads back.
+    let before = app.tg().sent_to(second.id).len();
+    let refused = haishan_office
+        .post(&format!("/admin/merchant-applications/{second_id}/approve"), &[])
+        .await;
+    assert_eq!(refused.status(), 303);
+    let code_holders = format!("SELECT COUNT(*) FROM merchants WHERE credit_code = '{CODE}'");
+    assert_eq!(scalar_i64(&app.db, &code_holders).await, 1);
+    let waiting = format!("SELECT COUNT(*) FROM merchant_applications WHERE id = {second_id} AND status = 'submitted'");
+    assert_eq!(scalar_i64(&app.db, &waiting).await, 1, "still the office's to reject");
+    assert_eq!(app.tg().sent_to(second.id).len(), before, "the shop was told nothing");
+
+    // Suspended, the shop applies again from a new chat: refused, and told how to relink.
+    let merchant = scalar_i64(
+        &app.db,
+        &format!("SELECT id FROM merchants WHERE credit_code = '{CODE}'"),
+    )
+    .await;
+    sea_orm::ConnectionTrait::execute_unprepared(
+        &app.db,
+        &format!("UPDATE merchants SET status = 'suspended' WHERE id = {merchant}"),
+    )
+    .await
+    .expect("suspended");
+    let fresh = app.chat(9402, Locale::ZhCn);
+    assert_eq!(
+        submit(&fresh, "海山新粮油店", haishan, CODE).await,
+        text::join::code_registered(Locale::ZhCn)
+    );
+    let applied = format!(
+        "SELECT COUNT(*) FROM merchant_applications WHERE chat_id = {}",
+        fresh.id
+    );
+    assert_eq!(scalar_i64(&app.db, &applied).await, 0, "nothing is stored");
 }
 
 #[tokio::test]

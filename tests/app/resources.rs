@@ -350,12 +350,15 @@ async fn asking_is_refused_in_words_for_a_full_cap_a_suspended_shop_and_a_shop_n
         .await;
     assert_eq!(response.status(), 422);
     refusal(response.text().await.expect("body"), "没有服务该社区的同类供给");
-    // A suspended shop.
-    let response = browser
-        .post(&format!("/needs/{need}/ask/{}", world.suspended.id), &[])
-        .await;
-    assert_eq!(response.status(), 422);
-    refusal(response.text().await.expect("body"), "未准入");
+    // A suspended shop, and an id no shop has, are refused in the same words as a shop out of
+    // reach: the refusal tells nothing of a merchant the library does not show.
+    for hidden in [world.suspended.id, 999_999] {
+        let response = browser.post(&format!("/needs/{need}/ask/{hidden}"), &[]).await;
+        assert_eq!(response.status(), 422);
+        let html = response.text().await.expect("body");
+        refusal(html.clone(), "没有服务该社区的同类供给");
+        assert!(!html.contains("未准入") && !html.contains("已暂停"), "{html}");
+    }
     // A shop without Telegram: the office records its claim when it phones in.
     let bare = world.merchants[2].id;
     offer(&app, bare, Category::Food, "馒头", 5, vec![world.community_id]).await;
@@ -406,7 +409,7 @@ async fn asking_is_refused_in_words_for_a_full_cap_a_suspended_shop_and_a_shop_n
             "SELECT COUNT(*) FROM audit_log WHERE action = 'need.ask_merchant' AND outcome = 'denied'"
         )
         .await,
-        5
+        6
     );
     // A merchant's token cannot reach the page; another organization's worker gets "not found".
     let other_worker = app.login("worker1@example.org").await;
@@ -417,6 +420,15 @@ async fn asking_is_refused_in_words_for_a_full_cap_a_suspended_shop_and_a_shop_n
             .status(),
         404
     );
+}
+
+/// The one-time key of a phoned-in claim's confirmation page.
+fn form_key(html: &str) -> String {
+    html.split("name=\"key\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the page's key")
+        .to_owned()
 }
 
 #[tokio::test]
@@ -438,15 +450,21 @@ async fn the_office_records_a_phoned_in_claim_with_the_shops_limits_applied() {
         .await;
     assert_eq!(status, 200);
     assert!(html.contains("爱心商户2") && html.contains("2 份"), "{html}");
+    let key = form_key(&html);
     let quantity = [("merchant", shop.to_string()), ("quantity", "2".to_owned())];
     let fields: Vec<(&str, &str)> = quantity.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    assert_eq!(
-        browser
-            .post(&format!("/needs/{need}/record-claim"), &fields)
-            .await
-            .status(),
-        303
-    );
+    let mut keyed = fields.clone();
+    keyed.push(("key", &key));
+    // Sent twice (a double click, a reload): one claim.
+    for _ in 0..2 {
+        assert_eq!(
+            browser
+                .post(&format!("/needs/{need}/record-claim"), &keyed)
+                .await
+                .status(),
+            303
+        );
+    }
     let (_, html) = browser.get(&format!("/needs/{need}")).await;
     assert!(html.contains("街道办代「爱心商户2」登记认领 2"), "{html}");
     assert_eq!(
@@ -466,8 +484,33 @@ async fn the_office_records_a_phoned_in_claim_with_the_shops_limits_applied() {
         1
     );
 
+    // Sent twice at once from two tabs: one claim still.
+    let other = app.post_need(world.a(), 10).await;
+    let second = app.login(&office).await;
+    let (_, html) = browser
+        .get(&format!("/needs/{other}/record-claim?merchant={shop}&quantity=1"))
+        .await;
+    let key = form_key(&html);
+    let once = [
+        ("merchant", shop.to_string()),
+        ("quantity", "1".to_owned()),
+        ("key", key),
+    ];
+    let once: Vec<(&str, &str)> = once.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let path = format!("/needs/{other}/record-claim");
+    let (a, b) = tokio::join!(browser.post(&path, &once), second.post(&path, &once));
+    assert_eq!((a.status().as_u16(), b.status().as_u16()), (303, 303));
+    assert_eq!(
+        scalar_i64(
+            &app.db,
+            &format!("SELECT COUNT(*) FROM claims WHERE need_id = {other} AND merchant_id = {shop}")
+        )
+        .await,
+        1
+    );
+
     // The shop's limit (3 active claims for a new shop) applies as if it claimed itself.
-    for _ in 0..2 {
+    for _ in 0..1 {
         let more = app.post_need(world.a(), 1).await;
         assert_eq!(app.claim(&world.merchants[2].token, more, 1).await.0, 201);
     }

@@ -219,6 +219,7 @@ impl Talk<'_> {
                 match self.desk.submit_application(chat, &draft, lang).await {
                     Ok(_) => self.say(text::join::submitted(lang)),
                     Err(DeskError::WrongState) => self.say(text::join::already_waiting(lang)),
+                    Err(DeskError::CodeRegistered) => self.say(text::join::code_registered(lang)),
                     Err(other) => return Err(other),
                 }
             }

@@ -242,6 +242,15 @@ pub fn already_waiting(lang: Locale) -> String {
     )
 }
 
+/// `/join` with a credit code a shop holds already: the office can relink that shop's new chat.
+pub fn code_registered(lang: Locale) -> String {
+    pick(
+        lang,
+        "这个统一社会信用代码（或执照号码）已登记给一家爱心商户，不能再次申请。如果是本店换了聊天账号，请联系街道办，索取绑定码后发送 /start 代码。",
+        "This credit code (or licence number) is registered to a caring shop already, so it cannot apply again. If it is your shop on a new chat, ask the office for a link code and send /start CODE.",
+    )
+}
+
 /// The outcome, told by the outbox: approved, and the chat is linked.
 pub fn approved(lang: Locale, shop: &str) -> String {
     match lang {

@@ -49,6 +49,21 @@ pub async fn claim_need_in_chat(
     claim_with(db, caller, need_id, quantity, Some(key), now, Delivery::ShownInReply).await
 }
 
+/// An idempotency key as given, trimmed (`None` when empty); refused when it is longer than
+/// 200 characters or holds anything but visible ASCII.
+fn checked_key(key: Option<&str>) -> Result<Option<&str>, ServiceError> {
+    let key = key.map(str::trim).filter(|k| !k.is_empty());
+    if let Some(k) = key
+        && (k.len() > 200 || !k.chars().all(|c| c.is_ascii_graphic()))
+    {
+        return Err(ServiceError::invalid(
+            "idempotency_key",
+            "use at most 200 visible ASCII characters",
+        ));
+    }
+    Ok(key)
+}
+
 async fn claim_with(
     db: &DatabaseConnection,
     caller: &Caller,
@@ -61,15 +76,7 @@ async fn claim_with(
     let Some(merchant_id) = caller.merchant_id() else {
         return Err(ServiceError::Forbidden);
     };
-    let key = key.map(str::trim).filter(|k| !k.is_empty());
-    if let Some(k) = key
-        && (k.len() > 200 || !k.chars().all(|c| c.is_ascii_graphic()))
-    {
-        return Err(ServiceError::invalid(
-            "idempotency_key",
-            "use at most 200 visible ASCII characters",
-        ));
-    }
+    let key = checked_key(key)?;
     let request_digest = crypto::sha256_hex(&format!("{need_id}|{quantity}"));
     let scope = format!("claim:merchant:{merchant_id}");
 
@@ -418,14 +425,22 @@ async fn remember_refusal(
 /// merchant's own limits apply as if it claimed itself, the claim keeps the office account in
 /// `recorded_by`, and an audit row says the office recorded it for the shop. Only the office
 /// of the merchant's subdistrict may, for a need of its subdistrict ("not found" otherwise).
+/// `key` (the form's, one per page shown) makes a double post record one claim: the same
+/// key answers with the claim it made.
 pub async fn claim_on_behalf(
     db: &DatabaseConnection,
     caller: &Caller,
     merchant_id: i64,
     need_id: i64,
     quantity: i32,
+    key: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<ClaimRecord, ServiceError> {
+    // The office's keys live apart from the shop's own (the bot's and the API's).
+    let key = checked_key(key)?.map(|k| format!("office:{k}"));
+    let key = key.as_deref();
+    let request_digest = crypto::sha256_hex(&format!("{need_id}|{quantity}"));
+    let scope = format!("claim:office:{merchant_id}");
     let Caller::Admin {
         staff_id,
         subdistrict_id,
@@ -447,13 +462,19 @@ pub async fn claim_on_behalf(
     if !caller.org_scope().permits(&txn, need.organization_id).await? {
         return Err(ServiceError::NotFound("need"));
     }
+    if let Some(k) = key
+        && let Some(done) = replay(&txn, merchant_id, &scope, k, need_id, quantity, &request_digest).await?
+    {
+        txn.commit().await?;
+        return done;
+    }
     let claimed = claim_in(
         &txn,
         caller,
         merchant_id,
         need_id,
         quantity,
-        None,
+        key,
         now,
         Delivery::Send,
         true,
@@ -461,6 +482,15 @@ pub async fn claim_on_behalf(
     .await;
     let record = match claimed {
         Ok(record) => record,
+        Err(ServiceError::Db(e)) if key.is_some() && is_unique_violation(&e) => {
+            // The same form posted twice at once: the other post made the claim.
+            txn.rollback().await?;
+            let k = key.unwrap_or_default();
+            return match replay(db, merchant_id, &scope, k, need_id, quantity, &request_digest).await? {
+                Some(done) => done,
+                None => Err(ServiceError::Db(e)),
+            };
+        }
         Err(refusal) => {
             txn.rollback().await?;
             if refusal.is_business_refusal() {

@@ -250,29 +250,36 @@ pub async fn apply(
     }
     let typed = form.domain();
     let now = chrono::Utc::now();
-    let (status, errors, notice, retry) =
-        match applications::apply(&state.db, &typed, t.0, &addr.ip().to_string(), now).await {
-            Ok(_) => return Ok(sent()),
-            Err(ApplyError::Throttled(minutes)) => {
-                state.metrics.anonymous_refusals.refuse("apply.throttled");
-                (
-                    StatusCode::TOO_MANY_REQUESTS,
-                    FieldErrors::default(),
-                    t.fill("apply.throttled", &[("minutes", &minutes.to_string())]),
-                    Some(u64::try_from(minutes * 60).unwrap_or(0)),
-                )
-            }
-            Err(ApplyError::Service(ServiceError::Validation(errors))) => {
-                (StatusCode::UNPROCESSABLE_ENTITY, errors, String::new(), None)
-            }
-            Err(ApplyError::Service(ServiceError::Busy)) => (
-                StatusCode::SERVICE_UNAVAILABLE,
+    let (status, errors, notice, retry) = match applications::apply(
+        &state.db,
+        &typed,
+        t.0,
+        &crate::services::throttle::client_key(addr.ip()),
+        now,
+    )
+    .await
+    {
+        Ok(_) => return Ok(sent()),
+        Err(ApplyError::Throttled(minutes)) => {
+            state.metrics.anonymous_refusals.refuse("apply.throttled");
+            (
+                StatusCode::TOO_MANY_REQUESTS,
                 FieldErrors::default(),
-                t.get("apply.busy").to_owned(),
-                Some(3600),
-            ),
-            Err(ApplyError::Service(e)) => return Err(PageError::new(t, e)),
-        };
+                t.fill("apply.throttled", &[("minutes", &minutes.to_string())]),
+                Some(u64::try_from(minutes * 60).unwrap_or(0)),
+            )
+        }
+        Err(ApplyError::Service(ServiceError::Validation(errors))) => {
+            (StatusCode::UNPROCESSABLE_ENTITY, errors, String::new(), None)
+        }
+        Err(ApplyError::Service(ServiceError::Busy)) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            FieldErrors::default(),
+            t.get("apply.busy").to_owned(),
+            Some(3600),
+        ),
+        Err(ApplyError::Service(e)) => return Err(PageError::new(t, e)),
+    };
     let (jar, csrf) = public_csrf(&state, jar);
     let c = public_chrome(t, csrf, "apply.title");
     let mut page = apply_page(&state, c, format!("/apply/organization{q}"), &typed, &errors).await?;
@@ -595,6 +602,12 @@ struct DetailPage {
     can_decide: bool,
     /// The office may still reject (waiting for the applicant).
     can_reject: bool,
+    /// An organization holds the code: approval is not offered.
+    code_admitted: bool,
+    /// Other applications under review with the code, at this office.
+    same_code_here: Vec<i64>,
+    /// How many more at other offices, in words (empty for none).
+    same_code_elsewhere: String,
 }
 
 /// `GET /admin/applications/{id}`.
@@ -636,8 +649,14 @@ pub async fn show(State(state): State<AppState>, staff: Staff, Path(id): Path<i6
         description: d.description,
         office_message: d.office_message.unwrap_or_default(),
         verified: date(d.row.verified_at),
-        can_decide: office && d.row.status == ApplicationStatus::Submitted,
+        can_decide: office && d.row.status == ApplicationStatus::Submitted && !d.code_admitted,
         can_reject: office && d.row.status.is_open(),
+        code_admitted: d.code_admitted && d.row.status.is_open(),
+        same_code_here: d.same_code_here,
+        same_code_elsewhere: match d.same_code_elsewhere {
+            0 => String::new(),
+            n => t.fill("applications.same_code_elsewhere", &[("count", &n.to_string())]),
+        },
     };
     Ok(render(StatusCode::OK, page))
 }
@@ -711,10 +730,14 @@ pub struct ReasonForm {
 
 /// `POST /admin/applications/{id}/approve`.
 pub async fn approve(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> PageResult {
-    applications::approve(&state.db, &staff.caller, id, chrono::Utc::now())
-        .await
-        .or_page(staff.t)?;
-    Ok(Redirect::to("/admin/applications?saved=approved").into_response())
+    match applications::approve(&state.db, &staff.caller, id, chrono::Utc::now()).await {
+        Ok(_) => Ok(Redirect::to("/admin/applications?saved=approved").into_response()),
+        // Another application with the code was approved meanwhile: its page says so.
+        Err(ServiceError::Validation(errors)) if errors.get("credit_code").is_some() => {
+            Ok(Redirect::to(&format!("/admin/applications/{id}")).into_response())
+        }
+        Err(e) => Err(PageError::new(staff.t, e)),
+    }
 }
 
 /// `POST /admin/applications/{id}/ask`.

@@ -119,7 +119,7 @@ pub async fn login(
         &state.passwords,
         &form.email,
         &form.password,
-        &addr.ip().to_string(),
+        &crate::services::throttle::client_key(addr.ip()),
         lang.chosen(),
         chrono::Utc::now(),
     )

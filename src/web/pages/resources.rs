@@ -289,6 +289,9 @@ pub async fn ask(State(state): State<AppState>, staff: Staff, Path((id, merchant
 pub struct RecordForm {
     #[serde(default)]
     merchant: String,
+    /// One per page shown, so that posting it twice records one claim.
+    #[serde(default)]
+    key: String,
     #[serde(default)]
     quantity: String,
 }
@@ -329,7 +332,18 @@ pub async fn record(
         .await;
     };
     let quantity = i32::try_from(quantity).unwrap_or(i32::MAX);
-    match claims::claim_on_behalf(&state.db, &staff.caller, merchant_id, id, quantity, chrono::Utc::now()).await {
+    let key = Some(form.key.as_str());
+    match claims::claim_on_behalf(
+        &state.db,
+        &staff.caller,
+        merchant_id,
+        id,
+        quantity,
+        key,
+        chrono::Utc::now(),
+    )
+    .await
+    {
         Ok(_) => Ok(Redirect::to(&format!("/needs/{id}#asked")).into_response()),
         Err(e) => match claim_refusal(t, &e) {
             Some(message) => {
@@ -429,7 +443,19 @@ async fn reach_page(
                 action: format!("/needs/{id}/record-claim"),
                 button: t.get("ask.record_send").to_owned(),
                 error,
-                hidden: vec![("merchant", form.merchant), ("quantity", form.quantity)],
+                hidden: vec![
+                    ("merchant", form.merchant),
+                    ("quantity", form.quantity),
+                    // A refused post keeps its key: nothing was recorded under it.
+                    (
+                        "key",
+                        if form.key.is_empty() {
+                            crate::crypto::random_token(16)
+                        } else {
+                            form.key
+                        },
+                    ),
+                ],
             }
         }
     };

@@ -15,7 +15,7 @@ use super::super::{Chrome, Field, OrPage, PageResult, render};
 use crate::AppState;
 use crate::domain::merchant_application::ApplicationStatus;
 use crate::services::merchant_applications::{self, Application, Decision};
-use crate::services::subdistricts;
+use crate::services::{ServiceError, subdistricts};
 use crate::web::session::Staff;
 
 /// One application in the list.
@@ -178,6 +178,10 @@ async fn decide(state: &AppState, staff: &Staff, id: i64, kind: Kind, form: Deci
     };
     match merchant_applications::decide(&state.db, &staff.caller, id, decision, chrono::Utc::now()).await {
         Ok(_) => Ok(Redirect::to(&format!("/admin/merchant-applications/{id}")).into_response()),
+        // Another shop holds the code (approved meanwhile): its page says so, and why.
+        Err(ServiceError::Validation(errors)) if errors.get("credit_code").is_some() => {
+            Ok(Redirect::to(&format!("/admin/merchant-applications/{id}")).into_response())
+        }
         Err(e) => {
             let reason = confirm::ask_again(staff.t, e, form.reason)?;
             confirm_page(state, staff, id, kind, reason).await
