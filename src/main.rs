@@ -8,7 +8,6 @@ use charity_relay::demo;
 use charity_relay::domain::Role;
 use charity_relay::services::access::Caller;
 use charity_relay::services::api_tokens::TokenOwner;
-use charity_relay::services::audit::Actor;
 use charity_relay::services::{ServiceError, api_tokens, merchants, organizations, staff};
 use charity_relay::{App, StartupError, db, shutdown_signal, telemetry};
 use clap::{Args, Parser, Subcommand};
@@ -318,7 +317,7 @@ async fn run_admin(config: &Config, command: AdminCommand, now: chrono::DateTime
         }
         AdminCommand::MerchantLinkCode { merchant } => {
             let conn = connect_migrated(config).await?;
-            let code = merchants::issue_link_code(&conn, &config.secret_key, merchant, Actor::System, now).await?;
+            let code = merchants::issue_link_code(&conn, &config.secret_key, &Caller::System, merchant, now).await?;
             eprintln!(
                 "valid for {} hours; send it to the bot as /start CODE",
                 merchants::LINK_CODE_TTL_HOURS
@@ -352,7 +351,7 @@ async fn run_admin(config: &Config, command: AdminCommand, now: chrono::DateTime
                 _ => return Err(Failure::Usage("give exactly one of --org NAME or --merchant ID".into())),
             };
             let conn = connect_migrated(config).await?;
-            let token = api_tokens::issue(&conn, owner, "cli", Actor::System, now).await?;
+            let token = api_tokens::issue(&conn, &Caller::System, owner, "cli", now).await?;
             eprintln!("store this token now: it is shown only once");
             println!("{token}");
         }

@@ -9,11 +9,12 @@ use charity_relay::domain::Locale;
 use charity_relay::domain::Role;
 use charity_relay::domain::credit_code::CreditCode;
 use charity_relay::domain::merchant_application::ApplicationStatus;
-use charity_relay::services::ServiceError;
 use charity_relay::services::access::Caller;
+use charity_relay::services::api_tokens::{self, TokenOwner};
 use charity_relay::services::merchant_applications::{self, ApplicationDraft, Decision};
+use charity_relay::services::{ServiceError, merchants};
 
-use crate::subdistricts::{account, haishan};
+use crate::subdistricts::{account, denied, haishan};
 use crate::support::{TestApp, scalar_i64};
 
 /// A valid unified social credit code of an individual business, one for each `n`.
@@ -140,4 +141,131 @@ async fn two_office_staff_deciding_one_application_at_once_leave_exactly_one_dec
         merchant_applications::decide(&app.db, &one, id, Decision::Reject("晚了".into()), chrono::Utc::now()).await;
     assert!(matches!(again, Err(ServiceError::IllegalTransition(_))), "{again:?}");
     assert_eq!(decided_ok(&app, id).await, 1);
+}
+
+#[tokio::test]
+async fn another_subdistricts_office_issues_no_token_or_link_code_and_revokes_none() {
+    let app = TestApp::spawn().await;
+    let world = app.world(1).await;
+    let hai = haishan(&app).await;
+    let mut sha_office = account(&app, "sha@example.org", Role::Admin, Some("沙头角街道")).await;
+    let missing = i64::from(i32::MAX);
+
+    // A token for Haishan's shop or organization reads exactly as one for a missing party.
+    let issued = || scalar_i64(&app.db, "SELECT COUNT(*) FROM api_tokens");
+    let tokens_before = issued().await;
+    let before = denied(&app, "api_token.issue").await;
+    let mut pages = Vec::new();
+    for owner in [
+        format!("merchant:{}", hai.merchant),
+        format!("organization:{}", hai.org),
+        format!("merchant:{missing}"),
+        format!("organization:{missing}"),
+    ] {
+        sha_office.get("/admin/tokens").await;
+        let refused = sha_office
+            .post("/admin/tokens", &[("owner", &owner), ("label", "ERP")])
+            .await;
+        assert_eq!(refused.status(), 422, "{owner}");
+        let page = refused.text().await.expect("body");
+        pages.push(page.split("<main").nth(1).map(str::to_owned));
+    }
+    assert!(pages.windows(2).all(|w| w[0] == w[1]), "every refusal reads the same");
+    assert_eq!(issued().await, tokens_before, "no token made");
+    assert_eq!(
+        denied(&app, "api_token.issue").await,
+        before + 2,
+        "the tries at Haishan's parties are audited"
+    );
+    // The service itself refuses, whoever calls it.
+    let sha = office_of(&app, "sha@example.org").await;
+    let now = chrono::Utc::now();
+    let direct = api_tokens::issue(&app.db, &sha, TokenOwner::Merchant(hai.merchant), "x", now).await;
+    assert!(matches!(direct, Err(ServiceError::NotFound(_))), "{direct:?}");
+    let bureau = Caller::District { staff_id: 1 };
+    let direct = api_tokens::issue(&app.db, &bureau, TokenOwner::Merchant(hai.merchant), "x", now).await;
+    assert!(matches!(direct, Err(ServiceError::Forbidden)), "{direct:?}");
+    // Its own subdistrict's shop gets one.
+    sha_office.get("/admin/tokens").await;
+    let own = sha_office
+        .post(
+            "/admin/tokens",
+            &[
+                ("owner", &format!("merchant:{}", world.merchants[0].id)),
+                ("label", "till"),
+            ],
+        )
+        .await;
+    assert_eq!(own.status(), 200);
+    assert!(own.text().await.expect("body").contains("crt_"));
+
+    // Haishan's shop's token cannot be revoked from Shatoujiao.
+    api_tokens::issue(
+        &app.db,
+        &Caller::System,
+        TokenOwner::Merchant(hai.merchant),
+        "till",
+        now,
+    )
+    .await
+    .expect("token");
+    let theirs = scalar_i64(
+        &app.db,
+        &format!("SELECT MAX(id) FROM api_tokens WHERE merchant_id = {}", hai.merchant),
+    )
+    .await;
+    let before = denied(&app, "api_token.revoke").await;
+    sha_office.get("/admin/tokens").await;
+    for id in [theirs, missing] {
+        let refused = sha_office
+            .post(&format!("/admin/tokens/{id}/revoke"), &[("reason", "泄露")])
+            .await;
+        assert_eq!(refused.status(), 404, "{id}");
+    }
+    // With no reason typed, the answer is still "not found", never "give a reason".
+    let refused = sha_office
+        .post(&format!("/admin/tokens/{theirs}/revoke"), &[("reason", "")])
+        .await;
+    assert_eq!(refused.status(), 404);
+    assert_eq!(denied(&app, "api_token.revoke").await, before + 2);
+    let active = scalar_i64(
+        &app.db,
+        &format!("SELECT COUNT(*) FROM api_tokens WHERE id = {theirs} AND revoked_at IS NULL"),
+    )
+    .await;
+    assert_eq!(active, 1, "Haishan's token still works");
+    let direct = api_tokens::revoke(&app.db, &sha, theirs, "泄露", now).await;
+    assert!(matches!(direct, Err(ServiceError::NotFound(_))), "{direct:?}");
+
+    // No link code for Haishan's shop either, from the page or the service.
+    let before = denied(&app, "merchant.link_code.issue").await;
+    sha_office.get("/admin/merchants").await;
+    for id in [hai.merchant, missing] {
+        let refused = sha_office.post(&format!("/admin/merchants/{id}/link-code"), &[]).await;
+        assert_eq!(refused.status(), 404, "{id}");
+    }
+    let direct = merchants::issue_link_code(&app.db, &app.config.secret_key, &sha, hai.merchant, now).await;
+    assert!(matches!(direct, Err(ServiceError::NotFound(_))), "{direct:?}");
+    let direct = merchants::issue_link_code(&app.db, &app.config.secret_key, &bureau, hai.merchant, now).await;
+    assert!(matches!(direct, Err(ServiceError::Forbidden)), "{direct:?}");
+    assert_eq!(denied(&app, "merchant.link_code.issue").await, before + 3);
+    assert_eq!(
+        scalar_i64(
+            &app.db,
+            &format!(
+                "SELECT COUNT(*) FROM merchant_link_codes WHERE merchant_id = {}",
+                hai.merchant
+            )
+        )
+        .await,
+        0
+    );
+    // Haishan's own office makes one.
+    let mut hai_office = account(&app, "hai@example.org", Role::Admin, Some("Haishan")).await;
+    hai_office.get("/admin/merchants").await;
+    let made = hai_office
+        .post(&format!("/admin/merchants/{}/link-code", hai.merchant), &[])
+        .await;
+    assert_eq!(made.status(), 200);
+    assert!(made.text().await.expect("body").contains("海山便利店"));
 }
