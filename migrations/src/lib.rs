@@ -24,6 +24,7 @@ mod m20261208_200000_organization_applications;
 mod m20261208_400000_merchant_applications;
 mod m20261208_500000_directed_requests;
 mod m20261208_600000_admission_renewal;
+mod m20261208_800000_subdistrict_settings;
 
 /// Lists every migration in the order it runs.
 pub struct Migrator;
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_400000_merchant_applications::Migration),
             Box::new(m20261208_500000_directed_requests::Migration),
             Box::new(m20261208_600000_admission_renewal::Migration),
+            Box::new(m20261208_800000_subdistrict_settings::Migration),
         ]
     }
 }

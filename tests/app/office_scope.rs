@@ -12,7 +12,8 @@ use charity_relay::domain::merchant_application::ApplicationStatus;
 use charity_relay::services::access::Caller;
 use charity_relay::services::api_tokens::{self, TokenOwner};
 use charity_relay::services::merchant_applications::{self, ApplicationDraft, Decision};
-use charity_relay::services::{ServiceError, merchants};
+use charity_relay::services::visits::{self, IntervalSource};
+use charity_relay::services::{ServiceError, ledger, merchants};
 
 use crate::subdistricts::{account, denied, haishan};
 use crate::support::{TestApp, scalar_i64};
@@ -268,4 +269,168 @@ async fn another_subdistricts_office_issues_no_token_or_link_code_and_revokes_no
         .await;
     assert_eq!(made.status(), 200);
     assert!(made.text().await.expect("body").contains("海山便利店"));
+}
+
+#[tokio::test]
+async fn each_office_keeps_its_own_visit_intervals_and_relief_programmes() {
+    let app = TestApp::spawn().await;
+    let world = app.world(0).await;
+    let hai = haishan(&app).await;
+    let mut hai_office = account(&app, "hai@example.org", Role::Admin, Some("海山街道")).await;
+    let mut sha_office = account(&app, "sha@example.org", Role::Admin, Some("沙头角街道")).await;
+    let hai_caller = office_of(&app, "hai@example.org").await;
+    let sha_caller = office_of(&app, "sha@example.org").await;
+    let now = chrono::Utc::now();
+
+    // Haishan visits its elderly living alone weekly; Shatoujiao keeps the district's month.
+    visits::set_interval(&app.db, &hai_caller, None, "elderly_alone", "7", now)
+        .await
+        .expect("set");
+    let read = |caller: Caller| {
+        let db = app.db.clone();
+        async move {
+            visits::interval_settings(&db, &caller, chrono::Utc::now())
+                .await
+                .expect("settings")
+                .into_iter()
+                .find(|s| s.group.as_str() == "elderly_alone")
+                .map(|s| (s.days, s.source))
+        }
+    };
+    assert_eq!(read(hai_caller).await, Some((7, IntervalSource::Subdistrict)));
+    assert_eq!(read(sha_caller).await, Some((30, IntervalSource::District)));
+    let days_of_case = |caller: Caller, id: i64| {
+        let db = app.db.clone();
+        let secret = app.config.secret_key.clone();
+        async move {
+            visits::visits(&db, &secret, &caller, id, chrono::Utc::now())
+                .await
+                .expect("visits")
+                .interval_days
+        }
+    };
+    assert_eq!(days_of_case(hai_caller, hai.beneficiary).await, 7);
+    assert_eq!(days_of_case(world.a().worker, world.a().beneficiary_id).await, 30);
+    let district_default = scalar_i64(
+        &app.db,
+        "SELECT days FROM visit_intervals WHERE beneficiary_group = 'elderly_alone'",
+    )
+    .await;
+    assert_eq!(district_default, 30, "the district's default is untouched");
+    let logged = scalar_i64(
+        &app.db,
+        &format!(
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'visit_interval.set' AND outcome = 'ok' \
+             AND subject_kind = 'subdistrict' AND subject_id = '{}'",
+            hai.subdistrict
+        ),
+    )
+    .await;
+    assert_eq!(logged, 1, "the audit names the subdistrict that changed it");
+
+    // Another subdistrict's setting is "not found"; the bureau and a social worker change none.
+    let before = denied(&app, "visit_interval.set").await;
+    let other = visits::set_interval(&app.db, &sha_caller, Some(hai.subdistrict), "elderly_alone", "1", now).await;
+    assert!(matches!(other, Err(ServiceError::NotFound(_))), "{other:?}");
+    for caller in [Caller::District { staff_id: 1 }, world.a().worker] {
+        let refused = visits::set_interval(&app.db, &caller, None, "elderly_alone", "1", now).await;
+        assert!(matches!(refused, Err(ServiceError::Forbidden)), "{refused:?}");
+    }
+    assert_eq!(denied(&app, "visit_interval.set").await, before + 3);
+    assert_eq!(read(hai_caller).await, Some((7, IntervalSource::Subdistrict)));
+
+    // On the office's page: its own setting, the district's default for the rest, and a
+    // mistyped number answered beside the field with what was typed kept.
+    hai_office.get("/admin/visit-intervals").await;
+    let set = hai_office
+        .post("/admin/visit-intervals", &[("group", "disabled"), ("days", "45")])
+        .await;
+    assert_eq!(set.status(), 303);
+    let (status, page) = hai_office.get("/admin/visit-intervals").await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("每 45 天") && page.contains("每 7 天") && page.contains("本街道设置"),
+        "{page}"
+    );
+    let (_, page) = sha_office.get("/admin/visit-intervals").await;
+    assert!(!page.contains("每 45 天") && !page.contains("本街道设置"), "{page}");
+    let wrong = sha_office
+        .post("/admin/visit-intervals", &[("group", "disabled"), ("days", "999")])
+        .await;
+    assert_eq!(wrong.status(), 422);
+    let page = wrong.text().await.expect("body");
+    assert!(
+        page.contains(r#"class="error""#) && page.contains(r#"value="999""#),
+        "{page}"
+    );
+    let mut worker = app.login("worker0@example.org").await;
+    assert_eq!(worker.get("/admin/visit-intervals").await.0, 403);
+
+    // A programme Haishan's office adds is Haishan's: Shatoujiao's page and cases never offer it.
+    hai_office.get("/admin/programmes").await;
+    let added = hai_office
+        .post(
+            "/admin/programmes",
+            &[("name", "海山助老金"), ("name_en", "Haishan elder fund")],
+        )
+        .await;
+    assert_eq!(added.status(), 303);
+    let (_, page) = hai_office.get("/admin/programmes").await;
+    assert!(page.contains("海山助老金") && page.contains("低保"), "{page}");
+    let (_, page) = sha_office.get("/admin/programmes").await;
+    assert!(!page.contains("海山助老金") && page.contains("低保"), "{page}");
+    let programme = scalar_i64(&app.db, "SELECT id FROM relief_programmes WHERE name = '海山助老金'").await;
+    let offered = |caller: Caller, id: i64| {
+        let db = app.db.clone();
+        async move {
+            ledger::ledger(&db, &caller, id, chrono::Utc::now())
+                .await
+                .expect("ledger")
+                .programmes
+                .iter()
+                .any(|p| p.id == programme)
+        }
+    };
+    assert!(offered(hai_caller, hai.beneficiary).await);
+    assert!(!offered(world.a().worker, world.a().beneficiary_id).await);
+    let mut sha_worker = app.login("worker0@example.org").await;
+    let path = format!("/beneficiaries/{}/ledger", world.a().beneficiary_id);
+    let (_, page) = sha_worker.get(&path).await;
+    assert!(!page.contains("海山助老金"), "{page}");
+    let typed = programme.to_string();
+    let refused = sha_worker
+        .post(
+            &path,
+            &[
+                ("kind", "government"),
+                ("regularity", "regular"),
+                ("form", "money"),
+                ("programme_id", &typed),
+                ("amount", "100"),
+                ("period_from", &chrono::Utc::now().date_naive().to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(
+        refused.status(),
+        422,
+        "another subdistrict's programme is an unknown choice"
+    );
+    assert_eq!(app.count("ledger_entries").await, 0);
+
+    // The bureau adds none and lists none.
+    let mut bureau = account(&app, "bureau@example.org", Role::District, None).await;
+    assert_eq!(bureau.get("/admin/programmes").await.0, 403);
+    let before = denied(&app, "relief_programme.add").await;
+    // Its own pages carry the form token; the refusal is the service's, not the token's.
+    bureau.get("/admin/reports").await;
+    assert!(!bureau.csrf.is_empty());
+    let refused = bureau
+        .post(
+            "/admin/programmes",
+            &[("name", "区级项目"), ("name_en", "District fund")],
+        )
+        .await;
+    assert_eq!(refused.status(), 403);
+    assert_eq!(denied(&app, "relief_programme.add").await, before + 1);
 }

@@ -1018,6 +1018,7 @@ async fn seed(app: &TestApp, sink: &SmtpSink) -> Seeded {
             format!("/admin/organizations/{org_id}/services"),
         ),
         Page::visit("programmes", "/admin/programmes"),
+        Page::visit("visit-intervals", "/admin/visit-intervals"),
         Page::visit("merchants", "/admin/merchants"),
         Page::visit("staff", "/admin/staff"),
         Page::visit("staff-deactivate", format!("/admin/staff/{staff_id}/deactivate")),
