@@ -13,7 +13,7 @@ use charity_relay::services::access::Caller;
 use charity_relay::services::api_tokens::{self, TokenOwner};
 use charity_relay::services::merchant_applications::{self, ApplicationDraft, Decision};
 use charity_relay::services::visits::{self, IntervalSource};
-use charity_relay::services::{ServiceError, ledger, merchants};
+use charity_relay::services::{ServiceError, ledger, merchants, needs};
 
 use crate::subdistricts::{account, denied, haishan};
 use crate::support::{TestApp, scalar_i64};
@@ -433,4 +433,54 @@ async fn each_office_keeps_its_own_visit_intervals_and_relief_programmes() {
         .await;
     assert_eq!(refused.status(), 403);
     assert_eq!(denied(&app, "relief_programme.add").await, before + 1);
+}
+
+#[tokio::test]
+async fn the_district_bureau_reads_no_need_case_or_person() {
+    let app = TestApp::spawn().await;
+    let world = app.world(1).await;
+    let hai = haishan(&app).await;
+    let mut bureau = account(&app, "bureau@example.org", Role::District, None).await;
+    let a = world.a().beneficiary_id;
+
+    // The open-needs board (sponsors' reserved periods among them), a need, a case and its
+    // tabs, a person: "forbidden" whatever the id, and every try audited.
+    let before = scalar_i64(
+        &app.db,
+        "SELECT COUNT(*) FROM audit_log WHERE actor_kind = 'staff' AND outcome = 'denied'",
+    )
+    .await;
+    let paths = [
+        "/needs".to_owned(),
+        format!("/needs/{}", hai.need),
+        format!("/needs/{}", i32::MAX),
+        "/beneficiaries".to_owned(),
+        format!("/beneficiaries/{a}"),
+        format!("/beneficiaries/{a}/ledger"),
+        format!("/beneficiaries/{a}/visits"),
+        format!("/beneficiaries/{}", hai.beneficiary),
+    ];
+    for path in &paths {
+        let (status, page) = bureau.get(path).await;
+        assert_eq!(status, 403, "{path}");
+        assert!(!page.contains("B-"), "no person's code on {path}");
+    }
+    let after = scalar_i64(
+        &app.db,
+        "SELECT COUNT(*) FROM audit_log WHERE actor_kind = 'staff' AND outcome = 'denied'",
+    )
+    .await;
+    assert!(after >= before + 7, "audited: {before} → {after}");
+
+    // The services refuse the bureau whoever calls them.
+    let caller = Caller::District {
+        staff_id: scalar_i64(&app.db, "SELECT id FROM staff WHERE email = 'bureau@example.org'").await,
+    };
+    let listed = needs::list_needs(&app.db, &caller, &Default::default(), None, 20).await;
+    assert!(matches!(listed, Err(ServiceError::Forbidden)), "{listed:?}");
+    let read = needs::get_need(&app.db, &caller, hai.need, chrono::Utc::now()).await;
+    assert!(matches!(read, Err(ServiceError::Forbidden)), "{read:?}");
+
+    // Its reports still hold the figures.
+    assert_eq!(bureau.get("/admin/reports").await.0, 200);
 }

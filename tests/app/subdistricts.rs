@@ -331,12 +331,13 @@ async fn the_district_bureau_reads_every_subdistrict_and_changes_nothing() {
     assert_eq!(refused.status(), 403);
     assert!(denied(&app, "organization.status").await >= 1);
 
-    // Never a person, a need's private side or the office's day-to-day lists.
+    // Never a person, a need's private side or the office's day-to-day lists: the bureau's
+    // role reads none, so the answer is "forbidden" whatever the id.
     for path in [
         format!("/beneficiaries/{}", world.a().beneficiary_id),
         format!("/beneficiaries/{}", hai.beneficiary),
     ] {
-        assert_eq!(district.get(&path).await.0, 404, "{path}");
+        assert_eq!(district.get(&path).await.0, 403, "{path}");
     }
     for path in [
         "/admin/audit",
