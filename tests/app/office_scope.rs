@@ -366,6 +366,52 @@ async fn each_office_keeps_its_own_visit_intervals_and_relief_programmes() {
     let mut worker = app.login("worker0@example.org").await;
     assert_eq!(worker.get("/admin/visit-intervals").await.0, 403);
 
+    // The CLI sets a subdistrict's own interval by its name, or the district's default; a
+    // name no subdistrict has is a usage error that changes nothing.
+    let cli = app.cli(
+        &[
+            "admin",
+            "set-visit-interval",
+            "--group",
+            "migrant_child",
+            "--days",
+            "60",
+            "--subdistrict",
+            "Haishan",
+        ],
+        "",
+    );
+    assert_eq!(cli.code, Some(0), "{}", cli.stderr);
+    assert!(cli.last_line().contains("Haishan"), "{}", cli.stdout);
+    let own = |group: &'static str| {
+        let db = app.db.clone();
+        async move {
+            visits::interval_settings(&db, &hai_caller, chrono::Utc::now())
+                .await
+                .expect("settings")
+                .into_iter()
+                .find(|s| s.group.as_str() == group)
+                .map(|s| (s.days, s.source))
+        }
+    };
+    assert_eq!(own("migrant_child").await, Some((60, IntervalSource::Subdistrict)));
+    let unknown = app.cli(
+        &[
+            "admin",
+            "set-visit-interval",
+            "--group",
+            "migrant_child",
+            "--days",
+            "20",
+            "--subdistrict",
+            "Atlantis",
+        ],
+        "",
+    );
+    assert_eq!(unknown.code, Some(2), "{}", unknown.stderr);
+    assert!(unknown.stderr.contains("--subdistrict"), "{}", unknown.stderr);
+    assert_eq!(own("migrant_child").await, Some((60, IntervalSource::Subdistrict)));
+
     // A programme Haishan's office adds is Haishan's: Shatoujiao's page and cases never offer it.
     hai_office.get("/admin/programmes").await;
     let added = hai_office
