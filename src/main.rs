@@ -8,7 +8,6 @@ use charity_relay::demo;
 use charity_relay::domain::Role;
 use charity_relay::services::access::Caller;
 use charity_relay::services::api_tokens::TokenOwner;
-use charity_relay::services::audit::Actor;
 use charity_relay::services::{ServiceError, api_tokens, merchants, organizations, staff};
 use charity_relay::{App, StartupError, db, shutdown_signal, telemetry};
 use clap::{Args, Parser, Subcommand};
@@ -117,6 +116,10 @@ enum AdminCommand {
         /// Days between visits, 1 to 365.
         #[arg(long)]
         days: String,
+        /// The subdistrict (Chinese or English name) whose own interval this is; without it,
+        /// the district's default, which every subdistrict without its own follows.
+        #[arg(long)]
+        subdistrict: Option<String>,
     },
     /// Print the DNS records to publish for the configured sender (RELAY_EMAIL_FROM): the
     /// DKIM public key (RELAY_DKIM_SELECTOR, RELAY_DKIM_KEY_FILE) and SPF and DMARC suggestions.
@@ -318,7 +321,7 @@ async fn run_admin(config: &Config, command: AdminCommand, now: chrono::DateTime
         }
         AdminCommand::MerchantLinkCode { merchant } => {
             let conn = connect_migrated(config).await?;
-            let code = merchants::issue_link_code(&conn, &config.secret_key, merchant, Actor::System, now).await?;
+            let code = merchants::issue_link_code(&conn, &config.secret_key, &Caller::System, merchant, now).await?;
             eprintln!(
                 "valid for {} hours; send it to the bot as /start CODE",
                 merchants::LINK_CODE_TTL_HOURS
@@ -352,7 +355,7 @@ async fn run_admin(config: &Config, command: AdminCommand, now: chrono::DateTime
                 _ => return Err(Failure::Usage("give exactly one of --org NAME or --merchant ID".into())),
             };
             let conn = connect_migrated(config).await?;
-            let token = api_tokens::issue(&conn, owner, "cli", Actor::System, now).await?;
+            let token = api_tokens::issue(&conn, &Caller::System, owner, "cli", now).await?;
             eprintln!("store this token now: it is shown only once");
             println!("{token}");
         }
@@ -370,16 +373,29 @@ async fn run_admin(config: &Config, command: AdminCommand, now: chrono::DateTime
             println!("; DNS records for mail from {} (domain {domain})", config.email.from);
             print!("{}", dkim::dns_records(&domain, selector, key.as_ref()));
         }
-        AdminCommand::SetVisitInterval { group, days } => {
+        AdminCommand::SetVisitInterval {
+            group,
+            days,
+            subdistrict,
+        } => {
             let conn = connect_migrated(config).await?;
+            let place = match &subdistrict {
+                Some(name) => Some(
+                    charity_relay::services::subdistricts::by_name(&conn, name)
+                        .await?
+                        .ok_or_else(|| Failure::Usage(format!("--subdistrict: no subdistrict is called {name}")))?,
+                ),
+                None => None,
+            };
             let (group, days) =
-                charity_relay::services::visits::set_interval(&conn, &Caller::System, &group, &days, now)
+                charity_relay::services::visits::set_interval(&conn, &Caller::System, place, &group, &days, now)
                     .await
                     .map_err(|e| match e {
                         ServiceError::Validation(errors) => Failure::Usage(visit_interval_usage(&errors)),
                         other => Failure::Service(other),
                     })?;
-            println!("visit interval of {} set to {days} days", group.as_str());
+            let whose = subdistrict.unwrap_or_else(|| "the district's default".to_owned());
+            println!("visit interval of {} set to {days} days ({whose})", group.as_str());
         }
         AdminCommand::DeactivateUser(args) => {
             let conn = connect_migrated(config).await?;

@@ -24,6 +24,7 @@ mod m20261208_200000_organization_applications;
 mod m20261208_400000_merchant_applications;
 mod m20261208_500000_directed_requests;
 mod m20261208_600000_admission_renewal;
+mod m20261208_800000_subdistrict_settings;
 mod m20261209_100000_credit_codes;
 
 /// Lists every migration in the order it runs.
@@ -54,6 +55,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_400000_merchant_applications::Migration),
             Box::new(m20261208_500000_directed_requests::Migration),
             Box::new(m20261208_600000_admission_renewal::Migration),
+            Box::new(m20261208_800000_subdistrict_settings::Migration),
             Box::new(m20261209_100000_credit_codes::Migration),
         ]
     }

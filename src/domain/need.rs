@@ -64,7 +64,7 @@ impl Recurrence {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("a {kind} that is {from} cannot be {action}")]
 pub struct IllegalTransition {
-    /// "need" or "claim".
+    /// "need", "claim" or "merchant application".
     pub kind: &'static str,
     /// The current status.
     pub from: &'static str,

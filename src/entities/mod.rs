@@ -36,6 +36,7 @@ pub mod relief_programme;
 pub mod sponsorship;
 pub mod staff;
 pub mod subdistrict;
+pub mod subdistrict_visit_interval;
 pub mod telegram_update;
 pub mod values;
 pub mod visit;
@@ -81,6 +82,7 @@ pub mod prelude {
     pub use super::sponsorship::Entity as Sponsorship;
     pub use super::staff::Entity as Staff;
     pub use super::subdistrict::Entity as Subdistrict;
+    pub use super::subdistrict_visit_interval::Entity as SubdistrictVisitInterval;
     pub use super::telegram_update::Entity as TelegramUpdate;
     pub use super::visit::Entity as Visit;
     pub use super::visit_interval::Entity as VisitInterval;

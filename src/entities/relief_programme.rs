@@ -20,6 +20,9 @@ pub struct Model {
     pub created_by: Option<i64>,
     /// When added.
     pub created_at: DateTimeUtc,
+    /// The subdistrict whose office added it (its cases name it); none for the built-in
+    /// ones, which every subdistrict names.
+    pub subdistrict_id: Option<i64>,
 }
 
 /// `relief_programmes` is only referred to.

@@ -262,6 +262,52 @@ pub async fn report_scope(
     }
 }
 
+/// Refuses (and audits) the district bureau, which reads figures only: never the needs
+/// board (sponsors' reserved periods included), a need, a case or a person. The answer is
+/// "forbidden" whatever the id, so it tells nothing about what exists.
+pub(crate) async fn refuse_district<C: ConnectionTrait>(
+    conn: &C,
+    caller: &Caller,
+    action: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), super::ServiceError> {
+    if !matches!(caller, Caller::District { .. }) {
+        return Ok(());
+    }
+    super::audit::record(conn, now, super::audit::Entry::denied(caller.actor(), action)).await?;
+    Err(super::ServiceError::Forbidden)
+}
+
+/// For a change the office makes to one party (a token, a link code): passes when the caller
+/// reaches the party of `subdistrict_id` (the process itself reaches every one). A party of
+/// another subdistrict answers "not found" (`missing`), exactly as a missing one (`None`)
+/// does, and the try is audited against `subject`/`id`. Call [`require_admin`] first.
+pub(crate) async fn office_reaches(
+    db: &sea_orm::DatabaseConnection,
+    caller: &Caller,
+    action: &str,
+    (subject, id): (&str, i64),
+    subdistrict_id: Option<i64>,
+    missing: &'static str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), super::ServiceError> {
+    let Some(theirs) = subdistrict_id else {
+        return Err(super::ServiceError::NotFound(missing));
+    };
+    match caller.subdistrict_id() {
+        Some(own) if own != theirs => {
+            super::audit::record(
+                db,
+                now,
+                super::audit::Entry::denied(caller.actor(), action).subject(subject, id),
+            )
+            .await?;
+            Err(super::ServiceError::NotFound(missing))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Refuses (and audits) anyone but office staff (the district bureau reads, never changes).
 pub(crate) async fn require_admin(
     db: &sea_orm::DatabaseConnection,

@@ -292,6 +292,7 @@ pub async fn list(
     status: Option<CaseStatus>,
 ) -> Result<Vec<BeneficiarySummary>, ServiceError> {
     use sea_orm::QueryOrder;
+    super::access::refuse_district(db, caller, "beneficiary.list", chrono::Utc::now()).await?;
     let mut query = beneficiary::Entity::find().order_by_desc(beneficiary::Column::Id);
     match caller.org_scope() {
         super::access::OrgScope::NoneOf => return Err(ServiceError::Forbidden),
@@ -445,6 +446,7 @@ pub async fn view(
     id: i64,
     now: DateTime<Utc>,
 ) -> Result<(BeneficiarySummary, PrivateDetails), ServiceError> {
+    super::access::refuse_district(db, caller, "beneficiary.private.read", now).await?;
     let found = beneficiary::Entity::find_by_id(id).one(db).await?;
     let reaches = match &found {
         Some(b) => caller.org_scope().permits(db, b.organization_id).await?,

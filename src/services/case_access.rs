@@ -22,6 +22,7 @@ pub async fn readable<C: ConnectionTrait>(
     action: &str,
     now: DateTime<Utc>,
 ) -> Result<beneficiary::Model, ServiceError> {
+    super::access::refuse_district(conn, caller, action, now).await?;
     let reaches = match &found {
         Some(b) => caller.org_scope().permits(conn, b.organization_id).await?,
         None => false,

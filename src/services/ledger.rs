@@ -5,12 +5,12 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 
 use super::ServiceError;
-use super::access::{Caller, OrgScope};
+use super::access::{Caller, OrgScope, require_admin};
 use super::audit::{self, Entry};
 use super::case_access::{readable, readable_history};
 use super::error::is_unique_violation;
@@ -20,7 +20,7 @@ use crate::domain::referral::HistoryAccess;
 use crate::domain::time::local_date;
 use crate::domain::{BeneficiaryGroup, Category, ClaimStatus};
 use crate::entities::{
-    beneficiary, claim, community, idempotency_record, ledger_entry, merchant, need, relief_programme,
+    beneficiary, claim, community, idempotency_record, ledger_entry, merchant, need, organization, relief_programme,
 };
 use crate::{crypto, db};
 
@@ -36,6 +36,19 @@ pub struct Programme {
     pub code: String,
     /// (Chinese, English) names.
     pub name: (String, String),
+    /// The subdistrict whose office added it; none for a built-in one every subdistrict names.
+    pub subdistrict_id: Option<i64>,
+}
+
+impl From<relief_programme::Model> for Programme {
+    fn from(p: relief_programme::Model) -> Self {
+        Programme {
+            id: p.id,
+            code: p.code,
+            name: (p.name, p.name_en),
+            subdistrict_id: p.subdistrict_id,
+        }
+    }
 }
 
 /// What a ledger item came from.
@@ -102,6 +115,9 @@ pub struct Ledger {
     /// For an organization that referred the case on: its hand-over, up to which it reads
     /// (and records nothing).
     pub read_only_until: Option<DateTime<Utc>>,
+    /// The programmes a hand entry of this case may name: the built-in ones and those of the
+    /// case's subdistrict's office.
+    pub programmes: Vec<Programme>,
 }
 
 /// A case as the organization's list shows it (no personal data).
@@ -117,22 +133,63 @@ pub struct CaseSummary {
     pub registered_at: DateTime<Utc>,
 }
 
-/// Every programme, built-in first, then the office's in the order added.
+/// Every programme of every subdistrict, built-in first, then the offices' in the order added
+/// (for the names of entries already recorded, and the API's codes).
 pub async fn programmes<C: ConnectionTrait>(conn: &C) -> Result<Vec<Programme>, ServiceError> {
     Ok(relief_programme::Entity::find()
         .order_by_asc(relief_programme::Column::Id)
         .all(conn)
         .await?
         .into_iter()
-        .map(|p| Programme {
-            id: p.id,
-            code: p.code,
-            name: (p.name, p.name_en),
-        })
+        .map(Programme::from)
         .collect())
 }
 
-/// Adds a programme to the list (the office only); both names are required.
+/// The programmes of `subdistrict`: the built-in ones, then its office's in the order added.
+async fn programmes_of<C: ConnectionTrait>(conn: &C, subdistrict: i64) -> Result<Vec<Programme>, ServiceError> {
+    Ok(relief_programme::Entity::find()
+        .filter(
+            Condition::any()
+                .add(relief_programme::Column::SubdistrictId.is_null())
+                .add(relief_programme::Column::SubdistrictId.eq(subdistrict)),
+        )
+        .order_by_asc(relief_programme::Column::Id)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(Programme::from)
+        .collect())
+}
+
+/// The subdistrict of a case: its organization's, whose office's programmes it names.
+async fn subdistrict_of_case<C: ConnectionTrait>(conn: &C, case: &beneficiary::Model) -> Result<i64, ServiceError> {
+    organization::Entity::find_by_id(case.organization_id)
+        .select_only()
+        .column(organization::Column::SubdistrictId)
+        .into_tuple::<i64>()
+        .one(conn)
+        .await?
+        .ok_or(ServiceError::NotFound("organization"))
+}
+
+/// The programmes the office's page lists: its subdistrict's (with the built-in ones); every
+/// one for the process itself. Anyone else is refused, audited.
+pub async fn office_programmes(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    now: DateTime<Utc>,
+) -> Result<Vec<Programme>, ServiceError> {
+    require_admin(db, caller, "relief_programme.list", now).await?;
+    match caller.subdistrict_id() {
+        Some(s) => programmes_of(db, s).await,
+        None => programmes(db).await,
+    }
+}
+
+/// Adds a programme to the list of the office's subdistrict (its cases' entries may name it;
+/// another subdistrict's do not see it); both names are required. The process itself adds a
+/// programme every subdistrict names. The district bureau and everyone else are refused,
+/// audited.
 pub async fn add_programme(
     db: &DatabaseConnection,
     caller: &Caller,
@@ -140,9 +197,7 @@ pub async fn add_programme(
     name_en: &str,
     now: DateTime<Utc>,
 ) -> Result<Programme, ServiceError> {
-    let Caller::Admin { staff_id, .. } = *caller else {
-        return Err(ServiceError::Forbidden);
-    };
+    require_admin(db, caller, "relief_programme.add", now).await?;
     let mut errors = FieldErrors::default();
     let name = errors.check("name", input::text(name, 1, 50));
     let name_en = errors.check("name_en", input::text(name_en, 1, 80));
@@ -154,8 +209,9 @@ pub async fn add_programme(
         code: Set(format!("p-{}", now.timestamp_micros())),
         name: Set(name),
         name_en: Set(name_en),
-        created_by: Set(Some(staff_id)),
+        created_by: Set(caller.staff_id()),
         created_at: Set(now),
+        subdistrict_id: Set(caller.subdistrict_id()),
         ..Default::default()
     }
     .insert(&txn)
@@ -163,15 +219,13 @@ pub async fn add_programme(
     audit::record(
         &txn,
         now,
-        Entry::ok(caller.actor(), "relief_programme.add").subject("relief_programme", row.id),
+        Entry::ok(caller.actor(), "relief_programme.add")
+            .subject("relief_programme", row.id)
+            .detail(serde_json::json!({ "subdistrict": row.subdistrict_id })),
     )
     .await?;
     txn.commit().await?;
-    Ok(Programme {
-        id: row.id,
-        code: row.code,
-        name: (row.name, row.name_en),
-    })
+    Ok(Programme::from(row))
 }
 
 /// The ledger of beneficiary `id`.
@@ -239,6 +293,7 @@ async fn build(
         .collect();
     let total_items = items.len();
     items.truncate(SHOWN);
+    let programmes = programmes_of(db, subdistrict_of_case(db, &case).await?).await?;
     Ok(Ledger {
         beneficiary_id: case.id,
         code: case.code,
@@ -250,6 +305,7 @@ async fn build(
             HistoryAccess::Until(t) => Some(t),
             _ => None,
         },
+        programmes,
     })
 }
 
@@ -477,8 +533,13 @@ async fn insert_entry<C: ConnectionTrait>(
     if case.erased_at.is_some() {
         return Err(ServiceError::Conflict("the case's personal data was erased".into()));
     }
+    let subdistrict = Some(subdistrict_of_case(txn, case).await?);
+    // A programme of another subdistrict's office is as unknown here as a missing one.
     let programme_known = match input::chosen_id(&form.programme_id) {
-        Ok(pid) => relief_programme::Entity::find_by_id(pid).one(txn).await?.is_some(),
+        Ok(pid) => match relief_programme::Entity::find_by_id(pid).one(txn).await? {
+            Some(p) => p.subdistrict_id.is_none_or(|s| Some(s) == subdistrict),
+            None => false,
+        },
         Err(_) => true,
     };
     let draft: EntryDraft = match form.parse() {

@@ -20,7 +20,7 @@ use crate::db;
 use crate::domain::credit_code::{CreditCode, RegistrationKind};
 use crate::domain::input::{FieldError, FieldErrors};
 use crate::domain::merchant_application::{self as rules, ApplicationStatus};
-use crate::domain::{Category, Locale, PartyStatus};
+use crate::domain::{Category, IllegalTransition, Locale, PartyStatus};
 use crate::entities::{community, merchant, merchant_application};
 
 /// What a shop typed in `/join`.
@@ -342,6 +342,10 @@ impl Decision {
 
 /// Decides application `id` (the office of its subdistrict only; another's is "not found",
 /// audited) and tells the shop. Returns the merchant made on approval.
+///
+/// The decision is one conditional update (this id, the office's subdistrict, still
+/// submitted): of two offices or two clicks at once exactly one wins; the other is told the
+/// state the application is in now ([`ServiceError::IllegalTransition`]) and writes nothing.
 pub async fn decide(
     db: &DatabaseConnection,
     caller: &Caller,
@@ -355,11 +359,11 @@ pub async fn decide(
         Some(s) => SubdistrictScope::One(s),
         None => SubdistrictScope::District,
     };
-    let row = scoped_row(db, scope, caller, id, action, now).await?;
+    let read = scoped_row(db, scope, caller, id, action, now).await?;
     if decision == Decision::Approve {
         // Two shops may have applied under one code before either was admitted: the
         // second approval is refused, in words, and the office rejects it with a reason.
-        refuse_registered_code(db, &row.credit_code).await?;
+        refuse_registered_code(db, &read.credit_code).await?;
     }
     let reason = match &decision {
         Decision::Approve => None,
@@ -372,19 +376,7 @@ pub async fn decide(
         Decision::Reject(_) => ApplicationStatus::Rejected,
     };
     let txn = db::begin_write(db).await?;
-    // Only a submitted application is decided, once: a second tab or a double post finds it decided.
-    let moved = merchant_application::Entity::update_many()
-        .col_expr(merchant_application::Column::Status, Expr::val(status.as_str()))
-        .col_expr(merchant_application::Column::Reason, Expr::val(reason.clone()))
-        .col_expr(merchant_application::Column::ReviewedBy, Expr::val(caller.staff_id()))
-        .col_expr(merchant_application::Column::ReviewedAt, Expr::val(now))
-        .filter(merchant_application::Column::Id.eq(id))
-        .filter(merchant_application::Column::Status.eq(ApplicationStatus::Submitted.as_str()))
-        .exec(&txn)
-        .await?;
-    if moved.rows_affected != 1 {
-        return Err(ServiceError::Conflict("the application was already decided".into()));
-    }
+    let row = claim_decision(&txn, scope, id, status, reason.as_deref(), caller, now).await?;
     let locale = row.locale.0;
     let merchant_id = match status {
         ApplicationStatus::Approved => Some(admit(&txn, &row, now).await?),
@@ -434,6 +426,52 @@ pub async fn decide(
     audit::record(&txn, now, entry).await?;
     txn.commit().await?;
     Ok(merchant_id)
+}
+
+/// Moves application `id` from submitted to `status` in one conditional update, within
+/// `scope`, and returns the row as decided (read after the move, inside the transaction, so
+/// the merchant is made from what was decided, not from a read before another writer).
+/// Nothing moved: the application was decided meanwhile (its state now is the answer), or
+/// left the scope (the shop moved it to another subdistrict's community: "not found").
+async fn claim_decision<C: sea_orm::ConnectionTrait>(
+    txn: &C,
+    scope: SubdistrictScope,
+    id: i64,
+    status: ApplicationStatus,
+    reason: Option<&str>,
+    caller: &Caller,
+    now: DateTime<Utc>,
+) -> Result<merchant_application::Model, ServiceError> {
+    let moved = merchant_application::Entity::update_many()
+        .col_expr(merchant_application::Column::Status, Expr::val(status.as_str()))
+        .col_expr(
+            merchant_application::Column::Reason,
+            Expr::val(reason.map(str::to_owned)),
+        )
+        .col_expr(merchant_application::Column::ReviewedBy, Expr::val(caller.staff_id()))
+        .col_expr(merchant_application::Column::ReviewedAt, Expr::val(now))
+        .filter(merchant_application::Column::Id.eq(id))
+        .filter(scope.condition(merchant_application::Column::SubdistrictId))
+        .filter(merchant_application::Column::Status.eq(ApplicationStatus::Submitted.as_str()))
+        .exec(txn)
+        .await?;
+    let row = merchant_application::Entity::find_by_id(id).one(txn).await?;
+    match row {
+        Some(row) if moved.rows_affected == 1 => Ok(row),
+        Some(row) if scope.allows(row.subdistrict_id) => {
+            let now_in: ApplicationStatus = row
+                .status
+                .parse()
+                .map_err(|_| ServiceError::Internal("unknown application status".into()))?;
+            Err(IllegalTransition {
+                kind: "merchant application",
+                from: now_in.as_str(),
+                action: "decided",
+            }
+            .into())
+        }
+        _ => Err(ServiceError::NotFound("merchant application")),
+    }
 }
 
 /// Makes the merchant of an approved application, approved, in its subdistrict and community,

@@ -10,6 +10,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter, Set,
 };
 
+use super::access::{Caller, office_reaches, require_admin};
 use super::audit::{self, Actor, Entry};
 use super::{ServiceError, organizations};
 use crate::config::Secret;
@@ -147,17 +148,23 @@ pub fn link_code_digest(secret: &Secret, code: &str) -> String {
 
 /// Issues a one-time code that links a Telegram chat to merchant `merchant_id` within
 /// 24 hours. Only its keyed digest ([`link_code_digest`]) is stored; the code is returned once.
+/// The office issues codes for its own subdistrict's shops only: another's answers "not
+/// found", as a missing one does, audited; the district bureau and everyone else are refused.
 pub async fn issue_link_code(
     db: &DatabaseConnection,
     secret: &Secret,
+    caller: &Caller,
     merchant_id: i64,
-    actor: Actor,
     now: DateTime<Utc>,
 ) -> Result<String, ServiceError> {
+    const ACTION: &str = "merchant.link_code.issue";
+    require_admin(db, caller, ACTION, now).await?;
+    let place = merchant::Entity::find_by_id(merchant_id)
+        .one(db)
+        .await?
+        .map(|m| m.subdistrict_id);
+    office_reaches(db, caller, ACTION, ("merchant", merchant_id), place, "merchant", now).await?;
     let txn = db::begin_write(db).await?;
-    if merchant::Entity::find_by_id(merchant_id).one(&txn).await?.is_none() {
-        return Err(ServiceError::NotFound("merchant"));
-    }
     let code = new_link_code();
     merchant_link_code::ActiveModel {
         merchant_id: Set(merchant_id),
@@ -172,7 +179,7 @@ pub async fn issue_link_code(
     audit::record(
         &txn,
         now,
-        Entry::ok(actor, "merchant.link_code.issue").subject("merchant", merchant_id),
+        Entry::ok(caller.actor(), ACTION).subject("merchant", merchant_id),
     )
     .await?;
     txn.commit().await?;

@@ -112,6 +112,7 @@ pub async fn get_need(
     need_id: i64,
     now: DateTime<Utc>,
 ) -> Result<NeedCard, ServiceError> {
+    super::access::refuse_district(db, caller, "need.read", now).await?;
     let found = need::Entity::find_by_id(need_id).one(db).await?;
     let visible = match (&found, caller.merchant_id()) {
         (Some(n), Some(merchant_id)) => {

@@ -291,6 +291,7 @@ pub async fn of_beneficiary(
     caller: &Caller,
     beneficiary_id: i64,
 ) -> Result<Vec<NeedCard>, ServiceError> {
+    super::access::refuse_district(db, caller, "need.list", chrono::Utc::now()).await?;
     let owner = beneficiary::Entity::find_by_id(beneficiary_id).one(db).await?;
     let visible = match owner {
         Some(b) if caller.merchant_id().is_none() => caller.org_scope().permits(db, b.organization_id).await?,
@@ -600,6 +601,7 @@ pub async fn list_needs(
     cursor: Option<&str>,
     limit: u64,
 ) -> Result<NeedPage, ServiceError> {
+    super::access::refuse_district(db, caller, "need.list", chrono::Utc::now()).await?;
     let limit = limit.clamp(1, MAX_PAGE);
     let mut query = need::Entity::find();
     match caller.org_scope() {

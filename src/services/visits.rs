@@ -1,7 +1,9 @@
 //! Visits (探访) of a case: logged by the owning organization's workers, the notes sealed with the
-//! private details' key and bound to their row; the office sets each group's interval; the dashboard
-//! lists the visits due and overdue. Another organization, a merchant or a missing id all get the same
-//! audited "not found".
+//! private details' key and bound to their row; each office sets its subdistrict's interval per group over the
+//! district's default; the dashboard lists the visits due and overdue. Another organization, a merchant or a
+//! missing id all get the same audited "not found".
+
+use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::Expr;
@@ -11,7 +13,7 @@ use sea_orm::{
 };
 
 use super::ServiceError;
-use super::access::{Caller, OrgScope};
+use super::access::{Caller, OrgScope, require_admin};
 use super::audit::{self, Entry};
 use super::private_details::private_key;
 use crate::config::Secret;
@@ -20,7 +22,7 @@ use crate::domain::input::{self, FieldError, FieldErrors};
 use crate::domain::referral::HistoryAccess;
 use crate::domain::time::local_date;
 use crate::domain::visits::{self, Due, VisitMode};
-use crate::entities::{beneficiary, visit, visit_interval};
+use crate::entities::{beneficiary, organization, subdistrict, subdistrict_visit_interval, visit, visit_interval};
 use crate::{crypto, db};
 
 /// Most visits a case's page lists.
@@ -112,31 +114,68 @@ async fn readable_case<C: ConnectionTrait>(
     super::case_access::readable(conn, caller, found, &id.to_string(), action, now).await
 }
 
-/// Days between visits for every group: the office's setting, else the default.
-async fn intervals<C: ConnectionTrait>(conn: &C) -> Result<Vec<(BeneficiaryGroup, i64)>, ServiceError> {
-    let set: std::collections::HashMap<String, i32> = visit_interval::Entity::find()
+/// Days between visits: the district's default per group (the process sets it), and each
+/// subdistrict's own where its office set one.
+struct Intervals {
+    district: HashMap<String, i64>,
+    own: HashMap<(i64, String), i64>,
+}
+
+impl Intervals {
+    /// Both tables are a few rows a subdistrict: read whole.
+    async fn load<C: ConnectionTrait>(conn: &C) -> Result<Self, ServiceError> {
+        let district = visit_interval::Entity::find()
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|r| (r.beneficiary_group, i64::from(r.days)))
+            .collect();
+        let own = subdistrict_visit_interval::Entity::find()
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|r| ((r.subdistrict_id, r.beneficiary_group), i64::from(r.days)))
+            .collect();
+        Ok(Intervals { district, own })
+    }
+
+    /// The days for `group` in `subdistrict` (none: the district's), and whose setting it is.
+    fn of(&self, subdistrict: Option<i64>, group: BeneficiaryGroup) -> (i64, IntervalSource) {
+        let key = group.as_str().to_owned();
+        if let Some(days) = subdistrict.and_then(|s| self.own.get(&(s, key.clone()))) {
+            return (*days, IntervalSource::Subdistrict);
+        }
+        match self.district.get(&key) {
+            Some(days) => (*days, IntervalSource::District),
+            None => (visits::default_interval(group), IntervalSource::District),
+        }
+    }
+}
+
+/// Whose setting an interval is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IntervalSource {
+    /// The district's default.
+    District,
+    /// The subdistrict office's own.
+    Subdistrict,
+}
+
+/// The subdistrict of each of `organizations` (their cases' intervals are that office's).
+async fn subdistricts_of<C: ConnectionTrait>(
+    conn: &C,
+    organizations: impl IntoIterator<Item = i64>,
+) -> Result<HashMap<i64, i64>, ServiceError> {
+    Ok(organization::Entity::find()
+        .select_only()
+        .column(organization::Column::Id)
+        .column(organization::Column::SubdistrictId)
+        .filter(organization::Column::Id.is_in(organizations))
+        .into_tuple::<(i64, i64)>()
         .all(conn)
         .await?
         .into_iter()
-        .map(|r| (r.beneficiary_group, r.days))
-        .collect();
-    Ok(BeneficiaryGroup::ALL
-        .iter()
-        .map(|g| {
-            let days = set
-                .get(g.as_str())
-                .map(|d| i64::from(*d))
-                .unwrap_or_else(|| visits::default_interval(*g));
-            (*g, days)
-        })
         .collect())
-}
-
-fn interval_of(all: &[(BeneficiaryGroup, i64)], group: BeneficiaryGroup) -> i64 {
-    all.iter()
-        .find(|(g, _)| *g == group)
-        .map(|(_, d)| *d)
-        .unwrap_or_else(|| visits::default_interval(group))
 }
 
 fn group_of(b: &beneficiary::Model) -> BeneficiaryGroup {
@@ -200,7 +239,11 @@ pub async fn visits(
             .detail(serde_json::json!({ "visits": items.len() })),
     )
     .await?;
-    let interval_days = interval_of(&intervals(db).await?, group_of(&case));
+    let place = subdistricts_of(db, [case.organization_id])
+        .await?
+        .get(&case.organization_id)
+        .copied();
+    let (interval_days, _) = Intervals::load(db).await?.of(place, group_of(&case));
     let since = items
         .first()
         .map(|v| v.visited_on)
@@ -293,43 +336,120 @@ pub async fn log_visit(
     Ok(row.id)
 }
 
-/// Sets the days between visits of group `group` (the office, or the CLI as the system).
+/// Sets the days between visits of group `group`: an office for its own subdistrict (asking
+/// for another one is "not found", audited); the process itself (the CLI) for `subdistrict`, or
+/// the district's default when none is named. The district bureau changes nothing, and no one
+/// else may: refused, audited.
 pub async fn set_interval(
     db: &DatabaseConnection,
     caller: &Caller,
+    subdistrict: Option<i64>,
     group: &str,
     days: &str,
     now: DateTime<Utc>,
 ) -> Result<(BeneficiaryGroup, i64), ServiceError> {
-    if !matches!(caller, Caller::Admin { .. } | Caller::System) {
-        return Err(ServiceError::Forbidden);
-    }
+    const ACTION: &str = "visit_interval.set";
+    require_admin(db, caller, ACTION, now).await?;
+    let place = match (caller.subdistrict_id(), subdistrict) {
+        (Some(own), Some(asked)) if own != asked => {
+            audit::record(
+                db,
+                now,
+                Entry::denied(caller.actor(), ACTION).subject("subdistrict", asked),
+            )
+            .await?;
+            return Err(ServiceError::NotFound("subdistrict"));
+        }
+        (Some(own), _) => Some(own),
+        (None, asked) => asked,
+    };
     let mut errors = FieldErrors::default();
     let group = errors.check("group", input::choice::<BeneficiaryGroup>(group.trim()));
     let days = errors.check("days", visits::interval_days(days));
     let (Some(group), Some(days)) = (group, days) else {
         return Err(ServiceError::Validation(errors));
     };
+    let stored = i32::try_from(days).unwrap_or(i32::MAX);
     let txn = db::begin_write(db).await?;
-    visit_interval::Entity::delete_by_id(group.as_str().to_owned())
-        .exec(&txn)
-        .await?;
-    visit_interval::ActiveModel {
-        beneficiary_group: Set(group.as_str().to_owned()),
-        days: Set(i32::try_from(days).unwrap_or(i32::MAX)),
-        updated_at: Set(now),
+    match place {
+        Some(subdistrict_id) => {
+            if subdistrict::Entity::find_by_id(subdistrict_id)
+                .one(&txn)
+                .await?
+                .is_none()
+            {
+                return Err(ServiceError::NotFound("subdistrict"));
+            }
+            subdistrict_visit_interval::Entity::delete_by_id((subdistrict_id, group.as_str().to_owned()))
+                .exec(&txn)
+                .await?;
+            subdistrict_visit_interval::ActiveModel {
+                subdistrict_id: Set(subdistrict_id),
+                beneficiary_group: Set(group.as_str().to_owned()),
+                days: Set(stored),
+                updated_by: Set(caller.staff_id()),
+                updated_at: Set(now),
+            }
+            .insert(&txn)
+            .await?;
+        }
+        None => {
+            visit_interval::Entity::delete_by_id(group.as_str().to_owned())
+                .exec(&txn)
+                .await?;
+            visit_interval::ActiveModel {
+                beneficiary_group: Set(group.as_str().to_owned()),
+                days: Set(stored),
+                updated_at: Set(now),
+            }
+            .insert(&txn)
+            .await?;
+        }
     }
-    .insert(&txn)
-    .await?;
-    audit::record(
-        &txn,
-        now,
-        Entry::ok(caller.actor(), "visit_interval.set")
-            .detail(serde_json::json!({ "group": group.as_str(), "days": days })),
-    )
-    .await?;
+    // The subdistrict is named in the detail (and as the subject), so each office's log
+    // shows its own changes and the district's are told apart.
+    let mut entry = Entry::ok(caller.actor(), ACTION)
+        .detail(serde_json::json!({ "group": group.as_str(), "days": days, "subdistrict": place }));
+    if let Some(s) = place {
+        entry = entry.subject("subdistrict", s);
+    }
+    audit::record(&txn, now, entry).await?;
     txn.commit().await?;
     Ok((group, days))
+}
+
+/// One group's interval as an office reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IntervalSetting {
+    /// The group.
+    pub group: BeneficiaryGroup,
+    /// Days between visits.
+    pub days: i64,
+    /// The office's own, or the district's default.
+    pub source: IntervalSource,
+}
+
+/// The days between visits of every group in the caller's subdistrict (the district's
+/// defaults for the district bureau and the process itself). Social workers read their cases'
+/// intervals on the cases; anyone else is refused, audited.
+pub async fn interval_settings(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    now: DateTime<Utc>,
+) -> Result<Vec<IntervalSetting>, ServiceError> {
+    super::access::require_office_reader(db, caller, "visit_interval.read", now).await?;
+    let all = Intervals::load(db).await?;
+    Ok(BeneficiaryGroup::ALL
+        .iter()
+        .map(|g| {
+            let (days, source) = all.of(caller.subdistrict_id(), *g);
+            IntervalSetting {
+                group: *g,
+                days,
+                source,
+            }
+        })
+        .collect())
 }
 
 /// The caller's organization's cases whose next visit is due within a week or overdue (never visited:
@@ -360,7 +480,8 @@ pub async fn due_visits(
         .await?
         .into_iter()
         .collect();
-    let all = intervals(db).await?;
+    let all = Intervals::load(db).await?;
+    let places = subdistricts_of(db, cases.iter().map(|b| b.organization_id)).await?;
     let today = local_date(now);
     let mut due: Vec<DueVisit> = cases
         .into_iter()
@@ -368,7 +489,8 @@ pub async fn due_visits(
             let group = group_of(&b);
             let last_visit = last.get(&b.id).copied();
             let since = last_visit.unwrap_or_else(|| local_date(b.created_at));
-            let due = visits::due(since, interval_of(&all, group), today)?;
+            let (days, _) = all.of(places.get(&b.organization_id).copied(), group);
+            let due = visits::due(since, days, today)?;
             Some(DueVisit {
                 beneficiary_id: b.id,
                 code: b.code,

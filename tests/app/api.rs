@@ -79,9 +79,9 @@ async fn unknown_or_revoked_tokens_are_refused() {
     .await;
     charity_relay::services::api_tokens::revoke(
         &app.db,
+        &charity_relay::services::access::Caller::System,
         token_id,
         "the ERP was retired",
-        charity_relay::services::audit::Actor::System,
         chrono::Utc::now(),
     )
     .await

@@ -103,9 +103,9 @@ async fn a_revoked_token_or_a_suspended_organization_cannot_settle_a_dispute() {
     .await;
     charity_relay::services::api_tokens::revoke(
         &app.db,
+        &charity_relay::services::access::Caller::System,
         token_id,
         "leaked",
-        charity_relay::services::audit::Actor::System,
         chrono::Utc::now(),
     )
     .await

@@ -40,6 +40,7 @@ mod mail;
 mod merchant_join;
 mod need_form;
 mod office_pages;
+mod office_scope;
 mod org_services;
 mod pii_guard;
 mod privacy;

@@ -23,7 +23,6 @@ use charity_relay::domain::{
 };
 use charity_relay::services::access::Caller;
 use charity_relay::services::api_tokens::{self, TokenOwner};
-use charity_relay::services::audit::Actor;
 use charity_relay::services::beneficiaries::{self, BeneficiaryInput};
 use charity_relay::services::needs;
 use charity_relay::services::organization_services;
@@ -843,9 +842,9 @@ async fn seed(app: &TestApp, sink: &SmtpSink) -> Seeded {
         .expect("org name");
     api_tokens::issue(
         db,
+        &Caller::System,
         TokenOwner::Organization(org_name),
         "case system",
-        Actor::System,
         now,
     )
     .await
@@ -854,14 +853,14 @@ async fn seed(app: &TestApp, sink: &SmtpSink) -> Seeded {
         .await
         .and_then(|s| s.parse().ok())
         .expect("merchant");
-    api_tokens::issue(db, TokenOwner::Merchant(merchant_id), "shop till", Actor::System, now)
+    api_tokens::issue(db, &Caller::System, TokenOwner::Merchant(merchant_id), "shop till", now)
         .await
         .expect("token");
     let token_id: i64 = first(db, "SELECT id FROM api_tokens ORDER BY id DESC LIMIT 1")
         .await
         .and_then(|s| s.parse().ok())
         .expect("token id");
-    api_tokens::revoke(db, token_id, "演示：店铺换了收银系统", Actor::System, now)
+    api_tokens::revoke(db, &Caller::System, token_id, "演示：店铺换了收银系统", now)
         .await
         .expect("revoke");
 
@@ -1019,6 +1018,7 @@ async fn seed(app: &TestApp, sink: &SmtpSink) -> Seeded {
             format!("/admin/organizations/{org_id}/services"),
         ),
         Page::visit("programmes", "/admin/programmes"),
+        Page::visit("visit-intervals", "/admin/visit-intervals"),
         Page::visit("merchants", "/admin/merchants"),
         Page::visit("staff", "/admin/staff"),
         Page::visit("staff-deactivate", format!("/admin/staff/{staff_id}/deactivate")),

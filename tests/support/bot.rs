@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use bots::Locale;
 use charity_relay::entities::{merchant, outbox};
-use charity_relay::services::audit::Actor;
+use charity_relay::services::access::Caller;
 use charity_relay::services::merchants;
 use charity_relay::services::outbox::BotReply;
 use chrono::Utc;
@@ -230,8 +230,8 @@ impl TestApp {
         merchants::issue_link_code(
             &self.db,
             &self.config.secret_key,
+            &Caller::System,
             merchant_id,
-            Actor::System,
             Utc::now(),
         )
         .await

@@ -6,7 +6,6 @@ use charity_relay::domain::{OrgKind, PartyStatus, Role};
 use charity_relay::entities::{claim, drop_off_point, need};
 use charity_relay::services::access::Caller;
 use charity_relay::services::api_tokens::{self, TokenOwner};
-use charity_relay::services::audit::Actor;
 use charity_relay::services::beneficiaries::{self, BeneficiaryInput};
 use charity_relay::services::{merchants, needs, organizations, staff};
 use chrono::{Duration, Utc};
@@ -119,9 +118,9 @@ impl TestApp {
                 .expect("beneficiary");
             let token = api_tokens::issue(
                 db,
+                &Caller::System,
                 TokenOwner::Organization((*name).to_owned()),
                 "test",
-                Actor::System,
                 now,
             )
             .await
@@ -155,7 +154,7 @@ impl TestApp {
             ..Default::default()
         };
         let id = merchants::create_merchant(&self.db, new, now).await.expect("merchant");
-        let token = api_tokens::issue(&self.db, TokenOwner::Merchant(id), "test", Actor::System, now)
+        let token = api_tokens::issue(&self.db, &Caller::System, TokenOwner::Merchant(id), "test", now)
             .await
             .expect("token");
         Merchant { id, token }

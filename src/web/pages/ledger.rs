@@ -241,11 +241,10 @@ pub async fn show(State(state): State<AppState>, staff: Staff, Path(id): Path<i6
     let book = ledger::ledger(&state.db, &staff.caller, id, chrono::Utc::now())
         .await
         .or_page(t)?;
-    let programmes = ledger::programmes(&state.db).await.or_page(t)?;
     page(
         &staff,
         &book,
-        &programmes,
+        &book.programmes,
         &EntryForm::default(),
         &FieldErrors::default(),
         StatusCode::OK,
@@ -266,11 +265,10 @@ pub async fn add(
         Ok(_) => Ok(Redirect::to(&format!("/beneficiaries/{id}/ledger")).into_response()),
         Err(ServiceError::Validation(errors)) => {
             let book = ledger::ledger(&state.db, &staff.caller, id, now).await.or_page(t)?;
-            let programmes = ledger::programmes(&state.db).await.or_page(t)?;
             page(
                 &staff,
                 &book,
-                &programmes,
+                &book.programmes,
                 &form,
                 &errors,
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -300,10 +298,9 @@ pub struct ProgrammeForm {
 
 async fn programmes_page(state: &AppState, staff: &Staff, form: &ProgrammeForm, errors: &FieldErrors) -> PageResult {
     let t = staff.t;
-    if !matches!(staff.caller, Caller::Admin { .. }) {
-        return Err(PageError::new(t, ServiceError::Forbidden));
-    }
-    let list = ledger::programmes(&state.db).await.or_page(t)?;
+    let list = ledger::office_programmes(&state.db, &staff.caller, chrono::Utc::now())
+        .await
+        .or_page(t)?;
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {
@@ -313,7 +310,16 @@ async fn programmes_page(state: &AppState, staff: &Staff, form: &ProgrammeForm, 
         status,
         ProgrammesPage {
             c: Chrome::new(t, &staff.session, "programmes.title"),
-            rows: list.into_iter().map(|p| (p.name.0, p.name.1, p.code)).collect(),
+            rows: list
+                .into_iter()
+                .map(|p| {
+                    let whose = match p.subdistrict_id {
+                        None => t.get("programmes.district_wide"),
+                        Some(_) => t.get("programmes.own_subdistrict"),
+                    };
+                    (p.name.0, p.name.1, whose.to_owned())
+                })
+                .collect(),
             name: field(t, "name", &form.name, errors),
             name_en: field(t, "name_en", &form.name_en, errors),
         },

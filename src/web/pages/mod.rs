@@ -152,6 +152,10 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/outbox/{id}/retry", post(admin::retry_outbox))
         .route("/admin/duplicates", get(duplicates::queue))
         .route("/admin/programmes", get(ledger::programmes).post(ledger::add_programme))
+        .route(
+            "/admin/visit-intervals",
+            get(visits::intervals).post(visits::set_interval),
+        )
         .route("/admin/duplicates/{id}", get(duplicates::ask))
         .route("/admin/duplicates/{id}/resolve", post(duplicates::resolve))
         .route("/admin/reports", get(reports::page))

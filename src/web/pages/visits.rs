@@ -195,3 +195,82 @@ pub async fn log(
         Err(e) => Err(PageError::new(t, e)),
     }
 }
+
+#[derive(Template)]
+#[template(path = "admin_visit_intervals.html")]
+struct IntervalsPage {
+    c: Chrome,
+    /// (group, days, whose setting).
+    rows: Vec<(String, String, String)>,
+    groups: Options,
+    group_error: String,
+    days: Field,
+}
+
+/// The interval form: a group and its days.
+#[derive(Debug, Default, Deserialize)]
+pub struct IntervalForm {
+    #[serde(default)]
+    group: String,
+    #[serde(default)]
+    days: String,
+}
+
+async fn intervals_page(state: &AppState, staff: &Staff, form: &IntervalForm, errors: &FieldErrors) -> PageResult {
+    let t = staff.t;
+    let settings = visits::interval_settings(&state.db, &staff.caller, chrono::Utc::now())
+        .await
+        .or_page(t)?;
+    let rows = settings
+        .into_iter()
+        .map(|s| {
+            let whose = match s.source {
+                visits::IntervalSource::District => t.get("intervals.district_default"),
+                visits::IntervalSource::Subdistrict => t.get("intervals.own"),
+            };
+            (
+                s.group.label(t.0).to_owned(),
+                t.fill("intervals.days", &[("days", &s.days.to_string())]),
+                whose.to_owned(),
+            )
+        })
+        .collect();
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok(render(
+        status,
+        IntervalsPage {
+            c: Chrome::new(t, &staff.session, "intervals.title"),
+            rows,
+            groups: enum_options(
+                crate::domain::BeneficiaryGroup::ALL,
+                crate::domain::BeneficiaryGroup::as_str,
+                crate::domain::BeneficiaryGroup::label,
+                t,
+                &form.group,
+            ),
+            group_error: errors.get("group").map(|e| e.message(t.0)).unwrap_or_default(),
+            days: field(t, "days", &form.days, errors),
+        },
+    ))
+}
+
+/// `GET /admin/visit-intervals`: the days between visits of each group in the office's
+/// subdistrict (its own or the district's default), with the form to set one.
+pub async fn intervals(State(state): State<AppState>, staff: Staff) -> PageResult {
+    intervals_page(&state, &staff, &IntervalForm::default(), &FieldErrors::default()).await
+}
+
+/// `POST /admin/visit-intervals`: sets one group's interval for the office's subdistrict; 303
+/// back to the list, or the page again with the error beside the field (422).
+pub async fn set_interval(State(state): State<AppState>, staff: Staff, Form(form): Form<IntervalForm>) -> PageResult {
+    let now = chrono::Utc::now();
+    match visits::set_interval(&state.db, &staff.caller, None, &form.group, &form.days, now).await {
+        Ok(_) => Ok(Redirect::to("/admin/visit-intervals").into_response()),
+        Err(ServiceError::Validation(errors)) => intervals_page(&state, &staff, &form, &errors).await,
+        Err(e) => Err(PageError::new(staff.t, e)),
+    }
+}

@@ -48,6 +48,8 @@ struct DetailPage {
     /// True while the office may decide (submitted).
     open: bool,
     submitted: String,
+    /// Why the page is shown again instead of the decision (another decided it first).
+    notice: String,
 }
 
 /// `GET /admin/merchant-applications`.
@@ -78,6 +80,10 @@ pub async fn list(State(state): State<AppState>, staff: Staff) -> PageResult {
 
 /// `GET /admin/merchant-applications/{id}`: everything the shop gave, the code and its kind.
 pub async fn detail(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> PageResult {
+    detail_page(&state, &staff, id, StatusCode::OK, String::new()).await
+}
+
+async fn detail_page(state: &AppState, staff: &Staff, id: i64, status: StatusCode, notice: String) -> PageResult {
     let t = staff.t;
     let a = merchant_applications::get(&state.db, &staff.caller, id, chrono::Utc::now())
         .await
@@ -85,7 +91,7 @@ pub async fn detail(State(state): State<AppState>, staff: Staff, Path(id): Path<
     let mut c = Chrome::new(t, &staff.session, "join.title");
     c.title = t.fill("join.detail_title", &[("name", &a.shop_name)]);
     Ok(render(
-        StatusCode::OK,
+        status,
         DetailPage {
             c,
             category: a.category.label(t.0).to_owned(),
@@ -94,6 +100,7 @@ pub async fn detail(State(state): State<AppState>, staff: Staff, Path(id): Path<
             status: a.status.label(t.0).to_owned(),
             open: a.status == ApplicationStatus::Submitted,
             submitted: local_time(a.updated_at),
+            notice,
             a,
         },
     ))
@@ -181,6 +188,12 @@ async fn decide(state: &AppState, staff: &Staff, id: i64, kind: Kind, form: Deci
         // Another shop holds the code (approved meanwhile): its page says so, and why.
         Err(ServiceError::Validation(errors)) if errors.get("credit_code").is_some() => {
             Ok(Redirect::to(&format!("/admin/merchant-applications/{id}")).into_response())
+        }
+        // Another office account (or another tab) decided first: the application as it
+        // stands now, and a line saying so, instead of a bare error.
+        Err(ServiceError::IllegalTransition(_)) => {
+            let notice = staff.t.get("join.already_decided").to_owned();
+            detail_page(state, staff, id, StatusCode::CONFLICT, notice).await
         }
         Err(e) => {
             let reason = confirm::ask_again(staff.t, e, form.reason)?;
