@@ -42,6 +42,19 @@ impl Tr {
         text
     }
 
+    /// The text for `key` about `n` things, placeholders filled in: `key.one` when `n` is 1
+    /// ("1 offer", "Ends in 1 day"), else `key` ("3 offers"). Chinese has one form, so its
+    /// `.one` keys repeat the plain text; both catalogs keep the same keys.
+    pub fn count(&self, key: &str, n: u64, args: &[(&str, &str)]) -> String {
+        let one = format!("{key}.one");
+        let chosen = if n == 1 && self.get(&one) != one {
+            one.as_str()
+        } else {
+            key
+        };
+        self.fill(chosen, args)
+    }
+
     /// A day without its year, as people write it: "11月16日", "16 Nov".
     pub fn short_date(&self, date: chrono::NaiveDate) -> String {
         use chrono::Datelike;
@@ -95,7 +108,7 @@ mod tests {
 
     #[test]
     fn every_key_a_template_or_page_uses_exists() {
-        let re = regex::Regex::new(r#"t\.(?:get|fill)\(\s*"([a-z0-9_.\-]+)""#).expect("regex");
+        let re = regex::Regex::new(r#"t\.(?:get|fill|count)\(\s*"([a-z0-9_.\-]+)""#).expect("regex");
         let mut used = Vec::new();
         for dir in ["templates", "src/web/pages"] {
             for entry in walk(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir)) {
@@ -107,6 +120,34 @@ mod tests {
         let zh = keys(Locale::ZhCn);
         let missing: Vec<_> = used.iter().filter(|k| !zh.contains(k)).collect();
         assert!(missing.is_empty(), "keys used but not in the catalogs: {missing:?}");
+    }
+
+    #[test]
+    fn a_count_of_one_takes_the_singular_where_the_language_has_one() {
+        let en = Tr(Locale::En);
+        assert_eq!(
+            en.count("library.summary", 1, &[("total", "1"), ("page", "1")]),
+            "1 offer · page 1"
+        );
+        assert_eq!(
+            en.count("library.summary", 2, &[("total", "2"), ("page", "1")]),
+            "2 offers · page 1"
+        );
+        assert_eq!(en.count("renewal.overdue", 1, &[("days", "1")]), "1 day overdue");
+        assert_eq!(en.count("renewal.overdue", 0, &[("days", "0")]), "0 days overdue");
+        let zh = Tr(Locale::ZhCn);
+        assert_eq!(
+            zh.count("library.summary", 1, &[("total", "1"), ("page", "1")]),
+            "共 1 项供给 · 第 1 页"
+        );
+    }
+
+    #[test]
+    fn every_singular_has_its_plural() {
+        let keys = keys(Locale::En);
+        for key in keys.iter().filter_map(|k| k.strip_suffix(".one")) {
+            assert!(keys.iter().any(|k| k == key), "{key}.one has no {key}");
+        }
     }
 
     #[test]

@@ -794,3 +794,226 @@ async fn the_resource_library_fits_a_360_px_wide_phone_in_both_languages() {
     }
     client.close().await.expect("close");
 }
+
+/// A phone's screen of `height` px (a DevTools command through chromedriver, which WebDriver
+/// itself cannot send): stretched to a page's length, a screenshot holds all of it.
+async fn phone_height(client: &Client, driver: &str, height: i64) {
+    let session = client.session_id().await.expect("session id").expect("a session");
+    reqwest::Client::new()
+        .post(format!("{driver}/session/{session}/goog/cdp/execute"))
+        .json(&serde_json::json!({
+            "cmd": "Emulation.setDeviceMetricsOverride",
+            "params": { "width": 360, "height": height, "deviceScaleFactor": 1, "mobile": true },
+        }))
+        .send()
+        .await
+        .expect("DevTools command");
+}
+
+/// Opens `path`, checks that it fits a 360 px phone with no table cut off or hidden behind a
+/// sideways scroll, saves its full-length picture as `<dir>/<name>.png` and returns its text.
+async fn phone_page(
+    client: &Client,
+    driver: &str,
+    app: &TestApp,
+    dir: &std::path::Path,
+    path: &str,
+    name: &str,
+) -> String {
+    client.goto(&app.url(path)).await.expect("page");
+    let text = visible_text(client).await;
+    let width = client.execute("return window.innerWidth", vec![]).await.expect("width");
+    assert_eq!(width.as_i64(), Some(360), "the window is a phone's");
+    let fits = client
+        .execute(
+            "return document.documentElement.scrollWidth <= window.innerWidth",
+            vec![],
+        )
+        .await
+        .expect("script");
+    let hidden = client
+        .execute(
+            "return Array.from(document.querySelectorAll('.table-wrap')).filter(w => w.scrollWidth > w.clientWidth + 1).length",
+            vec![],
+        )
+        .await
+        .expect("script");
+    let height = client
+        .execute("return document.documentElement.scrollHeight", vec![])
+        .await
+        .expect("height")
+        .as_i64()
+        .unwrap_or(740)
+        .clamp(740, 6000);
+    phone_height(client, driver, height).await;
+    let png = client.screenshot().await.expect("screenshot");
+    std::fs::write(dir.join(format!("{name}.png")), png).expect("write screenshot");
+    phone_height(client, driver, 740).await;
+    assert_eq!(
+        fits,
+        serde_json::Value::Bool(true),
+        "{path} overflows at 360 px ({name})"
+    );
+    assert_eq!(
+        hidden.as_i64(),
+        Some(0),
+        "{path} hides a table's columns behind a scroll ({name})"
+    );
+    text
+}
+
+async fn switch_language(client: &Client, app: &TestApp, lang: &str) {
+    client.goto(&app.url("/")).await.expect("home");
+    client
+        .find(Locator::Css(&format!("button[name='lang'][value='{lang}']")))
+        .await
+        .expect("language button")
+        .click()
+        .await
+        .expect("switch language");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+}
+
+/// The district platform's pages (issue 17) on a 360 px phone in both languages: the
+/// office's applications (organizations' and shops'), renewals, merchants and reports, the
+/// approve button asked as a normal action, a worker's credit and resource library, the
+/// public figures; then the same lists empty, each saying what it means and what to do next.
+/// Pictures go to `docs/screenshots/district/`.
+#[tokio::test]
+#[ignore = "needs chromium and chromium-driver; run by scripts/test.sh"]
+async fn the_district_platforms_pages_read_well_on_a_360_px_phone_in_both_languages() {
+    use sea_orm::{ConnectionTrait, Statement};
+
+    let out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/screenshots/district");
+    std::fs::create_dir_all(&out).expect("screenshot dir");
+    let (_driver, url) = chromedriver().await;
+    let client = browser(&url, true).await;
+
+    // The lists with something in them: the demo, with two admissions ending soon.
+    let app = TestApp::spawn().await;
+    let now = chrono::Utc::now();
+    let demo = charity_relay::demo::load(&app.db, &app.config.secret_key, now)
+        .await
+        .expect("demo data");
+    let login = |prefix: &str| {
+        demo.logins
+            .iter()
+            .find(|(_, role)| role.starts_with(prefix))
+            .map(|(email, _)| email.clone())
+            .expect("a demo login")
+    };
+    let (office, worker) = (login("admin"), login("social_worker"));
+    let sql = |s: String| Statement::from_string(app.db.get_database_backend(), s);
+    let soon = (now + chrono::Duration::days(9)).date_naive();
+    let late = (now - chrono::Duration::days(1)).date_naive();
+    for (table, until) in [("organizations", soon), ("merchants", late)] {
+        app.db
+            .execute_raw(sql(format!(
+                "UPDATE {table} SET admitted_until = '{until}' WHERE id = (SELECT MIN(id) FROM {table} WHERE status = 'approved')"
+            )))
+            .await
+            .expect("an admission ending");
+    }
+    let first = |q: &str| {
+        let db = app.db.clone();
+        let q = sql(q.to_owned());
+        async move {
+            db.query_one_raw(q)
+                .await
+                .expect("query")
+                .and_then(|row| row.try_get_by_index::<i64>(0).ok())
+                .expect("a row")
+        }
+    };
+    let application = first("SELECT MIN(id) FROM organization_applications WHERE status = 'submitted'").await;
+    let shop = first("SELECT MIN(id) FROM merchant_applications WHERE status = 'submitted'").await;
+
+    let demo_password = charity_relay::demo::DEMO_PASSWORD;
+    for lang in ["zh-CN", "en"] {
+        let sign_in_demo = |email: String| {
+            let client = client.clone();
+            let app = &app;
+            async move {
+                client.delete_all_cookies().await.expect("cookies");
+                client.goto(&app.url("/login")).await.expect("login page");
+                fill(&client, "email", &email).await;
+                fill(&client, "password", demo_password).await;
+                submit(&client, "/login").await;
+                path_after_leaving(&client, "/login").await;
+            }
+        };
+        sign_in_demo(office.clone()).await;
+        switch_language(&client, &app, lang).await;
+        for (path, name) in [
+            ("/admin/applications".to_owned(), "applications"),
+            (format!("/admin/applications/{application}"), "application"),
+            (
+                format!("/admin/applications/{application}/approve"),
+                "application-approve",
+            ),
+            ("/admin/merchant-applications".to_owned(), "merchant-applications"),
+            (
+                format!("/admin/merchant-applications/{shop}/approve"),
+                "merchant-application-approve",
+            ),
+            ("/admin/renewals".to_owned(), "renewals"),
+            ("/admin/merchants".to_owned(), "merchants"),
+            ("/admin/organizations".to_owned(), "organizations"),
+            ("/admin/reports".to_owned(), "reports"),
+            // Two weeks are short enough to show the report's last sections.
+            ("/admin/reports?weeks=2".to_owned(), "reports-two-weeks"),
+        ] {
+            let text = phone_page(&client, &url, &app, &out, &path, &format!("office-{name}-{lang}")).await;
+            assert!(!text.contains("P90"), "{path} says P90: {text}");
+        }
+        // Approving adds, so its button is the normal one; rejecting stays red.
+        for path in [
+            format!("/admin/applications/{application}/approve"),
+            format!("/admin/merchant-applications/{shop}/approve"),
+        ] {
+            client.goto(&app.url(&path)).await.expect("page");
+            let class = client
+                .execute("return document.querySelector('form.stack button').className", vec![])
+                .await
+                .expect("script");
+            assert_eq!(class.as_str(), Some(""), "{path}: the approve button is not red");
+        }
+        sign_in_demo(worker.clone()).await;
+        switch_language(&client, &app, lang).await;
+        for (path, name) in [("/credit", "credit"), ("/resources", "resources")] {
+            phone_page(&client, &url, &app, &out, path, &format!("worker-{name}-{lang}")).await;
+        }
+    }
+    // The public page speaks the browser's language (Chinese here; the tour shows English).
+    client.delete_all_cookies().await.expect("cookies");
+    let public = phone_page(&client, &url, &app, &out, "/transparency", "public-transparency-zh-CN").await;
+    assert!(!public.contains("数据积累中"), "a hidden figure says why: {public}");
+    app.stop().await;
+
+    // The same lists empty: each says what that means and what to do next.
+    let app = TestApp::spawn().await;
+    let _world = app.world(0).await;
+    let office = app.office_account().await;
+    for lang in ["zh-CN", "en"] {
+        sign_in_as(&client, &app, &office).await;
+        switch_language(&client, &app, lang).await;
+        for (path, name) in [
+            ("/admin/applications", "applications"),
+            ("/admin/merchant-applications", "merchant-applications"),
+            ("/admin/renewals", "renewals"),
+        ] {
+            phone_page(&client, &url, &app, &out, path, &format!("office-{name}-empty-{lang}")).await;
+            let empty = client.find(Locator::Css("p.empty")).await;
+            assert!(empty.is_ok(), "{path} says what its empty list means ({lang})");
+        }
+        sign_in(&client, &app).await;
+        switch_language(&client, &app, lang).await;
+        for (path, name) in [("/resources", "resources"), ("/credit", "credit")] {
+            phone_page(&client, &url, &app, &out, path, &format!("worker-{name}-empty-{lang}")).await;
+            let empty = client.find(Locator::Css("p.empty")).await;
+            assert!(empty.is_ok(), "{path} says what its empty list means ({lang})");
+        }
+    }
+    app.stop().await;
+    client.close().await.expect("close");
+}

@@ -269,7 +269,7 @@ pub fn subject(notification: &Notification, locale: Locale) -> Result<String, Re
     Ok(match notification {
         Notification::ContactConsent => pick(
             "请确认：接收爱心接力的需求进展邮件".into(),
-            "Please confirm: news of your needs from the charity relay".into(),
+            "Please confirm: news of your needs from Charity Relay".into(),
         ),
         Notification::ResidentNeedRegistered(NeedRegistered { title: t, .. }) => {
             pick(format!("您的需求已登记：{t}"), format!("Your need is registered: {t}"))
@@ -602,7 +602,7 @@ fn why(notification: &Notification, zh: bool, organization: Option<&str>) -> Str
                 "您收到这封邮件，是因为有人在爱心接力的准入申请页填写了这个邮箱。如果不是您，请忽略本邮件，申请会自动作废。"
                     .to_owned()
             } else {
-                "You get this email because someone entered this address on the charity relay's application page. If it was not you, ignore it: the application lapses by itself."
+                "You get this email because someone entered this address on the application page of Charity Relay. If it was not you, ignore it: the application lapses by itself."
                     .to_owned()
             }
         }

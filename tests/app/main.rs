@@ -25,6 +25,7 @@ mod credit;
 mod delivery;
 mod demo;
 mod disputes;
+mod district_pages;
 mod dkim;
 mod duplicates;
 mod email;

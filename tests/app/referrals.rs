@@ -480,9 +480,9 @@ async fn a_person_referred_three_times_in_180_days_is_flagged_to_the_office_with
     // The office's report counts the pair, its answers and why it declined.
     let (status, report) = office.get("/admin/reports").await;
     assert_eq!(status, 200);
-    let row = "<td>沙头角街道社工站</td><td>盐田区妇女互助会</td><td>3</td><td>0</td><td>2</td><td>1</td><td>0%</td>";
+    let row = r#"<td class="lead">沙头角街道社工站</td><td data-label="接收机构">盐田区妇女互助会</td><td data-label="转介数">3</td><td data-label="已接收">0</td><td data-label="已婉拒">2</td><td data-label="待答复">1</td><td data-label="接收率">0%</td>"#;
     assert!(report.contains(row), "{report}");
-    assert!(report.contains("<td>不在本机构服务范围</td><td>2</td>"));
+    assert!(report.contains(r#"<td class="lead">不在本机构服务范围</td><td data-label="次数">2</td>"#));
     assert!(report.contains(&code) && !report.contains(PLANTED_NAME));
 }
 

@@ -187,7 +187,7 @@ async fn no_office_renews_across_subdistricts_and_the_bureau_only_reads() {
     let (status, page) = bureau.get("/admin/renewals").await;
     assert_eq!(status, 200);
     assert!(
-        page.contains("沙头角街道社工站") && page.contains("<td>沙头角街道</td>"),
+        page.contains("沙头角街道社工站") && page.contains(r#"<td data-label="街道">沙头角街道</td>"#),
         "{page}"
     );
     assert!(

@@ -289,8 +289,8 @@ async fn the_transparency_page_suppresses_cells_about_fewer_than_five_people() {
     );
     let html = page.text().await.expect("html");
     assert!(
-        html.contains("数据积累中"),
-        "four people: suppressed, in words that fit any unit"
+        html.contains("人数较少，暂不公布"),
+        "four people: suppressed, saying why, in words that fit any unit"
     );
     assert!(
         !html.contains("/transparency/met.svg"),
@@ -302,12 +302,12 @@ async fn the_transparency_page_suppresses_cells_about_fewer_than_five_people() {
     assert!(chart.starts_with("<svg"));
     assert!(!html.contains("<strong>4</strong>"));
     assert!(
-        html.contains("也在参与、送达数据积累中的商户：爱心商户0</p>"),
+        html.contains("也在参与、但送达次数较少暂不单列的商户：爱心商户0</p>"),
         "the shop is named, its four deliveries are not counted"
     );
     assert!(!html.contains("<td>4</td>"));
     assert!(
-        html.contains("志愿服务时长：<strong>数据积累中</strong>"),
+        html.contains("志愿服务时长：<strong>人数较少，暂不公布</strong>"),
         "no volunteer gave hours: suppressed"
     );
 
@@ -402,12 +402,12 @@ async fn the_office_report_reads_in_dates_days_and_whole_numbers() {
     let code = charity_relay::domain::reports::iso_week(now);
     assert!(!page.contains(&code), "no ISO week codes like {code}");
     assert!(
-        page.contains("认领到送达：中位数 0.1 天，P90 1.5 天（2 项）"),
+        page.contains("认领到送达：一半在 0.1 天内，九成在 1.5 天内（共 2 项）"),
         "waits of 2 and 36 hours, in days, after a full-width colon"
     );
     let merchants = table_after(&page, "<h2>爱心商户");
     assert!(
-        merchants.contains("<td>0</td><td>—</td>"),
+        merchants.contains(r#"<td data-label="完成送达">0</td><td data-label="准时率">—</td>"#),
         "no confirmed delivery: no on-time rate either: {merchants}"
     );
     assert!(page.contains("chart/weekly.svg") && page.contains("chart/value.svg"));
@@ -630,7 +630,7 @@ async fn the_transparency_page_withholds_a_second_cell_so_a_small_one_cannot_be_
         "six people: the total is shown"
     );
     let by_group = table_after(&html, "<h2>按人群</h2>");
-    assert!(by_group.contains("<td>数据积累中</td>"), "{by_group}");
+    assert!(by_group.contains("<td>人数较少，暂不公布</td>"), "{by_group}");
     assert!(
         by_group.contains("<td>暂不公布</td>"),
         "the group of five is withheld too: {by_group}"

@@ -124,8 +124,8 @@ async fn a_social_worker_browses_the_library_of_their_subdistrict_with_what_is_l
     let html = page_of(&app, "worker0@example.org", "/resources").await;
     assert!(html.contains("href=\"/resources\""), "the library is in the menu");
     assert!(html.contains("爱心商户0") && html.contains("每周盒饭"));
-    assert!(html.contains("本月剩余 6") && html.contains("每月可供 10"), "{html}");
-    assert!(html.contains("常用药品") && html.contains("本月剩余 4"));
+    assert!(html.contains("本月还剩 6 份") && html.contains("每月 10 份"), "{html}");
+    assert!(html.contains("常用药品") && html.contains("本月还剩 4 份"));
     assert!(html.contains("东和社区"), "the communities served are named");
     assert!(
         html.contains("信用 B 级 · 60 分"),
@@ -578,7 +578,7 @@ async fn the_office_records_a_standing_offer_for_a_shop_without_telegram() {
         1
     );
     let html = page_of(&app, "worker0@example.org", "/resources?category=food").await;
-    assert!(html.contains("老人午餐") && html.contains("每月可供 12"), "{html}");
+    assert!(html.contains("老人午餐") && html.contains("每月 12 份"), "{html}");
 
     // Haishan's office cannot see or add Shatoujiao's shops' offers, nor a worker.
     let haishan = app.login(&office_of(&app, "海山街道").await).await;

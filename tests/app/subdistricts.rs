@@ -320,7 +320,10 @@ async fn the_district_bureau_reads_every_subdistrict_and_changes_nothing() {
         orgs.contains("沙头角街道社工站") && orgs.contains("海山长者关爱协会"),
         "{orgs}"
     );
-    assert!(orgs.contains("<td>海山街道</td>"), "each row names its subdistrict");
+    assert!(
+        orgs.contains(r#"<td data-label="街道">海山街道</td>"#),
+        "each row names its subdistrict"
+    );
     assert!(!orgs.contains("/status\""), "no admission buttons: {orgs}");
     let refused = district
         .post(

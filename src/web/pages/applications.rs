@@ -21,7 +21,7 @@ use crate::domain::{Locale, RegistrationKind, ServiceArea};
 use crate::i18n::Tr;
 use crate::services::ServiceError;
 use crate::services::applications::{self, ApplyError};
-use crate::services::{organizations, subdistricts};
+use crate::services::{merchant_applications, organizations, subdistricts};
 use crate::web::session::{PageLang, Staff, public_csrf};
 
 /// `?lang=…` on a public page: the language chosen there, else the browser's.
@@ -508,10 +508,59 @@ pub async fn welcome(
     }
 }
 
+/// The tabs over both lists of applications, organizations' and shops', each with how many
+/// wait for the office: one nav entry leads to both.
+pub struct ApplicationTabs {
+    /// The list shown: `organizations` or `merchants`.
+    pub current: &'static str,
+    /// "Organizations (2 waiting)".
+    pub organizations: String,
+    /// "Shops (1 waiting)".
+    pub merchants: String,
+}
+
+impl ApplicationTabs {
+    /// The tabs with `current` chosen; `organizations_waiting` when the caller counted them
+    /// already (else they are counted here).
+    pub async fn load(
+        state: &AppState,
+        staff: &Staff,
+        current: &'static str,
+        organizations_waiting: Option<usize>,
+    ) -> Result<Self, PageError> {
+        let t = staff.t;
+        let now = chrono::Utc::now();
+        let organizations_waiting = match organizations_waiting {
+            Some(n) => n,
+            None => waiting(&applications::list(&state.db, &staff.caller, now).await.or_page(t)?),
+        };
+        let merchants_waiting = merchant_applications::waiting_count(&state.db, &staff.caller, now)
+            .await
+            .or_page(t)?;
+        Ok(ApplicationTabs {
+            current,
+            organizations: t.fill(
+                "applications.tab_organizations",
+                &[("count", &organizations_waiting.to_string())],
+            ),
+            merchants: t.fill(
+                "applications.tab_merchants",
+                &[("count", &merchants_waiting.to_string())],
+            ),
+        })
+    }
+}
+
+/// How many of `rows` wait for the office's decision.
+fn waiting(rows: &[applications::ApplicationRow]) -> usize {
+    rows.iter().filter(|r| r.status == ApplicationStatus::Submitted).count()
+}
+
 #[derive(Template)]
 #[template(path = "admin_applications.html")]
 struct ListPage {
     c: Chrome,
+    tabs: ApplicationTabs,
     /// Show the subdistrict column (the district bureau reads every subdistrict).
     by_subdistrict: bool,
     rows: Vec<ListRow>,
@@ -548,6 +597,7 @@ pub async fn list(State(state): State<AppState>, staff: Staff, Query(q): Query<S
     let now = chrono::Utc::now();
     let rows = applications::list(&state.db, &staff.caller, now).await.or_page(t)?;
     let district = subdistricts::district(&state.db).await.or_page(t)?;
+    let tabs = ApplicationTabs::load(&state, &staff, "organizations", Some(waiting(&rows))).await?;
     let rows = rows
         .into_iter()
         .map(|r| ListRow {
@@ -570,6 +620,7 @@ pub async fn list(State(state): State<AppState>, staff: Staff, Query(q): Query<S
     };
     let page = ListPage {
         c: Chrome::new(t, &staff.session, "applications.title"),
+        tabs,
         by_subdistrict: !staff.caller.is_office(),
         rows,
         saved,
@@ -697,6 +748,8 @@ async fn ask(state: &AppState, staff: &Staff, id: i64, act: Act, reason: Field) 
         },
         reason,
         button: t.get(&format!("applications.{k}_button")).to_owned(),
+
+        danger: act == Act::Reject,
         back: format!("/admin/applications/{id}"),
     };
     Ok(confirm::page(

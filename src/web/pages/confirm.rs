@@ -28,6 +28,9 @@ pub struct Confirm {
     pub reason: Field,
     /// The confirm button.
     pub button: String,
+    /// The button in red: the action takes something away (reject, suspend, cancel, end).
+    /// Approving, renewing or accepting adds and is shown as the normal button.
+    pub danger: bool,
     /// Where "go back" leads.
     pub back: String,
 }

@@ -36,6 +36,8 @@ struct CreditPage {
     /// What the band changes for the organization.
     effect: String,
     rows: Vec<CountRow>,
+    /// Nothing has counted yet: the page says what that means before the zeros.
+    empty: bool,
     /// How the score is made, in words.
     formula: String,
     /// What would raise the band.
@@ -113,8 +115,9 @@ pub async fn show(State(state): State<AppState>, staff: Staff) -> PageResult {
         .or_page(t)?;
     let band_label = credit.band.label(t.0);
     let raise = match (credit.band.next_up(), credit.record.good_events_to_next_band()) {
-        (Some(next), Some(steps)) => t.fill(
+        (Some(next), Some(steps)) => t.count(
             "credit.raise_to",
+            u64::from(steps),
             &[
                 ("score", &next.floor().to_string()),
                 ("band", next.label(t.0)),
@@ -123,6 +126,7 @@ pub async fn show(State(state): State<AppState>, staff: Staff) -> PageResult {
         ),
         _ => t.get("credit.raise_top").to_owned(),
     };
+    let rows = count_rows(t, &credit.record);
     Ok(render(
         StatusCode::OK,
         CreditPage {
@@ -137,7 +141,8 @@ pub async fn show(State(state): State<AppState>, staff: Staff) -> PageResult {
             ),
             band: credit.band.letter(),
             effect: organization_effect(t, credit.band).to_owned(),
-            rows: count_rows(t, &credit.record),
+            empty: rows.iter().all(|r| r.figure == 0),
+            rows,
             formula: t.get("credit.formula").to_owned(),
             raise,
         },

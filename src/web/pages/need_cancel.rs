@@ -94,6 +94,8 @@ async fn cancel_page(state: &AppState, staff: &Staff, id: i64, reason: Field) ->
             reason_label: t.get("cancel.reason").to_owned(),
             reason,
             button: t.get("cancel.confirm").to_owned(),
+
+            danger: true,
             back: format!("/needs/{id}"),
         },
     ))

@@ -65,6 +65,8 @@ async fn end_page(state: &AppState, staff: &Staff, id: i64, reason: Field) -> Pa
             reason_label: t.get("series.end_reason").to_owned(),
             reason,
             button: t.get("series.end_confirm").to_owned(),
+
+            danger: true,
             back: format!("/needs/{id}"),
         },
     ))

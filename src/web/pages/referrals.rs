@@ -478,6 +478,8 @@ pub async fn ask_accept(State(state): State<AppState>, staff: Staff, Path(id): P
             reason_label: String::new(),
             reason: Field::default(),
             button: t.get("referral.accept").to_owned(),
+
+            danger: false,
             back: format!("/referrals/{id}"),
         },
     ))

@@ -63,6 +63,8 @@ fn twelve() -> i64 {
 struct ReportsPage {
     c: Chrome,
     weeks: i64,
+    /// "The last 12 weeks: 16 Sep to today": how many weeks the figures cover.
+    period: String,
     /// The period's query string for links (`weeks=12&subdistrict=2`).
     q: String,
     /// What the report covers: a subdistrict, or the whole district.
@@ -355,7 +357,8 @@ pub async fn page(State(state): State<AppState>, staff: Staff, Query(period): Qu
         reports::office_report(&state.db, &staff.caller, chosen, period.weeks, t.0, chrono::Utc::now())
             .await
             .or_page(t)?;
-    let since = chrono::Utc::now() - chrono::Duration::weeks(period.weeks.clamp(1, 104));
+    let weeks = period.weeks.clamp(1, 104);
+    let since = chrono::Utc::now() - chrono::Duration::weeks(weeks);
     let referral_report = referrals::report(&state.db, &staff.caller, chosen, since, chrono::Utc::now())
         .await
         .or_page(t)?;
@@ -364,7 +367,6 @@ pub async fn page(State(state): State<AppState>, staff: Staff, Query(period): Qu
         .await
         .or_page(t)?;
     let district = subdistricts::district(&state.db).await.or_page(t)?;
-    // An office reads its own subdistrict; the bureau the one it chose, or all.
     // An office reads its own subdistrict; the bureau the one it chose, or all.
     let place = place_name(t, &district, chosen.or(staff.caller.subdistrict_id()));
     let subdistricts = if staff.caller.is_office() {
@@ -383,6 +385,14 @@ pub async fn page(State(state): State<AppState>, staff: Staff, Query(period): Qu
         ReportsPage {
             c: Chrome::new(t, &staff.session, "reports.title"),
             weeks: period.weeks,
+            period: t.count(
+                "reports.period",
+                weeks.unsigned_abs(),
+                &[
+                    ("weeks", &weeks.to_string()),
+                    ("from", &t.short_date(crate::domain::time::local_date(since))),
+                ],
+            ),
             q: period.query(),
             place,
             subdistricts,

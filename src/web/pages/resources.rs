@@ -88,6 +88,8 @@ struct ResourcesPage {
     communities: Options,
     with_capacity: bool,
     summary: String,
+    /// What an empty page means and what to do: no offers at all, or none for the filters.
+    empty: String,
     prev: String,
     next: String,
 }
@@ -147,10 +149,20 @@ pub async fn list(State(state): State<AppState>, staff: Staff, Query(q): Query<R
             ),
             communities: with_any(t, community_options(t, &communities, &q.community)),
             with_capacity: filter.with_capacity,
-            summary: t.fill(
+            summary: t.count(
                 "library.summary",
+                page.total,
                 &[("total", &page.total.to_string()), ("page", &page.page.to_string())],
             ),
+            empty: t
+                .get(
+                    if filter.category.is_some() || filter.community_id.is_some() || filter.with_capacity {
+                        "library.empty_filtered"
+                    } else {
+                        "library.empty"
+                    },
+                )
+                .to_owned(),
             prev: if page.page > 1 {
                 link(page.page - 1)
             } else {

@@ -68,6 +68,8 @@ async fn end_page(state: &AppState, staff: &Staff, id: i64, reason: Field) -> Pa
             reason_label: t.get("sponsorship.end_reason").to_owned(),
             reason,
             button: t.get("sponsorship.end_confirm").to_owned(),
+
+            danger: true,
             back,
         },
     ))

@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 
+use super::super::applications::ApplicationTabs;
 use super::super::confirm::{self, Confirm};
 use super::super::views::local_time;
 use super::super::{Chrome, Field, OrPage, PageResult, render};
@@ -33,6 +34,7 @@ struct Row {
 #[template(path = "admin_merchant_applications.html")]
 struct ListPage {
     c: Chrome,
+    tabs: ApplicationTabs,
     rows: Vec<Row>,
 }
 
@@ -74,8 +76,9 @@ pub async fn list(State(state): State<AppState>, staff: Staff) -> PageResult {
             shop_name: a.shop_name,
         })
         .collect();
+    let tabs = ApplicationTabs::load(&state, &staff, "merchants", None).await?;
     let c = Chrome::new(t, &staff.session, "join.title");
-    Ok(render(StatusCode::OK, ListPage { c, rows }))
+    Ok(render(StatusCode::OK, ListPage { c, tabs, rows }))
 }
 
 /// `GET /admin/merchant-applications/{id}`: everything the shop gave, the code and its kind.
@@ -172,6 +175,8 @@ async fn confirm_page(state: &AppState, staff: &Staff, id: i64, kind: Kind, reas
             reason_label,
             reason,
             button: t.get(button).to_owned(),
+
+            danger: matches!(kind, Kind::Reject),
             back: format!("/admin/merchant-applications/{id}"),
         },
     ))

@@ -230,7 +230,7 @@ fn credit_note(t: Tr, r: &OrganizationRecord) -> String {
     ]
     .into_iter()
     .filter(|(_, n)| *n > 0)
-    .map(|(key, n)| t.fill(key, &[("n", &n.to_string())]))
+    .map(|(key, n)| t.count(key, u64::from(n), &[("n", &n.to_string())]))
     .collect();
     if items.is_empty() {
         t.get("credit.item.none").to_owned()

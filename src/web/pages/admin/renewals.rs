@@ -41,9 +41,15 @@ fn row(t: Tr, district: &subdistricts::DistrictView, d: Due) -> Row {
     let flagged = d.flagged();
 
     let (standing, overdue) = match d.standing {
-        Standing::Overdue(days) => (t.fill("renewal.overdue", &[("days", &days.to_string())]), true),
+        Standing::Overdue(days) => (
+            t.count("renewal.overdue", days.unsigned_abs(), &[("days", &days.to_string())]),
+            true,
+        ),
         Standing::DueIn(0) => (t.get("renewal.due_today").to_owned(), false),
-        Standing::DueIn(days) => (t.fill("renewal.due_in", &[("days", &days.to_string())]), false),
+        Standing::DueIn(days) => (
+            t.count("renewal.due_in", days.unsigned_abs(), &[("days", &days.to_string())]),
+            false,
+        ),
         Standing::Current => (String::new(), false),
     };
     Row {
@@ -116,6 +122,8 @@ pub async fn ask(State(state): State<AppState>, staff: Staff, Path((kind, id)): 
             reason_label: String::new(),
             reason: Field::default(),
             button: t.get("renewal.confirm").to_owned(),
+
+            danger: false,
             back: "/admin/renewals".to_owned(),
         },
     ))

@@ -134,6 +134,8 @@ async fn suspend_page(state: &AppState, staff: &Staff, party: Party, id: i64, re
             reason_label: t.get("confirm.reason_audit").to_owned(),
             reason,
             button: t.get("suspend.confirm").to_owned(),
+
+            danger: true,
             back: format!("/admin/{}", party.path()),
         },
     ))
@@ -199,6 +201,8 @@ async fn revoke_page(state: &AppState, staff: &Staff, id: i64, reason: Field) ->
             reason_label: t.get("confirm.reason_audit").to_owned(),
             reason,
             button: t.get("revoke.confirm").to_owned(),
+
+            danger: true,
             back: "/admin/tokens".to_owned(),
         },
     ))
