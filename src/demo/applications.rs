@@ -144,14 +144,13 @@ const HAISHAN: &[Spec] = &[
 /// Seeds both subdistricts' applications: Shatoujiao's in `shatoujiao`, Haishan's in `haishan`
 /// (a community id of each).
 pub(super) async fn seed(demo: &Demo<'_>, shatoujiao: i64, haishan: i64) -> Result<(), ServiceError> {
-    for (specs, community, address) in [
-        (SHATOUJIAO, shatoujiao, "demo-shatoujiao"),
-        (HAISHAN, haishan, "demo-haishan"),
-    ] {
+    for (specs, community, network) in [(SHATOUJIAO, shatoujiao, 1u8), (HAISHAN, haishan, 2)] {
         for (i, spec) in specs.iter().enumerate() {
             let at = demo.now - Duration::days(10 - 2 * i as i64);
-            // As from different applicants' networks: one address may store only a few.
-            place(demo, spec, community, &format!("{address}-{i}"), at).await?;
+            // As from different applicants' networks (documentation addresses): one address
+            // may store only a few.
+            let address = std::net::IpAddr::from([198, 51, network, i as u8 + 1]);
+            place(demo, spec, community, address, at).await?;
         }
     }
     Ok(())
@@ -161,7 +160,7 @@ async fn place(
     demo: &Demo<'_>,
     spec: &Spec,
     community: i64,
-    address: &str,
+    address: std::net::IpAddr,
     at: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), ServiceError> {
     let db = demo.db;

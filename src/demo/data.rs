@@ -345,6 +345,31 @@ pub(super) const BENEFICIARIES: &[(usize, usize, BeneficiaryGroup, &str, &str, &
         "13800000016",
         "中英街社区某栋",
     ),
+    // Haishan's own: enough people helped there that the district's public figures show.
+    (
+        2,
+        0,
+        BeneficiaryGroup::ElderlyAlone,
+        "郑伯",
+        "13800000017",
+        "田东社区某栋",
+    ),
+    (
+        2,
+        2,
+        BeneficiaryGroup::ElderlyAlone,
+        "何婆婆",
+        "13800000018",
+        "鹏湾社区某栋",
+    ),
+    (
+        2,
+        3,
+        BeneficiaryGroup::ElderlyAlone,
+        "吴伯",
+        "13800000019",
+        "海涛社区某栋",
+    ),
 ];
 
 /// A need of the past weeks that one shop met in full and the social worker confirmed.
@@ -584,6 +609,39 @@ pub(super) const MET: &[MetSpec] = &[
         value_cents: 40000,
         weeks_ago: 3,
         merchant: 4,
+    },
+    MetSpec {
+        beneficiary: 16,
+        category: Category::Food,
+        title: "午餐米粉",
+        description: "独居长者一周的午餐，由店家送到家门口。",
+        quantity: 7,
+        unit: "份",
+        value_cents: 10500,
+        weeks_ago: 7,
+        merchant: 27,
+    },
+    MetSpec {
+        beneficiary: 17,
+        category: Category::Food,
+        title: "午餐米粉",
+        description: "独居长者一周的午餐。",
+        quantity: 7,
+        unit: "份",
+        value_cents: 10500,
+        weeks_ago: 5,
+        merchant: 27,
+    },
+    MetSpec {
+        beneficiary: 18,
+        category: Category::Food,
+        title: "午餐米粉",
+        description: "独居长者一周的午餐。",
+        quantity: 7,
+        unit: "份",
+        value_cents: 10500,
+        weeks_ago: 2,
+        merchant: 27,
     },
 ];
 

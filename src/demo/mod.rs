@@ -173,7 +173,11 @@ struct Demo<'a> {
 }
 
 async fn seed(db: &DatabaseConnection, secret: &Secret, now: DateTime<Utc>) -> Result<(), ServiceError> {
-    // The demo's history happened in the past: nobody is to be told of it now.
+    // The demo's history happened in the past: nobody is to be told of it now. A request
+    // of a running server that began before `now` may still be writing its message: the
+    // moment's wait lets it land below the mark, so that only the demo's rows are after it
+    // and dated before `now`.
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
     let outbox_before = last_outbox_id(db).await?;
     // One hash for every demo account: argon2 is slow on purpose.
     let password_hash = crypto::hash_password(DEMO_PASSWORD).map_err(|e| ServiceError::Internal(e.to_string()))?;
@@ -528,7 +532,10 @@ async fn volunteer_hours(demo: &Demo<'_>) -> Result<(), ServiceError> {
             .await?;
     }
     for (k, (name, activity, tenths, days_ago)) in VOLUNTEERS.iter().enumerate() {
-        let worker = demo.orgs[k % demo.orgs.len()].worker;
+        // Shatoujiao's organizations (Haishan's is index 2): five volunteers of one
+        // subdistrict, so that its public hours, and the district's, show.
+        let shatoujiao = [0, 1, 3];
+        let worker = demo.orgs[shatoujiao[k % shatoujiao.len()]].worker;
         let volunteer =
             volunteers::add_volunteer(demo.db, &worker, name, "", demo.now - Duration::days(days_ago + 7)).await?;
         demo.serve(worker, volunteer, activity, *tenths, *days_ago, true)

@@ -67,11 +67,13 @@ pub enum CreditCodeError {
 }
 
 impl CreditCode {
-    /// Checks `raw` (spaces and hyphens ignored, lower case accepted): an 18-character unified
-    /// social credit code or a 15-digit registration number.
+    /// Checks `raw` (spaces and hyphens ignored, lower case and full-width characters from a
+    /// Chinese keyboard accepted): an 18-character unified social credit code or a 15-digit
+    /// registration number.
     pub fn parse(raw: &str) -> Result<Self, CreditCodeError> {
+        use unicode_normalization::UnicodeNormalization;
         let text: String = raw
-            .chars()
+            .nfkc()
             .filter(|c| !c.is_whitespace() && *c != '-')
             .map(|c| c.to_ascii_uppercase())
             .collect();
@@ -176,6 +178,21 @@ fn check_registration(text: &str) -> Result<(), CreditCodeError> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_code_typed_in_full_width_characters_is_read_as_typed() {
+        let full: String = "５１４４０３００ＭＪＬ１２３４５６"
+            .chars()
+            .chain(std::iter::once('X'))
+            .collect();
+        let plain = "51440300MJL123456X";
+        // Whatever the check character, both spellings give the same answer.
+        assert_eq!(
+            CreditCode::parse(&full).map(|c| c.as_str().to_owned()),
+            CreditCode::parse(plain).map(|c| c.as_str().to_owned())
+        );
+        assert_ne!(CreditCode::parse("５").err(), Some(CreditCodeError::Empty));
+    }
+
     use super::*;
     use proptest::prelude::*;
 
@@ -220,12 +237,10 @@ mod tests {
                 found: 'O'
             })
         );
+        // A full-width digit from a Chinese keyboard is the digit.
         assert_eq!(
             CreditCode::parse("9151208１MA62K0260E"),
-            Err(CreditCodeError::Character {
-                position: 8,
-                found: '１'
-            })
+            CreditCode::parse("91512081MA62K0260E")
         );
         // Fifteen characters that are not all digits are no registration number either.
         assert_eq!(CreditCode::parse("44030060000A001"), Err(CreditCodeError::Length(15)));

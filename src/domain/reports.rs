@@ -17,6 +17,8 @@ pub struct NeedRow {
     pub id: i64,
     /// Its beneficiary (counted as a person, never shown).
     pub beneficiary_id: i64,
+    /// Community id (names can repeat in one language, never ids).
+    pub community_id: i64,
     /// Community name.
     pub community: String,
     /// Category.
@@ -286,8 +288,12 @@ impl PublicCell {
 }
 
 /// `count` of something that concerns `people` distinct people: shown only when at least
-/// [`K_ANONYMITY`] people are behind it.
+/// [`K_ANONYMITY`] people are behind it, or none.
 pub fn public_cell(count: u64, people: usize) -> PublicCell {
+    // Nobody behind it: a zero points at no one, and hiding it would hide its sums too.
+    if people == 0 {
+        return PublicCell::Count(count);
+    }
     if people < K_ANONYMITY {
         PublicCell::Suppressed
     } else {
@@ -309,18 +315,24 @@ pub fn met_by_group(needs: &[NeedRow]) -> Vec<(BeneficiaryGroup, PublicCell)> {
         .collect()
 }
 
-/// Needs met by community, likewise.
+/// Needs met by community, likewise, by name. Counted by community id: two communities
+/// whose names read alike in one language stay two cells in both languages, so the pages
+/// of the two languages never differ by a sum.
 pub fn met_by_community(needs: &[NeedRow]) -> Vec<(String, PublicCell)> {
-    let mut communities: BTreeMap<String, (u64, BTreeSet<i64>)> = BTreeMap::new();
+    let mut communities: BTreeMap<i64, (String, u64, BTreeSet<i64>)> = BTreeMap::new();
     for n in needs.iter().filter(|n| n.status == NeedStatus::Fulfilled) {
-        let entry = communities.entry(n.community.clone()).or_default();
-        entry.0 += 1;
-        entry.1.insert(n.beneficiary_id);
+        let entry = communities
+            .entry(n.community_id)
+            .or_insert_with(|| (n.community.clone(), 0, BTreeSet::new()));
+        entry.1 += 1;
+        entry.2.insert(n.beneficiary_id);
     }
-    communities
-        .into_iter()
-        .map(|(c, (count, people))| (c, public_cell(count, people.len())))
-        .collect()
+    let mut cells: Vec<(String, PublicCell)> = communities
+        .into_values()
+        .map(|(name, count, people)| (name, public_cell(count, people.len())))
+        .collect();
+    cells.sort_by(|a, b| a.0.cmp(&b.0));
+    cells
 }
 
 /// Confirmed volunteer hours, all and those of former beneficiaries, each suppressed when
@@ -382,7 +394,7 @@ pub fn protect_margins(total: &mut PublicCell, tables: &mut [&mut Vec<PublicCell
     for table in tables.iter() {
         let start = cells.len();
         cells.extend(table.iter().copied());
-        sums.push((0, (start..cells.len()).collect()));
+        sums.push(Sum::of(0, (start..cells.len()).collect()));
     }
     protect_sums(&mut cells, &sums);
     *total = cells[0];
@@ -395,27 +407,57 @@ pub fn protect_margins(total: &mut PublicCell, tables: &mut [&mut Vec<PublicCell
     }
 }
 
-/// Complementary suppression over cells some of which add up to others: each `(whole,
-/// parts)` in `sums` says the cells `parts` add up to the cell `whole`. With the whole
-/// shown, parts with exactly one hidden cell would give it away (the whole minus the shown
-/// parts), so the smallest shown part is withheld too, or the whole when none is left. With
-/// the whole hidden, parts all shown would give it away, so the smallest is withheld.
-/// Repeats over every sum until nothing changes, so that a cell hidden for one sum is not
-/// given away by another (a subdistrict's figure by the district's minus the others').
-pub fn protect_sums(cells: &mut [PublicCell], sums: &[(usize, Vec<usize>)]) {
+/// Cells `parts` that add up to the cell `whole`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sum {
+    /// The total.
+    pub whole: usize,
+    /// What adds up to it.
+    pub parts: Vec<usize>,
+    /// A reader may know one part exactly from elsewhere (an office its own subdistrict's
+    /// figure, from its reports): then the whole shows only when every part does.
+    pub one_part_known: bool,
+}
+
+impl Sum {
+    /// `parts` adding up to `whole`, none known from elsewhere.
+    pub fn of(whole: usize, parts: Vec<usize>) -> Self {
+        Sum {
+            whole,
+            parts,
+            one_part_known: false,
+        }
+    }
+}
+
+/// Complementary suppression over cells some of which add up to others (`sums`). With the
+/// whole shown, parts with exactly one hidden cell would give it away (the whole minus the
+/// shown parts), so the smallest shown part is withheld too, or the whole when none is left;
+/// when a reader may know one part exactly, any hidden part withholds the whole. With the
+/// whole hidden, parts all shown would give it away, so the smallest is withheld. Repeats
+/// over every sum until nothing changes, so that a cell hidden for one sum is not given
+/// away by another (a subdistrict's figure by the district's minus the others').
+pub fn protect_sums(cells: &mut [PublicCell], sums: &[Sum]) {
     loop {
         let mut changed = false;
-        for (whole, parts) in sums {
-            let hidden = parts.iter().filter(|&&i| !cells[i].is_shown()).count();
-            let gives_away = if cells[*whole].is_shown() {
+        for sum in sums {
+            let hidden = sum.parts.iter().filter(|&&i| !cells[i].is_shown()).count();
+            let whole_shown = cells[sum.whole].is_shown();
+            if whole_shown && sum.one_part_known && hidden > 0 {
+                cells[sum.whole] = PublicCell::Withheld;
+                changed = true;
+                continue;
+            }
+            let gives_away = if whole_shown {
                 hidden == 1
             } else {
-                hidden == 0 && !parts.is_empty()
+                hidden == 0 && !sum.parts.is_empty()
             };
             if !gives_away {
                 continue;
             }
-            let smallest = parts
+            let smallest = sum
+                .parts
                 .iter()
                 .filter_map(|&i| match cells[i] {
                     PublicCell::Count(n) => Some((n, i)),
@@ -424,7 +466,7 @@ pub fn protect_sums(cells: &mut [PublicCell], sums: &[(usize, Vec<usize>)]) {
                 .min();
             match smallest {
                 Some((_, i)) => cells[i] = PublicCell::Withheld,
-                None => cells[*whole] = PublicCell::Withheld,
+                None => cells[sum.whole] = PublicCell::Withheld,
             }
             changed = true;
         }
@@ -486,12 +528,7 @@ struct Placed {
 }
 
 /// Adds the unprotected cells of `needs` and `hours` to `cells`, and the sums within them.
-fn place(
-    cells: &mut Vec<PublicCell>,
-    sums: &mut Vec<(usize, Vec<usize>)>,
-    needs: &[NeedRow],
-    hours: &[HoursRow],
-) -> Placed {
+fn place(cells: &mut Vec<PublicCell>, sums: &mut Vec<Sum>, needs: &[NeedRow], hours: &[HoursRow]) -> Placed {
     let mut add = |cell: PublicCell| {
         cells.push(cell);
         cells.len() - 1
@@ -506,8 +543,8 @@ fn place(
     let former = add(former_hours);
     let groups: Vec<(BeneficiaryGroup, usize)> = met_by_group(needs).into_iter().map(|(g, c)| (g, add(c))).collect();
     let communities: Vec<(String, usize)> = met_by_community(needs).into_iter().map(|(n, c)| (n, add(c))).collect();
-    sums.push((total, groups.iter().map(|g| g.1).collect()));
-    sums.push((total, communities.iter().map(|c| c.1).collect()));
+    sums.push(Sum::of(total, groups.iter().map(|g| g.1).collect()));
+    sums.push(Sum::of(total, communities.iter().map(|c| c.1).collect()));
     Placed {
         total,
         value,
@@ -551,18 +588,28 @@ pub fn public_figures(subdistricts: &[ScopeRows<'_>]) -> (PublicFigures, Vec<Pub
         shared.sort();
         district.communities = shared;
         let last = sums.len() - 1;
-        sums[last] = (district.total, district.communities.iter().map(|c| c.1).collect());
-        let across = |pick: fn(&Placed) -> usize| placed.iter().map(pick).collect::<Vec<usize>>();
-        sums.push((district.total, across(|p| p.total)));
-        sums.push((district.value, across(|p| p.value)));
-        sums.push((district.hours, across(|p| p.hours)));
-        sums.push((district.former, across(|p| p.former)));
+        sums[last] = Sum::of(district.total, district.communities.iter().map(|c| c.1).collect());
+        // Each office knows its own subdistrict's figures exactly: a district figure shows
+        // only when every subdistrict's does.
+        let across = |whole: usize, pick: fn(&Placed) -> usize| Sum {
+            whole,
+            parts: placed.iter().map(pick).collect(),
+            one_part_known: true,
+        };
+        sums.push(across(district.total, |p| p.total));
+        sums.push(across(district.value, |p| p.value));
+        sums.push(across(district.hours, |p| p.hours));
+        sums.push(across(district.former, |p| p.former));
         for (group, whole) in &district.groups {
             let parts = placed
                 .iter()
                 .filter_map(|p| p.groups.iter().find(|(g, _)| g == group).map(|(_, i)| *i))
                 .collect();
-            sums.push((*whole, parts));
+            sums.push(Sum {
+                whole: *whole,
+                parts,
+                one_part_known: true,
+            });
         }
     }
     protect_sums(&mut cells, &sums);
@@ -592,6 +639,9 @@ mod tests {
         NeedRow {
             id,
             beneficiary_id,
+            community_id: community
+                .chars()
+                .fold(0i64, |h, c| h.wrapping_mul(31).wrapping_add(i64::from(u32::from(c)))),
             community: community.into(),
             category,
             group: BeneficiaryGroup::ElderlyAlone,
@@ -893,6 +943,8 @@ mod tests {
         let on_district: Vec<_> = district.met.by_community.clone();
         let on_pages: Vec<_> = parts.iter().flat_map(|p| p.met.by_community.clone()).collect();
         assert_eq!(on_district, on_pages);
+        // Shatoujiao's office knows its own 6: the district's figure would give Haishan's away.
+        assert!(!district.met.total.is_shown(), "{:?}", district.met.total);
         // Big enough everywhere, nothing is hidden.
         let big2: Vec<NeedRow> = (0..6)
             .map(|i| need(40 + i, 50 + i, "海山", Category::Food, at(23, 2), NeedStatus::Fulfilled))
@@ -910,6 +962,32 @@ mod tests {
         assert_eq!(district.met.total, PublicCell::Count(12));
         assert_eq!(parts[0].met.total, PublicCell::Count(6));
         assert_eq!(parts[1].met.total, PublicCell::Count(6));
+    }
+
+    #[test]
+    fn two_communities_named_alike_in_one_language_stay_two_cells() {
+        // 东和 and 东河 both read "Donghe": the English page must not add them up.
+        let mut needs: Vec<NeedRow> = (0..3)
+            .map(|i| need(i, 10 + i, "东和", Category::Food, at(23, 2), NeedStatus::Fulfilled))
+            .collect();
+        needs.extend((0..10).map(|i| need(20 + i, 30 + i, "东河", Category::Food, at(23, 2), NeedStatus::Fulfilled)));
+        let english: Vec<NeedRow> = needs
+            .iter()
+            .cloned()
+            .map(|mut n| {
+                n.community = "Donghe".into();
+                n
+            })
+            .collect();
+        let cells = |rows: &[NeedRow]| -> Vec<PublicCell> { met_by_community(rows).into_iter().map(|c| c.1).collect() };
+        assert_eq!(cells(&needs), cells(&english));
+        assert_eq!(cells(&english).len(), 2);
+    }
+
+    #[test]
+    fn a_cell_about_nobody_shows_its_zero() {
+        assert_eq!(public_cell(0, 0), PublicCell::Count(0));
+        assert_eq!(public_cell(3, 1), PublicCell::Suppressed);
     }
 
     proptest::proptest! {
@@ -947,8 +1025,12 @@ mod tests {
                 let hidden = cells.iter().filter(|c| !c.is_shown()).count();
                 if whole.is_shown() { hidden != 1 } else { cells.is_empty() || hidden >= 1 }
             };
+            // An office knows its own subdistrict's figure: a district figure over any hidden one
+            // would give that one away by subtraction.
+            let whole_of_known = |whole: PublicCell, cells: &[PublicCell]| !whole.is_shown() || cells.iter().all(PublicCell::is_shown);
             let totals: Vec<PublicCell> = parts.iter().map(|p| p.met.total).collect();
             proptest::prop_assert!(safe(district.met.total, totals.clone()), "{:?} over {totals:?}", district.met.total);
+            proptest::prop_assert!(whole_of_known(district.met.total, &totals), "{:?} over {totals:?}", district.met.total);
             for page in parts.iter().chain([&district]) {
                 proptest::prop_assert!(safe(page.met.total, page.met.by_group.iter().map(|g| g.1).collect()));
                 proptest::prop_assert!(safe(page.met.total, page.met.by_community.iter().map(|c| c.1).collect()));
@@ -959,6 +1041,7 @@ mod tests {
                     .filter_map(|p| p.met.by_group.iter().find(|(g, _)| g == group).map(|(_, c)| *c))
                     .collect();
                 proptest::prop_assert!(safe(*whole, cells.clone()), "{group:?}: {whole:?} over {cells:?}");
+                proptest::prop_assert!(whole_of_known(*whole, &cells), "{group:?}: {whole:?} over {cells:?}");
             }
         }
     }

@@ -361,9 +361,10 @@ pub fn subject(notification: &Notification, locale: Locale) -> Result<String, Re
             format!("转介被婉拒：个案 {code}"),
             format!("Referral declined: case {code}"),
         ),
-        Notification::ApplicationVerify(n) => pick(
-            format!("请验证邮箱，以提交「{}」的准入申请", n.name),
-            format!("Please verify your email to send the application of “{}”", n.name),
+        // Anyone may type any name into the public form: the subject carries none of it.
+        Notification::ApplicationVerify(_) => pick(
+            "请验证邮箱，以提交社会组织准入申请".to_owned(),
+            "Please verify your email to send your organization's application".to_owned(),
         ),
         Notification::ApplicationMoreInfo(n) => pick(
             format!("街道办请您补充「{}」的申请材料", n.name),

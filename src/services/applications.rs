@@ -44,6 +44,10 @@ pub const APPLY_WINDOW: Duration = Duration::hours(1);
 /// an organization applies once, so a few cover a mistake, and a flood needs hundreds of
 /// networks to reach [`MAX_UNVERIFIED`].
 pub const STORED_PER_ADDRESS: i32 = 3;
+/// Well-formed applications one wider network (an IPv4 /24, an IPv6 /48: one site, or one
+/// server range) may store in [`STORED_WINDOW`], so that owning many /64s does not
+/// multiply [`STORED_PER_ADDRESS`] past [`MAX_UNVERIFIED`].
+pub const STORED_PER_NETWORK: i32 = 20;
 /// The window [`STORED_PER_ADDRESS`] counts in: the life of a verification link, so that
 /// what one address stored is gone from the cap by the time it may store again.
 pub const STORED_WINDOW: Duration = VERIFY_VALIDITY;
@@ -79,15 +83,17 @@ fn well_formed(token: &str) -> bool {
 /// Takes an application from the public form: checks it, refuses a code already admitted
 /// or under review, stores it unverified and queues the verification email, in the
 /// applicant's language. The limits are reserved first, before anything is looked up:
-/// attempts per address (`address` is [`throttle::client_key`]) and per email, then
-/// well-formed applications per address, then the cap on live unverified ones.
+/// attempts per address (an IPv6 /64) and per email, then well-formed applications per
+/// address and per wider network, then the cap on live unverified ones.
 pub async fn apply(
     db: &DatabaseConnection,
     form: &ApplicationForm,
     locale: Locale,
-    address: &str,
+    client: std::net::IpAddr,
     now: DateTime<Utc>,
 ) -> Result<i64, ApplyError> {
+    let address = throttle::client_key(client);
+    let network = throttle::client_network(client);
     let txn = db::begin_write(db).await?;
     let refused = throttle::reserve(&txn, &format!("apply:{address}"), APPLY_PER_ADDRESS, APPLY_WINDOW, now).await?;
     txn.commit().await?;
@@ -102,18 +108,18 @@ pub async fn apply(
     if let Some(minutes) = refused {
         return Err(ApplyError::Throttled(minutes));
     }
-    let txn = db::begin_write(db).await?;
-    let refused = throttle::reserve(
-        &txn,
-        &format!("apply-stored:{address}"),
-        STORED_PER_ADDRESS,
-        STORED_WINDOW,
-        now,
-    )
-    .await?;
-    txn.commit().await?;
-    if let Some(minutes) = refused {
-        return Err(ApplyError::Throttled(minutes));
+    let stored_keys = [
+        (format!("apply-stored:{address}"), STORED_PER_ADDRESS),
+        (format!("apply-stored-net:{network}"), STORED_PER_NETWORK),
+    ];
+    for (i, (key, limit)) in stored_keys.iter().enumerate() {
+        let txn = db::begin_write(db).await?;
+        let refused = throttle::reserve(&txn, key, *limit, STORED_WINDOW, now).await?;
+        txn.commit().await?;
+        if let Some(minutes) = refused {
+            give_back(db, &stored_keys[..i]).await?;
+            return Err(ApplyError::Throttled(minutes));
+        }
     }
     // Only live links hold a place: an expired one waits for retention but blocks nobody.
     let waiting = application::Entity::find()
@@ -122,6 +128,8 @@ pub async fn apply(
         .count(db)
         .await?;
     if waiting >= MAX_UNVERIFIED {
+        // Nothing was stored: the applicant keeps its places for when the flood is over.
+        give_back(db, &stored_keys).await?;
         return Err(ServiceError::Busy.into());
     }
     let txn = db::begin_write(db).await?;
@@ -130,9 +138,7 @@ pub async fn apply(
         Err(refused) => {
             // Nothing was stored: the applicant may correct it without losing a place.
             txn.rollback().await?;
-            let txn = db::begin_write(db).await?;
-            throttle::give_back(&txn, &format!("apply-stored:{address}")).await?;
-            txn.commit().await?;
+            give_back(db, &stored_keys).await?;
             return Err(refused.into());
         }
     };
@@ -191,6 +197,15 @@ pub async fn apply(
     .await?;
     txn.commit().await?;
     Ok(created.id)
+}
+
+/// Gives back the places reserved under `keys` for an application that was not stored.
+async fn give_back(db: &DatabaseConnection, keys: &[(String, i32)]) -> Result<(), DbErr> {
+    let txn = db::begin_write(db).await?;
+    for (key, _) in keys {
+        throttle::give_back(&txn, key).await?;
+    }
+    txn.commit().await
 }
 
 fn ids_text(ids: &[i64]) -> String {
@@ -581,7 +596,8 @@ fn row_of(a: &application::Model) -> Result<ApplicationRow, ServiceError> {
     })
 }
 
-/// The applications that reached the office (verified), newest first: an office its own
+/// The applications that reached the office (verified), those waiting for it first, then
+/// newest first: an office its own
 /// subdistrict's, the district bureau every subdistrict's (to read only).
 pub async fn list(
     db: &DatabaseConnection,
@@ -596,7 +612,10 @@ pub async fn list(
         .order_by_desc(application::Column::Id)
         .all(db)
         .await?;
-    rows.iter().map(row_of).collect()
+    let mut rows: Vec<ApplicationRow> = rows.iter().map(row_of).collect::<Result<_, _>>()?;
+    // What waits for the office comes first.
+    rows.sort_by_key(|r| !r.status.awaits_office());
+    Ok(rows)
 }
 
 /// Application `id`, if `scope` may read it (verified and of its subdistrict); otherwise

@@ -94,6 +94,7 @@ async fn rows_of(
         needs.push(NeedRow {
             id: n.id,
             beneficiary_id: n.beneficiary_id,
+            community_id: n.community_id,
             community: communities.get(&n.community_id).cloned().unwrap_or_default(),
             category: parse(&n.category)?,
             group: groups

@@ -27,6 +27,27 @@ pub fn client_key(ip: IpAddr) -> String {
     }
 }
 
+/// The wider network a client address belongs to: an IPv4 /24, an IPv6 /48 (what one site
+/// or one cheap server range is commonly given), for limits that one owner of many
+/// addresses must not multiply.
+pub fn client_network(ip: IpAddr) -> String {
+    let v4 = match ip {
+        IpAddr::V4(v4) => Some(v4),
+        IpAddr::V6(v6) => v6.to_ipv4_mapped(),
+    };
+    match (v4, ip) {
+        (Some(v4), _) => {
+            let o = v4.octets();
+            format!("{}.{}.{}.0/24", o[0], o[1], o[2])
+        }
+        (None, IpAddr::V6(v6)) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}::/48", s[0], s[1], s[2])
+        }
+        (None, IpAddr::V4(_)) => unreachable!("an IPv4 address has its octets"),
+    }
+}
+
 /// Counts an attempt under `key` in one statement, before any hashing; `Some(minutes left)`
 /// when it is past the `limit`-th of the window. A window starts with the
 /// first attempt and lasts `window`; `locked_until` holds its end (a row is
@@ -112,5 +133,14 @@ mod tests {
         assert_ne!(key("203.0.113.7"), key("203.0.113.8"));
         // A v4 client reaching a dual-stack socket is still counted as itself.
         assert_eq!(key("::ffff:203.0.113.7"), "203.0.113.7");
+    }
+
+    #[test]
+    fn a_wider_network_is_an_ipv4_slash_24_or_an_ipv6_slash_48() {
+        let net = |s: &str| super::client_network(s.parse().expect("address"));
+        assert_eq!(net("203.0.113.7"), "203.0.113.0/24");
+        assert_eq!(net("::ffff:203.0.113.7"), "203.0.113.0/24");
+        assert_eq!(net("2001:db8:1:2::1"), net("2001:db8:1:ff00::1"), "every /64 of a /48");
+        assert_ne!(net("2001:db8:1::1"), net("2001:db8:2::1"));
     }
 }

@@ -307,8 +307,8 @@ async fn the_transparency_page_suppresses_cells_about_fewer_than_five_people() {
     );
     assert!(!html.contains("<td>4</td>"));
     assert!(
-        html.contains("志愿服务时长：<strong>人数较少，暂不公布</strong>"),
-        "no volunteer gave hours: suppressed"
+        html.contains("志愿服务时长：<strong>0 小时</strong>"),
+        "no volunteer gave hours: a zero points at nobody"
     );
 
     // A minute-old cache would hide the fifth; ask in the other language for a fresh page.

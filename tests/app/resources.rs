@@ -539,6 +539,11 @@ async fn the_office_records_a_phoned_in_claim_with_the_shops_limits_applied() {
             .status(),
         404
     );
+    let audited = format!(
+        "SELECT COUNT(*) FROM audit_log WHERE action = 'claim.recorded_for_merchant' AND outcome = 'denied' \
+         AND detail LIKE '%\"merchant_id\":{bakery}%'"
+    );
+    assert_eq!(scalar_i64(&app.db, &audited).await, 1, "the try is audited");
 }
 
 #[tokio::test]

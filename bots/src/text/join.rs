@@ -255,10 +255,10 @@ pub fn code_registered(lang: Locale) -> String {
 pub fn approved(lang: Locale, shop: &str) -> String {
     match lang {
         Locale::ZhCn => format!(
-            "好消息！街道办已通过「{shop}」的爱心商户申请，本聊天已绑定本店。发送 /needs 查看待认领的需求，/help 查看全部命令。"
+            "好消息！街道办已通过「{shop}」的爱心商户申请，本聊天已绑定本店。发送 /offers 登记本店的常设供给，社工才能在爱心资源库里找到本店；发送 /needs 查看待认领的需求，/help 查看全部命令。"
         ),
         Locale::En => format!(
-            "Good news! The office approved “{shop}” as a caring merchant, and this chat is now linked to the shop. Send /needs to see open needs, /help for every command."
+            "Good news! The office approved “{shop}” as a caring merchant, and this chat is now linked to the shop. Send /offers to list what the shop can give regularly, so that social workers find it in the resource library; /needs to see open needs; /help for every command."
         ),
     }
 }
@@ -276,8 +276,12 @@ pub fn more_info(lang: Locale, shop: &str, message: &str) -> String {
 /// The outcome, told by the outbox: rejected, and why.
 pub fn rejected(lang: Locale, shop: &str, reason: &str) -> String {
     match lang {
-        Locale::ZhCn => format!("很抱歉，街道办未通过「{shop}」的爱心商户申请。原因：{reason}"),
-        Locale::En => format!("Sorry, the office did not approve “{shop}” as a caring merchant. The reason: {reason}"),
+        Locale::ZhCn => format!(
+            "很抱歉，街道办未通过「{shop}」的爱心商户申请。原因：{reason}\n如情况有变，可发送 /join 重新申请；有疑问请联系所在街道办。"
+        ),
+        Locale::En => format!(
+            "Sorry, the office did not approve “{shop}” as a caring merchant. The reason: {reason}\nIf things change, send /join to apply again; for questions, contact your subdistrict office."
+        ),
     }
 }
 

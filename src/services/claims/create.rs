@@ -453,15 +453,25 @@ pub async fn claim_on_behalf(
     let shop = crate::entities::merchant::Entity::find_by_id(merchant_id)
         .one(&txn)
         .await?
-        .filter(|m| m.subdistrict_id == subdistrict_id)
-        .ok_or(ServiceError::NotFound("merchant"))?;
-    let need = need::Entity::find_by_id(need_id)
-        .one(&txn)
-        .await?
-        .ok_or(ServiceError::NotFound("need"))?;
-    if !caller.org_scope().permits(&txn, need.organization_id).await? {
-        return Err(ServiceError::NotFound("need"));
-    }
+        .filter(|m| m.subdistrict_id == subdistrict_id);
+    let need = need::Entity::find_by_id(need_id).one(&txn).await?;
+    let permitted = match &need {
+        Some(n) => caller.org_scope().permits(&txn, n.organization_id).await?,
+        None => false,
+    };
+    let (Some(shop), Some(need), true) = (shop, need, permitted) else {
+        // Another subdistrict's shop or need answers as a missing one; the try is audited.
+        txn.rollback().await?;
+        audit::record(
+            db,
+            now,
+            Entry::denied(caller.actor(), "claim.recorded_for_merchant")
+                .subject("need", need_id)
+                .detail(serde_json::json!({ "merchant_id": merchant_id })),
+        )
+        .await?;
+        return Err(ServiceError::NotFound("need or merchant"));
+    };
     if let Some(k) = key
         && let Some(done) = replay(&txn, merchant_id, &scope, k, need_id, quantity, &request_digest).await?
     {

@@ -250,15 +250,7 @@ pub async fn apply(
     }
     let typed = form.domain();
     let now = chrono::Utc::now();
-    let (status, errors, notice, retry) = match applications::apply(
-        &state.db,
-        &typed,
-        t.0,
-        &crate::services::throttle::client_key(addr.ip()),
-        now,
-    )
-    .await
-    {
+    let (status, errors, notice, retry) = match applications::apply(&state.db, &typed, t.0, addr.ip(), now).await {
         Ok(_) => return Ok(sent()),
         Err(ApplyError::Throttled(minutes)) => {
             state.metrics.anonymous_refusals.refuse("apply.throttled");
