@@ -580,6 +580,8 @@ pub struct ApplicationDetail {
     pub same_code_here: Vec<i64>,
     /// How many more are under review with it at other offices.
     pub same_code_elsewhere: usize,
+    /// Approved, and its first account has not set a password yet.
+    pub welcome_pending: bool,
 }
 
 fn row_of(a: &application::Model) -> Result<ApplicationRow, ServiceError> {
@@ -665,7 +667,9 @@ pub async fn detail(
         .all(db)
         .await?;
     let (here, elsewhere): (Vec<_>, Vec<_>) = others.iter().partition(|o| scope.allows(o.subdistrict_id));
+    let welcome_pending = welcome_pending(db, &a).await?;
     Ok(ApplicationDetail {
+        welcome_pending,
         code_admitted,
         same_code_here: here.iter().map(|o| o.id).collect(),
         same_code_elsewhere: elsewhere.len(),
@@ -964,6 +968,61 @@ pub async fn approve(
         organization_id: org.id,
         staff_id: account.id,
     })
+}
+
+/// Sends the approved application's contact a new set-password link (the office of its
+/// subdistrict), while the first account's password is not set: a link that expired, or a
+/// mail that was lost, is no dead end. The earlier link stops working when the new mail is
+/// sent. Refused as a conflict once the password is set or the application is not approved.
+pub async fn resend_welcome(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    let scope = office_scope(db, caller, "application.resend_welcome", now).await?;
+    let a = in_scope(db, caller, scope, id, "application.resend_welcome", now).await?;
+    let pending = welcome_pending(db, &a).await?;
+    let (true, Some(staff_id)) = (pending, a.staff_id) else {
+        return Err(ServiceError::Conflict("the password is set already".into()));
+    };
+    let txn = db::begin_write(db).await?;
+    let notice = ApplicationNotice {
+        application_id: a.id,
+        name: a.name.clone(),
+        message: None,
+        staff_id: Some(staff_id),
+    };
+    mail(
+        &txn,
+        &a.contact_email,
+        a.locale.0,
+        &Notification::ApplicationApproved(notice),
+        format!("application:{}:approved:{}", a.id, now.timestamp_millis()),
+        now,
+    )
+    .await?;
+    audit::record(
+        &txn,
+        now,
+        Entry::ok(caller.actor(), "application.resend_welcome").subject("organization_application", a.id),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// True while approved application `a`'s first account has not set its password (its
+/// one-time link is still on record).
+async fn welcome_pending<C: ConnectionTrait>(conn: &C, a: &application::Model) -> Result<bool, DbErr> {
+    let Some(staff_id) = a.staff_id.filter(|_| a.status == ApplicationStatus::Approved) else {
+        return Ok(false);
+    };
+    Ok(password_link::Entity::find()
+        .filter(password_link::Column::StaffId.eq(staff_id))
+        .count(conn)
+        .await?
+        > 0)
 }
 
 async fn by_welcome_token<C: ConnectionTrait>(

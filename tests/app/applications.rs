@@ -586,6 +586,79 @@ async fn approval_makes_the_organization_and_its_first_login_is_set_by_a_one_tim
 }
 
 #[tokio::test]
+async fn a_password_link_that_expired_is_sent_again_by_the_office_and_only_the_new_one_works() {
+    let (app, sink) = smtp_app().await;
+    let p = places(&app).await;
+    apply(&app, "en", &fields(&code(CARE), p.haishan, "chen@example.org")).await;
+    let mail = mail_to(&app, &sink, "chen@example.org").await;
+    verify(&app, &mail[0]).await;
+    let id = application_id(&app).await;
+    let mut office = app.login("office-hs@example.org").await;
+    office.get(&format!("/admin/applications/{id}/approve")).await;
+    assert_eq!(
+        office
+            .post(&format!("/admin/applications/{id}/approve"), &[])
+            .await
+            .status(),
+        303
+    );
+    let first = link_path(
+        mail_to(&app, &sink, "chen@example.org").await.last().expect("approval"),
+        "/welcome?token=",
+    );
+    // A week and more later the link has expired: the office's page says the password is not
+    // set and offers a new link, asking first.
+    sea_orm::ConnectionTrait::execute_unprepared(&app.db, "UPDATE password_links SET expires_at = created_at")
+        .await
+        .expect("expired");
+    assert_eq!(app.browser().get(&first).await.0, 404);
+    let (_, page) = office.get(&format!("/admin/applications/{id}")).await;
+    assert!(page.contains("联系人尚未设置密码"), "{page}");
+    let (status, ask) = office.get(&format!("/admin/applications/{id}/resend")).await;
+    assert_eq!(status, 200);
+    assert!(
+        ask.contains("chen@example.org") && ask.contains("之前的链接随即失效"),
+        "{ask}"
+    );
+    // Another subdistrict's office finds no such application.
+    let other = app.login("office-stj@example.org").await;
+    assert_eq!(
+        other
+            .post(&format!("/admin/applications/{id}/resend"), &[])
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(
+        office
+            .post(&format!("/admin/applications/{id}/resend"), &[])
+            .await
+            .status(),
+        303
+    );
+    let resent = mail_to(&app, &sink, "chen@example.org").await;
+    let second = link_path(resent.last().expect("the new link"), "/welcome?token=");
+    assert_ne!(first, second);
+    let token = second.split("token=").nth(1).expect("token").to_owned();
+    let mut holder = app.browser();
+    assert_eq!(holder.get(&second).await.0, 200);
+    let set = holder
+        .post("/welcome", &[("token", &token), ("new_password", "海山的长者们都很好")])
+        .await;
+    assert_eq!(set.status(), 200);
+    // Once the password is set there is nothing to send again.
+    let (_, page) = office.get(&format!("/admin/applications/{id}")).await;
+    assert!(!page.contains(&format!("/admin/applications/{id}/resend")), "{page}");
+    assert_eq!(
+        office
+            .post(&format!("/admin/applications/{id}/resend"), &[])
+            .await
+            .status(),
+        409
+    );
+}
+
+#[tokio::test]
 async fn the_demo_has_an_application_in_every_state_in_shatoujiao_and_haishan() {
     let app = TestApp::spawn().await;
     assert_eq!(app.cli(&["demo"], "").code, Some(0));

@@ -607,7 +607,7 @@ pub async fn list(State(state): State<AppState>, staff: Staff, Query(q): Query<S
         })
         .collect();
     let saved = match q.saved.as_str() {
-        "approved" | "asked" | "rejected" => t.get(&format!("applications.saved_{}", q.saved)).to_owned(),
+        "approved" | "asked" | "rejected" | "resent" => t.get(&format!("applications.saved_{}", q.saved)).to_owned(),
         _ => String::new(),
     };
     let page = ListPage {
@@ -647,6 +647,8 @@ struct DetailPage {
     can_reject: bool,
     /// An organization holds the code: approval is not offered.
     code_admitted: bool,
+    /// Approved, the password not set yet: the office may send a new link.
+    can_resend: bool,
     /// Other applications under review with the code, at this office.
     same_code_here: Vec<i64>,
     /// How many more at other offices, in words (empty for none).
@@ -695,6 +697,7 @@ pub async fn show(State(state): State<AppState>, staff: Staff, Path(id): Path<i6
         can_decide: office && d.row.status == ApplicationStatus::Submitted && !d.code_admitted,
         can_reject: office && d.row.status.is_open(),
         code_admitted: d.code_admitted && d.row.status.is_open(),
+        can_resend: office && d.welcome_pending,
         same_code_here: d.same_code_here,
         same_code_elsewhere: match d.same_code_elsewhere {
             0 => String::new(),
@@ -710,6 +713,7 @@ enum Act {
     Approve,
     Ask,
     Reject,
+    Resend,
 }
 
 impl Act {
@@ -718,6 +722,7 @@ impl Act {
             Act::Approve => "approve",
             Act::Ask => "ask",
             Act::Reject => "reject",
+            Act::Resend => "resend",
         }
     }
 }
@@ -735,7 +740,7 @@ async fn ask(state: &AppState, staff: &Staff, id: i64, act: Act, reason: Field) 
         action: format!("/admin/applications/{id}/{k}"),
         hidden: vec![],
         reason_label: match act {
-            Act::Approve => String::new(),
+            Act::Approve | Act::Resend => String::new(),
             Act::Ask | Act::Reject => t.get(&format!("applications.{k}_reason")).to_owned(),
         },
         reason,
@@ -754,6 +759,19 @@ async fn ask(state: &AppState, staff: &Staff, id: i64, act: Act, reason: Field) 
 /// `GET /admin/applications/{id}/approve`: asks first.
 pub async fn ask_approve(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> PageResult {
     ask(&state, &staff, id, Act::Approve, Field::default()).await
+}
+
+/// `GET /admin/applications/{id}/resend`: asks before mailing a new set-password link.
+pub async fn ask_resend(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> PageResult {
+    ask(&state, &staff, id, Act::Resend, Field::default()).await
+}
+
+/// `POST /admin/applications/{id}/resend`.
+pub async fn resend(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> PageResult {
+    applications::resend_welcome(&state.db, &staff.caller, id, chrono::Utc::now())
+        .await
+        .or_page(staff.t)?;
+    Ok(Redirect::to("/admin/applications?saved=resent").into_response())
 }
 
 /// `GET /admin/applications/{id}/ask`: asks what to ask for.

@@ -171,6 +171,10 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/applications", get(applications::list))
         .route("/admin/applications/{id}", get(applications::show))
         .route(
+            "/admin/applications/{id}/resend",
+            get(applications::ask_resend).post(applications::resend),
+        )
+        .route(
             "/admin/applications/{id}/approve",
             get(applications::ask_approve).post(applications::approve),
         )
