@@ -359,12 +359,7 @@ pub async fn decide(
         Some(s) => SubdistrictScope::One(s),
         None => SubdistrictScope::District,
     };
-    let read = scoped_row(db, scope, caller, id, action, now).await?;
-    if decision == Decision::Approve {
-        // Two shops may have applied under one code before either was admitted: the
-        // second approval is refused, in words, and the office rejects it with a reason.
-        refuse_registered_code(db, &read.credit_code).await?;
-    }
+    scoped_row(db, scope, caller, id, action, now).await?;
     let reason = match &decision {
         Decision::Approve => None,
         // The shop reads it: required, and at most `office::REASON_MAX` characters.
@@ -377,6 +372,13 @@ pub async fn decide(
     };
     let txn = db::begin_write(db).await?;
     let row = claim_decision(&txn, scope, id, status, reason.as_deref(), caller, now).await?;
+    if status == ApplicationStatus::Approved {
+        // Two shops may have applied under one code before either was admitted: the second
+        // approval is refused, in words (the decision rolls back), and the office rejects it
+        // with a reason. Checked once this decision is ours, so that a second click on the
+        // same application is told it was decided.
+        refuse_registered_code(&txn, &row.credit_code).await?;
+    }
     let locale = row.locale.0;
     let merchant_id = match status {
         ApplicationStatus::Approved => Some(admit(&txn, &row, now).await?),
