@@ -108,6 +108,8 @@ pub enum Action {
     JoinSubmit,
     /// `/join`: drops the application being written.
     JoinCancel,
+    /// Says no to a social worker's request about a need ("can't help this time").
+    AskDecline(i64),
 }
 
 impl Action {
@@ -169,6 +171,7 @@ impl Action {
             Action::JoinCommunity(id) => write!(s, ":join:comm:{id}"),
             Action::JoinSubmit => write!(s, ":join:submit"),
             Action::JoinCancel => write!(s, ":join:cancel"),
+            Action::AskDecline(id) => write!(s, ":ask:decline:{id}"),
         };
         s
     }
@@ -242,6 +245,7 @@ impl Action {
             ["join", "comm", id] => Action::JoinCommunity(id_of(id)?),
             ["join", "submit"] => Action::JoinSubmit,
             ["join", "cancel"] => Action::JoinCancel,
+            ["ask", "decline", id] => Action::AskDecline(id_of(id)?),
             _ => return None,
         };
         // Only the canonical spelling is accepted, so "007" or "+7" never parse.
@@ -345,6 +349,7 @@ mod tests {
             Action::JoinCommunity(123_456_789_012),
             Action::JoinSubmit,
             Action::JoinCancel,
+            Action::AskDecline(123_456_789_012),
         ]
     }
 

@@ -247,6 +247,8 @@ pub struct AlertSettingsView {
     pub urgent_always: bool,
     /// True to hear of needs of the district's other subdistricts too.
     pub other_subdistricts: bool,
+    /// True while the shop's credit is in band D: it hears of no new needs, whatever the settings.
+    pub paused_by_credit: bool,
 }
 
 /// One change to a merchant's alert settings.
@@ -566,6 +568,9 @@ pub trait MerchantDesk: Send + Sync {
     fn check_credit_code(&self, raw: &str) -> Result<String, CodeProblem>;
     /// Checks a typed business phone; its normalized form if right.
     fn check_phone(&self, raw: &str) -> Result<String, PhoneProblem>;
+    /// Says merchant `merchant_id` cannot help with need `need_id` it was asked about (a
+    /// second tap changes nothing). [`DeskError::NotFound`] when it was not asked.
+    async fn decline_request(&self, merchant_id: i64, need_id: i64) -> Result<(), DeskError>;
     /// The latest application of chat `chat_id`, if it ever applied.
     async fn application(&self, chat_id: i64) -> Result<Option<ApplicationView>, DeskError>;
     /// Submits (or, after the office asked for more, submits again) the application of

@@ -412,6 +412,12 @@ impl Talk<'_> {
             | Action::SponsorStopAsk(_)
             | Action::SponsorStopYes(_)
             | Action::SponsorStopNo => return self.sponsor_action(action).await,
+            Action::AskDecline(need_id) => {
+                let merchant = self.approved()?;
+                self.desk.decline_request(merchant, need_id).await?;
+                self.say(text::ask_declined(lang));
+                return Ok(());
+            }
             _ => {}
         }
         let merchant = self.approved()?;
@@ -590,7 +596,8 @@ impl Talk<'_> {
             | Action::JoinCategory(_)
             | Action::JoinCommunity(_)
             | Action::JoinSubmit
-            | Action::JoinCancel => {}
+            | Action::JoinCancel
+            | Action::AskDecline(_) => {}
         }
         Ok(())
     }

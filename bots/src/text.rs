@@ -941,6 +941,30 @@ pub fn alert_intro(lang: Locale) -> String {
     )
 }
 
+/// The card a social worker asked this shop about (a directed request), naming who asked.
+pub fn asked_intro(lang: Locale, organization: &str) -> String {
+    match lang {
+        Locale::ZhCn => format!("「{organization}」的社工在爱心资源库看到贵店，想请您帮忙这项需求："),
+        Locale::En => format!(
+            "A social worker of “{organization}” found your shop in the resource library and asks whether you can help with this need:"
+        ),
+    }
+}
+
+/// The button under an asked card that says no.
+pub fn ask_decline_button(lang: Locale) -> String {
+    pick(lang, "这次帮不上", "Can't help this time")
+}
+
+/// After the shop said no to a request.
+pub fn ask_declined(lang: Locale) -> String {
+    pick(
+        lang,
+        "好的，已告诉社工这次您帮不上，他们会另找商户。谢谢您告诉我们！",
+        "All right: the social worker is told you can't help this time and will ask another shop. Thank you for saying so!",
+    )
+}
+
 /// A notification the relay sends a merchant (from the outbox), rendered as text. Each
 /// about a claim knows whether the claim is of volunteer hours (`hours`): hours are served,
 /// goods are delivered.

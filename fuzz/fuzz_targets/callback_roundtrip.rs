@@ -60,6 +60,7 @@ enum Shape {
     JoinCommunity(i64),
     JoinSubmit,
     JoinCancel,
+    AskDecline(i64),
 }
 
 impl Shape {
@@ -136,6 +137,7 @@ impl Shape {
             Shape::JoinCommunity(i) => (Action::JoinCommunity(i), id(i)),
             Shape::JoinSubmit => (Action::JoinSubmit, true),
             Shape::JoinCancel => (Action::JoinCancel, true),
+            Shape::AskDecline(i) => (Action::AskDecline(i), id(i)),
         }
     }
 }

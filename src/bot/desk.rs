@@ -206,8 +206,16 @@ fn state_of(status: ClaimStatus) -> ClaimState {
 
 impl ServiceDesk {
     /// Settings as the bot shows them, labelled in `lang`.
-    async fn settings_view(&self, s: &AlertSettings, lang: Locale) -> Result<AlertSettingsView, DeskError> {
+    async fn settings_view(
+        &self,
+        merchant_id: i64,
+        s: &AlertSettings,
+        lang: Locale,
+    ) -> Result<AlertSettingsView, DeskError> {
         let communities = self.communities(lang).await?;
+        // Band D hears of no new needs: the settings say so, and how to lift it.
+        let paused_by_credit = merchants::get(&self.db, merchant_id).await.map_err(desk_error)?.band()
+            == crate::domain::credit::CreditBand::D;
         Ok(AlertSettingsView {
             categories: s
                 .categories
@@ -227,6 +235,7 @@ impl ServiceDesk {
             digest_minute: rules::DIGEST_MINUTE,
             urgent_always: s.urgent_always,
             other_subdistricts: s.other_subdistricts,
+            paused_by_credit,
         })
     }
 }
@@ -449,7 +458,7 @@ impl MerchantDesk for ServiceDesk {
 
     async fn alert_settings(&self, merchant_id: i64, lang: Locale) -> Result<AlertSettingsView, DeskError> {
         let settings = alert_settings::get(&self.db, merchant_id).await.map_err(desk_error)?;
-        self.settings_view(&settings, lang).await
+        self.settings_view(merchant_id, &settings, lang).await
     }
 
     async fn change_alert_settings(
@@ -477,7 +486,7 @@ impl MerchantDesk for ServiceDesk {
         let settings = alert_settings::change(&self.db, merchant_id, change, Utc::now())
             .await
             .map_err(desk_error)?;
-        self.settings_view(&settings, lang).await
+        self.settings_view(merchant_id, &settings, lang).await
     }
 
     async fn sponsor(&self, merchant_id: i64, claim_id: i64, lang: Locale) -> Result<SponsorshipCard, DeskError> {
@@ -562,6 +571,12 @@ impl MerchantDesk for ServiceDesk {
             PhoneError::Characters => PhoneProblem::Characters,
             PhoneError::Shape => PhoneProblem::Shape,
         })
+    }
+
+    async fn decline_request(&self, merchant_id: i64, need_id: i64) -> Result<(), DeskError> {
+        crate::services::directed_requests::decline(&self.db, merchant_id, need_id, Utc::now())
+            .await
+            .map_err(desk_error)
     }
 
     async fn application(&self, chat_id: i64) -> Result<Option<ApplicationView>, DeskError> {

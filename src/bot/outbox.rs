@@ -418,11 +418,23 @@ async fn render_alert(
         return Ok(None);
     };
     let number = digest_number.unwrap_or(1);
-    let text = match digest_number {
-        Some(n) => text::need_card(lang, n, &card),
-        None => format!("{}\n\n{}", text::alert_intro(lang), text::need_card(lang, 1, &card)),
+    let text = match (digest_number, &alert.asked_by) {
+        (Some(n), _) => text::need_card(lang, n, &card),
+        (None, Some(asker)) => format!(
+            "{}\n\n{}",
+            text::asked_intro(lang, asker),
+            text::need_card(lang, 1, &card)
+        ),
+        (None, None) => format!("{}\n\n{}", text::alert_intro(lang), text::need_card(lang, 1, &card)),
     };
-    Ok(Some((text, vec![claim_buttons(lang, number, &card)])))
+    let mut rows = vec![claim_buttons(lang, number, &card)];
+    if alert.asked_by.is_some() {
+        rows.push(vec![button(
+            text::ask_decline_button(lang),
+            Action::AskDecline(card.id),
+        )]);
+    }
+    Ok(Some((text, rows)))
 }
 
 /// The row under need card `number`: claim all of it, or part.

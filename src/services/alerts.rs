@@ -291,6 +291,7 @@ async fn queue_alert<C: ConnectionTrait>(
             need_id: need.id,
             title: Some(need.title.clone()),
             digest_number: None,
+            asked_by: None,
         });
         let message = recipients::merchant(m, &alert, format!("need:{}:alert:merchant:{}", need.id, m.id));
         enqueue_at(txn, message, now, c.plan.deliver_at).await?;
@@ -525,6 +526,7 @@ async fn queue_digest(db: &DatabaseConnection, merchant_id: i64, now: DateTime<U
             need_id: *need_id,
             title: None,
             digest_number: u64::try_from(i + 1).ok(),
+            asked_by: None,
         });
         let message = recipients::merchant(&m, &card, format!("{key}:need:{need_id}"));
         if !enqueue(&txn, message, now).await? {

@@ -188,10 +188,15 @@ pub async fn ask(
         .exec(&txn)
         .await?;
     // The same card as an alert (rendered when sent, from the need as it is then).
+    let asker = crate::entities::organization::Entity::find_by_id(need.organization_id)
+        .one(&txn)
+        .await?
+        .map(|o| o.name);
     let card = Notification::MerchantNeedAlert(NeedAlert {
         need_id: need.id,
         title: Some(need.title.clone()),
         digest_number: None,
+        asked_by: asker,
     });
     let message = recipients::merchant(&m, &card, format!("need:{}:ask:merchant:{}", need.id, m.id));
     enqueue(&txn, message, now).await?;
@@ -202,6 +207,46 @@ pub async fn ask(
             .subject("need", need.id)
             .organization(Some(need.organization_id))
             .detail(serde_json::json!({ "merchant_id": merchant_id, "merchant": m.name })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Merchant `merchant_id` says it cannot help with need `need_id` it was asked about: the
+/// need's page shows "declined". A second tap changes nothing; a need it was not asked
+/// about is "not found".
+pub async fn decline(
+    db: &DatabaseConnection,
+    merchant_id: i64,
+    need_id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    let txn = db::begin_write(db).await?;
+    // One conditional update: of two taps at once, one declines and is audited.
+    let moved = directed_request::Entity::update_many()
+        .col_expr(directed_request::Column::DeclinedAt, sea_orm::sea_query::Expr::val(now))
+        .filter(directed_request::Column::NeedId.eq(need_id))
+        .filter(directed_request::Column::MerchantId.eq(merchant_id))
+        .filter(directed_request::Column::DeclinedAt.is_null())
+        .exec(&txn)
+        .await?;
+    if moved.rows_affected == 0 {
+        let asked = directed_request::Entity::find()
+            .filter(directed_request::Column::NeedId.eq(need_id))
+            .filter(directed_request::Column::MerchantId.eq(merchant_id))
+            .count(&txn)
+            .await?;
+        return if asked > 0 {
+            Ok(())
+        } else {
+            Err(ServiceError::NotFound("request"))
+        };
+    }
+    audit::record(
+        &txn,
+        now,
+        Entry::ok(audit::Actor::Merchant(merchant_id), "need.ask_declined").subject("need", need_id),
     )
     .await?;
     txn.commit().await?;

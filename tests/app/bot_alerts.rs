@@ -19,6 +19,7 @@ fn defaults() -> AlertSettingsView {
         digest_minute: 18 * 60,
         urgent_always: false,
         other_subdistricts: false,
+        paused_by_credit: false,
     }
 }
 
@@ -138,6 +139,28 @@ async fn a_shopkeeper_sets_how_it_hears_of_needs_in_either_language() {
     // A suspended shop is told why, as for every other command.
     let chat = app.linked_chat(world.suspended.id, 1310, Locale::En).await;
     assert_eq!(chat.send("/alerts").await.text, text::suspended(Locale::En));
+}
+
+#[tokio::test]
+async fn a_shop_in_credit_band_d_is_told_its_alerts_are_paused_and_how_to_lift_it() {
+    let app = TestApp::spawn_with_bot().await;
+    let world = app.world(1).await;
+    let merchant = world.merchants[0].id;
+    let chat = app.linked_chat(merchant, 1390, Locale::En).await;
+    assert!(!chat.send("/alerts").await.text.contains("band D"));
+    sea_orm::ConnectionTrait::execute_unprepared(
+        &app.db,
+        &format!("UPDATE merchants SET credit_score = 30 WHERE id = {merchant}"),
+    )
+    .await
+    .expect("band D");
+    let shown = chat.send("/alerts").await;
+    let expected = AlertSettingsView {
+        paused_by_credit: true,
+        ..defaults()
+    };
+    assert_eq!(shown.text, alerts::summary(Locale::En, &expected));
+    assert!(shown.text.contains("alerts of new needs are paused") && shown.text.contains("/credit"));
 }
 
 #[tokio::test]

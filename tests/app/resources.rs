@@ -10,8 +10,8 @@ use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
-use bots::Locale;
 use bots::text;
+use bots::{Action, Locale};
 
 use crate::support::browser::STAFF_PASSWORD;
 use crate::support::world::World;
@@ -328,6 +328,63 @@ async fn a_worker_asks_a_merchant_whose_bot_gets_the_card_and_the_need_page_show
         html.contains("已经就这项需求询问过这家商户") || html.contains("不再开放认领"),
         "{html}"
     );
+}
+
+#[tokio::test]
+async fn a_shop_asked_about_a_need_can_say_it_cannot_help_and_the_need_page_shows_it() {
+    let app = TestApp::spawn_with_bot().await;
+    let (world, _) = stocked(&app).await;
+    let shop = world.merchants[0].id;
+    let need = app.post_need(world.a(), 5).await;
+    let chat = app.linked_chat(shop, 4150, Locale::En).await;
+    app.alerts_at_any_hour(shop).await;
+    let mut browser = app.login("worker0@example.org").await;
+    let ask = format!("/needs/{need}/ask/{shop}");
+    browser.get(&ask).await;
+    assert_eq!(browser.post(&ask, &[]).await.status(), 303);
+
+    // The card names who asked and offers a way to say no.
+    let card = app
+        .wait_for_telegram(chat.id, 1, std::time::Duration::from_secs(10))
+        .await[0]
+        .clone();
+    let posted = charity_relay::entities::need::Entity::find_by_id(need)
+        .one(&app.db)
+        .await
+        .expect("read")
+        .expect("the need");
+    let name = charity_relay::entities::organization::Entity::find_by_id(posted.organization_id)
+        .one(&app.db)
+        .await
+        .expect("read")
+        .expect("its organization")
+        .name;
+    assert!(
+        card.text.starts_with(&text::asked_intro(Locale::En, &name)),
+        "{}",
+        card.text
+    );
+    let no = card.button(&text::ask_decline_button(Locale::En));
+    // Two taps at once (and a third later, from an old card) say the same and decline once.
+    let (a, b) = tokio::join!(chat.tap(&no), chat.tap(&no));
+    assert_eq!(
+        (a.text.as_str(), b.text.as_str()),
+        (
+            text::ask_declined(Locale::En).as_str(),
+            text::ask_declined(Locale::En).as_str()
+        )
+    );
+    assert_eq!(chat.tap(&no).await.text, text::ask_declined(Locale::En));
+    let (_, html) = browser.get(&format!("/needs/{need}")).await;
+    assert!(html.contains("已婉拒"), "the answer is shown: {html}");
+    let audited = "SELECT COUNT(*) FROM audit_log WHERE action = 'need.ask_declined' AND outcome = 'ok'";
+    assert_eq!(scalar_i64(&app.db, audited).await, 1);
+
+    // A shop that was not asked has nothing to decline.
+    let other = app.linked_chat(world.merchants[1].id, 4151, Locale::En).await;
+    let reply = other.tap(&Action::AskDecline(need).encode()).await;
+    assert_ne!(reply.text, text::ask_declined(Locale::En));
+    assert_eq!(scalar_i64(&app.db, audited).await, 1);
 }
 
 #[tokio::test]

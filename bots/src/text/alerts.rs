@@ -44,15 +44,24 @@ pub fn summary(lang: Locale, view: &AlertSettingsView) -> String {
         (true, Locale::En) => "every subdistrict of the district",
         (false, Locale::En) => "own subdistrict only",
     };
+    let paused = match (view.paused_by_credit, lang) {
+        (true, Locale::ZhCn) => {
+            "⚠ 本店信用目前为 D 级，新需求提醒已暂停，以下设置在信用恢复后生效。发送 /credit 查看如何恢复。\n\n"
+        }
+        (true, Locale::En) => {
+            "⚠ The shop's credit is in band D just now: alerts of new needs are paused, and these settings apply once it recovers. Send /credit to see how.\n\n"
+        }
+        (false, _) => "",
+    };
     match lang {
         Locale::ZhCn => format!(
-            "提醒设置（时间均为北京时间）\n关注类别：{}\n关注社区：{}\n每日提醒上限：{} 条\n免打扰时段：{quiet}\n推送方式：{delivery}\n紧急需求始终推送：{urgent}\n需求范围：{wide}",
+            "{paused}提醒设置（时间均为北京时间）\n关注类别：{}\n关注社区：{}\n每日提醒上限：{} 条\n免打扰时段：{quiet}\n推送方式：{delivery}\n紧急需求始终推送：{urgent}\n需求范围：{wide}",
             list(lang, &view.categories),
             list(lang, &view.communities),
             view.daily_cap,
         ),
         Locale::En => format!(
-            "Alert settings (Beijing time)\nCategories: {}\nCommunities: {}\nDaily cap: {} alerts\nQuiet hours: {quiet}\nDelivery: {delivery}\nUrgent needs always: {urgent}\nNeeds from: {wide}",
+            "{paused}Alert settings (Beijing time)\nCategories: {}\nCommunities: {}\nDaily cap: {} alerts\nQuiet hours: {quiet}\nDelivery: {delivery}\nUrgent needs always: {urgent}\nNeeds from: {wide}",
             list(lang, &view.categories),
             list(lang, &view.communities),
             view.daily_cap,

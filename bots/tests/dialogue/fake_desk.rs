@@ -69,6 +69,8 @@ pub struct World {
     pub credit: CreditView,
     /// Every application, with its chat, latest last.
     pub applications: Vec<(i64, ApplicationView)>,
+    /// Requests about needs a social worker sent: (merchant, need, declined).
+    pub asked: Vec<(i64, i64, bool)>,
 }
 
 /// The fake desk.
@@ -137,6 +139,7 @@ impl FakeDesk {
                 digest_minute: 18 * 60,
                 urgent_always: true,
                 other_subdistricts: false,
+                paused_by_credit: false,
             },
             shown: false,
             claim_refusal: None,
@@ -159,6 +162,7 @@ impl FakeDesk {
                 claim_limit: 3,
             },
             applications: Vec::new(),
+            asked: Vec::new(),
         }))
     }
 
@@ -724,6 +728,17 @@ impl MerchantDesk for FakeDesk {
         } else {
             Err(PhoneProblem::Shape)
         }
+    }
+
+    async fn decline_request(&self, merchant_id: i64, need_id: i64) -> Result<(), DeskError> {
+        let mut w = self.open()?;
+        let asked = w
+            .asked
+            .iter_mut()
+            .find(|(m, n, _)| *m == merchant_id && *n == need_id)
+            .ok_or(DeskError::NotFound)?;
+        asked.2 = true;
+        Ok(())
     }
 
     async fn application(&self, chat_id: i64) -> Result<Option<ApplicationView>, DeskError> {

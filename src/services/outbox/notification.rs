@@ -598,6 +598,10 @@ pub struct NeedAlert {
     /// The card's number under a daily digest's heading.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub digest_number: Option<u64>,
+    /// The organization whose social worker asked this shop (a directed request): the card
+    /// names it and offers "can't help this time".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub asked_by: Option<String>,
 }
 
 /// `merchant-need-digest`: a daily digest's heading.
