@@ -3,6 +3,7 @@
 //! action — an old version, a typo, a tampered id — is refused, and the dialogue answers
 //! that the button has expired.
 
+use crate::dialogue::JoinStep;
 use std::fmt::Write as _;
 
 const VERSION: &str = "v1";
@@ -108,6 +109,8 @@ pub enum Action {
     JoinSubmit,
     /// `/join`: drops the application being written.
     JoinCancel,
+    /// `/join`: from "Submit?", asks one question again (never `Confirm` itself).
+    JoinEdit(JoinStep),
     /// Says no to a social worker's request about a need ("can't help this time").
     AskDecline(i64),
 }
@@ -171,6 +174,7 @@ impl Action {
             Action::JoinCommunity(id) => write!(s, ":join:comm:{id}"),
             Action::JoinSubmit => write!(s, ":join:submit"),
             Action::JoinCancel => write!(s, ":join:cancel"),
+            Action::JoinEdit(step) => write!(s, ":join:edit:{}", step_name(*step)),
             Action::AskDecline(id) => write!(s, ":ask:decline:{id}"),
         };
         s
@@ -245,6 +249,7 @@ impl Action {
             ["join", "comm", id] => Action::JoinCommunity(id_of(id)?),
             ["join", "submit"] => Action::JoinSubmit,
             ["join", "cancel"] => Action::JoinCancel,
+            ["join", "edit", step] => Action::JoinEdit(step_of(step)?),
             ["ask", "decline", id] => Action::AskDecline(id_of(id)?),
             _ => return None,
         };
@@ -277,6 +282,24 @@ fn page_of(text: &str) -> Option<u32> {
         return None;
     }
     text.parse().ok()
+}
+
+/// The name a button carries for a question of `/join`.
+fn step_name(step: JoinStep) -> &'static str {
+    match step {
+        JoinStep::Name => "name",
+        JoinStep::Category => "category",
+        JoinStep::Community => "community",
+        JoinStep::Code => "code",
+        JoinStep::Phone => "phone",
+        JoinStep::Offer => "offer",
+        JoinStep::Confirm => "confirm",
+    }
+}
+
+/// A question of `/join` by its name; "Submit?" is not one a button asks again.
+fn step_of(text: &str) -> Option<JoinStep> {
+    JoinStep::QUESTIONS.into_iter().find(|step| step_name(*step) == text)
 }
 
 fn code_of(text: &str) -> Option<String> {
@@ -351,6 +374,9 @@ mod tests {
             Action::JoinCancel,
             Action::AskDecline(123_456_789_012),
         ]
+        .into_iter()
+        .chain(JoinStep::QUESTIONS.map(Action::JoinEdit))
+        .collect()
     }
 
     #[test]

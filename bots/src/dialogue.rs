@@ -98,6 +98,18 @@ pub enum JoinStep {
     Confirm,
 }
 
+impl JoinStep {
+    /// The questions a shop answers, in the order they are asked (every step but "Submit?").
+    pub const QUESTIONS: [JoinStep; 6] = [
+        JoinStep::Name,
+        JoinStep::Category,
+        JoinStep::Community,
+        JoinStep::Code,
+        JoinStep::Phone,
+        JoinStep::Offer,
+    ];
+}
+
 impl State {
     /// True when the next typed line answers a question (so a number is not a button pick).
     pub fn expects_text(&self) -> bool {
@@ -402,7 +414,11 @@ impl Talk<'_> {
                 let merchant = self.linked()?;
                 return self.public_action(merchant, shown).await;
             }
-            Action::JoinCategory(_) | Action::JoinCommunity(_) | Action::JoinSubmit | Action::JoinCancel => {
+            Action::JoinCategory(_)
+            | Action::JoinCommunity(_)
+            | Action::JoinSubmit
+            | Action::JoinCancel
+            | Action::JoinEdit(_) => {
                 return self.join_action(state, action).await;
             }
             Action::SponsorAsk(_)
@@ -597,6 +613,7 @@ impl Talk<'_> {
             | Action::JoinCommunity(_)
             | Action::JoinSubmit
             | Action::JoinCancel
+            | Action::JoinEdit(_)
             | Action::AskDecline(_) => {}
         }
         Ok(())

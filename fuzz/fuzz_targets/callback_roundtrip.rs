@@ -5,7 +5,7 @@
 #![no_main]
 
 use arbitrary::Arbitrary;
-use bots::Locale;
+use bots::{JoinStep, Locale};
 use bots::callback::{Action, MAX_LEN};
 use libfuzzer_sys::fuzz_target;
 
@@ -60,6 +60,7 @@ enum Shape {
     JoinCommunity(i64),
     JoinSubmit,
     JoinCancel,
+    JoinEdit(u8),
     AskDecline(i64),
 }
 
@@ -137,6 +138,14 @@ impl Shape {
             Shape::JoinCommunity(i) => (Action::JoinCommunity(i), id(i)),
             Shape::JoinSubmit => (Action::JoinSubmit, true),
             Shape::JoinCancel => (Action::JoinCancel, true),
+            Shape::JoinEdit(n) => {
+                // Every step but the last, "Submit?", can be asked again.
+                let step = JoinStep::QUESTIONS
+                    .get(usize::from(n) % (JoinStep::QUESTIONS.len() + 1))
+                    .copied()
+                    .unwrap_or(JoinStep::Confirm);
+                (Action::JoinEdit(step), step != JoinStep::Confirm)
+            }
             Shape::AskDecline(i) => (Action::AskDecline(i), id(i)),
         }
     }

@@ -409,7 +409,7 @@ async fn merchants_with_offers(
                 id,
                 NewOffer {
                     category: *category,
-                    description: format!("{name}：{}", category.label(Locale::ZhCn)),
+                    description: offer_description(*category).to_owned(),
                     monthly_capacity: 4 + (i as i32 % 6),
                     community_ids: vec![communities[*home], communities[(*home + 1) % COMMUNITIES.len()]],
                 },
@@ -423,6 +423,21 @@ async fn merchants_with_offers(
         ids.push(id);
     }
     Ok(ids)
+}
+
+/// What a demo shop offers in `category`, as a shopkeeper would put it.
+fn offer_description(category: Category) -> &'static str {
+    match category {
+        Category::Food => "每月大米一袋、食用油一桶，可送货上门",
+        Category::DailyGoods => "纸巾、洗衣液、牙膏等日用品一份",
+        Category::Clothing => "冬季棉衣或棉被一件，尺码可商量",
+        Category::Medicine => "常用药品（感冒药、降压药）按处方代购送到家",
+        Category::Service => "上门小修：水电、门锁、家电，每次一小时",
+        Category::Tutoring => "周末小学数学、语文辅导，每次一小时",
+        Category::Funds => "每月一笔小额应急金，用于水电燃气费",
+        Category::VolunteerHours => "店员每周陪伴老人聊天、读报一小时",
+        Category::Other => "其他物资，可电话商量",
+    }
 }
 
 /// The beneficiaries by index into [`BENEFICIARIES`], registered by their organization's worker.

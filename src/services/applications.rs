@@ -620,6 +620,17 @@ pub async fn list(
     Ok(rows)
 }
 
+/// How many organization applications wait for the caller's office (verified, not yet
+/// decided): its own subdistrict's, the district bureau's every one.
+pub async fn waiting_count(db: &DatabaseConnection, caller: &Caller, now: DateTime<Utc>) -> Result<u64, ServiceError> {
+    let scope = require_office_reader(db, caller, "application.list", now).await?;
+    Ok(application::Entity::find()
+        .filter(scope.condition(application::Column::SubdistrictId))
+        .filter(application::Column::Status.eq(ApplicationStatus::Submitted))
+        .count(db)
+        .await?)
+}
+
 /// Application `id`, if `scope` may read it (verified and of its subdistrict); otherwise
 /// the refusal is audited and answered as "not found", as for a missing one. Called before
 /// any write transaction, so that the audit row of a refusal stays.

@@ -9,6 +9,7 @@ use super::ServiceError;
 use super::access::{Caller, OrgScope};
 use super::claims::{self, ClaimRecord};
 use super::need_cards::{self, NeedCard};
+use crate::domain::admission::Standing;
 use crate::domain::alerts::FlagReason;
 use crate::domain::time::local_date;
 use crate::domain::{ClaimStatus, NeedStatus};
@@ -32,6 +33,50 @@ pub struct Dashboard {
     pub aging: Vec<(NeedCard, FlagReason)>,
     /// Cases whose next visit is due within a week or overdue, the most overdue first.
     pub visits_due: Vec<super::visits::DueVisit>,
+    /// For the office: admissions waiting for it (none for a social worker).
+    pub admissions: Option<Admissions>,
+}
+
+/// What waits for the office's admission work, counted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Admissions {
+    /// Organization applications waiting for a decision.
+    pub organizations_waiting: u64,
+    /// Shop applications waiting for a decision.
+    pub merchants_waiting: u64,
+    /// Admitted parties whose year ends within 30 days.
+    pub renewals_due: usize,
+    /// Admitted parties whose year has ended.
+    pub renewals_overdue: usize,
+}
+
+impl Admissions {
+    /// True when nothing waits.
+    pub fn is_empty(&self) -> bool {
+        *self == Admissions::default()
+    }
+}
+
+/// The office's admission counts; `None` for anyone else.
+async fn admissions(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    now: DateTime<Utc>,
+) -> Result<Option<Admissions>, ServiceError> {
+    if !caller.is_office() {
+        return Ok(None);
+    }
+    let due = super::admissions::due(db, caller, now).await?;
+    let overdue = due
+        .iter()
+        .filter(|d| matches!(d.standing, Standing::Overdue(_)))
+        .count();
+    Ok(Some(Admissions {
+        organizations_waiting: super::applications::waiting_count(db, caller, now).await?,
+        merchants_waiting: super::merchant_applications::waiting_count(db, caller, now).await?,
+        renewals_due: due.len() - overdue,
+        renewals_overdue: overdue,
+    }))
 }
 
 /// The dashboard of `caller`.
@@ -107,5 +152,6 @@ pub async fn dashboard(
         near_deadline: need_cards::cards(db, near).await?,
         aging,
         visits_due: super::visits::due_visits(db, caller, now).await?,
+        admissions: admissions(db, caller, now).await?,
     })
 }

@@ -96,16 +96,17 @@ fn category_of(need: &need::Model) -> Result<Category, ServiceError> {
 }
 
 /// The library's offers that fit need `need_id`: same category, serving its community, with
-/// capacity left this month. Empty once the need is not open.
+/// capacity left this month. `None` once the need is not open or is wholly claimed: nobody
+/// is to be asked then.
 pub async fn fitting(
     db: &DatabaseConnection,
     caller: &Caller,
     need_id: i64,
     now: DateTime<Utc>,
-) -> Result<Vec<LibraryOffer>, ServiceError> {
+) -> Result<Option<Vec<LibraryOffer>>, ServiceError> {
     let need = need_for(db, caller, need_id).await?;
     if need.status != NeedStatus::Open || need.claimed >= need.quantity {
-        return Ok(Vec::new());
+        return Ok(None);
     }
     let reader = library::reader_subdistrict(db, caller).await?;
     let filter = LibraryFilter {
@@ -113,7 +114,7 @@ pub async fn fitting(
         community_id: Some(need.community_id),
         with_capacity: true,
     };
-    library::offers_for(db, reader, filter, now).await
+    library::offers_for(db, reader, filter, now).await.map(Some)
 }
 
 /// Asks merchant `merchant_id` about need `need_id` for `caller` (the need's social worker or

@@ -405,7 +405,7 @@ async fn an_organization_reads_its_band_explained_and_the_office_sees_every_band
     assert_eq!(status, 200);
     assert!(page.contains("沙头角街道社工站：B 级 · 良好（59 分）"), "{page}");
     assert!(
-        page.contains(r#"<td class="lead">提出异议后，经街道办核实确认送达无误的</td><td data-label="本机构">1</td><td class="meta" data-label="计分">每项 −2</td>"#),
+        page.contains(r#"<td class="lead">提出异议后，经街道办核实确认送达无误的</td><td data-label="本机构">1</td><td class="meta" data-label="计为">每项 2 条不良记录</td>"#),
         "{page}"
     );
     assert!(page.contains("达到 85 分即升为A 级 · 优秀"), "{page}");

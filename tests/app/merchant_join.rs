@@ -3,7 +3,7 @@
 //! is linked at once. Another subdistrict's office finds no such application.
 
 use bots::text;
-use bots::{Action, Locale};
+use bots::{Action, JoinStep, Locale};
 use charity_relay::domain::Role;
 use charity_relay::services::{organizations, staff};
 use chrono::Utc;
@@ -280,15 +280,22 @@ async fn the_office_asks_for_more_then_rejects_with_a_reason_and_the_shop_is_tol
         after(&app, &chat, before).await,
         text::join::more_info(Locale::ZhCn, "海山粮油店", "请补充门店地址")
     );
-    // The shop edits and submits again: the same application, waiting again.
+    // The shop sees what it sent, changes only what the office asked about, and submits again:
+    // the same application, waiting again, with every other answer kept.
     let edit = chat.send_all("/join").await;
     assert!(edit.text().contains("请补充门店地址"), "{}", edit.text());
-    chat.send("海山粮油店（海山路店）").await;
-    chat.tap(&Action::JoinCategory("food".into()).encode()).await;
-    chat.tap(&Action::JoinCommunity(haishan).encode()).await;
-    chat.send(CODE).await;
-    chat.send("13800138000").await;
-    chat.send("每周 10 袋大米").await;
+    assert!(
+        edit.text().contains("店名：海山粮油店"),
+        "the earlier answers are shown: {}",
+        edit.text()
+    );
+    chat.tap(&Action::JoinEdit(JoinStep::Name).encode()).await;
+    let back = chat.send_all("海山粮油店（海山路店）").await;
+    assert!(
+        back.text().contains("店名：海山粮油店（海山路店）") && back.text().contains("提交吗"),
+        "straight back to the summary: {}",
+        back.text()
+    );
     chat.tap(&Action::JoinSubmit.encode()).await;
     assert_eq!(
         scalar_i64(

@@ -240,3 +240,74 @@ async fn the_demo_shows_shatoujiaos_office_a_renewal_coming_and_one_overdue() {
     );
     assert!(page.contains("万家福超市") && page.contains("已过期 3 天"), "{page}");
 }
+
+#[tokio::test]
+async fn the_office_dashboard_opens_with_what_waits_in_admissions_and_a_workers_does_not() {
+    let app = TestApp::spawn().await;
+    assert_eq!(app.cli(&["demo"], "").code, Some(0));
+    let mut office = app.browser();
+    office
+        .sign_in("office@demo.charity-relay.org", charity_relay::demo::DEMO_PASSWORD)
+        .await;
+    let (status, page) = office.get("/").await;
+    assert_eq!(status, 200);
+    let shatoujiao = "(SELECT subdistrict_id FROM staff WHERE email = 'office@demo.charity-relay.org')";
+    let organizations = scalar_i64(
+        &app.db,
+        &format!("SELECT COUNT(*) FROM organization_applications WHERE status = 'submitted' AND subdistrict_id = {shatoujiao}"),
+    )
+    .await;
+    let shops = scalar_i64(
+        &app.db,
+        &format!(
+            "SELECT COUNT(*) FROM merchant_applications WHERE status = 'submitted' AND subdistrict_id = {shatoujiao}"
+        ),
+    )
+    .await;
+    assert!(
+        organizations > 0 && shops > 0,
+        "the demo has applications waiting in Shatoujiao"
+    );
+    assert!(page.contains("准入与年审"), "{page}");
+    assert!(
+        page.contains(&format!(
+            r#"<a href="/admin/applications">{organizations} 份社会组织申请待审核</a>"#
+        )),
+        "{page}"
+    );
+    assert!(
+        page.contains(&format!(
+            r#"<a href="/admin/merchant-applications">{shops} 份爱心商户申请待审核</a>"#
+        )),
+        "{page}"
+    );
+    // The demo has one admission past its year and one ending in 12 days (see above).
+    assert!(
+        page.contains(r#"<a href="/admin/renewals">1 家已过期未年审</a>"#),
+        "{page}"
+    );
+    assert!(
+        page.contains(r#"<a href="/admin/renewals">1 家 30 天内到期，需年审</a>"#),
+        "{page}"
+    );
+
+    // A social worker's dashboard has no admissions.
+    let worker = scalar_i64(&app.db, "SELECT COUNT(*) FROM staff WHERE role = 'social_worker'").await;
+    assert!(worker > 0);
+    let email: String = {
+        let row = app
+            .db
+            .query_one_raw(sea_orm::Statement::from_string(
+                app.db.get_database_backend(),
+                "SELECT email FROM staff WHERE role = 'social_worker' ORDER BY id LIMIT 1".to_owned(),
+            ))
+            .await
+            .expect("query")
+            .expect("a worker");
+        row.try_get_by_index(0).expect("email")
+    };
+    let mut worker = app.browser();
+    worker.sign_in(&email, charity_relay::demo::DEMO_PASSWORD).await;
+    let (_, mine) = worker.get("/").await;
+    assert!(mine.contains("/needs/new") && !mine.contains("准入与年审"), "{mine}");
+}

@@ -656,3 +656,20 @@ async fn the_office_records_a_standing_offer_for_a_shop_without_telegram() {
     let worker = app.login("worker0@example.org").await;
     assert_eq!(worker.post(&path, &good).await.status(), 403);
 }
+
+#[tokio::test]
+async fn a_need_no_offer_fits_says_so_and_points_to_the_library_until_it_is_claimed() {
+    let app = TestApp::spawn().await;
+    let world = app.world(1).await;
+    let need = app.post_need(world.a(), 2).await;
+    let html = page_of(&app, "worker0@example.org", &format!("/needs/{need}")).await;
+    assert!(
+        html.contains("资源库里暂时没有适合这项需求的常备供给") && has_link(&html, "/resources"),
+        "{html}"
+    );
+    // Wholly claimed, nobody is to be asked: the hint goes.
+    let (status, _) = app.claim(&world.merchants[0].token, need, 2).await;
+    assert_eq!(status, 201);
+    let html = page_of(&app, "worker0@example.org", &format!("/needs/{need}")).await;
+    assert!(!html.contains("资源库里暂时没有适合"), "{html}");
+}

@@ -4,8 +4,12 @@
 //! (the code and phone through the desk, which knows the rules) and a wrong one is asked
 //! again with what is wrong. `/cancel` or the cancel button leaves at any step.
 //!
+//! "Submit?" shows the whole application with a button to change each answer; once every
+//! question has an answer, changing one goes straight back there.
+//!
 //! One open application per chat: `/join` again says where it stands; after the office
-//! asked for more it goes through the questions again and submits over the same one.
+//! asked for more it opens at "Submit?" with the earlier answers, so the shop changes only
+//! what the office asked about and submits over the same application.
 
 use super::{Button, JoinStep, Reply, State, Talk};
 use crate::callback::Action;
@@ -45,12 +49,8 @@ impl Talk<'_> {
             }
             _ => JoinDraft::default(),
         };
-        self.say(text::join::ask_name(lang));
-        self.state = State::Join {
-            at: JoinStep::Name,
-            draft,
-        };
-        Ok(())
+        let at = next_step(JoinStep::Name, &draft);
+        self.join_ask(at, draft).await
     }
 
     /// Asks question `at` (with its buttons) and waits there.
@@ -97,12 +97,18 @@ impl Talk<'_> {
                     .map(|c| c.label)
                     .unwrap_or_default();
                 let summary = text::join::summary(lang, &draft, &category, &community);
+                let mut buttons = vec![vec![
+                    Button::new(text::join::submit_button(lang), Action::JoinSubmit),
+                    Button::new(text::join::cancel_button(lang), Action::JoinCancel),
+                ]];
+                buttons.extend(JoinStep::QUESTIONS.chunks(3).map(|row| {
+                    row.iter()
+                        .map(|step| Button::new(text::join::edit_button(lang, *step), Action::JoinEdit(*step)))
+                        .collect()
+                }));
                 self.replies.push(Reply {
                     text: text::join::confirm(lang, &summary),
-                    buttons: vec![vec![
-                        Button::new(text::join::submit_button(lang), Action::JoinSubmit),
-                        Button::new(text::join::cancel_button(lang), Action::JoinCancel),
-                    ]],
+                    buttons,
                 });
             }
         }
@@ -134,12 +140,12 @@ impl Talk<'_> {
                     return Ok(());
                 }
                 draft.name = line.to_owned();
-                self.join_ask(JoinStep::Category, draft).await
+                self.join_ask(next_step(JoinStep::Category, &draft), draft).await
             }
             JoinStep::Code => match self.desk.check_credit_code(line) {
                 Ok(code) => {
                     draft.credit_code = code;
-                    self.join_ask(JoinStep::Phone, draft).await
+                    self.join_ask(next_step(JoinStep::Phone, &draft), draft).await
                 }
                 Err(problem) => {
                     self.say(text::join::code_invalid(lang, problem));
@@ -150,7 +156,7 @@ impl Talk<'_> {
             JoinStep::Phone => match self.desk.check_phone(line) {
                 Ok(phone) => {
                     draft.phone = phone;
-                    self.join_ask(JoinStep::Offer, draft).await
+                    self.join_ask(next_step(JoinStep::Offer, &draft), draft).await
                 }
                 Err(problem) => {
                     self.say(text::join::phone_invalid(lang, problem));
@@ -190,7 +196,7 @@ impl Talk<'_> {
             (Action::JoinCategory(code), JoinStep::Category) => {
                 if self.desk.categories(lang).iter().any(|c| c.code == code) {
                     draft.category = code;
-                    self.join_ask(JoinStep::Community, draft).await?;
+                    self.join_ask(next_step(JoinStep::Community, &draft), draft).await?;
                 } else {
                     self.say(text::button_expired(lang));
                     self.join_ask(at, draft).await?;
@@ -205,11 +211,14 @@ impl Talk<'_> {
                     .any(|c| c.code == id.to_string());
                 if known {
                     draft.community_id = id;
-                    self.join_ask(JoinStep::Code, draft).await?;
+                    self.join_ask(next_step(JoinStep::Code, &draft), draft).await?;
                 } else {
                     self.say(text::button_expired(lang));
                     self.join_ask(at, draft).await?;
                 }
+            }
+            (Action::JoinEdit(step), JoinStep::Confirm) if step != JoinStep::Confirm => {
+                self.join_ask(step, draft).await?;
             }
             (Action::JoinSubmit, JoinStep::Confirm) => {
                 let Some(chat) = self.chat_id else {
@@ -230,5 +239,56 @@ impl Talk<'_> {
             }
         }
         Ok(())
+    }
+}
+
+/// The question after one was answered: `then` while it has no answer yet, else the first
+/// question still unanswered, and "Submit?" once every question has its answer.
+fn next_step(then: JoinStep, draft: &JoinDraft) -> JoinStep {
+    let missing = |step: JoinStep| match step {
+        JoinStep::Name => draft.name.is_empty(),
+        JoinStep::Category => draft.category.is_empty(),
+        JoinStep::Community => draft.community_id <= 0,
+        JoinStep::Code => draft.credit_code.is_empty(),
+        JoinStep::Phone => draft.phone.is_empty(),
+        JoinStep::Offer => draft.offer.is_empty(),
+        JoinStep::Confirm => false,
+    };
+    if missing(then) {
+        return then;
+    }
+    JoinStep::QUESTIONS
+        .iter()
+        .copied()
+        .find(|step| missing(*step))
+        .unwrap_or(JoinStep::Confirm)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn filled() -> JoinDraft {
+        JoinDraft {
+            name: "海山粮油店".into(),
+            category: "food".into(),
+            community_id: 2,
+            credit_code: "92440300MA5FXXXXXX".into(),
+            phone: "075525550000".into(),
+            offer: "大米".into(),
+        }
+    }
+
+    #[test]
+    fn a_fresh_application_goes_question_by_question_and_a_complete_one_back_to_submit() {
+        let mut draft = JoinDraft::default();
+        assert_eq!(next_step(JoinStep::Name, &draft), JoinStep::Name);
+        draft.name = "店".into();
+        assert_eq!(next_step(JoinStep::Category, &draft), JoinStep::Category);
+        assert_eq!(next_step(JoinStep::Name, &filled()), JoinStep::Confirm);
+        assert_eq!(next_step(JoinStep::Phone, &filled()), JoinStep::Confirm);
+        let mut gap = filled();
+        gap.category.clear();
+        assert_eq!(next_step(JoinStep::Phone, &gap), JoinStep::Category);
     }
 }

@@ -3,6 +3,7 @@
 use super::pick;
 use crate::Locale;
 use crate::desk::{ApplicationState, ApplicationView, CodeProblem, JoinDraft, PhoneProblem};
+use crate::dialogue::JoinStep;
 
 /// The first question, with what the application asks for.
 pub fn ask_name(lang: Locale) -> String {
@@ -157,6 +158,19 @@ pub fn submit_button(lang: Locale) -> String {
     pick(lang, "提交申请", "Submit")
 }
 
+/// The button that asks one question of the application again.
+pub fn edit_button(lang: Locale, step: JoinStep) -> String {
+    let (zh, en) = match step {
+        JoinStep::Name => ("改店名", "Edit name"),
+        JoinStep::Category => ("改类别", "Edit category"),
+        JoinStep::Community => ("改社区", "Edit community"),
+        JoinStep::Code => ("改信用代码", "Edit credit code"),
+        JoinStep::Phone => ("改电话", "Edit phone"),
+        JoinStep::Offer | JoinStep::Confirm => ("改能提供的", "Edit offer"),
+    };
+    pick(lang, zh, en)
+}
+
 /// The cancel button.
 pub fn cancel_button(lang: Locale) -> String {
     pick(lang, "取消", "Cancel")
@@ -214,10 +228,12 @@ pub fn editing(lang: Locale, view: &ApplicationView) -> String {
     let message = view.reason.as_deref().unwrap_or_default();
     match lang {
         Locale::ZhCn => {
-            format!("街道办请您补充：{message}\n\n我们再逐项过一遍申请，之前填写的内容会在确认前一并显示。")
+            format!(
+                "街道办请您补充：{message}\n\n下面是您之前填写的申请：点“改……”按钮修改需要补充的项，改好后提交即可，其余内容不必重填。"
+            )
         }
         Locale::En => format!(
-            "The office asks for more: {message}\n\nLet's go through the application again; you will see it all before you submit."
+            "The office asks for more: {message}\n\nHere is your application as you sent it: tap an \"Edit …\" button for what the office asked about, then submit; nothing else needs typing again."
         ),
     }
 }

@@ -77,7 +77,13 @@ async fn a_shop_answers_each_question_sees_a_summary_and_submits() {
         let category_label = if lang == Locale::ZhCn { "食品" } else { "Food" };
         let summary = text::join::summary(lang, &filled(), category_label, community_label);
         assert_eq!(only(&confirm), text::join::confirm(lang, &summary));
-        assert_eq!(actions(&confirm), [Action::JoinSubmit, Action::JoinCancel]);
+        assert_eq!(
+            actions(&confirm),
+            [Action::JoinSubmit, Action::JoinCancel]
+                .into_iter()
+                .chain(JoinStep::QUESTIONS.map(Action::JoinEdit))
+                .collect::<Vec<_>>()
+        );
         assert_eq!(
             chat.session.state,
             State::Join {
@@ -250,25 +256,78 @@ async fn after_the_office_asks_for_more_join_edits_and_resubmits_the_same_applic
     desk.world().applications.push((CHAT, asked.clone()));
     let mut chat = Chat::stranger(&desk, Locale::ZhCn);
     let said = chat.send("/join").await;
-    assert_eq!(
-        texts(&said),
-        [
-            text::join::editing(Locale::ZhCn, &asked),
-            text::join::ask_name(Locale::ZhCn)
-        ]
-    );
+    assert_eq!(said.len(), 2);
+    assert_eq!(said[0].text, text::join::editing(Locale::ZhCn, &asked));
     assert!(said[0].text.contains("请补充营业执照上的地址"));
-    chat.send("海山粮油店（沙头角店）").await;
-    chat.tap(Action::JoinCategory("food".into())).await;
-    chat.tap(Action::JoinCommunity(2)).await;
+    // Straight to "Submit?" with every earlier answer, and a button to change each.
+    assert!(said[1].text.contains(&filled().name), "{}", said[1].text);
+    assert!(said[1].text.contains(&filled().offer), "{}", said[1].text);
+    let edits: Vec<_> = actions(&said[1..])
+        .into_iter()
+        .filter(|a| matches!(a, Action::JoinEdit(_)))
+        .collect();
+    assert_eq!(edits.len(), 6, "one button for each answer");
+    assert_eq!(
+        chat.session.state,
+        State::Join {
+            at: JoinStep::Confirm,
+            draft: filled()
+        }
+    );
+    // Only the name changes; the shop lands back on "Submit?".
+    assert_eq!(
+        texts(&chat.tap(Action::JoinEdit(JoinStep::Name)).await),
+        [text::join::ask_name(Locale::ZhCn)]
+    );
+    let back = chat.send("海山粮油店（沙头角店）").await;
+    assert!(back[0].text.contains("海山粮油店（沙头角店）"), "{}", back[0].text);
+    assert!(matches!(
+        chat.session.state,
+        State::Join {
+            at: JoinStep::Confirm,
+            ..
+        }
+    ));
+    // A wrong answer while editing is asked again, and the earlier one stays.
+    chat.tap(Action::JoinEdit(JoinStep::Code)).await;
+    chat.send("12345").await;
+    let State::Join { at, draft } = &chat.session.state else {
+        panic!("still applying: {:?}", chat.session.state)
+    };
+    assert_eq!(
+        (*at, draft.credit_code.as_str()),
+        (JoinStep::Code, filled().credit_code.as_str())
+    );
     chat.send(GOOD_CREDIT_CODE).await;
-    chat.send("13800138000").await;
-    chat.send("每周 10 袋大米").await;
     chat.tap(Action::JoinSubmit).await;
     let world = desk.world();
     assert_eq!(world.applications.len(), 1, "the same application, submitted again");
     assert_eq!(world.applications[0].1.state, ApplicationState::Submitted);
     assert_eq!(world.applications[0].1.draft.name, "海山粮油店（沙头角店）");
+    assert_eq!(
+        world.applications[0].1.draft.offer,
+        filled().offer,
+        "kept without retyping"
+    );
+}
+
+#[tokio::test]
+async fn an_edit_button_from_an_older_message_asks_nothing_but_the_question_now_open() {
+    let desk = FakeDesk::new();
+    let mut chat = Chat::stranger(&desk, Locale::En);
+    chat.send("/join").await;
+    let said = chat.tap(Action::JoinEdit(JoinStep::Phone)).await;
+    assert_eq!(
+        texts(&said),
+        [text::button_expired(Locale::En), text::join::ask_name(Locale::En)]
+    );
+    assert_eq!(
+        chat.session.state,
+        State::Join {
+            at: JoinStep::Name,
+            draft: JoinDraft::default()
+        }
+    );
 }
 
 #[tokio::test]

@@ -24,6 +24,35 @@ struct DashboardPage {
     aging: Vec<(NeedItem, &'static str)>,
     /// Visits due and overdue: (beneficiary id, code, group, when due, last visit, overdue).
     visits_due: Vec<(i64, String, String, String, String, bool)>,
+    /// For the office: what waits in admissions, as (link, text) lines; `None` for a worker.
+    admissions: Option<Vec<(&'static str, String)>>,
+}
+
+/// The office's admission counts as lines that link to where each is done; nothing counted
+/// zero is shown.
+fn admission_lines(t: crate::i18n::Tr, a: &dashboard::Admissions) -> Vec<(&'static str, String)> {
+    let line = |href, key: &str, n: u64| (n > 0).then(|| (href, t.count(key, n, &[("n", &n.to_string())])));
+    [
+        line(
+            "/admin/applications",
+            "dashboard.admissions_orgs",
+            a.organizations_waiting,
+        ),
+        line(
+            "/admin/merchant-applications",
+            "dashboard.admissions_shops",
+            a.merchants_waiting,
+        ),
+        line(
+            "/admin/renewals",
+            "dashboard.admissions_overdue",
+            a.renewals_overdue as u64,
+        ),
+        line("/admin/renewals", "dashboard.admissions_due", a.renewals_due as u64),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 /// `GET /`: what needs attention.
@@ -39,6 +68,7 @@ pub async fn show(State(state): State<AppState>, staff: Staff) -> PageResult {
         StatusCode::OK,
         DashboardPage {
             c: Chrome::new(t, &staff.session, "dashboard.title"),
+            admissions: d.admissions.as_ref().map(|a| admission_lines(t, a)),
             open_needs: d.open_needs.iter().map(|n| NeedItem::new(t, n)).collect(),
             to_confirm: d.to_confirm.iter().map(|c| ClaimItem::new(t, c, now)).collect(),
             overdue: d.overdue.iter().map(|c| ClaimItem::new(t, c, now)).collect(),

@@ -188,6 +188,8 @@ pub struct NeedLibrary {
     pub recorded: Vec<String>,
     /// The office's own approved merchants, for the phoned-in claim form (empty for others).
     pub merchants: Options,
+    /// True while the need is open and not wholly claimed: someone may still be asked.
+    pub seeking: bool,
 }
 
 /// The need page's library part for need `id`, as `staff` may see it.
@@ -200,11 +202,14 @@ pub async fn need_library(state: &AppState, staff: &Staff, id: i64) -> Result<Ne
             asked: Vec::new(),
             recorded: Vec::new(),
             merchants: Vec::new(),
+            seeking: false,
         });
     }
     let asked = directed_requests::asked(&state.db, caller, id).await?;
-    let fitting = directed_requests::fitting(&state.db, caller, id, chrono::Utc::now())
-        .await?
+    let fitting = directed_requests::fitting(&state.db, caller, id, chrono::Utc::now()).await?;
+    let seeking = fitting.is_some();
+    let fitting = fitting
+        .unwrap_or_default()
         .iter()
         .map(|o| {
             let was_asked = asked.iter().any(|a| a.merchant_id == o.merchant_id);
@@ -242,6 +247,7 @@ pub async fn need_library(state: &AppState, staff: &Staff, id: i64) -> Result<Ne
         asked,
         recorded,
         merchants,
+        seeking,
     })
 }
 
@@ -411,6 +417,7 @@ async fn reach_page(
             let name = directed_requests::fitting(&state.db, &staff.caller, id, chrono::Utc::now())
                 .await
                 .or_page(t)?
+                .unwrap_or_default()
                 .into_iter()
                 .find(|o| o.merchant_id == merchant_id)
                 .map(|o| o.merchant_name);
