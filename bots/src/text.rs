@@ -960,8 +960,8 @@ pub fn ask_decline_button(lang: Locale) -> String {
 pub fn ask_declined(lang: Locale) -> String {
     pick(
         lang,
-        "好的，已告诉社工这次您帮不上，他们会另找商户。谢谢您告诉我们！",
-        "All right: the social worker is told you can't help this time and will ask another shop. Thank you for saying so!",
+        "好的，需求页上会显示您这次帮不上，社工可以另找商户。谢谢您告诉我们！",
+        "All right: the need's page now shows you can't help this time, so the social worker can ask another shop. Thank you for saying so!",
     )
 }
 
