@@ -420,7 +420,9 @@ pub async fn decide(
             format!("merchant-application:{id}:{tag}"),
         )
     };
-    outbox::enqueue(&txn, message, now).await?;
+    // The applying chat is no merchant yet (unless approved now): its office's outbox finds
+    // the message by the application's subdistrict.
+    outbox::enqueue_to_applicant(&txn, message, row.subdistrict_id, now).await?;
     let mut entry = Entry::ok(caller.actor(), action).subject("merchant_application", id);
     if let Some(m) = merchant_id {
         entry = entry.detail(serde_json::json!({ "merchant_id": m }));

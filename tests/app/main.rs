@@ -40,6 +40,7 @@ mod lockout;
 mod mail;
 mod merchant_join;
 mod need_form;
+mod office_outbox;
 mod office_pages;
 mod office_scope;
 mod org_services;
