@@ -37,6 +37,7 @@ mod hostile;
 mod instances;
 mod ledger;
 mod lockout;
+mod lookalike_applications;
 mod mail;
 mod merchant_join;
 mod need_form;
