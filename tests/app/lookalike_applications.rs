@@ -99,6 +99,14 @@ async fn a_suspended_shop_applying_again_under_another_number_is_named_to_the_of
         html.contains(&format!("/admin/merchant-applications/{by_phone}/approve")),
         "a warning, not a block: {html}"
     );
+    // Where it decides, the office reads it again.
+    let (_, ask) = office
+        .get(&format!("/admin/merchant-applications/{by_phone}/approve"))
+        .await;
+    assert!(
+        ask.contains("这家店与已暂停的商户「海山粮油店（海山路店）」相似"),
+        "{ask}"
+    );
     // In English too.
     office.post("/settings/language", &[("lang", "en")]).await;
     let html = page(&mut office, by_phone).await;

@@ -176,17 +176,29 @@ pub struct DecisionForm {
 
 async fn confirm_page(state: &AppState, staff: &Staff, id: i64, kind: Kind, reason: Field) -> PageResult {
     let t = staff.t;
-    let a = merchant_applications::get(&state.db, &staff.caller, id, chrono::Utc::now())
+    let (a, lookalikes) = merchant_applications::review(&state.db, &staff.caller, id, chrono::Utc::now())
         .await
         .or_page(t)?;
     let community = a.community_in(t.0).to_owned();
     let (title, effects, reason_label, button) = match kind {
         Kind::Approve => (
             "join.approve_title",
-            vec![
-                t.fill("join.approve_effect_merchant", &[("community", &community)]),
-                t.get("join.approve_effect_linked").to_owned(),
-            ],
+            // A shop that looks like a suspended one is said again where the office decides.
+            lookalikes
+                .iter()
+                .map(|l| {
+                    let who = if l.suspended {
+                        "join.lookalike.suspended"
+                    } else {
+                        "join.lookalike.band_d"
+                    };
+                    t.fill("join.lookalike_approve", &[("who", t.get(who)), ("shop", &l.name)])
+                })
+                .chain([
+                    t.fill("join.approve_effect_merchant", &[("community", &community)]),
+                    t.get("join.approve_effect_linked").to_owned(),
+                ])
+                .collect(),
             String::new(),
             "join.approve",
         ),
