@@ -91,6 +91,24 @@ pub fn business_phone(raw: &str) -> Result<String, PhoneError> {
     Err(PhoneError::Shape)
 }
 
+/// A shop name as two applications are compared (a suspended shop applying again under
+/// another number): NFKC (full-width letters and digits as plain ones), lower case, and
+/// without spaces, brackets, dots and dashes, so `海山粮油店（海山路店）` and
+/// `海山粮油店 (海山路店)` are one shop.
+pub fn shop_name_key(name: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    name.nfkc()
+        .flat_map(char::to_lowercase)
+        .filter(|c| !c.is_whitespace() && !matches!(c, '(' | ')' | '·' | '.' | '-' | '_' | '。' | '、' | '・'))
+        .collect()
+}
+
+/// A business phone as two applications are compared: the one spelling of
+/// [`business_phone`], or the digits of what no longer reads as one.
+pub fn phone_key(phone: &str) -> String {
+    business_phone(phone).unwrap_or_else(|_| phone.chars().filter(char::is_ascii_digit).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -124,5 +142,27 @@ mod tests {
         assert!(ApplicationStatus::MoreInfo.is_open());
         assert!(!ApplicationStatus::Approved.is_open());
         assert!(!ApplicationStatus::Rejected.is_open());
+    }
+}
+
+#[cfg(test)]
+mod lookalike_tests {
+    use super::*;
+
+    #[test]
+    fn one_shop_name_in_several_spellings_is_one_key() {
+        assert_eq!(
+            shop_name_key("海山粮油店（海山路店）"),
+            shop_name_key("海山粮油店 (海山路店)")
+        );
+        assert_eq!(shop_name_key("ＡＢＣ Bakery"), shop_name_key("abc·bakery"));
+        assert_ne!(shop_name_key("海山粮油店"), shop_name_key("海山粮油二店"));
+    }
+
+    #[test]
+    fn one_phone_in_several_spellings_is_one_key() {
+        assert_eq!(phone_key("0755 2555 1234"), phone_key("+86 (0755) 25551234"));
+        assert_eq!(phone_key("138 0013 8000"), "13800138000");
+        assert_ne!(phone_key("0755-25551234"), phone_key("0755-25551235"));
     }
 }

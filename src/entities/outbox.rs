@@ -57,6 +57,9 @@ pub struct Model {
     /// the outcome is recorded. A resident's message is sent only after this claim, which
     /// re-checks the contact in the same statement.
     pub send_started_at: Option<DateTimeUtc>,
+    /// The subdistrict whose office reviews the application a message is about (an
+    /// applicant is no party of a subdistrict yet); `None` for every other message.
+    pub subdistrict_id: Option<i64>,
 }
 
 /// Foreign keys of `outbox`.

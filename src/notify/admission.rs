@@ -125,6 +125,7 @@ mod tests {
             digest_id: None,
             counted_at: None,
             send_started_at: None,
+            subdistrict_id: None,
         }
     }
 

@@ -20,7 +20,7 @@ use sea_orm::{
 use super::ServiceError;
 use super::access::{Caller, SubdistrictScope, require_admin, require_office_reader};
 use super::audit::{self, Actor, Entry};
-use super::outbox::{ApplicationNotice, Channel, Message, Notification, enqueue};
+use super::outbox::{ApplicationNotice, Channel, Message, Notification, enqueue_to_applicant};
 use super::throttle;
 use crate::domain::application::{
     ApplicationDraft, ApplicationForm, ApplicationStatus, EDIT_VALIDITY, MESSAGE_MAX, VERIFY_VALIDITY,
@@ -180,7 +180,7 @@ pub async fn apply(
     };
     mail(
         &txn,
-        &created.contact_email,
+        (&created.contact_email, created.subdistrict_id),
         locale,
         &Notification::ApplicationVerify(notice),
         format!("application:{}:verify", created.id),
@@ -212,20 +212,18 @@ fn ids_text(ids: &[i64]) -> String {
     ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
 }
 
+/// Queues `notification` to the applicant at `to`, shown in the outbox of the office of
+/// `subdistrict_id` (the one that reviews the application).
 async fn mail<C: ConnectionTrait>(
     conn: &C,
-    to: &str,
+    (to, subdistrict_id): (&str, i64),
     locale: Locale,
     notification: &Notification,
     dedupe_key: String,
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
-    enqueue(
-        conn,
-        Message::new(Channel::Email, to.to_owned(), locale, notification, dedupe_key),
-        now,
-    )
-    .await
+    let message = Message::new(Channel::Email, to.to_owned(), locale, notification, dedupe_key);
+    enqueue_to_applicant(conn, message, subdistrict_id, now).await
 }
 
 /// Checks `draft` against what is stored: its communities exist and are of one subdistrict
@@ -750,7 +748,7 @@ pub async fn ask_for_more(
     };
     mail(
         &txn,
-        &a.contact_email,
+        (&a.contact_email, a.subdistrict_id),
         a.locale.0,
         &Notification::ApplicationMoreInfo(notice),
         format!("application:{}:more-info:{}", a.id, now.timestamp_millis()),
@@ -839,7 +837,7 @@ pub async fn reject(
     };
     mail(
         &txn,
-        &a.contact_email,
+        (&a.contact_email, a.subdistrict_id),
         a.locale.0,
         &Notification::ApplicationRejected(notice),
         format!("application:{}:rejected", a.id),
@@ -958,7 +956,7 @@ pub async fn approve(
     };
     mail(
         &txn,
-        &a.contact_email,
+        (&a.contact_email, a.subdistrict_id),
         a.locale.0,
         &Notification::ApplicationApproved(notice),
         format!("application:{}:approved", a.id),
@@ -1006,7 +1004,7 @@ pub async fn resend_welcome(
     };
     mail(
         &txn,
-        &a.contact_email,
+        (&a.contact_email, a.subdistrict_id),
         a.locale.0,
         &Notification::ApplicationApproved(notice),
         format!("application:{}:approved:{}", a.id, now.timestamp_millis()),

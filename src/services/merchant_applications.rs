@@ -9,7 +9,8 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    Set,
 };
 
 use super::access::{Caller, SubdistrictScope, require_admin, require_office_reader};
@@ -17,6 +18,7 @@ use super::audit::{self, Actor, Entry};
 use super::outbox::{self, ApplicationOutcome, Channel, Message, Notification};
 use super::{ServiceError, merchants, organizations};
 use crate::db;
+use crate::domain::credit::CreditBand;
 use crate::domain::credit_code::{CreditCode, RegistrationKind};
 use crate::domain::input::{FieldError, FieldErrors};
 use crate::domain::merchant_application::{self as rules, ApplicationStatus};
@@ -319,6 +321,84 @@ pub async fn get(
     view(db, row).await
 }
 
+/// A suspended shop, or one in credit band D, that an application looks like: it may be the
+/// same shop applying again under another number (a 15-digit licence number instead of its
+/// 18-character code). The office is warned, not stopped: it decides.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lookalike {
+    /// The merchant.
+    pub merchant_id: i64,
+    /// Its shop name.
+    pub name: String,
+    /// Its subdistrict.
+    pub subdistrict_id: i64,
+    /// True when suspended; false: in credit band D.
+    pub suspended: bool,
+    /// The application's business phone is one the merchant applied with.
+    pub same_phone: bool,
+    /// The application's shop name and community are the merchant's, or those it applied with.
+    pub same_name: bool,
+}
+
+/// Application `id` for review by the office of its subdistrict (or the district bureau),
+/// with the suspended shops (or shops in credit band D) it looks like, by business phone or
+/// by shop name and community — the merchant's own or those of its earlier applications.
+pub async fn review(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    id: i64,
+    now: DateTime<Utc>,
+) -> Result<(Application, Vec<Lookalike>), ServiceError> {
+    let application = get(db, caller, id, now).await?;
+    let found = lookalikes(db, &application).await?;
+    Ok((application, found))
+}
+
+async fn lookalikes(db: &DatabaseConnection, a: &Application) -> Result<Vec<Lookalike>, ServiceError> {
+    let flagged: Vec<merchant::Model> = merchant::Entity::find()
+        .filter(
+            Condition::any()
+                .add(merchant::Column::Status.eq(PartyStatus::Suspended))
+                .add(merchant::Column::CreditScore.lt(CreditBand::C.floor())),
+        )
+        .order_by_asc(merchant::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .filter(|m| Some(m.id) != a.merchant_id)
+        .collect();
+    if flagged.is_empty() {
+        return Ok(Vec::new());
+    }
+    let earlier = merchant_application::Entity::find()
+        .filter(merchant_application::Column::MerchantId.is_in(flagged.iter().map(|m| m.id)))
+        .filter(merchant_application::Column::Id.ne(a.id))
+        .all(db)
+        .await?;
+    let name = rules::shop_name_key(&a.shop_name);
+    let phone = rules::phone_key(&a.phone);
+    let same_name =
+        |shop: &str, community: Option<i64>| community == Some(a.community_id) && rules::shop_name_key(shop) == name;
+    Ok(flagged
+        .into_iter()
+        .filter_map(|m| {
+            let theirs: Vec<&merchant_application::Model> =
+                earlier.iter().filter(|e| e.merchant_id == Some(m.id)).collect();
+            let same_phone = theirs.iter().any(|e| rules::phone_key(&e.phone) == phone);
+            let same_name = same_name(&m.name, m.community_id)
+                || theirs.iter().any(|e| same_name(&e.shop_name, Some(e.community_id)));
+            (same_phone || same_name).then(|| Lookalike {
+                merchant_id: m.id,
+                suspended: m.status == PartyStatus::Suspended,
+                subdistrict_id: m.subdistrict_id,
+                name: m.name,
+                same_phone,
+                same_name,
+            })
+        })
+        .collect())
+}
+
 /// The office's decision on an application.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {
@@ -420,7 +500,9 @@ pub async fn decide(
             format!("merchant-application:{id}:{tag}"),
         )
     };
-    outbox::enqueue(&txn, message, now).await?;
+    // The applying chat is no merchant yet (unless approved now): its office's outbox finds
+    // the message by the application's subdistrict.
+    outbox::enqueue_to_applicant(&txn, message, row.subdistrict_id, now).await?;
     let mut entry = Entry::ok(caller.actor(), action).subject("merchant_application", id);
     if let Some(m) = merchant_id {
         entry = entry.detail(serde_json::json!({ "merchant_id": m }));

@@ -6,7 +6,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set};
 
 use super::ServiceError;
-use super::access::Caller;
+use super::access::{Caller, office_reaches, require_admin};
 use super::audit::{self, Actor, Entry};
 use super::organizations::Community;
 use crate::db;
@@ -206,32 +206,81 @@ pub async fn set_active(
     active: bool,
     now: DateTime<Utc>,
 ) -> Result<Offer, ServiceError> {
+    set_active_as(db, Actor::Merchant(merchant_id), merchant_id, offer_id, active, now).await
+}
+
+/// The audit action of pausing (`false`) or resuming (`true`) an offer.
+fn pause_action(active: bool) -> &'static str {
+    if active { "offer.resume" } else { "offer.pause" }
+}
+
+/// Pauses (`active = false`) or resumes an offer of merchant `merchant_id` as its
+/// subdistrict's office (for a shop without Telegram that phoned in); audited as the
+/// office's. Another subdistrict's merchant or offer, or an offer of another merchant,
+/// answers "not found" as a missing one does, and the try is audited; the district bureau
+/// and everyone else but the office are refused. Pausing a paused offer changes nothing.
+pub async fn set_active_for_merchant(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    merchant_id: i64,
+    offer_id: i64,
+    active: bool,
+    now: DateTime<Utc>,
+) -> Result<Offer, ServiceError> {
+    let action = pause_action(active);
+    require_admin(db, caller, action, now).await?;
+    // The offer's own merchant places it, whatever merchant the caller named: another
+    // subdistrict's offer is refused (and audited) even when named under one's own shop.
+    let found = offer::Entity::find_by_id(offer_id).one(db).await?;
+    let place = match &found {
+        Some(row) => merchant::Entity::find_by_id(row.merchant_id)
+            .one(db)
+            .await?
+            .map(|m| m.subdistrict_id),
+        None => None,
+    };
+    office_reaches(db, caller, action, ("offer", offer_id), place, "offer", now).await?;
+    if found.is_none_or(|row| row.merchant_id != merchant_id) {
+        return Err(ServiceError::NotFound("offer"));
+    }
+    set_active_as(db, caller.actor(), merchant_id, offer_id, active, now).await
+}
+
+async fn set_active_as(
+    db: &DatabaseConnection,
+    actor: Actor,
+    merchant_id: i64,
+    offer_id: i64,
+    active: bool,
+    now: DateTime<Utc>,
+) -> Result<Offer, ServiceError> {
     let txn = db::begin_write(db).await?;
     let status = if active { "active" } else { "paused" };
+    // One conditional update: a second click (or two at once) finds it done and writes no
+    // second audit row.
     let changed = offer::Entity::update_many()
         .col_expr(offer::Column::Status, Expr::val(status))
         .col_expr(offer::Column::UpdatedAt, Expr::val(now))
         .filter(offer::Column::Id.eq(offer_id))
         .filter(offer::Column::MerchantId.eq(merchant_id))
+        .filter(offer::Column::Status.ne(status))
         .exec(&txn)
         .await?;
-    if changed.rows_affected != 1 {
-        return Err(ServiceError::NotFound("offer"));
-    }
-    audit::record(
-        &txn,
-        now,
-        Entry::ok(
-            Actor::Merchant(merchant_id),
-            if active { "offer.resume" } else { "offer.pause" },
-        )
-        .subject("offer", offer_id),
-    )
-    .await?;
     let row = offer::Entity::find_by_id(offer_id)
+        .filter(offer::Column::MerchantId.eq(merchant_id))
         .one(&txn)
         .await?
         .ok_or(ServiceError::NotFound("offer"))?;
+    if changed.rows_affected == 1 {
+        audit::record(
+            &txn,
+            now,
+            Entry::ok(actor, pause_action(active))
+                .subject("offer", offer_id)
+                .detail(serde_json::json!({ "merchant_id": merchant_id })),
+        )
+        .await?;
+    }
     let offer = load(&txn, row).await?;
     txn.commit().await?;
     Ok(offer)

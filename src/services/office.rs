@@ -508,9 +508,11 @@ fn audit_rows_of(s: i64) -> Condition {
 }
 
 /// The outbox rows an office of subdistrict `s` reads: to its merchants, to residents whose
-/// consent its organizations hold, and to its staff.
+/// consent its organizations hold, to its staff, and to organizations and shops that applied
+/// to it (their rows name the subdistrict).
 fn outbox_rows_of(s: i64) -> Condition {
     Condition::any()
+        .add(outbox::Column::SubdistrictId.eq(s))
         .add(Expr::cust(format!("outbox.merchant_id IN ({})", merchants_of(s))))
         .add(Expr::cust(format!(
             "outbox.contact_id IN (SELECT id FROM contacts WHERE organization_id IN ({}))",

@@ -672,4 +672,121 @@ async fn a_need_no_offer_fits_says_so_and_points_to_the_library_until_it_is_clai
     assert_eq!(status, 201);
     let html = page_of(&app, "worker0@example.org", &format!("/needs/{need}")).await;
     assert!(!html.contains("资源库里暂时没有适合"), "{html}");
+/// The status of offer `id` as stored.
+async fn offer_status(app: &TestApp, id: i64) -> String {
+    charity_relay::entities::offer::Entity::find_by_id(id)
+        .one(&app.db)
+        .await
+        .expect("query")
+        .expect("offer")
+        .status
+}
+
+#[tokio::test]
+async fn the_office_pauses_and_resumes_an_offer_it_keeps_for_a_shop_and_no_one_else_can() {
+    let app = TestApp::spawn().await;
+    let (world, bakery) = stocked(&app).await;
+    let shop = world.merchants[0].id;
+    let lunch = offers::list(&app.db, shop).await.expect("offers")[0].id;
+    let page = format!("/admin/merchants/{shop}/offers");
+    let pause = format!("{page}/{lunch}/pause");
+    let resume = format!("{page}/{lunch}/resume");
+    let token = &world.a().token;
+    let in_api = |body: &serde_json::Value| body.to_string().contains("每周盒饭");
+
+    // The shop phones: it has no lunches this month. The office pauses the offer it keeps.
+    let mut office = app.login(&office_of(&app, "沙头角街道").await).await;
+    let (_, html) = office.get(&page).await;
+    assert!(html.contains(&format!(r#"action="{pause}""#)), "{html}");
+    let paused = office.post(&pause, &[]).await;
+    assert_eq!(paused.status(), 303);
+    let back = paused.headers()["location"].to_str().expect("location").to_owned();
+    let (_, html) = office.get(&back).await;
+    assert!(html.contains("已暂停这项供给") && html.contains("已暂停"), "{html}");
+    assert!(html.contains(&format!(r#"action="{resume}""#)), "{html}");
+    assert_eq!(offer_status(&app, lunch).await, "paused");
+    let audited = "SELECT COUNT(*) FROM audit_log WHERE action = 'offer.pause' AND actor_kind = 'staff' \
+                   AND outcome = 'ok'";
+    assert_eq!(scalar_i64(&app.db, audited).await, 1);
+    // A second click changes nothing and records nothing more.
+    assert_eq!(office.post(&pause, &[]).await.status(), 303);
+    assert_eq!(scalar_i64(&app.db, audited).await, 1);
+
+    // It left the library, on the page and over the API.
+    let html = page_of(&app, "worker0@example.org", "/resources").await;
+    assert!(!html.contains("每周盒饭") && html.contains("常用药品"), "{html}");
+    let (_, body) = app.api("GET", "/api/v1/offers", token, None).await;
+    assert!(!in_api(&body), "{body}");
+
+    // Haishan's office finds no such offer, whether it names Shatoujiao's shop or its own
+    // bakery; the tries are audited and the offer stays paused.
+    let haishan = app.login(&office_of(&app, "海山街道").await).await;
+    assert_eq!(haishan.post(&resume, &[]).await.status(), 404);
+    let through_own = format!("/admin/merchants/{bakery}/offers/{lunch}/resume");
+    assert_eq!(haishan.post(&through_own, &[]).await.status(), 404);
+    let missing = format!("{page}/{}/resume", lunch + 1000);
+    assert_eq!(haishan.post(&missing, &[]).await.status(), 404, "as a missing one");
+    assert_eq!(
+        scalar_i64(
+            &app.db,
+            &format!(
+                "SELECT COUNT(*) FROM audit_log WHERE action = 'offer.resume' AND outcome = 'denied' \
+                 AND subject_id = '{lunch}'"
+            ),
+        )
+        .await,
+        2,
+        "both tries at Shatoujiao's offer"
+    );
+    assert_eq!(offer_status(&app, lunch).await, "paused");
+
+    // The district bureau reads figures and changes nothing; a social worker neither.
+    let mut bureau = app.login(&bureau(&app).await).await;
+    bureau.get("/admin/reports").await;
+    assert_eq!(bureau.post(&resume, &[]).await.status(), 403);
+    let worker = app.login("worker0@example.org").await;
+    assert_eq!(worker.post(&resume, &[]).await.status(), 403);
+    assert_eq!(
+        scalar_i64(
+            &app.db,
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'offer.resume' AND outcome = 'denied'"
+        )
+        .await,
+        4,
+        "Haishan's office twice, the bureau and the worker"
+    );
+    assert_eq!(offer_status(&app, lunch).await, "paused");
+
+    // Next month the shop has lunches again: resumed, it is back in the library.
+    let resumed = office.post(&resume, &[]).await;
+    assert_eq!(resumed.status(), 303);
+    let back = resumed.headers()["location"].to_str().expect("location").to_owned();
+    let (_, html) = office.get(&back).await;
+    assert!(html.contains("已恢复这项供给"), "{html}");
+    let html = page_of(&app, "worker0@example.org", "/resources").await;
+    assert!(html.contains("每周盒饭"), "{html}");
+    let (_, body) = app.api("GET", "/api/v1/offers", token, None).await;
+    assert!(in_api(&body), "{body}");
+    assert_eq!(
+        scalar_i64(
+            &app.db,
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'offer.resume' AND actor_kind = 'staff' \
+             AND outcome = 'ok'"
+        )
+        .await,
+        1
+    );
+}
+
+/// A district bureau account; returns its email.
+async fn bureau(app: &TestApp) -> String {
+    let new = staff::NewUser {
+        email: "bureau@example.org".into(),
+        role: Role::District,
+        organization: None,
+        subdistrict: None,
+        password: STAFF_PASSWORD.into(),
+    };
+    staff::create_user(&app.db, new, Utc::now()).await.expect("bureau");
+    "bureau@example.org".into()
 }

@@ -70,6 +70,20 @@ pub async fn enqueue<C: ConnectionTrait>(conn: &C, message: Message, now: DateTi
     enqueue_at(conn, message, now, now).await
 }
 
+/// Queues `message` to an applicant (an organization or a shop that applied, no party of a
+/// subdistrict yet), shown in the outbox of the office of `subdistrict_id`, which reviews the
+/// application, unless one with the same dedupe key exists. Returns true if queued.
+pub async fn enqueue_to_applicant<C: ConnectionTrait>(
+    conn: &C,
+    message: Message,
+    subdistrict_id: i64,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let mut row = row(message, now, now, None);
+    row.subdistrict_id = Set(Some(subdistrict_id));
+    insert(conn, row).await
+}
+
 /// Queues `message` to be sent no earlier than `not_before` (senders take only rows whose
 /// `next_attempt_at` has come), unless one with the same dedupe key exists. Returns true
 /// if queued.
@@ -79,7 +93,11 @@ pub async fn enqueue_at<C: ConnectionTrait>(
     now: DateTime<Utc>,
     not_before: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
-    let result = outbox::Entity::insert(row(message, now, not_before, None))
+    insert(conn, row(message, now, not_before, None)).await
+}
+
+async fn insert<C: ConnectionTrait>(conn: &C, row: outbox::ActiveModel) -> Result<bool, DbErr> {
+    let result = outbox::Entity::insert(row)
         .on_conflict(skip_duplicates())
         .try_insert()
         .exec(conn)
@@ -138,6 +156,7 @@ fn row(
         recipient: Set(message.recipient),
         contact_id: Set(message.contact_id),
         merchant_id: Set(message.merchant_id),
+        subdistrict_id: Set(None),
         kind: Set(message.kind.to_owned()),
         locale: Set(StoredLocale(message.locale)),
         payload: Set(message.payload.to_string()),

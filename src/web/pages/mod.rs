@@ -117,6 +117,14 @@ pub fn router(state: AppState) -> Router {
             "/admin/merchants/{id}/offers",
             get(resources::merchant_offers).post(resources::record_offer),
         )
+        .route(
+            "/admin/merchants/{id}/offers/{offer_id}/pause",
+            post(resources::pause_offer),
+        )
+        .route(
+            "/admin/merchants/{id}/offers/{offer_id}/resume",
+            post(resources::resume_offer),
+        )
         .route("/admin/renewals", get(admin::renewals))
         .route(
             "/admin/renewals/{kind}/{id}",

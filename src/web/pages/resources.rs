@@ -487,15 +487,16 @@ struct MerchantOffersPage {
     c: Chrome,
     merchant_id: i64,
     merchant: String,
-    /// (category, what, "10 a month", communities, paused).
-    offers: Vec<(String, String, String, String, bool)>,
+    /// (id, category, what, "10 a month", communities, paused).
+    offers: Vec<(i64, String, String, String, String, bool)>,
     categories: Options,
     /// (id, name, ticked).
     communities: Vec<(i64, String, bool)>,
     description: Field,
     capacity: Field,
     communities_error: String,
-    saved: bool,
+    /// The notice after a change: the offer recorded, paused or resumed; empty otherwise.
+    notice: String,
 }
 
 /// The offer the office types for a merchant.
@@ -519,23 +520,73 @@ pub async fn merchant_offers(
     Query(q): Query<SavedQuery>,
 ) -> PageResult {
     let form = OfferForm::default();
+    let notice = match q.saved.as_str() {
+        "1" => "offers.office_saved",
+        "paused" => "offers.office_paused",
+        "resumed" => "offers.office_resumed",
+        _ => "",
+    };
+    let notice = if notice.is_empty() {
+        String::new()
+    } else {
+        staff.t.get(notice).to_owned()
+    };
     merchant_offers_page(
         &state,
         &staff,
         merchant_id,
         &form,
         &FieldErrors::default(),
-        q.saved == "1",
+        notice,
         StatusCode::OK,
     )
     .await
 }
 
-/// `?saved=1` after an offer was recorded.
+/// `?saved=1` after an offer was recorded, `?saved=paused` or `?saved=resumed` after one was
+/// paused or resumed.
 #[derive(Debug, Default, Deserialize)]
 pub struct SavedQuery {
     #[serde(default)]
     saved: String,
+}
+
+/// `POST /admin/merchants/{id}/offers/{offer_id}/pause`: the office pauses an offer of a shop
+/// of its subdistrict (it leaves the library until resumed).
+pub async fn pause_offer(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path((merchant_id, offer_id)): Path<(i64, i64)>,
+) -> PageResult {
+    change_offer(&state, &staff, merchant_id, offer_id, false).await
+}
+
+/// `POST /admin/merchants/{id}/offers/{offer_id}/resume`: the office puts a paused offer back
+/// in the library.
+pub async fn resume_offer(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path((merchant_id, offer_id)): Path<(i64, i64)>,
+) -> PageResult {
+    change_offer(&state, &staff, merchant_id, offer_id, true).await
+}
+
+async fn change_offer(state: &AppState, staff: &Staff, merchant_id: i64, offer_id: i64, active: bool) -> PageResult {
+    offers::set_active_for_merchant(
+        &state.db,
+        &staff.caller,
+        merchant_id,
+        offer_id,
+        active,
+        chrono::Utc::now(),
+    )
+    .await
+    .or_page(staff.t)?;
+    let done = if active { "resumed" } else { "paused" };
+    Ok(Redirect::to(&format!(
+        "/admin/merchants/{merchant_id}/offers?saved={done}#offer-{offer_id}"
+    ))
+    .into_response())
 }
 
 /// `POST /admin/merchants/{id}/offers`: records an offer for a merchant without Telegram.
@@ -581,7 +632,7 @@ pub async fn record_offer(
         merchant_id,
         &form,
         &errors,
-        false,
+        String::new(),
         StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await
@@ -593,7 +644,7 @@ async fn merchant_offers_page(
     merchant_id: i64,
     form: &OfferForm,
     errors: &FieldErrors,
-    saved: bool,
+    notice: String,
     status: StatusCode,
 ) -> PageResult {
     let t = staff.t;
@@ -607,6 +658,7 @@ async fn merchant_offers_page(
         .map(|o| {
             let names: Vec<&str> = o.communities.iter().map(|c| c.name_in(t.0)).collect();
             (
+                o.id,
                 o.category.label(t.0).to_owned(),
                 o.description.clone(),
                 t.fill("library.capacity", &[("n", &o.monthly_capacity.to_string())]),
@@ -636,7 +688,7 @@ async fn merchant_offers_page(
             description: field(t, "description", &form.description, errors),
             capacity: field(t, "monthly_capacity", &form.monthly_capacity, errors),
             communities_error: errors.get("community_ids").map(|e| e.message(t.0)).unwrap_or_default(),
-            saved,
+            notice,
         },
     ))
 }

@@ -52,6 +52,9 @@ struct DetailPage {
     submitted: String,
     /// Why the page is shown again instead of the decision (another decided it first).
     notice: String,
+    /// Suspended shops (or in credit band D) it looks like: (what matches, in a sentence;
+    /// the shop's page, for the office of its subdistrict).
+    lookalikes: Vec<(String, String)>,
 }
 
 /// `GET /admin/merchant-applications`.
@@ -88,9 +91,45 @@ pub async fn detail(State(state): State<AppState>, staff: Staff, Path(id): Path<
 
 async fn detail_page(state: &AppState, staff: &Staff, id: i64, status: StatusCode, notice: String) -> PageResult {
     let t = staff.t;
-    let a = merchant_applications::get(&state.db, &staff.caller, id, chrono::Utc::now())
+    let (a, lookalikes) = merchant_applications::review(&state.db, &staff.caller, id, chrono::Utc::now())
         .await
         .or_page(t)?;
+    let district = subdistricts::district(&state.db).await.or_page(t)?;
+    let lookalikes = lookalikes
+        .iter()
+        .map(|l| {
+            let why = match (l.same_phone, l.same_name) {
+                (true, true) => "join.lookalike.both",
+                (true, false) => "join.lookalike.phone",
+                _ => "join.lookalike.name",
+            };
+            let who = if l.suspended {
+                "join.lookalike.suspended"
+            } else {
+                "join.lookalike.band_d"
+            };
+            let subdistrict = district
+                .subdistrict(l.subdistrict_id)
+                .map(|s| s.name_in(t.0).to_owned())
+                .unwrap_or_default();
+            let sentence = t.fill(
+                "join.lookalike",
+                // The shop's own name last, so that nothing it holds is read as a placeholder.
+                &[
+                    ("subdistrict", &subdistrict),
+                    ("why", t.get(why)),
+                    ("who", t.get(who)),
+                    ("shop", &l.name),
+                ],
+            );
+            let link = if staff.caller.subdistrict_id() == Some(l.subdistrict_id) {
+                format!("/admin/merchants/{}/offers", l.merchant_id)
+            } else {
+                String::new()
+            };
+            (sentence, link)
+        })
+        .collect();
     let mut c = Chrome::new(t, &staff.session, "join.title");
     c.title = t.fill("join.detail_title", &[("name", &a.shop_name)]);
     Ok(render(
@@ -104,6 +143,7 @@ async fn detail_page(state: &AppState, staff: &Staff, id: i64, status: StatusCod
             open: a.status == ApplicationStatus::Submitted,
             submitted: local_time(a.updated_at),
             notice,
+            lookalikes,
             a,
         },
     ))
@@ -136,17 +176,29 @@ pub struct DecisionForm {
 
 async fn confirm_page(state: &AppState, staff: &Staff, id: i64, kind: Kind, reason: Field) -> PageResult {
     let t = staff.t;
-    let a = merchant_applications::get(&state.db, &staff.caller, id, chrono::Utc::now())
+    let (a, lookalikes) = merchant_applications::review(&state.db, &staff.caller, id, chrono::Utc::now())
         .await
         .or_page(t)?;
     let community = a.community_in(t.0).to_owned();
     let (title, effects, reason_label, button) = match kind {
         Kind::Approve => (
             "join.approve_title",
-            vec![
-                t.fill("join.approve_effect_merchant", &[("community", &community)]),
-                t.get("join.approve_effect_linked").to_owned(),
-            ],
+            // A shop that looks like a suspended one is said again where the office decides.
+            lookalikes
+                .iter()
+                .map(|l| {
+                    let who = if l.suspended {
+                        "join.lookalike.suspended"
+                    } else {
+                        "join.lookalike.band_d"
+                    };
+                    t.fill("join.lookalike_approve", &[("who", t.get(who)), ("shop", &l.name)])
+                })
+                .chain([
+                    t.fill("join.approve_effect_merchant", &[("community", &community)]),
+                    t.get("join.approve_effect_linked").to_owned(),
+                ])
+                .collect(),
             String::new(),
             "join.approve",
         ),
