@@ -695,3 +695,63 @@ async fn the_demo_has_an_application_in_every_state_in_shatoujiao_and_haishan() 
     );
     assert!(!list.contains("海山心理关爱服务社"), "unverified: not shown");
 }
+
+/// The page a dead link shows: its status and body.
+async fn gone(response: reqwest::Response) -> (u16, String) {
+    let status = response.status().as_u16();
+    (status, response.text().await.expect("page"))
+}
+
+#[tokio::test]
+async fn a_stranger_with_a_dead_link_reads_it_in_their_language_and_is_pointed_to_the_form() {
+    let app = TestApp::spawn().await;
+    let mut stranger = app.browser();
+    // The form's CSRF cookie, for the one dead link that is posted.
+    assert_eq!(stranger.get("/apply/organization").await.0, 200);
+    let csrf = stranger.csrf.clone();
+    let english = |path: &str| stranger.raw_get(path).header("Accept-Language", "en-GB,en;q=0.9");
+    for path in [
+        "/apply/verify?token=used-or-made-up",
+        "/apply/edit?token=used-or-made-up",
+        "/welcome?token=used-or-made-up",
+    ] {
+        let (status, page) = gone(english(path).send().await.expect("GET")).await;
+        assert_eq!(status, 404, "{path}");
+        assert!(page.contains("This link no longer works"), "{path}: {page}");
+        assert!(page.contains("contact the subdistrict office"), "{path}: {page}");
+        assert!(!page.contains("链接"), "no Chinese on an English reader's page: {page}");
+        assert!(
+            page.contains(r#"href="/apply/organization?lang=en""#),
+            "the way to apply: {page}"
+        );
+        assert!(
+            !page.contains("Back to the dashboard"),
+            "a stranger is not sent to the staff's pages: {page}"
+        );
+    }
+    // `?lang=` chosen on the page wins over the browser's.
+    let (status, page) = gone(
+        english("/apply/verify?token=used-or-made-up&lang=zh-CN")
+            .send()
+            .await
+            .expect("GET"),
+    )
+    .await;
+    assert_eq!(status, 404);
+    assert!(page.contains("链接已失效"), "{page}");
+    assert!(page.contains(r#"href="/apply/organization?lang=zh-CN""#), "{page}");
+    // A dead edit link posted back: the same page, in English.
+    let (status, page) = gone(
+        stranger
+            .raw_post("/apply/edit")
+            .header("Accept-Language", "en")
+            .form(&[("token", "used-or-made-up"), ("csrf", csrf.as_str())])
+            .send()
+            .await
+            .expect("POST"),
+    )
+    .await;
+    assert_eq!(status, 404, "{page}");
+    assert!(page.contains("This link no longer works"), "{page}");
+    assert!(page.contains(r#"href="/apply/organization?lang=en""#), "{page}");
+}
