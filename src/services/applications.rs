@@ -576,8 +576,9 @@ pub struct ApplicationDetail {
     pub organization_id: Option<i64>,
     /// An organization holds the code already: it cannot be approved.
     pub code_admitted: bool,
-    /// Other applications under review with the same code that the reader may open.
-    pub same_code_here: Vec<i64>,
+    /// Other applications under review with the same code that the reader may open: id,
+    /// name as applied, sent.
+    pub same_code_here: Vec<(i64, String, DateTime<Utc>)>,
     /// How many more are under review with it at other offices.
     pub same_code_elsewhere: usize,
     /// Approved, and its first account has not set a password yet.
@@ -671,7 +672,7 @@ pub async fn detail(
     Ok(ApplicationDetail {
         welcome_pending,
         code_admitted,
-        same_code_here: here.iter().map(|o| o.id).collect(),
+        same_code_here: here.iter().map(|o| (o.id, o.name.clone(), o.created_at)).collect(),
         same_code_elsewhere: elsewhere.len(),
         row: row_of(&a)?,
         declared_kind: super::error::stored(&a.declared_kind)?,

@@ -208,7 +208,14 @@ async fn one_address_is_limited_before_anything_is_looked_up_and_a_squatted_code
     let mut office = app.login("office-hs@example.org").await;
     let (_, first) = office.get(&format!("/admin/applications/{squatter}")).await;
     assert!(first.contains("另有使用同一代码的申请正在审核"), "{first}");
-    assert!(first.contains(&format!("/admin/applications/{real}")), "{first}");
+    let today = charity_relay::domain::time::local_date(Utc::now());
+    assert!(
+        first.contains(&format!(
+            r#"<a href="/admin/applications/{real}">海山长者关爱协会（{today} 提交）</a>"#
+        )),
+        "the other one by its name and date, never a bare #id: {first}"
+    );
+    assert!(!first.contains(&format!("#{real}")), "{first}");
     office.get(&format!("/admin/applications/{real}/approve")).await;
     let approved = office.post(&format!("/admin/applications/{real}/approve"), &[]).await;
     assert_eq!(approved.status(), 303);

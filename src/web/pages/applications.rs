@@ -674,7 +674,8 @@ struct DetailPage {
     /// Approved, the password not set yet: the office may send a new link.
     can_resend: bool,
     /// Other applications under review with the code, at this office.
-    same_code_here: Vec<i64>,
+    /// The other applications with the same code: id, "name (sent date)".
+    same_code_here: Vec<(i64, String)>,
     /// How many more at other offices, in words (empty for none).
     same_code_elsewhere: String,
 }
@@ -722,7 +723,17 @@ pub async fn show(State(state): State<AppState>, staff: Staff, Path(id): Path<i6
         can_reject: office && d.row.status.is_open(),
         code_admitted: d.code_admitted && d.row.status.is_open(),
         can_resend: office && d.welcome_pending,
-        same_code_here: d.same_code_here,
+        same_code_here: d
+            .same_code_here
+            .into_iter()
+            .map(|(id, name, sent)| {
+                let label = t.fill(
+                    "applications.name_sent_on",
+                    &[("name", &name), ("date", &date(Some(sent)))],
+                );
+                (id, label)
+            })
+            .collect(),
         same_code_elsewhere: match d.same_code_elsewhere {
             0 => String::new(),
             n => t.fill("applications.same_code_elsewhere", &[("count", &n.to_string())]),
