@@ -177,6 +177,7 @@ pub async fn apply(
         name: created.name.clone(),
         message: None,
         staff_id: None,
+        office: None,
     };
     mail(
         &txn,
@@ -737,6 +738,7 @@ pub async fn ask_for_more(
         name: a.name.clone(),
         message: Some(message),
         staff_id: None,
+        office: None,
     };
     mail(
         &txn,
@@ -808,6 +810,10 @@ pub async fn reject(
     // Read (and a refusal audited) before the write transaction; the status moves by a
     // conditional update, so a concurrent act makes this one a conflict.
     let a = in_scope(db, caller, scope, id, "application.reject", now).await?;
+    let office = super::subdistricts::district(db)
+        .await?
+        .subdistrict(a.subdistrict_id)
+        .map(|s| (s.name.clone(), s.name_en.clone()));
     let txn = db::begin_write(db).await?;
     if !a.status.is_open() {
         return Err(not_now(a.status));
@@ -826,6 +832,7 @@ pub async fn reject(
         name: a.name.clone(),
         message: Some(reason),
         staff_id: None,
+        office,
     };
     mail(
         &txn,
@@ -945,6 +952,7 @@ pub async fn approve(
         name: a.name.clone(),
         message: None,
         staff_id: Some(account.id),
+        office: None,
     };
     mail(
         &txn,
@@ -993,6 +1001,7 @@ pub async fn resend_welcome(
         name: a.name.clone(),
         message: None,
         staff_id: Some(staff_id),
+        office: None,
     };
     mail(
         &txn,

@@ -498,6 +498,11 @@ async fn the_office_asks_for_more_the_applicant_edits_and_resubmits_and_is_rejec
         subject_of(outcome)
     );
     assert!(text_of(outcome).contains("服务范围不在本街道。"));
+    assert!(
+        text_of(outcome).contains("contact the office that reviewed it, the Haishan subdistrict office"),
+        "names whom to ask: {}",
+        text_of(outcome)
+    );
     assert_eq!(app.count("organizations").await, 0);
     // Rejected: the code is free for a new application.
     let (_, status, _) = apply(&app, "en", &fields(&code(CARE), p.haishan, "chen@example.org")).await;
@@ -573,6 +578,7 @@ async fn approval_makes_the_organization_and_its_first_login_is_set_by_a_one_tim
             name: String::new(),
             message: None,
             staff_id: Some(staff_id),
+            office: None,
         },
     );
     let rearmed = charity_relay::services::applications::issue_link(&app.db, &again, chrono::Utc::now())
