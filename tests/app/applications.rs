@@ -181,6 +181,10 @@ async fn a_filled_honeypot_is_told_it_worked_but_nothing_is_stored_or_sent() {
     let (_, status, page) = apply(&app, "zh-CN", &bot).await;
     assert_eq!(status, 200);
     assert!(page.contains("请查收邮件"), "{page}");
+    assert!(
+        page.contains("我们已向 chen@example.org 发送了"),
+        "the same answer: {page}"
+    );
     assert_eq!(app.count("organization_applications").await, 0);
     assert_eq!(app.count("outbox").await, 0);
 }
@@ -411,8 +415,12 @@ async fn only_a_verified_application_reaches_only_its_own_office_and_the_bureau_
 async fn the_office_asks_for_more_the_applicant_edits_and_resubmits_and_is_rejected_with_the_reason() {
     let (app, sink) = smtp_app().await;
     let p = places(&app).await;
-    let (_, status, _) = apply(&app, "en", &fields(&code(CARE), p.haishan, "chen@example.org")).await;
+    let (_, status, page) = apply(&app, "en", &fields(&code(CARE), p.haishan, "chen@example.org")).await;
     assert_eq!(status, 200);
+    assert!(
+        page.contains("We sent an email to chen@example.org."),
+        "the address the link went to, so a typo shows: {page}"
+    );
     let mail = mail_to(&app, &sink, "chen@example.org").await;
     assert!(
         subject_of(&mail[0]).starts_with("Please verify your email"),

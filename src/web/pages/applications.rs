@@ -243,7 +243,9 @@ pub async fn apply(
     Form(form): Form<ApplyForm>,
 ) -> PageResult {
     let (t, q) = lang.pick(browser);
-    let sent = || done(t, "apply.sent_title", t.get("apply.sent").to_owned(), None);
+    // The address as typed, so that a mistyped one shows (a honeypot's too: the same answer).
+    let email = form.contact_email.trim().to_owned();
+    let sent = || done(t, "apply.sent_title", t.fill("apply.sent", &[("email", &email)]), None);
     if !form.website.trim().is_empty() {
         state.metrics.anonymous_refusals.refuse("apply.honeypot");
         return Ok(sent());
