@@ -193,6 +193,7 @@ async fn place(
         name: spec.name.into(),
         message: None,
         staff_id: None,
+        office: None,
     };
     let token = applications::issue_link(db, &Notification::ApplicationVerify(notice), made)
         .await?

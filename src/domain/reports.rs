@@ -368,6 +368,41 @@ pub fn deliveries_by_merchant(needs: &[NeedRow], claims: &[ClaimRow]) -> BTreeMa
         .collect()
 }
 
+code_enum! {
+    /// How many deliveries a shop listed on the public page made, as a band: an exact count
+    /// per shop would let a reader add up the shops of a subdistrict and bound a total the
+    /// page hides, or tell one week's delivery from the next. Few bands, wide ones.
+    DeliveryBand, "delivery band" {
+        /// One to four (never listed: fewer than five people are behind it).
+        Few => "1-4",
+        /// Five to nineteen.
+        Several => "5-19",
+        /// Twenty or more.
+        Many => "20+",
+    }
+}
+
+impl DeliveryBand {
+    /// The band of `deliveries`; none for none.
+    pub fn of(deliveries: u64) -> Option<DeliveryBand> {
+        match deliveries {
+            0 => None,
+            1..=4 => Some(DeliveryBand::Few),
+            5..=19 => Some(DeliveryBand::Several),
+            _ => Some(DeliveryBand::Many),
+        }
+    }
+
+    /// A shop's public cell as the page lists it: its band when the count may be shown,
+    /// none when it is too small to list (or withheld) and the shop is only named.
+    pub fn of_cell(cell: PublicCell) -> Option<DeliveryBand> {
+        match cell {
+            PublicCell::Count(n) => DeliveryBand::of(n),
+            PublicCell::Suppressed | PublicCell::Withheld => None,
+        }
+    }
+}
+
 /// The public figures about needs met: the total and its two breakdowns, each protected
 /// against recomputation by subtraction (see [`protect_margins`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -866,6 +901,23 @@ mod tests {
         let cells = deliveries_by_merchant(&needs, &claims);
         assert_eq!(cells[&100], PublicCell::Count(7), "seven deliveries to five people");
         assert_eq!(cells[&101], PublicCell::Suppressed);
+    }
+
+    #[test]
+    fn a_shop_s_deliveries_read_as_a_wide_band_never_the_count() {
+        assert_eq!(DeliveryBand::of(0), None);
+        assert_eq!(DeliveryBand::of(1), Some(DeliveryBand::Few));
+        assert_eq!(DeliveryBand::of(4), Some(DeliveryBand::Few));
+        assert_eq!(DeliveryBand::of(5), Some(DeliveryBand::Several));
+        assert_eq!(DeliveryBand::of(19), Some(DeliveryBand::Several));
+        assert_eq!(DeliveryBand::of(20), Some(DeliveryBand::Many));
+        assert_eq!(DeliveryBand::of(u64::MAX), Some(DeliveryBand::Many));
+        assert_eq!(DeliveryBand::of_cell(PublicCell::Count(7)), Some(DeliveryBand::Several));
+        assert_eq!(DeliveryBand::of_cell(PublicCell::Count(0)), None);
+        assert_eq!(DeliveryBand::of_cell(PublicCell::Suppressed), None);
+        assert_eq!(DeliveryBand::of_cell(PublicCell::Withheld), None);
+        // Bands in order, most first when sorted descending.
+        assert!(DeliveryBand::Many > DeliveryBand::Several && DeliveryBand::Several > DeliveryBand::Few);
     }
     #[test]
     fn one_small_group_under_a_shown_total_withholds_the_next_smallest_too() {

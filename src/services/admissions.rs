@@ -57,6 +57,9 @@ pub struct Due {
     pub subdistrict_id: i64,
     /// The last day its admission holds.
     pub valid_until: NaiveDate,
+    /// The last day it would hold if renewed today (a year after its end, or after today
+    /// when the renewal comes late).
+    pub renews_until: NaiveDate,
     /// Due in so many days, or overdue.
     pub standing: Standing,
     /// Its credit score, 0 to 100.
@@ -94,6 +97,7 @@ pub async fn due(db: &DatabaseConnection, caller: &Caller, now: DateTime<Utc>) -
             name: o.name,
             subdistrict_id: o.subdistrict_id,
             valid_until: until,
+            renews_until: admission::renewed(until, today),
             standing: admission::standing(until, today),
             credit_score: record.score(),
             band: record.band(),
@@ -113,6 +117,7 @@ pub async fn due(db: &DatabaseConnection, caller: &Caller, now: DateTime<Utc>) -
             name: m.name,
             subdistrict_id: m.subdistrict_id,
             valid_until: until,
+            renews_until: admission::renewed(until, today),
             standing: admission::standing(until, today),
             credit_score: m.credit_score,
             band: CreditBand::of_score(m.credit_score),

@@ -177,6 +177,7 @@ pub async fn apply(
         name: created.name.clone(),
         message: None,
         staff_id: None,
+        office: None,
     };
     mail(
         &txn,
@@ -574,8 +575,9 @@ pub struct ApplicationDetail {
     pub organization_id: Option<i64>,
     /// An organization holds the code already: it cannot be approved.
     pub code_admitted: bool,
-    /// Other applications under review with the same code that the reader may open.
-    pub same_code_here: Vec<i64>,
+    /// Other applications under review with the same code that the reader may open: id,
+    /// name as applied, sent.
+    pub same_code_here: Vec<(i64, String, DateTime<Utc>)>,
     /// How many more are under review with it at other offices.
     pub same_code_elsewhere: usize,
     /// Approved, and its first account has not set a password yet.
@@ -680,7 +682,7 @@ pub async fn detail(
     Ok(ApplicationDetail {
         welcome_pending,
         code_admitted,
-        same_code_here: here.iter().map(|o| o.id).collect(),
+        same_code_here: here.iter().map(|o| (o.id, o.name.clone(), o.created_at)).collect(),
         same_code_elsewhere: elsewhere.len(),
         row: row_of(&a)?,
         declared_kind: super::error::stored(&a.declared_kind)?,
@@ -745,6 +747,7 @@ pub async fn ask_for_more(
         name: a.name.clone(),
         message: Some(message),
         staff_id: None,
+        office: None,
     };
     mail(
         &txn,
@@ -816,6 +819,10 @@ pub async fn reject(
     // Read (and a refusal audited) before the write transaction; the status moves by a
     // conditional update, so a concurrent act makes this one a conflict.
     let a = in_scope(db, caller, scope, id, "application.reject", now).await?;
+    let office = super::subdistricts::district(db)
+        .await?
+        .subdistrict(a.subdistrict_id)
+        .map(|s| (s.name.clone(), s.name_en.clone()));
     let txn = db::begin_write(db).await?;
     if !a.status.is_open() {
         return Err(not_now(a.status));
@@ -834,6 +841,7 @@ pub async fn reject(
         name: a.name.clone(),
         message: Some(reason),
         staff_id: None,
+        office,
     };
     mail(
         &txn,
@@ -953,6 +961,7 @@ pub async fn approve(
         name: a.name.clone(),
         message: None,
         staff_id: Some(account.id),
+        office: None,
     };
     mail(
         &txn,
@@ -1001,6 +1010,7 @@ pub async fn resend_welcome(
         name: a.name.clone(),
         message: None,
         staff_id: Some(staff_id),
+        office: None,
     };
     mail(
         &txn,

@@ -231,8 +231,9 @@ pub struct Transparency {
     pub hours_by_former_beneficiaries: reports::PublicCell,
     /// Approved caring merchants.
     pub merchants: u64,
-    /// Merchants who chose to be shown, with their confirmed deliveries.
-    pub shown_merchants: Vec<(String, reports::PublicCell)>,
+    /// Merchants who chose to be shown, with the band of their confirmed deliveries (none:
+    /// too few to list yet, the shop only named).
+    pub shown_merchants: Vec<(String, Option<reports::DeliveryBand>)>,
     /// Needs met by beneficiary group.
     pub met_by_group: Vec<(BeneficiaryGroup, reports::PublicCell)>,
     /// Needs met by community.
@@ -283,7 +284,9 @@ pub async fn transparency(
     let needs: Vec<reports::NeedRow> = each.iter().flat_map(|(_, r)| r.needs.iter().cloned()).collect();
     let claims: Vec<reports::ClaimRow> = each.iter().flat_map(|(_, r)| r.claims.iter().cloned()).collect();
     let deliveries = reports::deliveries_by_merchant(&needs, &claims);
-    let mut shown: Vec<(String, reports::PublicCell)> = merchants
+    // Each shop's deliveries as a band (never the count: shops' counts would add up to
+    // bounds on totals the page hides); the banded first, the most first, then by name.
+    let mut shown: Vec<(String, Option<reports::DeliveryBand>)> = merchants
         .iter()
         .filter(|m| m.show_publicly)
         .map(|m| {
@@ -291,15 +294,10 @@ pub async fn transparency(
                 .get(&m.id)
                 .copied()
                 .unwrap_or(reports::PublicCell::Suppressed);
-            (m.name.clone(), cell)
+            (m.name.clone(), reports::DeliveryBand::of_cell(cell))
         })
         .collect();
-    // Most deliveries first; the suppressed after every count, by name.
-    let count = |c: &reports::PublicCell| match c {
-        reports::PublicCell::Count(n) => Some(*n),
-        reports::PublicCell::Suppressed | reports::PublicCell::Withheld => None,
-    };
-    shown.sort_by(|a, b| count(&b.1).cmp(&count(&a.1)).then(a.0.cmp(&b.0)));
+    shown.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     Ok(Transparency {
         needs_met: figures.met.total,
         value_yuan: figures.value_yuan,

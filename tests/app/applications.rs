@@ -181,6 +181,10 @@ async fn a_filled_honeypot_is_told_it_worked_but_nothing_is_stored_or_sent() {
     let (_, status, page) = apply(&app, "zh-CN", &bot).await;
     assert_eq!(status, 200);
     assert!(page.contains("请查收邮件"), "{page}");
+    assert!(
+        page.contains("我们已向 chen@example.org 发送了"),
+        "the same answer: {page}"
+    );
     assert_eq!(app.count("organization_applications").await, 0);
     assert_eq!(app.count("outbox").await, 0);
 }
@@ -208,7 +212,14 @@ async fn one_address_is_limited_before_anything_is_looked_up_and_a_squatted_code
     let mut office = app.login("office-hs@example.org").await;
     let (_, first) = office.get(&format!("/admin/applications/{squatter}")).await;
     assert!(first.contains("另有使用同一代码的申请正在审核"), "{first}");
-    assert!(first.contains(&format!("/admin/applications/{real}")), "{first}");
+    let today = charity_relay::domain::time::local_date(Utc::now());
+    assert!(
+        first.contains(&format!(
+            r#"<a href="/admin/applications/{real}">海山长者关爱协会（{today} 提交）</a>"#
+        )),
+        "the other one by its name and date, never a bare #id: {first}"
+    );
+    assert!(!first.contains(&format!("#{real}")), "{first}");
     office.get(&format!("/admin/applications/{real}/approve")).await;
     let approved = office.post(&format!("/admin/applications/{real}/approve"), &[]).await;
     assert_eq!(approved.status(), 303);
@@ -404,8 +415,12 @@ async fn only_a_verified_application_reaches_only_its_own_office_and_the_bureau_
 async fn the_office_asks_for_more_the_applicant_edits_and_resubmits_and_is_rejected_with_the_reason() {
     let (app, sink) = smtp_app().await;
     let p = places(&app).await;
-    let (_, status, _) = apply(&app, "en", &fields(&code(CARE), p.haishan, "chen@example.org")).await;
+    let (_, status, page) = apply(&app, "en", &fields(&code(CARE), p.haishan, "chen@example.org")).await;
     assert_eq!(status, 200);
+    assert!(
+        page.contains("We sent an email to chen@example.org."),
+        "the address the link went to, so a typo shows: {page}"
+    );
     let mail = mail_to(&app, &sink, "chen@example.org").await;
     assert!(
         subject_of(&mail[0]).starts_with("Please verify your email"),
@@ -491,6 +506,11 @@ async fn the_office_asks_for_more_the_applicant_edits_and_resubmits_and_is_rejec
         subject_of(outcome)
     );
     assert!(text_of(outcome).contains("服务范围不在本街道。"));
+    assert!(
+        text_of(outcome).contains("contact the office that reviewed it, the Haishan subdistrict office"),
+        "names whom to ask: {}",
+        text_of(outcome)
+    );
     assert_eq!(app.count("organizations").await, 0);
     // Rejected: the code is free for a new application.
     let (_, status, _) = apply(&app, "en", &fields(&code(CARE), p.haishan, "chen@example.org")).await;
@@ -566,6 +586,7 @@ async fn approval_makes_the_organization_and_its_first_login_is_set_by_a_one_tim
             name: String::new(),
             message: None,
             staff_id: Some(staff_id),
+            office: None,
         },
     );
     let rearmed = charity_relay::services::applications::issue_link(&app.db, &again, chrono::Utc::now())
@@ -694,4 +715,64 @@ async fn the_demo_has_an_application_in_every_state_in_shatoujiao_and_haishan() 
         "{list}"
     );
     assert!(!list.contains("海山心理关爱服务社"), "unverified: not shown");
+}
+
+/// The page a dead link shows: its status and body.
+async fn gone(response: reqwest::Response) -> (u16, String) {
+    let status = response.status().as_u16();
+    (status, response.text().await.expect("page"))
+}
+
+#[tokio::test]
+async fn a_stranger_with_a_dead_link_reads_it_in_their_language_and_is_pointed_to_the_form() {
+    let app = TestApp::spawn().await;
+    let mut stranger = app.browser();
+    // The form's CSRF cookie, for the one dead link that is posted.
+    assert_eq!(stranger.get("/apply/organization").await.0, 200);
+    let csrf = stranger.csrf.clone();
+    let english = |path: &str| stranger.raw_get(path).header("Accept-Language", "en-GB,en;q=0.9");
+    for path in [
+        "/apply/verify?token=used-or-made-up",
+        "/apply/edit?token=used-or-made-up",
+        "/welcome?token=used-or-made-up",
+    ] {
+        let (status, page) = gone(english(path).send().await.expect("GET")).await;
+        assert_eq!(status, 404, "{path}");
+        assert!(page.contains("This link no longer works"), "{path}: {page}");
+        assert!(page.contains("contact the subdistrict office"), "{path}: {page}");
+        assert!(!page.contains("链接"), "no Chinese on an English reader's page: {page}");
+        assert!(
+            page.contains(r#"href="/apply/organization?lang=en""#),
+            "the way to apply: {page}"
+        );
+        assert!(
+            !page.contains("Back to the dashboard"),
+            "a stranger is not sent to the staff's pages: {page}"
+        );
+    }
+    // `?lang=` chosen on the page wins over the browser's.
+    let (status, page) = gone(
+        english("/apply/verify?token=used-or-made-up&lang=zh-CN")
+            .send()
+            .await
+            .expect("GET"),
+    )
+    .await;
+    assert_eq!(status, 404);
+    assert!(page.contains("链接已失效"), "{page}");
+    assert!(page.contains(r#"href="/apply/organization?lang=zh-CN""#), "{page}");
+    // A dead edit link posted back: the same page, in English.
+    let (status, page) = gone(
+        stranger
+            .raw_post("/apply/edit")
+            .header("Accept-Language", "en")
+            .form(&[("token", "used-or-made-up"), ("csrf", csrf.as_str())])
+            .send()
+            .await
+            .expect("POST"),
+    )
+    .await;
+    assert_eq!(status, 404, "{page}");
+    assert!(page.contains("This link no longer works"), "{page}");
+    assert!(page.contains(r#"href="/apply/organization?lang=en""#), "{page}");
 }

@@ -179,28 +179,48 @@ async fn the_library_and_the_report_speak_plainly_with_units_and_in_the_right_nu
 
 #[tokio::test]
 async fn a_rejected_applicant_is_told_how_to_reach_the_office_and_how_to_apply_again() {
-    let payload = serde_json::json!({
-        "application_id": 4, "name": "海山长者关爱协会", "message": "服务范围不在本街道，请向所在街道申请。"
-    });
     let links = Links {
         public_url: "https://relay.example.org".into(),
         ..Links::default()
     };
-    for (locale, reach, again) in [
-        (
-            Locale::ZhCn,
-            "可以致电或前往办事处咨询",
-            "https://relay.example.org/apply/organization?lang=zh-CN",
-        ),
-        (
-            Locale::En,
-            "call it or visit it",
-            "https://relay.example.org/apply/organization?lang=en",
-        ),
+    // A notice written before the office was kept says "the office of your subdistrict";
+    // a new one names it.
+    let old = serde_json::json!({
+        "application_id": 4, "name": "海山长者关爱协会", "message": "服务范围不在本街道，请向所在街道申请。"
+    });
+    let mut named = old.clone();
+    named["office"] = serde_json::json!(["海山街道", "Haishan"]);
+    for (payload, office) in [
+        (&old, None),
+        (&named, Some(("海山街道办事处", "the Haishan subdistrict office"))),
     ] {
-        let mail = render("application-rejected", locale, &payload, &links).expect("render");
-        for part in [&mail.text, &mail.html] {
-            assert!(part.contains(reach) && part.contains(again), "{locale:?}: {part}");
+        for (locale, reach, again) in [
+            (
+                Locale::ZhCn,
+                "可以致电或前往办事处咨询",
+                "https://relay.example.org/apply/organization?lang=zh-CN",
+            ),
+            (
+                Locale::En,
+                "call it or visit it",
+                "https://relay.example.org/apply/organization?lang=en",
+            ),
+        ] {
+            let mail = render("application-rejected", locale, payload, &links).expect("render");
+            for part in [&mail.text, &mail.html] {
+                assert!(part.contains(reach) && part.contains(again), "{locale:?}: {part}");
+                match office {
+                    Some((zh, en)) => {
+                        let name = if locale == Locale::ZhCn { zh } else { en };
+                        assert!(part.contains(name), "{locale:?}: {part}");
+                    }
+                    None => assert!(
+                        part.contains("所服务社区所属的街道办事处")
+                            || part.contains("the subdistrict your communities belong to"),
+                        "{locale:?}: {part}"
+                    ),
+                }
+            }
         }
     }
 }

@@ -300,6 +300,13 @@ async fn the_office_adds_a_programme_and_workers_are_offered_it() {
         )
         .await;
     assert_eq!(response.status(), 303);
+    // On a phone each programme is a card: its name on top, the other columns labelled.
+    let (_, list) = office.get("/admin/programmes").await;
+    assert!(list.contains(r#"<table class="cards">"#), "{list}");
+    assert!(
+        list.contains(r#"<td class="lead">教育救助</td><td data-label="英文名称">Education assistance</td>"#),
+        "{list}"
+    );
 
     let mut worker = app.login("worker0@example.org").await;
     let (_, page) = worker

@@ -362,6 +362,11 @@ async fn cancelling_a_need_asks_first_names_the_shops_and_tells_them_why() {
     let (status, ask) = worker.get(&format!("/needs/{need}/cancel")).await;
     assert_eq!(status, 200);
     assert!(ask.contains("爱心商户0"), "the shop that will be told is named");
+    let subject = Regex::new(r"<p><strong>[^<]+ · [^<]+ · 截止 [^<]+</strong></p>").expect("re");
+    assert!(
+        subject.is_match(&ask) && !ask.contains(&format!("#{need}")),
+        "the need by its title, community and deadline, not #id: {ask}"
+    );
     assert!(ask.contains("将会发生什么") && ask.contains("谁会收到通知"));
     assert!(ask.contains("name=\"reason\""));
 
@@ -418,9 +423,9 @@ async fn suspending_and_revoking_ask_first_and_keep_the_reason() {
     let shop = world.merchants[0].id;
     let org = world.b().id;
 
-    for (kind, id, name) in [
-        ("merchants", shop, "爱心商户0"),
-        ("organizations", org, "盐田区妇女互助会"),
+    for (kind, id, name, label) in [
+        ("merchants", shop, "爱心商户0", "商户"),
+        ("organizations", org, "盐田区妇女互助会", "组织"),
     ] {
         let (_, list) = office.get(&format!("/admin/{kind}")).await;
         assert!(
@@ -430,6 +435,10 @@ async fn suspending_and_revoking_ask_first_and_keep_the_reason() {
         let (status, ask) = office.get(&format!("/admin/{kind}/{id}/suspend")).await;
         assert_eq!(status, 200);
         assert!(ask.contains(name) && ask.contains("谁会收到通知"));
+        assert!(
+            ask.contains(&format!("<strong>{label} · {name}</strong>")) && !ask.contains(&format!("#{id}")),
+            "named with its kind, not #id: {ask}"
+        );
         let path = format!("/admin/{kind}/{id}/status");
         let refused = office.post(&path, &[("status", "suspended"), ("reason", "")]).await;
         assert_eq!(refused.status(), 422);

@@ -98,7 +98,28 @@ async fn the_office_renews_who_is_due_and_a_band_d_organization_is_flagged_first
     // Renewing asks first, then runs a year from today for the late one.
     let (status, ask) = sha.get(&format!("/admin/renewals/organization/{}", world.a().id)).await;
     assert_eq!(status, 200);
+    let late = today.checked_add_months(chrono::Months::new(12)).expect("a date");
     assert!(ask.contains("续期") && ask.contains(&ended.to_string()), "{ask}");
+    assert!(
+        ask.contains(&format!("准入将有效至 {late}（已于 {ended} 到期，故从今天起算一年）")),
+        "late: the new end, a year from today: {ask}"
+    );
+    assert!(
+        !ask.contains("原因") && !ask.contains("<textarea"),
+        "no reason is asked, none is mentioned: {ask}"
+    );
+    assert!(
+        ask.contains("社会组织 · 沙头角街道社工站") && !ask.contains(&format!("#{}", world.a().id)),
+        "{ask}"
+    );
+    let (_, early) = sha
+        .get(&format!("/admin/renewals/merchant/{}", world.merchants[0].id))
+        .await;
+    let year_on = soon.checked_add_months(chrono::Months::new(12)).expect("a date");
+    assert!(
+        early.contains(&format!("准入将有效至 {year_on}（在现有截止日 {soon} 之后再加一年）")),
+        "early: a year added to the end: {early}"
+    );
     let renewed = sha
         .post(&format!("/admin/renewals/organization/{}", world.a().id), &[])
         .await;

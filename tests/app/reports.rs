@@ -326,9 +326,10 @@ async fn the_transparency_page_suppresses_cells_about_fewer_than_five_people() {
     assert!(html.contains("Needs met: <strong>5</strong>"), "five people: shown");
     assert!(html.contains("/transparency/met.svg"), "and now charted");
     assert!(
-        html.contains("<td>爱心商户0</td><td>5</td>"),
-        "five deliveries to five people"
+        html.contains("<td>爱心商户0</td><td>5–19</td>"),
+        "five deliveries to five people: listed as a range, never the count"
     );
+    assert!(!html.contains("<td>爱心商户0</td><td>5</td>"));
     assert_eq!(
         app.get("/transparency/met.svg").await.text().await.expect("svg"),
         chart,

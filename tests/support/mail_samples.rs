@@ -50,7 +50,8 @@ pub fn sample(kind: &str) -> serde_json::Value {
         }),
         "application-approved" => json!({ "application_id": 4, "name": "海山长者关爱协会", "staff_id": 9 }),
         "application-rejected" => json!({
-            "application_id": 4, "name": "海山长者关爱协会", "message": "服务范围不在本街道，请向所在街道申请。"
+            "application_id": 4, "name": "海山长者关爱协会", "message": "服务范围不在本街道，请向所在街道申请。",
+            "office": ["海山街道", "Haishan"]
         }),
         // The consent email takes its values from the links, not from a payload.
         "contact-consent" => json!({}),

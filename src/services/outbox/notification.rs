@@ -229,6 +229,21 @@ pub struct ApplicationNotice {
     /// The first staff account approval made, whose password the link sets.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub staff_id: Option<i64>,
+    /// The subdistrict whose office decided (Chinese, English), for the applicant to know
+    /// whom to contact; none in notices written before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub office: Option<(String, String)>,
+}
+
+impl ApplicationNotice {
+    /// The deciding office's subdistrict, in the email's language; empty when not kept.
+    pub fn office_name(&self, zh: bool) -> &str {
+        match &self.office {
+            Some((name, _)) if zh => name,
+            Some((_, name_en)) => name_en,
+            None => "",
+        }
+    }
 }
 
 /// `resident-need-registered`.
@@ -803,6 +818,10 @@ mod tests {
         (
             "application-rejected",
             r#"{"application_id":4,"message":"不在本街道服务","name":"海山长者关爱协会"}"#,
+        ),
+        (
+            "application-rejected",
+            r#"{"application_id":4,"message":"不在本街道服务","name":"海山长者关爱协会","office":["海山街道","Haishan"]}"#,
         ),
         (
             "bot-reply",

@@ -13,7 +13,7 @@ use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
 
 use super::confirm::{self, Confirm};
-use super::{Chrome, Field, OrPage, PageError, PageResult, error_page, field, render, with_retry_after};
+use super::{Chrome, Field, OrPage, PageError, PageResult, field, render, with_retry_after};
 use crate::AppState;
 use crate::domain::application::{ApplicationForm, ApplicationStatus, DECLARABLE};
 use crate::domain::input::FieldErrors;
@@ -243,7 +243,9 @@ pub async fn apply(
     Form(form): Form<ApplyForm>,
 ) -> PageResult {
     let (t, q) = lang.pick(browser);
-    let sent = || done(t, "apply.sent_title", t.get("apply.sent").to_owned(), None);
+    // The address as typed, so that a mistyped one shows (a honeypot's too: the same answer).
+    let email = form.contact_email.trim().to_owned();
+    let sent = || done(t, "apply.sent_title", t.fill("apply.sent", &[("email", &email)]), None);
     if !form.website.trim().is_empty() {
         state.metrics.anonymous_refusals.refuse("apply.honeypot");
         return Ok(sent());
@@ -303,18 +305,32 @@ struct LinkPage {
     password: Option<Field>,
 }
 
+/// A link from an email that no longer works, said in the reader's language (`?lang=`, else
+/// the browser's: whoever holds it may not be the applicant), pointing to the public form
+/// rather than to the staff's pages.
 fn link_gone(t: Tr) -> Response {
-    error_page(t, StatusCode::NOT_FOUND, "apply.link_gone")
+    let c = public_chrome(t, String::new(), "apply.link_gone_title");
+    let href = format!("/apply/organization?lang={}", t.lang());
+    let link = Some((href, t.get("apply.link_gone_apply").to_owned()));
+    let message = t.get("apply.link_gone").to_owned();
+    render(StatusCode::NOT_FOUND, DonePage { c, message, link })
 }
 
 /// `GET /apply/verify?token=…`: asks to confirm (a mail scanner opening the link changes nothing).
-pub async fn verify_form(State(state): State<AppState>, Query(q): Query<TokenQuery>, jar: CookieJar) -> PageResult {
+pub async fn verify_form(
+    State(state): State<AppState>,
+    PageLang(browser): PageLang,
+    Query(lang): Query<Lang>,
+    Query(q): Query<TokenQuery>,
+    jar: CookieJar,
+) -> PageResult {
+    let (reader, _) = lang.pick(browser);
     let now = chrono::Utc::now();
     let Some(target) = applications::verify_target(&state.db, &q.token, now)
         .await
-        .or_page(Tr(Locale::default()))?
+        .or_page(reader)?
     else {
-        return Ok(link_gone(Tr(Locale::default())));
+        return Ok(link_gone(reader));
     };
     let t = Tr(target.locale);
     let (jar, csrf) = public_csrf(&state, jar);
@@ -366,31 +382,29 @@ pub async fn verify(
     }
 }
 
-#[derive(Template)]
-#[template(path = "error.html")]
-struct PlainError {
-    c: Chrome,
-    message: String,
-}
-
+/// A refusal on a public page (a code admitted meanwhile), with the way back to the form.
 fn error_page_with(t: Tr, status: StatusCode, message: String) -> Response {
-    render(
-        status,
-        PlainError {
-            c: public_chrome(t, String::new(), "error.title"),
-            message,
-        },
-    )
+    let c = public_chrome(t, String::new(), "error.title");
+    let href = format!("/apply/organization?lang={}", t.lang());
+    let link = Some((href, t.get("apply.link_gone_apply").to_owned()));
+    render(status, DonePage { c, message, link })
 }
 
 /// `GET /apply/edit?token=…`: the application as sent, with what the office asked for.
-pub async fn edit_form(State(state): State<AppState>, Query(q): Query<TokenQuery>, jar: CookieJar) -> PageResult {
+pub async fn edit_form(
+    State(state): State<AppState>,
+    PageLang(browser): PageLang,
+    Query(lang): Query<Lang>,
+    Query(q): Query<TokenQuery>,
+    jar: CookieJar,
+) -> PageResult {
+    let (reader, _) = lang.pick(browser);
     let now = chrono::Utc::now();
     let Some(editable) = applications::edit_target(&state.db, &q.token, now)
         .await
-        .or_page(Tr(Locale::default()))?
+        .or_page(reader)?
     else {
-        return Ok(link_gone(Tr(Locale::default())));
+        return Ok(link_gone(reader));
     };
     let t = Tr(editable.locale);
     let (jar, csrf) = public_csrf(&state, jar);
@@ -404,13 +418,18 @@ pub async fn edit_form(State(state): State<AppState>, Query(q): Query<TokenQuery
 }
 
 /// `POST /apply/edit`: resubmits; field errors show the form again with what was typed.
-pub async fn resubmit(State(state): State<AppState>, jar: CookieJar, Form(form): Form<ApplyForm>) -> PageResult {
+pub async fn resubmit(
+    State(state): State<AppState>,
+    PageLang(reader): PageLang,
+    jar: CookieJar,
+    Form(form): Form<ApplyForm>,
+) -> PageResult {
     let now = chrono::Utc::now();
     let Some(editable) = applications::edit_target(&state.db, &form.token, now)
         .await
-        .or_page(Tr(Locale::default()))?
+        .or_page(reader)?
     else {
-        return Ok(link_gone(Tr(Locale::default())));
+        return Ok(link_gone(reader));
     };
     let t = Tr(editable.locale);
     let typed = ApplicationForm {
@@ -440,13 +459,20 @@ pub async fn resubmit(State(state): State<AppState>, jar: CookieJar, Form(form):
 }
 
 /// `GET /welcome?token=…`: the form that sets a new account's first password.
-pub async fn welcome_form(State(state): State<AppState>, Query(q): Query<TokenQuery>, jar: CookieJar) -> PageResult {
+pub async fn welcome_form(
+    State(state): State<AppState>,
+    PageLang(browser): PageLang,
+    Query(lang): Query<Lang>,
+    Query(q): Query<TokenQuery>,
+    jar: CookieJar,
+) -> PageResult {
+    let (reader, _) = lang.pick(browser);
     let now = chrono::Utc::now();
     let Some((email, locale)) = applications::welcome_target(&state.db, &q.token, now)
         .await
-        .or_page(Tr(Locale::default()))?
+        .or_page(reader)?
     else {
-        return Ok(link_gone(Tr(Locale::default())));
+        return Ok(link_gone(reader));
     };
     let t = Tr(locale.unwrap_or_default());
     let (jar, csrf) = public_csrf(&state, jar);
@@ -650,7 +676,8 @@ struct DetailPage {
     /// Approved, the password not set yet: the office may send a new link.
     can_resend: bool,
     /// Other applications under review with the code, at this office.
-    same_code_here: Vec<i64>,
+    /// The other applications with the same code: id, "name (sent date)".
+    same_code_here: Vec<(i64, String)>,
     /// How many more at other offices, in words (empty for none).
     same_code_elsewhere: String,
 }
@@ -698,7 +725,17 @@ pub async fn show(State(state): State<AppState>, staff: Staff, Path(id): Path<i6
         can_reject: office && d.row.status.is_open(),
         code_admitted: d.code_admitted && d.row.status.is_open(),
         can_resend: office && d.welcome_pending,
-        same_code_here: d.same_code_here,
+        same_code_here: d
+            .same_code_here
+            .into_iter()
+            .map(|(id, name, sent)| {
+                let label = t.fill(
+                    "applications.name_sent_on",
+                    &[("name", &name), ("date", &date(Some(sent)))],
+                );
+                (id, label)
+            })
+            .collect(),
         same_code_elsewhere: match d.same_code_elsewhere {
             0 => String::new(),
             n => t.fill("applications.same_code_elsewhere", &[("count", &n.to_string())]),

@@ -81,3 +81,19 @@ fn reason_message(t: Tr, e: &FieldError) -> String {
         other => other.message(t.0),
     }
 }
+
+/// A need named on a confirm page: its title, community and deadline (never a bare #id).
+pub fn need_subject(t: crate::i18n::Tr, card: &crate::services::need_cards::NeedCard) -> String {
+    let community = match t.0 {
+        crate::domain::Locale::ZhCn => &card.community.0,
+        crate::domain::Locale::En => &card.community.1,
+    };
+    t.fill(
+        "confirm.need_subject",
+        &[
+            ("title", &card.title),
+            ("community", community),
+            ("deadline", &t.short_date(card.deadline)),
+        ],
+    )
+}

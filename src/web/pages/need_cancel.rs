@@ -86,7 +86,7 @@ async fn cancel_page(state: &AppState, staff: &Staff, id: i64, reason: Field) ->
         Chrome::new(t, &staff.session, "need.title"),
         title,
         Confirm {
-            subject: format!("{} · #{}", card.title, card.id),
+            subject: confirm::need_subject(t, &card),
             effects,
             told,
             action: format!("/needs/{id}/cancel"),

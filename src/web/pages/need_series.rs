@@ -54,7 +54,7 @@ async fn end_page(state: &AppState, staff: &Staff, id: i64, reason: Field) -> Pa
         Chrome::new(t, &staff.session, "need.title"),
         title,
         Confirm {
-            subject: format!("{} · #{}", card.title, card.id),
+            subject: confirm::need_subject(t, &card),
             effects: vec![
                 t.fill("series.end_effect", &[("period", &series.last_posted.to_string())]),
                 t.get("series.end_effect_kept").to_owned(),

@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::{Chrome, OrPage, PageError, PageResult, render};
 use crate::AppState;
-use crate::domain::reports::{PublicCell, Report, Spread, week_start};
+use crate::domain::reports::{DeliveryBand, PublicCell, Report, Spread, week_start};
 use crate::domain::sponsorship::SponsorshipFigures;
 use crate::i18n::Tr;
 use crate::services::ServiceError;
@@ -546,7 +546,6 @@ struct TransparencyPage {
 #[derive(Clone, Copy)]
 enum Unit {
     Needs,
-    Deliveries,
     Yuan,
     Hours,
     Shops,
@@ -556,7 +555,6 @@ impl Unit {
     fn key(self) -> &'static str {
         match self {
             Unit::Needs => "unit.needs",
-            Unit::Deliveries => "unit.deliveries",
             Unit::Yuan => "unit.yuan",
             Unit::Hours => "unit.hours",
             Unit::Shops => "unit.shops",
@@ -582,6 +580,15 @@ fn cell(t: Tr, c: PublicCell, unit: Unit) -> String {
         PublicCell::Count(n) => with_unit(t, n, unit),
         PublicCell::Suppressed => t.get("transparency.suppressed").to_owned(),
         PublicCell::Withheld => t.get("transparency.withheld").to_owned(),
+    }
+}
+
+/// The words of a shop's delivery band on the public page.
+fn band_key(band: DeliveryBand) -> &'static str {
+    match band {
+        DeliveryBand::Few => "transparency.band.few",
+        DeliveryBand::Several => "transparency.band.several",
+        DeliveryBand::Many => "transparency.band.many",
     }
 }
 
@@ -711,15 +718,14 @@ pub async fn transparency(
             growing: f
                 .shown_merchants
                 .iter()
-                .filter(|(_, c)| *c == PublicCell::Suppressed)
+                .filter(|(_, band)| band.is_none())
                 .map(|(name, _)| name.as_str())
                 .collect::<Vec<_>>()
                 .join(t.get("punct.list")),
             shown: f
                 .shown_merchants
                 .into_iter()
-                .filter(|(_, c)| *c != PublicCell::Suppressed)
-                .map(|(name, c)| (name, cell(t, c, Unit::Deliveries)))
+                .filter_map(|(name, band)| band.map(|b| (name, t.get(band_key(b)).to_owned())))
                 .collect(),
             by_group: f
                 .met_by_group

@@ -79,7 +79,7 @@ pub async fn link_code(State(state): State<AppState>, staff: Staff, Path(id): Pa
         StatusCode::OK,
         LinkCodePage {
             c,
-            merchant: format!("{name} · #{id}"),
+            merchant: name,
             code,
             link,
             qr_svg: qr,

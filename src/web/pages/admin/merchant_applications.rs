@@ -219,7 +219,10 @@ async fn confirm_page(state: &AppState, staff: &Staff, id: i64, kind: Kind, reas
         Chrome::new(t, &staff.session, "join.title"),
         t.fill(title, &[("name", &a.shop_name)]),
         Confirm {
-            subject: format!("{} · #{}", a.shop_name, a.id),
+            subject: t.fill(
+                "applications.name_sent_on",
+                &[("name", &a.shop_name), ("date", &local_time(a.updated_at))],
+            ),
             effects,
             told: vec![t.get("join.told_shop").to_owned()],
             action: format!("/admin/merchant-applications/{id}/{}", kind.path()),

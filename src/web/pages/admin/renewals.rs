@@ -37,6 +37,14 @@ struct RenewalsPage {
     rows: Vec<Row>,
 }
 
+/// The word for an organization or a merchant.
+fn kind_key(kind: PartyKind) -> &'static str {
+    match kind {
+        PartyKind::Organization => "renewal.organization",
+        PartyKind::Merchant => "renewal.merchant",
+    }
+}
+
 fn row(t: Tr, district: &subdistricts::DistrictView, d: Due) -> Row {
     let flagged = d.flagged();
 
@@ -54,12 +62,7 @@ fn row(t: Tr, district: &subdistricts::DistrictView, d: Due) -> Row {
     };
     Row {
         kind: d.kind.as_str(),
-        kind_label: t
-            .get(match d.kind {
-                PartyKind::Organization => "renewal.organization",
-                PartyKind::Merchant => "renewal.merchant",
-            })
-            .to_owned(),
+        kind_label: t.get(kind_key(d.kind)).to_owned(),
         id: d.id,
         name: d.name,
         subdistrict: district
@@ -110,13 +113,22 @@ pub async fn ask(State(state): State<AppState>, staff: Staff, Path((kind, id)): 
         .find(|d| d.kind == kind && d.id == id)
         .ok_or_else(|| PageError::new(t, ServiceError::NotFound("party")))?;
     let title = t.fill("renewal.ask_title", &[("name", &due.name)]);
+    let dates = [
+        ("until", due.renews_until.to_string()),
+        ("ends", due.valid_until.to_string()),
+    ];
+    let dates: Vec<(&str, &str)> = dates.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let effect = match due.standing {
+        Standing::Overdue(_) => t.fill("renewal.effect_late", &dates),
+        Standing::DueIn(_) | Standing::Current => t.fill("renewal.effect_early", &dates),
+    };
     Ok(confirm::page(
         Chrome::new(t, &staff.session, "renewal.title"),
         title,
         Confirm {
-            subject: format!("{} · #{id}", due.name),
-            effects: vec![t.fill("renewal.effect", &[("until", &due.valid_until.to_string())])],
-            told: vec![t.get("suspend.told_nobody").to_owned()],
+            subject: format!("{} · {}", t.get(kind_key(kind)), due.name),
+            effects: vec![effect],
+            told: vec![t.get("renewal.told_nobody").to_owned()],
             action: format!("/admin/renewals/{}/{id}", kind.as_str()),
             hidden: Vec::new(),
             reason_label: String::new(),

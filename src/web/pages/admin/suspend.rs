@@ -126,7 +126,13 @@ async fn suspend_page(state: &AppState, staff: &Staff, party: Party, id: i64, re
         Chrome::new(t, &staff.session, "admin.suspend"),
         t.fill(title_key, &[("name", &name)]),
         Confirm {
-            subject: format!("{name} · #{id}"),
+            subject: format!(
+                "{} · {name}",
+                t.get(match party {
+                    Party::Organization => "subject.organization",
+                    Party::Merchant => "subject.merchant",
+                })
+            ),
             effects,
             told: vec![t.get("suspend.told_nobody").to_owned()],
             action: format!("/admin/{}/{id}/status", party.path()),
