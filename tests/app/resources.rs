@@ -672,6 +672,8 @@ async fn a_need_no_offer_fits_says_so_and_points_to_the_library_until_it_is_clai
     assert_eq!(status, 201);
     let html = page_of(&app, "worker0@example.org", &format!("/needs/{need}")).await;
     assert!(!html.contains("资源库里暂时没有适合"), "{html}");
+}
+
 /// The status of offer `id` as stored.
 async fn offer_status(app: &TestApp, id: i64) -> String {
     charity_relay::entities::offer::Entity::find_by_id(id)
