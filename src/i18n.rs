@@ -35,11 +35,7 @@ impl Tr {
 
     /// The text for `key` with `{name}` placeholders filled in.
     pub fn fill(&self, key: &str, args: &[(&str, &str)]) -> String {
-        let mut text = self.get(key).to_owned();
-        for (name, value) in args {
-            text = text.replace(&format!("{{{name}}}"), value);
-        }
-        text
+        fill_in(self.get(key), args)
     }
 
     /// The text for `key` about `n` things, placeholders filled in: `key.one` when `n` is 1
@@ -88,8 +84,49 @@ pub fn keys(locale: Locale) -> Vec<String> {
     keys
 }
 
+/// `template` with each `{name}` of `args` replaced in one pass: a value is never searched
+/// again, so a typed title holding "{deadline}" stays as typed. Unknown placeholders stay.
+fn fill_in(template: &str, args: &[(&str, &str)]) -> String {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let value = after.find('}').and_then(|close| {
+            args.iter()
+                .find(|(name, _)| *name == &after[..close])
+                .map(|(_, v)| (close, *v))
+        });
+        match value {
+            Some((close, value)) => {
+                out.push_str(value);
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push('{');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 #[cfg(test)]
 mod tests {
+    use super::fill_in;
+
+    #[test]
+    fn a_filled_value_is_never_filled_again() {
+        let text = fill_in(
+            "{title}（{deadline} 截止）",
+            &[("title", "买{deadline}药"), ("deadline", "12月9日")],
+        );
+        assert_eq!(text, "买{deadline}药（12月9日 截止）");
+        assert_eq!(fill_in("{a}{b} {c} {", &[("a", "1"), ("b", "2")]), "12 {c} {");
+        assert_eq!(fill_in("no braces", &[("a", "1")]), "no braces");
+    }
+
     use super::*;
 
     #[test]

@@ -111,8 +111,10 @@ pub enum Action {
     JoinCancel,
     /// `/join`: from "Submit?", asks one question again (never `Confirm` itself).
     JoinEdit(JoinStep),
-    /// Says no to a social worker's request about a need ("can't help this time").
+    /// Asks before saying no to a request about a need ("can't help this time").
     AskDecline(i64),
+    /// Says no to the request about this need, once asked first.
+    AskDeclineYes(i64),
 }
 
 impl Action {
@@ -176,6 +178,7 @@ impl Action {
             Action::JoinCancel => write!(s, ":join:cancel"),
             Action::JoinEdit(step) => write!(s, ":join:edit:{}", step_name(*step)),
             Action::AskDecline(id) => write!(s, ":ask:decline:{id}"),
+            Action::AskDeclineYes(id) => write!(s, ":ask:declineyes:{id}"),
         };
         s
     }
@@ -251,6 +254,7 @@ impl Action {
             ["join", "cancel"] => Action::JoinCancel,
             ["join", "edit", step] => Action::JoinEdit(step_of(step)?),
             ["ask", "decline", id] => Action::AskDecline(id_of(id)?),
+            ["ask", "declineyes", id] => Action::AskDeclineYes(id_of(id)?),
             _ => return None,
         };
         // Only the canonical spelling is accepted, so "007" or "+7" never parse.
@@ -373,6 +377,7 @@ mod tests {
             Action::JoinSubmit,
             Action::JoinCancel,
             Action::AskDecline(123_456_789_012),
+            Action::AskDeclineYes(123_456_789_012),
         ]
         .into_iter()
         .chain(JoinStep::QUESTIONS.map(Action::JoinEdit))

@@ -569,7 +569,8 @@ pub trait MerchantDesk: Send + Sync {
     /// Checks a typed business phone; its normalized form if right.
     fn check_phone(&self, raw: &str) -> Result<String, PhoneProblem>;
     /// Says merchant `merchant_id` cannot help with need `need_id` it was asked about (a
-    /// second tap changes nothing). [`DeskError::NotFound`] when it was not asked.
+    /// second tap changes nothing). [`DeskError::NotFound`] when it was not asked,
+    /// [`DeskError::AlreadyYours`] while it holds a claim on the need.
     async fn decline_request(&self, merchant_id: i64, need_id: i64) -> Result<(), DeskError>;
     /// The latest application of chat `chat_id`, if it ever applied.
     async fn application(&self, chat_id: i64) -> Result<Option<ApplicationView>, DeskError>;

@@ -429,9 +429,24 @@ impl Talk<'_> {
             | Action::SponsorStopYes(_)
             | Action::SponsorStopNo => return self.sponsor_action(action).await,
             Action::AskDecline(need_id) => {
+                // The worker will read the answer: ask first, as a mis-tap cannot be taken back.
+                self.approved()?;
+                self.replies.push(Reply {
+                    text: text::ask_decline_confirm(lang),
+                    buttons: vec![vec![Button::new(
+                        text::ask_decline_yes_button(lang),
+                        Action::AskDeclineYes(need_id),
+                    )]],
+                });
+                return Ok(());
+            }
+            Action::AskDeclineYes(need_id) => {
                 let merchant = self.approved()?;
-                self.desk.decline_request(merchant, need_id).await?;
-                self.say(text::ask_declined(lang));
+                match self.desk.decline_request(merchant, need_id).await {
+                    Ok(()) => self.say(text::ask_declined(lang)),
+                    Err(DeskError::AlreadyYours) => self.say(text::ask_decline_claimed(lang)),
+                    Err(other) => return Err(other),
+                }
                 return Ok(());
             }
             _ => {}
@@ -614,7 +629,8 @@ impl Talk<'_> {
             | Action::JoinSubmit
             | Action::JoinCancel
             | Action::JoinEdit(_)
-            | Action::AskDecline(_) => {}
+            | Action::AskDecline(_)
+            | Action::AskDeclineYes(_) => {}
         }
         Ok(())
     }

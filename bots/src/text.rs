@@ -944,9 +944,9 @@ pub fn alert_intro(lang: Locale) -> String {
 /// The card a social worker asked this shop about (a directed request), naming who asked.
 pub fn asked_intro(lang: Locale, organization: &str) -> String {
     match lang {
-        Locale::ZhCn => format!("「{organization}」的社工在爱心资源库看到贵店，想请您帮忙这项需求："),
+        Locale::ZhCn => format!("「{organization}」在爱心资源库看到贵店，想请您帮忙这项需求："),
         Locale::En => format!(
-            "A social worker of “{organization}” found your shop in the resource library and asks whether you can help with this need:"
+            "“{organization}” found your shop in the resource library and asks whether you can help with this need:"
         ),
     }
 }
@@ -954,6 +954,29 @@ pub fn asked_intro(lang: Locale, organization: &str) -> String {
 /// The button under an asked card that says no.
 pub fn ask_decline_button(lang: Locale) -> String {
     pick(lang, "这次帮不上", "Can't help this time")
+}
+
+/// Before saying no to a request: what the worker will read, and that claiming stays open.
+pub fn ask_decline_confirm(lang: Locale) -> String {
+    pick(
+        lang,
+        "确定这次帮不上吗？社工会在需求页上看到“已婉拒”，并另找商户。如果其实能帮，请直接用上面卡片里的认领按钮。",
+        "Can't help this time? The social worker will read \"declined\" on the need's page and ask another shop. If you can help after all, use the claim buttons on the card above.",
+    )
+}
+
+/// The button that says no, once asked.
+pub fn ask_decline_yes_button(lang: Locale) -> String {
+    pick(lang, "是，这次帮不上", "Yes, can't help this time")
+}
+
+/// Saying no while holding a claim on the need.
+pub fn ask_decline_claimed(lang: Locale) -> String {
+    pick(
+        lang,
+        "您已认领了这项需求，社工看到的是“已认领”。如需退回，请发送 /mine，在认领里选择退回。",
+        "You hold a claim on this need, and the social worker reads \"claimed\". To give it back, send /mine and release the claim there.",
+    )
 }
 
 /// After the shop said no to a request.

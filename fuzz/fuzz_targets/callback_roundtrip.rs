@@ -62,6 +62,7 @@ enum Shape {
     JoinCancel,
     JoinEdit(u8),
     AskDecline(i64),
+    AskDeclineYes(i64),
 }
 
 impl Shape {
@@ -147,6 +148,7 @@ impl Shape {
                 (Action::JoinEdit(step), step != JoinStep::Confirm)
             }
             Shape::AskDecline(i) => (Action::AskDecline(i), id(i)),
+            Shape::AskDeclineYes(i) => (Action::AskDeclineYes(i), id(i)),
         }
     }
 }

@@ -574,9 +574,12 @@ impl MerchantDesk for ServiceDesk {
     }
 
     async fn decline_request(&self, merchant_id: i64, need_id: i64) -> Result<(), DeskError> {
-        crate::services::directed_requests::decline(&self.db, merchant_id, need_id, Utc::now())
-            .await
-            .map_err(desk_error)
+        use crate::services::directed_requests::{Declined, decline};
+        match decline(&self.db, merchant_id, need_id, Utc::now()).await {
+            Ok(Declined::Recorded) => Ok(()),
+            Ok(Declined::HoldsClaim) => Err(DeskError::AlreadyYours),
+            Err(e) => Err(desk_error(e)),
+        }
     }
 
     async fn application(&self, chat_id: i64) -> Result<Option<ApplicationView>, DeskError> {

@@ -88,12 +88,17 @@ impl ClaimStatus {
     /// Claims that ended without a delivery, their units given back to the need.
     pub const GIVEN_BACK: [ClaimStatus; 2] = [ClaimStatus::Released, ClaimStatus::Lapsed];
 
+    /// The live claims: each still holds its quantity of the need.
+    pub const LIVE: [ClaimStatus; 4] = [
+        ClaimStatus::Active,
+        ClaimStatus::Delivered,
+        ClaimStatus::Confirmed,
+        ClaimStatus::Disputed,
+    ];
+
     /// A live claim still holds its quantity of the need.
     pub fn is_live(self) -> bool {
-        matches!(
-            self,
-            ClaimStatus::Active | ClaimStatus::Delivered | ClaimStatus::Confirmed | ClaimStatus::Disputed
-        )
+        Self::LIVE.contains(&self)
     }
 
     /// Past its due time and still not delivered (the lapse job ends it after the grace days).

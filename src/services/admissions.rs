@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::ServiceError;
 use super::access::{Caller, require_admin, require_office_reader};
@@ -127,6 +127,45 @@ pub async fn due(db: &DatabaseConnection, caller: &Caller, now: DateTime<Utc>) -
     // Flagged organizations first: they need a closer look, whatever their date.
     out.sort_by_key(|d| (!d.flagged(), d.valid_until, d.id));
     Ok(out)
+}
+
+/// How many approved parties of the caller's subdistrict (every one for the district
+/// bureau) are (due within 30 days, overdue): the dates alone, without the credit records
+/// [`due`] reads, for the office's dashboard on every visit.
+pub async fn due_counts(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    now: DateTime<Utc>,
+) -> Result<(usize, usize), ServiceError> {
+    let scope = require_office_reader(db, caller, "admission.due", now).await?;
+    let today = local_date(now);
+    let organizations: Vec<(Option<NaiveDate>, DateTime<Utc>)> = organization::Entity::find()
+        .select_only()
+        .column(organization::Column::AdmittedUntil)
+        .column(organization::Column::CreatedAt)
+        .filter(organization::Column::Status.eq(PartyStatus::Approved))
+        .filter(scope.condition(organization::Column::SubdistrictId))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let merchants: Vec<(Option<NaiveDate>, DateTime<Utc>)> = merchant::Entity::find()
+        .select_only()
+        .column(merchant::Column::AdmittedUntil)
+        .column(merchant::Column::CreatedAt)
+        .filter(merchant::Column::Status.eq(PartyStatus::Approved))
+        .filter(scope.condition(merchant::Column::SubdistrictId))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let (mut due, mut overdue) = (0, 0);
+    for (until, created) in organizations.into_iter().chain(merchants) {
+        match admission::standing(admission::valid_until(until, local_date(created)), today) {
+            Standing::Current => {}
+            Standing::DueIn(_) => due += 1,
+            Standing::Overdue(_) => overdue += 1,
+        }
+    }
+    Ok((due, overdue))
 }
 
 /// The office renews party `id`'s admission for a year (its own subdistrict's, approved

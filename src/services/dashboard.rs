@@ -9,7 +9,6 @@ use super::ServiceError;
 use super::access::{Caller, OrgScope};
 use super::claims::{self, ClaimRecord};
 use super::need_cards::{self, NeedCard};
-use crate::domain::admission::Standing;
 use crate::domain::alerts::FlagReason;
 use crate::domain::time::local_date;
 use crate::domain::{ClaimStatus, NeedStatus};
@@ -66,16 +65,12 @@ async fn admissions(
     if !caller.is_office() {
         return Ok(None);
     }
-    let due = super::admissions::due(db, caller, now).await?;
-    let overdue = due
-        .iter()
-        .filter(|d| matches!(d.standing, Standing::Overdue(_)))
-        .count();
+    let (renewals_due, renewals_overdue) = super::admissions::due_counts(db, caller, now).await?;
     Ok(Some(Admissions {
         organizations_waiting: super::applications::waiting_count(db, caller, now).await?,
         merchants_waiting: super::merchant_applications::waiting_count(db, caller, now).await?,
-        renewals_due: due.len() - overdue,
-        renewals_overdue: overdue,
+        renewals_due,
+        renewals_overdue,
     }))
 }
 

@@ -214,16 +214,38 @@ pub async fn ask(
     Ok(())
 }
 
+/// What became of a shop's "can't help this time".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Declined {
+    /// Recorded (or recorded already, by an earlier tap).
+    Recorded,
+    /// Refused: the shop holds a live claim on the need, which a "no" would not give back.
+    HoldsClaim,
+}
+
 /// Merchant `merchant_id` says it cannot help with need `need_id` it was asked about: the
-/// need's page shows "declined". A second tap changes nothing; a need it was not asked
-/// about is "not found".
+/// need's page shows "declined". A second tap changes nothing; a shop holding a live claim
+/// on the need is told to release it instead; a need it was not asked about is "not
+/// found", and the try audited.
 pub async fn decline(
     db: &DatabaseConnection,
     merchant_id: i64,
     need_id: i64,
     now: DateTime<Utc>,
-) -> Result<(), ServiceError> {
+) -> Result<Declined, ServiceError> {
     let txn = db::begin_write(db).await?;
+    // Under the merchant's lock, so that a claim and a "no" tapped at once are ordered.
+    db::lock_merchant(&txn, merchant_id).await?;
+    let holds = claim::Entity::find()
+        .filter(claim::Column::NeedId.eq(need_id))
+        .filter(claim::Column::MerchantId.eq(merchant_id))
+        .filter(claim::Column::Status.is_in(ClaimStatus::LIVE))
+        .count(&txn)
+        .await?;
+    if holds > 0 {
+        txn.rollback().await?;
+        return Ok(Declined::HoldsClaim);
+    }
     // One conditional update: of two taps at once, one declines and is audited.
     let moved = directed_request::Entity::update_many()
         .col_expr(directed_request::Column::DeclinedAt, sea_orm::sea_query::Expr::val(now))
@@ -238,11 +260,17 @@ pub async fn decline(
             .filter(directed_request::Column::MerchantId.eq(merchant_id))
             .count(&txn)
             .await?;
-        return if asked > 0 {
-            Ok(())
-        } else {
-            Err(ServiceError::NotFound("request"))
-        };
+        if asked > 0 {
+            return Ok(Declined::Recorded);
+        }
+        txn.rollback().await?;
+        audit::record(
+            db,
+            now,
+            Entry::denied(audit::Actor::Merchant(merchant_id), "need.ask_declined").subject("need", need_id),
+        )
+        .await?;
+        return Err(ServiceError::NotFound("request"));
     }
     audit::record(
         &txn,
@@ -251,7 +279,7 @@ pub async fn decline(
     )
     .await?;
     txn.commit().await?;
-    Ok(())
+    Ok(Declined::Recorded)
 }
 
 /// The first rule a request of `merchant_id` about `need` breaks, if any.

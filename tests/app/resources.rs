@@ -365,8 +365,14 @@ async fn a_shop_asked_about_a_need_can_say_it_cannot_help_and_the_need_page_show
         card.text
     );
     let no = card.button(&text::ask_decline_button(Locale::En));
-    // Two taps at once (and a third later, from an old card) say the same and decline once.
-    let (a, b) = tokio::join!(chat.tap(&no), chat.tap(&no));
+    let audited = "SELECT COUNT(*) FROM audit_log WHERE action = 'need.ask_declined' AND outcome = 'ok'";
+    // The worker will read the answer: the bot asks first, and nothing is recorded yet.
+    let asked_first = chat.tap(&no).await;
+    assert_eq!(asked_first.text, text::ask_decline_confirm(Locale::En));
+    assert_eq!(scalar_i64(&app.db, audited).await, 0);
+    let yes = asked_first.button(&text::ask_decline_yes_button(Locale::En));
+    // Two taps at once (and a third later, from an old message) say the same and decline once.
+    let (a, b) = tokio::join!(chat.tap(&yes), chat.tap(&yes));
     assert_eq!(
         (a.text.as_str(), b.text.as_str()),
         (
@@ -374,17 +380,46 @@ async fn a_shop_asked_about_a_need_can_say_it_cannot_help_and_the_need_page_show
             text::ask_declined(Locale::En).as_str()
         )
     );
-    assert_eq!(chat.tap(&no).await.text, text::ask_declined(Locale::En));
+    assert_eq!(chat.tap(&yes).await.text, text::ask_declined(Locale::En));
     let (_, html) = browser.get(&format!("/needs/{need}")).await;
     assert!(html.contains("已婉拒"), "the answer is shown: {html}");
-    let audited = "SELECT COUNT(*) FROM audit_log WHERE action = 'need.ask_declined' AND outcome = 'ok'";
     assert_eq!(scalar_i64(&app.db, audited).await, 1);
 
-    // A shop that was not asked has nothing to decline.
+    // A shop that was not asked has nothing to decline, and its try is audited.
     let other = app.linked_chat(world.merchants[1].id, 4151, Locale::En).await;
-    let reply = other.tap(&Action::AskDecline(need).encode()).await;
+    let reply = other.tap(&Action::AskDeclineYes(need).encode()).await;
     assert_ne!(reply.text, text::ask_declined(Locale::En));
     assert_eq!(scalar_i64(&app.db, audited).await, 1);
+    let denied = "SELECT COUNT(*) FROM audit_log WHERE action = 'need.ask_declined' AND outcome = 'denied'";
+    assert_eq!(scalar_i64(&app.db, denied).await, 1);
+}
+
+#[tokio::test]
+async fn a_shop_that_claimed_an_asked_need_is_told_to_release_it_rather_than_decline() {
+    let app = TestApp::spawn_with_bot().await;
+    let (world, _) = stocked(&app).await;
+    let shop = &world.merchants[0];
+    let need = app.post_need(world.a(), 5).await;
+    let chat = app.linked_chat(shop.id, 4160, Locale::ZhCn).await;
+    app.alerts_at_any_hour(shop.id).await;
+    let mut browser = app.login("worker0@example.org").await;
+    let ask = format!("/needs/{need}/ask/{}", shop.id);
+    browser.get(&ask).await;
+    assert_eq!(browser.post(&ask, &[]).await.status(), 303);
+    app.wait_for_telegram(chat.id, 1, std::time::Duration::from_secs(10))
+        .await;
+    let (status, _) = app.claim(&shop.token, need, 2).await;
+    assert_eq!(status, 201);
+
+    let reply = chat.tap(&Action::AskDeclineYes(need).encode()).await;
+    assert_eq!(reply.text, text::ask_decline_claimed(Locale::ZhCn));
+    let (_, html) = browser.get(&format!("/needs/{need}")).await;
+    assert!(
+        !html.contains("已婉拒"),
+        "the claim stands and is what the worker reads: {html}"
+    );
+    let declined = format!("SELECT COUNT(*) FROM directed_requests WHERE need_id = {need} AND declined_at IS NOT NULL");
+    assert_eq!(scalar_i64(&app.db, &declined).await, 0);
 }
 
 #[tokio::test]

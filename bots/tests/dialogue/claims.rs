@@ -299,3 +299,22 @@ async fn another_shops_claim_is_not_found() {
     }
     assert_eq!(desk.world().claims[0].1.state, ClaimState::Active);
 }
+
+#[tokio::test]
+async fn saying_no_to_a_request_asks_first_and_only_the_confirmation_records_it() {
+    let desk = FakeDesk::new();
+    desk.world().asked.push((SHOP, RICE, false));
+    let mut chat = Chat::of(&desk, SHOP, Locale::ZhCn);
+    let asked = chat.tap(Action::AskDecline(RICE)).await;
+    assert_eq!(only(&asked), text::ask_decline_confirm(Locale::ZhCn));
+    assert_eq!(actions(&asked), [Action::AskDeclineYes(RICE)]);
+    assert!(!desk.world().asked[0].2, "nothing recorded before the confirmation");
+    assert_eq!(
+        only(&chat.tap(Action::AskDeclineYes(RICE)).await),
+        text::ask_declined(Locale::ZhCn)
+    );
+    assert!(desk.world().asked[0].2);
+    // A need it was never asked about is not found, in words.
+    let other = chat.tap(Action::AskDeclineYes(VISITS)).await;
+    assert_ne!(only(&other), text::ask_declined(Locale::ZhCn));
+}
