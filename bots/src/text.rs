@@ -944,9 +944,11 @@ pub fn alert_intro(lang: Locale) -> String {
 /// The card a social worker asked this shop about (a directed request), naming who asked.
 pub fn asked_intro(lang: Locale, organization: &str) -> String {
     match lang {
-        Locale::ZhCn => format!("「{organization}」在爱心资源库看到贵店，想请您帮忙这项需求："),
+        Locale::ZhCn => format!(
+            "「{organization}」在爱心资源库里看到了贵店，想问您能不能帮忙完成下面这项需求。能帮请点认领；这次帮不上，也请点最下面的按钮告诉对方："
+        ),
         Locale::En => format!(
-            "“{organization}” found your shop in the resource library and asks whether you can help with this need:"
+            "“{organization}” found your shop in the resource library and asks whether you can help with the need below. If you can, tap a claim button; if not this time, please say so with the last button:"
         ),
     }
 }
@@ -960,8 +962,8 @@ pub fn ask_decline_button(lang: Locale) -> String {
 pub fn ask_decline_confirm(lang: Locale) -> String {
     pick(
         lang,
-        "确定这次帮不上吗？社工会在需求页上看到“已婉拒”，并另找商户。如果其实能帮，请直接用上面卡片里的认领按钮。",
-        "Can't help this time? The social worker will read \"declined\" on the need's page and ask another shop. If you can help after all, use the claim buttons on the card above.",
+        "确定这次帮不上吗？社工会在需求页上看到“已婉拒”，并另找商户。如果其实能帮，请直接用上面卡片里的认领按钮；点错了的话，不用理会这条消息。婉拒不影响本店信用。",
+        "Can't help this time? The social worker will see \"declined\" on the need's page and ask another shop. If you can help after all, use the claim buttons on the card above; tapped by mistake, just ignore this message. Saying no does not affect your credit.",
     )
 }
 
@@ -974,8 +976,8 @@ pub fn ask_decline_yes_button(lang: Locale) -> String {
 pub fn ask_decline_claimed(lang: Locale) -> String {
     pick(
         lang,
-        "您已认领了这项需求，社工看到的是“已认领”。如需退回，请发送 /mine，在认领里选择退回。",
-        "You hold a claim on this need, and the social worker reads \"claimed\". To give it back, send /mine and release the claim there.",
+        "您已认领了这项需求，社工看到的是“已认领”。如需放弃，请发送 /mine，点这项认领下的“放弃”按钮。",
+        "You hold a claim on this need, and the social worker sees \"claimed\". To give it back, send /mine and tap \"Release\" under that claim.",
     )
 }
 

@@ -734,7 +734,6 @@ async fn a_stranger_with_a_dead_link_reads_it_in_their_language_and_is_pointed_t
     for path in [
         "/apply/verify?token=used-or-made-up",
         "/apply/edit?token=used-or-made-up",
-        "/welcome?token=used-or-made-up",
     ] {
         let (status, page) = gone(english(path).send().await.expect("GET")).await;
         assert_eq!(status, 404, "{path}");
@@ -750,6 +749,19 @@ async fn a_stranger_with_a_dead_link_reads_it_in_their_language_and_is_pointed_t
             "a stranger is not sent to the staff's pages: {page}"
         );
     }
+    // A dead set-password link was sent to someone approved already: it leads to signing in
+    // or to the office, never to applying again.
+    let (status, page) = gone(english("/welcome?token=used-or-made-up").send().await.expect("GET")).await;
+    assert_eq!(status, 404);
+    assert!(
+        page.contains("This set-password link was used already or has expired"),
+        "{page}"
+    );
+    assert!(page.contains(r#"href="/login""#), "the way to sign in: {page}");
+    assert!(
+        !page.contains("/apply/organization"),
+        "not the way to apply again: {page}"
+    );
     // `?lang=` chosen on the page wins over the browser's.
     let (status, page) = gone(
         english("/apply/verify?token=used-or-made-up&lang=zh-CN")

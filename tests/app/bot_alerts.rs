@@ -160,7 +160,7 @@ async fn a_shop_in_credit_band_d_is_told_its_alerts_are_paused_and_how_to_lift_i
         ..defaults()
     };
     assert_eq!(shown.text, alerts::summary(Locale::En, &expected));
-    assert!(shown.text.contains("alerts of new needs are paused") && shown.text.contains("/credit"));
+    assert!(shown.text.contains("alerts of new needs, urgent ones too, are paused") && shown.text.contains("/credit"));
 }
 
 #[tokio::test]

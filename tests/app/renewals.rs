@@ -289,7 +289,7 @@ async fn the_office_dashboard_opens_with_what_waits_in_admissions_and_a_workers_
         organizations > 0 && shops > 0,
         "the demo has applications waiting in Shatoujiao"
     );
-    assert!(page.contains("准入与年审"), "{page}");
+    assert!(page.contains("准入申请与年度复核"), "{page}");
     assert!(
         page.contains(&format!(
             r#"<a href="/admin/applications">{organizations} 份社会组织申请待审核</a>"#
@@ -304,11 +304,11 @@ async fn the_office_dashboard_opens_with_what_waits_in_admissions_and_a_workers_
     );
     // The demo has one admission past its year and one ending in 12 days (see above).
     assert!(
-        page.contains(r#"<a href="/admin/renewals">1 家已过期未年审</a>"#),
+        page.contains(r#"<a href="/admin/renewals">1 家的准入已到期，尚未续期</a>"#),
         "{page}"
     );
     assert!(
-        page.contains(r#"<a href="/admin/renewals">1 家 30 天内到期，需年审</a>"#),
+        page.contains(r#"<a href="/admin/renewals">1 家的准入 30 天内到期，待年度复核</a>"#),
         "{page}"
     );
 
@@ -330,5 +330,8 @@ async fn the_office_dashboard_opens_with_what_waits_in_admissions_and_a_workers_
     let mut worker = app.browser();
     worker.sign_in(&email, charity_relay::demo::DEMO_PASSWORD).await;
     let (_, mine) = worker.get("/").await;
-    assert!(mine.contains("/needs/new") && !mine.contains("准入与年审"), "{mine}");
+    assert!(
+        mine.contains("/needs/new") && !mine.contains("准入申请与年度复核"),
+        "{mine}"
+    );
 }

@@ -699,7 +699,7 @@ async fn a_need_no_offer_fits_says_so_and_points_to_the_library_until_it_is_clai
     let need = app.post_need(world.a(), 2).await;
     let html = page_of(&app, "worker0@example.org", &format!("/needs/{need}")).await;
     assert!(
-        html.contains("资源库里暂时没有适合这项需求的常备供给") && has_link(&html, "/resources"),
+        html.contains("资源库里暂时没有适合这项需求的常设供给") && has_link(&html, "/resources"),
         "{html}"
     );
     // Wholly claimed, nobody is to be asked: the hint goes.

@@ -101,7 +101,7 @@ impl Talk<'_> {
                     Button::new(text::join::submit_button(lang), Action::JoinSubmit),
                     Button::new(text::join::cancel_button(lang), Action::JoinCancel),
                 ]];
-                buttons.extend(JoinStep::QUESTIONS.chunks(3).map(|row| {
+                buttons.extend(JoinStep::QUESTIONS.chunks(2).map(|row| {
                     row.iter()
                         .map(|step| Button::new(text::join::edit_button(lang, *step), Action::JoinEdit(*step)))
                         .collect()

@@ -46,10 +46,10 @@ pub fn summary(lang: Locale, view: &AlertSettingsView) -> String {
     };
     let paused = match (view.paused_by_credit, lang) {
         (true, Locale::ZhCn) => {
-            "⚠ 本店信用目前为 D 级，新需求提醒已暂停，以下设置在信用恢复后生效。发送 /credit 查看如何恢复。\n\n"
+            "⚠ 本店信用目前为 D 级（待提升），新需求提醒（包括紧急需求）暂时停发；下面的设置等信用恢复后再生效。您仍可随时发送 /needs 浏览和认领需求；发送 /credit 看看怎样提升。\n\n"
         }
         (true, Locale::En) => {
-            "⚠ The shop's credit is in band D just now: alerts of new needs are paused, and these settings apply once it recovers. Send /credit to see how.\n\n"
+            "⚠ Your shop's credit is in band D (room to improve) for now, so alerts of new needs, urgent ones too, are paused; the settings below apply again once it recovers. You can still send /needs to browse and claim at any time; send /credit to see how to raise it.\n\n"
         }
         (false, _) => "",
     };

@@ -166,7 +166,7 @@ pub fn edit_button(lang: Locale, step: JoinStep) -> String {
         JoinStep::Community => ("改社区", "Edit community"),
         JoinStep::Code => ("改信用代码", "Edit credit code"),
         JoinStep::Phone => ("改电话", "Edit phone"),
-        JoinStep::Offer | JoinStep::Confirm => ("改能提供的", "Edit offer"),
+        JoinStep::Offer | JoinStep::Confirm => ("改能提供什么", "Edit offer"),
     };
     pick(lang, zh, en)
 }

@@ -316,6 +316,15 @@ fn link_gone(t: Tr) -> Response {
     render(StatusCode::NOT_FOUND, DonePage { c, message, link })
 }
 
+/// A set-password link used or expired: its holder was approved already, so the page
+/// leads to signing in (or to the office for a new link), never to applying again.
+fn welcome_link_gone(t: Tr) -> Response {
+    let c = public_chrome(t, String::new(), "apply.link_gone_title");
+    let link = Some(("/login".to_owned(), t.get("welcome.sign_in").to_owned()));
+    let message = t.get("welcome.link_gone").to_owned();
+    render(StatusCode::NOT_FOUND, DonePage { c, message, link })
+}
+
 /// `GET /apply/verify?token=…`: asks to confirm (a mail scanner opening the link changes nothing).
 pub async fn verify_form(
     State(state): State<AppState>,
@@ -472,7 +481,7 @@ pub async fn welcome_form(
         .await
         .or_page(reader)?
     else {
-        return Ok(link_gone(reader));
+        return Ok(welcome_link_gone(reader));
     };
     let t = Tr(locale.unwrap_or_default());
     let (jar, csrf) = public_csrf(&state, jar);
@@ -500,7 +509,7 @@ pub async fn welcome(
         .or_page(browser)?
     {
         Some((_, locale)) => Tr(locale.unwrap_or(browser.0)),
-        None => return Ok(link_gone(browser)),
+        None => return Ok(welcome_link_gone(browser)),
     };
     match applications::set_first_password(&state.db, &state.passwords, &form.token, &form.new_password, now).await {
         Ok(_) => Ok(done(
@@ -521,7 +530,7 @@ pub async fn welcome(
             };
             Ok((jar, render(StatusCode::UNPROCESSABLE_ENTITY, page)).into_response())
         }
-        Err(ServiceError::NotFound(_)) => Ok(link_gone(t)),
+        Err(ServiceError::NotFound(_)) => Ok(welcome_link_gone(t)),
         Err(e) => Err(PageError::new(t, e)),
     }
 }

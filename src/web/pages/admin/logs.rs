@@ -20,6 +20,7 @@ use crate::web::session::Staff;
 /// Every action the services write to the audit log (each has an `action.<code>` label in
 /// both languages: a unit test below holds it so).
 pub const ACTIONS: &[&str] = &[
+    "admission.renew",
     "api.locked_out",
     "api_token.issue",
     "api_token.revoke",
@@ -60,6 +61,8 @@ pub const ACTIONS: &[&str] = &[
     "merchant.public",
     "merchant.status",
     "merchant.telegram_link",
+    "need.ask_declined",
+    "need.ask_merchant",
     "need.cancel",
     "need.edit",
     "need.expire",
