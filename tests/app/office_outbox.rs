@@ -169,6 +169,11 @@ async fn an_office_sees_the_bot_message_to_the_shop_that_applied_to_it_and_anoth
     let pending = outbox(&mut office, "pending").await;
     assert!(pending.contains("向申请商户：申请未通过"), "{pending}");
     assert!(!pending.contains(reason), "what it says is not shown");
+    assert!(
+        pending.contains("Telegram ·· 01"),
+        "the chat shows by its last digits: {pending}"
+    );
+    assert!(!pending.contains("9001"), "never the chat id itself: {pending}");
 
     let mut other = app.login("shatoujiao@example.org").await;
     let html = outbox(&mut other, "pending").await;
