@@ -224,6 +224,13 @@ pub async fn submit(
         .await
         .map_err(|e| ServiceError::on_unique(e, "an application of this chat waits for review"))?;
     let saved = merchant_application::Model::try_from(saved)?;
+    // A resubmitted application's messages so far follow it to the office that now reviews it.
+    outbox::move_applicant_messages(
+        &txn,
+        &format!("merchant-application:{}:", saved.id),
+        saved.subdistrict_id,
+    )
+    .await?;
     audit::record(
         &txn,
         now,
