@@ -308,6 +308,37 @@ pub(crate) async fn office_reaches(
     }
 }
 
+/// For a page that did not find party `subject`/`id` (`"organization"` or `"merchant"`) among
+/// the caller's own: when the party is another subdistrict's, the try is audited (`action`,
+/// denied) as [`office_reaches`] does. Returns the "not found" the page answers either way.
+pub async fn refuse_unlisted_party(
+    db: &sea_orm::DatabaseConnection,
+    caller: &Caller,
+    action: &str,
+    (subject, id): (&str, i64),
+    now: chrono::DateTime<chrono::Utc>,
+) -> super::ServiceError {
+    let place = match subject {
+        "organization" => organization::Entity::find_by_id(id)
+            .one(db)
+            .await
+            .map(|o| o.map(|o| o.subdistrict_id)),
+        "merchant" => crate::entities::merchant::Entity::find_by_id(id)
+            .one(db)
+            .await
+            .map(|m| m.map(|m| m.subdistrict_id)),
+        _ => Ok(None),
+    };
+    let place = match place {
+        Ok(place) => place,
+        Err(e) => return e.into(),
+    };
+    match office_reaches(db, caller, action, (subject, id), place, "party", now).await {
+        Err(e) => e,
+        Ok(()) => super::ServiceError::NotFound("party"),
+    }
+}
+
 /// Refuses (and audits) anyone but office staff (the district bureau reads, never changes).
 pub(crate) async fn require_admin(
     db: &sea_orm::DatabaseConnection,

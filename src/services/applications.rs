@@ -20,7 +20,7 @@ use sea_orm::{
 use super::ServiceError;
 use super::access::{Caller, SubdistrictScope, require_admin, require_office_reader};
 use super::audit::{self, Actor, Entry};
-use super::outbox::{ApplicationNotice, Channel, Message, Notification, enqueue_to_applicant};
+use super::outbox::{self, ApplicationNotice, Channel, Message, Notification, enqueue_to_applicant};
 use super::throttle;
 use crate::domain::application::{
     ApplicationDraft, ApplicationForm, ApplicationStatus, EDIT_VALIDITY, MESSAGE_MAX, VERIFY_VALIDITY,
@@ -513,6 +513,8 @@ pub async fn resubmit(
     if moved.rows_affected != 1 {
         return Err(ServiceError::NotFound("application"));
     }
+    // Its messages so far follow it to the office that now reviews it.
+    outbox::move_applicant_messages(&txn, &format!("application:{}:", current.id), subdistrict_id).await?;
     audit::record(
         &txn,
         now,

@@ -224,6 +224,13 @@ pub async fn submit(
         .await
         .map_err(|e| ServiceError::on_unique(e, "an application of this chat waits for review"))?;
     let saved = merchant_application::Model::try_from(saved)?;
+    // A resubmitted application's messages so far follow it to the office that now reviews it.
+    outbox::move_applicant_messages(
+        &txn,
+        &format!("merchant-application:{}:", saved.id),
+        saved.subdistrict_id,
+    )
+    .await?;
     audit::record(
         &txn,
         now,
@@ -326,23 +333,33 @@ pub async fn get(
 /// 18-character code). The office is warned, not stopped: it decides.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Lookalike {
-    /// The merchant.
-    pub merchant_id: i64,
-    /// Its shop name.
-    pub name: String,
-    /// Its subdistrict.
+    /// The matched shop's subdistrict.
     pub subdistrict_id: i64,
-    /// True when suspended; false: in credit band D.
-    pub suspended: bool,
     /// The application's business phone is one the merchant applied with.
     pub same_phone: bool,
     /// The application's shop name and community are the merchant's, or those it applied with.
     pub same_name: bool,
+    /// The shop itself, for the office of its own subdistrict only; another subdistrict's shop
+    /// is not named, nor its band or status told (`None`): the caller asks that office.
+    pub shop: Option<LookalikeShop>,
+}
+
+/// A matched shop of the caller's own subdistrict.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LookalikeShop {
+    /// The merchant.
+    pub merchant_id: i64,
+    /// Its shop name.
+    pub name: String,
+    /// True when suspended; false: in credit band D.
+    pub suspended: bool,
 }
 
 /// Application `id` for review by the office of its subdistrict (or the district bureau),
 /// with the suspended shops (or shops in credit band D) it looks like, by business phone or
 /// by shop name and community — the merchant's own or those of its earlier applications.
+/// Only a shop of the caller's own subdistrict is named; each matched shop is audited
+/// (`merchant_application.lookalike`).
 pub async fn review(
     db: &DatabaseConnection,
     caller: &Caller,
@@ -351,10 +368,38 @@ pub async fn review(
 ) -> Result<(Application, Vec<Lookalike>), ServiceError> {
     let application = get(db, caller, id, now).await?;
     let found = lookalikes(db, &application).await?;
+    if !found.is_empty() {
+        let merchants: Vec<i64> = found.iter().map(|(m, _)| m.id).collect();
+        audit::record(
+            db,
+            now,
+            Entry::ok(caller.actor(), "merchant_application.lookalike")
+                .subject("merchant_application", id)
+                .detail(serde_json::json!({ "merchants": merchants })),
+        )
+        .await?;
+    }
+    let own = caller.subdistrict_id();
+    let found = found
+        .into_iter()
+        .map(|(m, mut l)| {
+            if own == Some(m.subdistrict_id) {
+                l.shop = Some(LookalikeShop {
+                    merchant_id: m.id,
+                    suspended: m.status == PartyStatus::Suspended,
+                    name: m.name,
+                });
+            }
+            l
+        })
+        .collect();
     Ok((application, found))
 }
 
-async fn lookalikes(db: &DatabaseConnection, a: &Application) -> Result<Vec<Lookalike>, ServiceError> {
+async fn lookalikes(
+    db: &DatabaseConnection,
+    a: &Application,
+) -> Result<Vec<(merchant::Model, Lookalike)>, ServiceError> {
     let flagged: Vec<merchant::Model> = merchant::Entity::find()
         .filter(
             Condition::any()
@@ -387,13 +432,14 @@ async fn lookalikes(db: &DatabaseConnection, a: &Application) -> Result<Vec<Look
             let same_phone = theirs.iter().any(|e| rules::phone_key(&e.phone) == phone);
             let same_name = same_name(&m.name, m.community_id)
                 || theirs.iter().any(|e| same_name(&e.shop_name, Some(e.community_id)));
-            (same_phone || same_name).then(|| Lookalike {
-                merchant_id: m.id,
-                suspended: m.status == PartyStatus::Suspended,
-                subdistrict_id: m.subdistrict_id,
-                name: m.name,
-                same_phone,
-                same_name,
+            (same_phone || same_name).then(|| {
+                let found = Lookalike {
+                    subdistrict_id: m.subdistrict_id,
+                    same_phone,
+                    same_name,
+                    shop: None,
+                };
+                (m, found)
             })
         })
         .collect())

@@ -97,15 +97,29 @@ pub async fn add(
     add_as(db, Actor::Merchant(merchant_id), merchant_id, new, now).await
 }
 
+/// A merchant's offers as its subdistrict's office reads them.
+#[derive(Debug, Clone)]
+pub struct OfficeOffers {
+    /// The shop has a linked Telegram chat: it manages its offers in the bot, and the office
+    /// may not pause or resume them (the shop would not be told).
+    pub linked: bool,
+    /// Its offers.
+    pub offers: Vec<Offer>,
+}
+
 /// The merchant's offers as its subdistrict's office reads them ("not found" for another
-/// subdistrict's merchant or any other caller but the process itself).
+/// subdistrict's merchant, the try audited, or any other caller but the process itself).
 pub async fn list_for_office(
     db: &DatabaseConnection,
     caller: &Caller,
     merchant_id: i64,
-) -> Result<Vec<Offer>, ServiceError> {
-    office_merchant(db, caller, merchant_id).await?;
-    list(db, merchant_id).await
+    now: DateTime<Utc>,
+) -> Result<OfficeOffers, ServiceError> {
+    let m = office_merchant(db, caller, merchant_id, "offer.list", now).await?;
+    Ok(OfficeOffers {
+        linked: m.telegram_chat_id.is_some(),
+        offers: list(db, merchant_id).await?,
+    })
 }
 
 /// Records an active offer for a merchant without Telegram, as its subdistrict's office took
@@ -117,24 +131,27 @@ pub async fn add_for_merchant(
     new: NewOffer,
     now: DateTime<Utc>,
 ) -> Result<Offer, ServiceError> {
-    office_merchant(db, caller, merchant_id).await?;
+    office_merchant(db, caller, merchant_id, "offer.add", now).await?;
     add_as(db, caller.actor(), merchant_id, new, now).await
 }
 
-/// The merchant `merchant_id` if `caller` is the office of its subdistrict.
+/// The merchant `merchant_id` if `caller` is the office of its subdistrict. Another
+/// subdistrict's merchant answers "not found" as a missing one does, and the try is audited
+/// (`action`, denied, against the merchant).
 async fn office_merchant(
     db: &DatabaseConnection,
     caller: &Caller,
     merchant_id: i64,
+    action: &str,
+    now: DateTime<Utc>,
 ) -> Result<merchant::Model, ServiceError> {
-    let Caller::Admin { subdistrict_id, .. } = *caller else {
+    if !caller.is_office() {
         return Err(ServiceError::Forbidden);
-    };
-    merchant::Entity::find_by_id(merchant_id)
-        .one(db)
-        .await?
-        .filter(|m| m.subdistrict_id == subdistrict_id)
-        .ok_or(ServiceError::NotFound("merchant"))
+    }
+    let found = merchant::Entity::find_by_id(merchant_id).one(db).await?;
+    let place = found.as_ref().map(|m| m.subdistrict_id);
+    office_reaches(db, caller, action, ("merchant", merchant_id), place, "merchant", now).await?;
+    found.ok_or(ServiceError::NotFound("merchant"))
 }
 
 async fn add_as(
@@ -209,6 +226,10 @@ pub async fn set_active(
     set_active_as(db, Actor::Merchant(merchant_id), merchant_id, offer_id, active, now).await
 }
 
+/// Why the office may not pause or resume an offer: the shop has a linked Telegram chat and
+/// manages its offers in the bot ([`ServiceError::Conflict`] of [`set_active_for_merchant`]).
+pub const SHOP_MANAGES_OFFERS: &str = "the shop manages its offers in the bot";
+
 /// The audit action of pausing (`false`) or resuming (`true`) an offer.
 fn pause_action(active: bool) -> &'static str {
     if active { "offer.resume" } else { "offer.pause" }
@@ -232,16 +253,27 @@ pub async fn set_active_for_merchant(
     // The offer's own merchant places it, whatever merchant the caller named: another
     // subdistrict's offer is refused (and audited) even when named under one's own shop.
     let found = offer::Entity::find_by_id(offer_id).one(db).await?;
-    let place = match &found {
-        Some(row) => merchant::Entity::find_by_id(row.merchant_id)
-            .one(db)
-            .await?
-            .map(|m| m.subdistrict_id),
+    let shop = match &found {
+        Some(row) => merchant::Entity::find_by_id(row.merchant_id).one(db).await?,
         None => None,
     };
+    let place = shop.as_ref().map(|m| m.subdistrict_id);
     office_reaches(db, caller, action, ("offer", offer_id), place, "offer", now).await?;
     if found.is_none_or(|row| row.merchant_id != merchant_id) {
         return Err(ServiceError::NotFound("offer"));
+    }
+    // A shop with a linked chat manages its offers in the bot and would not be told of the
+    // office's change: the office is refused, in words, and the try recorded.
+    if shop.is_some_and(|m| m.telegram_chat_id.is_some()) {
+        audit::record(
+            db,
+            now,
+            Entry::denied(caller.actor(), action)
+                .subject("offer", offer_id)
+                .detail(serde_json::json!({ "merchant_id": merchant_id, "reason": "linked" })),
+        )
+        .await?;
+        return Err(ServiceError::Conflict(SHOP_MANAGES_OFFERS.to_owned()));
     }
     set_active_as(db, caller.actor(), merchant_id, offer_id, active, now).await
 }

@@ -164,3 +164,83 @@ async fn a_suspended_shop_applying_again_under_another_number_is_named_to_the_of
     let html = page(&mut office, other).await;
     assert!(!html.contains("可能是已暂停的商户"), "{html}");
 }
+
+#[tokio::test]
+async fn a_suspended_shop_of_another_subdistrict_is_not_named_and_the_office_is_told_to_ask_there() {
+    let app = TestApp::spawn().await;
+    let (haishan, mut office) = haishan_office(&app).await;
+    let shatoujiao = crate::support::scalar_i64(&app.db, "SELECT id FROM communities WHERE name = '东和社区'").await;
+    let new = staff::NewUser {
+        email: "shatoujiao@example.org".into(),
+        role: Role::Admin,
+        organization: None,
+        subdistrict: Some("沙头角街道".into()),
+        password: STAFF_PASSWORD.into(),
+    };
+    staff::create_user(&app.db, new, Utc::now()).await.expect("office");
+    // Shatoujiao's office admitted a shop and later suspended it.
+    let there = app.login("shatoujiao@example.org").await;
+    let first = applies(
+        &app,
+        2_001,
+        "东和粮油店",
+        shatoujiao,
+        "92440300MA5FXT4K34",
+        "0755 2555 1234",
+    )
+    .await;
+    let approved = there
+        .post(&format!("/admin/merchant-applications/{first}/approve"), &[])
+        .await;
+    assert_eq!(approved.status(), 303);
+    let shop = crate::support::scalar_i64(
+        &app.db,
+        &format!("SELECT merchant_id FROM merchant_applications WHERE id = {first}"),
+    )
+    .await;
+    let suspended = there
+        .post(
+            &format!("/admin/merchants/{shop}/status"),
+            &[("status", "suspended"), ("reason", "多次认领未送达")],
+        )
+        .await;
+    assert_eq!(suspended.status(), 303);
+
+    // It applies in Haishan with the same phone: Haishan's office is warned, but reads neither
+    // the shop's name nor whether it is suspended or in band D, and gets no link to it.
+    let again = applies(&app, 2_002, "海山粮油", haishan, "440301000000003", "0755-25551234").await;
+    let html = page(&mut office, again).await;
+    assert!(
+        html.contains("沙头角街道有一家已暂停或受限的商户与这份申请业务电话相同；请向该街道办事处了解。"),
+        "{html}"
+    );
+    assert!(!html.contains("东和粮油店"), "never its name: {html}");
+    assert!(!html.contains("已暂停的商户「"), "never its status: {html}");
+    assert!(!html.contains(&format!("/admin/merchants/{shop}/")), "no link: {html}");
+    let (_, ask) = office
+        .get(&format!("/admin/merchant-applications/{again}/approve"))
+        .await;
+    assert!(ask.contains("这家店与沙头角街道一家已暂停或受限的商户相似"), "{ask}");
+    assert!(!ask.contains("东和粮油店"), "{ask}");
+    office.post("/settings/language", &[("lang", "en")]).await;
+    let html = page(&mut office, again).await;
+    assert!(
+        html.contains(
+            "A shop suspended or restricted in Shatoujiao has the same business phone as this application; ask that subdistrict&#x27;s office."
+        ) || html.contains(
+            "A shop suspended or restricted in Shatoujiao has the same business phone as this application; ask that subdistrict&#39;s office."
+        ),
+        "{html}"
+    );
+
+    // Each look is recorded, with the shops it matched.
+    let looks = crate::support::scalar_i64(
+        &app.db,
+        &format!(
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'merchant_application.lookalike' \
+             AND subject_id = '{again}' AND detail LIKE '%\"merchants\":[{shop}]%'"
+        ),
+    )
+    .await;
+    assert_eq!(looks, 3, "the page twice and the approval page once");
+}

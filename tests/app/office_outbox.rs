@@ -169,8 +169,52 @@ async fn an_office_sees_the_bot_message_to_the_shop_that_applied_to_it_and_anoth
     let pending = outbox(&mut office, "pending").await;
     assert!(pending.contains("向申请商户：申请未通过"), "{pending}");
     assert!(!pending.contains(reason), "what it says is not shown");
+    assert!(
+        pending.contains("Telegram ·· 01"),
+        "the chat shows by its last digits: {pending}"
+    );
+    assert!(!pending.contains("9001"), "never the chat id itself: {pending}");
 
     let mut other = app.login("shatoujiao@example.org").await;
     let html = outbox(&mut other, "pending").await;
     assert!(!html.contains("向申请商户"), "{html}");
+}
+
+#[tokio::test]
+async fn a_shop_that_resubmits_to_another_subdistrict_takes_its_messages_to_that_office() {
+    let app = TestApp::spawn_without_dispatcher(|_| {}).await;
+    let haishan = two_offices(&app).await;
+    let donghe = scalar_i64(&app.db, "SELECT id FROM communities WHERE name = '东和社区'").await;
+    let mut draft = ApplicationDraft {
+        shop_name: "东和粮油店".into(),
+        category: "food".into(),
+        community_id: haishan,
+        credit_code: "92440300MA5FXT4K34".into(),
+        phone: "0755 2555 1234".into(),
+        offer: "每周 10 袋大米".into(),
+    };
+    let applied = merchant_applications::submit(&app.db, 9_002, Locale::ZhCn, &draft, Utc::now())
+        .await
+        .expect("applied");
+    // Haishan's office asks for more: the shop is in Donghe, Shatoujiao's community.
+    let mut office = app.login("haishan@example.org").await;
+    let asked = office
+        .post(
+            &format!("/admin/merchant-applications/{}/more", applied.id),
+            &[("reason", "请确认门店所在社区")],
+        )
+        .await;
+    assert_eq!(asked.status(), 303);
+    assert!(outbox(&mut office, "pending").await.contains("向申请商户"));
+
+    // It answers with the right community: the message goes with it to Shatoujiao's office.
+    draft.community_id = donghe;
+    merchant_applications::submit(&app.db, 9_002, Locale::ZhCn, &draft, Utc::now())
+        .await
+        .expect("resubmitted");
+    let html = outbox(&mut office, "pending").await;
+    assert!(!html.contains("向申请商户"), "{html}");
+    let mut other = app.login("shatoujiao@example.org").await;
+    let html = outbox(&mut other, "pending").await;
+    assert!(html.contains("向申请商户"), "{html}");
 }

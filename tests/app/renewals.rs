@@ -190,17 +190,32 @@ async fn no_office_renews_across_subdistricts_and_the_bureau_only_reads() {
             .0,
         404
     );
+    // Even the confirmation page it may not open is on record, against that organization.
+    let denied = format!(
+        "SELECT COUNT(*) FROM audit_log WHERE action = 'admission.renew' AND outcome = 'denied' \
+         AND subject_kind = 'organization' AND subject_id = '{}'",
+        world.a().id
+    );
+    assert_eq!(scalar_i64(&app.db, &denied).await, 1, "the look at the confirmation");
+    // A party that does not exist is not found all the same, and nothing is recorded of it.
+    assert_eq!(
+        hai.get(&format!("/admin/renewals/merchant/{}", world.a().id + 1000))
+            .await
+            .0,
+        404
+    );
     let refused = hai
         .post(&format!("/admin/renewals/organization/{}", world.a().id), &[])
         .await;
     assert_eq!(refused.status(), 404);
+    assert_eq!(scalar_i64(&app.db, &denied).await, 2, "and the try to renew");
     assert_eq!(
         scalar_i64(
             &app.db,
             "SELECT COUNT(*) FROM audit_log WHERE action = 'admission.renew' AND outcome = 'denied'"
         )
         .await,
-        1
+        2
     );
     assert_eq!(until(&app, "organizations", world.a().id).await, ended.to_string());
 

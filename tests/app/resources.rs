@@ -827,3 +827,80 @@ async fn bureau(app: &TestApp) -> String {
     staff::create_user(&app.db, new, Utc::now()).await.expect("bureau");
     "bureau@example.org".into()
 }
+
+#[tokio::test]
+async fn a_shop_with_telegram_keeps_its_offers_in_the_bot_and_the_office_is_told_so_in_words() {
+    let app = TestApp::spawn().await;
+    let (world, _) = stocked(&app).await;
+    let shop = world.merchants[0].id;
+    app.linked_chat(shop, 7_001, Locale::ZhCn).await;
+    let lunch = offers::list(&app.db, shop).await.expect("offers")[0].id;
+    let page = format!("/admin/merchants/{shop}/offers");
+    let pause = format!("{page}/{lunch}/pause");
+
+    // The office reads the shop's offers, with no button to pause them, and why.
+    let mut office = app.login(&office_of(&app, "沙头角街道").await).await;
+    let (status, html) = office.get(&page).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("每周盒饭"), "{html}");
+    assert!(html.contains("常设供给由商户在机器人里自己暂停或恢复"), "{html}");
+    assert!(!html.contains("/pause\"") && !html.contains("/resume\""), "{html}");
+
+    // A pause posted anyway is refused in words, and the offer stays in the library.
+    let refused = office.post(&pause, &[]).await;
+    assert_eq!(refused.status(), 409);
+    let html = refused.text().await.expect("page");
+    assert!(
+        html.contains("这家商户已绑定 Telegram，由商户在机器人里自己管理常设供给"),
+        "{html}"
+    );
+    assert!(html.contains(&format!("href=\"{page}\"")), "the way back: {html}");
+    assert_eq!(offer_status(&app, lunch).await, "active");
+    assert_eq!(
+        scalar_i64(
+            &app.db,
+            &format!(
+                "SELECT COUNT(*) FROM audit_log WHERE action = 'offer.pause' AND outcome = 'denied' \
+                 AND subject_id = '{lunch}'"
+            ),
+        )
+        .await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn another_subdistricts_office_finds_no_shop_to_read_or_record_an_offer_for_and_the_tries_are_audited() {
+    let app = TestApp::spawn().await;
+    let (world, _) = stocked(&app).await;
+    let shop = world.merchants[0].id;
+    let page = format!("/admin/merchants/{shop}/offers");
+    let mut haishan = app.login(&office_of(&app, "海山街道").await).await;
+    assert_eq!(haishan.get(&page).await.0, 404);
+    let good = [
+        ("category", "food"),
+        ("description", "每周盒饭"),
+        ("monthly_capacity", "5"),
+        ("community", &world.community_id.to_string()),
+    ];
+    assert_eq!(haishan.post(&page, &good).await.status(), 404);
+    // As a shop that does not exist, except that the tries are on record.
+    assert_eq!(
+        haishan.get(&format!("/admin/merchants/{}/offers", shop + 1000)).await.0,
+        404
+    );
+    for action in ["offer.list", "offer.add"] {
+        assert_eq!(
+            scalar_i64(
+                &app.db,
+                &format!(
+                    "SELECT COUNT(*) FROM audit_log WHERE action = '{action}' AND outcome = 'denied' \
+                     AND subject_kind = 'merchant' AND subject_id = '{shop}'"
+                ),
+            )
+            .await,
+            1,
+            "{action}"
+        );
+    }
+}

@@ -84,6 +84,25 @@ pub async fn enqueue_to_applicant<C: ConnectionTrait>(
     insert(conn, row).await
 }
 
+/// Moves the messages of one application (dedupe keys starting `key_prefix`, e.g.
+/// `application:7:`) to the outbox of subdistrict `subdistrict_id`, when the applicant
+/// resubmits it to another subdistrict's community: the office that now reviews it sees them.
+pub async fn move_applicant_messages<C: ConnectionTrait>(
+    conn: &C,
+    key_prefix: &str,
+    subdistrict_id: i64,
+) -> Result<(), DbErr> {
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{ColumnTrait, QueryFilter};
+    outbox::Entity::update_many()
+        .col_expr(outbox::Column::SubdistrictId, Expr::val(subdistrict_id))
+        .filter(outbox::Column::DedupeKey.like(format!("{key_prefix}%")))
+        .filter(outbox::Column::SubdistrictId.is_not_null())
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
 /// Queues `message` to be sent no earlier than `not_before` (senders take only rows whose
 /// `next_attempt_at` has come), unless one with the same dedupe key exists. Returns true
 /// if queued.

@@ -487,6 +487,8 @@ struct MerchantOffersPage {
     c: Chrome,
     merchant_id: i64,
     merchant: String,
+    /// The shop has Telegram and manages its offers in the bot: no pause or resume here.
+    linked: bool,
     /// (id, category, what, "10 a month", communities, paused).
     offers: Vec<(i64, String, String, String, String, bool)>,
     categories: Options,
@@ -572,7 +574,7 @@ pub async fn resume_offer(
 }
 
 async fn change_offer(state: &AppState, staff: &Staff, merchant_id: i64, offer_id: i64, active: bool) -> PageResult {
-    offers::set_active_for_merchant(
+    let changed = offers::set_active_for_merchant(
         &state.db,
         &staff.caller,
         merchant_id,
@@ -580,8 +582,23 @@ async fn change_offer(state: &AppState, staff: &Staff, merchant_id: i64, offer_i
         active,
         chrono::Utc::now(),
     )
-    .await
-    .or_page(staff.t)?;
+    .await;
+    match changed {
+        Ok(_) => {}
+        // A shop with Telegram manages its offers in the bot: said in words, with the way back.
+        Err(ServiceError::Conflict(_)) => {
+            return Ok(super::notice_page(
+                staff.t,
+                &staff.session,
+                StatusCode::CONFLICT,
+                "offers.office_title",
+                "offers.office_linked_refused",
+                &format!("/admin/merchants/{merchant_id}/offers"),
+                "offers.office_back",
+            ));
+        }
+        Err(e) => return Err(PageError::new(staff.t, e)),
+    }
     let done = if active { "resumed" } else { "paused" };
     Ok(Redirect::to(&format!(
         "/admin/merchants/{merchant_id}/offers?saved={done}#offer-{offer_id}"
@@ -648,9 +665,10 @@ async fn merchant_offers_page(
     status: StatusCode,
 ) -> PageResult {
     let t = staff.t;
-    let list = offers::list_for_office(&state.db, &staff.caller, merchant_id)
+    let office = offers::list_for_office(&state.db, &staff.caller, merchant_id, chrono::Utc::now())
         .await
         .or_page(t)?;
+    let list = office.offers;
     let merchant = merchants::get(&state.db, merchant_id).await.or_page(t)?.name;
     let communities = organizations::communities(&state.db).await.or_page(t)?;
     let offers = list
@@ -673,6 +691,7 @@ async fn merchant_offers_page(
             c: Chrome::new(t, &staff.session, "offers.office_title"),
             merchant_id,
             merchant,
+            linked: office.linked,
             offers,
             categories: enum_options(Category::ALL, Category::as_str, Category::label, t, &form.category),
             communities: communities

@@ -52,6 +52,7 @@ pub const ACTIONS: &[&str] = &[
     "merchant.alert_settings",
     "merchant_application.approve",
     "merchant_application.list",
+    "merchant_application.lookalike",
     "merchant_application.more_info",
     "merchant_application.read",
     "merchant_application.reject",
@@ -72,6 +73,7 @@ pub const ACTIONS: &[&str] = &[
     "need.recur",
     "need.series.end",
     "offer.add",
+    "offer.list",
     "offer.pause",
     "offer.resume",
     "office.audit",
@@ -182,7 +184,7 @@ fn outbox_reason(t: Tr, raw: &str) -> (String, String) {
     }
     match OUTBOX_REASONS.iter().find(|(reason, _)| *reason == raw) {
         Some((_, key)) => (t.get(key).to_owned(), String::new()),
-        None => (t.get("outbox.reason.failed").to_owned(), raw.to_owned()),
+        None => (t.get("outbox.reason.failed").to_owned(), redact_emails(raw)),
     }
 }
 
@@ -404,11 +406,51 @@ pub async fn outbox(State(state): State<AppState>, staff: Staff, Query(q): Query
     ))
 }
 
+/// A recipient as the office may see it: an email address by its first letter and domain, a
+/// Telegram chat by its last two digits only (a chat id reaches the person directly).
 fn mask(recipient: &str) -> String {
+    if let Some(chat) = recipient.strip_prefix("chat:") {
+        let digits: Vec<char> = chat.chars().filter(char::is_ascii_digit).collect();
+        let tail: String = digits[digits.len().saturating_sub(2)..].iter().collect();
+        return format!("Telegram ·· {tail}");
+    }
     match recipient.split_once('@') {
         Some((local, domain)) => format!("{}***@{domain}", local.chars().next().unwrap_or('*')),
         None => recipient.to_owned(),
     }
+}
+
+/// `text` with the local part of every email address in it replaced by `***`: a mail server's
+/// own error text may name an address no one has verified, and the office needs the domain at
+/// most.
+fn redact_emails(text: &str) -> String {
+    fn local(c: char) -> bool {
+        c.is_alphanumeric() || "._%+-!#$&'*/=?^`{|}~".contains(c)
+    }
+    fn domain(c: char) -> bool {
+        c.is_alphanumeric() || c == '-'
+    }
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i] == '@' && chars.get(i + 1).is_some_and(|&c| domain(c)) {
+            // Drop the local part already copied: the run of address characters before '@'.
+            let mut start = i;
+            while start > 0 && local(chars[start - 1]) {
+                start -= 1;
+            }
+            if start < i {
+                for _ in start..i {
+                    out.pop();
+                }
+                out.push_str("***");
+            }
+        }
+        out.push(chars[i]);
+        i += 1;
+    }
+    out
 }
 
 /// `POST /admin/outbox/{id}/retry`: a dead message gets another round.
@@ -436,6 +478,31 @@ mod tests {
             ("发送失败", "550 5.1.1 mailbox unavailable")
         );
         assert_eq!(outbox_reason(t, ""), (String::new(), String::new()));
+    }
+
+    #[test]
+    fn a_recipient_is_masked_whether_an_address_or_a_telegram_chat() {
+        assert_eq!(mask("chen@example.org"), "c***@example.org");
+        assert_eq!(mask("chat:9001"), "Telegram ·· 01");
+        assert_eq!(mask("chat:-1002345678"), "Telegram ·· 78");
+        assert_eq!(mask("chat:7"), "Telegram ·· 7");
+        assert!(!mask("chat:9001").contains("9001"));
+    }
+
+    #[test]
+    fn a_servers_error_text_keeps_no_local_part_of_an_address() {
+        assert_eq!(
+            redact_emails("550 5.1.1 <chen.wei+x@example.org>: Recipient address rejected"),
+            "550 5.1.1 <***@example.org>: Recipient address rejected"
+        );
+        assert_eq!(
+            redact_emails("to a@b.cn, 李雷@例子.中国 failed"),
+            "to ***@b.cn, ***@例子.中国 failed"
+        );
+        assert_eq!(redact_emails("timeout @ 5s; user@ host"), "timeout @ 5s; user@ host");
+        assert_eq!(redact_emails("no address here"), "no address here");
+        let (_, detail) = outbox_reason(Tr(Locale::En), "550 mailbox chen@example.org unavailable");
+        assert_eq!(detail, "550 mailbox ***@example.org unavailable");
     }
 
     #[test]

@@ -103,15 +103,23 @@ async fn detail_page(state: &AppState, staff: &Staff, id: i64, status: StatusCod
                 (true, false) => "join.lookalike.phone",
                 _ => "join.lookalike.name",
             };
-            let who = if l.suspended {
-                "join.lookalike.suspended"
-            } else {
-                "join.lookalike.band_d"
-            };
             let subdistrict = district
                 .subdistrict(l.subdistrict_id)
                 .map(|s| s.name_in(t.0).to_owned())
                 .unwrap_or_default();
+            // Another subdistrict's shop is not named, nor its band told: that office is asked.
+            let Some(shop) = &l.shop else {
+                let sentence = t.fill(
+                    "join.lookalike_elsewhere",
+                    &[("why", t.get(why)), ("subdistrict", &subdistrict)],
+                );
+                return (sentence, String::new());
+            };
+            let who = if shop.suspended {
+                "join.lookalike.suspended"
+            } else {
+                "join.lookalike.band_d"
+            };
             let sentence = t.fill(
                 "join.lookalike",
                 // The shop's own name last, so that nothing it holds is read as a placeholder.
@@ -119,14 +127,10 @@ async fn detail_page(state: &AppState, staff: &Staff, id: i64, status: StatusCod
                     ("subdistrict", &subdistrict),
                     ("why", t.get(why)),
                     ("who", t.get(who)),
-                    ("shop", &l.name),
+                    ("shop", &shop.name),
                 ],
             );
-            let link = if staff.caller.subdistrict_id() == Some(l.subdistrict_id) {
-                format!("/admin/merchants/{}/offers", l.merchant_id)
-            } else {
-                String::new()
-            };
+            let link = format!("/admin/merchants/{}/offers", shop.merchant_id);
             (sentence, link)
         })
         .collect();
@@ -180,19 +184,29 @@ async fn confirm_page(state: &AppState, staff: &Staff, id: i64, kind: Kind, reas
         .await
         .or_page(t)?;
     let community = a.community_in(t.0).to_owned();
+    let district = subdistricts::district(&state.db).await.or_page(t)?;
     let (title, effects, reason_label, button) = match kind {
         Kind::Approve => (
             "join.approve_title",
             // A shop that looks like a suspended one is said again where the office decides.
             lookalikes
                 .iter()
-                .map(|l| {
-                    let who = if l.suspended {
-                        "join.lookalike.suspended"
-                    } else {
-                        "join.lookalike.band_d"
-                    };
-                    t.fill("join.lookalike_approve", &[("who", t.get(who)), ("shop", &l.name)])
+                .map(|l| match &l.shop {
+                    Some(shop) => {
+                        let who = if shop.suspended {
+                            "join.lookalike.suspended"
+                        } else {
+                            "join.lookalike.band_d"
+                        };
+                        t.fill("join.lookalike_approve", &[("who", t.get(who)), ("shop", &shop.name)])
+                    }
+                    None => {
+                        let subdistrict = district
+                            .subdistrict(l.subdistrict_id)
+                            .map(|s| s.name_in(t.0).to_owned())
+                            .unwrap_or_default();
+                        t.fill("join.lookalike_approve_elsewhere", &[("subdistrict", &subdistrict)])
+                    }
                 })
                 .chain([
                     t.fill("join.approve_effect_merchant", &[("community", &community)]),

@@ -12,7 +12,7 @@ use crate::AppState;
 use crate::domain::admission::Standing;
 use crate::i18n::Tr;
 use crate::services::admissions::{self, Due, PartyKind};
-use crate::services::{ServiceError, subdistricts};
+use crate::services::{ServiceError, access, subdistricts};
 use crate::web::session::Staff;
 
 /// One row of the list.
@@ -106,12 +106,18 @@ pub async fn list(State(state): State<AppState>, staff: Staff) -> PageResult {
 pub async fn ask(State(state): State<AppState>, staff: Staff, Path((kind, id)): Path<(String, i64)>) -> PageResult {
     let t = staff.t;
     let kind = PartyKind::parse(&kind).ok_or_else(|| PageError::new(t, ServiceError::NotFound("party")))?;
-    let due = admissions::due(&state.db, &staff.caller, chrono::Utc::now())
+    let now = chrono::Utc::now();
+    let due = admissions::due(&state.db, &staff.caller, now)
         .await
         .or_page(t)?
         .into_iter()
-        .find(|d| d.kind == kind && d.id == id)
-        .ok_or_else(|| PageError::new(t, ServiceError::NotFound("party")))?;
+        .find(|d| d.kind == kind && d.id == id);
+    let Some(due) = due else {
+        // Another subdistrict's party is "not found" as a missing one is, and the try recorded.
+        let refused =
+            access::refuse_unlisted_party(&state.db, &staff.caller, "admission.renew", (kind.as_str(), id), now).await;
+        return Err(PageError::new(t, refused));
+    };
     let title = t.fill("renewal.ask_title", &[("name", &due.name)]);
     let dates = [
         ("until", due.renews_until.to_string()),
