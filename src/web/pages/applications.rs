@@ -227,9 +227,24 @@ struct DonePage {
 }
 
 fn done(t: Tr, title_key: &str, message: String, link: Option<(&str, &str)>) -> Response {
+    let link = link.map(|(href, key)| (href.to_owned(), key));
+    notice(t, StatusCode::OK, title_key, message, link)
+}
+
+/// A public page of one message under `title_key`, with a link (its href and the key of its
+/// words) to where the reader goes next.
+fn notice(t: Tr, status: StatusCode, title_key: &str, message: String, link: Option<(String, &str)>) -> Response {
     let c = public_chrome(t, String::new(), title_key);
-    let link = link.map(|(href, key)| (href.to_owned(), t.get(key).to_owned()));
-    render(StatusCode::OK, DonePage { c, message, link })
+    let link = link.map(|(href, key)| (href, t.get(key).to_owned()));
+    render(status, DonePage { c, message, link })
+}
+
+/// The way to the public application form, in the reader's language.
+fn to_the_form(t: Tr) -> Option<(String, &'static str)> {
+    Some((
+        format!("/apply/organization?lang={}", t.lang()),
+        "apply.link_gone_apply",
+    ))
 }
 
 /// `POST /apply/organization`: takes the application and says to check the email; a filled
@@ -309,20 +324,22 @@ struct LinkPage {
 /// the browser's: whoever holds it may not be the applicant), pointing to the public form
 /// rather than to the staff's pages.
 fn link_gone(t: Tr) -> Response {
-    let c = public_chrome(t, String::new(), "apply.link_gone_title");
-    let href = format!("/apply/organization?lang={}", t.lang());
-    let link = Some((href, t.get("apply.link_gone_apply").to_owned()));
     let message = t.get("apply.link_gone").to_owned();
-    render(StatusCode::NOT_FOUND, DonePage { c, message, link })
+    notice(
+        t,
+        StatusCode::NOT_FOUND,
+        "apply.link_gone_title",
+        message,
+        to_the_form(t),
+    )
 }
 
 /// A set-password link used or expired: its holder was approved already, so the page
 /// leads to signing in (or to the office for a new link), never to applying again.
 fn welcome_link_gone(t: Tr) -> Response {
-    let c = public_chrome(t, String::new(), "apply.link_gone_title");
-    let link = Some(("/login".to_owned(), t.get("welcome.sign_in").to_owned()));
     let message = t.get("welcome.link_gone").to_owned();
-    render(StatusCode::NOT_FOUND, DonePage { c, message, link })
+    let link = Some(("/login".to_owned(), "welcome.sign_in"));
+    notice(t, StatusCode::NOT_FOUND, "apply.link_gone_title", message, link)
 }
 
 /// `GET /apply/verify?token=…`: asks to confirm (a mail scanner opening the link changes nothing).
@@ -385,18 +402,17 @@ pub async fn verify(
                 .get("credit_code")
                 .map(|e| e.message(browser.0))
                 .unwrap_or_default();
-            Ok(error_page_with(browser, StatusCode::CONFLICT, message))
+            // A code admitted meanwhile: the way back is the form.
+            Ok(notice(
+                browser,
+                StatusCode::CONFLICT,
+                "error.title",
+                message,
+                to_the_form(browser),
+            ))
         }
         Err(e) => Err(PageError::new(browser, e)),
     }
-}
-
-/// A refusal on a public page (a code admitted meanwhile), with the way back to the form.
-fn error_page_with(t: Tr, status: StatusCode, message: String) -> Response {
-    let c = public_chrome(t, String::new(), "error.title");
-    let href = format!("/apply/organization?lang={}", t.lang());
-    let link = Some((href, t.get("apply.link_gone_apply").to_owned()));
-    render(status, DonePage { c, message, link })
 }
 
 /// `GET /apply/edit?token=…`: the application as sent, with what the office asked for.
