@@ -14,6 +14,7 @@ pub mod i18n;
 pub mod jobs;
 pub mod metrics;
 pub mod notify;
+pub mod pdf;
 pub mod services;
 pub mod telemetry;
 pub mod web;
@@ -117,6 +118,9 @@ impl App {
     pub async fn build(config: Config) -> Result<Self, StartupError> {
         let db = db::connect(&config).await?;
         migrate(&db, &config).await?;
+        if let Err(e) = pdf::check_font(&config.cert_font) {
+            tracing::warn!(error = %e, "certificates cannot be issued until the font is there: install fonts-wqy-microhei or set RELAY_CERT_FONT");
+        }
         let listener = TcpListener::bind(config.bind)
             .await
             .map_err(|source| StartupError::Bind {
