@@ -141,7 +141,7 @@ impl App {
         let mut dispatcher =
             notify::Dispatcher::from_config(state.db.clone(), &state.config)?.with_metrics(&state.metrics);
         if let Some(handle) = &state.bot
-            && let Some(telegram) = bot::sender(state.db.clone(), handle)
+            && let Some(telegram) = bot::sender(state.db.clone(), handle, &state.config)
         {
             dispatcher = dispatcher.with_sender(telegram).with_wake(handle.sender_wake());
         }

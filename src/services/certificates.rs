@@ -424,6 +424,16 @@ pub async fn for_issuer(
     Ok(view(row))
 }
 
+/// A certificate by the number the bot's own reply carries (the outbox, not a person, asks).
+pub async fn for_delivery(db: &DatabaseConnection, number: &str) -> Result<CertificateView, ServiceError> {
+    let row = cert::Entity::find()
+        .filter(cert::Column::Number.eq(number))
+        .one(db)
+        .await?
+        .ok_or(ServiceError::NotFound("certificate"))?;
+    Ok(view(row))
+}
+
 /// Revokes a certificate of the caller's side for `reason` (kept on the certificate and in
 /// the audit log). The public check says "revoked" from now on.
 pub async fn revoke(

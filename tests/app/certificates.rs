@@ -453,3 +453,57 @@ async fn the_roll_of_honour_names_only_shops_that_opted_in_with_a_badge_and_no_r
         "{english}"
     );
 }
+
+#[tokio::test]
+async fn a_shop_gets_its_certificate_in_the_bot_and_chooses_the_roll_of_honour() {
+    use bots::{Action, Locale};
+    let app = TestApp::spawn_with_bot().await;
+    let world = app.world(1).await;
+    let shop = world.merchants[0].id;
+    app.give_good_record(&world, shop, 3).await;
+    confirmed_this_year(&app, shop).await;
+    let chat = app.linked_chat(shop, 1800, Locale::ZhCn).await;
+
+    // The PDF comes as a document, with the shop's name and its deliveries in its text.
+    let document = chat.send_for_document("/certificate").await;
+    assert!(
+        document.file_name.starts_with("YT-") && document.file_name.ends_with(".pdf"),
+        "{}",
+        document.file_name
+    );
+    let text = pdf_text(&app.dir(), &document.bytes);
+    for expected in ["爱心商户0", "3 次", "爱心商户证书"] {
+        assert!(text.contains(expected), "{expected} in: {text}");
+    }
+    assert!(document.caption.contains("公益榜：本店未上榜"), "{}", document.caption);
+    // Asking again while nothing changed hands out the same certificate.
+    let again = chat.send_for_document("/certificate").await;
+    assert_eq!(again.file_name, document.file_name);
+    assert_eq!(scalar_i64(&app.db, "SELECT COUNT(*) FROM certificates").await, 1);
+    let page = app.get("/transparency").await.text().await.expect("body");
+    assert!(!page.contains("爱心商户0"), "not on the roll before it opts in");
+
+    // The button puts the shop on the roll of honour, with its badge.
+    let on = chat.tap(&Action::HonourRoll(true).encode()).await;
+    assert!(on.text.contains("已加入公益榜"), "{}", on.text);
+    let english = app
+        .client
+        .get(app.url("/transparency"))
+        .header("accept-language", "en")
+        .send()
+        .await
+        .expect("GET")
+        .text()
+        .await
+        .expect("body");
+    assert!(
+        english.contains("爱心商户0 · <span class=\"badge\">Caring merchant ★</span>"),
+        "{english}"
+    );
+
+    // An unlinked chat is told how to link or join.
+    let stranger = app.chat(1801, Locale::ZhCn);
+    let reply = stranger.send("/certificate").await;
+    assert_eq!(reply.text, bots::text::how_to_link(Locale::ZhCn));
+    assert_eq!(scalar_i64(&app.db, "SELECT COUNT(*) FROM certificates").await, 1);
+}

@@ -647,6 +647,10 @@ pub struct BotReply {
     pub text: String,
     /// Rows of buttons: label and callback data.
     pub buttons: Vec<Vec<(String, String)>>,
+    /// A certificate whose PDF goes with this reply as a document (`/certificate`); drawn
+    /// when sent, so the outbox holds the number, not the file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate: Option<String>,
 }
 
 /// `merchant-application-*`: the office's decision on a shop's application, to the chat
