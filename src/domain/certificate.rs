@@ -75,6 +75,22 @@ pub fn year_period(year: i32, today: NaiveDate) -> Option<(NaiveDate, NaiveDate)
     (start <= today).then(|| (start, end.min(today)))
 }
 
+/// Days a volunteer's certificate link (in the hours-confirmed email) stays good.
+pub const LINK_DAYS: i64 = 60;
+
+/// What a volunteer's certificate link signs: who, the period, and the last day it works.
+/// One purpose only: the signature is keyed for certificate links and nothing else.
+pub fn link_message(volunteer_id: i64, from: NaiveDate, to: NaiveDate, expires: NaiveDate) -> String {
+    format!("certificate:{volunteer_id}:{from}:{to}:{expires}")
+}
+
+/// The period an hours-confirmed email offers to certify: the year of the day served, up to
+/// that day.
+pub fn email_period(served_on: NaiveDate) -> (NaiveDate, NaiveDate) {
+    let start = NaiveDate::from_ymd_opt(chrono::Datelike::year(&served_on), 1, 1).unwrap_or(served_on);
+    (start, served_on)
+}
+
 /// A volunteer's number on a certificate: the organization's registration of them, as
 /// `V` and the registry id (we keep no ID-card numbers, so none is printed).
 pub fn volunteer_number(volunteer_id: i64) -> String {
@@ -195,6 +211,14 @@ mod tests {
         assert_eq!(Badge::for_deliveries(19), Some(Badge::Two));
         assert_eq!(Badge::for_deliveries(20), Some(Badge::Three));
         assert_eq!(Badge::Three.stars(), "★★★");
+    }
+
+    #[test]
+    fn an_email_offers_the_year_so_far_and_its_link_signs_every_part() {
+        assert_eq!(email_period(d("2026-11-28")), (d("2026-01-01"), d("2026-11-28")));
+        let signed = link_message(7, d("2026-01-01"), d("2026-11-28"), d("2027-01-27"));
+        assert_eq!(signed, "certificate:7:2026-01-01:2026-11-28:2027-01-27");
+        assert_ne!(signed, link_message(8, d("2026-01-01"), d("2026-11-28"), d("2027-01-27")));
     }
 
     #[test]

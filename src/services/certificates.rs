@@ -16,19 +16,21 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, Set,
 };
+use subtle::ConstantTimeEq;
 
 use super::ServiceError;
 use super::access::Caller;
 use super::audit::{self, Actor, Entry};
 use super::throttle;
-use crate::db;
+use crate::config::Secret;
 use crate::domain::certificate::{self, Badge, CertificateKind};
 use crate::domain::input::{self, FieldError, FieldErrors};
 use crate::domain::{ClaimStatus, Locale, PartyStatus};
 use crate::entities::values::StoredLocale;
 use crate::entities::{
-    certificate as cert, claim, merchant, organization, staff, subdistrict, volunteer, volunteer_hour,
+    certificate as cert, claim, contact, merchant, organization, staff, subdistrict, volunteer, volunteer_hour,
 };
+use crate::{crypto, db};
 
 /// Lookups of `/verify/{number}` one address may make in [`VERIFY_WINDOW_MINUTES`].
 pub const VERIFY_PER_ADDRESS: i32 = 30;
@@ -258,6 +260,126 @@ fn parse_period(from: &str, to: &str, today: NaiveDate) -> Result<(NaiveDate, Na
         errors.push("period_end", e);
         errors
     })
+}
+
+/// The signed link (path and query-free) a volunteer follows from an hours-confirmed email
+/// to get the certificate of the period, good until `expires`.
+pub fn volunteer_link(
+    secret: &Secret,
+    volunteer_id: i64,
+    (from, to): (NaiveDate, NaiveDate),
+    expires: NaiveDate,
+) -> String {
+    let signature = crypto::keyed_hex(
+        secret,
+        "certificate-link",
+        certificate::link_message(volunteer_id, from, to, expires).as_bytes(),
+    );
+    format!("/certificates/ask/{volunteer_id}/{from}/{to}/{expires}/{signature}")
+}
+
+/// Why a volunteer's link gives no certificate.
+#[derive(Debug, thiserror::Error)]
+pub enum LinkError {
+    /// Not a link we made (or altered).
+    #[error("this link is not valid")]
+    Forged,
+    /// Past its last day.
+    #[error("this link has expired")]
+    Expired,
+    /// The service refused (no confirmed hours left in the period, say) or failed.
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+}
+
+impl From<sea_orm::DbErr> for LinkError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        LinkError::Service(e.into())
+    }
+}
+
+/// A volunteer's signed link as it came in: who, the period, the last day, the signature.
+#[derive(Debug, Clone, Copy)]
+pub struct SignedLink<'a> {
+    /// The volunteer.
+    pub volunteer_id: i64,
+    /// First day, `YYYY-MM-DD`.
+    pub from: &'a str,
+    /// Last day.
+    pub to: &'a str,
+    /// The link's last good day.
+    pub expires: &'a str,
+    /// The signature.
+    pub signature: &'a str,
+}
+
+/// The period a volunteer's link covers, if the link is ours and not past its last day.
+pub fn check_link(
+    secret: &Secret,
+    link: SignedLink<'_>,
+    now: DateTime<Utc>,
+) -> Result<(NaiveDate, NaiveDate), LinkError> {
+    let parse = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| LinkError::Forged);
+    let (from, to, until) = (parse(link.from)?, parse(link.to)?, parse(link.expires)?);
+    let expected = crypto::keyed_hex(
+        secret,
+        "certificate-link",
+        certificate::link_message(link.volunteer_id, from, to, until).as_bytes(),
+    );
+    if !bool::from(expected.as_bytes().ct_eq(link.signature.as_bytes())) {
+        return Err(LinkError::Forged);
+    }
+    if crate::domain::time::local_date(now) > until {
+        return Err(LinkError::Expired);
+    }
+    Ok((from, to))
+}
+
+/// The certificate a volunteer's signed link asks for: the one already issued for the same
+/// period if it stands, else a new one (the organization that confirmed the hours issues
+/// it; the handler is whoever confirmed the last of them). The signature is checked before
+/// any lookup.
+pub async fn issue_by_link(
+    db: &DatabaseConnection,
+    secret: &Secret,
+    link: SignedLink<'_>,
+    now: DateTime<Utc>,
+) -> Result<CertificateView, LinkError> {
+    let (from, to) = check_link(secret, link, now)?;
+    let txn = db::begin_write(db).await?;
+    let v = volunteer::Entity::find_by_id(link.volunteer_id)
+        .one(&txn)
+        .await?
+        .ok_or(LinkError::Forged)?;
+    let existing = cert::Entity::find()
+        .filter(cert::Column::VolunteerId.eq(v.id))
+        .filter(cert::Column::PeriodStart.eq(from))
+        .filter(cert::Column::PeriodEnd.eq(to))
+        .filter(cert::Column::RevokedAt.is_null())
+        .order_by_desc(cert::Column::Id)
+        .one(&txn)
+        .await?;
+    if let Some(row) = existing {
+        return Ok(view(row));
+    }
+    let locale = match v.contact_id {
+        Some(id) => contact::Entity::find_by_id(id)
+            .one(&txn)
+            .await?
+            .map_or(Locale::ZhCn, |c| c.locale.into()),
+        None => Locale::ZhCn,
+    };
+    let row = insert_volunteer_certificate(&txn, &v, (from, to), locale, None, now).await?;
+    audit::record(
+        &txn,
+        now,
+        Entry::ok(Actor::Anonymous, "certificate.issue")
+            .subject("certificate", row.id)
+            .organization(Some(v.organization_id)),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(view(row))
 }
 
 /// The volunteer's page: their certificates and what a new one would start from. Only the

@@ -138,8 +138,8 @@ pub fn public_csrf(state: &AppState, jar: CookieJar) -> (CookieJar, String) {
 
 /// Paths whose POSTs come from email links without a session (RFC 8058 one-click). The
 /// Telegram webhook, which proves itself with its secret header, is exempt at exactly its
-/// configured path.
-const CSRF_EXEMPT: &[&str] = &["/unsubscribe/", "/consent/"];
+/// configured path. A volunteer's certificate link is signed: the path is the authority.
+const CSRF_EXEMPT: &[&str] = &["/unsubscribe/", "/consent/", "/certificates/ask/"];
 /// Largest form body the guard reads.
 const MAX_FORM: usize = 256 * 1024;
 

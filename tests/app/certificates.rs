@@ -507,3 +507,73 @@ async fn a_shop_gets_its_certificate_in_the_bot_and_chooses_the_roll_of_honour()
     assert_eq!(reply.text, bots::text::how_to_link(Locale::ZhCn));
     assert_eq!(scalar_i64(&app.db, "SELECT COUNT(*) FROM certificates").await, 1);
 }
+
+#[tokio::test]
+async fn the_signed_link_of_an_hours_email_gives_the_volunteer_the_pdf_and_a_forged_one_nothing() {
+    use charity_relay::domain::certificate::email_period;
+    use charity_relay::services::certificates::volunteer_link;
+    let app = TestApp::spawn().await;
+    app.world(0).await;
+    let mut worker = app.login("worker0@example.org").await;
+    let volunteer = volunteer_with_hours(&app, &mut worker, NAME, true).await;
+    let today = charity_relay::domain::time::local_date(chrono::Utc::now());
+    let period = email_period(today);
+    let link = volunteer_link(
+        &app.config.secret_key,
+        volunteer,
+        period,
+        today + chrono::Duration::days(60),
+    );
+
+    // The page asks with one button; nothing is issued by opening it.
+    let page = app.get(&link).await;
+    assert_eq!(page.status(), 200);
+    let page = page.text().await.expect("body");
+    assert!(
+        page.contains("领取证明（PDF）") && page.contains(&today.to_string()),
+        "{page}"
+    );
+    assert_eq!(scalar_i64(&app.db, "SELECT COUNT(*) FROM certificates").await, 0);
+
+    // The button gives the PDF, issued by the organization that confirmed the hours.
+    let pdf = app.client.post(app.url(&link)).send().await.expect("POST");
+    assert_eq!(pdf.status(), 200);
+    assert_eq!(pdf.headers()["content-type"], "application/pdf");
+    let text = pdf_text(&app.dir(), &pdf.bytes().await.expect("pdf"));
+    for expected in [NAME, "12.5 小时", "沙头角街道社工站"] {
+        assert!(text.contains(expected), "{expected} in: {text}");
+    }
+    // Asking again sends the same certificate, not a second one.
+    let again = app.client.post(app.url(&link)).send().await.expect("POST");
+    assert_eq!(again.status(), 200);
+    assert_eq!(scalar_i64(&app.db, "SELECT COUNT(*) FROM certificates").await, 1);
+
+    // A changed signature, another volunteer's id or a later period: a clear page, no PDF.
+    let mut forged = link.clone();
+    let last = forged.pop().expect("a character");
+    forged.push(if last == '0' { '1' } else { '0' });
+    let other = link.replacen(&format!("/ask/{volunteer}/"), &format!("/ask/{}/", volunteer + 1), 1);
+    for bad in [
+        forged.as_str(),
+        other.as_str(),
+        "/certificates/ask/1/2026-01-01/2026-12-31/2099-01-01/00",
+    ] {
+        let page = app.get(bad).await;
+        assert_eq!(page.status(), 404, "{bad}");
+        assert!(page.text().await.expect("body").contains("这个链接无效"));
+        let refused = app.client.post(app.url(bad)).send().await.expect("POST");
+        assert_eq!(refused.status(), 404);
+        assert_ne!(refused.headers()["content-type"], "application/pdf");
+    }
+    // An expired link says so.
+    let expired = volunteer_link(
+        &app.config.secret_key,
+        volunteer,
+        period,
+        today - chrono::Duration::days(1),
+    );
+    let page = app.get(&expired).await;
+    assert_eq!(page.status(), 410);
+    assert!(page.text().await.expect("body").contains("已过期"));
+    assert_eq!(scalar_i64(&app.db, "SELECT COUNT(*) FROM certificates").await, 1);
+}

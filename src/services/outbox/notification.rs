@@ -416,6 +416,10 @@ pub struct HoursConfirmed {
     pub served_on: String,
     /// The volunteer's confirmed total, in tenths.
     pub balance_tenths: i64,
+    /// The signed link to the volunteer's certificate of the year so far
+    /// (`services::certificates::volunteer_link`, under `RELAY_PUBLIC_URL`), if one is offered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate_url: Option<String>,
 }
 
 /// `digest`: the held rows it carries, each as it was stored (an item that no longer

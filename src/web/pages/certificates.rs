@@ -20,7 +20,7 @@ use crate::domain::input::FieldErrors;
 use crate::i18n::Tr;
 use crate::pdf;
 use crate::services::ServiceError;
-use crate::services::certificates::{self, CertificateView, VerifyError};
+use crate::services::certificates::{self, CertificateView, LinkError, SignedLink, VerifyError};
 use crate::web::session::{PageLang, Staff};
 
 /// One certificate in a list.
@@ -450,5 +450,76 @@ pub async fn issue_merchant(
         Ok(v) => Ok(Redirect::to(&format!("/admin/merchants/{id}/certificates?issued={}", v.number)).into_response()),
         Err(ServiceError::Validation(errors)) => merchant_page(&state, &staff, id, &form.year, &errors, "").await,
         Err(e) => Err(PageError::new(staff.t, e)),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "certificate_ask.html")]
+struct AskPage {
+    c: Chrome,
+    message: String,
+    /// The button's form target; empty when there is nothing to ask for.
+    action: String,
+}
+
+/// The path of a volunteer's link: volunteer, from, to, last day, signature.
+type LinkPath = (i64, String, String, String, String);
+
+fn signed(path: &LinkPath) -> SignedLink<'_> {
+    SignedLink {
+        volunteer_id: path.0,
+        from: &path.1,
+        to: &path.2,
+        expires: &path.3,
+        signature: &path.4,
+    }
+}
+
+fn link_refused(t: Tr, e: LinkError) -> Response {
+    let (status, key) = match e {
+        LinkError::Forged => (StatusCode::NOT_FOUND, "cert.link_forged"),
+        LinkError::Expired => (StatusCode::GONE, "cert.link_expired"),
+        LinkError::Service(ServiceError::Validation(_)) => (StatusCode::UNPROCESSABLE_ENTITY, "cert.link_nothing"),
+        LinkError::Service(e) => return PageError::new(t, e).into_response(),
+    };
+    render(
+        status,
+        AskPage {
+            c: public_chrome(t, "cert.ask_title"),
+            message: t.get(key).to_owned(),
+            action: String::new(),
+        },
+    )
+}
+
+/// `GET /certificates/ask/{volunteer}/{from}/{to}/{expires}/{signature}`: from the
+/// hours-confirmed email, a page with one button; a forged or expired link gets a page that
+/// says so, and no button.
+pub async fn ask(State(state): State<AppState>, PageLang(t): PageLang, Path(path): Path<LinkPath>) -> Response {
+    match certificates::check_link(&state.config.secret_key, signed(&path), chrono::Utc::now()) {
+        Ok((from, to)) => render(
+            StatusCode::OK,
+            AskPage {
+                c: public_chrome(t, "cert.ask_title"),
+                message: t.fill(
+                    "cert.ask_intro",
+                    &[("from", &from.to_string()), ("to", &to.to_string())],
+                ),
+                action: format!(
+                    "/certificates/ask/{}/{}/{}/{}/{}",
+                    path.0, path.1, path.2, path.3, path.4
+                ),
+            },
+        ),
+        Err(e) => link_refused(t, e),
+    }
+}
+
+/// `POST` of the same path: the certificate's PDF (the one already issued for the period,
+/// or a new one). The signed path is the authority, as on the residents' pages: no session.
+pub async fn ask_pdf(State(state): State<AppState>, PageLang(t): PageLang, Path(path): Path<LinkPath>) -> Response {
+    match certificates::issue_by_link(&state.db, &state.config.secret_key, signed(&path), chrono::Utc::now()).await {
+        Ok(v) => pdf_response(&state, Tr(v.locale), &v).await,
+        Err(e) => link_refused(t, e),
     }
 }

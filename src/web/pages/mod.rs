@@ -112,6 +112,10 @@ pub fn router(state: AppState) -> Router {
             get(certificates::merchant).post(certificates::issue_merchant),
         )
         .route("/verify/{number}", get(certificates::verify))
+        .route(
+            "/certificates/ask/{volunteer}/{from}/{to}/{expires}/{signature}",
+            get(certificates::ask).post(certificates::ask_pdf),
+        )
         .route("/admin/organizations", get(admin::organizations))
         .route("/admin/organizations/{id}/status", post(admin::organization_status))
         .route(
