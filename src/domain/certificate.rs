@@ -218,7 +218,10 @@ mod tests {
         assert_eq!(email_period(d("2026-11-28")), (d("2026-01-01"), d("2026-11-28")));
         let signed = link_message(7, d("2026-01-01"), d("2026-11-28"), d("2027-01-27"));
         assert_eq!(signed, "certificate:7:2026-01-01:2026-11-28:2027-01-27");
-        assert_ne!(signed, link_message(8, d("2026-01-01"), d("2026-11-28"), d("2027-01-27")));
+        assert_ne!(
+            signed,
+            link_message(8, d("2026-01-01"), d("2026-11-28"), d("2027-01-27"))
+        );
     }
 
     #[test]

@@ -38,6 +38,19 @@ fn rand_suffix() -> u64 {
     N.fetch_add(1, Ordering::Relaxed)
 }
 
+/// The page at `path` as a reader whose browser asks for English sees it.
+async fn english_page(app: &TestApp, path: &str) -> String {
+    app.client
+        .get(app.url(path))
+        .header("accept-language", "en")
+        .send()
+        .await
+        .expect("GET")
+        .text()
+        .await
+        .expect("body")
+}
+
 fn today() -> String {
     charity_relay::domain::time::local_date(chrono::Utc::now()).to_string()
 }
@@ -429,16 +442,7 @@ async fn the_roll_of_honour_names_only_shops_that_opted_in_with_a_badge_and_no_r
     certificates::set_honour_roll(&app.db, busy, false, now)
         .await
         .expect("opt out");
-    let english = app
-        .client
-        .get(app.url("/transparency"))
-        .header("accept-language", "en")
-        .send()
-        .await
-        .expect("GET")
-        .text()
-        .await
-        .expect("body");
+    let english = english_page(&app, "/transparency").await;
     let roll = english
         .split(r#"id="honour""#)
         .nth(1)
@@ -486,16 +490,7 @@ async fn a_shop_gets_its_certificate_in_the_bot_and_chooses_the_roll_of_honour()
     // The button puts the shop on the roll of honour, with its badge.
     let on = chat.tap(&Action::HonourRoll(true).encode()).await;
     assert!(on.text.contains("已加入公益榜"), "{}", on.text);
-    let english = app
-        .client
-        .get(app.url("/transparency"))
-        .header("accept-language", "en")
-        .send()
-        .await
-        .expect("GET")
-        .text()
-        .await
-        .expect("body");
+    let english = english_page(&app, "/transparency").await;
     assert!(
         english.contains("爱心商户0 · <span class=\"badge\">Caring merchant ★</span>"),
         "{english}"
