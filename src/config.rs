@@ -52,6 +52,9 @@ pub struct Config {
     /// `RELAY_SPONSOR_RENEWAL_HOURS`: hours a sponsor has to renew a new period before it goes
     /// to the pool (72 by default).
     pub sponsor_renewal_hours: u32,
+    /// `RELAY_CERT_FONT`: the CJK font certificates are drawn with (a TrueType file or
+    /// collection, its first face); Debian's `fonts-wqy-microhei` by default.
+    pub cert_font: PathBuf,
 }
 
 /// The default of `RELAY_CASE_RETENTION_DAYS`: three years.
@@ -366,6 +369,9 @@ impl Config {
             .map(|raw| bot_username(&raw))
             .transpose()?;
 
+        // Not checked here: a missing font stops certificates only, and start-up says so.
+        let cert_font = PathBuf::from(get("RELAY_CERT_FONT").unwrap_or_else(|| crate::pdf::DEFAULT_FONT.to_owned()));
+
         Ok(Self {
             database_url: Secret::new(database_url),
             data_dir,
@@ -384,6 +390,7 @@ impl Config {
             case_retention_days,
             referral_answer_days,
             sponsor_renewal_hours,
+            cert_font,
         })
     }
 

@@ -14,6 +14,7 @@ pub mod i18n;
 pub mod jobs;
 pub mod metrics;
 pub mod notify;
+pub mod pdf;
 pub mod services;
 pub mod telemetry;
 pub mod web;
@@ -117,6 +118,9 @@ impl App {
     pub async fn build(config: Config) -> Result<Self, StartupError> {
         let db = db::connect(&config).await?;
         migrate(&db, &config).await?;
+        if let Err(e) = pdf::check_font(&config.cert_font) {
+            tracing::warn!(error = %e, "certificates cannot be issued until the font is there: install fonts-wqy-microhei or set RELAY_CERT_FONT");
+        }
         let listener = TcpListener::bind(config.bind)
             .await
             .map_err(|source| StartupError::Bind {
@@ -137,7 +141,7 @@ impl App {
         let mut dispatcher =
             notify::Dispatcher::from_config(state.db.clone(), &state.config)?.with_metrics(&state.metrics);
         if let Some(handle) = &state.bot
-            && let Some(telegram) = bot::sender(state.db.clone(), handle)
+            && let Some(telegram) = bot::sender(state.db.clone(), handle, &state.config)
         {
             dispatcher = dispatcher.with_sender(telegram).with_wake(handle.sender_wake());
         }

@@ -101,6 +101,8 @@ pub enum Action {
     /// Shows the shop on the public transparency page (true) or stops showing it. The
     /// wanted state, not a toggle, so a second tap on an old button changes nothing.
     Public(bool),
+    /// Puts the shop on the roll of honour (true) or takes it off; the wanted state.
+    HonourRoll(bool),
     /// `/join`: picks the shop's category (a category code).
     JoinCategory(String),
     /// `/join`: picks the shop's community.
@@ -165,6 +167,7 @@ impl Action {
             Action::AlertUrgent(on) => write!(s, ":alerts:urgent:{}", on_off(*on)),
             Action::AlertOtherSubdistricts(on) => write!(s, ":alerts:wide:{}", on_off(*on)),
             Action::Public(on) => write!(s, ":public:{}", on_off(*on)),
+            Action::HonourRoll(on) => write!(s, ":honour:{}", on_off(*on)),
             Action::SponsorAsk(id) => write!(s, ":sponsor:ask:{id}"),
             Action::SponsorYes(id) => write!(s, ":sponsor:yes:{id}"),
             Action::SponsorNo => write!(s, ":sponsor:no"),
@@ -241,6 +244,7 @@ impl Action {
             ["alerts", "urgent", on] => Action::AlertUrgent(switch_of(on)?),
             ["alerts", "wide", on] => Action::AlertOtherSubdistricts(switch_of(on)?),
             ["public", on] => Action::Public(switch_of(on)?),
+            ["honour", on] => Action::HonourRoll(switch_of(on)?),
             ["sponsor", "ask", id] => Action::SponsorAsk(id_of(id)?),
             ["sponsor", "yes", id] => Action::SponsorYes(id_of(id)?),
             ["sponsor", "no"] => Action::SponsorNo,
@@ -365,6 +369,8 @@ mod tests {
             Action::AlertOtherSubdistricts(false),
             Action::Public(true),
             Action::Public(false),
+            Action::HonourRoll(true),
+            Action::HonourRoll(false),
             Action::SponsorAsk(123_456_789_012),
             Action::SponsorYes(7),
             Action::SponsorNo,

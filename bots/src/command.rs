@@ -21,6 +21,8 @@ pub enum Command {
     Credit,
     /// `/hours`: volunteer-hours needs to pledge to.
     Hours,
+    /// `/certificate`: this year's caring-merchant certificate (PDF) and the roll of honour.
+    Certificate,
     /// `/join`: a shop applies to join (or sees where its application stands).
     Join,
     /// `/lang [zh|en]`: language.
@@ -34,8 +36,19 @@ pub enum Command {
 }
 
 /// Every command name, in the order of the menu.
-pub const NAMES: [&str; 11] = [
-    "needs", "mine", "offers", "alerts", "public", "credit", "hours", "lang", "help", "start", "join",
+pub const NAMES: [&str; 12] = [
+    "needs",
+    "mine",
+    "offers",
+    "alerts",
+    "public",
+    "credit",
+    "hours",
+    "certificate",
+    "lang",
+    "help",
+    "start",
+    "join",
 ];
 
 impl Command {
@@ -68,6 +81,7 @@ impl Command {
             "public" => Command::Public,
             "credit" => Command::Credit,
             "hours" => Command::Hours,
+            "certificate" => Command::Certificate,
             "join" => Command::Join,
             "lang" | "language" => Command::Lang(arg()),
             "help" => Command::Help,

@@ -77,6 +77,10 @@ where
         let key = format!("console:{session_key}:{n}");
         match dialogue::respond(desk, session.clone(), event, &key).await {
             Ok(turn) => {
+                if let Some(number) = &turn.document {
+                    // The console cannot hand over a file: the office's page has the PDF.
+                    writeln!(output, "[PDF {number}]")?;
+                }
                 show(output, &turn.replies, &mut buttons)?;
                 session.state = turn.state;
                 session.lang = turn.lang;

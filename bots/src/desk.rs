@@ -283,6 +283,19 @@ pub struct PublicListingView {
     pub shown: bool,
 }
 
+/// `/certificate`: this year's caring-merchant certificate, if the shop has one to get, and
+/// whether it stands on the roll of honour.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertificateView {
+    /// The year certified.
+    pub year: i32,
+    /// The certificate (its number and confirmed deliveries); `None` before the first
+    /// confirmed delivery of the year.
+    pub issued: Option<(String, i64)>,
+    /// True when the shop chose to stand on the roll of honour (公益榜).
+    pub honour_roll: bool,
+}
+
 /// A credit band (信用等级): A is the best, every new shop starts in B, and a shop in D holds
 /// one claim at a time and hears of no new needs until its record lifts it (the main crate's
 /// `domain::credit` holds the formula and the thresholds).
@@ -562,6 +575,11 @@ pub trait MerchantDesk: Send + Sync {
     /// Shows the merchant on the public page (`true`) or stops showing it; only an approved
     /// merchant may be shown ([`DeskError::Pending`] or [`DeskError::Suspended`] otherwise).
     async fn set_shown_publicly(&self, merchant_id: i64, shown: bool) -> Result<PublicListingView, DeskError>;
+    /// This year's caring-merchant certificate of an approved merchant (the same one again
+    /// while nothing changed) and its roll-of-honour choice.
+    async fn certificate(&self, merchant_id: i64) -> Result<CertificateView, DeskError>;
+    /// Puts the shop on the roll of honour (`true`) or takes it off; returns the choice.
+    async fn set_honour_roll(&self, merchant_id: i64, on: bool) -> Result<bool, DeskError>;
     /// The merchant's credit: band, score, what counts and the claims it may hold.
     async fn credit(&self, merchant_id: i64) -> Result<CreditView, DeskError>;
     /// Checks a typed credit code or registration number; its normalized form if right.

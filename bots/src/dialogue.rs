@@ -3,6 +3,7 @@
 //! Adapters (Telegram, console) turn their events into [`Input`]s and show [`Reply`]s.
 
 mod alerts;
+mod certificate;
 mod credit;
 mod join;
 mod public;
@@ -201,6 +202,8 @@ pub struct Turn {
     pub lang: Locale,
     /// The merchant from now on (changes when `/start CODE` links the chat).
     pub merchant: Option<MerchantInfo>,
+    /// A certificate number whose PDF the adapter sends with the first reply (`/certificate`).
+    pub document: Option<String>,
 }
 
 /// Answers one input. `key` identifies the input (a Telegram update id, say): a claim made
@@ -215,6 +218,7 @@ pub async fn respond(desk: &dyn MerchantDesk, session: Session, input: Input, ke
         chat_id: session.chat_id,
         state: State::Idle,
         replies: Vec::new(),
+        document: None,
     };
     let outcome = talk.handle(session.state, input, key).await;
     match outcome {
@@ -230,6 +234,7 @@ pub async fn respond(desk: &dyn MerchantDesk, session: Session, input: Input, ke
         state: talk.state,
         lang: talk.lang,
         merchant: talk.merchant,
+        document: talk.document,
     })
 }
 
@@ -241,6 +246,7 @@ struct Talk<'a> {
     /// The state after this input; `Idle` unless a step sets it.
     state: State,
     replies: Vec<Reply>,
+    document: Option<String>,
 }
 
 impl Talk<'_> {
@@ -354,6 +360,10 @@ impl Talk<'_> {
                 let merchant = self.linked()?;
                 self.show_credit(merchant).await?;
             }
+            Command::Certificate => {
+                let merchant = self.approved()?;
+                self.show_certificate(merchant).await?;
+            }
             Command::Join => self.join_command().await?,
         }
         Ok(())
@@ -413,6 +423,10 @@ impl Talk<'_> {
             Action::Public(shown) => {
                 let merchant = self.linked()?;
                 return self.public_action(merchant, shown).await;
+            }
+            Action::HonourRoll(on) => {
+                let merchant = self.linked()?;
+                return self.honour_action(merchant, on).await;
             }
             Action::JoinCategory(_)
             | Action::JoinCommunity(_)
@@ -617,6 +631,7 @@ impl Talk<'_> {
             | Action::AlertUrgent(_)
             | Action::AlertOtherSubdistricts(_)
             | Action::Public(_)
+            | Action::HonourRoll(_)
             | Action::SponsorAsk(_)
             | Action::SponsorYes(_)
             | Action::SponsorNo

@@ -15,10 +15,10 @@ pub mod text;
 pub use callback::Action;
 pub use command::Command;
 pub use desk::{
-    AlertChange, AlertSettingsView, Amount, ApplicationState, ApplicationView, Choice, ClaimState, ClaimView, Claimed,
-    CodeProblem, CreditBand, CreditView, DeskError, DropOffView, JoinDraft, MerchantDesk, MerchantInfo, MerchantStatus,
-    NeedCardView, NeedQuery, NeedsPage, OfferDraft, OfferView, PhoneProblem, PublicListingView, RenewalView,
-    SponsorshipCard,
+    AlertChange, AlertSettingsView, Amount, ApplicationState, ApplicationView, CertificateView, Choice, ClaimState,
+    ClaimView, Claimed, CodeProblem, CreditBand, CreditView, DeskError, DropOffView, JoinDraft, MerchantDesk,
+    MerchantInfo, MerchantStatus, NeedCardView, NeedQuery, NeedsPage, OfferDraft, OfferView, PhoneProblem,
+    PublicListingView, RenewalView, SponsorshipCard,
 };
 pub use dialogue::{Button, Input, JoinStep, Reply, Session, State, Turn, respond};
 pub use locale::{Locale, UnknownVariant};

@@ -2,6 +2,7 @@
 //! from these functions, so a wording change never breaks a test.
 
 pub mod alerts;
+pub mod certificate;
 pub mod credit;
 pub mod join;
 pub mod public;
@@ -36,6 +37,10 @@ pub fn command_list(lang: Locale) -> Vec<(&'static str, String)> {
                 ),
                 "credit" => ("我的信用等级与提升方法", "My credit band and how to raise it"),
                 "hours" => ("认领志愿服务时长", "Pledge volunteer hours"),
+                "certificate" => (
+                    "本年度爱心商户证书（PDF）与公益榜",
+                    "This year's caring merchant certificate (PDF) and the roll of honour",
+                ),
                 "lang" => ("切换语言 中文/English", "Language: 中文/English"),
                 "help" => ("帮助", "Help"),
                 "join" => ("申请成为爱心商户", "Apply to join as a caring merchant"),

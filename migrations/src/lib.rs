@@ -28,6 +28,7 @@ mod m20261208_800000_subdistrict_settings;
 mod m20261209_100000_credit_codes;
 mod m20261209_710000_outbox_subdistrict;
 mod m20261210_100000_events;
+mod m20261210_300000_certificates;
 
 /// Lists every migration in the order it runs.
 pub struct Migrator;
@@ -61,6 +62,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261209_100000_credit_codes::Migration),
             Box::new(m20261209_710000_outbox_subdistrict::Migration),
             Box::new(m20261210_100000_events::Migration),
+            Box::new(m20261210_300000_certificates::Migration),
         ]
     }
 }

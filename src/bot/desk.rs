@@ -2,10 +2,10 @@
 //! crate's [`MerchantDesk`]. Service errors are mapped to desk errors once, here.
 
 use bots::{
-    AlertChange, AlertSettingsView, Amount, ApplicationState, ApplicationView, Choice, ClaimState, ClaimView, Claimed,
-    CodeProblem, CreditView, DeskError, DropOffView, JoinDraft, MerchantDesk, MerchantInfo, MerchantStatus,
-    NeedCardView, NeedQuery, NeedsPage, OfferDraft, OfferView, PhoneProblem, PublicListingView, RenewalView,
-    SponsorshipCard,
+    AlertChange, AlertSettingsView, Amount, ApplicationState, ApplicationView, CertificateView, Choice, ClaimState,
+    ClaimView, Claimed, CodeProblem, CreditView, DeskError, DropOffView, JoinDraft, MerchantDesk, MerchantInfo,
+    MerchantStatus, NeedCardView, NeedQuery, NeedsPage, OfferDraft, OfferView, PhoneProblem, PublicListingView,
+    RenewalView, SponsorshipCard,
 };
 use chrono::Utc;
 use sea_orm::DatabaseConnection;
@@ -25,7 +25,7 @@ use crate::services::merchants::MerchantSummary;
 use crate::services::needs::{self, DropOff};
 use crate::services::sponsorships::{self, SponsorshipView};
 use crate::services::telegram::{self, LinkOutcome};
-use crate::services::{ServiceError, alert_settings, matching, merchants, offers, organizations};
+use crate::services::{ServiceError, alert_settings, certificates, matching, merchants, offers, organizations};
 
 /// The desk over the services, for the Telegram bot and the console.
 #[derive(Clone)]
@@ -546,6 +546,30 @@ impl MerchantDesk for ServiceDesk {
             },
             Err(e) => Err(desk_error(e)),
         }
+    }
+
+    async fn certificate(&self, merchant_id: i64) -> Result<CertificateView, DeskError> {
+        let now = Utc::now();
+        let issued = match certificates::merchant_asks(&self.db, merchant_id, now).await {
+            Ok(view) => Some((view.number, view.deliveries)),
+            // No confirmed delivery this year yet: the reply says so.
+            Err(ServiceError::Validation(_)) => None,
+            Err(e) => return Err(desk_error(e)),
+        };
+        Ok(CertificateView {
+            year: chrono::Datelike::year(&local_date(now)),
+            issued,
+            honour_roll: certificates::honour_roll_choice(&self.db, merchant_id)
+                .await
+                .map_err(desk_error)?,
+        })
+    }
+
+    async fn set_honour_roll(&self, merchant_id: i64, on: bool) -> Result<bool, DeskError> {
+        certificates::set_honour_roll(&self.db, merchant_id, on, Utc::now())
+            .await
+            .map_err(desk_error)?;
+        Ok(on)
     }
 
     async fn credit(&self, merchant_id: i64) -> Result<CreditView, DeskError> {

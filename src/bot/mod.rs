@@ -19,7 +19,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::AppState;
-use crate::config::TelegramConfig;
+use crate::config::{Config, TelegramConfig};
 
 /// Where the webhook route listens when the configured URL has no path of its own.
 pub const DEFAULT_WEBHOOK_PATH: &str = "/telegram/webhook";
@@ -70,10 +70,13 @@ fn client(config: &TelegramConfig) -> Option<Bot> {
 
 /// The dispatcher's sender of Telegram rows, throttled per chat as configured; `None` when
 /// the bot cannot run.
-pub fn sender(db: DatabaseConnection, handle: &BotHandle) -> Option<Arc<outbox::TelegramSender>> {
+pub fn sender(db: DatabaseConnection, handle: &BotHandle, config: &Config) -> Option<Arc<outbox::TelegramSender>> {
     let bot = client(&handle.config)?;
     let throttled = Throttle::new_spawn(bot, limits(handle.config.throttle_per_second));
-    Some(Arc::new(outbox::TelegramSender::new(db, throttled)))
+    Some(Arc::new(
+        outbox::TelegramSender::new(db, throttled)
+            .with_certificates(config.cert_font.clone(), config.public_url.clone()),
+    ))
 }
 
 /// The webhook's full URL and the path of the route, from `RELAY_TELEGRAM_WEBHOOK_URL`.

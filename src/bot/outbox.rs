@@ -7,6 +7,7 @@
 //! retrying. Rows of one chat go in the order they were leased; chats go side by side.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
@@ -15,9 +16,9 @@ use bots::{Action, Button, ClaimState, ClaimView, DropOffView, Locale};
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::DatabaseConnection;
 use teloxide::adaptors::Throttle;
-use teloxide::payloads::SendMessageSetters;
+use teloxide::payloads::{SendDocumentSetters, SendMessageSetters};
 use teloxide::prelude::Requester;
-use teloxide::types::{ChatId, InlineKeyboardButton, InlineKeyboardMarkup};
+use teloxide::types::{ChatId, InlineKeyboardButton, InlineKeyboardMarkup, InputFile};
 use teloxide::{Bot, RequestError};
 
 use super::desk::card_view;
@@ -25,7 +26,7 @@ use crate::domain::{Category, Channel};
 use crate::notify::{self, Outgoing, SendError};
 use crate::services::access::Caller;
 use crate::services::outbox::{ClaimNotice, NeedAlert, NeedDigest, Notification, SponsorOffer};
-use crate::services::{needs, sponsorships, telegram};
+use crate::services::{certificates, needs, sponsorships, telegram};
 
 /// The payload of a `bot-reply` row.
 pub use crate::services::outbox::BotReply as ReplyPayload;
@@ -40,6 +41,8 @@ pub struct TelegramSender {
     /// One lock a chat (or a merchant whose chat is looked up when sending), taken before
     /// anything else, so that a chat's rows reach Telegram in the order they were leased.
     lanes: Mutex<HashMap<Lane, Arc<tokio::sync::Mutex<()>>>>,
+    /// The font and the public URL certificates are drawn with; `None`: no PDFs.
+    certificates: Option<(PathBuf, String)>,
 }
 
 /// Whose turn a row waits for.
@@ -56,7 +59,40 @@ impl TelegramSender {
             db,
             bot,
             lanes: Mutex::new(HashMap::new()),
+            certificates: None,
         }
+    }
+
+    /// Sends certificate PDFs drawn with `font`, their check at `public_url`.
+    pub fn with_certificates(mut self, font: PathBuf, public_url: String) -> Self {
+        self.certificates = Some((font, public_url));
+        self
+    }
+
+    /// The reply as a PDF document with the text as its caption (and the buttons).
+    async fn send_certificate(&self, reply: &ReplyPayload, number: &str) -> Result<(), SendError> {
+        let Some((font, public_url)) = &self.certificates else {
+            return Err(SendError::Failed("certificates are not set up for this sender".into()));
+        };
+        let view = certificates::for_delivery(&self.db, number)
+            .await
+            .map_err(|e| match e {
+                crate::services::ServiceError::Db(e) => database(e),
+                other => SendError::Failed(other.to_string()),
+            })?;
+        let sheet = crate::pdf::certificate::sheet(&view, format!("{public_url}/verify/{number}"));
+        let pdf = crate::pdf::render_certificate(font, sheet)
+            .await
+            .map_err(|e| SendError::Failed(e.to_string()))?;
+        let file = InputFile::memory(pdf).file_name(format!("{number}.pdf"));
+        let mut request = self
+            .bot
+            .send_document(ChatId(reply.chat_id), file)
+            .caption(reply.text.clone());
+        if !reply.buttons.is_empty() {
+            request = request.reply_markup(keyboard(&reply.buttons));
+        }
+        request.await.map(|_| ()).map_err(|e| failure(&e))
     }
 
     fn lane(&self, lane: Lane) -> Arc<tokio::sync::Mutex<()>> {
@@ -73,6 +109,9 @@ impl TelegramSender {
 
     async fn deliver(&self, item: &Outgoing, merchant_id: Option<i64>) -> Result<(), SendError> {
         if let Notification::BotReply(reply) = &item.notification {
+            if let Some(number) = &reply.certificate {
+                return self.send_certificate(reply, number).await;
+            }
             return send(&self.bot, reply.chat_id, &reply.text, &reply.buttons)
                 .await
                 .map_err(|e| failure(&e));
@@ -472,14 +511,17 @@ async fn send(
 ) -> Result<(), RequestError> {
     let mut request = bot.send_message(ChatId(chat_id), text.to_owned());
     if !buttons.is_empty() {
-        let keyboard = InlineKeyboardMarkup::new(buttons.iter().map(|row| {
-            row.iter()
-                .map(|(label, data)| InlineKeyboardButton::callback(label.clone(), data.clone()))
-                .collect::<Vec<_>>()
-        }));
-        request = request.reply_markup(keyboard);
+        request = request.reply_markup(keyboard(buttons));
     }
     request.await.map(|_| ())
+}
+
+fn keyboard(buttons: &[Vec<(String, String)>]) -> InlineKeyboardMarkup {
+    InlineKeyboardMarkup::new(buttons.iter().map(|row| {
+        row.iter()
+            .map(|(label, data)| InlineKeyboardButton::callback(label.clone(), data.clone()))
+            .collect::<Vec<_>>()
+    }))
 }
 
 /// Sorts a refused send: Telegram refusing the message itself (blocked bot, unknown chat,

@@ -468,11 +468,14 @@ impl Handler {
             .iter()
             .enumerate()
             .map(|(n, reply)| {
+                // The certificate's PDF goes with the first reply, as its caption.
+                let certificate = turn.document.clone().filter(|_| n == 0);
                 reply_message(
                     event.chat_id,
                     merchant_id,
                     turn.lang,
                     reply,
+                    certificate,
                     format!("tg-update:{update_id}:reply:{n}"),
                 )
             })
@@ -512,7 +515,14 @@ impl Handler {
     async fn apologise(&self, update_id: i64, chat_id: i64, client_lang: Option<&str>) {
         let lang = Locale::from_client(client_lang);
         let reply = bots::Reply::text(bots::text::unavailable(lang));
-        let message = reply_message(chat_id, None, lang, &reply, format!("tg-update:{update_id}:apology"));
+        let message = reply_message(
+            chat_id,
+            None,
+            lang,
+            &reply,
+            None,
+            format!("tg-update:{update_id}:apology"),
+        );
         if let Ok(txn) = crate::db::begin_write(&self.db).await {
             let queued = crate::services::outbox::enqueue(&txn, message, Utc::now()).await;
             if queued.is_ok() && txn.commit().await.is_ok() {
@@ -527,6 +537,7 @@ fn reply_message(
     merchant_id: Option<i64>,
     lang: Locale,
     reply: &bots::Reply,
+    certificate: Option<String>,
     dedupe_key: String,
 ) -> Message {
     let reply = Notification::BotReply(BotReply {
@@ -537,6 +548,7 @@ fn reply_message(
             .iter()
             .map(|row| row.iter().map(|b| (b.label.clone(), b.data.clone())).collect())
             .collect(),
+        certificate,
     });
     Message {
         merchant_id,

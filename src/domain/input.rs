@@ -82,6 +82,10 @@ pub enum FieldError {
     CodeAdmitted,
     /// An organization of this name exists already.
     NameTaken,
+    /// A certificate was asked for a period with no hours the organization confirmed (谁记录谁证明).
+    NoConfirmedHours,
+    /// A caring-merchant certificate was asked for a year with no confirmed delivery.
+    NoConfirmedDeliveries,
 }
 
 impl FieldError {
@@ -115,6 +119,19 @@ impl FieldError {
             }
             (FieldError::TransferConsentNeeded, Locale::En) => {
                 "Before a referral, the person (or their guardian) must agree that the case goes to the receiving organization: tick this once they have.".into()
+            }
+            (FieldError::NoConfirmedHours, Locale::ZhCn) => {
+                "这段时间里没有本机构确认过的服务时长；只有已确认的时长才能开具证明。请先确认时长，或换一个时间段。".into()
+            }
+            (FieldError::NoConfirmedHours, Locale::En) => {
+                "There are no hours your organization confirmed in this period; only confirmed hours can be certified. Confirm the hours first, or choose another period."
+                    .into()
+            }
+            (FieldError::NoConfirmedDeliveries, Locale::ZhCn) => {
+                "这一年还没有已确认送达的认领，暂时不能开具爱心商户证书。".into()
+            }
+            (FieldError::NoConfirmedDeliveries, Locale::En) => {
+                "There is no confirmed delivery in this year yet, so no caring-merchant certificate can be issued.".into()
             }
             (FieldError::NotHours, Locale::ZhCn) => "请填写 0.1 到 24 之间的小时数，可带一位小数，例如 1.5。".into(),
             (FieldError::NotHours, Locale::En) => {
@@ -286,6 +303,8 @@ impl FieldError {
             FieldError::TransferConsentNeeded => "transfer-consent-needed",
             FieldError::UnknownCode => "unknown-code",
             FieldError::NotHours => "not-hours",
+            FieldError::NoConfirmedHours => "no-confirmed-hours",
+            FieldError::NoConfirmedDeliveries => "no-confirmed-deliveries",
             FieldError::NotAnIdNumber => "not-an-id-number",
             FieldError::ContainsPii(_) => "contains-personal-data",
             FieldError::MentionsBeneficiary(_) => "mentions-beneficiary",
@@ -549,6 +568,8 @@ mod tests {
             FieldError::TransferConsentNeeded,
             FieldError::UnknownCode,
             FieldError::NotHours,
+            FieldError::NoConfirmedHours,
+            FieldError::NoConfirmedDeliveries,
             FieldError::NotAnIdNumber,
             FieldError::ContainsPii(PiiKind::Phone),
             FieldError::ContainsPii(PiiKind::ChatId),

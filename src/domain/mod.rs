@@ -11,6 +11,7 @@ pub mod audit_chain;
 pub mod beneficiary;
 pub mod case;
 pub mod category;
+pub mod certificate;
 pub mod claim;
 pub mod codes;
 pub mod consent;

@@ -34,6 +34,8 @@ pub struct Model {
     pub locale: super::values::StoredLocale,
     /// Whether the merchant appears on public pages.
     pub show_publicly: bool,
+    /// The shop chose to appear on the roll of honour (公益榜) with its badge; off by default.
+    pub honour_roll: bool,
     /// Credit score from 0 to 100.
     pub credit_score: i32,
     /// When the row was created.

@@ -6,6 +6,7 @@ pub mod beneficiary;
 pub mod beneficiary_private;
 pub mod bot_chat;
 pub mod case_custody;
+pub mod certificate;
 pub mod claim;
 pub mod community;
 pub mod contact;

@@ -80,6 +80,7 @@ stored_as_text!(
     crate::domain::sponsorship::SponsorshipStatus,
     crate::domain::sponsorship::SponsorshipEnd,
     crate::domain::application::ApplicationStatus,
+    crate::domain::certificate::CertificateKind,
 );
 
 /// A language column. The one `Locale` enum lives in the dialogue crate, which knows no

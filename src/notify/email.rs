@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use crate::services::outbox::Notification;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use lettre::message::dkim::DkimConfig;
@@ -106,6 +107,26 @@ impl EmailSender {
         format!("<{unique}@{}>", self.domain)
     }
 
+    /// `notification` with the volunteer's signed certificate link filled in, for an
+    /// hours-confirmed email that names its volunteer: valid `LINK_DAYS` from `now`.
+    fn with_certificate_link(&self, notification: &Notification, now: DateTime<Utc>) -> Notification {
+        let mut out = notification.clone();
+        if let Notification::ResidentHoursConfirmed(p) = &mut out
+            && let (Some(volunteer_id), Ok(served_on)) = (p.volunteer_id, p.served_on.parse::<chrono::NaiveDate>())
+        {
+            let expires =
+                crate::domain::time::local_date(now) + chrono::Duration::days(crate::domain::certificate::LINK_DAYS);
+            let path = crate::services::certificates::volunteer_link(
+                &self.secret,
+                volunteer_id,
+                crate::domain::certificate::email_period(served_on),
+                expires,
+            );
+            p.certificate_url = Some(format!("{}{path}", self.public_url));
+        }
+        out
+    }
+
     /// Builds the MIME message of `item`, dated `now`.
     pub fn build(&self, item: &Outgoing, now: DateTime<Utc>) -> Result<Message, SendError> {
         let unsubscribe_url = item.contact_id.map(|id| {
@@ -117,6 +138,7 @@ impl EmailSender {
         });
         let (signup_urls, cancel_url) =
             crate::services::events::links::for_notification(&self.secret, &self.public_url, &item.notification);
+        let notification = self.with_certificate_link(&item.notification, now);
         let links = Links {
             signup_urls,
             cancel_url,
@@ -128,7 +150,7 @@ impl EmailSender {
                 .map(|t| format!("{}{}{t}", self.public_url, templates::link_prefix(&item.notification))),
             organization: item.organization.clone(),
         };
-        let rendered = templates::render_notification(&item.notification, item.locale, &links)
+        let rendered = templates::render_notification(&notification, item.locale, &links)
             .map_err(|e| SendError::Failed(e.to_string()))?;
         let to = item
             .recipient

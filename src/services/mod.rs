@@ -12,6 +12,7 @@ pub mod audit_chain;
 pub mod beneficiaries;
 pub mod case_access;
 pub mod cases;
+pub mod certificates;
 pub mod claims;
 pub mod contacts;
 pub mod dashboard;

@@ -238,6 +238,8 @@ pub struct Transparency {
     pub met_by_group: Vec<(BeneficiaryGroup, reports::PublicCell)>,
     /// Needs met by community.
     pub met_by_community: Vec<(String, reports::PublicCell)>,
+    /// The roll of honour (公益榜): shops that opted in, with this year's badge, by name.
+    pub honour_roll: Vec<super::certificates::HonourEntry>,
 }
 
 /// The figures of the public page, over all time, for one subdistrict or (`None`) the district.
@@ -298,7 +300,10 @@ pub async fn transparency(
         })
         .collect();
     shown.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    // The page is cached a minute and takes no clock; the year is the one running now.
+    let honour_roll = super::certificates::honour_roll(db, Utc::now(), scope).await?;
     Ok(Transparency {
+        honour_roll,
         needs_met: figures.met.total,
         value_yuan: figures.value_yuan,
         hours: figures.hours,

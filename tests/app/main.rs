@@ -18,6 +18,7 @@ mod bot_privacy;
 mod bot_public;
 mod bot_reliability;
 mod cases;
+mod certificates;
 mod claims;
 mod cli;
 mod consent;

@@ -105,6 +105,31 @@ impl Chat<'_> {
             .await
     }
 
+    /// Sends `text` and waits for the document (a PDF) the bot answers with.
+    pub async fn send_for_document(&self, text: &str) -> fake_telegram::Document {
+        let before = self.fake().documents().len();
+        let id = self.fake().next_update_id();
+        self.fake()
+            .push(fake_telegram::message(id, self.id, text, self.client_code()));
+        let deadline = Instant::now() + REPLY_WITHIN;
+        loop {
+            let mine = self
+                .fake()
+                .documents()
+                .into_iter()
+                .skip(before)
+                .find(|d| d.chat_id == self.id);
+            if let Some(document) = mine {
+                return document;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{text:?} got no document within {REPLY_WITHIN:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
     /// Taps a button with callback `data` and waits for its one reply.
     pub async fn tap(&self, data: &str) -> Sent {
         let replies = self.tap_all(data).await;
@@ -277,7 +302,10 @@ impl TestApp {
             teloxide::Bot::new(fake_telegram::TOKEN).set_api_url(self.tg().url.parse().expect("url")),
             teloxide::adaptors::throttle::Limits::default(),
         );
-        let sender = std::sync::Arc::new(charity_relay::bot::outbox::TelegramSender::new(self.db.clone(), bot));
+        let sender = std::sync::Arc::new(
+            charity_relay::bot::outbox::TelegramSender::new(self.db.clone(), bot)
+                .with_certificates(self.config.cert_font.clone(), self.config.public_url.clone()),
+        );
         charity_relay::notify::Dispatcher::new(
             self.db.clone(),
             vec![sender],

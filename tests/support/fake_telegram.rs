@@ -58,9 +58,23 @@ impl Sent {
     }
 }
 
+/// A file the bot sent with sendDocument.
+#[derive(Debug, Clone)]
+pub struct Document {
+    /// The chat it went to.
+    pub chat_id: i64,
+    /// Its file name.
+    pub file_name: String,
+    /// The caption (the reply's text).
+    pub caption: String,
+    /// The file itself.
+    pub bytes: Vec<u8>,
+}
+
 #[derive(Default)]
 struct Inner {
     calls: Mutex<Vec<Call>>,
+    documents: Mutex<Vec<Document>>,
     updates: Mutex<VecDeque<Value>>,
     queued: Notify,
     retry_after_once: Mutex<Option<u32>>,
@@ -104,6 +118,11 @@ impl FakeTelegram {
             url: format!("http://{addr}"),
             inner,
         }
+    }
+
+    /// Every document sent so far.
+    pub fn documents(&self) -> Vec<Document> {
+        self.inner.documents.lock().expect("lock").clone()
     }
 
     /// A fresh update id.
@@ -237,12 +256,14 @@ async fn call(
     Path((_token, method)): Path<(String, String)>,
     body: Bytes,
 ) -> Response {
+    let file = multipart_file(&body, "document");
     let body: Value = serde_json::from_slice(&body).unwrap_or_else(|_| multipart_fields(&body));
     // Bot API method names are case-insensitive (teloxide writes `SendMessage`).
     let method = [
         "getMe",
         "getUpdates",
         "sendMessage",
+        "sendDocument",
         "editMessageText",
         "answerCallbackQuery",
         "setMyCommands",
@@ -321,6 +342,35 @@ async fn call(
                 }
             }
         }
+        "sendDocument" => {
+            let id = inner.next_message_id.fetch_add(1, Ordering::SeqCst);
+            let chat_id = body["chat_id"]
+                .as_i64()
+                .or_else(|| body["chat_id"].as_str().and_then(|s| s.parse().ok()))
+                .unwrap_or_default();
+            let (file_name, bytes) = file.unwrap_or_default();
+            let caption = body["caption"].as_str().unwrap_or_default().to_owned();
+            inner.documents.lock().expect("lock").push(Document {
+                chat_id,
+                file_name: file_name.clone(),
+                caption: caption.clone(),
+                bytes: bytes.clone(),
+            });
+            ok(json!({
+                "message_id": id,
+                "date": 1_700_000_000,
+                "chat": { "id": chat_id, "type": "private", "first_name": "店主" },
+                "from": bot_user(),
+                "caption": caption,
+                "document": {
+                    "file_id": format!("doc-{id}"),
+                    "file_unique_id": format!("u-{id}"),
+                    "file_name": file_name,
+                    "mime_type": "application/pdf",
+                    "file_size": bytes.len(),
+                },
+            }))
+        }
         _ => ok(json!(true)),
     };
     let delay = if method == "getUpdates" {
@@ -336,6 +386,36 @@ async fn call(
     });
     tokio::time::sleep(delay).await;
     response
+}
+
+/// The file name and raw bytes of the multipart part `name` (a document), if the body has one.
+fn multipart_file(body: &[u8], name: &str) -> Option<(String, Vec<u8>)> {
+    let find = |hay: &[u8], needle: &[u8], from: usize| {
+        hay.get(from..)?
+            .windows(needle.len())
+            .position(|w| w == needle)
+            .map(|i| i + from)
+    };
+    let boundary_end = find(body, b"\r\n", 0)?;
+    let boundary = [b"\r\n", &body[..boundary_end]].concat();
+    let marker = format!("name=\"{name}\"");
+    let at = find(body, marker.as_bytes(), 0)?;
+    let headers_end = find(body, b"\r\n\r\n", at)?;
+    let headers = String::from_utf8_lossy(&body[at..headers_end]);
+    let file_name = headers
+        .split("filename=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_default()
+        .to_owned();
+    let start = headers_end + 4;
+    let end = find(body, &boundary, start)?;
+    let value = &body[start..end];
+    // teloxide names the file part by an id the field points at: `attach://<id>`.
+    match value.strip_prefix(b"attach://") {
+        Some(id) if file_name.is_empty() => multipart_file(body, &String::from_utf8_lossy(id)),
+        _ => Some((file_name, value.to_vec())),
+    }
 }
 
 /// The text fields of a multipart body (teloxide sends setWebhook that way), as JSON.

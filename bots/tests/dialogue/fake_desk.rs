@@ -6,10 +6,10 @@
 use std::sync::{Mutex, MutexGuard};
 
 use bots::{
-    AlertChange, AlertSettingsView, Amount, ApplicationState, ApplicationView, Choice, ClaimState, ClaimView, Claimed,
-    CodeProblem, CreditBand, CreditView, DeskError, JoinDraft, Locale, MerchantDesk, MerchantInfo, MerchantStatus,
-    NeedCardView, NeedQuery, NeedsPage, OfferDraft, OfferView, PhoneProblem, PublicListingView, RenewalView,
-    SponsorshipCard,
+    AlertChange, AlertSettingsView, Amount, ApplicationState, ApplicationView, CertificateView, Choice, ClaimState,
+    ClaimView, Claimed, CodeProblem, CreditBand, CreditView, DeskError, JoinDraft, Locale, MerchantDesk, MerchantInfo,
+    MerchantStatus, NeedCardView, NeedQuery, NeedsPage, OfferDraft, OfferView, PhoneProblem, PublicListingView,
+    RenewalView, SponsorshipCard,
 };
 use chrono::NaiveDate;
 
@@ -672,6 +672,26 @@ impl MerchantDesk for FakeDesk {
             name: m.name.clone(),
             shown: w.shown,
         })
+    }
+
+    async fn certificate(&self, merchant_id: i64) -> Result<CertificateView, DeskError> {
+        let w = self.open()?;
+        if !w.merchants.iter().any(|m| m.id == merchant_id) {
+            return Err(DeskError::NotFound);
+        }
+        Ok(CertificateView {
+            year: 2026,
+            issued: Some(("YT-2026-0ABCDEFG".into(), 3)),
+            honour_roll: false,
+        })
+    }
+
+    async fn set_honour_roll(&self, merchant_id: i64, on: bool) -> Result<bool, DeskError> {
+        let w = self.open()?;
+        if !w.merchants.iter().any(|m| m.id == merchant_id) {
+            return Err(DeskError::NotFound);
+        }
+        Ok(on)
     }
 
     async fn credit(&self, merchant_id: i64) -> Result<CreditView, DeskError> {

@@ -220,6 +220,8 @@ async fn tell_volunteer<C: sea_orm::ConnectionTrait>(
         tenths: i64::from(tenths),
         served_on: served_on.to_string(),
         balance_tenths: balance,
+        volunteer_id: Some(volunteer_id),
+        certificate_url: None,
     });
     let message = Message {
         contact_id: Some(c.id),

@@ -489,6 +489,15 @@ pub struct HoursConfirmed {
     pub served_on: String,
     /// The volunteer's confirmed total, in tenths.
     pub balance_tenths: i64,
+    /// The volunteer, whose certificate link the email carries (signed when it is sent,
+    /// so no usable link rests in the outbox).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub volunteer_id: Option<i64>,
+    /// The signed link to the volunteer's certificate of the year so far
+    /// (`services::certificates::volunteer_link`, under `RELAY_PUBLIC_URL`): filled in by the
+    /// email sender, never stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate_url: Option<String>,
 }
 
 /// `digest`: the held rows it carries, each as it was stored (an item that no longer
@@ -720,6 +729,10 @@ pub struct BotReply {
     pub text: String,
     /// Rows of buttons: label and callback data.
     pub buttons: Vec<Vec<(String, String)>>,
+    /// A certificate whose PDF goes with this reply as a document (`/certificate`); drawn
+    /// when sent, so the outbox holds the number, not the file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate: Option<String>,
 }
 
 /// `merchant-application-*`: the office's decision on a shop's application, to the chat

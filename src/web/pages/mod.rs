@@ -5,6 +5,7 @@ mod admin;
 mod applications;
 mod auth;
 mod beneficiaries;
+mod certificates;
 mod confirm;
 mod credit;
 mod dashboard;
@@ -110,6 +111,22 @@ pub fn router(state: AppState) -> Router {
         .route("/volunteers", get(volunteers::list).post(volunteers::create))
         .route("/volunteers/{id}/hours", post(volunteers::log_hours))
         .route("/hours/{id}/confirm", post(volunteers::confirm_hours))
+        .route("/volunteers/{id}", get(certificates::volunteer))
+        .route("/volunteers/{id}/certificates", post(certificates::issue))
+        .route("/certificates/{file}", get(certificates::download))
+        .route(
+            "/certificates/{number}/revoke",
+            get(certificates::ask_revoke).post(certificates::revoke),
+        )
+        .route(
+            "/admin/merchants/{id}/certificates",
+            get(certificates::merchant).post(certificates::issue_merchant),
+        )
+        .route("/verify/{number}", get(certificates::verify))
+        .route(
+            "/certificates/ask/{volunteer}/{from}/{to}/{expires}/{signature}",
+            get(certificates::ask).post(certificates::ask_pdf),
+        )
         .route("/admin/organizations", get(admin::organizations))
         .route("/admin/organizations/{id}/status", post(admin::organization_status))
         .route(

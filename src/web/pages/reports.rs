@@ -540,6 +540,8 @@ struct TransparencyPage {
     subdistricts: super::Options,
     /// `?subdistrict=N` for the chart, or nothing.
     q: String,
+    /// The roll of honour: (shop, badge), by name.
+    honour: Vec<(String, String)>,
 }
 
 /// What a public figure counts, for its unit ("12 项", "3,450 元").
@@ -704,8 +706,15 @@ pub async fn transparency(
             csrf: String::new(),
             title: t.get("transparency.title").to_owned(),
         };
+        let mut honour: Vec<(String, String)> = f
+            .honour_roll
+            .iter()
+            .map(|e| (e.name.clone(), t.fill("honour.badge", &[("stars", e.badge.stars())])))
+            .collect();
+        honour.sort_by(|a, b| super::admin::sorting::by_name(&a.0, &b.0));
         TransparencyPage {
             c,
+            honour,
             place: place_name(t, &district, chosen),
             subdistricts: subdistrict_options(t, &district, chosen),
             q: chosen.map(|id| format!("?subdistrict={id}")).unwrap_or_default(),

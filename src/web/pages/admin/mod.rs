@@ -8,7 +8,7 @@ mod merchant_applications;
 mod parties;
 mod renewals;
 mod services;
-mod sorting;
+pub(super) mod sorting;
 mod suspend;
 mod tokens;
 
