@@ -14,7 +14,8 @@ use crate::Locale;
 use crate::callback::Action;
 use crate::command::Command;
 use crate::desk::{
-    Amount, Choice, ClaimState, DeskError, JoinDraft, MerchantDesk, MerchantInfo, MerchantStatus, NeedQuery, OfferDraft,
+    Amount, Choice, ClaimState, DeskError, JoinDraft, MerchantDesk, MerchantInfo, MerchantStatus, NeedCardView,
+    NeedQuery, OfferDraft,
 };
 use crate::text;
 
@@ -313,6 +314,7 @@ impl Talk<'_> {
                     self.merchant = Some(m);
                 }
             },
+            Command::StartNeed(need) => self.open_need(need).await?,
             Command::Help => self.say(text::help(lang)),
             Command::Cancel => self.say(text::cancelled(lang)),
             Command::Unknown => self.say(text::unknown_command(lang)),
@@ -957,16 +959,7 @@ impl Talk<'_> {
             body.push_str(&text::need_card(lang, number, card));
             self.replies.push(Reply {
                 text: body,
-                buttons: vec![vec![
-                    Button::new(
-                        text::claim_all_button(lang, number, card.hours),
-                        Action::ClaimAll(card.id),
-                    ),
-                    Button::new(
-                        text::claim_part_button(lang, number, card.hours),
-                        Action::ClaimPart(card.id),
-                    ),
-                ]],
+                buttons: claim_buttons(lang, number, card),
             });
         }
         if !footer_buttons.is_empty() {
@@ -974,6 +967,31 @@ impl Talk<'_> {
                 text: text::needs_footer(lang, hours, page.more),
                 buttons: footer_buttons,
             });
+        }
+        Ok(())
+    }
+
+    /// `/start need-ID` from a poster's QR code: that one need with the usual claim
+    /// buttons for a merchant who may claim; the same one line for a need that is closed,
+    /// missing or out of reach, so a scan never tells whether an id exists.
+    async fn open_need(&mut self, need: Option<i64>) -> Result<(), DeskError> {
+        let lang = self.lang;
+        if self.merchant.is_none() {
+            self.say(text::need_link_unlinked(lang));
+            return Ok(());
+        }
+        let merchant = self.approved()?;
+        let Some(need_id) = need else {
+            self.say(text::need_link_closed(lang));
+            return Ok(());
+        };
+        match self.desk.need(merchant, need_id, lang).await {
+            Ok(card) => self.replies.push(Reply {
+                text: text::need_card(lang, 1, &card),
+                buttons: claim_buttons(lang, 1, &card),
+            }),
+            Err(DeskError::NotFound | DeskError::Gone) => self.say(text::need_link_closed(lang)),
+            Err(other) => return Err(other),
         }
         Ok(())
     }
@@ -1053,6 +1071,20 @@ impl Talk<'_> {
         self.replies.push(reply);
         Ok(())
     }
+}
+
+/// The claim buttons under card `number`: all of it (asked first) or a part (typed).
+fn claim_buttons(lang: Locale, number: usize, card: &NeedCardView) -> Vec<Vec<Button>> {
+    vec![vec![
+        Button::new(
+            text::claim_all_button(lang, number, card.hours),
+            Action::ClaimAll(card.id),
+        ),
+        Button::new(
+            text::claim_part_button(lang, number, card.hours),
+            Action::ClaimPart(card.id),
+        ),
+    ]]
 }
 
 /// A typed whole number; full-width digits (from a Chinese keyboard) count too.

@@ -68,6 +68,25 @@ pub fn how_to_link(lang: Locale) -> String {
     )
 }
 
+/// `/start need-ID` (a poster's QR code) in a chat linked to no shop: how to join, and no
+/// word of the need.
+pub fn need_link_unlinked(lang: Locale) -> String {
+    pick(
+        lang,
+        "您好！这是爱心接力的商户助手。海报上的需求由经街道办准入的爱心商户认领。\n想加入？发送 /join 申请成为爱心商户。\n已是爱心商户？请先用街道办给的一次性代码绑定本聊天：/start 代码",
+        "Hello! This is the charity relay's assistant for merchants. The needs on the poster are claimed by caring merchants admitted by the subdistrict office.\nWant to join? Send /join to apply as a caring merchant.\nAlready one? First link this chat with the office's one-time code: /start CODE",
+    )
+}
+
+/// `/start need-ID` for a need that is closed, missing or out of reach: one line for all.
+pub fn need_link_closed(lang: Locale) -> String {
+    pick(
+        lang,
+        "这项需求已不再开放认领。发送 /needs 查看正在等待认领的需求。",
+        "This need is no longer open. Send /needs to see the needs that are.",
+    )
+}
+
 /// Linked just now.
 pub fn linked(lang: Locale, shop: &str) -> String {
     match lang {
