@@ -13,6 +13,7 @@ mod ledger;
 mod need_cancel;
 mod need_series;
 mod needs;
+mod poster;
 mod referrals;
 mod reports;
 mod resources;
@@ -51,6 +52,8 @@ pub fn router(state: AppState) -> Router {
         .route("/credit", get(credit::show))
         .route("/needs", get(needs::board).post(needs::create))
         .route("/needs/new", get(needs::new_form))
+        .route("/needs/poster", get(poster::needs_poster))
+        .route("/needs/{id}/qr.png", get(poster::qr_image))
         .route("/needs/{id}", get(needs::show))
         .route("/needs/{id}/edit", get(needs::edit_form).post(needs::edit))
         .route("/needs/{id}/cancel", get(need_cancel::ask).post(need_cancel::cancel))
