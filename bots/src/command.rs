@@ -25,6 +25,8 @@ pub enum Command {
     Credit,
     /// `/hours`: volunteer-hours needs to pledge to.
     Hours,
+    /// `/events`: upcoming events to pledge support to or sign staff up for.
+    Events,
     /// `/join`: a shop applies to join (or sees where its application stands).
     Join,
     /// `/lang [zh|en]`: language.
@@ -38,8 +40,8 @@ pub enum Command {
 }
 
 /// Every command name, in the order of the menu.
-pub const NAMES: [&str; 11] = [
-    "needs", "mine", "offers", "alerts", "public", "credit", "hours", "lang", "help", "start", "join",
+pub const NAMES: [&str; 12] = [
+    "needs", "mine", "offers", "alerts", "public", "credit", "hours", "events", "lang", "help", "start", "join",
 ];
 
 impl Command {
@@ -75,6 +77,7 @@ impl Command {
             "public" => Command::Public,
             "credit" => Command::Credit,
             "hours" => Command::Hours,
+            "events" => Command::Events,
             "join" => Command::Join,
             "lang" | "language" => Command::Lang(arg()),
             "help" => Command::Help,
@@ -138,6 +141,7 @@ mod tests {
             Some(Command::Public)
         );
         assert_eq!(Command::parse("/Credit", None), Some(Command::Credit));
+        assert_eq!(Command::parse("/events", None), Some(Command::Events));
     }
 
     #[test]

@@ -4,11 +4,13 @@
 
 mod alerts;
 mod credit;
+mod events;
 mod join;
 mod public;
 mod sponsor;
 
 pub use alerts::parse_quiet_hours;
+pub use events::MAX_STAFF_NAME;
 
 use crate::Locale;
 use crate::callback::Action;
@@ -70,6 +72,22 @@ pub enum State {
     AlertCap,
     /// Typed quiet hours.
     AlertQuiet,
+    /// The name of a staff member to sign up for role `role_id` of event `event_id`.
+    StaffName {
+        /// The event.
+        event_id: i64,
+        /// The role.
+        role_id: i64,
+    },
+    /// "Sign up?" for the staff member `name`, role `role_id` of event `event_id`.
+    StaffConfirm {
+        /// The event.
+        event_id: i64,
+        /// The role.
+        role_id: i64,
+        /// The name typed.
+        name: String,
+    },
     /// A shop applying to join (`/join`), at step `at` with what it gave so far.
     Join {
         /// The question asked.
@@ -122,6 +140,7 @@ impl State {
                 | State::OfferCapacity { .. }
                 | State::AlertCap
                 | State::AlertQuiet
+                | State::StaffName { .. }
                 | State::Join {
                     at: JoinStep::Name | JoinStep::Code | JoinStep::Phone | JoinStep::Offer,
                     ..
@@ -328,6 +347,10 @@ impl Talk<'_> {
                 let query = self.filter_from_words(&args).await?;
                 self.show_needs(merchant, query).await?;
             }
+            Command::Events => {
+                let merchant = self.approved()?;
+                self.show_events(merchant).await?;
+            }
             Command::Hours => {
                 let merchant = self.approved()?;
                 let query = NeedQuery {
@@ -430,6 +453,14 @@ impl Talk<'_> {
             | Action::SponsorStopAsk(_)
             | Action::SponsorStopYes(_)
             | Action::SponsorStopNo => return self.sponsor_action(action).await,
+            Action::EventPledge(_)
+            | Action::EventStaff(_)
+            | Action::EventRole(..)
+            | Action::EventStaffYes(..)
+            | Action::EventStaffNo => {
+                let merchant = self.approved()?;
+                return self.event_action(merchant, state, action).await;
+            }
             Action::AskDecline(need_id) => {
                 // The worker will read the answer: ask first, as a mis-tap cannot be taken back.
                 self.approved()?;
@@ -632,7 +663,12 @@ impl Talk<'_> {
             | Action::JoinCancel
             | Action::JoinEdit(_)
             | Action::AskDecline(_)
-            | Action::AskDeclineYes(_) => {}
+            | Action::AskDeclineYes(_)
+            | Action::EventPledge(_)
+            | Action::EventStaff(_)
+            | Action::EventRole(..)
+            | Action::EventStaffYes(..)
+            | Action::EventStaffNo => {}
         }
         Ok(())
     }
@@ -735,6 +771,16 @@ impl Talk<'_> {
                 self.alerts_typed(merchant, state, line).await
             }
             State::Join { at, draft } => self.join_typed(at, draft, line).await,
+            State::StaffName { event_id, role_id } => {
+                let merchant = self.approved()?;
+                self.staff_name_typed(merchant, event_id, role_id, line).await
+            }
+            State::StaffConfirm { .. } => {
+                // Buttons are expected: point at them, keep the question open.
+                self.say(text::events::tap_to_confirm(lang));
+                self.state = state;
+                Ok(())
+            }
             State::OfferCommunities { .. } => {
                 // Buttons are expected; show them again.
                 self.community_picker(&state).await?;

@@ -3,6 +3,7 @@
 
 pub mod alerts;
 pub mod credit;
+pub mod events;
 pub mod join;
 pub mod public;
 pub mod sponsor;
@@ -36,6 +37,10 @@ pub fn command_list(lang: Locale) -> Vec<(&'static str, String)> {
                 ),
                 "credit" => ("我的信用等级与提升方法", "My credit band and how to raise it"),
                 "hours" => ("认领志愿服务时长", "Pledge volunteer hours"),
+                "events" => (
+                    "近期活动：认领需求或报名志愿者",
+                    "Upcoming events: pledge support or sign staff up",
+                ),
                 "lang" => ("切换语言 中文/English", "Language: 中文/English"),
                 "help" => ("帮助", "Help"),
                 "join" => ("申请成为爱心商户", "Apply to join as a caring merchant"),

@@ -582,6 +582,31 @@ impl MerchantDesk for ServiceDesk {
         }
     }
 
+    // The events service lands with issue 18's events (src/services/events); until this
+    // branch has it, /events answers that there are none.
+    async fn events(&self, _merchant_id: i64, _lang: Locale) -> Result<Vec<bots::EventView>, DeskError> {
+        Ok(Vec::new())
+    }
+
+    async fn event_needs(
+        &self,
+        _merchant_id: i64,
+        _event_id: i64,
+        _lang: Locale,
+    ) -> Result<Vec<NeedCardView>, DeskError> {
+        Err(DeskError::NotFound)
+    }
+
+    async fn sign_up_staff(
+        &self,
+        _merchant_id: i64,
+        _event_id: i64,
+        _role_id: i64,
+        _name: &str,
+    ) -> Result<bots::StaffSignup, DeskError> {
+        Err(DeskError::NotFound)
+    }
+
     async fn application(&self, chat_id: i64) -> Result<Option<ApplicationView>, DeskError> {
         let latest = merchant_applications::latest_of_chat(&self.db, chat_id)
             .await
