@@ -3,7 +3,8 @@
 //! to its sponsor first (`services::sponsorships`),
 //! telling social workers of needs near their deadline, and the alert ladder (next rungs,
 //! flags to the office, daily digests), retention (`services::retention`), and the erasure
-//! of cases closed longer than `RELAY_CASE_RETENTION_DAYS` (`services::cases`). Every step is
+//! of cases closed longer than `RELAY_CASE_RETENTION_DAYS` (`services::cases`), and the
+//! day-before reminders of events (`services::events`). Every step is
 //! a conditional update per row, so several processes may run it at once.
 
 use std::time::Duration;
@@ -14,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::domain::alerts::LadderPolicy;
 use crate::domain::sponsorship::DEFAULT_RENEWAL_HOURS;
-use crate::services::{ServiceError, alerts, cases, claims, need_series, needs, retention, sponsorships};
+use crate::services::{ServiceError, alerts, cases, claims, events, need_series, needs, retention, sponsorships};
 
 /// How often the jobs run.
 pub const INTERVAL: Duration = Duration::from_secs(60);
@@ -42,6 +43,8 @@ pub struct JobReport {
     pub recurred: u64,
     /// Periods whose sponsor let the renewal window close, sent to the pool.
     pub unrenewed: u64,
+    /// Day-before reminders of events queued to volunteers.
+    pub event_reminders: u64,
 }
 
 /// Runs every job once as of `now`, with the default renewal window of sponsors.
@@ -66,7 +69,9 @@ pub async fn run_once_with(
     // After lapses and expiries: a reopened need climbs, an expired one does not.
     let ladder = alerts::run_ladder(db, &LadderPolicy::default(), now).await?;
     let warned = needs::warn_near_deadline(db, now).await?;
+    let event_reminders = events::signups::remind_tomorrow(db, now).await?;
     Ok(JobReport {
+        event_reminders,
         reminded,
         due_tomorrow,
         lapsed,

@@ -306,6 +306,11 @@ async fn every_email_and_the_resident_pages_fit_a_360_px_wide_phone() {
                 unsubscribe_url: resident.then(|| format!("{public_url}/unsubscribe/{token}")),
                 confirm_url: Some(format!("{public_url}/consent/{token}")),
                 organization: resident.then(|| "沙头角街道社工站".to_owned()),
+                signup_urls: vec![
+                    (4, format!("{public_url}/e/3/join?v=9&r=4&s={token}")),
+                    (5, format!("{public_url}/e/3/join?v=9&r=5&s={token}")),
+                ],
+                cancel_url: Some(format!("{public_url}/e/3/cancel?v=9&s={token}")),
             };
             let rendered = render(kind, *locale, payload, &links).expect("render");
             let file = pages.path().join(format!("{name}.{locale}.html"));

@@ -27,6 +27,7 @@ mod m20261208_600000_admission_renewal;
 mod m20261208_800000_subdistrict_settings;
 mod m20261209_100000_credit_codes;
 mod m20261209_710000_outbox_subdistrict;
+mod m20261210_100000_events;
 
 /// Lists every migration in the order it runs.
 pub struct Migrator;
@@ -59,6 +60,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_800000_subdistrict_settings::Migration),
             Box::new(m20261209_100000_credit_codes::Migration),
             Box::new(m20261209_710000_outbox_subdistrict::Migration),
+            Box::new(m20261210_100000_events::Migration),
         ]
     }
 }

@@ -77,6 +77,7 @@ fn desk_error(e: ServiceError) -> DeskError {
         ServiceError::IllegalTransition(_) | ServiceError::Conflict(_) => DeskError::WrongState,
         ServiceError::Sponsorship(SponsorRefusal::OfferClosed) => DeskError::OfferClosed,
         ServiceError::Sponsorship(_) => DeskError::NotSponsorable,
+        ServiceError::Signup(_) => DeskError::WrongState,
         ServiceError::Invalid { .. }
         | ServiceError::Validation(_)
         | ServiceError::WrongHandoffCode

@@ -13,6 +13,7 @@
 mod applications;
 mod case_file;
 mod data;
+mod events;
 mod referrals;
 mod sponsorships;
 
@@ -227,6 +228,7 @@ async fn seed(db: &DatabaseConnection, secret: &Secret, now: DateTime<Utc>) -> R
     case_file::seed(&demo).await?;
     referrals::seed(&demo).await?;
     sponsorships::seed(&demo).await?;
+    events::seed(&demo).await?;
     applications::seed(&demo, communities[SHATOUJIAO_HOME], communities[HAISHAN_HOME]).await?;
     merchant_applications_waiting(db, &communities, now).await?;
     discard_outbox_after(db, outbox_before, now).await?;
@@ -534,14 +536,12 @@ fn local_midnight_after(date: chrono::NaiveDate) -> DateTime<Utc> {
 async fn volunteer_hours(demo: &Demo<'_>) -> Result<(), ServiceError> {
     let former = &demo.beneficiaries[7];
     let worker = demo.orgs[former.org].worker;
-    let helper = volunteers::add_volunteer(
-        demo.db,
-        &worker,
-        "赵先生（义工）",
-        &former.code,
-        demo.now - Duration::days(20),
-    )
-    .await?;
+    let new = volunteers::NewVolunteer {
+        display_name: "赵先生（义工）",
+        former_code: &former.code,
+        ..Default::default()
+    };
+    let helper = volunteers::add_volunteer(demo.db, demo.secret, &worker, &new, demo.now - Duration::days(20)).await?;
     for (days_ago, tenths, confirmed) in [(10, 25, true), (3, 30, false)] {
         demo.serve(worker, helper, "社区长者探访", tenths, days_ago, confirmed)
             .await?;
@@ -551,8 +551,12 @@ async fn volunteer_hours(demo: &Demo<'_>) -> Result<(), ServiceError> {
         // subdistrict, so that its public hours, and the district's, show.
         let shatoujiao = [0, 1, 3];
         let worker = demo.orgs[shatoujiao[k % shatoujiao.len()]].worker;
-        let volunteer =
-            volunteers::add_volunteer(demo.db, &worker, name, "", demo.now - Duration::days(days_ago + 7)).await?;
+        let new = volunteers::NewVolunteer {
+            display_name: name,
+            ..Default::default()
+        };
+        let when = demo.now - Duration::days(days_ago + 7);
+        let volunteer = volunteers::add_volunteer(demo.db, demo.secret, &worker, &new, when).await?;
         demo.serve(worker, volunteer, activity, *tenths, *days_ago, true)
             .await?;
     }

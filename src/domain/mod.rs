@@ -16,6 +16,7 @@ pub mod codes;
 pub mod consent;
 pub mod credit;
 pub mod credit_code;
+pub mod event;
 pub mod input;
 pub mod ledger;
 pub mod library;

@@ -59,6 +59,10 @@ macro_rules! stored_as_text {
 
 stored_as_text!(
     crate::domain::ClaimStatus,
+    crate::domain::event::EventKind,
+    crate::domain::event::EventStatus,
+    crate::domain::event::SignupStatus,
+    crate::domain::event::SignupVia,
     crate::domain::NeedStatus,
     crate::domain::PartyStatus,
     crate::domain::Channel,

@@ -19,6 +19,8 @@ pub struct Model {
     pub former_beneficiary_id: Option<i64>,
     /// When the row was created.
     pub created_at: DateTimeUtc,
+    /// The shop whose staff member this is, when a shop signed them up from the bot.
+    pub merchant_id: Option<i64>,
 }
 
 /// Foreign keys of `volunteers`.

@@ -115,7 +115,11 @@ impl EmailSender {
                 contacts::unsubscribe_token(&self.secret, id)
             )
         });
+        let (signup_urls, cancel_url) =
+            crate::services::events::links::for_notification(&self.secret, &self.public_url, &item.notification);
         let links = Links {
+            signup_urls,
+            cancel_url,
             public_url: self.public_url.clone(),
             unsubscribe_url: unsubscribe_url.clone(),
             confirm_url: item

@@ -17,8 +17,9 @@ use askama::Template;
 use crate::domain::Locale;
 use crate::domain::application::{EDIT_VALIDITY, VERIFY_VALIDITY, WELCOME_VALIDITY};
 use crate::services::outbox::{
-    ApplicationNotice, ClaimFacts, ClaimLapsed, Coordinate, DecodeError, DeliveryToConfirm, HoursConfirmed,
-    NearDeadline, NeedClaimed, NeedDelivered, NeedEnded, NeedRegistered, NeedSponsored, Notification, ReferralNotice,
+    ApplicationNotice, ClaimFacts, ClaimLapsed, Coordinate, DecodeError, DeliveryToConfirm, EventFacts, EventInvite,
+    EventSignupNotice, HoursConfirmed, NearDeadline, NeedClaimed, NeedDelivered, NeedEnded, NeedRegistered,
+    NeedSponsored, Notification, ReferralNotice,
 };
 
 /// Every kind that has a template (the consent email's kind is
@@ -28,6 +29,11 @@ pub const KINDS: &[&str] = &[
     "resident-need-registered",
     "resident-need-claimed",
     "resident-need-sponsored",
+    "resident-event-invite",
+    "resident-event-signed-up",
+    "resident-event-promoted",
+    "resident-event-reminder",
+    "resident-event-cancelled",
     "resident-need-delivered",
     "resident-need-cancelled",
     "resident-need-expired",
@@ -62,6 +68,10 @@ pub struct Links {
     /// The organization the consent is for (residents' mail), or the one a social worker
     /// works for (workers' mail).
     pub organization: Option<String>,
+    /// An event invitation's sign-up link per role id (signed when the mail is sent).
+    pub signup_urls: Vec<(i64, String)>,
+    /// A sign-up's cancel link (signed when the mail is sent).
+    pub cancel_url: Option<String>,
 }
 
 /// Where the one-time link of `notification` leads, before its token: each link is for one
@@ -128,6 +138,20 @@ struct Frame {
     organization: Option<String>,
     /// The footer's "you get this email because …".
     why: String,
+    /// An event invitation's sign-up links, by role id.
+    signup_urls: Vec<(i64, String)>,
+    /// A sign-up's cancel link.
+    cancel_url: Option<String>,
+}
+
+impl Frame {
+    /// The sign-up link of role `role_id` (empty when the mail was made without it).
+    fn signup_url(&self, role_id: &i64) -> &str {
+        self.signup_urls
+            .iter()
+            .find(|(id, _)| id == role_id)
+            .map_or("", |(_, url)| url.as_str())
+    }
 }
 
 /// True for a need of volunteer hours: its claims are served, not delivered.
@@ -178,6 +202,16 @@ impl DeliveryToConfirm {
 impl ClaimFacts {
     fn is_hours(&self) -> bool {
         hours(self.category.as_deref())
+    }
+}
+
+impl EventFacts {
+    /// The event's kind as people call it.
+    fn kind_label(&self, zh: &bool) -> &'static str {
+        let locale = if *zh { Locale::ZhCn } else { Locale::En };
+        self.event_kind
+            .parse::<crate::domain::event::EventKind>()
+            .map_or("", |k| k.label(locale))
     }
 }
 
@@ -245,6 +279,11 @@ email_templates! {
     CancelledText, CancelledHtml, NeedEnded, "email/resident-need-cancelled.txt", "email/resident-need-cancelled.html";
     ExpiredText, ExpiredHtml, NeedEnded, "email/resident-need-expired.txt", "email/resident-need-expired.html";
     HoursText, HoursHtml, HoursConfirmed, "email/resident-hours-confirmed.txt", "email/resident-hours-confirmed.html";
+    InviteText, InviteHtml, EventInvite, "email/resident-event-invite.txt", "email/resident-event-invite.html";
+    SignedUpText, SignedUpHtml, EventSignupNotice, "email/resident-event-signed-up.txt", "email/resident-event-signed-up.html";
+    PromotedText, PromotedHtml, EventSignupNotice, "email/resident-event-promoted.txt", "email/resident-event-promoted.html";
+    ReminderText, ReminderHtml, EventSignupNotice, "email/resident-event-reminder.txt", "email/resident-event-reminder.html";
+    EventCancelledText, EventCancelledHtml, EventSignupNotice, "email/resident-event-cancelled.txt", "email/resident-event-cancelled.html";
     DigestText, DigestHtml, DigestLines, "email/digest.txt", "email/digest.html";
     WorkerClaimedText, WorkerClaimedHtml, NeedClaimed, "email/worker-need-claimed.txt", "email/worker-need-claimed.html";
     ToConfirmText, ToConfirmHtml, DeliveryToConfirm, "email/worker-delivery-to-confirm.txt", "email/worker-delivery-to-confirm.html";
@@ -297,6 +336,33 @@ pub fn subject(notification: &Notification, locale: Locale) -> Result<String, Re
         }
         Notification::ResidentNeedExpired(NeedEnded { title: t, .. }) => {
             pick(format!("需求已到期：{t}"), format!("Need expired: {t}"))
+        }
+        Notification::ResidentEventInvite(p) => {
+            let t = &p.event.title;
+            pick(format!("邀请您做志愿者：{t}"), format!("Volunteer with us: {t}"))
+        }
+        Notification::ResidentEventSignedUp(p) if p.waitlisted => {
+            let t = &p.event.title;
+            pick(format!("已进入候补：{t}"), format!("On the waitlist: {t}"))
+        }
+        Notification::ResidentEventSignedUp(p) => {
+            let t = &p.event.title;
+            pick(format!("报名成功：{t}"), format!("You are signed up: {t}"))
+        }
+        Notification::ResidentEventPromoted(p) => {
+            let t = &p.event.title;
+            pick(
+                format!("候补转正，您可以参加了：{t}"),
+                format!("A place opened up for you: {t}"),
+            )
+        }
+        Notification::ResidentEventReminder(p) => {
+            let t = &p.event.title;
+            pick(format!("明天见：{t}"), format!("See you tomorrow: {t}"))
+        }
+        Notification::ResidentEventCancelled(p) => {
+            let t = &p.event.title;
+            pick(format!("活动已取消：{t}"), format!("Event cancelled: {t}"))
         }
         Notification::ResidentHoursConfirmed(p) => {
             let h = p.hours();
@@ -441,6 +507,8 @@ pub fn render_notification(
         unsubscribe_url: links.unsubscribe_url.clone().filter(|_| !application),
         why: why(notification, zh, organization.as_deref()),
         organization,
+        signup_urls: links.signup_urls.clone(),
+        cancel_url: links.cancel_url.clone(),
     };
     let f = &f;
     let (text, html) = match notification {
@@ -461,6 +529,14 @@ pub fn render_notification(
         Notification::ResidentNeedCancelled(p) => (CancelledText { f, p }.render()?, CancelledHtml { f, p }.render()?),
         Notification::ResidentNeedExpired(p) => (ExpiredText { f, p }.render()?, ExpiredHtml { f, p }.render()?),
         Notification::ResidentHoursConfirmed(p) => (HoursText { f, p }.render()?, HoursHtml { f, p }.render()?),
+        Notification::ResidentEventInvite(p) => (InviteText { f, p }.render()?, InviteHtml { f, p }.render()?),
+        Notification::ResidentEventSignedUp(p) => (SignedUpText { f, p }.render()?, SignedUpHtml { f, p }.render()?),
+        Notification::ResidentEventPromoted(p) => (PromotedText { f, p }.render()?, PromotedHtml { f, p }.render()?),
+        Notification::ResidentEventReminder(p) => (ReminderText { f, p }.render()?, ReminderHtml { f, p }.render()?),
+        Notification::ResidentEventCancelled(p) => (
+            EventCancelledText { f, p }.render()?,
+            EventCancelledHtml { f, p }.render()?,
+        ),
         Notification::Digest(digest) => {
             // A held item that no longer renders still shows up as a line, not as a lost mail.
             let lines = digest
@@ -614,6 +690,20 @@ fn why(notification: &Notification, zh: bool, organization: Option<&str>) -> Str
                 "You get this email because you applied with this address for your organization's admission.".to_owned()
             }
         }
+        N::ResidentEventInvite(_)
+        | N::ResidentEventSignedUp(_)
+        | N::ResidentEventPromoted(_)
+        | N::ResidentEventReminder(_)
+        | N::ResidentEventCancelled(_) => {
+            let org = organization.unwrap_or(if zh { "社工站" } else { "a social organization" });
+            if zh {
+                format!("您收到这封邮件，是因为「{org}」把您登记为志愿者，您也确认了接收相关邮件。")
+            } else {
+                format!(
+                    "You get this email because “{org}” registered you as a volunteer and you agreed to these emails."
+                )
+            }
+        }
         N::ResidentHoursConfirmed(_) => {
             if zh {
                 format!("您收到这封邮件，是因为{org_zh}为您记录志愿服务时长，您也确认了接收相关邮件。")
@@ -723,6 +813,58 @@ mod tests {
         assert!(
             out.text.contains("Tiandong Elderly Care"),
             "the reason names it: {}",
+            out.text
+        );
+    }
+
+    #[test]
+    fn an_invitation_carries_one_sign_up_button_a_role_and_a_sign_up_its_cancel_link() {
+        let event = serde_json::json!({
+            "event_id": 3, "volunteer_id": 9, "title": "冬日爱心集市", "event_kind": "market", "when": "2026-12-20 09:30–12:00",
+            "place": "东和社区党群服务中心", "organizer": "沙头角街道社工站",
+        });
+        let mut invite = event.clone();
+        invite["roles"] = serde_json::json!([
+            { "role_id": 4, "name": "帮手", "slots": 8, "free": 5 },
+            { "role_id": 5, "name": "急救", "slots": 2, "free": 0 }
+        ]);
+        let links = Links {
+            signup_urls: vec![
+                (4, "https://r.example/e/3/join?r=4".into()),
+                (5, "https://r.example/e/3/join?r=5".into()),
+            ],
+            ..Links::default()
+        };
+        let out = render("resident-event-invite", Locale::ZhCn, &invite, &links).expect("render");
+        assert!(
+            out.text
+                .contains("帮手（共 8 人，还剩 5 个名额）：https://r.example/e/3/join?r=4"),
+            "{}",
+            out.text
+        );
+        assert!(
+            out.html.contains("href=\"https://r.example/e/3/join?r=5\""),
+            "{}",
+            out.html
+        );
+        assert!(
+            out.subject.contains("冬日爱心集市") && out.text.contains("爱心集市"),
+            "{}",
+            out.subject
+        );
+        let mut signed = event;
+        signed["role"] = "帮手".into();
+        signed["waitlisted"] = true.into();
+        signed["position"] = 2.into();
+        let links = Links {
+            cancel_url: Some("https://r.example/e/3/cancel?v=9".into()),
+            ..Links::default()
+        };
+        let out = render("resident-event-signed-up", Locale::En, &signed, &links).expect("render");
+        assert!(out.subject.starts_with("On the waitlist"), "{}", out.subject);
+        assert!(
+            out.text.contains("number 2 on its waitlist") && out.text.contains("https://r.example/e/3/cancel?v=9"),
+            "{}",
             out.text
         );
     }

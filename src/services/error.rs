@@ -76,6 +76,9 @@ pub enum ServiceError {
     /// renewal after its window closed…
     #[error("sponsorship refused: {0}")]
     Sponsorship(#[from] crate::domain::sponsorship::SponsorRefusal),
+    /// An event sign-up or cancel link that cannot be followed (forged, closed, nothing to cancel).
+    #[error("{0}")]
+    Signup(#[from] crate::services::events::signups::LinkRefusal),
     /// An idempotency key was reused for a different request.
     #[error("this idempotency key was used for a different request")]
     IdempotencyKeyReused,

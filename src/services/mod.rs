@@ -18,6 +18,7 @@ pub mod dashboard;
 pub mod directed_requests;
 pub mod duplicates;
 pub mod error;
+pub mod events;
 pub mod ledger;
 pub mod library;
 pub mod lockout;

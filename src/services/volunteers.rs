@@ -95,20 +95,51 @@ pub async fn overview(
     Ok((rows, pending))
 }
 
+/// A new volunteer as the form gives it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NewVolunteer<'a> {
+    /// The name they go by.
+    pub display_name: &'a str,
+    /// The beneficiary code they once had, if they were helped before.
+    pub former_code: &'a str,
+    /// An address for event invitations and hours, or empty.
+    pub email: &'a str,
+    /// They agreed to be emailed (an address needs it; a confirmation mail follows).
+    pub consent: bool,
+    /// The language of their emails.
+    pub locale: crate::domain::Locale,
+}
+
 /// Adds a volunteer to the caller's organization, optionally linked to the beneficiary
-/// record (by code) they came from.
+/// record (by code) they came from, and with an email address they agreed to (double
+/// opt-in: the address gets the confirmation mail first).
 pub async fn add_volunteer(
     db: &DatabaseConnection,
+    secret: &crate::config::Secret,
     caller: &Caller,
-    display_name: &str,
-    former_code: &str,
+    new: &NewVolunteer<'_>,
     now: DateTime<Utc>,
 ) -> Result<i64, ServiceError> {
     let Some(organization_id) = caller.organization_id() else {
         return Err(ServiceError::Forbidden);
     };
+    let (display_name, former_code) = (new.display_name, new.former_code);
     let mut errors = FieldErrors::default();
     let name = errors.check("display_name", input::text(display_name, 1, 50));
+    let email = match new.email.trim() {
+        "" => None,
+        raw => match super::staff::normalize_email(raw) {
+            Ok(e) if new.consent => Some(e),
+            Ok(_) => {
+                errors.push("consent", FieldError::ConsentNeeded);
+                None
+            }
+            Err(_) => {
+                errors.push("email", FieldError::NotAnEmail);
+                None
+            }
+        },
+    };
     let txn = db::begin_write(db).await?;
     let former = match former_code.trim() {
         "" => None,
@@ -127,10 +158,16 @@ pub async fn add_volunteer(
     let Some(name) = name.filter(|_| errors.is_empty()) else {
         return Err(ServiceError::Validation(errors));
     };
+    let contact_id = match email {
+        Some(email) => {
+            Some(super::contacts::find_or_create(&txn, secret, organization_id, &email, new.locale, now).await?)
+        }
+        None => None,
+    };
     let row = volunteer::ActiveModel {
         organization_id: Set(organization_id),
         display_name: Set(name),
-        contact_id: Set(None),
+        contact_id: Set(contact_id),
         former_beneficiary_id: Set(former),
         created_at: Set(now),
         ..Default::default()

@@ -3,6 +3,7 @@
 pub mod api;
 pub mod cache;
 pub mod charts;
+pub mod event_links;
 pub mod pages;
 pub mod resident;
 pub mod session;
@@ -38,7 +39,8 @@ pub fn router(state: AppState) -> Router {
         .merge(api::router(state.clone()))
         .merge(pages::router(state.clone()))
         .merge(crate::bot::webhook_router(&state))
-        .merge(resident::router(state.clone()));
+        .merge(resident::router(state.clone()))
+        .merge(event_links::router(state.clone()));
     with_common_layers(routes, state)
 }
 

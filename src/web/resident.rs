@@ -95,7 +95,7 @@ struct NotFoundPage {
     org: Option<String>,
 }
 
-fn header_locale(headers: &HeaderMap) -> Locale {
+pub(crate) fn header_locale(headers: &HeaderMap) -> Locale {
     headers
         .get(header::ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok())
@@ -106,7 +106,7 @@ fn header_locale(headers: &HeaderMap) -> Locale {
 /// Adds what every resident page needs: no caching (the URL holds a token), no referrer
 /// (so the token never leaks to another site), and a policy that allows no script or frame
 /// and no style but our own stylesheet.
-fn page(status: StatusCode, body: impl IntoResponse) -> Response {
+pub(crate) fn page(status: StatusCode, body: impl IntoResponse) -> Response {
     let mut response = (status, body).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -139,7 +139,8 @@ pub fn public_csrf(state: &AppState, jar: CookieJar) -> (CookieJar, String) {
 /// Paths whose POSTs come from email links without a session (RFC 8058 one-click). The
 /// Telegram webhook, which proves itself with its secret header, is exempt at exactly its
 /// configured path.
-const CSRF_EXEMPT: &[&str] = &["/unsubscribe/", "/consent/"];
+// The signed link in the path and query is the authority of these pages (see `resident`, `event_links`).
+const CSRF_EXEMPT: &[&str] = &["/unsubscribe/", "/consent/", "/e/"];
 /// Largest form body the guard reads.
 const MAX_FORM: usize = 256 * 1024;
 

@@ -98,6 +98,7 @@ pub fn snapshot_text(name: &str, m: &Received) {
     );
     let mut settings = insta::Settings::clone_current();
     settings.add_filter(r"[0-9a-f]{64}", "[token]");
+    settings.add_filter(r"s=[0-9a-f]{32}", "s=[signature]");
     settings.set_prepend_module_to_snapshot(false);
     settings.bind(|| insta::assert_snapshot!(name, shown));
 }

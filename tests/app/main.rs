@@ -29,6 +29,7 @@ mod district_pages;
 mod dkim;
 mod duplicates;
 mod email;
+mod events;
 mod file_modes;
 mod first_day;
 mod handoff;

@@ -26,6 +26,19 @@ pub fn sample(kind: &str) -> serde_json::Value {
         "resident-hours-confirmed" => json!({
             "activity": "社区敬老探访", "tenths": 25, "served_on": "2026-11-28", "balance_tenths": 130
         }),
+        "resident-event-invite" => json!({
+            "event_id": 3, "volunteer_id": 9, "title": "冬日爱心集市", "event_kind": "market", "when": "2026-12-20 09:30–12:00",
+            "place": "东和社区党群服务中心 二楼活动室", "organizer": "沙头角街道社工站",
+            "roles": [{ "role_id": 4, "name": "帮手", "slots": 8, "free": 5 }, { "role_id": 5, "name": "急救", "slots": 2, "free": 0 }]
+        }),
+        "resident-event-signed-up"
+        | "resident-event-promoted"
+        | "resident-event-reminder"
+        | "resident-event-cancelled" => json!({
+            "event_id": 3, "volunteer_id": 9, "title": "冬日爱心集市", "event_kind": "market", "when": "2026-12-20 09:30–12:00",
+            "place": "东和社区党群服务中心 二楼活动室", "organizer": "沙头角街道社工站", "role": "帮手",
+            "waitlisted": false, "position": 0
+        }),
         "worker-claim-released" => claim,
         "worker-claim-lapsed" => json!({ "merchant_name": "海景粮油店", "claim": claim }),
         "worker-need-near-deadline" => json!({

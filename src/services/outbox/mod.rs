@@ -15,9 +15,9 @@ mod notification;
 
 pub use notification::{
     ApplicationNotice, ApplicationOutcome, BotReply, ClaimFacts, ClaimLapsed, ClaimNotice, Coordinate, DecodeError,
-    DeliveryToConfirm, Digest, DigestItem, DropOff, HoursConfirmed, NearDeadline, NeedAlert, NeedClaimed,
-    NeedDelivered, NeedDigest, NeedEnded, NeedRegistered, NeedSponsored, Notification, ReferralNotice, SponsorOffer,
-    SponsorshipEnded,
+    DeliveryToConfirm, Digest, DigestItem, DropOff, EventFacts, EventInvite, EventRoleLine, EventSignupNotice,
+    HoursConfirmed, NearDeadline, NeedAlert, NeedClaimed, NeedDelivered, NeedDigest, NeedEnded, NeedRegistered,
+    NeedSponsored, Notification, ReferralNotice, SponsorOffer, SponsorshipEnded,
 };
 
 /// One message to queue, in the form it is stored (services build it from a

@@ -27,6 +27,16 @@ pub enum Notification {
     ResidentNeedExpired(NeedEnded),
     /// To a volunteer: their hours were confirmed.
     ResidentHoursConfirmed(HoursConfirmed),
+    /// To a volunteer: an event of their organization, with a sign-up link per role (made when it is sent).
+    ResidentEventInvite(EventInvite),
+    /// To a volunteer: their sign-up stands (or waits on the list), with a cancel link (made when it is sent).
+    ResidentEventSignedUp(EventSignupNotice),
+    /// To a volunteer: someone cancelled and they moved up from the waitlist.
+    ResidentEventPromoted(EventSignupNotice),
+    /// To a volunteer: the event is tomorrow.
+    ResidentEventReminder(EventSignupNotice),
+    /// To a volunteer: the organizer cancelled the event.
+    ResidentEventCancelled(EventSignupNotice),
     /// To a resident: a merchant sponsors this period of their recurring need (once a period).
     ResidentNeedSponsored(NeedSponsored),
     /// To a resident: the notifications held back by the hourly limit, in one email.
@@ -179,6 +189,11 @@ impl Notification {
             Self::ResidentNeedExpired(_) => "resident-need-expired",
             Self::ResidentHoursConfirmed(_) => "resident-hours-confirmed",
             Self::ResidentNeedSponsored(_) => "resident-need-sponsored",
+            Self::ResidentEventInvite(_) => "resident-event-invite",
+            Self::ResidentEventSignedUp(_) => "resident-event-signed-up",
+            Self::ResidentEventPromoted(_) => "resident-event-promoted",
+            Self::ResidentEventReminder(_) => "resident-event-reminder",
+            Self::ResidentEventCancelled(_) => "resident-event-cancelled",
             Self::Digest(_) => "digest",
             Self::WorkerNeedClaimed(_) => "worker-need-claimed",
             Self::WorkerDeliveryToConfirm(_) => "worker-delivery-to-confirm",
@@ -244,6 +259,64 @@ impl ApplicationNotice {
             None => "",
         }
     }
+}
+
+/// An event as a volunteer's email shows it: public facts only.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventFacts {
+    /// The event.
+    pub event_id: i64,
+    /// The volunteer the email is for (whose links it carries).
+    pub volunteer_id: i64,
+    /// The event's title.
+    pub title: String,
+    /// Its kind, stored as text (`market`); not `kind`, which is the row's tag.
+    pub event_kind: String,
+    /// When, in local time (`2026-12-20 09:30–12:00`).
+    pub when: String,
+    /// The public place.
+    pub place: String,
+    /// The organization that runs it.
+    pub organizer: String,
+}
+
+/// A role of an event and its free slots, as the invitation lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventRoleLine {
+    /// The role.
+    pub role_id: i64,
+    /// What the volunteer does.
+    pub name: String,
+    /// Slots.
+    pub slots: i64,
+    /// Slots still free when the email was queued.
+    pub free: i64,
+}
+
+/// `resident-event-invite`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventInvite {
+    /// The event.
+    #[serde(flatten)]
+    pub event: EventFacts,
+    /// Its roles.
+    pub roles: Vec<EventRoleLine>,
+}
+
+/// `resident-event-signed-up`, `-promoted`, `-reminder`, `-cancelled`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventSignupNotice {
+    /// The event.
+    #[serde(flatten)]
+    pub event: EventFacts,
+    /// The role signed up for.
+    pub role: String,
+    /// True when the sign-up waits on the list.
+    #[serde(default)]
+    pub waitlisted: bool,
+    /// Place on the waitlist (1 is next), when waitlisted.
+    #[serde(default)]
+    pub position: i64,
 }
 
 /// `resident-need-registered`.

@@ -173,6 +173,7 @@ fn status_of(e: &ServiceError) -> StatusCode {
         | ServiceError::DeliverFirst
         | ServiceError::CreditBandLimit
         | ServiceError::Sponsorship(_)
+        | ServiceError::Signup(_)
         | ServiceError::IllegalTransition(_) => StatusCode::CONFLICT,
         ServiceError::Busy => StatusCode::SERVICE_UNAVAILABLE,
         ServiceError::Db(_) | ServiceError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -334,6 +335,11 @@ fn problem(e: &ServiceError, status: StatusCode, l: Locale) -> Problem {
         ServiceError::Sponsorship(refusal) => (
             "sponsorship-refused",
             text(l, "不能一对一资助", "Sponsorship refused"),
+            refusal.message(l).to_owned(),
+        ),
+        ServiceError::Signup(refusal) => (
+            "signup-refused",
+            text(l, "无法报名或取消", "Sign-up refused"),
             refusal.message(l).to_owned(),
         ),
         ServiceError::DeliverFirst => (

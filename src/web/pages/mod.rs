@@ -9,6 +9,7 @@ mod confirm;
 mod credit;
 mod dashboard;
 mod duplicates;
+mod events;
 mod ledger;
 mod need_cancel;
 mod need_series;
@@ -99,6 +100,16 @@ pub fn router(state: AppState) -> Router {
         .route("/referrals/{id}/withdraw", post(referrals::withdraw))
         .route("/beneficiaries/{id}/ledger", get(ledger::show).post(ledger::add))
         .route("/beneficiaries/{id}/visits", get(visits::show).post(visits::log))
+        .route("/events", get(events::list).post(events::create))
+        .route("/events/new", get(events::new_form))
+        .route("/events/{id}", get(events::show))
+        .route("/events/{id}/invite", get(events::ask_invite).post(events::invite))
+        .route("/events/{id}/cancel", get(events::ask_cancel).post(events::cancel))
+        .route("/events/{id}/check-in", get(events::check_in_page))
+        .route("/events/{id}/check-in/{signup_id}", post(events::check_in))
+        .route("/events/{id}/hours", get(events::hours_form).post(events::record_hours))
+        .route("/events/{id}/signups", post(events::sign_up))
+        .route("/events/{id}/needs", post(events::add_need))
         .route("/volunteers", get(volunteers::list).post(volunteers::create))
         .route("/volunteers/{id}/hours", post(volunteers::log_hours))
         .route("/hours/{id}/confirm", post(volunteers::confirm_hours))

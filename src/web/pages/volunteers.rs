@@ -79,15 +79,32 @@ pub struct NewVolunteer {
     display_name: String,
     #[serde(default)]
     former_code: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    consent: Option<String>,
+    #[serde(default)]
+    locale: String,
 }
 
 /// `POST /volunteers`.
 pub async fn create(State(state): State<AppState>, staff: Staff, Form(form): Form<NewVolunteer>) -> PageResult {
+    let new = volunteers::NewVolunteer {
+        display_name: &form.display_name,
+        former_code: &form.former_code,
+        email: &form.email,
+        consent: form.consent.is_some(),
+        locale: if form.locale == "en" {
+            crate::domain::Locale::En
+        } else {
+            crate::domain::Locale::ZhCn
+        },
+    };
     match volunteers::add_volunteer(
         &state.db,
+        &state.config.secret_key,
         &staff.caller,
-        &form.display_name,
-        &form.former_code,
+        &new,
         chrono::Utc::now(),
     )
     .await

@@ -1,0 +1,607 @@
+//! Events for the organization that runs them and its office: the list, the form, the
+//! event's page (roles, sign-ups, needs), inviting volunteers, checking people in on a phone,
+//! turning attendance into confirmed hours, and cancelling. Each step that tells people or
+//! cannot be undone asks first.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::Form;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+use super::confirm::{self, Confirm};
+use super::{Chrome, Field, Options, OrPage, PageError, PageResult, field, render};
+use crate::AppState;
+use crate::domain::event::{EventForm, EventKind, EventStatus, SignupStatus};
+use crate::domain::input::FieldErrors;
+use crate::domain::time::LOCAL_OFFSET;
+use crate::i18n::Tr;
+use crate::services::ServiceError;
+use crate::services::events::{self, EventSummary, EventView, attendance, signups};
+use crate::web::session::Staff;
+
+/// A time as the pages show it, local.
+fn local(t: DateTime<Utc>) -> String {
+    t.with_timezone(&LOCAL_OFFSET).format("%Y-%m-%d %H:%M").to_string()
+}
+
+fn tenths(t: i64) -> String {
+    format!("{}.{}", t / 10, t % 10)
+}
+
+/// An event in a list, ready to show.
+struct Row {
+    id: i64,
+    kind: String,
+    title: String,
+    when: String,
+    place: String,
+    organizer: String,
+    status: String,
+    filled: String,
+    past: bool,
+}
+
+fn row(t: Tr, e: &EventSummary, now: DateTime<Utc>) -> Row {
+    Row {
+        id: e.id,
+        kind: e.kind.label(t.0).to_owned(),
+        title: e.title.clone(),
+        when: events::when(e.starts_at, e.ends_at),
+        place: e.place.clone(),
+        organizer: e.organizer.clone(),
+        status: e.status.label(t.0).to_owned(),
+        filled: t.fill(
+            "event.filled",
+            &[("taken", &e.taken.to_string()), ("slots", &e.slots.to_string())],
+        ),
+        past: e.ends_at <= now,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "events.html")]
+struct ListPage {
+    c: Chrome,
+    rows: Vec<Row>,
+    may_create: bool,
+}
+
+/// `GET /events`.
+pub async fn list(State(state): State<AppState>, staff: Staff) -> PageResult {
+    let t = staff.t;
+    let now = Utc::now();
+    let rows = events::list(&state.db, &staff.caller, now).await.or_page(t)?;
+    Ok(render(
+        StatusCode::OK,
+        ListPage {
+            c: Chrome::new(t, &staff.session, "event.list_title"),
+            rows: rows.iter().map(|e| row(t, e, now)).collect(),
+            may_create: staff.caller.organization_id().is_some() || staff.caller.is_office(),
+        },
+    ))
+}
+
+/// The event form as posted.
+#[derive(Debug, Default, Deserialize)]
+pub struct EventFormBody {
+    #[serde(default)]
+    organization: Option<i64>,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    starts_at: String,
+    #[serde(default)]
+    ends_at: String,
+    #[serde(default)]
+    place: String,
+    #[serde(default)]
+    place_detail: String,
+    #[serde(default)]
+    roles: String,
+    /// Ticked needs (`needs=3&needs=5`).
+    #[serde(default)]
+    needs: Vec<i64>,
+}
+
+impl EventFormBody {
+    fn form(&self) -> EventForm {
+        EventForm {
+            kind: self.kind.clone(),
+            title: self.title.clone(),
+            description: self.description.clone(),
+            starts_at: self.starts_at.clone(),
+            ends_at: self.ends_at.clone(),
+            place: self.place.clone(),
+            place_detail: self.place_detail.clone(),
+            roles: self.roles.clone(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "event_form.html")]
+struct FormPage {
+    c: Chrome,
+    organizations: Options,
+    organization_error: String,
+    kinds: Options,
+    kind_error: String,
+    title: Field,
+    description: Field,
+    starts_at: Field,
+    ends_at: Field,
+    places: Options,
+    place_error: String,
+    place_detail: Field,
+    roles: Field,
+    needs: Vec<(i64, String, bool)>,
+    needs_error: String,
+}
+
+/// Which organization's places and needs the office's form shows.
+#[derive(Debug, Default, Deserialize)]
+pub struct ForOrganization {
+    #[serde(default)]
+    organization: Option<i64>,
+}
+
+async fn form_page(
+    state: &AppState,
+    staff: &Staff,
+    body: &EventFormBody,
+    errors: &FieldErrors,
+    status: StatusCode,
+) -> PageResult {
+    let t = staff.t;
+    let options = events::form_options(&state.db, &staff.caller, body.organization, t.0)
+        .await
+        .or_page(t)?;
+    let chosen = body.organization.or_else(|| options.organizations.first().map(|o| o.0));
+    let message = |name: &str| errors.get(name).map(|e| e.message(t.0)).unwrap_or_default();
+    let kind = if body.kind.is_empty() {
+        EventKind::Claiming.as_str()
+    } else {
+        body.kind.as_str()
+    };
+    Ok(render(
+        status,
+        FormPage {
+            c: Chrome::new(t, &staff.session, "event.new_title"),
+            organizations: options
+                .organizations
+                .iter()
+                .map(|(id, name)| (id.to_string(), name.clone(), Some(*id) == chosen))
+                .collect(),
+            organization_error: message("organization"),
+            kinds: super::enum_options(EventKind::ALL, EventKind::as_str, EventKind::label, t, kind),
+            kind_error: message("kind"),
+            title: field(t, "title", &body.title, errors),
+            description: field(t, "description", &body.description, errors),
+            starts_at: field(t, "starts_at", &body.starts_at, errors),
+            ends_at: field(t, "ends_at", &body.ends_at, errors),
+            places: options
+                .places
+                .iter()
+                .map(|p| (p.value.clone(), p.label.clone(), p.value == body.place))
+                .collect(),
+            place_error: message("place"),
+            place_detail: field(t, "place_detail", &body.place_detail, errors),
+            roles: field(t, "roles", &body.roles, errors),
+            needs: options
+                .needs
+                .iter()
+                .map(|n| (n.id, n.title.clone(), body.needs.contains(&n.id)))
+                .collect(),
+            needs_error: message("needs"),
+        },
+    ))
+}
+
+/// `GET /events/new` (the office: `?organization=ID` picks whose places and needs are shown).
+pub async fn new_form(State(state): State<AppState>, staff: Staff, Query(q): Query<ForOrganization>) -> PageResult {
+    let body = EventFormBody {
+        organization: q.organization,
+        ..Default::default()
+    };
+    form_page(&state, &staff, &body, &FieldErrors::default(), StatusCode::OK).await
+}
+
+/// `POST /events`.
+pub async fn create(State(state): State<AppState>, staff: Staff, Form(body): Form<EventFormBody>) -> PageResult {
+    let result = events::create(
+        &state.db,
+        &state.config.secret_key,
+        &staff.caller,
+        body.organization,
+        &body.form(),
+        &body.needs,
+        Utc::now(),
+    )
+    .await;
+    match result {
+        Ok(id) => Ok(Redirect::to(&format!("/events/{id}")).into_response()),
+        Err(ServiceError::Validation(errors)) => {
+            form_page(&state, &staff, &body, &errors, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(e) => Err(PageError::new(staff.t, e)),
+    }
+}
+
+/// A sign-up as the event page shows it.
+struct SignupLine {
+    id: i64,
+    name: String,
+    role: String,
+    status: String,
+    checked_in: bool,
+    hours: String,
+}
+
+#[derive(Template)]
+#[template(path = "event_show.html")]
+struct ShowPage {
+    c: Chrome,
+    id: i64,
+    r: Row,
+    description: String,
+    roles: Vec<(String, String)>,
+    needs: Vec<(i64, String, String)>,
+    signups: Vec<SignupLine>,
+    runs_it: bool,
+    scheduled: bool,
+    started: bool,
+    ended: bool,
+    invited: String,
+    check_in_open: bool,
+    volunteers_to_add: Vec<(i64, String)>,
+    role_options: Vec<(i64, String)>,
+    needs_to_add: Vec<(i64, String)>,
+}
+
+fn signup_lines(t: Tr, view: &EventView) -> Vec<SignupLine> {
+    view.signups
+        .iter()
+        .map(|s| SignupLine {
+            id: s.id,
+            name: match &s.shop {
+                Some(shop) => t.fill("event.staff_of", &[("name", &s.volunteer), ("shop", shop)]),
+                None => s.volunteer.clone(),
+            },
+            role: s.role.clone(),
+            status: match s.status {
+                SignupStatus::Waitlisted => t.fill("event.waitlist_position", &[("n", &s.position.to_string())]),
+                other => other.label(t.0).to_owned(),
+            },
+            checked_in: s.checked_in,
+            hours: s
+                .tenths
+                .map(|h| t.fill("event.hours_recorded", &[("hours", &tenths(i64::from(h)))]))
+                .unwrap_or_default(),
+        })
+        .collect()
+}
+
+/// `GET /events/{id}`.
+pub async fn show(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> PageResult {
+    let t = staff.t;
+    let now = Utc::now();
+    let view = events::show(&state.db, &staff.caller, id, now).await.or_page(t)?;
+    let mut c = Chrome::new(t, &staff.session, "event.list_title");
+    c.title = view.summary.title.clone();
+    Ok(render(
+        StatusCode::OK,
+        ShowPage {
+            c,
+            id,
+            r: row(t, &view.summary, now),
+            description: view.description.clone(),
+            roles: view
+                .roles
+                .iter()
+                .map(|r| {
+                    let line = t.fill(
+                        "event.role_line",
+                        &[
+                            ("taken", &r.taken.min(r.slots).to_string()),
+                            ("slots", &r.slots.to_string()),
+                            ("waitlisted", &r.waitlisted.to_string()),
+                        ],
+                    );
+                    (r.name.clone(), line)
+                })
+                .collect(),
+            needs: view
+                .needs
+                .iter()
+                .map(|n| {
+                    (
+                        n.id,
+                        n.title.clone(),
+                        format!("{} · {} {}", n.status.label(t.0), n.left, n.unit),
+                    )
+                })
+                .collect(),
+            signups: signup_lines(t, &view),
+            runs_it: view.runs_it,
+            scheduled: view.summary.status == EventStatus::Scheduled,
+            started: view.summary.starts_at <= now,
+            ended: view.summary.ends_at <= now,
+            invited: view
+                .invited_at
+                .map(|at| t.fill("event.invited_at", &[("when", &local(at))]))
+                .unwrap_or_default(),
+            check_in_open: view.summary.starts_at - chrono::Duration::hours(2) <= now,
+            volunteers_to_add: view.volunteers_to_add.clone(),
+            role_options: view.roles.iter().map(|r| (r.id, r.name.clone())).collect(),
+            needs_to_add: view.needs_to_add.iter().map(|n| (n.id, n.title.clone())).collect(),
+        },
+    ))
+}
+
+/// The page that asks before `step` ("invite", "cancel") of event `id`: what happens and who is told.
+fn ask(staff: &Staff, id: i64, view: &EventView, step: &str, told: String, danger: bool) -> Response {
+    let t = staff.t;
+    let title = t.get(&format!("event.{step}_title")).to_owned();
+    confirm::page(
+        Chrome::new(t, &staff.session, &format!("event.{step}_title")),
+        title,
+        Confirm {
+            subject: view.summary.title.clone(),
+            effects: vec![t.get(&format!("event.{step}_effect")).to_owned()],
+            told: vec![told],
+            action: format!("/events/{id}/{step}"),
+            hidden: Vec::new(),
+            reason_label: String::new(),
+            reason: Field::default(),
+            button: t.get(&format!("event.{step}_button")).to_owned(),
+            danger,
+            back: format!("/events/{id}"),
+        },
+    )
+}
+
+/// `GET /events/{id}/invite`: asks before emailing every volunteer.
+pub async fn ask_invite(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> PageResult {
+    let view = events::show(&state.db, &staff.caller, id, Utc::now())
+        .await
+        .or_page(staff.t)?;
+    let told = staff.t.get("event.invite_told").to_owned();
+    Ok(ask(&staff, id, &view, "invite", told, false))
+}
+
+/// `POST /events/{id}/invite`.
+pub async fn invite(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> PageResult {
+    signups::invite(&state.db, &staff.caller, id, Utc::now())
+        .await
+        .or_page(staff.t)?;
+    Ok(Redirect::to(&format!("/events/{id}")).into_response())
+}
+
+/// `GET /events/{id}/cancel`: asks before cancelling and telling everyone signed up.
+pub async fn ask_cancel(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> PageResult {
+    let view = events::show(&state.db, &staff.caller, id, Utc::now())
+        .await
+        .or_page(staff.t)?;
+    let told = staff.t.count("event.cancel_told", view.signups.len() as u64, &[]);
+    Ok(ask(&staff, id, &view, "cancel", told, true))
+}
+
+/// `POST /events/{id}/cancel`.
+pub async fn cancel(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> PageResult {
+    signups::cancel_event(&state.db, &staff.caller, id, Utc::now())
+        .await
+        .or_page(staff.t)?;
+    Ok(Redirect::to(&format!("/events/{id}")).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "event_checkin.html")]
+struct CheckInPage {
+    c: Chrome,
+    id: i64,
+    title: String,
+    when: String,
+    signups: Vec<SignupLine>,
+    here: String,
+}
+
+/// `GET /events/{id}/check-in`: a phone-sized list with one button a person.
+pub async fn check_in_page(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> PageResult {
+    let t = staff.t;
+    let view = events::show(&state.db, &staff.caller, id, Utc::now())
+        .await
+        .or_page(t)?;
+    if !view.runs_it {
+        return Err(PageError::new(t, ServiceError::Forbidden));
+    }
+    let signups = signup_lines(t, &view);
+    Ok(render(
+        StatusCode::OK,
+        CheckInPage {
+            c: Chrome::new(t, &staff.session, "event.check_in_title"),
+            id,
+            title: view.summary.title.clone(),
+            when: events::when(view.summary.starts_at, view.summary.ends_at),
+            here: t.fill(
+                "event.here_count",
+                &[
+                    ("here", &signups.iter().filter(|s| s.checked_in).count().to_string()),
+                    ("all", &signups.len().to_string()),
+                ],
+            ),
+            signups,
+        },
+    ))
+}
+
+/// The check-in button's form.
+#[derive(Debug, Default, Deserialize)]
+pub struct CheckInBody {
+    #[serde(default)]
+    undo: Option<String>,
+}
+
+/// `POST /events/{id}/check-in/{signup_id}`.
+pub async fn check_in(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path((id, signup_id)): Path<(i64, i64)>,
+    Form(body): Form<CheckInBody>,
+) -> PageResult {
+    let t = staff.t;
+    match attendance::check_in(&state.db, &staff.caller, id, signup_id, body.undo.is_some(), Utc::now()).await {
+        Ok(()) => Ok(Redirect::to(&format!("/events/{id}/check-in#s{signup_id}")).into_response()),
+        Err(ServiceError::Conflict(_)) => Ok(super::notice_page(
+            t,
+            &staff.session,
+            StatusCode::CONFLICT,
+            "event.check_in_title",
+            "event.check_in_closed",
+            &format!("/events/{id}"),
+            "event.back",
+        )),
+        Err(e) => Err(PageError::new(t, e)),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "event_hours.html")]
+struct HoursPage {
+    c: Chrome,
+    id: i64,
+    title: String,
+    people: Vec<(i64, String, String, String)>,
+    default_hours: String,
+    error: String,
+}
+
+async fn hours_page(state: &AppState, staff: &Staff, id: i64, typed: &[(String, String)], error: String) -> PageResult {
+    let t = staff.t;
+    let view = events::show(&state.db, &staff.caller, id, Utc::now())
+        .await
+        .or_page(t)?;
+    if !view.runs_it {
+        return Err(PageError::new(t, ServiceError::Forbidden));
+    }
+    let default_hours = tenths(i64::from(view.default_tenths));
+    let default_line = t.fill("event.hours_default", &[("hours", &default_hours)]);
+    let people = signup_lines(t, &view)
+        .into_iter()
+        .filter(|s| s.checked_in)
+        .map(|s| {
+            let key = format!("h{}", s.id);
+            let value = typed
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map_or_else(|| default_hours.clone(), |(_, v)| v.clone());
+            (s.id, s.name, s.role, value)
+        })
+        .collect();
+    let status = if error.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok(render(
+        status,
+        HoursPage {
+            c: Chrome::new(t, &staff.session, "event.hours_title"),
+            id,
+            title: view.summary.title.clone(),
+            people,
+            default_hours: default_line,
+            error,
+        },
+    ))
+}
+
+/// `GET /events/{id}/hours`: the attendance to record, each person's hours editable, and
+/// what recording does (it confirms them and emails the volunteers: it is final).
+pub async fn hours_form(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> PageResult {
+    hours_page(&state, &staff, id, &[], String::new()).await
+}
+
+/// `POST /events/{id}/hours`: `h<signup id>=<hours>` for each person.
+pub async fn record_hours(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i64>,
+    Form(body): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let t = staff.t;
+    let mut overrides = Vec::new();
+    for (key, value) in &body {
+        let Some(signup) = key.strip_prefix('h').and_then(|s| s.parse::<i64>().ok()) else {
+            continue;
+        };
+        match value.trim().parse::<f64>().ok().map(|h| (h * 10.0).round()) {
+            Some(t10) if (1.0..=240.0).contains(&t10) => overrides.push((signup, t10 as i32)),
+            _ => {
+                let error = t.get("event.hours_invalid").to_owned();
+                return hours_page(&state, &staff, id, &body, error).await;
+            }
+        }
+    }
+    match attendance::record_hours(&state.db, &staff.caller, id, &overrides, Utc::now()).await {
+        Ok(_) => Ok(Redirect::to(&format!("/events/{id}")).into_response()),
+        Err(ServiceError::Conflict(_)) => Ok(super::notice_page(
+            t,
+            &staff.session,
+            StatusCode::CONFLICT,
+            "event.hours_title",
+            "event.hours_not_now",
+            &format!("/events/{id}"),
+            "event.back",
+        )),
+        Err(e) => Err(PageError::new(t, e)),
+    }
+}
+
+/// The organizer's sign-up form: a registered volunteer and a role.
+#[derive(Debug, Default, Deserialize)]
+pub struct OrganizerSignup {
+    #[serde(default)]
+    volunteer: i64,
+    #[serde(default)]
+    role: i64,
+}
+
+/// `POST /events/{id}/signups`: the organizer signs up someone who phoned, or has no email.
+pub async fn sign_up(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i64>,
+    Form(body): Form<OrganizerSignup>,
+) -> PageResult {
+    signups::sign_up_by_organizer(&state.db, &staff.caller, id, body.volunteer, body.role, Utc::now())
+        .await
+        .or_page(staff.t)?;
+    Ok(Redirect::to(&format!("/events/{id}")).into_response())
+}
+
+/// The add-a-need form.
+#[derive(Debug, Default, Deserialize)]
+pub struct AddNeed {
+    #[serde(default)]
+    need: i64,
+}
+
+/// `POST /events/{id}/needs`: gathers one more open need of the organization at the event.
+pub async fn add_need(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i64>,
+    Form(body): Form<AddNeed>,
+) -> PageResult {
+    events::attach_need(&state.db, &staff.caller, id, body.need, Utc::now())
+        .await
+        .or_page(staff.t)?;
+    Ok(Redirect::to(&format!("/events/{id}")).into_response())
+}
