@@ -232,3 +232,90 @@ async fn without_a_bot_the_poster_says_so_instead_of_printing_dead_codes() {
     let anonymous = app.get("/needs/poster").await;
     assert_eq!(anonymous.status(), 303, "to the sign-in page");
 }
+
+/// `2026-12-20T09:30` in Shenzhen time, as the event form takes it.
+fn local_input(t: chrono::DateTime<chrono::Utc>) -> String {
+    (t + chrono::Duration::hours(8)).format("%Y-%m-%dT%H:%M").to_string()
+}
+
+#[tokio::test]
+async fn a_shop_pledges_to_an_event_and_signs_staff_up_through_events() {
+    use charity_relay::domain::event::EventForm;
+    use charity_relay::services::events;
+
+    let app = TestApp::spawn_with_bot().await;
+    let world = app.world(1).await;
+    let need = app.post_need(world.a(), 2).await;
+    let now = chrono::Utc::now();
+    let starts = now + chrono::Duration::days(2);
+    let form = EventForm {
+        kind: "market".into(),
+        title: "冬日爱心集市".into(),
+        description: "商户摆摊，志愿者帮忙搬运和引导".into(),
+        starts_at: local_input(starts),
+        ends_at: local_input(starts + chrono::Duration::minutes(150)),
+        place: format!("community:{}", world.community_id),
+        place_detail: "二楼活动室".into(),
+        roles: "帮手 1".into(),
+    };
+    let event = events::create(
+        &app.db,
+        &app.config.secret_key,
+        &world.a().worker,
+        None,
+        &form,
+        &[need],
+        now,
+    )
+    .await
+    .expect("event");
+    let lang = Locale::ZhCn;
+    let merchant = world.merchants[0].id;
+    let chat = app.linked_chat(merchant, 960, lang).await;
+
+    let listed = chat.send_all("/events").await;
+    assert_eq!(listed.len(), 1, "{listed:#?}");
+    assert!(listed.text().contains("冬日爱心集市"), "{}", listed.text());
+    assert!(listed.text().contains("还有 1 个名额"), "{}", listed.text());
+    assert_no_private_data("/events", &listed.text());
+
+    // Pledging support: the event's open needs, claimed as any need is.
+    let cards = chat.press(&listed[0], &text::events::pledge_button(lang, 1)).await;
+    let card = cards.card(1);
+    assert!(card.text.contains("米和食用油"), "{}", card.text);
+    let asked = chat.press(card, &text::claim_all_button(lang, 1, false)).await;
+    chat.press(&asked[0], &text::claim_all_yes_button(lang)).await;
+    let claims = scalar_i64(
+        &app.db,
+        &format!(
+            "SELECT COUNT(*) FROM claims WHERE need_id = {need} AND merchant_id = {merchant} AND status = 'active'"
+        ),
+    )
+    .await;
+    assert_eq!(claims, 1, "the pledge is a claim");
+
+    // Signing staff up: the one place goes to the first, the second waits.
+    for (name, waitlisted) in [("李明", false), ("王芳", true)] {
+        let roles = chat.press(&listed[0], &text::events::staff_button(lang, 1)).await;
+        let role_button = roles[0].buttons[0][0].0.clone();
+        let asked = chat.press(&roles[0], &role_button).await;
+        assert!(asked.text().contains("帮手"), "{}", asked.text());
+        let confirm = chat.send_all(name).await;
+        assert!(confirm.text().contains(name), "{}", confirm.text());
+        let done = chat.press(&confirm[0], &text::events::yes_button(lang)).await;
+        let expected = if waitlisted {
+            text::events::waitlisted(lang, name, "冬日爱心集市", 1)
+        } else {
+            text::events::signed_up(lang, name, "冬日爱心集市")
+        };
+        assert_eq!(done.text(), expected);
+    }
+    let signups = scalar_i64(
+        &app.db,
+        &format!("SELECT COUNT(*) FROM event_signups WHERE event_id = {event}"),
+    )
+    .await;
+    assert_eq!(signups, 2);
+    let full = chat.send_all("/events").await;
+    assert!(full.text().contains("已满"), "{}", full.text());
+}
