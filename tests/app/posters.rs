@@ -319,3 +319,28 @@ async fn a_shop_pledges_to_an_event_and_signs_staff_up_through_events() {
     let full = chat.send_all("/events").await;
     assert!(full.text().contains("已满"), "{}", full.text());
 }
+
+#[tokio::test]
+async fn the_office_prints_its_subdistricts_needs_and_a_long_list_is_refused_with_a_reason() {
+    let app = TestApp::spawn_with(|env| crate::support::set(env, "RELAY_TELEGRAM_BOT_USERNAME", BOT_USERNAME)).await;
+    let world = app.world(0).await;
+    let a = app.post_need(world.a(), 2).await;
+    let b = app.post_need(world.b(), 3).await;
+    let office = app.office_account().await;
+    let mut browser = app.login(&office).await;
+    let (status, poster) = browser.get("/needs/poster").await;
+    assert_eq!(status, 200);
+    let mut sources = qr_sources(&poster);
+    sources.sort();
+    assert_eq!(
+        sources,
+        vec![format!("/needs/{a}/qr.png"), format!("/needs/{b}/qr.png")]
+    );
+    assert_no_private_data("the office's poster", &poster);
+
+    // More ids than a poster holds: refused as a whole, not read.
+    let many: Vec<String> = (1..=41).map(|i| i.to_string()).collect();
+    let (status, page) = browser.get(&format!("/needs/poster?ids={}", many.join(","))).await;
+    assert_eq!(status, 422);
+    assert!(page.contains("一张海报最多列出 40 项需求"), "{page}");
+}

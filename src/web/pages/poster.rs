@@ -121,6 +121,18 @@ fn parse_ids(raw: &str) -> (Vec<i64>, usize) {
 pub async fn needs_poster(State(state): State<AppState>, staff: Staff, Query(q): Query<PosterQuery>) -> PageResult {
     let t = staff.t;
     let (ids, malformed) = parse_ids(&q.ids);
+    if ids.len() > posters::MAX_POSTER_NEEDS {
+        // Said on a page the worker can act on; the service refuses it too, before any read.
+        return Ok(super::notice_page(
+            t,
+            &staff.session,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "poster.title",
+            "poster.too_many",
+            "/needs",
+            "poster.back",
+        ));
+    }
     let asked = (!q.ids.trim().is_empty()).then_some(ids.as_slice());
     let found = posters::open_needs(&state.db, &staff.caller, asked, chrono::Utc::now())
         .await
