@@ -38,8 +38,9 @@ pub struct Config {
     /// The Telegram bot, when `RELAY_TELEGRAM_TOKEN` is set.
     pub telegram: Option<TelegramConfig>,
     /// `RELAY_TELEGRAM_BOT_USERNAME` (without the `@`): the office's link-code page shows a
-    /// `https://t.me/<username>?start=<code>` link and its QR code; unset, it shows the code
-    /// and the instruction to send `/start <code>` to the bot.
+    /// `https://t.me/<username>?start=<code>` link and its QR code, and posters their QR
+    /// codes; it overrides the name the running bot learns from `getMe`. Neither known, the
+    /// page shows the code and the instruction to send `/start <code>` to the bot.
     pub telegram_bot_username: Option<String>,
     /// `RELAY_LOG_FORMAT`: human text or JSON lines.
     pub log_format: LogFormat,

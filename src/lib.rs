@@ -52,6 +52,17 @@ pub struct AppState {
     pub passwords: crypto::PasswordHasher,
 }
 
+impl AppState {
+    /// The bot's username for `t.me` links: `RELAY_TELEGRAM_BOT_USERNAME` when set (it
+    /// overrides), else what `getMe` answered; `None` while neither is known.
+    pub fn bot_username(&self) -> Option<String> {
+        self.config
+            .telegram_bot_username
+            .clone()
+            .or_else(|| self.bot.as_ref()?.username().map(str::to_owned))
+    }
+}
+
 /// The service could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {

@@ -2,6 +2,8 @@
 //! `chromium-driver`, installed by `scripts/test.sh`). Ignored by a plain `cargo test`;
 //! `scripts/test.sh` runs it with `--ignored`. Screenshots go to `target/screenshots/`.
 
+#[path = "browser/poster.rs"]
+mod poster;
 mod support;
 #[path = "browser/tour.rs"]
 mod tour;

@@ -117,6 +117,16 @@ pub enum Action {
     AskDecline(i64),
     /// Says no to the request about this need, once asked first.
     AskDeclineYes(i64),
+    /// `/events`: the open needs of this event, to pledge support (claim them).
+    EventPledge(i64),
+    /// `/events`: sign a staff member up at this event (the bot shows its roles).
+    EventStaff(i64),
+    /// `/events`: this role (event, role) for the staff member; the bot asks the name.
+    EventRole(i64, i64),
+    /// "Sign up" to the staff sign-up shown (event, role; the name is in the conversation).
+    EventStaffYes(i64, i64),
+    /// Drops the staff sign-up being written.
+    EventStaffNo,
 }
 
 impl Action {
@@ -182,6 +192,11 @@ impl Action {
             Action::JoinEdit(step) => write!(s, ":join:edit:{}", step_name(*step)),
             Action::AskDecline(id) => write!(s, ":ask:decline:{id}"),
             Action::AskDeclineYes(id) => write!(s, ":ask:declineyes:{id}"),
+            Action::EventPledge(id) => write!(s, ":event:pledge:{id}"),
+            Action::EventStaff(id) => write!(s, ":event:staff:{id}"),
+            Action::EventRole(event, role) => write!(s, ":event:role:{event}:{role}"),
+            Action::EventStaffYes(event, role) => write!(s, ":event:yes:{event}:{role}"),
+            Action::EventStaffNo => write!(s, ":event:no"),
         };
         s
     }
@@ -259,6 +274,11 @@ impl Action {
             ["join", "edit", step] => Action::JoinEdit(step_of(step)?),
             ["ask", "decline", id] => Action::AskDecline(id_of(id)?),
             ["ask", "declineyes", id] => Action::AskDeclineYes(id_of(id)?),
+            ["event", "pledge", id] => Action::EventPledge(id_of(id)?),
+            ["event", "staff", id] => Action::EventStaff(id_of(id)?),
+            ["event", "role", event, role] => Action::EventRole(id_of(event)?, id_of(role)?),
+            ["event", "yes", event, role] => Action::EventStaffYes(id_of(event)?, id_of(role)?),
+            ["event", "no"] => Action::EventStaffNo,
             _ => return None,
         };
         // Only the canonical spelling is accepted, so "007" or "+7" never parse.
@@ -384,6 +404,11 @@ mod tests {
             Action::JoinCancel,
             Action::AskDecline(123_456_789_012),
             Action::AskDeclineYes(123_456_789_012),
+            Action::EventPledge(999_999_999_999_999_999),
+            Action::EventStaff(7),
+            Action::EventRole(999_999_999_999_999_999, 999_999_999_999_999_999),
+            Action::EventStaffYes(999_999_999_999_999_999, 999_999_999_999_999_999),
+            Action::EventStaffNo,
         ]
         .into_iter()
         .chain(JoinStep::QUESTIONS.map(Action::JoinEdit))

@@ -70,6 +70,57 @@ pub struct NeedCardView {
     pub urgent: bool,
 }
 
+/// An upcoming event of the merchant's subdistrict, as `/events` lists it: public fields only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventView {
+    /// The event's id, for buttons.
+    pub id: i64,
+    /// Public title.
+    pub title: String,
+    /// Its kind, labelled in the merchant's language (claiming event, charity market…).
+    pub kind: String,
+    /// When, as the merchant reads it ("12月20日 09:00–12:00").
+    pub when: String,
+    /// The public place (a community centre or drop-off point, never a home).
+    pub place: String,
+    /// Volunteer roles and their slots.
+    pub roles: Vec<EventRoleView>,
+    /// How many of the event's needs are still open.
+    pub open_needs: usize,
+}
+
+/// A volunteer role of an event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventRoleView {
+    /// The role's id, for buttons.
+    pub id: i64,
+    /// Its name ("helper", "first aid").
+    pub name: String,
+    /// Places in all.
+    pub slots: i32,
+    /// Places taken.
+    pub taken: i32,
+}
+
+impl EventRoleView {
+    /// Places still free (none when full).
+    pub fn free(&self) -> i32 {
+        (self.slots - self.taken).max(0)
+    }
+}
+
+/// What signing a staff member up for a role came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StaffSignup {
+    /// Signed up.
+    Confirmed,
+    /// The role is full: on its waitlist at this place (1 = next).
+    Waitlisted {
+        /// The place on the waitlist.
+        position: u32,
+    },
+}
+
 /// Which open needs to show.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NeedQuery {
@@ -590,6 +641,20 @@ pub trait MerchantDesk: Send + Sync {
     /// second tap changes nothing). [`DeskError::NotFound`] when it was not asked,
     /// [`DeskError::AlreadyYours`] while it holds a claim on the need.
     async fn decline_request(&self, merchant_id: i64, need_id: i64) -> Result<(), DeskError>;
+    /// The upcoming events of the merchant's subdistrict, soonest first.
+    async fn events(&self, merchant_id: i64, lang: Locale) -> Result<Vec<EventView>, DeskError>;
+    /// The open needs of event `event_id` the merchant may claim; [`DeskError::NotFound`]
+    /// when the event is not one of [`MerchantDesk::events`].
+    async fn event_needs(&self, merchant_id: i64, event_id: i64, lang: Locale) -> Result<Vec<NeedCardView>, DeskError>;
+    /// Signs the merchant's staff member `name` up for role `role_id` of event `event_id`
+    /// (a waitlist place when the role is full).
+    async fn sign_up_staff(
+        &self,
+        merchant_id: i64,
+        event_id: i64,
+        role_id: i64,
+        name: &str,
+    ) -> Result<StaffSignup, DeskError>;
     /// The latest application of chat `chat_id`, if it ever applied.
     async fn application(&self, chat_id: i64) -> Result<Option<ApplicationView>, DeskError>;
     /// Submits (or, after the office asked for more, submits again) the application of

@@ -5,17 +5,20 @@
 mod alerts;
 mod certificate;
 mod credit;
+mod events;
 mod join;
 mod public;
 mod sponsor;
 
 pub use alerts::parse_quiet_hours;
+pub use events::MAX_STAFF_NAME;
 
 use crate::Locale;
 use crate::callback::Action;
 use crate::command::Command;
 use crate::desk::{
-    Amount, Choice, ClaimState, DeskError, JoinDraft, MerchantDesk, MerchantInfo, MerchantStatus, NeedQuery, OfferDraft,
+    Amount, Choice, ClaimState, DeskError, JoinDraft, MerchantDesk, MerchantInfo, MerchantStatus, NeedCardView,
+    NeedQuery, OfferDraft,
 };
 use crate::text;
 
@@ -70,6 +73,22 @@ pub enum State {
     AlertCap,
     /// Typed quiet hours.
     AlertQuiet,
+    /// The name of a staff member to sign up for role `role_id` of event `event_id`.
+    StaffName {
+        /// The event.
+        event_id: i64,
+        /// The role.
+        role_id: i64,
+    },
+    /// "Sign up?" for the staff member `name`, role `role_id` of event `event_id`.
+    StaffConfirm {
+        /// The event.
+        event_id: i64,
+        /// The role.
+        role_id: i64,
+        /// The name typed.
+        name: String,
+    },
     /// A shop applying to join (`/join`), at step `at` with what it gave so far.
     Join {
         /// The question asked.
@@ -122,6 +141,7 @@ impl State {
                 | State::OfferCapacity { .. }
                 | State::AlertCap
                 | State::AlertQuiet
+                | State::StaffName { .. }
                 | State::Join {
                     at: JoinStep::Name | JoinStep::Code | JoinStep::Phone | JoinStep::Offer,
                     ..
@@ -319,6 +339,7 @@ impl Talk<'_> {
                     self.merchant = Some(m);
                 }
             },
+            Command::StartNeed(need) => self.open_need(need).await?,
             Command::Help => self.say(text::help(lang)),
             Command::Cancel => self.say(text::cancelled(lang)),
             Command::Unknown => self.say(text::unknown_command(lang)),
@@ -331,6 +352,10 @@ impl Talk<'_> {
                 let merchant = self.approved()?;
                 let query = self.filter_from_words(&args).await?;
                 self.show_needs(merchant, query).await?;
+            }
+            Command::Events => {
+                let merchant = self.approved()?;
+                self.show_events(merchant).await?;
             }
             Command::Hours => {
                 let merchant = self.approved()?;
@@ -442,6 +467,14 @@ impl Talk<'_> {
             | Action::SponsorStopAsk(_)
             | Action::SponsorStopYes(_)
             | Action::SponsorStopNo => return self.sponsor_action(action).await,
+            Action::EventPledge(_)
+            | Action::EventStaff(_)
+            | Action::EventRole(..)
+            | Action::EventStaffYes(..)
+            | Action::EventStaffNo => {
+                let merchant = self.approved()?;
+                return self.event_action(merchant, state, action).await;
+            }
             Action::AskDecline(need_id) => {
                 // The worker will read the answer: ask first, as a mis-tap cannot be taken back.
                 self.approved()?;
@@ -645,7 +678,12 @@ impl Talk<'_> {
             | Action::JoinCancel
             | Action::JoinEdit(_)
             | Action::AskDecline(_)
-            | Action::AskDeclineYes(_) => {}
+            | Action::AskDeclineYes(_)
+            | Action::EventPledge(_)
+            | Action::EventStaff(_)
+            | Action::EventRole(..)
+            | Action::EventStaffYes(..)
+            | Action::EventStaffNo => {}
         }
         Ok(())
     }
@@ -748,6 +786,16 @@ impl Talk<'_> {
                 self.alerts_typed(merchant, state, line).await
             }
             State::Join { at, draft } => self.join_typed(at, draft, line).await,
+            State::StaffName { event_id, role_id } => {
+                let merchant = self.approved()?;
+                self.staff_name_typed(merchant, event_id, role_id, line).await
+            }
+            State::StaffConfirm { .. } => {
+                // Buttons are expected: point at them, keep the question open.
+                self.say(text::events::tap_to_confirm(lang));
+                self.state = state;
+                Ok(())
+            }
             State::OfferCommunities { .. } => {
                 // Buttons are expected; show them again.
                 self.community_picker(&state).await?;
@@ -972,16 +1020,7 @@ impl Talk<'_> {
             body.push_str(&text::need_card(lang, number, card));
             self.replies.push(Reply {
                 text: body,
-                buttons: vec![vec![
-                    Button::new(
-                        text::claim_all_button(lang, number, card.hours),
-                        Action::ClaimAll(card.id),
-                    ),
-                    Button::new(
-                        text::claim_part_button(lang, number, card.hours),
-                        Action::ClaimPart(card.id),
-                    ),
-                ]],
+                buttons: claim_buttons(lang, number, card),
             });
         }
         if !footer_buttons.is_empty() {
@@ -989,6 +1028,31 @@ impl Talk<'_> {
                 text: text::needs_footer(lang, hours, page.more),
                 buttons: footer_buttons,
             });
+        }
+        Ok(())
+    }
+
+    /// `/start need-ID` from a poster's QR code: that one need with the usual claim
+    /// buttons for a merchant who may claim; the same one line for a need that is closed,
+    /// missing or out of reach, so a scan never tells whether an id exists.
+    async fn open_need(&mut self, need: Option<i64>) -> Result<(), DeskError> {
+        let lang = self.lang;
+        if self.merchant.is_none() {
+            self.say(text::need_link_unlinked(lang));
+            return Ok(());
+        }
+        let merchant = self.approved()?;
+        let Some(need_id) = need else {
+            self.say(text::need_link_closed(lang));
+            return Ok(());
+        };
+        match self.desk.need(merchant, need_id, lang).await {
+            Ok(card) => self.replies.push(Reply {
+                text: text::need_card(lang, 1, &card),
+                buttons: claim_buttons(lang, 1, &card),
+            }),
+            Err(DeskError::NotFound | DeskError::Gone) => self.say(text::need_link_closed(lang)),
+            Err(other) => return Err(other),
         }
         Ok(())
     }
@@ -1068,6 +1132,20 @@ impl Talk<'_> {
         self.replies.push(reply);
         Ok(())
     }
+}
+
+/// The claim buttons under card `number`: all of it (asked first) or a part (typed).
+fn claim_buttons(lang: Locale, number: usize, card: &NeedCardView) -> Vec<Vec<Button>> {
+    vec![vec![
+        Button::new(
+            text::claim_all_button(lang, number, card.hours),
+            Action::ClaimAll(card.id),
+        ),
+        Button::new(
+            text::claim_part_button(lang, number, card.hours),
+            Action::ClaimPart(card.id),
+        ),
+    ]]
 }
 
 /// A typed whole number; full-width digits (from a Chinese keyboard) count too.

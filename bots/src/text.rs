@@ -4,6 +4,7 @@
 pub mod alerts;
 pub mod certificate;
 pub mod credit;
+pub mod events;
 pub mod join;
 pub mod public;
 pub mod sponsor;
@@ -41,6 +42,10 @@ pub fn command_list(lang: Locale) -> Vec<(&'static str, String)> {
                     "本年度爱心商户证书（PDF）与公益榜",
                     "This year's caring merchant certificate (PDF) and the roll of honour",
                 ),
+                "events" => (
+                    "近期活动：认领需求或报名志愿者",
+                    "Upcoming events: pledge support or sign staff up",
+                ),
                 "lang" => ("切换语言 中文/English", "Language: 中文/English"),
                 "help" => ("帮助", "Help"),
                 "join" => ("申请成为爱心商户", "Apply to join as a caring merchant"),
@@ -70,6 +75,25 @@ pub fn how_to_link(lang: Locale) -> String {
         lang,
         "本聊天尚未绑定爱心商户。请向街道办索取一次性绑定代码，然后发送：/start 代码\n还不是爱心商户？发送 /join 在这里申请。",
         "This chat is not linked to a caring merchant yet. Ask the subdistrict office for a one-time code, then send: /start CODE\nNot a caring merchant yet? Send /join to apply here.",
+    )
+}
+
+/// `/start need-ID` (a poster's QR code) in a chat linked to no shop: how to join, and no
+/// word of the need.
+pub fn need_link_unlinked(lang: Locale) -> String {
+    pick(
+        lang,
+        "您好！这是爱心接力的商户助手。海报上的需求由经街道办准入的爱心商户认领。\n想加入？发送 /join 申请成为爱心商户。\n已是爱心商户？请先用街道办给的一次性代码绑定本聊天：/start 代码",
+        "Hello! This is the charity relay's assistant for merchants. The needs on the poster are claimed by caring merchants admitted by the subdistrict office.\nWant to join? Send /join to apply as a caring merchant.\nAlready one? First link this chat with the office's one-time code: /start CODE",
+    )
+}
+
+/// `/start need-ID` for a need that is closed, missing or out of reach: one line for all.
+pub fn need_link_closed(lang: Locale) -> String {
+    pick(
+        lang,
+        "这项需求已不再开放认领。发送 /needs 查看正在等待认领的需求。",
+        "This need is no longer open. Send /needs to see the needs that are.",
     )
 }
 

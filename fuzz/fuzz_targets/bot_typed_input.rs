@@ -1,11 +1,11 @@
-//! Lines a merchant types to the bot: commands, a quantity to claim or a daily cap, quiet hours, a link code, a
+//! Lines a merchant types to the bot: commands (a poster's `/start need-<id>` too), a quantity to claim or a daily cap, quiet hours, a link code, a
 //! language. None may panic; what is accepted reads back the same, and the bot never accepts quiet hours that the
 //! service behind it would refuse.
 
 #![no_main]
 
 use bots::Locale;
-use bots::command::Command;
+use bots::command::{Command, need_payload, need_payload_of};
 use bots::dialogue::{parse_quiet_hours, whole_number};
 use charity_relay::domain::alerts::QuietHours;
 use charity_relay::domain::codes::{UNAMBIGUOUS_ALPHABET, normalize_code};
@@ -20,6 +20,16 @@ fuzz_target!(|line: &str| {
     let head = line.trim().split(char::is_whitespace).next().unwrap_or_default();
     if !head.contains('@') {
         assert_eq!(Command::parse(line, Some("relay_bot")), command, "{line:?}");
+    }
+
+    // A poster's deep link (`/start need-<id>`): an id is positive and reads back the same;
+    // a malformed one is still a need link (never a link code, never a panic).
+    if let Some(Command::StartNeed(Some(id))) = &command {
+        assert!(*id >= 1, "{line:?} read as need {id}");
+        assert_eq!(need_payload(&need_payload_of(*id)), Some(Some(*id)));
+    }
+    if let Some(Some(id)) = need_payload(line) {
+        assert!(id >= 1 && line.len() <= "need-".len() + 18, "{line:?} read as need {id}");
     }
 
     // A quantity to claim, a daily cap, a capacity: at most 9 digits, full-width ones included.

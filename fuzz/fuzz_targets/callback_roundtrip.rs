@@ -64,6 +64,11 @@ enum Shape {
     JoinEdit(u8),
     AskDecline(i64),
     AskDeclineYes(i64),
+    EventPledge(i64),
+    EventStaff(i64),
+    EventRole(i64, i64),
+    EventStaffYes(i64, i64),
+    EventStaffNo,
 }
 
 impl Shape {
@@ -151,6 +156,11 @@ impl Shape {
             }
             Shape::AskDecline(i) => (Action::AskDecline(i), id(i)),
             Shape::AskDeclineYes(i) => (Action::AskDeclineYes(i), id(i)),
+            Shape::EventPledge(i) => (Action::EventPledge(i), id(i)),
+            Shape::EventStaff(i) => (Action::EventStaff(i), id(i)),
+            Shape::EventRole(e, r) => (Action::EventRole(e, r), id(e) && id(r)),
+            Shape::EventStaffYes(e, r) => (Action::EventStaffYes(e, r), id(e) && id(r)),
+            Shape::EventStaffNo => (Action::EventStaffNo, true),
         }
     }
 }

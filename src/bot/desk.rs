@@ -20,6 +20,7 @@ use crate::domain::time::local_date;
 use crate::domain::{Category, ClaimStatus, Locale, NeedStatus, PartyStatus, Urgency};
 use crate::services::access::Caller;
 use crate::services::claims::{self, ClaimRecord, Unclaimable};
+use crate::services::events::{self, signups::SignupOutcome};
 use crate::services::merchant_applications::{self, ApplicationDraft};
 use crate::services::merchants::MerchantSummary;
 use crate::services::needs::{self, DropOff};
@@ -603,6 +604,70 @@ impl MerchantDesk for ServiceDesk {
         match decline(&self.db, merchant_id, need_id, Utc::now()).await {
             Ok(Declined::Recorded) => Ok(()),
             Ok(Declined::HoldsClaim) => Err(DeskError::AlreadyYours),
+            Err(e) => Err(desk_error(e)),
+        }
+    }
+
+    async fn events(&self, merchant_id: i64, lang: Locale) -> Result<Vec<bots::EventView>, DeskError> {
+        let cards = events::upcoming_for_merchant(&self.db, merchant_id, Utc::now())
+            .await
+            .map_err(desk_error)?;
+        Ok(cards
+            .into_iter()
+            .map(|e| bots::EventView {
+                id: e.id,
+                title: e.title,
+                kind: e.kind.label(lang).to_owned(),
+                when: events::when(e.starts_at, e.ends_at),
+                place: e.place,
+                roles: e
+                    .roles
+                    .into_iter()
+                    .map(|r| bots::EventRoleView {
+                        id: r.id,
+                        name: r.name,
+                        slots: i32::try_from(r.slots).unwrap_or(i32::MAX),
+                        taken: i32::try_from(r.taken).unwrap_or(i32::MAX),
+                    })
+                    .collect(),
+                open_needs: e.open_need_ids.len(),
+            })
+            .collect())
+    }
+
+    async fn event_needs(&self, merchant_id: i64, event_id: i64, lang: Locale) -> Result<Vec<NeedCardView>, DeskError> {
+        let event = match events::card_for_merchant(&self.db, merchant_id, event_id, Utc::now()).await {
+            Ok(event) => event,
+            Err(ServiceError::NotFound(_)) => return Err(DeskError::NotFound),
+            Err(e) => return Err(desk_error(e)),
+        };
+        // Each card as `/needs` reads it: a need taken meanwhile or offered to its sponsor
+        // first is left out, as the merchant could not claim it.
+        let mut cards = Vec::new();
+        for need_id in event.open_need_ids {
+            match self.need(merchant_id, need_id, lang).await {
+                Ok(card) => cards.push(card),
+                Err(DeskError::NotFound | DeskError::Gone | DeskError::AlreadyYours) => {}
+                Err(other) => return Err(other),
+            }
+        }
+        Ok(cards)
+    }
+
+    async fn sign_up_staff(
+        &self,
+        merchant_id: i64,
+        event_id: i64,
+        role_id: i64,
+        name: &str,
+    ) -> Result<bots::StaffSignup, DeskError> {
+        match events::signups::sign_up_staff(&self.db, merchant_id, event_id, role_id, name, Utc::now()).await {
+            Ok(SignupOutcome::Confirmed) => Ok(bots::StaffSignup::Confirmed),
+            Ok(SignupOutcome::Waitlisted { position }) => Ok(bots::StaffSignup::Waitlisted {
+                position: u32::try_from(position).unwrap_or(u32::MAX),
+            }),
+            // Sign-ups closed, or the event is over or not the shop's: "this event is over".
+            Err(ServiceError::NotFound(_) | ServiceError::Signup(_)) => Err(DeskError::NotFound),
             Err(e) => Err(desk_error(e)),
         }
     }

@@ -6,7 +6,7 @@ pub mod desk;
 pub mod outbox;
 pub mod telegram;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use axum::Router;
 use axum::routing::post;
@@ -30,6 +30,8 @@ pub struct BotHandle {
     config: TelegramConfig,
     updates: Arc<Notify>,
     outbox: Arc<Notify>,
+    /// The bot's username as `getMe` answered it, once it has (for the web's `t.me` links).
+    username: Arc<OnceLock<String>>,
 }
 
 impl BotHandle {
@@ -39,7 +41,13 @@ impl BotHandle {
             config,
             updates: Arc::new(Notify::new()),
             outbox: Arc::new(Notify::new()),
+            username: Arc::new(OnceLock::new()),
         }
+    }
+
+    /// The bot's username from `getMe`; `None` until the bot has asked Telegram.
+    pub fn username(&self) -> Option<&str> {
+        self.username.get().map(String::as_str)
     }
 
     /// Makes the sender look for due rows now.
@@ -152,6 +160,7 @@ pub fn spawn(
         bot,
         handle.updates.clone(),
         handle.outbox.clone(),
+        handle.username.clone(),
         cancel,
     ));
 }

@@ -247,6 +247,7 @@ pub async fn run_handler(
     bot: Bot,
     wake: Arc<Notify>,
     outbox_wake: Arc<Notify>,
+    known_username: Arc<std::sync::OnceLock<String>>,
     cancel: CancellationToken,
 ) {
     let username = loop {
@@ -259,6 +260,10 @@ pub async fn run_handler(
             () = tokio::time::sleep(Duration::from_secs(2)) => {}
         }
     };
+    // The web's posters and link codes point at this name (`t.me/<username>`).
+    if let Some(name) = &username {
+        let _ = known_username.set(name.clone());
+    }
     let handler = Handler {
         desk,
         db,

@@ -11,7 +11,7 @@ use crate::domain::event::EventForm;
 use crate::domain::time::LOCAL_OFFSET;
 use crate::entities::{need, volunteer};
 use crate::services::events::{self, attendance, signups};
-use crate::services::{ServiceError, volunteers};
+use crate::services::{ServiceError, certificates, volunteers};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
 /// The organization (by index) that runs both events: Shatoujiao's social work station,
@@ -81,7 +81,28 @@ pub(super) async fn seed(demo: &Demo<'_>) -> Result<(), ServiceError> {
     for s in view.signups.iter().take(4) {
         attendance::check_in(demo.db, &worker, id, s.id, false, starts + Duration::minutes(10)).await?;
     }
-    attendance::record_hours(demo.db, &worker, id, &[], starts + Duration::hours(4)).await?;
+    let recorded = starts + Duration::hours(4);
+    attendance::record_hours(demo.db, &worker, id, &[], recorded).await?;
+    // Two of them asked for a certificate of the market (谁记录谁证明: the station issues it).
+    let day = day.to_string();
+    for (s, locale) in view
+        .signups
+        .iter()
+        .take(2)
+        .zip([crate::domain::Locale::ZhCn, crate::domain::Locale::En])
+    {
+        let volunteer = volunteers_of_signups(demo, id, s.id).await?;
+        certificates::issue_for_volunteer(
+            demo.db,
+            &worker,
+            volunteer,
+            &day,
+            &day,
+            locale,
+            recorded + Duration::days(1),
+        )
+        .await?;
+    }
 
     // The claiming event: in five days, gathering the station's open needs.
     let day = (demo.now + Duration::days(5)).with_timezone(&LOCAL_OFFSET).date_naive();
@@ -122,4 +143,15 @@ pub(super) async fn seed(demo: &Demo<'_>) -> Result<(), ServiceError> {
         .await?;
     }
     Ok(())
+}
+
+/// The volunteer of sign-up `signup_id` of event `event_id`.
+async fn volunteers_of_signups(demo: &Demo<'_>, event_id: i64, signup_id: i64) -> Result<i64, ServiceError> {
+    use crate::entities::event_signup;
+    event_signup::Entity::find_by_id(signup_id)
+        .filter(event_signup::Column::EventId.eq(event_id))
+        .one(demo.db)
+        .await?
+        .map(|s| s.volunteer_id)
+        .ok_or(ServiceError::NotFound("sign-up"))
 }

@@ -197,8 +197,21 @@ fn parse_place(raw: &str) -> Result<PlaceChoice, FieldError> {
 /// One role a line, `name slots` (the last word is the number; `×`, `x`, `:` and commas
 /// between are allowed). At least one role; names are public text.
 pub fn parse_roles(raw: &str) -> Result<Vec<RoleInput>, FieldError> {
+    let lines: Vec<&str> = raw
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .take(MAX_ROLES + 1)
+        .collect();
+    // Counted before anything is parsed: a pasted list of thousands costs nothing.
+    if lines.len() > MAX_ROLES {
+        return Err(FieldError::OutOfRange {
+            min: 1,
+            max: MAX_ROLES as i64,
+        });
+    }
     let mut roles: Vec<RoleInput> = Vec::new();
-    for line in raw.lines().map(str::trim).filter(|l| !l.is_empty()) {
+    for line in lines {
         let line = line.trim_end_matches(['人', '名', '位']);
         let split = line
             .rfind(|c: char| !c.is_ascii_digit())

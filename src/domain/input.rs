@@ -82,6 +82,9 @@ pub enum FieldError {
     CodeAdmitted,
     /// An organization of this name exists already.
     NameTaken,
+    /// The address is already someone's at this organization (a resident's or another
+    /// volunteer's): its consent and its links are theirs.
+    EmailInUse,
     /// A certificate was asked for a period with no hours the organization confirmed (谁记录谁证明).
     NoConfirmedHours,
     /// A caring-merchant certificate was asked for a year with no confirmed delivery.
@@ -238,6 +241,13 @@ impl FieldError {
                 "An organization with this code is already admitted. For another sign-in account, ask its subdistrict office."
                     .into()
             }
+            (FieldError::EmailInUse, Locale::ZhCn) => {
+                "这个邮箱已登记在本机构（居民或其他志愿者），同意和链接都属于那个人；请填写志愿者本人的邮箱。".into()
+            }
+            (FieldError::EmailInUse, Locale::En) => {
+                "This address is already someone's at your organization (a resident or another volunteer): its consent and links are theirs. Enter the volunteer's own address."
+                    .into()
+            }
             (FieldError::NameTaken, Locale::ZhCn) => "已有同名机构；请填写登记证书上的全称。".into(),
             (FieldError::NameTaken, Locale::En) => {
                 "An organization of this name exists already; enter the full name on your registration certificate."
@@ -319,6 +329,7 @@ impl FieldError {
             FieldError::SeveralSubdistricts => "several-subdistricts",
             FieldError::CodeAdmitted => "code-admitted",
             FieldError::NameTaken => "name-taken",
+            FieldError::EmailInUse => "email-in-use",
         }
     }
 }

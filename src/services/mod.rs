@@ -35,6 +35,7 @@ pub mod organization_credit;
 pub mod organization_services;
 pub mod organizations;
 pub mod outbox;
+pub mod posters;
 pub mod private_details;
 pub mod recipients;
 pub mod referrals;

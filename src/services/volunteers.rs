@@ -160,6 +160,17 @@ pub async fn add_volunteer(
     };
     let contact_id = match email {
         Some(email) => {
+            let taken = crate::entities::contact::Entity::find()
+                .filter(crate::entities::contact::Column::OrganizationId.eq(organization_id))
+                .filter(crate::entities::contact::Column::Email.eq(email.as_str()))
+                .one(&txn)
+                .await?
+                .is_some();
+            if taken {
+                let mut errors = FieldErrors::default();
+                errors.push("email", FieldError::EmailInUse);
+                return Err(ServiceError::Validation(errors));
+            }
             Some(super::contacts::find_or_create(&txn, secret, organization_id, &email, new.locale, now).await?)
         }
         None => None,

@@ -106,7 +106,8 @@ fn mails_to<'a>(all: &'a [Received], to: &str, subject_has: &str) -> Vec<&'a Rec
 }
 
 async fn wait_for_mail(sink: &SmtpSink, to: &str, subject_has: &str) -> Received {
-    for _ in 0..100 {
+    // Up to 30 s: the dispatcher's tick under a loaded CI machine.
+    for _ in 0..300 {
         if let Some(m) = mails_to(&sink.received(), to, subject_has).into_iter().next_back() {
             return m.clone();
         }
@@ -297,13 +298,11 @@ async fn a_forged_or_altered_link_signs_nobody_up() {
         .expect("post");
     assert_eq!(posted.status(), 404);
     assert_eq!(app.count("event_signups").await, 0);
-    assert!(
-        scalar_i64(
-            &app.db,
-            "SELECT COUNT(*) FROM audit_log WHERE action = 'event.signup_link' AND outcome = 'denied'"
-        )
-        .await
-            >= 1
+    // Anyone can post a bad link: it writes nothing, not even to the audit log.
+    assert_eq!(
+        scalar_i64(&app.db, "SELECT COUNT(*) FROM audit_log WHERE action LIKE 'event.%'").await,
+        1,
+        "only the event's creation"
     );
 }
 
@@ -525,6 +524,22 @@ async fn an_event_is_held_in_a_public_place_never_at_someones_home() {
         page.contains("value=\"冬日爱心集市\"") && page.contains("帮手 3"),
         "typed values kept: {page}"
     );
+    // A role named after the person helped is refused too: roles go out in every invitation.
+    let named = worker
+        .post(
+            "/events",
+            &[
+                ("kind", &f.kind),
+                ("title", &f.title),
+                ("starts_at", &f.starts_at),
+                ("ends_at", &f.ends_at),
+                ("place", &place),
+                ("roles", &format!("陪{} 2", crate::support::world::PLANTED_NAME)),
+            ],
+        )
+        .await;
+    assert_eq!(named.status(), 422);
+    assert!(named.text().await.expect("body").contains("id=\"roles-error\""));
     // Another organization's drop-off point is not a choice.
     let foreign = post(theirs, "").await;
     assert_eq!(foreign.status(), 422);

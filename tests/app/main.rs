@@ -48,6 +48,7 @@ mod office_pages;
 mod office_scope;
 mod org_services;
 mod pii_guard;
+mod posters;
 mod privacy;
 mod recurring_needs;
 mod referrals;

@@ -7,9 +7,9 @@ use std::sync::{Mutex, MutexGuard};
 
 use bots::{
     AlertChange, AlertSettingsView, Amount, ApplicationState, ApplicationView, CertificateView, Choice, ClaimState,
-    ClaimView, Claimed, CodeProblem, CreditBand, CreditView, DeskError, JoinDraft, Locale, MerchantDesk, MerchantInfo,
-    MerchantStatus, NeedCardView, NeedQuery, NeedsPage, OfferDraft, OfferView, PhoneProblem, PublicListingView,
-    RenewalView, SponsorshipCard,
+    ClaimView, Claimed, CodeProblem, CreditBand, CreditView, DeskError, EventRoleView, EventView, JoinDraft, Locale,
+    MerchantDesk, MerchantInfo, MerchantStatus, NeedCardView, NeedQuery, NeedsPage, OfferDraft, OfferView,
+    PhoneProblem, PublicListingView, RenewalView, SponsorshipCard, StaffSignup,
 };
 use chrono::NaiveDate;
 
@@ -71,7 +71,16 @@ pub struct World {
     pub applications: Vec<(i64, ApplicationView)>,
     /// Requests about needs a social worker sent: (merchant, need, declined).
     pub asked: Vec<(i64, i64, bool)>,
+    /// Upcoming events (one charity market with [`RICE`] among its needs).
+    pub events: Vec<EventView>,
+    /// Staff signed up: event, role, name, waitlisted.
+    pub staff: Vec<(i64, i64, String, bool)>,
 }
+
+/// The charity market of [`FakeDesk::new`].
+pub const MARKET: i64 = 30;
+/// Its one role, of two places.
+pub const HELPERS: i64 = 31;
 
 /// The fake desk.
 pub struct FakeDesk(Mutex<World>);
@@ -163,6 +172,21 @@ impl FakeDesk {
             },
             applications: Vec::new(),
             asked: Vec::new(),
+            events: vec![EventView {
+                id: MARKET,
+                title: "爱心集市".to_owned(),
+                kind: "集市".to_owned(),
+                when: "12月20日 09:00–12:00".to_owned(),
+                place: "东和社区党群服务中心".to_owned(),
+                roles: vec![EventRoleView {
+                    id: HELPERS,
+                    name: "帮手".to_owned(),
+                    slots: 2,
+                    taken: 0,
+                }],
+                open_needs: 1,
+            }],
+            staff: Vec::new(),
         }))
     }
 
@@ -381,6 +405,61 @@ impl MerchantDesk for FakeDesk {
             Some(n) if n.quantity_left > 0 => Ok(n.clone()),
             _ => Err(w.unavailable(merchant_id, need_id)),
         }
+    }
+
+    async fn events(&self, _merchant_id: i64, _lang: Locale) -> Result<Vec<EventView>, DeskError> {
+        Ok(self.open()?.events.clone())
+    }
+
+    async fn event_needs(
+        &self,
+        _merchant_id: i64,
+        event_id: i64,
+        _lang: Locale,
+    ) -> Result<Vec<NeedCardView>, DeskError> {
+        let w = self.open()?;
+        if !w.events.iter().any(|e| e.id == event_id) {
+            return Err(DeskError::NotFound);
+        }
+        Ok(w.needs
+            .iter()
+            .filter(|n| n.id == RICE && n.quantity_left > 0)
+            .cloned()
+            .collect())
+    }
+
+    async fn sign_up_staff(
+        &self,
+        _merchant_id: i64,
+        event_id: i64,
+        role_id: i64,
+        name: &str,
+    ) -> Result<StaffSignup, DeskError> {
+        let mut w = self.open()?;
+        let role = w
+            .events
+            .iter_mut()
+            .filter(|e| e.id == event_id)
+            .flat_map(|e| e.roles.iter_mut())
+            .find(|r| r.id == role_id)
+            .ok_or(DeskError::NotFound)?;
+        let full = role.taken >= role.slots;
+        if !full {
+            role.taken += 1;
+        }
+        w.staff.push((event_id, role_id, name.to_owned(), full));
+        let waiting = w
+            .staff
+            .iter()
+            .filter(|s| s.0 == event_id && s.1 == role_id && s.3)
+            .count();
+        Ok(if full {
+            StaffSignup::Waitlisted {
+                position: u32::try_from(waiting).unwrap_or(u32::MAX),
+            }
+        } else {
+            StaffSignup::Confirmed
+        })
     }
 
     async fn may_claim(&self, _merchant_id: i64) -> Result<(), DeskError> {

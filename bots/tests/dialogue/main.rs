@@ -3,6 +3,7 @@
 
 mod claims;
 mod commands;
+mod events;
 mod fake_desk;
 mod join;
 mod offers_and_alerts;

@@ -28,9 +28,8 @@ use crate::entities::{
     organization, volunteer,
 };
 
-/// Most beneficiaries whose registered address an event's place is checked against; an
-/// organization with more is checked against its newest.
-const PLACE_CHECK_LIMIT: u64 = 5000;
+/// Beneficiaries read a page at a time when an event's text is checked against them.
+const PLACE_CHECK_PAGE: u64 = 500;
 
 /// An event in a list.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -183,7 +182,12 @@ async fn organizer_for<C: ConnectionTrait>(
         _ => None,
     };
     let Some(id) = id else { return Ok(None) };
-    let Some(org) = organization::Entity::find_by_id(id).one(conn).await? else {
+    // A suspended organization runs no event, whoever sets it up.
+    let Some(org) = organization::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .filter(|o| o.status == crate::domain::PartyStatus::Approved)
+    else {
         return Ok(None);
     };
     Ok(caller.org_scope().permits(conn, org.id).await?.then_some(org))
@@ -301,8 +305,12 @@ pub async fn create(
         return Err(ServiceError::Validation(errors));
     };
     let input = parsed.map_err(ServiceError::Validation)?;
-    let txn = db::begin_write(db).await?;
     let mut errors = FieldErrors::default();
+    // Before the write transaction: opening sealed details is slow, and holds no one up here.
+    if let Some(field) = names_a_beneficiary(db, secret, org.subdistrict_id, &input).await? {
+        errors.push(field.0, FieldError::MentionsBeneficiary(field.1));
+    }
+    let txn = db::begin_write(db).await?;
     let place = match input.place {
         PlaceChoice::Point(id) => drop_off_point::Entity::find_by_id(id)
             .one(&txn)
@@ -317,9 +325,6 @@ pub async fn create(
     };
     if place.is_none() {
         errors.push("place", FieldError::UnknownChoice);
-    }
-    if let Some(field) = names_a_beneficiary(&txn, secret, org.id, &input).await? {
-        errors.push(field.0, FieldError::MentionsBeneficiary(field.1));
     }
     let needs = attachable_needs(&txn, org.id, need_ids).await?;
     if needs.len() != need_ids.len() {
@@ -418,23 +423,49 @@ async fn attachable_needs<C: ConnectionTrait>(
 }
 
 /// The first field of the event whose text repeats a registered name, phone or address of
-/// one of the organization's beneficiaries: an event is held in public, never at someone's
-/// home. The sealed details are opened for this comparison only and never echoed.
+/// a beneficiary of any organization of the subdistrict (the office may set events up for
+/// each of them): an event is held in public, never at someone's home. Every beneficiary is
+/// checked, a page at a time, none skipped. The sealed details are opened for this
+/// comparison only and never echoed.
 async fn names_a_beneficiary<C: ConnectionTrait>(
     conn: &C,
     secret: &Secret,
-    organization_id: i64,
+    subdistrict_id: i64,
     input: &EventInput,
 ) -> Result<Option<(&'static str, crate::domain::pii::PersonField)>, ServiceError> {
-    let ids: Vec<i64> = beneficiary::Entity::find()
-        .filter(beneficiary::Column::OrganizationId.eq(organization_id))
-        .order_by_desc(beneficiary::Column::Id)
-        .paginate(conn, PLACE_CHECK_LIMIT)
-        .fetch_page(0)
-        .await?
-        .into_iter()
-        .map(|b| b.id)
-        .collect();
+    let mut pages = beneficiary::Entity::find()
+        .filter(
+            beneficiary::Column::OrganizationId.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(organization::Column::Id)
+                    .from(organization::Entity)
+                    .and_where(organization::Column::SubdistrictId.eq(subdistrict_id))
+                    .to_owned(),
+            ),
+        )
+        .order_by_asc(beneficiary::Column::Id)
+        .paginate(conn, PLACE_CHECK_PAGE);
+    let roles = input
+        .roles
+        .iter()
+        .map(|r| r.name.as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
+    while let Some(page) = pages.fetch_and_next().await? {
+        if let Some(found) = names_one_of(conn, secret, page.iter().map(|b| b.id), input, &roles).await? {
+            return Ok(Some(found));
+        }
+    }
+    Ok(None)
+}
+
+async fn names_one_of<C: ConnectionTrait>(
+    conn: &C,
+    secret: &Secret,
+    ids: impl Iterator<Item = i64>,
+    input: &EventInput,
+    roles: &str,
+) -> Result<Option<(&'static str, crate::domain::pii::PersonField)>, ServiceError> {
     for id in ids {
         let Some(details) = super::private_details::private_details(conn, secret, id).await? else {
             continue;
@@ -444,6 +475,7 @@ async fn names_a_beneficiary<C: ConnectionTrait>(
             ("place_detail", &input.place_detail),
             ("title", &input.title),
             ("description", &input.description),
+            ("roles", &roles.to_owned()),
         ] {
             if let Some(found) = marks.find_in(text) {
                 return Ok(Some((field, found)));

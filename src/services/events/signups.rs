@@ -322,12 +322,7 @@ pub async fn sign_up_by_link(
         &links::signup_signature(secret, event_id, volunteer_id, role_id),
         signature,
     ) {
-        audit::record(
-            db,
-            now,
-            Entry::denied(Actor::System, "event.signup_link").subject("event", event_id),
-        )
-        .await?;
+        // No audit row: anyone can post a bad link, and the log is not theirs to fill.
         return Err(ServiceError::Signup(LinkRefusal::Forged));
     }
     let txn = db::begin_write(db).await?;
@@ -469,11 +464,7 @@ async fn place<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> Result<SignupOutcome, ServiceError> {
     event::signups_open(row.status, row.starts_at, now).map_err(|e| ServiceError::Signup(LinkRefusal::Closed(e)))?;
-    // The role's row lock serialises placements in it (SQLite's write transaction already is).
-    event_role::Entity::find_by_id(role.id)
-        .lock_exclusive()
-        .one(txn)
-        .await?;
+    lock_event(txn, row.id).await?;
     let existing = event_signup::Entity::find()
         .filter(event_signup::Column::EventId.eq(row.id))
         .filter(event_signup::Column::VolunteerId.eq(v.id))
@@ -573,6 +564,18 @@ async fn place<C: ConnectionTrait>(
     )
     .await?;
     Ok(outcome)
+}
+
+/// Takes event `event_id`'s row lock (SQLite's write transaction already is one): every
+/// change to its sign-ups — a placement, a move between roles, a cancel and the promotion it
+/// brings — takes it first and reads the sign-ups after, so they take turns whichever roles
+/// they touch, and no two ever lock roles in opposite orders.
+async fn lock_event<C: ConnectionTrait>(txn: &C, event_id: i64) -> Result<(), ServiceError> {
+    event_row::Entity::find_by_id(event_id)
+        .lock_exclusive()
+        .one(txn)
+        .await?;
+    Ok(())
 }
 
 /// 1 for the first on its role's waitlist.
@@ -707,12 +710,7 @@ pub async fn cancel_by_link(
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
     if !links::matches(&links::cancel_signature(secret, event_id, volunteer_id), signature) {
-        audit::record(
-            db,
-            now,
-            Entry::denied(Actor::System, "event.cancel_link").subject("event", event_id),
-        )
-        .await?;
+        // No audit row: anyone can post a bad link, and the log is not theirs to fill.
         return Err(ServiceError::Signup(LinkRefusal::Forged));
     }
     let txn = db::begin_write(db).await?;
@@ -720,6 +718,7 @@ pub async fn cancel_by_link(
         return Err(ServiceError::Signup(LinkRefusal::Forged));
     };
     event::signups_open(row.status, row.starts_at, now).map_err(|e| ServiceError::Signup(LinkRefusal::Closed(e)))?;
+    lock_event(&txn, event_id).await?;
     let Some(signup) = event_signup::Entity::find()
         .filter(event_signup::Column::EventId.eq(event_id))
         .filter(event_signup::Column::VolunteerId.eq(volunteer_id))
@@ -728,11 +727,6 @@ pub async fn cancel_by_link(
     else {
         return Err(ServiceError::Signup(LinkRefusal::NothingToCancel));
     };
-    // Lock the role first, as placements do, so a cancel and a sign-up in it take turns.
-    event_role::Entity::find_by_id(signup.role_id)
-        .lock_exclusive()
-        .one(&txn)
-        .await?;
     let changed = event_signup::Entity::update_many()
         .col_expr(
             event_signup::Column::Status,

@@ -389,7 +389,8 @@ pub async fn ask_cancel(State(state): State<AppState>, staff: Staff, Path(id): P
     let view = events::show(&state.db, &staff.caller, id, Utc::now())
         .await
         .or_page(staff.t)?;
-    let told = staff.t.count("event.cancel_told", view.signups.len() as u64, &[]);
+    let n = view.signups.len();
+    let told = staff.t.count("event.cancel_told", n as u64, &[("n", &n.to_string())]);
     Ok(ask(&staff, id, &view, "cancel", told, true))
 }
 
@@ -604,4 +605,31 @@ pub async fn add_need(
         .await
         .or_page(staff.t)?;
     Ok(Redirect::to(&format!("/events/{id}")).into_response())
+}
+
+/// `GET /events/{id}/poster`: the event's open needs as an A4 poster of public cards, each
+/// with the QR code that opens the bot on it, under the event's title, time and place.
+pub async fn poster(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> PageResult {
+    let t = staff.t;
+    let now = Utc::now();
+    let view = events::show(&state.db, &staff.caller, id, now).await.or_page(t)?;
+    let ids = events::open_need_ids(&state.db, id).await.or_page(t)?;
+    let found = crate::services::posters::open_needs(&state.db, &staff.caller, Some(&ids), now)
+        .await
+        .or_page(t)?;
+    let e = &view.summary;
+    let subheading = format!(
+        "{} · {} · {}",
+        e.kind.label(t.0),
+        events::when(e.starts_at, e.ends_at),
+        e.place
+    );
+    Ok(super::poster::render(
+        Chrome::new(t, &staff.session, "poster.title"),
+        state.bot_username().as_deref(),
+        &e.title,
+        &subheading,
+        &found.cards,
+        found.left_out,
+    ))
 }

@@ -15,6 +15,7 @@ mod ledger;
 mod need_cancel;
 mod need_series;
 mod needs;
+mod poster;
 mod referrals;
 mod reports;
 mod resources;
@@ -53,6 +54,8 @@ pub fn router(state: AppState) -> Router {
         .route("/credit", get(credit::show))
         .route("/needs", get(needs::board).post(needs::create))
         .route("/needs/new", get(needs::new_form))
+        .route("/needs/poster", get(poster::needs_poster))
+        .route("/needs/{id}/qr.png", get(poster::qr_image))
         .route("/needs/{id}", get(needs::show))
         .route("/needs/{id}/edit", get(needs::edit_form).post(needs::edit))
         .route("/needs/{id}/cancel", get(need_cancel::ask).post(need_cancel::cancel))
@@ -107,6 +110,7 @@ pub fn router(state: AppState) -> Router {
         .route("/events/{id}/check-in/{signup_id}", post(events::check_in))
         .route("/events/{id}/hours", get(events::hours_form).post(events::record_hours))
         .route("/events/{id}/signups", post(events::sign_up))
+        .route("/events/{id}/poster", get(events::poster))
         .route("/events/{id}/needs", post(events::add_need))
         .route("/volunteers", get(volunteers::list).post(volunteers::create))
         .route("/volunteers/{id}/hours", post(volunteers::log_hours))

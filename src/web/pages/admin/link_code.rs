@@ -1,5 +1,6 @@
 //! The link code a shop sends to the bot: shown once, with the bot's `t.me` link and a
-//! printable QR code of it when the bot's username is configured, and when it expires.
+//! printable QR code of it when the bot's username is known (configured, or from `getMe`),
+//! and when it expires.
 
 use askama::Template;
 use axum::extract::{Path, State};
@@ -61,11 +62,11 @@ pub async fn link_code(State(state): State<AppState>, staff: Staff, Path(id): Pa
         .map(|m| m.name)
         .unwrap_or_default();
     let expires = local_time(now + chrono::Duration::hours(merchants::LINK_CODE_TTL_HOURS));
-    let (link, qr, instruction) = match state.config.telegram_bot_username.as_deref() {
+    let (link, qr, instruction) = match state.bot_username() {
         Some(bot) => {
-            let link = deep_link(bot, &code);
+            let link = deep_link(&bot, &code);
             let qr = qr_svg(&link).unwrap_or_default();
-            (link, qr, t.fill("link_code.instruction_link", &[("bot", bot)]))
+            (link, qr, t.fill("link_code.instruction_link", &[("bot", &bot)]))
         }
         None => (
             String::new(),

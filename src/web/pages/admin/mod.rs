@@ -12,7 +12,7 @@ pub(super) mod sorting;
 mod suspend;
 mod tokens;
 
-pub use link_code::link_code;
+pub use link_code::{deep_link, link_code};
 pub use logs::{audit, outbox, retry_outbox};
 pub use merchant_applications::{
     approve as approve_merchant_application, approve_form as approve_merchant_application_form,
