@@ -575,7 +575,10 @@ async fn an_event_is_held_in_a_public_place_never_at_someones_home() {
 
 #[tokio::test]
 async fn the_day_before_each_volunteer_holding_a_slot_is_reminded_once() {
-    let (app, sink) = TestApp::spawn_with_smtp().await;
+    // The test's own dispatcher, on tomorrow's clock, and no other racing it for the rows.
+    let sink = SmtpSink::start();
+    let url = sink.url();
+    let app = TestApp::spawn_without_dispatcher(move |env| crate::support::set(env, "RELAY_SMTP_URL", &url)).await;
     let world = setup(&app).await;
     let now = Utc::now();
     let id = market_of(&app, &world, "帮手 1", now, Duration::days(2)).await;
