@@ -334,15 +334,25 @@ pub struct PublicListingView {
     pub shown: bool,
 }
 
+/// A caring-merchant certificate as the shop's `/certificate` reply sums it up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuedCertificate {
+    /// Its number, checkable at `/verify/{number}`.
+    pub number: String,
+    /// Deliveries social workers confirmed in the year.
+    pub deliveries: i64,
+    /// Volunteer hours of the shop's staff confirmed in the year, in tenths.
+    pub staff_tenths: i64,
+}
+
 /// `/certificate`: this year's caring-merchant certificate, if the shop has one to get, and
 /// whether it stands on the roll of honour.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CertificateView {
     /// The year certified.
     pub year: i32,
-    /// The certificate (its number and confirmed deliveries); `None` before the first
-    /// confirmed delivery of the year.
-    pub issued: Option<(String, i64)>,
+    /// The certificate; `None` before the first confirmed delivery (or staff hour) of the year.
+    pub issued: Option<IssuedCertificate>,
     /// True when the shop chose to stand on the roll of honour (公益榜).
     pub honour_roll: bool,
 }

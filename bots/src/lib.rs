@@ -17,8 +17,8 @@ pub use command::Command;
 pub use desk::{
     AlertChange, AlertSettingsView, Amount, ApplicationState, ApplicationView, CertificateView, Choice, ClaimState,
     ClaimView, Claimed, CodeProblem, CreditBand, CreditView, DeskError, DropOffView, EventRoleView, EventView,
-    JoinDraft, MerchantDesk, MerchantInfo, MerchantStatus, NeedCardView, NeedQuery, NeedsPage, OfferDraft, OfferView,
-    PhoneProblem, PublicListingView, RenewalView, SponsorshipCard, StaffSignup,
+    IssuedCertificate, JoinDraft, MerchantDesk, MerchantInfo, MerchantStatus, NeedCardView, NeedQuery, NeedsPage,
+    OfferDraft, OfferView, PhoneProblem, PublicListingView, RenewalView, SponsorshipCard, StaffSignup,
 };
 pub use dialogue::{Button, Input, JoinStep, Reply, Session, State, Turn, respond};
 pub use locale::{Locale, UnknownVariant};

@@ -3,9 +3,9 @@
 
 use bots::{
     AlertChange, AlertSettingsView, Amount, ApplicationState, ApplicationView, CertificateView, Choice, ClaimState,
-    ClaimView, Claimed, CodeProblem, CreditView, DeskError, DropOffView, JoinDraft, MerchantDesk, MerchantInfo,
-    MerchantStatus, NeedCardView, NeedQuery, NeedsPage, OfferDraft, OfferView, PhoneProblem, PublicListingView,
-    RenewalView, SponsorshipCard,
+    ClaimView, Claimed, CodeProblem, CreditView, DeskError, DropOffView, IssuedCertificate, JoinDraft, MerchantDesk,
+    MerchantInfo, MerchantStatus, NeedCardView, NeedQuery, NeedsPage, OfferDraft, OfferView, PhoneProblem,
+    PublicListingView, RenewalView, SponsorshipCard,
 };
 use chrono::Utc;
 use sea_orm::DatabaseConnection;
@@ -552,7 +552,11 @@ impl MerchantDesk for ServiceDesk {
     async fn certificate(&self, merchant_id: i64) -> Result<CertificateView, DeskError> {
         let now = Utc::now();
         let issued = match certificates::merchant_asks(&self.db, merchant_id, now).await {
-            Ok(view) => Some((view.number, view.deliveries)),
+            Ok(view) => Some(IssuedCertificate {
+                number: view.number,
+                deliveries: view.deliveries,
+                staff_tenths: view.tenths,
+            }),
             // No confirmed delivery this year yet: the reply says so.
             Err(ServiceError::Validation(_)) => None,
             Err(e) => return Err(desk_error(e)),

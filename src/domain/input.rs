@@ -131,10 +131,10 @@ impl FieldError {
                     .into()
             }
             (FieldError::NoConfirmedDeliveries, Locale::ZhCn) => {
-                "这一年还没有已确认送达的认领，暂时不能开具爱心商户证书。".into()
+                "这一年还没有已确认送达的认领，也没有店员经确认的志愿服务时长，暂时不能开具爱心商户证书。".into()
             }
             (FieldError::NoConfirmedDeliveries, Locale::En) => {
-                "There is no confirmed delivery in this year yet, so no caring-merchant certificate can be issued.".into()
+                "There is no confirmed delivery and no confirmed volunteer hour of the shop's staff in this year yet, so no caring-merchant certificate can be issued.".into()
             }
             (FieldError::NotHours, Locale::ZhCn) => "请填写 0.1 到 24 之间的小时数，可带一位小数，例如 1.5。".into(),
             (FieldError::NotHours, Locale::En) => {

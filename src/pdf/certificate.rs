@@ -107,33 +107,51 @@ pub fn sheet(v: &CertificateView, verify_url: String) -> Sheet {
                 t.get("cert.pdf.f_period").to_owned(),
                 t.fill("cert.period", &[("from", &from), ("to", &to)]),
             ));
-            fields.push((
-                t.get("cert.pdf.f_deliveries").to_owned(),
-                t.count(
-                    "cert.pdf.deliveries_value",
-                    u64::try_from(v.deliveries).unwrap_or(0),
-                    &[("n", &deliveries)],
-                ),
-            ));
-            if v.tenths > 0 {
+            // A shop whose only part this year was its staff's service shows no "0 deliveries".
+            if v.deliveries > 0 || v.tenths == 0 {
                 fields.push((
-                    t.get("cert.pdf.f_hours").to_owned(),
-                    t.fill("cert.pdf.hours_value", &[("hours", &hours_text(v.tenths))]),
+                    t.get("cert.pdf.f_deliveries").to_owned(),
+                    t.count(
+                        "cert.pdf.deliveries_value",
+                        u64::try_from(v.deliveries).unwrap_or(0),
+                        &[("n", &deliveries)],
+                    ),
                 ));
             }
+            let hours = hours_text(v.tenths);
+            if v.tenths > 0 {
+                fields.push((
+                    t.get("cert.pdf.f_staff_hours").to_owned(),
+                    t.fill("cert.pdf.hours_value", &[("hours", &hours)]),
+                ));
+            }
+            // The shop's staff serving at events counts too, when they did.
+            let key = match (v.deliveries > 0, v.tenths > 0) {
+                (true, true) => "cert.pdf.statement_merchant_hours",
+                (false, true) => "cert.pdf.statement_merchant_staff",
+                _ => "cert.pdf.statement_merchant",
+            };
             let statement = t.fill(
-                "cert.pdf.statement_merchant",
+                key,
                 &[
                     ("name", &v.holder_name),
                     ("from", &from),
                     ("to", &to),
                     ("deliveries", &deliveries),
+                    ("hours", &hours),
                 ],
             );
             (
                 t.get("cert.pdf.title_merchant"),
                 statement,
-                vec![t.get("cert.pdf.note_merchant").to_owned()],
+                vec![
+                    t.get(if v.tenths > 0 {
+                        "cert.pdf.note_merchant_hours"
+                    } else {
+                        "cert.pdf.note_merchant"
+                    })
+                    .to_owned(),
+                ],
             )
         }
     };
@@ -332,6 +350,9 @@ fn text_width(text: &str, size: f32) -> f32 {
 
 /// Breaks `text` into lines no wider than `width`: between ideographs anywhere, between
 /// Latin words at spaces.
+/// Punctuation a line must not start with (GB/T 15834 and common practice).
+const NO_LINE_START: &str = "。，、；：？！）」』》】〉”’%…";
+
 fn wrap(text: &str, size: f32, width: f32) -> Vec<String> {
     let mut lines = Vec::new();
     let mut line = String::new();
@@ -354,9 +375,15 @@ fn wrap(text: &str, size: f32, width: f32) -> Vec<String> {
                     line = rest;
                 }
                 _ => {
-                    let last = line.pop();
+                    let mut carried: Vec<char> = line.pop().into_iter().collect();
+                    // Chinese typesetting starts no line with closing punctuation: the character
+                    // before it goes down with it.
+                    if carried.first().is_some_and(|c| NO_LINE_START.contains(*c)) {
+                        carried.extend(line.pop());
+                        carried.reverse();
+                    }
                     lines.push(std::mem::take(&mut line));
-                    line.extend(last);
+                    line.extend(carried);
                 }
             }
             last_space = None;
@@ -404,5 +431,8 @@ mod tests {
         assert!(zh.iter().all(|l| text_width(l, 10.0) <= 50.0), "{zh:?}");
         assert_eq!(zh.concat(), "兹证明志愿者于本机构参加志愿服务");
         assert_eq!(wrap("a\nb", 10.0, 100.0), ["a", "b"]);
+        // A full stop that would start a line takes the character before it along.
+        let width = text_width("一二三四", 10.0);
+        assert_eq!(wrap("一二三四。", 10.0, width), ["一二三", "四。"]);
     }
 }

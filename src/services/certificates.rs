@@ -681,6 +681,33 @@ async fn confirmed_deliveries<C: ConnectionTrait>(
     Ok(i64::try_from(n).unwrap_or(i64::MAX))
 }
 
+/// Volunteer hours (tenths) the shop's own staff served in the period, as the organizations
+/// that ran the service confirmed them (staff a shop signed up from the bot's `/events`).
+async fn staff_hours<C: ConnectionTrait>(
+    conn: &C,
+    merchant_id: i64,
+    (from, to): (NaiveDate, NaiveDate),
+) -> Result<i64, ServiceError> {
+    let staff: Vec<i64> = volunteer::Entity::find()
+        .filter(volunteer::Column::MerchantId.eq(merchant_id))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|v| v.id)
+        .collect();
+    if staff.is_empty() {
+        return Ok(0);
+    }
+    let hours = volunteer_hour::Entity::find()
+        .filter(volunteer_hour::Column::VolunteerId.is_in(staff))
+        .filter(volunteer_hour::Column::Status.eq("confirmed"))
+        .filter(volunteer_hour::Column::ServedOn.gte(from))
+        .filter(volunteer_hour::Column::ServedOn.lte(to))
+        .all(conn)
+        .await?;
+    Ok(hours.iter().map(|h| i64::from(h.tenths)).sum())
+}
+
 /// Issues the caring-merchant certificate of `year` (to today in the running year) for a
 /// shop, in the shop's language. `by` is the office's staff member, or `None` when the shop
 /// asks in the bot (then an unchanged certificate of the same year is handed out again
@@ -699,7 +726,8 @@ async fn merchant_certificate<C: ConnectionTrait>(
         return Err(ServiceError::Validation(errors));
     };
     let deliveries = confirmed_deliveries(txn, m.id, period).await?;
-    if deliveries == 0 {
+    let tenths = staff_hours(txn, m.id, period).await?;
+    if deliveries == 0 && tenths == 0 {
         let mut errors = FieldErrors::default();
         errors.push("year", FieldError::NoConfirmedDeliveries);
         return Err(ServiceError::Validation(errors));
@@ -709,6 +737,7 @@ async fn merchant_certificate<C: ConnectionTrait>(
             .filter(cert::Column::MerchantId.eq(m.id))
             .filter(cert::Column::PeriodStart.eq(period.0))
             .filter(cert::Column::Deliveries.eq(deliveries))
+            .filter(cert::Column::Tenths.eq(tenths))
             .filter(cert::Column::RevokedAt.is_null())
             .order_by_desc(cert::Column::Id)
             .one(txn)
@@ -738,7 +767,7 @@ async fn merchant_certificate<C: ConnectionTrait>(
         issuer_name: Set(issuer_name),
         handler_name: Set(by.map(|s| s.display_name.clone()).unwrap_or_default()),
         contact: Set(by.map(|s| s.email.clone()).unwrap_or_default()),
-        tenths: Set(0),
+        tenths: Set(tenths),
         deliveries: Set(deliveries),
         period_start: Set(period.0),
         period_end: Set(period.1),

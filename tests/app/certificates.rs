@@ -341,16 +341,7 @@ async fn the_office_certifies_a_caring_merchant_of_its_own_subdistrict_only() {
         .post(&format!("/admin/merchants/{shop}/certificates"), &[("year", &year)])
         .await;
     assert_eq!(issued.status(), 303);
-    let number = scalar_i64(&app.db, "SELECT MAX(id) FROM certificates").await;
-    let number: String = {
-        use charity_relay::entities::certificate;
-        certificate::Entity::find_by_id(number)
-            .one(&app.db)
-            .await
-            .expect("query")
-            .expect("row")
-            .number
-    };
+    let number = last_number(&app).await;
     let (status, _, pdf) = office.get_bytes(&format!("/certificates/{number}.pdf")).await;
     assert_eq!(status, 200);
     let text = pdf_text(&app.dir(), &pdf);
@@ -387,6 +378,79 @@ async fn the_office_certifies_a_caring_merchant_of_its_own_subdistrict_only() {
         .await;
     assert!(matches!(refused.status().as_u16(), 403 | 404), "{}", refused.status());
     assert_eq!(scalar_i64(&app.db, "SELECT COUNT(*) FROM certificates").await, 1);
+}
+
+/// The number of the certificate last issued.
+async fn last_number(app: &TestApp) -> String {
+    use charity_relay::entities::certificate;
+    let id = scalar_i64(&app.db, "SELECT MAX(id) FROM certificates").await;
+    certificate::Entity::find_by_id(id)
+        .one(&app.db)
+        .await
+        .expect("query")
+        .expect("row")
+        .number
+}
+
+#[tokio::test]
+async fn a_shops_certificate_counts_the_hours_its_staff_served_as_well_as_its_deliveries() {
+    let app = TestApp::spawn().await;
+    let world = app.world(2).await;
+    let (busy, helping) = (world.merchants[0].id, world.merchants[1].id);
+    app.give_good_record(&world, busy, 2).await;
+    confirmed_this_year(&app, busy).await;
+    // Staff of each shop served 12.5 confirmed hours (as a shop's staff signed up from the bot's
+    // /events are: a volunteer row of the organization that ran the event, tied to the shop).
+    let mut worker = app.login("worker0@example.org").await;
+    for (shop, name) in [(busy, "店员甲"), (helping, "店员乙")] {
+        let staff = volunteer_with_hours(&app, &mut worker, name, true).await;
+        staff_of(&app, staff, shop).await;
+    }
+    // Hours logged but never confirmed count for nobody.
+    let unconfirmed = volunteer_with_hours(&app, &mut worker, "店员丙", false).await;
+    staff_of(&app, unconfirmed, helping).await;
+
+    let mut office = account(&app, "sha@example.org", Role::Admin, Some("沙头角街道")).await;
+    let year = chrono::Datelike::year(&chrono::Utc::now()).to_string();
+    for shop in [busy, helping] {
+        office.get(&format!("/admin/merchants/{shop}/certificates")).await;
+        let issued = office
+            .post(&format!("/admin/merchants/{shop}/certificates"), &[("year", &year)])
+            .await;
+        assert_eq!(issued.status(), 303, "shop {shop}");
+        let number = last_number(&app).await;
+        let (status, _, pdf) = office.get_bytes(&format!("/certificates/{number}.pdf")).await;
+        assert_eq!(status, 200);
+        let text = pdf_text(&app.dir(), &pdf);
+        assert!(
+            text.contains("店员志愿服务时长") && text.contains("12.5 小时"),
+            "{text}"
+        );
+        let check = app.get(&format!("/verify/{number}")).await.text().await.expect("body");
+        assert!(check.contains("12.5 小时") && !check.contains("店员甲"), "{check}");
+        if shop == busy {
+            assert!(text.contains("2 次") && text.contains("共 2 次，店员参与"), "{text}");
+        } else {
+            // A shop whose part was only its staff's service is not told "0 deliveries".
+            assert!(
+                !text.contains("0 次")
+                    && text.contains("12.5 小时，经组织确认")
+                    && text.contains("依据平台上经社工确认的送达记录和经组织确认的志愿服务记录"),
+                "{text}"
+            );
+        }
+    }
+}
+
+/// Ties volunteer `id` to `shop`, as the bot's sign-up of shop staff does.
+async fn staff_of(app: &TestApp, id: i64, shop: i64) {
+    use charity_relay::entities::volunteer;
+    volunteer::Entity::update_many()
+        .col_expr(volunteer::Column::MerchantId, Expr::val(shop))
+        .filter(volunteer::Column::Id.eq(id))
+        .exec(&app.db)
+        .await
+        .expect("tie the volunteer to the shop");
 }
 
 /// Moves every confirmed delivery of `shop` to now, so that it counts for this year whatever

@@ -29,7 +29,7 @@ impl Talk<'_> {
     /// `/certificate`.
     pub(super) async fn show_certificate(&mut self, merchant: i64) -> Result<(), DeskError> {
         let view = self.desk.certificate(merchant).await?;
-        self.document = view.issued.as_ref().map(|(number, _)| number.clone());
+        self.document = view.issued.as_ref().map(|c| c.number.clone());
         self.honour_reply(&view, None);
         Ok(())
     }

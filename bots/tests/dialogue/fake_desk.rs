@@ -7,9 +7,9 @@ use std::sync::{Mutex, MutexGuard};
 
 use bots::{
     AlertChange, AlertSettingsView, Amount, ApplicationState, ApplicationView, CertificateView, Choice, ClaimState,
-    ClaimView, Claimed, CodeProblem, CreditBand, CreditView, DeskError, EventRoleView, EventView, JoinDraft, Locale,
-    MerchantDesk, MerchantInfo, MerchantStatus, NeedCardView, NeedQuery, NeedsPage, OfferDraft, OfferView,
-    PhoneProblem, PublicListingView, RenewalView, SponsorshipCard, StaffSignup,
+    ClaimView, Claimed, CodeProblem, CreditBand, CreditView, DeskError, EventRoleView, EventView, IssuedCertificate,
+    JoinDraft, Locale, MerchantDesk, MerchantInfo, MerchantStatus, NeedCardView, NeedQuery, NeedsPage, OfferDraft,
+    OfferView, PhoneProblem, PublicListingView, RenewalView, SponsorshipCard, StaffSignup,
 };
 use chrono::NaiveDate;
 
@@ -760,7 +760,11 @@ impl MerchantDesk for FakeDesk {
         }
         Ok(CertificateView {
             year: 2026,
-            issued: Some(("YT-2026-0ABCDEFG".into(), 3)),
+            issued: Some(IssuedCertificate {
+                number: "YT-2026-0ABCDEFG".into(),
+                deliveries: 3,
+                staff_tenths: 45,
+            }),
             honour_roll: false,
         })
     }

@@ -336,14 +336,22 @@ pub async fn verify(
             t.get("verify.hours").to_owned(),
             t.fill("cert.pdf.hours_value", &[("hours", &hours_text(v.tenths))]),
         )),
-        CertificateKind::CaringMerchant => lines.push((
-            t.get("verify.deliveries").to_owned(),
-            t.count(
-                "cert.pdf.deliveries_value",
-                u64::try_from(v.deliveries).unwrap_or(0),
-                &[("n", &v.deliveries.to_string())],
-            ),
-        )),
+        CertificateKind::CaringMerchant => {
+            lines.push((
+                t.get("verify.deliveries").to_owned(),
+                t.count(
+                    "cert.pdf.deliveries_value",
+                    u64::try_from(v.deliveries).unwrap_or(0),
+                    &[("n", &v.deliveries.to_string())],
+                ),
+            ));
+            if v.tenths > 0 {
+                lines.push((
+                    t.get("cert.pdf.f_staff_hours").to_owned(),
+                    t.fill("cert.pdf.hours_value", &[("hours", &hours_text(v.tenths))]),
+                ));
+            }
+        }
     }
     lines.push((
         t.get("verify.period").to_owned(),
