@@ -623,7 +623,7 @@ impl MerchantDesk for ServiceDesk {
                 title: e.title,
                 kind: e.kind.label(lang).to_owned(),
                 when: events::when(e.starts_at, e.ends_at),
-                place: e.place,
+                place: e.place.get(lang).to_owned(),
                 roles: e
                     .roles
                     .into_iter()

@@ -130,13 +130,13 @@ impl EventForm {
         if let Some(start) = starts_at
             && start < now
         {
-            errors.push("starts_at", FieldError::DateInPast);
+            errors.push("starts_at", FieldError::StartPassed);
         }
         if let (Some(start), Some(end)) = (starts_at, ends_at) {
             if end <= start {
-                errors.push("ends_at", FieldError::EndsBeforeStart);
+                errors.push("ends_at", FieldError::EndsNotAfterStart);
             } else if end - start > Duration::days(MAX_DAYS) {
-                errors.push("ends_at", FieldError::OutOfRange { min: 1, max: MAX_DAYS });
+                errors.push("ends_at", FieldError::EventTooLong { max_days: MAX_DAYS });
             }
         }
         let place = errors.check("place", parse_place(&self.place));
@@ -194,58 +194,80 @@ fn parse_place(raw: &str) -> Result<PlaceChoice, FieldError> {
     }
 }
 
-/// One role a line, `name slots` (the last word is the number; `×`, `x`, `:` and commas
-/// between are allowed). At least one role; names are public text.
+/// One role a line, `name slots`: the last number is the slots, full-width digits too, with
+/// `人`/`名`/`位`/`个` after it allowed, and spaces, tabs, `×`, `x`, `*`, `:`, `：`, commas or `、`
+/// between (`帮手：8人`, `帮手\t8`, `急救 ２`, `帮手×8`). At least one role; names are public
+/// text; an error names its line (as the textarea numbers it), and a name given twice is an
+/// error, not merged.
 pub fn parse_roles(raw: &str) -> Result<Vec<RoleInput>, FieldError> {
-    let lines: Vec<&str> = raw
+    let lines: Vec<(usize, &str)> = raw
         .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
+        .enumerate()
+        .map(|(i, l)| (i + 1, l.trim()))
+        .filter(|(_, l)| !l.is_empty())
         .take(MAX_ROLES + 1)
         .collect();
     // Counted before anything is parsed: a pasted list of thousands costs nothing.
     if lines.len() > MAX_ROLES {
-        return Err(FieldError::OutOfRange {
-            min: 1,
-            max: MAX_ROLES as i64,
-        });
+        return Err(FieldError::TooManyRoles { max: MAX_ROLES });
     }
     let mut roles: Vec<RoleInput> = Vec::new();
-    for line in lines {
-        let line = line.trim_end_matches(['人', '名', '位']);
-        let split = line
-            .rfind(|c: char| !c.is_ascii_digit())
-            .map(|i| i + line[i..].chars().next().map_or(1, char::len_utf8))
-            .unwrap_or(0);
-        let (name, digits) = line.split_at(split);
-        let name = name
-            .trim()
-            .trim_end_matches(['×', 'x', 'X', ':', '：', ',', '，', ' '])
-            .trim();
-        let slots = input::number(digits, 1, MAX_SLOTS).map_err(|e| match e {
-            FieldError::Required => FieldError::NotANumber,
-            other => other,
+    for (line, text) in lines {
+        let role = parse_role_line(text).map_err(|error| FieldError::RoleLine {
+            line,
+            error: Box::new(error),
         })?;
-        let name = input::public_text(name, 1, 60)?;
-        if roles.iter().any(|r| r.name == name) {
-            continue;
+        if roles.iter().any(|r| r.name == role.name) {
+            return Err(FieldError::DuplicateRole { line, name: role.name });
         }
-        // `slots` is at most MAX_SLOTS.
-        roles.push(RoleInput {
-            name,
-            slots: slots as i32,
-        });
+        roles.push(role);
     }
     if roles.is_empty() {
         return Err(FieldError::Required);
     }
-    if roles.len() > MAX_ROLES {
-        return Err(FieldError::OutOfRange {
-            min: 1,
-            max: MAX_ROLES as i64,
-        });
-    }
     Ok(roles)
+}
+
+/// One line of the roles field: a name, then the number of slots.
+fn parse_role_line(text: &str) -> Result<RoleInput, FieldError> {
+    let folded = input::ascii_digits(text);
+    let line = folded.trim_end_matches(['人', '名', '位', '个']).trim_end();
+    let digits_at = line.trim_end_matches(|c: char| c.is_ascii_digit()).len();
+    let (name, digits) = line.split_at(digits_at);
+    let name = name.trim_end_matches(|c: char| c.is_whitespace() || ":：,，、×*=".contains(c));
+    // "帮手x8" and "helpers x 8" drop their "x"; "Box 8" keeps it (a letter before it).
+    let name = match name.strip_suffix(['x', 'X']) {
+        Some(rest) if !rest.ends_with(|c: char| c.is_ascii_alphabetic()) => rest,
+        _ => name,
+    };
+    let name = name.trim_end_matches(|c: char| c.is_whitespace() || ":：,，、×*=".contains(c));
+    let slots = input::number(digits, 1, MAX_SLOTS).map_err(|e| match e {
+        FieldError::Required => FieldError::NotANumber,
+        other => other,
+    })?;
+    let name = input::public_text(name, 1, 60)?;
+    // `slots` is at most MAX_SLOTS.
+    Ok(RoleInput {
+        name,
+        slots: slots as i32,
+    })
+}
+
+/// The most hours, in tenths, one person's attendance of an event may be recorded as: the
+/// event's length (a volunteer-hours row holds at most a day).
+pub fn hours_cap(starts_at: DateTime<Utc>, ends_at: DateTime<Utc>) -> i32 {
+    default_tenths(starts_at, ends_at)
+}
+
+/// One person's hours as the organizer typed them, in tenths: 0.1 to 24, and no more than
+/// the event lasted (`cap`, from [`hours_cap`]).
+pub fn attendance_tenths(raw: &str, cap: i32) -> Result<i32, FieldError> {
+    let tenths = input::hours_tenths(raw)?;
+    if tenths > cap {
+        Err(FieldError::HoursOverEvent { max_tenths: cap })
+    } else {
+        Ok(tenths)
+    }
 }
 
 /// Where a new sign-up lands, given how many of the role's slots are taken.
@@ -284,6 +306,14 @@ pub fn default_tenths(starts_at: DateTime<Utc>, ends_at: DateTime<Utc>) -> i32 {
     let minutes = (ends_at - starts_at).num_minutes().max(6);
     let tenths = (minutes + 3) / 6;
     i32::try_from(tenths.min(i64::from(MAX_HOURS_A_ROW))).unwrap_or(MAX_HOURS_A_ROW)
+}
+
+/// How early before the start people may be checked in.
+pub const CHECK_IN_LEAD: Duration = Duration::hours(2);
+
+/// When check-in opens for an event starting at `starts_at`: two hours before.
+pub fn check_in_opens(starts_at: DateTime<Utc>) -> DateTime<Utc> {
+    starts_at - CHECK_IN_LEAD
 }
 
 /// When the day-before reminder is due: a day before the start.
@@ -354,24 +384,110 @@ mod tests {
     #[test]
     fn an_event_in_the_past_or_longer_than_a_fortnight_is_refused() {
         let errors = form().parse(utc("2026-12-21T00:00:00Z")).expect_err("past");
-        assert_eq!(errors.get("starts_at"), Some(&FieldError::DateInPast));
+        assert_eq!(errors.get("starts_at"), Some(&FieldError::StartPassed));
+        // Earlier the same day: the start time has passed, though the date is today's.
+        let errors = form().parse(utc("2026-12-20T02:00:00Z")).expect_err("earlier today");
+        assert_eq!(errors.get("starts_at"), Some(&FieldError::StartPassed));
+        assert!(
+            FieldError::StartPassed
+                .message(crate::domain::Locale::En)
+                .contains("start time has passed")
+        );
         let long = EventForm {
             ends_at: "2027-01-20T12:00".into(),
             ..form()
         };
         let errors = long.parse(utc("2026-12-07T00:00:00Z")).expect_err("long");
-        assert!(matches!(errors.get("ends_at"), Some(FieldError::OutOfRange { .. })));
+        assert_eq!(errors.get("ends_at"), Some(&FieldError::EventTooLong { max_days: 14 }));
+        let backwards = EventForm {
+            ends_at: "2026-12-20T09:00".into(),
+            ..form()
+        };
+        let errors = backwards.parse(utc("2026-12-07T00:00:00Z")).expect_err("backwards");
+        assert_eq!(errors.get("ends_at"), Some(&FieldError::EndsNotAfterStart));
+    }
+
+    #[test]
+    fn roles_read_the_separators_people_type() {
+        for typed in [
+            "帮手：8人",
+            "帮手 8",
+            "帮手\t8",
+            "帮手×8",
+            "帮手x8",
+            "帮手 x 8",
+            "帮手，8名",
+            "帮手 ８",
+            "帮手:8",
+        ] {
+            assert_eq!(
+                parse_roles(typed),
+                Ok(vec![RoleInput {
+                    name: "帮手".into(),
+                    slots: 8
+                }]),
+                "{typed}"
+            );
+        }
+        assert_eq!(parse_roles("急救 ２").map(|r| r[0].slots), Ok(2));
+        assert_eq!(parse_roles("Box 8").map(|r| r[0].name.clone()), Ok("Box".into()));
+    }
+
+    #[test]
+    fn a_wrong_role_line_is_named_and_a_name_twice_is_refused() {
+        assert_eq!(
+            parse_roles("帮手 8\n\n急救"),
+            Err(FieldError::RoleLine {
+                line: 3,
+                error: Box::new(FieldError::NotANumber)
+            })
+        );
+        let duplicate = parse_roles("帮手 8\n急救 2\n帮手 3");
+        assert_eq!(
+            duplicate,
+            Err(FieldError::DuplicateRole {
+                line: 3,
+                name: "帮手".into()
+            })
+        );
+        let message = duplicate.expect_err("duplicate").message(crate::domain::Locale::ZhCn);
+        assert!(message.contains("第 3 行") && message.contains("帮手"), "{message}");
+        let eight: String = (0..8).map(|i| format!("role{i} 1\n")).collect();
+        assert_eq!(parse_roles(&eight).map(|r| r.len()), Ok(8));
+        let nine: String = (0..9).map(|i| format!("role{i} 1\n")).collect();
+        assert_eq!(parse_roles(&nine), Err(FieldError::TooManyRoles { max: 8 }));
+    }
+
+    #[test]
+    fn attendance_hours_are_capped_by_the_event_length() {
+        let start = utc("2026-12-20T01:30:00Z");
+        let cap = hours_cap(start, utc("2026-12-20T04:00:00Z"));
+        assert_eq!(cap, 25);
+        assert_eq!(attendance_tenths("2,5", cap), Ok(25));
+        assert_eq!(
+            attendance_tenths("3", cap),
+            Err(FieldError::HoursOverEvent { max_tenths: 25 })
+        );
+        assert_eq!(attendance_tenths("30", cap), Err(FieldError::NotHours));
     }
 
     #[test]
     fn roles_need_a_name_and_a_number_of_slots_in_range() {
         assert_eq!(parse_roles(""), Err(FieldError::Required));
-        assert_eq!(parse_roles("帮手"), Err(FieldError::NotANumber));
-        assert_eq!(parse_roles("8"), Err(FieldError::Required));
-        assert!(matches!(parse_roles("帮手 0"), Err(FieldError::OutOfRange { .. })));
-        assert!(matches!(parse_roles("帮手 201"), Err(FieldError::OutOfRange { .. })));
-        let many: String = (0..9).map(|i| format!("role{i} 1\n")).collect();
-        assert!(matches!(parse_roles(&many), Err(FieldError::OutOfRange { .. })));
+        let line_one = |error| FieldError::RoleLine {
+            line: 1,
+            error: Box::new(error),
+        };
+        assert_eq!(parse_roles("帮手"), Err(line_one(FieldError::NotANumber)));
+        assert_eq!(parse_roles("8"), Err(line_one(FieldError::Required)));
+        assert!(matches!(
+            parse_roles("帮手 0"),
+            Err(FieldError::RoleLine { line: 1, .. })
+        ));
+        assert!(matches!(
+            parse_roles("帮手 201"),
+            Err(FieldError::RoleLine { line: 1, .. })
+        ));
         assert_eq!(parse_roles("Helpers: 8\nfirst aid, 2").map(|r| r.len()), Ok(2));
     }
 

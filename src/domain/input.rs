@@ -89,6 +89,44 @@ pub enum FieldError {
     NoConfirmedHours,
     /// A caring-merchant certificate was asked for a year with no confirmed delivery.
     NoConfirmedDeliveries,
+    /// A start time that has passed (earlier today, or before).
+    StartPassed,
+    /// An end time that is not after the start time.
+    EndsNotAfterStart,
+    /// An event longer than `max_days` days.
+    EventTooLong {
+        /// Most days an event lasts.
+        max_days: i64,
+    },
+    /// More volunteer roles than `max`, one a line.
+    TooManyRoles {
+        /// Most roles.
+        max: usize,
+    },
+    /// Line `line` of the roles field is wrong (the error says how).
+    RoleLine {
+        /// The line as the textarea numbers it, from 1.
+        line: usize,
+        /// What is wrong with it.
+        error: Box<FieldError>,
+    },
+    /// Line `line` names a role an earlier line named already.
+    DuplicateRole {
+        /// The line, from 1.
+        line: usize,
+        /// The role's name as typed.
+        name: String,
+    },
+    /// More hours than the event lasted, in tenths.
+    HoursOverEvent {
+        /// The event's length in tenths: the most one person's attendance counts for.
+        max_tenths: i32,
+    },
+}
+
+/// Tenths of an hour as people read them: `2.5`.
+fn hours_text(tenths: i32) -> String {
+    format!("{}.{}", tenths / 10, tenths % 10)
 }
 
 impl FieldError {
@@ -253,6 +291,56 @@ impl FieldError {
                 "An organization of this name exists already; enter the full name on your registration certificate."
                     .into()
             }
+            (FieldError::StartPassed, Locale::ZhCn) => "开始时间已经过去了，请填写以后的时间。".into(),
+            (FieldError::StartPassed, Locale::En) => "This start time has passed; enter a time still to come.".into(),
+            (FieldError::EndsNotAfterStart, Locale::ZhCn) => "结束时间要晚于开始时间。".into(),
+            (FieldError::EndsNotAfterStart, Locale::En) => "The end must come after the start.".into(),
+            (FieldError::EventTooLong { max_days }, Locale::ZhCn) => {
+                format!("一场活动最长 {max_days} 天；请把结束时间提前，或分成几场活动。")
+            }
+            (FieldError::EventTooLong { max_days }, Locale::En) => {
+                format!("An event lasts at most {max_days} days; bring the end forward, or make it several events.")
+            }
+            (FieldError::TooManyRoles { max }, Locale::ZhCn) => {
+                format!("最多 {max} 个岗位，每行一个；请合并相近的岗位，或删去多余的行。")
+            }
+            (FieldError::TooManyRoles { max }, Locale::En) => {
+                format!("At most {max} roles, one a line; merge similar roles or remove the extra lines.")
+            }
+            (FieldError::RoleLine { line, error }, Locale::ZhCn) => format!(
+                "第 {line} 行：{}",
+                match error.as_ref() {
+                    FieldError::NotANumber | FieldError::Required => {
+                        "请写岗位名和人数，例如“帮手 8”。".to_owned()
+                    }
+                    FieldError::OutOfRange { min, max } => format!("人数请填 {min} 到 {max}。"),
+                    other => other.message(Locale::ZhCn),
+                }
+            ),
+            (FieldError::RoleLine { line, error }, Locale::En) => format!(
+                "Line {line}: {}",
+                match error.as_ref() {
+                    FieldError::NotANumber | FieldError::Required => {
+                        "write the role's name and how many people, e.g. \"helpers 8\".".to_owned()
+                    }
+                    FieldError::OutOfRange { min, max } => format!("the number of people must be from {min} to {max}."),
+                    other => other.message(Locale::En),
+                }
+            ),
+            (FieldError::DuplicateRole { line, name }, Locale::ZhCn) => {
+                format!("第 {line} 行：岗位“{name}”在前面已经写过；请合并成一行，或换个名字。")
+            }
+            (FieldError::DuplicateRole { line, name }, Locale::En) => format!(
+                "Line {line}: the role “{name}” is already on an earlier line; put it on one line, or name it differently."
+            ),
+            (FieldError::HoursOverEvent { max_tenths }, Locale::ZhCn) => {
+                let h = hours_text(*max_tenths);
+                format!("这场活动共 {h} 小时，每人最多记 {h} 小时。")
+            }
+            (FieldError::HoursOverEvent { max_tenths }, Locale::En) => {
+                let h = hours_text(*max_tenths);
+                format!("The event lasted {h} hours, so one person's hours are at most {h}.")
+            }
             (FieldError::EndsBeforeStart, Locale::ZhCn) => "结束日期不能早于开始日期。".into(),
             (FieldError::EndsBeforeStart, Locale::En) => "The last day cannot be before the first day.".into(),
             (FieldError::ContainsPii(kind), Locale::ZhCn) => format!(
@@ -330,6 +418,13 @@ impl FieldError {
             FieldError::CodeAdmitted => "code-admitted",
             FieldError::NameTaken => "name-taken",
             FieldError::EmailInUse => "email-in-use",
+            FieldError::StartPassed => "start-passed",
+            FieldError::EndsNotAfterStart => "ends-not-after-start",
+            FieldError::EventTooLong { .. } => "event-too-long",
+            FieldError::TooManyRoles { .. } => "too-many-roles",
+            FieldError::RoleLine { .. } => "role-line",
+            FieldError::DuplicateRole { .. } => "duplicate-role",
+            FieldError::HoursOverEvent { .. } => "hours-over-event",
         }
     }
 }
@@ -443,6 +538,39 @@ pub fn number(raw: &str, min: i64, max: i64) -> Result<i64, FieldError> {
     }
 }
 
+/// Full-width digits (`０`–`９`, typed on a Chinese keyboard) as ASCII ones; other characters as they are.
+pub fn ascii_digits(raw: &str) -> String {
+    raw.chars()
+        .map(|c| match c {
+            '０'..='９' => char::from_u32(u32::from(c) - u32::from('０') + u32::from('0')).unwrap_or(c),
+            other => other,
+        })
+        .collect()
+}
+
+/// Hours as typed ("2", "1.5", "2,5", "２，５", "2.5 小时") into tenths, 0.1 to 24: the one parser of hours.
+pub fn hours_tenths(raw: &str) -> Result<i32, FieldError> {
+    let folded = ascii_digits(raw.trim()).replace(['，', ',', '．', '。'], ".");
+    let value = folded
+        .trim_end_matches(['小', '时', 'h', 'H'])
+        .trim_end_matches("hours")
+        .trim();
+    if value.is_empty() {
+        return Err(FieldError::Required);
+    }
+    // Hours take a decimal, so "enter a whole number" or "from 0 to 24" (0 is refused) would mislead.
+    // Only digits and one point: `f64` would also read "inf", "1e1" and "+2".
+    let shaped = value.chars().all(|c| c.is_ascii_digit() || c == '.') && value.matches('.').count() <= 1;
+    let hours: f64 = value.parse().ok().filter(|_| shaped).ok_or(FieldError::NotHours)?;
+    let tenths = (hours * 10.0).round();
+    if (1.0..=240.0).contains(&tenths) {
+        // Within 1..=240, so the cast is exact.
+        Ok(tenths as i32)
+    } else {
+        Err(FieldError::NotHours)
+    }
+}
+
 /// A date written exactly as YYYY-MM-DD, as a browser's date field sends it.
 pub fn date(raw: &str) -> Result<NaiveDate, FieldError> {
     let value = raw.trim();
@@ -540,6 +668,27 @@ mod tests {
     }
 
     #[test]
+    fn hours_read_with_a_comma_full_width_digits_or_a_unit() {
+        for (typed, tenths) in [
+            ("1.5", 15),
+            ("2", 20),
+            ("2,5", 25),
+            ("2，5", 25),
+            ("２．５", 25),
+            ("２，５", 25),
+            ("3 小时", 30),
+            ("0.1", 1),
+            ("24", 240),
+        ] {
+            assert_eq!(hours_tenths(typed), Ok(tenths), "{typed}");
+        }
+        assert_eq!(hours_tenths(" "), Err(FieldError::Required));
+        for bad in ["0", "25", "two", "1e1", "inf", "+2", "1.2.3", "-1"] {
+            assert_eq!(hours_tenths(bad), Err(FieldError::NotHours), "{bad}");
+        }
+    }
+
+    #[test]
     fn a_phone_has_seven_digits_or_more_and_no_letters() {
         assert_eq!(phone("  "), Ok(String::new()));
         assert_eq!(phone(" 0755-2345 6789 "), Ok("0755-2345 6789".into()));
@@ -591,6 +740,19 @@ mod tests {
             FieldError::WeakPassword(PasswordError::Common),
             FieldError::WrongPassword,
             FieldError::Case(super::super::CaseRefusal::Closed),
+            FieldError::StartPassed,
+            FieldError::EndsNotAfterStart,
+            FieldError::EventTooLong { max_days: 14 },
+            FieldError::TooManyRoles { max: 8 },
+            FieldError::RoleLine {
+                line: 3,
+                error: Box::new(FieldError::NotANumber),
+            },
+            FieldError::DuplicateRole {
+                line: 2,
+                name: "帮手".into(),
+            },
+            FieldError::HoursOverEvent { max_tenths: 25 },
         ];
         for e in all {
             let zh = e.message(Locale::ZhCn);

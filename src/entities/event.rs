@@ -27,8 +27,13 @@ pub struct Model {
     pub ends_at: DateTimeUtc,
     /// The drop-off point it is held at, if it is held at one.
     pub drop_off_point_id: Option<i64>,
-    /// The public place as shown: a point's or community centre's name, and a room.
+    /// The public place in Chinese as it was when the event was set up (rows written before
+    /// `community_id` and `place_detail` existed are shown from it).
     pub place: String,
+    /// The community whose centre (党群服务中心) it is held at, if it is held at one.
+    pub community_id: Option<i64>,
+    /// The room or floor within the place, as typed (public text).
+    pub place_detail: String,
     /// Scheduled, cancelled, or hours recorded.
     pub status: EventStatus,
     /// The staff account that created it (the organization's, or the office's).

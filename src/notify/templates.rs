@@ -206,6 +206,16 @@ impl ClaimFacts {
 }
 
 impl EventFacts {
+    /// The place for an English mail: its English name, or the Chinese one in a mail queued
+    /// before both were kept.
+    fn english_place(&self) -> &str {
+        if self.place_en.is_empty() {
+            &self.place
+        } else {
+            &self.place_en
+        }
+    }
+
     /// The event's kind as people call it.
     fn kind_label(&self, zh: &bool) -> &'static str {
         let locale = if *zh { Locale::ZhCn } else { Locale::En };
@@ -216,6 +226,20 @@ impl EventFacts {
 }
 
 impl HoursConfirmed {
+    /// What the volunteer did, in the mail's language: an event's kind, then its title.
+    fn activity_in(&self, zh: bool) -> String {
+        let locale = if zh { Locale::ZhCn } else { Locale::En };
+        match self
+            .event_kind
+            .as_deref()
+            .and_then(|k| k.parse::<crate::domain::event::EventKind>().ok())
+        {
+            Some(kind) if zh => format!("{}：{}", kind.label(locale), self.activity),
+            Some(kind) => format!("{}: {}", kind.label(locale), self.activity),
+            None => self.activity.clone(),
+        }
+    }
+
     fn hours(&self) -> String {
         tenths(self.tenths)
     }

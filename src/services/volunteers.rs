@@ -317,27 +317,11 @@ pub fn check_hours(
 ) -> Result<(String, i32, NaiveDate), FieldErrors> {
     let mut errors = FieldErrors::default();
     let activity = errors.check("activity", input::public_text(activity, 2, 200));
-    let tenths = errors.check("hours", parse_tenths(hours));
+    let tenths = errors.check("hours", input::hours_tenths(hours));
     let served_on = errors.check("served_on", parse_past_date(served_on, now));
     match (activity, tenths, served_on) {
         (Some(activity), Some(tenths), Some(served_on)) => Ok((activity, tenths, served_on)),
         _ => Err(errors),
-    }
-}
-
-/// Hours as typed ("2", "1.5") into tenths, 0.1 to 24.
-fn parse_tenths(raw: &str) -> Result<i32, FieldError> {
-    let value = raw.trim();
-    if value.is_empty() {
-        return Err(FieldError::Required);
-    }
-    // Hours take a decimal, so "enter a whole number" or "from 0 to 24" (0 is refused) would mislead.
-    let hours: f64 = value.parse().map_err(|_| FieldError::NotHours)?;
-    let tenths = (hours * 10.0).round();
-    if (1.0..=240.0).contains(&tenths) {
-        Ok(tenths as i32)
-    } else {
-        Err(FieldError::NotHours)
     }
 }
 
@@ -356,15 +340,6 @@ fn parse_past_date(raw: &str, now: DateTime<Utc>) -> Result<NaiveDate, FieldErro
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn hours_are_parsed_in_tenths() {
-        assert_eq!(parse_tenths("1.5"), Ok(15));
-        assert_eq!(parse_tenths("2"), Ok(20));
-        assert_eq!(parse_tenths("0"), Err(FieldError::NotHours));
-        assert_eq!(parse_tenths("25"), Err(FieldError::NotHours));
-        assert_eq!(parse_tenths("two"), Err(FieldError::NotHours));
-    }
 
     #[test]
     fn the_day_served_is_read_only_as_yyyy_mm_dd() {

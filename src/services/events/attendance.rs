@@ -2,22 +2,20 @@
 //! into volunteer hours, recorded and confirmed by the organizing organization in one step
 //! (谁记录谁证明 — only the organization that ran the event records and certifies it).
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 
 use crate::db;
 use crate::domain::Channel;
 use crate::domain::event::{self, EventStatus, SignupStatus};
+use crate::domain::input::FieldError;
 use crate::entities::{contact, event as event_row, event_signup, volunteer, volunteer_hour};
 use crate::services::ServiceError;
 use crate::services::access::Caller;
 use crate::services::audit::{self, Entry};
 use crate::services::outbox::HoursConfirmed;
 use crate::services::outbox::{Message, Notification, enqueue};
-
-/// How early before the start people may be checked in.
-const CHECK_IN_OPENS: Duration = Duration::hours(2);
 
 /// The event `event_id` when the caller's own organization runs it; the office and others
 /// are refused (audited) — attendance is the organizer's record. Read before the write
@@ -60,7 +58,7 @@ pub async fn check_in(
             "check-in is closed: the event was cancelled or its hours are recorded".into(),
         ));
     }
-    if now < row.starts_at - CHECK_IN_OPENS {
+    if now < event::check_in_opens(row.starts_at) {
         return Err(ServiceError::Conflict(
             "check-in opens two hours before the start".into(),
         ));
@@ -89,30 +87,44 @@ pub async fn check_in(
     Ok(())
 }
 
+/// What recording an event's hours came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HoursOutcome {
+    /// Recorded: how many people got hours.
+    Recorded(u64),
+    /// Nothing recorded: what is wrong with the hours typed for each sign-up named.
+    Invalid(Vec<(i64, FieldError)>),
+}
+
 /// Records the attendance of event `event_id` as confirmed volunteer hours, once, after it
-/// ended: each person checked in gets a confirmed hours row of `tenths_of(signup)` (the
-/// event's length unless the organizer changed it, 0.1 to 24 hours), the event is marked,
-/// and each volunteer with email hears of their hours. Returns how many people got hours.
+/// ended: each person checked in gets a confirmed hours row of the hours typed for their
+/// sign-up in `typed` (as typed: "2", "2,5", "２.５"; 0.1 to 24 and no more than the event
+/// lasted), or the event's length when none was typed; the event is marked, and each
+/// volunteer with email hears of their hours. When any typed hours are wrong, nothing is
+/// recorded and each wrong one is named by its sign-up.
 pub async fn record_hours(
     db: &DatabaseConnection,
     caller: &Caller,
     event_id: i64,
-    overrides: &[(i64, i32)],
+    typed: &[(i64, String)],
     now: DateTime<Utc>,
-) -> Result<u64, ServiceError> {
+) -> Result<HoursOutcome, ServiceError> {
     let Some(staff_id) = caller.staff_id() else {
         return Err(ServiceError::Forbidden);
     };
-    if let Some((_, bad)) = overrides
-        .iter()
-        .find(|(_, t)| !(1..=event::MAX_HOURS_A_ROW).contains(t))
-    {
-        return Err(ServiceError::invalid(
-            "hours",
-            format!("{bad} tenths is not 0.1 to 24 hours"),
-        ));
-    }
     let row = run_by_caller(db, caller, event_id, "event.record_hours", now).await?;
+    let cap = event::hours_cap(row.starts_at, row.ends_at);
+    let mut overrides = Vec::with_capacity(typed.len());
+    let mut wrong = Vec::new();
+    for (signup_id, raw) in typed {
+        match event::attendance_tenths(raw, cap) {
+            Ok(tenths) => overrides.push((*signup_id, tenths)),
+            Err(e) => wrong.push((*signup_id, e)),
+        }
+    }
+    if !wrong.is_empty() {
+        return Ok(HoursOutcome::Invalid(wrong));
+    }
     let txn = db::begin_write(db).await?;
     if now < row.ends_at {
         return Err(ServiceError::Conflict(
@@ -145,7 +157,8 @@ pub async fn record_hours(
         .await?;
     let default = event::default_tenths(row.starts_at, row.ends_at);
     let served_on = crate::domain::time::local_date(row.starts_at);
-    let activity = format!("{}：{}", row.kind.label(crate::domain::Locale::ZhCn), row.title);
+    // The title only: the kind is named in each reader's language where it is shown.
+    let activity = row.title.clone();
     let mut recorded = 0;
     for s in &attended {
         let tenths = overrides
@@ -173,7 +186,15 @@ pub async fn record_hours(
             .exec(&txn)
             .await?;
         recorded += 1;
-        tell_volunteer(&txn, s.volunteer_id, hours.id, &activity, tenths, served_on, now).await?;
+        let told = Told {
+            volunteer_id: s.volunteer_id,
+            hours_id: hours.id,
+            kind: row.kind,
+            activity: &activity,
+            tenths,
+            served_on,
+        };
+        tell_volunteer(&txn, &told, now).await?;
     }
     audit::record(
         &txn,
@@ -185,18 +206,32 @@ pub async fn record_hours(
     )
     .await?;
     txn.commit().await?;
-    Ok(recorded)
+    Ok(HoursOutcome::Recorded(recorded))
+}
+
+/// The hours one volunteer is told of.
+struct Told<'a> {
+    volunteer_id: i64,
+    hours_id: i64,
+    kind: event::EventKind,
+    activity: &'a str,
+    tenths: i32,
+    served_on: chrono::NaiveDate,
 }
 
 async fn tell_volunteer<C: sea_orm::ConnectionTrait>(
     txn: &C,
-    volunteer_id: i64,
-    hours_id: i64,
-    activity: &str,
-    tenths: i32,
-    served_on: chrono::NaiveDate,
+    told: &Told<'_>,
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
+    let Told {
+        volunteer_id,
+        hours_id,
+        kind,
+        activity,
+        tenths,
+        served_on,
+    } = *told;
     let Some(v) = volunteer::Entity::find_by_id(volunteer_id).one(txn).await? else {
         return Ok(());
     };
@@ -217,6 +252,7 @@ async fn tell_volunteer<C: sea_orm::ConnectionTrait>(
         .sum();
     let notification = Notification::ResidentHoursConfirmed(HoursConfirmed {
         activity: activity.to_owned(),
+        event_kind: Some(kind.as_str().to_owned()),
         tenths: i64::from(tenths),
         served_on: served_on.to_string(),
         balance_tenths: balance,

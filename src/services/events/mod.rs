@@ -11,7 +11,7 @@ pub mod signups;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, Set,
+    QueryOrder, QuerySelect, Set,
 };
 
 use super::ServiceError;
@@ -45,7 +45,7 @@ pub struct EventSummary {
     /// End.
     pub ends_at: DateTime<Utc>,
     /// The public place.
-    pub place: String,
+    pub place: PlaceText,
     /// Where it stands.
     pub status: EventStatus,
     /// The organization that runs it.
@@ -200,6 +200,72 @@ fn community_centre(c: &community::Model, locale: Locale) -> String {
     }
 }
 
+/// A drop-off point with its address (the organization's own words, in one language).
+fn point_label(p: &drop_off_point::Model, locale: Locale) -> String {
+    match locale {
+        Locale::ZhCn => format!("{}（{}）", p.name, p.address),
+        Locale::En => format!("{} ({})", p.name, p.address),
+    }
+}
+
+/// The place followed by the room, when one was typed.
+fn with_detail(place: String, detail: &str) -> String {
+    match detail {
+        "" => place,
+        detail => format!("{place} {detail}"),
+    }
+}
+
+/// An event's public place in both languages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlaceText {
+    /// In Chinese.
+    pub zh: String,
+    /// In English (a drop-off point's own name and address stay as the organization wrote them).
+    pub en: String,
+}
+
+impl PlaceText {
+    /// The place in `locale`.
+    pub fn get(&self, locale: Locale) -> &str {
+        match locale {
+            Locale::ZhCn => &self.zh,
+            Locale::En => &self.en,
+        }
+    }
+}
+
+/// The place of event `row` in both languages, from the centre or point chosen and the room;
+/// a row written before those were kept, and not matched since, shows its Chinese text.
+pub(crate) async fn place_text<C: ConnectionTrait>(
+    conn: &C,
+    row: &event_row::Model,
+) -> Result<PlaceText, ServiceError> {
+    let community = match row.community_id {
+        Some(id) => community::Entity::find_by_id(id).one(conn).await?,
+        None => None,
+    };
+    let point = match (&community, row.drop_off_point_id) {
+        (None, Some(id)) => drop_off_point::Entity::find_by_id(id).one(conn).await?,
+        _ => None,
+    };
+    let label = |locale| match (&community, &point) {
+        (Some(c), _) => Some(community_centre(c, locale)),
+        (None, Some(p)) => Some(point_label(p, locale)),
+        (None, None) => None,
+    };
+    Ok(match (label(Locale::ZhCn), label(Locale::En)) {
+        (Some(zh), Some(en)) => PlaceText {
+            zh: with_detail(zh, &row.place_detail),
+            en: with_detail(en, &row.place_detail),
+        },
+        _ => PlaceText {
+            zh: row.place.clone(),
+            en: row.place.clone(),
+        },
+    })
+}
+
 /// The choices of the event form for `caller` (the office: for `organization_id`, if chosen).
 pub async fn form_options(
     db: &DatabaseConnection,
@@ -253,25 +319,7 @@ pub async fn form_options(
                 label: community_centre(c, locale),
             }),
     );
-    let taken: Vec<i64> = event_need::Entity::find()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|n| n.need_id)
-        .collect();
-    let needs = need::Entity::find()
-        .filter(need::Column::OrganizationId.eq(org.id))
-        .filter(need::Column::Status.eq(NeedStatus::Open))
-        .filter(need::Column::Id.is_not_in(taken))
-        .order_by_asc(need::Column::Deadline)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|n| NeedOption {
-            id: n.id,
-            title: n.title,
-        })
-        .collect();
+    let needs = open_needs_at_no_event(db, org.id).await?;
     Ok(FormOptions {
         places,
         needs,
@@ -316,12 +364,12 @@ pub async fn create(
             .one(&txn)
             .await?
             .filter(|p| p.organization_id == org.id)
-            .map(|p| (Some(p.id), format!("{}（{}）", p.name, p.address))),
+            .map(|p| (Some(p.id), None, point_label(&p, Locale::ZhCn))),
         PlaceChoice::Community(id) => community::Entity::find_by_id(id)
             .one(&txn)
             .await?
             .filter(|c| c.subdistrict_id == org.subdistrict_id)
-            .map(|c| (None, community_centre(&c, Locale::ZhCn))),
+            .map(|c| (None, Some(c.id), community_centre(&c, Locale::ZhCn))),
     };
     if place.is_none() {
         errors.push("place", FieldError::UnknownChoice);
@@ -330,12 +378,8 @@ pub async fn create(
     if needs.len() != need_ids.len() {
         errors.push("needs", FieldError::UnknownChoice);
     }
-    let Some((drop_off_point_id, place)) = place.filter(|_| errors.is_empty()) else {
+    let Some((drop_off_point_id, community_id, place)) = place.filter(|_| errors.is_empty()) else {
         return Err(ServiceError::Validation(errors));
-    };
-    let place = match input.place_detail.as_str() {
-        "" => place,
-        detail => format!("{place} {detail}"),
     };
     let row = event_row::ActiveModel {
         organization_id: Set(org.id),
@@ -346,7 +390,10 @@ pub async fn create(
         starts_at: Set(input.starts_at),
         ends_at: Set(input.ends_at),
         drop_off_point_id: Set(drop_off_point_id),
-        place: Set(place),
+        // Kept in Chinese as before; pages and emails name the place from the ids, per reader.
+        place: Set(with_detail(place, &input.place_detail)),
+        community_id: Set(community_id),
+        place_detail: Set(input.place_detail.clone()),
         status: Set(EventStatus::Scheduled),
         created_by: Set(staff_id),
         created_at: Set(now),
@@ -394,6 +441,40 @@ pub async fn create(
     Ok(row.id)
 }
 
+/// The open needs of `organization_id` at no event (a need is gathered by one event at a
+/// time), soonest deadline first: one query, the attached ones left out by a subquery.
+fn at_no_event(organization_id: i64) -> sea_orm::Select<need::Entity> {
+    use sea_orm::QueryTrait;
+    need::Entity::find()
+        .filter(need::Column::OrganizationId.eq(organization_id))
+        .filter(need::Column::Status.eq(NeedStatus::Open))
+        .filter(
+            need::Column::Id.not_in_subquery(
+                event_need::Entity::find()
+                    .select_only()
+                    .column(event_need::Column::NeedId)
+                    .into_query(),
+            ),
+        )
+        .order_by_asc(need::Column::Deadline)
+}
+
+/// The open needs of `organization_id` at no event, which the form and the event's page offer.
+async fn open_needs_at_no_event<C: ConnectionTrait>(
+    conn: &C,
+    organization_id: i64,
+) -> Result<Vec<NeedOption>, ServiceError> {
+    Ok(at_no_event(organization_id)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|n| NeedOption {
+            id: n.id,
+            title: n.title,
+        })
+        .collect())
+}
+
 /// The ids among `need_ids` that `organization_id` may attach: its own, open, at no event.
 async fn attachable_needs<C: ConnectionTrait>(
     conn: &C,
@@ -403,22 +484,12 @@ async fn attachable_needs<C: ConnectionTrait>(
     if need_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let attached: Vec<i64> = event_need::Entity::find()
-        .filter(event_need::Column::NeedId.is_in(need_ids.iter().copied()))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|n| n.need_id)
-        .collect();
-    Ok(need::Entity::find()
+    Ok(at_no_event(organization_id)
         .filter(need::Column::Id.is_in(need_ids.iter().copied()))
-        .filter(need::Column::OrganizationId.eq(organization_id))
-        .filter(need::Column::Status.eq(NeedStatus::Open))
         .all(conn)
         .await?
         .into_iter()
         .map(|n| n.id)
-        .filter(|id| !attached.contains(id))
         .collect())
 }
 
@@ -526,13 +597,14 @@ async fn summary<C: ConnectionTrait>(conn: &C, row: event_row::Model) -> Result<
         .map(|o| o.name)
         .unwrap_or_default();
     let roles = roles_of(conn, row.id).await?;
+    let place = place_text(conn, &row).await?;
     Ok(EventSummary {
         id: row.id,
         kind: row.kind,
         title: row.title,
         starts_at: row.starts_at,
         ends_at: row.ends_at,
-        place: row.place,
+        place,
         status: row.status,
         organizer,
         taken: roles.iter().map(|r| r.taken.min(r.slots)).sum(),
@@ -684,25 +756,7 @@ pub async fn show(
             .into_iter()
             .map(|v| (v.id, v.display_name))
             .collect();
-        let taken: Vec<i64> = event_need::Entity::find()
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|n| n.need_id)
-            .collect();
-        let needs = need::Entity::find()
-            .filter(need::Column::OrganizationId.eq(row.organization_id))
-            .filter(need::Column::Status.eq(NeedStatus::Open))
-            .filter(need::Column::Id.is_not_in(taken))
-            .order_by_asc(need::Column::Deadline)
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|n| NeedOption {
-                id: n.id,
-                title: n.title,
-            })
-            .collect();
+        let needs = open_needs_at_no_event(db, row.organization_id).await?;
         (volunteers, needs)
     } else {
         (Vec::new(), Vec::new())
@@ -763,7 +817,7 @@ pub struct EventCard {
     /// End.
     pub ends_at: DateTime<Utc>,
     /// The public place.
-    pub place: String,
+    pub place: PlaceText,
     /// The organization that runs it.
     pub organizer: String,
     /// Roles with their slots.
@@ -815,6 +869,7 @@ pub async fn card_for_merchant(
 async fn card<C: ConnectionTrait>(conn: &C, row: event_row::Model) -> Result<EventCard, ServiceError> {
     let roles = roles_of(conn, row.id).await?;
     let open_need_ids = open_need_ids(conn, row.id).await?;
+    let place = place_text(conn, &row).await?;
     let organizer = organization::Entity::find_by_id(row.organization_id)
         .one(conn)
         .await?
@@ -827,24 +882,32 @@ async fn card<C: ConnectionTrait>(conn: &C, row: event_row::Model) -> Result<Eve
         description: row.description,
         starts_at: row.starts_at,
         ends_at: row.ends_at,
-        place: row.place,
+        place,
         organizer,
         roles,
         open_need_ids,
     })
 }
 
-/// The public facts of an event for a volunteer's email.
-pub(crate) fn facts(row: &event_row::Model, organizer: &str, volunteer_id: i64) -> crate::services::outbox::EventFacts {
-    crate::services::outbox::EventFacts {
+/// The public facts of an event for a volunteer's email, the place in both languages (the
+/// email is written in the recipient's).
+pub(crate) async fn facts<C: ConnectionTrait>(
+    conn: &C,
+    row: &event_row::Model,
+    organizer: &str,
+    volunteer_id: i64,
+) -> Result<crate::services::outbox::EventFacts, ServiceError> {
+    let place = place_text(conn, row).await?;
+    Ok(crate::services::outbox::EventFacts {
         event_id: row.id,
         volunteer_id,
         title: row.title.clone(),
         event_kind: row.kind.as_str().to_owned(),
         when: when(row.starts_at, row.ends_at),
-        place: row.place.clone(),
+        place: place.zh,
+        place_en: place.en,
         organizer: organizer.to_owned(),
-    }
+    })
 }
 
 /// `2026-12-20 09:30–12:00`, or with both days when it spans several.

@@ -182,7 +182,7 @@ pub async fn invite(
             continue;
         };
         let notification = Notification::ResidentEventInvite(EventInvite {
-            event: super::facts(&row, &organizer, v.id),
+            event: super::facts(&txn, &row, &organizer, v.id).await?,
             roles: lines.clone(),
         });
         if enqueue(
@@ -546,7 +546,7 @@ async fn place<C: ConnectionTrait>(
             SignupOutcome::Confirmed => (false, 0),
         };
         let notification = Notification::ResidentEventSignedUp(EventSignupNotice {
-            event: super::facts(row, &organizer, v.id),
+            event: super::facts(txn, row, &organizer, v.id).await?,
             role: role.name.clone(),
             waitlisted,
             position,
@@ -640,7 +640,7 @@ async fn promote<C: ConnectionTrait>(
     {
         let organizer = organizer_name(txn, row.organization_id).await?;
         let notification = Notification::ResidentEventPromoted(EventSignupNotice {
-            event: super::facts(row, &organizer, v.id),
+            event: super::facts(txn, row, &organizer, v.id).await?,
             role: role.name.clone(),
             waitlisted: false,
             position: 0,
@@ -815,7 +815,7 @@ pub(super) async fn notify_signed_up<C: ConnectionTrait>(
             .map(|r| r.name)
             .unwrap_or_default();
         let notification = make(EventSignupNotice {
-            event: super::facts(row, &organizer, v.id),
+            event: super::facts(txn, row, &organizer, v.id).await?,
             role,
             waitlisted: s.status == SignupStatus::Waitlisted,
             position: 0,

@@ -274,8 +274,11 @@ pub struct EventFacts {
     pub event_kind: String,
     /// When, in local time (`2026-12-20 09:30–12:00`).
     pub when: String,
-    /// The public place.
+    /// The public place, in Chinese.
     pub place: String,
+    /// The public place, in English (empty in mails queued before it was kept: then `place`).
+    #[serde(default)]
+    pub place_en: String,
     /// The organization that runs it.
     pub organizer: String,
 }
@@ -481,8 +484,12 @@ pub struct NeedEnded {
 /// `resident-hours-confirmed`: hours in tenths, as stored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HoursConfirmed {
-    /// What the volunteer did.
+    /// What the volunteer did (for an event: its title).
     pub activity: String,
+    /// For an event's hours, its kind as stored (`market`), named in the mail's language
+    /// before the title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_kind: Option<String>,
     /// The confirmed hours, in tenths.
     pub tenths: i64,
     /// The day served, `YYYY-MM-DD`.

@@ -14,11 +14,12 @@ use serde::Deserialize;
 use super::confirm::{self, Confirm};
 use super::{Chrome, Field, Options, OrPage, PageError, PageResult, field, render};
 use crate::AppState;
-use crate::domain::event::{EventForm, EventKind, EventStatus, SignupStatus};
-use crate::domain::input::FieldErrors;
+use crate::domain::event::{EventForm, EventKind, EventStatus, SignupStatus, check_in_opens};
+use crate::domain::input::{FieldError, FieldErrors};
 use crate::domain::time::LOCAL_OFFSET;
 use crate::i18n::Tr;
 use crate::services::ServiceError;
+use crate::services::events::attendance::HoursOutcome;
 use crate::services::events::{self, EventSummary, EventView, attendance, signups};
 use crate::web::session::Staff;
 
@@ -50,7 +51,7 @@ fn row(t: Tr, e: &EventSummary, now: DateTime<Utc>) -> Row {
         kind: e.kind.label(t.0).to_owned(),
         title: e.title.clone(),
         when: events::when(e.starts_at, e.ends_at),
-        place: e.place.clone(),
+        place: e.place.get(t.0).to_owned(),
         organizer: e.organizer.clone(),
         status: e.status.label(t.0).to_owned(),
         filled: t.fill(
@@ -108,6 +109,10 @@ pub struct EventFormBody {
     /// Ticked needs (`needs=3&needs=5`).
     #[serde(default)]
     needs: Vec<i64>,
+    /// `places`: the office changed the organization and asks for its places and needs, the
+    /// typed values kept; nothing is created.
+    #[serde(default)]
+    step: String,
 }
 
 impl EventFormBody {
@@ -215,6 +220,9 @@ pub async fn new_form(State(state): State<AppState>, staff: Staff, Query(q): Que
 
 /// `POST /events`.
 pub async fn create(State(state): State<AppState>, staff: Staff, Form(body): Form<EventFormBody>) -> PageResult {
+    if body.step == "places" {
+        return form_page(&state, &staff, &body, &FieldErrors::default(), StatusCode::OK).await;
+    }
     let result = events::create(
         &state.db,
         &state.config.secret_key,
@@ -337,7 +345,7 @@ pub async fn show(State(state): State<AppState>, staff: Staff, Path(id): Path<i6
                 .invited_at
                 .map(|at| t.fill("event.invited_at", &[("when", &local(at))]))
                 .unwrap_or_default(),
-            check_in_open: view.summary.starts_at - chrono::Duration::hours(2) <= now,
+            check_in_open: check_in_opens(view.summary.starts_at) <= now,
             volunteers_to_add: view.volunteers_to_add.clone(),
             role_options: view.roles.iter().map(|r| (r.id, r.name.clone())).collect(),
             needs_to_add: view.needs_to_add.iter().map(|n| (n.id, n.title.clone())).collect(),
@@ -411,18 +419,27 @@ struct CheckInPage {
     when: String,
     signups: Vec<SignupLine>,
     here: String,
+    /// Why people cannot be checked in now (not yet open, recorded, cancelled); empty when
+    /// they can, and the buttons show.
+    closed: String,
 }
 
 /// `GET /events/{id}/check-in`: a phone-sized list with one button a person.
 pub async fn check_in_page(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> PageResult {
     let t = staff.t;
-    let view = events::show(&state.db, &staff.caller, id, Utc::now())
-        .await
-        .or_page(t)?;
+    let now = Utc::now();
+    let view = events::show(&state.db, &staff.caller, id, now).await.or_page(t)?;
     if !view.runs_it {
         return Err(PageError::new(t, ServiceError::Forbidden));
     }
     let signups = signup_lines(t, &view);
+    let opens = check_in_opens(view.summary.starts_at);
+    let closed = match view.summary.status {
+        EventStatus::HoursRecorded => t.get("event.check_in_recorded").to_owned(),
+        EventStatus::Cancelled => t.get("event.check_in_cancelled").to_owned(),
+        EventStatus::Scheduled if now < opens => t.fill("event.check_in_opens", &[("when", &local(opens))]),
+        EventStatus::Scheduled => String::new(),
+    };
     Ok(render(
         StatusCode::OK,
         CheckInPage {
@@ -438,6 +455,7 @@ pub async fn check_in_page(State(state): State<AppState>, staff: Staff, Path(id)
                 ],
             ),
             signups,
+            closed,
         },
     ))
 }
@@ -472,22 +490,40 @@ pub async fn check_in(
     }
 }
 
+/// One person's line on the hours form: their sign-up, name, role, the hours as typed or
+/// by default, and what is wrong with them.
+struct HoursLine {
+    id: i64,
+    name: String,
+    role: String,
+    value: String,
+    error: String,
+}
+
 #[derive(Template)]
 #[template(path = "event_hours.html")]
 struct HoursPage {
     c: Chrome,
     id: i64,
     title: String,
-    people: Vec<(i64, String, String, String)>,
+    people: Vec<HoursLine>,
     default_hours: String,
-    error: String,
+    /// Why the hours cannot be recorded now (before the end, once recorded, cancelled);
+    /// empty when they can.
+    closed: String,
+    has_errors: bool,
 }
 
-async fn hours_page(state: &AppState, staff: &Staff, id: i64, typed: &[(String, String)], error: String) -> PageResult {
+async fn hours_page(
+    state: &AppState,
+    staff: &Staff,
+    id: i64,
+    typed: &[(String, String)],
+    errors: &[(i64, FieldError)],
+) -> PageResult {
     let t = staff.t;
-    let view = events::show(&state.db, &staff.caller, id, Utc::now())
-        .await
-        .or_page(t)?;
+    let now = Utc::now();
+    let view = events::show(&state.db, &staff.caller, id, now).await.or_page(t)?;
     if !view.runs_it {
         return Err(PageError::new(t, ServiceError::Forbidden));
     }
@@ -502,10 +538,29 @@ async fn hours_page(state: &AppState, staff: &Staff, id: i64, typed: &[(String, 
                 .iter()
                 .find(|(k, _)| *k == key)
                 .map_or_else(|| default_hours.clone(), |(_, v)| v.clone());
-            (s.id, s.name, s.role, value)
+            let error = errors
+                .iter()
+                .find(|(signup, _)| *signup == s.id)
+                .map(|(_, e)| e.message(t.0))
+                .unwrap_or_default();
+            HoursLine {
+                id: s.id,
+                name: s.name,
+                role: s.role,
+                value,
+                error,
+            }
         })
         .collect();
-    let status = if error.is_empty() {
+    let closed = match view.summary.status {
+        EventStatus::HoursRecorded => t.get("event.hours_done").to_owned(),
+        EventStatus::Cancelled => t.get("event.hours_cancelled").to_owned(),
+        EventStatus::Scheduled if now < view.summary.ends_at => {
+            t.fill("event.hours_after_end", &[("when", &local(view.summary.ends_at))])
+        }
+        EventStatus::Scheduled => String::new(),
+    };
+    let status = if errors.is_empty() {
         StatusCode::OK
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
@@ -518,7 +573,8 @@ async fn hours_page(state: &AppState, staff: &Staff, id: i64, typed: &[(String, 
             title: view.summary.title.clone(),
             people,
             default_hours: default_line,
-            error,
+            closed,
+            has_errors: !errors.is_empty(),
         },
     ))
 }
@@ -526,10 +582,11 @@ async fn hours_page(state: &AppState, staff: &Staff, id: i64, typed: &[(String, 
 /// `GET /events/{id}/hours`: the attendance to record, each person's hours editable, and
 /// what recording does (it confirms them and emails the volunteers: it is final).
 pub async fn hours_form(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> PageResult {
-    hours_page(&state, &staff, id, &[], String::new()).await
+    hours_page(&state, &staff, id, &[], &[]).await
 }
 
-/// `POST /events/{id}/hours`: `h<signup id>=<hours>` for each person.
+/// `POST /events/{id}/hours`: `h<signup id>=<hours>` for each person, as typed; the service
+/// reads them.
 pub async fn record_hours(
     State(state): State<AppState>,
     staff: Staff,
@@ -537,21 +594,16 @@ pub async fn record_hours(
     Form(body): Form<Vec<(String, String)>>,
 ) -> PageResult {
     let t = staff.t;
-    let mut overrides = Vec::new();
-    for (key, value) in &body {
-        let Some(signup) = key.strip_prefix('h').and_then(|s| s.parse::<i64>().ok()) else {
-            continue;
-        };
-        match value.trim().parse::<f64>().ok().map(|h| (h * 10.0).round()) {
-            Some(t10) if (1.0..=240.0).contains(&t10) => overrides.push((signup, t10 as i32)),
-            _ => {
-                let error = t.get("event.hours_invalid").to_owned();
-                return hours_page(&state, &staff, id, &body, error).await;
-            }
-        }
-    }
-    match attendance::record_hours(&state.db, &staff.caller, id, &overrides, Utc::now()).await {
-        Ok(_) => Ok(Redirect::to(&format!("/events/{id}")).into_response()),
+    let typed: Vec<(i64, String)> = body
+        .iter()
+        .filter_map(|(key, value)| {
+            let signup = key.strip_prefix('h')?.parse::<i64>().ok()?;
+            Some((signup, value.clone()))
+        })
+        .collect();
+    match attendance::record_hours(&state.db, &staff.caller, id, &typed, Utc::now()).await {
+        Ok(HoursOutcome::Recorded(_)) => Ok(Redirect::to(&format!("/events/{id}")).into_response()),
+        Ok(HoursOutcome::Invalid(errors)) => hours_page(&state, &staff, id, &body, &errors).await,
         Err(ServiceError::Conflict(_)) => Ok(super::notice_page(
             t,
             &staff.session,
@@ -622,7 +674,7 @@ pub async fn poster(State(state): State<AppState>, staff: Staff, Path(id): Path<
         "{} · {} · {}",
         e.kind.label(t.0),
         events::when(e.starts_at, e.ends_at),
-        e.place
+        e.place.get(t.0)
     );
     Ok(super::poster::render(
         Chrome::new(t, &staff.session, "poster.title"),
