@@ -19,7 +19,7 @@ use crate::support::world::{PLANTED_ADDRESS, World};
 use crate::support::{TestApp, scalar_i64};
 
 /// A volunteer of `organization_id` with an email address they agreed to.
-async fn volunteer_with_email(app: &TestApp, organization_id: i64, name: &str, email: &str) -> i64 {
+pub(crate) async fn volunteer_with_email(app: &TestApp, organization_id: i64, name: &str, email: &str) -> i64 {
     let now = Utc::now();
     let c = contact::ActiveModel {
         email: Set(email.to_owned()),
@@ -58,11 +58,11 @@ async fn volunteer_with_email(app: &TestApp, organization_id: i64, name: &str, e
     .id
 }
 
-fn local_input(t: DateTime<Utc>) -> String {
+pub(crate) fn local_input(t: DateTime<Utc>) -> String {
     (t + Duration::hours(8)).format("%Y-%m-%dT%H:%M").to_string()
 }
 
-async fn community_place(app: &TestApp) -> String {
+pub(crate) async fn community_place(app: &TestApp) -> String {
     format!(
         "community:{}",
         scalar_i64(&app.db, "SELECT MIN(id) FROM communities").await
@@ -70,7 +70,7 @@ async fn community_place(app: &TestApp) -> String {
 }
 
 /// The event form of a market starting `starts` from `now`, lasting two and a half hours.
-fn market(place: &str, roles: &str, now: DateTime<Utc>, starts: Duration) -> EventForm {
+pub(crate) fn market(place: &str, roles: &str, now: DateTime<Utc>, starts: Duration) -> EventForm {
     EventForm {
         kind: "market".into(),
         title: "冬日爱心集市".into(),
@@ -84,7 +84,7 @@ fn market(place: &str, roles: &str, now: DateTime<Utc>, starts: Duration) -> Eve
 }
 
 /// A market of organization A set up at `now`, starting `starts` later, with `roles`.
-async fn market_of(app: &TestApp, world: &World, roles: &str, now: DateTime<Utc>, starts: Duration) -> i64 {
+pub(crate) async fn market_of(app: &TestApp, world: &World, roles: &str, now: DateTime<Utc>, starts: Duration) -> i64 {
     let place = community_place(app).await;
     events::create(
         &app.db,
@@ -99,13 +99,13 @@ async fn market_of(app: &TestApp, world: &World, roles: &str, now: DateTime<Utc>
     .expect("event")
 }
 
-fn mails_to<'a>(all: &'a [Received], to: &str, subject_has: &str) -> Vec<&'a Received> {
+pub(crate) fn mails_to<'a>(all: &'a [Received], to: &str, subject_has: &str) -> Vec<&'a Received> {
     all.iter()
         .filter(|m| m.to.iter().any(|a| a == to) && m.parsed().subject().unwrap_or_default().contains(subject_has))
         .collect()
 }
 
-async fn wait_for_mail(sink: &SmtpSink, to: &str, subject_has: &str) -> Received {
+pub(crate) async fn wait_for_mail(sink: &SmtpSink, to: &str, subject_has: &str) -> Received {
     // Up to 30 s: the dispatcher's tick under a loaded CI machine.
     for _ in 0..300 {
         if let Some(m) = mails_to(&sink.received(), to, subject_has).into_iter().next_back() {
@@ -116,7 +116,7 @@ async fn wait_for_mail(sink: &SmtpSink, to: &str, subject_has: &str) -> Received
     panic!("no mail to {to} about “{subject_has}”")
 }
 
-async fn setup(app: &TestApp) -> World {
+pub(crate) async fn setup(app: &TestApp) -> World {
     app.world(0).await
 }
 

@@ -30,6 +30,7 @@ mod district_pages;
 mod dkim;
 mod duplicates;
 mod email;
+mod event_signups;
 mod events;
 mod file_modes;
 mod first_day;
