@@ -119,6 +119,25 @@ pub enum StaffSignup {
         /// The place on the waitlist.
         position: u32,
     },
+    /// Nobody was signed up: the shop has as many staff signed up as it may.
+    TooMany(StaffLimit),
+}
+
+/// The limit a shop's staff sign-ups reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StaffLimit {
+    /// As many of the shop's staff hold the role as it has places.
+    Role {
+        /// The role's places.
+        places: u32,
+        /// The most a shop signs up for one event, told with it.
+        most: u32,
+    },
+    /// The shop has signed up the most staff a shop may for one event.
+    Event {
+        /// That most.
+        most: u32,
+    },
 }
 
 /// Which open needs to show.
@@ -664,6 +683,7 @@ pub trait MerchantDesk: Send + Sync {
         event_id: i64,
         role_id: i64,
         name: &str,
+        key: &str,
     ) -> Result<StaffSignup, DeskError>;
     /// The latest application of chat `chat_id`, if it ever applied.
     async fn application(&self, chat_id: i64) -> Result<Option<ApplicationView>, DeskError>;

@@ -473,7 +473,7 @@ impl Talk<'_> {
             | Action::EventStaffYes(..)
             | Action::EventStaffNo => {
                 let merchant = self.approved()?;
-                return self.event_action(merchant, state, action).await;
+                return self.event_action(merchant, state, action, key).await;
             }
             Action::AskDecline(need_id) => {
                 // The worker will read the answer: ask first, as a mis-tap cannot be taken back.

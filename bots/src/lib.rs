@@ -18,7 +18,7 @@ pub use desk::{
     AlertChange, AlertSettingsView, Amount, ApplicationState, ApplicationView, CertificateView, Choice, ClaimState,
     ClaimView, Claimed, CodeProblem, CreditBand, CreditView, DeskError, DropOffView, EventRoleView, EventView,
     IssuedCertificate, JoinDraft, MerchantDesk, MerchantInfo, MerchantStatus, NeedCardView, NeedQuery, NeedsPage,
-    OfferDraft, OfferView, PhoneProblem, PublicListingView, RenewalView, SponsorshipCard, StaffSignup,
+    OfferDraft, OfferView, PhoneProblem, PublicListingView, RenewalView, SponsorshipCard, StaffLimit, StaffSignup,
 };
 pub use dialogue::{Button, Input, JoinStep, Reply, Session, State, Turn, respond};
 pub use locale::{Locale, UnknownVariant};

@@ -14,6 +14,7 @@ use crate::config::Secret;
 use crate::domain::alerts::{self as rules, AlertMode, AlertSettings, QuietHours, SettingsChange};
 use crate::domain::credit::CreditBand;
 use crate::domain::credit_code::{CreditCode, CreditCodeError};
+use crate::domain::event::StaffCap;
 use crate::domain::merchant_application::{ApplicationStatus, PhoneError, business_phone};
 use crate::domain::sponsorship::{SponsorRefusal, period_label};
 use crate::domain::time::local_date;
@@ -78,7 +79,7 @@ fn desk_error(e: ServiceError) -> DeskError {
         ServiceError::IllegalTransition(_) | ServiceError::Conflict(_) => DeskError::WrongState,
         ServiceError::Sponsorship(SponsorRefusal::OfferClosed) => DeskError::OfferClosed,
         ServiceError::Sponsorship(_) => DeskError::NotSponsorable,
-        ServiceError::Signup(_) => DeskError::WrongState,
+        ServiceError::Signup(_) | ServiceError::StaffCap(_) => DeskError::WrongState,
         ServiceError::Invalid { .. }
         | ServiceError::Validation(_)
         | ServiceError::WrongHandoffCode
@@ -664,12 +665,24 @@ impl MerchantDesk for ServiceDesk {
         event_id: i64,
         role_id: i64,
         name: &str,
+        key: &str,
     ) -> Result<bots::StaffSignup, DeskError> {
-        match events::signups::sign_up_staff(&self.db, merchant_id, event_id, role_id, name, Utc::now()).await {
+        let now = Utc::now();
+        match events::signups::sign_up_staff(&self.db, merchant_id, event_id, role_id, name, Some(key), now).await {
             Ok(SignupOutcome::Confirmed) => Ok(bots::StaffSignup::Confirmed),
             Ok(SignupOutcome::Waitlisted { position }) => Ok(bots::StaffSignup::Waitlisted {
                 position: u32::try_from(position).unwrap_or(u32::MAX),
             }),
+            Err(ServiceError::StaffCap(cap)) => {
+                let most = u32::try_from(crate::domain::event::MAX_STAFF_A_SHOP).unwrap_or(u32::MAX);
+                Ok(bots::StaffSignup::TooMany(match cap {
+                    StaffCap::Role { places } => bots::StaffLimit::Role {
+                        places: u32::try_from(places).unwrap_or(0),
+                        most,
+                    },
+                    StaffCap::Event { .. } => bots::StaffLimit::Event { most },
+                }))
+            }
             // Sign-ups closed, or the event is over or not the shop's: "this event is over".
             Err(ServiceError::NotFound(_) | ServiceError::Signup(_)) => Err(DeskError::NotFound),
             Err(e) => Err(desk_error(e)),

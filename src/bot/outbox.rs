@@ -347,6 +347,7 @@ fn notice_text(notification: &Notification, lang: Locale) -> Option<String> {
         | N::ResidentEventPromoted(_)
         | N::ResidentEventReminder(_)
         | N::ResidentEventCancelled(_)
+        | N::ResidentEventSignupCancelled(_)
         | N::Digest(_)
         | N::WorkerNeedClaimed(_)
         | N::WorkerDeliveryToConfirm(_)

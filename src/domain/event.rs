@@ -279,6 +279,52 @@ pub fn place_signup(slots: i32, taken: u64) -> SignupStatus {
     }
 }
 
+/// Most staff one shop signs up for one event, whatever its roles' places: a shop lends
+/// hands, it does not fill the event.
+pub const MAX_STAFF_A_SHOP: u64 = 5;
+
+/// Why a shop may not sign one more staff member up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum StaffCap {
+    /// The shop holds as many sign-ups of the role as it has places.
+    #[error("the shop has signed up as many staff as the role has places ({places})")]
+    Role {
+        /// The role's places.
+        places: i32,
+    },
+    /// The shop holds [`MAX_STAFF_A_SHOP`] sign-ups of the event.
+    #[error("the shop has signed up {most} staff for this event, the most a shop may")]
+    Event {
+        /// The most a shop signs up for one event.
+        most: u64,
+    },
+}
+
+/// Whether a shop may sign one more staff member up for a role of `slots` places, when it
+/// holds `in_role` sign-ups of that role and `in_event` of the whole event (waitlisted
+/// ones count; the person being placed does not).
+pub fn staff_cap(slots: i32, in_role: u64, in_event: u64) -> Result<(), StaffCap> {
+    if in_event >= MAX_STAFF_A_SHOP {
+        return Err(StaffCap::Event { most: MAX_STAFF_A_SHOP });
+    }
+    if in_role >= u64::try_from(slots.max(0)).unwrap_or(0) {
+        return Err(StaffCap::Role { places: slots });
+    }
+    Ok(())
+}
+
+/// A staff member's name as a shop types it, tidied to keep: trimmed, inner spaces (of any
+/// width) collapsed to one.
+pub fn staff_name(typed: &str) -> String {
+    typed.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// What two typings of one staff member's name share, to find the shop's record of them:
+/// the tidied name, case-folded ("Li  Ming" and "li ming" are one person).
+pub fn staff_name_key(typed: &str) -> String {
+    staff_name(typed).to_lowercase()
+}
+
 /// Why a volunteer cannot sign up or cancel now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum SignupRefusal {
@@ -497,6 +543,27 @@ mod tests {
         assert_eq!(place_signup(2, 1), SignupStatus::Confirmed);
         assert_eq!(place_signup(2, 2), SignupStatus::Waitlisted);
         assert_eq!(place_signup(0, 0), SignupStatus::Waitlisted);
+    }
+
+    #[test]
+    fn a_shop_signs_up_no_more_staff_than_the_role_has_places_nor_five_an_event() {
+        assert_eq!(staff_cap(2, 0, 0), Ok(()));
+        assert_eq!(staff_cap(2, 1, 1), Ok(()));
+        assert_eq!(staff_cap(2, 2, 2), Err(StaffCap::Role { places: 2 }));
+        assert_eq!(staff_cap(8, 4, 4), Ok(()));
+        assert_eq!(
+            staff_cap(8, 4, MAX_STAFF_A_SHOP),
+            Err(StaffCap::Event { most: MAX_STAFF_A_SHOP })
+        );
+        assert_eq!(staff_cap(0, 0, 0), Err(StaffCap::Role { places: 0 }));
+    }
+
+    #[test]
+    fn a_staff_name_is_one_person_however_it_is_spaced_or_cased() {
+        assert_eq!(staff_name("  Li \t Ming "), "Li Ming");
+        assert_eq!(staff_name("李\u{3000}明"), "李 明");
+        assert_eq!(staff_name_key("Li  MING"), staff_name_key(" li ming"));
+        assert_ne!(staff_name_key("李明"), staff_name_key("李敏"));
     }
 
     #[test]

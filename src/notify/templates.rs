@@ -34,6 +34,7 @@ pub const KINDS: &[&str] = &[
     "resident-event-promoted",
     "resident-event-reminder",
     "resident-event-cancelled",
+    "resident-event-signup-cancelled",
     "resident-need-delivered",
     "resident-need-cancelled",
     "resident-need-expired",
@@ -308,6 +309,7 @@ email_templates! {
     PromotedText, PromotedHtml, EventSignupNotice, "email/resident-event-promoted.txt", "email/resident-event-promoted.html";
     ReminderText, ReminderHtml, EventSignupNotice, "email/resident-event-reminder.txt", "email/resident-event-reminder.html";
     EventCancelledText, EventCancelledHtml, EventSignupNotice, "email/resident-event-cancelled.txt", "email/resident-event-cancelled.html";
+    SignupCancelledText, SignupCancelledHtml, EventSignupNotice, "email/resident-event-signup-cancelled.txt", "email/resident-event-signup-cancelled.html";
     DigestText, DigestHtml, DigestLines, "email/digest.txt", "email/digest.html";
     WorkerClaimedText, WorkerClaimedHtml, NeedClaimed, "email/worker-need-claimed.txt", "email/worker-need-claimed.html";
     ToConfirmText, ToConfirmHtml, DeliveryToConfirm, "email/worker-delivery-to-confirm.txt", "email/worker-delivery-to-confirm.html";
@@ -387,6 +389,13 @@ pub fn subject(notification: &Notification, locale: Locale) -> Result<String, Re
         Notification::ResidentEventCancelled(p) => {
             let t = &p.event.title;
             pick(format!("活动已取消：{t}"), format!("Event cancelled: {t}"))
+        }
+        Notification::ResidentEventSignupCancelled(p) => {
+            let t = &p.event.title;
+            pick(
+                format!("您的报名已取消：{t}"),
+                format!("Your sign-up was cancelled: {t}"),
+            )
         }
         Notification::ResidentHoursConfirmed(p) => {
             let h = p.hours();
@@ -561,6 +570,10 @@ pub fn render_notification(
             EventCancelledText { f, p }.render()?,
             EventCancelledHtml { f, p }.render()?,
         ),
+        Notification::ResidentEventSignupCancelled(p) => (
+            SignupCancelledText { f, p }.render()?,
+            SignupCancelledHtml { f, p }.render()?,
+        ),
         Notification::Digest(digest) => {
             // A held item that no longer renders still shows up as a line, not as a lost mail.
             let lines = digest
@@ -718,7 +731,8 @@ fn why(notification: &Notification, zh: bool, organization: Option<&str>) -> Str
         | N::ResidentEventSignedUp(_)
         | N::ResidentEventPromoted(_)
         | N::ResidentEventReminder(_)
-        | N::ResidentEventCancelled(_) => {
+        | N::ResidentEventCancelled(_)
+        | N::ResidentEventSignupCancelled(_) => {
             let org = organization.unwrap_or(if zh { "社工站" } else { "a social organization" });
             if zh {
                 format!("您收到这封邮件，是因为「{org}」把您登记为志愿者，您也确认了接收相关邮件。")

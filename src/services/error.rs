@@ -79,6 +79,9 @@ pub enum ServiceError {
     /// An event sign-up or cancel link that cannot be followed (forged, closed, nothing to cancel).
     #[error("{0}")]
     Signup(#[from] crate::services::events::signups::LinkRefusal),
+    /// A shop signing up more staff than it may (the role's places, five an event).
+    #[error(transparent)]
+    StaffCap(crate::domain::event::StaffCap),
     /// An idempotency key was reused for a different request.
     #[error("this idempotency key was used for a different request")]
     IdempotencyKeyReused,

@@ -84,7 +84,7 @@ pub(crate) fn market(place: &str, roles: &str, now: DateTime<Utc>, starts: Durat
 }
 
 /// A market of organization A set up at `now`, starting `starts` later, with `roles`.
-async fn market_of(app: &TestApp, world: &World, roles: &str, now: DateTime<Utc>, starts: Duration) -> i64 {
+pub(crate) async fn market_of(app: &TestApp, world: &World, roles: &str, now: DateTime<Utc>, starts: Duration) -> i64 {
     let place = community_place(app).await;
     events::create(
         &app.db,
@@ -99,7 +99,7 @@ async fn market_of(app: &TestApp, world: &World, roles: &str, now: DateTime<Utc>
     .expect("event")
 }
 
-fn mails_to<'a>(all: &'a [Received], to: &str, subject_has: &str) -> Vec<&'a Received> {
+pub(crate) fn mails_to<'a>(all: &'a [Received], to: &str, subject_has: &str) -> Vec<&'a Received> {
     all.iter()
         .filter(|m| m.to.iter().any(|a| a == to) && m.parsed().subject().unwrap_or_default().contains(subject_has))
         .collect()
@@ -116,7 +116,7 @@ pub(crate) async fn wait_for_mail(sink: &SmtpSink, to: &str, subject_has: &str) 
     panic!("no mail to {to} about “{subject_has}”")
 }
 
-async fn setup(app: &TestApp) -> World {
+pub(crate) async fn setup(app: &TestApp) -> World {
     app.world(0).await
 }
 

@@ -31,6 +31,7 @@ mod dkim;
 mod duplicates;
 mod email;
 mod event_forms;
+mod event_signups;
 mod events;
 mod file_modes;
 mod first_day;

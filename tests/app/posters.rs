@@ -294,8 +294,9 @@ async fn a_shop_pledges_to_an_event_and_signs_staff_up_through_events() {
     .await;
     assert_eq!(claims, 1, "the pledge is a claim");
 
-    // Signing staff up: the one place goes to the first, the second waits.
-    for (name, waitlisted) in [("李明", false), ("王芳", true)] {
+    // Signing staff up: the one place goes to the first; a shop signs up no more staff for a
+    // role than its places, so the second is refused in words.
+    for (name, refused) in [("李明", false), ("王芳", true)] {
         let roles = chat.press(&listed[0], &text::events::staff_button(lang, 1)).await;
         let role_button = roles[0].buttons[0][0].0.clone();
         let asked = chat.press(&roles[0], &role_button).await;
@@ -303,8 +304,13 @@ async fn a_shop_pledges_to_an_event_and_signs_staff_up_through_events() {
         let confirm = chat.send_all(name).await;
         assert!(confirm.text().contains(name), "{}", confirm.text());
         let done = chat.press(&confirm[0], &text::events::yes_button(lang)).await;
-        let expected = if waitlisted {
-            text::events::waitlisted(lang, name, "冬日爱心集市", 1)
+        let expected = if refused {
+            text::events::too_many(
+                lang,
+                name,
+                "冬日爱心集市",
+                bots::StaffLimit::Role { places: 1, most: 5 },
+            )
         } else {
             text::events::signed_up(lang, name, "冬日爱心集市")
         };
@@ -315,7 +321,7 @@ async fn a_shop_pledges_to_an_event_and_signs_staff_up_through_events() {
         &format!("SELECT COUNT(*) FROM event_signups WHERE event_id = {event}"),
     )
     .await;
-    assert_eq!(signups, 2);
+    assert_eq!(signups, 1);
     let full = chat.send_all("/events").await;
     assert!(full.text().contains("已满"), "{}", full.text());
 }

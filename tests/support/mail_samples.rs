@@ -34,10 +34,15 @@ pub fn sample(kind: &str) -> serde_json::Value {
         "resident-event-signed-up"
         | "resident-event-promoted"
         | "resident-event-reminder"
-        | "resident-event-cancelled" => json!({
+        | "resident-event-signup-cancelled" => json!({
             "event_id": 3, "volunteer_id": 9, "title": "冬日爱心集市", "event_kind": "market", "when": "2026-12-20 09:30–12:00",
             "place": "东和社区党群服务中心 二楼活动室", "organizer": "沙头角街道社工站", "role": "帮手",
             "waitlisted": false, "position": 0
+        }),
+        "resident-event-cancelled" => json!({
+            "event_id": 3, "volunteer_id": 9, "title": "冬日爱心集市", "event_kind": "market", "when": "2026-12-20 09:30–12:00",
+            "place": "东和社区党群服务中心 二楼活动室", "organizer": "沙头角街道社工站", "role": "帮手",
+            "waitlisted": false, "position": 0, "reason": "场地临时维修，无法使用"
         }),
         "worker-claim-released" => claim,
         "worker-claim-lapsed" => json!({ "merchant_name": "海景粮油店", "claim": claim }),

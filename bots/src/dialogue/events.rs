@@ -78,8 +78,14 @@ impl Talk<'_> {
         Ok(found)
     }
 
-    /// A button of `/events`.
-    pub(super) async fn event_action(&mut self, merchant: i64, state: State, action: Action) -> Result<(), DeskError> {
+    /// A button of `/events`; `key` identifies the tap, so a retried one signs nobody up twice.
+    pub(super) async fn event_action(
+        &mut self,
+        merchant: i64,
+        state: State,
+        action: Action,
+        key: &str,
+    ) -> Result<(), DeskError> {
         let lang = self.lang;
         match action {
             Action::EventPledge(event_id) => {
@@ -144,10 +150,13 @@ impl Talk<'_> {
                     let Some((event, _)) = self.event_now(merchant, event_id, None).await? else {
                         return Ok(());
                     };
-                    match self.desk.sign_up_staff(merchant, event_id, role_id, &name).await {
+                    match self.desk.sign_up_staff(merchant, event_id, role_id, &name, key).await {
                         Ok(StaffSignup::Confirmed) => self.say(text::events::signed_up(lang, &name, &event.title)),
                         Ok(StaffSignup::Waitlisted { position }) => {
                             self.say(text::events::waitlisted(lang, &name, &event.title, position));
+                        }
+                        Ok(StaffSignup::TooMany(limit)) => {
+                            self.say(text::events::too_many(lang, &name, &event.title, limit));
                         }
                         Err(DeskError::NotFound) => self.say(text::events::gone(lang)),
                         Err(other) => return Err(other),

@@ -3,7 +3,7 @@
 
 use super::pick;
 use crate::Locale;
-use crate::desk::{EventRoleView, EventView};
+use crate::desk::{EventRoleView, EventView, StaffLimit};
 
 /// The head of the list, above the first event.
 pub fn header(lang: Locale) -> String {
@@ -193,6 +193,24 @@ pub fn waitlisted(lang: Locale, name: &str, title: &str, position: u32) -> Strin
         Locale::ZhCn => format!("岗位已满：「{name}」已列入「{title}」候补第 {position} 位，有人取消时按顺序递补。"),
         Locale::En => format!(
             "The role is full: “{name}” is number {position} on the waitlist of “{title}”, moving up in order when someone cancels."
+        ),
+    }
+}
+
+/// Nobody was signed up: the shop reached `limit`, said as the rule it is.
+pub fn too_many(lang: Locale, name: &str, title: &str, limit: StaffLimit) -> String {
+    match (lang, limit) {
+        (Locale::ZhCn, StaffLimit::Role { places, most }) => format!(
+            "未能为「{name}」报名：贵店在这个岗位已报名 {places} 人，达到了它的名额数。每家店为一个岗位报名的员工不超过它的名额，每场活动最多 {most} 人。可以改选其他岗位。",
+        ),
+        (Locale::ZhCn, StaffLimit::Event { most }) => {
+            format!("未能为「{name}」报名：贵店已为「{title}」报名 {most} 人，每家店每场活动最多报名 {most} 人。")
+        }
+        (Locale::En, StaffLimit::Role { places, most }) => format!(
+            "“{name}” was not signed up: your shop already has {places} staff in this role, as many as it has places. A shop signs up no more staff for a role than its places, and at most {most} for an event. You may pick another role.",
+        ),
+        (Locale::En, StaffLimit::Event { most }) => format!(
+            "“{name}” was not signed up: your shop has signed up {most} staff for “{title}”, the most a shop may for one event."
         ),
     }
 }

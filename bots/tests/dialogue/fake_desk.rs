@@ -434,6 +434,7 @@ impl MerchantDesk for FakeDesk {
         event_id: i64,
         role_id: i64,
         name: &str,
+        _key: &str,
     ) -> Result<StaffSignup, DeskError> {
         let mut w = self.open()?;
         let role = w

@@ -17,29 +17,6 @@ use crate::services::audit::{self, Entry};
 use crate::services::outbox::HoursConfirmed;
 use crate::services::outbox::{Message, Notification, enqueue};
 
-/// The event `event_id` when the caller's own organization runs it; the office and others
-/// are refused (audited) — attendance is the organizer's record. Read before the write
-/// transaction, so that a refusal's audit row is kept.
-async fn run_by_caller<C: sea_orm::ConnectionTrait>(
-    conn: &C,
-    caller: &Caller,
-    event_id: i64,
-    action: &str,
-    now: DateTime<Utc>,
-) -> Result<event_row::Model, ServiceError> {
-    let row = super::readable(conn, caller, event_id, action, now).await?;
-    if caller.organization_id() != Some(row.organization_id) || caller.staff_id().is_none() {
-        audit::record(
-            conn,
-            now,
-            Entry::denied(caller.actor(), action).subject("event", event_id),
-        )
-        .await?;
-        return Err(ServiceError::Forbidden);
-    }
-    Ok(row)
-}
-
 /// Checks sign-up `signup_id` of event `event_id` in (or, `undo`, out again) from two hours
 /// before the start until the hours are recorded. Someone on the waitlist who came anyway
 /// is checked in too.
@@ -51,8 +28,11 @@ pub async fn check_in(
     undo: bool,
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
-    let row = run_by_caller(db, caller, event_id, "event.check_in", now).await?;
+    super::run_by_caller(db, caller, event_id, "event.check_in", now).await?;
     let txn = db::begin_write(db).await?;
+    // Read under the event's lock, which recording the hours also takes: a check-in either
+    // lands before the recording (and counts) or finds it recorded (and is refused).
+    let row = super::lock_event(&txn, event_id).await?;
     if row.status != EventStatus::Scheduled {
         return Err(ServiceError::Conflict(
             "check-in is closed: the event was cancelled or its hours are recorded".into(),
@@ -112,7 +92,7 @@ pub async fn record_hours(
     let Some(staff_id) = caller.staff_id() else {
         return Err(ServiceError::Forbidden);
     };
-    let row = run_by_caller(db, caller, event_id, "event.record_hours", now).await?;
+    let row = super::run_by_caller(db, caller, event_id, "event.record_hours", now).await?;
     let cap = event::hours_cap(row.starts_at, row.ends_at);
     let mut overrides = Vec::with_capacity(typed.len());
     let mut wrong = Vec::new();

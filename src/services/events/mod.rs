@@ -495,14 +495,37 @@ async fn attachable_needs<C: ConnectionTrait>(
 
 /// The first field of the event whose text repeats a registered name, phone or address of
 /// a beneficiary of any organization of the subdistrict (the office may set events up for
-/// each of them): an event is held in public, never at someone's home. Every beneficiary is
-/// checked, a page at a time, none skipped. The sealed details are opened for this
-/// comparison only and never echoed.
+/// each of them): an event is held in public, never at someone's home.
 async fn names_a_beneficiary<C: ConnectionTrait>(
     conn: &C,
     secret: &Secret,
     subdistrict_id: i64,
     input: &EventInput,
+) -> Result<Option<(&'static str, crate::domain::pii::PersonField)>, ServiceError> {
+    let roles = input
+        .roles
+        .iter()
+        .map(|r| r.name.as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let fields = [
+        ("place_detail", input.place_detail.as_str()),
+        ("title", input.title.as_str()),
+        ("description", input.description.as_str()),
+        ("roles", roles.as_str()),
+    ];
+    first_naming_a_beneficiary(conn, secret, subdistrict_id, &fields).await
+}
+
+/// The first of `fields` (name, text) that repeats a registered name, phone or address of a
+/// beneficiary of any organization of the subdistrict. Every beneficiary is checked, a page
+/// at a time, none skipped. The sealed details are opened for this comparison only and
+/// never echoed.
+pub(crate) async fn first_naming_a_beneficiary<C: ConnectionTrait>(
+    conn: &C,
+    secret: &Secret,
+    subdistrict_id: i64,
+    fields: &[(&'static str, &str)],
 ) -> Result<Option<(&'static str, crate::domain::pii::PersonField)>, ServiceError> {
     let mut pages = beneficiary::Entity::find()
         .filter(
@@ -516,14 +539,8 @@ async fn names_a_beneficiary<C: ConnectionTrait>(
         )
         .order_by_asc(beneficiary::Column::Id)
         .paginate(conn, PLACE_CHECK_PAGE);
-    let roles = input
-        .roles
-        .iter()
-        .map(|r| r.name.as_str())
-        .collect::<Vec<_>>()
-        .join("\n");
     while let Some(page) = pages.fetch_and_next().await? {
-        if let Some(found) = names_one_of(conn, secret, page.iter().map(|b| b.id), input, &roles).await? {
+        if let Some(found) = names_one_of(conn, secret, page.iter().map(|b| b.id), fields).await? {
             return Ok(Some(found));
         }
     }
@@ -534,20 +551,14 @@ async fn names_one_of<C: ConnectionTrait>(
     conn: &C,
     secret: &Secret,
     ids: impl Iterator<Item = i64>,
-    input: &EventInput,
-    roles: &str,
+    fields: &[(&'static str, &str)],
 ) -> Result<Option<(&'static str, crate::domain::pii::PersonField)>, ServiceError> {
     for id in ids {
         let Some(details) = super::private_details::private_details(conn, secret, id).await? else {
             continue;
         };
         let marks = PersonMarks::new(&details.full_name, &details.phone, &details.address);
-        for (field, text) in [
-            ("place_detail", &input.place_detail),
-            ("title", &input.title),
-            ("description", &input.description),
-            ("roles", &roles.to_owned()),
-        ] {
+        for (field, text) in fields {
             if let Some(found) = marks.find_in(text) {
                 return Ok(Some((field, found)));
             }
@@ -663,6 +674,43 @@ pub(crate) async fn readable<C: ConnectionTrait>(
             Err(ServiceError::NotFound("event"))
         }
     }
+}
+
+/// The event `event_id` when the caller's own staff run it: inviting, signing people up or
+/// off, checking in and recording hours are the organizer's (attendance is its record); the
+/// office and others are refused (audited). Read before the write transaction, so that a
+/// refusal's audit row is kept.
+pub(crate) async fn run_by_caller<C: ConnectionTrait>(
+    conn: &C,
+    caller: &Caller,
+    event_id: i64,
+    action: &str,
+    now: DateTime<Utc>,
+) -> Result<event_row::Model, ServiceError> {
+    let row = readable(conn, caller, event_id, action, now).await?;
+    if caller.organization_id() != Some(row.organization_id) || caller.staff_id().is_none() {
+        audit::record(
+            conn,
+            now,
+            Entry::denied(caller.actor(), action).subject("event", event_id),
+        )
+        .await?;
+        return Err(ServiceError::Forbidden);
+    }
+    Ok(row)
+}
+
+/// Takes event `event_id`'s row lock (SQLite's write transaction already is one): every
+/// change to its sign-ups — a placement, a move between roles, a cancel and the promotion it
+/// brings — takes it first and reads the sign-ups after, so they take turns whichever roles
+/// they touch, and no two ever lock roles in opposite orders.
+/// Returns the event as it stands under the lock: a status read before it may be stale.
+pub(crate) async fn lock_event<C: ConnectionTrait>(txn: &C, event_id: i64) -> Result<event_row::Model, ServiceError> {
+    event_row::Entity::find_by_id(event_id)
+        .lock_exclusive()
+        .one(txn)
+        .await?
+        .ok_or(ServiceError::NotFound("event"))
 }
 
 /// Event `id` with its roles, sign-ups and needs, for the organizer and its office.

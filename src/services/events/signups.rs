@@ -87,6 +87,17 @@ impl LinkRefusal {
     }
 }
 
+/// The role a volunteer's sign-up holds now, as their link's page names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CurrentRole {
+    /// The role's id.
+    pub id: i64,
+    /// Its name.
+    pub name: String,
+    /// Place on its waitlist (1 is next), when waitlisted.
+    pub position: Option<i64>,
+}
+
 /// What a sign-up or cancel link's page shows before the volunteer confirms.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LinkPreview {
@@ -94,16 +105,20 @@ pub struct LinkPreview {
     pub title: String,
     /// When, local time.
     pub when: String,
-    /// The public place.
-    pub place: String,
+    /// The public place, in both languages.
+    pub place: super::PlaceText,
     /// The organization that runs it.
     pub organizer: String,
     /// The role of the link (sign-up) or of the sign-up (cancel).
     pub role: String,
+    /// That role's id.
+    pub role_id: i64,
     /// Slots still free in that role.
     pub free: i64,
     /// Where the volunteer's sign-up stands now, if they have one.
     pub current: Option<SignupStatus>,
+    /// The role that sign-up holds (it may be another than the link's).
+    pub current_role: Option<CurrentRole>,
     /// Why the step cannot happen, if it cannot.
     pub refusal: Option<LinkRefusal>,
     /// The language of the volunteer's emails, when they have an address.
@@ -146,17 +161,7 @@ pub async fn invite(
     event_id: i64,
     now: DateTime<Utc>,
 ) -> Result<u64, ServiceError> {
-    // Checked before the transaction, so that a refusal's audit row is kept.
-    let row = super::readable(db, caller, event_id, "event.invite", now).await?;
-    if caller.organization_id() != Some(row.organization_id) {
-        audit::record(
-            db,
-            now,
-            Entry::denied(caller.actor(), "event.invite").subject("event", event_id),
-        )
-        .await?;
-        return Err(ServiceError::Forbidden);
-    }
+    let row = super::run_by_caller(db, caller, event_id, "event.invite", now).await?;
     let txn = db::begin_write(db).await?;
     event::signups_open(row.status, row.starts_at, now).map_err(|e| ServiceError::Conflict(e.to_string()))?;
     let organizer = organizer_name(&txn, row.organization_id).await?;
@@ -185,13 +190,7 @@ pub async fn invite(
             event: super::facts(&txn, &row, &organizer, v.id).await?,
             roles: lines.clone(),
         });
-        if enqueue(
-            &txn,
-            to_volunteer(&c, &notification, format!("event:{event_id}:invite:{}", v.id)),
-            now,
-        )
-        .await?
-        {
+        if enqueue(&txn, to_volunteer(&c, &notification, invite_key(event_id, v.id)), now).await? {
             invited += 1;
         }
     }
@@ -212,6 +211,61 @@ pub async fn invite(
     .await?;
     txn.commit().await?;
     Ok(invited)
+}
+
+/// Who an invitation of an event would reach now, for the page that asks before sending.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct InviteReach {
+    /// Volunteers with an address that takes mail, not invited to this event yet: they get mail.
+    pub new: u64,
+    /// Volunteers invited before: no second mail.
+    pub already: u64,
+    /// Volunteers who have not confirmed their address yet: the mail waits until they do.
+    pub waiting_consent: u64,
+    /// Volunteers without an address, or who did not agree to mail (or unsubscribed, or whose
+    /// address bounced): they cannot be invited.
+    pub unreachable: u64,
+}
+
+/// How many of the organizer's volunteers an invitation of `event_id` reaches now, and how
+/// many it cannot. Only the organizer's own staff ask.
+pub async fn invite_reach(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    event_id: i64,
+    now: DateTime<Utc>,
+) -> Result<InviteReach, ServiceError> {
+    let row = super::run_by_caller(db, caller, event_id, "event.invite", now).await?;
+    let volunteers = volunteer::Entity::find()
+        .filter(volunteer::Column::OrganizationId.eq(row.organization_id))
+        .all(db)
+        .await?;
+    // The invitations already queued, by their dedupe key (as `invite` makes it).
+    let prefix = format!("event:{event_id}:invite:");
+    let invited: std::collections::HashSet<String> = crate::entities::outbox::Entity::find()
+        .filter(crate::entities::outbox::Column::DedupeKey.starts_with(prefix.as_str()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| m.dedupe_key)
+        .collect();
+    let mut reach = InviteReach::default();
+    for v in &volunteers {
+        if invited.contains(&invite_key(event_id, v.id)) {
+            reach.already += 1;
+        } else {
+            match mail_contact(db, v).await? {
+                Some(c) if c.consent_status == "pending" => reach.waiting_consent += 1,
+                Some(_) => reach.new += 1,
+                None => reach.unreachable += 1,
+            }
+        }
+    }
+    Ok(reach)
+}
+
+fn invite_key(event_id: i64, volunteer_id: i64) -> String {
+    format!("event:{event_id}:invite:{volunteer_id}")
 }
 
 /// The event, role and volunteer a link names, when they belong together.
@@ -286,6 +340,22 @@ async fn preview(
         .filter(event_signup::Column::VolunteerId.eq(volunteer_id))
         .one(db)
         .await?;
+    let current = current.filter(|s| s.status != SignupStatus::Cancelled);
+    let current_role = match &current {
+        Some(s) => Some(CurrentRole {
+            id: s.role_id,
+            name: roles
+                .iter()
+                .find(|r| r.id == s.role_id)
+                .map(|r| r.name.clone())
+                .unwrap_or_default(),
+            position: match s.status {
+                SignupStatus::Waitlisted => Some(position_of(db, s).await?),
+                _ => None,
+            },
+        }),
+        None => None,
+    };
     let locale = match volunteer::Entity::find_by_id(volunteer_id).one(db).await? {
         Some(v) => mail_contact(db, &v).await?.map(|c| c.locale.0),
         None => None,
@@ -294,11 +364,13 @@ async fn preview(
         locale,
         title: row.title.clone(),
         when: super::when(row.starts_at, row.ends_at),
-        place: row.place.clone(),
+        place: super::place_text(db, &row).await?,
         organizer: organizer_name(db, row.organization_id).await?,
         role: role.name.clone(),
+        role_id: role.id,
         free: roles.iter().find(|r| r.id == role.id).map_or(0, super::RoleView::free),
-        current: current.map(|s| s.status).filter(|s| *s != SignupStatus::Cancelled),
+        current: current.map(|s| s.status),
+        current_role,
         refusal: event::signups_open(row.status, row.starts_at, now)
             .err()
             .map(LinkRefusal::Closed),
@@ -335,24 +407,41 @@ pub async fn sign_up_by_link(
 }
 
 /// Signs a shop's staff member up for `role_id` of `event_id` from the bot: the organizer's
-/// volunteer record of that name for the shop is found or made (the shop's staff serve with
-/// the organization that runs the event, which records their hours).
+/// volunteer record of that name for the shop is found (the name tidied and case-folded, so
+/// one person keeps one record and one hours total) or made (the shop's staff serve with the
+/// organization that runs the event, which records their hours). A shop signs up no more
+/// staff for a role than it has places, and at most [`event::MAX_STAFF_A_SHOP`] for the
+/// event. `key` (the bot's update) makes a retry answer with the first placement, never a
+/// second one.
 pub async fn sign_up_staff(
     db: &DatabaseConnection,
     merchant_id: i64,
     event_id: i64,
     role_id: i64,
     name: &str,
+    key: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<SignupOutcome, ServiceError> {
-    let name = input::text(name, 1, 50).map_err(|e| {
+    let name = input::text(&event::staff_name(name), 1, 50).map_err(|e| {
         ServiceError::Validation({
             let mut errors = input::FieldErrors::default();
             errors.push("name", e);
             errors
         })
     })?;
+    let name_key = event::staff_name_key(&name);
+    let scope = format!("event-staff:merchant:{merchant_id}");
+    let request_digest = crate::crypto::sha256_hex(&format!("{event_id}|{role_id}|{name_key}"));
     let txn = db::begin_write(db).await?;
+    // One shop's sign-ups take turns: finding or making its staff member's record, and its
+    // count against the cap, are not raced by its own second tap.
+    db::lock_merchant(&txn, merchant_id).await?;
+    if let Some(k) = key
+        && let Some(done) = replay_staff(&txn, &scope, k, &request_digest).await?
+    {
+        txn.commit().await?;
+        return done;
+    }
     let shop = merchant::Entity::find_by_id(merchant_id).one(&txn).await?;
     let row = event_row::Entity::find_by_id(event_id).one(&txn).await?;
     let (Some(shop), Some(row)) = (shop, row) else {
@@ -378,12 +467,39 @@ pub async fn sign_up_staff(
     else {
         return Err(ServiceError::NotFound("event"));
     };
-    let existing = volunteer::Entity::find()
+    let staff = volunteer::Entity::find()
         .filter(volunteer::Column::OrganizationId.eq(row.organization_id))
         .filter(volunteer::Column::MerchantId.eq(merchant_id))
-        .filter(volunteer::Column::DisplayName.eq(name.as_str()))
-        .one(&txn)
+        .order_by_asc(volunteer::Column::Id)
+        .all(&txn)
         .await?;
+    let existing = staff
+        .iter()
+        .find(|v| event::staff_name_key(&v.display_name) == name_key)
+        .cloned();
+    // The cap is counted under the event's lock (which `place` takes again), so two shops'
+    // staff and a volunteer's cancel see one count.
+    let locked = super::lock_event(&txn, event_id).await?;
+    event::signups_open(locked.status, locked.starts_at, now)
+        .map_err(|e| ServiceError::Signup(LinkRefusal::Closed(e)))?;
+    let held: Vec<event_signup::Model> = event_signup::Entity::find()
+        .filter(event_signup::Column::EventId.eq(event_id))
+        .filter(event_signup::Column::Status.ne(SignupStatus::Cancelled.as_str()))
+        .filter(event_signup::Column::VolunteerId.is_in(staff.iter().map(|v| v.id)))
+        .all(&txn)
+        .await?;
+    let own = existing
+        .as_ref()
+        .and_then(|v| held.iter().find(|s| s.volunteer_id == v.id));
+    // Already in this role: placing again changes nothing, so the cap does not apply.
+    if own.is_none_or(|s| s.role_id != role_id) {
+        let others = held
+            .iter()
+            .filter(|s| Some(s.volunteer_id) != existing.as_ref().map(|v| v.id));
+        let in_role = others.clone().filter(|s| s.role_id == role_id).count() as u64;
+        let in_event = others.count() as u64;
+        event::staff_cap(role.slots, in_role, in_event).map_err(ServiceError::StaffCap)?;
+    }
     let v = match existing {
         Some(v) => v,
         None => {
@@ -410,8 +526,50 @@ pub async fn sign_up_staff(
         now,
     )
     .await?;
+    if let Some(k) = key {
+        let body = match outcome {
+            SignupOutcome::Confirmed => serde_json::json!({ "confirmed": true }),
+            SignupOutcome::Waitlisted { position } => serde_json::json!({ "position": position }),
+        };
+        crate::entities::idempotency_record::ActiveModel {
+            scope: Set(scope),
+            idem_key: Set(k.to_owned()),
+            request_digest: Set(request_digest),
+            status_code: Set(200),
+            response_body: Set(body.to_string()),
+            created_at: Set(now),
+        }
+        .insert(&txn)
+        .await?;
+    }
     txn.commit().await?;
     Ok(outcome)
+}
+
+/// The first answer to the shop's sign-up under `key`, if one was given: the same placement,
+/// or a refusal when the key came with another request.
+async fn replay_staff<C: ConnectionTrait>(
+    conn: &C,
+    scope: &str,
+    key: &str,
+    request_digest: &str,
+) -> Result<Option<Result<SignupOutcome, ServiceError>>, ServiceError> {
+    let Some(first) = crate::entities::idempotency_record::Entity::find_by_id((scope.to_owned(), key.to_owned()))
+        .one(conn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    if first.request_digest != request_digest {
+        return Ok(Some(Err(ServiceError::IdempotencyKeyReused)));
+    }
+    let body: serde_json::Value = serde_json::from_str(&first.response_body).unwrap_or_default();
+    Ok(Some(Ok(
+        match body.get("position").and_then(serde_json::Value::as_i64) {
+            Some(position) => SignupOutcome::Waitlisted { position },
+            None => SignupOutcome::Confirmed,
+        },
+    )))
 }
 
 /// Signs volunteer `volunteer_id` of the organizer up for `role_id`, as their link would:
@@ -424,16 +582,7 @@ pub async fn sign_up_by_organizer(
     role_id: i64,
     now: DateTime<Utc>,
 ) -> Result<SignupOutcome, ServiceError> {
-    let row = super::readable(db, caller, event_id, "event.signup", now).await?;
-    if caller.organization_id() != Some(row.organization_id) {
-        audit::record(
-            db,
-            now,
-            Entry::denied(caller.actor(), "event.signup").subject("event", event_id),
-        )
-        .await?;
-        return Err(ServiceError::Forbidden);
-    }
+    let row = super::run_by_caller(db, caller, event_id, "event.signup", now).await?;
     let txn = db::begin_write(db).await?;
     let role = event_role::Entity::find_by_id(role_id)
         .one(&txn)
@@ -463,8 +612,11 @@ async fn place<C: ConnectionTrait>(
     actor: Actor,
     now: DateTime<Utc>,
 ) -> Result<SignupOutcome, ServiceError> {
-    event::signups_open(row.status, row.starts_at, now).map_err(|e| ServiceError::Signup(LinkRefusal::Closed(e)))?;
-    lock_event(txn, row.id).await?;
+    // The status is read under the lock: hours recorded or the event cancelled a moment ago
+    // close the list, whatever the caller read before.
+    let locked = super::lock_event(txn, row.id).await?;
+    event::signups_open(locked.status, locked.starts_at, now)
+        .map_err(|e| ServiceError::Signup(LinkRefusal::Closed(e)))?;
     let existing = event_signup::Entity::find()
         .filter(event_signup::Column::EventId.eq(row.id))
         .filter(event_signup::Column::VolunteerId.eq(v.id))
@@ -550,6 +702,7 @@ async fn place<C: ConnectionTrait>(
             role: role.name.clone(),
             waitlisted,
             position,
+            reason: None,
         });
         let key = format!("event-signup:{}:{}:{}", saved.id, role.id, now.timestamp_millis());
         enqueue(txn, to_volunteer(&c, &notification, key), now).await?;
@@ -564,18 +717,6 @@ async fn place<C: ConnectionTrait>(
     )
     .await?;
     Ok(outcome)
-}
-
-/// Takes event `event_id`'s row lock (SQLite's write transaction already is one): every
-/// change to its sign-ups — a placement, a move between roles, a cancel and the promotion it
-/// brings — takes it first and reads the sign-ups after, so they take turns whichever roles
-/// they touch, and no two ever lock roles in opposite orders.
-async fn lock_event<C: ConnectionTrait>(txn: &C, event_id: i64) -> Result<(), ServiceError> {
-    event_row::Entity::find_by_id(event_id)
-        .lock_exclusive()
-        .one(txn)
-        .await?;
-    Ok(())
 }
 
 /// 1 for the first on its role's waitlist.
@@ -644,6 +785,7 @@ async fn promote<C: ConnectionTrait>(
             role: role.name.clone(),
             waitlisted: false,
             position: 0,
+            reason: None,
         });
         let key = format!("event-signup:{next_id}:promoted:{}", now.timestamp_millis());
         enqueue(txn, to_volunteer(&c, &notification, key), now).await?;
@@ -717,8 +859,9 @@ pub async fn cancel_by_link(
     let Some((row, _, _)) = link_parts(&txn, event_id, volunteer_id, None).await? else {
         return Err(ServiceError::Signup(LinkRefusal::Forged));
     };
-    event::signups_open(row.status, row.starts_at, now).map_err(|e| ServiceError::Signup(LinkRefusal::Closed(e)))?;
-    lock_event(&txn, event_id).await?;
+    let locked = super::lock_event(&txn, event_id).await?;
+    event::signups_open(locked.status, locked.starts_at, now)
+        .map_err(|e| ServiceError::Signup(LinkRefusal::Closed(e)))?;
     let Some(signup) = event_signup::Entity::find()
         .filter(event_signup::Column::EventId.eq(event_id))
         .filter(event_signup::Column::VolunteerId.eq(volunteer_id))
@@ -727,6 +870,23 @@ pub async fn cancel_by_link(
     else {
         return Err(ServiceError::Signup(LinkRefusal::NothingToCancel));
     };
+    // The volunteer cancelled it themselves: no mail tells them what they just did.
+    cancel_signup(&txn, &row, &signup, Actor::System, false, now).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Cancels `signup` (under the event's lock, taken by the caller) unless it is cancelled
+/// already: a freed slot goes to the first on the role's waitlist, who is told; with
+/// `tell`, the volunteer hears that their sign-up was cancelled for them. One audit row.
+async fn cancel_signup<C: ConnectionTrait>(
+    txn: &C,
+    row: &event_row::Model,
+    signup: &event_signup::Model,
+    actor: Actor,
+    tell: bool,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
     let changed = event_signup::Entity::update_many()
         .col_expr(
             event_signup::Column::Status,
@@ -735,21 +895,158 @@ pub async fn cancel_by_link(
         .col_expr(event_signup::Column::UpdatedAt, Expr::val(now))
         .filter(event_signup::Column::Id.eq(signup.id))
         .filter(event_signup::Column::Status.ne(SignupStatus::Cancelled.as_str()))
-        .exec(&txn)
+        .exec(txn)
         .await?;
-    if changed.rows_affected == 1 {
-        if signup.status == SignupStatus::Confirmed {
-            promote(&txn, &row, signup.role_id, now).await?;
-        }
-        audit::record(
-            &txn,
-            now,
-            Entry::ok(Actor::System, "event.signup_cancel")
-                .subject("event_signup", signup.id)
-                .organization(Some(row.organization_id)),
-        )
-        .await?;
+    if changed.rows_affected != 1 {
+        return Ok(());
     }
+    if signup.status == SignupStatus::Confirmed {
+        promote(txn, row, signup.role_id, now).await?;
+    }
+    if tell
+        && let Some(v) = volunteer::Entity::find_by_id(signup.volunteer_id).one(txn).await?
+        && let Some(c) = mail_contact(txn, &v).await?
+    {
+        let organizer = organizer_name(txn, row.organization_id).await?;
+        let role = event_role::Entity::find_by_id(signup.role_id)
+            .one(txn)
+            .await?
+            .map(|r| r.name)
+            .unwrap_or_default();
+        let notification = Notification::ResidentEventSignupCancelled(EventSignupNotice {
+            event: super::facts(txn, row, &organizer, v.id).await?,
+            role,
+            waitlisted: signup.status == SignupStatus::Waitlisted,
+            position: 0,
+            reason: None,
+        });
+        let key = format!("event-signup:{}:cancelled:{}", signup.id, now.timestamp_millis());
+        enqueue(txn, to_volunteer(&c, &notification, key), now).await?;
+    }
+    audit::record(
+        txn,
+        now,
+        Entry::ok(actor, "event.signup_cancel")
+            .subject("event_signup", signup.id)
+            .organization(Some(row.organization_id)),
+    )
+    .await?;
+    Ok(())
+}
+
+/// A sign-up the organizer is about to cancel, as its confirm page names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignupToCancel {
+    /// The event's title.
+    pub event: String,
+    /// The volunteer's name (with the shop's, for a shop's staff).
+    pub volunteer: String,
+    /// The shop that signed them up, if one did.
+    pub shop: Option<String>,
+    /// The role.
+    pub role: String,
+    /// Confirmed or waitlisted (or cancelled already, when the page was pressed twice).
+    pub status: SignupStatus,
+    /// True when the volunteer has an address that takes mail: they will be emailed.
+    pub emailed: bool,
+    /// The first on the role's waitlist, who takes a confirmed sign-up's place.
+    pub next_up: Option<String>,
+}
+
+/// Sign-up `signup_id` of the event `row` (cancelled ones too: a second press changes
+/// nothing), or `NotFound`; a `Conflict` once the event started (someone who did not come is
+/// simply not checked in, and no one is promoted to an event under way), was cancelled or
+/// its hours recorded.
+async fn held_signup<C: ConnectionTrait>(
+    conn: &C,
+    row: &event_row::Model,
+    signup_id: i64,
+    now: DateTime<Utc>,
+) -> Result<event_signup::Model, ServiceError> {
+    if row.status != EventStatus::Scheduled || now >= row.starts_at {
+        return Err(ServiceError::Conflict(
+            "the event has started, was cancelled or its hours are recorded".into(),
+        ));
+    }
+    event_signup::Entity::find_by_id(signup_id)
+        .one(conn)
+        .await?
+        .filter(|s| s.event_id == row.id)
+        .ok_or(ServiceError::NotFound("sign-up"))
+}
+
+/// What cancelling sign-up `signup_id` of event `event_id` would do, for the organizer's
+/// confirm page: whom it names, whether they are emailed, who moves up.
+pub async fn signup_to_cancel(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    event_id: i64,
+    signup_id: i64,
+    now: DateTime<Utc>,
+) -> Result<SignupToCancel, ServiceError> {
+    let row = super::run_by_caller(db, caller, event_id, "event.signup_cancel", now).await?;
+    let signup = held_signup(db, &row, signup_id, now).await?;
+    let v = volunteer::Entity::find_by_id(signup.volunteer_id).one(db).await?;
+    let shop = match v.as_ref().and_then(|v| v.merchant_id) {
+        Some(id) => merchant::Entity::find_by_id(id).one(db).await?.map(|m| m.name),
+        None => None,
+    };
+    let emailed = match &v {
+        Some(v) => mail_contact(db, v).await?.is_some(),
+        None => false,
+    };
+    let role = event_role::Entity::find_by_id(signup.role_id)
+        .one(db)
+        .await?
+        .map(|r| r.name)
+        .unwrap_or_default();
+    let next_up = if signup.status == SignupStatus::Confirmed {
+        let first = event_signup::Entity::find()
+            .filter(event_signup::Column::RoleId.eq(signup.role_id))
+            .filter(event_signup::Column::Status.eq(SignupStatus::Waitlisted))
+            .order_by_asc(event_signup::Column::QueuedAt)
+            .order_by_asc(event_signup::Column::Id)
+            .one(db)
+            .await?;
+        match first {
+            Some(s) => volunteer::Entity::find_by_id(s.volunteer_id)
+                .one(db)
+                .await?
+                .map(|v| v.display_name),
+            None => None,
+        }
+    } else {
+        None
+    };
+    Ok(SignupToCancel {
+        event: row.title,
+        volunteer: v.map(|v| v.display_name).unwrap_or_default(),
+        shop,
+        role,
+        status: signup.status,
+        emailed,
+        next_up,
+    })
+}
+
+/// Cancels sign-up `signup_id` of event `event_id` for someone who told the organizer (by
+/// phone, say) and has no link at hand: as their own cancel link would, under the event's
+/// lock — the first on the waitlist moves up and is told — and the volunteer is emailed
+/// that it was done for them. Only the organizer's own staff, before the start of an event
+/// neither cancelled nor recorded. Cancelling twice changes nothing.
+pub async fn cancel_by_organizer(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    event_id: i64,
+    signup_id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    super::run_by_caller(db, caller, event_id, "event.signup_cancel", now).await?;
+    let txn = db::begin_write(db).await?;
+    // The status is read under the lock: hours recorded a moment ago close the list.
+    let row = super::lock_event(&txn, event_id).await?;
+    let signup = held_signup(&txn, &row, signup_id, now).await?;
+    cancel_signup(&txn, &row, &signup, caller.actor(), true, now).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -819,6 +1116,7 @@ pub(super) async fn notify_signed_up<C: ConnectionTrait>(
             role,
             waitlisted: s.status == SignupStatus::Waitlisted,
             position: 0,
+            reason: None,
         });
         if enqueue(
             txn,
@@ -833,12 +1131,20 @@ pub(super) async fn notify_signed_up<C: ConnectionTrait>(
     Ok(queued)
 }
 
+/// The longest reason an organizer gives for cancelling an event (it goes out in every
+/// volunteer's email).
+pub const CANCEL_REASON_MAX: usize = 300;
+
 /// Cancels a scheduled event of the caller's organization (asked first on the page) and tells
-/// everyone signed up.
+/// everyone signed up why: `reason` is required, public text (no phone, address, link, nor
+/// anything naming a beneficiary of the subdistrict, as the description), and goes in the
+/// email and the audit log.
 pub async fn cancel_event(
     db: &DatabaseConnection,
+    secret: &Secret,
     caller: &Caller,
     event_id: i64,
+    reason: &str,
     now: DateTime<Utc>,
 ) -> Result<u64, ServiceError> {
     let row = super::readable(db, caller, event_id, "event.cancel", now).await?;
@@ -850,6 +1156,14 @@ pub async fn cancel_event(
         )
         .await?;
         return Err(ServiceError::Forbidden);
+    }
+    // Checked after the access check, so that a stranger learns nothing from a 422; before
+    // the write transaction, as opening sealed details is slow. It reaches volunteers' mail
+    // sent from the relay's own address, so no web links either.
+    let reason = input::note_to_worker(reason, 1, CANCEL_REASON_MAX).map_err(reason_error)?;
+    let fields = [("reason", reason.as_str())];
+    if let Some((_, found)) = super::first_naming_a_beneficiary(db, secret, row.subdistrict_id, &fields).await? {
+        return Err(reason_error(input::FieldError::MentionsBeneficiary(found)));
     }
     let txn = db::begin_write(db).await?;
     let changed = event_row::Entity::update_many()
@@ -865,7 +1179,19 @@ pub async fn cancel_event(
             "only an event that has not begun can be cancelled".into(),
         ));
     }
-    let told = notify_signed_up(&txn, &row, now, Notification::ResidentEventCancelled, "cancelled").await?;
+    let told = notify_signed_up(
+        &txn,
+        &row,
+        now,
+        |n| {
+            Notification::ResidentEventCancelled(EventSignupNotice {
+                reason: Some(reason.clone()),
+                ..n
+            })
+        },
+        "cancelled",
+    )
+    .await?;
     crate::entities::event_need::Entity::delete_many()
         .filter(crate::entities::event_need::Column::EventId.eq(event_id))
         .exec(&txn)
@@ -876,9 +1202,15 @@ pub async fn cancel_event(
         Entry::ok(caller.actor(), "event.cancel")
             .subject("event", event_id)
             .organization(Some(row.organization_id))
-            .detail(serde_json::json!({ "told": told })),
+            .detail(serde_json::json!({ "told": told, "reason": reason })),
     )
     .await?;
     txn.commit().await?;
     Ok(told)
+}
+
+fn reason_error(e: input::FieldError) -> ServiceError {
+    let mut errors = input::FieldErrors::default();
+    errors.push("reason", e);
+    ServiceError::Validation(errors)
 }

@@ -35,8 +35,10 @@ pub enum Notification {
     ResidentEventPromoted(EventSignupNotice),
     /// To a volunteer: the event is tomorrow.
     ResidentEventReminder(EventSignupNotice),
-    /// To a volunteer: the organizer cancelled the event.
+    /// To a volunteer: the organizer cancelled the event (with the reason it gave).
     ResidentEventCancelled(EventSignupNotice),
+    /// To a volunteer: the organizer cancelled their sign-up for them (they phoned, say).
+    ResidentEventSignupCancelled(EventSignupNotice),
     /// To a resident: a merchant sponsors this period of their recurring need (once a period).
     ResidentNeedSponsored(NeedSponsored),
     /// To a resident: the notifications held back by the hourly limit, in one email.
@@ -194,6 +196,7 @@ impl Notification {
             Self::ResidentEventPromoted(_) => "resident-event-promoted",
             Self::ResidentEventReminder(_) => "resident-event-reminder",
             Self::ResidentEventCancelled(_) => "resident-event-cancelled",
+            Self::ResidentEventSignupCancelled(_) => "resident-event-signup-cancelled",
             Self::Digest(_) => "digest",
             Self::WorkerNeedClaimed(_) => "worker-need-claimed",
             Self::WorkerDeliveryToConfirm(_) => "worker-delivery-to-confirm",
@@ -306,7 +309,7 @@ pub struct EventInvite {
     pub roles: Vec<EventRoleLine>,
 }
 
-/// `resident-event-signed-up`, `-promoted`, `-reminder`, `-cancelled`.
+/// `resident-event-signed-up`, `-promoted`, `-reminder`, `-cancelled`, `-signup-cancelled`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EventSignupNotice {
     /// The event.
@@ -320,6 +323,9 @@ pub struct EventSignupNotice {
     /// Place on the waitlist (1 is next), when waitlisted.
     #[serde(default)]
     pub position: i64,
+    /// Why the organizer cancelled the event (`-cancelled` only; rows queued before it was asked have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// `resident-need-registered`.

@@ -174,6 +174,7 @@ fn status_of(e: &ServiceError) -> StatusCode {
         | ServiceError::CreditBandLimit
         | ServiceError::Sponsorship(_)
         | ServiceError::Signup(_)
+        | ServiceError::StaffCap(_)
         | ServiceError::IllegalTransition(_) => StatusCode::CONFLICT,
         ServiceError::Busy => StatusCode::SERVICE_UNAVAILABLE,
         ServiceError::Db(_) | ServiceError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -341,6 +342,11 @@ fn problem(e: &ServiceError, status: StatusCode, l: Locale) -> Problem {
             "signup-refused",
             text(l, "无法报名或取消", "Sign-up refused"),
             refusal.message(l).to_owned(),
+        ),
+        ServiceError::StaffCap(cap) => (
+            "staff-cap",
+            text(l, "员工报名已达上限", "Staff sign-up limit reached"),
+            cap.to_string(),
         ),
         ServiceError::DeliverFirst => (
             "deliver-first",

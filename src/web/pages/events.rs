@@ -250,6 +250,8 @@ struct SignupLine {
     status: String,
     checked_in: bool,
     hours: String,
+    /// Still held (signed up or waiting): the organizer may cancel it before the start.
+    held: bool,
 }
 
 #[derive(Template)]
@@ -284,10 +286,13 @@ fn signup_lines(t: Tr, view: &EventView) -> Vec<SignupLine> {
             },
             role: s.role.clone(),
             status: match s.status {
+                // The sign-ups of a cancelled event are not "signed up" any more.
+                _ if view.summary.status == EventStatus::Cancelled => t.get("event.cancelled_with_event").to_owned(),
                 SignupStatus::Waitlisted => t.fill("event.waitlist_position", &[("n", &s.position.to_string())]),
                 other => other.label(t.0).to_owned(),
             },
             checked_in: s.checked_in,
+            held: s.status != SignupStatus::Cancelled,
             hours: s
                 .tenths
                 .map(|h| t.fill("event.hours_recorded", &[("hours", &tenths(i64::from(h)))]))
@@ -353,8 +358,9 @@ pub async fn show(State(state): State<AppState>, staff: Staff, Path(id): Path<i6
     ))
 }
 
-/// The page that asks before `step` ("invite", "cancel") of event `id`: what happens and who is told.
-fn ask(staff: &Staff, id: i64, view: &EventView, step: &str, told: String, danger: bool) -> Response {
+/// The page that asks before `step` ("invite", "cancel") of event `id`: what happens and who
+/// is told, and, when `reason` is given, the reason field (typed value and error kept).
+fn ask(staff: &Staff, id: i64, view: &EventView, step: &str, told: Vec<String>, reason: Option<Field>) -> Response {
     let t = staff.t;
     let title = t.get(&format!("event.{step}_title")).to_owned();
     confirm::page(
@@ -363,25 +369,46 @@ fn ask(staff: &Staff, id: i64, view: &EventView, step: &str, told: String, dange
         Confirm {
             subject: view.summary.title.clone(),
             effects: vec![t.get(&format!("event.{step}_effect")).to_owned()],
-            told: vec![told],
+            told,
             action: format!("/events/{id}/{step}"),
             hidden: Vec::new(),
-            reason_label: String::new(),
-            reason: Field::default(),
+            reason_label: if reason.is_some() {
+                t.get(&format!("event.{step}_reason")).to_owned()
+            } else {
+                String::new()
+            },
+            // Only a step that asks why takes something away: the red button.
+            danger: reason.is_some(),
+            reason: reason.unwrap_or_default(),
             button: t.get(&format!("event.{step}_button")).to_owned(),
-            danger,
             back: format!("/events/{id}"),
         },
     )
 }
 
-/// `GET /events/{id}/invite`: asks before emailing every volunteer.
+/// `GET /events/{id}/invite`: asks before emailing every volunteer, counting who gets mail
+/// now and who cannot be invited.
 pub async fn ask_invite(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> PageResult {
-    let view = events::show(&state.db, &staff.caller, id, Utc::now())
+    let t = staff.t;
+    let now = Utc::now();
+    let view = events::show(&state.db, &staff.caller, id, now).await.or_page(t)?;
+    let reach = signups::invite_reach(&state.db, &staff.caller, id, now)
         .await
-        .or_page(staff.t)?;
-    let told = staff.t.get("event.invite_told").to_owned();
-    Ok(ask(&staff, id, &view, "invite", told, false))
+        .or_page(t)?;
+    let mut told = vec![
+        t.get("event.invite_told").to_owned(),
+        t.count("event.invite_new", reach.new, &[("n", &reach.new.to_string())]),
+    ];
+    for (n, key) in [
+        (reach.already, "event.invite_already"),
+        (reach.waiting_consent, "event.invite_waiting_consent"),
+        (reach.unreachable, "event.invite_unreachable"),
+    ] {
+        if n > 0 {
+            told.push(t.count(key, n, &[("n", &n.to_string())]));
+        }
+    }
+    Ok(ask(&staff, id, &view, "invite", told, None))
 }
 
 /// `POST /events/{id}/invite`.
@@ -392,22 +419,53 @@ pub async fn invite(State(state): State<AppState>, staff: Staff, Path(id): Path<
     Ok(Redirect::to(&format!("/events/{id}")).into_response())
 }
 
-/// `GET /events/{id}/cancel`: asks before cancelling and telling everyone signed up.
+/// `GET /events/{id}/cancel`: asks why before cancelling and telling everyone signed up.
 pub async fn ask_cancel(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> PageResult {
+    cancel_page(&state, &staff, id, Field::default()).await
+}
+
+async fn cancel_page(state: &AppState, staff: &Staff, id: i64, reason: Field) -> PageResult {
     let view = events::show(&state.db, &staff.caller, id, Utc::now())
         .await
         .or_page(staff.t)?;
     let n = view.signups.len();
-    let told = staff.t.count("event.cancel_told", n as u64, &[("n", &n.to_string())]);
-    Ok(ask(&staff, id, &view, "cancel", told, true))
+    let told = vec![
+        staff.t.count("event.cancel_told", n as u64, &[("n", &n.to_string())]),
+        staff.t.get("event.cancel_reason_told").to_owned(),
+    ];
+    Ok(ask(staff, id, &view, "cancel", told, Some(reason)))
 }
 
-/// `POST /events/{id}/cancel`.
-pub async fn cancel(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> PageResult {
-    signups::cancel_event(&state.db, &staff.caller, id, Utc::now())
-        .await
-        .or_page(staff.t)?;
-    Ok(Redirect::to(&format!("/events/{id}")).into_response())
+/// The cancel form: why.
+#[derive(Debug, Default, Deserialize)]
+pub struct CancelBody {
+    #[serde(default)]
+    reason: String,
+}
+
+/// `POST /events/{id}/cancel`: cancels with the reason, or asks again (422) beside the field.
+pub async fn cancel(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i64>,
+    Form(body): Form<CancelBody>,
+) -> PageResult {
+    let result = signups::cancel_event(
+        &state.db,
+        &state.config.secret_key,
+        &staff.caller,
+        id,
+        &body.reason,
+        Utc::now(),
+    )
+    .await;
+    match result {
+        Ok(_) => Ok(Redirect::to(&format!("/events/{id}")).into_response()),
+        Err(e) => {
+            let reason = confirm::ask_again(staff.t, e, body.reason)?;
+            cancel_page(&state, &staff, id, reason).await
+        }
+    }
 }
 
 #[derive(Template)]
@@ -637,6 +695,94 @@ pub async fn sign_up(
         .await
         .or_page(staff.t)?;
     Ok(Redirect::to(&format!("/events/{id}")).into_response())
+}
+
+/// `GET /events/{id}/signups/{signup_id}/cancel`: asks before the organizer cancels a
+/// sign-up for someone who told it (by phone, say): whom, which role, whether they are
+/// emailed, and who moves up from the waitlist.
+pub async fn ask_cancel_signup(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path((id, signup_id)): Path<(i64, i64)>,
+) -> PageResult {
+    let t = staff.t;
+    let s = match signups::signup_to_cancel(&state.db, &staff.caller, id, signup_id, Utc::now()).await {
+        Ok(s) => s,
+        Err(ServiceError::Conflict(_)) => return Ok(signup_cancel_closed(&staff, id)),
+        Err(e) => return Err(PageError::new(t, e)),
+    };
+    if s.status == SignupStatus::Cancelled {
+        return Ok(Redirect::to(&format!("/events/{id}")).into_response());
+    }
+    let name = match &s.shop {
+        Some(shop) => t.fill("event.staff_of", &[("name", &s.volunteer), ("shop", shop)]),
+        None => s.volunteer.clone(),
+    };
+    let who = [("name", name.as_str()), ("role", s.role.as_str())];
+    let mut effects = Vec::new();
+    if s.status == SignupStatus::Waitlisted {
+        effects.push(t.fill("event.signup_cancel_waitlist", &who));
+    } else {
+        effects.push(t.fill("event.signup_cancel_effect", &who));
+        effects.push(match &s.next_up {
+            Some(next) => t.fill("event.signup_cancel_next_up", &[("next", next)]),
+            None => t.get("event.signup_cancel_no_waitlist").to_owned(),
+        });
+    }
+    let mut told = vec![t.fill(
+        if s.emailed {
+            "event.signup_cancel_emailed"
+        } else {
+            "event.signup_cancel_not_emailed"
+        },
+        &who,
+    )];
+    if s.next_up.is_some() {
+        told.push(t.get("event.signup_cancel_next_told").to_owned());
+    }
+    let title = t.get("event.signup_cancel_title").to_owned();
+    Ok(confirm::page(
+        Chrome::new(t, &staff.session, "event.signup_cancel_title"),
+        title,
+        Confirm {
+            subject: format!("{name} · {} · {}", s.role, s.event),
+            effects,
+            told,
+            action: format!("/events/{id}/signups/{signup_id}/cancel"),
+            hidden: Vec::new(),
+            reason_label: String::new(),
+            reason: Field::default(),
+            button: t.get("event.signup_cancel_button").to_owned(),
+            danger: true,
+            back: format!("/events/{id}"),
+        },
+    ))
+}
+
+/// `POST /events/{id}/signups/{signup_id}/cancel`.
+pub async fn cancel_signup(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path((id, signup_id)): Path<(i64, i64)>,
+) -> PageResult {
+    match signups::cancel_by_organizer(&state.db, &staff.caller, id, signup_id, Utc::now()).await {
+        Ok(()) => Ok(Redirect::to(&format!("/events/{id}")).into_response()),
+        Err(ServiceError::Conflict(_)) => Ok(signup_cancel_closed(&staff, id)),
+        Err(e) => Err(PageError::new(staff.t, e)),
+    }
+}
+
+/// Says in words that sign-ups of a cancelled or recorded event stay as they are.
+fn signup_cancel_closed(staff: &Staff, id: i64) -> Response {
+    super::notice_page(
+        staff.t,
+        &staff.session,
+        StatusCode::CONFLICT,
+        "event.signup_cancel_title",
+        "event.signup_cancel_closed",
+        &format!("/events/{id}"),
+        "event.back",
+    )
 }
 
 /// The add-a-need form.

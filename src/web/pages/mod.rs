@@ -110,6 +110,10 @@ pub fn router(state: AppState) -> Router {
         .route("/events/{id}/check-in/{signup_id}", post(events::check_in))
         .route("/events/{id}/hours", get(events::hours_form).post(events::record_hours))
         .route("/events/{id}/signups", post(events::sign_up))
+        .route(
+            "/events/{id}/signups/{signup_id}/cancel",
+            get(events::ask_cancel_signup).post(events::cancel_signup),
+        )
         .route("/events/{id}/poster", get(events::poster))
         .route("/events/{id}/needs", post(events::add_need))
         .route("/volunteers", get(volunteers::list).post(volunteers::create))

@@ -184,6 +184,7 @@ const MESSAGE_KINDS: &[&str] = &[
     "resident-event-promoted",
     "resident-event-reminder",
     "resident-event-cancelled",
+    "resident-event-signup-cancelled",
 ];
 
 /// Why a message stopped, as the dispatcher records it, and the key of its label.
