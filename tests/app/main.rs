@@ -63,3 +63,4 @@ mod sponsorship;
 mod subdistricts;
 mod visits;
 mod web;
+mod wechat;
