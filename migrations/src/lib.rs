@@ -29,7 +29,7 @@ mod m20261209_100000_credit_codes;
 mod m20261209_710000_outbox_subdistrict;
 mod m20261210_100000_events;
 mod m20261210_300000_certificates;
-mod m20261211_100000_wechat_inbox;
+mod m20261211_200000_wechat_inbox;
 
 /// Lists every migration in the order it runs.
 pub struct Migrator;
@@ -64,7 +64,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261209_710000_outbox_subdistrict::Migration),
             Box::new(m20261210_100000_events::Migration),
             Box::new(m20261210_300000_certificates::Migration),
-            Box::new(m20261211_100000_wechat_inbox::Migration),
+            Box::new(m20261211_200000_wechat_inbox::Migration),
         ]
     }
 }
