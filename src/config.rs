@@ -11,6 +11,10 @@
 //! Telegram: `RELAY_TELEGRAM_TOKEN` turns the bot on; `RELAY_TELEGRAM_API_URL`,
 //! `RELAY_TELEGRAM_WEBHOOK_URL`, `RELAY_TELEGRAM_WEBHOOK_SECRET`, `RELAY_TELEGRAM_THROTTLE`
 //! (messages a second into one chat, 1 to 1000, default 1) and `RELAY_TELEGRAM_BOT_USERNAME`.
+//!
+//! WeChat: `RELAY_WECHAT_APP_ID` with `RELAY_WECHAT_TOKEN` turn the Official Account's server
+//! URL on; `RELAY_WECHAT_APP_SECRET`, `RELAY_WECHAT_AES_KEY` (safe mode), `RELAY_WECHAT_API_URL`
+//! and `RELAY_WECHAT_PATH` go with them, and any of them without both is refused.
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -42,6 +46,8 @@ pub struct Config {
     /// codes; it overrides the name the running bot learns from `getMe`. Neither known, the
     /// page shows the code and the instruction to send `/start <code>` to the bot.
     pub telegram_bot_username: Option<String>,
+    /// The WeChat Official Account, when `RELAY_WECHAT_APP_ID` and `RELAY_WECHAT_TOKEN` are set.
+    pub wechat: Option<WechatConfig>,
     /// `RELAY_LOG_FORMAT`: human text or JSON lines.
     pub log_format: LogFormat,
     /// `RELAY_CASE_RETENTION_DAYS`: how long a closed case keeps its personal data before
@@ -100,6 +106,28 @@ pub struct TelegramConfig {
     /// default (Telegram's advice for private chats; tests raise it).
     pub throttle_per_second: u32,
 }
+
+/// WeChat Official Account settings. `Debug` shows no secret (the AES key masks itself).
+#[derive(Clone, Debug)]
+pub struct WechatConfig {
+    /// `RELAY_WECHAT_APP_ID`: the account's AppID (`wx…`), also checked inside safe-mode messages.
+    pub app_id: String,
+    /// `RELAY_WECHAT_APP_SECRET`: for the access token of the API (sending; not used by the intake).
+    pub app_secret: Option<Secret>,
+    /// `RELAY_WECHAT_TOKEN`: the server token every request is signed with.
+    pub token: Secret,
+    /// `RELAY_WECHAT_AES_KEY`: the EncodingAESKey's 32 bytes; set, messages come encrypted (safe mode).
+    pub aes_key: Option<crate::wechat::crypt::AesKey>,
+    /// `RELAY_WECHAT_API_URL`: the API's base, without a trailing slash.
+    pub api_url: String,
+    /// `RELAY_WECHAT_PATH`: where the server URL listens.
+    pub path: String,
+}
+
+/// The default of `RELAY_WECHAT_API_URL`.
+pub const DEFAULT_WECHAT_API_URL: &str = "https://api.weixin.qq.com";
+/// The default of `RELAY_WECHAT_PATH`.
+pub const DEFAULT_WECHAT_PATH: &str = "/wechat";
 
 /// The highest `RELAY_TELEGRAM_THROTTLE`.
 pub const MAX_TELEGRAM_THROTTLE: u32 = 1000;
@@ -370,6 +398,13 @@ impl Config {
             .map(|raw| bot_username(&raw))
             .transpose()?;
 
+        let wechat = wechat_config(
+            &get,
+            telegram
+                .as_ref()
+                .and_then(|t: &TelegramConfig| t.webhook_url.as_deref()),
+        )?;
+
         // Not checked here: a missing font stops certificates only, and start-up says so.
         let cert_font = PathBuf::from(get("RELAY_CERT_FONT").unwrap_or_else(|| crate::pdf::DEFAULT_FONT.to_owned()));
 
@@ -387,6 +422,7 @@ impl Config {
             },
             telegram,
             telegram_bot_username,
+            wechat,
             log_format,
             case_retention_days,
             referral_answer_days,
@@ -413,6 +449,158 @@ fn parse_base_url(url: &str, var: &'static str) -> Result<String, ConfigError> {
             shown: url.to_owned(),
         }),
     }
+}
+
+/// The WeChat settings: `None` when none is set; every one checked, and a set without both the
+/// AppID and the token refused (naming the one missing), so a half-configured channel never
+/// starts silently off.
+fn wechat_config(
+    get: &impl Fn(&str) -> Option<String>,
+    telegram_webhook: Option<&str>,
+) -> Result<Option<WechatConfig>, ConfigError> {
+    let app_id = get("RELAY_WECHAT_APP_ID");
+    let token = get("RELAY_WECHAT_TOKEN");
+    let app_secret = get("RELAY_WECHAT_APP_SECRET");
+    let aes_key = get("RELAY_WECHAT_AES_KEY");
+    let api_url = get("RELAY_WECHAT_API_URL");
+    let path = get("RELAY_WECHAT_PATH");
+    let any = [&app_id, &token, &app_secret, &aes_key, &api_url, &path]
+        .iter()
+        .any(|v| v.is_some());
+    if !any {
+        return Ok(None);
+    }
+    let missing = |var: &'static str, expected: &'static str| ConfigError::Invalid {
+        var,
+        expected,
+        shown: "nothing".to_owned(),
+    };
+    let app_id = app_id.ok_or_else(|| {
+        missing(
+            "RELAY_WECHAT_APP_ID",
+            "the account's AppID, set with the other RELAY_WECHAT_ variables",
+        )
+    })?;
+    let token = token.ok_or_else(|| {
+        missing(
+            "RELAY_WECHAT_TOKEN",
+            "the server token, set with the other RELAY_WECHAT_ variables",
+        )
+    })?;
+    let app_id_ok = (6..=32).contains(&app_id.len()) && app_id.bytes().all(|b| b.is_ascii_alphanumeric());
+    if !app_id_ok {
+        return Err(ConfigError::Invalid {
+            var: "RELAY_WECHAT_APP_ID",
+            expected: "the AppID from the WeChat admin console, such as wx0123456789abcdef",
+            shown: app_id.chars().take(40).collect(),
+        });
+    }
+    // WeChat's own rule for the token: 3 to 32 letters or digits.
+    if !((3..=32).contains(&token.len()) && token.bytes().all(|b| b.is_ascii_alphanumeric())) {
+        return Err(ConfigError::Invalid {
+            var: "RELAY_WECHAT_TOKEN",
+            expected: "3 to 32 letters or digits, as entered in the WeChat admin console",
+            shown: "a value of another shape".to_owned(),
+        });
+    }
+    let app_secret = match app_secret {
+        Some(s) if (16..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric()) => Some(Secret::new(s)),
+        Some(_) => {
+            return Err(ConfigError::Invalid {
+                var: "RELAY_WECHAT_APP_SECRET",
+                expected: "the AppSecret from the WeChat admin console (32 letters and digits)",
+                shown: "a value of another shape".to_owned(),
+            });
+        }
+        None => None,
+    };
+    let aes_key = match aes_key {
+        Some(text) => Some(
+            crate::wechat::crypt::AesKey::from_encoding_aes_key(&text).ok_or(ConfigError::Invalid {
+                var: "RELAY_WECHAT_AES_KEY",
+                expected: "the EncodingAESKey: 43 characters of A-Z, a-z, 0-9, + and /",
+                shown: format!("{} characters", text.chars().count()),
+            })?,
+        ),
+        None => None,
+    };
+    let api_url = match api_url {
+        Some(url) => parse_base_url(&url, "RELAY_WECHAT_API_URL")?,
+        None => DEFAULT_WECHAT_API_URL.to_owned(),
+    };
+    let path = match path {
+        Some(p) if valid_route_path(&p) && !telegram_webhook_is(&p, telegram_webhook) => {
+            p.trim_end_matches('/').to_owned()
+        }
+        Some(p) => {
+            return Err(ConfigError::Invalid {
+                var: "RELAY_WECHAT_PATH",
+                expected: "a path of its own such as /wechat (A-Z, a-z, 0-9, -, _ and / between segments; not a page's, not the Telegram webhook's)",
+                shown: p.chars().take(40).collect(),
+            });
+        }
+        None => DEFAULT_WECHAT_PATH.to_owned(),
+    };
+    Ok(Some(WechatConfig {
+        app_id,
+        app_secret,
+        token: Secret::new(token),
+        aes_key,
+        api_url,
+        path,
+    }))
+}
+
+/// The first segments of the service's own routes: WeChat's path must not fall among them
+/// (two routes on one path stop the router from being built).
+const RESERVED_SEGMENTS: &[&str] = &[
+    "admin",
+    "api",
+    "apply",
+    "beneficiaries",
+    "certificates",
+    "consent",
+    "credit",
+    "e",
+    "events",
+    "healthz",
+    "hours",
+    "login",
+    "logout",
+    "metrics",
+    "needs",
+    "readyz",
+    "referrals",
+    "resources",
+    "settings",
+    "sponsorships",
+    "static",
+    "transparency",
+    "unsubscribe",
+    "verify",
+    "volunteers",
+    "welcome",
+];
+
+/// A path a route may listen on: `/` then segments of letters, digits, `-` and `_`; no `.`
+/// segments, no query, no pattern characters (`{`, `*`) axum would read as captures.
+fn valid_route_path(path: &str) -> bool {
+    let trimmed = path.trim_end_matches('/');
+    path.len() <= 64
+        && trimmed.starts_with('/')
+        && trimmed.len() > 1
+        && trimmed[1..]
+            .split('/')
+            .all(|seg| !seg.is_empty() && seg.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+        && trimmed[1..]
+            .split('/')
+            .next()
+            .is_some_and(|first| !RESERVED_SEGMENTS.contains(&first.to_ascii_lowercase().as_str()))
+}
+
+/// True when `path` is where the Telegram webhook of `webhook_url` listens.
+fn telegram_webhook_is(path: &str, webhook_url: Option<&str>) -> bool {
+    webhook_url.is_some_and(|url| crate::bot::webhook_target(url).1.trim_end_matches('/') == path.trim_end_matches('/'))
 }
 
 fn validate_database_url(url: &str) -> Result<(), ConfigError> {
@@ -799,6 +987,154 @@ mod tests {
             let e = config_with(dir.path(), &[("RELAY_SPONSOR_RENEWAL_HOURS", bad)]).expect_err(bad);
             assert!(e.to_string().contains("RELAY_SPONSOR_RENEWAL_HOURS"), "{e}");
         }
+    }
+
+    const WECHAT_KEY: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
+
+    #[test]
+    fn wechat_is_off_by_default_and_on_with_an_app_id_and_a_token() {
+        let dir = tempfile::tempdir().expect("dir");
+        assert!(config_with(dir.path(), &[]).expect("config").wechat.is_none());
+        let on = config_with(
+            dir.path(),
+            &[
+                ("RELAY_WECHAT_APP_ID", "wx0123456789abcdef"),
+                ("RELAY_WECHAT_TOKEN", "relayToken1"),
+            ],
+        )
+        .expect("config")
+        .wechat
+        .expect("wechat");
+        assert_eq!(on.api_url, DEFAULT_WECHAT_API_URL);
+        assert_eq!(on.path, DEFAULT_WECHAT_PATH);
+        assert!(on.aes_key.is_none() && on.app_secret.is_none());
+        let full = config_with(
+            dir.path(),
+            &[
+                ("RELAY_WECHAT_APP_ID", "wx0123456789abcdef"),
+                ("RELAY_WECHAT_TOKEN", "relayToken1"),
+                ("RELAY_WECHAT_APP_SECRET", "0123456789abcdef0123456789abcdef"),
+                ("RELAY_WECHAT_AES_KEY", WECHAT_KEY),
+                ("RELAY_WECHAT_API_URL", "http://127.0.0.1:9/"),
+                ("RELAY_WECHAT_PATH", "/hooks/wx/"),
+            ],
+        )
+        .expect("config")
+        .wechat
+        .expect("wechat");
+        assert!(full.aes_key.is_some());
+        assert_eq!(full.api_url, "http://127.0.0.1:9");
+        assert_eq!(full.path, "/hooks/wx");
+    }
+
+    #[test]
+    fn a_partial_or_malformed_wechat_set_names_the_variable() {
+        let dir = tempfile::tempdir().expect("dir");
+        let base = [
+            ("RELAY_WECHAT_APP_ID", "wx0123456789abcdef"),
+            ("RELAY_WECHAT_TOKEN", "relayToken1"),
+        ];
+        let cases: &[(&[(&str, &str)], &str)] = &[
+            (&[("RELAY_WECHAT_APP_ID", "wx0123456789abcdef")], "RELAY_WECHAT_TOKEN"),
+            (&[("RELAY_WECHAT_TOKEN", "relayToken1")], "RELAY_WECHAT_APP_ID"),
+            (&[("RELAY_WECHAT_AES_KEY", WECHAT_KEY)], "RELAY_WECHAT_APP_ID"),
+            (&[("RELAY_WECHAT_PATH", "/wx")], "RELAY_WECHAT_APP_ID"),
+            (&[("RELAY_WECHAT_APP_ID", "wx 1"), base[1]], "RELAY_WECHAT_APP_ID"),
+            (&[base[0], ("RELAY_WECHAT_TOKEN", "a b")], "RELAY_WECHAT_TOKEN"),
+            (
+                &[base[0], ("RELAY_WECHAT_TOKEN", "x".repeat(33).leak() as &str)],
+                "RELAY_WECHAT_TOKEN",
+            ),
+            (
+                &[base[0], base[1], ("RELAY_WECHAT_AES_KEY", "short")],
+                "RELAY_WECHAT_AES_KEY",
+            ),
+            (
+                &[base[0], base[1], ("RELAY_WECHAT_AES_KEY", &WECHAT_KEY[1..])],
+                "RELAY_WECHAT_AES_KEY",
+            ),
+            (
+                &[base[0], base[1], ("RELAY_WECHAT_APP_SECRET", "s3cret!")],
+                "RELAY_WECHAT_APP_SECRET",
+            ),
+            (
+                &[base[0], base[1], ("RELAY_WECHAT_API_URL", "api.weixin.qq.com")],
+                "RELAY_WECHAT_API_URL",
+            ),
+            (
+                &[base[0], base[1], ("RELAY_WECHAT_PATH", "wechat")],
+                "RELAY_WECHAT_PATH",
+            ),
+            (
+                &[base[0], base[1], ("RELAY_WECHAT_PATH", "/a/../b")],
+                "RELAY_WECHAT_PATH",
+            ),
+            (&[base[0], base[1], ("RELAY_WECHAT_PATH", "/{id}")], "RELAY_WECHAT_PATH"),
+            (&[base[0], base[1], ("RELAY_WECHAT_PATH", "/")], "RELAY_WECHAT_PATH"),
+            (
+                &[base[0], base[1], ("RELAY_WECHAT_PATH", "/login")],
+                "RELAY_WECHAT_PATH",
+            ),
+            (
+                &[base[0], base[1], ("RELAY_WECHAT_PATH", "/API/wx")],
+                "RELAY_WECHAT_PATH",
+            ),
+            (
+                &[
+                    base[0],
+                    base[1],
+                    ("RELAY_TELEGRAM_TOKEN", "1:x"),
+                    ("RELAY_TELEGRAM_WEBHOOK_URL", "https://relay.example.org/hooks"),
+                    ("RELAY_WECHAT_PATH", "/hooks"),
+                ],
+                "RELAY_WECHAT_PATH",
+            ),
+        ];
+        for (vars, var) in cases {
+            let e = config_with(dir.path(), vars).expect_err(var).to_string();
+            assert!(e.starts_with(var), "{vars:?}: {e}");
+            assert!(!e.contains('\n'), "one line: {e}");
+        }
+    }
+
+    #[test]
+    fn wechat_secrets_never_reach_debug_or_errors() {
+        let dir = tempfile::tempdir().expect("dir");
+        let config = config_with(
+            dir.path(),
+            &[
+                ("RELAY_WECHAT_APP_ID", "wx0123456789abcdef"),
+                ("RELAY_WECHAT_TOKEN", "tokenHunter22"),
+                ("RELAY_WECHAT_APP_SECRET", "secretHunter22secretHunter22abcd"),
+                ("RELAY_WECHAT_AES_KEY", WECHAT_KEY),
+            ],
+        )
+        .expect("config");
+        let shown = format!("{config:?}");
+        for secret in ["tokenHunter22", "secretHunter22", WECHAT_KEY, "abcdefghij"] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
+        let e = config_with(
+            dir.path(),
+            &[
+                ("RELAY_WECHAT_APP_ID", "wx0123456789abcdef"),
+                ("RELAY_WECHAT_TOKEN", "tokenHunter22!"),
+            ],
+        )
+        .expect_err("bad token")
+        .to_string();
+        assert!(!e.contains("tokenHunter22"), "{e}");
+        let e = config_with(
+            dir.path(),
+            &[
+                ("RELAY_WECHAT_APP_ID", "wx0123456789abcdef"),
+                ("RELAY_WECHAT_TOKEN", "relayToken1"),
+                ("RELAY_WECHAT_AES_KEY", &WECHAT_KEY[..40]),
+            ],
+        )
+        .expect_err("bad key")
+        .to_string();
+        assert!(!e.contains(&WECHAT_KEY[..40]), "{e}");
     }
 
     #[test]

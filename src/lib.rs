@@ -18,6 +18,7 @@ pub mod pdf;
 pub mod services;
 pub mod telemetry;
 pub mod web;
+pub mod wechat;
 
 use std::future::Future;
 use std::net::SocketAddr;

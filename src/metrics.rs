@@ -24,6 +24,8 @@ pub struct Metrics {
     pub password_hashes: IntCounter,
     /// Refused requests of callers nobody knows, by reason.
     pub anonymous_refusals: AnonymousRefusals,
+    /// WeChat pushes accepted, by outcome: `stored`, or `redelivered` (acknowledged, no new row).
+    pub wechat_pushes: IntCounterVec,
 }
 
 impl Metrics {
@@ -64,12 +66,21 @@ impl Metrics {
             &["reason"],
         )
         .unwrap_or_else(|e| unreachable!("static metric definition: {e}"));
+        let wechat_pushes = IntCounterVec::new(
+            Opts::new(
+                "relay_wechat_pushes_total",
+                "WeChat pushes accepted, by outcome: stored, or redelivered (acknowledged without a second row)",
+            ),
+            &["outcome"],
+        )
+        .unwrap_or_else(|e| unreachable!("static metric definition: {e}"));
         for collector in [
             Box::new(http_requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(http_latency.clone()),
             Box::new(http_in_flight.clone()),
             Box::new(password_hashes.clone()),
             Box::new(anonymous_refusals.clone()),
+            Box::new(wechat_pushes.clone()),
         ] {
             registry
                 .register(collector)
@@ -89,6 +100,7 @@ impl Metrics {
                 counts: anonymous_refusals,
                 last_logged: Arc::default(),
             },
+            wechat_pushes,
         }
     }
 

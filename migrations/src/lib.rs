@@ -30,6 +30,7 @@ mod m20261209_710000_outbox_subdistrict;
 mod m20261210_100000_events;
 mod m20261210_300000_certificates;
 mod m20261211_100000_event_places;
+mod m20261211_200000_wechat_inbox;
 
 /// Lists every migration in the order it runs.
 pub struct Migrator;
@@ -65,6 +66,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261210_100000_events::Migration),
             Box::new(m20261210_300000_certificates::Migration),
             Box::new(m20261211_100000_event_places::Migration),
+            Box::new(m20261211_200000_wechat_inbox::Migration),
         ]
     }
 }

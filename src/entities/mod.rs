@@ -49,6 +49,7 @@ pub mod visit_interval;
 pub mod volunteer;
 pub mod volunteer_hour;
 pub mod web_session;
+pub mod wechat_inbox;
 
 /// Every `Entity`, renamed after its table, for glob import.
 pub mod prelude {
@@ -98,4 +99,5 @@ pub mod prelude {
     pub use super::volunteer::Entity as Volunteer;
     pub use super::volunteer_hour::Entity as VolunteerHour;
     pub use super::web_session::Entity as WebSession;
+    pub use super::wechat_inbox::Entity as WechatInbox;
 }

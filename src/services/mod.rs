@@ -49,5 +49,6 @@ pub mod telegram;
 pub mod throttle;
 pub mod visits;
 pub mod volunteers;
+pub mod wechat;
 
 pub use error::ServiceError;

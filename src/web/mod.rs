@@ -39,6 +39,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api::router(state.clone()))
         .merge(pages::router(state.clone()))
         .merge(crate::bot::webhook_router(&state))
+        .merge(crate::wechat::router(&state))
         .merge(resident::router(state.clone()))
         .merge(event_links::router(state.clone()));
     with_common_layers(routes, state)

@@ -137,9 +137,10 @@ pub fn public_csrf(state: &AppState, jar: CookieJar) -> (CookieJar, String) {
 }
 
 /// Paths whose POSTs come from email links without a session (RFC 8058 one-click). The
-/// Telegram webhook, which proves itself with its secret header, is exempt at exactly its
-/// configured path. The signed link in the path or query is the authority of these pages
-/// (`resident`, `event_links`, a volunteer's certificate link).
+/// Telegram webhook, which proves itself with its secret header, and WeChat's server URL,
+/// whose every request is signed, are exempt at exactly their configured paths. The signed
+/// link in the path or query is the authority of these pages (`resident`, `event_links`, a
+/// volunteer's certificate link).
 const CSRF_EXEMPT: &[&str] = &["/unsubscribe/", "/consent/", "/e/", "/certificates/ask/"];
 /// Largest form body the guard reads.
 const MAX_FORM: usize = 256 * 1024;
@@ -152,6 +153,7 @@ pub async fn csrf_guard(State(state): State<AppState>, req: Request, next: Next)
         || path.starts_with("/api/")
         || CSRF_EXEMPT.iter().any(|p| path.starts_with(p))
         || crate::bot::webhook_path(&state.config).is_some_and(|hook| hook == path)
+        || crate::wechat::path(&state.config).is_some_and(|wechat| wechat == path)
     {
         return next.run(req).await;
     }

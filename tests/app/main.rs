@@ -65,3 +65,4 @@ mod sponsorship;
 mod subdistricts;
 mod visits;
 mod web;
+mod wechat;

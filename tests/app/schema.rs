@@ -71,6 +71,7 @@ async fn every_core_table_exists() {
         "web_sessions",
         "login_throttles",
         "telegram_updates",
+        "wechat_inbox",
     ] {
         assert_eq!(app.count(table).await, 0, "{table} exists and starts empty");
     }

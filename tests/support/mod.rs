@@ -12,6 +12,7 @@ pub mod pg_cluster;
 pub mod proxy;
 pub mod serve;
 pub mod smtp;
+pub mod wechat;
 pub mod world;
 
 use std::collections::HashMap;
