@@ -213,6 +213,9 @@ pub fn read_push(keys: &Keys, q: &Signed, body: &[u8], now: i64) -> Result<Inbou
             if q.msg_signature.is_none() || q.timestamp.is_none() || q.nonce.is_none() {
                 return Err(Refusal::BadSignature);
             }
+            // A stale or future timestamp is refused before any XML is read; the signature,
+            // checked next, is what makes the timestamp trustworthy.
+            fresh(q, now)?;
             let text = std::str::from_utf8(body).map_err(|_| Refusal::Malformed("not UTF-8".to_owned()))?;
             let envelope = xml::parse_envelope(text)?;
             signed_by(keys, q.msg_signature.as_deref(), q, Some(&envelope.encrypt))?;

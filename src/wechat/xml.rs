@@ -112,15 +112,28 @@ impl Inbound {
     }
 
     /// The key a redelivery shares with the first delivery: the `MsgId`, or for what has
-    /// none (events) the sender and the creation time, as WeChat advises.
+    /// none (events) the sender and the creation time, as WeChat advises — with a digest of
+    /// what happened, since one second can carry two events of one person (a scan and a
+    /// location report) and the second must not be taken for a redelivery of the first.
     pub fn dedupe_key(&self) -> String {
-        match self {
+        use sha2::{Digest, Sha256};
+        let what = match self {
             Self::Text { msg_id, .. }
             | Self::Other {
                 msg_id: Some(msg_id), ..
-            } => format!("msg:{msg_id}"),
-            Self::Event { from, create_time, .. } | Self::Other { from, create_time, .. } => {
-                format!("at:{from}:{create_time}")
+            } => return format!("msg:{msg_id}"),
+            Self::Event { event, event_key, .. } => format!("{event}\n{}", event_key.as_deref().unwrap_or("")),
+            Self::Other { msg_type, .. } => msg_type.clone(),
+        };
+        let digest = hex::encode(&Sha256::digest(what.as_bytes())[..8]);
+        format!("at:{}:{}:{digest}", self.from(), self.create_time())
+    }
+
+    /// `CreateTime`.
+    pub fn create_time(&self) -> i64 {
+        match self {
+            Self::Text { create_time, .. } | Self::Event { create_time, .. } | Self::Other { create_time, .. } => {
+                *create_time
             }
         }
     }
@@ -369,7 +382,23 @@ mod tests {
                 event_key: Some("qrscene_link-ABC123".into()),
             }
         );
-        assert_eq!(msg.dedupe_key(), "at:oShop123:1733616001");
+        assert!(
+            msg.dedupe_key().starts_with("at:oShop123:1733616001:"),
+            "{}",
+            msg.dedupe_key()
+        );
+        // The same event delivered again shares its key; another event of the same second not.
+        assert_eq!(parse_inbound(xml).expect("again").dedupe_key(), msg.dedupe_key());
+        let location = xml.replace("<Event>subscribe</Event>", "<Event>LOCATION</Event>");
+        assert_ne!(
+            parse_inbound(&location).expect("location").dedupe_key(),
+            msg.dedupe_key()
+        );
+        let other_scene = xml.replace("link-ABC123", "need-42");
+        assert_ne!(
+            parse_inbound(&other_scene).expect("scene").dedupe_key(),
+            msg.dedupe_key()
+        );
         let bare = "<xml><FromUserName>o</FromUserName><CreateTime>1</CreateTime><MsgType>event</MsgType>\
                     <Event>unsubscribe</Event><EventKey/></xml>";
         assert!(matches!(
@@ -389,7 +418,7 @@ mod tests {
         let pics = "<xml><FromUserName>o</FromUserName><CreateTime>9</CreateTime><MsgType>pics</MsgType>\
                     <SendPicsInfo><Count>1</Count><PicList><item><PicMd5Sum>x</PicMd5Sum></item></PicList>\
                     </SendPicsInfo></xml>";
-        assert_eq!(parse_inbound(pics).expect("pics").dedupe_key(), "at:o:9");
+        assert!(parse_inbound(pics).expect("pics").dedupe_key().starts_with("at:o:9:"));
     }
 
     #[test]

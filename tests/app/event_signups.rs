@@ -189,7 +189,7 @@ async fn a_sign_up_cannot_be_cancelled_by_another_organization_the_office_or_onc
     let mut worker = app.login("worker0@example.org").await;
     let (status, page) = worker.get(&path).await;
     assert_eq!(status, 409);
-    assert!(page.contains("活动已经开始、已取消，或时长已经记录"), "{page}");
+    assert!(page.contains("活动已经开始、已取消、时长已经记录"), "{page}");
     assert_eq!(worker.post(&path, &[]).await.status(), 409);
 
     // Once it has started: no one is promoted to an event under way, and the page offers no
@@ -470,5 +470,59 @@ async fn a_shop_signs_up_no_more_staff_than_places_keeps_one_record_a_person_and
         )
         .await,
         i64::try_from(MAX_STAFF_A_SHOP).expect("small")
+    );
+}
+
+#[tokio::test]
+async fn someone_checked_in_on_site_keeps_the_place_and_the_hours() {
+    let app = TestApp::spawn().await;
+    let world = setup(&app).await;
+    let now = Utc::now();
+    // Check-in opens two hours before the start: this one starts in an hour.
+    let id = market_of(&app, &world, "帮手 1", now, Duration::hours(1)).await;
+    let role = role_id(&app, id, "帮手").await;
+    let here = volunteer_with_email(&app, world.a().id, "小陈", "chen@example.org").await;
+    let waiting = volunteer_without_email(&app, world.a().id, "小赵").await;
+    for v in [here, waiting] {
+        signups::sign_up_by_organizer(&app.db, &world.a().worker, id, v, role, now)
+            .await
+            .expect("sign-up");
+    }
+    let s = signup_of(&app, here).await;
+    attendance::check_in(&app.db, &world.a().worker, id, s, false, now)
+        .await
+        .expect("check-in");
+
+    // Neither the organizer nor the volunteer's own link cancels it now.
+    let mut worker = app.login("worker0@example.org").await;
+    let (status, page) = worker.get(&format!("/events/{id}/signups/{s}/cancel")).await;
+    assert_eq!(status, 409);
+    assert!(page.contains("或此人已经签到"), "{page}");
+    assert_eq!(
+        worker
+            .post(&format!("/events/{id}/signups/{s}/cancel"), &[])
+            .await
+            .status(),
+        409
+    );
+    let (status, page) = post_link(&app, &cancel_path(&app, id, here)).await;
+    assert_eq!(status, 409);
+    assert!(page.contains("您已在活动现场签到"), "{page}");
+    assert_eq!(
+        scalar_i64(
+            &app.db,
+            &format!("SELECT COUNT(*) FROM event_signups WHERE id = {s} AND status = 'confirmed'")
+        )
+        .await,
+        1,
+        "still signed up, and the one waiting was not moved up"
+    );
+    assert_eq!(
+        scalar_i64(
+            &app.db,
+            "SELECT COUNT(*) FROM event_signups WHERE status = 'waitlisted'"
+        )
+        .await,
+        1
     );
 }

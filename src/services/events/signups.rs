@@ -48,6 +48,9 @@ pub enum LinkRefusal {
     /// There is no sign-up to cancel.
     #[error("there is no sign-up to cancel")]
     NothingToCancel,
+    /// They are checked in at the event already: cancelling would lose their hours.
+    #[error("checked in already")]
+    CheckedIn,
 }
 
 impl LinkRefusal {
@@ -81,6 +84,13 @@ impl LinkRefusal {
                     "您目前没有这个活动的报名，无需取消。"
                 } else {
                     "You are not signed up for this event; there is nothing to cancel."
+                }
+            }
+            LinkRefusal::CheckedIn => {
+                if zh {
+                    "您已在活动现场签到，不能再取消报名。如需离开，请告诉现场的组织者。"
+                } else {
+                    "You are checked in at the event, so the sign-up can no longer be cancelled. If you need to leave, tell the organizer on site."
                 }
             }
         }
@@ -364,7 +374,7 @@ async fn preview(
         locale,
         title: row.title.clone(),
         when: super::when(row.starts_at, row.ends_at),
-        place: super::place_text(db, &row).await?,
+        place: super::place_text(db, row).await?,
         organizer: organizer_name(db, row.organization_id).await?,
         role: role.name.clone(),
         role_id: role.id,
@@ -870,6 +880,9 @@ pub async fn cancel_by_link(
     else {
         return Err(ServiceError::Signup(LinkRefusal::NothingToCancel));
     };
+    if signup.checked_in_at.is_some() && signup.status != SignupStatus::Cancelled {
+        return Err(ServiceError::Signup(LinkRefusal::CheckedIn));
+    }
     // The volunteer cancelled it themselves: no mail tells them what they just did.
     cancel_signup(&txn, &row, &signup, Actor::System, false, now).await?;
     txn.commit().await?;
@@ -968,11 +981,17 @@ async fn held_signup<C: ConnectionTrait>(
             "the event has started, was cancelled or its hours are recorded".into(),
         ));
     }
-    event_signup::Entity::find_by_id(signup_id)
+    let signup = event_signup::Entity::find_by_id(signup_id)
         .one(conn)
         .await?
         .filter(|s| s.event_id == row.id)
-        .ok_or(ServiceError::NotFound("sign-up"))
+        .ok_or(ServiceError::NotFound("sign-up"))?;
+    // Check-in opens before the start: someone already on site keeps the place and the hours
+    // (the organizer undoes the check-in first, if it was a mistake).
+    if signup.checked_in_at.is_some() && signup.status != SignupStatus::Cancelled {
+        return Err(ServiceError::Conflict("they are checked in".into()));
+    }
+    Ok(signup)
 }
 
 /// What cancelling sign-up `signup_id` of event `event_id` would do, for the organizer's
@@ -1161,6 +1180,12 @@ pub async fn cancel_event(
     // the write transaction, as opening sealed details is slow. It reaches volunteers' mail
     // sent from the relay's own address, so no web links either.
     let reason = input::note_to_worker(reason, 1, CANCEL_REASON_MAX).map_err(reason_error)?;
+    // A second press, or an event already under way, is refused before the costly scan.
+    if row.status != EventStatus::Scheduled || now >= row.starts_at {
+        return Err(ServiceError::Conflict(
+            "only an event that has not begun can be cancelled".into(),
+        ));
+    }
     let fields = [("reason", reason.as_str())];
     if let Some((_, found)) = super::first_naming_a_beneficiary(db, secret, row.subdistrict_id, &fields).await? {
         return Err(reason_error(input::FieldError::MentionsBeneficiary(found)));
