@@ -748,6 +748,20 @@ async fn position_of<C: ConnectionTrait>(conn: &C, s: &event_signup::Model) -> R
     Ok(i64::try_from(ahead).unwrap_or(i64::MAX) + 1)
 }
 
+/// The first on role `role_id`'s waitlist: the one who takes the next free place.
+async fn first_waiting<C: ConnectionTrait>(
+    conn: &C,
+    role_id: i64,
+) -> Result<Option<event_signup::Model>, ServiceError> {
+    Ok(event_signup::Entity::find()
+        .filter(event_signup::Column::RoleId.eq(role_id))
+        .filter(event_signup::Column::Status.eq(SignupStatus::Waitlisted))
+        .order_by_asc(event_signup::Column::QueuedAt)
+        .order_by_asc(event_signup::Column::Id)
+        .one(conn)
+        .await?)
+}
+
 /// Fills a freed slot of `role_id` with the first on its waitlist, and tells them.
 async fn promote<C: ConnectionTrait>(
     txn: &C,
@@ -770,14 +784,7 @@ async fn promote<C: ConnectionTrait>(
     if event::place_signup(role.slots, taken) != SignupStatus::Confirmed {
         return Ok(None);
     }
-    let Some(next) = event_signup::Entity::find()
-        .filter(event_signup::Column::RoleId.eq(role_id))
-        .filter(event_signup::Column::Status.eq(SignupStatus::Waitlisted))
-        .order_by_asc(event_signup::Column::QueuedAt)
-        .order_by_asc(event_signup::Column::Id)
-        .one(txn)
-        .await?
-    else {
+    let Some(next) = first_waiting(txn, role_id).await? else {
         return Ok(None);
     };
     let next_id = next.id;
@@ -1020,14 +1027,7 @@ pub async fn signup_to_cancel(
         .map(|r| r.name)
         .unwrap_or_default();
     let next_up = if signup.status == SignupStatus::Confirmed {
-        let first = event_signup::Entity::find()
-            .filter(event_signup::Column::RoleId.eq(signup.role_id))
-            .filter(event_signup::Column::Status.eq(SignupStatus::Waitlisted))
-            .order_by_asc(event_signup::Column::QueuedAt)
-            .order_by_asc(event_signup::Column::Id)
-            .one(db)
-            .await?;
-        match first {
+        match first_waiting(db, signup.role_id).await? {
             Some(s) => volunteer::Entity::find_by_id(s.volunteer_id)
                 .one(db)
                 .await?
